@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "podwire_native",
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-O2", "-std=c++17", "-Wall", "-Wextra"],
+      "conditions": [
+        ["OS=='linux'", { "sources": ["src/native/packet_socket.cc"] }],
+        ["OS!='linux'", { "sources": ["src/native/unsupported.cc"] }]
+      ]
+    }
+  ]
+}

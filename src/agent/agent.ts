@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execaRunner, ipv4Addresses } from '../host/index.js';
+import { parseIpv4, ipv4ToString, macToString } from '../packet/index.js';
+import { cidrHost, formatCidr, dropReasonName } from '../dataplane/index.js';
+import { FilePeerSource, toPeer, vtepMacFor, podMacFor, type PeerSpec } from '../overlay/index.js';
+import type { AgentConfig } from './config.js';
+import { setUpNode } from './node-setup.js';
+import { Datapath } from './datapath.js';
+import { HostLocalIpam } from './ipam.js';
+import { PodManager } from './pods.js';
+import { startControlServer, route } from './control-server.js';
+
+export type Log = (msg: string) => void;
+
+export const agentSocketPath = (stateDir: string) => path.join(stateDir, 'agent.sock');
+
+/**
+ * One node's agent. It acts only inside the network namespace it was
+ * started in (a netns node, or a Docker container): cbr0, eth0's tc filter,
+ * and the pods it creates.
+ */
+export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Promise<void> }> {
+  const runner = execaRunner();
+  fs.mkdirSync(cfg.stateDir, { recursive: true });
+  const underlay = (await ipv4Addresses(runner, undefined)).find((a) => a.ifname === cfg.underlayIf);
+  if (!underlay) throw new Error(`${cfg.underlayIf} has no IPv4 address in this namespace: the agent needs its node IP there`);
+  const nodeIp = parseIpv4(underlay.local);
+  const gatewayIp = cidrHost(cfg.podCidr, 1);
+  await setUpNode(runner, cfg, gatewayIp, podMacFor(gatewayIp));
+  const localAddresses = new Set((await ipv4Addresses(runner, undefined)).map((a) => parseIpv4(a.local)));
+
+  const datapath = new Datapath(
+    {
+      nodeIp,
+      gatewayIp,
+      podCidr: cfg.podCidr,
+      vtepMac: vtepMacFor(nodeIp),
+      vni: cfg.vni,
+      vxlanPort: cfg.vxlanPort,
+      podMtu: cfg.podMtu,
+      localAddresses,
+    },
+    cfg.bridge,
+    cfg.underlayIf,
+  );
+  const pipeline = datapath.pipeline;
+  const ipam = new HostLocalIpam(cfg.podCidr, path.join(cfg.stateDir, 'ipam.json'));
+  const pods = new PodManager(
+    cfg,
+    runner,
+    ipam,
+    gatewayIp,
+    (p) => pipeline.neighbors.register(parseIpv4(p.ip), podMacFor(p.ip)),
+    (p) => pipeline.neighbors.unregister(parseIpv4(p.ip)),
+  );
+  const { adopted, lost } = await pods.adopt();
+  if (adopted.length || lost.length) log(`adopted pods [${adopted.join(', ')}]; gone since last run [${lost.join(', ')}]`);
+
+  let peerSpecs: PeerSpec[] = [];
+  const peers = new FilePeerSource(cfg.peersFile, (err) => log(`peers: ${err.message} (keeping the last good set)`));
+  peers.start((specs) => {
+    peerSpecs = specs.filter((s) => s.nodeIp !== ipv4ToString(nodeIp));
+    pipeline.setPeers(peerSpecs.map(toPeer));
+    log(`peers: ${peerSpecs.map((p) => `${p.name}=${p.nodeIp}(${p.podCidr})`).join(' ') || 'none'}`);
+  });
+  datapath.start();
+
+  const status = () => ({
+    node: cfg.node,
+    nodeIp: ipv4ToString(nodeIp),
+    podCidr: formatCidr(cfg.podCidr),
+    gateway: ipv4ToString(gatewayIp),
+    gatewayMac: macToString(datapath.macs.gateway),
+    vtepMac: macToString(vtepMacFor(nodeIp)),
+    vni: cfg.vni,
+    podMtu: cfg.podMtu,
+    pid: process.pid,
+    peers: peerSpecs,
+    underlayNeighbors: pipeline.underlayNeighbors.entries().map((e) => ({ ip: ipv4ToString(e.ip), mac: e.mac })),
+    neighbors: pipeline.neighbors.entries().map((e) => ({ ...e, ip: ipv4ToString(e.ip) })),
+    counters: pipeline.counters.snapshot(),
+    kernelDrops: datapath.kernelDrops,
+    internalErrors: datapath.internalErrors,
+  });
+  const server = await startControlServer(agentSocketPath(cfg.stateDir), [
+    route('GET', '/status', async () => ({ status: 200, body: status() })),
+    route('GET', '/pods', async () => ({ status: 200, body: pods.list() })),
+    route('POST', '/pods', async (body) => {
+      const name = (body as { name?: unknown })?.name;
+      if (typeof name !== 'string') return { status: 400, body: { error: 'body must be {"name": "<pod name>"}' } };
+      const pod = await pods.create(name);
+      log(`pod ${pod.name} created: ${pod.ip} ${pod.mac} netns ${pod.netns}`);
+      return { status: 201, body: pod };
+    }),
+    route('DELETE', '/pods/:name', async (_b, p) => {
+      const pod = await pods.delete(p.name);
+      log(`pod ${pod.name} deleted`);
+      return { status: 200, body: pod };
+    }),
+    route('GET', '/drops', async () => ({
+      status: 200,
+      body: Object.fromEntries([...pipeline.counters.drops].map((n, i) => [dropReasonName(i), n])),
+    })),
+  ]);
+  log(`agent ${cfg.node} up: node IP ${ipv4ToString(nodeIp)}, pods ${formatCidr(cfg.podCidr)} via ${ipv4ToString(gatewayIp)} on ${cfg.bridge}, VXLAN VNI ${cfg.vni} port ${cfg.vxlanPort}`);
+
+  return {
+    async stop() {
+      peers.stop();
+      datapath.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { parseIpv4 } from '../packet/index.js';
+import { parseCidr, type Cidr } from '../dataplane/index.js';
+import { checkName, checkPrefix } from '../host/index.js';
+
+/** Everything an agent needs to run one node. */
+export interface AgentConfig {
+  node: string;
+  prefix: string;
+  podCidr: Cidr;
+  underlayIf: string;
+  bridge: string;
+  stateDir: string;
+  peersFile: string;
+  vni: number;
+  vxlanPort: number;
+  podMtu: number;
+}
+
+export const DEFAULTS = {
+  underlayIf: 'eth0',
+  bridge: 'cbr0',
+  vni: 1,
+  vxlanPort: 4789,
+  podMtu: 1450,
+};
+
+export class AgentConfigError extends Error {
+  readonly code = 'ERR_AGENT_CONFIG';
+}
+
+export function agentConfig(raw: Record<string, string | number | undefined>): AgentConfig {
+  const need = (k: string): string => {
+    const v = raw[k];
+    if (v === undefined || v === '') throw new AgentConfigError(`--${k} is required`);
+    return String(v);
+  };
+  const num = (k: string, def: number, min: number, max: number): number => {
+    const v = raw[k] === undefined ? def : Number(raw[k]);
+    if (!Number.isInteger(v) || v < min || v > max) throw new AgentConfigError(`--${k} must be an integer in ${min}..${max}`);
+    return v;
+  };
+  try {
+    const node = checkName('node', need('node'));
+    const prefix = checkPrefix(String(raw.prefix ?? 'pw'));
+    const podCidr = parseCidr(need('pod-cidr'));
+    if (podCidr.prefixLen > 28) throw new AgentConfigError('--pod-cidr must be /28 or larger');
+    const stateDir = String(raw['state-dir'] ?? `/var/lib/podwire/${node}`);
+    return {
+      node,
+      prefix,
+      podCidr,
+      underlayIf: String(raw['underlay-if'] ?? DEFAULTS.underlayIf),
+      bridge: String(raw.bridge ?? DEFAULTS.bridge),
+      stateDir,
+      peersFile: String(raw.peers ?? `${stateDir}/peers.json`),
+      vni: num('vni', DEFAULTS.vni, 0, 0xffffff),
+      vxlanPort: num('vxlan-port', DEFAULTS.vxlanPort, 1, 65535),
+      podMtu: num('pod-mtu', DEFAULTS.podMtu, 576, 9000),
+    };
+  } catch (err) {
+    if (err instanceof AgentConfigError) throw err;
+    throw new AgentConfigError((err as Error).message);
+  }
+}
+
+export { parseIpv4 };

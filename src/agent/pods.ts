@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { cmd, names, checkName, netnsExists, showLink, type CommandRunner } from '../host/index.js';
+import { ipv4ToString, macToString } from '../packet/index.js';
+import { podMacFor } from '../overlay/index.js';
+import type { HostLocalIpam } from './ipam.js';
+import type { AgentConfig } from './config.js';
+
+export interface PodRecord {
+  name: string;
+  ip: string;
+  mac: string;
+  netns: string;
+  hostVeth: string;
+  createdAt: string;
+}
+
+export class PodError extends Error {
+  constructor(readonly code: 'ERR_POD_EXISTS' | 'ERR_POD_NOT_FOUND' | 'ERR_POD_SETUP', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** What creating one pod does, as data: a netns, a veth pair on cbr0 (isolated port), addresses and a default route. */
+export function podPlan(cfg: AgentConfig, pod: PodRecord, gateway: string): string[][] {
+  const ns = pod.netns;
+  const v = pod.hostVeth;
+  const mtu = String(cfg.podMtu);
+  return [
+    cmd.netnsAdd(ns),
+    cmd.vethAdd(undefined, v, 'eth0', ns, cfg.podMtu),
+    cmd.linkSet(undefined, v, 'addrgenmode', 'none'),
+    cmd.linkSet(undefined, v, 'master', cfg.bridge),
+    cmd.bridgePortIsolate(undefined, v),
+    cmd.bridgeFdbStatic(undefined, pod.mac, v),
+    cmd.linkUp(undefined, v),
+    cmd.linkSet(ns, 'eth0', 'address', pod.mac, 'mtu', mtu),
+    cmd.linkSet(ns, 'eth0', 'addrgenmode', 'none'),
+    cmd.linkUp(ns, 'eth0'),
+    cmd.linkUp(ns, 'lo'),
+    cmd.addrAdd(ns, `${pod.ip}/${cfg.podCidr.prefixLen}`, 'eth0'),
+    cmd.routeReplace(ns, 'default', 'via', gateway, 'dev', 'eth0'),
+  ];
+}
+
+/**
+ * Pods as network namespaces on this node, like a CNI plugin makes them for
+ * the kubelet. The record of pods is persisted so a restarted agent adopts
+ * the pods that still exist instead of making them twice.
+ */
+export class PodManager {
+  private readonly pods = new Map<string, PodRecord>();
+  private readonly file: string;
+
+  constructor(
+    private readonly cfg: AgentConfig,
+    private readonly runner: CommandRunner,
+    private readonly ipam: HostLocalIpam,
+    private readonly gatewayIp: number,
+    private readonly onAdded: (pod: PodRecord) => void,
+    private readonly onDeleted: (pod: PodRecord) => void,
+  ) {
+    this.file = path.join(cfg.stateDir, 'pods.json');
+  }
+
+  list(): PodRecord[] {
+    return [...this.pods.values()];
+  }
+  get(name: string): PodRecord | undefined {
+    return this.pods.get(name);
+  }
+
+  /** Adopt pods from a previous run whose namespace and veth still exist; forget the rest. */
+  async adopt(): Promise<{ adopted: string[]; lost: string[] }> {
+    let saved: PodRecord[] = [];
+    try {
+      saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as PodRecord[];
+    } catch {
+      saved = [];
+    }
+    const adopted: string[] = [];
+    const lost: string[] = [];
+    for (const pod of saved) {
+      const alive = (await netnsExists(this.runner, pod.netns)) && (await showLink(this.runner, undefined, pod.hostVeth)) !== null;
+      if (alive) {
+        this.pods.set(pod.name, pod);
+        this.onAdded(pod);
+        adopted.push(pod.name);
+      } else {
+        await this.runner.run(cmd.netnsDelete(pod.netns), { allowFailure: true });
+        this.ipam.release(pod.name);
+        lost.push(pod.name);
+      }
+    }
+    this.save();
+    return { adopted, lost };
+  }
+
+  async create(name: string): Promise<PodRecord> {
+    checkName('pod', name);
+    if (this.pods.has(name)) throw new PodError('ERR_POD_EXISTS', `pod "${name}" already exists on ${this.cfg.node}`);
+    const ip = this.ipam.allocate(name);
+    const pod: PodRecord = {
+      name,
+      ip: ipv4ToString(ip),
+      mac: macToString(podMacFor(ip)),
+      netns: names.podNs(this.cfg.prefix, name),
+      hostVeth: names.podHostVeth(name),
+      createdAt: new Date().toISOString(),
+    };
+    // A namespace left by a crash under this name is stale: start clean.
+    await this.runner.run(cmd.netnsDelete(pod.netns), { allowFailure: true });
+    await this.runner.run(cmd.linkDelete(undefined, pod.hostVeth), { allowFailure: true });
+    try {
+      for (const argv of podPlan(this.cfg, pod, ipv4ToString(this.gatewayIp))) await this.runner.run(argv);
+    } catch (cause) {
+      await this.runner.run(cmd.netnsDelete(pod.netns), { allowFailure: true });
+      await this.runner.run(cmd.linkDelete(undefined, pod.hostVeth), { allowFailure: true });
+      this.ipam.release(name);
+      throw new PodError('ERR_POD_SETUP', `could not create pod "${name}": ${(cause as Error).message}`, { cause });
+    }
+    this.pods.set(name, pod);
+    this.save();
+    this.onAdded(pod);
+    return pod;
+  }
+
+  async delete(name: string): Promise<PodRecord> {
+    const pod = this.pods.get(name);
+    if (!pod) throw new PodError('ERR_POD_NOT_FOUND', `pod "${name}" not found on ${this.cfg.node}`);
+    this.onDeleted(pod);
+    // Deleting the namespace destroys eth0, and with it the host end of the pair.
+    await this.runner.run(cmd.netnsDelete(pod.netns), { allowFailure: true });
+    await this.runner.run(cmd.linkDelete(undefined, pod.hostVeth), { allowFailure: true });
+    this.pods.delete(name);
+    this.ipam.release(name);
+    this.save();
+    return pod;
+  }
+
+  private save(): void {
+    fs.mkdirSync(this.cfg.stateDir, { recursive: true });
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(this.list(), null, 2));
+    fs.renameSync(tmp, this.file);
+  }
+}

@@ -1,0 +1,650 @@
+import {
+  ArpView,
+  ARP_REQUEST,
+  EthernetView,
+  ETHERNET_HEADER_SIZE,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  Ipv4View,
+  IPPROTO_ICMP,
+  IPPROTO_UDP,
+  UdpView,
+  VxlanView,
+  VnetHdrView,
+  VNET_HDR_SIZE,
+  VNET_HDR_F_NEEDS_CSUM,
+  VNET_HDR_GSO_NONE,
+  VNET_HDR_GSO_TCPV4,
+  VXLAN_HEADER_SIZE,
+  UDP_HEADER_SIZE,
+  ICMP_DEST_UNREACHABLE,
+  ICMP_CODE_NET_UNREACHABLE,
+  ICMP_CODE_FRAG_NEEDED,
+  ICMP_TIME_EXCEEDED,
+  ICMP_CODE_TTL_EXCEEDED,
+  ICMP_ECHO_REQUEST,
+  flowHash,
+  vxlanSourcePort,
+  writeArpReply,
+  writeArpRequest,
+  buildIcmpError,
+  buildEchoReply,
+  icmpErrorAllowed,
+} from '../packet/index.js';
+import type { RxBatch, TxBatch } from '../native/batch.js';
+import { TxBatch as TxBatchImpl } from '../native/batch.js';
+import { OuterTemplate, OUTER_HEADERS_SIZE, writeEncapVnetHdr, planTcpSegments, patchTcpSegment } from '../overlay/vxlan-encap.js';
+import { Counters } from './counters.js';
+import { DROP } from './drop-reasons.js';
+import { NeighborTable, PeerTable, UnderlayNeighbors, cidrContains, type Cidr, type Peer } from './tables.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** What the pipeline needs to know about its node. Addresses are uint32. */
+export interface NodeIdentity {
+  nodeIp: number;
+  /** eth0's MAC: outer source of VXLAN frames */
+  nodeMac: Buffer;
+  gatewayIp: number;
+  /** cbr0's MAC: the pods' gateway, and the source of every frame we hand a pod */
+  gatewayMac: Buffer;
+  podCidr: Cidr;
+  vtepMac: Buffer;
+  vni: number;
+  vxlanPort: number;
+  podMtu: number;
+  /** addresses the node's own kernel owns; packets to them are the kernel's */
+  localAddresses: Set<number>;
+}
+
+/** Where the pipeline's output goes: the two packet sockets, or a test's capture. */
+export interface TxPort {
+  send(batch: TxBatch): number;
+}
+
+export interface PipelineOptions {
+  clock?: () => number;
+  /** scratch bytes per tx batch (headers we build) */
+  scratchBytes?: number;
+  maxTxFrames?: number;
+  icmpErrorsPerSecond?: number;
+}
+
+/** After processing, the peer we want an underlay MAC for, etc.: side effects the agent performs. */
+export interface PipelineEvents {
+  /** a peer's underlay MAC is unknown; resolve it (ARP on eth0) */
+  onPeerUnresolved?(nodeIp: number): void;
+}
+
+const ETH = ETHERNET_HEADER_SIZE;
+
+/**
+ * The per-node userspace dataplane: every frame a pod sends, and every VXLAN
+ * frame from a peer node, passes through here.
+ *
+ *   pods (cbr0) -> ARP responder | IPv4: checks -> TTL -> route:
+ *                    local pod (L2 rewrite) | peer node (VXLAN encap, TSO split) | drop(no-route)
+ *   underlay (eth0) -> ARP learning | VXLAN checks -> decap -> inner ARP | IPv4 -> local pod
+ *
+ * Stages read tables; only the agent writes them. Nothing here throws on a
+ * packet: every way a frame can end is a counted drop reason or a send.
+ * Payload bytes are not copied: forwarded frames are sent straight out of the
+ * receive buffer, and encapsulation/segmentation only writes headers.
+ */
+export class Pipeline {
+  readonly counters = new Counters();
+  readonly neighbors = new NeighborTable();
+  readonly peers = new PeerTable();
+  readonly underlayNeighbors = new UnderlayNeighbors();
+  readonly podTx: TxBatch;
+  readonly underlayTx: TxBatch;
+
+  private readonly eth = new EthernetView();
+  private readonly ip = new Ipv4View();
+  private readonly arp = new ArpView();
+  private readonly udp = new UdpView();
+  private readonly vx = new VxlanView();
+  private readonly vnet = new VnetHdrView();
+  private readonly innerEth = new EthernetView();
+  private readonly templates = new Map<number, OuterTemplate>();
+  private readonly icmpBucket: TokenBucket;
+  private readonly arpAsked = new Map<number, number>();
+  private readonly clock: () => number;
+  private ipId = 1;
+
+  constructor(
+    readonly id: NodeIdentity,
+    private readonly ports: { pods: TxPort; underlay: TxPort },
+    options: PipelineOptions = {},
+    private readonly events: PipelineEvents = {},
+  ) {
+    this.clock = options.clock ?? (() => performance.now());
+    const scratch = options.scratchBytes ?? 1 << 20;
+    const frames = options.maxTxFrames ?? 1024;
+    this.podTx = new TxBatchImpl(scratch, frames);
+    this.underlayTx = new TxBatchImpl(scratch, frames);
+    this.icmpBucket = new TokenBucket(options.icmpErrorsPerSecond ?? 200, 50, this.clock);
+  }
+
+  /** Replace the peer set (from a PeerSource snapshot). */
+  setPeers(peers: Peer[]): void {
+    this.peers.replace(peers.filter((p) => p.nodeIp !== this.id.nodeIp));
+    this.templates.clear();
+  }
+
+  /** The underlay MAC of a peer changed or was learned: rebuild its outer template. */
+  private templateFor(peer: Peer): OuterTemplate | undefined {
+    let t = this.templates.get(peer.nodeIp);
+    if (t) return t;
+    const mac = this.underlayNeighbors.get(peer.nodeIp);
+    if (!mac) return undefined;
+    t = new OuterTemplate(mac, this.id.nodeMac, this.id.nodeIp, peer.nodeIp, this.id.vni, this.id.vxlanPort);
+    this.templates.set(peer.nodeIp, t);
+    return t;
+  }
+
+  learnUnderlay(ip: number, mac: Buffer, macOff: number): void {
+    const before = this.underlayNeighbors.get(ip);
+    this.underlayNeighbors.learn(ip, mac, macOff, this.clock());
+    if (!before || before.compare(mac, macOff, macOff + 6) !== 0) this.templates.delete(ip);
+  }
+
+  // ---------------------------------------------------------------- from pods
+
+  processFromPods(rx: RxBatch): void {
+    this.podTx.payload = rx.buf;
+    this.underlayTx.payload = rx.buf;
+    const c = this.counters;
+    for (let i = 0; i < rx.count; i++) {
+      const slot = rx.slotOffset(i);
+      const len = rx.lengths[i];
+      c.podRx++;
+      c.podRxBytes += len;
+      if (len > rx.slotSize) {
+        c.drops[DROP.truncated]++;
+        continue;
+      }
+      this.fromPod(rx.buf, slot, len);
+    }
+    this.flush();
+  }
+
+  private fromPod(buf: Buffer, slot: number, len: number): void {
+    const c = this.counters;
+    const f = slot + VNET_HDR_SIZE;
+    const flen = len - VNET_HDR_SIZE;
+    const eth = this.eth.wrap(buf, f, flen);
+    if (flen < ETH || !eth.isValid()) {
+      c.drops[DROP['malformed-ethernet']]++;
+      return;
+    }
+    if (!eth.dstEquals(this.id.gatewayMac) && !eth.dstIsBroadcast()) {
+      if (eth.dstIsMulticast()) return; // IPv6/IGMP chatter to multicast: not ours, not a drop
+      c.drops[DROP['not-for-gateway']]++;
+      return;
+    }
+    const type = eth.etherType;
+    if (type === ETHERTYPE_ARP) return this.podArp(buf, f, flen);
+    if (type !== ETHERTYPE_IPV4) {
+      c.drops[DROP['unsupported-ethertype']]++;
+      return;
+    }
+    const ip = this.ip.wrap(buf, f + ETH, flen - ETH);
+    if (!ip.isValid()) {
+      c.drops[DROP['malformed-ipv4']]++;
+      return;
+    }
+    if (!ip.isHeaderChecksumValid()) {
+      c.drops[DROP['bad-ipv4-checksum']]++;
+      return;
+    }
+    const dst = ip.dst;
+    if (this.id.localAddresses.has(dst)) {
+      c.toHost++; // the node's kernel got its own copy via cbr0
+      return;
+    }
+    if (ip.ttl <= 1) {
+      this.icmpErrorToPod(buf, f, flen, ICMP_TIME_EXCEEDED, ICMP_CODE_TTL_EXCEEDED, 0);
+      c.drops[DROP['ttl-expired']]++;
+      return;
+    }
+    const vnet = this.vnet.wrap(buf, slot);
+    if (cidrContains(this.id.podCidr, dst)) return this.deliverLocal(buf, slot, len, true);
+    const peer = this.peers.lookup(dst);
+    if (!peer) {
+      this.icmpErrorToPod(buf, f, flen, ICMP_DEST_UNREACHABLE, ICMP_CODE_NET_UNREACHABLE, 0);
+      c.drops[DROP['no-route']]++;
+      return;
+    }
+    this.encapToPeer(buf, slot, len, peer, vnet);
+  }
+
+  private podArp(buf: Buffer, f: number, flen: number): void {
+    const c = this.counters;
+    const arp = this.arp.wrap(buf, f + ETH, flen - ETH);
+    if (!arp.isValid()) {
+      c.drops[DROP['malformed-arp']]++;
+      return;
+    }
+    const sender = arp.senderIp;
+    if (sender !== 0 && cidrContains(this.id.podCidr, sender) && !this.id.localAddresses.has(sender)) {
+      this.neighbors.learn(sender, buf, arp.off + 8);
+    }
+    if (arp.op !== ARP_REQUEST) return;
+    const target = arp.targetIp;
+    // The node's kernel answers for its own addresses (the gateway); we
+    // answer for pods we know, so same-node pod traffic comes to us too.
+    if (this.id.localAddresses.has(target) || target === sender) return;
+    if (!cidrContains(this.id.podCidr, target)) return;
+    if (!this.neighbors.get(target)) {
+      this.askPods(target);
+      c.drops[DROP['arp-unresolved']]++;
+      return;
+    }
+    if (!this.room(this.podTx, this.ports.pods, 80)) return;
+    const off = this.podTx.alloc(VNET_HDR_SIZE + 64);
+    this.podTx.scratch.fill(0, off, off + VNET_HDR_SIZE);
+    const n = writeArpReply(this.podTx.scratch, off + VNET_HDR_SIZE, arp, this.id.gatewayMac);
+    this.podTx.pushScratch(off, VNET_HDR_SIZE + n);
+    c.arpReplies++;
+  }
+
+  /** Hand an IPv4 frame (Ethernet at slot+10) to a pod on this node. */
+  private deliverLocal(buf: Buffer, slot: number, len: number, decTtl: boolean): void {
+    const c = this.counters;
+    const f = slot + VNET_HDR_SIZE;
+    const flen = len - VNET_HDR_SIZE;
+    const ip = this.ip;
+    const mac = this.neighbors.get(ip.dst);
+    if (!mac) {
+      this.askPods(ip.dst);
+      c.drops[DROP['arp-unresolved']]++;
+      return;
+    }
+    const vnet = this.vnet.wrap(buf, slot);
+    const gso = vnet.gsoType & 0x7f;
+    const tooBig =
+      gso === VNET_HDR_GSO_NONE ? ip.totalLength > this.id.podMtu : vnet.gsoSize + (vnet.hdrLen || 54) - ETH > this.id.podMtu;
+    if (tooBig) {
+      this.mtuExceeded(buf, f, flen);
+      return;
+    }
+    if (decTtl) ip.decrementTtl();
+    const eth = this.eth.wrap(buf, f, flen);
+    eth.setDst(mac);
+    eth.setSrc(this.id.gatewayMac);
+    if (!this.room(this.podTx, this.ports.pods, 0, 1)) return;
+    this.podTx.pushScratchPayload(0, 0, slot, len);
+    c.localTx++;
+    c.localTxBytes += flen;
+  }
+
+  private mtuExceeded(buf: Buffer, f: number, flen: number): void {
+    if (this.ip.dontFragment) this.icmpErrorToPod(buf, f, flen, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, this.id.podMtu);
+    this.counters.drops[DROP['mtu-exceeded']]++;
+  }
+
+  private encapToPeer(buf: Buffer, slot: number, len: number, peer: Peer, vnet: VnetHdrView): void {
+    const c = this.counters;
+    const f = slot + VNET_HDR_SIZE;
+    const flen = len - VNET_HDR_SIZE;
+    const ip = this.ip;
+    const tpl = this.templateFor(peer);
+    if (!tpl) {
+      this.events.onPeerUnresolved?.(peer.nodeIp);
+      c.drops[DROP['peer-unresolved']]++;
+      return;
+    }
+    const gso = vnet.gsoType & 0x7f;
+    if (gso === VNET_HDR_GSO_NONE && ip.totalLength > this.id.podMtu) {
+      this.mtuExceeded(buf, f, flen);
+      return;
+    }
+    if (gso !== VNET_HDR_GSO_NONE && gso !== VNET_HDR_GSO_TCPV4) {
+      c.drops[DROP['gso-unsupported']]++;
+      return;
+    }
+    ip.decrementTtl();
+    // Inner Ethernet: from our VTEP to the peer's, as a kernel VTEP would.
+    const eth = this.eth.wrap(buf, f, flen);
+    eth.setDst(peer.vtepMac);
+    eth.setSrc(this.id.vtepMac);
+    const sport = vxlanSourcePort(flowHash(buf, f + ETH));
+    if (gso === VNET_HDR_GSO_NONE) {
+      if (!this.room(this.underlayTx, this.ports.underlay, VNET_HDR_SIZE + OUTER_HEADERS_SIZE)) return;
+      const tx = this.underlayTx;
+      const off = tx.alloc(VNET_HDR_SIZE + OUTER_HEADERS_SIZE);
+      writeEncapVnetHdr(tx.scratch, off, vnet.flags, vnet.csumStart, vnet.csumOffset);
+      tpl.write(tx.scratch, off + VNET_HDR_SIZE, flen, this.nextIpId(), sport);
+      tx.pushScratchPayload(off, VNET_HDR_SIZE + OUTER_HEADERS_SIZE, f, flen);
+      c.vxlanTx++;
+      c.vxlanTxBytes += flen + OUTER_HEADERS_SIZE;
+      return;
+    }
+    this.segmentTcp(buf, f, flen, vnet.gsoSize, tpl, sport);
+  }
+
+  /** Userspace TSO: split a TCP super-frame into MSS-sized VXLAN frames. */
+  private segmentTcp(buf: Buffer, f: number, flen: number, mss: number, tpl: OuterTemplate, sport: number): void {
+    const c = this.counters;
+    const plan = planTcpSegments(buf, f, flen, mss);
+    if (!plan || plan.ipHeaderLen + plan.tcpHeaderLen + mss > this.id.podMtu) {
+      c.drops[plan ? DROP['mtu-exceeded'] : DROP['gso-unsupported']]++;
+      return;
+    }
+    const ipOff = f + ETH;
+    const tcpOff = ipOff + plan.ipHeaderLen;
+    const baseSeq = buf.readUInt32BE(tcpOff + 4);
+    const baseId = buf.readUInt16BE(ipOff + 4);
+    const baseFlags = buf[tcpOff + 13];
+    const csumStart = OUTER_HEADERS_SIZE + ETH + plan.ipHeaderLen;
+    const hdrBytes = VNET_HDR_SIZE + OUTER_HEADERS_SIZE + plan.headerLen;
+    const tx = this.underlayTx;
+    let payloadOff = f + plan.headerLen;
+    let remaining = plan.payloadLen;
+    for (let s = 0; s < plan.segments; s++) {
+      const segLen = remaining < mss ? remaining : mss;
+      if (!this.room(tx, this.ports.underlay, hdrBytes)) return;
+      const off = tx.alloc(hdrBytes);
+      const sc = tx.scratch;
+      sc.fill(0, off, off + VNET_HDR_SIZE);
+      sc[off] = VNET_HDR_F_NEEDS_CSUM;
+      sc.writeUInt16LE(csumStart, off + 6);
+      sc.writeUInt16LE(16, off + 8);
+      const innerLen = plan.headerLen + segLen;
+      tpl.write(sc, off + VNET_HDR_SIZE, innerLen, this.nextIpId(), sport);
+      const hdr = off + VNET_HDR_SIZE + OUTER_HEADERS_SIZE;
+      buf.copy(sc, hdr, f, f + plan.headerLen);
+      patchTcpSegment(sc, hdr, plan, s, segLen, baseSeq, baseId, baseFlags);
+      tx.pushScratchPayload(off, hdrBytes, payloadOff, segLen);
+      payloadOff += segLen;
+      remaining -= segLen;
+      c.vxlanTx++;
+      c.vxlanTxBytes += innerLen + OUTER_HEADERS_SIZE;
+    }
+    c.segmented++;
+  }
+
+  // ------------------------------------------------------------ from underlay
+
+  processFromUnderlay(rx: RxBatch): void {
+    this.podTx.payload = rx.buf;
+    this.underlayTx.payload = rx.buf;
+    const c = this.counters;
+    for (let i = 0; i < rx.count; i++) {
+      const slot = rx.slotOffset(i);
+      const len = rx.lengths[i];
+      c.underlayRx++;
+      c.underlayRxBytes += len;
+      if (len > rx.slotSize) {
+        c.drops[DROP.truncated]++;
+        continue;
+      }
+      this.fromUnderlay(rx.buf, slot, len);
+    }
+    this.flush();
+  }
+
+  private fromUnderlay(buf: Buffer, slot: number, len: number): void {
+    const c = this.counters;
+    const f = slot + VNET_HDR_SIZE;
+    const flen = len - VNET_HDR_SIZE;
+    const eth = this.eth.wrap(buf, f, flen);
+    if (flen < ETH || !eth.isValid()) {
+      c.drops[DROP['malformed-ethernet']]++;
+      return;
+    }
+    const type = eth.etherType;
+    if (type === ETHERTYPE_ARP) {
+      const arp = this.arp.wrap(buf, f + ETH, flen - ETH);
+      if (!arp.isValid()) {
+        c.drops[DROP['malformed-arp']]++;
+        return;
+      }
+      // Learn peers' underlay MACs from any ARP they send (the kernel answers for us).
+      if (this.peers.byNodeIp(arp.senderIp)) this.learnUnderlay(arp.senderIp, buf, arp.off + 8);
+      return;
+    }
+    if (type !== ETHERTYPE_IPV4) {
+      c.drops[DROP['unsupported-ethertype']]++;
+      return;
+    }
+    const ip = this.ip.wrap(buf, f + ETH, flen - ETH);
+    if (!ip.isValid()) {
+      c.drops[DROP['malformed-ipv4']]++;
+      return;
+    }
+    if (!ip.isHeaderChecksumValid()) {
+      c.drops[DROP['bad-ipv4-checksum']]++;
+      return;
+    }
+    if (ip.dst !== this.id.nodeIp) {
+      c.drops[DROP['not-for-node']]++;
+      return;
+    }
+    if (ip.protocol !== IPPROTO_UDP || ip.isFragment()) {
+      c.drops[DROP['malformed-vxlan']]++;
+      return;
+    }
+    const udpOff = ip.payloadOffset;
+    const udp = this.udp.wrap(buf, udpOff, ip.payloadLength);
+    if (!udp.isValid() || udp.dstPort !== this.id.vxlanPort || udp.length < UDP_HEADER_SIZE + VXLAN_HEADER_SIZE + ETH) {
+      c.drops[DROP['malformed-vxlan']]++;
+      return;
+    }
+    const vx = this.vx.wrap(buf, udpOff + UDP_HEADER_SIZE, udp.length - UDP_HEADER_SIZE);
+    if (!vx.isValid()) {
+      c.drops[DROP['malformed-vxlan']]++;
+      return;
+    }
+    // RFC 7348 §5: I must be 1; reserved bits are ignored on receipt.
+    if (!vx.flagI) {
+      c.drops[DROP['vxlan-bad-flags']]++;
+      return;
+    }
+    if (vx.vni !== this.id.vni) {
+      c.drops[DROP['vxlan-unknown-vni']]++;
+      return;
+    }
+    const outerSrc = ip.src;
+    const peer = this.peers.byNodeIp(outerSrc);
+    if (!peer) {
+      c.drops[DROP['vxlan-unknown-peer']]++;
+      return;
+    }
+    this.learnUnderlay(outerSrc, buf, f + 6);
+    c.vxlanRx++;
+    const inner = udpOff + UDP_HEADER_SIZE + VXLAN_HEADER_SIZE;
+    const innerLen = udp.length - UDP_HEADER_SIZE - VXLAN_HEADER_SIZE;
+    const ieth = this.innerEth.wrap(buf, inner, innerLen);
+    if (!ieth.isValid()) {
+      c.drops[DROP['malformed-vxlan']]++;
+      return;
+    }
+    const itype = ieth.etherType;
+    if (itype === ETHERTYPE_ARP) return this.overlayArp(buf, inner, innerLen, peer);
+    if (itype !== ETHERTYPE_IPV4) {
+      c.drops[DROP['unsupported-ethertype']]++;
+      return;
+    }
+    const iip = this.ip.wrap(buf, inner + ETH, innerLen - ETH);
+    if (!iip.isValid()) {
+      c.drops[DROP['malformed-ipv4']]++;
+      return;
+    }
+    if (!iip.isHeaderChecksumValid()) {
+      c.drops[DROP['bad-ipv4-checksum']]++;
+      return;
+    }
+    const dst = iip.dst;
+    if (!cidrContains(this.id.podCidr, dst)) {
+      c.drops[DROP['no-route']]++;
+      return;
+    }
+    if (dst === this.id.gatewayIp) {
+      // A remote pod pinging this node's gateway: the agent answers as a router would.
+      if (iip.protocol === IPPROTO_ICMP) this.echoReplyOverlay(buf, inner, innerLen, peer);
+      else c.drops[DROP['no-route']]++;
+      return;
+    }
+    if (iip.ttl <= 1) {
+      this.icmpErrorOverlay(buf, inner, innerLen, peer, ICMP_TIME_EXCEEDED, ICMP_CODE_TTL_EXCEEDED, 0);
+      c.drops[DROP['ttl-expired']]++;
+      return;
+    }
+    if (iip.totalLength > this.id.podMtu) {
+      if (iip.dontFragment) this.icmpErrorOverlay(buf, inner, innerLen, peer, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, this.id.podMtu);
+      c.drops[DROP['mtu-exceeded']]++;
+      return;
+    }
+    // Decapsulate in place: a fresh virtio_net_hdr goes just before the inner
+    // frame (over the outer UDP/VXLAN bytes we no longer need); a partial
+    // inner checksum stays partial, its start moved back by the outer headers.
+    const rxVnet = this.vnet.wrap(buf, slot);
+    const flags = rxVnet.flags;
+    const csumStart = rxVnet.csumStart;
+    const csumOffset = rxVnet.csumOffset;
+    const newSlot = inner - VNET_HDR_SIZE;
+    buf.fill(0, newSlot, inner);
+    if (flags & VNET_HDR_F_NEEDS_CSUM && csumStart >= inner - f) {
+      buf[newSlot] = VNET_HDR_F_NEEDS_CSUM;
+      buf.writeUInt16LE(csumStart - (inner - f), newSlot + 6);
+      buf.writeUInt16LE(csumOffset, newSlot + 8);
+    }
+    this.deliverLocal(buf, newSlot, innerLen + VNET_HDR_SIZE, true);
+  }
+
+  /** ARP over VXLAN (a kernel VTEP without static neighbours asks this way): answer for our pods. */
+  private overlayArp(buf: Buffer, inner: number, innerLen: number, peer: Peer): void {
+    const arp = this.arp.wrap(buf, inner + ETH, innerLen - ETH);
+    if (!arp.isValid()) {
+      this.counters.drops[DROP['malformed-arp']]++;
+      return;
+    }
+    if (arp.op !== ARP_REQUEST || !cidrContains(this.id.podCidr, arp.targetIp)) return;
+    const tpl = this.templateFor(peer);
+    if (!tpl || !this.room(this.underlayTx, this.ports.underlay, 160)) return;
+    const tx = this.underlayTx;
+    const off = tx.alloc(VNET_HDR_SIZE + OUTER_HEADERS_SIZE + 64);
+    tx.scratch.fill(0, off, off + VNET_HDR_SIZE);
+    const n = writeArpReply(tx.scratch, off + VNET_HDR_SIZE + OUTER_HEADERS_SIZE, arp, this.id.vtepMac);
+    tpl.write(tx.scratch, off + VNET_HDR_SIZE, n, this.nextIpId(), vxlanSourcePort(arp.targetIp));
+    tx.pushScratch(off, VNET_HDR_SIZE + OUTER_HEADERS_SIZE + n);
+    this.counters.arpReplies++;
+  }
+
+  // ------------------------------------------------------------ ICMP and ARP
+
+  private icmpErrorToPod(buf: Buffer, f: number, flen: number, type: number, code: number, mtu: number): void {
+    const ipOff = f + ETH;
+    if (!icmpErrorAllowed(buf, ipOff, flen - ETH)) return;
+    if (!this.icmpBucket.take()) {
+      this.counters.icmpRateLimited++;
+      return;
+    }
+    const srcMacOff = f + 6;
+    if (!this.room(this.podTx, this.ports.pods, 700)) return;
+    const tx = this.podTx;
+    const off = tx.alloc(VNET_HDR_SIZE + ETH + 600);
+    const sc = tx.scratch;
+    sc.fill(0, off, off + VNET_HDR_SIZE);
+    buf.copy(sc, off + VNET_HDR_SIZE, srcMacOff, srcMacOff + 6); // back to the sender's MAC
+    this.id.gatewayMac.copy(sc, off + VNET_HDR_SIZE + 6);
+    sc.writeUInt16BE(ETHERTYPE_IPV4, off + VNET_HDR_SIZE + 12);
+    const ipLen = Math.min(this.ip.totalLength, flen - ETH);
+    const n = buildIcmpError(sc, off + VNET_HDR_SIZE + ETH, buf, ipOff, ipLen, type, code, this.id.gatewayIp, mtu);
+    if (n <= 0) return;
+    tx.pushScratch(off, VNET_HDR_SIZE + ETH + n);
+    this.counters.icmpErrors++;
+  }
+
+  private icmpErrorOverlay(buf: Buffer, inner: number, innerLen: number, peer: Peer, type: number, code: number, mtu: number): void {
+    const ipOff = inner + ETH;
+    if (!icmpErrorAllowed(buf, ipOff, innerLen - ETH)) return;
+    if (!this.icmpBucket.take()) {
+      this.counters.icmpRateLimited++;
+      return;
+    }
+    const ipLen = Math.min(this.ip.totalLength, innerLen - ETH);
+    this.sendOverlayIp(peer, (out, o) => buildIcmpError(out, o, buf, ipOff, ipLen, type, code, this.id.gatewayIp, mtu));
+    this.counters.icmpErrors++;
+  }
+
+  private echoReplyOverlay(buf: Buffer, inner: number, innerLen: number, peer: Peer): void {
+    const ipOff = inner + ETH;
+    const ipLen = Math.min(this.ip.totalLength, innerLen - ETH);
+    if (ipLen > this.id.podMtu || buf[ipOff + this.ip.headerLength] !== ICMP_ECHO_REQUEST) return;
+    this.sendOverlayIp(peer, (out, o) => buildEchoReply(out, o, buf, ipOff, ipLen));
+  }
+
+  /** Send an IPv4 packet we build (from our gateway) to a peer's pod over VXLAN. */
+  private sendOverlayIp(peer: Peer, build: (out: Buffer, off: number) => number): void {
+    const tpl = this.templateFor(peer);
+    if (!tpl || !this.room(this.underlayTx, this.ports.underlay, 1600)) return;
+    const tx = this.underlayTx;
+    const off = tx.alloc(VNET_HDR_SIZE + OUTER_HEADERS_SIZE + ETH + 1500);
+    const sc = tx.scratch;
+    sc.fill(0, off, off + VNET_HDR_SIZE);
+    const e = off + VNET_HDR_SIZE + OUTER_HEADERS_SIZE;
+    peer.vtepMac.copy(sc, e);
+    this.id.vtepMac.copy(sc, e + 6);
+    sc.writeUInt16BE(ETHERTYPE_IPV4, e + 12);
+    const n = build(sc, e + ETH);
+    if (n <= 0) return;
+    const sport = vxlanSourcePort(flowHash(sc, e + ETH));
+    tpl.write(sc, off + VNET_HDR_SIZE, ETH + n, this.nextIpId(), sport);
+    tx.pushScratch(off, VNET_HDR_SIZE + OUTER_HEADERS_SIZE + ETH + n);
+  }
+
+  /** ARP for a pod IP on cbr0 (at most once a second per address). */
+  private askPods(ip: number): void {
+    const now = this.clock();
+    const last = this.arpAsked.get(ip);
+    if (last !== undefined && now - last < 1000) return;
+    if (this.arpAsked.size > 4096) this.arpAsked.clear();
+    this.arpAsked.set(ip, now);
+    if (!this.room(this.podTx, this.ports.pods, 80)) return;
+    const off = this.podTx.alloc(VNET_HDR_SIZE + 64);
+    this.podTx.scratch.fill(0, off, off + VNET_HDR_SIZE);
+    const n = writeArpRequest(this.podTx.scratch, off + VNET_HDR_SIZE, this.id.gatewayMac, this.id.gatewayIp, ip);
+    this.podTx.pushScratch(off, VNET_HDR_SIZE + n);
+  }
+
+  /** Build an ARP request for a peer node on the underlay into the underlay batch (caller flushes). */
+  queueUnderlayArp(targetIp: number): void {
+    if (!this.room(this.underlayTx, this.ports.underlay, 80)) return;
+    const off = this.underlayTx.alloc(VNET_HDR_SIZE + 64);
+    this.underlayTx.scratch.fill(0, off, off + VNET_HDR_SIZE);
+    const n = writeArpRequest(this.underlayTx.scratch, off + VNET_HDR_SIZE, this.id.nodeMac, this.id.nodeIp, targetIp);
+    this.underlayTx.pushScratch(off, VNET_HDR_SIZE + n);
+  }
+
+  // ------------------------------------------------------------------ output
+
+  private nextIpId(): number {
+    this.ipId = (this.ipId + 1) & 0xffff;
+    return this.ipId;
+  }
+
+  /** Make room in a tx batch, sending what it holds if needed. */
+  private room(tx: TxBatch, port: TxPort, scratchLen: number, iovs = 2): boolean {
+    if (tx.hasRoom(scratchLen, iovs)) return true;
+    const payload = tx.payload;
+    this.sendBatch(tx, port);
+    tx.payload = payload;
+    return tx.hasRoom(scratchLen, iovs);
+  }
+
+  private sendBatch(tx: TxBatch, port: TxPort): void {
+    const queued = tx.count;
+    if (queued === 0) return;
+    const sent = port.send(tx);
+    if (sent < queued) this.counters.drops[DROP['tx-queue-full']] += queued - sent;
+    tx.reset();
+  }
+
+  flush(): void {
+    this.sendBatch(this.podTx, this.ports.pods);
+    this.sendBatch(this.underlayTx, this.ports.underlay);
+  }
+}
+

@@ -1,0 +1,104 @@
+import { macToString } from '../packet/index.js';
+
+/**
+ * The tables the pipeline reads. Only the control side (agent, peer source)
+ * writes them; stages only look up. Keys are IPv4 addresses as uint32.
+ */
+export interface Cidr {
+  network: number;
+  prefixLen: number;
+}
+
+export function cidrMask(prefixLen: number): number {
+  return prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
+}
+export function cidrContains(c: Cidr, ip: number): boolean {
+  return ((ip & cidrMask(c.prefixLen)) >>> 0) === c.network;
+}
+
+/** Local pods: IP -> MAC. Registered entries (the agent made the pod) beat learned ones. */
+export class NeighborTable {
+  private readonly macs = new Map<number, Buffer>();
+  private readonly registered = new Set<number>();
+
+  register(ip: number, mac: Buffer): void {
+    this.macs.set(ip, Buffer.from(mac));
+    this.registered.add(ip);
+  }
+  unregister(ip: number): void {
+    this.macs.delete(ip);
+    this.registered.delete(ip);
+  }
+  /** Learn from ARP; never overrides what the agent registered. */
+  learn(ip: number, mac: Buffer, macOff: number): void {
+    if (this.registered.has(ip)) return;
+    const cur = this.macs.get(ip);
+    if (cur && cur.compare(mac, macOff, macOff + 6) === 0) return;
+    this.macs.set(ip, Buffer.from(mac.subarray(macOff, macOff + 6)));
+  }
+  get(ip: number): Buffer | undefined {
+    return this.macs.get(ip);
+  }
+  entries(): { ip: number; mac: string; registered: boolean }[] {
+    return [...this.macs].map(([ip, mac]) => ({ ip, mac: macToString(mac), registered: this.registered.has(ip) }));
+  }
+}
+
+export interface Peer {
+  name: string;
+  nodeIp: number;
+  podCidr: Cidr;
+  /** the peer's VTEP MAC: inner frames to it carry this destination */
+  vtepMac: Buffer;
+}
+
+/** Peer nodes by pod CIDR (longest prefix first) and by node IP. */
+export class PeerTable {
+  private byPrefix: { prefixLen: number; mask: number; map: Map<number, Peer> }[] = [];
+  private readonly byNode = new Map<number, Peer>();
+
+  replace(peers: Peer[]): void {
+    this.byNode.clear();
+    const lens = [...new Set(peers.map((p) => p.podCidr.prefixLen))].sort((a, b) => b - a);
+    this.byPrefix = lens.map((prefixLen) => ({ prefixLen, mask: cidrMask(prefixLen), map: new Map() }));
+    for (const p of peers) {
+      this.byPrefix.find((b) => b.prefixLen === p.podCidr.prefixLen)!.map.set(p.podCidr.network, p);
+      this.byNode.set(p.nodeIp, p);
+    }
+  }
+  lookup(ip: number): Peer | undefined {
+    for (const b of this.byPrefix) {
+      const p = b.map.get((ip & b.mask) >>> 0);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  byNodeIp(ip: number): Peer | undefined {
+    return this.byNode.get(ip);
+  }
+  list(): Peer[] {
+    return [...this.byNode.values()];
+  }
+}
+
+/** Underlay neighbours: peer node IP -> MAC, learned from ARP and from VXLAN frames. */
+export class UnderlayNeighbors {
+  private readonly macs = new Map<number, { mac: Buffer; seenMs: number }>();
+  learn(ip: number, mac: Buffer, macOff: number, nowMs: number): void {
+    const cur = this.macs.get(ip);
+    if (cur && cur.mac.compare(mac, macOff, macOff + 6) === 0) {
+      cur.seenMs = nowMs;
+      return;
+    }
+    this.macs.set(ip, { mac: Buffer.from(mac.subarray(macOff, macOff + 6)), seenMs: nowMs });
+  }
+  get(ip: number): Buffer | undefined {
+    return this.macs.get(ip)?.mac;
+  }
+  forget(ip: number): void {
+    this.macs.delete(ip);
+  }
+  entries(): { ip: number; mac: string; seenMs: number }[] {
+    return [...this.macs].map(([ip, e]) => ({ ip, mac: macToString(e.mac), seenMs: e.seenMs }));
+  }
+}

@@ -1,0 +1,217 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { execaRunner, listNetns, deleteNetnsWithPrefix, netnsPids, type CommandRunner } from '../host/index.js';
+import { callAgent } from '../agent/control-server.js';
+import { agentSocketPath } from '../agent/agent.js';
+import { planLab, topologyCommands, peersDocument, type LabPlan, type LabNode } from './plan.js';
+import { waitFor } from './wait.js';
+
+export interface LabState {
+  plan: LabPlan;
+  agents: Record<string, number>;
+  createdAt: string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** bin/podwire.js, two levels above src/lab or dist/lab */
+export const CLI_ENTRY = path.resolve(here, '../../bin/podwire.js');
+
+const stateFile = (plan: LabPlan) => path.join(plan.stateDir, 'lab.json');
+
+export function readLabState(prefix: string, stateRoot?: string): LabState | null {
+  const plan = planLab({ prefix, nodes: 1, stateRoot });
+  try {
+    return JSON.parse(fs.readFileSync(stateFile(plan), 'utf8')) as LabState;
+  } catch {
+    return null;
+  }
+}
+
+export function isOurAgent(pid: number, prefix: string): boolean {
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.includes('agent') && argv.includes(prefix);
+  } catch {
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface LabUpOptions {
+  prefix?: string;
+  nodes: number;
+  stateRoot?: string;
+  log?: (msg: string) => void;
+  runner?: CommandRunner;
+}
+
+/** Build the lab and start one agent per node; idempotent (a healthy lab is left as is, a broken one rebuilt). */
+export async function labUp(opts: LabUpOptions): Promise<LabState> {
+  const log = opts.log ?? (() => {});
+  const runner = opts.runner ?? execaRunner();
+  const plan = planLab(opts);
+  const existing = readLabState(plan.prefix, opts.stateRoot);
+  if (existing && existing.plan.nodes.length === plan.nodes.length && (await labHealthy(existing))) {
+    log(`lab ${plan.prefix} is already up with ${plan.nodes.length} nodes`);
+    return existing;
+  }
+  if (existing || (await listNetns(runner, plan.prefix)).length > 0) {
+    log(`cleaning up what an earlier lab ${plan.prefix} left behind`);
+    await labDown({ prefix: plan.prefix, stateRoot: opts.stateRoot, runner });
+  }
+  fs.mkdirSync(plan.stateDir, { recursive: true });
+  log(`building underlay ${plan.underlayNs} and ${plan.nodes.length} node namespaces`);
+  try {
+    for (const argv of topologyCommands(plan)) await runner.run(argv);
+    fs.writeFileSync(plan.peersFile, JSON.stringify(peersDocument(plan), null, 2));
+    const agents: Record<string, number> = {};
+    for (const node of plan.nodes) agents[node.name] = startAgent(plan, node);
+    const state: LabState = { plan, agents, createdAt: new Date().toISOString() };
+    fs.writeFileSync(stateFile(plan), JSON.stringify(state, null, 2));
+    for (const node of plan.nodes) {
+      log(`waiting for agent on ${node.name} (pid ${agents[node.name]})`);
+      await waitFor(`agent ${node.name} to answer`, 30_000, async () => {
+        if (!processAlive(agents[node.name])) {
+          throw new Error(`agent on ${node.name} exited; see ${path.join(node.stateDir, 'agent.log')}:\n${tail(path.join(node.stateDir, 'agent.log'))}`);
+        }
+        const r = await callAgent(agentSocketPath(node.stateDir), 'GET', '/status', undefined, 2000).catch(() => null);
+        return r?.status === 200;
+      });
+    }
+    // Ready when every agent knows every peer's underlay MAC.
+    await waitFor('agents to resolve their peers', 15_000, async () => {
+      for (const node of plan.nodes) {
+        const r = await callAgent(agentSocketPath(node.stateDir), 'GET', '/status', undefined, 2000);
+        if ((r.body.underlayNeighbors ?? []).length < plan.nodes.length - 1) return false;
+      }
+      return true;
+    });
+    log(`lab ${plan.prefix} up: ${plan.nodes.map((n) => `${n.name} ${n.ip} pods ${n.podCidr}`).join('; ')}`);
+    return state;
+  } catch (err) {
+    log(`lab up failed, tearing down: ${(err as Error).message}`);
+    await labDown({ prefix: plan.prefix, stateRoot: opts.stateRoot, runner });
+    throw err;
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function startAgent(plan: LabPlan, node: LabNode): number {
+  fs.mkdirSync(node.stateDir, { recursive: true });
+  const logFd = fs.openSync(path.join(node.stateDir, 'agent.log'), 'a');
+  const child = spawn(
+    'ip',
+    [
+      'netns', 'exec', node.ns,
+      process.execPath, CLI_ENTRY, 'agent',
+      '--node', node.name,
+      '--prefix', plan.prefix,
+      '--pod-cidr', node.podCidr,
+      '--state-dir', node.stateDir,
+      '--peers', plan.peersFile,
+    ],
+    { detached: true, stdio: ['ignore', logFd, logFd] },
+  );
+  fs.closeSync(logFd);
+  child.unref();
+  if (!child.pid) throw new Error(`could not start the agent for ${node.name}`);
+  return child.pid;
+}
+
+async function labHealthy(state: LabState): Promise<boolean> {
+  for (const node of state.plan.nodes) {
+    const pid = state.agents[node.name];
+    if (!pid || !isOurAgent(pid, state.plan.prefix)) return false;
+    const r = await callAgent(agentSocketPath(node.stateDir), 'GET', '/status', undefined, 2000).catch(() => null);
+    if (r?.status !== 200) return false;
+  }
+  return true;
+}
+
+/**
+ * Remove everything the lab made: its agents (by recorded PID, checked to be
+ * ours), every process still inside its namespaces (started by us: agents,
+ * `podwire exec` commands), every namespace carrying its prefix (links go
+ * with them), and its state directory. Safe after a crash and when nothing exists.
+ */
+export async function labDown(opts: { prefix?: string; stateRoot?: string; runner?: CommandRunner; log?: (m: string) => void }): Promise<{ namespaces: string[]; killed: number[] }> {
+  const runner = opts.runner ?? execaRunner();
+  const plan = planLab({ prefix: opts.prefix, nodes: 1, stateRoot: opts.stateRoot });
+  const state = readLabState(plan.prefix, opts.stateRoot);
+  const killed: number[] = [];
+  const pids = new Set<number>();
+  for (const pid of Object.values(state?.agents ?? {})) if (isOurAgent(pid, plan.prefix)) pids.add(pid);
+  const namespaces = await listNetns(runner, plan.prefix);
+  for (const ns of namespaces) for (const pid of await netnsPids(runner, ns)) pids.add(pid);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+      killed.push(pid);
+    } catch {
+      /* already gone */
+    }
+  }
+  await waitFor('lab processes to exit', 5_000, async () => [...pids].every((p) => !processAlive(p))).catch(() => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  });
+  await deleteNetnsWithPrefix(runner, plan.prefix);
+  fs.rmSync(plan.stateDir, { recursive: true, force: true });
+  const left = await listNetns(runner, plan.prefix);
+  if (left.length) throw new Error(`lab down: namespaces still present: ${left.join(', ')}`);
+  opts.log?.(`lab ${plan.prefix} down: removed ${namespaces.length} namespaces, stopped ${killed.length} processes`);
+  return { namespaces, killed };
+}
+
+export interface NodeStatus {
+  name: string;
+  ip: string;
+  podCidr: string;
+  pid: number | null;
+  agent: 'running' | 'down';
+  pods: number;
+  peersResolved: number;
+}
+
+export async function labStatus(opts: { prefix?: string; stateRoot?: string }): Promise<{ state: LabState | null; nodes: NodeStatus[] }> {
+  const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
+  if (!state) return { state: null, nodes: [] };
+  const nodes: NodeStatus[] = [];
+  for (const n of state.plan.nodes) {
+    const pid = state.agents[n.name] ?? null;
+    const r = await callAgent(agentSocketPath(n.stateDir), 'GET', '/status', undefined, 2000).catch(() => null);
+    const pods = await callAgent(agentSocketPath(n.stateDir), 'GET', '/pods', undefined, 2000).catch(() => null);
+    nodes.push({
+      name: n.name,
+      ip: n.ip,
+      podCidr: n.podCidr,
+      pid,
+      agent: r?.status === 200 && pid !== null && isOurAgent(pid, state.plan.prefix) ? 'running' : 'down',
+      pods: Array.isArray(pods?.body) ? pods!.body.length : 0,
+      peersResolved: r?.body?.underlayNeighbors?.length ?? 0,
+    });
+  }
+  return { state, nodes };
+}

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { cmd, names, checkPrefix } from '../host/index.js';
+
+/**
+ * A netns lab, described before it is built (Mininet style): an underlay
+ * namespace holding a private bridge, and N node namespaces whose only
+ * interface is eth0 on that bridge (what Docker gives a container). Nothing
+ * in it routes to the host's network.
+ */
+export interface LabNode {
+  name: string;
+  ns: string;
+  ip: string;
+  podCidr: string;
+  underlayPort: string;
+  stateDir: string;
+}
+
+export interface LabPlan {
+  prefix: string;
+  stateDir: string;
+  underlayNs: string;
+  underlayBridge: string;
+  underlayPrefixLen: number;
+  peersFile: string;
+  nodes: LabNode[];
+}
+
+export const LAB_DEFAULTS = {
+  prefix: 'pwlab',
+  stateRoot: '/run/podwire',
+  underlayNet: '172.28.0', // node N is 172.28.0.(10+N)/24
+  podNet: '10.244', //        node N owns 10.244.N.0/24
+};
+
+export function planLab(opts: { prefix?: string; nodes: number; stateRoot?: string }): LabPlan {
+  const prefix = checkPrefix(opts.prefix ?? LAB_DEFAULTS.prefix);
+  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 200) throw new Error('--nodes must be an integer from 1 to 200');
+  const stateDir = path.join(opts.stateRoot ?? LAB_DEFAULTS.stateRoot, prefix);
+  const nodes: LabNode[] = [];
+  for (let i = 1; i <= opts.nodes; i++) {
+    const name = `node${i}`;
+    nodes.push({
+      name,
+      ns: names.nodeNs(prefix, name),
+      ip: `${LAB_DEFAULTS.underlayNet}.${10 + i}`,
+      podCidr: `${LAB_DEFAULTS.podNet}.${i}.0/24`,
+      underlayPort: names.underlayPort(`${prefix}-${name}`),
+      stateDir: path.join(stateDir, name),
+    });
+  }
+  return {
+    prefix,
+    stateDir,
+    underlayNs: names.underlayNs(prefix),
+    underlayBridge: names.underlayBridge(),
+    underlayPrefixLen: 24,
+    peersFile: path.join(stateDir, 'peers.json'),
+    nodes,
+  };
+}
+
+/** The commands that build the topology (agents are started separately). */
+export function topologyCommands(plan: LabPlan): string[][] {
+  const ul = plan.underlayNs;
+  const out: string[][] = [
+    cmd.netnsAdd(ul),
+    cmd.linkUp(ul, 'lo'),
+    cmd.bridgeAdd(ul, plan.underlayBridge),
+    cmd.linkSet(ul, plan.underlayBridge, 'addrgenmode', 'none'),
+    cmd.linkUp(ul, plan.underlayBridge),
+  ];
+  for (const n of plan.nodes) out.push(...nodeCommands(plan, n));
+  return out;
+}
+
+export function nodeCommands(plan: LabPlan, n: LabNode): string[][] {
+  const ul = plan.underlayNs;
+  return [
+    cmd.netnsAdd(n.ns),
+    cmd.vethAdd(ul, n.underlayPort, 'eth0', n.ns),
+    cmd.linkSet(ul, n.underlayPort, 'addrgenmode', 'none'),
+    cmd.linkSet(ul, n.underlayPort, 'master', plan.underlayBridge),
+    cmd.linkUp(ul, n.underlayPort),
+    cmd.linkSet(n.ns, 'eth0', 'addrgenmode', 'none'),
+    cmd.addrAdd(n.ns, `${n.ip}/${plan.underlayPrefixLen}`, 'eth0'),
+    cmd.linkUp(n.ns, 'eth0'),
+    cmd.linkUp(n.ns, 'lo'),
+  ];
+}
+
+export function peersDocument(plan: LabPlan): { peers: { name: string; nodeIp: string; podCidr: string }[] } {
+  return { peers: plan.nodes.map((n) => ({ name: n.name, nodeIp: n.ip, podCidr: n.podCidr })) };
+}

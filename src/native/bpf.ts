@@ -1,0 +1,65 @@
+/**
+ * A tiny classic-BPF assembler (struct sock_filter), for socket filters that
+ * keep frames the agent does not own from ever waking it up.
+ * Opcodes from linux/filter.h; programs are plain data so tests can read them.
+ */
+export interface BpfInsn {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+
+const BPF_LD = 0x00, BPF_LDX = 0x01, BPF_JMP = 0x05, BPF_RET = 0x06;
+const BPF_W = 0x00, BPF_H = 0x08, BPF_B = 0x10;
+const BPF_ABS = 0x20, BPF_IND = 0x40, BPF_MSH = 0xa0;
+const BPF_JEQ = 0x10, BPF_JSET = 0x40, BPF_K = 0x00;
+
+const ins = (code: number, k: number, jt = 0, jf = 0): BpfInsn => ({ code, jt, jf, k });
+
+export const bpf = {
+  ldhAbs: (off: number) => ins(BPF_LD | BPF_H | BPF_ABS, off),
+  ldbAbs: (off: number) => ins(BPF_LD | BPF_B | BPF_ABS, off),
+  ldwAbs: (off: number) => ins(BPF_LD | BPF_W | BPF_ABS, off),
+  /** X = 4 * (pkt[off] & 0x0f): the IPv4 header length. */
+  ldxIpHeaderLen: (off: number) => ins(BPF_LDX | BPF_B | BPF_MSH, off),
+  ldhInd: (off: number) => ins(BPF_LD | BPF_H | BPF_IND, off),
+  jeq: (k: number, jt: number, jf: number) => ins(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf),
+  jset: (k: number, jt: number, jf: number) => ins(BPF_JMP | BPF_JSET | BPF_K, k, jt, jf),
+  ret: (k: number) => ins(BPF_RET | BPF_K, k),
+};
+
+/** Encode a program for SO_ATTACH_FILTER (host byte order: little-endian here). */
+export function compileFilter(program: BpfInsn[]): Buffer {
+  const out = Buffer.alloc(program.length * 8);
+  program.forEach((p, i) => {
+    out.writeUInt16LE(p.code, i * 8);
+    out.writeUInt8(p.jt, i * 8 + 2);
+    out.writeUInt8(p.jf, i * 8 + 3);
+    out.writeUInt32LE(p.k >>> 0, i * 8 + 4);
+  });
+  return out;
+}
+
+const ACCEPT_ALL = 0x40000; // snap length: whole frames, GSO super-frames included
+
+/**
+ * The underlay socket's filter: ARP, and unfragmented IPv4/UDP to `udpPort`
+ * (VXLAN). Equivalent to tcpdump's `arp or (udp dst port 4789 and not ip[6:2] & 0x1fff != 0)`.
+ */
+export function underlayFilter(udpPort: number): BpfInsn[] {
+  return [
+    bpf.ldhAbs(12), //               0: ethertype
+    bpf.jeq(0x0806, 8, 0), //        1: ARP -> accept
+    bpf.jeq(0x0800, 0, 8), //        2: not IPv4 -> drop
+    bpf.ldbAbs(23), //               3: IP protocol
+    bpf.jeq(17, 0, 6), //            4: not UDP -> drop
+    bpf.ldhAbs(20), //               5: flags + fragment offset
+    bpf.jset(0x1fff, 4, 0), //       6: a later fragment has no UDP header -> drop
+    bpf.ldxIpHeaderLen(14), //       7: X = IP header length
+    bpf.ldhInd(16), //               8: UDP destination port (14 + X + 2)
+    bpf.jeq(udpPort, 0, 1), //       9
+    bpf.ret(ACCEPT_ALL), //         10
+    bpf.ret(0), //                  11
+  ];
+}

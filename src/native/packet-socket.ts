@@ -1,0 +1,101 @@
+import { loadAddon, type NativeAddon } from './addon.js';
+import { NativeError } from './errors.js';
+import type { RxBatch, TxBatch } from './batch.js';
+
+export interface PacketSocketOptions {
+  /** Prepend a virtio_net_hdr to every frame (GSO and checksum-offload metadata). */
+  vnetHdr?: boolean;
+  /** Do not deliver frames this host transmits on the interface (our own sends included). */
+  ignoreOutgoing?: boolean;
+  /** Hand frames straight to the driver, skipping the qdisc layer. */
+  qdiscBypass?: boolean;
+  promiscuous?: boolean;
+  rcvbufBytes?: number;
+  sndbufBytes?: number;
+  /** A classic BPF program (struct sock_filter[], 8 bytes each); see bpf.ts. */
+  filter?: Buffer;
+}
+
+/**
+ * An AF_PACKET socket bound to one interface, moving frames in batches.
+ * Never throws on the hot path: recv/send return counts, errors are counted.
+ */
+export class PacketSocket {
+  readonly fd: number;
+  readonly ifindex: number;
+  readonly mac: Buffer;
+  /** sendmmsg failures other than a full queue, by errno. */
+  sendErrors = 0;
+  lastSendErrno = 0;
+  private poller: { stop(): void } | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly addon: NativeAddon,
+    readonly ifname: string,
+    opened: { fd: number; ifindex: number; mac: Buffer },
+  ) {
+    this.fd = opened.fd;
+    this.ifindex = opened.ifindex;
+    this.mac = opened.mac;
+  }
+
+  static open(ifname: string, options: PacketSocketOptions = {}): PacketSocket {
+    const addon = loadAddon();
+    try {
+      return new PacketSocket(addon, ifname, addon.open(ifname, { ...options }));
+    } catch (cause) {
+      const errno = (cause as { errno?: number }).errno;
+      if (errno === 1 /* EPERM */) {
+        throw new NativeError('ERR_NOT_ROOT', `opening a packet socket on ${ifname} needs root (CAP_NET_RAW)`, { cause });
+      }
+      if (errno === 19 /* ENODEV */) {
+        throw new NativeError('ERR_NO_SUCH_INTERFACE', `no interface named ${ifname} in this network namespace`, {
+          cause,
+        });
+      }
+      throw new NativeError('ERR_SOCKET', `packet socket on ${ifname}: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  /** Receive up to batch.capacity frames without blocking; returns the count. */
+  recv(batch: RxBatch): number {
+    const n = this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths);
+    batch.count = n > 0 ? n : 0;
+    return batch.count;
+  }
+
+  /**
+   * Send every queued frame; returns how many the kernel took. Frames it did
+   * not take (queue full) are the caller's to count as drops. Resets the batch.
+   */
+  send(batch: TxBatch): number {
+    if (batch.count === 0) return 0;
+    const n = this.addon.sendBatch(this.fd, batch.scratch, batch.payload, batch.desc, batch.count);
+    if (n < 0) {
+      this.sendErrors++;
+      this.lastSendErrno = -n;
+    }
+    batch.reset();
+    return n > 0 ? n : 0;
+  }
+
+  /** Calls `onReadable` from the event loop whenever frames are waiting. */
+  onReadable(onReadable: () => void): void {
+    this.poller?.stop();
+    this.poller = new this.addon.Poller(this.fd, () => onReadable());
+  }
+
+  /** Kernel-side counters since the last call: frames seen and frames dropped for a full buffer. */
+  kernelStats(): { packets: number; drops: number } {
+    return this.addon.stats(this.fd);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.poller?.stop();
+    this.poller = null;
+    this.addon.close(this.fd);
+  }
+}

@@ -1,0 +1,3 @@
+export { OuterTemplate, OUTER_HEADERS_SIZE, writeEncapVnetHdr, planTcpSegments, patchTcpSegment, type TcpSegmentPlan } from './vxlan-encap.js';
+export { type PeerSource, type PeerSpec, FilePeerSource, parsePeerSpecs, toPeer } from './peers.js';
+export { vtepMacFor, podMacFor } from './macs.js';

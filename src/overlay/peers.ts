@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import { parseIpv4, parseMac } from '../packet/index.js';
+import type { Peer } from '../dataplane/tables.js';
+import { parseCidr } from '../dataplane/cidr.js';
+import { vtepMacFor } from './macs.js';
+
+/**
+ * Where an agent learns its peer nodes (node IP <-> pod CIDR). Today: a
+ * file (the lab writes it). The control plane replaces it with a watch on
+ * Node objects; the pipeline only ever sees `PeerSource` snapshots.
+ */
+export interface PeerSpec {
+  name: string;
+  nodeIp: string;
+  podCidr: string;
+  /** defaults to the deterministic VTEP MAC of nodeIp (see macs.ts) */
+  vtepMac?: string;
+}
+
+export interface PeerSource {
+  /** Calls onChange with the full set now and after every change. */
+  start(onChange: (peers: PeerSpec[]) => void): void;
+  stop(): void;
+}
+
+export class PeerConfigError extends Error {
+  readonly code = 'ERR_BAD_PEERS';
+}
+
+export function parsePeerSpecs(json: unknown, where: string): PeerSpec[] {
+  const list = (json as { peers?: unknown })?.peers;
+  if (!Array.isArray(list)) throw new PeerConfigError(`${where}: expected {"peers": [...]}`);
+  return list.map((p, i) => {
+    const at = `${where}: peers[${i}]`;
+    if (typeof p !== 'object' || p === null) throw new PeerConfigError(`${at}: expected an object`);
+    const known = new Set(['name', 'nodeIp', 'podCidr', 'vtepMac']);
+    for (const k of Object.keys(p)) if (!known.has(k)) throw new PeerConfigError(`${at}: unknown field "${k}"`);
+    const { name, nodeIp, podCidr, vtepMac } = p as Record<string, unknown>;
+    if (typeof name !== 'string' || !name) throw new PeerConfigError(`${at}.name: required string`);
+    if (typeof nodeIp !== 'string') throw new PeerConfigError(`${at}.nodeIp: required IPv4 address`);
+    if (typeof podCidr !== 'string') throw new PeerConfigError(`${at}.podCidr: required CIDR`);
+    try {
+      parseIpv4(nodeIp);
+      parseCidr(podCidr);
+      if (vtepMac !== undefined) parseMac(String(vtepMac));
+    } catch (err) {
+      throw new PeerConfigError(`${at}: ${(err as Error).message}`);
+    }
+    return { name, nodeIp, podCidr, ...(vtepMac !== undefined ? { vtepMac: String(vtepMac) } : {}) };
+  });
+}
+
+export function toPeer(spec: PeerSpec): Peer {
+  const nodeIp = parseIpv4(spec.nodeIp);
+  return {
+    name: spec.name,
+    nodeIp,
+    podCidr: parseCidr(spec.podCidr),
+    vtepMac: spec.vtepMac ? parseMac(spec.vtepMac) : vtepMacFor(nodeIp),
+  };
+}
+
+/** Peers from a JSON file, re-read whenever it changes. A bad file is reported and the last good set kept. */
+export class FilePeerSource implements PeerSource {
+  private listener: ((cur: fs.Stats, prev: fs.Stats) => void) | null = null;
+  constructor(
+    private readonly file: string,
+    private readonly onError: (err: Error) => void = () => {},
+    private readonly intervalMs = 250,
+  ) {}
+
+  start(onChange: (peers: PeerSpec[]) => void): void {
+    const load = () => {
+      let text: string;
+      try {
+        text = fs.readFileSync(this.file, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return onChange([]);
+        return this.onError(err as Error);
+      }
+      try {
+        onChange(parsePeerSpecs(JSON.parse(text), this.file));
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    };
+    load();
+    this.listener = () => load();
+    fs.watchFile(this.file, { interval: this.intervalMs }, this.listener);
+  }
+
+  stop(): void {
+    if (this.listener) fs.unwatchFile(this.file, this.listener);
+    this.listener = null;
+  }
+}
