@@ -128,7 +128,7 @@ export function buildProgram(): Command {
     .argument('<name>', 'overlay')
     .description('measure podwire beside the kernel’s equivalent path (prints a RESULT line)')
     .action(async (name: string) => {
-      const { runBench } = await import('../../bench/index.js');
+      const { runBench } = await import('../bench/index.js');
       await runBench(name);
     });
   return program;

@@ -116,10 +116,13 @@ function tail(file: string, lines = 20): string {
 function startAgent(plan: LabPlan, node: LabNode): number {
   fs.mkdirSync(node.stateDir, { recursive: true });
   const logFd = fs.openSync(path.join(node.stateDir, 'agent.log'), 'a');
+  // nsenter enters only the node's network namespace. (`ip netns exec` would
+  // also give the agent a private mount namespace, and the pod namespaces it
+  // creates with `ip netns add` would then be invisible to everyone else.)
   const child = spawn(
-    'ip',
+    'nsenter',
     [
-      'netns', 'exec', node.ns,
+      `--net=/run/netns/${node.ns}`,
       process.execPath, CLI_ENTRY, 'agent',
       '--node', node.name,
       '--prefix', plan.prefix,
