@@ -11,7 +11,7 @@ import {
 import { MAC_A, MAC_B, hex } from './fixtures.js';
 
 describe('EthernetView', () => {
-  const frame = () => hex('ffffffffffff be6e727ddb21 0806') ;
+  const frame = () => hex('ffffffffffff be6e727ddb21 0806');
 
   it('reads addresses and EtherType in place', () => {
     const eth = new EthernetView().wrap(frame(), 0, 14);

@@ -1,0 +1,77 @@
+import { execa, type ResultPromise } from 'execa';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { labUp, labDown, addPod, waitFor, type LabState } from '../../src/lab/index.js';
+import { listNetns, execaRunner } from '../../src/host/index.js';
+import { callAgent } from '../../src/agent/control-server.js';
+import { agentSocketPath } from '../../src/agent/agent.js';
+import type { PodRecord } from '../../src/agent/pods.js';
+
+export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+export const STATE_ROOT = '/run/podwire-test';
+
+/** Integration tests need root and the tools; under CI a missing one fails loudly, never skips. */
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new Error('integration tests need root (network namespaces, packet sockets)');
+}
+
+/** A unique prefix per test file, so parallel files never collide and cleanup finds exactly its own. */
+export function testPrefix(tag: string): string {
+  return `pwt${tag}${randomBytes(2).toString('hex')}`;
+}
+
+export interface TestLab {
+  state: LabState;
+  prefix: string;
+  pods: Record<string, PodRecord>;
+}
+
+export async function startLab(prefix: string, nodes: number, pods: [string, string][]): Promise<TestLab> {
+  requireRoot();
+  const state = await labUp({ prefix, nodes, stateRoot: STATE_ROOT });
+  const out: Record<string, PodRecord> = {};
+  for (const [name, node] of pods) out[name] = await addPod(state, node, name);
+  return { state, prefix, pods: out };
+}
+
+export async function stopLab(prefix: string): Promise<void> {
+  await labDown({ prefix, stateRoot: STATE_ROOT });
+  const left = await listNetns(execaRunner(), prefix);
+  if (left.length) throw new Error(`namespaces left behind: ${left.join(', ')}`);
+}
+
+export function inNs(ns: string, argv: string[], opts: { timeoutMs?: number } = {}): ResultPromise {
+  return execa('ip', ['netns', 'exec', ns, ...argv], { reject: false, timeout: opts.timeoutMs ?? 60_000 });
+}
+
+/** Start a long-running process in a namespace and wait until it prints `readyLine`. */
+export async function startInNs(ns: string, argv: string[], readyLine: string): Promise<ResultPromise> {
+  const child = execa('ip', ['netns', 'exec', ns, ...argv], { reject: false, timeout: 90_000, buffer: true });
+  let seen = '';
+  child.stdout!.on('data', (d: Buffer) => (seen += d.toString()));
+  await waitFor(`"${readyLine}" from ${argv.join(' ')}`, 15_000, () => seen.includes(readyLine));
+  return child;
+}
+
+export function lastJson(stdout: unknown): any {
+  const lines = String(stdout).trim().split('\n').filter((l) => l.startsWith('{'));
+  if (!lines.length) throw new Error(`no JSON in output: ${String(stdout).slice(0, 500)}`);
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+export async function agentStatus(lab: TestLab, node: string): Promise<any> {
+  const n = lab.state.plan.nodes.find((x) => x.name === node)!;
+  const r = await callAgent(agentSocketPath(n.stateDir), 'GET', '/status');
+  if (r.status !== 200) throw new Error(`agent ${node}: ${r.status}`);
+  return r.body;
+}
+
+/** Transfer `bytes` over TCP from one pod to another; returns both sides' reports. */
+export async function tcpTransfer(lab: TestLab, from: string, to: string, port: number, bytes: number) {
+  const dst = lab.pods[to];
+  const sink = await startInNs(dst.netns, [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), String(port)], 'listening');
+  const src = await inNs(lab.pods[from].netns, [process.execPath, path.join(FIXTURES, 'tcp-source.mjs'), dst.ip, String(port), String(bytes)]);
+  const sinkResult = await sink;
+  return { sent: lastJson(src.stdout), received: lastJson(sinkResult.stdout), stderr: `${src.stderr}${sinkResult.stderr}` };
+}
