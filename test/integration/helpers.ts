@@ -45,13 +45,17 @@ export function inNs(ns: string, argv: string[], opts: { timeoutMs?: number } = 
   return execa('ip', ['netns', 'exec', ns, ...argv], { reject: false, timeout: opts.timeoutMs ?? 60_000 });
 }
 
-/** Start a long-running process in a namespace and wait until it prints `readyLine`. */
-export async function startInNs(ns: string, argv: string[], readyLine: string): Promise<ResultPromise> {
+/**
+ * Start a long-running process in a namespace and wait until it prints
+ * `readyLine`. Returned wrapped: execa's child is a thenable, and returning
+ * it bare from an async function would wait for it to exit.
+ */
+export async function startInNs(ns: string, argv: string[], readyLine: string): Promise<{ child: ResultPromise }> {
   const child = execa('ip', ['netns', 'exec', ns, ...argv], { reject: false, timeout: 90_000, buffer: true });
   let seen = '';
   child.stdout!.on('data', (d: Buffer) => (seen += d.toString()));
   await waitFor(`"${readyLine}" from ${argv.join(' ')}`, 15_000, () => seen.includes(readyLine));
-  return child;
+  return { child };
 }
 
 export function lastJson(stdout: unknown): any {
@@ -70,7 +74,7 @@ export async function agentStatus(lab: TestLab, node: string): Promise<any> {
 /** Transfer `bytes` over TCP from one pod to another; returns both sides' reports. */
 export async function tcpTransfer(lab: TestLab, from: string, to: string, port: number, bytes: number) {
   const dst = lab.pods[to];
-  const sink = await startInNs(dst.netns, [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), String(port)], 'listening');
+  const { child: sink } = await startInNs(dst.netns, [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), String(port)], 'listening');
   const src = await inNs(lab.pods[from].netns, [process.execPath, path.join(FIXTURES, 'tcp-source.mjs'), dst.ip, String(port), String(bytes)]);
   const sinkResult = await sink;
   return { sent: lastJson(src.stdout), received: lastJson(sinkResult.stdout), stderr: `${src.stderr}${sinkResult.stderr}` };
