@@ -72,6 +72,7 @@ export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Pr
     podCidr: formatCidr(cfg.podCidr),
     gateway: ipv4ToString(gatewayIp),
     gatewayMac: macToString(datapath.macs.gateway),
+    nodeMac: macToString(datapath.macs.node),
     vtepMac: macToString(vtepMacFor(nodeIp)),
     vni: cfg.vni,
     podMtu: cfg.podMtu,

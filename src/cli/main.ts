@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { spawn } from 'node:child_process';
-import { labUp, labDown, labStatus, readLabState, labPods, addPod, deletePod, findPod } from '../lab/index.js';
+import { labUp, labDown, labStatus, restartAgent, readLabState, labPods, addPod, deletePod, findPod } from '../lab/index.js';
 import { names, netnsExists, execaRunner } from '../host/index.js';
 import { agentConfig } from '../agent/config.js';
 import { runAgent } from '../agent/agent.js';
@@ -44,6 +44,14 @@ export function buildProgram(): Command {
     .description('stop the agents and remove every namespace, link and file the lab made')
     .action(async () => {
       await labDown({ prefix: program.opts().lab, log: say });
+    });
+  lab
+    .command('restart-agent <node>')
+    .description('stop a node’s agent and start a new one; pods stay and are adopted')
+    .option('--crash', 'kill -9 instead of a clean stop')
+    .action(async (node: string, o: { crash?: boolean }) => {
+      const pid = await restartAgent({ prefix: program.opts().lab, node, crash: o.crash });
+      say(`agent on ${node} restarted (pid ${pid})`);
     });
   lab
     .command('status')

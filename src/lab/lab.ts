@@ -138,6 +138,32 @@ function startAgent(plan: LabPlan, node: LabNode): number {
   return child.pid;
 }
 
+/**
+ * Stop one node's agent (SIGTERM, or SIGKILL with `crash`) and start a new
+ * one. Pods keep running meanwhile (their namespaces are not the agent's
+ * process), and the new agent adopts them.
+ */
+export async function restartAgent(opts: { prefix?: string; stateRoot?: string; node: string; crash?: boolean }): Promise<number> {
+  const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
+  if (!state) throw new Error(`no lab "${opts.prefix ?? 'pwlab'}" is up`);
+  const node = state.plan.nodes.find((n) => n.name === opts.node);
+  if (!node) throw new Error(`no node "${opts.node}" in lab ${state.plan.prefix}`);
+  const old = state.agents[node.name];
+  if (old && isOurAgent(old, state.plan.prefix)) {
+    process.kill(old, opts.crash ? 'SIGKILL' : 'SIGTERM');
+    await waitFor(`old agent ${old} to exit`, 10_000, () => !processAlive(old));
+  }
+  const pid = startAgent(state.plan, node);
+  state.agents[node.name] = pid;
+  fs.writeFileSync(stateFile(state.plan), JSON.stringify(state, null, 2));
+  await waitFor(`agent ${node.name} to answer`, 30_000, async () => {
+    if (!processAlive(pid)) throw new Error(`agent on ${node.name} exited:\n${tail(path.join(node.stateDir, 'agent.log'))}`);
+    const r = await callAgent(agentSocketPath(node.stateDir), 'GET', '/status', undefined, 2000).catch(() => null);
+    return r?.status === 200 && (r.body.underlayNeighbors ?? []).length >= state.plan.nodes.length - 1;
+  });
+  return pid;
+}
+
 async function labHealthy(state: LabState): Promise<boolean> {
   for (const node of state.plan.nodes) {
     const pid = state.agents[node.name];

@@ -1,4 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
+export { execa };
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
