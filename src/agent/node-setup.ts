@@ -32,8 +32,25 @@ export async function setUpNode(runner: CommandRunner, cfg: AgentConfig, gateway
   const exists = (await showLink(runner, undefined, cfg.bridge)) !== null;
   const gatewayCidr = `${ipv4ToString(gatewayIp)}/${cfg.podCidr.prefixLen}`;
   for (const argv of nodeSetupPlan(cfg, gatewayCidr, gatewayMac, exists)) await runner.run(argv);
-  // This namespace is the agent's own: per-interface sysctls here touch nothing else.
+  // This namespace is the agent's own: sysctls here touch nothing else.
   for (const dev of [cfg.bridge, cfg.underlayIf]) {
     fs.writeFileSync(`/proc/sys/net/ipv4/conf/${dev}/forwarding`, '0');
+  }
+  disableBridgeNetfilter();
+}
+
+/**
+ * Where the kernel has br_netfilter (Docker hosts load it), new namespaces
+ * start with bridge-nf-call-iptables=1: every frame crossing cbr0 then runs
+ * netfilter's bridge hooks, which also validate IPv4 and silently drop bad
+ * headers before the agent sees them — unexplainable drops, and per-frame
+ * cost. podwire is netfilter-free, so the agent turns the hooks off here.
+ */
+export const BRIDGE_NF_SYSCTLS = ['bridge-nf-call-iptables', 'bridge-nf-call-ip6tables', 'bridge-nf-call-arptables'];
+
+export function disableBridgeNetfilter(): void {
+  for (const name of BRIDGE_NF_SYSCTLS) {
+    const file = `/proc/sys/net/bridge/${name}`;
+    if (fs.existsSync(file)) fs.writeFileSync(file, '0');
   }
 }

@@ -23,7 +23,8 @@ export const DROP_REASONS = [
   ['ttl-expired', 'TTL ran out at this hop'],
   ['mtu-exceeded', 'packet larger than the path MTU (pod MTU 1450 = 1500 − 50 VXLAN overhead)'],
   ['gso-unsupported', 'segmentation-offload frame of a kind podwire cannot split'],
-  ['tx-queue-full', 'the kernel refused the frame: send queue full'],
+  ['tx-queue-full', 'the send queue was full'],
+  ['tx-rejected', 'the kernel refused to send the frame (malformed for the device)'],
   ['not-for-gateway', 'unicast frame for a MAC that is not the gateway'],
 ] as const;
 

@@ -58,7 +58,10 @@ export interface NodeIdentity {
 
 /** Where the pipeline's output goes: the two packet sockets, or a test's capture. */
 export interface TxPort {
+  /** Sends the batch; returns frames the kernel took. */
   send(batch: TxBatch): number;
+  /** frames refused (not queue-full) in the last send, if the port knows */
+  readonly lastRejected?: number;
 }
 
 export interface PipelineOptions {
@@ -638,7 +641,9 @@ export class Pipeline {
     const queued = tx.count;
     if (queued === 0) return;
     const sent = port.send(tx);
-    if (sent < queued) this.counters.drops[DROP['tx-queue-full']] += queued - sent;
+    const rejected = port.lastRejected ?? 0;
+    if (rejected) this.counters.drops[DROP['tx-rejected']] += rejected;
+    if (sent + rejected < queued) this.counters.drops[DROP['tx-queue-full']] += queued - sent - rejected;
     tx.reset();
   }
 

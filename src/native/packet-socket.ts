@@ -24,9 +24,12 @@ export class PacketSocket {
   readonly fd: number;
   readonly ifindex: number;
   readonly mac: Buffer;
-  /** sendmmsg failures other than a full queue, by errno. */
-  sendErrors = 0;
+  /** frames the kernel refused in the last send() (skipped, not retried) */
+  lastRejected = 0;
+  /** all refused frames, and the errno of the latest refusal */
+  rejected = 0;
   lastSendErrno = 0;
+  private readonly sendOut = new Uint32Array(2);
   private poller: { stop(): void } | null = null;
   private closed = false;
 
@@ -66,16 +69,20 @@ export class PacketSocket {
   }
 
   /**
-   * Send every queued frame; returns how many the kernel took. Frames it did
-   * not take (queue full) are the caller's to count as drops. Resets the batch.
+   * Send every queued frame; returns how many the kernel took. Frames it
+   * refused are skipped (lastRejected); frames left when the queue filled are
+   * the caller's to count as drops. Resets the batch.
    */
   send(batch: TxBatch): number {
     if (batch.count === 0) return 0;
-    const n = this.addon.sendBatch(this.fd, batch.scratch, batch.payload, batch.desc, batch.count);
-    if (n < 0) {
-      this.sendErrors++;
-      this.lastSendErrno = -n;
+    this.sendOut[0] = 0;
+    const n = this.addon.sendBatch(this.fd, batch.scratch, batch.payload, batch.desc, batch.count, this.sendOut);
+    this.lastRejected = this.sendOut[0];
+    if (this.lastRejected) {
+      this.rejected += this.lastRejected;
+      this.lastSendErrno = this.sendOut[1];
     }
+    if (n < 0) this.lastSendErrno = -n;
     batch.reset();
     return n > 0 ? n : 0;
   }

@@ -163,7 +163,8 @@ Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, n);
 }
 
-// sendBatch(fd, bufA, bufB | null, desc: Uint32Array, count) -> sent | -errno
+// sendBatch(fd, bufA, bufB | null, desc: Uint32Array, count, out?: Uint32Array[2]) -> sent | -errno
+// out[0] = frames the kernel refused (skipped), out[1] = the last refusal's errno.
 // desc holds, per frame: niov, then niov triples (which: 0=A 1=B, offset, length).
 // Frames are sent in order; a partial send returns how many went out.
 Napi::Value SendBatch(const Napi::CallbackInfo& info) {
@@ -184,10 +185,12 @@ Napi::Value SendBatch(const Napi::CallbackInfo& info) {
 
   static thread_local std::vector<struct mmsghdr> msgs(kMaxBatch);
   static thread_local std::vector<struct iovec> iovs(kMaxIovTotal);
-  size_t total = 0, p = 0;  // p walks desc across chunks
-  while (total < count) {
+  size_t total = 0, processed = 0, p = 0;  // sent; sent + refused; desc cursor
+  size_t rejected = 0;
+  int lastErrno = 0;
+  while (processed < count) {
     size_t n = 0, iovUsed = 0, chunkEnd = p;
-    while (total + n < count && n < kMaxBatch && chunkEnd < descLen) {
+    while (processed + n < count && n < kMaxBatch && chunkEnd < descLen) {
       uint32_t niov = desc[chunkEnd];
       if (niov == 0 || chunkEnd + 1 + 3 * niov > descLen) return Napi::Number::New(env, -EINVAL);
       if (iovUsed + niov > kMaxIovTotal) break;
@@ -208,14 +211,37 @@ Napi::Value SendBatch(const Napi::CallbackInfo& info) {
       n++;
     }
     if (n == 0) return Napi::Number::New(env, -EINVAL);
-    int sent = sendmmsg(fd, msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
-    if (sent < 0) {
-      if (total > 0) return Napi::Number::New(env, static_cast<double>(total));
-      return Napi::Number::New(env, (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno);
+    // sendmmsg stops at the first frame the kernel refuses and reports that
+    // error on the next call. A refused frame (too short for the device,
+    // bad virtio header) is skipped and counted; a full queue ends the batch.
+    size_t done = 0;
+    bool full = false;
+    while (done < n) {
+      int sent = sendmmsg(fd, msgs.data() + done, static_cast<unsigned>(n - done), MSG_DONTWAIT);
+      if (sent > 0) {
+        done += static_cast<size_t>(sent);
+        total += static_cast<size_t>(sent);
+        continue;
+      }
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == EINTR) {
+        full = true;
+        break;
+      }
+      rejected++;
+      lastErrno = err;
+      done++;
     }
-    total += static_cast<size_t>(sent);
-    if (static_cast<size_t>(sent) < n) break;
+    processed += done;
+    if (full) break;
     p = chunkEnd;
+  }
+  if (info.Length() > 5 && info[5].IsTypedArray()) {
+    Napi::Uint32Array out = info[5].As<Napi::Uint32Array>();
+    if (out.ElementLength() >= 2) {
+      out[0] = static_cast<uint32_t>(rejected);
+      out[1] = static_cast<uint32_t>(lastErrno);
+    }
   }
   return Napi::Number::New(env, static_cast<double>(total));
 }

@@ -38,6 +38,16 @@ describe('pods: addresses and plumbing', () => {
   });
 });
 
+describe('netfilter-free node', () => {
+  it('turns off br_netfilter’s bridge hooks in the node, so no kernel hook drops a frame the agent should explain', async () => {
+    const ns = `${prefix}-node1`;
+    for (const name of ['bridge-nf-call-iptables', 'bridge-nf-call-ip6tables', 'bridge-nf-call-arptables']) {
+      const r = await inNs(ns, ['cat', `/proc/sys/net/bridge/${name}`]);
+      if (r.exitCode === 0) expect(String(r.stdout).trim(), name).toBe('0'); // absent file: no br_netfilter, nothing to turn off
+    }
+  });
+});
+
 describe('pod to pod', () => {
   it('pings on the same node (one routed hop through the agent) and across nodes (two)', async () => {
     const same = await inNs(lab.pods.a1.netns, ['ping', '-c', '3', '-i', '0.2', '-W', '2', lab.pods.a2.ip]);
