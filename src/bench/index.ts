@@ -1,3 +1,11 @@
+import { benchOverlay } from './overlay.js';
+
+const BENCHES: Record<string, () => Promise<unknown>> = {
+  overlay: () => benchOverlay({ seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 8) }),
+};
+
 export async function runBench(name: string): Promise<void> {
-  throw new Error(`unknown benchmark "${name}"`);
+  const bench = BENCHES[name];
+  if (!bench) throw new Error(`unknown benchmark "${name}" (have: ${Object.keys(BENCHES).join(', ')})`);
+  await bench();
 }
