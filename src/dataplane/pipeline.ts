@@ -38,6 +38,7 @@ import { Counters } from './counters.js';
 import { DROP } from './drop-reasons.js';
 import { NeighborTable, PeerTable, UnderlayNeighbors, cidrContains, type Cidr, type Peer } from './tables.js';
 import { TokenBucket } from './token-bucket.js';
+import { Gro } from './gro.js';
 
 /** What the pipeline needs to know about its node. Addresses are uint32. */
 export interface NodeIdentity {
@@ -70,6 +71,8 @@ export interface PipelineOptions {
   scratchBytes?: number;
   maxTxFrames?: number;
   icmpErrorsPerSecond?: number;
+  /** coalesce decapsulated TCP segments for pods (userspace GRO); default on */
+  gro?: boolean;
 }
 
 /** After processing, the peer we want an underlay MAC for, etc.: side effects the agent performs. */
@@ -113,6 +116,7 @@ export class Pipeline {
   private readonly arpAsked = new Map<number, number>();
   private readonly clock: () => number;
   private ipId = 1;
+  readonly gro: Gro | null;
 
   constructor(
     readonly id: NodeIdentity,
@@ -126,6 +130,18 @@ export class Pipeline {
     this.podTx = new TxBatchImpl(scratch, frames);
     this.underlayTx = new TxBatchImpl(scratch, frames);
     this.icmpBucket = new TokenBucket(options.icmpErrorsPerSecond ?? 200, 50, this.clock);
+    const c = this.counters;
+    this.gro =
+      options.gro === false
+        ? null
+        : new Gro({
+            tx: this.podTx,
+            room: (scratch, iovs) => this.room(this.podTx, this.ports.pods, scratch, iovs),
+            delivered: (frames, bytes) => {
+              c.localTx += frames;
+              c.localTxBytes += bytes;
+            },
+          });
   }
 
   /** Replace the peer set (from a PeerSource snapshot). */
@@ -211,7 +227,7 @@ export class Pipeline {
       return;
     }
     const vnet = this.vnet.wrap(buf, slot);
-    if (cidrContains(this.id.podCidr, dst)) return this.deliverLocal(buf, slot, len, true);
+    if (cidrContains(this.id.podCidr, dst)) return this.deliverLocal(buf, slot, len, false);
     const peer = this.peers.lookup(dst);
     if (!peer) {
       this.icmpErrorToPod(buf, f, flen, ICMP_DEST_UNREACHABLE, ICMP_CODE_NET_UNREACHABLE, 0);
@@ -251,8 +267,8 @@ export class Pipeline {
     c.arpReplies++;
   }
 
-  /** Hand an IPv4 frame (Ethernet at slot+10) to a pod on this node. */
-  private deliverLocal(buf: Buffer, slot: number, len: number, decTtl: boolean): void {
+  /** Hand an IPv4 frame (Ethernet at slot+10) to a pod on this node; `viaOverlay` frames may be coalesced. */
+  private deliverLocal(buf: Buffer, slot: number, len: number, viaOverlay: boolean): void {
     const c = this.counters;
     const f = slot + VNET_HDR_SIZE;
     const flen = len - VNET_HDR_SIZE;
@@ -271,10 +287,14 @@ export class Pipeline {
       this.mtuExceeded(buf, f, flen);
       return;
     }
-    if (decTtl) ip.decrementTtl();
+    ip.decrementTtl();
     const eth = this.eth.wrap(buf, f, flen);
     eth.setDst(mac);
     eth.setSrc(this.id.gatewayMac);
+    if (viaOverlay && this.gro) {
+      if (this.gro.offer(buf, slot, len)) return;
+      this.gro.flushFlowOf(buf, slot);
+    }
     if (!this.room(this.podTx, this.ports.pods, 0, 1)) return;
     this.podTx.pushScratchPayload(0, 0, slot, len);
     c.localTx++;
@@ -384,6 +404,7 @@ export class Pipeline {
       }
       this.fromUnderlay(rx.buf, slot, len);
     }
+    this.gro?.flushAll();
     this.flush();
   }
 

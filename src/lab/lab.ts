@@ -113,6 +113,11 @@ function tail(file: string, lines = 20): string {
   }
 }
 
+/** Extra Node flags for agents, e.g. PODWIRE_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile. */
+function agentNodeArgs(): string[] {
+  return (process.env.PODWIRE_AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 function startAgent(plan: LabPlan, node: LabNode): number {
   fs.mkdirSync(node.stateDir, { recursive: true });
   const logFd = fs.openSync(path.join(node.stateDir, 'agent.log'), 'a');
@@ -123,7 +128,7 @@ function startAgent(plan: LabPlan, node: LabNode): number {
     'nsenter',
     [
       `--net=/run/netns/${node.ns}`,
-      process.execPath, CLI_ENTRY, 'agent',
+      process.execPath, ...agentNodeArgs(), CLI_ENTRY, 'agent',
       '--node', node.name,
       '--prefix', plan.prefix,
       '--pod-cidr', node.podCidr,
