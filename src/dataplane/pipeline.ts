@@ -57,6 +57,19 @@ export interface NodeIdentity {
   localAddresses: Set<number>;
 }
 
+/** Which port a frame came in on. */
+export const PORT_PODS = 0;
+export const PORT_UNDERLAY = 1;
+
+/**
+ * Trace point for drops: called with the frame (Ethernet first, as it
+ * arrived; outer headers included for VXLAN) while the bytes are valid, i.e.
+ * during the call only. Capture, flow logs and `trace` attach here.
+ */
+export interface PipelineTracer {
+  dropped(reason: number, port: number, buf: Buffer, off: number, len: number): void;
+}
+
 /** Where the pipeline's output goes: the two packet sockets, or a test's capture. */
 export interface TxPort {
   /** Sends the batch; returns frames the kernel took. */
@@ -117,6 +130,12 @@ export class Pipeline {
   private readonly clock: () => number;
   private ipId = 1;
   readonly gro: Gro | null;
+  private tracer: PipelineTracer | null = null;
+  // the frame being processed, for the tracer
+  private curBuf: Buffer = Buffer.alloc(0);
+  private curOff = 0;
+  private curLen = 0;
+  private curPort = PORT_PODS;
 
   constructor(
     readonly id: NodeIdentity,
@@ -142,6 +161,17 @@ export class Pipeline {
               c.localTxBytes += bytes;
             },
           });
+  }
+
+  /** Attach (or detach with null) the drop trace point. */
+  setTracer(tracer: PipelineTracer | null): void {
+    this.tracer = tracer;
+  }
+
+  /** Count a drop of the current frame under `reason`, and show it to the tracer. */
+  private drop(reason: number): void {
+    this.counters.drops[reason]++;
+    if (this.tracer !== null) this.tracer.dropped(reason, this.curPort, this.curBuf, this.curOff, this.curLen);
   }
 
   /** Replace the peer set (from a PeerSource snapshot). */
@@ -178,8 +208,12 @@ export class Pipeline {
       const len = rx.lengths[i];
       c.podRx++;
       c.podRxBytes += len;
+      this.curBuf = rx.buf;
+      this.curOff = slot + VNET_HDR_SIZE;
+      this.curLen = Math.min(len, rx.slotSize) - VNET_HDR_SIZE;
+      this.curPort = PORT_PODS;
       if (len > rx.slotSize) {
-        c.drops[DROP.truncated]++;
+        this.drop(DROP.truncated);
         continue;
       }
       this.fromPod(rx.buf, slot, len);
@@ -193,27 +227,27 @@ export class Pipeline {
     const flen = len - VNET_HDR_SIZE;
     const eth = this.eth.wrap(buf, f, flen);
     if (flen < ETH || !eth.isValid()) {
-      c.drops[DROP['malformed-ethernet']]++;
+      this.drop(DROP['malformed-ethernet']);
       return;
     }
     if (!eth.dstEquals(this.id.gatewayMac) && !eth.dstIsBroadcast()) {
       if (eth.dstIsMulticast()) return; // IPv6/IGMP chatter to multicast: not ours, not a drop
-      c.drops[DROP['not-for-gateway']]++;
+      this.drop(DROP['not-for-gateway']);
       return;
     }
     const type = eth.etherType;
     if (type === ETHERTYPE_ARP) return this.podArp(buf, f, flen);
     if (type !== ETHERTYPE_IPV4) {
-      c.drops[DROP['unsupported-ethertype']]++;
+      this.drop(DROP['unsupported-ethertype']);
       return;
     }
     const ip = this.ip.wrap(buf, f + ETH, flen - ETH);
     if (!ip.isValid()) {
-      c.drops[DROP['malformed-ipv4']]++;
+      this.drop(DROP['malformed-ipv4']);
       return;
     }
     if (!ip.isHeaderChecksumValid()) {
-      c.drops[DROP['bad-ipv4-checksum']]++;
+      this.drop(DROP['bad-ipv4-checksum']);
       return;
     }
     const dst = ip.dst;
@@ -223,7 +257,7 @@ export class Pipeline {
     }
     if (ip.ttl <= 1) {
       this.icmpErrorToPod(buf, f, flen, ICMP_TIME_EXCEEDED, ICMP_CODE_TTL_EXCEEDED, 0);
-      c.drops[DROP['ttl-expired']]++;
+      this.drop(DROP['ttl-expired']);
       return;
     }
     const vnet = this.vnet.wrap(buf, slot);
@@ -231,7 +265,7 @@ export class Pipeline {
     const peer = this.peers.lookup(dst);
     if (!peer) {
       this.icmpErrorToPod(buf, f, flen, ICMP_DEST_UNREACHABLE, ICMP_CODE_NET_UNREACHABLE, 0);
-      c.drops[DROP['no-route']]++;
+      this.drop(DROP['no-route']);
       return;
     }
     this.encapToPeer(buf, slot, len, peer, vnet);
@@ -241,7 +275,7 @@ export class Pipeline {
     const c = this.counters;
     const arp = this.arp.wrap(buf, f + ETH, flen - ETH);
     if (!arp.isValid()) {
-      c.drops[DROP['malformed-arp']]++;
+      this.drop(DROP['malformed-arp']);
       return;
     }
     const sender = arp.senderIp;
@@ -256,7 +290,7 @@ export class Pipeline {
     if (!cidrContains(this.id.podCidr, target)) return;
     if (!this.neighbors.get(target)) {
       this.askPods(target);
-      c.drops[DROP['arp-unresolved']]++;
+      this.drop(DROP['arp-unresolved']);
       return;
     }
     if (!this.room(this.podTx, this.ports.pods, 80)) return;
@@ -276,7 +310,7 @@ export class Pipeline {
     const mac = this.neighbors.get(ip.dst);
     if (!mac) {
       this.askPods(ip.dst);
-      c.drops[DROP['arp-unresolved']]++;
+      this.drop(DROP['arp-unresolved']);
       return;
     }
     const vnet = this.vnet.wrap(buf, slot);
@@ -303,7 +337,7 @@ export class Pipeline {
 
   private mtuExceeded(buf: Buffer, f: number, flen: number): void {
     if (this.ip.dontFragment) this.icmpErrorToPod(buf, f, flen, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, this.id.podMtu);
-    this.counters.drops[DROP['mtu-exceeded']]++;
+    this.drop(DROP['mtu-exceeded']);
   }
 
   private encapToPeer(buf: Buffer, slot: number, len: number, peer: Peer, vnet: VnetHdrView): void {
@@ -314,7 +348,7 @@ export class Pipeline {
     const tpl = this.templateFor(peer);
     if (!tpl) {
       this.events.onPeerUnresolved?.(peer.nodeIp);
-      c.drops[DROP['peer-unresolved']]++;
+      this.drop(DROP['peer-unresolved']);
       return;
     }
     const gso = vnet.gsoType & 0x7f;
@@ -323,7 +357,7 @@ export class Pipeline {
       return;
     }
     if (gso !== VNET_HDR_GSO_NONE && gso !== VNET_HDR_GSO_TCPV4) {
-      c.drops[DROP['gso-unsupported']]++;
+      this.drop(DROP['gso-unsupported']);
       return;
     }
     ip.decrementTtl();
@@ -351,7 +385,7 @@ export class Pipeline {
     const c = this.counters;
     const plan = planTcpSegments(buf, f, flen, mss);
     if (!plan || plan.ipHeaderLen + plan.tcpHeaderLen + mss > this.id.podMtu) {
-      c.drops[plan ? DROP['mtu-exceeded'] : DROP['gso-unsupported']]++;
+      this.drop(plan ? DROP['mtu-exceeded'] : DROP['gso-unsupported']);
       return;
     }
     const ipOff = f + ETH;
@@ -398,8 +432,12 @@ export class Pipeline {
       const len = rx.lengths[i];
       c.underlayRx++;
       c.underlayRxBytes += len;
+      this.curBuf = rx.buf;
+      this.curOff = slot + VNET_HDR_SIZE;
+      this.curLen = Math.min(len, rx.slotSize) - VNET_HDR_SIZE;
+      this.curPort = PORT_UNDERLAY;
       if (len > rx.slotSize) {
-        c.drops[DROP.truncated]++;
+        this.drop(DROP.truncated);
         continue;
       }
       this.fromUnderlay(rx.buf, slot, len);
@@ -414,14 +452,14 @@ export class Pipeline {
     const flen = len - VNET_HDR_SIZE;
     const eth = this.eth.wrap(buf, f, flen);
     if (flen < ETH || !eth.isValid()) {
-      c.drops[DROP['malformed-ethernet']]++;
+      this.drop(DROP['malformed-ethernet']);
       return;
     }
     const type = eth.etherType;
     if (type === ETHERTYPE_ARP) {
       const arp = this.arp.wrap(buf, f + ETH, flen - ETH);
       if (!arp.isValid()) {
-        c.drops[DROP['malformed-arp']]++;
+        this.drop(DROP['malformed-arp']);
         return;
       }
       // Learn peers' underlay MACs from any ARP they send (the kernel answers for us).
@@ -429,50 +467,50 @@ export class Pipeline {
       return;
     }
     if (type !== ETHERTYPE_IPV4) {
-      c.drops[DROP['unsupported-ethertype']]++;
+      this.drop(DROP['unsupported-ethertype']);
       return;
     }
     const ip = this.ip.wrap(buf, f + ETH, flen - ETH);
     if (!ip.isValid()) {
-      c.drops[DROP['malformed-ipv4']]++;
+      this.drop(DROP['malformed-ipv4']);
       return;
     }
     if (!ip.isHeaderChecksumValid()) {
-      c.drops[DROP['bad-ipv4-checksum']]++;
+      this.drop(DROP['bad-ipv4-checksum']);
       return;
     }
     if (ip.dst !== this.id.nodeIp) {
-      c.drops[DROP['not-for-node']]++;
+      this.drop(DROP['not-for-node']);
       return;
     }
     if (ip.protocol !== IPPROTO_UDP || ip.isFragment()) {
-      c.drops[DROP['malformed-vxlan']]++;
+      this.drop(DROP['malformed-vxlan']);
       return;
     }
     const udpOff = ip.payloadOffset;
     const udp = this.udp.wrap(buf, udpOff, ip.payloadLength);
     if (!udp.isValid() || udp.dstPort !== this.id.vxlanPort || udp.length < UDP_HEADER_SIZE + VXLAN_HEADER_SIZE + ETH) {
-      c.drops[DROP['malformed-vxlan']]++;
+      this.drop(DROP['malformed-vxlan']);
       return;
     }
     const vx = this.vx.wrap(buf, udpOff + UDP_HEADER_SIZE, udp.length - UDP_HEADER_SIZE);
     if (!vx.isValid()) {
-      c.drops[DROP['malformed-vxlan']]++;
+      this.drop(DROP['malformed-vxlan']);
       return;
     }
     // RFC 7348 §5: I must be 1; reserved bits are ignored on receipt.
     if (!vx.flagI) {
-      c.drops[DROP['vxlan-bad-flags']]++;
+      this.drop(DROP['vxlan-bad-flags']);
       return;
     }
     if (vx.vni !== this.id.vni) {
-      c.drops[DROP['vxlan-unknown-vni']]++;
+      this.drop(DROP['vxlan-unknown-vni']);
       return;
     }
     const outerSrc = ip.src;
     const peer = this.peers.byNodeIp(outerSrc);
     if (!peer) {
-      c.drops[DROP['vxlan-unknown-peer']]++;
+      this.drop(DROP['vxlan-unknown-peer']);
       return;
     }
     this.learnUnderlay(outerSrc, buf, f + 6);
@@ -481,43 +519,43 @@ export class Pipeline {
     const innerLen = udp.length - UDP_HEADER_SIZE - VXLAN_HEADER_SIZE;
     const ieth = this.innerEth.wrap(buf, inner, innerLen);
     if (!ieth.isValid()) {
-      c.drops[DROP['malformed-vxlan']]++;
+      this.drop(DROP['malformed-vxlan']);
       return;
     }
     const itype = ieth.etherType;
     if (itype === ETHERTYPE_ARP) return this.overlayArp(buf, inner, innerLen, peer);
     if (itype !== ETHERTYPE_IPV4) {
-      c.drops[DROP['unsupported-ethertype']]++;
+      this.drop(DROP['unsupported-ethertype']);
       return;
     }
     const iip = this.ip.wrap(buf, inner + ETH, innerLen - ETH);
     if (!iip.isValid()) {
-      c.drops[DROP['malformed-ipv4']]++;
+      this.drop(DROP['malformed-ipv4']);
       return;
     }
     if (!iip.isHeaderChecksumValid()) {
-      c.drops[DROP['bad-ipv4-checksum']]++;
+      this.drop(DROP['bad-ipv4-checksum']);
       return;
     }
     const dst = iip.dst;
     if (!cidrContains(this.id.podCidr, dst)) {
-      c.drops[DROP['no-route']]++;
+      this.drop(DROP['no-route']);
       return;
     }
     if (dst === this.id.gatewayIp) {
       // A remote pod pinging this node's gateway: the agent answers as a router would.
       if (iip.protocol === IPPROTO_ICMP) this.echoReplyOverlay(buf, inner, innerLen, peer);
-      else c.drops[DROP['no-route']]++;
+      else this.drop(DROP['no-route']);
       return;
     }
     if (iip.ttl <= 1) {
       this.icmpErrorOverlay(buf, inner, innerLen, peer, ICMP_TIME_EXCEEDED, ICMP_CODE_TTL_EXCEEDED, 0);
-      c.drops[DROP['ttl-expired']]++;
+      this.drop(DROP['ttl-expired']);
       return;
     }
     if (iip.totalLength > this.id.podMtu) {
       if (iip.dontFragment) this.icmpErrorOverlay(buf, inner, innerLen, peer, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, this.id.podMtu);
-      c.drops[DROP['mtu-exceeded']]++;
+      this.drop(DROP['mtu-exceeded']);
       return;
     }
     // Decapsulate in place: a fresh virtio_net_hdr goes just before the inner
@@ -541,7 +579,7 @@ export class Pipeline {
   private overlayArp(buf: Buffer, inner: number, innerLen: number, peer: Peer): void {
     const arp = this.arp.wrap(buf, inner + ETH, innerLen - ETH);
     if (!arp.isValid()) {
-      this.counters.drops[DROP['malformed-arp']]++;
+      this.drop(DROP['malformed-arp']);
       return;
     }
     if (arp.op !== ARP_REQUEST || !cidrContains(this.id.podCidr, arp.targetIp)) return;
