@@ -9,7 +9,9 @@ import { setUpNode } from './node-setup.js';
 import { Datapath } from './datapath.js';
 import { HostLocalIpam } from './ipam.js';
 import { PodManager } from './pods.js';
-import { startControlServer, route } from './control-server.js';
+import { startControlServer, route, rawRoute } from './control-server.js';
+import { TracerHub } from './tracer-hub.js';
+import { DropCapture } from '../capture/index.js';
 
 export type Log = (msg: string) => void;
 
@@ -84,7 +86,16 @@ export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Pr
     kernelDrops: datapath.kernelDrops,
     internalErrors: datapath.internalErrors,
   });
+  const tracers = new TracerHub(pipeline);
   const server = await startControlServer(agentSocketPath(cfg.stateDir), [
+    // pcapng stream of every frame the pipeline drops, the reason as the packet comment
+    rawRoute('GET', '/capture/drops', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.tcpdump.pcap' });
+      const cap = new DropCapture(cfg.node, (chunk) => res.write(chunk), () => res.writableLength);
+      tracers.add(cap);
+      // (not req 'close': that fires once a GET's empty body is read)
+      res.on('close', () => tracers.remove(cap));
+    }),
     route('GET', '/status', async () => ({ status: 200, body: status() })),
     route('GET', '/pods', async () => ({ status: 200, body: pods.list() })),
     route('POST', '/pods', async (body) => {

@@ -8,11 +8,19 @@ import fs from 'node:fs';
  */
 export type Handler = (body: unknown, params: Record<string, string>) => Promise<{ status: number; body: unknown }>;
 
+/** A route that owns the response (streams). */
+export type RawHandler = (req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string>, query: URLSearchParams) => void;
+
 export interface Route {
   method: string;
   pattern: RegExp;
   keys: string[];
   handler: Handler;
+  raw?: RawHandler;
+}
+
+export function rawRoute(method: string, path: string, raw: RawHandler): Route {
+  return { ...route(method, path, async () => ({ status: 500, body: null })), raw };
 }
 
 export function route(method: string, path: string, handler: Handler): Route {
@@ -48,6 +56,7 @@ export function startControlServer(socketPath: string, routes: Route[]): Promise
           }
         }
         const params = Object.fromEntries(r.keys.map((k, i) => [k, decodeURIComponent(m[i + 1])]));
+        if (r.raw) return r.raw(req, res, params, url.searchParams);
         try {
           const out = await r.handler(body, params);
           return send(out.status, out.body);

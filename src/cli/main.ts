@@ -5,6 +5,7 @@ import { names, netnsExists, execaRunner } from '../host/index.js';
 import { agentConfig } from '../agent/config.js';
 import { runAgent } from '../agent/agent.js';
 import { table } from './table.js';
+import { captureDrops } from './capture.js';
 
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
 
@@ -129,6 +130,23 @@ export function buildProgram(): Command {
         child.on('error', () => resolve(127));
       });
       process.exitCode = code;
+    });
+
+  program
+    .command('capture')
+    .description('write a pcapng of what an agent’s pipeline drops, each with its reason as the packet comment')
+    .requiredOption('--node <node>', 'whose agent')
+    .option('--drops', 'frames the pipeline dropped (the capture point available today)', true)
+    .option('-w, --write <file>', 'pcapng file, or - for stdout (pipe into tshark -r -)', '-')
+    .option('-c, --count <n>', 'stop after n packets')
+    .option('--duration <s>', 'stop after s seconds')
+    .addHelpText('after', '\nExamples:\n  podwire capture --node node1 -w drops.pcapng -c 10\n  podwire capture --node node2 -w - | tshark -r - -T fields -e frame.comment')
+    .action(async (o: { node: string; write: string; count?: string; duration?: string }) => {
+      const n = await captureDrops(requireLab(program.opts().lab), o.node, o.write, {
+        count: o.count ? Number(o.count) : undefined,
+        durationS: o.duration ? Number(o.duration) : undefined,
+      });
+      if (o.write !== '-') process.stderr.write(`${n} packets captured to ${o.write}\n`);
     });
 
   program

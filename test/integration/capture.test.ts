@@ -1,0 +1,49 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startLab, stopLab, testPrefix, inNs, agentStatus, FIXTURES, execa, type TestLab } from './helpers.js';
+import { captureDrops } from '../../src/cli/capture.js';
+
+// `podwire capture --drops`: the agent's pipeline drops, as pcapng that
+// tshark reads, each with its reason as the packet comment.
+const prefix = testPrefix('cp');
+let lab: TestLab;
+
+beforeAll(async () => {
+  lab = await startLab(prefix, 2, [
+    ['c1', 'node1'],
+    ['c2', 'node2'],
+  ]);
+});
+afterAll(async () => {
+  if (lab) await stopLab(prefix);
+});
+
+describe('capture of dropped packets', () => {
+  it('writes pcapng with each drop’s reason as the packet comment, from pods and from the underlay', async () => {
+    const file = path.join('/tmp', `${prefix}-drops.pcapng`);
+    let ready!: () => void;
+    const started = new Promise<void>((r) => (ready = r));
+    const done = captureDrops(lab.state, 'node1', file, { count: 3, durationS: 30, onReady: () => ready() });
+    await started;
+    await inNs(lab.pods.c1.netns, ['ping', '-c', '1', '-t', '1', '-W', '1', lab.pods.c2.ip]); // ttl-expired
+    await inNs(lab.pods.c1.netns, ['ping', '-c', '1', '-W', '1', '10.250.0.9']); // no-route
+    // a VXLAN frame with the wrong VNI from node2, sent through the underlay
+    const n1 = await agentStatus(lab, 'node1');
+    const spec = { ifname: 'eth0', dstMac: n1.nodeMac, srcMac: '02:00:00:00:00:02', srcIp: '172.28.0.12', dstIp: '172.28.0.11', count: 1, seed: 3, only: 11 };
+    await inNs(`${prefix}-node2`, [process.execPath, path.join(FIXTURES, 'frame-fuzzer.mjs'), JSON.stringify(spec)]);
+    expect(await done).toBe(3);
+    const r = await execa('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.interface_name', '-e', 'ip.dst', '-e', 'vxlan.vni', '-e', 'frame.comment']);
+    fs.rmSync(file, { force: true });
+    const rows = String(r.stdout).trim().split('\n').map((l) => l.split('|'));
+    expect(rows).toHaveLength(3);
+    expect(rows[0][0]).toBe('node1/pipeline:from-pods');
+    expect(rows[0][1]).toBe(lab.pods.c2.ip);
+    expect(rows[0][3]).toMatch(/^podwire drop: ttl-expired/);
+    expect(rows[1][1]).toBe('10.250.0.9');
+    expect(rows[1][3]).toMatch(/^podwire drop: no-route/);
+    expect(rows[2][0]).toBe('node1/pipeline:from-underlay');
+    expect(rows[2][2]).toBe('7'); // tshark decodes the outer VXLAN header of the dropped frame
+    expect(rows[2][3]).toMatch(/^podwire drop: vxlan-unknown-vni/);
+  });
+});
