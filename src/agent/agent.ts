@@ -12,6 +12,7 @@ import { PodManager } from './pods.js';
 import { startControlServer, route, rawRoute } from './control-server.js';
 import { TracerHub } from './tracer-hub.js';
 import { DropCapture } from '../capture/index.js';
+import { FlowLog } from '../observe/index.js';
 
 export type Log = (msg: string) => void;
 
@@ -95,6 +96,26 @@ export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Pr
       tracers.add(cap);
       // (not req 'close': that fires once a GET's empty body is read)
       res.on('close', () => tracers.remove(cap));
+    }),
+    // Hubble-style flow events as JSON lines, for `podwire observe`
+    rawRoute('GET', '/observe', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.flushHeaders(); // the client is ready to see events from now on
+      let lost = 0;
+      const log = new FlowLog(cfg.node, (e) => {
+        if (res.writableLength > 4 << 20) {
+          lost++; // a slow reader loses events; it never stalls the dataplane
+          return;
+        }
+        res.write(`${JSON.stringify(lost ? { ...e, lostBefore: lost } : e)}\n`);
+        lost = 0;
+      });
+      log.start();
+      tracers.add(log);
+      res.on('close', () => {
+        log.stop();
+        tracers.remove(log);
+      });
     }),
     route('GET', '/status', async () => ({ status: 200, body: status() })),
     route('GET', '/pods', async () => ({ status: 200, body: pods.list() })),

@@ -16,4 +16,7 @@ export class TracerHub implements PipelineTracer {
   dropped(reason: number, port: number, buf: Buffer, off: number, len: number): void {
     for (const t of this.tracers) t.dropped(reason, port, buf, off, len);
   }
+  forwarded(to: number, port: number, buf: Buffer, off: number, len: number, peer: number, segments: number): void {
+    for (const t of this.tracers) t.forwarded?.(to, port, buf, off, len, peer, segments);
+  }
 }

@@ -6,6 +6,7 @@ import { agentConfig } from '../agent/config.js';
 import { runAgent } from '../agent/agent.js';
 import { table } from './table.js';
 import { captureDrops } from './capture.js';
+import { observe } from './observe.js';
 
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
 
@@ -147,6 +148,30 @@ export function buildProgram(): Command {
         durationS: o.duration ? Number(o.duration) : undefined,
       });
       if (o.write !== '-') process.stderr.write(`${n} packets captured to ${o.write}\n`);
+    });
+
+  program
+    .command('observe')
+    .description('live flow log from every agent, like hubble observe: new flows, TCP flags, per-second updates, every drop with its reason')
+    .option('--node <node>', 'only this node’s agent')
+    .option('--pod <pod>', 'only flows from or to this pod')
+    .option('--verdict <v>', 'FORWARDED or DROPPED')
+    .option('--port <n>', 'only flows with this source or destination port')
+    .option('-o, --output <fmt>', 'json for one JSON object per line')
+    .option('-c, --count <n>', 'stop after n events')
+    .option('--duration <s>', 'stop after s seconds')
+    .addHelpText('after', '\nExamples:\n  podwire observe --verdict DROPPED\n  podwire observe --pod client -o json')
+    .action(async (o: { node?: string; pod?: string; verdict?: string; port?: string; output?: string; count?: string; duration?: string }) => {
+      if (o.verdict && !['FORWARDED', 'DROPPED'].includes(o.verdict.toUpperCase())) throw new CliError('--verdict must be FORWARDED or DROPPED');
+      await observe(requireLab(program.opts().lab), {
+        node: o.node,
+        pod: o.pod,
+        verdict: o.verdict,
+        port: o.port ? Number(o.port) : undefined,
+        json: o.output === 'json',
+        count: o.count ? Number(o.count) : undefined,
+        durationS: o.duration ? Number(o.duration) : undefined,
+      });
     });
 
   program

@@ -68,7 +68,17 @@ export const PORT_UNDERLAY = 1;
  */
 export interface PipelineTracer {
   dropped(reason: number, port: number, buf: Buffer, off: number, len: number): void;
+  /**
+   * An IPv4 frame (Ethernet at off; the inner frame for decapsulated
+   * traffic) leaves the pipeline: to a local pod, or to `peerNodeIp` over
+   * VXLAN. A GSO super-frame is one call with all its bytes (`segments` says how many wire packets).
+   */
+  forwarded?(to: number, port: number, buf: Buffer, off: number, len: number, peerNodeIp: number, segments: number): void;
 }
+
+/** Where a forwarded frame went. */
+export const FWD_LOCAL_POD = 0;
+export const FWD_VXLAN = 1;
 
 /** Where the pipeline's output goes: the two packet sockets, or a test's capture. */
 export interface TxPort {
@@ -325,6 +335,7 @@ export class Pipeline {
     const eth = this.eth.wrap(buf, f, flen);
     eth.setDst(mac);
     eth.setSrc(this.id.gatewayMac);
+    if (this.tracer?.forwarded) this.tracer.forwarded(FWD_LOCAL_POD, this.curPort, buf, f, flen, 0, gso === VNET_HDR_GSO_NONE ? 1 : Math.ceil((ip.totalLength - ip.headerLength - 20) / (vnet.gsoSize || 1)));
     if (viaOverlay && this.gro) {
       if (this.gro.offer(buf, slot, len)) return;
       this.gro.flushFlowOf(buf, slot);
@@ -366,6 +377,9 @@ export class Pipeline {
     eth.setDst(peer.vtepMac);
     eth.setSrc(this.id.vtepMac);
     const sport = vxlanSourcePort(flowHash(buf, f + ETH));
+    if (this.tracer?.forwarded) {
+      this.tracer.forwarded(FWD_VXLAN, this.curPort, buf, f, flen, peer.nodeIp, gso === VNET_HDR_GSO_NONE ? 1 : Math.ceil((ip.totalLength - ip.headerLength - 20) / (vnet.gsoSize || 1)));
+    }
     if (gso === VNET_HDR_GSO_NONE) {
       if (!this.room(this.underlayTx, this.ports.underlay, VNET_HDR_SIZE + OUTER_HEADERS_SIZE)) return;
       const tx = this.underlayTx;

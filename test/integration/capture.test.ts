@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startLab, stopLab, testPrefix, inNs, agentStatus, FIXTURES, execa, type TestLab } from './helpers.js';
 import { captureDrops } from '../../src/cli/capture.js';
+import { observe } from '../../src/cli/observe.js';
 
 // `podwire capture --drops`: the agent's pipeline drops, as pcapng that
 // tshark reads, each with its reason as the packet comment.
@@ -45,5 +46,30 @@ describe('capture of dropped packets', () => {
     expect(rows[2][0]).toBe('node1/pipeline:from-underlay');
     expect(rows[2][2]).toBe('7'); // tshark decodes the outer VXLAN header of the dropped frame
     expect(rows[2][3]).toMatch(/^podwire drop: vxlan-unknown-vni/);
+  });
+});
+
+describe('observe: the flow log', () => {
+  it('shows a cross-node TCP flow on both nodes, and a drop with its reason, filtered by pod and verdict', async () => {
+    let ready!: () => void;
+    const started = new Promise<void>((r) => (ready = r));
+    const lines: string[] = [];
+    const events = observe(lab.state, { pod: 'c1', durationS: 8, onReady: () => ready(), print: (l) => lines.push(l) });
+    await started;
+    const { tcpTransfer } = await import('./helpers.js');
+    const r = await tcpTransfer(lab, 'c1', 'c2', 7401, 2_000_000);
+    expect(r.received.sha256).toBe(r.sent.sha256);
+    await inNs(lab.pods.c1.netns, ['ping', '-c', '1', '-t', '1', '-W', '1', lab.pods.c2.ip]);
+    const got = await events;
+    const syns = got.filter((e) => e.tcpFlags === 'SYN' && e.dstPort === 7401);
+    expect(syns.map((e) => e.node).sort()).toEqual(['node1', 'node2']); // seen leaving node1 and arriving on node2
+    expect(syns.find((e) => e.node === 'node1')).toMatchObject({ verdict: 'FORWARDED', to: 'vxlan', peerNode: 'node2', src: lab.pods.c1.ip });
+    expect(syns.find((e) => e.node === 'node2')).toMatchObject({ to: 'local-pod', from: 'from-underlay' });
+    const bytes = got.filter((e) => e.src === lab.pods.c1.ip && e.dstPort === 7401 && e.node === 'node1').reduce((n, e) => n + e.bytes, 0);
+    expect(bytes).toBeGreaterThan(2_000_000); // payload plus headers, aggregated, not one line per packet
+    expect(got.filter((e) => e.dstPort === 7401).length).toBeLessThan(40);
+    expect(got.some((e) => e.verdict === 'DROPPED' && e.reason === 'ttl-expired' && e.dst === lab.pods.c2.ip)).toBe(true);
+    expect(lines.some((l) => l.includes(`c1 (${lab.pods.c1.ip}) -> c2 (${lab.pods.c2.ip})  ICMP type 8  DROPPED (ttl-expired)`))).toBe(true);
+    expect(got.every((e) => e.src === lab.pods.c1.ip || e.dst === lab.pods.c1.ip)).toBe(true);
   });
 });

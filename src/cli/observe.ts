@@ -1,0 +1,71 @@
+import http from 'node:http';
+import { agentSocketPath } from '../agent/agent.js';
+import { labPods, type LabState } from '../lab/index.js';
+import { formatFlow, matchFlow, type FlowEvent, type FlowFilter } from '../observe/index.js';
+
+export interface ObserveOptions extends Omit<FlowFilter, 'podIps'> {
+  json?: boolean;
+  count?: number;
+  durationS?: number;
+  onReady?: () => void;
+  print?: (line: string) => void;
+}
+
+/** `podwire observe`: merge every agent's flow events, filter, print; resolves with the events printed. */
+export async function observe(state: LabState, opts: ObserveOptions): Promise<FlowEvent[]> {
+  const pods = await labPods(state);
+  const byIp = new Map(pods.map((p) => [p.ip, p.name]));
+  const nodeByIp = new Map(state.plan.nodes.map((n) => [n.ip, n.name]));
+  let podIps: Set<string> | undefined;
+  if (opts.pod) {
+    const p = pods.find((x) => x.name === opts.pod);
+    if (!p) throw new Error(`pod "${opts.pod}" not found`);
+    podIps = new Set([p.ip]);
+  }
+  const nodes = state.plan.nodes.filter((n) => !opts.node || n.name === opts.node);
+  if (!nodes.length) throw new Error(`no node "${opts.node}" in lab ${state.plan.prefix}`);
+  const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const seen: FlowEvent[] = [];
+  return new Promise((resolve, reject) => {
+    const reqs: http.ClientRequest[] = [];
+    let ready = 0;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      for (const r of reqs) r.destroy();
+      resolve(seen);
+    };
+    if (opts.durationS) setTimeout(finish, opts.durationS * 1000).unref();
+    for (const n of nodes) {
+      const req = http.get({ socketPath: agentSocketPath(n.stateDir), path: '/observe' }, (res) => {
+        if (++ready === nodes.length) opts.onReady?.();
+        let pending = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          pending += chunk;
+          let nl: number;
+          while ((nl = pending.indexOf('\n')) >= 0 && !finished) {
+            const line = pending.slice(0, nl);
+            pending = pending.slice(nl + 1);
+            let e: FlowEvent;
+            try {
+              e = JSON.parse(line) as FlowEvent;
+            } catch {
+              continue;
+            }
+            if (!matchFlow(e, { ...opts, podIps })) continue;
+            if (e.peerNode) e.peerNode = nodeByIp.get(e.peerNode) ?? e.peerNode;
+            seen.push(e);
+            print(opts.json ? JSON.stringify(e) : formatFlow(e, (ip) => byIp.get(ip)));
+            if (opts.count && seen.length >= opts.count) finish();
+          }
+        });
+      });
+      req.on('error', (err) => {
+        if (!finished && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(err);
+      });
+      reqs.push(req);
+    }
+  });
+}

@@ -1,0 +1,177 @@
+import { ipv4ToString } from '../packet/index.js';
+import { dropReasonName, FWD_LOCAL_POD, type PipelineTracer } from '../dataplane/index.js';
+
+/**
+ * A Hubble-style flow log fed by the pipeline's trace points. Like Cilium's
+ * monitor aggregation it does not print every packet: it emits one event per
+ * drop, per new flow, per TCP SYN/FIN/RST, and once a second per active flow
+ * with the packets and bytes since the last event.
+ */
+export interface FlowEvent {
+  time: string;
+  node: string;
+  verdict: 'FORWARDED' | 'DROPPED';
+  reason?: string;
+  /** new | update | flags | drop */
+  kind: string;
+  proto: string;
+  src: string;
+  dst: string;
+  srcPort?: number;
+  dstPort?: number;
+  tcpFlags?: string;
+  icmpType?: number;
+  /** local-pod | vxlan */
+  to?: string;
+  peerNode?: string;
+  /** from-pods | from-underlay */
+  from: string;
+  packets: number;
+  bytes: number;
+}
+
+interface Flow {
+  event: FlowEvent;
+  packets: number;
+  bytes: number;
+  lastSeenMs: number;
+}
+
+const PROTO: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP' };
+
+export function tcpFlagNames(flags: number): string {
+  const names: string[] = [];
+  if (flags & 0x02) names.push('SYN');
+  if (flags & 0x10) names.push('ACK');
+  if (flags & 0x01) names.push('FIN');
+  if (flags & 0x04) names.push('RST');
+  if (flags & 0x08) names.push('PSH');
+  return names.join('|');
+}
+
+/** Parse what a flow event needs from a frame; never throws (bytes may be garbage). */
+export function describeFrame(buf: Buffer, off: number, len: number): Partial<FlowEvent> {
+  if (len < 14) return { proto: 'truncated', src: '', dst: '' };
+  const type = buf.readUInt16BE(off + 12);
+  if (type === 0x0806 && len >= 42) {
+    return { proto: 'ARP', src: ipv4ToString(buf.readUInt32BE(off + 28)), dst: ipv4ToString(buf.readUInt32BE(off + 38)) };
+  }
+  if (type !== 0x0800 || len < 34) return { proto: `ethertype 0x${type.toString(16).padStart(4, '0')}`, src: '', dst: '' };
+  const ip = off + 14;
+  const ihl = (buf[ip] & 0x0f) * 4;
+  const protoNum = buf[ip + 9];
+  const out: Partial<FlowEvent> = {
+    proto: PROTO[protoNum] ?? `IP/${protoNum}`,
+    src: ipv4ToString(buf.readUInt32BE(ip + 12)),
+    dst: ipv4ToString(buf.readUInt32BE(ip + 16)),
+  };
+  const l4 = ip + ihl;
+  const fragment = (buf.readUInt16BE(ip + 6) & 0x1fff) !== 0;
+  if (ihl >= 20 && !fragment && (protoNum === 6 || protoNum === 17) && l4 + 4 <= off + len) {
+    out.srcPort = buf.readUInt16BE(l4);
+    out.dstPort = buf.readUInt16BE(l4 + 2);
+    if (protoNum === 6 && l4 + 14 <= off + len) out.tcpFlags = tcpFlagNames(buf[l4 + 13]);
+  } else if (protoNum === 1 && ihl >= 20 && l4 < off + len) {
+    out.icmpType = buf[l4];
+  }
+  return out;
+}
+
+export class FlowLog implements PipelineTracer {
+  private readonly flows = new Map<string, Flow>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly node: string,
+    private readonly emit: (e: FlowEvent) => void,
+    private readonly clock: () => number = Date.now,
+    private readonly idleMs = 30_000,
+  ) {}
+
+  start(intervalMs = 1000): void {
+    this.timer = setInterval(() => this.tick(), intervalMs);
+    this.timer.unref();
+  }
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private base(port: number): Pick<FlowEvent, 'time' | 'node' | 'from'> {
+    return { time: new Date(this.clock()).toISOString(), node: this.node, from: port === 0 ? 'from-pods' : 'from-underlay' };
+  }
+
+  dropped(reason: number, port: number, buf: Buffer, off: number, len: number): void {
+    const d = describeFrame(buf, off, len);
+    this.emit({
+      ...this.base(port),
+      verdict: 'DROPPED',
+      reason: dropReasonName(reason),
+      kind: 'drop',
+      proto: d.proto ?? '?',
+      src: d.src ?? '',
+      dst: d.dst ?? '',
+      ...(d.srcPort !== undefined ? { srcPort: d.srcPort, dstPort: d.dstPort } : {}),
+      ...(d.tcpFlags ? { tcpFlags: d.tcpFlags } : {}),
+      ...(d.icmpType !== undefined ? { icmpType: d.icmpType } : {}),
+      packets: 1,
+      bytes: len,
+    });
+  }
+
+  forwarded(to: number, port: number, buf: Buffer, off: number, len: number, peerNodeIp: number, segments: number): void {
+    const ip = off + 14;
+    const proto = buf[ip + 9];
+    const ihl = (buf[ip] & 0x0f) * 4;
+    const l4 = ip + ihl;
+    const ports = proto === 6 || proto === 17 ? buf.readUInt32BE(l4) : 0;
+    const key = `${buf.readUInt32BE(ip + 12)}>${buf.readUInt32BE(ip + 16)}/${proto}/${ports}`;
+    const now = this.clock();
+    let flow = this.flows.get(key);
+    const flags = proto === 6 ? buf[l4 + 13] : 0;
+    if (!flow) {
+      const d = describeFrame(buf, off, len);
+      const event: FlowEvent = {
+        ...this.base(port),
+        verdict: 'FORWARDED',
+        kind: 'new',
+        proto: d.proto ?? '?',
+        src: d.src ?? '',
+        dst: d.dst ?? '',
+        ...(d.srcPort !== undefined ? { srcPort: d.srcPort, dstPort: d.dstPort } : {}),
+        ...(d.icmpType !== undefined ? { icmpType: d.icmpType } : {}),
+        to: to === FWD_LOCAL_POD ? 'local-pod' : 'vxlan',
+        ...(to === FWD_LOCAL_POD ? {} : { peerNode: ipv4ToString(peerNodeIp) }),
+        packets: 0,
+        bytes: 0,
+      };
+      flow = { event, packets: 0, bytes: 0, lastSeenMs: now };
+      this.flows.set(key, flow);
+      flow.packets += segments;
+      flow.bytes += len - 14;
+      this.flush(flow, 'new', flags);
+      return;
+    }
+    flow.packets += segments;
+    flow.bytes += len - 14;
+    flow.lastSeenMs = now;
+    if (flags & 0x07) this.flush(flow, 'flags', flags); // SYN, FIN, RST are worth a line each
+  }
+
+  private flush(flow: Flow, kind: string, tcpFlags: number): void {
+    const e: FlowEvent = { ...flow.event, time: new Date(this.clock()).toISOString(), kind, packets: flow.packets, bytes: flow.bytes };
+    if (e.proto === 'TCP' && (kind !== 'update' || tcpFlags)) e.tcpFlags = tcpFlagNames(tcpFlags);
+    flow.packets = 0;
+    flow.bytes = 0;
+    this.emit(e);
+  }
+
+  /** Once a second: an update line per flow that moved; forget flows idle for idleMs. */
+  tick(): void {
+    const now = this.clock();
+    for (const [key, flow] of this.flows) {
+      if (flow.packets > 0) this.flush(flow, 'update', 0);
+      else if (now - flow.lastSeenMs > this.idleMs) this.flows.delete(key);
+    }
+  }
+}

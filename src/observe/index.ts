@@ -1,0 +1,2 @@
+export { FlowLog, describeFrame, tcpFlagNames, type FlowEvent } from './flow-log.js';
+export { formatFlow, matchFlow, type FlowFilter, type Namer } from './format.js';
