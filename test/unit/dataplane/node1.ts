@@ -70,9 +70,9 @@ export interface Node1 {
   drops(): Partial<Record<DropReason, number>>;
 }
 
-export function node1(options: PipelineOptions & { accept?: number; peers?: PeerSpec[] } = {}): Node1 {
-  const podPort = new CapturePort(options.accept);
-  const underlayPort = new CapturePort(options.accept);
+export function node1(options: PipelineOptions & { accept?: number; reject?: number; peers?: PeerSpec[] } = {}): Node1 {
+  const podPort = new CapturePort(options.accept, options.reject);
+  const underlayPort = new CapturePort(options.accept, options.reject);
   const unresolved: number[] = [];
   const pipeline = new Pipeline(identity(), { pods: podPort, underlay: underlayPort }, options, {
     onPeerUnresolved: (ip) => unresolved.push(ip),

@@ -254,12 +254,20 @@ export function materialize(batch: TxBatch): Buffer[] {
 export class CapturePort implements TxPort {
   readonly frames: Buffer[] = [];
   sends = 0;
-  /** at most this many frames of each batch are "accepted" (the rest: queue full) */
-  constructor(private readonly accept = Infinity) {}
+  lastRejected = 0;
+  /**
+   * Of each batch, the first `accept` frames are taken, the next `reject`
+   * refused by the kernel (EINVAL-style), the rest left for a full queue.
+   */
+  constructor(
+    private readonly accept = Infinity,
+    private readonly reject = 0,
+  ) {}
   send(batch: TxBatch): number {
     this.sends++;
     const frames = materialize(batch);
     const n = Math.min(frames.length, this.accept);
+    this.lastRejected = Math.min(frames.length - n, this.reject);
     this.frames.push(...frames.slice(0, n));
     return n;
   }
