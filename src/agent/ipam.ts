@@ -31,16 +31,27 @@ export class HostLocalIpam {
     } catch {
       return;
     }
-    let data: { cidr?: string; allocated?: Record<string, string> };
+    const bad = (why: string) => new IpamError('ERR_IPAM_STATE', `${this.file}: ${why}; refusing to guess which IPs are live`);
+    let data: unknown;
     try {
       data = JSON.parse(text);
     } catch (err) {
-      throw new IpamError('ERR_IPAM_STATE', `${this.file} is not valid JSON (${(err as Error).message}); refusing to guess which IPs are live`);
+      throw bad(`not valid JSON (${(err as Error).message})`);
     }
-    if (data.cidr !== formatCidr(this.cidr)) {
-      throw new IpamError('ERR_IPAM_STATE', `${this.file} is for ${data.cidr}, this node has ${formatCidr(this.cidr)}`);
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw bad('expected an object {cidr, allocated}');
+    const { cidr, allocated } = data as { cidr?: unknown; allocated?: unknown };
+    if (cidr !== formatCidr(this.cidr)) throw bad(`it is for ${String(cidr)}, this node has ${formatCidr(this.cidr)}`);
+    if (typeof allocated !== 'object' || allocated === null || Array.isArray(allocated)) throw bad('"allocated" must be an object of address -> owner');
+    for (const [ip, owner] of Object.entries(allocated)) {
+      let addr: number;
+      try {
+        addr = parseIpv4(ip);
+      } catch {
+        throw bad(`"${ip}" is not an IPv4 address`);
+      }
+      if (typeof owner !== 'string') throw bad(`the owner of ${ip} is not a name`);
+      this.owners.set(addr, owner);
     }
-    for (const [ip, owner] of Object.entries(data.allocated ?? {})) this.owners.set(parseIpv4(ip), owner);
   }
 
   private save(): void {

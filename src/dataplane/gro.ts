@@ -146,10 +146,11 @@ export class Gro {
   }
 
   /** Send any run of this frame's flow first (ordering), before the frame goes out alone. */
-  flushFlowOf(buf: Buffer, slot: number): void {
+  flushFlowOf(buf: Buffer, slot: number, len: number): void {
     const ip = slot + VNET_HDR_SIZE + ETH;
-    if (buf[ip + 9] !== 6) return;
-    const run = this.find(buf.readUInt32BE(ip + 12), buf.readUInt32BE(ip + 16), buf.readUInt32BE(ip + ((buf[ip] & 0x0f) * 4)));
+    const l4 = ip + (buf[ip] & 0x0f) * 4;
+    if (buf[ip + 9] !== 6 || l4 + 4 > slot + len || l4 + 4 > buf.length) return; // no ports: it cannot be in a run
+    const run = this.find(buf.readUInt32BE(ip + 12), buf.readUInt32BE(ip + 16), buf.readUInt32BE(l4));
     if (run) this.flushRun(run);
   }
 

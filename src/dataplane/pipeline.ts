@@ -292,7 +292,9 @@ export class Pipeline {
     if (sender !== 0 && cidrContains(this.id.podCidr, sender) && !this.id.localAddresses.has(sender)) {
       this.neighbors.learn(sender, buf, arp.off + 8);
     }
-    if (arp.op !== ARP_REQUEST) return;
+    // An RFC 5227 probe (sender 0.0.0.0) asks "is my address taken?": a
+    // proxy must not answer it, as Linux's proxy ARP does not.
+    if (arp.op !== ARP_REQUEST || sender === 0) return;
     const target = arp.targetIp;
     // The node's kernel answers for its own addresses (the gateway); we
     // answer for pods we know, so same-node pod traffic comes to us too.
@@ -338,7 +340,7 @@ export class Pipeline {
     if (this.tracer?.forwarded) this.tracer.forwarded(FWD_LOCAL_POD, this.curPort, buf, f, flen, 0, gso === VNET_HDR_GSO_NONE ? 1 : Math.ceil((ip.totalLength - ip.headerLength - 20) / (vnet.gsoSize || 1)));
     if (viaOverlay && this.gro) {
       if (this.gro.offer(buf, slot, len)) return;
-      this.gro.flushFlowOf(buf, slot);
+      this.gro.flushFlowOf(buf, slot, len);
     }
     if (!this.room(this.podTx, this.ports.pods, 0, 1)) return;
     this.podTx.pushScratchPayload(0, 0, slot, len);
@@ -363,6 +365,10 @@ export class Pipeline {
       return;
     }
     const gso = vnet.gsoType & 0x7f;
+    if (vnet.flags & VNET_HDR_F_NEEDS_CSUM && vnet.csumStart + vnet.csumOffset + 2 > flen) {
+      this.drop(DROP['malformed-l4']); // the checksum it asks to complete is not inside the frame
+      return;
+    }
     if (gso === VNET_HDR_GSO_NONE && ip.totalLength > this.id.podMtu) {
       this.mtuExceeded(buf, f, flen);
       return;
@@ -398,8 +404,12 @@ export class Pipeline {
   private segmentTcp(buf: Buffer, f: number, flen: number, mss: number, tpl: OuterTemplate, sport: number): void {
     const c = this.counters;
     const plan = planTcpSegments(buf, f, flen, mss);
-    if (!plan || plan.ipHeaderLen + plan.tcpHeaderLen + mss > this.id.podMtu) {
-      this.drop(plan ? DROP['mtu-exceeded'] : DROP['gso-unsupported']);
+    if (!plan) {
+      this.drop(DROP['gso-unsupported']);
+      return;
+    }
+    if (plan.ipHeaderLen + plan.tcpHeaderLen + mss > this.id.podMtu) {
+      this.mtuExceeded(buf, f, flen);
       return;
     }
     const ipOff = f + ETH;

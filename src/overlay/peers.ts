@@ -39,13 +39,16 @@ export function parsePeerSpecs(json: unknown, where: string): PeerSpec[] {
     if (typeof name !== 'string' || !name) throw new PeerConfigError(`${at}.name: required string`);
     if (typeof nodeIp !== 'string') throw new PeerConfigError(`${at}.nodeIp: required IPv4 address`);
     if (typeof podCidr !== 'string') throw new PeerConfigError(`${at}.podCidr: required CIDR`);
-    try {
-      parseIpv4(nodeIp);
-      parseCidr(podCidr);
-      if (vtepMac !== undefined) parseMac(String(vtepMac));
-    } catch (err) {
-      throw new PeerConfigError(`${at}: ${(err as Error).message}`);
-    }
+    const check = (field: string, parse: () => unknown) => {
+      try {
+        parse();
+      } catch (err) {
+        throw new PeerConfigError(`${at}.${field}: ${(err as Error).message}`);
+      }
+    };
+    check('nodeIp', () => parseIpv4(nodeIp));
+    check('podCidr', () => parseCidr(podCidr));
+    if (vtepMac !== undefined) check('vtepMac', () => parseMac(String(vtepMac)));
     return { name, nodeIp, podCidr, ...(vtepMac !== undefined ? { vtepMac: String(vtepMac) } : {}) };
   });
 }
@@ -84,9 +87,11 @@ export class FilePeerSource implements PeerSource {
         this.onError(err as Error);
       }
     };
-    load();
+    // Watch first, then read: a change landing between the two is then
+    // either in what we read or reported by the watcher, never lost.
     this.listener = () => load();
     fs.watchFile(this.file, { interval: this.intervalMs }, this.listener);
+    load();
   }
 
   stop(): void {

@@ -92,13 +92,13 @@ describe('ARP', () => {
     expect(mac(splitVnet(out).frame, 0)).toBe('02:00:00:00:00:40');
   });
 
-  // BUG: Pipeline.podArp (src/dataplane/pipeline.ts) skips only requests
+  // Regression test (was a bug, now fixed): Pipeline.podArp (src/dataplane/pipeline.ts) skips only requests
   // whose target equals the sender IP. An RFC 5227 probe has sender IP
   // 0.0.0.0, so a pod probing its own address (arping -D, DHCP clients,
   // address conflict detection) is answered with the gateway MAC and
   // concludes that its address is taken. Linux's proxy ARP never answers a
   // probe (arp_process: sip == 0 gets a reply only for the host's own address).
-  it.fails('does not answer an ARP probe (sender 0.0.0.0) for the prober’s own address', () => {
+  it('does not answer an ARP probe (sender 0.0.0.0) for the prober’s own address', () => {
     const n = node1();
     const sent = n.fromPods(podArp(POD_A.ip, '0.0.0.0'));
     expect(sent.pods).toHaveLength(0);

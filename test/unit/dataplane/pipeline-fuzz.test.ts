@@ -214,26 +214,26 @@ describe('garbage never throws', () => {
     );
   });
 
-  // BUG: encapToPeer copies a NEEDS_CSUM csum_start into the outer
+  // Regression test (was a bug, now fixed): encapToPeer copies a NEEDS_CSUM csum_start into the outer
   // virtio_net_hdr with writeEncapVnetHdr (vxlan-encap.ts), whose
   // `out.writeUInt16LE(innerCsumStart + OUTER_HEADERS_SIZE, ...)` throws
   // RangeError once csum_start + 50 exceeds 65535. The pipeline never checks
   // csum_start against the frame, so this header — one the kernel would not
   // write, but the pipeline's contract is "nothing here throws on a packet" —
   // throws out of processFromPods and costs the agent the whole batch.
-  it.fails('a NEEDS_CSUM frame to node2 with csum_start near 65535 is dropped, not thrown', () => {
+  it('a NEEDS_CSUM frame to node2 with csum_start near 65535 is dropped, not thrown', () => {
     const n = node1();
     const frame = podUdp({ dst: REMOTE_POD.ip });
     expect(() => n.fromPods({ frame, vnet: { flags: VNET_HDR_F_NEEDS_CSUM, csumStart: 0xffff, csumOffset: 6 } })).not.toThrow();
   });
-  // BUG: Gro.flushFlowOf (src/dataplane/gro.ts, line 152) reads the TCP
+  // Regression test (was a bug, now fixed): Gro.flushFlowOf (src/dataplane/gro.ts, line 152) reads the TCP
   // ports with buf.readUInt32BE(ip + IHL*4) without checking that the frame
   // holds them. deliverLocal calls it for every decapsulated TCP packet GRO
   // declines, so an inner IPv4 packet that is only a header (protocol TCP,
   // total length 20) reads past its frame — and, when that frame ends the
   // receive buffer, readUInt32BE throws RangeError out of
   // processFromUnderlay, costing the agent the whole batch.
-  it.fails('a header-only TCP packet at the very end of the receive buffer is handled, not thrown', () => {
+  it('a header-only TCP packet at the very end of the receive buffer is handled, not thrown', () => {
     const n = node1();
     const inner = podTcp({ dst: POD_A.ip, srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip }).subarray(0, 14 + 20);
     inner.writeUInt16BE(20, 14 + 2); // total length: the header alone

@@ -181,7 +181,7 @@ describe('TCP GSO super-frame to node2', () => {
     );
   });
 
-  // BUG: segmentTcp drops a super-frame whose gso_size cannot fit the pod MTU
+  // Regression test (was a bug, now fixed): segmentTcp drops a super-frame whose gso_size cannot fit the pod MTU
   // (pipeline.ts segmentTcp, the `plan.ipHeaderLen + plan.tcpHeaderLen + mss
   // > podMtu` branch) with only a counter. Every other too-big path
   // (deliverLocal for GSO frames too, and encapToPeer for plain frames) calls
@@ -189,7 +189,7 @@ describe('TCP GSO super-frame to node2', () => {
   // Linux's ip_forward does for GSO packets (skb_gso_validate_network_len).
   // Without it a sender whose MSS is too big for the tunnel never learns the
   // path MTU: a PMTU black hole.
-  it.fails('a super-frame whose segments cannot fit the pod MTU gets ICMP fragmentation needed (MTU 1450)', () => {
+  it('a super-frame whose segments cannot fit the pod MTU gets ICMP fragmentation needed (MTU 1450)', () => {
     const n = node1();
     const sent = n.fromPods(superFrame(payloadOf(4_000), 1448));
     expect(n.drops()).toEqual({ 'mtu-exceeded': 1 });

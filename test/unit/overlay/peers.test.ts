@@ -71,14 +71,14 @@ describe('parsePeerSpecs', () => {
     expect(err.message).toContain(value);
   });
 
-  // BUG: parsePeerSpecs (src/overlay/peers.ts, lines 42-48) validates
+  // Regression test (was a bug, now fixed): parsePeerSpecs (src/overlay/peers.ts, lines 42-48) validates
   // nodeIp, podCidr and vtepMac in one try block and reports a failure as
   // `${where}: peers[i]: <parser message>`, so the message names the value
   // but never the field ("peers.json: peers[1]: not an IPv4 address:
   // \"172.28.0.300\""), unlike the missing-field errors
   // ("peers[1].nodeIp: required IPv4 address"). The reader has to guess
   // which field held the bad value.
-  it.fails.each(BAD_VALUES)('$what → the error names the field ($field)', ({ doc, field }) => {
+  it.each(BAD_VALUES)('$what → the error names the field ($field)', ({ doc, field }) => {
     const err = errorOf(() => parsePeerSpecs(doc, 'peers.json'));
     expect(err.message).toContain(`peers[1].${field}`);
   });
@@ -183,7 +183,7 @@ describe('FilePeerSource', () => {
     expect(stopped.seen).toEqual([[NODE2]]);
   });
 
-  // BUG: FilePeerSource.start (src/overlay/peers.ts, lines 72-90) reads the
+  // Regression test (was a bug, now fixed): FilePeerSource.start (src/overlay/peers.ts, lines 72-90) reads the
   // file first and only then calls fs.watchFile, whose baseline is its own
   // first (asynchronous) stat. A change that lands between the read and that
   // stat — e.g. `podwire lab` rewriting peers.json as an agent starts — is
@@ -191,7 +191,7 @@ describe('FilePeerSource', () => {
   // peer set until the file happens to change again. (Watching first, or
   // comparing the stat taken with the read, closes the window.) The test
   // makes the race deterministic by writing right after start()'s read.
-  it.fails('a change made right after start() read the file is reported', async () => {
+  it('a change made right after start() read the file is reported', async () => {
     write({ peers: [NODE2] });
     const realRead = fs.readFileSync;
     vi.spyOn(fs, 'readFileSync').mockImplementationOnce(((...args: Parameters<typeof fs.readFileSync>) => {
