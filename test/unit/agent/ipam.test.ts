@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HostLocalIpam, IpamError } from '../../../src/agent/ipam.js';
 import { parseCidr } from '../../../src/dataplane/index.js';
 import { ipv4ToString } from '../../../src/packet/index.js';
+import { errorOf } from '../support/errors.js';
 
 const NODE_CIDR = parseCidr('10.244.1.0/24');
 
@@ -22,14 +23,6 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 const ip = (n: number) => ipv4ToString(n);
 
 /** The error a thunk throws (fails the test if it returns). */
-function errorOf(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected an error, got none');
-}
 
 describe('HostLocalIpam', () => {
   it('hands out .2 first and never .1 (the gateway)', () => {

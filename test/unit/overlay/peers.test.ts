@@ -12,19 +12,12 @@ import { PeerConfigError } from '../../../src/overlay/peers.js';
 import { CidrError, PeerTable, cidrContains, cidrHost, cidrSize, formatCidr, parseCidr, type Peer } from '../../../src/dataplane/index.js';
 import { macToString, parseIpv4 } from '../../../src/packet/index.js';
 import { waitFor } from '../../../src/lab/index.js';
+import { errorOf } from '../support/errors.js';
 
 const NODE2: PeerSpec = { name: 'node2', nodeIp: '172.28.0.12', podCidr: '10.244.2.0/24' };
 const NODE3: PeerSpec = { name: 'node3', nodeIp: '172.28.0.13', podCidr: '10.244.3.0/24', vtepMac: '02:aa:bb:cc:dd:ee' };
 
 /** The error a thunk throws (fails the test if it returns). */
-function errorOf(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected an error, got none');
-}
 
 describe('parsePeerSpecs', () => {
   it('accepts a well-formed document and returns the specs as given', () => {
