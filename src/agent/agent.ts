@@ -12,7 +12,8 @@ import { PodManager } from './pods.js';
 import { startControlServer, route, rawRoute } from './control-server.js';
 import { TracerHub } from './tracer-hub.js';
 import { DropCapture } from '../capture/index.js';
-import { FlowLog } from '../observe/index.js';
+import { FlowLog, agentMetrics } from '../observe/index.js';
+import http from 'node:http';
 
 export type Log = (msg: string) => void;
 
@@ -80,6 +81,7 @@ export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Pr
     vni: cfg.vni,
     podMtu: cfg.podMtu,
     pid: process.pid,
+    metrics: cfg.metricsPort > 0 ? `http://${ipv4ToString(nodeIp)}:${cfg.metricsPort}/metrics` : null,
     peers: peerSpecs,
     underlayNeighbors: pipeline.underlayNeighbors.entries().map((e) => ({ ip: ipv4ToString(e.ip), mac: e.mac })),
     neighbors: pipeline.neighbors.entries().map((e) => ({ ...e, ip: ipv4ToString(e.ip) })),
@@ -88,6 +90,28 @@ export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Pr
     internalErrors: datapath.internalErrors,
   });
   const tracers = new TracerHub(pipeline);
+  const metrics = agentMetrics({
+    node: cfg.node,
+    pipeline,
+    podName: (ip) => pods.list().find((p) => parseIpv4(p.ip) === ip)?.name,
+    peerName: (ip) => peerSpecs.find((p) => parseIpv4(p.nodeIp) === ip)?.name,
+    kernelDrops: () => datapath.kernelDrops,
+    internalErrors: () => datapath.internalErrors,
+  });
+  const serveMetrics = async (res: http.ServerResponse) => {
+    const text = await metrics.metrics();
+    res.writeHead(200, { 'content-type': metrics.contentType });
+    res.end(text);
+  };
+  // Prometheus scrapes the node's own address (inside the node's namespace only).
+  let metricsServer: http.Server | null = null;
+  if (cfg.metricsPort > 0) {
+    metricsServer = http.createServer((req, res) => {
+      if (req.url === '/metrics') void serveMetrics(res);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve, reject) => metricsServer!.once('error', reject).listen(cfg.metricsPort, ipv4ToString(nodeIp), resolve));
+  }
   const server = await startControlServer(agentSocketPath(cfg.stateDir), [
     // pcapng stream of every frame the pipeline drops, the reason as the packet comment
     rawRoute('GET', '/capture/drops', (_req, res) => {
@@ -117,6 +141,7 @@ export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Pr
         tracers.remove(log);
       });
     }),
+    rawRoute('GET', '/metrics', (_req, res) => void serveMetrics(res)),
     route('GET', '/status', async () => ({ status: 200, body: status() })),
     route('GET', '/pods', async () => ({ status: 200, body: pods.list() })),
     route('POST', '/pods', async (body) => {
@@ -142,6 +167,7 @@ export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Pr
     async stop() {
       peers.stop();
       datapath.stop();
+      metricsServer?.close();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };

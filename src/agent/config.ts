@@ -14,6 +14,8 @@ export interface AgentConfig {
   vni: number;
   vxlanPort: number;
   podMtu: number;
+  /** Prometheus /metrics on the node IP (0: only on the control socket) */
+  metricsPort: number;
 }
 
 export const DEFAULTS = {
@@ -22,6 +24,7 @@ export const DEFAULTS = {
   vni: 1,
   vxlanPort: 4789,
   podMtu: 1450,
+  metricsPort: 9101,
 };
 
 export class AgentConfigError extends Error {
@@ -56,6 +59,7 @@ export function agentConfig(raw: Record<string, string | number | undefined>): A
       vni: num('vni', DEFAULTS.vni, 0, 0xffffff),
       vxlanPort: num('vxlan-port', DEFAULTS.vxlanPort, 1, 65535),
       podMtu: num('pod-mtu', DEFAULTS.podMtu, 576, 9000),
+      metricsPort: num('metrics-port', DEFAULTS.metricsPort, 0, 65535),
     };
   } catch (err) {
     if (err instanceof AgentConfigError) throw err;

@@ -74,8 +74,9 @@ export function buildProgram(): Command {
     .option('--peers <file>', 'JSON file of peer nodes {"peers":[{name,nodeIp,podCidr}]}')
     .option('--underlay-if <if>', 'underlay interface', 'eth0')
     .option('--pod-mtu <n>', 'pod MTU (1500 − 50 VXLAN overhead)', '1450')
+    .option('--metrics-port <n>', 'Prometheus /metrics on the node IP (0: off)', '9101')
     .action(async (o: Record<string, string>) => {
-      const cfg = agentConfig({ ...o, node: o.node, 'pod-cidr': o.podCidr, 'state-dir': o.stateDir, 'underlay-if': o.underlayIf, 'pod-mtu': o.podMtu });
+      const cfg = agentConfig({ ...o, node: o.node, 'pod-cidr': o.podCidr, 'state-dir': o.stateDir, 'underlay-if': o.underlayIf, 'pod-mtu': o.podMtu, 'metrics-port': o.metricsPort });
       const log = (m: string) => process.stdout.write(`${new Date().toISOString()} ${m}\n`);
       const agent = await runAgent(cfg, log);
       await new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 export { Pipeline, PORT_PODS, PORT_UNDERLAY, FWD_LOCAL_POD, FWD_VXLAN, type NodeIdentity, type TxPort, type PipelineOptions, type PipelineEvents, type PipelineTracer } from './pipeline.js';
 export { Counters } from './counters.js';
 export { DROP, DROP_REASONS, DROP_REASON_COUNT, dropReasonName, dropReasonId, describeDropReason, type DropReason } from './drop-reasons.js';
-export { NeighborTable, PeerTable, UnderlayNeighbors, cidrContains, cidrMask, type Cidr, type Peer } from './tables.js';
+export { NeighborTable, PeerTable, UnderlayNeighbors, PodTraffic, PeerTraffic, cidrContains, cidrMask, type Cidr, type Peer } from './tables.js';
 export { parseCidr, formatCidr, cidrHost, cidrSize, CidrError } from './cidr.js';
 export { TokenBucket } from './token-bucket.js';

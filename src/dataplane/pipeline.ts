@@ -36,7 +36,7 @@ import { TxBatch as TxBatchImpl } from '../native/batch.js';
 import { OuterTemplate, OUTER_HEADERS_SIZE, writeEncapVnetHdr, planTcpSegments, patchTcpSegment } from '../overlay/vxlan-encap.js';
 import { Counters } from './counters.js';
 import { DROP } from './drop-reasons.js';
-import { NeighborTable, PeerTable, UnderlayNeighbors, cidrContains, type Cidr, type Peer } from './tables.js';
+import { NeighborTable, PeerTable, PeerTraffic, UnderlayNeighbors, cidrContains, type Cidr, type Peer } from './tables.js';
 import { TokenBucket } from './token-bucket.js';
 import { Gro } from './gro.js';
 
@@ -186,9 +186,18 @@ export class Pipeline {
 
   /** Replace the peer set (from a PeerSource snapshot). */
   setPeers(peers: Peer[]): void {
-    this.peers.replace(peers.filter((p) => p.nodeIp !== this.id.nodeIp));
+    const mine = peers.filter((p) => p.nodeIp !== this.id.nodeIp);
+    for (const p of mine) {
+      let t = this.peerTraffic.get(p.nodeIp);
+      if (!t) this.peerTraffic.set(p.nodeIp, (t = new PeerTraffic()));
+      p.traffic = t;
+    }
+    this.peers.replace(mine);
     this.templates.clear();
   }
+
+  /** VXLAN counters per peer node IP, for metrics. */
+  readonly peerTraffic = new Map<number, PeerTraffic>();
 
   /** The underlay MAC of a peer changed or was learned: rebuild its outer template. */
   private templateFor(peer: Peer): OuterTemplate | undefined {
@@ -261,6 +270,11 @@ export class Pipeline {
       return;
     }
     const dst = ip.dst;
+    const sent = this.neighbors.trafficOf(ip.src);
+    if (sent !== undefined) {
+      sent.fromPodFrames++;
+      sent.fromPodBytes += flen - ETH;
+    }
     if (this.id.localAddresses.has(dst)) {
       c.toHost++; // the node's kernel got its own copy via cbr0
       return;
@@ -337,6 +351,11 @@ export class Pipeline {
     const eth = this.eth.wrap(buf, f, flen);
     eth.setDst(mac);
     eth.setSrc(this.id.gatewayMac);
+    const got = this.neighbors.trafficOf(ip.dst);
+    if (got !== undefined) {
+      got.toPodFrames++;
+      got.toPodBytes += flen - ETH;
+    }
     if (this.tracer?.forwarded) this.tracer.forwarded(FWD_LOCAL_POD, this.curPort, buf, f, flen, 0, gso === VNET_HDR_GSO_NONE ? 1 : Math.ceil((ip.totalLength - ip.headerLength - 20) / (vnet.gsoSize || 1)));
     if (viaOverlay && this.gro) {
       if (this.gro.offer(buf, slot, len)) return;
@@ -395,9 +414,19 @@ export class Pipeline {
       tx.pushScratchPayload(off, VNET_HDR_SIZE + OUTER_HEADERS_SIZE, f, flen);
       c.vxlanTx++;
       c.vxlanTxBytes += flen + OUTER_HEADERS_SIZE;
+      if (peer.traffic) {
+        peer.traffic.txPackets++;
+        peer.traffic.txBytes += flen + OUTER_HEADERS_SIZE;
+      }
       return;
     }
+    const before = c.vxlanTx;
+    const beforeBytes = c.vxlanTxBytes;
     this.segmentTcp(buf, f, flen, vnet.gsoSize, tpl, sport);
+    if (peer.traffic) {
+      peer.traffic.txPackets += c.vxlanTx - before;
+      peer.traffic.txBytes += c.vxlanTxBytes - beforeBytes;
+    }
   }
 
   /** Userspace TSO: split a TCP super-frame into MSS-sized VXLAN frames. */
@@ -539,6 +568,10 @@ export class Pipeline {
     }
     this.learnUnderlay(outerSrc, buf, f + 6);
     c.vxlanRx++;
+    if (peer.traffic) {
+      peer.traffic.rxPackets++;
+      peer.traffic.rxBytes += flen;
+    }
     const inner = udpOff + UDP_HEADER_SIZE + VXLAN_HEADER_SIZE;
     const innerLen = udp.length - UDP_HEADER_SIZE - VXLAN_HEADER_SIZE;
     const ieth = this.innerEth.wrap(buf, inner, innerLen);

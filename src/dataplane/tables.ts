@@ -16,18 +16,44 @@ export function cidrContains(c: Cidr, ip: number): boolean {
   return ((ip & cidrMask(c.prefixLen)) >>> 0) === c.network;
 }
 
+/** Frames and bytes a pod sent and received through the pipeline (a GSO super-frame counts as one frame). */
+export class PodTraffic {
+  fromPodFrames = 0;
+  fromPodBytes = 0;
+  toPodFrames = 0;
+  toPodBytes = 0;
+}
+
+/** VXLAN packets and bytes exchanged with one peer node (on the wire: after segmentation). */
+export class PeerTraffic {
+  txPackets = 0;
+  txBytes = 0;
+  rxPackets = 0;
+  rxBytes = 0;
+}
+
 /** Local pods: IP -> MAC. Registered entries (the agent made the pod) beat learned ones. */
 export class NeighborTable {
   private readonly macs = new Map<number, Buffer>();
   private readonly registered = new Set<number>();
+  private readonly traffic = new Map<number, PodTraffic>();
 
   register(ip: number, mac: Buffer): void {
     this.macs.set(ip, Buffer.from(mac));
     this.registered.add(ip);
+    if (!this.traffic.has(ip)) this.traffic.set(ip, new PodTraffic());
   }
   unregister(ip: number): void {
     this.macs.delete(ip);
     this.registered.delete(ip);
+    this.traffic.delete(ip);
+  }
+  /** Counters of a registered pod (undefined for others). */
+  trafficOf(ip: number): PodTraffic | undefined {
+    return this.traffic.get(ip);
+  }
+  trafficEntries(): [number, PodTraffic][] {
+    return [...this.traffic];
   }
   /** Learn from ARP; never overrides what the agent registered. */
   learn(ip: number, mac: Buffer, macOff: number): void {
@@ -50,6 +76,8 @@ export interface Peer {
   podCidr: Cidr;
   /** the peer's VTEP MAC: inner frames to it carry this destination */
   vtepMac: Buffer;
+  /** counters, attached by the pipeline (kept across peer-set changes) */
+  traffic?: PeerTraffic;
 }
 
 /** Peer nodes by pod CIDR (longest prefix first) and by node IP. */

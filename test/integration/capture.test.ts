@@ -73,3 +73,25 @@ describe('observe: the flow log', () => {
     expect(got.every((e) => e.src === lab.pods.c1.ip || e.dst === lab.pods.c1.ip)).toBe(true);
   });
 });
+
+describe('metrics', () => {
+  const sample = (text: string, name: string, labels: Record<string, string>): number => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  it('serves Prometheus metrics on the node IP: per-peer VXLAN, per-pod bytes, drops by reason', async () => {
+    const scrape = async () => String((await inNs(`${prefix}-node1`, ['curl', '-sf', 'http://172.28.0.11:9101/metrics'])).stdout);
+    const before = await scrape();
+    const { tcpTransfer } = await import('./helpers.js');
+    await tcpTransfer(lab, 'c1', 'c2', 7501, 1_000_000);
+    await inNs(lab.pods.c1.netns, ['ping', '-c', '1', '-t', '1', '-W', '1', lab.pods.c2.ip]);
+    const after = await scrape();
+    const grew = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+    expect(grew('podwire_vxlan_packets_total', { peer: 'node2', direction: 'tx' })).toBeGreaterThan(1_000_000 / 1500);
+    expect(grew('podwire_vxlan_bytes_total', { peer: 'node2', direction: 'tx' })).toBeGreaterThan(1_000_000);
+    expect(grew('podwire_vxlan_packets_total', { peer: 'node2', direction: 'rx' })).toBeGreaterThan(0);
+    expect(grew('podwire_pod_bytes_total', { pod: 'c1', direction: 'from_pod' })).toBeGreaterThan(1_000_000);
+    expect(grew('podwire_drops_total', { reason: 'ttl-expired' })).toBe(1);
+    expect(after).toMatch(/^podwire_internal_errors\{node="node1"\} 0$/m);
+  });
+});
