@@ -1,2 +1,5 @@
 export { sectionHeader, interfaceDescription, enhancedPacket, nowUs, LINKTYPE_ETHERNET, DIRECTION_INBOUND, DIRECTION_OUTBOUND, type PacketMeta } from './pcapng.js';
 export { DropCapture } from './drop-capture.js';
+export { pcapGlobalHeader, pcapRecord } from './pcap.js';
+export { frameMatches, parseCaptureFilter, type CaptureFilter } from './filter.js';
+export { captureInterface, type IfaceCaptureOptions } from './iface-capture.js';

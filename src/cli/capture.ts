@@ -1,7 +1,9 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import { agentSocketPath } from '../agent/agent.js';
-import type { LabState } from '../lab/index.js';
+import { spawn } from 'node:child_process';
+import { CLI_ENTRY, type LabState } from '../lab/index.js';
+import type { CaptureFilter } from '../capture/index.js';
 
 /**
  * Stream a pcapng capture from an agent to a file or stdout, stopping after
@@ -39,6 +41,46 @@ export function captureDrops(state: LabState, node: string, out: string, opts: {
     });
     req.on('error', (err) => {
       if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(err);
+    });
+  });
+}
+
+/**
+ * Capture on an interface inside a namespace: runs `podwire capture-here`
+ * there (`ip netns exec`) and streams its pcap(ng) to a file or stdout.
+ */
+export function captureInNamespace(o: {
+  ns: string;
+  ifname: string;
+  label: string;
+  format: string;
+  filter: CaptureFilter;
+  count?: number;
+  durationS?: number;
+  out: string;
+  promiscuous?: boolean;
+  onReady?: () => void;
+}): Promise<number> {
+  const args = ['netns', 'exec', o.ns, process.execPath, CLI_ENTRY, 'capture-here', '--if', o.ifname, '--label', o.label, '--format', o.format, '--filter', JSON.stringify(o.filter)];
+  if (o.count) args.push('--count', String(o.count));
+  if (o.promiscuous) args.push('--promisc');
+  const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const sink = o.out === '-' ? process.stdout : fs.createWriteStream(o.out);
+  const flushed = sink === process.stdout ? Promise.resolve() : new Promise<void>((r) => (sink as fs.WriteStream).once('finish', () => r()));
+  child.stdout!.pipe(sink as NodeJS.WritableStream, { end: o.out !== '-' });
+  let err = '';
+  child.stdout!.once('data', () => o.onReady?.()); // the file header: the socket is open
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = o.durationS ? setTimeout(() => child.kill('SIGINT'), o.durationS * 1000) : null;
+  const forward = () => child.kill('SIGINT');
+  process.once('SIGINT', forward);
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => {
+      if (timer) clearTimeout(timer);
+      process.removeListener('SIGINT', forward);
+      const m = /captured (\d+)/.exec(err);
+      if (!m) return reject(new Error(`capture failed (exit ${code}): ${err.trim() || 'no output'}`));
+      void flushed.then(() => resolve(Number(m[1])));
     });
   });
 }

@@ -5,7 +5,8 @@ import { names, netnsExists, execaRunner } from '../host/index.js';
 import { agentConfig } from '../agent/config.js';
 import { runAgent } from '../agent/agent.js';
 import { table } from './table.js';
-import { captureDrops } from './capture.js';
+import { captureDrops, captureInNamespace } from './capture.js';
+import { captureInterface, parseCaptureFilter, type CaptureFilter } from '../capture/index.js';
 import { observe } from './observe.js';
 
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
@@ -136,19 +137,80 @@ export function buildProgram(): Command {
 
   program
     .command('capture')
-    .description('write a pcapng of what an agent’s pipeline drops, each with its reason as the packet comment')
-    .requiredOption('--node <node>', 'whose agent')
-    .option('--drops', 'frames the pipeline dropped (the capture point available today)', true)
-    .option('-w, --write <file>', 'pcapng file, or - for stdout (pipe into tshark -r -)', '-')
+    .description('write pcapng (or pcap) from any point: a pod’s eth0, a node’s cbr0 or eth0, the underlay, or what an agent’s pipeline drops (each with its reason as the packet comment)')
+    .option('--pod <pod>', 'the pod’s eth0')
+    .option('--node <node>', 'a node: with --if cbr0|eth0, or --drops')
+    .option('--if <if>', 'cbr0 (the pods’ bridge) or eth0 (the node’s underlay link, VXLAN visible)')
+    .option('--underlay', 'the lab’s underlay bridge: every node’s VXLAN traffic')
+    .option('--drops', 'with --node: frames the agent’s pipeline dropped, with the reason as comment')
+    .option('--proto <p>', 'tcp | udp | icmp | arp | vxlan (inside VXLAN too)')
+    .option('--port <n>', 'source or destination port (inside VXLAN too)')
+    .option('--host <ip>', 'source or destination address (inside VXLAN too)')
+    .option('--format <f>', 'pcapng or pcap', 'pcapng')
+    .option('-w, --write <file>', 'output file, or - for stdout (pipe into tshark -i -)', '-')
     .option('-c, --count <n>', 'stop after n packets')
     .option('--duration <s>', 'stop after s seconds')
-    .addHelpText('after', '\nExamples:\n  podwire capture --node node1 -w drops.pcapng -c 10\n  podwire capture --node node2 -w - | tshark -r - -T fields -e frame.comment')
-    .action(async (o: { node: string; write: string; count?: string; duration?: string }) => {
-      const n = await captureDrops(requireLab(program.opts().lab), o.node, o.write, {
+    .addHelpText('after', '\nExamples:\n  podwire capture --underlay --host 10.244.2.2 -w overlay.pcapng -c 20\n  podwire capture --pod client --proto icmp -w - | tshark -i -\n  podwire capture --node node1 --drops -w drops.pcapng')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      const state = requireLab(program.opts().lab);
+      const count = o.count ? Number(o.count) : undefined;
+      const durationS = o.duration ? Number(o.duration) : undefined;
+      const out = String(o.write);
+      const points = [o.pod, o.underlay, o.node].filter(Boolean).length;
+      if (points !== 1) throw new CliError('choose one capture point: --pod <pod>, --node <node> (with --if or --drops), or --underlay');
+      if (o.format !== 'pcapng' && o.format !== 'pcap') throw new CliError('--format must be pcapng or pcap');
+      if (o.drops) {
+        if (!o.node) throw new CliError('--drops goes with --node');
+        if (o.format === 'pcap') throw new CliError('drop reasons are pcapng packet comments: use --format pcapng');
+        if (o.proto || o.port || o.host) throw new CliError('filters apply to interface captures, not --drops');
+        const n = await captureDrops(state, String(o.node), out, { count, durationS });
+        if (out !== '-') process.stderr.write(`${n} packets captured to ${out}\n`);
+        return;
+      }
+      const filter = parseCaptureFilter({ proto: o.proto as string | undefined, port: o.port as string | undefined, host: o.host as string | undefined });
+      let ns: string;
+      let ifname: string;
+      let label: string;
+      if (o.pod) {
+        const pod = await findPod(state, String(o.pod));
+        if (!pod) throw new CliError(`pod "${o.pod}" not found`);
+        [ns, ifname, label] = [pod.netns, 'eth0', `${pod.name}/eth0`];
+      } else if (o.underlay) {
+        [ns, ifname, label] = [state.plan.underlayNs, state.plan.underlayBridge, 'underlay'];
+      } else {
+        const node = state.plan.nodes.find((n) => n.name === o.node);
+        if (!node) throw new CliError(`no node "${o.node}"`);
+        if (o.if !== 'cbr0' && o.if !== 'eth0') throw new CliError('with --node, say --if cbr0 or --if eth0 (or --drops)');
+        [ns, ifname, label] = [node.ns, String(o.if), `${node.name}/${o.if}`];
+      }
+      const n = await captureInNamespace({ ns, ifname, label, format: o.format, filter, count, durationS, out, promiscuous: Boolean(o.underlay) });
+      if (out !== '-') process.stderr.write(`${n} packets captured to ${out}\n`);
+    });
+
+  program
+    .command('capture-here', { hidden: true })
+    .description('capture on an interface of the current network namespace, to stdout (used by capture)')
+    .requiredOption('--if <if>')
+    .requiredOption('--label <label>')
+    .option('--format <f>', 'pcapng or pcap', 'pcapng')
+    .option('--filter <json>', 'CaptureFilter as JSON', '{}')
+    .option('--promisc')
+    .option('-c, --count <n>')
+    .action(async (o: { if: string; label: string; format: 'pcapng' | 'pcap'; filter: string; promisc?: boolean; count?: string }) => {
+      const cap = captureInterface({
+        ifname: o.if,
+        label: o.label,
+        format: o.format,
+        filter: JSON.parse(o.filter) as CaptureFilter,
+        promiscuous: o.promisc,
         count: o.count ? Number(o.count) : undefined,
-        durationS: o.duration ? Number(o.duration) : undefined,
+        write: (chunk) => process.stdout.write(chunk),
       });
-      if (o.write !== '-') process.stderr.write(`${n} packets captured to ${o.write}\n`);
+      process.once('SIGINT', () => cap.stop());
+      process.once('SIGTERM', () => cap.stop());
+      process.stdout.once('error', () => cap.stop()); // reader went away (EPIPE)
+      const n = await cap.done;
+      process.stderr.write(`captured ${n}\n`);
     });
 
   program

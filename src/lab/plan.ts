@@ -36,7 +36,8 @@ export const LAB_DEFAULTS = {
 export function planLab(opts: { prefix?: string; nodes: number; stateRoot?: string }): LabPlan {
   const prefix = checkPrefix(opts.prefix ?? LAB_DEFAULTS.prefix);
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 200) throw new Error('--nodes must be an integer from 1 to 200');
-  const stateDir = path.join(opts.stateRoot ?? LAB_DEFAULTS.stateRoot, prefix);
+  // PODWIRE_STATE_ROOT lets tests (and parallel labs) keep their state apart
+  const stateDir = path.join(opts.stateRoot ?? process.env.PODWIRE_STATE_ROOT ?? LAB_DEFAULTS.stateRoot, prefix);
   const nodes: LabNode[] = [];
   for (let i = 1; i <= opts.nodes; i++) {
     const name = `node${i}`;

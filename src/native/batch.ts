@@ -10,13 +10,20 @@
  * So encapsulation, decapsulation and TCP segmentation write only headers;
  * payload bytes are never copied in JS.
  */
+/** sll_pkttype values (linux/if_packet.h) */
+export const PACKET_HOST = 0;
+export const PACKET_OUTGOING = 4;
+
 export class RxBatch {
   readonly buf: Buffer;
   readonly lengths: Uint32Array;
+  /** per frame sll_pkttype, when the batch was made with `withPacketTypes` (captures) */
+  readonly pkttypes: Uint8Array | null;
   count = 0;
-  constructor(readonly slotSize: number, readonly capacity: number) {
+  constructor(readonly slotSize: number, readonly capacity: number, withPacketTypes = false) {
     this.buf = Buffer.allocUnsafe(slotSize * capacity);
     this.lengths = new Uint32Array(capacity);
+    this.pkttypes = withPacketTypes ? new Uint8Array(capacity) : null;
   }
   slotOffset(i: number): number {
     return i * this.slotSize;

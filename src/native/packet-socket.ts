@@ -63,7 +63,9 @@ export class PacketSocket {
 
   /** Receive up to batch.capacity frames without blocking; returns the count. */
   recv(batch: RxBatch): number {
-    const n = this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths);
+    const n = batch.pkttypes
+      ? this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths, batch.pkttypes)
+      : this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths);
     batch.count = n > 0 ? n : 0;
     return batch.count;
   }

@@ -132,9 +132,10 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// recvBatch(fd, buf, slotSize, maxFrames, lengths: Uint32Array) -> count | -errno
+// recvBatch(fd, buf, slotSize, maxFrames, lengths: Uint32Array, pkttypes?: Uint8Array) -> count | -errno
 // Frame i lands at buf[i*slotSize]. lengths[i] is the frame's real length:
 // a value above slotSize means the frame was truncated (MSG_TRUNC).
+// pkttypes[i], when asked for, is sll_pkttype (PACKET_HOST, _OUTGOING, ...): captures need the direction.
 Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -147,19 +148,32 @@ Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   if (max > buf.Length() / slot) max = buf.Length() / slot;
   if (max > lengths.ElementLength()) max = lengths.ElementLength();
 
+  uint8_t* types = nullptr;
+  if (info.Length() > 5 && info[5].IsTypedArray()) {
+    Napi::Uint8Array t = info[5].As<Napi::Uint8Array>();
+    types = t.Data();
+    if (max > t.ElementLength()) max = t.ElementLength();
+  }
   static thread_local std::vector<struct mmsghdr> msgs(kMaxBatch);
   static thread_local std::vector<struct iovec> iovs(kMaxBatch);
+  static thread_local std::vector<struct sockaddr_ll> addrs(kMaxBatch);
   for (size_t i = 0; i < max; i++) {
     iovs[i].iov_base = buf.Data() + i * slot;
     iovs[i].iov_len = slot;
     memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
     msgs[i].msg_hdr.msg_iov = &iovs[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
+    if (types != nullptr) {
+      msgs[i].msg_hdr.msg_name = &addrs[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_ll);
+    }
   }
   int n = recvmmsg(fd, msgs.data(), static_cast<unsigned>(max), MSG_DONTWAIT | MSG_TRUNC, nullptr);
   if (n < 0) return Napi::Number::New(env, (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno);
   uint32_t* lens = lengths.Data();
   for (int i = 0; i < n; i++) lens[i] = msgs[i].msg_len;
+  if (types != nullptr)
+    for (int i = 0; i < n; i++) types[i] = addrs[i].sll_pkttype;
   return Napi::Number::New(env, n);
 }
 

@@ -95,3 +95,48 @@ describe('metrics', () => {
     expect(after).toMatch(/^podwire_internal_errors\{node="node1"\} 0$/m);
   });
 });
+
+describe('capture on interfaces', () => {
+  it('captures the underlay filtered by an inner pod address (VXLAN decoded by tshark), and a pod’s eth0 as classic pcap', async () => {
+    const { captureInNamespace } = await import('../../src/cli/capture.js');
+    const ul = path.join('/tmp', `${prefix}-ul.pcapng`);
+    const pod = path.join('/tmp', `${prefix}-pod.pcap`);
+    let n = 0;
+    let ready!: () => void;
+    const bothReady = new Promise<void>((r) => (ready = r));
+    const onReady = () => ++n === 2 && ready();
+    const a = captureInNamespace({ ns: lab.state.plan.underlayNs, ifname: lab.state.plan.underlayBridge, label: 'underlay', format: 'pcapng', filter: { host: lab.pods.c2.ip, proto: 'icmp' }, count: 4, durationS: 20, out: ul, promiscuous: true, onReady });
+    const b = captureInNamespace({ ns: lab.pods.c2.netns, ifname: 'eth0', label: 'c2/eth0', format: 'pcap', filter: { proto: 'icmp' }, count: 4, durationS: 20, out: pod, onReady });
+    await bothReady;
+    await inNs(lab.pods.c1.netns, ['ping', '-c', '2', '-i', '0.2', '-W', '2', lab.pods.c2.ip]);
+    expect(await a).toBe(4);
+    expect(await b).toBe(4);
+    const u = await execa('tshark', ['-r', ul, '-T', 'fields', '-E', 'separator=|', '-e', 'vxlan.vni', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'icmp.type', '-e', 'frame.interface_name']);
+    const rows = String(u.stdout).trim().split('\n');
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toBe(`1|172.28.0.11,${lab.pods.c1.ip}|172.28.0.12,${lab.pods.c2.ip}|8|underlay`);
+    expect(rows[1]).toBe(`1|172.28.0.12,${lab.pods.c2.ip}|172.28.0.11,${lab.pods.c1.ip}|0|underlay`);
+    const p = await execa('tshark', ['-r', pod, '-T', 'fields', '-E', 'separator=|', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'icmp.type', '-e', 'ip.ttl']);
+    expect(String(p.stdout).trim().split('\n')[0]).toBe(`${lab.pods.c1.ip}|${lab.pods.c2.ip}|8|62`); // two routed hops: TTL 64 - 2
+    fs.rmSync(ul, { force: true });
+    fs.rmSync(pod, { force: true });
+  });
+
+  it('streams to stdout for tshark -i - (the real CLI)', async () => {
+    const { CLI_ENTRY } = await import('../../src/lab/index.js');
+    const cli = execa(process.execPath, [CLI_ENTRY, '--lab', prefix, 'capture', '--pod', 'c1', '--proto', 'icmp', '-c', '2', '-w', '-'], {
+      env: { PODWIRE_STATE_ROOT: '/run/podwire-test' },
+      reject: false,
+      encoding: 'buffer',
+    });
+    const { waitFor } = await import('../../src/lab/index.js');
+    let got = 0;
+    cli.stdout!.on('data', (d: Buffer) => (got += d.length));
+    await waitFor('capture header', 10_000, () => got > 0);
+    await inNs(lab.pods.c1.netns, ['ping', '-c', '1', '-W', '2', lab.pods.c2.ip]);
+    const r = await cli;
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const t = await execa('tshark', ['-i', '-', '-T', 'fields', '-e', 'icmp.type'], { input: r.stdout as unknown as Buffer });
+    expect(String(t.stdout).trim().split('\n')).toEqual(['8', '0']);
+  });
+});
