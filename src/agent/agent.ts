@@ -82,7 +82,10 @@ export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Pr
     podMtu: cfg.podMtu,
     pid: process.pid,
     metrics: cfg.metricsPort > 0 ? `http://${ipv4ToString(nodeIp)}:${cfg.metricsPort}/metrics` : null,
-    peers: peerSpecs,
+    peers: peerSpecs.map((p) => {
+      const h = pipeline.peerHealth.get(parseIpv4(p.nodeIp));
+      return { ...p, health: h ? (h.down ? 'down' : h.answeredOnce ? 'up' : 'unknown') : 'unknown', probesSent: h?.probesSent ?? 0, repliesSeen: h?.repliesSeen ?? 0 };
+    }),
     underlayNeighbors: pipeline.underlayNeighbors.entries().map((e) => ({ ip: ipv4ToString(e.ip), mac: e.mac })),
     neighbors: pipeline.neighbors.entries().map((e) => ({ ...e, ip: ipv4ToString(e.ip) })),
     counters: pipeline.counters.snapshot(),
@@ -139,6 +142,35 @@ export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Pr
       res.on('close', () => {
         log.stop();
         tracers.remove(log);
+      });
+    }),
+    // stage-by-stage events for one probe (IPv4 source + identification), for `podwire trace`
+    rawRoute('GET', '/trace', (_req, res, _p, query) => {
+      let src: number;
+      const id = Number(query.get('id'));
+      try {
+        src = parseIpv4(query.get('src') ?? '');
+      } catch {
+        res.writeHead(400).end('src must be an IPv4 address');
+        return;
+      }
+      if (!Number.isInteger(id) || id < 0 || id > 0xffff) {
+        res.writeHead(400).end('id must be 0..65535');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.flushHeaders();
+      const tracer = {
+        dropped() {},
+        stage(e: { stage: string; detail: string; data?: Record<string, unknown> }) {
+          res.write(`${JSON.stringify({ node: cfg.node, time: Date.now(), ...e })}\n`);
+        },
+      };
+      pipeline.setProbe({ src, id });
+      tracers.add(tracer);
+      res.on('close', () => {
+        tracers.remove(tracer);
+        pipeline.setProbe(null);
       });
     }),
     rawRoute('GET', '/metrics', (_req, res) => void serveMetrics(res)),

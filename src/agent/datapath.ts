@@ -66,6 +66,9 @@ export class Datapath {
       this.pipeline.flush();
     }, 500);
     arpTimer.unref();
+    const healthTimer = setInterval(() => this.pipeline.healthTick(), 1000);
+    healthTimer.unref();
+    this.timers.push(healthTimer);
     const statsTimer = setInterval(() => {
       this.kernelDrops.pods += this.podSock.kernelStats().drops;
       this.kernelDrops.underlay += this.underlaySock.kernelStats().drops;

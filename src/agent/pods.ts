@@ -21,6 +21,14 @@ export class PodError extends Error {
   }
 }
 
+/**
+ * The node end of a pod's veth takes frames larger than the pod MTU, so a pod
+ * whose MTU was raised above the path's still reaches the agent, which drops
+ * the frame with a reason (mtu-exceeded) and answers ICMP frag-needed as a
+ * router would. At the pod's MTU the kernel would drop it silently instead.
+ */
+export const HOST_VETH_MTU = 9000;
+
 /** What creating one pod does, as data: a netns, a veth pair on cbr0 (isolated port), addresses and a default route. */
 export function podPlan(cfg: AgentConfig, pod: PodRecord, gateway: string): string[][] {
   const ns = pod.netns;
@@ -28,7 +36,7 @@ export function podPlan(cfg: AgentConfig, pod: PodRecord, gateway: string): stri
   const mtu = String(cfg.podMtu);
   return [
     cmd.netnsAdd(ns),
-    cmd.vethAdd(undefined, v, 'eth0', ns, cfg.podMtu),
+    cmd.vethAdd(undefined, v, 'eth0', ns, HOST_VETH_MTU),
     cmd.linkSet(undefined, v, 'addrgenmode', 'none'),
     cmd.linkSet(undefined, v, 'master', cfg.bridge),
     cmd.bridgePortIsolate(undefined, v),

@@ -1,4 +1,4 @@
-import type { Pipeline, PipelineTracer } from '../dataplane/index.js';
+import type { Pipeline, PipelineTracer, StageEvent } from '../dataplane/index.js';
 
 /** Fans the pipeline's one trace point out to every open capture; detaches when none is left (zero cost). */
 export class TracerHub implements PipelineTracer {
@@ -15,6 +15,9 @@ export class TracerHub implements PipelineTracer {
   }
   dropped(reason: number, port: number, buf: Buffer, off: number, len: number): void {
     for (const t of this.tracers) t.dropped(reason, port, buf, off, len);
+  }
+  stage(e: StageEvent): void {
+    for (const t of this.tracers) t.stage?.(e);
   }
   forwarded(to: number, port: number, buf: Buffer, off: number, len: number, peer: number, segments: number): void {
     for (const t of this.tracers) t.forwarded?.(to, port, buf, off, len, peer, segments);

@@ -8,6 +8,8 @@ import { table } from './table.js';
 import { captureDrops, captureInNamespace } from './capture.js';
 import { captureInterface, parseCaptureFilter, type CaptureFilter } from '../capture/index.js';
 import { observe } from './observe.js';
+import { trace } from './trace.js';
+import { injectProbe, catchProbe } from '../trace/index.js';
 
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
 
@@ -235,6 +237,41 @@ export function buildProgram(): Command {
         count: o.count ? Number(o.count) : undefined,
         durationS: o.duration ? Number(o.duration) : undefined,
       });
+    });
+
+  program
+    .command('trace <pod> <target>')
+    .description('send one tagged probe from a pod and report every layer it crossed, or where it stopped and why')
+    .option('--ttl <n>', 'IP TTL of the probe', '64')
+    .option('--size <bytes>', 'IPv4 size of the probe (default: the source pod’s MTU, so the path MTU is tested too)')
+    .option('-o, --output <fmt>', 'json')
+    .addHelpText('after', '\nTarget: <pod|ip>[:<port>][/tcp|udp|icmp] (icmp without a port, tcp with one)\n\nExamples:\n  podwire trace client web-2:80\n  podwire trace client 10.244.2.2/icmp --ttl 1')
+    .action(async (podName: string, target: string, o: { ttl: string; size?: string; output?: string }) => {
+      const { result, text } = await trace(requireLab(program.opts().lab), podName, target, { ttl: Number(o.ttl), size: o.size ? Number(o.size) : undefined });
+      say(o.output === 'json' ? JSON.stringify(result, null, 2) : text);
+      if (result.verdict !== 'DELIVERED' && result.verdict !== 'ANSWERED-BY-NODE') process.exitCode = 1;
+    });
+  program
+    .command('trace-inject', { hidden: true })
+    .requiredOption('--pod <pod>')
+    .requiredOption('--dst <ip>')
+    .requiredOption('--proto <p>')
+    .requiredOption('--port <n>')
+    .requiredOption('--id <n>')
+    .requiredOption('--ttl <n>')
+    .option('--size <n>')
+    .action(async (o: Record<string, string>) => {
+      const r = await injectProbe({ pod: o.pod, dst: o.dst, proto: o.proto as 'tcp', port: Number(o.port), id: Number(o.id), ttl: Number(o.ttl), size: o.size ? Number(o.size) : undefined });
+      say(JSON.stringify(r));
+    });
+  program
+    .command('trace-catch', { hidden: true })
+    .requiredOption('--src <ip>')
+    .requiredOption('--id <n>')
+    .option('--timeout-ms <n>', '', '2000')
+    .action(async (o: { src: string; id: string; timeoutMs: string }) => {
+      const r = await catchProbe({ src: o.src, id: Number(o.id), timeoutMs: Number(o.timeoutMs), onReady: () => say('ready') });
+      say(JSON.stringify(r));
     });
 
   program

@@ -29,6 +29,7 @@ export async function observe(state: LabState, opts: ObserveOptions): Promise<Fl
   return new Promise((resolve, reject) => {
     const reqs: http.ClientRequest[] = [];
     let ready = 0;
+    let failed = 0;
     let finished = false;
     const finish = () => {
       if (finished) return;
@@ -63,7 +64,10 @@ export async function observe(state: LabState, opts: ObserveOptions): Promise<Fl
         });
       });
       req.on('error', (err) => {
-        if (!finished && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(err);
+        if (finished || (err as NodeJS.ErrnoException).code === 'ECONNRESET') return;
+        // one node's agent being down is worth a line, not the end of observing the others
+        process.stderr.write(`warning: ${n.name}'s agent is not answering (${(err as Error).message}); observing the others\n`);
+        if (++failed === nodes.length) reject(new Error('no agent is answering: is the lab up? (podwire lab status)'));
       });
       reqs.push(req);
     }

@@ -20,6 +20,7 @@ export const DROP_REASONS = [
   ['no-route', 'no pod CIDR, peer node or local pod covers the destination'],
   ['arp-unresolved', 'destination pod has no known MAC address (no such pod?)'],
   ['peer-unresolved', 'peer node’s underlay MAC unknown: node unreachable or down'],
+  ['peer-unreachable', 'peer node’s agent stopped answering health probes (3 s): its agent is down'],
   ['ttl-expired', 'TTL ran out at this hop'],
   ['mtu-exceeded', 'packet larger than the path MTU (pod MTU 1450 = 1500 − 50 VXLAN overhead)'],
   ['gso-unsupported', 'segmentation-offload frame of a kind podwire cannot split'],

@@ -1,4 +1,4 @@
-export { Pipeline, PORT_PODS, PORT_UNDERLAY, FWD_LOCAL_POD, FWD_VXLAN, type NodeIdentity, type TxPort, type PipelineOptions, type PipelineEvents, type PipelineTracer } from './pipeline.js';
+export { Pipeline, PORT_PODS, PORT_UNDERLAY, FWD_LOCAL_POD, FWD_VXLAN, type NodeIdentity, type TxPort, type PipelineOptions, type PipelineEvents, type PipelineTracer, type StageEvent } from './pipeline.js';
 export { Counters } from './counters.js';
 export { DROP, DROP_REASONS, DROP_REASON_COUNT, dropReasonName, dropReasonId, describeDropReason, type DropReason } from './drop-reasons.js';
 export { NeighborTable, PeerTable, UnderlayNeighbors, PodTraffic, PeerTraffic, cidrContains, cidrMask, type Cidr, type Peer } from './tables.js';

@@ -19,6 +19,7 @@ import {
   UDP_HEADER_SIZE,
   ICMP_DEST_UNREACHABLE,
   ICMP_CODE_NET_UNREACHABLE,
+  ICMP_CODE_HOST_UNREACHABLE,
   ICMP_CODE_FRAG_NEEDED,
   ICMP_TIME_EXCEEDED,
   ICMP_CODE_TTL_EXCEEDED,
@@ -30,13 +31,18 @@ import {
   buildIcmpError,
   buildEchoReply,
   icmpErrorAllowed,
+  ipv4ToString,
+  sum16,
+  finishChecksum,
+  macToString,
 } from '../packet/index.js';
 import type { RxBatch, TxBatch } from '../native/batch.js';
 import { TxBatch as TxBatchImpl } from '../native/batch.js';
 import { OuterTemplate, OUTER_HEADERS_SIZE, writeEncapVnetHdr, planTcpSegments, patchTcpSegment } from '../overlay/vxlan-encap.js';
 import { Counters } from './counters.js';
-import { DROP } from './drop-reasons.js';
-import { NeighborTable, PeerTable, PeerTraffic, UnderlayNeighbors, cidrContains, type Cidr, type Peer } from './tables.js';
+import { DROP, dropReasonName, describeDropReason } from './drop-reasons.js';
+import { formatCidr } from './cidr.js';
+import { NeighborTable, PeerTable, PeerTraffic, PeerHealth, UnderlayNeighbors, cidrContains, type Cidr, type Peer } from './tables.js';
 import { TokenBucket } from './token-bucket.js';
 import { Gro } from './gro.js';
 
@@ -57,6 +63,30 @@ export interface NodeIdentity {
   localAddresses: Set<number>;
 }
 
+/** ICMP identifier of agent-to-agent health probes ("pw"). */
+export const HEALTH_ICMP_ID = 0x7077;
+
+/** An ICMP echo request from one gateway to another: the health probe. Returns its IPv4 length. */
+function writeHealthProbe(out: Buffer, off: number, src: number, dst: number, seq: number): number {
+  const len = 20 + 8 + 16;
+  out.fill(0, off, off + len);
+  out[off] = 0x45;
+  out.writeUInt16BE(len, off + 2);
+  out.writeUInt16BE(seq, off + 4);
+  out[off + 8] = 64;
+  out[off + 9] = 1;
+  out.writeUInt32BE(src >>> 0, off + 12);
+  out.writeUInt32BE(dst >>> 0, off + 16);
+  out.writeUInt16BE(finishChecksum(sum16(out, off, 20)), off + 10);
+  const icmp = off + 20;
+  out[icmp] = 8;
+  out.writeUInt16BE(HEALTH_ICMP_ID, icmp + 4);
+  out.writeUInt16BE(seq, icmp + 6);
+  out.write('podwire-health', icmp + 8);
+  out.writeUInt16BE(finishChecksum(sum16(out, icmp, 24)), icmp + 2);
+  return len;
+}
+
 /** Which port a frame came in on. */
 export const PORT_PODS = 0;
 export const PORT_UNDERLAY = 1;
@@ -74,6 +104,14 @@ export interface PipelineTracer {
    * VXLAN. A GSO super-frame is one call with all its bytes (`segments` says how many wire packets).
    */
   forwarded?(to: number, port: number, buf: Buffer, off: number, len: number, peerNodeIp: number, segments: number): void;
+  /** A stage handled the probe (see Pipeline.setProbe): what it decided, in words and data. */
+  stage?(event: StageEvent): void;
+}
+
+export interface StageEvent {
+  stage: string;
+  detail: string;
+  data?: Record<string, unknown>;
 }
 
 /** Where a forwarded frame went. */
@@ -146,6 +184,9 @@ export class Pipeline {
   private curOff = 0;
   private curLen = 0;
   private curPort = PORT_PODS;
+  // a traced probe: IPv4 source + identification; curProbe marks the frame at hand
+  private probe: { src: number; id: number } | null = null;
+  private curProbe = false;
 
   constructor(
     readonly id: NodeIdentity,
@@ -181,7 +222,31 @@ export class Pipeline {
   /** Count a drop of the current frame under `reason`, and show it to the tracer. */
   private drop(reason: number): void {
     this.counters.drops[reason]++;
-    if (this.tracer !== null) this.tracer.dropped(reason, this.curPort, this.curBuf, this.curOff, this.curLen);
+    if (this.tracer !== null) {
+      this.tracer.dropped(reason, this.curPort, this.curBuf, this.curOff, this.curLen);
+      if (this.curProbe) {
+        const name = dropReasonName(reason);
+        this.stage('drop', `${name} — ${describeDropReason(name)}`, { reason: name });
+      }
+    }
+  }
+
+  /**
+   * Follow one probe packet (IPv4 source and identification) through the
+   * stages: each reports what it decided to the tracer's stage(). Costs one
+   * comparison per frame while set.
+   */
+  setProbe(probe: { src: number; id: number } | null): void {
+    this.probe = probe;
+  }
+
+  private isProbe(src: number, id: number): boolean {
+    const p = this.probe;
+    return p !== null && p.src === src && p.id === id;
+  }
+
+  private stage(stage: string, detail: string, data?: Record<string, unknown>): void {
+    this.tracer?.stage?.({ stage, detail, data });
   }
 
   /** Replace the peer set (from a PeerSource snapshot). */
@@ -191,6 +256,9 @@ export class Pipeline {
       let t = this.peerTraffic.get(p.nodeIp);
       if (!t) this.peerTraffic.set(p.nodeIp, (t = new PeerTraffic()));
       p.traffic = t;
+      let h = this.peerHealth.get(p.nodeIp);
+      if (!h) this.peerHealth.set(p.nodeIp, (h = new PeerHealth()));
+      p.health = h;
     }
     this.peers.replace(mine);
     this.templates.clear();
@@ -198,6 +266,30 @@ export class Pipeline {
 
   /** VXLAN counters per peer node IP, for metrics. */
   readonly peerTraffic = new Map<number, PeerTraffic>();
+  /** health per peer node IP (see PeerHealth) */
+  readonly peerHealth = new Map<number, PeerHealth>();
+  private healthSeq = 0;
+
+  /**
+   * Once a second (the agent's timer): ping every peer's gateway over VXLAN
+   * and re-judge who is down. The peer's agent answers echo requests to its
+   * gateway (echoReplyOverlay); the reply comes back through fromUnderlay.
+   */
+  healthTick(downAfterMs = 3500): void {
+    const now = this.clock();
+    this.healthSeq = (this.healthSeq + 1) & 0xffff;
+    for (const peer of this.peers.list()) {
+      const h = peer.health;
+      if (!h) continue;
+      h.down = h.answeredOnce && now - h.lastReplyMs > downAfterMs;
+      const gw = (peer.podCidr.network + 1) >>> 0;
+      const seq = this.healthSeq;
+      const from = this.id.gatewayIp;
+      this.sendOverlayIp(peer, (out, o) => writeHealthProbe(out, o, from, gw, seq));
+      h.probesSent++;
+    }
+    this.flush();
+  }
 
   /** The underlay MAC of a peer changed or was learned: rebuild its outer template. */
   private templateFor(peer: Peer): OuterTemplate | undefined {
@@ -231,6 +323,7 @@ export class Pipeline {
       this.curOff = slot + VNET_HDR_SIZE;
       this.curLen = Math.min(len, rx.slotSize) - VNET_HDR_SIZE;
       this.curPort = PORT_PODS;
+      this.curProbe = false;
       if (len > rx.slotSize) {
         this.drop(DROP.truncated);
         continue;
@@ -270,6 +363,10 @@ export class Pipeline {
       return;
     }
     const dst = ip.dst;
+    if (this.probe !== null && this.isProbe(ip.src, ip.id)) {
+      this.curProbe = true;
+      this.stage('received', `from pod ${ipv4ToString(ip.src)} on cbr0 (TTL ${ip.ttl}, ${ip.totalLength} bytes)`, { ttl: ip.ttl, length: ip.totalLength });
+    }
     const sent = this.neighbors.trafficOf(ip.src);
     if (sent !== undefined) {
       sent.fromPodFrames++;
@@ -277,6 +374,7 @@ export class Pipeline {
     }
     if (this.id.localAddresses.has(dst)) {
       c.toHost++; // the node's kernel got its own copy via cbr0
+      if (this.curProbe) this.stage('to-host', `${ipv4ToString(dst)} is this node's own address: its kernel answers`);
       return;
     }
     if (ip.ttl <= 1) {
@@ -285,8 +383,20 @@ export class Pipeline {
       return;
     }
     const vnet = this.vnet.wrap(buf, slot);
-    if (cidrContains(this.id.podCidr, dst)) return this.deliverLocal(buf, slot, len, false);
+    if (cidrContains(this.id.podCidr, dst)) {
+      if (this.curProbe) this.stage('route', `${ipv4ToString(dst)} is in this node's pod CIDR ${formatCidr(this.id.podCidr)}: deliver locally`);
+      return this.deliverLocal(buf, slot, len, false);
+    }
     const peer = this.peers.lookup(dst);
+    if (this.curProbe) {
+      this.stage(
+        'route',
+        peer
+          ? `${ipv4ToString(dst)} is in ${formatCidr(peer.podCidr)} of peer node ${peer.name} (${ipv4ToString(peer.nodeIp)}): VXLAN`
+          : `no pod CIDR of any node covers ${ipv4ToString(dst)}`,
+        peer ? { peer: peer.name, peerIp: ipv4ToString(peer.nodeIp) } : {},
+      );
+    }
     if (!peer) {
       this.icmpErrorToPod(buf, f, flen, ICMP_DEST_UNREACHABLE, ICMP_CODE_NET_UNREACHABLE, 0);
       this.drop(DROP['no-route']);
@@ -357,10 +467,11 @@ export class Pipeline {
       got.toPodBytes += flen - ETH;
     }
     if (this.tracer?.forwarded) this.tracer.forwarded(FWD_LOCAL_POD, this.curPort, buf, f, flen, 0, gso === VNET_HDR_GSO_NONE ? 1 : Math.ceil((ip.totalLength - ip.headerLength - 20) / (vnet.gsoSize || 1)));
-    if (viaOverlay && this.gro) {
+    if (viaOverlay && this.gro && !this.curProbe) {
       if (this.gro.offer(buf, slot, len)) return;
       this.gro.flushFlowOf(buf, slot, len);
     }
+    if (this.curProbe) this.stage('deliver', `to pod ${ipv4ToString(ip.dst)} (${macToString(mac)}) through cbr0, TTL now ${ip.ttl}`, { mac: macToString(mac), ttl: ip.ttl });
     if (!this.room(this.podTx, this.ports.pods, 0, 1)) return;
     this.podTx.pushScratchPayload(0, 0, slot, len);
     c.localTx++;
@@ -383,6 +494,11 @@ export class Pipeline {
       this.drop(DROP['peer-unresolved']);
       return;
     }
+    if (peer.health?.down) {
+      this.icmpErrorToPod(buf, f, flen, ICMP_DEST_UNREACHABLE, ICMP_CODE_HOST_UNREACHABLE, 0);
+      this.drop(DROP['peer-unreachable']);
+      return;
+    }
     const gso = vnet.gsoType & 0x7f;
     if (vnet.flags & VNET_HDR_F_NEEDS_CSUM && vnet.csumStart + vnet.csumOffset + 2 > flen) {
       this.drop(DROP['malformed-l4']); // the checksum it asks to complete is not inside the frame
@@ -402,6 +518,13 @@ export class Pipeline {
     eth.setDst(peer.vtepMac);
     eth.setSrc(this.id.vtepMac);
     const sport = vxlanSourcePort(flowHash(buf, f + ETH));
+    if (this.curProbe) {
+      this.stage(
+        'encap',
+        `VXLAN: outer ${ipv4ToString(this.id.nodeIp)} -> ${ipv4ToString(peer.nodeIp)} UDP ${sport} -> ${this.id.vxlanPort}, VNI ${this.id.vni}; inner ${macToString(this.id.vtepMac)} -> ${macToString(peer.vtepMac)}`,
+        { outerSrc: ipv4ToString(this.id.nodeIp), outerDst: ipv4ToString(peer.nodeIp), srcPort: sport, vni: this.id.vni },
+      );
+    }
     if (this.tracer?.forwarded) {
       this.tracer.forwarded(FWD_VXLAN, this.curPort, buf, f, flen, peer.nodeIp, gso === VNET_HDR_GSO_NONE ? 1 : Math.ceil((ip.totalLength - ip.headerLength - 20) / (vnet.gsoSize || 1)));
     }
@@ -489,6 +612,7 @@ export class Pipeline {
       this.curOff = slot + VNET_HDR_SIZE;
       this.curLen = Math.min(len, rx.slotSize) - VNET_HDR_SIZE;
       this.curPort = PORT_UNDERLAY;
+      this.curProbe = false;
       if (len > rx.slotSize) {
         this.drop(DROP.truncated);
         continue;
@@ -595,14 +719,32 @@ export class Pipeline {
       return;
     }
     const dst = iip.dst;
+    if (this.probe !== null && this.isProbe(iip.src, iip.id)) {
+      this.curProbe = true;
+      this.stage('decap', `VXLAN from peer node ${peer.name} (${ipv4ToString(outerSrc)}), VNI ${vx.vni}, UDP source port ${udp.srcPort}`, { peer: peer.name, vni: vx.vni });
+    }
     if (!cidrContains(this.id.podCidr, dst)) {
       this.drop(DROP['no-route']);
       return;
     }
     if (dst === this.id.gatewayIp) {
-      // A remote pod pinging this node's gateway: the agent answers as a router would.
-      if (iip.protocol === IPPROTO_ICMP) this.echoReplyOverlay(buf, inner, innerLen, peer);
-      else this.drop(DROP['no-route']);
+      // A remote pod (or peer agent's health probe) pinging this node's
+      // gateway: the agent answers as a router would. A reply to our own
+      // health probe marks the peer alive.
+      if (iip.protocol === IPPROTO_ICMP) {
+        const icmp = inner + ETH + iip.headerLength;
+        if (buf[icmp] === 0 && icmp + 8 <= inner + innerLen && buf.readUInt16BE(icmp + 4) === HEALTH_ICMP_ID) {
+          const h = peer.health;
+          if (h) {
+            h.answeredOnce = true;
+            h.lastReplyMs = this.clock();
+            h.repliesSeen++;
+            h.down = false;
+          }
+          return;
+        }
+        this.echoReplyOverlay(buf, inner, innerLen, peer);
+      } else this.drop(DROP['no-route']);
       return;
     }
     if (iip.ttl <= 1) {

@@ -32,6 +32,19 @@ export class PeerTraffic {
   rxBytes = 0;
 }
 
+/**
+ * Health of a peer as its agent answers our VXLAN pings to its gateway.
+ * A peer that never answered (a kernel VTEP that does not, say) is never
+ * marked down: only one whose agent went silent after answering.
+ */
+export class PeerHealth {
+  answeredOnce = false;
+  lastReplyMs = 0;
+  down = false;
+  probesSent = 0;
+  repliesSeen = 0;
+}
+
 /** Local pods: IP -> MAC. Registered entries (the agent made the pod) beat learned ones. */
 export class NeighborTable {
   private readonly macs = new Map<number, Buffer>();
@@ -78,6 +91,7 @@ export interface Peer {
   vtepMac: Buffer;
   /** counters, attached by the pipeline (kept across peer-set changes) */
   traffic?: PeerTraffic;
+  health?: PeerHealth;
 }
 
 /** Peer nodes by pod CIDR (longest prefix first) and by node IP. */

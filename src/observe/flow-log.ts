@@ -26,6 +26,9 @@ export interface FlowEvent {
   peerNode?: string;
   /** from-pods | from-underlay */
   from: string;
+  /** for a dropped VXLAN frame: its outer addresses (src/dst above are the inner packet's) */
+  outerSrc?: string;
+  outerDst?: string;
   packets: number;
   bytes: number;
 }
@@ -102,7 +105,16 @@ export class FlowLog implements PipelineTracer {
   }
 
   dropped(reason: number, port: number, buf: Buffer, off: number, len: number): void {
-    const d = describeFrame(buf, off, len);
+    let d = describeFrame(buf, off, len);
+    let outer: Pick<FlowEvent, 'outerSrc' | 'outerDst'> = {};
+    // A dropped underlay frame is VXLAN: describe the pod packet inside, keep the outer addresses.
+    if (port !== 0 && d.proto === 'UDP' && d.dstPort === 4789) {
+      const inner = off + 14 + (buf[off + 14] & 0x0f) * 4 + 16;
+      if (inner + 14 <= off + len) {
+        outer = { outerSrc: d.src, outerDst: d.dst };
+        d = describeFrame(buf, inner, off + len - inner);
+      }
+    }
     this.emit({
       ...this.base(port),
       verdict: 'DROPPED',
@@ -114,6 +126,7 @@ export class FlowLog implements PipelineTracer {
       ...(d.srcPort !== undefined ? { srcPort: d.srcPort, dstPort: d.dstPort } : {}),
       ...(d.tcpFlags ? { tcpFlags: d.tcpFlags } : {}),
       ...(d.icmpType !== undefined ? { icmpType: d.icmpType } : {}),
+      ...outer,
       packets: 1,
       bytes: len,
     });

@@ -12,7 +12,7 @@ export function formatFlow(e: FlowEvent, name: Namer = () => undefined): string 
     return n ? `${n}${p} (${ip})` : `${ip || '?'}${p}`;
   };
   const what = [e.proto, e.tcpFlags ? `[${e.tcpFlags}]` : '', e.icmpType !== undefined ? `type ${e.icmpType}` : ''].filter(Boolean).join(' ');
-  const verdict = e.verdict === 'DROPPED' ? `DROPPED (${e.reason})` : `FORWARDED ${e.to === 'vxlan' ? `via vxlan to ${e.peerNode}` : 'to local pod'}`;
+ const verdict = e.verdict === 'DROPPED' ? `DROPPED (${e.reason})${e.outerSrc ? ` in VXLAN ${e.outerSrc} -> ${e.outerDst}` : ''}` : `FORWARDED ${e.to === 'vxlan' ? `via vxlan to ${e.peerNode}` : 'to local pod'}`;
   return `${t}  ${e.node}  ${end(e.src, e.srcPort)} -> ${end(e.dst, e.dstPort)}  ${what}  ${verdict}  ${e.packets} pkt ${e.bytes} B`;
 }
 

@@ -63,9 +63,15 @@ export function toPeer(spec: PeerSpec): Peer {
   };
 }
 
-/** Peers from a JSON file, re-read whenever it changes. A bad file is reported and the last good set kept. */
+/**
+ * Peers from a JSON file, re-read whenever its content changes. A bad file is
+ * reported and the last good set kept. It polls the (small) file's content
+ * rather than trusting fs.watchFile's mtime snapshots, whose first baseline is
+ * taken asynchronously: a write landing before it would never be reported.
+ */
 export class FilePeerSource implements PeerSource {
-  private listener: ((cur: fs.Stats, prev: fs.Stats) => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastText: string | null = null;
   constructor(
     private readonly file: string,
     private readonly onError: (err: Error) => void = () => {},
@@ -78,24 +84,26 @@ export class FilePeerSource implements PeerSource {
       try {
         text = fs.readFileSync(this.file, 'utf8');
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return onChange([]);
-        return this.onError(err as Error);
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return this.onError(err as Error);
+        text = '\u0000absent'; // no file: no peers
       }
+      // An empty file is a writer mid-rewrite (truncate, then write): wait for the content.
+      if (text === '' || text === this.lastText) return;
+      this.lastText = text;
+      if (text === '\u0000absent') return onChange([]);
       try {
         onChange(parsePeerSpecs(JSON.parse(text), this.file));
       } catch (err) {
         this.onError(err as Error);
       }
     };
-    // Watch first, then read: a change landing between the two is then
-    // either in what we read or reported by the watcher, never lost.
-    this.listener = () => load();
-    fs.watchFile(this.file, { interval: this.intervalMs }, this.listener);
     load();
+    this.timer = setInterval(load, this.intervalMs);
+    this.timer.unref();
   }
 
   stop(): void {
-    if (this.listener) fs.unwatchFile(this.file, this.listener);
-    this.listener = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 }
