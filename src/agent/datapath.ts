@@ -29,7 +29,9 @@ export class Datapath {
   private lastError = '';
 
   constructor(identity: Omit<NodeIdentity, 'nodeMac' | 'gatewayMac'>, bridge: string, underlayIf: string) {
-    const common = { vnetHdr: true, ignoreOutgoing: true, qdiscBypass: true, rcvbufBytes: SOCKET_BUFFER_BYTES, sndbufBytes: SOCKET_BUFFER_BYTES };
+    // No PACKET_QDISC_BYPASS: it would skip the kernel's packet taps, and
+    // tcpdump on eth0 or cbr0 would not see what the agent sends.
+    const common = { vnetHdr: true, ignoreOutgoing: true, rcvbufBytes: SOCKET_BUFFER_BYTES, sndbufBytes: SOCKET_BUFFER_BYTES };
     this.podSock = PacketSocket.open(bridge, common);
     try {
       this.underlaySock = PacketSocket.open(underlayIf, { ...common, filter: compileFilter(underlayFilter(identity.vxlanPort)) });

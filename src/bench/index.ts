@@ -1,7 +1,9 @@
 import { benchOverlay } from './overlay.js';
+import { benchCapture } from './capture.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   overlay: () => benchOverlay({ seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 8) }),
+  capture: () => benchCapture({ seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 6) }),
 };
 
 export async function runBench(name: string): Promise<void> {

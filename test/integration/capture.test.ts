@@ -122,6 +122,21 @@ describe('capture on interfaces', () => {
     fs.rmSync(pod, { force: true });
   });
 
+  it('sees on a node’s eth0 the VXLAN the agent sends as well as what it receives (tcpdump -i eth0 works)', async () => {
+    const { captureInNamespace } = await import('../../src/cli/capture.js');
+    const file = path.join('/tmp', `${prefix}-eth0.pcapng`);
+    let ready!: () => void;
+    const started = new Promise<void>((r) => (ready = r));
+    const n1 = lab.state.plan.nodes[0];
+    const cap = captureInNamespace({ ns: n1.ns, ifname: 'eth0', label: 'node1/eth0', format: 'pcapng', filter: { proto: 'vxlan', host: lab.pods.c2.ip }, count: 4, durationS: 20, out: file, onReady: () => ready() });
+    await started;
+    await inNs(lab.pods.c1.netns, ['ping', '-c', '2', '-i', '0.2', '-W', '2', lab.pods.c2.ip]);
+    expect(await cap).toBe(4);
+    const t = await execa('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.packet_flags_direction', '-e', 'icmp.type']);
+    fs.rmSync(file, { force: true });
+    expect(String(t.stdout).trim().split('\n').sort()).toEqual(['0x00000001|0', '0x00000001|0', '0x00000002|8', '0x00000002|8']); // 2 = outbound echo requests, 1 = inbound replies
+  });
+
   it('streams to stdout for tshark -i - (the real CLI)', async () => {
     const { CLI_ENTRY } = await import('../../src/lab/index.js');
     const cli = execa(process.execPath, [CLI_ENTRY, '--lab', prefix, 'capture', '--pod', 'c1', '--proto', 'icmp', '-c', '2', '-w', '-'], {
