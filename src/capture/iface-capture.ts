@@ -19,8 +19,8 @@ export interface IfaceCaptureOptions {
  * frames (GSO super-frames appear as the kernel hands them, as with tcpdump).
  */
 export function captureInterface(opts: IfaceCaptureOptions): { stop(): void; done: Promise<number> } {
-  const sock = PacketSocket.open(opts.ifname, { promiscuous: opts.promiscuous ?? false, rcvbufBytes: 16 << 20 });
-  const rx = new RxBatch(65536 + 256, 64, true);
+  const sock = PacketSocket.open(opts.ifname, { promiscuous: opts.promiscuous ?? false, rcvbufBytes: 16 << 20, timestamps: true });
+  const rx = new RxBatch(65536 + 256, 64, true, true);
   opts.write(
     opts.format === 'pcapng'
       ? Buffer.concat([sectionHeader(), interfaceDescription(opts.label, `captured by podwire on ${opts.ifname}`)])
@@ -44,7 +44,8 @@ export function captureInterface(opts: IfaceCaptureOptions): { stop(): void; don
         const len = Math.min(orig, rx.slotSize);
         if (!frameMatches(rx.buf, off, len, opts.filter)) continue;
         const data = Buffer.from(rx.buf.subarray(off, off + len));
-        const ts = nowUs();
+        const kt = rx.times![i];
+        const ts = kt > 0 ? BigInt(Math.round(kt * 1e6)) : nowUs(); // the kernel's receive time
         const outbound = rx.pkttypes![i] === PACKET_OUTGOING;
         opts.write(
           opts.format === 'pcapng'

@@ -3,3 +3,4 @@ export { DropCapture } from './drop-capture.js';
 export { pcapGlobalHeader, pcapRecord } from './pcap.js';
 export { frameMatches, parseCaptureFilter, type CaptureFilter } from './filter.js';
 export { captureInterface, type IfaceCaptureOptions } from './iface-capture.js';
+export { readCapture, readPcapng, CaptureFileError, type CapturedPacket } from './read.js';

@@ -94,7 +94,7 @@ export function enhancedPacket(data: Buffer, meta: PacketMeta): Buffer {
   return block(EPB, Buffer.concat([head, padded, options(opts)]));
 }
 
-/** Wall-clock microseconds, for packet timestamps. */
+/** Wall-clock microseconds from one monotonic clock (timeOrigin + now never steps back). */
 export function nowUs(): bigint {
-  return BigInt(Date.now()) * 1000n + BigInt(Math.floor((performance.now() % 1) * 1000));
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
 }

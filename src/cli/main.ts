@@ -10,6 +10,8 @@ import { captureInterface, parseCaptureFilter, type CaptureFilter } from '../cap
 import { observe } from './observe.js';
 import { trace } from './trace.js';
 import { injectProbe, catchProbe } from '../trace/index.js';
+import { analyze, formatAnalysis } from '../analyze/index.js';
+import { readCapture } from '../capture/index.js';
 
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
 
@@ -272,6 +274,15 @@ export function buildProgram(): Command {
     .action(async (o: { src: string; id: string; timeoutMs: string }) => {
       const r = await catchProbe({ src: o.src, id: Number(o.id), timeoutMs: Number(o.timeoutMs), onReady: () => say('ready') });
       say(JSON.stringify(r));
+    });
+
+  program
+    .command('analyze <file>')
+    .description('read a pcap/pcapng (podwire’s or tcpdump’s): conversations, TCP handshake RTT, retransmissions, resets, DNS latency and failures, VXLAN outer->inner, podwire drop reasons')
+    .option('--json', 'the whole analysis as JSON')
+    .action(async (file: string, o: { json?: boolean }) => {
+      const a = analyze(await readCapture(file));
+      say(o.json ? JSON.stringify(a, null, 2) : formatAnalysis(a, file));
     });
 
   program

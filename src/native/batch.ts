@@ -19,11 +19,14 @@ export class RxBatch {
   readonly lengths: Uint32Array;
   /** per frame sll_pkttype, when the batch was made with `withPacketTypes` (captures) */
   readonly pkttypes: Uint8Array | null;
+  /** per frame kernel receive time (s since the epoch), for sockets opened with timestamps */
+  readonly times: Float64Array | null;
   count = 0;
-  constructor(readonly slotSize: number, readonly capacity: number, withPacketTypes = false) {
+  constructor(readonly slotSize: number, readonly capacity: number, withPacketTypes = false, withTimes = false) {
     this.buf = Buffer.allocUnsafe(slotSize * capacity);
     this.lengths = new Uint32Array(capacity);
-    this.pkttypes = withPacketTypes ? new Uint8Array(capacity) : null;
+    this.pkttypes = withPacketTypes || withTimes ? new Uint8Array(capacity) : null;
+    this.times = withTimes ? new Float64Array(capacity) : null;
   }
   slotOffset(i: number): number {
     return i * this.slotSize;

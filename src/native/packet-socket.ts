@@ -12,6 +12,8 @@ export interface PacketSocketOptions {
   promiscuous?: boolean;
   rcvbufBytes?: number;
   sndbufBytes?: number;
+  /** Kernel receive timestamps per frame (SO_TIMESTAMPNS), for captures. */
+  timestamps?: boolean;
   /** A classic BPF program (struct sock_filter[], 8 bytes each); see bpf.ts. */
   filter?: Buffer;
 }
@@ -63,9 +65,11 @@ export class PacketSocket {
 
   /** Receive up to batch.capacity frames without blocking; returns the count. */
   recv(batch: RxBatch): number {
-    const n = batch.pkttypes
-      ? this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths, batch.pkttypes)
-      : this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths);
+    const n = batch.times
+      ? this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths, batch.pkttypes!, batch.times)
+      : batch.pkttypes
+        ? this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths, batch.pkttypes)
+        : this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths);
     batch.count = n > 0 ? n : 0;
     return batch.count;
   }

@@ -22,6 +22,8 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/net_tstamp.h>
+#include <time.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -86,6 +88,8 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   if (flag("ignoreOutgoing") && SetIntOpt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1) < 0)
     return fail("PACKET_IGNORE_OUTGOING");
   if (flag("qdiscBypass") && SetIntOpt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1) < 0) return fail("PACKET_QDISC_BYPASS");
+  // Captures want the kernel's receive time of each frame, not when we read the batch.
+  if (flag("timestamps") && SetIntOpt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) < 0) return fail("SO_TIMESTAMPNS");
   if (num("rcvbufBytes") > 0) {
     // RCVBUFFORCE ignores rmem_max (we are root); fall back to the capped one.
     if (SetIntOpt(fd, SOL_SOCKET, SO_RCVBUFFORCE, num("rcvbufBytes")) < 0)
@@ -136,6 +140,8 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
 // Frame i lands at buf[i*slotSize]. lengths[i] is the frame's real length:
 // a value above slotSize means the frame was truncated (MSG_TRUNC).
 // pkttypes[i], when asked for, is sll_pkttype (PACKET_HOST, _OUTGOING, ...): captures need the direction.
+// times[i] (Float64Array, optional, 7th argument) is the kernel's receive time in seconds since the
+// epoch when the socket was opened with {timestamps: true}; 0 if none came.
 Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -157,6 +163,14 @@ Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   static thread_local std::vector<struct mmsghdr> msgs(kMaxBatch);
   static thread_local std::vector<struct iovec> iovs(kMaxBatch);
   static thread_local std::vector<struct sockaddr_ll> addrs(kMaxBatch);
+  constexpr size_t kCtl = CMSG_SPACE(sizeof(struct timespec));
+  static thread_local std::vector<char> ctl(kMaxBatch * kCtl);
+  double* times = nullptr;
+  if (info.Length() > 6 && info[6].IsTypedArray()) {
+    Napi::Float64Array t = info[6].As<Napi::Float64Array>();
+    times = t.Data();
+    if (max > t.ElementLength()) max = t.ElementLength();
+  }
   for (size_t i = 0; i < max; i++) {
     iovs[i].iov_base = buf.Data() + i * slot;
     iovs[i].iov_len = slot;
@@ -167,6 +181,10 @@ Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
       msgs[i].msg_hdr.msg_name = &addrs[i];
       msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_ll);
     }
+    if (times != nullptr) {
+      msgs[i].msg_hdr.msg_control = &ctl[i * kCtl];
+      msgs[i].msg_hdr.msg_controllen = kCtl;
+    }
   }
   int n = recvmmsg(fd, msgs.data(), static_cast<unsigned>(max), MSG_DONTWAIT | MSG_TRUNC, nullptr);
   if (n < 0) return Napi::Number::New(env, (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno);
@@ -174,6 +192,18 @@ Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   for (int i = 0; i < n; i++) lens[i] = msgs[i].msg_len;
   if (types != nullptr)
     for (int i = 0; i < n; i++) types[i] = addrs[i].sll_pkttype;
+  if (times != nullptr) {
+    for (int i = 0; i < n; i++) {
+      times[i] = 0;
+      for (struct cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != nullptr; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          struct timespec ts;
+          memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+          times[i] = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+        }
+      }
+    }
+  }
   return Napi::Number::New(env, n);
 }
 
