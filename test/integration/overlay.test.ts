@@ -117,12 +117,14 @@ describe('the overlay on the wire', () => {
         });
         setTimeout(() => reject(new Error(`tshark did not start: ${err}`)), 15_000);
       });
+      // The pings first: a capture stopped right after the last packet may
+      // not have read it yet, so nothing asserted on comes last.
+      const big = await inNs(lab.pods.a1.netns, ['ping', '-c', '2', '-i', '0.2', '-M', 'do', '-s', '1422', '-W', '2', lab.pods.b1.ip]);
+      expect(big.exitCode, String(big.stdout)).toBe(0); // 1422 + 8 ICMP + 20 IP = 1450 bytes, DF set
       for (const port of [7201, 7202, 7203]) {
         const r = await tcpTransfer(lab, 'a1', 'b1', port, 300_000);
         expect(r.received.sha256).toBe(r.sent.sha256);
       }
-      const big = await inNs(lab.pods.a1.netns, ['ping', '-c', '2', '-i', '0.2', '-M', 'do', '-s', '1422', '-W', '2', lab.pods.b1.ip]);
-      expect(big.exitCode, String(big.stdout)).toBe(0); // 1422 + 8 ICMP + 20 IP = 1450 bytes, DF set
     } finally {
       cap.kill('SIGINT');
       await cap;
