@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { spawn } from 'node:child_process';
-import { labUp, labDown, labStatus, restartAgent, readLabState, labPods, addPod, deletePod, findPod } from '../lab/index.js';
+import { labUp, labDown, labStatus, restartAgent, SCENARIOS, breakLab, fixLab, brokenNow, readLabState, labPods, addPod, deletePod, findPod } from '../lab/index.js';
 import { names, netnsExists, execaRunner } from '../host/index.js';
 import { agentConfig } from '../agent/config.js';
 import { runAgent } from '../agent/agent.js';
@@ -59,6 +59,31 @@ export function buildProgram(): Command {
     .action(async (node: string, o: { crash?: boolean }) => {
       const pid = await restartAgent({ prefix: program.opts().lab, node, crash: o.crash });
       say(`agent on ${node} restarted (pid ${pid})`);
+    });
+  lab
+    .command('break [scenario] [target]')
+    .description('make a fault to find (no arguments: list the scenarios)')
+    .addHelpText('after', `\nScenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(14)} <${s.target}>  ${s.summary}`).join('\n')}\n\nExamples:\n  podwire lab break agent-down node2\n  podwire lab break mtu-mismatch client`)
+    .action(async (scenario?: string, target?: string) => {
+      if (!scenario) {
+        say(table(['SCENARIO', 'TARGET', 'WHAT IT BREAKS', 'FIND IT WITH'], SCENARIOS.map((s) => [s.name, s.target, s.summary, s.findWith])));
+        return;
+      }
+      if (!target) throw new CliError(`say which ${SCENARIOS.find((s) => s.name === scenario)?.target ?? 'target'}: podwire lab break ${scenario} <target>`);
+      const s = await breakLab(requireLab(program.opts().lab), scenario, target);
+      say(`broken: ${s.name} on ${target} — ${s.summary}`);
+      say(`find it: ${s.findWith}`);
+      say('undo:    podwire lab fix');
+    });
+  lab
+    .command('fix [scenario] [target]')
+    .description('undo what lab break did (all of it, without arguments)')
+    .action(async (scenario?: string, target?: string) => {
+      const state = requireLab(program.opts().lab);
+      const fixed = await fixLab(state, scenario, target);
+      say(fixed.length ? fixed.map((f) => `fixed: ${f.scenario} on ${f.target}`).join('\n') : 'nothing is broken');
+      const left = brokenNow(state);
+      if (left.length) say(`still broken: ${left.map((b) => `${b.scenario} on ${b.target}`).join(', ')}`);
     });
   lab
     .command('status')

@@ -2,3 +2,4 @@ export { labUp, labDown, labStatus, restartAgent, readLabState, isOurAgent, CLI_
 export { planLab, topologyCommands, peersDocument, LAB_DEFAULTS, type LabPlan, type LabNode } from './plan.js';
 export { waitFor } from './wait.js';
 export { labPods, addPod, deletePod, findPod } from './pods.js';
+export { SCENARIOS, breakLab, fixLab, brokenNow, findScenario, type Scenario } from './faults.js';

@@ -67,7 +67,14 @@ export function explainTrace(t: TraceInput): TraceResult {
   if (i.mtu && i.mtu > t.pathMtu) {
     layers.push({ where: pod, what: `warning: this pod's MTU ${i.mtu} is above the path MTU ${t.pathMtu} (1500 − 50 VXLAN overhead)` });
   }
-  const events = [...t.events].sort((a, b) => a.time - b.time);
+  // Causal order, not clock order: the probe visits the source node's agent
+  // first, then the next node's; each agent's stream is already in order.
+  // (Millisecond timestamps from two processes cannot order events that
+  // happen within the same millisecond.)
+  const events = t.events
+    .map((e, i) => ({ e, i }))
+    .sort((x, y) => Number(x.e.node !== t.srcNode) - Number(y.e.node !== t.srcNode) || x.i - y.i)
+    .map((x) => x.e);
   for (const e of events) layers.push({ where: `${e.node} agent`, what: `${e.stage}: ${e.detail}` });
   const drop = events.find((e) => e.stage === 'drop');
   if (drop) {

@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execaRunner, cmd } from '../host/index.js';
+import { labPods } from './pods.js';
+import { restartAgent, isOurAgent, type LabState } from './lab.js';
+import { waitFor } from './wait.js';
+
+/**
+ * Fault injection for workshops: `podwire lab break <scenario>` makes one
+ * of the faults a learner should find with trace / observe / capture, and
+ * `podwire lab fix` undoes it. What is broken is recorded in the lab's state
+ * directory, so `lab fix` with no arguments mends everything.
+ */
+export interface Scenario {
+  name: string;
+  summary: string;
+  /** which podwire command finds it, and what it shows */
+  findWith: string;
+  target: 'node' | 'pod';
+  break(state: LabState, target: string): Promise<void>;
+  fix(state: LabState, target: string): Promise<void>;
+}
+
+async function podNs(state: LabState, pod: string): Promise<{ netns: string; gateway: string }> {
+  const p = (await labPods(state)).find((x) => x.name === pod);
+  if (!p) throw new Error(`pod "${pod}" not found`);
+  return { netns: p.netns, gateway: p.ip.replace(/\.\d+$/, '.1') };
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'agent-down',
+    summary: 'stop a node’s agent: nothing forwards its pods’ packets, and peers stop reaching it',
+    findWith: 'podwire trace <pod> <pod on that node> → DROPPED at the sender’s agent: peer-unreachable; podwire observe --verdict DROPPED',
+    target: 'node',
+    async break(state, node) {
+      const pid = state.agents[node];
+      if (!pid) throw new Error(`no node "${node}" in lab ${state.plan.prefix}`);
+      if (!isOurAgent(pid, state.plan.prefix)) throw new Error(`${node}'s agent is already down`);
+      process.kill(pid, 'SIGTERM');
+      await waitFor(`${node}'s agent to stop`, 10_000, () => !isOurAgent(pid, state.plan.prefix));
+    },
+    async fix(state, node) {
+      await restartAgent({ prefix: state.plan.prefix, stateRoot: path.dirname(state.plan.stateDir), node });
+    },
+  },
+  {
+    name: 'mtu-mismatch',
+    summary: 'raise a pod’s MTU to 1500, above the path’s 1450 (1500 − 50 bytes of VXLAN)',
+    findWith: 'podwire trace <pod> <pod on another node> → DROPPED: mtu-exceeded, and the pod gets ICMP frag-needed (mtu 1450)',
+    target: 'pod',
+    async break(state, pod) {
+      const { netns } = await podNs(state, pod);
+      await execaRunner().run(cmd.linkSet(netns, 'eth0', 'mtu', '1500'));
+    },
+    async fix(state, pod) {
+      const { netns } = await podNs(state, pod);
+      await execaRunner().run(cmd.linkSet(netns, 'eth0', 'mtu', '1450'));
+    },
+  },
+  {
+    name: 'route-removed',
+    summary: 'delete a pod’s default route: it can reach its own /24 only',
+    findWith: 'podwire trace <pod> <pod on another node> → LOST at the source pod: no route (podwire exec <pod> -- ip route)',
+    target: 'pod',
+    async break(state, pod) {
+      const { netns } = await podNs(state, pod);
+      await execaRunner().run(cmd.routeDelete(netns, 'default'));
+    },
+    async fix(state, pod) {
+      const { netns, gateway } = await podNs(state, pod);
+      await execaRunner().run(cmd.routeReplace(netns, 'default', 'via', gateway, 'dev', 'eth0'));
+    },
+  },
+];
+
+const brokenFile = (state: LabState) => path.join(state.plan.stateDir, 'broken.json');
+
+export function brokenNow(state: LabState): { scenario: string; target: string }[] {
+  try {
+    return JSON.parse(fs.readFileSync(brokenFile(state), 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+export function findScenario(name: string): Scenario {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (!s) throw new Error(`no scenario "${name}" (have: ${SCENARIOS.map((x) => x.name).join(', ')})`);
+  return s;
+}
+
+export async function breakLab(state: LabState, name: string, target: string): Promise<Scenario> {
+  const s = findScenario(name);
+  const broken = brokenNow(state);
+  if (broken.some((b) => b.scenario === name && b.target === target)) throw new Error(`${name} is already broken on ${target} (podwire lab fix)`);
+  await s.break(state, target);
+  fs.writeFileSync(brokenFile(state), JSON.stringify([...broken, { scenario: name, target }], null, 2));
+  return s;
+}
+
+/** Fix one scenario (or all when name is undefined); returns what was fixed. */
+export async function fixLab(state: LabState, name?: string, target?: string): Promise<{ scenario: string; target: string }[]> {
+  const broken = brokenNow(state);
+  const todo = broken.filter((b) => (!name || b.scenario === name) && (!target || b.target === target));
+  for (const b of todo) await findScenario(b.scenario).fix(state, b.target);
+  fs.writeFileSync(brokenFile(state), JSON.stringify(broken.filter((b) => !todo.includes(b)), null, 2));
+  return todo;
+}
