@@ -91,7 +91,7 @@ export function buildProgram(): Command {
     .action(async () => {
       const { state, nodes } = await labStatus({ prefix: program.opts().lab });
       if (!state) return say(`no lab "${program.opts().lab}" is up`);
-      say(table(['NODE', 'NODE-IP', 'POD-CIDR', 'AGENT', 'PID', 'PODS', 'PEERS-RESOLVED'], nodes.map((n) => [n.name, n.ip, n.podCidr, n.agent, String(n.pid ?? '-'), String(n.pods), `${n.peersResolved}/${nodes.length - 1}`])));
+      say(table(['NODE', 'NODE-IP', 'POD-CIDR', 'AGENT', 'PID', 'PODS', 'PEERS-UP'], nodes.map((n) => [n.name, n.ip, n.podCidr, n.agent, String(n.pid ?? '-'), n.agent === 'running' ? String(n.pods) : '?', n.agent === 'running' ? `${n.peersUp}/${nodes.length - 1}` : '-'])));
     });
 
   program

@@ -227,6 +227,8 @@ export interface NodeStatus {
   agent: 'running' | 'down';
   pods: number;
   peersResolved: number;
+  /** peers whose agent answers this node's health pings */
+  peersUp: number;
 }
 
 export async function labStatus(opts: { prefix?: string; stateRoot?: string }): Promise<{ state: LabState | null; nodes: NodeStatus[] }> {
@@ -245,6 +247,7 @@ export async function labStatus(opts: { prefix?: string; stateRoot?: string }): 
       agent: r?.status === 200 && pid !== null && isOurAgent(pid, state.plan.prefix) ? 'running' : 'down',
       pods: Array.isArray(pods?.body) ? pods!.body.length : 0,
       peersResolved: r?.body?.underlayNeighbors?.length ?? 0,
+      peersUp: (r?.body?.peers ?? []).filter((p: { health?: string }) => p.health === 'up').length,
     });
   }
   return { state, nodes };
