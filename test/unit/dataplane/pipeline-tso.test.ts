@@ -76,7 +76,11 @@ function completedChecksumOk(seg: Segment): boolean {
   const ip = ipOf(f.subarray(50));
   const l4Len = ip.payloadLength;
   const receiver = fold16(sum16(f, seg.vnet.csumStart, l4Len, pseudoHeaderSumV4(ip.src, ip.dst, 6, l4Len)));
-  return stored === computeTcpChecksum(f, innerIp) && receiver === 0xffff;
+  // 0x0000 and 0xffff are the same one's-complement zero; completion (like
+  // Linux's skb_checksum_help) stores a zero result as 0xffff.
+  const computed = computeTcpChecksum(f, innerIp);
+  const same = stored === computed || (stored === 0xffff && computed === 0) || (stored === 0 && computed === 0xffff);
+  return same && receiver === 0xffff;
 }
 
 /** Everything a correct segmentation of `input` must satisfy. */
@@ -157,6 +161,14 @@ describe('TCP GSO super-frame to node2', () => {
     const segs = segmentsOf(n.fromPods(input).underlay);
     checkSegments({ frame: original, vnet: input.vnet }, segs, MSS);
     expect(n.underlayPort.sends).toBe(3);
+  });
+
+  it('a segment whose TCP checksum is one’s-complement zero (payload 2734, gso_size 911, timestamps: found by the property below)', () => {
+    const n = node1();
+    const input = superFrame(payloadOf(2734), 911, { options: TIMESTAMPS });
+    const original = Buffer.from(input.frame);
+    n.pipeline.processFromPods(rxBatch([input], BIG_SLOT));
+    checkSegments({ frame: original, vnet: input.vnet }, segmentsOf(n.underlayPort.frames), 911);
   });
 
   it('property: any payload 1..64000 at any gso_size 500..1448 splits correctly, or is dropped as mtu-exceeded when a segment cannot fit 1450', () => {
