@@ -1,0 +1,102 @@
+/**
+ * The resource types the API server serves, and the discovery documents
+ * (/api, /apis, /api/v1, /apis/<group>/<version>) that kubectl reads to
+ * learn them. Shapes follow k8s.io/apimachinery/pkg/apis/meta/v1.
+ */
+export interface ResourceType {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  namespaced: boolean;
+  /** which DNS-1123 rule object names follow */
+  nameRule: 'label' | 'subdomain';
+  /** has a /status subresource */
+  status: boolean;
+}
+
+const t = (group: string, version: string, kind: string, plural: string, shortNames: string[], namespaced: boolean, nameRule: 'label' | 'subdomain' = 'subdomain', status = false): ResourceType => ({
+  group,
+  version,
+  kind,
+  plural,
+  singular: kind.toLowerCase(),
+  shortNames,
+  namespaced,
+  nameRule,
+  status,
+});
+
+export const RESOURCE_TYPES: ResourceType[] = [
+  t('', 'v1', 'Namespace', 'namespaces', ['ns'], false, 'label', true),
+  t('', 'v1', 'Node', 'nodes', ['no'], false, 'subdomain', true),
+  t('', 'v1', 'Pod', 'pods', ['po'], true, 'subdomain', true),
+  t('', 'v1', 'Service', 'services', ['svc'], true, 'label', true),
+  t('', 'v1', 'Endpoints', 'endpoints', ['ep'], true),
+  t('', 'v1', 'ConfigMap', 'configmaps', ['cm'], true),
+  t('', 'v1', 'Secret', 'secrets', [], true),
+  t('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', [], true),
+  t('apps', 'v1', 'Deployment', 'deployments', ['deploy'], true, 'subdomain', true),
+  t('apps', 'v1', 'StatefulSet', 'statefulsets', ['sts'], true, 'subdomain', true),
+  t('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', ['netpol'], true),
+  t('networking.k8s.io', 'v1', 'Ingress', 'ingresses', ['ing'], true, 'subdomain', true),
+  t('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', [], false),
+  t('gateway.networking.k8s.io', 'v1', 'Gateway', 'gateways', ['gtw'], true, 'subdomain', true),
+  t('gateway.networking.k8s.io', 'v1', 'HTTPRoute', 'httproutes', [], true, 'subdomain', true),
+];
+
+export const groupVersion = (r: Pick<ResourceType, 'group' | 'version'>) => (r.group ? `${r.group}/${r.version}` : r.version);
+
+/** As kubectl accepts them: plural, singular, short name or kind, optionally `.group`. */
+export function findResource(name: string): ResourceType | undefined {
+  const [head, ...rest] = name.toLowerCase().split('.');
+  const group = rest.join('.');
+  return RESOURCE_TYPES.find(
+    (r) => (!group || r.group === group) && (r.plural === head || r.singular === head || r.shortNames.includes(head) || r.kind.toLowerCase() === head),
+  );
+}
+
+export function resourceForKind(apiVersion: string, kind: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((r) => groupVersion(r) === apiVersion && r.kind === kind);
+}
+
+/** Where an object lives in the store. */
+export function storageKey(r: ResourceType, namespace: string | undefined, name: string): string {
+  const g = r.group || 'core';
+  return r.namespaced ? `${g}/${r.plural}/${namespace}/${name}` : `${g}/${r.plural}/${name}`;
+}
+
+export function storagePrefix(r: ResourceType, namespace?: string): string {
+  const g = r.group || 'core';
+  return r.namespaced && namespace ? `${g}/${r.plural}/${namespace}/` : `${g}/${r.plural}/`;
+}
+
+const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+
+export function apiVersions(): Record<string, unknown> {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '' }] };
+}
+
+export function apiGroupList(): Record<string, unknown> {
+  const groups = [...new Set(RESOURCE_TYPES.filter((r) => r.group).map((r) => r.group))];
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: groups.map((name) => {
+      const versions = [...new Set(RESOURCE_TYPES.filter((r) => r.group === name).map((r) => r.version))].map((version) => ({ groupVersion: `${name}/${version}`, version }));
+      return { name, versions, preferredVersion: versions[0] };
+    }),
+  };
+}
+
+export function apiResourceList(gv: string): Record<string, unknown> | null {
+  const types = RESOURCE_TYPES.filter((r) => groupVersion(r) === gv);
+  if (!types.length) return null;
+  const resources = types.flatMap((r) => [
+    { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: VERBS, ...(r.shortNames.length ? { shortNames: r.shortNames } : {}) },
+    ...(r.status ? [{ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }] : []),
+  ]);
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources };
+}
