@@ -120,6 +120,29 @@ export function buildProgram(): Command {
       });
     });
 
+  program
+    .command('apiserver')
+    .description('run the Kubernetes-style API server (kubectl can talk to it)')
+    .option('--store <spec>', 'a directory (the embedded durable store) or etcd://host:port[,host:port]', '/var/lib/podwire/store')
+    .option('--port <n>', 'TCP port', '6443')
+    .option('--host <ip>', 'address to listen on', '127.0.0.1')
+    .action(async (o: { store: string; port: string; host: string }) => {
+      const { openStore } = await import('../control/store/index.js');
+      const { ApiServer } = await import('../control/api/index.js');
+      const store = openStore(o.store);
+      const recovery = (store as { recovery?: { tornBytes: number; tornAtOffset: number } }).recovery;
+      if (recovery?.tornBytes) say(`store: a torn final write of ${recovery.tornBytes} bytes at offset ${recovery.tornAtOffset} was cut off (it was never acknowledged)`);
+      const api = new ApiServer(store);
+      await api.bootstrap();
+      const { url } = await api.listen(Number(o.port), o.host);
+      say(`apiserver on ${url} (store: ${store.kind} ${o.store})`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void api.close().then(() => store.close()).then(resolve);
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+    });
+
   const pod = program.command('pod').description('add or remove lab pods by hand (until the control plane lands)');
   pod
     .command('add <name>')

@@ -1,0 +1,406 @@
+import http from 'node:http';
+import { randomUUID, randomBytes } from 'node:crypto';
+import { StoreError, type KeyValue, type Store } from '../store/index.js';
+import { parseSelector, matches, LabelError } from '../labels.js';
+import { ApiError, errors, fromStoreError } from './status.js';
+import { RESOURCE_TYPES, groupVersion, storageKey, storagePrefix, apiVersions, type ResourceType } from './resources.js';
+import { SCHEMAS, validateObject, mergePatch, type FieldValidation } from './validate.js';
+
+/**
+ * podwire's Kubernetes-style API server: REST on /api/v1 and
+ * /apis/<group>/<version>, list (label selectors), get, create, update
+ * (optimistic concurrency on resourceVersion), merge patch, delete, and
+ * watch from a resourceVersion, errors as Status objects. It serves only the
+ * kinds whose whole schema it validates (see validate.ts); discovery lists
+ * exactly those.
+ */
+export const SERVED = RESOURCE_TYPES.filter((r) => SCHEMAS[r.kind]);
+
+interface Target {
+  r: ResourceType;
+  namespace?: string;
+  name?: string;
+  sub?: string;
+}
+
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public'];
+
+export class ApiServer {
+  private server: http.Server | null = null;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  constructor(private readonly store: Store) {}
+
+  /** Create the namespaces every cluster has. */
+  async bootstrap(): Promise<void> {
+    const ns = RESOURCE_TYPES.find((r) => r.kind === 'Namespace')!;
+    for (const name of SYSTEM_NAMESPACES) {
+      const key = storageKey(ns, undefined, name);
+      if (!(await this.store.get(key))) {
+        const obj = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: randomUUID(), creationTimestamp: now() }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } };
+        await this.store.create(key, JSON.stringify(obj)).catch((e) => {
+          if (!(e instanceof StoreError && e.code === 'AlreadyExists')) throw e;
+        });
+      }
+    }
+  }
+
+  listen(port: number, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    return new Promise((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => {
+        const a = this.server!.address() as import('node:net').AddressInfo;
+        resolve({ url: `http://${host}:${a.port}`, port: a.port });
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://apiserver');
+    const send = (code: number, body: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      const p = url.pathname.replace(/\/+$/, '') || '/';
+      if (p === '/healthz' || p === '/livez' || p === '/readyz') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return void res.end('ok');
+      }
+      if (p === '/version') return send(200, { major: '1', minor: '30', gitVersion: 'v1.30.0-podwire', platform: `${process.platform}/${process.arch}` });
+      if (p === '/api') return send(200, apiVersions());
+      if (p === '/openapi/v3') return send(200, openapiIndex());
+      const oa = /^\/openapi\/v3\/(api\/v1|apis\/[^/]+\/[^/]+)$/.exec(p);
+      if (oa) {
+        const doc = openapiDoc(oa[1]);
+        if (!doc) throw new ApiError('NotFound', 'the server could not find the requested resource');
+        return send(200, doc);
+      }
+      if (p === '/apis') return send(200, groupList());
+      const gv = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))$/.exec(p);
+      if (gv) {
+        const list = resourceList(gv[1] ? `${gv[1]}/${gv[2]}` : 'v1');
+        if (!list) throw new ApiError('NotFound', 'the server could not find the requested resource');
+        return send(200, list);
+      }
+      const target = parseTarget(p);
+      if (!target) throw new ApiError('NotFound', 'the server could not find the requested resource');
+      const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readJson(req);
+      const fv = url.searchParams.get('fieldValidation') ?? 'Strict';
+      if (!['Strict', 'Warn', 'Ignore'].includes(fv)) throw errors.badRequest(`fieldValidation must be Strict, Warn or Ignore (got "${fv}")`);
+      const warnings: string[] = [];
+      const ctx = { fv: fv as FieldValidation, warnings };
+      const sendW = (code: number, out: unknown) => {
+        if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - "${w.replace(/"/g, "'")}"`).join(', '));
+        send(code, out);
+      };
+      switch (req.method) {
+        case 'GET':
+          if (target.name) return send(200, await this.get(target));
+          if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return await this.watch(target, url.searchParams, res);
+          return send(200, await this.list(target, url.searchParams));
+        case 'POST':
+          if (target.name) throw errors.methodNotAllowed('POST to a named object: use PUT or PATCH');
+          return sendW(201, await this.create(target, body, ctx));
+        case 'PUT':
+          if (!target.name) throw errors.methodNotAllowed('PUT needs an object name');
+          return sendW(200, await this.update(target, body, ctx));
+        case 'PATCH': {
+          if (!target.name) throw errors.methodNotAllowed('PATCH needs an object name');
+          const ct = (req.headers['content-type'] ?? '').split(';')[0];
+          if (ct !== 'application/merge-patch+json' && ct !== 'application/strategic-merge-patch+json') {
+            throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got ${ct || 'none'})`);
+          }
+          return sendW(200, await this.patch(target, body, ctx));
+        }
+        case 'DELETE':
+          if (!target.name) throw errors.methodNotAllowed('deleting a collection is not supported');
+          return send(200, await this.delete(target));
+        default:
+          throw errors.methodNotAllowed(`method ${req.method} is not supported`);
+      }
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError('InternalError', (err as Error).message);
+      if (!res.headersSent) send(e.code, e.toStatus());
+      else res.end();
+    }
+  }
+
+  private withRv(kv: KeyValue): Record<string, any> {
+    const o = JSON.parse(kv.value) as Record<string, any>;
+    o.metadata = { ...o.metadata, resourceVersion: String(kv.modRevision) };
+    return o;
+  }
+
+  private storeErr(e: unknown, t: Target, name: string): never {
+    if (e instanceof StoreError) throw fromStoreError(e, resourceName(t.r), name, t.r.group || undefined);
+    throw e;
+  }
+
+  private async get(t: Target): Promise<Record<string, any>> {
+    const kv = await this.store.get(storageKey(t.r, t.namespace, t.name!));
+    if (!kv) throw errors.notFound(resourceName(t.r), t.name!, t.r.group || undefined);
+    return this.withRv(kv);
+  }
+
+  private async list(t: Target, q: URLSearchParams): Promise<Record<string, any>> {
+    const sel = selector(q);
+    const { items, revision } = await this.store.list(storagePrefix(t.r, t.namespace));
+    return {
+      kind: `${t.r.kind}List`,
+      apiVersion: groupVersion(t.r),
+      metadata: { resourceVersion: String(revision) },
+      items: items.map((kv) => this.withRv(kv)).filter((o) => matches(sel, o.metadata?.labels)),
+    };
+  }
+
+  private async requireNamespace(ns: string): Promise<void> {
+    const nsType = RESOURCE_TYPES.find((r) => r.kind === 'Namespace')!;
+    if (!(await this.store.get(storageKey(nsType, undefined, ns)))) throw errors.notFound('namespaces', ns);
+  }
+
+  private async create(t: Target, body: unknown, ctx: Ctx): Promise<Record<string, any>> {
+    const o = validateObject(t.r, checkTypeMeta(t, body), ctx.fv, ctx.warnings);
+    const m = o.metadata;
+    if (t.r.namespaced) {
+      if (m.namespace && m.namespace !== t.namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      m.namespace = t.namespace;
+      await this.requireNamespace(t.namespace!);
+    }
+    if (!m.name) m.name = `${m.generateName}${randomBytes(3).toString('hex').slice(0, 5)}`;
+    delete m.resourceVersion;
+    m.uid = randomUUID();
+    m.creationTimestamp = now();
+    if (t.r.kind === 'Namespace') o.status = { phase: 'Active' };
+    try {
+      const kv = await this.store.create(storageKey(t.r, t.namespace, m.name), JSON.stringify(o));
+      return this.withRv(kv);
+    } catch (e) {
+      this.storeErr(e, t, m.name);
+    }
+  }
+
+  /** PUT: the whole object; a resourceVersion in it must be current (Conflict otherwise). */
+  private async update(t: Target, body: unknown, ctx: Ctx): Promise<Record<string, any>> {
+    const o = validateObject(t.r, checkTypeMeta(t, body), ctx.fv, ctx.warnings);
+    if (o.metadata.name !== t.name) throw errors.badRequest(`the name of the object (${o.metadata.name}) does not match the name on the URL (${t.name})`);
+    return this.replace(t, o, o.metadata.resourceVersion);
+  }
+
+  private async patch(t: Target, body: unknown, ctx: Ctx): Promise<Record<string, any>> {
+    const cur = await this.get(t);
+    const patched = mergePatch(cur, body) as Record<string, any>;
+    const o = validateObject(t.r, patched, ctx.fv, ctx.warnings);
+    return this.replace(t, o, (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ?? cur.metadata.resourceVersion);
+  }
+
+  private async replace(t: Target, o: Record<string, any>, rv: string | undefined): Promise<Record<string, any>> {
+    const key = storageKey(t.r, t.namespace, t.name!);
+    const kv = await this.store.get(key);
+    if (!kv) throw errors.notFound(resourceName(t.r), t.name!, t.r.group || undefined);
+    const cur = JSON.parse(kv.value) as Record<string, any>;
+    if (rv !== undefined && rv !== String(kv.modRevision)) throw errors.conflict(resourceName(t.r), t.name!, t.r.group || undefined);
+    // What the server owns stays the server's.
+    o.metadata = { ...o.metadata, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp, namespace: cur.metadata.namespace };
+    delete o.metadata.resourceVersion;
+    try {
+      return this.withRv(await this.store.update(key, JSON.stringify(o), kv.modRevision));
+    } catch (e) {
+      this.storeErr(e, t, t.name!);
+    }
+  }
+
+  private async delete(t: Target): Promise<Record<string, any>> {
+    try {
+      const kv = await this.store.delete(storageKey(t.r, t.namespace, t.name!));
+      if (t.r.kind === 'Namespace') {
+        // A namespace takes everything in it along.
+        for (const r of SERVED.filter((x) => x.namespaced)) {
+          for (const item of (await this.store.list(storagePrefix(r, t.name))).items) await this.store.delete(item.key).catch(() => {});
+        }
+      }
+      const o = JSON.parse(kv.value);
+      return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: o.metadata.name, group: t.r.group, kind: t.r.plural, uid: o.metadata.uid } };
+    } catch (e) {
+      this.storeErr(e, t, t.name!);
+    }
+  }
+
+  /**
+   * Watch: without resourceVersion (or "0"), first the current objects as
+   * ADDED, then changes; with one, every change after it, or 410 Expired as
+   * an ERROR event when that history is gone. One JSON event per line.
+   */
+  private async watch(t: Target, q: URLSearchParams, res: http.ServerResponse): Promise<void> {
+    const sel = selector(q);
+    let from = Number(q.get('resourceVersion') ?? '0');
+    if (!Number.isInteger(from) || from < 0) throw errors.badRequest(`invalid resourceVersion "${q.get('resourceVersion')}"`);
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
+    const emit = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+    if (from === 0) {
+      const { items, revision } = await this.store.list(storagePrefix(t.r, t.namespace));
+      for (const kv of items) {
+        const o = this.withRv(kv);
+        if (matches(sel, o.metadata?.labels)) emit('ADDED', o);
+      }
+      from = revision;
+    }
+    try {
+      const w = await this.store.watch(
+        storagePrefix(t.r, t.namespace),
+        from,
+        (e) => {
+          const o = JSON.parse(e.value) as Record<string, any>;
+          o.metadata = { ...o.metadata, resourceVersion: String(e.revision) };
+          if (matches(sel, o.metadata?.labels)) emit(e.type, o);
+        },
+        (err) => {
+          emit('ERROR', fromStoreError(err, resourceName(t.r), '').toStatus());
+          res.end();
+        },
+      );
+      res.on('close', () => w.close());
+    } catch (err) {
+      if (err instanceof StoreError) {
+        emit('ERROR', fromStoreError(err, resourceName(t.r), '').toStatus());
+        res.end();
+        return;
+      }
+      throw err;
+    }
+  }
+}
+
+interface Ctx {
+  fv: FieldValidation;
+  warnings: string[];
+}
+
+/**
+ * OpenAPI v3, only as much as kubectl reads: per group-version, a PATCH
+ * operation for each served kind tagged with its group-version-kind and a
+ * `fieldValidation` query parameter. That is how kubectl decides the server
+ * validates fields itself (cli-runtime's queryParamVerifierV3) instead of
+ * fetching a full OpenAPI v2 schema to validate client-side.
+ */
+function servedGroupVersions(): string[] {
+  return [...new Set(SERVED.map((r) => (r.group ? `apis/${r.group}/${r.version}` : 'api/v1')))];
+}
+
+function openapiIndex(): Record<string, unknown> {
+  return { paths: Object.fromEntries(servedGroupVersions().map((gv) => [gv, { serverRelativeURL: `/openapi/v3/${gv}` }])) };
+}
+
+function openapiDoc(gvPath: string): Record<string, unknown> | null {
+  if (!servedGroupVersions().includes(gvPath)) return null;
+  const paths: Record<string, unknown> = {};
+  for (const r of SERVED.filter((x) => (x.group ? `apis/${x.group}/${x.version}` : 'api/v1') === gvPath)) {
+    const base = `/${gvPath}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}/{name}`;
+    paths[base] = {
+      patch: {
+        operationId: `patch${r.kind}`,
+        'x-kubernetes-action': 'patch',
+        'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
+        parameters: [{ name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } }],
+        responses: { '200': { description: 'OK' } },
+      },
+    };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.30.0-podwire' }, paths, components: { schemas: {} } };
+}
+
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const resourceName = (r: ResourceType) => (r.group ? `${r.plural}.${r.group}` : r.plural);
+
+function selector(q: URLSearchParams) {
+  try {
+    return parseSelector(q.get('labelSelector') ?? '');
+  } catch (e) {
+    throw errors.badRequest((e as LabelError).message);
+  }
+}
+
+function checkTypeMeta(t: Target, body: unknown): unknown {
+  const b = body as { apiVersion?: unknown; kind?: unknown } | null;
+  if (!b || typeof b !== 'object' || Array.isArray(b)) throw errors.badRequest('the request body must be a JSON object');
+  if (b.kind !== t.r.kind || b.apiVersion !== groupVersion(t.r)) {
+    throw errors.badRequest(`the object is a ${String(b.apiVersion)}/${String(b.kind)}, but this is the ${groupVersion(t.r)} ${t.r.plural} endpoint`);
+  }
+  return body;
+}
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > 3 << 20) reject(new ApiError('BadRequest', 'request body larger than 3 MiB'));
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (!text) return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(new ApiError('BadRequest', `the request body is not valid JSON: ${(e as Error).message}`));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+/** /api/v1/[namespaces/{ns}/]{plural}[/{name}[/{sub}]] and the same under /apis/{group}/{version}. */
+function parseTarget(path: string): Target | null {
+  const m = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))\/(.+)$/.exec(path);
+  if (!m) return null;
+  const group = m[1] ?? '';
+  const version = m[2] ?? 'v1';
+  const parts = m[3].split('/').map(decodeURIComponent);
+  const find = (plural: string) => SERVED.find((r) => r.group === group && r.version === version && r.plural === plural);
+  if (parts[0] === 'namespaces' && parts.length >= 3) {
+    const r = find(parts[2]);
+    if (!r || !r.namespaced) return null;
+    return { r, namespace: parts[1], name: parts[3], sub: parts[4] };
+  }
+  const r = find(parts[0]);
+  if (!r) return null;
+  if (r.namespaced) return parts.length === 1 ? { r } : null; // all namespaces: list/watch only
+  return { r, name: parts[1], sub: parts[2] };
+}
+
+function groupList(): Record<string, unknown> {
+  const groups = [...new Set(SERVED.filter((r) => r.group).map((r) => r.group))];
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: groups.map((name) => {
+      const versions = [...new Set(SERVED.filter((r) => r.group === name).map((r) => r.version))].map((version) => ({ groupVersion: `${name}/${version}`, version }));
+      return { name, versions, preferredVersion: versions[0] };
+    }),
+  };
+}
+
+function resourceList(gv: string): Record<string, unknown> | null {
+  const types = SERVED.filter((r) => groupVersion(r) === gv);
+  if (!types.length && gv !== 'v1') return null;
+  const verbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: gv,
+    resources: types.map((r) => ({ name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs, ...(r.shortNames.length ? { shortNames: r.shortNames } : {}) })),
+  };
+}
