@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ApiError, errors, type Cause } from './status.js';
 import { dns1123LabelErrors, dns1123SubdomainErrors } from './names.js';
 import { labelKeyError, labelValueError } from '../labels.js';
@@ -10,56 +9,12 @@ import type { ResourceType } from './resources.js';
  * wrong values are 422 Invalid with one cause per field. Only kinds with a
  * complete schema here are served: a kind is not accepted half-checked.
  */
-const ownerReference = z.strictObject({
-  apiVersion: z.string(),
-  kind: z.string(),
-  name: z.string(),
-  uid: z.string(),
-  controller: z.boolean().optional(),
-  blockOwnerDeletion: z.boolean().optional(),
-});
+import { SCHEMAS } from './schemas/index.js';
 
-export const objectMeta = z.strictObject({
-  name: z.string().optional(),
-  generateName: z.string().optional(),
-  namespace: z.string().optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-  uid: z.string().optional(),
-  resourceVersion: z.string().optional(),
-  generation: z.number().int().optional(),
-  creationTimestamp: z.string().nullable().optional(),
-  deletionTimestamp: z.string().nullable().optional(),
-  deletionGracePeriodSeconds: z.number().int().optional(),
-  ownerReferences: z.array(ownerReference).optional(),
-  finalizers: z.array(z.string()).optional(),
-  managedFields: z.array(z.unknown()).optional(),
-});
+export { SCHEMAS };
 
-const typeMeta = { apiVersion: z.string(), kind: z.string(), metadata: objectMeta };
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-export const SCHEMAS: Record<string, z.ZodType> = {
-  Namespace: z.strictObject({
-    ...typeMeta,
-    spec: z.strictObject({ finalizers: z.array(z.string()).optional() }).optional(),
-    status: z.strictObject({ phase: z.string().optional(), conditions: z.array(z.unknown()).optional() }).optional(),
-  }),
-  ConfigMap: z.strictObject({
-    ...typeMeta,
-    data: z.record(z.string(), z.string()).optional(),
-    binaryData: z.record(z.string(), z.string()).optional(),
-    immutable: z.boolean().optional(),
-  }),
-  Secret: z.strictObject({
-    ...typeMeta,
-    data: z.record(z.string(), z.string()).optional(),
-    stringData: z.record(z.string(), z.string()).optional(),
-    type: z.string().optional(),
-    immutable: z.boolean().optional(),
-  }),
-};
 
 const fieldPath = (path: PropertyKey[]) =>
   path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
