@@ -41,7 +41,8 @@ describe('API server (Kubernetes REST conventions)', () => {
   it('serves discovery for exactly the kinds it validates', async () => {
     expect((await call('GET', '/api')).body).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     const core = (await call('GET', '/api/v1')).body;
-    expect(core.resources.map((r: any) => r.name).sort()).toEqual(['configmaps', 'namespaces', 'secrets']);
+    expect(core.resources.map((r: any) => r.name).sort()).toEqual(['configmaps', 'endpoints', 'namespaces', 'nodes', 'pods', 'secrets', 'services']);
+    expect((await call('GET', '/apis/apps/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['deployments', 'statefulsets']);
     expect((await call('GET', '/api/v1/namespaces')).body.items.map((n: any) => n.metadata.name)).toEqual(['default', 'kube-public', 'kube-system']);
   });
 

@@ -10,6 +10,7 @@ import type { ResourceType } from './resources.js';
  * complete schema here are served: a kind is not accepted half-checked.
  */
 import { SCHEMAS } from './schemas/index.js';
+import { semanticCauses } from './semantics.js';
 
 export { SCHEMAS };
 
@@ -81,6 +82,7 @@ export function validateObject(r: ResourceType, obj: unknown, fieldValidation: F
       }
     }
   }
+  causes.push(...semanticCauses(r.kind, o));
   if (causes.length) throw errors.invalid(r.kind, m.name ?? m.generateName ?? '', causes, r.group || undefined);
   return o;
 }

@@ -1,9 +1,17 @@
 import type { z } from 'zod';
 import { namespace, configMap, secret } from './core.js';
+import { pod, service, endpoints, node } from './core-workloads.js';
+import { deployment, statefulSet } from './apps.js';
 
 /** Kind -> complete strict schema. The API server serves exactly these kinds. */
 export const SCHEMAS: Record<string, z.ZodType> = {
   Namespace: namespace,
   ConfigMap: configMap,
   Secret: secret,
+  Pod: pod,
+  Service: service,
+  Endpoints: endpoints,
+  Node: node,
+  Deployment: deployment,
+  StatefulSet: statefulSet,
 };
