@@ -8,6 +8,7 @@ import { table } from './table.js';
 import { captureDrops, captureInNamespace } from './capture.js';
 import { captureInterface, parseCaptureFilter, type CaptureFilter } from '../capture/index.js';
 import { observe } from './observe.js';
+import { readManifests, parseManifests, apply as applyManifests } from './apply.js';
 import { trace } from './trace.js';
 import { injectProbe, catchProbe } from '../trace/index.js';
 import { analyze, formatAnalysis } from '../analyze/index.js';
@@ -141,6 +142,21 @@ export function buildProgram(): Command {
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+    });
+
+  program
+    .command('apply')
+    .description('create or update objects from YAML/JSON manifests (all or nothing: the server checks every document first)')
+    .requiredOption('-f, --filename <path...>', 'file, directory or - (stdin); multi-document YAML')
+    .option('-n, --namespace <ns>', 'namespace for objects that name none', 'default')
+    .option('--server <url>', 'API server', process.env.PODWIRE_SERVER ?? 'http://127.0.0.1:6443')
+    .addHelpText('after', '\nExamples:\n  podwire apply -f examples/003-multi-container-pod.yaml\n  cat app.yaml | podwire apply -f -')
+    .action(async (o: { filename: string[]; namespace: string; server: string }) => {
+      const { docs, problems } = parseManifests(readManifests(o.filename), o.namespace);
+      if (problems.length) throw new CliError(`${problems.join('\nerror: ')}\nnothing was applied`);
+      const r = await applyManifests(o.server.replace(/\/$/, ''), docs);
+      for (const l of r.lines) say(l);
+      if (r.problems.length) throw new CliError(`${r.problems.join('\nerror: ')}${r.lines.length ? '' : '\nnothing was applied'}`);
     });
 
   const pod = program.command('pod').description('add or remove lab pods by hand (until the control plane lands)');

@@ -158,3 +158,44 @@ describe('API server (Kubernetes REST conventions)', () => {
     fs.rmSync(cache, { recursive: true, force: true });
   });
 });
+
+describe('podwire apply (all or nothing)', () => {
+  const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+  const podwire = (...args: string[]) => execa(process.execPath, [path.join(repo, 'bin/podwire.js'), ...args, '--server', url], { reject: false });
+
+  it('applies seed manifests unchanged; applying again changes nothing', async () => {
+    const files = ['003-multi-container-pod.yaml', '003-multi-tier-services.yaml'].map((f) => path.join(repo, 'examples', f));
+    const first = await podwire('apply', '-f', ...files);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stdout.split('\n')).toEqual(['pod/multi-container-pod created', 'service/frontend created', 'service/backend created', 'service/database created']);
+    const again = await podwire('apply', '-f', ...files);
+    expect(again.stdout.split('\n').every((l) => l.endsWith(' unchanged'))).toBe(true);
+    const pod = (await call('GET', '/api/v1/namespaces/default/pods/multi-container-pod')).body;
+    expect(pod.spec.containers.map((c: any) => c.name)).toEqual(['nginx', 'sidecar']);
+  });
+
+  it('creates a namespace and what lives in it from one file, and reports "configured" on change', async () => {
+    const f = path.join(dir, 'shop.yaml');
+    const doc = (color: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: theme\n  namespace: shop\ndata:\n  color: ${color}\n`;
+    fs.writeFileSync(f, doc('red'));
+    expect((await podwire('apply', '-f', f)).stdout).toBe('namespace/shop created\nconfigmap/theme created');
+    fs.writeFileSync(f, doc('blue'));
+    expect((await podwire('apply', '-f', f)).stdout).toBe('namespace/shop unchanged\nconfigmap/theme configured');
+  });
+
+  it('applies nothing when any document is wrong, and says which and why', async () => {
+    const f = path.join(dir, 'mixed.yaml');
+    fs.writeFileSync(f, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good-one\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bad-one\nspec:\n  containers:\n  - name: c\n    image: nginx\n    portz: []\n');
+    const r = await podwire('apply', '-f', f);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`error: ${f}: document 2 (pod/bad-one): strict decoding error: unknown field "spec.containers[0].portz"`);
+    expect(r.stderr).toContain('nothing was applied');
+    expect((await call('GET', '/api/v1/namespaces/default/configmaps/good-one')).status).toBe(404);
+    fs.writeFileSync(f, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n data: [\n');
+    const broken = await podwire('apply', '-f', f);
+    expect(broken.exitCode).toBe(1);
+    expect(broken.stderr).toMatch(new RegExp(`error: ${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: `));
+    fs.writeFileSync(f, 'apiVersion: v1\nkind: Potato\nmetadata:\n  name: x\n');
+    expect((await podwire('apply', '-f', f)).stderr).toContain('no matches for kind "Potato" in version "v1"');
+  });
+});

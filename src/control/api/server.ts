@@ -99,7 +99,9 @@ export class ApiServer {
       const fv = url.searchParams.get('fieldValidation') ?? 'Strict';
       if (!['Strict', 'Warn', 'Ignore'].includes(fv)) throw errors.badRequest(`fieldValidation must be Strict, Warn or Ignore (got "${fv}")`);
       const warnings: string[] = [];
-      const ctx = { fv: fv as FieldValidation, warnings };
+      const dryRun = url.searchParams.getAll('dryRun');
+      if (dryRun.some((d) => d !== 'All')) throw errors.badRequest('dryRun must be "All"');
+      const ctx = { fv: fv as FieldValidation, warnings, dryRun: dryRun.length > 0 };
       const sendW = (code: number, out: unknown) => {
         if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - "${w.replace(/"/g, "'")}"`).join(', '));
         send(code, out);
@@ -182,6 +184,10 @@ export class ApiServer {
     m.uid = randomUUID();
     m.creationTimestamp = now();
     if (t.r.kind === 'Namespace') o.status = { phase: 'Active' };
+    if (ctx.dryRun) {
+      if (await this.store.get(storageKey(t.r, t.namespace, m.name))) throw errors.alreadyExists(resourceName(t.r), m.name, t.r.group || undefined);
+      return o;
+    }
     try {
       const kv = await this.store.create(storageKey(t.r, t.namespace, m.name), JSON.stringify(o));
       return this.withRv(kv);
@@ -194,17 +200,17 @@ export class ApiServer {
   private async update(t: Target, body: unknown, ctx: Ctx): Promise<Record<string, any>> {
     const o = validateObject(t.r, checkTypeMeta(t, body), ctx.fv, ctx.warnings);
     if (o.metadata.name !== t.name) throw errors.badRequest(`the name of the object (${o.metadata.name}) does not match the name on the URL (${t.name})`);
-    return this.replace(t, o, o.metadata.resourceVersion);
+    return this.replace(t, o, o.metadata.resourceVersion, ctx.dryRun);
   }
 
   private async patch(t: Target, body: unknown, ctx: Ctx): Promise<Record<string, any>> {
     const cur = await this.get(t);
     const patched = mergePatch(cur, body) as Record<string, any>;
     const o = validateObject(t.r, patched, ctx.fv, ctx.warnings);
-    return this.replace(t, o, (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ?? cur.metadata.resourceVersion);
+    return this.replace(t, o, (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ?? cur.metadata.resourceVersion, ctx.dryRun);
   }
 
-  private async replace(t: Target, o: Record<string, any>, rv: string | undefined): Promise<Record<string, any>> {
+  private async replace(t: Target, o: Record<string, any>, rv: string | undefined, dryRun = false): Promise<Record<string, any>> {
     const key = storageKey(t.r, t.namespace, t.name!);
     const kv = await this.store.get(key);
     if (!kv) throw errors.notFound(resourceName(t.r), t.name!, t.r.group || undefined);
@@ -213,6 +219,7 @@ export class ApiServer {
     // What the server owns stays the server's.
     o.metadata = { ...o.metadata, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp, namespace: cur.metadata.namespace };
     delete o.metadata.resourceVersion;
+    if (dryRun) return { ...o, metadata: { ...o.metadata, resourceVersion: String(kv.modRevision) } };
     try {
       return this.withRv(await this.store.update(key, JSON.stringify(o), kv.modRevision));
     } catch (e) {
@@ -285,6 +292,8 @@ export class ApiServer {
 interface Ctx {
   fv: FieldValidation;
   warnings: string[];
+  /** ?dryRun=All: validate and answer as if done, store nothing */
+  dryRun: boolean;
 }
 
 /**
