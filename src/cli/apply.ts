@@ -107,7 +107,11 @@ export async function apply(server: string, docs: Doc[]): Promise<{ lines: strin
   if (problems.length) return { lines: [], problems };
   // 2. Apply, in order.
   const lines: string[] = [];
-  for (const { d, existing } of plan) {
+  for (const { d } of plan) {
+    // Look again right before writing: an earlier document of this same
+    // apply may have created it (two files defining one object, as kubectl handles).
+    const now = await call(server, 'GET', `${collection(d)}/${encodeURIComponent(d.obj.metadata.name)}`);
+    const existing = now.status === 200 ? now.body : null;
     if (existing && desired(existing) === desired(d.obj)) {
       lines.push(`${label(d)} unchanged`);
       continue;

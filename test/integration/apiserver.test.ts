@@ -43,6 +43,8 @@ describe('API server (Kubernetes REST conventions)', () => {
     const core = (await call('GET', '/api/v1')).body;
     expect(core.resources.map((r: any) => r.name).sort()).toEqual(['configmaps', 'endpoints', 'namespaces', 'nodes', 'pods', 'secrets', 'services']);
     expect((await call('GET', '/apis/apps/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['deployments', 'statefulsets']);
+    expect((await call('GET', '/apis')).body.groups.map((g: any) => g.name).sort()).toEqual(['apps', 'discovery.k8s.io', 'gateway.networking.k8s.io', 'networking.k8s.io']);
+    expect((await call('GET', '/apis/networking.k8s.io/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['ingressclasses', 'ingresses', 'networkpolicies']);
     expect((await call('GET', '/api/v1/namespaces')).body.items.map((n: any) => n.metadata.name)).toEqual(['default', 'kube-public', 'kube-system']);
   });
 
@@ -165,9 +167,24 @@ describe('podwire apply (all or nothing)', () => {
 
   it('applies seed manifests unchanged; applying again changes nothing', async () => {
     const files = ['003-multi-container-pod.yaml', '003-multi-tier-services.yaml'].map((f) => path.join(repo, 'examples', f));
+    // every seed manifest applies unchanged (all of examples/: Pods, Services, NetworkPolicies, Ingress, Gateway API),
+    // once the namespaces they name exist (the articles never create them; Kubernetes would refuse them too)
+    const { parseAllDocuments } = await import('yaml');
+    const namespaces = new Set<string>();
+    for (const f of fs.readdirSync(path.join(repo, 'examples')).filter((x) => x.endsWith('.yaml'))) {
+      for (const d of parseAllDocuments(fs.readFileSync(path.join(repo, 'examples', f), 'utf8'))) {
+        const ns = (d.toJS() as any)?.metadata?.namespace;
+        if (ns) namespaces.add(ns);
+      }
+    }
+    for (const ns of namespaces) await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const all = await podwire('apply', '-f', path.join(repo, 'examples'));
+    expect(all.exitCode, all.stderr).toBe(0);
+    expect(all.stdout.split('\n').length).toBeGreaterThanOrEqual(24);
     const first = await podwire('apply', '-f', ...files);
     expect(first.exitCode, first.stderr).toBe(0);
-    expect(first.stdout.split('\n')).toEqual(['pod/multi-container-pod created', 'service/frontend created', 'service/backend created', 'service/database created']);
+    // (another article's file defines a different "database" Service, applied just before)
+    expect(first.stdout.split('\n')).toEqual(['pod/multi-container-pod unchanged', 'service/frontend unchanged', 'service/backend unchanged', 'service/database configured']);
     const again = await podwire('apply', '-f', ...files);
     expect(again.stdout.split('\n').every((l) => l.endsWith(' unchanged'))).toBe(true);
     const pod = (await call('GET', '/api/v1/namespaces/default/pods/multi-container-pod')).body;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { namespace, configMap, secret } from './core.js';
 import { pod, service, endpoints, node } from './core-workloads.js';
 import { deployment, statefulSet } from './apps.js';
+import { NETWORKING_SCHEMAS } from './networking-index.js';
 
 /** Kind -> complete strict schema. The API server serves exactly these kinds. */
 export const SCHEMAS: Record<string, z.ZodType> = {
@@ -14,4 +15,5 @@ export const SCHEMAS: Record<string, z.ZodType> = {
   Node: node,
   Deployment: deployment,
   StatefulSet: statefulSet,
+  ...NETWORKING_SCHEMAS,
 };

@@ -1,0 +1,13 @@
+import { networkPolicy, ingress, ingressClass } from './networking.js';
+import { gateway, httpRoute } from './gateway.js';
+import { endpointSlice } from './discovery.js';
+
+/** Kind -> schema for the networking kinds, to be spread into SCHEMAS. */
+export const NETWORKING_SCHEMAS = {
+  NetworkPolicy: networkPolicy,
+  Ingress: ingress,
+  IngressClass: ingressClass,
+  Gateway: gateway,
+  HTTPRoute: httpRoute,
+  EndpointSlice: endpointSlice,
+};
