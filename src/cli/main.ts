@@ -231,7 +231,7 @@ export function buildProgram(): Command {
         if (!o.node) throw new CliError('--drops goes with --node');
         if (o.format === 'pcap') throw new CliError('drop reasons are pcapng packet comments: use --format pcapng');
         if (o.proto || o.port || o.host) throw new CliError('filters apply to interface captures, not --drops');
-        const n = await captureDrops(state, String(o.node), out, { count, durationS });
+        const n = await captureDrops(state, String(o.node), out, { count, durationS, onReady: () => process.stderr.write(`capturing drops on ${o.node}'s pipeline\n`) });
         if (out !== '-') process.stderr.write(`${n} packets captured to ${out}\n`);
         return;
       }
@@ -251,7 +251,9 @@ export function buildProgram(): Command {
         if (o.if !== 'cbr0' && o.if !== 'eth0') throw new CliError('with --node, say --if cbr0 or --if eth0 (or --drops)');
         [ns, ifname, label] = [node.ns, String(o.if), `${node.name}/${o.if}`];
       }
-      const n = await captureInNamespace({ ns, ifname, label, format: o.format, filter, count, durationS, out, promiscuous: Boolean(o.underlay) });
+      // like tcpdump's "listening on ...": says when packets are really being captured
+      const onReady = () => process.stderr.write(`capturing on ${label}${o.proto || o.port || o.host ? ` (${[o.proto, o.port && `port ${o.port}`, o.host && `host ${o.host}`].filter(Boolean).join(', ')})` : ''}\n`);
+      const n = await captureInNamespace({ ns, ifname, label, format: o.format, filter, count, durationS, out, promiscuous: Boolean(o.underlay), onReady });
       if (out !== '-') process.stderr.write(`${n} packets captured to ${out}\n`);
     });
 
@@ -302,6 +304,7 @@ export function buildProgram(): Command {
         json: o.output === 'json',
         count: o.count ? Number(o.count) : undefined,
         durationS: o.duration ? Number(o.duration) : undefined,
+        onReady: () => process.stderr.write('observing flows (Ctrl-C to stop)\n'),
       });
     });
 

@@ -39,8 +39,13 @@ export async function observe(state: LabState, opts: ObserveOptions): Promise<Fl
     };
     if (opts.durationS) setTimeout(finish, opts.durationS * 1000).unref();
     for (const n of nodes) {
+      // ready once every agent has answered or been reported down
+      const settle = () => {
+        if (ready + failed === nodes.length && ready > 0) opts.onReady?.();
+      };
       const req = http.get({ socketPath: agentSocketPath(n.stateDir), path: '/observe' }, (res) => {
-        if (++ready === nodes.length) opts.onReady?.();
+        ready++;
+        settle();
         let pending = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
@@ -68,6 +73,7 @@ export async function observe(state: LabState, opts: ObserveOptions): Promise<Fl
         // one node's agent being down is worth a line, not the end of observing the others
         process.stderr.write(`warning: ${n.name}'s agent is not answering (${(err as Error).message}); observing the others\n`);
         if (++failed === nodes.length) reject(new Error('no agent is answering: is the lab up? (podwire lab status)'));
+        else settle();
       });
       reqs.push(req);
     }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { labDown } from '../../src/lab/index.js';
+import { labDown, waitFor } from '../../src/lab/index.js';
 import { STATE_ROOT, testPrefix, requireRoot } from './helpers.js';
 
 // Every command in docs/workshop.md, run in order, as a learner would type
@@ -77,6 +77,7 @@ describe('docs/workshop.md', () => {
         for (const b of background.splice(0)) {
           const r = await b.proc;
           expect(r.exitCode, `${b.step.command}: ${r.stderr}`).toBe(b.step.exit);
+          checkOutput(b.step, String(r.all));
           out.push(String(r.stdout));
         }
         checkOutput(step, out.join('\n'));
@@ -85,7 +86,10 @@ describe('docs/workshop.md', () => {
       const proc = execa('bash', ['-c', step.command], { env, reject: false, timeout: 60_000, all: true });
       if (step.background) {
         background.push({ step, proc });
-        await new Promise((r) => setTimeout(r, 700)); // a learner's pause before the next command: lets a capture start
+        // a learner waits for "capturing on ..." / "observing ..." before going on: so do we
+        let said = '';
+        proc.all!.on('data', (d: Buffer) => (said += d.toString()));
+        await waitFor(`"${step.command}" to say it is ready`, 20_000, () => said.includes('\n'), 20);
         continue;
       }
       const r = await proc;
