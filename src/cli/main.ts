@@ -5,6 +5,9 @@ import { names, netnsExists, execaRunner } from '../host/index.js';
 import { agentConfig } from '../agent/config.js';
 import { runAgent } from '../agent/agent.js';
 import { table } from './table.js';
+import { callAgent } from '../agent/control-server.js';
+import { agentSocketPath } from '../agent/agent.js';
+import { describeDropReason, type DropReason } from '../dataplane/index.js';
 import { captureDrops, captureInNamespace } from './capture.js';
 import { captureInterface, parseCaptureFilter, type CaptureFilter } from '../capture/index.js';
 import { observe } from './observe.js';
@@ -281,6 +284,26 @@ export function buildProgram(): Command {
       process.stdout.once('error', () => cap.stop()); // reader went away (EPIPE)
       const n = await cap.done;
       process.stderr.write(`captured ${n}\n`);
+    });
+
+  program
+    .command('drops')
+    .description('what each agent has dropped so far, by reason, with what the reason means')
+    .option('--node <node>', 'only this node')
+    .action(async (o: { node?: string }) => {
+      const state = requireLab(program.opts().lab);
+      const rows: string[][] = [];
+      for (const n of state.plan.nodes.filter((x) => !o.node || x.name === o.node)) {
+        const r = await callAgent(agentSocketPath(n.stateDir), 'GET', '/drops', undefined, 3000).catch(() => null);
+        if (!r || r.status !== 200) {
+          rows.push([n.name, '-', '-', 'agent not answering']);
+          continue;
+        }
+        for (const [reason, count] of Object.entries(r.body as Record<string, number>)) {
+          if (count > 0) rows.push([n.name, reason, String(count), describeDropReason(reason as DropReason)]);
+        }
+      }
+      say(rows.length ? table(['NODE', 'REASON', 'DROPS', 'MEANING'], rows) : 'no drops');
     });
 
   program

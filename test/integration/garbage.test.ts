@@ -60,6 +60,12 @@ describe('garbage in', () => {
     ]) {
       expect(grew(reason), `${reason} in ${JSON.stringify(after.drops)}`).toBeGreaterThan(0);
     }
+    // and `podwire drops` shows them, with what each reason means
+    const { CLI_ENTRY } = await import('../../src/lab/index.js');
+    const { execa } = await import('execa');
+    const table = await execa(process.execPath, [CLI_ENTRY, '--lab', prefix, 'drops', '--node', 'node1'], { env: { PODWIRE_STATE_ROOT: '/run/podwire-test' } });
+    expect(table.stdout.split('\n')[0]).toMatch(/^NODE\s+REASON\s+DROPS\s+MEANING$/);
+    expect(table.stdout).toMatch(new RegExp(`node1\\s+vxlan-unknown-vni\\s+${after.drops['vxlan-unknown-vni']}\\s+VXLAN network identifier is not this cluster`));
     // and good traffic still flows, both ways
     const ping = await inNs(lab.pods.g1.netns, ['ping', '-c', '3', '-i', '0.2', '-W', '2', lab.pods.g2.ip]);
     expect(ping.exitCode, String(ping.stdout)).toBe(0);
