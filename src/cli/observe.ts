@@ -2,6 +2,7 @@ import http from 'node:http';
 import { agentSocketPath } from '../agent/agent.js';
 import { labPods, type LabState } from '../lab/index.js';
 import { formatFlow, matchFlow, type FlowEvent, type FlowFilter } from '../observe/index.js';
+import { onJsonLines } from './json-lines.js';
 
 export interface ObserveOptions extends Omit<FlowFilter, 'podIps'> {
   json?: boolean;
@@ -46,26 +47,14 @@ export async function observe(state: LabState, opts: ObserveOptions): Promise<Fl
       const req = http.get({ socketPath: agentSocketPath(n.stateDir), path: '/observe' }, (res) => {
         ready++;
         settle();
-        let pending = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          pending += chunk;
-          let nl: number;
-          while ((nl = pending.indexOf('\n')) >= 0 && !finished) {
-            const line = pending.slice(0, nl);
-            pending = pending.slice(nl + 1);
-            let e: FlowEvent;
-            try {
-              e = JSON.parse(line) as FlowEvent;
-            } catch {
-              continue;
-            }
-            if (!matchFlow(e, { ...opts, podIps })) continue;
-            if (e.peerNode) e.peerNode = nodeByIp.get(e.peerNode) ?? e.peerNode;
-            seen.push(e);
-            print(opts.json ? JSON.stringify(e) : formatFlow(e, (ip) => byIp.get(ip)));
-            if (opts.count && seen.length >= opts.count) finish();
-          }
+        onJsonLines(res, (o) => {
+          if (finished) return false;
+          const e = o as FlowEvent;
+          if (!matchFlow(e, { ...opts, podIps })) return;
+          if (e.peerNode) e.peerNode = nodeByIp.get(e.peerNode) ?? e.peerNode;
+          seen.push(e);
+          print(opts.json ? JSON.stringify(e) : formatFlow(e, (ip) => byIp.get(ip)));
+          if (opts.count && seen.length >= opts.count) finish();
         });
       });
       req.on('error', (err) => {

@@ -5,6 +5,7 @@ import { agentSocketPath } from '../agent/agent.js';
 import { CLI_ENTRY, labPods, type LabState } from '../lab/index.js';
 import { parseIpv4 } from '../packet/index.js';
 import { cidrContains, parseCidr } from '../dataplane/index.js';
+import { onJsonLines } from './json-lines.js';
 import { explainTrace, formatTrace, parseTarget, type AgentEvent, type InjectReport, type TraceResult } from '../trace/index.js';
 
 const PATH_MTU = 1450;
@@ -37,21 +38,7 @@ async function subscribe(state: LabState, src: string, id: number, events: Agent
       (n) =>
         new Promise<void>((resolve) => {
           const req = http.get({ socketPath: agentSocketPath(n.stateDir), path: `/trace?src=${src}&id=${id}`, timeout: 2000 }, (res) => {
-            let pending = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => {
-              pending += chunk;
-              let nl: number;
-              while ((nl = pending.indexOf('\n')) >= 0) {
-                const line = pending.slice(0, nl);
-                pending = pending.slice(nl + 1);
-                try {
-                  events.push(JSON.parse(line) as AgentEvent);
-                } catch {
-                  /* partial garbage: skip */
-                }
-              }
-            });
+            onJsonLines(res, (o) => void events.push(o as AgentEvent));
             resolve();
           });
           req.on('error', () => {
