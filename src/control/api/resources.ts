@@ -79,24 +79,25 @@ export function apiVersions(): Record<string, unknown> {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '' }] };
 }
 
-export function apiGroupList(): Record<string, unknown> {
-  const groups = [...new Set(RESOURCE_TYPES.filter((r) => r.group).map((r) => r.group))];
+export function apiGroupList(types: ResourceType[] = RESOURCE_TYPES): Record<string, unknown> {
+  const groups = [...new Set(types.filter((r) => r.group).map((r) => r.group))];
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
     groups: groups.map((name) => {
-      const versions = [...new Set(RESOURCE_TYPES.filter((r) => r.group === name).map((r) => r.version))].map((version) => ({ groupVersion: `${name}/${version}`, version }));
+      const versions = [...new Set(types.filter((r) => r.group === name).map((r) => r.version))].map((version) => ({ groupVersion: `${name}/${version}`, version }));
       return { name, versions, preferredVersion: versions[0] };
     }),
   };
 }
 
-export function apiResourceList(gv: string): Record<string, unknown> | null {
-  const types = RESOURCE_TYPES.filter((r) => groupVersion(r) === gv);
+/** `withStatus`: list /status subresources (only where the server really serves them). */
+export function apiResourceList(gv: string, all: ResourceType[] = RESOURCE_TYPES, withStatus = true): Record<string, unknown> | null {
+  const types = all.filter((r) => groupVersion(r) === gv);
   if (!types.length) return null;
   const resources = types.flatMap((r) => [
     { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: VERBS, ...(r.shortNames.length ? { shortNames: r.shortNames } : {}) },
-    ...(r.status ? [{ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }] : []),
+    ...(r.status && withStatus ? [{ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }] : []),
   ]);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources };
 }

@@ -3,7 +3,7 @@ import { randomUUID, randomBytes } from 'node:crypto';
 import { StoreError, type KeyValue, type Store } from '../store/index.js';
 import { parseSelector, matches, LabelError } from '../labels.js';
 import { ApiError, errors, fromStoreError } from './status.js';
-import { RESOURCE_TYPES, groupVersion, storageKey, storagePrefix, apiVersions, type ResourceType } from './resources.js';
+import { RESOURCE_TYPES, groupVersion, storageKey, storagePrefix, apiVersions, apiGroupList, apiResourceList, type ResourceType } from './resources.js';
 import { SCHEMAS, validateObject, mergePatch, type FieldValidation } from './validate.js';
 
 /**
@@ -86,10 +86,11 @@ export class ApiServer {
         if (!doc) throw new ApiError('NotFound', 'the server could not find the requested resource');
         return send(200, doc);
       }
-      if (p === '/apis') return send(200, groupList());
+      if (p === '/apis') return send(200, apiGroupList(SERVED));
       const gv = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))$/.exec(p);
       if (gv) {
-        const list = resourceList(gv[1] ? `${gv[1]}/${gv[2]}` : 'v1');
+        // (no /status subresources listed: the server does not serve them separately yet)
+        const list = apiResourceList(gv[1] ? `${gv[1]}/${gv[2]}` : 'v1', SERVED, false);
         if (!list) throw new ApiError('NotFound', 'the server could not find the requested resource');
         return send(200, list);
       }
@@ -388,28 +389,4 @@ function parseTarget(path: string): Target | null {
   if (!r) return null;
   if (r.namespaced) return parts.length === 1 ? { r } : null; // all namespaces: list/watch only
   return { r, name: parts[1], sub: parts[2] };
-}
-
-function groupList(): Record<string, unknown> {
-  const groups = [...new Set(SERVED.filter((r) => r.group).map((r) => r.group))];
-  return {
-    kind: 'APIGroupList',
-    apiVersion: 'v1',
-    groups: groups.map((name) => {
-      const versions = [...new Set(SERVED.filter((r) => r.group === name).map((r) => r.version))].map((version) => ({ groupVersion: `${name}/${version}`, version }));
-      return { name, versions, preferredVersion: versions[0] };
-    }),
-  };
-}
-
-function resourceList(gv: string): Record<string, unknown> | null {
-  const types = SERVED.filter((r) => groupVersion(r) === gv);
-  if (!types.length && gv !== 'v1') return null;
-  const verbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
-  return {
-    kind: 'APIResourceList',
-    apiVersion: 'v1',
-    groupVersion: gv,
-    resources: types.map((r) => ({ name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs, ...(r.shortNames.length ? { shortNames: r.shortNames } : {}) })),
-  };
 }
