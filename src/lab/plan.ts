@@ -23,6 +23,14 @@ export interface LabPlan {
   underlayBridge: string;
   underlayPrefixLen: number;
   peersFile: string;
+  /**
+   * The control plane: a namespace of its own on the underlay (like kind's
+   * control-plane node) running the API server and controllers. Agents and
+   * the CLI reach it through a Unix socket (a file: visible from every
+   * namespace, no route to the host needed); kubectl, run inside the
+   * namespace, through TCP on its underlay address.
+   */
+  controlPlane: { ns: string; ip: string; port: number; socket: string; stateDir: string; underlayPort: string };
   nodes: LabNode[];
 }
 
@@ -57,6 +65,14 @@ export function planLab(opts: { prefix?: string; nodes: number; stateRoot?: stri
     underlayBridge: names.underlayBridge(),
     underlayPrefixLen: 24,
     peersFile: path.join(stateDir, 'peers.json'),
+    controlPlane: {
+      ns: `${prefix}-cp`,
+      ip: `${LAB_DEFAULTS.underlayNet}.2`,
+      port: 6443,
+      socket: path.join(stateDir, 'apiserver.sock'),
+      stateDir: path.join(stateDir, 'control-plane'),
+      underlayPort: names.underlayPort(`${prefix}-cp`),
+    },
     nodes,
   };
 }

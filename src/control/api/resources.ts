@@ -37,6 +37,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
   t('', 'v1', 'Endpoints', 'endpoints', ['ep'], true),
   t('', 'v1', 'ConfigMap', 'configmaps', ['cm'], true),
   t('', 'v1', 'Secret', 'secrets', [], true),
+  t('', 'v1', 'Event', 'events', ['ev'], true),
   t('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', [], true),
   t('apps', 'v1', 'Deployment', 'deployments', ['deploy'], true, 'subdomain', true),
   t('apps', 'v1', 'StatefulSet', 'statefulsets', ['sts'], true, 'subdomain', true),

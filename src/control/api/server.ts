@@ -5,6 +5,8 @@ import { parseSelector, matches, LabelError } from '../labels.js';
 import { ApiError, errors, fromStoreError } from './status.js';
 import { RESOURCE_TYPES, groupVersion, storageKey, storagePrefix, apiVersions, apiGroupList, apiResourceList, type ResourceType } from './resources.js';
 import { SCHEMAS, validateObject, mergePatch, type FieldValidation } from './validate.js';
+import { parseFieldSelector, fieldsMatch } from './fields.js';
+import { proxyPodLog } from './pod-log.js';
 
 /**
  * podwire's Kubernetes-style API server: REST on /api/v1 and
@@ -89,8 +91,8 @@ export class ApiServer {
       if (p === '/apis') return send(200, apiGroupList(SERVED));
       const gv = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))$/.exec(p);
       if (gv) {
-        // (no /status subresources listed: the server does not serve them separately yet)
-        const list = apiResourceList(gv[1] ? `${gv[1]}/${gv[2]}` : 'v1', SERVED, false);
+        // /status subresources are served (see subresource())
+        const list = apiResourceList(gv[1] ? `${gv[1]}/${gv[2]}` : 'v1', SERVED, true);
         if (!list) throw new ApiError('NotFound', 'the server could not find the requested resource');
         return send(200, list);
       }
@@ -107,6 +109,7 @@ export class ApiServer {
         if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - "${w.replace(/"/g, "'")}"`).join(', '));
         send(code, out);
       };
+      if (target.sub) return await this.subresource(target, req, res, url, body, ctx, sendW);
       switch (req.method) {
         case 'GET':
           if (target.name) return send(200, await this.get(target));
@@ -158,12 +161,13 @@ export class ApiServer {
 
   private async list(t: Target, q: URLSearchParams): Promise<Record<string, any>> {
     const sel = selector(q);
+    const fields = fieldSelector(t.r, q);
     const { items, revision } = await this.store.list(storagePrefix(t.r, t.namespace));
     return {
       kind: `${t.r.kind}List`,
       apiVersion: groupVersion(t.r),
       metadata: { resourceVersion: String(revision) },
-      items: items.map((kv) => this.withRv(kv)).filter((o) => matches(sel, o.metadata?.labels)),
+      items: items.map((kv) => this.withRv(kv)).filter((o) => matches(sel, o.metadata?.labels) && fieldsMatch(fields, o)),
     };
   }
 
@@ -185,6 +189,8 @@ export class ApiServer {
     m.uid = randomUUID();
     m.creationTimestamp = now();
     if (t.r.kind === 'Namespace') o.status = { phase: 'Active' };
+    initialStatus(t.r.kind, o);
+    if (o.spec !== undefined) m.generation = 1;
     if (ctx.dryRun) {
       if (await this.store.get(storageKey(t.r, t.namespace, m.name))) throw errors.alreadyExists(resourceName(t.r), m.name, t.r.group || undefined);
       return o;
@@ -211,14 +217,27 @@ export class ApiServer {
     return this.replace(t, o, (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ?? cur.metadata.resourceVersion, ctx.dryRun);
   }
 
-  private async replace(t: Target, o: Record<string, any>, rv: string | undefined, dryRun = false): Promise<Record<string, any>> {
+  /**
+   * `part`: 'main' writes everything but status (for kinds with a /status
+   * subresource, status written there stays as it is, as in Kubernetes: an
+   * `apply` never wipes what the agents reported); 'status' writes only status.
+   */
+  private async replace(t: Target, o: Record<string, any>, rv: string | undefined, dryRun = false, part: 'main' | 'status' = 'main'): Promise<Record<string, any>> {
     const key = storageKey(t.r, t.namespace, t.name!);
     const kv = await this.store.get(key);
     if (!kv) throw errors.notFound(resourceName(t.r), t.name!, t.r.group || undefined);
     const cur = JSON.parse(kv.value) as Record<string, any>;
     if (rv !== undefined && rv !== String(kv.modRevision)) throw errors.conflict(resourceName(t.r), t.name!, t.r.group || undefined);
+    if (part === 'status') o = { ...cur, status: o.status };
+    else if (t.r.status) {
+      if (cur.status === undefined) delete o.status;
+      else o.status = cur.status;
+    }
     // What the server owns stays the server's.
-    o.metadata = { ...o.metadata, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp, namespace: cur.metadata.namespace };
+    const generation = (cur.metadata.generation ?? (cur.spec !== undefined ? 1 : undefined)) + (part === 'main' && JSON.stringify(o.spec) !== JSON.stringify(cur.spec) ? 1 : 0);
+    o.metadata = { ...(part === 'status' ? cur.metadata : o.metadata), uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp, namespace: cur.metadata.namespace };
+    if (Number.isInteger(generation)) o.metadata.generation = generation;
+    else delete o.metadata.generation;
     delete o.metadata.resourceVersion;
     if (dryRun) return { ...o, metadata: { ...o.metadata, resourceVersion: String(kv.modRevision) } };
     try {
@@ -244,6 +263,47 @@ export class ApiServer {
     }
   }
 
+  /** /status (GET, PUT, PATCH), pods/binding (POST), pods/log (GET, proxied to the node's agent). */
+  private async subresource(t: Target, req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: unknown, ctx: Ctx, sendW: (code: number, out: unknown) => void): Promise<void> {
+    const base = { ...t, sub: undefined };
+    if (t.sub === 'status' && t.r.status) {
+      if (req.method === 'GET') return sendW(200, await this.get(base));
+      if (req.method === 'PUT') {
+        const o = validateObject(t.r, checkTypeMeta(t, body), ctx.fv, ctx.warnings);
+        if (o.metadata.name !== t.name) throw errors.badRequest(`the name of the object (${o.metadata.name}) does not match the name on the URL (${t.name})`);
+        return sendW(200, await this.replace(base, o, o.metadata.resourceVersion, ctx.dryRun, 'status'));
+      }
+      if (req.method === 'PATCH') {
+        const cur = await this.get(base);
+        const o = validateObject(t.r, mergePatch(cur, body), ctx.fv, ctx.warnings);
+        const rv = (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ?? cur.metadata.resourceVersion;
+        return sendW(200, await this.replace(base, o, rv, ctx.dryRun, 'status'));
+      }
+      throw errors.methodNotAllowed(`${req.method} is not supported on ${t.r.plural}/status`);
+    }
+    if (t.sub === 'binding' && t.r.kind === 'Pod' && req.method === 'POST') {
+      const node = (body as { target?: { name?: unknown } })?.target?.name;
+      if (typeof node !== 'string' || !node) throw errors.badRequest('a Binding needs target.name (the node)');
+      for (let attempt = 0; ; attempt++) {
+        const cur = await this.get(base);
+        if (cur.spec?.nodeName) throw errors.conflict(resourceName(t.r), t.name!);
+        try {
+          await this.replace(base, { ...cur, spec: { ...cur.spec, nodeName: node } }, cur.metadata.resourceVersion, ctx.dryRun);
+          return sendW(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+        } catch (e) {
+          if (!(e instanceof ApiError && e.reason === 'Conflict') || attempt > 5) throw e;
+        }
+      }
+    }
+    if (t.sub === 'log' && t.r.kind === 'Pod' && req.method === 'GET') {
+      const pod = await this.get(base);
+      const nodeName: string | undefined = pod.spec?.nodeName;
+      const node = nodeName ? await this.store.get(storageKey(RESOURCE_TYPES.find((r) => r.kind === 'Node')!, undefined, nodeName)) : null;
+      return proxyPodLog(pod, node ? JSON.parse(node.value) : null, url.searchParams, res);
+    }
+    throw new ApiError('NotFound', 'the server could not find the requested resource');
+  }
+
   /**
    * Watch: without resourceVersion (or "0"), first the current objects as
    * ADDED, then changes; with one, every change after it, or 410 Expired as
@@ -251,6 +311,7 @@ export class ApiServer {
    */
   private async watch(t: Target, q: URLSearchParams, res: http.ServerResponse): Promise<void> {
     const sel = selector(q);
+    const fields = fieldSelector(t.r, q);
     let from = Number(q.get('resourceVersion') ?? '0');
     if (!Number.isInteger(from) || from < 0) throw errors.badRequest(`invalid resourceVersion "${q.get('resourceVersion')}"`);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
@@ -260,7 +321,7 @@ export class ApiServer {
       const { items, revision } = await this.store.list(storagePrefix(t.r, t.namespace));
       for (const kv of items) {
         const o = this.withRv(kv);
-        if (matches(sel, o.metadata?.labels)) emit('ADDED', o);
+        if (matches(sel, o.metadata?.labels) && fieldsMatch(fields, o)) emit('ADDED', o);
       }
       from = revision;
     }
@@ -271,7 +332,7 @@ export class ApiServer {
         (e) => {
           const o = JSON.parse(e.value) as Record<string, any>;
           o.metadata = { ...o.metadata, resourceVersion: String(e.revision) };
-          if (matches(sel, o.metadata?.labels)) emit(e.type, o);
+          if (matches(sel, o.metadata?.labels) && fieldsMatch(fields, o)) emit(e.type, o);
         },
         (err) => {
           emit('ERROR', fromStoreError(err, resourceName(t.r), '').toStatus());
@@ -389,4 +450,15 @@ function parseTarget(path: string): Target | null {
   if (!r) return null;
   if (r.namespaced) return parts.length === 1 ? { r } : null; // all namespaces: list/watch only
   return { r, name: parts[1], sub: parts[2] };
+}
+
+/** What the server sets on create (Kubernetes' registry strategies, PrepareForCreate). */
+function initialStatus(kind: string, o: Record<string, any>): void {
+  if (kind === 'Pod') o.status = { phase: 'Pending', qosClass: 'BestEffort' };
+  else if (kind === 'Deployment' || kind === 'StatefulSet') delete o.status;
+  else if (kind === 'Service') o.status = { loadBalancer: {} };
+}
+
+function fieldSelector(r: ResourceType, q: URLSearchParams) {
+  return parseFieldSelector(r.kind, q.get('fieldSelector') ?? '');
 }

@@ -21,3 +21,32 @@ export const secret = z.strictObject({
   type: z.string().optional(),
   immutable: z.boolean().optional(),
 });
+
+/** core/v1 Event: what controllers and agents report about an object (kubectl describe shows them). */
+const objectReference = z.strictObject({
+  kind: z.string().optional(),
+  namespace: z.string().optional(),
+  name: z.string().optional(),
+  uid: z.string().optional(),
+  apiVersion: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  fieldPath: z.string().optional(),
+});
+
+export const event = z.strictObject({
+  ...typeMeta,
+  involvedObject: objectReference,
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  source: z.strictObject({ component: z.string().optional(), host: z.string().optional() }).optional(),
+  firstTimestamp: z.string().nullable().optional(),
+  lastTimestamp: z.string().nullable().optional(),
+  count: z.number().int().optional(),
+  type: z.enum(['Normal', 'Warning']).optional(),
+  eventTime: z.string().nullable().optional(),
+  series: z.strictObject({ count: z.number().int().optional(), lastObservedTime: z.string().optional() }).optional(),
+  action: z.string().optional(),
+  related: objectReference.optional(),
+  reportingComponent: z.string().optional(),
+  reportingInstance: z.string().optional(),
+});

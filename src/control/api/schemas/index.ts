@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { namespace, configMap, secret } from './core.js';
+import { namespace, configMap, secret, event } from './core.js';
 import { pod, service, endpoints, node } from './core-workloads.js';
 import { deployment, statefulSet } from './apps.js';
 import { NETWORKING_SCHEMAS } from './networking-index.js';
@@ -9,6 +9,7 @@ export const SCHEMAS: Record<string, z.ZodType> = {
   Namespace: namespace,
   ConfigMap: configMap,
   Secret: secret,
+  Event: event,
   Pod: pod,
   Service: service,
   Endpoints: endpoints,

@@ -1,0 +1,2 @@
+export { ApiClient, ApiClientError, resourceOf, resourcePath, type KubeObject, type ListOptions, type WatchEventOf, type WatchHandle } from './api-client.js';
+export { Informer, objectKey, type InformerHandlers } from './informer.js';
