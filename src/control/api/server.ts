@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import { randomUUID, randomBytes } from 'node:crypto';
 import { StoreError, type KeyValue, type Store } from '../store/index.js';
@@ -28,7 +29,6 @@ interface Target {
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 
 export class ApiServer {
-  private server: http.Server | null = null;
   private readonly sockets = new Set<import('node:net').Socket>();
 
   constructor(private readonly store: Store) {}
@@ -47,24 +47,46 @@ export class ApiServer {
     }
   }
 
-  listen(port: number, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
+  private readonly servers: http.Server[] = [];
+
+  private newServer(): http.Server {
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    this.servers.push(server);
+    return server;
+  }
+
+  listen(port: number, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
+    const server = this.newServer();
     return new Promise((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, () => {
-        const a = this.server!.address() as import('node:net').AddressInfo;
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        const a = server.address() as import('node:net').AddressInfo;
         resolve({ url: `http://${host}:${a.port}`, port: a.port });
       });
     });
   }
 
+  /** Also (or only) on a Unix socket; returns the `unix:` address ApiClient takes. */
+  listenUnix(socketPath: string): Promise<string> {
+    const server = this.newServer();
+    try {
+      fs.unlinkSync(socketPath); // a socket file left by a killed server
+    } catch {
+      /* none */
+    }
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => resolve(`unix:${socketPath}`));
+    });
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await Promise.all(this.servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -122,7 +122,7 @@ export class ApiClient {
     return { close: () => req.destroy() };
   }
 
-  private raw(method: string, path: string, body: string | undefined, contentType: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  private raw(method: string, path: string, body: string | undefined, contentType: string, timeoutMs: number, retried = false): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (body !== undefined) {
@@ -136,7 +136,15 @@ export class ApiClient {
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer from the API server within ${timeoutMs} ms`)));
-      req.on('error', (e) => reject(new ApiClientError(503, 'ServiceUnavailable', `cannot reach the API server at ${this.server}: ${e.message}`)));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed meanwhile (it restarted):
+        // the request never got there; send it once more on a new connection.
+        if (req.reusedSocket && !retried && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+          this.raw(method, path, body, contentType, timeoutMs, true).then(resolve, reject);
+          return;
+        }
+        reject(new ApiClientError(503, 'ServiceUnavailable', `cannot reach the API server at ${this.server}: ${e.message}`));
+      });
       if (body !== undefined) req.write(body);
       req.end();
     });
