@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { resourceForKind, groupVersion, type ResourceType } from '../control/api/index.js';
+import { ApiClient, ApiClientError } from '../control/client/index.js';
 
 /**
  * `podwire apply -f FILE|DIR|-`: multi-document YAML (or JSON) to the API
@@ -60,14 +61,16 @@ export function parseManifests(files: { source: string; text: string }[], defaul
 const collection = (d: Doc) => `${d.r.group ? `/apis/${groupVersion(d.r)}` : '/api/v1'}${d.namespace ? `/namespaces/${encodeURIComponent(d.namespace)}` : ''}/${d.r.plural}`;
 const label = (d: Doc) => `${d.r.kind.toLowerCase()}${d.r.group ? `.${d.r.group}` : ''}/${d.obj.metadata.name}`;
 
-async function call(server: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
-  let r: Response;
+/** One call through ApiClient (http://host:port or unix:/path); the answer's status and body, errors included. */
+async function call(client: ApiClient, method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
   try {
-    r = await fetch(`${server}${p}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: 200, body: await client.request(method, p, body) };
   } catch (e) {
-    throw new ApplyError(`cannot reach the API server at ${server}: ${(e as Error).cause ? String((e as { cause: Error }).cause.message) : (e as Error).message}`);
+    if (!(e instanceof ApiClientError)) throw e;
+    // no Status body and 503: the server was never reached
+    if (!e.body && e.status === 503) throw new ApplyError(e.message);
+    return { status: e.status, body: e.body ?? { message: e.message } };
   }
-  return { status: r.status, body: await r.json().catch(() => null) };
 }
 
 /** What the user controls, for "unchanged": everything but what the server owns. */
@@ -89,7 +92,17 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export async function apply(server: string, docs: Doc[]): Promise<{ lines: string[]; problems: string[] }> {
+export async function apply(server: string | ApiClient, docs: Doc[]): Promise<{ lines: string[]; problems: string[] }> {
+  if (typeof server !== 'string') return applyWith(server, docs);
+  const client = new ApiClient(server);
+  try {
+    return await applyWith(client, docs);
+  } finally {
+    client.close();
+  }
+}
+
+async function applyWith(server: ApiClient, docs: Doc[]): Promise<{ lines: string[]; problems: string[] }> {
   // 1. Dry run everything; namespaces created by this same apply count as existing.
   const creatingNs = new Set(docs.filter((d) => d.r.kind === 'Namespace').map((d) => d.obj.metadata.name));
   const problems: string[] = [];

@@ -16,6 +16,8 @@ import { trace } from './trace.js';
 import { injectProbe, catchProbe } from '../trace/index.js';
 import { analyze, formatAnalysis } from '../analyze/index.js';
 import { readCapture } from '../capture/index.js';
+import { apiServerFor } from './server-address.js';
+import { registerKubeCommands } from './kube/commands.js';
 
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
 
@@ -35,6 +37,7 @@ export function buildProgram(): Command {
     .name('podwire')
     .description('Kubernetes networking you can watch packet by packet')
     .option('--lab <prefix>', 'which lab (its namespaces carry this prefix)', DEFAULT_LAB)
+    .option('--server <url>', 'API server: http://host:port or unix:/path (default: $PODWIRE_SERVER, else the lab’s socket)')
     .showHelpAfterError()
     .exitOverride();
 
@@ -152,12 +155,12 @@ export function buildProgram(): Command {
     .description('create or update objects from YAML/JSON manifests (all or nothing: the server checks every document first)')
     .requiredOption('-f, --filename <path...>', 'file, directory or - (stdin); multi-document YAML')
     .option('-n, --namespace <ns>', 'namespace for objects that name none', 'default')
-    .option('--server <url>', 'API server', process.env.PODWIRE_SERVER ?? 'http://127.0.0.1:6443')
+    .option('--server <url>', 'API server (as the global --server)')
     .addHelpText('after', '\nExamples:\n  podwire apply -f examples/003-multi-container-pod.yaml\n  cat app.yaml | podwire apply -f -')
-    .action(async (o: { filename: string[]; namespace: string; server: string }) => {
+    .action(async (o: { filename: string[]; namespace: string; server?: string }) => {
       const { docs, problems } = parseManifests(readManifests(o.filename), o.namespace);
       if (problems.length) throw new CliError(`${problems.join('\nerror: ')}\nnothing was applied`);
-      const r = await applyManifests(o.server.replace(/\/$/, ''), docs);
+      const r = await applyManifests(apiServerFor({ server: o.server ?? program.opts().server, lab: program.opts().lab }), docs);
       for (const l of r.lines) say(l);
       if (r.problems.length) throw new CliError(`${r.problems.join('\nerror: ')}${r.lines.length ? '' : '\nnothing was applied'}`);
     });
@@ -174,20 +177,6 @@ export function buildProgram(): Command {
     await deletePod(requireLab(program.opts().lab), name);
     say(`pod "${name}" deleted`);
   });
-
-  program
-    .command('get')
-    .argument('<resource>', 'pods')
-    .option('-o, --output <fmt>', 'wide | json | name')
-    .action(async (resource: string, o: { output?: string }) => {
-      if (!['pods', 'pod', 'po'].includes(resource)) throw new CliError(`the server doesn't have a resource type "${resource}"`);
-      const pods = await labPods(requireLab(program.opts().lab));
-      if (o.output === 'json') return say(JSON.stringify(pods, null, 2));
-      if (o.output === 'name') return say(pods.map((p) => `pod/${p.name}`).join('\n'));
-      const wide = o.output === 'wide';
-      const head = wide ? ['NAME', 'IP', 'NODE', 'MAC', 'NETNS'] : ['NAME', 'IP', 'NODE'];
-      say(table(head, pods.map((p) => (wide ? [p.name, p.ip, p.node, p.mac, p.netns] : [p.name, p.ip, p.node]))));
-    });
 
   program
     .command('exec <pod>')
@@ -383,6 +372,7 @@ export function buildProgram(): Command {
       const { runBench } = await import('../bench/index.js');
       await runBench(name);
     });
+  registerKubeCommands(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
   return program;
 }
 
