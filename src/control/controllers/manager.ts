@@ -1,0 +1,66 @@
+import type { ApiClient } from '../client/api-client.js';
+import { Informer } from '../client/informer.js';
+import { EventRecorder } from './events.js';
+import { startEndpoints } from './run-endpoints.js';
+import { startGarbageCollector } from './run-gc.js';
+import { startIpam, startNodeLifecycle } from './run-nodes.js';
+import { startScheduler } from './run-scheduler.js';
+import { startDeployments, startStatefulSets } from './run-workloads.js';
+import type { Ctx, Informers, Runner } from './runtime.js';
+
+/**
+ * kube-controller-manager and kube-scheduler in miniature, as clients of
+ * the API server: node IPAM, node lifecycle, the scheduler, Deployments,
+ * StatefulSets, Endpoints and EndpointSlices, garbage collection.
+ *
+ * Every controller is level-triggered: informers keep a cache of the
+ * objects, changes put keys on a controller's work queue, and a sync
+ * recomputes the whole desired state of that key from the caches (the
+ * decision logic lives in pure modules) and writes only the difference.
+ */
+export interface ControllerOptions {
+  /** pod addresses, e.g. '10.244.0.0/16' */
+  clusterCidr: string;
+  /** each node's slice of it, e.g. 24 */
+  nodeCidrMaskSize: number;
+  /** a node silent this long gets Ready=Unknown (Kubernetes: 40 s; podwire's default 10 s) */
+  nodeMonitorGracePeriodMs: number;
+  log: (msg: string) => void;
+  /** the clock (tests) */
+  now?: () => number;
+}
+
+export async function startControllers(client: ApiClient, opts: ControllerOptions): Promise<{ stop(): void }> {
+  const log = opts.log;
+  const mk = (resource: string) => new Informer(client, resource, {}, (m) => log(`informer: ${m}`));
+  const inf: Informers = {
+    nodes: mk('nodes'),
+    pods: mk('pods'),
+    services: mk('services'),
+    endpoints: mk('endpoints'),
+    slices: mk('endpointslices'),
+    deployments: mk('deployments'),
+    statefulsets: mk('statefulsets'),
+  };
+  const all = Object.values(inf);
+  // Caches first: no controller may decide on a half-listed world.
+  await Promise.all(all.map((i) => i.start()));
+  const now = opts.now ?? Date.now;
+  const ctx: Ctx = { client, inf, now, log, events: new EventRecorder(client, (m) => log(m), now) };
+  const runners: Runner[] = [
+    startIpam(ctx, { clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize }),
+    startNodeLifecycle(ctx, opts.nodeMonitorGracePeriodMs),
+    startScheduler(ctx),
+    startDeployments(ctx),
+    startStatefulSets(ctx),
+    startEndpoints(ctx),
+    startGarbageCollector(ctx),
+  ];
+  for (const r of runners) r.resync();
+  return {
+    stop() {
+      for (const r of runners) r.stop();
+      for (const i of all) i.stop();
+    },
+  };
+}

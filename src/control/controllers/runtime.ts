@@ -1,0 +1,111 @@
+import type { ApiClient } from '../client/api-client.js';
+import type { Informer } from '../client/informer.js';
+import type { EventRecorder } from './events.js';
+import type { KubeObject } from './objects.js';
+
+/**
+ * What every controller runner gets: the client, the shared informers
+ * (their caches are the controllers' view of the world), the event
+ * recorder, the clock and the log.
+ */
+export interface Informers {
+  nodes: Informer;
+  pods: Informer;
+  services: Informer;
+  endpoints: Informer;
+  slices: Informer;
+  deployments: Informer;
+  statefulsets: Informer;
+}
+
+export interface Ctx {
+  client: ApiClient;
+  inf: Informers;
+  events: EventRecorder;
+  now: () => number;
+  log: (msg: string) => void;
+}
+
+export interface Runner {
+  /** queue everything once (after the caches are synced) */
+  resync(): void;
+  stop(): void;
+}
+
+const statusOf = (e: unknown) => (e as { status?: number })?.status;
+export const isNotFound = (e: unknown) => statusOf(e) === 404;
+/** 409: Conflict (stale resourceVersion) or AlreadyExists */
+export const isConflict = (e: unknown) => statusOf(e) === 409;
+
+/** Run `fn` over `items`, at most `limit` at a time; the first error is thrown after all settle. */
+export async function inParallel<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let firstErr: unknown;
+  const worker = async () => {
+    while (next < items.length) {
+      const t = items[next++];
+      try {
+        await fn(t);
+      } catch (e) {
+        firstErr ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (firstErr !== undefined) throw firstErr;
+}
+
+/**
+ * client-go's ControllerExpectations: after a controller creates or deletes
+ * objects, it waits until its cache shows those changes before deciding
+ * again — otherwise a sync that runs before the watch delivers the new pods
+ * would create them a second time. Expectations expire (a lost event must
+ * not wedge a controller forever).
+ */
+export class Expectations {
+  private readonly m = new Map<string, { adds: Set<string>; dels: Set<string>; atMs: number }>();
+  static readonly TTL_MS = 30_000;
+
+  expect(key: string, adds: string[], dels: string[], nowMs: number): void {
+    if (!adds.length && !dels.length) return;
+    const e = this.m.get(key) ?? { adds: new Set<string>(), dels: new Set<string>(), atMs: nowMs };
+    for (const a of adds) e.adds.add(a);
+    for (const d of dels) e.dels.add(d);
+    e.atMs = nowMs;
+    this.m.set(key, e);
+  }
+
+  /** A create or delete that failed: do not wait for it. */
+  forget(key: string, name: string): void {
+    const e = this.m.get(key);
+    e?.adds.delete(name);
+    e?.dels.delete(name);
+  }
+
+  /** Does the cache (`present`) show every expected change? Clears them when it does. */
+  satisfied(key: string, present: (name: string) => KubeObject | undefined, nowMs: number): boolean {
+    const e = this.m.get(key);
+    if (!e) return true;
+    for (const a of [...e.adds]) if (present(a)) e.adds.delete(a);
+    for (const d of [...e.dels]) if (!present(d)) e.dels.delete(d);
+    if ((!e.adds.size && !e.dels.size) || nowMs - e.atMs > Expectations.TTL_MS) {
+      this.m.delete(key);
+      return true;
+    }
+    return false;
+  }
+
+  clear(key: string): void {
+    this.m.delete(key);
+  }
+}
+
+/** Pods of one namespace from the cache. */
+export function podsIn(ctx: Ctx, namespace: string | undefined): KubeObject[] {
+  return ctx.inf.pods.list().filter((p) => p.metadata.namespace === namespace);
+}
+
+export function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
