@@ -98,7 +98,7 @@ describe('StatefulSet controller', () => {
 
     p = planStatefulSet(v2, old.slice(0, 2)); // web-2 is gone: recreated from the new template
     expect(names(p.create)).toEqual(['web-2']);
-    expect(p.create[0].metadata.labels['controller-revision-hash']).toBe(r2);
+    expect(p.create[0].metadata.labels?.['controller-revision-hash']).toBe(r2);
     const new2 = made(p.create, false);
 
     p = planStatefulSet(v2, [...old.slice(0, 2), ...new2]); // not ready yet: wait
