@@ -1,4 +1,6 @@
-export { Pipeline, PORT_PODS, PORT_UNDERLAY, FWD_LOCAL_POD, FWD_VXLAN, type NodeIdentity, type TxPort, type PipelineOptions, type PipelineEvents, type PipelineTracer, type StageEvent } from './pipeline.js';
+export { Pipeline } from './pipeline.js';
+export { PORT_PODS, PORT_UNDERLAY, type NodeIdentity, type TxPort, type PipelineOptions, type PipelineEvents } from './context.js';
+export { FWD_LOCAL_POD, FWD_VXLAN, type PipelineTracer, type StageEvent } from './trace.js';
 export { Counters } from './counters.js';
 export { DROP, DROP_REASONS, DROP_REASON_COUNT, dropReasonName, dropReasonId, describeDropReason, type DropReason } from './drop-reasons.js';
 export { NeighborTable, PeerTable, UnderlayNeighbors, PodTraffic, PeerTraffic, cidrContains, cidrMask, type Cidr, type Peer } from './tables.js';

@@ -1,0 +1,180 @@
+import { ArpView, EthernetView, Ipv4View, UdpView, VxlanView, VnetHdrView } from '../packet/index.js';
+import type { TxBatch } from '../native/batch.js';
+import { TxBatch as TxBatchImpl } from '../native/batch.js';
+import type { OuterTemplate } from '../overlay/vxlan-encap.js';
+import { Counters } from './counters.js';
+import { DROP, dropReasonName, describeDropReason } from './drop-reasons.js';
+import { NeighborTable, PeerTable, UnderlayNeighbors, type Cidr } from './tables.js';
+import { TokenBucket } from './token-bucket.js';
+import { Gro } from './gro.js';
+import type { PipelineTracer } from './trace.js';
+
+/** What the pipeline needs to know about its node. Addresses are uint32. */
+export interface NodeIdentity {
+  nodeIp: number;
+  /** eth0's MAC: outer source of VXLAN frames */
+  nodeMac: Buffer;
+  gatewayIp: number;
+  /** cbr0's MAC: the pods' gateway, and the source of every frame we hand a pod */
+  gatewayMac: Buffer;
+  podCidr: Cidr;
+  vtepMac: Buffer;
+  vni: number;
+  vxlanPort: number;
+  podMtu: number;
+  /** addresses the node's own kernel owns; packets to them are the kernel's */
+  localAddresses: Set<number>;
+}
+
+/** Which port a frame came in on. */
+export const PORT_PODS = 0;
+export const PORT_UNDERLAY = 1;
+
+/** Where the pipeline's output goes: the two packet sockets, or a test's capture. */
+export interface TxPort {
+  /** Sends the batch; returns frames the kernel took. */
+  send(batch: TxBatch): number;
+  /** frames refused (not queue-full) in the last send, if the port knows */
+  readonly lastRejected?: number;
+}
+
+export interface PipelineOptions {
+  clock?: () => number;
+  /** scratch bytes per tx batch (headers we build) */
+  scratchBytes?: number;
+  maxTxFrames?: number;
+  icmpErrorsPerSecond?: number;
+  /** coalesce decapsulated TCP segments for pods (userspace GRO); default on */
+  gro?: boolean;
+}
+
+/** After processing, the peer we want an underlay MAC for, etc.: side effects the agent performs. */
+export interface PipelineEvents {
+  /** a peer's underlay MAC is unknown; resolve it (ARP on eth0) */
+  onPeerUnresolved?(nodeIp: number): void;
+}
+
+/**
+ * What every stage shares: the node, its tables, the header views frames
+ * are wrapped in, the two tx batches, and the frame at hand (for drops and
+ * the probe trace). The stages are plain functions taking this one object,
+ * so every call site sees one shape; nothing here allocates per packet.
+ * Stages read the tables; only Pipeline's methods (the agent) write them.
+ */
+export class PipelineContext {
+  readonly counters = new Counters();
+  readonly neighbors = new NeighborTable();
+  readonly peers = new PeerTable();
+  readonly underlayNeighbors = new UnderlayNeighbors();
+  readonly podTx: TxBatch;
+  readonly underlayTx: TxBatch;
+
+  // Header views: a stage wraps the frame at hand in these (no parse, no copy).
+  // `ip` stays wrapped around the frame's IPv4 header from stage to stage.
+  readonly eth = new EthernetView();
+  readonly ip = new Ipv4View();
+  readonly arp = new ArpView();
+  readonly udp = new UdpView();
+  readonly vx = new VxlanView();
+  readonly vnet = new VnetHdrView();
+  readonly innerEth = new EthernetView();
+
+  /** outer headers towards each peer node IP (see tunnel.ts) */
+  readonly templates = new Map<number, OuterTemplate>();
+  readonly icmpBucket: TokenBucket;
+  /** pod IP -> when we last asked cbr0 for its MAC */
+  readonly arpAsked = new Map<number, number>();
+  readonly clock: () => number;
+  private ipId = 1;
+  readonly gro: Gro | null;
+  tracer: PipelineTracer | null = null;
+  // the frame being processed, for the tracer
+  curBuf: Buffer = Buffer.alloc(0);
+  curOff = 0;
+  curLen = 0;
+  curPort = PORT_PODS;
+  // a traced probe: IPv4 source + identification; curProbe marks the frame at hand
+  probe: { src: number; id: number } | null = null;
+  curProbe = false;
+
+  constructor(
+    readonly id: NodeIdentity,
+    readonly ports: { pods: TxPort; underlay: TxPort },
+    options: PipelineOptions,
+    readonly events: PipelineEvents,
+  ) {
+    this.clock = options.clock ?? (() => performance.now());
+    const scratch = options.scratchBytes ?? 1 << 20;
+    const frames = options.maxTxFrames ?? 1024;
+    this.podTx = new TxBatchImpl(scratch, frames);
+    this.underlayTx = new TxBatchImpl(scratch, frames);
+    this.icmpBucket = new TokenBucket(options.icmpErrorsPerSecond ?? 200, 50, this.clock);
+    const c = this.counters;
+    this.gro =
+      options.gro === false
+        ? null
+        : new Gro({
+            tx: this.podTx,
+            room: (scratch, iovs) => this.room(this.podTx, this.ports.pods, scratch, iovs),
+            delivered: (frames, bytes) => {
+              c.localTx += frames;
+              c.localTxBytes += bytes;
+            },
+          });
+  }
+
+  // ---------------------------------------------------------- drops and trace
+
+  /** Count a drop of the current frame under `reason`, and show it to the tracer. */
+  drop(reason: number): void {
+    this.counters.drops[reason]++;
+    if (this.tracer !== null) {
+      this.tracer.dropped(reason, this.curPort, this.curBuf, this.curOff, this.curLen);
+      if (this.curProbe) {
+        const name = dropReasonName(reason);
+        this.stage('drop', `${name} — ${describeDropReason(name)}`, { reason: name });
+      }
+    }
+  }
+
+  isProbe(src: number, id: number): boolean {
+    const p = this.probe;
+    return p !== null && p.src === src && p.id === id;
+  }
+
+  /** Tell the tracer what a stage decided about the probe (callers check curProbe first). */
+  stage(stage: string, detail: string, data?: Record<string, unknown>): void {
+    this.tracer?.stage?.({ stage, detail, data });
+  }
+
+  // ------------------------------------------------------------------ output
+
+  nextIpId(): number {
+    this.ipId = (this.ipId + 1) & 0xffff;
+    return this.ipId;
+  }
+
+  /** Make room in a tx batch, sending what it holds if needed. */
+  room(tx: TxBatch, port: TxPort, scratchLen: number, iovs = 2): boolean {
+    if (tx.hasRoom(scratchLen, iovs)) return true;
+    const payload = tx.payload;
+    this.sendBatch(tx, port);
+    tx.payload = payload;
+    return tx.hasRoom(scratchLen, iovs);
+  }
+
+  private sendBatch(tx: TxBatch, port: TxPort): void {
+    const queued = tx.count;
+    if (queued === 0) return;
+    const sent = port.send(tx);
+    const rejected = port.lastRejected ?? 0;
+    if (rejected) this.counters.drops[DROP['tx-rejected']] += rejected;
+    if (sent + rejected < queued) this.counters.drops[DROP['tx-queue-full']] += queued - sent - rejected;
+    tx.reset();
+  }
+
+  flush(): void {
+    this.sendBatch(this.podTx, this.ports.pods);
+    this.sendBatch(this.underlayTx, this.ports.underlay);
+  }
+}
