@@ -91,6 +91,22 @@ describe('ApiClient', () => {
     await client.delete('pods', 'default', 'two');
   });
 
+  it('allocates cluster IPs and node ports on Service create, keeps them on update, refuses a taken one', async () => {
+    const svc = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }], ...spec } });
+    const a = await client.create(svc('sa', {}));
+    expect(a.spec.clusterIP).toMatch(/^10\.(9[6-9]|10[0-9]|11[01])\./);
+    expect(a.spec.type).toBe('ClusterIP');
+    const np = await client.create(svc('sb', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }));
+    expect(np.spec.ports[0].nodePort).toBe(30080);
+    await expect(client.create(svc('sc', { clusterIP: a.spec.clusterIP }))).rejects.toMatchObject({ status: 422, message: expect.stringContaining('already allocated') });
+    await expect(client.create(svc('sd', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }))).rejects.toMatchObject({ status: 422 });
+    // an update without the allocated fields (an apply of the original manifest) keeps them
+    const cur = await client.get('services', 'default', 'sa');
+    const upd = await client.update({ ...svc('sa', {}), metadata: { name: 'sa', namespace: 'default', resourceVersion: cur.metadata.resourceVersion } });
+    expect(upd.spec.clusterIP).toBe(a.spec.clusterIP);
+    for (const n of ['sa', 'sb']) await client.delete('services', 'default', n);
+  });
+
   it('reports an unreachable server clearly', async () => {
     const c = new ApiClient(`unix:${path.join(dir, 'nobody.sock')}`);
     await expect(c.list('pods')).rejects.toThrow(/cannot reach the API server at unix:.*nobody.sock/);

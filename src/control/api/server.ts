@@ -8,6 +8,10 @@ import { RESOURCE_TYPES, groupVersion, storageKey, storagePrefix, apiVersions, a
 import { SCHEMAS, validateObject, mergePatch, type FieldValidation } from './validate.js';
 import { parseFieldSelector, fieldsMatch } from './fields.js';
 import { proxyPodLog } from './pod-log.js';
+import { allocateServiceAddresses, keepServiceAllocations, type ServiceAllocConfig } from './service-alloc.js';
+
+/** Addressing defaults (DESIGN.md): service CIDR and NodePort range. */
+export const SERVICE_ALLOC: ServiceAllocConfig = { serviceCidr: '10.96.0.0/12', nodePortRange: [30000, 32767] };
 
 /**
  * podwire's Kubernetes-style API server: REST on /api/v1 and
@@ -213,7 +217,26 @@ export class ApiServer {
     if (t.r.kind === 'Namespace') o.status = { phase: 'Active' };
     initialStatus(t.r.kind, o);
     if (o.spec !== undefined) m.generation = 1;
-    if (ctx.dryRun) {
+    if (t.r.kind === 'Service') return this.serialized(async () => this.store_(t, await this.allocate(t, o, null), ctx.dryRun));
+    return this.store_(t, o, ctx.dryRun);
+  }
+
+  /** Cluster IPs and node ports come from one pool: Service writes take turns. */
+  private serviceTurn: Promise<unknown> = Promise.resolve();
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.serviceTurn.then(fn, fn);
+    this.serviceTurn = next.catch(() => {});
+    return next;
+  }
+
+  private async allocate(t: Target, o: Record<string, any>, cur: Record<string, any> | null): Promise<Record<string, any>> {
+    const svcs = (await this.store.list(storagePrefix(t.r))).items.map((kv) => JSON.parse(kv.value) as Record<string, any>);
+    return allocateServiceAddresses(cur ? keepServiceAllocations(o, cur) : o, svcs, SERVICE_ALLOC);
+  }
+
+  private async store_(t: Target, o: Record<string, any>, dryRun: boolean): Promise<Record<string, any>> {
+    const m = o.metadata;
+    if (dryRun) {
       if (await this.store.get(storageKey(t.r, t.namespace, m.name))) throw errors.alreadyExists(resourceName(t.r), m.name, t.r.group || undefined);
       return o;
     }
@@ -245,12 +268,18 @@ export class ApiServer {
    * `apply` never wipes what the agents reported); 'status' writes only status.
    */
   private async replace(t: Target, o: Record<string, any>, rv: string | undefined, dryRun = false, part: 'main' | 'status' = 'main'): Promise<Record<string, any>> {
+    if (t.r.kind === 'Service' && part === 'main') return this.serialized(() => this.replaceNow(t, o, rv, dryRun, part));
+    return this.replaceNow(t, o, rv, dryRun, part);
+  }
+
+  private async replaceNow(t: Target, o: Record<string, any>, rv: string | undefined, dryRun: boolean, part: 'main' | 'status'): Promise<Record<string, any>> {
     const key = storageKey(t.r, t.namespace, t.name!);
     const kv = await this.store.get(key);
     if (!kv) throw errors.notFound(resourceName(t.r), t.name!, t.r.group || undefined);
     const cur = JSON.parse(kv.value) as Record<string, any>;
     if (rv !== undefined && rv !== String(kv.modRevision)) throw errors.conflict(resourceName(t.r), t.name!, t.r.group || undefined);
     if (part === 'status') o = { ...cur, status: o.status };
+    else if (t.r.kind === 'Service') o = await this.allocate(t, o, cur);
     else if (t.r.status) {
       if (cur.status === undefined) delete o.status;
       else o.status = cur.status;
