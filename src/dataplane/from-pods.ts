@@ -1,0 +1,104 @@
+import {
+  ETHERNET_HEADER_SIZE,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  VNET_HDR_SIZE,
+  ICMP_TIME_EXCEEDED,
+  ICMP_CODE_TTL_EXCEEDED,
+  ipv4ToString,
+} from '../packet/index.js';
+import type { RxBatch } from '../native/batch.js';
+import { podArp } from './arp.js';
+import { PORT_PODS, type PipelineContext } from './context.js';
+import { DROP } from './drop-reasons.js';
+import { icmpErrorToPod } from './icmp-replies.js';
+import { routeFromPod } from './route.js';
+
+/**
+ * Frames the pods send (cbr0 side): only those for the gateway's MAC (or
+ * broadcast) are ours; ARP goes to the responder (arp.ts), IPv4 is checked,
+ * counted for its pod, left to the kernel if it is for the node itself,
+ * and, with TTL to spare, routed (route.ts).
+ *
+ * Drops: truncated, malformed-ethernet, not-for-gateway,
+ * unsupported-ethertype, malformed-ipv4, bad-ipv4-checksum, ttl-expired.
+ * Trace stages: received, to-host.
+ */
+
+const ETH = ETHERNET_HEADER_SIZE;
+
+/** One batch from cbr0's packet socket; sends what it produced. */
+export function processFromPods(ctx: PipelineContext, rx: RxBatch): void {
+  ctx.podTx.payload = rx.buf;
+  ctx.underlayTx.payload = rx.buf;
+  const c = ctx.counters;
+  for (let i = 0; i < rx.count; i++) {
+    const slot = rx.slotOffset(i);
+    const len = rx.lengths[i];
+    c.podRx++;
+    c.podRxBytes += len;
+    ctx.curBuf = rx.buf;
+    ctx.curOff = slot + VNET_HDR_SIZE;
+    ctx.curLen = Math.min(len, rx.slotSize) - VNET_HDR_SIZE;
+    ctx.curPort = PORT_PODS;
+    ctx.curProbe = false;
+    if (len > rx.slotSize) {
+      ctx.drop(DROP.truncated);
+      continue;
+    }
+    fromPod(ctx, rx.buf, slot, len);
+  }
+  ctx.flush();
+}
+
+function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): void {
+  const c = ctx.counters;
+  const f = slot + VNET_HDR_SIZE;
+  const flen = len - VNET_HDR_SIZE;
+  const eth = ctx.eth.wrap(buf, f, flen);
+  if (flen < ETH || !eth.isValid()) {
+    ctx.drop(DROP['malformed-ethernet']);
+    return;
+  }
+  if (!eth.dstEquals(ctx.id.gatewayMac) && !eth.dstIsBroadcast()) {
+    if (eth.dstIsMulticast()) return; // IPv6/IGMP chatter to multicast: not ours, not a drop
+    ctx.drop(DROP['not-for-gateway']);
+    return;
+  }
+  const type = eth.etherType;
+  if (type === ETHERTYPE_ARP) return podArp(ctx, buf, f, flen);
+  if (type !== ETHERTYPE_IPV4) {
+    ctx.drop(DROP['unsupported-ethertype']);
+    return;
+  }
+  const ip = ctx.ip.wrap(buf, f + ETH, flen - ETH);
+  if (!ip.isValid()) {
+    ctx.drop(DROP['malformed-ipv4']);
+    return;
+  }
+  if (!ip.isHeaderChecksumValid()) {
+    ctx.drop(DROP['bad-ipv4-checksum']);
+    return;
+  }
+  const dst = ip.dst;
+  if (ctx.probe !== null && ctx.isProbe(ip.src, ip.id)) {
+    ctx.curProbe = true;
+    ctx.stage('received', `from pod ${ipv4ToString(ip.src)} on cbr0 (TTL ${ip.ttl}, ${ip.totalLength} bytes)`, { ttl: ip.ttl, length: ip.totalLength });
+  }
+  const sent = ctx.neighbors.trafficOf(ip.src);
+  if (sent !== undefined) {
+    sent.fromPodFrames++;
+    sent.fromPodBytes += flen - ETH;
+  }
+  if (ctx.id.localAddresses.has(dst)) {
+    c.toHost++; // the node's kernel got its own copy via cbr0
+    if (ctx.curProbe) ctx.stage('to-host', `${ipv4ToString(dst)} is this node's own address: its kernel answers`);
+    return;
+  }
+  if (ip.ttl <= 1) {
+    icmpErrorToPod(ctx, buf, f, flen, ICMP_TIME_EXCEEDED, ICMP_CODE_TTL_EXCEEDED, 0);
+    ctx.drop(DROP['ttl-expired']);
+    return;
+  }
+  routeFromPod(ctx, buf, slot, len);
+}
