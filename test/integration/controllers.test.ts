@@ -176,6 +176,13 @@ describe('controllers against a real API server', () => {
     expect(slice.metadata.labels?.['endpointslice.kubernetes.io/managed-by']).toBe('endpointslice-controller.k8s.io');
     expect(slice.ports).toEqual([{ name: 'http', port: 8080, protocol: 'TCP' }]);
 
+    // A pod whose (opaque) status makes no sense is skipped, not fatal.
+    await client.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'odd', namespace: 'default', labels: { app: 'web' } }, spec: { nodeName: 'node1', containers: [{ name: 'c', image: 'x' }] } });
+    await client.patch('pods', 'default', 'odd', { status: { phase: 'Running', podIP: 12345 } }, { status: true });
+    await waitFor('the odd pod to be reported', 10_000, () => logs.some((l) => l.includes('skipping Pod default/odd: status.podIP is not a string')));
+    expect((await client.get('endpoints', 'default', 'web')).subsets[0].addresses).toHaveLength(6);
+    await client.delete('pods', 'default', 'odd');
+
     const events = (await client.list('events', { namespace: 'default', fieldSelector: 'reason=Scheduled' })).items;
     expect(events.map((e) => e.message)).toContain(`Successfully assigned default/${pods[0].metadata.name} to ${pods[0].spec.nodeName}`);
   });

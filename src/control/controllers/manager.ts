@@ -6,7 +6,8 @@ import { startGarbageCollector } from './run-gc.js';
 import { startIpam, startNodeLifecycle } from './run-nodes.js';
 import { startScheduler } from './run-scheduler.js';
 import { startDeployments, startStatefulSets } from './run-workloads.js';
-import type { Ctx, Informers, Runner } from './runtime.js';
+import { usableFilter, type Ctx, type Informers, type Runner } from './runtime.js';
+import { planPodCidrs } from './ipam.js';
 
 /**
  * kube-controller-manager and kube-scheduler in miniature, as clients of
@@ -32,6 +33,8 @@ export interface ControllerOptions {
 
 export async function startControllers(client: ApiClient, opts: ControllerOptions): Promise<{ stop(): void }> {
   const log = opts.log;
+  // A bad CIDR or mask is a start-up error, not a retry loop.
+  planPodCidrs([], { clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize });
   const mk = (resource: string) => new Informer(client, resource, {}, (m) => log(`informer: ${m}`));
   const inf: Informers = {
     nodes: mk('nodes'),
@@ -46,7 +49,7 @@ export async function startControllers(client: ApiClient, opts: ControllerOption
   // Caches first: no controller may decide on a half-listed world.
   await Promise.all(all.map((i) => i.start()));
   const now = opts.now ?? Date.now;
-  const ctx: Ctx = { client, inf, now, log, events: new EventRecorder(client, (m) => log(m), now) };
+  const ctx: Ctx = { client, inf, now, log, events: new EventRecorder(client, (m) => log(m), now), usable: usableFilter(log) };
   const runners: Runner[] = [
     startIpam(ctx, { clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize }),
     startNodeLifecycle(ctx, opts.nodeMonitorGracePeriodMs),

@@ -119,3 +119,24 @@ export function scaledValue(v: number | string | undefined, total: number, round
   const f = (Number(m[1]) * total) / 100;
   return roundUp ? Math.ceil(f) : Math.floor(f);
 }
+
+/**
+ * Why an object cannot be reasoned about, or null. The API server checks
+ * specs strictly, but Pod and Node status are opaque to it (agents write
+ * them): a controller skips such an object (and says so) rather than fail
+ * the whole sync it is part of.
+ */
+export function malformedReason(o: KubeObject): string | null {
+  if (!o || typeof o !== 'object' || !o.metadata || typeof o.metadata.name !== 'string') return 'no metadata.name';
+  const isObj = (x: unknown) => !!x && typeof x === 'object' && !Array.isArray(x);
+  if (o.metadata.labels !== undefined && !isObj(o.metadata.labels)) return 'metadata.labels is not a map';
+  if (o.status !== undefined && o.status !== null && !isObj(o.status)) return 'status is not an object';
+  const conds = o.status?.conditions;
+  if (conds !== undefined && conds !== null && (!Array.isArray(conds) || conds.some((c: unknown) => !isObj(c)))) return 'status.conditions is not a list of conditions';
+  if (o.kind === 'Pod') {
+    if (!isObj(o.spec) || !Array.isArray(o.spec.containers) || o.spec.containers.some((c: unknown) => !isObj(c))) return 'spec.containers is not a list of containers';
+    if (o.status?.podIP !== undefined && typeof o.status.podIP !== 'string') return 'status.podIP is not a string';
+  }
+  if (o.spec !== undefined && !isObj(o.spec)) return 'spec is not an object';
+  return null;
+}

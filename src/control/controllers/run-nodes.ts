@@ -23,7 +23,7 @@ export function startIpam(ctx: Ctx, cfg: IpamConfig): Runner {
   const queue = new WorkQueue(
     'node-ipam',
     async () => {
-      const nodes = ctx.inf.nodes.list();
+      const nodes = ctx.usable(ctx.inf.nodes);
       const plan = planPodCidrs(nodes, cfg);
       const byName = new Map(nodes.map((n) => [n.metadata.name, n]));
       for (const m of plan.malformed) once(byName.get(m.node)!, 'InvalidPodCIDR', 'Warning', `podCIDR ${JSON.stringify(m.podCIDR)} is not valid: ${m.error}`);
@@ -66,11 +66,11 @@ export function startNodeLifecycle(ctx: Ctx, gracePeriodMs: number): Runner {
       const nowMs = ctx.now();
       const nowIso = isoTime(nowMs);
       const podsByNode = new Map<string, KubeObject[]>();
-      for (const p of ctx.inf.pods.list()) {
+      for (const p of ctx.usable(ctx.inf.pods)) {
         const n = p.spec?.nodeName;
         if (n) podsByNode.set(n, [...(podsByNode.get(n) ?? []), p]);
       }
-      await inParallel(ctx.inf.nodes.list(), 8, async (cached) => {
+      await inParallel(ctx.usable(ctx.inf.nodes), 8, async (cached) => {
         let node = cached;
         observe(node);
         const conds = staleNodeConditions(node, seen.get(node.metadata.name)!, nowMs, gracePeriodMs, nowIso);

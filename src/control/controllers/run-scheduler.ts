@@ -16,13 +16,22 @@ export function startScheduler(ctx: Ctx): Runner {
   const queue = new WorkQueue(
     'scheduler',
     async () => {
-      const pods = ctx.inf.pods.list();
+      const pods = ctx.usable(ctx.inf.pods);
       for (const p of pods) if (p.spec?.nodeName) assumed.delete(p.metadata.uid ?? '');
       const pending = pods.filter((p) => needsScheduling(p) && !assumed.has(p.metadata.uid ?? '')).sort(byCreation);
       if (!pending.length) return;
       const counts = countPodsPerNode(pods);
       for (const node of assumed.values()) counts.set(node, (counts.get(node) ?? 0) + 1);
-      const placements = schedulePods(pending, ctx.inf.nodes.list(), counts);
+      const nodes = ctx.usable(ctx.inf.nodes);
+      // One pod at a time (the counts carry over), so one odd pod cannot stop the others.
+      const placements = pending.flatMap((p) => {
+        try {
+          return schedulePods([p], nodes, counts);
+        } catch (e) {
+          ctx.log(`scheduler: skipping ${p.metadata.namespace}/${p.metadata.name}: ${(e as Error).message}`);
+          return [];
+        }
+      });
       const nowIso = isoTime(ctx.now());
       let retry = false;
       await inParallel(placements, 8, async (pl) => {

@@ -1,7 +1,7 @@
 import type { ApiClient } from '../client/api-client.js';
 import type { Informer } from '../client/informer.js';
 import type { EventRecorder } from './events.js';
-import type { KubeObject } from './objects.js';
+import { malformedReason, type KubeObject } from './objects.js';
 
 /**
  * What every controller runner gets: the client, the shared informers
@@ -24,6 +24,25 @@ export interface Ctx {
   events: EventRecorder;
   now: () => number;
   log: (msg: string) => void;
+  /** the objects of an informer that can be reasoned about (malformed ones are logged once and skipped) */
+  usable(inf: Informer): KubeObject[];
+}
+
+/** Ctx.usable: filter out malformed objects, reporting each version of one once. */
+export function usableFilter(log: (msg: string) => void): (inf: Informer) => KubeObject[] {
+  const reported = new Set<string>();
+  return (inf) =>
+    inf.list().filter((o) => {
+      const why = malformedReason(o);
+      if (!why) return true;
+      const k = `${o?.metadata?.uid}/${o?.metadata?.resourceVersion}`;
+      if (!reported.has(k)) {
+        if (reported.size > 10_000) reported.clear();
+        reported.add(k);
+        log(`skipping ${inf.resource.kind} ${o?.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o?.metadata?.name}: ${why}`);
+      }
+      return false;
+    });
 }
 
 export interface Runner {
@@ -102,7 +121,7 @@ export class Expectations {
 
 /** Pods of one namespace from the cache. */
 export function podsIn(ctx: Ctx, namespace: string | undefined): KubeObject[] {
-  return ctx.inf.pods.list().filter((p) => p.metadata.namespace === namespace);
+  return ctx.usable(ctx.inf.pods).filter((p) => p.metadata.namespace === namespace);
 }
 
 export function splitKey(key: string): [string, string] {

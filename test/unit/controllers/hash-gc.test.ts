@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { fnv32a, safeEncodeString, templateHash, orphans, WorkQueue, SAFE_ALPHABET } from '../../../src/control/controllers/index.js';
 import { eventObject } from '../../../src/control/controllers/events.js';
+import { malformedReason } from '../../../src/control/controllers/objects.js';
 import type { KubeObject } from '../../../src/control/client/index.js';
 import { pod, T0 } from './fixtures.js';
 
@@ -74,5 +75,21 @@ describe('work queue', () => {
     await q.idle(); // also waits out the retry of b
     expect(synced).toEqual(['a', 'b', 'b']);
     q.stop();
+  });
+});
+
+describe('malformed objects', () => {
+  it('names what is wrong with an object a controller cannot reason about', () => {
+    expect(malformedReason(pod('ok', { ip: '10.244.1.2' }))).toBeNull();
+    const bad = (patch: (p: KubeObject) => void) => {
+      const p = pod('x');
+      patch(p);
+      return malformedReason(p);
+    };
+    expect(bad((p) => (p.status.podIP = 5))).toBe('status.podIP is not a string');
+    expect(bad((p) => (p.status.conditions = { Ready: true }))).toBe('status.conditions is not a list of conditions');
+    expect(bad((p) => (p.status.conditions = [null]))).toBe('status.conditions is not a list of conditions');
+    expect(bad((p) => (p.status = 'Running'))).toBe('status is not an object');
+    expect(bad((p) => (p.spec.containers = {}))).toBe('spec.containers is not a list of containers');
   });
 });
