@@ -1,0 +1,69 @@
+import type { ResourceType } from '../../control/api/index.js';
+import { parseManifests, readManifests } from '../apply.js';
+import { parseResourceArgs } from './args.js';
+import type { KubeContext, NamespaceFlags } from './context.js';
+import { errorLine, isNotFound, KubeError } from './errors.js';
+import { kindName } from './output.js';
+
+/**
+ * `delete TYPE NAME…` / `delete TYPE/NAME…` / `delete TYPE --all|-l SEL` /
+ * `delete -f FILE`: `pod "web-1" deleted` per object (kubectl 1.30's text);
+ * a missing one is `Error from server (NotFound): …` and exit 1, the rest
+ * are still deleted.
+ */
+export interface DeleteFlags extends NamespaceFlags {
+  filename?: string[];
+  all?: boolean;
+  selector?: string;
+  fieldSelector?: string;
+  ignoreNotFound?: boolean;
+}
+
+interface Target {
+  r: ResourceType;
+  namespace?: string;
+  name: string;
+  source?: string;
+}
+
+export async function del(ctx: KubeContext, args: string[], f: DeleteFlags): Promise<number> {
+  const targets: Target[] = [];
+  let listed = false;
+  if (f.filename?.length) {
+    if (args.length) throw new KubeError('when paths, URLs, or stdin is provided as input, you may not specify resource arguments as well');
+    const { docs, problems } = parseManifests(readManifests(f.filename), f.namespace);
+    if (problems.length) throw new KubeError(problems.join('\nerror: '));
+    for (const d of docs) targets.push({ r: d.r, namespace: d.namespace, name: d.obj.metadata.name, source: d.source });
+  } else {
+    const reqs = parseResourceArgs(args, 'delete');
+    for (const { r, names } of reqs) {
+      const ns = r.namespaced && !f.allNamespaces ? f.namespace : undefined;
+      if (names.length) {
+        if (f.all || f.selector) throw new KubeError('name cannot be provided when a selector is specified');
+        for (const name of names) targets.push({ r, namespace: ns, name });
+        continue;
+      }
+      if (!f.all && !f.selector && !f.fieldSelector) throw new KubeError('resource(s) were provided, but no name was specified');
+      listed = true;
+      const items = (await ctx.client.list(r, { namespace: ns, labelSelector: f.selector || undefined, fieldSelector: f.fieldSelector || undefined })).items;
+      for (const o of items) targets.push({ r, namespace: o.metadata.namespace, name: o.metadata.name });
+    }
+  }
+  if (!targets.length && listed) {
+    ctx.out('No resources found\n');
+    return 0;
+  }
+  let failed = false;
+  for (const t of targets) {
+    try {
+      await ctx.client.delete(t.r, t.namespace, t.name);
+      ctx.out(`${kindName(t.r)} "${t.name}" deleted\n`);
+    } catch (e) {
+      if (isNotFound(e) && f.ignoreNotFound) continue;
+      failed = true;
+      const line = errorLine(e, ctx.server);
+      ctx.err(`${t.source ? line.replace(/^(Error from server \([^)]*\): )/, `$1error when deleting "${t.source}": `) : line}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}

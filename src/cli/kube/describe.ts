@@ -1,0 +1,69 @@
+import type { ResourceType } from '../../control/api/index.js';
+import { parseResourceArgs } from './args.js';
+import type { KubeContext, NamespaceFlags } from './context.js';
+import { DESCRIBERS, describeGeneric, type Related } from './describe-kinds.js';
+import { errorLine, isNotFound } from './errors.js';
+import { noResources } from './get.js';
+import { withType } from './output.js';
+import { selects } from './selectors.js';
+
+/**
+ * `describe TYPE [NAME_PREFIX…]` / `describe TYPE/NAME`: kubectl's
+ * describers, with the object's Events (those whose involvedObject.uid is
+ * the object's) at the end. A name that matches no object exactly
+ * describes every object whose name starts with it, as kubectl does.
+ */
+type Obj = Record<string, any>;
+
+export interface DescribeFlags extends NamespaceFlags {
+  selector?: string;
+  showEvents?: boolean;
+}
+
+async function related(ctx: KubeContext, r: ResourceType, o: Obj, showEvents: boolean): Promise<Related> {
+  const ns = o.metadata.namespace;
+  const events = showEvents ? (await ctx.client.list('events', { namespace: ns, fieldSelector: `involvedObject.uid=${o.metadata.uid}` })).items : null;
+  const rel: Related = { events };
+  if (r.kind === 'Service') rel.endpoints = await ctx.client.tryGet('endpoints', ns, o.metadata.name);
+  if (r.kind === 'Node') {
+    rel.pods = (await ctx.client.list('pods', { fieldSelector: `spec.nodeName=${o.metadata.name},status.phase!=Succeeded,status.phase!=Failed` })).items;
+  }
+  if (r.kind === 'StatefulSet' || r.kind === 'Deployment') {
+    rel.pods = (await ctx.client.list('pods', { namespace: ns })).items.filter(
+      (p) => selects(o.spec?.selector, p.metadata.labels) && (p.metadata.ownerReferences ?? []).some((ref: Obj) => ref.controller && ref.uid === o.metadata.uid),
+    );
+  }
+  return rel;
+}
+
+export async function describe(ctx: KubeContext, args: string[], f: DescribeFlags): Promise<number> {
+  const reqs = parseResourceArgs(args, 'describe');
+  const errors: unknown[] = [];
+  const found: { r: ResourceType; o: Obj }[] = [];
+  for (const { r, names } of reqs) {
+    const ns = r.namespaced && !f.allNamespaces ? f.namespace : undefined;
+    if (!names.length) {
+      for (const o of (await ctx.client.list(r, { namespace: ns, labelSelector: f.selector || undefined })).items) found.push({ r, o });
+      continue;
+    }
+    for (const n of names) {
+      try {
+        found.push({ r, o: await ctx.client.get(r, ns, n) });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        const byPrefix = (await ctx.client.list(r, { namespace: ns })).items.filter((o) => o.metadata.name.startsWith(n));
+        if (byPrefix.length) byPrefix.forEach((o) => found.push({ r, o }));
+        else errors.push(e);
+      }
+    }
+  }
+  let first = true;
+  for (const { r, o } of found) {
+    const text = (DESCRIBERS[r.kind] ?? describeGeneric)(withType(r, o), await related(ctx, r, o, f.showEvents !== false), ctx.now());
+    ctx.out(first ? text : `\n\n${text}`);
+    first = false;
+  }
+  for (const e of errors) ctx.err(`${errorLine(e, ctx.server)}\n`);
+  if (!found.length && !errors.length) ctx.err(noResources(f, reqs.map((q) => q.r)));
+  return errors.length ? 1 : 0;
+}
