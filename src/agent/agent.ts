@@ -4,7 +4,13 @@ import { execaRunner, ipv4Addresses } from '../host/index.js';
 import { parseIpv4, ipv4ToString, macToString } from '../packet/index.js';
 import { cidrHost, formatCidr, dropReasonName } from '../dataplane/index.js';
 import { FilePeerSource, toPeer, vtepMacFor, podMacFor, type PeerSpec } from '../overlay/index.js';
-import type { AgentConfig } from './config.js';
+import type { AgentConfig, NodeConfig } from './config.js';
+import { ApiClient } from '../control/client/index.js';
+import { registerNode, startHeartbeat, ApiPeerSource } from './node-registration.js';
+import { Kubelet } from '../kubelet/kubelet.js';
+import { startLogServer } from '../kubelet/log-server.js';
+import { KUBELET_PORT } from '../control/api/pod-log.js';
+import { workloadTools } from '../kubelet/tools.js';
 import { setUpNode } from './node-setup.js';
 import { Datapath } from './datapath.js';
 import { HostLocalIpam } from './ipam.js';
@@ -24,12 +30,18 @@ export const agentSocketPath = (stateDir: string) => path.join(stateDir, 'agent.
  * started in (a netns node, or a Docker container): cbr0, eth0's tc filter,
  * and the pods it creates.
  */
-export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Promise<void> }> {
+export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): Promise<void> }> {
   const runner = execaRunner();
-  fs.mkdirSync(cfg.stateDir, { recursive: true });
-  const underlay = (await ipv4Addresses(runner, undefined)).find((a) => a.ifname === cfg.underlayIf);
-  if (!underlay) throw new Error(`${cfg.underlayIf} has no IPv4 address in this namespace: the agent needs its node IP there`);
+  fs.mkdirSync(given.stateDir, { recursive: true });
+  const underlay = (await ipv4Addresses(runner, undefined)).find((a) => a.ifname === given.underlayIf);
+  if (!underlay) throw new Error(`${given.underlayIf} has no IPv4 address in this namespace: the agent needs its node IP there`);
   const nodeIp = parseIpv4(underlay.local);
+  // With an API server, the Node object is registered first: its podCIDR may come from the allocator.
+  const client = given.apiserver ? new ApiClient(given.apiserver) : null;
+  const cfg: NodeConfig = client
+    ? { ...given, podCidr: await registerNode(client, given.node, underlay.local, given.podCidr ? formatCidr(given.podCidr) : null, log) }
+    : { ...given, podCidr: given.podCidr! };
+  if (!cfg.podCidr) throw new Error('no pod CIDR: give --pod-cidr, or --apiserver to have one allocated');
   const gatewayIp = cidrHost(cfg.podCidr, 1);
   await setUpNode(runner, cfg, gatewayIp, podMacFor(gatewayIp));
   const localAddresses = new Set((await ipv4Addresses(runner, undefined)).map((a) => parseIpv4(a.local)));
@@ -62,13 +74,24 @@ export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Pr
   if (adopted.length || lost.length) log(`adopted pods [${adopted.join(', ')}]; gone since last run [${lost.join(', ')}]`);
 
   let peerSpecs: PeerSpec[] = [];
-  const peers = new FilePeerSource(cfg.peersFile, (err) => log(`peers: ${err.message} (keeping the last good set)`));
+  const peers = client ? new ApiPeerSource(client, cfg.node, log) : new FilePeerSource(cfg.peersFile, (err) => log(`peers: ${err.message} (keeping the last good set)`));
   peers.start((specs) => {
     peerSpecs = specs.filter((s) => s.nodeIp !== ipv4ToString(nodeIp));
     pipeline.setPeers(peerSpecs.map(toPeer));
     log(`peers: ${peerSpecs.map((p) => `${p.name}=${p.nodeIp}(${p.podCidr})`).join(' ') || 'none'}`);
   });
   datapath.start();
+
+  // The kubelet's part: pods bound to this node, their containers, probes, status, logs.
+  let kubelet: Kubelet | null = null;
+  let heartbeat: { stop(): void } | null = null;
+  let logServer: http.Server | null = null;
+  if (client) {
+    kubelet = new Kubelet({ client, node: cfg.node, nodeIp: underlay.local, sandboxes: pods, stateDir: cfg.stateDir, tools: workloadTools(cfg.stateDir), log });
+    logServer = await startLogServer(underlay.local, KUBELET_PORT, (ns, pod, c, prev) => kubelet!.logFile(ns, pod, c, prev));
+    await kubelet.start();
+    heartbeat = startHeartbeat(client, cfg.node, underlay.local, log);
+  }
 
   const status = () => ({
     node: cfg.node,
@@ -193,10 +216,14 @@ export async function runAgent(cfg: AgentConfig, log: Log): Promise<{ stop(): Pr
       body: Object.fromEntries([...pipeline.counters.drops].map((n, i) => [dropReasonName(i), n])),
     })),
   ]);
-  log(`agent ${cfg.node} up: node IP ${ipv4ToString(nodeIp)}, pods ${formatCidr(cfg.podCidr)} via ${ipv4ToString(gatewayIp)} on ${cfg.bridge}, VXLAN VNI ${cfg.vni} port ${cfg.vxlanPort}`);
+  log(`agent ${cfg.node} up${client ? ` (API server ${client.server})` : ''}: node IP ${ipv4ToString(nodeIp)}, pods ${formatCidr(cfg.podCidr)} via ${ipv4ToString(gatewayIp)} on ${cfg.bridge}, VXLAN VNI ${cfg.vni} port ${cfg.vxlanPort}`);
 
   return {
     async stop() {
+      heartbeat?.stop();
+      kubelet?.stop();
+      logServer?.close();
+      client?.close();
       peers.stop();
       datapath.stop();
       metricsServer?.close();

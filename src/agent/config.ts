@@ -6,7 +6,10 @@ import { checkName, checkPrefix } from '../host/index.js';
 export interface AgentConfig {
   node: string;
   prefix: string;
-  podCidr: Cidr;
+  /** null: the API server's node IPAM allocates it (agent with --apiserver) */
+  podCidr: Cidr | null;
+  /** the API server (http://host:port or unix:/path): pods and peers come from it; null: peers file and local pods only */
+  apiserver: string | null;
   underlayIf: string;
   bridge: string;
   stateDir: string;
@@ -27,6 +30,9 @@ export const DEFAULTS = {
   metricsPort: 9101,
 };
 
+/** A config whose pod CIDR is known (given, or allocated by the API server). */
+export type NodeConfig = AgentConfig & { podCidr: Cidr };
+
 export class AgentConfigError extends Error {
   readonly code = 'ERR_AGENT_CONFIG';
 }
@@ -45,13 +51,15 @@ export function agentConfig(raw: Record<string, string | number | undefined>): A
   try {
     const node = checkName('node', need('node'));
     const prefix = checkPrefix(String(raw.prefix ?? 'pw'));
-    const podCidr = parseCidr(need('pod-cidr'));
-    if (podCidr.prefixLen > 28) throw new AgentConfigError('--pod-cidr must be /28 or larger');
+    const apiserver = raw.apiserver ? String(raw.apiserver) : null;
+    const podCidr = apiserver && !raw['pod-cidr'] ? null : parseCidr(need('pod-cidr'));
+    if (podCidr && podCidr.prefixLen > 28) throw new AgentConfigError('--pod-cidr must be /28 or larger');
     const stateDir = String(raw['state-dir'] ?? `/var/lib/podwire/${node}`);
     return {
       node,
       prefix,
       podCidr,
+      apiserver,
       underlayIf: String(raw['underlay-if'] ?? DEFAULTS.underlayIf),
       bridge: String(raw.bridge ?? DEFAULTS.bridge),
       stateDir,

@@ -3,7 +3,7 @@ import { cmd, type CommandRunner } from '../host/index.js';
 import { showLink } from '../host/links.js';
 import { compileTcBytecode, underlayDropFilter } from './tc-filter.js';
 import { macToString, ipv4ToString } from '../packet/index.js';
-import type { AgentConfig } from './config.js';
+import type { NodeConfig } from './config.js';
 
 /**
  * The node's plumbing, made idempotently by the agent inside its own
@@ -15,7 +15,7 @@ import type { AgentConfig } from './config.js';
  *   packet socket has seen it, so the kernel never answers it with ICMP
  *   port-unreachable nor does the work twice. (tc bpf, not netfilter.)
  */
-export function nodeSetupPlan(cfg: AgentConfig, gatewayCidr: string, gatewayMac: Buffer, bridgeExists: boolean): string[][] {
+export function nodeSetupPlan(cfg: NodeConfig, gatewayCidr: string, gatewayMac: Buffer, bridgeExists: boolean): string[][] {
   const br = cfg.bridge;
   return [
     ...(bridgeExists ? [] : [cmd.bridgeAdd(undefined, br, macToString(gatewayMac))]),
@@ -28,7 +28,7 @@ export function nodeSetupPlan(cfg: AgentConfig, gatewayCidr: string, gatewayMac:
   ];
 }
 
-export async function setUpNode(runner: CommandRunner, cfg: AgentConfig, gatewayIp: number, gatewayMac: Buffer): Promise<void> {
+export async function setUpNode(runner: CommandRunner, cfg: NodeConfig, gatewayIp: number, gatewayMac: Buffer): Promise<void> {
   const exists = (await showLink(runner, undefined, cfg.bridge)) !== null;
   const gatewayCidr = `${ipv4ToString(gatewayIp)}/${cfg.podCidr.prefixLen}`;
   for (const argv of nodeSetupPlan(cfg, gatewayCidr, gatewayMac, exists)) await runner.run(argv);

@@ -4,16 +4,23 @@ import { cmd, names, checkName, netnsExists, showLink, type CommandRunner } from
 import { ipv4ToString, macToString } from '../packet/index.js';
 import { podMacFor } from '../overlay/index.js';
 import type { HostLocalIpam } from './ipam.js';
-import type { AgentConfig } from './config.js';
+import type { NodeConfig } from './config.js';
 
 export interface PodRecord {
+  /** the key pods are known by on this node: the name (default namespace, and pods made with `podwire pod add`) or namespace/name */
   name: string;
+  /** set for pods from the API server */
+  namespace?: string;
+  uid?: string;
   ip: string;
   mac: string;
   netns: string;
   hostVeth: string;
   createdAt: string;
 }
+
+/** How a Pod object is known on its node (see PodManager.createForApi). */
+export const apiPodKey = (namespace: string, name: string) => (namespace === 'default' ? name : `${namespace}/${name}`);
 
 export class PodError extends Error {
   constructor(readonly code: 'ERR_POD_EXISTS' | 'ERR_POD_NOT_FOUND' | 'ERR_POD_SETUP', message: string, options?: { cause?: unknown }) {
@@ -30,7 +37,7 @@ export class PodError extends Error {
 export const HOST_VETH_MTU = 9000;
 
 /** What creating one pod does, as data: a netns, a veth pair on cbr0 (isolated port), addresses and a default route. */
-export function podPlan(cfg: AgentConfig, pod: PodRecord, gateway: string): string[][] {
+export function podPlan(cfg: NodeConfig, pod: PodRecord, gateway: string): string[][] {
   const ns = pod.netns;
   const v = pod.hostVeth;
   const mtu = String(cfg.podMtu);
@@ -61,7 +68,7 @@ export class PodManager {
   private readonly file: string;
 
   constructor(
-    private readonly cfg: AgentConfig,
+    private readonly cfg: NodeConfig,
     private readonly runner: CommandRunner,
     private readonly ipam: HostLocalIpam,
     private readonly gatewayIp: number,
@@ -106,13 +113,27 @@ export class PodManager {
 
   async create(name: string): Promise<PodRecord> {
     checkName('pod', name);
+    return this.make(name, {});
+  }
+
+  /**
+   * A sandbox for a Pod object bound to this node. Its key is the name in
+   * the default namespace (so `podwire exec web-1` finds it) and
+   * namespace/name elsewhere; its netns `<prefix>-pod-<name>[.<namespace>]`.
+   */
+  async createForApi(namespace: string, name: string, uid: string): Promise<PodRecord> {
+    return this.make(apiPodKey(namespace, name), { namespace, uid });
+  }
+
+  private async make(name: string, api: { namespace?: string; uid?: string }): Promise<PodRecord> {
     if (this.pods.has(name)) throw new PodError('ERR_POD_EXISTS', `pod "${name}" already exists on ${this.cfg.node}`);
     const ip = this.ipam.allocate(name);
     const pod: PodRecord = {
       name,
+      ...api,
       ip: ipv4ToString(ip),
       mac: macToString(podMacFor(ip)),
-      netns: names.podNs(this.cfg.prefix, name),
+      netns: names.podNs(this.cfg.prefix, api.namespace && api.namespace !== 'default' ? `${name.split('/')[1]}.${api.namespace}` : name),
       hostVeth: names.podHostVeth(name),
       createdAt: new Date().toISOString(),
     };

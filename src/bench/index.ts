@@ -1,9 +1,11 @@
 import { benchOverlay } from './overlay.js';
 import { benchCapture } from './capture.js';
+import { benchScale } from './scale.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   overlay: () => benchOverlay({ seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 8) }),
   capture: () => benchCapture({ seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 6) }),
+  scale: () => benchScale(),
 };
 
 export async function runBench(name: string): Promise<void> {

@@ -12,6 +12,7 @@ import { captureDrops, captureInNamespace } from './capture.js';
 import { captureInterface, parseCaptureFilter, type CaptureFilter } from '../capture/index.js';
 import { observe } from './observe.js';
 import { readManifests, parseManifests, apply as applyManifests } from './apply.js';
+import { applyDemo } from '../lab/demo.js';
 import { trace } from './trace.js';
 import { injectProbe, catchProbe } from '../trace/index.js';
 import { analyze, formatAnalysis } from '../analyze/index.js';
@@ -44,13 +45,15 @@ export function buildProgram(): Command {
   const lab = program.command('lab').description('a cluster of network-namespace nodes on this machine');
   lab
     .command('up')
-    .description('build the underlay and N nodes, start one agent per node')
+    .description('build the underlay and N nodes, start the API server, controllers and one agent per node')
     .option('--nodes <n>', 'number of nodes', '3')
-    .option('--demo', 'add demo pods and print what to try')
-    .addHelpText('after', '\nExamples:\n  podwire lab up --nodes 3 --demo\n  podwire lab up --nodes 2')
-    .action(async (o: { nodes: string; demo?: boolean }) => {
+    .option('--demo', 'apply the demo app (seed 003’s three tiers) and print what to try')
+    .option('--no-control-plane', 'dataplane only: no API server; pods only with `podwire pod add`')
+    .addHelpText('after', '\nExamples:\n  podwire lab up --nodes 3 --demo\n  podwire lab up --nodes 2 --no-control-plane')
+    .action(async (o: { nodes: string; demo?: boolean; controlPlane: boolean }) => {
       const prefix = program.opts().lab as string;
-      const state = await labUp({ prefix, nodes: Number(o.nodes), log: (m) => say(`· ${m}`) });
+      if (o.demo && !o.controlPlane) throw new CliError('--demo needs the control plane (leave out --no-control-plane)');
+      const state = await labUp({ prefix, nodes: Number(o.nodes), controlPlane: o.controlPlane, log: (m) => say(`· ${m}`) });
       if (o.demo) await demo(state);
     });
   lab
@@ -105,7 +108,8 @@ export function buildProgram(): Command {
     .command('agent')
     .description('run the node agent in this network namespace (started for you by lab up / the container entrypoint)')
     .requiredOption('--node <name>', 'this node’s name')
-    .requiredOption('--pod-cidr <cidr>', 'this node’s pod CIDR, e.g. 10.244.1.0/24')
+    .option('--pod-cidr <cidr>', 'this node’s pod CIDR, e.g. 10.244.1.0/24 (with --apiserver: asked for; left out, the API server allocates one)')
+    .option('--apiserver <url>', 'API server (http://host:port or unix:/path): register the Node, run the pods bound to it, peers from Node objects')
     .option('--prefix <prefix>', 'prefix of everything the agent creates', 'pw')
     .option('--state-dir <dir>', 'where IPAM and pod records persist')
     .option('--peers <file>', 'JSON file of peer nodes {"peers":[{name,nodeIp,podCidr}]}')
@@ -129,22 +133,24 @@ export function buildProgram(): Command {
 
   program
     .command('apiserver')
-    .description('run the Kubernetes-style API server (kubectl can talk to it)')
+    .description('run the Kubernetes-style API server and the controllers (kubectl can talk to it)')
     .option('--store <spec>', 'a directory (the embedded durable store) or etcd://host:port[,host:port]', '/var/lib/podwire/store')
     .option('--port <n>', 'TCP port', '6443')
     .option('--host <ip>', 'address to listen on', '127.0.0.1')
-    .action(async (o: { store: string; port: string; host: string }) => {
-      const { openStore } = await import('../control/store/index.js');
-      const { ApiServer } = await import('../control/api/index.js');
-      const store = openStore(o.store);
-      const recovery = (store as { recovery?: { tornBytes: number; tornAtOffset: number } }).recovery;
-      if (recovery?.tornBytes) say(`store: a torn final write of ${recovery.tornBytes} bytes at offset ${recovery.tornAtOffset} was cut off (it was never acknowledged)`);
-      const api = new ApiServer(store);
-      await api.bootstrap();
-      const { url } = await api.listen(Number(o.port), o.host);
-      say(`apiserver on ${url} (store: ${store.kind} ${o.store})`);
+    .option('--socket <path>', 'also listen on this Unix socket')
+    .option('--no-controllers', 'only the API: no node IPAM/lifecycle, scheduler, Deployment, StatefulSet or endpoints controllers')
+    .option('--cluster-cidr <cidr>', 'pod addresses; each node gets a /24 of it', '10.244.0.0/16')
+    .option('--node-monitor-grace-period <s>', 'seconds without a heartbeat before a node is NotReady', '10')
+    .option('--prefix <prefix>', 'the lab this server belongs to (lets lab down find it)')
+    .action(async (o: { store: string; port: string; host: string; socket?: string; controllers: boolean; clusterCidr: string; nodeMonitorGracePeriod: string }) => {
+      const { runApiServer } = await import('../control/run-apiserver.js');
+      const log = (m: string) => process.stdout.write(`${new Date().toISOString()} ${m}\n`);
+      const server = await runApiServer(
+        { store: o.store, host: o.host, port: Number(o.port), socket: o.socket, controllers: o.controllers, clusterCidr: o.clusterCidr, nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000 },
+        log,
+      );
       await new Promise<void>((resolve) => {
-        const stop = () => void api.close().then(() => store.close()).then(resolve);
+        const stop = () => void server.stop().then(resolve);
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
@@ -182,13 +188,16 @@ export function buildProgram(): Command {
     .command('exec <pod>')
     .description('run a command inside a pod’s network namespace')
     .argument('<cmd...>', 'command (after --)')
-    .addHelpText('after', '\nExamples:\n  podwire exec client -- ping -c 3 10.244.2.2\n  podwire exec web-2 -- ip addr')
-    .action(async (podName: string, argv: string[]) => {
+    .option('-n, --namespace <ns>', 'the pod’s namespace', 'default')
+    .addHelpText('after', '\nExamples:\n  podwire exec client -- ping -c 3 10.244.2.2\n  podwire exec web-2 -- ip addr\n  podwire exec -n production api-0 -- ss -tln')
+    .action(async (podName: string, argv: string[], o: { namespace: string }) => {
       const prefix = program.opts().lab as string;
-      const ns = names.podNs(prefix, podName);
-      if (!(await netnsExists(execaRunner(), ns))) throw new CliError(`pod "${podName}" not found in lab ${prefix}`);
+      // (the agent names a pod's netns <lab>-pod-<name>, with .<namespace> outside default)
+      const ns = names.podNs(prefix, o.namespace === 'default' ? podName : `${podName}.${o.namespace}`);
+      if (!(await netnsExists(execaRunner(), ns))) throw new CliError(`pod "${podName}" not found in namespace ${o.namespace} of lab ${prefix}`);
       const code = await new Promise<number>((resolve) => {
-        const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: 'inherit' });
+        // in a UTS namespace of its own named after the pod, as the pod's containers run
+        const child = spawn('ip', ['netns', 'exec', ns, 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" 2>/dev/null; exec "$@"', podName, ...argv], { stdio: 'inherit' });
         child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
         child.on('error', () => resolve(127));
       });
@@ -377,22 +386,34 @@ export function buildProgram(): Command {
 }
 
 async function demo(state: Awaited<ReturnType<typeof labUp>>): Promise<void> {
-  const nodes = state.plan.nodes.map((n) => n.name);
-  const wanted: [string, string][] = [['client', nodes[0]], ...nodes.map((n, i) => [`web-${i + 1}`, n] as [string, string])];
-  for (const [name, node] of wanted) {
-    if (!(await findPod(state, name))) await addPod(state, node, name);
-  }
-  const pods = await labPods(state);
+  say('· applying the demo app (examples/demo/three-tier.yaml)');
+  const tty = process.stdout.isTTY;
+  let lastLine = '';
+  const pods = await applyDemo(state, (ready, total, waiting) => {
+    const line = `· pods ready ${ready}/${total}${waiting.length ? `  (waiting: ${waiting.slice(0, 4).join(', ')}${waiting.length > 4 ? ', …' : ''})` : ''}`;
+    if (line === lastLine) return;
+    lastLine = line;
+    if (tty) process.stdout.write(`\r\x1b[2K${line}`);
+    else say(line);
+  });
+  if (tty) process.stdout.write('\n');
   say('');
-  say(table(['NAME', 'IP', 'NODE'], pods.map((p) => [p.name, p.ip, p.node])));
-  const far = pods.find((p) => p.name === `web-${nodes.length}`)!;
-  const near = pods.find((p) => p.name === 'web-1')!;
+  const rows = pods
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+    .map((p) => [p.metadata.name, p.status?.podIP ?? '', p.spec?.nodeName ?? '', (p.metadata.labels?.tier as string | undefined) ?? '']);
+  say(table(['NAME', 'IP', 'NODE', 'TIER'], rows));
+  const far = pods.find((p) => p.metadata.labels?.tier === 'frontend' && p.spec?.nodeName === state.plan.nodes[state.plan.nodes.length - 1].name) ?? pods.find((p) => p.metadata.labels?.tier === 'frontend')!;
+  const cp = state.plan.controlPlane;
   say('\nTry:');
-  say(`  podwire exec client -- ping -c 3 ${near.ip}        # same node: through the agent on ${near.node}`);
-  say(`  podwire exec client -- ping -c 3 ${far.ip}        # across nodes: VXLAN, VNI 1, UDP 4789`);
-  say(`  podwire exec client -- traceroute -n ${far.ip}     # hops: gateway on each node`);
+  say(`  podwire get pods -o wide                          # from the API server (pods, svc, endpoints, nodes, deploy …)`);
+  say(`  podwire exec client -- curl -s ${far.status.podIP}:3000/hostname   # pod → pod across nodes, over VXLAN`);
+  say(`  podwire exec client -- traceroute -n ${far.status.podIP}     # hops: the gateway on each node`);
+  say(`  podwire get endpoints backend; podwire describe pod ${far.metadata.name}`);
+  say(`  podwire logs ${far.metadata.name}                    # container output, through the API server`);
+  say(`  podwire trace client ${far.metadata.name}             # every stage a packet takes`);
   say(`  ip netns exec ${state.plan.underlayNs} tcpdump -ni ${state.plan.underlayBridge} udp port 4789   # watch the overlay`);
-  say('  podwire get pods -o wide;  podwire lab status;  podwire lab down');
+  say(`  ip netns exec ${cp.ns} kubectl -s http://${cp.ip}:${cp.port} get pods -o wide   # real kubectl`);
+  say('  podwire lab status;  podwire lab down');
 }
 
 export async function main(argv: string[]): Promise<void> {

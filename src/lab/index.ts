@@ -1,3 +1,4 @@
+export { restartApiServer } from './lab.js';
 export { labUp, labDown, labStatus, restartAgent, readLabState, isOurAgent, CLI_ENTRY, type LabState, type NodeStatus } from './lab.js';
 export { planLab, topologyCommands, peersDocument, LAB_DEFAULTS, type LabPlan, type LabNode } from './plan.js';
 export { waitFor } from './wait.js';

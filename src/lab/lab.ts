@@ -5,12 +5,16 @@ import { fileURLToPath } from 'node:url';
 import { execaRunner, listNetns, deleteNetnsWithPrefix, netnsPids, type CommandRunner } from '../host/index.js';
 import { callAgent } from '../agent/control-server.js';
 import { agentSocketPath } from '../agent/agent.js';
-import { planLab, topologyCommands, peersDocument, type LabPlan, type LabNode } from './plan.js';
+import { planLab, topologyCommands, controlPlaneCommands, peersDocument, type LabPlan, type LabNode } from './plan.js';
+import { ApiClient } from '../control/client/index.js';
 import { waitFor } from './wait.js';
 
 export interface LabState {
   plan: LabPlan;
   agents: Record<string, number>;
+  /** the API server + controllers process (labs with a control plane) */
+  apiserver?: number;
+  nodeGraceSeconds?: number;
   createdAt: string;
 }
 
@@ -29,10 +33,10 @@ export function readLabState(prefix: string, stateRoot?: string): LabState | nul
   }
 }
 
-export function isOurAgent(pid: number, prefix: string): boolean {
+export function isOurAgent(pid: number, prefix: string, role: 'agent' | 'apiserver' = 'agent'): boolean {
   try {
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.includes('agent') && argv.includes(prefix);
+    return argv.includes(role) && argv.includes(prefix);
   } catch {
     return false;
   }
@@ -53,6 +57,14 @@ export interface LabUpOptions {
   stateRoot?: string;
   log?: (msg: string) => void;
   runner?: CommandRunner;
+  /**
+   * Run the API server and controllers (in the lab's `<prefix>-cp`
+   * namespace) and have agents take pods and peers from it. Without it
+   * (dataplane-only tests): a peers file, and pods only by `podwire pod add`.
+   */
+  controlPlane?: boolean;
+  /** seconds without a heartbeat before a node turns NotReady (default 10) */
+  nodeGraceSeconds?: number;
 }
 
 /** Build the lab and start one agent per node; idempotent (a healthy lab is left as is, a broken one rebuilt). */
@@ -61,7 +73,8 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   const runner = opts.runner ?? execaRunner();
   const plan = planLab(opts);
   const existing = readLabState(plan.prefix, opts.stateRoot);
-  if (existing && existing.plan.nodes.length === plan.nodes.length && (await labHealthy(existing))) {
+  const withCp = opts.controlPlane ?? false;
+  if (existing && existing.plan.nodes.length === plan.nodes.length && !!existing.apiserver === withCp && (await labHealthy(existing))) {
     log(`lab ${plan.prefix} is already up with ${plan.nodes.length} nodes`);
     return existing;
   }
@@ -73,10 +86,19 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   log(`building underlay ${plan.underlayNs} and ${plan.nodes.length} node namespaces`);
   try {
     for (const argv of topologyCommands(plan)) await runner.run(argv);
-    fs.writeFileSync(plan.peersFile, JSON.stringify(peersDocument(plan), null, 2));
-    const agents: Record<string, number> = {};
-    for (const node of plan.nodes) agents[node.name] = startAgent(plan, node);
-    const state: LabState = { plan, agents, createdAt: new Date().toISOString() };
+    const state: LabState = { plan, agents: {}, createdAt: new Date().toISOString() };
+    if (withCp) {
+      for (const argv of controlPlaneCommands(plan)) await runner.run(argv);
+      log(`starting the API server and controllers in ${plan.controlPlane.ns} (${plan.controlPlane.ip}:${plan.controlPlane.port})`);
+      state.nodeGraceSeconds = opts.nodeGraceSeconds ?? 10;
+      state.apiserver = startApiServer(plan, state.nodeGraceSeconds);
+      fs.writeFileSync(stateFile(plan), JSON.stringify(state, null, 2));
+      await waitForApiServer(plan, state.apiserver);
+    } else {
+      fs.writeFileSync(plan.peersFile, JSON.stringify(peersDocument(plan), null, 2));
+    }
+    const agents = state.agents;
+    for (const node of plan.nodes) agents[node.name] = startAgent(plan, node, withCp);
     fs.writeFileSync(stateFile(plan), JSON.stringify(state, null, 2));
     for (const node of plan.nodes) {
       log(`waiting for agent on ${node.name} (pid ${agents[node.name]})`);
@@ -96,6 +118,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       }
       return true;
     });
+    if (withCp) await waitForNodesReady(plan);
     log(`lab ${plan.prefix} up: ${plan.nodes.map((n) => `${n.name} ${n.ip} pods ${n.podCidr}`).join('; ')}`);
     return state;
   } catch (err) {
@@ -118,7 +141,80 @@ function agentNodeArgs(): string[] {
   return (process.env.PODWIRE_AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 }
 
-function startAgent(plan: LabPlan, node: LabNode): number {
+/** The lab's API server answers on its Unix socket. */
+async function waitForApiServer(plan: LabPlan, pid: number): Promise<void> {
+  const client = new ApiClient(`unix:${plan.controlPlane.socket}`);
+  try {
+    await waitFor('the API server to answer', 30_000, async () => {
+      if (!processAlive(pid)) throw new Error(`the API server exited:\n${tail(path.join(plan.controlPlane.stateDir, 'apiserver.log'))}`);
+      return (await client.tryGet('namespaces', undefined, 'default').catch(() => null)) !== null;
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/** Every node registered, Ready, with the podCIDR the plan expects (node N: 10.244.N.0/24). */
+async function waitForNodesReady(plan: LabPlan): Promise<void> {
+  const client = new ApiClient(`unix:${plan.controlPlane.socket}`);
+  try {
+    await waitFor('nodes to register and turn Ready', 60_000, async () => {
+      const { items } = await client.list('nodes');
+      return plan.nodes.every((n) => {
+        const o = items.find((i) => i.metadata.name === n.name);
+        const ready = o?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+        return ready && o?.spec?.podCIDR === n.podCidr;
+      });
+    });
+  } finally {
+    client.close();
+  }
+}
+
+function startApiServer(plan: LabPlan, nodeGraceSeconds: number): number {
+  const cp = plan.controlPlane;
+  fs.mkdirSync(cp.stateDir, { recursive: true });
+  const logFd = fs.openSync(path.join(cp.stateDir, 'apiserver.log'), 'a');
+  const child = spawn(
+    'nsenter',
+    [
+      `--net=/run/netns/${cp.ns}`,
+      process.execPath, CLI_ENTRY, 'apiserver',
+      '--prefix', plan.prefix,
+      '--store', process.env.PODWIRE_LAB_STORE ?? path.join(cp.stateDir, 'store'),
+      '--host', cp.ip,
+      '--port', String(cp.port),
+      '--socket', cp.socket,
+      '--node-monitor-grace-period', String(nodeGraceSeconds),
+    ],
+    { detached: true, stdio: ['ignore', logFd, logFd] },
+  );
+  fs.closeSync(logFd);
+  child.unref();
+  if (!child.pid) throw new Error('could not start the API server');
+  return child.pid;
+}
+
+/**
+ * Stop the lab's API server (SIGTERM, or SIGKILL with `crash`) and start it
+ * again on the same store: every object is still there, and agents and
+ * controllers reconnect (their informers list again).
+ */
+export async function restartApiServer(opts: { prefix?: string; stateRoot?: string; crash?: boolean }): Promise<number> {
+  const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
+  if (!state?.apiserver) throw new Error(`no lab "${opts.prefix ?? 'pwlab'}" with a control plane is up`);
+  const old = state.apiserver;
+  if (isOurAgent(old, state.plan.prefix, 'apiserver')) {
+    process.kill(old, opts.crash ? 'SIGKILL' : 'SIGTERM');
+    await waitFor(`old API server ${old} to exit`, 10_000, () => !processAlive(old));
+  }
+  state.apiserver = startApiServer(state.plan, state.nodeGraceSeconds ?? 10);
+  fs.writeFileSync(stateFile(state.plan), JSON.stringify(state, null, 2));
+  await waitForApiServer(state.plan, state.apiserver);
+  return state.apiserver;
+}
+
+function startAgent(plan: LabPlan, node: LabNode, withApi: boolean): number {
   fs.mkdirSync(node.stateDir, { recursive: true });
   const logFd = fs.openSync(path.join(node.stateDir, 'agent.log'), 'a');
   // nsenter enters only the node's network namespace. (`ip netns exec` would
@@ -131,9 +227,8 @@ function startAgent(plan: LabPlan, node: LabNode): number {
       process.execPath, ...agentNodeArgs(), CLI_ENTRY, 'agent',
       '--node', node.name,
       '--prefix', plan.prefix,
-      '--pod-cidr', node.podCidr,
       '--state-dir', node.stateDir,
-      '--peers', plan.peersFile,
+      ...(withApi ? ['--apiserver', `unix:${plan.controlPlane.socket}`] : ['--pod-cidr', node.podCidr, '--peers', plan.peersFile]),
     ],
     { detached: true, stdio: ['ignore', logFd, logFd] },
   );
@@ -158,7 +253,7 @@ export async function restartAgent(opts: { prefix?: string; stateRoot?: string; 
     process.kill(old, opts.crash ? 'SIGKILL' : 'SIGTERM');
     await waitFor(`old agent ${old} to exit`, 10_000, () => !processAlive(old));
   }
-  const pid = startAgent(state.plan, node);
+  const pid = startAgent(state.plan, node, !!state.apiserver);
   state.agents[node.name] = pid;
   fs.writeFileSync(stateFile(state.plan), JSON.stringify(state, null, 2));
   await waitFor(`agent ${node.name} to answer`, 30_000, async () => {
@@ -170,6 +265,7 @@ export async function restartAgent(opts: { prefix?: string; stateRoot?: string; 
 }
 
 async function labHealthy(state: LabState): Promise<boolean> {
+  if (state.apiserver && !isOurAgent(state.apiserver, state.plan.prefix, 'apiserver')) return false;
   for (const node of state.plan.nodes) {
     const pid = state.agents[node.name];
     if (!pid || !isOurAgent(pid, state.plan.prefix)) return false;
@@ -192,6 +288,7 @@ export async function labDown(opts: { prefix?: string; stateRoot?: string; runne
   const killed: number[] = [];
   const pids = new Set<number>();
   for (const pid of Object.values(state?.agents ?? {})) if (isOurAgent(pid, plan.prefix)) pids.add(pid);
+  if (state?.apiserver && isOurAgent(state.apiserver, plan.prefix, 'apiserver')) pids.add(state.apiserver);
   const namespaces = await listNetns(runner, plan.prefix);
   for (const ns of namespaces) for (const pid of await netnsPids(runner, ns)) pids.add(pid);
   for (const pid of pids) {

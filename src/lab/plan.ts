@@ -91,6 +91,23 @@ export function topologyCommands(plan: LabPlan): string[][] {
   return out;
 }
 
+/** The control plane's namespace on the underlay (only for labs with a control plane). */
+export function controlPlaneCommands(plan: LabPlan): string[][] {
+  const ul = plan.underlayNs;
+  const cp = plan.controlPlane;
+  return [
+    cmd.netnsAdd(cp.ns),
+    cmd.vethAdd(ul, cp.underlayPort, 'eth0', cp.ns),
+    cmd.linkSet(ul, cp.underlayPort, 'addrgenmode', 'none'),
+    cmd.linkSet(ul, cp.underlayPort, 'master', plan.underlayBridge),
+    cmd.linkUp(ul, cp.underlayPort),
+    cmd.linkSet(cp.ns, 'eth0', 'addrgenmode', 'none'),
+    cmd.addrAdd(cp.ns, `${cp.ip}/${plan.underlayPrefixLen}`, 'eth0'),
+    cmd.linkUp(cp.ns, 'eth0'),
+    cmd.linkUp(cp.ns, 'lo'),
+  ];
+}
+
 export function nodeCommands(plan: LabPlan, n: LabNode): string[][] {
   const ul = plan.underlayNs;
   return [

@@ -339,7 +339,13 @@ export class ApiServer {
         const cur = await this.get(base);
         if (cur.spec?.nodeName) throw errors.conflict(resourceName(t.r), t.name!);
         try {
-          await this.replace(base, { ...cur, spec: { ...cur.spec, nodeName: node } }, cur.metadata.resourceVersion, ctx.dryRun);
+          const bound = await this.replace(base, { ...cur, spec: { ...cur.spec, nodeName: node } }, cur.metadata.resourceVersion, ctx.dryRun);
+          if (!ctx.dryRun) {
+            // as upstream's binding: the pod is now Scheduled
+            const conds = (bound.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
+            conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() });
+            await this.replace(base, { ...bound, status: { ...bound.status, conditions: conds } }, undefined, false, 'status');
+          }
           return sendW(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
         } catch (e) {
           if (!(e instanceof ApiError && e.reason === 'Conflict') || attempt > 5) throw e;

@@ -169,19 +169,19 @@ export class ApiClient {
     return { items: out.items ?? [], resourceVersion: out.metadata?.resourceVersion ?? '0' };
   }
 
-  async create<T extends KubeObject = KubeObject>(obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
+  async create<T extends KubeObject = KubeObject>(obj: Record<string, any>, opts: { dryRun?: boolean } = {}): Promise<T> {
     const r = resourceOf(obj.kind!, obj.apiVersion);
     return this.request('POST', `${resourcePath(r, obj.metadata.namespace)}${opts.dryRun ? '?dryRun=All' : ''}`, obj);
   }
 
   /** PUT the whole object (Conflict if its resourceVersion is stale). */
-  async update<T extends KubeObject = KubeObject>(obj: T): Promise<T> {
+  async update<T extends KubeObject = KubeObject>(obj: Record<string, any>): Promise<T> {
     const r = resourceOf(obj.kind!, obj.apiVersion);
     return this.request('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name), obj);
   }
 
   /** PUT only the status (the /status subresource). */
-  async updateStatus<T extends KubeObject = KubeObject>(obj: T): Promise<T> {
+  async updateStatus<T extends KubeObject = KubeObject>(obj: Record<string, any>): Promise<T> {
     const r = resourceOf(obj.kind!, obj.apiVersion);
     return this.request('PUT', resourcePath(r, obj.metadata.namespace, obj.metadata.name, 'status'), obj);
   }

@@ -1,0 +1,48 @@
+import { openStore } from './store/index.js';
+import { ApiServer } from './api/index.js';
+import { ApiClient } from './client/index.js';
+import { startControllers } from './controllers/index.js';
+
+/**
+ * `podwire apiserver`: the API server over its store, on TCP and optionally
+ * a Unix socket, with the controllers (node IPAM and lifecycle, scheduler,
+ * Deployment, StatefulSet, endpoints) running in the same process as
+ * clients of it — kube-apiserver, kube-controller-manager and kube-scheduler
+ * in one.
+ */
+export interface ApiServerOptions {
+  store: string;
+  host: string;
+  port: number;
+  socket?: string;
+  controllers: boolean;
+  clusterCidr: string;
+  nodeMonitorGracePeriodMs: number;
+}
+
+export async function runApiServer(o: ApiServerOptions, log: (m: string) => void): Promise<{ stop(): Promise<void>; url: string }> {
+  const store = openStore(o.store);
+  const recovery = (store as { recovery?: { tornBytes: number; tornAtOffset: number } }).recovery;
+  if (recovery?.tornBytes) log(`store: a torn final write of ${recovery.tornBytes} bytes at offset ${recovery.tornAtOffset} was cut off (it was never acknowledged)`);
+  const api = new ApiServer(store);
+  await api.bootstrap();
+  const { url } = await api.listen(o.port, o.host);
+  const unix = o.socket ? await api.listenUnix(o.socket) : null;
+  log(`apiserver on ${url}${unix ? ` and ${unix}` : ''} (store: ${store.kind} ${o.store})`);
+  let controllers: { stop(): void } | null = null;
+  let client: ApiClient | null = null;
+  if (o.controllers) {
+    client = new ApiClient(unix ?? url);
+    controllers = await startControllers(client, { clusterCidr: o.clusterCidr, nodeCidrMaskSize: 24, nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, log: (m: string) => log(`controllers: ${m}`) });
+    log('controllers running: node IPAM and lifecycle, scheduler, Deployment, StatefulSet, endpoints');
+  }
+  return {
+    url,
+    async stop() {
+      controllers?.stop();
+      client?.close();
+      await api.close();
+      await store.close();
+    },
+  };
+}

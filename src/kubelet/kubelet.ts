@@ -1,0 +1,313 @@
+import { Informer, recordEvent, ApiClientError, type ApiClient, type KubeObject } from '../control/client/index.js';
+import { apiPodKey, type PodManager, type PodRecord } from '../agent/pods.js';
+import { ContainerRuntime, type ContainerRun } from './runtime.js';
+import { podStatus, canonicalJson, type ContainerView } from './pod-status.js';
+import { runProbe, ProbeState, type ProbeSpec } from './probes.js';
+import { containerEnv, expand, ContainerConfigError } from './container-env.js';
+import { launchFor } from './images.js';
+
+/**
+ * The agent's kubelet: it watches the Pods bound to this node and makes
+ * them so — a sandbox (netns, veth, IP) per pod, a process per container,
+ * probes — and reports each pod's status back. Work for one pod is
+ * serialised; pods proceed in parallel. Level-triggered: every sync
+ * compares what is with what should be, so a missed event heals itself.
+ */
+export interface KubeletOptions {
+  client: ApiClient;
+  node: string;
+  nodeIp: string;
+  sandboxes: PodManager;
+  stateDir: string;
+  tools: { workloadBin: string; busyboxDir: string };
+  log: (msg: string) => void;
+  /** seconds a pod's containers get between SIGTERM and SIGKILL (at most) */
+  maxGraceSeconds?: number;
+}
+
+const COMPONENT = 'kubelet';
+/** waiting reasons that a later sync may clear (the runtime does not retry them itself) */
+const BLOCKED = ['PortConflict', 'CreateContainerConfigError'];
+
+interface ProbeLoop {
+  timer: NodeJS.Timeout | null;
+  state: ProbeState;
+  startedAt: string;
+  running: boolean;
+}
+
+export class Kubelet {
+  readonly runtime: ContainerRuntime;
+  private informer!: Informer;
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly keyByUid = new Map<string, string>();
+  private readonly probes = new Map<string, { readiness?: ProbeLoop; liveness?: ProbeLoop }>();
+  private readonly told = new Set<string>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(private readonly o: KubeletOptions) {
+    this.runtime = new ContainerRuntime(o.stateDir, (uid) => {
+      const key = this.keyByUid.get(uid);
+      if (key) this.enqueue(key);
+    }, o.log);
+  }
+
+  async start(): Promise<void> {
+    this.runtime.adopt();
+    this.informer = new Informer(this.o.client, 'pods', { fieldSelector: `spec.nodeName=${this.o.node}` }, (m) => this.o.log(`kubelet: ${m}`));
+    const onPod = (p: KubeObject) => this.enqueue(apiPodKey(p.metadata.namespace ?? 'default', p.metadata.name));
+    this.informer.on({ added: onPod, modified: onPod, deleted: onPod });
+    await this.informer.start();
+    // Sandboxes and containers of pods that went away while no agent watched.
+    for (const rec of this.o.sandboxes.list()) {
+      if (!rec.uid) continue;
+      this.keyByUid.set(rec.uid, rec.name);
+      this.enqueue(rec.name);
+    }
+    const known = new Set(this.o.sandboxes.list().map((r) => r.uid));
+    for (const uid of this.runtime.podUids()) if (!known.has(uid)) await this.runtime.stopPod(uid, 0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.informer?.stop();
+    this.runtime.close();
+    for (const loops of this.probes.values()) for (const l of Object.values(loops)) if (l?.timer) clearTimeout(l.timer);
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+  }
+
+  /** The pod object this node runs under a sandbox key. */
+  podFor(key: string): KubeObject | undefined {
+    const [ns, name] = key.includes('/') ? key.split('/') : ['default', key];
+    return this.informer?.get(ns, name);
+  }
+
+  private enqueue(key: string): void {
+    if (this.stopped) return;
+    const next = (this.chains.get(key) ?? Promise.resolve())
+      .then(() => this.sync(key))
+      .catch((e) => this.o.log(`kubelet: sync ${key}: ${(e as Error).stack ?? e}`));
+    this.chains.set(key, next);
+    void next.then(() => {
+      if (this.chains.get(key) === next) this.chains.delete(key);
+    });
+  }
+
+  private retryLater(key: string, ms: number): void {
+    if (this.retryTimers.has(key)) return;
+    const t = setTimeout(() => {
+      this.retryTimers.delete(key);
+      this.enqueue(key);
+    }, ms);
+    t.unref();
+    this.retryTimers.set(key, t);
+  }
+
+  private async sync(key: string): Promise<void> {
+    const pod = this.podFor(key);
+    const rec = this.o.sandboxes.get(key);
+    const gone = !pod || !!pod.metadata.deletionTimestamp;
+    if (rec?.uid && (gone || pod!.metadata.uid !== rec.uid)) await this.teardown(rec, pod);
+    if (gone) return;
+    const uid = pod.metadata.uid!;
+    this.keyByUid.set(uid, key);
+    let sb = this.o.sandboxes.get(key);
+    if (sb && !sb.uid) {
+      await this.writeStatus(pod, undefined, `a pod named "${key}" made with \`podwire pod add\` already exists on ${this.o.node}`);
+      return;
+    }
+    if (!sb) {
+      try {
+        sb = await this.o.sandboxes.createForApi(pod.metadata.namespace ?? 'default', pod.metadata.name, uid);
+        this.o.log(`pod ${key}: sandbox ${sb.netns}, ${sb.ip}`);
+      } catch (e) {
+        const msg = `Failed to create pod sandbox: ${(e as Error).message}`;
+        this.tell(uid, 'sandbox', pod, 'Warning', 'FailedCreatePodSandBox', msg);
+        await this.writeStatus(pod, undefined, msg);
+        this.retryLater(key, 2000);
+        return;
+      }
+    }
+    await this.ensureContainers(pod, sb);
+    await this.writeStatus(pod, sb);
+  }
+
+  private async teardown(rec: PodRecord, pod: KubeObject | undefined): Promise<void> {
+    const uid = rec.uid!;
+    for (const [k, loops] of this.probes) {
+      if (!k.startsWith(`${uid}/`)) continue;
+      for (const l of Object.values(loops)) if (l?.timer) clearTimeout(l.timer);
+      this.probes.delete(k);
+    }
+    const grace = Math.min(pod?.spec?.terminationGracePeriodSeconds ?? 30, this.o.maxGraceSeconds ?? 5);
+    await this.runtime.stopPod(uid, grace * 1000);
+    await this.o.sandboxes.delete(rec.name);
+    this.keyByUid.delete(uid);
+    for (const t of [...this.told]) if (t.startsWith(`${uid}/`)) this.told.delete(t);
+    this.o.log(`pod ${rec.name}: stopped and removed (${rec.ip} released)`);
+  }
+
+  /** One event per pod and topic: repeated syncs do not repeat it. */
+  private tell(uid: string, topic: string, pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const k = `${uid}/${topic}`;
+    if (this.told.has(k)) return;
+    this.told.add(k);
+    recordEvent(this.o.client, { ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, { component: COMPONENT, host: this.o.node }, this.o.log);
+  }
+
+  private async ensureContainers(pod: KubeObject, sb: PodRecord): Promise<void> {
+    const uid = pod.metadata.uid!;
+    const hostname = (pod.spec.hostname ?? pod.metadata.name).slice(0, 63);
+    const portOwner = new Map<string, string>();
+    for (const c of pod.spec.containers as Record<string, any>[]) {
+      const run: ContainerRun = {
+        podUid: uid,
+        podName: `${pod.metadata.namespace}/${pod.metadata.name}`,
+        name: c.name,
+        image: c.image,
+        argv: [],
+        env: {},
+        netns: sb.netns,
+        hostname,
+        restartPolicy: pod.spec.restartPolicy ?? 'Always',
+      };
+      // Containers share the pod's network namespace: two may not declare one port.
+      let clash: string | null = null;
+      for (const p of c.ports ?? []) {
+        const k = `${p.containerPort}/${p.protocol ?? 'TCP'}`;
+        const other = portOwner.get(k);
+        if (other && !clash) clash = `port ${k} is already declared by container "${other}" of this pod (containers share the pod's network namespace)`;
+        else portOwner.set(k, c.name);
+      }
+      const v = this.runtime.view(uid, c.name);
+      const blocked = !!v && v.pid === null && v.current.state === 'waiting' && BLOCKED.includes(v.current.reason);
+      if (v && !blocked) continue; // the runtime has it (running, or restarting per restartPolicy)
+      if (clash) {
+        this.runtime.block(run, 'PortConflict', clash);
+        this.tell(uid, `clash/${c.name}`, pod, 'Warning', 'PortConflict', `container ${c.name}: ${clash}`);
+        continue;
+      }
+      const launch = launchFor(c as never, this.o.tools);
+      let env: Record<string, string>;
+      try {
+        env = await containerEnv(this.o.client, pod, c, { podIp: sb.ip, nodeIp: this.o.nodeIp, node: this.o.node, hostname, pathPrepend: launch.pathPrepend });
+      } catch (e) {
+        if (!(e instanceof ContainerConfigError) && !(e instanceof ApiClientError)) throw e;
+        this.runtime.block(run, 'CreateContainerConfigError', (e as Error).message);
+        this.tell(uid, `config/${c.name}`, pod, 'Warning', 'Failed', `Error: ${(e as Error).message}`);
+        this.retryLater(apiPodKey(pod.metadata.namespace ?? "default", pod.metadata.name), 3000);
+        continue;
+      }
+      run.argv = launch.builtin ? launch.argv : launch.argv.map((a: string) => expand(a, env));
+      run.env = env;
+      if (blocked) this.runtime.forget(uid, c.name);
+      this.runtime.start(run);
+      this.tell(uid, `pulled/${c.name}`, pod, 'Normal', 'Pulled', launch.builtin ? `Container image "${c.image}": podwire runs its built-in ${launch.builtin} workload` : `Container image "${c.image}": podwire runs the command on the node's own binaries`);
+      if (launch.notice) this.tell(uid, `notice/${c.name}`, pod, 'Warning', 'NoBuiltInImage', launch.notice);
+      this.tell(uid, `started/${c.name}`, pod, 'Normal', 'Started', `Started container ${c.name}`);
+      this.watchProbes(pod, sb, c);
+    }
+    for (const c of pod.spec.initContainers ?? []) this.tell(uid, `init/${c.name}`, pod, 'Warning', 'InitContainersNotRun', `podwire does not run init containers yet: ${c.name} was skipped`);
+  }
+
+  private watchProbes(pod: KubeObject, sb: PodRecord, c: Record<string, any>): void {
+    const uid = pod.metadata.uid!;
+    const key = `${uid}/${c.name}`;
+    if (this.probes.has(key)) return;
+    const loops: { readiness?: ProbeLoop; liveness?: ProbeLoop } = {};
+    this.probes.set(key, loops);
+    const podKey = apiPodKey(pod.metadata.namespace ?? 'default', pod.metadata.name);
+    const arm = (kind: 'readiness' | 'liveness', spec: ProbeSpec) => {
+      const loop: ProbeLoop = { timer: null, state: new ProbeState(spec), startedAt: '', running: false };
+      if (kind === 'liveness') loop.state.ready = true;
+      loops[kind] = loop;
+      const tick = async () => {
+        loop.timer = null;
+        if (this.stopped || !this.probes.has(key)) return;
+        const v = this.runtime.view(uid, c.name);
+        if (v?.current.state === 'running') {
+          if (v.current.startedAt !== loop.startedAt) {
+            // a new run of the container: its readiness starts over
+            loop.startedAt = v.current.startedAt;
+            loop.state = new ProbeState(spec);
+            if (kind === 'liveness') loop.state.ready = true;
+          }
+          const r = await runProbe(spec, sb.ip, sb.netns, c.ports);
+          const { changed, failedNow } = loop.state.record(r);
+          const p = this.podFor(podKey) ?? pod;
+          if (kind === 'readiness' && changed) {
+            if (!loop.state.ready) recordEvent(this.o.client, { ...p, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'Unhealthy', `Readiness probe failed: ${loop.state.lastMessage}`, { component: COMPONENT, host: this.o.node }, this.o.log);
+            this.enqueue(podKey);
+          }
+          if (kind === 'liveness' && failedNow) {
+            recordEvent(this.o.client, { ...p, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'Unhealthy', `Liveness probe failed: ${loop.state.lastMessage}`, { component: COMPONENT, host: this.o.node }, this.o.log);
+            recordEvent(this.o.client, { ...p, apiVersion: 'v1', kind: 'Pod' }, 'Normal', 'Killing', `Container ${c.name} failed liveness probe, will be restarted`, { component: COMPONENT, host: this.o.node }, this.o.log);
+            this.runtime.restart(uid, c.name);
+          }
+        }
+        if (this.probes.has(key)) {
+          loop.timer = setTimeout(() => void tick(), (spec.periodSeconds ?? 10) * 1000);
+          loop.timer.unref();
+        }
+      };
+      loop.timer = setTimeout(() => void tick(), (spec.initialDelaySeconds ?? 0) * 1000);
+      loop.timer.unref();
+    };
+    if (c.readinessProbe) arm('readiness', c.readinessProbe);
+    if (c.livenessProbe) arm('liveness', c.livenessProbe);
+  }
+
+  private containerViews(pod: KubeObject): ContainerView[] {
+    const uid = pod.metadata.uid!;
+    return (pod.spec.containers as Record<string, any>[]).map((c) => {
+      const v = this.runtime.view(uid, c.name);
+      const running = v?.current.state === 'running';
+      const probe = this.probes.get(`${uid}/${c.name}`)?.readiness;
+      const ready = running && (probe ? probe.state.ready && probe.startedAt === (v!.current as { startedAt: string }).startedAt : true);
+      return {
+        name: c.name,
+        image: c.image,
+        current: v?.current ?? { state: 'waiting', reason: 'ContainerCreating' },
+        last: v?.last,
+        restartCount: v?.restartCount ?? 0,
+        ready,
+        started: running,
+      };
+    });
+  }
+
+  /** Write the pod's status when it differs from what the API server holds. */
+  private async writeStatus(pod: KubeObject, sb: PodRecord | undefined, sandboxError?: string): Promise<void> {
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const status = podStatus(
+      {
+        podIP: sb?.ip,
+        hostIP: this.o.nodeIp,
+        startTime: pod.status?.startTime ?? now,
+        restartPolicy: pod.spec.restartPolicy ?? 'Always',
+        containers: this.containerViews(pod),
+        sandboxError,
+      },
+      pod.status,
+      now,
+    );
+    if (canonicalJson(status) === canonicalJson(pod.status)) return;
+    try {
+      await this.o.client.updateStatus({ ...pod, apiVersion: 'v1', kind: 'Pod', status });
+    } catch (e) {
+      // A newer version is on its way to the informer; that event syncs again.
+      if (e instanceof ApiClientError && e.status === 409) return;
+      if (e instanceof ApiClientError && e.status === 404) return;
+      this.retryLater(apiPodKey(pod.metadata.namespace ?? 'default', pod.metadata.name), 1000);
+      throw e;
+    }
+  }
+
+  /** For the log server: the container's log file of a pod this node runs. */
+  logFile(namespace: string, name: string, container: string, previous: boolean): string | null {
+    const pod = this.informer?.get(namespace, name);
+    if (!pod || !this.runtime.has(pod.metadata.uid!, container)) return null;
+    return this.runtime.logPath(pod.metadata.uid!, container, previous);
+  }
+}

@@ -1,0 +1,90 @@
+import http from 'node:http';
+import fs from 'node:fs';
+
+/**
+ * The kubelet's log endpoint (GET /containerLogs/{ns}/{pod}/{container}),
+ * on the node's own address, port 10250: the API server proxies
+ * `pods/{name}/log` here. Supports tailLines, previous, limitBytes and
+ * follow (new output is streamed until the client goes away).
+ */
+export type LogLookup = (namespace: string, pod: string, container: string, previous: boolean) => string | null;
+
+export function tailLines(text: string, n: number): string {
+  if (n < 0) return text;
+  if (n === 0) return '';
+  const lines = text.split('\n');
+  const trailing = lines[lines.length - 1] === '' ? 1 : 0;
+  return lines.slice(Math.max(0, lines.length - trailing - n)).join('\n');
+}
+
+export function startLogServer(host: string, port: number, lookup: LogLookup): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://kubelet');
+    const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (req.method !== 'GET' || !m) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const [ns, pod, container] = m.slice(1).map(decodeURIComponent);
+    const previous = url.searchParams.get('previous') === 'true';
+    const file = lookup(ns, pod, container, previous);
+    if (!file) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`container "${container}" in pod "${pod}" is not running on this node\n`);
+      return;
+    }
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      if (previous) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(`previous terminated container "${container}" in pod "${pod}" not found\n`);
+        return;
+      }
+    }
+    const tail = url.searchParams.get('tailLines');
+    if (tail !== null && /^\d+$/.test(tail)) text = tailLines(text, Number(tail));
+    const limit = Number(url.searchParams.get('limitBytes') ?? 0);
+    if (limit > 0) text = text.slice(0, limit);
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.write(text);
+    if (url.searchParams.get('follow') !== 'true' || previous) {
+      res.end();
+      return;
+    }
+    // Follow: poll the file's size (it may be replaced when the container restarts).
+    let offset = (() => {
+      try {
+        return fs.statSync(file).size;
+      } catch {
+        return 0;
+      }
+    })();
+    const timer = setInterval(() => {
+      const now = lookup(ns, pod, container, false);
+      if (!now) {
+        clearInterval(timer);
+        res.end();
+        return;
+      }
+      let size = 0;
+      try {
+        size = fs.statSync(now).size;
+      } catch {
+        return;
+      }
+      if (size < offset) offset = 0; // a new run: its log starts empty
+      if (size === offset) return;
+      const fd = fs.openSync(now, 'r');
+      const buf = Buffer.alloc(size - offset);
+      fs.readSync(fd, buf, 0, buf.length, offset);
+      fs.closeSync(fd);
+      offset = size;
+      res.write(buf);
+    }, 200);
+    res.on('close', () => clearInterval(timer));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
