@@ -92,7 +92,7 @@ describe('control plane in the netns lab', () => {
     const after = (await pods()).filter((p) => p.spec.nodeName === 'node2');
     expect(after.map((p) => [p.metadata.uid, p.status.podIP]).sort()).toEqual(before.map((p) => [p.metadata.uid, p.status.podIP]).sort());
     expect(await nsPids(after)).toEqual(pidsBefore);
-    const ns = (await listNetns(execaRunner(), `${prefix}-pod-`)).length;
+    const ns = (await listNetns(execaRunner(), `${prefix}-pod`)).length;
     expect(ns).toBe((await pods()).length);
   });
 

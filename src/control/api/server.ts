@@ -206,6 +206,7 @@ export class ApiServer {
     const o = validateObject(t.r, checkTypeMeta(t, body), ctx.fv, ctx.warnings);
     const m = o.metadata;
     if (t.r.namespaced) {
+      if (!t.namespace) throw errors.methodNotAllowed(`${t.r.plural} are namespaced: create them under /namespaces/{namespace}/${t.r.plural}`);
       if (m.namespace && m.namespace !== t.namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
       m.namespace = t.namespace;
       await this.requireNamespace(t.namespace!);

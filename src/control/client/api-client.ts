@@ -171,7 +171,9 @@ export class ApiClient {
 
   async create<T extends KubeObject = KubeObject>(obj: Record<string, any>, opts: { dryRun?: boolean } = {}): Promise<T> {
     const r = resourceOf(obj.kind!, obj.apiVersion);
-    return this.request('POST', `${resourcePath(r, obj.metadata.namespace)}${opts.dryRun ? '?dryRun=All' : ''}`, obj);
+    // as kubectl: a namespaced object that names no namespace goes to "default"
+    const ns = r.namespaced ? (obj.metadata?.namespace ?? 'default') : undefined;
+    return this.request('POST', `${resourcePath(r, ns)}${opts.dryRun ? '?dryRun=All' : ''}`, obj);
   }
 
   /** PUT the whole object (Conflict if its resourceVersion is stale). */

@@ -1,6 +1,6 @@
 import { resourcePath } from '../client/api-client.js';
 import { byCreation, canonicalJson, conditionOf, isoTime, setCondition, type KubeObject } from './objects.js';
-import { countPodsPerNode, DEFAULT_SCHEDULER, needsScheduling, schedulePods } from './scheduler.js';
+import { countPodsPerNode, countSiblings, spreadGroup, DEFAULT_SCHEDULER, needsScheduling, schedulePods } from './scheduler.js';
 import { inParallel, isConflict, isNotFound, type Ctx, type Runner } from './runtime.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -13,20 +13,31 @@ import { WorkQueue } from './work-queue.js';
  */
 export function startScheduler(ctx: Ctx): Runner {
   const assumed = new Map<string, string>(); // pod uid → node
+  const assumedGroup = new Map<string, string>(); // pod uid → spread group
   const queue = new WorkQueue(
     'scheduler',
     async () => {
       const pods = ctx.usable(ctx.inf.pods);
-      for (const p of pods) if (p.spec?.nodeName) assumed.delete(p.metadata.uid ?? '');
+      for (const p of pods) {
+        if (p.spec?.nodeName) {
+          assumed.delete(p.metadata.uid ?? '');
+          assumedGroup.delete(p.metadata.uid ?? '');
+        }
+      }
       const pending = pods.filter((p) => needsScheduling(p) && !assumed.has(p.metadata.uid ?? '')).sort(byCreation);
       if (!pending.length) return;
       const counts = countPodsPerNode(pods);
-      for (const node of assumed.values()) counts.set(node, (counts.get(node) ?? 0) + 1);
+      const siblings = countSiblings(pods);
+      for (const [uid, node] of assumed) {
+        counts.set(node, (counts.get(node) ?? 0) + 1);
+        const g = assumedGroup.get(uid);
+        if (g) siblings.set(g, (siblings.get(g) ?? new Map()).set(node, (siblings.get(g)?.get(node) ?? 0) + 1));
+      }
       const nodes = ctx.usable(ctx.inf.nodes);
       // One pod at a time (the counts carry over), so one odd pod cannot stop the others.
       const placements = pending.flatMap((p) => {
         try {
-          return schedulePods([p], nodes, counts);
+          return schedulePods([p], nodes, counts, siblings);
         } catch (e) {
           ctx.log(`scheduler: skipping ${p.metadata.namespace}/${p.metadata.name}: ${(e as Error).message}`);
           return [];
@@ -39,6 +50,7 @@ export function startScheduler(ctx: Ctx): Runner {
         const who = `${pod.metadata.namespace}/${pod.metadata.name}`;
         if ('node' in pl) {
           assumed.set(pod.metadata.uid ?? '', pl.node);
+          assumedGroup.set(pod.metadata.uid ?? '', spreadGroup(pod));
           try {
             await ctx.client.request('POST', resourcePath(ctx.inf.pods.resource, pod.metadata.namespace, pod.metadata.name, 'binding'), {
               apiVersion: 'v1',
@@ -48,6 +60,7 @@ export function startScheduler(ctx: Ctx): Runner {
             });
           } catch (e) {
             assumed.delete(pod.metadata.uid ?? '');
+            assumedGroup.delete(pod.metadata.uid ?? '');
             if (isNotFound(e) || isConflict(e)) return; // gone, or bound by someone else
             retry = true;
             ctx.log(`scheduler: binding ${who} to ${pl.node}: ${(e as Error).message}`);

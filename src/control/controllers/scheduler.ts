@@ -1,4 +1,4 @@
-import { isPodTerminal, isTerminating, type KubeObject } from './objects.js';
+import { canonicalJson, isPodTerminal, isTerminating, type KubeObject } from './objects.js';
 import { isNodeReady } from './node-lifecycle.js';
 
 /**
@@ -115,26 +115,61 @@ export type Placement = { pod: KubeObject; node: string } | { pod: KubeObject; u
  * pods already bound (and bindings in flight); it is updated as pods are
  * placed, so one batch spreads as evenly as one-by-one scheduling would.
  */
-export function schedulePods(pods: KubeObject[], nodes: KubeObject[], podsPerNode: Map<string, number>): Placement[] {
+/**
+ * Which pods spread apart from each other: those of one controller (its
+ * uid), else those with the same labels — what the default scheduler's
+ * SelectorSpread / default topology spreading by hostname achieves.
+ */
+export function spreadGroup(pod: KubeObject): string {
+  const owner = (pod.metadata.ownerReferences ?? []).find((o: { controller?: boolean }) => o.controller);
+  if (owner?.uid) return `owner:${owner.uid}`;
+  return `labels:${pod.metadata.namespace ?? ''}:${canonicalJson(pod.metadata.labels ?? {})}`;
+}
+
+/** Bound pods per spread group and node. */
+export function countSiblings(pods: KubeObject[]): Map<string, Map<string, number>> {
+  const m = new Map<string, Map<string, number>>();
+  for (const p of pods) {
+    const n = p.spec?.nodeName;
+    if (!n || isPodTerminal(p)) continue;
+    const g = spreadGroup(p);
+    const per = m.get(g) ?? new Map<string, number>();
+    per.set(n, (per.get(n) ?? 0) + 1);
+    m.set(g, per);
+  }
+  return m;
+}
+
+/**
+ * Place each pod on a node it fits: the one with the fewest of its
+ * siblings (spreading a Deployment's replicas over nodes), then the fewest
+ * pods in all, then by name. `podsPerNode` and `siblings` are updated as
+ * pods are placed, so a batch spreads too.
+ */
+export function schedulePods(pods: KubeObject[], nodes: KubeObject[], podsPerNode: Map<string, number>, siblings: Map<string, Map<string, number>> = new Map()): Placement[] {
   const sorted = [...nodes].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
   return pods.map((pod) => {
     const reasons = new Map<string, number>();
+    const group = spreadGroup(pod);
+    const mine = siblings.get(group) ?? new Map<string, number>();
     let best: string | null = null;
-    let bestCount = Infinity;
+    let bestScore: [number, number] = [Infinity, Infinity];
     for (const n of sorted) {
       const why = nodeFitFailure(pod, n);
       if (why) {
         reasons.set(why, (reasons.get(why) ?? 0) + 1);
         continue;
       }
-      const count = podsPerNode.get(n.metadata.name) ?? 0;
-      if (count < bestCount) {
+      const score: [number, number] = [mine.get(n.metadata.name) ?? 0, podsPerNode.get(n.metadata.name) ?? 0];
+      if (score[0] < bestScore[0] || (score[0] === bestScore[0] && score[1] < bestScore[1])) {
         best = n.metadata.name;
-        bestCount = count;
+        bestScore = score;
       }
     }
     if (best === null) return { pod, unschedulable: unschedulableMessage(sorted.length, reasons) };
-    podsPerNode.set(best, bestCount + 1);
+    podsPerNode.set(best, (podsPerNode.get(best) ?? 0) + 1);
+    mine.set(best, (mine.get(best) ?? 0) + 1);
+    siblings.set(group, mine);
     return { pod, node: best };
   });
 }

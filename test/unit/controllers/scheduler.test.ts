@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { schedulePods, countPodsPerNode, needsScheduling, unschedulableMessage } from '../../../src/control/controllers/index.js';
+import { schedulePods, countPodsPerNode, countSiblings, needsScheduling, unschedulableMessage } from '../../../src/control/controllers/index.js';
 import { node, pod } from './fixtures.js';
 
 const three = () => [node('node1'), node('node2'), node('node3')];
@@ -21,7 +21,19 @@ describe('scheduler', () => {
     const bound = [pod('x1', { node: 'node1' }), pod('x2', { node: 'node1' }), pod('x3', { node: 'node2' }), pod('done', { node: 'node3', phase: 'Succeeded' })];
     const counts = countPodsPerNode(bound);
     expect(counts).toEqual(new Map([['node1', 2], ['node2', 1]]));
-    expect(tally(schedulePods([pod('a'), pod('b'), pod('c')], three(), counts))).toEqual({ node3: 2, node2: 1 });
+    // three unrelated pods (different labels): only the totals count
+    expect(tally(schedulePods([pod('a', { labels: { app: 'a' } }), pod('b', { labels: { app: 'b' } }), pod('c', { labels: { app: 'c' } })], three(), counts))).toEqual({ node3: 2, node2: 1 });
+  });
+
+  it('spreads one controller’s replicas over nodes before filling the emptiest node', () => {
+    const other = [pod('x1', { node: 'node1', labels: { app: 'x' } }), pod('x2', { node: 'node1', labels: { app: 'x' } }), pod('x3', { node: 'node1', labels: { app: 'x' } })];
+    const web = Array.from({ length: 3 }, (_, i) => pod(`web-${i}`, { labels: { app: 'web' } }));
+    const placed = schedulePods(web, three(), countPodsPerNode(other), countSiblings(other));
+    expect(tally(placed)).toEqual({ node1: 1, node2: 1, node3: 1 });
+    // siblings already bound count too
+    const bound = [pod('web-a', { node: 'node2', labels: { app: 'web' } }), pod('web-b', { node: 'node3', labels: { app: 'web' } })];
+    const [next] = schedulePods([pod('web-c', { labels: { app: 'web' } })], three(), countPodsPerNode([...other, ...bound]), countSiblings([...other, ...bound]));
+    expect(next).toMatchObject({ node: 'node1' });
   });
 
   it('honours nodeSelector, readiness, cordons and taints, with upstream’s message', () => {
