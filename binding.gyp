@@ -10,5 +10,18 @@
         ["OS!='linux'", { "sources": ["src/native/unsupported.cc"] }]
       ]
     }
+  ],
+  "conditions": [
+    ["OS=='linux'", {
+      "targets": [
+        {
+          "target_name": "podwire-workload",
+          "type": "executable",
+          "sources": ["src/native/workload.c"],
+          "cflags": ["-O2", "-Wall", "-Wextra"],
+          "cflags_c": ["-std=gnu11"]
+        }
+      ]
+    }]
   ]
 }

@@ -51,10 +51,19 @@
 #define MAX_HEADER_BYTES 16384      /* request line + headers; more is 414/431 */
 #define OUT_HIGH_WATER (256 * 1024) /* stop reading a client that does not read its answers */
 #define OUT_MAX (4 * 1024 * 1024)
+/* the timeouts can be shortened at build time (-DHEADER_TIMEOUT_MS=1500) to test them */
+#ifndef HEADER_TIMEOUT_MS
 #define HEADER_TIMEOUT_MS 30000     /* a request must arrive whole within this */
+#endif
+#ifndef KEEPALIVE_TIMEOUT_MS
 #define KEEPALIVE_TIMEOUT_MS 75000  /* nginx's keepalive_timeout */
+#endif
+#ifndef WRITE_TIMEOUT_MS
 #define WRITE_TIMEOUT_MS 60000
+#endif
+#ifndef LINGER_TIMEOUT_MS
 #define LINGER_TIMEOUT_MS 5000      /* after our FIN, drain the client for this long */
+#endif
 #define LINGER_MAX_BYTES (256 * 1024)
 #define BANNER_DELAY_MS 200         /* generic TCP: time a client gets to speak first (HTTP) */
 #define DIAL_TIMEOUT_MS 5000        /* netexec /dial: agnhost's client timeout */
@@ -973,7 +982,7 @@ static int wait_fd(int fd, short ev, int64_t deadline) {
     int64_t left = deadline - now_ms();
     if (left <= 0) return 0;
     struct pollfd p = {fd, ev, 0};
-    int r = poll(&p, 1, (int)left);
+    int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
     if (r > 0) return 1;
     if (r < 0 && errno != EINTR) return -1;
   }
