@@ -8,6 +8,21 @@ import { DESCRIBE_WRITER, TabWriter } from './tabwriter.js';
  */
 type Obj = Record<string, any>;
 
+/** What a describer needs besides the object, fetched by describe.ts. */
+/** What a describer needs besides the object, fetched by describe.ts. */
+export interface Related {
+  /** null: --show-events=false */
+  events: Obj[] | null;
+  /** service: its Endpoints; ingress: every Endpoints of the namespace */
+  endpoints?: Obj[];
+  /** ingress: the Services of the namespace */
+  services?: Obj[];
+  /** node: its non-terminated pods; workloads: their pods */
+  pods?: Obj[];
+  /** node: its Lease, or why it could not be read */
+  lease?: { lease?: Obj; error?: string };
+}
+
 export class PrefixWriter {
   private readonly tw = new TabWriter(DESCRIBE_WRITER);
   private done = '';
@@ -93,15 +108,17 @@ function describeState(w: PrefixWriter, name: string, state: Obj | undefined): v
   } else w.write(2, `${name}:\tWaiting\n`);
 }
 
-/** DescribeProbe: `http-get http://:8080/healthz delay=0s timeout=1s period=10s #success=1 #failure=3`. */
+/** DescribeProbe, on the object as stored: `http-get http://:8080/healthz delay=0s timeout=1s period=10s #success=1 #failure=3`. */
 export function describeProbe(p: Obj): string {
-  const attrs = `delay=${p.initialDelaySeconds ?? 0}s timeout=${p.timeoutSeconds ?? 1}s period=${p.periodSeconds ?? 10}s #success=${p.successThreshold ?? 1} #failure=${p.failureThreshold ?? 3}`;
+  const attrs = `delay=${p.initialDelaySeconds ?? 0}s timeout=${p.timeoutSeconds ?? 0}s period=${p.periodSeconds ?? 0}s #success=${p.successThreshold ?? 0} #failure=${p.failureThreshold ?? 0}`;
   if (p.exec) return `exec [${(p.exec.command ?? []).join(' ')}] ${attrs}`;
   if (p.httpGet) {
     const port = p.httpGet.port !== undefined ? String(p.httpGet.port) : '';
     const host = p.httpGet.host ?? '';
     const hostPort = port ? (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`) : host;
-    return `http-get ${String(p.httpGet.scheme ?? 'HTTP').toLowerCase()}://${hostPort}${p.httpGet.path ?? ''} ${attrs}`;
+    const scheme = String(p.httpGet.scheme ?? '').toLowerCase();
+    // Go's url.URL.String()
+    return `http-get ${scheme ? `${scheme}:` : ''}${hostPort || p.httpGet.path ? '//' : ''}${hostPort}${p.httpGet.path ?? ''} ${attrs}`;
   }
   if (p.tcpSocket) return `tcp-socket ${p.tcpSocket.host ?? ''}:${p.tcpSocket.port} ${attrs}`;
   if (p.grpc) return `grpc <pod>:${p.grpc.port} ${p.grpc.service ?? ''} ${attrs}`;
@@ -109,7 +126,7 @@ export function describeProbe(p: Obj): string {
 }
 
 function ports(cPorts: Obj[] | undefined, field: 'containerPort' | 'hostPort'): string {
-  return (cPorts ?? []).map((p) => `${p[field] ?? 0}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`).join(', ');
+  return (cPorts ?? []).map((p) => `${p[field] ?? 0}/${p.protocol ?? ''}`).join(', ');
 }
 
 /** A fieldRef env var's value, resolved on the pod as kubectl does (the common paths). */

@@ -1,7 +1,11 @@
 import type { ResourceType } from '../../control/api/index.js';
 import { parseResourceArgs } from './args.js';
 import type { KubeContext, NamespaceFlags } from './context.js';
-import { DESCRIBERS, describeGeneric, type Related } from './describe-kinds.js';
+import { describeConfigMap, describeNamespace, describeSecret } from './describe-config.js';
+import { describeNode } from './describe-node.js';
+import { describeEndpoints, describeIngress, describeNetworkPolicy, describeService } from './describe-network.js';
+import type { Related } from './describe-writer.js';
+import { describeDeployment, describeGeneric, describePod, describeStatefulSet } from './describe-workloads.js';
 import { errorLine, isNotFound } from './errors.js';
 import { noResources } from './get.js';
 import { withType } from './output.js';
@@ -15,6 +19,23 @@ import { selects } from './selectors.js';
  */
 type Obj = Record<string, any>;
 
+export const DESCRIBERS: Record<string, (o: Obj, rel: Related, nowMs: number) => string> = {
+  Pod: describePod,
+  Node: describeNode,
+  Service: describeService,
+  Endpoints: describeEndpoints,
+  Deployment: describeDeployment,
+  StatefulSet: describeStatefulSet,
+  Ingress: describeIngress,
+  NetworkPolicy: describeNetworkPolicy,
+  Namespace: describeNamespace,
+  ConfigMap: describeConfigMap,
+  Secret: describeSecret,
+};
+
+/** Kinds whose kubectl describer shows no events. */
+const NO_EVENTS = new Set(['Namespace', 'NetworkPolicy', 'Secret']);
+
 export interface DescribeFlags extends NamespaceFlags {
   selector?: string;
   showEvents?: boolean;
@@ -22,11 +43,23 @@ export interface DescribeFlags extends NamespaceFlags {
 
 async function related(ctx: KubeContext, r: ResourceType, o: Obj, showEvents: boolean): Promise<Related> {
   const ns = o.metadata.namespace;
-  const events = showEvents ? (await ctx.client.list('events', { namespace: ns, fieldSelector: `involvedObject.uid=${o.metadata.uid}` })).items : null;
+  const events = showEvents && !NO_EVENTS.has(r.kind) ? (await ctx.client.list('events', { namespace: ns, fieldSelector: `involvedObject.uid=${o.metadata.uid}` })).items : null;
   const rel: Related = { events };
-  if (r.kind === 'Service') rel.endpoints = await ctx.client.tryGet('endpoints', ns, o.metadata.name);
+  if (r.kind === 'Service') {
+    const ep = await ctx.client.tryGet('endpoints', ns, o.metadata.name);
+    rel.endpoints = ep ? [ep] : [];
+  }
+  if (r.kind === 'Ingress') {
+    rel.services = (await ctx.client.list('services', { namespace: ns })).items;
+    rel.endpoints = (await ctx.client.list('endpoints', { namespace: ns })).items;
+  }
   if (r.kind === 'Node') {
     rel.pods = (await ctx.client.list('pods', { fieldSelector: `spec.nodeName=${o.metadata.name},status.phase!=Succeeded,status.phase!=Failed` })).items;
+    try {
+      rel.lease = { lease: await ctx.client.request('GET', `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(o.metadata.name)}`) };
+    } catch (e) {
+      rel.lease = { error: (e as Error).message };
+    }
   }
   if (r.kind === 'StatefulSet' || r.kind === 'Deployment') {
     rel.pods = (await ctx.client.list('pods', { namespace: ns })).items.filter(

@@ -81,7 +81,7 @@ function lbStatus(ingress: Obj[] | undefined, wide: boolean): string {
 
 function serviceExternalIP(svc: Obj, wide: boolean): string {
   const ext: string[] = svc.spec?.externalIPs ?? [];
-  switch (svc.spec?.type ?? 'ClusterIP') {
+  switch (svc.spec?.type) {
     case 'ClusterIP':
     case 'NodePort':
       return ext.length ? ext.join(',') : '<none>';
@@ -97,7 +97,7 @@ function serviceExternalIP(svc: Obj, wide: boolean): string {
 }
 
 function servicePorts(ports: Obj[] | undefined): string {
-  return (ports ?? []).map((p) => (p.nodePort > 0 ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
+  return (ports ?? []).map((p) => (p.nodePort > 0 ? `${p.port}:${p.nodePort}/${p.protocol ?? ''}` : `${p.port}/${p.protocol ?? ''}`)).join(',');
 }
 
 function nodeRoles(node: Obj): string {
@@ -163,7 +163,7 @@ export const PRINTERS: Record<string, Printer> = {
     columns: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
     wide: ['SELECTOR'],
     row(s, now, wide) {
-      const cells = [s.metadata.name, s.spec?.type ?? 'ClusterIP', s.spec?.clusterIPs?.[0] ?? s.spec?.clusterIP ?? '<none>', serviceExternalIP(s, wide), servicePorts(s.spec?.ports) || '<none>', age(s, now)];
+      const cells = [s.metadata.name, str(s.spec?.type), s.spec?.clusterIPs?.[0] ?? '<none>', serviceExternalIP(s, wide), servicePorts(s.spec?.ports) || '<none>', age(s, now)];
       return wide ? [...cells, formatLabels(s.spec?.selector)] : cells;
     },
   },
@@ -241,7 +241,7 @@ export const PRINTERS: Record<string, Printer> = {
   Secret: {
     columns: ['NAME', 'TYPE', 'DATA', 'AGE'],
     wide: [],
-    row: (s, now) => [s.metadata.name, s.type ?? 'Opaque', String(Object.keys(s.data ?? {}).length), age(s, now)],
+    row: (s, now) => [s.metadata.name, str(s.type), String(Object.keys(s.data ?? {}).length), age(s, now)],
   },
   Event: {
     columns: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],

@@ -1,24 +1,15 @@
 import { rfc1123z, since } from './duration.js';
-import { annotationsMultiline, describeContainers, describeEvents, labelsMultiline, PrefixWriter, tolerationsMultiline, unstructured } from './describe-writer.js';
-import { formatEndpoints } from './printers.js';
-import { formatLabels, selectorString } from './selectors.js';
+import { annotationsMultiline, describeContainers, describeEvents, labelsMultiline, PrefixWriter, tolerationsMultiline, unstructured, type Related } from './describe-writer.js';
+import { selectorString } from './selectors.js';
 
 /**
- * kubectl describe's text for the kinds podwire runs (pods, nodes,
- * services, endpoints, deployments, statefulsets) and its generic
- * describer for the rest. Pure: every input, the clock included, is given.
+ * kubectl describe's text for pods, Deployments and StatefulSets (with
+ * their pod template), and kubectl's generic describer for kinds without
+ * their own. Pure: every input, the clock included, is given.
  */
 type Obj = Record<string, any>;
 
-/** What a describer needs besides the object, fetched by describe.ts. */
-export interface Related {
-  events: Obj[] | null;
-  /** service: its Endpoints; node: its non-terminated pods; workloads: their pods */
-  endpoints?: Obj | null;
-  pods?: Obj[];
-}
-
-function controller(o: Obj): string {
+export function controller(o: Obj): string {
   const ref = (o.metadata?.ownerReferences ?? []).find((r: Obj) => r.controller);
   return ref ? `${ref.kind}/${ref.name}` : '';
 }
@@ -125,13 +116,10 @@ export function describeDeployment(d: Obj, rel: Related, nowMs: number): string 
   annotationsMultiline(w, 'Annotations', d.metadata.annotations);
   w.write(0, `Selector:\t${selectorString(spec.selector)}\n`);
   w.write(0, `Replicas:\t${spec.replicas ?? 1} desired | ${st.updatedReplicas ?? 0} updated | ${st.replicas ?? 0} total | ${st.availableReplicas ?? 0} available | ${st.unavailableReplicas ?? 0} unavailable\n`);
-  const strategy = spec.strategy?.type ?? 'RollingUpdate';
-  w.write(0, `StrategyType:\t${strategy}\n`);
+  w.write(0, `StrategyType:\t${spec.strategy?.type ?? ''}\n`);
   w.write(0, `MinReadySeconds:\t${spec.minReadySeconds ?? 0}\n`);
-  if (strategy === 'RollingUpdate') {
-    const ru = spec.strategy?.rollingUpdate ?? {};
-    w.write(0, `RollingUpdateStrategy:\t${ru.maxUnavailable ?? '25%'} max unavailable, ${ru.maxSurge ?? '25%'} max surge\n`);
-  }
+  const ru = spec.strategy?.rollingUpdate;
+  if (ru) w.write(0, `RollingUpdateStrategy:\t${ru.maxUnavailable ?? '<nil>'} max unavailable, ${ru.maxSurge ?? '<nil>'} max surge\n`);
   podTemplate(w, spec.template);
   if ((st.conditions ?? []).length) {
     w.write(0, 'Conditions:\n  Type\tStatus\tReason\n');
@@ -152,7 +140,7 @@ export function describeStatefulSet(s: Obj, rel: Related, nowMs: number): string
   labelsMultiline(w, 'Labels', s.metadata.labels);
   annotationsMultiline(w, 'Annotations', s.metadata.annotations);
   w.write(0, `Replicas:\t${spec.replicas ?? 1} desired | ${s.status?.replicas ?? 0} total\n`);
-  w.write(0, `Update Strategy:\t${spec.updateStrategy?.type ?? 'RollingUpdate'}\n`);
+  w.write(0, `Update Strategy:\t${spec.updateStrategy?.type ?? ''}\n`);
   const ru = spec.updateStrategy?.rollingUpdate;
   if (ru?.partition !== undefined) {
     w.write(1, `Partition:\t${ru.partition}\n`);
@@ -177,127 +165,6 @@ export function describeStatefulSet(s: Obj, rel: Related, nowMs: number): string
   return w.toString();
 }
 
-export function describeService(svc: Obj, rel: Related, nowMs: number): string {
-  const w = new PrefixWriter();
-  const spec = svc.spec ?? {};
-  w.write(0, `Name:\t${svc.metadata.name}\n`);
-  w.write(0, `Namespace:\t${svc.metadata.namespace ?? ''}\n`);
-  labelsMultiline(w, 'Labels', svc.metadata.labels);
-  annotationsMultiline(w, 'Annotations', svc.metadata.annotations);
-  w.write(0, `Selector:\t${formatLabels(spec.selector)}\n`);
-  w.write(0, `Type:\t${spec.type ?? 'ClusterIP'}\n`);
-  if (spec.ipFamilyPolicy) w.write(0, `IP Family Policy:\t${spec.ipFamilyPolicy}\n`);
-  w.write(0, `IP Families:\t${(spec.ipFamilies ?? []).join(',') || '<none>'}\n`);
-  w.write(0, `IP:\t${spec.clusterIP ?? ''}\n`);
-  w.write(0, `IPs:\t${(spec.clusterIPs ?? []).join(',') || '<none>'}\n`);
-  if ((spec.externalIPs ?? []).length) w.write(0, `External IPs:\t${spec.externalIPs.join(',')}\n`);
-  if (spec.loadBalancerIP) w.write(0, `Desired LoadBalancer IP:\t${spec.loadBalancerIP}\n`);
-  if (spec.externalName) w.write(0, `External Name:\t${spec.externalName}\n`);
-  const lb: Obj[] = svc.status?.loadBalancer?.ingress ?? [];
-  if (lb.length) w.write(0, `LoadBalancer Ingress:\t${lb.map((i) => (i.ip ? `${i.ip}${i.ipMode ? ` (${i.ipMode})` : ''}` : i.hostname)).join(', ')}\n`);
-  for (const p of spec.ports ?? []) {
-    const name = p.name || '<unset>';
-    const proto = p.protocol ?? 'TCP';
-    w.write(0, `Port:\t${name}\t${p.port}/${proto}\n`);
-    w.write(0, `TargetPort:\t${p.targetPort ?? p.port}/${proto}\n`);
-    if (p.appProtocol) w.write(0, `AppProtocol:\t${p.appProtocol}\n`);
-    if (p.nodePort) w.write(0, `NodePort:\t${name}\t${p.nodePort}/${proto}\n`);
-    w.write(0, `Endpoints:\t${formatEndpoints(rel.endpoints ?? {}, new Set([p.name ?? '']))}\n`);
-  }
-  w.write(0, `Session Affinity:\t${spec.sessionAffinity ?? 'None'}\n`);
-  if (spec.externalTrafficPolicy) w.write(0, `External Traffic Policy:\t${spec.externalTrafficPolicy}\n`);
-  if (spec.internalTrafficPolicy) w.write(0, `Internal Traffic Policy:\t${spec.internalTrafficPolicy}\n`);
-  if (spec.healthCheckNodePort) w.write(0, `HealthCheck NodePort:\t${spec.healthCheckNodePort}\n`);
-  if ((spec.loadBalancerSourceRanges ?? []).length) w.write(0, `LoadBalancer Source Ranges:\t${spec.loadBalancerSourceRanges.join(',')}\n`);
-  describeEvents(w, rel.events, nowMs);
-  return w.toString();
-}
-
-export function describeEndpoints(ep: Obj, rel: Related, nowMs: number): string {
-  const w = new PrefixWriter();
-  w.write(0, `Name:\t${ep.metadata.name}\n`);
-  w.write(0, `Namespace:\t${ep.metadata.namespace ?? ''}\n`);
-  labelsMultiline(w, 'Labels', ep.metadata.labels);
-  annotationsMultiline(w, 'Annotations', ep.metadata.annotations);
-  w.write(0, 'Subsets:\n');
-  for (const ss of ep.subsets ?? []) {
-    w.write(1, `Addresses:\t${(ss.addresses ?? []).map((a: Obj) => a.ip).join(',') || '<none>'}\n`);
-    w.write(1, `NotReadyAddresses:\t${(ss.notReadyAddresses ?? []).map((a: Obj) => a.ip).join(',') || '<none>'}\n`);
-    if ((ss.ports ?? []).length) {
-      w.write(1, 'Ports:\n');
-      w.write(2, 'Name\tPort\tProtocol\n');
-      w.write(2, '----\t----\t--------\n');
-      for (const p of ss.ports) w.write(2, `${p.name || '<unset>'}\t${p.port}\t${p.protocol ?? 'TCP'}\n`);
-    }
-    w.write(0, '\n');
-  }
-  describeEvents(w, rel.events, nowMs);
-  return w.toString();
-}
-
-export function describeNode(node: Obj, rel: Related, nowMs: number): string {
-  const w = new PrefixWriter();
-  const st = node.status ?? {};
-  const roles = Object.keys(node.metadata.labels ?? {})
-    .filter((k) => k.startsWith('node-role.kubernetes.io/'))
-    .map((k) => k.slice('node-role.kubernetes.io/'.length))
-    .filter(Boolean)
-    .sort();
-  w.write(0, `Name:\t${node.metadata.name}\n`);
-  w.write(0, `Roles:\t${roles.join(',') || '<none>'}\n`);
-  labelsMultiline(w, 'Labels', node.metadata.labels);
-  annotationsMultiline(w, 'Annotations', node.metadata.annotations);
-  w.write(0, `CreationTimestamp:\t${rfc1123z(node.metadata.creationTimestamp)}\n`);
-  const taints: Obj[] = node.spec?.taints ?? [];
-  w.write(0, `Taints:\t${taints.length ? taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join('\n\t') : '<none>'}\n`);
-  w.write(0, `Unschedulable:\t${!!node.spec?.unschedulable}\n`);
-  if ((st.conditions ?? []).length) {
-    w.write(0, 'Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n');
-    w.write(1, '----\t------\t-----------------\t------------------\t------\t-------\n');
-    for (const c of st.conditions) w.write(1, `${c.type} \t${c.status} \t${rfc1123z(c.lastHeartbeatTime)} \t${rfc1123z(c.lastTransitionTime)} \t${c.reason ?? ''} \t${c.message ?? ''}\n`);
-  }
-  w.write(0, 'Addresses:\n');
-  for (const a of st.addresses ?? []) w.write(1, `${a.type}:\t${a.address}\n`);
-  for (const [title, list] of [
-    ['Capacity', st.capacity],
-    ['Allocatable', st.allocatable],
-  ] as const) {
-    if (!Object.keys(list ?? {}).length) continue;
-    w.write(0, `${title}:\n`);
-    for (const k of Object.keys(list).sort()) w.write(0, `  ${k}:\t${list[k]}\n`);
-  }
-  const info = st.nodeInfo ?? {};
-  w.write(0, 'System Info:\n');
-  for (const [label, key] of [
-    ['Machine ID', 'machineID'],
-    ['System UUID', 'systemUUID'],
-    ['Boot ID', 'bootID'],
-    ['Kernel Version', 'kernelVersion'],
-    ['OS Image', 'osImage'],
-    ['Operating System', 'operatingSystem'],
-    ['Architecture', 'architecture'],
-    ['Container Runtime Version', 'containerRuntimeVersion'],
-    ['Kubelet Version', 'kubeletVersion'],
-    ['Kube-Proxy Version', 'kubeProxyVersion'],
-  ]) {
-    w.write(0, `  ${label}:\t${info[key] ?? ''}\n`);
-  }
-  if (node.spec?.podCIDR) w.write(0, `PodCIDR:\t${node.spec.podCIDR}\n`);
-  if ((node.spec?.podCIDRs ?? []).length) w.write(0, `PodCIDRs:\t${node.spec.podCIDRs.join(',')}\n`);
-  if (node.spec?.providerID) w.write(0, `ProviderID:\t${node.spec.providerID}\n`);
-  const pods = rel.pods ?? [];
-  w.write(0, `Non-terminated Pods:\t(${pods.length} in total)\n`);
-  w.write(1, 'Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n');
-  w.write(1, '---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n');
-  for (const p of pods) w.write(1, `${p.metadata.namespace}\t${p.metadata.name}\t\t0 (0%)\t0 (0%)\t0 (0%)\t0 (0%)\t${since(p.metadata.creationTimestamp, nowMs)}\n`);
-  w.write(0, 'Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n');
-  w.write(1, 'Resource\tRequests\tLimits\n');
-  w.write(1, '--------\t--------\t------\n');
-  for (const r of ['cpu', 'memory', 'ephemeral-storage']) w.write(1, `${r}\t0 (0%)\t0 (0%)\n`);
-  describeEvents(w, rel.events, nowMs);
-  return w.toString();
-}
-
 /** kubectl's GenericDescriber, for the kinds without their own. */
 export function describeGeneric(o: Obj, rel: Related, nowMs: number): string {
   const w = new PrefixWriter();
@@ -309,13 +176,3 @@ export function describeGeneric(o: Obj, rel: Related, nowMs: number): string {
   describeEvents(w, rel.events, nowMs);
   return w.toString();
 }
-
-export const DESCRIBERS: Record<string, (o: Obj, rel: Related, nowMs: number) => string> = {
-  Pod: describePod,
-  Node: describeNode,
-  Service: describeService,
-  Endpoints: describeEndpoints,
-  Deployment: describeDeployment,
-  StatefulSet: describeStatefulSet,
-};
-
