@@ -1,4 +1,4 @@
-import { openStore } from './store/index.js';
+import { openStore, StoreError } from './store/index.js';
 import { ApiServer } from './api/index.js';
 import { ApiClient } from './client/index.js';
 import { startControllers } from './controllers/index.js';
@@ -25,7 +25,17 @@ export async function runApiServer(o: ApiServerOptions, log: (m: string) => void
   const recovery = (store as { recovery?: { tornBytes: number; tornAtOffset: number } }).recovery;
   if (recovery?.tornBytes) log(`store: a torn final write of ${recovery.tornBytes} bytes at offset ${recovery.tornAtOffset} was cut off (it was never acknowledged)`);
   const api = new ApiServer(store);
-  await api.bootstrap();
+  // A store that is still starting (etcd started beside us) gets 30 s to answer.
+  for (let waited = 0; ; waited += 300) {
+    try {
+      await api.bootstrap();
+      break;
+    } catch (e) {
+      if (!(e instanceof StoreError && e.code === 'Unavailable') || waited > 30_000) throw e;
+      if (waited === 0) log(`store not answering yet (${e.message}); retrying`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
   const { url } = await api.listen(o.port, o.host);
   const unix = o.socket ? await api.listenUnix(o.socket) : null;
   log(`apiserver on ${url}${unix ? ` and ${unix}` : ''} (store: ${store.kind} ${o.store})`);

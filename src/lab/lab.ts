@@ -15,6 +15,9 @@ export interface LabState {
   /** the API server + controllers process (labs with a control plane) */
   apiserver?: number;
   nodeGraceSeconds?: number;
+  store?: 'file' | 'etcd';
+  /** etcd's PID when store is etcd */
+  etcd?: number;
   createdAt: string;
 }
 
@@ -65,6 +68,8 @@ export interface LabUpOptions {
   controlPlane?: boolean;
   /** seconds without a heartbeat before a node turns NotReady (default 10) */
   nodeGraceSeconds?: number;
+  /** the API server's store: the embedded file store (default) or a real etcd in the control-plane namespace */
+  store?: 'file' | 'etcd';
 }
 
 /** Build the lab and start one agent per node; idempotent (a healthy lab is left as is, a broken one rebuilt). */
@@ -91,9 +96,14 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       for (const argv of controlPlaneCommands(plan)) await runner.run(argv);
       log(`starting the API server and controllers in ${plan.controlPlane.ns} (${plan.controlPlane.ip}:${plan.controlPlane.port})`);
       state.nodeGraceSeconds = opts.nodeGraceSeconds ?? 10;
-      state.apiserver = startApiServer(plan, state.nodeGraceSeconds);
+      state.store = opts.store ?? 'file';
+      if (state.store === 'etcd') {
+        log(`starting etcd in ${plan.controlPlane.ns} (127.0.0.1:2379 there)`);
+        state.etcd = startEtcd(plan);
+      }
+      state.apiserver = startApiServer(plan, state.nodeGraceSeconds, state.store);
       fs.writeFileSync(stateFile(plan), JSON.stringify(state, null, 2));
-      await waitForApiServer(plan, state.apiserver);
+      await waitForApiServer(plan, state.apiserver, state.etcd);
     } else {
       fs.writeFileSync(plan.peersFile, JSON.stringify(peersDocument(plan), null, 2));
     }
@@ -142,10 +152,11 @@ function agentNodeArgs(): string[] {
 }
 
 /** The lab's API server answers on its Unix socket. */
-async function waitForApiServer(plan: LabPlan, pid: number): Promise<void> {
+async function waitForApiServer(plan: LabPlan, pid: number, etcdPid?: number): Promise<void> {
   const client = new ApiClient(`unix:${plan.controlPlane.socket}`);
   try {
     await waitFor('the API server to answer', 30_000, async () => {
+      if (etcdPid && !processAlive(etcdPid)) throw new Error(`etcd exited:\n${tail(path.join(plan.controlPlane.stateDir, 'etcd.log'))}`);
       if (!processAlive(pid)) throw new Error(`the API server exited:\n${tail(path.join(plan.controlPlane.stateDir, 'apiserver.log'))}`);
       return (await client.tryGet('namespaces', undefined, 'default').catch(() => null)) !== null;
     });
@@ -171,7 +182,29 @@ async function waitForNodesReady(plan: LabPlan): Promise<void> {
   }
 }
 
-function startApiServer(plan: LabPlan, nodeGraceSeconds: number): number {
+/** Debian's etcd-server, on the control plane's own loopback (nothing outside the lab can reach it). */
+function startEtcd(plan: LabPlan): number {
+  const cp = plan.controlPlane;
+  fs.mkdirSync(cp.stateDir, { recursive: true });
+  const logFd = fs.openSync(path.join(cp.stateDir, 'etcd.log'), 'a');
+  const child = spawn(
+    'nsenter',
+    [
+      `--net=/run/netns/${cp.ns}`,
+      'etcd', '--name', `${plan.prefix}-etcd`, '--data-dir', path.join(cp.stateDir, 'etcd'),
+      '--listen-client-urls', 'http://127.0.0.1:2379', '--advertise-client-urls', 'http://127.0.0.1:2379',
+      '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
+      '--initial-cluster', `${plan.prefix}-etcd=http://127.0.0.1:2380`,
+    ],
+    { detached: true, stdio: ['ignore', logFd, logFd] },
+  );
+  fs.closeSync(logFd);
+  child.unref();
+  if (!child.pid) throw new Error('could not start etcd (is etcd-server installed?)');
+  return child.pid;
+}
+
+function startApiServer(plan: LabPlan, nodeGraceSeconds: number, store: 'file' | 'etcd' = 'file'): number {
   const cp = plan.controlPlane;
   fs.mkdirSync(cp.stateDir, { recursive: true });
   const logFd = fs.openSync(path.join(cp.stateDir, 'apiserver.log'), 'a');
@@ -181,7 +214,7 @@ function startApiServer(plan: LabPlan, nodeGraceSeconds: number): number {
       `--net=/run/netns/${cp.ns}`,
       process.execPath, CLI_ENTRY, 'apiserver',
       '--prefix', plan.prefix,
-      '--store', process.env.PODWIRE_LAB_STORE ?? path.join(cp.stateDir, 'store'),
+      '--store', store === 'etcd' ? 'etcd://127.0.0.1:2379' : path.join(cp.stateDir, 'store'),
       '--host', cp.ip,
       '--port', String(cp.port),
       '--socket', cp.socket,
@@ -208,9 +241,9 @@ export async function restartApiServer(opts: { prefix?: string; stateRoot?: stri
     process.kill(old, opts.crash ? 'SIGKILL' : 'SIGTERM');
     await waitFor(`old API server ${old} to exit`, 10_000, () => !processAlive(old));
   }
-  state.apiserver = startApiServer(state.plan, state.nodeGraceSeconds ?? 10);
+  state.apiserver = startApiServer(state.plan, state.nodeGraceSeconds ?? 10, state.store ?? 'file');
   fs.writeFileSync(stateFile(state.plan), JSON.stringify(state, null, 2));
-  await waitForApiServer(state.plan, state.apiserver);
+  await waitForApiServer(state.plan, state.apiserver, state.etcd);
   return state.apiserver;
 }
 
