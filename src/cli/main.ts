@@ -49,11 +49,13 @@ export function buildProgram(): Command {
     .option('--nodes <n>', 'number of nodes', '3')
     .option('--demo', 'apply the demo app (seed 003’s three tiers) and print what to try')
     .option('--no-control-plane', 'dataplane only: no API server; pods only with `podwire pod add`')
+    .option('--store <kind>', 'the API server’s store: file (embedded, durable) or etcd (Debian’s etcd, in the control-plane namespace)', 'file')
     .addHelpText('after', '\nExamples:\n  podwire lab up --nodes 3 --demo\n  podwire lab up --nodes 2 --no-control-plane')
-    .action(async (o: { nodes: string; demo?: boolean; controlPlane: boolean }) => {
+    .action(async (o: { nodes: string; demo?: boolean; controlPlane: boolean; store: string }) => {
       const prefix = program.opts().lab as string;
       if (o.demo && !o.controlPlane) throw new CliError('--demo needs the control plane (leave out --no-control-plane)');
-      const state = await labUp({ prefix, nodes: Number(o.nodes), controlPlane: o.controlPlane, log: (m) => say(`· ${m}`) });
+      if (o.store !== 'file' && o.store !== 'etcd') throw new CliError('--store must be file or etcd');
+      const state = await labUp({ prefix, nodes: Number(o.nodes), controlPlane: o.controlPlane, store: o.store, log: (m) => say(`· ${m}`) });
       if (o.demo) await demo(state);
     });
   lab

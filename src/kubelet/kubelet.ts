@@ -199,7 +199,8 @@ export class Kubelet {
         this.retryLater(apiPodKey(pod.metadata.namespace ?? "default", pod.metadata.name), 3000);
         continue;
       }
-      run.argv = launch.builtin ? launch.argv : launch.argv.map((a: string) => expand(a, env));
+      // $(VAR) in command/args expands from the container's environment, built-in or not
+      run.argv = launch.argv.map((a: string) => expand(a, env));
       run.env = env;
       if (blocked) this.runtime.forget(uid, c.name);
       this.runtime.start(run);
