@@ -70,7 +70,10 @@ export async function get(ctx: KubeContext, args: string[], f: GetFlags): Promis
   if (f.watch || f.watchOnly) return watch(ctx, reqs, f, format);
   const { groups, errors } = await fetchObjects(ctx, reqs, f);
   const singleItemImplied = reqs.length === 1 && reqs[0].names.length === 1;
-  const wrote = printObjects(ctx, groups, format, singleItemImplied, f);
+  const generic = format === 'json' || format === 'yaml' || format === 'name';
+  // kubectl prints nothing but the error for one missing object, and no empty List when ignoring NotFound
+  const skip = generic && ((singleItemImplied && errors.length > 0) || (f.ignoreNotFound && !groups.some((g) => g.items.length)));
+  const wrote = !skip && printObjects(ctx, groups, format, singleItemImplied, f);
   for (const e of errors) ctx.err(`${errorLine(e, ctx.server)}\n`);
   if (!wrote && !errors.length && (format === 'table' || format === 'wide') && !f.ignoreNotFound) ctx.err(noResources(f, reqs.map((q) => q.r)));
   return errors.length ? 1 : 0;

@@ -52,7 +52,8 @@ async function podsFor(ctx: KubeContext, target: string | undefined, f: LogsFlag
   const slash = target.indexOf('/');
   const r = slash > 0 ? resourceType(target.slice(0, slash)) : resourceType('pods');
   const name = slash > 0 ? target.slice(slash + 1) : target;
-  const obj = await ctx.client.get(r, f.namespace, name);
+  const obj = await ctx.client.tryGet(r, f.namespace, name);
+  if (!obj) throw new KubeError(`error from server (NotFound): ${r.plural}${r.group ? `.${r.group}` : ''} "${name}" not found in namespace "${f.namespace}"`);
   if (r.kind === 'Pod') return [obj];
   const selector = r.kind === 'Service' ? { matchLabels: obj.spec?.selector ?? {} } : obj.spec?.selector;
   if (!selector) throw new KubeError(`cannot get the logs from ${r.kind.toLowerCase()}: selector not found`);
@@ -65,7 +66,11 @@ async function podsFor(ctx: KubeContext, target: string | undefined, f: LogsFlag
 function containersOf(ctx: KubeContext, pod: Obj, f: LogsFlags): string[] {
   const names: string[] = (pod.spec?.containers ?? []).map((c: Obj) => c.name);
   if (f.allContainers) return [...(pod.spec?.initContainers ?? []).map((c: Obj) => c.name), ...names];
-  if (f.container) return [f.container];
+  if (f.container) {
+    const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c: Obj) => c.name);
+    if (!all.includes(f.container)) throw new KubeError(`container ${f.container} is not valid for pod ${pod.metadata.name}`);
+    return [f.container];
+  }
   const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
   const chosen = annotated && names.includes(annotated) ? annotated : names[0];
   if (names.length > 1 && !f.selector) ctx.err(`Defaulted container "${chosen}" out of: ${names.join(', ')}\n`);

@@ -141,7 +141,11 @@ export async function wait(ctx: KubeContext, args: string[], f: WaitFlags): Prom
     const ns = r.namespaced && !f.allNamespaces ? f.namespace : undefined;
     if (names.length) {
       if (f.selector || f.all) throw new KubeError('name cannot be provided when a selector is specified');
-      for (const name of names) targets.push({ r, ns, name });
+      for (const name of names) {
+        // kubectl: with --for=delete an object that is already gone is simply not visited
+        if (c.kind === 'delete' && (await ctx.client.tryGet(r, ns, name)) === null) continue;
+        targets.push({ r, ns, name });
+      }
       continue;
     }
     if (!f.selector && !f.all && !f.fieldSelector) throw new KubeError('resource(s) were provided, but no name was specified');
