@@ -1,0 +1,55 @@
+# podwire: one image for every role of compose.yaml (API server, etcd, nodes,
+# the external client, the demo applier). Debian with Node 20, the tools a
+# learner uses inside nodes and pods, the native addon and the workload
+# binary built in the image, `podwire` on PATH.
+#
+#   docker compose up          (builds it as podwire:local)
+#   docker build -t podwire .
+FROM node:20-bookworm-slim
+
+# The system tools .ci/run installs (the same ones the tests use), plus dig:
+#   nodes and pods: iproute2 (ip, bridge, tc), util-linux (nsenter, unshare),
+#     procps, iputils-ping, traceroute, ethtool, iperf3, tcpdump, tshark,
+#     curl, bind9-dnsutils (dig), busybox (the applets of busybox-based images)
+#   the etcd profile: etcd-server (so nothing else has to be pulled)
+#   node-gyp (npm ci builds the AF_PACKET addon and podwire-workload): python3 make g++
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      iproute2 util-linux procps iputils-ping traceroute ethtool \
+      iperf3 tcpdump tshark etcd-server \
+      python3 make g++ ca-certificates curl busybox \
+      bind9-dnsutils \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /opt/podwire
+ENV npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false
+
+# What `npm ci` needs (its install script runs node-gyp on binding.gyp and
+# src/native, its prepare script compiles src/), then the rest of the runtime:
+# bin/ (the CLI), containers/ (the entrypoints), examples/ (the demo app).
+COPY package.json package-lock.json binding.gyp tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY bin ./bin
+COPY containers ./containers
+COPY examples ./examples
+
+# The same steps CI runs: npm ci (addon, workload binary, TypeScript), then
+# the build. node-gyp builds against the Node headers the image ships in
+# /usr/local/include/node when they are there (no download), as CI does with
+# Debian's. The dev dependencies (compiler, test runner) then go.
+RUN if [ -f /usr/local/include/node/common.gypi ]; then export npm_config_nodedir=/usr/local; fi \
+ && npm ci \
+ && npm run build \
+ && test -x build/Release/podwire-workload \
+ && test -f build/Release/podwire_native.node \
+ && npm prune --omit=dev --ignore-scripts \
+ && npm cache clean --force \
+ && ln -s /opt/podwire/bin/podwire.js /usr/local/bin/podwire \
+ && podwire --help >/dev/null
+
+# compose.yaml gives every service its role's entrypoint (containers/*.sh);
+# alone, the image answers with the CLI's help.
+CMD ["podwire", "--help"]

@@ -1,0 +1,38 @@
+#!/bin/sh
+# The control plane: podwire's API server with its controllers (node IPAM
+# and lifecycle, scheduler, Deployment, StatefulSet, endpoints) in one
+# process, as `podwire lab up` runs it in <lab>-cp.
+#
+# Environment:
+#   PODWIRE_STORE               where objects live: a directory (the embedded
+#                               durable store) or etcd://host:port. Unset: etcd://
+#                               $PODWIRE_ETCD_HOST:2379 when that host resolves
+#                               (compose's `etcd` profile adds it), else
+#                               /var/lib/podwire/store (a volume in compose.yaml;
+#                               the API server creates the directory)
+#   PODWIRE_ETCD_HOST           the etcd host looked for (default: etcd)
+#   PODWIRE_APISERVER_HOST      address to listen on (default: 0.0.0.0)
+#   PODWIRE_APISERVER_PORT      TCP port (default: 6443)
+#   PODWIRE_NODE_GRACE_SECONDS  seconds without a heartbeat before a node is
+#                               NotReady (default: 10)
+#   PODWIRE_BIN                 the podwire command (see common.sh)
+set -eu
+ROLE=apiserver
+. "$(dirname "$0")/common.sh"
+
+etcd_host=${PODWIRE_ETCD_HOST:-etcd}
+if [ -n "${PODWIRE_STORE:-}" ]; then
+  store=$PODWIRE_STORE
+elif getent hosts "$etcd_host" >/dev/null 2>&1; then
+  # compose --profile etcd: the etcd service is on the network (and healthy:
+  # the apiserver depends on it), so the store is a real etcd
+  store="etcd://$etcd_host:2379"
+else
+  store=/var/lib/podwire/store
+fi
+say "store $store"
+exec "$PODWIRE_BIN" apiserver \
+  --store "$store" \
+  --host "${PODWIRE_APISERVER_HOST:-0.0.0.0}" \
+  --port "${PODWIRE_APISERVER_PORT:-6443}" \
+  --node-monitor-grace-period "${PODWIRE_NODE_GRACE_SECONDS:-10}"

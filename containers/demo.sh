@@ -1,0 +1,50 @@
+#!/bin/sh
+# One shot: once the nodes are registered and Ready, apply the demo app
+# (examples/demo/three-tier.yaml: seed 003's three tiers and a client pod on
+# node1), wait until its workloads are Ready, print the pods, and exit 0.
+#
+# Environment:
+#   PODWIRE_SERVER        the API server, http://host:port (required; the
+#                         podwire CLI reads it too)
+#   PODWIRE_DEMO_NODES    how many nodes to wait for (default: 3)
+#   PODWIRE_DEMO_MANIFEST what to apply (default: examples/demo/three-tier.yaml of this image/checkout)
+#   PODWIRE_DEMO_TIMEOUT  seconds for each wait (default: 300)
+#   PODWIRE_BIN           the podwire command (see common.sh)
+set -eu
+ROLE=demo
+. "$(dirname "$0")/common.sh"
+
+: "${PODWIRE_SERVER:?PODWIRE_SERVER must name the API server, e.g. http://172.28.0.2:6443}"
+export PODWIRE_SERVER
+want=${PODWIRE_DEMO_NODES:-3}
+manifest=${PODWIRE_DEMO_MANIFEST:-$PODWIRE_ROOT/examples/demo/three-tier.yaml}
+timeout=${PODWIRE_DEMO_TIMEOUT:-300}
+pw() { "$PODWIRE_BIN" "$@"; }
+
+wait_for_apiserver "$PODWIRE_SERVER" "$timeout"
+
+# 1. Nodes: `wait --all` needs them to exist first, so count them, then wait for Ready.
+say "waiting for $want nodes to register"
+deadline=$(($(date +%s) + timeout))
+until [ "$(pw get nodes -o name 2>/dev/null | grep -c '^node/')" -ge "$want" ]; do
+  [ "$(date +%s)" -lt "$deadline" ] || die "fewer than $want nodes registered within $timeout s"
+  sleep 1
+done
+pw wait --for=condition=Ready nodes --all --timeout="${timeout}s"
+
+# 2. The app: all or nothing, then its workloads. Deployments are Available
+#    with all their replicas; a StatefulSet makes its pods one after another,
+#    so wait on its ready count; last, every pod (the bare ones too).
+say "applying $manifest"
+pw apply -f "$manifest"
+if [ -n "$(pw get deployments -o name)" ]; then
+  pw wait --for=condition=Available deployments --all --timeout="${timeout}s"
+fi
+for sts in $(pw get statefulsets -o name); do
+  replicas=$(pw get "$sts" -o json | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).spec.replicas ?? 1))')
+  [ "$replicas" -gt 0 ] || continue
+  pw wait --for="jsonpath={.status.readyReplicas}=$replicas" "$sts" --timeout="${timeout}s"
+done
+pw wait --for=condition=Ready pods --all --timeout="${timeout}s"
+pw get pods -o wide
+say "demo app ready: try  docker compose exec node1 podwire get pods -o wide"
