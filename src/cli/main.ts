@@ -127,6 +127,9 @@ export function buildProgram(): Command {
           log(`${sig}: stopping`);
           await agent.stop();
           resolve();
+          // Container processes are the agent's children but outlive it (a
+          // restarted agent adopts them): their handles must not keep it alive.
+          process.exit(0);
         };
         process.once('SIGTERM', () => void stop('SIGTERM'));
         process.once('SIGINT', () => void stop('SIGINT'));
