@@ -37,9 +37,9 @@ COPY containers ./containers
 COPY examples ./examples
 
 # The same steps CI runs: npm ci (addon, workload binary, TypeScript), then
-# the build. node-gyp builds against the Node headers the image ships in
-# /usr/local/include/node when they are there (no download), as CI does with
-# Debian's. The dev dependencies (compiler, test runner) then go.
+# the build. node-gyp builds against the Node headers the base image ships in
+# /usr/local/include/node when they are there, rather than downloading them.
+# The dev dependencies (compiler, test runner) go afterwards.
 RUN if [ -f /usr/local/include/node/common.gypi ]; then export npm_config_nodedir=/usr/local; fi \
  && npm ci \
  && npm run build \
