@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { spawn } from 'node:child_process';
+import { restartApiServer } from '../lab/index.js';
 import { labUp, labDown, labStatus, restartAgent, SCENARIOS, breakLab, fixLab, brokenNow, readLabState, labPods, addPod, deletePod, findPod } from '../lab/index.js';
 import { names, netnsExists, execaRunner } from '../host/index.js';
 import { agentConfig } from '../agent/config.js';
@@ -71,6 +72,14 @@ export function buildProgram(): Command {
     .action(async (node: string, o: { crash?: boolean }) => {
       const pid = await restartAgent({ prefix: program.opts().lab, node, crash: o.crash });
       say(`agent on ${node} restarted (pid ${pid})`);
+    });
+  lab
+    .command('restart-apiserver')
+    .description('stop the API server (and controllers) and start it again on the same store; everyone reconverges')
+    .option('--crash', 'kill -9 instead of a clean stop')
+    .action(async (o: { crash?: boolean }) => {
+      const pid = await restartApiServer({ prefix: program.opts().lab, crash: o.crash });
+      say(`API server restarted (pid ${pid})`);
     });
   lab
     .command('break [scenario] [target]')
