@@ -1,0 +1,245 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { planLab, topologyCommands, waitFor, type LabNode } from '../../src/lab/index.js';
+import { controlPlaneCommands, nodeCommands } from '../../src/lab/plan.js';
+import { execaRunner, listNetns, deleteNetnsWithPrefix, netnsPids, names } from '../../src/host/index.js';
+import { STATE_ROOT, requireRoot, testPrefix } from './helpers.js';
+
+// compose.yaml's cluster without a Docker engine. Each "container" is what
+// Docker makes of a service: a network namespace whose only link is eth0 on
+// a shared bridge (compose's `underlay` network, 172.28.0.0/24), plus a
+// mount namespace of its own with a fresh tmpfs on /run/netns (compose's
+// `tmpfs:`) and its own /sys. In them run the entrypoints of containers/,
+// unchanged, with compose.yaml's environment; only the state paths and the
+// prefix are overridden so that this test collides with nothing. Then what a
+// learner does with `docker compose exec` is done by entering the container's
+// namespaces.
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const prefix = testPrefix('ct');
+const runner = execaRunner();
+const plan = planLab({ prefix, nodes: 2, stateRoot: STATE_ROOT });
+const SERVER = 'http://172.28.0.2:6443';
+
+/** A service of compose.yaml played by namespaces. */
+interface Box {
+  service: string;
+  ns: string;
+  ip: string;
+  log: string;
+  pid?: number;
+  /** the box's own mount namespace (`mnt:[…]`), once its entrypoint runs in it */
+  mountNs?: string;
+  exit?: Promise<number | null>;
+}
+
+const box = (service: string, ns: string, ip: string): Box => ({ service, ns, ip, log: path.join(plan.stateDir, `${service}.log`) });
+const boxes: Record<string, Box> = {
+  apiserver: box('apiserver', plan.controlPlane.ns, plan.controlPlane.ip),
+  node1: box('node1', plan.nodes[0].ns, plan.nodes[0].ip),
+  node2: box('node2', plan.nodes[1].ns, plan.nodes[1].ip),
+  client: box('client', `${prefix}-client`, '172.28.0.100'),
+  demo: box('demo', `${prefix}-demo`, '172.28.0.4'),
+};
+/** compose.yaml's addresses for the extra "containers" on the underlay (nodes and the API server are the lab plan's) */
+const extraOnUnderlay = (b: Box): LabNode => ({ name: b.service, ns: b.ns, ip: b.ip, podCidr: '', underlayPort: names.underlayPort(b.ns), stateDir: '' });
+
+const logOf = (b: Box) => (fs.existsSync(b.log) ? fs.readFileSync(b.log, 'utf8') : '');
+const hostMountNs = fs.readlinkSync('/proc/self/ns/mnt');
+const mountNsOf = (pid: number) => {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * `docker run` for a box: its namespace, a private mount namespace with a
+ * tmpfs on /run/netns and a sysfs of its own, then `sh containers/<script>`
+ * with the service's environment. PATH is the image's: `podwire` is a
+ * symlink to bin/podwire.js, as the Dockerfile makes it.
+ */
+async function start(b: Box, script: string, env: Record<string, string>): Promise<void> {
+  const fd = fs.openSync(b.log, 'a');
+  const container = 'mount -t tmpfs -o mode=755 pwt-netns /run/netns && mount -t sysfs sysfs /sys && exec "$@"';
+  const child = spawn(
+    'nsenter',
+    [`--net=/run/netns/${b.ns}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', container, 'container', 'sh', path.join(root, 'containers', script)],
+    {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      cwd: '/',
+      env: { PATH: `${path.join(plan.stateDir, 'bin')}:${path.dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: '/root', PODWIRE_SERVER: SERVER, ...env },
+    },
+  );
+  fs.closeSync(fd);
+  b.pid = child.pid!;
+  b.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  await waitFor(`${b.service} to be in its own mount namespace`, 10_000, () => {
+    const m = mountNsOf(b.pid!);
+    if (m === null) throw new Error(`${b.service} exited:\n${logOf(b)}`);
+    if (m !== hostMountNs) b.mountNs = m;
+    return !!b.mountNs;
+  }, 20);
+}
+
+async function logLine(b: Box, text: string, timeoutMs: number): Promise<void> {
+  await waitFor(`"${text}" from ${b.service}`, timeoutMs, () => {
+    if (logOf(b).includes(text)) return true;
+    if (mountNsOf(b.pid!) === null) throw new Error(`${b.service} exited:\n${logOf(b)}`);
+    return false;
+  }, 100);
+}
+
+/** `docker compose exec <service> …`: a command in the box's network and mount namespaces. */
+function exec(b: Box, argv: string[], timeoutMs = 30_000) {
+  return execa('nsenter', [`--target=${b.pid}`, '--mount', '--net', '--', 'env', `PODWIRE_SERVER=${SERVER}`, `PATH=${path.join(plan.stateDir, 'bin')}:${path.dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`, ...argv], { reject: false, timeout: timeoutMs });
+}
+
+/** GET on the API server from the client box (the learner's machine outside the cluster). */
+async function api(pathname: string): Promise<any> {
+  const r = await exec(boxes.client, ['curl', '-fsS', '--max-time', '5', `${SERVER}${pathname}`]);
+  if (r.exitCode !== 0) throw new Error(`GET ${pathname}: ${r.stderr}`);
+  return JSON.parse(String(r.stdout));
+}
+const ready = (o: any) => o?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+
+/** Everything this test started: the boxes' process groups, everything in their mount namespaces and in our network namespaces. */
+async function teardown(): Promise<void> {
+  const started = Object.values(boxes).filter((b) => b.pid);
+  for (const b of started) {
+    try {
+      process.kill(-b.pid!, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
+  const mountNss = new Set(started.map((b) => b.mountNs).filter(Boolean));
+  const ours = async (): Promise<number[]> => {
+    const pids = new Set<number>();
+    for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+      const m = mountNsOf(p);
+      if (m && mountNss.has(m)) pids.add(p);
+    }
+    for (const ns of await listNetns(runner, prefix)) for (const p of await netnsPids(runner, ns)) pids.add(p);
+    pids.delete(process.pid);
+    return [...pids];
+  };
+  await waitFor('the boxes to stop on SIGTERM', 5_000, async () => (await ours()).length === 0).catch(() => {});
+  await waitFor('every process of the boxes to be gone', 10_000, async () => {
+    const left = await ours();
+    for (const p of left) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    return left.length === 0;
+  });
+  await deleteNetnsWithPrefix(runner, prefix);
+  fs.rmSync(plan.stateDir, { recursive: true, force: true });
+}
+
+beforeAll(async () => {
+  requireRoot();
+  fs.mkdirSync(path.join(plan.stateDir, 'bin'), { recursive: true });
+  fs.symlinkSync(path.join(root, 'bin/podwire.js'), path.join(plan.stateDir, 'bin/podwire'));
+  // compose's underlay network, and one namespace per container with only eth0 on it
+  for (const argv of [...topologyCommands(plan), ...controlPlaneCommands(plan), ...nodeCommands(plan, extraOnUnderlay(boxes.client)), ...nodeCommands(plan, extraOnUnderlay(boxes.demo))]) {
+    await runner.run(argv);
+  }
+  // docker compose up, in compose.yaml's order: the API server, then nodes, client and demo
+  await start(boxes.apiserver, 'apiserver.sh', { PODWIRE_STORE: path.join(plan.stateDir, 'store') });
+  await logLine(boxes.apiserver, 'controllers running', 30_000);
+  for (const n of ['node1', 'node2']) {
+    await start(boxes[n], 'node.sh', { NODE_NAME: n, PODWIRE_PREFIX: prefix, PODWIRE_STATE_DIR: path.join(plan.stateDir, n) });
+  }
+  await start(boxes.client, 'client.sh', {});
+  await start(boxes.demo, 'demo.sh', { PODWIRE_DEMO_NODES: '2', PODWIRE_DEMO_TIMEOUT: '150' });
+}, 60_000);
+
+afterAll(async () => {
+  await teardown();
+  const left = await listNetns(runner, prefix);
+  expect(left).toEqual([]);
+}, 60_000);
+
+describe('the compose cluster, entrypoints run unchanged in netns containers', () => {
+  it('the demo service waits for both nodes, applies the demo app, sees it Ready and exits 0', async () => {
+    const code = await Promise.race([boxes.demo.exit!, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 200_000))]);
+    const log = logOf(boxes.demo);
+    expect(code, log).toBe(0);
+    expect(log).toContain('node/node1 condition met');
+    expect(log).toContain('node/node2 condition met');
+    expect(log).toMatch(/service\/frontend created/);
+    expect(log).toContain('demo: demo app ready');
+  }, 210_000);
+
+  it('nodes registered from eth0’s address, each with a pod CIDR the API server allocated, and Ready', async () => {
+    const nodes = (await api('/api/v1/nodes')).items.sort((a: any, b: any) => a.metadata.name.localeCompare(b.metadata.name));
+    expect(nodes.map((n: any) => [n.metadata.name, n.status.addresses.find((a: any) => a.type === 'InternalIP')?.address])).toEqual([
+      ['node1', '172.28.0.11'],
+      ['node2', '172.28.0.12'],
+    ]);
+    const cidrs = nodes.map((n: any) => n.spec.podCIDR);
+    for (const c of cidrs) expect(c).toMatch(/^10\.244\.\d+\.0\/24$/);
+    expect(new Set(cidrs).size).toBe(2);
+    for (const n of nodes) expect(ready(n), n.metadata.name).toBe(true);
+    for (const n of ['node1', 'node2']) expect(logOf(boxes[n])).toContain(`${n}: node IP ${boxes[n].ip}/24 on eth0`);
+  });
+
+  it('every demo pod is Ready, with an IP from its node’s pod CIDR', async () => {
+    const nodes = (await api('/api/v1/nodes')).items;
+    const cidrOf = (node: string) => nodes.find((n: any) => n.metadata.name === node).spec.podCIDR.replace('0/24', '');
+    const pods = (await api('/api/v1/namespaces/default/pods')).items;
+    expect(pods.length).toBe(1 + 3 + 2 + 2);
+    for (const p of pods) {
+      expect(ready(p), p.metadata.name).toBe(true);
+      expect(p.status.podIP.startsWith(cidrOf(p.spec.nodeName)), `${p.metadata.name} ${p.status.podIP} on ${p.spec.nodeName}`).toBe(true);
+    }
+    expect(new Set(pods.map((p: any) => p.spec.nodeName))).toEqual(new Set(['node1', 'node2']));
+  });
+
+  it('a pod on node1 reaches a pod on node2 by IP over VXLAN, and `tcpdump -ni eth0 udp port 4789` in node1 sees it', async () => {
+    const pods = (await api('/api/v1/namespaces/default/pods?labelSelector=tier%3Dfrontend')).items;
+    const far = pods.find((p: any) => p.spec.nodeName === 'node2');
+    expect(far, 'a frontend pod on node2').toBeDefined();
+    // docker compose exec node1 tcpdump -ni eth0 udp port 4789
+    const dump = execa('nsenter', [`--target=${boxes.node1.pid}`, '--mount', '--net', '--', 'tcpdump', '-ni', 'eth0', '-c', '4', '-l', 'udp', 'port', '4789', 'and', 'dst', 'host', boxes.node2.ip], { reject: false, timeout: 30_000 });
+    let heard = '';
+    dump.stderr!.on('data', (d: Buffer) => (heard += d.toString()));
+    await waitFor('tcpdump to listen', 10_000, () => heard.includes('listening on eth0'));
+    // docker compose exec node1 ip netns exec <pod> curl … : the pod namespaces live in the node container
+    const r = await exec(boxes.node1, ['ip', 'netns', 'exec', `${prefix}-pod-client`, 'curl', '-s', '--max-time', '5', `http://${far.status.podIP}:3000/hostname`]);
+    expect(r.stdout, String(r.stderr)).toBe(far.metadata.name);
+    const d = await dump;
+    expect(String(d.stdout)).toMatch(new RegExp(`IP ${boxes.node1.ip.replace(/\./g, '\\.')}\\.\\d+ > ${boxes.node2.ip.replace(/\./g, '\\.')}\\.4789: VXLAN, flags \\[I\\] \\(0x08\\), vni 1`));
+  });
+
+  it('`podwire get pods -o wide` works inside a node, and the pods’ namespaces exist only inside the node containers', async () => {
+    const r = await exec(boxes.node1, ['podwire', 'get', 'pods', '-o', 'wide']);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const client = (await api('/api/v1/namespaces/default/pods/client'));
+    expect(String(r.stdout)).toMatch(new RegExp(`^client\\s+1/1\\s+Running\\s+.*${client.status.podIP.replace(/\./g, '\\.')}\\s+node1`, 'm'));
+    const inside = await exec(boxes.node1, ['ip', 'netns', 'list']);
+    expect(String(inside.stdout)).toContain(`${prefix}-pod-client`);
+    expect((await listNetns(runner, prefix)).filter((n) => n.includes('-pod-'))).toEqual([]);
+  });
+
+  it('the client, outside the cluster, reaches the API server but has no route into the pod network', async () => {
+    await logLine(boxes.client, `client: ${boxes.client.ip}/24, outside the cluster: the API server at ${SERVER} answers`, 10_000);
+    const health = await exec(boxes.client, ['curl', '-fsS', '--max-time', '5', `${SERVER}/healthz`]);
+    expect(health.stdout).toBe('ok');
+    const version = await api('/version');
+    expect(version.gitVersion).toMatch(/podwire/);
+    const client = await api('/api/v1/namespaces/default/pods/client');
+    const r = await exec(boxes.client, ['curl', '-sS', '--max-time', '3', `http://${client.status.podIP}:3000/`]);
+    expect(r.exitCode).not.toBe(0);
+  });
+});
