@@ -4,7 +4,8 @@ import { formatEndpoints } from './printers.js';
 import { formatLabels, formatLabelSelector } from './selectors.js';
 
 /**
- * kubectl describe for Services, Endpoints, Ingresses and NetworkPolicies
+ * kubectl describe for Services, Endpoints, EndpointSlices, Ingresses,
+ * IngressClasses and NetworkPolicies
  * (kubectl 1.30: a Service's and an Ingress backend's endpoints come from
  * the Endpoints object of the same name).
  */
@@ -179,5 +180,55 @@ export function describeNetworkPolicy(np: Obj): string {
     peers(w, spec.egress, 'To', '    ');
   } else w.write(1, 'Not affecting egress traffic\n');
   w.write(1, `Policy Types: ${types.join(', ')}\n`);
+  return w.toString();
+}
+
+export function describeEndpointSlice(eps: Obj, rel: Related, nowMs: number): string {
+  const w = new PrefixWriter();
+  w.write(0, `Name:\t${eps.metadata.name}\n`);
+  w.write(0, `Namespace:\t${eps.metadata.namespace ?? ''}\n`);
+  labelsMultiline(w, 'Labels', eps.metadata.labels);
+  annotationsMultiline(w, 'Annotations', eps.metadata.annotations);
+  w.write(0, `AddressType:\t${eps.addressType ?? ''}\n`);
+  const ports: Obj[] = eps.ports ?? [];
+  if (!ports.length) w.write(0, 'Ports: <unset>\n');
+  else {
+    w.write(0, 'Ports:\n');
+    w.write(1, 'Name\tPort\tProtocol\n');
+    w.write(1, '----\t----\t--------\n');
+    for (const p of ports) w.write(1, `${p.name || '<unset>'}\t${p.port ?? '<unset>'}\t${p.protocol ?? ''}\n`);
+  }
+  const eps2: Obj[] = eps.endpoints ?? [];
+  if (!eps2.length) w.write(0, 'Endpoints: <none>\n');
+  else {
+    w.write(0, 'Endpoints:\n');
+    for (const e of eps2) {
+      w.write(1, `- Addresses:\t${(e.addresses ?? []).join(', ') || '<none>'}\n`);
+      w.write(2, 'Conditions:\n');
+      w.write(3, `Ready:\t${e.conditions?.ready === undefined ? '<unset>' : String(e.conditions.ready)}\n`);
+      w.write(2, `Hostname:\t${e.hostname ?? '<unset>'}\n`);
+      if (e.targetRef) w.write(2, `TargetRef:\t${e.targetRef.kind}/${e.targetRef.name}\n`);
+      w.write(2, `NodeName:\t${e.nodeName ?? '<unset>'}\n`);
+      w.write(2, `Zone:\t${e.zone ?? '<unset>'}\n`);
+    }
+  }
+  describeEvents(w, rel.events, nowMs);
+  return w.toString();
+}
+
+export function describeIngressClass(ic: Obj, rel: Related, nowMs: number): string {
+  const w = new PrefixWriter();
+  w.write(0, `Name:\t${ic.metadata.name}\n`);
+  labelsMultiline(w, 'Labels', ic.metadata.labels);
+  annotationsMultiline(w, 'Annotations', ic.metadata.annotations);
+  w.write(0, `Controller:\t${ic.spec?.controller ?? ''}\n`);
+  const p = ic.spec?.parameters;
+  if (p) {
+    w.write(0, 'Parameters:\n');
+    if (p.apiGroup) w.write(1, `APIGroup:\t${p.apiGroup}\n`);
+    w.write(1, `Kind:\t${p.kind}\n`);
+    w.write(1, `Name:\t${p.name}\n`);
+  }
+  describeEvents(w, rel.events, nowMs);
   return w.toString();
 }

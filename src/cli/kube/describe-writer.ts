@@ -200,7 +200,8 @@ export function describeEvents(w: PrefixWriter, events: Obj[] | null, nowMs: num
   if (!events) return;
   if (!events.length) return void w.write(0, 'Events:\t<none>\n');
   w.flush();
-  const sorted = [...events].sort((a, b) => Date.parse(a.lastTimestamp ?? 0) - Date.parse(b.lastTimestamp ?? 0));
+  const at = (e: Obj) => Date.parse(e.lastTimestamp ?? '') || 0;
+  const sorted = [...events].sort((a, b) => at(a) - at(b));
   w.write(0, 'Events:\n  Type\tReason\tAge\tFrom\tMessage\n');
   w.write(1, '----\t------\t----\t----\t-------\n');
   for (const e of sorted) {

@@ -3,7 +3,7 @@ import { parseResourceArgs } from './args.js';
 import type { KubeContext, NamespaceFlags } from './context.js';
 import { describeConfigMap, describeNamespace, describeSecret } from './describe-config.js';
 import { describeNode } from './describe-node.js';
-import { describeEndpoints, describeIngress, describeNetworkPolicy, describeService } from './describe-network.js';
+import { describeEndpoints, describeEndpointSlice, describeIngress, describeIngressClass, describeNetworkPolicy, describeService } from './describe-network.js';
 import type { Related } from './describe-writer.js';
 import { describeDeployment, describeGeneric, describePod, describeStatefulSet } from './describe-workloads.js';
 import { errorLine, isNotFound } from './errors.js';
@@ -27,6 +27,8 @@ export const DESCRIBERS: Record<string, (o: Obj, rel: Related, nowMs: number) =>
   Deployment: describeDeployment,
   StatefulSet: describeStatefulSet,
   Ingress: describeIngress,
+  IngressClass: describeIngressClass,
+  EndpointSlice: describeEndpointSlice,
   NetworkPolicy: describeNetworkPolicy,
   Namespace: describeNamespace,
   ConfigMap: describeConfigMap,
