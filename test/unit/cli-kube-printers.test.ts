@@ -1,15 +1,27 @@
 import { describe, it, expect } from 'vitest';
 import { findResource } from '../../src/control/api/index.js';
-import { humanDuration, rfc1123z } from '../../src/cli/kube/duration.js';
-import { podCells } from '../../src/cli/kube/pod-status.js';
-import { formatEndpoints } from '../../src/cli/kube/printers.js';
-import { asList, nameOf, renderTables, toJSON, toYAML, WatchPrinter, withType } from '../../src/cli/kube/output.js';
-import { tabbed, TABLE_WRITER } from '../../src/cli/kube/tabwriter.js';
-import { describePod } from '../../src/cli/kube/describe-workloads.js';
-import { describeService } from '../../src/cli/kube/describe-network.js';
-import { parseResourceArgs } from '../../src/cli/kube/args.js';
-import { parseFor, parseTimeoutMs, conditionMet } from '../../src/cli/kube/wait.js';
-import { evalJsonPath } from '../../src/cli/kube/jsonpath.js';
+import {
+  asList,
+  conditionMet,
+  describePod,
+  describeService,
+  evalJsonPath,
+  formatEndpoints,
+  humanDuration,
+  nameOf,
+  parseFor,
+  parseResourceArgs,
+  parseTimeoutMs,
+  podCells,
+  renderTables,
+  rfc1123z,
+  tabbed,
+  TABLE_WRITER,
+  toJSON,
+  toYAML,
+  WatchPrinter,
+  withType,
+} from '../../src/cli/kube/index.js';
 
 // kubectl's printers on fixed objects, with a fixed clock: what `podwire
 // get/describe` print, compared as exact text. Describe prints local
