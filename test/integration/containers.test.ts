@@ -13,7 +13,8 @@ import { STATE_ROOT, requireRoot, testPrefix } from './helpers.js';
 // Docker makes of a service: a network namespace whose only link is eth0 on
 // a shared bridge (compose's `underlay` network, 172.28.0.0/24), plus a
 // mount namespace of its own with a fresh tmpfs on /run/netns (compose's
-// `tmpfs:`) and its own /sys. In them run the entrypoints of containers/,
+// `tmpfs:`), its own /sys, and an /etc/hosts naming the services that are up
+// (what Docker's DNS answers). In them run the entrypoints of containers/,
 // unchanged, with compose.yaml's environment; only the state paths and the
 // prefix are overridden so that this test collides with nothing. Then what a
 // learner does with `docker compose exec` is done by entering the container's
@@ -44,9 +45,16 @@ const boxes: Record<string, Box> = {
   node2: box('node2', plan.nodes[1].ns, plan.nodes[1].ip),
   client: box('client', `${prefix}-client`, '172.28.0.100'),
   demo: box('demo', `${prefix}-demo`, '172.28.0.4'),
+  // compose --profile etcd: etcd at its compose address, and a second API server that finds it
+  etcd: box('etcd', `${prefix}-etcd`, '172.28.0.3'),
+  apiserverEtcd: box('apiserver-etcd', `${prefix}-apiserver-etcd`, '172.28.0.5'),
 };
 /** compose.yaml's addresses for the extra "containers" on the underlay (nodes and the API server are the lab plan's) */
 const extraOnUnderlay = (b: Box): LabNode => ({ name: b.service, ns: b.ns, ip: b.ip, podCidr: '', underlayPort: names.underlayPort(b.ns), stateDir: '' });
+
+/** the boxes' /etc/hosts: a service's name resolves once it runs, as with Docker's DNS on a compose network */
+const hostsFile = path.join(plan.stateDir, 'hosts');
+const announce = (b: Box) => fs.appendFileSync(hostsFile, `${b.ip} ${b.service}\n`);
 
 const logOf = (b: Box) => (fs.existsSync(b.log) ? fs.readFileSync(b.log, 'utf8') : '');
 const hostMountNs = fs.readlinkSync('/proc/self/ns/mnt');
@@ -66,10 +74,11 @@ const mountNsOf = (pid: number) => {
  */
 async function start(b: Box, script: string, env: Record<string, string>): Promise<void> {
   const fd = fs.openSync(b.log, 'a');
-  const container = 'mount -t tmpfs -o mode=755 pwt-netns /run/netns && mount -t sysfs sysfs /sys && exec "$@"';
+  announce(b);
+  const container = 'mount -t tmpfs -o mode=755 pwt-netns /run/netns && mount -t sysfs sysfs /sys && mount --bind "$0" /etc/hosts && exec "$@"';
   const child = spawn(
     'nsenter',
-    [`--net=/run/netns/${b.ns}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', container, 'container', 'sh', path.join(root, 'containers', script)],
+    [`--net=/run/netns/${b.ns}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', container, hostsFile, 'sh', path.join(root, 'containers', script)],
     {
       detached: true,
       stdio: ['ignore', fd, fd],
@@ -150,10 +159,10 @@ beforeAll(async () => {
   requireRoot();
   fs.mkdirSync(path.join(plan.stateDir, 'bin'), { recursive: true });
   fs.symlinkSync(path.join(root, 'bin/podwire.js'), path.join(plan.stateDir, 'bin/podwire'));
+  fs.writeFileSync(hostsFile, '127.0.0.1 localhost\n');
   // compose's underlay network, and one namespace per container with only eth0 on it
-  for (const argv of [...topologyCommands(plan), ...controlPlaneCommands(plan), ...nodeCommands(plan, extraOnUnderlay(boxes.client)), ...nodeCommands(plan, extraOnUnderlay(boxes.demo))]) {
-    await runner.run(argv);
-  }
+  const extras = [boxes.client, boxes.demo, boxes.etcd, boxes.apiserverEtcd].flatMap((b) => nodeCommands(plan, extraOnUnderlay(b)));
+  for (const argv of [...topologyCommands(plan), ...controlPlaneCommands(plan), ...extras]) await runner.run(argv);
   // docker compose up, in compose.yaml's order: the API server, then nodes, client and demo
   await start(boxes.apiserver, 'apiserver.sh', { PODWIRE_STORE: path.join(plan.stateDir, 'store') });
   await logLine(boxes.apiserver, 'controllers running', 30_000);
@@ -241,5 +250,31 @@ describe('the compose cluster, entrypoints run unchanged in netns containers', (
     const client = await api('/api/v1/namespaces/default/pods/client');
     const r = await exec(boxes.client, ['curl', '-sS', '--max-time', '3', `http://${client.status.podIP}:3000/`]);
     expect(r.exitCode).not.toBe(0);
+  });
+});
+
+describe('compose --profile etcd, entrypoints run unchanged in netns containers', () => {
+  it('etcd.sh runs Debian’s etcd, and apiserver.sh, finding the etcd host, keeps its objects there', async () => {
+    await start(boxes.etcd, 'etcd.sh', { PODWIRE_ETCD_DATA_DIR: path.join(plan.stateDir, 'etcd') });
+    const etcdHost = 'etcd';
+    // as on compose's network, the name resolves now that the service runs (apiserver.sh relies on it;
+    // were it not so, it would fall back to the embedded store's default path)
+    expect(String((await exec(boxes.etcd, ['getent', 'hosts', etcdHost])).stdout).trim().split(/\s+/)).toEqual([boxes.etcd.ip, etcdHost]);
+    await waitFor('etcd to be healthy', 30_000, async () => {
+      const r = await exec(boxes.client, ['curl', '-fsS', '--max-time', '2', `http://${boxes.etcd.ip}:2379/health`]);
+      if (mountNsOf(boxes.etcd.pid!) === null) throw new Error(`etcd exited:\n${logOf(boxes.etcd)}`);
+      return r.exitCode === 0 && String(r.stdout).includes('"health":"true"');
+    }, 250);
+    // no PODWIRE_STORE: `etcd` resolves, so the store is etcd://etcd:2379
+    await start(boxes.apiserverEtcd, 'apiserver.sh', {});
+    await logLine(boxes.apiserverEtcd, 'controllers running', 30_000);
+    expect(logOf(boxes.apiserverEtcd)).toContain(`apiserver: store etcd://${etcdHost}:2379`);
+    expect(logOf(boxes.apiserverEtcd)).toContain(`(store: etcd etcd://${etcdHost}:2379)`);
+    // the default namespace the API server bootstraps is a key in etcd now
+    const ns = await exec(boxes.client, ['curl', '-fsS', '--max-time', '5', `http://${boxes.apiserverEtcd.ip}:6443/api/v1/namespaces/default`]);
+    expect(JSON.parse(String(ns.stdout)).metadata.name).toBe('default');
+    const keys = await exec(boxes.client, ['curl', '-fsS', '--max-time', '5', '-X', 'POST', `http://${boxes.etcd.ip}:2379/v3/kv/range`, '-d', JSON.stringify({ key: Buffer.from('\0').toString('base64'), range_end: Buffer.from('\0').toString('base64'), keys_only: true })]);
+    const stored = (JSON.parse(String(keys.stdout)).kvs ?? []).map((kv: { key: string }) => Buffer.from(kv.key, 'base64').toString());
+    expect(stored.some((k: string) => k.includes('namespaces') && k.endsWith('default')), stored.join('\n')).toBe(true);
   });
 });
