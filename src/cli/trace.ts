@@ -38,6 +38,10 @@ async function subscribe(state: LabState, src: string, id: number, events: Agent
       (n) =>
         new Promise<void>((resolve) => {
           const req = http.get({ socketPath: agentSocketPath(n.stateDir), path: `/trace?src=${src}&id=${id}`, timeout: 2000 }, (res) => {
+            // The 2 s are for the agent to answer; after that the stream may be
+            // quiet for as long as the probe takes (an idle timeout here would
+            // end the subscription, and the agent would stop tracing).
+            req.setTimeout(0);
             onJsonLines(res, (o) => void events.push(o as AgentEvent));
             resolve();
           });

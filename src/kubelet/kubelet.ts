@@ -45,6 +45,8 @@ export class Kubelet {
   private readonly told = new Set<string>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
+  /** Sandboxes are a dozen `ip` commands each: a burst of pods makes them a few at a time, not all at once. */
+  private readonly sandboxSlots = new Slots(4);
 
   constructor(private readonly o: KubeletOptions) {
     this.runtime = new ContainerRuntime(o.stateDir, (uid) => {
@@ -119,7 +121,7 @@ export class Kubelet {
     }
     if (!sb) {
       try {
-        sb = await this.o.sandboxes.createForApi(pod.metadata.namespace ?? 'default', pod.metadata.name, uid);
+        sb = await this.sandboxSlots.run(() => this.o.sandboxes.createForApi(pod.metadata.namespace ?? 'default', pod.metadata.name, uid));
         this.o.log(`pod ${key}: sandbox ${sb.netns}, ${sb.ip}`);
       } catch (e) {
         const msg = `Failed to create pod sandbox: ${(e as Error).message}`;
@@ -310,5 +312,23 @@ export class Kubelet {
     const pod = this.informer?.get(namespace, name);
     if (!pod || !this.runtime.has(pod.metadata.uid!, container)) return null;
     return this.runtime.logPath(pod.metadata.uid!, container, previous);
+  }
+}
+
+/** At most n tasks at once; the rest wait their turn in order. */
+class Slots {
+  private busy = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly n: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.busy >= this.n) await new Promise<void>((r) => this.waiting.push(r));
+    this.busy++;
+    try {
+      return await task();
+    } finally {
+      this.busy--;
+      this.waiting.shift()?.();
+    }
   }
 }
