@@ -3,26 +3,32 @@ import {
   ETHERTYPE_ARP,
   ETHERTYPE_IPV4,
   VNET_HDR_SIZE,
+  ICMP_DEST_UNREACHABLE,
+  ICMP_CODE_NET_UNREACHABLE,
   ICMP_TIME_EXCEEDED,
   ICMP_CODE_TTL_EXCEEDED,
   ipv4ToString,
 } from '../packet/index.js';
 import type { RxBatch } from '../native/batch.js';
 import { podArp } from './arp.js';
+import { formatCidr } from './cidr.js';
 import { PORT_PODS, type PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
+import { encapToPeer } from './encap.js';
 import { icmpErrorToPod } from './icmp-replies.js';
-import { routeFromPod } from './route.js';
+import { cidrContains } from './tables.js';
+import { deliverLocal } from './to-pods.js';
 
 /**
  * Frames the pods send (cbr0 side): only those for the gateway's MAC (or
  * broadcast) are ours; ARP goes to the responder (arp.ts), IPv4 is checked,
  * counted for its pod, left to the kernel if it is for the node itself,
- * and, with TTL to spare, routed (route.ts).
+ * and, with TTL to spare, routed: to a pod here (to-pods.ts), to a peer
+ * node (encap.ts), or nowhere (net unreachable).
  *
  * Drops: truncated, malformed-ethernet, not-for-gateway,
- * unsupported-ethertype, malformed-ipv4, bad-ipv4-checksum, ttl-expired.
- * Trace stages: received, to-host.
+ * unsupported-ethertype, malformed-ipv4, bad-ipv4-checksum, ttl-expired,
+ * no-route. Trace stages: received, to-host, route.
  */
 
 const ETH = ETHERNET_HEADER_SIZE;
@@ -100,5 +106,28 @@ function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): 
     ctx.drop(DROP['ttl-expired']);
     return;
   }
-  routeFromPod(ctx, buf, slot, len);
+  // Route: this node's pod CIDR, a peer node's, or nowhere. (A stage that
+  // rewrites the destination, such as a Service load balancer, goes before
+  // this; kept inline rather than a function of its own, as V8 would spend
+  // fromPod's inlining budget on it and slow the checks above.)
+  if (cidrContains(ctx.id.podCidr, dst)) {
+    if (ctx.curProbe) ctx.stage('route', `${ipv4ToString(dst)} is in this node's pod CIDR ${formatCidr(ctx.id.podCidr)}: deliver locally`);
+    return deliverLocal(ctx, buf, slot, len, false);
+  }
+  const peer = ctx.peers.lookup(dst);
+  if (ctx.curProbe) {
+    ctx.stage(
+      'route',
+      peer
+        ? `${ipv4ToString(dst)} is in ${formatCidr(peer.podCidr)} of peer node ${peer.name} (${ipv4ToString(peer.nodeIp)}): VXLAN`
+        : `no pod CIDR of any node covers ${ipv4ToString(dst)}`,
+      peer ? { peer: peer.name, peerIp: ipv4ToString(peer.nodeIp) } : {},
+    );
+  }
+  if (!peer) {
+    icmpErrorToPod(ctx, buf, f, flen, ICMP_DEST_UNREACHABLE, ICMP_CODE_NET_UNREACHABLE, 0);
+    ctx.drop(DROP['no-route']);
+    return;
+  }
+  encapToPeer(ctx, buf, slot, len, peer);
 }
