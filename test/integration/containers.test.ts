@@ -89,11 +89,15 @@ async function start(b: Box, script: string, env: Record<string, string>): Promi
   fs.closeSync(fd);
   b.pid = child.pid!;
   b.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  // set up once its /etc/hosts is ours: the last mount before the entrypoint runs
+  const hosts = fs.statSync(hostsFile);
   await waitFor(`${b.service} to be in its own mount namespace`, 10_000, () => {
     const m = mountNsOf(b.pid!);
     if (m === null) throw new Error(`${b.service} exited:\n${logOf(b)}`);
-    if (m !== hostMountNs) b.mountNs = m;
-    return !!b.mountNs;
+    if (m === hostMountNs) return false;
+    b.mountNs = m;
+    const seen = fs.statSync(`/proc/${b.pid}/root/etc/hosts`, { throwIfNoEntry: false });
+    return seen?.ino === hosts.ino && seen?.dev === hosts.dev;
   }, 20);
 }
 
