@@ -11,7 +11,7 @@ import { explainTrace, formatTrace, parseTarget, type AgentEvent, type InjectRep
 const PATH_MTU = 1450;
 
 /** Run a hidden podwire command inside a namespace; resolves with its last JSON line. */
-function inNamespace(ns: string, args: string[], onLine?: (line: string) => void): Promise<any> {
+function inNamespace(ns: string, args: string[], onLine?: (line: string) => void, onChild?: (kill: () => void) => void): Promise<any> {
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -21,6 +21,7 @@ function inNamespace(ns: string, args: string[], onLine?: (line: string) => void
       for (const l of d.toString().split('\n')) if (l.trim()) onLine?.(l.trim());
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    onChild?.(() => child.kill('SIGTERM'));
     child.on('exit', (code) => {
       const last = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
       if (!last) return reject(new Error(`${args[0]} in ${ns} failed (exit ${code}): ${err.trim()}`));
@@ -84,19 +85,34 @@ export async function trace(state: LabState, srcPod: string, target: string, opt
   const sub = await subscribe(state, src.ip, id, events);
   try {
     let catcher: Promise<{ arrived: boolean; ttl?: number }> | null = null;
+    let stopCatcher: (() => void) | undefined;
     if (dstPod) {
       let ready!: () => void;
       const isReady = new Promise<void>((r) => (ready = r));
-      catcher = inNamespace(dstPod.netns, ['trace-catch', '--src', src.ip, '--id', String(id), '--timeout-ms', String(opts.timeoutMs ?? 2000)], (l) => {
-        if (l === 'ready') ready();
-      });
+      // The catcher gives up after timeoutMs, or as soon as an agent reports the probe dropped.
+      catcher = inNamespace(
+        dstPod.netns,
+        ['trace-catch', '--src', src.ip, '--id', String(id), '--timeout-ms', String(opts.timeoutMs ?? 5000)],
+        (l) => {
+          if (l === 'ready') ready();
+        },
+        (kill) => (stopCatcher = kill),
+      ).catch(() => ({ arrived: false }));
       await Promise.race([isReady, catcher]);
     }
     const inject = (await inNamespace(src.netns, [
       'trace-inject', '--pod', src.name, '--dst', dstIp, '--proto', t.proto, '--port', String(t.port), '--id', String(id), '--ttl', String(opts.ttl ?? 64),
       ...(opts.size ? ['--size', String(opts.size)] : []),
     ])) as InjectReport;
-    const arrival = catcher ? await catcher : null;
+    let dropped = false;
+    const watchDrops = setInterval(() => {
+      if (!dropped && events.some((e) => (e as { stage?: string }).stage === 'drop')) {
+        dropped = true;
+        stopCatcher?.();
+      }
+    }, 20);
+    const arrival = catcher ? await catcher.finally(() => clearInterval(watchDrops)) : null;
+    clearInterval(watchDrops);
     // let the agents' last events arrive (a drop may come after the catcher gave up)
     await new Promise((r) => setTimeout(r, arrival?.arrived ? 50 : 300));
     const result = explainTrace({

@@ -24,7 +24,7 @@ afterAll(async () => {
 async function dropsDuring(fn: () => Promise<unknown>, node?: string) {
   let ready!: () => void;
   const started = new Promise<void>((r) => (ready = r));
-  const seen = observe(lab.state, { verdict: 'DROPPED', node, durationS: 3, onReady: () => ready(), print: () => {} });
+  const seen = observe(lab.state, { verdict: 'DROPPED', node, durationS: 6, onReady: () => ready(), print: () => {} });
   await started;
   await fn();
   return seen;
