@@ -73,25 +73,6 @@ async function call(client: ApiClient, method: string, p: string, body?: unknown
   }
 }
 
-/** What the user controls, for "unchanged": everything but what the server owns. */
-function desired(o: Record<string, any>): string {
-  const { metadata = {}, status: _s, ...rest } = o;
-  const { uid: _u, resourceVersion: _r, creationTimestamp: _c, generation: _g, managedFields: _m, namespace: _n, ...meta } = metadata;
-  return canonical({ ...rest, metadata: meta });
-}
-
-/** JSON with object keys sorted at every depth, so equal objects give equal text. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v as object)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 export async function apply(server: string | ApiClient, docs: Doc[]): Promise<{ lines: string[]; problems: string[] }> {
   if (typeof server !== 'string') return applyWith(server, docs);
   const client = new ApiClient(server);
@@ -125,7 +106,7 @@ async function applyWith(server: ApiClient, docs: Doc[]): Promise<{ lines: strin
     // apply may have created it (two files defining one object, as kubectl handles).
     const now = await call(server, 'GET', `${collection(d)}/${encodeURIComponent(d.obj.metadata.name)}`);
     const existing = now.status === 200 ? now.body : null;
-    if (existing && desired(existing) === desired(d.obj)) {
+    if (existing && unchangedBy(d.obj, existing)) {
       lines.push(`${label(d)} unchanged`);
       continue;
     }
@@ -140,4 +121,27 @@ async function applyWith(server: ApiClient, docs: Doc[]): Promise<{ lines: strin
 
 function withRv(obj: Record<string, any>, existing: any): Record<string, any> {
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: existing.metadata.resourceVersion } };
+}
+
+/**
+ * "unchanged": everything the manifest says is already so. The server may
+ * have added to it (defaults, a Service's cluster IP, status), which is not a
+ * change the user asked for. (kubectl compares with the last applied
+ * configuration too, so it also notices a field removed from the manifest;
+ * podwire keeps no such annotation: a removed field is not reported here.)
+ */
+export function unchangedBy(manifest: Record<string, any>, existing: Record<string, any>): boolean {
+  const { status: _s, ...rest } = manifest;
+  const meta = { ...(rest.metadata ?? {}) };
+  for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields', 'namespace']) delete meta[k];
+  return within({ ...rest, metadata: meta }, existing);
+}
+
+function within(want: unknown, have: unknown): boolean {
+  if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => within(w, have[i]));
+  if (want && typeof want === 'object') {
+    if (!have || typeof have !== 'object' || Array.isArray(have)) return false;
+    return Object.entries(want as Record<string, unknown>).every(([k, v]) => within(v, (have as Record<string, unknown>)[k]));
+  }
+  return want === have || (want === null && have === undefined);
 }

@@ -41,10 +41,12 @@ describe('API server (Kubernetes REST conventions)', () => {
   it('serves discovery for exactly the kinds it validates', async () => {
     expect((await call('GET', '/api')).body).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     const core = (await call('GET', '/api/v1')).body;
-    expect(core.resources.map((r: any) => r.name).sort()).toEqual(['configmaps', 'endpoints', 'namespaces', 'nodes', 'pods', 'secrets', 'services']);
-    expect((await call('GET', '/apis/apps/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['deployments', 'statefulsets']);
+    expect(core.resources.map((r: any) => r.name).sort()).toEqual([
+      'configmaps', 'endpoints', 'events', 'namespaces', 'namespaces/status', 'nodes', 'nodes/status', 'pods', 'pods/status', 'secrets', 'services', 'services/status',
+    ]);
+    expect((await call('GET', '/apis/apps/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['deployments', 'deployments/status', 'statefulsets', 'statefulsets/status']);
     expect((await call('GET', '/apis')).body.groups.map((g: any) => g.name).sort()).toEqual(['apps', 'discovery.k8s.io', 'gateway.networking.k8s.io', 'networking.k8s.io']);
-    expect((await call('GET', '/apis/networking.k8s.io/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['ingressclasses', 'ingresses', 'networkpolicies']);
+    expect((await call('GET', '/apis/networking.k8s.io/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['ingressclasses', 'ingresses', 'ingresses/status', 'networkpolicies']);
     expect((await call('GET', '/api/v1/namespaces')).body.items.map((n: any) => n.metadata.name)).toEqual(['default', 'kube-public', 'kube-system']);
   });
 

@@ -2,7 +2,6 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -24,13 +23,15 @@ const addressOf = (svc: string): string => services[svc].networks?.underlay?.ipv
 const env = (svc: string): Record<string, string> => services[svc].environment ?? {};
 
 /**
- * The Compose Specification's schema (compose_spec.json, draft-07) as dclint
- * ships it (schemas/compose.schema.json, refreshed from the spec with each
- * release); ajv with the options dclint itself validates with.
+ * The Compose Specification's schema (compose_spec.json, draft-07, from
+ * github.com/compose-spec/compose-spec, Apache-2.0), vendored in
+ * test/unit/fixtures/compose-spec.schema.json as the npm package
+ * dclint@3.1.0 ships it (schemas/compose.schema.json); ajv with the options
+ * dclint itself validates with. Vendored rather than depending on dclint:
+ * one JSON file instead of a linter and its dependency tree.
  */
 function composeSchema(): Record<string, unknown> {
-  const pkg = createRequire(import.meta.url).resolve('dclint/package.json');
-  return JSON.parse(fs.readFileSync(path.join(path.dirname(pkg), 'schemas/compose.schema.json'), 'utf8'));
+  return JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/compose-spec.schema.json'), 'utf8'));
 }
 const schema = composeSchema();
 const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
