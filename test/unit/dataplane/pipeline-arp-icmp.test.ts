@@ -92,7 +92,7 @@ describe('ARP', () => {
     expect(mac(splitVnet(out).frame, 0)).toBe('02:00:00:00:00:40');
   });
 
-  // Regression test (was a bug, now fixed): Pipeline.podArp (src/dataplane/pipeline.ts) skips only requests
+  // Regression test (was a bug, now fixed): podArp (src/dataplane/arp.ts) skips only requests
   // whose target equals the sender IP. An RFC 5227 probe has sender IP
   // 0.0.0.0, so a pod probing its own address (arping -D, DHCP clients,
   // address conflict detection) is answered with the gateway MAC and

@@ -194,7 +194,7 @@ describe('TCP GSO super-frame to node2', () => {
   });
 
   // Regression test (was a bug, now fixed): segmentTcp drops a super-frame whose gso_size cannot fit the pod MTU
-  // (pipeline.ts segmentTcp, the `plan.ipHeaderLen + plan.tcpHeaderLen + mss
+  // (tso.ts segmentTcp, the `plan.ipHeaderLen + plan.tcpHeaderLen + mss
   // > podMtu` branch) with only a counter. Every other too-big path
   // (deliverLocal for GSO frames too, and encapToPeer for plain frames) calls
   // mtuExceeded, which answers a DF packet with ICMP fragmentation needed, as
