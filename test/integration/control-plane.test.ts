@@ -123,10 +123,17 @@ describe('control plane in the netns lab', () => {
 
   it('real kubectl, run inside the control-plane namespace, lists what podwire lists', async () => {
     const cp = state.plan.controlPlane;
-    const r = await execa('ip', ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, 'get', 'pods', '-o', 'wide', '--no-headers'], { reject: false });
+    const r = await execa('ip', ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, 'get', 'pods,svc,endpoints', '-o', 'wide', '--no-headers'], { reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
-    const kubectlNames = r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]).sort();
-    expect(kubectlNames).toEqual((await pods()).map((p) => p.metadata.name).sort());
+    const kubectlNames = r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]).sort();
+    const ours = [
+      ...(await pods()).map((p) => `pod/${p.metadata.name}`),
+      ...(await client.list('services', { namespace: 'default' })).items.map((x) => `service/${x.metadata.name}`),
+      ...(await client.list('endpoints', { namespace: 'default' })).items.map((x) => `endpoints/${x.metadata.name}`),
+    ].sort();
+    expect(kubectlNames).toEqual(ours);
+    // and the wide pod rows carry the same IPs and nodes
+    for (const p of await pods()) expect(r.stdout).toMatch(new RegExp(`pod/${p.metadata.name}\\s.*\\s${p.status.podIP.replace(/\./g, '\\.')}\\s+${p.spec.nodeName}\\s`));
   });
 });
 

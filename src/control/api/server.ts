@@ -8,6 +8,7 @@ import { RESOURCE_TYPES, groupVersion, storageKey, storagePrefix, apiVersions, a
 import { SCHEMAS, validateObject, mergePatch, type FieldValidation } from './validate.js';
 import { parseFieldSelector, fieldsMatch } from './fields.js';
 import { proxyPodLog } from './pod-log.js';
+import { wantsTable, toTable } from './table.js';
 import { allocateServiceAddresses, keepServiceAllocations, type ServiceAllocConfig } from './service-alloc.js';
 
 /** Addressing defaults (DESIGN.md): service CIDR and NodePort range. */
@@ -137,10 +138,17 @@ export class ApiServer {
       };
       if (target.sub) return await this.subresource(target, req, res, url, body, ctx, sendW);
       switch (req.method) {
-        case 'GET':
-          if (target.name) return send(200, await this.get(target));
-          if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return await this.watch(target, url.searchParams, res);
-          return send(200, await this.list(target, url.searchParams));
+        case 'GET': {
+          const watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+          const table = !watching && wantsTable(req.headers.accept) ? (items: Record<string, any>[], rv: string) => toTable(target.r.kind, items, rv) : null;
+          if (target.name) {
+            const o = await this.get(target);
+            return send(200, table?.([o], o.metadata.resourceVersion) ?? o);
+          }
+          if (watching) return await this.watch(target, url.searchParams, res);
+          const list = await this.list(target, url.searchParams);
+          return send(200, table?.(list.items, list.metadata.resourceVersion) ?? list);
+        }
         case 'POST':
           if (target.name) throw errors.methodNotAllowed('POST to a named object: use PUT or PATCH');
           return sendW(201, await this.create(target, body, ctx));
