@@ -39,15 +39,8 @@ interface Tracked {
   timer: NodeJS.Timeout | null;
 }
 
-interface Saved {
-  run: ContainerRun;
-  pid: number | null;
-  startTicks: string | null;
-  current: ContainerState;
-  last?: ContainerState;
-  restartCount: number;
-  startedAtMs: number;
-}
+/** What survives an agent restart (containers.json). */
+type Saved = Omit<Tracked, 'everStarted' | 'stopping' | 'timer'>;
 
 const BACKOFF_START_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;

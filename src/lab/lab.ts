@@ -182,50 +182,40 @@ async function waitForNodesReady(plan: LabPlan): Promise<void> {
   }
 }
 
-/** Debian's etcd-server, on the control plane's own loopback (nothing outside the lab can reach it). */
-function startEtcd(plan: LabPlan): number {
+/** Start a process in the control plane's namespace, detached, its output in <cp state>/<log>. */
+function spawnInControlPlane(plan: LabPlan, log: string, argv: string[], what: string): number {
   const cp = plan.controlPlane;
   fs.mkdirSync(cp.stateDir, { recursive: true });
-  const logFd = fs.openSync(path.join(cp.stateDir, 'etcd.log'), 'a');
-  const child = spawn(
-    'nsenter',
-    [
-      `--net=/run/netns/${cp.ns}`,
-      'etcd', '--name', `${plan.prefix}-etcd`, '--data-dir', path.join(cp.stateDir, 'etcd'),
-      '--listen-client-urls', 'http://127.0.0.1:2379', '--advertise-client-urls', 'http://127.0.0.1:2379',
-      '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-      '--initial-cluster', `${plan.prefix}-etcd=http://127.0.0.1:2380`,
-    ],
-    { detached: true, stdio: ['ignore', logFd, logFd] },
-  );
+  const logFd = fs.openSync(path.join(cp.stateDir, log), 'a');
+  const child = spawn('nsenter', [`--net=/run/netns/${cp.ns}`, ...argv], { detached: true, stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
   child.unref();
-  if (!child.pid) throw new Error('could not start etcd (is etcd-server installed?)');
+  if (!child.pid) throw new Error(`could not start ${what}`);
   return child.pid;
+}
+
+/** Debian's etcd-server, on the control plane's own loopback (nothing outside the lab can reach it). */
+function startEtcd(plan: LabPlan): number {
+  const dataDir = path.join(plan.controlPlane.stateDir, 'etcd');
+  return spawnInControlPlane(plan, 'etcd.log', [
+    'etcd', '--name', `${plan.prefix}-etcd`, '--data-dir', dataDir,
+    '--listen-client-urls', 'http://127.0.0.1:2379', '--advertise-client-urls', 'http://127.0.0.1:2379',
+    '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
+    '--initial-cluster', `${plan.prefix}-etcd=http://127.0.0.1:2380`,
+  ], 'etcd (is etcd-server installed?)');
 }
 
 function startApiServer(plan: LabPlan, nodeGraceSeconds: number, store: 'file' | 'etcd' = 'file'): number {
   const cp = plan.controlPlane;
-  fs.mkdirSync(cp.stateDir, { recursive: true });
-  const logFd = fs.openSync(path.join(cp.stateDir, 'apiserver.log'), 'a');
-  const child = spawn(
-    'nsenter',
-    [
-      `--net=/run/netns/${cp.ns}`,
-      process.execPath, CLI_ENTRY, 'apiserver',
-      '--prefix', plan.prefix,
-      '--store', store === 'etcd' ? 'etcd://127.0.0.1:2379' : path.join(cp.stateDir, 'store'),
-      '--host', cp.ip,
-      '--port', String(cp.port),
-      '--socket', cp.socket,
-      '--node-monitor-grace-period', String(nodeGraceSeconds),
-    ],
-    { detached: true, stdio: ['ignore', logFd, logFd] },
-  );
-  fs.closeSync(logFd);
-  child.unref();
-  if (!child.pid) throw new Error('could not start the API server');
-  return child.pid;
+  return spawnInControlPlane(plan, 'apiserver.log', [
+    process.execPath, CLI_ENTRY, 'apiserver',
+    '--prefix', plan.prefix,
+    '--store', store === 'etcd' ? 'etcd://127.0.0.1:2379' : path.join(cp.stateDir, 'store'),
+    '--host', cp.ip,
+    '--port', String(cp.port),
+    '--socket', cp.socket,
+    '--node-monitor-grace-period', String(nodeGraceSeconds),
+  ], 'the API server');
 }
 
 /**

@@ -91,36 +91,30 @@ export function topologyCommands(plan: LabPlan): string[][] {
   return out;
 }
 
-/** The control plane's namespace on the underlay (only for labs with a control plane). */
-export function controlPlaneCommands(plan: LabPlan): string[][] {
+/** A namespace whose only link is eth0 on the underlay bridge, at `ip` (a container's view). */
+function attachToUnderlay(plan: LabPlan, ns: string, port: string, ip: string): string[][] {
   const ul = plan.underlayNs;
-  const cp = plan.controlPlane;
   return [
-    cmd.netnsAdd(cp.ns),
-    cmd.vethAdd(ul, cp.underlayPort, 'eth0', cp.ns),
-    cmd.linkSet(ul, cp.underlayPort, 'addrgenmode', 'none'),
-    cmd.linkSet(ul, cp.underlayPort, 'master', plan.underlayBridge),
-    cmd.linkUp(ul, cp.underlayPort),
-    cmd.linkSet(cp.ns, 'eth0', 'addrgenmode', 'none'),
-    cmd.addrAdd(cp.ns, `${cp.ip}/${plan.underlayPrefixLen}`, 'eth0'),
-    cmd.linkUp(cp.ns, 'eth0'),
-    cmd.linkUp(cp.ns, 'lo'),
+    cmd.netnsAdd(ns),
+    cmd.vethAdd(ul, port, 'eth0', ns),
+    cmd.linkSet(ul, port, 'addrgenmode', 'none'),
+    cmd.linkSet(ul, port, 'master', plan.underlayBridge),
+    cmd.linkUp(ul, port),
+    cmd.linkSet(ns, 'eth0', 'addrgenmode', 'none'),
+    cmd.addrAdd(ns, `${ip}/${plan.underlayPrefixLen}`, 'eth0'),
+    cmd.linkUp(ns, 'eth0'),
+    cmd.linkUp(ns, 'lo'),
   ];
 }
 
+/** The control plane's namespace on the underlay (only for labs with a control plane). */
+export function controlPlaneCommands(plan: LabPlan): string[][] {
+  const cp = plan.controlPlane;
+  return attachToUnderlay(plan, cp.ns, cp.underlayPort, cp.ip);
+}
+
 export function nodeCommands(plan: LabPlan, n: LabNode): string[][] {
-  const ul = plan.underlayNs;
-  return [
-    cmd.netnsAdd(n.ns),
-    cmd.vethAdd(ul, n.underlayPort, 'eth0', n.ns),
-    cmd.linkSet(ul, n.underlayPort, 'addrgenmode', 'none'),
-    cmd.linkSet(ul, n.underlayPort, 'master', plan.underlayBridge),
-    cmd.linkUp(ul, n.underlayPort),
-    cmd.linkSet(n.ns, 'eth0', 'addrgenmode', 'none'),
-    cmd.addrAdd(n.ns, `${n.ip}/${plan.underlayPrefixLen}`, 'eth0'),
-    cmd.linkUp(n.ns, 'eth0'),
-    cmd.linkUp(n.ns, 'lo'),
-  ];
+  return attachToUnderlay(plan, n.ns, n.underlayPort, n.ip);
 }
 
 export function peersDocument(plan: LabPlan): { peers: { name: string; nodeIp: string; podCidr: string }[] } {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { typeMeta, objectMeta, intOrString, protocol, conditions, quantity } from './meta.js';
+import { typeMeta, objectMeta, intOrString, protocol, conditions, quantity, objectReference } from './meta.js';
 
 /**
  * Pod, Service, Endpoints, Node (core/v1). Every field Kubernetes accepts is
@@ -12,15 +12,6 @@ const opaque = z.record(z.string(), z.unknown());
 const i32 = z.number().int();
 const port = i32.min(1).max(65535);
 
-const objectReference = z.strictObject({
-  kind: z.string().optional(),
-  namespace: z.string().optional(),
-  name: z.string().optional(),
-  uid: z.string().optional(),
-  apiVersion: z.string().optional(),
-  resourceVersion: z.string().optional(),
-  fieldPath: z.string().optional(),
-});
 
 const keyRef = z.strictObject({ name: z.string().optional(), key: z.string(), optional: z.boolean().optional() });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { typeMeta, conditions } from './meta.js';
+import { typeMeta, conditions, objectReference } from './meta.js';
 
 export const namespace = z.strictObject({
   ...typeMeta,
@@ -23,16 +23,6 @@ export const secret = z.strictObject({
 });
 
 /** core/v1 Event: what controllers and agents report about an object (kubectl describe shows them). */
-const objectReference = z.strictObject({
-  kind: z.string().optional(),
-  namespace: z.string().optional(),
-  name: z.string().optional(),
-  uid: z.string().optional(),
-  apiVersion: z.string().optional(),
-  resourceVersion: z.string().optional(),
-  fieldPath: z.string().optional(),
-});
-
 export const event = z.strictObject({
   ...typeMeta,
   involvedObject: objectReference,

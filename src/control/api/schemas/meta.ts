@@ -59,3 +59,14 @@ export const conditions = z.array(z.record(z.string(), z.unknown())).optional();
 
 /** A quantity like "100m" or "1Gi", or a number. */
 export const quantity = z.union([z.string(), z.number()]);
+
+/** core/v1 ObjectReference (Endpoints' targetRef, Events' involvedObject). */
+export const objectReference = z.strictObject({
+  kind: z.string().optional(),
+  namespace: z.string().optional(),
+  name: z.string().optional(),
+  uid: z.string().optional(),
+  apiVersion: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  fieldPath: z.string().optional(),
+});
