@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { spawn } from 'node:child_process';
-import { restartApiServer } from '../lab/index.js';
+import { restartApiServer, isOurAgent } from '../lab/index.js';
 import { labUp, labDown, labStatus, restartAgent, SCENARIOS, breakLab, fixLab, brokenNow, readLabState, labPods, addPod, deletePod, findPod } from '../lab/index.js';
 import { names, netnsExists, execaRunner } from '../host/index.js';
 import { agentConfig } from '../agent/config.js';
@@ -113,6 +113,11 @@ export function buildProgram(): Command {
       const { state, nodes } = await labStatus({ prefix: program.opts().lab });
       if (!state) return say(`no lab "${program.opts().lab}" is up`);
       say(table(['NODE', 'NODE-IP', 'POD-CIDR', 'AGENT', 'PID', 'PODS', 'PEERS-UP'], nodes.map((n) => [n.name, n.ip, n.podCidr, n.agent, String(n.pid ?? '-'), n.agent === 'running' ? String(n.pods) : '?', n.agent === 'running' ? `${n.peersUp}/${nodes.length - 1}` : '-'])));
+      if (state.apiserver) {
+        const cp = state.plan.controlPlane;
+        const up = isOurAgent(state.apiserver, state.plan.prefix, 'apiserver');
+        say(`control plane: ${cp.ns} ${cp.ip}:${cp.port} and ${cp.socket}, API server + controllers ${up ? `running (pid ${state.apiserver})` : 'down'}, store ${state.store ?? 'file'}`);
+      } else say('control plane: none (--no-control-plane): peers from a file, pods by `podwire pod add`');
     });
 
   program
