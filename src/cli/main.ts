@@ -190,7 +190,7 @@ export function buildProgram(): Command {
       if (r.problems.length) throw new CliError(`${r.problems.join('\nerror: ')}${r.lines.length ? '' : '\nnothing was applied'}`);
     });
 
-  const pod = program.command('pod').description('add or remove lab pods by hand (until the control plane lands)');
+  const pod = program.command('pod').description('add or remove a bare pod sandbox by hand (a netns on cbr0 with an IP, no containers, no API object): for dataplane experiments');
   pod
     .command('add <name>')
     .requiredOption('--node <node>', 'node to put it on')
