@@ -59,6 +59,7 @@ function checkOutput(step: Step, output: string): void {
 afterAll(async () => {
   await labDown({ prefix, stateRoot: STATE_ROOT });
   fs.rmSync('/tmp/workshop-vxlan.pcapng', { force: true });
+  fs.rmSync('/tmp/workshop-drops.pcapng', { force: true });
 });
 
 describe('docs/workshop.md', () => {
