@@ -9,6 +9,8 @@ import { SCHEMAS, validateObject, mergePatch, type FieldValidation } from './val
 import { parseFieldSelector, fieldsMatch } from './fields.js';
 import { proxyPodLog } from './pod-log.js';
 import { wantsTable, toTable } from './table.js';
+import { applyDefaults } from './defaults.js';
+import { canonicalJson } from '../canonical-json.js';
 import { allocateServiceAddresses, keepServiceAllocations, type ServiceAllocConfig } from './service-alloc.js';
 
 /** Addressing defaults (DESIGN.md): service CIDR and NodePort range. */
@@ -211,7 +213,11 @@ export class ApiServer {
   }
 
   private async create(t: Target, body: unknown, ctx: Ctx): Promise<Record<string, any>> {
-    const o = validateObject(t.r, checkTypeMeta(t, body), ctx.fv, ctx.warnings);
+    const given = validateObject(t.r, checkTypeMeta(t, body), ctx.fv, ctx.warnings);
+    const gm = given.metadata;
+    if (!gm.name) gm.name = `${gm.generateName}${randomBytes(3).toString('hex').slice(0, 5)}`;
+    // Kubernetes' defaults (protocol: TCP, imagePullPolicy, strategy …), once the name is known
+    const o = applyDefaults(t.r.kind, given);
     const m = o.metadata;
     if (t.r.namespaced) {
       if (!t.namespace) throw errors.methodNotAllowed(`${t.r.plural} are namespaced: create them under /namespaces/{namespace}/${t.r.plural}`);
@@ -219,7 +225,6 @@ export class ApiServer {
       m.namespace = t.namespace;
       await this.requireNamespace(t.namespace!);
     }
-    if (!m.name) m.name = `${m.generateName}${randomBytes(3).toString('hex').slice(0, 5)}`;
     delete m.resourceVersion;
     m.uid = randomUUID();
     m.creationTimestamp = now();
@@ -288,13 +293,16 @@ export class ApiServer {
     const cur = JSON.parse(kv.value) as Record<string, any>;
     if (rv !== undefined && rv !== String(kv.modRevision)) throw errors.conflict(resourceName(t.r), t.name!, t.r.group || undefined);
     if (part === 'status') o = { ...cur, status: o.status };
-    else if (t.r.kind === 'Service') o = await this.allocate(t, o, cur);
-    else if (t.r.status) {
-      if (cur.status === undefined) delete o.status;
-      else o.status = cur.status;
+    else {
+      o = applyDefaults(t.r.kind, o);
+      if (t.r.kind === 'Service') o = await this.allocate(t, o, cur);
+      if (t.r.status) {
+        if (cur.status === undefined) delete o.status;
+        else o.status = cur.status;
+      }
     }
     // What the server owns stays the server's.
-    const generation = (cur.metadata.generation ?? (cur.spec !== undefined ? 1 : undefined)) + (part === 'main' && JSON.stringify(o.spec) !== JSON.stringify(cur.spec) ? 1 : 0);
+    const generation = (cur.metadata.generation ?? (cur.spec !== undefined ? 1 : undefined)) + (part === 'main' && canonicalJson(o.spec) !== canonicalJson(cur.spec) ? 1 : 0);
     o.metadata = { ...(part === 'status' ? cur.metadata : o.metadata), uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp, namespace: cur.metadata.namespace };
     if (Number.isInteger(generation)) o.metadata.generation = generation;
     else delete o.metadata.generation;

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../client/api-client.js';
+import { canonicalJson } from '../canonical-json.js';
 
 /**
  * Small, pure helpers every controller shares: what a pod's conditions say,
@@ -83,19 +84,7 @@ export function removeCondition(conditions: Condition[] | undefined, type: strin
   return list.some((c) => c.type === type) ? list.filter((c) => c.type !== type) : list;
 }
 
-/** JSON with sorted keys and no undefined members: equal documents give equal text. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
+export { canonicalJson };
 
 /** Oldest first by creationTimestamp, then by name (stable, deterministic). */
 export function byCreation(a: KubeObject, b: KubeObject): number {
