@@ -1,24 +1,37 @@
 import { execa } from 'execa';
 
-/** iperf3 TCP from one namespace to another; Gbit/s as the receiver counted it. */
+/**
+ * iperf3 TCP from one namespace to another; Gbit/s as the receiver counted
+ * it. A run that ends without a result (iperf3 can exit 0 with only an
+ * "error" in its JSON, e.g. when the one-off server went away) is tried again
+ * with a fresh server, a few times.
+ */
 export async function iperfGbps(serverNs: string, clientNs: string, serverIp: string, seconds: number, port = 5299): Promise<number> {
-  const server = execa('ip', ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-p', String(port)], { reject: false });
-  try {
-    let out = '';
-    for (let i = 0; i < 50; i++) {
-      const r = await execa('ip', ['netns', 'exec', clientNs, 'iperf3', '-c', serverIp, '-p', String(port), '-t', String(seconds), '-J'], { reject: false });
-      out = String(r.stdout);
-      if (r.exitCode === 0) {
-        const j = JSON.parse(out);
-        return j.end.sum_received.bits_per_second / 1e9;
+  let out = '';
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const server = execa('ip', ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-p', String(port)], { reject: false });
+    try {
+      for (let i = 0; i < 50; i++) {
+        const r = await execa('ip', ['netns', 'exec', clientNs, 'iperf3', '-c', serverIp, '-p', String(port), '-t', String(seconds), '-J'], { reject: false });
+        out = String(r.stdout);
+        if (r.exitCode === 0) {
+          let bps: unknown;
+          try {
+            bps = JSON.parse(out)?.end?.sum_received?.bits_per_second;
+          } catch {
+            bps = undefined;
+          }
+          if (typeof bps === 'number') return bps / 1e9;
+          break; // a run without a result: new server, new try
+        }
+        await new Promise((res) => setTimeout(res, 100)); // server not listening yet
       }
-      await new Promise((res) => setTimeout(res, 100)); // server not listening yet
+    } finally {
+      server.kill();
+      await server;
     }
-    throw new Error(`iperf3 failed: ${out.slice(0, 300)}`);
-  } finally {
-    server.kill();
-    await server;
   }
+  throw new Error(`iperf3 gave no result: ${out.slice(0, 300)}`);
 }
 
 /** ping RTTs in microseconds (count probes at a 10 ms interval); returns the median. */
