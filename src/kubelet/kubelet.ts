@@ -111,6 +111,16 @@ export class Kubelet {
     const rec = this.o.sandboxes.get(key);
     const gone = !pod || !!pod.metadata.deletionTimestamp;
     if (rec?.uid && (gone || pod!.metadata.uid !== rec.uid)) await this.teardown(rec, pod);
+    if (pod?.metadata.deletionTimestamp) {
+      // Terminating: its containers are stopped (above); now it may go (the kubelet's final delete, grace 0).
+      await this.o.client.delete('pods', pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, uid: pod.metadata.uid }).catch((e) => {
+        if (!(e instanceof ApiClientError && (e.status === 404 || e.status === 409))) {
+          this.o.log(`kubelet: deleting terminated pod ${key}: ${(e as Error).message}`);
+          this.retryLater(key, 1000);
+        }
+      });
+      return;
+    }
     if (gone) return;
     const uid = pod.metadata.uid!;
     this.keyByUid.set(uid, key);
@@ -142,7 +152,7 @@ export class Kubelet {
       for (const l of Object.values(loops)) if (l?.timer) clearTimeout(l.timer);
       this.probes.delete(k);
     }
-    const grace = Math.min(pod?.spec?.terminationGracePeriodSeconds ?? 30, this.o.maxGraceSeconds ?? 5);
+    const grace = Math.min(pod?.metadata.deletionGracePeriodSeconds ?? pod?.spec?.terminationGracePeriodSeconds ?? 30, this.o.maxGraceSeconds ?? 5);
     await this.runtime.stopPod(uid, grace * 1000);
     await this.o.sandboxes.delete(rec.name);
     this.keyByUid.delete(uid);

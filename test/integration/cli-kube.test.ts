@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { FileStore } from '../../src/control/store/index.js';
 import { ApiServer } from '../../src/control/api/index.js';
-import { ApiClient } from '../../src/control/client/index.js';
+import { ApiClient, Informer } from '../../src/control/client/index.js';
 import { waitFor } from '../../src/lab/wait.js';
 
 // The real `podwire` CLI (bin/podwire.js, from dist/: build first) against a
@@ -22,6 +22,8 @@ let store: FileStore;
 let api: ApiServer;
 let client: ApiClient;
 let kubelet: http.Server;
+/** node1's agent's part in deletion: a terminating pod is confirmed stopped (deleted with grace 0) */
+let finalizer: Informer;
 let kubeletPort = 0;
 /** watch streams open on the store: how a test knows the CLI is watching */
 let watching = 0;
@@ -107,9 +109,16 @@ beforeAll(async () => {
     { status: true },
   );
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'empty' } });
+  finalizer = new Informer(client, 'pods');
+  const confirm = (p: { metadata: { namespace?: string; name: string; uid?: string; deletionTimestamp?: string } }) => {
+    if (p.metadata.deletionTimestamp) void client.delete('pods', p.metadata.namespace, p.metadata.name, { gracePeriodSeconds: 0, uid: p.metadata.uid }).catch(() => {});
+  };
+  finalizer.on({ added: confirm, modified: confirm });
+  await finalizer.start();
 });
 
 afterAll(async () => {
+  finalizer.stop();
   client.close();
   await new Promise<void>((r) => kubelet.close(() => r()));
   await api.close();

@@ -81,7 +81,9 @@ describe('control plane in the netns lab', () => {
     const p = await client.get('pods', 'default', 'clash');
     expect(p.status.containerStatuses[1].state.waiting.message).toMatch(/port 80\/TCP is already declared by container "a"/);
     expect(ready(p)).toBe(false);
-    await client.delete('pods', 'default', 'clash');
+    // deleted gracefully: Terminating until its agent has stopped it and confirms
+    expect((await client.delete('pods', 'default', 'clash')).metadata.deletionTimestamp).toBeTruthy();
+    await waitFor('the agent to stop the pod and confirm', 15_000, async () => (await client.tryGet('pods', 'default', 'clash')) === null);
   });
 
   it('a crashed agent is restarted: pods adopted, none duplicated or lost, processes untouched', async () => {

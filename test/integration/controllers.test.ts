@@ -49,12 +49,20 @@ async function heartbeat(name: string): Promise<void> {
   await client.updateStatus({ ...n, status: { ...n.status, conditions: [...others, ready] } });
 }
 
-/** The agents' pod status: a bound pod on a live node becomes Running with an IP from its node's podCIDR, and Ready. */
+/**
+ * The agents' pod status: a bound pod on a live node becomes Running with an
+ * IP from its node's podCIDR, and Ready; a terminating one is deleted.
+ */
 const nextHost = new Map<string, number>();
 async function runBoundPods(): Promise<void> {
   const nodes = new Map((await client.list('nodes')).items.map((n) => [n.metadata.name, n]));
   for (const p of (await client.list('pods')).items) {
     const nodeName = p.spec?.nodeName;
+    // a live node's agent confirms a terminating pod is stopped (its final delete, grace 0)
+    if (nodeName && beating.has(nodeName) && p.metadata.deletionTimestamp) {
+      await client.delete('pods', p.metadata.namespace, p.metadata.name, { gracePeriodSeconds: 0, uid: p.metadata.uid }).catch(() => {});
+      continue;
+    }
     if (!nodeName || !beating.has(nodeName) || p.status?.phase === 'Running') continue;
     const cidr: string | undefined = nodes.get(nodeName)?.spec?.podCIDR;
     if (!cidr) continue;
@@ -213,9 +221,11 @@ describe('controllers against a real API server', () => {
     const d = await client.get('deployments', 'default', 'web');
     d.spec.template.spec.containers[0].image = 'nginx:1.26';
     await client.update(d);
+    // Old pods on the dead node3 stay Terminating (no agent confirms they stopped), as in Kubernetes; they do not count.
+    const active = async () => (await podsOf('app=web')).filter((p) => !p.metadata.deletionTimestamp);
     await waitFor('rollout complete', 30_000, async () => {
       const cur = await client.get('deployments', 'default', 'web');
-      const pods = await podsOf('app=web');
+      const pods = await active();
       return (
         cur.status?.observedGeneration === 2 &&
         cur.status?.updatedReplicas === 6 &&
@@ -225,8 +235,9 @@ describe('controllers against a real API server', () => {
         pods.every((p) => p.spec.containers[0].image === 'nginx:1.26' && ready(p))
       );
     });
-    const pods = await podsOf('app=web');
+    const pods = await active();
     expect(pods.every((p) => p.spec.nodeName !== 'node3')).toBe(true); // not scheduled to a node that is not Ready
+    expect((await podsOf('app=web')).filter((p) => p.metadata.deletionTimestamp).every((p) => p.spec.nodeName === 'node3')).toBe(true);
     expect(new Set(pods.map((p) => p.metadata.labels?.['pod-template-hash'])).size).toBe(1);
     const cur = await client.get('deployments', 'default', 'web');
     expect(cur.status.conditions.find((c: any) => c.type === 'Progressing').reason).toBe('NewReplicaSetAvailable');
@@ -258,7 +269,10 @@ describe('controllers against a real API server', () => {
   it('garbage-collects the pods of a deleted Deployment', async () => {
     const uid = (await client.get('deployments', 'default', 'web')).metadata.uid;
     await client.delete('deployments', 'default', 'web');
-    await waitFor('the Deployment’s pods to be gone', 10_000, async () => (await client.list('pods', { namespace: 'default' })).items.every((p) => !(p.metadata.ownerReferences ?? []).some((r: any) => r.uid === uid)));
+    // gone, except those on the dead node3: Terminating until an agent there confirms (or a forced delete)
+    await waitFor('the Deployment’s pods to be gone', 10_000, async () =>
+      (await client.list('pods', { namespace: 'default' })).items.every((p) => !(p.metadata.ownerReferences ?? []).some((r: any) => r.uid === uid) || (p.spec.nodeName === 'node3' && p.metadata.deletionTimestamp)),
+    );
     expect((await podsOf('app=nginx')).length).toBe(3); // the StatefulSet's stay
   });
 });

@@ -54,8 +54,8 @@ describe('ApiClient', () => {
     expect((await client.list('pods', { fieldSelector: 'spec.nodeName!=node2' })).items.map((p) => p.metadata.name)).toEqual(['a']);
     expect((await client.list('pods', { labelSelector: 'app=db' })).items).toEqual([]);
     await expect(client.list('pods', { fieldSelector: 'spec.containers=x' })).rejects.toThrow(/field label not supported: spec.containers/);
-    await client.delete('pods', 'default', 'a');
-    await client.delete('pods', 'default', 'b');
+    await client.delete('pods', 'default', 'a', { gracePeriodSeconds: 0 });
+    await client.delete('pods', 'default', 'b', { gracePeriodSeconds: 0 });
     expect(await client.tryGet('pods', 'default', 'a')).toBeNull();
   });
 
@@ -71,7 +71,7 @@ describe('ApiClient', () => {
     expect(put.metadata.generation).toBe(1); // metadata only: same generation
     // stale resourceVersion → Conflict
     await expect(client.updateStatus({ ...put, metadata: { ...put.metadata, resourceVersion: p.metadata.resourceVersion } })).rejects.toMatchObject({ status: 409 });
-    await client.delete('pods', 'default', 's');
+    await client.delete('pods', 'default', 's', { gracePeriodSeconds: 0 });
   });
 
   it('binds a pod once (pods/binding), then refuses', async () => {
@@ -81,14 +81,14 @@ describe('ApiClient', () => {
     const again = client.request('POST', '/api/v1/namespaces/default/pods/bind-me/binding', { target: { name: 'node1' } });
     await expect(again).rejects.toBeInstanceOf(ApiClientError);
     await expect(again).rejects.toMatchObject({ status: 409 });
-    await client.delete('pods', 'default', 'bind-me');
+    await client.delete('pods', 'default', 'bind-me', { gracePeriodSeconds: 0 });
   });
 
   it('answers pods/log with kubectl’s error when the container is ambiguous', async () => {
     await client.create({ ...pod('two'), spec: { nodeName: 'node1', containers: [{ name: 'a', image: 'nginx' }, { name: 'b', image: 'busybox' }] } });
     await expect(client.text('/api/v1/namespaces/default/pods/two/log')).rejects.toThrow('a container name must be specified for pod two, choose one of: [a b]');
     await expect(client.text('/api/v1/namespaces/default/pods/two/log?container=a')).rejects.toThrow(/node node1 has no InternalIP/);
-    await client.delete('pods', 'default', 'two');
+    await client.delete('pods', 'default', 'two', { gracePeriodSeconds: 0 });
   });
 
   it('allocates cluster IPs and node ports on Service create, keeps them on update, refuses a taken one', async () => {
@@ -105,6 +105,23 @@ describe('ApiClient', () => {
     const upd = await client.update({ ...svc('sa', {}), metadata: { name: 'sa', namespace: 'default', resourceVersion: cur.metadata.resourceVersion } });
     expect(upd.spec.clusterIP).toBe(a.spec.clusterIP);
     for (const n of ['sa', 'sb']) await client.delete('services', 'default', n);
+  });
+
+  it('deletes a bound pod gracefully: Terminating until its node confirms with grace 0 (uid precondition)', async () => {
+    const p = await client.create(pod('grace', 'node1'));
+    const res = await client.delete('pods', 'default', 'grace');
+    expect(res.metadata.deletionTimestamp).toBeTruthy();
+    expect(res.metadata.deletionGracePeriodSeconds).toBe(30);
+    expect((await client.get('pods', 'default', 'grace')).metadata.deletionTimestamp).toBe(res.metadata.deletionTimestamp);
+    // again: still terminating, same deadline
+    expect((await client.delete('pods', 'default', 'grace')).metadata.deletionTimestamp).toBe(res.metadata.deletionTimestamp);
+    await expect(client.delete('pods', 'default', 'grace', { gracePeriodSeconds: 0, uid: 'not-this-one' })).rejects.toMatchObject({ status: 409, message: expect.stringContaining('Precondition failed') });
+    await client.delete('pods', 'default', 'grace', { gracePeriodSeconds: 0, uid: p.metadata.uid });
+    expect(await client.tryGet('pods', 'default', 'grace')).toBeNull();
+    // an unbound pod has nothing to stop: gone at once
+    await client.create(pod('unbound'));
+    expect((await client.delete('pods', 'default', 'unbound')).kind).toBe('Status');
+    expect(await client.tryGet('pods', 'default', 'unbound')).toBeNull();
   });
 
   it('reports an unreachable server clearly', async () => {
@@ -135,11 +152,11 @@ describe('Informer', () => {
     // Restart the server; change things while it is down (through the store directly: nobody is serving).
     await stopServer();
     await startServer();
-    await client.delete('pods', 'default', 'i2');
+    await client.delete('pods', 'default', 'i2', { gracePeriodSeconds: 0 });
     await client.create(pod('i3', 'node1'));
     await waitFor('informer to catch up after the restart', 10_000, () => inf.list().length === 2 && !!inf.get('default', 'i3'));
     expect(events.slice(3).sort()).toEqual(['added i3', 'deleted i2']);
     inf.stop();
-    for (const n of ['i1', 'i3', 'other']) await client.delete('pods', 'default', n);
+    for (const n of ['i1', 'i3', 'other']) await client.delete('pods', 'default', n, { gracePeriodSeconds: 0 });
   });
 });

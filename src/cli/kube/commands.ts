@@ -115,10 +115,10 @@ export function registerKubeCommands(program: Command, server: () => string): vo
       .option('-l, --selector <selector>', 'label selector')
       .option('--field-selector <selector>', 'field selector')
       .option('--ignore-not-found', 'a missing object is not an error')
-      .addOption(new Option('--wait <bool>').hideHelp())
-      .addOption(new Option('--now').hideHelp())
-      .addOption(new Option('--force').hideHelp())
-      .addOption(new Option('--grace-period <s>').hideHelp())
+      .option('--grace-period <s>', 'seconds a pod gets to stop (default: its terminationGracePeriodSeconds); 0 with --force: at once')
+      .option('--now', 'same as --grace-period=1')
+      .option('--force', 'with --grace-period=0: remove at once, without waiting for the node to confirm')
+      .option('--wait <bool>', 'wait until deleted objects are gone (default true)')
       .addHelpText('after', '\nExamples:\n  podwire delete pod web-1\n  podwire delete pods -l app=web\n  podwire delete -f examples/003-multi-container-pod.yaml'),
   ).action(run(never, (ctx, args, o) => del(ctx, args, o as never)));
 

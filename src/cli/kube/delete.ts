@@ -17,6 +17,27 @@ export interface DeleteFlags extends NamespaceFlags {
   selector?: string;
   fieldSelector?: string;
   ignoreNotFound?: boolean;
+  /** seconds; 0 with --force deletes a pod at once, even if its node is gone */
+  gracePeriod?: string;
+  force?: boolean;
+  now?: boolean;
+  /** 'false': do not wait for terminating objects to go */
+  wait?: string;
+}
+
+/**
+ * kubectl's rules: --now is --grace-period=1; --force needs --grace-period=0
+ * (kubectl 1.30 takes --force alone as 0 too, with a warning).
+ */
+function gracePeriodOf(f: DeleteFlags): number | undefined {
+  if (f.gracePeriod !== undefined) {
+    const n = Number(f.gracePeriod);
+    if (!Number.isInteger(n)) throw new KubeError(`invalid argument "${f.gracePeriod}" for "--grace-period" flag`);
+    if (n >= 0) return n;
+  }
+  if (f.now) return 1;
+  if (f.force) return 0;
+  return undefined;
 }
 
 interface Target {
@@ -54,15 +75,32 @@ export async function del(ctx: KubeContext, args: string[], f: DeleteFlags): Pro
     return 0;
   }
   let failed = false;
+  const grace = gracePeriodOf(f);
+  if (f.force && grace === 0) ctx.err('Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n');
+  const terminating: Target[] = [];
   for (const t of targets) {
     try {
-      await ctx.client.delete(t.r, t.namespace, t.name);
-      ctx.out(`${kindName(t.r)} "${t.name}" deleted\n`);
+      const res = await ctx.client.delete(t.r, t.namespace, t.name, grace === undefined ? {} : { gracePeriodSeconds: grace });
+      ctx.out(`${kindName(t.r)} "${t.name}" ${grace === 0 && f.force ? 'force deleted' : 'deleted'}\n`);
+      if (res?.metadata?.deletionTimestamp) terminating.push(t);
     } catch (e) {
       if (isNotFound(e) && f.ignoreNotFound) continue;
       failed = true;
       const line = errorLine(e, ctx.server);
       ctx.err(`${t.source ? line.replace(/^(Error from server \([^)]*\): )/, `$1error when deleting "${t.source}": `) : line}\n`);
+    }
+  }
+  // As kubectl (--wait=true): return once what was deleted is really gone.
+  if (f.wait !== 'false') {
+    const deadline = Date.now() + 60_000;
+    for (const t of terminating) {
+      while ((await ctx.client.tryGet(t.r, t.namespace, t.name)) !== null) {
+        if (Date.now() > deadline) {
+          ctx.err(`error: timed out waiting for the condition on ${t.r.plural}/${t.name} (is its node's agent running? --force --grace-period=0 deletes it at once)\n`);
+          return 1;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
   }
   return failed ? 1 : 0;

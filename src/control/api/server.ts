@@ -127,7 +127,7 @@ export class ApiServer {
       }
       const target = parseTarget(p);
       if (!target) throw new ApiError('NotFound', 'the server could not find the requested resource');
-      const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readJson(req);
+      const body = req.method === 'GET' ? undefined : await readJson(req);
       const fv = url.searchParams.get('fieldValidation') ?? 'Strict';
       if (!['Strict', 'Warn', 'Ignore'].includes(fv)) throw errors.badRequest(`fieldValidation must be Strict, Warn or Ignore (got "${fv}")`);
       const warnings: string[] = [];
@@ -167,7 +167,7 @@ export class ApiServer {
         }
         case 'DELETE':
           if (!target.name) throw errors.methodNotAllowed('deleting a collection is not supported');
-          return send(200, await this.delete(target));
+          return send(200, await this.delete(target, url.searchParams, body));
         default:
           throw errors.methodNotAllowed(`method ${req.method} is not supported`);
       }
@@ -315,18 +315,54 @@ export class ApiServer {
     }
   }
 
-  private async delete(t: Target): Promise<Record<string, any>> {
+  /**
+   * DELETE. Preconditions (DeleteOptions.preconditions.uid) are checked. A
+   * Pod bound to a node is deleted gracefully, as in Kubernetes: it gets a
+   * deletionTimestamp (now + grace period: ?gracePeriodSeconds, the body's
+   * gracePeriodSeconds, else the pod's terminationGracePeriodSeconds) and
+   * shows as Terminating until its agent has stopped its containers and
+   * deletes it with grace 0. Grace 0 deletes at once (kubectl delete --force
+   * --grace-period=0, for a pod whose node is gone).
+   */
+  private async delete(t: Target, q: URLSearchParams = new URLSearchParams(), body?: unknown, attempt = 0): Promise<Record<string, any>> {
+    const opts = (body ?? {}) as { gracePeriodSeconds?: unknown; preconditions?: { uid?: unknown } };
+    const key = storageKey(t.r, t.namespace, t.name!);
+    const kv = await this.store.get(key);
+    if (!kv) throw errors.notFound(resourceName(t.r), t.name!, t.r.group || undefined);
+    const cur = JSON.parse(kv.value) as Record<string, any>;
+    const wantUid = opts.preconditions?.uid;
+    if (typeof wantUid === 'string' && wantUid !== cur.metadata.uid) {
+      throw new ApiError('Conflict', `Precondition failed: UID in precondition: ${wantUid}, UID in object meta: ${cur.metadata.uid}`, { name: t.name, kind: t.r.plural });
+    }
+    if (t.r.kind === 'Pod' && cur.spec?.nodeName) {
+      const raw = q.get('gracePeriodSeconds') ?? opts.gracePeriodSeconds;
+      const grace = raw === undefined || raw === null ? (cur.spec.terminationGracePeriodSeconds ?? 30) : Number(raw);
+      if (!Number.isInteger(grace) || grace < 0) throw errors.badRequest(`gracePeriodSeconds must be a whole number of seconds ≥ 0 (got ${String(raw)})`);
+      if (grace > 0) {
+        if (cur.metadata.deletionTimestamp) return this.withRv(kv); // already terminating
+        cur.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        cur.metadata.deletionGracePeriodSeconds = grace;
+        try {
+          return this.withRv(await this.store.update(key, JSON.stringify(cur), kv.modRevision));
+        } catch (e) {
+          if (e instanceof StoreError && e.code === 'Conflict' && attempt < 5) return this.delete(t, q, body, attempt + 1);
+          this.storeErr(e, t, t.name!);
+        }
+      }
+    }
     try {
-      const kv = await this.store.delete(storageKey(t.r, t.namespace, t.name!));
+      // (the revision we checked: a concurrent write means look again)
+      const kv2 = await this.store.delete(key, kv.modRevision);
       if (t.r.kind === 'Namespace') {
         // A namespace takes everything in it along.
         for (const r of SERVED.filter((x) => x.namespaced)) {
           for (const item of (await this.store.list(storagePrefix(r, t.name))).items) await this.store.delete(item.key).catch(() => {});
         }
       }
-      const o = JSON.parse(kv.value);
+      const o = JSON.parse(kv2.value);
       return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: o.metadata.name, group: t.r.group, kind: t.r.plural, uid: o.metadata.uid } };
     } catch (e) {
+      if (e instanceof StoreError && e.code === 'Conflict' && attempt < 5) return this.delete(t, q, body, attempt + 1);
       this.storeErr(e, t, t.name!);
     }
   }

@@ -193,8 +193,15 @@ export class ApiClient {
     return this.request('PATCH', resourcePath(resourceOf(r), namespace, name, opts.status ? 'status' : undefined), patch, 'application/merge-patch+json');
   }
 
-  async delete(r: string | ResourceType, namespace: string | undefined, name: string): Promise<Record<string, any>> {
-    return this.request('DELETE', resourcePath(resourceOf(r), namespace, name));
+  /**
+   * Delete. A pod bound to a node is not gone at once: it turns Terminating
+   * (deletionTimestamp set) until its node's agent has stopped it, unless
+   * gracePeriodSeconds is 0. `uid`: only if the object is still that one.
+   */
+  async delete(r: string | ResourceType, namespace: string | undefined, name: string, opts: { gracePeriodSeconds?: number; uid?: string } = {}): Promise<Record<string, any>> {
+    const q = opts.gracePeriodSeconds !== undefined ? `?gracePeriodSeconds=${opts.gracePeriodSeconds}` : '';
+    const body = opts.uid ? { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: opts.uid } } : undefined;
+    return this.request('DELETE', `${resourcePath(resourceOf(r), namespace, name)}${q}`, body);
   }
 
   /**

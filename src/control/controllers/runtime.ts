@@ -106,7 +106,8 @@ export class Expectations {
     const e = this.m.get(key);
     if (!e) return true;
     for (const a of [...e.adds]) if (present(a)) e.adds.delete(a);
-    for (const d of [...e.dels]) if (!present(d)) e.dels.delete(d);
+    // a delete is observed once the pod is gone or Terminating (upstream: DeletionObserved on a deletionTimestamp)
+    for (const d of [...e.dels]) if (!present(d) || present(d)!.metadata.deletionTimestamp) e.dels.delete(d);
     if ((!e.adds.size && !e.dels.size) || nowMs - e.atMs > Expectations.TTL_MS) {
       this.m.delete(key);
       return true;
