@@ -107,7 +107,9 @@ describe('capture on interfaces', () => {
     const onReady = () => ++n === 2 && ready();
     const a = captureInNamespace({ ns: lab.state.plan.underlayNs, ifname: lab.state.plan.underlayBridge, label: 'underlay', format: 'pcapng', filter: { host: lab.pods.c2.ip, proto: 'icmp' }, count: 4, durationS: 20, out: ul, promiscuous: true, onReady });
     const b = captureInNamespace({ ns: lab.pods.c2.netns, ifname: 'eth0', label: 'c2/eth0', format: 'pcap', filter: { proto: 'icmp' }, count: 4, durationS: 20, out: pod, onReady });
-    await bothReady;
+    // a capture that ends before it is ready says why, instead of leaving this wait hanging
+    const early = (which: string) => (n: number) => Promise.reject(new Error(`${which} capture ended (${n} packets) before it was ready`));
+    await Promise.race([bothReady, a.then(early('underlay')), b.then(early('pod'))]);
     await inNs(lab.pods.c1.netns, ['ping', '-c', '2', '-i', '0.2', '-W', '2', lab.pods.c2.ip]);
     expect(await a).toBe(4);
     expect(await b).toBe(4);
