@@ -13,7 +13,8 @@ export class ContainerConfigError extends Error {
 
 const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-function fieldRef(pod: KubeObject, nodeIp: string, path: string): string {
+/** The downward API. The pod's IP is the sandbox's: the API server's copy is not written yet when containers start. */
+function fieldRef(pod: KubeObject, ids: { podIp: string; nodeIp: string }, path: string): string {
   switch (path) {
     case 'metadata.name':
       return pod.metadata.name;
@@ -27,10 +28,10 @@ function fieldRef(pod: KubeObject, nodeIp: string, path: string): string {
       return pod.spec?.serviceAccountName ?? 'default';
     case 'status.podIP':
     case 'status.podIPs':
-      return pod.status?.podIP ?? '';
+      return ids.podIp;
     case 'status.hostIP':
     case 'status.hostIPs':
-      return nodeIp;
+      return ids.nodeIp;
   }
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (m) return pod.metadata[m[1]]?.[m[2]] ?? '';
@@ -85,7 +86,7 @@ export async function containerEnv(
   }
   for (const e of container.env ?? []) {
     if (e.value !== undefined) env[e.name] = expand(e.value, env);
-    else if (e.valueFrom?.fieldRef) env[e.name] = fieldRef(pod, ids.nodeIp, e.valueFrom.fieldRef.fieldPath);
+    else if (e.valueFrom?.fieldRef) env[e.name] = fieldRef(pod, ids, e.valueFrom.fieldRef.fieldPath);
     else if (e.valueFrom?.configMapKeyRef) {
       const v = await fromRef('configmaps', e.valueFrom.configMapKeyRef);
       if (v !== undefined) env[e.name] = v;
