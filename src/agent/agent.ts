@@ -207,6 +207,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       return { status: 201, body: pod };
     }),
     route('DELETE', '/pods/:name', async (_b, p) => {
+      if (pods.get(p.name)?.uid) return { status: 409, body: { error: `pod "${p.name}" belongs to the API server: delete it there (podwire delete pod ${p.name})` } };
       const pod = await pods.delete(p.name);
       log(`pod ${pod.name} deleted`);
       return { status: 200, body: pod };
