@@ -235,7 +235,16 @@ export class Kubelet {
       const loop: ProbeLoop = { timer: null, state: new ProbeState(spec), startedAt: '', running: false };
       if (kind === 'liveness') loop.state.ready = true;
       loops[kind] = loop;
-      const tick = async () => {
+      const tick = () =>
+        probeOnce().catch((e) => {
+          // a probe must never take the agent down; try again next period
+          this.o.log(`kubelet: probe ${kind} of ${key}: ${(e as Error).message}`);
+          if (this.probes.has(key)) {
+            loop.timer = setTimeout(() => void tick(), (spec.periodSeconds ?? 10) * 1000);
+            loop.timer.unref();
+          }
+        });
+      const probeOnce = async () => {
         loop.timer = null;
         if (this.stopped || !this.probes.has(key)) return;
         const v = this.runtime.view(uid, c.name);

@@ -74,12 +74,19 @@ export function startLogServer(host: string, port: number, lookup: LogLookup): P
       }
       if (size < offset) offset = 0; // a new run: its log starts empty
       if (size === offset) return;
-      const fd = fs.openSync(now, 'r');
-      const buf = Buffer.alloc(size - offset);
-      fs.readSync(fd, buf, 0, buf.length, offset);
-      fs.closeSync(fd);
-      offset = size;
-      res.write(buf);
+      try {
+        const fd = fs.openSync(now, 'r');
+        try {
+          const buf = Buffer.alloc(size - offset);
+          fs.readSync(fd, buf, 0, buf.length, offset);
+          res.write(buf);
+        } finally {
+          fs.closeSync(fd);
+        }
+        offset = size;
+      } catch {
+        /* the file went away between stat and read (the pod was deleted): the next tick sees it */
+      }
     }, 200);
     res.on('close', () => clearInterval(timer));
   });

@@ -103,7 +103,7 @@ export class ContainerRuntime {
   /** Processes started by an earlier agent are not our children: notice their end by polling. */
   private poll(): void {
     for (const t of this.containers.values()) {
-      if (t.pid !== null && !t.stopping && processStartTicks(t.pid) !== t.startTicks) this.exited(t, null);
+      if (t.pid !== null && !t.stopping && processStartTicks(t.pid) !== t.startTicks) this.guard(`${t.run.podName}/${t.run.name} ended`, () => this.exited(t, null));
     }
   }
 
@@ -170,7 +170,7 @@ export class ContainerRuntime {
     t.everStarted = true;
     t.current = { state: 'running', startedAt: iso(t.startedAtMs) };
     child.on('exit', () => {
-      if (t.pid === child.pid) this.exited(t, child.pid);
+      if (t.pid === child.pid) this.guard(`${t.run.podName}/${t.run.name} exited`, () => this.exited(t, child.pid!));
     });
     child.on('error', (e) => this.log(`container ${t.run.podName}/${t.run.name}: ${e.message}`));
     this.save();
@@ -210,7 +210,7 @@ export class ContainerRuntime {
     const delayMs = Math.min(BACKOFF_START_MS * 2 ** n, BACKOFF_MAX_MS);
     if (t.current.state === 'terminated') t.last = t.current;
     t.current = { state: 'waiting', reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${t.run.name} pod=${t.run.podName}` };
-    t.timer = setTimeout(() => {
+    t.timer = setTimeout(() => this.guard(`restart ${t.run.podName}/${t.run.name}`, () => {
       t.timer = null;
       if (t.stopping) return;
       t.restartCount++;
@@ -221,7 +221,16 @@ export class ContainerRuntime {
         /* no output */
       }
       this.launch(t);
-    }, delayMs);
+    }), delayMs);
+  }
+
+  /** Work on timers and child events: a failure (a full disk, say) is logged, never allowed to end the agent. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.log(`container runtime: ${what}: ${(e as Error).message}`);
+    }
   }
 
   /** Drop a container that has no process (one that was blocked), so it can be started anew. */
