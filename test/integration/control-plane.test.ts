@@ -136,6 +136,14 @@ describe('control plane in the netns lab', () => {
     expect(kubectlNames).toEqual(ours);
     // and the wide pod rows carry the same IPs and nodes
     for (const p of await pods()) expect(r.stdout).toMatch(new RegExp(`pod/${p.metadata.name}\\s.*\\s${p.status.podIP.replace(/\./g, '\\.')}\\s+${p.spec.nodeName}\\s`));
+    // kubectl apply (client-side: GET, then strategic-merge PATCH) scales the frontend
+    const scaled = path.join(STATE_ROOT, `${prefix}-frontend.yaml`);
+    fs.writeFileSync(scaled, fs.readFileSync(path.join(root, 'examples/demo/three-tier.yaml'), 'utf8').replace('replicas: 3', 'replicas: 4'));
+    const ap = await execa('ip', ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, 'apply', '-f', scaled], { reject: false });
+    fs.rmSync(scaled, { force: true });
+    expect(ap.exitCode, ap.stderr).toBe(0);
+    expect(ap.stdout).toContain('deployment.apps/frontend configured');
+    await waitFor('4 frontend pods Ready', 30_000, async () => (await pods('tier=frontend')).filter(ready).length === 4);
   });
 });
 
