@@ -29,6 +29,10 @@ function readyCondition(prev: KubeObject | null, ready: boolean, message: string
   };
 }
 
+function nodeResources(): Record<string, string> {
+  return { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: '110' };
+}
+
 function nodeStatus(node: string, nodeIp: string, prev: KubeObject | null, ready: boolean, message: string): Record<string, any> {
   const others = (prev?.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'Ready');
   return {
@@ -38,6 +42,9 @@ function nodeStatus(node: string, nodeIp: string, prev: KubeObject | null, ready
     ],
     conditions: [...others, readyCondition(prev, ready, message)],
     daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
+    // What describe's "Allocated resources" divide by: the machine's (a netns node shares it), 110 pods as the kubelet's default.
+    capacity: nodeResources(),
+    allocatable: nodeResources(),
     nodeInfo: {
       architecture: process.arch === 'x64' ? 'amd64' : process.arch,
       operatingSystem: 'linux',
