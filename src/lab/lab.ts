@@ -309,34 +309,43 @@ export async function labDown(opts: { prefix?: string; stateRoot?: string; runne
   const plan = planLab({ prefix: opts.prefix, nodes: 1, stateRoot: opts.stateRoot });
   const state = readLabState(plan.prefix, opts.stateRoot);
   const killed: number[] = [];
-  const pids = new Set<number>();
-  for (const pid of Object.values(state?.agents ?? {})) if (isOurAgent(pid, plan.prefix)) pids.add(pid);
-  if (state?.apiserver && isOurAgent(state.apiserver, plan.prefix, 'apiserver')) pids.add(state.apiserver);
+  // 1. The agents and the API server first, so nothing restarts a container
+  //    while we stop them (a kubelet restarts what exits under restartPolicy Always).
+  const owners = new Set<number>();
+  for (const pid of Object.values(state?.agents ?? {})) if (isOurAgent(pid, plan.prefix)) owners.add(pid);
+  if (state?.apiserver && isOurAgent(state.apiserver, plan.prefix, 'apiserver')) owners.add(state.apiserver);
+  await stopAll(owners, killed);
+  // 2. Everything still inside the lab's namespaces (containers, `podwire exec` commands, etcd);
+  //    twice, for anything that was starting while we looked.
   const namespaces = await listNetns(runner, plan.prefix);
-  for (const ns of namespaces) for (const pid of await netnsPids(runner, ns)) pids.add(pid);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGTERM');
-      killed.push(pid);
-    } catch {
-      /* already gone */
-    }
+  for (let sweep = 0; sweep < 2; sweep++) {
+    const pids = new Set<number>();
+    for (const ns of await listNetns(runner, plan.prefix)) for (const pid of await netnsPids(runner, ns)) pids.add(pid);
+    if (!pids.size) break;
+    await stopAll(pids, killed);
   }
-  await waitFor('lab processes to exit', 5_000, async () => [...pids].every((p) => !processAlive(p))).catch(() => {
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  });
   await deleteNetnsWithPrefix(runner, plan.prefix);
   fs.rmSync(plan.stateDir, { recursive: true, force: true });
   const left = await listNetns(runner, plan.prefix);
   if (left.length) throw new Error(`lab down: namespaces still present: ${left.join(', ')}`);
   opts.log?.(`lab ${plan.prefix} down: removed ${namespaces.length} namespaces, stopped ${killed.length} processes`);
   return { namespaces, killed };
+}
+
+/** SIGTERM each, SIGKILL what is left after 5 s. */
+async function stopAll(pids: Set<number>, killed: number[]): Promise<void> {
+  const signal = (pid: number, sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+      return true;
+    } catch {
+      return false; // already gone
+    }
+  };
+  for (const pid of pids) if (signal(pid, 'SIGTERM')) killed.push(pid);
+  await waitFor('lab processes to exit', 5_000, async () => [...pids].every((p) => !processAlive(p))).catch(() => {
+    for (const pid of pids) signal(pid, 'SIGKILL');
+  });
 }
 
 export interface NodeStatus {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 export { execa };
 import { randomBytes } from 'node:crypto';
@@ -40,6 +41,23 @@ export async function stopLab(prefix: string): Promise<void> {
   await labDown({ prefix, stateRoot: STATE_ROOT });
   const left = await listNetns(execaRunner(), prefix);
   if (left.length) throw new Error(`namespaces left behind: ${left.join(', ')}`);
+  const procs = labProcesses(prefix);
+  if (procs.length) throw new Error(`processes left behind: ${procs.join('; ')}`);
+}
+
+/** Processes still running for a lab: agents, API server, containers (their command lines name the lab's state dir or prefix). */
+export function labProcesses(prefix: string): string[] {
+  const out: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmd = '';
+    try {
+      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue;
+    }
+    if (cmd.includes(`${STATE_ROOT}/${prefix}/`) || (cmd.includes(' agent ') && cmd.includes(` ${prefix} `))) out.push(`${pid} ${cmd.slice(0, 120)}`);
+  }
+  return out;
 }
 
 export function inNs(ns: string, argv: string[], opts: { timeoutMs?: number } = {}): ResultPromise {
