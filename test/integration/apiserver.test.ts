@@ -44,7 +44,7 @@ describe('API server (Kubernetes REST conventions)', () => {
     expect(core.resources.map((r: any) => r.name).sort()).toEqual([
       'configmaps', 'endpoints', 'events', 'namespaces', 'namespaces/status', 'nodes', 'nodes/status', 'pods', 'pods/status', 'secrets', 'services', 'services/status',
     ]);
-    expect((await call('GET', '/apis/apps/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['deployments', 'deployments/status', 'statefulsets', 'statefulsets/status']);
+    expect((await call('GET', '/apis/apps/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['deployments', 'deployments/scale', 'deployments/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status']);
     expect((await call('GET', '/apis')).body.groups.map((g: any) => g.name).sort()).toEqual(['apps', 'discovery.k8s.io', 'gateway.networking.k8s.io', 'networking.k8s.io']);
     expect((await call('GET', '/apis/networking.k8s.io/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['ingressclasses', 'ingresses', 'ingresses/status', 'networkpolicies']);
     expect((await call('GET', '/api/v1/namespaces')).body.items.map((n: any) => n.metadata.name)).toEqual(['default', 'kube-public', 'kube-system']);

@@ -144,6 +144,17 @@ describe('control plane in the netns lab', () => {
     expect(ap.exitCode, ap.stderr).toBe(0);
     expect(ap.stdout).toContain('deployment.apps/frontend configured');
     await waitFor('4 frontend pods Ready', 30_000, async () => (await pods('tier=frontend')).filter(ready).length === 4);
+    // kubectl scale (the scale subresource) and kubectl set image (a strategic merge patch: containers merged by name)
+    const k = (...args: string[]) => execa('ip', ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, ...args], { reject: false });
+    const sc = await k('scale', 'deploy/backend', '--replicas=2');
+    expect([sc.exitCode, sc.stdout, sc.stderr]).toEqual([0, 'deployment.apps/backend scaled', '']);
+    const si = await k('set', 'image', 'deploy/frontend', 'web=registry.k8s.io/e2e-test-images/agnhost:2.48');
+    expect([si.exitCode, si.stdout, si.stderr]).toEqual([0, 'deployment.apps/frontend image updated', '']);
+    const web = (await client.get('deployments', 'default', 'frontend')).spec.template.spec.containers[0];
+    expect(web).toMatchObject({ image: 'registry.k8s.io/e2e-test-images/agnhost:2.48', ports: [{ containerPort: 3000, name: 'http' }], readinessProbe: { httpGet: { path: '/healthz' } } });
+    const ro = await k('rollout', 'status', 'deploy/frontend', '--timeout=60s');
+    expect(ro.exitCode, ro.stderr).toBe(0);
+    expect(ro.stdout).toContain('successfully rolled out');
   });
 });
 

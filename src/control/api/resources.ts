@@ -99,6 +99,8 @@ export function apiResourceList(gv: string, all: ResourceType[] = RESOURCE_TYPES
   const resources = types.flatMap((r) => [
     { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: VERBS, ...(r.shortNames.length ? { shortNames: r.shortNames } : {}) },
     ...(r.status && withStatus ? [{ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }] : []),
+    // kubectl scale finds the scale subresource here
+    ...((r.kind === 'Deployment' || r.kind === 'StatefulSet') && withStatus ? [{ name: `${r.plural}/scale`, singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }] : []),
   ]);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources };
 }

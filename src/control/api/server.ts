@@ -11,6 +11,7 @@ import { proxyPodLog } from './pod-log.js';
 import { wantsTable, toTable } from './table.js';
 import { applyDefaults } from './defaults.js';
 import { canonicalJson } from '../canonical-json.js';
+import { strategicMergePatch } from './strategic-merge.js';
 import { allocateServiceAddresses, keepServiceAllocations, type ServiceAllocConfig } from './service-alloc.js';
 
 /** Addressing defaults (DESIGN.md): service CIDR and NodePort range. */
@@ -163,7 +164,7 @@ export class ApiServer {
           if (ct !== 'application/merge-patch+json' && ct !== 'application/strategic-merge-patch+json') {
             throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got ${ct || 'none'})`);
           }
-          return sendW(200, await this.patch(target, body, ctx));
+          return sendW(200, await this.patch(target, body, { ...ctx, strategic: ct === 'application/strategic-merge-patch+json' }));
         }
         case 'DELETE':
           if (!target.name) throw errors.methodNotAllowed('deleting a collection is not supported');
@@ -269,9 +270,9 @@ export class ApiServer {
     return this.replace(t, o, o.metadata.resourceVersion, ctx.dryRun);
   }
 
-  private async patch(t: Target, body: unknown, ctx: Ctx): Promise<Record<string, any>> {
+  private async patch(t: Target, body: unknown, ctx: Ctx & { strategic?: boolean }): Promise<Record<string, any>> {
     const cur = await this.get(t);
-    const patched = mergePatch(cur, body) as Record<string, any>;
+    const patched = (ctx.strategic ? strategicMergePatch(t.r.kind, cur, body) : mergePatch(cur, body)) as Record<string, any>;
     const o = validateObject(t.r, patched, ctx.fv, ctx.warnings);
     return this.replace(t, o, (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ?? cur.metadata.resourceVersion, ctx.dryRun);
   }
@@ -379,12 +380,14 @@ export class ApiServer {
       }
       if (req.method === 'PATCH') {
         const cur = await this.get(base);
-        const o = validateObject(t.r, mergePatch(cur, body), ctx.fv, ctx.warnings);
+        const strategic = (req.headers['content-type'] ?? '').startsWith('application/strategic-merge-patch+json');
+        const o = validateObject(t.r, strategic ? strategicMergePatch(t.r.kind, cur, body) : mergePatch(cur, body), ctx.fv, ctx.warnings);
         const rv = (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ?? cur.metadata.resourceVersion;
         return sendW(200, await this.replace(base, o, rv, ctx.dryRun, 'status'));
       }
       throw errors.methodNotAllowed(`${req.method} is not supported on ${t.r.plural}/status`);
     }
+    if (t.sub === 'scale' && (t.r.kind === 'Deployment' || t.r.kind === 'StatefulSet')) return sendW(200, await this.scale(base, req.method ?? 'GET', body, ctx));
     if (t.sub === 'binding' && t.r.kind === 'Pod' && req.method === 'POST') {
       const node = (body as { target?: { name?: unknown } })?.target?.name;
       if (typeof node !== 'string' || !node) throw errors.badRequest('a Binding needs target.name (the node)');
@@ -412,6 +415,33 @@ export class ApiServer {
       return proxyPodLog(pod, node ? JSON.parse(node.value) : null, url.searchParams, res);
     }
     throw new ApiError('NotFound', 'the server could not find the requested resource');
+  }
+
+  /**
+   * The scale subresource (autoscaling/v1 Scale), what `kubectl scale` reads
+   * and patches: spec.replicas of a Deployment or StatefulSet.
+   */
+  private async scale(t: Target, method: string, body: unknown, ctx: Ctx): Promise<Record<string, any>> {
+    const toScale = (o: Record<string, any>) => ({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+      spec: { replicas: o.spec?.replicas ?? 1 },
+      status: { replicas: o.status?.replicas ?? 0, selector: Object.entries(o.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+    });
+    const cur = await this.get(t);
+    if (method === 'GET') return toScale(cur);
+    if (method !== 'PUT' && method !== 'PATCH') throw errors.methodNotAllowed(`${method} is not supported on ${t.r.plural}/scale`);
+    const want = method === 'PUT' ? (body as { spec?: { replicas?: unknown } }) : (mergePatch(toScale(cur), body) as { spec?: { replicas?: unknown } });
+    const replicas = want?.spec?.replicas;
+    if (!Number.isInteger(replicas) || (replicas as number) < 0) {
+      throw new ApiError('Invalid', `Scale.autoscaling "${t.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
+        name: t.name, kind: 'Scale', causes: [{ field: 'spec.replicas', message: 'must be greater than or equal to 0', reason: 'FieldValueInvalid' }],
+      });
+    }
+    const rv = (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion;
+    const updated = await this.replace(t, { ...cur, spec: { ...cur.spec, replicas } }, method === 'PUT' && rv ? rv : cur.metadata.resourceVersion, ctx.dryRun);
+    return toScale(updated);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { PRINTERS } from '../../cli/kube/printers.js';
+import { PRINTERS, columnsFor } from '../../cli/kube/printers.js';
 
 /**
  * Server-side printing (meta.k8s.io/v1 Table), which the real kubectl asks
@@ -19,7 +19,8 @@ export function toTable(kind: string, items: Record<string, any>[], resourceVers
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion },
-    columnDefinitions: [...p.columns.map((c) => col(c, 0)), ...p.wide.map((c) => col(c, 1))],
+    // the cells of a wide row, in columnsFor's order (Events reorder their wide columns)
+    columnDefinitions: columnsFor(kind, true).map((c) => col(c, p.columns.includes(c) ? 0 : 1)),
     rows: items.map((o) => ({ cells: p.row(o, nowMs, true), object: o })),
   };
 }
