@@ -1,8 +1,9 @@
 import os from 'node:os';
 import { ApiClientError, Informer, type ApiClient, type KubeObject } from '../control/client/index.js';
-import { KUBELET_PORT } from '../control/api/pod-log.js';
+import { KUBELET_PORT, nodeInternalIp } from '../control/api/pod-log.js';
 import { parseCidr, type Cidr } from '../dataplane/index.js';
 import type { PeerSource, PeerSpec } from '../overlay/index.js';
+import { isoTime } from '../control/time.js';
 
 /**
  * The node's side of node lifecycle, as the kubelet does it: register the
@@ -13,12 +14,12 @@ import type { PeerSource, PeerSpec } from '../overlay/index.js';
  */
 export const HEARTBEAT_MS = 2000;
 
-const iso = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 
 function readyCondition(prev: KubeObject | null, ready: boolean, message: string): Record<string, unknown> {
   const status = ready ? 'True' : 'False';
   const was = (prev?.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
-  const now = iso();
+  const now = isoTime();
   return {
     type: 'Ready',
     status,
@@ -145,7 +146,7 @@ export class ApiPeerSource implements PeerSource {
     const recompute = () => {
       const peers: PeerSpec[] = [];
       for (const n of this.informer!.list()) {
-        const ip = (n.status?.addresses ?? []).find((a: { type: string }) => a.type === 'InternalIP')?.address;
+        const ip = nodeInternalIp(n);
         if (n.metadata.name === this.self || !ip || !n.spec?.podCIDR) continue;
         peers.push({ name: n.metadata.name, nodeIp: ip, podCidr: n.spec.podCIDR });
       }

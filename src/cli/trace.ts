@@ -31,7 +31,7 @@ function inNamespace(ns: string, args: string[], onLine?: (line: string) => void
 }
 
 /** Subscribe to every agent's /trace stream; agents that do not answer are reported down. */
-async function subscribe(state: LabState, src: string, id: number, events: AgentEvent[]): Promise<{ close(): void; down: string[] }> {
+async function subscribe(state: LabState, src: string, id: number, events: AgentEvent[], onEvent: (e: AgentEvent) => void = () => {}): Promise<{ close(): void; down: string[] }> {
   const reqs: http.ClientRequest[] = [];
   const down: string[] = [];
   await Promise.all(
@@ -43,7 +43,10 @@ async function subscribe(state: LabState, src: string, id: number, events: Agent
             // quiet for as long as the probe takes (an idle timeout here would
             // end the subscription, and the agent would stop tracing).
             req.setTimeout(0);
-            onJsonLines(res, (o) => void events.push(o as AgentEvent));
+            onJsonLines(res, (o) => {
+              events.push(o as AgentEvent);
+              onEvent(o as AgentEvent);
+            });
             resolve();
           });
           req.on('error', () => {
@@ -82,21 +85,30 @@ export async function trace(state: LabState, srcPod: string, target: string, opt
   const dstNode = dstPod?.node ?? state.plan.nodes.find((n) => cidrContains(parseCidr(n.podCidr), parseIpv4(dstIp)))?.name;
   const id = randomInt(1, 0xffff);
   const events: AgentEvent[] = [];
-  const sub = await subscribe(state, src.ip, id, events);
+  // The catcher gives up after its timeout, or as soon as an agent reports the probe dropped.
+  let stopCatcher: (() => void) | undefined;
+  let dropped = false;
+  const sub = await subscribe(state, src.ip, id, events, (e) => {
+    if ((e as { stage?: string }).stage === 'drop') {
+      dropped = true;
+      stopCatcher?.();
+    }
+  });
   try {
     let catcher: Promise<{ arrived: boolean; ttl?: number }> | null = null;
-    let stopCatcher: (() => void) | undefined;
     if (dstPod) {
       let ready!: () => void;
       const isReady = new Promise<void>((r) => (ready = r));
-      // The catcher gives up after timeoutMs, or as soon as an agent reports the probe dropped.
       catcher = inNamespace(
         dstPod.netns,
         ['trace-catch', '--src', src.ip, '--id', String(id), '--timeout-ms', String(opts.timeoutMs ?? 5000)],
         (l) => {
           if (l === 'ready') ready();
         },
-        (kill) => (stopCatcher = kill),
+        (kill) => {
+          stopCatcher = kill;
+          if (dropped) kill();
+        },
       ).catch(() => ({ arrived: false }));
       await Promise.race([isReady, catcher]);
     }
@@ -104,15 +116,7 @@ export async function trace(state: LabState, srcPod: string, target: string, opt
       'trace-inject', '--pod', src.name, '--dst', dstIp, '--proto', t.proto, '--port', String(t.port), '--id', String(id), '--ttl', String(opts.ttl ?? 64),
       ...(opts.size ? ['--size', String(opts.size)] : []),
     ])) as InjectReport;
-    let dropped = false;
-    const watchDrops = setInterval(() => {
-      if (!dropped && events.some((e) => (e as { stage?: string }).stage === 'drop')) {
-        dropped = true;
-        stopCatcher?.();
-      }
-    }, 20);
-    const arrival = catcher ? await catcher.finally(() => clearInterval(watchDrops)) : null;
-    clearInterval(watchDrops);
+    const arrival = catcher ? await catcher : null;
     // let the agents' last events arrive (a drop may come after the catcher gave up)
     await new Promise((r) => setTimeout(r, arrival?.arrived ? 50 : 300));
     const result = explainTrace({

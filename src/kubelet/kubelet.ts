@@ -1,10 +1,11 @@
-import { Informer, recordEvent, ApiClientError, type ApiClient, type KubeObject } from '../control/client/index.js';
+import { Informer, EventRecorder, ApiClientError, type ApiClient, type KubeObject, type EventType } from '../control/client/index.js';
 import { apiPodKey, type PodManager, type PodRecord } from '../agent/pods.js';
 import { ContainerRuntime, type ContainerRun } from './runtime.js';
 import { podStatus, canonicalJson, type ContainerView } from './pod-status.js';
 import { runProbe, ProbeState, type ProbeSpec } from './probes.js';
 import { containerEnv, expand, ContainerConfigError } from './container-env.js';
 import { launchFor } from './images.js';
+import { isoTime } from '../control/time.js';
 
 /**
  * The agent's kubelet: it watches the Pods bound to this node and makes
@@ -48,7 +49,10 @@ export class Kubelet {
   /** Sandboxes are a dozen `ip` commands each: a burst of pods makes them a few at a time, not all at once. */
   private readonly sandboxSlots = new Slots(4);
 
+  private readonly events: EventRecorder;
+
   constructor(private readonly o: KubeletOptions) {
+    this.events = new EventRecorder(o.client, o.log);
     this.runtime = new ContainerRuntime(o.stateDir, (uid) => {
       const key = this.keyByUid.get(uid);
       if (key) this.enqueue(key);
@@ -160,12 +164,17 @@ export class Kubelet {
     this.o.log(`pod ${rec.name}: stopped and removed (${rec.ip} released)`);
   }
 
+  /** An event about a pod, from this node's kubelet; repeats within ten minutes bump its count. */
+  private event(pod: KubeObject, type: EventType, reason: string, message: string): void {
+    this.events.record({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, COMPONENT, this.o.node);
+  }
+
   /** One event per pod and topic: repeated syncs do not repeat it. */
   private tell(uid: string, topic: string, pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const k = `${uid}/${topic}`;
     if (this.told.has(k)) return;
     this.told.add(k);
-    recordEvent(this.o.client, { ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, { component: COMPONENT, host: this.o.node }, this.o.log);
+    this.event(pod, type, reason, message);
   }
 
   private async ensureContainers(pod: KubeObject, sb: PodRecord): Promise<void> {
@@ -259,12 +268,12 @@ export class Kubelet {
           const { changed, failedNow } = loop.state.record(r);
           const p = this.podFor(podKey) ?? pod;
           if (kind === 'readiness' && changed) {
-            if (!loop.state.ready) recordEvent(this.o.client, { ...p, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'Unhealthy', `Readiness probe failed: ${loop.state.lastMessage}`, { component: COMPONENT, host: this.o.node }, this.o.log);
+            if (!loop.state.ready) this.event(p, 'Warning', 'Unhealthy', `Readiness probe failed: ${loop.state.lastMessage}`);
             this.enqueue(podKey);
           }
           if (kind === 'liveness' && failedNow) {
-            recordEvent(this.o.client, { ...p, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'Unhealthy', `Liveness probe failed: ${loop.state.lastMessage}`, { component: COMPONENT, host: this.o.node }, this.o.log);
-            recordEvent(this.o.client, { ...p, apiVersion: 'v1', kind: 'Pod' }, 'Normal', 'Killing', `Container ${c.name} failed liveness probe, will be restarted`, { component: COMPONENT, host: this.o.node }, this.o.log);
+            this.event(p, 'Warning', 'Unhealthy', `Liveness probe failed: ${loop.state.lastMessage}`);
+            this.event(p, 'Normal', 'Killing', `Container ${c.name} failed liveness probe, will be restarted`);
             this.runtime.restart(uid, c.name);
           }
         }
@@ -301,7 +310,7 @@ export class Kubelet {
 
   /** Write the pod's status when it differs from what the API server holds. */
   private async writeStatus(pod: KubeObject, sb: PodRecord | undefined, sandboxError?: string): Promise<void> {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = isoTime();
     const status = podStatus(
       {
         podIP: sb?.ip,

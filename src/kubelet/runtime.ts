@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { ContainerState } from './pod-status.js';
+import { isoTime } from '../control/time.js';
 
 /**
  * Containers without a container runtime: each is a process started in its
@@ -56,7 +57,7 @@ export function processStartTicks(pid: number): string | null {
   }
 }
 
-const iso = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 
 export class ContainerRuntime {
   private readonly containers = new Map<string, Tracked>();
@@ -168,7 +169,7 @@ export class ContainerRuntime {
     t.startTicks = processStartTicks(child.pid);
     t.startedAtMs = Date.now();
     t.everStarted = true;
-    t.current = { state: 'running', startedAt: iso(t.startedAtMs) };
+    t.current = { state: 'running', startedAt: isoTime(t.startedAtMs) };
     child.on('exit', () => {
       if (t.pid === child.pid) this.guard(`${t.run.podName}/${t.run.name} exited`, () => this.exited(t, child.pid!));
     });
@@ -194,7 +195,7 @@ export class ContainerRuntime {
       exitCode,
       reason: code === 0 ? 'Completed' : code === null ? (t.stopping ? 'Killed' : 'Error') : 'Error',
       ...(started ? { startedAt: started } : {}),
-      finishedAt: iso(),
+      finishedAt: isoTime(),
     };
     if (!t.stopping) {
       const again = t.run.restartPolicy === 'Always' || (t.run.restartPolicy === 'OnFailure' && exitCode !== 0);

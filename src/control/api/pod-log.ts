@@ -4,9 +4,14 @@ import { ApiError, errors } from './status.js';
 /** The kubelet's port; agents serve container logs there, on the node's InternalIP. */
 export const KUBELET_PORT = 10250;
 
+/** A Node's InternalIP: where its agent and its VXLAN endpoint are. */
+export function nodeInternalIp(node: Record<string, any>): string | undefined {
+  return (node.status?.addresses ?? []).find((a: { type: string }) => a.type === 'InternalIP')?.address;
+}
+
 /** Where a node's agent answers: InternalIP and status.daemonEndpoints.kubeletEndpoint.Port. */
 export function kubeletEndpoint(node: Record<string, any>): { host: string; port: number } | null {
-  const ip = (node.status?.addresses ?? []).find((a: { type: string }) => a.type === 'InternalIP')?.address;
+  const ip = nodeInternalIp(node);
   if (!ip) return null;
   return { host: ip, port: node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? KUBELET_PORT };
 }

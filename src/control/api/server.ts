@@ -13,6 +13,7 @@ import { applyDefaults } from './defaults.js';
 import { canonicalJson } from '../canonical-json.js';
 import { strategicMergePatch } from './strategic-merge.js';
 import { allocateServiceAddresses, keepServiceAllocations, type ServiceAllocConfig } from './service-alloc.js';
+import { isoTime } from '../time.js';
 
 /** Addressing defaults (DESIGN.md): service CIDR and NodePort range. */
 export const SERVICE_ALLOC: ServiceAllocConfig = { serviceCidr: '10.96.0.0/12', nodePortRange: [30000, 32767] };
@@ -341,7 +342,7 @@ export class ApiServer {
       if (!Number.isInteger(grace) || grace < 0) throw errors.badRequest(`gracePeriodSeconds must be a whole number of seconds ≥ 0 (got ${String(raw)})`);
       if (grace > 0) {
         if (cur.metadata.deletionTimestamp) return this.withRv(kv); // already terminating
-        cur.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        cur.metadata.deletionTimestamp = isoTime(Date.now() + grace * 1000);
         cur.metadata.deletionGracePeriodSeconds = grace;
         try {
           return this.withRv(await this.store.update(key, JSON.stringify(cur), kv.modRevision));
@@ -531,7 +532,7 @@ function openapiDoc(gvPath: string): Record<string, unknown> | null {
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.30.0-podwire' }, paths, components: { schemas: {} } };
 }
 
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const now = () => isoTime();
 const resourceName = (r: ResourceType) => (r.group ? `${r.plural}.${r.group}` : r.plural);
 
 function selector(q: URLSearchParams) {

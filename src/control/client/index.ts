@@ -1,3 +1,3 @@
 export { ApiClient, ApiClientError, resourceOf, resourcePath, type KubeObject, type ListOptions, type WatchEventOf, type WatchHandle } from './api-client.js';
 export { Informer, objectKey, type InformerHandlers } from './informer.js';
-export { recordEvent } from './events.js';
+export { recordEvent, eventObject, EventRecorder, type EventType } from './events.js';

@@ -11,6 +11,7 @@ import {
   type Condition,
   type KubeObject,
 } from './objects.js';
+import { isoTime } from '../time.js';
 
 /**
  * The Deployment controller, pure. podwire has no ReplicaSet kind, so the
@@ -177,7 +178,7 @@ interface StatusInput {
 
 function deploymentStatus(d: KubeObject, s: StatusInput): Record<string, any> {
   const replicas: number = d.spec?.replicas ?? 1;
-  const nowIso = new Date(s.nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const nowIso = isoTime(s.nowMs);
   const prev = d.status ?? {};
   const availableReplicas = s.owned.filter(s.available).length;
   const status: Record<string, any> = {

@@ -27,7 +27,7 @@ export interface OwnerReference {
 }
 
 /** metav1.Time: RFC 3339 with whole seconds. */
-export const isoTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+export { isoTime } from '../time.js';
 
 export const keyOf = (o: { metadata: { namespace?: string; name: string } }): string => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
 
