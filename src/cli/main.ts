@@ -141,8 +141,7 @@ export function buildProgram(): Command {
           log(`${sig}: stopping`);
           await agent.stop();
           resolve();
-          // Container processes are the agent's children but outlive it (a
-          // restarted agent adopts them): their handles must not keep it alive.
+          // Stopped is stopped: no handle left behind (a watch, a probe) may keep the agent up.
           process.exit(0);
         };
         process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -174,6 +174,8 @@ export class ContainerRuntime {
       if (t.pid === child.pid) this.guard(`${t.run.podName}/${t.run.name} exited`, () => this.exited(t, child.pid!));
     });
     child.on('error', (e) => this.log(`container ${t.run.podName}/${t.run.name}: ${e.message}`));
+    // Containers outlive the agent (a restarted agent adopts them): they must not keep it running.
+    child.unref();
     this.save();
     this.onChange(t.run.podUid);
   }
