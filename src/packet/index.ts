@@ -145,3 +145,6 @@ export {
   vnetHdr,
   type VnetHdr,
 } from './virtio-net-hdr.js';
+
+export { natSetDst, natSetSrc } from './nat.js';
+export { FlowKey } from './flow-key.js';
