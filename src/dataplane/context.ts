@@ -7,7 +7,8 @@ import { DROP, dropReasonName, describeDropReason } from './drop-reasons.js';
 import { NeighborTable, PeerTable, UnderlayNeighbors, type Cidr } from './tables.js';
 import { TokenBucket } from './token-bucket.js';
 import { Gro } from './gro.js';
-import type { PipelineTracer } from './trace.js';
+import type { PipelineTracer, StageName } from './trace.js';
+import type { LbState } from './lb-state.js';
 
 /** What the pipeline needs to know about its node. Addresses are uint32. */
 export interface NodeIdentity {
@@ -24,6 +25,8 @@ export interface NodeIdentity {
   podMtu: number;
   /** addresses the node's own kernel owns; packets to them are the kernel's */
   localAddresses: Set<number>;
+  /** the underlay subnet (eth0's): hosts on it are reached directly, others not at all (the lab has no router) */
+  underlayCidr?: Cidr;
 }
 
 /** Which port a frame came in on. */
@@ -84,10 +87,14 @@ export class PipelineContext {
   readonly icmpBucket: TokenBucket;
   /** pod IP -> when we last asked cbr0 for its MAC */
   readonly arpAsked = new Map<number, number>();
+  /** underlay IP -> when we last asked eth0 for its MAC */
+  readonly underlayAsked = new Map<number, number>();
   readonly clock: () => number;
   private ipId = 1;
   readonly gro: Gro | null;
   tracer: PipelineTracer | null = null;
+  /** the Service load balancer, conntrack and masquerade (null: pod routing only, as in dataplane-only labs) */
+  lb: LbState | null = null;
   // the frame being processed, for the tracer
   curBuf: Buffer = Buffer.alloc(0);
   curOff = 0;
@@ -125,14 +132,17 @@ export class PipelineContext {
 
   // ---------------------------------------------------------- drops and trace
 
-  /** Count a drop of the current frame under `reason`, and show it to the tracer. */
-  drop(reason: number): void {
+  /**
+   * Count a drop of the current frame under `reason`, and show it to the
+   * tracer; `detail` names what it is about (a Service, a policy), if anything.
+   */
+  drop(reason: number, detail?: string): void {
     this.counters.drops[reason]++;
     if (this.tracer !== null) {
-      this.tracer.dropped(reason, this.curPort, this.curBuf, this.curOff, this.curLen);
+      this.tracer.dropped(reason, this.curPort, this.curBuf, this.curOff, this.curLen, detail);
       if (this.curProbe) {
         const name = dropReasonName(reason);
-        this.stage('drop', `${name} — ${describeDropReason(name)}`, { reason: name });
+        this.stage('drop', `${name}${detail ? ` (${detail})` : ''} — ${describeDropReason(name)}`, detail ? { reason: name, detail } : { reason: name });
       }
     }
   }
@@ -143,7 +153,7 @@ export class PipelineContext {
   }
 
   /** Tell the tracer what a stage decided about the probe (callers check curProbe first). */
-  stage(stage: string, detail: string, data?: Record<string, unknown>): void {
+  stage(stage: StageName, detail: string, data?: Record<string, unknown>): void {
     this.tracer?.stage?.({ stage, detail, data });
   }
 

@@ -20,6 +20,9 @@ export class Counters {
   arpReplies = 0;
   icmpErrors = 0;
   icmpRateLimited = 0;
+  /** plain IPv4 out of eth0 (masqueraded egress, replies to external clients) */
+  underlayEgress = 0;
+  underlayEgressBytes = 0;
 
   snapshot(): Record<string, unknown> {
     const drops: Record<string, number> = {};

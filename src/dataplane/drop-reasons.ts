@@ -27,6 +27,14 @@ export const DROP_REASONS = [
   ['tx-queue-full', 'the send queue was full'],
   ['tx-rejected', 'the kernel refused to send the frame (malformed for the device)'],
   ['not-for-gateway', 'unicast frame for a MAC that is not the gateway'],
+  ['no-endpoints', 'the Service has no ready endpoints: the client gets a TCP reset or ICMP port unreachable'],
+  ['etp-local-no-endpoint', 'externalTrafficPolicy Local and no ready endpoint of the Service on this node'],
+  ['no-service-port', 'a Service IP, but no port of that Service matches (port or protocol)'],
+  ['conntrack-full', 'the connection-tracking table is full: new flows are refused, established ones keep their entries'],
+  ['stale-backend', 'the flow’s backend left the Service: the TCP connection is reset'],
+  ['nat-ports-exhausted', 'no free source port on the node for masquerading or SNAT'],
+  ['underlay-unresolved', 'the underlay neighbour (outside client or server) has no known MAC yet: ARP sent'],
+  ['not-ours', 'underlay packet for the node that no Service, NodePort or masqueraded flow owns'],
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number][0];

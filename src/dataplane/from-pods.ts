@@ -18,6 +18,8 @@ import { encapToPeer } from './encap.js';
 import { icmpErrorToPod } from './icmp-replies.js';
 import { cidrContains } from './tables.js';
 import { deliverLocal } from './to-pods.js';
+import { NAT_CONSUMED, NAT_DONE, NAT_PASS, isOutside, masquerade, natFromPod } from './service-stage.js';
+import { sendToUnderlay } from './to-underlay.js';
 
 /**
  * Frames the pods send (cbr0 side): only those for the gateway's MAC (or
@@ -28,7 +30,8 @@ import { deliverLocal } from './to-pods.js';
  *
  * Drops: truncated, malformed-ethernet, not-for-gateway,
  * unsupported-ethertype, malformed-ipv4, bad-ipv4-checksum, ttl-expired,
- * no-route. Trace stages: received, to-host, route.
+ * no-route (and the Service stage's). Trace stages: received, to-host, route
+ * (and the Service stage's: conntrack, service, nat, masquerade; egress).
  */
 
 const ETH = ETHERNET_HEADER_SIZE;
@@ -86,7 +89,6 @@ function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): 
     ctx.drop(DROP['bad-ipv4-checksum']);
     return;
   }
-  const dst = ip.dst;
   if (ctx.probe !== null && ctx.isProbe(ip.src, ip.id)) {
     ctx.curProbe = true;
     ctx.stage('received', `from pod ${ipv4ToString(ip.src)} on cbr0 (TTL ${ip.ttl}, ${ip.totalLength} bytes)`, { ttl: ip.ttl, length: ip.totalLength });
@@ -96,6 +98,10 @@ function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): 
     sent.fromPodFrames++;
     sent.fromPodBytes += flen - ETH;
   }
+  // Services and conntrack (service-stage.ts): may rewrite the addresses.
+  const nat = ctx.lb !== null ? natFromPod(ctx, buf, slot) : NAT_PASS;
+  if (nat === NAT_CONSUMED) return;
+  const dst = ip.dst;
   if (ctx.id.localAddresses.has(dst)) {
     c.toHost++; // the node's kernel got its own copy via cbr0
     if (ctx.curProbe) ctx.stage('to-host', `${ipv4ToString(dst)} is this node's own address: its kernel answers`);
@@ -106,10 +112,9 @@ function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): 
     ctx.drop(DROP['ttl-expired']);
     return;
   }
-  // Route: this node's pod CIDR, a peer node's, or nowhere. (A stage that
-  // rewrites the destination, such as a Service load balancer, goes before
-  // this; kept inline rather than a function of its own, as V8 would spend
-  // fromPod's inlining budget on it and slow the checks above.)
+  // Route: this node's pod CIDR, a peer node's, the outside (masqueraded),
+  // or nowhere. (Kept inline rather than a function of its own, as V8
+  // would spend fromPod's inlining budget on it and slow the checks above.)
   if (cidrContains(ctx.id.podCidr, dst)) {
     if (ctx.curProbe) ctx.stage('route', `${ipv4ToString(dst)} is in this node's pod CIDR ${formatCidr(ctx.id.podCidr)}: deliver locally`);
     return deliverLocal(ctx, buf, slot, len, false);
@@ -123,6 +128,13 @@ function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): 
         : `no pod CIDR of any node covers ${ipv4ToString(dst)}`,
       peer ? { peer: peer.name, peerIp: ipv4ToString(peer.nodeIp) } : {},
     );
+  }
+  if (!peer && ctx.lb !== null && isOutside(ctx, dst)) {
+    // Leaving the cluster: already translated (a masqueraded flow, or a
+    // reply to an external client), or masqueraded now.
+    const out = nat === NAT_DONE ? NAT_DONE : masquerade(ctx, buf, slot);
+    if (out === NAT_DONE) return sendToUnderlay(ctx, buf, slot, len);
+    if (out === NAT_CONSUMED) return;
   }
   if (!peer) {
     icmpErrorToPod(ctx, buf, f, flen, ICMP_DEST_UNREACHABLE, ICMP_CODE_NET_UNREACHABLE, 0);

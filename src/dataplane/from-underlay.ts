@@ -22,6 +22,10 @@ import { healthReplied, isHealthReply } from './health.js';
 import { echoReplyOverlay, icmpErrorOverlay } from './icmp-replies.js';
 import { cidrContains } from './tables.js';
 import { deliverLocal } from './to-pods.js';
+import { encapToPeer } from './encap.js';
+import { formatCidr } from './cidr.js';
+import { NAT_CONSUMED, NAT_DONE, NAT_PASS, isOutside, natFromOverlay, natFromUnderlay } from './service-stage.js';
+import { sendToUnderlay } from './to-underlay.js';
 import { learnUnderlay } from './tunnel.js';
 
 /**
@@ -82,6 +86,11 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
     }
     // Learn peers' underlay MACs from any ARP they send (the kernel answers for us).
     if (ctx.peers.byNodeIp(arp.senderIp)) learnUnderlay(ctx, arp.senderIp, buf, arp.off + 8);
+    else if (ctx.lb !== null && ctx.id.underlayCidr !== undefined && cidrContains(ctx.id.underlayCidr, arp.senderIp) && arp.senderIp !== ctx.id.nodeIp) {
+      // Other hosts on the underlay (the outside, a cloud LB): masqueraded
+      // flows and external clients' replies go to them directly.
+      ctx.underlayNeighbors.learn(arp.senderIp, buf, arp.off + 8, ctx.clock());
+    }
     return;
   }
   if (type !== ETHERTYPE_IPV4) {
@@ -96,6 +105,12 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
   if (!ip.isHeaderChecksumValid()) {
     ctx.drop(DROP['bad-ipv4-checksum']);
     return;
+  }
+  if (ctx.lb !== null) {
+    // NodePort, LoadBalancer and external IPs, replies to masqueraded flows (service-stage.ts)
+    const nat = natFromUnderlay(ctx, buf, slot);
+    if (nat === NAT_CONSUMED) return;
+    if (nat === NAT_DONE) return routeNative(ctx, buf, slot, len);
   }
   if (ip.dst !== ctx.id.nodeIp) {
     ctx.drop(DROP['not-for-node']);
@@ -159,16 +174,19 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
     ctx.drop(DROP['bad-ipv4-checksum']);
     return;
   }
-  const dst = iip.dst;
   if (ctx.probe !== null && ctx.isProbe(iip.src, iip.id)) {
     ctx.curProbe = true;
     ctx.stage('decap', `VXLAN from peer node ${peer.name} (${ipv4ToString(outerSrc)}), VNI ${vx.vni}, UDP source port ${udp.srcPort}`, { peer: peer.name, vni: vx.vni });
   }
-  if (!cidrContains(ctx.id.podCidr, dst)) {
+  // Replies of flows this node translated (a Service client here, a NodePort's SNAT)
+  const nat = ctx.lb !== null ? natFromOverlay(ctx, buf, slot) : NAT_PASS;
+  const dst = iip.dst;
+  const outside = nat === NAT_DONE && !cidrContains(ctx.id.podCidr, dst) && isOutside(ctx, dst);
+  if (!outside && !cidrContains(ctx.id.podCidr, dst)) {
     ctx.drop(DROP['no-route']);
     return;
   }
-  if (dst === ctx.id.gatewayIp) {
+  if (dst === ctx.id.gatewayIp && nat === NAT_PASS) {
     // A remote pod (or peer agent's health probe) pinging this node's
     // gateway: the agent answers as a router would. A reply to our own
     // health probe marks the peer alive.
@@ -184,7 +202,7 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
     ctx.drop(DROP['ttl-expired']);
     return;
   }
-  if (iip.totalLength > ctx.id.podMtu) {
+  if (iip.totalLength > ctx.id.podMtu && !outside) {
     if (iip.dontFragment) icmpErrorOverlay(ctx, buf, inner, innerLen, peer, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, ctx.id.podMtu);
     ctx.drop(DROP['mtu-exceeded']);
     return;
@@ -203,5 +221,30 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
     buf.writeUInt16LE(csumStart - (inner - f), newSlot + 6);
     buf.writeUInt16LE(csumOffset, newSlot + 8);
   }
+  if (outside) return sendToUnderlay(ctx, buf, newSlot, innerLen + VNET_HDR_SIZE);
   deliverLocal(ctx, buf, newSlot, innerLen + VNET_HDR_SIZE, true);
+}
+
+/**
+ * A native frame from eth0 that the Service stage translated: to a pod
+ * here, to a peer's pod over VXLAN (NodePort with the backend elsewhere),
+ * or back out of eth0 (a reply towards an external client).
+ */
+function routeNative(ctx: PipelineContext, buf: Buffer, slot: number, len: number): void {
+  const ip = ctx.ip;
+  const dst = ip.dst;
+  if (ip.ttl <= 1) {
+    ctx.drop(DROP['ttl-expired']);
+    return;
+  }
+  if (cidrContains(ctx.id.podCidr, dst)) {
+    if (ctx.curProbe) ctx.stage('route', `${ipv4ToString(dst)} is in this node's pod CIDR: deliver locally`);
+    return deliverLocal(ctx, buf, slot, len, false);
+  }
+  const peer = ctx.peers.lookup(dst);
+  if (peer) {
+    if (ctx.curProbe) ctx.stage('route', `${ipv4ToString(dst)} is in ${formatCidr(peer.podCidr)} of peer node ${peer.name}: VXLAN`, { peer: peer.name });
+    return encapToPeer(ctx, buf, slot, len, peer);
+  }
+  sendToUnderlay(ctx, buf, slot, len);
 }

@@ -9,6 +9,7 @@ import { sendHealthProbes } from './health.js';
 import { PeerTraffic, PeerHealth, type NeighborTable, type PeerTable, type Peer, type UnderlayNeighbors } from './tables.js';
 import type { PipelineTracer } from './trace.js';
 import { learnUnderlay } from './tunnel.js';
+import type { LbState } from './lb-state.js';
 
 /**
  * The per-node userspace dataplane: every frame a pod sends, and every VXLAN
@@ -54,6 +55,18 @@ export class Pipeline {
     this.podTx = ctx.podTx;
     this.underlayTx = ctx.underlayTx;
     this.gro = ctx.gro;
+  }
+
+  /**
+   * Turn on the Service stage (load balancer, conntrack, masquerade) with
+   * its tables; null turns it off (pod routing only).
+   */
+  setLoadBalancer(lb: LbState | null): void {
+    this.ctx.lb = lb;
+  }
+
+  get lb(): LbState | null {
+    return this.ctx.lb;
   }
 
   /** Attach (or detach with null) the drop trace point. */

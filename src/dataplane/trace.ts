@@ -4,7 +4,8 @@
  * during the call only. Capture, flow logs and `trace` attach here.
  */
 export interface PipelineTracer {
-  dropped(reason: number, port: number, buf: Buffer, off: number, len: number): void;
+  /** `detail` names what the reason is about, when there is one (a Service, later a policy). */
+  dropped(reason: number, port: number, buf: Buffer, off: number, len: number, detail?: string): void;
   /**
    * An IPv4 frame (Ethernet at off; the inner frame for decapsulated
    * traffic) leaves the pipeline: to a local pod, or to `peerNodeIp` over
@@ -13,6 +14,54 @@ export interface PipelineTracer {
   forwarded?(to: number, port: number, buf: Buffer, off: number, len: number, peerNodeIp: number, segments: number): void;
   /** A stage handled the probe (see Pipeline.setProbe): what it decided, in words and data. */
   stage?(event: StageEvent): void;
+  /** A new connection-tracking entry translates a flow (once per flow, not per packet). */
+  natCreated?(event: NatEvent): void;
+  /**
+   * The capture point around NAT: every translated packet, as it was
+   * (`after` false) and as it leaves the rewrite (`after` true). Frames as
+   * in `forwarded`; valid during the call only.
+   */
+  natPoint?(after: boolean, port: number, buf: Buffer, off: number, len: number): void;
+}
+
+/** Every stage name `trace` can show, in pipeline order. */
+export const STAGES = [
+  'received',
+  'to-host',
+  'conntrack',
+  'service',
+  'nat',
+  'masquerade',
+  'route',
+  'encap',
+  'decap',
+  'deliver',
+  'egress',
+  'drop',
+] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** What a new translation does, for `observe` (client → frontend → backend). */
+export interface NatEvent {
+  /** dnat: a Service frontend; masquerade: pod → outside, source rewritten to the node */
+  kind: 'dnat' | 'masquerade';
+  /** "namespace/name" for dnat */
+  service?: string;
+  /** `10.96.0.20:80/TCP`, NodePort frontends as `<node IP>:<nodePort>/TCP` */
+  frontend?: string;
+  frontendType?: string;
+  proto: number;
+  /** the flow as the client sent it */
+  src: number;
+  sport: number;
+  dst: number;
+  dport: number;
+  /** as it leaves the translation */
+  newSrc: number;
+  newSport: number;
+  newDst: number;
+  newDport: number;
+  backend?: string;
 }
 
 /**
@@ -21,7 +70,7 @@ export interface PipelineTracer {
  * deliver (pods); encap (to peers); decap (underlay); drop (any).
  */
 export interface StageEvent {
-  stage: string;
+  stage: StageName;
   detail: string;
   data?: Record<string, unknown>;
 }
@@ -29,3 +78,4 @@ export interface StageEvent {
 /** Where a forwarded frame went. */
 export const FWD_LOCAL_POD = 0;
 export const FWD_VXLAN = 1;
+export const FWD_UNDERLAY = 2;

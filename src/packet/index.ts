@@ -148,3 +148,4 @@ export {
 
 export { natSetDst, natSetSrc } from './nat.js';
 export { FlowKey } from './flow-key.js';
+export { buildTcpReset } from './tcp-reset.js';

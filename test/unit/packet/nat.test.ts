@@ -103,3 +103,33 @@ describe('FlowKey', () => {
     expect(FlowKey.ofIpv4(buf, 0, 22)).toBeNull();
   });
 });
+
+import { buildTcpReset, computeTcpChecksum as tcpSum } from '../../../src/packet/index.js';
+describe('buildTcpReset (RFC 9293 §3.10.7.1)', () => {
+  it('answers a SYN with RST|ACK acking SEQ+1, from the destination, with a good checksum', () => {
+    const syn = packet(IPPROTO_TCP, parseIpv4('10.244.1.2'), 41000, parseIpv4('10.96.0.20'), 80, new Uint8Array(0), false);
+    syn[33] = 0x02;
+    syn.writeUInt32BE(1000, 24);
+    syn.writeUInt16BE(tcpSum(syn, 0), 36);
+    const out = Buffer.alloc(64);
+    expect(buildTcpReset(out, 4, syn, 0, syn.length)).toBe(40);
+    expect(out.readUInt32BE(4 + 12)).toBe(parseIpv4('10.96.0.20'));
+    expect(out.readUInt32BE(4 + 16)).toBe(parseIpv4('10.244.1.2'));
+    expect(out.readUInt16BE(24)).toBe(80);
+    expect(out.readUInt16BE(26)).toBe(41000);
+    expect(out.readUInt32BE(32)).toBe(1001);
+    expect(out[37]).toBe(0x14);
+    expect(tcpSum(out, 4)).toBe(out.readUInt16BE(40));
+  });
+  it('answers a segment with ACK by RST with SEQ = its ACK, and never answers a reset', () => {
+    const seg = packet(IPPROTO_TCP, 1, 2, 3, 4, new Uint8Array(10), false);
+    seg[33] = 0x10;
+    seg.writeUInt32BE(77, 28);
+    const out = Buffer.alloc(40);
+    expect(buildTcpReset(out, 0, seg, 0, seg.length)).toBe(40);
+    expect(out.readUInt32BE(24)).toBe(77);
+    expect(out[33]).toBe(0x04);
+    seg[33] = 0x04;
+    expect(buildTcpReset(out, 0, seg, 0, seg.length)).toBe(0);
+  });
+});

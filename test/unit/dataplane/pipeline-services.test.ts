@@ -1,0 +1,226 @@
+// The Service stage on real frames: node1 (see node1.ts) with a ClusterIP
+// Service whose backends are pod B (here) and a pod on node2, a NodePort,
+// and egress to an outside host on the underlay. Each test reads back what
+// node1 would have put on the wire, checksums recomputed from scratch.
+
+import { describe, expect, it } from 'vitest';
+import {
+  IPPROTO_TCP,
+  TCP_ACK,
+  TCP_SYN,
+  VNET_HDR_SIZE,
+  computeTcpChecksum,
+  computeUdpChecksum,
+  completePartialChecksum,
+  ipv4ToString,
+  macToString,
+  parseIpv4,
+  parseMac,
+} from '../../../src/packet/index.js';
+import { LbState, parseCidr, type NatEvent, type PipelineTracer } from '../../../src/dataplane/index.js';
+import { compileService, type Frontend } from '../../../src/lb/index.js';
+import { partialCsumVnet, splitVnet, tcpFrame, udpFrame } from '../support/frames.js';
+import { ipChecksumOk, ipOf, openVxlan, tcpOf, udpOf } from '../support/inspect.js';
+import { GATEWAY, NODE1, NODE2, POD_A, POD_B, REMOTE_POD, fromNode2, node1, podTcp, podUdp } from './node1.js';
+
+const VIP = '10.96.0.20';
+const OUTSIDE = { ip: '172.28.0.200', mac: parseMac('02:42:ac:1c:00:c8') };
+const CLIENT = { ip: '172.28.0.100', mac: parseMac('02:42:ac:1c:00:64') };
+
+function service(name: string, spec: Record<string, unknown>, endpoints: { ip: string; node: string; ready?: boolean }[], port = 8080) {
+  const svc = { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name }, spec: { type: 'ClusterIP', clusterIP: VIP, ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: port }], ...spec } };
+  const slice = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { namespace: 'default', name: `${name}-abcde`, labels: { 'kubernetes.io/service-name': name } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port, protocol: 'TCP' }],
+    endpoints: endpoints.map((e) => ({ addresses: [e.ip], nodeName: e.node, conditions: { ready: e.ready ?? true, serving: e.ready ?? true, terminating: false } })),
+  };
+  return { svc, slice };
+}
+
+/** node1 with the Service stage on, `services` programmed, the outside's MAC known. */
+function lbNode(services: ReturnType<typeof service>[], opts: { scheduler?: 'rr' | 'maglev' } = {}) {
+  const n = node1();
+  const lb = new LbState({ serviceCidr: parseCidr('10.96.0.0/12'), clusterCidr: parseCidr('10.244.0.0/16') });
+  for (const { svc, slice } of services) {
+    const c = compileService(svc as never, [slice as never], { name: 'node1' }, { defaultScheduler: opts.scheduler ?? 'rr' });
+    lb.table.setService(c.service, c.frontends);
+  }
+  n.pipeline.setLoadBalancer(lb);
+  (n.pipeline as unknown as { id: { underlayCidr: unknown } }).id.underlayCidr = parseCidr('172.28.0.0/24');
+  n.pipeline.underlayNeighbors.learn(parseIpv4(OUTSIDE.ip), OUTSIDE.mac, 0, 0);
+  n.pipeline.underlayNeighbors.learn(parseIpv4(CLIENT.ip), CLIENT.mac, 0, 0);
+  return { ...n, lb };
+}
+
+const tcpOk = (frame: Buffer) => computeTcpChecksum(frame, 14) === tcpOf(frame).checksum;
+const twoLocal = () => service('web', {}, [{ ip: POD_B.ip, node: 'node1' }]);
+const localAndRemote = () => service('web', {}, [{ ip: POD_B.ip, node: 'node1' }, { ip: REMOTE_POD.ip, node: 'node2' }]);
+
+describe('ClusterIP: DNAT on the way in, reverse NAT on the way back', () => {
+  it('a SYN to the VIP reaches the local backend with its address and port, checksums right; the reply comes back from the VIP', () => {
+    const n = lbNode([twoLocal()]);
+    const sent = n.fromPods(podTcp({ dst: VIP, dstPort: 80, flags: TCP_SYN }));
+    expect(sent.pods).toHaveLength(1);
+    const { frame } = splitVnet(sent.pods[0]);
+    expect(macToString(frame, 0)).toBe(macToString(POD_B.mac));
+    expect(ipv4ToString(ipOf(frame).src)).toBe(POD_A.ip); // the client's address is kept
+    expect(ipv4ToString(ipOf(frame).dst)).toBe(POD_B.ip);
+    expect(tcpOf(frame).dstPort).toBe(8080);
+    expect(ipChecksumOk(frame) && tcpOk(frame)).toBe(true);
+    expect(n.lb.conntrack.size).toBe(1);
+
+    const reply = n.fromPods(tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: POD_A.ip, srcPort: 8080, dstPort: 40000, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) }));
+    const back = splitVnet(reply.pods[0]).frame;
+    expect(ipv4ToString(ipOf(back).src)).toBe(VIP);
+    expect(tcpOf(back).srcPort).toBe(80);
+    expect(ipv4ToString(ipOf(back).dst)).toBe(POD_A.ip);
+    expect(ipChecksumOk(back) && tcpOk(back)).toBe(true);
+    expect(n.lb.conntrack.row(0).state).toMatch(/SYN_RECV/i);
+  });
+
+  it('a backend on node2 gets the packet over VXLAN; its reply from node2 is un-NATed before pod A sees it', () => {
+    const n = lbNode([service('web', {}, [{ ip: REMOTE_POD.ip, node: 'node2' }])]);
+    const out = n.fromPods(podTcp({ dst: VIP, dstPort: 80, flags: TCP_SYN }));
+    const inner = openVxlan(splitVnet(out.underlay[0]).frame).inner;
+    expect(ipv4ToString(ipOf(inner).dst)).toBe(REMOTE_POD.ip);
+    expect(tcpOk(inner)).toBe(true);
+    const replyInner = tcpFrame({ srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip, dst: POD_A.ip, srcPort: 8080, dstPort: 40000, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const back = splitVnet(n.fromUnderlay(fromNode2(replyInner)).pods[0]).frame;
+    expect(ipv4ToString(ipOf(back).src)).toBe(VIP);
+    expect(tcpOf(back).srcPort).toBe(80);
+    expect(tcpOk(back)).toBe(true);
+  });
+
+  it('partial checksums (a pod with TX offload) stay partial and complete to the right value', () => {
+    const n = lbNode([twoLocal()]);
+    const f = podTcp({ dst: VIP, dstPort: 80, checksum: 'partial', payload: Buffer.alloc(100, 7) });
+    const sent = n.fromPods({ frame: f, vnet: partialCsumVnet(f) });
+    const { frame } = splitVnet(sent.pods[0]);
+    expect(splitVnet(sent.pods[0]).vnet.flags & 1).toBe(1); // still NEEDS_CSUM
+    completePartialChecksum(frame, 0, frame.length, 14 + 20, 16);
+    expect(tcpOk(frame)).toBe(true);
+  });
+
+  it('round robin spreads new flows over the backends; packets of one flow stay with its backend', () => {
+    const n = lbNode([localAndRemote()]);
+    const where = (port: number) => {
+      const s = n.fromPods(podTcp({ dst: VIP, dstPort: 80, srcPort: port, flags: TCP_SYN }));
+      return s.pods.length ? 'local' : 'remote';
+    };
+    expect([where(1001), where(1002), where(1003), where(1004)].sort()).toEqual(['local', 'local', 'remote', 'remote']);
+    const first = where(1001);
+    expect(where(1001)).toBe(first);
+    expect(where(1001)).toBe(first);
+  });
+
+  it('hairpin: a backend reaching itself through its Service is SNATed to the gateway, and the reply finds its way back', () => {
+    const n = lbNode([twoLocal()]);
+    const syn = tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: VIP, srcPort: 5555, dstPort: 80, flags: TCP_SYN, payload: Buffer.alloc(0) });
+    const inFrame = splitVnet(n.fromPods(syn).pods[0]).frame;
+    expect(ipv4ToString(ipOf(inFrame).src)).toBe(GATEWAY.ip);
+    expect(ipv4ToString(ipOf(inFrame).dst)).toBe(POD_B.ip);
+    const reply = tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: GATEWAY.ip, srcPort: 8080, dstPort: tcpOf(inFrame).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const back = splitVnet(n.fromPods(reply).pods[0]).frame;
+    expect([ipv4ToString(ipOf(back).src), tcpOf(back).srcPort, ipv4ToString(ipOf(back).dst), tcpOf(back).dstPort]).toEqual([VIP, 80, POD_B.ip, 5555]);
+    expect(tcpOk(back)).toBe(true);
+  });
+});
+
+describe('refusals and drops have reasons', () => {
+  it('no endpoints: TCP gets a reset from the VIP at once, dropped as no-endpoints with the Service named', () => {
+    const n = lbNode([service('web', {}, [])]);
+    const dropped: string[] = [];
+    n.pipeline.setTracer({ dropped: (_r, _p, _b, _o, _l, detail) => dropped.push(String(detail)) } satisfies PipelineTracer);
+    const sent = n.fromPods(podTcp({ dst: VIP, dstPort: 80, flags: TCP_SYN }));
+    expect(n.drops()).toEqual({ 'no-endpoints': 1 });
+    expect(dropped).toEqual(['default/web']);
+    const rst = splitVnet(sent.pods[0]).frame;
+    expect(ipv4ToString(ipOf(rst).src)).toBe(VIP);
+    expect(tcpOf(rst).flags & 0x04).toBe(0x04);
+    expect(tcpOk(rst)).toBe(true);
+  });
+
+  it('no endpoints, UDP: ICMP port unreachable from the VIP', () => {
+    const svc = service('dns', { ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }] }, []);
+    const n = lbNode([svc]);
+    const sent = n.fromPods(podUdp({ dst: VIP, dstPort: 53 }));
+    const icmp = splitVnet(sent.pods[0]).frame;
+    expect(ipv4ToString(ipOf(icmp).src)).toBe(VIP);
+    expect([icmp[34], icmp[35]]).toEqual([3, 3]);
+    expect(n.drops()).toEqual({ 'no-endpoints': 1 });
+  });
+
+  it('a VIP port the Service does not have → no-service-port', () => {
+    const n = lbNode([twoLocal()]);
+    n.fromPods(podTcp({ dst: VIP, dstPort: 81, flags: TCP_SYN }));
+    expect(n.drops()).toEqual({ 'no-service-port': 1 });
+  });
+
+  it('a full conntrack table refuses new flows (conntrack-full) and keeps the old ones', () => {
+    const n = lbNode([twoLocal()]);
+    const ct = n.lb.conntrack;
+    for (let p = 1; ct.size < ct.maxEntries; p++) {
+      if (ct.create(IPPROTO_TCP, p, 1, 2, 3, 3, 4, p, 1, -1, 0) < 0) break;
+    }
+    n.fromPods(podTcp({ dst: VIP, dstPort: 80, flags: TCP_SYN }));
+    expect(n.drops()).toEqual({ 'conntrack-full': 1 });
+  });
+});
+
+describe('NodePort and egress', () => {
+  const nodePortSvc = () => service('web', { type: 'NodePort', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }] }, [{ ip: REMOTE_POD.ip, node: 'node2' }]);
+
+  it('a client on the underlay reaches a backend on node2 through node1:30080; SNAT to the gateway; the reply goes straight back to the client', () => {
+    const n = lbNode([nodePortSvc()]);
+    const syn = tcpFrame({ srcMac: CLIENT.mac, dstMac: NODE1.mac, src: CLIENT.ip, dst: NODE1.ip, srcPort: 45000, dstPort: 30080, flags: TCP_SYN, payload: Buffer.alloc(0) });
+    const out = n.fromUnderlay(syn);
+    const inner = openVxlan(splitVnet(out.underlay[0]).frame).inner;
+    expect([ipv4ToString(ipOf(inner).src), ipv4ToString(ipOf(inner).dst), tcpOf(inner).dstPort]).toEqual([GATEWAY.ip, REMOTE_POD.ip, 8080]);
+    expect(tcpOk(inner)).toBe(true);
+    const replyInner = tcpFrame({ srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip, dst: GATEWAY.ip, srcPort: 8080, dstPort: tcpOf(inner).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const back = n.fromUnderlay(fromNode2(replyInner));
+    expect(back.pods).toHaveLength(0);
+    const f = splitVnet(back.underlay[0]).frame;
+    expect(macToString(f, 0)).toBe(macToString(CLIENT.mac));
+    expect([ipv4ToString(ipOf(f).src), tcpOf(f).srcPort, ipv4ToString(ipOf(f).dst), tcpOf(f).dstPort]).toEqual([NODE1.ip, 30080, CLIENT.ip, 45000]);
+    expect(ipChecksumOk(f) && tcpOk(f)).toBe(true);
+  });
+
+  it('externalTrafficPolicy Local with no local endpoint: etp-local-no-endpoint', () => {
+    const s = nodePortSvc();
+    (s.svc.spec as Record<string, unknown>).externalTrafficPolicy = 'Local';
+    const n = lbNode([s]);
+    n.fromUnderlay(tcpFrame({ srcMac: CLIENT.mac, dstMac: NODE1.mac, src: CLIENT.ip, dst: NODE1.ip, srcPort: 45000, dstPort: 30080, flags: TCP_SYN, payload: Buffer.alloc(0) }));
+    expect(n.drops()).toEqual({ 'etp-local-no-endpoint': 1 });
+  });
+
+  it('a pod talking to a host outside the cluster is masqueraded to the node IP; the reply is un-NATed to the pod', () => {
+    const n = lbNode([]);
+    const events: NatEvent[] = [];
+    n.pipeline.setTracer({ dropped() {}, natCreated: (e) => events.push(e) });
+    const out = n.fromPods(podUdp({ dst: OUTSIDE.ip, dstPort: 7, payload: Buffer.from('echo') }));
+    const f = splitVnet(out.underlay[0]).frame;
+    expect(macToString(f, 0)).toBe(macToString(OUTSIDE.mac));
+    expect(macToString(f, 6)).toBe(macToString(NODE1.mac));
+    expect(ipv4ToString(ipOf(f).src)).toBe(NODE1.ip);
+    const natPort = udpOf(f).srcPort;
+    expect(natPort).toBeGreaterThanOrEqual(61000);
+    expect(computeUdpChecksum(f, 14)).toBe(udpOf(f).checksum);
+    expect(events.map((e) => e.kind)).toEqual(['masquerade']);
+    const reply = udpFrame({ srcMac: OUTSIDE.mac, dstMac: NODE1.mac, src: OUTSIDE.ip, dst: NODE1.ip, srcPort: 7, dstPort: natPort, payload: Buffer.from('echo') });
+    const back = splitVnet(n.fromUnderlay(reply).pods[0]).frame;
+    expect([ipv4ToString(ipOf(back).dst), udpOf(back).dstPort]).toEqual([POD_A.ip, 40000]);
+    expect(computeUdpChecksum(back, 14)).toBe(udpOf(back).checksum);
+  });
+
+  it('a packet for the node in the NAT port range that no flow owns → not-ours', () => {
+    const n = lbNode([]);
+    n.fromUnderlay(udpFrame({ srcMac: OUTSIDE.mac, dstMac: NODE1.mac, src: OUTSIDE.ip, dst: NODE1.ip, srcPort: 7, dstPort: 62000, payload: Buffer.from('x') }));
+    expect(n.drops()).toEqual({ 'not-ours': 1 });
+  });
+});
+
+export type { Frontend };
