@@ -1,4 +1,4 @@
-import { bpf, type BpfInsn } from '../native/bpf.js';
+import { assemble, bpf, type BpfInsn, type UnderlayPorts } from '../native/bpf.js';
 
 const TC_ACT_OK = 0;
 const TC_ACT_SHOT = 2;
@@ -18,6 +18,42 @@ export function underlayDropFilter(udpPort: number): BpfInsn[] {
     bpf.ret(TC_ACT_SHOT), //        9
     bpf.ret(TC_ACT_OK), //         10
   ];
+}
+
+/**
+ * eth0's tc ingress program for an agent running Services: besides VXLAN,
+ * TCP/UDP to the node IP in the NodePort and NAT ranges is the agent's
+ * alone (a kernel without a socket there would answer with resets). The
+ * health-check node ports (`kernelPorts`) are served by the node's kernel
+ * (the agent's HTTP servers), so they pass.
+ */
+export function underlayServicesDropFilter(udpPort: number, p: UnderlayPorts, kernelPorts: readonly number[] = []): BpfInsn[] {
+  return assemble([
+    bpf.ldhAbs(12),
+    { jump: 'jeq', k: 0x0800, yes: 'next', no: 'ok' },
+    bpf.ldbAbs(23),
+    { jump: 'jeq', k: 17, yes: 'l4', no: 'next' },
+    { jump: 'jeq', k: 6, yes: 'l4', no: 'ok' },
+    { label: 'l4' },
+    bpf.ldhAbs(20),
+    { jump: 'jset', k: 0x1fff, yes: 'ok', no: 'next' },
+    bpf.ldxIpHeaderLen(14),
+    bpf.ldhInd(16),
+    { jump: 'jeq', k: udpPort, yes: 'shot', no: 'next' },
+    bpf.ldwAbs(30),
+    { jump: 'jeq', k: p.nodeIp >>> 0, yes: 'next', no: 'ok' },
+    bpf.ldhInd(16),
+    ...kernelPorts.map((port) => ({ jump: 'jeq' as const, k: port, yes: 'ok', no: 'next' })),
+    { jump: 'jge', k: p.nodePorts[0], yes: 'next', no: 'ok' },
+    { jump: 'jgt', k: p.nodePorts[1], yes: 'nat', no: 'shot' },
+    { label: 'nat' },
+    { jump: 'jge', k: p.natPorts[0], yes: 'next', no: 'ok' },
+    { jump: 'jgt', k: p.natPorts[1], yes: 'ok', no: 'shot' },
+    { label: 'shot' },
+    bpf.ret(TC_ACT_SHOT),
+    { label: 'ok' },
+    bpf.ret(TC_ACT_OK),
+  ]);
 }
 
 /** `tc ... bpf bytecode "N,code jt jf k,..."` text form of a classic program. */

@@ -54,6 +54,8 @@ export class LbState {
   /** frontend key -> the frontend and, per client IP, the backend it sticks to */
   private readonly affinity = new Map<number, { fe: Frontend; clients: Map<number, Affinity> }>();
   private natCursor: number;
+  /** node ports the node's kernel serves (Services' healthCheckNodePorts): the agent leaves them alone */
+  readonly kernelPorts = new Set<number>();
   readonly stats = { newServiceFlows: 0, newMasqueradeFlows: 0, rejected: 0, affinityHits: 0 };
 
   constructor(opts: LbOptions) {

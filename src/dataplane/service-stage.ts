@@ -120,6 +120,7 @@ export function natFromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number)
   let fe = lb.table.lookup(dst, dport, proto);
   if (fe === undefined && dst === ctx.id.nodeIp) fe = lb.table.lookupNodePort(dport, proto);
   if (fe === undefined) {
+    if (dst === ctx.id.nodeIp && lb.kernelPorts.has(dport)) return NAT_CONSUMED; // a health-check port: the node kernel serves it
     // In the ranges the node's filters hand the agent (and keep from its kernel), or steered to us by MAC: ours to refuse.
     if (dst !== ctx.id.nodeIp || (dport >= lb.nodePortMin && dport <= lb.nodePortMax) || (dport >= lb.natPortMin && dport <= lb.natPortMax)) {
       ctx.drop(DROP['not-ours'], `${ipv4ToString(dst)}:${dport}/${protoName(proto)}`);

@@ -13,7 +13,7 @@ export interface BpfInsn {
 const BPF_LD = 0x00, BPF_LDX = 0x01, BPF_JMP = 0x05, BPF_RET = 0x06;
 const BPF_W = 0x00, BPF_H = 0x08, BPF_B = 0x10;
 const BPF_ABS = 0x20, BPF_IND = 0x40, BPF_MSH = 0xa0;
-const BPF_JEQ = 0x10, BPF_JSET = 0x40, BPF_K = 0x00;
+const BPF_JEQ = 0x10, BPF_JGT = 0x20, BPF_JGE = 0x30, BPF_JSET = 0x40, BPF_K = 0x00;
 
 const ins = (code: number, k: number, jt = 0, jf = 0): BpfInsn => ({ code, jt, jf, k });
 
@@ -26,6 +26,8 @@ export const bpf = {
   ldhInd: (off: number) => ins(BPF_LD | BPF_H | BPF_IND, off),
   jeq: (k: number, jt: number, jf: number) => ins(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf),
   jset: (k: number, jt: number, jf: number) => ins(BPF_JMP | BPF_JSET | BPF_K, k, jt, jf),
+  jge: (k: number, jt: number, jf: number) => ins(BPF_JMP | BPF_JGE | BPF_K, k, jt, jf),
+  jgt: (k: number, jt: number, jf: number) => ins(BPF_JMP | BPF_JGT | BPF_K, k, jt, jf),
   ret: (k: number) => ins(BPF_RET | BPF_K, k),
 };
 
@@ -62,4 +64,85 @@ export function underlayFilter(udpPort: number): BpfInsn[] {
     bpf.ret(ACCEPT_ALL), //         10
     bpf.ret(0), //                  11
   ];
+}
+
+/**
+ * Programs with labels instead of counted offsets: a jump names where it
+ * goes (`'next'` is the following instruction); `assemble` resolves the
+ * names to cBPF's forward-relative offsets and refuses a backward jump.
+ */
+export type AsmLine = BpfInsn | { label: string } | { jump: 'jeq' | 'jset' | 'jge' | 'jgt'; k: number; yes: string; no: string };
+
+export function assemble(lines: AsmLine[]): BpfInsn[] {
+  const at = new Map<string, number>();
+  let pc = 0;
+  for (const l of lines) {
+    if ('label' in l) at.set(l.label, pc);
+    else pc++;
+  }
+  const out: BpfInsn[] = [];
+  for (const l of lines) {
+    if ('label' in l) continue;
+    if (!('jump' in l)) {
+      out.push(l);
+      continue;
+    }
+    const here = out.length;
+    const rel = (name: string): number => {
+      if (name === 'next') return 0;
+      const to = at.get(name);
+      if (to === undefined) throw new Error(`bpf: no label ${name}`);
+      if (to <= here || to - here - 1 > 255) throw new Error(`bpf: jump from ${here} to ${name} (${to}) is not a short forward jump`);
+      return to - here - 1;
+    };
+    out.push(bpf[l.jump](l.k, rel(l.yes), rel(l.no)));
+  }
+  return out;
+}
+
+/** What the agent owns on the underlay once it runs Services (see underlayServicesFilter). */
+export interface UnderlayPorts {
+  nodeIp: number;
+  nodePorts: [number, number];
+  natPorts: [number, number];
+}
+
+/**
+ * The underlay socket's filter for an agent running Services: ARP; VXLAN
+ * to `udpPort`; unfragmented TCP/UDP to the node IP in the NodePort range
+ * (Services) or the NAT range (replies to masqueraded and SNATed flows);
+ * and unicast TCP/UDP to any other address (LoadBalancer and external IPs
+ * steered to this node by MAC). Everything else is the node kernel's and
+ * never wakes the agent.
+ */
+export function underlayServicesFilter(udpPort: number, p: UnderlayPorts): BpfInsn[] {
+  return assemble([
+    bpf.ldhAbs(12),
+    { jump: 'jeq', k: 0x0806, yes: 'accept', no: 'next' },
+    { jump: 'jeq', k: 0x0800, yes: 'next', no: 'drop' },
+    bpf.ldbAbs(23),
+    { jump: 'jeq', k: 17, yes: 'l4', no: 'next' },
+    { jump: 'jeq', k: 6, yes: 'l4', no: 'drop' },
+    { label: 'l4' },
+    bpf.ldhAbs(20),
+    { jump: 'jset', k: 0x1fff, yes: 'drop', no: 'next' },
+    bpf.ldxIpHeaderLen(14),
+    bpf.ldhInd(16),
+    { jump: 'jeq', k: udpPort, yes: 'accept', no: 'next' },
+    bpf.ldwAbs(30),
+    { jump: 'jeq', k: p.nodeIp >>> 0, yes: 'ports', no: 'next' },
+    bpf.ldbAbs(0),
+    { jump: 'jset', k: 1, yes: 'drop', no: 'accept' }, // group (broadcast/multicast) frames are not ours
+    { label: 'ports' },
+    bpf.ldhInd(16),
+    { jump: 'jge', k: p.nodePorts[0], yes: 'next', no: 'drop' },
+    { jump: 'jgt', k: p.nodePorts[1], yes: 'nat', no: 'accept' },
+    { label: 'nat' },
+    { jump: 'jge', k: p.natPorts[0], yes: 'next', no: 'drop' },
+    { jump: 'jgt', k: p.natPorts[1], yes: 'drop', no: 'accept' },
+    { label: 'accept' },
+    bpf.ret(ACCEPT_ALL),
+    { label: 'drop' },
+    bpf.ret(0),
+  ]);
 }

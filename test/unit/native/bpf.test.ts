@@ -5,8 +5,8 @@
 // end the program with 0, jumps are relative to the next instruction.
 
 import { describe, expect, it } from 'vitest';
-import { bpf, compileFilter, underlayFilter, type BpfInsn } from '../../../src/native/index.js';
-import { compileTcBytecode, underlayDropFilter } from '../../../src/agent/tc-filter.js';
+import { bpf, compileFilter, underlayFilter, underlayServicesFilter, type BpfInsn } from '../../../src/native/index.js';
+import { compileTcBytecode, underlayDropFilter, underlayServicesDropFilter } from '../../../src/agent/tc-filter.js';
 import { cmd } from '../../../src/host/index.js';
 import { ETHERTYPE_IPV6, ETHERTYPE_VLAN, ethernetHeader, finishChecksum, parseMac, sum16 } from '../../../src/packet/index.js';
 import { arpRequestFrame, tcpFrame, udpFrame, vxlanFrame } from '../support/frames.js';
@@ -22,6 +22,16 @@ function run(program: BpfInsn[], pkt: Buffer): number {
       case 0x28: // ld h [k]
         if (i.k + 2 > pkt.length) return 0;
         a = pkt.readUInt16BE(i.k);
+        break;
+      case 0x20: // ld w [k]
+        if (i.k + 4 > pkt.length) return 0;
+        a = pkt.readUInt32BE(i.k);
+        break;
+      case 0x35: // jge #k, jt, jf
+        pc += a >>> 0 >= i.k >>> 0 ? i.jt : i.jf;
+        break;
+      case 0x25: // jgt #k, jt, jf
+        pc += a >>> 0 > i.k >>> 0 ? i.jt : i.jf;
         break;
       case 0x30: // ld b [k]
         if (i.k + 1 > pkt.length) return 0;
@@ -196,5 +206,37 @@ describe('encodings', () => {
     expect(cmd.tcIngressBpf(undefined, 'eth0', bytecode)).toEqual([
       'tc', 'filter', 'replace', 'dev', 'eth0', 'ingress', 'pref', '100', 'handle', '1', 'bpf', 'da', 'bytecode', bytecode,
     ]);
+  });
+});
+
+describe('underlay programs of an agent running Services', () => {
+  const node = '172.28.0.11';
+  const ports = { nodeIp: 0xac1c000b, nodePorts: [30000, 32767] as [number, number], natPorts: [61000, 65535] as [number, number] };
+  const mac = parseMac('02:42:ac:1c:00:0b');
+  const other = parseMac('02:42:ac:1c:00:64');
+  const tcp = (dst: string, dstPort: number, dstMac = mac) => tcpFrame({ srcMac: other, dstMac, src: '172.28.0.100', dst, srcPort: 40000, dstPort, payload: Buffer.alloc(0) });
+  const udp = (dst: string, dstPort: number, dstMac = mac) => udpFrame({ srcMac: other, dstMac, src: '172.28.0.100', dst, srcPort: 40000, dstPort, payload: Buffer.from('x') });
+  const cases: [string, Buffer, boolean, boolean][] = [
+    // what, frame, the agent's socket takes it, tc keeps it from the kernel
+    ['ARP', arpRequestFrame({ srcMac: other, senderIp: '172.28.0.100', targetIp: node }), true, false],
+    ['VXLAN', udp(node, 4789), true, true],
+    ['TCP to a NodePort', tcp(node, 30080), true, true],
+    ['UDP to the top of the NodePort range', udp(node, 32767), true, true],
+    ['TCP to a NAT port (masquerade reply)', tcp(node, 61000), true, true],
+    ['UDP to the last NAT port', udp(node, 65535), true, true],
+    ['TCP to the kubelet (10250)', tcp(node, 10250), false, false],
+    ['TCP to an ephemeral port of the node (its own connections)', tcp(node, 45000), false, false],
+    ['TCP to a health-check node port (kernel-served)', tcp(node, 31999), true, false],
+    ['TCP to a LoadBalancer IP steered to this MAC', tcp('172.28.0.240', 80), true, false],
+    ['UDP broadcast', udp('172.28.0.255', 5000, parseMac('ff:ff:ff:ff:ff:ff')), false, false],
+  ];
+  it.each(cases)('%s → agent %s, kernel-dropped %s', (_what, frame, agent, shot) => {
+    expect(run(underlayServicesFilter(4789, ports), frame) > 0).toBe(agent);
+    expect(run(underlayServicesDropFilter(4789, ports, [31999]), frame)).toBe(shot ? 2 : 0);
+  });
+  it('both programs pass the kernel checker and compile to tc bytecode', () => {
+    checkProgram(underlayServicesFilter(4789, ports));
+    checkProgram(underlayServicesDropFilter(4789, ports, [31999, 32000]));
+    expect(compileTcBytecode(underlayServicesDropFilter(4789, ports)).split(',')[0]).toBe(String(underlayServicesDropFilter(4789, ports).length));
   });
 });
