@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execaRunner, ipv4Addresses } from '../host/index.js';
 import { parseIpv4, ipv4ToString, macToString } from '../packet/index.js';
-import { cidrHost, formatCidr, dropReasonName } from '../dataplane/index.js';
+import { cidrHost, cidrMask, formatCidr, parseCidr, dropReasonName } from '../dataplane/index.js';
+import { AgentServices } from './services.js';
 import { FilePeerSource, toPeer, vtepMacFor, podMacFor, type PeerSpec } from '../overlay/index.js';
 import type { AgentConfig, NodeConfig } from './config.js';
 import { ApiClient } from '../control/client/index.js';
@@ -45,6 +46,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   const gatewayIp = cidrHost(cfg.podCidr, 1);
   await setUpNode(runner, cfg, gatewayIp, podMacFor(gatewayIp));
   const localAddresses = new Set((await ipv4Addresses(runner, undefined)).map((a) => parseIpv4(a.local)));
+  const underlayCidr = parseCidr(`${ipv4ToString((nodeIp & cidrMask(underlay.prefixlen)) >>> 0)}/${underlay.prefixlen}`);
 
   const datapath = new Datapath(
     {
@@ -56,11 +58,16 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       vxlanPort: cfg.vxlanPort,
       podMtu: cfg.podMtu,
       localAddresses,
+      underlayCidr,
     },
     cfg.bridge,
     cfg.underlayIf,
+    client ? { nodeIp, nodePorts: [30000, 32767], natPorts: [61000, 65535] } : undefined,
   );
   const pipeline = datapath.pipeline;
+  // kube-proxy's part (with an API server): Services, conntrack, NodePort, masquerade
+  const services = client ? new AgentServices({ cfg, client, nodeIp, pipeline, runner, log }) : null;
+  await services?.prepare();
   const ipam = new HostLocalIpam(cfg.podCidr, path.join(cfg.stateDir, 'ipam.json'));
   const pods = new PodManager(
     cfg,
@@ -81,6 +88,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
     log(`peers: ${peerSpecs.map((p) => `${p.name}=${p.nodeIp}(${p.podCidr})`).join(' ') || 'none'}`);
   });
   datapath.start();
+  await services?.start();
 
   // The kubelet's part: pods bound to this node, their containers, probes, status, logs.
   let kubelet: Kubelet | null = null;
@@ -212,6 +220,17 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       log(`pod ${pod.name} deleted`);
       return { status: 200, body: pod };
     }),
+    route('GET', '/lb', async (_b, _p) => (services ? { status: 200, body: services.status() } : { status: 404, body: { error: 'this agent runs no Services (no API server)' } })),
+    rawRoute('GET', '/lb/service', (_req, res, _p, query) => {
+      res.writeHead(services ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(services ? services.status(query.get('name') ?? undefined) : { error: 'this agent runs no Services' }));
+    }),
+    route('GET', '/conntrack', async () => (services ? { status: 200, body: services.conntrackRows() } : { status: 404, body: { error: 'this agent runs no Services' } })),
+    route('POST', '/conntrack/flush', async (body) => {
+      if (!services) return { status: 404, body: { error: 'this agent runs no Services' } };
+      const f = (body ?? {}) as { proto?: string; src?: string; dst?: string; port?: number };
+      return { status: 200, body: { flushed: services.flushConntrack(f) } };
+    }),
     route('GET', '/drops', async () => ({
       status: 200,
       body: Object.fromEntries([...pipeline.counters.drops].map((n, i) => [dropReasonName(i), n])),
@@ -222,6 +241,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   return {
     async stop() {
       heartbeat?.stop();
+      services?.stop();
       kubelet?.stop();
       logServer?.close();
       client?.close();

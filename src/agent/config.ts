@@ -1,6 +1,7 @@
 import { parseIpv4 } from '../packet/index.js';
 import { parseCidr, type Cidr } from '../dataplane/index.js';
 import { checkName, checkPrefix } from '../host/index.js';
+import { SCHEDULERS, type SchedulerName } from '../lb/index.js';
 
 /** Everything an agent needs to run one node. */
 export interface AgentConfig {
@@ -19,6 +20,15 @@ export interface AgentConfig {
   podMtu: number;
   /** Prometheus /metrics on the node IP (0: only on the control socket) */
   metricsPort: number;
+  /** Services (only with an API server): the kube-proxy part */
+  services: {
+    serviceCidr: Cidr;
+    clusterCidr: Cidr;
+    scheduler: SchedulerName;
+    proxyMode: 'hash' | 'linear';
+    conntrackMax: number;
+    maglevTableSize: number;
+  };
 }
 
 export const DEFAULTS = {
@@ -28,6 +38,11 @@ export const DEFAULTS = {
   vxlanPort: 4789,
   podMtu: 1450,
   metricsPort: 9101,
+  serviceCidr: '10.96.0.0/12',
+  clusterCidr: '10.244.0.0/16',
+  scheduler: 'random' as SchedulerName,
+  conntrackMax: 131072,
+  maglevTableSize: 65537,
 };
 
 /** A config whose pod CIDR is known (given, or allocated by the API server). */
@@ -47,6 +62,11 @@ export function agentConfig(raw: Record<string, string | number | undefined>): A
     const v = raw[k] === undefined ? def : Number(raw[k]);
     if (!Number.isInteger(v) || v < min || v > max) throw new AgentConfigError(`--${k} must be an integer in ${min}..${max}`);
     return v;
+  };
+  const oneOf = <T extends string>(k: string, allowed: readonly T[], def: T): T => {
+    const v = raw[k] === undefined ? def : String(raw[k]);
+    if (!(allowed as readonly string[]).includes(v)) throw new AgentConfigError(`--${k} must be one of ${allowed.join(', ')}`);
+    return v as T;
   };
   try {
     const node = checkName('node', need('node'));
@@ -68,6 +88,14 @@ export function agentConfig(raw: Record<string, string | number | undefined>): A
       vxlanPort: num('vxlan-port', DEFAULTS.vxlanPort, 1, 65535),
       podMtu: num('pod-mtu', DEFAULTS.podMtu, 576, 9000),
       metricsPort: num('metrics-port', DEFAULTS.metricsPort, 0, 65535),
+      services: {
+        serviceCidr: parseCidr(String(raw['service-cidr'] ?? DEFAULTS.serviceCidr)),
+        clusterCidr: parseCidr(String(raw['cluster-cidr'] ?? DEFAULTS.clusterCidr)),
+        scheduler: oneOf('lb-scheduler', SCHEDULERS, DEFAULTS.scheduler),
+        proxyMode: oneOf('proxy-mode', ['hash', 'linear'] as const, 'hash'),
+        conntrackMax: num('conntrack-max', DEFAULTS.conntrackMax, 16, 1 << 24),
+        maglevTableSize: num('maglev-table-size', DEFAULTS.maglevTableSize, 7, 1 << 22),
+      },
     };
   } catch (err) {
     if (err instanceof AgentConfigError) throw err;

@@ -1,4 +1,4 @@
-import { PacketSocket, RxBatch, underlayFilter } from '../native/index.js';
+import { PacketSocket, RxBatch, underlayFilter, underlayServicesFilter, type UnderlayPorts } from '../native/index.js';
 import { compileFilter } from '../native/bpf.js';
 import { Pipeline, type NodeIdentity } from '../dataplane/index.js';
 
@@ -28,13 +28,14 @@ export class Datapath {
   internalErrors = 0;
   private lastError = '';
 
-  constructor(identity: Omit<NodeIdentity, 'nodeMac' | 'gatewayMac'>, bridge: string, underlayIf: string) {
+  /** `services`: the agent runs Services, so its underlay socket also takes NodePort, NAT-range and MAC-steered traffic. */
+  constructor(identity: Omit<NodeIdentity, 'nodeMac' | 'gatewayMac'>, bridge: string, underlayIf: string, services?: UnderlayPorts) {
     // No PACKET_QDISC_BYPASS: it would skip the kernel's packet taps, and
     // tcpdump on eth0 or cbr0 would not see what the agent sends.
     const common = { vnetHdr: true, ignoreOutgoing: true, rcvbufBytes: SOCKET_BUFFER_BYTES, sndbufBytes: SOCKET_BUFFER_BYTES };
     this.podSock = PacketSocket.open(bridge, common);
     try {
-      this.underlaySock = PacketSocket.open(underlayIf, { ...common, filter: compileFilter(underlayFilter(identity.vxlanPort)) });
+      this.underlaySock = PacketSocket.open(underlayIf, { ...common, filter: compileFilter(services ? underlayServicesFilter(identity.vxlanPort, services) : underlayFilter(identity.vxlanPort)) });
     } catch (err) {
       this.podSock.close();
       throw err;

@@ -20,6 +20,7 @@ import { analyze, formatAnalysis } from '../analyze/index.js';
 import { readCapture } from '../capture/index.js';
 import { apiServerFor } from './server-address.js';
 import { registerKubeCommands } from './kube/commands.js';
+import { registerOutsideCommands, outsideStatusLines } from '../lab/outside-commands.js';
 
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
 
@@ -51,12 +52,13 @@ export function buildProgram(): Command {
     .option('--demo', 'apply the demo app (seed 003’s three tiers) and print what to try')
     .option('--no-control-plane', 'dataplane only: no API server; pods only with `podwire pod add`')
     .option('--store <kind>', 'the API server’s store: file (embedded, durable) or etcd (Debian’s etcd, in the control-plane namespace)', 'file')
+    .option('--no-outside', 'leave out the outside: the client and www machines and the cloud load balancer')
     .addHelpText('after', '\nExamples:\n  podwire lab up --nodes 3 --demo\n  podwire lab up --nodes 2 --no-control-plane')
-    .action(async (o: { nodes: string; demo?: boolean; controlPlane: boolean; store: string }) => {
+    .action(async (o: { nodes: string; demo?: boolean; controlPlane: boolean; store: string; outside: boolean }) => {
       const prefix = program.opts().lab as string;
       if (o.demo && !o.controlPlane) throw new CliError('--demo needs the control plane (leave out --no-control-plane)');
       if (o.store !== 'file' && o.store !== 'etcd') throw new CliError('--store must be file or etcd');
-      const state = await labUp({ prefix, nodes: Number(o.nodes), controlPlane: o.controlPlane, store: o.store, log: (m) => say(`· ${m}`) });
+      const state = await labUp({ prefix, nodes: Number(o.nodes), controlPlane: o.controlPlane, store: o.store, outside: o.outside, log: (m) => say(`· ${m}`) });
       if (o.demo) await demo(state);
     });
   lab
@@ -110,7 +112,7 @@ export function buildProgram(): Command {
     .command('status')
     .description('nodes, agents and pods of the lab')
     .action(async () => {
-      const { state, nodes } = await labStatus({ prefix: program.opts().lab });
+      const { state, nodes, outside } = await labStatus({ prefix: program.opts().lab });
       if (!state) return say(`no lab "${program.opts().lab}" is up`);
       say(table(['NODE', 'NODE-IP', 'POD-CIDR', 'AGENT', 'PID', 'PODS', 'PEERS-UP'], nodes.map((n) => [n.name, n.ip, n.podCidr, n.agent, String(n.pid ?? '-'), n.agent === 'running' ? String(n.pods) : '?', n.agent === 'running' ? `${n.peersUp}/${nodes.length - 1}` : '-'])));
       if (state.apiserver) {
@@ -118,7 +120,9 @@ export function buildProgram(): Command {
         const up = isOurAgent(state.apiserver, state.plan.prefix, 'apiserver');
         say(`control plane: ${cp.ns} ${cp.ip}:${cp.port} and ${cp.socket}, API server + controllers ${up ? `running (pid ${state.apiserver})` : 'down'}, store ${state.store ?? 'file'}`);
       } else say('control plane: none (--no-control-plane): peers from a file, pods by `podwire pod add`');
+      for (const l of outsideStatusLines(state.plan, outside)) say(l);
     });
+  registerOutsideCommands(program, lab, { labName: () => program.opts().lab, readLab: requireLab, fail: (m) => new CliError(m) });
 
   program
     .command('agent')
@@ -132,8 +136,28 @@ export function buildProgram(): Command {
     .option('--underlay-if <if>', 'underlay interface', 'eth0')
     .option('--pod-mtu <n>', 'pod MTU (1500 − 50 VXLAN overhead)', '1450')
     .option('--metrics-port <n>', 'Prometheus /metrics on the node IP (0: off)', '9101')
+    .option('--service-cidr <cidr>', 'Services’ ClusterIP range', '10.96.0.0/12')
+    .option('--cluster-cidr <cidr>', 'every pod address of the cluster (never masqueraded)', '10.244.0.0/16')
+    .option('--lb-scheduler <name>', 'default Service scheduler: random (as iptables), rr, wrr, lc, sh, maglev; per Service: annotation podwire.io/lb-scheduler', 'random')
+    .option('--proxy-mode <mode>', 'hash (O(1) frontend table) or linear (iptables-style chains, for teaching)', 'hash')
+    .option('--conntrack-max <n>', 'connection-tracking entries (kube-proxy’s conntrack.min default)', '131072')
+    .option('--maglev-table-size <n>', 'Maglev lookup table size (prime, ≥ 100 × backends)', '65537')
     .action(async (o: Record<string, string>) => {
-      const cfg = agentConfig({ ...o, node: o.node, 'pod-cidr': o.podCidr, 'state-dir': o.stateDir, 'underlay-if': o.underlayIf, 'pod-mtu': o.podMtu, 'metrics-port': o.metricsPort });
+      const cfg = agentConfig({
+        ...o,
+        node: o.node,
+        'pod-cidr': o.podCidr,
+        'state-dir': o.stateDir,
+        'underlay-if': o.underlayIf,
+        'pod-mtu': o.podMtu,
+        'metrics-port': o.metricsPort,
+        'service-cidr': o.serviceCidr,
+        'cluster-cidr': o.clusterCidr,
+        'lb-scheduler': o.lbScheduler,
+        'proxy-mode': o.proxyMode,
+        'conntrack-max': o.conntrackMax,
+        'maglev-table-size': o.maglevTableSize,
+      });
       const log = (m: string) => process.stdout.write(`${new Date().toISOString()} ${m}\n`);
       const agent = await runAgent(cfg, log);
       await new Promise<void>((resolve) => {

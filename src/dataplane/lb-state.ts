@@ -147,12 +147,9 @@ export class LbState {
     return cidrContains(this.serviceCidr, ip) || this.table.isServiceIp(ip);
   }
 
-  /** Conntrack entries of `b` (UDP ones flushed at once; TCP ones reset on their next packet). */
-  backendRemoved(b: Backend, proto: number): number {
-    b.removed = true;
-    if (b.id < 0 || proto !== 17) return 0;
+  /** Remove the UDP flows translated to ip:port (a backend no longer usable); returns how many. */
+  flushUdpBackend(ip: number, port: number): number {
     const ct = this.conntrack;
-    const id = b.id;
-    return ct.removeWhere((e) => ct.owner(e) === id);
+    return ct.removeWhere((e) => ct.proto(e) === 17 && (ct.flags(e) & CT_DNAT) !== 0 && ct.replySrc(e) === ip && ct.replySport(e) === port);
   }
 }

@@ -239,12 +239,16 @@ function newServiceFlow(ctx: PipelineContext, buf: Buffer, slot: number, fe: Fro
   // reaching itself through its Service (hairpin), and external traffic
   // with externalTrafficPolicy Cluster (it may go to another node, whose
   // reply must come back here to be un-NATed).
-  const snat = b.ip === src || fe.snatExternal;
+  // A backend outside the pod network (the API server behind `kubernetes`)
+  // cannot route to pods: the source becomes the node's underlay address,
+  // with a port of the NAT range so the reply reaches the agent.
+  const outsideBackend = !cidrContains(lb.clusterCidr, b.ip);
+  const snat = b.ip === src || fe.snatExternal || outsideBackend;
   let nsrc = src;
   let nsport = sport;
   if (snat) {
-    nsrc = ctx.id.gatewayIp;
-    nsport = lb.allocPort(proto, b.ip, b.port, nsrc, sport);
+    nsrc = outsideBackend ? ctx.id.nodeIp : ctx.id.gatewayIp;
+    nsport = lb.allocPort(proto, b.ip, b.port, nsrc, outsideBackend ? 0 : sport);
     if (nsport < 0) {
       ctx.drop(DROP['nat-ports-exhausted'], fe.service);
       return NAT_CONSUMED;

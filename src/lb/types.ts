@@ -36,6 +36,10 @@ export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-nam
  * survive a Service or EndpointSlice update.
  */
 export class Backend {
+  /** index in the dataplane's backend registry (what conntrack entries name as their owner); -1 until first used */
+  id = -1;
+  /** left its Service: its TCP flows are reset on their next packet, its UDP flows flushed */
+  removed = false;
   /** connections ever assigned */
   connections = 0;
   /** connections with a live conntrack entry (what `lc` compares) */
