@@ -11,7 +11,8 @@ export class IpamError extends Error {
 
 /**
  * host-local IPAM, as the CNI plugin of that name: the node's /24, gateway
- * .1 reserved, lowest free address first, persisted (atomically) so an agent
+ * .1 reserved, and the last host address (.254: the node's Service SNAT
+ * address, see serviceSnatIp), lowest free address first, persisted (atomically) so an agent
  * restart never hands out an address a live pod still has.
  */
 export class HostLocalIpam {
@@ -67,7 +68,7 @@ export class HostLocalIpam {
   allocate(owner: string): number {
     for (const [ip, o] of this.owners) if (o === owner) return ip;
     const size = cidrSize(this.cidr);
-    for (let n = 2; n < size - 1; n++) {
+    for (let n = 2; n < size - 2; n++) {
       const ip = cidrHost(this.cidr, n);
       if (!this.owners.has(ip)) {
         this.owners.set(ip, owner);

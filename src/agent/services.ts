@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { cmd, type CommandRunner } from '../host/index.js';
 import { ipv4ToString } from '../packet/index.js';
-import { CT_DNAT, CT_FROM_UNDERLAY, CT_MASQ, CT_SNAT, LbState, type Pipeline } from '../dataplane/index.js';
+import { CT_DNAT, CT_FROM_UNDERLAY, CT_MASQ, CT_SNAT, LbState, serviceSnatIp, type Pipeline } from '../dataplane/index.js';
 import { Conntrack, ServiceTable, iptablesSave, maglevTableSize, protoName, type ConntrackSnapshot, type Frontend } from '../lb/index.js';
 import type { ApiClient } from '../control/client/index.js';
 import type { UnderlayPorts } from '../native/index.js';
@@ -50,6 +50,7 @@ export class AgentServices {
     const s = o.cfg.services;
     const clock = () => performance.now();
     this.lb = new LbState({
+      snatIp: serviceSnatIp(o.cfg.podCidr),
       serviceCidr: s.serviceCidr,
       clusterCidr: s.clusterCidr,
       clock,

@@ -2,6 +2,7 @@ import { openStore, StoreError } from './store/index.js';
 import { ApiServer } from './api/index.js';
 import { ApiClient } from './client/index.js';
 import { startControllers } from './controllers/index.js';
+import { ensureKubernetesService } from './controllers/kubernetes-service.js';
 
 /**
  * `podwire apiserver`: the API server over its store, on TCP and optionally
@@ -45,6 +46,10 @@ export async function runApiServer(o: ApiServerOptions, log: (m: string) => void
     client = new ApiClient(unix ?? url);
     controllers = await startControllers(client, { clusterCidr: o.clusterCidr, nodeCidrMaskSize: 24, nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, log: (m: string) => log(`controllers: ${m}`) });
     log('controllers running: node IPAM and lifecycle, scheduler, Deployment, StatefulSet, endpoints');
+    // The `kubernetes` Service points at this server (only when it listens on an address pods can reach).
+    if (o.host !== '127.0.0.1' && o.host !== '0.0.0.0') {
+      await ensureKubernetesService(client, o.host, o.port).catch((err) => log(`kubernetes Service not ensured: ${(err as Error).message}`));
+    }
   }
   return {
     url,

@@ -36,7 +36,7 @@ export function podArp(ctx: PipelineContext, buf: Buffer, f: number, flen: numbe
   // answer for pods we know, so same-node pod traffic comes to us too.
   if (ctx.id.localAddresses.has(target) || target === sender) return;
   if (!cidrContains(ctx.id.podCidr, target)) return;
-  if (!ctx.neighbors.get(target)) {
+  if (!ctx.neighbors.get(target) && (ctx.lb === null || target !== ctx.lb.snatIp)) {
     askPods(ctx, target);
     ctx.drop(DROP['arp-unresolved']);
     return;

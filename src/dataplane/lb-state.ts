@@ -15,6 +15,18 @@ export const CT_SNAT = 2; // the source became the node (hairpin, external traff
 export const CT_MASQ = 4; // pod → outside: the source became the node's underlay IP
 export const CT_FROM_UNDERLAY = 8; // the flow came in on eth0 (NodePort, LB, externalIP)
 
+/**
+ * The address a node SNATs Service traffic to when the reply must come back
+ * through it (hairpin, external traffic with ETP Cluster): the last host
+ * address of its pod CIDR (10.244.1.254). Inside the pod CIDR, so every
+ * node routes it here over VXLAN; not the gateway, which the node's kernel
+ * owns and would answer with resets. The agent answers ARP for it; IPAM
+ * never hands it out.
+ */
+export function serviceSnatIp(podCidr: Cidr): number {
+  return (podCidr.network + 2 ** (32 - podCidr.prefixLen) - 2) >>> 0;
+}
+
 export interface LbOptions {
   /** Services' ClusterIP range: a packet to an unknown address in it is not routed anywhere */
   serviceCidr: Cidr;
@@ -29,6 +41,8 @@ export interface LbOptions {
   natPorts?: [number, number];
   /** the NodePort range: the underlay filters let these through to the agent */
   nodePorts?: [number, number];
+  /** see serviceSnatIp */
+  snatIp: number;
   conntrack?: Conntrack;
   table?: ServiceTable;
   clock?: () => number;
@@ -49,6 +63,7 @@ export class LbState {
   readonly nodePortMin: number;
   readonly nodePortMax: number;
   readonly clock: () => number;
+  readonly snatIp: number;
   /** backend by id (conntrack entries' owner); ids are never reused, so an old entry never names a new backend */
   private readonly backends: Backend[] = [];
   /** frontend key -> the frontend and, per client IP, the backend it sticks to */
@@ -65,6 +80,7 @@ export class LbState {
     [this.natPortMin, this.natPortMax] = opts.natPorts ?? [61000, 65535];
     [this.nodePortMin, this.nodePortMax] = opts.nodePorts ?? [30000, 32767];
     this.natCursor = this.natPortMin;
+    this.snatIp = opts.snatIp;
     this.table = opts.table ?? new ServiceTable();
     this.conntrack =
       opts.conntrack ??

@@ -19,6 +19,7 @@ import { PORT_PODS, type PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
 import { CT_DNAT, CT_FROM_UNDERLAY, CT_MASQ, CT_SNAT } from './lb-state.js';
 import { cidrContains } from './tables.js';
+import { askUnderlay } from './to-underlay.js';
 
 /**
  * kube-proxy's job, per packet: connection tracking, Service DNAT with
@@ -129,8 +130,10 @@ export function natFromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number)
     return NAT_PASS;
   }
   if (tooBigForPods(ctx, buf, slot)) return NAT_CONSUMED;
-  // Replies go straight back to this client (its MAC is the next hop for them).
-  ctx.underlayNeighbors.learn(ip.src, buf, slot + VNET_HDR_SIZE + 6, ctx.clock());
+  // Replies go straight back to this client. Its MAC is not the frame's
+  // source (a cloud load balancer may have handed the frame on): ask for
+  // it now, so the answer is in before the backend's reply is.
+  if (ctx.underlayNeighbors.get(ip.src) === undefined) askUnderlay(ctx, ip.src);
   return newServiceFlow(ctx, buf, slot, fe, true);
 }
 
@@ -247,7 +250,7 @@ function newServiceFlow(ctx: PipelineContext, buf: Buffer, slot: number, fe: Fro
   let nsrc = src;
   let nsport = sport;
   if (snat) {
-    nsrc = outsideBackend ? ctx.id.nodeIp : ctx.id.gatewayIp;
+    nsrc = outsideBackend ? ctx.id.nodeIp : lb.snatIp;
     nsport = lb.allocPort(proto, b.ip, b.port, nsrc, outsideBackend ? 0 : sport);
     if (nsport < 0) {
       ctx.drop(DROP['nat-ports-exhausted'], fe.service);

@@ -17,13 +17,14 @@ import {
   parseIpv4,
   parseMac,
 } from '../../../src/packet/index.js';
-import { LbState, parseCidr, type NatEvent, type PipelineTracer } from '../../../src/dataplane/index.js';
+import { LbState, serviceSnatIp, parseCidr, type NatEvent, type PipelineTracer } from '../../../src/dataplane/index.js';
 import { compileService, type Frontend } from '../../../src/lb/index.js';
 import { partialCsumVnet, splitVnet, tcpFrame, udpFrame } from '../support/frames.js';
 import { ipChecksumOk, ipOf, openVxlan, tcpOf, udpOf } from '../support/inspect.js';
 import { GATEWAY, NODE1, NODE2, POD_A, POD_B, REMOTE_POD, fromNode2, node1, podTcp, podUdp } from './node1.js';
 
 const VIP = '10.96.0.20';
+const SNAT_IP = '10.244.1.254';
 const OUTSIDE = { ip: '172.28.0.200', mac: parseMac('02:42:ac:1c:00:c8') };
 const CLIENT = { ip: '172.28.0.100', mac: parseMac('02:42:ac:1c:00:64') };
 
@@ -43,7 +44,7 @@ function service(name: string, spec: Record<string, unknown>, endpoints: { ip: s
 /** node1 with the Service stage on, `services` programmed, the outside's MAC known. */
 function lbNode(services: ReturnType<typeof service>[], opts: { scheduler?: 'rr' | 'maglev' } = {}) {
   const n = node1();
-  const lb = new LbState({ serviceCidr: parseCidr('10.96.0.0/12'), clusterCidr: parseCidr('10.244.0.0/16') });
+  const lb = new LbState({ snatIp: serviceSnatIp(parseCidr('10.244.1.0/24')), serviceCidr: parseCidr('10.96.0.0/12'), clusterCidr: parseCidr('10.244.0.0/16') });
   for (const { svc, slice } of services) {
     const c = compileService(svc as never, [slice as never], { name: 'node1' }, { defaultScheduler: opts.scheduler ?? 'rr' });
     lb.table.setService(c.service, c.frontends);
@@ -116,13 +117,13 @@ describe('ClusterIP: DNAT on the way in, reverse NAT on the way back', () => {
     expect(where(1001)).toBe(first);
   });
 
-  it('hairpin: a backend reaching itself through its Service is SNATed to the gateway, and the reply finds its way back', () => {
+  it('hairpin: a backend reaching itself through its Service is SNATed to the node’s Service SNAT address (not the gateway: the kernel owns that), and the reply finds its way back', () => {
     const n = lbNode([twoLocal()]);
     const syn = tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: VIP, srcPort: 5555, dstPort: 80, flags: TCP_SYN, payload: Buffer.alloc(0) });
     const inFrame = splitVnet(n.fromPods(syn).pods[0]).frame;
-    expect(ipv4ToString(ipOf(inFrame).src)).toBe(GATEWAY.ip);
+    expect(ipv4ToString(ipOf(inFrame).src)).toBe(SNAT_IP);
     expect(ipv4ToString(ipOf(inFrame).dst)).toBe(POD_B.ip);
-    const reply = tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: GATEWAY.ip, srcPort: 8080, dstPort: tcpOf(inFrame).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const reply = tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: SNAT_IP, srcPort: 8080, dstPort: tcpOf(inFrame).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
     const back = splitVnet(n.fromPods(reply).pods[0]).frame;
     expect([ipv4ToString(ipOf(back).src), tcpOf(back).srcPort, ipv4ToString(ipOf(back).dst), tcpOf(back).dstPort]).toEqual([VIP, 80, POD_B.ip, 5555]);
     expect(tcpOk(back)).toBe(true);
@@ -173,14 +174,14 @@ describe('refusals and drops have reasons', () => {
 describe('NodePort and egress', () => {
   const nodePortSvc = () => service('web', { type: 'NodePort', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }] }, [{ ip: REMOTE_POD.ip, node: 'node2' }]);
 
-  it('a client on the underlay reaches a backend on node2 through node1:30080; SNAT to the gateway; the reply goes straight back to the client', () => {
+  it('a client on the underlay reaches a backend on node2 through node1:30080; SNAT to the node’s SNAT address; the reply goes straight back to the client', () => {
     const n = lbNode([nodePortSvc()]);
     const syn = tcpFrame({ srcMac: CLIENT.mac, dstMac: NODE1.mac, src: CLIENT.ip, dst: NODE1.ip, srcPort: 45000, dstPort: 30080, flags: TCP_SYN, payload: Buffer.alloc(0) });
     const out = n.fromUnderlay(syn);
     const inner = openVxlan(splitVnet(out.underlay[0]).frame).inner;
-    expect([ipv4ToString(ipOf(inner).src), ipv4ToString(ipOf(inner).dst), tcpOf(inner).dstPort]).toEqual([GATEWAY.ip, REMOTE_POD.ip, 8080]);
+    expect([ipv4ToString(ipOf(inner).src), ipv4ToString(ipOf(inner).dst), tcpOf(inner).dstPort]).toEqual([SNAT_IP, REMOTE_POD.ip, 8080]);
     expect(tcpOk(inner)).toBe(true);
-    const replyInner = tcpFrame({ srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip, dst: GATEWAY.ip, srcPort: 8080, dstPort: tcpOf(inner).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const replyInner = tcpFrame({ srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip, dst: SNAT_IP, srcPort: 8080, dstPort: tcpOf(inner).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
     const back = n.fromUnderlay(fromNode2(replyInner));
     expect(back.pods).toHaveLength(0);
     const f = splitVnet(back.underlay[0]).frame;
