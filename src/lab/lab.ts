@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { execaRunner, listNetns, deleteNetnsWithPrefix, netnsPids, type CommandRunner } from '../host/index.js';
 import { callAgent } from '../agent/control-server.js';
 import { agentSocketPath } from '../agent/agent.js';
-import { planLab, topologyCommands, controlPlaneCommands, peersDocument, type LabPlan, type LabNode } from './plan.js';
+import { planLab, topologyCommands, controlPlaneCommands, peersDocument, checkOutsideFits, type LabPlan, type LabNode } from './plan.js';
 import { ApiClient } from '../control/client/index.js';
 import { waitFor } from './wait.js';
+import { startOutside, waitForOutside, outsideStatus, type OutsideState, type OutsideStatus } from './outside.js';
 
 export interface LabState {
   plan: LabPlan;
@@ -18,6 +19,8 @@ export interface LabState {
   store?: 'file' | 'etcd';
   /** etcd's PID when store is etcd */
   etcd?: number;
+  /** the outside machines' processes (www; the cloud load balancer with a control plane), when the lab has them */
+  outside?: OutsideState;
   createdAt: string;
 }
 
@@ -36,7 +39,7 @@ export function readLabState(prefix: string, stateRoot?: string): LabState | nul
   }
 }
 
-export function isOurAgent(pid: number, prefix: string, role: 'agent' | 'apiserver' = 'agent'): boolean {
+export function isOurAgent(pid: number, prefix: string, role: 'agent' | 'apiserver' | 'www' | 'cloudlb' = 'agent'): boolean {
   try {
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     return argv.includes(role) && argv.includes(prefix);
@@ -70,6 +73,12 @@ export interface LabUpOptions {
   nodeGraceSeconds?: number;
   /** the API server's store: the embedded file store (default) or a real etcd in the control-plane namespace */
   store?: 'file' | 'etcd';
+  /**
+   * The world outside the cluster: a client machine, a www server and (with
+   * the control plane) the cloud load balancer. `podwire lab up` builds it
+   * unless --no-outside; left out here by default (dataplane tests do without).
+   */
+  outside?: boolean;
 }
 
 /** Build the lab and start one agent per node; idempotent (a healthy lab is left as is, a broken one rebuilt). */
@@ -79,7 +88,9 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   const plan = planLab(opts);
   const existing = readLabState(plan.prefix, opts.stateRoot);
   const withCp = opts.controlPlane ?? false;
-  if (existing && existing.plan.nodes.length === plan.nodes.length && !!existing.apiserver === withCp && (await labHealthy(existing))) {
+  const withOutside = opts.outside ?? false;
+  if (withOutside) checkOutsideFits(plan);
+  if (existing && existing.plan.nodes.length === plan.nodes.length && !!existing.apiserver === withCp && !!existing.outside === withOutside && (await labHealthy(existing))) {
     log(`lab ${plan.prefix} is already up with ${plan.nodes.length} nodes`);
     return existing;
   }
@@ -107,6 +118,10 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     } else {
       fs.writeFileSync(plan.peersFile, JSON.stringify(peersDocument(plan), null, 2));
     }
+    if (withOutside) {
+      state.outside = await startOutside(plan, runner, CLI_ENTRY, withCp, log);
+      fs.writeFileSync(stateFile(plan), JSON.stringify(state, null, 2));
+    }
     const agents = state.agents;
     for (const node of plan.nodes) agents[node.name] = startAgent(plan, node, withCp);
     fs.writeFileSync(stateFile(plan), JSON.stringify(state, null, 2));
@@ -129,6 +144,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       return true;
     });
     if (withCp) await waitForNodesReady(plan);
+    if (state.outside) await waitForOutside(plan, state.outside);
     log(`lab ${plan.prefix} up: ${plan.nodes.map((n) => `${n.name} ${n.ip} pods ${n.podCidr}`).join('; ')}`);
     return state;
   } catch (err) {
@@ -289,6 +305,8 @@ export async function restartAgent(opts: { prefix?: string; stateRoot?: string; 
 
 async function labHealthy(state: LabState): Promise<boolean> {
   if (state.apiserver && !isOurAgent(state.apiserver, state.plan.prefix, 'apiserver')) return false;
+  if (state.outside && !isOurAgent(state.outside.www, state.plan.prefix, 'www')) return false;
+  if (state.outside?.cloudLb && !isOurAgent(state.outside.cloudLb, state.plan.prefix, 'cloudlb')) return false;
   for (const node of state.plan.nodes) {
     const pid = state.agents[node.name];
     if (!pid || !isOurAgent(pid, state.plan.prefix)) return false;
@@ -314,6 +332,8 @@ export async function labDown(opts: { prefix?: string; stateRoot?: string; runne
   const owners = new Set<number>();
   for (const pid of Object.values(state?.agents ?? {})) if (isOurAgent(pid, plan.prefix)) owners.add(pid);
   if (state?.apiserver && isOurAgent(state.apiserver, plan.prefix, 'apiserver')) owners.add(state.apiserver);
+  if (state?.outside && isOurAgent(state.outside.www, plan.prefix, 'www')) owners.add(state.outside.www);
+  if (state?.outside?.cloudLb && isOurAgent(state.outside.cloudLb, plan.prefix, 'cloudlb')) owners.add(state.outside.cloudLb);
   await stopAll(owners, killed);
   // 2. Everything still inside the lab's namespaces (containers, `podwire exec` commands, etcd);
   //    twice, for anything that was starting while we looked.
@@ -360,9 +380,9 @@ export interface NodeStatus {
   peersUp: number;
 }
 
-export async function labStatus(opts: { prefix?: string; stateRoot?: string }): Promise<{ state: LabState | null; nodes: NodeStatus[] }> {
+export async function labStatus(opts: { prefix?: string; stateRoot?: string }): Promise<{ state: LabState | null; nodes: NodeStatus[]; outside: OutsideStatus | null }> {
   const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
-  if (!state) return { state: null, nodes: [] };
+  if (!state) return { state: null, nodes: [], outside: null };
   const nodes: NodeStatus[] = [];
   for (const n of state.plan.nodes) {
     const pid = state.agents[n.name] ?? null;
@@ -379,5 +399,6 @@ export async function labStatus(opts: { prefix?: string; stateRoot?: string }): 
       peersUp: (r?.body?.peers ?? []).filter((p: { health?: string }) => p.health === 'up').length,
     });
   }
-  return { state, nodes };
+  const outside = state.outside && state.plan.outside ? await outsideStatus(state.plan, state.outside, (pid, role) => isOurAgent(pid, state.plan.prefix, role)) : null;
+  return { state, nodes, outside };
 }

@@ -32,6 +32,30 @@ export interface LabPlan {
    */
   controlPlane: { ns: string; ip: string; port: number; socket: string; stateDir: string; underlayPort: string };
   nodes: LabNode[];
+  /**
+   * The world outside the cluster, still inside the lab's private underlay:
+   * an external client machine, web servers on "the internet", and an
+   * emulated cloud load balancer (with a control plane only: it watches
+   * LoadBalancer Services). Built by `lab up` unless told not to.
+   */
+  outside: LabOutside;
+}
+
+/** A machine on the underlay that is not a node: a namespace whose only link is eth0. */
+export interface LabMachine {
+  name: string;
+  ns: string;
+  ip: string;
+  underlayPort: string;
+}
+
+export interface LabOutside {
+  /** a learner's machine outside the cluster (compose's `client`) */
+  client: LabMachine;
+  /** "the internet": HTTP, HTTPS (self-signed) and UDP echo, answering with the caller's source address */
+  www: LabMachine & { stateDir: string; httpPort: number; httpsPort: number; echoPort: number };
+  /** GCP-style passthrough load balancer: EXTERNAL-IPs from `pool`, frames to a healthy node, MAC rewritten */
+  cloudLb: LabMachine & { stateDir: string; socket: string; pool: string };
 }
 
 export const LAB_DEFAULTS = {
@@ -39,6 +63,12 @@ export const LAB_DEFAULTS = {
   stateRoot: '/run/podwire',
   underlayNet: '172.28.0', // node N is 172.28.0.(10+N)/24
   podNet: '10.244', //        node N owns 10.244.N.0/24
+  // the outside (compose.yaml uses the same addresses): the control plane is .2
+  cloudLbHost: 3,
+  clientHost: 100,
+  wwwHost: 200,
+  /** EXTERNAL-IPs the cloud load balancer hands out */
+  lbPool: '172.28.0.240-172.28.0.254',
 };
 
 export function planLab(opts: { prefix?: string; nodes: number; stateRoot?: string }): LabPlan {
@@ -74,6 +104,22 @@ export function planLab(opts: { prefix?: string; nodes: number; stateRoot?: stri
       underlayPort: names.underlayPort(`${prefix}-cp`),
     },
     nodes,
+    outside: planOutside(prefix, stateDir),
+  };
+}
+
+function planOutside(prefix: string, stateDir: string): LabOutside {
+  const machine = (name: string, host: number, ns = `${prefix}-${name}`): LabMachine => ({
+    name,
+    ns,
+    ip: `${LAB_DEFAULTS.underlayNet}.${host}`,
+    underlayPort: names.underlayPort(ns),
+  });
+  const clbDir = path.join(stateDir, 'cloudlb');
+  return {
+    client: machine('client', LAB_DEFAULTS.clientHost),
+    www: { ...machine('www', LAB_DEFAULTS.wwwHost), stateDir: path.join(stateDir, 'www'), httpPort: 80, httpsPort: 443, echoPort: 7 },
+    cloudLb: { ...machine('cloudlb', LAB_DEFAULTS.cloudLbHost, `${prefix}-clb`), stateDir: clbDir, socket: path.join(clbDir, 'cloudlb.sock'), pool: LAB_DEFAULTS.lbPool },
   };
 }
 
@@ -111,6 +157,51 @@ function attachToUnderlay(plan: LabPlan, ns: string, port: string, ip: string): 
 export function controlPlaneCommands(plan: LabPlan): string[][] {
   const cp = plan.controlPlane;
   return attachToUnderlay(plan, cp.ns, cp.underlayPort, cp.ip);
+}
+
+/**
+ * The outside machines' namespaces on the underlay: the client and www
+ * always, the cloud load balancer only with a control plane (it has nothing
+ * to watch without one).
+ */
+export function outsideCommands(plan: LabPlan, opts: { cloudLb: boolean }): string[][] {
+  const { client, www, cloudLb } = plan.outside;
+  const machines = opts.cloudLb ? [client, www, cloudLb] : [client, www];
+  return machines.flatMap((m) => attachToUnderlay(plan, m.ns, m.underlayPort, m.ip));
+}
+
+/**
+ * The outside's fixed addresses (the client .100, www .200, as in compose)
+ * are inside the range nodes take (.11 upwards): node 90 would be the
+ * client. Labs that big leave the outside out.
+ */
+export function checkOutsideFits(plan: LabPlan): void {
+  const taken = new Map([plan.outside.client, plan.outside.www, plan.outside.cloudLb].map((m) => [m.ip, m.name]));
+  const clash = plan.nodes.find((n) => taken.has(n.ip));
+  if (clash) {
+    const most = Math.min(...[...taken.keys()].map((ip) => Number(ip.split('.')[3])).filter((host) => host > 10)) - 11;
+    throw new Error(`${clash.name} would have ${clash.ip}, the ${taken.get(clash.ip)}'s address: with the outside, a lab has at most ${most} nodes (or leave the outside out: --no-outside)`);
+  }
+}
+
+/**
+ * Every machine of the lab by the short name `podwire lab exec` takes, and
+ * its namespace: the nodes, the control plane, the outside machines, and the
+ * underlay itself (where the bridge is: tcpdump there sees every machine).
+ * Pods are not machines: `podwire exec <pod>` runs in them.
+ */
+export function labMachines(plan: LabPlan, has: { controlPlane: boolean; outside: boolean }): { name: string; ns: string; ip: string | null; what: string }[] {
+  const out: { name: string; ns: string; ip: string | null; what: string }[] = [];
+  for (const n of plan.nodes) out.push({ name: n.name, ns: n.ns, ip: n.ip, what: 'node (the agent’s namespace: eth0, cbr0)' });
+  if (has.controlPlane) out.push({ name: 'cp', ns: plan.controlPlane.ns, ip: plan.controlPlane.ip, what: 'control plane (API server, controllers)' });
+  if (has.outside) {
+    const { client, www, cloudLb } = plan.outside;
+    out.push({ name: client.name, ns: client.ns, ip: client.ip, what: 'a machine outside the cluster' });
+    out.push({ name: www.name, ns: www.ns, ip: www.ip, what: `"the internet": http :${www.httpPort}, https :${www.httpsPort}, udp echo :${www.echoPort}` });
+    if (has.controlPlane) out.push({ name: cloudLb.name, ns: cloudLb.ns, ip: cloudLb.ip, what: `cloud load balancer (EXTERNAL-IPs ${cloudLb.pool})` });
+  }
+  out.push({ name: 'underlay', ns: plan.underlayNs, ip: null, what: `the underlay bridge ${plan.underlayBridge} (every machine’s frames)` });
+  return out;
 }
 
 export function nodeCommands(plan: LabPlan, n: LabNode): string[][] {

@@ -69,8 +69,8 @@ describe('compose.yaml and the Compose Specification', () => {
 });
 
 describe('compose.yaml: the workshop cluster', () => {
-  it('has the API server, three nodes, the external client, the demo applier and etcd (profile)', () => {
-    expect(names.sort()).toEqual(['apiserver', 'client', 'demo', 'etcd', 'node1', 'node2', 'node3']);
+  it('has the API server, three nodes, the external client, www, the cloud load balancer, the demo applier and etcd (profile)', () => {
+    expect(names.sort()).toEqual(['apiserver', 'client', 'cloudlb', 'demo', 'etcd', 'node1', 'node2', 'node3', 'www']);
   });
 
   it('runs one image for every role, built once from the Dockerfile', () => {
@@ -95,14 +95,20 @@ describe('compose.yaml: the workshop cluster', () => {
 
   it('puts every service on the underlay network 172.28.0.0/24 at a fixed address, clear of Docker’s own range', () => {
     const [ipam] = compose.networks.underlay.ipam.config;
-    expect(ipam).toEqual({ subnet: '172.28.0.0/24', gateway: '172.28.0.1', ip_range: '172.28.0.128/25' });
-    const want: Record<string, string> = { apiserver: '172.28.0.2', etcd: '172.28.0.3', demo: '172.28.0.4', node1: '172.28.0.11', node2: '172.28.0.12', node3: '172.28.0.13', client: '172.28.0.100' };
+    expect(ipam).toEqual({ subnet: '172.28.0.0/24', gateway: '172.28.0.1', ip_range: '172.28.0.128/26' });
+    const want: Record<string, string> = {
+      apiserver: '172.28.0.2', cloudlb: '172.28.0.3', demo: '172.28.0.4', etcd: '172.28.0.5',
+      node1: '172.28.0.11', node2: '172.28.0.12', node3: '172.28.0.13', client: '172.28.0.100', www: '172.28.0.200',
+    };
     expect(Object.fromEntries(names.map((n) => [n, addressOf(n)]))).toEqual(want);
+    // Docker hands out .128-.191 by itself: no fixed address, and no EXTERNAL-IP of the pool, is in there
+    const dynamic = (last: number) => last >= 128 && last <= 191;
     for (const n of names) {
       expect(Object.keys(services[n].networks), n).toEqual(['underlay']);
-      const last = Number(addressOf(n).split('.')[3]);
-      expect(last, `${n} inside Docker's dynamic range`).toBeLessThan(128);
+      expect(dynamic(Number(addressOf(n).split('.')[3])), `${n} inside Docker's dynamic range`).toBe(false);
     }
+    expect(env('cloudlb').PODWIRE_LB_POOL).toBe('172.28.0.240-172.28.0.254');
+    for (let last = 240; last <= 254; last++) expect(dynamic(last)).toBe(false);
   });
 
   it('runs the nodes privileged, named for their service, with fresh /run/netns and the agent as entrypoint', () => {
@@ -117,8 +123,8 @@ describe('compose.yaml: the workshop cluster', () => {
       expect(s.tmpfs, n).toEqual(['/run/netns', '/run/podwire:exec']);
       expect(s.depends_on, n).toEqual({ apiserver: { condition: 'service_healthy' } });
     });
-    // nothing else is privileged: the client is an ordinary machine
-    expect(names.filter((n) => services[n].privileged)).toEqual(nodes);
+    // nothing else but the cloud load balancer (a packet socket, a sysctl) is privileged: the client is an ordinary machine
+    expect(names.filter((n) => services[n].privileged).sort()).toEqual([...nodes, 'cloudlb'].sort());
   });
 
   it('points every service at the API server: PODWIRE_SERVER is its address and port', () => {
@@ -136,6 +142,17 @@ describe('compose.yaml: the workshop cluster', () => {
     expect(services.client.entrypoint).toEqual([`${imageRoot}/containers/client.sh`]);
     expect(services.client.privileged).toBeUndefined();
     expect(addressOf('client')).toBe('172.28.0.100');
+  });
+
+  it('has www (http, https, udp echo) and the cloud load balancer (after the API server), each with a health check', () => {
+    expect(services.www.entrypoint).toEqual([`${imageRoot}/containers/www.sh`]);
+    expect(services.www.privileged).toBeUndefined();
+    expect(services.www.healthcheck.test).toEqual(['CMD', 'curl', '-fsS', '-o', '/dev/null', 'http://127.0.0.1/']);
+    expect(read('containers/www.sh')).toMatch(/^exec "\$PODWIRE_BIN" www --name .* --tls-dir "\$dir"$/m);
+    expect(services.cloudlb.entrypoint).toEqual([`${imageRoot}/containers/cloudlb.sh`]);
+    expect(services.cloudlb.depends_on).toEqual({ apiserver: { condition: 'service_healthy' } });
+    expect(services.cloudlb.healthcheck.test).toContain('--unix-socket');
+    expect(read('containers/cloudlb.sh')).toMatch(/^exec "\$PODWIRE_BIN" cloudlb --apiserver "\$PODWIRE_SERVER" --pool "\$pool" --interface eth0 --socket "\$socket"$/m);
   });
 
   it('has a one-shot demo service that waits for every node and applies examples/demo/three-tier.yaml', () => {
@@ -167,7 +184,7 @@ describe('compose.yaml: the etcd profile switches the store', () => {
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pwt-compose-'));
     fs.writeFileSync(path.join(dir, 'podwire'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
-    fs.writeFileSync(path.join(dir, 'getent'), '#!/bin/sh\n[ "$STUB_ETCD" = yes ] && [ "$1 $2" = "hosts etcd" ] && echo "172.28.0.3 etcd"\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'getent'), '#!/bin/sh\n[ "$STUB_ETCD" = yes ] && [ "$1 $2" = "hosts etcd" ] && echo "172.28.0.5 etcd"\n', { mode: 0o755 });
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
