@@ -13,6 +13,7 @@ import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
 import type { Peer } from './tables.js';
 import { sendOverlayIp } from './tunnel.js';
+import { unNatIcmpError } from './service-stage.js';
 
 /**
  * What the gateway says back, as a router would: ICMP errors (TTL exceeded,
@@ -44,6 +45,8 @@ export function icmpErrorToPod(ctx: PipelineContext, buf: Buffer, f: number, fle
   const ipLen = Math.min(ctx.ip.totalLength, flen - ETH);
   const n = buildIcmpError(sc, off + VNET_HDR_SIZE + ETH, buf, ipOff, ipLen, type, code, ctx.id.gatewayIp, mtu);
   if (n <= 0) return;
+  // about a packet the Service stage rewrote: quote it as the pod sent it
+  if (ctx.lb !== null && ctx.lb.conntrack.size > 0) unNatIcmpError(ctx.lb, sc, off + VNET_HDR_SIZE + ETH, n);
   tx.pushScratch(off, VNET_HDR_SIZE + ETH + n);
   ctx.counters.icmpErrors++;
 }

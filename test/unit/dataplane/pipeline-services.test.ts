@@ -16,6 +16,8 @@ import {
   macToString,
   parseIpv4,
   parseMac,
+  internetChecksum,
+  writeIpv4Header,
 } from '../../../src/packet/index.js';
 import { LbState, serviceSnatIp, parseCidr, type NatEvent, type PipelineTracer } from '../../../src/dataplane/index.js';
 import { compileService, type Frontend } from '../../../src/lb/index.js';
@@ -168,6 +170,36 @@ describe('refusals and drops have reasons', () => {
     }
     n.fromPods(podTcp({ dst: VIP, dstPort: 80, flags: TCP_SYN }));
     expect(n.drops()).toEqual({ 'conntrack-full': 1 });
+  });
+});
+
+describe('ICMP errors about translated flows (conntrack RELATED)', () => {
+  it("a backend's port unreachable reaches the client from the VIP, quoting the datagram the client sent", () => {
+    const dns = service('dns', { ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 5353 }] }, [{ ip: POD_B.ip, node: 'node1' }]);
+    (dns.slice.ports[0] as Record<string, unknown>).name = 'dns';
+    (dns.slice.ports[0] as Record<string, unknown>).protocol = 'UDP';
+    (dns.slice.ports[0] as Record<string, unknown>).port = 5353;
+    const n = lbNode([dns]);
+    const q = splitVnet(n.fromPods(podUdp({ dst: VIP, dstPort: 53, srcPort: 41000 })).pods[0]).frame;
+    // pod B's kernel answers: ICMP port unreachable quoting what it got (A -> B:5353)
+    const quoted = q.subarray(14, 14 + 28);
+    const icmpLen = 8 + quoted.length;
+    const err = Buffer.alloc(14 + 20 + icmpLen);
+    POD_B.mac.copy(err, 6);
+    GATEWAY.mac.copy(err, 0);
+    err.writeUInt16BE(0x0800, 12);
+    writeIpv4Header(err, 14, parseIpv4(POD_B.ip), parseIpv4(POD_A.ip), 1, icmpLen);
+    err[34] = 3;
+    err[35] = 3;
+    quoted.copy(err, 42);
+    err.writeUInt16BE(internetChecksum(err, 34, icmpLen), 36);
+    const back = splitVnet(n.fromPods(err).pods[0]).frame;
+    expect([ipv4ToString(back.readUInt32BE(26)), ipv4ToString(back.readUInt32BE(30))]).toEqual([VIP, POD_A.ip]);
+    expect([ipv4ToString(back.readUInt32BE(42 + 12)), ipv4ToString(back.readUInt32BE(42 + 16))]).toEqual([POD_A.ip, VIP]);
+    expect([back.readUInt16BE(62), back.readUInt16BE(64)]).toEqual([41000, 53]);
+    expect(internetChecksum(back, 34, icmpLen)).toBe(0);
+    expect(ipChecksumOk(back)).toBe(true);
+    expect(internetChecksum(back, 42, 20)).toBe(0); // the quoted IPv4 header's checksum still holds
   });
 });
 
