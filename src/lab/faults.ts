@@ -4,6 +4,7 @@ import { execaRunner, cmd } from '../host/index.js';
 import { labPods } from './pods.js';
 import { restartAgent, isOurAgent, type LabState } from './lab.js';
 import { waitFor } from './wait.js';
+import { SERVICE_SCENARIOS } from './service-faults.js';
 
 /**
  * Fault injection for workshops: `podwire lab break <scenario>` makes one
@@ -16,7 +17,7 @@ export interface Scenario {
   summary: string;
   /** which podwire command finds it, and what it shows */
   findWith: string;
-  target: 'node' | 'pod';
+  target: 'node' | 'pod' | 'service' | 'deployment';
   break(state: LabState, target: string): Promise<void>;
   fix(state: LabState, target: string): Promise<void>;
 }
@@ -73,6 +74,8 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 ];
+
+SCENARIOS.push(...SERVICE_SCENARIOS);
 
 const brokenFile = (state: LabState) => path.join(state.plan.stateDir, 'broken.json');
 
