@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execaRunner, ipv4Addresses } from '../host/index.js';
 import { parseIpv4, ipv4ToString, macToString } from '../packet/index.js';
-import { cidrHost, cidrMask, formatCidr, parseCidr, dropReasonName } from '../dataplane/index.js';
+import { cidrHost, cidrMask, formatCidr, parseCidr, dropReasonName, serviceSnatIp } from '../dataplane/index.js';
 import { AgentServices } from './services.js';
 import { FilePeerSource, toPeer, vtepMacFor, podMacFor, type PeerSpec } from '../overlay/index.js';
 import type { AgentConfig, NodeConfig } from './config.js';
@@ -12,13 +12,13 @@ import { Kubelet } from '../kubelet/kubelet.js';
 import { startLogServer } from '../kubelet/log-server.js';
 import { KUBELET_PORT } from '../control/api/pod-log.js';
 import { workloadTools } from '../kubelet/tools.js';
-import { setUpNode } from './node-setup.js';
+import { setUpNode, setUpHostPort } from './node-setup.js';
 import { Datapath } from './datapath.js';
 import { HostLocalIpam } from './ipam.js';
 import { PodManager } from './pods.js';
 import { startControlServer, route, rawRoute } from './control-server.js';
 import { TracerHub } from './tracer-hub.js';
-import { DropCapture } from '../capture/index.js';
+import { DropCapture, NatCapture, parseCaptureFilter, type CaptureFilter } from '../capture/index.js';
 import { FlowLog, agentMetrics } from '../observe/index.js';
 import http from 'node:http';
 
@@ -45,6 +45,8 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   if (!cfg.podCidr) throw new Error('no pod CIDR: give --pod-cidr, or --apiserver to have one allocated');
   const gatewayIp = cidrHost(cfg.podCidr, 1);
   await setUpNode(runner, cfg, gatewayIp, podMacFor(gatewayIp));
+  // With Services, the node's own traffic into the cluster goes through the agent too (node-setup.ts)
+  const hostMac = client ? await setUpHostPort(runner, cfg, gatewayIp, serviceSnatIp(cfg.podCidr)) : undefined;
   const localAddresses = new Set((await ipv4Addresses(runner, undefined)).map((a) => parseIpv4(a.local)));
   const underlayCidr = parseCidr(`${ipv4ToString((nodeIp & cidrMask(underlay.prefixlen)) >>> 0)}/${underlay.prefixlen}`);
 
@@ -59,6 +61,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       podMtu: cfg.podMtu,
       localAddresses,
       underlayCidr,
+      hostMac,
     },
     cfg.bridge,
     cfg.underlayIf,
@@ -131,6 +134,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
     peerName: (ip) => peerSpecs.find((p) => parseIpv4(p.nodeIp) === ip)?.name,
     kernelDrops: () => datapath.kernelDrops,
     internalErrors: () => datapath.internalErrors,
+    services: () => services?.lb ?? null,
   });
   const serveMetrics = async (res: http.ServerResponse) => {
     const text = await metrics.metrics();
@@ -153,6 +157,22 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       const cap = new DropCapture(cfg.node, (chunk) => res.write(chunk), () => res.writableLength);
       tracers.add(cap);
       // (not req 'close': that fires once a GET's empty body is read)
+      res.on('close', () => tracers.remove(cap));
+    }),
+    // pcapng stream of every packet the Service stage translates, before and/or after the rewrite (?side=pre|post|both, ?filter={proto,port,host})
+    rawRoute('GET', '/capture/nat', (_req, res, _p, query) => {
+      const side = query.get('side') ?? 'both';
+      let filter: CaptureFilter;
+      try {
+        if (side !== 'pre' && side !== 'post' && side !== 'both') throw new Error('side must be pre, post or both');
+        filter = parseCaptureFilter(JSON.parse(query.get('filter') ?? '{}') as { proto?: string; port?: string; host?: string });
+      } catch (err) {
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: (err as Error).message }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/vnd.tcpdump.pcap' });
+      const cap = new NatCapture(cfg.node, side, filter, (chunk) => res.write(chunk), () => res.writableLength);
+      tracers.add(cap);
       res.on('close', () => tracers.remove(cap));
     }),
     // Hubble-style flow events as JSON lines, for `podwire observe`

@@ -27,6 +27,8 @@ export interface NodeIdentity {
   localAddresses: Set<number>;
   /** the underlay subnet (eth0's): hosts on it are reached directly, others not at all (the lab has no router) */
   underlayCidr?: Cidr;
+  /** the node's own port on cbr0 (pwh0's MAC): frames for the node's kernel that only the agent can hand over */
+  hostMac?: Buffer;
 }
 
 /** Which port a frame came in on. */

@@ -17,7 +17,7 @@ import { DROP } from './drop-reasons.js';
 import { encapToPeer } from './encap.js';
 import { icmpErrorToPod } from './icmp-replies.js';
 import { cidrContains } from './tables.js';
-import { deliverLocal } from './to-pods.js';
+import { deliverLocal, deliverToHost } from './to-pods.js';
 import { NAT_CONSUMED, NAT_DONE, NAT_PASS, isOutside, masquerade, natFromPod } from './service-stage.js';
 import { sendToUnderlay } from './to-underlay.js';
 
@@ -103,6 +103,8 @@ function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): 
   if (nat === NAT_CONSUMED) return;
   const dst = ip.dst;
   if (ctx.id.localAddresses.has(dst)) {
+    // a reply the Service stage un-NATed for the node: the kernel's own copy has the wrong addresses
+    if (nat === NAT_DONE && deliverToHost(ctx, buf, slot, len)) return;
     c.toHost++; // the node's kernel got its own copy via cbr0
     if (ctx.curProbe) ctx.stage('to-host', `${ipv4ToString(dst)} is this node's own address: its kernel answers`);
     return;

@@ -3,6 +3,7 @@ import {
   ETHERTYPE_ARP,
   ETHERTYPE_IPV4,
   IPPROTO_ICMP,
+  ICMP_ECHO_REQUEST,
   IPPROTO_UDP,
   VNET_HDR_SIZE,
   VNET_HDR_F_NEEDS_CSUM,
@@ -21,7 +22,7 @@ import { DROP } from './drop-reasons.js';
 import { healthReplied, isHealthReply } from './health.js';
 import { echoReplyOverlay, icmpErrorOverlay } from './icmp-replies.js';
 import { cidrContains } from './tables.js';
-import { deliverLocal } from './to-pods.js';
+import { deliverLocal, deliverToHost } from './to-pods.js';
 import { encapToPeer } from './encap.js';
 import { formatCidr } from './cidr.js';
 import { NAT_CONSUMED, NAT_DONE, NAT_PASS, isOutside, natFromOverlay, natFromUnderlay } from './service-stage.js';
@@ -186,15 +187,20 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
     ctx.drop(DROP['no-route']);
     return;
   }
-  if (dst === ctx.id.gatewayIp && nat === NAT_PASS) {
+  const toNode = dst === ctx.id.gatewayIp;
+  if (toNode && nat === NAT_PASS && iip.protocol === IPPROTO_ICMP) {
     // A remote pod (or peer agent's health probe) pinging this node's
     // gateway: the agent answers as a router would. A reply to our own
     // health probe marks the peer alive.
-    if (iip.protocol === IPPROTO_ICMP) {
-      const icmp = inner + ETH + iip.headerLength;
-      if (isHealthReply(buf, icmp, inner + innerLen)) return healthReplied(ctx, peer);
+    const icmp = inner + ETH + iip.headerLength;
+    if (isHealthReply(buf, icmp, inner + innerLen)) return healthReplied(ctx, peer);
+    if (buf[icmp] === ICMP_ECHO_REQUEST || ctx.id.hostMac === undefined) {
       echoReplyOverlay(ctx, buf, inner, innerLen, peer);
-    } else ctx.drop(DROP['no-route']);
+      return;
+    }
+  }
+  if (toNode && ctx.id.hostMac === undefined) {
+    ctx.drop(DROP['no-route']);
     return;
   }
   if (iip.ttl <= 1) {
@@ -222,6 +228,11 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
     buf.writeUInt16LE(csumOffset, newSlot + 8);
   }
   if (outside) return sendToUnderlay(ctx, buf, newSlot, innerLen + VNET_HDR_SIZE);
+  // the node's own traffic coming back (a pod answering it, or its errors about it)
+  if (toNode) {
+    deliverToHost(ctx, buf, newSlot, innerLen + VNET_HDR_SIZE);
+    return;
+  }
   deliverLocal(ctx, buf, newSlot, innerLen + VNET_HDR_SIZE, true);
 }
 

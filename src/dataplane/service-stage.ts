@@ -250,7 +250,8 @@ function newServiceFlow(ctx: PipelineContext, buf: Buffer, slot: number, fe: Fro
   // cannot route to pods: the source becomes the node's underlay address,
   // with a port of the NAT range so the reply reaches the agent.
   const outsideBackend = !cidrContains(lb.clusterCidr, b.ip);
-  const snat = b.ip === src || fe.snatExternal || outsideBackend;
+  // (The node's own processes count as outside the cluster, as kube-proxy masquerades them too.)
+  const snat = b.ip === src || fe.snatExternal || outsideBackend || ctx.id.localAddresses.has(src);
   let nsrc = src;
   let nsport = sport;
   if (snat) {
@@ -294,6 +295,7 @@ function newServiceFlow(ctx: PipelineContext, buf: Buffer, slot: number, fe: Fro
       newDst: b.ip,
       newDport: b.port,
       backend: b.name,
+      fromUnderlay,
     });
   }
   rewrite(ctx, buf, slot, nsrc, nsport, b.ip, b.port);

@@ -56,3 +56,27 @@ export function deliverLocal(ctx: PipelineContext, buf: Buffer, slot: number, le
   c.localTx++;
   c.localTxBytes += flen;
 }
+
+/**
+ * Hand an IPv4 frame to the node's own kernel through its host port (pwh0):
+ * replies to the node's traffic into the cluster (from remote pods over
+ * VXLAN, or un-NATed replies of a Service it called). False when the node
+ * has no host port (the caller drops).
+ */
+export function deliverToHost(ctx: PipelineContext, buf: Buffer, slot: number, len: number): boolean {
+  const mac = ctx.id.hostMac;
+  if (mac === undefined) return false;
+  const f = slot + VNET_HDR_SIZE;
+  const flen = len - VNET_HDR_SIZE;
+  const ip = ctx.ip;
+  ip.decrementTtl();
+  const eth = ctx.eth.wrap(buf, f, flen);
+  eth.setDst(mac);
+  eth.setSrc(ctx.id.gatewayMac);
+  if (ctx.curProbe) ctx.stage('deliver', `to the node itself (${ipv4ToString(ip.dst)}) through its host port pwh0`, { host: true });
+  if (ctx.tracer?.forwarded) ctx.tracer.forwarded(FWD_LOCAL_POD, ctx.curPort, buf, f, flen, 0, 1);
+  if (!ctx.room(ctx.podTx, ctx.ports.pods, 0, 1)) return true;
+  ctx.podTx.pushScratchPayload(0, 0, slot, len);
+  ctx.counters.toHost++;
+  return true;
+}

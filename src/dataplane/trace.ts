@@ -62,6 +62,8 @@ export interface NatEvent {
   newDst: number;
   newDport: number;
   backend?: string;
+  /** the flow came in on eth0 (NodePort, LoadBalancer, external IP), not from a pod */
+  fromUnderlay?: boolean;
 }
 
 /**

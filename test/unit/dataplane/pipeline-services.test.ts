@@ -132,6 +132,30 @@ describe('ClusterIP: DNAT on the way in, reverse NAT on the way back', () => {
   });
 });
 
+describe("the node's own traffic (its host port pwh0)", () => {
+  const HOST_MAC = parseMac('0a:58:0a:f4:01:fe');
+  it('the node calling a ClusterIP is SNATed to the SNAT address; the reply is handed to the node through pwh0', () => {
+    const n = lbNode([twoLocal()]);
+    (n.pipeline as unknown as { id: { hostMac: Buffer } }).id.hostMac = HOST_MAC;
+    const syn = tcpFrame({ srcMac: HOST_MAC, dstMac: GATEWAY.mac, src: GATEWAY.ip, dst: VIP, srcPort: 50000, dstPort: 80, flags: TCP_SYN, payload: Buffer.alloc(0) });
+    const toPod = splitVnet(n.fromPods(syn).pods[0]).frame;
+    expect([ipv4ToString(ipOf(toPod).src), ipv4ToString(ipOf(toPod).dst)]).toEqual([SNAT_IP, POD_B.ip]);
+    const reply = tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: SNAT_IP, srcPort: 8080, dstPort: tcpOf(toPod).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const back = splitVnet(n.fromPods(reply).pods[0]).frame;
+    expect(macToString(back, 0)).toBe(macToString(HOST_MAC));
+    expect([ipv4ToString(ipOf(back).src), tcpOf(back).srcPort, ipv4ToString(ipOf(back).dst), tcpOf(back).dstPort]).toEqual([VIP, 80, GATEWAY.ip, 50000]);
+    expect(tcpOk(back)).toBe(true);
+  });
+  it('a remote pod answering the node (over VXLAN) is handed to pwh0, not dropped', () => {
+    const n = lbNode([]);
+    (n.pipeline as unknown as { id: { hostMac: Buffer } }).id.hostMac = HOST_MAC;
+    const inner = tcpFrame({ srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip, dst: GATEWAY.ip, srcPort: 8080, dstPort: 50001, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const out = n.fromUnderlay(fromNode2(inner));
+    expect(macToString(splitVnet(out.pods[0]).frame, 0)).toBe(macToString(HOST_MAC));
+    expect(n.drops()).toEqual({});
+  });
+});
+
 describe('refusals and drops have reasons', () => {
   it('no endpoints: TCP gets a reset from the VIP at once, dropped as no-endpoints with the Service named', () => {
     const n = lbNode([service('web', {}, [])]);
