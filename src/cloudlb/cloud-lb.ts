@@ -87,7 +87,7 @@ export async function runCloudLb(cfg: CloudLbConfig, log: (msg: string) => void)
     const cand = balancer.candidates.get(d.frontend.service);
     log(
       `flow ${ipv4ToString(f.src)}:${f.ports >>> 16} → ${ipv4ToString(f.dst)}:${f.ports & 0xffff}/${f.proto === IPPROTO_UDP ? 'UDP' : 'TCP'} (${d.frontend.service}): ${d.node.name} ` +
-        `(hash over ${cand?.failOpen ? 'all nodes: none healthy' : 'healthy nodes'} ${[...(cand?.ips ?? [])].map((ip) => balancer.nodes.get(ip)?.name ?? ipv4ToString(ip)).join(',')})`,
+        `(hash over ${cand?.failOpen ? 'all nodes, none healthy' : 'healthy nodes'}: ${[...(cand?.ips ?? [])].map((ip) => balancer.nodes.get(ip)?.name ?? ipv4ToString(ip)).join(',')})`,
     );
   };
 

@@ -7,6 +7,8 @@ import type { IpRange } from './pool.js';
 const SLOT = 65536 + 128;
 const SLOTS = 32;
 const BATCHES_PER_TURN = 8;
+/** As the agent's sockets: the default (~200 KiB) overflows under one TCP upload and the kernel drops. */
+const SOCKET_BUFFER_BYTES = 32 << 20;
 
 const ACCEPT = 0x40000;
 const BPF_JGE = 0x35; // BPF_JMP | BPF_JGE | BPF_K
@@ -53,7 +55,13 @@ export class Forwarder {
     private readonly log: (msg: string) => void,
     private readonly onDecision?: (d: LbDecision) => void,
   ) {
-    this.sock = PacketSocket.open(ifname, { vnetHdr: true, ignoreOutgoing: true, filter: compileFilter(poolFilter(pool)) });
+    this.sock = PacketSocket.open(ifname, {
+      vnetHdr: true,
+      ignoreOutgoing: true,
+      rcvbufBytes: SOCKET_BUFFER_BYTES,
+      sndbufBytes: SOCKET_BUFFER_BYTES,
+      filter: compileFilter(poolFilter(pool)),
+    });
   }
 
   get mac(): Buffer {
