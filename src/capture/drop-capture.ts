@@ -5,7 +5,8 @@ import { sectionHeader, interfaceDescription, enhancedPacket, nowUs, DIRECTION_I
 /**
  * A capture point inside the agent's pipeline that records what it dropped:
  * each frame as it arrived (VXLAN frames with their outer headers), with the
- * drop reason as the pcapng packet comment. Two interfaces: frames from pods
+ * drop reason (and what it is about, e.g. the Service, when the stage says)
+ * as the pcapng packet comment. Two interfaces: frames from pods
  * (cbr0) and frames from the underlay (eth0).
  */
 export class DropCapture implements PipelineTracer {
@@ -28,7 +29,7 @@ export class DropCapture implements PipelineTracer {
     );
   }
 
-  dropped(reason: number, port: number, buf: Buffer, off: number, len: number): void {
+  dropped(reason: number, port: number, buf: Buffer, off: number, len: number, detail?: string): void {
     if (this.maxPending() > this.pendingLimitBytes) {
       this.lost++;
       return;
@@ -39,7 +40,7 @@ export class DropCapture implements PipelineTracer {
       enhancedPacket(frame, {
         interfaceId: port === PORT_PODS ? 0 : 1,
         timestampUs: nowUs(),
-        comment: `podwire drop: ${name} — ${describeDropReason(name)} (node ${this.node})`,
+        comment: `podwire drop: ${name}${detail ? ` (${detail})` : ''} — ${describeDropReason(name)} (node ${this.node})`,
         direction: DIRECTION_INBOUND,
       }),
     );

@@ -4,3 +4,4 @@ export { pcapGlobalHeader, pcapRecord } from './pcap.js';
 export { frameMatches, parseCaptureFilter, type CaptureFilter } from './filter.js';
 export { captureInterface, type IfaceCaptureOptions } from './iface-capture.js';
 export { readCapture, readPcapng, CaptureFileError, type CapturedPacket } from './read.js';
+export { NatCapture, NAT_COMMENT_PRE, NAT_COMMENT_POST, type NatSide } from './nat-capture.js';

@@ -3,22 +3,27 @@ import fs from 'node:fs';
 import { agentSocketPath } from '../agent/agent.js';
 import { spawn } from 'node:child_process';
 import { CLI_ENTRY, type LabState } from '../lab/index.js';
-import type { CaptureFilter } from '../capture/index.js';
+import type { CaptureFilter, NatSide } from '../capture/index.js';
 
 /**
  * Stream a pcapng capture from an agent to a file or stdout, stopping after
  * `count` packets or `durationS` seconds (or never). Counts packets by
  * walking the pcapng block headers as they arrive.
  */
-export function captureDrops(state: LabState, node: string, out: string, opts: { count?: number; durationS?: number; onReady?: () => void }): Promise<number> {
+function captureFromAgent(state: LabState, node: string, path: string, out: string, opts: { count?: number; durationS?: number; onReady?: () => void }): Promise<number> {
   const n = state.plan.nodes.find((x) => x.name === node);
   if (!n) throw new Error(`no node "${node}" in lab ${state.plan.prefix}`);
-  const sink = out === '-' ? process.stdout : fs.createWriteStream(out);
   return new Promise((resolve, reject) => {
     let packets = 0;
     let pending = Buffer.alloc(0);
-    const req = http.get({ socketPath: agentSocketPath(n.stateDir), path: '/capture/drops' }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`agent answered ${res.statusCode}`));
+    const req = http.get({ socketPath: agentSocketPath(n.stateDir), path }, (res) => {
+      if (res.statusCode !== 200) {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => reject(new Error(`agent answered ${res.statusCode}: ${body.slice(0, 200)}`)));
+        return;
+      }
+      const sink = out === '-' ? process.stdout : fs.createWriteStream(out);
       opts.onReady?.();
       const finish = () => {
         req.destroy();
@@ -43,6 +48,21 @@ export function captureDrops(state: LabState, node: string, out: string, opts: {
       if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(err);
     });
   });
+}
+
+/** What an agent's pipeline drops, each frame with its reason as the packet comment. */
+export function captureDrops(state: LabState, node: string, out: string, opts: { count?: number; durationS?: number; onReady?: () => void }): Promise<number> {
+  return captureFromAgent(state, node, '/capture/drops', out, opts);
+}
+
+/**
+ * The capture point around an agent's NAT: every translated packet before
+ * (`pre-nat`) and/or after (`post-nat`) its rewrite, as pcapng packet
+ * comments. A filter keeps a pair when either side matches.
+ */
+export function captureNat(state: LabState, node: string, out: string, opts: { side?: NatSide; filter?: CaptureFilter; count?: number; durationS?: number; onReady?: () => void }): Promise<number> {
+  const q = new URLSearchParams({ side: opts.side ?? 'both', filter: JSON.stringify(opts.filter ?? {}) });
+  return captureFromAgent(state, node, `/capture/nat?${q}`, out, opts);
 }
 
 /**

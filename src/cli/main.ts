@@ -9,7 +9,9 @@ import { table } from './table.js';
 import { callAgent } from '../agent/control-server.js';
 import { agentSocketPath } from '../agent/agent.js';
 import { describeDropReason, type DropReason } from '../dataplane/index.js';
-import { captureDrops, captureInNamespace } from './capture.js';
+import { captureDrops, captureInNamespace, captureNat } from './capture.js';
+import { registerLbCommands } from './lb.js';
+import { registerConntrackCommands } from './conntrack.js';
 import { captureInterface, parseCaptureFilter, type CaptureFilter } from '../capture/index.js';
 import { observe } from './observe.js';
 import { readManifests, parseManifests, apply as applyManifests } from './apply.js';
@@ -248,12 +250,15 @@ export function buildProgram(): Command {
 
   program
     .command('capture')
-    .description('write pcapng (or pcap) from any point: a pod’s eth0, a node’s cbr0 or eth0, the underlay, or what an agent’s pipeline drops (each with its reason as the packet comment)')
+    .description('write pcapng (or pcap) from any point: a pod’s eth0, a node’s cbr0 or eth0, the underlay, what an agent’s pipeline drops (each with its reason as the packet comment), or its NAT (before/after)')
     .option('--pod <pod>', 'the pod’s eth0')
     .option('--node <node>', 'a node: with --if cbr0|eth0, or --drops')
     .option('--if <if>', 'cbr0 (the pods’ bridge) or eth0 (the node’s underlay link, VXLAN visible)')
     .option('--underlay', 'the lab’s underlay bridge: every node’s VXLAN traffic')
     .option('--drops', 'with --node: frames the agent’s pipeline dropped, with the reason as comment')
+    .option('--nat', 'with --node: every packet the agent’s Service stage translates, before and after the rewrite (comments pre-nat / post-nat)')
+    .option('--pre', 'with --nat: only the packets as they were before NAT')
+    .option('--post', 'with --nat: only the packets as NAT left them')
     .option('--proto <p>', 'tcp | udp | icmp | arp | vxlan (inside VXLAN too)')
     .option('--port <n>', 'source or destination port (inside VXLAN too)')
     .option('--host <ip>', 'source or destination address (inside VXLAN too)')
@@ -261,15 +266,26 @@ export function buildProgram(): Command {
     .option('-w, --write <file>', 'output file, or - for stdout (pipe into tshark -i -)', '-')
     .option('-c, --count <n>', 'stop after n packets')
     .option('--duration <s>', 'stop after s seconds')
-    .addHelpText('after', '\nExamples:\n  podwire capture --underlay --host 10.244.2.2 -w overlay.pcapng -c 20\n  podwire capture --pod client --proto icmp -w - | tshark -i -\n  podwire capture --node node1 --drops -w drops.pcapng')
+    .addHelpText('after', '\nExamples:\n  podwire capture --underlay --host 10.244.2.2 -w overlay.pcapng -c 20\n  podwire capture --pod client --proto icmp -w - | tshark -i -\n  podwire capture --node node1 --drops -w drops.pcapng\n  podwire capture --node node1 --nat --host 10.96.1.2 -w nat.pcapng')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const state = requireLab(program.opts().lab);
       const count = o.count ? Number(o.count) : undefined;
       const durationS = o.duration ? Number(o.duration) : undefined;
       const out = String(o.write);
       const points = [o.pod, o.underlay, o.node].filter(Boolean).length;
-      if (points !== 1) throw new CliError('choose one capture point: --pod <pod>, --node <node> (with --if or --drops), or --underlay');
+      if (points !== 1) throw new CliError('choose one capture point: --pod <pod>, --node <node> (with --if, --drops or --nat), or --underlay');
       if (o.format !== 'pcapng' && o.format !== 'pcap') throw new CliError('--format must be pcapng or pcap');
+      if (o.nat) {
+        if (!o.node || o.drops || o.if) throw new CliError('--nat goes with --node only (not --drops or --if)');
+        if (o.format === 'pcap') throw new CliError('pre-nat / post-nat are pcapng packet comments: use --format pcapng');
+        if (o.pre && o.post) throw new CliError('--pre and --post together are the default: leave both out');
+        const filter = parseCaptureFilter({ proto: o.proto as string | undefined, port: o.port as string | undefined, host: o.host as string | undefined });
+        const side = o.pre ? 'pre' : o.post ? 'post' : 'both';
+        const n = await captureNat(state, String(o.node), out, { side, filter, count, durationS, onReady: () => process.stderr.write(`capturing ${side === 'both' ? 'before and after' : side === 'pre' ? 'before' : 'after'} NAT on ${o.node}'s pipeline\n`) });
+        if (out !== '-') process.stderr.write(`${n} packets captured to ${out}\n`);
+        return;
+      }
+      if (o.pre || o.post) throw new CliError('--pre and --post go with --nat');
       if (o.drops) {
         if (!o.node) throw new CliError('--drops goes with --node');
         if (o.format === 'pcap') throw new CliError('drop reasons are pcapng packet comments: use --format pcapng');
@@ -351,18 +367,20 @@ export function buildProgram(): Command {
     .description('live flow log from every agent, like hubble observe: new flows, TCP flags, per-second updates, every drop with its reason')
     .option('--node <node>', 'only this node’s agent')
     .option('--pod <pod>', 'only flows from or to this pod')
-    .option('--verdict <v>', 'FORWARDED or DROPPED')
+    .option('--verdict <v>', 'FORWARDED, DROPPED or TRANSLATED (a new flow through a Service or masquerade)')
+    .option('--service <name>', 'only a Service’s translations, the flows they start and drops about it (name or namespace/name)')
     .option('--port <n>', 'only flows with this source or destination port')
     .option('-o, --output <fmt>', 'json for one JSON object per line')
     .option('-c, --count <n>', 'stop after n events')
     .option('--duration <s>', 'stop after s seconds')
-    .addHelpText('after', '\nExamples:\n  podwire observe --verdict DROPPED\n  podwire observe --pod client -o json')
-    .action(async (o: { node?: string; pod?: string; verdict?: string; port?: string; output?: string; count?: string; duration?: string }) => {
-      if (o.verdict && !['FORWARDED', 'DROPPED'].includes(o.verdict.toUpperCase())) throw new CliError('--verdict must be FORWARDED or DROPPED');
+    .addHelpText('after', '\nExamples:\n  podwire observe --verdict DROPPED\n  podwire observe --pod client -o json\n  podwire observe --service backend')
+    .action(async (o: { node?: string; pod?: string; verdict?: string; service?: string; port?: string; output?: string; count?: string; duration?: string }) => {
+      if (o.verdict && !['FORWARDED', 'DROPPED', 'TRANSLATED'].includes(o.verdict.toUpperCase())) throw new CliError('--verdict must be FORWARDED, DROPPED or TRANSLATED');
       await observe(requireLab(program.opts().lab), {
         node: o.node,
         pod: o.pod,
         verdict: o.verdict,
+        service: o.service,
         port: o.port ? Number(o.port) : undefined,
         json: o.output === 'json',
         count: o.count ? Number(o.count) : undefined,
@@ -377,7 +395,7 @@ export function buildProgram(): Command {
     .option('--ttl <n>', 'IP TTL of the probe', '64')
     .option('--size <bytes>', 'IPv4 size of the probe (default: the source pod’s MTU, so the path MTU is tested too)')
     .option('-o, --output <fmt>', 'json')
-    .addHelpText('after', '\nTarget: <pod|ip>[:<port>][/tcp|udp|icmp] (icmp without a port, tcp with one)\n\nExamples:\n  podwire trace client web-2:80\n  podwire trace client 10.244.2.2/icmp --ttl 1')
+    .addHelpText('after', '\nTarget: <pod|ip>[:<port>][/tcp|udp|icmp] (icmp without a port, tcp with one),\n        or a Service: svc/[<namespace>/]<name>[:<port>][/tcp|udp], or its ClusterIP[:<port>]\n\nExamples:\n  podwire trace client web-2:80\n  podwire trace client 10.244.2.2/icmp --ttl 1\n  podwire trace client svc/backend')
     .action(async (podName: string, target: string, o: { ttl: string; size?: string; output?: string }) => {
       const { result, text } = await trace(requireLab(program.opts().lab), podName, target, { ttl: Number(o.ttl), size: o.size ? Number(o.size) : undefined });
       say(o.output === 'json' ? JSON.stringify(result, null, 2) : text);
@@ -423,6 +441,8 @@ export function buildProgram(): Command {
       const { runBench } = await import('../bench/index.js');
       await runBench(name);
     });
+  registerLbCommands(program, () => requireLab(program.opts().lab));
+  registerConntrackCommands(program, () => requireLab(program.opts().lab));
   registerKubeCommands(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
   return program;
 }

@@ -3,10 +3,12 @@ import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { agentSocketPath } from '../agent/agent.js';
 import { CLI_ENTRY, labPods, type LabState } from '../lab/index.js';
-import { parseIpv4 } from '../packet/index.js';
-import { cidrContains, parseCidr } from '../dataplane/index.js';
+import { ipv4ToString, parseIpv4 } from '../packet/index.js';
+import { cidrContains, parseCidr, serviceSnatIp } from '../dataplane/index.js';
+import { callAgent } from '../agent/control-server.js';
 import { onJsonLines } from './json-lines.js';
-import { explainTrace, formatTrace, parseTarget, type AgentEvent, type InjectReport, type TraceResult } from '../trace/index.js';
+import type { LbFrontendStatus, LbStatus } from './lb.js';
+import { explainTrace, formatTrace, parseServiceTarget, parseTarget, type AgentEvent, type InjectReport, type ProbeProto, type TraceInput, type TraceResult } from '../trace/index.js';
 
 const PATH_MTU = 1450;
 
@@ -61,76 +63,189 @@ async function subscribe(state: LabState, src: string, id: number, events: Agent
   return { close: () => reqs.forEach((r) => r.destroy()), down };
 }
 
+/** A Service frontend the probe goes to, and the pods that may receive it. */
+interface ServiceDest {
+  service: string;
+  frontend: string;
+  ip: string;
+  port: number;
+  proto: ProbeProto;
+  /** usable backends of the frontend (where the Service stage may send the probe) */
+  backends: { ip: string; port: number; name: string; node: string | null }[];
+}
+
+/**
+ * Is the target a Service (svc/NAME, or a frontend address of one)? Asks
+ * the source node's agent, whose Service table is what will decide.
+ */
+async function resolveService(state: LabState, srcNode: string, target: string, t: ReturnType<typeof parseTarget> | null): Promise<ServiceDest | null> {
+  const named = parseServiceTarget(target);
+  if (!named && !t) return null;
+  const n = state.plan.nodes.find((x) => x.name === srcNode)!;
+  const r = await callAgent(agentSocketPath(n.stateDir), 'GET', '/lb', undefined, 5000).catch(() => null);
+  if (!r || r.status !== 200) {
+    if (named) throw new Error(`${srcNode}'s agent runs no Services (${r ? `it answered ${r.status}` : 'not answering'}): trace a pod or an address instead`);
+    return null;
+  }
+  const services = (r.body as LbStatus).services;
+  const fe = (f: LbFrontendStatus) => {
+    const m = /^(.+):(\d+)\/(\w+)$/.exec(f.frontend)!;
+    return { ip: m[1], port: Number(m[2]), proto: m[3].toLowerCase() as ProbeProto };
+  };
+  let found: { service: string; f: LbFrontendStatus } | undefined;
+  if (named) {
+    const key = `${named.namespace}/${named.name}`;
+    const svc = services.find((x) => x.service === key);
+    if (!svc) throw new Error(`no Service ${key} on ${srcNode}'s agent (podwire lb show lists them; headless and ExternalName Services are not proxied)`);
+    const f = svc.frontends.find((x) => x.type === 'ClusterIP' && (named.port === undefined || fe(x).port === named.port) && (!named.proto || fe(x).proto === named.proto));
+    if (!f) throw new Error(`Service ${key} has no port ${named.port ?? ''}${named.proto ? `/${named.proto}` : ''} (it has ${svc.frontends.filter((x) => x.type === 'ClusterIP').map((x) => x.frontend).join(', ')})`);
+    found = { service: key, f };
+  } else {
+    const explicitProto = /\/(tcp|udp|icmp)$/.test(target);
+    if (t!.proto === 'icmp' && explicitProto) return null; // a ping to the address, as asked
+    for (const svc of services) {
+      const f = svc.frontends.find((x) => {
+        const a = fe(x);
+        return a.ip === t!.host && (!t!.port || (a.port === t!.port && a.proto === t!.proto));
+      });
+      if (f) {
+        found = { service: svc.service, f };
+        break;
+      }
+    }
+    if (!found) return null;
+  }
+  const a = fe(found.f);
+  const backends = found.f.backends
+    .filter((b) => b.usable)
+    .map((b) => {
+      const [ip, port] = b.address.split(':');
+      return { ip, port: Number(port), name: b.name, node: b.node };
+    });
+  return { service: found.service, frontend: found.f.frontend, ...a, backends };
+}
+
+interface Catcher {
+  ip: string;
+  pod: string;
+  done: Promise<{ arrived: boolean; ttl?: number }>;
+  kill?: () => void;
+  stopped: boolean;
+}
+
+/** Listen in a pod for the probe (src may list several addresses); resolves once it listens. */
+async function startCatcher(netns: string, ip: string, pod: string, src: string, id: number, timeoutMs: number): Promise<Catcher> {
+  let ready!: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  const c: Catcher = { ip, pod, stopped: false, done: Promise.resolve({ arrived: false }) };
+  c.done = inNamespace(
+    netns,
+    ['trace-catch', '--src', src, '--id', String(id), '--timeout-ms', String(timeoutMs)],
+    (l) => {
+      if (l === 'ready') ready();
+    },
+    (kill) => {
+      c.kill = kill;
+      if (c.stopped) kill();
+    },
+  ).catch(() => ({ arrived: false }));
+  await Promise.race([isReady, c.done]);
+  return c;
+}
+
+const stopCatcher = (c: Catcher) => {
+  c.stopped = true;
+  c.kill?.();
+};
+
+/** Most pods a trace through a Service listens in (one process each). */
+const MAX_CATCHERS = 16;
+
 export async function trace(state: LabState, srcPod: string, target: string, opts: { ttl?: number; size?: number; timeoutMs?: number }): Promise<{ result: TraceResult; text: string }> {
   const pods = await labPods(state);
   const src = pods.find((p) => p.name === srcPod);
   if (!src) throw new Error(`pod "${srcPod}" not found`);
-  const t = parseTarget(target);
-  const dstPod = pods.find((p) => p.name === t.host || p.ip === t.host);
+  const t = parseServiceTarget(target) ? null : parseTarget(target);
+  const dstPod = t ? pods.find((p) => p.name === t.host || p.ip === t.host) : undefined;
+  const svc = dstPod ? null : await resolveService(state, src.node, target, t);
   let dstIp: string;
-  if (dstPod) dstIp = dstPod.ip;
+  if (svc) dstIp = svc.ip;
+  else if (dstPod) dstIp = dstPod.ip;
   else {
     try {
-      parseIpv4(t.host);
+      parseIpv4(t!.host);
     } catch {
       const listed = new Set(pods.map((p) => p.node));
       const silent = state.plan.nodes.filter((n) => !listed.has(n.name)).map((n) => n.name);
       throw new Error(
-        `"${t.host}" is neither a pod in this lab nor an IPv4 address` +
+        `"${t!.host}" is neither a pod in this lab, a Service (svc/<name>) nor an IPv4 address` +
           (silent.length ? ` (pods on ${silent.join(', ')} could not be listed: no pods there, or the agent is down; trace by IP)` : ''),
       );
     }
-    dstIp = t.host;
+    dstIp = t!.host;
   }
+  const proto: ProbeProto = svc ? svc.proto : t!.proto;
+  const port = svc ? svc.port : t!.port;
   const dstNode = dstPod?.node ?? state.plan.nodes.find((n) => cidrContains(parseCidr(n.podCidr), parseIpv4(dstIp)))?.name;
   const id = randomInt(1, 0xffff);
   const events: AgentEvent[] = [];
-  // The catcher gives up after its timeout, or as soon as an agent reports the probe dropped.
-  let stopCatcher: (() => void) | undefined;
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  // Where to listen: the destination pod, or every pod the Service may choose.
+  const targets = svc
+    ? svc.backends.flatMap((b) => {
+        const p = pods.find((x) => x.ip === b.ip);
+        return p ? [{ ip: b.ip, pod: p }] : [];
+      }).slice(0, MAX_CATCHERS)
+    : dstPod
+      ? [{ ip: dstPod.ip, pod: dstPod }]
+      : [];
+  // Through a Service the probe may arrive from its node's Service address (hairpin SNAT).
+  const srcNodePlan = state.plan.nodes.find((n) => n.name === src.node)!;
+  const catchSrc = svc ? [src.ip, ipv4ToString(serviceSnatIp(parseCidr(srcNodePlan.podCidr)))].join(',') : src.ip;
+  // Catchers give up after their timeout, when an agent reports the probe
+  // dropped, or (through a Service) when the Service stage chose another pod.
+  const catchers: Catcher[] = [];
   let dropped = false;
+  let chosen: string | undefined;
   const sub = await subscribe(state, src.ip, id, events, (e) => {
-    if ((e as { stage?: string }).stage === 'drop') {
+    if (e.stage === 'drop') {
       dropped = true;
-      stopCatcher?.();
+      catchers.forEach(stopCatcher);
+    } else if (e.stage === 'service' && typeof e.data?.backendIp === 'string' && chosen === undefined) {
+      chosen = e.data.backendIp;
+      for (const c of catchers) if (c.ip !== chosen) stopCatcher(c);
     }
   });
   try {
-    let catcher: Promise<{ arrived: boolean; ttl?: number }> | null = null;
-    if (dstPod) {
-      let ready!: () => void;
-      const isReady = new Promise<void>((r) => (ready = r));
-      catcher = inNamespace(
-        dstPod.netns,
-        ['trace-catch', '--src', src.ip, '--id', String(id), '--timeout-ms', String(opts.timeoutMs ?? 5000)],
-        (l) => {
-          if (l === 'ready') ready();
-        },
-        (kill) => {
-          stopCatcher = kill;
-          if (dropped) kill();
-        },
-      ).catch(() => ({ arrived: false }));
-      await Promise.race([isReady, catcher]);
+    for (const c of await Promise.all(targets.map((x) => startCatcher(x.pod.netns, x.ip, x.pod.name, catchSrc, id, timeoutMs)))) {
+      catchers.push(c);
+      if (dropped || (chosen !== undefined && c.ip !== chosen)) stopCatcher(c);
     }
     const inject = (await inNamespace(src.netns, [
-      'trace-inject', '--pod', src.name, '--dst', dstIp, '--proto', t.proto, '--port', String(t.port), '--id', String(id), '--ttl', String(opts.ttl ?? 64),
+      'trace-inject', '--pod', src.name, '--dst', dstIp, '--proto', proto, '--port', String(port), '--id', String(id), '--ttl', String(opts.ttl ?? 64),
       ...(opts.size ? ['--size', String(opts.size)] : []),
     ])) as InjectReport;
-    const arrival = catcher ? await catcher : null;
+    const arrivals = await Promise.all(catchers.map((c) => c.done));
+    const hit = catchers.findIndex((_c, i) => arrivals[i].arrived);
+    const arrival = catchers.length ? (hit >= 0 ? arrivals[hit] : { arrived: false }) : null;
     // let the agents' last events arrive (a drop may come after the catcher gave up)
     await new Promise((r) => setTimeout(r, arrival?.arrived ? 50 : 300));
-    const result = explainTrace({
-      inject,
-      events,
-      agentsDown: sub.down,
-      srcNode: src.node,
-      dst: { ip: dstIp, pod: dstPod?.name, node: dstNode },
-      arrival,
-      pathMtu: PATH_MTU,
-    });
-    const title = `trace ${src.name} (${src.ip}, ${src.node}) -> ${dstPod ? `${dstPod.name} (${dstIp}, ${dstPod.node})` : dstIp}${t.port ? `:${t.port}` : ''}/${t.proto}`;
+    let dst: TraceInput['dst'] = { ip: dstIp, pod: dstPod?.name, node: dstNode };
+    if (svc) {
+      const backendIp = hit >= 0 ? catchers[hit].ip : chosen;
+      const b = svc.backends.find((x) => x.ip === backendIp);
+      const p = targets.find((x) => x.ip === backendIp)?.pod;
+      const via = `Service ${svc.service}`;
+      dst = backendIp ? { ip: backendIp, pod: p?.name, node: p?.node ?? b?.node ?? undefined, via, sentTo: dstIp } : { ip: dstIp, via };
+    }
+    const result = explainTrace({ inject, events, agentsDown: sub.down, srcNode: src.node, dst, arrival, pathMtu: PATH_MTU });
+    const to = svc
+      ? `Service ${svc.service} (${svc.ip}:${svc.port}/${proto})`
+      : `${dstPod ? `${dstPod.name} (${dstIp}, ${dstPod.node})` : dstIp}${port ? `:${port}` : ''}/${proto}`;
+    const title = `trace ${src.name} (${src.ip}, ${src.node}) -> ${to}`;
     return { result, text: formatTrace(result, title) };
   } finally {
+    catchers.forEach(stopCatcher);
     sub.close();
   }
 }

@@ -1,5 +1,5 @@
 import { ipv4ToString } from '../packet/index.js';
-import { dropReasonName, FWD_LOCAL_POD, type PipelineTracer } from '../dataplane/index.js';
+import { dropReasonName, FWD_LOCAL_POD, FWD_VXLAN, type NatEvent, type PipelineTracer } from '../dataplane/index.js';
 
 /**
  * A Hubble-style flow log fed by the pipeline's trace points. Like Cilium's
@@ -10,9 +10,12 @@ import { dropReasonName, FWD_LOCAL_POD, type PipelineTracer } from '../dataplane
 export interface FlowEvent {
   time: string;
   node: string;
-  verdict: 'FORWARDED' | 'DROPPED';
+  /** TRANSLATED: a new flow through a Service frontend or masquerade (Hubble's verdict for service translation) */
+  verdict: 'FORWARDED' | 'DROPPED' | 'TRANSLATED';
   reason?: string;
-  /** new | update | flags | drop */
+  /** what a drop is about, when the stage names it: the Service ("default/web"), the address … */
+  detail?: string;
+  /** new | update | flags | drop | translated */
   kind: string;
   proto: string;
   src: string;
@@ -21,7 +24,7 @@ export interface FlowEvent {
   dstPort?: number;
   tcpFlags?: string;
   icmpType?: number;
-  /** local-pod | vxlan */
+  /** local-pod | vxlan | underlay (out of eth0, not tunnelled: masqueraded, or a reply to an outside client) */
   to?: string;
   peerNode?: string;
   /** from-pods | from-underlay */
@@ -29,6 +32,20 @@ export interface FlowEvent {
   /** for a dropped VXLAN frame: its outer addresses (src/dst above are the inner packet's) */
   outerSrc?: string;
   outerDst?: string;
+  /** "namespace/name": on translated events, and on the flows a Service translation started */
+  service?: string;
+  /** translated: the frontend asked (`10.96.1.2:8080/TCP`), its kind (ClusterIP, NodePort, LoadBalancer, ExternalIP) */
+  frontend?: string;
+  frontendType?: string;
+  /** translated: dnat (to a Service backend), dnat+snat (source rewritten too: hairpin, external, off-cluster backend), masquerade */
+  nat?: string;
+  /** translated: the flow after the translation (src/dst above are the client's view) */
+  newSrc?: string;
+  newSrcPort?: number;
+  newDst?: string;
+  newDstPort?: number;
+  /** translated: the backend chosen (pod name, or ip:port) */
+  backend?: string;
   packets: number;
   bytes: number;
 }
@@ -82,6 +99,8 @@ export function describeFrame(buf: Buffer, off: number, len: number): Partial<Fl
 
 export class FlowLog implements PipelineTracer {
   private readonly flows = new Map<string, Flow>();
+  /** flow key (as forwarded() sees it) -> the Service whose translation started it, until that flow's first packet */
+  private readonly serviceOf = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -104,7 +123,7 @@ export class FlowLog implements PipelineTracer {
     return { time: new Date(this.clock()).toISOString(), node: this.node, from: port === 0 ? 'from-pods' : 'from-underlay' };
   }
 
-  dropped(reason: number, port: number, buf: Buffer, off: number, len: number): void {
+  dropped(reason: number, port: number, buf: Buffer, off: number, len: number, detail?: string): void {
     let d = describeFrame(buf, off, len);
     let outer: Pick<FlowEvent, 'outerSrc' | 'outerDst'> = {};
     // A dropped underlay frame is VXLAN: describe the pod packet inside, keep the outer addresses.
@@ -119,6 +138,7 @@ export class FlowLog implements PipelineTracer {
       ...this.base(port),
       verdict: 'DROPPED',
       reason: dropReasonName(reason),
+      ...(detail ? { detail } : {}),
       kind: 'drop',
       proto: d.proto ?? '?',
       src: d.src ?? '',
@@ -130,6 +150,51 @@ export class FlowLog implements PipelineTracer {
       packets: 1,
       bytes: len,
     });
+  }
+
+  /**
+   * A new translated flow (once per flow): one TRANSLATED event, client ->
+   * frontend => backend. The FORWARDED flows it starts (the translated
+   * direction, and the replies once they have their Service address back)
+   * carry the Service's name too.
+   */
+  natCreated(n: NatEvent): void {
+    const snat = n.newSrc !== n.src || n.newSport !== n.sport;
+    this.emit({
+      time: new Date(this.clock()).toISOString(),
+      node: this.node,
+      from: n.fromUnderlay ? 'from-underlay' : 'from-pods',
+      verdict: 'TRANSLATED',
+      kind: 'translated',
+      proto: PROTO[n.proto] ?? `IP/${n.proto}`,
+      src: ipv4ToString(n.src),
+      srcPort: n.sport,
+      dst: ipv4ToString(n.dst),
+      dstPort: n.dport,
+      ...(n.service ? { service: n.service } : {}),
+      ...(n.frontend ? { frontend: n.frontend, frontendType: n.frontendType } : {}),
+      nat: n.kind === 'masquerade' ? 'masquerade' : snat ? 'dnat+snat' : 'dnat',
+      newSrc: ipv4ToString(n.newSrc),
+      newSrcPort: n.newSport,
+      newDst: ipv4ToString(n.newDst),
+      newDstPort: n.newDport,
+      ...(n.backend ? { backend: n.backend } : {}),
+      packets: 1,
+      bytes: 0,
+    });
+    if (!n.service) return;
+    const ports = (a: number, b: number) => ((a << 16) | b) >>> 0;
+    this.tagFlow(`${n.newSrc >>> 0}>${n.newDst >>> 0}/${n.proto}/${ports(n.newSport, n.newDport)}`, n.service);
+    this.tagFlow(`${n.dst >>> 0}>${n.src >>> 0}/${n.proto}/${ports(n.dport, n.sport)}`, n.service);
+  }
+
+  private tagFlow(key: string, service: string): void {
+    const flow = this.flows.get(key);
+    if (flow) flow.event.service = service;
+    else {
+      if (this.serviceOf.size >= 4096) this.serviceOf.clear(); // flows that never got forwarded (dropped after NAT): forget them
+      this.serviceOf.set(key, service);
+    }
   }
 
   forwarded(to: number, port: number, buf: Buffer, off: number, len: number, peerNodeIp: number, segments: number): void {
@@ -153,11 +218,16 @@ export class FlowLog implements PipelineTracer {
         dst: d.dst ?? '',
         ...(d.srcPort !== undefined ? { srcPort: d.srcPort, dstPort: d.dstPort } : {}),
         ...(d.icmpType !== undefined ? { icmpType: d.icmpType } : {}),
-        to: to === FWD_LOCAL_POD ? 'local-pod' : 'vxlan',
-        ...(to === FWD_LOCAL_POD ? {} : { peerNode: ipv4ToString(peerNodeIp) }),
+        to: to === FWD_LOCAL_POD ? 'local-pod' : to === FWD_VXLAN ? 'vxlan' : 'underlay',
+        ...(to === FWD_VXLAN ? { peerNode: ipv4ToString(peerNodeIp) } : {}),
         packets: 0,
         bytes: 0,
       };
+      const service = this.serviceOf.get(key);
+      if (service !== undefined) {
+        event.service = service;
+        this.serviceOf.delete(key);
+      }
       flow = { event, packets: 0, bytes: 0, lastSeenMs: now };
       this.flows.set(key, flow);
       flow.packets += segments;

@@ -81,15 +81,20 @@ export async function injectProbe(o: { pod: string; dst: string; proto: ProbePro
   }
 }
 
-/** Runs inside the destination pod's namespace: did the probe arrive on eth0, and with what TTL? */
-export async function catchProbe(o: { src: string; id: number; timeoutMs: number; onReady?: () => void }): Promise<{ arrived: boolean; ttl?: number; length?: number }> {
-  const src = parseIpv4(o.src);
+/**
+ * Runs inside the destination pod's namespace: did the probe arrive on eth0,
+ * and with what TTL? `src` may list several addresses, comma-separated (a
+ * probe through a Service may arrive SNATed to its node's Service address).
+ */
+export async function catchProbe(o: { src: string; id: number; timeoutMs: number; onReady?: () => void }): Promise<{ arrived: boolean; ttl?: number; length?: number; src?: string }> {
+  const srcs = new Set(o.src.split(',').map((s) => parseIpv4(s.trim()) >>> 0));
   const sock = PacketSocket.open('eth0', { ignoreOutgoing: true });
   try {
     const waiting = waitForFrame(sock, o.timeoutMs, (b, f, len) => {
       if (len < 34 || b.readUInt16BE(f + 12) !== 0x0800) return null;
       const ip = f + 14;
-      return b.readUInt32BE(ip + 12) === src && b.readUInt16BE(ip + 4) === o.id ? { ttl: b[ip + 8], length: b.readUInt16BE(ip + 2) } : null;
+      const from = b.readUInt32BE(ip + 12);
+      return srcs.has(from) && b.readUInt16BE(ip + 4) === o.id ? { ttl: b[ip + 8], length: b.readUInt16BE(ip + 2), src: ipv4ToString(from) } : null;
     });
     o.onReady?.();
     const got = await waiting;

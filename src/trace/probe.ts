@@ -75,3 +75,27 @@ export function parseTarget(t: string): { host: string; port: number; proto: Pro
   if (proto !== 'icmp' && !port) throw new Error(`${proto} needs a port: ${m[1]}:<port>/${proto}`);
   return { host: m[1], port, proto };
 }
+
+/**
+ * A Service as trace destination: `svc/NAME` or `svc/NAMESPACE/NAME`
+ * (`service/` too), with an optional `:port` and `/tcp|udp`. Null when the
+ * target does not name a Service that way (a pod or an address: see
+ * parseTarget).
+ */
+export function parseServiceTarget(t: string): { namespace: string; name: string; port?: number; proto?: ProbeProto } | null {
+  const m = /^(?:svc|service|services)\/(.+)$/.exec(t);
+  if (!m) return null;
+  let rest = m[1];
+  let proto: ProbeProto | undefined;
+  const p = /\/(tcp|udp|icmp)$/.exec(rest);
+  if (p) {
+    proto = p[1] as ProbeProto;
+    rest = rest.slice(0, p.index);
+  }
+  const n = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?::(\d+))?$/.exec(rest);
+  if (!n) throw new Error(`target "${t}" must look like svc/[<namespace>/]<name>[:<port>][/tcp|udp]`);
+  const port = n[5] ? Number(n[5]) : undefined;
+  if (port !== undefined && (port < 1 || port > 65535)) throw new Error(`port ${n[5]} out of range`);
+  if (proto === 'icmp') throw new Error('a Service answers TCP and UDP ports only: trace svc/<name>[:<port>][/tcp|udp]');
+  return { namespace: n[1] ?? 'default', name: n[3], ...(port !== undefined ? { port } : {}), ...(proto ? { proto } : {}) };
+}

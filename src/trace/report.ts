@@ -27,7 +27,8 @@ export interface TraceInput {
   /** agents that could not be asked (not running) */
   agentsDown: string[];
   srcNode: string;
-  dst: { ip: string; pod?: string; node?: string };
+  /** where the probe was to end: for a Service, the backend its stage chose (`via` names the Service, `sentTo` the address the pod sent to) */
+  dst: { ip: string; pod?: string; node?: string; via?: string; sentTo?: string };
   arrival?: { arrived: boolean; ttl?: number } | null;
   pathMtu: number;
 }
@@ -51,9 +52,9 @@ export function explainTrace(t: TraceInput): TraceResult {
   const pod = i.pod;
   if (i.error && !i.route) {
     layers.push({ where: pod, what: `route: ${i.error}` });
-    return { layers, verdict: 'LOST', summary: `the source pod has no route to ${t.dst.ip}` };
+    return { layers, verdict: 'LOST', summary: `the source pod has no route to ${t.dst.sentTo ?? t.dst.ip}` };
   }
-  layers.push({ where: pod, what: `route: ${t.dst.ip} via ${i.route?.gateway ?? '(on-link)'} dev ${i.route?.dev ?? '?'}, MTU ${i.mtu ?? '?'}` });
+  layers.push({ where: pod, what: `route: ${t.dst.sentTo ?? t.dst.ip} via ${i.route?.gateway ?? '(on-link)'} dev ${i.route?.dev ?? '?'}, MTU ${i.mtu ?? '?'}` });
   if (!i.gatewayMac) {
     layers.push({ where: pod, what: `gateway ARP: ${i.gateway ?? '?'} did not answer` });
     return { layers, verdict: 'LOST', summary: `the gateway ${i.gateway} did not answer ARP: is ${t.srcNode}'s cbr0 up?` };
@@ -86,7 +87,7 @@ export function explainTrace(t: TraceInput): TraceResult {
   }
   if (t.arrival?.arrived) {
     layers.push({ where: t.dst.pod ?? t.dst.ip, what: `eth0: the probe arrived (TTL ${t.arrival.ttl})` });
-    return { layers, verdict: 'DELIVERED', summary: `delivered to ${t.dst.pod ?? t.dst.ip}` };
+    return { layers, verdict: 'DELIVERED', summary: `delivered to ${t.dst.pod ?? t.dst.ip}${t.dst.via ? ` through ${t.dst.via}` : ''}` };
   }
   const last = events[events.length - 1];
   if (!last) {
@@ -100,6 +101,9 @@ export function explainTrace(t: TraceInput): TraceResult {
       return { layers, verdict: 'LOST', summary: `sent over VXLAN to ${peerNode} (${peer}), but ${peerNode}'s agent is not running: nothing decapsulates it` };
     }
     return { layers, verdict: 'LOST', summary: `sent over VXLAN to ${peer}; no agent there reported it (a node outside the lab, or the underlay lost it)` };
+  }
+  if (last.stage === 'egress') {
+    return { layers, verdict: 'DELIVERED', summary: `handed to the underlay for ${t.dst.ip}${t.dst.via ? ` (through ${t.dst.via})` : ''}: outside the cluster, not seen arriving` };
   }
   if (last.stage === 'deliver') {
     return { layers, verdict: t.dst.pod ? 'LOST' : 'DELIVERED', summary: t.dst.pod ? `handed to ${t.dst.pod}'s port but not seen on its eth0` : `handed to ${t.dst.ip}'s port` };
