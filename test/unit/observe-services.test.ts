@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TCP_SYN, ipv4ToString } from '../../src/packet/index.js';
 import { LbState, serviceSnatIp, parseCidr, type PipelineTracer } from '../../src/dataplane/index.js';
 import { compileService } from '../../src/lb/index.js';
-import { NatCapture, readPcapng } from '../../src/capture/index.js';
+import { DropCapture, NatCapture, readPcapng } from '../../src/capture/index.js';
 import { FlowLog, agentMetrics, type FlowEvent } from '../../src/observe/index.js';
 import { TracerHub } from '../../src/agent/tracer-hub.js';
 import { node1, podTcp, POD_A, POD_B, REMOTE_POD } from './dataplane/node1.js';
@@ -60,6 +60,18 @@ describe('NAT capture point', () => {
     n.pipeline.setTracer(slow);
     n.fromPods(podTcp({ dst: VIP, dstPort: 80, srcPort: 40001, flags: TCP_SYN }));
     expect([slow.written, slow.lost]).toEqual([0, 2]);
+  });
+});
+
+describe('capture --drops', () => {
+  it('names what a drop is about in the packet comment: the Service without endpoints', () => {
+    const n = serviceNode([]);
+    const chunks: Buffer[] = [];
+    n.pipeline.setTracer(new DropCapture('node1', (c) => (chunks.push(c), true), () => 0));
+    n.fromPods(podTcp({ dst: VIP, dstPort: 80, flags: TCP_SYN }));
+    expect(readPcapng(Buffer.concat(chunks)).map((p) => p.comment)).toEqual([
+      'podwire drop: no-endpoints (default/web) — the Service has no ready endpoints: the client gets a TCP reset or ICMP port unreachable (node node1)',
+    ]);
   });
 });
 
