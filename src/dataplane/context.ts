@@ -91,6 +91,8 @@ export class PipelineContext {
   readonly arpAsked = new Map<number, number>();
   /** underlay IP -> when we last asked eth0 for its MAC */
   readonly underlayAsked = new Map<number, number>();
+  /** frames waiting for an underlay neighbour's ARP answer (to-underlay.ts) */
+  readonly underlayHeld = new Map<number, { sinceMs: number; frames: Buffer[] }>();
   readonly clock: () => number;
   private ipId = 1;
   readonly gro: Gro | null;

@@ -26,7 +26,7 @@ import { deliverLocal, deliverToHost } from './to-pods.js';
 import { encapToPeer } from './encap.js';
 import { formatCidr } from './cidr.js';
 import { NAT_CONSUMED, NAT_DONE, NAT_PASS, isOutside, natFromOverlay, natFromUnderlay } from './service-stage.js';
-import { sendToUnderlay } from './to-underlay.js';
+import { releaseHeld, sendToUnderlay } from './to-underlay.js';
 import { learnUnderlay } from './tunnel.js';
 
 /**
@@ -91,6 +91,7 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
       // Other hosts on the underlay (the outside, a cloud LB): masqueraded
       // flows and external clients' replies go to them directly.
       ctx.underlayNeighbors.learn(arp.senderIp, buf, arp.off + 8, ctx.clock());
+      if (ctx.underlayHeld.size > 0) releaseHeld(ctx, arp.senderIp);
     }
     return;
   }

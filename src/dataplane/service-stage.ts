@@ -275,7 +275,7 @@ function newServiceFlow(ctx: PipelineContext, buf: Buffer, slot: number, fe: Fro
   b.bytes += ip.totalLength;
   lb.conntrack.seen(ent, 0, tcpFlags, ip.totalLength);
   if (ctx.curProbe) {
-    ctx.stage('service', `backend ${b.name} ${ipv4ToString(b.ip)}:${b.port}${b.nodeName ? ` on ${b.nodeName}` : ''} — ${why}`, { backend: b.name, backendIp: ipv4ToString(b.ip), backendPort: b.port });
+    ctx.stage('service', `backend ${b.name === `${ipv4ToString(b.ip)}:${b.port}` ? b.name : `${b.name} ${ipv4ToString(b.ip)}:${b.port}`}${b.nodeName ? ` on ${b.nodeName}` : ''} — ${why}`, { backend: b.name, backendIp: ipv4ToString(b.ip), backendPort: b.port });
     ctx.stage('conntrack', `new entry ${describeEntry(ctx, ent)}${tcpFlags & TCP_SYN ? '' : ' (picked up mid-stream)'}`, { new: true });
   }
   const tr = ctx.tracer;

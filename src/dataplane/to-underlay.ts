@@ -29,6 +29,13 @@ export function sendToUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, 
   const mac = ctx.underlayNeighbors.get(dst);
   if (mac === undefined) {
     askUnderlay(ctx, dst);
+    // Like the kernel's neighbour queue (unres_qlen): keep the first few
+    // small frames (a SYN, a DNS query) until the answer comes, so a new
+    // destination does not cost a retransmission.
+    if (holdForArp(ctx, dst, buf, slot, len)) {
+      if (ctx.curProbe) ctx.stage('egress', `${ipv4ToString(dst)} has no known MAC yet: held until ARP answers`);
+      return;
+    }
     ctx.drop(DROP['underlay-unresolved'], ipv4ToString(dst));
     return;
   }
@@ -54,4 +61,43 @@ export function askUnderlay(ctx: PipelineContext, ip: number): void {
   if (ctx.underlayAsked.size > 4096) ctx.underlayAsked.clear();
   ctx.underlayAsked.set(ip, now);
   queueUnderlayArp(ctx, ip);
+}
+
+/** Frames held per unresolved underlay neighbour, and how big one may be (copied out of the receive buffer). */
+const HOLD_FRAMES = 3;
+const HOLD_MAX_BYTES = 2048;
+const HOLD_MS = 3000;
+
+function holdForArp(ctx: PipelineContext, dst: number, buf: Buffer, slot: number, len: number): boolean {
+  if (len > HOLD_MAX_BYTES || (buf[slot + 1] & 0x7f) !== 0) return false; // GSO frames are not held
+  let q = ctx.underlayHeld.get(dst);
+  const now = ctx.clock();
+  if (q === undefined || now - q.sinceMs > HOLD_MS) ctx.underlayHeld.set(dst, (q = { sinceMs: now, frames: [] }));
+  if (q.frames.length >= HOLD_FRAMES) return false;
+  if (ctx.underlayHeld.size > 1024) return false;
+  q.frames.push(Buffer.from(buf.subarray(slot, slot + len)));
+  return true;
+}
+
+/** An underlay neighbour's MAC was learned: send what was held for it (TTL and MACs set now). */
+export function releaseHeld(ctx: PipelineContext, ip: number): void {
+  const q = ctx.underlayHeld.get(ip);
+  if (q === undefined) return;
+  ctx.underlayHeld.delete(ip);
+  const mac = ctx.underlayNeighbors.get(ip);
+  if (mac === undefined) return;
+  const tx = ctx.underlayTx;
+  for (const frame of q.frames) {
+    if (!ctx.room(tx, ctx.ports.underlay, frame.length + 16)) return;
+    const off = tx.alloc(frame.length);
+    frame.copy(tx.scratch, off);
+    const f = off + VNET_HDR_SIZE;
+    const ip4 = ctx.ip.wrap(tx.scratch, f + ETH, frame.length - VNET_HDR_SIZE - ETH);
+    ip4.decrementTtl();
+    mac.copy(tx.scratch, f);
+    ctx.id.nodeMac.copy(tx.scratch, f + 6);
+    tx.pushScratch(off, frame.length);
+    ctx.counters.underlayEgress++;
+    ctx.counters.underlayEgressBytes += frame.length - VNET_HDR_SIZE - ETH;
+  }
 }

@@ -273,6 +273,32 @@ describe('NodePort and egress', () => {
     expect(computeUdpChecksum(back, 14)).toBe(udpOf(back).checksum);
   });
 
+  it('the first packet to an outside host whose MAC is unknown waits for the ARP answer instead of being lost', () => {
+    const n = lbNode([]);
+    const other = { ip: '172.28.0.201', mac: parseMac('02:42:ac:1c:00:c9') };
+    const out = n.fromPods(podTcp({ dst: other.ip, dstPort: 443, flags: TCP_SYN }));
+    expect(out.underlay.map((f) => splitVnet(f).frame.readUInt16BE(12))).toEqual([0x0806]); // only the ARP request
+    expect(n.drops()).toEqual({});
+    const reply = Buffer.alloc(42);
+    NODE1.mac.copy(reply, 0);
+    other.mac.copy(reply, 6);
+    reply.writeUInt16BE(0x0806, 12);
+    reply.writeUInt16BE(1, 14);
+    reply.writeUInt16BE(0x0800, 16);
+    reply[18] = 6;
+    reply[19] = 4;
+    reply.writeUInt16BE(2, 20);
+    other.mac.copy(reply, 22);
+    reply.writeUInt32BE(parseIpv4(other.ip), 28);
+    NODE1.mac.copy(reply, 32);
+    reply.writeUInt32BE(parseIpv4(NODE1.ip), 38);
+    const sent = n.fromUnderlay(reply).underlay.map((f) => splitVnet(f).frame);
+    expect(sent).toHaveLength(1);
+    expect(macToString(sent[0], 0)).toBe(macToString(other.mac));
+    expect([ipv4ToString(ipOf(sent[0]).src), ipv4ToString(ipOf(sent[0]).dst), ipOf(sent[0]).ttl]).toEqual([NODE1.ip, other.ip, 63]);
+    expect(ipChecksumOk(sent[0]) && tcpOk(sent[0])).toBe(true);
+  });
+
   it('a packet for the node in the NAT port range that no flow owns → not-ours', () => {
     const n = lbNode([]);
     n.fromUnderlay(udpFrame({ srcMac: OUTSIDE.mac, dstMac: NODE1.mac, src: OUTSIDE.ip, dst: NODE1.ip, srcPort: 7, dstPort: 62000, payload: Buffer.from('x') }));
