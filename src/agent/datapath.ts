@@ -5,8 +5,12 @@ import { Pipeline, type NodeIdentity } from '../dataplane/index.js';
 /** 64 KiB GSO super-frames plus the virtio_net_hdr fit one slot. */
 const POD_SLOT = 65536 + 128;
 const POD_SLOTS = 64;
-/** The underlay carries 1500-byte frames; jumbo or GRO'd frames still fit. */
-const UNDERLAY_SLOT = 16384;
+/**
+ * The underlay carries 1500-byte frames, but not only: what an outside
+ * client sends to a NodePort or LoadBalancer IP arrives as the kernel hands
+ * it over, GRO'd or TSO'd into super-frames of up to 64 KiB, as the pods' do.
+ */
+const UNDERLAY_SLOT = POD_SLOT;
 const UNDERLAY_SLOTS = 256;
 /** Batches per readiness callback before yielding to the other socket. */
 const BATCHES_PER_TURN = 8;
