@@ -108,7 +108,7 @@ export function formatLbStatus(s: LbStatus): string {
     `conntrack: ${ct.entries} of ${ct.max} entries (created ${ct.created}, expired ${ct.expired}, insert failed ${ct.insertFailed}); new Service flows ${st.newServiceFlows}, masqueraded ${st.newMasqueradeFlows}, rejected ${st.rejected}, affinity hits ${st.affinityHits}`,
   ];
   if (s.rulesExamined) lines.push(`linear mode: the last lookup examined ${s.rulesExamined.last} rules; ${s.rulesExamined.total} over ${s.rulesExamined.lookups} lookups`);
-  if (s.iptablesSave) lines.push('', '# the same rules as kube-proxy (iptables mode) would write them:', s.iptablesSave.trimEnd());
+  if (s.iptablesSave) lines.push('', `# ${s.mode === 'linear' ? 'the rules this agent walks (linear mode), as' : 'what'} kube-proxy's iptables mode would write:`, s.iptablesSave.trimEnd());
   return lines.join('\n');
 }
 
@@ -116,11 +116,13 @@ export interface LbShowOptions {
   service?: string;
   node?: string;
   json?: boolean;
+  /** with a Service: also what kube-proxy (iptables mode) would write */
+  iptables?: boolean;
 }
 
 /** Ask the agents and print; throws when no agent could answer or the Service is on none of them. */
 export async function lbShow(state: LabState, o: LbShowOptions): Promise<string> {
-  const path = o.service ? `/lb/service?name=${encodeURIComponent(o.service)}` : '/lb';
+  const path = o.service ? `/lb/service?name=${encodeURIComponent(o.service)}${o.iptables ? '&iptables=1' : ''}` : '/lb';
   const answers = await askAgents<LbStatus>(state, o.node, 'GET', path);
   const got = answers.flatMap((a) => (a.ok ? [a.body] : []));
   if (!got.length) throw new Error(answers.map((a) => (a.ok ? '' : `${a.node}: ${a.error}`)).join('; '));
@@ -136,9 +138,11 @@ export function registerLbCommands(program: Command, readLab: () => LabState): v
     .description('frontends, scheduler and policies, backends with state and counters, Maglev slot shares; iptables-save text in linear mode')
     .option('--node <node>', 'only this node’s agent (default: all)')
     .option('-o, --output <fmt>', 'json')
-    .addHelpText('after', '\nExamples:\n  podwire lb show\n  podwire lb show backend --node node1\n  podwire lb show default/frontend -o json')
-    .action(async (service: string | undefined, o: { node?: string; output?: string }) => {
+    .option('--iptables', 'with a Service: also the rules kube-proxy’s iptables mode would write for it (a chain walked rule by rule)')
+    .addHelpText('after', '\nExamples:\n  podwire lb show\n  podwire lb show backend --node node1\n  podwire lb show web --node node1 --iptables\n  podwire lb show default/frontend -o json')
+    .action(async (service: string | undefined, o: { node?: string; output?: string; iptables?: boolean }) => {
       if (o.output && o.output !== 'json') throw new Error('-o must be json');
-      process.stdout.write(`${await lbShow(readLab(), { service, node: o.node, json: o.output === 'json' })}\n`);
+      if (o.iptables && !service) throw new Error('--iptables needs a Service: podwire lb show <service> --iptables');
+      process.stdout.write(`${await lbShow(readLab(), { service, node: o.node, json: o.output === 'json', iptables: o.iptables })}\n`);
     });
 }

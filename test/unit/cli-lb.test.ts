@@ -71,7 +71,7 @@ const MAGLEV_TABLE = [
   'conntrack: 3 of 131072 entries (created 5, expired 2, insert failed 0); new Service flows 4, masqueraded 1, rejected 1, affinity hits 0',
   'linear mode: the last lookup examined 4 rules; 40 over 10 lookups',
   '',
-  '# the same rules as kube-proxy (iptables mode) would write them:',
+  "# the rules this agent walks (linear mode), as kube-proxy's iptables mode would write:",
   '*nat',
   ':PREROUTING ACCEPT [0:0]',
   'COMMIT',
