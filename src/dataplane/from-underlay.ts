@@ -239,8 +239,10 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
 
 /**
  * A native frame from eth0 that the Service stage translated: to a pod
- * here, to a peer's pod over VXLAN (NodePort with the backend elsewhere),
- * or back out of eth0 (a reply towards an external client).
+ * here, to the node itself (the reply to its own call of a Service whose
+ * backend is outside, e.g. the kubernetes Service), to a peer's pod over
+ * VXLAN (NodePort with the backend elsewhere), or back out of eth0 (a reply
+ * towards an external client).
  */
 function routeNative(ctx: PipelineContext, buf: Buffer, slot: number, len: number): void {
   const ip = ctx.ip;
@@ -250,6 +252,7 @@ function routeNative(ctx: PipelineContext, buf: Buffer, slot: number, len: numbe
     return;
   }
   if (cidrContains(ctx.id.podCidr, dst)) {
+    if (dst === ctx.id.gatewayIp && deliverToHost(ctx, buf, slot, len)) return;
     if (ctx.curProbe) ctx.stage('route', `${ipv4ToString(dst)} is in this node's pod CIDR: deliver locally`);
     return deliverLocal(ctx, buf, slot, len, false);
   }
