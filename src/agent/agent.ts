@@ -98,7 +98,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   let heartbeat: { stop(): void } | null = null;
   let logServer: http.Server | null = null;
   if (client) {
-    kubelet = new Kubelet({ client, node: cfg.node, nodeIp: underlay.local, sandboxes: pods, stateDir: cfg.stateDir, tools: workloadTools(cfg.stateDir), log });
+    kubelet = new Kubelet({ client, node: cfg.node, nodeIp: underlay.local, sandboxes: pods, stateDir: cfg.stateDir, tools: workloadTools(cfg.stateDir), dns: cfg.dns, log });
     logServer = await startLogServer(underlay.local, KUBELET_PORT, (ns, pod, c, prev) => kubelet!.logFile(ns, pod, c, prev));
     await kubelet.start();
     heartbeat = startHeartbeat(client, cfg.node, underlay.local, log);
@@ -227,6 +227,11 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
     rawRoute('GET', '/metrics', (_req, res) => void serveMetrics(res)),
     route('GET', '/status', async () => ({ status: 200, body: status() })),
     route('GET', '/pods', async () => ({ status: 200, body: pods.list() })),
+    // what `podwire exec` enters: a container's process and env (?container=), as the kubelet's exec
+    rawRoute('GET', '/pods/:name/exec', (_req, res, p, query) => {
+      const out = kubelet ? kubelet.execTarget(p.name, query.get('container') ?? undefined) : { status: 404, body: { error: 'this agent runs no kubelet (no API server)' } };
+      res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify(out.body));
+    }),
     route('POST', '/pods', async (body) => {
       const name = (body as { name?: unknown })?.name;
       if (typeof name !== 'string') return { status: 400, body: { error: 'body must be {"name": "<pod name>"}' } };

@@ -29,6 +29,14 @@ export interface AgentConfig {
     conntrackMax: number;
     maglevTableSize: number;
   };
+  /** the kubelet's DNS settings for the pods' resolv.conf */
+  dns: {
+    /** --cluster-dns (comma-separated; empty: ClusterFirst pods fall back to Default) */
+    clusterDns: string[];
+    clusterDomain: string;
+    /** --resolv-conf: the node's resolver file, base of Default pods and of ClusterFirst's search list ("": none) */
+    resolvConf: string;
+  };
 }
 
 export const DEFAULTS = {
@@ -43,6 +51,9 @@ export const DEFAULTS = {
   scheduler: 'random' as SchedulerName,
   conntrackMax: 131072,
   maglevTableSize: 65537,
+  clusterDns: '10.96.0.10',
+  clusterDomain: 'cluster.local',
+  resolvConf: '/etc/resolv.conf',
 };
 
 /** A config whose pod CIDR is known (given, or allocated by the API server). */
@@ -95,6 +106,22 @@ export function agentConfig(raw: Record<string, string | number | undefined>): A
         proxyMode: oneOf('proxy-mode', ['hash', 'linear'] as const, 'hash'),
         conntrackMax: num('conntrack-max', DEFAULTS.conntrackMax, 16, 1 << 24),
         maglevTableSize: num('maglev-table-size', DEFAULTS.maglevTableSize, 7, 1 << 22),
+      },
+      dns: {
+        clusterDns: String(raw['cluster-dns'] ?? DEFAULTS.clusterDns)
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+          .map((ip) => {
+            try {
+              parseIpv4(ip);
+            } catch {
+              throw new AgentConfigError(`--cluster-dns: "${ip}" is not an IPv4 address`);
+            }
+            return ip;
+          }),
+        clusterDomain: String(raw['cluster-domain'] ?? DEFAULTS.clusterDomain).replace(/\.$/, ''),
+        resolvConf: String(raw['resolv-conf'] ?? DEFAULTS.resolvConf),
       },
     };
   } catch (err) {

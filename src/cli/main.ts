@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { spawn } from 'node:child_process';
 import { restartApiServer, isOurAgent } from '../lab/index.js';
-import { labUp, labDown, labStatus, restartAgent, SCENARIOS, breakLab, fixLab, brokenNow, readLabState, labPods, addPod, deletePod, findPod } from '../lab/index.js';
+import { labUp, labDown, labStatus, restartAgent, SCENARIOS, breakLab, fixLab, brokenNow, readLabState, labPods, addPod, deletePod, findPod, podExecEntry, execCommand } from '../lab/index.js';
 import { names, netnsExists, execaRunner } from '../host/index.js';
 import { agentConfig } from '../agent/config.js';
 import { runAgent } from '../agent/agent.js';
@@ -144,6 +144,9 @@ export function buildProgram(): Command {
     .option('--proxy-mode <mode>', 'hash (O(1) frontend table) or linear (iptables-style chains, for teaching)', 'hash')
     .option('--conntrack-max <n>', 'connection-tracking entries (kube-proxy’s conntrack.min default)', '131072')
     .option('--maglev-table-size <n>', 'Maglev lookup table size (prime, ≥ 100 × backends)', '65537')
+    .option('--cluster-dns <ips>', 'the pods’ nameserver under dnsPolicy ClusterFirst (comma-separated; the kube-dns Service)', '10.96.0.10')
+    .option('--cluster-domain <domain>', 'the cluster’s DNS domain (the pods’ search list)', 'cluster.local')
+    .option('--resolv-conf <file>', 'the node’s resolver file: dnsPolicy Default pods get it, ClusterFirst pods its search list ("": none)', '/etc/resolv.conf')
     .action(async (o: Record<string, string>) => {
       const cfg = agentConfig({
         ...o,
@@ -159,6 +162,9 @@ export function buildProgram(): Command {
         'proxy-mode': o.proxyMode,
         'conntrack-max': o.conntrackMax,
         'maglev-table-size': o.maglevTableSize,
+        'cluster-dns': o.clusterDns,
+        'cluster-domain': o.clusterDomain,
+        'resolv-conf': o.resolvConf,
       });
       const log = (m: string) => process.stdout.write(`${new Date().toISOString()} ${m}\n`);
       const agent = await runAgent(cfg, log);
@@ -230,18 +236,23 @@ export function buildProgram(): Command {
 
   program
     .command('exec <pod>')
-    .description('run a command inside a pod’s network namespace')
+    .description('run a command in a pod’s container: its mount, UTS and network namespaces (its /etc/resolv.conf and /etc/hosts) and its environment, as kubectl exec; a bare pod from `podwire pod add` has no containers: there, the pod’s network namespace only')
     .argument('<cmd...>', 'command (after --)')
     .option('-n, --namespace <ns>', 'the pod’s namespace', 'default')
-    .addHelpText('after', '\nExamples:\n  podwire exec client -- ping -c 3 10.244.2.2\n  podwire exec web-2 -- ip addr\n  podwire exec -n production api-0 -- ss -tln')
-    .action(async (podName: string, argv: string[], o: { namespace: string }) => {
+    .option('-c, --container <name>', 'the container (default: kubectl.kubernetes.io/default-container, else the first running one)')
+    .addHelpText('after', '\nExamples:\n  podwire exec client -- ping -c 3 10.244.2.2\n  podwire exec client -- cat /etc/resolv.conf\n  podwire exec web-2 -c sidecar -- ip addr\n  podwire exec -n production api-0 -- ss -tln')
+    .action(async (podName: string, argv: string[], o: { namespace: string; container?: string }) => {
       const prefix = program.opts().lab as string;
       // (the agent names a pod's netns <lab>-pod-<name>, with .<namespace> outside default)
       const ns = names.podNs(prefix, o.namespace === 'default' ? podName : `${podName}.${o.namespace}`);
       if (!(await netnsExists(execaRunner(), ns))) throw new CliError(`pod "${podName}" not found in namespace ${o.namespace} of lab ${prefix}`);
+      const entry = await podExecEntry(requireLab(prefix), ns, o.container).catch((e: Error) => {
+        throw new CliError(e.message);
+      });
+      const [cmd, ...args] = execCommand(entry, podName, argv);
+      const env = entry.kind === 'container' ? { ...entry.env, ...(process.env.TERM ? { TERM: process.env.TERM } : {}) } : process.env;
       const code = await new Promise<number>((resolve) => {
-        // in a UTS namespace of its own named after the pod, as the pod's containers run
-        const child = spawn('ip', ['netns', 'exec', ns, 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" 2>/dev/null; exec "$@"', podName, ...argv], { stdio: 'inherit' });
+        const child = spawn(cmd, args, { stdio: 'inherit', env });
         child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
         child.on('error', () => resolve(127));
       });

@@ -5,6 +5,7 @@ import { podStatus, canonicalJson, type ContainerView } from './pod-status.js';
 import { runProbe, ProbeState, type ProbeSpec } from './probes.js';
 import { containerEnv, expand, ContainerConfigError } from './container-env.js';
 import { launchFor } from './images.js';
+import { podFilesFor, writePodFiles, readPodHostname, type KubeletDnsOptions, type PodLike } from './pod-files.js';
 import { isoTime } from '../control/time.js';
 
 /**
@@ -24,6 +25,8 @@ export interface KubeletOptions {
   log: (msg: string) => void;
   /** seconds a pod's containers get between SIGTERM and SIGKILL (at most) */
   maxGraceSeconds?: number;
+  /** --cluster-dns, --cluster-domain, --resolv-conf: what the pods' resolv.conf is made of */
+  dns: KubeletDnsOptions;
 }
 
 const COMPONENT = 'kubelet';
@@ -145,8 +148,30 @@ export class Kubelet {
         return;
       }
     }
-    await this.ensureContainers(pod, sb);
+    // the pod's resolv.conf, hosts and hostname: failing to make them fails the sandbox, as in the kubelet
+    let hostname: string;
+    try {
+      hostname = this.podFiles(pod, sb);
+    } catch (e) {
+      const msg = `Failed to create pod sandbox: ${(e as Error).message}`;
+      this.tell(uid, 'podfiles', pod, 'Warning', 'FailedCreatePodSandBox', msg);
+      await this.writeStatus(pod, sb, msg);
+      this.retryLater(key, 5000);
+      return;
+    }
+    await this.ensureContainers(pod, sb, hostname);
     await this.writeStatus(pod, sb);
+  }
+
+  /** Write the pod's files (once: running containers have them mounted) into its directory; returns the containers' hostname. */
+  private podFiles(pod: KubeObject, sb: PodRecord): string {
+    const uid = pod.metadata.uid!;
+    const written = readPodHostname(this.runtime.etcDir(uid));
+    if (written) return written;
+    const f = podFilesFor(pod as PodLike, [sb.ip], this.o.dns);
+    for (const w of f.warnings) this.tell(uid, `dns/${w.reason}`, pod, 'Warning', w.reason, w.reason === 'MissingClusterDNS' ? `pod: "${pod.metadata.name}_${pod.metadata.namespace}(${uid})". ${w.message}` : w.message);
+    writePodFiles(this.runtime.etcDir(uid), f.files);
+    return f.hostname;
   }
 
   private async teardown(rec: PodRecord, pod: KubeObject | undefined): Promise<void> {
@@ -177,9 +202,8 @@ export class Kubelet {
     this.event(pod, type, reason, message);
   }
 
-  private async ensureContainers(pod: KubeObject, sb: PodRecord): Promise<void> {
+  private async ensureContainers(pod: KubeObject, sb: PodRecord, hostname: string): Promise<void> {
     const uid = pod.metadata.uid!;
-    const hostname = (pod.spec.hostname ?? pod.metadata.name).slice(0, 63);
     const portOwner = new Map<string, string>();
     for (const c of pod.spec.containers as Record<string, any>[]) {
       const run: ContainerRun = {
@@ -192,6 +216,7 @@ export class Kubelet {
         netns: sb.netns,
         hostname,
         restartPolicy: pod.spec.restartPolicy ?? 'Always',
+        etcDir: this.runtime.etcDir(uid),
       };
       // Containers share the pod's network namespace: two may not declare one port.
       let clash: string | null = null;
@@ -264,7 +289,7 @@ export class Kubelet {
             loop.state = new ProbeState(spec);
             if (kind === 'liveness') loop.state.ready = true;
           }
-          const r = await runProbe(spec, sb.ip, sb.netns, c.ports);
+          const r = await runProbe(spec, sb.ip, { netns: sb.netns, pid: v.pid }, c.ports);
           const { changed, failedNow } = loop.state.record(r);
           const p = this.podFor(podKey) ?? pod;
           if (kind === 'readiness' && changed) {
@@ -333,6 +358,28 @@ export class Kubelet {
       this.retryLater(apiPodKey(pod.metadata.namespace ?? 'default', pod.metadata.name), 1000);
       throw e;
     }
+  }
+
+  /**
+   * What exec enters (as the kubelet's exec, for kubectl exec): the named
+   * container, else the one kubectl.kubernetes.io/default-container names,
+   * else the pod's first running one — its process, whose namespaces the
+   * command joins, and its environment.
+   */
+  execTarget(key: string, container?: string): { status: number; body: { container: string; pid: number; env: Record<string, string> } | { error: string } } {
+    const pod = this.podFor(key);
+    if (!pod || !this.keyByUid.has(pod.metadata.uid!)) return { status: 404, body: { error: `pod "${key}" does not run on ${this.o.node}` } };
+    const uid = pod.metadata.uid!;
+    const names = (pod.spec.containers as { name: string }[]).map((c) => c.name);
+    const wanted = container ?? pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
+    if (wanted !== undefined && !names.includes(wanted)) return { status: 400, body: { error: `container ${wanted} is not valid for pod ${pod.metadata.name}` } };
+    for (const name of wanted !== undefined ? [wanted] : names) {
+      const t = this.runtime.execTarget(uid, name);
+      if (t) return { status: 200, body: { container: name, ...t } };
+    }
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return { status: 409, body: { error: `cannot exec into a container in a completed pod; current phase is ${phase}` } };
+    return { status: 409, body: { error: wanted !== undefined ? `container ${wanted} of pod ${pod.metadata.name} is not running` : `pod ${pod.metadata.name} has no running container` } };
   }
 
   /** For the log server: the container's log file of a pod this node runs. */

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 /**
  * Readiness and liveness probes, run by the agent as the kubelet runs them:
  * httpGet and tcpSocket from the node to the pod's IP (the node reaches its
- * own pods directly over cbr0), exec inside the pod's network namespace.
+ * own pods directly over cbr0), exec inside the container's namespaces
+ * (mount, UTS, network: it sees the container's /etc/resolv.conf and hosts).
  * Thresholds and periods as in the Pod spec, with Kubernetes' defaults.
  */
 export interface ProbeSpec {
@@ -28,7 +29,17 @@ export function resolvePort(port: number | string, ports: { name?: string; conta
   return ports?.find((p) => p.name === port)?.containerPort ?? null;
 }
 
-export function runProbe(p: ProbeSpec, podIp: string, netns: string, ports: { name?: string; containerPort: number }[] | undefined): Promise<ProbeResult> {
+/** Where an exec probe runs: the container's process (its namespaces), or without one the pod's network namespace. */
+export interface ProbeTarget {
+  netns: string;
+  pid: number | null;
+}
+
+export function execProbeArgv(target: ProbeTarget, argv: string[]): string[] {
+  return target.pid !== null ? ['--target', String(target.pid), '--mount', '--uts', '--net', '--', ...argv] : [`--net=/run/netns/${target.netns}`, '--', ...argv];
+}
+
+export function runProbe(p: ProbeSpec, podIp: string, target: ProbeTarget, ports: { name?: string; containerPort: number }[] | undefined): Promise<ProbeResult> {
   const timeoutMs = (p.timeoutSeconds ?? 1) * 1000;
   if (p.httpGet) {
     const port = resolvePort(p.httpGet.port, ports);
@@ -61,7 +72,7 @@ export function runProbe(p: ProbeSpec, podIp: string, netns: string, ports: { na
   if (p.exec?.command?.length) {
     const argv = p.exec.command;
     return new Promise((resolve) => {
-      const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('nsenter', execProbeArgv(target, argv), { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));

@@ -7,7 +7,10 @@ import { isoTime } from '../control/time.js';
 /**
  * Containers without a container runtime: each is a process started in its
  * pod's network namespace (so a pod's containers share localhost and its
- * ports) with a UTS namespace of its own named after the pod. A small
+ * ports) with a UTS namespace of its own named after the pod and a mount
+ * namespace of its own, in which the pod's resolv.conf, hosts and hostname
+ * (pod-files.ts) are bind-mounted over /etc's — the node's mount namespace
+ * never sees them. A small
  * shell shim (conmon's job in CRI-O) records the exit code in a file, so an
  * agent restarted meanwhile still learns how a container ended. Output goes
  * to a log file per container (the previous run's is kept, for --previous).
@@ -25,7 +28,22 @@ export interface ContainerRun {
   netns: string;
   hostname: string;
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  /** the pod's files to bind-mount over /etc/{resolv.conf,hosts,hostname} (absent in runs saved before there were any) */
+  etcDir?: string;
 }
+
+/**
+ * The shim: hostname, the pod's files over /etc's (those /etc has) in the
+ * container's own mount namespace, then the command as its child, whose
+ * exit code it records. A mount that fails ends the container with 128, as
+ * a runtime reports a container it could not start.
+ */
+const SHIM = [
+  'h=$1; f=$2; e=$3; shift 3',
+  'hostname "$h" 2>/dev/null',
+  'if [ -n "$e" ]; then for x in resolv.conf hosts hostname; do [ -e "/etc/$x" ] || continue; mount --bind "$e/$x" "/etc/$x" || { echo "podwire: could not bind-mount $e/$x over /etc/$x" >&2; echo 128 > "$f"; exit 128; }; done; fi',
+  '"$@"; echo $? > "$f"',
+].join('; ');
 
 interface Tracked {
   run: ContainerRun;
@@ -78,6 +96,11 @@ export class ContainerRuntime {
     return path.join(this.stateDir, 'pods', uid, name);
   }
 
+  /** The pod's resolv.conf, hosts and hostname (no container can be named so: a container's name has no dot). */
+  etcDir(uid: string): string {
+    return path.join(this.stateDir, 'pods', uid, 'etc.pod');
+  }
+
   logPath(uid: string, name: string, previous = false): string {
     return path.join(this.dir(uid, name), previous ? 'previous.log' : 'current.log');
   }
@@ -118,6 +141,13 @@ export class ContainerRuntime {
     return { current: t.current, last: t.last, restartCount: t.restartCount, started: t.current.state === 'running', pid: t.pid };
   }
 
+  /** A running container's process (checked to be still ours) and environment: what exec enters. */
+  execTarget(uid: string, name: string): { pid: number; env: Record<string, string> } | null {
+    const t = this.containers.get(this.key(uid, name));
+    if (!t || t.pid === null || t.current.state !== 'running' || processStartTicks(t.pid) !== t.startTicks) return null;
+    return { pid: t.pid, env: t.run.env };
+  }
+
   /** The pods with containers here (uids). */
   podUids(): string[] {
     return [...new Set([...this.containers.values()].map((t) => t.run.podUid))];
@@ -150,10 +180,13 @@ export class ContainerRuntime {
     const exitFile = path.join(dir, 'exit-code');
     fs.rmSync(exitFile, { force: true });
     const out = fs.openSync(this.logPath(t.run.podUid, t.run.name), 'a');
-    // nsenter and unshare exec (no fork), so the shim's PID is the one spawn returns;
+    // nsenter and unshare exec (no fork), so the shim's PID is the one spawn returns
+    // (and `nsenter --target` it enters the container's namespaces: exec, probes);
     // detached: its own process group, which stop() signals as a whole.
-    const shim = 'h=$1; f=$2; shift 2; hostname "$h" 2>/dev/null; "$@"; echo $? > "$f"';
-    const child = spawn('nsenter', [`--net=/run/netns/${t.run.netns}`, '--', 'unshare', '--uts', '--', '/bin/sh', '-c', shim, 'sh', t.run.hostname, exitFile, ...t.run.argv], {
+    const etc = t.run.etcDir ?? '';
+    // private: the container's mounts never propagate back to the node
+    const unshare = etc ? ['unshare', '--uts', '--mount', '--propagation', 'private'] : ['unshare', '--uts'];
+    const child = spawn('nsenter', [`--net=/run/netns/${t.run.netns}`, '--', ...unshare, '--', '/bin/sh', '-c', SHIM, 'sh', t.run.hostname, exitFile, etc, ...t.run.argv], {
       detached: true,
       stdio: ['ignore', out, out],
       env: t.run.env,

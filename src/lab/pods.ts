@@ -34,3 +34,34 @@ export async function deletePod(state: LabState, name: string): Promise<PodRecor
   if (r.status !== 200) throw new Error(r.body?.error ?? `agent answered ${r.status}`);
   return r.body as PodRecord;
 }
+
+/**
+ * What `podwire exec` enters. A pod from the API server: one of its
+ * containers — the process its agent reports (named with -c, else the
+ * default container, else the first running one) — whose mount, UTS and
+ * network namespaces the command joins, with the container's environment,
+ * as `kubectl exec` enters a container. A bare pod (`podwire pod add`,
+ * no containers): its network namespace only.
+ */
+export type ExecEntry = { kind: 'container'; container: string; pid: number; env: Record<string, string> } | { kind: 'netns'; netns: string };
+
+export async function podExecEntry(state: LabState, netns: string, container?: string): Promise<ExecEntry> {
+  const pod = (await labPods(state)).find((p) => p.netns === netns);
+  if (!pod) throw new Error(`no agent of lab ${state.plan.prefix} runs the pod of namespace ${netns}`);
+  if (!pod.uid) {
+    if (container) throw new Error(`pod "${pod.name}" was made with \`podwire pod add\`: it has no containers`);
+    return { kind: 'netns', netns };
+  }
+  const n = state.plan.nodes.find((x) => x.name === pod.node)!;
+  const q = container ? `?container=${encodeURIComponent(container)}` : '';
+  const r = await callAgent(agentSocketPath(n.stateDir), 'GET', `/pods/${encodeURIComponent(pod.name)}/exec${q}`, undefined, 5000);
+  if (r.status !== 200) throw new Error(r.body?.error ?? `agent on ${pod.node} answered ${r.status}`);
+  return { kind: 'container', ...(r.body as { container: string; pid: number; env: Record<string, string> }) };
+}
+
+/** The command line that runs argv in what podwire exec enters (pure). */
+export function execCommand(entry: ExecEntry, podName: string, argv: string[]): string[] {
+  if (entry.kind === 'container') return ['nsenter', '--target', String(entry.pid), '--mount', '--uts', '--net', '--', ...argv];
+  // a bare pod: a UTS namespace of its own named after the pod, as before containers existed
+  return ['ip', 'netns', 'exec', entry.netns, 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" 2>/dev/null; exec "$@"', podName, ...argv];
+}
