@@ -248,7 +248,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
     route('GET', '/lb', async (_b, _p) => (services ? { status: 200, body: services.status() } : { status: 404, body: { error: 'this agent runs no Services (no API server)' } })),
     rawRoute('GET', '/lb/service', (_req, res, _p, query) => {
       res.writeHead(services ? 200 : 404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(services ? services.status(query.get('name') ?? undefined) : { error: 'this agent runs no Services' }));
+      res.end(JSON.stringify(services ? services.status(query.get('name') ?? undefined, query.get('iptables') === '1') : { error: 'this agent runs no Services' }));
     }),
     route('GET', '/conntrack', async () => (services ? { status: 200, body: services.conntrackRows() } : { status: 404, body: { error: 'this agent runs no Services' } })),
     route('POST', '/conntrack/flush', async (body) => {

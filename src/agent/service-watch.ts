@@ -32,6 +32,10 @@ export class ServiceWatch {
   private readonly slicesOf = new Map<string, Map<string, KubeObject>>();
   private readonly warned = new Map<string, string>();
   private healthPorts = new Map<number, string>();
+  /** "ns/name" → its healthCheckNodePort, for the Services that have one (kept per change: no scan of every Service) */
+  private readonly healthPortOf = new Map<string, number>();
+  /** "ns/name" → the frontends this watch put in the table (what the table holds for it; absent = none) */
+  private readonly programmed = new Map<string, readonly Frontend[]>();
   /** changes applied so far, and when the last one was */
   applied = 0;
   lastAppliedMs = 0;
@@ -87,6 +91,7 @@ export class ServiceWatch {
     let change: ServiceChange;
     if (svc === undefined) {
       change = lb.table.deleteService(key);
+      this.programmed.delete(key);
       this.warned.delete(key);
     } else {
       const slices = [...(this.slicesOf.get(key)?.values() ?? [])];
@@ -95,10 +100,12 @@ export class ServiceWatch {
       if (warning && this.warned.get(key) !== warning && !c.ignored?.startsWith('headless') && !c.ignored?.startsWith('ExternalName')) this.o.log(`service ${key}: ${warning}`);
       this.warned.set(key, warning);
       change = lb.table.setService(key, c.frontends);
+      if (c.frontends.length) this.programmed.set(key, c.frontends);
+      else this.programmed.delete(key);
       for (const conflict of change.conflicts) this.o.log(`service ${key}: ${conflict}`);
     }
     this.flush(before, change);
-    this.updateHealthPorts();
+    this.updateHealthPorts(key, svc);
     this.applied++;
     this.lastAppliedMs = Date.now();
     this.o.onApplied?.(key, performance.now() - t0);
@@ -117,14 +124,16 @@ export class ServiceWatch {
     for (const r of change.removedBackends) if (r.proto === PROTO_UDP) this.o.lb.flushUdpBackend(r.ip, r.port);
   }
 
-  /** healthCheckNodePort of every LoadBalancer Service with externalTrafficPolicy Local. */
-  private updateHealthPorts(): void {
+  /** healthCheckNodePort of every LoadBalancer Service with externalTrafficPolicy Local, kept per changed Service. */
+  private updateHealthPorts(key: string, svc: KubeObject | undefined): void {
+    const p = svc?.spec?.healthCheckNodePort;
+    const want = Number.isInteger(p) && p > 0 && svc?.spec?.externalTrafficPolicy === 'Local' ? (p as number) : undefined;
+    if (want === this.healthPortOf.get(key)) return;
+    if (want === undefined) this.healthPortOf.delete(key);
+    else this.healthPortOf.set(key, want);
     const ports = new Map<number, string>();
-    for (const svc of this.services.list()) {
-      const p = svc.spec?.healthCheckNodePort;
-      if (Number.isInteger(p) && p > 0 && svc.spec?.externalTrafficPolicy === 'Local') ports.set(p, objectKey(svc));
-    }
-    const same = ports.size === this.healthPorts.size && [...ports].every(([p, k]) => this.healthPorts.get(p) === k);
+    for (const [k, port] of this.healthPortOf) ports.set(port, k);
+    const same = ports.size === this.healthPorts.size && [...ports].every(([q, k]) => this.healthPorts.get(q) === k);
     if (same) return;
     this.healthPorts = ports;
     this.o.onHealthPorts?.(ports);
@@ -139,8 +148,14 @@ export class ServiceWatch {
     return seen.size;
   }
 
+  /** The frontends of one Service ("ns/name") in the table: a map lookup (this runs twice per change). */
   frontendsOf(service: string): readonly Frontend[] {
-    return this.o.lb.table.services().find((s) => s.service === service)?.frontends ?? [];
+    return this.programmed.get(service) ?? [];
+  }
+
+  /** Every programmed Service ("ns/name") and its frontends, unsorted. */
+  programmedServices(): IterableIterator<[string, readonly Frontend[]]> {
+    return this.programmed.entries();
   }
 
   get synced(): boolean {

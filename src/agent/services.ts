@@ -185,19 +185,29 @@ export class AgentServices {
   // ---------------------------------------------------------------- display
 
   /** What `podwire lb show` prints. */
-  status(service?: string): unknown {
+  status(service?: string, iptables = false): unknown {
     const lb = this.lb;
-    const services = lb.table.services().filter((s) => !service || s.service === service || s.service.endsWith(`/${service}`));
+    // one Service (`lb show <name>`, and the bench polling one at 10,000): pick it before sorting anything
+    let services: { service: string; frontends: readonly Frontend[] }[];
+    if (!service) services = lb.table.services();
+    else if (service.includes('/')) services = this.watch.frontendsOf(service).length ? [{ service, frontends: this.watch.frontendsOf(service) }] : [];
+    else {
+      services = [...this.watch.programmedServices()].filter(([s]) => s.endsWith(`/${service}`)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([s, frontends]) => ({ service: s, frontends }));
+    }
+    let backends = 0;
+    for (const f of lb.table.frontends()) backends += f.backends.length;
     return {
       node: this.o.cfg.node,
       mode: lb.table.mode,
       defaultScheduler: this.o.cfg.services.scheduler,
+      table: { services: lb.table.serviceCount, frontends: lb.table.frontendCount, usableBackends: backends, changesApplied: this.watch.applied },
       services: services.map((s) => ({ service: s.service, frontends: s.frontends.map((f) => frontendStatus(f, this.o.nodeIp, this.o.cfg.services.maglevTableSize)) })),
       conntrack: { entries: lb.conntrack.size, max: lb.conntrack.maxEntries, bytesPerEntry: lb.conntrack.bytesPerEntry(), ...lb.conntrack.stats },
       stats: lb.stats,
       applyMs: this.applyMs.slice(-16),
       rulesExamined: lb.table.mode === 'linear' ? lb.table.rulesExamined : undefined,
-      iptablesSave: lb.table.mode === 'linear' ? iptablesSave([...lb.table.frontends()]) : undefined,
+      // in linear mode the rules are what the agent runs; asked for, what kube-proxy would write for them
+      iptablesSave: lb.table.mode === 'linear' || iptables ? iptablesSave(service ? services.flatMap((s) => s.frontends) : [...lb.table.frontends()]) : undefined,
       restoredEntries: this.restoredEntries,
     };
   }
