@@ -7,7 +7,7 @@ import { CT_DNAT, CT_FROM_UNDERLAY, CT_MASQ, CT_SNAT, LbState, serviceSnatIp, ty
 import { Conntrack, ServiceTable, iptablesSave, maglevTableSize, protoName, type ConntrackSnapshot, type Frontend } from '../lb/index.js';
 import type { ApiClient } from '../control/client/index.js';
 import type { UnderlayPorts } from '../native/index.js';
-import { compileTcBytecode, underlayServicesDropFilter } from './tc-filter.js';
+import { bridgeNodePortDropFilter, compileTcBytecode, underlayServicesDropFilter } from './tc-filter.js';
 import { ServiceWatch } from './service-watch.js';
 import type { NodeConfig } from './config.js';
 
@@ -148,8 +148,11 @@ export class AgentServices {
 
   private async installTcFilter(kernelPorts: number[]): Promise<void> {
     const { cfg, runner } = this.o;
-    const program = underlayServicesDropFilter(cfg.vxlanPort, this.ports, kernelPorts.sort((a, b) => a - b));
+    const sorted = kernelPorts.sort((a, b) => a - b);
+    const program = underlayServicesDropFilter(cfg.vxlanPort, this.ports, sorted);
     await runner.run(cmd.tcIngressBpf(undefined, cfg.underlayIf, compileTcBytecode(program)));
+    await runner.run(cmd.tcClsact(undefined, cfg.bridge));
+    await runner.run(cmd.tcIngressBpf(undefined, cfg.bridge, compileTcBytecode(bridgeNodePortDropFilter(this.ports.nodePorts, sorted))));
   }
 
   // ------------------------------------------------------------- snapshots

@@ -56,6 +56,35 @@ export function underlayServicesDropFilter(udpPort: number, p: UnderlayPorts, ke
   ]);
 }
 
+/**
+ * cbr0's tc ingress program: a pod calling a NodePort on its own node's
+ * address sends to the gateway MAC, so the node's kernel gets a copy too
+ * and, with no socket on the port, would reset the connection before the
+ * agent's answer arrives. TCP/UDP to the NodePort range (health-check
+ * ports excepted) is the agent's alone here as on eth0.
+ */
+export function bridgeNodePortDropFilter(nodePorts: [number, number], kernelPorts: readonly number[] = []): BpfInsn[] {
+  return assemble([
+    bpf.ldhAbs(12),
+    { jump: 'jeq', k: 0x0800, yes: 'next', no: 'ok' },
+    bpf.ldbAbs(23),
+    { jump: 'jeq', k: 17, yes: 'l4', no: 'next' },
+    { jump: 'jeq', k: 6, yes: 'l4', no: 'ok' },
+    { label: 'l4' },
+    bpf.ldhAbs(20),
+    { jump: 'jset', k: 0x1fff, yes: 'ok', no: 'next' },
+    bpf.ldxIpHeaderLen(14),
+    bpf.ldhInd(16),
+    ...kernelPorts.map((port) => ({ jump: 'jeq' as const, k: port, yes: 'ok', no: 'next' })),
+    { jump: 'jge', k: nodePorts[0], yes: 'next', no: 'ok' },
+    { jump: 'jgt', k: nodePorts[1], yes: 'ok', no: 'shot' },
+    { label: 'shot' },
+    bpf.ret(TC_ACT_SHOT),
+    { label: 'ok' },
+    bpf.ret(TC_ACT_OK),
+  ]);
+}
+
 /** `tc ... bpf bytecode "N,code jt jf k,..."` text form of a classic program. */
 export function compileTcBytecode(program: BpfInsn[]): string {
   return [String(program.length), ...program.map((p) => `${p.code} ${p.jt} ${p.jf} ${p.k >>> 0}`)].join(',');

@@ -27,6 +27,9 @@ export function serviceSnatIp(podCidr: Cidr): number {
   return (podCidr.network + 2 ** (32 - podCidr.prefixLen) - 2) >>> 0;
 }
 
+/** How long a datagram's later fragments follow its first (Linux's ipfrag_time is 30 s; fragments of one datagram arrive together) */
+const FRAGMENT_MS = 5000;
+
 export interface LbOptions {
   /** Services' ClusterIP range: a packet to an unknown address in it is not routed anywhere */
   serviceCidr: Cidr;
@@ -111,7 +114,7 @@ export class LbState {
     const m = this.affinity.get(fe.key)?.clients;
     const a = m?.get(client);
     if (a === undefined) return undefined;
-    if (a.expiresMs <= nowMs || a.backend.removed || !fe.backends.includes(a.backend)) {
+    if (a.expiresMs <= nowMs || a.backend.removed || !(fe.backends.includes(a.backend) || fe.internal?.backends.includes(a.backend))) {
       m!.delete(client);
       return undefined;
     }
@@ -157,6 +160,26 @@ export class LbState {
       if (ct.lookup(proto, remote, remotePort, natIp, p) < 0) return p;
     }
     return -1;
+  }
+
+  /** first fragment's (proto, src, dst, IP id) -> the addresses it was translated to; short-lived */
+  private readonly fragments = new Map<string, { src: number; dst: number; expiresMs: number }>();
+
+  rememberFragment(proto: number, src: number, dst: number, id: number, newSrc: number, newDst: number): void {
+    if (this.fragments.size >= 4096) this.fragments.clear(); // a flood of first fragments must not grow memory
+    this.fragments.set(`${proto}:${src}:${dst}:${id}`, { src: newSrc, dst: newDst, expiresMs: this.clock() + FRAGMENT_MS });
+  }
+
+  fragmentTranslation(proto: number, src: number, dst: number, id: number): { src: number; dst: number } | undefined {
+    if (this.fragments.size === 0) return undefined;
+    const key = `${proto}:${src}:${dst}:${id}`;
+    const f = this.fragments.get(key);
+    if (f === undefined) return undefined;
+    if (f.expiresMs <= this.clock()) {
+      this.fragments.delete(key);
+      return undefined;
+    }
+    return f;
   }
 
   isServiceAddress(ip: number): boolean {

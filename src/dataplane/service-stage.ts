@@ -67,7 +67,7 @@ function readPorts(ctx: PipelineContext, buf: Buffer): boolean {
   const ip = ctx.ip;
   const proto = ip.protocol;
   if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return false;
-  if (ip.isFragment()) return false;
+  if (ip.fragmentOffsetBytes !== 0) return false; // a later fragment: no ports here (laterFragment)
   const l4 = ip.payloadOffset;
   if (ip.payloadLength < (proto === IPPROTO_TCP ? 20 : 8)) return false;
   sport = (buf[l4] << 8) | buf[l4 + 1];
@@ -81,7 +81,7 @@ const partialCsum = (buf: Buffer, slot: number) => (buf[slot] & VNET_HDR_F_NEEDS
 /** A pod's packet (from-pods, before the route). */
 export function natFromPod(ctx: PipelineContext, buf: Buffer, slot: number): number {
   const lb = ctx.lb!;
-  if (!readPorts(ctx, buf)) return ctx.ip.protocol === 1 && lb.conntrack.size > 0 && unNatIcmpError(lb, buf, ctx.ip.off, ctx.ip.len) ? NAT_DONE : NAT_PASS;
+  if (!readPorts(ctx, buf)) return notTranslatable(ctx, buf);
   const ip = ctx.ip;
   const proto = ip.protocol;
   const e = lb.conntrack.size > 0 ? lb.conntrack.lookup(proto, ip.src, sport, ip.dst, dport) : -1;
@@ -102,7 +102,7 @@ export function natFromPod(ctx: PipelineContext, buf: Buffer, slot: number): num
 export function natFromOverlay(ctx: PipelineContext, buf: Buffer, slot: number): number {
   const lb = ctx.lb!;
   if (lb.conntrack.size === 0) return NAT_PASS;
-  if (!readPorts(ctx, buf)) return ctx.ip.protocol === 1 && unNatIcmpError(lb, buf, ctx.ip.off, ctx.ip.len) ? NAT_DONE : NAT_PASS;
+  if (!readPorts(ctx, buf)) return notTranslatable(ctx, buf);
   const ip = ctx.ip;
   const e = lb.conntrack.lookup(ip.protocol, ip.src, sport, ip.dst, dport);
   return e >= 0 ? translate(ctx, buf, slot, e) : NAT_PASS;
@@ -115,7 +115,7 @@ export function natFromOverlay(ctx: PipelineContext, buf: Buffer, slot: number):
  */
 export function natFromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number): number {
   const lb = ctx.lb!;
-  if (!readPorts(ctx, buf)) return NAT_PASS;
+  if (!readPorts(ctx, buf)) return ctx.ip.fragmentOffsetBytes !== 0 ? laterFragment(ctx, buf) : NAT_PASS;
   const ip = ctx.ip;
   const proto = ip.protocol;
   const dst = ip.dst;
@@ -152,6 +152,42 @@ function tooBigForPods(ctx: PipelineContext, buf: Buffer, slot: number): boolean
   if (ip.dontFragment) answerSender(ctx, buf, slot, false, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, ctx.id.podMtu, ctx.id.nodeIp);
   ctx.drop(DROP['mtu-exceeded']);
   return true;
+}
+
+/**
+ * A packet readPorts could not read: an ICMP error about a translated flow
+ * (translated too), a later fragment of a translated datagram (its
+ * addresses follow the first fragment's), a TCP/UDP header cut short on
+ * its way to a Service (malformed-l4), or none of those (untouched).
+ */
+function notTranslatable(ctx: PipelineContext, buf: Buffer): number {
+  const lb = ctx.lb!;
+  const ip = ctx.ip;
+  const proto = ip.protocol;
+  if (proto === 1) return lb.conntrack.size > 0 && unNatIcmpError(lb, buf, ip.off, ip.len) ? NAT_DONE : NAT_PASS;
+  if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return NAT_PASS;
+  if (ip.fragmentOffsetBytes !== 0) return laterFragment(ctx, buf);
+  if (lb.isServiceAddress(ip.dst)) {
+    ctx.drop(DROP['malformed-l4'], `${protoName(proto)} header cut short`);
+    return NAT_CONSUMED;
+  }
+  return NAT_PASS;
+}
+
+/**
+ * Fragments after the first carry no ports: they get the addresses the
+ * first fragment of the same datagram (source, destination, protocol, IP
+ * identification) was given, as Cilium tracks fragments instead of
+ * reassembling. One that comes before its first fragment is not translated.
+ */
+function laterFragment(ctx: PipelineContext, buf: Buffer): number {
+  const lb = ctx.lb!;
+  const ip = ctx.ip;
+  const to = lb.fragmentTranslation(ip.protocol, ip.src, ip.dst, ip.id);
+  if (to === undefined) return NAT_PASS;
+  setAddr(buf, ip.off, 12, to.src);
+  setAddr(buf, ip.off, 16, to.dst);
+  return NAT_DONE;
 }
 
 /** Rewrite a packet of a tracked flow (entry e: id << 1 | direction). */
@@ -201,6 +237,7 @@ function rewrite(ctx: PipelineContext, buf: Buffer, slot: number, nsrc: number, 
   const before = ctx.curProbe ? `${ipv4ToString(ip.src)}:${sport} -> ${ipv4ToString(ip.dst)}:${dport}` : '';
   if (tr !== null && tr.natPoint) tr.natPoint(false, ctx.curPort, buf, f, ip.totalLength + (ipOff - f));
   const partial = partialCsum(buf, slot);
+  if (ip.moreFragments) ctx.lb!.rememberFragment(ip.protocol, ip.src, ip.dst, ip.id, nsrc, ndst);
   if (ndst !== ip.dst || ndport !== dport) natSetDst(buf, ipOff, ndst, ndport, partial);
   if (nsrc !== ip.src || nsport !== sport) natSetSrc(buf, ipOff, nsrc, nsport, partial);
   if (tr !== null && tr.natPoint) tr.natPoint(true, ctx.curPort, buf, f, ip.totalLength + (ipOff - f));
@@ -220,8 +257,10 @@ function newServiceFlow(ctx: PipelineContext, buf: Buffer, slot: number, fe: Fro
   const proto = fe.proto;
   const src = ip.src;
   if (ctx.curProbe) ctx.stage('service', `${ipv4ToString(ip.dst)}:${dport}/${protoName(proto)} is ${fe.type} frontend ${frontendText(ctx, fe)} of Service ${fe.service}${fe.portName ? ` (port ${fe.portName})` : ''}: ${fe.backends.length} usable backend(s) of ${fe.allBackends.length}, scheduler ${fe.scheduler.name}`, { service: fe.service, frontend: frontendText(ctx, fe), backends: fe.backends.length });
-  if (fe.backends.length === 0) {
-    if (fe.localOnly && fe.type !== 'ClusterIP') {
+  // externalTrafficPolicy Local is for traffic from outside; pods and the node use every endpoint
+  const pool = !fromUnderlay && fe.internal !== undefined ? fe.internal : fe;
+  if (pool.backends.length === 0) {
+    if (fe.localOnly && fe.type !== 'ClusterIP' && pool === fe) {
       ctx.drop(DROP['etp-local-no-endpoint'], fe.service);
       return NAT_CONSUMED;
     }
@@ -237,9 +276,9 @@ function newServiceFlow(ctx: PipelineContext, buf: Buffer, slot: number, fe: Fro
     why = `sessionAffinity ClientIP: ${ipv4ToString(src)} sticks to ${b.name}`;
   } else {
     const hash = lbFlowHash(proto, src, sport, ip.dst, dport);
-    const i = fe.scheduler.pick(hash, src);
-    b = fe.backends[i];
-    why = ctx.curProbe ? fe.scheduler.explain(hash, src, i) : '';
+    const i = pool.scheduler.pick(hash, src);
+    b = pool.backends[i];
+    why = ctx.curProbe ? pool.scheduler.explain(hash, src, i) : '';
   }
   if (fe.affinityTimeoutMs > 0) lb.stick(fe, src, b, now);
   // The source becomes the node when the return path needs it: a backend

@@ -173,6 +173,7 @@ function compileInto(out: CompiledService, svc: KubeObject, ns: string, name: st
         affinityTimeoutMs,
         localOnly,
         snatExternal: type !== 'ClusterIP' && !localOnly,
+        ...(type !== 'ClusterIP' && localOnly ? { internal: (([b, s]) => ({ backends: b, scheduler: s }))(forPolicy(false)) } : {}),
       });
     };
     add('ClusterIP', clusterIp, sp.port, itpLocal);

@@ -96,6 +96,13 @@ export interface Frontend {
   readonly localOnly: boolean;
   /** SNAT new flows to the node (ETP Cluster on NodePort, LoadBalancer and externalIPs from outside) */
   readonly snatExternal: boolean;
+  /**
+   * externalTrafficPolicy Local applies to traffic from outside the cluster
+   * only: a pod or the node itself calling a NodePort, LoadBalancer IP or
+   * external IP goes to any endpoint of the Service (kube-proxy's "pod
+   * traffic for … external destinations" rule). Set on such frontends.
+   */
+  readonly internal?: { readonly backends: readonly Backend[]; readonly scheduler: Scheduler };
 }
 
 /** A frontend's hash key: fits in 49 bits, so a plain number (no string building per packet). */

@@ -227,6 +227,50 @@ describe('ICMP errors about translated flows (conntrack RELATED)', () => {
   });
 });
 
+describe('fragments, short headers, ETP Local from inside', () => {
+  it('a fragmented UDP datagram to a VIP: the first fragment is DNATed by its ports, the later one follows it by IP id', () => {
+    const dns = service('dns', { ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }] }, [{ ip: POD_B.ip, node: 'node1' }]);
+    (dns.slice.ports[0] as Record<string, unknown>).name = 'dns';
+    (dns.slice.ports[0] as Record<string, unknown>).protocol = 'UDP';
+    (dns.slice.ports[0] as Record<string, unknown>).port = 53;
+    const n = lbNode([dns]);
+    const first = podUdp({ dst: VIP, dstPort: 53, df: false, id: 4242, payload: Buffer.alloc(1000, 1) });
+    first.writeUInt16BE(0x2000, 14 + 6); // MF, offset 0
+    first.writeUInt16BE(0, 14 + 10);
+    first.writeUInt16BE(internetChecksum(first, 14, 20), 14 + 10);
+    const later = Buffer.from(first.subarray(0, 14 + 20 + 200));
+    later.writeUInt16BE(20 + 200, 14 + 2);
+    later.writeUInt16BE(1008 / 8, 14 + 6); // offset 1008, last
+    later.writeUInt16BE(0, 14 + 10);
+    later.writeUInt16BE(internetChecksum(later, 14, 20), 14 + 10);
+    const sent = n.fromPods(first, later).pods.map((f) => splitVnet(f).frame);
+    expect(sent.map((f) => ipv4ToString(ipOf(f).dst))).toEqual([POD_B.ip, POD_B.ip]);
+    expect(sent.every((f) => ipChecksumOk(f))).toBe(true);
+    expect(n.drops()).toEqual({});
+  });
+
+  it('a TCP header cut short on its way to a VIP is malformed-l4', () => {
+    const n = lbNode([twoLocal()]);
+    const f = podTcp({ dst: VIP, dstPort: 80, flags: TCP_SYN });
+    const cut = Buffer.from(f.subarray(0, 14 + 20 + 10));
+    cut.writeUInt16BE(30, 14 + 2);
+    cut.writeUInt16BE(0, 14 + 10);
+    cut.writeUInt16BE(internetChecksum(cut, 14, 20), 14 + 10);
+    n.fromPods(cut);
+    expect(n.drops()).toEqual({ 'malformed-l4': 1 });
+  });
+
+  it('externalTrafficPolicy Local: from outside only local pods, but a pod calling the NodePort reaches any endpoint', () => {
+    const s = service('web', { type: 'NodePort', externalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }] }, [{ ip: REMOTE_POD.ip, node: 'node2' }]);
+    const n = lbNode([s]);
+    const out = n.fromPods(podTcp({ dst: NODE1.ip, dstPort: 30080, flags: TCP_SYN }));
+    const inner = openVxlan(splitVnet(out.underlay[0]).frame).inner;
+    expect([ipv4ToString(ipOf(inner).src), ipv4ToString(ipOf(inner).dst)]).toEqual([POD_A.ip, REMOTE_POD.ip]);
+    n.fromUnderlay(tcpFrame({ srcMac: CLIENT.mac, dstMac: NODE1.mac, src: CLIENT.ip, dst: NODE1.ip, srcPort: 45000, dstPort: 30080, flags: TCP_SYN, payload: Buffer.alloc(0) }));
+    expect(n.drops()).toEqual({ 'etp-local-no-endpoint': 1 });
+  });
+});
+
 describe('NodePort and egress', () => {
   const nodePortSvc = () => service('web', { type: 'NodePort', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }] }, [{ ip: REMOTE_POD.ip, node: 'node2' }]);
 

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { bpf, compileFilter, underlayFilter, underlayServicesFilter, type BpfInsn } from '../../../src/native/index.js';
-import { compileTcBytecode, underlayDropFilter, underlayServicesDropFilter } from '../../../src/agent/tc-filter.js';
+import { bridgeNodePortDropFilter, compileTcBytecode, underlayDropFilter, underlayServicesDropFilter } from '../../../src/agent/tc-filter.js';
 import { cmd } from '../../../src/host/index.js';
 import { ETHERTYPE_IPV6, ETHERTYPE_VLAN, ethernetHeader, finishChecksum, parseMac, sum16 } from '../../../src/packet/index.js';
 import { arpRequestFrame, tcpFrame, udpFrame, vxlanFrame } from '../support/frames.js';
@@ -238,5 +238,22 @@ describe('underlay programs of an agent running Services', () => {
     checkProgram(underlayServicesFilter(4789, ports));
     checkProgram(underlayServicesDropFilter(4789, ports, [31999, 32000]));
     expect(compileTcBytecode(underlayServicesDropFilter(4789, ports)).split(',')[0]).toBe(String(underlayServicesDropFilter(4789, ports).length));
+  });
+});
+
+describe("cbr0's tc program (a pod calling its own node's NodePort)", () => {
+  const gw = parseMac('0a:58:0a:f4:01:01');
+  const pod = parseMac('0a:58:0a:f4:01:02');
+  const tcp = (dst: string, dstPort: number) => tcpFrame({ srcMac: pod, dstMac: gw, src: '10.244.1.2', dst, srcPort: 40000, dstPort, payload: Buffer.alloc(0) });
+  it.each([
+    ['a NodePort on the node IP', tcp('172.28.0.11', 30080), 2],
+    ['a NodePort on the gateway', tcp('10.244.1.1', 32767), 2],
+    ['a health-check node port (the kernel serves it)', tcp('172.28.0.11', 31999), 0],
+    ['the kubelet on the node', tcp('172.28.0.11', 10250), 0],
+    ['ARP', arpRequestFrame({ srcMac: pod, senderIp: '10.244.1.2', targetIp: '10.244.1.1' }), 0],
+  ] as [string, Buffer, number][])('%s → %i', (_w, frame, verdict) => {
+    const p = bridgeNodePortDropFilter([30000, 32767], [31999]);
+    checkProgram(p);
+    expect(run(p, frame)).toBe(verdict);
   });
 });
