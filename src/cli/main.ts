@@ -22,6 +22,7 @@ import { analyze, formatAnalysis } from '../analyze/index.js';
 import { readCapture } from '../capture/index.js';
 import { apiServerFor } from './server-address.js';
 import { registerKubeCommands } from './kube/commands.js';
+import { registerCorednsCommand } from './coredns.js';
 import { registerOutsideCommands, outsideStatusLines } from '../lab/outside-commands.js';
 
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
@@ -455,6 +456,7 @@ export function buildProgram(): Command {
   registerLbCommands(program, () => requireLab(program.opts().lab));
   registerConntrackCommands(program, () => requireLab(program.opts().lab));
   registerKubeCommands(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
+  registerCorednsCommand(program, (m) => new CliError(m));
   return program;
 }
 
