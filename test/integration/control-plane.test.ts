@@ -53,7 +53,8 @@ describe('control plane in the netns lab', () => {
     // logs through the API server, proxied to the node's agent
     await waitFor('the sidecar to fetch the page', 20_000, async () => (await client.text('/api/v1/namespaces/default/pods/multi-container-pod/log?container=sidecar')).includes('nginx on pod default/multi-container-pod'));
     const nginxLog = await client.text('/api/v1/namespaces/default/pods/multi-container-pod/log?container=nginx');
-    expect(nginxLog).toMatch(/127\.0\.0\.1:\d+ "GET \/ HTTP\/1\.1" 200/);
+    // localhost is 127.0.0.1 and ::1 in the pod's own /etc/hosts (as the kubelet writes it): either is the loopback
+    expect(nginxLog).toMatch(/(127\.0\.0\.1|\[::1\]):\d+ "GET \/ HTTP\/1\.1" 200/);
   });
 
   it('brings up the demo app: deployments spread over nodes, a StatefulSet in order, endpoints of ready pods', async () => {
