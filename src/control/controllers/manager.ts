@@ -3,6 +3,7 @@ import { Informer } from '../client/informer.js';
 import { EventRecorder } from './events.js';
 import { startEndpoints } from './run-endpoints.js';
 import { startGarbageCollector } from './run-gc.js';
+import { startEndpointSliceMirroring } from './run-mirroring.js';
 import { startIpam, startNodeLifecycle } from './run-nodes.js';
 import { startScheduler } from './run-scheduler.js';
 import { startDeployments, startStatefulSets } from './run-workloads.js';
@@ -57,6 +58,7 @@ export async function startControllers(client: ApiClient, opts: ControllerOption
     startDeployments(ctx),
     startStatefulSets(ctx),
     startEndpoints(ctx),
+    startEndpointSliceMirroring(ctx),
     startGarbageCollector(ctx),
   ];
   for (const r of runners) r.resync();

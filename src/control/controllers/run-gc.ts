@@ -14,6 +14,7 @@ export function startGarbageCollector(ctx: Ctx): Runner {
     Deployment: { inf: ctx.inf.deployments, resource: 'deployments' },
     StatefulSet: { inf: ctx.inf.statefulsets, resource: 'statefulsets' },
     Service: { inf: ctx.inf.services, resource: 'services' },
+    Endpoints: { inf: ctx.inf.endpoints, resource: 'endpoints' }, // owner of mirrored EndpointSlices
   };
   const lookup: OwnerLookup = (kind, ns, name) => byKind[kind]?.inf.get(ns, name);
   const queue = new WorkQueue(
