@@ -9,6 +9,7 @@
  * replaces its CMD; each image family below knows its own ENTRYPOINT/CMD.
  * Pure: no Linux side effects, so tests read the decisions as data.
  */
+import path from 'node:path';
 
 export interface ContainerPortLite {
   containerPort: number;
@@ -84,7 +85,7 @@ export function parseImage(ref: string): ImageRef {
   return digest ? { registry, repository, tag, digest } : { registry, repository, tag };
 }
 
-type Family = 'nginx' | 'postgres' | 'agnhost' | 'busybox' | 'alpine' | 'debian' | 'curl' | 'netshoot';
+type Family = 'nginx' | 'postgres' | 'agnhost' | 'busybox' | 'alpine' | 'debian' | 'curl' | 'netshoot' | 'coredns';
 
 /** Image families by the last component of the repository, on any registry or mirror. */
 const FAMILIES: Record<string, Family> = {
@@ -98,6 +99,8 @@ const FAMILIES: Record<string, Family> = {
   ubuntu: 'debian',
   curl: 'curl',
   netshoot: 'netshoot',
+  // coredns/coredns, registry.k8s.io/coredns/coredns, k8s.gcr.io/coredns: podwire's own DNS server
+  coredns: 'coredns',
 };
 
 function familyOf(image: ImageRef): Family | null {
@@ -144,6 +147,19 @@ function generic(c: ContainerSpecLite, tools: WorkloadTools, why: string): Conta
   return { argv, builtin: 'generic', pathPrepend: [], notice: `${why}: running a generic TCP listener on ${shown}` };
 }
 
+/**
+ * CoreDNS's image: ENTRYPOINT /coredns, run as `podwire coredns` (src/dns)
+ * by the node's node binary, bin/podwire.js beside build/Release of the
+ * workload binary. The Deployment's `-conf /etc/coredns/Corefile` names the
+ * ConfigMap volume podwire does not mount: `podwire coredns` reads that
+ * ConfigMap (kube-system/coredns, key Corefile) through the API server
+ * instead, and watches it.
+ */
+function coredns(flags: string[], tools: WorkloadTools): ContainerLaunch {
+  const cli = path.resolve(path.dirname(tools.workloadBin), '../../bin/podwire.js');
+  return { argv: [process.execPath, cli, 'coredns', '--configmap', 'kube-system/coredns', ...flags], builtin: 'coredns', pathPrepend: [] };
+}
+
 export function launchFor(c: ContainerSpecLite, tools: WorkloadTools): ContainerLaunch {
   const image = parseImage(c.image);
   const family = familyOf(image);
@@ -182,6 +198,11 @@ export function launchFor(c: ContainerSpecLite, tools: WorkloadTools): Container
         return own(isCommand ? args : ['curl', ...args]);
       }
       return { argv: [tools.workloadBin, 'pause'], builtin: 'pause', pathPrepend: [] };
+    }
+    case 'coredns': {
+      if (!command) return coredns(args, tools);
+      if (command[0] === '/coredns' || command[0] === 'coredns') return coredns([...command.slice(1), ...args], tools);
+      return own([...command, ...args]);
     }
     case 'busybox':
     case 'alpine':

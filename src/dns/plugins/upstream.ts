@@ -66,8 +66,17 @@ export const realExchange: Exchange = (to, query, proto, timeoutMs) => (proto ==
 function udpExchange(to: UpstreamAddr, query: Buffer, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const id = query.readUInt16BE(0);
+    // a connected socket: only the upstream's datagrams arrive, and an ICMP port unreachable fails the read at once
     const sock = dgram.createSocket(to.family === 6 ? 'udp6' : 'udp4');
     let done = false;
+    const where = () => {
+      try {
+        const a = sock.address();
+        return `${a.address}:${a.port}->${upstreamText(to)}`;
+      } catch {
+        return upstreamText(to);
+      }
+    };
     const finish = (err: Error | null, buf?: Buffer) => {
       if (done) return;
       done = true;
@@ -80,14 +89,15 @@ function udpExchange(to: UpstreamAddr, query: Buffer, timeoutMs: number): Promis
       if (err) reject(err);
       else resolve(buf!);
     };
-    const timer = setTimeout(() => finish(new UpstreamError(`read udp ${upstreamText(to)}: i/o timeout`)), timeoutMs);
-    sock.on('error', (e) => finish(new UpstreamError(`udp ${upstreamText(to)}: ${e.message}`)));
-    sock.on('message', (buf, rinfo) => {
-      if (rinfo.address !== to.host || rinfo.port !== to.port || buf.length < 12 || buf.readUInt16BE(0) !== id) return;
-      finish(null, buf);
+    const timer = setTimeout(() => finish(new UpstreamError(`read udp ${where()}: i/o timeout`)), timeoutMs);
+    sock.on('error', (e: NodeJS.ErrnoException) => finish(new UpstreamError(`read udp ${where()}: read: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`)));
+    sock.on('message', (buf) => {
+      if (buf.length >= 12 && buf.readUInt16BE(0) === id) finish(null, buf);
     });
-    sock.send(query, to.port, to.host, (e) => {
-      if (e) finish(new UpstreamError(`write udp ${upstreamText(to)}: ${e.message}`));
+    sock.connect(to.port, to.host, () => {
+      sock.send(query, (e) => {
+        if (e) finish(new UpstreamError(`write udp ${where()}: ${e.message}`));
+      });
     });
   });
 }

@@ -117,3 +117,17 @@ describe('the plugin chain', () => {
     expect(wrote('x', replyTo(mkQuery('a').msg, 3)).rcode).toBe('NXDOMAIN');
   });
 });
+
+describe('the CoreDNS image', () => {
+  const tools = { workloadBin: '/opt/podwire/build/Release/podwire-workload', busyboxDir: '/run/podwire/busybox-bin' };
+  const cli = ['coredns', '--configmap', 'kube-system/coredns'];
+  it('runs `podwire coredns` for coredns/coredns, registry.k8s.io/coredns/coredns and k8s.gcr.io/coredns, any tag', async () => {
+    const { launchFor } = await import('../../../src/kubelet/images.js');
+    for (const image of ['coredns/coredns', 'coredns/coredns:1.11.1', 'registry.k8s.io/coredns/coredns:v1.11.3', 'k8s.gcr.io/coredns:1.7.0', 'registry.k8s.io/coredns/coredns@sha256:abcd']) {
+      const l = launchFor({ name: 'coredns', image, args: ['-conf', '/etc/coredns/Corefile'] }, tools);
+      expect(l).toEqual({ argv: [process.execPath, '/opt/podwire/bin/podwire.js', ...cli, '-conf', '/etc/coredns/Corefile'], builtin: 'coredns', pathPrepend: [] });
+    }
+    expect(launchFor({ name: 'c', image: 'coredns/coredns', command: ['/coredns'], args: ['-dns.port', '1053'] }, tools).argv.slice(2)).toEqual([...cli, '-dns.port', '1053']);
+    expect(launchFor({ name: 'c', image: 'coredns/coredns', command: ['sleep', '1'] }, tools).argv).toEqual(['sleep', '1']);
+  });
+});
