@@ -62,8 +62,12 @@ let upstream: ResultPromise | null = null;
 let serverOut = '';
 let upstreamOut = '';
 
-const dig = (...args: string[]) => inNs(ns, ['dig', '@127.0.0.1', '+tries=1', '+time=3', ...args], { timeoutMs: 20_000 });
-const curl = (url: string) => inNs(ns, ['curl', '-s', '-w', '\n%{http_code}', '--max-time', '5', url], { timeoutMs: 10_000 });
+const run = async (argv: string[], timeoutMs: number) => {
+  const r = await inNs(ns, argv, { timeoutMs });
+  return { stdout: String(r.stdout ?? ''), exitCode: r.exitCode };
+};
+const dig = (...args: string[]) => run(['dig', '@127.0.0.1', '+tries=1', '+time=3', ...args], 20_000);
+const curl = (url: string) => run(['curl', '-s', '-w', '\n%{http_code}', '--max-time', '5', url], 10_000);
 const metrics = async () => String((await curl('http://127.0.0.1:9153/metrics')).stdout);
 const metric = (text: string, series: string): number => {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -188,7 +192,7 @@ describe('podwire coredns, asked by dig', () => {
         sent++; s.send(b, 53, '127.0.0.1', one);
       }
       one();`;
-    const r = await inNs(ns, [process.execPath, '-e', script]);
+    const r = await run([process.execPath, '-e', script], 60_000);
     expect(r.exitCode).toBe(0);
     const m = await metrics();
     const dropped = m.split('\n').filter((l) => l.startsWith('podwire_dns_dropped_total{')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
