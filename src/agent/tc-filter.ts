@@ -1,4 +1,4 @@
-import { assemble, bpf, type BpfInsn, type UnderlayPorts } from '../native/bpf.js';
+import { assemble, bpf, inRange, tcpUdpDstPort, type BpfInsn, type UnderlayPorts } from '../native/bpf.js';
 
 const TC_ACT_OK = 0;
 const TC_ACT_SHOT = 2;
@@ -29,26 +29,15 @@ export function underlayDropFilter(udpPort: number): BpfInsn[] {
  */
 export function underlayServicesDropFilter(udpPort: number, p: UnderlayPorts, kernelPorts: readonly number[] = []): BpfInsn[] {
   return assemble([
-    bpf.ldhAbs(12),
-    { jump: 'jeq', k: 0x0800, yes: 'next', no: 'ok' },
-    bpf.ldbAbs(23),
-    { jump: 'jeq', k: 17, yes: 'l4', no: 'next' },
-    { jump: 'jeq', k: 6, yes: 'l4', no: 'ok' },
-    { label: 'l4' },
-    bpf.ldhAbs(20),
-    { jump: 'jset', k: 0x1fff, yes: 'ok', no: 'next' },
-    bpf.ldxIpHeaderLen(14),
-    bpf.ldhInd(16),
+    ...tcpUdpDstPort('ok'),
     { jump: 'jeq', k: udpPort, yes: 'shot', no: 'next' },
     bpf.ldwAbs(30),
     { jump: 'jeq', k: p.nodeIp >>> 0, yes: 'next', no: 'ok' },
     bpf.ldhInd(16),
     ...kernelPorts.map((port) => ({ jump: 'jeq' as const, k: port, yes: 'ok', no: 'next' })),
-    { jump: 'jge', k: p.nodePorts[0], yes: 'next', no: 'ok' },
-    { jump: 'jgt', k: p.nodePorts[1], yes: 'nat', no: 'shot' },
+    ...inRange(p.nodePorts[0], p.nodePorts[1], 'shot', 'nat', 'np'),
     { label: 'nat' },
-    { jump: 'jge', k: p.natPorts[0], yes: 'next', no: 'ok' },
-    { jump: 'jgt', k: p.natPorts[1], yes: 'ok', no: 'shot' },
+    ...inRange(p.natPorts[0], p.natPorts[1], 'shot', 'ok', 'natp'),
     { label: 'shot' },
     bpf.ret(TC_ACT_SHOT),
     { label: 'ok' },
@@ -65,19 +54,9 @@ export function underlayServicesDropFilter(udpPort: number, p: UnderlayPorts, ke
  */
 export function bridgeNodePortDropFilter(nodePorts: [number, number], kernelPorts: readonly number[] = []): BpfInsn[] {
   return assemble([
-    bpf.ldhAbs(12),
-    { jump: 'jeq', k: 0x0800, yes: 'next', no: 'ok' },
-    bpf.ldbAbs(23),
-    { jump: 'jeq', k: 17, yes: 'l4', no: 'next' },
-    { jump: 'jeq', k: 6, yes: 'l4', no: 'ok' },
-    { label: 'l4' },
-    bpf.ldhAbs(20),
-    { jump: 'jset', k: 0x1fff, yes: 'ok', no: 'next' },
-    bpf.ldxIpHeaderLen(14),
-    bpf.ldhInd(16),
+    ...tcpUdpDstPort('ok'),
     ...kernelPorts.map((port) => ({ jump: 'jeq' as const, k: port, yes: 'ok', no: 'next' })),
-    { jump: 'jge', k: nodePorts[0], yes: 'next', no: 'ok' },
-    { jump: 'jgt', k: nodePorts[1], yes: 'ok', no: 'shot' },
+    ...inRange(nodePorts[0], nodePorts[1], 'shot', 'ok', 'np'),
     { label: 'shot' },
     bpf.ret(TC_ACT_SHOT),
     { label: 'ok' },

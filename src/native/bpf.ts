@@ -100,6 +100,31 @@ export function assemble(lines: AsmLine[]): BpfInsn[] {
   return out;
 }
 
+/**
+ * The prologue every TCP/UDP program shares: IPv4, TCP or UDP, not a later
+ * fragment (which has no ports); then X = IP header length and A = the
+ * destination port. Anything else jumps to `other`.
+ */
+export function tcpUdpDstPort(other: string): AsmLine[] {
+  return [
+    bpf.ldhAbs(12),
+    { jump: 'jeq', k: 0x0800, yes: 'next', no: other },
+    bpf.ldbAbs(23),
+    { jump: 'jeq', k: 17, yes: 'l4', no: 'next' },
+    { jump: 'jeq', k: 6, yes: 'l4', no: other },
+    { label: 'l4' },
+    bpf.ldhAbs(20),
+    { jump: 'jset', k: 0x1fff, yes: other, no: 'next' },
+    bpf.ldxIpHeaderLen(14),
+    bpf.ldhInd(16),
+  ];
+}
+
+/** A in [lo, hi] → `inside`, else `outside`; the label `after` must not be used elsewhere. */
+export function inRange(lo: number, hi: number, inside: string, outside: string, after: string): AsmLine[] {
+  return [{ jump: 'jge', k: lo, yes: after, no: outside }, { label: after }, { jump: 'jgt', k: hi, yes: outside, no: inside }];
+}
+
 /** What the agent owns on the underlay once it runs Services (see underlayServicesFilter). */
 export interface UnderlayPorts {
   nodeIp: number;
@@ -119,15 +144,7 @@ export function underlayServicesFilter(udpPort: number, p: UnderlayPorts): BpfIn
   return assemble([
     bpf.ldhAbs(12),
     { jump: 'jeq', k: 0x0806, yes: 'accept', no: 'next' },
-    { jump: 'jeq', k: 0x0800, yes: 'next', no: 'drop' },
-    bpf.ldbAbs(23),
-    { jump: 'jeq', k: 17, yes: 'l4', no: 'next' },
-    { jump: 'jeq', k: 6, yes: 'l4', no: 'drop' },
-    { label: 'l4' },
-    bpf.ldhAbs(20),
-    { jump: 'jset', k: 0x1fff, yes: 'drop', no: 'next' },
-    bpf.ldxIpHeaderLen(14),
-    bpf.ldhInd(16),
+    ...tcpUdpDstPort('drop'),
     { jump: 'jeq', k: udpPort, yes: 'accept', no: 'next' },
     bpf.ldwAbs(30),
     { jump: 'jeq', k: p.nodeIp >>> 0, yes: 'ports', no: 'next' },
@@ -135,11 +152,9 @@ export function underlayServicesFilter(udpPort: number, p: UnderlayPorts): BpfIn
     { jump: 'jset', k: 1, yes: 'drop', no: 'accept' }, // group (broadcast/multicast) frames are not ours
     { label: 'ports' },
     bpf.ldhInd(16),
-    { jump: 'jge', k: p.nodePorts[0], yes: 'next', no: 'drop' },
-    { jump: 'jgt', k: p.nodePorts[1], yes: 'nat', no: 'accept' },
+    ...inRange(p.nodePorts[0], p.nodePorts[1], 'accept', 'nat', 'np'),
     { label: 'nat' },
-    { jump: 'jge', k: p.natPorts[0], yes: 'next', no: 'drop' },
-    { jump: 'jgt', k: p.natPorts[1], yes: 'drop', no: 'accept' },
+    ...inRange(p.natPorts[0], p.natPorts[1], 'accept', 'drop', 'natp'),
     { label: 'accept' },
     bpf.ret(ACCEPT_ALL),
     { label: 'drop' },
