@@ -8,18 +8,11 @@
  * (Maglev, which GCP's load balancers use, gives the same guarantee through a
  * lookup table; with a handful of nodes, scoring each is as cheap.)
  */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { murmurFinalize } from '../packet/murmur3.js';
 
 /** A node's weight for a flow: a hash of both (uint32). */
 export function rendezvousScore(flowHash: number, nodeIp: number): number {
-  return fmix32((flowHash ^ fmix32(nodeIp ^ 0x5bd1e995)) >>> 0);
+  return murmurFinalize((flowHash ^ murmurFinalize(nodeIp ^ 0x5bd1e995)) >>> 0);
 }
 
 /**

@@ -48,6 +48,7 @@
  * With every one of 100k flows equally active, 150-250 ns: each lookup then
  * misses the CPU caches twice (index slot, record), whatever the hash.
  */
+import { murmurFinalize, murmurMixBlock } from '../packet/murmur3.js';
 import { PROTO_TCP, PROTO_UDP } from './types.js';
 import {
   CT_FREE, CT_REPLIED, CT_STATE_NAMES, CT_UNREPLIED, DEFAULT_TIMEOUTS, SEEN_ORIG, SEEN_REPLY, TCP_CLOSE,
@@ -371,7 +372,7 @@ export class Conntrack {
 
   /** The index hash of a tuple; `ports` is sport << 16 | dport. Protected so tests can force collisions. */
   protected hashTuple(proto: number, src: number, dst: number, ports: number): number {
-    return fmix32(mixBlock(mixBlock(mixBlock(this.seed ^ proto, src), dst), ports) ^ 12);
+    return murmurFinalize(murmurMixBlock(murmurMixBlock(murmurMixBlock(this.seed ^ proto, src), dst), ports) ^ 12) | 0;
   }
 
   private find(proto: number, src: number, dst: number, ports: number, h: number): number {
@@ -500,21 +501,6 @@ function indexDelete(idx: Int32Array, mask: number, ref: number, h: number): voi
   }
   idx[i << 1] = 0;
   idx[(i << 1) + 1] = 0;
-}
-
-// MurmurHash3 x86_32's block mix and finaliser (Appleby), 32-bit via Math.imul.
-function mixBlock(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function fmix32(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }
 
 function isInt(v: unknown, min: number, max: number): v is number {

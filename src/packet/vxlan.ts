@@ -13,6 +13,7 @@
 // diagnostic, not a validity rule. Extensions such as VXLAN-GBP reuse these
 // bits; podwire neither sends nor interprets them.
 
+import { murmurFinalize, murmurMixBlock } from './murmur3.js';
 import { EMPTY, read32 } from './bytes.js';
 import { type Codec, requireBytes, requireUint, targetBuffer } from './codec.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from './ipv4.js';
@@ -113,28 +114,10 @@ export function vxlanSourcePort(hash: number): number {
   return VXLAN_SOURCE_PORT_MIN | ((hash ^ (hash >>> 16)) & 0x3fff);
 }
 
-// murmur3_32 (Appleby), fixed seed so every node maps a flow the same way.
-const C1 = 0xcc9e2d51;
-const C2 = 0x1b873593;
+// murmur3_32 (murmur3.ts), fixed seed so every node maps a flow the same way.
 const SEED = 0x9747b28c;
 
-function mixWord(h: number, k: number): number {
-  k = Math.imul(k, C1);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, C2);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
 
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * A deterministic uint32 hash of the inner IPv4 flow at buf[ipOff]: source,
@@ -146,19 +129,19 @@ function fmix32(h: number): number {
 export function flowHash(buf: Uint8Array, ipOff: number): number {
   const protocol = buf[ipOff + 9] | 0;
   let h = SEED;
-  h = mixWord(h, read32(buf, ipOff + 12));
-  h = mixWord(h, read32(buf, ipOff + 16));
-  h = mixWord(h, protocol);
+  h = murmurMixBlock(h, read32(buf, ipOff + 12));
+  h = murmurMixBlock(h, read32(buf, ipOff + 16));
+  h = murmurMixBlock(h, protocol);
   let words = 3;
   if (protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) {
     const fragment = (((buf[ipOff + 6] << 8) | buf[ipOff + 7]) & 0x3fff) !== 0;
     const l4 = ipOff + ((buf[ipOff] & 0x0f) << 2);
     if (!fragment && l4 + 4 <= buf.length) {
-      h = mixWord(h, read32(buf, l4)); // source port << 16 | destination port
+      h = murmurMixBlock(h, read32(buf, l4)); // source port << 16 | destination port
       words++;
     }
   }
-  return fmix32(h ^ (words * 4));
+  return murmurFinalize(h ^ (words * 4));
 }
 
 export interface VxlanHeader {
