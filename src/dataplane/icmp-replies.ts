@@ -13,7 +13,7 @@ import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
 import type { Peer } from './tables.js';
 import { sendOverlayIp } from './tunnel.js';
-import { unNatIcmpError } from './service-stage.js';
+import { unNatIcmpError } from './icmp-nat.js';
 
 /**
  * What the gateway says back, as a router would: ICMP errors (TTL exceeded,
