@@ -1,5 +1,6 @@
 #!/bin/sh
-# One shot: once the nodes are registered and Ready, apply the demo app
+# One shot: once the nodes are registered and Ready, apply the cluster DNS
+# add-on (podwire dns-addon) and the demo app
 # (examples/demo/three-tier.yaml: seed 003's three tiers and a client pod on
 # node1), wait until its workloads are Ready, print the pods, and exit 0.
 #
@@ -32,7 +33,13 @@ until [ "$(pw get nodes -o name 2>/dev/null | grep -c '^node/')" -ge "$want" ]; 
 done
 pw wait --for=condition=Ready nodes --all --timeout="${timeout}s"
 
-# 2. The app: all or nothing, then its workloads. Deployments are Available
+# 2. The cluster DNS add-on (CoreDNS behind kube-dns 10.96.0.10), as
+#    `podwire lab up` applies it: created where missing, then Available.
+say "applying the cluster DNS add-on"
+pw dns-addon
+pw wait --for=condition=Available deployment/coredns -n kube-system --timeout="${timeout}s"
+
+# 3. The app: all or nothing, then its workloads. Deployments are Available
 #    with all their replicas; a StatefulSet makes its pods one after another,
 #    so wait on its ready count; last, every pod (the bare ones too).
 say "applying $manifest"

@@ -18,6 +18,11 @@
 #                        compose.yaml puts a tmpfs on /run/podwire)
 #   PODWIRE_POD_CIDR     ask for this pod CIDR (default: the API server allocates one)
 #   PODWIRE_UNDERLAY_IF  the underlay link (default: eth0)
+#   PODWIRE_UPSTREAM_DNS the node's resolver, written to <state>/resolv.conf
+#                        and given to the agent as --resolv-conf: what
+#                        dnsPolicy Default pods (CoreDNS) forward to
+#                        (default: 172.28.0.200, the www service's DNS;
+#                        nothing leaves the lab)
 #   PODWIRE_BIN          the podwire command (see common.sh)
 set -eu
 ROLE=node
@@ -55,6 +60,8 @@ ip netns del "$probe"
 #    node started by hand may be early), then become the agent.
 wait_for_apiserver "$PODWIRE_SERVER" "${PODWIRE_APISERVER_WAIT_SECONDS:-120}"
 say "node IP $ip on $underlay, API server $PODWIRE_SERVER, namespaces $prefix-*, state in $state"
-set -- agent --node "$node" --apiserver "$PODWIRE_SERVER" --prefix "$prefix" --state-dir "$state" --underlay-if "$underlay"
+# 4. The node's resolver: the outside's DNS, not Docker's (which would forward out of the lab).
+printf 'nameserver %s\n' "${PODWIRE_UPSTREAM_DNS:-172.28.0.200}" > "$state/resolv.conf"
+set -- agent --node "$node" --apiserver "$PODWIRE_SERVER" --prefix "$prefix" --state-dir "$state" --underlay-if "$underlay" --resolv-conf "$state/resolv.conf"
 if [ -n "${PODWIRE_POD_CIDR:-}" ]; then set -- "$@" --pod-cidr "$PODWIRE_POD_CIDR"; fi
 exec "$PODWIRE_BIN" "$@"

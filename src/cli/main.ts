@@ -23,6 +23,8 @@ import { readCapture } from '../capture/index.js';
 import { apiServerFor } from './server-address.js';
 import { registerKubeCommands } from './kube/commands.js';
 import { registerCorednsCommand } from './coredns.js';
+import { registerDnsAddonCommand } from './dns-addon.js';
+import { applyClusterDns } from '../lab/cluster-dns.js';
 import { registerOutsideCommands, outsideStatusLines } from '../lab/outside-commands.js';
 
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
@@ -56,13 +58,15 @@ export function buildProgram(): Command {
     .option('--no-control-plane', 'dataplane only: no API server; pods only with `podwire pod add`')
     .option('--store <kind>', 'the API server’s store: file (embedded, durable) or etcd (Debian’s etcd, in the control-plane namespace)', 'file')
     .option('--no-outside', 'leave out the outside: the client and www machines and the cloud load balancer')
+    .option('--no-dns', 'leave out the cluster DNS add-on (CoreDNS behind kube-dns 10.96.0.10)')
     .addHelpText('after', '\nExamples:\n  podwire lab up --nodes 3 --demo\n  podwire lab up --nodes 2 --no-control-plane')
-    .action(async (o: { nodes: string; demo?: boolean; controlPlane: boolean; store: string; outside: boolean }) => {
+    .action(async (o: { nodes: string; demo?: boolean; controlPlane: boolean; store: string; outside: boolean; dns: boolean }) => {
       const prefix = program.opts().lab as string;
       if (o.demo && !o.controlPlane) throw new CliError('--demo needs the control plane (leave out --no-control-plane)');
       if (o.store !== 'file' && o.store !== 'etcd') throw new CliError('--store must be file or etcd');
       const state = await labUp({ prefix, nodes: Number(o.nodes), controlPlane: o.controlPlane, store: o.store, outside: o.outside, log: (m) => say(`· ${m}`) });
-      if (o.demo) await demo(state);
+      if (o.dns && o.controlPlane) await applyClusterDns(state, { ready: !!o.demo, log: (m) => say(`· ${m}`) });
+      if (o.demo) await demo(state, o.dns);
     });
   lab
     .command('down')
@@ -95,6 +99,7 @@ export function buildProgram(): Command {
         say(table(['SCENARIO', 'TARGET', 'WHAT IT BREAKS', 'FIND IT WITH'], SCENARIOS.map((s) => [s.name, s.target, s.summary, s.findWith])));
         return;
       }
+      target ??= SCENARIOS.find((s) => s.name === scenario)?.defaultTarget;
       if (!target) throw new CliError(`say which ${SCENARIOS.find((s) => s.name === scenario)?.target ?? 'target'}: podwire lab break ${scenario} <target>`);
       const s = await breakLab(requireLab(program.opts().lab), scenario, target);
       say(`broken: ${s.name} on ${target} — ${s.summary}`);
@@ -457,10 +462,11 @@ export function buildProgram(): Command {
   registerConntrackCommands(program, () => requireLab(program.opts().lab));
   registerKubeCommands(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
   registerCorednsCommand(program, (m) => new CliError(m));
+  registerDnsAddonCommand(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
   return program;
 }
 
-async function demo(state: Awaited<ReturnType<typeof labUp>>): Promise<void> {
+async function demo(state: Awaited<ReturnType<typeof labUp>>, dns = false): Promise<void> {
   say('· applying the demo app (examples/demo/three-tier.yaml)');
   const tty = process.stdout.isTTY;
   let lastLine = '';
@@ -482,6 +488,7 @@ async function demo(state: Awaited<ReturnType<typeof labUp>>): Promise<void> {
   say('\nTry:');
   say(`  podwire get pods -o wide                          # from the API server (pods, svc, endpoints, nodes, deploy …)`);
   say(`  podwire exec client -- curl -s ${far.status.podIP}:3000/hostname   # pod → pod across nodes, over VXLAN`);
+  if (dns) say(`  podwire exec client -- curl -s backend:8080/      # by name: CoreDNS behind kube-dns 10.96.0.10 (nslookup frontend, dig …)`);
   say(`  podwire exec client -- traceroute -n ${far.status.podIP}     # hops: the gateway on each node`);
   say(`  podwire get endpoints backend; podwire describe pod ${far.metadata.name}`);
   say(`  podwire logs ${far.metadata.name}                    # container output, through the API server`);

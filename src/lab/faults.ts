@@ -5,6 +5,7 @@ import { labPods } from './pods.js';
 import { restartAgent, isOurAgent, type LabState } from './lab.js';
 import { waitFor } from './wait.js';
 import { SERVICE_SCENARIOS } from './service-faults.js';
+import { DNS_SCENARIOS } from './dns-faults.js';
 
 /**
  * Fault injection for workshops: `podwire lab break <scenario>` makes one
@@ -17,7 +18,9 @@ export interface Scenario {
   summary: string;
   /** which podwire command finds it, and what it shows */
   findWith: string;
-  target: 'node' | 'pod' | 'service' | 'deployment';
+  target: 'node' | 'pod' | 'service' | 'deployment' | 'configmap';
+  /** the target when none is given (the cluster DNS faults: kube-system's objects) */
+  defaultTarget?: string;
   break(state: LabState, target: string): Promise<void>;
   fix(state: LabState, target: string): Promise<void>;
 }
@@ -75,7 +78,7 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-SCENARIOS.push(...SERVICE_SCENARIOS);
+SCENARIOS.push(...SERVICE_SCENARIOS, ...DNS_SCENARIOS);
 
 const brokenFile = (state: LabState) => path.join(state.plan.stateDir, 'broken.json');
 

@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { execaRunner, listNetns, deleteNetnsWithPrefix, netnsPids, type CommandRunner } from '../host/index.js';
 import { callAgent } from '../agent/control-server.js';
 import { agentSocketPath } from '../agent/agent.js';
-import { planLab, topologyCommands, controlPlaneCommands, peersDocument, checkOutsideFits, type LabPlan, type LabNode } from './plan.js';
+import { planLab, topologyCommands, controlPlaneCommands, peersDocument, checkOutsideFits, labResolvConf, type LabPlan, type LabNode } from './plan.js';
 import { ApiClient } from '../control/client/index.js';
 import { waitFor } from './wait.js';
-import { startOutside, waitForOutside, outsideStatus, type OutsideState, type OutsideStatus } from './outside.js';
+import { startOutside, waitForOutside, outsideStatus, removeClientResolvConf, type OutsideState, type OutsideStatus } from './outside.js';
 
 export interface LabState {
   plan: LabPlan;
@@ -99,6 +99,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     await labDown({ prefix: plan.prefix, stateRoot: opts.stateRoot, runner });
   }
   fs.mkdirSync(plan.stateDir, { recursive: true });
+  fs.writeFileSync(plan.resolvConf, labResolvConf(plan));
   log(`building underlay ${plan.underlayNs} and ${plan.nodes.length} node namespaces`);
   try {
     for (const argv of topologyCommands(plan)) await runner.run(argv);
@@ -267,6 +268,8 @@ function startAgent(plan: LabPlan, node: LabNode, withApi: boolean): number {
       '--node', node.name,
       '--prefix', plan.prefix,
       '--state-dir', node.stateDir,
+      // the node's resolver: the outside's DNS (labs made before there was one: the agent's default)
+      ...(plan.resolvConf ? ['--resolv-conf', plan.resolvConf] : []),
       ...(withApi ? ['--apiserver', `unix:${plan.controlPlane.socket}`] : ['--pod-cidr', node.podCidr, '--peers', plan.peersFile]),
     ],
     { detached: true, stdio: ['ignore', logFd, logFd] },
@@ -345,6 +348,7 @@ export async function labDown(opts: { prefix?: string; stateRoot?: string; runne
     await stopAll(pids, killed);
   }
   await deleteNetnsWithPrefix(runner, plan.prefix);
+  removeClientResolvConf(plan);
   fs.rmSync(plan.stateDir, { recursive: true, force: true });
   const left = await listNetns(runner, plan.prefix);
   if (left.length) throw new Error(`lab down: namespaces still present: ${left.join(', ')}`);

@@ -1,8 +1,9 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { table } from '../cli/table.js';
-import { labMachines, type LabPlan } from './plan.js';
+import { labMachines, netnsEtcDir, type LabPlan } from './plan.js';
 import type { LabState } from './lab.js';
 import type { OutsideStatus } from './outside.js';
 import { cloudLbRows } from '../cloudlb/status.js';
@@ -15,9 +16,16 @@ import { LAB_DEFAULTS } from './plan.js';
  */
 const stamp = (m: string) => process.stdout.write(`${new Date().toISOString()} ${m}\n`);
 
-/** The argv that runs `argv` on a lab machine: its network namespace, a UTS namespace named after it (as `podwire exec` does for pods). */
-export function labExecArgv(ns: string, machine: string, argv: string[]): string[] {
-  return ['nsenter', `--net=/run/netns/${ns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" 2>/dev/null; exec "$@"', machine, ...argv];
+/**
+ * The argv that runs `argv` on a lab machine: its network namespace, a UTS
+ * namespace named after it (as `podwire exec` does for pods) and, when the
+ * machine has an /etc/netns/<ns> directory (the client: its resolv.conf),
+ * a private mount namespace with those files over /etc's, as `ip netns exec` does.
+ */
+export function labExecArgv(ns: string, machine: string, argv: string[], etcDir?: string): string[] {
+  if (!etcDir) return ['nsenter', `--net=/run/netns/${ns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" 2>/dev/null; exec "$@"', machine, ...argv];
+  const script = 'hostname "$0" 2>/dev/null; for f in "$1"/*; do [ -e "$f" ] || continue; mount --bind "$f" "/etc/${f##*/}" || echo "podwire: could not bind-mount $f over /etc/${f##*/}" >&2; done; shift; exec "$@"';
+  return ['nsenter', `--net=/run/netns/${ns}`, '--', 'unshare', '--uts', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, machine, etcDir, ...argv];
 }
 
 /** Run it with the terminal passed through; resolves with its exit code (128 + signal when killed). */
@@ -46,6 +54,7 @@ export function registerOutsideCommands(program: Command, lab: Command, opts: { 
         'Examples:',
         '  podwire lab exec client -- curl -s http://172.28.0.200/',
         '  podwire lab exec client -- curl -sk https://172.28.0.200/',
+        '  podwire lab exec client -- dig api.example.com     # the outside’s DNS (the client’s resolv.conf)',
         '  podwire lab exec node1 -- tcpdump -eni eth0 host 172.28.0.240',
         '  podwire lab exec underlay -- tcpdump -eni pwul0 arp',
       ].join('\n'),
@@ -55,30 +64,33 @@ export function registerOutsideCommands(program: Command, lab: Command, opts: { 
       const machines = labMachines(state.plan, { controlPlane: !!state.apiserver, outside: !!state.outside && !!state.plan.outside });
       const m = machines.find((x) => x.name === machine);
       if (!m) throw opts.fail(`no machine "${machine}" in lab ${state.plan.prefix}: one of ${machines.map((x) => x.name).join(', ')}${machine.startsWith('pod') || !machines.length ? '' : ' (pods: podwire exec <pod> -- …)'}`);
-      process.exitCode = await runPassthrough(labExecArgv(m.ns, m.name, argv));
+      const etc = netnsEtcDir(m.ns);
+      process.exitCode = await runPassthrough(labExecArgv(m.ns, m.name, argv, fs.existsSync(etc) ? etc : undefined));
     });
 
   program
     .command('www')
-    .description('serve "the internet" of the lab: HTTP, HTTPS and UDP echo, answering with your source address (started for you by lab up / compose)')
+    .description('serve "the internet" of the lab: HTTP, HTTPS and UDP echo, answering with your source address, and DNS for its external names (started for you by lab up / compose)')
     .option('--name <name>', 'what the page calls this server', 'www')
     .option('--host <ip>', 'address to listen on', '0.0.0.0')
     .option('--http <port>', 'HTTP port, or off', '80')
     .option('--https <port>', 'HTTPS port, or off', '443')
     .option('--echo <port>', 'UDP echo port (RFC 862), or off', '7')
+    .option('--dns <port>', 'DNS port (UDP and TCP): the lab’s external names, NXDOMAIN for the rest; or off', '53')
+    .option('--dns-address <ip>', 'the address the external names answer with (default: this machine’s first IPv4 address)')
     .option('--tls-dir <dir>', 'www.crt and www.key; made (self-signed, by openssl) when missing', '/run/podwire/www')
     .option('--prefix <prefix>', 'the lab this server belongs to (lets lab down find it)')
-    .action(async (o: { name: string; host: string; http: string; https: string; echo: string; tlsDir: string }) => {
+    .action(async (o: { name: string; host: string; http: string; https: string; echo: string; dns: string; dnsAddress?: string; tlsDir: string }) => {
       const { runWww } = await import('./www.js');
       const { ensureSelfSignedCert } = await import('./www-cert.js');
       const port = (v: string) => (v === 'off' ? null : Number(v));
       let tls;
+      const ips = Object.values(os.networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address);
       if (port(o.https) !== null) {
-        const ips = Object.values(os.networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address);
         tls = await ensureSelfSignedCert(o.tlsDir, { commonName: o.name, ips: ips.length ? ips : ['127.0.0.1'], dnsNames: [o.name] });
         if (tls.created) stamp(`made a self-signed certificate for ${o.name} (${ips.join(', ')}) in ${tls.certFile}`);
       }
-      const server = await runWww({ name: o.name, host: o.host, httpPort: port(o.http), httpsPort: port(o.https), echoPort: port(o.echo), tls, log: stamp });
+      const server = await runWww({ name: o.name, host: o.host, httpPort: port(o.http), httpsPort: port(o.https), echoPort: port(o.echo), dnsPort: port(o.dns), dnsAddress: o.dnsAddress ?? ips[0] ?? '127.0.0.1', tls, log: stamp });
       await untilSignal(() => server.stop());
     });
 

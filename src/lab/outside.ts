@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { CommandRunner } from '../host/index.js';
-import { outsideCommands, type LabPlan } from './plan.js';
+import { outsideCommands, labResolvConf, netnsEtcDir, type LabPlan } from './plan.js';
 import { ensureSelfSignedCert } from './www-cert.js';
 import { fetchCloudLbStatus, type CloudLbStatus } from '../cloudlb/status.js';
 import { waitFor } from './wait.js';
@@ -24,7 +24,7 @@ export interface OutsideState {
 /** `node bin/podwire.js` plus the lab's extra Node flags are the caller's; this is the rest of each argv. */
 export function wwwArgv(plan: LabPlan): string[] {
   const w = plan.outside.www;
-  return ['www', '--name', w.name, '--http', String(w.httpPort), '--https', String(w.httpsPort), '--echo', String(w.echoPort), '--tls-dir', w.stateDir, '--prefix', plan.prefix];
+  return ['www', '--name', w.name, '--http', String(w.httpPort), '--https', String(w.httpsPort), '--echo', String(w.echoPort), '--dns', String(w.dnsPort), '--dns-address', w.ip, '--tls-dir', w.stateDir, '--prefix', plan.prefix];
 }
 
 export function cloudLbArgv(plan: LabPlan): string[] {
@@ -49,9 +49,33 @@ export async function startOutside(plan: LabPlan, runner: CommandRunner, cliEntr
   for (const argv of outsideCommands(plan, { cloudLb: withCloudLb })) await runner.run(argv);
   const cert = await ensureSelfSignedCert(www.stateDir, { commonName: www.name, ips: [www.ip], dnsNames: [www.name] }, runner);
   log(`self-signed certificate for ${www.name} (${www.ip}) in ${cert.certFile}`);
+  writeClientResolvConf(plan);
+  log(`the client machine's resolver: ${www.ip} (${path.join(netnsEtcDir(client.ns), 'resolv.conf')}, as \`ip netns exec\` and \`podwire lab exec\` read it)`);
   const state: OutsideState = { www: spawnIn(www.ns, www.stateDir, 'www.log', [process.execPath, cliEntry, ...wwwArgv(plan)], 'the www server') };
   if (withCloudLb) state.cloudLb = spawnIn(cloudLb.ns, cloudLb.stateDir, 'cloudlb.log', [process.execPath, cliEntry, ...cloudLbArgv(plan)], 'the cloud load balancer');
   return state;
+}
+
+/**
+ * The client machine resolves through the outside's DNS, as a laptop uses
+ * its network's resolver: /etc/netns/<lab>-client/resolv.conf, a file (and
+ * directory) the lab owns and lab down removes.
+ */
+export function writeClientResolvConf(plan: LabPlan): void {
+  const dir = netnsEtcDir(plan.outside.client.ns);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'resolv.conf'), labResolvConf(plan));
+}
+
+/** Undo writeClientResolvConf: our file, then the directory if nothing else is in it. */
+export function removeClientResolvConf(plan: LabPlan): void {
+  const dir = netnsEtcDir(plan.outside.client.ns);
+  fs.rmSync(path.join(dir, 'resolv.conf'), { force: true });
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    /* absent, or someone else's files are in it */
+  }
 }
 
 function alive(pid: number): boolean {

@@ -24,6 +24,12 @@ export interface LabPlan {
   underlayPrefixLen: number;
   peersFile: string;
   /**
+   * The nodes' resolver file (`nameserver 172.28.0.200`: the outside's DNS),
+   * given to every agent as --resolv-conf: what dnsPolicy Default pods
+   * (CoreDNS) get, so CoreDNS forwards there and no query leaves the lab.
+   */
+  resolvConf: string;
+  /**
    * The control plane: a namespace of its own on the underlay (like kind's
    * control-plane node) running the API server and controllers. Agents and
    * the CLI reach it through a Unix socket (a file: visible from every
@@ -53,7 +59,7 @@ export interface LabOutside {
   /** a learner's machine outside the cluster (compose's `client`) */
   client: LabMachine;
   /** "the internet": HTTP, HTTPS (self-signed) and UDP echo, answering with the caller's source address */
-  www: LabMachine & { stateDir: string; httpPort: number; httpsPort: number; echoPort: number };
+  www: LabMachine & { stateDir: string; httpPort: number; httpsPort: number; echoPort: number; dnsPort: number };
   /** GCP-style passthrough load balancer: EXTERNAL-IPs from `pool`, frames to a healthy node, MAC rewritten */
   cloudLb: LabMachine & { stateDir: string; socket: string; pool: string };
 }
@@ -95,6 +101,7 @@ export function planLab(opts: { prefix?: string; nodes: number; stateRoot?: stri
     underlayBridge: names.underlayBridge(),
     underlayPrefixLen: 24,
     peersFile: path.join(stateDir, 'peers.json'),
+    resolvConf: path.join(stateDir, 'resolv.conf'),
     controlPlane: {
       ns: `${prefix}-cp`,
       ip: `${LAB_DEFAULTS.underlayNet}.2`,
@@ -118,7 +125,7 @@ function planOutside(prefix: string, stateDir: string): LabOutside {
   const clbDir = path.join(stateDir, 'cloudlb');
   return {
     client: machine('client', LAB_DEFAULTS.clientHost),
-    www: { ...machine('www', LAB_DEFAULTS.wwwHost), stateDir: path.join(stateDir, 'www'), httpPort: 80, httpsPort: 443, echoPort: 7 },
+    www: { ...machine('www', LAB_DEFAULTS.wwwHost), stateDir: path.join(stateDir, 'www'), httpPort: 80, httpsPort: 443, echoPort: 7, dnsPort: 53 },
     cloudLb: { ...machine('cloudlb', LAB_DEFAULTS.cloudLbHost, `${prefix}-clb`), stateDir: clbDir, socket: path.join(clbDir, 'cloudlb.sock'), pool: LAB_DEFAULTS.lbPool },
   };
 }
@@ -197,7 +204,7 @@ export function labMachines(plan: LabPlan, has: { controlPlane: boolean; outside
   if (has.outside) {
     const { client, www, cloudLb } = plan.outside;
     out.push({ name: client.name, ns: client.ns, ip: client.ip, what: 'a machine outside the cluster' });
-    out.push({ name: www.name, ns: www.ns, ip: www.ip, what: `"the internet": http :${www.httpPort}, https :${www.httpsPort}, udp echo :${www.echoPort}` });
+    out.push({ name: www.name, ns: www.ns, ip: www.ip, what: `"the internet": http :${www.httpPort}, https :${www.httpsPort}, udp echo :${www.echoPort}, dns :${www.dnsPort}` });
     if (has.controlPlane) out.push({ name: cloudLb.name, ns: cloudLb.ns, ip: cloudLb.ip, what: `cloud load balancer (EXTERNAL-IPs ${cloudLb.pool})` });
   }
   out.push({ name: 'underlay', ns: plan.underlayNs, ip: null, what: `the underlay bridge ${plan.underlayBridge} (every machine’s frames)` });
@@ -206,6 +213,21 @@ export function labMachines(plan: LabPlan, has: { controlPlane: boolean; outside
 
 export function nodeCommands(plan: LabPlan, n: LabNode): string[][] {
   return attachToUnderlay(plan, n.ns, n.underlayPort, n.ip);
+}
+
+/** The lab's resolver file: the outside's DNS server, and nothing else (no search list: pods' ClusterFirst search path stays the cluster's). */
+export function labResolvConf(plan: LabPlan): string {
+  return `# podwire lab ${plan.prefix}: the outside's DNS (${plan.outside.www.name}, "the internet"); nothing leaves the lab\nnameserver ${plan.outside.www.ip}\n`;
+}
+
+/**
+ * Where `ip netns exec` finds a namespace's own /etc files (iproute2
+ * bind-mounts /etc/netns/<ns>/* over /etc/*), and `podwire lab exec` too:
+ * the lab writes the client machine's resolv.conf there and removes it at
+ * lab down.
+ */
+export function netnsEtcDir(ns: string): string {
+  return path.join('/etc/netns', ns);
 }
 
 export function peersDocument(plan: LabPlan): { peers: { name: string; nodeIp: string; podCidr: string }[] } {

@@ -12,23 +12,23 @@ import type { Scenario } from './faults.js';
  */
 
 const client = (state: LabState) => new ApiClient(`unix:${state.plan.controlPlane.socket}`);
-const split = (target: string): [string, string] => {
+export const split = (target: string): [string, string] => {
   const i = target.indexOf('/');
   return i < 0 ? ['default', target] : [target.slice(0, i), target.slice(i + 1)];
 };
 const savedFile = (state: LabState, scenario: string, target: string) => path.join(state.plan.stateDir, `broken-${scenario}-${target.replace('/', '_')}.json`);
 
-function save(state: LabState, scenario: string, target: string, what: unknown): void {
+export function save(state: LabState, scenario: string, target: string, what: unknown): void {
   fs.writeFileSync(savedFile(state, scenario, target), JSON.stringify(what));
 }
-function restore<T>(state: LabState, scenario: string, target: string): T {
+export function restore<T>(state: LabState, scenario: string, target: string): T {
   const file = savedFile(state, scenario, target);
   const v = JSON.parse(fs.readFileSync(file, 'utf8')) as T;
   fs.rmSync(file, { force: true });
   return v;
 }
 
-async function withClient<T>(state: LabState, fn: (c: ApiClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(state: LabState, fn: (c: ApiClient) => Promise<T>): Promise<T> {
   if (!state.apiserver) throw new Error('this lab has no control plane (lab up without --no-control-plane)');
   const c = client(state);
   try {

@@ -4,6 +4,7 @@ import https from 'node:https';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { CertFiles } from './www-cert.js';
+import { runWwwDns, WWW_DNS_NAMES, type WwwDnsServer } from './www-dns.js';
 
 /**
  * "The internet" of the lab: a server outside the cluster (namespace
@@ -16,6 +17,10 @@ import type { CertFiles } from './www-cert.js';
  *   GET /ip    only the caller's address, as ifconfig.me answers
  *   GET /json  the same facts as JSON (and the request's headers)
  *   UDP :7     echo (RFC 862): every datagram goes back to its sender
+ *   :53        DNS, UDP and TCP (www-dns.ts): the lab's external names →
+ *              this server's address, NXDOMAIN for the rest
+ *   GET /dns.json   what the DNS server was asked, by name and type
+ *                   (DELETE /dns.json: start counting again)
  */
 export interface WwwOptions {
   /** what the page calls this server */
@@ -26,13 +31,16 @@ export interface WwwOptions {
   httpPort?: number | null;
   httpsPort?: number | null;
   echoPort?: number | null;
+  dnsPort?: number | null;
+  /** the address the DNS server gives the external names (required with dnsPort) */
+  dnsAddress?: string;
   /** required with httpsPort */
   tls?: CertFiles;
   log?: (msg: string) => void;
 }
 
 export interface WwwServer {
-  readonly ports: { http?: number; https?: number; echo?: number };
+  readonly ports: { http?: number; https?: number; echo?: number; dns?: number };
   stop(): Promise<void>;
 }
 
@@ -74,7 +82,8 @@ export async function runWww(opts: WwwOptions): Promise<WwwServer> {
   const log = opts.log ?? (() => {});
   const host = opts.host ?? '0.0.0.0';
   const closers: (() => Promise<void>)[] = [];
-  const ports: { http?: number; https?: number; echo?: number } = {};
+  const ports: { http?: number; https?: number; echo?: number; dns?: number } = {};
+  let dns: WwwDnsServer | null = null;
 
   const handler = (scheme: 'http' | 'https') => (req: http.IncomingMessage, res: http.ServerResponse) => {
     const sock = req.socket;
@@ -87,6 +96,14 @@ export async function runWww(opts: WwwOptions): Promise<WwwServer> {
       server: { ip: plainIp(sock.localAddress), port: sock.localPort ?? 0 },
       client: { ip: plainIp(sock.remoteAddress), port: sock.remotePort ?? 0 },
     };
+    const path = r.url.split('?')[0];
+    if (path === '/dns.json' && dns) {
+      if (r.method === 'DELETE') dns.counts.reset();
+      const body = `${JSON.stringify(dns.counts, null, 2)}\n`;
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), server: `podwire-${opts.name}` });
+      return void res.end(r.method === 'HEAD' ? undefined : body);
+    }
     const out = wwwResponse(r);
     log(`${scheme} ${r.method} ${r.url} from ${r.client.ip}:${r.client.port} → ${out.status}`);
     req.resume();
@@ -109,6 +126,12 @@ export async function runWww(opts: WwwOptions): Promise<WwwServer> {
     });
 
   try {
+    if (opts.dnsPort != null) {
+      if (!opts.dnsAddress) throw new Error('dns needs the address its names answer with');
+      dns = await runWwwDns({ zone: { address: opts.dnsAddress, names: WWW_DNS_NAMES }, host, port: opts.dnsPort, log });
+      ports.dns = dns.port;
+      closers.push(() => dns!.stop());
+    }
     if (opts.httpPort != null) {
       const s = http.createServer(handler('http'));
       ports.http = await listen(s, opts.httpPort);
@@ -140,7 +163,7 @@ export async function runWww(opts: WwwOptions): Promise<WwwServer> {
     for (const c of closers) await c();
     throw err;
   }
-  const what = [ports.http !== undefined && `http :${ports.http}`, ports.https !== undefined && `https :${ports.https}`, ports.echo !== undefined && `udp echo :${ports.echo}`].filter(Boolean).join(', ');
+  const what = [ports.http !== undefined && `http :${ports.http}`, ports.https !== undefined && `https :${ports.https}`, ports.echo !== undefined && `udp echo :${ports.echo}`, ports.dns !== undefined && `dns :${ports.dns} (${WWW_DNS_NAMES.length} names → ${opts.dnsAddress})`].filter(Boolean).join(', ');
   log(`${opts.name} serving ${what} on ${host}`);
   return {
     ports,

@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import { execa } from 'execa';
 import { labUp, restartAgent, waitFor, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
+import { planLab, labResolvConf } from '../../src/lab/plan.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
 import { parseResolvConf } from '../../src/kubelet/index.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab } from './helpers.js';
@@ -32,8 +33,9 @@ const NODE_FILES = ['/etc/resolv.conf', '/etc/hosts', '/etc/hostname'].filter((f
 const nodeBytes = () => Object.fromEntries(NODE_FILES.map((f) => [f, fs.readFileSync(f).toString('base64')]));
 const nodeMounts = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => /^\S+ \S+ \S+ \S+ \/etc\/(resolv\.conf|hosts|hostname) /.test(l)).map((l) => l.split(' ').slice(2, 5).join(' ')).sort();
 const before = { bytes: nodeBytes(), mounts: nodeMounts() };
-const nodeSearch = parseResolvConf(fs.readFileSync('/etc/resolv.conf', 'utf8')).searches;
-const nodeResolv = parseResolvConf(fs.readFileSync('/etc/resolv.conf', 'utf8'));
+// The node's resolver file (--resolv-conf): the lab gives every agent its own, naming the outside's DNS server
+const nodeResolv = parseResolvConf(labResolvConf(planLab({ prefix, nodes: 1, stateRoot: STATE_ROOT })));
+const nodeSearch = nodeResolv.searches;
 
 const pods: KubeObject[] = [
   {

@@ -60,6 +60,7 @@ afterAll(async () => {
   await labDown({ prefix, stateRoot: STATE_ROOT });
   fs.rmSync('/tmp/workshop-vxlan.pcapng', { force: true });
   fs.rmSync('/tmp/workshop-drops.pcapng', { force: true });
+  for (const f of ['dns', 'dns-dot', 'dns-ndots2']) fs.rmSync(`/tmp/workshop-${f}.pcapng`, { force: true });
 });
 
 describe('docs/workshop.md', () => {
@@ -98,5 +99,5 @@ describe('docs/workshop.md', () => {
       checkOutput(step, String(r.all));
     }
     fs.rmSync(shim, { recursive: true, force: true });
-  }, 180_000);
+  }, 360_000);
 });

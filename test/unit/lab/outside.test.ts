@@ -81,10 +81,15 @@ describe('the outside in the plan', () => {
     expect(labExecArgv('pwlab-client', 'client', ['curl', '-sk', 'https://172.28.0.200/'])).toEqual([
       'nsenter', '--net=/run/netns/pwlab-client', '--', 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" 2>/dev/null; exec "$@"', 'client', 'curl', '-sk', 'https://172.28.0.200/',
     ]);
+    // with /etc/netns/<ns> (the client's resolv.conf): those files over /etc's in a private mount namespace, as ip netns exec
+    const withEtc = labExecArgv('pwlab-client', 'client', ['dig', 'api.example.com'], '/etc/netns/pwlab-client');
+    expect(withEtc.slice(0, 9)).toEqual(['nsenter', '--net=/run/netns/pwlab-client', '--', 'unshare', '--uts', '--mount', '--propagation', 'private', '--']);
+    expect(withEtc.slice(-4)).toEqual(['client', '/etc/netns/pwlab-client', 'dig', 'api.example.com']);
+    expect(withEtc[11]).toContain('mount --bind "$f" "/etc/${f##*/}"');
   });
 
   it('starts www and the load balancer with argv that name the lab (so lab down can tell they are its own)', () => {
-    expect(wwwArgv(plan)).toEqual(['www', '--name', 'www', '--http', '80', '--https', '443', '--echo', '7', '--tls-dir', '/run/podwire/pwlab/www', '--prefix', 'pwlab']);
+    expect(wwwArgv(plan)).toEqual(['www', '--name', 'www', '--http', '80', '--https', '443', '--echo', '7', '--dns', '53', '--dns-address', '172.28.0.200', '--tls-dir', '/run/podwire/pwlab/www', '--prefix', 'pwlab']);
     expect(cloudLbArgv(plan)).toEqual(['cloudlb', '--apiserver', 'unix:/run/podwire/pwlab/apiserver.sock', '--pool', '172.28.0.240-172.28.0.254', '--socket', '/run/podwire/pwlab/cloudlb/cloudlb.sock', '--prefix', 'pwlab']);
   });
 });
