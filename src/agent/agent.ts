@@ -20,6 +20,7 @@ import { startControlServer, route, rawRoute } from './control-server.js';
 import { TracerHub } from './tracer-hub.js';
 import { DropCapture, NatCapture, parseCaptureFilter, type CaptureFilter } from '../capture/index.js';
 import { FlowLog, agentMetrics } from '../observe/index.js';
+import { podSearchLists } from './pod-search-lists.js';
 import http from 'node:http';
 
 export type Log = (msg: string) => void;
@@ -187,7 +188,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
         }
         res.write(`${JSON.stringify(lost ? { ...e, lostBefore: lost } : e)}\n`);
         lost = 0;
-      });
+      }, Date.now, 30_000, { searchOf: podSearchLists(() => pods.list(), kubelet ? (uid) => kubelet!.runtime.etcDir(uid) : null) });
       log.start();
       tracers.add(log);
       res.on('close', () => {

@@ -387,11 +387,12 @@ export function buildProgram(): Command {
     .option('--verdict <v>', 'FORWARDED, DROPPED or TRANSLATED (a new flow through a Service or masquerade)')
     .option('--service <name>', 'only a Service’s translations, the flows they start and drops about it (name or namespace/name)')
     .option('--port <n>', 'only flows with this source or destination port')
+    .option('--dns', 'only DNS: each query (name, type, the search expansion it looks like) and answer (rcode, records, latency), and queries left unanswered')
     .option('-o, --output <fmt>', 'json for one JSON object per line')
     .option('-c, --count <n>', 'stop after n events')
     .option('--duration <s>', 'stop after s seconds')
-    .addHelpText('after', '\nExamples:\n  podwire observe --verdict DROPPED\n  podwire observe --pod client -o json\n  podwire observe --service backend')
-    .action(async (o: { node?: string; pod?: string; verdict?: string; service?: string; port?: string; output?: string; count?: string; duration?: string }) => {
+    .addHelpText('after', '\nExamples:\n  podwire observe --verdict DROPPED\n  podwire observe --pod client -o json\n  podwire observe --service backend\n  podwire observe --dns --pod client')
+    .action(async (o: { node?: string; pod?: string; verdict?: string; service?: string; port?: string; dns?: boolean; output?: string; count?: string; duration?: string }) => {
       if (o.verdict && !['FORWARDED', 'DROPPED', 'TRANSLATED'].includes(o.verdict.toUpperCase())) throw new CliError('--verdict must be FORWARDED, DROPPED or TRANSLATED');
       await observe(requireLab(program.opts().lab), {
         node: o.node,
@@ -399,6 +400,7 @@ export function buildProgram(): Command {
         verdict: o.verdict,
         service: o.service,
         port: o.port ? Number(o.port) : undefined,
+        dns: o.dns,
         json: o.output === 'json',
         count: o.count ? Number(o.count) : undefined,
         durationS: o.duration ? Number(o.duration) : undefined,
@@ -412,9 +414,20 @@ export function buildProgram(): Command {
     .option('--ttl <n>', 'IP TTL of the probe', '64')
     .option('--size <bytes>', 'IPv4 size of the probe (default: the source pod’s MTU, so the path MTU is tested too)')
     .option('-o, --output <fmt>', 'json')
-    .addHelpText('after', '\nTarget: <pod|ip>[:<port>][/tcp|udp|icmp] (icmp without a port, tcp with one),\n        or a Service: svc/[<namespace>/]<name>[:<port>][/tcp|udp], or its ClusterIP[:<port>]\n\nExamples:\n  podwire trace client web-2:80\n  podwire trace client 10.244.2.2/icmp --ttl 1\n  podwire trace client svc/backend')
-    .action(async (podName: string, target: string, o: { ttl: string; size?: string; output?: string }) => {
-      const { result, text } = await trace(requireLab(program.opts().lab), podName, target, { ttl: Number(o.ttl), size: o.size ? Number(o.size) : undefined });
+    .option('--libc <flavor>', 'resolve a name with glibc’s or musl’s search-list rules', 'glibc')
+    .option('--dns-timeout <ms>', 'how long to wait for each DNS answer', '2000')
+    .addHelpText(
+      'after',
+      '\nTarget: <pod|ip>[:<port>][/tcp|udp|icmp] (icmp without a port, tcp with one),\n        or a Service: svc/[<namespace>/]<name>[:<port>][/tcp|udp], or its ClusterIP[:<port>],\n        or any other name: resolved first as the pod resolves it (its /etc/hosts, /etc/resolv.conf,\n        search list and ndots; each query sent from the pod), then traced to the address\n\nExamples:\n  podwire trace client web-2:80\n  podwire trace client 10.244.2.2/icmp --ttl 1\n  podwire trace client svc/backend\n  podwire trace client backend:8080              # DNS first, then the Service, then the path\n  podwire trace client api.example.com:80        # the ndots:5 search list, query by query',
+    )
+    .action(async (podName: string, target: string, o: { ttl: string; size?: string; output?: string; libc: string; dnsTimeout: string }) => {
+      if (o.libc !== 'glibc' && o.libc !== 'musl') throw new CliError('--libc must be glibc or musl');
+      const { result, text } = await trace(requireLab(program.opts().lab), podName, target, {
+        ttl: Number(o.ttl),
+        size: o.size ? Number(o.size) : undefined,
+        libc: o.libc,
+        dnsTimeoutMs: Number(o.dnsTimeout),
+      });
       say(o.output === 'json' ? JSON.stringify(result, null, 2) : text);
       if (result.verdict !== 'DELIVERED' && result.verdict !== 'ANSWERED-BY-NODE') process.exitCode = 1;
     });
@@ -429,6 +442,17 @@ export function buildProgram(): Command {
     .option('--size <n>')
     .action(async (o: Record<string, string>) => {
       const r = await injectProbe({ pod: o.pod, dst: o.dst, proto: o.proto as 'tcp', port: Number(o.port), id: Number(o.id), ttl: Number(o.ttl), size: o.size ? Number(o.size) : undefined });
+      say(JSON.stringify(r));
+    });
+  program
+    .command('trace-resolve', { hidden: true })
+    .requiredOption('--name <name>')
+    .option('--libc <flavor>', '', 'glibc')
+    .option('--timeout-ms <n>')
+    .option('--attempts <n>')
+    .action(async (o: { name: string; libc: string; timeoutMs?: string; attempts?: string }) => {
+      const { podResolve } = await import('../resolver/index.js');
+      const r = await podResolve({ name: o.name, flavor: o.libc === 'musl' ? 'musl' : 'glibc', timeoutMs: o.timeoutMs ? Number(o.timeoutMs) : undefined, attempts: o.attempts ? Number(o.attempts) : undefined });
       say(JSON.stringify(r));
     });
   program

@@ -2,13 +2,14 @@ import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { agentSocketPath } from '../agent/agent.js';
-import { CLI_ENTRY, labPods, type LabState } from '../lab/index.js';
+import { CLI_ENTRY, labPods, podExecEntry, execCommand, type LabState } from '../lab/index.js';
+import type { LibcFlavor, PodResolveReport } from '../resolver/index.js';
 import { ipv4ToString, parseIpv4 } from '../packet/index.js';
 import { cidrContains, parseCidr, serviceSnatIp } from '../dataplane/index.js';
 import { callAgent } from '../agent/control-server.js';
 import { onJsonLines } from './json-lines.js';
 import type { LbFrontendStatus, LbStatus } from './lb.js';
-import { explainTrace, formatTrace, parseServiceTarget, parseTarget, type AgentEvent, type InjectReport, type ProbeProto, type TraceInput, type TraceResult } from '../trace/index.js';
+import { explainDns, explainTrace, formatTrace, parseServiceTarget, parseTarget, type AgentEvent, type InjectReport, type ProbeProto, type TraceInput, type TraceResult } from '../trace/index.js';
 
 const PATH_MTU = 1450;
 
@@ -161,8 +162,100 @@ const stopCatcher = (c: Catcher) => {
 /** Most pods a trace through a Service listens in (one process each). */
 const MAX_CATCHERS = 16;
 
-export async function trace(state: LabState, srcPod: string, target: string, opts: { ttl?: number; size?: number; timeoutMs?: number }): Promise<{ result: TraceResult; text: string }> {
+export interface TraceOptions {
+  ttl?: number;
+  size?: number;
+  timeoutMs?: number;
+  /** which C library's resolver rules a name is resolved with (default glibc) */
+  libc?: LibcFlavor;
+  /** how long podwire waits for each DNS answer (default 2000 ms; once per server) */
+  dnsTimeoutMs?: number;
+}
+
+type LabPod = Awaited<ReturnType<typeof labPods>>[number];
+
+const isIpv4 = (s: string) => {
+  try {
+    parseIpv4(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * `podwire trace <pod> <target>`: a pod, an address or svc/NAME goes
+ * straight to the probe; any other name is resolved first, the way the pod
+ * would (its /etc/hosts and /etc/resolv.conf, search list and ndots, each
+ * query sent from inside it), and the DNS layer comes before the others.
+ * When the name does not resolve because the nameserver does not answer,
+ * the trace follows the path to the nameserver instead (the Service
+ * kube-dns: its endpoints, the path, the policy), so the articles' ladder
+ * "DNS first, then endpoints, then connectivity, then policy" is one command.
+ */
+export async function trace(state: LabState, srcPod: string, target: string, opts: TraceOptions): Promise<{ result: TraceResult; text: string }> {
   const pods = await labPods(state);
+  const t = parseServiceTarget(target) ? null : parseTarget(target);
+  if (!t || isIpv4(t.host) || pods.some((p) => p.name === t.host)) {
+    const r = await traceAddress(state, pods, srcPod, target, opts);
+    return { result: r.result, text: formatTrace(r.result, r.title) };
+  }
+  const src = pods.find((p) => p.name === srcPod);
+  if (!src) throw new Error(`pod "${srcPod}" not found`);
+  const report = await resolveInPod(state, src, t.host, opts);
+  const dns = explainDns(report, src.name);
+  const asked = `${t.host}${t.port ? `:${t.port}` : ''}`;
+  const proto = /\/(tcp|udp|icmp)$/.exec(target)?.[0] ?? '';
+  if (dns.address) {
+    const r = await traceAddress(state, pods, srcPod, `${dns.address}${t.port ? `:${t.port}` : ''}${proto}`, opts);
+    const result = { ...r.result, layers: [...dns.layers, ...r.result.layers] };
+    return { result, text: formatTrace(result, `${r.title.replace(/ -> /, ` -> ${asked} = `)}`) };
+  }
+  const failure = dns.failure!;
+  const title = `trace ${src.name} (${src.ip}, ${src.node}) -> ${asked}`;
+  const server = failure.silentServers[0];
+  if (!server || !isIpv4(server)) {
+    const result: TraceResult = { layers: dns.layers, verdict: 'DNS-FAILED', reason: failure.reason, summary: failure.summary };
+    return { result, text: formatTrace(result, title) };
+  }
+  // DNS fails because its server is silent: where does the way to it end?
+  const path = await traceAddress(state, pods, srcPod, `${server}:53/udp`, opts);
+  const pr = path.result;
+  const to = path.title.split(' -> ')[1] ?? `${server}:53/udp`;
+  const layers = [...dns.layers, { where: src.name, what: `dns: the path to the nameserver, ${to}:` }, ...pr.layers];
+  const why =
+    pr.verdict === 'DROPPED'
+      ? pr.summary
+      : pr.verdict === 'DELIVERED' && path.backendPod
+        ? `the query reaches ${path.backendPod}, which does not answer: is the DNS server running there? (podwire kubectl -n kube-system logs -l k8s-app=kube-dns)`
+        : pr.summary;
+  const result: TraceResult = { layers, verdict: 'DNS-FAILED', reason: pr.verdict === 'DROPPED' ? pr.reason : failure.reason, summary: `${failure.summary}; the path to ${server}: ${why}` };
+  return { result, text: formatTrace(result, title) };
+}
+
+/** Run the resolver helper in the source pod, in its container's mount and network namespaces, as `podwire exec` enters it. */
+async function resolveInPod(state: LabState, src: LabPod, name: string, opts: TraceOptions): Promise<PodResolveReport> {
+  const entry = await podExecEntry(state, src.netns);
+  const argv = execCommand(entry, src.name, [
+    process.execPath, CLI_ENTRY, 'trace-resolve', '--name', name, '--libc', opts.libc ?? 'glibc', '--timeout-ms', String(opts.dnsTimeoutMs ?? 2000), '--attempts', '1',
+  ]);
+  const env = entry.kind === 'container' ? entry.env : process.env;
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      if (code !== 0 || !last) return reject(new Error(`resolving "${name}" in pod ${src.name} failed (exit ${code}): ${err.trim() || out.trim()}`));
+      resolve(JSON.parse(last) as PodResolveReport);
+    });
+  });
+}
+
+async function traceAddress(state: LabState, pods: LabPod[], srcPod: string, target: string, opts: TraceOptions): Promise<{ result: TraceResult; title: string; backendPod?: string }> {
   const src = pods.find((p) => p.name === srcPod);
   if (!src) throw new Error(`pod "${srcPod}" not found`);
   const t = parseServiceTarget(target) ? null : parseTarget(target);
@@ -243,7 +336,7 @@ export async function trace(state: LabState, srcPod: string, target: string, opt
       ? `Service ${svc.service} (${svc.ip}:${svc.port}/${proto})`
       : `${dstPod ? `${dstPod.name} (${dstIp}, ${dstPod.node})` : dstIp}${port ? `:${port}` : ''}/${proto}`;
     const title = `trace ${src.name} (${src.ip}, ${src.node}) -> ${to}`;
-    return { result, text: formatTrace(result, title) };
+    return { result, title, ...(dst.pod ? { backendPod: dst.pod } : {}) };
   } finally {
     catchers.forEach(stopCatcher);
     sub.close();

@@ -1,5 +1,6 @@
 import { ipv4ToString } from '../packet/index.js';
 import { dropReasonName, FWD_LOCAL_POD, FWD_VXLAN, type NatEvent, type PipelineTracer } from '../dataplane/index.js';
+import { DnsWatch, type DnsInfo } from './dns-watch.js';
 
 /**
  * A Hubble-style flow log fed by the pipeline's trace points. Like Cilium's
@@ -15,7 +16,7 @@ export interface FlowEvent {
   reason?: string;
   /** what a drop is about, when the stage names it: the Service ("default/web"), the address … */
   detail?: string;
-  /** new | update | flags | drop | translated */
+  /** new | update | flags | drop | translated | dns-query | dns-response | dns-unanswered */
   kind: string;
   proto: string;
   src: string;
@@ -46,6 +47,8 @@ export interface FlowEvent {
   newDstPort?: number;
   /** translated: the backend chosen (pod name, or ip:port) */
   backend?: string;
+  /** dns-*: the DNS message (on the client's node: queries from its pods, responses to them) */
+  dns?: DnsInfo;
   packets: number;
   bytes: number;
 }
@@ -102,13 +105,18 @@ export class FlowLog implements PipelineTracer {
   /** flow key (as forwarded() sees it) -> the Service whose translation started it, until that flow's first packet */
   private readonly serviceOf = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
+  private readonly dnsWatch: DnsWatch;
 
   constructor(
     private readonly node: string,
     private readonly emit: (e: FlowEvent) => void,
     private readonly clock: () => number = Date.now,
     private readonly idleMs = 30_000,
-  ) {}
+    /** DNS decoding: the client pods' search lists (for which expansion a name is), a monotonic clock for latencies */
+    dns: { searchOf?: (ip: string) => string[] | undefined; monoMs?: () => number } = {},
+  ) {
+    this.dnsWatch = new DnsWatch(dns.searchOf, dns.monoMs);
+  }
 
   start(intervalMs = 1000): void {
     this.timer = setInterval(() => this.tick(), intervalMs);
@@ -182,6 +190,7 @@ export class FlowLog implements PipelineTracer {
       packets: 1,
       bytes: 0,
     });
+    if (n.dport === 53 && snat) this.dnsWatch.aliasClient(ipv4ToString(n.newSrc), n.newSport, n.proto, ipv4ToString(n.src), n.sport);
     if (!n.service) return;
     const ports = (a: number, b: number) => ((a << 16) | b) >>> 0;
     this.tagFlow(`${n.newSrc >>> 0}>${n.newDst >>> 0}/${n.proto}/${ports(n.newSport, n.newDport)}`, n.service);
@@ -233,12 +242,53 @@ export class FlowLog implements PipelineTracer {
       flow.packets += segments;
       flow.bytes += len - 14;
       this.flush(flow, 'new', flags);
-      return;
+    } else {
+      flow.packets += segments;
+      flow.bytes += len - 14;
+      flow.lastSeenMs = now;
+      if (flags & 0x07) this.flush(flow, 'flags', flags); // SYN, FIN, RST are worth a line each
     }
-    flow.packets += segments;
-    flow.bytes += len - 14;
-    flow.lastSeenMs = now;
-    if (flags & 0x07) this.flush(flow, 'flags', flags); // SYN, FIN, RST are worth a line each
+    if ((proto === 17 || proto === 6) && ((ports >>> 16) === 53 || (ports & 0xffff) === 53)) this.dnsFrame(flow, to, port, buf, off, len, l4, proto as 6 | 17);
+  }
+
+  /**
+   * A port-53 frame: a DNS event on the client's node only — a query as it
+   * leaves a local pod, a response as it is delivered to one — so each
+   * exchange is shown once, however many nodes it crosses.
+   */
+  private dnsFrame(flow: Flow, to: number, port: number, buf: Buffer, off: number, len: number, l4: number, proto: 6 | 17): void {
+    const ip = off + 14;
+    const end = Math.min(off + len, ip + buf.readUInt16BE(ip + 2));
+    const toServer = buf.readUInt16BE(l4 + 2) === 53;
+    if (toServer ? port !== 0 : to !== FWD_LOCAL_POD) return;
+    const start = proto === 17 ? l4 + 8 : l4 + (buf[l4 + 12] >> 4) * 4;
+    if (start >= end) return;
+    const client = toServer ? ip + 12 : ip + 16;
+    const info = this.dnsWatch.see({
+      proto,
+      payload: buf.subarray(start, end),
+      clientIp: ipv4ToString(buf.readUInt32BE(client)),
+      clientPort: buf.readUInt16BE(toServer ? l4 : l4 + 2),
+      toServer,
+    });
+    if (!info) return;
+    const e = flow.event;
+    this.emit({
+      ...this.base(port),
+      verdict: 'FORWARDED',
+      kind: toServer ? 'dns-query' : 'dns-response',
+      proto: e.proto,
+      src: e.src,
+      dst: e.dst,
+      srcPort: e.srcPort,
+      dstPort: e.dstPort,
+      ...(e.to ? { to: e.to } : {}),
+      ...(e.peerNode ? { peerNode: e.peerNode } : {}),
+      ...(e.service ? { service: e.service } : {}),
+      dns: info,
+      packets: 1,
+      bytes: len - 14,
+    });
   }
 
   private flush(flow: Flow, kind: string, tcpFlags: number): void {
@@ -251,6 +301,10 @@ export class FlowLog implements PipelineTracer {
 
   /** Once a second: an update line per flow that moved; forget flows idle for idleMs. */
   tick(): void {
+    for (const q of this.dnsWatch.unanswered()) {
+      const { clientIp, clientPort, waitedMs, ...dns } = q;
+      this.emit({ ...this.base(0), verdict: 'FORWARDED', kind: 'dns-unanswered', proto: 'DNS', src: clientIp, srcPort: clientPort, dst: '', dstPort: 53, dns: { ...dns, latencyMs: waitedMs }, packets: 0, bytes: 0 });
+    }
     const now = this.clock();
     for (const [key, flow] of this.flows) {
       if (flow.packets > 0) this.flush(flow, 'update', 0);

@@ -11,6 +11,7 @@ export function formatFlow(e: FlowEvent, name: Namer = () => undefined): string 
     const p = port !== undefined ? `:${port}` : '';
     return n ? `${n}${p} (${ip})` : `${ip || '?'}${p}`;
   };
+  if (e.dns) return `${t}  ${e.node}  ${formatDns(e, end)}`;
   const what = [e.proto, e.tcpFlags ? `[${e.tcpFlags}]` : '', e.icmpType !== undefined ? `type ${e.icmpType}` : ''].filter(Boolean).join(' ');
   if (e.verdict === 'TRANSLATED') {
     // client -> what it asked for => where it goes (and as whom, when the source changes too)
@@ -28,7 +29,25 @@ export function formatFlow(e: FlowEvent, name: Namer = () => undefined): string 
   return `${t}  ${e.node}  ${end(e.src, e.srcPort)} -> ${end(e.dst, e.dstPort)}  ${what}  ${verdict}  ${e.packets} pkt ${e.bytes} B`;
 }
 
+/**
+ * A DNS event, as Hubble prints its DNS layer: the query (name, type, the
+ * search expansion it looks like), or the answer (rcode, records, latency).
+ */
+function formatDns(e: FlowEvent, end: (ip: string, port?: number) => string): string {
+  const d = e.dns!;
+  const via = d.expansion ? `  [${d.expansion}]` : '';
+  const svc = e.service ? `  (Service ${e.service})` : '';
+  if (e.kind === 'dns-unanswered') return `${end(e.src, e.srcPort)}  DNS query ${d.type} ${d.name} got no answer in ${d.latencyMs} ms${via}`;
+  const flow = `${end(e.src, e.srcPort)} -> ${end(e.dst, e.dstPort)}  ${e.proto}`;
+  if (e.kind === 'dns-query') return `${flow}  DNS query ${d.type} ${d.name}${via}${svc}`;
+  const answers = d.answers?.length ? ` ${d.answers.join(', ')}` : '';
+  const latency = d.latencyMs !== undefined ? ` ${d.latencyMs} ms` : '';
+  return `${flow}  DNS answer ${d.rcode} ${d.type} ${d.name}${answers}${d.truncated ? ' (truncated)' : ''}${latency}${via}${svc}`;
+}
+
 export interface FlowFilter {
+  /** DNS events only (queries, answers, unanswered queries) */
+  dns?: boolean;
   pod?: string;
   podIps?: Set<string>;
   verdict?: string;
@@ -45,6 +64,7 @@ export function serviceMatches(service: string | undefined, want: string): boole
 }
 
 export function matchFlow(e: FlowEvent, f: FlowFilter): boolean {
+  if (f.dns && !e.dns) return false;
   if (f.verdict && e.verdict !== f.verdict.toUpperCase()) return false;
   if (f.node && e.node !== f.node) return false;
   if (f.port !== undefined && e.srcPort !== f.port && e.dstPort !== f.port && e.newDstPort !== f.port) return false;

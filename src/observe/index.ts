@@ -1,3 +1,4 @@
 export { FlowLog, describeFrame, tcpFlagNames, type FlowEvent } from './flow-log.js';
+export { DnsWatch, decodeDns, expansionsOf, DNS_ANSWER_WAIT_MS, type DnsInfo, type DnsFrame } from './dns-watch.js';
 export { formatFlow, matchFlow, serviceMatches, type FlowFilter, type Namer } from './format.js';
 export { agentMetrics, type MetricsSource } from './metrics.js';

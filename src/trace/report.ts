@@ -40,9 +40,10 @@ export interface Layer {
 
 export interface TraceResult {
   layers: Layer[];
-  verdict: 'DELIVERED' | 'DROPPED' | 'LOST' | 'ANSWERED-BY-NODE';
+  /** DNS-FAILED: the name did not resolve (the trace resolves a name first, as the pod would) */
+  verdict: 'DELIVERED' | 'DROPPED' | 'LOST' | 'ANSWERED-BY-NODE' | 'DNS-FAILED';
   summary: string;
-  /** the drop reason, when the verdict is DROPPED */
+  /** the drop reason, when the verdict is DROPPED; for DNS-FAILED why (nxdomain, no-answer, refused, … or the drop reason on the path to the nameserver) */
   reason?: string;
 }
 
