@@ -6,6 +6,12 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   overlay: () => benchOverlay({ seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 8) }),
   capture: () => benchCapture({ seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 6) }),
   scale: () => benchScale(),
+  dns: async () =>
+    (await import('./dns.js')).benchDns({
+      seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 8),
+      services: Number(process.env.PODWIRE_BENCH_DNS_OBJECTS ?? 1000),
+      pods: Number(process.env.PODWIRE_BENCH_DNS_OBJECTS ?? 1000),
+    }),
 };
 
 export async function runBench(name: string): Promise<void> {
