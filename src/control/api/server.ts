@@ -12,7 +12,7 @@ import { wantsTable, toTable } from './table.js';
 import { applyDefaults } from './defaults.js';
 import { canonicalJson } from '../canonical-json.js';
 import { strategicMergePatch } from './strategic-merge.js';
-import { allocateServiceAddresses, keepServiceAllocations, type ServiceAllocConfig } from './service-alloc.js';
+import { ServiceAllocations, allocateServiceAddresses, keepServiceAllocations, type ServiceAllocConfig } from './service-alloc.js';
 import { isoTime } from '../time.js';
 
 /** Addressing defaults (DESIGN.md): service CIDR and NodePort range. */
@@ -246,9 +246,37 @@ export class ApiServer {
   }
 
   private async allocate(t: Target, o: Record<string, any>, cur: Record<string, any> | null): Promise<Record<string, any>> {
-    const svcs = (await this.store.list(storagePrefix(t.r))).items.map((kv) => JSON.parse(kv.value) as Record<string, any>);
-    return allocateServiceAddresses(cur ? keepServiceAllocations(o, cur) : o, svcs, SERVICE_ALLOC);
+    const { items } = await this.store.list(storagePrefix(t.r));
+    const seen = this.allocSeen;
+    for (const kv of items) {
+      const had = seen.get(kv.key);
+      if (had?.rev === kv.modRevision) continue;
+      if (had) this.allocations.remove(had.svc);
+      const svc = JSON.parse(kv.value) as Record<string, any>;
+      this.allocations.add(svc);
+      seen.set(kv.key, { rev: kv.modRevision, svc });
+    }
+    if (seen.size > items.length) {
+      const live = new Set(items.map((kv) => kv.key));
+      for (const [k, had] of seen) {
+        if (live.has(k)) continue;
+        this.allocations.remove(had.svc);
+        seen.delete(k);
+      }
+    }
+    return allocateServiceAddresses(cur ? keepServiceAllocations(o, cur) : o, this.allocations, SERVICE_ALLOC);
   }
+
+  /**
+   * Which Service holds which cluster IP and node port, brought up to date
+   * from the store's list on every Service write: the store stays the truth
+   * (a write made elsewhere shows up as a new revision), but each Service
+   * is parsed once per revision, and allocation asks the index instead of
+   * walking every Service. Before, a create at 10,000 Services parsed and
+   * walked all 10,000 (~15 ms each: 10,000 creates took over 3 minutes).
+   */
+  private readonly allocations = new ServiceAllocations();
+  private readonly allocSeen = new Map<string, { rev: number; svc: Record<string, any> }>();
 
   private async store_(t: Target, o: Record<string, any>, dryRun: boolean): Promise<Record<string, any>> {
     const m = o.metadata;

@@ -24,7 +24,9 @@ import { ApiError, errors, type Cause } from './status.js';
  * the first automatic node port 30086.
  *
  * Pure: `existing` is every other Service (the one being written, found by
- * namespace and name, is ignored). On update, call
+ * namespace and name, is ignored), or a ServiceAllocations index of what
+ * they hold (the API server keeps one, so that a create at 10,000 Services
+ * does not walk 10,000 Services). On update, call
  * `allocateServiceAddresses(keepServiceAllocations(newSvc, oldSvc), others, cfg)`:
  * the first carries the old allocations over (clusterIP is immutable), the
  * second defaults and allocates what is new (ports added, type changed).
@@ -74,13 +76,80 @@ function tryIp(s: unknown): number | null {
   }
 }
 
-const sameName = (a: Service, b: Service) => a.metadata?.name === b.metadata?.name && (a.metadata?.namespace ?? 'default') === (b.metadata?.namespace ?? 'default');
+/** "namespace/name": whose an allocation is. */
+const ownerOf = (s: Service) => `${s.metadata?.namespace ?? 'default'}/${s.metadata?.name ?? ''}`;
 
-export function allocateServiceAddresses(svc: Service, existing: Service[], cfg: ServiceAllocConfig): Service {
+/**
+ * Which Service holds each cluster IP and node port (healthCheckNodePort
+ * included), kept up to date with add/remove as Services are written.
+ * A value held by two Services (only a store edited behind the API
+ * server's back could do that) stays taken until both let go.
+ */
+export class ServiceAllocations {
+  private readonly ips = new Map<number, Set<string>>();
+  private readonly ports = new Map<number, Set<string>>();
+
+  static of(services: Iterable<Service>): ServiceAllocations {
+    const a = new ServiceAllocations();
+    for (const s of services) a.add(s);
+    return a;
+  }
+
+  add(s: Service): void {
+    this.each(s, (map, n, owner) => {
+      let owners = map.get(n);
+      if (!owners) map.set(n, (owners = new Set()));
+      owners.add(owner);
+    });
+  }
+
+  remove(s: Service): void {
+    this.each(s, (map, n, owner) => {
+      const owners = map.get(n);
+      owners?.delete(owner);
+      if (owners?.size === 0) map.delete(n);
+    });
+  }
+
+  /** Is the cluster IP (uint32) held by a Service other than `owner` ("ns/name")? */
+  ipTaken(ip: number, owner: string): boolean {
+    return takenByOther(this.ips.get(ip), owner);
+  }
+
+  portTaken(port: number, owner: string): boolean {
+    return takenByOther(this.ports.get(port), owner);
+  }
+
+  private each(s: Service, fn: (map: Map<number, Set<string>>, n: number, owner: string) => void): void {
+    const owner = ownerOf(s);
+    for (const ip of new Set([s.spec?.clusterIP, ...(s.spec?.clusterIPs ?? [])])) {
+      const n = tryIp(ip);
+      if (n !== null) fn(this.ips, n, owner);
+    }
+    const ports = new Set<number>();
+    for (const p of s.spec?.ports ?? []) if (Number.isInteger(p?.nodePort)) ports.add(p.nodePort);
+    if (Number.isInteger(s.spec?.healthCheckNodePort)) ports.add(s.spec.healthCheckNodePort);
+    for (const n of ports) fn(this.ports, n, owner);
+  }
+}
+
+function takenByOther(owners: Set<string> | undefined, owner: string): boolean {
+  return owners !== undefined && (owners.size > 1 || !owners.has(owner));
+}
+
+/** What allocation asks of the other Services: is this value someone else's? */
+interface Taken {
+  ip(n: number): boolean;
+  port(n: number): boolean;
+}
+
+export function allocateServiceAddresses(svc: Service, existing: Service[] | ServiceAllocations, cfg: ServiceAllocConfig): Service {
   const s: Service = structuredClone(svc);
   const spec = (s.spec ??= {});
   const name = s.metadata?.name ?? s.metadata?.generateName ?? '';
-  const others = existing.filter((o) => !sameName(o, s));
+  const index = existing instanceof ServiceAllocations ? existing : ServiceAllocations.of(existing);
+  const owner = ownerOf(s);
+  const others: Taken = { ip: (n) => index.ipTaken(n, owner), port: (n) => index.portTaken(n, owner) };
   const causes: Cause[] = [];
 
   // Defaults every Service gets.
@@ -106,7 +175,7 @@ export function allocateServiceAddresses(svc: Service, existing: Service[], cfg:
   return s;
 }
 
-function allocateClusterIP(s: Service, others: Service[], cfg: ServiceAllocConfig, causes: Cause[]): void {
+function allocateClusterIP(s: Service, others: Taken, cfg: ServiceAllocConfig, causes: Cause[]): void {
   const spec = s.spec;
   if (spec.clusterIP && spec.clusterIPs?.length && spec.clusterIPs[0] !== spec.clusterIP) {
     causes.push(invalid('spec.clusterIPs', spec.clusterIPs, 'element [0] must match clusterIP'));
@@ -125,11 +194,7 @@ function allocateClusterIP(s: Service, others: Service[], cfg: ServiceAllocConfi
     return;
   }
   const range = parseRange(cfg.serviceCidr);
-  const used = new Set<number>();
-  for (const o of others) for (const ip of [o.spec?.clusterIP, ...(o.spec?.clusterIPs ?? [])]) {
-    const n = tryIp(ip);
-    if (n !== null) used.add(n);
-  }
+  const used = (n: number) => others.ip(n);
   let ip: number;
   if (requested) {
     const n = tryIp(requested);
@@ -142,7 +207,7 @@ function allocateClusterIP(s: Service, others: Service[], cfg: ServiceAllocConfi
       causes.push(invalid('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${range.text}`));
       return;
     }
-    if (used.has(n)) {
+    if (used(n)) {
       causes.push(invalid('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: provided IP is already allocated`));
       return;
     }
@@ -159,19 +224,16 @@ function allocateClusterIP(s: Service, others: Service[], cfg: ServiceAllocConfi
   spec.clusterIPs = [spec.clusterIP];
 }
 
-function lowestFree(from: number, to: number, used: Set<number>): number | null {
-  for (let x = from; x <= to; x++) if (!used.has(x)) return x;
+function lowestFree(from: number, to: number, used: (n: number) => boolean): number | null {
+  for (let x = from; x <= to; x++) if (!used(x)) return x;
   return null;
 }
 
-function allocateNodePorts(s: Service, others: Service[], cfg: ServiceAllocConfig, causes: Cause[]): void {
+function allocateNodePorts(s: Service, others: Taken, cfg: ServiceAllocConfig, causes: Cause[]): void {
   const spec = s.spec;
   const [lo, hi] = cfg.nodePortRange;
-  const used = new Set<number>();
-  for (const o of others) {
-    for (const p of o.spec?.ports ?? []) if (Number.isInteger(p?.nodePort)) used.add(p.nodePort);
-    if (Number.isInteger(o.spec?.healthCheckNodePort)) used.add(o.spec.healthCheckNodePort);
-  }
+  const ours = new Set<number>(); // taken by this Service during this call
+  const used = { has: (n: number) => ours.has(n) || others.port(n), add: (n: number) => ours.add(n) };
   const mine = new Map<string, number>(); // "port/protocol" → nodePort, within this Service
   const check = (field: string, port: number): boolean => {
     if (port < lo || port > hi) {
@@ -186,7 +248,7 @@ function allocateNodePorts(s: Service, others: Service[], cfg: ServiceAllocConfi
   };
   const band = reservedBand(hi - lo + 1, 16, 128, 32);
   const take = (): number => {
-    const n = lowestFree(lo + band, hi, used) ?? lowestFree(lo, lo + band - 1, used);
+    const n = lowestFree(lo + band, hi, used.has) ?? lowestFree(lo, lo + band - 1, used.has);
     if (n === null) throw new ApiError('InternalError', 'Internal error occurred: failed to allocate a nodePort: range is full');
     return n;
   };

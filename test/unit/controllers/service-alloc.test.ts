@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { allocateServiceAddresses, keepServiceAllocations } from '../../../src/control/api/service-alloc.js';
+import { ServiceAllocations, allocateServiceAddresses, keepServiceAllocations } from '../../../src/control/api/service-alloc.js';
+import { parseIpv4 } from '../../../src/packet/ipv4-address.js';
 import { ApiError } from '../../../src/control/api/status.js';
 
 const cfg = { serviceCidr: '10.96.0.0/12', nodePortRange: [30000, 32767] as [number, number] };
@@ -130,5 +131,38 @@ describe('Service address allocation (update)', () => {
     const toExternal = keepServiceAllocations({ ...old, spec: { ...old.spec, type: 'ExternalName', externalName: 'example.com' } }, old);
     expect([toExternal.spec.clusterIP, toExternal.spec.clusterIPs, toExternal.spec.ports[0].nodePort]).toEqual([undefined, undefined, undefined]);
     expect(allocateServiceAddresses(toExternal, [], cfg).spec.clusterIP).toBeUndefined();
+  });
+});
+
+describe('ServiceAllocations (the API server’s index of what Services hold)', () => {
+  const np = allocateServiceAddresses(svc('np', { type: 'NodePort' }), [], cfg);
+  const lb = allocateServiceAddresses(svc('lb', { type: 'LoadBalancer', externalTrafficPolicy: 'Local' }), [np], cfg);
+
+  it('allocates exactly as the list of Services does', () => {
+    const index = ServiceAllocations.of([np, lb]);
+    for (const s of [svc('x'), svc('y', { type: 'NodePort' }), svc('z', { type: 'LoadBalancer', externalTrafficPolicy: 'Local' })]) {
+      expect(allocateServiceAddresses(s, index, cfg)).toEqual(allocateServiceAddresses(s, [np, lb], cfg));
+    }
+    expect(failure(() => allocateServiceAddresses(svc('again', { clusterIP: np.spec.clusterIP }), index, cfg)).message).toMatch(/provided IP is already allocated/);
+    expect(failure(() => allocateServiceAddresses(svc('p', { type: 'NodePort', ports: [{ port: 80, nodePort: lb.spec.healthCheckNodePort }] }), index, cfg)).message).toMatch(/provided port is already allocated/);
+  });
+
+  it('ignores what the Service being written holds itself, and frees what a removed Service held', () => {
+    const index = ServiceAllocations.of([np, lb]);
+    expect(allocateServiceAddresses(np, index, cfg).spec.clusterIP).toBe(np.spec.clusterIP);
+    index.remove(np);
+    expect(allocateServiceAddresses(svc('new', { clusterIP: np.spec.clusterIP }), index, cfg).spec.clusterIP).toBe(np.spec.clusterIP);
+    expect(index.ipTaken(parseIpv4(lb.spec.clusterIP), 'default/other')).toBe(true);
+    expect(index.ipTaken(parseIpv4(lb.spec.clusterIP), 'default/lb')).toBe(false);
+  });
+
+  it('keeps a value held twice taken until both let go', () => {
+    const a = svc('a', { clusterIP: '10.96.5.5', clusterIPs: ['10.96.5.5'] });
+    const b = svc('b', { clusterIP: '10.96.5.5', clusterIPs: ['10.96.5.5'] });
+    const index = ServiceAllocations.of([a, b]);
+    expect(index.ipTaken(parseIpv4('10.96.5.5'), 'default/a')).toBe(true);
+    index.remove(b);
+    expect(index.ipTaken(parseIpv4('10.96.5.5'), 'default/a')).toBe(false);
+    expect(index.ipTaken(parseIpv4('10.96.5.5'), 'default/c')).toBe(true);
   });
 });
