@@ -36,6 +36,8 @@ export class ServiceWatch {
   private readonly healthPortOf = new Map<string, number>();
   /** "ns/name" → the frontends this watch put in the table (what the table holds for it; absent = none) */
   private readonly programmed = new Map<string, readonly Frontend[]>();
+  /** usable backends summed over every programmed frontend (kept per change) */
+  usableBackends = 0;
   /** changes applied so far, and when the last one was */
   applied = 0;
   lastAppliedMs = 0;
@@ -104,6 +106,7 @@ export class ServiceWatch {
       else this.programmed.delete(key);
       for (const conflict of change.conflicts) this.o.log(`service ${key}: ${conflict}`);
     }
+    this.usableBackends += usable(this.frontendsOf(key)) - usable(before);
     this.flush(before, change);
     this.updateHealthPorts(key, svc);
     this.applied++;
@@ -161,6 +164,12 @@ export class ServiceWatch {
   get synced(): boolean {
     return this.applied > 0 || this.services.list().length === 0;
   }
+}
+
+function usable(frontends: readonly Frontend[]): number {
+  let n = 0;
+  for (const f of frontends) n += f.backends.length;
+  return n;
 }
 
 function serviceOf(slice: KubeObject): string | null {

@@ -197,13 +197,11 @@ export class AgentServices {
     else {
       services = [...this.watch.programmedServices()].filter(([s]) => s.endsWith(`/${service}`)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([s, frontends]) => ({ service: s, frontends }));
     }
-    let backends = 0;
-    for (const f of lb.table.frontends()) backends += f.backends.length;
     return {
       node: this.o.cfg.node,
       mode: lb.table.mode,
       defaultScheduler: this.o.cfg.services.scheduler,
-      table: { services: lb.table.serviceCount, frontends: lb.table.frontendCount, usableBackends: backends, changesApplied: this.watch.applied },
+      table: { services: lb.table.serviceCount, frontends: lb.table.frontendCount, usableBackends: this.watch.usableBackends, changesApplied: this.watch.applied },
       services: services.map((s) => ({ service: s.service, frontends: s.frontends.map((f) => frontendStatus(f, this.o.nodeIp, this.o.cfg.services.maglevTableSize)) })),
       conntrack: { entries: lb.conntrack.size, max: lb.conntrack.maxEntries, bytesPerEntry: lb.conntrack.bytesPerEntry(), ...lb.conntrack.stats },
       stats: lb.stats,
