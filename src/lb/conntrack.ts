@@ -31,83 +31,36 @@
  *   f64 2  expiresAt ms      f64 3  createdAt ms
  *   u32 words 8-10 reply src, dst, ports                      word 11 owner (int32)
  *   f64 6, 7  bytes original, reply          packets: Float64Array[entry * 2 + dir]
- * A tuple ref (entry << 1 | dir) starts at word ref * 8. The index is open
- * addressing with linear probing over [ref + 1 (0 = empty), hash] pairs in
- * one Int32Array, sized to a power of two ≥ 4 × capacity (two tuples per
- * entry at load ≤ 0.5, so probes stay short); comparing the stored hash
- * first means a probe past a neighbour does not touch its record. Deletion
- * is backward-shift (no tombstones), so churn never lengthens probes.
+ * A tuple ref (entry << 1 | dir) starts at word ref * 8; the open-addressing
+ * index over both tuples (conntrack-index.ts) maps each to its ref.
  * 64 + 16 + 32 (index) = 112 bytes per entry. Arrays start at
  * `initialEntries` and double up to maxEntries: a node with 3 flows does
  * not hold 131072 records; a doubling copies the records and re-inserts
  * the index from its stored hashes (amortised O(1) per create, never on
- * the lookup path).
+ * the lookup path). Lookup timings: conntrack-bench.ts.
  *
- * Measured with benchConntrackLookup (1024 active flows, 2-core EPYC VM):
- * ~29 ns per lookup at 1k and at 100k entries, mean probe length 1.3-1.6.
- * With every one of 100k flows equally active, 150-250 ns: each lookup then
- * misses the CPU caches twice (index slot, record), whatever the hash.
+ * Beside this class: conntrack-types.ts (options and their checks, stats,
+ * rows, ConntrackError), conntrack-index.ts, conntrack-snapshot.ts (format,
+ * capture, validation), conntrack-bench.ts. All are exported from here.
  */
 import { murmurFinalize, murmurMixBlock } from '../packet/murmur3.js';
 import { PROTO_TCP, PROTO_UDP } from './types.js';
 import {
-  CT_FREE, CT_REPLIED, CT_STATE_NAMES, CT_UNREPLIED, DEFAULT_TIMEOUTS, SEEN_ORIG, SEEN_REPLY, TCP_CLOSE,
-  TCP_NONE, ctStateName, tcpNext, timeoutTable, type ConntrackTimeouts,
+  CT_FREE, CT_REPLIED, CT_UNREPLIED, SEEN_ORIG, SEEN_REPLY, TCP_CLOSE, TCP_NONE, ctStateName, tcpNext, timeoutTable,
 } from './tcp-state.js';
+import {
+  ConntrackError, DEFAULT_SWEEP_BUDGET, isInt, resolveOptions, type ConntrackOptions, type ConntrackRow, type ConntrackStats,
+} from './conntrack-types.js';
+import { indexDelete, indexPut, indexRebuild, indexSlots } from './conntrack-index.js';
+import { checkSnapshot, takeSnapshot, type ConntrackSnapshot } from './conntrack-snapshot.js';
 
-export type ConntrackErrorCode = 'ERR_BAD_OPTIONS' | 'ERR_BAD_TUPLE' | 'ERR_TUPLE_EXISTS' | 'ERR_NO_ENTRY' | 'ERR_BAD_SNAPSHOT';
+export {
+  ConntrackError, DEFAULT_MAX_ENTRIES, DEFAULT_SWEEP_BUDGET,
+  type ConntrackErrorCode, type ConntrackOptions, type ConntrackRow, type ConntrackStats, type ConntrackTuple,
+} from './conntrack-types.js';
+export type { ConntrackSnapshot, ConntrackSnapshotEntry, SnapshotTuple } from './conntrack-snapshot.js';
+export { benchConntrackLookup } from './conntrack-bench.js';
 
-export class ConntrackError extends Error {
-  override readonly name = 'ConntrackError';
-  constructor(readonly code: ConntrackErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
-export interface ConntrackOptions {
-  /** default 131072, kube-proxy's --conntrack-min */
-  maxEntries?: number;
-  /** records allocated up front (default 256); doubles up to maxEntries */
-  initialEntries?: number;
-  /** ms, monotonic; default performance.now */
-  clock?: () => number;
-  timeouts?: Partial<ConntrackTimeouts>;
-  onRemoved?: (owner: number, flags: number) => void;
-  /** default random per table, as Linux's nf_conntrack_hash_rnd: clients choose ports, so a fixed hash could be flooded with collisions */
-  hashSeed?: number;
-  /** slots create() examines for expired entries when the table is full (default 1024) */
-  reclaimBudget?: number;
-}
-
-export interface ConntrackStats {
-  created: number; // incl. restored
-  removed: number; // remove() and removeWhere()
-  expired: number; // timed out (lookup, sweep, reclaim)
-  insertFailed: number; // create() on a full table
-  lookups: number;
-  found: number;
-  /** index slots probed by lookups (searched / lookups = mean probe length) */
-  searched: number;
-}
-
-export interface ConntrackTuple { src: number; sport: number; dst: number; dport: number }
-export interface ConntrackRow {
-  entry: number; proto: number; orig: ConntrackTuple; reply: ConntrackTuple; state: string;
-  secondsLeft: number; ageSeconds: number; origPackets: number; origBytes: number;
-  replyPackets: number; replyBytes: number; owner: number; flags: number;
-}
-/** [src, sport, dst, dport] */
-export type SnapshotTuple = [number, number, number, number];
-export interface ConntrackSnapshotEntry {
-  proto: number; orig: SnapshotTuple; reply: SnapshotTuple; state: number; track: number; owner: number;
-  flags: number; remainingMs: number; ageMs: number; packets: [number, number]; bytes: [number, number];
-}
-export interface ConntrackSnapshot { version: 1; entries: ConntrackSnapshotEntry[] }
-
-export const DEFAULT_MAX_ENTRIES = 131072;
-/** a 1 Hz sweep covers a full default table in 8 s, ~100 µs per call */
-export const DEFAULT_SWEEP_BUDGET = 16384;
-const MAX_ENTRIES_LIMIT = 1 << 24; // entry << 4 (record word offsets) must stay within int32
 const REC_WORDS = 16;
 const W_META = 3;
 const W_OWNER = 11;
@@ -137,21 +90,15 @@ export class Conntrack {
   private readonly reclaimBudget: number;
 
   constructor(opts: ConntrackOptions = {}) {
-    this.max = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    if (!isInt(this.max, 1, MAX_ENTRIES_LIMIT)) throw new ConntrackError('ERR_BAD_OPTIONS', `maxEntries must be 1..${MAX_ENTRIES_LIMIT}`);
-    this.capacity = Math.min(opts.initialEntries ?? 256, this.max);
-    if (!isInt(this.capacity, 1, this.max)) throw new ConntrackError('ERR_BAD_OPTIONS', 'initialEntries must be ≥ 1');
-    this.reclaimBudget = opts.reclaimBudget ?? 1024;
-    if (!isInt(this.reclaimBudget, 1, Infinity)) throw new ConntrackError('ERR_BAD_OPTIONS', 'reclaimBudget must be ≥ 1');
-    const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
-    for (const [k, v] of Object.entries(timeouts)) {
-      if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ConntrackError('ERR_BAD_OPTIONS', `timeouts.${k} must be > 0 ms`);
-    }
-    this.tmo = timeoutTable(timeouts);
-    this.genericMs = timeouts.genericMs;
-    this.clock = opts.clock ?? (() => performance.now());
-    this.onRemoved = opts.onRemoved;
-    this.seed = (opts.hashSeed ?? Math.random() * 0x1_0000_0000) | 0;
+    const o = resolveOptions(opts);
+    this.max = o.maxEntries;
+    this.capacity = o.initialEntries;
+    this.reclaimBudget = o.reclaimBudget;
+    this.tmo = timeoutTable(o.timeouts);
+    this.genericMs = o.timeouts.genericMs;
+    this.clock = o.clock;
+    this.onRemoved = o.onRemoved;
+    this.seed = o.hashSeed;
     const buf = new ArrayBuffer(this.capacity * REC_WORDS * 4);
     this.u32 = new Uint32Array(buf);
     this.f64 = new Float64Array(buf);
@@ -324,20 +271,7 @@ export class Conntrack {
 
   /** Live (unexpired) entries with expiry as remaining ms, so a restart on another clock can restore them. */
   snapshot(): ConntrackSnapshot {
-    const now = this.clock();
-    const entries: ConntrackSnapshotEntry[] = [];
-    this.forEach((e) => {
-      const remainingMs = this.expiresAt(e) - now;
-      if (remainingMs <= 0) return;
-      entries.push({
-        proto: this.proto(e), state: this.state(e), track: this.track(e), owner: this.owner(e), flags: this.flags(e),
-        orig: [this.origSrc(e), this.origSport(e), this.origDst(e), this.origDport(e)],
-        reply: [this.replySrc(e), this.replySport(e), this.replyDst(e), this.replyDport(e)],
-        remainingMs, ageMs: now - this.createdAt(e),
-        packets: [this.packets(e, 0), this.packets(e, 1)], bytes: [this.bytes(e, 0), this.bytes(e, 1)],
-      });
-    });
-    return { version: 1, entries };
+    return takeSnapshot(this, this.clock());
   }
 
   /**
@@ -347,10 +281,7 @@ export class Conntrack {
    * ERR_BAD_SNAPSHOT (before adding any) if the snapshot is malformed.
    */
   restore(s: ConntrackSnapshot): number {
-    if (s?.version !== 1 || !Array.isArray(s.entries)) throw new ConntrackError('ERR_BAD_SNAPSHOT', 'not a version 1 conntrack snapshot');
-    s.entries.forEach((x, i) => {
-      if (!validEntry(x)) throw new ConntrackError('ERR_BAD_SNAPSHOT', `snapshot entry ${i} is malformed: ${JSON.stringify(x)}`);
-    });
+    checkSnapshot(s);
     const now = this.clock();
     let n = 0;
     for (const x of s.entries) {
@@ -375,6 +306,11 @@ export class Conntrack {
     return murmurFinalize(murmurMixBlock(murmurMixBlock(murmurMixBlock(this.seed ^ proto, src), dst), ports) ^ 12) | 0;
   }
 
+  /**
+   * The index probe (layout: conntrack-index.ts), kept a method: it is the
+   * lookup path's one call, compares records, and reports its probe count
+   * through a field rather than an allocated result.
+   */
   private find(proto: number, src: number, dst: number, ports: number, h: number): number {
     const idx = this.index, u32 = this.u32, mask = this.mask;
     let probes = 1;
@@ -453,10 +389,9 @@ export class Conntrack {
     const pkts = new Float64Array(cap * 2);
     pkts.set(this.pkts);
     this.pkts = pkts;
-    const old = this.index, slots = indexSlots(cap);
-    this.index = new Int32Array(slots * 2);
+    const slots = indexSlots(cap);
+    this.index = indexRebuild(this.index, slots);
     this.mask = slots - 1;
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) indexPut(this.index, this.mask, old[i] - 1, old[i + 1]);
     this.capacity = cap;
   }
 
@@ -472,95 +407,4 @@ export class Conntrack {
  */
 function sameTuples(u32: Uint32Array, r: number): boolean {
   return u32[r] === u32[r + 8] && u32[r + 1] === u32[r + 9] && u32[r + 2] === u32[r + 10];
-}
-
-function indexSlots(entries: number): number {
-  let n = 8;
-  while (n < entries * 4) n *= 2;
-  return n;
-}
-
-function indexPut(idx: Int32Array, mask: number, ref: number, h: number): void {
-  let i = h & mask;
-  while (idx[i << 1] !== 0) i = (i + 1) & mask;
-  idx[i << 1] = ref + 1;
-  idx[(i << 1) + 1] = h;
-}
-
-/** Backward-shift deletion (Knuth 6.4 Algorithm R): later members of the cluster move up into the hole if that does not pass their home slot. */
-function indexDelete(idx: Int32Array, mask: number, ref: number, h: number): void {
-  let i = h & mask;
-  while (idx[i << 1] !== ref + 1) i = (i + 1) & mask;
-  for (let j = (i + 1) & mask; idx[j << 1] !== 0; j = (j + 1) & mask) {
-    const home = idx[(j << 1) + 1] & mask;
-    if (((j - home) & mask) >= ((j - i) & mask)) {
-      idx[i << 1] = idx[j << 1];
-      idx[(i << 1) + 1] = idx[(j << 1) + 1];
-      i = j;
-    }
-  }
-  idx[i << 1] = 0;
-  idx[(i << 1) + 1] = 0;
-}
-
-function isInt(v: unknown, min: number, max: number): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-}
-
-function validEntry(x: ConntrackSnapshotEntry): boolean {
-  const tuple = (t: unknown): boolean => Array.isArray(t) && t.length === 4 &&
-    isInt(t[0], 0, 0xffffffff) && isInt(t[1], 0, 0xffff) && isInt(t[2], 0, 0xffffffff) && isInt(t[3], 0, 0xffff);
-  const pair = (p: unknown): boolean => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && v >= 0);
-  if (!(x && typeof x === 'object' && isInt(x.proto, 0, 255) && tuple(x.orig) && tuple(x.reply))) return false;
-  const tcpState = x.state >= TCP_NONE && x.state <= TCP_CLOSE;
-  return (x.proto === PROTO_TCP ? tcpState : x.state === CT_UNREPLIED || x.state === CT_REPLIED) &&
-    isInt(x.state, 1, CT_STATE_NAMES.length - 1) && isInt(x.track, 0, 255) && isInt(x.owner, -0x8000_0000, 0x7fff_ffff) &&
-    isInt(x.flags, 0, 255) && typeof x.remainingMs === 'number' && Number.isFinite(x.remainingMs) &&
-    typeof x.ageMs === 'number' && Number.isFinite(x.ageMs) && pair(x.packets) && pair(x.bytes);
-}
-
-/**
- * Micro-benchmark for `npm run bench -- services`: a table of `entries` TCP
- * flows, then `lookups` hits, both directions, in pseudo-random order over
- * `activeFlows` of them spread across the table. Real traffic has a working
- * set: most entries of a big table are idle. With activeFlows = entries the
- * benchmark measures memory latency instead (every lookup a cache miss),
- * which no hash layout removes. The clock is a constant, so the table, not
- * performance.now, is measured.
- */
-export function benchConntrackLookup(
-  entries: number, lookups: number, activeFlows = 1024,
-): { nsPerLookup: number; probesPerLookup: number } {
-  const ct = new Conntrack({ maxEntries: Math.max(DEFAULT_MAX_ENTRIES, entries), clock: () => 0, hashSeed: 1 });
-  const VIP = 0x0a600001; // 10.96.0.1:80 → backends 10.244.x.y:8080
-  const client = (i: number): number => 0x0a000000 + Math.floor(i / 50000);
-  const port = (i: number): number => 10000 + (i % 50000);
-  const backend = (i: number): number => 0x0af40000 + (i % 4096);
-  for (let i = 0; i < entries; i++) ct.create(PROTO_TCP, client(i), port(i), VIP, 80, backend(i), 8080, client(i), port(i), 0, 0);
-  let x = 0x9e3779b9;
-  const rnd = (): number => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5; // xorshift32
-    return x >>> 0;
-  };
-  const active = Math.min(activeFlows, entries);
-  const q = new Uint32Array(active * 8); // per flow: original then reply tuple, [src, sport, dst, dport]
-  for (let k = 0; k < active; k++) {
-    const i = rnd() % entries;
-    q.set([client(i), port(i), VIP, 80, backend(i), 8080, client(i), port(i)], k * 8);
-  }
-  const order = new Uint32Array(lookups).map(() => (rnd() % (active * 2)) << 2);
-  const run = (n: number): number => {
-    let sink = 0;
-    for (let k = 0; k < n; k++) {
-      const b = order[k];
-      sink ^= ct.lookup(PROTO_TCP, q[b], q[b + 1], q[b + 2], q[b + 3]);
-    }
-    return sink;
-  };
-  run(Math.min(lookups, 20000)); // warm up: let V8 optimise lookup
-  const searched = ct.stats.searched, before = ct.stats.lookups;
-  const t0 = process.hrtime.bigint();
-  run(lookups);
-  const ns = Number(process.hrtime.bigint() - t0);
-  return { nsPerLookup: ns / lookups, probesPerLookup: (ct.stats.searched - searched) / (ct.stats.lookups - before) };
 }
