@@ -13,6 +13,9 @@
 #   PODWIRE_ETCD_HOST           the etcd host looked for (default: etcd)
 #   PODWIRE_APISERVER_HOST      address to listen on (default: 0.0.0.0)
 #   PODWIRE_APISERVER_PORT      TCP port (default: 6443)
+#   PODWIRE_ADVERTISE_ADDRESS   the address the `kubernetes` Service (10.96.0.1)
+#                               sends pods to — CoreDNS reaches the API through
+#                               it (default: eth0's address)
 #   PODWIRE_NODE_GRACE_SECONDS  seconds without a heartbeat before a node is
 #                               NotReady (default: 10)
 #   PODWIRE_BIN                 the podwire command (see common.sh)
@@ -30,9 +33,11 @@ elif getent hosts "$etcd_host" >/dev/null 2>&1; then
 else
   store=/var/lib/podwire/store
 fi
-say "store $store"
+advertise=${PODWIRE_ADVERTISE_ADDRESS:-$(ipv4_of eth0 | cut -d/ -f1)}
+say "store $store${advertise:+, advertised at $advertise}"
 exec "$PODWIRE_BIN" apiserver \
   --store "$store" \
   --host "${PODWIRE_APISERVER_HOST:-0.0.0.0}" \
+  ${advertise:+--advertise-address "$advertise"} \
   --port "${PODWIRE_APISERVER_PORT:-6443}" \
   --node-monitor-grace-period "${PODWIRE_NODE_GRACE_SECONDS:-10}"

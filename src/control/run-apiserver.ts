@@ -14,6 +14,8 @@ import { ensureKubernetesService } from './controllers/kubernetes-service.js';
 export interface ApiServerOptions {
   store: string;
   host: string;
+  /** the address the `kubernetes` Service names (kube-apiserver's --advertise-address); default: host */
+  advertiseAddress?: string;
   port: number;
   socket?: string;
   controllers: boolean;
@@ -46,9 +48,10 @@ export async function runApiServer(o: ApiServerOptions, log: (m: string) => void
     client = new ApiClient(unix ?? url);
     controllers = await startControllers(client, { clusterCidr: o.clusterCidr, nodeCidrMaskSize: 24, nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, log: (m: string) => log(`controllers: ${m}`) });
     log('controllers running: node IPAM and lifecycle, scheduler, Deployment, StatefulSet, endpoints');
-    // The `kubernetes` Service points at this server (only when it listens on an address pods can reach).
-    if (o.host !== '127.0.0.1' && o.host !== '0.0.0.0') {
-      await ensureKubernetesService(client, o.host, o.port).catch((err) => log(`kubernetes Service not ensured: ${(err as Error).message}`));
+    // The `kubernetes` Service points at this server (only at an address pods can reach: the advertised one, else the one it listens on).
+    const advertise = o.advertiseAddress ?? o.host;
+    if (advertise !== '127.0.0.1' && advertise !== '0.0.0.0') {
+      await ensureKubernetesService(client, advertise, o.port).catch((err) => log(`kubernetes Service not ensured: ${(err as Error).message}`));
     }
   }
   return {

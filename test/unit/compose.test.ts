@@ -202,8 +202,9 @@ describe('compose.yaml: the etcd profile switches the store', () => {
   });
 
   it('apiserver.sh: the embedded store without etcd, etcd://etcd:2379 with it, PODWIRE_STORE above both', () => {
-    const off = apiserverArgv(false);
-    expect(off).toEqual(['apiserver', '--store', '/var/lib/podwire/store', '--host', '0.0.0.0', '--port', '6443', '--node-monitor-grace-period', '10']);
+    // (the advertised address is eth0's unless given: pinned here, this machine's eth0 is not the container's)
+    const off = apiserverArgv(false, { PODWIRE_ADVERTISE_ADDRESS: '172.28.0.2' });
+    expect(off).toEqual(['apiserver', '--store', '/var/lib/podwire/store', '--host', '0.0.0.0', '--advertise-address', '172.28.0.2', '--port', '6443', '--node-monitor-grace-period', '10']);
     expect(storeOf(apiserverArgv(true))).toBe('etcd://etcd:2379');
     expect(storeOf(apiserverArgv(true, { PODWIRE_STORE: '/srv/store' }))).toBe('/srv/store');
   });
