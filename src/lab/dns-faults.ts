@@ -30,8 +30,8 @@ import { waitFor } from './wait.js';
  *                     rewritten in place, as a wrong dnsConfig or a baked-in
  *                     resolv.conf would leave it.
  *   dns-no-endpoints  kube-dns's selector misspelled: CoreDNS runs and is
- *                     Ready, but kube-dns selects nothing (podwire drops:
- *                     no-endpoints (kube-system/kube-dns))
+ *                     Ready, but kube-dns selects nothing (trace to
+ *                     10.96.0.10:53/udp: no-endpoints (kube-system/kube-dns))
  */
 const DEPLOYMENT = 'kube-system/coredns';
 const CONFIGMAP = 'kube-system/coredns';
@@ -157,7 +157,7 @@ export const DNS_SCENARIOS: Scenario[] = [
   {
     name: 'dns-no-endpoints',
     summary: 'misspell the kube-dns Service’s selector: CoreDNS runs and is Ready, but the Service selects none of it',
-    findWith: `podwire get endpoints -n kube-system kube-dns → <none> while podwire get pods -n kube-system shows CoreDNS Running; podwire drops → no-endpoints (kube-system/kube-dns); nslookup → connection refused (${CLUSTER_DNS_IP} answers ICMP port unreachable)`,
+    findWith: `podwire get endpoints -n kube-system kube-dns → <none> while podwire get pods -n kube-system shows CoreDNS Running; podwire trace <pod> ${CLUSTER_DNS_IP}:53/udp → DROPPED: no-endpoints (kube-system/kube-dns); nslookup → connection refused (${CLUSTER_DNS_IP} answers ICMP port unreachable)`,
     target: 'service',
     defaultTarget: SERVICE,
     async break(state, target) {
