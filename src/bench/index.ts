@@ -1,6 +1,7 @@
 import { benchOverlay } from './overlay.js';
 import { benchCapture } from './capture.js';
 import { benchScale } from './scale.js';
+import { benchServices } from './services.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   overlay: () => benchOverlay({ seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 8) }),
@@ -11,6 +12,12 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
       seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 8),
       services: Number(process.env.PODWIRE_BENCH_DNS_OBJECTS ?? 1000),
       pods: Number(process.env.PODWIRE_BENCH_DNS_OBJECTS ?? 1000),
+    }),
+  services: () =>
+    benchServices({
+      count: Number(process.env.PODWIRE_BENCH_SERVICES ?? 10_000),
+      samples: Number(process.env.PODWIRE_BENCH_SAMPLES ?? 5000),
+      seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 6),
     }),
 };
 

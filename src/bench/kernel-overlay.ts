@@ -29,11 +29,16 @@ export function kernelTopology(prefix: string, count: number): { underlayNs: str
 const sysctl = (ns: string, key: string, value: string) => cmd.exec(ns, ['sysctl', '-qw', `${key}=${value}`]);
 
 export function kernelTopologyCommands(prefix: string, count: number): string[][] {
+  const { nodes } = kernelTopology(prefix, count);
+  return [...kernelNodeCommands(prefix, count), ...nodes.flatMap((n) => kernelPodCommands(n, n.pod.ns, n.pod.ip))];
+}
+
+/** The underlay and the nodes (cbr0, kernel vxlan, routes and FDB to every peer), no pods yet. */
+export function kernelNodeCommands(prefix: string, count: number): string[][] {
   const { underlayNs: ul, nodes } = kernelTopology(prefix, count);
   const out: string[][] = [cmd.netnsAdd(ul), cmd.linkUp(ul, 'lo'), cmd.bridgeAdd(ul, 'pwul0'), cmd.linkUp(ul, 'pwul0')];
   for (const n of nodes) {
     const port = shortName('pwu', `${prefix}-${n.name}`);
-    const veth = shortName('pwv', n.pod.ns);
     out.push(
       cmd.netnsAdd(n.ns),
       cmd.vethAdd(ul, port, 'eth0', n.ns),
@@ -48,15 +53,6 @@ export function kernelTopologyCommands(prefix: string, count: number): string[][
       cmd.linkSet(n.ns, 'cbr0', 'mtu', '1450', 'up'),
       ['ip', '-n', n.ns, 'link', 'add', 'vx0', 'address', macToString(vtepMacFor(n.ip)), 'mtu', '1450', 'type', 'vxlan', 'id', '1', 'dstport', '4789', 'local', n.ip, 'dev', 'eth0', 'nolearning'],
       cmd.linkUp(n.ns, 'vx0'),
-      cmd.netnsAdd(n.pod.ns),
-      cmd.vethAdd(n.ns, veth, 'eth0', n.pod.ns, 1450),
-      cmd.linkSet(n.ns, veth, 'master', 'cbr0'),
-      cmd.linkUp(n.ns, veth),
-      cmd.linkSet(n.pod.ns, 'eth0', 'mtu', '1450'),
-      cmd.linkUp(n.pod.ns, 'eth0'),
-      cmd.linkUp(n.pod.ns, 'lo'),
-      cmd.addrAdd(n.pod.ns, `${n.pod.ip}/24`, 'eth0'),
-      cmd.routeReplace(n.pod.ns, 'default', 'via', `10.244.${n.podNet}.1`),
     );
     for (const m of nodes) {
       if (m === n) continue;
@@ -70,4 +66,20 @@ export function kernelTopologyCommands(prefix: string, count: number): string[][
     }
   }
   return out;
+}
+
+/** A pod on node n: its own namespace, a veth on cbr0, `ip` in the node's /24, default route via the gateway. */
+export function kernelPodCommands(n: KernelNode, podNs: string, ip: string): string[][] {
+  const veth = shortName('pwv', podNs);
+  return [
+    cmd.netnsAdd(podNs),
+    cmd.vethAdd(n.ns, veth, 'eth0', podNs, 1450),
+    cmd.linkSet(n.ns, veth, 'master', 'cbr0'),
+    cmd.linkUp(n.ns, veth),
+    cmd.linkSet(podNs, 'eth0', 'mtu', '1450'),
+    cmd.linkUp(podNs, 'eth0'),
+    cmd.linkUp(podNs, 'lo'),
+    cmd.addrAdd(podNs, `${ip}/24`, 'eth0'),
+    cmd.routeReplace(podNs, 'default', 'via', `10.244.${n.podNet}.1`),
+  ];
 }
