@@ -294,6 +294,16 @@ function newServiceFlow(ctx: PipelineContext, buf: Buffer, slot: number, fe: Fro
       ctx.drop(DROP['nat-ports-exhausted'], fe.service);
       return NAT_CONSUMED;
     }
+  } else if (lb.conntrack.lookup(proto, b.ip, b.port, src, sport) >= 0) {
+    // The backend's side of this flow is taken by an older one (the client
+    // reused its source port for another frontend of the same backend, and
+    // that flow lingers in TIME_WAIT): as Linux's NAT does, this flow gets
+    // another source port towards the backend, put back on the replies.
+    nsport = lb.allocPort(proto, b.ip, b.port, src, 0);
+    if (nsport < 0) {
+      ctx.drop(DROP['nat-ports-exhausted'], fe.service);
+      return NAT_CONSUMED;
+    }
   }
   const flags = CT_DNAT | (snat ? CT_SNAT : 0) | (fromUnderlay ? CT_FROM_UNDERLAY : 0);
   const ent = lb.conntrack.create(proto, src, sport, ip.dst, dport, b.ip, b.port, nsrc, nsport, lb.idOf(b), flags);

@@ -156,6 +156,23 @@ describe("the node's own traffic (its host port pwh0)", () => {
   });
 });
 
+describe('a client reusing its source port', () => {
+  it('for a second Service with the same backend: the new flow gets another source port, nothing throws, replies find both clients', () => {
+    const a = service('web', {}, [{ ip: POD_B.ip, node: 'node1' }]);
+    const b = service('web2', { clusterIP: '10.96.0.21' }, [{ ip: POD_B.ip, node: 'node1' }]);
+    const n = lbNode([a, b]);
+    const first = splitVnet(n.fromPods(podTcp({ dst: VIP, dstPort: 80, srcPort: 40000, flags: TCP_SYN })).pods[0]).frame;
+    const second = splitVnet(n.fromPods(podTcp({ dst: '10.96.0.21', dstPort: 80, srcPort: 40000, flags: TCP_SYN })).pods[0]).frame;
+    expect(tcpOf(first).srcPort).toBe(40000);
+    expect(tcpOf(second).srcPort).not.toBe(40000);
+    expect(tcpOk(second)).toBe(true);
+    expect(n.pipeline.counters.snapshot().drops).toEqual({});
+    const reply = tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: POD_A.ip, srcPort: 8080, dstPort: tcpOf(second).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const back = splitVnet(n.fromPods(reply).pods[0]).frame;
+    expect([ipv4ToString(ipOf(back).src), tcpOf(back).srcPort, tcpOf(back).dstPort]).toEqual(['10.96.0.21', 80, 40000]);
+  });
+});
+
 describe('refusals and drops have reasons', () => {
   it('no endpoints: TCP gets a reset from the VIP at once, dropped as no-endpoints with the Service named', () => {
     const n = lbNode([service('web', {}, [])]);
