@@ -7,7 +7,10 @@ import { execa } from 'execa';
 import { planLab, topologyCommands, waitFor, type LabNode } from '../../src/lab/index.js';
 import { controlPlaneCommands, nodeCommands } from '../../src/lab/plan.js';
 import { execaRunner, listNetns, deleteNetnsWithPrefix, netnsPids, names } from '../../src/host/index.js';
-import { STATE_ROOT, requireRoot, testPrefix } from './helpers.js';
+import { STATE_ROOT, requireRoot, testPrefix, labProcesses as labProcessLines } from './helpers.js';
+
+/** PIDs of processes whose command line names this lab's state directory (containers, agents). */
+const labProcesses = (p: string): number[] => labProcessLines(p).map((l) => Number(l.split(' ')[0]));
 
 // compose.yaml's cluster without a Docker engine. Each "container" is what
 // Docker makes of a service: a network namespace whose only link is eth0 on
@@ -140,6 +143,9 @@ async function teardown(): Promise<void> {
       if (m && mountNss.has(m)) pids.add(p);
     }
     for (const ns of await listNetns(runner, prefix)) for (const p of await netnsPids(runner, ns)) pids.add(p);
+    // A pod's containers have mount namespaces of their own, and their pod
+    // netns lives in the box's private /run/netns: found by their state dir.
+    for (const p of labProcesses(prefix)) pids.add(p);
     pids.delete(process.pid);
     return [...pids];
   };
@@ -181,6 +187,7 @@ afterAll(async () => {
   await teardown();
   const left = await listNetns(runner, prefix);
   expect(left).toEqual([]);
+  expect(labProcesses(prefix), 'processes left behind').toEqual([]);
 }, 60_000);
 
 describe('the compose cluster, entrypoints run unchanged in netns containers', () => {
