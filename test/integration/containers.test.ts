@@ -144,8 +144,11 @@ async function teardown(): Promise<void> {
     }
     for (const ns of await listNetns(runner, prefix)) for (const p of await netnsPids(runner, ns)) pids.add(p);
     // A pod's containers have mount namespaces of their own, and their pod
-    // netns lives in the box's private /run/netns: found by their state dir.
-    for (const p of labProcesses(prefix)) pids.add(p);
+    // netns lives in the box's private /run/netns: found by their state dir
+    // (the shim), and their workloads by the shim's process group.
+    const groups = new Set(labProcesses(prefix));
+    for (const p of groups) pids.add(p);
+    for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) if (groups.has(pgidOf(p))) pids.add(p);
     pids.delete(process.pid);
     return [...pids];
   };
@@ -183,11 +186,39 @@ beforeAll(async () => {
   await start(boxes.demo, 'demo.sh', { PODWIRE_DEMO_NODES: '2', PODWIRE_DEMO_TIMEOUT: '150' });
 }, 60_000);
 
+/** A process's group (field 5 of /proc/<pid>/stat), or -1. */
+function pgidOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return -1;
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
+  }
+}
+
+let containerGroups = new Set<number>();
+let leftInGroups: number[] = [];
+
 afterAll(async () => {
+  containerGroups = new Set(labProcesses(prefix));
   await teardown();
+  const alive = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => containerGroups.has(pgidOf(p)) && !isZombie(p));
+  // (SIGKILLed processes take a moment to leave /proc)
+  await waitFor('the containers’ workloads to be gone', 10_000, () => alive().length === 0).catch(() => {});
+  leftInGroups = alive();
   const left = await listNetns(runner, prefix);
   expect(left).toEqual([]);
   expect(labProcesses(prefix), 'processes left behind').toEqual([]);
+  expect(leftInGroups.length, `workloads left behind: ${leftInGroups.join(' ')}`).toBe(0);
 }, 60_000);
 
 describe('the compose cluster, entrypoints run unchanged in netns containers', () => {
