@@ -4,7 +4,7 @@ import type { ApiClient, KubeObject } from '../control/client/index.js';
 import { CLUSTER_DNS_IP } from '../dns/addon.js';
 import type { LabState } from './lab.js';
 import type { Scenario } from './faults.js';
-import { split, save, restore, withClient } from './service-faults.js';
+import { split, save, restore, withClient, misspellSelector } from './service-faults.js';
 import { waitFor } from './wait.js';
 
 /**
@@ -163,12 +163,7 @@ export const DNS_SCENARIOS: Scenario[] = [
     async break(state, target) {
       const [ns, name] = split(target);
       await withClient(state, async (c) => {
-        const svc = await c.get('services', ns, name);
-        const selector = svc.spec?.selector as Record<string, string> | undefined;
-        if (!selector || !Object.keys(selector).length) throw new Error(`service ${ns}/${name} has no selector to misspell`);
-        save(state, 'dns-no-endpoints', target, selector);
-        const [k, v] = Object.entries(selector)[0];
-        await c.patch('services', ns, name, { spec: { selector: { [k]: `${v}x` } } });
+        await misspellSelector(c, ns, name, (selector) => save(state, 'dns-no-endpoints', target, selector));
         if (target === SERVICE) await kubeDnsEndpoints(c, false, 30_000);
       });
     },

@@ -38,6 +38,16 @@ export async function withClient<T>(state: LabState, fn: (c: ApiClient) => Promi
   }
 }
 
+/** Misspell a Service's selector (its first value gets an `x`), after `keep` has the selector as it was. */
+export async function misspellSelector(c: ApiClient, ns: string, name: string, keep: (selector: Record<string, string>) => void): Promise<void> {
+  const svc = await c.get('services', ns, name);
+  const selector = svc.spec?.selector as Record<string, string> | undefined;
+  if (!selector || !Object.keys(selector).length) throw new Error(`service ${ns}/${name} has no selector to misspell`);
+  keep(selector);
+  const [k, v] = Object.entries(selector)[0];
+  await c.patch('services', ns, name, { spec: { selector: { [k]: `${v}x` } } });
+}
+
 export const SERVICE_SCENARIOS: Scenario[] = [
   {
     name: 'selector-typo',
@@ -46,14 +56,7 @@ export const SERVICE_SCENARIOS: Scenario[] = [
     target: 'service',
     async break(state, target) {
       const [ns, name] = split(target);
-      await withClient(state, async (c) => {
-        const svc = await c.get('services', ns, name);
-        const selector = svc.spec?.selector as Record<string, string> | undefined;
-        if (!selector || !Object.keys(selector).length) throw new Error(`service ${ns}/${name} has no selector to misspell`);
-        save(state, 'selector-typo', target, selector);
-        const [k, v] = Object.entries(selector)[0];
-        await c.patch('services', ns, name, { spec: { selector: { [k]: `${v}x` } } });
-      });
+      await withClient(state, (c) => misspellSelector(c, ns, name, (selector) => save(state, 'selector-typo', target, selector)));
     },
     async fix(state, target) {
       const [ns, name] = split(target);
