@@ -200,8 +200,10 @@ describe('the cloud load balancer', () => {
     await client.update({ ...fixed, spec: { ...fixed.spec, type: 'ClusterIP', externalTrafficPolicy: undefined, healthCheckNodePort: undefined, loadBalancerIP: undefined, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] } });
     await waitExternalIp('fixed', null);
     expect((await client.get('services', 'default', 'fixed')).status).toEqual({ loadBalancer: {} });
-    const events = (await client.list('events', { namespace: 'default' })).items.filter((e) => e.involvedObject?.name === 'fixed').map((e) => e.reason);
-    expect(events).toContain('DeletedLoadBalancer');
+    // the event is written after the status, by the cloud LB's event recorder: wait for it
+    const reasons = async () => (await client.list('events', { namespace: 'default' })).items.filter((e) => e.involvedObject?.name === 'fixed').map((e) => e.reason);
+    await waitFor('the DeletedLoadBalancer event', 10_000, async () => (await reasons()).includes('DeletedLoadBalancer')).catch(() => {});
+    expect(await reasons()).toContain('DeletedLoadBalancer');
   });
 });
 
