@@ -154,24 +154,8 @@ export function buildProgram(): Command {
     .option('--cluster-domain <domain>', 'the cluster’s DNS domain (the pods’ search list)', 'cluster.local')
     .option('--resolv-conf <file>', 'the node’s resolver file: dnsPolicy Default pods get it, ClusterFirst pods its search list ("": none)', '/etc/resolv.conf')
     .action(async (o: Record<string, string>) => {
-      const cfg = agentConfig({
-        ...o,
-        node: o.node,
-        'pod-cidr': o.podCidr,
-        'state-dir': o.stateDir,
-        'underlay-if': o.underlayIf,
-        'pod-mtu': o.podMtu,
-        'metrics-port': o.metricsPort,
-        'service-cidr': o.serviceCidr,
-        'cluster-cidr': o.clusterCidr,
-        'lb-scheduler': o.lbScheduler,
-        'proxy-mode': o.proxyMode,
-        'conntrack-max': o.conntrackMax,
-        'maglev-table-size': o.maglevTableSize,
-        'cluster-dns': o.clusterDns,
-        'cluster-domain': o.clusterDomain,
-        'resolv-conf': o.resolvConf,
-      });
+      // commander's camelCase back to the flags' own names, which agentConfig's errors quote
+      const cfg = agentConfig(Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v])));
       const log = (m: string) => process.stdout.write(`${new Date().toISOString()} ${m}\n`);
       const agent = await runAgent(cfg, log);
       await new Promise<void>((resolve) => {
