@@ -1,0 +1,186 @@
+/**
+ * A compiled set of NetworkPolicies (compile.ts): the verdict for a new
+ * connection in O(rules of the policies selecting that pod), never a walk
+ * over every policy.
+ *
+ *   isolation(ip)                         ISOLATED_INGRESS | ISOLATED_EGRESS bits, 0 = open
+ *   judge(dir, podIp, peerIp, proto, port) VERDICT_DENY | VERDICT_OPEN | rule id (> 0)
+ *   rule(id), isolatedBy(ip, dir), pod(ip), count(dir, podIp, verdict)
+ *
+ * `dir` is the pod's side: DIR_INGRESS judges peer → pod, DIR_EGRESS
+ * pod → peer. `port` is the destination port (after Service DNAT: the
+ * backend's target port); for ICMP and other protocols without ports a
+ * rule matches only if it lists no ports. A named port matches when the
+ * destination pod (the pod itself for ingress, the peer for egress) has a
+ * container port of that name and protocol equal to `port`.
+ */
+import type { LabelSelector } from '../control/labels.js';
+import {
+  DIR_INGRESS, ISOLATED_EGRESS, ISOLATED_INGRESS, VERDICT_DENY, VERDICT_OPEN,
+  type Direction, type NetworkPolicyLite, type PeerSpec, type PolicyCounters, type PolicyPod, type PortSpec,
+} from './types.js';
+
+export interface PolicyInfo {
+  /** "ns/name" */
+  key: string;
+  namespace: string;
+  name: string;
+  counters: PolicyCounters;
+  /** pods it selects (at compile time) */
+  selected: number;
+  policy: NetworkPolicyLite;
+}
+
+export type CompiledPeer =
+  | { kind: 'pods'; ips: Set<number>; namespaces: string[]; spec: PeerSpec }
+  | { kind: 'cidr'; net: number; mask: number; except: { net: number; mask: number }[]; spec: PeerSpec; never: boolean };
+
+export interface CompiledPort {
+  proto: number;
+  /** a named port (resolved on the destination pod); else from..to */
+  name?: string;
+  from: number;
+  to: number;
+  spec: PortSpec;
+}
+
+export interface CompiledRule {
+  /** 1-based, unique in this set */
+  id: number;
+  policy: PolicyInfo;
+  direction: Direction;
+  /** index in the policy's ingress or egress list */
+  index: number;
+  allPeers: boolean;
+  peers: CompiledPeer[];
+  allPorts: boolean;
+  ports: CompiledPort[];
+}
+
+export interface PodPolicies {
+  /** null: no policy isolates the pod for ingress */
+  ingress: CompiledRule[] | null;
+  egress: CompiledRule[] | null;
+  ingressBy: PolicyInfo[];
+  egressBy: PolicyInfo[];
+}
+
+export class PolicySet {
+  constructor(
+    private readonly perPod: Map<number, PodPolicies>,
+    private readonly pods: Map<number, PolicyPod>,
+    private readonly rules: CompiledRule[],
+    readonly policies: readonly PolicyInfo[],
+  ) {}
+
+  /** pods that at least one policy selects */
+  get isolatedPods(): number {
+    return this.perPod.size;
+  }
+
+  isolation(ip: number): number {
+    const pp = this.perPod.get(ip);
+    if (pp === undefined) return 0;
+    return (pp.ingress !== null ? ISOLATED_INGRESS : 0) | (pp.egress !== null ? ISOLATED_EGRESS : 0);
+  }
+
+  judge(dir: Direction, podIp: number, peerIp: number, proto: number, port: number): number {
+    const pp = this.perPod.get(podIp);
+    if (pp === undefined) return VERDICT_OPEN;
+    const rules = dir === DIR_INGRESS ? pp.ingress : pp.egress;
+    if (rules === null) return VERDICT_OPEN;
+    const dstIp = dir === DIR_INGRESS ? podIp : peerIp;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i];
+      if (!r.allPorts && !this.portMatches(r.ports, proto, port, dstIp)) continue;
+      if (r.allPeers || peerMatches(r.peers, peerIp)) return r.id;
+    }
+    return VERDICT_DENY;
+  }
+
+  /** Count a verdict for /metrics: allowed for the rule's policy, denied for every policy isolating the pod. */
+  count(dir: Direction, podIp: number, verdict: number): void {
+    if (verdict > 0) {
+      const c = this.rules[verdict - 1].policy.counters;
+      if (dir === DIR_INGRESS) c.ingressAllowed++;
+      else c.egressAllowed++;
+      return;
+    }
+    if (verdict !== VERDICT_DENY) return;
+    for (const p of this.isolatedBy(podIp, dir)) {
+      if (dir === DIR_INGRESS) p.counters.ingressDenied++;
+      else p.counters.egressDenied++;
+    }
+  }
+
+  rule(id: number): CompiledRule | undefined {
+    return this.rules[id - 1];
+  }
+
+  /** the policies that isolate this pod in that direction (empty: open) */
+  isolatedBy(ip: number, dir: Direction): readonly PolicyInfo[] {
+    const pp = this.perPod.get(ip);
+    if (pp === undefined) return [];
+    return dir === DIR_INGRESS ? pp.ingressBy : pp.egressBy;
+  }
+
+  /** the rules that apply to a pod in that direction (null: open) */
+  rulesOf(ip: number, dir: Direction): readonly CompiledRule[] | null {
+    const pp = this.perPod.get(ip);
+    if (pp === undefined) return null;
+    return dir === DIR_INGRESS ? pp.ingress : pp.egress;
+  }
+
+  pod(ip: number): PolicyPod | undefined {
+    return this.pods.get(ip);
+  }
+
+  allPods(): IterableIterator<PolicyPod> {
+    return this.pods.values();
+  }
+
+  /** Does one of these port entries admit (proto, port) towards dstIp? */
+  private portMatches(ports: CompiledPort[], proto: number, port: number, dstIp: number): boolean {
+    for (let i = 0; i < ports.length; i++) {
+      const p = ports[i];
+      if (p.proto !== proto) continue;
+      if (p.name === undefined) {
+        if (port >= p.from && port <= p.to) return true;
+        continue;
+      }
+      const dst = this.pods.get(dstIp);
+      if (dst === undefined) continue; // a name means nothing off a pod
+      for (const cp of dst.ports) if (cp.name === p.name && cp.proto === proto && cp.port === port) return true;
+    }
+    return false;
+  }
+
+  /** What a named port resolves to on a pod (for explanations); undefined when the pod has no such port. */
+  resolveNamedPort(ip: number, name: string, proto: number): number | undefined {
+    return this.pods.get(ip)?.ports.find((p) => p.name === name && p.proto === proto)?.port;
+  }
+}
+
+function peerMatches(peers: CompiledPeer[], ip: number): boolean {
+  for (let i = 0; i < peers.length; i++) {
+    const p = peers[i];
+    if (p.kind === 'pods') {
+      if (p.ips.has(ip)) return true;
+      continue;
+    }
+    if (p.never || ((ip & p.mask) >>> 0) !== p.net) continue;
+    let excluded = false;
+    for (const e of p.except) {
+      if (((ip & e.mask) >>> 0) === e.net) {
+        excluded = true;
+        break;
+      }
+    }
+    if (!excluded) return true;
+  }
+  return false;
+}
+
+export function selectorIsEmpty(sel: LabelSelector | undefined): boolean {
+  return !sel || (!Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length);
+}
