@@ -9,6 +9,7 @@ import { TokenBucket } from './token-bucket.js';
 import { Gro } from './gro.js';
 import type { PipelineTracer, StageName } from './trace.js';
 import type { LbState } from './lb-state.js';
+import type { PolicySet } from '../policy/index.js';
 
 /** What the pipeline needs to know about its node. Addresses are uint32. */
 export interface NodeIdentity {
@@ -99,6 +100,12 @@ export class PipelineContext {
   tracer: PipelineTracer | null = null;
   /** the Service load balancer, conntrack and masquerade (null: pod routing only, as in dataplane-only labs) */
   lb: LbState | null = null;
+  /** NetworkPolicy (policy-stage.ts; null: off, every pod open and flows untracked) */
+  policy: PolicySet | null = null;
+  // what the Service stage found for the frame at hand: a tracked flow (its
+  // conntrack entry matched), or the entry it created (-1: none)
+  ctKnown = false;
+  ctCreated = -1;
   // the frame being processed, for the tracer
   curBuf: Buffer = Buffer.alloc(0);
   curOff = 0;

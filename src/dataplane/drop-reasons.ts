@@ -35,6 +35,8 @@ export const DROP_REASONS = [
   ['nat-ports-exhausted', 'no free source port on the node for masquerading or SNAT'],
   ['underlay-unresolved', 'the underlay neighbour (outside client or server) has no known MAC yet: ARP sent'],
   ['not-ours', 'underlay packet for the node that no Service, NodePort or masqueraded flow owns'],
+  ['policy-denied-ingress', 'NetworkPolicy: the destination pod is isolated for ingress and no rule of the policies selecting it allowed this connection'],
+  ['policy-denied-egress', 'NetworkPolicy: the source pod is isolated for egress and no rule of the policies selecting it allowed this connection'],
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number][0];

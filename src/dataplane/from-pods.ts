@@ -20,6 +20,7 @@ import { cidrContains } from './tables.js';
 import { deliverLocal, deliverToHost } from './to-pods.js';
 import { NAT_CONSUMED, NAT_DONE, NAT_PASS, isOutside, masquerade, natFromPod } from './service-stage.js';
 import { sendToUnderlay } from './to-underlay.js';
+import { policyFromPod } from './policy-stage.js';
 
 /**
  * Frames the pods send (cbr0 side): only those for the gateway's MAC (or
@@ -30,8 +31,9 @@ import { sendToUnderlay } from './to-underlay.js';
  *
  * Drops: truncated, malformed-ethernet, not-for-gateway,
  * unsupported-ethertype, malformed-ipv4, bad-ipv4-checksum, ttl-expired,
- * no-route (and the Service stage's). Trace stages: received, to-host, route
- * (and the Service stage's: conntrack, service, nat, masquerade; egress).
+ * no-route (and the Service and policy stages'). Trace stages: received,
+ * to-host, route (and the Service stage's: conntrack, service, nat,
+ * masquerade; policy; egress).
  */
 
 const ETH = ETHERNET_HEADER_SIZE;
@@ -109,6 +111,8 @@ function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): 
     if (ctx.curProbe) ctx.stage('to-host', `${ipv4ToString(dst)} is this node's own address: its kernel answers`);
     return;
   }
+  // NetworkPolicy (policy-stage.ts): egress of this pod, ingress of a pod here; judged on the backend after DNAT.
+  if (ctx.policy !== null && !policyFromPod(ctx, buf)) return;
   if (ip.ttl <= 1) {
     icmpErrorToPod(ctx, buf, f, flen, ICMP_TIME_EXCEEDED, ICMP_CODE_TTL_EXCEEDED, 0);
     ctx.drop(DROP['ttl-expired']);

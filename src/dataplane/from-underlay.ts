@@ -26,6 +26,7 @@ import { deliverLocal, deliverToHost } from './to-pods.js';
 import { encapToPeer } from './encap.js';
 import { formatCidr } from './cidr.js';
 import { NAT_CONSUMED, NAT_DONE, NAT_PASS, isOutside, natFromOverlay, natFromUnderlay } from './service-stage.js';
+import { policyToLocalPod } from './policy-stage.js';
 import { releaseHeld, sendToUnderlay } from './to-underlay.js';
 import { learnUnderlay } from './tunnel.js';
 
@@ -214,6 +215,8 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
     ctx.drop(DROP['mtu-exceeded']);
     return;
   }
+  // NetworkPolicy: ingress of the pod here (the sender's node judged its egress)
+  if (!outside && !toNode && ctx.policy !== null && !policyToLocalPod(ctx, buf)) return;
   // Decapsulate in place: a fresh virtio_net_hdr goes just before the inner
   // frame (over the outer UDP/VXLAN bytes we no longer need); a partial
   // inner checksum stays partial, its start moved back by the outer headers.
@@ -254,6 +257,7 @@ function routeNative(ctx: PipelineContext, buf: Buffer, slot: number, len: numbe
   if (cidrContains(ctx.id.podCidr, dst)) {
     if (dst === ctx.id.gatewayIp && deliverToHost(ctx, buf, slot, len)) return;
     if (ctx.curProbe) ctx.stage('route', `${ipv4ToString(dst)} is in this node's pod CIDR: deliver locally`);
+    if (ctx.policy !== null && !policyToLocalPod(ctx, buf)) return;
     return deliverLocal(ctx, buf, slot, len, false);
   }
   const peer = ctx.peers.lookup(dst);

@@ -6,5 +6,5 @@ export { DROP, DROP_REASONS, DROP_REASON_COUNT, dropReasonName, dropReasonId, de
 export { NeighborTable, PeerTable, UnderlayNeighbors, PodTraffic, PeerTraffic, cidrContains, cidrMask, type Cidr, type Peer } from './tables.js';
 export { parseCidr, formatCidr, cidrHost, cidrSize, CidrError } from './cidr.js';
 export { TokenBucket } from './token-bucket.js';
-export { LbState, serviceSnatIp, CT_DNAT, CT_SNAT, CT_MASQ, CT_FROM_UNDERLAY, type LbOptions } from './lb-state.js';
-export { STAGES, FWD_UNDERLAY, type StageName, type NatEvent } from './trace.js';
+export { LbState, serviceSnatIp, CT_DNAT, CT_SNAT, CT_MASQ, CT_FROM_UNDERLAY, CT_POLICY, type LbOptions } from './lb-state.js';
+export { STAGES, FWD_UNDERLAY, type StageName, type NatEvent, type PolicyEvent } from './trace.js';

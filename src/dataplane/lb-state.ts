@@ -14,6 +14,9 @@ export const CT_DNAT = 1; // a Service frontend translated the destination
 export const CT_SNAT = 2; // the source became the node (hairpin, external traffic with ETP Cluster)
 export const CT_MASQ = 4; // pod → outside: the source became the node's underlay IP
 export const CT_FROM_UNDERLAY = 8; // the flow came in on eth0 (NodePort, LB, externalIP)
+export const CT_POLICY = 16; // tracked for NetworkPolicy only (policy-stage.ts): no translation, replies pass
+/** the flags that mean the entry rewrites packets */
+export const CT_TRANSLATES = CT_DNAT | CT_SNAT | CT_MASQ;
 
 /**
  * The address a node SNATs Service traffic to when the reply must come back

@@ -10,6 +10,7 @@ import { PeerTraffic, PeerHealth, type NeighborTable, type PeerTable, type Peer,
 import type { PipelineTracer } from './trace.js';
 import { learnUnderlay } from './tunnel.js';
 import type { LbState } from './lb-state.js';
+import type { PolicySet } from '../policy/index.js';
 
 /**
  * The per-node userspace dataplane: every frame a pod sends, and every VXLAN
@@ -67,6 +68,19 @@ export class Pipeline {
 
   get lb(): LbState | null {
     return this.ctx.lb;
+  }
+
+  /**
+   * NetworkPolicy (policy-stage.ts): a compiled set makes the stage judge
+   * new connections and track every pod flow; null turns it off. Needs the
+   * Service stage's conntrack (setLoadBalancer) to do anything.
+   */
+  setPolicy(policy: PolicySet | null): void {
+    this.ctx.policy = policy;
+  }
+
+  get policy(): PolicySet | null {
+    return this.ctx.policy;
   }
 
   /** Attach (or detach with null) the drop trace point. */

@@ -14,7 +14,7 @@ import { setAddr, unNatIcmpError } from './icmp-nat.js';
 import { formatFrontend, lbFlowHash, protoName, type Frontend } from '../lb/index.js';
 import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
-import { CT_DNAT, CT_FROM_UNDERLAY, CT_MASQ, CT_SNAT } from './lb-state.js';
+import { CT_DNAT, CT_FROM_UNDERLAY, CT_MASQ, CT_SNAT, CT_TRANSLATES } from './lb-state.js';
 import { cidrContains } from './tables.js';
 import { askUnderlay } from './to-underlay.js';
 
@@ -75,6 +75,8 @@ const partialCsum = (buf: Buffer, slot: number) => (buf[slot] & VNET_HDR_F_NEEDS
 /** A pod's packet (from-pods, before the route). */
 export function natFromPod(ctx: PipelineContext, buf: Buffer, slot: number): number {
   const lb = ctx.lb!;
+  ctx.ctKnown = false;
+  ctx.ctCreated = -1;
   if (!readPorts(ctx, buf)) return notTranslatable(ctx, buf);
   const ip = ctx.ip;
   const proto = ip.protocol;
@@ -95,6 +97,8 @@ export function natFromPod(ctx: PipelineContext, buf: Buffer, slot: number): num
 /** A decapsulated frame from a peer node: only replies of flows this node translated. */
 export function natFromOverlay(ctx: PipelineContext, buf: Buffer, slot: number): number {
   const lb = ctx.lb!;
+  ctx.ctKnown = false;
+  ctx.ctCreated = -1;
   if (lb.conntrack.size === 0) return NAT_PASS;
   if (!readPorts(ctx, buf)) return notTranslatable(ctx, buf);
   const ip = ctx.ip;
@@ -109,6 +113,8 @@ export function natFromOverlay(ctx: PipelineContext, buf: Buffer, slot: number):
  */
 export function natFromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number): number {
   const lb = ctx.lb!;
+  ctx.ctKnown = false;
+  ctx.ctCreated = -1;
   if (!readPorts(ctx, buf)) return ctx.ip.fragmentOffsetBytes !== 0 ? laterFragment(ctx, buf) : NAT_PASS;
   const ip = ctx.ip;
   const proto = ip.protocol;
@@ -191,6 +197,13 @@ function translate(ctx: PipelineContext, buf: Buffer, slot: number, e: number): 
   const ent = e >> 1;
   const dir = e & 1;
   const ip = ctx.ip;
+  ctx.ctKnown = true;
+  if ((ct.flags(ent) & CT_TRANSLATES) === 0) {
+    // tracked for NetworkPolicy only: nothing to rewrite (policy-stage.ts lets it pass)
+    ct.seen(ent, dir as 0 | 1, tcpFlags, ip.totalLength);
+    if (ctx.curProbe) ctx.stage('conntrack', `existing entry ${describeEntry(ctx, ent)}, ${dir === 0 ? 'original' : 'reply'} direction (no translation)`, { direction: dir === 0 ? 'original' : 'reply' });
+    return NAT_PASS;
+  }
   const b = lb.backendOf(ct.owner(ent));
   if (b !== undefined && b.removed && ip.protocol === IPPROTO_TCP) {
     // Its backend left the Service: end the connection rather than let it hang.
@@ -311,6 +324,7 @@ function newServiceFlow(ctx: PipelineContext, buf: Buffer, slot: number, fe: Fro
     ctx.drop(DROP['conntrack-full'], fe.service);
     return NAT_CONSUMED;
   }
+  ctx.ctCreated = ent;
   lb.stats.newServiceFlows++;
   b.connections++;
   b.active++;

@@ -22,6 +22,24 @@ export interface PipelineTracer {
    * in `forwarded`; valid during the call only.
    */
   natPoint?(after: boolean, port: number, buf: Buffer, off: number, len: number): void;
+  /** A NetworkPolicy rule allowed a new connection of an isolated pod (once per connection; denies come as drops). */
+  policyAllowed?(event: PolicyEvent): void;
+}
+
+/** What a policy allowed, for `observe`. */
+export interface PolicyEvent {
+  direction: 'ingress' | 'egress';
+  /** the isolated pod the verdict is about, and the other end */
+  pod: number;
+  peer: number;
+  proto: number;
+  sport: number;
+  dport: number;
+  /** "ns/name" and "ingress[0]" */
+  policy: string;
+  rule: string;
+  /** the verdict in words (policy/explain.ts verdictText) */
+  text: string;
 }
 
 /** Every stage name `trace` can show, in pipeline order. */
@@ -31,6 +49,7 @@ export const STAGES = [
   'conntrack',
   'service',
   'nat',
+  'policy',
   'masquerade',
   'route',
   'encap',
