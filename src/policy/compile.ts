@@ -51,7 +51,9 @@ export function compilePolicies(
     if (!l) podsByNs.set(p.namespace, (l = []));
     l.push(p);
   }
-  const nsLabels = new Map(namespaces.map((n) => [n.name, n.labels]));
+  // The API server sets kubernetes.io/metadata.name on every namespace (to its name, whatever was written): a
+  // namespace handed in without it (a test, an object from elsewhere) still has it here.
+  const nsLabels = new Map(namespaces.map((n) => [n.name, { ...n.labels, 'kubernetes.io/metadata.name': n.name }]));
   // A pod's namespace may not be listed yet (watch order): it still has the name label every namespace gets.
   for (const ns of podsByNs.keys()) if (!nsLabels.has(ns)) nsLabels.set(ns, { 'kubernetes.io/metadata.name': ns });
 
@@ -157,7 +159,7 @@ function compilePort(p: PortSpec): CompiledPort {
   if (p.port === undefined || p.port === null) return { proto, from: 0, to: 65535, spec: p };
   if (typeof p.port === 'string') {
     // the API keeps "80" a string when written so; a numeric string is a number to the port matcher
-    if (/^\d+$/.test(p.port)) return { proto, from: Number(p.port), to: Number(p.port), spec: p };
+    if (/^\d+$/.test(p.port)) return { proto, from: Number(p.port), to: p.endPort ?? Number(p.port), spec: p };
     return { proto, name: p.port, from: 0, to: -1, spec: p };
   }
   return { proto, from: p.port, to: p.endPort ?? p.port, spec: p };
