@@ -6,6 +6,7 @@ import { restartAgent, isOurAgent, type LabState } from './lab.js';
 import { waitFor } from './wait.js';
 import { SERVICE_SCENARIOS } from './service-faults.js';
 import { DNS_SCENARIOS } from './dns-faults.js';
+import { POLICY_SCENARIOS } from './policy-faults.js';
 
 /**
  * Fault injection for workshops: `podwire lab break <scenario>` makes one
@@ -18,7 +19,7 @@ export interface Scenario {
   summary: string;
   /** which podwire command finds it, and what it shows */
   findWith: string;
-  target: 'node' | 'pod' | 'service' | 'deployment' | 'configmap';
+  target: 'node' | 'pod' | 'service' | 'deployment' | 'configmap' | 'namespace';
   /** the target when none is given (the cluster DNS faults: kube-system's objects) */
   defaultTarget?: string;
   break(state: LabState, target: string): Promise<void>;
@@ -78,7 +79,7 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-SCENARIOS.push(...SERVICE_SCENARIOS, ...DNS_SCENARIOS);
+SCENARIOS.push(...SERVICE_SCENARIOS, ...DNS_SCENARIOS, ...POLICY_SCENARIOS);
 
 const brokenFile = (state: LabState) => path.join(state.plan.stateDir, 'broken.json');
 
