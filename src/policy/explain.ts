@@ -31,15 +31,15 @@ export function peerText(p: PeerSpec, policyNamespace: string): string {
   const pods = selectorIsEmpty(p.podSelector) ? 'every pod' : `pods ${selectorText(p.podSelector)}`;
   if (!p.namespaceSelector) return `${pods} in namespace ${policyNamespace}`;
   const nss = selectorIsEmpty(p.namespaceSelector) ? 'every namespace' : `namespaces ${selectorText(p.namespaceSelector)}`;
-  // both selectors in one peer: both must hold (AND)
-  return p.podSelector ? `${pods} AND in ${nss}` : `${pods} in ${nss}`;
+  // both selectors in one peer: both must hold (AND); an empty podSelector beside a namespaceSelector adds nothing to AND
+  return selectorIsEmpty(p.podSelector) ? `${pods} in ${nss}` : `${pods} AND in ${nss}`;
 }
 
 export function portText(p: PortSpec): string {
   const proto = protoText(protoNumber(p.protocol));
-  if (p.port === undefined) return `every ${proto} port`;
+  if (p.port === undefined || p.port === null) return `every ${proto} port`;
   if (typeof p.port === 'string' && !/^\d+$/.test(p.port)) return `${proto} port named "${p.port}"`;
-  return p.endPort !== undefined ? `${proto} ${p.port}-${p.endPort}` : `${proto}/${p.port}`;
+  return p.endPort !== undefined && p.endPort !== null ? `${proto}/${p.port}-${p.endPort}` : `${proto}/${p.port}`;
 }
 
 /** A rule in words: "from (A) OR (B) on TCP/80, TCP/443". */
@@ -88,10 +88,12 @@ export { VERDICT_DENY, VERDICT_OPEN };
 
 /**
  * Warnings a reviewer would give: separate peers holding one selector each
- * (OR) where one peer with both (AND) was probably meant; a named port no
- * selected pod has (checked by the caller with pods at hand).
+ * (OR) where one peer with both (AND) was probably meant; with a PolicySet
+ * compiled with this policy (the pods at hand), a named port that no pod it
+ * could resolve on has — for ingress the pods the policy selects, for egress
+ * the pods the rule's peers take in — so that entry admits nothing.
  */
-export function lintPolicy(np: NetworkPolicyLite): string[] {
+export function lintPolicy(np: NetworkPolicyLite, set?: PolicySet): string[] {
   const out: string[] = [];
   const spec = np.spec ?? {};
   const check = (dir: string, i: number, peers: PeerSpec[] | undefined) => {
@@ -107,5 +109,28 @@ export function lintPolicy(np: NetworkPolicyLite): string[] {
   };
   (spec.ingress ?? []).forEach((r, i) => check('ingress', i, r.from));
   (spec.egress ?? []).forEach((r, i) => check('egress', i, r.to));
+  if (set) out.push(...lintNamedPorts(`${np.metadata.namespace ?? 'default'}/${np.metadata.name}`, set));
+  return out;
+}
+
+function lintNamedPorts(key: string, set: PolicySet): string[] {
+  const out: string[] = [];
+  const selected = set.podsSelectedBy(key);
+  for (const r of set.rulesOfPolicy(key)) {
+    const named = r.ports.filter((p) => p.name !== undefined);
+    if (!named.length) continue;
+    const ingress = r.direction === DIR_INGRESS;
+    // a policy selecting no pod has nothing to resolve an ingress port on: describe says it selects none
+    if (ingress && !selected.length) continue;
+    const pods = ingress ? selected : set.peerPods(r);
+    for (const p of named) {
+      if (pods.some((pod) => pod.ports.some((cp) => cp.name === p.name && cp.proto === p.proto))) continue;
+      const whose = ingress ? 'no pod it selects' : 'no pod this rule lets it reach';
+      out.push(
+        `${directionName(r.direction)}[${r.index}]: ${whose} has a ${protoText(p.proto)} port named "${p.name}" — a named port is resolved on the ` +
+          `destination pod (${ingress ? 'the selected pod' : 'the peer'}), so that entry admits nothing.`,
+      );
+    }
+  }
   return out;
 }

@@ -6,6 +6,7 @@
  *   isolation(ip)                         ISOLATED_INGRESS | ISOLATED_EGRESS bits, 0 = open
  *   judge(dir, podIp, peerIp, proto, port) VERDICT_DENY | VERDICT_OPEN | rule id (> 0)
  *   rule(id), isolatedBy(ip, dir), pod(ip), count(dir, podIp, verdict)
+ *   podsSelectedBy(key), rulesOfPolicy(key), peerPods(rule)   (for words, not packets)
  *
  * `dir` is the pod's side: DIR_INGRESS judges peer → pod, DIR_EGRESS
  * pod → peer. `port` is the destination port (after Service DNAT: the
@@ -155,11 +156,34 @@ export class PolicySet {
     return false;
   }
 
+  /** The pods a policy ("ns/name") selects, by namespace and name (for describe and lint; walks the isolated pods). */
+  podsSelectedBy(key: string): PolicyPod[] {
+    const out: PolicyPod[] = [];
+    for (const [ip, pp] of this.perPod) {
+      if (pp.ingressBy.some((p) => p.key === key) || pp.egressBy.some((p) => p.key === key)) out.push(this.pods.get(ip)!);
+    }
+    return out.sort(byNamespaceAndName);
+  }
+
+  /** A policy's compiled rules, ingress before egress, each list in its order (for describe and lint). */
+  rulesOfPolicy(key: string): CompiledRule[] {
+    return this.rules.filter((r) => r.policy.key === key).sort((a, b) => a.direction - b.direction || a.index - b.index);
+  }
+
+  /** The pods a rule's peers take in now: selected pods, pods inside an ipBlock, every pod for a rule without peers. */
+  peerPods(rule: CompiledRule): PolicyPod[] {
+    const out: PolicyPod[] = [];
+    for (const p of this.pods.values()) if (rule.allPeers || peerMatches(rule.peers, p.ip)) out.push(p);
+    return out.sort(byNamespaceAndName);
+  }
+
   /** What a named port resolves to on a pod (for explanations); undefined when the pod has no such port. */
   resolveNamedPort(ip: number, name: string, proto: number): number | undefined {
     return this.pods.get(ip)?.ports.find((p) => p.name === name && p.proto === proto)?.port;
   }
 }
+
+const byNamespaceAndName = (a: PolicyPod, b: PolicyPod): number => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
 
 function peerMatches(peers: CompiledPeer[], ip: number): boolean {
   for (let i = 0; i < peers.length; i++) {
