@@ -4,6 +4,7 @@ import { execaRunner, ipv4Addresses } from '../host/index.js';
 import { parseIpv4, ipv4ToString, macToString } from '../packet/index.js';
 import { cidrHost, cidrMask, formatCidr, parseCidr, dropReasonName, serviceSnatIp } from '../dataplane/index.js';
 import { AgentServices } from './services.js';
+import { PolicyWatch } from './policy-watch.js';
 import { FilePeerSource, toPeer, vtepMacFor, podMacFor, type PeerSpec } from '../overlay/index.js';
 import type { AgentConfig, NodeConfig } from './config.js';
 import { ApiClient } from '../control/client/index.js';
@@ -93,6 +94,9 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   });
   datapath.start();
   await services?.start();
+  // NetworkPolicy (with an API server): every policy, pod and namespace, compiled into the dataplane
+  const policyWatch = client && services ? new PolicyWatch({ client, pipeline, node: cfg.node, log }) : null;
+  await policyWatch?.start();
 
   // The kubelet's part: pods bound to this node, their containers, probes, status, logs.
   let kubelet: Kubelet | null = null;
@@ -251,6 +255,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       res.writeHead(services ? 200 : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify(services ? services.status(query.get('name') ?? undefined, query.get('iptables') === '1') : { error: 'this agent runs no Services' }));
     }),
+    route('GET', '/policy', async () => (policyWatch ? { status: 200, body: policyWatch.status() } : { status: 404, body: { error: 'this agent enforces no NetworkPolicy (no API server)' } })),
     route('GET', '/conntrack', async () => (services ? { status: 200, body: services.conntrackRows() } : { status: 404, body: { error: 'this agent runs no Services' } })),
     route('POST', '/conntrack/flush', async (body) => {
       if (!services) return { status: 404, body: { error: 'this agent runs no Services' } };
@@ -267,6 +272,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   return {
     async stop() {
       heartbeat?.stop();
+      policyWatch?.stop();
       services?.stop();
       kubelet?.stop();
       logServer?.close();

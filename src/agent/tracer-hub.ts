@@ -1,4 +1,4 @@
-import type { NatEvent, Pipeline, PipelineTracer, StageEvent } from '../dataplane/index.js';
+import type { NatEvent, Pipeline, PipelineTracer, PolicyEvent, StageEvent } from '../dataplane/index.js';
 
 /**
  * Fans the pipeline's one trace point out to every open capture; detaches
@@ -13,6 +13,7 @@ export class TracerHub implements PipelineTracer {
   stage?: PipelineTracer['stage'];
   natCreated?: PipelineTracer['natCreated'];
   natPoint?: PipelineTracer['natPoint'];
+  policyAllowed?: PipelineTracer['policyAllowed'];
 
   constructor(private readonly pipeline: Pipeline) {}
 
@@ -51,6 +52,11 @@ export class TracerHub implements PipelineTracer {
     this.natPoint = some('natPoint')
       ? (after: boolean, port: number, buf: Buffer, off: number, len: number) => {
           for (const t of this.tracers) t.natPoint?.(after, port, buf, off, len);
+        }
+      : undefined;
+    this.policyAllowed = some('policyAllowed')
+      ? (e: PolicyEvent) => {
+          for (const t of this.tracers) t.policyAllowed?.(e);
         }
       : undefined;
   }

@@ -24,6 +24,7 @@ import { apiServerFor } from './server-address.js';
 import { registerKubeCommands } from './kube/commands.js';
 import { registerCorednsCommand } from './coredns.js';
 import { registerDnsAddonCommand } from './dns-addon.js';
+import { registerProbeCommand } from './probe.js';
 import { applyClusterDns } from '../lab/cluster-dns.js';
 import { registerOutsideCommands, outsideStatusLines } from '../lab/outside-commands.js';
 
@@ -371,19 +372,21 @@ export function buildProgram(): Command {
     .option('--pod <pod>', 'only flows from or to this pod')
     .option('--verdict <v>', 'FORWARDED, DROPPED or TRANSLATED (a new flow through a Service or masquerade)')
     .option('--service <name>', 'only a Service’s translations, the flows they start and drops about it (name or namespace/name)')
+    .option('--policy <name>', 'only a NetworkPolicy’s verdicts: connections it allowed (policy-verdict) and drops of the pods it isolates (name or namespace/name)')
     .option('--port <n>', 'only flows with this source or destination port')
     .option('--dns', 'only DNS: each query (name, type, the search expansion it looks like) and answer (rcode, records, latency), and queries left unanswered')
     .option('-o, --output <fmt>', 'json for one JSON object per line')
     .option('-c, --count <n>', 'stop after n events')
     .option('--duration <s>', 'stop after s seconds')
-    .addHelpText('after', '\nExamples:\n  podwire observe --verdict DROPPED\n  podwire observe --pod client -o json\n  podwire observe --service backend\n  podwire observe --dns --pod client')
-    .action(async (o: { node?: string; pod?: string; verdict?: string; service?: string; port?: string; dns?: boolean; output?: string; count?: string; duration?: string }) => {
+    .addHelpText('after', '\nExamples:\n  podwire observe --verdict DROPPED\n  podwire observe --pod client -o json\n  podwire observe --service backend\n  podwire observe --verdict DROPPED --policy default-deny\n  podwire observe --dns --pod client')
+    .action(async (o: { node?: string; pod?: string; verdict?: string; service?: string; policy?: string; port?: string; dns?: boolean; output?: string; count?: string; duration?: string }) => {
       if (o.verdict && !['FORWARDED', 'DROPPED', 'TRANSLATED'].includes(o.verdict.toUpperCase())) throw new CliError('--verdict must be FORWARDED, DROPPED or TRANSLATED');
       await observe(requireLab(program.opts().lab), {
         node: o.node,
         pod: o.pod,
         verdict: o.verdict,
         service: o.service,
+        policy: o.policy,
         port: o.port ? Number(o.port) : undefined,
         dns: o.dns,
         json: o.output === 'json',
@@ -472,6 +475,7 @@ export function buildProgram(): Command {
   registerKubeCommands(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
   registerCorednsCommand(program, (m) => new CliError(m));
   registerDnsAddonCommand(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
+  registerProbeCommand(program, { server: () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }), lab: () => requireLab(program.opts().lab), fail: (m) => new CliError(m) });
   return program;
 }
 

@@ -1,5 +1,5 @@
 import { ipv4ToString } from '../packet/index.js';
-import { dropReasonName, FWD_LOCAL_POD, FWD_VXLAN, type NatEvent, type PipelineTracer } from '../dataplane/index.js';
+import { dropReasonName, FWD_LOCAL_POD, FWD_VXLAN, type NatEvent, type PipelineTracer, type PolicyEvent } from '../dataplane/index.js';
 import { DnsWatch, type DnsInfo } from './dns-watch.js';
 
 /**
@@ -16,7 +16,7 @@ export interface FlowEvent {
   reason?: string;
   /** what a drop is about, when the stage names it: the Service ("default/web"), the address … */
   detail?: string;
-  /** new | update | flags | drop | translated | dns-query | dns-response | dns-unanswered */
+  /** new | update | flags | drop | translated | policy-verdict | dns-query | dns-response | dns-unanswered */
   kind: string;
   proto: string;
   src: string;
@@ -47,6 +47,10 @@ export interface FlowEvent {
   newDstPort?: number;
   /** translated: the backend chosen (pod name, or ip:port) */
   backend?: string;
+  /** policy-verdict: the policy ("ns/name") and rule ("ingress[0]") that allowed a new connection, and the side judged */
+  policy?: string;
+  policyRule?: string;
+  direction?: 'ingress' | 'egress';
   /** dns-*: the DNS message (on the client's node: queries from its pods, responses to them) */
   dns?: DnsInfo;
   packets: number;
@@ -195,6 +199,32 @@ export class FlowLog implements PipelineTracer {
     const ports = (a: number, b: number) => ((a << 16) | b) >>> 0;
     this.tagFlow(`${n.newSrc >>> 0}>${n.newDst >>> 0}/${n.proto}/${ports(n.newSport, n.newDport)}`, n.service);
     this.tagFlow(`${n.dst >>> 0}>${n.src >>> 0}/${n.proto}/${ports(n.dport, n.sport)}`, n.service);
+  }
+
+  /**
+   * A NetworkPolicy rule allowed a new connection of an isolated pod (as
+   * Hubble's policy-verdict events): once per connection, on the node that
+   * judged that side. Denials come as DROPPED events with the policies.
+   */
+  policyAllowed(p: PolicyEvent): void {
+    const [src, dst] = p.direction === 'ingress' ? [p.peer, p.pod] : [p.pod, p.peer];
+    this.emit({
+      time: new Date(this.clock()).toISOString(),
+      node: this.node,
+      from: 'from-pods',
+      verdict: 'FORWARDED',
+      kind: 'policy-verdict',
+      proto: PROTO[p.proto] ?? `IP/${p.proto}`,
+      src: ipv4ToString(src),
+      dst: ipv4ToString(dst),
+      ...(p.proto !== 1 ? { srcPort: p.sport, dstPort: p.dport } : {}),
+      policy: p.policy,
+      policyRule: p.rule,
+      direction: p.direction,
+      detail: p.text,
+      packets: 1,
+      bytes: 0,
+    });
   }
 
   private tagFlow(key: string, service: string): void {

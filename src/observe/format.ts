@@ -22,6 +22,9 @@ export function formatFlow(e: FlowEvent, name: Namer = () => undefined): string 
     const backend = `${e.newDst}:${e.newDstPort}${e.backend ? ` (${e.backend})` : ''}`;
     return `${t}  ${e.node}  ${e.service}: ${end(e.src, e.srcPort)} -> ${e.dst}:${e.dstPort} => ${backend}${snat}  ${what}  TRANSLATED (${e.frontendType ?? 'Service'})`;
   }
+  if (e.kind === 'policy-verdict') {
+    return `${t}  ${e.node}  policy-verdict: ${end(e.src, e.srcPort)} -> ${end(e.dst, e.dstPort)}  ${what}  ${(e.direction ?? '').toUpperCase()} ALLOWED by ${e.policy} ${e.policyRule}`;
+  }
   const verdict =
     e.verdict === 'DROPPED'
       ? `DROPPED (${e.reason}${e.detail ? `: ${e.detail}` : ''})${e.outerSrc ? ` in VXLAN ${e.outerSrc} -> ${e.outerDst}` : ''}`
@@ -55,6 +58,8 @@ export interface FlowFilter {
   node?: string;
   /** a Service: "name" (any namespace) or "namespace/name"; its translations, the flows they start, and drops about it */
   service?: string;
+  /** a NetworkPolicy ("name" or "namespace/name"): what it allowed, and drops of pods it isolates */
+  policy?: string;
 }
 
 /** Is `service` ("ns/name") the one a filter names ("name" or "ns/name")? */
@@ -70,5 +75,12 @@ export function matchFlow(e: FlowEvent, f: FlowFilter): boolean {
   if (f.port !== undefined && e.srcPort !== f.port && e.dstPort !== f.port && e.newDstPort !== f.port) return false;
   if (f.podIps && !f.podIps.has(e.src) && !f.podIps.has(e.dst) && !(e.newDst && f.podIps.has(e.newDst))) return false;
   if (f.service && !serviceMatches(e.service, f.service) && !(e.verdict === 'DROPPED' && serviceMatches(e.detail, f.service))) return false;
+  if (f.policy && !serviceMatches(e.policy, f.policy) && !(e.verdict === 'DROPPED' && isolatedByMentions(e.detail, f.policy))) return false;
   return true;
+}
+
+/** Does a policy drop's detail ("… denied: isolated by x/a, x/b; no rule allowed it") name this policy? */
+function isolatedByMentions(detail: string | undefined, want: string): boolean {
+  const m = detail ? /isolated by ([^;]+);/.exec(detail) : null;
+  return !!m && m[1].split(', ').some((p) => serviceMatches(p, want));
 }

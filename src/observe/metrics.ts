@@ -93,6 +93,7 @@ export function agentMetrics(src: MetricsSource): Registry {
     }
   });
   serviceMetrics(registry, src, mirror);
+  policyMetrics(registry, src, mirror);
   new Gauge({
     name: 'podwire_internal_errors',
     help: 'Batches lost to an exception in the pipeline (a bug; expected 0)',
@@ -118,6 +119,35 @@ const frontendText = (f: Frontend, nodeIp: number) => formatFrontend(ipv4ToStrin
  * already accept for endpoints. Backend-state gauges are per frontend
  * (traffic policies make their usable sets differ).
  */
+/** NetworkPolicy: verdicts per policy (read from the compiled set's counters, kept across recompiles by the agent). */
+function policyMetrics(registry: Registry, src: MetricsSource, mirror: Mirror): void {
+  const set = () => src.pipeline.policy;
+  mirror('podwire_policy_verdicts_total', 'New connections judged by NetworkPolicy, per policy: allowed = a rule of this policy allowed it; denied = the pod was isolated by this policy (among others) and no rule allowed it', ['policy', 'direction', 'verdict'], (put) => {
+    for (const p of set()?.policies ?? []) {
+      put({ policy: p.key, direction: 'ingress', verdict: 'allowed' }, p.counters.ingressAllowed);
+      put({ policy: p.key, direction: 'ingress', verdict: 'denied' }, p.counters.ingressDenied);
+      put({ policy: p.key, direction: 'egress', verdict: 'allowed' }, p.counters.egressAllowed);
+      put({ policy: p.key, direction: 'egress', verdict: 'denied' }, p.counters.egressDenied);
+    }
+  });
+  new Gauge({
+    name: 'podwire_policies',
+    help: 'NetworkPolicies the agent enforces (the whole cluster\'s)',
+    registers: [registry],
+    collect() {
+      this.set(set()?.policies.length ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'podwire_policy_isolated_pods',
+    help: 'Pods of the cluster that at least one NetworkPolicy selects',
+    registers: [registry],
+    collect() {
+      this.set(set()?.isolatedPods ?? 0);
+    },
+  });
+}
+
 function serviceMetrics(registry: Registry, src: MetricsSource, mirror: Mirror): void {
   const lb = () => (src.services ? src.services() : src.pipeline.lb);
   /** each Backend once, with its Service and port */

@@ -107,7 +107,7 @@ export const podUdp = (s: Partial<UdpSpec> & Pick<UdpSpec, 'dst'>): Buffer =>
 export const podTcp = (s: Partial<TcpSpec> & Pick<TcpSpec, 'dst'>): Buffer =>
   tcpFrame({ srcPort: 40000, dstPort: 5201, payload: Buffer.from('hello over TCP'), flags: TCP_ACK, ...fromPodA, ...s });
 
-export const podPing = (s: Partial<IpFrameSpec> & Pick<IpFrameSpec, 'dst'>): Buffer => icmpEchoFrame({ ...fromPodA, ...s });
+export const podPing = (s: Partial<IpFrameSpec> & Pick<IpFrameSpec, 'dst'> & { ident?: number }): Buffer => icmpEchoFrame({ ...fromPodA, ...s });
 
 export const podArp = (targetIp: string, senderIp: string = POD_A.ip, srcMac: Buffer = POD_A.mac): Buffer =>
   arpRequestFrame({ srcMac, senderIp, targetIp });
