@@ -10,6 +10,7 @@ import { errorLine, isNotFound } from './errors.js';
 import { noResources } from './get.js';
 import { withType } from './output.js';
 import { selects } from './selectors.js';
+import { explainedSection } from '../policy-describe.js';
 
 /**
  * `describe TYPE [NAME_PREFIX…]` / `describe TYPE/NAME`: kubectl's
@@ -29,7 +30,8 @@ export const DESCRIBERS: Record<string, (o: Obj, rel: Related, nowMs: number) =>
   Ingress: describeIngress,
   IngressClass: describeIngressClass,
   EndpointSlice: describeEndpointSlice,
-  NetworkPolicy: describeNetworkPolicy,
+  // kubectl's text, then podwire's plain-words reading of the policy (src/cli/policy-describe.ts)
+  NetworkPolicy: (o, rel) => `${describeNetworkPolicy(o)}\n${explainedSection(o, rel.pods ?? [], rel.namespaces ?? [])}`,
   Namespace: describeNamespace,
   ConfigMap: describeConfigMap,
   Secret: describeSecret,
@@ -62,6 +64,10 @@ async function related(ctx: KubeContext, r: ResourceType, o: Obj, showEvents: bo
     } catch (e) {
       rel.lease = { error: (e as Error).message };
     }
+  }
+  if (r.kind === 'NetworkPolicy') {
+    rel.pods = (await ctx.client.list('pods', {})).items;
+    rel.namespaces = (await ctx.client.list('namespaces', {})).items;
   }
   if (r.kind === 'StatefulSet' || r.kind === 'Deployment') {
     rel.pods = (await ctx.client.list('pods', { namespace: ns })).items.filter(
