@@ -52,6 +52,8 @@ export interface PipelineOptions {
   icmpErrorsPerSecond?: number;
   /** coalesce decapsulated TCP segments for pods (userspace GRO); default on */
   gro?: boolean;
+  /** drop pod frames whose source IP/MAC is not the sending pod's (spoofed-source); default on */
+  antiSpoofing?: boolean;
 }
 
 /** After processing, the peer we want an underlay MAC for, etc.: side effects the agent performs. */
@@ -97,6 +99,8 @@ export class PipelineContext {
   readonly clock: () => number;
   private ipId = 1;
   readonly gro: Gro | null;
+  /** see PipelineOptions.antiSpoofing */
+  antiSpoofing: boolean;
   tracer: PipelineTracer | null = null;
   /** the Service load balancer, conntrack and masquerade (null: pod routing only, as in dataplane-only labs) */
   lb: LbState | null = null;
@@ -122,6 +126,7 @@ export class PipelineContext {
     readonly events: PipelineEvents,
   ) {
     this.clock = options.clock ?? (() => performance.now());
+    this.antiSpoofing = options.antiSpoofing ?? true;
     const scratch = options.scratchBytes ?? 1 << 20;
     const frames = options.maxTxFrames ?? 1024;
     this.podTx = new TxBatchImpl(scratch, frames);

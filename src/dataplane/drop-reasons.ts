@@ -36,6 +36,7 @@ export const DROP_REASONS = [
   ['underlay-unresolved', 'the underlay neighbour (outside client or server) has no known MAC yet: ARP sent'],
   ['not-ours', 'underlay packet for the node that no Service, NodePort or masqueraded flow owns'],
   ['policy-denied-ingress', 'NetworkPolicy: the destination pod is isolated for ingress and no rule of the policies selecting it allowed this connection'],
+  ['spoofed-source', 'a pod sent from an IP or MAC address that is not its own (anti-spoofing, as Cilium and Calico do)'],
   ['policy-denied-egress', 'NetworkPolicy: the source pod is isolated for egress and no rule of the policies selecting it allowed this connection'],
 ] as const;
 

@@ -8,6 +8,8 @@ import {
   ICMP_TIME_EXCEEDED,
   ICMP_CODE_TTL_EXCEEDED,
   ipv4ToString,
+  macToString,
+  type EthernetView,
 } from '../packet/index.js';
 import type { RxBatch } from '../native/batch.js';
 import { podArp } from './arp.js';
@@ -30,7 +32,7 @@ import { policyFromPod } from './policy-stage.js';
  * node (encap.ts), or nowhere (net unreachable).
  *
  * Drops: truncated, malformed-ethernet, not-for-gateway,
- * unsupported-ethertype, malformed-ipv4, bad-ipv4-checksum, ttl-expired,
+ * unsupported-ethertype, malformed-ipv4, bad-ipv4-checksum, spoofed-source, ttl-expired,
  * no-route (and the Service and policy stages'). Trace stages: received,
  * to-host, route (and the Service stage's: conntrack, service, nat,
  * masquerade; policy; egress).
@@ -62,6 +64,20 @@ export function processFromPods(ctx: PipelineContext, rx: RxBatch): void {
   ctx.flush();
 }
 
+/**
+ * Anti-spoofing: a frame from cbr0 must come from a pod the agent made,
+ * with its own IP and MAC, or from the node itself (its addresses, through
+ * its host port). A policy that trusts a forged source protects nothing.
+ */
+function ownSource(ctx: PipelineContext, eth: EthernetView): boolean {
+  const src = ctx.ip.src;
+  const mac = ctx.neighbors.registeredMac(src);
+  if (mac !== undefined) return eth.srcEquals(mac);
+  if (!ctx.id.localAddresses.has(src)) return false;
+  const host = ctx.id.hostMac;
+  return host === undefined || eth.srcEquals(host);
+}
+
 function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): void {
   const c = ctx.counters;
   const f = slot + VNET_HDR_SIZE;
@@ -89,6 +105,10 @@ function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): 
   }
   if (!ip.isHeaderChecksumValid()) {
     ctx.drop(DROP['bad-ipv4-checksum']);
+    return;
+  }
+  if (ctx.antiSpoofing && !ownSource(ctx, eth)) {
+    ctx.drop(DROP['spoofed-source'], `${ipv4ToString(ip.src)} from ${macToString(buf, f + 6)}`);
     return;
   }
   if (ctx.probe !== null && ctx.isProbe(ip.src, ip.id)) {

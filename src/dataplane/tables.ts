@@ -78,6 +78,10 @@ export class NeighborTable {
   get(ip: number): Buffer | undefined {
     return this.macs.get(ip);
   }
+  /** The MAC of a pod the agent made (undefined for any other address): who may send from this IP. */
+  registeredMac(ip: number): Buffer | undefined {
+    return this.registered.has(ip) ? this.macs.get(ip) : undefined;
+  }
   entries(): { ip: number; mac: string; registered: boolean }[] {
     return [...this.macs].map(([ip, mac]) => ({ ip, mac: macToString(mac), registered: this.registered.has(ip) }));
   }

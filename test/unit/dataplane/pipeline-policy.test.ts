@@ -122,3 +122,24 @@ describe('NetworkPolicy stage', () => {
     expect(n.fromPods(echoReply).pods).toHaveLength(1);
   });
 });
+
+describe('anti-spoofing (a policy that trusts a forged source protects nothing)', () => {
+  it("pod A's frames with B's IP, with another MAC, or from 1.2.3.4 are dropped as spoofed-source; its own pass", () => {
+    const n = policyNode([]);
+    expect(n.fromPods(podUdp({ dst: REMOTE_POD.ip, src: POD_B.ip })).underlay).toHaveLength(0);
+    expect(n.fromPods(podUdp({ dst: REMOTE_POD.ip, src: '1.2.3.4' })).underlay).toHaveLength(0);
+    expect(n.fromPods(podUdp({ dst: REMOTE_POD.ip, srcMac: POD_B.mac })).underlay).toHaveLength(0);
+    expect(n.drops()['spoofed-source']).toBe(3);
+    expect(n.details).toEqual([
+      'spoofed-source: 10.244.1.3 from 0a:58:0a:f4:01:02',
+      'spoofed-source: 1.2.3.4 from 0a:58:0a:f4:01:02',
+      'spoofed-source: 10.244.1.2 from 0a:58:0a:f4:01:03',
+    ]);
+    expect(n.fromPods(podUdp({ dst: REMOTE_POD.ip })).underlay).toHaveLength(1);
+  });
+
+  it('can be turned off (PipelineOptions.antiSpoofing false), for experiments', () => {
+    const n = node1({ antiSpoofing: false });
+    expect(n.fromPods(podUdp({ dst: REMOTE_POD.ip, src: '1.2.3.4' })).underlay).toHaveLength(1);
+  });
+});
