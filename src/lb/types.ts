@@ -14,7 +14,7 @@ export const PROTO_UDP = 17;
 export type LbProto = typeof PROTO_TCP | typeof PROTO_UDP;
 
 export function protoName(p: number): 'TCP' | 'UDP' | string {
-  return p === PROTO_TCP ? 'TCP' : p === PROTO_UDP ? 'UDP' : `IP/${p}`;
+  return p === PROTO_TCP ? 'TCP' : p === PROTO_UDP ? 'UDP' : p === 1 ? 'ICMP' : p === 132 ? 'SCTP' : `IP/${p}`;
 }
 
 /** Where a frontend's traffic comes from, as Kubernetes names the Service fields. */
