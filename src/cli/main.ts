@@ -24,6 +24,7 @@ import { apiServerFor } from './server-address.js';
 import { registerKubeCommands } from './kube/commands.js';
 import { registerCorednsCommand } from './coredns.js';
 import { registerDnsAddonCommand } from './dns-addon.js';
+import { registerExplainPolicyCommand } from './policy-explain-command.js';
 import { registerProbeCommand } from './probe.js';
 import { applyClusterDns } from '../lab/cluster-dns.js';
 import { registerOutsideCommands, outsideStatusLines } from '../lab/outside-commands.js';
@@ -475,6 +476,7 @@ export function buildProgram(): Command {
   registerKubeCommands(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
   registerCorednsCommand(program, (m) => new CliError(m));
   registerDnsAddonCommand(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
+  registerExplainPolicyCommand(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
   registerProbeCommand(program, { server: () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }), lab: () => requireLab(program.opts().lab), fail: (m) => new CliError(m) });
   return program;
 }

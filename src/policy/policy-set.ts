@@ -6,7 +6,7 @@
  *   isolation(ip)                         ISOLATED_INGRESS | ISOLATED_EGRESS bits, 0 = open
  *   judge(dir, podIp, peerIp, proto, port) VERDICT_DENY | VERDICT_OPEN | rule id (> 0)
  *   rule(id), isolatedBy(ip, dir), pod(ip), count(dir, podIp, verdict)
- *   podsSelectedBy(key), rulesOfPolicy(key), peerPods(rule)   (for words, not packets)
+ *   podsSelectedBy(key), rulesOfPolicy(key), peerPods(rule), ruleMatches(…)   (for words, not packets)
  *
  * `dir` is the pod's side: DIR_INGRESS judges peer → pod, DIR_EGRESS
  * pod → peer. `port` is the destination port (after Service DNAT: the
@@ -154,6 +154,12 @@ export class PolicySet {
       for (const cp of dst.ports) if (cp.name === p.name && cp.proto === proto && cp.port === port) return true;
     }
     return false;
+  }
+
+  /** Why a rule admits a connection or not (for explanations): whether its peers match, whether its ports do. */
+  ruleMatches(r: CompiledRule, podIp: number, peerIp: number, proto: number, port: number): { peer: boolean; port: boolean } {
+    const dstIp = r.direction === DIR_INGRESS ? podIp : peerIp;
+    return { peer: r.allPeers || peerMatches(r.peers, peerIp), port: r.allPorts || this.portMatches(r.ports, proto, port, dstIp) };
   }
 
   /** The pods a policy ("ns/name") selects, by namespace and name (for describe and lint; walks the isolated pods). */
