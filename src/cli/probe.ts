@@ -75,7 +75,7 @@ The targets must SERVE every probed port and protocol, or "allowed" shows as
 refused (a mismatch, rightly: nothing was there to connect to). Pods that do:
   agnhost serve-hostname --tcp --udp --http=false --port <p>   (one container per port)
   any image podwire has no workload for, declaring TCP and UDP containerPorts
-  (the generic listener answers TCP and echoes UDP)
+  (the generic listener answers TCP and UDP)
   --print-topology x,y,z:a,b,c prints such pods (cyclonus's namespaces x,y,z ×
   pods a,b,c, labels ns=… and pod=…, a Service s-<ns>-<pod> each) for --ports.
 
