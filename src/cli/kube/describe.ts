@@ -45,6 +45,17 @@ export interface DescribeFlags extends NamespaceFlags {
   showEvents?: boolean;
 }
 
+/** Every pod and namespace, read once per command however many policies it describes (their "Explained:" part). */
+const clusters = new WeakMap<KubeContext, Promise<{ pods: Obj[]; namespaces: Obj[] }>>();
+function clusterOnce(ctx: KubeContext): Promise<{ pods: Obj[]; namespaces: Obj[] }> {
+  let p = clusters.get(ctx);
+  if (!p) {
+    p = Promise.all([ctx.client.list('pods', {}), ctx.client.list('namespaces', {})]).then(([pods, namespaces]) => ({ pods: pods.items, namespaces: namespaces.items }));
+    clusters.set(ctx, p);
+  }
+  return p;
+}
+
 async function related(ctx: KubeContext, r: ResourceType, o: Obj, showEvents: boolean): Promise<Related> {
   const ns = o.metadata.namespace;
   const events = showEvents && !NO_EVENTS.has(r.kind) ? (await ctx.client.list('events', { namespace: ns, fieldSelector: `involvedObject.uid=${o.metadata.uid}` })).items : null;
@@ -65,10 +76,7 @@ async function related(ctx: KubeContext, r: ResourceType, o: Obj, showEvents: bo
       rel.lease = { error: (e as Error).message };
     }
   }
-  if (r.kind === 'NetworkPolicy') {
-    rel.pods = (await ctx.client.list('pods', {})).items;
-    rel.namespaces = (await ctx.client.list('namespaces', {})).items;
-  }
+  if (r.kind === 'NetworkPolicy') Object.assign(rel, await clusterOnce(ctx));
   if (r.kind === 'StatefulSet' || r.kind === 'Deployment') {
     rel.pods = (await ctx.client.list('pods', { namespace: ns })).items.filter(
       (p) => selects(o.spec?.selector, p.metadata.labels) && (p.metadata.ownerReferences ?? []).some((ref: Obj) => ref.controller && ref.uid === o.metadata.uid),
