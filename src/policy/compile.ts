@@ -62,7 +62,17 @@ export function compilePolicies(
   const reqs = (sel: LabelSelector | undefined): Requirement[] => {
     const key = JSON.stringify(sel ?? {});
     let r = reqMemo.get(key);
-    if (!r) reqMemo.set(key, (r = selectorRequirements(sel)));
+    if (!r) {
+      try {
+        r = selectorRequirements(sel);
+      } catch {
+        // The API server refuses such selectors; one that got in anyway (an old
+        // object, a bug) matches nothing, so it fails closed for its peer and
+        // selects no pod, rather than costing every other policy its verdicts.
+        r = [{ key: '\u0000invalid-selector', op: 'in', values: [] }];
+      }
+      reqMemo.set(key, r);
+    }
     return r;
   };
   const podsIn = (namespacesWanted: string[], podSel: LabelSelector | undefined): Set<number> => {

@@ -192,3 +192,18 @@ describe('the union of every policy selecting a pod', () => {
     expect(sourcesTo(s, 'y/b')).toEqual(['x/a']);
   });
 });
+
+describe('a selector the API server would refuse (In with no values) in one policy', () => {
+  it('matches nothing there, and every other policy keeps its verdicts', async () => {
+    const { compilePolicies: compile, DIR_INGRESS: IN, VERDICT_DENY: DENY } = await import('../../src/policy/index.js');
+    const pods = [
+      { namespace: 'x', name: 'a', ip: 1, labels: { pod: 'a' }, ports: [] },
+      { namespace: 'x', name: 'b', ip: 2, labels: { pod: 'b' }, ports: [] },
+    ];
+    const bad = { metadata: { name: 'bad', namespace: 'x' }, spec: { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: [{ podSelector: { matchExpressions: [{ key: 'pod', operator: 'In' as const, values: [] }] } }] }] } };
+    const good = { metadata: { name: 'good', namespace: 'x' }, spec: { podSelector: { matchLabels: { pod: 'b' } }, ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'a' } } }] }] } };
+    const set = compile([bad, good], pods, [{ name: 'x', labels: {} }]);
+    expect(set.judge(IN, 1, 2, 6, 80)).toBe(DENY);
+    expect(set.judge(IN, 2, 1, 6, 80)).toBeGreaterThan(0);
+  });
+});
