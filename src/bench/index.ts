@@ -19,6 +19,15 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
       samples: Number(process.env.PODWIRE_BENCH_SAMPLES ?? 5000),
       seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 6),
     }),
+  netpol: async () =>
+    (await import('./netpol.js')).benchNetpol({
+      count: Number(process.env.PODWIRE_BENCH_POLICIES ?? 1000),
+      samples: Number(process.env.PODWIRE_BENCH_SAMPLES ?? 3000),
+      seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 4),
+      rounds: Number(process.env.PODWIRE_BENCH_ROUNDS ?? 2),
+      visits: Number(process.env.PODWIRE_BENCH_VISITS ?? 2),
+      changes: Number(process.env.PODWIRE_BENCH_CHANGES ?? 5),
+    }),
 };
 
 export async function runBench(name: string): Promise<void> {
