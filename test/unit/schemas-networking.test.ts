@@ -287,7 +287,7 @@ describe('networking schemas: the seed articles', () => {
   });
 
   it('export every kind for SCHEMAS', () => {
-    expect(Object.keys(NETWORKING_SCHEMAS).sort()).toEqual(['EndpointSlice', 'Gateway', 'HTTPRoute', 'Ingress', 'IngressClass', 'NetworkPolicy']);
+    expect(Object.keys(NETWORKING_SCHEMAS).sort()).toEqual(['EndpointSlice', 'Gateway', 'GatewayClass', 'HTTPRoute', 'Ingress', 'IngressClass', 'NetworkPolicy', 'ReferenceGrant']);
   });
 });
 

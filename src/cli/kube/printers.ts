@@ -4,7 +4,7 @@ import { formatLabels, formatLabelSelector, selectorString } from './selectors.j
 
 /**
  * One column set per kind, as kubectl 1.30's printers
- * (pkg/printers/internalversion/printers.go; for Gateway and HTTPRoute the
+ * (pkg/printers/internalversion/printers.go; for the Gateway API kinds the
  * CRDs' additionalPrinterColumns): the default columns, the extra ones
  * -o wide adds, and the cells of one object. Pure; the clock is injected.
  */
@@ -270,6 +270,19 @@ export const PRINTERS: Record<string, Printer> = {
     columns: ['NAME', 'HOSTNAMES', 'AGE'],
     wide: [],
     row: (r, now) => [r.metadata.name, crdCell(r.spec?.hostnames), age(r, now)],
+  },
+  GatewayClass: {
+    columns: ['NAME', 'CONTROLLER', 'ACCEPTED', 'AGE'],
+    wide: ['DESCRIPTION'],
+    row(c, now, wide) {
+      const cells = [c.metadata.name, crdCell(c.spec?.controllerName), crdCell((c.status?.conditions ?? []).find((x: Obj) => x.type === 'Accepted')?.status), age(c, now)];
+      return wide ? [...cells, crdCell(c.spec?.description)] : cells;
+    },
+  },
+  ReferenceGrant: {
+    columns: ['NAME', 'AGE'],
+    wide: [],
+    row: (r, now) => [r.metadata.name, age(r, now)],
   },
 };
 

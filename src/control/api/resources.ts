@@ -46,6 +46,8 @@ export const RESOURCE_TYPES: ResourceType[] = [
   t('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', [], false),
   t('gateway.networking.k8s.io', 'v1', 'Gateway', 'gateways', ['gtw'], true, 'subdomain', true),
   t('gateway.networking.k8s.io', 'v1', 'HTTPRoute', 'httproutes', [], true, 'subdomain', true),
+  t('gateway.networking.k8s.io', 'v1', 'GatewayClass', 'gatewayclasses', ['gc'], false, 'subdomain', true),
+  t('gateway.networking.k8s.io', 'v1beta1', 'ReferenceGrant', 'referencegrants', ['refgrant'], true),
 ];
 
 export const groupVersion = (r: Pick<ResourceType, 'group' | 'version'>) => (r.group ? `${r.group}/${r.version}` : r.version);

@@ -14,6 +14,7 @@ import { canonicalJson } from '../canonical-json.js';
 import { strategicMergePatch } from './strategic-merge.js';
 import { ServiceAllocations, allocateServiceAddresses, keepServiceAllocations, type ServiceAllocConfig } from './service-alloc.js';
 import { isoTime } from '../time.js';
+import { gatewayTransitionCauses } from './schemas/gateway-class.js';
 
 /** Addressing defaults (DESIGN.md): service CIDR and NodePort range. */
 export const SERVICE_ALLOC: ServiceAllocConfig = { serviceCidr: '10.96.0.0/12', nodePortRange: [30000, 32767] };
@@ -325,6 +326,9 @@ export class ApiServer {
     if (part === 'status') o = { ...cur, status: o.status };
     else {
       o = applyDefaults(t.r.kind, o);
+      // CRD transition rules (CEL with oldSelf): GatewayClass spec.controllerName is immutable
+      const moved = gatewayTransitionCauses(t.r.kind, cur, o);
+      if (moved.length) throw errors.invalid(t.r.kind, t.name!, moved.map((c) => ({ ...c, reason: 'FieldValueInvalid' })), t.r.group || undefined);
       if (t.r.kind === 'Service') o = await this.allocate(t, o, cur);
       if (t.r.status) {
         if (cur.status === undefined) delete o.status;

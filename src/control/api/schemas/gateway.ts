@@ -24,8 +24,8 @@ import { typeMeta, labelSelector } from './meta.js';
  * validation (fields are not nullable), so optional fields accept null.
  * status is written by controllers and accepted as loosely-typed data.
  */
-const opt = <T extends z.ZodType>(s: T) => s.nullish();
-const loose = z.record(z.string(), z.unknown());
+export const opt = <T extends z.ZodType>(s: T) => s.nullish();
+export const loose = z.record(z.string(), z.unknown());
 
 type Ctx = z.core.$RefinementCtx;
 const kindOf = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
@@ -55,10 +55,10 @@ const SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])
 const HOSTNAME = new RegExp(`^(\\*\\.)?${SUBDOMAIN}$`);
 const hostname = z.string().min(1).max(253).regex(HOSTNAME);
 const preciseHostname = z.string().min(1).max(253).regex(new RegExp(`^${SUBDOMAIN}$`));
-const group = z.string().max(253).regex(new RegExp(`^$|^${SUBDOMAIN}$`));
-const kind = z.string().min(1).max(63).regex(/^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/);
-const objectName = z.string().min(1).max(253);
-const namespace = z.string().min(1).max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+export const group = z.string().max(253).regex(new RegExp(`^$|^${SUBDOMAIN}$`));
+export const kind = z.string().min(1).max(63).regex(/^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/);
+export const objectName = z.string().min(1).max(253);
+export const namespace = z.string().min(1).max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
 const sectionName = z.string().min(1).max(253).regex(new RegExp(`^${SUBDOMAIN}$`));
 const portNumber = z.number().int().min(1).max(65535);
 const i32 = z.number().int();
