@@ -1,7 +1,10 @@
 import type { ApiClient, KubeObject } from '../control/client/index.js';
+import { callAgent } from '../agent/control-server.js';
+import { agentSocketPath } from '../agent/agent.js';
 import type { LabState } from './lab.js';
 import type { Scenario } from './faults.js';
 import { split, withClient } from './service-faults.js';
+import { waitFor } from './wait.js';
 
 /**
  * NetworkPolicy faults: the three mistakes the articles warn about, each
@@ -22,7 +25,9 @@ import { split, withClient } from './service-faults.js';
  *                       allows nothing, and the policy isolates the pods
  *
  * The policies carry the label LAB_FAULT_LABEL, so `podwire get netpol -A
- * -l podwire.io/lab-fault` shows what lab break added.
+ * -l podwire.io/lab-fault` shows what lab break added. Break and fix return
+ * once every running agent enforces the change (its GET /policy), so the
+ * next connection a learner tries already meets it.
  */
 export const LAB_FAULT_LABEL = 'podwire.io/lab-fault';
 /** the pods or-not-and meant to admit (the demo app's frontend) */
@@ -103,6 +108,19 @@ async function policyFor(state: LabState, scenario: string, target: string): Pro
   });
 }
 
+/** Until every agent that answers has (present) or no longer has the policy `ns/name` in its compiled set. */
+async function untilAgentsHave(state: LabState, key: string, present: boolean): Promise<void> {
+  await waitFor(`every agent to ${present ? 'enforce' : 'drop'} NetworkPolicy ${key}`, 10_000, async () => {
+    for (const n of state.plan.nodes) {
+      const r = await callAgent(agentSocketPath(n.stateDir), 'GET', '/policy', undefined, 2000).catch(() => null);
+      if (r?.status !== 200) continue; // an agent that is down enforces nothing (agent-down may be broken too)
+      const has = (r.body?.policies ?? []).some((p: { name: string }) => p.name === key);
+      if (has !== present) return false;
+    }
+    return true;
+  }, 50);
+}
+
 function policyScenario(name: string, target: 'namespace' | 'service', defaultTarget: string, summary: string, findWith: string): Scenario {
   return {
     name,
@@ -113,12 +131,14 @@ function policyScenario(name: string, target: 'namespace' | 'service', defaultTa
     async break(state, t) {
       const policy = await policyFor(state, name, t);
       await withClient(state, (c) => c.create(policy));
+      await untilAgentsHave(state, `${policy.metadata.namespace}/${policy.metadata.name}`, true);
     },
     async fix(state, t) {
       const { namespace, name: policyName } = faultPolicyName(name, t);
       await withClient(state, async (c) => {
         if (await c.tryGet('networkpolicies', namespace, policyName)) await c.delete('networkpolicies', namespace, policyName);
       });
+      await untilAgentsHave(state, `${namespace}/${policyName}`, false);
     },
   };
 }
