@@ -75,6 +75,12 @@ export interface BackendTarget {
   address: string;
   /** Gateway API weight (Ingress: 1) */
   weight: number;
+  /**
+   * Set when this backend cannot be used (Gateway API: a backendRef to a missing Service, or across
+   * namespaces without a ReferenceGrant). The spec wants its share of the requests answered with this
+   * status (500), so the proxy still picks it by weight and then answers { status, reason }.
+   */
+  failure?: { status: number; reason: string };
 }
 
 /** A header change (Gateway API HeaderModifier; also used for annotations) */
@@ -109,6 +115,8 @@ export type RouteDecision =
       mirror?: BackendTarget[];
       /** NGINX limit-rps per client IP: over it, 429 (ingress-nginx answers 503 by default; podwire follows the issue: 429) */
       rateLimitRps?: number;
+      /** requests allowed at once above the rate (ingress-nginx: limit-rps × limit-burst-multiplier, default ×5, nodelay) */
+      rateLimitBurst?: number;
       /** a key the proxy's rate limiter buckets by (route identity), so two Ingresses do not share a bucket */
       rateLimitKey?: string;
     }
