@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { labUp, labDown, labPods, waitFor, type LabState } from '../lab/index.js';
 import { ApiClient, type KubeObject } from '../control/client/index.js';
 import { callAgent } from '../agent/control-server.js';
@@ -94,6 +95,33 @@ async function checkWork(client: ApiClient, status: PolicyStatus[], clientIp: st
   return work;
 }
 
+/** CPU seconds a process has used (utime + stime). */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Before a visit: until the API server and the agents have worked off
+ * what the last writes queued (each under 10% of a core for a second,
+ * 20 s at most), so a visit does not pay for the one before.
+ */
+async function untilQuiet(state: LabState, log: (m: string) => void): Promise<void> {
+  const pids = [state.apiserver, ...Object.values(state.agents)].filter((p): p is number => !!p);
+  const t0 = performance.now();
+  for (let busy = Infinity; busy > 0.1 && performance.now() - t0 < 20_000; ) {
+    const c0 = pids.map(cpuSeconds);
+    await new Promise((res) => setTimeout(res, 1000));
+    busy = Math.max(...pids.map((p, i) => cpuSeconds(p) - c0[i]));
+  }
+  const s = since(t0);
+  if (s > 1.5) log(`  (the API server and agents settled after ${s.toFixed(1)} s)`);
+}
+
 /** The allowing policies' verdict counters on the agents that judge them (node2: the server's ingress, node1: the client's egress). */
 async function allowedCounts(state: LabState, count: number, log: (m: string) => void): Promise<{ ingress: number; egress: number }> {
   const counter = async (node: string, policy: string) => (await policyStatus(state, node)).policies.find((p) => p.name === `${NETBENCH_NS}/${policy}`);
@@ -151,7 +179,7 @@ async function run(o: PodwireNetpolOptions, state: LabState, client: ApiClient):
   log(`  client ${cl.ip}@node1 → server ${srv.ip}@node2 (nginx :${HTTP_PORT}, iperf3 :${IPERF_PORT}); probe pods ${probes.map((p) => `${p.ip}@${p.node}`).join(' ')}`);
   await untilEveryAgentHas(state, 0, 30_000);
 
-  const pair = { clientNs: cl.ns, serverNs: srv.ns, serverIp: srv.ip };
+  const pair = { clientNs: cl.ns, serverNs: srv.ns, serverIp: srv.ip, controlIp: probes[1].ip };
   // warm-up, not counted: the agents' hot paths optimised, the first flows made
   await iperfGbps(srv.ns, cl.ns, srv.ip, 2 * o.seconds, IPERF_PORT);
 
@@ -199,6 +227,7 @@ async function run(o: PodwireNetpolOptions, state: LabState, client: ApiClient):
       applied = false;
     }
     const list = withPolicies ? many : none;
+    await untilQuiet(state, log);
     list.push(await visit(pair, o, `${withPolicies ? o.count : 0} NetworkPolicies, visit ${list.length + 1}`, log));
     if (i === schedule.length - 1 && !changes.length) {
       allowed = await allowedCounts(state, o.count, log);
