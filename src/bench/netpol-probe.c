@@ -45,7 +45,6 @@ struct target {
   struct sockaddr_in sa;
   struct probe *probes;
   long n, cap;
-  long errors;
   long done_at; /* index of the streak's first probe, -1 while searching */
 };
 
@@ -127,7 +126,6 @@ static void reset(struct target *t) {
   for (long k = 0; k < t->n; k++)
     if (t->probes[k].state == PENDING) finish(&t->probes[k], ERROR);
   t->n = 0;
-  t->errors = 0;
   t->done_at = -1;
 }
 
