@@ -64,9 +64,58 @@ export interface PodPolicies {
   egress: CompiledRule[] | null;
   ingressBy: PolicyInfo[];
   egressBy: PolicyInfo[];
+  /** built on first use (PolicySet.judge) */
+  ingressIndex?: RuleIndex;
+  egressIndex?: RuleIndex;
+}
+
+/** A pod's rules for one direction, by what their ports ask. Each list keeps policy order (ascending ids). */
+interface RuleIndex {
+  /** rules without ports: every protocol and port */
+  anyPort: CompiledRule[];
+  /** proto * 65536 + port → the rules naming exactly that port (a small range is spelled out) */
+  byPort: Map<number, CompiledRule[]>;
+  /** rules with a wide range, or a named port resolved on the peer (egress): checked entry by entry */
+  other: CompiledRule[];
+}
+
+/** ranges up to this many ports are spelled out in byPort */
+const SPELL_OUT_RANGE = 64;
+/** verdicts remembered per compiled set before the memory starts over */
+const MAX_REMEMBERED = 1 << 16;
+
+/** Index one direction's rules; for ingress `self` is the pod, whose named ports resolve now. */
+function buildIndex(rules: CompiledRule[], self: PolicyPod | undefined): RuleIndex {
+  const ix: RuleIndex = { anyPort: [], byPort: new Map(), other: [] };
+  const put = (key: number, r: CompiledRule) => {
+    let l = ix.byPort.get(key);
+    if (l === undefined) ix.byPort.set(key, (l = []));
+    if (l[l.length - 1] !== r) l.push(r);
+  };
+  for (const r of rules) {
+    if (r.allPorts) {
+      ix.anyPort.push(r);
+      continue;
+    }
+    let wide = false;
+    for (const p of r.ports) {
+      if (p.name !== undefined) {
+        if (self === undefined) wide = true;
+        else for (const cp of self.ports) if (cp.name === p.name && cp.proto === p.proto) put(p.proto * 65536 + cp.port, r);
+      } else if (p.to - p.from < SPELL_OUT_RANGE) {
+        for (let port = p.from; port <= p.to; port++) put(p.proto * 65536 + port, r);
+      } else wide = true;
+    }
+    if (wide) ix.other.push(r);
+  }
+  return ix;
 }
 
 export class PolicySet {
+  /** (pod * 2 + direction) → peer → proto * 65536 + port → verdict (see judge) */
+  private readonly verdicts = new Map<number, Map<number, Map<number, number>>>();
+  private remembered = 0;
+
   constructor(
     private readonly perPod: Map<number, PodPolicies>,
     private readonly pods: Map<number, PolicyPod>,
@@ -85,18 +134,65 @@ export class PolicySet {
     return (pp.ingress !== null ? ISOLATED_INGRESS : 0) | (pp.egress !== null ? ISOLATED_EGRESS : 0);
   }
 
+  /**
+   * The verdict: the first rule (in policy order) that admits the flow.
+   * Rules are indexed per pod and direction on first use — by protocol and
+   * port (most rules fail on the port, so only the few that name this port
+   * and those that name none are tried) — and verdicts are remembered per
+   * (pod, peer, protocol, port) for the life of this compiled set, as
+   * Cilium's per-endpoint policy map does: the set is immutable, so a
+   * remembered verdict cannot go stale (a change compiles a new set).
+   */
   judge(dir: Direction, podIp: number, peerIp: number, proto: number, port: number): number {
     const pp = this.perPod.get(podIp);
     if (pp === undefined) return VERDICT_OPEN;
     const rules = dir === DIR_INGRESS ? pp.ingress : pp.egress;
     if (rules === null) return VERDICT_OPEN;
-    const dstIp = dir === DIR_INGRESS ? podIp : peerIp;
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i];
-      if (!r.allPorts && !this.portMatches(r.ports, proto, port, dstIp)) continue;
-      if (r.allPeers || peerMatches(r.peers, peerIp)) return r.id;
+    let byPeer = this.verdicts.get(podIp * 2 + dir);
+    const key = proto * 65536 + port;
+    const cached = byPeer?.get(peerIp)?.get(key);
+    if (cached !== undefined) return cached;
+    const v = this.walk(this.indexOf(pp, dir, podIp, rules), dir, podIp, peerIp, proto, port);
+    if (this.remembered >= MAX_REMEMBERED) {
+      this.verdicts.clear();
+      this.remembered = 0;
+      byPeer = undefined;
     }
-    return VERDICT_DENY;
+    if (byPeer === undefined) this.verdicts.set(podIp * 2 + dir, (byPeer = new Map()));
+    let byPort = byPeer.get(peerIp);
+    if (byPort === undefined) byPeer.set(peerIp, (byPort = new Map()));
+    byPort.set(key, v);
+    this.remembered++;
+    return v;
+  }
+
+  /** The lowest-id rule of the index that admits the flow (ids follow policy order), or VERDICT_DENY. */
+  private walk(ix: RuleIndex, dir: Direction, podIp: number, peerIp: number, proto: number, port: number): number {
+    const dstIp = dir === DIR_INGRESS ? podIp : peerIp;
+    let best = Infinity;
+    const tryList = (list: CompiledRule[] | undefined, checkPorts: boolean) => {
+      if (list === undefined) return;
+      for (let i = 0; i < list.length; i++) {
+        const r = list[i];
+        if (r.id >= best) return;
+        if (checkPorts && !r.allPorts && !this.portMatches(r.ports, proto, port, dstIp)) continue;
+        if (r.allPeers || peerMatches(r.peers, peerIp)) {
+          best = r.id;
+          return;
+        }
+      }
+    };
+    tryList(ix.anyPort, false);
+    tryList(ix.byPort.get(proto * 65536 + port), false);
+    tryList(ix.other, true);
+    return best === Infinity ? VERDICT_DENY : best;
+  }
+
+  private indexOf(pp: PodPolicies, dir: Direction, podIp: number, rules: CompiledRule[]): RuleIndex {
+    const slot = dir === DIR_INGRESS ? 'ingressIndex' : 'egressIndex';
+    let ix = pp[slot];
+    if (ix === undefined) pp[slot] = ix = buildIndex(rules, dir === DIR_INGRESS ? this.pods.get(podIp) : undefined);
+    return ix;
   }
 
   /** Count a verdict for /metrics: allowed for the rule's policy, denied for every policy isolating the pod. */
