@@ -465,7 +465,7 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .argument('<name>', 'overlay')
+    .argument('<name>', 'overlay, services, dns or netpol')
     .description('measure podwire beside the kernel’s equivalent path (prints a RESULT line)')
     .action(async (name: string) => {
       const { runBench } = await import('../bench/index.js');
