@@ -52,19 +52,32 @@ async function apply(objs: KubeObject[]): Promise<number> {
 /** The full matrix, checked against the model (every cell compared, none wrong) and against the hand-written cells. */
 async function probeChecked(hands: Hand[], opts: Partial<ProbeOptions> = {}): Promise<ProbeMatrix> {
   const t = Date.now();
-  const m = await probeAll(state, api, opts);
+  let m = await probeAll(state, api, opts);
   log(`probe ${opts.to ?? 'pods'}: ${m.summary.correct}/${m.summary.cells} correct in ${Date.now() - t} ms`);
+  // An allowed cell that saw nothing in 1 s can be the machine's load, not policy: a lost first SYN (resent
+  // after 1 s), or a prober starved past its timers (seen once in 3 runs at load 9 on 2 cores: one source's
+  // whole TCP row). When that is the only kind of mismatch, the matrix is probed once more with 3 s; a cell
+  // that got through where the model blocks it is never retried.
+  const slow = cellsObserved(m, (c) => c.mark === '!');
+  if (slow.length && slow.length === cellsObserved(m, (c) => c.mark === '!' && c.expected === 'allowed' && c.observed === 'blocked').length) {
+    log(`probe again with 3 s: allowed but silent for 1 s: ${slow.join(', ')}`);
+    m = await probeAll(state, api, { ...opts, timeoutMs: 3000 });
+  }
   expect(m.summary.wrong, matrixText(m)).toBe(0);
   expect(m.summary.compared, matrixText(m)).toBe(324);
   expect(handMisses(m, hands), matrixText(m)).toEqual([]);
   return m;
 }
 
-/** Every cell whose target is `to` (a pod other than itself) observed `want`. */
+/** The cells into `to` (from another pod) NOT observed `want`: [] when the whole column is as wanted. */
 const column = (m: ProbeMatrix, to: string, want: string) => cellsObserved(m, (c) => c.to === to && c.from !== to && c.observed !== want);
 
 beforeAll(async () => {
   requireRoot();
+  for (const tool of ['dig', 'ip', 'nsenter']) {
+    const r = await execa('sh', ['-c', 'command -v "$1"', 'sh', tool], { reject: false });
+    if (r.exitCode !== 0) throw new Error(`policy-conformance.test.ts needs ${tool} on PATH (scripts/setup installs it)`);
+  }
   state = await labUp({ prefix, nodes: 3, stateRoot: STATE_ROOT, controlPlane: true, outside: true });
   api = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
   await applyClusterDns(state);
@@ -104,11 +117,26 @@ describe('default deny: ingress in x, egress in y, all in z', () => {
     expect(handMisses(m, [['y/b', 'x/a', 'TCP/80', 'blocked'], ['x/b', 'x/a', 'UDP/81', 'blocked'], ['x/a', 'y/b', 'TCP/80', 'connected'], ['x/c', 'y/a', 'UDP/81', 'connected']])).toEqual([]);
   });
   it('deny egress: y reaches nobody, yet answers (the replies of allowed connections pass)', () => {
+    expect(cellsObserved(m, (c) => c.from.startsWith('y/') && c.from !== c.to && c.observed !== 'blocked')).toEqual([]);
     expect(handMisses(m, [['y/a', 'y/b', 'TCP/81', 'blocked'], ['y/c', 'z/a', 'UDP/80', 'blocked'], ['x/a', 'y/c', 'TCP/80', 'connected'], ['x/b', 'y/a', 'UDP/80', 'connected']])).toEqual([]);
   });
   it('deny all: z neither reaches nor is reached; a pod still reaches itself', () => {
     for (const p of ['z/a', 'z/b', 'z/c']) expect(column(m, p, 'blocked')).toEqual([]);
     expect(handMisses(m, [['z/a', 'x/b', 'TCP/80', 'blocked'], ['z/b', 'y/a', 'UDP/81', 'blocked'], ['z/c', 'z/c', 'TCP/80', 'connected']])).toEqual([]);
+  });
+  it('traffic from a pod\'s own node passes a deny-all (as Kubernetes requires); another node\'s does not, where an open pod answers it', async () => {
+    const own = state.plan.nodes.find((n) => n.name === node['z/a'])!;
+    const other = state.plan.nodes.find((n) => n.name !== node['z/a'])!;
+    // a pod of y on yet another node than `other`: y's ingress is open (y denies egress only: the answers are replies)
+    const open = ['y/a', 'y/b', 'y/c'].find((p) => node[p] !== other.name)!;
+    const probes = [
+      { id: 'z/a TCP/80', host: ip['z/a'], port: 80, proto: 'tcp' as const },
+      { id: 'z/a UDP/81', host: ip['z/a'], port: 81, proto: 'udp' as const },
+      { id: 'open', host: ip[open], port: 80, proto: 'tcp' as const },
+    ];
+    const seen = async (ns: string) => Object.fromEntries(Object.entries(await proberIn(ns, probes)).map(([k, v]) => [k, v.observed]));
+    expect(await seen(own.ns), `from ${own.name}`).toEqual({ 'z/a TCP/80': 'connected', 'z/a UDP/81': 'connected', open: 'connected' });
+    expect(await seen(other.ns), `from ${other.name} (${open} on ${node[open]})`).toEqual({ 'z/a TCP/80': 'blocked', 'z/a UDP/81': 'blocked', open: 'connected' });
   });
   it('default deny egress also kills DNS (dig from y/a to kube-dns gets no answer)', async () => {
     const r = await inNs(netns('y/a'), ['dig', '+time=1', '+tries=1', '+short', `@${KUBE_DNS}`, 's-x-a.x.svc.cluster.local']);
@@ -179,6 +207,13 @@ describe('ports', () => {
   it('deny-all stacked with an allow: the allow wins (c of any namespace)', hands([
     ['z/c', 'y/b', 'TCP/80', 'connected'], ['x/c', 'y/b', 'UDP/81', 'connected'], ['z/a', 'y/b', 'TCP/80', 'blocked'], ['y/a', 'y/b', 'TCP/81', 'blocked'],
   ]));
+  it('a protocol without a port: every UDP port, no TCP', hands([
+    ['x/a', 'y/c', 'UDP/80', 'connected'], ['z/b', 'y/c', 'UDP/81', 'connected'], ['x/a', 'y/c', 'TCP/80', 'blocked'], ['z/b', 'y/c', 'TCP/81', 'blocked'],
+  ]));
+  it('deny-all stacked with an allow-all (ingress: [{}]): everything reaches z/a (but from x/b, whose egress is TCP 80 only)', () => {
+    const want = (from: string, table: string) => (from === 'x/b' && table !== 'TCP/80' ? 'blocked' : 'connected');
+    expect(cellsObserved(m, (c, table) => c.to === 'z/a' && c.observed !== want(c.from, table))).toEqual([]);
+  });
 });
 
 describe('ipBlock', () => {
