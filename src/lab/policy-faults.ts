@@ -156,13 +156,13 @@ export const POLICY_SCENARIOS: Scenario[] = [
     'service',
     'backend',
     'let only the frontend pods (tier=frontend) of a Service’s namespace reach its pods — written as two peers: ORed, every pod of the namespace gets in',
-    'podwire exec client -- curl <service> → answered, though the client is no frontend; podwire explain-policy client <service> → allowed by <ns>/allow-frontend-to-<service>: (every pod in namespaces …) OR (pods tier=frontend …); podwire describe netpol allow-frontend-to-<service>',
+    'podwire exec client -- curl <service> → answered, though the client is no frontend; podwire explain-policy client svc/<service> → allowed by <ns>/allow-frontend-to-<service> ingress[0]: from (every pod in namespaces …) OR (pods tier=frontend …); podwire describe netpol allow-frontend-to-<service> → a warning: two peers, ORed',
   ),
   policyScenario(
     'named-port-missing',
     'service',
     'backend',
     'allow ingress to a Service’s pods on the named port "http", which none of their containers declares: the rule allows nothing',
-    'curl <service> → times out; podwire observe --verdict DROPPED → policy-denied-ingress (isolated by <ns>/allow-http-to-<service>); podwire explain-policy <pod> <service pod>:<port> → denied; podwire describe netpol → port named "http"; podwire get pod -o yaml → the container port has no name',
+    'curl <service> → times out; podwire observe --verdict DROPPED → policy-denied-ingress (isolated by <ns>/allow-http-to-<service>); podwire explain-policy <pod> svc/<service> → denied: port named "http", the peer matches, the port does not; podwire describe netpol allow-http-to-<service> → a warning: no pod it selects has that port',
   ),
 ];
