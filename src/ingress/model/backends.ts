@@ -37,7 +37,7 @@ export function resolveServiceBackend(index: ObjectIndex, ns: string, name: stri
   if (!svc) return fail('ServiceNotFound', 503, `Service ${service} not found`);
   const port = findPort(svc, ref);
   if (!port) {
-    const what = ref.number !== undefined ? `port ${ref.number}` : `a port named "${ref.name ?? ''}"`;
+    const what = ref.number !== undefined ? `port ${ref.number}` : `port named "${ref.name ?? ''}"`;
     return fail('PortNotFound', 503, `Service ${service} has no ${what}`);
   }
   base.port = port.port;
