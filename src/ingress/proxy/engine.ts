@@ -113,10 +113,12 @@ export class IngressProxy {
       onInternalError: (port, e) => this.event('internal', port, e instanceof Error ? e.stack ?? e.message : String(e)),
       random: opts.random,
     });
+    const requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
     const limits: ServerLimits = {
       maxHeaderSize: opts.maxHeaderSize ?? 16 * 1024,
-      headersTimeoutMs: opts.headersTimeoutMs ?? 10_000,
-      requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
+      // node requires headers within the whole request's time
+      headersTimeoutMs: Math.min(opts.headersTimeoutMs ?? 10_000, requestTimeoutMs),
+      requestTimeoutMs,
       keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 5000,
       maxConnections: opts.maxConnections ?? 10_000,
       timeoutCheckIntervalMs: opts.timeoutCheckIntervalMs ?? 1000,

@@ -13,6 +13,8 @@ import { classifyUpstreamError, ConnectTimeoutError, ResponseTimeoutError, type 
  * both sockets are piped into each other (pipe's backpressure both ways)
  * and closed together.
  */
+const HALF_CLOSE_GRACE_MS = 5000;
+
 export interface UpgradeRequest {
   socket: Duplex;
   head: Buffer;
@@ -109,7 +111,17 @@ export function forwardUpgrade(u: UpgradeRequest, done: (r: UpgradeResult) => vo
     client.on('error', closeBoth);
     upSocket.on('error', closeBoth);
     client.on('close', closeBoth);
+    // pipe carries a half-close across (FIN → end()); a side that then never
+    // closes its own half is not waited for long
+    let halfClosed: NodeJS.Timeout | undefined;
+    const onEnd = (): void => {
+      halfClosed ??= setTimeout(closeBoth, HALF_CLOSE_GRACE_MS);
+      halfClosed.unref();
+    };
+    client.on('end', onEnd);
+    upSocket.on('end', onEnd);
     upSocket.on('close', () => {
+      clearTimeout(halfClosed);
       closeBoth();
       finish({ status: 101, bytes, upstreamStatus: 101, upgraded: true });
     });

@@ -32,17 +32,22 @@ export interface Upstream {
 export async function upstream(handler: (req: IncomingMessage, res: ServerResponse) => void, onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): Promise<Upstream> {
   const server = http.createServer(handler);
   if (onUpgrade) server.on('upgrade', onUpgrade);
+  const sockets = new Set<Duplex>();
   const u: Upstream = {
     port: 0,
     server,
     connections: 0,
     close: () =>
       new Promise((r) => {
-        server.closeAllConnections();
         server.close(() => r());
+        for (const s of sockets) s.destroy(); // upgraded ones too
       }),
   };
-  server.on('connection', () => u.connections++);
+  server.on('connection', (s: Duplex) => {
+    u.connections++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   u.port = (server.address() as AddressInfo).port;
   return u;
@@ -160,5 +165,6 @@ export function wsEchoUpgrade(req: IncomingMessage, socket: Duplex): void {
       socket.write(wsFrame(`echo: ${f.text}`, false));
     }
   });
+  socket.on('end', () => socket.end()); // the client closed: close too, as WebSocket servers do
   socket.on('error', () => {});
 }
