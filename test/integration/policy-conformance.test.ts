@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { labUp, waitFor, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
 import { applyClusterDns } from '../../src/lab/cluster-dns.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
-import type { ProbeMatrix, ProbeOptions } from '../../src/probe/index.js';
+import { probeTopology, type ProbeMatrix, type ProbeOptions } from '../../src/probe/index.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab, inNs, startInNs } from './helpers.js';
 import {
   POLICY_FIXTURES, agentPolicies, cell, cellsObserved, docs, firstConnectionAfter, handMisses, inFlight, matrixText, podNetns, probeAll, proberIn, thousandPolicies, waitEnforced, type Hand,
@@ -14,7 +14,7 @@ import {
 // the upstream e2e network-policy tests: one 3-node lab (with the outside,
 // for ipBlock egress to www 172.28.0.200, and the DNS add-on, for allow-DNS),
 // namespaces x,y,z × pods a,b,c serving TCP and UDP on 80 and 81 (the
-// probe's topology, fixtures/policy/xyz-abc.yaml). Each case writes its
+// probe's topology generator: `podwire probe --print-topology`). Each case writes its
 // policies (fixtures/policy/*.yaml), waits until every agent runs them, probes
 // the full matrix (324 cells) and asserts (1) no cell differs from the policy
 // model, and (2) cells written by hand — so a bug shared by the model and the
@@ -81,7 +81,7 @@ beforeAll(async () => {
   state = await labUp({ prefix, nodes: 3, stateRoot: STATE_ROOT, controlPlane: true, outside: true });
   api = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
   await applyClusterDns(state);
-  for (const d of docs('xyz-abc.yaml')) await api.create(d);
+  for (const d of probeTopology()) await api.create(d);
   await waitFor('the 9 pods of x, y, z Running', 90_000, async () => {
     const pods = (await api.list('pods')).items.filter((p) => ['x', 'y', 'z'].includes(p.metadata.namespace!));
     for (const p of pods) [ip[`${p.metadata.namespace}/${p.metadata.name}`], node[`${p.metadata.namespace}/${p.metadata.name}`]] = [p.status?.podIP, p.spec?.nodeName];
