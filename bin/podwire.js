@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Entry point: the compiled CLI lives in dist/ (built by `npm ci` via the prepare script).
-// `podwire coredns` (what a kube-dns pod runs) loads only the DNS server: see src/cli/coredns-main.ts.
-const entry = process.argv[2] === 'coredns' ? '../dist/cli/coredns-main.js' : '../dist/cli/main.js';
+// What pods run loads only what it needs: `podwire coredns` (a kube-dns pod) the DNS server
+// (src/cli/coredns-main.ts), `podwire ingress-controller` (an ingress-nginx pod) the ingress
+// controller (src/cli/ingress-controller-main.ts).
+const SLIM = { coredns: '../dist/cli/coredns-main.js', 'ingress-controller': '../dist/cli/ingress-controller-main.js' };
+const entry = Object.hasOwn(SLIM, process.argv[2] ?? '') ? SLIM[process.argv[2]] : '../dist/cli/main.js';
 import(entry).then((m) => m.main(process.argv)).catch((err) => {
   process.stderr.write(`error: ${err?.message ?? err}\n`);
   process.exit(1);

@@ -85,7 +85,7 @@ export function parseImage(ref: string): ImageRef {
   return digest ? { registry, repository, tag, digest } : { registry, repository, tag };
 }
 
-type Family = 'nginx' | 'postgres' | 'agnhost' | 'busybox' | 'alpine' | 'debian' | 'curl' | 'netshoot' | 'coredns';
+type Family = 'nginx' | 'postgres' | 'agnhost' | 'busybox' | 'alpine' | 'debian' | 'curl' | 'netshoot' | 'coredns' | 'ingress-nginx';
 
 /** Image families by the last component of the repository, on any registry or mirror. */
 const FAMILIES: Record<string, Family> = {
@@ -104,6 +104,9 @@ const FAMILIES: Record<string, Family> = {
 };
 
 function familyOf(image: ImageRef): Family | null {
+  // ingress-nginx/controller (registry.k8s.io, or a mirror keeping the path): podwire's ingress controller.
+  // Matched by its last two components: "controller" alone names too many images.
+  if (/(^|\/)ingress-nginx\/controller(-chroot)?$/.test(image.repository)) return 'ingress-nginx';
   const base = image.repository.split('/').pop() ?? '';
   return FAMILIES[base] ?? null;
 }
@@ -160,6 +163,26 @@ function coredns(flags: string[], tools: WorkloadTools): ContainerLaunch {
   return { argv: [process.execPath, cli, 'coredns', '--configmap', 'kube-system/coredns', ...flags], builtin: 'coredns', pathPrepend: [] };
 }
 
+/**
+ * ingress-nginx's controller image: ENTRYPOINT `/usr/bin/dumb-init --`, and
+ * the Deployment's args start with `/nginx-ingress-controller` and its
+ * flags (--ingress-class, --controller-class, --publish-service=… ).
+ * podwire runs `podwire ingress-controller` with those flags (src/ingress/
+ * controller/args.ts reads them; the ones podwire has no use for are logged
+ * and ignored). A command or args naming anything else run as given.
+ */
+const INGRESS_BINARIES = ['/nginx-ingress-controller', 'nginx-ingress-controller'];
+const DUMB_INIT = ['/usr/bin/dumb-init', 'dumb-init'];
+
+function ingressNginx(argv: string[], tools: WorkloadTools): ContainerLaunch {
+  let rest = argv;
+  if (DUMB_INIT.includes(rest[0])) rest = rest.slice(rest[1] === '--' ? 2 : 1);
+  if (rest.length && !INGRESS_BINARIES.includes(rest[0]) && !rest[0].startsWith('-')) return own(argv);
+  if (INGRESS_BINARIES.includes(rest[0])) rest = rest.slice(1);
+  const cli = path.resolve(path.dirname(tools.workloadBin), '../../bin/podwire.js');
+  return { argv: [process.execPath, cli, 'ingress-controller', ...rest], builtin: 'ingress-nginx controller', pathPrepend: [] };
+}
+
 export function launchFor(c: ContainerSpecLite, tools: WorkloadTools): ContainerLaunch {
   const image = parseImage(c.image);
   const family = familyOf(image);
@@ -204,6 +227,8 @@ export function launchFor(c: ContainerSpecLite, tools: WorkloadTools): Container
       if (command[0] === '/coredns' || command[0] === 'coredns') return coredns([...command.slice(1), ...args], tools);
       return own([...command, ...args]);
     }
+    case 'ingress-nginx':
+      return ingressNginx([...(command ?? []), ...args], tools);
     case 'busybox':
     case 'alpine':
     case 'debian':
