@@ -37,18 +37,28 @@ function probeTcp(ip: string, port: number, timeoutMs: number): Promise<ProbeRes
   const t0 = Date.now();
   return new Promise((resolve) => {
     const sock = net.connect({ host: ip, port });
-    const timer = setTimeout(() => {
+    let done = false;
+    // The deadline is decided after the poll phase (setImmediate): a process
+    // starved past it runs expired timers before the I/O that already
+    // arrived, and would call an answered connection blocked.
+    const timer = setTimeout(() => setImmediate(() => {
+      if (done) return;
+      done = true;
       sock.destroy();
       resolve({ observed: 'blocked', detail: `no answer in ${timeoutMs} ms`, ms: Date.now() - t0 });
-    }, timeoutMs);
+    }), timeoutMs);
     sock.once('connect', () => {
       clearTimeout(timer);
+      if (done) return;
+      done = true;
       const ms = Date.now() - t0;
       sock.destroy();
       resolve({ observed: 'connected', detail: `connected (${ms} ms)`, ms });
     });
     sock.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      if (done) return;
+      done = true;
       resolve(classify(e.code, Date.now() - t0));
     });
   });
@@ -82,7 +92,8 @@ function probeUdp(ip: string, port: number, timeoutMs: number): Promise<ProbeRes
         timers.push(setTimeout(() => !done && sock.send('hostname', (e) => e && finish(classify((e as NodeJS.ErrnoException).code, Date.now() - t0))), (i * timeoutMs) / UDP_TRIES));
       }
     });
-    timers.push(setTimeout(() => finish({ observed: 'blocked', detail: `no answer in ${timeoutMs} ms`, ms: Date.now() - t0 }), timeoutMs));
+    // decided after the poll phase, as in probeTcp: answers that already arrived win
+    timers.push(setTimeout(() => setImmediate(() => finish({ observed: 'blocked', detail: `no answer in ${timeoutMs} ms`, ms: Date.now() - t0 })), timeoutMs));
   });
 }
 
