@@ -165,7 +165,16 @@ export class ListenerSet {
     server.on('connection', (socket: Socket) => {
       h.connectionOpened(l);
       sockets.add(socket);
+      // node's headersTimeout starts with a request's first byte; a connection
+      // that never sends one is closed after the same time (NGINX's client_header_timeout)
+      const firstByte = setTimeout(() => {
+        if (socket.bytesRead > 0) return;
+        h.clientError('idle-timeout', l, 'no request on a new connection');
+        socket.destroy();
+      }, lim.headersTimeoutMs);
+      firstByte.unref();
       socket.once('close', () => {
+        clearTimeout(firstByte);
         sockets.delete(socket);
         h.connectionClosed(l);
       });
