@@ -87,38 +87,35 @@ function fromNode(ctx: PipelineContext, src: number): boolean {
   return ctx.id.localAddresses.has(src) || (ctx.lb !== null && src === ctx.lb.snatIp);
 }
 
+/** The compiled set when the frame at hand is a new flow policy must judge; null when it passes as it is. */
+function newFlow(ctx: PipelineContext, buf: Buffer): PolicySet | null {
+  const set = ctx.policy;
+  if (set === null || ctx.lb === null || ctx.ctKnown) return null;
+  if (!readFlow(ctx, buf) || known(ctx)) return null;
+  return set;
+}
+
 /** A pod's packet after the Service stage; false when policy dropped it. */
 export function policyFromPod(ctx: PipelineContext, buf: Buffer): boolean {
-  const set = ctx.policy;
-  if (set === null || ctx.lb === null || ctx.ctKnown) return true;
-  if (!readFlow(ctx, buf)) return true;
-  const ip = ctx.ip;
-  const src = ip.src;
-  const dst = ip.dst;
-  if (known(ctx)) return true;
+  const set = newFlow(ctx, buf);
+  if (set === null) return true;
+  const src = ctx.ip.src;
+  const dst = ctx.ip.dst;
   const local = cidrContains(ctx.id.podCidr, dst);
-  if (!fromNode(ctx, src) && (set.isolation(src) & ISOLATED_EGRESS) !== 0) {
-    if (!judged(ctx, set, DIR_EGRESS, src, dst)) return false;
-  }
-  if (local && !fromNode(ctx, src) && (set.isolation(dst) & ISOLATED_INGRESS) !== 0) {
-    if (!judged(ctx, set, DIR_INGRESS, dst, src)) return false;
-  }
+  const node = fromNode(ctx, src);
+  if (!node && (set.isolation(src) & ISOLATED_EGRESS) !== 0 && !judged(ctx, set, DIR_EGRESS, src, dst)) return false;
+  if (local && !node && (set.isolation(dst) & ISOLATED_INGRESS) !== 0 && !judged(ctx, set, DIR_INGRESS, dst, src)) return false;
   // Pod ↔ outside flows are tracked by masquerade, pod → node by nobody (the node always may answer).
   return cidrContains(ctx.lb!.clusterCidr, dst) ? track(ctx, src, dst, set, local ? dst : -1, src) : true;
 }
 
 /** A frame for a pod of this node from eth0 (decapsulated, or native NodePort/LB traffic the Service stage DNATed); false when dropped. */
 export function policyToLocalPod(ctx: PipelineContext, buf: Buffer): boolean {
-  const set = ctx.policy;
-  if (set === null || ctx.lb === null || ctx.ctKnown) return true;
-  if (!readFlow(ctx, buf)) return true;
-  const ip = ctx.ip;
-  const src = ip.src;
-  const dst = ip.dst;
-  if (known(ctx)) return true;
-  if (!fromNode(ctx, src) && (set.isolation(dst) & ISOLATED_INGRESS) !== 0) {
-    if (!judged(ctx, set, DIR_INGRESS, dst, src)) return false;
-  }
+  const set = newFlow(ctx, buf);
+  if (set === null) return true;
+  const src = ctx.ip.src;
+  const dst = ctx.ip.dst;
+  if (!fromNode(ctx, src) && (set.isolation(dst) & ISOLATED_INGRESS) !== 0 && !judged(ctx, set, DIR_INGRESS, dst, src)) return false;
   return track(ctx, src, dst, set, dst, -1);
 }
 
