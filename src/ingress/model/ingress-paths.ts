@@ -79,10 +79,12 @@ function plainIndex(server: IngressServer): PathIndex {
 }
 
 function regexIndex(server: IngressServer, onInvalid: (loc: IngressLocation, why: string) => void): PathIndex {
-  const entries: { path: string; re: RegExp; loc: IngressLocation }[] = [];
+  const entries: { path: string; re: RegExp; literal: string; plain: boolean; loc: IngressLocation }[] = [];
   const add = (path: string, loc: IngressLocation) => {
     try {
-      entries.push({ path, re: new RegExp(`^${path}`, 'i'), loc });
+      const re = new RegExp(`^${path}`, 'i');
+      const literal = literalPrefix(path);
+      entries.push({ path, re, literal, plain: literal.length === path.length, loc });
     } catch (e) {
       onInvalid(loc, (e as Error).message);
     }
@@ -95,10 +97,48 @@ function regexIndex(server: IngressServer, onInvalid: (loc: IngressLocation, why
   // ingress-nginx: sort by path (descending), then stably by length (descending).
   entries.sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
   entries.sort((a, b) => b.path.length - a.path.length);
+  // Tried in that order, like nginx, but only the ones that can match: each entry's literal start
+  // (lowercased) must begin the path, so entries are bucketed by the first segment of it ("/team0/");
+  // those whose literal is shorter than a segment are tried for every path.
+  const buckets = new Map<string, number[]>();
+  const always: number[] = [];
+  entries.forEach((e, i) => {
+    const seg = firstSegment(e.literal);
+    if (seg === undefined) always.push(i);
+    else (buckets.get(seg) ?? buckets.set(seg, []).get(seg)!).push(i);
+  });
   return {
     match(path: string): IngressLocation | undefined {
-      for (const e of entries) if (e.re.test(path)) return e.loc;
+      const lower = path.toLowerCase();
+      const seg = firstSegment(lower);
+      const some = (seg !== undefined && buckets.get(seg)) || [];
+      // merge the two ascending index lists, testing in nginx's order
+      for (let a = 0, b = 0; a < some.length || b < always.length; ) {
+        const i = b >= always.length || (a < some.length && some[a] < always[b]) ? some[a++] : always[b++];
+        const e = entries[i];
+        if (!lower.startsWith(e.literal)) continue;
+        if (e.plain || e.re.test(path)) return e.loc;
+      }
       return undefined;
     },
   };
+}
+
+/** "/team0/" from "/team0/svc1…"; undefined when there is no second "/". */
+function firstSegment(s: string): string | undefined {
+  const slash = s.indexOf('/', 1);
+  return slash < 0 ? undefined : s.slice(0, slash + 1);
+}
+
+/**
+ * The lowercased characters every match of `^<path>` (case-insensitive) must start with: up to the
+ * first regex syntax, less a character a quantifier makes optional. ASCII only (JavaScript's case
+ * folding and toLowerCase agree there); '' when unsure.
+ */
+export function literalPrefix(path: string): string {
+  let end = 0;
+  while (end < path.length && !/[\\^$.|?*+()[\]{}]/.test(path[end])) end++;
+  if (end < path.length && /[?*{]/.test(path[end])) end--;
+  const lit = path.slice(0, Math.max(0, end));
+  return /^[\x20-\x7e]*$/.test(lit) ? lit.toLowerCase() : '';
 }
