@@ -40,6 +40,8 @@ describe('ssl-redirect and force-ssl-redirect', () => {
     expect(go([tlsOnly, plain], 'http://app.example.com/secure')).toBe('redirect 308 https://app.example.com/secure');
     expect(go([tlsOnly, plain], 'http://app.example.com/open')).toBe('proxy default/frontend-service:80');
     expect(go([tlsOnly, plain], 'http://app.example.com/none')).toBe('redirect 308 https://app.example.com/none');
+    const d = compile(nginx, secret, ...services, tlsOnly, plain).table.route(req('http://app.example.com/none'));
+    expect(d.route).toEqual({ kind: 'Ingress', name: 'default/a-tls', rule: 'app.example.com/none (no rule matches)' });
     expect(go([tlsOnly, plain], 'https://app.example.com/none')).toBe('error 404 no Ingress rule matches host app.example.com path /none');
   });
 

@@ -23,7 +23,7 @@ function loc(path: string, pathType: IngressPathType, order: number, useRegex = 
   };
 }
 
-const server = (locations: IngressLocation[], regex: boolean): IngressServer => ({ host: 'h', locations, rootSettings: { ...DEFAULT_NGINX_SETTINGS, applied: [], ignored: [] }, tls: false, regex });
+const server = (locations: IngressLocation[], regex: boolean): IngressServer => ({ host: 'h', locations, rootSettings: { ...DEFAULT_NGINX_SETTINGS, applied: [], ignored: [] }, rootIngress: 'd/i', tls: false, regex });
 
 /** The plain rules, slowly: every location that matches, the longest (Prefix by its base; "/" counts 1), then the type rank, then the first. */
 function slowPlain(locs: IngressLocation[], path: string): IngressLocation | undefined {

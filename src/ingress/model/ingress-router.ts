@@ -59,7 +59,7 @@ export class IngressRouter {
       let uri = withQuery(req.path, req.query);
       // ingress-nginx's Lua drops one trailing "/" from the request URI unless preserve-trailing-slash.
       if (!settings.preserveTrailingSlash && uri.endsWith('/')) uri = uri.slice(0, -1);
-      const route = loc?.ref ?? { kind: 'Ingress', name: '', rule: `${hostText(server.host)} (no rule)` };
+      const route = loc?.ref ?? { kind: 'Ingress', name: server.rootIngress, rule: `${hostText(server.host)}${req.path} (no rule matches)` };
       return { kind: 'redirect', route, status: SSL_REDIRECT_STATUS, location: `https://${req.host}${uri}` };
     }
     if (!loc) return { kind: 'error', status: 404, reason: `no Ingress rule matches host ${req.host} path ${req.path}` };

@@ -46,6 +46,8 @@ export interface IngressServer {
   fallback?: IngressLocation;
   /** the annotations of the Ingress that made the server: what an unmatched request's redirect follows */
   rootSettings: NginxSettings;
+  /** "namespace/name" of that Ingress ('' for the catch-all without one) */
+  rootIngress: string;
   tls: boolean;
   /** ingress-nginx turns every path of the host into a case-insensitive regex when any has use-regex or rewrite-target */
   regex: boolean;
@@ -79,7 +81,7 @@ export function compileIngresses(
     for (const n of notes) events.add('Ingress', ing, n.type, n.reason, n.message);
   }
   const servers = new Map<string, IngressServer>();
-  const catchAll: IngressServer = { host: '', locations: [], rootSettings: settingsDefault(), tls: false, regex: false };
+  const catchAll: IngressServer = { host: '', locations: [], rootSettings: settingsDefault(), rootIngress: '', tls: false, regex: false };
   const seen = new Map<string, string>(); // host|type|path → owning Ingress
   let order = 0;
 
@@ -98,11 +100,12 @@ export function compileIngresses(
     if (def && rules.length === 0 && !catchAll.fallback) {
       catchAll.fallback = locationOf(ing, '', '/', 'Prefix', def, 'default backend');
       catchAll.rootSettings = settings.get(keyOf(ing))!;
+      catchAll.rootIngress = keyOf(ing);
     }
     for (const rule of rules) {
       const host = normalizeHost(rule.host);
       if (host === '' || servers.has(host)) continue;
-      const server: IngressServer = { host, locations: [], rootSettings: settings.get(keyOf(ing))!, tls: false, regex: false };
+      const server: IngressServer = { host, locations: [], rootSettings: settings.get(keyOf(ing))!, rootIngress: keyOf(ing), tls: false, regex: false };
       if (def) server.fallback = locationOf(ing, host, '/', 'Prefix', def, `${host} default backend`);
       servers.set(host, server);
     }
