@@ -1,6 +1,8 @@
 #!/bin/sh
 # One shot: once the nodes are registered and Ready, apply the cluster DNS
-# add-on (podwire dns-addon) and the demo app
+# add-on (podwire dns-addon), the ingress add-on (podwire ingress-addon
+# --apply: ingress-nginx controller pods, IngressClass nginx, GatewayClass
+# cilium) and the demo app
 # (examples/demo/three-tier.yaml: seed 003's three tiers and a client pod on
 # node1), wait until its workloads are Ready, print the pods, and exit 0.
 #
@@ -10,6 +12,7 @@
 #   PODWIRE_DEMO_NODES    how many nodes to wait for (default: 3)
 #   PODWIRE_DEMO_MANIFEST what to apply (default: examples/demo/three-tier.yaml of this image/checkout)
 #   PODWIRE_DEMO_TIMEOUT  seconds for each wait (default: 300)
+#   PODWIRE_DEMO_INGRESS  1 (default): apply the ingress add-on; 0: leave it out
 #   PODWIRE_BIN           the podwire command (see common.sh)
 set -eu
 ROLE=demo
@@ -39,7 +42,17 @@ say "applying the cluster DNS add-on"
 pw dns-addon
 pw wait --for=condition=Available deployment/coredns -n kube-system --timeout="${timeout}s"
 
-# 3. The app: all or nothing, then its workloads. Deployments are Available
+# 3. The ingress add-on, as `podwire lab up` applies it: 2 controller
+#    replicas with 3 nodes or more, else 1; then Available.
+if [ "${PODWIRE_DEMO_INGRESS:-1}" = 1 ]; then
+  say "applying the ingress add-on"
+  replicas=1
+  [ "$want" -ge 3 ] && replicas=2
+  pw ingress-addon --apply --replicas "$replicas"
+  pw wait --for=condition=Available deployment/ingress-nginx-controller -n ingress-nginx --timeout="${timeout}s"
+fi
+
+# 4. The app: all or nothing, then its workloads. Deployments are Available
 #    with all their replicas; a StatefulSet makes its pods one after another,
 #    so wait on its ready count; last, every pod (the bare ones too).
 say "applying $manifest"

@@ -27,6 +27,9 @@ import { registerDnsAddonCommand } from './dns-addon.js';
 import { registerExplainPolicyCommand } from './policy-explain-command.js';
 import { registerProbeCommand } from './probe.js';
 import { applyClusterDns } from '../lab/cluster-dns.js';
+import { applyIngressAddon } from '../lab/cluster-ingress.js';
+import { registerIngressAddonCommand } from './ingress-addon.js';
+import { registerTlsSecretCommand } from './ingress-tls-secret.js';
 import { registerOutsideCommands, outsideStatusLines } from '../lab/outside-commands.js';
 
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
@@ -61,14 +64,17 @@ export function buildProgram(): Command {
     .option('--store <kind>', 'the API server’s store: file (embedded, durable) or etcd (Debian’s etcd, in the control-plane namespace)', 'file')
     .option('--no-outside', 'leave out the outside: the client and www machines and the cloud load balancer')
     .option('--no-dns', 'leave out the cluster DNS add-on (CoreDNS behind kube-dns 10.96.0.10)')
+    .option('--no-ingress', 'leave out the ingress add-on (ingress-nginx controller pods, IngressClass nginx, GatewayClass cilium)')
     .addHelpText('after', '\nExamples:\n  podwire lab up --nodes 3 --demo\n  podwire lab up --nodes 2 --no-control-plane')
-    .action(async (o: { nodes: string; demo?: boolean; controlPlane: boolean; store: string; outside: boolean; dns: boolean }) => {
+    .action(async (o: { nodes: string; demo?: boolean; controlPlane: boolean; store: string; outside: boolean; dns: boolean; ingress: boolean }) => {
       const prefix = program.opts().lab as string;
       if (o.demo && !o.controlPlane) throw new CliError('--demo needs the control plane (leave out --no-control-plane)');
       if (o.store !== 'file' && o.store !== 'etcd') throw new CliError('--store must be file or etcd');
       const state = await labUp({ prefix, nodes: Number(o.nodes), controlPlane: o.controlPlane, store: o.store, outside: o.outside, log: (m) => say(`· ${m}`) });
       if (o.dns && o.controlPlane) await applyClusterDns(state, { ready: !!o.demo, log: (m) => say(`· ${m}`) });
-      if (o.demo) await demo(state, o.dns);
+      const ingress = o.ingress && o.controlPlane ? await applyIngressAddon(state, { ready: true, log: (m) => say(`· ${m}`) }) : null;
+      if (ingress) say(`· ingress controller Ready${ingress.externalIp ? `: Service ingress-nginx/ingress-nginx-controller EXTERNAL-IP ${ingress.externalIp}` : ''}`);
+      if (o.demo) await demo(state, o.dns, ingress?.externalIp);
     });
   lab
     .command('down')
@@ -476,12 +482,14 @@ export function buildProgram(): Command {
   registerKubeCommands(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
   registerCorednsCommand(program, (m) => new CliError(m));
   registerDnsAddonCommand(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
+  registerIngressAddonCommand(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }), (m) => new CliError(m));
+  registerTlsSecretCommand(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }), (m) => new CliError(m));
   registerExplainPolicyCommand(program, () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }));
   registerProbeCommand(program, { server: () => apiServerFor({ server: program.opts().server, lab: program.opts().lab }), lab: () => requireLab(program.opts().lab), fail: (m) => new CliError(m) });
   return program;
 }
 
-async function demo(state: Awaited<ReturnType<typeof labUp>>, dns = false): Promise<void> {
+async function demo(state: Awaited<ReturnType<typeof labUp>>, dns = false, ingressIp?: string): Promise<void> {
   say('· applying the demo app (examples/demo/three-tier.yaml)');
   const tty = process.stdout.isTTY;
   let lastLine = '';
@@ -504,6 +512,11 @@ async function demo(state: Awaited<ReturnType<typeof labUp>>, dns = false): Prom
   say(`  podwire get pods -o wide                          # from the API server (pods, svc, endpoints, nodes, deploy …)`);
   say(`  podwire exec client -- curl -s ${far.status.podIP}:3000/hostname   # pod → pod across nodes, over VXLAN`);
   if (dns) say(`  podwire exec client -- curl -s backend:8080/      # by name: CoreDNS behind kube-dns 10.96.0.10 (nslookup frontend, dig …)`);
+  if (ingressIp) {
+    say(`  podwire tls-secret demo-tls --host demo.example.com; podwire apply -f examples/demo/ingress.yaml   # an Ingress: / → frontend, /api → backend`);
+    say(`  podwire lab exec client -- curl -sk --resolve demo.example.com:443:${ingressIp} https://demo.example.com/api/   # through the ingress controller (TLS, SNI): the backend sees the controller pod`);
+    say(`  ip netns exec ${state.plan.controlPlane.ns} kubectl -s http://${state.plan.controlPlane.ip}:${state.plan.controlPlane.port} logs -n ingress-nginx -l app.kubernetes.io/name=ingress-nginx   # its access log`);
+  }
   say(`  podwire exec client -- traceroute -n ${far.status.podIP}     # hops: the gateway on each node`);
   say(`  podwire get endpoints backend; podwire describe pod ${far.metadata.name}`);
   say(`  podwire logs ${far.metadata.name}                    # container output, through the API server`);

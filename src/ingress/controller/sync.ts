@@ -10,7 +10,7 @@ import type { ClusterWatch } from './cluster-watch.js';
 import type { ControllerMetrics } from './controller-metrics.js';
 import { gatewayAddresses, ourGateways, planGatewayServices } from './gateway-services.js';
 import { httpEvent, type L7EventHub } from './l7-events.js';
-import { isLeader, isPodReady } from './leader.js';
+import { isLeader, isPodReady, leaderOf } from './leader.js';
 import type { Logger } from './log.js';
 import { planStatusWrites, serviceAddresses, type Address } from './status-plan.js';
 import { applyGatewayServices, eventKey, recordNewEvents, writeStatuses } from './writes.js';
@@ -48,8 +48,9 @@ export class Syncer {
   private retryMs = 1000;
   private retryTimer: NodeJS.Timeout | null = null;
   private eventKeys = new Set<string>();
-  private lastRoutes = '';
-  private leading = false;
+  private lastRoutes: string | null = null;
+  private leading: boolean | undefined = undefined;
+  private leaderName: string | null | undefined = undefined;
   lastError: string | null = null;
 
   constructor(private readonly d: SyncDeps) {}
@@ -154,11 +155,16 @@ export class Syncer {
         this.d.hub.publish({ type: 'routes', time: new Date().toISOString(), pod: this.d.pod ?? '', node: this.d.node, routes: compiled.table.describe().length, listeners: [...compiled.table.listeners] });
       }
     }
-    const leader = isLeader(this.d.pod, this.d.watch.pods?.list() ?? []);
+    const pods = this.d.watch.pods?.list() ?? [];
+    const leader = isLeader(this.d.pod, pods);
+    const name = this.d.pod ? leaderOf(pods) : 'this process';
+    if (name !== this.leaderName) {
+      this.leaderName = name;
+      if (name) this.d.log.info(`new leader elected: ${name}${leader ? ' (this pod)' : ''}: the Ready controller pod that sorts first writes statuses (--election-id=${this.d.args.electionId})`, 'leaderelection.go');
+    }
     if (leader !== this.leading) {
       this.leading = leader;
       this.d.metrics.leading(leader);
-      if (leader) this.d.log.info(`new leader elected: ${this.d.pod ?? 'this process'} (the Ready controller pod that sorts first; --election-id=${this.d.args.electionId})`, 'leaderelection.go');
     }
     if (compiled) {
       if (leader) {
