@@ -155,6 +155,7 @@ describe('examples/000-gateway-httproute-canary.yaml', () => {
     const bare = compile(...gatewayCompanions.filter((o) => o.kind !== 'Secret'), ...gatewayArticle);
     const gw = bare.statuses.find((s) => s.resource === 'gateways')!.status;
     expect(gw.conditions.map((x: Obj) => `${x.type}=${x.status}/${x.reason}`)).toEqual(['Accepted=True/Accepted', 'Programmed=False/Invalid']);
+    expect(gw.conditions[1].message).toBe('no listener is programmed: listener https: Secret infra/wildcard-cert not found');
     expect(gw.listeners[0].conditions.map((x: Obj) => `${x.type}=${x.status}/${x.reason}`)).toEqual(['Accepted=True/Accepted', 'Programmed=False/Invalid', 'ResolvedRefs=False/InvalidCertificateRef', 'Conflicted=False/NoConflicts']);
     expect(short(bare.table.route(req('https://api.example.com/v2')))).toBe('error 404 no Ingress rule matches host api.example.com path /v2');
     expect(bare.table.describe()).toEqual(['infra/main-gateway listener https (HTTPS :443): not programmed — InvalidCertificateRef: Secret infra/wildcard-cert not found']);

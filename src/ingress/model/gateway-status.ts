@@ -75,11 +75,19 @@ export function gatewayStatus(m: GatewayModel, now: string): StatusUpdate {
         acceptedCond,
         programmed
           ? condition(g, 'Programmed', true, 'Programmed', 'Gateway is programmed', now)
-          : condition(g, 'Programmed', false, 'Invalid', why || 'no listener can be programmed', now),
+          : condition(g, 'Programmed', false, 'Invalid', notProgrammed(m), now),
       ],
       listeners,
     },
   };
+}
+
+function notProgrammed(m: GatewayModel): string {
+  const why = m.listeners.filter((l) => !listenerProgrammed(l)).map((l) => {
+    const c = l.conflicted ?? (!l.accepted.ok ? l.accepted : l.resolvedRefs);
+    return `listener ${l.name}: ${c.message}`;
+  });
+  return why.length ? `no listener is programmed: ${why.join('; ')}` : 'the Gateway has no listeners';
 }
 
 /** The parentRef as the status echoes it: defaults filled in. */

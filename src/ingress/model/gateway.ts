@@ -16,6 +16,8 @@
  *   on a port (ProtocolConflict), the same hostname on a port
  *   (HostnameConflict), or the port being the Ingress port of the other
  *   protocol (PortUnavailable). The first one keeps the port.
+ * spec.addresses is not read: every Gateway is served at the controller's own
+ * LoadBalancer address, which the controller writes into status.addresses.
  */
 import type { CompileOptions, Obj, PemPair } from '../types.js';
 import { selectorRequirements, matches, type Requirement } from '../../control/labels.js';
