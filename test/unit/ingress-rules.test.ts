@@ -189,3 +189,12 @@ describe('status', () => {
     expect(short(c.table.route(req('http://a.test:8080/')))).toBe('error 404 nothing listens for HTTP on port 8080');
   });
 });
+
+describe('backends that are not Services', () => {
+  it('a resource backend (spec allows it; podwire cannot proxy to it): 503 with the reason', () => {
+    const ing = ingress('default', 'res', { rules: [rule('r.test', { path: '/', pathType: 'Prefix', backend: { resource: { apiGroup: 'k8s.example.com', kind: 'StorageBucket', name: 'static-assets' } } })] });
+    const c = compile(nginx, ing);
+    expect(short(c.table.route(req('http://r.test/')))).toBe('error 503 backend StorageBucket static-assets is not a Service: podwire proxies only to Services');
+    expect(c.events.map((e) => e.reason)).toEqual(['ServiceNotFound']);
+  });
+});

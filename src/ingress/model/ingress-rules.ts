@@ -157,8 +157,9 @@ function settingsDefault(): NginxSettings {
 function ingressBackend(index: ObjectIndex, ns: string, backend: Obj): { result: BackendResult; portText: string } {
   const svc = backend.service;
   if (!svc || typeof svc.name !== 'string') {
-    const kind = backend.resource?.kind ?? 'resource';
-    const reason = `backend ${kind} ${backend.resource?.name ?? ''} is not a Service: podwire proxies only to Services`.replace('  ', ' ');
+    const res = backend.resource;
+    const what = res ? `${res.kind ?? 'resource'} ${res.name ?? ''}`.trim() : 'without a Service';
+    const reason = `backend ${what} is not a Service: podwire proxies only to Services`;
     const target = { service: `${ns}/?`, port: 0, address: '', weight: 1, failure: { status: 503, reason } };
     return { result: { ok: false, problem: 'ServiceNotFound', status: 503, reason, target }, portText: '?' };
   }
