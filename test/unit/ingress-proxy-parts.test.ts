@@ -23,11 +23,11 @@ describe('pickBackend', () => {
 });
 
 describe('RateLimiter', () => {
-  it('allows rps × burst at once, then rps a second; Retry-After in whole seconds', () => {
+  it('allows burst + 1 at once (nginx counts the first request as no excess), then rps a second; Retry-After in whole seconds', () => {
     let t = 0;
     const rl = new RateLimiter({ burstMultiplier: 5, now: () => t });
     const take = () => rl.take('ingress/a', '10.0.0.1', 2);
-    for (let i = 0; i < 10; i++) expect(take().allowed).toBe(true);
+    for (let i = 0; i < 11; i++) expect(take().allowed).toBe(true);
     expect(take()).toEqual({ allowed: false, retryAfterSeconds: 1 });
     t += 499;
     expect(take().allowed).toBe(false);
@@ -38,14 +38,16 @@ describe('RateLimiter', () => {
     expect(rl.take('ingress/a', '10.0.0.2', 2).allowed).toBe(true);
     expect(rl.take('ingress/b', '10.0.0.1', 2).allowed).toBe(true);
     t += 60_000;
-    for (let i = 0; i < 10; i++) expect(take().allowed).toBe(true); // refilled to the burst, not beyond
+    for (let i = 0; i < 11; i++) expect(take().allowed).toBe(true); // refilled to the burst, not beyond
     expect(take().allowed).toBe(false);
+    // the route's own burst (the annotation's limit-burst-multiplier, computed by the model)
+    expect(Array.from({ length: 5 }, () => rl.take('ingress/c', '10.0.0.1', 2, 3).allowed)).toEqual([true, true, true, true, false]);
   });
 
   it('a slow rate waits longer: 0.2 rps → Retry-After 5', () => {
-    const rl = new RateLimiter({ burstMultiplier: 1, now: () => 0 });
-    expect(rl.take('k', 'c', 0.2).allowed).toBe(true);
-    expect(rl.take('k', 'c', 0.2)).toEqual({ allowed: false, retryAfterSeconds: 5 });
+    const rl = new RateLimiter({ now: () => 0 });
+    expect(rl.take('k', 'c', 0.2, 0).allowed).toBe(true);
+    expect(rl.take('k', 'c', 0.2, 0)).toEqual({ allowed: false, retryAfterSeconds: 5 });
   });
 
   it('stays within maxKeys, forgetting idle clients first', () => {

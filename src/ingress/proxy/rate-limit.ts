@@ -1,9 +1,11 @@
 /**
- * NGINX's limit-rps as ingress-nginx configures it (`limit_req zone=… burst=rps×5
- * nodelay`): a token bucket per client IP per route key, refilled at `rps`
- * tokens a second and holding up to rps × burstMultiplier, so a client may
- * burst and is then held to the rate. Over it the proxy answers 429 with
- * Retry-After (the seconds until one token is back).
+ * NGINX's limit-rps as ingress-nginx configures it (`limit_req zone=… burst=B
+ * nodelay`, B = rps × limit-burst-multiplier, default 5): a token bucket per
+ * client IP per route key, refilled at `rps` tokens a second. It holds B + 1
+ * tokens because that is what nginx admits at once: its first request
+ * counts no excess, and it rejects only once the excess would pass B. So a
+ * client may burst and is then held to the rate. Over it the proxy answers
+ * 429 with Retry-After (the seconds until one token is back).
  *
  * Memory is bounded: past maxKeys buckets, the ones already full (a client
  * that went quiet) are forgotten, then the oldest. The clock is injected so
@@ -41,10 +43,10 @@ export class RateLimiter {
     return this.buckets.size;
   }
 
-  /** Take one token for `clientIp` under `key` at `rps` requests a second. */
-  take(key: string, clientIp: string, rps: number): RateVerdict {
+  /** Take one token for `clientIp` under `key` at `rps` requests a second, `burst` above it (default rps × burstMultiplier). */
+  take(key: string, clientIp: string, rps: number, burst?: number): RateVerdict {
     if (!(rps > 0)) return ALLOWED;
-    const capacity = Math.max(1, rps * this.burstMultiplier);
+    const capacity = Math.max(0, burst ?? rps * this.burstMultiplier) + 1;
     const id = `${key}|${clientIp}`;
     const t = this.now();
     let b = this.buckets.get(id);
@@ -66,8 +68,9 @@ export class RateLimiter {
   /** Drop buckets that have refilled (their client is idle), then the oldest if still full. */
   private evict(t: number): void {
     for (const [id, b] of this.buckets) {
-      // from empty, a bucket refills to rps × burstMultiplier in burstMultiplier seconds, whatever the rate
-      if (t - b.lastMs >= this.burstMultiplier * 1000) this.buckets.delete(id);
+      // a bucket untouched this long has refilled (at the default burst, whatever the rate); an
+      // explicit larger burst forgotten early only lets that client start afresh
+      if (t - b.lastMs >= (this.burstMultiplier + 1) * 1000) this.buckets.delete(id);
     }
     let excess = this.buckets.size - Math.floor(this.maxKeys * 0.9);
     for (const id of this.buckets.keys()) {

@@ -79,7 +79,7 @@ export class RequestHandler {
       const path = p.rewritePath ?? target;
       const upstream = hostPort(backend.address, backend.port);
       let body = hasBody(req) ? (req as IncomingMessage) : null;
-      const mirrors = (p.mirror ?? []).filter((m) => m.address);
+      const mirrors = (p.mirror ?? []).filter((m) => m.address && !m.failure);
       if (mirrors.length) {
         const split = body ? splitBody(req, mirrors.length) : undefined;
         if (split) body = split.main as IncomingMessage;
@@ -137,13 +137,15 @@ export class RequestHandler {
     if (decision.kind === 'error') return { kind: 'local', status: decision.status, reason: decision.reason };
     if (decision.kind === 'redirect') return { kind: 'redirect', status: decision.status, location: decision.location };
     if (decision.rateLimitRps) {
-      const v = this.d.limiter.take(decision.rateLimitKey ?? routeLabel(decision.route), info.clientIp, decision.rateLimitRps);
+      const v = this.d.limiter.take(decision.rateLimitKey ?? routeLabel(decision.route), info.clientIp, decision.rateLimitRps, decision.rateLimitBurst);
       if (!v.allowed) {
         return { kind: 'local', status: 429, reason: `rate limit of ${decision.rateLimitRps} requests per second exceeded`, headers: { 'retry-after': String(v.retryAfterSeconds) } };
       }
     }
     const backend = pickBackend(decision.backends, this.d.random);
     if (!backend) return { kind: 'local', status: 503, reason: `no backend with a weight above 0 for ${routeLabel(decision.route)}` };
+    // Gateway API: an unusable backendRef keeps its share of the traffic, answered with its status (500)
+    if (backend.failure) return { kind: 'local', status: backend.failure.status, reason: backend.failure.reason };
     if (!backend.address) return { kind: 'local', status: 503, reason: `Service ${backend.service} has no ClusterIP (headless): nothing to connect to` };
     return { kind: 'proxy', backend, decision };
   }
