@@ -97,6 +97,12 @@ describe('several Ingresses for one host merge (ingress-nginx)', () => {
     expect(to('/other')).toBe('proxy default/frontend-service:80');
     expect(warnings(c.events)).toEqual(['Warning PathConflict: app.test/api/ (Prefix) is already routed by Ingress default/older (the oldest Ingress wins); this one is ignored']);
     expect(c.events[0]).toMatchObject({ kind: 'Ingress', namespace: 'default', name: 'newer' });
+    expect(c.table.describe()).toEqual([
+      'app.test / (Prefix) → default/frontend-service:80 (10.96.0.13:80) · Ingress default/newer',
+      'app.test /api (Exact) → default/frontend-service:80 (10.96.0.13:80) · Ingress default/newer',
+      'app.test /api (Prefix) → default/api-service:80 (10.96.0.12:80) · Ingress default/older',
+      'Ingress default/newer ignores app.test/api/ (Prefix): already routed by Ingress default/older, the older',
+    ]);
   });
 
   it('equal creationTimestamps: ingress-nginx’s tie-break, namespace/name descending, keeps the path', () => {

@@ -37,6 +37,10 @@ export function describeIngresses(c: CompiledIngresses, httpsPort: number): stri
     for (const l of locs) out.push(ingressLine(l, s, `${host} ${l.path} (${l.pathType})`));
     if (s.fallback) out.push(ingressLine(s.fallback, s, `${host} default backend`));
   }
+  for (const x of c.conflicts) {
+    const by = x.owner === x.ingress ? 'an earlier path of the same Ingress' : `Ingress ${x.owner}, the older`;
+    out.push(`Ingress ${x.ingress} ignores ${x.rule}: already routed by ${by}`);
+  }
   for (const ing of c.ingresses) {
     const key = `${ing.metadata?.namespace ?? 'default'}/${ing.metadata?.name}`;
     for (const i of c.settings.get(key)?.ignored ?? []) out.push(`Ingress ${key} ignores nginx.ingress.kubernetes.io/${i}`);

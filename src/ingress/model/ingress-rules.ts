@@ -59,6 +59,8 @@ export interface CompiledIngresses {
   settings: Map<string, NginxSettings>;
   servers: Map<string, IngressServer>;
   catchAll: IngressServer;
+  /** paths ignored because an older Ingress (or an earlier path) routes the same host, path and type */
+  conflicts: { ingress: string; rule: string; owner: string }[];
 }
 
 export const hostText = (h: string): string => h || '*';
@@ -83,6 +85,7 @@ export function compileIngresses(
   const servers = new Map<string, IngressServer>();
   const catchAll: IngressServer = { host: '', locations: [], rootSettings: settingsDefault(), rootIngress: '', tls: false, regex: false };
   const seen = new Map<string, string>(); // host|type|path → owning Ingress
+  const conflicts: CompiledIngresses['conflicts'] = [];
   let order = 0;
 
   const locationOf = (ing: Obj, host: string, path: string, pathType: IngressPathType, backend: Obj, rule: string): IngressLocation => {
@@ -125,6 +128,7 @@ export function compileIngresses(
         if (owner !== undefined) {
           const by = owner === keyOf(ing) ? 'an earlier path of this Ingress' : `Ingress ${owner} (the oldest Ingress wins)`;
           events.add('Ingress', ing, 'Warning', 'PathConflict', `${text} is already routed by ${by}; this one is ignored`);
+          conflicts.push({ ingress: keyOf(ing), rule: text, owner });
           continue;
         }
         seen.set(key, keyOf(ing));
@@ -147,7 +151,7 @@ export function compileIngresses(
       }
     }
   }
-  return { ingresses, settings, servers, catchAll };
+  return { ingresses, settings, servers, catchAll, conflicts };
 }
 
 function settingsDefault(): NginxSettings {
