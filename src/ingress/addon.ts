@@ -17,7 +17,7 @@
  * no authorization), the admission webhook and its Jobs, the image's
  * LD_PRELOAD (mimalloc) and preStop /wait-shutdown (podwire runs neither:
  * the controller drains on SIGTERM itself). Changed: the
- * readiness probe asks every 2 s from the start (upstream: after 10 s,
+ * readiness probe asks every second from the start (upstream: after 10 s,
  * every 10 s) so that `lab up` does not wait on it.
  */
 export const INGRESS_NAMESPACE = 'ingress-nginx';
@@ -105,7 +105,7 @@ export function ingressAddon(opts: IngressAddonOptions = {}): Record<string, unk
                   { name: 'metrics', containerPort: 10254, protocol: 'TCP' },
                 ],
                 livenessProbe: { httpGet: { path: '/healthz', port: 10254, scheme: 'HTTP' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 5 },
-                readinessProbe: { httpGet: { path: '/healthz', port: 10254, scheme: 'HTTP' }, initialDelaySeconds: 0, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+                readinessProbe: { httpGet: { path: '/healthz', port: 10254, scheme: 'HTTP' }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
                 resources: { requests: { cpu: '100m', memory: '90Mi' } },
               },
             ],
