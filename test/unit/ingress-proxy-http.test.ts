@@ -100,6 +100,19 @@ describe('ingress proxy: routing and rewriting', () => {
     expect(JSON.parse(r.body)).toMatchObject({ method: 'POST', bodyBytes: 300_000 });
   });
 
+  it('passes HEAD, 204 and 304 through without a body', async () => {
+    const head = await request(proxy.port(80), '/h', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers['x-upstream']).toBe('web');
+    expect(head.headers['content-type']).toBe('application/json');
+    for (const status of [204, 304]) {
+      const r = await request(proxy.port(80), `/api/status/${status}`);
+      expect(r.status).toBe(status);
+      expect(r.body).toBe('');
+    }
+  });
+
   it('keeps client and upstream connections alive across requests', async () => {
     const before = web.connections;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });

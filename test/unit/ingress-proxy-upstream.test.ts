@@ -66,6 +66,15 @@ describe('ingress proxy: backends', () => {
     expect(mirrored[0]).toMatchObject({ url: '/orders?id=1', host: 'app.example.com' });
   });
 
+  it('abandons a mirror that does not keep up with the body; the main request completes', async () => {
+    const mirror = await up((req) => req.pause()); // reads nothing, answers nothing
+    const main = await up(echoHandler('main'));
+    const p = await proxyFor(literalTable(http80, () => ({ kind: 'proxy', route: ROUTE, backends: [target(main.port)], mirror: [target(mirror.port)] })));
+    const r = await request(p.port(80), '/big', { method: 'PUT', body: Buffer.alloc(8 * 2 ** 20, 3) });
+    expect(JSON.parse(r.body)).toMatchObject({ name: 'main', bodyBytes: 8 * 2 ** 20 });
+    await waitFor(async () => /podwire_ingress_mirror_requests_total\{result="abandoned"\} 1/.test(await p.proxy.metrics.text()), 5000, 'the mirror to be abandoned');
+  });
+
   it('answers 429 with Retry-After over the rate limit, per client and per route key', async () => {
     const u = await up(echoHandler('u'));
     const p = await proxyFor(literalTable(http80, (r) => ({ kind: 'proxy', route: ROUTE, backends: [target(u.port)], rateLimitRps: 2, rateLimitKey: r.path.startsWith('/a') ? 'ingress/a' : 'ingress/b' })));

@@ -24,6 +24,8 @@ const abandoned = new WeakSet<Readable>();
 export function splitBody(req: IncomingMessage, mirrors: number): { main: Readable; copies: Readable[] } {
   const main = new PassThrough();
   const copies = Array.from({ length: mirrors }, () => new PassThrough({ highWaterMark: MIRROR_BUFFER_BYTES }));
+  // a copy is destroyed when abandoned, maybe before undici has attached to it: never an unhandled 'error'
+  for (const c of [main, ...copies]) c.on('error', () => {});
   const live = new Set(copies);
   req.on('data', (chunk: Buffer) => {
     for (const c of live) {

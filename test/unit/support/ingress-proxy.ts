@@ -53,12 +53,14 @@ export async function upstream(handler: (req: IncomingMessage, res: ServerRespon
   return u;
 }
 
-/** An upstream that answers with what it received, as JSON. */
+/** An upstream that answers with what it received, as JSON (…/status/NNN: that status, no body). */
 export function echoHandler(name: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
     req.on('end', () => {
+      const status = /\/status\/(\d{3})$/.exec(req.url ?? '');
+      if (status) return void res.writeHead(Number(status[1]), { etag: '"e"' }).end();
       res.setHeader('content-type', 'application/json');
       res.setHeader('x-upstream', name);
       res.end(JSON.stringify({ name, method: req.method, url: req.url, headers: req.headers, bodyBytes: n }));
