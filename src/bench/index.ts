@@ -28,6 +28,12 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
       visits: Number(process.env.PODWIRE_BENCH_VISITS ?? 2),
       changes: Number(process.env.PODWIRE_BENCH_CHANGES ?? 5),
     }),
+  ingress: async () =>
+    (await import('./ingress.js')).benchIngress({
+      seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 5),
+      connections: Number(process.env.PODWIRE_BENCH_CONNECTIONS ?? 32),
+      rounds: Number(process.env.PODWIRE_BENCH_ROUNDS ?? 2),
+    }),
 };
 
 export async function runBench(name: string): Promise<void> {

@@ -471,7 +471,7 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .argument('<name>', 'overlay, services, dns or netpol')
+    .argument('<name>', 'overlay, capture, scale, dns, services, netpol or ingress')
     .description('measure podwire beside the kernel’s equivalent path (prints a RESULT line)')
     .action(async (name: string) => {
       const { runBench } = await import('../bench/index.js');

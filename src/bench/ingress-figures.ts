@@ -1,0 +1,83 @@
+import { wrkErrors, type WrkResult } from './ingress-wrk.js';
+
+/**
+ * `bench ingress`'s runs summed up into the RESULT line's fields. Pure: a
+ * list of runs in, numbers out.
+ *
+ * Per condition (side × kind) the best run of the rounds by requests per
+ * second gives rps and its latencies (the run the shared machine's other
+ * load disturbed least, as the other benches take it); CPU per request is
+ * over all rounds (the proxy's CPU seconds over its requests).
+ */
+export type Side = 'podwire' | 'nginx' | 'direct';
+/** http: keep-alive; https: keep-alive over TLS; handshake: https with a new connection per request */
+export type Kind = 'http' | 'https' | 'handshake';
+
+export interface Run {
+  side: Side;
+  kind: Kind;
+  round: number;
+  wrk: WrkResult;
+  /** CPU seconds and share of one core during the run, per process group (proxy, agents, cloudlb, backend) */
+  cpu: Record<string, { cpuS: number; cores: number }>;
+}
+
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export function bestRun(runs: readonly Run[], side: Side, kind: Kind): Run | undefined {
+  return runs.filter((r) => r.side === side && r.kind === kind).reduce<Run | undefined>((b, r) => (!b || r.wrk.rps > b.wrk.rps ? r : b), undefined);
+}
+
+/** Microseconds of the proxy's CPU per request, over every round of the condition. */
+export function cpuUsPerRequest(runs: readonly Run[], side: Side, kind: Kind): number {
+  const mine = runs.filter((r) => r.side === side && r.kind === kind);
+  const requests = mine.reduce((s, r) => s + r.wrk.requests, 0);
+  return requests ? (1e6 * mine.reduce((s, r) => s + (r.cpu.proxy?.cpuS ?? 0), 0)) / requests : NaN;
+}
+
+/** The mean share of a core a group used over the condition's runs. */
+export function meanCores(runs: readonly Run[], side: Side, kind: Kind, group: string): number {
+  const mine = runs.filter((r) => r.side === side && r.kind === kind);
+  return mine.length ? mine.reduce((s, r) => s + (r.cpu[group]?.cores ?? 0), 0) / mine.length : NaN;
+}
+
+export function ingressFigures(runs: readonly Run[]): Record<string, number | number[] | boolean> {
+  const out: Record<string, number | number[] | boolean> = {};
+  const best = (side: Side, kind: Kind) => {
+    const b = bestRun(runs, side, kind);
+    if (!b) throw new Error(`no ${side} ${kind} run`);
+    return b.wrk;
+  };
+  const d = best('direct', 'http');
+  Object.assign(out, { direct_rps: Math.round(d.rps), direct_p50_ms: r2(d.p50Ms), direct_p99_ms: r2(d.p99Ms) });
+  for (const kind of ['http', 'https'] as const) {
+    for (const side of ['podwire', 'nginx'] as const) {
+      const b = best(side, kind);
+      out[`${side}_${kind}_rps`] = Math.round(b.rps);
+      out[`${side}_${kind}_p50_ms`] = r2(b.p50Ms);
+      out[`${side}_${kind}_p99_ms`] = r2(b.p99Ms);
+    }
+    out[`${kind}_rps_ratio`] = r3(best('podwire', kind).rps / best('nginx', kind).rps);
+  }
+  out.podwire_vs_direct = r3(best('podwire', 'http').rps / d.rps);
+  out.nginx_vs_direct = r3(best('nginx', 'http').rps / d.rps);
+  out.podwire_handshakes_per_s = Math.round(best('podwire', 'handshake').rps);
+  out.nginx_handshakes_per_s = Math.round(best('nginx', 'handshake').rps);
+  out.handshake_ratio = r3(best('podwire', 'handshake').rps / best('nginx', 'handshake').rps);
+  for (const kind of ['http', 'https', 'handshake'] as const) {
+    for (const side of ['podwire', 'nginx'] as const) {
+      out[`${side}_${kind}_cpu_us_per_req`] = r1(cpuUsPerRequest(runs, side, kind));
+      out[`${side}_${kind}_proxy_cores`] = r2(meanCores(runs, side, kind, 'proxy'));
+    }
+  }
+  for (const side of ['podwire', 'nginx', 'direct'] as const) out[`${side}_http_agents_cores`] = r2(meanCores(runs, side, 'http', 'agents'));
+  for (const side of ['podwire', 'nginx'] as const) {
+    out[`${side}_http_rps_rounds`] = runs.filter((r) => r.side === side && r.kind === 'http').map((r) => Math.round(r.wrk.rps));
+    out[`${side}_errors`] = runs.filter((r) => r.side === side).reduce((s, r) => s + wrkErrors(r.wrk), 0);
+  }
+  out.direct_errors = runs.filter((r) => r.side === 'direct').reduce((s, r) => s + wrkErrors(r.wrk), 0);
+  out.goal_met = (out.http_rps_ratio as number) >= 0.5;
+  return out;
+}
