@@ -17,6 +17,8 @@ import { observe } from './observe.js';
 import { readManifests, parseManifests, apply as applyManifests } from './apply.js';
 import { applyDemo } from '../lab/demo.js';
 import { trace } from './trace.js';
+import { traceHttp, parseHttpTarget } from './ingress-trace.js';
+import { relayL7Events } from '../observe/l7-relay.js';
 import { injectProbe, catchProbe } from '../trace/index.js';
 import { analyze, formatAnalysis } from '../analyze/index.js';
 import { readCapture } from '../capture/index.js';
@@ -377,17 +379,19 @@ export function buildProgram(): Command {
     .description('live flow log from every agent, like hubble observe: new flows, TCP flags, per-second updates, every drop with its reason')
     .option('--node <node>', 'only this node’s agent')
     .option('--pod <pod>', 'only flows from or to this pod')
-    .option('--verdict <v>', 'FORWARDED, DROPPED or TRANSLATED (a new flow through a Service or masquerade)')
+    .option('--verdict <v>', 'FORWARDED, DROPPED or TRANSLATED (a new flow through a Service or masquerade); for HTTP also REDIRECTED')
     .option('--service <name>', 'only a Service’s translations, the flows they start and drops about it (name or namespace/name)')
     .option('--policy <name>', 'only a NetworkPolicy’s verdicts: connections it allowed (policy-verdict) and drops of the pods it isolates (name or namespace/name)')
     .option('--port <n>', 'only flows with this source or destination port')
     .option('--dns', 'only DNS: each query (name, type, the search expansion it looks like) and answer (rcode, records, latency), and queries left unanswered')
+    .option('--http', 'only the ingress controllers’ L7 hop: each request as http-request/http-response (route matched, backend chosen, status, latency); without it they are merged with the flows')
     .option('-o, --output <fmt>', 'json for one JSON object per line')
     .option('-c, --count <n>', 'stop after n events')
     .option('--duration <s>', 'stop after s seconds')
-    .addHelpText('after', '\nExamples:\n  podwire observe --verdict DROPPED\n  podwire observe --pod client -o json\n  podwire observe --service backend\n  podwire observe --verdict DROPPED --policy default-deny\n  podwire observe --dns --pod client')
-    .action(async (o: { node?: string; pod?: string; verdict?: string; service?: string; policy?: string; port?: string; dns?: boolean; output?: string; count?: string; duration?: string }) => {
-      if (o.verdict && !['FORWARDED', 'DROPPED', 'TRANSLATED'].includes(o.verdict.toUpperCase())) throw new CliError('--verdict must be FORWARDED, DROPPED or TRANSLATED');
+    .addHelpText('after', '\nExamples:\n  podwire observe --verdict DROPPED\n  podwire observe --pod client -o json\n  podwire observe --service backend\n  podwire observe --verdict DROPPED --policy default-deny\n  podwire observe --dns --pod client\n  podwire observe --http --verdict DROPPED      # requests the ingress controller answered itself (404, 503, 429 …)')
+    .action(async (o: { node?: string; pod?: string; verdict?: string; service?: string; policy?: string; port?: string; dns?: boolean; http?: boolean; output?: string; count?: string; duration?: string }) => {
+      if (o.verdict && !['FORWARDED', 'DROPPED', 'TRANSLATED', 'REDIRECTED'].includes(o.verdict.toUpperCase())) throw new CliError('--verdict must be FORWARDED, DROPPED, TRANSLATED or REDIRECTED');
+      if (o.http && o.dns) throw new CliError('--http and --dns select different events: choose one');
       await observe(requireLab(program.opts().lab), {
         node: o.node,
         pod: o.pod,
@@ -396,11 +400,18 @@ export function buildProgram(): Command {
         policy: o.policy,
         port: o.port ? Number(o.port) : undefined,
         dns: o.dns,
+        http: o.http,
         json: o.output === 'json',
         count: o.count ? Number(o.count) : undefined,
         durationS: o.duration ? Number(o.duration) : undefined,
-        onReady: () => process.stderr.write('observing flows (Ctrl-C to stop)\n'),
+        onReady: () => process.stderr.write(`observing ${o.http ? 'HTTP requests' : 'flows'} (Ctrl-C to stop)\n`),
       });
+    });
+  program
+    .command('observe-l7-relay', { hidden: true })
+    .requiredOption('--port <n>')
+    .action(async (o: { port: string }) => {
+      process.exitCode = await relayL7Events({ port: Number(o.port) });
     });
 
   program
@@ -413,16 +424,13 @@ export function buildProgram(): Command {
     .option('--dns-timeout <ms>', 'how long to wait for each DNS answer', '2000')
     .addHelpText(
       'after',
-      '\nTarget: <pod|ip>[:<port>][/tcp|udp|icmp] (icmp without a port, tcp with one),\n        or a Service: svc/[<namespace>/]<name>[:<port>][/tcp|udp], or its ClusterIP[:<port>],\n        or any other name: resolved first as the pod resolves it (its /etc/hosts, /etc/resolv.conf,\n        search list and ndots; each query sent from the pod), then traced to the address\n\nExamples:\n  podwire trace client web-2:80\n  podwire trace client 10.244.2.2/icmp --ttl 1\n  podwire trace client svc/backend\n  podwire trace client backend:8080              # DNS first, then the Service, then the path\n  podwire trace client api.example.com:80        # the ndots:5 search list, query by query',
+      '\nTarget: <pod|ip>[:<port>][/tcp|udp|icmp] (icmp without a port, tcp with one),\n        or a Service: svc/[<namespace>/]<name>[:<port>][/tcp|udp], or its ClusterIP[:<port>],\n        or any other name: resolved first as the pod resolves it (its /etc/hosts, /etc/resolv.conf,\n        search list and ndots; each query sent from the pod), then traced to the address,\n        or a URL: http(s)://host[:port]/path — DNS, the Service (LoadBalancer, NodePort) to an ingress\n        controller pod, its route match (Ingress/HTTPRoute rule, rewrite, backend Service and weights),\n        then the controller’s own connection to that Service’s backend pod\n\nExamples:\n  podwire trace client web-2:80\n  podwire trace client 10.244.2.2/icmp --ttl 1\n  podwire trace client svc/backend\n  podwire trace client backend:8080              # DNS first, then the Service, then the path\n  podwire trace client api.example.com:80        # the ndots:5 search list, query by query\n  podwire trace client http://app.example.com/api   # through the ingress controller: where it stops, and why',
     )
     .action(async (podName: string, target: string, o: { ttl: string; size?: string; output?: string; libc: string; dnsTimeout: string }) => {
       if (o.libc !== 'glibc' && o.libc !== 'musl') throw new CliError('--libc must be glibc or musl');
-      const { result, text } = await trace(requireLab(program.opts().lab), podName, target, {
-        ttl: Number(o.ttl),
-        size: o.size ? Number(o.size) : undefined,
-        libc: o.libc,
-        dnsTimeoutMs: Number(o.dnsTimeout),
-      });
+      const topts = { ttl: Number(o.ttl), size: o.size ? Number(o.size) : undefined, libc: o.libc, dnsTimeoutMs: Number(o.dnsTimeout) } as const;
+      const state = requireLab(program.opts().lab);
+      const { result, text } = parseHttpTarget(target) ? await traceHttp(state, podName, target, topts) : await trace(state, podName, target, topts);
       say(o.output === 'json' ? JSON.stringify(result, null, 2) : text);
       if (result.verdict !== 'DELIVERED' && result.verdict !== 'ANSWERED-BY-NODE') process.exitCode = 1;
     });

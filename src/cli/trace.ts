@@ -117,8 +117,11 @@ async function resolveService(state: LabState, srcNode: string, target: string, 
     if (!found) return null;
   }
   const a = fe(found.f);
+  // externalTrafficPolicy Local keeps outside traffic to the node's own backends
+  // ("usable"); a pod's traffic may go to any ready one (service-stage.ts)
+  const fromPod = (b: LbFrontendStatus['backends'][number]) => found!.f.localOnly && found!.f.type !== 'ClusterIP' && (b.ready || b.serving);
   const backends = found.f.backends
-    .filter((b) => b.usable)
+    .filter((b) => b.usable || fromPod(b))
     .map((b) => {
       const [ip, port] = b.address.split(':');
       return { ip, port: Number(port), name: b.name, node: b.node };
@@ -193,12 +196,23 @@ const isIpv4 = (s: string) => {
  * kube-dns: its endpoints, the path, the policy), so the articles' ladder
  * "DNS first, then endpoints, then connectivity, then policy" is one command.
  */
-export async function trace(state: LabState, srcPod: string, target: string, opts: TraceOptions): Promise<{ result: TraceResult; text: string }> {
+export interface TraceOutcome {
+  result: TraceResult;
+  text: string;
+  /** how many of result.layers (at the start) are the DNS layer */
+  dnsLayers: number;
+  /** the address a name resolved to */
+  address?: string;
+  /** the pod the probe went to (for a Service, the backend its stage chose) */
+  deliveredTo?: string;
+}
+
+export async function trace(state: LabState, srcPod: string, target: string, opts: TraceOptions): Promise<TraceOutcome> {
   const pods = await labPods(state);
   const t = parseServiceTarget(target) ? null : parseTarget(target);
   if (!t || isIpv4(t.host) || pods.some((p) => p.name === t.host)) {
     const r = await traceAddress(state, pods, srcPod, target, opts);
-    return { result: r.result, text: formatTrace(r.result, r.title) };
+    return { result: r.result, text: formatTrace(r.result, r.title), dnsLayers: 0, ...(r.backendPod ? { deliveredTo: r.backendPod } : {}) };
   }
   const src = pods.find((p) => p.name === srcPod);
   if (!src) throw new Error(`pod "${srcPod}" not found`);
@@ -209,14 +223,14 @@ export async function trace(state: LabState, srcPod: string, target: string, opt
   if (dns.address) {
     const r = await traceAddress(state, pods, srcPod, `${dns.address}${t.port ? `:${t.port}` : ''}${proto}`, opts);
     const result = { ...r.result, layers: [...dns.layers, ...r.result.layers] };
-    return { result, text: formatTrace(result, `${r.title.replace(/ -> /, ` -> ${asked} = `)}`) };
+    return { result, text: formatTrace(result, `${r.title.replace(/ -> /, ` -> ${asked} = `)}`), dnsLayers: dns.layers.length, address: dns.address, ...(r.backendPod ? { deliveredTo: r.backendPod } : {}) };
   }
   const failure = dns.failure!;
   const title = `trace ${src.name} (${src.ip}, ${src.node}) -> ${asked}`;
   const server = failure.silentServers[0];
   if (!server || !isIpv4(server)) {
     const result: TraceResult = { layers: dns.layers, verdict: 'DNS-FAILED', reason: failure.reason, summary: failure.summary };
-    return { result, text: formatTrace(result, title) };
+    return { result, text: formatTrace(result, title), dnsLayers: dns.layers.length };
   }
   // DNS fails because its server is silent: where does the way to it end?
   const path = await traceAddress(state, pods, srcPod, `${server}:53/udp`, opts);
@@ -230,7 +244,7 @@ export async function trace(state: LabState, srcPod: string, target: string, opt
         ? `the query reaches ${path.backendPod}, which does not answer: is the DNS server running there? (podwire kubectl -n kube-system logs -l k8s-app=kube-dns)`
         : pr.summary;
   const result: TraceResult = { layers, verdict: 'DNS-FAILED', reason: pr.verdict === 'DROPPED' ? pr.reason : failure.reason, summary: `${failure.summary}; the path to ${server}: ${why}` };
-  return { result, text: formatTrace(result, title) };
+  return { result, text: formatTrace(result, title), dnsLayers: layers.length };
 }
 
 /** Run the resolver helper in the source pod, in its container's mount and network namespaces, as `podwire exec` enters it. */
