@@ -81,6 +81,9 @@ function ingressBackend(b: Obj, ns: string, rel: Related): string {
   if (b.service) {
     const port = b.service.port?.number ? String(b.service.port.number) : b.service.port?.name ?? '';
     const sb = `${b.service.name}:${port}`;
+    // kubectl asks for the Endpoints first: a missing Service (whose Endpoints are gone too) reads "endpoints … not found"
+    const ep = (rel.endpoints ?? []).find((e) => e.metadata.name === b.service.name);
+    if (!ep) return `${sb} (<error: endpoints "${b.service.name}" not found>)`;
     const svc = (rel.services ?? []).find((s) => s.metadata.name === b.service.name);
     if (!svc) return `${sb} (<error: services "${b.service.name}" not found>)`;
     let spName = '';
@@ -88,8 +91,6 @@ function ingressBackend(b: Obj, ns: string, rel: Related): string {
       if (b.service.port?.number && b.service.port.number === sp.port) spName = sp.name ?? '';
       else if (b.service.port?.name && b.service.port.name === sp.name) spName = sp.name;
     }
-    const ep = (rel.endpoints ?? []).find((e) => e.metadata.name === b.service.name);
-    if (!ep) return `${sb} (<error: endpoints "${b.service.name}" not found>)`;
     return `${sb} (${formatEndpoints(ep, new Set([spName]))})`;
   }
   if (b.resource) return `APIGroup: ${b.resource.apiGroup ?? '<none>'}, Kind: ${b.resource.kind}, Name: ${b.resource.name}`;
