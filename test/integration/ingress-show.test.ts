@@ -130,6 +130,9 @@ describe('the articles’ Ingress and Gateway manifests, unchanged, through the 
     expect(gwIp).toMatch(/^172\.28\.0\.(24\d|25[0-4])$/);
     expect(gwIp).not.toBe(lbIp);
     expect(gateway!.status.listeners[0]).toMatchObject({ name: 'https', attachedRoutes: 1 });
+    // the address is the EXTERNAL-IP of the LoadBalancer Service the controller made for the Gateway
+    expect((await lab.client.get('services', 'infra', 'cilium-gateway-main-gateway')).status.loadBalancer.ingress[0].ip).toBe(gwIp);
+    expect((await lab.podwire('get', 'gateway', '-n', 'infra')).all).toMatch(new RegExp(`^main-gateway\\s+cilium\\s+${gwIp.replace(/\./g, '\\.')}\\s+True\\s`, 'm'));
     const route = await lab.client.get('httproutes', 'app-team', 'api-route');
     expect(route.status.parents[0].conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`)).toEqual(['Accepted=True', 'ResolvedRefs=True']);
     const ca = await lab.certFile('infra', 'wildcard-cert');
