@@ -1,9 +1,8 @@
-import { X509Certificate } from 'node:crypto';
 import { ApiClient, type KubeObject } from '../control/client/index.js';
 import { compileRoutes, type ClusterObjects, type RequestInfo } from '../ingress/index.js';
 import { labPods, type LabState } from '../lab/index.js';
 import { composeHttpTrace, parseHttpTarget, type Frontend, type HttpTraceResult, type PacketLeg } from '../trace/http-ladder.js';
-import { explainRoute } from '../trace/http-route.js';
+import { certificateWords, explainRoute } from '../trace/http-route.js';
 import { controllerPods, labApiServer, type ControllerPod } from './ingress-controllers.js';
 import { trace, type TraceOptions } from './trace.js';
 
@@ -50,6 +49,16 @@ function targetPortOf(svc: Obj, p: Obj, slices: Obj[]): number {
   return p.port;
 }
 
+/** The controller pods a Service's EndpointSlices list as ready. */
+function controllersBehind(svc: Obj, slices: Obj[], ctls: ControllerPod[]): ControllerPod[] {
+  const ips = new Set<string>();
+  for (const s of slices) {
+    if (s.metadata.namespace !== svc.metadata.namespace || s.metadata.labels?.['kubernetes.io/service-name'] !== svc.metadata.name) continue;
+    for (const e of s.endpoints ?? []) if (e.conditions?.ready !== false) for (const a of e.addresses ?? []) ips.add(a);
+  }
+  return ctls.filter((c) => ips.has(c.ip));
+}
+
 /** The Ingresses and HTTPRoutes that name this host (exactly, or by a wildcard). */
 export function routesNaming(host: string, ingresses: Obj[], httpRoutes: Obj[]): string[] {
   const matches = (h: string) => h === host || (h.startsWith('*.') && host.endsWith(h.slice(1)) && !host.slice(0, -h.length + 1).includes('.'));
@@ -57,16 +66,6 @@ export function routesNaming(host: string, ingresses: Obj[], httpRoutes: Obj[]):
   for (const i of ingresses) if ((i.spec?.rules ?? []).some((r: Obj) => r.host && matches(String(r.host).toLowerCase()))) out.push(`Ingress ${i.metadata.namespace}/${i.metadata.name}`);
   for (const r of httpRoutes) if ((r.spec?.hostnames ?? []).some((h: string) => matches(h.toLowerCase()))) out.push(`HTTPRoute ${r.metadata.namespace}/${r.metadata.name}`);
   return out;
-}
-
-function certificateWords(pem: string | undefined): { subject: string; names: string[] } | null {
-  if (!pem) return null;
-  try {
-    const c = new X509Certificate(pem);
-    return { subject: c.subject.replace(/\n/g, ', '), names: (c.subjectAltName ?? '').split(', ').filter(Boolean) };
-  } catch {
-    return { subject: '(unreadable PEM)', names: [] };
-  }
 }
 
 const list = async (client: ApiClient, r: string): Promise<Obj[]> => {
@@ -111,15 +110,25 @@ export async function traceHttp(state: LabState, srcPod: string, url: string, op
     const toController = leg(l1);
     const address = l1.address ?? target.host;
     const frontend = findFrontend(services, slices, address, target.port, state.plan.nodes.map((n) => n.ip));
-    const ctl = ctls.find((c) => c.key === l1.deliveredTo);
+    let ctl = ctls.find((c) => c.key === l1.deliveredTo);
+    // a NodePort of another node: the probe leaves masqueraded and is not followed; that node's agent picks a controller pod
+    const npNode = frontend?.type === 'NodePort' && !l1.deliveredTo ? state.plan.nodes.find((n) => n.ip === address) : undefined;
+    let nodePort: { node: string; localOnly: boolean; controller?: string } | undefined;
+    if (npNode && l1.result.verdict === 'DELIVERED') {
+      const localOnly = frontend!.svc.spec?.externalTrafficPolicy === 'Local';
+      const behind = controllersBehind(frontend!.svc, slices, ctls).filter((c) => !localOnly || c.node === npNode.name);
+      ctl = behind[0];
+      nodePort = { node: npNode.name, localOnly, ...(ctl ? { controller: ctl.key } : {}) };
+    }
     const base = {
       target,
       src: { name: src.name, ip: src.ip, node: src.node },
       toController,
       ...(frontend ? { frontend: { service: frontend.service, type: frontend.type, address: frontend.address, port: frontend.port, targetPort: frontend.targetPort } } : {}),
       claimedBy: routesNaming(target.host, ingresses, httpRoutes),
+      ...(nodePort ? { nodePort } : {}),
     };
-    if (!ctl || l1.result.verdict !== 'DELIVERED') return composeHttpTrace(base);
+    if (!ctl || l1.result.verdict !== 'DELIVERED' || (!nodePort && ctl.key !== l1.deliveredTo)) return composeHttpTrace(base);
     const objs = await clusterObjects(client, ctl);
     const compiled = compileRoutes(objs, { ingressController: ctl.args.controllerClass, gatewayController: ctl.args.gatewayController, httpPort: ctl.args.httpPort, httpsPort: ctl.args.httpsPort });
     const port = frontend?.targetPort ?? target.port;

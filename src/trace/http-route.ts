@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { BackendTarget, RouteDecision, RouteRef } from '../ingress/index.js';
 import type { Layer } from './report.js';
 
@@ -31,6 +32,17 @@ export interface RouteStep {
   next?: BackendTarget;
   route?: RouteRef;
   stop?: { verdict: 'ANSWERED-BY-INGRESS' | 'REDIRECTED'; status: number; reason: string };
+}
+
+/** A PEM certificate in words: its subject and subjectAltNames (null: no certificate). */
+export function certificateWords(pem: string | undefined): { subject: string; names: string[] } | null {
+  if (!pem) return null;
+  try {
+    const c = new X509Certificate(pem);
+    return { subject: c.subject.replace(/\n/g, ', '), names: (c.subjectAltName ?? '').split(', ').filter(Boolean) };
+  } catch {
+    return { subject: '(unreadable PEM)', names: [] };
+  }
 }
 
 const pct = (w: number, total: number) => `${Math.round((w * 1000) / total) / 10}%`;
