@@ -65,10 +65,12 @@ export async function observe(state: LabState, opts: ObserveOptions): Promise<Fl
       l7?.close();
       resolve(seen);
     };
-    if (opts.durationS) setTimeout(finish, opts.durationS * 1000).unref();
+    // --duration counts from "observing": starting the controllers' relays can take seconds on a
+    // loaded machine, and a window that closed before it opened would observe nothing
     void Promise.all([agentsSettled, l7?.ready]).then(([, controllers]) => {
       if (finished) return;
       if (opts.http && !controllers) process.stderr.write('warning: no ingress controller pod answers yet (is the ingress add-on applied? podwire ingress-addon --apply); still looking\n');
+      if (opts.durationS) setTimeout(finish, opts.durationS * 1000).unref();
       opts.onReady?.();
     });
     for (const n of agents) {
