@@ -73,6 +73,14 @@ export interface HttpLadderInput {
   frontend?: Frontend;
   /** the ingress controller pod leg 1 reached; undefined when it reached something else */
   controller?: { name: string; ip: string; node: string };
+  /**
+   * A NodePort of another node: leg 1 ends where the pod's packet leaves its
+   * node masqueraded (agents follow a probe by its pod source address), so
+   * the hop from that node to a controller pod is said, not traced: the
+   * pod that node's agent may pick (with externalTrafficPolicy Local only
+   * its own; none: it drops the connection).
+   */
+  nodePort?: { node: string; localOnly: boolean; controller?: string };
   /** "Ingress default/app", "HTTPRoute app-team/api-route": the routes naming the host (said when DNS leads elsewhere) */
   claimedBy: string[];
   routeStep?: RouteStep;
@@ -115,6 +123,13 @@ export function composeHttpTrace(i: HttpLadderInput): { result: HttpTraceResult;
     return { result, text: formatHttpTrace(result, title) };
   };
   const reason = leg1.reason ? { reason: leg1.reason } : {};
+  const np = i.nodePort;
+  if (leg1.verdict === 'DELIVERED' && np && f) {
+    const policy = np.localOnly ? 'externalTrafficPolicy Local: only a controller pod on that node' : 'any ready controller pod';
+    const pick = np.controller ? `to ${np.controller}` : 'to none: no controller pod runs there, so its agent drops the connection (etp-local-no-endpoint)';
+    layers.push({ where: `${np.node} agent`, what: `nodeport: ${f.address}:${f.port} (${policy}) ${pick}; not followed packet by packet past the masquerade` });
+    if (!np.controller) return done({ verdict: 'DROPPED', reason: 'etp-local-no-endpoint', summary: `NodePort ${f.port} of ${np.node}: Service ${f.service} has externalTrafficPolicy Local and no controller pod on ${np.node}` });
+  }
   if (leg1.verdict !== 'DELIVERED' || !i.controller) {
     if (leg1.verdict === 'DELIVERED' && i.claimedBy.length) {
       const at = i.toController.deliveredTo ?? i.toController.address ?? '?';
