@@ -36,6 +36,7 @@ export function followL7(state: LabState, o: L7FollowOptions): L7Follow {
   const server = labApiServer(state);
   const relays = new Map<string, Relay>();
   const warned = new Set<string>();
+  let listFailed = false;
   let closed = false;
   let timer: NodeJS.Timeout | null = null;
   const client = server ? new ApiClient(server) : null;
@@ -85,9 +86,12 @@ export function followL7(state: LabState, o: L7FollowOptions): L7Follow {
     try {
       pods = await controllerPods(client, await labPods(state));
     } catch (e) {
-      o.onWarning(`cannot list the ingress controller pods: ${(e as Error).message}`);
+      // said once, not at every rescan, until listing works again
+      if (!listFailed) o.onWarning(`cannot list the ingress controller pods: ${(e as Error).message}`);
+      listFailed = true;
       return 0;
     }
+    listFailed = false;
     const fresh = pods.filter((p) => p.netns && !relays.has(p.key));
     for (const p of pods.filter((x) => !x.netns && !warned.has(x.key))) {
       warned.add(p.key);
