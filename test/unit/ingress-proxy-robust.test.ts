@@ -3,6 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteDecision } from '../../src/ingress/types.js';
 import { echoHandler, literalTable, rawExchange, request, ROUTE, startProxy, target, upstream, waitFor, type Upstream } from './support/ingress-proxy.js';
@@ -14,6 +15,7 @@ let echo: Upstream;
 let stream: Upstream;
 let streamed = 0;
 let streamClosed = false;
+let streamOpen = 0;
 let stalledUpstream: (req: http.IncomingMessage) => void = () => {};
 let proxy: Awaited<ReturnType<typeof startProxy>>;
 const events: string[] = [];
@@ -38,7 +40,11 @@ beforeAll(async () => {
         if (!res.write(chunk)) return void res.once('drain', pump);
       }
     };
-    res.on('close', () => (streamClosed = true));
+    streamOpen++;
+    res.on('close', () => {
+      streamOpen--;
+      streamClosed = true;
+    });
     pump();
   });
   const route = (r: { path: string }): RouteDecision => ({ kind: 'proxy', route: ROUTE, backends: [target(r.path === '/forever' ? stream.port : echo.port)] });
@@ -103,7 +109,9 @@ describe('ingress proxy: bad input', () => {
     let closed = false;
     s.on('close', () => (closed = true));
     s.on('error', () => {});
+    s.resume(); // flowing, so that the server's FIN is read
     await waitFor(() => closed, 5000, 'the idle connection to be closed');
+    expect(events).toContain('idle-timeout');
   });
 
   it('bounds open connections: over maxConnections new ones are dropped, counted, and the rest served', async () => {
@@ -121,8 +129,49 @@ describe('ingress proxy: bad input', () => {
   });
 });
 
+describe('ingress proxy: never crashes on a request', () => {
+  it('answers or closes every mangled request (seeded fast-check), then serves on', async () => {
+    const valid = 'GET /api/x?y=1 HTTP/1.1\r\nHost: app.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 3\r\n\r\nabc';
+    const mangled = fc.tuple(fc.nat(valid.length), fc.nat(valid.length), fc.uint8Array({ maxLength: 24 }), fc.constantFrom('cut', 'splice', 'reset'))
+      .map(([a, b, junk, how]) => ({ bytes: Buffer.concat([Buffer.from(valid.slice(0, Math.min(a, b))), Buffer.from(junk), Buffer.from(how === 'cut' ? '' : valid.slice(Math.max(a, b)))]), reset: how === 'reset' }));
+    await fc.assert(
+      fc.asyncProperty(mangled, async ({ bytes, reset }) => {
+        const s = net.connect(proxy.port(80), '127.0.0.1');
+        s.on('error', () => {});
+        const got: Buffer[] = [];
+        s.on('data', (c: Buffer) => got.push(c));
+        const closed = new Promise<void>((r) => s.on('close', () => r()));
+        s.write(bytes);
+        if (reset) s.resetAndDestroy();
+        else s.end(); // half-close: whatever was sent is all there is
+        await closed;
+        const text = Buffer.concat(got).toString('latin1');
+        return reset || text === '' || text.startsWith('HTTP/1.1 ');
+      }),
+      { seed: 14, numRuns: 150 },
+    );
+    await served();
+  });
+
+  it('survives clients that reset mid-response and mid-upload', async () => {
+    for (let i = 0; i < 20; i++) {
+      const s = net.connect(proxy.port(80), '127.0.0.1');
+      s.on('error', () => {});
+      if (i % 2) s.write('GET /forever HTTP/1.1\r\nHost: app.example.com\r\n\r\n');
+      else s.write(`POST /echo HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 10000000\r\n\r\n${'x'.repeat(100_000)}`);
+      await new Promise<void>((r) => s.once('data', () => r()).once('close', () => r()));
+      s.resetAndDestroy();
+    }
+    await served();
+    await waitFor(async () => /podwire_ingress_active_connections\{port="80"\} 0/.test(await proxy.proxy.metrics.text()), 5000, 'every connection to close');
+    await waitFor(() => streamOpen === 0, 5000, 'every endless upstream response to be aborted');
+  });
+});
+
 describe('ingress proxy: bounded memory', () => {
   it('holds back an upstream that streams forever while the client does not read', async () => {
+    streamed = 0;
+    streamClosed = false;
     const s = net.connect(proxy.port(80), '127.0.0.1');
     s.on('error', () => {});
     s.write('GET /forever HTTP/1.1\r\nHost: app.example.com\r\n\r\n');

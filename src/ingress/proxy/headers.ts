@@ -77,9 +77,12 @@ export function upstreamRequestHeaders(src: IncomingHttpHeaders, f: ForwardedFac
   return h;
 }
 
-/** The headers of an upgrade request: as above, but Connection/Upgrade carried through. */
+/** The headers of an upgrade request: as above, but Connection/Upgrade carried through and no body. */
 export function upstreamUpgradeHeaders(src: IncomingHttpHeaders, f: ForwardedFacts, changes?: HeaderChanges): HeaderMap {
   const h = upstreamRequestHeaders(src, f, changes);
+  // a handshake has no body: node's parser hands every byte after the headers over as the new
+  // protocol's, so a Content-Length here would leave the upstream waiting for a body never sent
+  delete h['content-length'];
   if (src.upgrade) {
     h.connection = 'Upgrade';
     h.upgrade = src.upgrade;

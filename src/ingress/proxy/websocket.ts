@@ -14,6 +14,7 @@ import { classifyUpstreamError, ConnectTimeoutError, ResponseTimeoutError, type 
  * and closed together.
  */
 const HALF_CLOSE_GRACE_MS = 5000;
+const EARLY_DATA_MAX = 64 * 1024;
 
 export interface UpgradeRequest {
   socket: Duplex;
@@ -67,13 +68,26 @@ export function forwardUpgrade(u: UpgradeRequest, done: (r: UpgradeResult) => vo
       readTimer = setTimeout(() => up.destroy(new ResponseTimeoutError(u.readTimeoutMs)), u.readTimeoutMs);
     });
   });
-  // the client left before the upgrade: drop the upstream request
+  // the client left before the upgrade (closed, reset, or half-closed: the server's sockets
+  // allow half-open, so a FIN alone would leave this one waiting): drop both sides
   const onClientGone = (): void => {
     clearTimers();
     up.destroy();
+    client.destroy();
     finish({ status: 499, bytes: 0, upgraded: false });
   };
   client.once('close', onClientGone);
+  client.once('end', onClientGone);
+  // read meanwhile, so that an end or reset is seen; what a client sends before the 101 is kept
+  // for the upstream (up to a bound: a client may not push a stream into a pending handshake)
+  const early: Buffer[] = [];
+  let earlyBytes = 0;
+  const onEarly = (c: Buffer): void => {
+    earlyBytes += c.length;
+    if (earlyBytes > EARLY_DATA_MAX) onClientGone();
+    else early.push(c);
+  };
+  client.on('data', onEarly);
 
   up.on('error', (err) => {
     clearTimers();
@@ -98,6 +112,9 @@ export function forwardUpgrade(u: UpgradeRequest, done: (r: UpgradeResult) => vo
   up.on('upgrade', (res, upSocket, upHead) => {
     clearTimers();
     client.off('close', onClientGone);
+    client.off('end', onClientGone);
+    client.off('data', onEarly);
+    client.pause();
     if (client.destroyed) {
       upSocket.destroy();
       return finish({ status: 499, bytes: 0, upstreamStatus: 101, upgraded: false });
@@ -129,6 +146,7 @@ export function forwardUpgrade(u: UpgradeRequest, done: (r: UpgradeResult) => vo
     client.write(statusHead(res));
     if (upHead.length) client.write(upHead);
     if (u.head.length) upSocket.write(u.head);
+    for (const c of early) upSocket.write(c);
     upSocket.pipe(client);
     client.pipe(upSocket);
   });
