@@ -32,7 +32,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
     (await import('./ingress.js')).benchIngress({
       seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 5),
       connections: Number(process.env.PODWIRE_BENCH_CONNECTIONS ?? 32),
-      rounds: Number(process.env.PODWIRE_BENCH_ROUNDS ?? 2),
+      rounds: Number(process.env.PODWIRE_BENCH_ROUNDS ?? 3),
     }),
 };
 

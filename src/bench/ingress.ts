@@ -30,7 +30,7 @@ import { ingressFigures, type Kind, type Run, type Side } from './ingress-figure
  * request is measured beside (their /proc CPU time over the run).
  *
  * Env: PODWIRE_BENCH_SECONDS (per wrk run, 5), PODWIRE_BENCH_CONNECTIONS
- * (wrk's, 32), PODWIRE_BENCH_ROUNDS (2). About 3 minutes with the
+ * (wrk's, 32), PODWIRE_BENCH_ROUNDS (3). About 2½ minutes with the
  * defaults. Last line: `RESULT ingress {...}`.
  */
 export interface IngressBenchOptions {
@@ -68,7 +68,7 @@ export async function benchIngress(opts: IngressBenchOptions = {}): Promise<Reco
   const log = opts.log ?? ((m: string) => process.stdout.write(`${m}\n`));
   const seconds = opts.seconds ?? 5;
   const connections = opts.connections ?? 32;
-  const rounds = opts.rounds ?? 2;
+  const rounds = opts.rounds ?? 3;
   await need(['wrk', 'nginx', 'taskset', 'nsenter', 'curl']);
   // one core for the proxy under test, the other for wrk (a 1-CPU machine: both on 0, said in the RESULT)
   const proxyCpu = os.cpus().length > 1 ? '1' : '0';
@@ -77,7 +77,10 @@ export async function benchIngress(opts: IngressBenchOptions = {}): Promise<Reco
   let out: Record<string, unknown> = {};
   try {
     log(`podwire: 2 nodes + control plane + outside + the ingress add-on; Debian's nginx in a pod beside the controller; wrk -c ${connections}, ${seconds} s a run, ${rounds} rounds`);
+    // the machine's 1-minute load average before and after: how shared the two cores were
+    const loadBefore = os.loadavg()[0];
     out = await withIngressLab(PREFIX, log, async (lab) => measure(lab, { seconds, connections, rounds, proxyCpu, wrkCpu, dir, log }));
+    out = { ...out, load_avg_before: Math.round(loadBefore * 10) / 10, load_avg_after: Math.round(os.loadavg()[0] * 10) / 10 };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -125,6 +128,14 @@ async function measure(lab: IngressBenchLab, o: MeasureOptions): Promise<Record<
     // warm-up, not counted: JIT, upstream pools, the agents' flows
     for (const side of ['direct', 'podwire', 'nginx'] as const) for (const kind of side === 'direct' ? (['http'] as const) : KINDS) await once(side, kind, 2);
 
+    // what each proxy spends with no traffic (the controller's watches, probes, leader lease): part of its per-request figure
+    const idle = { podwire: meter('podwire'), nginx: meter('nginx') };
+    idle.podwire.start();
+    idle.nginx.start();
+    await new Promise((res) => setTimeout(res, 3000));
+    const idleCores = { podwire: idle.podwire.stop().proxy.cores, nginx: idle.nginx.stop().proxy.cores };
+    log(`  idle: the controller ${idleCores.podwire.toFixed(3)} of a core, nginx ${idleCores.nginx.toFixed(3)}`);
+
     const runs: Run[] = [];
     for (let round = 1; round <= o.rounds; round++) {
       const order: Side[] = round % 2 ? ['podwire', 'nginx'] : ['nginx', 'podwire'];
@@ -139,7 +150,8 @@ async function measure(lab: IngressBenchLab, o: MeasureOptions): Promise<Record<
     }
     const f = ingressFigures(runs);
     log(`  podwire/nginx requests per second on one core each: HTTP ${f.http_rps_ratio} (goal ≥ 0.5), HTTPS ${f.https_rps_ratio}, new TLS connections ${f.handshake_ratio}; CPU per request: podwire ${f.podwire_http_cpu_us_per_req} µs, nginx ${f.nginx_http_cpu_us_per_req} µs (HTTP); through podwire ${f.podwire_vs_direct} and nginx ${f.nginx_vs_direct} of the direct path's req/s`);
-    return { ...f, connections: o.connections, seconds: o.seconds, rounds: o.rounds, proxy_cpu: Number(o.proxyCpu), wrk_cpu: Number(o.wrkCpu) };
+    const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    return { ...f, podwire_idle_cores: r3(idleCores.podwire), nginx_idle_cores: r3(idleCores.nginx), connections: o.connections, seconds: o.seconds, rounds: o.rounds, proxy_cpu: Number(o.proxyCpu), wrk_cpu: Number(o.wrkCpu) };
   } finally {
     await nginx?.stop();
   }
