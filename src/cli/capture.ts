@@ -89,9 +89,14 @@ export function captureInNamespace(o: {
   const flushed = sink === process.stdout ? Promise.resolve() : new Promise<void>((r) => (sink as fs.WriteStream).once('finish', () => r()));
   child.stdout!.pipe(sink as NodeJS.WritableStream, { end: o.out !== '-' });
   let err = '';
-  child.stdout!.once('data', () => o.onReady?.()); // the file header: the socket is open
+  // The duration counts from the file header (the socket is open), not from
+  // the spawn: a loaded machine may take seconds to start the capturer.
+  let timer: NodeJS.Timeout | null = null;
+  child.stdout!.once('data', () => {
+    if (o.durationS) timer = setTimeout(() => child.kill('SIGINT'), o.durationS * 1000);
+    o.onReady?.();
+  });
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const timer = o.durationS ? setTimeout(() => child.kill('SIGINT'), o.durationS * 1000) : null;
   const forward = () => child.kill('SIGINT');
   process.once('SIGINT', forward);
   return new Promise((resolve, reject) => {

@@ -89,7 +89,7 @@ describe('analyze agrees with tshark', () => {
     let ready!: () => void;
     const started = new Promise<void>((r) => (ready = r));
     const cap = captureInNamespace({ ns: lab.state.plan.underlayNs, ifname: lab.state.plan.underlayBridge, label: 'underlay', format: 'pcapng', filter: { proto: 'tcp' }, durationS: 4, out: file, promiscuous: true, onReady: () => ready() });
-    await started;
+    await Promise.race([started, cap]); // a capture that fails before it starts fails the test with its reason
     await tcpTransfer(lab, 'a1', 'b1', 7603, 200_000);
     await cap;
     const ours = analyze(await readCapture(file));
