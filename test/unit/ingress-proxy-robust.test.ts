@@ -50,7 +50,8 @@ beforeAll(async () => {
   const route = (r: { path: string }): RouteDecision => ({ kind: 'proxy', route: ROUTE, backends: [target(r.path === '/forever' ? stream.port : echo.port)] });
   proxy = await startProxy(literalTable([{ port: 80, tls: false }], route), {
     headersTimeoutMs: 600,
-    requestTimeoutMs: 30_000,
+    // long enough for 50 MB through four hops in one process on a loaded 2-core machine
+    requestTimeoutMs: 120_000,
     timeoutCheckIntervalMs: 100,
     maxConnections: 40,
     onError: (e) => events.push(e.kind),
@@ -151,6 +152,8 @@ describe('ingress proxy: never crashes on a request', () => {
       { seed: 14, numRuns: 150 },
     );
     await served();
+    // and none left open on the proxy's side (a reset upgrade once was)
+    await waitFor(async () => /podwire_ingress_active_connections\{port="80"\} 0/.test(await proxy.proxy.metrics.text()), 5000, 'every connection to close');
   });
 
   it('survives clients that reset mid-response and mid-upload', async () => {

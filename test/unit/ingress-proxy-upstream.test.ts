@@ -185,6 +185,23 @@ describe('ingress proxy: WebSocket and table swaps', () => {
     expect(p.access[0]).toMatchObject({ status: 101, upgraded: true, upstreamStatus: 101 });
   });
 
+  it('drops a pending upgrade when the client half-closes or leaves before the 101', async () => {
+    let upstreamClosed = 0;
+    // never answers; closes when the proxy closes
+    const hung = await up(echoHandler('x'), (_req, socket) => socket.on('close', () => upstreamClosed++).on('end', () => socket.end()).resume());
+    const p = await proxyFor(literalTable(http80, proxyTo(target(hung.port))));
+    for (const leave of ['end', 'destroy'] as const) {
+      const c = net.connect(p.port(80), '127.0.0.1');
+      c.on('error', () => {});
+      c.resume();
+      c.write('GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      await waitFor(() => p.access.length > 0 || hung.connections > (leave === 'end' ? 0 : 1), 5000, 'the upstream connection');
+      c[leave]();
+    }
+    await waitFor(() => upstreamClosed === 2 && p.access.length === 2, 5000, 'both upstream connections closed');
+    expect(p.access.map((e) => e.status)).toEqual([499, 499]);
+  });
+
   it('relays a backend that declines the upgrade', async () => {
     const u = await up((_req, res) => res.writeHead(403, { 'x-why': 'no' }).end('forbidden'));
     const p = await proxyFor(literalTable(http80, proxyTo(target(u.port))));
