@@ -3,18 +3,18 @@
  * request where table.route() says (a backend Service's ClusterIP:port, a
  * redirect, or an error with its reason).
  *
- * Libraries — chosen by looking each candidate up on npm (`npm view`, and the
- * registry's download counts):
+ * Libraries — each candidate looked up on npm (version, publish date,
+ * engines, monthly downloads) in December 2026:
  * - undici 7 (the upstream side). Node core's own HTTP/1.1 client (fetch is
- *   built on it), kept by the Node.js project, ~216 M downloads a month, a
- *   release days old; 7.x supports Node 20, which podwire runs on (8.x needs
- *   Node 22). It gives exactly the hard parts: a keep-alive pool per backend
- *   with a connection cap and queue, connect / header / body timeouts that
- *   fail with typed codes (so refused → 502 and timeouts → 504 are decided
- *   by code, not by message), streamed bodies both ways with pause/resume for
- *   backpressure, and abort of an in-flight request. It is also the fastest
- *   HTTP/1.1 client for Node, which the bench's goal (≥ 0.5 of nginx's
- *   requests per second) needs more than anything else on this path.
+ *   built on it), kept by the Node.js project, ~216 M downloads a month,
+ *   7.30.3 published days before; 7.x supports Node 20, which podwire runs on
+ *   (8.x needs Node 22.19). It gives exactly the hard parts: a keep-alive
+ *   pool per backend with a connection cap and queue, connect / header /
+ *   body timeouts that fail with typed codes (so refused → 502 and timeouts
+ *   → 504 are decided by code, not by message), streamed bodies both ways
+ *   with pause/resume for backpressure, and abort of an in-flight request.
+ *   Its published benchmarks put it well ahead of node:http's client, which
+ *   matters for the bench's goal (≥ 0.5 of nginx's requests per second).
  * - not http-proxy-3 (~0.2 M a month, current 2.x needs Node 22; 1.23 runs on
  *   Node 20): a complete proxy around node:http's client and Agent, slower than
  *   undici, whose error and timeout reporting is one 'error' event, and which
