@@ -188,7 +188,9 @@ describe('ingress proxy: WebSocket and table swaps', () => {
   it('drops a pending upgrade when the client half-closes or leaves before the 101', async () => {
     let upstreamClosed = 0;
     // never answers; closes when the proxy closes
-    const hung = await up(echoHandler('x'), (_req, socket) => socket.on('close', () => upstreamClosed++).on('end', () => socket.end()).resume());
+    const hung = await up(echoHandler('x'), (_req, socket) => socket.on('end', () => socket.end()).resume());
+    // counted per connection: the proxy may close one before its request was even parsed
+    hung.server.on('connection', (s: net.Socket) => s.on('close', () => upstreamClosed++));
     const p = await proxyFor(literalTable(http80, proxyTo(target(hung.port))));
     for (const leave of ['end', 'destroy'] as const) {
       const c = net.connect(p.port(80), '127.0.0.1');
