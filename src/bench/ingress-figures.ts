@@ -43,41 +43,54 @@ export function meanCores(runs: readonly Run[], side: Side, kind: Kind, group: s
   return mine.length ? mine.reduce((s, r) => s + (r.cpu[group]?.cores ?? 0), 0) / mine.length : NaN;
 }
 
-export function ingressFigures(runs: readonly Run[]): Record<string, number | number[] | boolean> {
-  const out: Record<string, number | number[] | boolean> = {};
-  const best = (side: Side, kind: Kind) => {
-    const b = bestRun(runs, side, kind);
-    if (!b) throw new Error(`no ${side} ${kind} run`);
-    return b.wrk;
-  };
-  const d = best('direct', 'http');
-  Object.assign(out, { direct_rps: Math.round(d.rps), direct_p50_ms: r2(d.p50Ms), direct_p99_ms: r2(d.p99Ms) });
+type Figures = Record<string, number | number[] | boolean>;
+
+function best(runs: readonly Run[], side: Side, kind: Kind): WrkResult {
+  const b = bestRun(runs, side, kind);
+  if (!b) throw new Error(`no ${side} ${kind} run`);
+  return b.wrk;
+}
+
+/**
+ * podwire beside nginx: each one's rps and latencies per kind, the ratios,
+ * handshakes per second, CPU per request and share of its core, the rps of
+ * every HTTP round, the errors; every key after `prefix`.
+ */
+export function proxyFigures(runs: readonly Run[], prefix = ''): Figures {
+  const out: Figures = {};
   for (const kind of ['http', 'https'] as const) {
     for (const side of ['podwire', 'nginx'] as const) {
-      const b = best(side, kind);
-      out[`${side}_${kind}_rps`] = Math.round(b.rps);
-      out[`${side}_${kind}_p50_ms`] = r2(b.p50Ms);
-      out[`${side}_${kind}_p99_ms`] = r2(b.p99Ms);
+      const b = best(runs, side, kind);
+      out[`${prefix}${side}_${kind}_rps`] = Math.round(b.rps);
+      out[`${prefix}${side}_${kind}_p50_ms`] = r2(b.p50Ms);
+      out[`${prefix}${side}_${kind}_p99_ms`] = r2(b.p99Ms);
     }
-    out[`${kind}_rps_ratio`] = r3(best('podwire', kind).rps / best('nginx', kind).rps);
+    out[`${prefix}${kind}_rps_ratio`] = r3(best(runs, 'podwire', kind).rps / best(runs, 'nginx', kind).rps);
   }
-  out.podwire_vs_direct = r3(best('podwire', 'http').rps / d.rps);
-  out.nginx_vs_direct = r3(best('nginx', 'http').rps / d.rps);
-  out.podwire_handshakes_per_s = Math.round(best('podwire', 'handshake').rps);
-  out.nginx_handshakes_per_s = Math.round(best('nginx', 'handshake').rps);
-  out.handshake_ratio = r3(best('podwire', 'handshake').rps / best('nginx', 'handshake').rps);
+  out[`${prefix}podwire_handshakes_per_s`] = Math.round(best(runs, 'podwire', 'handshake').rps);
+  out[`${prefix}nginx_handshakes_per_s`] = Math.round(best(runs, 'nginx', 'handshake').rps);
+  out[`${prefix}handshake_ratio`] = r3(best(runs, 'podwire', 'handshake').rps / best(runs, 'nginx', 'handshake').rps);
   for (const kind of ['http', 'https', 'handshake'] as const) {
     for (const side of ['podwire', 'nginx'] as const) {
-      out[`${side}_${kind}_cpu_us_per_req`] = r1(cpuUsPerRequest(runs, side, kind));
-      out[`${side}_${kind}_proxy_cores`] = r2(meanCores(runs, side, kind, 'proxy'));
+      out[`${prefix}${side}_${kind}_cpu_us_per_req`] = r1(cpuUsPerRequest(runs, side, kind));
+      out[`${prefix}${side}_${kind}_proxy_cores`] = r2(meanCores(runs, side, kind, 'proxy'));
     }
   }
-  for (const side of ['podwire', 'nginx', 'direct'] as const) out[`${side}_http_agents_cores`] = r2(meanCores(runs, side, 'http', 'agents'));
   for (const side of ['podwire', 'nginx'] as const) {
-    out[`${side}_http_rps_rounds`] = runs.filter((r) => r.side === side && r.kind === 'http').map((r) => Math.round(r.wrk.rps));
-    out[`${side}_errors`] = runs.filter((r) => r.side === side).reduce((s, r) => s + wrkErrors(r.wrk), 0);
+    out[`${prefix}${side}_http_rps_rounds`] = runs.filter((r) => r.side === side && r.kind === 'http').map((r) => Math.round(r.wrk.rps));
+    out[`${prefix}${side}_errors`] = runs.filter((r) => r.side === side).reduce((s, r) => s + wrkErrors(r.wrk), 0);
   }
+  out[`${prefix}goal_met`] = (out[`${prefix}http_rps_ratio`] as number) >= 0.5;
+  return out;
+}
+
+/** The lab's runs: the direct path, then the two proxies through it (proxyFigures), and the agents' share of the cores. */
+export function ingressFigures(runs: readonly Run[]): Figures {
+  const d = best(runs, 'direct', 'http');
+  const out: Figures = { direct_rps: Math.round(d.rps), direct_p50_ms: r2(d.p50Ms), direct_p99_ms: r2(d.p99Ms), ...proxyFigures(runs) };
+  out.podwire_vs_direct = r3(best(runs, 'podwire', 'http').rps / d.rps);
+  out.nginx_vs_direct = r3(best(runs, 'nginx', 'http').rps / d.rps);
+  for (const side of ['podwire', 'nginx', 'direct'] as const) out[`${side}_http_agents_cores`] = r2(meanCores(runs, side, 'http', 'agents'));
   out.direct_errors = runs.filter((r) => r.side === 'direct').reduce((s, r) => s + wrkErrors(r.wrk), 0);
-  out.goal_met = (out.http_rps_ratio as number) >= 0.5;
   return out;
 }

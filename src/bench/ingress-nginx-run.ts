@@ -28,6 +28,8 @@ export interface NginxRunOptions {
   cert: string;
   key: string;
   cpu: string;
+  httpPort?: number;
+  httpsPort?: number;
 }
 
 export async function startNginx(o: NginxRunOptions): Promise<NginxRun> {
@@ -37,7 +39,7 @@ export async function startNginx(o: NginxRunOptions): Promise<NginxRun> {
   fs.writeFileSync(certFile, o.cert);
   fs.writeFileSync(keyFile, o.key, { mode: 0o600 });
   const conf = path.join(o.dir, 'nginx.conf');
-  fs.writeFileSync(conf, nginxProxyConf({ dir: o.dir, upstream: o.upstream, certFile, keyFile }));
+  fs.writeFileSync(conf, nginxProxyConf({ dir: o.dir, upstream: o.upstream, certFile, keyFile, httpPort: o.httpPort, httpsPort: o.httpsPort }));
   const errorLog = path.join(o.dir, 'error.log');
   const inPod = ['nsenter', `--net=/run/netns/${o.ns}`, '--', 'nginx', '-c', conf, '-p', `${o.dir}/`, '-e', errorLog];
   // the config checked first, so a mistake is an error message rather than a process that exits

@@ -1,8 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { nginxProxyConf, UPSTREAM_NAME } from '../../src/bench/ingress-nginx-conf.js';
 import { parseWrk, wrkArgv, wrkDurationMs, wrkErrors, WrkOutputError, type WrkResult } from '../../src/bench/ingress-wrk.js';
-import { ingressFigures, type Run } from '../../src/bench/ingress-figures.js';
+import { ingressFigures, proxyFigures, type Run } from '../../src/bench/ingress-figures.js';
+import { ceilingUrl, engineObjects } from '../../src/bench/ingress-ceiling.js';
 import { upstreamRequestHeaders } from '../../src/ingress/proxy/headers.js';
+import { compileRoutes } from '../../src/ingress/index.js';
+import type { ClusterObjects } from '../../src/ingress/types.js';
+import { CERTS } from './support/ingress-cluster.js';
 
 // `bench ingress`'s pure parts: the nginx it compares with is configured as
 // the same proxy podwire's controller is (same upstream, same headers, its
@@ -176,5 +180,36 @@ describe('bench ingress: the RESULT figures', () => {
     const slower = runs.map((r) => (r.side === 'podwire' && r.kind === 'http' ? { ...r, wrk: wrk(1400, 20) } : r));
     expect(ingressFigures(slower).goal_met).toBe(false);
     expect(() => ingressFigures(runs.filter((r) => r.kind !== 'handshake'))).toThrow(/no podwire handshake run/);
+  });
+});
+
+describe('bench ingress: the proxy-bound half', () => {
+  const pair = CERTS.app; // a real EC certificate (the model's tests' fixture; it names app.example.com, so only routing is checked here)
+  const compiled = compileRoutes(engineObjects(pair) as Partial<ClusterObjects>, { ingressController: 'k8s.io/ingress-nginx', gatewayController: 'io.cilium/gateway-controller', httpPort: 80, httpsPort: 443 });
+  const req = (tls: boolean, host: string) => ({ port: tls ? 443 : 80, tls, sni: tls ? host : undefined, host, method: 'GET', path: '/', query: '', headers: {}, clientIp: '127.0.0.1' });
+
+  it('compiles the lab’s Ingress with the loopback backend as the Service address, over HTTP and HTTPS, no redirect', () => {
+    expect(compiled.table.listeners.map((l) => `${l.port}${l.tls ? '/tls' : ''}`).sort()).toEqual(['443/tls', '80']);
+    for (const tls of [false, true]) {
+      const d = compiled.table.route(req(tls, 'podwire.bench.test'));
+      expect(d.kind).toBe('proxy');
+      if (d.kind === 'proxy') expect(d.backends.map((b) => `${b.service} ${b.address}:${b.port}`)).toEqual(['ingbench/backend 127.0.0.1:8080']);
+    }
+    expect(compiled.table.route(req(false, 'other.test')).kind).toBe('error');
+  });
+
+  it('puts each proxy on its own ports, and prefixes its figures', () => {
+    expect([ceilingUrl('podwire', 'http'), ceilingUrl('podwire', 'handshake'), ceilingUrl('nginx', 'http'), ceilingUrl('nginx', 'https')]).toEqual([
+      'http://podwire.bench.test:80/', 'https://podwire.bench.test:443/', 'http://nginx.bench.test:8081/', 'https://nginx.bench.test:8444/',
+    ]);
+    const wrk = (rps: number): WrkResult => ({ rps, requests: 5 * rps, seconds: 5, avgMs: 1, maxMs: 1, p50Ms: 1, p75Ms: 1, p90Ms: 1, p99Ms: 2, socketErrors: { connect: 0, read: 0, write: 0, timeout: 0 }, non2xx: 0 });
+    const cpu = { proxy: { cpuS: 1, cores: 0.2 }, backend: { cpuS: 0, cores: 0 } };
+    const runs: Run[] = (['http', 'https', 'handshake'] as const).flatMap((kind): Run[] => [
+      { side: 'podwire', kind, round: 1, wrk: wrk(1000), cpu },
+      { side: 'nginx', kind, round: 1, wrk: wrk(5000), cpu },
+    ]);
+    const f = proxyFigures(runs, 'ceiling_');
+    expect([f.ceiling_http_rps_ratio, f.ceiling_handshake_ratio, f.ceiling_goal_met, f.ceiling_podwire_http_cpu_us_per_req]).toEqual([0.2, 0.2, false, 200]);
+    expect(Object.keys(f).every((k) => k.startsWith('ceiling_'))).toBe(true);
   });
 });
