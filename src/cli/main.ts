@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { spawn } from 'node:child_process';
 import { restartApiServer, isOurAgent } from '../lab/index.js';
-import { labUp, labDown, labStatus, restartAgent, SCENARIOS, breakLab, fixLab, brokenNow, readLabState, labPods, addPod, deletePod, findPod, podExecEntry, execCommand } from '../lab/index.js';
+import { labUp, labDown, labStatus, restartAgent, SCENARIOS, scenarioHelpLines, breakLab, fixLab, brokenNow, readLabState, labPods, addPod, deletePod, findPod, podExecEntry, execCommand } from '../lab/index.js';
 import { names, netnsExists, execaRunner } from '../host/index.js';
 import { agentConfig } from '../agent/config.js';
 import { runAgent } from '../agent/agent.js';
@@ -103,7 +103,7 @@ export function buildProgram(): Command {
   lab
     .command('break [scenario] [target]')
     .description('make a fault to find (no arguments: list the scenarios)')
-    .addHelpText('after', `\nScenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(14)} <${s.target}>  ${s.summary}`).join('\n')}\n\nExamples:\n  podwire lab break agent-down node2\n  podwire lab break mtu-mismatch client`)
+    .addHelpText('after', `\nScenarios:\n${scenarioHelpLines().join('\n')}\n\nExamples:\n  podwire lab break agent-down node2\n  podwire lab break mtu-mismatch client\n  podwire lab break ingress-backend-missing app-ingress`)
     .action(async (scenario?: string, target?: string) => {
       if (!scenario) {
         say(table(['SCENARIO', 'TARGET', 'WHAT IT BREAKS', 'FIND IT WITH'], SCENARIOS.map((s) => [s.name, s.target, s.summary, s.findWith])));

@@ -7,6 +7,7 @@ import { waitFor } from './wait.js';
 import { SERVICE_SCENARIOS } from './service-faults.js';
 import { DNS_SCENARIOS } from './dns-faults.js';
 import { POLICY_SCENARIOS } from './policy-faults.js';
+import { INGRESS_SCENARIOS } from './ingress-faults.js';
 
 /**
  * Fault injection for workshops: `podwire lab break <scenario>` makes one
@@ -19,7 +20,7 @@ export interface Scenario {
   summary: string;
   /** which podwire command finds it, and what it shows */
   findWith: string;
-  target: 'node' | 'pod' | 'service' | 'deployment' | 'configmap' | 'namespace';
+  target: 'node' | 'pod' | 'service' | 'deployment' | 'configmap' | 'namespace' | 'ingress';
   /** the target when none is given (the cluster DNS faults: kube-system's objects) */
   defaultTarget?: string;
   break(state: LabState, target: string): Promise<void>;
@@ -79,7 +80,14 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-SCENARIOS.push(...SERVICE_SCENARIOS, ...DNS_SCENARIOS, ...POLICY_SCENARIOS);
+SCENARIOS.push(...SERVICE_SCENARIOS, ...DNS_SCENARIOS, ...POLICY_SCENARIOS, ...INGRESS_SCENARIOS);
+
+/** `lab break --help`'s list: names and targets in columns as wide as the longest (names grow: ingress-tls-secret-missing). */
+export function scenarioHelpLines(scenarios: readonly Scenario[] = SCENARIOS): string[] {
+  const nameWidth = Math.max(...scenarios.map((s) => s.name.length));
+  const targetWidth = Math.max(...scenarios.map((s) => s.target.length)) + 2;
+  return scenarios.map((s) => `  ${s.name.padEnd(nameWidth)}  ${`<${s.target}>`.padEnd(targetWidth)}  ${s.summary}`);
+}
 
 const brokenFile = (state: LabState) => path.join(state.plan.stateDir, 'broken.json');
 

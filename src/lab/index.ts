@@ -3,4 +3,4 @@ export { labUp, labDown, labStatus, restartAgent, readLabState, isOurAgent, CLI_
 export { planLab, topologyCommands, outsideCommands, labMachines, checkOutsideFits, peersDocument, LAB_DEFAULTS, type LabPlan, type LabNode, type LabMachine, type LabOutside } from './plan.js';
 export { waitFor } from './wait.js';
 export { labPods, addPod, deletePod, findPod, podExecEntry, execCommand, type ExecEntry } from './pods.js';
-export { SCENARIOS, breakLab, fixLab, brokenNow, findScenario, type Scenario } from './faults.js';
+export { SCENARIOS, breakLab, fixLab, brokenNow, findScenario, scenarioHelpLines, type Scenario } from './faults.js';
