@@ -38,7 +38,7 @@ import { makeSelfSigned } from '../ingress/controller/fake-cert.js';
  * (ingress-ceiling.ts; `ceiling_*` in the RESULT).
  *
  * Env: PODWIRE_BENCH_SECONDS (per wrk run, 5), PODWIRE_BENCH_CONNECTIONS
- * (wrk's, 32), PODWIRE_BENCH_ROUNDS (3). About 3½ minutes with the
+ * (wrk's, 32), PODWIRE_BENCH_ROUNDS (3). About 4 minutes with the
  * defaults. Last line: `RESULT ingress {...}`.
  */
 export interface IngressBenchOptions {
