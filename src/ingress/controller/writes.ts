@@ -1,7 +1,7 @@
 import { ApiClientError, resourceOf, type ApiClient, type EventRecorder, type KubeObject } from '../../control/client/index.js';
 import { groupVersion } from '../../control/api/resources.js';
 import type { EventRecord, StatusUpdate } from '../types.js';
-import type { ClusterWatch, WatchedKey } from './cluster-watch.js';
+import { WATCHED, type ClusterWatch, type WatchedKey } from './cluster-watch.js';
 import type { GatewayServicePlan } from './gateway-services.js';
 import type { Logger } from './log.js';
 import type { ControllerMetrics } from './controller-metrics.js';
@@ -65,24 +65,12 @@ export function recordNewEvents(recorder: EventRecorder, watch: ClusterWatch, ev
     if (seen.has(eventKey(e))) continue;
     const key = KEY_OF_KIND[e.kind];
     const obj: KubeObject = (key && watch.get(key, e.namespace, e.name)) || { kind: e.kind, metadata: { name: e.name, ...(e.namespace ? { namespace: e.namespace } : {}) } };
-    const r = key ? resourceOf(WATCHED_PLURAL[key]) : undefined;
+    const r = key ? resourceOf(WATCHED[key]) : undefined;
     const involved = r ? { ...obj, apiVersion: groupVersion(r), kind: r.kind } : obj;
     recorder.record(involved, e.type, e.reason, e.message, EVENT_COMPONENT, host);
   }
 }
 
-const WATCHED_PLURAL: Record<WatchedKey, string> = {
-  ingresses: 'ingresses',
-  ingressClasses: 'ingressclasses',
-  gatewayClasses: 'gatewayclasses',
-  gateways: 'gateways',
-  httpRoutes: 'httproutes',
-  referenceGrants: 'referencegrants',
-  services: 'services',
-  secrets: 'secrets',
-  namespaces: 'namespaces',
-  endpointSlices: 'endpointslices',
-};
 
 /** Apply a Gateway Service plan: create or put right Services, then slices; delete Services of Gateways gone. */
 export async function applyGatewayServices(client: ApiClient, watch: ClusterWatch, plan: GatewayServicePlan, log: Logger): Promise<boolean> {
