@@ -11,7 +11,9 @@ process.stdout.on('error', (err) => {
   if (err.code !== 'EPIPE') throw err;
   if (process.stdout.listenerCount('error') === 1) process.exit(0);
 });
-import(entry).then((m) => m.main(process.argv)).catch((err) => {
-  process.stderr.write(`error: ${err?.message ?? err}\n`);
-  process.exit(1);
-});
+import(entry)
+  .then((m) => m.main(process.argv))
+  .catch((err) => {
+    process.stderr.write(`error: ${err?.message ?? err}\n`);
+    process.exit(1);
+  });

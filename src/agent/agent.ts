@@ -37,12 +37,22 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   const runner = execaRunner();
   fs.mkdirSync(given.stateDir, { recursive: true });
   const underlay = (await ipv4Addresses(runner, undefined)).find((a) => a.ifname === given.underlayIf);
-  if (!underlay) throw new Error(`${given.underlayIf} has no IPv4 address in this namespace: the agent needs its node IP there`);
+  if (!underlay)
+    throw new Error(`${given.underlayIf} has no IPv4 address in this namespace: the agent needs its node IP there`);
   const nodeIp = parseIpv4(underlay.local);
   // With an API server, the Node object is registered first: its podCIDR may come from the allocator.
   const client = given.apiserver ? new ApiClient(given.apiserver) : null;
   const cfg: NodeConfig = client
-    ? { ...given, podCidr: await registerNode(client, given.node, underlay.local, given.podCidr ? formatCidr(given.podCidr) : null, log) }
+    ? {
+        ...given,
+        podCidr: await registerNode(
+          client,
+          given.node,
+          underlay.local,
+          given.podCidr ? formatCidr(given.podCidr) : null,
+          log,
+        ),
+      }
     : { ...given, podCidr: given.podCidr! };
   if (!cfg.podCidr) throw new Error('no pod CIDR: give --pod-cidr, or --apiserver to have one allocated');
   const gatewayIp = cidrHost(cfg.podCidr, 1);
@@ -50,7 +60,9 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   // With Services, the node's own traffic into the cluster goes through the agent too (node-setup.ts)
   const hostMac = client ? await setUpHostPort(runner, cfg, gatewayIp, serviceSnatIp(cfg.podCidr)) : undefined;
   const localAddresses = new Set((await ipv4Addresses(runner, undefined)).map((a) => parseIpv4(a.local)));
-  const underlayCidr = parseCidr(`${ipv4ToString((nodeIp & cidrMask(underlay.prefixlen)) >>> 0)}/${underlay.prefixlen}`);
+  const underlayCidr = parseCidr(
+    `${ipv4ToString((nodeIp & cidrMask(underlay.prefixlen)) >>> 0)}/${underlay.prefixlen}`,
+  );
 
   const datapath = new Datapath(
     {
@@ -83,10 +95,13 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
     (p) => pipeline.neighbors.unregister(parseIpv4(p.ip)),
   );
   const { adopted, lost } = await pods.adopt();
-  if (adopted.length || lost.length) log(`adopted pods [${adopted.join(', ')}]; gone since last run [${lost.join(', ')}]`);
+  if (adopted.length || lost.length)
+    log(`adopted pods [${adopted.join(', ')}]; gone since last run [${lost.join(', ')}]`);
 
   let peerSpecs: PeerSpec[] = [];
-  const peers = client ? new ApiPeerSource(client, cfg.node, log) : new FilePeerSource(cfg.peersFile, (err) => log(`peers: ${err.message} (keeping the last good set)`));
+  const peers = client
+    ? new ApiPeerSource(client, cfg.node, log)
+    : new FilePeerSource(cfg.peersFile, (err) => log(`peers: ${err.message} (keeping the last good set)`));
   peers.start((specs) => {
     peerSpecs = specs.filter((s) => s.nodeIp !== ipv4ToString(nodeIp));
     pipeline.setPeers(peerSpecs.map(toPeer));
@@ -103,8 +118,19 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   let heartbeat: { stop(): void } | null = null;
   let logServer: http.Server | null = null;
   if (client) {
-    kubelet = new Kubelet({ client, node: cfg.node, nodeIp: underlay.local, sandboxes: pods, stateDir: cfg.stateDir, tools: workloadTools(cfg.stateDir), dns: cfg.dns, log });
-    logServer = await startLogServer(underlay.local, KUBELET_PORT, (ns, pod, c, prev) => kubelet!.logFile(ns, pod, c, prev));
+    kubelet = new Kubelet({
+      client,
+      node: cfg.node,
+      nodeIp: underlay.local,
+      sandboxes: pods,
+      stateDir: cfg.stateDir,
+      tools: workloadTools(cfg.stateDir),
+      dns: cfg.dns,
+      log,
+    });
+    logServer = await startLogServer(underlay.local, KUBELET_PORT, (ns, pod, c, prev) =>
+      kubelet!.logFile(ns, pod, c, prev),
+    );
     await kubelet.start();
     heartbeat = startHeartbeat(client, cfg.node, underlay.local, log);
   }
@@ -123,7 +149,12 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
     metrics: cfg.metricsPort > 0 ? `http://${ipv4ToString(nodeIp)}:${cfg.metricsPort}/metrics` : null,
     peers: peerSpecs.map((p) => {
       const h = pipeline.peerHealth.get(parseIpv4(p.nodeIp));
-      return { ...p, health: h ? (h.down ? 'down' : h.answeredOnce ? 'up' : 'unknown') : 'unknown', probesSent: h?.probesSent ?? 0, repliesSeen: h?.repliesSeen ?? 0 };
+      return {
+        ...p,
+        health: h ? (h.down ? 'down' : h.answeredOnce ? 'up' : 'unknown') : 'unknown',
+        probesSent: h?.probesSent ?? 0,
+        repliesSeen: h?.repliesSeen ?? 0,
+      };
     }),
     underlayNeighbors: pipeline.underlayNeighbors.entries().map((e) => ({ ip: ipv4ToString(e.ip), mac: e.mac })),
     neighbors: pipeline.neighbors.entries().map((e) => ({ ...e, ip: ipv4ToString(e.ip) })),
@@ -153,13 +184,19 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       if (req.url === '/metrics') void serveMetrics(res);
       else res.writeHead(404).end();
     });
-    await new Promise<void>((resolve, reject) => metricsServer!.once('error', reject).listen(cfg.metricsPort, ipv4ToString(nodeIp), resolve));
+    await new Promise<void>((resolve, reject) =>
+      metricsServer!.once('error', reject).listen(cfg.metricsPort, ipv4ToString(nodeIp), resolve),
+    );
   }
   const server = await startControlServer(agentSocketPath(cfg.stateDir), [
     // pcapng stream of every frame the pipeline drops, the reason as the packet comment
     rawRoute('GET', '/capture/drops', (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/vnd.tcpdump.pcap' });
-      const cap = new DropCapture(cfg.node, (chunk) => res.write(chunk), () => res.writableLength);
+      const cap = new DropCapture(
+        cfg.node,
+        (chunk) => res.write(chunk),
+        () => res.writableLength,
+      );
       tracers.add(cap);
       // (not req 'close': that fires once a GET's empty body is read)
       res.on('close', () => tracers.remove(cap));
@@ -170,13 +207,23 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       let filter: CaptureFilter;
       try {
         if (side !== 'pre' && side !== 'post' && side !== 'both') throw new Error('side must be pre, post or both');
-        filter = parseCaptureFilter(JSON.parse(query.get('filter') ?? '{}') as { proto?: string; port?: string; host?: string });
+        filter = parseCaptureFilter(
+          JSON.parse(query.get('filter') ?? '{}') as { proto?: string; port?: string; host?: string },
+        );
       } catch (err) {
-        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: (err as Error).message }));
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: (err as Error).message }));
         return;
       }
       res.writeHead(200, { 'content-type': 'application/vnd.tcpdump.pcap' });
-      const cap = new NatCapture(cfg.node, side, filter, (chunk) => res.write(chunk), () => res.writableLength);
+      const cap = new NatCapture(
+        cfg.node,
+        side,
+        filter,
+        (chunk) => res.write(chunk),
+        () => res.writableLength,
+      );
       tracers.add(cap);
       res.on('close', () => tracers.remove(cap));
     }),
@@ -185,14 +232,20 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       res.flushHeaders(); // the client is ready to see events from now on
       let lost = 0;
-      const log = new FlowLog(cfg.node, (e) => {
-        if (res.writableLength > 4 << 20) {
-          lost++; // a slow reader loses events; it never stalls the dataplane
-          return;
-        }
-        res.write(`${JSON.stringify(lost ? { ...e, lostBefore: lost } : e)}\n`);
-        lost = 0;
-      }, Date.now, 30_000, { searchOf: podSearchLists(() => pods.list(), kubelet ? (uid) => kubelet!.runtime.etcDir(uid) : null) });
+      const log = new FlowLog(
+        cfg.node,
+        (e) => {
+          if (res.writableLength > 4 << 20) {
+            lost++; // a slow reader loses events; it never stalls the dataplane
+            return;
+          }
+          res.write(`${JSON.stringify(lost ? { ...e, lostBefore: lost } : e)}\n`);
+          lost = 0;
+        },
+        Date.now,
+        30_000,
+        { searchOf: podSearchLists(() => pods.list(), kubelet ? (uid) => kubelet!.runtime.etcDir(uid) : null) },
+      );
       log.start();
       tracers.add(log);
       res.on('close', () => {
@@ -234,7 +287,9 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
     route('GET', '/pods', async () => ({ status: 200, body: pods.list() })),
     // what `podwire exec` enters: a container's process and env (?container=), as the kubelet's exec
     rawRoute('GET', '/pods/:name/exec', (_req, res, p, query) => {
-      const out = kubelet ? kubelet.execTarget(p.name, query.get('container') ?? undefined) : { status: 404, body: { error: 'this agent runs no kubelet (no API server)' } };
+      const out = kubelet
+        ? kubelet.execTarget(p.name, query.get('container') ?? undefined)
+        : { status: 404, body: { error: 'this agent runs no kubelet (no API server)' } };
       res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify(out.body));
     }),
     route('POST', '/pods', async (body) => {
@@ -245,18 +300,40 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       return { status: 201, body: pod };
     }),
     route('DELETE', '/pods/:name', async (_b, p) => {
-      if (pods.get(p.name)?.uid) return { status: 409, body: { error: `pod "${p.name}" belongs to the API server: delete it there (podwire delete pod ${p.name})` } };
+      if (pods.get(p.name)?.uid)
+        return {
+          status: 409,
+          body: { error: `pod "${p.name}" belongs to the API server: delete it there (podwire delete pod ${p.name})` },
+        };
       const pod = await pods.delete(p.name);
       log(`pod ${pod.name} deleted`);
       return { status: 200, body: pod };
     }),
-    route('GET', '/lb', async (_b, _p) => (services ? { status: 200, body: services.status() } : { status: 404, body: { error: 'this agent runs no Services (no API server)' } })),
+    route('GET', '/lb', async (_b, _p) =>
+      services
+        ? { status: 200, body: services.status() }
+        : { status: 404, body: { error: 'this agent runs no Services (no API server)' } },
+    ),
     rawRoute('GET', '/lb/service', (_req, res, _p, query) => {
       res.writeHead(services ? 200 : 404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(services ? services.status(query.get('name') ?? undefined, query.get('iptables') === '1') : { error: 'this agent runs no Services' }));
+      res.end(
+        JSON.stringify(
+          services
+            ? services.status(query.get('name') ?? undefined, query.get('iptables') === '1')
+            : { error: 'this agent runs no Services' },
+        ),
+      );
     }),
-    route('GET', '/policy', async () => (policyWatch ? { status: 200, body: policyWatch.status() } : { status: 404, body: { error: 'this agent enforces no NetworkPolicy (no API server)' } })),
-    route('GET', '/conntrack', async () => (services ? { status: 200, body: services.conntrackRows() } : { status: 404, body: { error: 'this agent runs no Services' } })),
+    route('GET', '/policy', async () =>
+      policyWatch
+        ? { status: 200, body: policyWatch.status() }
+        : { status: 404, body: { error: 'this agent enforces no NetworkPolicy (no API server)' } },
+    ),
+    route('GET', '/conntrack', async () =>
+      services
+        ? { status: 200, body: services.conntrackRows() }
+        : { status: 404, body: { error: 'this agent runs no Services' } },
+    ),
     route('POST', '/conntrack/flush', async (body) => {
       if (!services) return { status: 404, body: { error: 'this agent runs no Services' } };
       const f = (body ?? {}) as { proto?: string; src?: string; dst?: string; port?: number };
@@ -267,7 +344,9 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       body: Object.fromEntries([...pipeline.counters.drops].map((n, i) => [dropReasonName(i), n])),
     })),
   ]);
-  log(`agent ${cfg.node} up${client ? ` (API server ${client.server})` : ''}: node IP ${ipv4ToString(nodeIp)}, pods ${formatCidr(cfg.podCidr)} via ${ipv4ToString(gatewayIp)} on ${cfg.bridge}, VXLAN VNI ${cfg.vni} port ${cfg.vxlanPort}`);
+  log(
+    `agent ${cfg.node} up${client ? ` (API server ${client.server})` : ''}: node IP ${ipv4ToString(nodeIp)}, pods ${formatCidr(cfg.podCidr)} via ${ipv4ToString(gatewayIp)} on ${cfg.bridge}, VXLAN VNI ${cfg.vni} port ${cfg.vxlanPort}`,
+  );
 
   return {
     async stop() {

@@ -71,12 +71,14 @@ export function agentConfig(raw: Record<string, string | number | undefined>): A
   };
   const num = (k: string, def: number, min: number, max: number): number => {
     const v = raw[k] === undefined ? def : Number(raw[k]);
-    if (!Number.isInteger(v) || v < min || v > max) throw new AgentConfigError(`--${k} must be an integer in ${min}..${max}`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new AgentConfigError(`--${k} must be an integer in ${min}..${max}`);
     return v;
   };
   const oneOf = <T extends string>(k: string, allowed: readonly T[], def: T): T => {
     const v = raw[k] === undefined ? def : String(raw[k]);
-    if (!(allowed as readonly string[]).includes(v)) throw new AgentConfigError(`--${k} must be one of ${allowed.join(', ')}`);
+    if (!(allowed as readonly string[]).includes(v))
+      throw new AgentConfigError(`--${k} must be one of ${allowed.join(', ')}`);
     return v as T;
   };
   try {

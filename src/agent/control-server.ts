@@ -9,7 +9,12 @@ import fs from 'node:fs';
 export type Handler = (body: unknown, params: Record<string, string>) => Promise<{ status: number; body: unknown }>;
 
 /** A route that owns the response (streams). */
-export type RawHandler = (req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string>, query: URLSearchParams) => void;
+export type RawHandler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  params: Record<string, string>,
+  query: URLSearchParams,
+) => void;
 
 export interface Route {
   method: string;
@@ -62,7 +67,14 @@ export function startControlServer(socketPath: string, routes: Route[]): Promise
           return send(out.status, out.body);
         } catch (err) {
           const e = err as Error & { code?: string };
-          const status = e.code === 'ERR_POD_NOT_FOUND' ? 404 : e.code === 'ERR_POD_EXISTS' ? 409 : e.code?.startsWith('ERR_BAD') ? 400 : 500;
+          const status =
+            e.code === 'ERR_POD_NOT_FOUND'
+              ? 404
+              : e.code === 'ERR_POD_EXISTS'
+                ? 409
+                : e.code?.startsWith('ERR_BAD')
+                  ? 400
+                  : 500;
           return send(status, { error: e.message, code: e.code });
         }
       }
@@ -76,20 +88,29 @@ export function startControlServer(socketPath: string, routes: Route[]): Promise
 }
 
 /** Client side: one request to an agent's socket. */
-export function callAgent(socketPath: string, method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<{ status: number; body: any }> {
+export function callAgent(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 30_000,
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path, headers: { 'content-type': 'application/json' }, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null });
-        } catch {
-          reject(new Error(`agent answered non-JSON: ${text.slice(0, 200)}`));
-        }
-      });
-    });
+    const req = http.request(
+      { socketPath, method, path, headers: { 'content-type': 'application/json' }, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null });
+          } catch {
+            reject(new Error(`agent answered non-JSON: ${text.slice(0, 200)}`));
+          }
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`agent at ${socketPath} did not answer in ${timeoutMs} ms`)));
     req.on('error', reject);
     if (body !== undefined) req.write(JSON.stringify(body));

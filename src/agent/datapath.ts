@@ -33,21 +33,41 @@ export class Datapath {
   private lastError = '';
 
   /** `services`: the agent runs Services, so its underlay socket also takes NodePort, NAT-range and MAC-steered traffic. */
-  constructor(identity: Omit<NodeIdentity, 'nodeMac' | 'gatewayMac'>, bridge: string, underlayIf: string, services?: UnderlayPorts) {
+  constructor(
+    identity: Omit<NodeIdentity, 'nodeMac' | 'gatewayMac'>,
+    bridge: string,
+    underlayIf: string,
+    services?: UnderlayPorts,
+  ) {
     // No PACKET_QDISC_BYPASS: it would skip the kernel's packet taps, and
     // tcpdump on eth0 or cbr0 would not see what the agent sends.
-    const common = { vnetHdr: true, ignoreOutgoing: true, rcvbufBytes: SOCKET_BUFFER_BYTES, sndbufBytes: SOCKET_BUFFER_BYTES };
+    const common = {
+      vnetHdr: true,
+      ignoreOutgoing: true,
+      rcvbufBytes: SOCKET_BUFFER_BYTES,
+      sndbufBytes: SOCKET_BUFFER_BYTES,
+    };
     this.podSock = PacketSocket.open(bridge, common);
     try {
-      this.underlaySock = PacketSocket.open(underlayIf, { ...common, filter: compileFilter(services ? underlayServicesFilter(identity.vxlanPort, services) : underlayFilter(identity.vxlanPort)) });
+      this.underlaySock = PacketSocket.open(underlayIf, {
+        ...common,
+        filter: compileFilter(
+          services ? underlayServicesFilter(identity.vxlanPort, services) : underlayFilter(identity.vxlanPort),
+        ),
+      });
     } catch (err) {
       this.podSock.close();
       throw err;
     }
     const full: NodeIdentity = { ...identity, nodeMac: this.underlaySock.mac, gatewayMac: this.podSock.mac };
-    this.pipeline = new Pipeline(full, { pods: this.podSock, underlay: this.underlaySock }, {}, {
-      onPeerUnresolved: (ip) => this.resolvePeer(ip),
-    });
+    this.pipeline = new Pipeline(
+      full,
+      { pods: this.podSock, underlay: this.underlaySock },
+      {},
+      {
+        onPeerUnresolved: (ip) => this.resolvePeer(ip),
+      },
+    );
   }
 
   start(): void {
@@ -68,7 +88,8 @@ export class Datapath {
     const arpTimer = setInterval(() => {
       tick++;
       for (const peer of this.pipeline.peers.list()) {
-        if (!this.pipeline.underlayNeighbors.get(peer.nodeIp) || tick % 20 === 0) this.pipeline.queueUnderlayArp(peer.nodeIp);
+        if (!this.pipeline.underlayNeighbors.get(peer.nodeIp) || tick % 20 === 0)
+          this.pipeline.queueUnderlayArp(peer.nodeIp);
       }
       this.pipeline.flush();
     }, 500);

@@ -4,7 +4,10 @@ import { ipv4ToString, parseIpv4 } from '../packet/index.js';
 import { cidrHost, cidrSize, formatCidr, type Cidr } from '../dataplane/index.js';
 
 export class IpamError extends Error {
-  constructor(readonly code: 'ERR_IPAM_EXHAUSTED' | 'ERR_IPAM_STATE', message: string) {
+  constructor(
+    readonly code: 'ERR_IPAM_EXHAUSTED' | 'ERR_IPAM_STATE',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -32,17 +35,20 @@ export class HostLocalIpam {
     } catch {
       return;
     }
-    const bad = (why: string) => new IpamError('ERR_IPAM_STATE', `${this.file}: ${why}; refusing to guess which IPs are live`);
+    const bad = (why: string) =>
+      new IpamError('ERR_IPAM_STATE', `${this.file}: ${why}; refusing to guess which IPs are live`);
     let data: unknown;
     try {
       data = JSON.parse(text);
     } catch (err) {
       throw bad(`not valid JSON (${(err as Error).message})`);
     }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw bad('expected an object {cidr, allocated}');
+    if (typeof data !== 'object' || data === null || Array.isArray(data))
+      throw bad('expected an object {cidr, allocated}');
     const { cidr, allocated } = data as { cidr?: unknown; allocated?: unknown };
     if (cidr !== formatCidr(this.cidr)) throw bad(`it is for ${String(cidr)}, this node has ${formatCidr(this.cidr)}`);
-    if (typeof allocated !== 'object' || allocated === null || Array.isArray(allocated)) throw bad('"allocated" must be an object of address -> owner');
+    if (typeof allocated !== 'object' || allocated === null || Array.isArray(allocated))
+      throw bad('"allocated" must be an object of address -> owner');
     for (const [ip, owner] of Object.entries(allocated)) {
       let addr: number;
       try {

@@ -14,8 +14,6 @@ import { isoTime } from '../control/time.js';
  */
 export const HEARTBEAT_MS = 2000;
 
-
-
 function readyCondition(prev: KubeObject | null, ready: boolean, message: string): Record<string, unknown> {
   const status = ready ? 'True' : 'False';
   const was = (prev?.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
@@ -34,7 +32,13 @@ function nodeResources(): Record<string, string> {
   return { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: '110' };
 }
 
-function nodeStatus(node: string, nodeIp: string, prev: KubeObject | null, ready: boolean, message: string): Record<string, any> {
+function nodeStatus(
+  node: string,
+  nodeIp: string,
+  prev: KubeObject | null,
+  ready: boolean,
+  message: string,
+): Record<string, any> {
   const others = (prev?.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'Ready');
   return {
     addresses: [
@@ -66,7 +70,14 @@ function nodeStatus(node: string, nodeIp: string, prev: KubeObject | null, ready
  * podCIDR. `wantCidr` (optional) is asked for; the allocator keeps it
  * unless another node has it.
  */
-export async function registerNode(client: ApiClient, node: string, nodeIp: string, wantCidr: string | null, log: (m: string) => void, timeoutMs = 60_000): Promise<Cidr> {
+export async function registerNode(
+  client: ApiClient,
+  node: string,
+  nodeIp: string,
+  wantCidr: string | null,
+  log: (m: string) => void,
+  timeoutMs = 60_000,
+): Promise<Cidr> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -75,14 +86,23 @@ export async function registerNode(client: ApiClient, node: string, nodeIp: stri
         await client.create({
           apiVersion: 'v1',
           kind: 'Node',
-          metadata: { name: node, labels: { 'kubernetes.io/hostname': node, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch } },
+          metadata: {
+            name: node,
+            labels: {
+              'kubernetes.io/hostname': node,
+              'kubernetes.io/os': 'linux',
+              'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
+            },
+          },
           spec: wantCidr ? { podCIDR: wantCidr, podCIDRs: [wantCidr] } : {},
           status: nodeStatus(node, nodeIp, null, false, 'agent starting: waiting for the pod CIDR'),
         });
         log(`registered node ${node} (${nodeIp})`);
       } else {
         if (wantCidr && cur.spec?.podCIDR && cur.spec.podCIDR !== wantCidr) {
-          throw new Error(`node ${node} is registered with podCIDR ${cur.spec.podCIDR}, but this agent was told --pod-cidr ${wantCidr}`);
+          throw new Error(
+            `node ${node} is registered with podCIDR ${cur.spec.podCIDR}, but this agent was told --pod-cidr ${wantCidr}`,
+          );
         }
         await client.updateStatus({ ...cur, status: nodeStatus(node, nodeIp, cur, false, 'agent starting') });
         log(`node ${node} was registered before: taking it over`);
@@ -101,13 +121,21 @@ export async function registerNode(client: ApiClient, node: string, nodeIp: stri
     const cur = await client.tryGet('nodes', undefined, node).catch(() => null);
     const cidr = cur?.spec?.podCIDR;
     if (cidr) return parseCidr(cidr);
-    if (Date.now() > deadline) throw new Error(`node ${node} got no podCIDR within ${timeoutMs / 1000} s: is the controller manager running (podwire apiserver starts it)?`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `node ${node} got no podCIDR within ${timeoutMs / 1000} s: is the controller manager running (podwire apiserver starts it)?`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 /** Post Ready every HEARTBEAT_MS; an apiserver outage is logged once and ridden out. */
-export function startHeartbeat(client: ApiClient, node: string, nodeIp: string, log: (m: string) => void): { stop(): void } {
+export function startHeartbeat(
+  client: ApiClient,
+  node: string,
+  nodeIp: string,
+  log: (m: string) => void,
+): { stop(): void } {
   let failing = false;
   let busy = false;
   const beat = async () => {
@@ -115,13 +143,17 @@ export function startHeartbeat(client: ApiClient, node: string, nodeIp: string, 
     busy = true;
     try {
       const cur = await client.get('nodes', undefined, node);
-      await client.updateStatus({ ...cur, status: { ...cur.status, ...nodeStatus(node, nodeIp, cur, true, 'podwire agent is posting ready status') } });
+      await client.updateStatus({
+        ...cur,
+        status: { ...cur.status, ...nodeStatus(node, nodeIp, cur, true, 'podwire agent is posting ready status') },
+      });
       if (failing) log('heartbeat: API server reachable again');
       failing = false;
     } catch (e) {
       if (e instanceof ApiClientError && e.status === 404) {
         log(`heartbeat: node ${node} was deleted from the API; the agent keeps running (restart it to register again)`);
-      } else if (!failing && !(e instanceof ApiClientError && e.status === 409)) log(`heartbeat: ${(e as Error).message}`);
+      } else if (!failing && !(e instanceof ApiClientError && e.status === 409))
+        log(`heartbeat: ${(e as Error).message}`);
       failing = !(e instanceof ApiClientError && e.status === 409);
     } finally {
       busy = false;

@@ -15,7 +15,12 @@ import type { NodeConfig } from './config.js';
  *   packet socket has seen it, so the kernel never answers it with ICMP
  *   port-unreachable nor does the work twice. (tc bpf, not netfilter.)
  */
-export function nodeSetupPlan(cfg: NodeConfig, gatewayCidr: string, gatewayMac: Buffer, bridgeExists: boolean): string[][] {
+export function nodeSetupPlan(
+  cfg: NodeConfig,
+  gatewayCidr: string,
+  gatewayMac: Buffer,
+  bridgeExists: boolean,
+): string[][] {
   const br = cfg.bridge;
   return [
     ...(bridgeExists ? [] : [cmd.bridgeAdd(undefined, br, macToString(gatewayMac))]),
@@ -28,7 +33,12 @@ export function nodeSetupPlan(cfg: NodeConfig, gatewayCidr: string, gatewayMac: 
   ];
 }
 
-export async function setUpNode(runner: CommandRunner, cfg: NodeConfig, gatewayIp: number, gatewayMac: Buffer): Promise<void> {
+export async function setUpNode(
+  runner: CommandRunner,
+  cfg: NodeConfig,
+  gatewayIp: number,
+  gatewayMac: Buffer,
+): Promise<void> {
   const exists = (await showLink(runner, undefined, cfg.bridge)) !== null;
   const gatewayCidr = `${ipv4ToString(gatewayIp)}/${cfg.podCidr.prefixLen}`;
   for (const argv of nodeSetupPlan(cfg, gatewayCidr, gatewayMac, exists)) await runner.run(argv);
@@ -71,7 +81,9 @@ export const HOST_PORT = { kernel: 'pwh0', bridge: 'pwh1' };
 export function hostPortPlan(cfg: NodeConfig, gatewayIp: string, nextHop: string, linkExists: boolean): string[][] {
   const { kernel, bridge } = HOST_PORT;
   const half = cfg.podCidr.prefixLen + 1;
-  const halves = [cfg.podCidr.network, (cfg.podCidr.network + 2 ** (32 - half)) >>> 0].map((n) => `${ipv4ToString(n)}/${half}`);
+  const halves = [cfg.podCidr.network, (cfg.podCidr.network + 2 ** (32 - half)) >>> 0].map(
+    (n) => `${ipv4ToString(n)}/${half}`,
+  );
   const via = ['via', nextHop, 'dev', kernel, 'onlink', 'src', gatewayIp];
   const s = cfg.services;
   return [
@@ -82,14 +94,21 @@ export function hostPortPlan(cfg: NodeConfig, gatewayIp: string, nextHop: string
     cmd.bridgePortIsolate(undefined, bridge),
     cmd.linkUp(undefined, bridge),
     cmd.linkUp(undefined, kernel),
-    ...[`${ipv4ToString(s.clusterCidr.network)}/${s.clusterCidr.prefixLen}`, ...halves, `${ipv4ToString(s.serviceCidr.network)}/${s.serviceCidr.prefixLen}`].map((dst) =>
-      cmd.routeReplace(undefined, dst, ...via),
-    ),
+    ...[
+      `${ipv4ToString(s.clusterCidr.network)}/${s.clusterCidr.prefixLen}`,
+      ...halves,
+      `${ipv4ToString(s.serviceCidr.network)}/${s.serviceCidr.prefixLen}`,
+    ].map((dst) => cmd.routeReplace(undefined, dst, ...via)),
   ];
 }
 
 /** Make the host port (idempotent); returns the kernel end's MAC, the address the agent hands the node's frames to. */
-export async function setUpHostPort(runner: CommandRunner, cfg: NodeConfig, gatewayIp: number, nextHop: number): Promise<Buffer> {
+export async function setUpHostPort(
+  runner: CommandRunner,
+  cfg: NodeConfig,
+  gatewayIp: number,
+  nextHop: number,
+): Promise<Buffer> {
   const exists = (await showLink(runner, undefined, HOST_PORT.kernel)) !== null;
   for (const argv of hostPortPlan(cfg, ipv4ToString(gatewayIp), ipv4ToString(nextHop), exists)) await runner.run(argv);
   const link = await showLink(runner, undefined, HOST_PORT.kernel);

@@ -10,7 +10,12 @@ import type { PodRecord } from './pods.js';
  * pod add`) have none. Cached a few seconds: asked once per DNS query
  * while someone observes.
  */
-export function podSearchLists(pods: () => PodRecord[], etcDir: ((uid: string) => string) | null, ttlMs = 5000, clock: () => number = Date.now): (ip: string) => string[] | undefined {
+export function podSearchLists(
+  pods: () => PodRecord[],
+  etcDir: ((uid: string) => string) | null,
+  ttlMs = 5000,
+  clock: () => number = Date.now,
+): (ip: string) => string[] | undefined {
   const cache = new Map<string, { search: string[] | undefined; atMs: number }>();
   return (ip) => {
     const now = clock();
@@ -20,7 +25,9 @@ export function podSearchLists(pods: () => PodRecord[], etcDir: ((uid: string) =
     let search: string[] | undefined;
     if (pod?.uid && etcDir) {
       try {
-        search = parseResolverConf(fs.readFileSync(path.join(etcDir(pod.uid), 'resolv.conf'), 'utf8'), { env: {} }).search;
+        search = parseResolverConf(fs.readFileSync(path.join(etcDir(pod.uid), 'resolv.conf'), 'utf8'), {
+          env: {},
+        }).search;
       } catch {
         search = undefined;
       }

@@ -23,7 +23,11 @@ export interface PodRecord {
 export const apiPodKey = (namespace: string, name: string) => (namespace === 'default' ? name : `${namespace}/${name}`);
 
 export class PodError extends Error {
-  constructor(readonly code: 'ERR_POD_EXISTS' | 'ERR_POD_NOT_FOUND' | 'ERR_POD_SETUP', message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: 'ERR_POD_EXISTS' | 'ERR_POD_NOT_FOUND' | 'ERR_POD_SETUP',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -96,7 +100,8 @@ export class PodManager {
     const adopted: string[] = [];
     const lost: string[] = [];
     for (const pod of saved) {
-      const alive = (await netnsExists(this.runner, pod.netns)) && (await showLink(this.runner, undefined, pod.hostVeth)) !== null;
+      const alive =
+        (await netnsExists(this.runner, pod.netns)) && (await showLink(this.runner, undefined, pod.hostVeth)) !== null;
       if (alive) {
         this.pods.set(pod.name, pod);
         this.onAdded(pod);
@@ -133,7 +138,10 @@ export class PodManager {
       ...api,
       ip: ipv4ToString(ip),
       mac: macToString(podMacFor(ip)),
-      netns: names.podNs(this.cfg.prefix, api.namespace && api.namespace !== 'default' ? `${name.split('/')[1]}.${api.namespace}` : name),
+      netns: names.podNs(
+        this.cfg.prefix,
+        api.namespace && api.namespace !== 'default' ? `${name.split('/')[1]}.${api.namespace}` : name,
+      ),
       hostVeth: names.podHostVeth(name),
       createdAt: new Date().toISOString(),
     };

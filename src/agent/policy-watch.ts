@@ -2,8 +2,15 @@ import { Informer, type ApiClient, type KubeObject } from '../control/client/ind
 import type { Pipeline } from '../dataplane/index.js';
 import { ipv4ToString } from '../packet/index.js';
 import {
-  DIR_EGRESS, DIR_INGRESS, compilePolicies, policyNamespaceOf, policyOf, policyPodOf,
-  type PolicyCounters, type PolicyPod, type PolicySet,
+  DIR_EGRESS,
+  DIR_INGRESS,
+  compilePolicies,
+  policyNamespaceOf,
+  policyOf,
+  policyPodOf,
+  type PolicyCounters,
+  type PolicyPod,
+  type PolicySet,
 } from '../policy/index.js';
 
 /**
@@ -30,7 +37,14 @@ export interface PolicyWatchOptions {
 }
 
 export interface PolicyStatus {
-  policies: { name: string; selectedPods: number; ingressAllowed: number; ingressDenied: number; egressAllowed: number; egressDenied: number }[];
+  policies: {
+    name: string;
+    selectedPods: number;
+    ingressAllowed: number;
+    ingressDenied: number;
+    egressAllowed: number;
+    egressDenied: number;
+  }[];
   /** pods of this node that a policy isolates, with how */
   isolatedHere: { pod: string; ip: string; ingress: string[]; egress: string[] }[];
   generation: number;
@@ -88,14 +102,20 @@ export class PolicyWatch {
     const t0 = performance.now();
     let set: PolicySet;
     try {
-      const pods = this.pods.list().map(policyPodOf).filter((p): p is PolicyPod => p !== null);
-      set = compilePolicies(this.policies.list().map(policyOf), pods, this.namespaces.list().map(policyNamespaceOf), { counters: this.counters });
+      const pods = this.pods
+        .list()
+        .map(policyPodOf)
+        .filter((p): p is PolicyPod => p !== null);
+      set = compilePolicies(this.policies.list().map(policyOf), pods, this.namespaces.list().map(policyNamespaceOf), {
+        counters: this.counters,
+      });
     } catch (err) {
       // the API server validated every policy: this is a bug, and the last good set stays
       this.o.log(`policy watch: compile failed, keeping the last set: ${(err as Error).message}`);
       return;
     }
-    for (const key of [...this.counters.keys()]) if (!set.policies.some((p) => p.key === key)) this.counters.delete(key);
+    for (const key of [...this.counters.keys()])
+      if (!set.policies.some((p) => p.key === key)) this.counters.delete(key);
     this.o.pipeline.setPolicy(set);
     this.compileMs = performance.now() - t0;
     this.generation++;
@@ -132,6 +152,14 @@ function labelsDiffer(a: KubeObject, b: KubeObject): boolean {
 
 function podChanged(p: KubeObject, old: KubeObject): boolean {
   if (labelsDiffer(p, old)) return true;
-  if (p.status?.podIP !== old.status?.podIP || p.status?.phase !== old.status?.phase || p.spec?.nodeName !== old.spec?.nodeName) return true;
-  return JSON.stringify(p.spec?.containers?.map((c: { ports?: unknown }) => c.ports)) !== JSON.stringify(old.spec?.containers?.map((c: { ports?: unknown }) => c.ports));
+  if (
+    p.status?.podIP !== old.status?.podIP ||
+    p.status?.phase !== old.status?.phase ||
+    p.spec?.nodeName !== old.spec?.nodeName
+  )
+    return true;
+  return (
+    JSON.stringify(p.spec?.containers?.map((c: { ports?: unknown }) => c.ports)) !==
+    JSON.stringify(old.spec?.containers?.map((c: { ports?: unknown }) => c.ports))
+  );
 }

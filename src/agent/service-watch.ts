@@ -1,5 +1,12 @@
 import { Informer, objectKey, type ApiClient, type KubeObject } from '../control/client/index.js';
-import { PROTO_UDP, compileService, type Backend, type CompileOptions, type Frontend, type ServiceChange } from '../lb/index.js';
+import {
+  PROTO_UDP,
+  compileService,
+  type Backend,
+  type CompileOptions,
+  type Frontend,
+  type ServiceChange,
+} from '../lb/index.js';
 import type { LbState } from '../dataplane/index.js';
 
 /**
@@ -99,7 +106,13 @@ export class ServiceWatch {
       const slices = [...(this.slicesOf.get(key)?.values() ?? [])];
       const c = compileService(svc, slices, { name: this.o.node }, this.o.compile, (id) => lb.table.backendFor(id));
       const warning = [c.ignored ? `not proxied: ${c.ignored}` : '', ...c.warnings].filter(Boolean).join('; ');
-      if (warning && this.warned.get(key) !== warning && !c.ignored?.startsWith('headless') && !c.ignored?.startsWith('ExternalName')) this.o.log(`service ${key}: ${warning}`);
+      if (
+        warning &&
+        this.warned.get(key) !== warning &&
+        !c.ignored?.startsWith('headless') &&
+        !c.ignored?.startsWith('ExternalName')
+      )
+        this.o.log(`service ${key}: ${warning}`);
       this.warned.set(key, warning);
       change = lb.table.setService(key, c.frontends);
       if (c.frontends.length) this.programmed.set(key, c.frontends);
@@ -130,7 +143,8 @@ export class ServiceWatch {
   /** healthCheckNodePort of every LoadBalancer Service with externalTrafficPolicy Local, kept per changed Service. */
   private updateHealthPorts(key: string, svc: KubeObject | undefined): void {
     const p = svc?.spec?.healthCheckNodePort;
-    const want = Number.isInteger(p) && p > 0 && svc?.spec?.externalTrafficPolicy === 'Local' ? (p as number) : undefined;
+    const want =
+      Number.isInteger(p) && p > 0 && svc?.spec?.externalTrafficPolicy === 'Local' ? (p as number) : undefined;
     if (want === this.healthPortOf.get(key)) return;
     if (want === undefined) this.healthPortOf.delete(key);
     else this.healthPortOf.set(key, want);

@@ -3,8 +3,24 @@ import http from 'node:http';
 import path from 'node:path';
 import { cmd, type CommandRunner } from '../host/index.js';
 import { ipv4ToString } from '../packet/index.js';
-import { CT_DNAT, CT_FROM_UNDERLAY, CT_MASQ, CT_SNAT, LbState, serviceSnatIp, type Pipeline } from '../dataplane/index.js';
-import { Conntrack, ServiceTable, iptablesSave, maglevTableSize, protoName, type ConntrackSnapshot, type Frontend } from '../lb/index.js';
+import {
+  CT_DNAT,
+  CT_FROM_UNDERLAY,
+  CT_MASQ,
+  CT_SNAT,
+  LbState,
+  serviceSnatIp,
+  type Pipeline,
+} from '../dataplane/index.js';
+import {
+  Conntrack,
+  ServiceTable,
+  iptablesSave,
+  maglevTableSize,
+  protoName,
+  type ConntrackSnapshot,
+  type Frontend,
+} from '../lb/index.js';
 import type { ApiClient } from '../control/client/index.js';
 import type { UnderlayPorts } from '../native/index.js';
 import { bridgeNodePortDropFilter, compileTcBytecode, underlayServicesDropFilter } from './tc-filter.js';
@@ -64,7 +80,11 @@ export class AgentServices {
         },
       }),
     });
-    this.ports = { nodeIp: o.nodeIp, nodePorts: [this.lb.nodePortMin, this.lb.nodePortMax], natPorts: [this.lb.natPortMin, this.lb.natPortMax] };
+    this.ports = {
+      nodeIp: o.nodeIp,
+      nodePorts: [this.lb.nodePortMin, this.lb.nodePortMax],
+      natPorts: [this.lb.natPortMin, this.lb.natPortMax],
+    };
     this.snapshotFile = path.join(o.cfg.stateDir, 'conntrack.json');
     this.watch = new ServiceWatch({
       client: o.client,
@@ -92,7 +112,13 @@ export class AgentServices {
       // kube-proxy's /healthz: 200 while its rules are in sync with the API server
       const ok = this.watch.synced;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ lastUpdated: new Date(this.watch.lastAppliedMs || Date.now()).toISOString(), currentTime: new Date().toISOString(), nodeEligible: true }));
+      res.end(
+        JSON.stringify({
+          lastUpdated: new Date(this.watch.lastAppliedMs || Date.now()).toISOString(),
+          currentTime: new Date().toISOString(),
+          nodeEligible: true,
+        }),
+      );
     }).catch((err) => {
       this.o.log(`kube-proxy healthz on :${HEALTHZ_PORT} not served: ${(err as Error).message}`);
       return null;
@@ -106,7 +132,9 @@ export class AgentServices {
     housekeeping.unref();
     snapshots.unref();
     this.timers.push(housekeeping, snapshots);
-    this.o.log(`services: ${this.lb.table.serviceCount} Services, ${this.lb.table.frontendCount} frontends (${this.o.cfg.services.proxyMode} mode, default scheduler ${this.o.cfg.services.scheduler}); conntrack max ${this.lb.conntrack.maxEntries}${this.restoredEntries ? `, ${this.restoredEntries} entries restored` : ''}`);
+    this.o.log(
+      `services: ${this.lb.table.serviceCount} Services, ${this.lb.table.frontendCount} frontends (${this.o.cfg.services.proxyMode} mode, default scheduler ${this.o.cfg.services.scheduler}); conntrack max ${this.lb.conntrack.maxEntries}${this.restoredEntries ? `, ${this.restoredEntries} entries restored` : ''}`,
+    );
   }
 
   stop(): void {
@@ -143,7 +171,9 @@ export class AgentServices {
       });
       if (server) this.hcServers.set(port, server);
     }
-    await this.installTcFilter([...ports.keys()]).catch((err) => this.o.log(`tc filter not updated: ${(err as Error).message}`));
+    await this.installTcFilter([...ports.keys()]).catch((err) =>
+      this.o.log(`tc filter not updated: ${(err as Error).message}`),
+    );
   }
 
   private async installTcFilter(kernelPorts: number[]): Promise<void> {
@@ -152,7 +182,13 @@ export class AgentServices {
     const program = underlayServicesDropFilter(cfg.vxlanPort, this.ports, sorted);
     await runner.run(cmd.tcIngressBpf(undefined, cfg.underlayIf, compileTcBytecode(program)));
     await runner.run(cmd.tcClsact(undefined, cfg.bridge));
-    await runner.run(cmd.tcIngressBpf(undefined, cfg.bridge, compileTcBytecode(bridgeNodePortDropFilter(this.ports.nodePorts, sorted))));
+    await runner.run(
+      cmd.tcIngressBpf(
+        undefined,
+        cfg.bridge,
+        compileTcBytecode(bridgeNodePortDropFilter(this.ports.nodePorts, sorted)),
+      ),
+    );
   }
 
   // ------------------------------------------------------------- snapshots
@@ -177,9 +213,15 @@ export class AgentServices {
   private restore(): void {
     try {
       if (!fs.existsSync(this.snapshotFile)) return;
-      const { savedAt, snap } = JSON.parse(fs.readFileSync(this.snapshotFile, 'utf8')) as { savedAt: number; snap: ConntrackSnapshot };
+      const { savedAt, snap } = JSON.parse(fs.readFileSync(this.snapshotFile, 'utf8')) as {
+        savedAt: number;
+        snap: ConntrackSnapshot;
+      };
       if (Date.now() - savedAt > SNAPSHOT_MAX_AGE_MS) return;
-      this.restoredEntries = this.lb.conntrack.restore({ ...snap, entries: snap.entries.map((e) => ({ ...e, owner: -1 })) });
+      this.restoredEntries = this.lb.conntrack.restore({
+        ...snap,
+        entries: snap.entries.map((e) => ({ ...e, owner: -1 })),
+      });
     } catch (err) {
       this.o.log(`conntrack snapshot not restored: ${(err as Error).message}`);
     }
@@ -193,22 +235,44 @@ export class AgentServices {
     // one Service (`lb show <name>`, and the bench polling one at 10,000): pick it before sorting anything
     let services: { service: string; frontends: readonly Frontend[] }[];
     if (!service) services = lb.table.services();
-    else if (service.includes('/')) services = this.watch.frontendsOf(service).length ? [{ service, frontends: this.watch.frontendsOf(service) }] : [];
+    else if (service.includes('/'))
+      services = this.watch.frontendsOf(service).length
+        ? [{ service, frontends: this.watch.frontendsOf(service) }]
+        : [];
     else {
-      services = [...this.watch.programmedServices()].filter(([s]) => s.endsWith(`/${service}`)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([s, frontends]) => ({ service: s, frontends }));
+      services = [...this.watch.programmedServices()]
+        .filter(([s]) => s.endsWith(`/${service}`))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([s, frontends]) => ({ service: s, frontends }));
     }
     return {
       node: this.o.cfg.node,
       mode: lb.table.mode,
       defaultScheduler: this.o.cfg.services.scheduler,
-      table: { services: lb.table.serviceCount, frontends: lb.table.frontendCount, usableBackends: this.watch.usableBackends, changesApplied: this.watch.applied },
-      services: services.map((s) => ({ service: s.service, frontends: s.frontends.map((f) => frontendStatus(f, this.o.nodeIp, this.o.cfg.services.maglevTableSize)) })),
-      conntrack: { entries: lb.conntrack.size, max: lb.conntrack.maxEntries, bytesPerEntry: lb.conntrack.bytesPerEntry(), ...lb.conntrack.stats },
+      table: {
+        services: lb.table.serviceCount,
+        frontends: lb.table.frontendCount,
+        usableBackends: this.watch.usableBackends,
+        changesApplied: this.watch.applied,
+      },
+      services: services.map((s) => ({
+        service: s.service,
+        frontends: s.frontends.map((f) => frontendStatus(f, this.o.nodeIp, this.o.cfg.services.maglevTableSize)),
+      })),
+      conntrack: {
+        entries: lb.conntrack.size,
+        max: lb.conntrack.maxEntries,
+        bytesPerEntry: lb.conntrack.bytesPerEntry(),
+        ...lb.conntrack.stats,
+      },
       stats: lb.stats,
       applyMs: this.applyMs.slice(-16),
       rulesExamined: lb.table.mode === 'linear' ? lb.table.rulesExamined : undefined,
       // in linear mode the rules are what the agent runs; asked for, what kube-proxy would write for them
-      iptablesSave: lb.table.mode === 'linear' || iptables ? iptablesSave(service ? services.flatMap((s) => s.frontends) : [...lb.table.frontends()]) : undefined,
+      iptablesSave:
+        lb.table.mode === 'linear' || iptables
+          ? iptablesSave(service ? services.flatMap((s) => s.frontends) : [...lb.table.frontends()])
+          : undefined,
       restoredEntries: this.restoredEntries,
     };
   }
@@ -220,7 +284,12 @@ export class AgentServices {
     ct.forEach((e) => {
       const r = ct.row(e);
       const b = this.lb.backendOf(r.owner);
-      const t = (x: { src: number; sport: number; dst: number; dport: number }) => ({ src: ipv4ToString(x.src), sport: x.sport, dst: ipv4ToString(x.dst), dport: x.dport });
+      const t = (x: { src: number; sport: number; dst: number; dport: number }) => ({
+        src: ipv4ToString(x.src),
+        sport: x.sport,
+        dst: ipv4ToString(x.dst),
+        dport: x.dport,
+      });
       rows.push({
         proto: protoName(r.proto),
         state: r.state,
@@ -288,7 +357,10 @@ function frontendStatus(f: Frontend, nodeIp: number, configuredM: number): unkno
 }
 
 /** Slots per backend of a maglev frontend's table (what `lb show` prints as shares): the table read back through pick. */
-function maglevShares(f: Frontend, configuredM: number): { tableSize: number; slots: Record<string, number> } | undefined {
+function maglevShares(
+  f: Frontend,
+  configuredM: number,
+): { tableSize: number; slots: Record<string, number> } | undefined {
   if (f.scheduler.name !== 'maglev' || f.backends.length === 0) return undefined;
   const m = maglevTableSize(f.backends.length, configuredM);
   const counts = new Map<number, number>();

@@ -27,7 +27,11 @@ export function underlayDropFilter(udpPort: number): BpfInsn[] {
  * health-check node ports (`kernelPorts`) are served by the node's kernel
  * (the agent's HTTP servers), so they pass.
  */
-export function underlayServicesDropFilter(udpPort: number, p: UnderlayPorts, kernelPorts: readonly number[] = []): BpfInsn[] {
+export function underlayServicesDropFilter(
+  udpPort: number,
+  p: UnderlayPorts,
+  kernelPorts: readonly number[] = [],
+): BpfInsn[] {
   return assemble([
     ...tcpUdpDstPort('ok'),
     { jump: 'jeq', k: udpPort, yes: 'shot', no: 'next' },

@@ -64,7 +64,17 @@ const key = (proto: string, a: string, b: string) => (a < b ? `${proto}|${a}|${b
 const seqLt = (x: number, y: number) => ((x - y) | 0) < 0;
 
 export function analyze(packets: CapturedPacket[]): Analysis {
-  const out: Analysis = { packets: 0, bytes: 0, firstTime: 0, durationS: 0, protocols: {}, conversations: [], vxlan: [], dns: [], drops: {} };
+  const out: Analysis = {
+    packets: 0,
+    bytes: 0,
+    firstTime: 0,
+    durationS: 0,
+    protocols: {},
+    conversations: [],
+    vxlan: [],
+    dns: [],
+    drops: {},
+  };
   const convs = new Map<string, TcpState>();
   const vx = new Map<string, VxlanMapping>();
   const dnsPending = new Map<string, DnsExchange>();
@@ -89,7 +99,14 @@ export function analyze(packets: CapturedPacket[]): Analysis {
   return out;
 }
 
-function visit(d: Decoded, p: CapturedPacket, out: Analysis, convs: Map<string, TcpState>, vx: Map<string, VxlanMapping>, dns: Map<string, DnsExchange>): void {
+function visit(
+  d: Decoded,
+  p: CapturedPacket,
+  out: Analysis,
+  convs: Map<string, TcpState>,
+  vx: Map<string, VxlanMapping>,
+  dns: Map<string, DnsExchange>,
+): void {
   for (const l of d.layers) out.protocols[l] = (out.protocols[l] ?? 0) + 1;
   const ip = d.ip;
   if (ip && (d.tcp || d.udp)) {
@@ -101,7 +118,16 @@ function visit(d: Decoded, p: CapturedPacket, out: Analysis, convs: Map<string, 
     let s = convs.get(k);
     if (!s) {
       s = {
-        conv: { proto, a: src, b: dst, packets: 0, bytes: 0, start: p.time, durationS: 0, ...(proto === 'TCP' ? { retransmissions: 0, resets: 0 } : {}) },
+        conv: {
+          proto,
+          a: src,
+          b: dst,
+          packets: 0,
+          bytes: 0,
+          start: p.time,
+          durationS: 0,
+          ...(proto === 'TCP' ? { retransmissions: 0, resets: 0 } : {}),
+        },
         synAckSeen: false,
         nextSeq: new Map(),
       };
@@ -135,25 +161,50 @@ function visit(d: Decoded, p: CapturedPacket, out: Analysis, convs: Map<string, 
     const q = d.dns;
     if (!q.response) {
       const k = `${ip.src}:${d.udp.srcPort}|${q.id}`;
-      if (!dns.has(k)) dns.set(k, { client: `${ip.src}:${d.udp.srcPort}`, server: `${ip.dst}:${d.udp.dstPort}`, id: q.id, name: q.name, type: q.type, failed: false, latencyS: -p.time });
+      if (!dns.has(k))
+        dns.set(k, {
+          client: `${ip.src}:${d.udp.srcPort}`,
+          server: `${ip.dst}:${d.udp.dstPort}`,
+          id: q.id,
+          name: q.name,
+          type: q.type,
+          failed: false,
+          latencyS: -p.time,
+        });
     } else {
       const k = `${ip.dst}:${d.udp.dstPort}|${q.id}`;
       const pending = dns.get(k);
       if (pending) {
         dns.delete(k);
-        out.dns.push({ ...pending, rcode: q.rcode, answers: q.answers, latencyS: p.time + (pending.latencyS ?? 0), failed: q.rcode !== 'NOERROR' });
+        out.dns.push({
+          ...pending,
+          rcode: q.rcode,
+          answers: q.answers,
+          latencyS: p.time + (pending.latencyS ?? 0),
+          failed: q.rcode !== 'NOERROR',
+        });
       }
     }
   }
 }
 
 function tcpStep(s: TcpState, t: NonNullable<Decoded['tcp']>, from: string, time: number): void {
-  const SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04;
+  const SYN = 0x02,
+    ACK = 0x10,
+    FIN = 0x01,
+    RST = 0x04;
   const c = s.conv;
   if (t.flags & RST) c.resets = (c.resets ?? 0) + 1;
   if (t.flags & SYN && !(t.flags & ACK) && s.synTime === undefined) s.synTime = time;
   if (t.flags & SYN && t.flags & ACK) s.synAckSeen = true;
-  if (s.synTime !== undefined && s.synAckSeen && c.handshakeRttS === undefined && t.flags & ACK && !(t.flags & SYN) && from === c.a) {
+  if (
+    s.synTime !== undefined &&
+    s.synAckSeen &&
+    c.handshakeRttS === undefined &&
+    t.flags & ACK &&
+    !(t.flags & SYN) &&
+    from === c.a
+  ) {
     c.handshakeRttS = time - s.synTime;
   }
   // Retransmission: a segment carrying data (or SYN/FIN) that starts before
@@ -162,7 +213,7 @@ function tcpStep(s: TcpState, t: NonNullable<Decoded['tcp']>, from: string, time
   if (len === 0) return;
   const end = (t.seq + len) >>> 0;
   const next = s.nextSeq.get(from);
-  if (next !== undefined && seqLt(t.seq, next) && !(t.payload === 1 && ((t.seq + 1) >>> 0) === next)) {
+  if (next !== undefined && seqLt(t.seq, next) && !(t.payload === 1 && (t.seq + 1) >>> 0 === next)) {
     c.retransmissions = (c.retransmissions ?? 0) + 1;
   }
   if (next === undefined || seqLt(next, end)) s.nextSeq.set(from, end);

@@ -46,7 +46,11 @@ function decodeEthernet(b: Buffer, off: number, d: Decoded): void {
 function decodeEtherType(type: number, b: Buffer, off: number, d: Decoded): void {
   if (type === 0x0806 && b.length >= off + 28) {
     d.layers.push('arp');
-    d.arp = { op: b.readUInt16BE(off + 6), senderIp: ipv4ToString(b.readUInt32BE(off + 14)), targetIp: ipv4ToString(b.readUInt32BE(off + 24)) };
+    d.arp = {
+      op: b.readUInt16BE(off + 6),
+      senderIp: ipv4ToString(b.readUInt32BE(off + 14)),
+      targetIp: ipv4ToString(b.readUInt32BE(off + 24)),
+    };
     return;
   }
   if (type !== 0x0800) {

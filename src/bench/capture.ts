@@ -10,7 +10,9 @@ import { iperfGbps } from './measure.js';
  * flow events, and a packet capture on node1's eth0 (all VXLAN, to a file).
  * Last line: RESULT capture {...}.
  */
-export async function benchCapture(opts: { seconds?: number; log?: (m: string) => void } = {}): Promise<Record<string, number>> {
+export async function benchCapture(
+  opts: { seconds?: number; log?: (m: string) => void } = {},
+): Promise<Record<string, number>> {
   const seconds = opts.seconds ?? 6;
   const log = opts.log ?? ((m: string) => process.stdout.write(`${m}\n`));
   const prefix = 'pwbenchc';
@@ -35,11 +37,22 @@ export async function benchCapture(opts: { seconds?: number; log?: (m: string) =
     let capReady!: () => void;
     const capStarted = new Promise<void>((r) => (capReady = r));
     const node1 = state.plan.nodes[0];
-    const cap = captureInNamespace({ ns: node1.ns, ifname: 'eth0', label: 'node1/eth0', format: 'pcapng', filter: {}, durationS: seconds + 2, out: file, onReady: () => capReady() });
+    const cap = captureInNamespace({
+      ns: node1.ns,
+      ifname: 'eth0',
+      label: 'node1/eth0',
+      format: 'pcapng',
+      filter: {},
+      durationS: seconds + 2,
+      out: file,
+      onReady: () => capReady(),
+    });
     await capStarted;
     out.capture_gbps = await iperfGbps(b.netns, a.netns, b.ip, seconds);
     const captured = await cap;
-    log(`  capture on eth0:   ${out.capture_gbps.toFixed(2)} Gbit/s (${captured} frames, ${(fs.statSync(file).size / 1e6).toFixed(0)} MB written)`);
+    log(
+      `  capture on eth0:   ${out.capture_gbps.toFixed(2)} Gbit/s (${captured} frames, ${(fs.statSync(file).size / 1e6).toFixed(0)} MB written)`,
+    );
     fs.rmSync(file, { force: true });
   } finally {
     await labDown({ prefix });

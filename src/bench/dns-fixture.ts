@@ -37,9 +37,19 @@ export function dnsFixture(services: number, pods: number, outsideNames = 1000):
     objects.push({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: `pod-${i}`, namespace: ns, uid: `pod-uid-${i}`, labels: { app: `svc-${i % Math.max(services, 1)}` } },
+      metadata: {
+        name: `pod-${i}`,
+        namespace: ns,
+        uid: `pod-uid-${i}`,
+        labels: { app: `svc-${i % Math.max(services, 1)}` },
+      },
       spec: { nodeName: 'node1', containers: [{ name: 'c', image: 'nginx' }] },
-      status: { phase: 'Running', podIP: podIp(i), podIPs: [{ ip: podIp(i) }], conditions: [{ type: 'Ready', status: 'True' }] },
+      status: {
+        phase: 'Running',
+        podIP: podIp(i),
+        podIPs: [{ ip: podIp(i) }],
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
     });
   }
   for (let i = 0; i < services; i++) {
@@ -48,7 +58,13 @@ export function dnsFixture(services: number, pods: number, outsideNames = 1000):
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name, namespace: ns, uid: `svc-uid-${i}` },
-      spec: { type: 'ClusterIP', clusterIP: serviceIp(i), clusterIPs: [serviceIp(i)], selector: { app: name }, ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: serviceIp(i),
+        clusterIPs: [serviceIp(i)],
+        selector: { app: name },
+        ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
+      },
     });
     const pod = pods ? i % pods : -1;
     objects.push({
@@ -57,7 +73,16 @@ export function dnsFixture(services: number, pods: number, outsideNames = 1000):
       metadata: { name: `${name}-abcde`, namespace: ns, labels: { 'kubernetes.io/service-name': name } },
       addressType: 'IPv4',
       ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-      endpoints: pod < 0 ? [] : [{ addresses: [podIp(pod)], conditions: { ready: true, serving: true, terminating: false }, targetRef: { kind: 'Pod', name: `pod-${pod}`, namespace: ns } }],
+      endpoints:
+        pod < 0
+          ? []
+          : [
+              {
+                addresses: [podIp(pod)],
+                conditions: { ready: true, serving: true, terminating: false },
+                targetRef: { kind: 'Pod', name: `pod-${pod}`, namespace: ns },
+              },
+            ],
     });
   }
   const svcNames = Array.from({ length: services }, (_, i) => `svc-${i}.${ns}.svc.${CLUSTER_ZONE}`);

@@ -46,7 +46,15 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** A command pinned to `cpu`, inside the bench namespace (nsenter execs: the PID is the command's). */
-const pinned = (cpu: string, argv: string[]) => ['taskset', '-c', cpu, 'nsenter', `--net=/run/netns/${NS}`, '--', ...argv];
+const pinned = (cpu: string, argv: string[]) => [
+  'taskset',
+  '-c',
+  cpu,
+  'nsenter',
+  `--net=/run/netns/${NS}`,
+  '--',
+  ...argv,
+];
 
 interface Proc {
   pid: number | undefined;
@@ -72,7 +80,8 @@ async function dnsperf(port: number, file: string, args: string[]): Promise<stri
     timeout: 120_000,
     maxBuffer: 256 << 20,
   });
-  if (r.exitCode !== 0) throw new Error(`dnsperf on port ${port} failed: ${String(r.stderr || r.stdout).slice(0, 400)}`);
+  if (r.exitCode !== 0)
+    throw new Error(`dnsperf on port ${port} failed: ${String(r.stderr || r.stdout).slice(0, 400)}`);
   return String(r.stdout);
 }
 
@@ -111,7 +120,9 @@ interface Figures {
 async function measure(port: number, file: string, seconds: number): Promise<Figures> {
   await dnsperf(port, file, ['-l', '2', '-q', '100']); // warm-up: JIT, caches, sockets
   const load = parseDnsperf(await dnsperf(port, file, ['-l', String(seconds), '-q', '100']));
-  const lat = parseDnsperfLatencies(await dnsperf(port, file, ['-l', '4', '-Q', String(LATENCY_QPS), '-q', '20', '-v']));
+  const lat = parseDnsperfLatencies(
+    await dnsperf(port, file, ['-l', '4', '-Q', String(LATENCY_QPS), '-q', '20', '-v']),
+  );
   return { qps: load.qps, lost: load.lost, p50Ms: rank(lat, 0.5), p99Ms: rank(lat, 0.99) };
 }
 
@@ -132,8 +143,21 @@ export async function benchDns(opts: DnsBenchOptions = {}): Promise<Record<strin
   fs.writeFileSync(f('forward.txt'), fx.forwardQueries);
   fs.writeFileSync(f('Corefile'), benchCorefile(PORTS.podwire, `127.0.0.1:${PORTS.upstream}`));
   const dnsmasq = (port: number, hosts: string, extra: string[]) => [
-    'dnsmasq', '-k', '--log-facility=-', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
-    `--addn-hosts=${hosts}`, '--cache-size=0', '--local-ttl=30', '--dns-forward-max=1000', '--user=root', '--pid-file=', ...extra,
+    'dnsmasq',
+    '-k',
+    '--log-facility=-',
+    `--port=${port}`,
+    '--listen-address=127.0.0.1',
+    '--bind-interfaces',
+    '--no-resolv',
+    '--no-hosts',
+    `--addn-hosts=${hosts}`,
+    '--cache-size=0',
+    '--local-ttl=30',
+    '--dns-forward-max=1000',
+    '--user=root',
+    '--pid-file=',
+    ...extra,
   ];
   const procs: Proc[] = [];
   const out: Record<string, number | boolean> = {};
@@ -146,13 +170,27 @@ export async function benchDns(opts: DnsBenchOptions = {}): Promise<Record<strin
     await waitAnswering(PORTS.upstream, f('forward.txt'), 'the upstream dnsmasq');
 
     // podwire with nothing loaded: its baseline memory
-    const empty = start(pinned(SERVER_CPU, [process.execPath, CLI_ENTRY, 'coredns', '--conf', f('Corefile'), '--zone-fixture', f('empty.json')]), f('podwire-empty.log'));
+    const empty = start(
+      pinned(SERVER_CPU, [
+        process.execPath,
+        CLI_ENTRY,
+        'coredns',
+        '--conf',
+        f('Corefile'),
+        '--zone-fixture',
+        f('empty.json'),
+      ]),
+      f('podwire-empty.log'),
+    );
     procs.push(empty);
     await waitAnswering(PORTS.podwire, f('forward.txt'), 'podwire coredns (empty)');
     const emptyRss = rssMb(empty.pid);
     await stop(empty);
 
-    const results: Record<'podwire' | 'dnsmasq', { cluster: Figures; forward: Figures; idle: number; rss: number; hwm: number }> = {} as never;
+    const results: Record<
+      'podwire' | 'dnsmasq',
+      { cluster: Figures; forward: Figures; idle: number; rss: number; hwm: number }
+    > = {} as never;
     for (const which of ['podwire', 'dnsmasq'] as const) {
       const port = PORTS[which];
       const argv =
@@ -163,11 +201,17 @@ export async function benchDns(opts: DnsBenchOptions = {}): Promise<Record<strin
       procs.push(p);
       await waitAnswering(port, f('cluster.txt'), which);
       const idle = rssMb(p.pid);
-      log(`${which} (pinned to CPU ${SERVER_CPU}; dnsperf on CPU ${CLIENT_CPU}), ${services} Services and ${pods} Pods loaded: RSS ${r1(idle.rss)} MB before any load`);
+      log(
+        `${which} (pinned to CPU ${SERVER_CPU}; dnsperf on CPU ${CLIENT_CPU}), ${services} Services and ${pods} Pods loaded: RSS ${r1(idle.rss)} MB before any load`,
+      );
       const cluster = await measure(port, f('cluster.txt'), seconds);
-      log(`  cluster names (cache hits):  ${Math.round(cluster.qps)} queries/s (${cluster.lost} lost); at ${LATENCY_QPS}/s p50 ${r3(cluster.p50Ms)} ms, p99 ${r3(cluster.p99Ms)} ms`);
+      log(
+        `  cluster names (cache hits):  ${Math.round(cluster.qps)} queries/s (${cluster.lost} lost); at ${LATENCY_QPS}/s p50 ${r3(cluster.p50Ms)} ms, p99 ${r3(cluster.p99Ms)} ms`,
+      );
       const forward = await measure(port, f('forward.txt'), seconds);
-      log(`  forwarded names (upstream):  ${Math.round(forward.qps)} queries/s (${forward.lost} lost); at ${LATENCY_QPS}/s p50 ${r3(forward.p50Ms)} ms, p99 ${r3(forward.p99Ms)} ms`);
+      log(
+        `  forwarded names (upstream):  ${Math.round(forward.qps)} queries/s (${forward.lost} lost); at ${LATENCY_QPS}/s p50 ${r3(forward.p50Ms)} ms, p99 ${r3(forward.p99Ms)} ms`,
+      );
       const mem = rssMb(p.pid);
       log(`  RSS after the runs ${r1(mem.rss)} MB (peak ${r1(mem.hwm)} MB)`);
       results[which] = { cluster, forward, idle: idle.rss, ...mem };
@@ -208,8 +252,12 @@ export async function benchDns(opts: DnsBenchOptions = {}): Promise<Record<strin
       qps_goal_met: pw.cluster.qps / dm.cluster.qps >= 0.3 && pw.forward.qps / dm.forward.qps >= 0.3,
       rss_goal_met: pw.rss <= goalRssMb,
     });
-    log(`podwire / dnsmasq queries per second: cluster names ${out.cluster_qps_ratio}, forwarded names ${out.forward_qps_ratio} (goal ≥ 0.3)`);
-    log(`podwire RSS ${out.podwire_rss_idle_mb} MB with ${objects} objects loaded, ${out.podwire_rss_mb} MB after the runs (${out.podwire_rss_empty_mb} MB empty: ${out.podwire_kb_per_object} KB per object); goal ≤ ${out.rss_goal_mb} MB`);
+    log(
+      `podwire / dnsmasq queries per second: cluster names ${out.cluster_qps_ratio}, forwarded names ${out.forward_qps_ratio} (goal ≥ 0.3)`,
+    );
+    log(
+      `podwire RSS ${out.podwire_rss_idle_mb} MB with ${objects} objects loaded, ${out.podwire_rss_mb} MB after the runs (${out.podwire_rss_empty_mb} MB empty: ${out.podwire_kb_per_object} KB per object); goal ≤ ${out.rss_goal_mb} MB`,
+    );
   } finally {
     for (const p of procs) await stop(p).catch(() => {});
     await deleteNetnsWithPrefix(runner, PREFIX);

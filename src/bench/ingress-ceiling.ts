@@ -48,14 +48,64 @@ export function engineObjects(pair: PemPair): Record<string, unknown> {
   const ns = 'ingbench';
   return {
     namespaces: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }],
-    ingressClasses: [{ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'k8s.io/ingress-nginx' } }],
-    services: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'backend', namespace: ns }, spec: { clusterIP: '127.0.0.1', ports: [{ port: BACKEND_PORT, targetPort: BACKEND_PORT, protocol: 'TCP' }] } }],
-    secrets: [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bench-tls', namespace: ns }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(pair.cert).toString('base64'), 'tls.key': Buffer.from(pair.key).toString('base64') } }],
-    ingresses: [{
-      apiVersion: 'networking.k8s.io/v1', kind: 'Ingress',
-      metadata: { name: 'bench', namespace: ns, creationTimestamp: new Date(0).toISOString(), annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' } },
-      spec: { ingressClassName: 'nginx', tls: [{ hosts: ['podwire.bench.test'], secretName: 'bench-tls' }], rules: [{ host: 'podwire.bench.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'backend', port: { number: BACKEND_PORT } } } }] } }] },
-    }],
+    ingressClasses: [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'IngressClass',
+        metadata: { name: 'nginx', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
+        spec: { controller: 'k8s.io/ingress-nginx' },
+      },
+    ],
+    services: [
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'backend', namespace: ns },
+        spec: { clusterIP: '127.0.0.1', ports: [{ port: BACKEND_PORT, targetPort: BACKEND_PORT, protocol: 'TCP' }] },
+      },
+    ],
+    secrets: [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'bench-tls', namespace: ns },
+        type: 'kubernetes.io/tls',
+        data: {
+          'tls.crt': Buffer.from(pair.cert).toString('base64'),
+          'tls.key': Buffer.from(pair.key).toString('base64'),
+        },
+      },
+    ],
+    ingresses: [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: {
+          name: 'bench',
+          namespace: ns,
+          creationTimestamp: new Date(0).toISOString(),
+          annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' },
+        },
+        spec: {
+          ingressClassName: 'nginx',
+          tls: [{ hosts: ['podwire.bench.test'], secretName: 'bench-tls' }],
+          rules: [
+            {
+              host: 'podwire.bench.test',
+              http: {
+                paths: [
+                  {
+                    path: '/',
+                    pathType: 'Prefix',
+                    backend: { service: { name: 'backend', port: { number: BACKEND_PORT } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    ],
   };
 }
 
@@ -76,7 +126,9 @@ async function sweep(): Promise<void> {
 
 function spawnPinned(cpu: string, argv: string[], logFile: string): ChildProcess {
   const out = fs.openSync(logFile, 'a');
-  const child = spawn('taskset', ['-c', cpu, 'nsenter', `--net=/run/netns/${NS}`, '--', ...argv], { stdio: ['ignore', out, out] });
+  const child = spawn('taskset', ['-c', cpu, 'nsenter', `--net=/run/netns/${NS}`, '--', ...argv], {
+    stdio: ['ignore', out, out],
+  });
   fs.closeSync(out);
   child.on('error', () => {});
   return child;
@@ -86,7 +138,11 @@ async function untilAnswering(urls: string[]): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (const u of urls) {
     for (;;) {
-      const r = await execa('ip', ['netns', 'exec', NS, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', u], { reject: false });
+      const r = await execa(
+        'ip',
+        ['netns', 'exec', NS, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', u],
+        { reject: false },
+      );
       if (String(r.stdout) === '200') break;
       if (Date.now() > deadline) throw new Error(`${u} does not answer 200 in ${NS} (${r.stdout || r.stderr})`);
       await new Promise((res) => setTimeout(res, 100));
@@ -104,21 +160,52 @@ export async function ceilingRuns(o: CeilingOptions): Promise<Run[]> {
     await execaRunner().run(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
     fs.mkdirSync(etc, { recursive: true });
     fs.writeFileSync(path.join(etc, 'hosts'), '127.0.0.1 localhost podwire.bench.test nginx.bench.test\n');
-    const backend = spawnPinned(o.wrkCpu, [WORKLOAD_BIN, 'http', '--ports', String(BACKEND_PORT), '--server', 'nginx'], path.join(o.dir, 'backend.log'));
+    const backend = spawnPinned(
+      o.wrkCpu,
+      [WORKLOAD_BIN, 'http', '--ports', String(BACKEND_PORT), '--server', 'nginx'],
+      path.join(o.dir, 'backend.log'),
+    );
     children.push(backend);
     const input = path.join(o.dir, 'engine.json');
-    fs.writeFileSync(input, JSON.stringify({ objects: engineObjects(o.pair), certificate: o.pair, httpPort: PORTS.podwire.http, httpsPort: PORTS.podwire.https }));
+    fs.writeFileSync(
+      input,
+      JSON.stringify({
+        objects: engineObjects(o.pair),
+        certificate: o.pair,
+        httpPort: PORTS.podwire.http,
+        httpsPort: PORTS.podwire.https,
+      }),
+    );
     const engine = spawnPinned(o.proxyCpu, [process.execPath, ENGINE, input], path.join(o.dir, 'engine.log'));
     children.push(engine);
-    nginx = await startNginx({ ns: NS, dir: path.join(o.dir, 'nginx-ceiling'), upstream: `127.0.0.1:${BACKEND_PORT}`, cert: o.pair.cert, key: o.pair.key, cpu: o.proxyCpu, httpPort: PORTS.nginx.http, httpsPort: PORTS.nginx.https });
+    nginx = await startNginx({
+      ns: NS,
+      dir: path.join(o.dir, 'nginx-ceiling'),
+      upstream: `127.0.0.1:${BACKEND_PORT}`,
+      cert: o.pair.cert,
+      key: o.pair.key,
+      cpu: o.proxyCpu,
+      httpPort: PORTS.nginx.http,
+      httpsPort: PORTS.nginx.https,
+    });
     const ngx = nginx;
-    await untilAnswering((['podwire', 'nginx'] as const).flatMap((s) => [ceilingUrl(s, 'http'), ceilingUrl(s, 'https')]));
+    await untilAnswering(
+      (['podwire', 'nginx'] as const).flatMap((s) => [ceilingUrl(s, 'http'), ceilingUrl(s, 'https')]),
+    );
 
     const kinds: Kind[] = ['http', 'https', 'handshake'];
     const once = async (side: 'podwire' | 'nginx', kind: Kind, secs: number) => {
-      const m = new CpuMeter({ proxy: () => (side === 'podwire' ? [engine.pid!] : ngx.pids()), backend: () => [backend.pid!] });
+      const m = new CpuMeter({
+        proxy: () => (side === 'podwire' ? [engine.pid!] : ngx.pids()),
+        backend: () => [backend.pid!],
+      });
       m.start();
-      const wrk = await runWrk(NS, o.wrkCpu, { url: ceilingUrl(side, kind), connections: o.connections, seconds: secs, close: kind === 'handshake' });
+      const wrk = await runWrk(NS, o.wrkCpu, {
+        url: ceilingUrl(side, kind),
+        connections: o.connections,
+        seconds: secs,
+        close: kind === 'handshake',
+      });
       return { wrk, cpu: m.stop() };
     };
     for (const side of ['podwire', 'nginx'] as const) for (const kind of kinds) await once(side, kind, 2); // warm-up
@@ -129,7 +216,9 @@ export async function ceilingRuns(o: CeilingOptions): Promise<Run[]> {
         for (const side of order) {
           const r: Run = { side: side as Side, kind, round, ...(await once(side, kind, o.seconds)) };
           runs.push(r);
-          o.log(`  round ${round} ${side.padEnd(7)} ${kind.padEnd(9)} ${Math.round(r.wrk.rps).toLocaleString('en-US').padStart(7)} req/s  p50 ${r.wrk.p50Ms.toFixed(2)} ms  p99 ${r.wrk.p99Ms.toFixed(2)} ms  | cores: proxy ${r.cpu.proxy.cores.toFixed(2)}, backend ${r.cpu.backend.cores.toFixed(2)}`);
+          o.log(
+            `  round ${round} ${side.padEnd(7)} ${kind.padEnd(9)} ${Math.round(r.wrk.rps).toLocaleString('en-US').padStart(7)} req/s  p50 ${r.wrk.p50Ms.toFixed(2)} ms  p99 ${r.wrk.p99Ms.toFixed(2)} ms  | cores: proxy ${r.cpu.proxy.cores.toFixed(2)}, backend ${r.cpu.backend.cores.toFixed(2)}`,
+          );
         }
       }
     }

@@ -36,7 +36,12 @@ async function main(file: string): Promise<void> {
     defaultCertificate: input.certificate,
     nowIso: new Date().toISOString(),
   });
-  const metrics = new ControllerMetrics({ controllerClass: 'k8s.io/ingress-nginx', namespace: 'ingress-nginx', pod: 'bench', electionId: 'bench' });
+  const metrics = new ControllerMetrics({
+    controllerClass: 'k8s.io/ingress-nginx',
+    namespace: 'ingress-nginx',
+    pod: 'bench',
+    electionId: 'bench',
+  });
   const hub = new L7EventHub();
   const out = (line: string) => void process.stdout.write(`${line}\n`);
   const proxy = new IngressProxy({
@@ -48,7 +53,9 @@ async function main(file: string): Promise<void> {
     },
   });
   await proxy.start();
-  process.stderr.write(`serving ${compiled.table.listeners.map((l) => `:${l.port}${l.tls ? ' (TLS)' : ''}`).join(' ')}\n`);
+  process.stderr.write(
+    `serving ${compiled.table.listeners.map((l) => `:${l.port}${l.tls ? ' (TLS)' : ''}`).join(' ')}\n`,
+  );
   process.once('SIGTERM', () => void proxy.stop(1000).then(() => process.exit(0)));
 }
 

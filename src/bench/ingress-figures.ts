@@ -27,7 +27,9 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export function bestRun(runs: readonly Run[], side: Side, kind: Kind): Run | undefined {
-  return runs.filter((r) => r.side === side && r.kind === kind).reduce<Run | undefined>((b, r) => (!b || r.wrk.rps > b.wrk.rps ? r : b), undefined);
+  return runs
+    .filter((r) => r.side === side && r.kind === kind)
+    .reduce<Run | undefined>((b, r) => (!b || r.wrk.rps > b.wrk.rps ? r : b), undefined);
 }
 
 /** Microseconds of the proxy's CPU per request, over every round of the condition. */
@@ -77,7 +79,9 @@ export function proxyFigures(runs: readonly Run[], prefix = ''): Figures {
     }
   }
   for (const side of ['podwire', 'nginx'] as const) {
-    out[`${prefix}${side}_http_rps_rounds`] = runs.filter((r) => r.side === side && r.kind === 'http').map((r) => Math.round(r.wrk.rps));
+    out[`${prefix}${side}_http_rps_rounds`] = runs
+      .filter((r) => r.side === side && r.kind === 'http')
+      .map((r) => Math.round(r.wrk.rps));
     out[`${prefix}${side}_errors`] = runs.filter((r) => r.side === side).reduce((s, r) => s + wrkErrors(r.wrk), 0);
   }
   out[`${prefix}goal_met`] = (out[`${prefix}http_rps_ratio`] as number) >= 0.5;
@@ -87,10 +91,16 @@ export function proxyFigures(runs: readonly Run[], prefix = ''): Figures {
 /** The lab's runs: the direct path, then the two proxies through it (proxyFigures), and the agents' share of the cores. */
 export function ingressFigures(runs: readonly Run[]): Figures {
   const d = best(runs, 'direct', 'http');
-  const out: Figures = { direct_rps: Math.round(d.rps), direct_p50_ms: r2(d.p50Ms), direct_p99_ms: r2(d.p99Ms), ...proxyFigures(runs) };
+  const out: Figures = {
+    direct_rps: Math.round(d.rps),
+    direct_p50_ms: r2(d.p50Ms),
+    direct_p99_ms: r2(d.p99Ms),
+    ...proxyFigures(runs),
+  };
   out.podwire_vs_direct = r3(best(runs, 'podwire', 'http').rps / d.rps);
   out.nginx_vs_direct = r3(best(runs, 'nginx', 'http').rps / d.rps);
-  for (const side of ['podwire', 'nginx', 'direct'] as const) out[`${side}_http_agents_cores`] = r2(meanCores(runs, side, 'http', 'agents'));
+  for (const side of ['podwire', 'nginx', 'direct'] as const)
+    out[`${side}_http_agents_cores`] = r2(meanCores(runs, side, 'http', 'agents'));
   out.direct_errors = runs.filter((r) => r.side === 'direct').reduce((s, r) => s + wrkErrors(r.wrk), 0);
   return out;
 }

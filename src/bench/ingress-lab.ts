@@ -32,7 +32,11 @@ import { cmdline } from './ingress-procs.js';
  * which the bench writes and removes (it is in the lab's own directory).
  */
 export const BENCH_NS = 'ingbench';
-export const HOSTS = { podwire: 'podwire.bench.test', nginx: 'nginx.bench.test', direct: 'backend.bench.test' } as const;
+export const HOSTS = {
+  podwire: 'podwire.bench.test',
+  nginx: 'nginx.bench.test',
+  direct: 'backend.bench.test',
+} as const;
 const BACKEND = { app: 'ingbench-backend' };
 const NGINX = { app: 'ingbench-nginx' };
 
@@ -68,13 +72,23 @@ async function podInfo(state: LabState, pod: KubeObject): Promise<BenchPodInfo> 
 
 async function runningPod(client: ApiClient, ns: string, name: string): Promise<KubeObject> {
   let pod!: KubeObject;
-  await waitFor(`pod ${ns}/${name} running`, 60_000, async () => running((pod = await client.get('pods', ns, name))), 100);
+  await waitFor(
+    `pod ${ns}/${name} running`,
+    60_000,
+    async () => running((pod = await client.get('pods', ns, name))),
+    100,
+  );
   return pod;
 }
 
 async function externalIp(client: ApiClient, ns: string, name: string): Promise<string> {
   let ip = '';
-  await waitFor(`Service ${ns}/${name}'s EXTERNAL-IP`, 60_000, async () => !!(ip = (await client.get('services', ns, name)).status?.loadBalancer?.ingress?.[0]?.ip ?? ''), 200);
+  await waitFor(
+    `Service ${ns}/${name}'s EXTERNAL-IP`,
+    60_000,
+    async () => !!(ip = (await client.get('services', ns, name)).status?.loadBalancer?.ingress?.[0]?.ip ?? ''),
+    200,
+  );
   return ip;
 }
 
@@ -83,16 +97,31 @@ function lbService(name: string, selector: Record<string, string>, ports: number
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace: BENCH_NS },
-    spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', selector, ports: ports.map((p) => ({ name: `p${p}`, port: p, targetPort: p, protocol: 'TCP' })) },
+    spec: {
+      type: 'LoadBalancer',
+      externalTrafficPolicy: 'Local',
+      selector,
+      ports: ports.map((p) => ({ name: `p${p}`, port: p, targetPort: p, protocol: 'TCP' })),
+    },
   };
 }
 
 function benchObjects(controllerNode: string, otherNode: string, pair: PemPair): KubeObject[] {
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: BENCH_NS } },
-    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'backend', namespace: BENCH_NS, labels: BACKEND }, spec: { nodeName: otherNode, containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }] }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'backend', namespace: BENCH_NS, labels: BACKEND },
+      spec: { nodeName: otherNode, containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }] }] },
+    },
     // busybox without ports: podwire runs a process that only sleeps, so nothing else listens in this namespace
-    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'nginx-proxy', namespace: BENCH_NS, labels: NGINX }, spec: { nodeName: controllerNode, containers: [{ name: 'sleep', image: 'busybox' }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'nginx-proxy', namespace: BENCH_NS, labels: NGINX },
+      spec: { nodeName: controllerNode, containers: [{ name: 'sleep', image: 'busybox' }] },
+    },
     lbService('backend', BACKEND, [80]),
     lbService('nginx-proxy', NGINX, [80, 443]),
     {
@@ -100,17 +129,33 @@ function benchObjects(controllerNode: string, otherNode: string, pair: PemPair):
       kind: 'Secret',
       metadata: { name: 'bench-tls', namespace: BENCH_NS },
       type: 'kubernetes.io/tls',
-      data: { 'tls.crt': Buffer.from(pair.cert).toString('base64'), 'tls.key': Buffer.from(pair.key).toString('base64') },
+      data: {
+        'tls.crt': Buffer.from(pair.cert).toString('base64'),
+        'tls.key': Buffer.from(pair.key).toString('base64'),
+      },
     },
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
       // TLS configured for the host would make ingress-nginx redirect plain HTTP (308): the bench measures both
-      metadata: { name: 'bench', namespace: BENCH_NS, annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' } },
+      metadata: {
+        name: 'bench',
+        namespace: BENCH_NS,
+        annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' },
+      },
       spec: {
         ingressClassName: 'nginx',
         tls: [{ hosts: [HOSTS.podwire], secretName: 'bench-tls' }],
-        rules: [{ host: HOSTS.podwire, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'backend', port: { number: 80 } } } }] } }],
+        rules: [
+          {
+            host: HOSTS.podwire,
+            http: {
+              paths: [
+                { path: '/', pathType: 'Prefix', backend: { service: { name: 'backend', port: { number: 80 } } } },
+              ],
+            },
+          },
+        ],
       },
     },
   ];
@@ -125,16 +170,23 @@ const hostsFile = (clientNs: string) => path.join(netnsEtcDir(clientNs), 'hosts'
  */
 async function controllerPid(ns: string): Promise<number> {
   let pid = 0;
-  await waitFor('the ingress controller process', 10_000, async () => {
-    pid = (await netnsPids(execaRunner(), ns)).find((p) => cmdline(p)[2] === 'ingress-controller') ?? 0;
-    return pid > 0;
-  }, 100);
+  await waitFor(
+    'the ingress controller process',
+    10_000,
+    async () => {
+      pid = (await netnsPids(execaRunner(), ns)).find((p) => cmdline(p)[2] === 'ingress-controller') ?? 0;
+      return pid > 0;
+    },
+    100,
+  );
   return pid;
 }
 
 async function build(state: LabState, client: ApiClient, log: (m: string) => void): Promise<IngressBenchLab> {
   const addon = await applyIngressAddon(state, { ready: true });
-  const ctlPod = (await client.list('pods', { namespace: INGRESS_NAMESPACE, labelSelector: INGRESS_LABEL_SELECTOR })).items.find(running);
+  const ctlPod = (
+    await client.list('pods', { namespace: INGRESS_NAMESPACE, labelSelector: INGRESS_LABEL_SELECTOR })
+  ).items.find(running);
   if (!ctlPod || !addon.externalIp) throw new Error('the ingress controller has no running pod or no EXTERNAL-IP');
   const ctl = await podInfo(state, ctlPod);
   const other = state.plan.nodes.find((n) => n.name !== ctl.node)!.name;
@@ -143,16 +195,29 @@ async function build(state: LabState, client: ApiClient, log: (m: string) => voi
   const backendPod = await podInfo(state, await runningPod(client, BENCH_NS, 'backend'));
   const nginxPod = await podInfo(state, await runningPod(client, BENCH_NS, 'nginx-proxy'));
   const clusterIp = (await client.get('services', BENCH_NS, 'backend')).spec.clusterIP as string;
-  const lb = { podwire: addon.externalIp, nginx: await externalIp(client, BENCH_NS, 'nginx-proxy'), direct: await externalIp(client, BENCH_NS, 'backend') };
+  const lb = {
+    podwire: addon.externalIp,
+    nginx: await externalIp(client, BENCH_NS, 'nginx-proxy'),
+    direct: await externalIp(client, BENCH_NS, 'backend'),
+  };
   const clientNs = state.plan.outside.client.ns;
-  fs.writeFileSync(hostsFile(clientNs), `# podwire bench ingress (removed when it ends)\n127.0.0.1 localhost\n${lb.podwire} ${HOSTS.podwire}\n${lb.nginx} ${HOSTS.nginx}\n${lb.direct} ${HOSTS.direct}\n`);
+  fs.writeFileSync(
+    hostsFile(clientNs),
+    `# podwire bench ingress (removed when it ends)\n127.0.0.1 localhost\n${lb.podwire} ${HOSTS.podwire}\n${lb.nginx} ${HOSTS.nginx}\n${lb.direct} ${HOSTS.direct}\n`,
+  );
   const controller = { ...ctl, pid: await controllerPid(ctl.ns) };
-  log(`  controller ${ctl.ip}@${ctl.node} (pid ${controller.pid}, EXTERNAL-IP ${lb.podwire}); nginx-proxy pod ${nginxPod.ip}@${nginxPod.node} (${lb.nginx}); backend ${backendPod.ip}@${backendPod.node} (ClusterIP ${clusterIp}, EXTERNAL-IP ${lb.direct})`);
+  log(
+    `  controller ${ctl.ip}@${ctl.node} (pid ${controller.pid}, EXTERNAL-IP ${lb.podwire}); nginx-proxy pod ${nginxPod.ip}@${nginxPod.node} (${lb.nginx}); backend ${backendPod.ip}@${backendPod.node} (ClusterIP ${clusterIp}, EXTERNAL-IP ${lb.direct})`,
+  );
   return { state, client, clientNs, controller, nginxPod, backend: { ...backendPod, clusterIp }, lb, pair };
 }
 
 /** Brings the lab up, runs `fn` with it, and takes it down — also when anything fails. */
-export async function withIngressLab<T>(prefix: string, log: (m: string) => void, fn: (lab: IngressBenchLab) => Promise<T>): Promise<T> {
+export async function withIngressLab<T>(
+  prefix: string,
+  log: (m: string) => void,
+  fn: (lab: IngressBenchLab) => Promise<T>,
+): Promise<T> {
   const clientNs = planLab({ prefix, nodes: 2 }).outside.client.ns;
   fs.rmSync(hostsFile(clientNs), { force: true }); // an earlier run's, if it was killed
   try {

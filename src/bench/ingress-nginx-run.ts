@@ -39,7 +39,17 @@ export async function startNginx(o: NginxRunOptions): Promise<NginxRun> {
   fs.writeFileSync(certFile, o.cert);
   fs.writeFileSync(keyFile, o.key, { mode: 0o600 });
   const conf = path.join(o.dir, 'nginx.conf');
-  fs.writeFileSync(conf, nginxProxyConf({ dir: o.dir, upstream: o.upstream, certFile, keyFile, httpPort: o.httpPort, httpsPort: o.httpsPort }));
+  fs.writeFileSync(
+    conf,
+    nginxProxyConf({
+      dir: o.dir,
+      upstream: o.upstream,
+      certFile,
+      keyFile,
+      httpPort: o.httpPort,
+      httpsPort: o.httpsPort,
+    }),
+  );
   const errorLog = path.join(o.dir, 'error.log');
   const inPod = ['nsenter', `--net=/run/netns/${o.ns}`, '--', 'nginx', '-c', conf, '-p', `${o.dir}/`, '-e', errorLog];
   // the config checked first, so a mistake is an error message rather than a process that exits
@@ -58,7 +68,9 @@ export async function startNginx(o: NginxRunOptions): Promise<NginxRun> {
   while (!(fs.existsSync(path.join(o.dir, 'nginx.pid')) && childrenOf(pid).length > 0)) {
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
-      const why = fs.existsSync(errorLog) ? fs.readFileSync(errorLog, 'utf8').trim().split('\n').slice(-3).join(' | ') : '(no error log)';
+      const why = fs.existsSync(errorLog)
+        ? fs.readFileSync(errorLog, 'utf8').trim().split('\n').slice(-3).join(' | ')
+        : '(no error log)';
       throw new Error(`nginx did not start in ${o.ns}: ${why}`);
     }
     await new Promise((res) => setTimeout(res, 50));

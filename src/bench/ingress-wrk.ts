@@ -40,14 +40,28 @@ export interface WrkResult {
 
 export class WrkOutputError extends Error {
   readonly code = 'WRK_OUTPUT';
-  constructor(message: string, readonly output: string) {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
     super(`${message}: ${output.trim().split('\n').slice(0, 4).join(' | ')}`);
     this.name = 'WrkOutputError';
   }
 }
 
 export function wrkArgv(o: WrkOptions): string[] {
-  const argv = ['wrk', '-t', String(o.threads ?? 1), '-c', String(o.connections), '-d', `${o.seconds}s`, '--latency', '--timeout', '5s'];
+  const argv = [
+    'wrk',
+    '-t',
+    String(o.threads ?? 1),
+    '-c',
+    String(o.connections),
+    '-d',
+    `${o.seconds}s`,
+    '--latency',
+    '--timeout',
+    '5s',
+  ];
   if (o.close) argv.push('-H', 'Connection: close');
   argv.push(o.url);
   return argv;
@@ -71,7 +85,8 @@ export function parseWrk(out: string): WrkResult {
   const rps = Number(num(/^Requests\/sec:\s+([\d.]+)/m, 'Requests/sec')[1]);
   const total = num(/^\s*(\d+) requests in ([\d.]+(?:us|ms|s|m|h)),/m, 'request count');
   const lat = num(/^\s*Latency\s+(\S+)\s+(\S+)\s+(\S+)/m, 'latency line');
-  const pct = (p: number) => wrkDurationMs(num(new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm'), `${p}% latency (was --latency given?)`)[1]);
+  const pct = (p: number) =>
+    wrkDurationMs(num(new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm'), `${p}% latency (was --latency given?)`)[1]);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   return {
@@ -84,13 +99,16 @@ export function parseWrk(out: string): WrkResult {
     p75Ms: pct(75),
     p90Ms: pct(90),
     p99Ms: pct(99),
-    socketErrors: sock ? { connect: +sock[1], read: +sock[2], write: +sock[3], timeout: +sock[4] } : { connect: 0, read: 0, write: 0, timeout: 0 },
+    socketErrors: sock
+      ? { connect: +sock[1], read: +sock[2], write: +sock[3], timeout: +sock[4] }
+      : { connect: 0, read: 0, write: 0, timeout: 0 },
     non2xx: non2xx ? Number(non2xx[1]) : 0,
   };
 }
 
 /** All of a run's failures in one count (socket errors and non-2xx/3xx answers). */
-export const wrkErrors = (r: WrkResult): number => r.socketErrors.connect + r.socketErrors.read + r.socketErrors.write + r.socketErrors.timeout + r.non2xx;
+export const wrkErrors = (r: WrkResult): number =>
+  r.socketErrors.connect + r.socketErrors.read + r.socketErrors.write + r.socketErrors.timeout + r.non2xx;
 
 /**
  * Runs wrk pinned to `cpu` in namespace `ns` — through `ip netns exec`,
@@ -98,7 +116,11 @@ export const wrkErrors = (r: WrkResult): number => r.socketErrors.connect + r.so
  * targets (wrk sends the URL's host as the TLS SNI).
  */
 export async function runWrk(ns: string, cpu: string, o: WrkOptions): Promise<WrkResult> {
-  const r = await execa('taskset', ['-c', cpu, 'ip', 'netns', 'exec', ns, ...wrkArgv(o)], { reject: false, timeout: (o.seconds + 30) * 1000 });
-  if (r.exitCode !== 0) throw new WrkOutputError(`wrk exited ${r.exitCode} (${String(r.stderr).trim()})`, String(r.stdout));
+  const r = await execa('taskset', ['-c', cpu, 'ip', 'netns', 'exec', ns, ...wrkArgv(o)], {
+    reject: false,
+    timeout: (o.seconds + 30) * 1000,
+  });
+  if (r.exitCode !== 0)
+    throw new WrkOutputError(`wrk exited ${r.exitCode} (${String(r.stderr).trim()})`, String(r.stdout));
   return parseWrk(String(r.stdout));
 }

@@ -53,8 +53,12 @@ const KINDS: Kind[] = ['http', 'https', 'handshake'];
 
 async function need(tools: string[]): Promise<void> {
   const missing: string[] = [];
-  for (const t of tools) if ((await execa('sh', ['-c', `command -v ${t}`], { reject: false })).exitCode !== 0) missing.push(t);
-  if (missing.length) throw new Error(`bench ingress needs ${missing.join(', ')} (Debian's wrk and nginx-light, util-linux: run scripts/setup)`);
+  for (const t of tools)
+    if ((await execa('sh', ['-c', `command -v ${t}`], { reject: false })).exitCode !== 0) missing.push(t);
+  if (missing.length)
+    throw new Error(
+      `bench ingress needs ${missing.join(', ')} (Debian's wrk and nginx-light, util-linux: run scripts/setup)`,
+    );
 }
 
 const url = (side: Side, kind: Kind) => `${kind === 'http' ? 'http' : 'https'}://${HOSTS[side]}/`;
@@ -63,10 +67,15 @@ const url = (side: Side, kind: Kind) => `${kind === 'http' ? 'http' : 'https'}:/
 async function untilAnswering(clientNs: string, targets: string[]): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (const t of targets) {
-    for (let last = ''; ; ) {
-      const r = await execa('ip', ['netns', 'exec', clientNs, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', t], { reject: false });
+    for (let last = ''; ;) {
+      const r = await execa(
+        'ip',
+        ['netns', 'exec', clientNs, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', t],
+        { reject: false },
+      );
       if ((last = String(r.stdout)) === '200') break;
-      if (Date.now() > deadline) throw new Error(`${t} does not answer 200 from the client (last: ${last || r.stderr})`);
+      if (Date.now() > deadline)
+        throw new Error(`${t} does not answer 200 from the client (last: ${last || r.stderr})`);
       await new Promise((res) => setTimeout(res, 250));
     }
   }
@@ -84,15 +93,31 @@ export async function benchIngress(opts: IngressBenchOptions = {}): Promise<Reco
   const dir = fs.mkdtempSync('/tmp/pwbing-');
   let out: Record<string, unknown> = {};
   try {
-    log(`podwire: 2 nodes + control plane + outside + the ingress add-on; Debian's nginx in a pod beside the controller; wrk -c ${connections}, ${seconds} s a run, ${rounds} rounds`);
+    log(
+      `podwire: 2 nodes + control plane + outside + the ingress add-on; Debian's nginx in a pod beside the controller; wrk -c ${connections}, ${seconds} s a run, ${rounds} rounds`,
+    );
     // the machine's 1-minute load average before and after: how shared the two cores were
     const loadBefore = os.loadavg()[0];
-    out = await withIngressLab(PREFIX, log, async (lab) => measure(lab, { seconds, connections, rounds, proxyCpu, wrkCpu, dir, log }));
-    log(`proxy-bound: each proxy alone on CPU ${proxyCpu} in a namespace of the bench's own, wrk and the backend on loopback on CPU ${wrkCpu} (no agents, no cloud LB)`);
+    out = await withIngressLab(PREFIX, log, async (lab) =>
+      measure(lab, { seconds, connections, rounds, proxyCpu, wrkCpu, dir, log }),
+    );
+    log(
+      `proxy-bound: each proxy alone on CPU ${proxyCpu} in a namespace of the bench's own, wrk and the backend on loopback on CPU ${wrkCpu} (no agents, no cloud LB)`,
+    );
     const pair = await makeSelfSigned(HOSTS.podwire, [HOSTS.podwire, HOSTS.nginx]);
-    const c = proxyFigures(await ceilingRuns({ seconds, connections, rounds, proxyCpu, wrkCpu, dir, pair, log }), 'ceiling_');
-    log(`  podwire/nginx requests per second with the proxy's core the limit: HTTP ${c.ceiling_http_rps_ratio} (goal ≥ 0.5), HTTPS ${c.ceiling_https_rps_ratio}, new TLS connections ${c.ceiling_handshake_ratio}; CPU per request podwire ${c.ceiling_podwire_http_cpu_us_per_req} µs, nginx ${c.ceiling_nginx_http_cpu_us_per_req} µs (HTTP)`);
-    out = { ...out, ...c, load_avg_before: Math.round(loadBefore * 10) / 10, load_avg_after: Math.round(os.loadavg()[0] * 10) / 10 };
+    const c = proxyFigures(
+      await ceilingRuns({ seconds, connections, rounds, proxyCpu, wrkCpu, dir, pair, log }),
+      'ceiling_',
+    );
+    log(
+      `  podwire/nginx requests per second with the proxy's core the limit: HTTP ${c.ceiling_http_rps_ratio} (goal ≥ 0.5), HTTPS ${c.ceiling_https_rps_ratio}, new TLS connections ${c.ceiling_handshake_ratio}; CPU per request podwire ${c.ceiling_podwire_http_cpu_us_per_req} µs, nginx ${c.ceiling_nginx_http_cpu_us_per_req} µs (HTTP)`,
+    );
+    out = {
+      ...out,
+      ...c,
+      load_avg_before: Math.round(loadBefore * 10) / 10,
+      load_avg_after: Math.round(os.loadavg()[0] * 10) / 10,
+    };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -114,11 +139,23 @@ async function measure(lab: IngressBenchLab, o: MeasureOptions): Promise<Record<
   const { log } = o;
   let nginx: NginxRun | null = null;
   try {
-    nginx = await startNginx({ ns: lab.nginxPod.ns, dir: path.join(o.dir, 'nginx'), upstream: `${lab.backend.clusterIp}:80`, cert: lab.pair.cert, key: lab.pair.key, cpu: o.proxyCpu });
+    nginx = await startNginx({
+      ns: lab.nginxPod.ns,
+      dir: path.join(o.dir, 'nginx'),
+      upstream: `${lab.backend.clusterIp}:80`,
+      cert: lab.pair.cert,
+      key: lab.pair.key,
+      cpu: o.proxyCpu,
+    });
     await execa('taskset', ['-a', '-p', '-c', o.proxyCpu, String(lab.controller.pid)]);
     const ngx = nginx;
-    log(`  pinned: controller pid ${lab.controller.pid} to CPU ${allowedCpus(lab.controller.pid)}, nginx ${ngx.pids().join(', ')} to CPU ${ngx.pids().map(allowedCpus).join(', ')}; wrk to CPU ${o.wrkCpu}`);
-    await untilAnswering(lab.clientNs, [url('direct', 'http'), ...(['podwire', 'nginx'] as const).flatMap((s) => [url(s, 'http'), url(s, 'https')])]);
+    log(
+      `  pinned: controller pid ${lab.controller.pid} to CPU ${allowedCpus(lab.controller.pid)}, nginx ${ngx.pids().join(', ')} to CPU ${ngx.pids().map(allowedCpus).join(', ')}; wrk to CPU ${o.wrkCpu}`,
+    );
+    await untilAnswering(lab.clientNs, [
+      url('direct', 'http'),
+      ...(['podwire', 'nginx'] as const).flatMap((s) => [url(s, 'http'), url(s, 'https')]),
+    ]);
 
     const backendPids = await netnsPids(execaRunner(), lab.backend.ns);
     const agents = Object.values(lab.state.agents).filter((p): p is number => !!p);
@@ -133,12 +170,18 @@ async function measure(lab: IngressBenchLab, o: MeasureOptions): Promise<Record<
     const once = async (side: Side, kind: Kind, secs: number) => {
       const m = meter(side);
       m.start();
-      const wrk = await runWrk(lab.clientNs, o.wrkCpu, { url: url(side, kind), connections: o.connections, seconds: secs, close: kind === 'handshake' });
+      const wrk = await runWrk(lab.clientNs, o.wrkCpu, {
+        url: url(side, kind),
+        connections: o.connections,
+        seconds: secs,
+        close: kind === 'handshake',
+      });
       return { wrk, cpu: m.stop() };
     };
 
     // warm-up, not counted: JIT, upstream pools, the agents' flows
-    for (const side of ['direct', 'podwire', 'nginx'] as const) for (const kind of side === 'direct' ? (['http'] as const) : KINDS) await once(side, kind, 2);
+    for (const side of ['direct', 'podwire', 'nginx'] as const)
+      for (const kind of side === 'direct' ? (['http'] as const) : KINDS) await once(side, kind, 2);
 
     // what each proxy spends with no traffic (the controller's watches, probes, leader lease): part of its per-request figure
     const idle = { podwire: meter('podwire'), nginx: meter('nginx') };
@@ -151,19 +194,35 @@ async function measure(lab: IngressBenchLab, o: MeasureOptions): Promise<Record<
     const runs: Run[] = [];
     for (let round = 1; round <= o.rounds; round++) {
       const order: Side[] = round % 2 ? ['podwire', 'nginx'] : ['nginx', 'podwire'];
-      const plan: [Side, Kind][] = [['direct', 'http'], ...KINDS.flatMap((k) => order.map((s): [Side, Kind] => [s, k]))];
+      const plan: [Side, Kind][] = [
+        ['direct', 'http'],
+        ...KINDS.flatMap((k) => order.map((s): [Side, Kind] => [s, k])),
+      ];
       for (const [side, kind] of plan) {
         const r = { side, kind, round, ...(await once(side, kind, o.seconds)) };
         runs.push(r);
         const c = r.cpu;
         const errs = wrkErrors(r.wrk);
-        log(`  round ${round} ${side.padEnd(7)} ${kind.padEnd(9)} ${Math.round(r.wrk.rps).toLocaleString('en-US').padStart(7)} req/s  p50 ${r.wrk.p50Ms.toFixed(2)} ms  p99 ${r.wrk.p99Ms.toFixed(2)} ms${errs ? `  ${errs} errors` : ''}  | cores: proxy ${c.proxy.cores.toFixed(2)}, agents ${c.agents.cores.toFixed(2)}, cloud LB ${c.cloudlb.cores.toFixed(2)}, backend ${c.backend.cores.toFixed(2)}`);
+        log(
+          `  round ${round} ${side.padEnd(7)} ${kind.padEnd(9)} ${Math.round(r.wrk.rps).toLocaleString('en-US').padStart(7)} req/s  p50 ${r.wrk.p50Ms.toFixed(2)} ms  p99 ${r.wrk.p99Ms.toFixed(2)} ms${errs ? `  ${errs} errors` : ''}  | cores: proxy ${c.proxy.cores.toFixed(2)}, agents ${c.agents.cores.toFixed(2)}, cloud LB ${c.cloudlb.cores.toFixed(2)}, backend ${c.backend.cores.toFixed(2)}`,
+        );
       }
     }
     const f = ingressFigures(runs);
-    log(`  podwire/nginx requests per second on one core each: HTTP ${f.http_rps_ratio} (goal ≥ 0.5), HTTPS ${f.https_rps_ratio}, new TLS connections ${f.handshake_ratio}; CPU per request: podwire ${f.podwire_http_cpu_us_per_req} µs, nginx ${f.nginx_http_cpu_us_per_req} µs (HTTP); through podwire ${f.podwire_vs_direct} and nginx ${f.nginx_vs_direct} of the direct path's req/s`);
+    log(
+      `  podwire/nginx requests per second on one core each: HTTP ${f.http_rps_ratio} (goal ≥ 0.5), HTTPS ${f.https_rps_ratio}, new TLS connections ${f.handshake_ratio}; CPU per request: podwire ${f.podwire_http_cpu_us_per_req} µs, nginx ${f.nginx_http_cpu_us_per_req} µs (HTTP); through podwire ${f.podwire_vs_direct} and nginx ${f.nginx_vs_direct} of the direct path's req/s`,
+    );
     const r3 = (x: number) => Math.round(x * 1000) / 1000;
-    return { ...f, podwire_idle_cores: r3(idleCores.podwire), nginx_idle_cores: r3(idleCores.nginx), connections: o.connections, seconds: o.seconds, rounds: o.rounds, proxy_cpu: Number(o.proxyCpu), wrk_cpu: Number(o.wrkCpu) };
+    return {
+      ...f,
+      podwire_idle_cores: r3(idleCores.podwire),
+      nginx_idle_cores: r3(idleCores.nginx),
+      connections: o.connections,
+      seconds: o.seconds,
+      rounds: o.rounds,
+      proxy_cpu: Number(o.proxyCpu),
+      wrk_cpu: Number(o.wrkCpu),
+    };
   } finally {
     await nginx?.stop();
   }

@@ -21,7 +21,13 @@ export function kernelTopology(prefix: string, count: number): { underlayNs: str
   const nodes: KernelNode[] = [];
   for (let i = 1; i <= count; i++) {
     const name = `knode${i}`;
-    nodes.push({ name, ns: names.nodeNs(prefix, name), ip: `172.28.0.${10 + i}`, podNet: i, pod: { ns: `${prefix}-kpod-${i}`, ip: `10.244.${i}.2` } });
+    nodes.push({
+      name,
+      ns: names.nodeNs(prefix, name),
+      ip: `172.28.0.${10 + i}`,
+      podNet: i,
+      pod: { ns: `${prefix}-kpod-${i}`, ip: `10.244.${i}.2` },
+    });
   }
   return { underlayNs: names.underlayNs(prefix), nodes };
 }
@@ -51,7 +57,29 @@ export function kernelNodeCommands(prefix: string, count: number): string[][] {
       cmd.bridgeAdd(n.ns, 'cbr0'),
       cmd.addrAdd(n.ns, `10.244.${n.podNet}.1/24`, 'cbr0'),
       cmd.linkSet(n.ns, 'cbr0', 'mtu', '1450', 'up'),
-      ['ip', '-n', n.ns, 'link', 'add', 'vx0', 'address', macToString(vtepMacFor(n.ip)), 'mtu', '1450', 'type', 'vxlan', 'id', '1', 'dstport', '4789', 'local', n.ip, 'dev', 'eth0', 'nolearning'],
+      [
+        'ip',
+        '-n',
+        n.ns,
+        'link',
+        'add',
+        'vx0',
+        'address',
+        macToString(vtepMacFor(n.ip)),
+        'mtu',
+        '1450',
+        'type',
+        'vxlan',
+        'id',
+        '1',
+        'dstport',
+        '4789',
+        'local',
+        n.ip,
+        'dev',
+        'eth0',
+        'nolearning',
+      ],
       cmd.linkUp(n.ns, 'vx0'),
     );
     for (const m of nodes) {

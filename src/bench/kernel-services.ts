@@ -56,9 +56,14 @@ const IPERF_PORT = 5299;
 const nodeIndex = (node: string) => Number(/(\d+)$/.exec(node)?.[1] ?? NaN);
 
 /** What kube-proxy would write for these Services (ClusterIP frontends are the same on every node). */
-export function natRules(services: readonly KubeObject[], slices: readonly KubeObject[]): { text: string; rules: number } {
+export function natRules(
+  services: readonly KubeObject[],
+  slices: readonly KubeObject[],
+): { text: string; rules: number } {
   const frontends: Frontend[] = [];
-  services.forEach((svc, i) => frontends.push(...compileService(svc, [slices[i]], { name: 'node1' }, { defaultScheduler: 'random' }).frontends));
+  services.forEach((svc, i) =>
+    frontends.push(...compileService(svc, [slices[i]], { name: 'node1' }, { defaultScheduler: 'random' }).frontends),
+  );
   const text = iptablesSave(frontends);
   return { text, rules: text.split('\n').filter((l) => l.startsWith('-A ')).length };
 }
@@ -82,33 +87,65 @@ export async function kernelServices(o: KernelServicesOptions): Promise<KernelSe
   await sweep(runner, o.prefix);
   try {
     for (const argv of kernelNodeCommands(o.prefix, 2)) await runner.run(argv);
-    for (const p of [o.client, ...o.backends, o.iperf]) for (const argv of kernelPodCommands(nodeOf(p), podNs(p), p.ip)) await runner.run(argv);
+    for (const p of [o.client, ...o.backends, o.iperf])
+      for (const argv of kernelPodCommands(nodeOf(p), podNs(p), p.ip)) await runner.run(argv);
     // the backends' server: the same built-in nginx the podwire pods run
     for (const b of o.backends) {
-      const child = spawn('ip', ['netns', 'exec', podNs(b), WORKLOAD_BIN, 'http', '--ports', String(BACKEND_PORT), '--server', 'nginx'], { stdio: 'ignore' });
+      const child = spawn(
+        'ip',
+        ['netns', 'exec', podNs(b), WORKLOAD_BIN, 'http', '--ports', String(BACKEND_PORT), '--server', 'nginx'],
+        { stdio: 'ignore' },
+      );
       child.on('error', () => {});
       servers.push(child);
     }
     const slices = o.services.map((s) => benchSlice(s.metadata.name, o.backends));
-    const small = natRules([o.iperfService, ...o.services.slice(0, o.small)], [o.iperfSlice, ...slices.slice(0, o.small)]);
+    const small = natRules(
+      [o.iperfService, ...o.services.slice(0, o.small)],
+      [o.iperfSlice, ...slices.slice(0, o.small)],
+    );
     const restoreSmallS = await restore(runner, nodes, small.text);
     const vips = o.services.map((s) => s.spec.clusterIP as string);
     const clientNs = podNs(o.client);
     await waitListening(o.bin, clientNs, vips.slice(0, 1), o.dir);
 
-    const { direct: directGbps, vip: vipGbps } = await iperfDirectAndVip(podNs(o.iperf), clientNs, o.iperf.ip, o.iperfService.spec.clusterIP, o.seconds, IPERF_PORT);
-    o.log(`  iperf3 client → server on node2: pod IP ${directGbps.toFixed(2)} Gbit/s, ClusterIP ${vipGbps.toFixed(2)} Gbit/s`);
+    const { direct: directGbps, vip: vipGbps } = await iperfDirectAndVip(
+      podNs(o.iperf),
+      clientNs,
+      o.iperf.ip,
+      o.iperfService.spec.clusterIP,
+      o.seconds,
+      IPERF_PORT,
+    );
+    o.log(
+      `  iperf3 client → server on node2: pod IP ${directGbps.toFixed(2)} Gbit/s, ClusterIP ${vipGbps.toFixed(2)} Gbit/s`,
+    );
 
     const latencySmall = await connectLatency(o.bin, clientNs, vips.slice(0, o.small), SERVICE_PORT, o.samples, o.dir);
-    o.log(`  connect() through ${o.small} ClusterIPs (${small.rules} nat rules, restored in ${restoreSmallS.toFixed(2)} s): ${describeLatency(latencySmall)}`);
+    o.log(
+      `  connect() through ${o.small} ClusterIPs (${small.rules} nat rules, restored in ${restoreSmallS.toFixed(2)} s): ${describeLatency(latencySmall)}`,
+    );
 
     const large = natRules([o.iperfService, ...o.services], [o.iperfSlice, ...slices]);
     const restoreLargeS = await restore(runner, nodes, large.text);
     const latencyLarge = await connectLatency(o.bin, clientNs, vips, SERVICE_PORT, o.samples, o.dir);
-    o.log(`  connect() through ${vips.length} ClusterIPs (${large.rules} nat rules, one node's iptables-restore ${restoreLargeS.toFixed(2)} s): ${describeLatency(latencyLarge)}`);
+    o.log(
+      `  connect() through ${vips.length} ClusterIPs (${large.rules} nat rules, one node's iptables-restore ${restoreLargeS.toFixed(2)} s): ${describeLatency(latencyLarge)}`,
+    );
     const ct = await conntrackStats(runner, nodes[0].ns);
-    o.log(`  ${nodes[0].name}'s nf_conntrack: ${ct.insert_failed} insert_failed, ${ct.drop} drop, ${ct.clashres} clashres`);
-    return { latencySmall, latencyLarge, restoreSmallS, restoreLargeS, rulesLarge: large.rules, vipGbps, directGbps, insertFailed: ct.insert_failed };
+    o.log(
+      `  ${nodes[0].name}'s nf_conntrack: ${ct.insert_failed} insert_failed, ${ct.drop} drop, ${ct.clashres} clashres`,
+    );
+    return {
+      latencySmall,
+      latencyLarge,
+      restoreSmallS,
+      restoreLargeS,
+      rulesLarge: large.rules,
+      vipGbps,
+      directGbps,
+      insertFailed: ct.insert_failed,
+    };
   } finally {
     for (const s of servers) s.kill('SIGKILL');
     await sweep(runner, o.prefix);
@@ -139,7 +176,8 @@ async function waitListening(bin: string, ns: string, vips: string[], dir: strin
   for (;;) {
     const r = await connectLatency(bin, ns, vips, SERVICE_PORT, 4, dir, 0).catch(() => null);
     if (r && r.failures === 0) return;
-    if (Date.now() > deadline) throw new Error(`the kernel path's backends do not answer on ${vips[0]}:${SERVICE_PORT}`);
+    if (Date.now() > deadline)
+      throw new Error(`the kernel path's backends do not answer on ${vips[0]}:${SERVICE_PORT}`);
     await new Promise((res) => setTimeout(res, 100));
   }
 }
@@ -150,6 +188,10 @@ async function conntrackStats(runner: CommandRunner, ns: string): Promise<Record
   const [head, ...rows] = stdout.trim().split('\n');
   const keys = head.trim().split(/\s+/);
   const out: Record<string, number> = {};
-  for (const row of rows) row.trim().split(/\s+/).forEach((v, i) => (out[keys[i]] = (out[keys[i]] ?? 0) + parseInt(v, 16)));
+  for (const row of rows)
+    row
+      .trim()
+      .split(/\s+/)
+      .forEach((v, i) => (out[keys[i]] = (out[keys[i]] ?? 0) + parseInt(v, 16)));
   return out;
 }

@@ -1,6 +1,13 @@
 import {
-  Backend, Conntrack, MAGLEV_DEFAULT_TABLE_SIZE, PROTO_TCP, backendIdentity, benchConntrackLookup, buildMaglevTable,
-  createScheduler, lbFlowHash,
+  Backend,
+  Conntrack,
+  MAGLEV_DEFAULT_TABLE_SIZE,
+  PROTO_TCP,
+  backendIdentity,
+  benchConntrackLookup,
+  buildMaglevTable,
+  createScheduler,
+  lbFlowHash,
 } from '../lb/index.js';
 
 /**
@@ -14,7 +21,19 @@ const TCP_SYN = 0x02;
 const TCP_ACK = 0x10;
 
 function backends(n: number): Backend[] {
-  return Array.from({ length: n }, (_, i) => new Backend(0x0af40000 + ((1 + (i % 250)) << 8) + 2 + Math.floor(i / 250), 8080, `pod-${i}`, null, true, true, false));
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      new Backend(
+        0x0af40000 + ((1 + (i % 250)) << 8) + 2 + Math.floor(i / 250),
+        8080,
+        `pod-${i}`,
+        null,
+        true,
+        true,
+        false,
+      ),
+  );
 }
 
 /** `count` distinct client flows to the VIP, the same every run. */
@@ -77,11 +96,18 @@ export function maglevFigures(n: number, count = 100_000): MaglevFigures {
       continue;
     }
     const ref = ct.lookup(PROTO_TCP, f.src, f.sport, VIP, 80);
-    const b = ref >= 0 ? before[ct.owner(ref >> 1)] : after[sAfter.pick(lbFlowHash(PROTO_TCP, f.src, f.sport, VIP, 80), f.src)];
+    const b =
+      ref >= 0 ? before[ct.owner(ref >> 1)] : after[sAfter.pick(lbFlowHash(PROTO_TCP, f.src, f.sport, VIP, 80), f.src)];
     if (backendIdentity(b) !== backendIdentity(chosen[i])) establishedRemapped++;
   }
   const remapShare = moved / count;
-  return { remapShare, remapVsIdeal: remapShare * n, survivorsMoved: survivorsMoved / count, establishedRemapped, establishedOnRemoved: onRemoved / count };
+  return {
+    remapShare,
+    remapVsIdeal: remapShare * n,
+    survivorsMoved: survivorsMoved / count,
+    establishedRemapped,
+    establishedOnRemoved: onRemoved / count,
+  };
 }
 
 /** Fastest of `runs` builds of a Maglev table of M = 65537 for n backends, in ms (the least disturbed by other load). */
@@ -121,5 +147,11 @@ export function conntrackFigures(small = 1_000, large = 100_000, lookups = 1_000
     if (b.nsPerLookup < l.nsPerLookup) l = b;
   }
   const all = benchConntrackLookup(large, lookups, large);
-  return { nsSmall: s.nsPerLookup, nsLarge: l.nsPerLookup, nsLargeAllActive: all.nsPerLookup, probesLarge: l.probesPerLookup, bytesPerEntry: new Conntrack().bytesPerEntry() };
+  return {
+    nsSmall: s.nsPerLookup,
+    nsLarge: l.nsPerLookup,
+    nsLargeAllActive: all.nsPerLookup,
+    probesLarge: l.probesPerLookup,
+    bytesPerEntry: new Conntrack().bytesPerEntry(),
+  };
 }

@@ -9,13 +9,25 @@ import { execa } from 'execa';
  * "error" in its JSON, e.g. when the one-off server went away) is tried again
  * with a fresh server, a few times.
  */
-export async function iperfGbps(serverNs: string, clientNs: string, serverIp: string, seconds: number, port = 5299): Promise<number> {
+export async function iperfGbps(
+  serverNs: string,
+  clientNs: string,
+  serverIp: string,
+  seconds: number,
+  port = 5299,
+): Promise<number> {
   let out = '';
   for (let attempt = 0; attempt < 4; attempt++) {
-    const server = execa('ip', ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-p', String(port)], { reject: false });
+    const server = execa('ip', ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-p', String(port)], {
+      reject: false,
+    });
     try {
       for (let i = 0; i < 50; i++) {
-        const r = await execa('ip', ['netns', 'exec', clientNs, 'iperf3', '-c', serverIp, '-p', String(port), '-t', String(seconds), '-J'], { reject: false });
+        const r = await execa(
+          'ip',
+          ['netns', 'exec', clientNs, 'iperf3', '-c', serverIp, '-p', String(port), '-t', String(seconds), '-J'],
+          { reject: false },
+        );
         out = String(r.stdout);
         if (r.exitCode === 0) {
           let bps: unknown;
@@ -39,11 +51,17 @@ export async function iperfGbps(serverNs: string, clientNs: string, serverIp: st
 
 /** ping RTTs in microseconds (count probes at a 10 ms interval); returns the median. */
 export async function pingP50Us(ns: string, ip: string, count = 200): Promise<number> {
-  const r = await execa('ip', ['netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.01', '-q', '-W', '1', ip], { reject: false });
+  const r = await execa('ip', ['netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.01', '-q', '-W', '1', ip], {
+    reject: false,
+  });
   if (r.exitCode !== 0) throw new Error(`ping ${ip} failed: ${r.stdout}`);
   // -q gives only the summary; rerun without it to collect per-probe times
-  const full = await execa('ip', ['netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.01', '-W', '1', ip], { reject: false });
-  const rtts = [...String(full.stdout).matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000).sort((a, b) => a - b);
+  const full = await execa('ip', ['netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.01', '-W', '1', ip], {
+    reject: false,
+  });
+  const rtts = [...String(full.stdout).matchAll(/time=([\d.]+) ms/g)]
+    .map((m) => Number(m[1]) * 1000)
+    .sort((a, b) => a - b);
   if (!rtts.length) throw new Error('no RTT samples');
   return rtts[Math.floor(rtts.length / 2)];
 }
@@ -78,10 +96,22 @@ const SYN_RTO_US = 1_000_000;
  * `port` (SYN → SYN-ACK: connect() until writable), `samples` of them after
  * `warmup`, back to back. Percentiles by nearest rank.
  */
-export async function connectLatency(bin: string, ns: string, vips: string[], port: number, samples: number, dir: string, warmup = 300): Promise<ConnectLatency> {
+export async function connectLatency(
+  bin: string,
+  ns: string,
+  vips: string[],
+  port: number,
+  samples: number,
+  dir: string,
+  warmup = 300,
+): Promise<ConnectLatency> {
   const file = path.join(dir, `vips-${vips.length}.txt`);
   fs.writeFileSync(file, `${vips.join('\n')}\n`);
-  const r = await execa('ip', ['netns', 'exec', ns, bin, file, String(port), String(samples), String(warmup), '12345'], { timeout: 600_000 });
+  const r = await execa(
+    'ip',
+    ['netns', 'exec', ns, bin, file, String(port), String(samples), String(warmup), '12345'],
+    { timeout: 600_000 },
+  );
   const lines = String(r.stdout).split('\n').filter(Boolean);
   const ok = lines.filter((l) => !l.startsWith('fail')).map((l) => l.split(' ').map(Number));
   const us = ok.map(([t]) => t).sort((a, b) => a - b);
@@ -104,7 +134,15 @@ export async function connectLatency(bin: string, ns: string, vips: string[], po
  * iperf3 to a pod directly and through its Service VIP, `rounds` times each,
  * taking turns; the best of each (the run other load disturbed least).
  */
-export async function iperfDirectAndVip(serverNs: string, clientNs: string, podIp: string, vip: string, seconds: number, port: number, rounds = 3): Promise<{ direct: number; vip: number }> {
+export async function iperfDirectAndVip(
+  serverNs: string,
+  clientNs: string,
+  podIp: string,
+  vip: string,
+  seconds: number,
+  port: number,
+  rounds = 3,
+): Promise<{ direct: number; vip: number }> {
   let direct = 0;
   let viaVip = 0;
   for (let i = 0; i < rounds; i++) {

@@ -52,8 +52,22 @@ const MAX_MS = 15_000;
  * ready, and resolves with the times. Throws if the state before the
  * change was `want` already, or the change does not show, within `maxMs`.
  */
-export async function timeChange(bin: string, ns: string, targets: readonly ProbeTarget[], want: 'blocked' | 'open', change: () => Promise<unknown>, maxMs = MAX_MS): Promise<ProbeTiming> {
-  const args = [want, String(INTERVAL_US), String(TIMEOUT_MS), String(STREAK), String(maxMs), ...targets.flatMap((t) => [t.ip, String(t.port)])];
+export async function timeChange(
+  bin: string,
+  ns: string,
+  targets: readonly ProbeTarget[],
+  want: 'blocked' | 'open',
+  change: () => Promise<unknown>,
+  maxMs = MAX_MS,
+): Promise<ProbeTiming> {
+  const args = [
+    want,
+    String(INTERVAL_US),
+    String(TIMEOUT_MS),
+    String(STREAK),
+    String(maxMs),
+    ...targets.flatMap((t) => [t.ip, String(t.port)]),
+  ];
   const child = execa('ip', ['netns', 'exec', ns, bin, ...args], { reject: false, timeout: 2 * maxMs + 10_000 });
   let t0 = NaN;
   let out = '';
@@ -69,9 +83,18 @@ export async function timeChange(bin: string, ns: string, targets: readonly Prob
   await changed;
   const lines = out.split('\n').filter(Boolean);
   if (r.exitCode !== 0 || lines[0] !== 'ready' || lines.length !== 1 + targets.length) {
-    throw new Error(`netpol-probe ${want}: exit ${r.exitCode}: ${out.trim().slice(0, 300)} ${String(r.stderr).slice(0, 300)}`);
+    throw new Error(
+      `netpol-probe ${want}: exit ${r.exitCode}: ${out.trim().slice(0, 300)} ${String(r.stderr).slice(0, 300)}`,
+    );
   }
   const rows = lines.slice(1).map((l) => l.split(' ').map(Number));
   const perTargetMs = rows.map(([wallUs]) => wallUs / 1000 - t0);
-  return { want, t0, ms: Math.max(...perTargetMs), perTargetMs, probes: rows.reduce((s, [, n]) => s + n, 0), errors: rows.reduce((s, [, , e]) => s + e, 0) };
+  return {
+    want,
+    t0,
+    ms: Math.max(...perTargetMs),
+    perTargetMs,
+    probes: rows.reduce((s, [, n]) => s + n, 0),
+    errors: rows.reduce((s, [, , e]) => s + e, 0),
+  };
 }

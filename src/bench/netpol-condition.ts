@@ -39,11 +39,19 @@ export interface Pair {
   controlIp?: string;
 }
 
-export async function visit(pair: Pair, o: { rounds: number; seconds: number; samples: number; connectBin: string; dir: string }, what: string, log: (m: string) => void): Promise<Visit> {
+export async function visit(
+  pair: Pair,
+  o: { rounds: number; seconds: number; samples: number; connectBin: string; dir: string },
+  what: string,
+  log: (m: string) => void,
+): Promise<Visit> {
   let gbps = 0;
-  for (let i = 0; i < o.rounds; i++) gbps = Math.max(gbps, await iperfGbps(pair.serverNs, pair.clientNs, pair.serverIp, o.seconds, IPERF_PORT));
+  for (let i = 0; i < o.rounds; i++)
+    gbps = Math.max(gbps, await iperfGbps(pair.serverNs, pair.clientNs, pair.serverIp, o.seconds, IPERF_PORT));
   const latency = await connectLatency(o.connectBin, pair.clientNs, [pair.serverIp], HTTP_PORT, o.samples, o.dir);
-  log(`  ${what}: iperf3 ${gbps.toFixed(2)} Gbit/s (best of ${o.rounds} × ${o.seconds} s); connect() ${describeLatency(latency)}`);
+  log(
+    `  ${what}: iperf3 ${gbps.toFixed(2)} Gbit/s (best of ${o.rounds} × ${o.seconds} s); connect() ${describeLatency(latency)}`,
+  );
   if (!pair.controlIp) return { gbps, latency };
   const control = await connectLatency(o.connectBin, pair.clientNs, [pair.controlIp], HTTP_PORT, o.samples, o.dir);
   log(`    control, connect() to ${pair.controlIp} (same node, no policy selects it): ${describeLatency(control)}`);

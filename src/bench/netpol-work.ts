@@ -1,8 +1,18 @@
 import type { KubeObject } from '../control/client/index.js';
 import { parseIpv4 } from '../packet/index.js';
 import {
-  DIR_EGRESS, DIR_INGRESS, PROTO_TCP, VERDICT_DENY, VERDICT_OPEN, compilePolicies, policyNamespaceOf, policyOf, policyPodOf,
-  type Direction, type PolicyPod, type PolicySet,
+  DIR_EGRESS,
+  DIR_INGRESS,
+  PROTO_TCP,
+  VERDICT_DENY,
+  VERDICT_OPEN,
+  compilePolicies,
+  policyNamespaceOf,
+  policyOf,
+  policyPodOf,
+  type Direction,
+  type PolicyPod,
+  type PolicySet,
 } from '../policy/index.js';
 
 /**
@@ -31,8 +41,16 @@ export interface VerdictWork {
   judgeUs: number;
 }
 
-export function compileObjects(policies: readonly KubeObject[], pods: readonly KubeObject[], namespaces: readonly KubeObject[]): PolicySet {
-  return compilePolicies(policies.map(policyOf), pods.map(policyPodOf).filter((p): p is PolicyPod => p !== null), namespaces.map(policyNamespaceOf));
+export function compileObjects(
+  policies: readonly KubeObject[],
+  pods: readonly KubeObject[],
+  namespaces: readonly KubeObject[],
+): PolicySet {
+  return compilePolicies(
+    policies.map(policyOf),
+    pods.map(policyPodOf).filter((p): p is PolicyPod => p !== null),
+    namespaces.map(policyNamespaceOf),
+  );
 }
 
 function side(set: PolicySet, dir: Direction, pod: number, peer: number, port: number): SideWork {
@@ -43,13 +61,25 @@ function side(set: PolicySet, dir: Direction, pod: number, peer: number, port: n
 }
 
 /** The client → server:port connection's two verdicts under these objects. */
-export function verdictWork(policies: readonly KubeObject[], pods: readonly KubeObject[], namespaces: readonly KubeObject[], clientIp: string, serverIp: string, port: number): VerdictWork {
+export function verdictWork(
+  policies: readonly KubeObject[],
+  pods: readonly KubeObject[],
+  namespaces: readonly KubeObject[],
+  clientIp: string,
+  serverIp: string,
+  port: number,
+): VerdictWork {
   const t0 = performance.now();
   const set = compileObjects(policies, pods, namespaces);
   const compileMs = performance.now() - t0;
   const c = parseIpv4(clientIp);
   const s = parseIpv4(serverIp);
-  return { ingress: side(set, DIR_INGRESS, s, c, port), egress: side(set, DIR_EGRESS, c, s, port), compileMs, judgeUs: judgeUs(set, c, s, port) };
+  return {
+    ingress: side(set, DIR_INGRESS, s, c, port),
+    egress: side(set, DIR_EGRESS, c, s, port),
+    compileMs,
+    judgeUs: judgeUs(set, c, s, port),
+  };
 }
 
 /** What the agents pay per new connection for its two verdicts (the walk over the rule lists), timed here on the same set. */
@@ -64,6 +94,8 @@ function judgeUs(set: PolicySet, c: number, s: number, port: number): number {
 
 export function describeWork(w: VerdictWork, port: number): string {
   const one = (x: SideWork, what: string) =>
-    x.policies === 0 ? `${what} open` : `${what}: ${x.policies} policies, ${x.rules} rules, ${x.allowedAt > 0 ? `allowed by rule ${x.allowedAt} of ${x.rules}` : 'DENIED'}`;
+    x.policies === 0
+      ? `${what} open`
+      : `${what}: ${x.policies} policies, ${x.rules} rules, ${x.allowedAt > 0 ? `allowed by rule ${x.allowedAt} of ${x.rules}` : 'DENIED'}`;
   return `client → server:${port}: ${one(w.ingress, "the server's ingress")}; ${one(w.egress, "the client's egress")}; both verdicts ${w.judgeUs.toFixed(1)} µs (judge() here, on the same compiled set)`;
 }

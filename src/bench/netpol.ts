@@ -59,10 +59,28 @@ export async function benchNetpol(opts: NetpolBenchOptions = {}): Promise<Record
     log('kernel: bridge + kernel vxlan (Flannel-style), 2 nodes, no policy');
     const k = await kernelNetpol({ prefix: 'pwbnpk', samples, seconds, rounds, connectBin, dir, log });
 
-    log(`podwire: 2 nodes + control plane; 0 and ${count} NetworkPolicies in the namespace, taking turns (${visits} visits each)`);
-    const p = await podwireNetpol({ prefix: 'pwbnp', count, samples, seconds, rounds, visits, changes, connectBin, probeBin, dir, log });
+    log(
+      `podwire: 2 nodes + control plane; 0 and ${count} NetworkPolicies in the namespace, taking turns (${visits} visits each)`,
+    );
+    const p = await podwireNetpol({
+      prefix: 'pwbnp',
+      count,
+      samples,
+      seconds,
+      rounds,
+      visits,
+      changes,
+      connectBin,
+      probeBin,
+      dir,
+      log,
+    });
 
-    const ms = (w: 'blocked' | 'open') => p.changes.filter((c) => c.want === w).map((c) => c.ms).sort((a, b) => a - b);
+    const ms = (w: 'blocked' | 'open') =>
+      p.changes
+        .filter((c) => c.want === w)
+        .map((c) => c.ms)
+        .sort((a, b) => a - b);
     const all = p.changes.map((c) => c.ms).sort((a, b) => a - b);
     const compile = [...p.changeCompileMs].sort((a, b) => a - b);
     Object.assign(out, {
@@ -115,7 +133,9 @@ export async function benchNetpol(opts: NetpolBenchOptions = {}): Promise<Record
       probe_errors: p.changes.reduce((s, c) => s + c.errors, 0),
       samples,
     });
-    log(`  with ${count} policies: throughput ${out.throughput_ratio} of no-policy (goal ≥ 0.9), connect p50 ${out.p50_ratio}×, p99 ${out.p99_ratio}× (goal ≤ 1.1×); podwire/kernel throughput ${out.gbps_0_vs_kernel} (0) and ${out.gbps_n_vs_kernel} (${count}), p50 ${out.p50_0_vs_kernel}× and ${out.p50_n_vs_kernel}×`);
+    log(
+      `  with ${count} policies: throughput ${out.throughput_ratio} of no-policy (goal ≥ 0.9), connect p50 ${out.p50_ratio}×, p99 ${out.p99_ratio}× (goal ≤ 1.1×); podwire/kernel throughput ${out.gbps_0_vs_kernel} (0) and ${out.gbps_n_vs_kernel} (${count}), p50 ${out.p50_0_vs_kernel}× and ${out.p50_n_vs_kernel}×`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,9 @@ import { iperfGbps, pingP50Us } from './measure.js';
  * addresses, default offloads, in one run. Prints the figures and, last,
  * `RESULT overlay {...}`.
  */
-export async function benchOverlay(opts: { seconds?: number; log?: (m: string) => void } = {}): Promise<Record<string, number>> {
+export async function benchOverlay(
+  opts: { seconds?: number; log?: (m: string) => void } = {},
+): Promise<Record<string, number>> {
   const seconds = opts.seconds ?? 8;
   const log = opts.log ?? ((m: string) => process.stdout.write(`${m}\n`));
   const runner = execaRunner();

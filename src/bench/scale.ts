@@ -46,7 +46,11 @@ async function kernelSandboxesSeconds(total: number): Promise<number> {
   }
 }
 
-async function podwireScale(nodes: number, podsPerNode: number, log: (m: string) => void): Promise<{ seconds: number; apiserverMiB: number; agentMiB: number }> {
+async function podwireScale(
+  nodes: number,
+  podsPerNode: number,
+  log: (m: string) => void,
+): Promise<{ seconds: number; apiserverMiB: number; agentMiB: number }> {
   const prefix = `pwbsc${nodes}`;
   const total = nodes * podsPerNode;
   try {
@@ -57,18 +61,27 @@ async function podwireScale(nodes: number, podsPerNode: number, log: (m: string)
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'scale', namespace: 'default' },
-      spec: { replicas: total, selector: { matchLabels: { app: 'scale' } }, template: { metadata: { labels: { app: 'scale' } }, spec: { containers: [{ name: 'c', image: IMAGE }] } } },
+      spec: {
+        replicas: total,
+        selector: { matchLabels: { app: 'scale' } },
+        template: { metadata: { labels: { app: 'scale' } }, spec: { containers: [{ name: 'c', image: IMAGE }] } },
+      },
     });
     let last = 0;
-    await waitFor(`${total} pods Ready`, 900_000, async () => {
-      const d = await client.get('deployments', 'default', 'scale');
-      const ready = d.status?.readyReplicas ?? 0;
-      if (ready - last >= total / 5) {
-        log(`    ${ready}/${total} ready after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-        last = ready;
-      }
-      return ready === total;
-    }, 250);
+    await waitFor(
+      `${total} pods Ready`,
+      900_000,
+      async () => {
+        const d = await client.get('deployments', 'default', 'scale');
+        const ready = d.status?.readyReplicas ?? 0;
+        if (ready - last >= total / 5) {
+          log(`    ${ready}/${total} ready after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+          last = ready;
+        }
+        return ready === total;
+      },
+      250,
+    );
     const seconds = (performance.now() - t0) / 1000;
     const st = readLabState(prefix)!;
     const apiserverMiB = rssMiB(st.apiserver!);
@@ -80,7 +93,9 @@ async function podwireScale(nodes: number, podsPerNode: number, log: (m: string)
   }
 }
 
-export async function benchScale(opts: { log?: (m: string) => void; shapes?: [number, number][] } = {}): Promise<Record<string, number>> {
+export async function benchScale(
+  opts: { log?: (m: string) => void; shapes?: [number, number][] } = {},
+): Promise<Record<string, number>> {
   const log = opts.log ?? ((m: string) => process.stdout.write(`${m}\n`));
   const shapes = opts.shapes ?? [
     [3, 30],
@@ -94,7 +109,9 @@ export async function benchScale(opts: { log?: (m: string) => void; shapes?: [nu
     log(`  ${k.toFixed(1)} s`);
     log(`podwire: Deployment of ${total} pods on ${nodes} nodes, apply → all Ready`);
     const r = await podwireScale(nodes, per, log);
-    log(`  ${r.seconds.toFixed(1)} s; apiserver RSS ${r.apiserverMiB} MiB, largest agent RSS ${r.agentMiB} MiB; ratio ${(r.seconds / k).toFixed(2)}`);
+    log(
+      `  ${r.seconds.toFixed(1)} s; apiserver RSS ${r.apiserverMiB} MiB, largest agent RSS ${r.agentMiB} MiB; ratio ${(r.seconds / k).toFixed(2)}`,
+    );
     const tag = `${nodes}x${per}`;
     out[`s_${tag}`] = Math.round(r.seconds * 10) / 10;
     out[`kernel_s_${tag}`] = Math.round(k * 10) / 10;

@@ -32,7 +32,11 @@ export function benchSlice(service: string, backends: readonly BenchPod[], port 
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name: `${service}-bench`, namespace: BENCH_NS, labels: { 'kubernetes.io/service-name': service, app: 'svcbench' } },
+    metadata: {
+      name: `${service}-bench`,
+      namespace: BENCH_NS,
+      labels: { 'kubernetes.io/service-name': service, app: 'svcbench' },
+    },
     addressType: 'IPv4',
     ports: [{ name: '', port, protocol: 'TCP' }],
     endpoints: backends.map((b) => ({
@@ -45,7 +49,11 @@ export function benchSlice(service: string, backends: readonly BenchPod[], port 
 }
 
 /** Runs `fn` over `items`, `width` at a time. */
-export async function eachLimited<T>(items: readonly T[], width: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function eachLimited<T>(
+  items: readonly T[],
+  width: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
@@ -61,6 +69,8 @@ export function percentile(sorted: readonly number[], q: number): number {
 }
 
 export function describeLatency(l: ConnectLatency): string {
-  const lost = l.retransmitted ? `; ${l.retransmitted} waited for a SYN retransmission (≥ 1 s), p99 of the rest ${l.p99FirstSynUs} µs` : '';
+  const lost = l.retransmitted
+    ? `; ${l.retransmitted} waited for a SYN retransmission (≥ 1 s), p99 of the rest ${l.p99FirstSynUs} µs`
+    : '';
   return `p50 ${l.p50Us} µs, p99 ${l.p99Us} µs (${l.samples} samples, ${l.failures} failed, ${l.portsReused} on a source port used before${lost})`;
 }

@@ -51,7 +51,9 @@ export async function benchServices(opts: ServicesBenchOptions = {}): Promise<Re
     log('load balancer figures (pure): Maglev and conntrack');
     for (const n of [4, 20]) {
       const m = maglevFigures(n);
-      log(`  Maglev, 1 of ${n} backends gone: ${(100 * m.remapShare).toFixed(2)}% of new flows remapped (${m.remapVsIdeal.toFixed(3)} × 1/${n}; ${(100 * m.survivorsMoved).toFixed(2)}% of them were on surviving backends); established flows remapped: ${m.establishedRemapped} (${(100 * m.establishedOnRemoved).toFixed(1)}% were on the removed one)`);
+      log(
+        `  Maglev, 1 of ${n} backends gone: ${(100 * m.remapShare).toFixed(2)}% of new flows remapped (${m.remapVsIdeal.toFixed(3)} × 1/${n}; ${(100 * m.survivorsMoved).toFixed(2)}% of them were on surviving backends); established flows remapped: ${m.establishedRemapped} (${(100 * m.establishedOnRemoved).toFixed(1)}% were on the removed one)`,
+      );
       out[`maglev_remap_share_n${n}`] = r3(m.remapShare);
       out[`maglev_remap_vs_ideal_n${n}`] = r3(m.remapVsIdeal);
       out[`maglev_established_remapped_n${n}`] = m.establishedRemapped;
@@ -66,7 +68,9 @@ export async function benchServices(opts: ServicesBenchOptions = {}): Promise<Re
     out.ct_ratio_100k_1k = r3(ct.nsLarge / ct.nsSmall);
     out.ct_ns_100k_all_active = r1(ct.nsLargeAllActive);
     out.ct_bytes_per_entry = ct.bytesPerEntry;
-    log(`  conntrack lookup: ${out.ct_ns_1k} ns at 1k entries, ${out.ct_ns_100k} ns at 100k (${out.ct_ratio_100k_1k}×, ${ct.probesLarge.toFixed(2)} probes; 1,024 active flows); ${out.ct_ns_100k_all_active} ns with all 100k active; ${ct.bytesPerEntry} bytes per entry`);
+    log(
+      `  conntrack lookup: ${out.ct_ns_1k} ns at 1k entries, ${out.ct_ns_100k} ns at 100k (${out.ct_ratio_100k_1k}×, ${ct.probesLarge.toFixed(2)} probes; 1,024 active flows); ${out.ct_ns_100k_all_active} ns with all 100k active; ${ct.bytesPerEntry} bytes per entry`,
+    );
 
     const bin = await buildConnectClient(dir);
 
@@ -91,7 +95,12 @@ export async function benchServices(opts: ServicesBenchOptions = {}): Promise<Re
       program_s: r1(p.programS),
       change_ms_p50: r1(percentile(changeSorted, 0.5)),
       change_ms_max: r1(changeSorted[changeSorted.length - 1]),
-      change_api_ms_p50: r1(percentile([...p.changeApiMs].sort((a, b) => a - b), 0.5)),
+      change_api_ms_p50: r1(
+        percentile(
+          [...p.changeApiMs].sort((a, b) => a - b),
+          0.5,
+        ),
+      ),
       agent_apply_ms_max: r3(Math.max(...p.agentApplyMs)),
       delete_s: r1(p.deleteS),
       apiserver_mib: p.apiserverMiB,

@@ -24,7 +24,10 @@ export class DropCapture implements PipelineTracer {
       Buffer.concat([
         sectionHeader(),
         interfaceDescription(`${node}/pipeline:from-pods`, `frames from pods that podwire's agent on ${node} dropped`),
-        interfaceDescription(`${node}/pipeline:from-underlay`, `underlay frames that podwire's agent on ${node} dropped`),
+        interfaceDescription(
+          `${node}/pipeline:from-underlay`,
+          `underlay frames that podwire's agent on ${node} dropped`,
+        ),
       ]),
     );
   }

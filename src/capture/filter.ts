@@ -11,7 +11,8 @@ export function parseCaptureFilter(o: { proto?: string; port?: string; host?: st
   const f: CaptureFilter = {};
   if (o.proto) {
     const p = o.proto.toLowerCase();
-    if (!['tcp', 'udp', 'icmp', 'arp', 'vxlan'].includes(p)) throw new Error(`--proto must be tcp, udp, icmp, arp or vxlan (got "${o.proto}")`);
+    if (!['tcp', 'udp', 'icmp', 'arp', 'vxlan'].includes(p))
+      throw new Error(`--proto must be tcp, udp, icmp, arp or vxlan (got "${o.proto}")`);
     f.proto = p;
   }
   if (o.port !== undefined) {
@@ -41,5 +42,9 @@ export function frameMatches(buf: Buffer, off: number, len: number, f: CaptureFi
   if (!isVxlan) return false;
   const ihl = (buf[off + 14] & 0x0f) * 4;
   const inner = off + 14 + ihl + 16;
-  return layerMatches(describeFrame(buf, inner, off + len - inner), { ...f, proto: f.proto === 'vxlan' ? undefined : f.proto }, false);
+  return layerMatches(
+    describeFrame(buf, inner, off + len - inner),
+    { ...f, proto: f.proto === 'vxlan' ? undefined : f.proto },
+    false,
+  );
 }

@@ -1,5 +1,12 @@
 import { PacketSocket, RxBatch, PACKET_OUTGOING } from '../native/index.js';
-import { sectionHeader, interfaceDescription, enhancedPacket, nowUs, DIRECTION_INBOUND, DIRECTION_OUTBOUND } from './pcapng.js';
+import {
+  sectionHeader,
+  interfaceDescription,
+  enhancedPacket,
+  nowUs,
+  DIRECTION_INBOUND,
+  DIRECTION_OUTBOUND,
+} from './pcapng.js';
 import { pcapGlobalHeader, pcapRecord } from './pcap.js';
 import { frameMatches, type CaptureFilter } from './filter.js';
 
@@ -19,7 +26,11 @@ export interface IfaceCaptureOptions {
  * frames (GSO super-frames appear as the kernel hands them, as with tcpdump).
  */
 export function captureInterface(opts: IfaceCaptureOptions): { stop(): void; done: Promise<number> } {
-  const sock = PacketSocket.open(opts.ifname, { promiscuous: opts.promiscuous ?? false, rcvbufBytes: 16 << 20, timestamps: true });
+  const sock = PacketSocket.open(opts.ifname, {
+    promiscuous: opts.promiscuous ?? false,
+    rcvbufBytes: 16 << 20,
+    timestamps: true,
+  });
   const rx = new RxBatch(65536 + 256, 64, true, true);
   opts.write(
     opts.format === 'pcapng'
@@ -49,7 +60,11 @@ export function captureInterface(opts: IfaceCaptureOptions): { stop(): void; don
         const outbound = rx.pkttypes![i] === PACKET_OUTGOING;
         opts.write(
           opts.format === 'pcapng'
-            ? enhancedPacket(data, { timestampUs: ts, originalLength: orig, direction: outbound ? DIRECTION_OUTBOUND : DIRECTION_INBOUND })
+            ? enhancedPacket(data, {
+                timestampUs: ts,
+                originalLength: orig,
+                direction: outbound ? DIRECTION_OUTBOUND : DIRECTION_INBOUND,
+              })
             : pcapRecord(data, ts, orig),
         );
         packets++;

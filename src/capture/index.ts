@@ -1,4 +1,13 @@
-export { sectionHeader, interfaceDescription, enhancedPacket, nowUs, LINKTYPE_ETHERNET, DIRECTION_INBOUND, DIRECTION_OUTBOUND, type PacketMeta } from './pcapng.js';
+export {
+  sectionHeader,
+  interfaceDescription,
+  enhancedPacket,
+  nowUs,
+  LINKTYPE_ETHERNET,
+  DIRECTION_INBOUND,
+  DIRECTION_OUTBOUND,
+  type PacketMeta,
+} from './pcapng.js';
 export { DropCapture } from './drop-capture.js';
 export { pcapGlobalHeader, pcapRecord } from './pcap.js';
 export { frameMatches, parseCaptureFilter, type CaptureFilter } from './filter.js';

@@ -35,8 +35,14 @@ export class NatCapture implements PipelineTracer {
     this.write(
       Buffer.concat([
         sectionHeader(),
-        interfaceDescription(`${node}/nat:from-pods`, `packets from pods that podwire's agent on ${node} translated (Services, masquerade)`),
-        interfaceDescription(`${node}/nat:from-underlay`, `packets from the underlay (NodePort, LoadBalancer, replies; VXLAN: the inner frame) that podwire's agent on ${node} translated`),
+        interfaceDescription(
+          `${node}/nat:from-pods`,
+          `packets from pods that podwire's agent on ${node} translated (Services, masquerade)`,
+        ),
+        interfaceDescription(
+          `${node}/nat:from-underlay`,
+          `packets from the underlay (NodePort, LoadBalancer, replies; VXLAN: the inner frame) that podwire's agent on ${node} translated`,
+        ),
       ]),
     );
   }
@@ -60,8 +66,14 @@ export class NatCapture implements PipelineTracer {
     const interfaceId = port === PORT_PODS ? 0 : 1;
     const timestampUs = nowUs();
     const out: Buffer[] = [];
-    if (this.side !== 'post') out.push(enhancedPacket(pre, { interfaceId, timestampUs, comment: NAT_COMMENT_PRE, direction: DIRECTION_INBOUND }));
-    if (this.side !== 'pre') out.push(enhancedPacket(frame, { interfaceId, timestampUs, comment: NAT_COMMENT_POST, direction: DIRECTION_INBOUND }));
+    if (this.side !== 'post')
+      out.push(
+        enhancedPacket(pre, { interfaceId, timestampUs, comment: NAT_COMMENT_PRE, direction: DIRECTION_INBOUND }),
+      );
+    if (this.side !== 'pre')
+      out.push(
+        enhancedPacket(frame, { interfaceId, timestampUs, comment: NAT_COMMENT_POST, direction: DIRECTION_INBOUND }),
+      );
     this.write(Buffer.concat(out));
     this.written += out.length;
   }

@@ -25,7 +25,10 @@ export async function readCapture(file: string): Promise<CapturedPacket[]> {
   if (magic.readUInt32LE(0) === 0x0a0d0d0a) return readPcapng(fs.readFileSync(file));
   const m = magic.toString('hex');
   if (m === 'd4c3b2a1' || m === 'a1b2c3d4') return readPcap(file);
-  if (m === '4d3cb2a1' || m === 'a1b23c4d') throw new CaptureFileError(`${file}: nanosecond pcap is not supported; write microsecond pcap (tcpdump's default) or pcapng`);
+  if (m === '4d3cb2a1' || m === 'a1b23c4d')
+    throw new CaptureFileError(
+      `${file}: nanosecond pcap is not supported; write microsecond pcap (tcpdump's default) or pcapng`,
+    );
   throw new CaptureFileError(`${file}: not a pcap or pcapng file (magic ${m})`);
 }
 
@@ -39,8 +42,18 @@ function readPcap(file: string): Promise<CapturedPacket[]> {
     let linktype = 1;
     const p = pcapParser.parse(file);
     p.on('globalHeader', (h: { linkLayerType: number }) => (linktype = h.linkLayerType));
-    p.on('packet', (pk: { header: { timestampSeconds: number; timestampMicroseconds: number; originalLength: number }; data: Buffer }) =>
-      out.push({ time: pk.header.timestampSeconds + pk.header.timestampMicroseconds / 1e6, data: Buffer.from(pk.data), originalLength: pk.header.originalLength, linktype }),
+    p.on(
+      'packet',
+      (pk: {
+        header: { timestampSeconds: number; timestampMicroseconds: number; originalLength: number };
+        data: Buffer;
+      }) =>
+        out.push({
+          time: pk.header.timestampSeconds + pk.header.timestampMicroseconds / 1e6,
+          data: Buffer.from(pk.data),
+          originalLength: pk.header.originalLength,
+          linktype,
+        }),
     );
     p.on('error', (err: Error) => reject(new CaptureFileError(`${file}: ${err.message}`)));
     p.on('end', () => resolve(out));
@@ -76,7 +89,8 @@ export function readPcapng(buf: Buffer): CapturedPacket[] {
     }
     const type = u32(off);
     const total = u32(off + 4);
-    if (total < 12 || off + total > buf.length) throw new CaptureFileError(`pcapng block at byte ${off} is cut short or corrupt (length ${total})`);
+    if (total < 12 || off + total > buf.length)
+      throw new CaptureFileError(`pcapng block at byte ${off} is cut short or corrupt (length ${total})`);
     const body = off + 8;
     const end = off + total - 4;
     if (type === 1) {
@@ -90,11 +104,23 @@ export function readPcapng(buf: Buffer): CapturedPacket[] {
       const capLen = u32(body + 12);
       const data = Buffer.from(buf.subarray(body + 20, body + 20 + capLen));
       const opts = options(body + 20 + ((capLen + 3) & ~3), end);
-      out.push({ time: ts / iface.tsPerSec, data, originalLength: u32(body + 16), linktype: iface.linktype, comment: opts.get(1)?.[0]?.toString(), interfaceName: iface.name });
+      out.push({
+        time: ts / iface.tsPerSec,
+        data,
+        originalLength: u32(body + 16),
+        linktype: iface.linktype,
+        comment: opts.get(1)?.[0]?.toString(),
+        interfaceName: iface.name,
+      });
     } else if (type === 3) {
       const iface = ifaces[0] ?? { linktype: 1, tsPerSec: 1e6 };
       const orig = u32(body);
-      out.push({ time: 0, data: Buffer.from(buf.subarray(body + 4, end)).subarray(0, orig), originalLength: orig, linktype: iface.linktype });
+      out.push({
+        time: 0,
+        data: Buffer.from(buf.subarray(body + 4, end)).subarray(0, orig),
+        originalLength: orig,
+        linktype: iface.linktype,
+      });
     }
     off += total;
   }

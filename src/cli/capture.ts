@@ -10,7 +10,13 @@ import type { CaptureFilter, NatSide } from '../capture/index.js';
  * `count` packets or `durationS` seconds (or never). Counts packets by
  * walking the pcapng block headers as they arrive.
  */
-function captureFromAgent(state: LabState, node: string, path: string, out: string, opts: { count?: number; durationS?: number; onReady?: () => void }): Promise<number> {
+function captureFromAgent(
+  state: LabState,
+  node: string,
+  path: string,
+  out: string,
+  opts: { count?: number; durationS?: number; onReady?: () => void },
+): Promise<number> {
   const n = state.plan.nodes.find((x) => x.name === node);
   if (!n) throw new Error(`no node "${node}" in lab ${state.plan.prefix}`);
   return new Promise((resolve, reject) => {
@@ -51,7 +57,12 @@ function captureFromAgent(state: LabState, node: string, path: string, out: stri
 }
 
 /** What an agent's pipeline drops, each frame with its reason as the packet comment. */
-export function captureDrops(state: LabState, node: string, out: string, opts: { count?: number; durationS?: number; onReady?: () => void }): Promise<number> {
+export function captureDrops(
+  state: LabState,
+  node: string,
+  out: string,
+  opts: { count?: number; durationS?: number; onReady?: () => void },
+): Promise<number> {
   return captureFromAgent(state, node, '/capture/drops', out, opts);
 }
 
@@ -60,7 +71,12 @@ export function captureDrops(state: LabState, node: string, out: string, opts: {
  * (`pre-nat`) and/or after (`post-nat`) its rewrite, as pcapng packet
  * comments. A filter keeps a pair when either side matches.
  */
-export function captureNat(state: LabState, node: string, out: string, opts: { side?: NatSide; filter?: CaptureFilter; count?: number; durationS?: number; onReady?: () => void }): Promise<number> {
+export function captureNat(
+  state: LabState,
+  node: string,
+  out: string,
+  opts: { side?: NatSide; filter?: CaptureFilter; count?: number; durationS?: number; onReady?: () => void },
+): Promise<number> {
   const q = new URLSearchParams({ side: opts.side ?? 'both', filter: JSON.stringify(opts.filter ?? {}) });
   return captureFromAgent(state, node, `/capture/nat?${q}`, out, opts);
 }
@@ -81,12 +97,30 @@ export function captureInNamespace(o: {
   promiscuous?: boolean;
   onReady?: () => void;
 }): Promise<number> {
-  const args = ['netns', 'exec', o.ns, process.execPath, CLI_ENTRY, 'capture-here', '--if', o.ifname, '--label', o.label, '--format', o.format, '--filter', JSON.stringify(o.filter)];
+  const args = [
+    'netns',
+    'exec',
+    o.ns,
+    process.execPath,
+    CLI_ENTRY,
+    'capture-here',
+    '--if',
+    o.ifname,
+    '--label',
+    o.label,
+    '--format',
+    o.format,
+    '--filter',
+    JSON.stringify(o.filter),
+  ];
   if (o.count) args.push('--count', String(o.count));
   if (o.promiscuous) args.push('--promisc');
   const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const sink = o.out === '-' ? process.stdout : fs.createWriteStream(o.out);
-  const flushed = sink === process.stdout ? Promise.resolve() : new Promise<void>((r) => (sink as fs.WriteStream).once('finish', () => r()));
+  const flushed =
+    sink === process.stdout
+      ? Promise.resolve()
+      : new Promise<void>((r) => (sink as fs.WriteStream).once('finish', () => r()));
   child.stdout!.pipe(sink as NodeJS.WritableStream, { end: o.out !== '-' });
   let err = '';
   // The duration counts from the file header (the socket is open), not from

@@ -81,8 +81,13 @@ export function formatConntrack(rows: (ConntrackRow & { node: string })[]): stri
 }
 
 function checkFilter(f: ConntrackFilter): void {
-  if (f.proto && !['tcp', 'udp'].includes(f.proto.toLowerCase())) throw new Error(`--proto must be tcp or udp (got "${f.proto}")`);
-  for (const [flag, ip] of [['--service-ip', f.serviceIp], ['--src', f.src], ['--dst', f.dst]] as const) {
+  if (f.proto && !['tcp', 'udp'].includes(f.proto.toLowerCase()))
+    throw new Error(`--proto must be tcp or udp (got "${f.proto}")`);
+  for (const [flag, ip] of [
+    ['--service-ip', f.serviceIp],
+    ['--src', f.src],
+    ['--dst', f.dst],
+  ] as const) {
     if (ip === undefined) continue;
     try {
       parseIpv4(ip);
@@ -90,24 +95,36 @@ function checkFilter(f: ConntrackFilter): void {
       throw new Error(`${flag} must be an IPv4 address (got "${ip}")`);
     }
   }
-  if (f.port !== undefined && (!Number.isInteger(f.port) || f.port < 1 || f.port > 65535)) throw new Error('--port must be 1..65535');
+  if (f.port !== undefined && (!Number.isInteger(f.port) || f.port < 1 || f.port > 65535))
+    throw new Error('--port must be 1..65535');
 }
 
 const byFlow = (a: ConntrackRow & { node: string }, b: ConntrackRow & { node: string }) =>
-  a.node.localeCompare(b.node) || a.proto.localeCompare(b.proto) || tuple(a.orig).localeCompare(tuple(b.orig), 'en', { numeric: true });
+  a.node.localeCompare(b.node) ||
+  a.proto.localeCompare(b.proto) ||
+  tuple(a.orig).localeCompare(tuple(b.orig), 'en', { numeric: true });
 
-export async function conntrackList(state: LabState, o: ConntrackFilter & { node?: string; json?: boolean }): Promise<string> {
+export async function conntrackList(
+  state: LabState,
+  o: ConntrackFilter & { node?: string; json?: boolean },
+): Promise<string> {
   checkFilter(o);
   const answers = await askAgents<ConntrackRow[]>(state, o.node, 'GET', '/conntrack');
   if (!answers.some((a) => a.ok)) throw new Error(answers.map((a) => (a.ok ? '' : `${a.node}: ${a.error}`)).join('; '));
-  const rows = answers.flatMap((a) => (a.ok ? a.body.map((r) => ({ node: a.node, ...r })) : [])).filter((r) => matchConntrack(r, o)).sort(byFlow);
+  const rows = answers
+    .flatMap((a) => (a.ok ? a.body.map((r) => ({ node: a.node, ...r })) : []))
+    .filter((r) => matchConntrack(r, o))
+    .sort(byFlow);
   const warnings = answers.flatMap((a) => (a.ok ? [] : [`warning: ${a.node}: ${a.error}`]));
   if (o.json) return JSON.stringify(rows, null, 2);
   return [...warnings, formatConntrack(rows)].join('\n');
 }
 
 /** Delete matching entries (original tuple) on every selected agent; says how many, per node. */
-export async function conntrackFlush(state: LabState, o: Omit<ConntrackFilter, 'serviceIp'> & { node?: string }): Promise<string> {
+export async function conntrackFlush(
+  state: LabState,
+  o: Omit<ConntrackFilter, 'serviceIp'> & { node?: string },
+): Promise<string> {
   checkFilter(o);
   const body = { proto: o.proto, src: o.src, dst: o.dst, port: o.port };
   const answers = await askAgents<{ flushed: number }>(state, o.node, 'POST', '/conntrack/flush', body);
@@ -119,30 +136,57 @@ export async function conntrackFlush(state: LabState, o: Omit<ConntrackFilter, '
 
 /** `podwire conntrack list|flush` (registered by main.ts). */
 export function registerConntrackCommands(program: Command, readLab: () => LabState): void {
-  const ct = program.command('conntrack').description('the agents’ connection-tracking tables (conntrack -L / -F on a kube-proxy node)');
+  const ct = program
+    .command('conntrack')
+    .description('the agents’ connection-tracking tables (conntrack -L / -F on a kube-proxy node)');
   const num = (v?: string) => (v === undefined ? undefined : Number(v));
   ct.command('list')
-    .description('every tracked flow: state, time left, original and reply tuple, NAT, backend, packets and bytes each way')
+    .description(
+      'every tracked flow: state, time left, original and reply tuple, NAT, backend, packets and bytes each way',
+    )
     .option('--node <node>', 'only this node’s agent (default: all)')
     .option('--proto <p>', 'tcp or udp')
-    .option('--service-ip <ip>', 'only flows the client sent to this address (a ClusterIP, LoadBalancer IP, or a node IP for NodePorts)')
+    .option(
+      '--service-ip <ip>',
+      'only flows the client sent to this address (a ClusterIP, LoadBalancer IP, or a node IP for NodePorts)',
+    )
     .option('--src <ip>', 'original source')
     .option('--dst <ip>', 'original destination')
     .option('--port <n>', 'original destination port')
     .option('-o, --output <fmt>', 'json')
-    .addHelpText('after', '\nExamples:\n  podwire conntrack list\n  podwire conntrack list --service-ip 10.96.1.2 --node node1')
-    .action(async (o: { node?: string; proto?: string; serviceIp?: string; src?: string; dst?: string; port?: string; output?: string }) => {
-      if (o.output && o.output !== 'json') throw new Error('-o must be json');
-      process.stdout.write(`${await conntrackList(readLab(), { ...o, port: num(o.port), json: o.output === 'json' })}\n`);
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  podwire conntrack list\n  podwire conntrack list --service-ip 10.96.1.2 --node node1',
+    )
+    .action(
+      async (o: {
+        node?: string;
+        proto?: string;
+        serviceIp?: string;
+        src?: string;
+        dst?: string;
+        port?: string;
+        output?: string;
+      }) => {
+        if (o.output && o.output !== 'json') throw new Error('-o must be json');
+        process.stdout.write(
+          `${await conntrackList(readLab(), { ...o, port: num(o.port), json: o.output === 'json' })}\n`,
+        );
+      },
+    );
   ct.command('flush')
-    .description('delete tracked flows (all, or those matching): their next packet is a new flow and may pick another backend')
+    .description(
+      'delete tracked flows (all, or those matching): their next packet is a new flow and may pick another backend',
+    )
     .option('--node <node>', 'only this node’s agent (default: all)')
     .option('--proto <p>', 'tcp or udp')
     .option('--src <ip>', 'original source')
     .option('--dst <ip>', 'original destination (e.g. a ClusterIP)')
     .option('--port <n>', 'original destination port')
-    .addHelpText('after', '\nExamples:\n  podwire conntrack flush\n  podwire conntrack flush --proto udp --dst 10.96.0.10 --port 53')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  podwire conntrack flush\n  podwire conntrack flush --proto udp --dst 10.96.0.10 --port 53',
+    )
     .action(async (o: { node?: string; proto?: string; src?: string; dst?: string; port?: string }) => {
       process.stdout.write(`${await conntrackFlush(readLab(), { ...o, port: num(o.port) })}\n`);
     });

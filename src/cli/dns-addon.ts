@@ -11,7 +11,9 @@ import { ensureClusterDns, clusterDnsYaml, addonLines } from '../lab/cluster-dns
 export function registerDnsAddonCommand(program: Command, server: () => string): void {
   program
     .command('dns-addon')
-    .description('create the cluster DNS add-on (CoreDNS behind kube-dns 10.96.0.10) where it is missing; --print: its YAML')
+    .description(
+      'create the cluster DNS add-on (CoreDNS behind kube-dns 10.96.0.10) where it is missing; --print: its YAML',
+    )
     .option('--print', 'print the objects as YAML instead of creating them')
     .addHelpText('after', '\nExamples:\n  podwire dns-addon\n  podwire dns-addon --print | podwire apply -f -')
     .action(async (o: { print?: boolean }) => {

@@ -35,7 +35,8 @@ export async function main(argv: string[]): Promise<void> {
     stopOnSignals(h);
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
-    if (err instanceof ControllerArgsError) process.stderr.write(`(podwire ingress-controller --help lists the flags)\n`);
+    if (err instanceof ControllerArgsError)
+      process.stderr.write(`(podwire ingress-controller --help lists the flags)\n`);
     process.exitCode = 1;
   }
 }

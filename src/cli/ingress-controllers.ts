@@ -40,7 +40,9 @@ export function isControllerImage(image: string): boolean {
 export function controllerArgsOf(pod: KubeObject): ControllerArgs {
   const ns = pod.metadata.namespace ?? 'default';
   const c = (pod.spec?.containers ?? []).find((x: { image?: string }) => isControllerImage(x.image ?? ''));
-  const argv: string[] = [...(c?.command ?? []), ...(c?.args ?? [])].map((a: string) => a.replace(/\$\(POD_NAMESPACE\)/g, ns).replace(/\$\(POD_NAME\)/g, pod.metadata.name));
+  const argv: string[] = [...(c?.command ?? []), ...(c?.args ?? [])].map((a: string) =>
+    a.replace(/\$\(POD_NAMESPACE\)/g, ns).replace(/\$\(POD_NAME\)/g, pod.metadata.name),
+  );
   // drop what comes before the flags: dumb-init and its "--", /nginx-ingress-controller
   let i = 0;
   while (i < argv.length && (!argv[i].startsWith('-') || argv[i] === '--')) i++;
@@ -51,7 +53,10 @@ export function controllerArgsOf(pod: KubeObject): ControllerArgs {
   }
 }
 
-export async function controllerPods(client: ApiClient, labPodList: { name: string; netns: string; node: string }[] = []): Promise<ControllerPod[]> {
+export async function controllerPods(
+  client: ApiClient,
+  labPodList: { name: string; netns: string; node: string }[] = [],
+): Promise<ControllerPod[]> {
   const pods = (await client.list('pods')).items;
   const out: ControllerPod[] = [];
   for (const p of pods) {

@@ -43,7 +43,20 @@ export function followL7(state: LabState, o: L7FollowOptions): L7Follow {
 
   const start = (pod: ControllerPod): Promise<void> =>
     new Promise((settled) => {
-      const child = spawn('ip', ['netns', 'exec', pod.netns!, process.execPath, CLI_ENTRY, 'observe-l7-relay', '--port', String(pod.args.healthzPort)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          pod.netns!,
+          process.execPath,
+          CLI_ENTRY,
+          'observe-l7-relay',
+          '--port',
+          String(pod.args.healthzPort),
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
       const r: Relay = { pod, child, subscribed: false };
       relays.set(pod.key, r);
       let pending = '';

@@ -1,7 +1,13 @@
 import { ApiClient, type KubeObject } from '../control/client/index.js';
 import { compileRoutes, type ClusterObjects, type RequestInfo } from '../ingress/index.js';
 import { labPods, type LabState } from '../lab/index.js';
-import { composeHttpTrace, parseHttpTarget, type Frontend, type HttpTraceResult, type PacketLeg } from '../trace/http-ladder.js';
+import {
+  composeHttpTrace,
+  parseHttpTarget,
+  type Frontend,
+  type HttpTraceResult,
+  type PacketLeg,
+} from '../trace/http-ladder.js';
 import { certificateWords, explainRoute } from '../trace/http-route.js';
 import { controllerPods, labApiServer, type ControllerPod } from './ingress-controllers.js';
 import { trace, type TraceOptions } from './trace.js';
@@ -21,7 +27,13 @@ export { parseHttpTarget };
 type Obj = KubeObject;
 
 /** Which Service frontend is address:port (TCP)? LoadBalancer ingress IPs, externalIPs, ClusterIPs, and node IPs with a NodePort. */
-export function findFrontend(services: Obj[], slices: Obj[], address: string, port: number, nodeIps: string[]): (Frontend & { svc: Obj }) | undefined {
+export function findFrontend(
+  services: Obj[],
+  slices: Obj[],
+  address: string,
+  port: number,
+  nodeIps: string[],
+): (Frontend & { svc: Obj }) | undefined {
   for (const svc of services) {
     const spec = svc.spec ?? {};
     const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
@@ -44,8 +56,13 @@ export function findFrontend(services: Obj[], slices: Obj[], address: string, po
 function targetPortOf(svc: Obj, p: Obj, slices: Obj[]): number {
   if (typeof p.targetPort === 'number') return p.targetPort;
   if (p.targetPort === undefined) return p.port;
-  const own = slices.filter((s) => s.metadata.namespace === svc.metadata.namespace && s.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name);
-  for (const s of own) for (const sp of s.ports ?? []) if ((sp.name ?? '') === (p.name ?? '') && sp.port) return sp.port;
+  const own = slices.filter(
+    (s) =>
+      s.metadata.namespace === svc.metadata.namespace &&
+      s.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name,
+  );
+  for (const s of own)
+    for (const sp of s.ports ?? []) if ((sp.name ?? '') === (p.name ?? '') && sp.port) return sp.port;
   return p.port;
 }
 
@@ -53,7 +70,11 @@ function targetPortOf(svc: Obj, p: Obj, slices: Obj[]): number {
 function controllersBehind(svc: Obj, slices: Obj[], ctls: ControllerPod[]): ControllerPod[] {
   const ips = new Set<string>();
   for (const s of slices) {
-    if (s.metadata.namespace !== svc.metadata.namespace || s.metadata.labels?.['kubernetes.io/service-name'] !== svc.metadata.name) continue;
+    if (
+      s.metadata.namespace !== svc.metadata.namespace ||
+      s.metadata.labels?.['kubernetes.io/service-name'] !== svc.metadata.name
+    )
+      continue;
     for (const e of s.endpoints ?? []) if (e.conditions?.ready !== false) for (const a of e.addresses ?? []) ips.add(a);
   }
   return ctls.filter((c) => ips.has(c.ip));
@@ -61,10 +82,15 @@ function controllersBehind(svc: Obj, slices: Obj[], ctls: ControllerPod[]): Cont
 
 /** The Ingresses and HTTPRoutes that name this host (exactly, or by a wildcard). */
 export function routesNaming(host: string, ingresses: Obj[], httpRoutes: Obj[]): string[] {
-  const matches = (h: string) => h === host || (h.startsWith('*.') && host.endsWith(h.slice(1)) && !host.slice(0, -h.length + 1).includes('.'));
+  const matches = (h: string) =>
+    h === host || (h.startsWith('*.') && host.endsWith(h.slice(1)) && !host.slice(0, -h.length + 1).includes('.'));
   const out: string[] = [];
-  for (const i of ingresses) if ((i.spec?.rules ?? []).some((r: Obj) => r.host && matches(String(r.host).toLowerCase()))) out.push(`Ingress ${i.metadata.namespace}/${i.metadata.name}`);
-  for (const r of httpRoutes) if ((r.spec?.hostnames ?? []).some((h: string) => matches(h.toLowerCase()))) out.push(`HTTPRoute ${r.metadata.namespace}/${r.metadata.name}`);
+  for (const i of ingresses)
+    if ((i.spec?.rules ?? []).some((r: Obj) => r.host && matches(String(r.host).toLowerCase())))
+      out.push(`Ingress ${i.metadata.namespace}/${i.metadata.name}`);
+  for (const r of httpRoutes)
+    if ((r.spec?.hostnames ?? []).some((h: string) => matches(h.toLowerCase())))
+      out.push(`HTTPRoute ${r.metadata.namespace}/${r.metadata.name}`);
   return out;
 }
 
@@ -76,24 +102,70 @@ const list = async (client: ApiClient, r: string): Promise<Obj[]> => {
   }
 };
 
-async function clusterObjects(client: ApiClient, ctl: ControllerPod): Promise<ClusterObjects & { endpointSlices: Obj[] }> {
-  const [ingresses, ingressClasses, gatewayClasses, gateways, httpRoutes, referenceGrants, services, secrets, namespaces, endpointSlices] = await Promise.all(
-    ['ingresses', 'ingressclasses', 'gatewayclasses', 'gateways', 'httproutes', 'referencegrants', 'services', 'secrets', 'namespaces', 'endpointslices'].map((r) => list(client, r)),
+async function clusterObjects(
+  client: ApiClient,
+  ctl: ControllerPod,
+): Promise<ClusterObjects & { endpointSlices: Obj[] }> {
+  const [
+    ingresses,
+    ingressClasses,
+    gatewayClasses,
+    gateways,
+    httpRoutes,
+    referenceGrants,
+    services,
+    secrets,
+    namespaces,
+    endpointSlices,
+  ] = await Promise.all(
+    [
+      'ingresses',
+      'ingressclasses',
+      'gatewayclasses',
+      'gateways',
+      'httproutes',
+      'referencegrants',
+      'services',
+      'secrets',
+      'namespaces',
+      'endpointslices',
+    ].map((r) => list(client, r)),
   );
   return {
-    ingresses: ctl.args.watchNamespace ? ingresses.filter((i) => i.metadata.namespace === ctl.args.watchNamespace) : ingresses,
-    ingressClasses, gatewayClasses, gateways, httpRoutes, referenceGrants, services,
+    ingresses: ctl.args.watchNamespace
+      ? ingresses.filter((i) => i.metadata.namespace === ctl.args.watchNamespace)
+      : ingresses,
+    ingressClasses,
+    gatewayClasses,
+    gateways,
+    httpRoutes,
+    referenceGrants,
+    services,
     secrets: secrets.filter((s) => s.type === 'kubernetes.io/tls'),
-    namespaces, endpointSlices,
+    namespaces,
+    endpointSlices,
   };
 }
 
-const leg = (o: Awaited<ReturnType<typeof trace>>): PacketLeg => ({ result: o.result, dnsLayers: o.dnsLayers, ...(o.address ? { address: o.address } : {}), ...(o.deliveredTo ? { deliveredTo: o.deliveredTo } : {}) });
+const leg = (o: Awaited<ReturnType<typeof trace>>): PacketLeg => ({
+  result: o.result,
+  dnsLayers: o.dnsLayers,
+  ...(o.address ? { address: o.address } : {}),
+  ...(o.deliveredTo ? { deliveredTo: o.deliveredTo } : {}),
+});
 
-export async function traceHttp(state: LabState, srcPod: string, url: string, opts: TraceOptions): Promise<{ result: HttpTraceResult; text: string }> {
+export async function traceHttp(
+  state: LabState,
+  srcPod: string,
+  url: string,
+  opts: TraceOptions,
+): Promise<{ result: HttpTraceResult; text: string }> {
   const target = parseHttpTarget(url)!;
   const server = labApiServer(state);
-  if (!server) throw new Error('an HTTP trace reads the Ingresses, Services and controller pods from the API server: this lab has none (lab up without --no-control-plane)');
+  if (!server)
+    throw new Error(
+      'an HTTP trace reads the Ingresses, Services and controller pods from the API server: this lab has none (lab up without --no-control-plane)',
+    );
   const pods = await labPods(state);
   const src = pods.find((p) => p.name === srcPod);
   if (!src) throw new Error(`pod "${srcPod}" not found`);
@@ -109,10 +181,17 @@ export async function traceHttp(state: LabState, srcPod: string, url: string, op
     ]);
     const toController = leg(l1);
     const address = l1.address ?? target.host;
-    const frontend = findFrontend(services, slices, address, target.port, state.plan.nodes.map((n) => n.ip));
+    const frontend = findFrontend(
+      services,
+      slices,
+      address,
+      target.port,
+      state.plan.nodes.map((n) => n.ip),
+    );
     let ctl = ctls.find((c) => c.key === l1.deliveredTo);
     // a NodePort of another node: the probe leaves masqueraded and is not followed; that node's agent picks a controller pod
-    const npNode = frontend?.type === 'NodePort' && !l1.deliveredTo ? state.plan.nodes.find((n) => n.ip === address) : undefined;
+    const npNode =
+      frontend?.type === 'NodePort' && !l1.deliveredTo ? state.plan.nodes.find((n) => n.ip === address) : undefined;
     let nodePort: { node: string; localOnly: boolean; controller?: string } | undefined;
     if (npNode && l1.result.verdict === 'DELIVERED') {
       const localOnly = frontend!.svc.spec?.externalTrafficPolicy === 'Local';
@@ -124,21 +203,49 @@ export async function traceHttp(state: LabState, srcPod: string, url: string, op
       target,
       src: { name: src.name, ip: src.ip, node: src.node },
       toController,
-      ...(frontend ? { frontend: { service: frontend.service, type: frontend.type, address: frontend.address, port: frontend.port, targetPort: frontend.targetPort } } : {}),
+      ...(frontend
+        ? {
+            frontend: {
+              service: frontend.service,
+              type: frontend.type,
+              address: frontend.address,
+              port: frontend.port,
+              targetPort: frontend.targetPort,
+            },
+          }
+        : {}),
       claimedBy: routesNaming(target.host, ingresses, httpRoutes),
       ...(nodePort ? { nodePort } : {}),
     };
-    if (!ctl || l1.result.verdict !== 'DELIVERED' || (!nodePort && ctl.key !== l1.deliveredTo)) return composeHttpTrace(base);
+    if (!ctl || l1.result.verdict !== 'DELIVERED' || (!nodePort && ctl.key !== l1.deliveredTo))
+      return composeHttpTrace(base);
     const objs = await clusterObjects(client, ctl);
-    const compiled = compileRoutes(objs, { ingressController: ctl.args.controllerClass, gatewayController: ctl.args.gatewayController, httpPort: ctl.args.httpPort, httpsPort: ctl.args.httpsPort });
+    const compiled = compileRoutes(objs, {
+      ingressController: ctl.args.controllerClass,
+      gatewayController: ctl.args.gatewayController,
+      httpPort: ctl.args.httpPort,
+      httpsPort: ctl.args.httpsPort,
+    });
     const port = frontend?.targetPort ?? target.port;
     const tls = target.scheme === 'https';
     const req: RequestInfo = {
-      port, tls, ...(tls ? { sni: target.host } : {}), host: target.host, method: 'GET', path: target.path, query: target.query,
-      headers: { host: target.host, 'user-agent': 'podwire-trace' }, clientIp: src.ip,
+      port,
+      tls,
+      ...(tls ? { sni: target.host } : {}),
+      host: target.host,
+      method: 'GET',
+      path: target.path,
+      query: target.query,
+      headers: { host: target.host, 'user-agent': 'podwire-trace' },
+      clientIp: src.ip,
     };
     const routeStep = explainRoute({
-      controller: ctl.key, method: 'GET', url: target.url, host: target.host, port, tls,
+      controller: ctl.key,
+      method: 'GET',
+      url: target.url,
+      host: target.host,
+      port,
+      tls,
       ...(tls ? { certificate: certificateWords(compiled.table.certificate(target.host, port)?.cert) } : {}),
       decision: compiled.table.route(req),
       routes: compiled.table.describe(),

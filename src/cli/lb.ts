@@ -73,7 +73,21 @@ const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(1)}%`;
 /** One agent's table, exactly as `lb show` prints it. */
 export function formatLbStatus(s: LbStatus): string {
   const maglev = s.services.some((svc) => svc.frontends.some((f) => f.maglevShares));
-  const head = ['SERVICE', 'FRONTEND', 'TYPE', 'SCHEDULER', 'POLICY', 'BACKEND', 'STATE', 'NODE', 'CONNS', 'ACTIVE', 'PACKETS', 'BYTES', ...(maglev ? ['MAGLEV-SLOTS'] : [])];
+  const head = [
+    'SERVICE',
+    'FRONTEND',
+    'TYPE',
+    'SCHEDULER',
+    'POLICY',
+    'BACKEND',
+    'STATE',
+    'NODE',
+    'CONNS',
+    'ACTIVE',
+    'PACKETS',
+    'BYTES',
+    ...(maglev ? ['MAGLEV-SLOTS'] : []),
+  ];
   const rows: string[][] = [];
   for (const svc of s.services) {
     svc.frontends.forEach((f, fi) => {
@@ -95,7 +109,9 @@ export function formatLbStatus(s: LbStatus): string {
           String(b.active),
           String(b.packets),
           String(b.bytes),
-          ...(maglev ? [slots !== undefined && f.maglevShares ? `${slots} (${pct(slots, f.maglevShares.tableSize)})` : '-'] : []),
+          ...(maglev
+            ? [slots !== undefined && f.maglevShares ? `${slots} (${pct(slots, f.maglevShares.tableSize)})` : '-']
+            : []),
         ]);
       });
     });
@@ -107,8 +123,16 @@ export function formatLbStatus(s: LbStatus): string {
     rows.length ? table(head, rows) : '(no Services)',
     `conntrack: ${ct.entries} of ${ct.max} entries (created ${ct.created}, expired ${ct.expired}, insert failed ${ct.insertFailed}); new Service flows ${st.newServiceFlows}, masqueraded ${st.newMasqueradeFlows}, rejected ${st.rejected}, affinity hits ${st.affinityHits}`,
   ];
-  if (s.rulesExamined) lines.push(`linear mode: the last lookup examined ${s.rulesExamined.last} rules; ${s.rulesExamined.total} over ${s.rulesExamined.lookups} lookups`);
-  if (s.iptablesSave) lines.push('', `# ${s.mode === 'linear' ? 'the rules this agent walks (linear mode), as' : 'what'} kube-proxy's iptables mode would write:`, s.iptablesSave.trimEnd());
+  if (s.rulesExamined)
+    lines.push(
+      `linear mode: the last lookup examined ${s.rulesExamined.last} rules; ${s.rulesExamined.total} over ${s.rulesExamined.lookups} lookups`,
+    );
+  if (s.iptablesSave)
+    lines.push(
+      '',
+      `# ${s.mode === 'linear' ? 'the rules this agent walks (linear mode), as' : 'what'} kube-proxy's iptables mode would write:`,
+      s.iptablesSave.trimEnd(),
+    );
   return lines.join('\n');
 }
 
@@ -122,11 +146,16 @@ export interface LbShowOptions {
 
 /** Ask the agents and print; throws when no agent could answer or the Service is on none of them. */
 export async function lbShow(state: LabState, o: LbShowOptions): Promise<string> {
-  const path = o.service ? `/lb/service?name=${encodeURIComponent(o.service)}${o.iptables ? '&iptables=1' : ''}` : '/lb';
+  const path = o.service
+    ? `/lb/service?name=${encodeURIComponent(o.service)}${o.iptables ? '&iptables=1' : ''}`
+    : '/lb';
   const answers = await askAgents<LbStatus>(state, o.node, 'GET', path);
   const got = answers.flatMap((a) => (a.ok ? [a.body] : []));
   if (!got.length) throw new Error(answers.map((a) => (a.ok ? '' : `${a.node}: ${a.error}`)).join('; '));
-  if (o.service && got.every((s) => s.services.length === 0)) throw new Error(`no Service "${o.service}" on ${got.map((s) => s.node).join(', ')} (name or namespace/name; headless and ExternalName Services are not proxied)`);
+  if (o.service && got.every((s) => s.services.length === 0))
+    throw new Error(
+      `no Service "${o.service}" on ${got.map((s) => s.node).join(', ')} (name or namespace/name; headless and ExternalName Services are not proxied)`,
+    );
   if (o.json) return JSON.stringify(got, null, 2);
   return answers.map((a) => (a.ok ? formatLbStatus(a.body) : `${a.node}: ${a.error}`)).join('\n\n');
 }
@@ -135,14 +164,24 @@ export async function lbShow(state: LabState, o: LbShowOptions): Promise<string>
 export function registerLbCommands(program: Command, readLab: () => LabState): void {
   const lb = program.command('lb').description('the Service load balancer each agent runs (kube-proxy’s part)');
   lb.command('show [service]')
-    .description('frontends, scheduler and policies, backends with state and counters, Maglev slot shares; iptables-save text in linear mode')
+    .description(
+      'frontends, scheduler and policies, backends with state and counters, Maglev slot shares; iptables-save text in linear mode',
+    )
     .option('--node <node>', 'only this node’s agent (default: all)')
     .option('-o, --output <fmt>', 'json')
-    .option('--iptables', 'with a Service: also the rules kube-proxy’s iptables mode would write for it (a chain walked rule by rule)')
-    .addHelpText('after', '\nExamples:\n  podwire lb show\n  podwire lb show backend --node node1\n  podwire lb show web --node node1 --iptables\n  podwire lb show default/frontend -o json')
+    .option(
+      '--iptables',
+      'with a Service: also the rules kube-proxy’s iptables mode would write for it (a chain walked rule by rule)',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  podwire lb show\n  podwire lb show backend --node node1\n  podwire lb show web --node node1 --iptables\n  podwire lb show default/frontend -o json',
+    )
     .action(async (service: string | undefined, o: { node?: string; output?: string; iptables?: boolean }) => {
       if (o.output && o.output !== 'json') throw new Error('-o must be json');
       if (o.iptables && !service) throw new Error('--iptables needs a Service: podwire lb show <service> --iptables');
-      process.stdout.write(`${await lbShow(readLab(), { service, node: o.node, json: o.output === 'json', iptables: o.iptables })}\n`);
+      process.stdout.write(
+        `${await lbShow(readLab(), { service, node: o.node, json: o.output === 'json', iptables: o.iptables })}\n`,
+      );
     });
 }

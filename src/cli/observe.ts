@@ -52,7 +52,8 @@ export async function observe(state: LabState, opts: ObserveOptions): Promise<Fl
           onEvent: (r) => {
             if (finished || !matchHttp(r, { ...opts, podIps })) return;
             printed++;
-            if (opts.json) print(JSON.stringify({ ...r.event, controller: r.controller.name, verdict: l7Verdict(r.event) }));
+            if (opts.json)
+              print(JSON.stringify({ ...r.event, controller: r.controller.name, verdict: l7Verdict(r.event) }));
             else for (const l of formatHttpEvent(r, (ip) => byIp.get(ip))) print(l);
             if (opts.count && printed >= opts.count) finish();
           },
@@ -69,7 +70,10 @@ export async function observe(state: LabState, opts: ObserveOptions): Promise<Fl
     // loaded machine, and a window that closed before it opened would observe nothing
     void Promise.all([agentsSettled, l7?.ready]).then(([, controllers]) => {
       if (finished) return;
-      if (opts.http && !controllers) process.stderr.write('warning: no ingress controller pod answers yet (is the ingress add-on applied? podwire ingress-addon --apply); still looking\n');
+      if (opts.http && !controllers)
+        process.stderr.write(
+          'warning: no ingress controller pod answers yet (is the ingress add-on applied? podwire ingress-addon --apply); still looking\n',
+        );
       if (opts.durationS) setTimeout(finish, opts.durationS * 1000).unref();
       opts.onReady?.();
     });
@@ -95,7 +99,9 @@ export async function observe(state: LabState, opts: ObserveOptions): Promise<Fl
       req.on('error', (err) => {
         if (finished || (err as NodeJS.ErrnoException).code === 'ECONNRESET') return;
         // one node's agent being down is worth a line, not the end of observing the others
-        process.stderr.write(`warning: ${n.name}'s agent is not answering (${(err as Error).message}); observing the others\n`);
+        process.stderr.write(
+          `warning: ${n.name}'s agent is not answering (${(err as Error).message}); observing the others\n`,
+        );
         if (++failed === agents.length) {
           l7?.close();
           reject(new Error('no agent is answering: is the lab up? (podwire lab status)'));

@@ -15,9 +15,14 @@ import { formatExplanation } from './policy-explain-format.js';
 export function registerExplainPolicyCommand(program: Command, server: () => string): void {
   program
     .command('explain-policy')
-    .description('would a new connection from a pod to a pod or Service be allowed by NetworkPolicy — by which rule, or which policies isolate it')
+    .description(
+      'would a new connection from a pod to a pod or Service be allowed by NetworkPolicy — by which rule, or which policies isolate it',
+    )
     .argument('<from-pod>', 'the client pod: NAME or NS/NAME')
-    .argument('<to>', 'POD:PORT | NS/POD:PORT | svc/NAME[:PORT] | svc/NS/NAME[:PORT], then /tcp, /udp or /sctp (default tcp); PORT a number or a port name; a bare NAME that is no pod is a Service')
+    .argument(
+      '<to>',
+      'POD:PORT | NS/POD:PORT | svc/NAME[:PORT] | svc/NS/NAME[:PORT], then /tcp, /udp or /sctp (default tcp); PORT a number or a port name; a bare NAME that is no pod is a Service',
+    )
     .option('-n, --namespace <ns>', 'namespace of names given without one', 'default')
     .option('-o, --output <format>', 'json: the same answer as data')
     .addOption(new Option('--server <url>', 'API server (as the global --server)').hideHelp())
@@ -47,9 +52,16 @@ Examples:
           client.list('pods', {}),
           client.list('namespaces', {}),
           client.list('networkpolicies', {}),
-          target.kind === 'pod' ? Promise.resolve({ items: [] }) : client.list('services', { namespace: target.namespace }),
+          target.kind === 'pod'
+            ? Promise.resolve({ items: [] })
+            : client.list('services', { namespace: target.namespace }),
         ]);
-        const objs: ClusterObjects = { pods: pods.items, namespaces: namespaces.items, policies: policies.items, services: services.items };
+        const objs: ClusterObjects = {
+          pods: pods.items,
+          namespaces: namespaces.items,
+          policies: policies.items,
+          services: services.items,
+        };
         const e = explainConnection(objs, from, target);
         process.stdout.write(o.output === 'json' ? `${JSON.stringify(e, null, 2)}\n` : formatExplanation(e));
         process.exitCode = e.allowed ? 0 : 1;

@@ -3,7 +3,17 @@ import { ApiClient } from '../control/client/index.js';
 import { parseDuration } from '../dns/corefile-args.js';
 import { execaRunner } from '../host/index.js';
 import type { LabState } from '../lab/index.js';
-import { formatMatrix, matrixFailed, matrixJson, parseTopologySpec, probe, probeTopologyYaml, TARGET_MODES, type ProbeOptions, type TargetMode } from '../probe/index.js';
+import {
+  formatMatrix,
+  matrixFailed,
+  matrixJson,
+  parseTopologySpec,
+  probe,
+  probeTopologyYaml,
+  TARGET_MODES,
+  type ProbeOptions,
+  type TargetMode,
+} from '../probe/index.js';
 
 /**
  * `podwire probe`: the reachability matrix, expected (the policy model)
@@ -28,23 +38,33 @@ const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
 /** The command's flags → ProbeOptions, or an error that names the flag (pure). */
 export function probeOptionsOf(f: ProbeFlags): ProbeOptions {
   if (f.namespace && f.allNamespaces) throw new Error('-n and -A: choose one');
-  const ports = f.ports.split(',').filter(Boolean).map((p) => {
-    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new Error(`--ports: "${p}" is not a port (1-65535)`);
-    return Number(p);
-  });
+  const ports = f.ports
+    .split(',')
+    .filter(Boolean)
+    .map((p) => {
+      if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535)
+        throw new Error(`--ports: "${p}" is not a port (1-65535)`);
+      return Number(p);
+    });
   if (!ports.length) throw new Error('--ports: give at least one port, e.g. 80,81');
-  const protocols = f.protocols.split(',').filter(Boolean).map((p) => {
-    const l = p.toLowerCase();
-    if (!(PROTOCOLS as readonly string[]).includes(l)) throw new Error(`--protocols: "${p}" is not one of ${PROTOCOLS.join(', ')}`);
-    return l as (typeof PROTOCOLS)[number];
-  });
+  const protocols = f.protocols
+    .split(',')
+    .filter(Boolean)
+    .map((p) => {
+      const l = p.toLowerCase();
+      if (!(PROTOCOLS as readonly string[]).includes(l))
+        throw new Error(`--protocols: "${p}" is not one of ${PROTOCOLS.join(', ')}`);
+      return l as (typeof PROTOCOLS)[number];
+    });
   if (!protocols.length) throw new Error('--protocols: give at least one of tcp, udp, sctp');
   if (!(TARGET_MODES as readonly string[]).includes(f.to)) throw new Error(`--to must be ${TARGET_MODES.join(', ')}`);
   const timeoutMs = parseDuration(f.timeout);
-  if (timeoutMs === null || timeoutMs <= 0) throw new Error(`--timeout: "${f.timeout}" is not a duration (e.g. 1s, 500ms)`);
+  if (timeoutMs === null || timeoutMs <= 0)
+    throw new Error(`--timeout: "${f.timeout}" is not a duration (e.g. 1s, 500ms)`);
   if (f.output !== 'table' && f.output !== 'json') throw new Error('-o must be table or json');
   const parallel = Number(f.parallel);
-  if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel: "${f.parallel}" is not a positive whole number`);
+  if (!Number.isInteger(parallel) || parallel < 1)
+    throw new Error(`--parallel: "${f.parallel}" is not a positive whole number`);
   return {
     ...(f.namespace ? { namespace: f.namespace } : {}),
     ...(f.allNamespaces ? { allNamespaces: true } : {}),
@@ -94,10 +114,15 @@ Examples:
   podwire probe -n x --ports 80 --protocols tcp
   podwire probe -l pod=a --to service-name -o json`;
 
-export function registerProbeCommand(program: Command, deps: { server: () => string; lab: () => LabState; fail: (msg: string) => Error }): void {
+export function registerProbeCommand(
+  program: Command,
+  deps: { server: () => string; lab: () => LabState; fail: (msg: string) => Error },
+): void {
   program
     .command('probe')
-    .description('reachability matrix of pods × ports × protocols: what the NetworkPolicy model expects beside what real traffic does (cyclonus-style), exit 1 on any mismatch')
+    .description(
+      'reachability matrix of pods × ports × protocols: what the NetworkPolicy model expects beside what real traffic does (cyclonus-style), exit 1 on any mismatch',
+    )
     .option('-n, --namespace <ns>', 'only pods of this namespace (default: every namespace but kube-system)')
     .option('-A, --all-namespaces', 'pods of every namespace, kube-system too')
     .option('-l, --selector <selector>', 'only pods with these labels (pod=a,ns in (x,y))')
@@ -107,7 +132,10 @@ export function registerProbeCommand(program: Command, deps: { server: () => str
     .option('--timeout <duration>', 'how long a probe waits before it counts as blocked', '1s')
     .option('-o, --output <fmt>', 'table or json (every cell: expected, observed, detail)', 'table')
     .option('--parallel <n>', 'source pods probing at once', '3')
-    .option('--print-topology [namespaces:pods]', 'print the manifests of a probe topology (default x,y,z:a,b,c) serving --ports and --protocols, and exit')
+    .option(
+      '--print-topology [namespaces:pods]',
+      'print the manifests of a probe topology (default x,y,z:a,b,c) serving --ports and --protocols, and exit',
+    )
     .addHelpText('after', HELP)
     .action(async (f: ProbeFlags) => {
       let opts: ProbeOptions;

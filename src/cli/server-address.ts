@@ -15,5 +15,7 @@ export function apiServerFor(opts: { server?: string; lab: string; stateRoot?: s
   if (process.env.PODWIRE_SERVER) return process.env.PODWIRE_SERVER.replace(/\/$/, '');
   const socket = planLab({ prefix: opts.lab, nodes: 1, stateRoot: opts.stateRoot }).controlPlane.socket;
   if (fs.existsSync(socket)) return `unix:${socket}`;
-  throw new NoApiServerError(`no API server: lab "${opts.lab}" is not up (run: podwire lab up), and neither --server nor PODWIRE_SERVER is set`);
+  throw new NoApiServerError(
+    `no API server: lab "${opts.lab}" is not up (run: podwire lab up), and neither --server nor PODWIRE_SERVER is set`,
+  );
 }

@@ -9,14 +9,32 @@ import { cidrContains, parseCidr, serviceSnatIp } from '../dataplane/index.js';
 import { callAgent } from '../agent/control-server.js';
 import { onJsonLines } from './json-lines.js';
 import type { LbFrontendStatus, LbStatus } from './lb.js';
-import { explainDns, explainTrace, formatTrace, parseServiceTarget, parseTarget, type AgentEvent, type InjectReport, type ProbeProto, type TraceInput, type TraceResult } from '../trace/index.js';
+import {
+  explainDns,
+  explainTrace,
+  formatTrace,
+  parseServiceTarget,
+  parseTarget,
+  type AgentEvent,
+  type InjectReport,
+  type ProbeProto,
+  type TraceInput,
+  type TraceResult,
+} from '../trace/index.js';
 
 const PATH_MTU = 1450;
 
 /** Run a hidden podwire command inside a namespace; resolves with its last JSON line. */
-function inNamespace(ns: string, args: string[], onLine?: (line: string) => void, onChild?: (kill: () => void) => void): Promise<any> {
+function inNamespace(
+  ns: string,
+  args: string[],
+  onLine?: (line: string) => void,
+  onChild?: (kill: () => void) => void,
+): Promise<any> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI_ENTRY, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -26,7 +44,11 @@ function inNamespace(ns: string, args: string[], onLine?: (line: string) => void
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     onChild?.(() => child.kill('SIGTERM'));
     child.on('exit', (code) => {
-      const last = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      const last = out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
       if (!last) return reject(new Error(`${args[0]} in ${ns} failed (exit ${code}): ${err.trim()}`));
       resolve(JSON.parse(last));
     });
@@ -34,24 +56,33 @@ function inNamespace(ns: string, args: string[], onLine?: (line: string) => void
 }
 
 /** Subscribe to every agent's /trace stream; agents that do not answer are reported down. */
-async function subscribe(state: LabState, src: string, id: number, events: AgentEvent[], onEvent: (e: AgentEvent) => void = () => {}): Promise<{ close(): void; down: string[] }> {
+async function subscribe(
+  state: LabState,
+  src: string,
+  id: number,
+  events: AgentEvent[],
+  onEvent: (e: AgentEvent) => void = () => {},
+): Promise<{ close(): void; down: string[] }> {
   const reqs: http.ClientRequest[] = [];
   const down: string[] = [];
   await Promise.all(
     state.plan.nodes.map(
       (n) =>
         new Promise<void>((resolve) => {
-          const req = http.get({ socketPath: agentSocketPath(n.stateDir), path: `/trace?src=${src}&id=${id}`, timeout: 2000 }, (res) => {
-            // The 2 s are for the agent to answer; after that the stream may be
-            // quiet for as long as the probe takes (an idle timeout here would
-            // end the subscription, and the agent would stop tracing).
-            req.setTimeout(0);
-            onJsonLines(res, (o) => {
-              events.push(o as AgentEvent);
-              onEvent(o as AgentEvent);
-            });
-            resolve();
-          });
+          const req = http.get(
+            { socketPath: agentSocketPath(n.stateDir), path: `/trace?src=${src}&id=${id}`, timeout: 2000 },
+            (res) => {
+              // The 2 s are for the agent to answer; after that the stream may be
+              // quiet for as long as the probe takes (an idle timeout here would
+              // end the subscription, and the agent would stop tracing).
+              req.setTimeout(0);
+              onJsonLines(res, (o) => {
+                events.push(o as AgentEvent);
+                onEvent(o as AgentEvent);
+              });
+              resolve();
+            },
+          );
           req.on('error', () => {
             down.push(n.name);
             resolve();
@@ -79,13 +110,21 @@ interface ServiceDest {
  * Is the target a Service (svc/NAME, or a frontend address of one)? Asks
  * the source node's agent, whose Service table is what will decide.
  */
-async function resolveService(state: LabState, srcNode: string, target: string, t: ReturnType<typeof parseTarget> | null): Promise<ServiceDest | null> {
+async function resolveService(
+  state: LabState,
+  srcNode: string,
+  target: string,
+  t: ReturnType<typeof parseTarget> | null,
+): Promise<ServiceDest | null> {
   const named = parseServiceTarget(target);
   if (!named && !t) return null;
   const n = state.plan.nodes.find((x) => x.name === srcNode)!;
   const r = await callAgent(agentSocketPath(n.stateDir), 'GET', '/lb', undefined, 5000).catch(() => null);
   if (!r || r.status !== 200) {
-    if (named) throw new Error(`${srcNode}'s agent runs no Services (${r ? `it answered ${r.status}` : 'not answering'}): trace a pod or an address instead`);
+    if (named)
+      throw new Error(
+        `${srcNode}'s agent runs no Services (${r ? `it answered ${r.status}` : 'not answering'}): trace a pod or an address instead`,
+      );
     return null;
   }
   const services = (r.body as LbStatus).services;
@@ -97,9 +136,23 @@ async function resolveService(state: LabState, srcNode: string, target: string, 
   if (named) {
     const key = `${named.namespace}/${named.name}`;
     const svc = services.find((x) => x.service === key);
-    if (!svc) throw new Error(`no Service ${key} on ${srcNode}'s agent (podwire lb show lists them; headless and ExternalName Services are not proxied)`);
-    const f = svc.frontends.find((x) => x.type === 'ClusterIP' && (named.port === undefined || fe(x).port === named.port) && (!named.proto || fe(x).proto === named.proto));
-    if (!f) throw new Error(`Service ${key} has no port ${named.port ?? ''}${named.proto ? `/${named.proto}` : ''} (it has ${svc.frontends.filter((x) => x.type === 'ClusterIP').map((x) => x.frontend).join(', ')})`);
+    if (!svc)
+      throw new Error(
+        `no Service ${key} on ${srcNode}'s agent (podwire lb show lists them; headless and ExternalName Services are not proxied)`,
+      );
+    const f = svc.frontends.find(
+      (x) =>
+        x.type === 'ClusterIP' &&
+        (named.port === undefined || fe(x).port === named.port) &&
+        (!named.proto || fe(x).proto === named.proto),
+    );
+    if (!f)
+      throw new Error(
+        `Service ${key} has no port ${named.port ?? ''}${named.proto ? `/${named.proto}` : ''} (it has ${svc.frontends
+          .filter((x) => x.type === 'ClusterIP')
+          .map((x) => x.frontend)
+          .join(', ')})`,
+      );
     found = { service: key, f };
   } else {
     const explicitProto = /\/(tcp|udp|icmp)$/.test(target);
@@ -119,7 +172,8 @@ async function resolveService(state: LabState, srcNode: string, target: string, 
   const a = fe(found.f);
   // externalTrafficPolicy Local keeps outside traffic to the node's own backends
   // ("usable"); a pod's traffic may go to any ready one (service-stage.ts)
-  const fromPod = (b: LbFrontendStatus['backends'][number]) => found!.f.localOnly && found!.f.type !== 'ClusterIP' && (b.ready || b.serving);
+  const fromPod = (b: LbFrontendStatus['backends'][number]) =>
+    found!.f.localOnly && found!.f.type !== 'ClusterIP' && (b.ready || b.serving);
   const backends = found.f.backends
     .filter((b) => b.usable || fromPod(b))
     .map((b) => {
@@ -138,7 +192,14 @@ interface Catcher {
 }
 
 /** Listen in a pod for the probe (src may list several addresses); resolves once it listens. */
-async function startCatcher(netns: string, ip: string, pod: string, src: string, id: number, timeoutMs: number): Promise<Catcher> {
+async function startCatcher(
+  netns: string,
+  ip: string,
+  pod: string,
+  src: string,
+  id: number,
+  timeoutMs: number,
+): Promise<Catcher> {
   let ready!: () => void;
   const isReady = new Promise<void>((r) => (ready = r));
   const c: Catcher = { ip, pod, stopped: false, done: Promise.resolve({ arrived: false }) };
@@ -207,12 +268,22 @@ export interface TraceOutcome {
   deliveredTo?: string;
 }
 
-export async function trace(state: LabState, srcPod: string, target: string, opts: TraceOptions): Promise<TraceOutcome> {
+export async function trace(
+  state: LabState,
+  srcPod: string,
+  target: string,
+  opts: TraceOptions,
+): Promise<TraceOutcome> {
   const pods = await labPods(state);
   const t = parseServiceTarget(target) ? null : parseTarget(target);
   if (!t || isIpv4(t.host) || pods.some((p) => p.name === t.host)) {
     const r = await traceAddress(state, pods, srcPod, target, opts);
-    return { result: r.result, text: formatTrace(r.result, r.title), dnsLayers: 0, ...(r.backendPod ? { deliveredTo: r.backendPod } : {}) };
+    return {
+      result: r.result,
+      text: formatTrace(r.result, r.title),
+      dnsLayers: 0,
+      ...(r.backendPod ? { deliveredTo: r.backendPod } : {}),
+    };
   }
   const src = pods.find((p) => p.name === srcPod);
   if (!src) throw new Error(`pod "${srcPod}" not found`);
@@ -223,13 +294,24 @@ export async function trace(state: LabState, srcPod: string, target: string, opt
   if (dns.address) {
     const r = await traceAddress(state, pods, srcPod, `${dns.address}${t.port ? `:${t.port}` : ''}${proto}`, opts);
     const result = { ...r.result, layers: [...dns.layers, ...r.result.layers] };
-    return { result, text: formatTrace(result, `${r.title.replace(/ -> /, ` -> ${asked} = `)}`), dnsLayers: dns.layers.length, address: dns.address, ...(r.backendPod ? { deliveredTo: r.backendPod } : {}) };
+    return {
+      result,
+      text: formatTrace(result, `${r.title.replace(/ -> /, ` -> ${asked} = `)}`),
+      dnsLayers: dns.layers.length,
+      address: dns.address,
+      ...(r.backendPod ? { deliveredTo: r.backendPod } : {}),
+    };
   }
   const failure = dns.failure!;
   const title = `trace ${src.name} (${src.ip}, ${src.node}) -> ${asked}`;
   const server = failure.silentServers[0];
   if (!server || !isIpv4(server)) {
-    const result: TraceResult = { layers: dns.layers, verdict: 'DNS-FAILED', reason: failure.reason, summary: failure.summary };
+    const result: TraceResult = {
+      layers: dns.layers,
+      verdict: 'DNS-FAILED',
+      reason: failure.reason,
+      summary: failure.summary,
+    };
     return { result, text: formatTrace(result, title), dnsLayers: dns.layers.length };
   }
   // DNS fails because its server is silent: where does the way to it end?
@@ -243,7 +325,12 @@ export async function trace(state: LabState, srcPod: string, target: string, opt
       : pr.verdict === 'DELIVERED' && path.backendPod
         ? `the query reaches ${path.backendPod}, which does not answer: is the DNS server running there? (podwire kubectl -n kube-system logs -l k8s-app=kube-dns)`
         : pr.summary;
-  const result: TraceResult = { layers, verdict: 'DNS-FAILED', reason: pr.verdict === 'DROPPED' ? pr.reason : failure.reason, summary: `${failure.summary}; the path to ${server}: ${why}` };
+  const result: TraceResult = {
+    layers,
+    verdict: 'DNS-FAILED',
+    reason: pr.verdict === 'DROPPED' ? pr.reason : failure.reason,
+    summary: `${failure.summary}; the path to ${server}: ${why}`,
+  };
   return { result, text: formatTrace(result, title), dnsLayers: layers.length };
 }
 
@@ -251,7 +338,17 @@ export async function trace(state: LabState, srcPod: string, target: string, opt
 async function resolveInPod(state: LabState, src: LabPod, name: string, opts: TraceOptions): Promise<PodResolveReport> {
   const entry = await podExecEntry(state, src.netns);
   const argv = execCommand(entry, src.name, [
-    process.execPath, CLI_ENTRY, 'trace-resolve', '--name', name, '--libc', opts.libc ?? 'glibc', '--timeout-ms', String(opts.dnsTimeoutMs ?? 2000), '--attempts', '1',
+    process.execPath,
+    CLI_ENTRY,
+    'trace-resolve',
+    '--name',
+    name,
+    '--libc',
+    opts.libc ?? 'glibc',
+    '--timeout-ms',
+    String(opts.dnsTimeoutMs ?? 2000),
+    '--attempts',
+    '1',
   ]);
   const env = entry.kind === 'container' ? entry.env : process.env;
   return new Promise((resolve, reject) => {
@@ -262,14 +359,27 @@ async function resolveInPod(state: LabState, src: LabPod, name: string, opts: Tr
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
-      const last = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-      if (code !== 0 || !last) return reject(new Error(`resolving "${name}" in pod ${src.name} failed (exit ${code}): ${err.trim() || out.trim()}`));
+      const last = out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
+      if (code !== 0 || !last)
+        return reject(
+          new Error(`resolving "${name}" in pod ${src.name} failed (exit ${code}): ${err.trim() || out.trim()}`),
+        );
       resolve(JSON.parse(last) as PodResolveReport);
     });
   });
 }
 
-async function traceAddress(state: LabState, pods: LabPod[], srcPod: string, target: string, opts: TraceOptions): Promise<{ result: TraceResult; title: string; backendPod?: string }> {
+async function traceAddress(
+  state: LabState,
+  pods: LabPod[],
+  srcPod: string,
+  target: string,
+  opts: TraceOptions,
+): Promise<{ result: TraceResult; title: string; backendPod?: string }> {
   const src = pods.find((p) => p.name === srcPod);
   if (!src) throw new Error(`pod "${srcPod}" not found`);
   const t = parseServiceTarget(target) ? null : parseTarget(target);
@@ -286,23 +396,28 @@ async function traceAddress(state: LabState, pods: LabPod[], srcPod: string, tar
       const silent = state.plan.nodes.filter((n) => !listed.has(n.name)).map((n) => n.name);
       throw new Error(
         `"${t!.host}" is neither a pod in this lab, a Service (svc/<name>) nor an IPv4 address` +
-          (silent.length ? ` (pods on ${silent.join(', ')} could not be listed: no pods there, or the agent is down; trace by IP)` : ''),
+          (silent.length
+            ? ` (pods on ${silent.join(', ')} could not be listed: no pods there, or the agent is down; trace by IP)`
+            : ''),
       );
     }
     dstIp = t!.host;
   }
   const proto: ProbeProto = svc ? svc.proto : t!.proto;
   const port = svc ? svc.port : t!.port;
-  const dstNode = dstPod?.node ?? state.plan.nodes.find((n) => cidrContains(parseCidr(n.podCidr), parseIpv4(dstIp)))?.name;
+  const dstNode =
+    dstPod?.node ?? state.plan.nodes.find((n) => cidrContains(parseCidr(n.podCidr), parseIpv4(dstIp)))?.name;
   const id = randomInt(1, 0xffff);
   const events: AgentEvent[] = [];
   const timeoutMs = opts.timeoutMs ?? 5000;
   // Where to listen: the destination pod, or every pod the Service may choose.
   const targets = svc
-    ? svc.backends.flatMap((b) => {
-        const p = pods.find((x) => x.ip === b.ip);
-        return p ? [{ ip: b.ip, pod: p }] : [];
-      }).slice(0, MAX_CATCHERS)
+    ? svc.backends
+        .flatMap((b) => {
+          const p = pods.find((x) => x.ip === b.ip);
+          return p ? [{ ip: b.ip, pod: p }] : [];
+        })
+        .slice(0, MAX_CATCHERS)
     : dstPod
       ? [{ ip: dstPod.ip, pod: dstPod }]
       : [];
@@ -324,12 +439,26 @@ async function traceAddress(state: LabState, pods: LabPod[], srcPod: string, tar
     }
   });
   try {
-    for (const c of await Promise.all(targets.map((x) => startCatcher(x.pod.netns, x.ip, x.pod.name, catchSrc, id, timeoutMs)))) {
+    for (const c of await Promise.all(
+      targets.map((x) => startCatcher(x.pod.netns, x.ip, x.pod.name, catchSrc, id, timeoutMs)),
+    )) {
       catchers.push(c);
       if (dropped || (chosen !== undefined && c.ip !== chosen)) stopCatcher(c);
     }
     const inject = (await inNamespace(src.netns, [
-      'trace-inject', '--pod', src.name, '--dst', dstIp, '--proto', proto, '--port', String(port), '--id', String(id), '--ttl', String(opts.ttl ?? 64),
+      'trace-inject',
+      '--pod',
+      src.name,
+      '--dst',
+      dstIp,
+      '--proto',
+      proto,
+      '--port',
+      String(port),
+      '--id',
+      String(id),
+      '--ttl',
+      String(opts.ttl ?? 64),
       ...(opts.size ? ['--size', String(opts.size)] : []),
     ])) as InjectReport;
     const arrivals = await Promise.all(catchers.map((c) => c.done));
@@ -343,9 +472,19 @@ async function traceAddress(state: LabState, pods: LabPod[], srcPod: string, tar
       const b = svc.backends.find((x) => x.ip === backendIp);
       const p = targets.find((x) => x.ip === backendIp)?.pod;
       const via = `Service ${svc.service}`;
-      dst = backendIp ? { ip: backendIp, pod: p?.name, node: p?.node ?? b?.node ?? undefined, via, sentTo: dstIp } : { ip: dstIp, via };
+      dst = backendIp
+        ? { ip: backendIp, pod: p?.name, node: p?.node ?? b?.node ?? undefined, via, sentTo: dstIp }
+        : { ip: dstIp, via };
     }
-    const result = explainTrace({ inject, events, agentsDown: sub.down, srcNode: src.node, dst, arrival, pathMtu: PATH_MTU });
+    const result = explainTrace({
+      inject,
+      events,
+      agentsDown: sub.down,
+      srcNode: src.node,
+      dst,
+      arrival,
+      pathMtu: PATH_MTU,
+    });
     const to = svc
       ? `Service ${svc.service} (${svc.ip}:${svc.port}/${proto})`
       : `${dstPod ? `${dstPod.name} (${dstIp}, ${dstPod.node})` : dstIp}${port ? `:${port}` : ''}/${proto}`;

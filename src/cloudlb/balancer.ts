@@ -38,7 +38,14 @@ export type LbDropReason =
   /** the chosen node's MAC is not known yet (an ARP request goes out) */
   | 'node-mac-unresolved';
 
-export const LB_DROP_REASONS: readonly LbDropReason[] = ['not-for-us', 'malformed', 'no-frontend', 'no-port', 'no-node', 'node-mac-unresolved'];
+export const LB_DROP_REASONS: readonly LbDropReason[] = [
+  'not-for-us',
+  'malformed',
+  'no-frontend',
+  'no-port',
+  'no-node',
+  'node-mac-unresolved',
+];
 
 export interface LbFrontend {
   /** namespace/name */
@@ -64,7 +71,12 @@ export type LbDecision =
   | { kind: 'arp-reply' }
   | { kind: 'ignore' }
   /** `flow`: set when this frame started a new flow (a new choice was made) */
-  | { kind: 'forward'; node: LbNode; frontend: LbFrontend; flow?: { src: number; dst: number; proto: number; ports: number } }
+  | {
+      kind: 'forward';
+      node: LbNode;
+      frontend: LbFrontend;
+      flow?: { src: number; dst: number; proto: number; ports: number };
+    }
   | { kind: 'drop'; reason: LbDropReason; node?: LbNode };
 
 export const portKey = (proto: number, port: number) => ((proto & 0xff) << 16) | (port & 0xffff);
@@ -174,7 +186,8 @@ export class Balancer {
     const tracked = syn ? undefined : this.flows.lookup(key, nowMs);
     // An established TCP connection stays on its node while the node exists;
     // a UDP flow only while its node is still a candidate.
-    if (tracked && (proto === IPPROTO_TCP ? this.nodes.has(tracked.nodeIp) : cand.ips.includes(tracked.nodeIp))) nodeIp = tracked.nodeIp;
+    if (tracked && (proto === IPPROTO_TCP ? this.nodes.has(tracked.nodeIp) : cand.ips.includes(tracked.nodeIp)))
+      nodeIp = tracked.nodeIp;
     else {
       nodeIp = cand.ips[pickNode(flowHash(buf.subarray(0, off + len), l3), cand.ips)];
       this.flows.record(key, nodeIp, nowMs);
@@ -187,7 +200,9 @@ export class Balancer {
     this.counters.forwardedBytes += len;
     const path = `${frontend.service}|${node.name}`;
     this.counters.perPath.set(path, (this.counters.perPath.get(path) ?? 0) + 1);
-    return fresh ? { kind: 'forward', node, frontend, flow: { src, dst, proto, ports } } : { kind: 'forward', node, frontend };
+    return fresh
+      ? { kind: 'forward', node, frontend, flow: { src, dst, proto, ports } }
+      : { kind: 'forward', node, frontend };
   }
 
   private drop(reason: LbDropReason): { kind: 'drop'; reason: LbDropReason } {

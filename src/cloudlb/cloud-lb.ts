@@ -1,8 +1,23 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { ApiClient, ApiClientError, Informer, EventRecorder, objectKey, type KubeObject } from '../control/client/index.js';
+import {
+  ApiClient,
+  ApiClientError,
+  Informer,
+  EventRecorder,
+  objectKey,
+  type KubeObject,
+} from '../control/client/index.js';
 import { parseIpv4, ipv4ToString, parseMac, macToString, IPPROTO_TCP, IPPROTO_UDP } from '../packet/index.js';
-import { parsePool, planAssignments, formatPool, inPool, type Assignment, type IpRange, type LbServiceView } from './pool.js';
+import {
+  parsePool,
+  planAssignments,
+  formatPool,
+  inPool,
+  type Assignment,
+  type IpRange,
+  type LbServiceView,
+} from './pool.js';
 import { healthCheckTarget, type Health, type HealthState } from './health.js';
 import { HealthChecker, httpProbe, type Probe } from './health-checker.js';
 import { Balancer, portKey, type LbDecision, type LbFrontend } from './balancer.js';
@@ -45,11 +60,16 @@ const COMPONENT = 'service-controller';
 /** Nodes with this label are left out of every load balancer (as upstream's service controller does). */
 export const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
-const ingressIps = (svc: KubeObject): string[] => ((svc.status?.loadBalancer?.ingress ?? []) as { ip?: string }[]).map((i) => i.ip).filter((ip): ip is string => typeof ip === 'string' && ip !== '');
+const ingressIps = (svc: KubeObject): string[] =>
+  ((svc.status?.loadBalancer?.ingress ?? []) as { ip?: string }[])
+    .map((i) => i.ip)
+    .filter((ip): ip is string => typeof ip === 'string' && ip !== '');
 const wantsLb = (svc: KubeObject) => svc.spec?.type === 'LoadBalancer' && !svc.spec?.loadBalancerClass;
-const nodeIp = (n: KubeObject): string | undefined => (n.status?.addresses ?? []).find((a: { type: string }) => a.type === 'InternalIP')?.address;
+const nodeIp = (n: KubeObject): string | undefined =>
+  (n.status?.addresses ?? []).find((a: { type: string }) => a.type === 'InternalIP')?.address;
 const protoNumber = (p: string | undefined) => (p === 'UDP' ? IPPROTO_UDP : p === 'SCTP' ? -1 : IPPROTO_TCP);
-const portsText = (svc: KubeObject) => ((svc.spec?.ports ?? []) as { port: number; protocol?: string }[]).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`);
+const portsText = (svc: KubeObject) =>
+  ((svc.spec?.ports ?? []) as { port: number; protocol?: string }[]).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`);
 
 /** The address and MAC of `ifname` in this namespace. */
 function ownAddress(ifname: string): { ip: string; mac: string } {
@@ -73,7 +93,9 @@ export async function runCloudLb(cfg: CloudLbConfig, log: (msg: string) => void)
     try {
       fs.writeFileSync(`/proc/sys/net/ipv4/conf/${ifname}/forwarding`, '0');
     } catch (e) {
-      log(`could not turn kernel forwarding off on ${ifname} (${(e as Error).message}); frames to EXTERNAL-IPs may also be routed by the kernel`);
+      log(
+        `could not turn kernel forwarding off on ${ifname} (${(e as Error).message}); frames to EXTERNAL-IPs may also be routed by the kernel`,
+      );
     }
   }
 
@@ -111,7 +133,11 @@ export async function runCloudLb(cfg: CloudLbConfig, log: (msg: string) => void)
     const prev = balancer.candidates.get(service);
     balancer.setCandidates(service, { ips: chosen.map((s) => parseIpv4(s.ip)), failOpen });
     if (states.length && (!prev || prev.failOpen !== failOpen)) {
-      log(failOpen ? `${service}: no healthy node; new flows go to all ${states.length} nodes (GCP's last resort)` : `${service}: new flows go to healthy nodes ${healthy.map((h) => h.name).join(', ')}`);
+      log(
+        failOpen
+          ? `${service}: no healthy node; new flows go to all ${states.length} nodes (GCP's last resort)`
+          : `${service}: new flows go to healthy nodes ${healthy.map((h) => h.name).join(', ')}`,
+      );
     } else if (!failOpen && prev && prev.ips.length !== chosen.length) {
       log(`${service}: new flows go to healthy nodes ${healthy.map((h) => h.name).join(', ')}`);
     }
@@ -173,13 +199,22 @@ export async function runCloudLb(cfg: CloudLbConfig, log: (msg: string) => void)
       const current = ingressIps(s);
       if (a) {
         const prev = assignments.get(key);
-        if (a.ip && prev?.ip !== a.ip) log(`${key}: EXTERNAL-IP ${a.ip}${current.includes(a.ip) ? ' (kept: its status holds it)' : s.spec?.loadBalancerIP === a.ip ? ' (spec.loadBalancerIP)' : ` (lowest free in ${formatPool(pool)})`}`);
+        if (a.ip && prev?.ip !== a.ip)
+          log(
+            `${key}: EXTERNAL-IP ${a.ip}${current.includes(a.ip) ? ' (kept: its status holds it)' : s.spec?.loadBalancerIP === a.ip ? ' (spec.loadBalancerIP)' : ` (lowest free in ${formatPool(pool)})`}`,
+          );
         if (a.problem) {
           const text = `${a.problem.reason}: ${a.problem.message}`;
           if (reported.get(key) !== text) {
             reported.set(key, text);
             log(`${key}: stays <pending>: ${a.problem.message}`);
-            events.record(s, 'Warning', 'SyncLoadBalancerFailed', `Error syncing load balancer: ${a.problem.message}`, COMPONENT);
+            events.record(
+              s,
+              'Warning',
+              'SyncLoadBalancerFailed',
+              `Error syncing load balancer: ${a.problem.message}`,
+              COMPONENT,
+            );
           }
         } else reported.delete(key);
         const want = a.ip ? [a.ip] : [];
@@ -187,9 +222,16 @@ export async function runCloudLb(cfg: CloudLbConfig, log: (msg: string) => void)
         else writing.delete(key);
         if (a.ip) {
           const ports = new Set<number>();
-          for (const p of (s.spec?.ports ?? []) as { port: number; protocol?: string }[]) if (protoNumber(p.protocol) > 0) ports.add(portKey(protoNumber(p.protocol), p.port));
+          for (const p of (s.spec?.ports ?? []) as { port: number; protocol?: string }[])
+            if (protoNumber(p.protocol) > 0) ports.add(portKey(protoNumber(p.protocol), p.port));
           frontends.push({ service: key, ip: parseIpv4(a.ip), ports });
-          if (checker.setService(key, nodeList.map((n) => ({ ...n, target: healthCheckTarget(s.spec ?? {}, n.ip) })))) recomputeCandidates(key);
+          if (
+            checker.setService(
+              key,
+              nodeList.map((n) => ({ ...n, target: healthCheckTarget(s.spec ?? {}, n.ip) })),
+            )
+          )
+            recomputeCandidates(key);
         }
       } else if (current.some((ip) => inPool(pool, ip))) {
         // no longer a LoadBalancer of ours (type changed, or another class): give its address back
@@ -198,7 +240,11 @@ export async function runCloudLb(cfg: CloudLbConfig, log: (msg: string) => void)
       } else writing.delete(key);
     }
     for (const key of [...writing.keys()]) if (!svcs.some((s) => objectKey(s) === key)) writing.delete(key);
-    for (const [key, a] of assignments) if (a.ip && !next.get(key)?.ip) log(`${key}: EXTERNAL-IP ${a.ip} released${svcs.some((s) => objectKey(s) === key) ? '' : ' (Service deleted)'}`);
+    for (const [key, a] of assignments)
+      if (a.ip && !next.get(key)?.ip)
+        log(
+          `${key}: EXTERNAL-IP ${a.ip} released${svcs.some((s) => objectKey(s) === key) ? '' : ' (Service deleted)'}`,
+        );
     for (const key of checker.serviceNames()) if (!frontends.some((f) => f.service === key)) checker.removeService(key);
     for (const key of [...reported.keys()]) if (!next.has(key)) reported.delete(key);
     balancer.setFrontends(frontends);
@@ -263,7 +309,12 @@ export async function runCloudLb(cfg: CloudLbConfig, log: (msg: string) => void)
       startedAt,
       apiserver: cfg.apiserver,
       services: svcStatus,
-      nodes: [...balancer.nodes.values()].map((n) => ({ name: n.name, ip: ipv4ToString(n.ip), mac: n.mac ? macToString(n.mac) : null, flows: perNode.get(n.ip) ?? 0 })),
+      nodes: [...balancer.nodes.values()].map((n) => ({
+        name: n.name,
+        ip: ipv4ToString(n.ip),
+        mac: n.mac ? macToString(n.mac) : null,
+        flows: perNode.get(n.ip) ?? 0,
+      })),
       flows: balancer.flows.size,
       counters: {
         arpReplies: balancer.counters.arpReplies,
@@ -276,7 +327,9 @@ export async function runCloudLb(cfg: CloudLbConfig, log: (msg: string) => void)
     };
   };
   const server = cfg.socket ? await serveStatus(cfg.socket, status) : null;
-  log(`cloud load balancer on ${ifname} ${own.ip} (${own.mac}), EXTERNAL-IPs from ${formatPool(pool)}, API server ${cfg.apiserver}${cfg.socket ? `, status on ${cfg.socket}` : ''}`);
+  log(
+    `cloud load balancer on ${ifname} ${own.ip} (${own.mac}), EXTERNAL-IPs from ${formatPool(pool)}, API server ${cfg.apiserver}${cfg.socket ? `, status on ${cfg.socket}` : ''}`,
+  );
 
   return {
     status,

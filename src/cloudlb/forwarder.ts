@@ -1,5 +1,12 @@
 import { PacketSocket, RxBatch, TxBatch, TX_FROM_PAYLOAD, compileFilter, bpf, type BpfInsn } from '../native/index.js';
-import { VNET_HDR_SIZE, ETHERNET_HEADER_SIZE, ArpView, writeArpReply, writeArpRequest, copyMac } from '../packet/index.js';
+import {
+  VNET_HDR_SIZE,
+  ETHERNET_HEADER_SIZE,
+  ArpView,
+  writeArpReply,
+  writeArpRequest,
+  copyMac,
+} from '../packet/index.js';
 import type { Balancer, LbDecision } from './balancer.js';
 import type { IpRange } from './pool.js';
 
@@ -85,7 +92,8 @@ export class Forwarder {
     let tick = 0;
     const t = setInterval(() => {
       tick++;
-      for (const n of this.balancer.nodes.values()) if (!n.mac || tick % 20 === 0) this.queueArpRequest(n.ip, this.ownIp);
+      for (const n of this.balancer.nodes.values())
+        if (!n.mac || tick % 20 === 0) this.queueArpRequest(n.ip, this.ownIp);
       this.flush();
     }, 500);
     t.unref();
@@ -118,7 +126,12 @@ export class Forwarder {
         if (!this.tx.hasRoom(VNET_HDR_SIZE + 64, 1)) this.flush();
         const off = this.tx.alloc(VNET_HDR_SIZE + 64);
         this.tx.scratch.fill(0, off, off + VNET_HDR_SIZE);
-        const n = writeArpReply(this.tx.scratch, off + VNET_HDR_SIZE, this.arp.wrap(rx.buf, f + ETHERNET_HEADER_SIZE, flen - ETHERNET_HEADER_SIZE), this.sock.mac);
+        const n = writeArpReply(
+          this.tx.scratch,
+          off + VNET_HDR_SIZE,
+          this.arp.wrap(rx.buf, f + ETHERNET_HEADER_SIZE, flen - ETHERNET_HEADER_SIZE),
+          this.sock.mac,
+        );
         this.tx.pushScratch(off, VNET_HDR_SIZE + n);
       } else if (d.kind === 'drop' && d.reason === 'node-mac-unresolved' && d.node) {
         this.queueArpRequest(d.node.ip, this.ownIp);

@@ -1,5 +1,13 @@
 import http from 'node:http';
-import { CHECK_INTERVAL_MS, CHECK_TIMEOUT_MS, initialHealth, observeProbe, type Health, type HealthCheckTarget, type HealthState } from './health.js';
+import {
+  CHECK_INTERVAL_MS,
+  CHECK_TIMEOUT_MS,
+  initialHealth,
+  observeProbe,
+  type Health,
+  type HealthCheckTarget,
+  type HealthState,
+} from './health.js';
 
 /** One probe: ok (HTTP 200) or not, and what was seen ("200", "503", "connection refused", "timeout"). */
 export type Probe = (url: string, timeoutMs: number) => Promise<{ ok: boolean; detail: string }>;
@@ -14,15 +22,24 @@ export const httpProbe: Probe = (url, timeoutMs) =>
         resolve({ ok, detail });
       }
     };
-    const req = http.get(url, { agent: false, timeout: timeoutMs, headers: { 'user-agent': 'podwire-cloudlb-health-check' } }, (res) => {
-      res.resume();
-      finish(res.statusCode === 200, `HTTP ${res.statusCode}`);
-    });
+    const req = http.get(
+      url,
+      { agent: false, timeout: timeoutMs, headers: { 'user-agent': 'podwire-cloudlb-health-check' } },
+      (res) => {
+        res.resume();
+        finish(res.statusCode === 200, `HTTP ${res.statusCode}`);
+      },
+    );
     req.on('timeout', () => {
       finish(false, `no answer within ${timeoutMs} ms`);
       req.destroy();
     });
-    req.on('error', (e: NodeJS.ErrnoException) => finish(false, e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'EHOSTUNREACH' ? 'host unreachable' : e.message));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      finish(
+        false,
+        e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'EHOSTUNREACH' ? 'host unreachable' : e.message,
+      ),
+    );
   });
 
 export interface CheckedNode {
@@ -89,7 +106,12 @@ export class HealthChecker {
   }
 
   states(service: string): (CheckedNode & { health: HealthState })[] {
-    return [...(this.services.get(service)?.values() ?? [])].map(({ name, ip, target, health }) => ({ name, ip, target, health }));
+    return [...(this.services.get(service)?.values() ?? [])].map(({ name, ip, target, health }) => ({
+      name,
+      ip,
+      target,
+      health,
+    }));
   }
 
   serviceNames(): string[] {

@@ -34,7 +34,14 @@ export interface HealthState {
   sinceMs: number;
 }
 
-export const initialHealth = (nowMs: number): HealthState => ({ state: 'unknown', failures: 0, successes: 0, last: 'not checked yet', lastCheckMs: 0, sinceMs: nowMs });
+export const initialHealth = (nowMs: number): HealthState => ({
+  state: 'unknown',
+  failures: 0,
+  successes: 0,
+  last: 'not checked yet',
+  lastCheckMs: 0,
+  sinceMs: nowMs,
+});
 
 export function observeProbe(prev: HealthState, ok: boolean, detail: string, nowMs: number): HealthState {
   const failures = ok ? 0 : prev.failures + 1;
@@ -42,7 +49,14 @@ export function observeProbe(prev: HealthState, ok: boolean, detail: string, now
   let state = prev.state;
   if (ok && successes >= HEALTHY_THRESHOLD) state = 'healthy';
   else if (!ok && failures >= UNHEALTHY_THRESHOLD) state = 'unhealthy';
-  return { state, failures, successes, last: detail, lastCheckMs: nowMs, sinceMs: state === prev.state ? prev.sinceMs : nowMs };
+  return {
+    state,
+    failures,
+    successes,
+    last: detail,
+    lastCheckMs: nowMs,
+    sinceMs: state === prev.state ? prev.sinceMs : nowMs,
+  };
 }
 
 /** What is probed for a Service on a node (GKE's health checks for kube-proxy). */
@@ -52,8 +66,15 @@ export interface HealthCheckTarget {
   kind: 'service' | 'kube-proxy';
 }
 
-export function healthCheckTarget(spec: { externalTrafficPolicy?: string; healthCheckNodePort?: number }, nodeIp: string): HealthCheckTarget {
-  if (spec.externalTrafficPolicy === 'Local' && Number.isInteger(spec.healthCheckNodePort) && spec.healthCheckNodePort! > 0) {
+export function healthCheckTarget(
+  spec: { externalTrafficPolicy?: string; healthCheckNodePort?: number },
+  nodeIp: string,
+): HealthCheckTarget {
+  if (
+    spec.externalTrafficPolicy === 'Local' &&
+    Number.isInteger(spec.healthCheckNodePort) &&
+    spec.healthCheckNodePort! > 0
+  ) {
     return { url: `http://${nodeIp}:${spec.healthCheckNodePort}/`, kind: 'service' };
   }
   return { url: `http://${nodeIp}:${KUBE_PROXY_HEALTHZ_PORT}/healthz`, kind: 'kube-proxy' };

@@ -42,12 +42,17 @@ export function parsePool(spec: string): IpRange {
     const one = parseIpv4(spec.trim());
     return { first: one, last: one };
   } catch (cause) {
-    throw new CloudLbError('ERR_BAD_POOL', `--pool must be first-last, an address or a CIDR (got "${spec}"): ${(cause as Error).message}`, { cause });
+    throw new CloudLbError(
+      'ERR_BAD_POOL',
+      `--pool must be first-last, an address or a CIDR (got "${spec}"): ${(cause as Error).message}`,
+      { cause },
+    );
   }
 }
 
 export const poolSize = (p: IpRange) => p.last - p.first + 1;
-export const formatPool = (p: IpRange) => (p.first === p.last ? ipv4ToString(p.first) : `${ipv4ToString(p.first)}-${ipv4ToString(p.last)}`);
+export const formatPool = (p: IpRange) =>
+  p.first === p.last ? ipv4ToString(p.first) : `${ipv4ToString(p.first)}-${ipv4ToString(p.last)}`;
 
 export function inPool(p: IpRange, ip: string): boolean {
   let n: number;
@@ -87,7 +92,9 @@ export interface Assignment {
 export function planAssignments(services: readonly LbServiceView[], pool: IpRange): Map<string, Assignment> {
   const wanting = services
     .filter((s) => s.wantsLb)
-    .sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    .sort((a, b) =>
+      a.created < b.created ? -1 : a.created > b.created ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+    );
   const out = new Map<string, Assignment>();
   const holder = new Map<string, string>();
   const take = (s: LbServiceView, ip: string) => {
@@ -96,7 +103,9 @@ export function planAssignments(services: readonly LbServiceView[], pool: IpRang
   };
   // 1. keep
   for (const s of wanting) {
-    const kept = s.currentIps.find((ip) => inPool(pool, ip) && !holder.has(ip) && (!s.requestedIp || s.requestedIp === ip));
+    const kept = s.currentIps.find(
+      (ip) => inPool(pool, ip) && !holder.has(ip) && (!s.requestedIp || s.requestedIp === ip),
+    );
     if (kept) take(s, kept);
   }
   // 2. requested
@@ -104,9 +113,21 @@ export function planAssignments(services: readonly LbServiceView[], pool: IpRang
     if (out.has(s.key) || !s.requestedIp) continue;
     const ip = s.requestedIp;
     if (!inPool(pool, ip)) {
-      out.set(s.key, { ip: null, problem: { reason: 'LoadBalancerIPNotInPool', message: `spec.loadBalancerIP ${ip} is not in the pool ${formatPool(pool)}` } });
+      out.set(s.key, {
+        ip: null,
+        problem: {
+          reason: 'LoadBalancerIPNotInPool',
+          message: `spec.loadBalancerIP ${ip} is not in the pool ${formatPool(pool)}`,
+        },
+      });
     } else if (holder.has(ip)) {
-      out.set(s.key, { ip: null, problem: { reason: 'LoadBalancerIPInUse', message: `spec.loadBalancerIP ${ip} is in use by Service ${holder.get(ip)}` } });
+      out.set(s.key, {
+        ip: null,
+        problem: {
+          reason: 'LoadBalancerIPInUse',
+          message: `spec.loadBalancerIP ${ip} is in use by Service ${holder.get(ip)}`,
+        },
+      });
     } else take(s, ip);
   }
   // 3. the lowest free address
@@ -115,7 +136,13 @@ export function planAssignments(services: readonly LbServiceView[], pool: IpRang
     if (out.has(s.key)) continue;
     while (next <= pool.last && holder.has(ipv4ToString(next))) next++;
     if (next > pool.last) {
-      out.set(s.key, { ip: null, problem: { reason: 'PoolExhausted', message: `all ${poolSize(pool)} addresses of ${formatPool(pool)} are in use` } });
+      out.set(s.key, {
+        ip: null,
+        problem: {
+          reason: 'PoolExhausted',
+          message: `all ${poolSize(pool)} addresses of ${formatPool(pool)} are in use`,
+        },
+      });
       continue;
     }
     take(s, ipv4ToString(next));

@@ -15,7 +15,12 @@ export interface CloudLbStatus {
   nodes: { name: string; ip: string; mac: string | null; flows: number }[];
   /** connections tracked */
   flows: number;
-  counters: Record<string, unknown> & { arpReplies: number; forwarded: number; forwardedBytes: number; drops: Record<string, number> };
+  counters: Record<string, unknown> & {
+    arpReplies: number;
+    forwarded: number;
+    forwardedBytes: number;
+    drops: Record<string, number>;
+  };
   informers: { services: string | null; nodes: string | null };
 }
 
@@ -87,7 +92,12 @@ export function cloudLbRows(s: CloudLbStatus): string[][] {
     svc.service,
     svc.externalIp ?? '<pending>',
     svc.ports.join(',') || '<none>',
-    svc.check === 'service' ? `:${new URL(svc.nodes[0]?.url ?? 'http://x:0/').port}/ (ETP Local)` : svc.check === 'kube-proxy' ? ':10256/healthz (ETP Cluster)' : '-',
-    svc.problem ?? (svc.nodes.map((n) => `${n.name}=${mark[n.health]}`).join(' ') + (svc.failOpen ? ' (none healthy: to all)' : '')),
+    svc.check === 'service'
+      ? `:${new URL(svc.nodes[0]?.url ?? 'http://x:0/').port}/ (ETP Local)`
+      : svc.check === 'kube-proxy'
+        ? ':10256/healthz (ETP Cluster)'
+        : '-',
+    svc.problem ??
+      svc.nodes.map((n) => `${n.name}=${mark[n.health]}`).join(' ') + (svc.failOpen ? ' (none healthy: to all)' : ''),
   ]);
 }

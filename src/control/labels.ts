@@ -11,8 +11,7 @@
 export type Labels = Record<string, string>;
 
 export type Requirement =
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | 'doesnotexist' };
+  { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: 'exists' | 'doesnotexist' };
 
 export class LabelError extends Error {
   readonly code = 'ERR_BAD_LABEL';
@@ -38,7 +37,8 @@ export function labelKeyError(key: string): string | null {
 /** The reason `value` is not a valid label value, or null. */
 export function labelValueError(value: string): string | null {
   if (value === '') return null;
-  if (value.length > 63 || !NAME.test(value)) return `value "${value}" must be at most 63 characters: alphanumerics, with '-', '_' or '.' between them`;
+  if (value.length > 63 || !NAME.test(value))
+    return `value "${value}" must be at most 63 characters: alphanumerics, with '-', '_' or '.' between them`;
   return null;
 }
 
@@ -134,7 +134,8 @@ export function selectorRequirements(sel: LabelSelector | null | undefined): Req
   for (const e of sel?.matchExpressions ?? []) {
     const op = e.operator;
     if (op === 'In' || op === 'NotIn') {
-      if (!e.values?.length) throw new LabelError(`matchExpressions: operator ${op} on "${e.key}" needs at least one value`);
+      if (!e.values?.length)
+        throw new LabelError(`matchExpressions: operator ${op} on "${e.key}" needs at least one value`);
       reqs.push({ key: e.key, op: op === 'In' ? 'in' : 'notin', values: e.values });
     } else if (op === 'Exists' || op === 'DoesNotExist') {
       if (e.values?.length) throw new LabelError(`matchExpressions: operator ${op} on "${e.key}" takes no values`);

@@ -23,10 +23,16 @@ export interface ApiServerOptions {
   nodeMonitorGracePeriodMs: number;
 }
 
-export async function runApiServer(o: ApiServerOptions, log: (m: string) => void): Promise<{ stop(): Promise<void>; url: string }> {
+export async function runApiServer(
+  o: ApiServerOptions,
+  log: (m: string) => void,
+): Promise<{ stop(): Promise<void>; url: string }> {
   const store = openStore(o.store);
   const recovery = (store as { recovery?: { tornBytes: number; tornAtOffset: number } }).recovery;
-  if (recovery?.tornBytes) log(`store: a torn final write of ${recovery.tornBytes} bytes at offset ${recovery.tornAtOffset} was cut off (it was never acknowledged)`);
+  if (recovery?.tornBytes)
+    log(
+      `store: a torn final write of ${recovery.tornBytes} bytes at offset ${recovery.tornAtOffset} was cut off (it was never acknowledged)`,
+    );
   const api = new ApiServer(store);
   // A store that is still starting (etcd started beside us) gets 30 s to answer.
   for (let waited = 0; ; waited += 300) {
@@ -46,12 +52,19 @@ export async function runApiServer(o: ApiServerOptions, log: (m: string) => void
   let client: ApiClient | null = null;
   if (o.controllers) {
     client = new ApiClient(unix ?? url);
-    controllers = await startControllers(client, { clusterCidr: o.clusterCidr, nodeCidrMaskSize: 24, nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, log: (m: string) => log(`controllers: ${m}`) });
+    controllers = await startControllers(client, {
+      clusterCidr: o.clusterCidr,
+      nodeCidrMaskSize: 24,
+      nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs,
+      log: (m: string) => log(`controllers: ${m}`),
+    });
     log('controllers running: node IPAM and lifecycle, scheduler, Deployment, StatefulSet, endpoints');
     // The `kubernetes` Service points at this server (only at an address pods can reach: the advertised one, else the one it listens on).
     const advertise = o.advertiseAddress ?? o.host;
     if (advertise !== '127.0.0.1' && advertise !== '0.0.0.0') {
-      await ensureKubernetesService(client, advertise, o.port).catch((err) => log(`kubernetes Service not ensured: ${(err as Error).message}`));
+      await ensureKubernetesService(client, advertise, o.port).catch((err) =>
+        log(`kubernetes Service not ensured: ${(err as Error).message}`),
+      );
     }
   }
   return {

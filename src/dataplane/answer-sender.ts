@@ -15,7 +15,16 @@ const ETH = ETHERNET_HEADER_SIZE;
  * MAC): a TCP reset (`tcpReset`), else an ICMP error from `srcIp`. Rate
  * limited with the gateway's other ICMP errors. True if queued.
  */
-export function answerSender(ctx: PipelineContext, buf: Buffer, slot: number, tcpReset: boolean, icmpType: number, icmpCode: number, mtu: number, srcIp: number): boolean {
+export function answerSender(
+  ctx: PipelineContext,
+  buf: Buffer,
+  slot: number,
+  tcpReset: boolean,
+  icmpType: number,
+  icmpCode: number,
+  mtu: number,
+  srcIp: number,
+): boolean {
   const ip = ctx.ip;
   const f = slot + VNET_HDR_SIZE;
   const ipOff = ip.off;
@@ -35,7 +44,9 @@ export function answerSender(ctx: PipelineContext, buf: Buffer, slot: number, tc
   (toPods ? ctx.id.gatewayMac : ctx.id.nodeMac).copy(sc, off + VNET_HDR_SIZE + 6);
   sc.writeUInt16BE(ETHERTYPE_IPV4, off + VNET_HDR_SIZE + 12);
   const o = off + VNET_HDR_SIZE + ETH;
-  const n = tcpReset ? buildTcpReset(sc, o, buf, ipOff, ipLen) : buildIcmpError(sc, o, buf, ipOff, ipLen, icmpType, icmpCode, srcIp, mtu);
+  const n = tcpReset
+    ? buildTcpReset(sc, o, buf, ipOff, ipLen)
+    : buildIcmpError(sc, o, buf, ipOff, ipLen, icmpType, icmpCode, srcIp, mtu);
   if (n <= 0) return false;
   tx.pushScratch(off, VNET_HDR_SIZE + ETH + n);
   if (!tcpReset) ctx.counters.icmpErrors++;

@@ -1,4 +1,11 @@
-import { ARP_REQUEST, ETHERNET_HEADER_SIZE, VNET_HDR_SIZE, vxlanSourcePort, writeArpReply, writeArpRequest } from '../packet/index.js';
+import {
+  ARP_REQUEST,
+  ETHERNET_HEADER_SIZE,
+  VNET_HDR_SIZE,
+  vxlanSourcePort,
+  writeArpReply,
+  writeArpRequest,
+} from '../packet/index.js';
 import { OUTER_HEADERS_SIZE } from '../overlay/vxlan-encap.js';
 import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';

@@ -13,7 +13,8 @@ export function parseCidr(s: string): Cidr {
   if (prefixLen > 32) throw new CidrError(`"${s}": prefix length above 32`);
   const ip = parseIpv4(m[1]);
   const network = (ip & cidrMask(prefixLen)) >>> 0;
-  if (network !== ip) throw new CidrError(`"${s}": host bits set (did you mean ${ipv4ToString(network)}/${prefixLen}?)`);
+  if (network !== ip)
+    throw new CidrError(`"${s}": host bits set (did you mean ${ipv4ToString(network)}/${prefixLen}?)`);
   return { network, prefixLen };
 }
 

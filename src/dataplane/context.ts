@@ -158,7 +158,11 @@ export class PipelineContext {
       this.tracer.dropped(reason, this.curPort, this.curBuf, this.curOff, this.curLen, detail);
       if (this.curProbe) {
         const name = dropReasonName(reason);
-        this.stage('drop', `${name}${detail ? ` (${detail})` : ''} — ${describeDropReason(name)}`, detail ? { reason: name, detail } : { reason: name });
+        this.stage(
+          'drop',
+          `${name}${detail ? ` (${detail})` : ''} — ${describeDropReason(name)}`,
+          detail ? { reason: name, detail } : { reason: name },
+        );
       }
     }
   }

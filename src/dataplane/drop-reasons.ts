@@ -30,14 +30,26 @@ export const DROP_REASONS = [
   ['no-endpoints', 'the Service has no ready endpoints: the client gets a TCP reset or ICMP port unreachable'],
   ['etp-local-no-endpoint', 'externalTrafficPolicy Local and no ready endpoint of the Service on this node'],
   ['no-service-port', 'a Service IP, but no port of that Service matches (port or protocol)'],
-  ['conntrack-full', 'the connection-tracking table is full: new flows are refused, established ones keep their entries'],
+  [
+    'conntrack-full',
+    'the connection-tracking table is full: new flows are refused, established ones keep their entries',
+  ],
   ['stale-backend', 'the flow’s backend left the Service: the TCP connection is reset'],
   ['nat-ports-exhausted', 'no free source port on the node for masquerading or SNAT'],
   ['underlay-unresolved', 'the underlay neighbour (outside client or server) has no known MAC yet: ARP sent'],
   ['not-ours', 'underlay packet for the node that no Service, NodePort or masqueraded flow owns'],
-  ['policy-denied-ingress', 'NetworkPolicy: the destination pod is isolated for ingress and no rule of the policies selecting it allowed this connection'],
-  ['spoofed-source', 'a pod sent from an IP or MAC address that is not its own (anti-spoofing, as Cilium and Calico do)'],
-  ['policy-denied-egress', 'NetworkPolicy: the source pod is isolated for egress and no rule of the policies selecting it allowed this connection'],
+  [
+    'policy-denied-ingress',
+    'NetworkPolicy: the destination pod is isolated for ingress and no rule of the policies selecting it allowed this connection',
+  ],
+  [
+    'spoofed-source',
+    'a pod sent from an IP or MAC address that is not its own (anti-spoofing, as Cilium and Calico do)',
+  ],
+  [
+    'policy-denied-egress',
+    'NetworkPolicy: the source pod is isolated for egress and no rule of the policies selecting it allowed this connection',
+  ],
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number][0];

@@ -78,7 +78,15 @@ export function encapToPeer(ctx: PipelineContext, buf: Buffer, slot: number, len
     );
   }
   if (ctx.tracer?.forwarded) {
-    ctx.tracer.forwarded(FWD_VXLAN, ctx.curPort, buf, f, flen, peer.nodeIp, gso === VNET_HDR_GSO_NONE ? 1 : Math.ceil((ip.totalLength - ip.headerLength - 20) / (vnet.gsoSize || 1)));
+    ctx.tracer.forwarded(
+      FWD_VXLAN,
+      ctx.curPort,
+      buf,
+      f,
+      flen,
+      peer.nodeIp,
+      gso === VNET_HDR_GSO_NONE ? 1 : Math.ceil((ip.totalLength - ip.headerLength - 20) / (vnet.gsoSize || 1)),
+    );
   }
   if (gso === VNET_HDR_GSO_NONE) {
     if (!ctx.room(ctx.underlayTx, ctx.ports.underlay, VNET_HDR_SIZE + OUTER_HEADERS_SIZE)) return;

@@ -113,7 +113,10 @@ function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): 
   }
   if (ctx.probe !== null && ctx.isProbe(ip.src, ip.id)) {
     ctx.curProbe = true;
-    ctx.stage('received', `from pod ${ipv4ToString(ip.src)} on cbr0 (TTL ${ip.ttl}, ${ip.totalLength} bytes)`, { ttl: ip.ttl, length: ip.totalLength });
+    ctx.stage('received', `from pod ${ipv4ToString(ip.src)} on cbr0 (TTL ${ip.ttl}, ${ip.totalLength} bytes)`, {
+      ttl: ip.ttl,
+      length: ip.totalLength,
+    });
   }
   const sent = ctx.neighbors.trafficOf(ip.src);
   if (sent !== undefined) {
@@ -142,7 +145,11 @@ function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): 
   // or nowhere. (Kept inline rather than a function of its own, as V8
   // would spend fromPod's inlining budget on it and slow the checks above.)
   if (cidrContains(ctx.id.podCidr, dst)) {
-    if (ctx.curProbe) ctx.stage('route', `${ipv4ToString(dst)} is in this node's pod CIDR ${formatCidr(ctx.id.podCidr)}: deliver locally`);
+    if (ctx.curProbe)
+      ctx.stage(
+        'route',
+        `${ipv4ToString(dst)} is in this node's pod CIDR ${formatCidr(ctx.id.podCidr)}: deliver locally`,
+      );
     return deliverLocal(ctx, buf, slot, len, false);
   }
   const peer = ctx.peers.lookup(dst);

@@ -88,7 +88,12 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
     }
     // Learn peers' underlay MACs from any ARP they send (the kernel answers for us).
     if (ctx.peers.byNodeIp(arp.senderIp)) learnUnderlay(ctx, arp.senderIp, buf, arp.off + 8);
-    else if (ctx.lb !== null && ctx.id.underlayCidr !== undefined && cidrContains(ctx.id.underlayCidr, arp.senderIp) && arp.senderIp !== ctx.id.nodeIp) {
+    else if (
+      ctx.lb !== null &&
+      ctx.id.underlayCidr !== undefined &&
+      cidrContains(ctx.id.underlayCidr, arp.senderIp) &&
+      arp.senderIp !== ctx.id.nodeIp
+    ) {
       // Other hosts on the underlay (the outside, a cloud LB): masqueraded
       // flows and external clients' replies go to them directly.
       ctx.underlayNeighbors.learn(arp.senderIp, buf, arp.off + 8, ctx.clock());
@@ -179,7 +184,11 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
   }
   if (ctx.probe !== null && ctx.isProbe(iip.src, iip.id)) {
     ctx.curProbe = true;
-    ctx.stage('decap', `VXLAN from peer node ${peer.name} (${ipv4ToString(outerSrc)}), VNI ${vx.vni}, UDP source port ${udp.srcPort}`, { peer: peer.name, vni: vx.vni });
+    ctx.stage(
+      'decap',
+      `VXLAN from peer node ${peer.name} (${ipv4ToString(outerSrc)}), VNI ${vx.vni}, UDP source port ${udp.srcPort}`,
+      { peer: peer.name, vni: vx.vni },
+    );
   }
   // Replies of flows this node translated (a Service client here, a NodePort's SNAT)
   const nat = ctx.lb !== null ? natFromOverlay(ctx, buf, slot) : NAT_PASS;
@@ -211,7 +220,8 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
     return;
   }
   if (iip.totalLength > ctx.id.podMtu && !outside) {
-    if (iip.dontFragment) icmpErrorOverlay(ctx, buf, inner, innerLen, peer, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, ctx.id.podMtu);
+    if (iip.dontFragment)
+      icmpErrorOverlay(ctx, buf, inner, innerLen, peer, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, ctx.id.podMtu);
     ctx.drop(DROP['mtu-exceeded']);
     return;
   }
@@ -262,7 +272,10 @@ function routeNative(ctx: PipelineContext, buf: Buffer, slot: number, len: numbe
   }
   const peer = ctx.peers.lookup(dst);
   if (peer) {
-    if (ctx.curProbe) ctx.stage('route', `${ipv4ToString(dst)} is in ${formatCidr(peer.podCidr)} of peer node ${peer.name}: VXLAN`, { peer: peer.name });
+    if (ctx.curProbe)
+      ctx.stage('route', `${ipv4ToString(dst)} is in ${formatCidr(peer.podCidr)} of peer node ${peer.name}: VXLAN`, {
+        peer: peer.name,
+      });
     return encapToPeer(ctx, buf, slot, len, peer);
   }
   sendToUnderlay(ctx, buf, slot, len);

@@ -107,7 +107,13 @@ export class Gro {
         payload <= run.mss &&
         run.total + payload <= MAX_PAYLOAD &&
         run.count < MAX_SEGMENTS &&
-        buf.compare(run.buf, run.slot + VNET_HDR_SIZE + ETH + 40, run.slot + VNET_HDR_SIZE + ETH + 20 + thl, tcp + 20, tcp + thl) === 0
+        buf.compare(
+          run.buf,
+          run.slot + VNET_HDR_SIZE + ETH + 40,
+          run.slot + VNET_HDR_SIZE + ETH + 20 + thl,
+          tcp + 20,
+          tcp + thl,
+        ) === 0
       ) {
         run.payloadOffs[run.count] = payloadOff;
         run.payloadLens[run.count] = payload;

@@ -26,7 +26,15 @@ import { unNatIcmpError } from './icmp-nat.js';
 const ETH = ETHERNET_HEADER_SIZE;
 
 /** ICMP error about the frame at f (Ethernet) to the local pod that sent it. */
-export function icmpErrorToPod(ctx: PipelineContext, buf: Buffer, f: number, flen: number, type: number, code: number, mtu: number): void {
+export function icmpErrorToPod(
+  ctx: PipelineContext,
+  buf: Buffer,
+  f: number,
+  flen: number,
+  type: number,
+  code: number,
+  mtu: number,
+): void {
   const ipOff = f + ETH;
   if (!icmpErrorAllowed(buf, ipOff, flen - ETH)) return;
   if (!ctx.icmpBucket.take()) {
@@ -52,7 +60,16 @@ export function icmpErrorToPod(ctx: PipelineContext, buf: Buffer, f: number, fle
 }
 
 /** ICMP error about a decapsulated frame (inner Ethernet at `inner`) back to its remote pod. */
-export function icmpErrorOverlay(ctx: PipelineContext, buf: Buffer, inner: number, innerLen: number, peer: Peer, type: number, code: number, mtu: number): void {
+export function icmpErrorOverlay(
+  ctx: PipelineContext,
+  buf: Buffer,
+  inner: number,
+  innerLen: number,
+  peer: Peer,
+  type: number,
+  code: number,
+  mtu: number,
+): void {
   const ipOff = inner + ETH;
   if (!icmpErrorAllowed(buf, ipOff, innerLen - ETH)) return;
   if (!ctx.icmpBucket.take()) {
@@ -74,6 +91,7 @@ export function echoReplyOverlay(ctx: PipelineContext, buf: Buffer, inner: numbe
 
 /** A local pod's frame is larger than the pod MTU: frag-needed if it said DF, and drop it. */
 export function mtuExceeded(ctx: PipelineContext, buf: Buffer, f: number, flen: number): void {
-  if (ctx.ip.dontFragment) icmpErrorToPod(ctx, buf, f, flen, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, ctx.id.podMtu);
+  if (ctx.ip.dontFragment)
+    icmpErrorToPod(ctx, buf, f, flen, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, ctx.id.podMtu);
   ctx.drop(DROP['mtu-exceeded']);
 }

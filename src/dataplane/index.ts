@@ -1,10 +1,44 @@
 export { Pipeline } from './pipeline.js';
-export { PORT_PODS, PORT_UNDERLAY, type NodeIdentity, type TxPort, type PipelineOptions, type PipelineEvents } from './context.js';
+export {
+  PORT_PODS,
+  PORT_UNDERLAY,
+  type NodeIdentity,
+  type TxPort,
+  type PipelineOptions,
+  type PipelineEvents,
+} from './context.js';
 export { FWD_LOCAL_POD, FWD_VXLAN, type PipelineTracer, type StageEvent } from './trace.js';
 export { Counters } from './counters.js';
-export { DROP, DROP_REASONS, DROP_REASON_COUNT, dropReasonName, dropReasonId, describeDropReason, type DropReason } from './drop-reasons.js';
-export { NeighborTable, PeerTable, UnderlayNeighbors, PodTraffic, PeerTraffic, cidrContains, cidrMask, type Cidr, type Peer } from './tables.js';
+export {
+  DROP,
+  DROP_REASONS,
+  DROP_REASON_COUNT,
+  dropReasonName,
+  dropReasonId,
+  describeDropReason,
+  type DropReason,
+} from './drop-reasons.js';
+export {
+  NeighborTable,
+  PeerTable,
+  UnderlayNeighbors,
+  PodTraffic,
+  PeerTraffic,
+  cidrContains,
+  cidrMask,
+  type Cidr,
+  type Peer,
+} from './tables.js';
 export { parseCidr, formatCidr, cidrHost, cidrSize, CidrError } from './cidr.js';
 export { TokenBucket } from './token-bucket.js';
-export { LbState, serviceSnatIp, CT_DNAT, CT_SNAT, CT_MASQ, CT_FROM_UNDERLAY, CT_POLICY, type LbOptions } from './lb-state.js';
+export {
+  LbState,
+  serviceSnatIp,
+  CT_DNAT,
+  CT_SNAT,
+  CT_MASQ,
+  CT_FROM_UNDERLAY,
+  CT_POLICY,
+  type LbOptions,
+} from './lb-state.js';
 export { STAGES, FWD_UNDERLAY, type StageName, type NatEvent, type PolicyEvent } from './trace.js';

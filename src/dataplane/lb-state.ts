@@ -117,7 +117,11 @@ export class LbState {
     const m = this.affinity.get(fe.key)?.clients;
     const a = m?.get(client);
     if (a === undefined) return undefined;
-    if (a.expiresMs <= nowMs || a.backend.removed || !(fe.backends.includes(a.backend) || fe.internal?.backends.includes(a.backend))) {
+    if (
+      a.expiresMs <= nowMs ||
+      a.backend.removed ||
+      !(fe.backends.includes(a.backend) || fe.internal?.backends.includes(a.backend))
+    ) {
       m!.delete(client);
       return undefined;
     }
@@ -138,7 +142,8 @@ export class LbState {
   /** Forget affinity of frontends that are gone and entries that expired (a timer's job). */
   sweepAffinity(nowMs: number): void {
     for (const [key, { fe, clients }] of this.affinity) {
-      const now = fe.ip === 0 ? this.table.lookupNodePort(fe.port, fe.proto) : this.table.lookup(fe.ip, fe.port, fe.proto);
+      const now =
+        fe.ip === 0 ? this.table.lookupNodePort(fe.port, fe.proto) : this.table.lookup(fe.ip, fe.port, fe.proto);
       if (now === undefined) {
         this.affinity.delete(key);
         continue;
@@ -170,7 +175,11 @@ export class LbState {
 
   rememberFragment(proto: number, src: number, dst: number, id: number, newSrc: number, newDst: number): void {
     if (this.fragments.size >= 4096) this.fragments.clear(); // a flood of first fragments must not grow memory
-    this.fragments.set(`${proto}:${src}:${dst}:${id}`, { src: newSrc, dst: newDst, expiresMs: this.clock() + FRAGMENT_MS });
+    this.fragments.set(`${proto}:${src}:${dst}:${id}`, {
+      src: newSrc,
+      dst: newDst,
+      expiresMs: this.clock() + FRAGMENT_MS,
+    });
   }
 
   fragmentTranslation(proto: number, src: number, dst: number, id: number): { src: number; dst: number } | undefined {
@@ -192,6 +201,8 @@ export class LbState {
   /** Remove the UDP flows translated to ip:port (a backend no longer usable); returns how many. */
   flushUdpBackend(ip: number, port: number): number {
     const ct = this.conntrack;
-    return ct.removeWhere((e) => ct.proto(e) === 17 && (ct.flags(e) & CT_DNAT) !== 0 && ct.replySrc(e) === ip && ct.replySport(e) === port);
+    return ct.removeWhere(
+      (e) => ct.proto(e) === 17 && (ct.flags(e) & CT_DNAT) !== 0 && ct.replySrc(e) === ip && ct.replySport(e) === port,
+    );
   }
 }

@@ -1,12 +1,25 @@
 import type { RxBatch, TxBatch } from '../native/batch.js';
 import { queueUnderlayArp } from './arp.js';
-import { PipelineContext, type NodeIdentity, type PipelineEvents, type PipelineOptions, type TxPort } from './context.js';
+import {
+  PipelineContext,
+  type NodeIdentity,
+  type PipelineEvents,
+  type PipelineOptions,
+  type TxPort,
+} from './context.js';
 import type { Counters } from './counters.js';
 import { processFromPods } from './from-pods.js';
 import { processFromUnderlay } from './from-underlay.js';
 import type { Gro } from './gro.js';
 import { sendHealthProbes } from './health.js';
-import { PeerTraffic, PeerHealth, type NeighborTable, type PeerTable, type Peer, type UnderlayNeighbors } from './tables.js';
+import {
+  PeerTraffic,
+  PeerHealth,
+  type NeighborTable,
+  type PeerTable,
+  type Peer,
+  type UnderlayNeighbors,
+} from './tables.js';
 import type { PipelineTracer } from './trace.js';
 import { learnUnderlay } from './tunnel.js';
 import type { LbState } from './lb-state.js';
@@ -46,7 +59,12 @@ export class Pipeline {
   private readonly ctx: PipelineContext;
   private healthSeq = 0;
 
-  constructor(readonly id: NodeIdentity, ports: { pods: TxPort; underlay: TxPort }, options: PipelineOptions = {}, events: PipelineEvents = {}) {
+  constructor(
+    readonly id: NodeIdentity,
+    ports: { pods: TxPort; underlay: TxPort },
+    options: PipelineOptions = {},
+    events: PipelineEvents = {},
+  ) {
     const ctx = new PipelineContext(id, ports, options, events);
     this.ctx = ctx;
     this.counters = ctx.counters;

@@ -1,7 +1,17 @@
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, ipv4ToString } from '../packet/index.js';
 import {
-  DIR_EGRESS, DIR_INGRESS, ISOLATED_EGRESS, ISOLATED_INGRESS, PROTO_SCTP, VERDICT_DENY, VERDICT_OPEN,
-  directionName, ruleText, verdictText, type Direction, type PolicySet,
+  DIR_EGRESS,
+  DIR_INGRESS,
+  ISOLATED_EGRESS,
+  ISOLATED_INGRESS,
+  PROTO_SCTP,
+  VERDICT_DENY,
+  VERDICT_OPEN,
+  directionName,
+  ruleText,
+  verdictText,
+  type Direction,
+  type PolicySet,
 } from '../policy/index.js';
 import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
@@ -104,7 +114,8 @@ export function policyFromPod(ctx: PipelineContext, buf: Buffer): boolean {
   const local = cidrContains(ctx.id.podCidr, dst);
   const node = fromNode(ctx, src);
   if (!node && (set.isolation(src) & ISOLATED_EGRESS) !== 0 && !judged(ctx, set, DIR_EGRESS, src, dst)) return false;
-  if (local && !node && (set.isolation(dst) & ISOLATED_INGRESS) !== 0 && !judged(ctx, set, DIR_INGRESS, dst, src)) return false;
+  if (local && !node && (set.isolation(dst) & ISOLATED_INGRESS) !== 0 && !judged(ctx, set, DIR_INGRESS, dst, src))
+    return false;
   // Pod ↔ outside flows are tracked by masquerade, pod → node by nobody (the node always may answer).
   return cidrContains(ctx.lb!.clusterCidr, dst) ? track(ctx, src, dst, set, local ? dst : -1, src) : true;
 }
@@ -115,7 +126,8 @@ export function policyToLocalPod(ctx: PipelineContext, buf: Buffer): boolean {
   if (set === null) return true;
   const src = ctx.ip.src;
   const dst = ctx.ip.dst;
-  if (!fromNode(ctx, src) && (set.isolation(dst) & ISOLATED_INGRESS) !== 0 && !judged(ctx, set, DIR_INGRESS, dst, src)) return false;
+  if (!fromNode(ctx, src) && (set.isolation(dst) & ISOLATED_INGRESS) !== 0 && !judged(ctx, set, DIR_INGRESS, dst, src))
+    return false;
   return track(ctx, src, dst, set, dst, -1);
 }
 
@@ -127,7 +139,12 @@ function known(ctx: PipelineContext): boolean {
   const e = lb.conntrack.lookup(proto, ip.src, sport, ip.dst, dport);
   if (e < 0) return false;
   lb.conntrack.seen(e >> 1, (e & 1) as 0 | 1, tcpFlags, ip.totalLength);
-  if (ctx.curProbe) ctx.stage('policy', `established ${protoNameOf(proto)} connection (conntrack ${(e & 1) === 0 ? 'original' : 'reply'} direction): allowed without a new verdict`, { established: true });
+  if (ctx.curProbe)
+    ctx.stage(
+      'policy',
+      `established ${protoNameOf(proto)} connection (conntrack ${(e & 1) === 0 ? 'original' : 'reply'} direction): allowed without a new verdict`,
+      { established: true },
+    );
   return true;
 }
 
@@ -142,7 +159,12 @@ function judged(ctx: PipelineContext, set: PolicySet, dir: Direction, pod: numbe
       ctx.lb!.conntrack.remove(ctx.ctCreated);
       ctx.ctCreated = -1;
     }
-    if (ctx.curProbe) ctx.stage('policy', verdictText(set, dir, pod, peer, proto, dport, v), { verdict: 'denied', direction: directionName(dir), policies: set.isolatedBy(pod, dir).map((p) => p.key) });
+    if (ctx.curProbe)
+      ctx.stage('policy', verdictText(set, dir, pod, peer, proto, dport, v), {
+        verdict: 'denied',
+        direction: directionName(dir),
+        policies: set.isolatedBy(pod, dir).map((p) => p.key),
+      });
     const reason = dir === DIR_INGRESS ? DROP['policy-denied-ingress'] : DROP['policy-denied-egress'];
     ctx.drop(reason, ctx.tracer !== null ? verdictText(set, dir, pod, peer, proto, dport, v) : undefined);
     return false;
@@ -150,15 +172,33 @@ function judged(ctx: PipelineContext, set: PolicySet, dir: Direction, pod: numbe
   if (v !== VERDICT_OPEN) {
     if (ctx.curProbe) {
       const r = set.rule(v)!;
-      ctx.stage('policy', verdictText(set, dir, pod, peer, proto, dport, v), { verdict: 'allowed', direction: directionName(dir), policy: r.policy.key, rule: ruleText(r) });
+      ctx.stage('policy', verdictText(set, dir, pod, peer, proto, dport, v), {
+        verdict: 'allowed',
+        direction: directionName(dir),
+        policy: r.policy.key,
+        rule: ruleText(r),
+      });
     }
     const tr = ctx.tracer;
     if (tr !== null && tr.policyAllowed) {
       const r = set.rule(v)!;
-      tr.policyAllowed({ direction: directionName(dir), pod, peer, proto, sport, dport, policy: r.policy.key, rule: `${directionName(dir)}[${r.index}]`, text: verdictText(set, dir, pod, peer, proto, dport, v) });
+      tr.policyAllowed({
+        direction: directionName(dir),
+        pod,
+        peer,
+        proto,
+        sport,
+        dport,
+        policy: r.policy.key,
+        rule: `${directionName(dir)}[${r.index}]`,
+        text: verdictText(set, dir, pod, peer, proto, dport, v),
+      });
     }
   } else if (ctx.curProbe) {
-    ctx.stage('policy', `${directionName(dir)} of ${ipv4ToString(pod)}: no policy isolates it (open)`, { verdict: 'open', direction: directionName(dir) });
+    ctx.stage('policy', `${directionName(dir)} of ${ipv4ToString(pod)}: no policy isolates it (open)`, {
+      verdict: 'open',
+      direction: directionName(dir),
+    });
   }
   return true;
 }
@@ -169,24 +209,45 @@ function judged(ctx: PipelineContext, set: PolicySet, dir: Direction, pod: numbe
  * flow only when policy needs the entry (an isolated pod would drop the
  * replies); otherwise the flow goes on untracked.
  */
-function track(ctx: PipelineContext, src: number, dst: number, set: PolicySet, ingressPod: number, egressPod: number): boolean {
+function track(
+  ctx: PipelineContext,
+  src: number,
+  dst: number,
+  set: PolicySet,
+  ingressPod: number,
+  egressPod: number,
+): boolean {
   if (!tracked(proto) || ctx.ctCreated >= 0 || echoReply) return true;
   const lb = ctx.lb!;
   const ip = ctx.ip;
   const e = lb.conntrack.create(proto, src, sport, dst, dport, dst, dport, src, sport, -1, CT_POLICY);
   if (e < 0) {
-    const needed = (ingressPod >= 0 && set.isolation(ingressPod) !== 0) || (egressPod >= 0 && set.isolation(egressPod) !== 0);
+    const needed =
+      (ingressPod >= 0 && set.isolation(ingressPod) !== 0) || (egressPod >= 0 && set.isolation(egressPod) !== 0);
     if (!needed) return true;
     ctx.drop(DROP['conntrack-full'], 'policy');
     return false;
   }
   lb.conntrack.seen(e, 0, tcpFlags, ip.totalLength);
-  if (ctx.curProbe) ctx.stage('conntrack', `new entry ${protoNameOf(proto)} ${ipv4ToString(src)}:${sport} -> ${ipv4ToString(dst)}:${dport} (tracked for policy: its replies pass)`, { new: true, policy: true });
+  if (ctx.curProbe)
+    ctx.stage(
+      'conntrack',
+      `new entry ${protoNameOf(proto)} ${ipv4ToString(src)}:${sport} -> ${ipv4ToString(dst)}:${dport} (tracked for policy: its replies pass)`,
+      { new: true, policy: true },
+    );
   return true;
 }
 
 function protoNameOf(p: number): string {
-  return p === IPPROTO_TCP ? 'TCP' : p === IPPROTO_UDP ? 'UDP' : p === PROTO_SCTP ? 'SCTP' : p === IPPROTO_ICMP ? 'ICMP' : `proto ${p}`;
+  return p === IPPROTO_TCP
+    ? 'TCP'
+    : p === IPPROTO_UDP
+      ? 'UDP'
+      : p === PROTO_SCTP
+        ? 'SCTP'
+        : p === IPPROTO_ICMP
+          ? 'ICMP'
+          : `proto ${p}`;
 }
 
 export { VERDICT_DENY, DIR_INGRESS, DIR_EGRESS };

@@ -127,7 +127,11 @@ export function natFromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number)
   if (fe === undefined) {
     if (dst === ctx.id.nodeIp && lb.kernelPorts.has(dport)) return NAT_CONSUMED; // a health-check port: the node kernel serves it
     // In the ranges the node's filters hand the agent (and keep from its kernel), or steered to us by MAC: ours to refuse.
-    if (dst !== ctx.id.nodeIp || (dport >= lb.nodePortMin && dport <= lb.nodePortMax) || (dport >= lb.natPortMin && dport <= lb.natPortMax)) {
+    if (
+      dst !== ctx.id.nodeIp ||
+      (dport >= lb.nodePortMin && dport <= lb.nodePortMax) ||
+      (dport >= lb.natPortMin && dport <= lb.natPortMax)
+    ) {
       ctx.drop(DROP['not-ours'], `${ipv4ToString(dst)}:${dport}/${protoName(proto)}`);
       return NAT_CONSUMED;
     }
@@ -149,7 +153,8 @@ export function natFromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number)
 function tooBigForPods(ctx: PipelineContext, buf: Buffer, slot: number): boolean {
   const ip = ctx.ip;
   if (ip.totalLength <= ctx.id.podMtu || (buf[slot + 1] & 0x7f) !== 0) return false; // fits, or a GSO frame (its segments are the size that matters)
-  if (ip.dontFragment) answerSender(ctx, buf, slot, false, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, ctx.id.podMtu, ctx.id.nodeIp);
+  if (ip.dontFragment)
+    answerSender(ctx, buf, slot, false, ICMP_DEST_UNREACHABLE, ICMP_CODE_FRAG_NEEDED, ctx.id.podMtu, ctx.id.nodeIp);
   ctx.drop(DROP['mtu-exceeded']);
   return true;
 }
@@ -201,7 +206,12 @@ function translate(ctx: PipelineContext, buf: Buffer, slot: number, e: number): 
   if ((ct.flags(ent) & CT_TRANSLATES) === 0) {
     // tracked for NetworkPolicy only: nothing to rewrite (policy-stage.ts lets it pass)
     ct.seen(ent, dir as 0 | 1, tcpFlags, ip.totalLength);
-    if (ctx.curProbe) ctx.stage('conntrack', `existing entry ${describeEntry(ctx, ent)}, ${dir === 0 ? 'original' : 'reply'} direction (no translation)`, { direction: dir === 0 ? 'original' : 'reply' });
+    if (ctx.curProbe)
+      ctx.stage(
+        'conntrack',
+        `existing entry ${describeEntry(ctx, ent)}, ${dir === 0 ? 'original' : 'reply'} direction (no translation)`,
+        { direction: dir === 0 ? 'original' : 'reply' },
+      );
     return NAT_PASS;
   }
   const b = lb.backendOf(ct.owner(ent));
@@ -230,13 +240,24 @@ function translate(ctx: PipelineContext, buf: Buffer, slot: number, e: number): 
     b.packets++;
     b.bytes += bytes;
   }
-  if (ctx.curProbe) ctx.stage('conntrack', `existing entry ${describeEntry(ctx, ent)}, ${dir === 0 ? 'original' : 'reply'} direction`, { direction: dir === 0 ? 'original' : 'reply' });
+  if (ctx.curProbe)
+    ctx.stage('conntrack', `existing entry ${describeEntry(ctx, ent)}, ${dir === 0 ? 'original' : 'reply'} direction`, {
+      direction: dir === 0 ? 'original' : 'reply',
+    });
   rewrite(ctx, buf, slot, nsrc, nsport, ndst, ndport);
   return NAT_DONE;
 }
 
 /** Apply a translation to the frame at hand, showing it to the capture point and the probe's trace. */
-function rewrite(ctx: PipelineContext, buf: Buffer, slot: number, nsrc: number, nsport: number, ndst: number, ndport: number): void {
+function rewrite(
+  ctx: PipelineContext,
+  buf: Buffer,
+  slot: number,
+  nsrc: number,
+  nsport: number,
+  ndst: number,
+  ndport: number,
+): void {
   const ip = ctx.ip;
   const ipOff = ip.off;
   const f = ipOff - ETH; // the (inner, for decapsulated frames) Ethernet header
@@ -248,7 +269,8 @@ function rewrite(ctx: PipelineContext, buf: Buffer, slot: number, nsrc: number, 
   if (ndst !== ip.dst || ndport !== dport) natSetDst(buf, ipOff, ndst, ndport, partial);
   if (nsrc !== ip.src || nsport !== sport) natSetSrc(buf, ipOff, nsrc, nsport, partial);
   if (tr !== null && tr.natPoint) tr.natPoint(true, ctx.curPort, buf, f, ip.totalLength + (ipOff - f));
-  if (ctx.curProbe) ctx.stage('nat', `${before} rewritten to ${ipv4ToString(nsrc)}:${nsport} -> ${ipv4ToString(ndst)}:${ndport}`);
+  if (ctx.curProbe)
+    ctx.stage('nat', `${before} rewritten to ${ipv4ToString(nsrc)}:${nsport} -> ${ipv4ToString(ndst)}:${ndport}`);
 }
 
 function describeEntry(ctx: PipelineContext, ent: number): string {
@@ -263,7 +285,12 @@ function newServiceFlow(ctx: PipelineContext, buf: Buffer, slot: number, fe: Fro
   const ip = ctx.ip;
   const proto = fe.proto;
   const src = ip.src;
-  if (ctx.curProbe) ctx.stage('service', `${ipv4ToString(ip.dst)}:${dport}/${protoName(proto)} is ${fe.type} frontend ${frontendText(ctx, fe)} of Service ${fe.service}${fe.portName ? ` (port ${fe.portName})` : ''}: ${fe.backends.length} usable backend(s) of ${fe.allBackends.length}, scheduler ${fe.scheduler.name}`, { service: fe.service, frontend: frontendText(ctx, fe), backends: fe.backends.length });
+  if (ctx.curProbe)
+    ctx.stage(
+      'service',
+      `${ipv4ToString(ip.dst)}:${dport}/${protoName(proto)} is ${fe.type} frontend ${frontendText(ctx, fe)} of Service ${fe.service}${fe.portName ? ` (port ${fe.portName})` : ''}: ${fe.backends.length} usable backend(s) of ${fe.allBackends.length}, scheduler ${fe.scheduler.name}`,
+      { service: fe.service, frontend: frontendText(ctx, fe), backends: fe.backends.length },
+    );
   // externalTrafficPolicy Local is for traffic from outside; pods and the node use every endpoint
   const pool = !fromUnderlay && fe.internal !== undefined ? fe.internal : fe;
   if (pool.backends.length === 0) {
@@ -332,8 +359,16 @@ function newServiceFlow(ctx: PipelineContext, buf: Buffer, slot: number, fe: Fro
   b.bytes += ip.totalLength;
   lb.conntrack.seen(ent, 0, tcpFlags, ip.totalLength);
   if (ctx.curProbe) {
-    ctx.stage('service', `backend ${b.name === `${ipv4ToString(b.ip)}:${b.port}` ? b.name : `${b.name} ${ipv4ToString(b.ip)}:${b.port}`}${b.nodeName ? ` on ${b.nodeName}` : ''} — ${why}`, { backend: b.name, backendIp: ipv4ToString(b.ip), backendPort: b.port });
-    ctx.stage('conntrack', `new entry ${describeEntry(ctx, ent)}${tcpFlags & TCP_SYN ? '' : ' (picked up mid-stream)'}`, { new: true });
+    ctx.stage(
+      'service',
+      `backend ${b.name === `${ipv4ToString(b.ip)}:${b.port}` ? b.name : `${b.name} ${ipv4ToString(b.ip)}:${b.port}`}${b.nodeName ? ` on ${b.nodeName}` : ''} — ${why}`,
+      { backend: b.name, backendIp: ipv4ToString(b.ip), backendPort: b.port },
+    );
+    ctx.stage(
+      'conntrack',
+      `new entry ${describeEntry(ctx, ent)}${tcpFlags & TCP_SYN ? '' : ' (picked up mid-stream)'}`,
+      { new: true },
+    );
   }
   const tr = ctx.tracer;
   if (tr !== null && tr.natCreated) {
@@ -389,10 +424,26 @@ export function masquerade(ctx: PipelineContext, buf: Buffer, slot: number): num
   }
   lb.stats.newMasqueradeFlows++;
   lb.conntrack.seen(ent, 0, tcpFlags, ip.totalLength);
-  if (ctx.curProbe) ctx.stage('masquerade', `${ipv4ToString(dst)} is outside the cluster: source ${ipv4ToString(src)}:${sport} becomes the node's ${ipv4ToString(natIp)}:${port}`, { natIp: ipv4ToString(natIp), natPort: port });
+  if (ctx.curProbe)
+    ctx.stage(
+      'masquerade',
+      `${ipv4ToString(dst)} is outside the cluster: source ${ipv4ToString(src)}:${sport} becomes the node's ${ipv4ToString(natIp)}:${port}`,
+      { natIp: ipv4ToString(natIp), natPort: port },
+    );
   const tr = ctx.tracer;
   if (tr !== null && tr.natCreated) {
-    tr.natCreated({ kind: 'masquerade', proto, src, sport, dst, dport, newSrc: natIp, newSport: port, newDst: dst, newDport: dport });
+    tr.natCreated({
+      kind: 'masquerade',
+      proto,
+      src,
+      sport,
+      dst,
+      dport,
+      newSrc: natIp,
+      newSport: port,
+      newDst: dst,
+      newDport: dport,
+    });
   }
   rewrite(ctx, buf, slot, natIp, port, dst, dport);
   return NAT_DONE;
@@ -410,6 +461,6 @@ export function isOutside(ctx: PipelineContext, dst: number): boolean {
  */
 function reject(ctx: PipelineContext, buf: Buffer, slot: number): void {
   const tcp = ctx.ip.protocol === IPPROTO_TCP;
-  if (answerSender(ctx, buf, slot, tcp, ICMP_DEST_UNREACHABLE, ICMP_CODE_PORT_UNREACHABLE, 0, ctx.ip.dst)) ctx.lb!.stats.rejected++;
+  if (answerSender(ctx, buf, slot, tcp, ICMP_DEST_UNREACHABLE, ICMP_CODE_PORT_UNREACHABLE, 0, ctx.ip.dst))
+    ctx.lb!.stats.rejected++;
 }
-

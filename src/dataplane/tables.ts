@@ -13,7 +13,7 @@ export function cidrMask(prefixLen: number): number {
   return prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
 }
 export function cidrContains(c: Cidr, ip: number): boolean {
-  return ((ip & cidrMask(c.prefixLen)) >>> 0) === c.network;
+  return (ip & cidrMask(c.prefixLen)) >>> 0 === c.network;
 }
 
 /** Frames and bytes a pod sent and received through the pipeline (a GSO super-frame counts as one frame). */

@@ -31,7 +31,9 @@ export function deliverLocal(ctx: PipelineContext, buf: Buffer, slot: number, le
   const vnet = ctx.vnet.wrap(buf, slot);
   const gso = vnet.gsoType & 0x7f;
   const tooBig =
-    gso === VNET_HDR_GSO_NONE ? ip.totalLength > ctx.id.podMtu : vnet.gsoSize + (vnet.hdrLen || 54) - ETH > ctx.id.podMtu;
+    gso === VNET_HDR_GSO_NONE
+      ? ip.totalLength > ctx.id.podMtu
+      : vnet.gsoSize + (vnet.hdrLen || 54) - ETH > ctx.id.podMtu;
   if (tooBig) {
     mtuExceeded(ctx, buf, f, flen);
     return;
@@ -45,12 +47,25 @@ export function deliverLocal(ctx: PipelineContext, buf: Buffer, slot: number, le
     got.toPodFrames++;
     got.toPodBytes += flen - ETH;
   }
-  if (ctx.tracer?.forwarded) ctx.tracer.forwarded(FWD_LOCAL_POD, ctx.curPort, buf, f, flen, 0, gso === VNET_HDR_GSO_NONE ? 1 : Math.ceil((ip.totalLength - ip.headerLength - 20) / (vnet.gsoSize || 1)));
+  if (ctx.tracer?.forwarded)
+    ctx.tracer.forwarded(
+      FWD_LOCAL_POD,
+      ctx.curPort,
+      buf,
+      f,
+      flen,
+      0,
+      gso === VNET_HDR_GSO_NONE ? 1 : Math.ceil((ip.totalLength - ip.headerLength - 20) / (vnet.gsoSize || 1)),
+    );
   if (viaOverlay && ctx.gro && !ctx.curProbe) {
     if (ctx.gro.offer(buf, slot, len)) return;
     ctx.gro.flushFlowOf(buf, slot, len);
   }
-  if (ctx.curProbe) ctx.stage('deliver', `to pod ${ipv4ToString(ip.dst)} (${macToString(mac)}) through cbr0, TTL now ${ip.ttl}`, { mac: macToString(mac), ttl: ip.ttl });
+  if (ctx.curProbe)
+    ctx.stage('deliver', `to pod ${ipv4ToString(ip.dst)} (${macToString(mac)}) through cbr0, TTL now ${ip.ttl}`, {
+      mac: macToString(mac),
+      ttl: ip.ttl,
+    });
   if (!ctx.room(ctx.podTx, ctx.ports.pods, 0, 1)) return;
   ctx.podTx.pushScratchPayload(0, 0, slot, len);
   c.localTx++;
@@ -73,7 +88,8 @@ export function deliverToHost(ctx: PipelineContext, buf: Buffer, slot: number, l
   const eth = ctx.eth.wrap(buf, f, flen);
   eth.setDst(mac);
   eth.setSrc(ctx.id.gatewayMac);
-  if (ctx.curProbe) ctx.stage('deliver', `to the node itself (${ipv4ToString(ip.dst)}) through its host port pwh0`, { host: true });
+  if (ctx.curProbe)
+    ctx.stage('deliver', `to the node itself (${ipv4ToString(ip.dst)}) through its host port pwh0`, { host: true });
   if (ctx.tracer?.forwarded) ctx.tracer.forwarded(FWD_LOCAL_POD, ctx.curPort, buf, f, flen, 0, 1);
   if (!ctx.room(ctx.podTx, ctx.ports.pods, 0, 1)) return true;
   ctx.podTx.pushScratchPayload(0, 0, slot, len);

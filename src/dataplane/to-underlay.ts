@@ -45,7 +45,10 @@ export function sendToUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, 
   const eth = ctx.eth.wrap(buf, f, flen);
   eth.setDst(mac);
   eth.setSrc(ctx.id.nodeMac);
-  if (ctx.curProbe) ctx.stage('egress', `out of eth0 to ${ipv4ToString(dst)} (${macToString(mac)}), not tunnelled`, { mac: macToString(mac) });
+  if (ctx.curProbe)
+    ctx.stage('egress', `out of eth0 to ${ipv4ToString(dst)} (${macToString(mac)}), not tunnelled`, {
+      mac: macToString(mac),
+    });
   if (ctx.tracer?.forwarded) ctx.tracer.forwarded(FWD_UNDERLAY, ctx.curPort, buf, f, flen, 0, 1);
   if (!ctx.room(ctx.underlayTx, ctx.ports.underlay, 0, 1)) return;
   ctx.underlayTx.pushScratchPayload(0, 0, slot, len);

@@ -11,7 +11,15 @@ export interface PipelineTracer {
    * traffic) leaves the pipeline: to a local pod, or to `peerNodeIp` over
    * VXLAN. A GSO super-frame is one call with all its bytes (`segments` says how many wire packets).
    */
-  forwarded?(to: number, port: number, buf: Buffer, off: number, len: number, peerNodeIp: number, segments: number): void;
+  forwarded?(
+    to: number,
+    port: number,
+    buf: Buffer,
+    off: number,
+    len: number,
+    peerNodeIp: number,
+    segments: number,
+  ): void;
   /** A stage handled the probe (see Pipeline.setProbe): what it decided, in words and data. */
   stage?(event: StageEvent): void;
   /** A new connection-tracking entry translates a flow (once per flow, not per packet). */

@@ -16,7 +16,15 @@ import { mtuExceeded } from './icmp-replies.js';
 const ETH = ETHERNET_HEADER_SIZE;
 
 /** Split the TCP super-frame at f (Ethernet) into `mss`-sized segments behind `tpl`. */
-export function segmentTcp(ctx: PipelineContext, buf: Buffer, f: number, flen: number, mss: number, tpl: OuterTemplate, sport: number): void {
+export function segmentTcp(
+  ctx: PipelineContext,
+  buf: Buffer,
+  f: number,
+  flen: number,
+  mss: number,
+  tpl: OuterTemplate,
+  sport: number,
+): void {
   const c = ctx.counters;
   const plan = planTcpSegments(buf, f, flen, mss);
   if (!plan) {

@@ -68,12 +68,20 @@ export function corednsAddon(opts: { replicas?: number; corefile?: string } = {}
                   { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
                   { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
                 ],
-                livenessProbe: { httpGet: { path: '/health', port: 8080 }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 5 },
+                livenessProbe: {
+                  httpGet: { path: '/health', port: 8080 },
+                  initialDelaySeconds: 5,
+                  periodSeconds: 10,
+                  timeoutSeconds: 5,
+                  failureThreshold: 5,
+                },
                 readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 2 },
                 volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
               },
             ],
-            volumes: [{ name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } }],
+            volumes: [
+              { name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } },
+            ],
           },
         },
       },
@@ -81,7 +89,12 @@ export function corednsAddon(opts: { replicas?: number; corefile?: string } = {}
     {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...labels, 'kubernetes.io/name': 'CoreDNS' }, annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' } },
+      metadata: {
+        name: 'kube-dns',
+        namespace: 'kube-system',
+        labels: { ...labels, 'kubernetes.io/name': 'CoreDNS' },
+        annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
+      },
       spec: {
         selector: labels,
         clusterIP: CLUSTER_DNS_IP,

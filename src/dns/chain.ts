@@ -70,7 +70,20 @@ export interface PluginInstance {
  * the cache keys on the name as asked. reload, ready and health are here
  * for their place; they do not see queries.
  */
-export const PLUGIN_ORDER = ['reload', 'ready', 'health', 'prometheus', 'errors', 'log', 'loadbalance', 'cache', 'rewrite', 'kubernetes', 'loop', 'forward'] as const;
+export const PLUGIN_ORDER = [
+  'reload',
+  'ready',
+  'health',
+  'prometheus',
+  'errors',
+  'log',
+  'loadbalance',
+  'cache',
+  'rewrite',
+  'kubernetes',
+  'loop',
+  'forward',
+] as const;
 export type PluginName = (typeof PLUGIN_ORDER)[number];
 
 export function sortByOrder<T extends { name: string }>(plugins: T[]): T[] {
@@ -78,11 +91,21 @@ export function sortByOrder<T extends { name: string }>(plugins: T[]): T[] {
     const i = (PLUGIN_ORDER as readonly string[]).indexOf(n);
     return i < 0 ? PLUGIN_ORDER.length : i;
   };
-  return plugins.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p.name) - rank(b.p.name) || a.i - b.i).map((x) => x.p);
+  return plugins
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => rank(a.p.name) - rank(b.p.name) || a.i - b.i)
+    .map((x) => x.p);
 }
 
 /** End of the chain with no answer: SERVFAIL, as plugin.NextOrFailure says it. */
-export const noNext = (after: string): Handler => async () => ({ msg: null, rcode: 'SERVFAIL', plugin: '', error: new Error(`plugin/${after || 'server'}: no next plugin found`) });
+export const noNext =
+  (after: string): Handler =>
+  async () => ({
+    msg: null,
+    rcode: 'SERVFAIL',
+    plugin: '',
+    error: new Error(`plugin/${after || 'server'}: no next plugin found`),
+  });
 
 /** Compose plugins (already in chain order) into one handler. */
 export function compose(plugins: PluginInstance[]): Handler {
@@ -116,7 +139,11 @@ export function outcomeRcode(o: Outcome): string {
 }
 
 /** An Outcome for a reply a plugin wrote. */
-export const wrote = (plugin: string, msg: Packet): Outcome => ({ msg, rcode: rcodeName((msg.flags ?? 0) & 0xf), plugin });
+export const wrote = (plugin: string, msg: Packet): Outcome => ({
+  msg,
+  rcode: rcodeName((msg.flags ?? 0) & 0xf),
+  plugin,
+});
 
 const encodedOutcomes = new WeakMap<Outcome, Encoded>();
 

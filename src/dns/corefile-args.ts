@@ -11,7 +11,16 @@ export function fail(d: Pick<Directive, 'line'>, message: string): never {
   throw new CorefileError(message, d.line);
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 /** Go's time.ParseDuration ("5s", "1m30s", "1.5h", "300ms", "0") in milliseconds; null if malformed. */
 export function parseDuration(s: string): number | null {
@@ -19,7 +28,8 @@ export function parseDuration(s: string): number | null {
   const m = /^([+-]?)((?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(s);
   if (!m) return null;
   let total = 0;
-  for (const [, num, unit] of m[2].matchAll(/([0-9]*\.?[0-9]*)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(num) * UNIT_MS[unit];
+  for (const [, num, unit] of m[2].matchAll(/([0-9]*\.?[0-9]*)(ns|us|µs|μs|ms|s|m|h)/g))
+    total += Number(num) * UNIT_MS[unit];
   return m[1] === '-' ? -total : total;
 }
 
@@ -57,7 +67,9 @@ export function zoneArg(d: Pick<Directive, 'line'>, plugin: string, s: string): 
   return [fqdn(canonical(s))];
 }
 
-export const zonesArg = (d: Directive, plugin: string, args: string[]): string[] => [...new Set(args.flatMap((a) => zoneArg(d, plugin, a)))];
+export const zonesArg = (d: Directive, plugin: string, args: string[]): string[] => [
+  ...new Set(args.flatMap((a) => zoneArg(d, plugin, a))),
+];
 
 /** No arguments allowed. */
 export function noArgs(d: Directive, plugin: string): void {

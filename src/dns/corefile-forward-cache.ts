@@ -76,7 +76,8 @@ export function cacheOptions(d: Directive, block?: Pick<ServerBlock, 'zones'>): 
         if (p.args[1] !== undefined) o.prefetch.durationMs = durationArg(p, P, 'prefetch duration', p.args[1]);
         if (p.args[2] !== undefined) {
           const m = /^([0-9]+)%$/.exec(p.args[2]);
-          if (!m || Number(m[1]) < 10 || Number(m[1]) > 90) fail(p, `${P}: prefetch percentage must be 10%..90%, got '${p.args[2]}'`);
+          if (!m || Number(m[1]) < 10 || Number(m[1]) > 90)
+            fail(p, `${P}: prefetch percentage must be 10%..90%, got '${p.args[2]}'`);
           o.prefetch.percentage = Number(m[1]);
         }
         break;
@@ -85,7 +86,8 @@ export function cacheOptions(d: Directive, block?: Pick<ServerBlock, 'zones'>): 
         argCount(p, P, 0, 2);
         o.serveStaleMs = p.args.length ? durationArg(p, P, 'serve_stale', p.args[0]) : 3_600_000;
         if (o.serveStaleMs < 0) fail(p, `${P}: invalid negative duration for serve_stale`);
-        if (p.args[1] !== undefined && !['immediate', 'verify'].includes(p.args[1].toLowerCase())) fail(p, `${P}: invalid value for serve_stale refresh mode: ${p.args[1]}`);
+        if (p.args[1] !== undefined && !['immediate', 'verify'].includes(p.args[1].toLowerCase()))
+          fail(p, `${P}: invalid value for serve_stale refresh mode: ${p.args[1]}`);
         break;
       case 'keepttl':
         noArgs(p, P);
@@ -102,9 +104,11 @@ export function cacheOptions(d: Directive, block?: Pick<ServerBlock, 'zones'>): 
 function forwardTarget(d: Directive, s: string): ForwardTarget {
   if (s.startsWith('/') || s.startsWith('./')) return { kind: 'file', path: s };
   const scheme = /^([a-z0-9+.-]+):\/\//i.exec(s);
-  if (scheme && scheme[1].toLowerCase() !== 'dns') fail(d, `forward: '${scheme[1]}' is not supported as a destination protocol (only dns://): ${s}`);
+  if (scheme && scheme[1].toLowerCase() !== 'dns')
+    fail(d, `forward: '${scheme[1]}' is not supported as a destination protocol (only dns://): ${s}`);
   const rest = scheme ? s.slice(scheme[0].length) : s;
-  const m = /^\[([^\]]+)\](?::([0-9]+))?$/.exec(rest) ?? (rest.split(':').length === 2 ? /^([^:]+):([0-9]+)$/.exec(rest) : null) ?? [rest, rest, undefined];
+  const m = /^\[([^\]]+)\](?::([0-9]+))?$/.exec(rest) ??
+    (rest.split(':').length === 2 ? /^([^:]+):([0-9]+)$/.exec(rest) : null) ?? [rest, rest, undefined];
   const ip = parseIp(m[1]);
   const port = m[2] === undefined ? 53 : Number(m[2]);
   if (!ip || !(port >= 1 && port <= 65535)) fail(d, `forward: not an IP address, ip:port or file: '${s}'`);
@@ -113,7 +117,8 @@ function forwardTarget(d: Directive, s: string): ForwardTarget {
 
 export function forwardOptions(d: Directive): ForwardOptions {
   const P = 'forward';
-  if (d.args.length < 2) fail(d, `${P}: needs FROM and at least one TO (e.g. forward . /etc/resolv.conf), got '${d.args.join(' ')}'`);
+  if (d.args.length < 2)
+    fail(d, `${P}: needs FROM and at least one TO (e.g. forward . /etc/resolv.conf), got '${d.args.join(' ')}'`);
   const [from] = zoneArg(d, P, d.args[0]);
   const o: ForwardOptions = {
     from,
@@ -157,7 +162,8 @@ export function forwardOptions(d: Directive): ForwardOptions {
       }
       case 'policy':
         argCount(p, P, 1, 1);
-        if (!['random', 'round_robin', 'sequential'].includes(p.args[0])) fail(p, `${P}: unknown policy '${p.args[0]}'`);
+        if (!['random', 'round_robin', 'sequential'].includes(p.args[0]))
+          fail(p, `${P}: unknown policy '${p.args[0]}'`);
         o.policy = p.args[0] as ForwardOptions['policy'];
         break;
       case 'force_tcp':
@@ -172,4 +178,3 @@ export function forwardOptions(d: Directive): ForwardOptions {
   }
   return o;
 }
-

@@ -1,5 +1,11 @@
 import { addrArg, argCount, durationArg, fail, intArg, noArgs, noBlock, zonesArg } from './corefile-args.js';
-import { cacheOptions, forwardOptions, type CacheOptions, type ForwardOptions, type ForwardTarget } from './corefile-forward-cache.js';
+import {
+  cacheOptions,
+  forwardOptions,
+  type CacheOptions,
+  type ForwardOptions,
+  type ForwardTarget,
+} from './corefile-forward-cache.js';
 import { parseLog, parseRewrite, type LogOptions, type RewriteRule } from './corefile-rewrite-log.js';
 import { isReverseName } from './names.js';
 import type { Directive, ServerBlock } from './types.js';
@@ -38,9 +44,11 @@ export const pluginOptions = {
   rewrite: (d: Directive): RewriteRule => parseRewrite(d),
   log: (d: Directive): LogOptions => parseLog(d),
   health: healthOptions,
-  ready: (d: Directive): { addr: string } => listenOnly(d, 'ready', ':8181', { monitor: ['until-ready', 'continuously'] }),
+  ready: (d: Directive): { addr: string } =>
+    listenOnly(d, 'ready', ':8181', { monitor: ['until-ready', 'continuously'] }),
   /** CoreDNS's default is localhost:9153; kube-dns Corefiles say `prometheus :9153`. */
-  prometheus: (d: Directive): { addr: string } => listenOnly(d, 'prometheus', 'localhost:9153', { runtime_metrics: [], tls: null }),
+  prometheus: (d: Directive): { addr: string } =>
+    listenOnly(d, 'prometheus', 'localhost:9153', { runtime_metrics: [], tls: null }),
   errors: errorsOptions,
   loop: (d: Directive): Record<string, never> => (noArgs(d, 'loop'), noBlock(d, 'loop'), {}),
   reload: reloadOptions,
@@ -54,13 +62,22 @@ function kubernetesOptions(d: Directive, block?: Pick<ServerBlock, 'zones'>): Ku
   const P = 'kubernetes';
   const zones = d.args.length ? zonesArg(d, P, d.args) : (block?.zones ?? ['.']);
   if (!zones.some((z) => !isReverseName(z.replace(/\.$/, '')))) fail(d, `${P}: non-reverse zone name must be used`);
-  const o: KubernetesPluginOptions = { zones, pods: 'disabled', ttl: 5, endpointPodNames: false, noEndpoints: false, namespaces: [], ignoreEmptyService: false };
+  const o: KubernetesPluginOptions = {
+    zones,
+    pods: 'disabled',
+    ttl: 5,
+    endpointPodNames: false,
+    noEndpoints: false,
+    namespaces: [],
+    ignoreEmptyService: false,
+  };
   for (const p of d.block) {
     noBlock(p, P);
     switch (p.name) {
       case 'pods':
         argCount(p, P, 1, 1);
-        if (!['disabled', 'insecure', 'verified'].includes(p.args[0])) fail(p, `${P}: wrong value for pods: ${p.args[0]}, must be one of: disabled, verified, insecure`);
+        if (!['disabled', 'insecure', 'verified'].includes(p.args[0]))
+          fail(p, `${P}: wrong value for pods: ${p.args[0]}, must be one of: disabled, verified, insecure`);
         o.pods = p.args[0] as KubernetesPluginOptions['pods'];
         break;
       case 'fallthrough':
@@ -140,7 +157,8 @@ function listenOnly(d: Directive, P: string, dflt: string, props: Record<string,
     if (allowed === undefined) fail(p, `${P}: unknown property '${p.name}'`);
     if (allowed === null) argCount(p, P, 1, 1);
     else if (allowed.length === 0) noArgs(p, P);
-    else if (p.args.length !== 1 || !allowed.includes(p.args[0])) fail(p, `${P}: '${p.name}' must be one of ${allowed.join(', ')}`);
+    else if (p.args.length !== 1 || !allowed.includes(p.args[0]))
+      fail(p, `${P}: '${p.name}' must be one of ${allowed.join(', ')}`);
   }
   return { addr: d.args.length ? addrArg(d, P, d.args[0]) : dflt };
 }
@@ -152,7 +170,8 @@ function errorsOptions(d: Directive): { stacktrace: boolean } {
   for (const p of d.block) {
     noBlock(p, 'errors');
     if (p.name === 'stacktrace') stacktrace = true;
-    else if (p.name === 'consolidate') argCount(p, 'errors', 2, 4), durationArg(p, 'errors', 'consolidate', p.args[0]);
+    else if (p.name === 'consolidate')
+      (argCount(p, 'errors', 2, 4), durationArg(p, 'errors', 'consolidate', p.args[0]));
     else fail(p, `errors: unknown property '${p.name}'`);
   }
   return { stacktrace };
@@ -172,6 +191,7 @@ function reloadOptions(d: Directive): { intervalMs: number; jitterMs: number } {
 function loadbalanceOptions(d: Directive): { policy: 'round_robin' } {
   argCount(d, 'loadbalance', 0, 1);
   noBlock(d, 'loadbalance');
-  if (d.args.length && d.args[0] !== 'round_robin') fail(d, `loadbalance: unknown policy: ${d.args[0]} (podwire implements round_robin)`);
+  if (d.args.length && d.args[0] !== 'round_robin')
+    fail(d, `loadbalance: unknown policy: ${d.args[0]} (podwire implements round_robin)`);
   return { policy: 'round_robin' };
 }

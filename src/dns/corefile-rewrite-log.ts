@@ -35,7 +35,8 @@ const normalize = (s: string) => fqdn(canonical(s));
 
 /** A regex as CoreDNS checks it: compiles, and the replacement uses no more `{n}` groups than it captures. */
 function regex(d: Directive, what: string, from: string, to: string): string {
-  if (from.length > MAX_REGEXP_LEN) fail(d, `rewrite: ${what}: regex pattern too long: ${from.length} > ${MAX_REGEXP_LEN}`);
+  if (from.length > MAX_REGEXP_LEN)
+    fail(d, `rewrite: ${what}: regex pattern too long: ${from.length} > ${MAX_REGEXP_LEN}`);
   let groups: number;
   try {
     groups = new RegExp(`${from}|`).exec('')!.length - 1;
@@ -44,7 +45,11 @@ function regex(d: Directive, what: string, from: string, to: string): string {
   }
   // `{n}` is group n ({0}: the whole match): the highest one used must exist (CoreDNS counts the distinct ones).
   const refs = [...to.matchAll(/\{([0-9]{1,3})\}/g)].map((m) => Number(m[1]));
-  if (Math.max(0, ...refs) > groups) fail(d, `rewrite: ${what}: the rewrite regex pattern (${to}) uses more subexpressions than its corresponding matching regex pattern (${from})`);
+  if (Math.max(0, ...refs) > groups)
+    fail(
+      d,
+      `rewrite: ${what}: the rewrite regex pattern (${to}) uses more subexpressions than its corresponding matching regex pattern (${from})`,
+    );
   return from;
 }
 
@@ -67,15 +72,21 @@ export function parseRewrite(d: Directive): RewriteRule {
   if (type === 'name') return nameRule(d, mode, rest);
   const other = OTHER_RULES.find((t) => t === type);
   if (!other) fail(d, `rewrite: invalid rule type '${args[0]}'`);
-  if ((other === 'class' || other === 'type') && rest.length !== 2) fail(d, `rewrite: ${other} rules must have exactly two arguments`);
+  if ((other === 'class' || other === 'type') && rest.length !== 2)
+    fail(d, `rewrite: ${other} rules must have exactly two arguments`);
   if (rest.length < 1) fail(d, `rewrite: ${other} rules need arguments`);
   return { type: other, mode, args: rest };
 }
 
 function nameRule(d: Directive, mode: 'stop' | 'continue', args: string[]): RewriteRule {
-  if (args.length < 2 || (args.length === 2 && MATCHES.includes(args[0].toLowerCase() as NameMatch))) fail(d, `rewrite: too few arguments for a name rule: '${args.join(' ')}'`);
+  if (args.length < 2 || (args.length === 2 && MATCHES.includes(args[0].toLowerCase() as NameMatch)))
+    fail(d, `rewrite: too few arguments for a name rule: '${args.join(' ')}'`);
   const match = (args.length === 2 ? 'exact' : args[0].toLowerCase()) as NameMatch;
-  if (!MATCHES.includes(match)) fail(d, `rewrite: name rule supports only exact, prefix, suffix, substring, and regex name matching, received: ${args[0]}`);
+  if (!MATCHES.includes(match))
+    fail(
+      d,
+      `rewrite: name rule supports only exact, prefix, suffix, substring, and regex name matching, received: ${args[0]}`,
+    );
   const [from, to] = args.length === 2 ? args : args.slice(1, 3);
   const rule = {
     type: 'name' as const,
@@ -97,7 +108,11 @@ function answerRules(d: Directive, rule: Extract<RewriteRule, { type: 'name' }>,
   let i = 0;
   let auto = false;
   while (i < args.length) {
-    if (args[i] !== 'answer') fail(d, `rewrite: exceeded the number of arguments for a non-answer rule argument for ${rule.match} rule: '${args[i]}'`);
+    if (args[i] !== 'answer')
+      fail(
+        d,
+        `rewrite: exceeded the number of arguments for a non-answer rule argument for ${rule.match} rule: '${args[i]}'`,
+      );
     const kind = args[i + 1];
     if (kind === undefined) fail(d, `rewrite: type missing for answer rule for ${rule.match} rule`);
     i += 2;
@@ -105,19 +120,22 @@ function answerRules(d: Directive, rule: Extract<RewriteRule, { type: 'name' }>,
       auto = true;
       continue;
     }
-    if (kind !== 'name' && kind !== 'value') fail(d, `rewrite: invalid type '${kind}' for answer rule for ${rule.match} rule`);
+    if (kind !== 'name' && kind !== 'value')
+      fail(d, `rewrite: invalid type '${kind}' for answer rule for ${rule.match} rule`);
     if (args.length - i < 2) fail(d, `rewrite: ${kind} answer rule for ${rule.match} rule: 2 arguments required`);
     const r = { from: regex(d, `${kind} answer rule`, args[i], args[i + 1]), to: normalize(args[i + 1]) };
     (kind === 'name' ? rule.answerName : rule.answerValue).push(r);
     i += 2;
   }
-  if (auto && rule.answerName.length) fail(d, 'rewrite: auto name answer rule cannot be combined with explicit name answer rules');
+  if (auto && rule.answerName.length)
+    fail(d, 'rewrite: auto name answer rule cannot be combined with explicit name answer rules');
   rule.answerAuto ||= auto;
 }
 
 // ---- log ----
 
-export const COMMON_LOG_FORMAT = '{remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}';
+export const COMMON_LOG_FORMAT =
+  '{remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}';
 export const COMBINED_LOG_FORMAT = `${COMMON_LOG_FORMAT} "{>opcode}"`;
 export type LogClass = 'all' | 'success' | 'denial' | 'error';
 
@@ -132,7 +150,9 @@ export function parseLog(d: Directive): LogOptions {
   let args = d.args;
   let format = COMMON_LOG_FORMAT;
   if (args.length > 1 && args[args.length - 1].includes('{')) {
-    format = args[args.length - 1].replaceAll('{common}', COMMON_LOG_FORMAT).replaceAll('{combined}', COMBINED_LOG_FORMAT);
+    format = args[args.length - 1]
+      .replaceAll('{common}', COMMON_LOG_FORMAT)
+      .replaceAll('{combined}', COMBINED_LOG_FORMAT);
     args = args.slice(0, -1);
   }
   const rules = (args.length ? args : ['.']).map((n) => ({ nameScope: normalize(n), format }));
@@ -141,7 +161,8 @@ export function parseLog(d: Directive): LogOptions {
     if (p.name !== 'class') fail(p, `log: unknown property '${p.name}'`);
     argCount(p, 'log', 1, Infinity);
     for (const c of p.args) {
-      if (!['all', 'success', 'denial', 'error'].includes(c)) fail(p, `log: invalid class '${c}' (all, success, denial, error)`);
+      if (!['all', 'success', 'denial', 'error'].includes(c))
+        fail(p, `log: invalid class '${c}' (all, success, denial, error)`);
       classes.add(c as LogClass);
     }
   }

@@ -19,7 +19,20 @@ import { CorefileError, type Directive, type ServerBlock } from './types.js';
  * braces, a block without keys, an unknown plugin, and every plugin
  * argument error its pluginOptions reader can find without running.
  */
-export const IMPLEMENTED_PLUGINS = ['errors', 'health', 'ready', 'kubernetes', 'prometheus', 'forward', 'cache', 'loop', 'reload', 'loadbalance', 'log', 'rewrite'] as const;
+export const IMPLEMENTED_PLUGINS = [
+  'errors',
+  'health',
+  'ready',
+  'kubernetes',
+  'prometheus',
+  'forward',
+  'cache',
+  'loop',
+  'reload',
+  'loadbalance',
+  'log',
+  'rewrite',
+] as const;
 
 export interface ParseCorefileOptions {
   /** plugin names the runtime implements (default IMPLEMENTED_PLUGINS) */
@@ -82,7 +95,9 @@ function replaceEnv(s: string, env: Record<string, string | undefined>): string 
 }
 
 export function parseCorefile(text: string, options: ParseCorefileOptions | readonly string[] = {}): ServerBlock[] {
-  const opts: ParseCorefileOptions = Array.isArray(options) ? { plugins: options as readonly string[] } : (options as ParseCorefileOptions);
+  const opts: ParseCorefileOptions = Array.isArray(options)
+    ? { plugins: options as readonly string[] }
+    : (options as ParseCorefileOptions);
   const known = new Set(opts.plugins ?? IMPLEMENTED_PLUGINS);
   let tokens = tokenize(text);
   if (opts.env) tokens = tokens.map((t) => ({ ...t, text: replaceEnv(t.text, opts.env!) }));
@@ -101,7 +116,8 @@ export function parseCorefile(text: string, options: ParseCorefileOptions | read
       if (isOpen(t)) fail(t, "unexpected '{': a block must open on the line of its directive");
       const d: Directive = { name: t.text, args: [], block: [], line: t.line };
       i++;
-      while (i < tokens.length && tokens[i].line === d.line && !isOpen(tokens[i]) && !isClose(tokens[i])) d.args.push(tokens[i++].text);
+      while (i < tokens.length && tokens[i].line === d.line && !isOpen(tokens[i]) && !isClose(tokens[i]))
+        d.args.push(tokens[i++].text);
       if (isOpen(tokens[i]) && tokens[i].line === d.line) {
         i++;
         d.block = directives(d.line);
@@ -142,7 +158,8 @@ export function parseCorefile(text: string, options: ParseCorefileOptions | read
     const block = serverBlock(keys, dirs, first.line);
     for (const z of block.zones) {
       const where = served.get(`${z}:${block.port}`);
-      if (where !== undefined) fail(first, `zone ${z} on port ${block.port} is already served by the server block at line ${where}`);
+      if (where !== undefined)
+        fail(first, `zone ${z} on port ${block.port} is already served by the server block at line ${where}`);
       served.set(`${z}:${block.port}`, first.line);
     }
     validate(block, known);
@@ -159,12 +176,14 @@ function serverBlock(keys: Token[], directives: Directive[], line: number): Serv
     let s = k.text;
     const scheme = /^([a-z0-9+.-]+):\/\//i.exec(s);
     if (scheme) {
-      if (scheme[1].toLowerCase() !== 'dns') fail(k, `server block key ${k.text}: transport ${scheme[1]}:// is not supported (only dns://)`);
+      if (scheme[1].toLowerCase() !== 'dns')
+        fail(k, `server block key ${k.text}: transport ${scheme[1]}:// is not supported (only dns://)`);
       s = s.slice(scheme[0].length);
     }
     let port = DEFAULT_PORT;
     const colon = s.lastIndexOf(':');
-    if (colon === s.length - 1 && colon >= 0) fail(k, `server block key ${k.text}: expecting a port after the last colon`);
+    if (colon === s.length - 1 && colon >= 0)
+      fail(k, `server block key ${k.text}: expecting a port after the last colon`);
     if (colon >= 0 && /^[0-9]+$/.test(s.slice(colon + 1))) {
       port = Number(s.slice(colon + 1));
       s = s.slice(0, colon);
@@ -182,7 +201,8 @@ function validate(block: ServerBlock, known: Set<string>): void {
   for (const d of block.directives) {
     if (d.name === 'import') fail(d, 'import is not supported (write the directives in place)');
     if (!known.has(d.name)) fail(d, `unknown plugin '${d.name}'`);
-    if (ONCE_PER_BLOCK.has(d.name) && seen.has(d.name)) fail(d, `${d.name}: this plugin can only be used once per server block`);
+    if (ONCE_PER_BLOCK.has(d.name) && seen.has(d.name))
+      fail(d, `${d.name}: this plugin can only be used once per server block`);
     seen.add(d.name);
     const read = (pluginOptions as Record<string, (d: Directive, b: ServerBlock) => unknown>)[d.name];
     read?.(d, block);

@@ -48,7 +48,12 @@ interface SliceEntry {
 
 /** Loose shape of the API objects (src/control/api/schemas): only what is read here. */
 export interface ObjectLike {
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; deletionTimestamp?: string | null } | null;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    deletionTimestamp?: string | null;
+  } | null;
   [k: string]: any;
 }
 
@@ -56,7 +61,10 @@ const NO_PORTS: PortEntry[] = [{ name: '', protocol: '', port: -1 }];
 const key = (ns: string, name: string) => `${ns.toLowerCase()}/${name.toLowerCase()}`;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
-const meta = (o: ObjectLike | null | undefined) => ({ name: str(o?.metadata?.name), namespace: str(o?.metadata?.namespace) });
+const meta = (o: ObjectLike | null | undefined) => ({
+  name: str(o?.metadata?.name),
+  namespace: str(o?.metadata?.namespace),
+});
 
 function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   let s = m.get(k);
@@ -71,7 +79,11 @@ function removeFrom<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
 function servicePorts(ports: unknown): PortEntry[] {
   const out = arr(ports)
     .filter((p) => p && typeof p === 'object')
-    .map((p) => ({ name: str(p.name), protocol: str(p.protocol) || 'TCP', port: Number.isInteger(p.port) ? p.port : -1 }));
+    .map((p) => ({
+      name: str(p.name),
+      protocol: str(p.protocol) || 'TCP',
+      port: Number.isInteger(p.port) ? p.port : -1,
+    }));
   return out.length ? out : NO_PORTS;
 }
 
@@ -106,9 +118,7 @@ export class KubernetesStore {
   /** When anything last changed (ms): the SOA serial. */
   modifiedMs: number;
 
-  constructor(
-    private readonly opts: { endpointPodNames: boolean; noEndpoints: boolean; now: () => number },
-  ) {
+  constructor(private readonly opts: { endpointPodNames: boolean; noEndpoints: boolean; now: () => number }) {
     this.modifiedMs = opts.now();
   }
 
@@ -174,7 +184,11 @@ export class KubernetesStore {
     const service = str(obj.metadata?.labels?.[SERVICE_NAME_LABEL]);
     if (this.opts.noEndpoints || !name || !namespace || !service || obj.addressType === 'FQDN') return;
     const ports = arr(obj.ports).length
-      ? arr(obj.ports).map((p) => ({ name: str(p?.name), protocol: str(p?.protocol) || 'TCP', port: Number.isInteger(p?.port) ? p.port : -1 }))
+      ? arr(obj.ports).map((p) => ({
+          name: str(p?.name),
+          protocol: str(p?.protocol) || 'TCP',
+          port: Number.isInteger(p?.port) ? p.port : -1,
+        }))
       : NO_PORTS;
     const addrs: SliceEntry['addrs'] = [];
     for (const ep of arr(obj.endpoints)) {
@@ -184,7 +198,9 @@ export class KubernetesStore {
       for (const raw of arr(ep.addresses)) {
         const ip = parseIp(str(raw));
         if (!ip) continue;
-        const hostname = str(ep.hostname) || (this.opts.endpointPodNames && podName && podName.length < 64 ? podName : dashedIp(ip.text));
+        const hostname =
+          str(ep.hostname) ||
+          (this.opts.endpointPodNames && podName && podName.length < 64 ? podName : dashedIp(ip.text));
         addrs.push({ ip, hostname });
       }
     }
@@ -235,7 +251,8 @@ export class KubernetesStore {
     const out: { namespace: string; service: string; hostname: string }[] = [];
     for (const k of [...(this.sliceByIp.get(ip) ?? [])].sort()) {
       const s = this.slices.get(k)!;
-      for (const a of s.addrs) if (a.ip.text === ip) out.push({ namespace: s.namespace, service: s.service, hostname: a.hostname });
+      for (const a of s.addrs)
+        if (a.ip.text === ip) out.push({ namespace: s.namespace, service: s.service, hostname: a.hostname });
     }
     return out;
   }

@@ -1,5 +1,16 @@
 import { KubernetesStore, type ObjectLike, type PortEntry } from './kubernetes-store.js';
-import { canonical, cidrToReverseZones, ipFromDashed, isReverseName, isValidName, matchZone, parseIp, relativeTo, reverseToIp, trimDot } from './names.js';
+import {
+  canonical,
+  cidrToReverseZones,
+  ipFromDashed,
+  isReverseName,
+  isValidName,
+  matchZone,
+  parseIp,
+  relativeTo,
+  reverseToIp,
+  trimDot,
+} from './names.js';
 import * as rr from './records.js';
 import type { DnsRecord, Rcode, ZoneAnswer } from './types.js';
 
@@ -78,7 +89,8 @@ interface Query {
 }
 
 const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-const matchPort = (port: string, proto: string, p: PortEntry) => (port === '' || sameName(port, p.name)) && (proto === '' || sameName(proto, p.protocol));
+const matchPort = (port: string, proto: string, p: PortEntry) =>
+  (port === '' || sameName(port, p.name)) && (proto === '' || sameName(proto, p.protocol));
 const unscore = (s: string) => (s.startsWith('_') ? s.slice(1) : s);
 
 export class KubernetesZone {
@@ -100,15 +112,21 @@ export class KubernetesZone {
     if (primary === undefined) throw new ZoneConfigError('non-reverse zone name must be used');
     this.primaryZone = primary;
     this.ttl = opts.ttl ?? DEFAULT_TTL;
-    if (!Number.isInteger(this.ttl) || this.ttl < 0 || this.ttl > 3600) throw new ZoneConfigError(`ttl must be in range [0, 3600]: ${opts.ttl}`);
+    if (!Number.isInteger(this.ttl) || this.ttl < 0 || this.ttl > 3600)
+      throw new ZoneConfigError(`ttl must be in range [0, 3600]: ${opts.ttl}`);
     this.pods = opts.pods ?? 'disabled';
-    if (!['disabled', 'insecure', 'verified'].includes(this.pods)) throw new ZoneConfigError(`wrong value for pods: ${this.pods}`);
+    if (!['disabled', 'insecure', 'verified'].includes(this.pods))
+      throw new ZoneConfigError(`wrong value for pods: ${this.pods}`);
     this.fall = (opts.fallthrough ?? []).flatMap(zone);
     this.namespaceFilter = new Set((opts.namespaces ?? []).map((n) => n.toLowerCase()));
     this.localIps = (opts.localIps ?? []).map((ip) => parseIp(ip)?.text ?? bad(`not an IP address: ${ip}`));
     this.synced = opts.synced ?? true;
     this.ignoreEmptyService = !!opts.ignoreEmptyService;
-    this.store = new KubernetesStore({ endpointPodNames: !!opts.endpointPodNames, noEndpoints: !!opts.noEndpoints, now: opts.now ?? Date.now });
+    this.store = new KubernetesStore({
+      endpointPodNames: !!opts.endpointPodNames,
+      noEndpoints: !!opts.noEndpoints,
+      now: opts.now ?? Date.now,
+    });
   }
 
   // ---- informer feed ----
@@ -146,8 +164,15 @@ export class KubernetesZone {
     if (!isValidName(name)) return null;
     const zone = matchZone(name, this.zones);
     if (zone === null) return null;
-    const q: Query = { asked, name, zone, zoneAsAsked: zone === '' ? '' : asked.slice(asked.length - zone.length), qtype };
-    if (qtype === 'AXFR' || qtype === 'IXFR') return { rcode: 'REFUSED', authoritative: false, answers: [], authority: [], additional: [] };
+    const q: Query = {
+      asked,
+      name,
+      zone,
+      zoneAsAsked: zone === '' ? '' : asked.slice(asked.length - zone.length),
+      qtype,
+    };
+    if (qtype === 'AXFR' || qtype === 'IXFR')
+      return { rcode: 'REFUSED', authoritative: false, answers: [], authority: [], additional: [] };
 
     const ip = reverseToIp(name);
     const ptrs = ip ? this.ptrTargets(ip) : [];
@@ -163,7 +188,8 @@ export class KubernetesZone {
       answers.push(rr.cname(asked, external.host, this.ttl));
     } else if (qtype === 'A' || qtype === 'AAAA') {
       const family = qtype === 'A' ? 4 : 6;
-      for (const host of new Set(hits.filter((h) => h.family === family).map((h) => h.host))) answers.push(rr.address(asked, host, this.ttl));
+      for (const host of new Set(hits.filter((h) => h.family === family).map((h) => h.host)))
+        answers.push(rr.address(asked, host, this.ttl));
     } else if (qtype === 'SRV') {
       this.srv(q, hits, answers, additional);
     } else if (qtype === 'PTR') {
@@ -189,7 +215,13 @@ export class KubernetesZone {
   private negative(q: Query, rcode: Rcode): ZoneAnswer | null {
     if (rcode === 'NXDOMAIN' && matchZone(q.name, this.fall) !== null) return null;
     const authority = [rr.soa(q.zoneAsAsked, this.serial, this.ttl)];
-    return { rcode: rcode === 'NXDOMAIN' && !this.synced ? 'SERVFAIL' : rcode, authoritative: true, answers: [], authority, additional: [] };
+    return {
+      rcode: rcode === 'NXDOMAIN' && !this.synced ? 'SERVFAIL' : rcode,
+      authoritative: true,
+      answers: [],
+      authority,
+      additional: [],
+    };
   }
 
   /** CoreDNS plugin.SRV: weight 100/n over all hits, one SRV per (target, port), the addresses in additional. */
@@ -198,7 +230,8 @@ export class KubernetesZone {
     const seen = new Set<string>();
     for (const h of hits) {
       if (h.port < 0 || h.family === 0) continue;
-      if (!seen.has(`${h.target}|${h.port}`)) answers.push(rr.srv(q.asked, { priority: 0, weight, port: h.port, target: h.target }, this.ttl));
+      if (!seen.has(`${h.target}|${h.port}`))
+        answers.push(rr.srv(q.asked, { priority: 0, weight, port: h.port, target: h.target }, this.ttl));
       if (!seen.has(`${h.target}|${h.host}`)) additional.push(rr.address(h.target, h.host, this.ttl));
       seen.add(`${h.target}|${h.port}`).add(`${h.target}|${h.host}`);
     }
@@ -215,7 +248,9 @@ export class KubernetesZone {
     if (base === 'ns.dns' || base === 'dns') {
       const ns = this.nameservers(q.zoneAsAsked);
       if (!ns.length) return null;
-      return base === 'dns' ? [] : ns.map((n) => ({ host: n.ip, family: n.ip.includes(':') ? 6 : 4, port: -1, target: q.asked }));
+      return base === 'dns'
+        ? []
+        : ns.map((n) => ({ host: n.ip, family: n.ip.includes(':') ? 6 : 4, port: -1, target: q.asked }));
     }
     const segs = base.split('.');
     const kind = segs.pop();
@@ -232,7 +267,12 @@ export class KubernetesZone {
     if (name === '') return [];
     const svc = this.store.service(namespace, name);
     if (!svc) return null;
-    if (this.ignoreEmptyService && svc.kind === 'cluster-ip' && !this.store.endpoints(svc.namespace, svc.name).all.length) return null;
+    if (
+      this.ignoreEmptyService &&
+      svc.kind === 'cluster-ip' &&
+      !this.store.endpoints(svc.namespace, svc.name).all.length
+    )
+      return null;
     const endpoint = segs.length === 1 ? segs[0] : '';
     const [port, proto] = segs.length === 2 ? [unscore(segs[0]), unscore(segs[1])] : ['', ''];
     const svcName = `${svc.name}.${svc.namespace}.svc.${q.zoneAsAsked}`;
@@ -245,9 +285,19 @@ export class KubernetesZone {
     if (svc.kind === 'headless' || endpoint) {
       const view = this.store.endpoints(svc.namespace, svc.name);
       for (const addr of endpoint ? (view.byHost.get(endpoint) ?? []) : view.all)
-        for (const p of addr.ports) if (matchPort(port, proto, p)) hits.push({ host: addr.ip.text, family: addr.ip.family, port: p.port, target: `${addr.hostname}.${svcName}` });
+        for (const p of addr.ports)
+          if (matchPort(port, proto, p))
+            hits.push({
+              host: addr.ip.text,
+              family: addr.ip.family,
+              port: p.port,
+              target: `${addr.hostname}.${svcName}`,
+            });
     } else {
-      for (const p of svc.ports) if (matchPort(port, proto, p)) for (const ip of svc.clusterIps) hits.push({ host: ip.text, family: ip.family, port: p.port, target: svcName });
+      for (const p of svc.ports)
+        if (matchPort(port, proto, p))
+          for (const ip of svc.clusterIps)
+            hits.push({ host: ip.text, family: ip.family, port: p.port, target: svcName });
     }
     return hits.length ? hits : null;
   }
@@ -271,7 +321,9 @@ export class KubernetesZone {
         const svc = this.store.service(ep.namespace, ep.service);
         if (!svc) continue;
         const svcName = `${svc.name}.${svc.namespace}.svc.${zone}`;
-        if (svc.kind === 'headless') for (const a of this.store.endpoints(svc.namespace, svc.name).all) out.push({ name: `${a.hostname}.${svcName}`, ip: a.ip.text });
+        if (svc.kind === 'headless')
+          for (const a of this.store.endpoints(svc.namespace, svc.name).all)
+            out.push({ name: `${a.hostname}.${svcName}`, ip: a.ip.text });
         else for (const c of svc.clusterIps) out.push({ name: svcName, ip: c.text });
       }
     }

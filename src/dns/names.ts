@@ -28,7 +28,8 @@ export function isValidName(name: string): boolean {
 }
 
 /** Is `name` equal to or below `zone`? Both canonical; "" is the root. */
-export const inZone = (name: string, zone: string): boolean => zone === '' || name === zone || name.endsWith(`.${zone}`);
+export const inZone = (name: string, zone: string): boolean =>
+  zone === '' || name === zone || name.endsWith(`.${zone}`);
 
 /** The longest of `zones` that holds `name` (all canonical), or null. */
 export function matchZone(name: string, zones: readonly string[]): string | null {
@@ -52,7 +53,8 @@ export interface Ip {
 /** A strictly written IPv4 (four decimal parts) or IPv6 address (no zone index), canonicalised; else null. */
 export function parseIp(s: string): Ip | null {
   if (ipaddr.IPv4.isValidFourPartDecimal(s)) return { family: 4, text: ipaddr.IPv4.parse(s).toString() };
-  if (s.includes(':') && !s.includes('%') && ipaddr.IPv6.isValid(s)) return { family: 6, text: ipaddr.IPv6.parse(s).toString() };
+  if (s.includes(':') && !s.includes('%') && ipaddr.IPv6.isValid(s))
+    return { family: 6, text: ipaddr.IPv6.parse(s).toString() };
   return null;
 }
 

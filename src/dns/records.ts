@@ -5,16 +5,57 @@ import type { DnsRecord } from './types.js';
  * dot, class IN). Pure builders, so answers read like zone-file lines.
  */
 
-export const a = (name: string, ip: string, ttl: number): DnsRecord => ({ name, type: 'A', class: 'IN', ttl, data: ip });
-export const aaaa = (name: string, ip: string, ttl: number): DnsRecord => ({ name, type: 'AAAA', class: 'IN', ttl, data: ip });
+export const a = (name: string, ip: string, ttl: number): DnsRecord => ({
+  name,
+  type: 'A',
+  class: 'IN',
+  ttl,
+  data: ip,
+});
+export const aaaa = (name: string, ip: string, ttl: number): DnsRecord => ({
+  name,
+  type: 'AAAA',
+  class: 'IN',
+  ttl,
+  data: ip,
+});
 /** A or AAAA by the address' family. */
-export const address = (name: string, ip: string, ttl: number): DnsRecord => (ip.includes(':') ? aaaa(name, ip, ttl) : a(name, ip, ttl));
-export const cname = (name: string, target: string, ttl: number): DnsRecord => ({ name, type: 'CNAME', class: 'IN', ttl, data: target });
-export const ptr = (name: string, target: string, ttl: number): DnsRecord => ({ name, type: 'PTR', class: 'IN', ttl, data: target });
-export const ns = (name: string, target: string, ttl: number): DnsRecord => ({ name, type: 'NS', class: 'IN', ttl, data: target });
-export const txt = (name: string, text: string, ttl: number): DnsRecord => ({ name, type: 'TXT', class: 'IN', ttl, data: [text] });
+export const address = (name: string, ip: string, ttl: number): DnsRecord =>
+  ip.includes(':') ? aaaa(name, ip, ttl) : a(name, ip, ttl);
+export const cname = (name: string, target: string, ttl: number): DnsRecord => ({
+  name,
+  type: 'CNAME',
+  class: 'IN',
+  ttl,
+  data: target,
+});
+export const ptr = (name: string, target: string, ttl: number): DnsRecord => ({
+  name,
+  type: 'PTR',
+  class: 'IN',
+  ttl,
+  data: target,
+});
+export const ns = (name: string, target: string, ttl: number): DnsRecord => ({
+  name,
+  type: 'NS',
+  class: 'IN',
+  ttl,
+  data: target,
+});
+export const txt = (name: string, text: string, ttl: number): DnsRecord => ({
+  name,
+  type: 'TXT',
+  class: 'IN',
+  ttl,
+  data: [text],
+});
 
-export const srv = (name: string, v: { priority: number; weight: number; port: number; target: string }, ttl: number): DnsRecord => ({
+export const srv = (
+  name: string,
+  v: { priority: number; weight: number; port: number; target: string },
+  ttl: number,
+): DnsRecord => ({
   name,
   type: 'SRV',
   class: 'IN',
@@ -37,7 +78,15 @@ export function soa(zone: string, serial: number, ttl: number): DnsRecord {
     type: 'SOA',
     class: 'IN',
     ttl: Math.min(ttl, SOA_MAX_TTL),
-    data: { mname: join('ns.dns'), rname: join('hostmaster'), serial, refresh: SOA_REFRESH, retry: SOA_RETRY, expire: SOA_EXPIRE, minimum: ttl },
+    data: {
+      mname: join('ns.dns'),
+      rname: join('hostmaster'),
+      serial,
+      refresh: SOA_REFRESH,
+      retry: SOA_RETRY,
+      expire: SOA_EXPIRE,
+      minimum: ttl,
+    },
   };
 }
 
@@ -52,7 +101,15 @@ export function formatRecord(r: DnsRecord): string {
       break;
     }
     case 'SOA': {
-      const s = d as { mname: string; rname: string; serial?: number; refresh?: number; retry?: number; expire?: number; minimum?: number };
+      const s = d as {
+        mname: string;
+        rname: string;
+        serial?: number;
+        refresh?: number;
+        retry?: number;
+        expire?: number;
+        minimum?: number;
+      };
       data = `${s.mname}. ${s.rname}. ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minimum}`;
       break;
     }

@@ -6,7 +6,14 @@ import { KUBERNETES_SERVICE_IP } from '../control/controllers/kubernetes-service
 import type { PluginInstance } from './chain.js';
 import { parseCorefile } from './corefile.js';
 import { DnsMetrics } from './metrics.js';
-import { buildConfig, HttpEndpoints, lineLogger, realExchange, type BuiltConfig, type Logger } from './plugins/index.js';
+import {
+  buildConfig,
+  HttpEndpoints,
+  lineLogger,
+  realExchange,
+  type BuiltConfig,
+  type Logger,
+} from './plugins/index.js';
 import { DnsServer } from './server.js';
 import { CorefileError, type ServerBlock } from './types.js';
 import { FixtureFeed, InformerFeed, type ZoneFeed } from './zone-feed.js';
@@ -74,7 +81,8 @@ export async function runCoredns(args: CorednsArgs, io: CorednsIo = {}): Promise
   const exit = io.exit ?? ((c: number) => process.exit(c));
   const env = io.env ?? process.env;
   const log: Logger = lineLogger(out);
-  if (!!args.conf === !!args.configmap) throw new Error('say where the Corefile is: --conf <file> or --configmap <namespace/name>');
+  if (!!args.conf === !!args.configmap)
+    throw new Error('say where the Corefile is: --conf <file> or --configmap <namespace/name>');
   const metrics = new DnsMetrics(COREDNS_VERSION);
   const http = new HttpEndpoints(log);
   const servers = new Map<number, DnsServer>();
@@ -138,7 +146,12 @@ export async function runCoredns(args: CorednsArgs, io: CorednsIo = {}): Promise
   };
 
   const probe = (port: number, qname: string): Promise<Packet> => {
-    const q = packet.encode({ id: randomInt(0x10000), type: 'query', flags: packet.RECURSION_DESIRED, questions: [{ name: qname, type: 'HINFO', class: 'IN' }] });
+    const q = packet.encode({
+      id: randomInt(0x10000),
+      type: 'query',
+      flags: packet.RECURSION_DESIRED,
+      questions: [{ name: qname, type: 'HINFO', class: 'IN' }],
+    });
     const port0 = servers.get(port)?.ports.udp ?? port;
     return realExchange({ host: '127.0.0.1', port: port0, family: 4 }, q, 'udp', 2000).then((b) => packet.decode(b));
   };
@@ -202,7 +215,9 @@ export async function runCoredns(args: CorednsArgs, io: CorednsIo = {}): Promise
     watchers.push(() => fs.unwatchFile(file, onChange));
   } else {
     const [ns, name] = args.configmap!.includes('/') ? args.configmap!.split('/', 2) : ['kube-system', args.configmap!];
-    const inf = new Informer(api(), 'configmaps', { namespace: ns, fieldSelector: `metadata.name=${name}` }, (m) => log.error(`plugin/reload: ${m}`));
+    const inf = new Informer(api(), 'configmaps', { namespace: ns, fieldSelector: `metadata.name=${name}` }, (m) =>
+      log.error(`plugin/reload: ${m}`),
+    );
     let first: ((t: string) => void) | null = null;
     const got = new Promise<string>((r) => (first = r));
     const onCm = (cm: KubeObject) => {
@@ -217,7 +232,8 @@ export async function runCoredns(args: CorednsArgs, io: CorednsIo = {}): Promise
     };
     inf.on({ added: onCm, modified: onCm });
     await inf.start();
-    if (!inf.get(ns, name)) log.warning(`waiting for ConfigMap ${ns}/${name} (key Corefile) at ${apiServerUrl(args, env)}`);
+    if (!inf.get(ns, name))
+      log.warning(`waiting for ConfigMap ${ns}/${name} (key Corefile) at ${apiServerUrl(args, env)}`);
     watchers.push(() => inf.stop());
     text = await got;
   }
@@ -234,7 +250,10 @@ export async function runCoredns(args: CorednsArgs, io: CorednsIo = {}): Promise
   // as CoreDNS's kubernetes plugin: serve once synced, or after 5 s anyway (answers SERVFAIL for unknown names meanwhile)
   const started = feedStarted as Promise<void> | null;
   if (started) {
-    const synced = await Promise.race([started.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
+    const synced = await Promise.race([
+      started.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref()),
+    ]);
     if (!synced) log.warning('plugin/kubernetes: starting server with unsynced Kubernetes API');
   }
   out(`CoreDNS-${COREDNS_VERSION} (podwire)`);
@@ -244,11 +263,18 @@ export async function runCoredns(args: CorednsArgs, io: CorednsIo = {}): Promise
 }
 
 /** Shut down on SIGTERM/SIGINT as CoreDNS: lameduck first (health's option), then close. */
-export function stopOnSignals(h: CorednsHandle, out: (l: string) => void = (l) => void process.stdout.write(`${l}\n`)): void {
+export function stopOnSignals(
+  h: CorednsHandle,
+  out: (l: string) => void = (l) => void process.stdout.write(`${l}\n`),
+): void {
   const onSignal = (sig: string) => {
     out(`[INFO] ${sig}: Shutting down servers then terminating`);
     const ms = h.lameduckMs();
-    const wait = ms > 0 ? (out(`[INFO] plugin/health: Going into lameduck mode for ${ms / 1000}s`), new Promise((r) => setTimeout(r, ms))) : Promise.resolve();
+    const wait =
+      ms > 0
+        ? (out(`[INFO] plugin/health: Going into lameduck mode for ${ms / 1000}s`),
+          new Promise((r) => setTimeout(r, ms)))
+        : Promise.resolve();
     void wait.then(() => h.stop()).finally(() => process.exit(0));
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));

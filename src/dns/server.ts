@@ -4,7 +4,20 @@ import type { Packet, RecordType } from 'dns-packet';
 import { encodeOutcome, finalReply, type Handler, type Outcome, type Query } from './chain.js';
 import type { DnsMetrics } from './metrics.js';
 import type { Logger } from './plugins/log-sink.js';
-import { bufferSize, EDNS_DO, encodeMessage, errorReply, FLAG_RD, inZone, MAX_QUERY_SIZE, optOf, readQuery, replyTo, withEdns, type DropReason } from './wire.js';
+import {
+  bufferSize,
+  EDNS_DO,
+  encodeMessage,
+  errorReply,
+  FLAG_RD,
+  inZone,
+  MAX_QUERY_SIZE,
+  optOf,
+  readQuery,
+  replyTo,
+  withEdns,
+  type DropReason,
+} from './wire.js';
 
 /**
  * A DNS server on one port, UDP and TCP, as CoreDNS's core/dnsserver: each
@@ -42,7 +55,13 @@ export interface DnsServerOptions {
   maxLookupDepth?: number;
 }
 
-export const SERVER_DEFAULTS = { maxInFlight: 4096, maxTcpConnections: 512, tcpIdleMs: 8000, maxLookupDepth: 8, host: '0.0.0.0' };
+export const SERVER_DEFAULTS = {
+  maxInFlight: 4096,
+  maxTcpConnections: 512,
+  tcpIdleMs: 8000,
+  maxLookupDepth: 8,
+  host: '0.0.0.0',
+};
 const TCP_PIPELINE = 32;
 
 export interface Remote {
@@ -140,7 +159,11 @@ export class DnsServer {
 
   private onConnection(sock: net.Socket): void {
     this.conns.add(sock);
-    const remote: Remote = { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0, family: sock.remoteFamily === 'IPv6' ? 6 : 4 };
+    const remote: Remote = {
+      address: sock.remoteAddress ?? '',
+      port: sock.remotePort ?? 0,
+      family: sock.remoteFamily === 'IPv6' ? 6 : 4,
+    };
     let acc: Buffer = Buffer.alloc(0);
     let pending = 0;
     sock.setTimeout(this.o.tcpIdleMs, () => sock.destroy());
@@ -212,7 +235,18 @@ export class DnsServer {
       // RFC 6891 6.1.3: BADVERS (16) is the OPT's extended rcode 1 over a header rcode of 0
       const reply = replyTo(msg);
       reply.questions = [];
-      reply.additionals = [{ name: '.', type: 'OPT', udpPayloadSize: opt.udpPayloadSize, extendedRcode: 1, ednsVersion: 0, flags: opt.flags & EDNS_DO, flag_do: (opt.flags & EDNS_DO) !== 0, options: [] }];
+      reply.additionals = [
+        {
+          name: '.',
+          type: 'OPT',
+          udpPayloadSize: opt.udpPayloadSize,
+          extendedRcode: 1,
+          ednsVersion: 0,
+          flags: opt.flags & EDNS_DO,
+          flag_do: (opt.flags & EDNS_DO) !== 0,
+          options: [],
+        },
+      ];
       return encodeMessage(reply).buf;
     }
     const bufSize = bufferSize(proto, opt);
@@ -238,7 +272,9 @@ export class DnsServer {
     try {
       return encodeOutcome(q, outcome).buf;
     } catch (e) {
-      this.opts.log.error(`plugin/${outcome.plugin || 'server'}: cannot encode the reply to ${question.name} ${question.type}: ${(e as Error).message}`);
+      this.opts.log.error(
+        `plugin/${outcome.plugin || 'server'}: cannot encode the reply to ${question.name} ${question.type}: ${(e as Error).message}`,
+      );
       return encodeMessage(finalReply(q, { msg: null, rcode: 'SERVFAIL', plugin: '' }), bufSize).buf;
     }
   }
@@ -268,7 +304,15 @@ export class DnsServer {
   private async lookup(name: string, type: RecordType, depth: number): Promise<Packet | null> {
     const block = this.blockFor(name);
     if (depth > this.o.maxLookupDepth || !block) return null;
-    const msg: Packet = { id: 0, type: 'query', flags: FLAG_RD, questions: [{ name, type, class: 'IN' }], answers: [], authorities: [], additionals: [] };
+    const msg: Packet = {
+      id: 0,
+      type: 'query',
+      flags: FLAG_RD,
+      questions: [{ name, type, class: 'IN' }],
+      answers: [],
+      authorities: [],
+      additionals: [],
+    };
     const q: Query = {
       msg,
       size: 0,

@@ -51,7 +51,19 @@ const OPCODE_SHIFT = 11;
 const RCODE_MASK = 0xf;
 export const EDNS_DO = 1 << 15;
 
-export const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'] as const;
+export const RCODES = [
+  'NOERROR',
+  'FORMERR',
+  'SERVFAIL',
+  'NXDOMAIN',
+  'NOTIMP',
+  'REFUSED',
+  'YXDOMAIN',
+  'YXRRSET',
+  'NXRRSET',
+  'NOTAUTH',
+  'NOTZONE',
+] as const;
 export const BADVERS = 16;
 
 export function rcodeName(n: number): string {
@@ -77,8 +89,20 @@ export function setFlag(m: Packet, f: number, on: boolean): Packet {
 /** "qr,aa,rd" as CoreDNS's log prints the reply's flags. */
 export function flagsText(m: Packet): string {
   const f = flagsOf(m);
-  const names: [number, string][] = [[FLAG_QR, 'qr'], [FLAG_AA, 'aa'], [FLAG_TC, 'tc'], [FLAG_RD, 'rd'], [FLAG_RA, 'ra'], [FLAG_Z, 'z'], [FLAG_AD, 'ad'], [FLAG_CD, 'cd']];
-  return names.filter(([b]) => f & b).map(([, n]) => n).join(',');
+  const names: [number, string][] = [
+    [FLAG_QR, 'qr'],
+    [FLAG_AA, 'aa'],
+    [FLAG_TC, 'tc'],
+    [FLAG_RD, 'rd'],
+    [FLAG_RA, 'ra'],
+    [FLAG_Z, 'z'],
+    [FLAG_AD, 'ad'],
+    [FLAG_CD, 'cd'],
+  ];
+  return names
+    .filter(([b]) => f & b)
+    .map(([, n]) => n)
+    .join(',');
 }
 
 export function optOf(m: Packet): OptAnswer | null {
@@ -92,7 +116,15 @@ export function optOf(m: Packet): OptAnswer | null {
  */
 export function replyTo(q: Packet, rcode = 0): Packet {
   const keep = (q.flags ?? 0) & ((0xf << OPCODE_SHIFT) | FLAG_RD | FLAG_CD);
-  return { id: q.id, type: 'response', flags: keep | (rcode & RCODE_MASK), questions: (q.questions ?? []).slice(0, 1), answers: [], authorities: [], additionals: [] };
+  return {
+    id: q.id,
+    type: 'response',
+    flags: keep | (rcode & RCODE_MASK),
+    questions: (q.questions ?? []).slice(0, 1),
+    answers: [],
+    authorities: [],
+    additionals: [],
+  };
 }
 
 export type QueryRead =
@@ -126,7 +158,8 @@ export function readQuery(buf: Buffer): QueryRead {
   const ar = buf.readUInt16BE(OFF_ARCOUNT);
   if (qd > 1 || an > 1 || ns > 1 || ar > 2) {
     // random bytes land here (and count as garbage); a crafted header with small counts gets FORMERR
-    if (qd <= 4 && an <= 1 && ns <= 1 && ar <= 2) return { kind: 'error', rcode: 1, id, flags, question: null, why: `QDCOUNT ${qd}` };
+    if (qd <= 4 && an <= 1 && ns <= 1 && ar <= 2)
+      return { kind: 'error', rcode: 1, id, flags, question: null, why: `QDCOUNT ${qd}` };
     return { kind: 'drop', reason: 'implausible-header' };
   }
   if (qd === 0) return { kind: 'error', rcode: 1, id, flags, question: null, why: 'no question' };
@@ -146,14 +179,23 @@ export function readQuery(buf: Buffer): QueryRead {
   }
   const opts = (msg.additionals ?? []).filter((a) => a.type === 'OPT');
   if (opts.length > 1) return { kind: 'error', rcode: 1, id, flags, question, why: 'more than one OPT record' };
-  if (opts.length === 1 && opts[0].name !== '.') return { kind: 'error', rcode: 1, id, flags, question, why: 'OPT record not owned by the root' };
+  if (opts.length === 1 && opts[0].name !== '.')
+    return { kind: 'error', rcode: 1, id, flags, question, why: 'OPT record not owned by the root' };
   return { kind: 'query', msg };
 }
 
 /** The reply for a QueryRead error: header (+ question), rcode, opcode kept for NOTIMP. */
 export function errorReply(e: Extract<QueryRead, { kind: 'error' }>): Packet {
   const keep = e.flags & ((0xf << OPCODE_SHIFT) | FLAG_RD | FLAG_CD);
-  return { id: e.id, type: 'response', flags: keep | e.rcode, questions: e.question ? [e.question] : [], answers: [], authorities: [], additionals: [] };
+  return {
+    id: e.id,
+    type: 'response',
+    flags: keep | e.rcode,
+    questions: e.question ? [e.question] : [],
+    answers: [],
+    authorities: [],
+    additionals: [],
+  };
 }
 
 // ---- encoding with name compression and truncation ----
@@ -176,7 +218,9 @@ class Writer {
   }
   /** Write a name, pointing at an earlier copy of its longest known suffix. */
   name(n: string): void {
-    const labels = trimDots(n).split('.').filter((l) => l.length > 0);
+    const labels = trimDots(n)
+      .split('.')
+      .filter((l) => l.length > 0);
     for (let i = 0; i < labels.length; i++) {
       const suffix = labels.slice(i).join('.');
       const at = this.names.get(suffix);

@@ -21,7 +21,12 @@ export interface ZoneFeed {
 }
 
 type Kind = 'Service' | 'EndpointSlice' | 'Pod' | 'Namespace';
-const KINDS: Record<string, Kind> = { services: 'Service', endpointslices: 'EndpointSlice', pods: 'Pod', namespaces: 'Namespace' };
+const KINDS: Record<string, Kind> = {
+  services: 'Service',
+  endpointslices: 'EndpointSlice',
+  pods: 'Pod',
+  namespaces: 'Namespace',
+};
 
 function apply(zone: KubernetesZone, kind: Kind, obj: KubeObject, deleted: boolean): void {
   switch (kind) {

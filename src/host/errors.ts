@@ -5,7 +5,13 @@ export class HostError extends Error {
   readonly code: HostErrorCode;
   readonly argv: readonly string[];
   readonly stderr: string;
-  constructor(code: HostErrorCode, message: string, argv: readonly string[], stderr = '', options?: { cause?: unknown }) {
+  constructor(
+    code: HostErrorCode,
+    message: string,
+    argv: readonly string[],
+    stderr = '',
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'HostError';
     this.code = code;

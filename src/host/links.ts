@@ -21,11 +21,19 @@ export async function listLinks(runner: CommandRunner, ns: string | undefined): 
 }
 
 /** IPv4 addresses per interface, from `ip -j addr show`. */
-export async function ipv4Addresses(runner: CommandRunner, ns: string | undefined): Promise<{ ifname: string; local: string; prefixlen: number }[]> {
+export async function ipv4Addresses(
+  runner: CommandRunner,
+  ns: string | undefined,
+): Promise<{ ifname: string; local: string; prefixlen: number }[]> {
   const { stdout } = await runner.run(cmd.addrShowJson(ns), { allowFailure: true });
   if (!stdout.trim()) return [];
-  const rows = JSON.parse(stdout) as { ifname: string; addr_info?: { family: string; local: string; prefixlen: number }[] }[];
+  const rows = JSON.parse(stdout) as {
+    ifname: string;
+    addr_info?: { family: string; local: string; prefixlen: number }[];
+  }[];
   return rows.flatMap((r) =>
-    (r.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => ({ ifname: r.ifname, local: a.local, prefixlen: a.prefixlen })),
+    (r.addr_info ?? [])
+      .filter((a) => a.family === 'inet')
+      .map((a) => ({ ifname: r.ifname, local: a.local, prefixlen: a.prefixlen })),
   );
 }

@@ -20,7 +20,11 @@ export function checkPrefix(prefix: string): string {
 /** RFC 1123 label, as Kubernetes requires for pod and node names. */
 export function checkName(kind: string, name: string): string {
   if (name.length > 63 || !NAME_RE.test(name)) {
-    throw new HostError('ERR_BAD_NAME', `${kind} name "${name}" must be a lowercase RFC 1123 label (a-z, 0-9, '-')`, []);
+    throw new HostError(
+      'ERR_BAD_NAME',
+      `${kind} name "${name}" must be a lowercase RFC 1123 label (a-z, 0-9, '-')`,
+      [],
+    );
   }
   return name;
 }

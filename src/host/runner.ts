@@ -14,7 +14,10 @@ export interface CommandResult {
 
 export interface CommandRunner {
   /** Runs argv; rejects with HostError unless it exits 0 (or `allowFailure`). */
-  run(argv: readonly string[], options?: { allowFailure?: boolean; input?: string; timeoutMs?: number }): Promise<CommandResult>;
+  run(
+    argv: readonly string[],
+    options?: { allowFailure?: boolean; input?: string; timeoutMs?: number },
+  ): Promise<CommandResult>;
 }
 
 export interface RecordingRunner extends CommandRunner {
@@ -35,7 +38,9 @@ export function execaRunner(): CommandRunner {
           stripFinalNewline: true,
         });
       } catch (cause) {
-        throw new HostError('ERR_COMMAND_FAILED', `${argv.join(' ')}: ${(cause as Error).message}`, argv, '', { cause });
+        throw new HostError('ERR_COMMAND_FAILED', `${argv.join(' ')}: ${(cause as Error).message}`, argv, '', {
+          cause,
+        });
       }
       if ((result as { code?: string }).code === 'ENOENT') {
         throw new HostError('ERR_COMMAND_MISSING', `${file} is not installed (needed for: ${argv.join(' ')})`, argv);

@@ -104,8 +104,22 @@ export function ingressAddon(opts: IngressAddonOptions = {}): Record<string, unk
                   { name: 'https', containerPort: 443, protocol: 'TCP' },
                   { name: 'metrics', containerPort: 10254, protocol: 'TCP' },
                 ],
-                livenessProbe: { httpGet: { path: '/healthz', port: 10254, scheme: 'HTTP' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 5 },
-                readinessProbe: { httpGet: { path: '/healthz', port: 10254, scheme: 'HTTP' }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+                livenessProbe: {
+                  httpGet: { path: '/healthz', port: 10254, scheme: 'HTTP' },
+                  initialDelaySeconds: 10,
+                  periodSeconds: 10,
+                  timeoutSeconds: 1,
+                  successThreshold: 1,
+                  failureThreshold: 5,
+                },
+                readinessProbe: {
+                  httpGet: { path: '/healthz', port: 10254, scheme: 'HTTP' },
+                  initialDelaySeconds: 0,
+                  periodSeconds: 1,
+                  timeoutSeconds: 1,
+                  successThreshold: 1,
+                  failureThreshold: 3,
+                },
                 resources: { requests: { cpu: '100m', memory: '90Mi' } },
               },
             ],
@@ -116,14 +130,21 @@ export function ingressAddon(opts: IngressAddonOptions = {}): Record<string, unk
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'IngressClass',
-      metadata: { name: INGRESS_CLASS_NAME, labels: controllerLabels, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
+      metadata: {
+        name: INGRESS_CLASS_NAME,
+        labels: controllerLabels,
+        annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' },
+      },
       spec: { controller: 'k8s.io/ingress-nginx' },
     },
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'GatewayClass',
       metadata: { name: GATEWAY_CLASS_NAME, labels: controllerLabels },
-      spec: { controllerName: 'io.cilium/gateway-controller', description: 'podwire ingress controller (ingress-nginx pods)' },
+      spec: {
+        controllerName: 'io.cilium/gateway-controller',
+        description: 'podwire ingress controller (ingress-nginx pods)',
+      },
     },
   ];
 }

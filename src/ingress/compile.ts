@@ -14,7 +14,18 @@
  * SNI (either API), then wildcards, then a Gateway listener without
  * hostname, then the default certificate.
  */
-import type { ClusterObjects, CompileOptions, CompiledRoutes, Listener, Obj, PemPair, RequestInfo, RouteDecision, RouteTable, StatusUpdate } from './types.js';
+import type {
+  ClusterObjects,
+  CompileOptions,
+  CompiledRoutes,
+  Listener,
+  Obj,
+  PemPair,
+  RequestInfo,
+  RouteDecision,
+  RouteTable,
+  StatusUpdate,
+} from './types.js';
 import { CertificateStore } from './model/certificates.js';
 import { describeGatewayApi, describeIngresses } from './model/describe.js';
 import { compileGatewayApi } from './model/gateway-api.js';
@@ -45,7 +56,13 @@ export function compileRoutes(input: Partial<ClusterObjects>, opts: CompileOptio
 
   const ingresses = compileIngresses(objects.ingresses, objects.ingressClasses, index, opts, events, certs);
   const ingressRouter = new IngressRouter(ingresses, (loc, why) =>
-    events.add('Ingress', loc.ingress, 'Warning', 'InvalidPath', `${loc.ref.rule}: not a valid regular expression on a regex host (${why}); this path is ignored`),
+    events.add(
+      'Ingress',
+      loc.ingress,
+      'Warning',
+      'InvalidPath',
+      `${loc.ref.rule}: not a valid regular expression on a regex host (${why}); this path is ignored`,
+    ),
   );
   const gw = compileGatewayApi(objects, index, opts, events, certs, now);
 
@@ -77,7 +94,11 @@ class Table implements RouteTable {
     const ingressPort = req.tls ? req.port === this.opts.httpsPort : req.port === this.opts.httpPort;
     if (ingressPort) return this.ingress.route(req);
     if (g) return g.decision;
-    return { kind: 'error', status: 404, reason: `nothing listens for ${req.tls ? 'HTTPS' : 'HTTP'} on port ${req.port}` };
+    return {
+      kind: 'error',
+      status: 404,
+      reason: `nothing listens for ${req.tls ? 'HTTPS' : 'HTTP'} on port ${req.port}`,
+    };
   }
 
   certificate(sni: string | undefined, port: number): PemPair | undefined {
@@ -90,7 +111,10 @@ class Table implements RouteTable {
 }
 
 /** The Ingresses this controller implements (their class is ours), oldest first: the ones whose status it writes. */
-export function ourIngresses(objects: Pick<ClusterObjects, 'ingresses' | 'ingressClasses'>, opts: Pick<CompileOptions, 'ingressController'>): Obj[] {
+export function ourIngresses(
+  objects: Pick<ClusterObjects, 'ingresses' | 'ingressClasses'>,
+  opts: Pick<CompileOptions, 'ingressController'>,
+): Obj[] {
   return asArray(objects.ingresses)
     .filter((i) => ingressClassChoice(i, objects.ingressClasses ?? [], opts.ingressController).ours)
     .sort(ingressAgeOrder);
@@ -107,6 +131,13 @@ export function ingressStatus(ingress: Obj, lbIngress: { ip?: string; hostname?:
     resource: 'ingresses',
     namespace: nsOf(ingress),
     name: nameOf(ingress),
-    status: { loadBalancer: { ingress: lbIngress.map((e) => ({ ...(e.ip ? { ip: e.ip } : {}), ...(e.hostname ? { hostname: e.hostname } : {}) })) } },
+    status: {
+      loadBalancer: {
+        ingress: lbIngress.map((e) => ({
+          ...(e.ip ? { ip: e.ip } : {}),
+          ...(e.hostname ? { hostname: e.hostname } : {}),
+        })),
+      },
+    },
   };
 }

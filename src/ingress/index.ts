@@ -11,6 +11,11 @@
 export * from './types.js';
 export { compileRoutes, ingressStatus, ourIngresses } from './compile.js';
 export { withGatewayAddresses } from './model/gateway-status.js';
-export { ingressClassChoice, LEGACY_CLASS_ANNOTATION, DEFAULT_CLASS_ANNOTATION, type IngressClassChoice } from './model/ingress-class.js';
+export {
+  ingressClassChoice,
+  LEGACY_CLASS_ANNOTATION,
+  DEFAULT_CLASS_ANNOTATION,
+  type IngressClassChoice,
+} from './model/ingress-class.js';
 export { nginxSettings, NGINX_PREFIX, type NginxSettings } from './model/annotations.js';
 export { SSL_REDIRECT_STATUS, nginxRewrite } from './model/ingress-router.js';

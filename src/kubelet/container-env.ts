@@ -60,7 +60,10 @@ export async function containerEnv(
     if (!cache.has(k)) cache.set(k, await client.tryGet(kind, ns, name));
     return cache.get(k)!;
   };
-  const fromRef = async (kind: 'configmaps' | 'secrets', ref: { name: string; key: string; optional?: boolean }): Promise<string | undefined> => {
+  const fromRef = async (
+    kind: 'configmaps' | 'secrets',
+    ref: { name: string; key: string; optional?: boolean },
+  ): Promise<string | undefined> => {
     const obj = await lookup(kind, ref.name);
     const what = kind === 'configmaps' ? 'configmap' : 'secret';
     if (!obj) {
@@ -82,7 +85,8 @@ export async function containerEnv(
       if (ref.optional) continue;
       throw new ContainerConfigError(`${kind === 'configmaps' ? 'configmap' : 'secret'} "${ref.name}" not found`);
     }
-    for (const [k, v] of Object.entries<string>(obj.data ?? {})) env[`${src.prefix ?? ''}${k}`] = kind === 'secrets' ? Buffer.from(v, 'base64').toString('utf8') : v;
+    for (const [k, v] of Object.entries<string>(obj.data ?? {}))
+      env[`${src.prefix ?? ''}${k}`] = kind === 'secrets' ? Buffer.from(v, 'base64').toString('utf8') : v;
   }
   for (const e of container.env ?? []) {
     if (e.value !== undefined) env[e.name] = expand(e.value, env);
@@ -93,7 +97,10 @@ export async function containerEnv(
     } else if (e.valueFrom?.secretKeyRef) {
       const v = await fromRef('secrets', e.valueFrom.secretKeyRef);
       if (v !== undefined) env[e.name] = v;
-    } else if (e.valueFrom) throw new ContainerConfigError(`env ${e.name}: only value, fieldRef, configMapKeyRef and secretKeyRef are supported`);
+    } else if (e.valueFrom)
+      throw new ContainerConfigError(
+        `env ${e.name}: only value, fieldRef, configMapKeyRef and secretKeyRef are supported`,
+      );
     else env[e.name] = '';
   }
   return env;
@@ -101,5 +108,7 @@ export async function containerEnv(
 
 /** $(VAR) references to earlier variables, as Kubernetes expands them ($$ escapes). */
 export function expand(s: string, env: Record<string, string>): string {
-  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name?: string) => (m === '$$' ? '$' : name && name in env ? env[name] : m));
+  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name?: string) =>
+    m === '$$' ? '$' : name && name in env ? env[name] : m,
+  );
 }

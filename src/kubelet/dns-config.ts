@@ -85,13 +85,25 @@ export function parseResolvConf(text: string): DnsConfig {
   return out;
 }
 
-export function podDnsConfig(namespace: string, spec: PodDnsSpec, s: DnsSettings): { config: DnsConfig; warnings: DnsWarning[] } {
+export function podDnsConfig(
+  namespace: string,
+  spec: PodDnsSpec,
+  s: DnsSettings,
+): { config: DnsConfig; warnings: DnsWarning[] } {
   const warnings: DnsWarning[] = [];
-  const host: DnsConfig = { servers: [...(s.host?.servers ?? [])], searches: [...(s.host?.searches ?? [])], options: [...(s.host?.options ?? [])] };
+  const host: DnsConfig = {
+    servers: [...(s.host?.servers ?? [])],
+    searches: [...(s.host?.searches ?? [])],
+    options: [...(s.host?.options ?? [])],
+  };
   let config: DnsConfig;
   let type = podDnsType(spec);
   if (type === 'cluster' && !s.clusterDns.length) {
-    warnings.push({ reason: 'MissingClusterDNS', message: 'kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.' });
+    warnings.push({
+      reason: 'MissingClusterDNS',
+      message:
+        'kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.',
+    });
     type = 'host';
   }
   if (type === 'none') config = { servers: [], searches: [], options: [] };
@@ -131,7 +143,10 @@ function fitLimits(c: DnsConfig, warnings: DnsWarning[]): DnsConfig {
   let servers = c.servers;
   if (servers.length > MAX_DNS_NAMESERVERS) {
     servers = servers.slice(0, MAX_DNS_NAMESERVERS);
-    warnings.push({ reason: 'DNSConfigForming', message: `Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: ${servers.join(' ')}` });
+    warnings.push({
+      reason: 'DNSConfigForming',
+      message: `Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: ${servers.join(' ')}`,
+    });
   }
   let searches = c.searches;
   let exceeded = false;
@@ -151,7 +166,11 @@ function fitLimits(c: DnsConfig, warnings: DnsWarning[]): DnsConfig {
     }
     exceeded = true;
   }
-  if (exceeded) warnings.push({ reason: 'DNSConfigForming', message: `Search Line limits were exceeded, some search paths have been omitted, the applied search line is: ${searches.join(' ')}` });
+  if (exceeded)
+    warnings.push({
+      reason: 'DNSConfigForming',
+      message: `Search Line limits were exceeded, some search paths have been omitted, the applied search line is: ${searches.join(' ')}`,
+    });
   return { servers, searches, options: c.options };
 }
 

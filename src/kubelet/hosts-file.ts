@@ -24,11 +24,19 @@ const FQDN_MAX_LENGTH = 64;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function checkLabel(what: string, v: string): void {
-  if (v.length > 63 || !DNS1123_LABEL.test(v)) throw new PodHostnameError(`pod ${what} "${v}" is not a valid DNS label: a lowercase RFC 1123 label of at most 63 characters`);
+  if (v.length > 63 || !DNS1123_LABEL.test(v))
+    throw new PodHostnameError(
+      `pod ${what} "${v}" is not a valid DNS label: a lowercase RFC 1123 label of at most 63 characters`,
+    );
 }
 
 /** GeneratePodHostNameAndDomain: hostname and (with a subdomain) domain. */
-export function podHostnameAndDomain(name: string, namespace: string, spec: PodHostSpec, clusterDomain: string): { hostname: string; domain: string } {
+export function podHostnameAndDomain(
+  name: string,
+  namespace: string,
+  spec: PodHostSpec,
+  clusterDomain: string,
+): { hostname: string; domain: string } {
   let hostname = name;
   if (spec.hostname) {
     checkLabel('Hostname', spec.hostname);
@@ -52,13 +60,20 @@ export function kernelHostname(hostname: string, domain: string, setHostnameAsFQ
   if (!domain || !setHostnameAsFQDN) return hostname;
   const fqdn = `${hostname}.${domain}`;
   if (fqdn.length > FQDN_MAX_LENGTH) {
-    throw new PodHostnameError(`failed to construct FQDN from pod hostname and cluster domain, FQDN ${fqdn} is too long (${FQDN_MAX_LENGTH} characters is the max, ${fqdn.length} characters requested)`);
+    throw new PodHostnameError(
+      `failed to construct FQDN from pod hostname and cluster domain, FQDN ${fqdn} is too long (${FQDN_MAX_LENGTH} characters is the max, ${fqdn.length} characters requested)`,
+    );
   }
   return fqdn;
 }
 
 /** The kubelet's managed /etc/hosts of a pod (not on the host network). */
-export function managedHostsFile(podIps: string[], hostname: string, domain: string, hostAliases: PodHostSpec['hostAliases'] = []): string {
+export function managedHostsFile(
+  podIps: string[],
+  hostname: string,
+  domain: string,
+  hostAliases: PodHostSpec['hostAliases'] = [],
+): string {
   let out = MANAGED_HOSTS_HEADER;
   out += '127.0.0.1\tlocalhost\n';
   out += '::1\tlocalhost ip6-localhost ip6-loopback\n';

@@ -85,7 +85,17 @@ export function parseImage(ref: string): ImageRef {
   return digest ? { registry, repository, tag, digest } : { registry, repository, tag };
 }
 
-type Family = 'nginx' | 'postgres' | 'agnhost' | 'busybox' | 'alpine' | 'debian' | 'curl' | 'netshoot' | 'coredns' | 'ingress-nginx';
+type Family =
+  | 'nginx'
+  | 'postgres'
+  | 'agnhost'
+  | 'busybox'
+  | 'alpine'
+  | 'debian'
+  | 'curl'
+  | 'netshoot'
+  | 'coredns'
+  | 'ingress-nginx';
 
 /** Image families by the last component of the repository, on any registry or mirror. */
 const FAMILIES: Record<string, Family> = {
@@ -131,15 +141,25 @@ function agnhost(c: ContainerSpecLite, agnArgs: string[], tools: WorkloadTools):
   // command has no Run): so does the workload's `help`, and the pod restarts
   // as it would in a real cluster.
   if (sub === undefined) return { argv: [tools.workloadBin, 'help'], builtin: 'agnhost', pathPrepend: [] };
-  if (AGNHOST_MODES.includes(sub)) return { argv: [tools.workloadBin, sub, ...rest], builtin: `agnhost ${sub}`, pathPrepend: [] };
-  return generic(c, tools, `podwire's built-in agnhost has no "${sub}" subcommand (it has ${AGNHOST_MODES.join(', ')})`);
+  if (AGNHOST_MODES.includes(sub))
+    return { argv: [tools.workloadBin, sub, ...rest], builtin: `agnhost ${sub}`, pathPrepend: [] };
+  return generic(
+    c,
+    tools,
+    `podwire's built-in agnhost has no "${sub}" subcommand (it has ${AGNHOST_MODES.join(', ')})`,
+  );
 }
 
 function generic(c: ContainerSpecLite, tools: WorkloadTools, why: string): ContainerLaunch {
   const tcp = portsOf(c, 'TCP');
   const udp = portsOf(c, 'UDP');
   if (!tcp.length && !udp.length) {
-    return { argv: [tools.workloadBin, 'pause'], builtin: 'pause', pathPrepend: [], notice: `${why}: the container declares no ports, so it just sleeps` };
+    return {
+      argv: [tools.workloadBin, 'pause'],
+      builtin: 'pause',
+      pathPrepend: [],
+      notice: `${why}: the container declares no ports, so it just sleeps`,
+    };
   }
   const server = parseImage(c.image).repository.split('/').pop() || 'generic';
   const argv = [tools.workloadBin, 'tcp'];
@@ -160,7 +180,11 @@ function generic(c: ContainerSpecLite, tools: WorkloadTools, why: string): Conta
  */
 function coredns(flags: string[], tools: WorkloadTools): ContainerLaunch {
   const cli = path.resolve(path.dirname(tools.workloadBin), '../../bin/podwire.js');
-  return { argv: [process.execPath, cli, 'coredns', '--configmap', 'kube-system/coredns', ...flags], builtin: 'coredns', pathPrepend: [] };
+  return {
+    argv: [process.execPath, cli, 'coredns', '--configmap', 'kube-system/coredns', ...flags],
+    builtin: 'coredns',
+    pathPrepend: [],
+  };
 }
 
 /**
@@ -180,7 +204,11 @@ function ingressNginx(argv: string[], tools: WorkloadTools): ContainerLaunch {
   if (rest.length && !INGRESS_BINARIES.includes(rest[0]) && !rest[0].startsWith('-')) return own(argv);
   if (INGRESS_BINARIES.includes(rest[0])) rest = rest.slice(1);
   const cli = path.resolve(path.dirname(tools.workloadBin), '../../bin/podwire.js');
-  return { argv: [process.execPath, cli, 'ingress-controller', ...rest], builtin: 'ingress-nginx controller', pathPrepend: [] };
+  return {
+    argv: [process.execPath, cli, 'ingress-controller', ...rest],
+    builtin: 'ingress-nginx controller',
+    pathPrepend: [],
+  };
 }
 
 export function launchFor(c: ContainerSpecLite, tools: WorkloadTools): ContainerLaunch {
@@ -196,19 +224,28 @@ export function launchFor(c: ContainerSpecLite, tools: WorkloadTools): Container
       if (command) return own([...command, ...args]);
       if (args.length && args[0] !== 'nginx' && args[0] !== 'nginx-debug') return own(args);
       const ports = portsOf(c, 'TCP');
-      return { argv: [tools.workloadBin, 'http', '--ports', (ports.length ? ports : [80]).join(','), '--server', 'nginx'], builtin: 'nginx', pathPrepend: [] };
+      return {
+        argv: [tools.workloadBin, 'http', '--ports', (ports.length ? ports : [80]).join(','), '--server', 'nginx'],
+        builtin: 'nginx',
+        pathPrepend: [],
+      };
     }
     case 'postgres': {
       // docker-entrypoint.sh: arguments starting with '-' are flags for postgres; CMD is `postgres`
       if (command) return own([...command, ...args]);
       if (args.length && args[0] !== 'postgres' && !args[0].startsWith('-')) return own(args);
       const ports = portsOf(c, 'TCP');
-      return { argv: [tools.workloadBin, 'tcp', '--ports', (ports.length ? ports : [5432]).join(','), '--server', 'postgres'], builtin: 'postgres', pathPrepend: [] };
+      return {
+        argv: [tools.workloadBin, 'tcp', '--ports', (ports.length ? ports : [5432]).join(','), '--server', 'postgres'],
+        builtin: 'postgres',
+        pathPrepend: [],
+      };
     }
     case 'agnhost': {
       // ENTRYPOINT is /agnhost: args pick the subcommand
       if (!command) return agnhost(c, args, tools);
-      if (command[0] === '/agnhost' || command[0] === 'agnhost') return agnhost(c, [...command.slice(1), ...args], tools);
+      if (command[0] === '/agnhost' || command[0] === 'agnhost')
+        return agnhost(c, [...command.slice(1), ...args], tools);
       return own([...command, ...args]);
     }
     case 'curl': {

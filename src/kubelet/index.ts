@@ -1,8 +1,23 @@
 /** The kubelet's public entry. */
 export { launchFor, parseImage, MAX_WORKLOAD_PORTS } from './images.js';
 export type { ContainerSpecLite, ContainerPortLite, ContainerLaunch, WorkloadTools, ImageRef } from './images.js';
-export { podDnsConfig, podDnsType, parseResolvConf, formatResolvConf, mergeDnsOptions, MAX_DNS_NAMESERVERS, MAX_DNS_SEARCH_PATHS, MAX_DNS_SEARCH_LIST_CHARS } from './dns-config.js';
+export {
+  podDnsConfig,
+  podDnsType,
+  parseResolvConf,
+  formatResolvConf,
+  mergeDnsOptions,
+  MAX_DNS_NAMESERVERS,
+  MAX_DNS_SEARCH_PATHS,
+  MAX_DNS_SEARCH_LIST_CHARS,
+} from './dns-config.js';
 export type { DnsConfig, DnsSettings, DnsWarning, PodDnsSpec, PodDnsType } from './dns-config.js';
-export { podHostnameAndDomain, kernelHostname, managedHostsFile, PodHostnameError, MANAGED_HOSTS_HEADER } from './hosts-file.js';
+export {
+  podHostnameAndDomain,
+  kernelHostname,
+  managedHostsFile,
+  PodHostnameError,
+  MANAGED_HOSTS_HEADER,
+} from './hosts-file.js';
 export { podFiles, POD_ETC_FILES, type PodFiles, type KubeletDnsOptions } from './pod-files.js';
 export { execProbeArgv } from './probes.js';

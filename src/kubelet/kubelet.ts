@@ -1,4 +1,11 @@
-import { Informer, EventRecorder, ApiClientError, type ApiClient, type KubeObject, type EventType } from '../control/client/index.js';
+import {
+  Informer,
+  EventRecorder,
+  ApiClientError,
+  type ApiClient,
+  type KubeObject,
+  type EventType,
+} from '../control/client/index.js';
 import { apiPodKey, type PodManager, type PodRecord } from '../agent/pods.js';
 import { ContainerRuntime, type ContainerRun } from './runtime.js';
 import { podStatus, canonicalJson, type ContainerView } from './pod-status.js';
@@ -56,15 +63,21 @@ export class Kubelet {
 
   constructor(private readonly o: KubeletOptions) {
     this.events = new EventRecorder(o.client, o.log);
-    this.runtime = new ContainerRuntime(o.stateDir, (uid) => {
-      const key = this.keyByUid.get(uid);
-      if (key) this.enqueue(key);
-    }, o.log);
+    this.runtime = new ContainerRuntime(
+      o.stateDir,
+      (uid) => {
+        const key = this.keyByUid.get(uid);
+        if (key) this.enqueue(key);
+      },
+      o.log,
+    );
   }
 
   async start(): Promise<void> {
     this.runtime.adopt();
-    this.informer = new Informer(this.o.client, 'pods', { fieldSelector: `spec.nodeName=${this.o.node}` }, (m) => this.o.log(`kubelet: ${m}`));
+    this.informer = new Informer(this.o.client, 'pods', { fieldSelector: `spec.nodeName=${this.o.node}` }, (m) =>
+      this.o.log(`kubelet: ${m}`),
+    );
     const onPod = (p: KubeObject) => this.enqueue(apiPodKey(p.metadata.namespace ?? 'default', p.metadata.name));
     this.informer.on({ added: onPod, modified: onPod, deleted: onPod });
     await this.informer.start();
@@ -120,12 +133,14 @@ export class Kubelet {
     if (rec?.uid && (gone || pod!.metadata.uid !== rec.uid)) await this.teardown(rec, pod);
     if (pod?.metadata.deletionTimestamp) {
       // Terminating: its containers are stopped (above); now it may go (the kubelet's final delete, grace 0).
-      await this.o.client.delete('pods', pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, uid: pod.metadata.uid }).catch((e) => {
-        if (!(e instanceof ApiClientError && (e.status === 404 || e.status === 409))) {
-          this.o.log(`kubelet: deleting terminated pod ${key}: ${(e as Error).message}`);
-          this.retryLater(key, 1000);
-        }
-      });
+      await this.o.client
+        .delete('pods', pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, uid: pod.metadata.uid })
+        .catch((e) => {
+          if (!(e instanceof ApiClientError && (e.status === 404 || e.status === 409))) {
+            this.o.log(`kubelet: deleting terminated pod ${key}: ${(e as Error).message}`);
+            this.retryLater(key, 1000);
+          }
+        });
       return;
     }
     if (gone) return;
@@ -133,12 +148,18 @@ export class Kubelet {
     this.keyByUid.set(uid, key);
     let sb = this.o.sandboxes.get(key);
     if (sb && !sb.uid) {
-      await this.writeStatus(pod, undefined, `a pod named "${key}" made with \`podwire pod add\` already exists on ${this.o.node}`);
+      await this.writeStatus(
+        pod,
+        undefined,
+        `a pod named "${key}" made with \`podwire pod add\` already exists on ${this.o.node}`,
+      );
       return;
     }
     if (!sb) {
       try {
-        sb = await this.sandboxSlots.run(() => this.o.sandboxes.createForApi(pod.metadata.namespace ?? 'default', pod.metadata.name, uid));
+        sb = await this.sandboxSlots.run(() =>
+          this.o.sandboxes.createForApi(pod.metadata.namespace ?? 'default', pod.metadata.name, uid),
+        );
         this.o.log(`pod ${key}: sandbox ${sb.netns}, ${sb.ip}`);
       } catch (e) {
         const msg = `Failed to create pod sandbox: ${(e as Error).message}`;
@@ -169,7 +190,17 @@ export class Kubelet {
     const written = readPodHostname(this.runtime.etcDir(uid));
     if (written) return written;
     const f = podFilesFor(pod as PodLike, [sb.ip], this.o.dns);
-    for (const w of f.warnings) this.tell(uid, `dns/${w.reason}`, pod, 'Warning', w.reason, w.reason === 'MissingClusterDNS' ? `pod: "${pod.metadata.name}_${pod.metadata.namespace}(${uid})". ${w.message}` : w.message);
+    for (const w of f.warnings)
+      this.tell(
+        uid,
+        `dns/${w.reason}`,
+        pod,
+        'Warning',
+        w.reason,
+        w.reason === 'MissingClusterDNS'
+          ? `pod: "${pod.metadata.name}_${pod.metadata.namespace}(${uid})". ${w.message}`
+          : w.message,
+      );
     writePodFiles(this.runtime.etcDir(uid), f.files);
     return f.hostname;
   }
@@ -181,7 +212,10 @@ export class Kubelet {
       for (const l of Object.values(loops)) if (l?.timer) clearTimeout(l.timer);
       this.probes.delete(k);
     }
-    const grace = Math.min(pod?.metadata.deletionGracePeriodSeconds ?? pod?.spec?.terminationGracePeriodSeconds ?? 30, this.o.maxGraceSeconds ?? 5);
+    const grace = Math.min(
+      pod?.metadata.deletionGracePeriodSeconds ?? pod?.spec?.terminationGracePeriodSeconds ?? 30,
+      this.o.maxGraceSeconds ?? 5,
+    );
     await this.runtime.stopPod(uid, grace * 1000);
     await this.o.sandboxes.delete(rec.name);
     this.keyByUid.delete(uid);
@@ -195,7 +229,14 @@ export class Kubelet {
   }
 
   /** One event per pod and topic: repeated syncs do not repeat it. */
-  private tell(uid: string, topic: string, pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  private tell(
+    uid: string,
+    topic: string,
+    pod: KubeObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): void {
     const k = `${uid}/${topic}`;
     if (this.told.has(k)) return;
     this.told.add(k);
@@ -223,7 +264,8 @@ export class Kubelet {
       for (const p of c.ports ?? []) {
         const k = `${p.containerPort}/${p.protocol ?? 'TCP'}`;
         const other = portOwner.get(k);
-        if (other && !clash) clash = `port ${k} is already declared by container "${other}" of this pod (containers share the pod's network namespace)`;
+        if (other && !clash)
+          clash = `port ${k} is already declared by container "${other}" of this pod (containers share the pod's network namespace)`;
         else portOwner.set(k, c.name);
       }
       const v = this.runtime.view(uid, c.name);
@@ -237,12 +279,18 @@ export class Kubelet {
       const launch = launchFor(c as never, this.o.tools);
       let env: Record<string, string>;
       try {
-        env = await containerEnv(this.o.client, pod, c, { podIp: sb.ip, nodeIp: this.o.nodeIp, node: this.o.node, hostname, pathPrepend: launch.pathPrepend });
+        env = await containerEnv(this.o.client, pod, c, {
+          podIp: sb.ip,
+          nodeIp: this.o.nodeIp,
+          node: this.o.node,
+          hostname,
+          pathPrepend: launch.pathPrepend,
+        });
       } catch (e) {
         if (!(e instanceof ContainerConfigError) && !(e instanceof ApiClientError)) throw e;
         this.runtime.block(run, 'CreateContainerConfigError', (e as Error).message);
         this.tell(uid, `config/${c.name}`, pod, 'Warning', 'Failed', `Error: ${(e as Error).message}`);
-        this.retryLater(apiPodKey(pod.metadata.namespace ?? "default", pod.metadata.name), 3000);
+        this.retryLater(apiPodKey(pod.metadata.namespace ?? 'default', pod.metadata.name), 3000);
         continue;
       }
       // $(VAR) in command/args expands from the container's environment, built-in or not
@@ -250,12 +298,29 @@ export class Kubelet {
       run.env = env;
       if (blocked) this.runtime.forget(uid, c.name);
       this.runtime.start(run);
-      this.tell(uid, `pulled/${c.name}`, pod, 'Normal', 'Pulled', launch.builtin ? `Container image "${c.image}": podwire runs its built-in ${launch.builtin} workload` : `Container image "${c.image}": podwire runs the command on the node's own binaries`);
+      this.tell(
+        uid,
+        `pulled/${c.name}`,
+        pod,
+        'Normal',
+        'Pulled',
+        launch.builtin
+          ? `Container image "${c.image}": podwire runs its built-in ${launch.builtin} workload`
+          : `Container image "${c.image}": podwire runs the command on the node's own binaries`,
+      );
       if (launch.notice) this.tell(uid, `notice/${c.name}`, pod, 'Warning', 'NoBuiltInImage', launch.notice);
       this.tell(uid, `started/${c.name}`, pod, 'Normal', 'Started', `Started container ${c.name}`);
       this.watchProbes(pod, sb, c);
     }
-    for (const c of pod.spec.initContainers ?? []) this.tell(uid, `init/${c.name}`, pod, 'Warning', 'InitContainersNotRun', `podwire does not run init containers yet: ${c.name} was skipped`);
+    for (const c of pod.spec.initContainers ?? [])
+      this.tell(
+        uid,
+        `init/${c.name}`,
+        pod,
+        'Warning',
+        'InitContainersNotRun',
+        `podwire does not run init containers yet: ${c.name} was skipped`,
+      );
   }
 
   private watchProbes(pod: KubeObject, sb: PodRecord, c: Record<string, any>): void {
@@ -293,7 +358,8 @@ export class Kubelet {
           const { changed, failedNow } = loop.state.record(r);
           const p = this.podFor(podKey) ?? pod;
           if (kind === 'readiness' && changed) {
-            if (!loop.state.ready) this.event(p, 'Warning', 'Unhealthy', `Readiness probe failed: ${loop.state.lastMessage}`);
+            if (!loop.state.ready)
+              this.event(p, 'Warning', 'Unhealthy', `Readiness probe failed: ${loop.state.lastMessage}`);
             this.enqueue(podKey);
           }
           if (kind === 'liveness' && failedNow) {
@@ -320,7 +386,9 @@ export class Kubelet {
       const v = this.runtime.view(uid, c.name);
       const running = v?.current.state === 'running';
       const probe = this.probes.get(`${uid}/${c.name}`)?.readiness;
-      const ready = running && (probe ? probe.state.ready && probe.startedAt === (v!.current as { startedAt: string }).startedAt : true);
+      const ready =
+        running &&
+        (probe ? probe.state.ready && probe.startedAt === (v!.current as { startedAt: string }).startedAt : true);
       return {
         name: c.name,
         image: c.image,
@@ -366,20 +434,37 @@ export class Kubelet {
    * else the pod's first running one — its process, whose namespaces the
    * command joins, and its environment.
    */
-  execTarget(key: string, container?: string): { status: number; body: { container: string; pid: number; env: Record<string, string> } | { error: string } } {
+  execTarget(
+    key: string,
+    container?: string,
+  ): { status: number; body: { container: string; pid: number; env: Record<string, string> } | { error: string } } {
     const pod = this.podFor(key);
-    if (!pod || !this.keyByUid.has(pod.metadata.uid!)) return { status: 404, body: { error: `pod "${key}" does not run on ${this.o.node}` } };
+    if (!pod || !this.keyByUid.has(pod.metadata.uid!))
+      return { status: 404, body: { error: `pod "${key}" does not run on ${this.o.node}` } };
     const uid = pod.metadata.uid!;
     const names = (pod.spec.containers as { name: string }[]).map((c) => c.name);
     const wanted = container ?? pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
-    if (wanted !== undefined && !names.includes(wanted)) return { status: 400, body: { error: `container ${wanted} is not valid for pod ${pod.metadata.name}` } };
+    if (wanted !== undefined && !names.includes(wanted))
+      return { status: 400, body: { error: `container ${wanted} is not valid for pod ${pod.metadata.name}` } };
     for (const name of wanted !== undefined ? [wanted] : names) {
       const t = this.runtime.execTarget(uid, name);
       if (t) return { status: 200, body: { container: name, ...t } };
     }
     const phase = pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') return { status: 409, body: { error: `cannot exec into a container in a completed pod; current phase is ${phase}` } };
-    return { status: 409, body: { error: wanted !== undefined ? `container ${wanted} of pod ${pod.metadata.name} is not running` : `pod ${pod.metadata.name} has no running container` } };
+    if (phase === 'Succeeded' || phase === 'Failed')
+      return {
+        status: 409,
+        body: { error: `cannot exec into a container in a completed pod; current phase is ${phase}` },
+      };
+    return {
+      status: 409,
+      body: {
+        error:
+          wanted !== undefined
+            ? `container ${wanted} of pod ${pod.metadata.name} is not running`
+            : `pod ${pod.metadata.name} has no running container`,
+      },
+    };
   }
 
   /** For the log server: the container's log file of a pod this node runs. */

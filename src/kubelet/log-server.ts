@@ -29,7 +29,9 @@ export function startLogServer(host: string, port: number, lookup: LogLookup): P
     const previous = url.searchParams.get('previous') === 'true';
     const file = lookup(ns, pod, container, previous);
     if (!file) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`container "${container}" in pod "${pod}" is not running on this node\n`);
+      res
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end(`container "${container}" in pod "${pod}" is not running on this node\n`);
       return;
     }
     let text = '';
@@ -37,7 +39,9 @@ export function startLogServer(host: string, port: number, lookup: LogLookup): P
       text = fs.readFileSync(file, 'utf8');
     } catch {
       if (previous) {
-        res.writeHead(400, { 'content-type': 'text/plain' }).end(`previous terminated container "${container}" in pod "${pod}" not found\n`);
+        res
+          .writeHead(400, { 'content-type': 'text/plain' })
+          .end(`previous terminated container "${container}" in pod "${pod}" not found\n`);
         return;
       }
     }

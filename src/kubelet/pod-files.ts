@@ -33,14 +33,26 @@ export interface PodLike {
 }
 
 /** Pure: hostResolvConf is the text of --resolv-conf (null when it is ""). */
-export function podFiles(pod: PodLike, podIps: string[], o: { clusterDns: string[]; clusterDomain: string; hostResolvConf: string | null }): PodFiles {
+export function podFiles(
+  pod: PodLike,
+  podIps: string[],
+  o: { clusterDns: string[]; clusterDomain: string; hostResolvConf: string | null },
+): PodFiles {
   const ns = pod.metadata.namespace ?? 'default';
   const { hostname, domain } = podHostnameAndDomain(pod.metadata.name, ns, pod.spec, o.clusterDomain);
   const kernel = kernelHostname(hostname, domain, pod.spec.setHostnameAsFQDN);
   const host = o.hostResolvConf === null ? null : parseResolvConf(o.hostResolvConf);
-  const { config, warnings } = podDnsConfig(ns, pod.spec, { clusterDns: o.clusterDns, clusterDomain: o.clusterDomain, host });
+  const { config, warnings } = podDnsConfig(ns, pod.spec, {
+    clusterDns: o.clusterDns,
+    clusterDomain: o.clusterDomain,
+    host,
+  });
   return {
-    files: { 'resolv.conf': formatResolvConf(config), hosts: managedHostsFile(podIps, hostname, domain, pod.spec.hostAliases), hostname: `${kernel}\n` },
+    files: {
+      'resolv.conf': formatResolvConf(config),
+      hosts: managedHostsFile(podIps, hostname, domain, pod.spec.hostAliases),
+      hostname: `${kernel}\n`,
+    },
     hostname: kernel,
     warnings,
   };

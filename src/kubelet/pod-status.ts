@@ -41,7 +41,15 @@ export interface Condition {
 function k8sState(s: ContainerState): Record<string, unknown> {
   if (s.state === 'waiting') return { waiting: { reason: s.reason, ...(s.message ? { message: s.message } : {}) } };
   if (s.state === 'running') return { running: { startedAt: s.startedAt } };
-  return { terminated: { exitCode: s.exitCode, reason: s.reason, ...(s.message ? { message: s.message } : {}), ...(s.startedAt ? { startedAt: s.startedAt } : {}), finishedAt: s.finishedAt } };
+  return {
+    terminated: {
+      exitCode: s.exitCode,
+      reason: s.reason,
+      ...(s.message ? { message: s.message } : {}),
+      ...(s.startedAt ? { startedAt: s.startedAt } : {}),
+      finishedAt: s.finishedAt,
+    },
+  };
 }
 
 export function podPhase(v: PodView): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
@@ -53,7 +61,9 @@ export function podPhase(v: PodView): 'Pending' | 'Running' | 'Succeeded' | 'Fai
   if (terminated.length === cs.length) {
     // All done: with restarts they would be waiting (back-off) instead.
     if (v.restartPolicy === 'Always') return 'Running';
-    return terminated.every((c) => c.current.state === 'terminated' && c.current.exitCode === 0) ? 'Succeeded' : 'Failed';
+    return terminated.every((c) => c.current.state === 'terminated' && c.current.exitCode === 0)
+      ? 'Succeeded'
+      : 'Failed';
   }
   // Some waiting: restarting (back-off) counts as Running once a container has started.
   return cs.some((c) => c.restartCount > 0 || c.last) ? 'Running' : 'Pending';
@@ -87,7 +97,12 @@ export function podStatus(v: PodView, previous: Record<string, any> | undefined,
     cond('PodReadyToStartContainers', !!v.podIP && !v.sandboxError),
     cond('Initialized', true),
     cond('Ready', allReady && !done, done ? 'PodCompleted' : 'ContainersNotReady', done ? undefined : notReadyMsg),
-    cond('ContainersReady', allReady && !done, done ? 'PodCompleted' : 'ContainersNotReady', done ? undefined : notReadyMsg),
+    cond(
+      'ContainersReady',
+      allReady && !done,
+      done ? 'PodCompleted' : 'ContainersNotReady',
+      done ? undefined : notReadyMsg,
+    ),
     cond('PodScheduled', true),
   ];
   return {

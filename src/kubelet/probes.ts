@@ -10,7 +10,13 @@ import { spawn } from 'node:child_process';
  * Thresholds and periods as in the Pod spec, with Kubernetes' defaults.
  */
 export interface ProbeSpec {
-  httpGet?: { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] };
+  httpGet?: {
+    path?: string;
+    port: number | string;
+    host?: string;
+    scheme?: string;
+    httpHeaders?: { name: string; value: string }[];
+  };
   tcpSocket?: { port: number | string; host?: string };
   exec?: { command?: string[] };
   grpc?: unknown;
@@ -23,7 +29,10 @@ export interface ProbeSpec {
 
 export type ProbeResult = { ok: true } | { ok: false; message: string };
 
-export function resolvePort(port: number | string, ports: { name?: string; containerPort: number }[] | undefined): number | null {
+export function resolvePort(
+  port: number | string,
+  ports: { name?: string; containerPort: number }[] | undefined,
+): number | null {
   if (typeof port === 'number') return port;
   if (/^\d+$/.test(port)) return Number(port);
   return ports?.find((p) => p.name === port)?.containerPort ?? null;
@@ -36,29 +45,57 @@ export interface ProbeTarget {
 }
 
 export function execProbeArgv(target: ProbeTarget, argv: string[]): string[] {
-  return target.pid !== null ? ['--target', String(target.pid), '--mount', '--uts', '--net', '--', ...argv] : [`--net=/run/netns/${target.netns}`, '--', ...argv];
+  return target.pid !== null
+    ? ['--target', String(target.pid), '--mount', '--uts', '--net', '--', ...argv]
+    : [`--net=/run/netns/${target.netns}`, '--', ...argv];
 }
 
-export function runProbe(p: ProbeSpec, podIp: string, target: ProbeTarget, ports: { name?: string; containerPort: number }[] | undefined): Promise<ProbeResult> {
+export function runProbe(
+  p: ProbeSpec,
+  podIp: string,
+  target: ProbeTarget,
+  ports: { name?: string; containerPort: number }[] | undefined,
+): Promise<ProbeResult> {
   const timeoutMs = (p.timeoutSeconds ?? 1) * 1000;
   if (p.httpGet) {
     const port = resolvePort(p.httpGet.port, ports);
-    if (port === null) return Promise.resolve({ ok: false, message: `port "${p.httpGet.port}" is not a named port of the container` });
-    if ((p.httpGet.scheme ?? 'HTTP') !== 'HTTP') return Promise.resolve({ ok: false, message: 'podwire probes speak HTTP only (scheme HTTPS is not supported)' });
+    if (port === null)
+      return Promise.resolve({ ok: false, message: `port "${p.httpGet.port}" is not a named port of the container` });
+    if ((p.httpGet.scheme ?? 'HTTP') !== 'HTTP')
+      return Promise.resolve({ ok: false, message: 'podwire probes speak HTTP only (scheme HTTPS is not supported)' });
     const headers = Object.fromEntries((p.httpGet.httpHeaders ?? []).map((h) => [h.name, h.value]));
     return new Promise((resolve) => {
-      const req = http.get({ host: p.httpGet!.host ?? podIp, port, path: p.httpGet!.path ?? '/', headers: { 'user-agent': 'kube-probe/1.30', ...headers }, timeout: timeoutMs, agent: false }, (res) => {
-        res.resume();
-        const code = res.statusCode ?? 0;
-        resolve(code >= 200 && code < 400 ? { ok: true } : { ok: false, message: `HTTP probe failed with statuscode: ${code}` });
-      });
-      req.on('timeout', () => req.destroy(new Error(`Client.Timeout exceeded while awaiting headers (${timeoutMs} ms)`)));
-      req.on('error', (e) => resolve({ ok: false, message: `Get "http://${podIp}:${port}${p.httpGet!.path ?? '/'}": ${e.message}` }));
+      const req = http.get(
+        {
+          host: p.httpGet!.host ?? podIp,
+          port,
+          path: p.httpGet!.path ?? '/',
+          headers: { 'user-agent': 'kube-probe/1.30', ...headers },
+          timeout: timeoutMs,
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          const code = res.statusCode ?? 0;
+          resolve(
+            code >= 200 && code < 400
+              ? { ok: true }
+              : { ok: false, message: `HTTP probe failed with statuscode: ${code}` },
+          );
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new Error(`Client.Timeout exceeded while awaiting headers (${timeoutMs} ms)`)),
+      );
+      req.on('error', (e) =>
+        resolve({ ok: false, message: `Get "http://${podIp}:${port}${p.httpGet!.path ?? '/'}": ${e.message}` }),
+      );
     });
   }
   if (p.tcpSocket) {
     const port = resolvePort(p.tcpSocket.port, ports);
-    if (port === null) return Promise.resolve({ ok: false, message: `port "${p.tcpSocket.port}" is not a named port of the container` });
+    if (port === null)
+      return Promise.resolve({ ok: false, message: `port "${p.tcpSocket.port}" is not a named port of the container` });
     return new Promise((resolve) => {
       const s = net.connect({ host: p.tcpSocket!.host ?? podIp, port, timeout: timeoutMs });
       s.on('connect', () => {
@@ -80,7 +117,14 @@ export function runProbe(p: ProbeSpec, podIp: string, target: ProbeTarget, ports
       child.on('error', (e) => resolve({ ok: false, message: e.message }));
       child.on('close', (code) => {
         clearTimeout(timer);
-        resolve(code === 0 ? { ok: true } : { ok: false, message: `command ${JSON.stringify(argv)} exited with ${code ?? 'a signal (timeout)'}: ${out.trim().slice(0, 200)}` });
+        resolve(
+          code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                message: `command ${JSON.stringify(argv)} exited with ${code ?? 'a signal (timeout)'}: ${out.trim().slice(0, 200)}`,
+              },
+        );
       });
     });
   }

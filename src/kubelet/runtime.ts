@@ -75,8 +75,6 @@ export function processStartTicks(pid: number): string | null {
   }
 }
 
-
-
 export class ContainerRuntime {
   private readonly containers = new Map<string, Tracked>();
   private readonly file: string;
@@ -114,7 +112,12 @@ export class ContainerRuntime {
       saved = [];
     }
     for (const s of saved) {
-      const t: Tracked = { ...s, everStarted: s.restartCount > 0 || s.current.state !== 'waiting', stopping: false, timer: null };
+      const t: Tracked = {
+        ...s,
+        everStarted: s.restartCount > 0 || s.current.state !== 'waiting',
+        stopping: false,
+        timer: null,
+      };
       this.containers.set(this.key(s.run.podUid, s.run.name), t);
       if (t.pid !== null && processStartTicks(t.pid) !== t.startTicks) this.exited(t, null);
       else if (t.pid === null && t.current.state === 'waiting') this.scheduleRestart(t);
@@ -127,7 +130,8 @@ export class ContainerRuntime {
   /** Processes started by an earlier agent are not our children: notice their end by polling. */
   private poll(): void {
     for (const t of this.containers.values()) {
-      if (t.pid !== null && !t.stopping && processStartTicks(t.pid) !== t.startTicks) this.guard(`${t.run.podName}/${t.run.name} ended`, () => this.exited(t, null));
+      if (t.pid !== null && !t.stopping && processStartTicks(t.pid) !== t.startTicks)
+        this.guard(`${t.run.podName}/${t.run.name} ended`, () => this.exited(t, null));
     }
   }
 
@@ -135,10 +139,25 @@ export class ContainerRuntime {
     return this.containers.has(this.key(uid, name));
   }
 
-  view(uid: string, name: string): { current: ContainerState; last?: ContainerState; restartCount: number; started: boolean; pid: number | null } | null {
+  view(
+    uid: string,
+    name: string,
+  ): {
+    current: ContainerState;
+    last?: ContainerState;
+    restartCount: number;
+    started: boolean;
+    pid: number | null;
+  } | null {
     const t = this.containers.get(this.key(uid, name));
     if (!t) return null;
-    return { current: t.current, last: t.last, restartCount: t.restartCount, started: t.current.state === 'running', pid: t.pid };
+    return {
+      current: t.current,
+      last: t.last,
+      restartCount: t.restartCount,
+      started: t.current.state === 'running',
+      pid: t.pid,
+    };
   }
 
   /** A running container's process (checked to be still ours) and environment: what exec enters. */
@@ -157,7 +176,17 @@ export class ContainerRuntime {
   start(run: ContainerRun): void {
     const k = this.key(run.podUid, run.name);
     if (this.containers.has(k)) return;
-    const t: Tracked = { run, pid: null, startTicks: null, current: { state: 'waiting', reason: 'ContainerCreating' }, restartCount: 0, startedAtMs: 0, everStarted: false, stopping: false, timer: null };
+    const t: Tracked = {
+      run,
+      pid: null,
+      startTicks: null,
+      current: { state: 'waiting', reason: 'ContainerCreating' },
+      restartCount: 0,
+      startedAtMs: 0,
+      everStarted: false,
+      stopping: false,
+      timer: null,
+    };
     this.containers.set(k, t);
     this.launch(t);
   }
@@ -170,7 +199,17 @@ export class ContainerRuntime {
       t.current = { state: 'waiting', reason, message };
       return;
     }
-    this.containers.set(k, { run, pid: null, startTicks: null, current: { state: 'waiting', reason, message }, restartCount: 0, startedAtMs: 0, everStarted: false, stopping: false, timer: null });
+    this.containers.set(k, {
+      run,
+      pid: null,
+      startTicks: null,
+      current: { state: 'waiting', reason, message },
+      restartCount: 0,
+      startedAtMs: 0,
+      everStarted: false,
+      stopping: false,
+      timer: null,
+    });
     this.save();
   }
 
@@ -186,12 +225,29 @@ export class ContainerRuntime {
     const etc = t.run.etcDir ?? '';
     // private: the container's mounts never propagate back to the node
     const unshare = etc ? ['unshare', '--uts', '--mount', '--propagation', 'private'] : ['unshare', '--uts'];
-    const child = spawn('nsenter', [`--net=/run/netns/${t.run.netns}`, '--', ...unshare, '--', '/bin/sh', '-c', SHIM, 'sh', t.run.hostname, exitFile, etc, ...t.run.argv], {
-      detached: true,
-      stdio: ['ignore', out, out],
-      env: t.run.env,
-      cwd: '/',
-    });
+    const child = spawn(
+      'nsenter',
+      [
+        `--net=/run/netns/${t.run.netns}`,
+        '--',
+        ...unshare,
+        '--',
+        '/bin/sh',
+        '-c',
+        SHIM,
+        'sh',
+        t.run.hostname,
+        exitFile,
+        etc,
+        ...t.run.argv,
+      ],
+      {
+        detached: true,
+        stdio: ['ignore', out, out],
+        env: t.run.env,
+        cwd: '/',
+      },
+    );
     fs.closeSync(out);
     if (!child.pid) {
       t.current = { state: 'waiting', reason: 'RunContainerError', message: `could not start ${t.run.argv[0]}` };
@@ -245,19 +301,27 @@ export class ContainerRuntime {
     const n = ranFor >= BACKOFF_RESET_AFTER_MS ? 0 : t.restartCount;
     const delayMs = Math.min(BACKOFF_START_MS * 2 ** n, BACKOFF_MAX_MS);
     if (t.current.state === 'terminated') t.last = t.current;
-    t.current = { state: 'waiting', reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${t.run.name} pod=${t.run.podName}` };
-    t.timer = setTimeout(() => this.guard(`restart ${t.run.podName}/${t.run.name}`, () => {
-      t.timer = null;
-      if (t.stopping) return;
-      t.restartCount++;
-      // keep the last run's output for `logs --previous`
-      try {
-        fs.renameSync(this.logPath(t.run.podUid, t.run.name), this.logPath(t.run.podUid, t.run.name, true));
-      } catch {
-        /* no output */
-      }
-      this.launch(t);
-    }), delayMs);
+    t.current = {
+      state: 'waiting',
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${t.run.name} pod=${t.run.podName}`,
+    };
+    t.timer = setTimeout(
+      () =>
+        this.guard(`restart ${t.run.podName}/${t.run.name}`, () => {
+          t.timer = null;
+          if (t.stopping) return;
+          t.restartCount++;
+          // keep the last run's output for `logs --previous`
+          try {
+            fs.renameSync(this.logPath(t.run.podUid, t.run.name), this.logPath(t.run.podUid, t.run.name, true));
+          } catch {
+            /* no output */
+          }
+          this.launch(t);
+        }),
+      delayMs,
+    );
   }
 
   /** Work on timers and child events: a failure (a full disk, say) is logged, never allowed to end the agent. */
@@ -308,7 +372,15 @@ export class ContainerRuntime {
   }
 
   private save(): void {
-    const list: Saved[] = [...this.containers.values()].map((t) => ({ run: t.run, pid: t.pid, startTicks: t.startTicks, current: t.current, last: t.last, restartCount: t.restartCount, startedAtMs: t.startedAtMs }));
+    const list: Saved[] = [...this.containers.values()].map((t) => ({
+      run: t.run,
+      pid: t.pid,
+      startTicks: t.startTicks,
+      current: t.current,
+      last: t.last,
+      restartCount: t.restartCount,
+      startedAtMs: t.startedAtMs,
+    }));
     fs.mkdirSync(this.stateDir, { recursive: true });
     const tmp = `${this.file}.tmp-${process.pid}`;
     fs.writeFileSync(tmp, JSON.stringify(list));

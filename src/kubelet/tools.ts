@@ -24,7 +24,9 @@ export function workloadTools(stateDir: string): { workloadBin: string; busyboxD
   }
   fs.mkdirSync(busyboxDir, { recursive: true });
   if (busybox) {
-    const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => /^[a-z0-9_.\[-]+$/.test(a));
+    const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((a) => /^[a-z0-9_.\[-]+$/.test(a));
     for (const a of applets) {
       const link = path.join(busyboxDir, a);
       if (!fs.existsSync(link)) fs.symlinkSync(busybox, link);

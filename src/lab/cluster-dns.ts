@@ -37,7 +37,9 @@ export async function ensureClusterDns(client: ApiClient): Promise<AddonResult[]
 
 /** The objects as one YAML stream (`podwire dns-addon --print | kubectl apply -f -`). */
 export function clusterDnsYaml(): string {
-  return corednsAddon().map((o) => stringify(o)).join('---\n');
+  return corednsAddon()
+    .map((o) => stringify(o))
+    .join('---\n');
 }
 
 /** `configmap/coredns created` or `… unchanged (it exists)`, kubectl's words. */
@@ -46,14 +48,18 @@ export function addonLines(r: AddonResult[]): string[] {
 }
 
 const hasIp = (p: KubeObject) => !!p.status?.podIP;
-const readyAddresses = (ep: KubeObject | null) => (ep?.subsets ?? []).reduce((n: number, s: { addresses?: unknown[] }) => n + (s.addresses?.length ?? 0), 0);
+const readyAddresses = (ep: KubeObject | null) =>
+  (ep?.subsets ?? []).reduce((n: number, s: { addresses?: unknown[] }) => n + (s.addresses?.length ?? 0), 0);
 
 /**
  * Apply the add-on in the lab and wait until its pods have their addresses
  * (so pods applied next get the same addresses in every fresh lab); with
  * `ready`, also until kube-dns has ready endpoints (DNS answers).
  */
-export async function applyClusterDns(state: LabState, opts: { ready?: boolean; log?: (m: string) => void } = {}): Promise<AddonResult[]> {
+export async function applyClusterDns(
+  state: LabState,
+  opts: { ready?: boolean; log?: (m: string) => void } = {},
+): Promise<AddonResult[]> {
   const log = opts.log ?? (() => {});
   const client = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
   try {
@@ -61,13 +67,23 @@ export async function applyClusterDns(state: LabState, opts: { ready?: boolean; 
     log(`cluster DNS: ${addonLines(result).join(', ')} (kube-system; kube-dns 10.96.0.10)`);
     const deploy = await client.get('deployments', 'kube-system', 'coredns');
     const replicas = Number(deploy.spec?.replicas ?? 1);
-    await waitFor('the CoreDNS pods to get their addresses', 60_000, async () => {
-      const pods = (await client.list('pods', { namespace: 'kube-system', labelSelector })).items;
-      return pods.filter(hasIp).length >= replicas;
-    }, 100);
+    await waitFor(
+      'the CoreDNS pods to get their addresses',
+      60_000,
+      async () => {
+        const pods = (await client.list('pods', { namespace: 'kube-system', labelSelector })).items;
+        return pods.filter(hasIp).length >= replicas;
+      },
+      100,
+    );
     if (opts.ready && replicas > 0) {
       log('waiting for kube-dns to have ready endpoints');
-      await waitFor('kube-dns to have ready endpoints (the CoreDNS pods Ready)', 120_000, async () => readyAddresses(await client.tryGet('endpoints', 'kube-system', 'kube-dns')) > 0, 250);
+      await waitFor(
+        'kube-dns to have ready endpoints (the CoreDNS pods Ready)',
+        120_000,
+        async () => readyAddresses(await client.tryGet('endpoints', 'kube-system', 'kube-dns')) > 0,
+        250,
+      );
     }
     return result;
   } finally {

@@ -41,11 +41,17 @@ export const UNANSWERED_NAMESERVER = '10.96.0.11';
 /** corefile-error's edit: one plugin misspelled */
 const MISSPELT = { plugin: 'cache', as: 'cahce' };
 
-const readyAddresses = (ep: KubeObject | null) => (ep?.subsets ?? []).reduce((n: number, s: { addresses?: unknown[] }) => n + (s.addresses?.length ?? 0), 0);
+const readyAddresses = (ep: KubeObject | null) =>
+  (ep?.subsets ?? []).reduce((n: number, s: { addresses?: unknown[] }) => n + (s.addresses?.length ?? 0), 0);
 
 /** Until kube-dns has ready endpoints (want: true) or none (false). */
 async function kubeDnsEndpoints(c: ApiClient, want: boolean, timeoutMs: number): Promise<void> {
-  await waitFor(want ? 'kube-dns to have ready endpoints again' : 'kube-dns to lose its endpoints', timeoutMs, async () => (readyAddresses(await c.tryGet('endpoints', 'kube-system', 'kube-dns')) > 0) === want, 200);
+  await waitFor(
+    want ? 'kube-dns to have ready endpoints again' : 'kube-dns to lose its endpoints',
+    timeoutMs,
+    async () => readyAddresses(await c.tryGet('endpoints', 'kube-system', 'kube-dns')) > 0 === want,
+    200,
+  );
 }
 
 /** The Corefile with MISSPELT's plugin misspelled on its first line, and that line (1-based); null when it has no such plugin. */
@@ -73,7 +79,11 @@ async function podResolvConf(state: LabState, c: ApiClient, target: string): Pro
 export function blockedResolvConf(text: string): string {
   const lines = text.split('\n').filter((l) => !/^\s*nameserver\s/.test(l));
   const at = lines.findIndex((l) => /^\s*options\s/.test(l));
-  lines.splice(at < 0 ? lines.length - (lines[lines.length - 1] === '' ? 1 : 0) : at, 0, `nameserver ${UNANSWERED_NAMESERVER}`);
+  lines.splice(
+    at < 0 ? lines.length - (lines[lines.length - 1] === '' ? 1 : 0) : at,
+    0,
+    `nameserver ${UNANSWERED_NAMESERVER}`,
+  );
   return lines.join('\n');
 }
 
@@ -86,7 +96,8 @@ export const DNS_SCENARIOS: Scenario[] = [
   {
     name: 'coredns-down',
     summary: 'scale the CoreDNS Deployment to 0: kube-dns has no endpoints, every lookup in every pod fails',
-    findWith: 'nslookup → connection refused / no servers could be reached; podwire get pods -n kube-system -l k8s-app=kube-dns → none; podwire get endpoints -n kube-system kube-dns → <none>; podwire describe deploy -n kube-system coredns → 0 replicas',
+    findWith:
+      'nslookup → connection refused / no servers could be reached; podwire get pods -n kube-system -l k8s-app=kube-dns → none; podwire get endpoints -n kube-system kube-dns → <none>; podwire describe deploy -n kube-system coredns → 0 replicas',
     target: 'deployment',
     defaultTarget: DEPLOYMENT,
     async break(state, target) {
@@ -121,13 +132,23 @@ export const DNS_SCENARIOS: Scenario[] = [
         if (typeof text !== 'string') throw new Error(`configmap ${ns}/${name} has no key Corefile`);
         const bad = misspellCorefile(text);
         if (!bad) throw new Error(`configmap ${ns}/${name}: its Corefile has no ${MISSPELT.plugin} plugin to misspell`);
-        const pods = (await c.list('pods', { namespace: ns, labelSelector: 'k8s-app=kube-dns' })).items.filter((p) => p.status?.phase === 'Running');
-        const errorsIn = async (p: KubeObject) => (await c.text(`/api/v1/namespaces/${ns}/pods/${p.metadata.name}/log`).catch(() => '')).split(`Corefile:${bad.line}:`).length - 1;
+        const pods = (await c.list('pods', { namespace: ns, labelSelector: 'k8s-app=kube-dns' })).items.filter(
+          (p) => p.status?.phase === 'Running',
+        );
+        const errorsIn = async (p: KubeObject) =>
+          (await c.text(`/api/v1/namespaces/${ns}/pods/${p.metadata.name}/log`).catch(() => '')).split(
+            `Corefile:${bad.line}:`,
+          ).length - 1;
         const before = await Promise.all(pods.map(errorsIn));
         save(state, 'corefile-error', target, { Corefile: text });
         await c.patch('configmaps', ns, name, { data: { Corefile: bad.text } });
         // until the running CoreDNS pods have read it (and refused it): their logs say so
-        await waitFor('CoreDNS to report the Corefile error', 15_000, async () => (await Promise.all(pods.map(errorsIn))).every((n, i) => n > before[i]), 250).catch(() => {});
+        await waitFor(
+          'CoreDNS to report the Corefile error',
+          15_000,
+          async () => (await Promise.all(pods.map(errorsIn))).every((n, i) => n > before[i]),
+          250,
+        ).catch(() => {});
       });
     },
     async fix(state, target) {

@@ -37,7 +37,8 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'agent-down',
     summary: 'stop a node’s agent: nothing forwards its pods’ packets, and peers stop reaching it',
-    findWith: 'podwire trace <pod> <pod on that node> → DROPPED at the sender’s agent: peer-unreachable; podwire observe --verdict DROPPED',
+    findWith:
+      'podwire trace <pod> <pod on that node> → DROPPED at the sender’s agent: peer-unreachable; podwire observe --verdict DROPPED',
     target: 'node',
     async break(state, node) {
       const pid = state.agents[node];
@@ -53,7 +54,8 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'mtu-mismatch',
     summary: 'raise a pod’s MTU to 1500, above the path’s 1450 (1500 − 50 bytes of VXLAN)',
-    findWith: 'podwire trace <pod> <pod on another node> → DROPPED: mtu-exceeded, and the pod gets ICMP frag-needed (mtu 1450)',
+    findWith:
+      'podwire trace <pod> <pod on another node> → DROPPED: mtu-exceeded, and the pod gets ICMP frag-needed (mtu 1450)',
     target: 'pod',
     async break(state, pod) {
       const { netns } = await podNs(state, pod);
@@ -67,7 +69,8 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'route-removed',
     summary: 'delete a pod’s default route: it can reach its own /24 only',
-    findWith: 'podwire trace <pod> <pod on another node> → LOST at the source pod: no route (podwire exec <pod> -- ip route)',
+    findWith:
+      'podwire trace <pod> <pod on another node> → LOST at the source pod: no route (podwire exec <pod> -- ip route)',
     target: 'pod',
     async break(state, pod) {
       const { netns } = await podNs(state, pod);
@@ -108,17 +111,29 @@ export function findScenario(name: string): Scenario {
 export async function breakLab(state: LabState, name: string, target: string): Promise<Scenario> {
   const s = findScenario(name);
   const broken = brokenNow(state);
-  if (broken.some((b) => b.scenario === name && b.target === target)) throw new Error(`${name} is already broken on ${target} (podwire lab fix)`);
+  if (broken.some((b) => b.scenario === name && b.target === target))
+    throw new Error(`${name} is already broken on ${target} (podwire lab fix)`);
   await s.break(state, target);
   fs.writeFileSync(brokenFile(state), JSON.stringify([...broken, { scenario: name, target }], null, 2));
   return s;
 }
 
 /** Fix one scenario (or all when name is undefined); returns what was fixed. */
-export async function fixLab(state: LabState, name?: string, target?: string): Promise<{ scenario: string; target: string }[]> {
+export async function fixLab(
+  state: LabState,
+  name?: string,
+  target?: string,
+): Promise<{ scenario: string; target: string }[]> {
   const broken = brokenNow(state);
   const todo = broken.filter((b) => (!name || b.scenario === name) && (!target || b.target === target));
   for (const b of todo) await findScenario(b.scenario).fix(state, b.target);
-  fs.writeFileSync(brokenFile(state), JSON.stringify(broken.filter((b) => !todo.includes(b)), null, 2));
+  fs.writeFileSync(
+    brokenFile(state),
+    JSON.stringify(
+      broken.filter((b) => !todo.includes(b)),
+      null,
+      2,
+    ),
+  );
   return todo;
 }

@@ -1,6 +1,28 @@
 export { restartApiServer } from './lab.js';
-export { labUp, labDown, labStatus, restartAgent, readLabState, isOurAgent, CLI_ENTRY, type LabState, type NodeStatus } from './lab.js';
-export { planLab, topologyCommands, outsideCommands, labMachines, checkOutsideFits, peersDocument, LAB_DEFAULTS, type LabPlan, type LabNode, type LabMachine, type LabOutside } from './plan.js';
+export {
+  labUp,
+  labDown,
+  labStatus,
+  restartAgent,
+  readLabState,
+  isOurAgent,
+  CLI_ENTRY,
+  type LabState,
+  type NodeStatus,
+} from './lab.js';
+export {
+  planLab,
+  topologyCommands,
+  outsideCommands,
+  labMachines,
+  checkOutsideFits,
+  peersDocument,
+  LAB_DEFAULTS,
+  type LabPlan,
+  type LabNode,
+  type LabMachine,
+  type LabOutside,
+} from './plan.js';
 export { waitFor } from './wait.js';
 export { labPods, addPod, deletePod, findPod, podExecEntry, execCommand, type ExecEntry } from './pods.js';
 export { SCENARIOS, breakLab, fixLab, brokenNow, findScenario, scenarioHelpLines, type Scenario } from './faults.js';

@@ -49,7 +49,14 @@ export function ingressPaths(ing: Obj): PathAt[] {
   const out: PathAt[] = [];
   (ing.spec?.rules ?? []).forEach((r: Obj, rule: number) =>
     (r.http?.paths ?? []).forEach((p: Obj, index: number) =>
-      out.push({ rule, index, host: r.host ?? '', path: p.path ?? '/', pathType: p.pathType ?? 'ImplementationSpecific', service: p.backend?.service?.name }),
+      out.push({
+        rule,
+        index,
+        host: r.host ?? '',
+        path: p.path ?? '/',
+        pathType: p.pathType ?? 'ImplementationSpecific',
+        service: p.backend?.service?.name,
+      }),
     ),
   );
   return out;
@@ -95,7 +102,12 @@ export function withPath(ing: Obj, at: PathAt, change: (p: Obj) => void): Obj {
 }
 
 /** A route-table line (the controller's /podwire/routes) for this path of this Ingress. */
-export function routeLineFor(lines: string[], ingKey: string, at: Pick<PathAt, 'host' | 'path'>, pathType: string): string | undefined {
+export function routeLineFor(
+  lines: string[],
+  ingKey: string,
+  at: Pick<PathAt, 'host' | 'path'>,
+  pathType: string,
+): string | undefined {
   const host = at.host || '*';
   return lines.find((l) => l.startsWith(`${host} ${at.path} (${pathType}) → `) && l.includes(` · Ingress ${ingKey}`));
 }
@@ -108,7 +120,8 @@ export function secretCertificate(secret: Obj): string {
 const key = (ing: Obj) => `${ing.metadata?.namespace ?? 'default'}/${ing.metadata?.name}`;
 
 // What break saved, for fix. The Secret holds a private key: only root reads it.
-const savedFile = (state: LabState, scenario: string, target: string) => path.join(state.plan.stateDir, `broken-${scenario}-${target.replace('/', '_')}.json`);
+const savedFile = (state: LabState, scenario: string, target: string) =>
+  path.join(state.plan.stateDir, `broken-${scenario}-${target.replace('/', '_')}.json`);
 function save(state: LabState, scenario: string, target: string, what: unknown): void {
   fs.writeFileSync(savedFile(state, scenario, target), JSON.stringify(what), { mode: 0o600 });
 }
@@ -120,13 +133,21 @@ function restore<T>(state: LabState, scenario: string, target: string): T {
 }
 
 /** Run argv in each controller pod's network namespace (those this lab's agents run); their outputs. */
-async function inControllers(state: LabState, c: ApiClient, argv: (pod: { args: { healthzPort: number; httpsPort: number } }) => string[]): Promise<string[]> {
+async function inControllers(
+  state: LabState,
+  c: ApiClient,
+  argv: (pod: { args: { healthzPort: number; httpsPort: number } }) => string[],
+): Promise<string[]> {
   const pods = (await controllerPods(c, await labPods(state))).filter((p) => p.netns);
   if (!pods.length) throw new Error('no ingress controller pod runs in this lab (podwire ingress-addon --apply)');
   const run = execaRunner();
   return Promise.all(
     pods.map(async (p) => {
-      const r = await run.run(['ip', 'netns', 'exec', p.netns!, ...argv(p)], { allowFailure: true, timeoutMs: 5000, input: '' });
+      const r = await run.run(['ip', 'netns', 'exec', p.netns!, ...argv(p)], {
+        allowFailure: true,
+        timeoutMs: 5000,
+        input: '',
+      });
       return `${r.stdout}\n${r.stderr}`;
     }),
   );
@@ -134,10 +155,21 @@ async function inControllers(state: LabState, c: ApiClient, argv: (pod: { args: 
 
 /** Until every controller pod's route table does (or no longer does) have the line `find` picks. */
 function untilRoutes(state: LabState, c: ApiClient, what: string, find: (lines: string[]) => boolean): Promise<void> {
-  return waitFor(`every ingress controller pod to serve ${what}`, 15_000, async () => {
-    const outs = await inControllers(state, c, (p) => ['curl', '-s', '--max-time', '2', `http://127.0.0.1:${p.args.healthzPort}/podwire/routes`]);
-    return outs.every((o) => find(o.split('\n')));
-  }, 200);
+  return waitFor(
+    `every ingress controller pod to serve ${what}`,
+    15_000,
+    async () => {
+      const outs = await inControllers(state, c, (p) => [
+        'curl',
+        '-s',
+        '--max-time',
+        '2',
+        `http://127.0.0.1:${p.args.healthzPort}/podwire/routes`,
+      ]);
+      return outs.every((o) => find(o.split('\n')));
+    },
+    200,
+  );
 }
 
 /** The base64 body of the first PEM certificate in a text ('' when none), whitespace removed. */
@@ -151,11 +183,29 @@ export function firstCertificate(text: string): string {
  * handshake only, no request. Not "the default certificate": with a Gateway listener that takes
  * every SNI on the same port, a host whose Secret is gone gets that listener's certificate instead.
  */
-function untilCertificate(state: LabState, c: ApiClient, host: string, cert: string, presented: boolean): Promise<void> {
-  return waitFor(`every ingress controller pod to ${presented ? 'present' : 'stop presenting'} the Secret’s certificate for ${host}`, 15_000, async () => {
-    const outs = await inControllers(state, c, (p) => ['openssl', 's_client', '-connect', `127.0.0.1:${p.args.httpsPort}`, '-servername', host]);
-    return outs.every((o) => firstCertificate(o) !== '' && (firstCertificate(o) === cert) === presented);
-  }, 200);
+function untilCertificate(
+  state: LabState,
+  c: ApiClient,
+  host: string,
+  cert: string,
+  presented: boolean,
+): Promise<void> {
+  return waitFor(
+    `every ingress controller pod to ${presented ? 'present' : 'stop presenting'} the Secret’s certificate for ${host}`,
+    15_000,
+    async () => {
+      const outs = await inControllers(state, c, (p) => [
+        'openssl',
+        's_client',
+        '-connect',
+        `127.0.0.1:${p.args.httpsPort}`,
+        '-servername',
+        host,
+      ]);
+      return outs.every((o) => firstCertificate(o) !== '' && (firstCertificate(o) === cert) === presented);
+    },
+    200,
+  );
 }
 
 async function getIngress(c: ApiClient, target: string): Promise<KubeObject> {
@@ -198,11 +248,21 @@ function pathScenario(o: {
       });
     },
     async fix(state, target) {
-      const saved = restore<{ rule: number; index: number; path: string; field: 'service' | 'pathType'; was: string; value: string }>(state, o.name, target);
+      const saved = restore<{
+        rule: number;
+        index: number;
+        path: string;
+        field: 'service' | 'pathType';
+        was: string;
+        value: string;
+      }>(state, o.name, target);
       await withClient(state, async (c) => {
         const ing = await getIngress(c, target);
         const at = ingressPaths(ing).find((p) => p.rule === saved.rule && p.index === saved.index);
-        if (!at || at.path !== saved.path) throw new Error(`Ingress ${key(ing)} changed since lab break: path ${saved.path} is not where it was; set its ${saved.field} back to ${saved.was} by hand`);
+        if (!at || at.path !== saved.path)
+          throw new Error(
+            `Ingress ${key(ing)} changed since lab break: path ${saved.path} is not where it was; set its ${saved.field} back to ${saved.was} by hand`,
+          );
         await c.update(withPath(ing, at, (p) => set(p, saved.field, saved.was)));
         const has = o.line(at, ing.metadata.namespace ?? 'default', saved.value);
         await untilRoutes(state, c, `${at.path} of Ingress ${key(ing)} mended`, (lines) => !has(lines, key(ing)));
@@ -214,16 +274,19 @@ function pathScenario(o: {
 export const INGRESS_SCENARIOS: Scenario[] = [
   pathScenario({
     name: 'ingress-backend-missing',
-    summary: 'misspell the Service of an Ingress path (the first with a Service backend): the Service it names does not exist',
+    summary:
+      'misspell the Service of an Ingress path (the first with a Service backend): the Service it names does not exist',
     findWith:
       'curl -i → 503 with x-podwire-reason: Service <ns>/<name> not found; podwire describe ingress <ingress> → <error: endpoints "<name>" not found>; podwire get events → Warning ServiceNotFound on the Ingress; podwire trace <pod> http://<host>/<path> → ANSWERED-BY-INGRESS at the route step',
     pick: backendMissingPath,
     broken: (at) => ({ field: 'service', value: misspell(at.service!) }),
-    line: (at, ns, value) => (lines, ingKey) => (routeLineFor(lines, ingKey, at, at.pathType) ?? '').includes(`→ ${ns}/${value}:`),
+    line: (at, ns, value) => (lines, ingKey) =>
+      (routeLineFor(lines, ingKey, at, at.pathType) ?? '').includes(`→ ${ns}/${value}:`),
   }),
   pathScenario({
     name: 'ingress-exact-not-prefix',
-    summary: 'make an Ingress path (the first Prefix one below /) pathType Exact where Prefix was meant: /api works, /api/users does not',
+    summary:
+      'make an Ingress path (the first Prefix one below /) pathType Exact where Prefix was meant: /api works, /api/users does not',
     findWith:
       'curl <path>/x → 404 "no Ingress rule matches host … path …" (or the / path’s backend answers); podwire trace <pod> http://<host><path>/x → what the host has: <path> (Exact); podwire get ingress <ingress> -o yaml → pathType: Exact',
     pick: exactNotPrefixPath,
@@ -232,7 +295,8 @@ export const INGRESS_SCENARIOS: Scenario[] = [
   }),
   {
     name: 'ingress-tls-secret-missing',
-    summary: 'delete the TLS Secret an Ingress names (its first spec.tls entry): its host gets the controller’s default certificate',
+    summary:
+      'delete the TLS Secret an Ingress names (its first spec.tls entry): its host gets the controller’s default certificate',
     findWith:
       'curl -v https://<host>/ → subject CN=Kubernetes Ingress Controller Fake Certificate (or, with a Gateway listener without a hostname on the same port, that listener’s certificate); with --cacert: exit 60; podwire get events → Warning SecretNotFound on the Ingress; podwire trace <pod> https://<host>/ → tls: no Secret’s certificate for SNI <host>; podwire describe ingress <ingress> → TLS: <secret> terminates <host>, and the Secret is not in podwire get secrets',
     target: 'ingress',
@@ -245,7 +309,13 @@ export const INGRESS_SCENARIOS: Scenario[] = [
         const s = await c.tryGet('secrets', ns, secret);
         if (!s) throw new Error(`Secret ${ns}/${secret} is already missing`);
         const { name, namespace, labels, annotations } = s.metadata;
-        save(state, 'ingress-tls-secret-missing', target, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels, annotations }, type: s.type, data: s.data });
+        save(state, 'ingress-tls-secret-missing', target, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name, namespace, labels, annotations },
+          type: s.type,
+          data: s.data,
+        });
         await c.delete('secrets', ns, secret);
         await untilCertificate(state, c, host, secretCertificate(s), false);
       });

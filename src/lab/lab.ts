@@ -5,10 +5,26 @@ import { fileURLToPath } from 'node:url';
 import { execaRunner, listNetns, deleteNetnsWithPrefix, netnsPids, type CommandRunner } from '../host/index.js';
 import { callAgent } from '../agent/control-server.js';
 import { agentSocketPath } from '../agent/agent.js';
-import { planLab, topologyCommands, controlPlaneCommands, peersDocument, checkOutsideFits, labResolvConf, type LabPlan, type LabNode } from './plan.js';
+import {
+  planLab,
+  topologyCommands,
+  controlPlaneCommands,
+  peersDocument,
+  checkOutsideFits,
+  labResolvConf,
+  type LabPlan,
+  type LabNode,
+} from './plan.js';
 import { ApiClient } from '../control/client/index.js';
 import { waitFor } from './wait.js';
-import { startOutside, waitForOutside, outsideStatus, removeClientResolvConf, type OutsideState, type OutsideStatus } from './outside.js';
+import {
+  startOutside,
+  waitForOutside,
+  outsideStatus,
+  removeClientResolvConf,
+  type OutsideState,
+  type OutsideStatus,
+} from './outside.js';
 
 export interface LabState {
   plan: LabPlan;
@@ -39,7 +55,11 @@ export function readLabState(prefix: string, stateRoot?: string): LabState | nul
   }
 }
 
-export function isOurAgent(pid: number, prefix: string, role: 'agent' | 'apiserver' | 'www' | 'cloudlb' = 'agent'): boolean {
+export function isOurAgent(
+  pid: number,
+  prefix: string,
+  role: 'agent' | 'apiserver' | 'www' | 'cloudlb' = 'agent',
+): boolean {
   try {
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     return argv.includes(role) && argv.includes(prefix);
@@ -90,7 +110,13 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   const withCp = opts.controlPlane ?? false;
   const withOutside = opts.outside ?? false;
   if (withOutside) checkOutsideFits(plan);
-  if (existing && existing.plan.nodes.length === plan.nodes.length && !!existing.apiserver === withCp && !!existing.outside === withOutside && (await labHealthy(existing))) {
+  if (
+    existing &&
+    existing.plan.nodes.length === plan.nodes.length &&
+    !!existing.apiserver === withCp &&
+    !!existing.outside === withOutside &&
+    (await labHealthy(existing))
+  ) {
     log(`lab ${plan.prefix} is already up with ${plan.nodes.length} nodes`);
     return existing;
   }
@@ -106,7 +132,9 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     const state: LabState = { plan, agents: {}, createdAt: new Date().toISOString() };
     if (withCp) {
       for (const argv of controlPlaneCommands(plan)) await runner.run(argv);
-      log(`starting the API server and controllers in ${plan.controlPlane.ns} (${plan.controlPlane.ip}:${plan.controlPlane.port})`);
+      log(
+        `starting the API server and controllers in ${plan.controlPlane.ns} (${plan.controlPlane.ip}:${plan.controlPlane.port})`,
+      );
       state.nodeGraceSeconds = opts.nodeGraceSeconds ?? 10;
       state.store = opts.store ?? 'file';
       if (state.store === 'etcd') {
@@ -130,7 +158,9 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       log(`waiting for agent on ${node.name} (pid ${agents[node.name]})`);
       await waitFor(`agent ${node.name} to answer`, 30_000, async () => {
         if (!processAlive(agents[node.name])) {
-          throw new Error(`agent on ${node.name} exited; see ${path.join(node.stateDir, 'agent.log')}:\n${tail(path.join(node.stateDir, 'agent.log'))}`);
+          throw new Error(
+            `agent on ${node.name} exited; see ${path.join(node.stateDir, 'agent.log')}:\n${tail(path.join(node.stateDir, 'agent.log'))}`,
+          );
         }
         const r = await callAgent(agentSocketPath(node.stateDir), 'GET', '/status', undefined, 2000).catch(() => null);
         return r?.status === 200;
@@ -173,8 +203,10 @@ async function waitForApiServer(plan: LabPlan, pid: number, etcdPid?: number): P
   const client = new ApiClient(`unix:${plan.controlPlane.socket}`);
   try {
     await waitFor('the API server to answer', 30_000, async () => {
-      if (etcdPid && !processAlive(etcdPid)) throw new Error(`etcd exited:\n${tail(path.join(plan.controlPlane.stateDir, 'etcd.log'))}`);
-      if (!processAlive(pid)) throw new Error(`the API server exited:\n${tail(path.join(plan.controlPlane.stateDir, 'apiserver.log'))}`);
+      if (etcdPid && !processAlive(etcdPid))
+        throw new Error(`etcd exited:\n${tail(path.join(plan.controlPlane.stateDir, 'etcd.log'))}`);
+      if (!processAlive(pid))
+        throw new Error(`the API server exited:\n${tail(path.join(plan.controlPlane.stateDir, 'apiserver.log'))}`);
       return (await client.tryGet('namespaces', undefined, 'default').catch(() => null)) !== null;
     });
   } finally {
@@ -204,7 +236,10 @@ function spawnInControlPlane(plan: LabPlan, log: string, argv: string[], what: s
   const cp = plan.controlPlane;
   fs.mkdirSync(cp.stateDir, { recursive: true });
   const logFd = fs.openSync(path.join(cp.stateDir, log), 'a');
-  const child = spawn('nsenter', [`--net=/run/netns/${cp.ns}`, ...argv], { detached: true, stdio: ['ignore', logFd, logFd] });
+  const child = spawn('nsenter', [`--net=/run/netns/${cp.ns}`, ...argv], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+  });
   fs.closeSync(logFd);
   child.unref();
   if (!child.pid) throw new Error(`could not start ${what}`);
@@ -214,25 +249,54 @@ function spawnInControlPlane(plan: LabPlan, log: string, argv: string[], what: s
 /** Debian's etcd-server, on the control plane's own loopback (nothing outside the lab can reach it). */
 function startEtcd(plan: LabPlan): number {
   const dataDir = path.join(plan.controlPlane.stateDir, 'etcd');
-  return spawnInControlPlane(plan, 'etcd.log', [
-    'etcd', '--name', `${plan.prefix}-etcd`, '--data-dir', dataDir,
-    '--listen-client-urls', 'http://127.0.0.1:2379', '--advertise-client-urls', 'http://127.0.0.1:2379',
-    '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-    '--initial-cluster', `${plan.prefix}-etcd=http://127.0.0.1:2380`,
-  ], 'etcd (is etcd-server installed?)');
+  return spawnInControlPlane(
+    plan,
+    'etcd.log',
+    [
+      'etcd',
+      '--name',
+      `${plan.prefix}-etcd`,
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      'http://127.0.0.1:2379',
+      '--advertise-client-urls',
+      'http://127.0.0.1:2379',
+      '--listen-peer-urls',
+      'http://127.0.0.1:2380',
+      '--initial-advertise-peer-urls',
+      'http://127.0.0.1:2380',
+      '--initial-cluster',
+      `${plan.prefix}-etcd=http://127.0.0.1:2380`,
+    ],
+    'etcd (is etcd-server installed?)',
+  );
 }
 
 function startApiServer(plan: LabPlan, nodeGraceSeconds: number, store: 'file' | 'etcd' = 'file'): number {
   const cp = plan.controlPlane;
-  return spawnInControlPlane(plan, 'apiserver.log', [
-    process.execPath, CLI_ENTRY, 'apiserver',
-    '--prefix', plan.prefix,
-    '--store', store === 'etcd' ? 'etcd://127.0.0.1:2379' : path.join(cp.stateDir, 'store'),
-    '--host', cp.ip,
-    '--port', String(cp.port),
-    '--socket', cp.socket,
-    '--node-monitor-grace-period', String(nodeGraceSeconds),
-  ], 'the API server');
+  return spawnInControlPlane(
+    plan,
+    'apiserver.log',
+    [
+      process.execPath,
+      CLI_ENTRY,
+      'apiserver',
+      '--prefix',
+      plan.prefix,
+      '--store',
+      store === 'etcd' ? 'etcd://127.0.0.1:2379' : path.join(cp.stateDir, 'store'),
+      '--host',
+      cp.ip,
+      '--port',
+      String(cp.port),
+      '--socket',
+      cp.socket,
+      '--node-monitor-grace-period',
+      String(nodeGraceSeconds),
+    ],
+    'the API server',
+  );
 }
 
 /**
@@ -240,7 +304,11 @@ function startApiServer(plan: LabPlan, nodeGraceSeconds: number, store: 'file' |
  * again on the same store: every object is still there, and agents and
  * controllers reconnect (their informers list again).
  */
-export async function restartApiServer(opts: { prefix?: string; stateRoot?: string; crash?: boolean }): Promise<number> {
+export async function restartApiServer(opts: {
+  prefix?: string;
+  stateRoot?: string;
+  crash?: boolean;
+}): Promise<number> {
   const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
   if (!state?.apiserver) throw new Error(`no lab "${opts.prefix ?? 'pwlab'}" with a control plane is up`);
   const old = state.apiserver;
@@ -264,13 +332,21 @@ function startAgent(plan: LabPlan, node: LabNode, withApi: boolean): number {
     'nsenter',
     [
       `--net=/run/netns/${node.ns}`,
-      process.execPath, ...agentNodeArgs(), CLI_ENTRY, 'agent',
-      '--node', node.name,
-      '--prefix', plan.prefix,
-      '--state-dir', node.stateDir,
+      process.execPath,
+      ...agentNodeArgs(),
+      CLI_ENTRY,
+      'agent',
+      '--node',
+      node.name,
+      '--prefix',
+      plan.prefix,
+      '--state-dir',
+      node.stateDir,
       // the node's resolver: the outside's DNS (labs made before there was one: the agent's default)
       ...(plan.resolvConf ? ['--resolv-conf', plan.resolvConf] : []),
-      ...(withApi ? ['--apiserver', `unix:${plan.controlPlane.socket}`] : ['--pod-cidr', node.podCidr, '--peers', plan.peersFile]),
+      ...(withApi
+        ? ['--apiserver', `unix:${plan.controlPlane.socket}`]
+        : ['--pod-cidr', node.podCidr, '--peers', plan.peersFile]),
     ],
     { detached: true, stdio: ['ignore', logFd, logFd] },
   );
@@ -285,7 +361,12 @@ function startAgent(plan: LabPlan, node: LabNode, withApi: boolean): number {
  * one. Pods keep running meanwhile (their namespaces are not the agent's
  * process), and the new agent adopts them.
  */
-export async function restartAgent(opts: { prefix?: string; stateRoot?: string; node: string; crash?: boolean }): Promise<number> {
+export async function restartAgent(opts: {
+  prefix?: string;
+  stateRoot?: string;
+  node: string;
+  crash?: boolean;
+}): Promise<number> {
   const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
   if (!state) throw new Error(`no lab "${opts.prefix ?? 'pwlab'}" is up`);
   const node = state.plan.nodes.find((n) => n.name === opts.node);
@@ -299,7 +380,8 @@ export async function restartAgent(opts: { prefix?: string; stateRoot?: string; 
   state.agents[node.name] = pid;
   fs.writeFileSync(stateFile(state.plan), JSON.stringify(state, null, 2));
   await waitFor(`agent ${node.name} to answer`, 30_000, async () => {
-    if (!processAlive(pid)) throw new Error(`agent on ${node.name} exited:\n${tail(path.join(node.stateDir, 'agent.log'))}`);
+    if (!processAlive(pid))
+      throw new Error(`agent on ${node.name} exited:\n${tail(path.join(node.stateDir, 'agent.log'))}`);
     const r = await callAgent(agentSocketPath(node.stateDir), 'GET', '/status', undefined, 2000).catch(() => null);
     return r?.status === 200 && (r.body.underlayNeighbors ?? []).length >= state.plan.nodes.length - 1;
   });
@@ -325,7 +407,12 @@ async function labHealthy(state: LabState): Promise<boolean> {
  * `podwire exec` commands), every namespace carrying its prefix (links go
  * with them), and its state directory. Safe after a crash and when nothing exists.
  */
-export async function labDown(opts: { prefix?: string; stateRoot?: string; runner?: CommandRunner; log?: (m: string) => void }): Promise<{ namespaces: string[]; killed: number[] }> {
+export async function labDown(opts: {
+  prefix?: string;
+  stateRoot?: string;
+  runner?: CommandRunner;
+  log?: (m: string) => void;
+}): Promise<{ namespaces: string[]; killed: number[] }> {
   const runner = opts.runner ?? execaRunner();
   const plan = planLab({ prefix: opts.prefix, nodes: 1, stateRoot: opts.stateRoot });
   const state = readLabState(plan.prefix, opts.stateRoot);
@@ -336,7 +423,8 @@ export async function labDown(opts: { prefix?: string; stateRoot?: string; runne
   for (const pid of Object.values(state?.agents ?? {})) if (isOurAgent(pid, plan.prefix)) owners.add(pid);
   if (state?.apiserver && isOurAgent(state.apiserver, plan.prefix, 'apiserver')) owners.add(state.apiserver);
   if (state?.outside && isOurAgent(state.outside.www, plan.prefix, 'www')) owners.add(state.outside.www);
-  if (state?.outside?.cloudLb && isOurAgent(state.outside.cloudLb, plan.prefix, 'cloudlb')) owners.add(state.outside.cloudLb);
+  if (state?.outside?.cloudLb && isOurAgent(state.outside.cloudLb, plan.prefix, 'cloudlb'))
+    owners.add(state.outside.cloudLb);
   await stopAll(owners, killed);
   // 2. Everything still inside the lab's namespaces (containers, `podwire exec` commands, etcd);
   //    twice, for anything that was starting while we looked.
@@ -384,7 +472,10 @@ export interface NodeStatus {
   peersUp: number;
 }
 
-export async function labStatus(opts: { prefix?: string; stateRoot?: string }): Promise<{ state: LabState | null; nodes: NodeStatus[]; outside: OutsideStatus | null }> {
+export async function labStatus(opts: {
+  prefix?: string;
+  stateRoot?: string;
+}): Promise<{ state: LabState | null; nodes: NodeStatus[]; outside: OutsideStatus | null }> {
   const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
   if (!state) return { state: null, nodes: [], outside: null };
   const nodes: NodeStatus[] = [];
@@ -403,6 +494,9 @@ export async function labStatus(opts: { prefix?: string; stateRoot?: string }): 
       peersUp: (r?.body?.peers ?? []).filter((p: { health?: string }) => p.health === 'up').length,
     });
   }
-  const outside = state.outside && state.plan.outside ? await outsideStatus(state.plan, state.outside, (pid, role) => isOurAgent(pid, state.plan.prefix, role)) : null;
+  const outside =
+    state.outside && state.plan.outside
+      ? await outsideStatus(state.plan, state.outside, (pid, role) => isOurAgent(pid, state.plan.prefix, role))
+      : null;
   return { state, nodes, outside };
 }

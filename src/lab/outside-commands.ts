@@ -23,9 +23,39 @@ const stamp = (m: string) => process.stdout.write(`${new Date().toISOString()} $
  * a private mount namespace with those files over /etc's, as `ip netns exec` does.
  */
 export function labExecArgv(ns: string, machine: string, argv: string[], etcDir?: string): string[] {
-  if (!etcDir) return ['nsenter', `--net=/run/netns/${ns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" 2>/dev/null; exec "$@"', machine, ...argv];
-  const script = 'hostname "$0" 2>/dev/null; for f in "$1"/*; do [ -e "$f" ] || continue; mount --bind "$f" "/etc/${f##*/}" || echo "podwire: could not bind-mount $f over /etc/${f##*/}" >&2; done; shift; exec "$@"';
-  return ['nsenter', `--net=/run/netns/${ns}`, '--', 'unshare', '--uts', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, machine, etcDir, ...argv];
+  if (!etcDir)
+    return [
+      'nsenter',
+      `--net=/run/netns/${ns}`,
+      '--',
+      'unshare',
+      '--uts',
+      '--',
+      'sh',
+      '-c',
+      'hostname "$0" 2>/dev/null; exec "$@"',
+      machine,
+      ...argv,
+    ];
+  const script =
+    'hostname "$0" 2>/dev/null; for f in "$1"/*; do [ -e "$f" ] || continue; mount --bind "$f" "/etc/${f##*/}" || echo "podwire: could not bind-mount $f over /etc/${f##*/}" >&2; done; shift; exec "$@"';
+  return [
+    'nsenter',
+    `--net=/run/netns/${ns}`,
+    '--',
+    'unshare',
+    '--uts',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    script,
+    machine,
+    etcDir,
+    ...argv,
+  ];
 }
 
 /** Run it with the terminal passed through; resolves with its exit code (128 + signal when killed). */
@@ -37,10 +67,16 @@ export function runPassthrough(argv: string[]): Promise<number> {
   });
 }
 
-export function registerOutsideCommands(program: Command, lab: Command, opts: { labName: () => string; readLab: (prefix: string) => LabState; fail: (msg: string) => Error }): void {
+export function registerOutsideCommands(
+  program: Command,
+  lab: Command,
+  opts: { labName: () => string; readLab: (prefix: string) => LabState; fail: (msg: string) => Error },
+): void {
   lab
     .command('exec <machine>')
-    .description('run a command on a machine of the lab: client, www, cloudlb, cp, a node, or the underlay (pods: podwire exec)')
+    .description(
+      'run a command on a machine of the lab: client, www, cloudlb, cp, a node, or the underlay (pods: podwire exec)',
+    )
     .argument('<cmd...>', 'command (after --)')
     .addHelpText(
       'after',
@@ -61,42 +97,83 @@ export function registerOutsideCommands(program: Command, lab: Command, opts: { 
     )
     .action(async (machine: string, argv: string[]) => {
       const state = opts.readLab(opts.labName());
-      const machines = labMachines(state.plan, { controlPlane: !!state.apiserver, outside: !!state.outside && !!state.plan.outside });
+      const machines = labMachines(state.plan, {
+        controlPlane: !!state.apiserver,
+        outside: !!state.outside && !!state.plan.outside,
+      });
       const m = machines.find((x) => x.name === machine);
-      if (!m) throw opts.fail(`no machine "${machine}" in lab ${state.plan.prefix}: one of ${machines.map((x) => x.name).join(', ')}${machine.startsWith('pod') || !machines.length ? '' : ' (pods: podwire exec <pod> -- …)'}`);
+      if (!m)
+        throw opts.fail(
+          `no machine "${machine}" in lab ${state.plan.prefix}: one of ${machines.map((x) => x.name).join(', ')}${machine.startsWith('pod') || !machines.length ? '' : ' (pods: podwire exec <pod> -- …)'}`,
+        );
       const etc = netnsEtcDir(m.ns);
       process.exitCode = await runPassthrough(labExecArgv(m.ns, m.name, argv, fs.existsSync(etc) ? etc : undefined));
     });
 
   program
     .command('www')
-    .description('serve "the internet" of the lab: HTTP, HTTPS and UDP echo, answering with your source address, and DNS for its external names (started for you by lab up / compose)')
+    .description(
+      'serve "the internet" of the lab: HTTP, HTTPS and UDP echo, answering with your source address, and DNS for its external names (started for you by lab up / compose)',
+    )
     .option('--name <name>', 'what the page calls this server', 'www')
     .option('--host <ip>', 'address to listen on', '0.0.0.0')
     .option('--http <port>', 'HTTP port, or off', '80')
     .option('--https <port>', 'HTTPS port, or off', '443')
     .option('--echo <port>', 'UDP echo port (RFC 862), or off', '7')
     .option('--dns <port>', 'DNS port (UDP and TCP): the lab’s external names, NXDOMAIN for the rest; or off', '53')
-    .option('--dns-address <ip>', 'the address the external names answer with (default: this machine’s first IPv4 address)')
+    .option(
+      '--dns-address <ip>',
+      'the address the external names answer with (default: this machine’s first IPv4 address)',
+    )
     .option('--tls-dir <dir>', 'www.crt and www.key; made (self-signed, by openssl) when missing', '/run/podwire/www')
     .option('--prefix <prefix>', 'the lab this server belongs to (lets lab down find it)')
-    .action(async (o: { name: string; host: string; http: string; https: string; echo: string; dns: string; dnsAddress?: string; tlsDir: string }) => {
-      const { runWww } = await import('./www.js');
-      const { ensureSelfSignedCert } = await import('./www-cert.js');
-      const port = (v: string) => (v === 'off' ? null : Number(v));
-      let tls;
-      const ips = Object.values(os.networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address);
-      if (port(o.https) !== null) {
-        tls = await ensureSelfSignedCert(o.tlsDir, { commonName: o.name, ips: ips.length ? ips : ['127.0.0.1'], dnsNames: [o.name] });
-        if (tls.created) stamp(`made a self-signed certificate for ${o.name} (${ips.join(', ')}) in ${tls.certFile}`);
-      }
-      const server = await runWww({ name: o.name, host: o.host, httpPort: port(o.http), httpsPort: port(o.https), echoPort: port(o.echo), dnsPort: port(o.dns), dnsAddress: o.dnsAddress ?? ips[0] ?? '127.0.0.1', tls, log: stamp });
-      await untilSignal(() => server.stop());
-    });
+    .action(
+      async (o: {
+        name: string;
+        host: string;
+        http: string;
+        https: string;
+        echo: string;
+        dns: string;
+        dnsAddress?: string;
+        tlsDir: string;
+      }) => {
+        const { runWww } = await import('./www.js');
+        const { ensureSelfSignedCert } = await import('./www-cert.js');
+        const port = (v: string) => (v === 'off' ? null : Number(v));
+        let tls;
+        const ips = Object.values(os.networkInterfaces())
+          .flat()
+          .filter((a) => a && a.family === 'IPv4' && !a.internal)
+          .map((a) => a!.address);
+        if (port(o.https) !== null) {
+          tls = await ensureSelfSignedCert(o.tlsDir, {
+            commonName: o.name,
+            ips: ips.length ? ips : ['127.0.0.1'],
+            dnsNames: [o.name],
+          });
+          if (tls.created) stamp(`made a self-signed certificate for ${o.name} (${ips.join(', ')}) in ${tls.certFile}`);
+        }
+        const server = await runWww({
+          name: o.name,
+          host: o.host,
+          httpPort: port(o.http),
+          httpsPort: port(o.https),
+          echoPort: port(o.echo),
+          dnsPort: port(o.dns),
+          dnsAddress: o.dnsAddress ?? ips[0] ?? '127.0.0.1',
+          tls,
+          log: stamp,
+        });
+        await untilSignal(() => server.stop());
+      },
+    );
 
   program
     .command('cloudlb')
-    .description('run the emulated cloud load balancer: EXTERNAL-IPs for LoadBalancer Services, health checks, frames to a healthy node (started for you by lab up / compose)')
+    .description(
+      'run the emulated cloud load balancer: EXTERNAL-IPs for LoadBalancer Services, health checks, frames to a healthy node (started for you by lab up / compose)',
+    )
     .option('--apiserver <url>', 'API server (http://host:port or unix:/path)', process.env.PODWIRE_SERVER)
     .option('--pool <range>', 'EXTERNAL-IPs to hand out: first-last, an address or a CIDR', LAB_DEFAULTS.lbPool)
     .option('--interface <if>', 'the link to the nodes and clients', 'eth0')
@@ -105,7 +182,10 @@ export function registerOutsideCommands(program: Command, lab: Command, opts: { 
     .action(async (o: { apiserver?: string; pool: string; interface: string; socket?: string }) => {
       if (!o.apiserver) throw opts.fail('say which API server: --apiserver URL (or $PODWIRE_SERVER)');
       const { runCloudLb } = await import('../cloudlb/index.js');
-      const lb = await runCloudLb({ apiserver: o.apiserver, pool: o.pool, ifname: o.interface, socket: o.socket }, stamp);
+      const lb = await runCloudLb(
+        { apiserver: o.apiserver, pool: o.pool, ifname: o.interface, socket: o.socket },
+        stamp,
+      );
       await untilSignal(() => lb.stop());
     });
 }
@@ -134,8 +214,11 @@ export function outsideStatusLines(plan: LabPlan, s: OutsideStatus | null): stri
     return out;
   }
   const st = s.cloudLb.status;
-  out.push(`cloud load balancer: ${cloudLb.ns} ${cloudLb.ip}, EXTERNAL-IPs ${cloudLb.pool}, ${s.cloudLb.running ? `running (pid ${s.cloudLb.pid})` : 'down'}${st ? `, ${st.counters.forwarded} frames forwarded, ${st.flows} flows` : ''}`);
-  if (st?.services.length) out.push(table(['SERVICE', 'EXTERNAL-IP', 'PORTS', 'HEALTH CHECK', 'NODES'], cloudLbRows(st)));
+  out.push(
+    `cloud load balancer: ${cloudLb.ns} ${cloudLb.ip}, EXTERNAL-IPs ${cloudLb.pool}, ${s.cloudLb.running ? `running (pid ${s.cloudLb.pid})` : 'down'}${st ? `, ${st.counters.forwarded} frames forwarded, ${st.flows} flows` : ''}`,
+  );
+  if (st?.services.length)
+    out.push(table(['SERVICE', 'EXTERNAL-IP', 'PORTS', 'HEALTH CHECK', 'NODES'], cloudLbRows(st)));
   else if (st) out.push('  no Services of type LoadBalancer');
   return out;
 }

@@ -24,18 +24,49 @@ export interface OutsideState {
 /** `node bin/podwire.js` plus the lab's extra Node flags are the caller's; this is the rest of each argv. */
 export function wwwArgv(plan: LabPlan): string[] {
   const w = plan.outside.www;
-  return ['www', '--name', w.name, '--http', String(w.httpPort), '--https', String(w.httpsPort), '--echo', String(w.echoPort), '--dns', String(w.dnsPort), '--dns-address', w.ip, '--tls-dir', w.stateDir, '--prefix', plan.prefix];
+  return [
+    'www',
+    '--name',
+    w.name,
+    '--http',
+    String(w.httpPort),
+    '--https',
+    String(w.httpsPort),
+    '--echo',
+    String(w.echoPort),
+    '--dns',
+    String(w.dnsPort),
+    '--dns-address',
+    w.ip,
+    '--tls-dir',
+    w.stateDir,
+    '--prefix',
+    plan.prefix,
+  ];
 }
 
 export function cloudLbArgv(plan: LabPlan): string[] {
   const c = plan.outside.cloudLb;
-  return ['cloudlb', '--apiserver', `unix:${plan.controlPlane.socket}`, '--pool', c.pool, '--socket', c.socket, '--prefix', plan.prefix];
+  return [
+    'cloudlb',
+    '--apiserver',
+    `unix:${plan.controlPlane.socket}`,
+    '--pool',
+    c.pool,
+    '--socket',
+    c.socket,
+    '--prefix',
+    plan.prefix,
+  ];
 }
 
 function spawnIn(ns: string, dir: string, logName: string, argv: string[], what: string): number {
   fs.mkdirSync(dir, { recursive: true });
   const logFd = fs.openSync(path.join(dir, logName), 'a');
-  const child = spawn('nsenter', [`--net=/run/netns/${ns}`, ...argv], { detached: true, stdio: ['ignore', logFd, logFd] });
+  const child = spawn('nsenter', [`--net=/run/netns/${ns}`, ...argv], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+  });
   fs.closeSync(logFd);
   child.unref();
   if (!child.pid) throw new Error(`could not start ${what}`);
@@ -43,16 +74,39 @@ function spawnIn(ns: string, dir: string, logName: string, argv: string[], what:
 }
 
 /** Build the outside machines and start their processes; returns their PIDs (the caller records them). */
-export async function startOutside(plan: LabPlan, runner: CommandRunner, cliEntry: string, withCloudLb: boolean, log: (m: string) => void): Promise<OutsideState> {
+export async function startOutside(
+  plan: LabPlan,
+  runner: CommandRunner,
+  cliEntry: string,
+  withCloudLb: boolean,
+  log: (m: string) => void,
+): Promise<OutsideState> {
   const { client, www, cloudLb } = plan.outside;
-  log(`building the outside: ${client.ns} ${client.ip}, ${www.ns} ${www.ip}${withCloudLb ? `, ${cloudLb.ns} ${cloudLb.ip}` : ''}`);
+  log(
+    `building the outside: ${client.ns} ${client.ip}, ${www.ns} ${www.ip}${withCloudLb ? `, ${cloudLb.ns} ${cloudLb.ip}` : ''}`,
+  );
   for (const argv of outsideCommands(plan, { cloudLb: withCloudLb })) await runner.run(argv);
-  const cert = await ensureSelfSignedCert(www.stateDir, { commonName: www.name, ips: [www.ip], dnsNames: [www.name] }, runner);
+  const cert = await ensureSelfSignedCert(
+    www.stateDir,
+    { commonName: www.name, ips: [www.ip], dnsNames: [www.name] },
+    runner,
+  );
   log(`self-signed certificate for ${www.name} (${www.ip}) in ${cert.certFile}`);
   writeClientResolvConf(plan);
-  log(`the client machine's resolver: ${www.ip} (${path.join(netnsEtcDir(client.ns), 'resolv.conf')}, as \`ip netns exec\` and \`podwire lab exec\` read it)`);
-  const state: OutsideState = { www: spawnIn(www.ns, www.stateDir, 'www.log', [process.execPath, cliEntry, ...wwwArgv(plan)], 'the www server') };
-  if (withCloudLb) state.cloudLb = spawnIn(cloudLb.ns, cloudLb.stateDir, 'cloudlb.log', [process.execPath, cliEntry, ...cloudLbArgv(plan)], 'the cloud load balancer');
+  log(
+    `the client machine's resolver: ${www.ip} (${path.join(netnsEtcDir(client.ns), 'resolv.conf')}, as \`ip netns exec\` and \`podwire lab exec\` read it)`,
+  );
+  const state: OutsideState = {
+    www: spawnIn(www.ns, www.stateDir, 'www.log', [process.execPath, cliEntry, ...wwwArgv(plan)], 'the www server'),
+  };
+  if (withCloudLb)
+    state.cloudLb = spawnIn(
+      cloudLb.ns,
+      cloudLb.stateDir,
+      'cloudlb.log',
+      [process.execPath, cliEntry, ...cloudLbArgv(plan)],
+      'the cloud load balancer',
+    );
   return state;
 }
 
@@ -105,7 +159,8 @@ export async function waitForOutside(plan: LabPlan, s: OutsideState): Promise<vo
   });
   if (s.cloudLb) {
     await waitFor('the cloud load balancer to answer', 30_000, async () => {
-      if (!alive(s.cloudLb!)) throw new Error(`the cloud load balancer exited:\n${tail(path.join(cloudLb.stateDir, 'cloudlb.log'))}`);
+      if (!alive(s.cloudLb!))
+        throw new Error(`the cloud load balancer exited:\n${tail(path.join(cloudLb.stateDir, 'cloudlb.log'))}`);
       return (await fetchCloudLbStatus(cloudLb.socket)) !== null;
     });
   }
@@ -116,9 +171,19 @@ export interface OutsideStatus {
   cloudLb: { pid: number; running: boolean; status: CloudLbStatus | null } | null;
 }
 
-export async function outsideStatus(plan: LabPlan, s: OutsideState, isOurs: (pid: number, role: 'www' | 'cloudlb') => boolean): Promise<OutsideStatus> {
+export async function outsideStatus(
+  plan: LabPlan,
+  s: OutsideState,
+  isOurs: (pid: number, role: 'www' | 'cloudlb') => boolean,
+): Promise<OutsideStatus> {
   return {
     www: { pid: s.www, running: isOurs(s.www, 'www') },
-    cloudLb: s.cloudLb ? { pid: s.cloudLb, running: isOurs(s.cloudLb, 'cloudlb'), status: await fetchCloudLbStatus(plan.outside.cloudLb.socket) } : null,
+    cloudLb: s.cloudLb
+      ? {
+          pid: s.cloudLb,
+          running: isOurs(s.cloudLb, 'cloudlb'),
+          status: await fetchCloudLbStatus(plan.outside.cloudLb.socket),
+        }
+      : null,
   };
 }

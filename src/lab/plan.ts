@@ -79,7 +79,8 @@ export const LAB_DEFAULTS = {
 
 export function planLab(opts: { prefix?: string; nodes: number; stateRoot?: string }): LabPlan {
   const prefix = checkPrefix(opts.prefix ?? LAB_DEFAULTS.prefix);
-  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 200) throw new Error('--nodes must be an integer from 1 to 200');
+  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 200)
+    throw new Error('--nodes must be an integer from 1 to 200');
   // PODWIRE_STATE_ROOT lets tests (and parallel labs) keep their state apart
   const stateDir = path.join(opts.stateRoot ?? process.env.PODWIRE_STATE_ROOT ?? LAB_DEFAULTS.stateRoot, prefix);
   const nodes: LabNode[] = [];
@@ -125,8 +126,20 @@ function planOutside(prefix: string, stateDir: string): LabOutside {
   const clbDir = path.join(stateDir, 'cloudlb');
   return {
     client: machine('client', LAB_DEFAULTS.clientHost),
-    www: { ...machine('www', LAB_DEFAULTS.wwwHost), stateDir: path.join(stateDir, 'www'), httpPort: 80, httpsPort: 443, echoPort: 7, dnsPort: 53 },
-    cloudLb: { ...machine('cloudlb', LAB_DEFAULTS.cloudLbHost, `${prefix}-clb`), stateDir: clbDir, socket: path.join(clbDir, 'cloudlb.sock'), pool: LAB_DEFAULTS.lbPool },
+    www: {
+      ...machine('www', LAB_DEFAULTS.wwwHost),
+      stateDir: path.join(stateDir, 'www'),
+      httpPort: 80,
+      httpsPort: 443,
+      echoPort: 7,
+      dnsPort: 53,
+    },
+    cloudLb: {
+      ...machine('cloudlb', LAB_DEFAULTS.cloudLbHost, `${prefix}-clb`),
+      stateDir: clbDir,
+      socket: path.join(clbDir, 'cloudlb.sock'),
+      pool: LAB_DEFAULTS.lbPool,
+    },
   };
 }
 
@@ -187,7 +200,9 @@ export function checkOutsideFits(plan: LabPlan): void {
   const clash = plan.nodes.find((n) => taken.has(n.ip));
   if (clash) {
     const most = Math.min(...[...taken.keys()].map((ip) => Number(ip.split('.')[3])).filter((host) => host > 10)) - 11;
-    throw new Error(`${clash.name} would have ${clash.ip}, the ${taken.get(clash.ip)}'s address: with the outside, a lab has at most ${most} nodes (or leave the outside out: --no-outside)`);
+    throw new Error(
+      `${clash.name} would have ${clash.ip}, the ${taken.get(clash.ip)}'s address: with the outside, a lab has at most ${most} nodes (or leave the outside out: --no-outside)`,
+    );
   }
 }
 
@@ -197,17 +212,43 @@ export function checkOutsideFits(plan: LabPlan): void {
  * underlay itself (where the bridge is: tcpdump there sees every machine).
  * Pods are not machines: `podwire exec <pod>` runs in them.
  */
-export function labMachines(plan: LabPlan, has: { controlPlane: boolean; outside: boolean }): { name: string; ns: string; ip: string | null; what: string }[] {
+export function labMachines(
+  plan: LabPlan,
+  has: { controlPlane: boolean; outside: boolean },
+): { name: string; ns: string; ip: string | null; what: string }[] {
   const out: { name: string; ns: string; ip: string | null; what: string }[] = [];
-  for (const n of plan.nodes) out.push({ name: n.name, ns: n.ns, ip: n.ip, what: 'node (the agent’s namespace: eth0, cbr0)' });
-  if (has.controlPlane) out.push({ name: 'cp', ns: plan.controlPlane.ns, ip: plan.controlPlane.ip, what: 'control plane (API server, controllers)' });
+  for (const n of plan.nodes)
+    out.push({ name: n.name, ns: n.ns, ip: n.ip, what: 'node (the agent’s namespace: eth0, cbr0)' });
+  if (has.controlPlane)
+    out.push({
+      name: 'cp',
+      ns: plan.controlPlane.ns,
+      ip: plan.controlPlane.ip,
+      what: 'control plane (API server, controllers)',
+    });
   if (has.outside) {
     const { client, www, cloudLb } = plan.outside;
     out.push({ name: client.name, ns: client.ns, ip: client.ip, what: 'a machine outside the cluster' });
-    out.push({ name: www.name, ns: www.ns, ip: www.ip, what: `"the internet": http :${www.httpPort}, https :${www.httpsPort}, udp echo :${www.echoPort}, dns :${www.dnsPort}` });
-    if (has.controlPlane) out.push({ name: cloudLb.name, ns: cloudLb.ns, ip: cloudLb.ip, what: `cloud load balancer (EXTERNAL-IPs ${cloudLb.pool})` });
+    out.push({
+      name: www.name,
+      ns: www.ns,
+      ip: www.ip,
+      what: `"the internet": http :${www.httpPort}, https :${www.httpsPort}, udp echo :${www.echoPort}, dns :${www.dnsPort}`,
+    });
+    if (has.controlPlane)
+      out.push({
+        name: cloudLb.name,
+        ns: cloudLb.ns,
+        ip: cloudLb.ip,
+        what: `cloud load balancer (EXTERNAL-IPs ${cloudLb.pool})`,
+      });
   }
-  out.push({ name: 'underlay', ns: plan.underlayNs, ip: null, what: `the underlay bridge ${plan.underlayBridge} (every machine’s frames)` });
+  out.push({
+    name: 'underlay',
+    ns: plan.underlayNs,
+    ip: null,
+    what: `the underlay bridge ${plan.underlayBridge} (every machine’s frames)`,
+  });
   return out;
 }
 

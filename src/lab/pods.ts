@@ -19,7 +19,10 @@ export async function findPod(state: LabState, name: string): Promise<(PodRecord
 
 export async function addPod(state: LabState, node: string, name: string): Promise<PodRecord> {
   const n = state.plan.nodes.find((x) => x.name === node);
-  if (!n) throw new Error(`no node "${node}" in lab ${state.plan.prefix} (nodes: ${state.plan.nodes.map((x) => x.name).join(', ')})`);
+  if (!n)
+    throw new Error(
+      `no node "${node}" in lab ${state.plan.prefix} (nodes: ${state.plan.nodes.map((x) => x.name).join(', ')})`,
+    );
   if (await findPod(state, name)) throw new Error(`pod "${name}" already exists`);
   const r = await callAgent(agentSocketPath(n.stateDir), 'POST', '/pods', { name });
   if (r.status !== 201) throw new Error(r.body?.error ?? `agent answered ${r.status}`);
@@ -43,7 +46,8 @@ export async function deletePod(state: LabState, name: string): Promise<PodRecor
  * as `kubectl exec` enters a container. A bare pod (`podwire pod add`,
  * no containers): its network namespace only.
  */
-export type ExecEntry = { kind: 'container'; container: string; pid: number; env: Record<string, string> } | { kind: 'netns'; netns: string };
+export type ExecEntry =
+  { kind: 'container'; container: string; pid: number; env: Record<string, string> } | { kind: 'netns'; netns: string };
 
 export async function podExecEntry(state: LabState, netns: string, container?: string): Promise<ExecEntry> {
   const pod = (await labPods(state)).find((p) => p.netns === netns);
@@ -54,14 +58,34 @@ export async function podExecEntry(state: LabState, netns: string, container?: s
   }
   const n = state.plan.nodes.find((x) => x.name === pod.node)!;
   const q = container ? `?container=${encodeURIComponent(container)}` : '';
-  const r = await callAgent(agentSocketPath(n.stateDir), 'GET', `/pods/${encodeURIComponent(pod.name)}/exec${q}`, undefined, 5000);
+  const r = await callAgent(
+    agentSocketPath(n.stateDir),
+    'GET',
+    `/pods/${encodeURIComponent(pod.name)}/exec${q}`,
+    undefined,
+    5000,
+  );
   if (r.status !== 200) throw new Error(r.body?.error ?? `agent on ${pod.node} answered ${r.status}`);
   return { kind: 'container', ...(r.body as { container: string; pid: number; env: Record<string, string> }) };
 }
 
 /** The command line that runs argv in what podwire exec enters (pure). */
 export function execCommand(entry: ExecEntry, podName: string, argv: string[]): string[] {
-  if (entry.kind === 'container') return ['nsenter', '--target', String(entry.pid), '--mount', '--uts', '--net', '--', ...argv];
+  if (entry.kind === 'container')
+    return ['nsenter', '--target', String(entry.pid), '--mount', '--uts', '--net', '--', ...argv];
   // a bare pod: a UTS namespace of its own named after the pod, as before containers existed
-  return ['ip', 'netns', 'exec', entry.netns, 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" 2>/dev/null; exec "$@"', podName, ...argv];
+  return [
+    'ip',
+    'netns',
+    'exec',
+    entry.netns,
+    'unshare',
+    '--uts',
+    '--',
+    'sh',
+    '-c',
+    'hostname "$0" 2>/dev/null; exec "$@"',
+    podName,
+    ...argv,
+  ];
 }

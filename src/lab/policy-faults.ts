@@ -45,14 +45,23 @@ export function faultPolicyName(scenario: string, target: string): { namespace: 
 }
 
 /** The NetworkPolicy each scenario adds (pure: tests and docs read it). */
-export function faultPolicy(scenario: string, target: string, opts: { selector?: Record<string, string>; portName?: string } = {}): Obj {
+export function faultPolicy(
+  scenario: string,
+  target: string,
+  opts: { selector?: Record<string, string>; portName?: string } = {},
+): Obj {
   const { namespace, name } = faultPolicyName(scenario, target);
   const metadata = { name, namespace, labels: { [LAB_FAULT_LABEL]: scenario } };
   const podSelector = { matchLabels: opts.selector ?? {} };
   switch (scenario) {
     case 'default-deny-dns':
       // the article's "Default Deny Everything", unchanged but for its namespace
-      return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } };
+      return {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata,
+        spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+      };
     case 'or-not-and':
       // meant: frontend pods AND in this namespace (one peer); written: two peers, ORed
       return {
@@ -62,7 +71,14 @@ export function faultPolicy(scenario: string, target: string, opts: { selector?:
         spec: {
           podSelector,
           policyTypes: ['Ingress'],
-          ingress: [{ from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } } }, { podSelector: { matchLabels: MEANT_PODS } }] }],
+          ingress: [
+            {
+              from: [
+                { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } } },
+                { podSelector: { matchLabels: MEANT_PODS } },
+              ],
+            },
+          ],
         },
       };
     case 'named-port-missing':
@@ -70,7 +86,11 @@ export function faultPolicy(scenario: string, target: string, opts: { selector?:
         apiVersion: 'networking.k8s.io/v1',
         kind: 'NetworkPolicy',
         metadata,
-        spec: { podSelector, policyTypes: ['Ingress'], ingress: [{ ports: [{ protocol: 'TCP', port: opts.portName ?? 'http' }] }] },
+        spec: {
+          podSelector,
+          policyTypes: ['Ingress'],
+          ingress: [{ ports: [{ protocol: 'TCP', port: opts.portName ?? 'http' }] }],
+        },
       };
     default:
       throw new Error(`no policy fault "${scenario}"`);
@@ -80,19 +100,28 @@ export function faultPolicy(scenario: string, target: string, opts: { selector?:
 /** A port name that none of these pods' containers declares (the first of NAMED_PORT_CANDIDATES). */
 export function missingPortName(pods: Obj[]): string {
   const names = new Set<string>();
-  for (const p of pods) for (const c of p.spec?.containers ?? []) for (const port of c.ports ?? []) if (port.name) names.add(port.name);
+  for (const p of pods)
+    for (const c of p.spec?.containers ?? []) for (const port of c.ports ?? []) if (port.name) names.add(port.name);
   const name = NAMED_PORT_CANDIDATES.find((n) => !names.has(n));
-  if (!name) throw new Error(`the pods already name ports ${NAMED_PORT_CANDIDATES.join(', ')}: no name left to be missing`);
+  if (!name)
+    throw new Error(`the pods already name ports ${NAMED_PORT_CANDIDATES.join(', ')}: no name left to be missing`);
   return name;
 }
 
 /** The Service's selector and the pods it selects. */
-async function serviceTarget(c: ApiClient, ns: string, name: string): Promise<{ selector: Record<string, string>; pods: KubeObject[] }> {
+async function serviceTarget(
+  c: ApiClient,
+  ns: string,
+  name: string,
+): Promise<{ selector: Record<string, string>; pods: KubeObject[] }> {
   const svc = await c.tryGet('services', ns, name);
   if (!svc) throw new Error(`service ${ns}/${name} not found`);
   const selector = svc.spec?.selector as Record<string, string> | undefined;
-  if (!selector || !Object.keys(selector).length) throw new Error(`service ${ns}/${name} has no selector: no pods for a policy to select`);
-  const labelSelector = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+  if (!selector || !Object.keys(selector).length)
+    throw new Error(`service ${ns}/${name} has no selector: no pods for a policy to select`);
+  const labelSelector = Object.entries(selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return { selector, pods: (await c.list('pods', { namespace: ns, labelSelector })).items };
 }
 
@@ -104,24 +133,38 @@ async function policyFor(state: LabState, scenario: string, target: string): Pro
     }
     const [ns, name] = split(target);
     const { selector, pods } = await serviceTarget(c, ns, name);
-    return faultPolicy(scenario, target, { selector, portName: scenario === 'named-port-missing' ? missingPortName(pods) : undefined });
+    return faultPolicy(scenario, target, {
+      selector,
+      portName: scenario === 'named-port-missing' ? missingPortName(pods) : undefined,
+    });
   });
 }
 
 /** Until every agent that answers has (present) or no longer has the policy `ns/name` in its compiled set. */
 async function untilAgentsHave(state: LabState, key: string, present: boolean): Promise<void> {
-  await waitFor(`every agent to ${present ? 'enforce' : 'drop'} NetworkPolicy ${key}`, 10_000, async () => {
-    for (const n of state.plan.nodes) {
-      const r = await callAgent(agentSocketPath(n.stateDir), 'GET', '/policy', undefined, 2000).catch(() => null);
-      if (r?.status !== 200) continue; // an agent that is down enforces nothing (agent-down may be broken too)
-      const has = (r.body?.policies ?? []).some((p: { name: string }) => p.name === key);
-      if (has !== present) return false;
-    }
-    return true;
-  }, 50);
+  await waitFor(
+    `every agent to ${present ? 'enforce' : 'drop'} NetworkPolicy ${key}`,
+    10_000,
+    async () => {
+      for (const n of state.plan.nodes) {
+        const r = await callAgent(agentSocketPath(n.stateDir), 'GET', '/policy', undefined, 2000).catch(() => null);
+        if (r?.status !== 200) continue; // an agent that is down enforces nothing (agent-down may be broken too)
+        const has = (r.body?.policies ?? []).some((p: { name: string }) => p.name === key);
+        if (has !== present) return false;
+      }
+      return true;
+    },
+    50,
+  );
 }
 
-function policyScenario(name: string, target: 'namespace' | 'service', defaultTarget: string, summary: string, findWith: string): Scenario {
+function policyScenario(
+  name: string,
+  target: 'namespace' | 'service',
+  defaultTarget: string,
+  summary: string,
+  findWith: string,
+): Scenario {
   return {
     name,
     summary,
@@ -136,7 +179,8 @@ function policyScenario(name: string, target: 'namespace' | 'service', defaultTa
     async fix(state, t) {
       const { namespace, name: policyName } = faultPolicyName(name, t);
       await withClient(state, async (c) => {
-        if (await c.tryGet('networkpolicies', namespace, policyName)) await c.delete('networkpolicies', namespace, policyName);
+        if (await c.tryGet('networkpolicies', namespace, policyName))
+          await c.delete('networkpolicies', namespace, policyName);
       });
       await untilAgentsHave(state, `${namespace}/${policyName}`, false);
     },

@@ -16,7 +16,8 @@ export const split = (target: string): [string, string] => {
   const i = target.indexOf('/');
   return i < 0 ? ['default', target] : [target.slice(0, i), target.slice(i + 1)];
 };
-const savedFile = (state: LabState, scenario: string, target: string) => path.join(state.plan.stateDir, `broken-${scenario}-${target.replace('/', '_')}.json`);
+const savedFile = (state: LabState, scenario: string, target: string) =>
+  path.join(state.plan.stateDir, `broken-${scenario}-${target.replace('/', '_')}.json`);
 
 export function save(state: LabState, scenario: string, target: string, what: unknown): void {
   fs.writeFileSync(savedFile(state, scenario, target), JSON.stringify(what));
@@ -39,7 +40,12 @@ export async function withClient<T>(state: LabState, fn: (c: ApiClient) => Promi
 }
 
 /** Misspell a Service's selector (its first value gets an `x`), after `keep` has the selector as it was. */
-export async function misspellSelector(c: ApiClient, ns: string, name: string, keep: (selector: Record<string, string>) => void): Promise<void> {
+export async function misspellSelector(
+  c: ApiClient,
+  ns: string,
+  name: string,
+  keep: (selector: Record<string, string>) => void,
+): Promise<void> {
   const svc = await c.get('services', ns, name);
   const selector = svc.spec?.selector as Record<string, string> | undefined;
   if (!selector || !Object.keys(selector).length) throw new Error(`service ${ns}/${name} has no selector to misspell`);
@@ -52,11 +58,14 @@ export const SERVICE_SCENARIOS: Scenario[] = [
   {
     name: 'selector-typo',
     summary: 'misspell a Service’s selector: it selects no pod, so it has no endpoints',
-    findWith: 'podwire get endpoints <service> → <none>; podwire trace <pod> svc/<service> → DROPPED: no-endpoints; curl → connection refused at once',
+    findWith:
+      'podwire get endpoints <service> → <none>; podwire trace <pod> svc/<service> → DROPPED: no-endpoints; curl → connection refused at once',
     target: 'service',
     async break(state, target) {
       const [ns, name] = split(target);
-      await withClient(state, (c) => misspellSelector(c, ns, name, (selector) => save(state, 'selector-typo', target, selector)));
+      await withClient(state, (c) =>
+        misspellSelector(c, ns, name, (selector) => save(state, 'selector-typo', target, selector)),
+      );
     },
     async fix(state, target) {
       const [ns, name] = split(target);
@@ -67,7 +76,8 @@ export const SERVICE_SCENARIOS: Scenario[] = [
   {
     name: 'wrong-targetport',
     summary: 'point a Service’s targetPort at a port no container listens on: the pods answer with resets',
-    findWith: 'podwire observe --service <service> → SYN then RST from the pod; podwire get endpoints shows the wrong port; curl → connection refused',
+    findWith:
+      'podwire observe --service <service> → SYN then RST from the pod; podwire get endpoints shows the wrong port; curl → connection refused',
     target: 'service',
     async break(state, target) {
       const [ns, name] = split(target);
@@ -87,19 +97,33 @@ export const SERVICE_SCENARIOS: Scenario[] = [
   },
   {
     name: 'readiness-failing',
-    summary: 'give a Deployment a readiness probe that always fails (and Recreate): its pods run but never become Ready',
-    findWith: 'podwire get pods → 0/1 READY; podwire get endpoints → none ready (notReadyAddresses); podwire describe pod → Readiness probe failed; trace → DROPPED: no-endpoints',
+    summary:
+      'give a Deployment a readiness probe that always fails (and Recreate): its pods run but never become Ready',
+    findWith:
+      'podwire get pods → 0/1 READY; podwire get endpoints → none ready (notReadyAddresses); podwire describe pod → Readiness probe failed; trace → DROPPED: no-endpoints',
     target: 'deployment',
     async break(state, target) {
       const [ns, name] = split(target);
       await withClient(state, async (c) => {
         const d = await c.get('deployments', ns, name);
         const spec = d.spec as Record<string, any>;
-        save(state, 'readiness-failing', target, { strategy: spec.strategy ?? null, containers: spec.template.spec.containers });
+        save(state, 'readiness-failing', target, {
+          strategy: spec.strategy ?? null,
+          containers: spec.template.spec.containers,
+        });
         const containers = (spec.template.spec.containers as Record<string, any>[]).map((ct, i) =>
-          i === 0 ? { ...ct, readinessProbe: { exec: { command: ['false'] }, periodSeconds: 2, failureThreshold: 1 } } : ct,
+          i === 0
+            ? { ...ct, readinessProbe: { exec: { command: ['false'] }, periodSeconds: 2, failureThreshold: 1 } }
+            : ct,
         );
-        await c.update({ ...d, spec: { ...spec, strategy: { type: 'Recreate' }, template: { ...spec.template, spec: { ...spec.template.spec, containers } } } });
+        await c.update({
+          ...d,
+          spec: {
+            ...spec,
+            strategy: { type: 'Recreate' },
+            template: { ...spec.template, spec: { ...spec.template.spec, containers } },
+          },
+        });
       });
     },
     async fix(state, target) {
@@ -108,22 +132,37 @@ export const SERVICE_SCENARIOS: Scenario[] = [
       await withClient(state, async (c) => {
         const d = await c.get('deployments', ns, name);
         const spec = d.spec as Record<string, any>;
-        await c.update({ ...d, spec: { ...spec, strategy: saved.strategy ?? undefined, template: { ...spec.template, spec: { ...spec.template.spec, containers: saved.containers } } } });
+        await c.update({
+          ...d,
+          spec: {
+            ...spec,
+            strategy: saved.strategy ?? undefined,
+            template: { ...spec.template, spec: { ...spec.template.spec, containers: saved.containers } },
+          },
+        });
       });
     },
   },
   {
     name: 'etp-local',
-    summary: 'set externalTrafficPolicy Local on a NodePort/LoadBalancer Service and scale its Deployment (same name) to 1: nodes without its pod drop NodePort traffic',
-    findWith: 'podwire drops → etp-local-no-endpoint on the nodes without a pod; podwire lb show <service> (localOnly, no usable backends there)',
+    summary:
+      'set externalTrafficPolicy Local on a NodePort/LoadBalancer Service and scale its Deployment (same name) to 1: nodes without its pod drop NodePort traffic',
+    findWith:
+      'podwire drops → etp-local-no-endpoint on the nodes without a pod; podwire lb show <service> (localOnly, no usable backends there)',
     target: 'service',
     async break(state, target) {
       const [ns, name] = split(target);
       await withClient(state, async (c) => {
         const svc = await c.get('services', ns, name);
-        if (svc.spec?.type !== 'NodePort' && svc.spec?.type !== 'LoadBalancer') throw new Error(`service ${ns}/${name} is ${svc.spec?.type}: only NodePort and LoadBalancer have an external traffic policy`);
+        if (svc.spec?.type !== 'NodePort' && svc.spec?.type !== 'LoadBalancer')
+          throw new Error(
+            `service ${ns}/${name} is ${svc.spec?.type}: only NodePort and LoadBalancer have an external traffic policy`,
+          );
         const d = await c.tryGet('deployments', ns, name);
-        save(state, 'etp-local', target, { etp: svc.spec?.externalTrafficPolicy ?? 'Cluster', replicas: d?.spec?.replicas ?? null });
+        save(state, 'etp-local', target, {
+          etp: svc.spec?.externalTrafficPolicy ?? 'Cluster',
+          replicas: d?.spec?.replicas ?? null,
+        });
         await c.patch('services', ns, name, { spec: { externalTrafficPolicy: 'Local' } });
         if (d) await c.patch('deployments', ns, name, { spec: { replicas: 1 } });
       });

@@ -21,16 +21,36 @@ export function certFilesIn(dir: string): CertFiles {
 }
 
 /** The openssl argv (pure: tests read it). */
-export function selfSignedCertArgv(files: CertFiles, subject: { commonName: string; ips: string[]; dnsNames: string[] }, days = 30): string[] {
+export function selfSignedCertArgv(
+  files: CertFiles,
+  subject: { commonName: string; ips: string[]; dnsNames: string[] },
+  days = 30,
+): string[] {
   const san = [...subject.dnsNames.map((d) => `DNS:${d}`), ...subject.ips.map((ip) => `IP:${ip}`)].join(',');
   return [
-    'openssl', 'req', '-x509', '-new',
-    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-nodes', '-keyout', files.keyFile, '-out', files.certFile,
-    '-days', String(days), '-subj', `/CN=${subject.commonName}`,
-    '-addext', `subjectAltName=${san}`,
-    '-addext', 'basicConstraints=critical,CA:FALSE',
-    '-addext', 'extendedKeyUsage=serverAuth',
+    'openssl',
+    'req',
+    '-x509',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    files.keyFile,
+    '-out',
+    files.certFile,
+    '-days',
+    String(days),
+    '-subj',
+    `/CN=${subject.commonName}`,
+    '-addext',
+    `subjectAltName=${san}`,
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+    '-addext',
+    'extendedKeyUsage=serverAuth',
   ];
 }
 

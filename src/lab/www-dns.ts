@@ -16,7 +16,15 @@ import packet, { type Answer, type Packet, type Question } from 'dns-packet';
  * which names of a pod's search path left the cluster, and from which node
  * (a pod's query leaves masqueraded to its node's address).
  */
-export const WWW_DNS_NAMES = ['example.com', 'www.example.com', 'api.example.com', 'app.example.com', 'database.example.com', 'google.com', 'www.google.com'] as const;
+export const WWW_DNS_NAMES = [
+  'example.com',
+  'www.example.com',
+  'api.example.com',
+  'app.example.com',
+  'database.example.com',
+  'google.com',
+  'www.google.com',
+] as const;
 
 /** TTL of the answers (s), and of the SOA's negative caching (its MINIMUM, RFC 2308): short, for a lab */
 export const WWW_DNS_TTL = 60;
@@ -27,7 +35,15 @@ export const ROOT_SOA: Answer = {
   type: 'SOA',
   class: 'IN',
   ttl: WWW_DNS_TTL,
-  data: { mname: 'a.root-servers.net', rname: 'nstld.verisign-grs.com', serial: 2024010100, refresh: 1800, retry: 900, expire: 604800, minimum: WWW_DNS_TTL },
+  data: {
+    mname: 'a.root-servers.net',
+    rname: 'nstld.verisign-grs.com',
+    serial: 2024010100,
+    refresh: 1800,
+    retry: 900,
+    expire: 604800,
+    minimum: WWW_DNS_TTL,
+  },
 };
 
 const FLAG_AA = 1 << 10;
@@ -73,11 +89,17 @@ export function wwwDnsAnswer(query: Packet, zone: WwwDnsZone): WwwDnsReply {
     reply: {
       id: query.id ?? 0,
       type: 'response',
-      flags: ((query.flags ?? 0) & FLAG_RD) | FLAG_RA | (rcode === 'NOERROR' || rcode === 'NXDOMAIN' ? FLAG_AA : 0) | RCODE[rcode],
+      flags:
+        ((query.flags ?? 0) & FLAG_RD) |
+        FLAG_RA |
+        (rcode === 'NOERROR' || rcode === 'NXDOMAIN' ? FLAG_AA : 0) |
+        RCODE[rcode],
       questions: q ? [q] : [],
       answers,
       authorities,
-      additionals: edns ? [{ name: '.', type: 'OPT', udpPayloadSize: EDNS_UDP_SIZE, flags: 0, options: [] } as unknown as Answer] : [],
+      additionals: edns
+        ? [{ name: '.', type: 'OPT', udpPayloadSize: EDNS_UDP_SIZE, flags: 0, options: [] } as unknown as Answer]
+        : [],
     },
   });
   if (opcode !== 0) return base('NOTIMP', questions[0] ?? null);
@@ -85,7 +107,8 @@ export function wwwDnsAnswer(query: Packet, zone: WwwDnsZone): WwwDnsReply {
   const q = questions[0];
   const known = zone.names.map(canonicalName).includes(canonicalName(q.name));
   if (!known) return base('NXDOMAIN', q, [], [ROOT_SOA]);
-  if (q.type === 'A' || (q.type as string) === 'ANY') return base('NOERROR', q, [{ name: q.name, type: 'A', class: 'IN', ttl: WWW_DNS_TTL, data: zone.address }]);
+  if (q.type === 'A' || (q.type as string) === 'ANY')
+    return base('NOERROR', q, [{ name: q.name, type: 'A', class: 'IN', ttl: WWW_DNS_TTL, data: zone.address }]);
   return base('NOERROR', q, [], [ROOT_SOA]);
 }
 
@@ -112,13 +135,18 @@ export class WwwDnsCounts {
   /** `{ total, malformed, names: { "api.example.com": { "A": 1 } } }`, names sorted */
   toJSON(): { total: number; malformed: number; names: Record<string, Record<string, number>> } {
     const names: Record<string, Record<string, number>> = {};
-    for (const n of [...this.byName.keys()].sort()) names[n] = Object.fromEntries([...this.byName.get(n)!].sort(([a], [b]) => a.localeCompare(b)));
+    for (const n of [...this.byName.keys()].sort())
+      names[n] = Object.fromEntries([...this.byName.get(n)!].sort(([a], [b]) => a.localeCompare(b)));
     return { total: this.total, malformed: this.malformed, names };
   }
 }
 
 /** Decode, answer, count, encode: null for what is not a query (never throws). */
-export function handleWwwDnsMessage(msg: Buffer, zone: WwwDnsZone, counts: WwwDnsCounts): { out: Buffer; line: string } | null {
+export function handleWwwDnsMessage(
+  msg: Buffer,
+  zone: WwwDnsZone,
+  counts: WwwDnsCounts,
+): { out: Buffer; line: string } | null {
   let query: Packet;
   try {
     if (msg.length < 12 || msg.length > MAX_QUERY_SIZE || msg[2] & 0x80) throw new Error('not a query');
@@ -219,7 +247,10 @@ export async function runWwwDns(opts: WwwDnsOptions): Promise<WwwDnsServer> {
     counts,
     async stop() {
       for (const c of conns) c.destroy();
-      await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
+      await Promise.all([
+        new Promise<void>((r) => udp.close(() => r())),
+        new Promise<void>((r) => tcp.close(() => r())),
+      ]);
     },
   };
 }

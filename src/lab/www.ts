@@ -65,7 +65,11 @@ export function wwwResponse(r: WwwRequest): { status: number; contentType: strin
   const path = (r.url || '/').split('?')[0];
   if (path === '/ip') return { status: 200, contentType: 'text/plain; charset=utf-8', body: `${r.client.ip}\n` };
   if (path === '/json') {
-    const doc = { server: { name: r.name, ip: r.server.ip, port: r.server.port, scheme: r.scheme }, client: r.client, request: { method: r.method, url: r.url, headers: r.headers } };
+    const doc = {
+      server: { name: r.name, ip: r.server.ip, port: r.server.port, scheme: r.scheme },
+      client: r.client,
+      request: { method: r.method, url: r.url, headers: r.headers },
+    };
     return { status: 200, contentType: 'application/json', body: `${JSON.stringify(doc, null, 2)}\n` };
   }
   const body = [
@@ -101,13 +105,21 @@ export async function runWww(opts: WwwOptions): Promise<WwwServer> {
       if (r.method === 'DELETE') dns.counts.reset();
       const body = `${JSON.stringify(dns.counts, null, 2)}\n`;
       req.resume();
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), server: `podwire-${opts.name}` });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        server: `podwire-${opts.name}`,
+      });
       return void res.end(r.method === 'HEAD' ? undefined : body);
     }
     const out = wwwResponse(r);
     log(`${scheme} ${r.method} ${r.url} from ${r.client.ip}:${r.client.port} → ${out.status}`);
     req.resume();
-    res.writeHead(out.status, { 'content-type': out.contentType, 'content-length': Buffer.byteLength(out.body), server: `podwire-${opts.name}` });
+    res.writeHead(out.status, {
+      'content-type': out.contentType,
+      'content-length': Buffer.byteLength(out.body),
+      server: `podwire-${opts.name}`,
+    });
     res.end(r.method === 'HEAD' ? undefined : out.body);
   };
 
@@ -128,7 +140,12 @@ export async function runWww(opts: WwwOptions): Promise<WwwServer> {
   try {
     if (opts.dnsPort != null) {
       if (!opts.dnsAddress) throw new Error('dns needs the address its names answer with');
-      dns = await runWwwDns({ zone: { address: opts.dnsAddress, names: WWW_DNS_NAMES }, host, port: opts.dnsPort, log });
+      dns = await runWwwDns({
+        zone: { address: opts.dnsAddress, names: WWW_DNS_NAMES },
+        host,
+        port: opts.dnsPort,
+        log,
+      });
       ports.dns = dns.port;
       closers.push(() => dns!.stop());
     }
@@ -139,7 +156,10 @@ export async function runWww(opts: WwwOptions): Promise<WwwServer> {
     }
     if (opts.httpsPort != null) {
       if (!opts.tls) throw new Error('https needs a certificate and key');
-      const s = https.createServer({ cert: fs.readFileSync(opts.tls.certFile), key: fs.readFileSync(opts.tls.keyFile) }, handler('https'));
+      const s = https.createServer(
+        { cert: fs.readFileSync(opts.tls.certFile), key: fs.readFileSync(opts.tls.keyFile) },
+        handler('https'),
+      );
       ports.https = await listen(s, opts.httpsPort);
       closers.push(closeServer(s));
     }
@@ -163,7 +183,14 @@ export async function runWww(opts: WwwOptions): Promise<WwwServer> {
     for (const c of closers) await c();
     throw err;
   }
-  const what = [ports.http !== undefined && `http :${ports.http}`, ports.https !== undefined && `https :${ports.https}`, ports.echo !== undefined && `udp echo :${ports.echo}`, ports.dns !== undefined && `dns :${ports.dns} (${WWW_DNS_NAMES.length} names → ${opts.dnsAddress})`].filter(Boolean).join(', ');
+  const what = [
+    ports.http !== undefined && `http :${ports.http}`,
+    ports.https !== undefined && `https :${ports.https}`,
+    ports.echo !== undefined && `udp echo :${ports.echo}`,
+    ports.dns !== undefined && `dns :${ports.dns} (${WWW_DNS_NAMES.length} names → ${opts.dnsAddress})`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   log(`${opts.name} serving ${what} on ${host}`);
   return {
     ports,

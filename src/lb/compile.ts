@@ -21,7 +21,17 @@ import type { KubeObject } from '../control/client/index.js';
 import { ipv4ToString, parseIpv4 } from '../packet/index.js';
 import { statisticScheduler } from './linear.js';
 import { createScheduler } from './schedulers.js';
-import { Backend, PROTO_TCP, PROTO_UDP, SCHEDULER_ANNOTATION, SCHEDULERS, SERVICE_PROXY_NAME_LABEL, WEIGHTS_ANNOTATION, frontendKey, protoName } from './types.js';
+import {
+  Backend,
+  PROTO_TCP,
+  PROTO_UDP,
+  SCHEDULER_ANNOTATION,
+  SCHEDULERS,
+  SERVICE_PROXY_NAME_LABEL,
+  WEIGHTS_ANNOTATION,
+  frontendKey,
+  protoName,
+} from './types.js';
 import type { Frontend, FrontendType, Scheduler, SchedulerName } from './types.js';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -100,7 +110,13 @@ function ignoredReason(svc: KubeObject, spec: any): string | null {
 
 export type ReuseBackend = (identity: string) => Backend | undefined;
 
-export function compileService(svc: KubeObject, slices: readonly KubeObject[], node: NodeView, opts: CompileOptions, reuse?: ReuseBackend): CompiledService {
+export function compileService(
+  svc: KubeObject,
+  slices: readonly KubeObject[],
+  node: NodeView,
+  opts: CompileOptions,
+  reuse?: ReuseBackend,
+): CompiledService {
   const ns = str(svc?.metadata?.namespace) ?? 'default';
   const name = str(svc?.metadata?.name) ?? '';
   const out: CompiledService = { service: `${ns}/${name}`, frontends: [], warnings: [], ignored: null };
@@ -114,7 +130,16 @@ export function compileService(svc: KubeObject, slices: readonly KubeObject[], n
   return out;
 }
 
-function compileInto(out: CompiledService, svc: KubeObject, ns: string, name: string, slices: readonly KubeObject[], node: NodeView, opts: CompileOptions, reuse?: ReuseBackend): void {
+function compileInto(
+  out: CompiledService,
+  svc: KubeObject,
+  ns: string,
+  name: string,
+  slices: readonly KubeObject[],
+  node: NodeView,
+  opts: CompileOptions,
+  reuse?: ReuseBackend,
+): void {
   const w = out.warnings;
   const spec = svc.spec && typeof svc.spec === 'object' ? svc.spec : {};
   out.ignored = ignoredReason(svc, spec);
@@ -135,7 +160,10 @@ function compileInto(out: CompiledService, svc: KubeObject, ns: string, name: st
   const endpoints = collectEndpoints(slices, ns, name, ports, !!spec.selector, w);
 
   const external: [FrontendType, number][] = [
-    ...arr(spec.externalIPs).map((ip, i): [FrontendType, number | null] => ['ExternalIP', ipv4(ip, `spec.externalIPs[${i}]`, w)]),
+    ...arr(spec.externalIPs).map((ip, i): [FrontendType, number | null] => [
+      'ExternalIP',
+      ipv4(ip, `spec.externalIPs[${i}]`, w),
+    ]),
     ...arr(svc.status?.loadBalancer?.ingress).map((ing, i): [FrontendType, number | null] => [
       'LoadBalancer',
       ing?.ipMode === 'Proxy' ? null : ipv4(ing?.ip, `status.loadBalancer.ingress[${i}].ip`, w), // Proxy: the LB itself terminates (KEP-1860)
@@ -173,7 +201,9 @@ function compileInto(out: CompiledService, svc: KubeObject, ns: string, name: st
         affinityTimeoutMs,
         localOnly,
         snatExternal: type !== 'ClusterIP' && !localOnly,
-        ...(type !== 'ClusterIP' && localOnly ? { internal: (([b, s]) => ({ backends: b, scheduler: s }))(forPolicy(false)) } : {}),
+        ...(type !== 'ClusterIP' && localOnly
+          ? { internal: (([b, s]) => ({ backends: b, scheduler: s }))(forPolicy(false)) }
+          : {}),
       });
     };
     add('ClusterIP', clusterIp, sp.port, itpLocal);
@@ -187,10 +217,17 @@ function servicePorts(spec: any, w: string[]): SvcPort[] {
   arr(spec.ports).forEach((p, i) => {
     const label = `spec.ports[${i}]`;
     const protocol = p?.protocol ?? 'TCP';
-    if (protocol !== 'TCP' && protocol !== 'UDP') return void w.push(`${label}: protocol ${protocol} is not supported; skipped`);
+    if (protocol !== 'TCP' && protocol !== 'UDP')
+      return void w.push(`${label}: protocol ${protocol} is not supported; skipped`);
     if (!isPort(p?.port)) return void w.push(`${label}: port ${JSON.stringify(p?.port)} is not 1-65535; skipped`);
-    if (p.nodePort !== undefined && p.nodePort !== null && !isPort(p.nodePort)) w.push(`${label}: nodePort ${JSON.stringify(p.nodePort)} is not 1-65535; no NodePort`);
-    out.push({ name: str(p.name) ?? '', port: p.port, proto: protocol === 'UDP' ? PROTO_UDP : PROTO_TCP, nodePort: isPort(p.nodePort) ? p.nodePort : 0 });
+    if (p.nodePort !== undefined && p.nodePort !== null && !isPort(p.nodePort))
+      w.push(`${label}: nodePort ${JSON.stringify(p.nodePort)} is not 1-65535; no NodePort`);
+    out.push({
+      name: str(p.name) ?? '',
+      port: p.port,
+      proto: protocol === 'UDP' ? PROTO_UDP : PROTO_TCP,
+      nodePort: isPort(p.nodePort) ? p.nodePort : 0,
+    });
   });
   return out;
 }
@@ -200,7 +237,9 @@ function schedulerName(annotation: unknown, opts: CompileOptions, w: string[]): 
   if (opts.proxyMode === 'linear') {
     w.push(`${SCHEDULER_ANNOTATION} ignored: --proxy-mode linear picks as iptables does (statistic random)`);
   } else if (!(SCHEDULERS as readonly unknown[]).includes(annotation)) {
-    w.push(`${SCHEDULER_ANNOTATION}: ${JSON.stringify(annotation)} is not one of ${SCHEDULERS.join(', ')}; using ${opts.defaultScheduler}`);
+    w.push(
+      `${SCHEDULER_ANNOTATION}: ${JSON.stringify(annotation)} is not one of ${SCHEDULERS.join(', ')}; using ${opts.defaultScheduler}`,
+    );
   } else return annotation as SchedulerName;
   return opts.defaultScheduler;
 }
@@ -209,7 +248,10 @@ function schedulerName(annotation: unknown, opts: CompileOptions, w: string[]): 
 function parseWeights(annotation: unknown, w: string[]): Map<number, number> {
   const weights = new Map<number, number>();
   if (typeof annotation !== 'string') return weights;
-  for (const item of annotation.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of annotation
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [ipText, weightText, extra] = item.split('=').map((s) => s.trim());
     const weight = Number(weightText);
     let ip: number | null = null;
@@ -218,7 +260,8 @@ function parseWeights(annotation: unknown, w: string[]): Map<number, number> {
     } catch {
       ip = null;
     }
-    if (ip === null || !Number.isSafeInteger(weight)) w.push(`${WEIGHTS_ANNOTATION}: ${JSON.stringify(item)} is not ip=weight; ignored`);
+    if (ip === null || !Number.isSafeInteger(weight))
+      w.push(`${WEIGHTS_ANNOTATION}: ${JSON.stringify(item)} is not ip=weight; ignored`);
     else weights.set(ip, weight);
   }
   return weights;
@@ -229,14 +272,23 @@ function affinityMs(spec: any, w: string[]): number {
   const t = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds;
   if (t === undefined || t === null) return DEFAULT_AFFINITY_TIMEOUT_S * 1000;
   if (Number.isInteger(t) && t >= 1 && t <= MAX_AFFINITY_TIMEOUT_S) return t * 1000;
-  w.push(`sessionAffinityConfig.clientIP.timeoutSeconds ${JSON.stringify(t)} is not 1-${MAX_AFFINITY_TIMEOUT_S}; using ${DEFAULT_AFFINITY_TIMEOUT_S}`);
+  w.push(
+    `sessionAffinityConfig.clientIP.timeoutSeconds ${JSON.stringify(t)} is not 1-${MAX_AFFINITY_TIMEOUT_S}; using ${DEFAULT_AFFINITY_TIMEOUT_S}`,
+  );
   return DEFAULT_AFFINITY_TIMEOUT_S * 1000;
 }
 
 const portKey = (name: string, proto: number) => `${name}/${proto}`;
 
 /** portKey → "ip:port" → endpoint, from this Service's IPv4 slices (sorted by name, so the result is deterministic). */
-function collectEndpoints(slices: readonly KubeObject[], ns: string, name: string, ports: SvcPort[], hasSelector: boolean, w: string[]): Map<string, Map<string, [Endpoint, number]>> {
+function collectEndpoints(
+  slices: readonly KubeObject[],
+  ns: string,
+  name: string,
+  ports: SvcPort[],
+  hasSelector: boolean,
+  w: string[],
+): Map<string, Map<string, [Endpoint, number]>> {
   const out = new Map<string, Map<string, [Endpoint, number]>>(ports.map((p) => [portKey(p.name, p.proto), new Map()]));
   const mine = arr(slices)
     .filter((s) => (s?.metadata?.namespace ?? 'default') === ns && s?.metadata?.labels?.[SERVICE_NAME_LABEL] === name)
@@ -251,14 +303,25 @@ function collectEndpoints(slices: readonly KubeObject[], ns: string, name: strin
       if (ip === null) return;
       const c = ep.conditions ?? {};
       const ready = c.ready !== false; // kube-proxy: nil ready/serving mean true, nil terminating false
-      eps.push({ ip, name: str(ep.targetRef?.name), nodeName: str(ep.nodeName), ready, serving: c.serving !== false, terminating: c.terminating === true });
+      eps.push({
+        ip,
+        name: str(ep.targetRef?.name),
+        nodeName: str(ep.nodeName),
+        ready,
+        serving: c.serving !== false,
+        terminating: c.terminating === true,
+      });
     });
     arr(slice.ports).forEach((p, i) => {
       const proto = p?.protocol ?? 'TCP';
       if (proto !== 'TCP' && proto !== 'UDP') return; // SCTP: its service port was already reported
       const target = out.get(portKey(str(p?.name) ?? '', proto === 'UDP' ? PROTO_UDP : PROTO_TCP));
-      if (!target) return void w.push(`${label} ports[${i}]: no TCP/UDP service port named ${JSON.stringify(p?.name ?? '')}; skipped`);
-      if (!isPort(p.port)) return void w.push(`${label} ports[${i}]: port ${JSON.stringify(p.port)} is not 1-65535; skipped`);
+      if (!target)
+        return void w.push(
+          `${label} ports[${i}]: no TCP/UDP service port named ${JSON.stringify(p?.name ?? '')}; skipped`,
+        );
+      if (!isPort(p.port))
+        return void w.push(`${label} ports[${i}]: port ${JSON.stringify(p.port)} is not 1-65535; skipped`);
       for (const ep of eps) {
         const key = `${ipv4ToString(ep.ip)}:${p.port}`;
         const seen = target.get(key);
@@ -270,7 +333,13 @@ function collectEndpoints(slices: readonly KubeObject[], ns: string, name: strin
 }
 
 /** The Service port's Backends, ordered by "ip:port" text (kube-proxy's order), reused where the identity matches. */
-function backendsFor(service: string, sp: SvcPort, eps: Map<string, [Endpoint, number]> | undefined, weights: Map<number, number>, reuse?: ReuseBackend): Backend[] {
+function backendsFor(
+  service: string,
+  sp: SvcPort,
+  eps: Map<string, [Endpoint, number]> | undefined,
+  weights: Map<number, number>,
+  reuse?: ReuseBackend,
+): Backend[] {
   const out: Backend[] = [];
   for (const key of [...(eps?.keys() ?? [])].sort()) {
     const [ep, port] = eps!.get(key)!;

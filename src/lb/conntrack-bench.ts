@@ -19,17 +19,22 @@ import { PROTO_TCP } from './types.js';
  * constant, so the table, not performance.now, is measured.
  */
 export function benchConntrackLookup(
-  entries: number, lookups: number, activeFlows = 1024,
+  entries: number,
+  lookups: number,
+  activeFlows = 1024,
 ): { nsPerLookup: number; probesPerLookup: number } {
   const ct = new Conntrack({ maxEntries: Math.max(DEFAULT_MAX_ENTRIES, entries), clock: () => 0, hashSeed: 1 });
   const VIP = 0x0a600001; // 10.96.0.1:80 → backends 10.244.x.y:8080
   const client = (i: number): number => 0x0a000000 + Math.floor(i / 50000);
   const port = (i: number): number => 10000 + (i % 50000);
   const backend = (i: number): number => 0x0af40000 + (i % 4096);
-  for (let i = 0; i < entries; i++) ct.create(PROTO_TCP, client(i), port(i), VIP, 80, backend(i), 8080, client(i), port(i), 0, 0);
+  for (let i = 0; i < entries; i++)
+    ct.create(PROTO_TCP, client(i), port(i), VIP, 80, backend(i), 8080, client(i), port(i), 0, 0);
   let x = 0x9e3779b9;
   const rnd = (): number => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5; // xorshift32
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5; // xorshift32
     return x >>> 0;
   };
   const active = Math.min(activeFlows, entries);
@@ -48,7 +53,8 @@ export function benchConntrackLookup(
     return sink;
   };
   run(Math.min(lookups, 20000)); // warm up: let V8 optimise lookup
-  const searched = ct.stats.searched, before = ct.stats.lookups;
+  const searched = ct.stats.searched,
+    before = ct.stats.lookups;
   const t0 = process.hrtime.bigint();
   run(lookups);
   const ns = Number(process.hrtime.bigint() - t0);

@@ -45,7 +45,8 @@ export function indexDelete(idx: Int32Array, mask: number, ref: number, h: numbe
 
 /** A new index of `slots` pairs holding every ref of `old`, re-inserted from its stored hashes. */
 export function indexRebuild(old: Int32Array, slots: number): Int32Array {
-  const idx = new Int32Array(slots * 2), mask = slots - 1;
+  const idx = new Int32Array(slots * 2),
+    mask = slots - 1;
   for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) indexPut(idx, mask, old[i] - 1, old[i + 1]);
   return idx;
 }

@@ -5,11 +5,16 @@
  */
 import { DEFAULT_TIMEOUTS, type ConntrackTimeouts } from './tcp-state.js';
 
-export type ConntrackErrorCode = 'ERR_BAD_OPTIONS' | 'ERR_BAD_TUPLE' | 'ERR_TUPLE_EXISTS' | 'ERR_NO_ENTRY' | 'ERR_BAD_SNAPSHOT';
+export type ConntrackErrorCode =
+  'ERR_BAD_OPTIONS' | 'ERR_BAD_TUPLE' | 'ERR_TUPLE_EXISTS' | 'ERR_NO_ENTRY' | 'ERR_BAD_SNAPSHOT';
 
 export class ConntrackError extends Error {
   override readonly name = 'ConntrackError';
-  constructor(readonly code: ConntrackErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: ConntrackErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -40,11 +45,26 @@ export interface ConntrackStats {
   searched: number;
 }
 
-export interface ConntrackTuple { src: number; sport: number; dst: number; dport: number }
+export interface ConntrackTuple {
+  src: number;
+  sport: number;
+  dst: number;
+  dport: number;
+}
 export interface ConntrackRow {
-  entry: number; proto: number; orig: ConntrackTuple; reply: ConntrackTuple; state: string;
-  secondsLeft: number; ageSeconds: number; origPackets: number; origBytes: number;
-  replyPackets: number; replyBytes: number; owner: number; flags: number;
+  entry: number;
+  proto: number;
+  orig: ConntrackTuple;
+  reply: ConntrackTuple;
+  state: string;
+  secondsLeft: number;
+  ageSeconds: number;
+  origPackets: number;
+  origBytes: number;
+  replyPackets: number;
+  replyBytes: number;
+  owner: number;
+  flags: number;
 }
 
 export const DEFAULT_MAX_ENTRIES = 131072;
@@ -58,17 +78,22 @@ export type ResolvedOptions = Required<Omit<ConntrackOptions, 'onRemoved' | 'tim
 /** Options with defaults filled in; throws ERR_BAD_OPTIONS. initialEntries is capped at maxEntries. */
 export function resolveOptions(opts: ConntrackOptions): ResolvedOptions {
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  if (!isInt(maxEntries, 1, MAX_ENTRIES_LIMIT)) throw new ConntrackError('ERR_BAD_OPTIONS', `maxEntries must be 1..${MAX_ENTRIES_LIMIT}`);
+  if (!isInt(maxEntries, 1, MAX_ENTRIES_LIMIT))
+    throw new ConntrackError('ERR_BAD_OPTIONS', `maxEntries must be 1..${MAX_ENTRIES_LIMIT}`);
   const initialEntries = Math.min(opts.initialEntries ?? 256, maxEntries);
   if (!isInt(initialEntries, 1, maxEntries)) throw new ConntrackError('ERR_BAD_OPTIONS', 'initialEntries must be ≥ 1');
   const reclaimBudget = opts.reclaimBudget ?? 1024;
   if (!isInt(reclaimBudget, 1, Infinity)) throw new ConntrackError('ERR_BAD_OPTIONS', 'reclaimBudget must be ≥ 1');
   const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   for (const [k, v] of Object.entries(timeouts)) {
-    if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ConntrackError('ERR_BAD_OPTIONS', `timeouts.${k} must be > 0 ms`);
+    if (!(typeof v === 'number' && v > 0 && Number.isFinite(v)))
+      throw new ConntrackError('ERR_BAD_OPTIONS', `timeouts.${k} must be > 0 ms`);
   }
   return {
-    maxEntries, initialEntries, reclaimBudget, timeouts,
+    maxEntries,
+    initialEntries,
+    reclaimBudget,
+    timeouts,
     clock: opts.clock ?? (() => performance.now()),
     onRemoved: opts.onRemoved,
     hashSeed: (opts.hashSeed ?? Math.random() * 0x1_0000_0000) | 0,

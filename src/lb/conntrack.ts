@@ -46,17 +46,38 @@
 import { murmurFinalize, murmurMixBlock } from '../packet/murmur3.js';
 import { PROTO_TCP, PROTO_UDP } from './types.js';
 import {
-  CT_FREE, CT_REPLIED, CT_UNREPLIED, SEEN_ORIG, SEEN_REPLY, TCP_CLOSE, TCP_NONE, ctStateName, tcpNext, timeoutTable,
+  CT_FREE,
+  CT_REPLIED,
+  CT_UNREPLIED,
+  SEEN_ORIG,
+  SEEN_REPLY,
+  TCP_CLOSE,
+  TCP_NONE,
+  ctStateName,
+  tcpNext,
+  timeoutTable,
 } from './tcp-state.js';
 import {
-  ConntrackError, DEFAULT_SWEEP_BUDGET, isInt, resolveOptions, type ConntrackOptions, type ConntrackRow, type ConntrackStats,
+  ConntrackError,
+  DEFAULT_SWEEP_BUDGET,
+  isInt,
+  resolveOptions,
+  type ConntrackOptions,
+  type ConntrackRow,
+  type ConntrackStats,
 } from './conntrack-types.js';
 import { indexDelete, indexPut, indexRebuild, indexSlots } from './conntrack-index.js';
 import { checkSnapshot, takeSnapshot, type ConntrackSnapshot } from './conntrack-snapshot.js';
 
 export {
-  ConntrackError, DEFAULT_MAX_ENTRIES, DEFAULT_SWEEP_BUDGET,
-  type ConntrackErrorCode, type ConntrackOptions, type ConntrackRow, type ConntrackStats, type ConntrackTuple,
+  ConntrackError,
+  DEFAULT_MAX_ENTRIES,
+  DEFAULT_SWEEP_BUDGET,
+  type ConntrackErrorCode,
+  type ConntrackOptions,
+  type ConntrackRow,
+  type ConntrackStats,
+  type ConntrackTuple,
 } from './conntrack-types.js';
 export type { ConntrackSnapshot, ConntrackSnapshotEntry, SnapshotTuple } from './conntrack-snapshot.js';
 export { benchConntrackLookup } from './conntrack-bench.js';
@@ -69,7 +90,15 @@ const F_CREATED = 3;
 const F_BYTES = 6;
 
 export class Conntrack {
-  readonly stats: ConntrackStats = { created: 0, removed: 0, expired: 0, insertFailed: 0, lookups: 0, found: 0, searched: 0 };
+  readonly stats: ConntrackStats = {
+    created: 0,
+    removed: 0,
+    expired: 0,
+    insertFailed: 0,
+    lookups: 0,
+    found: 0,
+    searched: 0,
+  };
   private u32: Uint32Array;
   private f64: Float64Array;
   private pkts: Float64Array;
@@ -107,8 +136,12 @@ export class Conntrack {
     this.mask = indexSlots(this.capacity) - 1;
   }
 
-  get size(): number { return this.count; }
-  get maxEntries(): number { return this.max; }
+  get size(): number {
+    return this.count;
+  }
+  get maxEntries(): number {
+    return this.max;
+  }
 
   /** -1, or entry << 1 | dir (0: the packet matches the original tuple, 1: the reply tuple). An expired entry is removed: a miss. */
   lookup(proto: number, src: number, sport: number, dst: number, dport: number): number {
@@ -135,23 +168,47 @@ export class Conntrack {
    * itself); lookup then answers dir 0. Throws ERR_TUPLE_EXISTS / ERR_BAD_TUPLE.
    */
   create(
-    proto: number, src: number, sport: number, dst: number, dport: number,
-    rSrc: number, rSport: number, rDst: number, rDport: number, owner: number, flags: number,
+    proto: number,
+    src: number,
+    sport: number,
+    dst: number,
+    dport: number,
+    rSrc: number,
+    rSport: number,
+    rDst: number,
+    rDport: number,
+    owner: number,
+    flags: number,
   ): number {
-    if (!(isInt(proto, 0, 255) && isInt(src, 0, 0xffffffff) && isInt(dst, 0, 0xffffffff) && isInt(rSrc, 0, 0xffffffff) &&
-      isInt(rDst, 0, 0xffffffff) && isInt(sport, 0, 0xffff) && isInt(dport, 0, 0xffff) && isInt(rSport, 0, 0xffff) &&
-      isInt(rDport, 0, 0xffff) && isInt(owner, -0x8000_0000, 0x7fff_ffff) && isInt(flags, 0, 255))) {
-      throw new ConntrackError('ERR_BAD_TUPLE', `bad tuple ${[proto, src, sport, dst, dport, rSrc, rSport, rDst, rDport, owner, flags]}`);
+    if (!(
+      isInt(proto, 0, 255) &&
+      isInt(src, 0, 0xffffffff) &&
+      isInt(dst, 0, 0xffffffff) &&
+      isInt(rSrc, 0, 0xffffffff) &&
+      isInt(rDst, 0, 0xffffffff) &&
+      isInt(sport, 0, 0xffff) &&
+      isInt(dport, 0, 0xffff) &&
+      isInt(rSport, 0, 0xffff) &&
+      isInt(rDport, 0, 0xffff) &&
+      isInt(owner, -0x8000_0000, 0x7fff_ffff) &&
+      isInt(flags, 0, 255)
+    )) {
+      throw new ConntrackError(
+        'ERR_BAD_TUPLE',
+        `bad tuple ${[proto, src, sport, dst, dport, rSrc, rSport, rDst, rDport, owner, flags]}`,
+      );
     }
     const e = this.insert(proto, src, dst, (sport << 16) | dport, rSrc, rDst, (rSport << 16) | rDport);
-    if (e === -2) throw new ConntrackError('ERR_TUPLE_EXISTS', `a tuple of ${proto} ${src}:${sport} → ${dst}:${dport} is tracked`);
+    if (e === -2)
+      throw new ConntrackError('ERR_TUPLE_EXISTS', `a tuple of ${proto} ${src}:${sport} → ${dst}:${dport} is tracked`);
     if (e < 0) return -1;
     const tcp = proto === PROTO_TCP;
     this.u32[(e << 4) + W_META] = proto | ((tcp ? TCP_NONE : CT_UNREPLIED) << 8) | (flags << 16);
     this.u32[(e << 4) + W_OWNER] = owner;
     const now = this.clock();
     this.f64[(e << 3) + F_CREATED] = now;
-    this.f64[(e << 3) + F_EXPIRES] = now + (tcp || proto === PROTO_UDP ? this.tmo[tcp ? TCP_NONE : CT_UNREPLIED] : this.genericMs);
+    this.f64[(e << 3) + F_EXPIRES] =
+      now + (tcp || proto === PROTO_UDP ? this.tmo[tcp ? TCP_NONE : CT_UNREPLIED] : this.genericMs);
     return e;
   }
 
@@ -181,7 +238,8 @@ export class Conntrack {
 
   remove(entry: number): void {
     this.check(entry);
-    const owner = this.owner(entry), flags = this.flags(entry);
+    const owner = this.owner(entry),
+      flags = this.flags(entry);
     this.unlink(entry);
     this.stats.removed++;
     this.onRemoved?.(owner, flags);
@@ -224,25 +282,61 @@ export class Conntrack {
   }
 
   // Getters take a live entry id (from lookup >> 1, create or forEach) and do not check it.
-  proto(e: number): number { return this.u32[(e << 4) + W_META] & 0xff; }
-  state(e: number): number { return (this.u32[(e << 4) + W_META] >>> 8) & 0xff; }
-  flags(e: number): number { return (this.u32[(e << 4) + W_META] >>> 16) & 0xff; }
+  proto(e: number): number {
+    return this.u32[(e << 4) + W_META] & 0xff;
+  }
+  state(e: number): number {
+    return (this.u32[(e << 4) + W_META] >>> 8) & 0xff;
+  }
+  flags(e: number): number {
+    return (this.u32[(e << 4) + W_META] >>> 16) & 0xff;
+  }
   /** SEEN_ / FIN_ / CLOSER_ bits of tcp-state.ts */
-  track(e: number): number { return this.u32[(e << 4) + W_META] >>> 24; }
-  owner(e: number): number { return this.u32[(e << 4) + W_OWNER] | 0; }
-  origSrc(e: number): number { return this.u32[e << 4]; }
-  origDst(e: number): number { return this.u32[(e << 4) + 1]; }
-  origSport(e: number): number { return this.u32[(e << 4) + 2] >>> 16; }
-  origDport(e: number): number { return this.u32[(e << 4) + 2] & 0xffff; }
-  replySrc(e: number): number { return this.u32[(e << 4) + 8]; }
-  replyDst(e: number): number { return this.u32[(e << 4) + 9]; }
-  replySport(e: number): number { return this.u32[(e << 4) + 10] >>> 16; }
-  replyDport(e: number): number { return this.u32[(e << 4) + 10] & 0xffff; }
-  expiresAt(e: number): number { return this.f64[(e << 3) + F_EXPIRES]; }
-  createdAt(e: number): number { return this.f64[(e << 3) + F_CREATED]; }
-  packets(e: number, dir: 0 | 1): number { return this.pkts[(e << 1) | dir]; }
-  bytes(e: number, dir: 0 | 1): number { return this.f64[(e << 3) + F_BYTES + dir]; }
-  setOwner(e: number, owner: number): void { this.u32[(e << 4) + W_OWNER] = owner; }
+  track(e: number): number {
+    return this.u32[(e << 4) + W_META] >>> 24;
+  }
+  owner(e: number): number {
+    return this.u32[(e << 4) + W_OWNER] | 0;
+  }
+  origSrc(e: number): number {
+    return this.u32[e << 4];
+  }
+  origDst(e: number): number {
+    return this.u32[(e << 4) + 1];
+  }
+  origSport(e: number): number {
+    return this.u32[(e << 4) + 2] >>> 16;
+  }
+  origDport(e: number): number {
+    return this.u32[(e << 4) + 2] & 0xffff;
+  }
+  replySrc(e: number): number {
+    return this.u32[(e << 4) + 8];
+  }
+  replyDst(e: number): number {
+    return this.u32[(e << 4) + 9];
+  }
+  replySport(e: number): number {
+    return this.u32[(e << 4) + 10] >>> 16;
+  }
+  replyDport(e: number): number {
+    return this.u32[(e << 4) + 10] & 0xffff;
+  }
+  expiresAt(e: number): number {
+    return this.f64[(e << 3) + F_EXPIRES];
+  }
+  createdAt(e: number): number {
+    return this.f64[(e << 3) + F_CREATED];
+  }
+  packets(e: number, dir: 0 | 1): number {
+    return this.pkts[(e << 1) | dir];
+  }
+  bytes(e: number, dir: 0 | 1): number {
+    return this.f64[(e << 3) + F_BYTES + dir];
+  }
+  setOwner(e: number, owner: number): void {
+    this.u32[(e << 4) + W_OWNER] = owner;
+  }
   setFlags(e: number, flags: number): void {
     const r = (e << 4) + W_META;
     this.u32[r] = (this.u32[r] & 0xff00ffff) | ((flags & 0xff) << 16);
@@ -255,17 +349,22 @@ export class Conntrack {
 
   row(entry: number): ConntrackRow {
     this.check(entry);
-    const now = this.clock(), e = entry;
+    const now = this.clock(),
+      e = entry;
     return {
-      entry, proto: this.proto(e),
+      entry,
+      proto: this.proto(e),
       orig: { src: this.origSrc(e), sport: this.origSport(e), dst: this.origDst(e), dport: this.origDport(e) },
       reply: { src: this.replySrc(e), sport: this.replySport(e), dst: this.replyDst(e), dport: this.replyDport(e) },
       state: ctStateName(this.state(e)),
       secondsLeft: Math.max(0, Math.floor((this.expiresAt(e) - now) / 1000)),
       ageSeconds: Math.max(0, Math.floor((now - this.createdAt(e)) / 1000)),
-      origPackets: this.packets(e, 0), origBytes: this.bytes(e, 0),
-      replyPackets: this.packets(e, 1), replyBytes: this.bytes(e, 1),
-      owner: this.owner(e), flags: this.flags(e),
+      origPackets: this.packets(e, 0),
+      origBytes: this.bytes(e, 0),
+      replyPackets: this.packets(e, 1),
+      replyBytes: this.bytes(e, 1),
+      owner: this.owner(e),
+      flags: this.flags(e),
     };
   }
 
@@ -285,7 +384,8 @@ export class Conntrack {
     const now = this.clock();
     let n = 0;
     for (const x of s.entries) {
-      const [src, sport, dst, dport] = x.orig, [rSrc, rSport, rDst, rDport] = x.reply;
+      const [src, sport, dst, dport] = x.orig,
+        [rSrc, rSport, rDst, rDport] = x.reply;
       const e = this.insert(x.proto, src, dst, (sport << 16) | dport, rSrc, rDst, (rSport << 16) | rDport);
       if (e < 0) continue;
       this.u32[(e << 4) + W_META] = x.proto | (x.state << 8) | (x.flags << 16) | (x.track << 24);
@@ -312,11 +412,14 @@ export class Conntrack {
    * through a field rather than an allocated result.
    */
   private find(proto: number, src: number, dst: number, ports: number, h: number): number {
-    const idx = this.index, u32 = this.u32, mask = this.mask;
+    const idx = this.index,
+      u32 = this.u32,
+      mask = this.mask;
     let probes = 1;
     for (let i = h & mask; idx[i << 1] !== 0; i = (i + 1) & mask, probes++) {
       if (idx[(i << 1) + 1] !== h) continue;
-      const ref = idx[i << 1] - 1, w = ref << 3;
+      const ref = idx[i << 1] - 1,
+        w = ref << 3;
       if (u32[w] === src && u32[w + 1] === dst && u32[w + 2] === ports && (u32[(w & ~15) + W_META] & 0xff) === proto) {
         this.probes = probes;
         return ref;
@@ -327,9 +430,23 @@ export class Conntrack {
   }
 
   /** New record with both tuples indexed: entry, -1 when full, -2 when a tuple is tracked (an expired holder is reclaimed). */
-  private insert(proto: number, src: number, dst: number, ports: number, rSrc: number, rDst: number, rPorts: number): number {
-    src >>>= 0; dst >>>= 0; ports >>>= 0; rSrc >>>= 0; rDst >>>= 0; rPorts >>>= 0;
-    const h0 = this.hashTuple(proto, src, dst, ports), h1 = this.hashTuple(proto, rSrc, rDst, rPorts);
+  private insert(
+    proto: number,
+    src: number,
+    dst: number,
+    ports: number,
+    rSrc: number,
+    rDst: number,
+    rPorts: number,
+  ): number {
+    src >>>= 0;
+    dst >>>= 0;
+    ports >>>= 0;
+    rSrc >>>= 0;
+    rDst >>>= 0;
+    rPorts >>>= 0;
+    const h0 = this.hashTuple(proto, src, dst, ports),
+      h1 = this.hashTuple(proto, rSrc, rDst, rPorts);
     if (this.tracked(proto, src, dst, ports, h0) || this.tracked(proto, rSrc, rDst, rPorts, h1)) return -2;
     if (this.count >= this.max) this.sweep(this.reclaimBudget);
     if (this.count >= this.max) {
@@ -342,9 +459,14 @@ export class Conntrack {
       if (this.used === this.capacity) this.grow();
       e = this.used++;
     }
-    const r = e << 4, u32 = this.u32;
-    u32[r] = src; u32[r + 1] = dst; u32[r + 2] = ports;
-    u32[r + 8] = rSrc; u32[r + 9] = rDst; u32[r + 10] = rPorts;
+    const r = e << 4,
+      u32 = this.u32;
+    u32[r] = src;
+    u32[r + 1] = dst;
+    u32[r + 2] = ports;
+    u32[r + 8] = rSrc;
+    u32[r + 9] = rDst;
+    u32[r + 10] = rPorts;
     u32[r + W_META] = proto | (TCP_CLOSE << 8); // non-free until the caller writes the real state
     indexPut(this.index, this.mask, e << 1, h0);
     if (!sameTuples(u32, r)) indexPut(this.index, this.mask, (e << 1) | 1, h1);
@@ -362,16 +484,20 @@ export class Conntrack {
   }
 
   private expire(e: number): void {
-    const owner = this.owner(e), flags = this.flags(e);
+    const owner = this.owner(e),
+      flags = this.flags(e);
     this.unlink(e);
     this.stats.expired++;
     this.onRemoved?.(owner, flags);
   }
 
   private unlink(e: number): void {
-    const r = e << 4, u32 = this.u32, proto = u32[r + W_META] & 0xff;
+    const r = e << 4,
+      u32 = this.u32,
+      proto = u32[r + W_META] & 0xff;
     indexDelete(this.index, this.mask, e << 1, this.hashTuple(proto, u32[r], u32[r + 1], u32[r + 2]));
-    if (!sameTuples(u32, r)) indexDelete(this.index, this.mask, (e << 1) | 1, this.hashTuple(proto, u32[r + 8], u32[r + 9], u32[r + 10]));
+    if (!sameTuples(u32, r))
+      indexDelete(this.index, this.mask, (e << 1) | 1, this.hashTuple(proto, u32[r + 8], u32[r + 9], u32[r + 10]));
     u32.fill(0, r, r + REC_WORDS);
     u32[r] = this.freeHead;
     this.pkts[e << 1] = 0;

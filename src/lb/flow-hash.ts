@@ -14,7 +14,6 @@ import { murmur3, murmurFinalize, murmurMixBlock } from '../packet/murmur3.js';
 
 export { murmur3 };
 
-
 /**
  * Seeds. They differ from packet/vxlan.ts's flowHash seed (0x9747b28c) so
  * that the backend a flow lands on is independent of the VXLAN source port
@@ -22,8 +21,6 @@ export { murmur3 };
  */
 const LB_FLOW_SEED = 0x3c6ef372;
 const SOURCE_SEED = 0xa54ff53a;
-
-
 
 /**
  * A uint32 hash of a flow's 5-tuple (addresses as uint32, ports as
@@ -43,7 +40,6 @@ export function lbFlowHash(proto: number, src: number, sport: number, dst: numbe
 export function hashIp(ip: number): number {
   return murmurFinalize(murmurMixBlock(SOURCE_SEED, ip) ^ 4);
 }
-
 
 const utf8 = new TextEncoder();
 

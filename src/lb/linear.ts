@@ -40,7 +40,11 @@ function base32(bytes: Uint8Array): string {
 
 /** kube-proxy's portProtoHash: 16 base32 characters of sha256(servicePortName + protocol). */
 export function portProtoHash(servicePortName: string, protocol: string): string {
-  return base32(createHash('sha256').update(servicePortName + protocol).digest()).slice(0, 16);
+  return base32(
+    createHash('sha256')
+      .update(servicePortName + protocol)
+      .digest(),
+  ).slice(0, 16);
 }
 
 /** kube-proxy's servicePortEndpointChainName: KUBE-SEP- + 16 base32 characters of sha256(servicePortName + protocol + "ip:port"). */
@@ -182,7 +186,10 @@ export function iptablesSave(frontends: Iterable<Frontend>): string {
     groups.set(key, [...(groups.get(key) ?? []), f]);
   }
   for (const group of groups.values()) writeServicePort(group, rule);
-  rule('KUBE-SERVICES', `${comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain')} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`);
+  rule(
+    'KUBE-SERVICES',
+    `${comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain')} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`,
+  );
 
   const user = [...chains.keys()].filter((c) => !BUILTIN_CHAINS.includes(c)).sort();
   const lines = ['*nat', ...BUILTIN_CHAINS.map((c) => `:${c} ACCEPT [0:0]`), ...user.map((c) => `:${c} - [0:0]`)];
@@ -202,12 +209,14 @@ function writeServicePort(group: Frontend[], rule: (chain: string, text: string)
   const localSide = group.find((f) => f.localOnly);
   const cluster = clusterSide?.backends ?? [];
   const local = localSide?.backends ?? [];
-  const dst = (f: Frontend, what: string) => `-d ${ipv4ToString(f.ip)}/32 -p ${p} ${comment(`${spn} ${what}`)} -m ${p} --dport ${f.port}`;
+  const dst = (f: Frontend, what: string) =>
+    `-d ${ipv4ToString(f.ip)}/32 -p ${p} ${comment(`${spn} ${what}`)} -m ${p} --dport ${f.port}`;
 
   for (const f of group) {
     if (f.type === 'ClusterIP') {
       if (f.backends.length) rule('KUBE-SERVICES', `${dst(f, 'cluster IP')} -j ${f.localOnly ? svl : svc}`);
-    } else if (f.type === 'NodePort') rule('KUBE-NODEPORTS', `-p ${p} ${comment(spn)} -m ${p} --dport ${f.port} -j ${ext}`);
+    } else if (f.type === 'NodePort')
+      rule('KUBE-NODEPORTS', `-p ${p} ${comment(spn)} -m ${p} --dport ${f.port} -j ${ext}`);
     else rule('KUBE-SERVICES', `${dst(f, f.type === 'ExternalIP' ? 'external IP' : 'loadbalancer IP')} -j ${ext}`);
   }
 
@@ -215,8 +224,15 @@ function writeServicePort(group: Frontend[], rule: (chain: string, text: string)
   if (external && !external.localOnly) {
     rule(ext, `${comment(`masquerade traffic for ${spn} external destinations`)} -j KUBE-MARK-MASQ`);
   } else if (external) {
-    rule(ext, `${comment(`masquerade LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
-    if (cluster.length) rule(ext, `${comment(`route LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j ${svc}`);
+    rule(
+      ext,
+      `${comment(`masquerade LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
+    );
+    if (cluster.length)
+      rule(
+        ext,
+        `${comment(`route LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j ${svc}`,
+      );
   }
   if (external?.backends.length) rule(ext, `-j ${external.localOnly ? svl : svc}`);
 
@@ -224,16 +240,23 @@ function writeServicePort(group: Frontend[], rule: (chain: string, text: string)
   const sepOf = (b: Backend) => endpointChainName(spn, p, `${ipv4ToString(b.ip)}:${b.port}`);
   const toEndpoints = (chain: string, eps: readonly Backend[]) => {
     const arrow = (b: Backend) => comment(`${spn} -> ${ipv4ToString(b.ip)}:${b.port}`);
-    if (seconds) for (const b of eps) rule(chain, `${arrow(b)} -m recent --rcheck --seconds ${seconds} --reap --name ${sepOf(b)} --mask 255.255.255.255 --rsource -j ${sepOf(b)}`);
+    if (seconds)
+      for (const b of eps)
+        rule(
+          chain,
+          `${arrow(b)} -m recent --rcheck --seconds ${seconds} --reap --name ${sepOf(b)} --mask 255.255.255.255 --rsource -j ${sepOf(b)}`,
+        );
     eps.forEach((b, i) => {
-      const statistic = i < eps.length - 1 ? ` -m statistic --mode random --probability ${statisticProbability(eps.length - i)}` : '';
+      const statistic =
+        i < eps.length - 1 ? ` -m statistic --mode random --probability ${statisticProbability(eps.length - i)}` : '';
       rule(chain, `${arrow(b)}${statistic} -j ${sepOf(b)}`);
     });
   };
   if (clusterSide) toEndpoints(svc, cluster);
   if (localSide) toEndpoints(svl, local);
 
-  const recent = (b: Backend) => (seconds ? ` -m recent --set --name ${sepOf(b)} --mask 255.255.255.255 --rsource` : '');
+  const recent = (b: Backend) =>
+    seconds ? ` -m recent --set --name ${sepOf(b)} --mask 255.255.255.255 --rsource` : '';
   for (const b of new Set([...(clusterSide ? cluster : []), ...local])) {
     const sep = sepOf(b);
     rule(sep, `-s ${ipv4ToString(b.ip)}/32 ${comment(spn)} -j KUBE-MARK-MASQ`);

@@ -166,7 +166,10 @@ function normalisedWeights(n: number, weights?: readonly number[]): Float64Array
  * prime and ≥ 100 × N. Backends with the same identity are interchangeable;
  * between them input order decides.
  */
-export function buildMaglevTable(backends: readonly MaglevBackend[], m: number = MAGLEV_DEFAULT_TABLE_SIZE): MaglevTable {
+export function buildMaglevTable(
+  backends: readonly MaglevBackend[],
+  m: number = MAGLEV_DEFAULT_TABLE_SIZE,
+): MaglevTable {
   checkSize(m, backends.length, MAGLEV_MIN_SLOTS_PER_BACKEND);
   const ids = backends.map(backendIdentity);
   // Code-unit comparison, not localeCompare: the order must not depend on the node's locale.

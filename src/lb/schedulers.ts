@@ -27,7 +27,13 @@
 
 import { ipv4ToString } from '../packet/index.js';
 import { hashIp } from './flow-hash.js';
-import { buildMaglevTable, maglevTableSize, nextPrime, MAGLEV_MIN_SLOTS_PER_BACKEND, type MaglevTable } from './maglev.js';
+import {
+  buildMaglevTable,
+  maglevTableSize,
+  nextPrime,
+  MAGLEV_MIN_SLOTS_PER_BACKEND,
+  type MaglevTable,
+} from './maglev.js';
 import { SCHEDULERS, type Backend, type Scheduler, type SchedulerName } from './types.js';
 
 export interface SchedulerOptions {
@@ -55,7 +61,11 @@ export class SchedulerError extends Error {
  * before asking). Throws SchedulerError for an unknown name and
  * MaglevError for a non-prime opts.maglevTableSize.
  */
-export function createScheduler(name: SchedulerName, backends: readonly Backend[], opts: SchedulerOptions = {}): Scheduler {
+export function createScheduler(
+  name: SchedulerName,
+  backends: readonly Backend[],
+  opts: SchedulerOptions = {},
+): Scheduler {
   switch (name) {
     case 'random':
       return randomScheduler(backends, opts.random ?? Math.random);

@@ -47,13 +47,18 @@ export interface ServiceChange {
 }
 
 /** The backends (by ip:port) each frontend of `before` loses in `after`. Pure. */
-export function removedBackends(service: string, before: readonly Frontend[], after: readonly Frontend[]): RemovedBackend[] {
+export function removedBackends(
+  service: string,
+  before: readonly Frontend[],
+  after: readonly Frontend[],
+): RemovedBackend[] {
   const next = new Map<number, Frontend>(after.map((f) => [f.key, f]));
   const out: RemovedBackend[] = [];
   for (const f of before) {
     const kept = new Set((next.get(f.key)?.backends ?? []).map((b) => b.ip * 0x10000 + b.port));
     for (const b of f.backends) {
-      if (!kept.has(b.ip * 0x10000 + b.port)) out.push({ service, frontendIp: f.ip, frontendPort: f.port, proto: f.proto, ip: b.ip, port: b.port });
+      if (!kept.has(b.ip * 0x10000 + b.port))
+        out.push({ service, frontendIp: f.ip, frontendPort: f.port, proto: f.proto, ip: b.ip, port: b.port });
     }
   }
   return out;
@@ -113,7 +118,8 @@ export class ServiceTable {
     for (const f of prev) if (!nextKeys.has(f.key)) this.release(f);
     for (const f of frontends) {
       const other = this.claim(f, prevByKey.get(f.key));
-      if (other) conflicts.push(`${formatFrontend(f.ip ? ipv4ToString(f.ip) : '*', f.port, f.proto)} belongs to ${other}`);
+      if (other)
+        conflicts.push(`${formatFrontend(f.ip ? ipv4ToString(f.ip) : '*', f.port, f.proto)} belongs to ${other}`);
     }
     for (const f of prev) this.countIp(f.ip, -1);
     for (const f of frontends) this.countIp(f.ip, 1);
@@ -147,7 +153,9 @@ export class ServiceTable {
 
   /** Every Service and its frontends, sorted by name, for display. */
   services(): { service: string; frontends: readonly Frontend[] }[] {
-    return [...this.entries.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([service, e]) => ({ service, frontends: e.frontends }));
+    return [...this.entries.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([service, e]) => ({ service, frontends: e.frontends }));
   }
 
   /** Every frontend, in Service insertion order. */

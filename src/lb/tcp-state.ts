@@ -29,8 +29,18 @@ export const CT_UNREPLIED = 10; // UDP / generic: only the original direction se
 export const CT_REPLIED = 11; // UDP / generic: seen in both directions
 
 export const CT_STATE_NAMES: readonly string[] = [
-  'FREE', 'NONE', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT',
-  'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE', 'UNREPLIED', 'REPLIED',
+  'FREE',
+  'NONE',
+  'SYN_SENT',
+  'SYN_RECV',
+  'ESTABLISHED',
+  'FIN_WAIT',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'TIME_WAIT',
+  'CLOSE',
+  'UNREPLIED',
+  'REPLIED',
 ];
 
 export function ctStateName(state: number): string {

@@ -7,7 +7,15 @@ import { NativeError } from './errors.js';
 export interface NativeAddon {
   supported: boolean;
   open(ifname: string, opts: Record<string, unknown>): { fd: number; ifindex: number; mac: Buffer };
-  recvBatch(fd: number, buf: Buffer, slotSize: number, maxFrames: number, lengths: Uint32Array, pkttypes?: Uint8Array, times?: Float64Array): number;
+  recvBatch(
+    fd: number,
+    buf: Buffer,
+    slotSize: number,
+    maxFrames: number,
+    lengths: Uint32Array,
+    pkttypes?: Uint8Array,
+    times?: Float64Array,
+  ): number;
   sendBatch(fd: number, a: Buffer, b: Buffer | null, desc: Uint32Array, count: number, out?: Uint32Array): number;
   stats(fd: number): { packets: number; drops: number };
   close(fd: number): void;

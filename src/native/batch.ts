@@ -22,7 +22,12 @@ export class RxBatch {
   /** per frame kernel receive time (s since the epoch), for sockets opened with timestamps */
   readonly times: Float64Array | null;
   count = 0;
-  constructor(readonly slotSize: number, readonly capacity: number, withPacketTypes = false, withTimes = false) {
+  constructor(
+    readonly slotSize: number,
+    readonly capacity: number,
+    withPacketTypes = false,
+    withTimes = false,
+  ) {
     this.buf = Buffer.allocUnsafe(slotSize * capacity);
     this.lengths = new Uint32Array(capacity);
     this.pkttypes = withPacketTypes || withTimes ? new Uint8Array(capacity) : null;

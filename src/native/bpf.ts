@@ -10,10 +10,21 @@ export interface BpfInsn {
   k: number;
 }
 
-const BPF_LD = 0x00, BPF_LDX = 0x01, BPF_JMP = 0x05, BPF_RET = 0x06;
-const BPF_W = 0x00, BPF_H = 0x08, BPF_B = 0x10;
-const BPF_ABS = 0x20, BPF_IND = 0x40, BPF_MSH = 0xa0;
-const BPF_JEQ = 0x10, BPF_JGT = 0x20, BPF_JGE = 0x30, BPF_JSET = 0x40, BPF_K = 0x00;
+const BPF_LD = 0x00,
+  BPF_LDX = 0x01,
+  BPF_JMP = 0x05,
+  BPF_RET = 0x06;
+const BPF_W = 0x00,
+  BPF_H = 0x08,
+  BPF_B = 0x10;
+const BPF_ABS = 0x20,
+  BPF_IND = 0x40,
+  BPF_MSH = 0xa0;
+const BPF_JEQ = 0x10,
+  BPF_JGT = 0x20,
+  BPF_JGE = 0x30,
+  BPF_JSET = 0x40,
+  BPF_K = 0x00;
 
 const ins = (code: number, k: number, jt = 0, jf = 0): BpfInsn => ({ code, jt, jf, k });
 
@@ -71,7 +82,8 @@ export function underlayFilter(udpPort: number): BpfInsn[] {
  * goes (`'next'` is the following instruction); `assemble` resolves the
  * names to cBPF's forward-relative offsets and refuses a backward jump.
  */
-export type AsmLine = BpfInsn | { label: string } | { jump: 'jeq' | 'jset' | 'jge' | 'jgt'; k: number; yes: string; no: string };
+export type AsmLine =
+  BpfInsn | { label: string } | { jump: 'jeq' | 'jset' | 'jge' | 'jgt'; k: number; yes: string; no: string };
 
 export function assemble(lines: AsmLine[]): BpfInsn[] {
   const at = new Map<string, number>();
@@ -92,7 +104,8 @@ export function assemble(lines: AsmLine[]): BpfInsn[] {
       if (name === 'next') return 0;
       const to = at.get(name);
       if (to === undefined) throw new Error(`bpf: no label ${name}`);
-      if (to <= here || to - here - 1 > 255) throw new Error(`bpf: jump from ${here} to ${name} (${to}) is not a short forward jump`);
+      if (to <= here || to - here - 1 > 255)
+        throw new Error(`bpf: jump from ${here} to ${name} (${to}) is not a short forward jump`);
       return to - here - 1;
     };
     out.push(bpf[l.jump](l.k, rel(l.yes), rel(l.no)));
@@ -122,7 +135,11 @@ export function tcpUdpDstPort(other: string): AsmLine[] {
 
 /** A in [lo, hi] → `inside`, else `outside`; the label `after` must not be used elsewhere. */
 export function inRange(lo: number, hi: number, inside: string, outside: string, after: string): AsmLine[] {
-  return [{ jump: 'jge', k: lo, yes: after, no: outside }, { label: after }, { jump: 'jgt', k: hi, yes: outside, no: inside }];
+  return [
+    { jump: 'jge', k: lo, yes: after, no: outside },
+    { label: after },
+    { jump: 'jgt', k: hi, yes: outside, no: inside },
+  ];
 }
 
 /** What the agent owns on the underlay once it runs Services (see underlayServicesFilter). */

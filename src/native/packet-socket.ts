@@ -52,7 +52,9 @@ export class PacketSocket {
     } catch (cause) {
       const errno = (cause as { errno?: number }).errno;
       if (errno === 1 /* EPERM */) {
-        throw new NativeError('ERR_NOT_ROOT', `opening a packet socket on ${ifname} needs root (CAP_NET_RAW)`, { cause });
+        throw new NativeError('ERR_NOT_ROOT', `opening a packet socket on ${ifname} needs root (CAP_NET_RAW)`, {
+          cause,
+        });
       }
       if (errno === 19 /* ENODEV */) {
         throw new NativeError('ERR_NO_SUCH_INTERFACE', `no interface named ${ifname} in this network namespace`, {
@@ -66,7 +68,15 @@ export class PacketSocket {
   /** Receive up to batch.capacity frames without blocking; returns the count. */
   recv(batch: RxBatch): number {
     const n = batch.times
-      ? this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths, batch.pkttypes!, batch.times)
+      ? this.addon.recvBatch(
+          this.fd,
+          batch.buf,
+          batch.slotSize,
+          batch.capacity,
+          batch.lengths,
+          batch.pkttypes!,
+          batch.times,
+        )
       : batch.pkttypes
         ? this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths, batch.pkttypes)
         : this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths);

@@ -92,7 +92,8 @@ export function expansionsOf(name: string, search: string[]): { prefix: string; 
   const out: { prefix: string; index: number }[] = [];
   search.forEach((d, i) => {
     const dom = d.toLowerCase();
-    if (dom && name.length > dom.length + 1 && name.endsWith(`.${dom}`)) out.push({ prefix: name.slice(0, -dom.length - 1), index: i + 1 });
+    if (dom && name.length > dom.length + 1 && name.endsWith(`.${dom}`))
+      out.push({ prefix: name.slice(0, -dom.length - 1), index: i + 1 });
   });
   return out.sort((a, b) => a.prefix.length - b.prefix.length);
 }
@@ -125,7 +126,10 @@ export class DnsWatch {
     if (!p) return null;
     const q = p.questions![0];
     const name = q.name.toLowerCase();
-    const client = (f.toServer && this.aliases.get(`${f.clientIp}:${f.clientPort}/${f.proto}`)) || { ip: f.clientIp, port: f.clientPort };
+    const client = (f.toServer && this.aliases.get(`${f.clientIp}:${f.clientPort}/${f.proto}`)) || {
+      ip: f.clientIp,
+      port: f.clientPort,
+    };
     const key = `${client.ip}:${client.port}/${f.proto}/${p.id ?? 0}/${name}`;
     const now = this.monoMs();
     if (p.type === 'query' && f.toServer) {
@@ -181,9 +185,16 @@ export class DnsWatch {
     const prev = this.last.get(clientIp);
     const recent = prev && now - prev.atMs < CHAIN_MS ? prev : undefined;
     const options = expansionsOf(name, search);
-    const asIs = recent && name === recent.prefix && (recent.index >= 1 || recent.after > 0) ? { prefix: name, index: 0, after: recent.index || recent.after } : undefined;
+    const asIs =
+      recent && name === recent.prefix && (recent.index >= 1 || recent.after > 0)
+        ? { prefix: name, index: 0, after: recent.index || recent.after }
+        : undefined;
     const pick: { prefix: string; index: number; after?: number } | undefined =
-      options.find((o) => recent && o.prefix === recent.prefix && (o.index === recent.index || o.index === recent.index + 1)) ?? asIs ?? options[0];
+      options.find(
+        (o) => recent && o.prefix === recent.prefix && (o.index === recent.index || o.index === recent.index + 1),
+      ) ??
+      asIs ??
+      options[0];
     if (!pick) return undefined;
     if (this.last.size >= MAX_PENDING) this.last.clear();
     const after = pick.after ?? 0;

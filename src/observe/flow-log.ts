@@ -1,5 +1,12 @@
 import { ipv4ToString } from '../packet/index.js';
-import { dropReasonName, FWD_LOCAL_POD, FWD_VXLAN, type NatEvent, type PipelineTracer, type PolicyEvent } from '../dataplane/index.js';
+import {
+  dropReasonName,
+  FWD_LOCAL_POD,
+  FWD_VXLAN,
+  type NatEvent,
+  type PipelineTracer,
+  type PolicyEvent,
+} from '../dataplane/index.js';
 import { DnsWatch, type DnsInfo } from './dns-watch.js';
 
 /**
@@ -81,9 +88,14 @@ export function describeFrame(buf: Buffer, off: number, len: number): Partial<Fl
   if (len < 14) return { proto: 'truncated', src: '', dst: '' };
   const type = buf.readUInt16BE(off + 12);
   if (type === 0x0806 && len >= 42) {
-    return { proto: 'ARP', src: ipv4ToString(buf.readUInt32BE(off + 28)), dst: ipv4ToString(buf.readUInt32BE(off + 38)) };
+    return {
+      proto: 'ARP',
+      src: ipv4ToString(buf.readUInt32BE(off + 28)),
+      dst: ipv4ToString(buf.readUInt32BE(off + 38)),
+    };
   }
-  if (type !== 0x0800 || len < 34) return { proto: `ethertype 0x${type.toString(16).padStart(4, '0')}`, src: '', dst: '' };
+  if (type !== 0x0800 || len < 34)
+    return { proto: `ethertype 0x${type.toString(16).padStart(4, '0')}`, src: '', dst: '' };
   const ip = off + 14;
   const ihl = (buf[ip] & 0x0f) * 4;
   const protoNum = buf[ip + 9];
@@ -132,7 +144,11 @@ export class FlowLog implements PipelineTracer {
   }
 
   private base(port: number): Pick<FlowEvent, 'time' | 'node' | 'from'> {
-    return { time: new Date(this.clock()).toISOString(), node: this.node, from: port === 0 ? 'from-pods' : 'from-underlay' };
+    return {
+      time: new Date(this.clock()).toISOString(),
+      node: this.node,
+      from: port === 0 ? 'from-pods' : 'from-underlay',
+    };
   }
 
   dropped(reason: number, port: number, buf: Buffer, off: number, len: number, detail?: string): void {
@@ -194,7 +210,8 @@ export class FlowLog implements PipelineTracer {
       packets: 1,
       bytes: 0,
     });
-    if (n.dport === 53 && snat) this.dnsWatch.aliasClient(ipv4ToString(n.newSrc), n.newSport, n.proto, ipv4ToString(n.src), n.sport);
+    if (n.dport === 53 && snat)
+      this.dnsWatch.aliasClient(ipv4ToString(n.newSrc), n.newSport, n.proto, ipv4ToString(n.src), n.sport);
     if (!n.service) return;
     const ports = (a: number, b: number) => ((a << 16) | b) >>> 0;
     this.tagFlow(`${n.newSrc >>> 0}>${n.newDst >>> 0}/${n.proto}/${ports(n.newSport, n.newDport)}`, n.service);
@@ -236,7 +253,15 @@ export class FlowLog implements PipelineTracer {
     }
   }
 
-  forwarded(to: number, port: number, buf: Buffer, off: number, len: number, peerNodeIp: number, segments: number): void {
+  forwarded(
+    to: number,
+    port: number,
+    buf: Buffer,
+    off: number,
+    len: number,
+    peerNodeIp: number,
+    segments: number,
+  ): void {
     const ip = off + 14;
     const proto = buf[ip + 9];
     const ihl = (buf[ip] & 0x0f) * 4;
@@ -278,7 +303,8 @@ export class FlowLog implements PipelineTracer {
       flow.lastSeenMs = now;
       if (flags & 0x07) this.flush(flow, 'flags', flags); // SYN, FIN, RST are worth a line each
     }
-    if ((proto === 17 || proto === 6) && ((ports >>> 16) === 53 || (ports & 0xffff) === 53)) this.dnsFrame(flow, to, port, buf, off, len, l4, proto as 6 | 17);
+    if ((proto === 17 || proto === 6) && (ports >>> 16 === 53 || (ports & 0xffff) === 53))
+      this.dnsFrame(flow, to, port, buf, off, len, l4, proto as 6 | 17);
   }
 
   /**
@@ -286,7 +312,16 @@ export class FlowLog implements PipelineTracer {
    * leaves a local pod, a response as it is delivered to one — so each
    * exchange is shown once, however many nodes it crosses.
    */
-  private dnsFrame(flow: Flow, to: number, port: number, buf: Buffer, off: number, len: number, l4: number, proto: 6 | 17): void {
+  private dnsFrame(
+    flow: Flow,
+    to: number,
+    port: number,
+    buf: Buffer,
+    off: number,
+    len: number,
+    l4: number,
+    proto: 6 | 17,
+  ): void {
     const ip = off + 14;
     const end = Math.min(off + len, ip + buf.readUInt16BE(ip + 2));
     const toServer = buf.readUInt16BE(l4 + 2) === 53;
@@ -322,7 +357,13 @@ export class FlowLog implements PipelineTracer {
   }
 
   private flush(flow: Flow, kind: string, tcpFlags: number): void {
-    const e: FlowEvent = { ...flow.event, time: new Date(this.clock()).toISOString(), kind, packets: flow.packets, bytes: flow.bytes };
+    const e: FlowEvent = {
+      ...flow.event,
+      time: new Date(this.clock()).toISOString(),
+      kind,
+      packets: flow.packets,
+      bytes: flow.bytes,
+    };
     if (e.proto === 'TCP' && (kind !== 'update' || tcpFlags)) e.tcpFlags = tcpFlagNames(tcpFlags);
     flow.packets = 0;
     flow.bytes = 0;
@@ -333,7 +374,19 @@ export class FlowLog implements PipelineTracer {
   tick(): void {
     for (const q of this.dnsWatch.unanswered()) {
       const { clientIp, clientPort, waitedMs, ...dns } = q;
-      this.emit({ ...this.base(0), verdict: 'FORWARDED', kind: 'dns-unanswered', proto: 'DNS', src: clientIp, srcPort: clientPort, dst: '', dstPort: 53, dns: { ...dns, latencyMs: waitedMs }, packets: 0, bytes: 0 });
+      this.emit({
+        ...this.base(0),
+        verdict: 'FORWARDED',
+        kind: 'dns-unanswered',
+        proto: 'DNS',
+        src: clientIp,
+        srcPort: clientPort,
+        dst: '',
+        dstPort: 53,
+        dns: { ...dns, latencyMs: waitedMs },
+        packets: 0,
+        bytes: 0,
+      });
     }
     const now = this.clock();
     for (const [key, flow] of this.flows) {

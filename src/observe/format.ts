@@ -12,7 +12,9 @@ export function formatFlow(e: FlowEvent, name: Namer = () => undefined): string 
     return n ? `${n}${p} (${ip})` : `${ip || '?'}${p}`;
   };
   if (e.dns) return `${t}  ${e.node}  ${formatDns(e, end)}`;
-  const what = [e.proto, e.tcpFlags ? `[${e.tcpFlags}]` : '', e.icmpType !== undefined ? `type ${e.icmpType}` : ''].filter(Boolean).join(' ');
+  const what = [e.proto, e.tcpFlags ? `[${e.tcpFlags}]` : '', e.icmpType !== undefined ? `type ${e.icmpType}` : '']
+    .filter(Boolean)
+    .join(' ');
   if (e.verdict === 'TRANSLATED') {
     // client -> what it asked for => where it goes (and as whom, when the source changes too)
     const snat = e.nat === 'dnat+snat' || e.nat === 'masquerade' ? ` SNAT ${e.newSrc}:${e.newSrcPort}` : '';
@@ -40,7 +42,8 @@ function formatDns(e: FlowEvent, end: (ip: string, port?: number) => string): st
   const d = e.dns!;
   const via = d.expansion ? `  [${d.expansion}]` : '';
   const svc = e.service ? `  (Service ${e.service})` : '';
-  if (e.kind === 'dns-unanswered') return `${end(e.src, e.srcPort)}  DNS query ${d.type} ${d.name} got no answer in ${d.latencyMs} ms${via}`;
+  if (e.kind === 'dns-unanswered')
+    return `${end(e.src, e.srcPort)}  DNS query ${d.type} ${d.name} got no answer in ${d.latencyMs} ms${via}`;
   const flow = `${end(e.src, e.srcPort)} -> ${end(e.dst, e.dstPort)}  ${e.proto}`;
   if (e.kind === 'dns-query') return `${flow}  DNS query ${d.type} ${d.name}${via}${svc}`;
   const answers = d.answers?.length ? ` ${d.answers.join(', ')}` : '';
@@ -74,8 +77,18 @@ export function matchFlow(e: FlowEvent, f: FlowFilter): boolean {
   if (f.node && e.node !== f.node) return false;
   if (f.port !== undefined && e.srcPort !== f.port && e.dstPort !== f.port && e.newDstPort !== f.port) return false;
   if (f.podIps && !f.podIps.has(e.src) && !f.podIps.has(e.dst) && !(e.newDst && f.podIps.has(e.newDst))) return false;
-  if (f.service && !serviceMatches(e.service, f.service) && !(e.verdict === 'DROPPED' && serviceMatches(e.detail, f.service))) return false;
-  if (f.policy && !serviceMatches(e.policy, f.policy) && !(e.verdict === 'DROPPED' && isolatedByMentions(e.detail, f.policy))) return false;
+  if (
+    f.service &&
+    !serviceMatches(e.service, f.service) &&
+    !(e.verdict === 'DROPPED' && serviceMatches(e.detail, f.service))
+  )
+    return false;
+  if (
+    f.policy &&
+    !serviceMatches(e.policy, f.policy) &&
+    !(e.verdict === 'DROPPED' && isolatedByMentions(e.detail, f.policy))
+  )
+    return false;
   return true;
 }
 

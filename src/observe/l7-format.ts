@@ -55,7 +55,8 @@ export function latencyText(ms: number): string {
 }
 
 const routeText = (e: HttpEvent) => (e.route ? `${e.route.kind}/${e.route.name} ${e.route.rule}` : 'no route');
-const backendText = (e: HttpEvent) => (e.backend ? `${e.backend}${e.upstream ? ` (${e.upstream})` : ''}` : e.upstream ?? '');
+const backendText = (e: HttpEvent) =>
+  e.backend ? `${e.backend}${e.upstream ? ` (${e.upstream})` : ''}` : (e.upstream ?? '');
 
 /** Both lines of one request: [http-request, http-response]. */
 export function formatHttpEvent(r: L7Record, name: Namer = () => undefined): [string, string] {
@@ -67,7 +68,11 @@ export function formatHttpEvent(r: L7Record, name: Namer = () => undefined): [st
   const request = `HTTP/1.1 ${e.method} ${requestUrl(e)}`;
   const why = e.reason ? `: ${e.reason}` : '';
   const routed =
-    verdict === 'FORWARDED' ? `${routeText(e)} => ${backendText(e)}` : e.backend ? `${routeText(e)} => ${backendText(e)}${why}` : `${routeText(e)}${why}`;
+    verdict === 'FORWARDED'
+      ? `${routeText(e)} => ${backendText(e)}`
+      : e.backend
+        ? `${routeText(e)} => ${backendText(e)}${why}`
+        : `${routeText(e)}${why}`;
   const req = `${clock(e.time)}  ${e.node}  ${client} -> ${ctl}  http-request ${verdict} (${request})  ${routed}`;
   const tail =
     verdict === 'FORWARDED'

@@ -40,17 +40,20 @@ export function relayL7Events(o: RelayOptions): Promise<number> {
       req.destroy();
       resolve(code);
     };
-    const req = http.get({ host: o.host ?? '127.0.0.1', port: o.port, path: '/podwire/events', timeout: o.connectTimeoutMs ?? 3000 }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        return finish(1, `the controller answered ${res.statusCode} on :${o.port}/podwire/events`);
-      }
-      req.setTimeout(0); // the stream may be quiet for as long as nobody sends a request
-      out.write('{"type":"subscribed"}\n');
-      res.on('data', (d: Buffer) => out.write(d));
-      res.on('end', () => finish(0));
-      res.on('error', (e) => finish(1, e.message));
-    });
+    const req = http.get(
+      { host: o.host ?? '127.0.0.1', port: o.port, path: '/podwire/events', timeout: o.connectTimeoutMs ?? 3000 },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          return finish(1, `the controller answered ${res.statusCode} on :${o.port}/podwire/events`);
+        }
+        req.setTimeout(0); // the stream may be quiet for as long as nobody sends a request
+        out.write('{"type":"subscribed"}\n');
+        res.on('data', (d: Buffer) => out.write(d));
+        res.on('end', () => finish(0));
+        res.on('error', (e) => finish(1, e.message));
+      },
+    );
     req.on('timeout', () => finish(1, `no answer from :${o.port}/podwire/events in ${o.connectTimeoutMs ?? 3000} ms`));
     req.on('error', (e) => finish(1, `:${o.port}/podwire/events: ${e.message}`));
     out.on('error', () => finish(0)); // the reader is gone (EPIPE)

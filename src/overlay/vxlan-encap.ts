@@ -35,14 +35,7 @@ export class OuterTemplate {
   /** one's-complement sum of the outer IPv4 header with length, id and checksum zero */
   private baseSum = 0;
 
-  constructor(
-    dstMac: Buffer,
-    srcMac: Buffer,
-    srcIp: number,
-    dstIp: number,
-    vni: number,
-    udpPort: number,
-  ) {
+  constructor(dstMac: Buffer, srcMac: Buffer, srcIp: number, dstIp: number, vni: number, udpPort: number) {
     const b = this.bytes;
     dstMac.copy(b, 0, 0, 6);
     srcMac.copy(b, 6, 0, 6);
@@ -85,7 +78,13 @@ export class OuterTemplate {
  * checksum stays partial, its start moved by the 50 outer bytes, so whoever
  * finally needs it (a NIC, the kernel before a real wire) completes it.
  */
-export function writeEncapVnetHdr(out: Buffer, off: number, innerFlags: number, innerCsumStart: number, innerCsumOffset: number): void {
+export function writeEncapVnetHdr(
+  out: Buffer,
+  off: number,
+  innerFlags: number,
+  innerCsumStart: number,
+  innerCsumOffset: number,
+): void {
   out.fill(0, off, off + VNET_HDR_SIZE);
   if (innerFlags & VNET_HDR_F_NEEDS_CSUM) {
     out[off] = VNET_HDR_F_NEEDS_CSUM;
@@ -125,7 +124,16 @@ export function planTcpSegments(buf: Buffer, frameOff: number, frameLen: number,
  * flags (CWR only on the first, FIN/PSH only on the last, as Linux's GSO
  * does) and the pseudo-header partial checksum that NEEDS_CSUM expects.
  */
-export function patchTcpSegment(out: Buffer, hdr: number, plan: TcpSegmentPlan, index: number, segLen: number, baseSeq: number, baseId: number, baseFlags: number): void {
+export function patchTcpSegment(
+  out: Buffer,
+  hdr: number,
+  plan: TcpSegmentPlan,
+  index: number,
+  segLen: number,
+  baseSeq: number,
+  baseId: number,
+  baseFlags: number,
+): void {
   const ip = hdr + ETHERNET_HEADER_SIZE;
   const tcp = ip + plan.ipHeaderLen;
   const totalLen = plan.ipHeaderLen + plan.tcpHeaderLen + segLen;

@@ -79,9 +79,7 @@ export function internetChecksum(buf: Uint8Array, off: number, len: number, init
  * (RFC 793 §3.1, RFC 768): source, destination, zero + protocol, L4 length.
  */
 export function pseudoHeaderSumV4(src: number, dst: number, protocol: number, l4Length: number): number {
-  return (
-    (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + (protocol & 0xff) + (l4Length & 0xffff)
-  );
+  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + (protocol & 0xff) + (l4Length & 0xffff);
 }
 
 /**

@@ -22,7 +22,13 @@ export class FlowKey {
   }
 
   equals(o: FlowKey): boolean {
-    return this.proto === o.proto && this.src === o.src && this.sport === o.sport && this.dst === o.dst && this.dport === o.dport;
+    return (
+      this.proto === o.proto &&
+      this.src === o.src &&
+      this.sport === o.sport &&
+      this.dst === o.dst &&
+      this.dport === o.dport
+    );
   }
 
   /** `10.244.1.2:41000 -> 10.96.0.10:53/UDP` */

@@ -112,7 +112,13 @@ export function buildIcmpError(
  * ICMP echo request or `out` is too small. Does not check the request's
  * checksum — verify it first with IcmpView.isChecksumValid().
  */
-export function buildEchoReply(out: Buffer, outOff: number, request: Buffer, reqIpOff: number, reqIpLen: number): number {
+export function buildEchoReply(
+  out: Buffer,
+  outOff: number,
+  request: Buffer,
+  reqIpOff: number,
+  reqIpLen: number,
+): number {
   const len = datagramLength(request, reqIpOff, reqIpLen);
   if (len === 0 || outOff < 0) return 0;
   const o = reqIpOff;

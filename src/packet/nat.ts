@@ -39,7 +39,15 @@ function l4ChecksumOffset(buf: Uint8Array, ipOff: number): number {
  * of the IPv4 packet at ipOff, patching both checksums. The caller has
  * validated the IPv4 header and that the L4 header is present.
  */
-function rewrite(buf: Uint8Array, ipOff: number, addrField: number, portField: number, addr: number, port: number, l4Partial: boolean): void {
+function rewrite(
+  buf: Uint8Array,
+  ipOff: number,
+  addrField: number,
+  portField: number,
+  addr: number,
+  port: number,
+  l4Partial: boolean,
+): void {
   const oldAddr = read32(buf, ipOff + addrField);
   const l4 = ipOff + ((buf[ipOff] & 0x0f) << 2);
   const oldPort = read16(buf, l4 + portField);

@@ -18,7 +18,13 @@ const TCP_RESET_SIZE = 40;
  * Returns 40, or 0 when the segment is itself a reset (never answer one)
  * or is cut short.
  */
-export function buildTcpReset(out: Buffer, outOff: number, orig: Uint8Array, origIpOff: number, origIpLen: number): number {
+export function buildTcpReset(
+  out: Buffer,
+  outOff: number,
+  orig: Uint8Array,
+  origIpOff: number,
+  origIpLen: number,
+): number {
   const ihl = (orig[origIpOff] & 0x0f) << 2;
   const t = origIpOff + ihl;
   if (ihl < 20 || ihl + 20 > origIpLen || orig[origIpOff + 9] !== IPPROTO_TCP) return 0;

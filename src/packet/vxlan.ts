@@ -117,8 +117,6 @@ export function vxlanSourcePort(hash: number): number {
 // murmur3_32 (murmur3.ts), fixed seed so every node maps a flow the same way.
 const SEED = 0x9747b28c;
 
-
-
 /**
  * A deterministic uint32 hash of the inner IPv4 flow at buf[ipOff]: source,
  * destination and protocol, plus both ports for TCP/UDP when the packet is

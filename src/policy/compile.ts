@@ -24,10 +24,26 @@
  */
 import { matches, selectorRequirements, type LabelSelector, type Requirement } from '../control/labels.js';
 import { parseIpv4 } from '../packet/ipv4-address.js';
-import { PolicySet, type CompiledPeer, type CompiledPort, type CompiledRule, type PodPolicies, type PolicyInfo } from './policy-set.js';
 import {
-  DIR_EGRESS, DIR_INGRESS, PolicyError, protoNumber,
-  type Direction, type NetworkPolicyLite, type PeerSpec, type PolicyCounters, type PolicyNamespace, type PolicyPod, type PortSpec,
+  PolicySet,
+  type CompiledPeer,
+  type CompiledPort,
+  type CompiledRule,
+  type PodPolicies,
+  type PolicyInfo,
+} from './policy-set.js';
+import {
+  DIR_EGRESS,
+  DIR_INGRESS,
+  PolicyError,
+  protoNumber,
+  type Direction,
+  type NetworkPolicyLite,
+  type PeerSpec,
+  type PolicyCounters,
+  type PolicyNamespace,
+  type PolicyPod,
+  type PortSpec,
 } from './types.js';
 
 export interface CompileOptions {
@@ -91,7 +107,10 @@ export function compilePolicies(
     let l = nsMemo.get(key);
     if (l) return l;
     const r = reqs(sel);
-    l = [...nsLabels].filter(([, labels]) => matches(r, labels)).map(([n]) => n).sort();
+    l = [...nsLabels]
+      .filter(([, labels]) => matches(r, labels))
+      .map(([n]) => n)
+      .sort();
     nsMemo.set(key, l);
     return l;
   };
@@ -106,9 +125,20 @@ export function compilePolicies(
     let c = counters.get(key);
     if (!c) counters.set(key, (c = { ingressAllowed: 0, ingressDenied: 0, egressAllowed: 0, egressDenied: 0 }));
     const spec = np.spec ?? {};
-    const types = spec.policyTypes?.length ? spec.policyTypes : spec.egress?.length ? ['Ingress', 'Egress'] : ['Ingress'];
+    const types = spec.policyTypes?.length
+      ? spec.policyTypes
+      : spec.egress?.length
+        ? ['Ingress', 'Egress']
+        : ['Ingress'];
     const selected = podsIn([ns], spec.podSelector);
-    const info: PolicyInfo = { key, namespace: ns, name: np.metadata.name, counters: c, selected: selected.size, policy: np };
+    const info: PolicyInfo = {
+      key,
+      namespace: ns,
+      name: np.metadata.name,
+      counters: c,
+      selected: selected.size,
+      policy: np,
+    };
     infos.push(info);
     const compileDir = (dir: Direction, list: { peers?: PeerSpec[]; ports?: PortSpec[] }[]): CompiledRule[] =>
       list.map((r, index) => {
@@ -125,8 +155,18 @@ export function compilePolicies(
         rules.push(rule);
         return rule;
       });
-    const ingress = types.includes('Ingress') ? compileDir(DIR_INGRESS, (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))) : null;
-    const egress = types.includes('Egress') ? compileDir(DIR_EGRESS, (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }))) : null;
+    const ingress = types.includes('Ingress')
+      ? compileDir(
+          DIR_INGRESS,
+          (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })),
+        )
+      : null;
+    const egress = types.includes('Egress')
+      ? compileDir(
+          DIR_EGRESS,
+          (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports })),
+        )
+      : null;
     for (const ip of selected) {
       let pp = perPod.get(ip);
       if (!pp) perPod.set(ip, (pp = { ingress: null, egress: null, ingressBy: [], egressBy: [] }));
@@ -148,7 +188,12 @@ function keyOf(np: NetworkPolicyLite): string {
 }
 
 function compilePeer(
-  p: PeerSpec, ns: string, policy: string, dir: Direction, rule: number, peer: number,
+  p: PeerSpec,
+  ns: string,
+  policy: string,
+  dir: Direction,
+  rule: number,
+  peer: number,
   podsIn: (nss: string[], sel: LabelSelector | undefined) => Set<number>,
   namespacesMatching: (sel: LabelSelector) => string[],
 ): CompiledPeer {
@@ -157,7 +202,9 @@ function compilePeer(
     const cidr = parseV4Cidr(p.ipBlock.cidr, where);
     // IPv6 blocks never match IPv4 traffic (podwire's cluster is IPv4 only)
     if (cidr === null) return { kind: 'cidr', net: 0, mask: 0, except: [], spec: p, never: true };
-    const except = (p.ipBlock.except ?? []).map((e) => parseV4Cidr(e, where)).filter((e): e is { net: number; mask: number } => e !== null);
+    const except = (p.ipBlock.except ?? [])
+      .map((e) => parseV4Cidr(e, where))
+      .filter((e): e is { net: number; mask: number } => e !== null);
     return { kind: 'cidr', net: cidr.net, mask: cidr.mask, except, spec: p, never: false };
   }
   const nss = p.namespaceSelector ? namespacesMatching(p.namespaceSelector) : [ns];

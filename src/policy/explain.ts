@@ -8,8 +8,16 @@
 import { ipv4ToString } from '../packet/ipv4-address.js';
 import { selectorIsEmpty, type CompiledRule, type PolicySet } from './policy-set.js';
 import {
-  DIR_INGRESS, VERDICT_DENY, VERDICT_OPEN, directionName, protoNumber, protoText,
-  type Direction, type NetworkPolicyLite, type PeerSpec, type PortSpec,
+  DIR_INGRESS,
+  VERDICT_DENY,
+  VERDICT_OPEN,
+  directionName,
+  protoNumber,
+  protoText,
+  type Direction,
+  type NetworkPolicyLite,
+  type PeerSpec,
+  type PortSpec,
 } from './types.js';
 import type { LabelSelector } from '../control/labels.js';
 
@@ -30,7 +38,9 @@ export function peerText(p: PeerSpec, policyNamespace: string): string {
   if (p.ipBlock) return `${p.ipBlock.cidr}${p.ipBlock.except?.length ? ` except ${p.ipBlock.except.join(', ')}` : ''}`;
   const pods = selectorIsEmpty(p.podSelector) ? 'every pod' : `pods ${selectorText(p.podSelector)}`;
   if (!p.namespaceSelector) return `${pods} in namespace ${policyNamespace}`;
-  const nss = selectorIsEmpty(p.namespaceSelector) ? 'every namespace' : `namespaces ${selectorText(p.namespaceSelector)}`;
+  const nss = selectorIsEmpty(p.namespaceSelector)
+    ? 'every namespace'
+    : `namespaces ${selectorText(p.namespaceSelector)}`;
   // both selectors in one peer: both must hold (AND); an empty podSelector beside a namespaceSelector adds nothing to AND
   return selectorIsEmpty(p.podSelector) ? `${pods} in ${nss}` : `${pods} AND in ${nss}`;
 }
@@ -43,16 +53,30 @@ export function portText(p: PortSpec): string {
 }
 
 /** A rule in words: "from (A) OR (B) on TCP/80, TCP/443". */
-export function ruleSpecText(dir: Direction, peers: PeerSpec[] | undefined, ports: PortSpec[] | undefined, policyNamespace: string): string {
+export function ruleSpecText(
+  dir: Direction,
+  peers: PeerSpec[] | undefined,
+  ports: PortSpec[] | undefined,
+  policyNamespace: string,
+): string {
   const word = dir === DIR_INGRESS ? 'from' : 'to';
-  const who = !peers?.length ? `${word} anywhere` : peers.length === 1 ? `${word} ${peerText(peers[0], policyNamespace)}` : `${word} ${peers.map((p) => `(${peerText(p, policyNamespace)})`).join(' OR ')}`;
+  const who = !peers?.length
+    ? `${word} anywhere`
+    : peers.length === 1
+      ? `${word} ${peerText(peers[0], policyNamespace)}`
+      : `${word} ${peers.map((p) => `(${peerText(p, policyNamespace)})`).join(' OR ')}`;
   const what = !ports?.length ? 'on every port' : `on ${ports.map(portText).join(', ')}`;
   return `${who} ${what}`;
 }
 
 /** "x/allow-b ingress[0]: from pods app=b in namespace x on TCP/80" */
 export function ruleText(r: CompiledRule): string {
-  return `${r.policy.key} ${directionName(r.direction)}[${r.index}]: ${ruleSpecText(r.direction, r.peers.map((p) => p.spec), r.ports.map((p) => p.spec), r.policy.namespace)}`;
+  return `${r.policy.key} ${directionName(r.direction)}[${r.index}]: ${ruleSpecText(
+    r.direction,
+    r.peers.map((p) => p.spec),
+    r.ports.map((p) => p.spec),
+    r.policy.namespace,
+  )}`;
 }
 
 function endpointText(set: PolicySet, ip: number): string {
@@ -65,10 +89,19 @@ function endpointText(set: PolicySet, ip: number): string {
  *   "ingress to x/a (10.244.1.5) from y/b (10.244.2.3) TCP/80 denied: isolated by x/deny-all, x/allow-c; no rule allowed it"
  *   "egress from x/a … allowed by x/allow-dns egress[0]: to every pod in namespaces … on UDP/53"
  */
-export function verdictText(set: PolicySet, dir: Direction, podIp: number, peerIp: number, proto: number, port: number, verdict: number): string {
-  const flow = dir === DIR_INGRESS
-    ? `ingress to ${endpointText(set, podIp)} from ${endpointText(set, peerIp)}`
-    : `egress from ${endpointText(set, podIp)} to ${endpointText(set, peerIp)}`;
+export function verdictText(
+  set: PolicySet,
+  dir: Direction,
+  podIp: number,
+  peerIp: number,
+  proto: number,
+  port: number,
+  verdict: number,
+): string {
+  const flow =
+    dir === DIR_INGRESS
+      ? `ingress to ${endpointText(set, podIp)} from ${endpointText(set, peerIp)}`
+      : `egress from ${endpointText(set, podIp)} to ${endpointText(set, peerIp)}`;
   const what = `${protoText(proto)}${proto === 6 || proto === 17 || proto === 132 ? `/${port}` : ''}`;
   if (verdict === VERDICT_OPEN) return `${flow} ${what} allowed: no policy isolates it for ${directionName(dir)}`;
   if (verdict === VERDICT_DENY) {
@@ -81,7 +114,10 @@ export function verdictText(set: PolicySet, dir: Direction, podIp: number, peerI
 
 /** Short form for drop details: "ingress: isolated by x/deny-all; no rule allowed it". */
 export function denyDetail(set: PolicySet, dir: Direction, podIp: number): string {
-  return `${directionName(dir)}: isolated by ${set.isolatedBy(podIp, dir).map((p) => p.key).join(', ')}; no rule allowed it`;
+  return `${directionName(dir)}: isolated by ${set
+    .isolatedBy(podIp, dir)
+    .map((p) => p.key)
+    .join(', ')}; no rule allowed it`;
 }
 
 export { VERDICT_DENY, VERDICT_OPEN };

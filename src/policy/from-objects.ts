@@ -26,7 +26,11 @@ export function policyPodOf(pod: Obj): PolicyPod | null {
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])] as Obj[]) {
     for (const p of (c.ports ?? []) as Obj[]) {
       if (typeof p.containerPort !== 'number') continue;
-      ports.push({ name: typeof p.name === 'string' && p.name !== '' ? p.name : undefined, port: p.containerPort, proto: protoNumber(p.protocol) });
+      ports.push({
+        name: typeof p.name === 'string' && p.name !== '' ? p.name : undefined,
+        port: p.containerPort,
+        proto: protoNumber(p.protocol),
+      });
     }
   }
   return {
@@ -46,5 +50,8 @@ export function policyNamespaceOf(ns: Obj): PolicyNamespace {
 }
 
 export function policyOf(np: Obj): NetworkPolicyLite {
-  return { metadata: { name: np.metadata?.name ?? '', namespace: np.metadata?.namespace ?? 'default' }, spec: np.spec ?? {} };
+  return {
+    metadata: { name: np.metadata?.name ?? '', namespace: np.metadata?.namespace ?? 'default' },
+    spec: np.spec ?? {},
+  };
 }

@@ -6,6 +6,23 @@
  */
 export * from './types.js';
 export { compilePolicies, parseV4Cidr, type CompileOptions } from './compile.js';
-export { PolicySet, selectorIsEmpty, type CompiledPeer, type CompiledPort, type CompiledRule, type PodPolicies, type PolicyInfo } from './policy-set.js';
-export { denyDetail, lintPolicy, peerText, portText, ruleSpecText, ruleText, selectorText, verdictText } from './explain.js';
+export {
+  PolicySet,
+  selectorIsEmpty,
+  type CompiledPeer,
+  type CompiledPort,
+  type CompiledRule,
+  type PodPolicies,
+  type PolicyInfo,
+} from './policy-set.js';
+export {
+  denyDetail,
+  lintPolicy,
+  peerText,
+  portText,
+  ruleSpecText,
+  ruleText,
+  selectorText,
+  verdictText,
+} from './explain.js';
 export { policyNamespaceOf, policyOf, policyPodOf } from './from-objects.js';

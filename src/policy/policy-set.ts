@@ -17,8 +17,17 @@
  */
 import type { LabelSelector } from '../control/labels.js';
 import {
-  DIR_INGRESS, ISOLATED_EGRESS, ISOLATED_INGRESS, VERDICT_DENY, VERDICT_OPEN,
-  type Direction, type NetworkPolicyLite, type PeerSpec, type PolicyCounters, type PolicyPod, type PortSpec,
+  DIR_INGRESS,
+  ISOLATED_EGRESS,
+  ISOLATED_INGRESS,
+  VERDICT_DENY,
+  VERDICT_OPEN,
+  type Direction,
+  type NetworkPolicyLite,
+  type PeerSpec,
+  type PolicyCounters,
+  type PolicyPod,
+  type PortSpec,
 } from './types.js';
 
 export interface PolicyInfo {
@@ -34,7 +43,14 @@ export interface PolicyInfo {
 
 export type CompiledPeer =
   | { kind: 'pods'; ips: Set<number>; namespaces: string[]; spec: PeerSpec }
-  | { kind: 'cidr'; net: number; mask: number; except: { net: number; mask: number }[]; spec: PeerSpec; never: boolean };
+  | {
+      kind: 'cidr';
+      net: number;
+      mask: number;
+      except: { net: number; mask: number }[];
+      spec: PeerSpec;
+      never: boolean;
+    };
 
 export interface CompiledPort {
   proto: number;
@@ -101,7 +117,9 @@ function buildIndex(rules: CompiledRule[], self: PolicyPod | undefined): RuleInd
     for (const p of r.ports) {
       if (p.name !== undefined) {
         if (self === undefined) wide = true;
-        else for (const cp of self.ports) if (cp.name === p.name && cp.proto === p.proto) put(p.proto * 65536 + cp.port, r);
+        else
+          for (const cp of self.ports)
+            if (cp.name === p.name && cp.proto === p.proto) put(p.proto * 65536 + cp.port, r);
       } else if (p.to - p.from < SPELL_OUT_RANGE) {
         for (let port = p.from; port <= p.to; port++) put(p.proto * 65536 + port, r);
       } else wide = true;
@@ -253,23 +271,35 @@ export class PolicySet {
   }
 
   /** Why a rule admits a connection or not (for explanations): whether its peers match, whether its ports do. */
-  ruleMatches(r: CompiledRule, podIp: number, peerIp: number, proto: number, port: number): { peer: boolean; port: boolean } {
+  ruleMatches(
+    r: CompiledRule,
+    podIp: number,
+    peerIp: number,
+    proto: number,
+    port: number,
+  ): { peer: boolean; port: boolean } {
     const dstIp = r.direction === DIR_INGRESS ? podIp : peerIp;
-    return { peer: r.allPeers || peerMatches(r.peers, peerIp), port: r.allPorts || this.portMatches(r.ports, proto, port, dstIp) };
+    return {
+      peer: r.allPeers || peerMatches(r.peers, peerIp),
+      port: r.allPorts || this.portMatches(r.ports, proto, port, dstIp),
+    };
   }
 
   /** The pods a policy ("ns/name") selects, by namespace and name (for describe and lint; walks the isolated pods). */
   podsSelectedBy(key: string): PolicyPod[] {
     const out: PolicyPod[] = [];
     for (const [ip, pp] of this.perPod) {
-      if (pp.ingressBy.some((p) => p.key === key) || pp.egressBy.some((p) => p.key === key)) out.push(this.pods.get(ip)!);
+      if (pp.ingressBy.some((p) => p.key === key) || pp.egressBy.some((p) => p.key === key))
+        out.push(this.pods.get(ip)!);
     }
     return out.sort(byNamespaceAndName);
   }
 
   /** A policy's compiled rules, ingress before egress, each list in its order (for describe and lint). */
   rulesOfPolicy(key: string): CompiledRule[] {
-    return this.rules.filter((r) => r.policy.key === key).sort((a, b) => a.direction - b.direction || a.index - b.index);
+    return this.rules
+      .filter((r) => r.policy.key === key)
+      .sort((a, b) => a.direction - b.direction || a.index - b.index);
   }
 
   /** The pods a rule's peers take in now: selected pods, pods inside an ipBlock, every pod for a rule without peers. */
@@ -285,7 +315,8 @@ export class PolicySet {
   }
 }
 
-const byNamespaceAndName = (a: PolicyPod, b: PolicyPod): number => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+const byNamespaceAndName = (a: PolicyPod, b: PolicyPod): number =>
+  a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
 
 function peerMatches(peers: CompiledPeer[], ip: number): boolean {
   for (let i = 0; i < peers.length; i++) {
@@ -294,10 +325,10 @@ function peerMatches(peers: CompiledPeer[], ip: number): boolean {
       if (p.ips.has(ip)) return true;
       continue;
     }
-    if (p.never || ((ip & p.mask) >>> 0) !== p.net) continue;
+    if (p.never || (ip & p.mask) >>> 0 !== p.net) continue;
     let excluded = false;
     for (const e of p.except) {
-      if (((ip & e.mask) >>> 0) === e.net) {
+      if ((ip & e.mask) >>> 0 === e.net) {
         excluded = true;
         break;
       }

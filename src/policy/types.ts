@@ -82,7 +82,15 @@ export function protoNumber(name: string | undefined): number {
 }
 
 export function protoText(proto: number): string {
-  return proto === PROTO_TCP ? 'TCP' : proto === PROTO_UDP ? 'UDP' : proto === PROTO_SCTP ? 'SCTP' : proto === PROTO_ICMP ? 'ICMP' : `proto ${proto}`;
+  return proto === PROTO_TCP
+    ? 'TCP'
+    : proto === PROTO_UDP
+      ? 'UDP'
+      : proto === PROTO_SCTP
+        ? 'SCTP'
+        : proto === PROTO_ICMP
+          ? 'ICMP'
+          : `proto ${proto}`;
 }
 
 /** Verdict counters of one policy, kept by the agent across recompiles (Prometheus). */
@@ -95,7 +103,10 @@ export interface PolicyCounters {
 
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
-  constructor(readonly code: 'ERR_BAD_POLICY' | 'ERR_BAD_TARGET', message: string) {
+  constructor(
+    readonly code: 'ERR_BAD_POLICY' | 'ERR_BAD_TARGET',
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -7,7 +7,15 @@
  * exempt, and probe sends none). Through a Service the verdict is the
  * backend's, on its target port: the port of the table.
  */
-import { DIR_EGRESS, DIR_INGRESS, VERDICT_DENY, protoNumber, verdictText, type PolicyPod, type PolicySet } from '../policy/index.js';
+import {
+  DIR_EGRESS,
+  DIR_INGRESS,
+  VERDICT_DENY,
+  protoNumber,
+  verdictText,
+  type PolicyPod,
+  type PolicySet,
+} from '../policy/index.js';
 import type { ProbeProtocol } from './plan.js';
 
 export interface Expectation {
@@ -16,7 +24,13 @@ export interface Expectation {
   why: string;
 }
 
-export function expectConnection(set: PolicySet, from: PolicyPod, to: PolicyPod, proto: ProbeProtocol, port: number): Expectation {
+export function expectConnection(
+  set: PolicySet,
+  from: PolicyPod,
+  to: PolicyPod,
+  proto: ProbeProtocol,
+  port: number,
+): Expectation {
   if (from.ip === to.ip) return { allowed: true, why: 'a pod to itself: the traffic never leaves the pod' };
   const p = protoNumber(proto);
   const egress = set.judge(DIR_EGRESS, from.ip, to.ip, p, port);
@@ -24,7 +38,10 @@ export function expectConnection(set: PolicySet, from: PolicyPod, to: PolicyPod,
   const e = verdictText(set, DIR_EGRESS, from.ip, to.ip, p, port, egress);
   const i = verdictText(set, DIR_INGRESS, to.ip, from.ip, p, port, ingress);
   if (egress === VERDICT_DENY || ingress === VERDICT_DENY) {
-    return { allowed: false, why: [egress === VERDICT_DENY ? e : '', ingress === VERDICT_DENY ? i : ''].filter(Boolean).join('; ') };
+    return {
+      allowed: false,
+      why: [egress === VERDICT_DENY ? e : '', ingress === VERDICT_DENY ? i : ''].filter(Boolean).join('; '),
+    };
   }
   return { allowed: true, why: `${e}; ${i}` };
 }

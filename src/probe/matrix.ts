@@ -73,7 +73,12 @@ export function markOf(expected: 'allowed' | 'blocked', observed: Cell['observed
   return GOT_NOTHING.includes(observed) ? 'X' : '!';
 }
 
-export function assembleMatrix(plan: ProbePlan, set: PolicySet, sources: SourceOutcome[], notes: string[] = []): ProbeMatrix {
+export function assembleMatrix(
+  plan: ProbePlan,
+  set: PolicySet,
+  sources: SourceOutcome[],
+  notes: string[] = [],
+): ProbeMatrix {
   const tables = plan.tables.map((t, ti) => ({
     name: t.name,
     proto: t.proto,
@@ -90,21 +95,34 @@ export function assembleMatrix(plan: ProbePlan, set: PolicySet, sources: SourceO
         if (!src) return { ...base, ...via, observed: 'not-probed', detail: 'not probed', mark: '?' };
         if ('error' in src) return { ...base, ...via, observed: 'not-probed', detail: src.error, mark: '?' };
         const r = src.results.get(cellId(ti, pi));
-        if (!r) return { ...base, ...via, observed: 'not-probed', detail: 'the prober returned no result for it', mark: '?' };
+        if (!r)
+          return { ...base, ...via, observed: 'not-probed', detail: 'the prober returned no result for it', mark: '?' };
         return { ...base, ...via, observed: r.observed, detail: r.detail, mark: markOf(expected, r.observed) };
       }),
     ),
   }));
   const summary: MatrixSummary = { cells: 0, compared: 0, correct: 0, wrong: 0, notProbed: 0, noTarget: 0 };
-  for (const t of tables) for (const row of t.rows) for (const c of row) {
-    summary.cells++;
-    if (c.mark === '.' || c.mark === 'X') summary.correct++;
-    else if (c.mark === '!') summary.wrong++;
-    else if (c.mark === '?') summary.notProbed++;
-    else summary.noTarget++;
-  }
+  for (const t of tables)
+    for (const row of t.rows)
+      for (const c of row) {
+        summary.cells++;
+        if (c.mark === '.' || c.mark === 'X') summary.correct++;
+        else if (c.mark === '!') summary.wrong++;
+        else if (c.mark === '?') summary.notProbed++;
+        else summary.noTarget++;
+      }
   summary.compared = summary.correct + summary.wrong;
-  return { to: plan.to, pods: plan.pods.map((p) => ({ pod: podKey(p), ip: ipv4ToString(p.ip), ...(p.nodeName ? { node: p.nodeName } : {}) })), tables, summary, notes };
+  return {
+    to: plan.to,
+    pods: plan.pods.map((p) => ({
+      pod: podKey(p),
+      ip: ipv4ToString(p.ip),
+      ...(p.nodeName ? { node: p.nodeName } : {}),
+    })),
+    tables,
+    summary,
+    notes,
+  };
 }
 
 /** Exit status: 1 on any mismatch, or any cell that should have been probed and was not. */

@@ -70,13 +70,16 @@ export const cellId = (table: number, target: number) => `${table}:${target}`;
 export function planProbes(input: PlanInput): ProbePlan {
   const pods = [...input.pods].sort((a, b) => podKey(a).localeCompare(podKey(b)));
   const tables: PlannedTable[] = [];
-  for (const proto of input.protocols) for (const port of input.ports) tables.push({ name: `${proto.toUpperCase()}/${port}`, proto, port });
+  for (const proto of input.protocols)
+    for (const port of input.ports) tables.push({ name: `${proto.toUpperCase()}/${port}`, proto, port });
   const targets = tables.map((t) => pods.map((p) => targetFor(p, t, input)));
   const probes = pods.map(() => {
     const list: ProberProbe[] = [];
-    targets.forEach((row, ti) => row.forEach((tg, pi) => {
-      if (!('none' in tg)) list.push({ id: cellId(ti, pi), host: tg.host, port: tg.port, proto: tables[ti].proto });
-    }));
+    targets.forEach((row, ti) =>
+      row.forEach((tg, pi) => {
+        if (!('none' in tg)) list.push({ id: cellId(ti, pi), host: tg.host, port: tg.port, proto: tables[ti].proto });
+      }),
+    );
     return list;
   });
   return { to: input.to, pods, tables, targets, probes };
@@ -98,10 +101,23 @@ function targetFor(pod: PolicyPod, t: PlannedTable, input: PlanInput): TargetOrN
  * the table's port and protocol: the connection then can only land on this
  * pod, so the cell says something about this pod alone.
  */
-export function serviceFor(pod: PolicyPod, t: PlannedTable, services: ServiceLite[], allPods: PolicyPod[]): { svc: ServiceLite; port: number } | { none: string } {
+export function serviceFor(
+  pod: PolicyPod,
+  t: PlannedTable,
+  services: ServiceLite[],
+  allPods: PolicyPod[],
+): { svc: ServiceLite; port: number } | { none: string } {
   const proto = protoNumber(t.proto);
   const candidates = services
-    .filter((s) => s.namespace === pod.namespace && s.type !== 'ExternalName' && s.clusterIP && s.clusterIP !== 'None' && s.selector && Object.keys(s.selector).length)
+    .filter(
+      (s) =>
+        s.namespace === pod.namespace &&
+        s.type !== 'ExternalName' &&
+        s.clusterIP &&
+        s.clusterIP !== 'None' &&
+        s.selector &&
+        Object.keys(s.selector).length,
+    )
     .sort((a, b) => a.name.localeCompare(b.name));
   let shared: string | undefined;
   for (const svc of candidates) {
@@ -112,10 +128,14 @@ export function serviceFor(pod: PolicyPod, t: PlannedTable, services: ServiceLit
       shared ??= `${podKey(svc)} (${backends.length} backends)`;
       continue;
     }
-    const sp = svc.ports.find((p) => protoNumber(p.protocol) === proto && targetPortOn(pod, p.targetPort ?? p.port, proto) === t.port);
+    const sp = svc.ports.find(
+      (p) => protoNumber(p.protocol) === proto && targetPortOn(pod, p.targetPort ?? p.port, proto) === t.port,
+    );
     if (sp) return { svc, port: sp.port };
   }
-  return { none: `no Service has ${podKey(pod)} as its only backend on ${t.name}${shared ? `; ${shared} has more than one` : ''}` };
+  return {
+    none: `no Service has ${podKey(pod)} as its only backend on ${t.name}${shared ? `; ${shared} has more than one` : ''}`,
+  };
 }
 
 /** A Service port's targetPort on a pod: a number, or a container port's name (name and protocol must match). */

@@ -8,9 +8,14 @@
 import { table } from '../cli/table.js';
 import type { Cell, ProbeMatrix } from './matrix.js';
 
-export const LEGEND = '. allowed as expected   X blocked as expected   ! observed differs from expected   ? not probed   - no target';
+export const LEGEND =
+  '. allowed as expected   X blocked as expected   ! observed differs from expected   ? not probed   - no target';
 
-const MODE_WORDS: Record<ProbeMatrix['to'], string> = { pods: 'pod IP', 'service-ip': 'Service ClusterIP', 'service-name': 'Service name' };
+const MODE_WORDS: Record<ProbeMatrix['to'], string> = {
+  pods: 'pod IP',
+  'service-ip': 'Service ClusterIP',
+  'service-name': 'Service name',
+};
 
 export function summaryLine(m: ProbeMatrix): string {
   const s = m.summary;
@@ -30,7 +35,12 @@ export function formatMatrix(m: ProbeMatrix): string {
   if (m.notes.length) out.push('');
   const heads = m.pods.map((p) => p.pod);
   for (const t of m.tables) {
-    out.push(table([t.name, ...heads], t.rows.map((row, i) => [heads[i], ...row.map((c) => c.mark)])));
+    out.push(
+      table(
+        [t.name, ...heads],
+        t.rows.map((row, i) => [heads[i], ...row.map((c) => c.mark)]),
+      ),
+    );
     out.push('');
   }
   out.push(LEGEND);
@@ -38,15 +48,21 @@ export function formatMatrix(m: ProbeMatrix): string {
     out.push(`targets by ${MODE_WORDS[m.to]}:`);
     // a target's Service is the same from every source: read it off the first row
     const rows = heads.map((h, j) => [h, ...m.tables.map((t) => t.rows[0]?.[j]?.via ?? '-')]);
-    out.push(...table(['TO', ...m.tables.map((t) => t.name)], rows).split('\n').map((l) => `  ${l}`));
+    out.push(
+      ...table(['TO', ...m.tables.map((t) => t.name)], rows)
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   }
   out.push(summaryLine(m));
   const wrong: string[] = [];
   const notProbed: string[] = [];
-  for (const t of m.tables) for (const row of t.rows) for (const c of row) {
-    if (c.mark === '!') wrong.push(cellLine(c, t.name), `      model: ${c.why}`);
-    else if (c.mark === '?') notProbed.push(`  ${c.from} -> ${c.to} ${t.name}: ${c.detail}`);
-  }
+  for (const t of m.tables)
+    for (const row of t.rows)
+      for (const c of row) {
+        if (c.mark === '!') wrong.push(cellLine(c, t.name), `      model: ${c.why}`);
+        else if (c.mark === '?') notProbed.push(`  ${c.from} -> ${c.to} ${t.name}: ${c.detail}`);
+      }
   if (wrong.length) out.push('wrong:', ...wrong);
   if (notProbed.length) out.push('not probed:', ...notProbed);
   return out.join('\n');

@@ -41,12 +41,16 @@ function probeTcp(ip: string, port: number, timeoutMs: number): Promise<ProbeRes
     // The deadline is decided after the poll phase (setImmediate): a process
     // starved past it runs expired timers before the I/O that already
     // arrived, and would call an answered connection blocked.
-    const timer = setTimeout(() => setImmediate(() => {
-      if (done) return;
-      done = true;
-      sock.destroy();
-      resolve({ observed: 'blocked', detail: `no answer in ${timeoutMs} ms`, ms: Date.now() - t0 });
-    }), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (done) return;
+          done = true;
+          sock.destroy();
+          resolve({ observed: 'blocked', detail: `no answer in ${timeoutMs} ms`, ms: Date.now() - t0 });
+        }),
+      timeoutMs,
+    );
     sock.once('connect', () => {
       clearTimeout(timer);
       if (done) return;
@@ -89,11 +93,26 @@ function probeUdp(ip: string, port: number, timeoutMs: number): Promise<ProbeRes
     sock.connect(port, ip, () => {
       // a datagram may be lost where a TCP SYN would be retransmitted: send it again within the deadline
       for (let i = 0; i < UDP_TRIES; i++) {
-        timers.push(setTimeout(() => !done && sock.send('hostname', (e) => e && finish(classify((e as NodeJS.ErrnoException).code, Date.now() - t0))), (i * timeoutMs) / UDP_TRIES));
+        timers.push(
+          setTimeout(
+            () =>
+              !done &&
+              sock.send('hostname', (e) => e && finish(classify((e as NodeJS.ErrnoException).code, Date.now() - t0))),
+            (i * timeoutMs) / UDP_TRIES,
+          ),
+        );
       }
     });
     // decided after the poll phase, as in probeTcp: answers that already arrived win
-    timers.push(setTimeout(() => setImmediate(() => finish({ observed: 'blocked', detail: `no answer in ${timeoutMs} ms`, ms: Date.now() - t0 })), timeoutMs));
+    timers.push(
+      setTimeout(
+        () =>
+          setImmediate(() =>
+            finish({ observed: 'blocked', detail: `no answer in ${timeoutMs} ms`, ms: Date.now() - t0 }),
+          ),
+        timeoutMs,
+      ),
+    );
   });
 }
 
@@ -108,7 +127,11 @@ function resolver(): (host: string) => Promise<string> {
   };
 }
 
-async function probeOne(p: ProberProbe, timeoutMs: number, resolve: (h: string) => Promise<string>): Promise<ProbeResult> {
+async function probeOne(
+  p: ProberProbe,
+  timeoutMs: number,
+  resolve: (h: string) => Promise<string>,
+): Promise<ProbeResult> {
   let ip: string;
   try {
     ip = await resolve(p.host);
@@ -122,7 +145,9 @@ async function probeOne(p: ProberProbe, timeoutMs: number, resolve: (h: string) 
 
 export async function runProber(input: ProberInput): Promise<ProberOutput> {
   const resolve = resolver();
-  const results = await Promise.all(input.probes.map(async (p) => ({ id: p.id, ...(await probeOne(p, input.timeoutMs, resolve)) })));
+  const results = await Promise.all(
+    input.probes.map(async (p) => ({ id: p.id, ...(await probeOne(p, input.timeoutMs, resolve)) })),
+  );
   return { results };
 }
 

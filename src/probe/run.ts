@@ -47,19 +47,25 @@ export interface ProbeDeps {
 
 export class ProbeError extends Error {
   override readonly name = 'ProbeError';
-  constructor(readonly code: 'ERR_NO_PODS' | 'ERR_BAD_OPTION', message: string) {
+  constructor(
+    readonly code: 'ERR_NO_PODS' | 'ERR_BAD_OPTION',
+    message: string,
+  ) {
     super(message);
   }
 }
 
-const inScope = (o: ProbeOptions, ns: string) => (o.namespace ? ns === o.namespace : o.allNamespaces || ns !== 'kube-system');
+const inScope = (o: ProbeOptions, ns: string) =>
+  o.namespace ? ns === o.namespace : o.allNamespaces || ns !== 'kube-system';
 
 export async function probe(deps: ProbeDeps, opts: ProbeOptions): Promise<ProbeMatrix> {
   const notes: string[] = [];
   const protocols = opts.protocols.filter((p): p is ProbeProtocol => p !== 'sctp');
   if (opts.protocols.includes('sctp')) {
     const has = (deps.kernelHasSctp ?? (() => fs.existsSync('/proc/net/sctp')))();
-    notes.push(`SCTP: not probed: ${has ? 'the kernel has SCTP, but the prober cannot open SCTP sockets (Node has none)' : 'the kernel has no SCTP (no /proc/net/sctp)'}`);
+    notes.push(
+      `SCTP: not probed: ${has ? 'the kernel has SCTP, but the prober cannot open SCTP sockets (Node has none)' : 'the kernel has no SCTP (no /proc/net/sctp)'}`,
+    );
   }
   const [podList, nsList, npList, svcList] = await Promise.all([
     deps.api.list('pods'),
@@ -78,17 +84,39 @@ export async function probe(deps: ProbeDeps, opts: ProbeOptions): Promise<ProbeM
     const p = policyPodOf(obj);
     const phase = obj.status?.phase ?? 'Pending';
     if (p && phase === 'Running' && !obj.metadata.deletionTimestamp) chosen.push(p);
-    else if (!obj.spec?.hostNetwork) notes.push(`left out: ${ns}/${obj.metadata.name} (${obj.metadata.deletionTimestamp ? 'terminating' : phase}${obj.status?.podIP ? '' : ', no IP'})`);
+    else if (!obj.spec?.hostNetwork)
+      notes.push(
+        `left out: ${ns}/${obj.metadata.name} (${obj.metadata.deletionTimestamp ? 'terminating' : phase}${obj.status?.podIP ? '' : ', no IP'})`,
+      );
   }
-  if (!chosen.length) throw new ProbeError('ERR_NO_PODS', `no running pods to probe${opts.namespace ? ` in namespace ${opts.namespace}` : ''}${opts.selector ? ` matching ${opts.selector}` : ''}`);
+  if (!chosen.length)
+    throw new ProbeError(
+      'ERR_NO_PODS',
+      `no running pods to probe${opts.namespace ? ` in namespace ${opts.namespace}` : ''}${opts.selector ? ` matching ${opts.selector}` : ''}`,
+    );
 
-  const plan = planProbes({ pods: chosen, ports: opts.ports, protocols, to: opts.to, services: svcList.items.map(serviceOf), allPods: modelPods, clusterDomain: opts.clusterDomain });
+  const plan = planProbes({
+    pods: chosen,
+    ports: opts.ports,
+    protocols,
+    to: opts.to,
+    services: svcList.items.map(serviceOf),
+    allPods: modelPods,
+    clusterDomain: opts.clusterDomain,
+  });
   const outcomes = protocols.length && opts.ports.length ? await runSources(deps, plan, opts) : [];
   return assembleMatrix(plan, set, outcomes, notes);
 }
 
 function serviceOf(s: KubeObject): ServiceLite {
-  return { namespace: s.metadata.namespace ?? 'default', name: s.metadata.name, type: s.spec?.type, clusterIP: s.spec?.clusterIP, selector: s.spec?.selector, ports: s.spec?.ports ?? [] };
+  return {
+    namespace: s.metadata.namespace ?? 'default',
+    name: s.metadata.name,
+    type: s.spec?.type,
+    clusterIP: s.spec?.clusterIP,
+    selector: s.spec?.selector,
+    ports: s.spec?.ports ?? [],
+  };
 }
 
 /** Every source pod's prober, `parallel` at a time; a pod that cannot be entered is an outcome too. */
@@ -114,17 +142,37 @@ async function runSource(
   records: Awaited<ReturnType<typeof labPods>>,
 ): Promise<SourceOutcome> {
   if (!probes.length) return { results: new Map() };
-  const rec = records.find((r) => (r.namespace ?? 'default') === pod.namespace && (r.name === pod.name || r.name === podKey(pod)));
+  const rec = records.find(
+    (r) => (r.namespace ?? 'default') === pod.namespace && (r.name === pod.name || r.name === podKey(pod)),
+  );
   if (!rec) return { error: `no agent of lab ${deps.state.plan.prefix} runs ${podKey(pod)}` };
   try {
     const entry = await podExecEntry(deps.state, rec.netns);
     const input: ProberInput = { timeoutMs: opts.timeoutMs, probes };
     // a name may take the resolver's own timeouts (5 s × 2 attempts) before the probe's
-    const r = await deps.runner.run(execCommand(entry, pod.name, [process.execPath, PROBER]), { input: JSON.stringify(input), allowFailure: true, timeoutMs: opts.timeoutMs + 30_000 });
-    const last = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-    if (r.exitCode !== 0 || !last) return { error: `the prober in ${podKey(pod)} failed (exit ${r.exitCode}): ${(r.stderr.trim() || r.stdout.trim()).slice(0, 300)}` };
+    const r = await deps.runner.run(execCommand(entry, pod.name, [process.execPath, PROBER]), {
+      input: JSON.stringify(input),
+      allowFailure: true,
+      timeoutMs: opts.timeoutMs + 30_000,
+    });
+    const last = r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop();
+    if (r.exitCode !== 0 || !last)
+      return {
+        error: `the prober in ${podKey(pod)} failed (exit ${r.exitCode}): ${(r.stderr.trim() || r.stdout.trim()).slice(0, 300)}`,
+      };
     const out = JSON.parse(last) as ProberOutput;
-    return { results: new Map(out.results.map((x): [string, ProbeResult] => [x.id, { observed: x.observed, detail: x.detail, ...(x.ms !== undefined ? { ms: x.ms } : {}) }])) };
+    return {
+      results: new Map(
+        out.results.map((x): [string, ProbeResult] => [
+          x.id,
+          { observed: x.observed, detail: x.detail, ...(x.ms !== undefined ? { ms: x.ms } : {}) },
+        ]),
+      ),
+    };
   } catch (e) {
     return { error: `could not probe from ${podKey(pod)}: ${(e as Error).message}` };
   }

@@ -18,7 +18,8 @@ export function lookupHosts(text: string, name: string): HostsEntry | null {
   for (let i = 0; i < lines.length; i++) {
     const fields = lines[i].replace(/#.*/, '').trim().split(/\s+/).filter(Boolean);
     if (fields.length < 2 || !IPV4.test(fields[0])) continue;
-    if (fields.slice(1).some((n) => n.toLowerCase() === want)) return { address: fields[0], names: fields.slice(1), line: i + 1 };
+    if (fields.slice(1).some((n) => n.toLowerCase() === want))
+      return { address: fields[0], names: fields.slice(1), line: i + 1 };
   }
   return null;
 }

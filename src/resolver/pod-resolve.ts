@@ -51,6 +51,8 @@ export async function podResolve(o: PodResolveOptions): Promise<PodResolveReport
   const report: PodResolveReport = { name: o.name, resolvConf, conf, timeoutMs, attempts };
   const hosts = lookupHosts(readOr(`${etc}/hosts`, ''), o.name.replace(/\.$/, ''));
   if (hosts) return { ...report, hosts };
-  report.resolution = await resolveLikeLibc(o.name, conf, (n) => askServers(n, { servers: conf.nameservers, timeoutMs, attempts, onTry: o.onTry }));
+  report.resolution = await resolveLikeLibc(o.name, conf, (n) =>
+    askServers(n, { servers: conf.nameservers, timeoutMs, attempts, onTry: o.onTry }),
+  );
   return report;
 }

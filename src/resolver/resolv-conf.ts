@@ -57,15 +57,27 @@ const stripDot = (d: string) => (d === '.' ? '' : d.replace(/\.$/, ''));
 
 export function parseResolverConf(text: string, input: ResolvConfInput = {}): ResolverConfig {
   const flavor = input.flavor ?? 'glibc';
-  const conf: ResolverConfig = { flavor, nameservers: [], search: [], ndots: 1, timeoutS: 5, attempts: 2, rotate: false, noTldQuery: false, ignored: [] };
+  const conf: ResolverConfig = {
+    flavor,
+    nameservers: [],
+    search: [],
+    ndots: 1,
+    timeoutS: 5,
+    attempts: 2,
+    rotate: false,
+    noTldQuery: false,
+    ignored: [],
+  };
   let searchSeen = false;
   const applyOptions = (words: string[]) => {
     for (const w of words) {
       const [name, value] = w.split(':', 2);
       const n = value === undefined ? NaN : Number.parseInt(value, 10);
       if (name === 'ndots' && Number.isFinite(n)) conf.ndots = Math.min(Math.max(n, 0), RES_MAXNDOTS);
-      else if (name === 'timeout' && Number.isFinite(n)) conf.timeoutS = Math.min(Math.max(n, 1), LIMITS[flavor].timeoutS);
-      else if (name === 'attempts' && Number.isFinite(n)) conf.attempts = Math.min(Math.max(n, 1), LIMITS[flavor].attempts);
+      else if (name === 'timeout' && Number.isFinite(n))
+        conf.timeoutS = Math.min(Math.max(n, 1), LIMITS[flavor].timeoutS);
+      else if (name === 'attempts' && Number.isFinite(n))
+        conf.attempts = Math.min(Math.max(n, 1), LIMITS[flavor].attempts);
       else if (name === 'rotate' && flavor === 'glibc') conf.rotate = true;
       else if (name === 'no-tld-query' && flavor === 'glibc') conf.noTldQuery = true;
       else if (!GLIBC_OTHER_OPTIONS.has(name) || flavor === 'musl') conf.ignored.push(`options ${w}`);
@@ -100,14 +112,26 @@ export function parseResolverConf(text: string, input: ResolvConfInput = {}): Re
       searchSeen = true;
     }
     if (input.env?.RES_OPTIONS) applyOptions(input.env.RES_OPTIONS.split(/\s+/).filter(Boolean));
-    if (!searchSeen && input.hostname?.includes('.')) conf.search = [stripDot(input.hostname.slice(input.hostname.indexOf('.') + 1))];
+    if (!searchSeen && input.hostname?.includes('.'))
+      conf.search = [stripDot(input.hostname.slice(input.hostname.indexOf('.') + 1))];
   }
   if (!conf.nameservers.length) conf.nameservers.push('127.0.0.1');
   return conf;
 }
 
 /** glibc options that change nothing this resolver models (not worth an "ignored" line) */
-const GLIBC_OTHER_OPTIONS = new Set(['edns0', 'single-request', 'single-request-reopen', 'use-vc', 'trust-ad', 'inet6', 'debug', 'no-check-names', 'no-reload', 'no-aaaa']);
+const GLIBC_OTHER_OPTIONS = new Set([
+  'edns0',
+  'single-request',
+  'single-request-reopen',
+  'use-vc',
+  'trust-ad',
+  'inet6',
+  'debug',
+  'no-check-names',
+  'no-reload',
+  'no-aaaa',
+]);
 
 /** One line, as `podwire trace` shows it: nameserver, search list, ndots. */
 export function describeResolverConf(c: ResolverConfig): string {

@@ -48,36 +48,70 @@ export function countDots(name: string): number {
   return n;
 }
 
-export function searchPlan(input: string, conf: Pick<ResolverConfig, 'flavor' | 'search' | 'ndots' | 'noTldQuery'>): SearchPlan {
+export function searchPlan(
+  input: string,
+  conf: Pick<ResolverConfig, 'flavor' | 'search' | 'ndots' | 'noTldQuery'>,
+): SearchPlan {
   const flavor: LibcFlavor = conf.flavor;
   const absolute = input.endsWith('.');
   const bare = absolute ? input.slice(0, -1) : input;
   const dots = countDots(input);
-  const asIs: Candidate = { name: `${bare}.`, via: { kind: 'as-is' }, ...(bare.length > MAX_NAME_CHARS ? { tooLong: true } : {}) };
+  const asIs: Candidate = {
+    name: `${bare}.`,
+    via: { kind: 'as-is' },
+    ...(bare.length > MAX_NAME_CHARS ? { tooLong: true } : {}),
+  };
   const of = conf.search.length;
   const searched: Candidate[] = conf.search.map((domain, i) => {
     const name = domain ? `${bare}.${domain}` : bare;
-    return { name: `${name}.`, via: { kind: 'search', domain, index: i + 1, of }, ...(name.length > MAX_NAME_CHARS ? { tooLong: true } : {}) };
+    return {
+      name: `${name}.`,
+      via: { kind: 'search', domain, index: i + 1, of },
+      ...(name.length > MAX_NAME_CHARS ? { tooLong: true } : {}),
+    };
   });
   const rootOnList = conf.search.includes('');
   const plan = (candidates: Candidate[], why: string): SearchPlan => ({ input, dots, absolute, candidates, why });
   const d = `${dots} dot${dots === 1 ? '' : 's'}`;
   if (absolute) return plan([asIs], 'a trailing dot: the name is absolute, asked as it is');
   if (flavor === 'musl') {
-    if (dots >= conf.ndots || !of) return plan([asIs], of ? `${d} ≥ ndots:${conf.ndots}: asked as it is only (musl tries no search domain then)` : 'no search list: asked as it is');
-    return plan([...searched, ...(rootOnList ? [] : [asIs])], `${d} < ndots:${conf.ndots}: the ${of} search domain${of === 1 ? '' : 's'} first, then as it is`);
+    if (dots >= conf.ndots || !of)
+      return plan(
+        [asIs],
+        of
+          ? `${d} ≥ ndots:${conf.ndots}: asked as it is only (musl tries no search domain then)`
+          : 'no search list: asked as it is',
+      );
+    return plan(
+      [...searched, ...(rootOnList ? [] : [asIs])],
+      `${d} < ndots:${conf.ndots}: the ${of} search domain${of === 1 ? '' : 's'} first, then as it is`,
+    );
   }
   if (dots >= conf.ndots) {
-    return plan([asIs, ...searched.filter((c) => c.name !== asIs.name)], `${d} ≥ ndots:${conf.ndots}: asked as it is first, then the search list`);
+    return plan(
+      [asIs, ...searched.filter((c) => c.name !== asIs.name)],
+      `${d} ≥ ndots:${conf.ndots}: asked as it is first, then the search list`,
+    );
   }
   const tail = (dots > 0 || !of || !conf.noTldQuery) && !rootOnList ? [asIs] : [];
   if (!of) return plan(tail, 'no search list: asked as it is');
-  return plan([...searched, ...tail], `${d} < ndots:${conf.ndots}: the ${of} search domain${of === 1 ? '' : 's'} first${tail.length ? ', then as it is' : ''}`);
+  return plan(
+    [...searched, ...tail],
+    `${d} < ndots:${conf.ndots}: the ${of} search domain${of === 1 ? '' : 's'} first${tail.length ? ', then as it is' : ''}`,
+  );
 }
 
 /** What one query came to (after the library tried its servers and attempts). */
 export type Outcome =
-  | { kind: 'answer'; rcode: string; addresses: string[]; cnames?: string[]; ttl?: number; truncated?: boolean; tcp?: boolean }
+  | {
+      kind: 'answer';
+      rcode: string;
+      addresses: string[];
+      cnames?: string[];
+      ttl?: number;
+      truncated?: boolean;
+      tcp?: boolean;
+    }
   | { kind: 'timeout' }
   /** ICMP port unreachable: nothing listens there (or an agent refused it: a Service with no endpoints) */
   | { kind: 'refused' }

@@ -34,17 +34,36 @@ function outcomeOf(p: DecodedPacket, tcp: boolean): Outcome {
     } else if (a.type === 'CNAME') cnames.push(String(a.data));
   }
   const rcode = (p as DecodedPacket & { rcode?: string }).rcode ?? 'NOERROR';
-  return { kind: 'answer', rcode, addresses, ...(cnames.length ? { cnames } : {}), ...(ttl !== undefined ? { ttl } : {}), ...(p.flag_tc ? { truncated: true } : {}), ...(tcp ? { tcp: true } : {}) };
+  return {
+    kind: 'answer',
+    rcode,
+    addresses,
+    ...(cnames.length ? { cnames } : {}),
+    ...(ttl !== undefined ? { ttl } : {}),
+    ...(p.flag_tc ? { truncated: true } : {}),
+    ...(tcp ? { tcp: true } : {}),
+  };
 }
 
 /** Does `p` answer the question we asked (id, name, type)? */
 function answers(p: DecodedPacket, id: number, name: string): boolean {
   const q = p.questions?.[0];
-  return p.type === 'response' && p.id === id && !!q && q.type === 'A' && q.name.toLowerCase() === name.replace(/\.$/, '').toLowerCase();
+  return (
+    p.type === 'response' &&
+    p.id === id &&
+    !!q &&
+    q.type === 'A' &&
+    q.name.toLowerCase() === name.replace(/\.$/, '').toLowerCase()
+  );
 }
 
 export function encodeQuery(id: number, name: string): Buffer {
-  return packet.encode({ type: 'query', id, flags: packet.RECURSION_DESIRED, questions: [{ type: 'A', class: 'IN', name: name.replace(/\.$/, '') }] });
+  return packet.encode({
+    type: 'query',
+    id,
+    flags: packet.RECURSION_DESIRED,
+    questions: [{ type: 'A', class: 'IN', name: name.replace(/\.$/, '') }],
+  });
 }
 
 function decodeOrNull(buf: Buffer): DecodedPacket | null {
@@ -68,7 +87,9 @@ export function udpQuery(server: string, port: number, name: string, timeoutMs: 
       resolve(o);
     };
     const timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
-    sock.on('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ECONNREFUSED' ? { kind: 'refused' } : { kind: 'error', message: e.code ?? e.message }));
+    sock.on('error', (e: NodeJS.ErrnoException) =>
+      finish(e.code === 'ECONNREFUSED' ? { kind: 'refused' } : { kind: 'error', message: e.code ?? e.message }),
+    );
     sock.on('message', (msg) => {
       const p = decodeOrNull(msg);
       if (p && answers(p, id, name)) finish(outcomeOf(p, false)); // anything else is not ours: keep waiting, as the library does
@@ -101,9 +122,15 @@ export function tcpQuery(server: string, port: number, name: string, timeoutMs: 
       buf = Buffer.concat([buf, d]);
       if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
       const p = decodeOrNull(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-      finish(p && answers(p, id, name) ? outcomeOf(p, true) : { kind: 'error', message: 'a TCP answer that does not answer the question' });
+      finish(
+        p && answers(p, id, name)
+          ? outcomeOf(p, true)
+          : { kind: 'error', message: 'a TCP answer that does not answer the question' },
+      );
     });
-    sock.on('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ECONNREFUSED' ? { kind: 'refused' } : { kind: 'error', message: e.code ?? e.message }));
+    sock.on('error', (e: NodeJS.ErrnoException) =>
+      finish(e.code === 'ECONNREFUSED' ? { kind: 'refused' } : { kind: 'error', message: e.code ?? e.message }),
+    );
     sock.on('end', () => finish({ kind: 'error', message: 'the server closed the TCP connection without an answer' }));
   });
 }

@@ -104,8 +104,9 @@ export interface HttpTraceResult {
 /** What the client gets when the controller's own connection to the backend fails on the way. */
 function upstreamConsequence(reason: string | undefined): string {
   if (reason === 'no-endpoints') return 'the agent resets the connection, so the controller answers 502 Bad Gateway';
-  if (reason?.startsWith('policy-denied')) return 'a policy drop is silent, so the controller\'s connect times out and it answers 504 Gateway Timeout';
-  return 'the controller\'s connection fails, so it answers 502 Bad Gateway or 504 Gateway Timeout';
+  if (reason?.startsWith('policy-denied'))
+    return "a policy drop is silent, so the controller's connect times out and it answers 504 Gateway Timeout";
+  return "the controller's connection fails, so it answers 502 Bad Gateway or 504 Gateway Timeout";
 }
 
 export function composeHttpTrace(i: HttpLadderInput): { result: HttpTraceResult; text: string } {
@@ -114,8 +115,12 @@ export function composeHttpTrace(i: HttpLadderInput): { result: HttpTraceResult;
   const layers: Layer[] = leg1.layers.slice(0, i.toController.dnsLayers);
   const f = i.frontend;
   if (f) {
-    const what = f.type === 'NodePort' ? `a NodePort of Service ${f.service}` : `the ${f.type} address of Service ${f.service}`;
-    layers.push({ where: i.src.name, what: `ingress: ${f.address}:${f.port} is ${what}: to the controller pods' :${f.targetPort}` });
+    const what =
+      f.type === 'NodePort' ? `a NodePort of Service ${f.service}` : `the ${f.type} address of Service ${f.service}`;
+    layers.push({
+      where: i.src.name,
+      what: `ingress: ${f.address}:${f.port} is ${what}: to the controller pods' :${f.targetPort}`,
+    });
   }
   layers.push(...leg1.layers.slice(i.toController.dnsLayers));
   const done = (r: Omit<HttpTraceResult, 'layers'>) => {
@@ -125,10 +130,22 @@ export function composeHttpTrace(i: HttpLadderInput): { result: HttpTraceResult;
   const reason = leg1.reason ? { reason: leg1.reason } : {};
   const np = i.nodePort;
   if (leg1.verdict === 'DELIVERED' && np && f) {
-    const policy = np.localOnly ? 'externalTrafficPolicy Local: only a controller pod on that node' : 'any ready controller pod';
-    const pick = np.controller ? `to ${np.controller}` : 'to none: no controller pod runs there, so its agent drops the connection (etp-local-no-endpoint)';
-    layers.push({ where: `${np.node} agent`, what: `nodeport: ${f.address}:${f.port} (${policy}) ${pick}; not followed packet by packet past the masquerade` });
-    if (!np.controller) return done({ verdict: 'DROPPED', reason: 'etp-local-no-endpoint', summary: `NodePort ${f.port} of ${np.node}: Service ${f.service} has externalTrafficPolicy Local and no controller pod on ${np.node}` });
+    const policy = np.localOnly
+      ? 'externalTrafficPolicy Local: only a controller pod on that node'
+      : 'any ready controller pod';
+    const pick = np.controller
+      ? `to ${np.controller}`
+      : 'to none: no controller pod runs there, so its agent drops the connection (etp-local-no-endpoint)';
+    layers.push({
+      where: `${np.node} agent`,
+      what: `nodeport: ${f.address}:${f.port} (${policy}) ${pick}; not followed packet by packet past the masquerade`,
+    });
+    if (!np.controller)
+      return done({
+        verdict: 'DROPPED',
+        reason: 'etp-local-no-endpoint',
+        summary: `NodePort ${f.port} of ${np.node}: Service ${f.service} has externalTrafficPolicy Local and no controller pod on ${np.node}`,
+      });
   }
   if (leg1.verdict !== 'DELIVERED' || !i.controller) {
     if (leg1.verdict === 'DELIVERED' && i.claimedBy.length) {
@@ -139,7 +156,14 @@ export function composeHttpTrace(i: HttpLadderInput): { result: HttpTraceResult;
       });
       return done({ verdict: leg1.verdict, summary: `${leg1.summary}; not through the ingress controller`, ...reason });
     }
-    return done({ verdict: leg1.verdict, summary: f && leg1.verdict !== 'DELIVERED' ? `on the way to the ingress controller (Service ${f.service}): ${leg1.summary}` : leg1.summary, ...reason });
+    return done({
+      verdict: leg1.verdict,
+      summary:
+        f && leg1.verdict !== 'DELIVERED'
+          ? `on the way to the ingress controller (Service ${f.service}): ${leg1.summary}`
+          : leg1.summary,
+      ...reason,
+    });
   }
   const ctl = i.controller;
   const step = i.routeStep!;
@@ -148,19 +172,30 @@ export function composeHttpTrace(i: HttpLadderInput): { result: HttpTraceResult;
   if (step.stop) {
     const s = step.stop;
     const at = step.route ? ` (${step.route.kind} ${step.route.name}, ${step.route.rule})` : '';
-    const summary = s.verdict === 'REDIRECTED' ? `${ctl.name} redirects${at}: ${s.reason}` : `${s.status} from ${ctl.name} at the route step${at}: ${s.reason}`;
+    const summary =
+      s.verdict === 'REDIRECTED'
+        ? `${ctl.name} redirects${at}: ${s.reason}`
+        : `${s.status} from ${ctl.name} at the route step${at}: ${s.reason}`;
     return done({ verdict: s.verdict, summary, status: s.status, reason: s.reason, ...route });
   }
   const b = step.next!;
   const backend = `${b.service}:${b.port}`;
   const leg2 = i.toBackend!;
-  layers.push({ where: ctl.name, what: `proxy: a new connection from ${ctl.ip} to Service ${b.service} at ${b.address}:${b.port}:` });
+  layers.push({
+    where: ctl.name,
+    what: `proxy: a new connection from ${ctl.ip} to Service ${b.service} at ${b.address}:${b.port}:`,
+  });
   layers.push(...leg2.result.layers.slice(leg2.dnsLayers));
   const r2 = leg2.result;
   const by = step.route ? `${step.route.kind} ${step.route.name} (${step.route.rule})` : 'the route';
   if (r2.verdict === 'DELIVERED') {
     const to = leg2.deliveredTo ?? b.address;
-    return done({ verdict: 'DELIVERED', summary: `delivered to ${to} through Service ${b.service}, routed by ${by} in ${ctl.name}`, backend, ...route });
+    return done({
+      verdict: 'DELIVERED',
+      summary: `delivered to ${to} through Service ${b.service}, routed by ${by} in ${ctl.name}`,
+      backend,
+      ...route,
+    });
   }
   const summary = `routed by ${by} in ${ctl.name} to Service ${b.service}; then ${r2.summary}${r2.verdict === 'DROPPED' ? `: ${upstreamConsequence(r2.reason)}` : ''}`;
   return done({ verdict: r2.verdict, summary, backend, ...(r2.reason ? { reason: r2.reason } : {}), ...route });
@@ -168,5 +203,9 @@ export function composeHttpTrace(i: HttpLadderInput): { result: HttpTraceResult;
 
 export function formatHttpTrace(r: HttpTraceResult, title: string): string {
   const w = Math.max(0, ...r.layers.map((l) => l.where.length));
-  return [title, ...r.layers.map((l, n) => `${String(n + 1).padStart(2)}. ${l.where.padEnd(w)}  ${l.what}`), `${r.verdict}: ${r.summary}`].join('\n');
+  return [
+    title,
+    ...r.layers.map((l, n) => `${String(n + 1).padStart(2)}. ${l.where.padEnd(w)}  ${l.what}`),
+    `${r.verdict}: ${r.summary}`,
+  ].join('\n');
 }

@@ -60,7 +60,11 @@ function backendWords(b: BackendTarget): string {
 }
 
 function headerWords(h: { set?: [string, string][]; add?: [string, string][]; remove?: string[] }): string {
-  return [...(h.set ?? []).map(([k, v]) => `set ${k}: ${v}`), ...(h.add ?? []).map(([k, v]) => `add ${k}: ${v}`), ...(h.remove ?? []).map((k) => `remove ${k}`)].join(', ');
+  return [
+    ...(h.set ?? []).map(([k, v]) => `set ${k}: ${v}`),
+    ...(h.add ?? []).map(([k, v]) => `add ${k}: ${v}`),
+    ...(h.remove ?? []).map((k) => `remove ${k}`),
+  ].join(', ');
 }
 
 export function explainRoute(s: RouteStepInput): RouteStep {
@@ -78,34 +82,63 @@ export function explainRoute(s: RouteStepInput): RouteStep {
   if (d.kind === 'error') {
     const known = s.routes.filter((l) => l.startsWith(`${s.host} `) || l.startsWith(`${s.host}: `));
     const listed = known.length > 5 ? [...known.slice(0, 5), `… ${known.length - 5} more`] : known;
-    const has = d.status === 404 ? (known.length ? `; what host ${s.host} has: ${listed.join(' | ')}` : `; no Ingress or HTTPRoute names host ${s.host}`) : '';
+    const has =
+      d.status === 404
+        ? known.length
+          ? `; what host ${s.host} has: ${listed.join(' | ')}`
+          : `; no Ingress or HTTPRoute names host ${s.host}`
+        : '';
     add(`route: ${d.route ? `${routeName(d.route)}: ` : ''}${d.status} ${d.reason}${has}`);
-    return { layers, ...(d.route ? { route: d.route } : {}), stop: { verdict: 'ANSWERED-BY-INGRESS', status: d.status, reason: d.reason } };
+    return {
+      layers,
+      ...(d.route ? { route: d.route } : {}),
+      stop: { verdict: 'ANSWERED-BY-INGRESS', status: d.status, reason: d.reason },
+    };
   }
   add(`route: ${routeName(d.route)}`);
   if (d.kind === 'redirect') {
     add(`redirect: ${d.status} to ${d.location}`);
-    return { layers, route: d.route, stop: { verdict: 'REDIRECTED', status: d.status, reason: `${d.status} to ${d.location}` } };
+    return {
+      layers,
+      route: d.route,
+      stop: { verdict: 'REDIRECTED', status: d.status, reason: `${d.status} to ${d.location}` },
+    };
   }
   if (d.rewritePath !== undefined) add(`rewrite: path -> ${d.rewritePath}`);
   if (d.rewriteHost !== undefined) add(`rewrite: Host -> ${d.rewriteHost}`);
   if (d.requestHeaders && headerWords(d.requestHeaders)) add(`request headers: ${headerWords(d.requestHeaders)}`);
   if (d.responseHeaders && headerWords(d.responseHeaders)) add(`response headers: ${headerWords(d.responseHeaders)}`);
-  if (d.rateLimitRps) add(`rate limit: ${d.rateLimitRps} requests/s per client${d.rateLimitBurst ? ` (burst ${d.rateLimitBurst})` : ''}: over it, 429`);
+  if (d.rateLimitRps)
+    add(
+      `rate limit: ${d.rateLimitRps} requests/s per client${d.rateLimitBurst ? ` (burst ${d.rateLimitBurst})` : ''}: over it, 429`,
+    );
   for (const m of d.mirror ?? []) add(`mirror: a copy to ${backendWords(m)}, its answer ignored`);
   const next = followedBackend(d.backends);
   if (!next) {
     add('backend: none with a weight above 0');
-    return { layers, route: d.route, stop: { verdict: 'ANSWERED-BY-INGRESS', status: 500, reason: 'no backend with a weight above 0' } };
+    return {
+      layers,
+      route: d.route,
+      stop: { verdict: 'ANSWERED-BY-INGRESS', status: 500, reason: 'no backend with a weight above 0' },
+    };
   }
   const live = d.backends.filter((b) => b.weight > 0);
   if (live.length > 1) {
     const total = live.reduce((n, b) => n + b.weight, 0);
-    const each = d.backends.map((b) => `${b.service}:${b.port} weight ${b.weight} (${pct(b.weight, total)})${b.failure ? ` → ${b.failure.status}` : ''}`).join(', ');
+    const each = d.backends
+      .map(
+        (b) =>
+          `${b.service}:${b.port} weight ${b.weight} (${pct(b.weight, total)})${b.failure ? ` → ${b.failure.status}` : ''}`,
+      )
+      .join(', ');
     add(`backend: by weight, each request on its own: ${each}; following the heaviest, ${backendWords(next)}`);
   } else add(`backend: ${backendWords(next)}`);
   if (next.failure) {
-    return { layers, route: d.route, stop: { verdict: 'ANSWERED-BY-INGRESS', status: next.failure.status, reason: next.failure.reason } };
+    return {
+      layers,
+      route: d.route,
+      stop: { verdict: 'ANSWERED-BY-INGRESS', status: next.failure.status, reason: next.failure.reason },
+    };
   }
   if (!next.address) {
     const reason = `Service ${next.service} is headless: no ClusterIP to connect to`;

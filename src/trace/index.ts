@@ -1,4 +1,12 @@
 export { buildProbe, parseTarget, parseServiceTarget, type ProbeSpec, type ProbeProto } from './probe.js';
-export { explainTrace, formatTrace, type TraceInput, type TraceResult, type InjectReport, type AgentEvent, type Layer } from './report.js';
+export {
+  explainTrace,
+  formatTrace,
+  type TraceInput,
+  type TraceResult,
+  type InjectReport,
+  type AgentEvent,
+  type Layer,
+} from './report.js';
 export { injectProbe, catchProbe } from './inject.js';
 export { explainDns, describeOutcome, tryLine, type DnsLayer } from './dns-report.js';

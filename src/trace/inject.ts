@@ -5,7 +5,11 @@ import { buildProbe, type ProbeProto } from './probe.js';
 import type { InjectReport } from './report.js';
 
 /** Wait for a frame on `sock` that `match` accepts (returns a value), or time out with null. */
-function waitForFrame<T>(sock: PacketSocket, timeoutMs: number, match: (buf: Buffer, off: number, len: number) => T | null): Promise<T | null> {
+function waitForFrame<T>(
+  sock: PacketSocket,
+  timeoutMs: number,
+  match: (buf: Buffer, off: number, len: number) => T | null,
+): Promise<T | null> {
   const rx = new RxBatch(65536 + 256, 16);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(null), timeoutMs);
@@ -28,7 +32,15 @@ function waitForFrame<T>(sock: PacketSocket, timeoutMs: number, match: (buf: Buf
  * Runs inside the source pod's namespace: what the pod's own stack would do
  * (route lookup, gateway ARP), then one tagged probe out of eth0.
  */
-export async function injectProbe(o: { pod: string; dst: string; proto: ProbeProto; port: number; id: number; ttl: number; size?: number }): Promise<InjectReport> {
+export async function injectProbe(o: {
+  pod: string;
+  dst: string;
+  proto: ProbeProto;
+  port: number;
+  id: number;
+  ttl: number;
+  size?: number;
+}): Promise<InjectReport> {
   const run = execaRunner();
   const report: InjectReport = { pod: o.pod, sent: false };
   const route = await run.run(['ip', '-j', 'route', 'get', o.dst], { allowFailure: true });
@@ -36,7 +48,9 @@ export async function injectProbe(o: { pod: string; dst: string; proto: ProbePro
   const r = (JSON.parse(route.stdout) as { gateway?: string; dev?: string; prefsrc?: string }[])[0] ?? {};
   report.route = { gateway: r.gateway, dev: r.dev, src: r.prefsrc };
   const dev = r.dev ?? 'eth0';
-  const link = (JSON.parse((await run.run(['ip', '-j', 'link', 'show', 'dev', dev])).stdout) as { mtu: number; address: string }[])[0];
+  const link = (
+    JSON.parse((await run.run(['ip', '-j', 'link', 'show', 'dev', dev])).stdout) as { mtu: number; address: string }[]
+  )[0];
   report.mtu = link.mtu;
   const next = r.gateway ?? o.dst;
   report.gateway = next;
@@ -51,7 +65,9 @@ export async function injectProbe(o: { pod: string; dst: string; proto: ProbePro
     const t0 = performance.now();
     const want = parseIpv4(next);
     const answer = waitForFrame(sock, 1000, (b, f, len) =>
-      len >= 42 && b.readUInt16BE(f + 12) === 0x0806 && b.readUInt16BE(f + 20) === 2 && b.readUInt32BE(f + 28) === want ? macToString(b, f + 22) : null,
+      len >= 42 && b.readUInt16BE(f + 12) === 0x0806 && b.readUInt16BE(f + 20) === 2 && b.readUInt32BE(f + 28) === want
+        ? macToString(b, f + 22)
+        : null,
     );
     sock.send(tx);
     const mac = await answer;
@@ -86,7 +102,12 @@ export async function injectProbe(o: { pod: string; dst: string; proto: ProbePro
  * and with what TTL? `src` may list several addresses, comma-separated (a
  * probe through a Service may arrive SNATed to its node's Service address).
  */
-export async function catchProbe(o: { src: string; id: number; timeoutMs: number; onReady?: () => void }): Promise<{ arrived: boolean; ttl?: number; length?: number; src?: string }> {
+export async function catchProbe(o: {
+  src: string;
+  id: number;
+  timeoutMs: number;
+  onReady?: () => void;
+}): Promise<{ arrived: boolean; ttl?: number; length?: number; src?: string }> {
   const srcs = new Set(o.src.split(',').map((s) => parseIpv4(s.trim()) >>> 0));
   const sock = PacketSocket.open('eth0', { ignoreOutgoing: true });
   try {
@@ -94,7 +115,9 @@ export async function catchProbe(o: { src: string; id: number; timeoutMs: number
       if (len < 34 || b.readUInt16BE(f + 12) !== 0x0800) return null;
       const ip = f + 14;
       const from = b.readUInt32BE(ip + 12);
-      return srcs.has(from) && b.readUInt16BE(ip + 4) === o.id ? { ttl: b[ip + 8], length: b.readUInt16BE(ip + 2), src: ipv4ToString(from) } : null;
+      return srcs.has(from) && b.readUInt16BE(ip + 4) === o.id
+        ? { ttl: b[ip + 8], length: b.readUInt16BE(ip + 2), src: ipv4ToString(from) }
+        : null;
     });
     o.onReady?.();
     const got = await waiting;

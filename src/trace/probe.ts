@@ -82,7 +82,9 @@ export function parseTarget(t: string): { host: string; port: number; proto: Pro
  * target does not name a Service that way (a pod or an address: see
  * parseTarget).
  */
-export function parseServiceTarget(t: string): { namespace: string; name: string; port?: number; proto?: ProbeProto } | null {
+export function parseServiceTarget(
+  t: string,
+): { namespace: string; name: string; port?: number; proto?: ProbeProto } | null {
   const m = /^(?:svc|service|services)\/(.+)$/.exec(t);
   if (!m) return null;
   let rest = m[1];
@@ -96,6 +98,12 @@ export function parseServiceTarget(t: string): { namespace: string; name: string
   if (!n) throw new Error(`target "${t}" must look like svc/[<namespace>/]<name>[:<port>][/tcp|udp]`);
   const port = n[5] ? Number(n[5]) : undefined;
   if (port !== undefined && (port < 1 || port > 65535)) throw new Error(`port ${n[5]} out of range`);
-  if (proto === 'icmp') throw new Error('a Service answers TCP and UDP ports only: trace svc/<name>[:<port>][/tcp|udp]');
-  return { namespace: n[1] ?? 'default', name: n[3], ...(port !== undefined ? { port } : {}), ...(proto ? { proto } : {}) };
+  if (proto === 'icmp')
+    throw new Error('a Service answers TCP and UDP ports only: trace svc/<name>[:<port>][/tcp|udp]');
+  return {
+    namespace: n[1] ?? 'default',
+    name: n[3],
+    ...(port !== undefined ? { port } : {}),
+    ...(proto ? { proto } : {}),
+  };
 }

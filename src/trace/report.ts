@@ -55,10 +55,17 @@ export function explainTrace(t: TraceInput): TraceResult {
     layers.push({ where: pod, what: `route: ${i.error}` });
     return { layers, verdict: 'LOST', summary: `the source pod has no route to ${t.dst.sentTo ?? t.dst.ip}` };
   }
-  layers.push({ where: pod, what: `route: ${t.dst.sentTo ?? t.dst.ip} via ${i.route?.gateway ?? '(on-link)'} dev ${i.route?.dev ?? '?'}, MTU ${i.mtu ?? '?'}` });
+  layers.push({
+    where: pod,
+    what: `route: ${t.dst.sentTo ?? t.dst.ip} via ${i.route?.gateway ?? '(on-link)'} dev ${i.route?.dev ?? '?'}, MTU ${i.mtu ?? '?'}`,
+  });
   if (!i.gatewayMac) {
     layers.push({ where: pod, what: `gateway ARP: ${i.gateway ?? '?'} did not answer` });
-    return { layers, verdict: 'LOST', summary: `the gateway ${i.gateway} did not answer ARP: is ${t.srcNode}'s cbr0 up?` };
+    return {
+      layers,
+      verdict: 'LOST',
+      summary: `the gateway ${i.gateway} did not answer ARP: is ${t.srcNode}'s cbr0 up?`,
+    };
   }
   layers.push({
     where: pod,
@@ -67,7 +74,10 @@ export function explainTrace(t: TraceInput): TraceResult {
       : `ARP: ${i.gateway} (same subnet) is at ${i.gatewayMac}: the node agent answers for its pods, so even same-node traffic goes through it (${i.arpMs ?? '?'} ms)`,
   });
   if (i.mtu && i.mtu > t.pathMtu) {
-    layers.push({ where: pod, what: `warning: this pod's MTU ${i.mtu} is above the path MTU ${t.pathMtu} (1500 − 50 VXLAN overhead)` });
+    layers.push({
+      where: pod,
+      what: `warning: this pod's MTU ${i.mtu} is above the path MTU ${t.pathMtu} (1500 − 50 VXLAN overhead)`,
+    });
   }
   // Causal order, not clock order: the probe visits the source node's agent
   // first, then the next node's; each agent's stream is already in order.
@@ -84,35 +94,69 @@ export function explainTrace(t: TraceInput): TraceResult {
     return { layers, verdict: 'DROPPED', reason, summary: `stopped at ${drop.node}'s agent: ${drop.detail}` };
   }
   if (events.some((e) => e.stage === 'to-host')) {
-    return { layers, verdict: 'ANSWERED-BY-NODE', summary: `${t.dst.ip} is a node address: the node's kernel answers it` };
+    return {
+      layers,
+      verdict: 'ANSWERED-BY-NODE',
+      summary: `${t.dst.ip} is a node address: the node's kernel answers it`,
+    };
   }
   if (t.arrival?.arrived) {
     layers.push({ where: t.dst.pod ?? t.dst.ip, what: `eth0: the probe arrived (TTL ${t.arrival.ttl})` });
-    return { layers, verdict: 'DELIVERED', summary: `delivered to ${t.dst.pod ?? t.dst.ip}${t.dst.via ? ` through ${t.dst.via}` : ''}` };
+    return {
+      layers,
+      verdict: 'DELIVERED',
+      summary: `delivered to ${t.dst.pod ?? t.dst.ip}${t.dst.via ? ` through ${t.dst.via}` : ''}`,
+    };
   }
   const last = events[events.length - 1];
   if (!last) {
     const down = t.agentsDown.includes(t.srcNode);
-    return { layers, verdict: 'LOST', summary: down ? `${t.srcNode}'s agent is not running: nothing forwards the pod's packets` : `the probe never reached ${t.srcNode}'s agent` };
+    return {
+      layers,
+      verdict: 'LOST',
+      summary: down
+        ? `${t.srcNode}'s agent is not running: nothing forwards the pod's packets`
+        : `the probe never reached ${t.srcNode}'s agent`,
+    };
   }
   if (last.stage === 'encap') {
     const peer = String(last.data?.outerDst ?? '');
     const peerNode = t.dst.node;
     if (peerNode && t.agentsDown.includes(peerNode)) {
-      return { layers, verdict: 'LOST', summary: `sent over VXLAN to ${peerNode} (${peer}), but ${peerNode}'s agent is not running: nothing decapsulates it` };
+      return {
+        layers,
+        verdict: 'LOST',
+        summary: `sent over VXLAN to ${peerNode} (${peer}), but ${peerNode}'s agent is not running: nothing decapsulates it`,
+      };
     }
-    return { layers, verdict: 'LOST', summary: `sent over VXLAN to ${peer}; no agent there reported it (a node outside the lab, or the underlay lost it)` };
+    return {
+      layers,
+      verdict: 'LOST',
+      summary: `sent over VXLAN to ${peer}; no agent there reported it (a node outside the lab, or the underlay lost it)`,
+    };
   }
   if (last.stage === 'egress') {
-    return { layers, verdict: 'DELIVERED', summary: `handed to the underlay for ${t.dst.ip}${t.dst.via ? ` (through ${t.dst.via})` : ''}: outside the cluster, not seen arriving` };
+    return {
+      layers,
+      verdict: 'DELIVERED',
+      summary: `handed to the underlay for ${t.dst.ip}${t.dst.via ? ` (through ${t.dst.via})` : ''}: outside the cluster, not seen arriving`,
+    };
   }
   if (last.stage === 'deliver') {
-    return { layers, verdict: t.dst.pod ? 'LOST' : 'DELIVERED', summary: t.dst.pod ? `handed to ${t.dst.pod}'s port but not seen on its eth0` : `handed to ${t.dst.ip}'s port` };
+    return {
+      layers,
+      verdict: t.dst.pod ? 'LOST' : 'DELIVERED',
+      summary: t.dst.pod ? `handed to ${t.dst.pod}'s port but not seen on its eth0` : `handed to ${t.dst.ip}'s port`,
+    };
   }
   return { layers, verdict: 'LOST', summary: `last seen at ${last.node}'s agent (${last.stage})` };
 }
 
 export function formatTrace(r: TraceResult, title: string): string {
   const w = Math.max(...r.layers.map((l) => l.where.length));
-  return [title, ...r.layers.map((l, n) => `${String(n + 1).padStart(2)}. ${l.where.padEnd(w)}  ${l.what}`), `${r.verdict}: ${r.summary}`].join('\n');
+  return [
+    title,
+    ...r.layers.map((l, n) => `${String(n + 1).padStart(2)}. ${l.where.padEnd(w)}  ${l.what}`),
+    `${r.verdict}: ${r.summary}`,
+  ].join('\n');
 }

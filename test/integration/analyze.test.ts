@@ -1,7 +1,18 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startLab, stopLab, testPrefix, inNs, startInNs, lastJson, tcpTransfer, FIXTURES, execa, type TestLab } from './helpers.js';
+import {
+  startLab,
+  stopLab,
+  testPrefix,
+  inNs,
+  startInNs,
+  lastJson,
+  tcpTransfer,
+  FIXTURES,
+  execa,
+  type TestLab,
+} from './helpers.js';
 import { analyze } from '../../src/analyze/index.js';
 import { readCapture, pcapGlobalHeader, pcapRecord } from '../../src/capture/index.js';
 import { captureInNamespace } from '../../src/cli/capture.js';
@@ -26,13 +37,32 @@ afterAll(async () => {
 });
 
 async function tsharkFields(file: string, filter: string, fields: string[]): Promise<string[][]> {
-  const r = await execa('tshark', ['-r', file, ...(filter ? ['-Y', filter] : []), '-T', 'fields', '-E', 'separator=|', ...fields.flatMap((f) => ['-e', f])]);
-  return String(r.stdout).trim().split('\n').filter(Boolean).map((l) => l.split('|'));
+  const r = await execa('tshark', [
+    '-r',
+    file,
+    ...(filter ? ['-Y', filter] : []),
+    '-T',
+    'fields',
+    '-E',
+    'separator=|',
+    ...fields.flatMap((f) => ['-e', f]),
+  ]);
+  return String(r.stdout)
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('|'));
 }
 
 /** Per TCP stream: packets, bytes, ports, initial RTT — as tshark computes them. */
 async function tsharkTcpStreams(file: string) {
-  const rows = await tsharkFields(file, 'tcp', ['tcp.stream', 'frame.len', 'tcp.srcport', 'tcp.dstport', 'tcp.analysis.initial_rtt']);
+  const rows = await tsharkFields(file, 'tcp', [
+    'tcp.stream',
+    'frame.len',
+    'tcp.srcport',
+    'tcp.dstport',
+    'tcp.analysis.initial_rtt',
+  ]);
   const streams = new Map<string, { packets: number; bytes: number; ports: string; rtt?: number }>();
   for (const [stream, len, sp, dp, rtt] of rows) {
     const s = streams.get(stream) ?? { packets: 0, bytes: 0, ports: [sp, dp].sort().join('/') };
@@ -47,10 +77,23 @@ async function tsharkTcpStreams(file: string) {
 describe('analyze agrees with tshark', () => {
   it('on a tcpdump capture in a pod: packets, TCP conversations, handshake RTTs, DNS latencies and failures', async () => {
     const file = tmp('tcpdump.pcap');
-    const dump = execa('ip', ['netns', 'exec', lab.pods.a1.netns, 'tcpdump', '-i', 'eth0', '-U', '-n', '-w', file], { reject: false });
+    const dump = execa('ip', ['netns', 'exec', lab.pods.a1.netns, 'tcpdump', '-i', 'eth0', '-U', '-n', '-w', file], {
+      reject: false,
+    });
     await waitFor('tcpdump to start', 10_000, () => fs.existsSync(file) && fs.statSync(file).size >= 24);
-    const { child: server } = await startInNs(lab.pods.dns.netns, [process.execPath, path.join(FIXTURES, 'dns-server.mjs')], 'listening');
-    const asked = await inNs(lab.pods.a1.netns, [process.execPath, path.join(FIXTURES, 'dns-client.mjs'), lab.pods.dns.ip, 'web.podwire.test', 'db.podwire.test', 'nope.example']);
+    const { child: server } = await startInNs(
+      lab.pods.dns.netns,
+      [process.execPath, path.join(FIXTURES, 'dns-server.mjs')],
+      'listening',
+    );
+    const asked = await inNs(lab.pods.a1.netns, [
+      process.execPath,
+      path.join(FIXTURES, 'dns-client.mjs'),
+      lab.pods.dns.ip,
+      'web.podwire.test',
+      'db.podwire.test',
+      'nope.example',
+    ]);
     expect(lastJson(asked.stdout).answers.map((a: any) => a.rcode)).toEqual(['NOERROR', 'NOERROR', 'NXDOMAIN']);
     for (const port of [7601, 7602]) await tcpTransfer(lab, 'a1', 'b1', port, 300_000);
     await inNs(lab.pods.a1.netns, ['ping', '-c', '2', '-i', '0.2', lab.pods.b1.ip]);
@@ -88,7 +131,17 @@ describe('analyze agrees with tshark', () => {
     const file = tmp('underlay.pcapng');
     let ready!: () => void;
     const started = new Promise<void>((r) => (ready = r));
-    const cap = captureInNamespace({ ns: lab.state.plan.underlayNs, ifname: lab.state.plan.underlayBridge, label: 'underlay', format: 'pcapng', filter: { proto: 'tcp' }, durationS: 4, out: file, promiscuous: true, onReady: () => ready() });
+    const cap = captureInNamespace({
+      ns: lab.state.plan.underlayNs,
+      ifname: lab.state.plan.underlayBridge,
+      label: 'underlay',
+      format: 'pcapng',
+      filter: { proto: 'tcp' },
+      durationS: 4,
+      out: file,
+      promiscuous: true,
+      onReady: () => ready(),
+    });
     await Promise.race([started, cap]); // a capture that fails before it starts fails the test with its reason
     await tcpTransfer(lab, 'a1', 'b1', 7603, 200_000);
     await cap;
@@ -102,7 +155,10 @@ describe('analyze agrees with tshark', () => {
     expect(maps).toHaveLength(2); // one outer 5-tuple per direction
     expect(maps.every((v) => v.vni === 1 && v.outer.endsWith(':4789'))).toBe(true);
     expect(maps.map((v) => v.inner).sort()).toEqual(
-      [`TCP ${lab.pods.a1.ip}:${mine[0].a.split(':')[1]} -> ${lab.pods.b1.ip}:7603`, `TCP ${lab.pods.b1.ip}:7603 -> ${lab.pods.a1.ip}:${mine[0].a.split(':')[1]}`].sort(),
+      [
+        `TCP ${lab.pods.a1.ip}:${mine[0].a.split(':')[1]} -> ${lab.pods.b1.ip}:7603`,
+        `TCP ${lab.pods.b1.ip}:7603 -> ${lab.pods.a1.ip}:${mine[0].a.split(':')[1]}`,
+      ].sort(),
     );
   });
 
@@ -113,11 +169,18 @@ describe('analyze agrees with tshark', () => {
     const dup = { ...src[i], time: src[i].time + 0.0001 };
     const packets = [...src.slice(0, i + 1), dup, ...src.slice(i + 1)];
     const file = tmp('retrans.pcap');
-    fs.writeFileSync(file, Buffer.concat([pcapGlobalHeader(), ...packets.map((p) => pcapRecord(p.data, BigInt(Math.round(p.time * 1e6)), p.originalLength))]));
+    fs.writeFileSync(
+      file,
+      Buffer.concat([
+        pcapGlobalHeader(),
+        ...packets.map((p) => pcapRecord(p.data, BigInt(Math.round(p.time * 1e6)), p.originalLength)),
+      ]),
+    );
     // The original capture may hold real retransmissions (under load, TCP
     // does retransmit); the replayed segment must add exactly one for both.
     const retrans = (f: string) => tsharkFields(f, 'tcp.analysis.retransmission', ['frame.number']);
-    const oursCount = async (f: string) => analyze(await readCapture(f)).conversations.reduce((n, c) => n + (c.retransmissions ?? 0), 0);
+    const oursCount = async (f: string) =>
+      analyze(await readCapture(f)).conversations.reduce((n, c) => n + (c.retransmissions ?? 0), 0);
     const original = tmp('tcpdump.pcap');
     expect((await retrans(file)).length - (await retrans(original)).length).toBe(1);
     expect((await oursCount(file)) - (await oursCount(original))).toBe(1);

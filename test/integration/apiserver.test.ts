@@ -26,10 +26,20 @@ async function stop() {
   await store.close();
 }
 const call = async (method: string, p: string, body?: unknown, contentType = 'application/json') => {
-  const r = await fetch(`${url}${p}`, { method, headers: { 'content-type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await fetch(`${url}${p}`, {
+    method,
+    headers: { 'content-type': contentType },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: r.status, body: (await r.json()) as any, warning: r.headers.get('warning') };
 };
-const cm = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { app: 'web' } }, data: { color: 'blue' }, ...extra });
+const cm = (name: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, labels: { app: 'web' } },
+  data: { color: 'blue' },
+  ...extra,
+});
 
 beforeAll(start);
 afterAll(async () => {
@@ -42,12 +52,44 @@ describe('API server (Kubernetes REST conventions)', () => {
     expect((await call('GET', '/api')).body).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     const core = (await call('GET', '/api/v1')).body;
     expect(core.resources.map((r: any) => r.name).sort()).toEqual([
-      'configmaps', 'endpoints', 'events', 'namespaces', 'namespaces/status', 'nodes', 'nodes/status', 'pods', 'pods/status', 'secrets', 'services', 'services/status',
+      'configmaps',
+      'endpoints',
+      'events',
+      'namespaces',
+      'namespaces/status',
+      'nodes',
+      'nodes/status',
+      'pods',
+      'pods/status',
+      'secrets',
+      'services',
+      'services/status',
     ]);
-    expect((await call('GET', '/apis/apps/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['deployments', 'deployments/scale', 'deployments/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status']);
-    expect((await call('GET', '/apis')).body.groups.map((g: any) => g.name).sort()).toEqual(['apps', 'discovery.k8s.io', 'gateway.networking.k8s.io', 'networking.k8s.io']);
-    expect((await call('GET', '/apis/networking.k8s.io/v1')).body.resources.map((r: any) => r.name).sort()).toEqual(['ingressclasses', 'ingresses', 'ingresses/status', 'networkpolicies']);
-    expect((await call('GET', '/api/v1/namespaces')).body.items.map((n: any) => n.metadata.name)).toEqual(['default', 'kube-public', 'kube-system']);
+    expect((await call('GET', '/apis/apps/v1')).body.resources.map((r: any) => r.name).sort()).toEqual([
+      'deployments',
+      'deployments/scale',
+      'deployments/status',
+      'statefulsets',
+      'statefulsets/scale',
+      'statefulsets/status',
+    ]);
+    expect((await call('GET', '/apis')).body.groups.map((g: any) => g.name).sort()).toEqual([
+      'apps',
+      'discovery.k8s.io',
+      'gateway.networking.k8s.io',
+      'networking.k8s.io',
+    ]);
+    expect((await call('GET', '/apis/networking.k8s.io/v1')).body.resources.map((r: any) => r.name).sort()).toEqual([
+      'ingressclasses',
+      'ingresses',
+      'ingresses/status',
+      'networkpolicies',
+    ]);
+    expect((await call('GET', '/api/v1/namespaces')).body.items.map((n: any) => n.metadata.name)).toEqual([
+      'default',
+      'kube-public',
+      'kube-system',
+    ]);
   });
 
   it('creates, gets, lists by label selector; a duplicate is 409 AlreadyExists and changes nothing', async () => {
@@ -56,10 +98,19 @@ describe('API server (Kubernetes REST conventions)', () => {
     expect(c.body.metadata).toMatchObject({ name: 'web', namespace: 'default' });
     expect(c.body.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(Number(c.body.metadata.resourceVersion)).toBeGreaterThan(0);
-    await call('POST', '/api/v1/namespaces/default/configmaps', cm('db', { metadata: { name: 'db', labels: { app: 'db' } } }));
+    await call(
+      'POST',
+      '/api/v1/namespaces/default/configmaps',
+      cm('db', { metadata: { name: 'db', labels: { app: 'db' } } }),
+    );
     const dup = await call('POST', '/api/v1/namespaces/default/configmaps', cm('web', { data: { color: 'red' } }));
     expect(dup.status).toBe(409);
-    expect(dup.body).toMatchObject({ kind: 'Status', reason: 'AlreadyExists', message: 'configmaps "web" already exists', code: 409 });
+    expect(dup.body).toMatchObject({
+      kind: 'Status',
+      reason: 'AlreadyExists',
+      message: 'configmaps "web" already exists',
+      code: 409,
+    });
     expect((await call('GET', '/api/v1/namespaces/default/configmaps/web')).body.data).toEqual({ color: 'blue' });
     const byLabel = await call('GET', '/api/v1/namespaces/default/configmaps?labelSelector=app%3Dweb');
     expect(byLabel.body.items.map((i: any) => i.metadata.name)).toEqual(['web']);
@@ -71,16 +122,38 @@ describe('API server (Kubernetes REST conventions)', () => {
     const unknown = await call('POST', '/api/v1/namespaces/default/configmaps', cm('x', { spec: {} }));
     expect(unknown.status).toBe(400);
     expect(unknown.body.message).toBe('strict decoding error: unknown field "spec"');
-    const bad = await call('POST', '/api/v1/namespaces/default/configmaps', cm('Bad_Name', { metadata: { name: 'Bad_Name', labels: { 'app': 'has space' } } }));
+    const bad = await call(
+      'POST',
+      '/api/v1/namespaces/default/configmaps',
+      cm('Bad_Name', { metadata: { name: 'Bad_Name', labels: { app: 'has space' } } }),
+    );
     expect(bad.status).toBe(422);
     expect(bad.body.reason).toBe('Invalid');
     expect(bad.body.details.causes.map((c: any) => c.field)).toEqual(['metadata.name', 'metadata.labels']);
-    expect((await call('POST', '/api/v1/namespaces/nowhere/configmaps', cm('y'))).body).toMatchObject({ code: 404, message: 'namespaces "nowhere" not found' });
-    expect((await call('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'z' } })).status).toBe(400);
+    expect((await call('POST', '/api/v1/namespaces/nowhere/configmaps', cm('y'))).body).toMatchObject({
+      code: 404,
+      message: 'namespaces "nowhere" not found',
+    });
+    expect(
+      (
+        await call('POST', '/api/v1/namespaces/default/configmaps', {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'z' },
+        })
+      ).status,
+    ).toBe(400);
     const notJson = await fetch(`${url}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: '{oops' });
     expect(notJson.status).toBe(400);
-    expect((await call('GET', '/api/v1/configmaps')).body.items.map((i: any) => i.metadata.name).sort()).toEqual(['db', 'web']);
-    const ignored = await call('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Warn', cm('lenient', { spec: {} }));
+    expect((await call('GET', '/api/v1/configmaps')).body.items.map((i: any) => i.metadata.name).sort()).toEqual([
+      'db',
+      'web',
+    ]);
+    const ignored = await call(
+      'POST',
+      '/api/v1/namespaces/default/configmaps?fieldValidation=Warn',
+      cm('lenient', { spec: {} }),
+    );
     expect(ignored.status).toBe(201);
     expect(ignored.body.spec).toBeUndefined();
     expect(ignored.warning).toContain('unknown field \\"spec\\"'.replace(/\\/g, '').replace(/"/g, "'"));
@@ -94,15 +167,25 @@ describe('API server (Kubernetes REST conventions)', () => {
     const stale = await call('PUT', '/api/v1/namespaces/default/configmaps/web', { ...cur, data: { color: 'red' } });
     expect(stale.status).toBe(409);
     expect(stale.body.message).toMatch(/the object has been modified/);
-    const patched = await call('PATCH', '/api/v1/namespaces/default/configmaps/web', { data: { size: 'L' } }, 'application/merge-patch+json');
+    const patched = await call(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/web',
+      { data: { size: 'L' } },
+      'application/merge-patch+json',
+    );
     expect(patched.body.data).toEqual({ color: 'green', size: 'L' });
-    expect((await call('PATCH', '/api/v1/namespaces/default/configmaps/web', { data: {} }, 'application/json-patch+json')).status).toBe(415);
+    expect(
+      (await call('PATCH', '/api/v1/namespaces/default/configmaps/web', { data: {} }, 'application/json-patch+json'))
+        .status,
+    ).toBe(415);
   });
 
   it('watches from a resourceVersion: every later change, in order', async () => {
     const rv = (await call('GET', '/api/v1/namespaces/default/configmaps')).body.metadata.resourceVersion;
     const ctrl = new AbortController();
-    const res = await fetch(`${url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}`, { signal: ctrl.signal });
+    const res = await fetch(`${url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}`, {
+      signal: ctrl.signal,
+    });
     const events: any[] = [];
     const reading = (async () => {
       const dec = new TextDecoder();
@@ -121,20 +204,39 @@ describe('API server (Kubernetes REST conventions)', () => {
       }
     })();
     await call('POST', '/api/v1/namespaces/default/configmaps', cm('w1'));
-    await call('PATCH', '/api/v1/namespaces/default/configmaps/w1', { data: { a: 'b' } }, 'application/merge-patch+json');
+    await call(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/w1',
+      { data: { a: 'b' } },
+      'application/merge-patch+json',
+    );
     await call('DELETE', '/api/v1/namespaces/default/configmaps/w1');
     await waitFor('3 watch events', 5_000, () => events.length >= 3, 20);
     ctrl.abort();
     await reading;
-    expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([['ADDED', 'w1'], ['MODIFIED', 'w1'], ['DELETED', 'w1']]);
-    expect(Number(events[1].object.metadata.resourceVersion)).toBeGreaterThan(Number(events[0].object.metadata.resourceVersion));
+    expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([
+      ['ADDED', 'w1'],
+      ['MODIFIED', 'w1'],
+      ['DELETED', 'w1'],
+    ]);
+    expect(Number(events[1].object.metadata.resourceVersion)).toBeGreaterThan(
+      Number(events[0].object.metadata.resourceVersion),
+    );
   });
 
   it('keeps every object across an API server restart', async () => {
-    const before = (await call('GET', '/api/v1/configmaps')).body.items.map((i: any) => [i.metadata.name, i.metadata.uid, i.metadata.resourceVersion]);
+    const before = (await call('GET', '/api/v1/configmaps')).body.items.map((i: any) => [
+      i.metadata.name,
+      i.metadata.uid,
+      i.metadata.resourceVersion,
+    ]);
     await stop();
     await start();
-    const after = (await call('GET', '/api/v1/configmaps')).body.items.map((i: any) => [i.metadata.name, i.metadata.uid, i.metadata.resourceVersion]);
+    const after = (await call('GET', '/api/v1/configmaps')).body.items.map((i: any) => [
+      i.metadata.name,
+      i.metadata.uid,
+      i.metadata.resourceVersion,
+    ]);
     expect(after).toEqual(before);
   });
 
@@ -144,9 +246,17 @@ describe('API server (Kubernetes REST conventions)', () => {
     // does not serve; --validate=false there (the server still checks strictly).
     const v = JSON.parse((await execa('kubectl', ['version', '--client', '-o', 'json'])).stdout).clientVersion;
     const old = Number(v.major) === 1 && parseInt(v.minor, 10) < 27;
-    const k = (...args: string[]) => execa('kubectl', ['--server', url, '--cache-dir', cache, ...(old && args[0] === 'create' ? ['--validate=false'] : []), ...args], { reject: false });
+    const k = (...args: string[]) =>
+      execa(
+        'kubectl',
+        ['--server', url, '--cache-dir', cache, ...(old && args[0] === 'create' ? ['--validate=false'] : []), ...args],
+        { reject: false },
+      );
     const manifest = path.join(dir, 'cm.yaml');
-    fs.writeFileSync(manifest, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-kubectl\n  labels:\n    tier: demo\ndata:\n  key: value\n');
+    fs.writeFileSync(
+      manifest,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-kubectl\n  labels:\n    tier: demo\ndata:\n  key: value\n',
+    );
     const created = await k('create', '-f', manifest);
     expect(created.exitCode, created.stderr).toBe(0);
     expect(created.stdout).toBe('configmap/from-kubectl created');
@@ -165,10 +275,13 @@ describe('API server (Kubernetes REST conventions)', () => {
 
 describe('podwire apply (all or nothing)', () => {
   const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-  const podwire = (...args: string[]) => execa(process.execPath, [path.join(repo, 'bin/podwire.js'), ...args, '--server', url], { reject: false });
+  const podwire = (...args: string[]) =>
+    execa(process.execPath, [path.join(repo, 'bin/podwire.js'), ...args, '--server', url], { reject: false });
 
   it('applies seed manifests unchanged; applying again changes nothing', async () => {
-    const files = ['003-multi-container-pod.yaml', '003-multi-tier-services.yaml'].map((f) => path.join(repo, 'examples', f));
+    const files = ['003-multi-container-pod.yaml', '003-multi-tier-services.yaml'].map((f) =>
+      path.join(repo, 'examples', f),
+    );
     // every seed manifest applies unchanged (all of examples/: Pods, Services, NetworkPolicies, Ingress, Gateway API),
     // once the namespaces they name exist (the articles never create them; Kubernetes would refuse them too)
     const { parseAllDocuments } = await import('yaml');
@@ -179,14 +292,20 @@ describe('podwire apply (all or nothing)', () => {
         if (ns) namespaces.add(ns);
       }
     }
-    for (const ns of namespaces) await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (const ns of namespaces)
+      await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const all = await podwire('apply', '-f', path.join(repo, 'examples'));
     expect(all.exitCode, all.stderr).toBe(0);
     expect(all.stdout.split('\n').length).toBeGreaterThanOrEqual(24);
     const first = await podwire('apply', '-f', ...files);
     expect(first.exitCode, first.stderr).toBe(0);
     // (another article's file defines a different "database" Service, applied just before)
-    expect(first.stdout.split('\n')).toEqual(['pod/multi-container-pod unchanged', 'service/frontend unchanged', 'service/backend unchanged', 'service/database configured']);
+    expect(first.stdout.split('\n')).toEqual([
+      'pod/multi-container-pod unchanged',
+      'service/frontend unchanged',
+      'service/backend unchanged',
+      'service/database configured',
+    ]);
     const again = await podwire('apply', '-f', ...files);
     expect(again.stdout.split('\n').every((l) => l.endsWith(' unchanged'))).toBe(true);
     const pod = (await call('GET', '/api/v1/namespaces/default/pods/multi-container-pod')).body;
@@ -195,7 +314,8 @@ describe('podwire apply (all or nothing)', () => {
 
   it('creates a namespace and what lives in it from one file, and reports "configured" on change', async () => {
     const f = path.join(dir, 'shop.yaml');
-    const doc = (color: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: theme\n  namespace: shop\ndata:\n  color: ${color}\n`;
+    const doc = (color: string) =>
+      `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: theme\n  namespace: shop\ndata:\n  color: ${color}\n`;
     fs.writeFileSync(f, doc('red'));
     expect((await podwire('apply', '-f', f)).stdout).toBe('namespace/shop created\nconfigmap/theme created');
     fs.writeFileSync(f, doc('blue'));
@@ -204,10 +324,15 @@ describe('podwire apply (all or nothing)', () => {
 
   it('applies nothing when any document is wrong, and says which and why', async () => {
     const f = path.join(dir, 'mixed.yaml');
-    fs.writeFileSync(f, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good-one\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bad-one\nspec:\n  containers:\n  - name: c\n    image: nginx\n    portz: []\n');
+    fs.writeFileSync(
+      f,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good-one\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bad-one\nspec:\n  containers:\n  - name: c\n    image: nginx\n    portz: []\n',
+    );
     const r = await podwire('apply', '-f', f);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain(`error: ${f}: document 2 (pod/bad-one): strict decoding error: unknown field "spec.containers[0].portz"`);
+    expect(r.stderr).toContain(
+      `error: ${f}: document 2 (pod/bad-one): strict decoding error: unknown field "spec.containers[0].portz"`,
+    );
     expect(r.stderr).toContain('nothing was applied');
     expect((await call('GET', '/api/v1/namespaces/default/configmaps/good-one')).status).toBe(404);
     fs.writeFileSync(f, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n data: [\n');

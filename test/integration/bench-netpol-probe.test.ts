@@ -34,10 +34,21 @@ describe('bench netpol: a change timed on the wire', () => {
     await ip('-n', a, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb', 'netns', b);
     await ip('-n', a, 'addr', 'add', '10.9.0.1/24', 'dev', 'va');
     await ip('-n', b, 'addr', 'add', '10.9.0.2/24', 'dev', 'vb');
-    for (const [ns, dev] of [[a, 'va'], [b, 'vb'], [a, 'lo'], [b, 'lo']]) await ip('-n', ns, 'link', 'set', dev, 'up');
-    server = spawn('ip', ['netns', 'exec', b, WORKLOAD_BIN, 'http', '--ports', '8080', '--server', 'nginx'], { stdio: 'ignore' });
+    for (const [ns, dev] of [
+      [a, 'va'],
+      [b, 'vb'],
+      [a, 'lo'],
+      [b, 'lo'],
+    ])
+      await ip('-n', ns, 'link', 'set', dev, 'up');
+    server = spawn('ip', ['netns', 'exec', b, WORKLOAD_BIN, 'http', '--ports', '8080', '--server', 'nginx'], {
+      stdio: 'ignore',
+    });
     const deadline = Date.now() + 10_000;
-    while ((await execa('ip', ['netns', 'exec', a, 'bash', '-c', 'exec 3<>/dev/tcp/10.9.0.2/8080'], { reject: false })).exitCode !== 0) {
+    while (
+      (await execa('ip', ['netns', 'exec', a, 'bash', '-c', 'exec 3<>/dev/tcp/10.9.0.2/8080'], { reject: false }))
+        .exitCode !== 0
+    ) {
       if (Date.now() > deadline) throw new Error('the server does not answer');
       await new Promise((res) => setTimeout(res, 50));
     }
@@ -70,7 +81,9 @@ describe('bench netpol: a change timed on the wire', () => {
 
   it('refuses to time a change whose outcome already holds before it', async () => {
     let called = false;
-    await expect(timeChange(bin, a, target, 'open', async () => void (called = true), 1500)).rejects.toThrow(/timeout before: 10\.9\.0\.2 is not blocked/);
+    await expect(timeChange(bin, a, target, 'open', async () => void (called = true), 1500)).rejects.toThrow(
+      /timeout before: 10\.9\.0\.2 is not blocked/,
+    );
     expect(called).toBe(false);
   }, 30_000);
 });

@@ -17,27 +17,46 @@ const prefix = testPrefix('cdns');
 let state: LabState;
 let client: ApiClient;
 const env = { PODWIRE_STATE_ROOT: STATE_ROOT, PODWIRE_SERVER: '' };
-const podwire = (...args: string[]) => execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000, all: true });
+const podwire = (...args: string[]) =>
+  execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000, all: true });
 const inPod = (pod: string, ...argv: string[]) => podwire('exec', pod, '--', ...argv);
-const dnsJson = async () => JSON.parse(String((await podwire('lab', 'exec', 'client', '--', 'curl', '-sS', '--max-time', '5', 'http://172.28.0.200/dns.json')).stdout));
+const dnsJson = async () =>
+  JSON.parse(
+    String(
+      (await podwire('lab', 'exec', 'client', '--', 'curl', '-sS', '--max-time', '5', 'http://172.28.0.200/dns.json'))
+        .stdout,
+    ),
+  );
 const pod = (name: string, image: string, node: string): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, namespace: 'default' },
   spec: { nodeName: node, containers: [{ name: 'shell', image }] },
 });
-const ready = (p: KubeObject | null) => p?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+const ready = (p: KubeObject | null) =>
+  p?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
 
 beforeAll(async () => {
   requireRoot();
   state = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT, controlPlane: true, outside: true });
   client = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
   await applyClusterDns(state, { ready: true });
-  await client.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } });
-  await client.create({ ...pod('web', 'nginx', 'node2'), metadata: { name: 'web', namespace: 'default', labels: { app: 'web' } }, spec: { nodeName: 'node2', containers: [{ name: 'nginx', image: 'nginx', ports: [{ containerPort: 80 }] }] } });
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+  });
+  await client.create({
+    ...pod('web', 'nginx', 'node2'),
+    metadata: { name: 'web', namespace: 'default', labels: { app: 'web' } },
+    spec: { nodeName: 'node2', containers: [{ name: 'nginx', image: 'nginx', ports: [{ containerPort: 80 }] }] },
+  });
   await client.create(pod('client', 'nicolaka/netshoot', 'node1'));
   await client.create(pod('box', 'busybox', 'node2'));
-  await waitFor('the pods to be Ready', 60_000, async () => (await Promise.all(['web', 'client', 'box'].map((n) => client.tryGet('pods', 'default', n)))).every(ready));
+  await waitFor('the pods to be Ready', 60_000, async () =>
+    (await Promise.all(['web', 'client', 'box'].map((n) => client.tryGet('pods', 'default', n)))).every(ready),
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -51,9 +70,15 @@ describe('the outside’s DNS', () => {
   it('answers the client machine through its own resolv.conf (lab exec and ip netns exec alike), over UDP and TCP', async () => {
     const conf = path.join(netnsEtcDir(`${prefix}-client`), 'resolv.conf');
     expect(fs.readFileSync(conf, 'utf8')).toMatch(/^nameserver 172\.28\.0\.200$/m);
-    expect((await podwire('lab', 'exec', 'client', '--', 'dig', '+short', 'api.example.com')).stdout).toBe('172.28.0.200');
-    expect((await podwire('lab', 'exec', 'client', '--', 'dig', '+short', '+tcp', 'database.example.com')).stdout).toBe('172.28.0.200');
-    const viaIp = await execa('ip', ['netns', 'exec', `${prefix}-client`, 'dig', '+short', 'www.google.com'], { reject: false });
+    expect((await podwire('lab', 'exec', 'client', '--', 'dig', '+short', 'api.example.com')).stdout).toBe(
+      '172.28.0.200',
+    );
+    expect((await podwire('lab', 'exec', 'client', '--', 'dig', '+short', '+tcp', 'database.example.com')).stdout).toBe(
+      '172.28.0.200',
+    );
+    const viaIp = await execa('ip', ['netns', 'exec', `${prefix}-client`, 'dig', '+short', 'www.google.com'], {
+      reject: false,
+    });
     expect(viaIp.stdout).toBe('172.28.0.200');
     const nx = await podwire('lab', 'exec', 'client', '--', 'dig', 'nope.example.com');
     expect(nx.stdout).toMatch(/status: NXDOMAIN/);
@@ -84,11 +109,15 @@ describe('the outside’s DNS', () => {
 
 describe('names from pods', () => {
   it('netshoot’s (the node’s) dig and nslookup, and busybox’s nslookup, through the search path', async () => {
-    expect((await inPod('client', 'dig', '+short', 'web.default.svc.cluster.local')).stdout).toMatch(/^10\.96\.\d+\.\d+$/);
+    expect((await inPod('client', 'dig', '+short', 'web.default.svc.cluster.local')).stdout).toMatch(
+      /^10\.96\.\d+\.\d+$/,
+    );
     expect((await inPod('client', 'nslookup', 'web')).stdout).toMatch(/Name:\s+web\.default\.svc\.cluster\.local/);
     const bb = await inPod('box', 'nslookup', 'web.default.svc.cluster.local');
     expect(bb.stdout, String(bb.all)).toMatch(/Name:\s+web\.default\.svc\.cluster\.local\nAddress: 10\.96\./);
-    expect((await inPod('client', 'curl', '-sS', '--max-time', '5', 'web/')).stdout).toContain('nginx on pod default/web');
+    expect((await inPod('client', 'curl', '-sS', '--max-time', '5', 'web/')).stdout).toContain(
+      'nginx on pod default/web',
+    );
   });
 });
 
@@ -108,8 +137,13 @@ describe('lab break: the DNS faults', () => {
   it('dns-port-blocked: only that pod’s resolv.conf names 10.96.0.11; its queries are dropped as no-service-port; another pod resolves; fixed', async () => {
     const before = (await inPod('client', 'cat', '/etc/resolv.conf')).stdout;
     expect((await podwire('lab', 'break', 'dns-port-blocked', 'client')).exitCode).toBe(0);
-    expect((await inPod('client', 'cat', '/etc/resolv.conf')).stdout).toBe(before.replace('nameserver 10.96.0.10', 'nameserver 10.96.0.11'));
-    const drops = async () => Number(/node1\s+no-service-port\s+(\d+)/.exec(String((await podwire('drops', '--node', 'node1')).stdout))?.[1] ?? 0);
+    expect((await inPod('client', 'cat', '/etc/resolv.conf')).stdout).toBe(
+      before.replace('nameserver 10.96.0.10', 'nameserver 10.96.0.11'),
+    );
+    const drops = async () =>
+      Number(
+        /node1\s+no-service-port\s+(\d+)/.exec(String((await podwire('drops', '--node', 'node1')).stdout))?.[1] ?? 0,
+      );
     const n0 = await drops();
     const r = await inPod('client', 'nslookup', 'web');
     expect(r.exitCode).not.toBe(0);

@@ -41,7 +41,12 @@ interface Box {
   exit?: Promise<number | null>;
 }
 
-const box = (service: string, ns: string, ip: string): Box => ({ service, ns, ip, log: path.join(plan.stateDir, `${service}.log`) });
+const box = (service: string, ns: string, ip: string): Box => ({
+  service,
+  ns,
+  ip,
+  log: path.join(plan.stateDir, `${service}.log`),
+});
 const boxes: Record<string, Box> = {
   apiserver: box('apiserver', plan.controlPlane.ns, plan.controlPlane.ip),
   node1: box('node1', plan.nodes[0].ns, plan.nodes[0].ip),
@@ -53,7 +58,14 @@ const boxes: Record<string, Box> = {
   apiserverEtcd: box('apiserver-etcd', `${prefix}-apiserver-etcd`, '172.28.0.5'),
 };
 /** compose.yaml's addresses for the extra "containers" on the underlay (nodes and the API server are the lab plan's) */
-const extraOnUnderlay = (b: Box): LabNode => ({ name: b.service, ns: b.ns, ip: b.ip, podCidr: '', underlayPort: names.underlayPort(b.ns), stateDir: '' });
+const extraOnUnderlay = (b: Box): LabNode => ({
+  name: b.service,
+  ns: b.ns,
+  ip: b.ip,
+  podCidr: '',
+  underlayPort: names.underlayPort(b.ns),
+  stateDir: '',
+});
 
 /** the boxes' /etc/hosts: a service's name resolves once it runs, as with Docker's DNS on a compose network */
 const hostsFile = path.join(plan.stateDir, 'hosts');
@@ -78,15 +90,33 @@ const mountNsOf = (pid: number) => {
 async function start(b: Box, script: string, env: Record<string, string>): Promise<void> {
   const fd = fs.openSync(b.log, 'a');
   announce(b);
-  const container = 'mount -t tmpfs -o mode=755 pwt-netns /run/netns && mount -t sysfs sysfs /sys && mount --bind "$0" /etc/hosts && exec "$@"';
+  const container =
+    'mount -t tmpfs -o mode=755 pwt-netns /run/netns && mount -t sysfs sysfs /sys && mount --bind "$0" /etc/hosts && exec "$@"';
   const child = spawn(
     'nsenter',
-    [`--net=/run/netns/${b.ns}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', container, hostsFile, 'sh', path.join(root, 'containers', script)],
+    [
+      `--net=/run/netns/${b.ns}`,
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      container,
+      hostsFile,
+      'sh',
+      path.join(root, 'containers', script),
+    ],
     {
       detached: true,
       stdio: ['ignore', fd, fd],
       cwd: '/',
-      env: { PATH: `${path.join(plan.stateDir, 'bin')}:${path.dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: '/root', PODWIRE_SERVER: SERVER, ...env },
+      env: {
+        PATH: `${path.join(plan.stateDir, 'bin')}:${path.dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`,
+        HOME: '/root',
+        PODWIRE_SERVER: SERVER,
+        ...env,
+      },
     },
   );
   fs.closeSync(fd);
@@ -94,27 +124,50 @@ async function start(b: Box, script: string, env: Record<string, string>): Promi
   b.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   // set up once its /etc/hosts is ours: the last mount before the entrypoint runs
   const hosts = fs.statSync(hostsFile);
-  await waitFor(`${b.service} to be in its own mount namespace`, 10_000, () => {
-    const m = mountNsOf(b.pid!);
-    if (m === null) throw new Error(`${b.service} exited:\n${logOf(b)}`);
-    if (m === hostMountNs) return false;
-    b.mountNs = m;
-    const seen = fs.statSync(`/proc/${b.pid}/root/etc/hosts`, { throwIfNoEntry: false });
-    return seen?.ino === hosts.ino && seen?.dev === hosts.dev;
-  }, 20);
+  await waitFor(
+    `${b.service} to be in its own mount namespace`,
+    10_000,
+    () => {
+      const m = mountNsOf(b.pid!);
+      if (m === null) throw new Error(`${b.service} exited:\n${logOf(b)}`);
+      if (m === hostMountNs) return false;
+      b.mountNs = m;
+      const seen = fs.statSync(`/proc/${b.pid}/root/etc/hosts`, { throwIfNoEntry: false });
+      return seen?.ino === hosts.ino && seen?.dev === hosts.dev;
+    },
+    20,
+  );
 }
 
 async function logLine(b: Box, text: string, timeoutMs: number): Promise<void> {
-  await waitFor(`"${text}" from ${b.service}`, timeoutMs, () => {
-    if (logOf(b).includes(text)) return true;
-    if (mountNsOf(b.pid!) === null) throw new Error(`${b.service} exited:\n${logOf(b)}`);
-    return false;
-  }, 100);
+  await waitFor(
+    `"${text}" from ${b.service}`,
+    timeoutMs,
+    () => {
+      if (logOf(b).includes(text)) return true;
+      if (mountNsOf(b.pid!) === null) throw new Error(`${b.service} exited:\n${logOf(b)}`);
+      return false;
+    },
+    100,
+  );
 }
 
 /** `docker compose exec <service> …`: a command in the box's network and mount namespaces. */
 function exec(b: Box, argv: string[], timeoutMs = 30_000) {
-  return execa('nsenter', [`--target=${b.pid}`, '--mount', '--net', '--', 'env', `PODWIRE_SERVER=${SERVER}`, `PATH=${path.join(plan.stateDir, 'bin')}:${path.dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`, ...argv], { reject: false, timeout: timeoutMs });
+  return execa(
+    'nsenter',
+    [
+      `--target=${b.pid}`,
+      '--mount',
+      '--net',
+      '--',
+      'env',
+      `PODWIRE_SERVER=${SERVER}`,
+      `PATH=${path.join(plan.stateDir, 'bin')}:${path.dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`,
+      ...argv,
+    ],
+    { reject: false, timeout: timeoutMs },
+  );
 }
 
 /** GET on the API server from the client box (the learner's machine outside the cluster). */
@@ -138,7 +191,10 @@ async function teardown(): Promise<void> {
   const mountNss = new Set(started.map((b) => b.mountNs).filter(Boolean));
   const ours = async (): Promise<number[]> => {
     const pids = new Set<number>();
-    for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+    for (const p of fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)) {
       const m = mountNsOf(p);
       if (m && mountNss.has(m)) pids.add(p);
     }
@@ -148,7 +204,11 @@ async function teardown(): Promise<void> {
     // (the shim), and their workloads by the shim's process group.
     const groups = new Set(labProcesses(prefix));
     for (const p of groups) pids.add(p);
-    for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) if (groups.has(pgidOf(p))) pids.add(p);
+    for (const p of fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number))
+      if (groups.has(pgidOf(p))) pids.add(p);
     pids.delete(process.pid);
     return [...pids];
   };
@@ -174,13 +234,19 @@ beforeAll(async () => {
   fs.symlinkSync(path.join(root, 'bin/podwire.js'), path.join(plan.stateDir, 'bin/podwire'));
   fs.writeFileSync(hostsFile, '127.0.0.1 localhost\n');
   // compose's underlay network, and one namespace per container with only eth0 on it
-  const extras = [boxes.client, boxes.demo, boxes.etcd, boxes.apiserverEtcd].flatMap((b) => nodeCommands(plan, extraOnUnderlay(b)));
+  const extras = [boxes.client, boxes.demo, boxes.etcd, boxes.apiserverEtcd].flatMap((b) =>
+    nodeCommands(plan, extraOnUnderlay(b)),
+  );
   for (const argv of [...topologyCommands(plan), ...controlPlaneCommands(plan), ...extras]) await runner.run(argv);
   // docker compose up, in compose.yaml's order: the API server, then nodes, client and demo
   await start(boxes.apiserver, 'apiserver.sh', { PODWIRE_STORE: path.join(plan.stateDir, 'store') });
   await logLine(boxes.apiserver, 'controllers running', 30_000);
   for (const n of ['node1', 'node2']) {
-    await start(boxes[n], 'node.sh', { NODE_NAME: n, PODWIRE_PREFIX: prefix, PODWIRE_STATE_DIR: path.join(plan.stateDir, n) });
+    await start(boxes[n], 'node.sh', {
+      NODE_NAME: n,
+      PODWIRE_PREFIX: prefix,
+      PODWIRE_STATE_DIR: path.join(plan.stateDir, n),
+    });
   }
   await start(boxes.client, 'client.sh', {});
   await start(boxes.demo, 'demo.sh', { PODWIRE_DEMO_NODES: '2', PODWIRE_DEMO_TIMEOUT: '150' });
@@ -211,7 +277,12 @@ let leftInGroups: number[] = [];
 afterAll(async () => {
   containerGroups = new Set(labProcesses(prefix));
   await teardown();
-  const alive = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => containerGroups.has(pgidOf(p)) && !isZombie(p));
+  const alive = () =>
+    fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)
+      .filter((p) => containerGroups.has(pgidOf(p)) && !isZombie(p));
   // (SIGKILLed processes take a moment to leave /proc)
   await waitFor('the containers’ workloads to be gone', 10_000, () => alive().length === 0).catch(() => {});
   leftInGroups = alive();
@@ -223,7 +294,10 @@ afterAll(async () => {
 
 describe('the compose cluster, entrypoints run unchanged in netns containers', () => {
   it('the demo service waits for both nodes, applies the demo app, sees it Ready and exits 0', async () => {
-    const code = await Promise.race([boxes.demo.exit!, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 200_000))]);
+    const code = await Promise.race([
+      boxes.demo.exit!,
+      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 200_000)),
+    ]);
     const log = logOf(boxes.demo);
     expect(code, log).toBe(0);
     expect(log).toContain('node/node1 condition met');
@@ -233,8 +307,12 @@ describe('the compose cluster, entrypoints run unchanged in netns containers', (
   }, 210_000);
 
   it('nodes registered from eth0’s address, each with a pod CIDR the API server allocated, and Ready', async () => {
-    const nodes = (await api('/api/v1/nodes')).items.sort((a: any, b: any) => a.metadata.name.localeCompare(b.metadata.name));
-    expect(nodes.map((n: any) => [n.metadata.name, n.status.addresses.find((a: any) => a.type === 'InternalIP')?.address])).toEqual([
+    const nodes = (await api('/api/v1/nodes')).items.sort((a: any, b: any) =>
+      a.metadata.name.localeCompare(b.metadata.name),
+    );
+    expect(
+      nodes.map((n: any) => [n.metadata.name, n.status.addresses.find((a: any) => a.type === 'InternalIP')?.address]),
+    ).toEqual([
       ['node1', '172.28.0.11'],
       ['node2', '172.28.0.12'],
     ]);
@@ -252,7 +330,10 @@ describe('the compose cluster, entrypoints run unchanged in netns containers', (
     expect(pods.length).toBe(1 + 3 + 2 + 2);
     for (const p of pods) {
       expect(ready(p), p.metadata.name).toBe(true);
-      expect(p.status.podIP.startsWith(cidrOf(p.spec.nodeName)), `${p.metadata.name} ${p.status.podIP} on ${p.spec.nodeName}`).toBe(true);
+      expect(
+        p.status.podIP.startsWith(cidrOf(p.spec.nodeName)),
+        `${p.metadata.name} ${p.status.podIP} on ${p.spec.nodeName}`,
+      ).toBe(true);
     }
     expect(new Set(pods.map((p: any) => p.spec.nodeName))).toEqual(new Set(['node1', 'node2']));
   });
@@ -262,15 +343,51 @@ describe('the compose cluster, entrypoints run unchanged in netns containers', (
     const far = pods.find((p: any) => p.spec.nodeName === 'node2');
     expect(far, 'a frontend pod on node2').toBeDefined();
     // docker compose exec node1 tcpdump -ni eth0 udp port 4789
-    const dump = execa('nsenter', [`--target=${boxes.node1.pid}`, '--mount', '--net', '--', 'tcpdump', '-ni', 'eth0', '-c', '4', '-l', 'udp', 'port', '4789', 'and', 'dst', 'host', boxes.node2.ip], { reject: false, timeout: 30_000 });
+    const dump = execa(
+      'nsenter',
+      [
+        `--target=${boxes.node1.pid}`,
+        '--mount',
+        '--net',
+        '--',
+        'tcpdump',
+        '-ni',
+        'eth0',
+        '-c',
+        '4',
+        '-l',
+        'udp',
+        'port',
+        '4789',
+        'and',
+        'dst',
+        'host',
+        boxes.node2.ip,
+      ],
+      { reject: false, timeout: 30_000 },
+    );
     let heard = '';
     dump.stderr!.on('data', (d: Buffer) => (heard += d.toString()));
     await waitFor('tcpdump to listen', 10_000, () => heard.includes('listening on eth0'));
     // docker compose exec node1 ip netns exec <pod> curl … : the pod namespaces live in the node container
-    const r = await exec(boxes.node1, ['ip', 'netns', 'exec', `${prefix}-pod-client`, 'curl', '-s', '--max-time', '5', `http://${far.status.podIP}:3000/hostname`]);
+    const r = await exec(boxes.node1, [
+      'ip',
+      'netns',
+      'exec',
+      `${prefix}-pod-client`,
+      'curl',
+      '-s',
+      '--max-time',
+      '5',
+      `http://${far.status.podIP}:3000/hostname`,
+    ]);
     expect(r.stdout, String(r.stderr)).toBe(far.metadata.name);
     const d = await dump;
-    expect(String(d.stdout)).toMatch(new RegExp(`IP ${boxes.node1.ip.replace(/\./g, '\\.')}\\.\\d+ > ${boxes.node2.ip.replace(/\./g, '\\.')}\\.4789: VXLAN, flags \\[I\\] \\(0x08\\), vni 1`));
+    expect(String(d.stdout)).toMatch(
+      new RegExp(
+        `IP ${boxes.node1.ip.replace(/\./g, '\\.')}\\.\\d+ > ${boxes.node2.ip.replace(/\./g, '\\.')}\\.4789: VXLAN, flags \\[I\\] \\(0x08\\), vni 1`,
+      ),
+    );
   });
 
   it('the cluster DNS add-on the demo applied answers from a pod: backend by name, and an outside name through the nodes’ resolver file', async () => {
@@ -278,7 +395,17 @@ describe('the compose cluster, entrypoints run unchanged in netns containers', (
     expect(coredns).toHaveLength(2);
     for (const p of coredns) expect(ready(p), p.metadata.name).toBe(true);
     const backend = await api('/api/v1/namespaces/default/services/backend');
-    const r = await exec(boxes.node1, ['ip', 'netns', 'exec', `${prefix}-pod-client`, 'dig', '+short', '+time=2', '@10.96.0.10', 'backend.default.svc.cluster.local']);
+    const r = await exec(boxes.node1, [
+      'ip',
+      'netns',
+      'exec',
+      `${prefix}-pod-client`,
+      'dig',
+      '+short',
+      '+time=2',
+      '@10.96.0.10',
+      'backend.default.svc.cluster.local',
+    ]);
     expect(String(r.stdout), String(r.stderr)).toBe(backend.spec.clusterIP);
     // CoreDNS (dnsPolicy Default) got node.sh's resolver file: www's DNS (not running in this test: the forward fails, nothing leaves)
     const conf = fs.readFileSync(path.join(plan.stateDir, 'node1', 'resolv.conf'), 'utf8');
@@ -288,15 +415,21 @@ describe('the compose cluster, entrypoints run unchanged in netns containers', (
   it('`podwire get pods -o wide` works inside a node, and the pods’ namespaces exist only inside the node containers', async () => {
     const r = await exec(boxes.node1, ['podwire', 'get', 'pods', '-o', 'wide']);
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    const client = (await api('/api/v1/namespaces/default/pods/client'));
-    expect(String(r.stdout)).toMatch(new RegExp(`^client\\s+1/1\\s+Running\\s+.*${client.status.podIP.replace(/\./g, '\\.')}\\s+node1`, 'm'));
+    const client = await api('/api/v1/namespaces/default/pods/client');
+    expect(String(r.stdout)).toMatch(
+      new RegExp(`^client\\s+1/1\\s+Running\\s+.*${client.status.podIP.replace(/\./g, '\\.')}\\s+node1`, 'm'),
+    );
     const inside = await exec(boxes.node1, ['ip', 'netns', 'list']);
     expect(String(inside.stdout)).toContain(`${prefix}-pod-client`);
     expect((await listNetns(runner, prefix)).filter((n) => n.includes('-pod-'))).toEqual([]);
   });
 
   it('the client, outside the cluster, reaches the API server but has no route into the pod network', async () => {
-    await logLine(boxes.client, `client: ${boxes.client.ip}/24, outside the cluster: the API server at ${SERVER} answers`, 10_000);
+    await logLine(
+      boxes.client,
+      `client: ${boxes.client.ip}/24, outside the cluster: the API server at ${SERVER} answers`,
+      10_000,
+    );
     const health = await exec(boxes.client, ['curl', '-fsS', '--max-time', '5', `${SERVER}/healthz`]);
     expect(health.stdout).toBe('ok');
     const version = await api('/version');
@@ -313,22 +446,56 @@ describe('compose --profile etcd, entrypoints run unchanged in netns containers'
     const etcdHost = 'etcd';
     // as on compose's network, the name resolves now that the service runs (apiserver.sh relies on it;
     // were it not so, it would fall back to the embedded store's default path)
-    expect(String((await exec(boxes.etcd, ['getent', 'hosts', etcdHost])).stdout).trim().split(/\s+/)).toEqual([boxes.etcd.ip, etcdHost]);
-    await waitFor('etcd to be healthy', 30_000, async () => {
-      const r = await exec(boxes.client, ['curl', '-fsS', '--max-time', '2', `http://${boxes.etcd.ip}:2379/health`]);
-      if (mountNsOf(boxes.etcd.pid!) === null) throw new Error(`etcd exited:\n${logOf(boxes.etcd)}`);
-      return r.exitCode === 0 && String(r.stdout).includes('"health":"true"');
-    }, 250);
+    expect(
+      String((await exec(boxes.etcd, ['getent', 'hosts', etcdHost])).stdout)
+        .trim()
+        .split(/\s+/),
+    ).toEqual([boxes.etcd.ip, etcdHost]);
+    await waitFor(
+      'etcd to be healthy',
+      30_000,
+      async () => {
+        const r = await exec(boxes.client, ['curl', '-fsS', '--max-time', '2', `http://${boxes.etcd.ip}:2379/health`]);
+        if (mountNsOf(boxes.etcd.pid!) === null) throw new Error(`etcd exited:\n${logOf(boxes.etcd)}`);
+        return r.exitCode === 0 && String(r.stdout).includes('"health":"true"');
+      },
+      250,
+    );
     // no PODWIRE_STORE: `etcd` resolves, so the store is etcd://etcd:2379
     await start(boxes.apiserverEtcd, 'apiserver.sh', {});
     await logLine(boxes.apiserverEtcd, 'controllers running', 30_000);
     expect(logOf(boxes.apiserverEtcd)).toContain(`apiserver: store etcd://${etcdHost}:2379`);
     expect(logOf(boxes.apiserverEtcd)).toContain(`(store: etcd etcd://${etcdHost}:2379)`);
     // the default namespace the API server bootstraps is a key in etcd now
-    const ns = await exec(boxes.client, ['curl', '-fsS', '--max-time', '5', `http://${boxes.apiserverEtcd.ip}:6443/api/v1/namespaces/default`]);
+    const ns = await exec(boxes.client, [
+      'curl',
+      '-fsS',
+      '--max-time',
+      '5',
+      `http://${boxes.apiserverEtcd.ip}:6443/api/v1/namespaces/default`,
+    ]);
     expect(JSON.parse(String(ns.stdout)).metadata.name).toBe('default');
-    const keys = await exec(boxes.client, ['curl', '-fsS', '--max-time', '5', '-X', 'POST', `http://${boxes.etcd.ip}:2379/v3/kv/range`, '-d', JSON.stringify({ key: Buffer.from('\0').toString('base64'), range_end: Buffer.from('\0').toString('base64'), keys_only: true })]);
-    const stored = (JSON.parse(String(keys.stdout)).kvs ?? []).map((kv: { key: string }) => Buffer.from(kv.key, 'base64').toString());
-    expect(stored.some((k: string) => k.includes('namespaces') && k.endsWith('default')), stored.join('\n')).toBe(true);
+    const keys = await exec(boxes.client, [
+      'curl',
+      '-fsS',
+      '--max-time',
+      '5',
+      '-X',
+      'POST',
+      `http://${boxes.etcd.ip}:2379/v3/kv/range`,
+      '-d',
+      JSON.stringify({
+        key: Buffer.from('\0').toString('base64'),
+        range_end: Buffer.from('\0').toString('base64'),
+        keys_only: true,
+      }),
+    ]);
+    const stored = (JSON.parse(String(keys.stdout)).kvs ?? []).map((kv: { key: string }) =>
+      Buffer.from(kv.key, 'base64').toString(),
+    );
+    expect(
+      stored.some((k: string) => k.includes('namespaces') && k.endsWith('default')),
+      stored.join('\n'),
+    ).toBe(true);
   });
 });

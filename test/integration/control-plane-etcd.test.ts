@@ -8,8 +8,14 @@ import { STATE_ROOT, requireRoot, testPrefix, stopLab } from './helpers.js';
 // kill -9 and the agent reconverges.
 const prefix = testPrefix('cpe');
 let client: ApiClient;
-const ready = (p: KubeObject | null) => p?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
-const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }] }] } });
+const ready = (p: KubeObject | null) =>
+  p?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+const pod = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec: { containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }] }] },
+});
 
 beforeAll(async () => {
   requireRoot();
@@ -33,9 +39,16 @@ describe('control plane on etcd', () => {
     await restartApiServer({ prefix, stateRoot: STATE_ROOT, crash: true });
     const again = await client.get('pods', 'default', 'before');
     expect(again.status.podIP).toBe(ip);
-    expect((await client.list('nodes')).items.map((n) => n.spec.podCIDR).sort()).toEqual(['10.244.1.0/24', '10.244.2.0/24']);
+    expect((await client.list('nodes')).items.map((n) => n.spec.podCIDR).sort()).toEqual([
+      '10.244.1.0/24',
+      '10.244.2.0/24',
+    ]);
     await client.create(pod('after'));
-    await waitFor('pod after Ready (informers listed again)', 30_000, async () => ready(await client.tryGet('pods', 'default', 'after')));
-    await waitFor('nodes still Ready (heartbeats resumed)', 10_000, async () => (await client.list('nodes')).items.every(ready));
+    await waitFor('pod after Ready (informers listed again)', 30_000, async () =>
+      ready(await client.tryGet('pods', 'default', 'after')),
+    );
+    await waitFor('nodes still Ready (heartbeats resumed)', 10_000, async () =>
+      (await client.list('nodes')).items.every(ready),
+    );
   });
 });

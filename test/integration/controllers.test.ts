@@ -34,7 +34,16 @@ async function registerNode(name: string, ip: string): Promise<void> {
         { type: 'InternalIP', address: ip },
         { type: 'Hostname', address: name },
       ],
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test agent', lastHeartbeatTime: nowIso(), lastTransitionTime: nowIso() }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'test agent',
+          lastHeartbeatTime: nowIso(),
+          lastTransitionTime: nowIso(),
+        },
+      ],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
     },
   });
@@ -45,7 +54,14 @@ async function heartbeat(name: string): Promise<void> {
   const n = await client.get('nodes', undefined, name);
   const others = (n.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'Ready');
   const was = (n.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
-  const ready = { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test agent', lastHeartbeatTime: nowIso(), lastTransitionTime: was?.status === 'True' ? was.lastTransitionTime : nowIso() };
+  const ready = {
+    type: 'Ready',
+    status: 'True',
+    reason: 'KubeletReady',
+    message: 'test agent',
+    lastHeartbeatTime: nowIso(),
+    lastTransitionTime: was?.status === 'True' ? was.lastTransitionTime : nowIso(),
+  };
   await client.updateStatus({ ...n, status: { ...n.status, conditions: [...others, ready] } });
 }
 
@@ -60,7 +76,9 @@ async function runBoundPods(): Promise<void> {
     const nodeName = p.spec?.nodeName;
     // a live node's agent confirms a terminating pod is stopped (its final delete, grace 0)
     if (nodeName && beating.has(nodeName) && p.metadata.deletionTimestamp) {
-      await client.delete('pods', p.metadata.namespace, p.metadata.name, { gracePeriodSeconds: 0, uid: p.metadata.uid }).catch(() => {});
+      await client
+        .delete('pods', p.metadata.namespace, p.metadata.name, { gracePeriodSeconds: 0, uid: p.metadata.uid })
+        .catch(() => {});
       continue;
     }
     if (!nodeName || !beating.has(nodeName) || p.status?.phase === 'Running') continue;
@@ -99,15 +117,22 @@ function every(ms: number, fn: () => Promise<void>): void {
   timers.push(t);
 }
 
-const podsOf = async (selector: string) => (await client.list('pods', { namespace: 'default', labelSelector: selector })).items;
-const ready = (p: KubeObject) => (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+const podsOf = async (selector: string) =>
+  (await client.list('pods', { namespace: 'default', labelSelector: selector })).items;
+const ready = (p: KubeObject) =>
+  (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
 
 beforeAll(async () => {
   store = FileStore.open(path.join(dir, 'store'));
   api = new ApiServer(store);
   await api.bootstrap();
   client = new ApiClient(await api.listenUnix(path.join(dir, 'api.sock')));
-  controllers = await startControllers(client, { clusterCidr: '10.244.0.0/16', nodeCidrMaskSize: 24, nodeMonitorGracePeriodMs: GRACE_MS, log: (m) => logs.push(m) });
+  controllers = await startControllers(client, {
+    clusterCidr: '10.244.0.0/16',
+    nodeCidrMaskSize: 24,
+    nodeMonitorGracePeriodMs: GRACE_MS,
+    log: (m) => logs.push(m),
+  });
   every(300, async () => {
     for (const n of beating) await heartbeat(n).catch(() => {});
   });
@@ -116,7 +141,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (process.env.PODWIRE_TEST_LOGS) {
-    const events = (await client.list('events')).items.map((e) => `${e.type} ${e.reason} ${e.involvedObject.kind}/${e.involvedObject.name} x${e.count} (${e.source.component}): ${e.message}`);
+    const events = (await client.list('events')).items.map(
+      (e) =>
+        `${e.type} ${e.reason} ${e.involvedObject.kind}/${e.involvedObject.name} x${e.count} (${e.source.component}): ${e.message}`,
+    );
     console.log([...logs, ...events].join('\n'));
   }
   for (const t of timers) clearInterval(t);
@@ -132,8 +160,12 @@ describe('controllers against a real API server', () => {
     await registerNode('node2', '172.18.0.3');
     await registerNode('node1', '172.18.0.2');
     await registerNode('node3', '172.18.0.4');
-    await waitFor('podCIDRs on all nodes', 10_000, async () => (await client.list('nodes')).items.every((n) => n.spec?.podCIDR));
-    const cidrs = Object.fromEntries((await client.list('nodes')).items.map((n) => [n.metadata.name, [n.spec.podCIDR, n.spec.podCIDRs]]));
+    await waitFor('podCIDRs on all nodes', 10_000, async () =>
+      (await client.list('nodes')).items.every((n) => n.spec?.podCIDR),
+    );
+    const cidrs = Object.fromEntries(
+      (await client.list('nodes')).items.map((n) => [n.metadata.name, [n.spec.podCIDR, n.spec.podCIDRs]]),
+    );
     expect(cidrs).toEqual({
       node1: ['10.244.1.0/24', ['10.244.1.0/24']],
       node2: ['10.244.2.0/24', ['10.244.2.0/24']],
@@ -149,50 +181,92 @@ describe('controllers against a real API server', () => {
       spec: {
         replicas: 6,
         selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25', ports: [{ name: 'http', containerPort: 8080 }] }] } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'web', image: 'nginx:1.25', ports: [{ name: 'http', containerPort: 8080 }] }] },
+        },
       },
     });
-    await waitFor('6 pods bound', 10_000, async () => (await podsOf('app=web')).filter((p) => p.spec?.nodeName).length === 6);
+    await waitFor(
+      '6 pods bound',
+      10_000,
+      async () => (await podsOf('app=web')).filter((p) => p.spec?.nodeName).length === 6,
+    );
     const pods = await podsOf('app=web');
     const perNode: Record<string, number> = {};
     for (const p of pods) perNode[p.spec.nodeName] = (perNode[p.spec.nodeName] ?? 0) + 1;
     expect(perNode).toEqual({ node1: 2, node2: 2, node3: 2 });
     expect(pods[0].metadata.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]+-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
 
-    await waitFor('Deployment readyReplicas 6', 10_000, async () => (await client.get('deployments', 'default', 'web')).status?.readyReplicas === 6);
+    await waitFor(
+      'Deployment readyReplicas 6',
+      10_000,
+      async () => (await client.get('deployments', 'default', 'web')).status?.readyReplicas === 6,
+    );
     const d = await client.get('deployments', 'default', 'web');
-    expect(d.status).toMatchObject({ observedGeneration: 1, replicas: 6, updatedReplicas: 6, readyReplicas: 6, availableReplicas: 6, unavailableReplicas: 0 });
+    expect(d.status).toMatchObject({
+      observedGeneration: 1,
+      replicas: 6,
+      updatedReplicas: 6,
+      readyReplicas: 6,
+      availableReplicas: 6,
+      unavailableReplicas: 0,
+    });
     expect(d.status.conditions.map((c: any) => [c.type, c.status, c.reason])).toEqual([
       ['Available', 'True', 'MinimumReplicasAvailable'],
       ['Progressing', 'True', 'NewReplicaSetAvailable'],
     ]);
 
-    await client.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } });
-    await waitFor('Endpoints with 6 addresses', 10_000, async () => ((await client.tryGet('endpoints', 'default', 'web'))?.subsets?.[0]?.addresses ?? []).length === 6);
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+    });
+    await waitFor(
+      'Endpoints with 6 addresses',
+      10_000,
+      async () => ((await client.tryGet('endpoints', 'default', 'web'))?.subsets?.[0]?.addresses ?? []).length === 6,
+    );
     const ep = await client.get('endpoints', 'default', 'web');
     expect(ep.subsets).toHaveLength(1);
     expect(ep.subsets[0].ports).toEqual([{ name: 'http', port: 8080, protocol: 'TCP' }]);
-    expect(ep.subsets[0].addresses.map((a: any) => a.ip).sort()).toEqual((await podsOf('app=web')).map((p) => p.status.podIP).sort());
+    expect(ep.subsets[0].addresses.map((a: any) => a.ip).sort()).toEqual(
+      (await podsOf('app=web')).map((p) => p.status.podIP).sort(),
+    );
     for (const a of ep.subsets[0].addresses) expect(a.ip.startsWith(`10.244.${a.nodeName.slice(4)}.`)).toBe(true);
 
     await waitFor('an EndpointSlice with 6 ready endpoints', 10_000, async () => {
-      const slices = (await client.list('endpointslices', { namespace: 'default', labelSelector: 'kubernetes.io/service-name=web' })).items;
+      const slices = (
+        await client.list('endpointslices', { namespace: 'default', labelSelector: 'kubernetes.io/service-name=web' })
+      ).items;
       return slices.length === 1 && (slices[0].endpoints ?? []).filter((e: any) => e.conditions.ready).length === 6;
     });
-    const [slice] = (await client.list('endpointslices', { namespace: 'default', labelSelector: 'kubernetes.io/service-name=web' })).items;
+    const [slice] = (
+      await client.list('endpointslices', { namespace: 'default', labelSelector: 'kubernetes.io/service-name=web' })
+    ).items;
     expect(slice.metadata.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     expect(slice.metadata.labels?.['endpointslice.kubernetes.io/managed-by']).toBe('endpointslice-controller.k8s.io');
     expect(slice.ports).toEqual([{ name: 'http', port: 8080, protocol: 'TCP' }]);
 
     // A pod whose (opaque) status makes no sense is skipped, not fatal.
-    await client.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'odd', namespace: 'default', labels: { app: 'web' } }, spec: { nodeName: 'node1', containers: [{ name: 'c', image: 'x' }] } });
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'odd', namespace: 'default', labels: { app: 'web' } },
+      spec: { nodeName: 'node1', containers: [{ name: 'c', image: 'x' }] },
+    });
     await client.patch('pods', 'default', 'odd', { status: { phase: 'Running', podIP: 12345 } }, { status: true });
-    await waitFor('the odd pod to be reported', 10_000, () => logs.some((l) => l.includes('skipping Pod default/odd: status.podIP is not a string')));
+    await waitFor('the odd pod to be reported', 10_000, () =>
+      logs.some((l) => l.includes('skipping Pod default/odd: status.podIP is not a string')),
+    );
     expect((await client.get('endpoints', 'default', 'web')).subsets[0].addresses).toHaveLength(6);
     await client.delete('pods', 'default', 'odd');
 
     const events = (await client.list('events', { namespace: 'default', fieldSelector: 'reason=Scheduled' })).items;
-    expect(events.map((e) => e.message)).toContain(`Successfully assigned default/${pods[0].metadata.name} to ${pods[0].spec.nodeName}`);
+    expect(events.map((e) => e.message)).toContain(
+      `Successfully assigned default/${pods[0].metadata.name} to ${pods[0].spec.nodeName}`,
+    );
   });
 
   it('marks a silent node Ready=Unknown and moves its pods to notReadyAddresses', async () => {
@@ -203,8 +277,14 @@ describe('controllers against a real API server', () => {
       return c.status === 'Unknown';
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(GRACE_MS - 400); // (the last beat may predate the stop by one interval)
-    const ready = (await client.get('nodes', undefined, 'node3')).status.conditions.find((x: any) => x.type === 'Ready');
-    expect(ready).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });
+    const ready = (await client.get('nodes', undefined, 'node3')).status.conditions.find(
+      (x: any) => x.type === 'Ready',
+    );
+    expect(ready).toMatchObject({
+      status: 'Unknown',
+      reason: 'NodeStatusUnknown',
+      message: 'Kubelet stopped posting node status.',
+    });
 
     await waitFor('node3 pods in notReadyAddresses', 10_000, async () => {
       const s = (await client.get('endpoints', 'default', 'web')).subsets ?? [];
@@ -213,8 +293,13 @@ describe('controllers against a real API server', () => {
     const s = (await client.get('endpoints', 'default', 'web')).subsets[0];
     expect(s.notReadyAddresses.map((a: any) => a.nodeName)).toEqual(['node3', 'node3']);
     expect(s.addresses.every((a: any) => a.nodeName !== 'node3')).toBe(true);
-    const [slice] = (await client.list('endpointslices', { namespace: 'default', labelSelector: 'kubernetes.io/service-name=web' })).items;
-    expect(slice.endpoints.filter((e: any) => !e.conditions.ready).map((e: any) => e.nodeName)).toEqual(['node3', 'node3']);
+    const [slice] = (
+      await client.list('endpointslices', { namespace: 'default', labelSelector: 'kubernetes.io/service-name=web' })
+    ).items;
+    expect(slice.endpoints.filter((e: any) => !e.conditions.ready).map((e: any) => e.nodeName)).toEqual([
+      'node3',
+      'node3',
+    ]);
   });
 
   it('rolls the Deployment to a new image (around the dead node)', async () => {
@@ -238,7 +323,9 @@ describe('controllers against a real API server', () => {
     const pods = await active();
     expect(pods.every((p) => p.spec.nodeName !== 'node3')).toBe(true); // not scheduled to a node that is not Ready
     // old pods on live nodes go once their agent confirms (the loop above plays it); on the dead node3 they stay Terminating
-    await waitFor('old pods gone from live nodes', 10_000, async () => (await podsOf('app=web')).filter((p) => p.metadata.deletionTimestamp).every((p) => p.spec.nodeName === 'node3'));
+    await waitFor('old pods gone from live nodes', 10_000, async () =>
+      (await podsOf('app=web')).filter((p) => p.metadata.deletionTimestamp).every((p) => p.spec.nodeName === 'node3'),
+    );
     expect(new Set(pods.map((p) => p.metadata.labels?.['pod-template-hash'])).size).toBe(1);
     const cur = await client.get('deployments', 'default', 'web');
     expect(cur.status.conditions.find((c: any) => c.type === 'Progressing').reason).toBe('NewReplicaSetAvailable');
@@ -249,20 +336,41 @@ describe('controllers against a real API server', () => {
     const watch = new Informer(client, 'pods', { namespace: 'default', labelSelector: 'app=nginx' });
     watch.on({ added: (p) => order.push(p.metadata.name) });
     await watch.start();
-    await client.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'nginx', namespace: 'default' }, spec: { clusterIP: 'None', selector: { app: 'nginx' }, ports: [{ name: 'web', port: 80 }] } });
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'nginx', namespace: 'default' },
+      spec: { clusterIP: 'None', selector: { app: 'nginx' }, ports: [{ name: 'web', port: 80 }] },
+    });
     await client.create({
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       metadata: { name: 'web', namespace: 'default' },
-      spec: { replicas: 3, serviceName: 'nginx', selector: { matchLabels: { app: 'nginx' } }, template: { metadata: { labels: { app: 'nginx' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.25' }] } } },
+      spec: {
+        replicas: 3,
+        serviceName: 'nginx',
+        selector: { matchLabels: { app: 'nginx' } },
+        template: {
+          metadata: { labels: { app: 'nginx' } },
+          spec: { containers: [{ name: 'nginx', image: 'nginx:1.25' }] },
+        },
+      },
     });
-    await waitFor('StatefulSet ready', 20_000, async () => (await client.get('statefulsets', 'default', 'web')).status?.readyReplicas === 3);
+    await waitFor(
+      'StatefulSet ready',
+      20_000,
+      async () => (await client.get('statefulsets', 'default', 'web')).status?.readyReplicas === 3,
+    );
     watch.stop();
     expect(order).toEqual(['web-0', 'web-1', 'web-2']);
     const sts = await client.get('statefulsets', 'default', 'web');
     expect(sts.status).toMatchObject({ replicas: 3, readyReplicas: 3, currentReplicas: 3, updatedReplicas: 3 });
     expect(sts.status.currentRevision).toBe(sts.status.updateRevision);
-    await waitFor('headless Endpoints with hostnames', 10_000, async () => ((await client.tryGet('endpoints', 'default', 'nginx'))?.subsets?.[0]?.addresses ?? []).length === 3);
+    await waitFor(
+      'headless Endpoints with hostnames',
+      10_000,
+      async () => ((await client.tryGet('endpoints', 'default', 'nginx'))?.subsets?.[0]?.addresses ?? []).length === 3,
+    );
     const ep = await client.get('endpoints', 'default', 'nginx');
     expect(ep.subsets[0].addresses.map((a: any) => a.hostname).sort()).toEqual(['web-0', 'web-1', 'web-2']);
   });
@@ -272,7 +380,11 @@ describe('controllers against a real API server', () => {
     await client.delete('deployments', 'default', 'web');
     // gone, except those on the dead node3: Terminating until an agent there confirms (or a forced delete)
     await waitFor('the Deployment’s pods to be gone', 10_000, async () =>
-      (await client.list('pods', { namespace: 'default' })).items.every((p) => !(p.metadata.ownerReferences ?? []).some((r: any) => r.uid === uid) || (p.spec.nodeName === 'node3' && p.metadata.deletionTimestamp)),
+      (await client.list('pods', { namespace: 'default' })).items.every(
+        (p) =>
+          !(p.metadata.ownerReferences ?? []).some((r: any) => r.uid === uid) ||
+          (p.spec.nodeName === 'node3' && p.metadata.deletionTimestamp),
+      ),
     );
     expect((await podsOf('app=nginx')).length).toBe(3); // the StatefulSet's stay
   });

@@ -44,16 +44,34 @@ ${extra}    forward . 127.0.0.1:5300
 `;
 
 const objects = [
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'backend', namespace: 'default' }, spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } },
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'search', namespace: 'default' }, spec: { type: 'ExternalName', externalName: 'www.example.org' } },
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'big', namespace: 'default' }, spec: { clusterIP: 'None', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'backend', namespace: 'default' },
+    spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'search', namespace: 'default' },
+    spec: { type: 'ExternalName', externalName: 'www.example.org' },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'big', namespace: 'default' },
+    spec: { clusterIP: 'None', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+  },
   {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name: 'big-abc', namespace: 'default', labels: { 'kubernetes.io/service-name': 'big' } },
     addressType: 'IPv4',
     ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
-    endpoints: Array.from({ length: BIG }, (_, i) => ({ addresses: [`10.244.${1 + (i >> 8)}.${i & 255}`], conditions: { ready: true } })),
+    endpoints: Array.from({ length: BIG }, (_, i) => ({
+      addresses: [`10.244.${1 + (i >> 8)}.${i & 255}`],
+      conditions: { ready: true },
+    })),
   },
 ];
 
@@ -87,9 +105,15 @@ beforeAll(async () => {
   fs.writeFileSync(fixture, JSON.stringify(objects));
   await execa('ip', ['netns', 'add', ns]);
   await execa('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  upstream = spawn([process.execPath, path.join(FIXTURES, 'dns-upstream.mjs'), '127.0.0.1', '5300'], (s) => (upstreamOut += s));
+  upstream = spawn(
+    [process.execPath, path.join(FIXTURES, 'dns-upstream.mjs'), '127.0.0.1', '5300'],
+    (s) => (upstreamOut += s),
+  );
   await waitFor('the upstream resolver', 15_000, () => upstreamOut.includes('listening'));
-  server = spawn([process.execPath, path.join(repo, 'bin/podwire.js'), 'coredns', '--conf', corefile, '--zone-fixture', fixture], (s) => (serverOut += s));
+  server = spawn(
+    [process.execPath, path.join(repo, 'bin/podwire.js'), 'coredns', '--conf', corefile, '--zone-fixture', fixture],
+    (s) => (serverOut += s),
+  );
   await waitFor(`podwire coredns to start (output so far: ${serverOut})`, 20_000, () => serverOut.includes('CoreDNS-'));
 });
 
@@ -145,9 +169,15 @@ describe('podwire coredns, asked by dig', () => {
 
   it('logs each query in CoreDNS’s common log format', async () => {
     await dig('+noedns', 'backend.default.svc.cluster.local', 'A');
-    await waitFor('the log line', 5000, () => /"A IN backend\.default\.svc\.cluster\.local\. udp \d+ false 512" NOERROR qr,aa,rd \d+/.test(serverOut));
-    expect(serverOut).toMatch(/^\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN backend\.default\.svc\.cluster\.local\. udp \d+ false 512" NOERROR qr,aa,rd \d+ \d+(\.\d+)?s$/m);
-    expect(serverOut).toMatch(/^\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN backend\.default\.svc\.cluster\.local\. tcp \d+ false 65535" NOERROR qr,aa,rd \d+ \d+(\.\d+)?s$/m);
+    await waitFor('the log line', 5000, () =>
+      /"A IN backend\.default\.svc\.cluster\.local\. udp \d+ false 512" NOERROR qr,aa,rd \d+/.test(serverOut),
+    );
+    expect(serverOut).toMatch(
+      /^\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN backend\.default\.svc\.cluster\.local\. udp \d+ false 512" NOERROR qr,aa,rd \d+ \d+(\.\d+)?s$/m,
+    );
+    expect(serverOut).toMatch(
+      /^\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN backend\.default\.svc\.cluster\.local\. tcp \d+ false 65535" NOERROR qr,aa,rd \d+ \d+(\.\d+)?s$/m,
+    );
   });
 
   it('/health, /ready and /metrics: CoreDNS’s series count the queries', async () => {
@@ -160,19 +190,26 @@ describe('podwire coredns, asked by dig', () => {
     expect(metric(after, srv) - metric(before, srv)).toBe(3);
     const hits = 'coredns_cache_hits_total{server="dns://:53",type="success"}';
     expect(metric(after, hits) - metric(before, hits)).toBeGreaterThanOrEqual(2);
-    expect(metric(after, 'coredns_dns_responses_total{server="dns://:53",zone=".",rcode="NOERROR",plugin="cache"}')).toBeGreaterThanOrEqual(2);
+    expect(
+      metric(after, 'coredns_dns_responses_total{server="dns://:53",zone=".",rcode="NOERROR",plugin="cache"}'),
+    ).toBeGreaterThanOrEqual(2);
     expect(metric(after, 'coredns_forward_requests_total{to="127.0.0.1:5300"}')).toBeGreaterThanOrEqual(2);
     expect(after).toContain('coredns_dns_request_duration_seconds_bucket{le="0.00025"');
   });
 
   it('an edit of the Corefile is reloaded; a broken one is logged with its line and the old one keeps serving', async () => {
-    fs.writeFileSync(corefile, corefileText('    rewrite name exact cache.example.org backend.default.svc.cluster.local\n'));
+    fs.writeFileSync(
+      corefile,
+      corefileText('    rewrite name exact cache.example.org backend.default.svc.cluster.local\n'),
+    );
     await waitFor('the reload', 10_000, () => serverOut.includes('[INFO] Reloading complete'));
     expect((await dig('+short', 'cache.example.org', 'A')).stdout.trim()).toBe('10.96.0.20');
     const broken = corefileText('    bogus\n');
     fs.writeFileSync(corefile, broken);
     const line = broken.split('\n').findIndex((l) => l.includes('bogus')) + 1;
-    await waitFor('the reload error', 10_000, () => serverOut.includes(`[ERROR] Corefile:${line}: unknown plugin 'bogus'`));
+    await waitFor('the reload error', 10_000, () =>
+      serverOut.includes(`[ERROR] Corefile:${line}: unknown plugin 'bogus'`),
+    );
     expect((await dig('+short', 'cache.example.org', 'A')).stdout.trim()).toBe('10.96.0.20');
     expect(metric(await metrics(), 'coredns_reload_failed_total')).toBe(1);
   });
@@ -195,7 +232,10 @@ describe('podwire coredns, asked by dig', () => {
     const r = await run([process.execPath, '-e', script], 60_000);
     expect(r.exitCode).toBe(0);
     const m = await metrics();
-    const dropped = m.split('\n').filter((l) => l.startsWith('podwire_dns_dropped_total{')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    const dropped = m
+      .split('\n')
+      .filter((l) => l.startsWith('podwire_dns_dropped_total{'))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
     expect(dropped).toBeGreaterThanOrEqual(1500);
     expect(server!.exitCode).toBe(null);
     expect((await dig('+short', 'backend.default.svc.cluster.local', 'A')).stdout.trim()).toBe('10.96.0.20');
@@ -206,9 +246,14 @@ describe('podwire coredns, asked by dig', () => {
     const self = path.join(tmp, 'Corefile.loop');
     fs.writeFileSync(self, '.:5353 {\n    forward . 127.0.0.1:5353\n    loop\n}\n');
     let out = '';
-    const child = spawn([process.execPath, path.join(repo, 'bin/podwire.js'), 'coredns', '--conf', self], (s) => (out += s));
+    const child = spawn(
+      [process.execPath, path.join(repo, 'bin/podwire.js'), 'coredns', '--conf', self],
+      (s) => (out += s),
+    );
     const res = await child;
     expect(res.exitCode).toBe(1);
-    expect(out).toMatch(/\[FATAL\] plugin\/loop: Loop \(127\.0\.0\.1:\d+ -> :5353\) detected for zone "\.", see https:\/\/coredns\.io\/plugins\/loop#troubleshooting\. Query: "HINFO \d+\.\d+\."/);
+    expect(out).toMatch(
+      /\[FATAL\] plugin\/loop: Loop \(127\.0\.0\.1:\d+ -> :5353\) detected for zone "\.", see https:\/\/coredns\.io\/plugins\/loop#troubleshooting\. Query: "HINFO \d+\.\d+\."/,
+    );
   });
 });

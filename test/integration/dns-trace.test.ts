@@ -56,12 +56,24 @@ describe('trace resolves the name first, as the pod does', () => {
   it('client -> backend:8080: the DNS layer (one query, search domain 1), then the Service, then DELIVERED', async () => {
     const { result, text } = await trace(state, 'client', 'backend:8080', {});
     expect(result.verdict, text).toBe('DELIVERED');
-    expect(text.split('\n')[0]).toMatch(new RegExp(`^trace client \\(\\S+, node\\d\\) -> backend:8080 = Service default/backend \\(${vip.replaceAll('.', '\\.')}:8080/tcp\\)$`));
+    expect(text.split('\n')[0]).toMatch(
+      new RegExp(
+        `^trace client \\(\\S+, node\\d\\) -> backend:8080 = Service default/backend \\(${vip.replaceAll('.', '\\.')}:8080/tcp\\)$`,
+      ),
+    );
     const dns = result.layers.filter((l) => /^(resolv\.conf|dns):/.test(l.what)).map((l) => l.what);
-    expect(dns[0]).toBe('resolv.conf: nameserver 10.96.0.10; search default.svc.cluster.local svc.cluster.local cluster.local; ndots:5 timeout:5 attempts:2');
+    expect(dns[0]).toBe(
+      'resolv.conf: nameserver 10.96.0.10; search default.svc.cluster.local svc.cluster.local cluster.local; ndots:5 timeout:5 attempts:2',
+    );
     expect(dns[1]).toBe('dns: "backend": 0 dots < ndots:5: the 3 search domains first, then as it is (glibc)');
-    expect(dns[2]).toMatch(new RegExp(`^dns: A backend\\.default\\.svc\\.cluster\\.local\\. @10\\.96\\.0\\.10 -> NOERROR ${vip.replaceAll('.', '\\.')} \\(ttl \\d+\\) in [\\d.]+ ms \\[search 1/3 \\(default\\.svc\\.cluster\\.local\\)\\]$`));
-    expect(dns[3]).toMatch(/^dns: answered by search 1\/3 \(default\.svc\.cluster\.local\): backend\.default\.svc\.cluster\.local\. is .* after 1 query/);
+    expect(dns[2]).toMatch(
+      new RegExp(
+        `^dns: A backend\\.default\\.svc\\.cluster\\.local\\. @10\\.96\\.0\\.10 -> NOERROR ${vip.replaceAll('.', '\\.')} \\(ttl \\d+\\) in [\\d.]+ ms \\[search 1/3 \\(default\\.svc\\.cluster\\.local\\)\\]$`,
+      ),
+    );
+    expect(dns[3]).toMatch(
+      /^dns: answered by search 1\/3 \(default\.svc\.cluster\.local\): backend\.default\.svc\.cluster\.local\. is .* after 1 query/,
+    );
     // the DNS layer comes first, the Service and the path after it
     const kinds = result.layers.map((l) => l.what.split(':')[0]);
     expect(kinds.slice(0, 6)).toEqual(['resolv.conf', 'dns', 'dns', 'dns', 'route', 'gateway ARP']);
@@ -76,14 +88,18 @@ describe('trace resolves the name first, as the pod does', () => {
     await started;
     const { result, text } = await trace(state, 'client', 'nosuch-svc:80', {});
     expect(result).toMatchObject({ verdict: 'DNS-FAILED', reason: 'nxdomain' });
-    const asked = result.layers.filter((l) => l.what.startsWith('dns: A ')).map((l) => /^dns: A (\S+) @10\.96\.0\.10 -> (\S+)/.exec(l.what)?.slice(1));
+    const asked = result.layers
+      .filter((l) => l.what.startsWith('dns: A '))
+      .map((l) => /^dns: A (\S+) @10\.96\.0\.10 -> (\S+)/.exec(l.what)?.slice(1));
     expect(asked, text).toEqual([
       ['nosuch-svc.default.svc.cluster.local.', 'NXDOMAIN'],
       ['nosuch-svc.svc.cluster.local.', 'NXDOMAIN'],
       ['nosuch-svc.cluster.local.', 'NXDOMAIN'],
       ['nosuch-svc.', 'NXDOMAIN'],
     ]);
-    expect(text.split('\n').at(-1)).toMatch(/^DNS-FAILED: "nosuch-svc" does not exist: NXDOMAIN for all 4 names the search list made, from 10\.96\.0\.10/);
+    expect(text.split('\n').at(-1)).toMatch(
+      /^DNS-FAILED: "nosuch-svc" does not exist: NXDOMAIN for all 4 names the search list made, from 10\.96\.0\.10/,
+    );
     const events: FlowEvent[] = await seen;
     const answers = events.filter((e) => e.kind === 'dns-response' && e.dns!.name.startsWith('nosuch-svc.'));
     expect(answers.map((e) => [e.dns!.name, e.dns!.rcode, e.dns!.expansion])).toEqual([
@@ -98,18 +114,25 @@ describe('trace resolves the name first, as the pod does', () => {
   it('an outside name under ndots:5: three NXDOMAIN expansions, answered as it is by the outside DNS, the fix named; then the path out', async () => {
     const { result, text } = await trace(state, 'client', 'api.example.com:80', {});
     expect(result.verdict, text).toBe('DELIVERED');
-    const asked = result.layers.filter((l) => l.what.startsWith('dns: A ')).map((l) => /^dns: A (\S+) @10\.96\.0\.10 -> (\S+)/.exec(l.what)?.slice(1));
+    const asked = result.layers
+      .filter((l) => l.what.startsWith('dns: A '))
+      .map((l) => /^dns: A (\S+) @10\.96\.0\.10 -> (\S+)/.exec(l.what)?.slice(1));
     expect(asked, text).toEqual([
       ['api.example.com.default.svc.cluster.local.', 'NXDOMAIN'],
       ['api.example.com.svc.cluster.local.', 'NXDOMAIN'],
       ['api.example.com.cluster.local.', 'NXDOMAIN'],
       ['api.example.com.', 'NOERROR'],
     ]);
-    expect(text).toContain('3 queries before it (3 NXDOMAIN) — "api.example.com." with a trailing dot, or options ndots:2, asks it first');
+    expect(text).toContain(
+      '3 queries before it (3 NXDOMAIN) — "api.example.com." with a trailing dot, or options ndots:2, asks it first',
+    );
     expect(text.split('\n')[0]).toMatch(/-> api\.example\.com:80 = 172\.28\.0\.200:80\/tcp$/);
     // with the trailing dot: one query
     const abs = await trace(state, 'client', 'api.example.com.:80', {});
-    expect(abs.result.layers.filter((l) => l.what.startsWith('dns: A ')), abs.text).toHaveLength(1);
+    expect(
+      abs.result.layers.filter((l) => l.what.startsWith('dns: A ')),
+      abs.text,
+    ).toHaveLength(1);
   });
 
   it('CoreDNS scaled to 0: DNS fails, and the trace names no-endpoints (kube-system/kube-dns) on the way to 10.96.0.10', async () => {

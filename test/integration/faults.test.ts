@@ -17,7 +17,8 @@ afterAll(async () => {
   if (lab) await stopLab(prefix);
 });
 
-const health = async (peer: string) => (await agentStatus(lab, 'node1')).peers.find((p: any) => p.name === peer)?.health;
+const health = async (peer: string) =>
+  (await agentStatus(lab, 'node1')).peers.find((p: any) => p.name === peer)?.health;
 
 describe('lab break / lab fix', () => {
   it('route-removed: trace stops at the source pod; fixed, it is delivered again', async () => {
@@ -32,7 +33,10 @@ describe('lab break / lab fix', () => {
 
   it('mtu-mismatch: mtu-exceeded at the agent; fixed, delivered', async () => {
     await breakLab(lab.state, 'mtu-mismatch', 'f1');
-    expect((await trace(lab.state, 'f1', 'f2', {})).result).toMatchObject({ verdict: 'DROPPED', reason: 'mtu-exceeded' });
+    expect((await trace(lab.state, 'f1', 'f2', {})).result).toMatchObject({
+      verdict: 'DROPPED',
+      reason: 'mtu-exceeded',
+    });
     await fixLab(lab.state, 'mtu-mismatch');
     expect((await trace(lab.state, 'f1', 'f2', {})).result.verdict).toBe('DELIVERED');
   });
@@ -41,7 +45,10 @@ describe('lab break / lab fix', () => {
     const f2 = lab.pods.f2.ip;
     await breakLab(lab.state, 'agent-down', 'node2');
     await waitFor('node1 to mark node2 down', 10_000, async () => (await health('node2')) === 'down', 200);
-    expect((await trace(lab.state, 'f1', f2, {})).result).toMatchObject({ verdict: 'DROPPED', reason: 'peer-unreachable' });
+    expect((await trace(lab.state, 'f1', f2, {})).result).toMatchObject({
+      verdict: 'DROPPED',
+      reason: 'peer-unreachable',
+    });
     expect(brokenNow(lab.state)).toEqual([{ scenario: 'agent-down', target: 'node2' }]);
     await fixLab(lab.state);
     await waitFor('node1 to see node2 up', 10_000, async () => (await health('node2')) === 'up', 200);

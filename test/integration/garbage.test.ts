@@ -32,11 +32,23 @@ describe('garbage in', () => {
     const before = n1.counters;
     // from pod g1 into node1's cbr0, addressed to the gateway
     const fromPod = await fuzz(lab.pods.g1.netns, {
-      ifname: 'eth0', dstMac: n1.gatewayMac, srcMac: lab.pods.g1.mac, srcIp: lab.pods.g1.ip, dstIp: lab.pods.g2.ip, count: 3000, seed: 7,
+      ifname: 'eth0',
+      dstMac: n1.gatewayMac,
+      srcMac: lab.pods.g1.mac,
+      srcIp: lab.pods.g1.ip,
+      dstIp: lab.pods.g2.ip,
+      count: 3000,
+      seed: 7,
     });
     // from node2's eth0 onto the underlay, addressed to node1's eth0, from node2's IP (a known peer)
     const fromUnderlay = await fuzz(`${prefix}-node2`, {
-      ifname: 'eth0', dstMac: n1.nodeMac, srcMac: '02:00:00:00:00:02', srcIp: '172.28.0.12', dstIp: '172.28.0.11', count: 3000, seed: 11,
+      ifname: 'eth0',
+      dstMac: n1.nodeMac,
+      srcMac: '02:00:00:00:00:02',
+      srcIp: '172.28.0.12',
+      dstIp: '172.28.0.11',
+      count: 3000,
+      seed: 11,
     });
     expect(fromPod).toBe(3000);
     expect(fromUnderlay).toBe(3000);
@@ -63,9 +75,15 @@ describe('garbage in', () => {
     // and `podwire drops` shows them, with what each reason means
     const { CLI_ENTRY } = await import('../../src/lab/index.js');
     const { execa } = await import('execa');
-    const table = await execa(process.execPath, [CLI_ENTRY, '--lab', prefix, 'drops', '--node', 'node1'], { env: { PODWIRE_STATE_ROOT: '/run/podwire-test' } });
+    const table = await execa(process.execPath, [CLI_ENTRY, '--lab', prefix, 'drops', '--node', 'node1'], {
+      env: { PODWIRE_STATE_ROOT: '/run/podwire-test' },
+    });
     expect(table.stdout.split('\n')[0]).toMatch(/^NODE\s+REASON\s+DROPS\s+MEANING$/);
-    expect(table.stdout).toMatch(new RegExp(`node1\\s+vxlan-unknown-vni\\s+${after.drops['vxlan-unknown-vni']}\\s+VXLAN network identifier is not this cluster`));
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `node1\\s+vxlan-unknown-vni\\s+${after.drops['vxlan-unknown-vni']}\\s+VXLAN network identifier is not this cluster`,
+      ),
+    );
     // and good traffic still flows, both ways
     const ping = await inNs(lab.pods.g1.netns, ['ping', '-c', '3', '-i', '0.2', '-W', '2', lab.pods.g2.ip]);
     expect(ping.exitCode, String(ping.stdout)).toBe(0);

@@ -55,7 +55,8 @@ export function labProcesses(prefix: string): string[] {
     } catch {
       continue;
     }
-    if (cmd.includes(`${STATE_ROOT}/${prefix}/`) || (cmd.includes(' agent ') && cmd.includes(` ${prefix} `))) out.push(`${pid} ${cmd.slice(0, 120)}`);
+    if (cmd.includes(`${STATE_ROOT}/${prefix}/`) || (cmd.includes(' agent ') && cmd.includes(` ${prefix} `)))
+      out.push(`${pid} ${cmd.slice(0, 120)}`);
   }
   return out;
 }
@@ -78,7 +79,10 @@ export async function startInNs(ns: string, argv: string[], readyLine: string): 
 }
 
 export function lastJson(stdout: unknown): any {
-  const lines = String(stdout).trim().split('\n').filter((l) => l.startsWith('{'));
+  const lines = String(stdout)
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
   if (!lines.length) throw new Error(`no JSON in output: ${String(stdout).slice(0, 500)}`);
   return JSON.parse(lines[lines.length - 1]);
 }
@@ -93,8 +97,22 @@ export async function agentStatus(lab: TestLab, node: string): Promise<any> {
 /** Transfer `bytes` over TCP from one pod to another; returns both sides' reports. */
 export async function tcpTransfer(lab: TestLab, from: string, to: string, port: number, bytes: number) {
   const dst = lab.pods[to];
-  const { child: sink } = await startInNs(dst.netns, [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), String(port)], 'listening');
-  const src = await inNs(lab.pods[from].netns, [process.execPath, path.join(FIXTURES, 'tcp-source.mjs'), dst.ip, String(port), String(bytes)]);
+  const { child: sink } = await startInNs(
+    dst.netns,
+    [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), String(port)],
+    'listening',
+  );
+  const src = await inNs(lab.pods[from].netns, [
+    process.execPath,
+    path.join(FIXTURES, 'tcp-source.mjs'),
+    dst.ip,
+    String(port),
+    String(bytes),
+  ]);
   const sinkResult = await sink;
-  return { sent: lastJson(src.stdout), received: lastJson(sinkResult.stdout), stderr: `${src.stderr}${sinkResult.stderr}` };
+  return {
+    sent: lastJson(src.stdout),
+    received: lastJson(sinkResult.stdout),
+    stderr: `${src.stderr}${sinkResult.stderr}`,
+  };
 }

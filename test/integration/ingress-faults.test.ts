@@ -26,24 +26,73 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pwift-'));
 const caFile = path.join(tmp, 'app.crt');
 
 const podwire = (...args: string[]) =>
-  execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { reject: false, timeout: 60_000, all: true, env: { PODWIRE_STATE_ROOT: STATE_ROOT, PODWIRE_SERVER: '' } });
+  execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], {
+    reject: false,
+    timeout: 60_000,
+    all: true,
+    env: { PODWIRE_STATE_ROOT: STATE_ROOT, PODWIRE_SERVER: '' },
+  });
 /** curl from the outside client, app.example.com at the EXTERNAL-IP */
 const curl = (...args: string[]) =>
-  inNs(state.plan.outside.client.ns, ['curl', '-sS', '--max-time', '5', '--resolve', `app.example.com:443:${lbIp}`, '--resolve', `app.example.com:80:${lbIp}`, ...args]);
-const ready = (p: KubeObject) => (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+  inNs(state.plan.outside.client.ns, [
+    'curl',
+    '-sS',
+    '--max-time',
+    '5',
+    '--resolve',
+    `app.example.com:443:${lbIp}`,
+    '--resolve',
+    `app.example.com:80:${lbIp}`,
+    ...args,
+  ]);
+const ready = (p: KubeObject) =>
+  (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
 const warnings = async (reason: string) =>
-  (await client.list('events', { namespace: 'default' })).items.filter((e) => e.type === 'Warning' && e.reason === reason && e.involvedObject?.kind === 'Ingress' && e.involvedObject?.name === 'app').map((e) => String(e.message));
+  (await client.list('events', { namespace: 'default' })).items
+    .filter(
+      (e) =>
+        e.type === 'Warning' &&
+        e.reason === reason &&
+        e.involvedObject?.kind === 'Ingress' &&
+        e.involvedObject?.name === 'app',
+    )
+    .map((e) => String(e.message));
 
 beforeAll(async () => {
   requireRoot();
   state = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT, controlPlane: true, outside: true });
   client = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
   const web = { app: 'web' };
-  await client.create({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 1, selector: { matchLabels: web }, template: { metadata: { labels: web }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] } } } });
-  await client.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: web, ports: [{ port: 80 }] } });
+  await client.create({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: web },
+      template: {
+        metadata: { labels: web },
+        spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] },
+      },
+    },
+  });
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: { selector: web, ports: [{ port: 80 }] },
+  });
   lbIp = (await applyIngressAddon(state, { ready: true })).externalIp ?? '';
   expect(lbIp).toMatch(/^172\.28\.0\.\d+$/);
-  await client.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'browser', namespace: 'default' }, spec: { hostAliases: [{ ip: lbIp, hostnames: ['app.example.com'] }], containers: [{ name: 'c', image: 'nicolaka/netshoot' }] } });
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'browser', namespace: 'default' },
+    spec: {
+      hostAliases: [{ ip: lbIp, hostnames: ['app.example.com'] }],
+      containers: [{ name: 'c', image: 'nicolaka/netshoot' }],
+    },
+  });
   const secret = await podwire('tls-secret', 'app-tls', '--host', 'app.example.com');
   expect(secret.all).toBe('secret/app-tls created (kubernetes.io/tls, self-signed for app.example.com)');
   const crt = (await client.get('secrets', 'default', 'app-tls')).data['tls.crt'];
@@ -55,11 +104,31 @@ beforeAll(async () => {
     spec: {
       ingressClassName: 'nginx',
       tls: [{ hosts: ['app.example.com'], secretName: 'app-tls' }],
-      rules: [{ host: 'app.example.com', http: { paths: [{ path: '/api', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
+      rules: [
+        {
+          host: 'app.example.com',
+          http: {
+            paths: [{ path: '/api', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }],
+          },
+        },
+      ],
     },
   });
-  await waitFor('the web and browser pods to be Ready', 60_000, async () => (await client.list('pods', { namespace: 'default' })).items.filter(ready).length === 2, 200);
-  await waitFor('the Ingress to answer over HTTPS', 20_000, async () => String((await curl('--cacert', caFile, 'https://app.example.com/api/')).stdout).startsWith('nginx on pod default/web-'), 250);
+  await waitFor(
+    'the web and browser pods to be Ready',
+    60_000,
+    async () => (await client.list('pods', { namespace: 'default' })).items.filter(ready).length === 2,
+    200,
+  );
+  await waitFor(
+    'the Ingress to answer over HTTPS',
+    20_000,
+    async () =>
+      String((await curl('--cacert', caFile, 'https://app.example.com/api/')).stdout).startsWith(
+        'nginx on pod default/web-',
+      ),
+    250,
+  );
 }, 120_000);
 
 // a failed case leaves nothing broken for the next
@@ -81,15 +150,28 @@ describe('lab break: Ingress faults, seen from outside, found and fixed', () => 
     const r = await curl('-i', '--cacert', caFile, 'https://app.example.com/api/users');
     expect(String(r.stdout)).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
     expect(String(r.stdout)).toMatch(/^x-podwire-reason: Service default\/wbe not found\r$/m);
-    expect(String((await podwire('describe', 'ingress', 'app')).stdout)).toMatch(/\/api {3}wbe:80 \(<error: endpoints "wbe" not found>\)/);
-    await waitFor('the Warning on the Ingress', 10_000, async () => (await warnings('ServiceNotFound')).some((m) => m.startsWith('Service default/wbe not found')), 200);
+    expect(String((await podwire('describe', 'ingress', 'app')).stdout)).toMatch(
+      /\/api {3}wbe:80 \(<error: endpoints "wbe" not found>\)/,
+    );
+    await waitFor(
+      'the Warning on the Ingress',
+      10_000,
+      async () => (await warnings('ServiceNotFound')).some((m) => m.startsWith('Service default/wbe not found')),
+      200,
+    );
     const t = await podwire('trace', 'browser', 'https://app.example.com/api/users');
     expect(t.exitCode).toBe(1);
-    expect(String(t.stdout).trim().split('\n').at(-1)).toMatch(/^ANSWERED-BY-INGRESS: 503 from ingress-nginx\/ingress-nginx-controller-\S+ at the route step \(Ingress default\/app, app\.example\.com\/api \(Prefix\)\): Service default\/wbe not found$/);
+    expect(String(t.stdout).trim().split('\n').at(-1)).toMatch(
+      /^ANSWERED-BY-INGRESS: 503 from ingress-nginx\/ingress-nginx-controller-\S+ at the route step \(Ingress default\/app, app\.example\.com\/api \(Prefix\)\): Service default\/wbe not found$/,
+    );
     const fixed = await podwire('lab', 'fix');
     expect(fixed.all).toBe('fixed: ingress-backend-missing on app');
-    expect((await client.get('ingresses', 'default', 'app')).spec.rules[0].http.paths[0].backend.service.name).toBe('web');
-    expect(String((await curl('--cacert', caFile, 'https://app.example.com/api/users')).stdout)).toMatch(/^nginx on pod default\/web-/);
+    expect((await client.get('ingresses', 'default', 'app')).spec.rules[0].http.paths[0].backend.service.name).toBe(
+      'web',
+    );
+    expect(String((await curl('--cacert', caFile, 'https://app.example.com/api/users')).stdout)).toMatch(
+      /^nginx on pod default\/web-/,
+    );
   });
 
   it('ingress-tls-secret-missing: the default certificate (curl --cacert refuses it, exit 60), SecretNotFound; fixed, the same certificate verifies again', async () => {
@@ -100,9 +182,19 @@ describe('lab break: Ingress faults, seen from outside, found and fixed', () => 
     expect(verified.exitCode).toBe(60);
     const seen = await curl('-kv', '-o', '/dev/null', 'https://app.example.com/api/');
     expect(String(seen.stderr)).toMatch(/^\* +subject: O=Acme Co; CN=Kubernetes Ingress Controller Fake Certificate$/m);
-    await waitFor('the Warning on the Ingress', 10_000, async () => (await warnings('SecretNotFound')).includes('TLS Secret default/app-tls not found: app.example.com gets the default certificate'), 200);
+    await waitFor(
+      'the Warning on the Ingress',
+      10_000,
+      async () =>
+        (await warnings('SecretNotFound')).includes(
+          'TLS Secret default/app-tls not found: app.example.com gets the default certificate',
+        ),
+      200,
+    );
     const t = await podwire('trace', 'browser', 'https://app.example.com/api/');
-    expect(String(t.stdout)).toContain("tls: no Secret's certificate for SNI app.example.com: the controller presents its default (fake) certificate");
+    expect(String(t.stdout)).toContain(
+      "tls: no Secret's certificate for SNI app.example.com: the controller presents its default (fake) certificate",
+    );
     expect((await podwire('lab', 'fix')).all).toBe('fixed: ingress-tls-secret-missing on app');
     const again = await curl('--cacert', caFile, 'https://app.example.com/api/');
     expect(again.exitCode, String(again.stderr)).toBe(0);
@@ -112,25 +204,52 @@ describe('lab break: Ingress faults, seen from outside, found and fixed', () => 
   it('ingress-exact-not-prefix: /api answers, /api/users is a 404 with the reason; trace shows the path is Exact; fixed, /api/users answers', async () => {
     const broke = await podwire('lab', 'break', 'ingress-exact-not-prefix', 'app');
     expect(broke.exitCode, String(broke.all)).toBe(0);
-    expect(String((await curl('--cacert', caFile, 'https://app.example.com/api')).stdout)).toMatch(/^nginx on pod default\/web-/);
+    expect(String((await curl('--cacert', caFile, 'https://app.example.com/api')).stdout)).toMatch(
+      /^nginx on pod default\/web-/,
+    );
     const r = await curl('-i', '--cacert', caFile, 'https://app.example.com/api/users');
     expect(String(r.stdout)).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
-    expect(String(r.stdout)).toMatch(/^x-podwire-reason: no Ingress rule matches host app\.example\.com path \/api\/users\r$/m);
+    expect(String(r.stdout)).toMatch(
+      /^x-podwire-reason: no Ingress rule matches host app\.example\.com path \/api\/users\r$/m,
+    );
     const t = await podwire('trace', 'browser', 'https://app.example.com/api/users');
     expect(t.exitCode).toBe(1);
-    expect(String(t.stdout)).toMatch(/ route: 404 no Ingress rule matches host app\.example\.com path \/api\/users; what host app\.example\.com has: app\.example\.com: TLS on :443 \| app\.example\.com \/api \(Exact\) → default\/web:80 /);
+    expect(String(t.stdout)).toMatch(
+      / route: 404 no Ingress rule matches host app\.example\.com path \/api\/users; what host app\.example\.com has: app\.example\.com: TLS on :443 \| app\.example\.com \/api \(Exact\) → default\/web:80 /,
+    );
     expect(String((await podwire('get', 'ingress', 'app', '-o', 'yaml')).stdout)).toMatch(/^ {8}pathType: Exact$/m);
     expect((await podwire('lab', 'fix')).all).toBe('fixed: ingress-exact-not-prefix on app');
-    expect(String((await curl('--cacert', caFile, 'https://app.example.com/api/users')).stdout)).toMatch(/^nginx on pod default\/web-/);
+    expect(String((await curl('--cacert', caFile, 'https://app.example.com/api/users')).stdout)).toMatch(
+      /^nginx on pod default\/web-/,
+    );
   });
 
   it('break refuses an Ingress without what it needs, and records nothing', async () => {
-    await client.create({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'plain', namespace: 'default' }, spec: { rules: [{ host: 'plain.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } });
+    await client.create({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'plain', namespace: 'default' },
+      spec: {
+        rules: [
+          {
+            host: 'plain.example.com',
+            http: {
+              paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }],
+            },
+          },
+        ],
+      },
+    });
     const tls = await podwire('lab', 'break', 'ingress-tls-secret-missing', 'plain');
-    expect([tls.exitCode, String(tls.all)]).toEqual([1, 'error: Ingress default/plain names no TLS Secret (spec.tls[].secretName with a host)']);
+    expect([tls.exitCode, String(tls.all)]).toEqual([
+      1,
+      'error: Ingress default/plain names no TLS Secret (spec.tls[].secretName with a host)',
+    ]);
     const exact = await podwire('lab', 'break', 'ingress-exact-not-prefix', 'plain');
     expect(String(exact.all)).toBe('error: Ingress default/plain has no Prefix path other than /');
-    expect(String((await podwire('lab', 'break', 'ingress-backend-missing', 'nope')).all)).toBe('error: ingress default/nope not found');
+    expect(String((await podwire('lab', 'break', 'ingress-backend-missing', 'nope')).all)).toBe(
+      'error: ingress default/nope not found',
+    );
     expect(brokenNow(state)).toEqual([]);
   });
 });

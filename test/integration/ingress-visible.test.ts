@@ -25,33 +25,99 @@ let lbIp = '';
 const tag = randomBytes(3).toString('hex');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pwvis-'));
 const env = { PODWIRE_STATE_ROOT: STATE_ROOT, PODWIRE_SERVER: '' };
-const podwire = (...args: string[]) => execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000, all: true });
-const kubectl = (...args: string[]) => inNs(state.plan.controlPlane.ns, ['kubectl', '-s', `http://${state.plan.controlPlane.ip}:${state.plan.controlPlane.port}`, '--cache-dir', path.join(tmp, 'kube'), ...args]);
-const curl = (...args: string[]) => inNs(state.plan.outside.client.ns, ['curl', '-sS', '--max-time', '5', '--resolve', `app.example.com:80:${lbIp}`, ...args]);
-const ready = (p: KubeObject) => (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
-const controller = async () => (await client.list('pods', { namespace: 'ingress-nginx', labelSelector: 'app.kubernetes.io/name=ingress-nginx' })).items[0];
+const podwire = (...args: string[]) =>
+  execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000, all: true });
+const kubectl = (...args: string[]) =>
+  inNs(state.plan.controlPlane.ns, [
+    'kubectl',
+    '-s',
+    `http://${state.plan.controlPlane.ip}:${state.plan.controlPlane.port}`,
+    '--cache-dir',
+    path.join(tmp, 'kube'),
+    ...args,
+  ]);
+const curl = (...args: string[]) =>
+  inNs(state.plan.outside.client.ns, [
+    'curl',
+    '-sS',
+    '--max-time',
+    '5',
+    '--resolve',
+    `app.example.com:80:${lbIp}`,
+    ...args,
+  ]);
+const ready = (p: KubeObject) =>
+  (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+const controller = async () =>
+  (await client.list('pods', { namespace: 'ingress-nginx', labelSelector: 'app.kubernetes.io/name=ingress-nginx' }))
+    .items[0];
 
 beforeAll(async () => {
   requireRoot();
   state = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT, controlPlane: true, outside: true });
   client = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
   const web = { app: 'web' };
-  await client.create({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 1, selector: { matchLabels: web }, template: { metadata: { labels: web }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] } } } });
-  await client.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: web, ports: [{ port: 80 }] } });
+  await client.create({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: web },
+      template: {
+        metadata: { labels: web },
+        spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] },
+      },
+    },
+  });
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: { selector: web, ports: [{ port: 80 }] },
+  });
   lbIp = (await applyIngressAddon(state, { ready: true })).externalIp ?? '';
   // the client pod resolves app.example.com to the EXTERNAL-IP as a learner would point it there (no DNS record for it in the lab)
-  await client.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'client', namespace: 'default' }, spec: { hostAliases: [{ ip: lbIp, hostnames: ['app.example.com'] }], containers: [{ name: 'c', image: 'curlimages/curl:8.8.0', command: ['sleep', 'infinity'] }] } });
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'client', namespace: 'default' },
+    spec: {
+      hostAliases: [{ ip: lbIp, hostnames: ['app.example.com'] }],
+      containers: [{ name: 'c', image: 'curlimages/curl:8.8.0', command: ['sleep', 'infinity'] }],
+    },
+  });
   await client.create({
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
     metadata: { name: 'app', namespace: 'default' },
-    spec: { ingressClassName: 'nginx', rules: [{ host: 'app.example.com', http: { paths: [
-      { path: '/api', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } },
-      { path: '/gone', pathType: 'Prefix', backend: { service: { name: 'nope', port: { number: 80 } } } },
-    ] } }] },
+    spec: {
+      ingressClassName: 'nginx',
+      rules: [
+        {
+          host: 'app.example.com',
+          http: {
+            paths: [
+              { path: '/api', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } },
+              { path: '/gone', pathType: 'Prefix', backend: { service: { name: 'nope', port: { number: 80 } } } },
+            ],
+          },
+        },
+      ],
+    },
   });
-  await waitFor('the web and client pods to be Ready', 60_000, async () => (await client.list('pods', { namespace: 'default' })).items.filter(ready).length === 2, 200);
-  await waitFor('the route to answer', 20_000, async () => String((await curl('http://app.example.com/api/')).stdout).startsWith('nginx on pod default/web-'), 250);
+  await waitFor(
+    'the web and client pods to be Ready',
+    60_000,
+    async () => (await client.list('pods', { namespace: 'default' })).items.filter(ready).length === 2,
+    200,
+  );
+  await waitFor(
+    'the route to answer',
+    20_000,
+    async () => String((await curl('http://app.example.com/api/')).stdout).startsWith('nginx on pod default/web-'),
+    250,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -62,7 +128,11 @@ afterAll(async () => {
 
 describe('the ingress controller, visible', () => {
   it('observe --http shows a request from the outside client (route, backend, status) and one the controller answered itself; :10254/metrics counts them per route and backend', async () => {
-    const obs: ResultPromise = execa(process.execPath, [CLI_ENTRY, '--lab', prefix, 'observe', '--http'], { env, reject: false, timeout: 60_000 });
+    const obs: ResultPromise = execa(process.execPath, [CLI_ENTRY, '--lab', prefix, 'observe', '--http'], {
+      env,
+      reject: false,
+      timeout: 60_000,
+    });
     let out = '';
     let err = '';
     obs.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -70,7 +140,9 @@ describe('the ingress controller, visible', () => {
     try {
       await waitFor('observe to subscribe', 15_000, () => err.includes('observing HTTP requests'));
       expect((await curl(`http://app.example.com/api/${tag}`)).exitCode).toBe(0);
-      expect(String((await curl(`http://app.example.com/gone/${tag}`)).stdout)).toContain('Service default/nope not found');
+      expect(String((await curl(`http://app.example.com/gone/${tag}`)).stdout)).toContain(
+        'Service default/nope not found',
+      );
       await waitFor('both requests in observe', 10_000, () => out.includes(`/gone/${tag})) `));
     } finally {
       obs.kill('SIGTERM');
@@ -80,17 +152,39 @@ describe('the ingress controller, visible', () => {
     const who = `ingress-nginx/${ctl.metadata.name}:80 \\(${ctl.status.podIP.replace(/\./g, '\\.')}\\)`;
     const lines = out.split('\n').filter((l) => l.includes(tag));
     expect(lines, out).toHaveLength(4);
-    expect(lines[0]).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}  ${ctl.spec.nodeName}  172\\.28\\.0\\.100 -> ${who}  http-request FORWARDED \\(HTTP/1\\.1 GET http://app\\.example\\.com/api/${tag}\\)  Ingress/default/app app\\.example\\.com/api \\(Prefix\\) => default/web:80 \\(10\\.96\\.\\d+\\.\\d+:80\\)$`));
-    expect(lines[1]).toMatch(new RegExp(`  172\\.28\\.0\\.100 <- ${who}  http-response FORWARDED \\(HTTP/1\\.1 200 [\\d.]+ms \\(GET http://app\\.example\\.com/api/${tag}\\)\\)  from default/web:80 \\(10\\.96\\.\\d+\\.\\d+:80\\), \\d+ B$`));
-    expect(lines[2]).toContain(`http-request DROPPED (HTTP/1.1 GET http://app.example.com/gone/${tag})  Ingress/default/app app.example.com/gone (Prefix): Service default/nope not found`);
-    expect(lines[3]).toMatch(/http-response DROPPED \(HTTP\/1\.1 503 [\d.]+ms \(GET .*\)\)  answered by the controller: Service default\/nope not found$/);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}  ${ctl.spec.nodeName}  172\\.28\\.0\\.100 -> ${who}  http-request FORWARDED \\(HTTP/1\\.1 GET http://app\\.example\\.com/api/${tag}\\)  Ingress/default/app app\\.example\\.com/api \\(Prefix\\) => default/web:80 \\(10\\.96\\.\\d+\\.\\d+:80\\)$`,
+      ),
+    );
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `  172\\.28\\.0\\.100 <- ${who}  http-response FORWARDED \\(HTTP/1\\.1 200 [\\d.]+ms \\(GET http://app\\.example\\.com/api/${tag}\\)\\)  from default/web:80 \\(10\\.96\\.\\d+\\.\\d+:80\\), \\d+ B$`,
+      ),
+    );
+    expect(lines[2]).toContain(
+      `http-request DROPPED (HTTP/1.1 GET http://app.example.com/gone/${tag})  Ingress/default/app app.example.com/gone (Prefix): Service default/nope not found`,
+    );
+    expect(lines[3]).toMatch(
+      /http-response DROPPED \(HTTP\/1\.1 503 [\d.]+ms \(GET .*\)\)  answered by the controller: Service default\/nope not found$/,
+    );
     // Prometheus, scraped from the controller pod's node as a node-level scraper would
     const node = state.plan.nodes.find((n) => n.name === ctl.spec.nodeName)!;
-    const metrics = String((await inNs(node.ns, ['curl', '-sS', '--max-time', '5', `http://${ctl.status.podIP}:10254/metrics`])).stdout);
+    const metrics = String(
+      (await inNs(node.ns, ['curl', '-sS', '--max-time', '5', `http://${ctl.status.podIP}:10254/metrics`])).stdout,
+    );
     const count = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? 0);
-    expect(count(/^podwire_ingress_requests_total\{route="Ingress\/default\/app",backend="default\/web:80",status_class="2xx"\} (\d+)$/m)).toBeGreaterThanOrEqual(2);
-    expect(count(/^podwire_ingress_requests_total\{route="Ingress\/default\/app",backend="-",status_class="5xx"\} (\d+)$/m)).toBe(1);
-    expect(count(/^podwire_ingress_request_duration_seconds_count\{route="Ingress\/default\/app"\} (\d+)$/m)).toBeGreaterThanOrEqual(3);
+    expect(
+      count(
+        /^podwire_ingress_requests_total\{route="Ingress\/default\/app",backend="default\/web:80",status_class="2xx"\} (\d+)$/m,
+      ),
+    ).toBeGreaterThanOrEqual(2);
+    expect(
+      count(/^podwire_ingress_requests_total\{route="Ingress\/default\/app",backend="-",status_class="5xx"\} (\d+)$/m),
+    ).toBe(1);
+    expect(
+      count(/^podwire_ingress_request_duration_seconds_count\{route="Ingress\/default\/app"\} (\d+)$/m),
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it('trace client http://app.example.com/api climbs DNS → LoadBalancer → controller pod → route → Service → backend pod and is DELIVERED', async () => {
@@ -118,7 +212,11 @@ describe('the ingress controller, visible', () => {
       expect(i, `"${s}" after offset ${at} in:\n${text}`).toBeGreaterThanOrEqual(0);
       at = i + s.length;
     }
-    expect(text.split('\n').at(-1)).toMatch(new RegExp(`^DELIVERED: delivered to web-[a-z0-9]+-[a-z0-9]+ through Service default/web, routed by Ingress default/app \\(app\\.example\\.com/api \\(Prefix\\)\\) in ingress-nginx/${ctl}$`));
+    expect(text.split('\n').at(-1)).toMatch(
+      new RegExp(
+        `^DELIVERED: delivered to web-[a-z0-9]+-[a-z0-9]+ through Service default/web, routed by Ingress default/app \\(app\\.example\\.com/api \\(Prefix\\)\\) in ingress-nginx/${ctl}$`,
+      ),
+    );
   });
 
   it('the backend Service missing: the trace stops at the route step with 503 and the reason, as the controller answers', async () => {
@@ -126,10 +224,23 @@ describe('the ingress controller, visible', () => {
     expect(r.exitCode).toBe(1);
     const ctl = (await controller()).metadata.name;
     const lines = String(r.stdout).split('\n');
-    expect(lines.at(-2)).toMatch(/ route: Ingress default\/app, app\.example\.com\/gone \(Prefix\): 503 Service default\/nope not found$/);
-    expect(lines.at(-1)).toBe(`ANSWERED-BY-INGRESS: 503 from ingress-nginx/${ctl} at the route step (Ingress default/app, app.example.com/gone (Prefix)): Service default/nope not found`);
+    expect(lines.at(-2)).toMatch(
+      / route: Ingress default\/app, app\.example\.com\/gone \(Prefix\): 503 Service default\/nope not found$/,
+    );
+    expect(lines.at(-1)).toBe(
+      `ANSWERED-BY-INGRESS: 503 from ingress-nginx/${ctl} at the route step (Ingress default/app, app.example.com/gone (Prefix)): Service default/nope not found`,
+    );
     expect(String(r.stdout)).not.toContain('proxy: a new connection');
-    const answered = await inNs(state.plan.outside.client.ns, ['curl', '-sS', '-i', '--max-time', '5', '--resolve', `app.example.com:80:${lbIp}`, 'http://app.example.com/gone/x']);
+    const answered = await inNs(state.plan.outside.client.ns, [
+      'curl',
+      '-sS',
+      '-i',
+      '--max-time',
+      '5',
+      '--resolve',
+      `app.example.com:80:${lbIp}`,
+      'http://app.example.com/gone/x',
+    ]);
     expect(String(answered.stdout)).toMatch(/^HTTP\/1\.1 503 [\s\S]*Service default\/nope not found/);
   });
 
@@ -140,12 +251,22 @@ describe('the ingress controller, visible', () => {
     // event ages may differ by a second between the two runs: compare the events without them
     const split = (t: string) => {
       const [head, events = ''] = t.split('\nEvents:');
-      return { head, events: events.split('\n').map((l) => l.trim().replace(/\s+/g, ' ').replace(/^(Warning|Normal) (\S+) \S+ /, '$1 $2 ')) };
+      return {
+        head,
+        events: events.split('\n').map((l) =>
+          l
+            .trim()
+            .replace(/\s+/g, ' ')
+            .replace(/^(Warning|Normal) (\S+) \S+ /, '$1 $2 '),
+        ),
+      };
     };
     const a = split(String(ours.stdout));
     const b = split(String(theirs.stdout));
     expect(a.head).toBe(b.head);
     expect(a.events).toEqual(b.events);
-    expect(a.head).toMatch(/\n {19}\/api {4}web:80 \(10\.244\.\d+\.\d+:80\)\n {19}\/gone {3}nope:80 \(<error: endpoints "nope" not found>\)\n/);
+    expect(a.head).toMatch(
+      /\n {19}\/api {4}web:80 \(10\.244\.\d+\.\d+:80\)\n {19}\/gone {3}nope:80 \(<error: endpoints "nope" not found>\)\n/,
+    );
   });
 });

@@ -1,7 +1,17 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startLab, stopLab, testPrefix, inNs, startInNs, lastJson, agentStatus, FIXTURES, type TestLab } from './helpers.js';
+import {
+  startLab,
+  stopLab,
+  testPrefix,
+  inNs,
+  startInNs,
+  lastJson,
+  agentStatus,
+  FIXTURES,
+  type TestLab,
+} from './helpers.js';
 import { execaRunner, cmd, shortName } from '../../src/host/index.js';
 import { waitFor } from '../../src/lab/index.js';
 import { macToString } from '../../src/packet/index.js';
@@ -35,7 +45,29 @@ beforeAll(async () => {
     // A 1500-byte wire carries no 64 KiB tunnel-GSO frames: segment in the
     // kernel before the veth, as a NIC without tunnel offload would.
     cmd.ethtoolOffload(kns, 'eth0', { 'tx-udp_tnl-segmentation': 'off', 'tx-udp_tnl-csum-segmentation': 'off' }),
-    ['ip', '-n', kns, 'link', 'add', 'vx0', 'address', macToString(vtepMacFor(KNODE_IP)), 'mtu', '1450', 'type', 'vxlan', 'id', '1', 'dstport', '4789', 'local', KNODE_IP, 'dev', 'eth0', 'nolearning'],
+    [
+      'ip',
+      '-n',
+      kns,
+      'link',
+      'add',
+      'vx0',
+      'address',
+      macToString(vtepMacFor(KNODE_IP)),
+      'mtu',
+      '1450',
+      'type',
+      'vxlan',
+      'id',
+      '1',
+      'dstport',
+      '4789',
+      'local',
+      KNODE_IP,
+      'dev',
+      'eth0',
+      'nolearning',
+    ],
     cmd.linkSet(kns, 'vx0', 'addrgenmode', 'none'), // no IPv6 chatter over the overlay
     cmd.addrAdd(kns, `${KNODE_POD}/24`, 'vx0'),
     cmd.linkUp(kns, 'vx0'),
@@ -75,13 +107,27 @@ describe('interop with a Linux kernel VXLAN device', () => {
     // dropped as vxlan-unknown-peer; from here on there must be none.
     const unknownBefore = (await agentStatus(lab, 'node1')).counters.drops['vxlan-unknown-peer'] ?? 0;
     // pod -> kernel side
-    let { child: sink } = await startInNs(kns, [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), '7301'], 'listening');
-    let src = await inNs(lab.pods.p1.netns, [process.execPath, path.join(FIXTURES, 'tcp-source.mjs'), KNODE_POD, '7301', String(n)]);
+    let { child: sink } = await startInNs(
+      kns,
+      [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), '7301'],
+      'listening',
+    );
+    let src = await inNs(lab.pods.p1.netns, [
+      process.execPath,
+      path.join(FIXTURES, 'tcp-source.mjs'),
+      KNODE_POD,
+      '7301',
+      String(n),
+    ]);
     let got = lastJson((await sink).stdout);
     expect(got.sha256).toBe(lastJson(src.stdout).sha256);
     expect(got.remoteAddress).toBe(lab.pods.p1.ip);
     // kernel side -> pod
-    ({ child: sink } = await startInNs(lab.pods.p1.netns, [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), '7302'], 'listening'));
+    ({ child: sink } = await startInNs(
+      lab.pods.p1.netns,
+      [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), '7302'],
+      'listening',
+    ));
     src = await inNs(kns, [process.execPath, path.join(FIXTURES, 'tcp-source.mjs'), lab.pods.p1.ip, '7302', String(n)]);
     got = lastJson((await sink).stdout);
     expect(got.sha256).toBe(lastJson(src.stdout).sha256);

@@ -11,9 +11,15 @@ const prefix = testPrefix('kl');
 const readyFile = `/tmp/${prefix}-ready`;
 let client: ApiClient;
 
-const ready = (p: KubeObject | null) => p?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+const ready = (p: KubeObject | null) =>
+  p?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
 const get = (name: string) => client.get('pods', 'default', name);
-const pod = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec });
+const pod = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec,
+});
 const logs = (name: string, extra = '') => client.text(`/api/v1/namespaces/default/pods/${name}/log${extra}`);
 
 beforeAll(async () => {
@@ -30,7 +36,11 @@ afterAll(async () => {
 
 describe('kubelet in the agent', () => {
   it('restarts a failing container with back-off (CrashLoopBackOff) and keeps the previous run’s log', async () => {
-    await client.create(pod('crasher', { containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo "run on $(hostname)"; exit 3'] }] }));
+    await client.create(
+      pod('crasher', {
+        containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo "run on $(hostname)"; exit 3'] }],
+      }),
+    );
     await waitFor('a restart and CrashLoopBackOff', 30_000, async () => {
       const s = (await get('crasher')).status?.containerStatuses?.[0];
       return s?.restartCount >= 1 && s?.state?.waiting?.reason === 'CrashLoopBackOff';
@@ -45,11 +55,18 @@ describe('kubelet in the agent', () => {
     await client.create(
       pod('once', {
         restartPolicy: 'Never',
-        containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo "ip=$MY_IP node=$MY_NODE ns=$MY_NS"'], env: [
-          { name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-          { name: 'MY_NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-          { name: 'MY_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-        ] }],
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sh', '-c', 'echo "ip=$MY_IP node=$MY_NODE ns=$MY_NS"'],
+            env: [
+              { name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+              { name: 'MY_NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+              { name: 'MY_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+            ],
+          },
+        ],
       }),
     );
     await waitFor('Succeeded', 30_000, async () => (await get('once')).status?.phase === 'Succeeded');
@@ -63,25 +80,54 @@ describe('kubelet in the agent', () => {
     await client.create(
       pod('probed', {
         containers: [
-          { name: 'web', image: 'nginx', ports: [{ containerPort: 80, name: 'http' }], readinessProbe: { exec: { command: ['test', '-e', readyFile] }, periodSeconds: 1 } },
-          { name: 'side', image: 'busybox', command: ['sleep', '3600'], livenessProbe: { httpGet: { port: 8099, path: '/' }, periodSeconds: 1, failureThreshold: 2 } },
+          {
+            name: 'web',
+            image: 'nginx',
+            ports: [{ containerPort: 80, name: 'http' }],
+            readinessProbe: { exec: { command: ['test', '-e', readyFile] }, periodSeconds: 1 },
+          },
+          {
+            name: 'side',
+            image: 'busybox',
+            command: ['sleep', '3600'],
+            livenessProbe: { httpGet: { port: 8099, path: '/' }, periodSeconds: 1, failureThreshold: 2 },
+          },
         ],
       }),
     );
-    await waitFor('probed running, web not ready', 30_000, async () => (await get('probed')).status?.containerStatuses?.[0]?.state?.running !== undefined);
+    await waitFor(
+      'probed running, web not ready',
+      30_000,
+      async () => (await get('probed')).status?.containerStatuses?.[0]?.state?.running !== undefined,
+    );
     expect(ready(await get('probed'))).toBe(false);
     fs.writeFileSync(readyFile, '');
-    await waitFor('web ready once the probe passes', 15_000, async () => (await get('probed')).status?.containerStatuses?.[0]?.ready === true);
-    await waitFor('side restarted by its liveness probe', 20_000, async () => (await get('probed')).status?.containerStatuses?.[1]?.restartCount >= 1);
-    const events = (await client.list('events', { namespace: 'default', fieldSelector: 'involvedObject.name=probed' })).items.map((e) => `${e.reason}: ${e.message}`);
+    await waitFor(
+      'web ready once the probe passes',
+      15_000,
+      async () => (await get('probed')).status?.containerStatuses?.[0]?.ready === true,
+    );
+    await waitFor(
+      'side restarted by its liveness probe',
+      20_000,
+      async () => (await get('probed')).status?.containerStatuses?.[1]?.restartCount >= 1,
+    );
+    const events = (
+      await client.list('events', { namespace: 'default', fieldSelector: 'involvedObject.name=probed' })
+    ).items.map((e) => `${e.reason}: ${e.message}`);
     expect(events.some((e) => e.startsWith('Unhealthy: Liveness probe failed'))).toBe(true);
     expect(events.some((e) => e.startsWith('Killing: Container side failed liveness probe'))).toBe(true);
   });
 
   it('an unknown image without a command gets the generic listener and an event saying so', async () => {
-    await client.create(pod('mystery', { containers: [{ name: 'm', image: 'example.com/acme/widget:3', ports: [{ containerPort: 7000 }] }] }));
+    await client.create(
+      pod('mystery', {
+        containers: [{ name: 'm', image: 'example.com/acme/widget:3', ports: [{ containerPort: 7000 }] }],
+      }),
+    );
     await waitFor('mystery Ready', 30_000, async () => ready(await get('mystery')));
-    const events = (await client.list('events', { namespace: 'default', fieldSelector: 'involvedObject.name=mystery' })).items;
+    const events = (await client.list('events', { namespace: 'default', fieldSelector: 'involvedObject.name=mystery' }))
+      .items;
     expect(events.find((e) => e.reason === 'NoBuiltInImage')?.message).toContain('example.com/acme/widget:3');
   });
 });

@@ -1,6 +1,15 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import fs from 'node:fs';
-import { labUp, labDown, readLabState, restartAgent, addPod, labPods, isOurAgent, waitFor } from '../../src/lab/index.js';
+import {
+  labUp,
+  labDown,
+  readLabState,
+  restartAgent,
+  addPod,
+  labPods,
+  isOurAgent,
+  waitFor,
+} from '../../src/lab/index.js';
 import { listNetns, execaRunner } from '../../src/host/index.js';
 import { STATE_ROOT, testPrefix, requireRoot, inNs, execa } from './helpers.js';
 
@@ -24,7 +33,9 @@ describe('lab lifecycle', () => {
     const first = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT });
     const second = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT });
     expect(second.agents).toEqual(first.agents);
-    expect(await listNetns(execaRunner(), prefix)).toEqual(expect.arrayContaining([`${prefix}-underlay`, `${prefix}-node1`, `${prefix}-node2`]));
+    expect(await listNetns(execaRunner(), prefix)).toEqual(
+      expect.arrayContaining([`${prefix}-underlay`, `${prefix}-node1`, `${prefix}-node2`]),
+    );
   });
 
   it('an agent restart (even kill -9) adopts running pods and never reuses a live pod IP', async () => {
@@ -48,9 +59,21 @@ describe('lab lifecycle', () => {
     const dst = pods.find((p) => p.name === 'keep-2')!;
     const { startInNs, FIXTURES, lastJson } = await import('./helpers.js');
     const path = await import('node:path');
-    const { child: sink } = await startInNs(dst.netns, [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), '7701'], 'listening');
+    const { child: sink } = await startInNs(
+      dst.netns,
+      [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), '7701'],
+      'listening',
+    );
     // a paced sender: 8 MB over about 2 s, so the restart lands mid-stream
-    const sender = execa('ip', ['netns', 'exec', src.netns, process.execPath, '-e', `
+    const sender = execa(
+      'ip',
+      [
+        'netns',
+        'exec',
+        src.netns,
+        process.execPath,
+        '-e',
+        `
       const net = require('node:net'), crypto = require('node:crypto');
       const data = crypto.randomBytes(8 << 20), sha = crypto.createHash('sha256').update(data).digest('hex');
       const s = net.connect({ host: '${dst.ip}', port: 7701 }, () => {
@@ -58,12 +81,16 @@ describe('lab lifecycle', () => {
         const t = setInterval(() => { s.write(data.subarray(off, off + (64 << 10))); off += 64 << 10; if (off >= data.length) { clearInterval(t); s.end(); } }, 15);
       });
       s.on('close', () => console.log(JSON.stringify({ sha })));
-    `], { reject: false, timeout: 60_000 });
+    `,
+      ],
+      { reject: false, timeout: 60_000 },
+    );
     // the stream is under way once node1's agent has sent ~1 MB of it over VXLAN
     const { callAgent } = await import('../../src/agent/control-server.js');
     const { agentSocketPath } = await import('../../src/agent/agent.js');
     const n1 = state.plan.nodes[0];
-    const sentSoFar = async () => (await callAgent(agentSocketPath(n1.stateDir), 'GET', '/status')).body.counters.vxlanTxBytes as number;
+    const sentSoFar = async () =>
+      (await callAgent(agentSocketPath(n1.stateDir), 'GET', '/status')).body.counters.vxlanTxBytes as number;
     const start = await sentSoFar();
     await waitFor('the transfer to be under way', 20_000, async () => (await sentSoFar()) - start > 1_000_000, 20);
     await restartAgent({ prefix, stateRoot: STATE_ROOT, node: 'node1', crash: true });

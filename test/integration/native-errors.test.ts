@@ -12,7 +12,11 @@ describe('packet socket errors are clear', () => {
     requireRoot();
     // the same code as user "nobody", with no capabilities
     const script = `import('${root}/dist/native/index.js').then(m => { try { m.PacketSocket.open('lo'); console.log('opened'); } catch (e) { console.log(e.code + ': ' + e.message); } })`;
-    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '-e', script], { reject: false });
+    const r = await execa(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '-e', script],
+      { reject: false },
+    );
     expect(String(r.stdout)).toMatch(/^ERR_NOT_ROOT: opening a packet socket on lo needs root \(CAP_NET_RAW\)/);
   });
 

@@ -2,7 +2,18 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startLab, stopLab, testPrefix, inNs, startInNs, lastJson, agentStatus, tcpTransfer, FIXTURES, type TestLab } from './helpers.js';
+import {
+  startLab,
+  stopLab,
+  testPrefix,
+  inNs,
+  startInNs,
+  lastJson,
+  agentStatus,
+  tcpTransfer,
+  FIXTURES,
+  type TestLab,
+} from './helpers.js';
 
 // A 2-node lab: a1, a2 on node1; b1 on node2. Real namespaces, real packets.
 const prefix = testPrefix('ov');
@@ -79,8 +90,19 @@ describe('pod to pod', () => {
   });
 
   it('carries UDP datagrams up to the pod MTU across nodes, from the real source IP', async () => {
-    const { child: sink } = await startInNs(lab.pods.b1.netns, [process.execPath, path.join(FIXTURES, 'udp-sink.mjs'), '7100', '300'], 'listening');
-    await inNs(lab.pods.a1.netns, [process.execPath, path.join(FIXTURES, 'udp-source.mjs'), lab.pods.b1.ip, '7100', '300', '1422']);
+    const { child: sink } = await startInNs(
+      lab.pods.b1.netns,
+      [process.execPath, path.join(FIXTURES, 'udp-sink.mjs'), '7100', '300'],
+      'listening',
+    );
+    await inNs(lab.pods.a1.netns, [
+      process.execPath,
+      path.join(FIXTURES, 'udp-source.mjs'),
+      lab.pods.b1.ip,
+      '7100',
+      '300',
+      '1422',
+    ]);
     const got = lastJson((await sink).stdout);
     expect(got.bad).toBe(0);
     expect(got.count).toBe(300);
@@ -107,7 +129,11 @@ describe('the overlay on the wire', () => {
   it('is VXLAN per RFC 7348 as tshark decodes it: port 4789, VNI 1, inner pod IPs, per-flow source ports, no fragments, 1450-byte MTU', async () => {
     const pcap = path.join('/tmp', `${prefix}-underlay.pcap`);
     const ul = lab.state.plan.underlayNs;
-    const cap = execa('ip', ['netns', 'exec', ul, 'tshark', '-q', '-i', lab.state.plan.underlayBridge, '-f', 'udp', '-w', pcap], { reject: false, timeout: 60_000 });
+    const cap = execa(
+      'ip',
+      ['netns', 'exec', ul, 'tshark', '-q', '-i', lab.state.plan.underlayBridge, '-f', 'udp', '-w', pcap],
+      { reject: false, timeout: 60_000 },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         let err = '';
@@ -119,7 +145,20 @@ describe('the overlay on the wire', () => {
       });
       // The pings first: a capture stopped right after the last packet may
       // not have read it yet, so nothing asserted on comes last.
-      const big = await inNs(lab.pods.a1.netns, ['ping', '-c', '2', '-i', '0.2', '-M', 'do', '-s', '1422', '-W', '2', lab.pods.b1.ip]);
+      const big = await inNs(lab.pods.a1.netns, [
+        'ping',
+        '-c',
+        '2',
+        '-i',
+        '0.2',
+        '-M',
+        'do',
+        '-s',
+        '1422',
+        '-W',
+        '2',
+        lab.pods.b1.ip,
+      ]);
       expect(big.exitCode, String(big.stdout)).toBe(0); // 1422 + 8 ICMP + 20 IP = 1450 bytes, DF set
       for (const port of [7201, 7202, 7203]) {
         const r = await tcpTransfer(lab, 'a1', 'b1', port, 300_000);
@@ -130,12 +169,50 @@ describe('the overlay on the wire', () => {
       await cap;
     }
     const fields = await execa('tshark', [
-      '-r', pcap, '-Y', 'vxlan', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,',
-      '-e', 'frame.len', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'vxlan.vni',
-      '-e', 'vxlan.flags', '-e', 'vxlan.reserved8', '-e', 'ip.flags.mf', '-e', 'ip.frag_offset', '-e', 'tcp.srcport', '-e', 'tcp.dstport', '-e', 'icmp.type',
+      '-r',
+      pcap,
+      '-Y',
+      'vxlan',
+      '-T',
+      'fields',
+      '-E',
+      'separator=\t',
+      '-E',
+      'occurrence=a',
+      '-E',
+      'aggregator=,',
+      '-e',
+      'frame.len',
+      '-e',
+      'ip.src',
+      '-e',
+      'ip.dst',
+      '-e',
+      'udp.srcport',
+      '-e',
+      'udp.dstport',
+      '-e',
+      'vxlan.vni',
+      '-e',
+      'vxlan.flags',
+      '-e',
+      'vxlan.reserved8',
+      '-e',
+      'ip.flags.mf',
+      '-e',
+      'ip.frag_offset',
+      '-e',
+      'tcp.srcport',
+      '-e',
+      'tcp.dstport',
+      '-e',
+      'icmp.type',
     ]);
     fs.rmSync(pcap, { force: true });
-    const rows = String(fields.stdout).trim().split('\n').map((l) => l.split('\t'));
+    const rows = String(fields.stdout)
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     expect(rows.length).toBeGreaterThan(100);
     const perFlow = new Map<string, Set<string>>();
     let maxFrame = 0;

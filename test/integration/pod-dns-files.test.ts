@@ -17,8 +17,10 @@ const prefix = testPrefix('dnsf');
 let state: LabState;
 let client: ApiClient;
 const env = { PODWIRE_STATE_ROOT: STATE_ROOT, PODWIRE_SERVER: '' };
-const podwire = (...args: string[]) => execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000 });
-const ready = (p: KubeObject | null) => p?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+const podwire = (...args: string[]) =>
+  execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000 });
+const ready = (p: KubeObject | null) =>
+  p?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
 const logs = (ns: string, name: string) => client.text(`/api/v1/namespaces/${ns}/pods/${name}/log?container=box`);
 
 /** The files as a container sees them, and its hostname. */
@@ -26,12 +28,19 @@ const FILES = 'cat /etc/resolv.conf; echo ---; cat /etc/hosts; echo ---; hostnam
 /** What a busybox container prints once, then sleeps. */
 const SHOW = `${FILES}; exec sleep 3600`;
 
-const HOSTS_HEAD = '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n';
+const HOSTS_HEAD =
+  '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n';
 
 // The node's own files, and the mounts over them in the node's mount namespace, before anything ran.
 const NODE_FILES = ['/etc/resolv.conf', '/etc/hosts', '/etc/hostname'].filter((f) => fs.existsSync(f));
 const nodeBytes = () => Object.fromEntries(NODE_FILES.map((f) => [f, fs.readFileSync(f).toString('base64')]));
-const nodeMounts = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => /^\S+ \S+ \S+ \S+ \/etc\/(resolv\.conf|hosts|hostname) /.test(l)).map((l) => l.split(' ').slice(2, 5).join(' ')).sort();
+const nodeMounts = () =>
+  fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => /^\S+ \S+ \S+ \S+ \/etc\/(resolv\.conf|hosts|hostname) /.test(l))
+    .map((l) => l.split(' ').slice(2, 5).join(' '))
+    .sort();
 const before = { bytes: nodeBytes(), mounts: nodeMounts() };
 // The node's resolver file (--resolv-conf): the lab gives every agent its own, naming the outside's DNS server
 const nodeResolv = parseResolvConf(labResolvConf(planLab({ prefix, nodes: 1, stateRoot: STATE_ROOT })));
@@ -47,7 +56,15 @@ const pods: KubeObject[] = [
       dnsConfig: { searches: ['lab.example'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] },
       hostAliases: [{ ip: '10.1.2.3', hostnames: ['foo.remote', 'bar.remote'] }],
       containers: [
-        { name: 'box', image: 'busybox', command: ['sh', '-c', SHOW], readinessProbe: { exec: { command: ['grep', '-q', 'nameserver 10.96.0.10', '/etc/resolv.conf'] }, periodSeconds: 1 } },
+        {
+          name: 'box',
+          image: 'busybox',
+          command: ['sh', '-c', SHOW],
+          readinessProbe: {
+            exec: { command: ['grep', '-q', 'nameserver 10.96.0.10', '/etc/resolv.conf'] },
+            periodSeconds: 1,
+          },
+        },
         { name: 'side', image: 'busybox', command: ['sleep', '3600'] },
       ],
     },
@@ -59,7 +76,11 @@ const pods: KubeObject[] = [
     metadata: { name: 'db-0', namespace: 'shop' },
     spec: {
       dnsPolicy: 'None',
-      dnsConfig: { nameservers: ['192.0.2.53', '198.51.100.53'], searches: ['shop.example'], options: [{ name: 'ndots', value: '1' }] },
+      dnsConfig: {
+        nameservers: ['192.0.2.53', '198.51.100.53'],
+        searches: ['shop.example'],
+        options: [{ name: 'ndots', value: '1' }],
+      },
       hostname: 'db-0',
       subdomain: 'db',
       setHostnameAsFQDN: true,
@@ -115,7 +136,14 @@ beforeAll(async () => {
   for (const p of pods) await client.create(p);
   await waitFor('the three pods running with IPs', 30_000, async () => {
     const got = await Promise.all(pods.map((p) => client.get('pods', p.metadata.namespace, p.metadata.name)));
-    if (!got.every((p) => p.status?.podIP && p.status.containerStatuses?.every((c: { state: Record<string, unknown> }) => c.state.running))) return false;
+    if (
+      !got.every(
+        (p) =>
+          p.status?.podIP &&
+          p.status.containerStatuses?.every((c: { state: Record<string, unknown> }) => c.state.running),
+      )
+    )
+      return false;
     ips = Object.fromEntries(got.map((p) => [p.metadata.name, p.status.podIP]));
     return true;
   });
@@ -132,7 +160,9 @@ describe('each pod’s /etc/resolv.conf, /etc/hosts and /etc/hostname, as the ku
     await expectExecShows('db-0');
     await expectExecShows('hostdns');
     // -c picks a container; the second container of the pod sees the same files
-    expect((await podwire('exec', 'client', '-c', 'side', '--', 'cat', '/etc/resolv.conf')).stdout + '\n').toBe(expected().client.resolv);
+    expect((await podwire('exec', 'client', '-c', 'side', '--', 'cat', '/etc/resolv.conf')).stdout + '\n').toBe(
+      expected().client.resolv,
+    );
     // and exec runs with the container's environment, as kubectl exec
     expect((await exec('client', 'sh', '-c', 'echo $POD_NAME $POD_NAMESPACE')).stdout).toBe('client default');
   });
@@ -140,7 +170,9 @@ describe('each pod’s /etc/resolv.conf, /etc/hosts and /etc/hostname, as the ku
   it('a container’s own output shows them too (its logs)', async () => {
     for (const name of ['client', 'db-0', 'hostdns'] as const) {
       const want = expected()[name];
-      await waitFor(`${name}'s log`, 10_000, async () => (await logs(nsOf(name), name)).endsWith(`${want.hostname}\n${want.hostname}\n`));
+      await waitFor(`${name}'s log`, 10_000, async () =>
+        (await logs(nsOf(name), name)).endsWith(`${want.hostname}\n${want.hostname}\n`),
+      );
       expect(await logs(nsOf(name), name)).toBe(shown(name));
     }
   });
@@ -157,14 +189,27 @@ describe('each pod’s /etc/resolv.conf, /etc/hosts and /etc/hostname, as the ku
     // the files live in the pod's directory in the agent's state dir
     const uid = fs.readdirSync(`${state.plan.nodes[0].stateDir}/pods`);
     expect(uid.length).toBe(3);
-    for (const u of uid) expect(fs.readdirSync(`${state.plan.nodes[0].stateDir}/pods/${u}/etc.pod`).sort()).toEqual(['hostname', 'hosts', 'resolv.conf']);
+    for (const u of uid)
+      expect(fs.readdirSync(`${state.plan.nodes[0].stateDir}/pods/${u}/etc.pod`).sort()).toEqual([
+        'hostname',
+        'hosts',
+        'resolv.conf',
+      ]);
   });
 
   it('an agent killed and restarted adopts the containers; exec still shows the files', async () => {
-    const started = async () => (await client.get('pods', 'default', 'client')).status.containerStatuses.map((c: { state: { running?: { startedAt: string } }; restartCount: number }) => [c.state.running?.startedAt, c.restartCount]);
+    const started = async () =>
+      (await client.get('pods', 'default', 'client')).status.containerStatuses.map(
+        (c: { state: { running?: { startedAt: string } }; restartCount: number }) => [
+          c.state.running?.startedAt,
+          c.restartCount,
+        ],
+      );
     const was = await started();
     await restartAgent({ prefix, stateRoot: STATE_ROOT, node: 'node1', crash: true });
-    await waitFor('client Ready after the restart', 20_000, async () => ready(await client.get('pods', 'default', 'client')));
+    await waitFor('client Ready after the restart', 20_000, async () =>
+      ready(await client.get('pods', 'default', 'client')),
+    );
     expect(await started()).toEqual(was);
     await expectExecShows('client');
     await expectExecShows('db-0');

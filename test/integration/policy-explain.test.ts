@@ -16,9 +16,11 @@ const prefix = testPrefix('pex');
 let state: LabState;
 let api: ApiClient;
 const env = { PODWIRE_STATE_ROOT: STATE_ROOT, PODWIRE_SERVER: '' };
-const podwire = (...args: string[]) => execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000 });
+const podwire = (...args: string[]) =>
+  execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000 });
 const podNs = (name: string) => `${prefix}-pod-${name}`;
-const ready = (p: KubeObject) => p.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+const ready = (p: KubeObject) =>
+  p.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
 
 const OBJECTS = `
 apiVersion: v1
@@ -60,7 +62,8 @@ spec:
 `;
 
 /** curl from a pod to url: 0 when answered (3 s at most) */
-const curl = async (pod: string, url: string) => (await inNs(podNs(pod), ['curl', '-sS', '-o', '/dev/null', '--max-time', '3', url])).exitCode;
+const curl = async (pod: string, url: string) =>
+  (await inNs(podNs(pod), ['curl', '-sS', '-o', '/dev/null', '--max-time', '3', url])).exitCode;
 
 beforeAll(async () => {
   requireRoot();
@@ -83,19 +86,33 @@ describe('podwire explain-policy on a real lab', () => {
     const ip = (await api.get('services', 'default', 'web')).spec.clusterIP as string;
     const denied = await podwire('explain-policy', 'client', 'svc/web:80');
     expect(denied.exitCode, denied.stderr).toBe(1);
-    expect(denied.stdout).toMatch(/^default\/client \(10\.244\.1\.\d+, node1\) → svc default\/web \(10\.96\.\d+\.\d+\): judged after DNAT/);
-    expect(denied.stdout).toContain('ingress at default/web-1: denied — isolated by default/allow-frontend; no rule allowed it\n');
-    expect(denied.stdout).toContain('default/allow-frontend ingress[0]: from pods tier=frontend in namespace default on TCP port named "http" — the port matches, the peer does not\n');
+    expect(denied.stdout).toMatch(
+      /^default\/client \(10\.244\.1\.\d+, node1\) → svc default\/web \(10\.96\.\d+\.\d+\): judged after DNAT/,
+    );
+    expect(denied.stdout).toContain(
+      'ingress at default/web-1: denied — isolated by default/allow-frontend; no rule allowed it\n',
+    );
+    expect(denied.stdout).toContain(
+      'default/allow-frontend ingress[0]: from pods tier=frontend in namespace default on TCP port named "http" — the port matches, the peer does not\n',
+    );
     expect(denied.stdout.trimEnd().split('\n').at(-1)).toBe('verdict: denied (0 of 1 ready backends)');
 
     const allowed = await podwire('explain-policy', 'frontend', 'svc/web:80', '-o', 'json');
     expect(allowed.exitCode, allowed.stderr).toBe(0);
     const e = JSON.parse(allowed.stdout);
     expect(e.verdict).toBe('allowed');
-    expect(e.ports[0].paths[0]).toMatchObject({ backend: { name: 'web-1', node: 'node2' }, port: 8080, ingress: { verdict: 'allowed', policy: 'default/allow-frontend', rule: 'ingress[0]' } });
+    expect(e.ports[0].paths[0]).toMatchObject({
+      backend: { name: 'web-1', node: 'node2' },
+      port: 8080,
+      ingress: { verdict: 'allowed', policy: 'default/allow-frontend', rule: 'ingress[0]' },
+    });
 
     // the agents enforce what the model says (they apply a policy within a second of its arrival)
-    await waitFor('the frontend answered through the Service', 15_000, async () => (await curl('frontend', `http://${ip}:80/`)) === 0);
+    await waitFor(
+      'the frontend answered through the Service',
+      15_000,
+      async () => (await curl('frontend', `http://${ip}:80/`)) === 0,
+    );
     expect(await curl('client', `http://${ip}:80/`)).not.toBe(0);
   });
 
@@ -103,7 +120,10 @@ describe('podwire explain-policy on a real lab', () => {
     const r = await podwire('explain-policy', 'nobody', 'web-1:8080');
     expect([r.exitCode, r.stderr.trim()]).toEqual([1, 'error: pods "nobody" not found in namespace "default"']);
     const p = await podwire('explain-policy', 'client', 'web-1:metrics');
-    expect([p.exitCode, p.stderr.trim()]).toEqual([1, 'error: pod default/web-1 has no container port named "metrics"']);
+    expect([p.exitCode, p.stderr.trim()]).toEqual([
+      1,
+      'error: pod default/web-1 has no container port named "metrics"',
+    ]);
   });
 });
 
@@ -112,7 +132,23 @@ describe('podwire describe netpol on a real lab', () => {
     const cp = state.plan.controlPlane;
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'pex-kube-'));
     try {
-      const real = await execa('ip', ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, '--cache-dir', cache, 'describe', 'networkpolicy', 'allow-frontend'], { reject: false });
+      const real = await execa(
+        'ip',
+        [
+          'netns',
+          'exec',
+          cp.ns,
+          'kubectl',
+          '-s',
+          `http://${cp.ip}:${cp.port}`,
+          '--cache-dir',
+          cache,
+          'describe',
+          'networkpolicy',
+          'allow-frontend',
+        ],
+        { reject: false },
+      );
       expect(real.exitCode, real.stderr).toBe(0);
       const ours = await podwire('describe', 'netpol', 'allow-frontend');
       expect(ours.exitCode, ours.stderr).toBe(0);

@@ -22,7 +22,12 @@ let client: ApiClient;
 
 /** the podwire CLI against this lab, as a learner types it */
 const podwire = (...args: string[]) =>
-  execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { reject: false, timeout: 60_000, all: true, env: { PODWIRE_STATE_ROOT: STATE_ROOT } });
+  execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], {
+    reject: false,
+    timeout: 60_000,
+    all: true,
+    env: { PODWIRE_STATE_ROOT: STATE_ROOT },
+  });
 const curl = (pod: string, url: string) => podwire('exec', pod, '--', 'curl', '-s', '-m', '2', url);
 
 /** Drops seen by every agent while `during` runs. */
@@ -59,7 +64,9 @@ describe('lab break: NetworkPolicy faults, found and fixed', () => {
     expect(brokenNow(state)).toEqual([{ scenario: 'default-deny-dns', target: 'default' }]);
 
     let lookup!: Awaited<ReturnType<typeof podwire>>;
-    const drops = await dropsDuring(async () => (lookup = await podwire('exec', 'client', '--', 'nslookup', '-timeout=1', '-retry=1', 'backend')));
+    const drops = await dropsDuring(
+      async () => (lookup = await podwire('exec', 'client', '--', 'nslookup', '-timeout=1', '-retry=1', 'backend')),
+    );
     expect(lookup.exitCode, String(lookup.all)).toBe(1);
     expect(String(lookup.all)).toContain('no servers could be reached');
     const dns = drops.find((e) => e.reason === 'policy-denied-egress' && e.dstPort === 53);
@@ -68,7 +75,9 @@ describe('lab break: NetworkPolicy faults, found and fixed', () => {
 
     const { result, text } = await trace(state, 'client', 'backend:8080', { dnsTimeoutMs: 1000 });
     expect(result, text).toMatchObject({ verdict: 'DNS-FAILED', reason: 'policy-denied-egress' });
-    expect(text).toMatch(/policy: egress from default\/client \(\S+\) to kube-system\/coredns-\S+ \(\S+\) UDP\/53 denied: isolated by default\/default-deny-all; no rule allowed it/);
+    expect(text).toMatch(
+      /policy: egress from default\/client \(\S+\) to kube-system\/coredns-\S+ \(\S+\) UDP\/53 denied: isolated by default\/default-deny-all; no rule allowed it/,
+    );
 
     expect(await fixLab(state)).toEqual([{ scenario: 'default-deny-dns', target: 'default' }]);
     expect(await client.tryGet('networkpolicies', 'default', 'default-deny-all')).toBeNull();
@@ -90,7 +99,9 @@ describe('lab break: NetworkPolicy faults, found and fixed', () => {
 
     const why = await podwire('explain-policy', 'client', 'svc/backend');
     expect(why.exitCode, String(why.all)).toBe(1);
-    expect(why.stdout).toMatch(/ingress at default\/backend-\S+: denied — isolated by default\/allow-http-to-backend; no rule allowed it/);
+    expect(why.stdout).toMatch(
+      /ingress at default\/backend-\S+: denied — isolated by default\/allow-http-to-backend; no rule allowed it/,
+    );
     expect(why.stdout).toContain('on TCP port named "http" — the peer matches, the port does not');
     const described = await podwire('describe', 'netpol', 'allow-http-to-backend');
     expect(described.stdout).toContain('no pod it selects has a TCP port named "http"');
@@ -100,14 +111,19 @@ describe('lab break: NetworkPolicy faults, found and fixed', () => {
   });
 
   it('or-not-and: the client gets in though only frontends should; explain-policy and describe show the OR; one peer (AND) shuts it out with a named drop; fixed, open again', async () => {
-    const frontend = (await client.list('pods', { namespace: 'default', labelSelector: 'tier=frontend' })).items[0].metadata.name;
+    const frontend = (await client.list('pods', { namespace: 'default', labelSelector: 'tier=frontend' })).items[0]
+      .metadata.name;
     await breakLab(state, 'or-not-and', 'backend');
     // the symptom: a pod that is no frontend is answered
     expect((await curl('client', 'backend:8080')).stdout).toMatch(/^nginx on pod default\/backend-/);
     const why = await podwire('explain-policy', 'client', 'svc/backend');
     expect(why.exitCode, String(why.all)).toBe(0);
-    expect(why.stdout).toContain('allowed by default/allow-frontend-to-backend ingress[0]: from (every pod in namespaces kubernetes.io/metadata.name=default) OR (pods tier=frontend in namespace default)');
-    expect((await podwire('describe', 'netpol', 'allow-frontend-to-backend')).stdout).toContain('lists a namespaceSelector and a podSelector as two peers: they are ORed');
+    expect(why.stdout).toContain(
+      'allowed by default/allow-frontend-to-backend ingress[0]: from (every pod in namespaces kubernetes.io/metadata.name=default) OR (pods tier=frontend in namespace default)',
+    );
+    expect((await podwire('describe', 'netpol', 'allow-frontend-to-backend')).stdout).toContain(
+      'lists a namespaceSelector and a podSelector as two peers: they are ORed',
+    );
 
     // what was meant: one peer with both selectors, as a learner would apply it
     const np = await client.get('networkpolicies', 'default', 'allow-frontend-to-backend');
@@ -121,7 +137,9 @@ describe('lab break: NetworkPolicy faults, found and fixed', () => {
     const denied = drops.find((e) => e.reason === 'policy-denied-ingress' && e.dstPort === 8080);
     expect(denied, JSON.stringify(drops)).toBeDefined();
     expect(denied!.detail).toContain('isolated by default/allow-frontend-to-backend; no rule allowed it');
-    expect((await podwire('exec', frontend, '--', 'curl', '-s', '-m', '2', 'backend:8080')).stdout).toMatch(/^nginx on pod default\/backend-/);
+    expect((await podwire('exec', frontend, '--', 'curl', '-s', '-m', '2', 'backend:8080')).stdout).toMatch(
+      /^nginx on pod default\/backend-/,
+    );
 
     await fixLab(state, 'or-not-and');
     expect(await client.tryGet('networkpolicies', 'default', 'allow-frontend-to-backend')).toBeNull();

@@ -23,8 +23,10 @@ let state: LabState;
 let api: ApiClient;
 
 const env = { PODWIRE_STATE_ROOT: STATE_ROOT, PODWIRE_SERVER: '' };
-const podwire = (...args: string[]) => execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000 });
-const ready = (p: KubeObject) => p.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+const podwire = (...args: string[]) =>
+  execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000 });
+const ready = (p: KubeObject) =>
+  p.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
 
 /** One table as probe prints it, from a rule for each cell. */
 function tableText(name: string, mark: (from: string, to: string) => string): string {
@@ -32,7 +34,10 @@ function tableText(name: string, mark: (from: string, to: string) => string): st
   const w0 = Math.max(name.length, 3);
   return [
     `${pad(name, w0)}${PODS.map((p, i) => (i === PODS.length - 1 ? p : pad(p, 3))).join('')}`,
-    ...PODS.map((from) => `${pad(from, w0)}${PODS.map((to, i) => (i === PODS.length - 1 ? mark(from, to) : pad(mark(from, to), 3))).join('')}`),
+    ...PODS.map(
+      (from) =>
+        `${pad(from, w0)}${PODS.map((to, i) => (i === PODS.length - 1 ? mark(from, to) : pad(mark(from, to), 3))).join('')}`,
+    ),
   ].join('\n');
 }
 
@@ -40,10 +45,18 @@ function tableText(name: string, mark: (from: string, to: string) => string): st
 async function servicesUsable(): Promise<boolean> {
   for (const n of state.plan.nodes) {
     for (const key of ['x/s-x-a', 'x/s-x-b', 'y/s-y-a', 'y/s-y-b']) {
-      const r = await callAgent(agentSocketPath(n.stateDir), 'GET', `/lb/service?name=${encodeURIComponent(key)}`).catch(() => null);
+      const r = await callAgent(
+        agentSocketPath(n.stateDir),
+        'GET',
+        `/lb/service?name=${encodeURIComponent(key)}`,
+      ).catch(() => null);
       const svc = (r?.body?.services ?? []).find((s: { service: string }) => s.service === key);
       const fes = svc?.frontends ?? [];
-      if (fes.length !== 4 || !fes.every((f: { backends: { usable: boolean }[] }) => f.backends.filter((b) => b.usable).length === 1)) return false;
+      if (
+        fes.length !== 4 ||
+        !fes.every((f: { backends: { usable: boolean }[] }) => f.backends.filter((b) => b.usable).length === 1)
+      )
+        return false;
     }
   }
   return true;
@@ -77,21 +90,37 @@ describe('podwire probe', () => {
     expect(m.tables.map((t: { name: string }) => t.name)).toEqual(['TCP/80', 'TCP/81', 'UDP/80', 'UDP/81']);
     const cells = m.tables.flatMap((t: { rows: unknown[][] }) => t.rows.flat());
     expect(cells).toHaveLength(64);
-    for (const c of cells) expect(c, JSON.stringify(c)).toMatchObject({ expected: 'allowed', observed: 'connected', mark: '.' });
+    for (const c of cells)
+      expect(c, JSON.stringify(c)).toMatchObject({ expected: 'allowed', observed: 'connected', mark: '.' });
 
     // through each pod's Service (in-process: the same code without a CLI start per run)
-    for (const [to, words] of [['service-ip', 'Service ClusterIP'], ['service-name', 'Service name']] as const) {
-      const s = await probe({ api, state, runner: execaRunner() }, { ports: [80], protocols: ['tcp', 'udp'], to, timeoutMs: 1000, parallel: 3 });
+    for (const [to, words] of [
+      ['service-ip', 'Service ClusterIP'],
+      ['service-name', 'Service name'],
+    ] as const) {
+      const s = await probe(
+        { api, state, runner: execaRunner() },
+        { ports: [80], protocols: ['tcp', 'udp'], to, timeoutMs: 1000, parallel: 3 },
+      );
       const text = formatMatrix(s);
       expect(text).toContain(`${tableText('UDP/80', () => '.')}\n`);
       expect(text).toContain(`targets by ${words}:\n`);
-      expect(text).toMatch(to === 'service-ip' ? /\n {2}y\/b {3}y\/s-y-b 10\.96\.\d+\.\d+:80 +y\/s-y-b 10\.96\.\d+\.\d+:80\n/ : /\n {2}y\/b {3}s-y-b\.y\.svc\.cluster\.local:80 +s-y-b\.y\.svc\.cluster\.local:80\n/);
+      expect(text).toMatch(
+        to === 'service-ip'
+          ? /\n {2}y\/b {3}y\/s-y-b 10\.96\.\d+\.\d+:80 +y\/s-y-b 10\.96\.\d+\.\d+:80\n/
+          : /\n {2}y\/b {3}s-y-b\.y\.svc\.cluster\.local:80 +s-y-b\.y\.svc\.cluster\.local:80\n/,
+      );
       expect(text.split('\n').at(-1), text).toBe('32/32 correct, 0 wrong');
     }
   }, 60_000);
 
   it('deny-all ingress in x: the cells into x are blocked, and that is what the model expects', async () => {
-    await api.create({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny-all', namespace: 'x' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } });
+    await api.create({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'deny-all', namespace: 'x' },
+      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+    });
     await waitFor('every agent to enforce x/deny-all', 10_000, async () => {
       for (const n of state.plan.nodes) {
         const r = await callAgent(agentSocketPath(n.stateDir), 'GET', '/policy').catch(() => null);
@@ -104,11 +133,23 @@ describe('podwire probe', () => {
     expect(t.exitCode, String(t.stdout)).toBe(0);
     expect(String(t.stdout)).toBe(`${tableText('UDP/80', intoX)}\n\n${LEGEND}\n16/16 correct, 0 wrong`); // (execa strips the last newline)
 
-    const m = await probe({ api, state, runner: execaRunner() }, { ports: [80], protocols: ['tcp'], to: 'pods', timeoutMs: 1000, parallel: 3 });
+    const m = await probe(
+      { api, state, runner: execaRunner() },
+      { ports: [80], protocols: ['tcp'], to: 'pods', timeoutMs: 1000, parallel: 3 },
+    );
     expect(m.summary).toEqual({ cells: 16, compared: 16, correct: 16, wrong: 0, notProbed: 0, noTarget: 0 });
     const yaToXb = m.tables[0].rows[2][1];
-    expect(yaToXb).toMatchObject({ from: 'y/a', to: 'x/b', expected: 'blocked', observed: 'blocked', detail: 'no answer in 1000 ms', mark: 'X' });
-    expect(yaToXb.why).toMatch(/^ingress to x\/b \([\d.]+\) from y\/a \([\d.]+\) TCP\/80 denied: isolated by x\/deny-all; no rule allowed it$/);
+    expect(yaToXb).toMatchObject({
+      from: 'y/a',
+      to: 'x/b',
+      expected: 'blocked',
+      observed: 'blocked',
+      detail: 'no answer in 1000 ms',
+      mark: 'X',
+    });
+    expect(yaToXb.why).toMatch(
+      /^ingress to x\/b \([\d.]+\) from y\/a \([\d.]+\) TCP\/80 denied: isolated by x\/deny-all; no rule allowed it$/,
+    );
   }, 60_000);
 
   it('a port nothing serves: blocked into x as expected, refused elsewhere against "allowed" — mismatches, exit 1; SCTP said once', async () => {
@@ -116,10 +157,20 @@ describe('podwire probe', () => {
     expect(r.exitCode, String(r.stdout)).toBe(1);
     const out = String(r.stdout);
     const mark = (from: string, to: string) => (to.startsWith('x/') && from !== to ? 'X' : '!');
-    const sctp = fs.existsSync('/proc/net/sctp') ? 'the kernel has SCTP, but the prober cannot open SCTP sockets (Node has none)' : 'the kernel has no SCTP (no /proc/net/sctp)';
-    expect(out.startsWith(`SCTP: not probed: ${sctp}\n\n${tableText('TCP/82', mark)}\n\n${LEGEND}\n6/16 correct, 10 wrong\nwrong:\n`)).toBe(true);
-    expect(out).toMatch(/\n {2}y\/a -> y\/b TCP\/82: expected allowed, observed refused: connection refused \(\d+ ms\)\n {6}model: egress from y\/a \([\d.]+\) to y\/b \([\d.]+\) TCP\/82 allowed: no policy isolates it for egress; ingress to y\/b/);
-    expect(out).toMatch(/\n {2}x\/a -> x\/a TCP\/82: expected allowed, observed refused: connection refused \(\d+ ms\)\n {6}model: a pod to itself: the traffic never leaves the pod\n/);
+    const sctp = fs.existsSync('/proc/net/sctp')
+      ? 'the kernel has SCTP, but the prober cannot open SCTP sockets (Node has none)'
+      : 'the kernel has no SCTP (no /proc/net/sctp)';
+    expect(
+      out.startsWith(
+        `SCTP: not probed: ${sctp}\n\n${tableText('TCP/82', mark)}\n\n${LEGEND}\n6/16 correct, 10 wrong\nwrong:\n`,
+      ),
+    ).toBe(true);
+    expect(out).toMatch(
+      /\n {2}y\/a -> y\/b TCP\/82: expected allowed, observed refused: connection refused \(\d+ ms\)\n {6}model: egress from y\/a \([\d.]+\) to y\/b \([\d.]+\) TCP\/82 allowed: no policy isolates it for egress; ingress to y\/b/,
+    );
+    expect(out).toMatch(
+      /\n {2}x\/a -> x\/a TCP\/82: expected allowed, observed refused: connection refused \(\d+ ms\)\n {6}model: a pod to itself: the traffic never leaves the pod\n/,
+    );
     expect(out.match(/observed refused/g)).toHaveLength(10);
   }, 60_000);
 });

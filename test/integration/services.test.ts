@@ -27,10 +27,16 @@ let api: ApiClient;
 const held: Held[] = [];
 
 const env = { PODWIRE_STATE_ROOT: STATE_ROOT, PODWIRE_SERVER: '' };
-const podwire = (...args: string[]) => execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000 });
-const docs = (file: string) => parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS()).filter(Boolean) as KubeObject[];
-const ready = (p: KubeObject) => p.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
-const podNs = (name: string, ns = 'default') => (ns === 'default' ? `${prefix}-pod-${name}` : `${prefix}-pod-${name}.${ns}`);
+const podwire = (...args: string[]) =>
+  execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000 });
+const docs = (file: string) =>
+  parseAllDocuments(fs.readFileSync(file, 'utf8'))
+    .map((d) => d.toJS())
+    .filter(Boolean) as KubeObject[];
+const ready = (p: KubeObject) =>
+  p.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+const podNs = (name: string, ns = 'default') =>
+  ns === 'default' ? `${prefix}-pod-${name}` : `${prefix}-pod-${name}.${ns}`;
 const outsideNs = () => state.plan.outside.client.ns;
 const podIp = async (name: string, ns = 'default') => (await api.get('pods', ns, name)).status.podIP as string;
 const clusterIp = async (svc: string, ns = 'default') => (await api.get('services', ns, svc)).spec.clusterIP as string;
@@ -64,7 +70,14 @@ async function get(ns: string, url: string, ...extra: string[]): Promise<Page> {
 
 /** `n` requests in a row from one namespace, each a new connection (curl per request). */
 async function requests(ns: string, url: string, n: number): Promise<Page[]> {
-  const r = await inNs(ns, ['sh', '-c', 'for i in $(seq "$2"); do curl -sS --max-time 3 "$1" || echo "FAILED $?"; done', 'sh', url, String(n)]);
+  const r = await inNs(ns, [
+    'sh',
+    '-c',
+    'for i in $(seq "$2"); do curl -sS --max-time 3 "$1" || echo "FAILED $?"; done',
+    'sh',
+    url,
+    String(n),
+  ]);
   const lines = String(r.stdout).split('\n').filter(Boolean);
   expect(lines.length, `${String(r.stdout)}${String(r.stderr)}`).toBe(n);
   return lines.map(page);
@@ -72,8 +85,16 @@ async function requests(ns: string, url: string, n: number): Promise<Page[]> {
 
 /** One request per source port, in order (fixtures/services/http-from-ports.mjs): the same ports give the same 5-tuples. */
 async function fromPorts(ns: string, url: string, ports: number[]): Promise<Page[]> {
-  const r = await inNs(ns, [process.execPath, path.join(SVC_FIXTURES, 'http-from-ports.mjs'), url, ...ports.map(String)]);
-  const answers = String(r.stdout).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const r = await inNs(ns, [
+    process.execPath,
+    path.join(SVC_FIXTURES, 'http-from-ports.mjs'),
+    url,
+    ...ports.map(String),
+  ]);
+  const answers = String(r.stdout)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   expect(answers.length, String(r.stderr)).toBe(ports.length);
   return answers.map((a) => {
     if (a.error) throw new Error(`GET ${url} from port ${a.port} in ${ns}: ${a.error}`);
@@ -102,7 +123,11 @@ class Held {
   private constructor(private readonly child: ResultPromise) {}
 
   static async open(ns: string, host: string, port: number): Promise<Held> {
-    const child = execa('ip', ['netns', 'exec', ns, process.execPath, path.join(SVC_FIXTURES, 'tcp-hold.mjs'), host, String(port)], { reject: false, buffer: false, timeout: 180_000 });
+    const child = execa(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, path.join(SVC_FIXTURES, 'tcp-hold.mjs'), host, String(port)],
+      { reject: false, buffer: false, timeout: 180_000 },
+    );
     const h = new Held(child);
     held.push(h);
     let out = '';
@@ -116,8 +141,13 @@ class Held {
         else if (e.event === 'closed') h.closed = { error: e.error };
       }
     });
-    await waitFor(`a connection to ${host}:${port} and its identity line`, 5_000, () => h.lines.length > 0 || h.closed !== null);
-    if (!h.lines.length) throw new Error(`connection to ${host}:${port} from ${ns} closed at once (${h.closed?.error})`);
+    await waitFor(
+      `a connection to ${host}:${port} and its identity line`,
+      5_000,
+      () => h.lines.length > 0 || h.closed !== null,
+    );
+    if (!h.lines.length)
+      throw new Error(`connection to ${host}:${port} from ${ns} closed at once (${h.closed?.error})`);
     return h;
   }
 
@@ -133,7 +163,11 @@ class Held {
   async echo(text: string, timeoutMs = 5_000): Promise<boolean> {
     const from = this.lines.length;
     this.child.stdin!.write(`${text}\n`);
-    await waitFor(`"${text}" echoed by ${this.backend}`, timeoutMs, () => this.lines.slice(from).includes(text) || this.closed !== null);
+    await waitFor(
+      `"${text}" echoed by ${this.backend}`,
+      timeoutMs,
+      () => this.lines.slice(from).includes(text) || this.closed !== null,
+    );
     return this.lines.slice(from).includes(text);
   }
 
@@ -162,11 +196,15 @@ async function frontends(node: string, svc: string, ns = 'default'): Promise<any
 /** Names of the backends new flows to a Service's ClusterIP may go to, on one node. */
 async function usable(node: string, svc: string, ns = 'default'): Promise<string[]> {
   const fe = (await frontends(node, svc, ns)).find((f) => f.type === 'ClusterIP');
-  return (fe?.backends ?? []).filter((b: { usable: boolean }) => b.usable).map((b: { name: string }) => b.name).sort();
+  return (fe?.backends ?? [])
+    .filter((b: { usable: boolean }) => b.usable)
+    .map((b: { name: string }) => b.name)
+    .sort();
 }
 async function waitUsable(svc: string, want: string[], ns = 'default', timeoutMs = 20_000): Promise<void> {
   await waitFor(`${ns}/${svc} to have backends ${want.join(', ')} on every node`, timeoutMs, async () => {
-    for (const n of NODES) if (JSON.stringify(await usable(n, svc, ns)) !== JSON.stringify([...want].sort())) return false;
+    for (const n of NODES)
+      if (JSON.stringify(await usable(n, svc, ns)) !== JSON.stringify([...want].sort())) return false;
     return true;
   });
 }
@@ -190,7 +228,11 @@ beforeAll(async () => {
   }
   state = await labUp({ prefix, nodes: 3, stateRoot: STATE_ROOT, controlPlane: true, outside: true });
   api = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
-  for (const d of [...docs(path.join(SVC_FIXTURES, 'cluster.yaml')), ...docs(path.join(SVC_FIXTURES, 'seed-workloads.yaml'))]) await api.create(d);
+  for (const d of [
+    ...docs(path.join(SVC_FIXTURES, 'cluster.yaml')),
+    ...docs(path.join(SVC_FIXTURES, 'seed-workloads.yaml')),
+  ])
+    await api.create(d);
   await waitFor('every pod Ready', 60_000, async () => {
     const pods = (await api.list('pods')).items;
     return pods.length === 12 && pods.every(ready);
@@ -209,8 +251,16 @@ afterAll(async () => {
 
 describe('three backends share the load by the chosen scheduler', () => {
   it('the annotation picks the scheduler; without one the agent’s default (random)', async () => {
-    for (const [svc, scheduler] of [['web-rr', 'rr'], ['web-maglev', 'maglev'], ['web-random', 'random']]) {
-      for (const n of NODES) expect((await frontends(n, svc)).map((f) => [f.type, f.scheduler]), `${svc} on ${n}`).toEqual([['ClusterIP', scheduler], ...(svc === 'web-maglev' ? [['ExternalIP', 'maglev']] : [])]);
+    for (const [svc, scheduler] of [
+      ['web-rr', 'rr'],
+      ['web-maglev', 'maglev'],
+      ['web-random', 'random'],
+    ]) {
+      for (const n of NODES)
+        expect(
+          (await frontends(n, svc)).map((f) => [f.type, f.scheduler]),
+          `${svc} on ${n}`,
+        ).toEqual([['ClusterIP', scheduler], ...(svc === 'web-maglev' ? [['ExternalIP', 'maglev']] : [])]);
     }
   });
 
@@ -247,9 +297,20 @@ describe('three backends share the load by the chosen scheduler', () => {
     expect(new Set(first).size).toBeGreaterThan(1);
     // exactly what src/lb's Maglev picks for these flows (the agent's table size is the default 65537)
     const svc = await api.get('services', 'default', 'web-maglev');
-    const slices = (await api.list('endpointslices', { namespace: 'default', labelSelector: 'kubernetes.io/service-name=web-maglev' })).items;
-    const fe = compileService(svc, slices, { name: 'node1' }, { defaultScheduler: 'random', maglevTableSize: 65537 }).frontends.find((f) => f.type === 'ClusterIP')!;
-    const expected = ports.map((p) => fe.backends[fe.scheduler.pick(lbFlowHash(PROTO_TCP, parseIpv4(src), p, parseIpv4(vip), 80), parseIpv4(src))].name);
+    const slices = (
+      await api.list('endpointslices', { namespace: 'default', labelSelector: 'kubernetes.io/service-name=web-maglev' })
+    ).items;
+    const fe = compileService(
+      svc,
+      slices,
+      { name: 'node1' },
+      { defaultScheduler: 'random', maglevTableSize: 65537 },
+    ).frontends.find((f) => f.type === 'ClusterIP')!;
+    const expected = ports.map(
+      (p) =>
+        fe.backends[fe.scheduler.pick(lbFlowHash(PROTO_TCP, parseIpv4(src), p, parseIpv4(vip), 80), parseIpv4(src))]
+          .name,
+    );
     expect(first).toEqual(expected);
   });
 
@@ -289,7 +350,10 @@ describe('three backends share the load by the chosen scheduler', () => {
 
 describe('NodePort from the outside client and externalTrafficPolicy', () => {
   it('Local: each node answers with its own pod, which sees the client’s address 172.28.0.100', async () => {
-    for (const [n, pod] of [['node1', 'web-1'], ['node2', 'web-2']]) {
+    for (const [n, pod] of [
+      ['node1', 'web-1'],
+      ['node2', 'web-2'],
+    ]) {
       const p = await get(outsideNs(), `http://${NODE_IP[n]}:30101/`);
       expect([p.pod, p.node, p.srcIp]).toEqual([pod, n, '172.28.0.100']);
     }
@@ -315,9 +379,19 @@ describe('NodePort from the outside client and externalTrafficPolicy', () => {
     // super-frames (TSO on its veth): the agent's eth0 socket must take them whole.
     await waitUsable('bulk', ['web-3']);
     const truncated = await dropped('node1', 'truncated');
-    const { child: sink } = await startInNs(podNs('web-3'), [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), '9000'], 'listening');
+    const { child: sink } = await startInNs(
+      podNs('web-3'),
+      [process.execPath, path.join(FIXTURES, 'tcp-sink.mjs'), '9000'],
+      'listening',
+    );
     const t0 = performance.now();
-    const src = await inNs(outsideNs(), [process.execPath, path.join(FIXTURES, 'tcp-source.mjs'), NODE_IP.node1, '30103', String(20_000_000)]);
+    const src = await inNs(outsideNs(), [
+      process.execPath,
+      path.join(FIXTURES, 'tcp-source.mjs'),
+      NODE_IP.node1,
+      '30103',
+      String(20_000_000),
+    ]);
     const ms = performance.now() - t0;
     const sent = lastJson(src.stdout);
     const received = lastJson((await sink).stdout);
@@ -346,7 +420,10 @@ describe('endpoints that are missing, leave, or change', () => {
     // A new agent's rr starts again at the first backend, echo-2: a connection
     // to echo-3 would be picked up mid-stream by echo-2 (which resets it)
     // unless the restarted agent knows the flow.
-    expect((await frontends('node1', 'echo-held'))[0].backends.map((b: { name: string }) => b.name)).toEqual(['echo-2', 'echo-3']);
+    expect((await frontends('node1', 'echo-held'))[0].backends.map((b: { name: string }) => b.name)).toEqual([
+      'echo-2',
+      'echo-3',
+    ]);
     let conn = await Held.open(podNs('client-1'), vip, 5432);
     if (conn.backend !== 'echo-3') {
       await conn.end();
@@ -360,7 +437,11 @@ describe('endpoints that are missing, leave, or change', () => {
     expect(readLabState(prefix, STATE_ROOT)!.agents.node1).not.toBe(old);
     expect((await agent('node1', '/lb')).restoredEntries).toBeGreaterThan(0);
     const rows: any[] = await agent('node1', '/conntrack');
-    expect(rows.find((e) => e.orig.sport === conn.localPort && e.orig.dst === vip)).toMatchObject({ proto: 'TCP', state: 'ESTABLISHED', reply: { src: await podIp('echo-3'), sport: 5432 } });
+    expect(rows.find((e) => e.orig.sport === conn.localPort && e.orig.dst === vip)).toMatchObject({
+      proto: 'TCP',
+      state: 'ESTABLISHED',
+      reply: { src: await podIp('echo-3'), sport: 5432 },
+    });
     expect(await conn.echo('after the restart', 15_000)).toBe(true);
     expect(conn.closed).toBeNull();
     await conn.end();
@@ -369,14 +450,19 @@ describe('endpoints that are missing, leave, or change', () => {
   it('a backend deleted mid-stream: its connection ends, the connections to the others carry on', async () => {
     const vip = await clusterIp('echo');
     // rr from one node: three connections, one to each backend
-    const conns = [await Held.open(podNs('client-1'), vip, 5432), await Held.open(podNs('client-1'), vip, 5432), await Held.open(podNs('client-1'), vip, 5432)];
+    const conns = [
+      await Held.open(podNs('client-1'), vip, 5432),
+      await Held.open(podNs('client-1'), vip, 5432),
+      await Held.open(podNs('client-1'), vip, 5432),
+    ];
     expect(conns.map((c) => c.backend).sort()).toEqual(['echo-1', 'echo-2', 'echo-3']);
     for (const c of conns) expect(await c.echo(`before ${c.backend}`)).toBe(true);
     await api.delete('pods', 'default', 'echo-3');
     const doomed = conns.find((c) => c.backend === 'echo-3')!;
     await waitFor('the connection to echo-3 to end', 20_000, () => doomed.closed !== null);
     await waitFor('echo-3 gone from every agent', 20_000, async () => {
-      for (const n of NODES) if ((await frontends(n, 'echo'))[0]?.backends.some((b: { name: string }) => b.name === 'echo-3')) return false;
+      for (const n of NODES)
+        if ((await frontends(n, 'echo'))[0]?.backends.some((b: { name: string }) => b.name === 'echo-3')) return false;
       return true;
     });
     for (const c of conns.filter((x) => x !== doomed)) {
@@ -417,7 +503,12 @@ describe('endpoints that are missing, leave, or change', () => {
       await api.patch('services', 'default', 'moving', { spec: { selector } });
       const took = await Promise.all(
         NODES.map(async (n) => {
-          await waitFor(`moving = ${want} on ${n}`, 5_000, async () => JSON.stringify(await usable(n, 'moving')) === JSON.stringify(want), 10);
+          await waitFor(
+            `moving = ${want} on ${n}`,
+            5_000,
+            async () => JSON.stringify(await usable(n, 'moving')) === JSON.stringify(want),
+            10,
+          );
           return performance.now() - t0;
         }),
       );
@@ -433,12 +524,17 @@ describe('the cluster’s own paths', () => {
       const r = await curl(ns, 'http://10.96.0.1:443/version');
       expect(r.exitCode, r.stderr).toBe(0);
       expect(JSON.parse(r.body)).toEqual(version);
-      expect(r.ms, 'the first connection: no SYN lost while the node resolves the API server’s MAC').toBeLessThan(1_000);
+      expect(r.ms, 'the first connection: no SYN lost while the node resolves the API server’s MAC').toBeLessThan(
+        1_000,
+      );
     }
   });
 
   it('pod egress: www sees the pod’s node as the client', async () => {
-    for (const [c, n] of [['client-1', 'node1'], ['client-3', 'node3']]) {
+    for (const [c, n] of [
+      ['client-1', 'node1'],
+      ['client-3', 'node3'],
+    ]) {
       const r = await curl(podNs(c), 'http://172.28.0.200/');
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.ms, 'the first connection: no SYN lost while the node resolves www’s MAC').toBeLessThan(1_000);
@@ -463,40 +559,67 @@ describe('the seed articles’ Services (examples/), applied unchanged', () => {
   };
   const externalIp = async (svc: string, ns: string) => {
     let ip = '';
-    await waitFor(`${ns}/${svc} to get an EXTERNAL-IP`, 20_000, async () => !!(ip = (await api.get('services', ns, svc)).status?.loadBalancer?.ingress?.[0]?.ip ?? ''));
+    await waitFor(
+      `${ns}/${svc} to get an EXTERNAL-IP`,
+      20_000,
+      async () => !!(ip = (await api.get('services', ns, svc)).status?.loadBalancer?.ingress?.[0]?.ip ?? ''),
+    );
     return ip;
   };
   /** Through the cloud load balancer: its health checks decide when it forwards, so ask until it answers. */
   const viaLb = async (url: string) => {
     let body = '';
-    await waitFor(`${url} to answer the outside client`, 20_000, async () => {
-      const r = await curl(outsideNs(), url, '--max-time', '1');
-      body = r.body;
-      return r.exitCode === 0;
-    }, 250);
+    await waitFor(
+      `${url} to answer the outside client`,
+      20_000,
+      async () => {
+        const r = await curl(outsideNs(), url, '--max-time', '1');
+        body = r.body;
+        return r.exitCode === 0;
+      },
+      250,
+    );
     return body;
   };
 
   it('000: ClusterIP backend reachable in the cluster, NodePort 30080 on every node, LoadBalancer web-public answers the outside on its EXTERNAL-IP', async () => {
-    expect(await apply('seed000', '000-service-clusterip.yaml', '000-service-nodeport.yaml', '000-service-loadbalancer.yaml')).toBe('service/backend created\nservice/web created\nservice/web-public created');
+    expect(
+      await apply(
+        'seed000',
+        '000-service-clusterip.yaml',
+        '000-service-nodeport.yaml',
+        '000-service-loadbalancer.yaml',
+      ),
+    ).toBe('service/backend created\nservice/web created\nservice/web-public created');
     await waitUsable('backend', ['s0-backend'], 'seed000');
     await waitUsable('web', ['s0-web'], 'seed000');
     expect((await get(podNs('client-1'), `http://${await clusterIp('backend', 'seed000')}/`)).pod).toBe('s0-backend');
     for (const n of NODES) expect((await get(outsideNs(), `http://${NODE_IP[n]}:30080/`)).pod, n).toBe('s0-web');
     const ip = await externalIp('web-public', 'seed000');
     expect(ip).toMatch(/^172\.28\.0\.(24\d|25[0-4])$/);
-    expect(String((await podwire('get', 'svc', 'web-public', '-n', 'seed000')).stdout)).toMatch(new RegExp(`^web-public\\s+LoadBalancer\\s+10\\.96\\.\\S+\\s+${ip.replace(/\./g, '\\.')}\\s+443:3\\d{4}/TCP\\s`, 'm'));
+    expect(String((await podwire('get', 'svc', 'web-public', '-n', 'seed000')).stdout)).toMatch(
+      new RegExp(
+        `^web-public\\s+LoadBalancer\\s+10\\.96\\.\\S+\\s+${ip.replace(/\./g, '\\.')}\\s+443:3\\d{4}/TCP\\s`,
+        'm',
+      ),
+    );
     const p = page(await viaLb(`http://${ip}:443/`));
     expect(p.pod).toBe('s0-web');
   });
 
   it('003: backend-service and backend reach the backend tier, the frontend LoadBalancer answers the outside, the headless database gets no virtual IP', async () => {
-    expect(await apply('seed003', '003-service-clusterip.yaml', '003-multi-tier-services.yaml')).toBe('service/backend-service created\nservice/frontend created\nservice/backend created\nservice/database created');
+    expect(await apply('seed003', '003-service-clusterip.yaml', '003-multi-tier-services.yaml')).toBe(
+      'service/backend-service created\nservice/frontend created\nservice/backend created\nservice/database created',
+    );
     await waitUsable('backend-service', ['s3-backend'], 'seed003');
     await waitUsable('backend', ['s3-backend'], 'seed003');
     await waitUsable('frontend', ['s3-frontend'], 'seed003');
-    expect((await get(podNs('client-3'), `http://${await clusterIp('backend-service', 'seed003')}/`)).pod).toBe('s3-backend');
-    expect((await get(podNs('client-3'), `http://${await clusterIp('backend', 'seed003')}:8080/`)).pod).toBe('s3-backend');
+    expect((await get(podNs('client-3'), `http://${await clusterIp('backend-service', 'seed003')}/`)).pod).toBe(
+      's3-backend',
+    );
+    expect((await get(podNs('client-3'), `http://${await clusterIp('backend', 'seed003')}:8080/`)).pod).toBe(
+      's3-backend',
+    );
     const ip = await externalIp('frontend', 'seed003');
     expect(await viaLb(`http://${ip}/hostname`)).toBe('s3-frontend');
     expect(await clusterIp('database', 'seed003')).toBe('None');
@@ -507,7 +630,12 @@ describe('the seed articles’ Services (examples/), applied unchanged', () => {
 describe('bad input', () => {
   it('a targetPort that names no container port: no endpoints, refused, nothing crashes', async () => {
     const before = await healthy();
-    await api.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad-target' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'nope' }] } });
+    await api.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'bad-target' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'nope' }] },
+    });
     await waitFor('bad-target programmed on every node', 10_000, async () => {
       for (const n of NODES) if ((await frontends(n, 'bad-target')).length !== 1) return false;
       return true;
@@ -522,7 +650,12 @@ describe('bad input', () => {
 
   it('two Services claim one external IP: the first keeps it, the agents log the conflict, the second takes over when the first goes', async () => {
     const before = await healthy();
-    const svc = (name: string, selector: Record<string, string>, targetPort: string | number) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector, externalIPs: ['172.28.0.62'], ports: [{ port: 80, targetPort }] } });
+    const svc = (name: string, selector: Record<string, string>, targetPort: string | number) => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name },
+      spec: { selector, externalIPs: ['172.28.0.62'], ports: [{ port: 80, targetPort }] },
+    });
     await api.create(svc('xip-a', { app: 'web' }, 'http'));
     await waitUsable('xip-a', ['web-1', 'web-2', 'web-3']);
     await api.create(svc('xip-b', { hold: 'true' }, 5432));
@@ -538,7 +671,9 @@ describe('bad input', () => {
     }
     expect(await healthy()).toEqual(before);
     await api.delete('services', 'default', 'xip-a');
-    await waitFor('xip-b to answer on 172.28.0.62', 10_000, async () => (await curl(podNs('client-3'), 'http://172.28.0.62/')).body.includes('on pod default/echo-2 '));
+    await waitFor('xip-b to answer on 172.28.0.62', 10_000, async () =>
+      (await curl(podNs('client-3'), 'http://172.28.0.62/')).body.includes('on pod default/echo-2 '),
+    );
   });
 
   it('garbage frames from a pod to a Service IP: each dropped under its reason, no internal error, the Service still answers', async () => {
@@ -547,13 +682,18 @@ describe('bad input', () => {
     const spec = {
       ifname: 'eth0',
       dstMac: (await agent('node1', '/status')).gatewayMac,
-      srcMac: JSON.parse((await execa('ip', ['-j', '-n', podNs('client-1'), 'link', 'show', 'eth0'])).stdout)[0].address,
+      srcMac: JSON.parse((await execa('ip', ['-j', '-n', podNs('client-1'), 'link', 'show', 'eth0'])).stdout)[0]
+        .address,
       srcIp: await podIp('client-1'),
       vip: await clusterIp('web-rr'),
       port: 80,
       kinds: { 'bad-checksum': 5, 'short-ihl': 6, 'long-total': 7, 'wrong-port': 8, 'wrong-proto': 9 },
     };
-    const r = await inNs(podNs('client-1'), [process.execPath, path.join(SVC_FIXTURES, 'vip-garbage.mjs'), JSON.stringify(spec)]);
+    const r = await inNs(podNs('client-1'), [
+      process.execPath,
+      path.join(SVC_FIXTURES, 'vip-garbage.mjs'),
+      JSON.stringify(spec),
+    ]);
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(lastJson(r.stdout).sent).toEqual(spec.kinds);
     const grew = async (reason: string) => (await dropped('node1', reason)) - (counts0[reason] ?? 0);

@@ -17,27 +17,46 @@ async function startEtcd(dataDir: string): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     etcdPort = 23000 + Math.floor(Math.random() * 10000);
     const peer = etcdPort + 1;
-    const proc = execa('etcd', [
-      '--name', 'pwtest', '--data-dir', dataDir,
-      '--listen-client-urls', `http://127.0.0.1:${etcdPort}`, '--advertise-client-urls', `http://127.0.0.1:${etcdPort}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `pwtest=http://127.0.0.1:${peer}`,
-    ], { reject: false, all: true });
+    const proc = execa(
+      'etcd',
+      [
+        '--name',
+        'pwtest',
+        '--data-dir',
+        dataDir,
+        '--listen-client-urls',
+        `http://127.0.0.1:${etcdPort}`,
+        '--advertise-client-urls',
+        `http://127.0.0.1:${etcdPort}`,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${peer}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${peer}`,
+        '--initial-cluster',
+        `pwtest=http://127.0.0.1:${peer}`,
+      ],
+      { reject: false, all: true },
+    );
     let log = '';
     proc.all!.on('data', (d: Buffer) => (log += d.toString()));
     try {
-      await waitFor('etcd to serve', 20_000, async () => {
-        if (proc.exitCode !== null) throw new Error(`etcd exited: ${log.slice(-500)}`);
-        const s = new EtcdStore(`http://127.0.0.1:${etcdPort}`);
-        try {
-          await s.list('');
-          return true;
-        } catch {
-          return false;
-        } finally {
-          await s.close();
-        }
-      }, 200);
+      await waitFor(
+        'etcd to serve',
+        20_000,
+        async () => {
+          if (proc.exitCode !== null) throw new Error(`etcd exited: ${log.slice(-500)}`);
+          const s = new EtcdStore(`http://127.0.0.1:${etcdPort}`);
+          try {
+            await s.list('');
+            return true;
+          } catch {
+            return false;
+          } finally {
+            await s.close();
+          }
+        },
+        200,
+      );
       etcd = proc;
       return;
     } catch (err) {
@@ -66,7 +85,11 @@ afterAll(async () => {
 
 let seq = 0;
 const backends: [string, () => Store, () => Promise<Store>][] = [
-  ['file', () => FileStore.open(path.join(root, `file-${++seq}`)), async () => FileStore.open(path.join(root, `file-${seq}`))],
+  [
+    'file',
+    () => FileStore.open(path.join(root, `file-${++seq}`)),
+    async () => FileStore.open(path.join(root, `file-${seq}`)),
+  ],
   [
     'etcd',
     () => new EtcdStore(`http://127.0.0.1:${etcdPort}`, `/pwtest-${++seq}/`),

@@ -65,7 +65,18 @@ describe('trace', () => {
       expect(r.result).toMatchObject({ verdict: 'DROPPED', reason: 'mtu-exceeded' });
       expect(r.text).toContain("this pod's MTU 1500 is above the path MTU 1450");
       expect((await drops).some((e) => e.reason === 'mtu-exceeded')).toBe(true);
-      const ping = await inNs(lab.pods.t1.netns, ['ping', '-c', '1', '-M', 'do', '-s', '1472', '-W', '1', lab.pods.t2.ip]);
+      const ping = await inNs(lab.pods.t1.netns, [
+        'ping',
+        '-c',
+        '1',
+        '-M',
+        'do',
+        '-s',
+        '1472',
+        '-W',
+        '1',
+        lab.pods.t2.ip,
+      ]);
       expect(String(ping.stdout)).toMatch(/From 10\.244\.1\.1 .*Frag needed and DF set \(mtu = 1450\)/);
     } finally {
       await inNs(lab.pods.t1.netns, ['ip', 'link', 'set', 'eth0', 'mtu', '1450']);
@@ -85,14 +96,24 @@ describe('trace', () => {
   it('a node’s agent stopped: peers notice within seconds, trace names peer-unreachable, and it recovers on restart', async () => {
     const pid = lab.state.agents.node2;
     process.kill(pid, 'SIGTERM');
-    await waitFor('node1 to mark node2 down', 10_000, async () => (await agentStatus(lab, 'node1')).peers.find((p: any) => p.name === 'node2')?.health === 'down', 200);
+    await waitFor(
+      'node1 to mark node2 down',
+      10_000,
+      async () => (await agentStatus(lab, 'node1')).peers.find((p: any) => p.name === 'node2')?.health === 'down',
+      200,
+    );
     let r!: Awaited<ReturnType<typeof trace>>;
     const drops = await dropsDuring(async () => (r = await trace(lab.state, 't1', lab.pods.t2.ip, {})), 'node1');
     expect(r.result).toMatchObject({ verdict: 'DROPPED', reason: 'peer-unreachable' });
     expect(r.result.summary).toContain("node1's agent");
     expect((await drops).some((e) => e.reason === 'peer-unreachable')).toBe(true);
     await restartAgent({ prefix, stateRoot: STATE_ROOT, node: 'node2' });
-    await waitFor('node1 to see node2 up again', 10_000, async () => (await agentStatus(lab, 'node1')).peers.find((p: any) => p.name === 'node2')?.health === 'up', 200);
+    await waitFor(
+      'node1 to see node2 up again',
+      10_000,
+      async () => (await agentStatus(lab, 'node1')).peers.find((p: any) => p.name === 'node2')?.health === 'up',
+      200,
+    );
     const again = await trace(lab.state, 't1', 't2', {});
     expect(again.result.verdict, again.text).toBe('DELIVERED');
   });

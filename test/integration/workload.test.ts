@@ -11,7 +11,13 @@ import { waitFor } from '../../src/lab/wait.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../build/Release/podwire-workload');
 const NS = testPrefix('wl');
-const POD = { POD_NAME: 'web-7f9c', POD_NAMESPACE: 'shop', POD_IP: '10.244.1.7', NODE_NAME: 'node2', HOSTNAME: 'web-7f9c' };
+const POD = {
+  POD_NAME: 'web-7f9c',
+  POD_NAMESPACE: 'shop',
+  POD_IP: '10.244.1.7',
+  NODE_NAME: 'node2',
+  HOSTNAME: 'web-7f9c',
+};
 
 type Child = ReturnType<typeof execa>;
 const started: Child[] = [];
@@ -46,7 +52,10 @@ async function start(args: string[], ready: string | null = 'listening on'): Pro
 
 async function curl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   // the bodies' final newlines matter here: keep them
-  const r = await execa('ip', ['netns', 'exec', NS, 'curl', '-sS', '--max-time', '10', ...args], { reject: false, stripFinalNewline: false });
+  const r = await execa('ip', ['netns', 'exec', NS, 'curl', '-sS', '--max-time', '10', ...args], {
+    reject: false,
+    stripFinalNewline: false,
+  });
   return { code: r.exitCode ?? -1, out: String(r.stdout), err: String(r.stderr) };
 }
 
@@ -73,7 +82,15 @@ s.on('error', (e) => { clearTimeout(timer); finish({ closed: true, error: e.code
 
 async function raw(port: number, payload: string, opts: { stopAt?: string; afterBanner?: boolean } = {}) {
   const b64 = (s: string) => Buffer.from(s, 'latin1').toString('base64');
-  const r = await inNs(NS, [process.execPath, '-e', RAW_CLIENT, String(port), b64(payload), b64(opts.stopAt ?? ''), opts.afterBanner ? '1' : '0']);
+  const r = await inNs(NS, [
+    process.execPath,
+    '-e',
+    RAW_CLIENT,
+    String(port),
+    b64(payload),
+    b64(opts.stopAt ?? ''),
+    opts.afterBanner ? '1' : '0',
+  ]);
   return JSON.parse(String(r.stdout)) as { data: string; closed: boolean; timedOut?: boolean; error?: string };
 }
 
@@ -96,12 +113,16 @@ async function udp(port: number, msgs: string[]): Promise<{ text: string; from: 
   return JSON.parse(String(r.stdout));
 }
 
-const page = (server: string, local: string, client: string) => `${server} on pod shop/web-7f9c (${local}, node node2): you came from ${client}\n`;
+const page = (server: string, local: string, client: string) =>
+  `${server} on pod shop/web-7f9c (${local}, node node2): you came from ${client}\n`;
 
 beforeAll(async () => {
   requireRoot();
   const c = await execa('curl', ['--version'], { reject: false });
-  if (c.exitCode !== 0) throw new Error('curl is missing: these tests talk to the workloads with the machine\'s own curl (apt-get install curl)');
+  if (c.exitCode !== 0)
+    throw new Error(
+      "curl is missing: these tests talk to the workloads with the machine's own curl (apt-get install curl)",
+    );
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build it with npm rebuild (node-gyp)`);
   await execa('ip', ['netns', 'add', NS]);
   await execa('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
@@ -155,7 +176,10 @@ describe('http (nginx)', () => {
   });
 
   it('answers 405 to POST after reading its body, and keeps serving on that connection', async () => {
-    const r = await raw(80, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const r = await raw(
+      80,
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     expect(r.data).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n[^]*Allow: GET, HEAD\r\n/);
     expect(r.data).toMatch(/HTTP\/1\.1 200 OK\r\n[^]*you came from/);
     expect(w.stdout()).toMatch(/"GET \/after HTTP\/1\.1" 200/);
@@ -180,7 +204,11 @@ describe('http (nginx)', () => {
       expect(r.closed, what).toBe(true);
     }
     // a client that resets mid-request
-    await inNs(NS, [process.execPath, '-e', `const s=require('net').connect(80,'127.0.0.1',()=>{s.write('GET / HT');s.resetAndDestroy();});`]);
+    await inNs(NS, [
+      process.execPath,
+      '-e',
+      `const s=require('net').connect(80,'127.0.0.1',()=>{s.write('GET / HT');s.resetAndDestroy();});`,
+    ]);
     expect(w.stdout()).toContain('"GARBAGE" 400');
     expect(w.stdout()).toContain('"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xfc\\x03\\x03" 400');
     const after = await curl('http://127.0.0.1/still-alive');
@@ -256,13 +284,23 @@ describe('netexec (agnhost)', () => {
   });
 
   it('dials over HTTP and UDP like agnhost /dial', async () => {
-    const viaHttp = await curl('http://127.0.0.1:8080/dial?request=hostname&protocol=http&host=127.0.0.1&port=8080&tries=2');
+    const viaHttp = await curl(
+      'http://127.0.0.1:8080/dial?request=hostname&protocol=http&host=127.0.0.1&port=8080&tries=2',
+    );
     expect(JSON.parse(viaHttp.out)).toEqual({ responses: ['web-7f9c', 'web-7f9c'] });
-    const viaUdp = await curl('http://127.0.0.1:8080/dial?request=hostname&protocol=udp&host=127.0.0.1&port=8081&tries=1');
+    const viaUdp = await curl(
+      'http://127.0.0.1:8080/dial?request=hostname&protocol=udp&host=127.0.0.1&port=8081&tries=1',
+    );
     expect(JSON.parse(viaUdp.out)).toEqual({ responses: ['web-7f9c'] });
-    const refused = await curl('http://127.0.0.1:8080/dial?request=hostname&protocol=http&host=127.0.0.1&port=9&tries=1');
-    expect(JSON.parse(refused.out)).toEqual({ errors: ['Get "http://127.0.0.1:9/hostname": dial tcp 127.0.0.1:9: connect: connection refused'] });
-    expect((await curl('-w', ' %{http_code}', 'http://127.0.0.1:8080/dial?host=127.0.0.1&port=8080')).out).toBe('request parameter not specified. <nil>\n 400');
+    const refused = await curl(
+      'http://127.0.0.1:8080/dial?request=hostname&protocol=http&host=127.0.0.1&port=9&tries=1',
+    );
+    expect(JSON.parse(refused.out)).toEqual({
+      errors: ['Get "http://127.0.0.1:9/hostname": dial tcp 127.0.0.1:9: connect: connection refused'],
+    });
+    expect((await curl('-w', ' %{http_code}', 'http://127.0.0.1:8080/dial?host=127.0.0.1&port=8080')).out).toBe(
+      'request parameter not specified. <nil>\n 400',
+    );
   });
 
   it('answers the UDP commands', async () => {
@@ -307,7 +345,19 @@ describe('connect (agnhost)', () => {
     await execa('ip', ['-n', NS, 'link', 'set', 'pwtdrop0', 'up']);
     await execa('ip', ['-n', NS, 'link', 'set', 'pwtdrop1', 'up']);
     await execa('ip', ['-n', NS, 'route', 'add', '192.0.2.0/24', 'dev', 'pwtdrop0']);
-    await execa('ip', ['-n', NS, 'neigh', 'add', '192.0.2.1', 'lladdr', '02:00:00:00:00:01', 'dev', 'pwtdrop0', 'nud', 'permanent']);
+    await execa('ip', [
+      '-n',
+      NS,
+      'neigh',
+      'add',
+      '192.0.2.1',
+      'lladdr',
+      '02:00:00:00:00:01',
+      'dev',
+      'pwtdrop0',
+      'nud',
+      'permanent',
+    ]);
   });
 
   it('exits 0 when it connects', async () => {
@@ -348,7 +398,14 @@ describe('pause, help and usage', () => {
     const help = await inNs(NS, [BIN, 'help']);
     expect(help.exitCode).toBe(0);
     expect(String(help.stdout)).toMatch(/^usage: podwire-workload MODE/);
-    for (const args of [[], ['bogus'], ['http', '--ports', '0'], ['http', '--nope'], ['netexec', '--http-port=x'], ['connect']]) {
+    for (const args of [
+      [],
+      ['bogus'],
+      ['http', '--ports', '0'],
+      ['http', '--nope'],
+      ['netexec', '--http-port=x'],
+      ['connect'],
+    ]) {
       const r = await inNs(NS, [BIN, ...args]);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(String(r.stderr)).toContain('usage: podwire-workload MODE');

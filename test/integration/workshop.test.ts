@@ -46,19 +46,29 @@ export function parseWorkshop(markdown: string): Step[] {
 }
 
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
-const pattern = (line: string) => new RegExp(squash(line).split('…').map((p) => p.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*'));
+const pattern = (line: string) =>
+  new RegExp(
+    squash(line)
+      .split('…')
+      .map((p) => p.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*'),
+  );
 
 function checkOutput(step: Step, output: string): void {
   const lines = output.split('\n').map(squash);
   for (const want of step.expect) {
     const re = pattern(want);
-    expect(lines.some((l) => re.test(l)), `"${step.command}" should show: ${want}\n--- it showed:\n${output}`).toBe(true);
+    expect(
+      lines.some((l) => re.test(l)),
+      `"${step.command}" should show: ${want}\n--- it showed:\n${output}`,
+    ).toBe(true);
   }
 }
 
 afterAll(async () => {
   await labDown({ prefix, stateRoot: STATE_ROOT });
-  for (const f of ['vxlan', 'drops', 'nat', 'dns', 'dns-dot', 'dns-ndots2', 'tls']) fs.rmSync(`/tmp/workshop-${f}.pcapng`, { force: true });
+  for (const f of ['vxlan', 'drops', 'nat', 'dns', 'dns-dot', 'dns-ndots2', 'tls'])
+    fs.rmSync(`/tmp/workshop-${f}.pcapng`, { force: true });
   for (const f of ['app', 'wildcard']) fs.rmSync(`/tmp/workshop-${f}.crt`, { force: true });
 });
 
@@ -66,13 +76,19 @@ describe('docs/workshop.md', () => {
   it('every command works and shows what the workshop says', async () => {
     requireRoot();
     const shim = fs.mkdtempSync(path.join(os.tmpdir(), 'pwshim-'));
-    fs.writeFileSync(path.join(shim, 'podwire'), `#!/bin/sh\nexec ${process.execPath} ${repo}/bin/podwire.js "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(shim, 'podwire'), `#!/bin/sh\nexec ${process.execPath} ${repo}/bin/podwire.js "$@"\n`, {
+      mode: 0o755,
+    });
     const env = { PATH: `${shim}:${process.env.PATH}`, PODWIRE_LAB: prefix, PODWIRE_STATE_ROOT: STATE_ROOT };
     const steps = parseWorkshop(fs.readFileSync(path.join(repo, 'docs/workshop.md'), 'utf8'));
     expect(steps.length).toBeGreaterThan(20);
     const background: { step: Step; proc: ResultPromise }[] = [];
     for (const raw of steps) {
-      const step = { ...raw, command: raw.command.replaceAll('pwlab', prefix), expect: raw.expect.map((l) => l.replaceAll('pwlab', prefix)) };
+      const step = {
+        ...raw,
+        command: raw.command.replaceAll('pwlab', prefix),
+        expect: raw.expect.map((l) => l.replaceAll('pwlab', prefix)),
+      };
       if (step.command === 'wait') {
         const out: string[] = [];
         for (const b of background.splice(0)) {

@@ -5,7 +5,10 @@ import { analyze, decodeFrame } from '../../src/analyze/index.js';
 
 describe('pcapng reader', () => {
   it('reads back what the writer wrote: data, timestamps, comments, interface names', () => {
-    const f1 = Buffer.from('ffffffffffff0a580af40102080600010800060400010a580af401020af401020000000000000af40101', 'hex');
+    const f1 = Buffer.from(
+      'ffffffffffff0a580af40102080600010800060400010a580af401020af401020000000000000af40101',
+      'hex',
+    );
     const file = Buffer.concat([
       sectionHeader(),
       interfaceDescription('node1/pipeline:from-pods'),
@@ -24,7 +27,11 @@ describe('pcapng reader', () => {
   });
 
   it('reports a cut-short file as an error instead of reading garbage', () => {
-    const file = Buffer.concat([sectionHeader(), interfaceDescription('x'), enhancedPacket(Buffer.alloc(60), { timestampUs: 1n })]);
+    const file = Buffer.concat([
+      sectionHeader(),
+      interfaceDescription('x'),
+      enhancedPacket(Buffer.alloc(60), { timestampUs: 1n }),
+    ]);
     expect(() => readPcapng(file.subarray(0, file.length - 10))).toThrow(/cut short or corrupt/);
   });
 });

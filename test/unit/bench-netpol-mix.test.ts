@@ -1,7 +1,17 @@
 import { describe, it, expect } from 'vitest';
 import type { KubeObject } from '../../src/control/client/index.js';
 import {
-  HTTP_PORT, IPERF_PORT, NETBENCH_NS, blockingPolicy, clientPod, mixSummary, netbenchNamespaces, netpolMix, policyName, probePod, serverPod,
+  HTTP_PORT,
+  IPERF_PORT,
+  NETBENCH_NS,
+  blockingPolicy,
+  clientPod,
+  mixSummary,
+  netbenchNamespaces,
+  netpolMix,
+  policyName,
+  probePod,
+  serverPod,
 } from '../../src/bench/netpol-mix.js';
 import { compileObjects, verdictWork } from '../../src/bench/netpol-work.js';
 import { DIR_INGRESS, PROTO_TCP, VERDICT_DENY, VERDICT_OPEN } from '../../src/policy/index.js';
@@ -16,7 +26,12 @@ import { parseIpv4 } from '../../src/packet/index.js';
 const CLIENT_IP = '10.244.1.5';
 const SERVER_IP = '10.244.2.7';
 const withIp = (pod: KubeObject, ip: string): KubeObject => ({ ...pod, status: { phase: 'Running', podIP: ip } });
-const pods = [withIp(clientPod('node1'), CLIENT_IP), withIp(serverPod('node2'), SERVER_IP), withIp(probePod('probe-1', 'node1'), '10.244.1.9'), withIp(probePod('probe-2', 'node2'), '10.244.2.9')];
+const pods = [
+  withIp(clientPod('node1'), CLIENT_IP),
+  withIp(serverPod('node2'), SERVER_IP),
+  withIp(probePod('probe-1', 'node1'), '10.244.1.9'),
+  withIp(probePod('probe-2', 'node2'), '10.244.2.9'),
+];
 const namespaces = netbenchNamespaces();
 
 describe('bench netpol: the policy mix', () => {
@@ -34,7 +49,17 @@ describe('bench netpol: the policy mix', () => {
     const s = mixSummary(mix);
     expect(s.ingressRules).toBeGreaterThan(1000);
     expect(s.egressRules).toBeGreaterThan(300);
-    for (const k of ['podSelectorPeers', 'namespaceSelectorPeers', 'andPeers', 'ipBlocks', 'ipBlocksWithExcept', 'portsByNumber', 'portsByName', 'portRanges', 'protocolOnly'] as const) {
+    for (const k of [
+      'podSelectorPeers',
+      'namespaceSelectorPeers',
+      'andPeers',
+      'ipBlocks',
+      'ipBlocksWithExcept',
+      'portsByNumber',
+      'portsByName',
+      'portRanges',
+      'protocolOnly',
+    ] as const) {
       expect(s[k], k).toBeGreaterThan(50);
     }
   });
@@ -71,6 +96,14 @@ describe('bench netpol: the policy mix', () => {
   it('with no policies everything is open', () => {
     const w = verdictWork(netpolMix(0, '10.244.1.0/24'), pods, namespaces, CLIENT_IP, SERVER_IP, HTTP_PORT);
     expect(w.ingress).toEqual({ policies: 0, rules: 0, allowedAt: 0 });
-    expect(compileObjects([], pods, namespaces).judge(DIR_INGRESS, parseIpv4(SERVER_IP), parseIpv4(CLIENT_IP), PROTO_TCP, HTTP_PORT)).toBe(VERDICT_OPEN);
+    expect(
+      compileObjects([], pods, namespaces).judge(
+        DIR_INGRESS,
+        parseIpv4(SERVER_IP),
+        parseIpv4(CLIENT_IP),
+        PROTO_TCP,
+        HTTP_PORT,
+      ),
+    ).toBe(VERDICT_OPEN);
   });
 });

@@ -1,11 +1,48 @@
 import { describe, it, expect } from 'vitest';
-import { formatLbStatus, backendState, frontendPolicy, type LbBackendStatus, type LbFrontendStatus, type LbStatus } from '../../src/cli/lb.js';
+import {
+  formatLbStatus,
+  backendState,
+  frontendPolicy,
+  type LbBackendStatus,
+  type LbFrontendStatus,
+  type LbStatus,
+} from '../../src/cli/lb.js';
 
-const backend = (name: string, address: string, node: string | null, over: Partial<LbBackendStatus> = {}): LbBackendStatus => ({
-  name, address, node, ready: true, serving: true, terminating: false, usable: true, weight: 1, connections: 0, active: 0, packets: 0, bytes: 0, ...over,
+const backend = (
+  name: string,
+  address: string,
+  node: string | null,
+  over: Partial<LbBackendStatus> = {},
+): LbBackendStatus => ({
+  name,
+  address,
+  node,
+  ready: true,
+  serving: true,
+  terminating: false,
+  usable: true,
+  weight: 1,
+  connections: 0,
+  active: 0,
+  packets: 0,
+  bytes: 0,
+  ...over,
 });
-const frontend = (frontend: string, type: string, backends: LbBackendStatus[], over: Partial<LbFrontendStatus> = {}): LbFrontendStatus => ({
-  frontend, type, portName: '', scheduler: 'random', affinityTimeoutSeconds: 0, localOnly: false, snat: false, backends, ...over,
+const frontend = (
+  frontend: string,
+  type: string,
+  backends: LbBackendStatus[],
+  over: Partial<LbFrontendStatus> = {},
+): LbFrontendStatus => ({
+  frontend,
+  type,
+  portName: '',
+  scheduler: 'random',
+  affinityTimeoutSeconds: 0,
+  localOnly: false,
+  snat: false,
+  backends,
+  ...over,
 });
 const status = (services: LbStatus['services'], over: Partial<LbStatus> = {}): LbStatus => ({
   node: 'node1',
@@ -25,9 +62,25 @@ describe('podwire lb show', () => {
     ];
     const text = formatLbStatus(
       status([
-        { service: 'default/web', frontends: [frontend('10.96.1.2:80/TCP', 'ClusterIP', web), frontend('172.28.0.11:30080/TCP', 'NodePort', web.slice(0, 1), { localOnly: true, affinityTimeoutSeconds: 10800 })] },
+        {
+          service: 'default/web',
+          frontends: [
+            frontend('10.96.1.2:80/TCP', 'ClusterIP', web),
+            frontend('172.28.0.11:30080/TCP', 'NodePort', web.slice(0, 1), {
+              localOnly: true,
+              affinityTimeoutSeconds: 10800,
+            }),
+          ],
+        },
         { service: 'default/empty', frontends: [frontend('10.96.1.3:80/TCP', 'ClusterIP', [])] },
-        { service: 'default/kubernetes', frontends: [frontend('10.96.0.1:443/TCP', 'ClusterIP', [backend('172.28.0.2:6443', '172.28.0.2:6443', null)], { snat: true })] },
+        {
+          service: 'default/kubernetes',
+          frontends: [
+            frontend('10.96.0.1:443/TCP', 'ClusterIP', [backend('172.28.0.2:6443', '172.28.0.2:6443', null)], {
+              snat: true,
+            }),
+          ],
+        },
       ]),
     );
     expect(text).toBe(FIXED_TABLE);
@@ -36,19 +89,49 @@ describe('podwire lb show', () => {
   it('maglev frontends show each backend’s share of the lookup table; linear mode adds the iptables-save text', () => {
     const text = formatLbStatus(
       status(
-        [{ service: 'default/db', frontends: [frontend('10.96.1.9:5432/TCP', 'ClusterIP', [backend('db-0', '10.244.1.7:5432', 'node1'), backend('db-1', '10.244.2.7:5432', 'node2', { weight: 3 })], { scheduler: 'maglev', maglevShares: { tableSize: 251, slots: { 'db-0': 126, 'db-1': 125 } } })] }],
-        { mode: 'linear', rulesExamined: { last: 4, total: 40, lookups: 10 }, iptablesSave: '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n' },
+        [
+          {
+            service: 'default/db',
+            frontends: [
+              frontend(
+                '10.96.1.9:5432/TCP',
+                'ClusterIP',
+                [
+                  backend('db-0', '10.244.1.7:5432', 'node1'),
+                  backend('db-1', '10.244.2.7:5432', 'node2', { weight: 3 }),
+                ],
+                { scheduler: 'maglev', maglevShares: { tableSize: 251, slots: { 'db-0': 126, 'db-1': 125 } } },
+              ),
+            ],
+          },
+        ],
+        {
+          mode: 'linear',
+          rulesExamined: { last: 4, total: 40, lookups: 10 },
+          iptablesSave: '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n',
+        },
       ),
     );
     expect(text).toBe(MAGLEV_TABLE);
   });
 
   it('names backend states and frontend policies in words', () => {
-    expect([backendState({ ready: true, serving: true, terminating: false }), backendState({ ready: false, serving: true, terminating: true }), backendState({ ready: false, serving: false, terminating: true }), backendState({ ready: false, serving: false, terminating: false })]).toEqual([
-      'ready', 'terminating,serving', 'terminating', 'not-ready',
-    ]);
+    expect([
+      backendState({ ready: true, serving: true, terminating: false }),
+      backendState({ ready: false, serving: true, terminating: true }),
+      backendState({ ready: false, serving: false, terminating: true }),
+      backendState({ ready: false, serving: false, terminating: false }),
+    ]).toEqual(['ready', 'terminating,serving', 'terminating', 'not-ready']);
     expect(frontendPolicy(frontend('10.96.1.2:80/TCP', 'ClusterIP', [], { localOnly: true }))).toBe('ITP=Local');
-    expect(frontendPolicy(frontend('172.28.0.240:80/TCP', 'LoadBalancer', [], { localOnly: true, snat: false, affinityTimeoutSeconds: 60 }))).toBe('affinity=ClientIP/60s,ETP=Local');
+    expect(
+      frontendPolicy(
+        frontend('172.28.0.240:80/TCP', 'LoadBalancer', [], {
+          localOnly: true,
+          snat: false,
+          affinityTimeoutSeconds: 60,
+        }),
+      ),
+    ).toBe('affinity=ClientIP/60s,ETP=Local');
     expect(frontendPolicy(frontend('10.96.1.2:80/TCP', 'ClusterIP', []))).toBe('-');
   });
 });

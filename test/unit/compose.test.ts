@@ -31,13 +31,22 @@ const env = (svc: string): Record<string, string> => services[svc].environment ?
  * one JSON file instead of a linter and its dependency tree.
  */
 function composeSchema(): Record<string, unknown> {
-  return JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/compose-spec.schema.json'), 'utf8'));
+  return JSON.parse(
+    fs.readFileSync(
+      path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/compose-spec.schema.json'),
+      'utf8',
+    ),
+  );
 }
 const schema = composeSchema();
 const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
 /** the spec names draft-07 by its https URL; ajv registers draft-07 under the canonical http one (dclint maps it the same way) */
-const validate = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true }).compile({ ...schema, $schema: DRAFT_07 });
-const errorsOf = (doc: unknown) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
+const validate = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true }).compile({
+  ...schema,
+  $schema: DRAFT_07,
+});
+const errorsOf = (doc: unknown) =>
+  validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 
 /** /opt/podwire in the image: where the Dockerfile puts the repository. */
 const imageRoot = /^WORKDIR\s+(\S+)/m.exec(read('Dockerfile'))![1];
@@ -97,8 +106,15 @@ describe('compose.yaml: the workshop cluster', () => {
     const [ipam] = compose.networks.underlay.ipam.config;
     expect(ipam).toEqual({ subnet: '172.28.0.0/24', gateway: '172.28.0.1', ip_range: '172.28.0.128/26' });
     const want: Record<string, string> = {
-      apiserver: '172.28.0.2', cloudlb: '172.28.0.3', demo: '172.28.0.4', etcd: '172.28.0.5',
-      node1: '172.28.0.11', node2: '172.28.0.12', node3: '172.28.0.13', client: '172.28.0.100', www: '172.28.0.200',
+      apiserver: '172.28.0.2',
+      cloudlb: '172.28.0.3',
+      demo: '172.28.0.4',
+      etcd: '172.28.0.5',
+      node1: '172.28.0.11',
+      node2: '172.28.0.12',
+      node3: '172.28.0.13',
+      client: '172.28.0.100',
+      www: '172.28.0.200',
     };
     expect(Object.fromEntries(names.map((n) => [n, addressOf(n)]))).toEqual(want);
     // Docker hands out .128-.191 by itself: no fixed address, and no EXTERNAL-IP of the pool, is in there
@@ -129,7 +145,14 @@ describe('compose.yaml: the workshop cluster', () => {
 
   it('points every service at the API server: PODWIRE_SERVER is its address and port', () => {
     for (const n of names) expect(env(n).PODWIRE_SERVER, n).toBe(`http://${addressOf('apiserver')}:6443`);
-    expect(services.apiserver.healthcheck.test).toEqual(['CMD', 'curl', '-fsS', '-o', '/dev/null', 'http://127.0.0.1:6443/healthz']);
+    expect(services.apiserver.healthcheck.test).toEqual([
+      'CMD',
+      'curl',
+      '-fsS',
+      '-o',
+      '/dev/null',
+      'http://127.0.0.1:6443/healthz',
+    ]);
   });
 
   it('keeps the embedded store on a volume', () => {
@@ -152,7 +175,9 @@ describe('compose.yaml: the workshop cluster', () => {
     expect(services.cloudlb.entrypoint).toEqual([`${imageRoot}/containers/cloudlb.sh`]);
     expect(services.cloudlb.depends_on).toEqual({ apiserver: { condition: 'service_healthy' } });
     expect(services.cloudlb.healthcheck.test).toContain('--unix-socket');
-    expect(read('containers/cloudlb.sh')).toMatch(/^exec "\$PODWIRE_BIN" cloudlb --apiserver "\$PODWIRE_SERVER" --pool "\$pool" --interface eth0 --socket "\$socket"$/m);
+    expect(read('containers/cloudlb.sh')).toMatch(
+      /^exec "\$PODWIRE_BIN" cloudlb --apiserver "\$PODWIRE_SERVER" --pool "\$pool" --interface eth0 --socket "\$socket"$/m,
+    );
   });
 
   it('has a one-shot demo service that waits for every node and applies examples/demo/three-tier.yaml', () => {
@@ -174,7 +199,12 @@ describe('compose.yaml: the etcd profile switches the store', () => {
   /** run apiserver.sh with a stand-in for `podwire` (prints its argv) and for `getent` (does `etcd` resolve?) */
   const apiserverArgv = (etcdOnNetwork: boolean, extraEnv: Record<string, string> = {}): string[] => {
     const out = execFileSync('sh', [path.join(root, 'containers/apiserver.sh')], {
-      env: { PATH: `${dir}:${process.env.PATH}`, PODWIRE_BIN: path.join(dir, 'podwire'), STUB_ETCD: etcdOnNetwork ? 'yes' : 'no', ...extraEnv },
+      env: {
+        PATH: `${dir}:${process.env.PATH}`,
+        PODWIRE_BIN: path.join(dir, 'podwire'),
+        STUB_ETCD: etcdOnNetwork ? 'yes' : 'no',
+        ...extraEnv,
+      },
       encoding: 'utf8',
     });
     return out.trim().split('\n').pop()!.split(' ');
@@ -184,7 +214,11 @@ describe('compose.yaml: the etcd profile switches the store', () => {
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pwt-compose-'));
     fs.writeFileSync(path.join(dir, 'podwire'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
-    fs.writeFileSync(path.join(dir, 'getent'), '#!/bin/sh\n[ "$STUB_ETCD" = yes ] && [ "$1 $2" = "hosts etcd" ] && echo "172.28.0.5 etcd"\n', { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, 'getent'),
+      '#!/bin/sh\n[ "$STUB_ETCD" = yes ] && [ "$1 $2" = "hosts etcd" ] && echo "172.28.0.5 etcd"\n',
+      { mode: 0o755 },
+    );
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -204,7 +238,19 @@ describe('compose.yaml: the etcd profile switches the store', () => {
   it('apiserver.sh: the embedded store without etcd, etcd://etcd:2379 with it, PODWIRE_STORE above both', () => {
     // (the advertised address is eth0's unless given: pinned here, this machine's eth0 is not the container's)
     const off = apiserverArgv(false, { PODWIRE_ADVERTISE_ADDRESS: '172.28.0.2' });
-    expect(off).toEqual(['apiserver', '--store', '/var/lib/podwire/store', '--host', '0.0.0.0', '--advertise-address', '172.28.0.2', '--port', '6443', '--node-monitor-grace-period', '10']);
+    expect(off).toEqual([
+      'apiserver',
+      '--store',
+      '/var/lib/podwire/store',
+      '--host',
+      '0.0.0.0',
+      '--advertise-address',
+      '172.28.0.2',
+      '--port',
+      '6443',
+      '--node-monitor-grace-period',
+      '10',
+    ]);
     expect(storeOf(apiserverArgv(true))).toBe('etcd://etcd:2379');
     expect(storeOf(apiserverArgv(true, { PODWIRE_STORE: '/srv/store' }))).toBe('/srv/store');
   });

@@ -48,14 +48,20 @@ function aptPackages(shell: string): string[] {
     for (const cmd of line.split(/&&|\|\||;/)) {
       const m = /\bapt-get\s+install\b(.*)$/.exec(cmd);
       if (!m) continue;
-      pkgs.push(...m[1].trim().split(/\s+/).filter((w) => w && !w.startsWith('-')));
+      pkgs.push(
+        ...m[1]
+          .trim()
+          .split(/\s+/)
+          .filter((w) => w && !w.startsWith('-')),
+      );
     }
   }
   return pkgs;
 }
 
 /** The shell commands of RUN instructions, in order, split at `&&`. */
-const runCommands = (ins: Instruction[]) => ins.filter((i) => i.op === 'RUN').flatMap((i) => i.args.split('&&').map((c) => c.trim()));
+const runCommands = (ins: Instruction[]) =>
+  ins.filter((i) => i.op === 'RUN').flatMap((i) => i.args.split('&&').map((c) => c.trim()));
 
 const dockerfile = parseDockerfile(read('Dockerfile'));
 const ciRun = read('.ci/run');
@@ -69,10 +75,30 @@ describe('Dockerfile', () => {
   });
 
   it('installs every Debian package .ci/run installs (but the test-only kubectl), plus dig', () => {
-    const image = new Set(aptPackages(dockerfile.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n')));
+    const image = new Set(
+      aptPackages(
+        dockerfile
+          .filter((i) => i.op === 'RUN')
+          .map((i) => i.args)
+          .join('\n'),
+      ),
+    );
     const ci = aptPackages(ciRun);
     // the runtime tools and the node-gyp toolchain CI installs: all of them must be there
-    expect(ci).toEqual(expect.arrayContaining(['iproute2', 'tcpdump', 'tshark', 'iperf3', 'curl', 'busybox', 'python3', 'make', 'g++', 'etcd-server']));
+    expect(ci).toEqual(
+      expect.arrayContaining([
+        'iproute2',
+        'tcpdump',
+        'tshark',
+        'iperf3',
+        'curl',
+        'busybox',
+        'python3',
+        'make',
+        'g++',
+        'etcd-server',
+      ]),
+    );
     // kubernetes-client: the real kubectl that .ci/run fetches for the API server's interop tests, not a learner's tool
     const testOnly = new Set(['kubernetes-client']);
     const missing = ci.filter((p) => !testOnly.has(p) && !image.has(p));
@@ -95,7 +121,9 @@ describe('Dockerfile', () => {
     expect(shellLines(ciRun).map((l) => l.trim())).toEqual(expect.arrayContaining(['npm ci', 'npm test']));
     expect(JSON.parse(read('package.json')).scripts.test).toMatch(/^npm run build && /);
     // and it checks that npm ci built the native addon and the workload binary
-    expect(cmds).toEqual(expect.arrayContaining(['test -x build/Release/podwire-workload', 'test -f build/Release/podwire_native.node']));
+    expect(cmds).toEqual(
+      expect.arrayContaining(['test -x build/Release/podwire-workload', 'test -f build/Release/podwire_native.node']),
+    );
   });
 
   it('copies, before npm ci, everything npm ci uses: the lockfile, binding.gyp and its sources, the TypeScript', () => {
@@ -104,7 +132,8 @@ describe('Dockerfile', () => {
       .slice(0, firstNpmCi)
       .filter((i) => i.op === 'COPY')
       .flatMap((i) => i.args.split(' ').slice(0, -1));
-    for (const f of ['package.json', 'package-lock.json', 'binding.gyp', 'tsconfig.json', 'tsconfig.build.json', 'src']) expect(copied, f).toContain(f);
+    for (const f of ['package.json', 'package-lock.json', 'binding.gyp', 'tsconfig.json', 'tsconfig.build.json', 'src'])
+      expect(copied, f).toContain(f);
     const covered = (p: string) => copied.some((c) => p === c || p.startsWith(`${c}/`));
     // every source node-gyp compiles
     const gypSources = [...read('binding.gyp').matchAll(/"(src\/[^"]+\.(?:c|cc))"/g)].map((m) => m[1]);
@@ -132,12 +161,16 @@ describe('Dockerfile', () => {
 
 describe('the parsers the checks above use', () => {
   it('join continuations, drop comments, and read apt-get install lists', () => {
-    const ins = parseDockerfile('FROM x\n# note\nRUN a \\\n  # inside\n  && apt-get install -y --no-install-recommends p1 \\\n     p2 && echo\n');
+    const ins = parseDockerfile(
+      'FROM x\n# note\nRUN a \\\n  # inside\n  && apt-get install -y --no-install-recommends p1 \\\n     p2 && echo\n',
+    );
     expect(ins).toEqual([
       { op: 'FROM', args: 'x' },
       { op: 'RUN', args: 'a && apt-get install -y --no-install-recommends p1 p2 && echo' },
     ]);
     expect(aptPackages(ins[1].args)).toEqual(['p1', 'p2']);
-    expect(aptPackages('command -v k || apt-get install -y --no-install-recommends kubernetes-client\n')).toEqual(['kubernetes-client']);
+    expect(aptPackages('command -v k || apt-get install -y --no-install-recommends kubernetes-client\n')).toEqual([
+      'kubernetes-client',
+    ]);
   });
 });

@@ -9,11 +9,16 @@ import { parseAllDocuments } from 'yaml';
 
 const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
 // The seed articles sit in ../shared beside the repository (as CI lays it out).
-const seedsDir = process.env.PODWIRE_SEEDS_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/seeds');
+const seedsDir =
+  process.env.PODWIRE_SEEDS_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/seeds');
 const MALFORMED = 'malformed';
 
 const yamlIn = (dir: string): string[] =>
-  existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort() : [];
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+    : [];
 
 /** Well-formed manifests: examples/*.yaml. */
 const files = yamlIn(examplesDir);
@@ -115,7 +120,9 @@ describe('examples/ (verbatim manifests from the seed articles)', () => {
 
   describe(`verbatim in a seed article (${seedsDir})`, () => {
     it('has the seed articles to compare with (missing: a loud failure, never a skip)', () => {
-      expect(existsSync(seedsDir), `${seedsDir} not found: the examples cannot be checked against the seeds`).toBe(true);
+      expect(existsSync(seedsDir), `${seedsDir} not found: the examples cannot be checked against the seeds`).toBe(
+        true,
+      );
     });
     const seeds = existsSync(seedsDir)
       ? readdirSync(seedsDir)
@@ -127,9 +134,7 @@ describe('examples/ (verbatim manifests from the seed articles)', () => {
     it.each(allFiles)('%s', (file) => {
       const want = dedent(lines(read(file)));
       expect(want.length).toBeGreaterThan(0);
-      const found = seeds
-        .map((s) => ({ seed: s.name, line: findBlock(s.lines, want) }))
-        .filter((m) => m.line >= 0);
+      const found = seeds.map((s) => ({ seed: s.name, line: findBlock(s.lines, want) })).filter((m) => m.line >= 0);
       expect(found, `${file} is not a contiguous block of any seed article`).not.toEqual([]);
       // The README's source column names the article it came from.
       const row = readmeRows().get(file) ?? '';

@@ -11,13 +11,19 @@ import { selfSignedArgv } from '../../src/ingress/controller/fake-cert.js';
 // lab's cloud LB and the kubelet act on, and valid for the API server.
 type Obj = Record<string, any>;
 const byKind = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind);
-const labels = { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/instance': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' };
+const labels = {
+  'app.kubernetes.io/name': 'ingress-nginx',
+  'app.kubernetes.io/instance': 'ingress-nginx',
+  'app.kubernetes.io/component': 'controller',
+};
 
 describe('ingressAddon', () => {
   const objs = ingressAddon({ replicas: 2 }) as Obj[];
 
   it('namespace ingress-nginx, then ConfigMap, Service, Deployment, IngressClass nginx, GatewayClass cilium', () => {
-    expect(objs.map((o) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`)).toEqual([
+    expect(
+      objs.map((o) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`),
+    ).toEqual([
       'Namespace/ingress-nginx',
       'ConfigMap/ingress-nginx/ingress-nginx-controller',
       'Service/ingress-nginx/ingress-nginx-controller',
@@ -37,7 +43,11 @@ describe('ingressAddon', () => {
     expect(c.args[0]).toBe('/nginx-ingress-controller');
     expect(c.args).toContain('--publish-service=$(POD_NAMESPACE)/ingress-nginx-controller');
     expect(c.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 10254, scheme: 'HTTP' });
-    expect(c.ports.map((p: Obj) => [p.name, p.containerPort])).toEqual([['http', 80], ['https', 443], ['metrics', 10254]]);
+    expect(c.ports.map((p: Obj) => [p.name, p.containerPort])).toEqual([
+      ['http', 80],
+      ['https', 443],
+      ['metrics', 10254],
+    ]);
     expect(c.env.map((e: Obj) => e.valueFrom?.fieldRef?.fieldPath)).toEqual(['metadata.name', 'metadata.namespace']);
   });
 
@@ -46,7 +56,10 @@ describe('ingressAddon', () => {
     expect(s.spec.type).toBe('LoadBalancer');
     expect(s.spec.externalTrafficPolicy).toBe('Local');
     expect(s.spec.selector).toEqual(labels);
-    expect(s.spec.ports.map((p: Obj) => [p.name, p.port, p.targetPort])).toEqual([['http', 80, 'http'], ['https', 443, 'https']]);
+    expect(s.spec.ports.map((p: Obj) => [p.name, p.port, p.targetPort])).toEqual([
+      ['http', 80, 'http'],
+      ['https', 443, 'https'],
+    ]);
   });
 
   it('IngressClass nginx is the default class, for k8s.io/ingress-nginx; GatewayClass cilium for io.cilium/gateway-controller', () => {
@@ -74,8 +87,16 @@ describe('ingressAddon', () => {
 
 describe('tls-secret', () => {
   it('a kubernetes.io/tls Secret with tls.crt and tls.key, base64', () => {
-    const s = tlsSecretObject('app-tls-cert', 'default', { cert: '-----BEGIN CERTIFICATE-----\n', key: '-----BEGIN PRIVATE KEY-----\n' }) as Obj;
-    expect(s).toMatchObject({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'app-tls-cert', namespace: 'default' } });
+    const s = tlsSecretObject('app-tls-cert', 'default', {
+      cert: '-----BEGIN CERTIFICATE-----\n',
+      key: '-----BEGIN PRIVATE KEY-----\n',
+    }) as Obj;
+    expect(s).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name: 'app-tls-cert', namespace: 'default' },
+    });
     expect(Buffer.from(s.data['tls.crt'], 'base64').toString()).toBe('-----BEGIN CERTIFICATE-----\n');
     expect(() => validateObject(resourceForKind('v1', 'Secret')!, s)).not.toThrow();
   });

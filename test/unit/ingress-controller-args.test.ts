@@ -35,21 +35,51 @@ describe('image mapping: registry.k8s.io/ingress-nginx/controller runs podwire�
       'mirror.example.com:5000/ingress-nginx/controller-chroot:v1.11.3',
     ]) {
       const l = launchFor({ name: 'controller', image, args: UPSTREAM }, tools);
-      expect(l, image).toEqual({ argv: [...CLI, ...UPSTREAM.slice(1)], builtin: 'ingress-nginx controller', pathPrepend: [] });
+      expect(l, image).toEqual({
+        argv: [...CLI, ...UPSTREAM.slice(1)],
+        builtin: 'ingress-nginx controller',
+        pathPrepend: [],
+      });
     }
   });
 
   it('the image’s ENTRYPOINT (dumb-init --) given as command, flags alone as args, a foreign command run as given', () => {
-    expect(launchFor({ name: 'c', image: INGRESS_IMAGE, command: ['/usr/bin/dumb-init', '--'], args: ['/nginx-ingress-controller', '--ingress-class=x'] }, tools).argv).toEqual([...CLI, '--ingress-class=x']);
-    expect(launchFor({ name: 'c', image: INGRESS_IMAGE, command: ['/nginx-ingress-controller'], args: ['--http-port=8080'] }, tools).argv).toEqual([...CLI, '--http-port=8080']);
-    expect(launchFor({ name: 'c', image: INGRESS_IMAGE, args: ['--ingress-class=x'] }, tools).argv).toEqual([...CLI, '--ingress-class=x']);
+    expect(
+      launchFor(
+        {
+          name: 'c',
+          image: INGRESS_IMAGE,
+          command: ['/usr/bin/dumb-init', '--'],
+          args: ['/nginx-ingress-controller', '--ingress-class=x'],
+        },
+        tools,
+      ).argv,
+    ).toEqual([...CLI, '--ingress-class=x']);
+    expect(
+      launchFor(
+        { name: 'c', image: INGRESS_IMAGE, command: ['/nginx-ingress-controller'], args: ['--http-port=8080'] },
+        tools,
+      ).argv,
+    ).toEqual([...CLI, '--http-port=8080']);
+    expect(launchFor({ name: 'c', image: INGRESS_IMAGE, args: ['--ingress-class=x'] }, tools).argv).toEqual([
+      ...CLI,
+      '--ingress-class=x',
+    ]);
     expect(launchFor({ name: 'c', image: INGRESS_IMAGE }, tools).argv).toEqual(CLI);
-    expect(launchFor({ name: 'c', image: INGRESS_IMAGE, command: ['sleep', '5'] }, tools)).toEqual({ argv: ['sleep', '5'], builtin: null, pathPrepend: [] });
+    expect(launchFor({ name: 'c', image: INGRESS_IMAGE, command: ['sleep', '5'] }, tools)).toEqual({
+      argv: ['sleep', '5'],
+      builtin: null,
+      pathPrepend: [],
+    });
   });
 
   it('"controller" images of other projects are not it', () => {
-    expect(launchFor({ name: 'c', image: 'quay.io/example/controller:1', ports: [{ containerPort: 80 }] }, tools).builtin).toBe('generic');
-    expect(launchFor({ name: 'c', image: 'nginx/nginx-ingress:3.5', ports: [{ containerPort: 80 }] }, tools).builtin).toBe('generic');
+    expect(
+      launchFor({ name: 'c', image: 'quay.io/example/controller:1', ports: [{ containerPort: 80 }] }, tools).builtin,
+    ).toBe('generic');
+    expect(
+      launchFor({ name: 'c', image: 'nginx/nginx-ingress:3.5', ports: [{ containerPort: 80 }] }, tools).builtin,
+    ).toBe('generic');
   });
 });
 
@@ -76,7 +106,12 @@ describe('parseControllerArgs', () => {
     const argv = UPSTREAM.slice(1).map((a) => expand(a, { POD_NAMESPACE: 'ingress-nginx' }));
     const a = parseControllerArgs(argv);
     expect(a.publishService).toEqual({ namespace: 'ingress-nginx', name: 'ingress-nginx-controller' });
-    expect([a.electionId, a.controllerClass, a.ingressClass, a.enableMetrics]).toEqual(['ingress-nginx-leader', 'k8s.io/ingress-nginx', 'nginx', false]);
+    expect([a.electionId, a.controllerClass, a.ingressClass, a.enableMetrics]).toEqual([
+      'ingress-nginx-leader',
+      'k8s.io/ingress-nginx',
+      'nginx',
+      false,
+    ]);
     expect(a.ignored).toEqual([
       '--configmap=ingress-nginx/ingress-nginx-controller',
       '--validating-webhook=:8443',
@@ -92,13 +127,33 @@ describe('parseControllerArgs', () => {
   });
 
   it('pflag forms: --flag value, --flag=value, -flag, bare booleans and =false', () => {
-    const a = parseControllerArgs(['--http-port', '8080', '-https-port=8443', '--update-status=false', '--watch-ingress-without-class', '--publish-status-address=172.28.0.9, lb.example.com', '--watch-namespace', 'shop']);
-    expect([a.httpPort, a.httpsPort, a.updateStatus, a.watchIngressWithoutClass, a.watchNamespace]).toEqual([8080, 8443, false, true, 'shop']);
+    const a = parseControllerArgs([
+      '--http-port',
+      '8080',
+      '-https-port=8443',
+      '--update-status=false',
+      '--watch-ingress-without-class',
+      '--publish-status-address=172.28.0.9, lb.example.com',
+      '--watch-namespace',
+      'shop',
+    ]);
+    expect([a.httpPort, a.httpsPort, a.updateStatus, a.watchIngressWithoutClass, a.watchNamespace]).toEqual([
+      8080,
+      8443,
+      false,
+      true,
+      'shop',
+    ]);
     expect(a.publishStatusAddress).toEqual(['172.28.0.9', 'lb.example.com']);
     // a bare name takes the pod's namespace
-    expect(parseControllerArgs(['--default-ssl-certificate=wild'], { POD_NAMESPACE: 'ingress-nginx' }).defaultSslCertificate).toEqual({ namespace: 'ingress-nginx', name: 'wild' });
+    expect(
+      parseControllerArgs(['--default-ssl-certificate=wild'], { POD_NAMESPACE: 'ingress-nginx' }).defaultSslCertificate,
+    ).toEqual({ namespace: 'ingress-nginx', name: 'wild' });
     // an ignored boolean without value does not eat the next flag
-    expect(parseControllerArgs(['--enable-ssl-passthrough', '--ingress-class=x'])).toMatchObject({ ingressClass: 'x', ignored: ['--enable-ssl-passthrough'] });
+    expect(parseControllerArgs(['--enable-ssl-passthrough', '--ingress-class=x'])).toMatchObject({
+      ingressClass: 'x',
+      ignored: ['--enable-ssl-passthrough'],
+    });
   });
 
   it('refuses what the real controller refuses, with pflag’s words', () => {
@@ -117,6 +172,8 @@ describe('parseControllerArgs', () => {
     expect(err(['--update-status=maybe'])).toBe('--update-status: bad boolean "maybe"');
     expect(err(['--publish-service=a/b/c'])).toBe('--publish-service: want <namespace>/<name>, got "a/b/c"');
     expect(err(['serve'])).toMatch(/^unexpected argument "serve"/);
-    expect(err(['--http-port=10254'])).toBe('--http-port, --https-port and --healthz-port must differ (got 10254, 443, 10254)');
+    expect(err(['--http-port=10254'])).toBe(
+      '--http-port, --https-port and --healthz-port must differ (got 10254, 443, 10254)',
+    );
   });
 });

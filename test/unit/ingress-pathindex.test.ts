@@ -17,13 +17,27 @@ const RANK = { Exact: 3, Prefix: 2, ImplementationSpecific: 1 };
 function loc(path: string, pathType: IngressPathType, order: number, useRegex = false): IngressLocation {
   const settings = { ...DEFAULT_NGINX_SETTINGS, useRegex, applied: [], ignored: [] };
   return {
-    ingress: {}, ingressKey: 'd/i', host: 'h', path, pathType, portText: '80', settings, order,
+    ingress: {},
+    ingressKey: 'd/i',
+    host: 'h',
+    path,
+    pathType,
+    portText: '80',
+    settings,
+    order,
     backend: { ok: true, target: { service: `d/s${order}`, port: 80, address: '10.0.0.1', weight: 1 } },
     ref: { kind: 'Ingress', name: 'd/i', rule: `${path} ${pathType}` },
   };
 }
 
-const server = (locations: IngressLocation[], regex: boolean): IngressServer => ({ host: 'h', locations, rootSettings: { ...DEFAULT_NGINX_SETTINGS, applied: [], ignored: [] }, rootIngress: 'd/i', tls: false, regex });
+const server = (locations: IngressLocation[], regex: boolean): IngressServer => ({
+  host: 'h',
+  locations,
+  rootSettings: { ...DEFAULT_NGINX_SETTINGS, applied: [], ignored: [] },
+  rootIngress: 'd/i',
+  tls: false,
+  regex,
+});
 
 /** The plain rules, slowly: every location that matches, the longest (Prefix by its base; "/" counts 1), then the type rank, then the first. */
 function slowPlain(locs: IngressLocation[], path: string): IngressLocation | undefined {
@@ -37,7 +51,8 @@ function slowPlain(locs: IngressLocation[], path: string): IngressLocation | und
     let len = -1;
     if (l.pathType === 'Exact' && path === l.path) len = path.length;
     const base = prefixBase(l.path);
-    if (l.pathType === 'Prefix' && (base === '' || path === base || path.startsWith(`${base}/`))) len = base === '' ? 1 : base.length;
+    if (l.pathType === 'Prefix' && (base === '' || path === base || path.startsWith(`${base}/`)))
+      len = base === '' ? 1 : base.length;
     if (l.pathType === 'ImplementationSpecific' && path.startsWith(l.path)) len = l.path.length;
     if (len < 0) continue;
     if (len > bestLen || (len === bestLen && RANK[l.pathType] > RANK[best!.pathType])) {
@@ -53,7 +68,8 @@ function slowRegex(locs: IngressLocation[], path: string): IngressLocation | und
   const entries: { p: string; l: IngressLocation }[] = [];
   for (const l of locs) {
     entries.push({ p: l.path, l });
-    if (l.pathType === 'Prefix' && l.path !== '/' && !l.path.endsWith('/') && !l.settings.useRegex) entries.push({ p: `${l.path}/`, l });
+    if (l.pathType === 'Prefix' && l.path !== '/' && !l.path.endsWith('/') && !l.settings.useRegex)
+      entries.push({ p: `${l.path}/`, l });
   }
   entries.sort((a, b) => (a.p < b.p ? 1 : a.p > b.p ? -1 : 0));
   entries.sort((a, b) => b.p.length - a.p.length);
@@ -62,27 +78,37 @@ function slowRegex(locs: IngressLocation[], path: string): IngressLocation | und
 
 const segment = fc.constantFrom('a', 'b', 'ab', 'api', 'API', 'v1', 'x.y', '');
 const plainPath = fc.array(segment, { minLength: 0, maxLength: 4 }).map((s) => `/${s.join('/')}`);
-const regexPath = fc.tuple(plainPath, fc.constantFrom('', '(/|$)(.*)', '/?(.*)', '[0-9]+', '.*', '/b+', '(a|b)')).map(([p, r]) => p + r);
+const regexPath = fc
+  .tuple(plainPath, fc.constantFrom('', '(/|$)(.*)', '/?(.*)', '[0-9]+', '.*', '/b+', '(a|b)'))
+  .map(([p, r]) => p + r);
 
 describe('the path index agrees with the rules written out slowly', () => {
   it('plain hosts: longest match, Exact > Prefix > ImplementationSpecific', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(plainPath, fc.constantFrom(...TYPES)), { minLength: 1, maxLength: 12 }), fc.array(plainPath, { minLength: 1, maxLength: 8 }), (paths, requests) => {
-        const locs = paths.map(([p, t], i) => loc(p, t, i));
-        const index = pathIndex(server(locs, false), () => {});
-        for (const r of requests) expect(index.match(r)?.order, r).toBe(slowPlain(locs, r)?.order);
-      }),
+      fc.property(
+        fc.array(fc.tuple(plainPath, fc.constantFrom(...TYPES)), { minLength: 1, maxLength: 12 }),
+        fc.array(plainPath, { minLength: 1, maxLength: 8 }),
+        (paths, requests) => {
+          const locs = paths.map(([p, t], i) => loc(p, t, i));
+          const index = pathIndex(server(locs, false), () => {});
+          for (const r of requests) expect(index.match(r)?.order, r).toBe(slowPlain(locs, r)?.order);
+        },
+      ),
       { numRuns: 400 },
     );
   });
 
   it('regex hosts: nginx’s first match in ingress-nginx’s order, case-insensitive', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(regexPath, fc.constantFrom(...TYPES), fc.boolean()), { minLength: 1, maxLength: 12 }), fc.array(plainPath, { minLength: 1, maxLength: 8 }), (paths, requests) => {
-        const locs = paths.map(([p, t, re], i) => loc(p, t, i, re));
-        const index = pathIndex(server(locs, true), () => {});
-        for (const r of requests) expect(index.match(r)?.order, r).toBe(slowRegex(locs, r)?.order);
-      }),
+      fc.property(
+        fc.array(fc.tuple(regexPath, fc.constantFrom(...TYPES), fc.boolean()), { minLength: 1, maxLength: 12 }),
+        fc.array(plainPath, { minLength: 1, maxLength: 8 }),
+        (paths, requests) => {
+          const locs = paths.map(([p, t, re], i) => loc(p, t, i, re));
+          const index = pathIndex(server(locs, true), () => {});
+          for (const r of requests) expect(index.match(r)?.order, r).toBe(slowRegex(locs, r)?.order);
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -9,12 +9,18 @@ import { replacePrefixMatch } from '../../src/ingress/model/paths.js';
 // ReplacePrefixMatch, hostnames). Each row routes a real request through
 // compileRoutes' table; the expected backend names the rule that must win.
 
-const services = ['foo', 'foo-slash', 'exact', 'prefix', 'root', 'aaa', 'bbb', 'bb', 'impl'].map((n, i) => svc('default', n, `10.96.0.${10 + i}`));
+const services = ['foo', 'foo-slash', 'exact', 'prefix', 'root', 'aaa', 'bbb', 'bb', 'impl'].map((n, i) =>
+  svc('default', n, `10.96.0.${10 + i}`),
+);
 const nginx = ingressClass('nginx');
 
 /** One Ingress with these paths on host h.test; the service that answers the request, or the 404. */
 function winner(paths: [string, string, string][], path: string): string {
-  const t = compile(nginx, ...services, ingress('default', 'i', { rules: [rule('h.test', ...paths.map(([pp, type, s]) => p(pp, type, s)))] })).table;
+  const t = compile(
+    nginx,
+    ...services,
+    ingress('default', 'i', { rules: [rule('h.test', ...paths.map(([pp, type, s]) => p(pp, type, s)))] }),
+  ).table;
   const d = t.route(req(`http://h.test${path}`));
   return d.kind === 'proxy' ? d.backends[0].service.replace('default/', '') : short(d).split(' ').slice(0, 2).join(' ');
 }
@@ -36,19 +42,85 @@ describe('Ingress path types: the Kubernetes docs table', () => {
     ['Prefix /aaa/bbb matches the trailing slash', [['/aaa/bbb', 'Prefix', 'bbb']], '/aaa/bbb/', 'bbb'],
     ['Prefix /aaa/bbb matches a subpath', [['/aaa/bbb', 'Prefix', 'bbb']], '/aaa/bbb/ccc', 'bbb'],
     ['Prefix /aaa/bbb does not match a string prefix', [['/aaa/bbb', 'Prefix', 'bbb']], '/aaa/bbbxyz', 'error 404'],
-    ['Prefix /, /aaa: /aaa/ccc takes /aaa', [['/', 'Prefix', 'root'], ['/aaa', 'Prefix', 'aaa']], '/aaa/ccc', 'aaa'],
-    ['Prefix /, /aaa, /aaa/bbb: /aaa/bbb takes /aaa/bbb', [['/', 'Prefix', 'root'], ['/aaa', 'Prefix', 'aaa'], ['/aaa/bbb', 'Prefix', 'bbb']], '/aaa/bbb', 'bbb'],
-    ['Prefix /, /aaa, /aaa/bbb: /ccc takes /', [['/', 'Prefix', 'root'], ['/aaa', 'Prefix', 'aaa'], ['/aaa/bbb', 'Prefix', 'bbb']], '/ccc', 'root'],
+    [
+      'Prefix /, /aaa: /aaa/ccc takes /aaa',
+      [
+        ['/', 'Prefix', 'root'],
+        ['/aaa', 'Prefix', 'aaa'],
+      ],
+      '/aaa/ccc',
+      'aaa',
+    ],
+    [
+      'Prefix /, /aaa, /aaa/bbb: /aaa/bbb takes /aaa/bbb',
+      [
+        ['/', 'Prefix', 'root'],
+        ['/aaa', 'Prefix', 'aaa'],
+        ['/aaa/bbb', 'Prefix', 'bbb'],
+      ],
+      '/aaa/bbb',
+      'bbb',
+    ],
+    [
+      'Prefix /, /aaa, /aaa/bbb: /ccc takes /',
+      [
+        ['/', 'Prefix', 'root'],
+        ['/aaa', 'Prefix', 'aaa'],
+        ['/aaa/bbb', 'Prefix', 'bbb'],
+      ],
+      '/ccc',
+      'root',
+    ],
     ['Prefix /aaa, /ccc: no match, the default backend (none: 404)', [['/aaa', 'Prefix', 'aaa']], '/ccc', 'error 404'],
-    ['Mixed /foo Prefix and /foo Exact: /foo prefers Exact', [['/foo', 'Prefix', 'prefix'], ['/foo', 'Exact', 'exact']], '/foo', 'exact'],
+    [
+      'Mixed /foo Prefix and /foo Exact: /foo prefers Exact',
+      [
+        ['/foo', 'Prefix', 'prefix'],
+        ['/foo', 'Exact', 'exact'],
+      ],
+      '/foo',
+      'exact',
+    ],
   ];
   for (const [name, paths, path, want] of rows) it(name, () => expect(winner(paths, path)).toBe(want));
 
   it('order in the manifest does not matter: longest first, Exact over Prefix over ImplementationSpecific on equal length', () => {
-    expect(winner([['/', 'Prefix', 'root'], ['/api', 'Prefix', 'aaa']], '/api/x')).toBe('aaa');
-    expect(winner([['/api', 'Prefix', 'aaa'], ['/', 'Prefix', 'root']], '/api/x')).toBe('aaa');
-    expect(winner([['/foo', 'Exact', 'exact'], ['/foo', 'Prefix', 'prefix']], '/foo/x')).toBe('prefix');
-    expect(winner([['/foo', 'ImplementationSpecific', 'impl'], ['/foo', 'Prefix', 'prefix']], '/foo/x')).toBe('prefix');
+    expect(
+      winner(
+        [
+          ['/', 'Prefix', 'root'],
+          ['/api', 'Prefix', 'aaa'],
+        ],
+        '/api/x',
+      ),
+    ).toBe('aaa');
+    expect(
+      winner(
+        [
+          ['/api', 'Prefix', 'aaa'],
+          ['/', 'Prefix', 'root'],
+        ],
+        '/api/x',
+      ),
+    ).toBe('aaa');
+    expect(
+      winner(
+        [
+          ['/foo', 'Exact', 'exact'],
+          ['/foo', 'Prefix', 'prefix'],
+        ],
+        '/foo/x',
+      ),
+    ).toBe('prefix');
+    expect(
+      winner(
+        [
+          ['/foo', 'ImplementationSpecific', 'impl'],
+          ['/foo', 'Prefix', 'prefix'],
+        ],
+        '/foo/x',
+      ),
+    ).toBe('prefix');
   });
 
   it('matching is case sensitive', () => {
@@ -61,7 +133,15 @@ describe('Ingress path types: the Kubernetes docs table', () => {
     expect(winner([['/foo', 'ImplementationSpecific', 'impl']], '/foo/x')).toBe('impl');
     expect(winner([['/foo', 'ImplementationSpecific', 'impl']], '/fo')).toBe('error 404');
     // a longer string prefix beats a shorter element-wise one
-    expect(winner([['/api', 'Prefix', 'aaa'], ['/api/v', 'ImplementationSpecific', 'impl']], '/api/v2')).toBe('impl');
+    expect(
+      winner(
+        [
+          ['/api', 'Prefix', 'aaa'],
+          ['/api/v', 'ImplementationSpecific', 'impl'],
+        ],
+        '/api/v2',
+      ),
+    ).toBe('impl');
   });
 });
 
@@ -70,7 +150,11 @@ describe('Ingress hosts', () => {
     nginx,
     ...services,
     ingress('default', 'hosts', {
-      rules: [rule('foo.bar.com', p('/', 'Prefix', 'foo')), rule('*.foo.com', p('/', 'Prefix', 'aaa')), rule('', p('/', 'Prefix', 'root'))],
+      rules: [
+        rule('foo.bar.com', p('/', 'Prefix', 'foo')),
+        rule('*.foo.com', p('/', 'Prefix', 'aaa')),
+        rule('', p('/', 'Prefix', 'root')),
+      ],
     }),
   ).table;
   const to = (host: string) => {
@@ -87,14 +171,32 @@ describe('Ingress hosts', () => {
   });
 
   it('without a host-less rule, an unknown host is a 404 that says which host and path', () => {
-    const t2 = compile(nginx, ...services, ingress('default', 'one', { rules: [rule('foo.bar.com', p('/', 'Prefix', 'foo'))] })).table;
-    expect(short(t2.route(req('http://other.test/x?y=1')))).toBe('error 404 no Ingress rule matches host other.test path /x');
+    const t2 = compile(
+      nginx,
+      ...services,
+      ingress('default', 'one', { rules: [rule('foo.bar.com', p('/', 'Prefix', 'foo'))] }),
+    ).table;
+    expect(short(t2.route(req('http://other.test/x?y=1')))).toBe(
+      'error 404 no Ingress rule matches host other.test path /x',
+    );
   });
 
   it('an exact host beats a wildcard that also covers it, and a host’s server does not fall through to the host-less rules', () => {
-    const t2 = compile(nginx, ...services, ingress('default', 'w', { rules: [rule('*.bar.com', p('/', 'Prefix', 'aaa')), rule('foo.bar.com', p('/x', 'Exact', 'exact')), rule('', p('/', 'Prefix', 'root'))] })).table;
+    const t2 = compile(
+      nginx,
+      ...services,
+      ingress('default', 'w', {
+        rules: [
+          rule('*.bar.com', p('/', 'Prefix', 'aaa')),
+          rule('foo.bar.com', p('/x', 'Exact', 'exact')),
+          rule('', p('/', 'Prefix', 'root')),
+        ],
+      }),
+    ).table;
     expect(short(t2.route(req('http://foo.bar.com/x')))).toBe('proxy default/exact:80');
-    expect(short(t2.route(req('http://foo.bar.com/y')))).toBe('error 404 no Ingress rule matches host foo.bar.com path /y');
+    expect(short(t2.route(req('http://foo.bar.com/y')))).toBe(
+      'error 404 no Ingress rule matches host foo.bar.com path /y',
+    );
   });
 });
 
@@ -113,7 +215,8 @@ describe('Gateway API paths and hostnames (the spec’s words)', () => {
       ['/foo/', '/foo', '/', '/'],
       ['/foo', '/foo', '/', '/'],
     ];
-    for (const [path, prefix, repl, want] of rows) expect(replacePrefixMatch(path, prefix, repl), `${path} ${prefix} ${repl}`).toBe(want);
+    for (const [path, prefix, repl, want] of rows)
+      expect(replacePrefixMatch(path, prefix, repl), `${path} ${prefix} ${repl}`).toBe(want);
   });
 
   it('a wildcard hostname is a suffix match over any number of labels, never the bare domain', () => {

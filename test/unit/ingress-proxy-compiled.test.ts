@@ -3,7 +3,17 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRoutes } from '../../src/ingress/compile.js';
 import type { BackendTarget, RouteTable } from '../../src/ingress/types.js';
-import { CERTS, cluster, example, gatewayClass, ingressClass, namespace, OPTS, svc, tlsSecret } from './support/ingress-cluster.js';
+import {
+  CERTS,
+  cluster,
+  example,
+  gatewayClass,
+  ingressClass,
+  namespace,
+  OPTS,
+  svc,
+  tlsSecret,
+} from './support/ingress-cluster.js';
 import { echoHandler, request, startProxy, upstream, type Upstream } from './support/ingress-proxy.js';
 
 // The real compiler (helper A's compileRoutes) in front of the engine: the
@@ -13,7 +23,8 @@ import { echoHandler, request, startProxy, upstream, type Upstream } from './sup
 // hop, sending each Service's traffic to its upstream on 127.0.0.1 — every
 // routing decision is the compiler's.
 function viaLoopback(t: RouteTable, ports: Record<string, number>): RouteTable {
-  const hop = (b: BackendTarget): BackendTarget => (b.address ? { ...b, address: '127.0.0.1', port: ports[b.service] ?? 9 } : b);
+  const hop = (b: BackendTarget): BackendTarget =>
+    b.address ? { ...b, address: '127.0.0.1', port: ports[b.service] ?? 9 } : b;
   return {
     listeners: t.listeners,
     certificate: (sni, port) => t.certificate(sni, port),
@@ -31,7 +42,8 @@ let proxy: Awaited<ReturnType<typeof startProxy>>;
 let agent: https.Agent;
 
 beforeAll(async () => {
-  for (const name of ['default/api-service', 'default/frontend-service', 'app-team/api-v2', 'app-team/api-v3']) ups[name] = await upstream(echoHandler(name));
+  for (const name of ['default/api-service', 'default/frontend-service', 'app-team/api-v2', 'app-team/api-v3'])
+    ups[name] = await upstream(echoHandler(name));
   const objects = cluster(
     ingressClass('nginx', OPTS.ingressController, true),
     svc('default', 'api-service', '10.96.0.12'),
@@ -57,13 +69,25 @@ afterAll(async () => {
   await Promise.all(Object.values(ups).map((u) => u.close()));
 });
 
-function get(host: string, path: string): Promise<{ status: number; served: string; headers: Record<string, unknown> }> {
+function get(
+  host: string,
+  path: string,
+): Promise<{ status: number; served: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port: proxy.port(443), path, servername: host, headers: { host }, agent }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, served: res.statusCode === 200 ? JSON.parse(body).name : body, headers: res.headers }));
-    });
+    const req = https.request(
+      { host: '127.0.0.1', port: proxy.port(443), path, servername: host, headers: { host }, agent },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            served: res.statusCode === 200 ? JSON.parse(body).name : body,
+            headers: res.headers,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -2,7 +2,17 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestInfo, RouteDecision } from '../../src/ingress/types.js';
 import { formatAccessLine } from '../../src/ingress/proxy/index.js';
-import { echoHandler, literalTable, request, ROUTE, startProxy, target, upstream, waitFor, type Upstream } from './support/ingress-proxy.js';
+import {
+  echoHandler,
+  literalTable,
+  request,
+  ROUTE,
+  startProxy,
+  target,
+  upstream,
+  waitFor,
+  type Upstream,
+} from './support/ingress-proxy.js';
 
 // The engine against real sockets on 127.0.0.1: real upstream servers, a
 // RouteTable written as a literal object; the proxy's listener port 80 is
@@ -15,13 +25,16 @@ let seen: RequestInfo[] = [];
 function route(r: RequestInfo): RouteDecision {
   seen.push(r);
   if (r.host !== 'app.example.com') return { kind: 'error', status: 404, reason: `no rule for host ${r.host}` };
-  if (r.path === '/old') return { kind: 'redirect', route: ROUTE, status: 308, location: 'https://app.example.com/new' };
+  if (r.path === '/old')
+    return { kind: 'redirect', route: ROUTE, status: 308, location: 'https://app.example.com/new' };
   if (r.path.startsWith('/api')) {
     return {
       kind: 'proxy',
       route: { ...ROUTE, rule: 'rules[1]' },
       backends: [target(api.port, 1, 'default/api')],
-      rewritePath: r.path.startsWith('/api/v1') ? `/v1${r.path.slice('/api/v1'.length)}${r.query ? `?${r.query}` : ''}` : undefined,
+      rewritePath: r.path.startsWith('/api/v1')
+        ? `/v1${r.path.slice('/api/v1'.length)}${r.query ? `?${r.query}` : ''}`
+        : undefined,
       rewriteHost: r.path.startsWith('/api/v1') ? 'api.internal' : undefined,
       requestHeaders: { set: [['X-Env', 'lab']], add: [['X-Tag', 'b']], remove: ['x-secret'] },
       responseHeaders: { set: [['X-Served-By', 'podwire']], remove: ['x-upstream'] },
@@ -48,7 +61,15 @@ describe('ingress proxy: routing and rewriting', () => {
     expect(JSON.parse(a.body)).toMatchObject({ name: 'api', url: '/api/items?x=1' });
     expect(JSON.parse(w.body)).toMatchObject({ name: 'web', url: '/index.html' });
     const info = seen.at(-2)!;
-    expect(info).toMatchObject({ port: 80, tls: false, host: 'app.example.com', method: 'GET', path: '/api/items', query: 'x=1', clientIp: '127.0.0.1' });
+    expect(info).toMatchObject({
+      port: 80,
+      tls: false,
+      host: 'app.example.com',
+      method: 'GET',
+      path: '/api/items',
+      query: 'x=1',
+      clientIp: '127.0.0.1',
+    });
   });
 
   it('removes dot-segments before routing: /api/../admin is /admin, not an /api request', async () => {
@@ -69,7 +90,15 @@ describe('ingress proxy: routing and rewriting', () => {
   });
 
   it('sends X-Forwarded-For (appended), -Proto, -Host, -Port and X-Real-IP; no hop-by-hop headers', async () => {
-    const r = await request(proxy.port(80), '/', { host: 'App.Example.com:8080', headers: { 'x-forwarded-for': '203.0.113.9', 'keep-alive': 'timeout=9', connection: 'keep-alive, x-hop', 'x-hop': '1' } });
+    const r = await request(proxy.port(80), '/', {
+      host: 'App.Example.com:8080',
+      headers: {
+        'x-forwarded-for': '203.0.113.9',
+        'keep-alive': 'timeout=9',
+        connection: 'keep-alive, x-hop',
+        'x-hop': '1',
+      },
+    });
     expect(seen.at(-1)!.host).toBe('app.example.com');
     const h = JSON.parse(r.body).headers;
     expect(h['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
@@ -129,12 +158,34 @@ describe('ingress proxy: routing and rewriting', () => {
     await request(proxy.port(80), '/api/x', { headers: { 'user-agent': 'curl/8.5.0', referer: 'http://r/' } });
     await waitFor(() => proxy.access.length === 1);
     const e = proxy.access[0];
-    expect(e).toMatchObject({ clientIp: '127.0.0.1', method: 'GET', host: 'app.example.com', uri: '/api/x', protocol: 'HTTP/1.1', status: 200, upstream: `127.0.0.1:${api.port}`, upstreamStatus: 200, backend: `default/api:${api.port}`, route: { kind: 'HTTPRoute', name: 'default/app', rule: 'rules[1]' }, userAgent: 'curl/8.5.0', port: 80, tls: false });
+    expect(e).toMatchObject({
+      clientIp: '127.0.0.1',
+      method: 'GET',
+      host: 'app.example.com',
+      uri: '/api/x',
+      protocol: 'HTTP/1.1',
+      status: 200,
+      upstream: `127.0.0.1:${api.port}`,
+      upstreamStatus: 200,
+      backend: `default/api:${api.port}`,
+      route: { kind: 'HTTPRoute', name: 'default/app', rule: 'rules[1]' },
+      userAgent: 'curl/8.5.0',
+      port: 80,
+      tls: false,
+    });
     expect(e.bytes).toBeGreaterThan(100);
     expect(e.latencyMs).toBeGreaterThan(0);
-    expect(formatAccessLine(e)).toMatch(new RegExp(`^127\\.0\\.0\\.1 - - \\[\\d\\d/\\w{3}/\\d{4}:\\d\\d:\\d\\d:\\d\\d \\+0000\\] "GET /api/x HTTP/1\\.1" 200 ${e.bytes} "http://r/" "curl/8\\.5\\.0" \\d+\\.\\d{3} \\[default-api-${api.port}\\] 127\\.0\\.0\\.1:${api.port} 200 HTTPRoute/default/app$`));
+    expect(formatAccessLine(e)).toMatch(
+      new RegExp(
+        `^127\\.0\\.0\\.1 - - \\[\\d\\d/\\w{3}/\\d{4}:\\d\\d:\\d\\d:\\d\\d \\+0000\\] "GET /api/x HTTP/1\\.1" 200 ${e.bytes} "http://r/" "curl/8\\.5\\.0" \\d+\\.\\d{3} \\[default-api-${api.port}\\] 127\\.0\\.0\\.1:${api.port} 200 HTTPRoute/default/app$`,
+      ),
+    );
     const text = await proxy.proxy.metrics.text();
-    expect(text).toMatch(new RegExp(`podwire_ingress_requests_total\\{route="HTTPRoute/default/app",backend="default/api:${api.port}",status_class="2xx"\\} [1-9]`));
+    expect(text).toMatch(
+      new RegExp(
+        `podwire_ingress_requests_total\\{route="HTTPRoute/default/app",backend="default/api:${api.port}",status_class="2xx"\\} [1-9]`,
+      ),
+    );
     expect(text).toMatch(/podwire_ingress_requests_total\{route="-",backend="-",status_class="4xx"\} [1-9]/);
     expect(text).toMatch(/podwire_ingress_request_duration_seconds_count\{route="HTTPRoute\/default\/app"\} [1-9]/);
     expect(text).toMatch(/podwire_ingress_active_connections\{port="80"\} \d/);

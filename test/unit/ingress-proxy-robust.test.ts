@@ -6,7 +6,18 @@ import vm from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteDecision } from '../../src/ingress/types.js';
-import { echoHandler, literalTable, rawExchange, request, ROUTE, startProxy, target, upstream, waitFor, type Upstream } from './support/ingress-proxy.js';
+import {
+  echoHandler,
+  literalTable,
+  rawExchange,
+  request,
+  ROUTE,
+  startProxy,
+  target,
+  upstream,
+  waitFor,
+  type Upstream,
+} from './support/ingress-proxy.js';
 
 // The issue's bad input against one proxy with short client timeouts:
 // garbage, oversized headers, slow and idle clients, too many connections,
@@ -47,7 +58,11 @@ beforeAll(async () => {
     });
     pump();
   });
-  const route = (r: { path: string }): RouteDecision => ({ kind: 'proxy', route: ROUTE, backends: [target(r.path === '/forever' ? stream.port : echo.port)] });
+  const route = (r: { path: string }): RouteDecision => ({
+    kind: 'proxy',
+    route: ROUTE,
+    backends: [target(r.path === '/forever' ? stream.port : echo.port)],
+  });
   proxy = await startProxy(literalTable([{ port: 80, tls: false }], route), {
     headersTimeoutMs: 600,
     // long enough for 50 MB through four hops in one process on a loaded 2-core machine
@@ -66,12 +81,18 @@ const served = async (): Promise<void> => expect((await request(proxy.port(80), 
 
 describe('ingress proxy: bad input', () => {
   it('answers garbage with 400 and closes; keeps serving', async () => {
-    const r = await rawExchange(proxy.port(80), '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage that is not HTTP\r\n\r\n');
+    const r = await rawExchange(
+      proxy.port(80),
+      '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage that is not HTTP\r\n\r\n',
+    );
     expect(r.closed).toBe(true);
     expect(r.text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(r.text).toContain('Connection: close');
     expect(r.text).toMatch(/X-Podwire-Reason: malformed HTTP request \(HPE_/);
-    const bad = await rawExchange(proxy.port(80), 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello');
+    const bad = await rawExchange(
+      proxy.port(80),
+      'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello',
+    );
     expect(bad.text).toMatch(/^HTTP\/1\.1 400 /);
     await served();
     expect(events.filter((e) => e === 'malformed-request').length).toBeGreaterThanOrEqual(2);
@@ -82,7 +103,9 @@ describe('ingress proxy: bad input', () => {
     expect(r.closed).toBe(true);
     expect(r.text).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
     await served();
-    expect(await proxy.proxy.metrics.text()).toMatch(/podwire_ingress_client_errors_total\{reason="header-too-large"\} [1-9]/);
+    expect(await proxy.proxy.metrics.text()).toMatch(
+      /podwire_ingress_client_errors_total\{reason="header-too-large"\} [1-9]/,
+    );
   });
 
   it('times out a slowloris client with 408 while others are served', async () => {
@@ -118,23 +141,49 @@ describe('ingress proxy: bad input', () => {
   it('bounds open connections: over maxConnections new ones are dropped, counted, and the rest served', async () => {
     const before = events.filter((e) => e === 'max-connections').length;
     const sockets = await Promise.all(
-      Array.from({ length: 45 }, () => new Promise<net.Socket>((r) => {
-        const s = net.connect(proxy.port(80), '127.0.0.1', () => r(s));
-        s.on('error', () => {});
-      })),
+      Array.from(
+        { length: 45 },
+        () =>
+          new Promise<net.Socket>((r) => {
+            const s = net.connect(proxy.port(80), '127.0.0.1', () => r(s));
+            s.on('error', () => {});
+          }),
+      ),
     );
-    await waitFor(() => events.filter((e) => e === 'max-connections').length - before >= 5, 5000, 'dropped connections');
+    await waitFor(
+      () => events.filter((e) => e === 'max-connections').length - before >= 5,
+      5000,
+      'dropped connections',
+    );
     sockets.forEach((s) => s.destroy());
-    await waitFor(async () => /podwire_ingress_active_connections\{port="80"\} 0/.test(await proxy.proxy.metrics.text()), 5000, 'connections to close');
+    await waitFor(
+      async () => /podwire_ingress_active_connections\{port="80"\} 0/.test(await proxy.proxy.metrics.text()),
+      5000,
+      'connections to close',
+    );
     await served();
   });
 });
 
 describe('ingress proxy: never crashes on a request', () => {
   it('answers or closes every mangled request (seeded fast-check), then serves on', async () => {
-    const valid = 'GET /api/x?y=1 HTTP/1.1\r\nHost: app.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 3\r\n\r\nabc';
-    const mangled = fc.tuple(fc.nat(valid.length), fc.nat(valid.length), fc.uint8Array({ maxLength: 24 }), fc.constantFrom('cut', 'splice', 'reset'))
-      .map(([a, b, junk, how]) => ({ bytes: Buffer.concat([Buffer.from(valid.slice(0, Math.min(a, b))), Buffer.from(junk), Buffer.from(how === 'cut' ? '' : valid.slice(Math.max(a, b)))]), reset: how === 'reset' }));
+    const valid =
+      'GET /api/x?y=1 HTTP/1.1\r\nHost: app.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 3\r\n\r\nabc';
+    const mangled = fc
+      .tuple(
+        fc.nat(valid.length),
+        fc.nat(valid.length),
+        fc.uint8Array({ maxLength: 24 }),
+        fc.constantFrom('cut', 'splice', 'reset'),
+      )
+      .map(([a, b, junk, how]) => ({
+        bytes: Buffer.concat([
+          Buffer.from(valid.slice(0, Math.min(a, b))),
+          Buffer.from(junk),
+          Buffer.from(how === 'cut' ? '' : valid.slice(Math.max(a, b))),
+        ]),
+        reset: how === 'reset',
+      }));
     await fc.assert(
       fc.asyncProperty(mangled, async ({ bytes, reset }) => {
         const s = net.connect(proxy.port(80), '127.0.0.1');
@@ -153,7 +202,11 @@ describe('ingress proxy: never crashes on a request', () => {
     );
     await served();
     // and none left open on the proxy's side (a reset upgrade once was)
-    await waitFor(async () => /podwire_ingress_active_connections\{port="80"\} 0/.test(await proxy.proxy.metrics.text()), 5000, 'every connection to close');
+    await waitFor(
+      async () => /podwire_ingress_active_connections\{port="80"\} 0/.test(await proxy.proxy.metrics.text()),
+      5000,
+      'every connection to close',
+    );
   });
 
   it('survives clients that reset mid-response and mid-upload', async () => {
@@ -161,12 +214,19 @@ describe('ingress proxy: never crashes on a request', () => {
       const s = net.connect(proxy.port(80), '127.0.0.1');
       s.on('error', () => {});
       if (i % 2) s.write('GET /forever HTTP/1.1\r\nHost: app.example.com\r\n\r\n');
-      else s.write(`POST /echo HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 10000000\r\n\r\n${'x'.repeat(100_000)}`);
+      else
+        s.write(
+          `POST /echo HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 10000000\r\n\r\n${'x'.repeat(100_000)}`,
+        );
       await new Promise<void>((r) => s.once('data', () => r()).once('close', () => r()));
       s.resetAndDestroy();
     }
     await served();
-    await waitFor(async () => /podwire_ingress_active_connections\{port="80"\} 0/.test(await proxy.proxy.metrics.text()), 5000, 'every connection to close');
+    await waitFor(
+      async () => /podwire_ingress_active_connections\{port="80"\} 0/.test(await proxy.proxy.metrics.text()),
+      5000,
+      'every connection to close',
+    );
     await waitFor(() => streamOpen === 0, 5000, 'every endless upstream response to be aborted');
   });
 });
@@ -182,13 +242,17 @@ describe('ingress proxy: bounded memory', () => {
     await waitFor(() => streamed > 0, 5000, 'the stream to start');
     let last = -1;
     // wait until the upstream is stalled: nothing more written for 300 ms
-    await waitFor(async () => {
-      const now = streamed;
-      const stalled = now === last;
-      last = now;
-      if (!stalled) await new Promise((r) => setTimeout(r, 300));
-      return stalled;
-    }, 15_000, 'the upstream to be held back');
+    await waitFor(
+      async () => {
+        const now = streamed;
+        const stalled = now === last;
+        last = now;
+        if (!stalled) await new Promise((r) => setTimeout(r, 300));
+        return stalled;
+      },
+      15_000,
+      'the upstream to be held back',
+    );
     // socket buffers on three connections, not the stream: a few MB at most
     console.log(`upstream held back after ${(streamed / 2 ** 20).toFixed(1)} MiB`);
     expect(streamed).toBeLessThan(32 * 1024 * 1024);
@@ -253,14 +317,24 @@ describe('ingress proxy: bounded memory', () => {
     }, 50);
     let received = 0;
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: proxy.port(80), path: '/echo', method: 'POST', headers: { host: 'app.example.com', 'content-length': total }, agent: false }, (res) => {
-        res.on('data', (c: Buffer) => {
-          received += c.length;
-          recv.update(c);
-        });
-        res.on('end', () => resolve(res.statusCode!));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: proxy.port(80),
+          path: '/echo',
+          method: 'POST',
+          headers: { host: 'app.example.com', 'content-length': total },
+          agent: false,
+        },
+        (res) => {
+          res.on('data', (c: Buffer) => {
+            received += c.length;
+            recv.update(c);
+          });
+          res.on('end', () => resolve(res.statusCode!));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       let left = total;
       const write = (): void => {
@@ -281,7 +355,9 @@ describe('ingress proxy: bounded memory', () => {
     // client, proxy and upstream share this process; a proxy that buffered
     // the body would add 50 MB (twice, up and down) on its own
     const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
-    console.log(`50 MB through the proxy and back: at peak, held ${mib(peakHeld - held0)} MiB more, RSS ${mib(peak - rss0)} MiB more`);
+    console.log(
+      `50 MB through the proxy and back: at peak, held ${mib(peakHeld - held0)} MiB more, RSS ${mib(peak - rss0)} MiB more`,
+    );
     // in flight at once: socket and stream buffers on four connections, which alone reach ~20 MiB
     // at moments on loopback (the same client and server without the proxy do too); a proxy that
     // held the body would add its 50 MiB on top (measured: RSS +115 MiB)

@@ -7,7 +7,17 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSelfSignedCert } from '../../src/lab/www-cert.js';
 import type { PemPair, RequestInfo, RouteDecision } from '../../src/ingress/types.js';
-import { echoHandler, literalTable, request, ROUTE, startProxy, target, upstream, waitFor, type Upstream } from './support/ingress-proxy.js';
+import {
+  echoHandler,
+  literalTable,
+  request,
+  ROUTE,
+  startProxy,
+  target,
+  upstream,
+  waitFor,
+  type Upstream,
+} from './support/ingress-proxy.js';
 
 // TLS termination with certificates by SNI, made with Debian's openssl as
 // the lab makes its own (src/lab/www-cert.ts). Which certificate a
@@ -28,8 +38,12 @@ const route = (r: RequestInfo): RouteDecision => {
   seen.push(r);
   return { kind: 'proxy', route: ROUTE, backends: [target(backend.port)] };
 };
-const listeners = [{ port: 80, tls: false }, { port: 443, tls: true }];
-const byName = (table: Record<string, PemPair>, fallback?: PemPair) => (sni: string | undefined) => (sni && table[sni]) || fallback;
+const listeners = [
+  { port: 80, tls: false },
+  { port: 443, tls: true },
+];
+const byName = (table: Record<string, PemPair>, fallback?: PemPair) => (sni: string | undefined) =>
+  (sni && table[sni]) || fallback;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-ingress-tls-'));
@@ -41,7 +55,10 @@ beforeAll(async () => {
   ]);
   certs = { a, b, fallback, a2 };
   backend = await upstream(echoHandler('tls-backend'));
-  proxy = await startProxy(literalTable(listeners, route, byName({ 'a.example.com': a, 'b.example.com': b }, fallback)), { onError: (e) => events.push(`${e.kind}: ${e.message}`) });
+  proxy = await startProxy(
+    literalTable(listeners, route, byName({ 'a.example.com': a, 'b.example.com': b }, fallback)),
+    { onError: (e) => events.push(`${e.kind}: ${e.message}`) },
+  );
 });
 afterAll(async () => {
   await proxy?.proxy.stop();
@@ -73,18 +90,36 @@ describe('ingress proxy: TLS', () => {
 
   it('terminates TLS and forwards with X-Forwarded-Proto https; the route sees the SNI', async () => {
     const body = await new Promise<string>((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port: proxy.port(443), path: '/secure', servername: 'a.example.com', ca: certs.a.cert, headers: { host: 'a.example.com' }, checkServerIdentity: () => undefined, agent: false }, (res) => {
-        let s = '';
-        res.on('data', (c) => (s += c));
-        res.on('end', () => resolve(s));
-      });
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port: proxy.port(443),
+          path: '/secure',
+          servername: 'a.example.com',
+          ca: certs.a.cert,
+          headers: { host: 'a.example.com' },
+          checkServerIdentity: () => undefined,
+          agent: false,
+        },
+        (res) => {
+          let s = '';
+          res.on('data', (c) => (s += c));
+          res.on('end', () => resolve(s));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
     const h = JSON.parse(body).headers;
     expect(h['x-forwarded-proto']).toBe('https');
     expect(h['x-forwarded-port']).toBe('443');
-    expect(seen.at(-1)).toMatchObject({ port: 443, tls: true, sni: 'a.example.com', host: 'a.example.com', path: '/secure' });
+    expect(seen.at(-1)).toMatchObject({
+      port: 443,
+      tls: true,
+      sni: 'a.example.com',
+      host: 'a.example.com',
+      path: '/secure',
+    });
     expect(proxy.access.at(-1)).toMatchObject({ tls: true, port: 443, status: 200 });
   });
 
@@ -98,13 +133,20 @@ describe('ingress proxy: TLS', () => {
   });
 
   it('fails a handshake cleanly when there is no certificate at all, or a bad one, and keeps serving', async () => {
-    const bad: PemPair = { cert: '-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n', key: certs.a.key };
+    const bad: PemPair = {
+      cert: '-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n',
+      key: certs.a.key,
+    };
     await proxy.proxy.setTable(literalTable(listeners, route, byName({ 'bad.example.com': bad })));
     events.length = 0;
     await expect(served(undefined)).rejects.toThrow();
     await expect(served('unknown.example.com')).rejects.toThrow();
     await expect(served('bad.example.com')).rejects.toThrow();
-    await waitFor(() => events.filter((e) => e.startsWith('tls-handshake')).length >= 3, 5000, 'the handshake failures to be counted');
+    await waitFor(
+      () => events.filter((e) => e.startsWith('tls-handshake')).length >= 3,
+      5000,
+      'the handshake failures to be counted',
+    );
     expect((await request(proxy.port(80), '/plain')).status).toBe(200);
     await proxy.proxy.setTable(literalTable(listeners, route, byName({ 'a.example.com': certs.a }, certs.fallback)));
     expect((await served(undefined)).cn).toBe('Kubernetes Ingress Controller Fake Certificate');

@@ -3,7 +3,22 @@ import http, { type IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RequestInfo, RouteDecision, RouteTable } from '../../src/ingress/types.js';
-import { closedPort, echoHandler, literalTable, rawExchange, request, ROUTE, startProxy, target, upstream, waitFor, wsFrame, wsEchoUpgrade, wsParse, type Upstream } from './support/ingress-proxy.js';
+import {
+  closedPort,
+  echoHandler,
+  literalTable,
+  rawExchange,
+  request,
+  ROUTE,
+  startProxy,
+  target,
+  upstream,
+  waitFor,
+  wsFrame,
+  wsEchoUpgrade,
+  wsParse,
+  type Upstream,
+} from './support/ingress-proxy.js';
 
 // Weights, mirrors, rate limits, upstream failures, WebSocket and table
 // swaps — each case with its own upstreams and proxy on 127.0.0.1.
@@ -15,7 +30,10 @@ afterAll(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function up(handler: Parameters<typeof upstream>[0], onUpgrade?: Parameters<typeof upstream>[1]): Promise<Upstream> {
+async function up(
+  handler: Parameters<typeof upstream>[0],
+  onUpgrade?: Parameters<typeof upstream>[1],
+): Promise<Upstream> {
   const u = await upstream(handler, onUpgrade);
   cleanup.push(() => u.close());
   return u;
@@ -26,19 +44,31 @@ async function proxyFor(table: RouteTable, opts: Parameters<typeof startProxy>[1
   return p;
 }
 const http80 = [{ port: 80, tls: false }];
-const proxyTo = (...backends: ReturnType<typeof target>[]) => (): RouteDecision => ({ kind: 'proxy', route: ROUTE, backends });
+const proxyTo =
+  (...backends: ReturnType<typeof target>[]) =>
+  (): RouteDecision => ({ kind: 'proxy', route: ROUTE, backends });
 
 describe('ingress proxy: backends', () => {
   it('splits 1,000 requests 90/10 by weight, within 5 standard deviations', async () => {
     const stable = await up(echoHandler('stable'));
     const canary = await up(echoHandler('canary'));
     const zero = await up(echoHandler('zero'));
-    const p = await proxyFor(literalTable(http80, proxyTo(target(stable.port, 90, 'default/stable'), target(canary.port, 10, 'default/canary'), target(zero.port, 0, 'default/zero'))));
+    const p = await proxyFor(
+      literalTable(
+        http80,
+        proxyTo(
+          target(stable.port, 90, 'default/stable'),
+          target(canary.port, 10, 'default/canary'),
+          target(zero.port, 0, 'default/zero'),
+        ),
+      ),
+    );
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     const counts: Record<string, number> = {};
     for (let i = 0; i < 1000; i += 50) {
       const batch = await Promise.all(Array.from({ length: 50 }, () => request(p.port(80), '/', { agent })));
-      for (const r of batch) counts[String(r.headers['x-upstream'])] = (counts[String(r.headers['x-upstream'])] ?? 0) + 1;
+      for (const r of batch)
+        counts[String(r.headers['x-upstream'])] = (counts[String(r.headers['x-upstream'])] ?? 0) + 1;
     }
     agent.destroy();
     // binomial(1000, 0.1): mean 100, sd 9.5
@@ -57,7 +87,14 @@ describe('ingress proxy: backends', () => {
       req.on('end', () => setTimeout(() => res.end('mirror'), 3000)); // a slow mirror
     });
     const main = await up(echoHandler('main'));
-    const p = await proxyFor(literalTable(http80, () => ({ kind: 'proxy', route: ROUTE, backends: [target(main.port)], mirror: [target(mirror.port, 1, 'default/shadow')] })));
+    const p = await proxyFor(
+      literalTable(http80, () => ({
+        kind: 'proxy',
+        route: ROUTE,
+        backends: [target(main.port)],
+        mirror: [target(mirror.port, 1, 'default/shadow')],
+      })),
+    );
     const t0 = performance.now();
     const r = await request(p.port(80), '/orders?id=1', { method: 'POST', body: Buffer.alloc(100_000, 1) });
     expect(performance.now() - t0).toBeLessThan(2000);
@@ -69,15 +106,34 @@ describe('ingress proxy: backends', () => {
   it('abandons a mirror that does not keep up with the body; the main request completes', async () => {
     const mirror = await up((req) => req.pause()); // reads nothing, answers nothing
     const main = await up(echoHandler('main'));
-    const p = await proxyFor(literalTable(http80, () => ({ kind: 'proxy', route: ROUTE, backends: [target(main.port)], mirror: [target(mirror.port)] })));
+    const p = await proxyFor(
+      literalTable(http80, () => ({
+        kind: 'proxy',
+        route: ROUTE,
+        backends: [target(main.port)],
+        mirror: [target(mirror.port)],
+      })),
+    );
     const r = await request(p.port(80), '/big', { method: 'PUT', body: Buffer.alloc(8 * 2 ** 20, 3) });
     expect(JSON.parse(r.body)).toMatchObject({ name: 'main', bodyBytes: 8 * 2 ** 20 });
-    await waitFor(async () => /podwire_ingress_mirror_requests_total\{result="abandoned"\} 1/.test(await p.proxy.metrics.text()), 5000, 'the mirror to be abandoned');
+    await waitFor(
+      async () => /podwire_ingress_mirror_requests_total\{result="abandoned"\} 1/.test(await p.proxy.metrics.text()),
+      5000,
+      'the mirror to be abandoned',
+    );
   });
 
   it('answers 429 with Retry-After over the rate limit, per client and per route key', async () => {
     const u = await up(echoHandler('u'));
-    const p = await proxyFor(literalTable(http80, (r) => ({ kind: 'proxy', route: ROUTE, backends: [target(u.port)], rateLimitRps: 2, rateLimitKey: r.path.startsWith('/a') ? 'ingress/a' : 'ingress/b' })));
+    const p = await proxyFor(
+      literalTable(http80, (r) => ({
+        kind: 'proxy',
+        route: ROUTE,
+        backends: [target(u.port)],
+        rateLimitRps: 2,
+        rateLimitKey: r.path.startsWith('/a') ? 'ingress/a' : 'ingress/b',
+      })),
+    );
     // limit-rps 2 with ingress-nginx's burst multiplier 5 (burst 10): 11 at once as nginx, then 2 a second
     const statuses: number[] = [];
     for (let i = 0; i < 15; i++) statuses.push((await request(p.port(80), '/a')).status);
@@ -94,9 +150,22 @@ describe('ingress proxy: backends', () => {
   it('502 when the backend refuses, 502 when it resets, 503 for a headless Service, a failed backendRef its own status', async () => {
     const dead = await closedPort();
     const reset = await up((req) => req.socket.destroy());
-    const failed = { service: 'other/api', port: 80, address: '', weight: 1, failure: { status: 500, reason: 'backendRef other/api not permitted by any ReferenceGrant' } };
-    const backends: Record<string, ReturnType<typeof target>> = { '/refused': target(dead), '/reset': target(reset.port), '/headless': { service: 'default/db', port: 5432, address: '', weight: 1 }, '/failed': failed };
-    const p = await proxyFor(literalTable(http80, (r) => ({ kind: 'proxy', route: ROUTE, backends: [backends[r.path]], mirror: [failed] })));
+    const failed = {
+      service: 'other/api',
+      port: 80,
+      address: '',
+      weight: 1,
+      failure: { status: 500, reason: 'backendRef other/api not permitted by any ReferenceGrant' },
+    };
+    const backends: Record<string, ReturnType<typeof target>> = {
+      '/refused': target(dead),
+      '/reset': target(reset.port),
+      '/headless': { service: 'default/db', port: 5432, address: '', weight: 1 },
+      '/failed': failed,
+    };
+    const p = await proxyFor(
+      literalTable(http80, (r) => ({ kind: 'proxy', route: ROUTE, backends: [backends[r.path]], mirror: [failed] })),
+    );
     const refused = await request(p.port(80), '/refused');
     expect(refused.status).toBe(502);
     expect(refused.headers['x-podwire-reason']).toBe(`connection refused by 127.0.0.1:${dead}`);
@@ -106,7 +175,9 @@ describe('ingress proxy: backends', () => {
     expect(r.headers['x-podwire-reason']).toMatch(/reset or closed/);
     const headless = await request(p.port(80), '/headless');
     expect(headless.status).toBe(503);
-    expect(headless.headers['x-podwire-reason']).toBe('Service default/db has no ClusterIP (headless): nothing to connect to');
+    expect(headless.headers['x-podwire-reason']).toBe(
+      'Service default/db has no ClusterIP (headless): nothing to connect to',
+    );
     const f = await request(p.port(80), '/failed');
     expect(f.status).toBe(500);
     expect(f.body).toBe('500 Internal Server Error: backendRef other/api not permitted by any ReferenceGrant\n');
@@ -118,13 +189,24 @@ describe('ingress proxy: backends', () => {
   it('504 when the backend does not answer in time, and when it cannot be connected to in time', async () => {
     const silent = await up(() => {});
     // a listener whose accept queue is full: the kernel drops further SYNs, so connect() hangs
-    const py = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const py = spawn(
+      'python3',
+      [
+        '-c',
+        'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     cleanup.push(() => void py.kill());
     const fullPort = await firstLine(py);
     const fillers = [net.connect(fullPort, '127.0.0.1'), net.connect(fullPort, '127.0.0.1')];
     cleanup.push(() => fillers.forEach((s) => s.destroy()));
     const p = await proxyFor(
-      literalTable(http80, (r) => ({ kind: 'proxy', route: ROUTE, backends: [target(r.path === '/silent' ? silent.port : fullPort)] })),
+      literalTable(http80, (r) => ({
+        kind: 'proxy',
+        route: ROUTE,
+        backends: [target(r.path === '/silent' ? silent.port : fullPort)],
+      })),
       { upstreamReadTimeoutMs: 300, connectTimeoutMs: 300 },
     );
     const s = await request(p.port(80), '/silent');
@@ -158,12 +240,22 @@ describe('ingress proxy: backends', () => {
 describe('ingress proxy: WebSocket and table swaps', () => {
   it('proxies a WebSocket upgrade and pipes frames both ways', async () => {
     const ws = await up(echoHandler('plain'), wsEchoUpgrade);
-    const p = await proxyFor(literalTable(http80, () => ({ kind: 'proxy', route: ROUTE, backends: [target(ws.port)], rewritePath: '/ws-backend' })), { requestTimeoutMs: 1000, timeoutCheckIntervalMs: 100 });
+    const p = await proxyFor(
+      literalTable(http80, () => ({
+        kind: 'proxy',
+        route: ROUTE,
+        backends: [target(ws.port)],
+        rewritePath: '/ws-backend',
+      })),
+      { requestTimeoutMs: 1000, timeoutCheckIntervalMs: 100 },
+    );
     const c = net.connect(p.port(80), '127.0.0.1');
     cleanup.push(() => void c.destroy());
     let buf = Buffer.alloc(0);
     c.on('data', (d: Buffer) => (buf = Buffer.concat([buf, d])));
-    c.write('GET /chat HTTP/1.1\r\nHost: app.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    c.write(
+      'GET /chat HTTP/1.1\r\nHost: app.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
     await waitFor(() => buf.includes('\r\n\r\n'), 5000, 'the 101');
     const headEnd = buf.indexOf('\r\n\r\n') + 4;
     const head = buf.subarray(0, headEnd).toString();
@@ -197,7 +289,11 @@ describe('ingress proxy: WebSocket and table swaps', () => {
       c.on('error', () => {});
       c.resume();
       c.write('GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
-      await waitFor(() => p.access.length > 0 || hung.connections > (leave === 'end' ? 0 : 1), 5000, 'the upstream connection');
+      await waitFor(
+        () => p.access.length > 0 || hung.connections > (leave === 'end' ? 0 : 1),
+        5000,
+        'the upstream connection',
+      );
       c[leave]();
     }
     await waitFor(() => upstreamClosed === 2 && p.access.length === 2, 5000, 'both upstream connections closed');
@@ -207,7 +303,10 @@ describe('ingress proxy: WebSocket and table swaps', () => {
   it('relays a backend that declines the upgrade', async () => {
     const u = await up((_req, res) => res.writeHead(403, { 'x-why': 'no' }).end('forbidden'));
     const p = await proxyFor(literalTable(http80, proxyTo(target(u.port))));
-    const r = await rawExchange(p.port(80), 'GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    const r = await rawExchange(
+      p.port(80),
+      'GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+    );
     expect(r.closed).toBe(true);
     expect(r.text).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
     expect(r.text).toContain('x-why: no');
@@ -220,11 +319,24 @@ describe('ingress proxy: WebSocket and table swaps', () => {
     const p = await proxyFor(literalTable(http80, proxyTo(target(a.port))));
     expect(JSON.parse((await request(p.port(80), '/')).body).name).toBe('a');
     const oldPort = p.port(80);
-    await p.proxy.setTable(literalTable([{ port: 80, tls: false }, { port: 8080, tls: false }], proxyTo(target(b.port))));
+    await p.proxy.setTable(
+      literalTable(
+        [
+          { port: 80, tls: false },
+          { port: 8080, tls: false },
+        ],
+        proxyTo(target(b.port)),
+      ),
+    );
     expect(p.proxy.boundPort(80)).toBe(oldPort); // kept, not rebound
     expect(JSON.parse((await request(p.port(80), '/')).body).name).toBe('b');
     const seen: RequestInfo[] = [];
-    await p.proxy.setTable(literalTable([{ port: 8080, tls: false }], (r) => (seen.push(r), { kind: 'proxy', route: ROUTE, backends: [target(a.port)] })));
+    await p.proxy.setTable(
+      literalTable(
+        [{ port: 8080, tls: false }],
+        (r) => (seen.push(r), { kind: 'proxy', route: ROUTE, backends: [target(a.port)] }),
+      ),
+    );
     expect(p.proxy.boundPort(80)).toBeUndefined();
     await expect(request(oldPort, '/')).rejects.toThrow(/ECONNREFUSED/);
     expect(JSON.parse((await request(p.port(8080), '/')).body).name).toBe('a');
@@ -234,10 +346,13 @@ describe('ingress proxy: WebSocket and table swaps', () => {
   it('a route() that throws is a 500 and an internal event; the proxy keeps serving', async () => {
     const events: string[] = [];
     const u = await up(echoHandler('u'));
-    const p = await proxyFor(literalTable(http80, (r) => {
-      if (r.path === '/boom') throw new Error('model bug');
-      return { kind: 'proxy', route: ROUTE, backends: [target(u.port)] };
-    }), { onError: (e) => events.push(`${e.kind}: ${e.message.split('\n')[0]}`) });
+    const p = await proxyFor(
+      literalTable(http80, (r) => {
+        if (r.path === '/boom') throw new Error('model bug');
+        return { kind: 'proxy', route: ROUTE, backends: [target(u.port)] };
+      }),
+      { onError: (e) => events.push(`${e.kind}: ${e.message.split('\n')[0]}`) },
+    );
     const r = await request(p.port(80), '/boom');
     expect(r.status).toBe(500);
     expect(r.headers['x-podwire-reason']).toBe('route lookup failed: model bug');

@@ -1,5 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { parseSelector, matches, selectorRequirements, labelKeyError, labelValueError, LabelError } from '../../src/control/labels.js';
+import {
+  parseSelector,
+  matches,
+  selectorRequirements,
+  labelKeyError,
+  labelValueError,
+  LabelError,
+} from '../../src/control/labels.js';
 
 const pod = { app: 'web', tier: 'frontend', 'app.kubernetes.io/name': 'shop' };
 
@@ -25,22 +32,37 @@ describe('label selectors (Kubernetes semantics)', () => {
     expect(matches(parseSelector(sel), pod)).toBe(want);
   });
 
-  it.each(['app=', 'app in (a', 'app in ()', '=web', 'app=we b', '-bad=x', 'a/b/c=d', `k=${'x'.repeat(64)}`])('rejects %s clearly', (sel) => {
-    if (sel === 'app=') {
-      expect(matches(parseSelector(sel), { app: '' })).toBe(true); // an empty value is a valid value
-      return;
-    }
-    expect(() => parseSelector(sel)).toThrow(LabelError);
-  });
+  it.each(['app=', 'app in (a', 'app in ()', '=web', 'app=we b', '-bad=x', 'a/b/c=d', `k=${'x'.repeat(64)}`])(
+    'rejects %s clearly',
+    (sel) => {
+      if (sel === 'app=') {
+        expect(matches(parseSelector(sel), { app: '' })).toBe(true); // an empty value is a valid value
+        return;
+      }
+      expect(() => parseSelector(sel)).toThrow(LabelError);
+    },
+  );
 
   it('matchLabels AND matchExpressions; empty selects everything', () => {
-    const reqs = selectorRequirements({ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['frontend'] }, { key: 'env', operator: 'DoesNotExist' }] });
+    const reqs = selectorRequirements({
+      matchLabels: { app: 'web' },
+      matchExpressions: [
+        { key: 'tier', operator: 'In', values: ['frontend'] },
+        { key: 'env', operator: 'DoesNotExist' },
+      ],
+    });
     expect(matches(reqs, pod)).toBe(true);
     expect(matches(reqs, { ...pod, env: 'x' })).toBe(false);
     expect(matches(selectorRequirements({}), pod)).toBe(true);
-    expect(() => selectorRequirements({ matchExpressions: [{ key: 'a', operator: 'In' }] })).toThrow(/needs at least one value/);
-    expect(() => selectorRequirements({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })).toThrow(/takes no values/);
-    expect(() => selectorRequirements({ matchExpressions: [{ key: 'a', operator: 'Gt' as never }] })).toThrow(/unknown operator/);
+    expect(() => selectorRequirements({ matchExpressions: [{ key: 'a', operator: 'In' }] })).toThrow(
+      /needs at least one value/,
+    );
+    expect(() => selectorRequirements({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })).toThrow(
+      /takes no values/,
+    );
+    expect(() => selectorRequirements({ matchExpressions: [{ key: 'a', operator: 'Gt' as never }] })).toThrow(
+      /unknown operator/,
+    );
   });
 
   it('validates keys and values as the API does', () => {

@@ -1,6 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import packet from 'dns-packet';
-import { FlowLog, DnsWatch, decodeDns, expansionsOf, formatFlow, matchFlow, type FlowEvent } from '../../src/observe/index.js';
+import {
+  FlowLog,
+  DnsWatch,
+  decodeDns,
+  expansionsOf,
+  formatFlow,
+  matchFlow,
+  type FlowEvent,
+} from '../../src/observe/index.js';
 import { FWD_LOCAL_POD, FWD_UNDERLAY, FWD_VXLAN } from '../../src/dataplane/index.js';
 import { parseIpv4, parseMac } from '../../src/packet/index.js';
 import { udpFrame, tcpFrame } from './support/frames.js';
@@ -13,7 +21,8 @@ const VIP = '10.96.0.10';
 const SEARCH = ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'];
 const macs = { srcMac: parseMac('0a:58:0a:f4:01:02'), dstMac: parseMac('0a:58:0a:f4:01:01') };
 
-const query = (id: number, name: string) => packet.encode({ type: 'query', id, flags: packet.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
+const query = (id: number, name: string) =>
+  packet.encode({ type: 'query', id, flags: packet.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
 function response(id: number, name: string, rcode: 'NOERROR' | 'NXDOMAIN', address?: string): Buffer {
   const p = packet.encode({
     type: 'response',
@@ -25,7 +34,8 @@ function response(id: number, name: string, rcode: 'NOERROR' | 'NXDOMAIN', addre
   if (rcode === 'NXDOMAIN') p[3] = (p[3] & 0xf0) | 3;
   return p;
 }
-const qFrame = (id: number, name: string, port = 41000) => udpFrame({ ...macs, src: CLIENT, dst: COREDNS, srcPort: port, dstPort: 53, payload: query(id, name) });
+const qFrame = (id: number, name: string, port = 41000) =>
+  udpFrame({ ...macs, src: CLIENT, dst: COREDNS, srcPort: port, dstPort: 53, payload: query(id, name) });
 // the answer as the client's node delivers it: its source translated back to the ClusterIP
 const rFrame = (id: number, name: string, rcode: 'NOERROR' | 'NXDOMAIN', address?: string, port = 41000) =>
   udpFrame({ ...macs, src: VIP, dst: CLIENT, srcPort: 53, dstPort: port, payload: response(id, name, rcode, address) });
@@ -33,10 +43,16 @@ const rFrame = (id: number, name: string, rcode: 'NOERROR' | 'NXDOMAIN', address
 function harness() {
   let mono = 1000;
   const events: FlowEvent[] = [];
-  const log = new FlowLog('node1', (e) => events.push(e), () => Date.UTC(2026, 10, 23, 11, 0, 0, 5), 30_000, {
-    searchOf: (ip) => (ip === CLIENT ? SEARCH : undefined),
-    monoMs: () => mono,
-  });
+  const log = new FlowLog(
+    'node1',
+    (e) => events.push(e),
+    () => Date.UTC(2026, 10, 23, 11, 0, 0, 5),
+    30_000,
+    {
+      searchOf: (ip) => (ip === CLIENT ? SEARCH : undefined),
+      monoMs: () => mono,
+    },
+  );
   const peer = parseIpv4('172.28.0.12');
   return {
     events,
@@ -65,7 +81,16 @@ describe('DNS in the flow log', () => {
       h.deliver(rFrame(100 + i, name, rcode, addr));
     });
     const dns = h.dns();
-    expect(dns.map((e) => e.kind)).toEqual(['dns-query', 'dns-response', 'dns-query', 'dns-response', 'dns-query', 'dns-response', 'dns-query', 'dns-response']);
+    expect(dns.map((e) => e.kind)).toEqual([
+      'dns-query',
+      'dns-response',
+      'dns-query',
+      'dns-response',
+      'dns-query',
+      'dns-response',
+      'dns-query',
+      'dns-response',
+    ]);
     expect(dns.map((e) => e.dns!.expansion)).toEqual([
       'search 1/3 of "api.example.com"',
       'search 1/3 of "api.example.com"',
@@ -76,9 +101,18 @@ describe('DNS in the flow log', () => {
       'as it is, after 3 search domains',
       'as it is, after 3 search domains',
     ]);
-    expect(dns[1].dns).toMatchObject({ name: 'api.example.com.default.svc.cluster.local.', type: 'A', rcode: 'NXDOMAIN', answers: [], latencyMs: 0.5 });
+    expect(dns[1].dns).toMatchObject({
+      name: 'api.example.com.default.svc.cluster.local.',
+      type: 'A',
+      rcode: 'NXDOMAIN',
+      answers: [],
+      latencyMs: 0.5,
+    });
     expect(dns[7].dns).toMatchObject({ rcode: 'NOERROR', answers: ['A 172.28.0.200'], latencyMs: 3.5 });
-    const names = new Map([[CLIENT, 'client'], [COREDNS, 'coredns-5d78c9869d-x2x7k']]);
+    const names = new Map([
+      [CLIENT, 'client'],
+      [COREDNS, 'coredns-5d78c9869d-x2x7k'],
+    ]);
     expect(formatFlow(dns[0], (ip) => names.get(ip))).toBe(
       '11:00:00.005  node1  client:41000 (10.244.1.2) -> coredns-5d78c9869d-x2x7k:53 (10.244.2.7)  UDP  DNS query A api.example.com.default.svc.cluster.local.  [search 1/3 of "api.example.com"]',
     );
@@ -96,14 +130,21 @@ describe('DNS in the flow log', () => {
     h.advance(0.8);
     h.deliver(rFrame(7, 'backend.default.svc.cluster.local', 'NOERROR', '10.96.1.2'));
     expect(h.events.map((e) => e.kind)).toEqual(['new', 'dns-query', 'new', 'dns-response']);
-    expect(h.dns()[1].dns).toMatchObject({ expansion: 'search 1/3 of "backend"', answers: ['A 10.96.1.2'], latencyMs: 0.8 });
+    expect(h.dns()[1].dns).toMatchObject({
+      expansion: 'search 1/3 of "backend"',
+      answers: ['A 10.96.1.2'],
+      latencyMs: 0.8,
+    });
   });
 
   it('reads a chain: backend.default through domain 1, then domain 2 (not "backend" through domain 1)', () => {
     const h = harness();
     h.sendQuery(qFrame(1, 'backend.default.default.svc.cluster.local'));
     h.sendQuery(qFrame(2, 'backend.default.svc.cluster.local'));
-    expect(h.dns().map((e) => e.dns!.expansion)).toEqual(['search 1/3 of "backend.default"', 'search 2/3 of "backend.default"']);
+    expect(h.dns().map((e) => e.dns!.expansion)).toEqual([
+      'search 1/3 of "backend.default"',
+      'search 2/3 of "backend.default"',
+    ]);
   });
 
   it('matches a response to its query by id, client port and name: another id or port is not its answer', () => {
@@ -111,7 +152,12 @@ describe('DNS in the flow log', () => {
     h.sendQuery(qFrame(9, 'web.default.svc.cluster.local', 41000));
     h.deliver(rFrame(10, 'web.default.svc.cluster.local', 'NOERROR', '10.96.5.5', 41000));
     h.deliver(rFrame(9, 'web.default.svc.cluster.local', 'NOERROR', '10.96.5.5', 42000));
-    expect(h.dns().slice(1).map((e) => e.dns!.latencyMs)).toEqual([undefined, undefined]);
+    expect(
+      h
+        .dns()
+        .slice(1)
+        .map((e) => e.dns!.latencyMs),
+    ).toEqual([undefined, undefined]);
     h.deliver(rFrame(9, 'WEB.default.svc.cluster.local', 'NOERROR', '10.96.5.5', 41000)); // case is no matter
     expect(h.dns()[3].dns!.latencyMs).toBe(0);
   });
@@ -124,8 +170,15 @@ describe('DNS in the flow log', () => {
     h.advance(5000);
     h.log.tick();
     const lost = h.dns()[1];
-    expect(lost).toMatchObject({ kind: 'dns-unanswered', src: CLIENT, srcPort: 41000, dns: { name: 'nosuch.default.svc.cluster.local.', latencyMs: 5000 } });
-    expect(formatFlow(lost, () => undefined)).toBe('11:00:00.005  node1  10.244.1.2:41000  DNS query A nosuch.default.svc.cluster.local. got no answer in 5000 ms  [search 1/3 of "nosuch"]');
+    expect(lost).toMatchObject({
+      kind: 'dns-unanswered',
+      src: CLIENT,
+      srcPort: 41000,
+      dns: { name: 'nosuch.default.svc.cluster.local.', latencyMs: 5000 },
+    });
+    expect(formatFlow(lost, () => undefined)).toBe(
+      '11:00:00.005  node1  10.244.1.2:41000  DNS query A nosuch.default.svc.cluster.local. got no answer in 5000 ms  [search 1/3 of "nosuch"]',
+    );
     expect(h.events.filter((e) => matchFlow(e, { dns: true }))).toHaveLength(2);
     expect(matchFlow(lost, { port: 53 })).toBe(true);
     expect(matchFlow(h.events[0], { dns: true })).toBe(false);
@@ -145,11 +198,36 @@ describe('DNS in the flow log', () => {
     const pod = parseIpv4(COREDNS);
     const node = parseIpv4('172.28.0.12');
     const www = parseIpv4('172.28.0.200');
-    h.log.natCreated({ kind: 'masquerade', proto: 17, src: pod, sport: 46456, dst: www, dport: 53, newSrc: node, newSport: 61010, newDst: www, newDport: 53 });
-    const q = udpFrame({ ...macs, src: node, dst: www, srcPort: 61010, dstPort: 53, payload: query(77, 'api.example.com') });
+    h.log.natCreated({
+      kind: 'masquerade',
+      proto: 17,
+      src: pod,
+      sport: 46456,
+      dst: www,
+      dport: 53,
+      newSrc: node,
+      newSport: 61010,
+      newDst: www,
+      newDport: 53,
+    });
+    const q = udpFrame({
+      ...macs,
+      src: node,
+      dst: www,
+      srcPort: 61010,
+      dstPort: 53,
+      payload: query(77, 'api.example.com'),
+    });
     h.log.forwarded(FWD_UNDERLAY, 0, q, 0, q.length, 0, 1);
     h.advance(2.5);
-    const r = udpFrame({ ...macs, src: www, dst: pod, srcPort: 53, dstPort: 46456, payload: response(77, 'api.example.com', 'NOERROR', '172.28.0.200') });
+    const r = udpFrame({
+      ...macs,
+      src: www,
+      dst: pod,
+      srcPort: 53,
+      dstPort: 46456,
+      payload: response(77, 'api.example.com', 'NOERROR', '172.28.0.200'),
+    });
     h.deliver(r);
     expect(h.dns().map((e) => [e.kind, e.src, e.dns!.latencyMs])).toEqual([
       ['dns-query', '172.28.0.12', undefined],
@@ -162,9 +240,23 @@ describe('DNS in the flow log', () => {
     const msg = query(5, 'big.default.svc.cluster.local');
     const len = Buffer.alloc(2);
     len.writeUInt16BE(msg.length);
-    const whole = tcpFrame({ ...macs, src: CLIENT, dst: COREDNS, srcPort: 43000, dstPort: 53, payload: Buffer.concat([len, msg]) });
+    const whole = tcpFrame({
+      ...macs,
+      src: CLIENT,
+      dst: COREDNS,
+      srcPort: 43000,
+      dstPort: 53,
+      payload: Buffer.concat([len, msg]),
+    });
     h.sendQuery(whole);
-    const half = tcpFrame({ ...macs, src: CLIENT, dst: COREDNS, srcPort: 43001, dstPort: 53, payload: Buffer.concat([len, msg.subarray(0, 10)]) });
+    const half = tcpFrame({
+      ...macs,
+      src: CLIENT,
+      dst: COREDNS,
+      srcPort: 43001,
+      dstPort: 53,
+      payload: Buffer.concat([len, msg.subarray(0, 10)]),
+    });
     h.sendQuery(half);
     expect(h.dns().map((e) => [e.proto, e.dns!.name])).toEqual([['TCP', 'big.default.svc.cluster.local.']]);
   });
@@ -205,7 +297,18 @@ describe('which expansion a name is', () => {
   });
 
   it('without the client’s search list there is no guess', () => {
-    const w = new DnsWatch(() => undefined, () => 0);
-    expect(w.see({ proto: 17, payload: query(1, 'a.default.svc.cluster.local'), clientIp: '10.1.1.1', clientPort: 5, toServer: true })).toEqual({ id: 1, name: 'a.default.svc.cluster.local.', type: 'A' });
+    const w = new DnsWatch(
+      () => undefined,
+      () => 0,
+    );
+    expect(
+      w.see({
+        proto: 17,
+        payload: query(1, 'a.default.svc.cluster.local'),
+        clientIp: '10.1.1.1',
+        clientPort: 5,
+        toServer: true,
+      }),
+    ).toEqual({ id: 1, name: 'a.default.svc.cluster.local.', type: 'A' });
   });
 });

@@ -4,7 +4,14 @@
 
 import { describe, expect, it } from 'vitest';
 import type { HttpEvent } from '../../src/ingress/controller/l7-events.js';
-import { formatHttpEvent, l7Verdict, latencyText, matchHttp, requestUrl, type L7Record } from '../../src/observe/l7-format.js';
+import {
+  formatHttpEvent,
+  l7Verdict,
+  latencyText,
+  matchHttp,
+  requestUrl,
+  type L7Record,
+} from '../../src/observe/l7-format.js';
 
 const CTL = { name: 'ingress-nginx/ingress-nginx-controller-6b9c-x2k4p', ip: '10.244.2.3' };
 const names: Record<string, string> = { '10.244.1.4': 'client' };
@@ -43,7 +50,18 @@ describe('formatHttpEvent', () => {
   });
 
   it('a missing backend Service: DROPPED, answered by the controller with the reason', () => {
-    const e = ev({ uri: '/gone/x', status: 503, upstreamStatus: undefined, backend: undefined, upstream: undefined, bytes: 54, latencyMs: 0.41, reason: 'Service default/nope not found', client: '172.28.0.100', route: { kind: 'Ingress', name: 'default/app', rule: 'app.example.com/gone (Prefix)' } });
+    const e = ev({
+      uri: '/gone/x',
+      status: 503,
+      upstreamStatus: undefined,
+      backend: undefined,
+      upstream: undefined,
+      bytes: 54,
+      latencyMs: 0.41,
+      reason: 'Service default/nope not found',
+      client: '172.28.0.100',
+      route: { kind: 'Ingress', name: 'default/app', rule: 'app.example.com/gone (Prefix)' },
+    });
     expect(formatHttpEvent(rec(e), namer)).toEqual([
       '10:04:05.123  node2  172.28.0.100 -> ingress-nginx/ingress-nginx-controller-6b9c-x2k4p:80 (10.244.2.3)  http-request DROPPED (HTTP/1.1 GET http://app.example.com/gone/x)  Ingress/default/app app.example.com/gone (Prefix): Service default/nope not found',
       '10:04:05.123  node2  172.28.0.100 <- ingress-nginx/ingress-nginx-controller-6b9c-x2k4p:80 (10.244.2.3)  http-response DROPPED (HTTP/1.1 503 0.4ms (GET http://app.example.com/gone/x))  answered by the controller: Service default/nope not found',
@@ -51,14 +69,29 @@ describe('formatHttpEvent', () => {
   });
 
   it('no route: 404 with the model’s reason', () => {
-    const e = ev({ uri: '/nothing', route: undefined, backend: undefined, upstream: undefined, upstreamStatus: undefined, status: 404, reason: 'no Ingress rule matches host app.example.com path /nothing', latencyMs: 0.2 });
+    const e = ev({
+      uri: '/nothing',
+      route: undefined,
+      backend: undefined,
+      upstream: undefined,
+      upstreamStatus: undefined,
+      status: 404,
+      reason: 'no Ingress rule matches host app.example.com path /nothing',
+      latencyMs: 0.2,
+    });
     expect(formatHttpEvent(rec(e), namer)[0]).toBe(
       '10:04:05.123  node2  client (10.244.1.4) -> ingress-nginx/ingress-nginx-controller-6b9c-x2k4p:80 (10.244.2.3)  http-request DROPPED (HTTP/1.1 GET http://app.example.com/nothing)  no route: no Ingress rule matches host app.example.com path /nothing',
     );
   });
 
   it('an upstream that did not connect: DROPPED, the backend tried still named', () => {
-    const e = ev({ status: 504, upstreamStatus: undefined, reason: 'timed out connecting to 10.96.0.12:80', latencyMs: 5003.4, bytes: 0 });
+    const e = ev({
+      status: 504,
+      upstreamStatus: undefined,
+      reason: 'timed out connecting to 10.96.0.12:80',
+      latencyMs: 5003.4,
+      bytes: 0,
+    });
     expect(formatHttpEvent(rec(e), namer)).toEqual([
       '10:04:05.123  node2  client (10.244.1.4) -> ingress-nginx/ingress-nginx-controller-6b9c-x2k4p:80 (10.244.2.3)  http-request DROPPED (HTTP/1.1 GET http://app.example.com/api/users?page=2)  Ingress/default/app app.example.com/api (Prefix) => default/api-service:80 (10.96.0.12:80): timed out connecting to 10.96.0.12:80',
       '10:04:10.126  node2  client (10.244.1.4) <- ingress-nginx/ingress-nginx-controller-6b9c-x2k4p:80 (10.244.2.3)  http-response DROPPED (HTTP/1.1 504 5003ms (GET http://app.example.com/api/users?page=2))  answered by the controller: timed out connecting to 10.96.0.12:80',
@@ -66,7 +99,13 @@ describe('formatHttpEvent', () => {
   });
 
   it('the ssl-redirect: REDIRECTED; HTTPS on a Gateway listener port keeps the port in the URL; a WebSocket says it was upgraded', () => {
-    const r = ev({ status: 308, upstreamStatus: undefined, backend: undefined, upstream: undefined, reason: 'ssl-redirect to https://app.example.com/api/users?page=2' });
+    const r = ev({
+      status: 308,
+      upstreamStatus: undefined,
+      backend: undefined,
+      upstream: undefined,
+      reason: 'ssl-redirect to https://app.example.com/api/users?page=2',
+    });
     expect(formatHttpEvent(rec(r), namer)[1]).toBe(
       '10:04:05.126  node2  client (10.244.1.4) <- ingress-nginx/ingress-nginx-controller-6b9c-x2k4p:80 (10.244.2.3)  http-response REDIRECTED (HTTP/1.1 308 3.5ms (GET http://app.example.com/api/users?page=2))  redirected by the controller: ssl-redirect to https://app.example.com/api/users?page=2',
     );

@@ -17,15 +17,27 @@ const PODS: PolicyPod[] = [
   { namespace: 'x', name: 'a', ip: parseIpv4(POD_A.ip), labels: { pod: 'a' }, ports: [] },
   { namespace: 'x', name: 'b', ip: parseIpv4(POD_B.ip), labels: { pod: 'b' }, ports: [] },
 ];
-const deny: NetworkPolicyLite = { metadata: { name: 'deny-b', namespace: 'x' }, spec: { podSelector: { matchLabels: { pod: 'b' } }, policyTypes: ['Ingress'] } };
+const deny: NetworkPolicyLite = {
+  metadata: { name: 'deny-b', namespace: 'x' },
+  spec: { podSelector: { matchLabels: { pod: 'b' } }, policyTypes: ['Ingress'] },
+};
 const allow80: NetworkPolicyLite = {
   metadata: { name: 'allow-80', namespace: 'x' },
-  spec: { podSelector: { matchLabels: { pod: 'b' } }, ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'a' } } }], ports: [{ protocol: 'TCP', port: 80 }] }] },
+  spec: {
+    podSelector: { matchLabels: { pod: 'b' } },
+    ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'a' } } }], ports: [{ protocol: 'TCP', port: 80 }] }],
+  },
 };
 
 function policyNode() {
   const n = node1();
-  n.pipeline.setLoadBalancer(new LbState({ snatIp: serviceSnatIp(parseCidr('10.244.1.0/24')), serviceCidr: parseCidr('10.96.0.0/12'), clusterCidr: parseCidr('10.244.0.0/16') }));
+  n.pipeline.setLoadBalancer(
+    new LbState({
+      snatIp: serviceSnatIp(parseCidr('10.244.1.0/24')),
+      serviceCidr: parseCidr('10.96.0.0/12'),
+      clusterCidr: parseCidr('10.244.0.0/16'),
+    }),
+  );
   n.pipeline.setPolicy(compilePolicies([deny, allow80], PODS, [{ name: 'x', labels: {} }]));
   return n;
 }
@@ -34,7 +46,13 @@ describe('NetworkPolicy verdicts, seen', () => {
   it('a denied SYN is a pcapng drop whose comment names the direction, the pods and the isolating policies', () => {
     const n = policyNode();
     const chunks: Buffer[] = [];
-    n.pipeline.setTracer(new DropCapture('node1', (c) => (chunks.push(c), true), () => 0));
+    n.pipeline.setTracer(
+      new DropCapture(
+        'node1',
+        (c) => (chunks.push(c), true),
+        () => 0,
+      ),
+    );
     n.fromPods(podTcp({ dst: POD_B.ip, dstPort: 81, flags: TCP_SYN }));
     expect(readPcapng(Buffer.concat(chunks)).map((p) => p.comment)).toEqual([
       'podwire drop: policy-denied-ingress (ingress to x/b (10.244.1.3) from x/a (10.244.1.2) TCP/81 denied: isolated by x/allow-80, x/deny-b; no rule allowed it) — NetworkPolicy: the destination pod is isolated for ingress and no rule of the policies selecting it allowed this connection (node node1)',
@@ -44,7 +62,11 @@ describe('NetworkPolicy verdicts, seen', () => {
   it('observe: the allow names its policy and rule, the drop its policies; --policy keeps both', () => {
     const n = policyNode();
     const events: FlowEvent[] = [];
-    const log = new FlowLog('node1', (e) => events.push(e), () => Date.parse('2026-12-07T00:00:00Z'));
+    const log = new FlowLog(
+      'node1',
+      (e) => events.push(e),
+      () => Date.parse('2026-12-07T00:00:00Z'),
+    );
     const hub = new TracerHub(n.pipeline);
     hub.add(log);
     n.fromPods(podTcp({ dst: POD_B.ip, dstPort: 80, flags: TCP_SYN }));
@@ -57,7 +79,10 @@ describe('NetworkPolicy verdicts, seen', () => {
       '00:00:00.000  node1  a:40001 (10.244.1.2) -> b:81 (10.244.1.3)  TCP [SYN]  DROPPED (policy-denied-ingress: ingress to x/b (10.244.1.3) from x/a (10.244.1.2) TCP/81 denied: isolated by x/allow-80, x/deny-b; no rule allowed it)  1 pkt 68 B',
     ]);
     expect(verdicts.filter((e) => matchFlow(e, { policy: 'deny-b' })).map((e) => e.kind)).toEqual(['drop']);
-    expect(verdicts.filter((e) => matchFlow(e, { policy: 'x/allow-80' })).map((e) => e.kind)).toEqual(['policy-verdict', 'drop']);
+    expect(verdicts.filter((e) => matchFlow(e, { policy: 'x/allow-80' })).map((e) => e.kind)).toEqual([
+      'policy-verdict',
+      'drop',
+    ]);
     expect(verdicts.filter((e) => matchFlow(e, { policy: 'other' }))).toEqual([]);
   });
 
@@ -65,7 +90,14 @@ describe('NetworkPolicy verdicts, seen', () => {
     const n = policyNode();
     n.fromPods(podTcp({ dst: POD_B.ip, dstPort: 80, flags: TCP_SYN }));
     n.fromPods(podTcp({ dst: POD_B.ip, dstPort: 81, srcPort: 40001, flags: TCP_SYN }));
-    const text = await agentMetrics({ node: 'node1', pipeline: n.pipeline, podName: () => undefined, peerName: () => undefined, kernelDrops: () => ({ pods: 0, underlay: 0 }), internalErrors: () => 0 }).metrics();
+    const text = await agentMetrics({
+      node: 'node1',
+      pipeline: n.pipeline,
+      podName: () => undefined,
+      peerName: () => undefined,
+      kernelDrops: () => ({ pods: 0, underlay: 0 }),
+      internalErrors: () => 0,
+    }).metrics();
     const lines = text.split('\n').filter((l) => l.startsWith('podwire_polic'));
     expect(lines).toEqual([
       'podwire_policy_verdicts_total{policy="x/allow-80",direction="ingress",verdict="allowed",node="node1"} 1',

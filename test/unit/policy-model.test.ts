@@ -1,5 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { DIR_EGRESS, DIR_INGRESS, ISOLATED_EGRESS, ISOLATED_INGRESS, VERDICT_DENY, VERDICT_OPEN, ruleText } from '../../src/policy/index.js';
+import {
+  DIR_EGRESS,
+  DIR_INGRESS,
+  ISOLATED_EGRESS,
+  ISOLATED_INGRESS,
+  VERDICT_DENY,
+  VERDICT_OPEN,
+  ruleText,
+} from '../../src/policy/index.js';
 import { compile, destinationsFrom, everyoneBut, ipOf, np, sourcesTo } from './support/policy-cluster.js';
 
 // The policy model as truth tables (networking/v1 NetworkPolicy semantics):
@@ -49,13 +57,25 @@ describe('selection: who is isolated', () => {
   });
 
   it('matchLabels and matchExpressions in one selector are ANDed', () => {
-    const s = compile(np('p', { podSelector: { matchLabels: { tier: 'db' }, matchExpressions: [{ key: 'pod', operator: 'In', values: ['a', 'b'] }] }, ingress: [] }));
+    const s = compile(
+      np('p', {
+        podSelector: {
+          matchLabels: { tier: 'db' },
+          matchExpressions: [{ key: 'pod', operator: 'In', values: ['a', 'b'] }],
+        },
+        ingress: [],
+      }),
+    );
     expect(['x/a', 'x/b', 'x/c'].filter((p) => s.isolation(ipOf(p)) !== 0)).toEqual(['x/b']);
   });
 });
 
 describe('peers: podSelector, namespaceSelector, both', () => {
-  const into = (peers: object[]) => sourcesTo(compile(np('allow', { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: peers as never }] })), 'x/a');
+  const into = (peers: object[]) =>
+    sourcesTo(
+      compile(np('allow', { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: peers as never }] })),
+      'x/a',
+    );
 
   it('a podSelector peer admits those pods of the policy’s own namespace', () => {
     expect(into([{ podSelector: { matchLabels: { pod: 'b' } } }])).toEqual(xa('x/b'));
@@ -68,37 +88,65 @@ describe('peers: podSelector, namespaceSelector, both', () => {
   });
 
   it('every namespace carries kubernetes.io/metadata.name', () => {
-    expect(into([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'z' } } }])).toEqual(xa('z/a', 'z/b', 'z/c'));
-    expect(into([{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['x', 'z'] }] } }]))
-      .toEqual(xa('x/b', 'x/c', 'z/a', 'z/b', 'z/c'));
+    expect(into([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'z' } } }])).toEqual(
+      xa('z/a', 'z/b', 'z/c'),
+    );
+    expect(
+      into([
+        {
+          namespaceSelector: {
+            matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['x', 'z'] }],
+          },
+        },
+      ]),
+    ).toEqual(xa('x/b', 'x/c', 'z/a', 'z/b', 'z/c'));
   });
 
   it('namespaceSelector matchExpressions: NotIn matches a namespace without the label; Exists; DoesNotExist', () => {
     const ns = (expr: object) => into([{ namespaceSelector: { matchExpressions: [expr] } }]);
-    expect(ns({ key: 'env', operator: 'NotIn', values: ['prod'] })).toEqual(xa('y/a', 'y/b', 'y/c', 'z/a', 'z/b', 'z/c'));
+    expect(ns({ key: 'env', operator: 'NotIn', values: ['prod'] })).toEqual(
+      xa('y/a', 'y/b', 'y/c', 'z/a', 'z/b', 'z/c'),
+    );
     expect(ns({ key: 'env', operator: 'In', values: ['prod', 'dev'] })).toEqual(xa('x/b', 'x/c', 'y/a', 'y/b', 'y/c'));
     expect(ns({ key: 'team', operator: 'Exists' })).toEqual(xa('y/a', 'y/b', 'y/c'));
     expect(ns({ key: 'env', operator: 'DoesNotExist' })).toEqual(xa('z/a', 'z/b', 'z/c'));
   });
 
   it('ONE peer with both selectors = AND: those pods, in those namespaces', () => {
-    expect(into([{ namespaceSelector: { matchLabels: { team: 'blue' } }, podSelector: { matchLabels: { pod: 'b' } } }])).toEqual(xa('y/b'));
+    expect(
+      into([{ namespaceSelector: { matchLabels: { team: 'blue' } }, podSelector: { matchLabels: { pod: 'b' } } }]),
+    ).toEqual(xa('y/b'));
     // an empty podSelector next to a namespaceSelector: every pod of those namespaces
-    expect(into([{ namespaceSelector: { matchLabels: { ns: 'z' } }, podSelector: {} }])).toEqual(xa('z/a', 'z/b', 'z/c'));
+    expect(into([{ namespaceSelector: { matchLabels: { ns: 'z' } }, podSelector: {} }])).toEqual(
+      xa('z/a', 'z/b', 'z/c'),
+    );
     // both selectors with matchExpressions
-    expect(into([{ namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'Exists' }] }, podSelector: { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] } }]))
-      .toEqual(xa('x/c', 'y/c'));
+    expect(
+      into([
+        {
+          namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'Exists' }] },
+          podSelector: { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] },
+        },
+      ]),
+    ).toEqual(xa('x/c', 'y/c'));
   });
 
   it('TWO peers with one selector each = OR: every pod of those namespaces, or those pods of the own namespace', () => {
-    expect(into([{ namespaceSelector: { matchLabels: { team: 'blue' } } }, { podSelector: { matchLabels: { pod: 'b' } } }])).toEqual(xa('x/b', 'y/a', 'y/b', 'y/c'));
+    expect(
+      into([{ namespaceSelector: { matchLabels: { team: 'blue' } } }, { podSelector: { matchLabels: { pod: 'b' } } }]),
+    ).toEqual(xa('x/b', 'y/a', 'y/b', 'y/c'));
   });
 
   it('peers of one rule and rules of one policy are ORed', () => {
-    const s = compile(np('allow', {
-      podSelector: { matchLabels: { pod: 'a' } },
-      ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'b' } } }] }, { from: [{ namespaceSelector: { matchLabels: { ns: 'z' } }, podSelector: { matchLabels: { pod: 'c' } } }] }],
-    }));
+    const s = compile(
+      np('allow', {
+        podSelector: { matchLabels: { pod: 'a' } },
+        ingress: [
+          { from: [{ podSelector: { matchLabels: { pod: 'b' } } }] },
+          { from: [{ namespaceSelector: { matchLabels: { ns: 'z' } }, podSelector: { matchLabels: { pod: 'c' } } }] },
+        ],
+      }),
+    );
     expect(sourcesTo(s, 'x/a')).toEqual(['x/b', 'z/c']);
     const byB = s.judge(DIR_INGRESS, ipOf('x/a'), ipOf('x/b'), 6, 80);
     const byZc = s.judge(DIR_INGRESS, ipOf('x/a'), ipOf('z/c'), 6, 80);
@@ -118,7 +166,9 @@ describe('policyTypes and empty rules', () => {
   });
 
   it('no policyTypes but egress rules: Ingress AND Egress — its (absent) ingress rules deny all ingress', () => {
-    const s = compile(np('p', { podSelector: selA, egress: [{ to: [{ podSelector: { matchLabels: { pod: 'b' } } }] }] }));
+    const s = compile(
+      np('p', { podSelector: selA, egress: [{ to: [{ podSelector: { matchLabels: { pod: 'b' } } }] }] }),
+    );
     expect(s.isolation(ipOf('x/a'))).toBe(ISOLATED_INGRESS | ISOLATED_EGRESS);
     expect(sourcesTo(s, 'x/a')).toEqual([]);
     expect(destinationsFrom(s, 'x/a')).toEqual(['x/b']);
@@ -129,7 +179,14 @@ describe('policyTypes and empty rules', () => {
   });
 
   it('policyTypes [Egress] ignores ingress rules: ingress stays open', () => {
-    const s = compile(np('p', { podSelector: selA, policyTypes: ['Egress'], ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'b' } } }] }], egress: [] }));
+    const s = compile(
+      np('p', {
+        podSelector: selA,
+        policyTypes: ['Egress'],
+        ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'b' } } }] }],
+        egress: [],
+      }),
+    );
     expect(s.isolation(ipOf('x/a'))).toBe(ISOLATED_EGRESS);
     expect(sourcesTo(s, 'x/a')).toEqual(everyoneBut('x/a'));
     expect(destinationsFrom(s, 'x/a')).toEqual([]);
@@ -140,12 +197,16 @@ describe('policyTypes and empty rules', () => {
     expect(sourcesTo(deny, 'x/a')).toEqual([]);
     expect(destinationsFrom(deny, 'x/a')).toEqual([]);
     expect(deny.judge(DIR_INGRESS, ipOf('x/a'), ipOf('x/b'), 6, 80)).toBe(VERDICT_DENY);
-    const all = compile(np('p', { podSelector: selA, policyTypes: ['Ingress', 'Egress'], ingress: [{}], egress: [{}] }));
+    const all = compile(
+      np('p', { podSelector: selA, policyTypes: ['Ingress', 'Egress'], ingress: [{}], egress: [{}] }),
+    );
     expect(sourcesTo(all, 'x/a')).toEqual(everyoneBut('x/a'));
     expect(destinationsFrom(all, 'x/a')).toEqual(everyoneBut('x/a'));
     expect(all.isolation(ipOf('x/a'))).toBe(ISOLATED_INGRESS | ISOLATED_EGRESS);
     // allowed by the rule, not open: the verdict names it
-    expect(ruleText(all.rule(all.judge(DIR_EGRESS, ipOf('x/a'), ipOf('www'), 6, 443))!)).toBe('x/p egress[0]: to anywhere on every port');
+    expect(ruleText(all.rule(all.judge(DIR_EGRESS, ipOf('x/a'), ipOf('www'), 6, 443))!)).toBe(
+      'x/p egress[0]: to anywhere on every port',
+    );
   });
 
   it('`from: []` and `ports: []` in a rule mean every peer and every port', () => {
@@ -159,7 +220,10 @@ describe('the union of every policy selecting a pod', () => {
   const c = { podSelector: { matchLabels: { pod: 'c' } } };
 
   it('deny-all plus an allow: the allow wins; both isolate', () => {
-    const s = compile(np('deny-all', { podSelector: {} }), np('allow-b', { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: [b] }] }));
+    const s = compile(
+      np('deny-all', { podSelector: {} }),
+      np('allow-b', { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: [b] }] }),
+    );
     expect(sourcesTo(s, 'x/a')).toEqual(['x/b']);
     expect(sourcesTo(s, 'x/b')).toEqual([]);
     expect(s.isolatedBy(ipOf('x/a'), DIR_INGRESS).map((p) => p.key)).toEqual(['x/allow-b', 'x/deny-all']);
@@ -174,7 +238,10 @@ describe('the union of every policy selecting a pod', () => {
   });
 
   it('an Ingress-only and an Egress-only policy together isolate both directions', () => {
-    const s = compile(np('in', { podSelector: {}, policyTypes: ['Ingress'] }), np('out', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [c] }] }));
+    const s = compile(
+      np('in', { podSelector: {}, policyTypes: ['Ingress'] }),
+      np('out', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [c] }] }),
+    );
     expect(s.isolation(ipOf('x/a'))).toBe(ISOLATED_INGRESS | ISOLATED_EGRESS);
     expect(s.isolation(ipOf('x/b'))).toBe(ISOLATED_INGRESS);
     // x/a may send only to x/c, and x/c (isolated for ingress, no rule) admits nobody
@@ -185,8 +252,21 @@ describe('the union of every policy selecting a pod', () => {
 
   it('a connection needs egress at the source AND ingress at the destination', () => {
     const s = compile(
-      np('a-to-y', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }] }] }),
-      np('y-from-x-a', { podSelector: { matchLabels: { pod: 'b' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: 'x' } }, podSelector: { matchLabels: { pod: 'a' } } }] }] }, 'y'),
+      np('a-to-y', {
+        podSelector: { matchLabels: { pod: 'a' } },
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }] }],
+      }),
+      np(
+        'y-from-x-a',
+        {
+          podSelector: { matchLabels: { pod: 'b' } },
+          ingress: [
+            { from: [{ namespaceSelector: { matchLabels: { ns: 'x' } }, podSelector: { matchLabels: { pod: 'a' } } }] },
+          ],
+        },
+        'y',
+      ),
     );
     expect(destinationsFrom(s, 'x/a')).toEqual(['y/a', 'y/b', 'y/c']);
     expect(sourcesTo(s, 'y/b')).toEqual(['x/a']);
@@ -200,8 +280,22 @@ describe('a selector the API server would refuse (In with no values) in one poli
       { namespace: 'x', name: 'a', ip: 1, labels: { pod: 'a' }, ports: [] },
       { namespace: 'x', name: 'b', ip: 2, labels: { pod: 'b' }, ports: [] },
     ];
-    const bad = { metadata: { name: 'bad', namespace: 'x' }, spec: { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: [{ podSelector: { matchExpressions: [{ key: 'pod', operator: 'In' as const, values: [] }] } }] }] } };
-    const good = { metadata: { name: 'good', namespace: 'x' }, spec: { podSelector: { matchLabels: { pod: 'b' } }, ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'a' } } }] }] } };
+    const bad = {
+      metadata: { name: 'bad', namespace: 'x' },
+      spec: {
+        podSelector: { matchLabels: { pod: 'a' } },
+        ingress: [
+          { from: [{ podSelector: { matchExpressions: [{ key: 'pod', operator: 'In' as const, values: [] }] } }] },
+        ],
+      },
+    };
+    const good = {
+      metadata: { name: 'good', namespace: 'x' },
+      spec: {
+        podSelector: { matchLabels: { pod: 'b' } },
+        ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'a' } } }] }],
+      },
+    };
     const set = compile([bad, good], pods, [{ name: 'x', labels: {} }]);
     expect(set.judge(IN, 1, 2, 6, 80)).toBe(DENY);
     expect(set.judge(IN, 2, 1, 6, 80)).toBeGreaterThan(0);

@@ -1,6 +1,24 @@
 import { describe, it, expect } from 'vitest';
-import { DIR_EGRESS, DIR_INGRESS, PROTO_ICMP, PolicyError, VERDICT_DENY, type PortSpec } from '../../src/policy/index.js';
-import { PROTO_SCTP, PROTO_TCP, PROTO_UDP, allowed, compile, destinationsFrom, everyoneBut, ipOf, np, sourcesTo } from './support/policy-cluster.js';
+import {
+  DIR_EGRESS,
+  DIR_INGRESS,
+  PROTO_ICMP,
+  PolicyError,
+  VERDICT_DENY,
+  type PortSpec,
+} from '../../src/policy/index.js';
+import {
+  PROTO_SCTP,
+  PROTO_TCP,
+  PROTO_UDP,
+  allowed,
+  compile,
+  destinationsFrom,
+  everyoneBut,
+  ipOf,
+  np,
+  sourcesTo,
+} from './support/policy-cluster.js';
 
 // Ports (number, name, protocol only, endPort), ICMP, and ipBlock with
 // except, as truth tables over the fixture cluster (support/policy-cluster).
@@ -13,8 +31,15 @@ const fromB = [{ podSelector: { matchLabels: { pod: 'b' } } }];
 function admittedPorts(ports: PortSpec[], to = 'x/a'): string[] {
   const s = compile(np('p', { podSelector: {}, ingress: [{ from: fromB, ports }] }));
   const tries: [string, number, number][] = [
-    ['TCP', PROTO_TCP, 79], ['TCP', PROTO_TCP, 80], ['TCP', PROTO_TCP, 81], ['TCP', PROTO_TCP, 82], ['TCP', PROTO_TCP, 8080],
-    ['UDP', PROTO_UDP, 53], ['UDP', PROTO_UDP, 80], ['UDP', PROTO_UDP, 81], ['SCTP', PROTO_SCTP, 80],
+    ['TCP', PROTO_TCP, 79],
+    ['TCP', PROTO_TCP, 80],
+    ['TCP', PROTO_TCP, 81],
+    ['TCP', PROTO_TCP, 82],
+    ['TCP', PROTO_TCP, 8080],
+    ['UDP', PROTO_UDP, 53],
+    ['UDP', PROTO_UDP, 80],
+    ['UDP', PROTO_UDP, 81],
+    ['SCTP', PROTO_SCTP, 80],
   ];
   return tries.filter(([, proto, port]) => allowed(s, 'x/b', to, proto, port)).map(([t, , port]) => `${t}/${port}`);
 }
@@ -24,7 +49,12 @@ describe('ports', () => {
     expect(admittedPorts([{ port: 80 }])).toEqual(['TCP/80']);
     expect(admittedPorts([{ protocol: 'UDP', port: 80 }])).toEqual(['UDP/80']);
     expect(admittedPorts([{ protocol: 'SCTP', port: 80 }])).toEqual(['SCTP/80']);
-    expect(admittedPorts([{ protocol: 'TCP', port: 80 }, { protocol: 'UDP', port: 53 }])).toEqual(['TCP/80', 'UDP/53']);
+    expect(
+      admittedPorts([
+        { protocol: 'TCP', port: 80 },
+        { protocol: 'UDP', port: 53 },
+      ]),
+    ).toEqual(['TCP/80', 'UDP/53']);
   });
 
   it('a number written as a string is the number', () => {
@@ -56,14 +86,22 @@ describe('ports', () => {
   });
 
   it('by name (egress): resolved on the peer pod it goes to; an address that is no pod has no named ports', () => {
-    const s = compile(np('p', { podSelector: { matchLabels: { pod: 'c' } }, policyTypes: ['Egress'], egress: [{ ports: [{ port: 'http' }] }] }));
+    const s = compile(
+      np('p', {
+        podSelector: { matchLabels: { pod: 'c' } },
+        policyTypes: ['Egress'],
+        egress: [{ ports: [{ port: 'http' }] }],
+      }),
+    );
     expect(destinationsFrom(s, 'x/c', PROTO_TCP, 80)).toEqual(['x/a', 'y/a', 'z/a']);
     expect(destinationsFrom(s, 'x/c', PROTO_TCP, 8080)).toEqual(['x/b', 'y/b', 'z/b']);
     expect(s.judge(DIR_EGRESS, ipOf('x/c'), ipOf('www'), PROTO_TCP, 80)).toBe(VERDICT_DENY);
   });
 
   it('ports and peers of one rule are ANDed', () => {
-    const s = compile(np('p', { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: fromB, ports: [{ port: 80 }] }] }));
+    const s = compile(
+      np('p', { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: fromB, ports: [{ port: 80 }] }] }),
+    );
     expect(sourcesTo(s, 'x/a', PROTO_TCP, 80)).toEqual(['x/b']);
     expect(sourcesTo(s, 'x/a', PROTO_TCP, 81)).toEqual([]);
   });
@@ -85,7 +123,11 @@ describe('ICMP and other protocols without ports', () => {
 });
 
 describe('ipBlock', () => {
-  const into = (ipBlock: object) => sourcesTo(compile(np('p', { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: [{ ipBlock } as never] }] })), 'x/a');
+  const into = (ipBlock: object) =>
+    sourcesTo(
+      compile(np('p', { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: [{ ipBlock } as never] }] })),
+      'x/a',
+    );
 
   it('matches pod IPs and outside addresses alike; except carves holes', () => {
     expect(into({ cidr: '10.244.2.0/24' })).toEqual(['y/a', 'y/b', 'y/c']);
@@ -107,13 +149,20 @@ describe('ipBlock', () => {
   });
 
   it('for egress: to the lab’s www and nowhere else', () => {
-    const s = compile(np('p', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '172.28.0.200/32' } }], ports: [{ port: 443 }] }] }));
+    const s = compile(
+      np('p', {
+        podSelector: { matchLabels: { pod: 'a' } },
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ ipBlock: { cidr: '172.28.0.200/32' } }], ports: [{ port: 443 }] }],
+      }),
+    );
     expect(destinationsFrom(s, 'x/a', PROTO_TCP, 443)).toEqual(['www']);
     expect(destinationsFrom(s, 'x/a', PROTO_TCP, 80)).toEqual([]);
   });
 
   it('a CIDR that is not one is an error naming where it is', () => {
-    const bad = (cidr: string) => () => compile(np('bad', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr } }] }] }));
+    const bad = (cidr: string) => () =>
+      compile(np('bad', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr } }] }] }));
     for (const c of ['10.0.0.0', '10.0.0.0/33', '10.0.0.256/8', 'garbage']) {
       expect(bad(c), c).toThrowError(PolicyError);
       expect(bad(c), c).toThrowError(`x/bad ingress[0] peer 0: "${c}" is not a CIDR`);
@@ -123,7 +172,9 @@ describe('ipBlock', () => {
 
 describe('a pod isolated on one side only', () => {
   it('from an open pod to a pod isolated for ingress on port 80 only', () => {
-    const s = compile(np('web', { podSelector: { matchLabels: { tier: 'web' } }, ingress: [{ ports: [{ port: 80 }] }] }, 'y'));
+    const s = compile(
+      np('web', { podSelector: { matchLabels: { tier: 'web' } }, ingress: [{ ports: [{ port: 80 }] }] }, 'y'),
+    );
     expect(sourcesTo(s, 'y/a', PROTO_TCP, 80)).toEqual(everyoneBut('y/a'));
     expect(sourcesTo(s, 'y/a', PROTO_TCP, 81)).toEqual([]);
     expect(sourcesTo(s, 'y/b', PROTO_TCP, 81)).toEqual(everyoneBut('y/b'));

@@ -1,6 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import { parseIpv4 } from '../../src/packet/index.js';
-import { DIR_EGRESS, DIR_INGRESS, VERDICT_DENY, compilePolicies, type NetworkPolicyLite, type PolicyNamespace, type PolicyPod } from '../../src/policy/index.js';
+import {
+  DIR_EGRESS,
+  DIR_INGRESS,
+  VERDICT_DENY,
+  compilePolicies,
+  type NetworkPolicyLite,
+  type PolicyNamespace,
+  type PolicyPod,
+} from '../../src/policy/index.js';
 import { oracleAllows, oracleRuleCount, type Cluster } from './support/policy-oracle.js';
 
 // 1,000 policies over 500 pods in 10 namespaces with a realistic mix of
@@ -56,12 +64,46 @@ export function realisticCluster(seed = 12, nsCount = 10, podsPerNs = 50, policy
     const meta = { name: `p-${i}`, namespace: ns };
     const kind = i < nsCount ? -1 : r();
     if (kind < 0) return { metadata: meta, spec: { podSelector: {}, policyTypes: ['Ingress'] } };
-    if (kind < 0.3) return { metadata: meta, spec: { podSelector: app(), ingress: [{ from: [{ podSelector: app() }], ports: [{ port: 8080 }] }] } };
+    if (kind < 0.3)
+      return {
+        metadata: meta,
+        spec: { podSelector: app(), ingress: [{ from: [{ podSelector: app() }], ports: [{ port: 8080 }] }] },
+      };
     if (kind < 0.45) {
-      return { metadata: meta, spec: { podSelector: app(), ingress: [{ from: [{ namespaceSelector: { matchLabels: { env: pick(ENVS) } }, podSelector: { matchLabels: { tier: 'web' } } }], ports: [{ port: 'http' }] }] } };
+      return {
+        metadata: meta,
+        spec: {
+          podSelector: app(),
+          ingress: [
+            {
+              from: [
+                {
+                  namespaceSelector: { matchLabels: { env: pick(ENVS) } },
+                  podSelector: { matchLabels: { tier: 'web' } },
+                },
+              ],
+              ports: [{ port: 'http' }],
+            },
+          ],
+        },
+      };
     }
     if (kind < 0.55) {
-      return { metadata: meta, spec: { podSelector: { matchLabels: { tier: 'db' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: `t${Math.floor(r() * 4)}` } } }, { podSelector: app() }], ports: [{ port: 5432, endPort: 5440 }] }] } };
+      return {
+        metadata: meta,
+        spec: {
+          podSelector: { matchLabels: { tier: 'db' } },
+          ingress: [
+            {
+              from: [
+                { namespaceSelector: { matchLabels: { team: `t${Math.floor(r() * 4)}` } } },
+                { podSelector: app() },
+              ],
+              ports: [{ port: 5432, endPort: 5440 }],
+            },
+          ],
+        },
+      };
     }
     if (kind < 0.7) {
       const names = [pick(namespaces).name, pick(namespaces).name];
@@ -70,17 +112,46 @@ export function realisticCluster(seed = 12, nsCount = 10, podsPerNs = 50, policy
         spec: {
           podSelector: app(),
           egress: [
-            { to: [{ podSelector: { matchLabels: { tier: 'api' } } }, { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: names }] } }], ports: [{ protocol: 'UDP', port: 53 }, { port: 443 }] },
-            { to: [{ podSelector: {}, namespaceSelector: { matchLabels: { env: 'prod' } } }], ports: [{ port: 'metrics' }, { protocol: 'UDP', port: 'dns' }] },
+            {
+              to: [
+                { podSelector: { matchLabels: { tier: 'api' } } },
+                {
+                  namespaceSelector: {
+                    matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: names }],
+                  },
+                },
+              ],
+              ports: [{ protocol: 'UDP', port: 53 }, { port: 443 }],
+            },
+            {
+              to: [{ podSelector: {}, namespaceSelector: { matchLabels: { env: 'prod' } } }],
+              ports: [{ port: 'metrics' }, { protocol: 'UDP', port: 'dns' }],
+            },
           ],
         },
       };
     }
-    if (kind < 0.8) return { metadata: meta, spec: { podSelector: app(), policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.244.0.0/16'] } }], ports: [{ port: 443 }] }] } };
+    if (kind < 0.8)
+      return {
+        metadata: meta,
+        spec: {
+          podSelector: app(),
+          policyTypes: ['Egress'],
+          egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.244.0.0/16'] } }], ports: [{ port: 443 }] }],
+        },
+      };
     if (kind < 0.9) {
       return {
         metadata: meta,
-        spec: { podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }, { key: 'version', operator: 'NotIn', values: ['v1'] }] }, ingress: [{ ports: [{ protocol: 'UDP' }] }] },
+        spec: {
+          podSelector: {
+            matchExpressions: [
+              { key: 'tier', operator: 'In', values: ['web', 'api'] },
+              { key: 'version', operator: 'NotIn', values: ['v1'] },
+            ],
+          },
+          ingress: [{ ports: [{ protocol: 'UDP' }] }],
+        },
       };
     }
     const n = 1 + Math.floor(r() * nsCount);
@@ -111,7 +182,9 @@ describe('1,000 policies over a realistic label mix', () => {
       runs.push(performance.now() - t0);
     }
     runs.sort((a, b) => a - b);
-    console.log(`compile: 1,000 policies × ${cluster.pods.length} pods in ${runs[2].toFixed(1)} ms (median of 5; min ${runs[0].toFixed(1)}, max ${runs[4].toFixed(1)}), ${set.isolatedPods} pods isolated`);
+    console.log(
+      `compile: 1,000 policies × ${cluster.pods.length} pods in ${runs[2].toFixed(1)} ms (median of 5; min ${runs[0].toFixed(1)}, max ${runs[4].toFixed(1)}), ${set.isolatedPods} pods isolated`,
+    );
 
     const r = rng(99);
     const ips = [...cluster.pods.map((p) => p.ip), ...OUTSIDE];
@@ -126,11 +199,16 @@ describe('1,000 policies over a realistic label mix', () => {
       for (const ingress of [true, false]) {
         const got = set.judge(ingress ? DIR_INGRESS : DIR_EGRESS, a, b, proto, port) !== VERDICT_DENY;
         const want = oracleAllows(cluster, ingress, a, b, proto, port);
-        if (got !== want) expect.fail(`${ingress ? 'ingress' : 'egress'} pod ${a} peer ${b} proto ${proto} port ${port}: model ${got}, spec ${want}`);
+        if (got !== want)
+          expect.fail(
+            `${ingress ? 'ingress' : 'egress'} pod ${a} peer ${b} proto ${proto} port ${port}: model ${got}, spec ${want}`,
+          );
         counts[got ? 'allowed' : 'denied']++;
       }
     }
-    console.log(`agreement with the spec oracle on ${flows.length * 2} verdicts (${counts.allowed} allowed, ${counts.denied} denied)`);
+    console.log(
+      `agreement with the spec oracle on ${flows.length * 2} verdicts (${counts.allowed} allowed, ${counts.denied} denied)`,
+    );
     // a mix that tests something: both answers occur often
     expect(counts.denied).toBeGreaterThan(1000);
     expect(counts.allowed).toBeGreaterThan(1000);
@@ -148,7 +226,10 @@ describe('1,000 policies over a realistic label mix', () => {
         if (ingress && rules && rules.length < fewest.n) fewest = { ip: p.ip, n: rules.length };
       }
     }
-    const totalRules = cluster.policies.reduce((n, np) => n + (np.spec?.ingress?.length ?? 0) + (np.spec?.egress?.length ?? 0), 0);
+    const totalRules = cluster.policies.reduce(
+      (n, np) => n + (np.spec?.ingress?.length ?? 0) + (np.spec?.egress?.length ?? 0),
+      0,
+    );
     // what a judge may walk is a small part of the whole
     expect(most.n).toBeLessThan(totalRules / 10);
 
@@ -166,6 +247,8 @@ describe('1,000 policies over a realistic label mix', () => {
     nsPerJudge(most.ip); // warm up
     const many = nsPerJudge(most.ip);
     const few = nsPerJudge(fewest.ip);
-    console.log(`judge (denied, all rules walked): ${few.toFixed(0)} ns with ${fewest.n} ingress rules, ${many.toFixed(0)} ns with ${most.n} (of ${totalRules} rules in the set)`);
+    console.log(
+      `judge (denied, all rules walked): ${few.toFixed(0)} ns with ${fewest.n} ingress rules, ${many.toFixed(0)} ns with ${most.n} (of ${totalRules} rules in the set)`,
+    );
   });
 });

@@ -1,14 +1,30 @@
 import { describe, it, expect } from 'vitest';
 import { compilePolicies, type NetworkPolicyLite, type PolicyPod } from '../../src/policy/index.js';
 import { parseIpv4 } from '../../src/packet/ipv4-address.js';
-import { assembleMatrix, expectConnection, formatMatrix, markOf, matrixFailed, planProbes, type ProbeResult, type SourceOutcome } from '../../src/probe/index.js';
+import {
+  assembleMatrix,
+  expectConnection,
+  formatMatrix,
+  markOf,
+  matrixFailed,
+  planProbes,
+  type ProbeResult,
+  type SourceOutcome,
+} from '../../src/probe/index.js';
 
 // The truth table from the model's expectations and what probers saw:
 // x/a, x/b on two nodes, y/a; x denies all ingress, and x/allow-y-to-b lets
 // namespace y reach x/b on TCP/80 only.
 const pod = (namespace: string, name: string, ip: string, nodeName: string): PolicyPod => ({
-  namespace, name, ip: parseIpv4(ip), labels: { pod: name }, nodeName,
-  ports: [{ name: 'serve-80-tcp', port: 80, proto: 6 }, { name: 'serve-80-udp', port: 80, proto: 17 }],
+  namespace,
+  name,
+  ip: parseIpv4(ip),
+  labels: { pod: name },
+  nodeName,
+  ports: [
+    { name: 'serve-80-tcp', port: 80, proto: 6 },
+    { name: 'serve-80-udp', port: 80, proto: 17 },
+  ],
 });
 const XA = pod('x', 'a', '10.244.1.2', 'node1');
 const XB = pod('x', 'b', '10.244.2.2', 'node2');
@@ -18,10 +34,19 @@ const POLICIES: NetworkPolicyLite[] = [
   { metadata: { namespace: 'x', name: 'deny-ingress' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } },
   {
     metadata: { namespace: 'x', name: 'allow-y-to-b' },
-    spec: { podSelector: { matchLabels: { pod: 'b' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }], ports: [{ protocol: 'TCP', port: 80 }] }] },
+    spec: {
+      podSelector: { matchLabels: { pod: 'b' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        { from: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }], ports: [{ protocol: 'TCP', port: 80 }] },
+      ],
+    },
   },
 ];
-const NAMESPACES = [{ name: 'x', labels: { ns: 'x' } }, { name: 'y', labels: { ns: 'y' } }];
+const NAMESPACES = [
+  { name: 'x', labels: { ns: 'x' } },
+  { name: 'y', labels: { ns: 'y' } },
+];
 const set = compilePolicies(POLICIES, PODS, NAMESPACES);
 
 /** What a prober would report if the dataplane did exactly what the model says, with exceptions. */
@@ -31,16 +56,28 @@ function observedAsExpected(from: PolicyPod, except: Record<string, ProbeResult>
   for (const p of plan.probes[plan.pods.indexOf(from)]) {
     const [ti, pi] = p.id.split(':').map(Number);
     const allowed = expectConnection(set, from, plan.pods[pi], plan.tables[ti].proto, 80).allowed;
-    results.set(p.id, except[p.id] ?? (allowed ? { observed: 'connected', detail: 'connected (1 ms)', ms: 1 } : { observed: 'blocked', detail: 'no answer in 1000 ms', ms: 1000 }));
+    results.set(
+      p.id,
+      except[p.id] ??
+        (allowed
+          ? { observed: 'connected', detail: 'connected (1 ms)', ms: 1 }
+          : { observed: 'blocked', detail: 'no answer in 1000 ms', ms: 1000 }),
+    );
   }
   return { results };
 }
 
 describe('expected verdicts from the policy model', () => {
   it('both directions must allow; a pod to itself always; same-node pods are judged', () => {
-    expect(expectConnection(set, XA, XA, 'tcp', 80)).toEqual({ allowed: true, why: 'a pod to itself: the traffic never leaves the pod' });
+    expect(expectConnection(set, XA, XA, 'tcp', 80)).toEqual({
+      allowed: true,
+      why: 'a pod to itself: the traffic never leaves the pod',
+    });
     // y/a and x/a share node1: still judged (only the node itself is exempt)
-    expect(expectConnection(set, YA, XA, 'tcp', 80)).toEqual({ allowed: false, why: 'ingress to x/a (10.244.1.2) from y/a (10.244.1.3) TCP/80 denied: isolated by x/deny-ingress; no rule allowed it' });
+    expect(expectConnection(set, YA, XA, 'tcp', 80)).toEqual({
+      allowed: false,
+      why: 'ingress to x/a (10.244.1.2) from y/a (10.244.1.3) TCP/80 denied: isolated by x/deny-ingress; no rule allowed it',
+    });
     expect(expectConnection(set, XA, YA, 'udp', 80).allowed).toBe(true);
     expect(expectConnection(set, YA, XB, 'tcp', 80)).toEqual({
       allowed: true,
@@ -106,7 +143,11 @@ describe('the matrix and its table', () => {
         '  y/a -> x/b TCP/80: expected allowed, observed refused: connection refused (1 ms)',
         '      model: egress from y/a (10.244.1.3) to x/b (10.244.2.2) TCP/80 allowed: no policy isolates it for egress; ingress to x/b (10.244.2.2) from y/a (10.244.1.3) TCP/80 allowed by x/allow-y-to-b ingress[0]: from every pod in namespaces ns=y on TCP/80',
         'not probed:',
-        ...['TCP/80', 'UDP/80'].flatMap((t) => ['x/a', 'x/b', 'y/a'].map((to) => `  x/b -> ${to} ${t}: could not probe from x/b: pod x/b has no running container`)),
+        ...['TCP/80', 'UDP/80'].flatMap((t) =>
+          ['x/a', 'x/b', 'y/a'].map(
+            (to) => `  x/b -> ${to} ${t}: could not probe from x/b: pod x/b has no running container`,
+          ),
+        ),
       ].join('\n'),
     );
   });
@@ -115,16 +156,30 @@ describe('the matrix and its table', () => {
     const json = JSON.parse(JSON.stringify(m));
     expect(json.tables.map((t: { name: string }) => t.name)).toEqual(['TCP/80', 'UDP/80']);
     expect(json.tables[0].rows[2][0]).toEqual({
-      from: 'y/a', to: 'x/a', expected: 'blocked', why: 'ingress to x/a (10.244.1.2) from y/a (10.244.1.3) TCP/80 denied: isolated by x/deny-ingress; no rule allowed it',
-      observed: 'blocked', detail: 'no answer in 1000 ms', mark: 'X',
+      from: 'y/a',
+      to: 'x/a',
+      expected: 'blocked',
+      why: 'ingress to x/a (10.244.1.2) from y/a (10.244.1.3) TCP/80 denied: isolated by x/deny-ingress; no rule allowed it',
+      observed: 'blocked',
+      detail: 'no answer in 1000 ms',
+      mark: 'X',
     });
-    expect(json.tables[1].rows[1][2]).toMatchObject({ from: 'x/b', to: 'y/a', expected: 'allowed', observed: 'not-probed', mark: '?' });
+    expect(json.tables[1].rows[1][2]).toMatchObject({
+      from: 'x/b',
+      to: 'y/a',
+      expected: 'allowed',
+      observed: 'not-probed',
+      mark: '?',
+    });
   });
 
   it('all as expected: the summary says so and the run passes', () => {
     const ok = assembleMatrix(plan, set, [observedAsExpected(XA), observedAsExpected(XB), observedAsExpected(YA)]);
     expect(ok.summary).toEqual({ cells: 18, compared: 18, correct: 18, wrong: 0, notProbed: 0, noTarget: 0 });
     expect(matrixFailed(ok)).toBe(false);
-    expect(formatMatrix(ok).split('\n').slice(-2)).toEqual(['. allowed as expected   X blocked as expected   ! observed differs from expected   ? not probed   - no target', '18/18 correct, 0 wrong']);
+    expect(formatMatrix(ok).split('\n').slice(-2)).toEqual([
+      '. allowed as expected   X blocked as expected   ! observed differs from expected   ? not probed   - no target',
+      '18/18 correct, 0 wrong',
+    ]);
   });
 });

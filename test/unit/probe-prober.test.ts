@@ -60,12 +60,24 @@ describe('the prober', () => {
       ],
     });
     const byId = Object.fromEntries(out.results.map((r) => [r.id, r]));
-    expect(byId['tcp-open']).toMatchObject({ observed: 'connected', detail: expect.stringMatching(/^connected \(\d+ ms\)$/) });
-    expect(byId['tcp-closed']).toMatchObject({ observed: 'refused', detail: expect.stringMatching(/^connection refused \(\d+ ms\)$/) });
-    expect(byId['udp-echo']).toMatchObject({ observed: 'connected', detail: expect.stringMatching(/^answered "you said hostname" \(\d+ ms\)$/) });
+    expect(byId['tcp-open']).toMatchObject({
+      observed: 'connected',
+      detail: expect.stringMatching(/^connected \(\d+ ms\)$/),
+    });
+    expect(byId['tcp-closed']).toMatchObject({
+      observed: 'refused',
+      detail: expect.stringMatching(/^connection refused \(\d+ ms\)$/),
+    });
+    expect(byId['udp-echo']).toMatchObject({
+      observed: 'connected',
+      detail: expect.stringMatching(/^answered "you said hostname" \(\d+ ms\)$/),
+    });
     expect(byId['udp-closed']).toMatchObject({ observed: 'refused' });
     expect(byId['udp-silent']).toMatchObject({ observed: 'blocked', detail: 'no answer in 600 ms' });
-    expect(byId['by-name']).toMatchObject({ observed: 'connected', detail: expect.stringMatching(/^connected \(\d+ ms\); localhost is 127\.0\.0\.1$/) });
+    expect(byId['by-name']).toMatchObject({
+      observed: 'connected',
+      detail: expect.stringMatching(/^connected \(\d+ ms\); localhost is 127\.0\.0\.1$/),
+    });
     // concurrently: the whole run is one timeout, not the sum of them
     expect(Date.now() - t0).toBeLessThan(1500);
     // a UDP probe that gets no answer tries three times within its deadline

@@ -9,7 +9,9 @@ const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const docs = fs
   .readdirSync(examples)
   .filter((f) => f.endsWith('.yaml'))
-  .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(examples, f), 'utf8')).map((d) => ({ file: f, obj: d.toJS() as any })));
+  .flatMap((f) =>
+    parseAllDocuments(fs.readFileSync(path.join(examples, f), 'utf8')).map((d) => ({ file: f, obj: d.toJS() as any })),
+  );
 
 const errorOf = (fn: () => unknown): ApiError => {
   try {
@@ -80,15 +82,30 @@ describe('core and apps schemas', () => {
     expect(mismatch.message).toContain('`selector` does not match template `labels`');
     const twice = deployment();
     twice.spec.template.spec.containers.push({ ...twice.spec.template.spec.containers[0] });
-    expect(errorOf(() => check(twice)).details?.causes?.map((c) => [c.field, c.reason])).toEqual([['spec.template.spec.containers[1].name', 'FieldValueDuplicate']]);
-    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, nodePort: 8080 }, { port: 443 }] } };
+    expect(errorOf(() => check(twice)).details?.causes?.map((c) => [c.field, c.reason])).toEqual([
+      ['spec.template.spec.containers[1].name', 'FieldValueDuplicate'],
+    ]);
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, nodePort: 8080 }, { port: 443 }] },
+    };
     const causes = errorOf(() => check(svc)).details?.causes?.map((c) => c.field);
     expect(causes).toEqual(['spec.ports[0].name', 'spec.ports[0].nodePort', 'spec.ports[1].name']);
-    const badPort = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 70000 }] }] } };
+    const badPort = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: { containers: [{ name: 'c', ports: [{ containerPort: 70000 }] }] },
+    };
     expect(errorOf(() => check(badPort)).details?.causes?.[0].field).toBe('spec.containers[0].ports[0].containerPort');
     const noContainers = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [] } };
     expect(errorOf(() => check(noContainers)).code).toBe(422);
     const ext = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' }, spec: { type: 'ExternalName' } };
-    expect(errorOf(() => check(ext)).details?.causes?.[0]).toMatchObject({ field: 'spec.externalName', reason: 'FieldValueRequired' });
+    expect(errorOf(() => check(ext)).details?.causes?.[0]).toMatchObject({
+      field: 'spec.externalName',
+      reason: 'FieldValueRequired',
+    });
   });
 });

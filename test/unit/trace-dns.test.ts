@@ -2,28 +2,52 @@ import { describe, it, expect, afterEach } from 'vitest';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import packet from 'dns-packet';
-import { parseResolverConf, resolveLikeLibc, askServers, udpQuery, type Outcome, type PodResolveReport, type Try } from '../../src/resolver/index.js';
+import {
+  parseResolverConf,
+  resolveLikeLibc,
+  askServers,
+  udpQuery,
+  type Outcome,
+  type PodResolveReport,
+  type Try,
+} from '../../src/resolver/index.js';
 import { explainDns, formatTrace, type TraceResult } from '../../src/trace/index.js';
 
-const POD_RESOLV = 'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n';
+const POD_RESOLV =
+  'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n';
 
-async function report(name: string, zone: Record<string, Outcome>, fallback: Outcome = { kind: 'answer', rcode: 'NXDOMAIN', addresses: [] }): Promise<PodResolveReport> {
+async function report(
+  name: string,
+  zone: Record<string, Outcome>,
+  fallback: Outcome = { kind: 'answer', rcode: 'NXDOMAIN', addresses: [] },
+): Promise<PodResolveReport> {
   const conf = parseResolverConf(POD_RESOLV, { env: {} });
   let ms = 0.4;
   const resolution = await resolveLikeLibc(name, conf, async (n): Promise<Try[]> => {
     const outcome = zone[n] ?? fallback;
-    return [{ server: '10.96.0.10', outcome, latencyMs: outcome.kind === 'timeout' ? 2000 : (ms = Math.round((ms + 0.1) * 10) / 10) }];
+    return [
+      {
+        server: '10.96.0.10',
+        outcome,
+        latencyMs: outcome.kind === 'timeout' ? 2000 : (ms = Math.round((ms + 0.1) * 10) / 10),
+      },
+    ];
   });
   return { name, resolvConf: POD_RESOLV, conf, resolution, timeoutMs: 2000, attempts: 1 };
 }
 const text = (r: PodResolveReport, verdict?: Partial<TraceResult>) => {
   const d = explainDns(r, 'client');
-  return formatTrace({ layers: d.layers, verdict: 'DNS-FAILED', summary: d.failure?.summary ?? `resolved to ${d.address}`, ...verdict }, 'trace');
+  return formatTrace(
+    { layers: d.layers, verdict: 'DNS-FAILED', summary: d.failure?.summary ?? `resolved to ${d.address}`, ...verdict },
+    'trace',
+  );
 };
 
 describe('the DNS layer of a trace', () => {
   it('a Service name: the pod’s resolv.conf, the search order, one query, the answer and its expansion', async () => {
-    const r = await report('backend', { 'backend.default.svc.cluster.local.': { kind: 'answer', rcode: 'NOERROR', addresses: ['10.96.1.2'], ttl: 30 } });
+    const r = await report('backend', {
+      'backend.default.svc.cluster.local.': { kind: 'answer', rcode: 'NOERROR', addresses: ['10.96.1.2'], ttl: 30 },
+    });
     const d = explainDns(r, 'client');
     expect(d.address).toBe('10.96.1.2');
     expect(d.answeredName).toBe('backend.default.svc.cluster.local.');
@@ -36,7 +60,9 @@ describe('the DNS layer of a trace', () => {
   });
 
   it('an outside name under ndots:5: three NXDOMAIN first, and the fix named', async () => {
-    const r = await report('api.example.com', { 'api.example.com.': { kind: 'answer', rcode: 'NOERROR', addresses: ['172.28.0.200'] } });
+    const r = await report('api.example.com', {
+      'api.example.com.': { kind: 'answer', rcode: 'NOERROR', addresses: ['172.28.0.200'] },
+    });
     const d = explainDns(r, 'client');
     expect(d.layers.slice(2).map((l) => l.what)).toEqual([
       'dns: A api.example.com.default.svc.cluster.local. @10.96.0.10 -> NXDOMAIN in 0.5 ms [search 1/3 (default.svc.cluster.local)]',
@@ -69,10 +95,14 @@ describe('the DNS layer of a trace', () => {
     const d = explainDns(r, 'client');
     expect(d.failure).toEqual({
       reason: 'no-answer',
-      summary: '"backend" does not resolve: 10.96.0.10 did not answer in 2000 ms (the pod\'s resolver waits 5 s × 2 attempts)',
+      summary:
+        '"backend" does not resolve: 10.96.0.10 did not answer in 2000 ms (the pod\'s resolver waits 5 s × 2 attempts)',
       silentServers: ['10.96.0.10'],
     });
-    expect(r.resolution!.queries.map((q) => q.candidate.name)).toEqual(['backend.default.svc.cluster.local.', 'backend.']);
+    expect(r.resolution!.queries.map((q) => q.candidate.name)).toEqual([
+      'backend.default.svc.cluster.local.',
+      'backend.',
+    ]);
   });
 
   it('answers, then silence for the name as it is: the upstream it is forwarded to, not the way to the server', async () => {
@@ -86,21 +116,44 @@ describe('the DNS layer of a trace', () => {
   });
 
   it('the report survives JSON (it crosses from the pod as a line of it)', async () => {
-    const r = JSON.parse(JSON.stringify(await report('api.example.com', { 'api.example.com.': { kind: 'answer', rcode: 'NOERROR', addresses: ['172.28.0.200'] } })));
+    const r = JSON.parse(
+      JSON.stringify(
+        await report('api.example.com', {
+          'api.example.com.': { kind: 'answer', rcode: 'NOERROR', addresses: ['172.28.0.200'] },
+        }),
+      ),
+    );
     expect(explainDns(r, 'client').layers.at(-1)!.what).toContain('3 queries before it (3 NXDOMAIN)');
   });
 
   it('refused (a Service without endpoints answers ICMP port unreachable): one query, then nothing', async () => {
     const r = await report('backend', {}, { kind: 'refused' });
     const d = explainDns(r, 'client');
-    expect(d.layers.at(-1)!.what).toBe('dns: A backend.default.svc.cluster.local. @10.96.0.10 -> refused (ICMP port unreachable: nothing listens there) in 0.5 ms [search 1/3 (default.svc.cluster.local)]');
+    expect(d.layers.at(-1)!.what).toBe(
+      'dns: A backend.default.svc.cluster.local. @10.96.0.10 -> refused (ICMP port unreachable: nothing listens there) in 0.5 ms [search 1/3 (default.svc.cluster.local)]',
+    );
     expect(d.failure).toMatchObject({ reason: 'refused', silentServers: ['10.96.0.10'] });
   });
 
   it('/etc/hosts first: no query at all', () => {
-    const d = explainDns({ name: 'client', resolvConf: '', conf: parseResolverConf('', { env: {} }), hosts: { address: '10.244.1.2', names: ['client'], line: 3 }, timeoutMs: 2000, attempts: 1 }, 'client');
+    const d = explainDns(
+      {
+        name: 'client',
+        resolvConf: '',
+        conf: parseResolverConf('', { env: {} }),
+        hosts: { address: '10.244.1.2', names: ['client'], line: 3 },
+        timeoutMs: 2000,
+        attempts: 1,
+      },
+      'client',
+    );
     expect(d.address).toBe('10.244.1.2');
-    expect(d.layers).toEqual([{ where: 'client', what: 'hosts: /etc/hosts line 3: 10.244.1.2 client (the files source comes before DNS: no query sent)' }]);
+    expect(d.layers).toEqual([
+      {
+        where: 'client',
+        what: 'hosts: /etc/hosts line 3: 10.244.1.2 client (the files source comes before DNS: no query sent)',
+      },
+    ]);
   });
 });
 
@@ -135,7 +188,10 @@ describe('the stub resolver on the wire (loopback)', () => {
       }),
     );
     await new Promise<void>((r) => tcp.listen(port, '127.0.0.1', r));
-    closers.push(() => udp.close(), () => tcp.close());
+    closers.push(
+      () => udp.close(),
+      () => tcp.close(),
+    );
     return port;
   }
 

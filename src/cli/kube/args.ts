@@ -21,7 +21,10 @@ export function resourceType(name: string): ResourceType {
 }
 
 export function parseResourceArgs(args: string[], verb = 'get'): ResourceRequest[] {
-  if (!args.length) throw new KubeError(`You must specify the type of resource to ${verb}. Use "kubectl api-resources" for a complete list of supported resources.`);
+  if (!args.length)
+    throw new KubeError(
+      `You must specify the type of resource to ${verb}. Use "kubectl api-resources" for a complete list of supported resources.`,
+    );
   const out: ResourceRequest[] = [];
   const add = (r: ResourceType, name?: string) => {
     let req = out.find((x) => x.r === r);
@@ -31,13 +34,19 @@ export function parseResourceArgs(args: string[], verb = 'get'): ResourceRequest
   if (args.some((a) => a.includes('/'))) {
     for (const a of args) {
       const i = a.indexOf('/');
-      if (i <= 0 || i === a.length - 1) throw new KubeError(`there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl ${verb} resource/<resource_name>' instead of 'kubectl ${verb} resource resource/<resource_name>'`);
+      if (i <= 0 || i === a.length - 1)
+        throw new KubeError(
+          `there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl ${verb} resource/<resource_name>' instead of 'kubectl ${verb} resource resource/<resource_name>'`,
+        );
       add(resourceType(a.slice(0, i)), a.slice(i + 1));
     }
     return out;
   }
   const [types, ...names] = args;
-  const typeNames = types.split(',').filter(Boolean).flatMap((t) => (t === 'all' ? ALL : [t]));
+  const typeNames = types
+    .split(',')
+    .filter(Boolean)
+    .flatMap((t) => (t === 'all' ? ALL : [t]));
   const rs = typeNames.map(resourceType);
   for (const r of rs) {
     if (!out.some((x) => x.r === r)) out.push({ r, names: [] });

@@ -90,8 +90,16 @@ export function registerKubeCommands(program: Command, server: () => string): vo
       .option('-w, --watch', 'after listing, print a row for every change')
       .option('--watch-only', 'print only the changes')
       .option('--ignore-not-found', 'a missing named object is not an error')
-      .addHelpText('after', '\nExamples:\n  podwire get pods -o wide\n  podwire get all -A\n  podwire get svc,ep web\n  podwire get pod web-1 -o yaml\n  podwire get pods -l app=web -w'),
-  ).action(run((o) => !!(o.watch || o.watchOnly), (ctx, args, o) => get(ctx, args, o as never)));
+      .addHelpText(
+        'after',
+        '\nExamples:\n  podwire get pods -o wide\n  podwire get all -A\n  podwire get svc,ep web\n  podwire get pod web-1 -o yaml\n  podwire get pods -l app=web -w',
+      ),
+  ).action(
+    run(
+      (o) => !!(o.watch || o.watchOnly),
+      (ctx, args, o) => get(ctx, args, o as never),
+    ),
+  );
 
   common(
     program
@@ -101,7 +109,10 @@ export function registerKubeCommands(program: Command, server: () => string): vo
       .option('-A, --all-namespaces', 'across all namespaces')
       .option('-l, --selector <selector>', 'label selector')
       .option('--show-events <bool>', 'show the events of the object', 'true')
-      .addHelpText('after', '\nExamples:\n  podwire describe pod web-1\n  podwire describe nodes\n  podwire describe svc/web'),
+      .addHelpText(
+        'after',
+        '\nExamples:\n  podwire describe pod web-1\n  podwire describe nodes\n  podwire describe svc/web',
+      ),
   ).action(run(never, (ctx, args, o) => describe(ctx, args, { ...o, showEvents: o.showEvents !== 'false' } as never)));
 
   common(
@@ -115,11 +126,17 @@ export function registerKubeCommands(program: Command, server: () => string): vo
       .option('-l, --selector <selector>', 'label selector')
       .option('--field-selector <selector>', 'field selector')
       .option('--ignore-not-found', 'a missing object is not an error')
-      .option('--grace-period <s>', 'seconds a pod gets to stop (default: its terminationGracePeriodSeconds); 0 with --force: at once')
+      .option(
+        '--grace-period <s>',
+        'seconds a pod gets to stop (default: its terminationGracePeriodSeconds); 0 with --force: at once',
+      )
       .option('--now', 'same as --grace-period=1')
       .option('--force', 'with --grace-period=0: remove at once, without waiting for the node to confirm')
       .option('--wait <bool>', 'wait until deleted objects are gone (default true)')
-      .addHelpText('after', '\nExamples:\n  podwire delete pod web-1\n  podwire delete pods -l app=web\n  podwire delete -f examples/003-multi-container-pod.yaml'),
+      .addHelpText(
+        'after',
+        '\nExamples:\n  podwire delete pod web-1\n  podwire delete pods -l app=web\n  podwire delete -f examples/003-multi-container-pod.yaml',
+      ),
   ).action(run(never, (ctx, args, o) => del(ctx, args, o as never)));
 
   common(
@@ -135,8 +152,16 @@ export function registerKubeCommands(program: Command, server: () => string): vo
       .option('--all-containers', 'every container of the pod')
       .option('-l, --selector <selector>', 'the pods with these labels')
       .option('--prefix', 'prefix each line with the pod and container name')
-      .addHelpText('after', '\nExamples:\n  podwire logs web-1\n  podwire logs -f deploy/web --tail 20\n  podwire logs web-1 -c sidecar --previous'),
-  ).action(run((o) => !!o.follow, (ctx, args, o) => logs(ctx, args[0], o as never)));
+      .addHelpText(
+        'after',
+        '\nExamples:\n  podwire logs web-1\n  podwire logs -f deploy/web --tail 20\n  podwire logs web-1 -c sidecar --previous',
+      ),
+  ).action(
+    run(
+      (o) => !!o.follow,
+      (ctx, args, o) => logs(ctx, args[0], o as never),
+    ),
+  );
 
   common(
     program
@@ -149,6 +174,9 @@ export function registerKubeCommands(program: Command, server: () => string): vo
       .option('--field-selector <selector>', 'field selector')
       .option('--all', 'every object of the type in the namespace')
       .option('--timeout <duration>', 'give up after this long (30s, 1m, 0: check once)', '30s')
-      .addHelpText('after', "\nExamples:\n  podwire wait --for=condition=Ready pod/web-1\n  podwire wait --for=condition=Ready pods -l app=web --timeout=60s\n  podwire wait --for=delete pod/web-1\n  podwire wait --for=jsonpath='{.status.phase}'=Running pod/web-1"),
+      .addHelpText(
+        'after',
+        "\nExamples:\n  podwire wait --for=condition=Ready pod/web-1\n  podwire wait --for=condition=Ready pods -l app=web --timeout=60s\n  podwire wait --for=delete pod/web-1\n  podwire wait --for=jsonpath='{.status.phase}'=Running pod/web-1",
+      ),
   ).action(run(never, (ctx, args, o) => wait(ctx, args, o as never)));
 }

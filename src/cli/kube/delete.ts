@@ -51,7 +51,10 @@ export async function del(ctx: KubeContext, args: string[], f: DeleteFlags): Pro
   const targets: Target[] = [];
   let listed = false;
   if (f.filename?.length) {
-    if (args.length) throw new KubeError('when paths, URLs, or stdin is provided as input, you may not specify resource arguments as well');
+    if (args.length)
+      throw new KubeError(
+        'when paths, URLs, or stdin is provided as input, you may not specify resource arguments as well',
+      );
     const { docs, problems } = parseManifests(readManifests(f.filename), f.namespace);
     if (problems.length) throw new KubeError(problems.join('\nerror: '));
     for (const d of docs) targets.push({ r: d.r, namespace: d.namespace, name: d.obj.metadata.name, source: d.source });
@@ -64,9 +67,16 @@ export async function del(ctx: KubeContext, args: string[], f: DeleteFlags): Pro
         for (const name of names) targets.push({ r, namespace: ns, name });
         continue;
       }
-      if (!f.all && !f.selector && !f.fieldSelector) throw new KubeError('resource(s) were provided, but no name was specified');
+      if (!f.all && !f.selector && !f.fieldSelector)
+        throw new KubeError('resource(s) were provided, but no name was specified');
       listed = true;
-      const items = (await ctx.client.list(r, { namespace: ns, labelSelector: f.selector || undefined, fieldSelector: f.fieldSelector || undefined })).items;
+      const items = (
+        await ctx.client.list(r, {
+          namespace: ns,
+          labelSelector: f.selector || undefined,
+          fieldSelector: f.fieldSelector || undefined,
+        })
+      ).items;
       for (const o of items) targets.push({ r, namespace: o.metadata.namespace, name: o.metadata.name });
     }
   }
@@ -76,18 +86,28 @@ export async function del(ctx: KubeContext, args: string[], f: DeleteFlags): Pro
   }
   let failed = false;
   const grace = gracePeriodOf(f);
-  if (f.force && grace === 0) ctx.err('Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n');
+  if (f.force && grace === 0)
+    ctx.err(
+      'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n',
+    );
   const terminating: Target[] = [];
   for (const t of targets) {
     try {
-      const res = await ctx.client.delete(t.r, t.namespace, t.name, grace === undefined ? {} : { gracePeriodSeconds: grace });
+      const res = await ctx.client.delete(
+        t.r,
+        t.namespace,
+        t.name,
+        grace === undefined ? {} : { gracePeriodSeconds: grace },
+      );
       ctx.out(`${kindName(t.r)} "${t.name}" ${grace === 0 && f.force ? 'force deleted' : 'deleted'}\n`);
       if (res?.metadata?.deletionTimestamp) terminating.push(t);
     } catch (e) {
       if (isNotFound(e) && f.ignoreNotFound) continue;
       failed = true;
       const line = errorLine(e, ctx.server);
-      ctx.err(`${t.source ? line.replace(/^(Error from server \([^)]*\): )/, `$1error when deleting "${t.source}": `) : line}\n`);
+      ctx.err(
+        `${t.source ? line.replace(/^(Error from server \([^)]*\): )/, `$1error when deleting "${t.source}": `) : line}\n`,
+      );
     }
   }
   // As kubectl (--wait=true): return once what was deleted is really gone.
@@ -96,7 +116,9 @@ export async function del(ctx: KubeContext, args: string[], f: DeleteFlags): Pro
     for (const t of terminating) {
       while ((await ctx.client.tryGet(t.r, t.namespace, t.name)) !== null) {
         if (Date.now() > deadline) {
-          ctx.err(`error: timed out waiting for the condition on ${t.r.plural}/${t.name} (is its node's agent running? --force --grace-period=0 deletes it at once)\n`);
+          ctx.err(
+            `error: timed out waiting for the condition on ${t.r.plural}/${t.name} (is its node's agent running? --force --grace-period=0 deletes it at once)\n`,
+          );
           return 1;
         }
         await new Promise((r) => setTimeout(r, 100));

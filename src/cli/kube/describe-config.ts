@@ -1,5 +1,11 @@
 import { rfc1123z } from './duration.js';
-import { annotationsMultiline, describeEvents, labelsMultiline, PrefixWriter, type Related } from './describe-writer.js';
+import {
+  annotationsMultiline,
+  describeEvents,
+  labelsMultiline,
+  PrefixWriter,
+  type Related,
+} from './describe-writer.js';
 
 /** kubectl describe for Namespaces, ConfigMaps and Secrets (a Secret's values are never shown, only their sizes). */
 type Obj = Record<string, any>;
@@ -14,7 +20,8 @@ export function describeNamespace(ns: Obj): string {
     w.write(0, 'Conditions:\n');
     w.write(1, 'Type\tStatus\tLastTransitionTime\tReason\tMessage\n');
     w.write(1, '----\t------\t------------------\t------\t-------\n');
-    for (const c of ns.status.conditions) w.write(1, `${c.type}\t${c.status}\t${rfc1123z(c.lastTransitionTime)}\t${c.reason ?? ''}\t${c.message ?? ''}\n`);
+    for (const c of ns.status.conditions)
+      w.write(1, `${c.type}\t${c.status}\t${rfc1123z(c.lastTransitionTime)}\t${c.reason ?? ''}\t${c.message ?? ''}\n`);
   }
   return w.toString();
 }
@@ -28,7 +35,8 @@ export function describeConfigMap(cm: Obj, rel: Related, nowMs: number): string 
   w.write(0, '\nData\n====\n');
   for (const k of Object.keys(cm.data ?? {}).sort()) w.write(0, `${k}:\n----\n${cm.data[k]}\n`);
   w.write(0, '\nBinaryData\n====\n');
-  for (const k of Object.keys(cm.binaryData ?? {}).sort()) w.write(0, `${k}: ${Buffer.from(cm.binaryData[k], 'base64').length} bytes\n`);
+  for (const k of Object.keys(cm.binaryData ?? {}).sort())
+    w.write(0, `${k}: ${Buffer.from(cm.binaryData[k], 'base64').length} bytes\n`);
   w.write(0, '\n');
   describeEvents(w, rel.events, nowMs);
   return w.toString();
@@ -42,6 +50,7 @@ export function describeSecret(s: Obj): string {
   annotationsMultiline(w, 'Annotations', s.metadata.annotations);
   w.write(0, `\nType:\t${s.type ?? ''}\n`);
   w.write(0, '\nData\n====\n');
-  for (const k of Object.keys(s.data ?? {}).sort()) w.write(0, `${k}:\t${Buffer.from(s.data[k], 'base64').length} bytes\n`);
+  for (const k of Object.keys(s.data ?? {}).sort())
+    w.write(0, `${k}:\t${Buffer.from(s.data[k], 'base64').length} bytes\n`);
   return w.toString();
 }

@@ -1,5 +1,11 @@
 import { goTimeString } from './duration.js';
-import { annotationsMultiline, describeEvents, labelsMultiline, PrefixWriter, type Related } from './describe-writer.js';
+import {
+  annotationsMultiline,
+  describeEvents,
+  labelsMultiline,
+  PrefixWriter,
+  type Related,
+} from './describe-writer.js';
 import { formatEndpoints } from './printers.js';
 import { formatLabels, formatLabelSelector } from './selectors.js';
 
@@ -28,7 +34,11 @@ export function describeService(svc: Obj, rel: Related, nowMs: number): string {
   if (spec.loadBalancerIP) w.write(0, `Desired LoadBalancer IP:\t${spec.loadBalancerIP}\n`);
   if (spec.externalName) w.write(0, `External Name:\t${spec.externalName}\n`);
   const lb: Obj[] = svc.status?.loadBalancer?.ingress ?? [];
-  if (lb.length) w.write(0, `LoadBalancer Ingress:\t${lb.map((i) => (i.ip ? `${i.ip}${i.ipMode ? ` (${i.ipMode})` : ''}` : i.hostname)).join(', ')}\n`);
+  if (lb.length)
+    w.write(
+      0,
+      `LoadBalancer Ingress:\t${lb.map((i) => (i.ip ? `${i.ip}${i.ipMode ? ` (${i.ipMode})` : ''}` : i.hostname)).join(', ')}\n`,
+    );
   for (const p of spec.ports ?? []) {
     const name = p.name || '<unset>';
     const proto = p.protocol ?? '';
@@ -41,7 +51,8 @@ export function describeService(svc: Obj, rel: Related, nowMs: number): string {
   w.write(0, `Session Affinity:\t${spec.sessionAffinity ?? ''}\n`);
   if (spec.externalTrafficPolicy) w.write(0, `External Traffic Policy:\t${spec.externalTrafficPolicy}\n`);
   if (spec.healthCheckNodePort) w.write(0, `HealthCheck NodePort:\t${spec.healthCheckNodePort}\n`);
-  if ((spec.loadBalancerSourceRanges ?? []).length) w.write(0, `LoadBalancer Source Ranges:\t${spec.loadBalancerSourceRanges.join(',')}\n`);
+  if ((spec.loadBalancerSourceRanges ?? []).length)
+    w.write(0, `LoadBalancer Source Ranges:\t${spec.loadBalancerSourceRanges.join(',')}\n`);
   describeEvents(w, rel.events, nowMs);
   return w.toString();
 }
@@ -79,7 +90,7 @@ function lbAddresses(ingress: Obj[] | undefined): string {
 
 function ingressBackend(b: Obj, ns: string, rel: Related): string {
   if (b.service) {
-    const port = b.service.port?.number ? String(b.service.port.number) : b.service.port?.name ?? '';
+    const port = b.service.port?.number ? String(b.service.port.number) : (b.service.port?.name ?? '');
     const sb = `${b.service.name}:${port}`;
     // kubectl asks for the Endpoints first: a missing Service (whose Endpoints are gone too) reads "endpoints … not found"
     const ep = (rel.endpoints ?? []).find((e) => e.metadata.name === b.service.name);
@@ -93,7 +104,8 @@ function ingressBackend(b: Obj, ns: string, rel: Related): string {
     }
     return `${sb} (${formatEndpoints(ep, new Set([spName]))})`;
   }
-  if (b.resource) return `APIGroup: ${b.resource.apiGroup ?? '<none>'}, Kind: ${b.resource.kind}, Name: ${b.resource.name}`;
+  if (b.resource)
+    return `APIGroup: ${b.resource.apiGroup ?? '<none>'}, Kind: ${b.resource.kind}, Name: ${b.resource.name}`;
   void ns;
   return '';
 }
@@ -111,7 +123,13 @@ export function describeIngress(ing: Obj, rel: Related, nowMs: number): string {
   w.write(0, `Default backend:\t${def}\n`);
   if ((spec.tls ?? []).length) {
     w.write(0, 'TLS:\n');
-    for (const t of spec.tls) w.write(1, t.secretName ? `${t.secretName} terminates ${(t.hosts ?? []).join(',')}\n` : `SNI routes ${(t.hosts ?? []).join(',')}\n`);
+    for (const t of spec.tls)
+      w.write(
+        1,
+        t.secretName
+          ? `${t.secretName} terminates ${(t.hosts ?? []).join(',')}\n`
+          : `SNI routes ${(t.hosts ?? []).join(',')}\n`,
+      );
   }
   w.write(0, 'Rules:\n  Host\tPath\tBackends\n');
   w.write(1, '----\t----\t--------\n');
@@ -120,7 +138,8 @@ export function describeIngress(ing: Obj, rel: Related, nowMs: number): string {
     if (!rule.http) continue;
     count++;
     w.write(1, `${rule.host || '*'}\t\n`);
-    for (const path of rule.http.paths ?? []) w.write(2, `\t${path.path ?? ''} \t${ingressBackend(path.backend ?? {}, ns, rel)}\n`);
+    for (const path of rule.http.paths ?? [])
+      w.write(2, `\t${path.path ?? ''} \t${ingressBackend(path.backend ?? {}, ns, rel)}\n`);
   }
   if (!count) w.write(1, `*\t*\t${def}\n`);
   annotationsMultiline(w, 'Annotations', ing.metadata.annotations);
@@ -131,24 +150,34 @@ export function describeIngress(ing: Obj, rel: Related, nowMs: number): string {
 function peers(w: PrefixWriter, rules: Obj[] | undefined, dir: 'From' | 'To', indent: string): void {
   const key = dir === 'From' ? 'from' : 'to';
   if (!(rules ?? []).length) {
-    w.write(0, `${indent}<none> (Selected pods are isolated for ${dir === 'From' ? 'ingress' : 'egress'} connectivity)\n`);
+    w.write(
+      0,
+      `${indent}<none> (Selected pods are isolated for ${dir === 'From' ? 'ingress' : 'egress'} connectivity)\n`,
+    );
     return;
   }
   rules!.forEach((rule, i) => {
     if (!(rule.ports ?? []).length) w.write(0, `${indent}To Port: <any> (traffic allowed to all ports)\n`);
     for (const p of rule.ports ?? []) {
       const port = p.port === undefined ? '<nil>' : String(p.port);
-      w.write(0, p.endPort === undefined ? `${indent}To Port: ${port}/${p.protocol ?? 'TCP'}\n` : `${indent}To Port Range: ${port}-${p.endPort}/${p.protocol ?? 'TCP'}\n`);
+      w.write(
+        0,
+        p.endPort === undefined
+          ? `${indent}To Port: ${port}/${p.protocol ?? 'TCP'}\n`
+          : `${indent}To Port Range: ${port}-${p.endPort}/${p.protocol ?? 'TCP'}\n`,
+      );
     }
     const list: Obj[] = rule[key] ?? [];
-    if (!list.length) w.write(0, `${indent}${dir}: <any> (traffic not restricted by ${dir === 'From' ? 'source' : 'destination'})\n`);
+    if (!list.length)
+      w.write(0, `${indent}${dir}: <any> (traffic not restricted by ${dir === 'From' ? 'source' : 'destination'})\n`);
     for (const peer of list) {
       w.write(0, `${indent}${dir}:\n`);
       if (peer.podSelector && peer.namespaceSelector) {
         w.write(1, `${indent}NamespaceSelector: ${formatLabelSelector(peer.namespaceSelector)}\n`);
         w.write(1, `${indent}PodSelector: ${formatLabelSelector(peer.podSelector)}\n`);
       } else if (peer.podSelector) w.write(1, `${indent}PodSelector: ${formatLabelSelector(peer.podSelector)}\n`);
-      else if (peer.namespaceSelector) w.write(1, `${indent}NamespaceSelector: ${formatLabelSelector(peer.namespaceSelector)}\n`);
+      else if (peer.namespaceSelector)
+        w.write(1, `${indent}NamespaceSelector: ${formatLabelSelector(peer.namespaceSelector)}\n`);
       else if (peer.ipBlock) {
         w.write(1, `${indent}IPBlock:\n`);
         w.write(2, `${indent}CIDR: ${peer.ipBlock.cidr}\n`);
@@ -170,7 +199,12 @@ export function describeNetworkPolicy(np: Obj): string {
   w.write(0, 'Spec:\n');
   w.write(1, 'PodSelector: ');
   const sel = spec.podSelector ?? {};
-  w.write(2, !Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length ? '<none> (Allowing the specific traffic to all pods in this namespace)\n' : `${formatLabelSelector(sel)}\n`);
+  w.write(
+    2,
+    !Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length
+      ? '<none> (Allowing the specific traffic to all pods in this namespace)\n'
+      : `${formatLabelSelector(sel)}\n`,
+  );
   const types: string[] = spec.policyTypes ?? [];
   if (types.includes('Ingress')) {
     w.write(1, 'Allowing ingress traffic:\n');

@@ -1,5 +1,11 @@
 import { rfc1123z, since } from './duration.js';
-import { annotationsMultiline, describeEvents, labelsMultiline, PrefixWriter, type Related } from './describe-writer.js';
+import {
+  annotationsMultiline,
+  describeEvents,
+  labelsMultiline,
+  PrefixWriter,
+  type Related,
+} from './describe-writer.js';
 
 /**
  * kubectl describe node: conditions, addresses, capacity, system info, the
@@ -10,7 +16,25 @@ import { annotationsMultiline, describeEvents, labelsMultiline, PrefixWriter, ty
  */
 type Obj = Record<string, any>;
 
-const SUFFIX: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const SUFFIX: Record<string, number> = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
 
 /** A resource.Quantity's value (cpu: in millicores when `milli`). */
 export function quantity(q: unknown, milli = false): number {
@@ -46,7 +70,9 @@ function podTotals(pod: Obj): Record<string, [number, number]> {
 }
 
 function nodeResources(w: PrefixWriter, node: Obj, pods: Obj[], nowMs: number): void {
-  const alloc: Obj = Object.keys(node.status?.allocatable ?? {}).length ? node.status.allocatable : node.status?.capacity ?? {};
+  const alloc: Obj = Object.keys(node.status?.allocatable ?? {}).length
+    ? node.status.allocatable
+    : (node.status?.capacity ?? {});
   const allocOf = (r: string) => quantity(alloc[r], r === 'cpu');
   const cell = (v: number, r: string, fraction: number) => `${formatQuantity(v, r === 'cpu')} (${goInt64(fraction)}%)`;
   w.write(0, `Non-terminated Pods:\t(${pods.length} in total)\n`);
@@ -62,7 +88,10 @@ function nodeResources(w: PrefixWriter, node: Obj, pods: Obj[], nowMs: number): 
     const frac = (v: number, r: string) => (v / allocOf(r)) * 100;
     const [cr, cl] = t.cpu ?? [0, 0];
     const [mr, ml] = t.memory ?? [0, 0];
-    w.write(1, `${p.metadata.namespace}\t${p.metadata.name}\t\t${cell(cr, 'cpu', frac(cr, 'cpu'))}\t${cell(cl, 'cpu', frac(cl, 'cpu'))}\t${cell(mr, 'memory', frac(mr, 'memory'))}\t${cell(ml, 'memory', frac(ml, 'memory'))}\t${since(p.metadata.creationTimestamp, nowMs)}\n`);
+    w.write(
+      1,
+      `${p.metadata.namespace}\t${p.metadata.name}\t\t${cell(cr, 'cpu', frac(cr, 'cpu'))}\t${cell(cl, 'cpu', frac(cl, 'cpu'))}\t${cell(mr, 'memory', frac(mr, 'memory'))}\t${cell(ml, 'memory', frac(ml, 'memory'))}\t${since(p.metadata.creationTimestamp, nowMs)}\n`,
+    );
   }
   w.write(0, 'Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n');
   w.write(1, 'Resource\tRequests\tLimits\n');
@@ -88,7 +117,10 @@ export function describeNode(node: Obj, rel: Related, nowMs: number): string {
   annotationsMultiline(w, 'Annotations', node.metadata.annotations);
   w.write(0, `CreationTimestamp:\t${rfc1123z(node.metadata.creationTimestamp)}\n`);
   const taints: Obj[] = node.spec?.taints ?? [];
-  w.write(0, `Taints:\t${taints.length ? taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join('\n\t') : '<none>'}\n`);
+  w.write(
+    0,
+    `Taints:\t${taints.length ? taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join('\n\t') : '<none>'}\n`,
+  );
   w.write(0, `Unschedulable:\t${!!node.spec?.unschedulable}\n`);
   if (rel.lease?.lease) {
     const l = rel.lease.lease.spec ?? {};
@@ -100,7 +132,11 @@ export function describeNode(node: Obj, rel: Related, nowMs: number): string {
   if ((st.conditions ?? []).length) {
     w.write(0, 'Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n');
     w.write(1, '----\t------\t-----------------\t------------------\t------\t-------\n');
-    for (const c of st.conditions) w.write(1, `${c.type} \t${c.status} \t${rfc1123z(c.lastHeartbeatTime)} \t${rfc1123z(c.lastTransitionTime)} \t${c.reason ?? ''} \t${c.message ?? ''}\n`);
+    for (const c of st.conditions)
+      w.write(
+        1,
+        `${c.type} \t${c.status} \t${rfc1123z(c.lastHeartbeatTime)} \t${rfc1123z(c.lastTransitionTime)} \t${c.reason ?? ''} \t${c.message ?? ''}\n`,
+      );
   }
   w.write(0, 'Addresses:\n');
   for (const a of st.addresses ?? []) w.write(1, `${a.type}:\t${a.address}\n`);
@@ -135,4 +171,3 @@ export function describeNode(node: Obj, rel: Related, nowMs: number): string {
   describeEvents(w, rel.events, nowMs);
   return w.toString();
 }
-

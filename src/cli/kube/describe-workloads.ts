@@ -1,5 +1,14 @@
 import { rfc1123z, since } from './duration.js';
-import { annotationsMultiline, describeContainers, describeEvents, labelsMultiline, PrefixWriter, tolerationsMultiline, unstructured, type Related } from './describe-writer.js';
+import {
+  annotationsMultiline,
+  describeContainers,
+  describeEvents,
+  labelsMultiline,
+  PrefixWriter,
+  tolerationsMultiline,
+  unstructured,
+  type Related,
+} from './describe-writer.js';
 import { selectorString } from './selectors.js';
 
 /**
@@ -19,11 +28,31 @@ function volumes(w: PrefixWriter, vols: Obj[] | undefined, space: string): void 
   w.write(0, `${space}Volumes:\n`);
   for (const v of vols!) {
     w.write(1, `${space ? ' ' : ''}${v.name}:\n`);
-    if (v.emptyDir) w.write(2, `Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n    Medium:\t${v.emptyDir.medium ?? ''}\n    SizeLimit:\t${v.emptyDir.sizeLimit ?? '<unset>'}\n`);
-    else if (v.configMap) w.write(2, `Type:\tConfigMap (a volume populated by a ConfigMap)\n    Name:\t${v.configMap.name ?? ''}\n    Optional:\t${!!v.configMap.optional}\n`);
-    else if (v.secret) w.write(2, `Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t${v.secret.secretName ?? ''}\n    Optional:\t${!!v.secret.optional}\n`);
-    else if (v.hostPath) w.write(2, `Type:\tHostPath (bare host directory volume)\n    Path:\t${v.hostPath.path}\n    HostPathType:\t${v.hostPath.type || '<none>'}\n`);
-    else if (v.persistentVolumeClaim) w.write(2, `Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)\n    ClaimName:\t${v.persistentVolumeClaim.claimName}\n    ReadOnly:\t${!!v.persistentVolumeClaim.readOnly}\n`);
+    if (v.emptyDir)
+      w.write(
+        2,
+        `Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n    Medium:\t${v.emptyDir.medium ?? ''}\n    SizeLimit:\t${v.emptyDir.sizeLimit ?? '<unset>'}\n`,
+      );
+    else if (v.configMap)
+      w.write(
+        2,
+        `Type:\tConfigMap (a volume populated by a ConfigMap)\n    Name:\t${v.configMap.name ?? ''}\n    Optional:\t${!!v.configMap.optional}\n`,
+      );
+    else if (v.secret)
+      w.write(
+        2,
+        `Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t${v.secret.secretName ?? ''}\n    Optional:\t${!!v.secret.optional}\n`,
+      );
+    else if (v.hostPath)
+      w.write(
+        2,
+        `Type:\tHostPath (bare host directory volume)\n    Path:\t${v.hostPath.path}\n    HostPathType:\t${v.hostPath.type || '<none>'}\n`,
+      );
+    else if (v.persistentVolumeClaim)
+      w.write(
+        2,
+        `Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)\n    ClaimName:\t${v.persistentVolumeClaim.claimName}\n    ReadOnly:\t${!!v.persistentVolumeClaim.readOnly}\n`,
+      );
     else w.write(1, '<unknown>\n');
   }
 }
@@ -33,7 +62,12 @@ function qosClass(pod: Obj): string {
   const cs: Obj[] = pod.spec?.containers ?? [];
   const has = (c: Obj, f: string) => Object.keys(c.resources?.[f] ?? {}).length > 0;
   if (!cs.some((c) => has(c, 'requests') || has(c, 'limits'))) return 'BestEffort';
-  const guaranteed = cs.every((c) => ['cpu', 'memory'].every((r) => c.resources?.limits?.[r] && (c.resources?.requests?.[r] ?? c.resources.limits[r]) === c.resources.limits[r]));
+  const guaranteed = cs.every((c) =>
+    ['cpu', 'memory'].every(
+      (r) =>
+        c.resources?.limits?.[r] && (c.resources?.requests?.[r] ?? c.resources.limits[r]) === c.resources.limits[r],
+    ),
+  );
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
@@ -67,11 +101,16 @@ export function describePod(pod: Obj, rel: Related, nowMs: number): string {
   const by = controller(pod);
   if (by) w.write(0, `Controlled By:\t${by}\n`);
   if (st.nominatedNodeName) w.write(0, `NominatedNodeName:\t${st.nominatedNodeName}\n`);
-  if ((spec.initContainers ?? []).length) describeContainers(w, 'Init Containers', spec.initContainers, st.initContainerStatuses, '', pod);
+  if ((spec.initContainers ?? []).length)
+    describeContainers(w, 'Init Containers', spec.initContainers, st.initContainerStatuses, '', pod);
   describeContainers(w, 'Containers', spec.containers, st.containerStatuses, '', pod);
   if ((spec.readinessGates ?? []).length) {
     w.write(0, 'Readiness Gates:\n  Type\tStatus\n');
-    for (const g of spec.readinessGates) w.write(1, `${g.conditionType} \t${(st.conditions ?? []).find((c: Obj) => c.type === g.conditionType)?.status ?? '<none>'} \n`);
+    for (const g of spec.readinessGates)
+      w.write(
+        1,
+        `${g.conditionType} \t${(st.conditions ?? []).find((c: Obj) => c.type === g.conditionType)?.status ?? '<none>'} \n`,
+      );
   }
   if ((st.conditions ?? []).length) {
     w.write(0, 'Conditions:\n  Type\tStatus\n');
@@ -89,10 +128,12 @@ function podTemplate(w: PrefixWriter, t: Obj | undefined): void {
   w.write(0, 'Pod Template:\n');
   if (!t) return void w.write(1, '<unset>');
   labelsMultiline(w, '  Labels', t.metadata?.labels);
-  if (Object.keys(t.metadata?.annotations ?? {}).length) annotationsMultiline(w, '  Annotations', t.metadata.annotations);
+  if (Object.keys(t.metadata?.annotations ?? {}).length)
+    annotationsMultiline(w, '  Annotations', t.metadata.annotations);
   const spec = t.spec ?? {};
   if (spec.serviceAccountName) w.write(1, `Service Account:\t${spec.serviceAccountName}\n`);
-  if ((spec.initContainers ?? []).length) describeContainers(w, 'Init Containers', spec.initContainers, undefined, '  ');
+  if ((spec.initContainers ?? []).length)
+    describeContainers(w, 'Init Containers', spec.initContainers, undefined, '  ');
   describeContainers(w, 'Containers', spec.containers, undefined, '  ');
   volumes(w, spec.volumes, '  ');
   if (spec.priorityClassName) w.write(1, `Priority Class Name:\t${spec.priorityClassName}\n`);
@@ -115,11 +156,18 @@ export function describeDeployment(d: Obj, rel: Related, nowMs: number): string 
   labelsMultiline(w, 'Labels', d.metadata.labels);
   annotationsMultiline(w, 'Annotations', d.metadata.annotations);
   w.write(0, `Selector:\t${selectorString(spec.selector)}\n`);
-  w.write(0, `Replicas:\t${spec.replicas ?? 1} desired | ${st.updatedReplicas ?? 0} updated | ${st.replicas ?? 0} total | ${st.availableReplicas ?? 0} available | ${st.unavailableReplicas ?? 0} unavailable\n`);
+  w.write(
+    0,
+    `Replicas:\t${spec.replicas ?? 1} desired | ${st.updatedReplicas ?? 0} updated | ${st.replicas ?? 0} total | ${st.availableReplicas ?? 0} available | ${st.unavailableReplicas ?? 0} unavailable\n`,
+  );
   w.write(0, `StrategyType:\t${spec.strategy?.type ?? ''}\n`);
   w.write(0, `MinReadySeconds:\t${spec.minReadySeconds ?? 0}\n`);
   const ru = spec.strategy?.rollingUpdate;
-  if (ru) w.write(0, `RollingUpdateStrategy:\t${ru.maxUnavailable ?? '<nil>'} max unavailable, ${ru.maxSurge ?? '<nil>'} max surge\n`);
+  if (ru)
+    w.write(
+      0,
+      `RollingUpdateStrategy:\t${ru.maxUnavailable ?? '<nil>'} max unavailable, ${ru.maxSurge ?? '<nil>'} max surge\n`,
+    );
   podTemplate(w, spec.template);
   if ((st.conditions ?? []).length) {
     w.write(0, 'Conditions:\n  Type\tStatus\tReason\n');
@@ -172,7 +220,13 @@ export function describeGeneric(o: Obj, rel: Related, nowMs: number): string {
   w.write(0, `Namespace:\t${o.metadata.namespace ?? ''}\n`);
   labelsMultiline(w, 'Labels', o.metadata.labels);
   annotationsMultiline(w, 'Annotations', o.metadata.annotations);
-  unstructured(w, 0, o, '', ['.metadata.managedFields', '.metadata.name', '.metadata.namespace', '.metadata.labels', '.metadata.annotations']);
+  unstructured(w, 0, o, '', [
+    '.metadata.managedFields',
+    '.metadata.name',
+    '.metadata.namespace',
+    '.metadata.labels',
+    '.metadata.annotations',
+  ]);
   describeEvents(w, rel.events, nowMs);
   return w.toString();
 }

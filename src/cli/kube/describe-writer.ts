@@ -48,7 +48,13 @@ export class PrefixWriter {
 const MAX_ANNOTATION_LEN = 140;
 const SKIP_ANNOTATIONS = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
 
-export function labelsMultiline(w: PrefixWriter, title: string, labels: Record<string, string> | undefined, initialIndent = '', innerIndent = '\t'): void {
+export function labelsMultiline(
+  w: PrefixWriter,
+  title: string,
+  labels: Record<string, string> | undefined,
+  initialIndent = '',
+  innerIndent = '\t',
+): void {
   w.write(0, `${initialIndent}${title}:${innerIndent}`);
   const keys = Object.keys(labels ?? {}).sort();
   if (!keys.length) return void w.write(0, '<none>\n');
@@ -58,7 +64,11 @@ export function labelsMultiline(w: PrefixWriter, title: string, labels: Record<s
   });
 }
 
-export function annotationsMultiline(w: PrefixWriter, title: string, annotations: Record<string, string> | undefined): void {
+export function annotationsMultiline(
+  w: PrefixWriter,
+  title: string,
+  annotations: Record<string, string> | undefined,
+): void {
   w.write(0, `${title}:\t`);
   const keys = Object.keys(annotations ?? {})
     .filter((k) => !SKIP_ANNOTATIONS.has(k))
@@ -69,12 +79,18 @@ export function annotationsMultiline(w: PrefixWriter, title: string, annotations
     const value = String(annotations![k]).replace(/\n$/, '');
     if (value.length + k.length + 2 > MAX_ANNOTATION_LEN || value.includes('\n')) {
       w.write(0, `${k}:\n`);
-      for (const s of value.split('\n')) w.write(0, `\t  ${s.length > MAX_ANNOTATION_LEN - 2 ? `${s.slice(0, MAX_ANNOTATION_LEN - 2)}...` : s}\n`);
+      for (const s of value.split('\n'))
+        w.write(0, `\t  ${s.length > MAX_ANNOTATION_LEN - 2 ? `${s.slice(0, MAX_ANNOTATION_LEN - 2)}...` : s}\n`);
     } else w.write(0, `${k}: ${value}\n`);
   });
 }
 
-export function tolerationsMultiline(w: PrefixWriter, title: string, tolerations: Obj[] | undefined, initialIndent = ''): void {
+export function tolerationsMultiline(
+  w: PrefixWriter,
+  title: string,
+  tolerations: Obj[] | undefined,
+  initialIndent = '',
+): void {
   w.write(0, `${initialIndent}${title}:\t`);
   if (!(tolerations ?? []).length) return void w.write(0, '<none>\n');
   tolerations!.forEach((t, i) => {
@@ -141,7 +157,14 @@ function fieldValue(pod: Obj | undefined, path: string): string {
   return at === undefined || at === null || typeof at === 'object' ? '' : String(at);
 }
 
-export function describeContainers(w: PrefixWriter, label: string, containers: Obj[] | undefined, statuses: Obj[] | undefined, space = '', pod?: Obj): void {
+export function describeContainers(
+  w: PrefixWriter,
+  label: string,
+  containers: Obj[] | undefined,
+  statuses: Obj[] | undefined,
+  space = '',
+  pod?: Obj,
+): void {
   const byName = new Map((statuses ?? []).map((s) => [s.name, s]));
   w.write(0, `${space}${label}:${(containers ?? []).length ? '' : ' <none>'}\n`);
   for (const c of containers ?? []) {
@@ -187,13 +210,31 @@ export function describeContainers(w: PrefixWriter, label: string, containers: O
         String(e.value ?? '')
           .split('\n')
           .forEach((s, i) => w.write(3, i === 0 ? `${e.name}:\t${s}\n` : `\t${s}\n`));
-      } else if (e.valueFrom.fieldRef) w.write(3, `${e.name}:\t${fieldValue(pod, e.valueFrom.fieldRef.fieldPath)} (${e.valueFrom.fieldRef.apiVersion ?? 'v1'}:${e.valueFrom.fieldRef.fieldPath})\n`);
-      else if (e.valueFrom.secretKeyRef) w.write(3, `${e.name}:\t<set to the key '${e.valueFrom.secretKeyRef.key}' in secret '${e.valueFrom.secretKeyRef.name}'>\tOptional: ${!!e.valueFrom.secretKeyRef.optional}\n`);
-      else if (e.valueFrom.configMapKeyRef) w.write(3, `${e.name}:\t<set to the key '${e.valueFrom.configMapKeyRef.key}' of config map '${e.valueFrom.configMapKeyRef.name}'>\tOptional: ${!!e.valueFrom.configMapKeyRef.optional}\n`);
+      } else if (e.valueFrom.fieldRef)
+        w.write(
+          3,
+          `${e.name}:\t${fieldValue(pod, e.valueFrom.fieldRef.fieldPath)} (${e.valueFrom.fieldRef.apiVersion ?? 'v1'}:${e.valueFrom.fieldRef.fieldPath})\n`,
+        );
+      else if (e.valueFrom.secretKeyRef)
+        w.write(
+          3,
+          `${e.name}:\t<set to the key '${e.valueFrom.secretKeyRef.key}' in secret '${e.valueFrom.secretKeyRef.name}'>\tOptional: ${!!e.valueFrom.secretKeyRef.optional}\n`,
+        );
+      else if (e.valueFrom.configMapKeyRef)
+        w.write(
+          3,
+          `${e.name}:\t<set to the key '${e.valueFrom.configMapKeyRef.key}' of config map '${e.valueFrom.configMapKeyRef.name}'>\tOptional: ${!!e.valueFrom.configMapKeyRef.optional}\n`,
+        );
     }
-    const mounts: Obj[] = [...(c.volumeMounts ?? [])].sort((a, b) => String(a.mountPath).localeCompare(String(b.mountPath)));
+    const mounts: Obj[] = [...(c.volumeMounts ?? [])].sort((a, b) =>
+      String(a.mountPath).localeCompare(String(b.mountPath)),
+    );
     w.write(2, `Mounts:${mounts.length ? '' : '\t<none>'}\n`);
-    for (const m of mounts) w.write(3, `${m.mountPath} from ${m.name} (${[m.readOnly ? 'ro' : 'rw', ...(m.subPath ? [`path=${JSON.stringify(m.subPath)}`] : [])].join(',')})\n`);
+    for (const m of mounts)
+      w.write(
+        3,
+        `${m.mountPath} from ${m.name} (${[m.readOnly ? 'ro' : 'rw', ...(m.subPath ? [`path=${JSON.stringify(m.subPath)}`] : [])].join(',')})\n`,
+      );
   }
 }
 
@@ -222,7 +263,13 @@ export function describeEvents(w: PrefixWriter, events: Obj[] | null, nowMs: num
 export function smartLabel(field: string): string {
   if (/[^A-Za-z-]/.test(field)) return field;
   const parts = field.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[-]/g) ?? [field];
-  return parts.map((p) => (['API', 'URL', 'UID', 'OSB', 'GUID'].includes(p.toUpperCase()) ? p.toUpperCase() : p[0].toUpperCase() + p.slice(1))).join(' ');
+  return parts
+    .map((p) =>
+      ['API', 'URL', 'UID', 'OSB', 'GUID'].includes(p.toUpperCase())
+        ? p.toUpperCase()
+        : p[0].toUpperCase() + p.slice(1),
+    )
+    .join(' ');
 }
 
 export function unstructured(w: PrefixWriter, level: number, content: Obj, prefix: string, skip: string[]): void {
@@ -242,4 +289,3 @@ export function unstructured(w: PrefixWriter, level: number, content: Obj, prefi
     } else w.write(level, `${smartLabel(field)}:\t${v === null ? '<nil>' : v}\n`);
   }
 }
-

@@ -2,7 +2,17 @@ import type { ResourceType } from '../../control/api/index.js';
 import { parseResourceArgs, type ResourceRequest } from './args.js';
 import type { KubeContext, NamespaceFlags } from './context.js';
 import { errorLine, KubeError } from './errors.js';
-import { asList, nameOf, parseOutput, renderTables, toJSON, toYAML, WatchPrinter, withType, type OutputFormat } from './output.js';
+import {
+  asList,
+  nameOf,
+  parseOutput,
+  renderTables,
+  toJSON,
+  toYAML,
+  WatchPrinter,
+  withType,
+  type OutputFormat,
+} from './output.js';
 
 /**
  * `get TYPE[,TYPE…] [NAME…]`: the objects as kubectl prints them. A missing
@@ -21,7 +31,11 @@ export interface GetFlags extends NamespaceFlags {
   ignoreNotFound?: boolean;
 }
 
-export async function fetchObjects(ctx: KubeContext, reqs: ResourceRequest[], f: GetFlags): Promise<{ groups: { r: ResourceType; items: Obj[] }[]; errors: unknown[] }> {
+export async function fetchObjects(
+  ctx: KubeContext,
+  reqs: ResourceRequest[],
+  f: GetFlags,
+): Promise<{ groups: { r: ResourceType; items: Obj[] }[]; errors: unknown[] }> {
   const groups: { r: ResourceType; items: Obj[] }[] = [];
   const errors: unknown[] = [];
   for (const { r, names } of reqs) {
@@ -36,14 +50,28 @@ export async function fetchObjects(ctx: KubeContext, reqs: ResourceRequest[], f:
         }
       }
     } else {
-      items.push(...(await ctx.client.list(r, { namespace: ns, labelSelector: f.selector || undefined, fieldSelector: f.fieldSelector || undefined })).items);
+      items.push(
+        ...(
+          await ctx.client.list(r, {
+            namespace: ns,
+            labelSelector: f.selector || undefined,
+            fieldSelector: f.fieldSelector || undefined,
+          })
+        ).items,
+      );
     }
     groups.push({ r, items: items.map((o) => withType(r, o)) });
   }
   return { groups, errors };
 }
 
-export function printObjects(ctx: KubeContext, groups: { r: ResourceType; items: Obj[] }[], format: OutputFormat, singleItemImplied: boolean, f: GetFlags): boolean {
+export function printObjects(
+  ctx: KubeContext,
+  groups: { r: ResourceType; items: Obj[] }[],
+  format: OutputFormat,
+  singleItemImplied: boolean,
+  f: GetFlags,
+): boolean {
   const all = groups.flatMap((g) => g.items);
   if (format === 'json' || format === 'yaml') {
     const obj = singleItemImplied && all.length === 1 ? all[0] : asList(all);
@@ -54,28 +82,42 @@ export function printObjects(ctx: KubeContext, groups: { r: ResourceType; items:
     for (const g of groups) for (const o of g.items) ctx.out(`${nameOf(g.r, o)}\n`);
     return all.length > 0;
   }
-  const text = renderTables(groups, ctx.now(), { wide: format === 'wide', allNamespaces: !!f.allNamespaces, withKind: groups.length > 1 });
+  const text = renderTables(groups, ctx.now(), {
+    wide: format === 'wide',
+    allNamespaces: !!f.allNamespaces,
+    withKind: groups.length > 1,
+  });
   ctx.out(text);
   return text.length > 0;
 }
 
 export function noResources(f: NamespaceFlags, types: ResourceType[]): string {
-  return !f.allNamespaces && types.every((r) => r.namespaced) ? `No resources found in ${f.namespace} namespace.\n` : 'No resources found\n';
+  return !f.allNamespaces && types.every((r) => r.namespaced)
+    ? `No resources found in ${f.namespace} namespace.\n`
+    : 'No resources found\n';
 }
 
 export async function get(ctx: KubeContext, args: string[], f: GetFlags): Promise<number> {
   const format = parseOutput(f.output);
   const reqs = parseResourceArgs(args);
-  if (f.allNamespaces && reqs.some((q) => q.names.length)) throw new KubeError('a resource cannot be retrieved by name across all namespaces');
+  if (f.allNamespaces && reqs.some((q) => q.names.length))
+    throw new KubeError('a resource cannot be retrieved by name across all namespaces');
   if (f.watch || f.watchOnly) return watch(ctx, reqs, f, format);
   const { groups, errors } = await fetchObjects(ctx, reqs, f);
   const singleItemImplied = reqs.length === 1 && reqs[0].names.length === 1;
   const generic = format === 'json' || format === 'yaml' || format === 'name';
   // kubectl prints nothing but the error for one missing object, and no empty List when ignoring NotFound
-  const skip = generic && ((singleItemImplied && errors.length > 0) || (f.ignoreNotFound && !groups.some((g) => g.items.length)));
+  const skip =
+    generic && ((singleItemImplied && errors.length > 0) || (f.ignoreNotFound && !groups.some((g) => g.items.length)));
   const wrote = !skip && printObjects(ctx, groups, format, singleItemImplied, f);
   for (const e of errors) ctx.err(`${errorLine(e, ctx.server)}\n`);
-  if (!wrote && !errors.length && (format === 'table' || format === 'wide') && !f.ignoreNotFound) ctx.err(noResources(f, reqs.map((q) => q.r)));
+  if (!wrote && !errors.length && (format === 'table' || format === 'wide') && !f.ignoreNotFound)
+    ctx.err(
+      noResources(
+        f,
+        reqs.map((q) => q.r),
+      ),
+    );
   return errors.length ? 1 : 0;
 }
 
@@ -83,7 +125,8 @@ async function watch(ctx: KubeContext, reqs: ResourceRequest[], f: GetFlags, for
   if (reqs.length !== 1 || reqs[0].names.length > 1) throw new KubeError('you may only specify a single resource type');
   const { r, names } = reqs[0];
   const ns = r.namespaced && !f.allNamespaces ? f.namespace : undefined;
-  const fieldSelector = [f.fieldSelector, names[0] ? `metadata.name=${names[0]}` : ''].filter(Boolean).join(',') || undefined;
+  const fieldSelector =
+    [f.fieldSelector, names[0] ? `metadata.name=${names[0]}` : ''].filter(Boolean).join(',') || undefined;
   if (names[0]) await ctx.client.get(r, ns, names[0]); // NotFound as kubectl says it
   const list = await ctx.client.list(r, { namespace: ns, labelSelector: f.selector || undefined, fieldSelector });
   const opts = { wide: format === 'wide', allNamespaces: !!f.allNamespaces, withKind: false };
@@ -97,7 +140,10 @@ async function watch(ctx: KubeContext, reqs: ResourceRequest[], f: GetFlags, for
   };
   if (!f.watchOnly) {
     if (format === 'table' || format === 'wide') {
-      const text = table.initial(list.items.map((o) => withType(r, o)), ctx.now());
+      const text = table.initial(
+        list.items.map((o) => withType(r, o)),
+        ctx.now(),
+      );
       if (text) ctx.out(text);
       else ctx.err(noResources(f, [r]));
     } else list.items.forEach(print);

@@ -14,7 +14,18 @@ export { parseResourceArgs, ALL } from './args.js';
 export { PRINTERS, columnsFor, formatEndpoints } from './printers.js';
 export { podCells } from './pod-status.js';
 export { humanDuration, rfc1123z } from './duration.js';
-export { renderTables, WatchPrinter, toJSON, toYAML, asList, nameOf, withType, kindName, resourceName, parseOutput } from './output.js';
+export {
+  renderTables,
+  WatchPrinter,
+  toJSON,
+  toYAML,
+  asList,
+  nameOf,
+  withType,
+  kindName,
+  resourceName,
+  parseOutput,
+} from './output.js';
 export { tabbed, TabWriter, TABLE_WRITER, DESCRIBE_WRITER } from './tabwriter.js';
 export { evalJsonPath } from './jsonpath.js';
 export { errorLine, KubeError } from './errors.js';

@@ -5,7 +5,11 @@
  * `{.status.conditions[?(@.type=="Ready")].status}`, `[*]`.
  * Returns every value the path reaches.
  */
-type Step = { field: string } | { index: number } | { all: true } | { filter: { path: string[]; op: '==' | '!='; value: string } };
+type Step =
+  | { field: string }
+  | { index: number }
+  | { all: true }
+  | { filter: { path: string[]; op: '==' | '!='; value: string } };
 
 export class JsonPathError extends Error {
   readonly code = 'ERR_JSONPATH';
@@ -32,7 +36,8 @@ export function parseJsonPath(expr: string): Step[] {
       if (inner === '*') steps.push({ all: true });
       else if (/^-?\d+$/.test(inner)) steps.push({ index: Number(inner) });
       else if ((m = /^['"](.*)['"]$/.exec(inner))) steps.push({ field: m[1] });
-      else if ((m = /^\?\(@((?:\.[A-Za-z0-9_-]+)+)\s*(==|!=)\s*['"]?([^'"]*)['"]?\)$/.exec(inner))) steps.push({ filter: { path: m[1].slice(1).split('.'), op: m[2] as '==' | '!=', value: m[3] } });
+      else if ((m = /^\?\(@((?:\.[A-Za-z0-9_-]+)+)\s*(==|!=)\s*['"]?([^'"]*)['"]?\)$/.exec(inner)))
+        steps.push({ filter: { path: m[1].slice(1).split('.'), op: m[2] as '==' | '!=', value: m[3] } });
       else throw new JsonPathError(`unsupported array expression [${inner}] in ${expr}`);
     } else throw new JsonPathError(`unrecognized character in action: ${JSON.stringify(s[i])} in ${expr}`);
   }
@@ -46,7 +51,8 @@ export function evalJsonPath(obj: unknown, expr: string): unknown[] {
     for (const v of cur) {
       if (v === null || v === undefined) continue;
       if ('field' in step) {
-        if (typeof v === 'object' && !Array.isArray(v) && step.field in (v as object)) next.push((v as Record<string, unknown>)[step.field]);
+        if (typeof v === 'object' && !Array.isArray(v) && step.field in (v as object))
+          next.push((v as Record<string, unknown>)[step.field]);
       } else if ('index' in step) {
         if (Array.isArray(v)) {
           const x = v[step.index < 0 ? v.length + step.index : step.index];

@@ -27,7 +27,8 @@ export interface LogsFlags {
 
 const PHASE_RANK: Record<string, number> = { Running: 0, Unknown: 1, Pending: 2 };
 const isReady = (p: Obj) => (p.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
-const restarts = (p: Obj) => (p.status?.containerStatuses ?? []).reduce((n: number, c: Obj) => Math.max(n, c.restartCount ?? 0), 0);
+const restarts = (p: Obj) =>
+  (p.status?.containerStatuses ?? []).reduce((n: number, c: Obj) => Math.max(n, c.restartCount ?? 0), 0);
 
 /** controller.ByLogging: the pod kubectl logs picks first. */
 export function byLogging(a: Obj, b: Obj): number {
@@ -53,11 +54,16 @@ async function podsFor(ctx: KubeContext, target: string | undefined, f: LogsFlag
   const r = slash > 0 ? resourceType(target.slice(0, slash)) : resourceType('pods');
   const name = slash > 0 ? target.slice(slash + 1) : target;
   const obj = await ctx.client.tryGet(r, f.namespace, name);
-  if (!obj) throw new KubeError(`error from server (NotFound): ${r.plural}${r.group ? `.${r.group}` : ''} "${name}" not found in namespace "${f.namespace}"`);
+  if (!obj)
+    throw new KubeError(
+      `error from server (NotFound): ${r.plural}${r.group ? `.${r.group}` : ''} "${name}" not found in namespace "${f.namespace}"`,
+    );
   if (r.kind === 'Pod') return [obj];
   const selector = r.kind === 'Service' ? { matchLabels: obj.spec?.selector ?? {} } : obj.spec?.selector;
   if (!selector) throw new KubeError(`cannot get the logs from ${r.kind.toLowerCase()}: selector not found`);
-  const pods = (await ctx.client.list('pods', { namespace: f.namespace })).items.filter((p) => selects(selector, p.metadata.labels)).sort(byLogging);
+  const pods = (await ctx.client.list('pods', { namespace: f.namespace })).items
+    .filter((p) => selects(selector, p.metadata.labels))
+    .sort(byLogging);
   if (!pods.length) throw new KubeError(`timed out waiting for the condition`);
   if (pods.length > 1) ctx.err(`Found ${pods.length} pods, using pod/${pods[0].metadata.name}\n`);
   return [pods[0]];
@@ -67,8 +73,13 @@ function containersOf(ctx: KubeContext, pod: Obj, f: LogsFlags): string[] {
   const names: string[] = (pod.spec?.containers ?? []).map((c: Obj) => c.name);
   if (f.allContainers) return [...(pod.spec?.initContainers ?? []).map((c: Obj) => c.name), ...names];
   if (f.container) {
-    const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c: Obj) => c.name);
-    if (!all.includes(f.container)) throw new KubeError(`container ${f.container} is not valid for pod ${pod.metadata.name}`);
+    const all = [
+      ...(pod.spec?.initContainers ?? []),
+      ...(pod.spec?.containers ?? []),
+      ...(pod.spec?.ephemeralContainers ?? []),
+    ].map((c: Obj) => c.name);
+    if (!all.includes(f.container))
+      throw new KubeError(`container ${f.container} is not valid for pod ${pod.metadata.name}`);
     return [f.container];
   }
   const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
@@ -104,7 +115,10 @@ function stream(ctx: KubeContext, path: string, prefix: string): Promise<void> {
 }
 
 export async function logs(ctx: KubeContext, target: string | undefined, f: LogsFlags): Promise<number> {
-  if (f.tail !== undefined && !/^-?\d+$/.test(f.tail)) throw new KubeError(`invalid argument "${f.tail}" for "--tail" flag: strconv.ParseInt: parsing "${f.tail}": invalid syntax`);
+  if (f.tail !== undefined && !/^-?\d+$/.test(f.tail))
+    throw new KubeError(
+      `invalid argument "${f.tail}" for "--tail" flag: strconv.ParseInt: parsing "${f.tail}": invalid syntax`,
+    );
   const pods = await podsFor(ctx, target, f);
   const jobs: Promise<void>[] = [];
   for (const pod of pods) {

@@ -16,7 +16,9 @@ export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
 export function parseOutput(o: string | undefined): OutputFormat {
   if (o === undefined || o === '') return 'table';
   if (o === 'wide' || o === 'json' || o === 'yaml' || o === 'name') return o;
-  throw new Error(`unable to match a printer suitable for the output format "${o}", allowed formats are: json,name,wide,yaml`);
+  throw new Error(
+    `unable to match a printer suitable for the output format "${o}", allowed formats are: json,name,wide,yaml`,
+  );
 }
 
 /** `pod`, `deployment.apps`, `networkpolicy.networking.k8s.io`: how kubectl names a kind. */

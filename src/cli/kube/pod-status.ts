@@ -17,7 +17,8 @@ export interface PodCells {
 }
 
 const isRestartableInit = (c: Obj | undefined) => c?.restartPolicy === 'Always';
-const later = (a: string | undefined, b: string | undefined) => (!a ? b : !b ? a : Date.parse(b) > Date.parse(a) ? b : a);
+const later = (a: string | undefined, b: string | undefined) =>
+  !a ? b : !b ? a : Date.parse(b) > Date.parse(a) ? b : a;
 
 export function podCells(pod: Obj, nowMs: number): PodCells {
   const spec = pod.spec ?? {};
@@ -30,7 +31,8 @@ export function podCells(pod: Obj, nowMs: number): PodCells {
   let lastRestart: string | undefined;
   let lastRestartableInitRestart: string | undefined;
   let reason: string = status.reason || status.phase || '';
-  for (const c of status.conditions ?? []) if (c.type === 'PodScheduled' && c.reason === 'SchedulingGated') reason = 'SchedulingGated';
+  for (const c of status.conditions ?? [])
+    if (c.type === 'PodScheduled' && c.reason === 'SchedulingGated') reason = 'SchedulingGated';
 
   let initializing = false;
   const initStatuses: Obj[] = status.initContainerStatuses ?? [];
@@ -51,7 +53,12 @@ export function podCells(pod: Obj, nowMs: number): PodCells {
       if (c.ready) ready++;
       continue;
     }
-    if (term) reason = term.reason ? `Init:${term.reason}` : term.signal ? `Init:Signal:${term.signal}` : `Init:ExitCode:${term.exitCode}`;
+    if (term)
+      reason = term.reason
+        ? `Init:${term.reason}`
+        : term.signal
+          ? `Init:Signal:${term.signal}`
+          : `Init:ExitCode:${term.exitCode}`;
     else if (wait && wait.reason && wait.reason !== 'PodInitializing') reason = `Init:${wait.reason}`;
     else reason = `Init:${i}/${initSpecs.length}`;
     initializing = true;
@@ -79,7 +86,9 @@ export function podCells(pod: Obj, nowMs: number): PodCells {
       }
     }
     if (reason === 'Completed' && hasRunning) {
-      reason = (status.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+      reason = (status.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True')
+        ? 'Running'
+        : 'NotReady';
     }
   }
 
@@ -87,7 +96,8 @@ export function podCells(pod: Obj, nowMs: number): PodCells {
   if (pod.metadata?.deletionTimestamp && status.reason === 'NodeLost') reason = 'Unknown';
   else if (pod.metadata?.deletionTimestamp && !terminal) reason = 'Terminating';
 
-  const restartsCell = restarts !== 0 && lastRestart ? `${restarts} (${since(lastRestart, nowMs)} ago)` : String(restarts);
+  const restartsCell =
+    restarts !== 0 && lastRestart ? `${restarts} (${since(lastRestart, nowMs)} ago)` : String(restarts);
   return { ready: `${ready}/${total}`, status: reason, restarts: restartsCell };
 }
 

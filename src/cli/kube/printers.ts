@@ -97,13 +97,16 @@ function serviceExternalIP(svc: Obj, wide: boolean): string {
 }
 
 function servicePorts(ports: Obj[] | undefined): string {
-  return (ports ?? []).map((p) => (p.nodePort > 0 ? `${p.port}:${p.nodePort}/${p.protocol ?? ''}` : `${p.port}/${p.protocol ?? ''}`)).join(',');
+  return (ports ?? [])
+    .map((p) => (p.nodePort > 0 ? `${p.port}:${p.nodePort}/${p.protocol ?? ''}` : `${p.port}/${p.protocol ?? ''}`))
+    .join(',');
 }
 
 function nodeRoles(node: Obj): string {
   const roles = new Set<string>();
   for (const [k, v] of Object.entries<string>(node.metadata?.labels ?? {})) {
-    if (k.startsWith('node-role.kubernetes.io/') && k.length > 'node-role.kubernetes.io/'.length) roles.add(k.slice('node-role.kubernetes.io/'.length));
+    if (k.startsWith('node-role.kubernetes.io/') && k.length > 'node-role.kubernetes.io/'.length)
+      roles.add(k.slice('node-role.kubernetes.io/'.length));
     else if (k === 'kubernetes.io/role' && v) roles.add(v);
   }
   return [...roles].sort().join(',');
@@ -116,7 +119,8 @@ export function nodeStatus(node: Obj): string {
   return status.join(',');
 }
 
-const nodeAddress = (node: Obj, type: string) => (node.status?.addresses ?? []).find((a: Obj) => a.type === type)?.address ?? '<none>';
+const nodeAddress = (node: Obj, type: string) =>
+  (node.status?.addresses ?? []).find((a: Obj) => a.type === type)?.address ?? '<none>';
 
 function ingressHosts(rules: Obj[] | undefined): string {
   const list: string[] = [];
@@ -130,7 +134,8 @@ function ingressHosts(rules: Obj[] | undefined): string {
 }
 
 /** A CRD printer column's cell: the first jsonpath result; a list or map as JSON; none → <none>. */
-const crdCell = (v: unknown) => (v === undefined || v === null ? '<none>' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const crdCell = (v: unknown) =>
+  v === undefined || v === null ? '<none>' : typeof v === 'object' ? JSON.stringify(v) : String(v);
 
 function eventCells(e: Obj, now: number): { last: string; first: string; count: number; target: string } {
   const first = e.firstTimestamp ? since(e.firstTimestamp, now) : since(e.eventTime, now);
@@ -156,14 +161,27 @@ export const PRINTERS: Record<string, Printer> = {
       const gates: Obj[] = p.spec?.readinessGates ?? [];
       const conds: Obj[] = p.status?.conditions ?? [];
       const trueGates = gates.filter((g) => conds.find((c2) => c2.type === g.conditionType)?.status === 'True').length;
-      return [...cells, p.status?.podIPs?.[0]?.ip || p.status?.podIP || '<none>', p.spec?.nodeName || '<none>', p.status?.nominatedNodeName || '<none>', gates.length ? `${trueGates}/${gates.length}` : '<none>'];
+      return [
+        ...cells,
+        p.status?.podIPs?.[0]?.ip || p.status?.podIP || '<none>',
+        p.spec?.nodeName || '<none>',
+        p.status?.nominatedNodeName || '<none>',
+        gates.length ? `${trueGates}/${gates.length}` : '<none>',
+      ];
     },
   },
   Service: {
     columns: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
     wide: ['SELECTOR'],
     row(s, now, wide) {
-      const cells = [s.metadata.name, str(s.spec?.type), s.spec?.clusterIPs?.[0] ?? '<none>', serviceExternalIP(s, wide), servicePorts(s.spec?.ports) || '<none>', age(s, now)];
+      const cells = [
+        s.metadata.name,
+        str(s.spec?.type),
+        s.spec?.clusterIPs?.[0] ?? '<none>',
+        serviceExternalIP(s, wide),
+        servicePorts(s.spec?.ports) || '<none>',
+        age(s, now),
+      ];
       return wide ? [...cells, formatLabels(s.spec?.selector)] : cells;
     },
   },
@@ -177,9 +195,17 @@ export const PRINTERS: Record<string, Printer> = {
     wide: [],
     row(s, now) {
       const ports: Obj[] = s.ports ?? [];
-      const portList = ports.slice(0, 3).map((p) => (p.port !== undefined && p.port !== null ? String(p.port) : p.name ?? '*'));
+      const portList = ports
+        .slice(0, 3)
+        .map((p) => (p.port !== undefined && p.port !== null ? String(p.port) : (p.name ?? '*')));
       const addrs: string[] = (s.endpoints ?? []).flatMap((e: Obj) => e.addresses ?? []);
-      return [s.metadata.name, str(s.addressType), withMore(portList, ports.length), withMore(addrs.slice(0, 3), addrs.length), age(s, now)];
+      return [
+        s.metadata.name,
+        str(s.addressType),
+        withMore(portList, ports.length),
+        withMore(addrs.slice(0, 3), addrs.length),
+        age(s, now),
+      ];
     },
   },
   Node: {
@@ -189,7 +215,14 @@ export const PRINTERS: Record<string, Printer> = {
       const info = n.status?.nodeInfo ?? {};
       const cells = [n.metadata.name, nodeStatus(n), nodeRoles(n) || '<none>', age(n, now), str(info.kubeletVersion)];
       if (!wide) return cells;
-      return [...cells, nodeAddress(n, 'InternalIP'), nodeAddress(n, 'ExternalIP'), info.osImage || '<unknown>', info.kernelVersion || '<unknown>', info.containerRuntimeVersion || '<unknown>'];
+      return [
+        ...cells,
+        nodeAddress(n, 'InternalIP'),
+        nodeAddress(n, 'ExternalIP'),
+        info.osImage || '<unknown>',
+        info.kernelVersion || '<unknown>',
+        info.containerRuntimeVersion || '<unknown>',
+      ];
     },
   },
   Deployment: {
@@ -197,8 +230,16 @@ export const PRINTERS: Record<string, Printer> = {
     wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
     row(d, now, wide) {
       const st = d.status ?? {};
-      const cells = [d.metadata.name, `${st.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`, String(st.updatedReplicas ?? 0), String(st.availableReplicas ?? 0), age(d, now)];
-      return wide ? [...cells, ...layoutContainers(d.spec?.template?.spec?.containers), selectorString(d.spec?.selector)] : cells;
+      const cells = [
+        d.metadata.name,
+        `${st.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`,
+        String(st.updatedReplicas ?? 0),
+        String(st.availableReplicas ?? 0),
+        age(d, now),
+      ];
+      return wide
+        ? [...cells, ...layoutContainers(d.spec?.template?.spec?.containers), selectorString(d.spec?.selector)]
+        : cells;
     },
   },
   StatefulSet: {
@@ -217,7 +258,14 @@ export const PRINTERS: Record<string, Printer> = {
   Ingress: {
     columns: ['NAME', 'CLASS', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE'],
     wide: [],
-    row: (i, now, wide) => [i.metadata.name, i.spec?.ingressClassName ?? '<none>', ingressHosts(i.spec?.rules), lbStatus(i.status?.loadBalancer?.ingress, wide), (i.spec?.tls ?? []).length ? '80, 443' : '80', age(i, now)],
+    row: (i, now, wide) => [
+      i.metadata.name,
+      i.spec?.ingressClassName ?? '<none>',
+      ingressHosts(i.spec?.rules),
+      lbStatus(i.status?.loadBalancer?.ingress, wide),
+      (i.spec?.tls ?? []).length ? '80, 443' : '80',
+      age(i, now),
+    ],
   },
   IngressClass: {
     columns: ['NAME', 'CONTROLLER', 'PARAMETERS', 'AGE'],
@@ -236,7 +284,11 @@ export const PRINTERS: Record<string, Printer> = {
   ConfigMap: {
     columns: ['NAME', 'DATA', 'AGE'],
     wide: [],
-    row: (c, now) => [c.metadata.name, String(Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length), age(c, now)],
+    row: (c, now) => [
+      c.metadata.name,
+      String(Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length),
+      age(c, now),
+    ],
   },
   Secret: {
     columns: ['NAME', 'TYPE', 'DATA', 'AGE'],
@@ -252,7 +304,18 @@ export const PRINTERS: Record<string, Printer> = {
       if (!wide) return [c.last, str(e.type), str(e.reason), c.target, msg];
       const comp = e.source?.component || e.reportingComponent || '';
       const inst = e.source?.host || e.reportingInstance || '';
-      return [c.last, str(e.type), str(e.reason), c.target, str(e.involvedObject?.fieldPath), inst ? `${comp}, ${inst}` : comp, msg, c.first, String(c.count), e.metadata.name];
+      return [
+        c.last,
+        str(e.type),
+        str(e.reason),
+        c.target,
+        str(e.involvedObject?.fieldPath),
+        inst ? `${comp}, ${inst}` : comp,
+        msg,
+        c.first,
+        String(c.count),
+        e.metadata.name,
+      ];
     },
   },
   Gateway: {
@@ -275,7 +338,12 @@ export const PRINTERS: Record<string, Printer> = {
     columns: ['NAME', 'CONTROLLER', 'ACCEPTED', 'AGE'],
     wide: ['DESCRIPTION'],
     row(c, now, wide) {
-      const cells = [c.metadata.name, crdCell(c.spec?.controllerName), crdCell((c.status?.conditions ?? []).find((x: Obj) => x.type === 'Accepted')?.status), age(c, now)];
+      const cells = [
+        c.metadata.name,
+        crdCell(c.spec?.controllerName),
+        crdCell((c.status?.conditions ?? []).find((x: Obj) => x.type === 'Accepted')?.status),
+        age(c, now),
+      ];
       return wide ? [...cells, crdCell(c.spec?.description)] : cells;
     },
   },
@@ -287,7 +355,18 @@ export const PRINTERS: Record<string, Printer> = {
 };
 
 /** The wide event table reorders the columns (kubectl's eventColumnDefinitions with priorities). */
-export const EVENT_WIDE_COLUMNS = ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'SUBOBJECT', 'SOURCE', 'MESSAGE', 'FIRST SEEN', 'COUNT', 'NAME'];
+export const EVENT_WIDE_COLUMNS = [
+  'LAST SEEN',
+  'TYPE',
+  'REASON',
+  'OBJECT',
+  'SUBOBJECT',
+  'SOURCE',
+  'MESSAGE',
+  'FIRST SEEN',
+  'COUNT',
+  'NAME',
+];
 
 export function columnsFor(kind: string, wide: boolean): string[] {
   if (kind === 'Event' && wide) return EVENT_WIDE_COLUMNS;

@@ -23,15 +23,23 @@ export interface WaitFlags extends NamespaceFlags {
   timeout?: string;
 }
 
-type Condition = { kind: 'delete' } | { kind: 'condition'; type: string; value: string } | { kind: 'jsonpath'; path: string; value?: string };
+type Condition =
+  | { kind: 'delete' }
+  | { kind: 'condition'; type: string; value: string }
+  | { kind: 'jsonpath'; path: string; value?: string };
 
 export function parseFor(spec: string): Condition {
-  if (!spec) throw new KubeError('--for must be specified: one of delete, condition=condition-name, jsonpath=\'{JSONPath expression}\'=[JSONPath value] or create');
+  if (!spec)
+    throw new KubeError(
+      "--for must be specified: one of delete, condition=condition-name, jsonpath='{JSONPath expression}'=[JSONPath value] or create",
+    );
   if (spec.toLowerCase() === 'delete') return { kind: 'delete' };
   if (spec.startsWith('condition=')) {
     const rest = spec.slice('condition='.length);
     const eq = rest.indexOf('=');
-    return eq >= 0 ? { kind: 'condition', type: rest.slice(0, eq), value: rest.slice(eq + 1) } : { kind: 'condition', type: rest, value: 'true' };
+    return eq >= 0
+      ? { kind: 'condition', type: rest.slice(0, eq), value: rest.slice(eq + 1) }
+      : { kind: 'condition', type: rest, value: 'true' };
   }
   if (spec.startsWith('jsonpath=')) {
     const rest = spec.slice('jsonpath='.length).replace(/^'(.*)'(=.*)?$/, '$1$2');
@@ -39,7 +47,10 @@ export function parseFor(spec: string): Condition {
     if (!rest.startsWith('{') || close < 0) throw new KubeError(`unrecognized JSONPath expression: ${rest}`);
     const path = rest.slice(0, close + 1);
     const tail = rest.slice(close + 1);
-    if (tail && !tail.startsWith('=')) throw new KubeError(`jsonpath wait format must be --for=jsonpath='{.status.readyReplicas}'=3 or --for=jsonpath='{.status.readyReplicas}'`);
+    if (tail && !tail.startsWith('='))
+      throw new KubeError(
+        `jsonpath wait format must be --for=jsonpath='{.status.readyReplicas}'=3 or --for=jsonpath='{.status.readyReplicas}'`,
+      );
     return { kind: 'jsonpath', path, value: tail ? tail.slice(1) : undefined };
   }
   throw new KubeError(`unrecognized condition: "${spec}"`);
@@ -60,7 +71,8 @@ export function parseTimeoutMs(t: string | undefined): number {
     ms += Number(m[1]) * units[m[2]];
     seen += m[0].length;
   }
-  if (!seen || seen !== body.length) throw new KubeError(`invalid argument "${t}" for "--timeout" flag: time: invalid duration "${t}"`);
+  if (!seen || seen !== body.length)
+    throw new KubeError(`invalid argument "${t}" for "--timeout" flag: time: invalid duration "${t}"`);
   return neg ? -ms : ms;
 }
 
@@ -69,7 +81,11 @@ export function conditionMet(c: Condition, o: Obj): boolean {
   if (c.kind === 'condition') {
     const cond = (o.status?.conditions ?? []).find((x: Obj) => String(x.type).toLowerCase() === c.type.toLowerCase());
     if (!cond || String(cond.status).toLowerCase() !== c.value.toLowerCase()) return false;
-    return !(cond.observedGeneration !== undefined && o.metadata?.generation !== undefined && cond.observedGeneration < o.metadata.generation);
+    return !(
+      cond.observedGeneration !== undefined &&
+      o.metadata?.generation !== undefined &&
+      cond.observedGeneration < o.metadata.generation
+    );
   }
   let found: unknown[];
   try {
@@ -81,12 +97,20 @@ export function conditionMet(c: Condition, o: Obj): boolean {
   if (c.value === undefined) return found.length > 0 && found[0] !== null;
   if (found.length !== 1) return false;
   const v = found[0];
-  if (v !== null && typeof v === 'object') throw new KubeError(`jsonpath leads to a nested object or list which is not supported`);
+  if (v !== null && typeof v === 'object')
+    throw new KubeError(`jsonpath leads to a nested object or list which is not supported`);
   return String(v) === c.value;
 }
 
 /** Wait for one object; resolves true when the condition is met before `deadline`. */
-function waitOne(ctx: KubeContext, r: ResourceType, ns: string | undefined, name: string, c: Condition, deadline: number): Promise<boolean> {
+function waitOne(
+  ctx: KubeContext,
+  r: ResourceType,
+  ns: string | undefined,
+  name: string,
+  c: Condition,
+  deadline: number,
+): Promise<boolean> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let handle: { close(): void } | null = null;
@@ -148,8 +172,15 @@ export async function wait(ctx: KubeContext, args: string[], f: WaitFlags): Prom
       }
       continue;
     }
-    if (!f.selector && !f.all && !f.fieldSelector) throw new KubeError('resource(s) were provided, but no name was specified');
-    for (const o of (await ctx.client.list(r, { namespace: ns, labelSelector: f.selector || undefined, fieldSelector: f.fieldSelector || undefined })).items) {
+    if (!f.selector && !f.all && !f.fieldSelector)
+      throw new KubeError('resource(s) were provided, but no name was specified');
+    for (const o of (
+      await ctx.client.list(r, {
+        namespace: ns,
+        labelSelector: f.selector || undefined,
+        fieldSelector: f.fieldSelector || undefined,
+      })
+    ).items) {
       targets.push({ r, ns: o.metadata.namespace, name: o.metadata.name });
     }
   }

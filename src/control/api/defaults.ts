@@ -118,7 +118,8 @@ function defaultPod(pod: Obj): void {
   // With host networking a container port is a host port.
   if (spec.hostNetwork === true) {
     for (const c of [...objects(spec.containers), ...objects(spec.initContainers)]) {
-      for (const p of objects(c.ports)) if (typeof p.containerPort === 'number') fillZero(p, 'hostPort', p.containerPort);
+      for (const p of objects(c.ports))
+        if (typeof p.containerPort === 'number') fillZero(p, 'hostPort', p.containerPort);
     }
   }
   defaultPodSpec(spec);
@@ -132,7 +133,8 @@ function defaultPodSpec(spec: Obj): void {
   fill(spec, 'terminationGracePeriodSeconds', 30);
   fillZero(spec, 'schedulerName', 'default-scheduler');
   for (const v of objects(spec.volumes)) defaultVolume(v);
-  for (const c of [...objects(spec.initContainers), ...objects(spec.containers), ...objects(spec.ephemeralContainers)]) defaultContainer(c);
+  for (const c of [...objects(spec.initContainers), ...objects(spec.containers), ...objects(spec.ephemeralContainers)])
+    defaultContainer(c);
 }
 
 function defaultPodTemplate(template: unknown): void {
@@ -141,7 +143,11 @@ function defaultPodTemplate(template: unknown): void {
 
 function defaultContainer(c: Obj): void {
   // SetDefaults_Container
-  fillZero(c, 'imagePullPolicy', imageTag(typeof c.image === 'string' ? c.image : '') === 'latest' ? 'Always' : 'IfNotPresent');
+  fillZero(
+    c,
+    'imagePullPolicy',
+    imageTag(typeof c.image === 'string' ? c.image : '') === 'latest' ? 'Always' : 'IfNotPresent',
+  );
   fillZero(c, 'terminationMessagePath', '/dev/termination-log');
   fillZero(c, 'terminationMessagePolicy', 'File');
   // ContainerPort.Protocol: +default="TCP"
@@ -149,7 +155,8 @@ function defaultContainer(c: Obj): void {
   for (const e of objects(c.env)) if (isObj(e.valueFrom?.fieldRef)) fillZero(e.valueFrom.fieldRef, 'apiVersion', 'v1');
   fill(c, 'resources', {});
   for (const k of ['livenessProbe', 'readinessProbe', 'startupProbe']) if (isObj(c[k])) defaultProbe(c[k]);
-  for (const k of ['postStart', 'preStop']) if (isObj(c.lifecycle?.[k]?.httpGet)) defaultHttpGet(c.lifecycle[k].httpGet);
+  for (const k of ['postStart', 'preStop'])
+    if (isObj(c.lifecycle?.[k]?.httpGet)) defaultHttpGet(c.lifecycle[k].httpGet);
 }
 
 /** SetDefaults_Probe, SetDefaults_HTTPGetAction, GRPCAction.Service +default="" */
@@ -174,7 +181,8 @@ function defaultVolume(v: Obj): void {
   // SetDefaults_Volume: a volume without a source is an emptyDir.
   if (!Object.keys(v).some((k) => k !== 'name' && v[k] !== undefined && v[k] !== null)) v.emptyDir = {};
   if (isObj(v.hostPath)) fill(v.hostPath, 'type', '');
-  for (const k of ['secret', 'configMap', 'downwardAPI', 'projected']) if (isObj(v[k])) fill(v[k], 'defaultMode', DEFAULT_MODE);
+  for (const k of ['secret', 'configMap', 'downwardAPI', 'projected'])
+    if (isObj(v[k])) fill(v[k], 'defaultMode', DEFAULT_MODE);
   const fieldRefs = (items: unknown) => {
     for (const i of objects(items)) if (isObj(i.fieldRef)) fillZero(i.fieldRef, 'apiVersion', 'v1');
   };
@@ -183,7 +191,8 @@ function defaultVolume(v: Obj): void {
     fieldRefs(s.downwardAPI?.items);
     if (isObj(s.serviceAccountToken)) fill(s.serviceAccountToken, 'expirationSeconds', 3600);
   }
-  if (isObj(v.ephemeral?.volumeClaimTemplate)) fill(struct(v.ephemeral.volumeClaimTemplate, 'spec'), 'volumeMode', 'Filesystem');
+  if (isObj(v.ephemeral?.volumeClaimTemplate))
+    fill(struct(v.ephemeral.volumeClaimTemplate, 'spec'), 'volumeMode', 'Filesystem');
 }
 
 // ---------------------------------------------------------------- Workloads
@@ -238,13 +247,15 @@ function defaultNetworkPolicy(np: Obj): void {
   if (!Array.isArray(spec.policyTypes) || spec.policyTypes.length === 0) {
     spec.policyTypes = Array.isArray(spec.egress) && spec.egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
   }
-  for (const rule of [...objects(spec.ingress), ...objects(spec.egress)]) for (const p of objects(rule.ports)) fill(p, 'protocol', 'TCP');
+  for (const rule of [...objects(spec.ingress), ...objects(spec.egress)])
+    for (const p of objects(rule.ports)) fill(p, 'protocol', 'TCP');
 }
 
 function defaultNamespace(ns: Obj): void {
   const name = ns.metadata?.name;
   // Not for generateName: upstream labels those once the name is chosen.
-  if (typeof name === 'string' && name !== '' && isObj(ns.metadata)) fill(struct(ns.metadata, 'labels'), 'kubernetes.io/metadata.name', name);
+  if (typeof name === 'string' && name !== '' && isObj(ns.metadata))
+    fill(struct(ns.metadata, 'labels'), 'kubernetes.io/metadata.name', name);
   fillZero(struct(ns, 'spec'), 'finalizers', ['kubernetes']);
   fillZero(struct(ns, 'status'), 'phase', 'Active');
 }
@@ -252,9 +263,11 @@ function defaultNamespace(ns: Obj): void {
 /** What SetDefaults_Service does beyond service-alloc.ts. */
 function defaultService(svc: Obj): void {
   const spec = isObj(svc.spec) ? svc.spec : {};
-  if (spec.sessionAffinity === 'ClientIP') fill(struct(struct(spec, 'sessionAffinityConfig'), 'clientIP'), 'timeoutSeconds', 10800);
+  if (spec.sessionAffinity === 'ClientIP')
+    fill(struct(struct(spec, 'sessionAffinityConfig'), 'clientIP'), 'timeoutSeconds', 10800);
   if (spec.type === 'LoadBalancer') {
-    for (const ing of objects(svc.status?.loadBalancer?.ingress)) if (typeof ing.ip === 'string' && ing.ip !== '') fill(ing, 'ipMode', 'VIP');
+    for (const ing of objects(svc.status?.loadBalancer?.ingress))
+      if (typeof ing.ip === 'string' && ing.ip !== '') fill(ing, 'ipMode', 'VIP');
   }
 }
 

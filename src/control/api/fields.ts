@@ -13,9 +13,30 @@ export interface FieldRequirement {
 
 const COMMON = ['metadata.name', 'metadata.namespace'];
 const BY_KIND: Record<string, string[]> = {
-  Pod: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  Pod: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
   Node: ['spec.unschedulable'],
-  Event: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  Event: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
   Secret: ['type'],
   Namespace: ['status.phase'],
 };
@@ -27,7 +48,8 @@ export function parseFieldSelector(kind: string, text: string): FieldRequirement
     const m = /^\s*([A-Za-z0-9_.]+)\s*(==|=|!=)\s*(.*?)\s*$/.exec(part);
     if (!m) throw new ApiError('BadRequest', `invalid field selector "${part}": expected field=value or field!=value`);
     const [, path, op, value] = m;
-    if (!allowed.includes(path)) throw new ApiError('BadRequest', `field label not supported: ${path} (for ${kind}: ${allowed.join(', ')})`);
+    if (!allowed.includes(path))
+      throw new ApiError('BadRequest', `field label not supported: ${path} (for ${kind}: ${allowed.join(', ')})`);
     return { path, equal: op !== '!=', value };
   });
 }

@@ -1,5 +1,16 @@
 export { ApiError, errors, fromStoreError, type Cause, type Reason, type StatusDetails } from './status.js';
 export { dns1123LabelErrors, dns1123SubdomainErrors } from './names.js';
-export { RESOURCE_TYPES, findResource, resourceForKind, groupVersion, storageKey, storagePrefix, apiVersions, apiGroupList, apiResourceList, type ResourceType } from './resources.js';
+export {
+  RESOURCE_TYPES,
+  findResource,
+  resourceForKind,
+  groupVersion,
+  storageKey,
+  storagePrefix,
+  apiVersions,
+  apiGroupList,
+  apiResourceList,
+  type ResourceType,
+} from './resources.js';
 export { ApiServer, SERVED } from './server.js';
 export { validateObject, mergePatch, SCHEMAS } from './validate.js';

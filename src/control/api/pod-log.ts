@@ -21,19 +21,31 @@ export function kubeletEndpoint(node: Record<string, any>): { host: string; port
  * the kubelet of the pod's node (here: its agent) and stream the answer
  * back. `container` may be left out only for one-container pods.
  */
-export function proxyPodLog(pod: Record<string, any>, node: Record<string, any> | null, q: URLSearchParams, res: http.ServerResponse): void {
+export function proxyPodLog(
+  pod: Record<string, any>,
+  node: Record<string, any> | null,
+  q: URLSearchParams,
+  res: http.ServerResponse,
+): void {
   const name = pod.metadata.name;
   const containers: string[] = (pod.spec?.containers ?? []).map((c: { name: string }) => c.name);
   let container = q.get('container');
   if (!container) {
-    if (containers.length !== 1) throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`);
+    if (containers.length !== 1)
+      throw errors.badRequest(
+        `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`,
+      );
     container = containers[0];
   } else if (!containers.includes(container)) {
     throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
   }
   if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} is not scheduled to a node yet`);
   const ep = node ? kubeletEndpoint(node) : null;
-  if (!ep) throw new ApiError('ServiceUnavailable', `node ${pod.spec.nodeName} has no InternalIP: its agent has not registered`);
+  if (!ep)
+    throw new ApiError(
+      'ServiceUnavailable',
+      `node ${pod.spec.nodeName} has no InternalIP: its agent has not registered`,
+    );
   const fwd = new URLSearchParams();
   for (const k of ['follow', 'tailLines', 'previous', 'timestamps', 'limitBytes', 'sinceSeconds']) {
     const v = q.get(k);
@@ -49,7 +61,10 @@ export function proxyPodLog(pod: Record<string, any>, node: Record<string, any> 
   up.on('timeout', () => up.destroy(new Error('timed out')));
   up.on('error', (e) => {
     if (!res.headersSent) {
-      const err = new ApiError('ServiceUnavailable', `cannot reach the agent of node ${pod.spec.nodeName} at ${ep.host}:${ep.port}: ${e.message}`);
+      const err = new ApiError(
+        'ServiceUnavailable',
+        `cannot reach the agent of node ${pod.spec.nodeName} at ${ep.host}:${ep.port}: ${e.message}`,
+      );
       res.writeHead(err.code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(err.toStatus()));
     } else res.end();

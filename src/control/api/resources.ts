@@ -17,7 +17,16 @@ export interface ResourceType {
   status: boolean;
 }
 
-const t = (group: string, version: string, kind: string, plural: string, shortNames: string[], namespaced: boolean, nameRule: 'label' | 'subdomain' = 'subdomain', status = false): ResourceType => ({
+const t = (
+  group: string,
+  version: string,
+  kind: string,
+  plural: string,
+  shortNames: string[],
+  namespaced: boolean,
+  nameRule: 'label' | 'subdomain' = 'subdomain',
+  status = false,
+): ResourceType => ({
   group,
   version,
   kind,
@@ -50,14 +59,17 @@ export const RESOURCE_TYPES: ResourceType[] = [
   t('gateway.networking.k8s.io', 'v1beta1', 'ReferenceGrant', 'referencegrants', ['refgrant'], true),
 ];
 
-export const groupVersion = (r: Pick<ResourceType, 'group' | 'version'>) => (r.group ? `${r.group}/${r.version}` : r.version);
+export const groupVersion = (r: Pick<ResourceType, 'group' | 'version'>) =>
+  r.group ? `${r.group}/${r.version}` : r.version;
 
 /** As kubectl accepts them: plural, singular, short name or kind, optionally `.group`. */
 export function findResource(name: string): ResourceType | undefined {
   const [head, ...rest] = name.toLowerCase().split('.');
   const group = rest.join('.');
   return RESOURCE_TYPES.find(
-    (r) => (!group || r.group === group) && (r.plural === head || r.singular === head || r.shortNames.includes(head) || r.kind.toLowerCase() === head),
+    (r) =>
+      (!group || r.group === group) &&
+      (r.plural === head || r.singular === head || r.shortNames.includes(head) || r.kind.toLowerCase() === head),
   );
 }
 
@@ -79,7 +91,11 @@ export function storagePrefix(r: ResourceType, namespace?: string): string {
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 
 export function apiVersions(): Record<string, unknown> {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '' }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '' }],
+  };
 }
 
 export function apiGroupList(types: ResourceType[] = RESOURCE_TYPES): Record<string, unknown> {
@@ -88,21 +104,57 @@ export function apiGroupList(types: ResourceType[] = RESOURCE_TYPES): Record<str
     kind: 'APIGroupList',
     apiVersion: 'v1',
     groups: groups.map((name) => {
-      const versions = [...new Set(types.filter((r) => r.group === name).map((r) => r.version))].map((version) => ({ groupVersion: `${name}/${version}`, version }));
+      const versions = [...new Set(types.filter((r) => r.group === name).map((r) => r.version))].map((version) => ({
+        groupVersion: `${name}/${version}`,
+        version,
+      }));
       return { name, versions, preferredVersion: versions[0] };
     }),
   };
 }
 
 /** `withStatus`: list /status subresources (only where the server really serves them). */
-export function apiResourceList(gv: string, all: ResourceType[] = RESOURCE_TYPES, withStatus = true): Record<string, unknown> | null {
+export function apiResourceList(
+  gv: string,
+  all: ResourceType[] = RESOURCE_TYPES,
+  withStatus = true,
+): Record<string, unknown> | null {
   const types = all.filter((r) => groupVersion(r) === gv);
   if (!types.length) return null;
   const resources = types.flatMap((r) => [
-    { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: VERBS, ...(r.shortNames.length ? { shortNames: r.shortNames } : {}) },
-    ...(r.status && withStatus ? [{ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }] : []),
+    {
+      name: r.plural,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: VERBS,
+      ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+    },
+    ...(r.status && withStatus
+      ? [
+          {
+            name: `${r.plural}/status`,
+            singularName: '',
+            namespaced: r.namespaced,
+            kind: r.kind,
+            verbs: ['get', 'patch', 'update'],
+          },
+        ]
+      : []),
     // kubectl scale finds the scale subresource here
-    ...((r.kind === 'Deployment' || r.kind === 'StatefulSet') && withStatus ? [{ name: `${r.plural}/scale`, singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }] : []),
+    ...((r.kind === 'Deployment' || r.kind === 'StatefulSet') && withStatus
+      ? [
+          {
+            name: `${r.plural}/scale`,
+            singularName: '',
+            namespaced: true,
+            group: 'autoscaling',
+            version: 'v1',
+            kind: 'Scale',
+            verbs: ['get', 'patch', 'update'],
+          },
+        ]
+      : []),
   ]);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources };
 }

@@ -4,7 +4,16 @@ import { randomUUID, randomBytes } from 'node:crypto';
 import { StoreError, type KeyValue, type Store } from '../store/index.js';
 import { parseSelector, matches, LabelError } from '../labels.js';
 import { ApiError, errors, fromStoreError } from './status.js';
-import { RESOURCE_TYPES, groupVersion, storageKey, storagePrefix, apiVersions, apiGroupList, apiResourceList, type ResourceType } from './resources.js';
+import {
+  RESOURCE_TYPES,
+  groupVersion,
+  storageKey,
+  storagePrefix,
+  apiVersions,
+  apiGroupList,
+  apiResourceList,
+  type ResourceType,
+} from './resources.js';
 import { SCHEMAS, validateObject, mergePatch, type FieldValidation } from './validate.js';
 import { parseFieldSelector, fieldsMatch } from './fields.js';
 import { proxyPodLog } from './pod-log.js';
@@ -12,7 +21,12 @@ import { wantsTable, toTable } from './table.js';
 import { applyDefaults } from './defaults.js';
 import { canonicalJson } from '../canonical-json.js';
 import { strategicMergePatch } from './strategic-merge.js';
-import { ServiceAllocations, allocateServiceAddresses, keepServiceAllocations, type ServiceAllocConfig } from './service-alloc.js';
+import {
+  ServiceAllocations,
+  allocateServiceAddresses,
+  keepServiceAllocations,
+  type ServiceAllocConfig,
+} from './service-alloc.js';
 import { isoTime } from '../time.js';
 import { gatewayTransitionCauses } from './schemas/gateway-class.js';
 
@@ -49,7 +63,13 @@ export class ApiServer {
     for (const name of SYSTEM_NAMESPACES) {
       const key = storageKey(ns, undefined, name);
       if (!(await this.store.get(key))) {
-        const obj = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: randomUUID(), creationTimestamp: now() }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } };
+        const obj = {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name, uid: randomUUID(), creationTimestamp: now() },
+          spec: { finalizers: ['kubernetes'] },
+          status: { phase: 'Active' },
+        };
         await this.store.create(key, JSON.stringify(obj)).catch((e) => {
           if (!(e instanceof StoreError && e.code === 'AlreadyExists')) throw e;
         });
@@ -111,7 +131,13 @@ export class ApiServer {
         res.writeHead(200, { 'content-type': 'text/plain' });
         return void res.end('ok');
       }
-      if (p === '/version') return send(200, { major: '1', minor: '30', gitVersion: 'v1.30.0-podwire', platform: `${process.platform}/${process.arch}` });
+      if (p === '/version')
+        return send(200, {
+          major: '1',
+          minor: '30',
+          gitVersion: 'v1.30.0-podwire',
+          platform: `${process.platform}/${process.arch}`,
+        });
       if (p === '/api') return send(200, apiVersions());
       if (p === '/openapi/v3') return send(200, openapiIndex());
       const oa = /^\/openapi\/v3\/(api\/v1|apis\/[^/]+\/[^/]+)$/.exec(p);
@@ -132,20 +158,25 @@ export class ApiServer {
       if (!target) throw new ApiError('NotFound', 'the server could not find the requested resource');
       const body = req.method === 'GET' ? undefined : await readJson(req);
       const fv = url.searchParams.get('fieldValidation') ?? 'Strict';
-      if (!['Strict', 'Warn', 'Ignore'].includes(fv)) throw errors.badRequest(`fieldValidation must be Strict, Warn or Ignore (got "${fv}")`);
+      if (!['Strict', 'Warn', 'Ignore'].includes(fv))
+        throw errors.badRequest(`fieldValidation must be Strict, Warn or Ignore (got "${fv}")`);
       const warnings: string[] = [];
       const dryRun = url.searchParams.getAll('dryRun');
       if (dryRun.some((d) => d !== 'All')) throw errors.badRequest('dryRun must be "All"');
       const ctx = { fv: fv as FieldValidation, warnings, dryRun: dryRun.length > 0 };
       const sendW = (code: number, out: unknown) => {
-        if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - "${w.replace(/"/g, "'")}"`).join(', '));
+        if (warnings.length)
+          res.setHeader('Warning', warnings.map((w) => `299 - "${w.replace(/"/g, "'")}"`).join(', '));
         send(code, out);
       };
       if (target.sub) return await this.subresource(target, req, res, url, body, ctx, sendW);
       switch (req.method) {
         case 'GET': {
           const watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
-          const table = !watching && wantsTable(req.headers.accept) ? (items: Record<string, any>[], rv: string) => toTable(target.r.kind, items, rv) : null;
+          const table =
+            !watching && wantsTable(req.headers.accept)
+              ? (items: Record<string, any>[], rv: string) => toTable(target.r.kind, items, rv)
+              : null;
           if (target.name) {
             const o = await this.get(target);
             return send(200, table?.([o], o.metadata.resourceVersion) ?? o);
@@ -164,9 +195,15 @@ export class ApiServer {
           if (!target.name) throw errors.methodNotAllowed('PATCH needs an object name');
           const ct = (req.headers['content-type'] ?? '').split(';')[0];
           if (ct !== 'application/merge-patch+json' && ct !== 'application/strategic-merge-patch+json') {
-            throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got ${ct || 'none'})`);
+            throw new ApiError(
+              'UnsupportedMediaType',
+              `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got ${ct || 'none'})`,
+            );
           }
-          return sendW(200, await this.patch(target, body, { ...ctx, strategic: ct === 'application/strategic-merge-patch+json' }));
+          return sendW(
+            200,
+            await this.patch(target, body, { ...ctx, strategic: ct === 'application/strategic-merge-patch+json' }),
+          );
         }
         case 'DELETE':
           if (!target.name) throw errors.methodNotAllowed('deleting a collection is not supported');
@@ -206,7 +243,9 @@ export class ApiServer {
       kind: `${t.r.kind}List`,
       apiVersion: groupVersion(t.r),
       metadata: { resourceVersion: String(revision) },
-      items: items.map((kv) => this.withRv(kv)).filter((o) => matches(sel, o.metadata?.labels) && fieldsMatch(fields, o)),
+      items: items
+        .map((kv) => this.withRv(kv))
+        .filter((o) => matches(sel, o.metadata?.labels) && fieldsMatch(fields, o)),
     };
   }
 
@@ -223,8 +262,14 @@ export class ApiServer {
     const o = applyDefaults(t.r.kind, given);
     const m = o.metadata;
     if (t.r.namespaced) {
-      if (!t.namespace) throw errors.methodNotAllowed(`${t.r.plural} are namespaced: create them under /namespaces/{namespace}/${t.r.plural}`);
-      if (m.namespace && m.namespace !== t.namespace) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      if (!t.namespace)
+        throw errors.methodNotAllowed(
+          `${t.r.plural} are namespaced: create them under /namespaces/{namespace}/${t.r.plural}`,
+        );
+      if (m.namespace && m.namespace !== t.namespace)
+        throw errors.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       m.namespace = t.namespace;
       await this.requireNamespace(t.namespace!);
     }
@@ -234,7 +279,8 @@ export class ApiServer {
     if (t.r.kind === 'Namespace') o.status = { phase: 'Active' };
     initialStatus(t.r.kind, o);
     if (o.spec !== undefined) m.generation = 1;
-    if (t.r.kind === 'Service') return this.serialized(async () => this.store_(t, await this.allocate(t, o, null), ctx.dryRun));
+    if (t.r.kind === 'Service')
+      return this.serialized(async () => this.store_(t, await this.allocate(t, o, null), ctx.dryRun));
     return this.store_(t, o, ctx.dryRun);
   }
 
@@ -246,7 +292,11 @@ export class ApiServer {
     return next;
   }
 
-  private async allocate(t: Target, o: Record<string, any>, cur: Record<string, any> | null): Promise<Record<string, any>> {
+  private async allocate(
+    t: Target,
+    o: Record<string, any>,
+    cur: Record<string, any> | null,
+  ): Promise<Record<string, any>> {
     const { items } = await this.store.list(storagePrefix(t.r));
     const seen = this.allocSeen;
     for (const kv of items) {
@@ -282,7 +332,8 @@ export class ApiServer {
   private async store_(t: Target, o: Record<string, any>, dryRun: boolean): Promise<Record<string, any>> {
     const m = o.metadata;
     if (dryRun) {
-      if (await this.store.get(storageKey(t.r, t.namespace, m.name))) throw errors.alreadyExists(resourceName(t.r), m.name, t.r.group || undefined);
+      if (await this.store.get(storageKey(t.r, t.namespace, m.name)))
+        throw errors.alreadyExists(resourceName(t.r), m.name, t.r.group || undefined);
       return o;
     }
     try {
@@ -296,15 +347,26 @@ export class ApiServer {
   /** PUT: the whole object; a resourceVersion in it must be current (Conflict otherwise). */
   private async update(t: Target, body: unknown, ctx: Ctx): Promise<Record<string, any>> {
     const o = validateObject(t.r, checkTypeMeta(t, body), ctx.fv, ctx.warnings);
-    if (o.metadata.name !== t.name) throw errors.badRequest(`the name of the object (${o.metadata.name}) does not match the name on the URL (${t.name})`);
+    if (o.metadata.name !== t.name)
+      throw errors.badRequest(
+        `the name of the object (${o.metadata.name}) does not match the name on the URL (${t.name})`,
+      );
     return this.replace(t, o, o.metadata.resourceVersion, ctx.dryRun);
   }
 
   private async patch(t: Target, body: unknown, ctx: Ctx & { strategic?: boolean }): Promise<Record<string, any>> {
     const cur = await this.get(t);
-    const patched = (ctx.strategic ? strategicMergePatch(t.r.kind, cur, body) : mergePatch(cur, body)) as Record<string, any>;
+    const patched = (ctx.strategic ? strategicMergePatch(t.r.kind, cur, body) : mergePatch(cur, body)) as Record<
+      string,
+      any
+    >;
     const o = validateObject(t.r, patched, ctx.fv, ctx.warnings);
-    return this.replace(t, o, (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ?? cur.metadata.resourceVersion, ctx.dryRun);
+    return this.replace(
+      t,
+      o,
+      (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ?? cur.metadata.resourceVersion,
+      ctx.dryRun,
+    );
   }
 
   /**
@@ -312,23 +374,43 @@ export class ApiServer {
    * subresource, status written there stays as it is, as in Kubernetes: an
    * `apply` never wipes what the agents reported); 'status' writes only status.
    */
-  private async replace(t: Target, o: Record<string, any>, rv: string | undefined, dryRun = false, part: 'main' | 'status' = 'main'): Promise<Record<string, any>> {
-    if (t.r.kind === 'Service' && part === 'main') return this.serialized(() => this.replaceNow(t, o, rv, dryRun, part));
+  private async replace(
+    t: Target,
+    o: Record<string, any>,
+    rv: string | undefined,
+    dryRun = false,
+    part: 'main' | 'status' = 'main',
+  ): Promise<Record<string, any>> {
+    if (t.r.kind === 'Service' && part === 'main')
+      return this.serialized(() => this.replaceNow(t, o, rv, dryRun, part));
     return this.replaceNow(t, o, rv, dryRun, part);
   }
 
-  private async replaceNow(t: Target, o: Record<string, any>, rv: string | undefined, dryRun: boolean, part: 'main' | 'status'): Promise<Record<string, any>> {
+  private async replaceNow(
+    t: Target,
+    o: Record<string, any>,
+    rv: string | undefined,
+    dryRun: boolean,
+    part: 'main' | 'status',
+  ): Promise<Record<string, any>> {
     const key = storageKey(t.r, t.namespace, t.name!);
     const kv = await this.store.get(key);
     if (!kv) throw errors.notFound(resourceName(t.r), t.name!, t.r.group || undefined);
     const cur = JSON.parse(kv.value) as Record<string, any>;
-    if (rv !== undefined && rv !== String(kv.modRevision)) throw errors.conflict(resourceName(t.r), t.name!, t.r.group || undefined);
+    if (rv !== undefined && rv !== String(kv.modRevision))
+      throw errors.conflict(resourceName(t.r), t.name!, t.r.group || undefined);
     if (part === 'status') o = { ...cur, status: o.status };
     else {
       o = applyDefaults(t.r.kind, o);
       // CRD transition rules (CEL with oldSelf): GatewayClass spec.controllerName is immutable
       const moved = gatewayTransitionCauses(t.r.kind, cur, o);
-      if (moved.length) throw errors.invalid(t.r.kind, t.name!, moved.map((c) => ({ ...c, reason: 'FieldValueInvalid' })), t.r.group || undefined);
+      if (moved.length)
+        throw errors.invalid(
+          t.r.kind,
+          t.name!,
+          moved.map((c) => ({ ...c, reason: 'FieldValueInvalid' })),
+          t.r.group || undefined,
+        );
       if (t.r.kind === 'Service') o = await this.allocate(t, o, cur);
       if (t.r.status) {
         if (cur.status === undefined) delete o.status;
@@ -336,8 +418,15 @@ export class ApiServer {
       }
     }
     // What the server owns stays the server's.
-    const generation = (cur.metadata.generation ?? (cur.spec !== undefined ? 1 : undefined)) + (part === 'main' && canonicalJson(o.spec) !== canonicalJson(cur.spec) ? 1 : 0);
-    o.metadata = { ...(part === 'status' ? cur.metadata : o.metadata), uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp, namespace: cur.metadata.namespace };
+    const generation =
+      (cur.metadata.generation ?? (cur.spec !== undefined ? 1 : undefined)) +
+      (part === 'main' && canonicalJson(o.spec) !== canonicalJson(cur.spec) ? 1 : 0);
+    o.metadata = {
+      ...(part === 'status' ? cur.metadata : o.metadata),
+      uid: cur.metadata.uid,
+      creationTimestamp: cur.metadata.creationTimestamp,
+      namespace: cur.metadata.namespace,
+    };
     if (Number.isInteger(generation)) o.metadata.generation = generation;
     else delete o.metadata.generation;
     delete o.metadata.resourceVersion;
@@ -358,7 +447,12 @@ export class ApiServer {
    * deletes it with grace 0. Grace 0 deletes at once (kubectl delete --force
    * --grace-period=0, for a pod whose node is gone).
    */
-  private async delete(t: Target, q: URLSearchParams = new URLSearchParams(), body?: unknown, attempt = 0): Promise<Record<string, any>> {
+  private async delete(
+    t: Target,
+    q: URLSearchParams = new URLSearchParams(),
+    body?: unknown,
+    attempt = 0,
+  ): Promise<Record<string, any>> {
     const opts = (body ?? {}) as { gracePeriodSeconds?: unknown; preconditions?: { uid?: unknown } };
     const key = storageKey(t.r, t.namespace, t.name!);
     const kv = await this.store.get(key);
@@ -366,12 +460,17 @@ export class ApiServer {
     const cur = JSON.parse(kv.value) as Record<string, any>;
     const wantUid = opts.preconditions?.uid;
     if (typeof wantUid === 'string' && wantUid !== cur.metadata.uid) {
-      throw new ApiError('Conflict', `Precondition failed: UID in precondition: ${wantUid}, UID in object meta: ${cur.metadata.uid}`, { name: t.name, kind: t.r.plural });
+      throw new ApiError(
+        'Conflict',
+        `Precondition failed: UID in precondition: ${wantUid}, UID in object meta: ${cur.metadata.uid}`,
+        { name: t.name, kind: t.r.plural },
+      );
     }
     if (t.r.kind === 'Pod' && cur.spec?.nodeName) {
       const raw = q.get('gracePeriodSeconds') ?? opts.gracePeriodSeconds;
       const grace = raw === undefined || raw === null ? (cur.spec.terminationGracePeriodSeconds ?? 30) : Number(raw);
-      if (!Number.isInteger(grace) || grace < 0) throw errors.badRequest(`gracePeriodSeconds must be a whole number of seconds ≥ 0 (got ${String(raw)})`);
+      if (!Number.isInteger(grace) || grace < 0)
+        throw errors.badRequest(`gracePeriodSeconds must be a whole number of seconds ≥ 0 (got ${String(raw)})`);
       if (grace > 0) {
         if (cur.metadata.deletionTimestamp) return this.withRv(kv); // already terminating
         cur.metadata.deletionTimestamp = isoTime(Date.now() + grace * 1000);
@@ -379,7 +478,8 @@ export class ApiServer {
         try {
           return this.withRv(await this.store.update(key, JSON.stringify(cur), kv.modRevision));
         } catch (e) {
-          if (e instanceof StoreError && e.code === 'Conflict' && attempt < 5) return this.delete(t, q, body, attempt + 1);
+          if (e instanceof StoreError && e.code === 'Conflict' && attempt < 5)
+            return this.delete(t, q, body, attempt + 1);
           this.storeErr(e, t, t.name!);
         }
       }
@@ -390,11 +490,18 @@ export class ApiServer {
       if (t.r.kind === 'Namespace') {
         // A namespace takes everything in it along.
         for (const r of SERVED.filter((x) => x.namespaced)) {
-          for (const item of (await this.store.list(storagePrefix(r, t.name))).items) await this.store.delete(item.key).catch(() => {});
+          for (const item of (await this.store.list(storagePrefix(r, t.name))).items)
+            await this.store.delete(item.key).catch(() => {});
         }
       }
       const o = JSON.parse(kv2.value);
-      return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: o.metadata.name, group: t.r.group, kind: t.r.plural, uid: o.metadata.uid } };
+      return {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: { name: o.metadata.name, group: t.r.group, kind: t.r.plural, uid: o.metadata.uid },
+      };
     } catch (e) {
       if (e instanceof StoreError && e.code === 'Conflict' && attempt < 5) return this.delete(t, q, body, attempt + 1);
       this.storeErr(e, t, t.name!);
@@ -402,25 +509,44 @@ export class ApiServer {
   }
 
   /** /status (GET, PUT, PATCH), pods/binding (POST), pods/log (GET, proxied to the node's agent). */
-  private async subresource(t: Target, req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: unknown, ctx: Ctx, sendW: (code: number, out: unknown) => void): Promise<void> {
+  private async subresource(
+    t: Target,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    body: unknown,
+    ctx: Ctx,
+    sendW: (code: number, out: unknown) => void,
+  ): Promise<void> {
     const base = { ...t, sub: undefined };
     if (t.sub === 'status' && t.r.status) {
       if (req.method === 'GET') return sendW(200, await this.get(base));
       if (req.method === 'PUT') {
         const o = validateObject(t.r, checkTypeMeta(t, body), ctx.fv, ctx.warnings);
-        if (o.metadata.name !== t.name) throw errors.badRequest(`the name of the object (${o.metadata.name}) does not match the name on the URL (${t.name})`);
+        if (o.metadata.name !== t.name)
+          throw errors.badRequest(
+            `the name of the object (${o.metadata.name}) does not match the name on the URL (${t.name})`,
+          );
         return sendW(200, await this.replace(base, o, o.metadata.resourceVersion, ctx.dryRun, 'status'));
       }
       if (req.method === 'PATCH') {
         const cur = await this.get(base);
         const strategic = (req.headers['content-type'] ?? '').startsWith('application/strategic-merge-patch+json');
-        const o = validateObject(t.r, strategic ? strategicMergePatch(t.r.kind, cur, body) : mergePatch(cur, body), ctx.fv, ctx.warnings);
-        const rv = (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ?? cur.metadata.resourceVersion;
+        const o = validateObject(
+          t.r,
+          strategic ? strategicMergePatch(t.r.kind, cur, body) : mergePatch(cur, body),
+          ctx.fv,
+          ctx.warnings,
+        );
+        const rv =
+          (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ??
+          cur.metadata.resourceVersion;
         return sendW(200, await this.replace(base, o, rv, ctx.dryRun, 'status'));
       }
       throw errors.methodNotAllowed(`${req.method} is not supported on ${t.r.plural}/status`);
     }
-    if (t.sub === 'scale' && (t.r.kind === 'Deployment' || t.r.kind === 'StatefulSet')) return sendW(200, await this.scale(base, req.method ?? 'GET', body, ctx));
+    if (t.sub === 'scale' && (t.r.kind === 'Deployment' || t.r.kind === 'StatefulSet'))
+      return sendW(200, await this.scale(base, req.method ?? 'GET', body, ctx));
     if (t.sub === 'binding' && t.r.kind === 'Pod' && req.method === 'POST') {
       const node = (body as { target?: { name?: unknown } })?.target?.name;
       if (typeof node !== 'string' || !node) throw errors.badRequest('a Binding needs target.name (the node)');
@@ -428,12 +554,23 @@ export class ApiServer {
         const cur = await this.get(base);
         if (cur.spec?.nodeName) throw errors.conflict(resourceName(t.r), t.name!);
         try {
-          const bound = await this.replace(base, { ...cur, spec: { ...cur.spec, nodeName: node } }, cur.metadata.resourceVersion, ctx.dryRun);
+          const bound = await this.replace(
+            base,
+            { ...cur, spec: { ...cur.spec, nodeName: node } },
+            cur.metadata.resourceVersion,
+            ctx.dryRun,
+          );
           if (!ctx.dryRun) {
             // as upstream's binding: the pod is now Scheduled
             const conds = (bound.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
             conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() });
-            await this.replace(base, { ...bound, status: { ...bound.status, conditions: conds } }, undefined, false, 'status');
+            await this.replace(
+              base,
+              { ...bound, status: { ...bound.status, conditions: conds } },
+              undefined,
+              false,
+              'status',
+            );
           }
           return sendW(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
         } catch (e) {
@@ -444,7 +581,15 @@ export class ApiServer {
     if (t.sub === 'log' && t.r.kind === 'Pod' && req.method === 'GET') {
       const pod = await this.get(base);
       const nodeName: string | undefined = pod.spec?.nodeName;
-      const node = nodeName ? await this.store.get(storageKey(RESOURCE_TYPES.find((r) => r.kind === 'Node')!, undefined, nodeName)) : null;
+      const node = nodeName
+        ? await this.store.get(
+            storageKey(
+              RESOURCE_TYPES.find((r) => r.kind === 'Node')!,
+              undefined,
+              nodeName,
+            ),
+          )
+        : null;
       return proxyPodLog(pod, node ? JSON.parse(node.value) : null, url.searchParams, res);
     }
     throw new ApiError('NotFound', 'the server could not find the requested resource');
@@ -458,22 +603,50 @@ export class ApiServer {
     const toScale = (o: Record<string, any>) => ({
       kind: 'Scale',
       apiVersion: 'autoscaling/v1',
-      metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+      metadata: {
+        name: o.metadata.name,
+        namespace: o.metadata.namespace,
+        uid: o.metadata.uid,
+        resourceVersion: o.metadata.resourceVersion,
+        creationTimestamp: o.metadata.creationTimestamp,
+      },
       spec: { replicas: o.spec?.replicas ?? 1 },
-      status: { replicas: o.status?.replicas ?? 0, selector: Object.entries(o.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+      status: {
+        replicas: o.status?.replicas ?? 0,
+        selector: Object.entries(o.spec?.selector?.matchLabels ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      },
     });
     const cur = await this.get(t);
     if (method === 'GET') return toScale(cur);
-    if (method !== 'PUT' && method !== 'PATCH') throw errors.methodNotAllowed(`${method} is not supported on ${t.r.plural}/scale`);
-    const want = method === 'PUT' ? (body as { spec?: { replicas?: unknown } }) : (mergePatch(toScale(cur), body) as { spec?: { replicas?: unknown } });
+    if (method !== 'PUT' && method !== 'PATCH')
+      throw errors.methodNotAllowed(`${method} is not supported on ${t.r.plural}/scale`);
+    const want =
+      method === 'PUT'
+        ? (body as { spec?: { replicas?: unknown } })
+        : (mergePatch(toScale(cur), body) as { spec?: { replicas?: unknown } });
     const replicas = want?.spec?.replicas;
     if (!Number.isInteger(replicas) || (replicas as number) < 0) {
-      throw new ApiError('Invalid', `Scale.autoscaling "${t.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
-        name: t.name, kind: 'Scale', causes: [{ field: 'spec.replicas', message: 'must be greater than or equal to 0', reason: 'FieldValueInvalid' }],
-      });
+      throw new ApiError(
+        'Invalid',
+        `Scale.autoscaling "${t.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+        {
+          name: t.name,
+          kind: 'Scale',
+          causes: [
+            { field: 'spec.replicas', message: 'must be greater than or equal to 0', reason: 'FieldValueInvalid' },
+          ],
+        },
+      );
     }
     const rv = (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion;
-    const updated = await this.replace(t, { ...cur, spec: { ...cur.spec, replicas } }, method === 'PUT' && rv ? rv : cur.metadata.resourceVersion, ctx.dryRun);
+    const updated = await this.replace(
+      t,
+      { ...cur, spec: { ...cur.spec, replicas } },
+      method === 'PUT' && rv ? rv : cur.metadata.resourceVersion,
+      ctx.dryRun,
+    );
     return toScale(updated);
   }
 
@@ -486,7 +659,8 @@ export class ApiServer {
     const sel = selector(q);
     const fields = fieldSelector(t.r, q);
     let from = Number(q.get('resourceVersion') ?? '0');
-    if (!Number.isInteger(from) || from < 0) throw errors.badRequest(`invalid resourceVersion "${q.get('resourceVersion')}"`);
+    if (!Number.isInteger(from) || from < 0)
+      throw errors.badRequest(`invalid resourceVersion "${q.get('resourceVersion')}"`);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
     const emit = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
@@ -543,7 +717,9 @@ function servedGroupVersions(): string[] {
 }
 
 function openapiIndex(): Record<string, unknown> {
-  return { paths: Object.fromEntries(servedGroupVersions().map((gv) => [gv, { serverRelativeURL: `/openapi/v3/${gv}` }])) };
+  return {
+    paths: Object.fromEntries(servedGroupVersions().map((gv) => [gv, { serverRelativeURL: `/openapi/v3/${gv}` }])),
+  };
 }
 
 function openapiDoc(gvPath: string): Record<string, unknown> | null {
@@ -561,7 +737,12 @@ function openapiDoc(gvPath: string): Record<string, unknown> | null {
       },
     };
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.30.0-podwire' }, paths, components: { schemas: {} } };
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes', version: 'v1.30.0-podwire' },
+    paths,
+    components: { schemas: {} },
+  };
 }
 
 const now = () => isoTime();
@@ -577,9 +758,12 @@ function selector(q: URLSearchParams) {
 
 function checkTypeMeta(t: Target, body: unknown): unknown {
   const b = body as { apiVersion?: unknown; kind?: unknown } | null;
-  if (!b || typeof b !== 'object' || Array.isArray(b)) throw errors.badRequest('the request body must be a JSON object');
+  if (!b || typeof b !== 'object' || Array.isArray(b))
+    throw errors.badRequest('the request body must be a JSON object');
   if (b.kind !== t.r.kind || b.apiVersion !== groupVersion(t.r)) {
-    throw errors.badRequest(`the object is a ${String(b.apiVersion)}/${String(b.kind)}, but this is the ${groupVersion(t.r)} ${t.r.plural} endpoint`);
+    throw errors.badRequest(
+      `the object is a ${String(b.apiVersion)}/${String(b.kind)}, but this is the ${groupVersion(t.r)} ${t.r.plural} endpoint`,
+    );
   }
   return body;
 }
@@ -613,7 +797,8 @@ function parseTarget(path: string): Target | null {
   const group = m[1] ?? '';
   const version = m[2] ?? 'v1';
   const parts = m[3].split('/').map(decodeURIComponent);
-  const find = (plural: string) => SERVED.find((r) => r.group === group && r.version === version && r.plural === plural);
+  const find = (plural: string) =>
+    SERVED.find((r) => r.group === group && r.version === version && r.plural === plural);
   if (parts[0] === 'namespaces' && parts.length >= 3) {
     const r = find(parts[2]);
     if (!r || !r.namespaced) return null;

@@ -40,12 +40,25 @@ export interface ServiceAllocConfig {
 
 type Service = Record<string, any> & { metadata?: { name?: string; namespace?: string; [k: string]: any } };
 
-const invalid = (field: string, value: unknown, why: string): Cause => ({ field, message: `Invalid value: ${JSON.stringify(value)}: ${why}`, reason: 'FieldValueInvalid' });
-const forbidden = (field: string, why: string): Cause => ({ field, message: `Forbidden: ${why}`, reason: 'FieldValueForbidden' });
-const duplicate = (field: string, value: unknown): Cause => ({ field, message: `Duplicate value: ${JSON.stringify(value)}`, reason: 'FieldValueDuplicate' });
+const invalid = (field: string, value: unknown, why: string): Cause => ({
+  field,
+  message: `Invalid value: ${JSON.stringify(value)}: ${why}`,
+  reason: 'FieldValueInvalid',
+});
+const forbidden = (field: string, why: string): Cause => ({
+  field,
+  message: `Forbidden: ${why}`,
+  reason: 'FieldValueForbidden',
+});
+const duplicate = (field: string, value: unknown): Cause => ({
+  field,
+  message: `Duplicate value: ${JSON.stringify(value)}`,
+  reason: 'FieldValueDuplicate',
+});
 
 const typeOf = (s: Service): string => s.spec?.type ?? 'ClusterIP';
-const needsNodePorts = (s: Service) => typeOf(s) === 'NodePort' || (typeOf(s) === 'LoadBalancer' && s.spec?.allocateLoadBalancerNodePorts !== false);
+const needsNodePorts = (s: Service) =>
+  typeOf(s) === 'NodePort' || (typeOf(s) === 'LoadBalancer' && s.spec?.allocateLoadBalancerNodePorts !== false);
 const needsHealthCheck = (s: Service) => typeOf(s) === 'LoadBalancer' && s.spec?.externalTrafficPolicy === 'Local';
 const hasExternalPolicy = (s: Service) => typeOf(s) === 'NodePort' || typeOf(s) === 'LoadBalancer';
 
@@ -143,7 +156,11 @@ interface Taken {
   port(n: number): boolean;
 }
 
-export function allocateServiceAddresses(svc: Service, existing: Service[] | ServiceAllocations, cfg: ServiceAllocConfig): Service {
+export function allocateServiceAddresses(
+  svc: Service,
+  existing: Service[] | ServiceAllocations,
+  cfg: ServiceAllocConfig,
+): Service {
   const s: Service = structuredClone(svc);
   const spec = (s.spec ??= {});
   const name = s.metadata?.name ?? s.metadata?.generateName ?? '';
@@ -161,7 +178,8 @@ export function allocateServiceAddresses(svc: Service, existing: Service[] | Ser
   }
 
   if (spec.type === 'ExternalName') {
-    if (spec.clusterIP || (spec.clusterIPs ?? []).length) causes.push(forbidden('spec.clusterIPs', 'may not be set for ExternalName services'));
+    if (spec.clusterIP || (spec.clusterIPs ?? []).length)
+      causes.push(forbidden('spec.clusterIPs', 'may not be set for ExternalName services'));
     if (causes.length) throw errors.invalid('Service', name, causes);
     return s;
   }
@@ -182,13 +200,20 @@ function allocateClusterIP(s: Service, others: Taken, cfg: ServiceAllocConfig, c
     return;
   }
   const requested: string = spec.clusterIP || spec.clusterIPs?.[0] || '';
-  for (const f of spec.ipFamilies ?? []) if (f !== 'IPv4') causes.push(invalid(`spec.ipFamilies[${spec.ipFamilies.indexOf(f)}]`, f, 'not configured on this cluster'));
-  if (spec.ipFamilyPolicy === 'RequireDualStack') causes.push(invalid('spec.ipFamilyPolicy', 'RequireDualStack', 'this cluster is not configured for dual-stack services'));
-  if ((spec.clusterIPs ?? []).length > 1) causes.push(invalid('spec.clusterIPs', spec.clusterIPs, 'this cluster is single-stack IPv4: at most one IP'));
+  for (const f of spec.ipFamilies ?? [])
+    if (f !== 'IPv4')
+      causes.push(invalid(`spec.ipFamilies[${spec.ipFamilies.indexOf(f)}]`, f, 'not configured on this cluster'));
+  if (spec.ipFamilyPolicy === 'RequireDualStack')
+    causes.push(
+      invalid('spec.ipFamilyPolicy', 'RequireDualStack', 'this cluster is not configured for dual-stack services'),
+    );
+  if ((spec.clusterIPs ?? []).length > 1)
+    causes.push(invalid('spec.clusterIPs', spec.clusterIPs, 'this cluster is single-stack IPv4: at most one IP'));
   spec.ipFamilies = ['IPv4'];
   spec.ipFamilyPolicy ??= 'SingleStack';
   if (requested === 'None') {
-    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') causes.push(invalid('spec.clusterIP', 'None', `may not be set to 'None' for ${spec.type} services`));
+    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer')
+      causes.push(invalid('spec.clusterIP', 'None', `may not be set to 'None' for ${spec.type} services`));
     spec.clusterIP = 'None';
     spec.clusterIPs = ['None'];
     return;
@@ -199,16 +224,26 @@ function allocateClusterIP(s: Service, others: Taken, cfg: ServiceAllocConfig, c
   if (requested) {
     const n = tryIp(requested);
     if (n === null) {
-      causes.push(invalid('spec.clusterIPs[0]', requested, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+      causes.push(
+        invalid('spec.clusterIPs[0]', requested, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'),
+      );
       return;
     }
     // The network and broadcast addresses are never handed out.
     if (n <= range.network || n >= range.network + range.size - 1) {
-      causes.push(invalid('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${range.text}`));
+      causes.push(
+        invalid(
+          'spec.clusterIPs',
+          [requested],
+          `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${range.text}`,
+        ),
+      );
       return;
     }
     if (used(n)) {
-      causes.push(invalid('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: provided IP is already allocated`));
+      causes.push(
+        invalid('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: provided IP is already allocated`),
+      );
       return;
     }
     ip = n;
@@ -217,7 +252,8 @@ function allocateClusterIP(s: Service, others: Taken, cfg: ServiceAllocConfig, c
     const count = range.size - 2;
     const band = reservedBand(range.size, 16, 256, 16);
     const found = lowestFree(first + band, first + count - 1, used) ?? lowestFree(first, first + band - 1, used);
-    if (found === null) throw new ApiError('InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
+    if (found === null)
+      throw new ApiError('InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
     ip = found;
   }
   spec.clusterIP = ipv4ToString(ip);
@@ -237,7 +273,9 @@ function allocateNodePorts(s: Service, others: Taken, cfg: ServiceAllocConfig, c
   const mine = new Map<string, number>(); // "port/protocol" → nodePort, within this Service
   const check = (field: string, port: number): boolean => {
     if (port < lo || port > hi) {
-      causes.push(invalid(field, port, `provided port is not in the valid range. The range of valid ports is ${lo}-${hi}`));
+      causes.push(
+        invalid(field, port, `provided port is not in the valid range. The range of valid ports is ${lo}-${hi}`),
+      );
       return false;
     }
     if (used.has(port)) {
@@ -249,7 +287,8 @@ function allocateNodePorts(s: Service, others: Taken, cfg: ServiceAllocConfig, c
   const band = reservedBand(hi - lo + 1, 16, 128, 32);
   const take = (): number => {
     const n = lowestFree(lo + band, hi, used.has) ?? lowestFree(lo, lo + band - 1, used.has);
-    if (n === null) throw new ApiError('InternalError', 'Internal error occurred: failed to allocate a nodePort: range is full');
+    if (n === null)
+      throw new ApiError('InternalError', 'Internal error occurred: failed to allocate a nodePort: range is full');
     return n;
   };
   const ports: any[] = spec.ports ?? [];
@@ -297,7 +336,8 @@ export function keepServiceAllocations(newSvc: Service, oldSvc: Service): Servic
   const oldHasIP = typeOf(oldSvc) !== 'ExternalName' && !!old.clusterIP;
 
   if (typeOf(s) === 'ExternalName') {
-    for (const f of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy']) if (same(spec[f], old[f])) delete spec[f];
+    for (const f of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy'])
+      if (same(spec[f], old[f])) delete spec[f];
   } else if (oldHasIP) {
     if (!spec.clusterIP && !(spec.clusterIPs ?? []).length) {
       spec.clusterIP = old.clusterIP;
@@ -331,10 +371,12 @@ export function keepServiceAllocations(newSvc: Service, oldSvc: Service): Servic
   }
   if (needsHealthCheck(s) && needsHealthCheck(oldSvc)) {
     if (!spec.healthCheckNodePort && old.healthCheckNodePort) spec.healthCheckNodePort = old.healthCheckNodePort;
-  }
-  else if (!needsHealthCheck(s) && spec.healthCheckNodePort === old.healthCheckNodePort) delete spec.healthCheckNodePort;
-  if (!hasExternalPolicy(s) && spec.externalTrafficPolicy === old.externalTrafficPolicy) delete spec.externalTrafficPolicy;
-  if (typeOf(s) !== 'LoadBalancer' && spec.allocateLoadBalancerNodePorts === old.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
+  } else if (!needsHealthCheck(s) && spec.healthCheckNodePort === old.healthCheckNodePort)
+    delete spec.healthCheckNodePort;
+  if (!hasExternalPolicy(s) && spec.externalTrafficPolicy === old.externalTrafficPolicy)
+    delete spec.externalTrafficPolicy;
+  if (typeOf(s) !== 'LoadBalancer' && spec.allocateLoadBalancerNodePorts === old.allocateLoadBalancerNodePorts)
+    delete spec.allocateLoadBalancerNodePorts;
 
   if (causes.length) throw errors.invalid('Service', name, causes);
   return s;

@@ -8,14 +8,40 @@ import { StoreError } from '../store/types.js';
 export interface Cause {
   field: string;
   message: string;
-  reason: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueTooLong' | 'FieldValueForbidden';
+  reason:
+    | 'FieldValueRequired'
+    | 'FieldValueInvalid'
+    | 'FieldValueNotSupported'
+    | 'FieldValueDuplicate'
+    | 'FieldValueTooLong'
+    | 'FieldValueForbidden';
 }
 
-export type Reason = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'BadRequest' | 'Expired' | 'Gone' | 'MethodNotAllowed' | 'UnsupportedMediaType' | 'InternalError' | 'ServiceUnavailable';
+export type Reason =
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'Invalid'
+  | 'BadRequest'
+  | 'Expired'
+  | 'Gone'
+  | 'MethodNotAllowed'
+  | 'UnsupportedMediaType'
+  | 'InternalError'
+  | 'ServiceUnavailable';
 
 const CODES: Record<Reason, number> = {
-  BadRequest: 400, NotFound: 404, MethodNotAllowed: 405, AlreadyExists: 409, Conflict: 409,
-  Gone: 410, Expired: 410, UnsupportedMediaType: 415, Invalid: 422, InternalError: 500, ServiceUnavailable: 503,
+  BadRequest: 400,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  AlreadyExists: 409,
+  Conflict: 409,
+  Gone: 410,
+  Expired: 410,
+  UnsupportedMediaType: 415,
+  Invalid: 422,
+  InternalError: 500,
+  ServiceUnavailable: 503,
 };
 
 export interface StatusDetails {
@@ -54,9 +80,17 @@ export class ApiError extends Error {
 /** `resource` is the plural, with its group when it has one: "pods", "deployments.apps". */
 export const errors = {
   notFound: (resource: string, name: string, group?: string) =>
-    new ApiError('NotFound', `${resource} "${name}" not found`, { name, ...(group ? { group } : {}), kind: resource.split('.')[0] }),
+    new ApiError('NotFound', `${resource} "${name}" not found`, {
+      name,
+      ...(group ? { group } : {}),
+      kind: resource.split('.')[0],
+    }),
   alreadyExists: (resource: string, name: string, group?: string) =>
-    new ApiError('AlreadyExists', `${resource} "${name}" already exists`, { name, ...(group ? { group } : {}), kind: resource.split('.')[0] }),
+    new ApiError('AlreadyExists', `${resource} "${name}" already exists`, {
+      name,
+      ...(group ? { group } : {}),
+      kind: resource.split('.')[0],
+    }),
   conflict: (resource: string, name: string, group?: string) =>
     new ApiError(
       'Conflict',
@@ -64,12 +98,16 @@ export const errors = {
       { name, ...(group ? { group } : {}), kind: resource.split('.')[0] },
     ),
   invalid: (kind: string, name: string, causes: Cause[], group?: string) =>
-    new ApiError('Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
-      name,
-      ...(group ? { group } : {}),
-      kind,
-      causes,
-    }),
+    new ApiError(
+      'Invalid',
+      `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`,
+      {
+        name,
+        ...(group ? { group } : {}),
+        kind,
+        causes,
+      },
+    ),
   badRequest: (message: string) => new ApiError('BadRequest', message),
   expired: (message: string) => new ApiError('Expired', message),
   methodNotAllowed: (message: string) => new ApiError('MethodNotAllowed', message),
@@ -87,6 +125,9 @@ export function fromStoreError(err: StoreError, resource: string, name: string, 
     case 'Compacted':
       return errors.expired(`too old resource version: ${err.message}`);
     default:
-      return new ApiError(err.code === 'Unavailable' ? 'ServiceUnavailable' : 'InternalError', `storage: ${err.message}`);
+      return new ApiError(
+        err.code === 'Unavailable' ? 'ServiceUnavailable' : 'InternalError',
+        `storage: ${err.message}`,
+      );
   }
 }

@@ -38,7 +38,9 @@ function mergeKey(kind: string, path: string[], field: string): string | undefin
   if (field === 'ports') {
     // Service spec.ports merge by port; a container's by containerPort (EndpointSubset ports have none)
     if (kind === 'Service' && path.length === 1 && path[0] === 'spec') return 'port';
-    return path.includes('containers') || path.includes('initContainers') || path.includes('ephemeralContainers') ? 'containerPort' : undefined;
+    return path.includes('containers') || path.includes('initContainers') || path.includes('ephemeralContainers')
+      ? 'containerPort'
+      : undefined;
   }
   if (field === 'addresses' && !(path.length === 1 && path[0] === 'status')) return undefined; // only NodeStatus.addresses merges by type
   return MERGE_KEYS[field];
@@ -76,7 +78,8 @@ function merge(kind: string, path: string[], target: Json, patch: Json): Json {
     }
     const key = mergeKey(kind, path, k);
     if (Array.isArray(v) && key) out[k] = mergeList(kind, [...path, k], out[k], v, key);
-    else if (Array.isArray(v) && SET_LISTS.has(k)) out[k] = [...new Set([...(Array.isArray(out[k]) ? (out[k] as Json[]) : []), ...v])];
+    else if (Array.isArray(v) && SET_LISTS.has(k))
+      out[k] = [...new Set([...(Array.isArray(out[k]) ? (out[k] as Json[]) : []), ...v])];
     else if (isObj(v)) {
       const merged = merge(kind, [...path, k], out[k], v);
       if (isObj(v) && v.$patch === 'delete') delete out[k];

@@ -11,10 +11,21 @@ export function wantsTable(accept: string | undefined): boolean {
   return !!accept && /application\/json;[^,]*as=Table/.test(accept.replace(/\s+/g, ''));
 }
 
-export function toTable(kind: string, items: Record<string, any>[], resourceVersion: string, nowMs = Date.now()): Record<string, unknown> | null {
+export function toTable(
+  kind: string,
+  items: Record<string, any>[],
+  resourceVersion: string,
+  nowMs = Date.now(),
+): Record<string, unknown> | null {
   const p = PRINTERS[kind];
   if (!p) return null;
-  const col = (name: string, priority: number) => ({ name, type: 'string', format: name === 'NAME' ? 'name' : '', description: '', priority });
+  const col = (name: string, priority: number) => ({
+    name,
+    type: 'string',
+    format: name === 'NAME' ? 'name' : '',
+    description: '',
+    priority,
+  });
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

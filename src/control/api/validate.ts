@@ -18,7 +18,10 @@ const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 const fieldPath = (path: PropertyKey[]) =>
-  path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+  path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+    '',
+  );
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -27,7 +30,12 @@ export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
  * ApiError. Unknown fields: Strict (podwire's default, and kubectl's) rejects
  * them; Warn and Ignore drop them (Warn reports them through `warnings`).
  */
-export function validateObject(r: ResourceType, obj: unknown, fieldValidation: FieldValidation = 'Strict', warnings: string[] = []): Record<string, any> {
+export function validateObject(
+  r: ResourceType,
+  obj: unknown,
+  fieldValidation: FieldValidation = 'Strict',
+  warnings: string[] = [],
+): Record<string, any> {
   const schema = SCHEMAS[r.kind];
   if (!schema) throw errors.methodNotAllowed(`podwire does not serve ${r.plural} yet`);
   let res = schema.safeParse(obj);
@@ -36,7 +44,11 @@ export function validateObject(r: ResourceType, obj: unknown, fieldValidation: F
     const unknown = res.error.issues.filter((i) => i.code === 'unrecognized_keys');
     if (unknown.length) {
       const fields = unknown.flatMap((i) => (i as { keys: string[] }).keys.map((k) => fieldPath([...i.path, k])));
-      if (fieldValidation === 'Strict') throw new ApiError('BadRequest', `strict decoding error: ${fields.map((f) => `unknown field "${f}"`).join(', ')}`);
+      if (fieldValidation === 'Strict')
+        throw new ApiError(
+          'BadRequest',
+          `strict decoding error: ${fields.map((f) => `unknown field "${f}"`).join(', ')}`,
+        );
       if (fieldValidation === 'Warn') warnings.push(...fields.map((f) => `unknown field "${f}"`));
       const copy = structuredClone(obj) as Record<string, any>;
       for (const i of unknown) {
@@ -48,12 +60,26 @@ export function validateObject(r: ResourceType, obj: unknown, fieldValidation: F
     }
   }
   if (!res.success) {
-    throw errors.invalid(r.kind, name, res.error.issues.map((i) => ({ field: fieldPath(i.path), message: i.message, reason: i.code === 'invalid_type' && /undefined/.test(i.message) ? 'FieldValueRequired' : 'FieldValueInvalid' })), r.group || undefined);
+    throw errors.invalid(
+      r.kind,
+      name,
+      res.error.issues.map((i) => ({
+        field: fieldPath(i.path),
+        message: i.message,
+        reason: i.code === 'invalid_type' && /undefined/.test(i.message) ? 'FieldValueRequired' : 'FieldValueInvalid',
+      })),
+      r.group || undefined,
+    );
   }
   const o = res.data as Record<string, any>;
   const causes: Cause[] = [];
   const m = o.metadata ?? {};
-  if (!m.name && !m.generateName) causes.push({ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' });
+  if (!m.name && !m.generateName)
+    causes.push({
+      field: 'metadata.name',
+      message: 'Required value: name or generateName is required',
+      reason: 'FieldValueRequired',
+    });
   if (m.name) {
     for (const e of r.nameRule === 'label' ? dns1123LabelErrors(m.name) : dns1123SubdomainErrors(m.name)) {
       causes.push({ field: 'metadata.name', message: `Invalid value: "${m.name}": ${e}`, reason: 'FieldValueInvalid' });
@@ -61,24 +87,49 @@ export function validateObject(r: ResourceType, obj: unknown, fieldValidation: F
   }
   for (const [k, v] of Object.entries((m.labels ?? {}) as Record<string, string>)) {
     const ke = labelKeyError(k);
-    if (ke) causes.push({ field: 'metadata.labels', message: `Invalid value: "${k}": ${ke}`, reason: 'FieldValueInvalid' });
+    if (ke)
+      causes.push({ field: 'metadata.labels', message: `Invalid value: "${k}": ${ke}`, reason: 'FieldValueInvalid' });
     const ve = labelValueError(v);
-    if (ve) causes.push({ field: `metadata.labels`, message: `Invalid value: "${v}": ${ve}`, reason: 'FieldValueInvalid' });
+    if (ve)
+      causes.push({ field: `metadata.labels`, message: `Invalid value: "${v}": ${ve}`, reason: 'FieldValueInvalid' });
   }
   for (const [k, v] of Object.entries((m.annotations ?? {}) as Record<string, string>)) {
     const ke = labelKeyError(k);
-    if (ke) causes.push({ field: 'metadata.annotations', message: `Invalid value: "${k}": ${ke}`, reason: 'FieldValueInvalid' });
-    if (v.length > 256 * 1024) causes.push({ field: 'metadata.annotations', message: 'Too long: must have at most 262144 bytes', reason: 'FieldValueTooLong' });
+    if (ke)
+      causes.push({
+        field: 'metadata.annotations',
+        message: `Invalid value: "${k}": ${ke}`,
+        reason: 'FieldValueInvalid',
+      });
+    if (v.length > 256 * 1024)
+      causes.push({
+        field: 'metadata.annotations',
+        message: 'Too long: must have at most 262144 bytes',
+        reason: 'FieldValueTooLong',
+      });
   }
   if (r.kind === 'ConfigMap' || r.kind === 'Secret') {
     const data = (o.data ?? {}) as Record<string, string>;
-    for (const [k, v] of Object.entries({ ...data, ...((o.stringData ?? o.binaryData ?? {}) as Record<string, string>) })) {
-      if (!CONFIG_KEY.test(k) || k.length > 253) causes.push({ field: `data[${k}]`, message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`, reason: 'FieldValueInvalid' });
+    for (const [k, v] of Object.entries({
+      ...data,
+      ...((o.stringData ?? o.binaryData ?? {}) as Record<string, string>),
+    })) {
+      if (!CONFIG_KEY.test(k) || k.length > 253)
+        causes.push({
+          field: `data[${k}]`,
+          message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+          reason: 'FieldValueInvalid',
+        });
       void v;
     }
     if (r.kind === 'Secret') {
       for (const [k, v] of Object.entries(data)) {
-        if (!BASE64.test(v)) causes.push({ field: `data[${k}]`, message: 'Invalid value: must be base64-encoded', reason: 'FieldValueInvalid' });
+        if (!BASE64.test(v))
+          causes.push({
+            field: `data[${k}]`,
+            message: 'Invalid value: must be base64-encoded',
+            reason: 'FieldValueInvalid',
+          });
       }
     }
   }
@@ -90,7 +141,8 @@ export function validateObject(r: ResourceType, obj: unknown, fieldValidation: F
 /** RFC 7386 JSON merge patch (kubectl's strategic merge patch is applied as a merge patch for these kinds). */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);

@@ -25,7 +25,14 @@ export class ApiClientError extends Error {
 export type KubeObject = Record<string, any> & {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; labels?: Record<string, string>; [k: string]: any };
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    [k: string]: any;
+  };
 };
 
 export interface ListOptions {
@@ -64,7 +71,8 @@ export class ApiClient {
     if (server.startsWith('unix:')) this.target = { socketPath: server.slice('unix:'.length) };
     else {
       const u = new URL(server);
-      if (u.protocol !== 'http:') throw new Error(`API server URL must be http://host:port or unix:/path (got ${server})`);
+      if (u.protocol !== 'http:')
+        throw new Error(`API server URL must be http://host:port or unix:/path (got ${server})`);
       this.target = { host: u.hostname, port: Number(u.port || 80) };
     }
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -75,8 +83,20 @@ export class ApiClient {
   }
 
   /** One request; JSON in and out. Non-2xx answers throw ApiClientError carrying the Status. */
-  async request<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json', timeoutMs = 30_000): Promise<T> {
-    const { status, text } = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body), contentType, timeoutMs);
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+    timeoutMs = 30_000,
+  ): Promise<T> {
+    const { status, text } = await this.raw(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      contentType,
+      timeoutMs,
+    );
     let parsed: any;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -84,7 +104,12 @@ export class ApiClient {
       parsed = undefined;
     }
     if (status < 200 || status > 299) {
-      throw new ApiClientError(status, parsed?.reason ?? '', parsed?.message ?? (text.trim() || `HTTP ${status}`), parsed);
+      throw new ApiClientError(
+        status,
+        parsed?.reason ?? '',
+        parsed?.message ?? (text.trim() || `HTTP ${status}`),
+        parsed,
+      );
     }
     return parsed as T;
   }
@@ -122,20 +147,32 @@ export class ApiClient {
     return { close: () => req.destroy() };
   }
 
-  private raw(method: string, path: string, body: string | undefined, contentType: string, timeoutMs: number, retried = false): Promise<{ status: number; text: string }> {
+  private raw(
+    method: string,
+    path: string,
+    body: string | undefined,
+    contentType: string,
+    timeoutMs: number,
+    retried = false,
+  ): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (body !== undefined) {
         headers['content-type'] = contentType;
         headers['content-length'] = String(Buffer.byteLength(body));
       }
-      const req = http.request({ ...this.target, agent: this.agent, method, path, headers, timeout: timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer from the API server within ${timeoutMs} ms`)));
+      const req = http.request(
+        { ...this.target, agent: this.agent, method, path, headers, timeout: timeoutMs },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new Error(`${method} ${path}: no answer from the API server within ${timeoutMs} ms`)),
+      );
       req.on('error', (e: NodeJS.ErrnoException) => {
         // A kept-alive connection the server closed meanwhile (it restarted):
         // the request never got there; send it once more on a new connection.
@@ -143,19 +180,29 @@ export class ApiClient {
           this.raw(method, path, body, contentType, timeoutMs, true).then(resolve, reject);
           return;
         }
-        reject(new ApiClientError(503, 'ServiceUnavailable', `cannot reach the API server at ${this.server}: ${e.message}`));
+        reject(
+          new ApiClientError(503, 'ServiceUnavailable', `cannot reach the API server at ${this.server}: ${e.message}`),
+        );
       });
       if (body !== undefined) req.write(body);
       req.end();
     });
   }
 
-  async get<T extends KubeObject = KubeObject>(r: string | ResourceType, namespace: string | undefined, name: string): Promise<T> {
+  async get<T extends KubeObject = KubeObject>(
+    r: string | ResourceType,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T> {
     return this.request('GET', resourcePath(resourceOf(r), namespace, name));
   }
 
   /** get, or null when it does not exist */
-  async tryGet<T extends KubeObject = KubeObject>(r: string | ResourceType, namespace: string | undefined, name: string): Promise<T | null> {
+  async tryGet<T extends KubeObject = KubeObject>(
+    r: string | ResourceType,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T | null> {
     try {
       return await this.get<T>(r, namespace, name);
     } catch (e) {
@@ -164,12 +211,18 @@ export class ApiClient {
     }
   }
 
-  async list<T extends KubeObject = KubeObject>(r: string | ResourceType, opts: ListOptions = {}): Promise<{ items: T[]; resourceVersion: string }> {
+  async list<T extends KubeObject = KubeObject>(
+    r: string | ResourceType,
+    opts: ListOptions = {},
+  ): Promise<{ items: T[]; resourceVersion: string }> {
     const out = await this.request('GET', `${resourcePath(resourceOf(r), opts.namespace)}${query(opts)}`);
     return { items: out.items ?? [], resourceVersion: out.metadata?.resourceVersion ?? '0' };
   }
 
-  async create<T extends KubeObject = KubeObject>(obj: Record<string, any>, opts: { dryRun?: boolean } = {}): Promise<T> {
+  async create<T extends KubeObject = KubeObject>(
+    obj: Record<string, any>,
+    opts: { dryRun?: boolean } = {},
+  ): Promise<T> {
     const r = resourceOf(obj.kind!, obj.apiVersion);
     // as kubectl: a namespaced object that names no namespace goes to "default"
     const ns = r.namespaced ? (obj.metadata?.namespace ?? 'default') : undefined;
@@ -189,8 +242,19 @@ export class ApiClient {
   }
 
   /** JSON merge patch (RFC 7386); `status: true` patches the /status subresource. */
-  async patch<T extends KubeObject = KubeObject>(r: string | ResourceType, namespace: string | undefined, name: string, patch: unknown, opts: { status?: boolean } = {}): Promise<T> {
-    return this.request('PATCH', resourcePath(resourceOf(r), namespace, name, opts.status ? 'status' : undefined), patch, 'application/merge-patch+json');
+  async patch<T extends KubeObject = KubeObject>(
+    r: string | ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    opts: { status?: boolean } = {},
+  ): Promise<T> {
+    return this.request(
+      'PATCH',
+      resourcePath(resourceOf(r), namespace, name, opts.status ? 'status' : undefined),
+      patch,
+      'application/merge-patch+json',
+    );
   }
 
   /**
@@ -198,7 +262,12 @@ export class ApiClient {
    * (deletionTimestamp set) until its node's agent has stopped it, unless
    * gracePeriodSeconds is 0. `uid`: only if the object is still that one.
    */
-  async delete(r: string | ResourceType, namespace: string | undefined, name: string, opts: { gracePeriodSeconds?: number; uid?: string } = {}): Promise<Record<string, any>> {
+  async delete(
+    r: string | ResourceType,
+    namespace: string | undefined,
+    name: string,
+    opts: { gracePeriodSeconds?: number; uid?: string } = {},
+  ): Promise<Record<string, any>> {
     const q = opts.gracePeriodSeconds !== undefined ? `?gracePeriodSeconds=${opts.gracePeriodSeconds}` : '';
     const body = opts.uid ? { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: opts.uid } } : undefined;
     return this.request('DELETE', `${resourcePath(resourceOf(r), namespace, name)}${q}`, body);
@@ -227,36 +296,39 @@ export class ApiClient {
       }
     };
     let buffered = '';
-    const req = http.request({ ...this.target, agent: false, method: 'GET', path: `${resourcePath(resourceOf(r), opts.namespace)}?${q}` }, (res) => {
-      if ((res.statusCode ?? 500) > 299) {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => end(new ApiClientError(res.statusCode ?? 500, '', errorMessage(text))));
-        return;
-      }
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffered += chunk;
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          if (!line.trim()) continue;
-          let e: WatchEventOf<T>;
-          try {
-            e = JSON.parse(line);
-          } catch {
-            end(new Error(`watch: the server sent a line that is not JSON: ${line.slice(0, 200)}`));
-            req.destroy();
-            return;
-          }
-          onEvent(e);
+    const req = http.request(
+      { ...this.target, agent: false, method: 'GET', path: `${resourcePath(resourceOf(r), opts.namespace)}?${q}` },
+      (res) => {
+        if ((res.statusCode ?? 500) > 299) {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => end(new ApiClientError(res.statusCode ?? 500, '', errorMessage(text))));
+          return;
         }
-      });
-      res.on('end', () => end());
-      res.on('error', (e) => end(e));
-      res.on('close', () => end());
-    });
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            if (!line.trim()) continue;
+            let e: WatchEventOf<T>;
+            try {
+              e = JSON.parse(line);
+            } catch {
+              end(new Error(`watch: the server sent a line that is not JSON: ${line.slice(0, 200)}`));
+              req.destroy();
+              return;
+            }
+            onEvent(e);
+          }
+        });
+        res.on('end', () => end());
+        res.on('error', (e) => end(e));
+        res.on('close', () => end());
+      },
+    );
     req.on('error', (e) => end(e));
     req.end();
     return {

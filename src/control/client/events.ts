@@ -19,7 +19,15 @@ function eventName(involvedName: string, nowMs: number): string {
 }
 
 /** `host`: the node a kubelet reports from (source.host, reportingInstance). */
-export function eventObject(involved: KubeObject, type: EventType, reason: string, message: string, component: string, nowMs: number, host?: string): KubeObject {
+export function eventObject(
+  involved: KubeObject,
+  type: EventType,
+  reason: string,
+  message: string,
+  component: string,
+  nowMs: number,
+  host?: string,
+): KubeObject {
   const ts = isoTime(nowMs);
   return {
     apiVersion: 'v1',
@@ -46,8 +54,20 @@ export function eventObject(involved: KubeObject, type: EventType, reason: strin
 }
 
 /** One event, written in the background. */
-export function recordEvent(client: ApiClient, involved: KubeObject, type: EventType, reason: string, message: string, component: string, log: (msg: string) => void = () => {}, nowMs = Date.now(), host?: string): void {
-  client.create(eventObject(involved, type, reason, message, component, nowMs, host)).catch((e: Error) => log(`event ${reason} on ${involved.metadata.name}: ${e.message}`));
+export function recordEvent(
+  client: ApiClient,
+  involved: KubeObject,
+  type: EventType,
+  reason: string,
+  message: string,
+  component: string,
+  log: (msg: string) => void = () => {},
+  nowMs = Date.now(),
+  host?: string,
+): void {
+  client
+    .create(eventObject(involved, type, reason, message, component, nowMs, host))
+    .catch((e: Error) => log(`event ${reason} on ${involved.metadata.name}: ${e.message}`));
 }
 
 interface Series {
@@ -76,9 +96,18 @@ export class EventRecorder {
     private readonly now: () => number = Date.now,
   ) {}
 
-  record(involved: KubeObject, type: EventType, reason: string, message: string, component: string, host?: string): void {
+  record(
+    involved: KubeObject,
+    type: EventType,
+    reason: string,
+    message: string,
+    component: string,
+    host?: string,
+  ): void {
     const m = involved.metadata;
-    const key = [component, involved.kind, m.namespace ?? '', m.name, m.uid ?? '', type, reason, message].join('\u0000');
+    const key = [component, involved.kind, m.namespace ?? '', m.name, m.uid ?? '', type, reason, message].join(
+      '\u0000',
+    );
     const nowMs = this.now();
     const fail = (e: Error) => this.log(`event ${reason} on ${m.name}: ${e.message}`);
     const prev = this.series.get(key);

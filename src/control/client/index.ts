@@ -1,3 +1,12 @@
-export { ApiClient, ApiClientError, resourceOf, resourcePath, type KubeObject, type ListOptions, type WatchEventOf, type WatchHandle } from './api-client.js';
+export {
+  ApiClient,
+  ApiClientError,
+  resourceOf,
+  resourcePath,
+  type KubeObject,
+  type ListOptions,
+  type WatchEventOf,
+  type WatchHandle,
+} from './api-client.js';
 export { Informer, objectKey, type InformerHandlers } from './informer.js';
 export { recordEvent, eventObject, EventRecorder, type EventType } from './events.js';

@@ -7,7 +7,8 @@ export interface InformerHandlers<T extends KubeObject> {
   deleted?(obj: T): void;
 }
 
-export const objectKey = (o: { metadata: { namespace?: string; name: string } }) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+export const objectKey = (o: { metadata: { namespace?: string; name: string } }) =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
 
 /**
  * A local, always-current copy of one kind of object (client-go's

@@ -137,12 +137,21 @@ export function planDeployment(d: KubeObject, allPods: KubeObject[], opts: PlanO
       const newUnavailable = newPods.filter((p) => !available(p)).length;
       const maxScaledDown = owned.length - minAvailable - newUnavailable;
       if (maxScaledDown > 0) {
-        const unhealthy = pickVictims(oldPods.filter((p) => !available(p)), maxScaledDown);
+        const unhealthy = pickVictims(
+          oldPods.filter((p) => !available(p)),
+          maxScaledDown,
+        );
         del.push(...unhealthy);
         const left = owned.filter((p) => !unhealthy.includes(p));
         const availableNow = left.filter(available).length;
         const more = Math.min(availableNow - minAvailable, oldPods.length - unhealthy.length);
-        if (more > 0) del.push(...pickVictims(oldPods.filter((p) => !unhealthy.includes(p)), more));
+        if (more > 0)
+          del.push(
+            ...pickVictims(
+              oldPods.filter((p) => !unhealthy.includes(p)),
+              more,
+            ),
+          );
       }
     }
   }
@@ -150,18 +159,39 @@ export function planDeployment(d: KubeObject, allPods: KubeObject[], opts: PlanO
   // Events, one per direction, worded like the ReplicaSet scaling events.
   const events: DeploymentPlan['events'] = [];
   const newAfter = newPods.length + create.length - del.filter(isNew).length;
-  if (create.length) events.push({ type: 'Normal', reason: 'SuccessfulCreate', message: `Scaled up ${d.metadata.name}-${hash} to ${newAfter}: created pod ${create.map((p) => p.metadata.name).join(', ')}` });
+  if (create.length)
+    events.push({
+      type: 'Normal',
+      reason: 'SuccessfulCreate',
+      message: `Scaled up ${d.metadata.name}-${hash} to ${newAfter}: created pod ${create.map((p) => p.metadata.name).join(', ')}`,
+    });
   const byHash = new Map<string, KubeObject[]>();
   for (const p of del) {
     const h = p.metadata.labels?.['pod-template-hash'] ?? '';
     byHash.set(h, [...(byHash.get(h) ?? []), p]);
   }
   for (const [h, ps] of byHash) {
-    const left = owned.filter((p) => p.metadata.labels?.['pod-template-hash'] === h).length - ps.length + (h === hash ? create.length : 0);
-    events.push({ type: 'Normal', reason: 'SuccessfulDelete', message: `Scaled down ${d.metadata.name}-${h} to ${left}: deleted pod ${ps.map((p) => p.metadata.name).join(', ')}` });
+    const left =
+      owned.filter((p) => p.metadata.labels?.['pod-template-hash'] === h).length -
+      ps.length +
+      (h === hash ? create.length : 0);
+    events.push({
+      type: 'Normal',
+      reason: 'SuccessfulDelete',
+      message: `Scaled down ${d.metadata.name}-${h} to ${left}: deleted pod ${ps.map((p) => p.metadata.name).join(', ')}`,
+    });
   }
 
-  const status = deploymentStatus(d, { owned, newPods, hash, planned: owned.length + create.length - del.length, available, maxUnavailable, recreate, nowMs: opts.nowMs });
+  const status = deploymentStatus(d, {
+    owned,
+    newPods,
+    hash,
+    planned: owned.length + create.length - del.length,
+    available,
+    maxUnavailable,
+    recreate,
+    nowMs: opts.nowMs,
+  });
   return { hash, create, delete: del, status, events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }
 
@@ -193,15 +223,36 @@ function deploymentStatus(d: KubeObject, s: StatusInput): Record<string, any> {
   const minAvailable = replicas - (replicas === 0 || s.recreate ? 0 : s.maxUnavailable);
   const avail: Condition =
     availableReplicas >= minAvailable
-      ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' };
-  const complete = status.updatedReplicas === replicas && status.replicas === replicas && availableReplicas === replicas;
+      ? {
+          type: 'Available',
+          status: 'True',
+          reason: 'MinimumReplicasAvailable',
+          message: 'Deployment has minimum availability.',
+        }
+      : {
+          type: 'Available',
+          status: 'False',
+          reason: 'MinimumReplicasUnavailable',
+          message: 'Deployment does not have minimum availability.',
+        };
+  const complete =
+    status.updatedReplicas === replicas && status.replicas === replicas && availableReplicas === replicas;
   const name = `${d.metadata.name}-${s.hash}`;
   const progressing: Condition = d.spec?.paused
     ? { type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }
     : complete
-      ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `Pods of template ${name} have successfully progressed.` }
-      : { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `Pods of template ${name} are progressing.` };
+      ? {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'NewReplicaSetAvailable',
+          message: `Pods of template ${name} have successfully progressed.`,
+        }
+      : {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'ReplicaSetUpdated',
+          message: `Pods of template ${name} are progressing.`,
+        };
   let conds: Condition[] = Array.isArray(prev.conditions) ? prev.conditions : [];
   conds = withUpdateTime(conds, progressing, nowIso);
   conds = withUpdateTime(conds, avail, nowIso);
@@ -216,5 +267,5 @@ const order = (t: string) => (t === 'Available' ? 0 : t === 'Progressing' ? 1 : 
 function withUpdateTime(conds: Condition[], next: Condition, nowIso: string): Condition[] {
   const prev = conds.find((c) => c.type === next.type);
   const same = prev && prev.status === next.status && prev.reason === next.reason && prev.message === next.message;
-  return setCondition(conds, { ...next, lastUpdateTime: same ? prev.lastUpdateTime ?? nowIso : nowIso }, nowIso);
+  return setCondition(conds, { ...next, lastUpdateTime: same ? (prev.lastUpdateTime ?? nowIso) : nowIso }, nowIso);
 }

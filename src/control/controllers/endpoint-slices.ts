@@ -1,5 +1,12 @@
 import { generateName } from './hash.js';
-import { HEADLESS_LABEL, isManagedService, podAddress, selectsPod, servicePortsFor, shouldPodBeInEndpoints } from './endpoints.js';
+import {
+  HEADLESS_LABEL,
+  isManagedService,
+  podAddress,
+  selectsPod,
+  servicePortsFor,
+  shouldPodBeInEndpoints,
+} from './endpoints.js';
 import { byName, canonicalJson, isPodReady, ownerReferenceTo, type KubeObject } from './objects.js';
 
 /**
@@ -39,7 +46,11 @@ interface SliceEndpoint {
 /** Slices this controller manages for `svcName` (by label). */
 export function isSliceOf(slice: KubeObject, namespace: string, svcName: string): boolean {
   const l = slice.metadata.labels ?? {};
-  return slice.metadata.namespace === namespace && l[SERVICE_NAME_LABEL] === svcName && l[MANAGED_BY_LABEL] === CONTROLLER_NAME;
+  return (
+    slice.metadata.namespace === namespace &&
+    l[SERVICE_NAME_LABEL] === svcName &&
+    l[MANAGED_BY_LABEL] === CONTROLLER_NAME
+  );
 }
 
 function sliceLabels(svc: KubeObject): Record<string, string> {
@@ -53,17 +64,31 @@ function sliceLabels(svc: KubeObject): Record<string, string> {
 
 /** What decides a slice's content (what is compared before writing). */
 const content = (s: KubeObject) =>
-  canonicalJson({ labels: s.metadata.labels ?? {}, owners: s.metadata.ownerReferences ?? [], addressType: s.addressType, endpoints: s.endpoints ?? null, ports: s.ports ?? null });
+  canonicalJson({
+    labels: s.metadata.labels ?? {},
+    owners: s.metadata.ownerReferences ?? [],
+    addressType: s.addressType,
+    endpoints: s.endpoints ?? null,
+    ports: s.ports ?? null,
+  });
 const portsKey = (ports: unknown) => canonicalJson(ports ?? null);
 
 /** The slices' content for `svc`: [ports, endpoints] per slice, deterministic. */
-export function desiredSliceContents(svc: KubeObject, pods: KubeObject[]): { ports: Record<string, unknown>[] | null; endpoints: SliceEndpoint[] | null }[] {
+export function desiredSliceContents(
+  svc: KubeObject,
+  pods: KubeObject[],
+): { ports: Record<string, unknown>[] | null; endpoints: SliceEndpoint[] | null }[] {
   const publish = svc.spec?.publishNotReadyAddresses === true;
   const groups = new Map<string, { ports: Record<string, unknown>[]; endpoints: SliceEndpoint[] }>();
   for (const pod of pods) {
     if (!selectsPod(svc, pod) || !shouldPodBeInEndpoints(pod, true)) continue;
     const ports = servicePortsFor(svc, pod)
-      .map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol, ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) }))
+      .map((p) => ({
+        name: p.name ?? '',
+        port: p.port,
+        protocol: p.protocol,
+        ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
+      }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.port - b.port));
     const serving = isPodReady(pod);
     const terminating = !!pod.metadata.deletionTimestamp;
@@ -83,8 +108,11 @@ export function desiredSliceContents(svc: KubeObject, pods: KubeObject[]): { por
   const out: { ports: Record<string, unknown>[] | null; endpoints: SliceEndpoint[] | null }[] = [];
   for (const key of [...groups.keys()].sort()) {
     const g = groups.get(key)!;
-    g.endpoints.sort((x, y) => (x.targetRef.name < y.targetRef.name ? -1 : x.targetRef.name > y.targetRef.name ? 1 : 0));
-    for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) out.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
+    g.endpoints.sort((x, y) =>
+      x.targetRef.name < y.targetRef.name ? -1 : x.targetRef.name > y.targetRef.name ? 1 : 0,
+    );
+    for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE)
+      out.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
   }
   if (!out.length) out.push({ ports: null, endpoints: null }); // the placeholder
   return out;
@@ -95,7 +123,12 @@ export function desiredSliceContents(svc: KubeObject, pods: KubeObject[]): { por
  * for this Service) to what `svc` and `pods` say. `svc` null (deleted) or
  * unmanaged (no selector, ExternalName): every managed slice goes.
  */
-export function planEndpointSlices(svc: KubeObject | null, pods: KubeObject[], existing: KubeObject[], suffix: () => string): SlicePlan {
+export function planEndpointSlices(
+  svc: KubeObject | null,
+  pods: KubeObject[],
+  existing: KubeObject[],
+  suffix: () => string,
+): SlicePlan {
   const plan: SlicePlan = { create: [], update: [], delete: [] };
   if (!svc || !isManagedService(svc)) {
     plan.delete.push(...existing);
@@ -112,7 +145,13 @@ export function planEndpointSlices(svc: KubeObject | null, pods: KubeObject[], e
     kind: 'EndpointSlice',
     metadata: base
       ? { ...base.metadata, labels, ownerReferences: owners }
-      : { name: generateName(`${svc.metadata.name}-`, suffix()), generateName: `${svc.metadata.name}-`, namespace: svc.metadata.namespace, labels, ownerReferences: owners },
+      : {
+          name: generateName(`${svc.metadata.name}-`, suffix()),
+          generateName: `${svc.metadata.name}-`,
+          namespace: svc.metadata.namespace,
+          labels,
+          ownerReferences: owners,
+        },
     addressType: 'IPv4',
     endpoints: w.endpoints,
     ports: w.ports,

@@ -44,7 +44,10 @@ export interface EndpointSubset {
 }
 
 export const isManagedService = (svc: KubeObject): boolean =>
-  svc.spec?.type !== 'ExternalName' && !!svc.spec?.selector && typeof svc.spec.selector === 'object' && Object.keys(svc.spec.selector).length > 0;
+  svc.spec?.type !== 'ExternalName' &&
+  !!svc.spec?.selector &&
+  typeof svc.spec.selector === 'object' &&
+  Object.keys(svc.spec.selector).length > 0;
 
 export function selectsPod(svc: KubeObject, pod: KubeObject): boolean {
   if (pod.metadata.namespace !== svc.metadata.namespace || !isManagedService(svc)) return false;
@@ -78,9 +81,19 @@ export function findPort(pod: KubeObject, svcPort: Record<string, any>): number 
 export function podAddress(svc: KubeObject, pod: KubeObject): EndpointAddress {
   const a: EndpointAddress = {
     ip: pod.status.podIP,
-    targetRef: { kind: 'Pod', namespace: pod.metadata.namespace!, name: pod.metadata.name, uid: pod.metadata.uid ?? '' },
+    targetRef: {
+      kind: 'Pod',
+      namespace: pod.metadata.namespace!,
+      name: pod.metadata.name,
+      uid: pod.metadata.uid ?? '',
+    },
   };
-  if (pod.spec?.hostname && pod.spec?.subdomain === svc.metadata.name && pod.metadata.namespace === svc.metadata.namespace) a.hostname = pod.spec.hostname;
+  if (
+    pod.spec?.hostname &&
+    pod.spec?.subdomain === svc.metadata.name &&
+    pod.metadata.namespace === svc.metadata.namespace
+  )
+    a.hostname = pod.spec.hostname;
   if (pod.spec?.nodeName) a.nodeName = pod.spec.nodeName;
   return a;
 }
@@ -90,7 +103,12 @@ export function servicePortsFor(svc: KubeObject, pod: KubeObject): EndpointPort[
   for (const sp of svc.spec?.ports ?? []) {
     const port = findPort(pod, sp);
     if (port === null) continue;
-    out.push({ ...(sp.name !== undefined ? { name: sp.name } : {}), port, protocol: sp.protocol ?? 'TCP', ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}) });
+    out.push({
+      ...(sp.name !== undefined ? { name: sp.name } : {}),
+      port,
+      protocol: sp.protocol ?? 'TCP',
+      ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}),
+    });
   }
   return out;
 }
@@ -103,7 +121,9 @@ function ipNumber(ip: string): number {
   }
 }
 
-const byAddress = (a: EndpointAddress, b: EndpointAddress) => ipNumber(a.ip) - ipNumber(b.ip) || (a.targetRef.uid < b.targetRef.uid ? -1 : a.targetRef.uid > b.targetRef.uid ? 1 : 0);
+const byAddress = (a: EndpointAddress, b: EndpointAddress) =>
+  ipNumber(a.ip) - ipNumber(b.ip) ||
+  (a.targetRef.uid < b.targetRef.uid ? -1 : a.targetRef.uid > b.targetRef.uid ? 1 : 0);
 const portKey = (p: EndpointPort) => `${p.name ?? ''}\u0000${p.port}\u0000${p.protocol}\u0000${p.appProtocol ?? ''}`;
 const byPort = (a: EndpointPort, b: EndpointPort) => (portKey(a) < portKey(b) ? -1 : portKey(a) > portKey(b) ? 1 : 0);
 
@@ -149,7 +169,11 @@ export function desiredEndpoints(svc: KubeObject, pods: KubeObject[]): KubeObjec
   return {
     apiVersion: 'v1',
     kind: 'Endpoints',
-    metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace, ...(Object.keys(labels).length ? { labels } : {}) },
+    metadata: {
+      name: svc.metadata.name,
+      namespace: svc.metadata.namespace,
+      ...(Object.keys(labels).length ? { labels } : {}),
+    },
     ...(subsets.length ? { subsets } : {}),
   };
 }
@@ -157,5 +181,8 @@ export function desiredEndpoints(svc: KubeObject, pods: KubeObject[]): KubeObjec
 /** Does the Endpoints object `cur` already say what `want` says (labels and subsets)? */
 export function sameEndpoints(cur: KubeObject | undefined, want: KubeObject): boolean {
   if (!cur) return false;
-  return canonicalJson({ l: cur.metadata.labels ?? {}, s: cur.subsets ?? [] }) === canonicalJson({ l: want.metadata.labels ?? {}, s: want.subsets ?? [] });
+  return (
+    canonicalJson({ l: cur.metadata.labels ?? {}, s: cur.subsets ?? [] }) ===
+    canonicalJson({ l: want.metadata.labels ?? {}, s: want.subsets ?? [] })
+  );
 }

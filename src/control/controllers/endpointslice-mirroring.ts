@@ -26,7 +26,9 @@ export interface MirrorPlan {
 /** Slices this controller manages for the Service ns/name. */
 export function isMirroredSliceOf(slice: KubeObject, ns: string, name: string): boolean {
   const l = slice.metadata?.labels ?? {};
-  return slice.metadata?.namespace === ns && l[SERVICE_NAME_LABEL] === name && l[MANAGED_BY_LABEL] === MIRROR_CONTROLLER;
+  return (
+    slice.metadata?.namespace === ns && l[SERVICE_NAME_LABEL] === name && l[MANAGED_BY_LABEL] === MIRROR_CONTROLLER
+  );
 }
 
 export function shouldMirror(svc: KubeObject | null, ep: KubeObject | null): boolean {
@@ -52,10 +54,19 @@ export function desiredMirrorSlices(svc: KubeObject, ep: KubeObject): KubeObject
       ...(a.targetRef ? { targetRef: a.targetRef } : {}),
     });
     const endpoints = [
-      ...(ss.addresses ?? []).filter((a: Record<string, any>) => IPV4.test(String(a?.ip))).map((a: Record<string, any>) => conv(a, true)),
-      ...(ss.notReadyAddresses ?? []).filter((a: Record<string, any>) => IPV4.test(String(a?.ip))).map((a: Record<string, any>) => conv(a, false)),
+      ...(ss.addresses ?? [])
+        .filter((a: Record<string, any>) => IPV4.test(String(a?.ip)))
+        .map((a: Record<string, any>) => conv(a, true)),
+      ...(ss.notReadyAddresses ?? [])
+        .filter((a: Record<string, any>) => IPV4.test(String(a?.ip)))
+        .map((a: Record<string, any>) => conv(a, false)),
     ];
-    const ports = (ss.ports ?? []).map((p: Record<string, any>) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) }));
+    const ports = (ss.ports ?? []).map((p: Record<string, any>) => ({
+      name: p.name ?? '',
+      port: p.port,
+      protocol: p.protocol ?? 'TCP',
+      ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
+    }));
     out.push({
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
@@ -63,7 +74,16 @@ export function desiredMirrorSlices(svc: KubeObject, ep: KubeObject): KubeObject
         namespace: ns,
         name: `${name}-mirror-${i}`,
         labels: { [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MIRROR_CONTROLLER },
-        ownerReferences: [{ apiVersion: 'v1', kind: 'Endpoints', name, uid: ep.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'v1',
+            kind: 'Endpoints',
+            name,
+            uid: ep.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       addressType: 'IPv4',
       endpoints,
@@ -83,8 +103,14 @@ export function planMirror(svc: KubeObject | null, ep: KubeObject | null, existi
     const cur = have.get(w.metadata.name);
     have.delete(w.metadata.name);
     if (!cur) plan.create.push(w);
-    else if (canonicalJson({ e: cur.endpoints, p: cur.ports, l: cur.metadata.labels }) !== canonicalJson({ e: w.endpoints, p: w.ports, l: w.metadata.labels })) {
-      plan.update.push({ ...w, metadata: { ...cur.metadata, labels: w.metadata.labels, ownerReferences: w.metadata.ownerReferences } });
+    else if (
+      canonicalJson({ e: cur.endpoints, p: cur.ports, l: cur.metadata.labels }) !==
+      canonicalJson({ e: w.endpoints, p: w.ports, l: w.metadata.labels })
+    ) {
+      plan.update.push({
+        ...w,
+        metadata: { ...cur.metadata, labels: w.metadata.labels, ownerReferences: w.metadata.ownerReferences },
+      });
     }
   }
   plan.delete.push(...have.values());

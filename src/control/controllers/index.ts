@@ -6,11 +6,34 @@
  */
 export { startControllers, type ControllerOptions } from './manager.js';
 export { planPodCidrs, conflictConditions, type IpamConfig, type IpamPlan, type PodCidrConflict } from './ipam.js';
-export { observeHeartbeat, staleNodeConditions, podsToMarkNotReady, isNodeReady, type HeartbeatSeen } from './node-lifecycle.js';
-export { schedulePods, countSiblings, spreadGroup, nodeFitFailure, needsScheduling, unschedulableMessage, countPodsPerNode, DEFAULT_SCHEDULER, type Placement } from './scheduler.js';
+export {
+  observeHeartbeat,
+  staleNodeConditions,
+  podsToMarkNotReady,
+  isNodeReady,
+  type HeartbeatSeen,
+} from './node-lifecycle.js';
+export {
+  schedulePods,
+  countSiblings,
+  spreadGroup,
+  nodeFitFailure,
+  needsScheduling,
+  unschedulableMessage,
+  countPodsPerNode,
+  DEFAULT_SCHEDULER,
+  type Placement,
+} from './scheduler.js';
 export { planDeployment, deploymentHash, podFromTemplate, type DeploymentPlan } from './deployment.js';
 export { planStatefulSet, statefulSetPod, revisionOf, type StatefulSetPlan } from './statefulset.js';
-export { desiredEndpoints, endpointSubsets, findPort, type EndpointSubset, type EndpointAddress, type EndpointPort } from './endpoints.js';
+export {
+  desiredEndpoints,
+  endpointSubsets,
+  findPort,
+  type EndpointSubset,
+  type EndpointAddress,
+  type EndpointPort,
+} from './endpoints.js';
 export { planEndpointSlices, desiredSliceContents, type SlicePlan } from './endpoint-slices.js';
 export { orphans } from './gc.js';
 export { recordEvent, EventRecorder, type EventType } from './events.js';

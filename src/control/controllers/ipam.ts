@@ -75,7 +75,12 @@ export function planPodCidrs(nodes: KubeObject[], cfg: IpamConfig): IpamPlan {
     let r: Range;
     try {
       const c = parseCidr(String(cidr));
-      r = { node: n.metadata.name, cidr: String(cidr), first: c.network, last: c.network + 2 ** (32 - c.prefixLen) - 1 };
+      r = {
+        node: n.metadata.name,
+        cidr: String(cidr),
+        first: c.network,
+        last: c.network + 2 ** (32 - c.prefixLen) - 1,
+      };
     } catch (e) {
       plan.malformed.push({ node: n.metadata.name, podCIDR: String(cidr), error: (e as Error).message });
       continue;
@@ -92,7 +97,10 @@ export function planPodCidrs(nodes: KubeObject[], cfg: IpamConfig): IpamPlan {
 
   const take = (node: string, i: number) => {
     used.add(i);
-    plan.assign.push({ node, podCIDR: formatCidr({ network: (cluster.network + i * sliceSize) >>> 0, prefixLen: cfg.nodeCidrMaskSize }) });
+    plan.assign.push({
+      node,
+      podCIDR: formatCidr({ network: (cluster.network + i * sliceSize) >>> 0, prefixLen: cfg.nodeCidrMaskSize }),
+    });
   };
   const rest: KubeObject[] = [];
   for (const n of [...without].sort(byName)) {
@@ -115,13 +123,21 @@ export function planPodCidrs(nodes: KubeObject[], cfg: IpamConfig): IpamPlan {
  * The node's conditions with the PodCIDRConflict condition set (conflict)
  * or removed (none); the same array when that is already so.
  */
-export function conflictConditions(node: KubeObject, conflict: PodCidrConflict | undefined, nowIso: string): Condition[] {
+export function conflictConditions(
+  node: KubeObject,
+  conflict: PodCidrConflict | undefined,
+  nowIso: string,
+): Condition[] {
   const conds: Condition[] = Array.isArray(node.status?.conditions) ? node.status.conditions : [];
   if (conflict) {
     const message = `podCIDR ${conflict.podCIDR} overlaps ${conflict.withCIDR} of node ${conflict.with}`;
     const cur = conds.find((c) => c.type === 'NetworkUnavailable');
     if (cur && cur.status === 'True' && cur.reason === CIDR_CONFLICT_REASON && cur.message === message) return conds;
-    return setCondition(conds, { type: 'NetworkUnavailable', status: 'True', reason: CIDR_CONFLICT_REASON, message, lastHeartbeatTime: nowIso }, nowIso);
+    return setCondition(
+      conds,
+      { type: 'NetworkUnavailable', status: 'True', reason: CIDR_CONFLICT_REASON, message, lastHeartbeatTime: nowIso },
+      nowIso,
+    );
   }
   const mine = conds.find((c) => c.type === 'NetworkUnavailable' && c.reason === CIDR_CONFLICT_REASON);
   return mine ? removeCondition(conds, 'NetworkUnavailable') : conds;

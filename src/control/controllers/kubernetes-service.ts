@@ -17,13 +17,26 @@ export function kubernetesServiceObjects(advertiseIp: string, port: number) {
     service: {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { namespace: 'default', name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-      spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
+      metadata: {
+        namespace: 'default',
+        name: 'kubernetes',
+        labels: { component: 'apiserver', provider: 'kubernetes' },
+      },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: KUBERNETES_SERVICE_IP,
+        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }],
+        sessionAffinity: 'None',
+      },
     },
     endpoints: {
       apiVersion: 'v1',
       kind: 'Endpoints',
-      metadata: { namespace: 'default', name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+      metadata: {
+        namespace: 'default',
+        name: 'kubernetes',
+        labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' },
+      },
       subsets: [{ addresses: [{ ip: advertiseIp }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
     },
     slice: {
@@ -51,7 +64,9 @@ export async function ensureKubernetesService(client: ApiClient, advertiseIp: st
       continue;
     }
     if (resource === 'services') continue; // its clusterIP and ports are the user's to keep, as upstream
-    const same = JSON.stringify((cur as Record<string, unknown>)[resource === 'endpoints' ? 'subsets' : 'endpoints']) === JSON.stringify((obj as Record<string, unknown>)[resource === 'endpoints' ? 'subsets' : 'endpoints']);
+    const same =
+      JSON.stringify((cur as Record<string, unknown>)[resource === 'endpoints' ? 'subsets' : 'endpoints']) ===
+      JSON.stringify((obj as Record<string, unknown>)[resource === 'endpoints' ? 'subsets' : 'endpoints']);
     if (!same) await client.update({ ...cur, ...obj, metadata: { ...cur.metadata, labels: obj.metadata.labels } });
   }
 }

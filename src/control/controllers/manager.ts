@@ -50,7 +50,14 @@ export async function startControllers(client: ApiClient, opts: ControllerOption
   // Caches first: no controller may decide on a half-listed world.
   await Promise.all(all.map((i) => i.start()));
   const now = opts.now ?? Date.now;
-  const ctx: Ctx = { client, inf, now, log, events: new EventRecorder(client, (m) => log(m), now), usable: usableFilter(log) };
+  const ctx: Ctx = {
+    client,
+    inf,
+    now,
+    log,
+    events: new EventRecorder(client, (m) => log(m), now),
+    usable: usableFilter(log),
+  };
   const runners: Runner[] = [
     startIpam(ctx, { clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize }),
     startNodeLifecycle(ctx, opts.nodeMonitorGracePeriodMs),

@@ -36,14 +36,26 @@ export function observeHeartbeat(prev: HeartbeatSeen | undefined, node: KubeObje
  * The node's new conditions when its heartbeat is older than the grace
  * period and not yet marked; null when nothing is to be written.
  */
-export function staleNodeConditions(node: KubeObject, seen: HeartbeatSeen, nowMs: number, gracePeriodMs: number, nowIso: string): Condition[] | null {
+export function staleNodeConditions(
+  node: KubeObject,
+  seen: HeartbeatSeen,
+  nowMs: number,
+  gracePeriodMs: number,
+  nowIso: string,
+): Condition[] | null {
   if (nowMs - seen.seenAtMs <= gracePeriodMs) return null;
   const conds: Condition[] = Array.isArray(node.status?.conditions) ? node.status.conditions : [];
   let out = conds;
   if (!conditionOf(node, 'Ready')) {
     out = setCondition(
       out,
-      { type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: NEVER_POSTED, lastHeartbeatTime: node.metadata.creationTimestamp ?? nowIso },
+      {
+        type: 'Ready',
+        status: 'Unknown',
+        reason: 'NodeStatusNeverUpdated',
+        message: NEVER_POSTED,
+        lastHeartbeatTime: node.metadata.creationTimestamp ?? nowIso,
+      },
       nowIso,
     );
   }
@@ -64,13 +76,20 @@ export const isNodeReady = (node: KubeObject | undefined): boolean => conditionO
  * upstream, only the status changes (its reason and message stay what the
  * kubelet wrote); the event is Warning NodeNotReady "Node is not ready".
  */
-export function podsToMarkNotReady(node: KubeObject, pods: KubeObject[], nowIso: string): { pod: KubeObject; status: Record<string, any> }[] {
+export function podsToMarkNotReady(
+  node: KubeObject,
+  pods: KubeObject[],
+  nowIso: string,
+): { pod: KubeObject; status: Record<string, any> }[] {
   if (isNodeReady(node)) return [];
   const out: { pod: KubeObject; status: Record<string, any> }[] = [];
   for (const pod of pods) {
     if (pod.spec?.nodeName !== node.metadata.name || !isPodReady(pod)) continue;
     const ready = conditionOf(pod, 'Ready')!;
-    out.push({ pod, status: { ...pod.status, conditions: setCondition(pod.status.conditions, { ...ready, status: 'False' }, nowIso) } });
+    out.push({
+      pod,
+      status: { ...pod.status, conditions: setCondition(pod.status.conditions, { ...ready, status: 'False' }, nowIso) },
+    });
   }
   return out;
 }

@@ -29,7 +29,8 @@ export interface OwnerReference {
 /** metav1.Time: RFC 3339 with whole seconds. */
 export { isoTime } from '../time.js';
 
-export const keyOf = (o: { metadata: { namespace?: string; name: string } }): string => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+export const keyOf = (o: { metadata: { namespace?: string; name: string } }): string =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
 
 export function conditionOf(o: KubeObject | undefined, type: string): Condition | undefined {
   const cs = o?.status?.conditions;
@@ -39,7 +40,8 @@ export function conditionOf(o: KubeObject | undefined, type: string): Condition 
 /** podutil.IsPodReady: the Ready condition is True. */
 export const isPodReady = (pod: KubeObject): boolean => conditionOf(pod, 'Ready')?.status === 'True';
 
-export const isPodTerminal = (pod: KubeObject): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+export const isPodTerminal = (pod: KubeObject): boolean =>
+  pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
 export const isRunningAndReady = (pod: KubeObject): boolean => pod.status?.phase === 'Running' && isPodReady(pod);
 
@@ -61,7 +63,14 @@ export function isControlledBy(o: KubeObject, owner: KubeObject): boolean {
 }
 
 export function ownerReferenceTo(owner: KubeObject): OwnerReference {
-  return { apiVersion: owner.apiVersion ?? '', kind: owner.kind ?? '', name: owner.metadata.name, uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: owner.apiVersion ?? '',
+    kind: owner.kind ?? '',
+    name: owner.metadata.name,
+    uid: owner.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 /**
@@ -73,7 +82,11 @@ export function setCondition(conditions: Condition[] | undefined, next: Conditio
   const list = Array.isArray(conditions) ? conditions : [];
   const i = list.findIndex((c) => c.type === next.type);
   const prev = i >= 0 ? list[i] : undefined;
-  const merged: Condition = { ...prev, ...next, lastTransitionTime: prev && prev.status === next.status ? prev.lastTransitionTime ?? nowIso : nowIso };
+  const merged: Condition = {
+    ...prev,
+    ...next,
+    lastTransitionTime: prev && prev.status === next.status ? (prev.lastTransitionTime ?? nowIso) : nowIso,
+  };
   for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
   if (prev && canonicalJson(prev) === canonicalJson(merged)) return list;
   return i >= 0 ? list.map((c, j) => (j === i ? merged : c)) : [...list, merged];
@@ -94,7 +107,8 @@ export function byCreation(a: KubeObject, b: KubeObject): number {
   return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 }
 
-export const byName = (a: { metadata: { name: string } }, b: { metadata: { name: string } }): number => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
+export const byName = (a: { metadata: { name: string } }, b: { metadata: { name: string } }): number =>
+  a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 
 /** intstr: an int, or "N%" of `total`, rounded up or down (intstr.GetScaledValueFromIntOrPercent). */
 export function scaledValue(v: number | string | undefined, total: number, roundUp: boolean, dflt: string): number {
@@ -121,9 +135,11 @@ export function malformedReason(o: KubeObject): string | null {
   if (o.metadata.labels !== undefined && !isObj(o.metadata.labels)) return 'metadata.labels is not a map';
   if (o.status !== undefined && o.status !== null && !isObj(o.status)) return 'status is not an object';
   const conds = o.status?.conditions;
-  if (conds !== undefined && conds !== null && (!Array.isArray(conds) || conds.some((c: unknown) => !isObj(c)))) return 'status.conditions is not a list of conditions';
+  if (conds !== undefined && conds !== null && (!Array.isArray(conds) || conds.some((c: unknown) => !isObj(c))))
+    return 'status.conditions is not a list of conditions';
   if (o.kind === 'Pod') {
-    if (!isObj(o.spec) || !Array.isArray(o.spec.containers) || o.spec.containers.some((c: unknown) => !isObj(c))) return 'spec.containers is not a list of containers';
+    if (!isObj(o.spec) || !Array.isArray(o.spec.containers) || o.spec.containers.some((c: unknown) => !isObj(c)))
+      return 'spec.containers is not a list of containers';
     if (o.status?.podIP !== undefined && typeof o.status.podIP !== 'string') return 'status.podIP is not a string';
   }
   if (o.spec !== undefined && !isObj(o.spec)) return 'spec is not an object';

@@ -1,5 +1,11 @@
 import { desiredEndpoints, isManagedService, sameEndpoints, selectsPod } from './endpoints.js';
-import { isSliceOf, planEndpointSlices, MANAGED_BY_LABEL, CONTROLLER_NAME, SERVICE_NAME_LABEL } from './endpoint-slices.js';
+import {
+  isSliceOf,
+  planEndpointSlices,
+  MANAGED_BY_LABEL,
+  CONTROLLER_NAME,
+  SERVICE_NAME_LABEL,
+} from './endpoint-slices.js';
 import { randomSuffix } from './hash.js';
 import { canonicalJson, keyOf, type KubeObject } from './objects.js';
 import { Expectations, inParallel, isNotFound, podsIn, splitKey, type Ctx, type Runner } from './runtime.js';
@@ -24,7 +30,10 @@ export function startEndpoints(ctx: Ctx): Runner {
       // Endpoints
       const cur = ctx.inf.endpoints.get(ns, name);
       if (!svc) {
-        if (cur) await ctx.client.delete('endpoints', ns, name).catch((e) => { if (!isNotFound(e)) throw e; });
+        if (cur)
+          await ctx.client.delete('endpoints', ns, name).catch((e) => {
+            if (!isNotFound(e)) throw e;
+          });
       } else {
         const want = desiredEndpoints(svc, pods);
         if (want && !sameEndpoints(cur, want)) {
@@ -43,9 +52,16 @@ export function startEndpoints(ctx: Ctx): Runner {
       if (!exp.satisfied(key, (n) => ctx.inf.slices.get(ns, n), ctx.now())) return { requeueAfterMs: 500 };
       const existing = slices.of(ns, name).filter((s) => isSliceOf(s, ns, name));
       const plan = planEndpointSlices(svc, pods, existing, () => randomSuffix());
-      exp.expect(key, plan.create.map((s) => s.metadata.name), [], ctx.now());
+      exp.expect(
+        key,
+        plan.create.map((s) => s.metadata.name),
+        [],
+        ctx.now(),
+      );
       await inParallel(plan.delete, 8, async (s) => {
-        await ctx.client.delete('endpointslices', ns, s.metadata.name).catch((e) => { if (!isNotFound(e)) throw e; });
+        await ctx.client.delete('endpointslices', ns, s.metadata.name).catch((e) => {
+          if (!isNotFound(e)) throw e;
+        });
       });
       await inParallel(plan.update, 8, async (s) => {
         await ctx.client.update(s);
@@ -69,14 +85,26 @@ export function startEndpoints(ctx: Ctx): Runner {
   };
   ctx.inf.services.on({
     added: (s) => queue.add(keyOf(s)),
-    modified: (s, old) => canonicalJson([s.spec, s.metadata.labels]) !== canonicalJson([old.spec, old.metadata.labels]) && queue.add(keyOf(s)),
+    modified: (s, old) =>
+      canonicalJson([s.spec, s.metadata.labels]) !== canonicalJson([old.spec, old.metadata.labels]) &&
+      queue.add(keyOf(s)),
     deleted: (s) => queue.add(keyOf(s)),
   });
   ctx.inf.pods.on({
     added: (p) => forPod(p),
     // Only what Endpoints show: labels, IP, node, readiness, phase, deletion.
     modified: (p, old) => {
-      const shape = (x: KubeObject) => canonicalJson([x.metadata.labels, x.metadata.deletionTimestamp, x.spec?.nodeName, x.spec?.hostname, x.spec?.subdomain, x.status?.podIP, x.status?.phase, x.status?.conditions?.find?.((c: { type: string }) => c.type === 'Ready')?.status]);
+      const shape = (x: KubeObject) =>
+        canonicalJson([
+          x.metadata.labels,
+          x.metadata.deletionTimestamp,
+          x.spec?.nodeName,
+          x.spec?.hostname,
+          x.spec?.subdomain,
+          x.status?.podIP,
+          x.status?.phase,
+          x.status?.conditions?.find?.((c: { type: string }) => c.type === 'Ready')?.status,
+        ]);
       if (shape(p) !== shape(old)) forPod(p, old);
     },
     deleted: (p) => forPod(p),
@@ -88,7 +116,8 @@ export function startEndpoints(ctx: Ctx): Runner {
   ctx.inf.endpoints.on({ modified: forEndpoints, deleted: forEndpoints });
   const forSlice = (s: KubeObject) => {
     const l = s.metadata.labels ?? {};
-    if (l[MANAGED_BY_LABEL] === CONTROLLER_NAME && l[SERVICE_NAME_LABEL]) queue.add(`${s.metadata.namespace}/${l[SERVICE_NAME_LABEL]}`);
+    if (l[MANAGED_BY_LABEL] === CONTROLLER_NAME && l[SERVICE_NAME_LABEL])
+      queue.add(`${s.metadata.namespace}/${l[SERVICE_NAME_LABEL]}`);
   };
   ctx.inf.slices.on({ added: forSlice, modified: forSlice, deleted: forSlice });
 
@@ -96,7 +125,8 @@ export function startEndpoints(ctx: Ctx): Runner {
     resync: () => {
       for (const s of ctx.inf.services.list()) queue.add(keyOf(s));
       // Leftovers of Services deleted while no controller ran.
-      for (const e of ctx.inf.endpoints.list()) if (!ctx.inf.services.get(e.metadata.namespace, e.metadata.name)) queue.add(keyOf(e));
+      for (const e of ctx.inf.endpoints.list())
+        if (!ctx.inf.services.get(e.metadata.namespace, e.metadata.name)) queue.add(keyOf(e));
       for (const s of ctx.inf.slices.list()) forSlice(s);
     },
     stop: () => queue.stop(),
@@ -138,6 +168,9 @@ function sliceIndex(ctx: Ctx): { of(ns: string, service: string): KubeObject[] }
     deleted: drop,
   });
   return {
-    of: (ns, service) => [...(names.get(`${ns}/${service}`) ?? [])].map((n) => ctx.inf.slices.get(ns, n)).filter((s): s is KubeObject => s !== undefined),
+    of: (ns, service) =>
+      [...(names.get(`${ns}/${service}`) ?? [])]
+        .map((n) => ctx.inf.slices.get(ns, n))
+        .filter((s): s is KubeObject => s !== undefined),
   };
 }

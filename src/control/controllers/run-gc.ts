@@ -34,13 +34,16 @@ export function startGarbageCollector(ctx: Ctx): Runner {
           if (isNotFound(e)) return;
           throw e;
         }
-        ctx.log(`garbage collector: deleted ${o.kind ?? resource} ${o.metadata.namespace}/${o.metadata.name} (owner ${refs.map((r) => `${r.kind} ${r.name}`).join(', ')} is gone)`);
+        ctx.log(
+          `garbage collector: deleted ${o.kind ?? resource} ${o.metadata.namespace}/${o.metadata.name} (owner ${refs.map((r) => `${r.kind} ${r.name}`).join(', ')} is gone)`,
+        );
       });
     },
     ctx.log,
     50,
   );
-  const hasOwners = (o: KubeObject) => Array.isArray(o.metadata.ownerReferences) && o.metadata.ownerReferences.length > 0;
+  const hasOwners = (o: KubeObject) =>
+    Array.isArray(o.metadata.ownerReferences) && o.metadata.ownerReferences.length > 0;
   const ownerGone = () => queue.add('all');
   for (const k of Object.values(byKind)) k.inf.on({ deleted: ownerGone });
   ctx.inf.pods.on({ added: (p) => hasOwners(p) && queue.add('all') });

@@ -1,5 +1,11 @@
 import { conflictConditions, planPodCidrs, type IpamConfig } from './ipam.js';
-import { isNodeReady, observeHeartbeat, podsToMarkNotReady, staleNodeConditions, type HeartbeatSeen } from './node-lifecycle.js';
+import {
+  isNodeReady,
+  observeHeartbeat,
+  podsToMarkNotReady,
+  staleNodeConditions,
+  type HeartbeatSeen,
+} from './node-lifecycle.js';
 import { canonicalJson, conditionOf, isoTime, type KubeObject } from './objects.js';
 import { inParallel, isNotFound, type Ctx, type Runner } from './runtime.js';
 import { WorkQueue } from './work-queue.js';
@@ -26,12 +32,27 @@ export function startIpam(ctx: Ctx, cfg: IpamConfig): Runner {
       const nodes = ctx.usable(ctx.inf.nodes);
       const plan = planPodCidrs(nodes, cfg);
       const byName = new Map(nodes.map((n) => [n.metadata.name, n]));
-      for (const m of plan.malformed) once(byName.get(m.node)!, 'InvalidPodCIDR', 'Warning', `podCIDR ${JSON.stringify(m.podCIDR)} is not valid: ${m.error}`);
-      for (const name of plan.exhausted) once(byName.get(name)!, 'CIDRNotAvailable', 'Warning', `Node ${name} status is now: CIDRNotAvailable (no free /${cfg.nodeCidrMaskSize} left in ${cfg.clusterCidr})`);
+      for (const m of plan.malformed)
+        once(
+          byName.get(m.node)!,
+          'InvalidPodCIDR',
+          'Warning',
+          `podCIDR ${JSON.stringify(m.podCIDR)} is not valid: ${m.error}`,
+        );
+      for (const name of plan.exhausted)
+        once(
+          byName.get(name)!,
+          'CIDRNotAvailable',
+          'Warning',
+          `Node ${name} status is now: CIDRNotAvailable (no free /${cfg.nodeCidrMaskSize} left in ${cfg.clusterCidr})`,
+        );
       await inParallel(plan.assign, 8, async (a) => {
         const node = byName.get(a.node)!;
         // resourceVersion: if the node changed meanwhile (it may have asked for its own), decide again.
-        await ctx.client.patch('nodes', undefined, a.node, { metadata: { resourceVersion: node.metadata.resourceVersion }, spec: { podCIDR: a.podCIDR, podCIDRs: [a.podCIDR] } });
+        await ctx.client.patch('nodes', undefined, a.node, {
+          metadata: { resourceVersion: node.metadata.resourceVersion },
+          spec: { podCIDR: a.podCIDR, podCIDRs: [a.podCIDR] },
+        });
         ctx.log(`node ${a.node}: podCIDR ${a.podCIDR}`);
       });
       const conflicts = new Map(plan.conflicts.map((c) => [c.node, c]));
@@ -41,7 +62,13 @@ export function startIpam(ctx: Ctx, cfg: IpamConfig): Runner {
         const conds = conflictConditions(node, c, nowIso);
         if (canonicalJson(conds) === canonicalJson(node.status?.conditions ?? [])) return;
         await ctx.client.updateStatus({ ...node, status: { ...node.status, conditions: conds } });
-        if (c) once(node, 'PodCIDRConflict', 'Warning', `podCIDR ${c.podCIDR} overlaps ${c.withCIDR} of node ${c.with}: pods on these nodes may be unreachable`);
+        if (c)
+          once(
+            node,
+            'PodCIDRConflict',
+            'Warning',
+            `podCIDR ${c.podCIDR} overlaps ${c.withCIDR} of node ${c.with}: pods on these nodes may be unreachable`,
+          );
         else ctx.log(`node ${node.metadata.name}: podCIDR conflict resolved`);
       });
     },
@@ -59,7 +86,8 @@ export function startIpam(ctx: Ctx, cfg: IpamConfig): Runner {
 export function startNodeLifecycle(ctx: Ctx, gracePeriodMs: number): Runner {
   const seen = new Map<string, HeartbeatSeen>();
   const lastReady = new Map<string, string>();
-  const observe = (n: KubeObject) => seen.set(n.metadata.name, observeHeartbeat(seen.get(n.metadata.name), n, ctx.now()));
+  const observe = (n: KubeObject) =>
+    seen.set(n.metadata.name, observeHeartbeat(seen.get(n.metadata.name), n, ctx.now()));
   const queue = new WorkQueue(
     'node-lifecycle',
     async () => {
@@ -76,12 +104,17 @@ export function startNodeLifecycle(ctx: Ctx, gracePeriodMs: number): Runner {
         const conds = staleNodeConditions(node, seen.get(node.metadata.name)!, nowMs, gracePeriodMs, nowIso);
         if (conds) {
           try {
-            node = await ctx.client.updateStatus<KubeObject>({ ...node, status: { ...node.status, conditions: conds } });
+            node = await ctx.client.updateStatus<KubeObject>({
+              ...node,
+              status: { ...node.status, conditions: conds },
+            });
           } catch (e) {
             if (isNotFound(e)) return;
             throw e;
           }
-          ctx.log(`node ${node.metadata.name}: ${conditionOf(node, 'Ready')?.message ?? 'Ready Unknown'} (no heartbeat for ${Math.round((nowMs - seen.get(node.metadata.name)!.seenAtMs) / 1000)} s)`);
+          ctx.log(
+            `node ${node.metadata.name}: ${conditionOf(node, 'Ready')?.message ?? 'Ready Unknown'} (no heartbeat for ${Math.round((nowMs - seen.get(node.metadata.name)!.seenAtMs) / 1000)} s)`,
+          );
         }
         const ready = String(conditionOf(node, 'Ready')?.status ?? 'Unknown');
         const before = lastReady.get(node.metadata.name);
@@ -91,15 +124,19 @@ export function startNodeLifecycle(ctx: Ctx, gracePeriodMs: number): Runner {
           ctx.events.record(node, 'Normal', status, `Node ${node.metadata.name} status is now: ${status}`, LIFECYCLE);
         }
         if (isNodeReady(node)) return;
-        await inParallel(podsToMarkNotReady(node, podsByNode.get(node.metadata.name) ?? [], nowIso), 8, async ({ pod, status }) => {
-          try {
-            await ctx.client.updateStatus({ ...pod, status });
-          } catch (e) {
-            if (isNotFound(e)) return;
-            throw e;
-          }
-          ctx.events.record(pod, 'Warning', 'NodeNotReady', 'Node is not ready', LIFECYCLE);
-        });
+        await inParallel(
+          podsToMarkNotReady(node, podsByNode.get(node.metadata.name) ?? [], nowIso),
+          8,
+          async ({ pod, status }) => {
+            try {
+              await ctx.client.updateStatus({ ...pod, status });
+            } catch (e) {
+              if (isNotFound(e)) return;
+              throw e;
+            }
+            ctx.events.record(pod, 'Warning', 'NodeNotReady', 'Node is not ready', LIFECYCLE);
+          },
+        );
       });
     },
     ctx.log,

@@ -1,6 +1,13 @@
 import { resourcePath } from '../client/api-client.js';
 import { byCreation, canonicalJson, conditionOf, isoTime, setCondition, type KubeObject } from './objects.js';
-import { countPodsPerNode, countSiblings, spreadGroup, DEFAULT_SCHEDULER, needsScheduling, schedulePods } from './scheduler.js';
+import {
+  countPodsPerNode,
+  countSiblings,
+  spreadGroup,
+  DEFAULT_SCHEDULER,
+  needsScheduling,
+  schedulePods,
+} from './scheduler.js';
 import { inParallel, isConflict, isNotFound, type Ctx, type Runner } from './runtime.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -52,12 +59,16 @@ export function startScheduler(ctx: Ctx): Runner {
           assumed.set(pod.metadata.uid ?? '', pl.node);
           assumedGroup.set(pod.metadata.uid ?? '', spreadGroup(pod));
           try {
-            await ctx.client.request('POST', resourcePath(ctx.inf.pods.resource, pod.metadata.namespace, pod.metadata.name, 'binding'), {
-              apiVersion: 'v1',
-              kind: 'Binding',
-              metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace },
-              target: { apiVersion: 'v1', kind: 'Node', name: pl.node },
-            });
+            await ctx.client.request(
+              'POST',
+              resourcePath(ctx.inf.pods.resource, pod.metadata.namespace, pod.metadata.name, 'binding'),
+              {
+                apiVersion: 'v1',
+                kind: 'Binding',
+                metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace },
+                target: { apiVersion: 'v1', kind: 'Node', name: pl.node },
+              },
+            );
           } catch (e) {
             assumed.delete(pod.metadata.uid ?? '');
             assumedGroup.delete(pod.metadata.uid ?? '');
@@ -66,13 +77,29 @@ export function startScheduler(ctx: Ctx): Runner {
             ctx.log(`scheduler: binding ${who} to ${pl.node}: ${(e as Error).message}`);
             return;
           }
-          ctx.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${who} to ${pl.node}`, DEFAULT_SCHEDULER);
+          ctx.events.record(
+            pod,
+            'Normal',
+            'Scheduled',
+            `Successfully assigned ${who} to ${pl.node}`,
+            DEFAULT_SCHEDULER,
+          );
           return;
         }
         ctx.events.record(pod, 'Warning', 'FailedScheduling', pl.unschedulable, DEFAULT_SCHEDULER);
         const cur = conditionOf(pod, 'PodScheduled');
         if (cur?.status === 'False' && cur.reason === 'Unschedulable' && cur.message === pl.unschedulable) return;
-        const conditions = setCondition(pod.status?.conditions, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: pl.unschedulable, lastProbeTime: null }, nowIso);
+        const conditions = setCondition(
+          pod.status?.conditions,
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: pl.unschedulable,
+            lastProbeTime: null,
+          },
+          nowIso,
+        );
         try {
           await ctx.client.updateStatus({ ...pod, status: { ...pod.status, conditions } });
         } catch (e) {

@@ -2,7 +2,16 @@ import { planDeployment } from './deployment.js';
 import { planStatefulSet } from './statefulset.js';
 import { randomSuffix } from './hash.js';
 import { canonicalJson, controllerRef, keyOf, type KubeObject } from './objects.js';
-import { Expectations, inParallel, isConflict, isNotFound, podsIn, splitKey, type Ctx, type Runner } from './runtime.js';
+import {
+  Expectations,
+  inParallel,
+  isConflict,
+  isNotFound,
+  podsIn,
+  splitKey,
+  type Ctx,
+  type Runner,
+} from './runtime.js';
 import { WorkQueue, type SyncResult } from './work-queue.js';
 
 /**
@@ -15,7 +24,11 @@ const DEPLOYMENT = 'deployment-controller';
 const STATEFULSET = 'statefulset-controller';
 
 /** Pods are created in growing batches (1, 2, 4, ...), as upstream's slowStartBatch: a failing create stops early. */
-async function createSlowStart(ctx: Ctx, pods: KubeObject[], onFail: (p: KubeObject, e: unknown) => void): Promise<void> {
+async function createSlowStart(
+  ctx: Ctx,
+  pods: KubeObject[],
+  onFail: (p: KubeObject, e: unknown) => void,
+): Promise<void> {
   let i = 0;
   for (let batch = 1; i < pods.length; batch *= 2) {
     const chunk = pods.slice(i, i + batch);
@@ -51,7 +64,11 @@ async function writeStatus(ctx: Ctx, obj: KubeObject, status: Record<string, any
   await ctx.client.updateStatus({ ...obj, status });
 }
 
-function workloadRunner(ctx: Ctx, kind: 'Deployment' | 'StatefulSet', sync: (obj: KubeObject, exp: Expectations, key: string) => Promise<SyncResult>): Runner {
+function workloadRunner(
+  ctx: Ctx,
+  kind: 'Deployment' | 'StatefulSet',
+  sync: (obj: KubeObject, exp: Expectations, key: string) => Promise<SyncResult>,
+): Runner {
   const inf = kind === 'Deployment' ? ctx.inf.deployments : ctx.inf.statefulsets;
   const exp = new Expectations();
   const queue = new WorkQueue(
@@ -72,7 +89,11 @@ function workloadRunner(ctx: Ctx, kind: 'Deployment' | 'StatefulSet', sync: (obj
     const ref = controllerRef(p);
     if (ref?.kind === kind) queue.add(`${p.metadata.namespace}/${ref.name}`);
   };
-  inf.on({ added: (o) => queue.add(keyOf(o)), modified: (o) => queue.add(keyOf(o)), deleted: (o) => queue.add(keyOf(o)) });
+  inf.on({
+    added: (o) => queue.add(keyOf(o)),
+    modified: (o) => queue.add(keyOf(o)),
+    deleted: (o) => queue.add(keyOf(o)),
+  });
   ctx.inf.pods.on({ added: forPod, modified: forPod, deleted: forPod });
   return {
     resync: () => {
@@ -91,7 +112,12 @@ export function startDeployments(ctx: Ctx): Runner {
       ctx.log(`deployment ${key}: skipped, cannot plan it: ${(e as Error).message}`);
       return;
     }
-    exp.expect(key, plan.create.map((p) => p.metadata.name), plan.delete.map((p) => p.metadata.name), ctx.now());
+    exp.expect(
+      key,
+      plan.create.map((p) => p.metadata.name),
+      plan.delete.map((p) => p.metadata.name),
+      ctx.now(),
+    );
     let failed: unknown = null;
     const onFail = (p: KubeObject, e: unknown) => {
       exp.forget(key, p.metadata.name);
@@ -123,7 +149,12 @@ export function startStatefulSets(ctx: Ctx): Runner {
     }
     const created = new Set(plan.create.map((p) => p.metadata.name));
     // A pod deleted and recreated under the same name: wait for the new one only.
-    exp.expect(key, [...created], plan.delete.map((p) => p.metadata.name).filter((n) => !created.has(n)), ctx.now());
+    exp.expect(
+      key,
+      [...created],
+      plan.delete.map((p) => p.metadata.name).filter((n) => !created.has(n)),
+      ctx.now(),
+    );
     let failed: unknown = null;
     const failedNames = new Set<string>();
     const onFail = (p: KubeObject, e: unknown) => {
@@ -135,9 +166,17 @@ export function startStatefulSets(ctx: Ctx): Runner {
     // Deletions first: a failed pod is deleted and recreated under its name in one sync.
     await deletePods(ctx, plan.delete, onFail);
     await createSlowStart(ctx, plan.create, onFail);
-    for (const ev of plan.events) if (!failedNames.has(/Pod (\S+)/.exec(ev.message)?.[1] ?? '')) ctx.events.record(sts, ev.type, ev.reason, ev.message, STATEFULSET);
+    for (const ev of plan.events)
+      if (!failedNames.has(/Pod (\S+)/.exec(ev.message)?.[1] ?? ''))
+        ctx.events.record(sts, ev.type, ev.reason, ev.message, STATEFULSET);
     if (failed) {
-      ctx.events.record(sts, 'Warning', 'FailedCreate', `create Pod failed error: ${(failed as Error).message}`, STATEFULSET);
+      ctx.events.record(
+        sts,
+        'Warning',
+        'FailedCreate',
+        `create Pod failed error: ${(failed as Error).message}`,
+        STATEFULSET,
+      );
       throw failed;
     }
     await writeStatus(ctx, sts, plan.status);

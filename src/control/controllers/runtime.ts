@@ -39,7 +39,9 @@ export function usableFilter(log: (msg: string) => void): (inf: Informer) => Kub
       if (!reported.has(k)) {
         if (reported.size > 10_000) reported.clear();
         reported.add(k);
-        log(`skipping ${inf.resource.kind} ${o?.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o?.metadata?.name}: ${why}`);
+        log(
+          `skipping ${inf.resource.kind} ${o?.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o?.metadata?.name}: ${why}`,
+        );
       }
       return false;
     });

@@ -51,7 +51,10 @@ export function tolerates(tolerations: Toleration[] | undefined, taint: Taint): 
   });
 }
 
-function matchesExpression(labels: Record<string, string>, e: { key: string; operator: string; values?: string[] }): boolean {
+function matchesExpression(
+  labels: Record<string, string>,
+  e: { key: string; operator: string; values?: string[] },
+): boolean {
   const has = Object.prototype.hasOwnProperty.call(labels, e.key);
   const v = labels[e.key];
   switch (e.operator) {
@@ -78,14 +81,18 @@ function matchesExpression(labels: Record<string, string>, e: { key: string; ope
 /** spec.nodeSelector AND the required node affinity (its terms ORed, each term's expressions ANDed). */
 export function matchesNodeSelector(pod: KubeObject, node: KubeObject): boolean {
   const labels: Record<string, string> = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries((pod.spec?.nodeSelector ?? {}) as Record<string, string>)) if (labels[k] !== v) return false;
+  for (const [k, v] of Object.entries((pod.spec?.nodeSelector ?? {}) as Record<string, string>))
+    if (labels[k] !== v) return false;
   const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   if (!Array.isArray(terms) || terms.length === 0) return true;
   return terms.some((t: { matchExpressions?: any[]; matchFields?: any[] }) => {
     const exprs = t?.matchExpressions ?? [];
     const fields = t?.matchFields ?? [];
     if (!exprs.length && !fields.length) return false; // an empty term matches nothing
-    return exprs.every((e) => matchesExpression(labels, e)) && fields.every((e) => matchesExpression({ 'metadata.name': node.metadata.name }, e));
+    return (
+      exprs.every((e) => matchesExpression(labels, e)) &&
+      fields.every((e) => matchesExpression({ 'metadata.name': node.metadata.name }, e))
+    );
   });
 }
 
@@ -93,9 +100,14 @@ export function matchesNodeSelector(pod: KubeObject, node: KubeObject): boolean 
 export function nodeFitFailure(pod: KubeObject, node: KubeObject): string | null {
   if (!isNodeReady(node)) return REASONS.notReady;
   const tolerations: Toleration[] = pod.spec?.tolerations ?? [];
-  if (node.spec?.unschedulable === true && !tolerates(tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) return REASONS.unschedulable;
+  if (
+    node.spec?.unschedulable === true &&
+    !tolerates(tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })
+  )
+    return REASONS.unschedulable;
   for (const t of (node.spec?.taints ?? []) as Taint[]) {
-    if ((t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t)) return REASONS.taint(t.key, t.value ?? '');
+    if ((t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t))
+      return REASONS.taint(t.key, t.value ?? '');
   }
   if (!matchesNodeSelector(pod, node)) return REASONS.selector;
   return null;
@@ -146,8 +158,15 @@ export function countSiblings(pods: KubeObject[]): Map<string, Map<string, numbe
  * pods in all, then by name. `podsPerNode` and `siblings` are updated as
  * pods are placed, so a batch spreads too.
  */
-export function schedulePods(pods: KubeObject[], nodes: KubeObject[], podsPerNode: Map<string, number>, siblings: Map<string, Map<string, number>> = new Map()): Placement[] {
-  const sorted = [...nodes].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+export function schedulePods(
+  pods: KubeObject[],
+  nodes: KubeObject[],
+  podsPerNode: Map<string, number>,
+  siblings: Map<string, Map<string, number>> = new Map(),
+): Placement[] {
+  const sorted = [...nodes].sort((a, b) =>
+    a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0,
+  );
   return pods.map((pod) => {
     const reasons = new Map<string, number>();
     const group = spreadGroup(pod);

@@ -1,5 +1,13 @@
 import { templateHash } from './hash.js';
-import { isControlledBy, isPodReady, isPodTerminal, isRunningAndReady, isTerminating, ownerReferenceTo, type KubeObject } from './objects.js';
+import {
+  isControlledBy,
+  isPodReady,
+  isPodTerminal,
+  isRunningAndReady,
+  isTerminating,
+  ownerReferenceTo,
+  type KubeObject,
+} from './objects.js';
 
 /**
  * The StatefulSet controller, pure. Pods have stable names `<set>-<ordinal>`,
@@ -37,7 +45,8 @@ export const REVISION_LABEL = 'controller-revision-hash';
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 
-export const revisionOf = (sts: KubeObject): string => `${sts.metadata.name}-${templateHash(sts.spec?.template, sts.status?.collisionCount)}`;
+export const revisionOf = (sts: KubeObject): string =>
+  `${sts.metadata.name}-${templateHash(sts.spec?.template, sts.status?.collisionCount)}`;
 
 /** The ordinal in a pod's name `<set>-<n>`, or -1. */
 export function ordinalOf(sts: KubeObject, pod: KubeObject): number {
@@ -56,7 +65,12 @@ export function statefulSetPod(sts: KubeObject, ordinal: number, revision: strin
     metadata: {
       name,
       namespace: sts.metadata.namespace,
-      labels: { ...(meta.labels ?? {}), [REVISION_LABEL]: revision, [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal) },
+      labels: {
+        ...(meta.labels ?? {}),
+        [REVISION_LABEL]: revision,
+        [POD_NAME_LABEL]: name,
+        [POD_INDEX_LABEL]: String(ordinal),
+      },
       ...(meta.annotations ? { annotations: meta.annotations } : {}),
       ownerReferences: [ownerReferenceTo(sts)],
     },
@@ -76,12 +90,20 @@ export function planStatefulSet(sts: KubeObject, allPods: KubeObject[]): Statefu
   const events: StatefulSetPlan['events'] = [];
   const doDelete = (p: KubeObject) => {
     del.push(p);
-    events.push({ type: 'Normal', reason: 'SuccessfulDelete', message: `delete Pod ${p.metadata.name} in StatefulSet ${sts.metadata.name} successful` });
+    events.push({
+      type: 'Normal',
+      reason: 'SuccessfulDelete',
+      message: `delete Pod ${p.metadata.name} in StatefulSet ${sts.metadata.name} successful`,
+    });
   };
   const doCreate = (ord: number) => {
     const p = statefulSetPod(sts, ord, updateRevision);
     create.push(p);
-    events.push({ type: 'Normal', reason: 'SuccessfulCreate', message: `create Pod ${p.metadata.name} in StatefulSet ${sts.metadata.name} successful` });
+    events.push({
+      type: 'Normal',
+      reason: 'SuccessfulCreate',
+      message: `create Pod ${p.metadata.name} in StatefulSet ${sts.metadata.name} successful`,
+    });
   };
 
   // 1. The wanted ordinals, lowest first.
@@ -153,7 +175,11 @@ function statefulSetStatus(sts: KubeObject, owned: KubeObject[], updateRevision:
   };
   // completeRollingUpdate: every pod at the new revision and ready.
   const strategy = sts.spec?.updateStrategy?.type ?? 'RollingUpdate';
-  if (strategy === 'RollingUpdate' && status.updatedReplicas === status.replicas && status.readyReplicas === status.replicas) {
+  if (
+    strategy === 'RollingUpdate' &&
+    status.updatedReplicas === status.replicas &&
+    status.readyReplicas === status.replicas
+  ) {
     currentRevision = updateRevision;
     status.currentRevision = currentRevision;
     status.currentReplicas = status.updatedReplicas;

@@ -56,7 +56,10 @@ export class EtcdStore implements Store {
 
   create(key: string, value: string): Promise<KeyValue> {
     return this.wrap('create', async () => {
-      const r = await this.client.if(this.k(key), 'Create', '==', 0).then(this.client.put(this.k(key)).value(value)).commit();
+      const r = await this.client
+        .if(this.k(key), 'Create', '==', 0)
+        .then(this.client.put(this.k(key)).value(value))
+        .commit();
       if (!r.succeeded) throw new StoreError('AlreadyExists', `${key} already exists`);
       const rev = Number(r.header.revision);
       return { key, value, createRevision: rev, modRevision: rev, version: 1 };
@@ -68,7 +71,10 @@ export class EtcdStore implements Store {
       const cur = await this.get(key);
       if (!cur) throw new StoreError('NotFound', `${key} not found`);
       const expect = expectedModRevision ?? cur.modRevision;
-      const r = await this.client.if(this.k(key), 'Mod', '==', expect).then(this.client.put(this.k(key)).value(value)).commit();
+      const r = await this.client
+        .if(this.k(key), 'Mod', '==', expect)
+        .then(this.client.put(this.k(key)).value(value))
+        .commit();
       if (!r.succeeded) {
         if (!(await this.get(key))) throw new StoreError('NotFound', `${key} not found`);
         throw new StoreError('Conflict', `${key} was modified (you had revision ${expect})`);
@@ -83,7 +89,10 @@ export class EtcdStore implements Store {
       const cur = await this.get(key);
       if (!cur) throw new StoreError('NotFound', `${key} not found`);
       const expect = expectedModRevision ?? cur.modRevision;
-      const r = await this.client.if(this.k(key), 'Mod', '==', expect).then(this.client.delete().key(this.k(key))).commit();
+      const r = await this.client
+        .if(this.k(key), 'Mod', '==', expect)
+        .then(this.client.delete().key(this.k(key)))
+        .commit();
       if (!r.succeeded) {
         if (!(await this.get(key))) throw new StoreError('NotFound', `${key} not found`);
         throw new StoreError('Conflict', `${key} was modified (you had revision ${expect})`);
@@ -92,25 +101,50 @@ export class EtcdStore implements Store {
     });
   }
 
-  async watch(prefix: string, afterRevision: number, onEvent: (e: WatchEvent) => void, onError?: (err: StoreError) => void): Promise<Watch> {
+  async watch(
+    prefix: string,
+    afterRevision: number,
+    onEvent: (e: WatchEvent) => void,
+    onError?: (err: StoreError) => void,
+  ): Promise<Watch> {
     const watcher = await this.wrap('watch', () =>
-      this.client.watch().prefix(this.k(prefix)).startRevision(String(afterRevision + 1)).withPreviousKV().create(),
+      this.client
+        .watch()
+        .prefix(this.k(prefix))
+        .startRevision(String(afterRevision + 1))
+        .withPreviousKV()
+        .create(),
     );
     let compacted: StoreError | null = null;
     watcher.on('data', (res) => {
       if (Number(res.compact_revision) > 0) {
-        compacted = new StoreError('Compacted', `revision ${afterRevision} is too old (compacted at ${res.compact_revision}): list again`);
+        compacted = new StoreError(
+          'Compacted',
+          `revision ${afterRevision} is too old (compacted at ${res.compact_revision}): list again`,
+        );
         onError?.(compacted);
       }
     });
     watcher.on('put', (raw) => {
       const kv = this.kv(raw);
-      onEvent({ type: kv.version === 1 ? 'ADDED' : 'MODIFIED', key: kv.key, value: kv.value, revision: kv.modRevision });
+      onEvent({
+        type: kv.version === 1 ? 'ADDED' : 'MODIFIED',
+        key: kv.key,
+        value: kv.value,
+        revision: kv.modRevision,
+      });
     });
     watcher.on('delete', (raw, prev) => {
-      onEvent({ type: 'DELETED', key: raw.key.toString().slice(this.root.length), value: prev?.value.toString() ?? '', revision: Number(raw.mod_revision) });
+      onEvent({
+        type: 'DELETED',
+        key: raw.key.toString().slice(this.root.length),
+        value: prev?.value.toString() ?? '',
+        revision: Number(raw.mod_revision),
+      });
     });
-    watcher.on('error', (err) => onError?.(new StoreError('Unavailable', `etcd watch: ${err.message}`, { cause: err })));
+    watcher.on('error', (err) =>
+      onError?.(new StoreError('Unavailable', `etcd watch: ${err.message}`, { cause: err })),
+    );
     return { close: () => void watcher.cancel() };
   }
 

@@ -71,7 +71,9 @@ export class FileStore implements Store {
       try {
         snap = JSON.parse(fs.readFileSync(this.snapshotPath, 'utf8'));
       } catch (cause) {
-        throw new StoreError('Corrupt', `${this.snapshotPath} is not valid JSON: refusing to start without it`, { cause });
+        throw new StoreError('Corrupt', `${this.snapshotPath} is not valid JSON: refusing to start without it`, {
+          cause,
+        });
       }
       this.revision = snap.revision;
       for (const kv of snap.items) this.data.set(kv.key, kv);
@@ -82,7 +84,10 @@ export class FileStore implements Store {
     while (off < buf.length) {
       const bad = (why: string) => {
         if (this.validRecordAfter(buf, off + 1)) {
-          throw new StoreError('Corrupt', `${this.walPath}: ${why} at byte ${off}, with good records after it: refusing to lose acknowledged writes`);
+          throw new StoreError(
+            'Corrupt',
+            `${this.walPath}: ${why} at byte ${off}, with good records after it: refusing to lose acknowledged writes`,
+          );
         }
         this.recovery = { tornBytes: buf.length - off, tornAtOffset: off, recordsReplayed: replayed };
       };
@@ -186,7 +191,9 @@ export class FileStore implements Store {
   }
 
   async list(prefix: string): Promise<{ items: KeyValue[]; revision: number }> {
-    const items = [...this.data.values()].filter((kv) => kv.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : 1));
+    const items = [...this.data.values()]
+      .filter((kv) => kv.key.startsWith(prefix))
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
     return { items, revision: this.revision };
   }
 
@@ -199,7 +206,10 @@ export class FileStore implements Store {
     const cur = this.data.get(key);
     if (!cur) throw new StoreError('NotFound', `${key} not found`);
     if (expectedModRevision !== undefined && cur.modRevision !== expectedModRevision) {
-      throw new StoreError('Conflict', `${key} was modified (revision ${cur.modRevision}, you had ${expectedModRevision})`);
+      throw new StoreError(
+        'Conflict',
+        `${key} was modified (revision ${cur.modRevision}, you had ${expectedModRevision})`,
+      );
     }
     return cur;
   }
@@ -218,7 +228,10 @@ export class FileStore implements Store {
   async watch(prefix: string, afterRevision: number, onEvent: (e: WatchEvent) => void): Promise<Watch> {
     const oldest = this.history.length ? this.history[0].revision : this.revision + 1;
     if (afterRevision < this.revision && afterRevision + 1 < oldest) {
-      throw new StoreError('Compacted', `revision ${afterRevision} is too old (history starts at ${oldest}): list again`);
+      throw new StoreError(
+        'Compacted',
+        `revision ${afterRevision} is too old (history starts at ${oldest}): list again`,
+      );
     }
     for (const e of this.history) if (e.revision > afterRevision && e.key.startsWith(prefix)) onEvent(e);
     const w = { prefix, onEvent };

@@ -41,7 +41,12 @@ export interface Store {
    * live ones. Fails with Compacted when that history is gone (Kubernetes
    * answers 410 Gone: the client lists again).
    */
-  watch(prefix: string, afterRevision: number, onEvent: (e: WatchEvent) => void, onError?: (err: StoreError) => void): Promise<Watch>;
+  watch(
+    prefix: string,
+    afterRevision: number,
+    onEvent: (e: WatchEvent) => void,
+    onError?: (err: StoreError) => void,
+  ): Promise<Watch>;
   close(): Promise<void>;
 }
 

@@ -76,7 +76,11 @@ export function cacheClass(m: Packet): Kind | 'servfail' | null {
   return null;
 }
 
-const records = (m: Packet): Answer[] => [...(m.answers ?? []), ...(m.authorities ?? []), ...(m.additionals ?? []).filter((a) => a.type !== 'OPT')];
+const records = (m: Packet): Answer[] => [
+  ...(m.answers ?? []),
+  ...(m.authorities ?? []),
+  ...(m.additionals ?? []).filter((a) => a.type !== 'OPT'),
+];
 
 /** Seconds a reply may be cached, before the configured caps. */
 export function replyTtl(m: Packet, kind: Kind): number {
@@ -90,8 +94,14 @@ export function replyTtl(m: Packet, kind: Kind): number {
   return ttl;
 }
 
-const withTtl = (rrs: Answer[] | undefined, ttl: number): Answer[] => (rrs ?? []).map((rr) => (rr.type === 'OPT' ? rr : { ...rr, ttl: Math.min((rr as { ttl?: number }).ttl ?? 0, ttl) }));
-const capTtls = (m: Packet, ttl: number): Packet => ({ ...m, answers: withTtl(m.answers, ttl), authorities: withTtl(m.authorities, ttl), additionals: withTtl(m.additionals, ttl) });
+const withTtl = (rrs: Answer[] | undefined, ttl: number): Answer[] =>
+  (rrs ?? []).map((rr) => (rr.type === 'OPT' ? rr : { ...rr, ttl: Math.min((rr as { ttl?: number }).ttl ?? 0, ttl) }));
+const capTtls = (m: Packet, ttl: number): Packet => ({
+  ...m,
+  answers: withTtl(m.answers, ttl),
+  authorities: withTtl(m.authorities, ttl),
+  additionals: withTtl(m.additionals, ttl),
+});
 
 export class CachePlugin implements PluginInstance {
   readonly name = 'cache';
@@ -157,7 +167,12 @@ export class CachePlugin implements PluginInstance {
       const flags = (reply.flags ?? 0) | FLAG_AA | ((hit.item.msg.flags ?? 0) & FLAG_RA);
       const ttlNow = (rrs: Answer[] | undefined) => (rrs ?? []).map((rr) => ({ ...rr, ttl: hit.left }) as Answer);
       const m: Packet = { ...hit.item.msg, id: q.msg.id, flags, questions: [question] };
-      return wrote('cache', { ...m, answers: ttlNow(m.answers), authorities: ttlNow(m.authorities), additionals: ttlNow(m.additionals) });
+      return wrote('cache', {
+        ...m,
+        answers: ttlNow(m.answers),
+        authorities: ttlNow(m.authorities),
+        additionals: ttlNow(m.additionals),
+      });
     }
     if (!q.internal) this.metrics?.cacheMisses.inc({ server: q.server });
     const o = await next(q);
@@ -167,7 +182,8 @@ export class CachePlugin implements PluginInstance {
     let ttl: number;
     let kind: Kind;
     if (cls === 'servfail') [kind, ttl] = ['denial', this.o.servfailTtl];
-    else if (cls === 'denial') [kind, ttl] = ['denial', clamp(replyTtl(o.msg, 'denial'), this.o.denialMinTtl, this.o.denialTtl)];
+    else if (cls === 'denial')
+      [kind, ttl] = ['denial', clamp(replyTtl(o.msg, 'denial'), this.o.denialMinTtl, this.o.denialTtl)];
     else [kind, ttl] = ['success', clamp(replyTtl(o.msg, 'success'), this.o.successMinTtl, this.o.successTtl)];
     const capped = capTtls(o.msg, ttl);
     if (ttl > 0) {

@@ -38,7 +38,13 @@ export interface ForwardOptions {
 }
 
 const CONNECT_ATTEMPTS_PER_UPSTREAM = 3;
-export const FORWARD_DEFAULTS = { maxFails: 2, healthCheckMs: 500, maxConcurrent: 1000, tryTimeoutMs: 2000, timeoutMs: 5000 };
+export const FORWARD_DEFAULTS = {
+  maxFails: 2,
+  healthCheckMs: 500,
+  maxConcurrent: 1000,
+  tryTimeoutMs: 2000,
+  timeoutMs: 5000,
+};
 
 interface Proxy {
   addr: UpstreamAddr;
@@ -65,7 +71,13 @@ export class ForwardPlugin implements PluginInstance {
     private readonly now: () => number = Date.now,
   ) {
     if (!opts.upstreams.length) throw new UpstreamError('forward needs at least one upstream');
-    this.proxies = opts.upstreams.map((addr) => ({ addr, to: upstreamText(addr), fails: 0, checking: false, timer: null }));
+    this.proxies = opts.upstreams.map((addr) => ({
+      addr,
+      to: upstreamText(addr),
+      fails: 0,
+      checking: false,
+      timer: null,
+    }));
     this.o = {
       from: opts.from,
       except: opts.except ?? [],
@@ -125,7 +137,12 @@ export class ForwardPlugin implements PluginInstance {
     if (!question || !this.matches(question.name)) return next(q);
     if (this.inFlight >= this.o.maxConcurrent) {
       this.metrics?.forwardMaxConcurrentRejects.inc();
-      return { msg: null, rcode: 'REFUSED', plugin: 'forward', error: new Error(`concurrent queries exceeded maximum ${this.o.maxConcurrent}`) };
+      return {
+        msg: null,
+        rcode: 'REFUSED',
+        plugin: 'forward',
+        error: new Error(`concurrent queries exceeded maximum ${this.o.maxConcurrent}`),
+      };
     }
     this.inFlight++;
     try {
@@ -143,7 +160,7 @@ export class ForwardPlugin implements PluginInstance {
     let lastErr: Error | null = null;
     let i = 0;
     let fails = 0;
-    for (let attempts = 0; this.now() < deadline && attempts < maxAttempts; ) {
+    for (let attempts = 0; this.now() < deadline && attempts < maxAttempts;) {
       if (i >= list.length) {
         i = 0;
         fails = 0;
@@ -197,7 +214,8 @@ export class ForwardPlugin implements PluginInstance {
     }
     const want = q.msg.questions![0];
     const got = m.questions?.[0];
-    if (m.type !== 'response' || !got || canonicalName(got.name) !== canonicalName(want.name) || got.type !== want.type) throw new UpstreamError('reply does not match the question');
+    if (m.type !== 'response' || !got || canonicalName(got.name) !== canonicalName(want.name) || got.type !== want.type)
+      throw new UpstreamError('reply does not match the question');
     return m;
   }
 
@@ -209,7 +227,12 @@ export class ForwardPlugin implements PluginInstance {
       p.timer = null;
       if (this.stopped) return;
       const flags = this.o.healthCheckRd ? packet.RECURSION_DESIRED : 0;
-      const wire = encodeMessage({ id: randomInt(0x10000), type: 'query', flags, questions: [{ name: this.o.healthCheckDomain, type: 'NS', class: 'IN' }] }).buf;
+      const wire = encodeMessage({
+        id: randomInt(0x10000),
+        type: 'query',
+        flags,
+        questions: [{ name: this.o.healthCheckDomain, type: 'NS', class: 'IN' }],
+      }).buf;
       this.exchange(p.addr, wire, this.o.forceTcp ? 'tcp' : 'udp', this.o.tryTimeoutMs).then(
         () => {
           if (this.down(p)) this.log?.info(`plugin/forward: ${p.to} answers health checks again`);

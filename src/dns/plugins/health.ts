@@ -41,7 +41,13 @@ export class ReadyPlugin implements PluginInstance {
         path: '/ready',
         owner: 'ready',
         handle: () => {
-          const waiting = [...new Set(plugins().filter((p) => p.ready && !p.ready()).map((p) => p.name))].sort();
+          const waiting = [
+            ...new Set(
+              plugins()
+                .filter((p) => p.ready && !p.ready())
+                .map((p) => p.name),
+            ),
+          ].sort();
           return waiting.length ? { status: 503, body: waiting.join(', ') } : { status: 200, body: 'OK' };
         },
       },

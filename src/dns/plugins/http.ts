@@ -27,7 +27,7 @@ export function parseHostPort(address: string, defaultPort: number): { host: str
   const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(a);
   if (!m) throw new Error(`bad address "${address}"`);
   let host = m[1] ?? m[2] ?? '';
-  if (host === '' ) host = '0.0.0.0';
+  if (host === '') host = '0.0.0.0';
   if (host === 'localhost') host = '127.0.0.1';
   const port = m[3] ? Number(m[3]) : defaultPort;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad port in "${address}"`);

@@ -68,7 +68,8 @@ export function buildConfig(blocks: ServerBlock[], deps: BuildDeps): BuiltConfig
       if (p) plugins.push(p);
     }
     const ordered = sortByOrder(plugins);
-    for (const z of block.zones) for (const p of ordered) deps.metrics.pluginEnabled.set({ server, zone: z, name: p.name }, 1);
+    for (const z of block.zones)
+      for (const p of ordered) deps.metrics.pluginEnabled.set({ server, zone: z, name: p.name }, 1);
     built.plugins.push(...ordered);
     for (const p of ordered) built.routes.push(...((p as { routes?: HttpRoute[] }).routes ?? []));
     if (!built.ports.has(port)) built.ports.set(port, []);
@@ -77,7 +78,14 @@ export function buildConfig(blocks: ServerBlock[], deps: BuildDeps): BuiltConfig
   return built;
 }
 
-function setup(d: Directive, block: ServerBlock, port: number, server: string, deps: BuildDeps, built: BuiltConfig): PluginInstance | null {
+function setup(
+  d: Directive,
+  block: ServerBlock,
+  port: number,
+  server: string,
+  deps: BuildDeps,
+  built: BuiltConfig,
+): PluginInstance | null {
   try {
     switch (d.name) {
       case 'errors':
@@ -137,7 +145,11 @@ function setup(d: Directive, block: ServerBlock, port: number, server: string, d
       }
       case 'loop':
         pluginOptions.loop(d);
-        return new LoopPlugin(block.zones[0] ?? '.', { probe: (qname) => deps.loopProbe(port, qname), fatal: deps.fatal, listen: `:${port}` });
+        return new LoopPlugin(block.zones[0] ?? '.', {
+          probe: (qname) => deps.loopProbe(port, qname),
+          fatal: deps.fatal,
+          listen: `:${port}`,
+        });
       case 'reload':
         pluginOptions.reload(d);
         built.reload = true;
@@ -151,7 +163,19 @@ function setup(d: Directive, block: ServerBlock, port: number, server: string, d
   }
 }
 
-export { CachePlugin, ErrorsPlugin, ForwardPlugin, HealthPlugin, ReadyPlugin, KubernetesPlugin, LoadbalancePlugin, LogPlugin, LoopPlugin, PrometheusPlugin, RewritePlugin };
+export {
+  CachePlugin,
+  ErrorsPlugin,
+  ForwardPlugin,
+  HealthPlugin,
+  ReadyPlugin,
+  KubernetesPlugin,
+  LoadbalancePlugin,
+  LogPlugin,
+  LoopPlugin,
+  PrometheusPlugin,
+  RewritePlugin,
+};
 export { HttpEndpoints, type HttpRoute } from './http.js';
 export { lineLogger, stdoutLogger, type Logger } from './log-sink.js';
 export { realExchange, expandUpstreams, type Exchange, type UpstreamAddr } from './upstream.js';

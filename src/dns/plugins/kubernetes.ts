@@ -34,8 +34,13 @@ export class KubernetesPlugin implements PluginInstance {
     reply.answers = ans.answers;
     reply.authorities = ans.authority;
     reply.additionals = ans.additional;
-    if (ans.rcode === 'SERVFAIL') return { ...wrote('kubernetes', reply), error: new Error('plugin/kubernetes: could not answer (not yet synced with the API server?)') };
-    if (question.type !== 'CNAME' && (question.type as string) !== 'ANY') reply.answers = await this.chase(q, question.type, ans.answers);
+    if (ans.rcode === 'SERVFAIL')
+      return {
+        ...wrote('kubernetes', reply),
+        error: new Error('plugin/kubernetes: could not answer (not yet synced with the API server?)'),
+      };
+    if (question.type !== 'CNAME' && (question.type as string) !== 'ANY')
+      reply.answers = await this.chase(q, question.type, ans.answers);
     return wrote('kubernetes', reply);
   }
 

@@ -1,5 +1,13 @@
 import type { Packet } from 'dns-packet';
-import { encodeOutcome, finalReply, outcomeRcode, type Handler, type Outcome, type PluginInstance, type Query } from '../chain.js';
+import {
+  encodeOutcome,
+  finalReply,
+  outcomeRcode,
+  type Handler,
+  type Outcome,
+  type PluginInstance,
+  type Query,
+} from '../chain.js';
 import { FLAG_TC, flagsText } from '../wire.js';
 import { COMMON_LOG_FORMAT, type LogOptions } from '../corefile-rewrite-log.js';
 import { classText, qnameText, qtypeText } from './names.js';
@@ -56,7 +64,9 @@ export class LogPlugin implements PluginInstance {
     if (q.internal) return o;
     const name = qnameText(q);
     // as CoreDNS: the first rule whose name scope holds the name
-    const rule = this.rules.find((r) => r.nameScope === '.' || name === r.nameScope || name.endsWith(`.${r.nameScope}`));
+    const rule = this.rules.find(
+      (r) => r.nameScope === '.' || name === r.nameScope || name.endsWith(`.${r.nameScope}`),
+    );
     if (!rule) return o;
     const reply = finalReply(q, o);
     if (!this.classes.has('all') && !this.classes.has(responseClass(reply))) return o;

@@ -63,7 +63,9 @@ export class LoopPlugin implements PluginInstance {
     }
     if (this.seen > 2) {
       this.off = true;
-      this.deps.fatal(`plugin/loop: Loop (${this.lastRemote} -> ${this.deps.listen}) detected for zone "${canonicalName(this.zone)}", see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO ${this.qname}"`);
+      this.deps.fatal(
+        `plugin/loop: Loop (${this.lastRemote} -> ${this.deps.listen}) detected for zone "${canonicalName(this.zone)}", see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO ${this.qname}"`,
+      );
     }
     return next(q);
   }

@@ -24,7 +24,14 @@ export class PrometheusPlugin implements PluginInstance {
     address = DEFAULT_METRICS_ADDRESS,
     private readonly now: () => bigint = process.hrtime.bigint,
   ) {
-    this.routes = [{ address, path: '/metrics', owner: 'prometheus', handle: async () => ({ status: 200, contentType: metrics.contentType, body: await metrics.text() }) }];
+    this.routes = [
+      {
+        address,
+        path: '/metrics',
+        owner: 'prometheus',
+        handle: async () => ({ status: 200, contentType: metrics.contentType, body: await metrics.text() }),
+      },
+    ];
   }
 
   async serve(q: Query, next: Handler): Promise<Outcome> {
@@ -35,7 +42,13 @@ export class PrometheusPlugin implements PluginInstance {
     for (const z of this.zones) if (inZone(name, z) && z.length > zone.length) zone = z;
     const server = q.server;
     const m = this.metrics;
-    m.requests.inc({ server, zone, proto: q.proto, family: String(q.remote.family === 6 ? 2 : 1), type: qtypeLabel(qtypeText(q)) });
+    m.requests.inc({
+      server,
+      zone,
+      proto: q.proto,
+      family: String(q.remote.family === 6 ? 2 : 1),
+      type: qtypeLabel(qtypeText(q)),
+    });
     if (q.do) m.doRequests.inc({ server, zone });
     m.duration.observe({ server, zone, type: qtypeLabel(qtypeText(q)) }, Number(this.now() - q.startNs) / 1e9);
     m.requestSize.observe({ server, zone, proto: q.proto }, q.size);

@@ -26,7 +26,8 @@ const normalize = (s: string) => (s.endsWith('.') ? s : `${s}.`).toLowerCase();
 /** The rules podwire runs: the name field only (others throw, naming the field). */
 export function nameRules(rules: RewriteRule[]): NameRule[] {
   return rules.map((r) => {
-    if (r.type !== 'name') throw new RewriteError(`rewrite: the ${r.type} field is not implemented by podwire (only name)`);
+    if (r.type !== 'name')
+      throw new RewriteError(`rewrite: the ${r.type} field is not implemented by podwire (only name)`);
     return r;
   });
 }
@@ -61,13 +62,18 @@ const regexRewriter = (from: string, to: string): StringRewriter => {
 };
 
 /** Map `orig` (and names below it) to `replacement` — the reverse of a question rewrite. */
-const remapRewriter = (orig: string, replacement: string): StringRewriter => (s) => {
-  if (s === orig) return replacement;
-  if (s.endsWith(`.${orig}`)) return s.slice(0, s.length - orig.length) + replacement;
-  return s;
-};
+const remapRewriter =
+  (orig: string, replacement: string): StringRewriter =>
+  (s) => {
+    if (s === orig) return replacement;
+    if (s.endsWith(`.${orig}`)) return s.slice(0, s.length - orig.length) + replacement;
+    return s;
+  };
 
-const suffixRewriter = (suffix: string, replacement: string): StringRewriter => (s) => (s.endsWith(suffix) ? s.slice(0, s.length - suffix.length) + replacement : s);
+const suffixRewriter =
+  (suffix: string, replacement: string): StringRewriter =>
+  (s) =>
+    s.endsWith(suffix) ? s.slice(0, s.length - suffix.length) + replacement : s;
 
 interface ResponseRule {
   names?: StringRewriter;
@@ -146,7 +152,13 @@ export class RewritePlugin implements PluginInstance {
       if (rule.mode === 'stop') break;
     }
     if (!changed) return next(q);
-    if (!validName(name)) return { msg: null, rcode: 'SERVFAIL', plugin: 'rewrite', error: new RewriteError(`invalid name after rewrite: ${name}`) };
+    if (!validName(name))
+      return {
+        msg: null,
+        rcode: 'SERVFAIL',
+        plugin: 'rewrite',
+        error: new RewriteError(`invalid name after rewrite: ${name}`),
+      };
     const rewritten: Packet = { ...q.msg, questions: [{ ...question, name: dnsName(name) }] };
     const o = await next({ ...q, msg: rewritten });
     if (!o.msg) return o;

@@ -16,7 +16,8 @@ export interface UpstreamAddr {
   family: 4 | 6;
 }
 
-export const upstreamText = (u: UpstreamAddr): string => (u.family === 6 ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`);
+export const upstreamText = (u: UpstreamAddr): string =>
+  u.family === 6 ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`;
 
 export class UpstreamError extends Error {
   readonly code = 'ERR_UPSTREAM';
@@ -41,7 +42,10 @@ export function resolvConfNameservers(text: string): string[] {
 }
 
 /** forward's TO targets as addresses: a resolv.conf file becomes its nameservers (read once, at setup, as CoreDNS). */
-export function expandUpstreams(to: ForwardTarget[], readFile: (path: string) => string = (p) => fs.readFileSync(p, 'utf8')): UpstreamAddr[] {
+export function expandUpstreams(
+  to: ForwardTarget[],
+  readFile: (path: string) => string = (p) => fs.readFileSync(p, 'utf8'),
+): UpstreamAddr[] {
   const out: UpstreamAddr[] = [];
   for (const t of to) {
     if (t.kind === 'server') {
@@ -61,7 +65,8 @@ export function expandUpstreams(to: ForwardTarget[], readFile: (path: string) =>
   return out;
 }
 
-export const realExchange: Exchange = (to, query, proto, timeoutMs) => (proto === 'udp' ? udpExchange(to, query, timeoutMs) : tcpExchange(to, query, timeoutMs));
+export const realExchange: Exchange = (to, query, proto, timeoutMs) =>
+  proto === 'udp' ? udpExchange(to, query, timeoutMs) : tcpExchange(to, query, timeoutMs);
 
 function udpExchange(to: UpstreamAddr, query: Buffer, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -90,7 +95,11 @@ function udpExchange(to: UpstreamAddr, query: Buffer, timeoutMs: number): Promis
       else resolve(buf!);
     };
     const timer = setTimeout(() => finish(new UpstreamError(`read udp ${where()}: i/o timeout`)), timeoutMs);
-    sock.on('error', (e: NodeJS.ErrnoException) => finish(new UpstreamError(`read udp ${where()}: read: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`)));
+    sock.on('error', (e: NodeJS.ErrnoException) =>
+      finish(
+        new UpstreamError(`read udp ${where()}: read: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`),
+      ),
+    );
     sock.on('message', (buf) => {
       if (buf.length >= 12 && buf.readUInt16BE(0) === id) finish(null, buf);
     });

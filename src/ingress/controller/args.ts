@@ -75,14 +75,55 @@ const FLAGS: Record<string, Kind> = {
 
 /** ingress-nginx flags podwire accepts and does nothing with (NGINX tuning, webhook, timings, profiling). */
 const IGNORED = new Set([
-  'configmap', 'tcp-services-configmap', 'udp-services-configmap', 'validating-webhook', 'validating-webhook-certificate', 'validating-webhook-key',
-  'default-backend-service', 'ingress-class-by-name', 'enable-ssl-passthrough', 'enable-ssl-chain-completion', 'enable-topology-aware-routing',
-  'sync-period', 'sync-rate-limit', 'status-update-interval', 'election-ttl', 'profiling', 'profiler-port', 'status-port', 'stream-port',
-  'default-server-port', 'ssl-passthrough-proxy-port', 'metrics-per-host', 'metrics-per-undefined-host', 'report-node-internal-ip-address',
-  'maxmind-license-key', 'maxmind-edition-ids', 'shutdown-grace-period', 'post-shutdown-grace-period', 'kubeconfig', 'v', 'logtostderr',
-  'watch-namespace-selector', 'disable-catch-all', 'disable-full-test', 'disable-svc-external-name', 'annotations-prefix', 'enable-annotation-validation',
-  'health-check-path', 'health-check-timeout', 'time-buckets', 'length-buckets', 'size-buckets', 'exclude-socket-metrics', 'publish-status-address-from-service',
-  'allow-cross-namespace-resources', 'dynamic-configuration-retries', 'internal-logger-address', 'update-status-on-shutdown', 'enable-metrics-per-host',
+  'configmap',
+  'tcp-services-configmap',
+  'udp-services-configmap',
+  'validating-webhook',
+  'validating-webhook-certificate',
+  'validating-webhook-key',
+  'default-backend-service',
+  'ingress-class-by-name',
+  'enable-ssl-passthrough',
+  'enable-ssl-chain-completion',
+  'enable-topology-aware-routing',
+  'sync-period',
+  'sync-rate-limit',
+  'status-update-interval',
+  'election-ttl',
+  'profiling',
+  'profiler-port',
+  'status-port',
+  'stream-port',
+  'default-server-port',
+  'ssl-passthrough-proxy-port',
+  'metrics-per-host',
+  'metrics-per-undefined-host',
+  'report-node-internal-ip-address',
+  'maxmind-license-key',
+  'maxmind-edition-ids',
+  'shutdown-grace-period',
+  'post-shutdown-grace-period',
+  'kubeconfig',
+  'v',
+  'logtostderr',
+  'watch-namespace-selector',
+  'disable-catch-all',
+  'disable-full-test',
+  'disable-svc-external-name',
+  'annotations-prefix',
+  'enable-annotation-validation',
+  'health-check-path',
+  'health-check-timeout',
+  'time-buckets',
+  'length-buckets',
+  'size-buckets',
+  'exclude-socket-metrics',
+  'publish-status-address-from-service',
+  'allow-cross-namespace-resources',
+  'dynamic-configuration-retries',
+  'internal-logger-address',
+  'update-status-on-shutdown',
+  'enable-metrics-per-host',
 ]);
 
 const BOOL = /^(true|false|1|0|t|f|TRUE|FALSE|True|False)$/;
@@ -123,7 +164,10 @@ export function parseControllerArgs(argv: readonly string[], env: { POD_NAMESPAC
   };
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i];
-    if (!tok.startsWith('-') || tok === '-' || tok === '--') throw new ControllerArgsError(`unexpected argument "${tok}" (flags only, as /nginx-ingress-controller takes them)`);
+    if (!tok.startsWith('-') || tok === '-' || tok === '--')
+      throw new ControllerArgsError(
+        `unexpected argument "${tok}" (flags only, as /nginx-ingress-controller takes them)`,
+      );
     const body = tok.replace(/^--?/, '');
     const eq = body.indexOf('=');
     const name = eq < 0 ? body : body.slice(0, eq);
@@ -166,7 +210,10 @@ export function parseControllerArgs(argv: readonly string[], env: { POD_NAMESPAC
         a.publishService = nsName(name, v, env.POD_NAMESPACE);
         break;
       case 'publish-status-address':
-        a.publishStatusAddress = v.split(',').map((s) => s.trim()).filter(Boolean);
+        a.publishStatusAddress = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         break;
       case 'watch-namespace':
         a.watchNamespace = v;
@@ -194,6 +241,7 @@ export function parseControllerArgs(argv: readonly string[], env: { POD_NAMESPAC
     }
   }
   const ports = [a.httpPort, a.httpsPort, a.healthzPort];
-  if (new Set(ports).size !== ports.length) throw new ControllerArgsError(`--http-port, --https-port and --healthz-port must differ (got ${ports.join(', ')})`);
+  if (new Set(ports).size !== ports.length)
+    throw new ControllerArgsError(`--http-port, --https-port and --healthz-port must differ (got ${ports.join(', ')})`);
   return a;
 }

@@ -45,13 +45,20 @@ export class ClusterWatch {
   private listeners: (() => void)[] = [];
   private started = false;
 
-  constructor(client: ApiClient, private readonly o: ClusterWatchOptions = {}) {
+  constructor(
+    client: ApiClient,
+    private readonly o: ClusterWatchOptions = {},
+  ) {
     const err = o.onError ?? (() => {});
     for (const [key, resource] of Object.entries(WATCHED) as [WatchedKey, string][]) {
       const namespace = key === 'ingresses' && o.ingressNamespace ? o.ingressNamespace : undefined;
       this.informers.set(key, this.watch(new Informer(client, resource, namespace ? { namespace } : {}, err)));
     }
-    this.pods = o.pods ? this.watch(new Informer(client, 'pods', { namespace: o.pods.namespace, labelSelector: o.pods.labelSelector }, err)) : null;
+    this.pods = o.pods
+      ? this.watch(
+          new Informer(client, 'pods', { namespace: o.pods.namespace, labelSelector: o.pods.labelSelector }, err),
+        )
+      : null;
   }
 
   private watch(inf: Informer): Informer {

@@ -16,7 +16,19 @@ import type { AccessEntry } from '../proxy/access-log.js';
  */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const SIZE_BUCKETS = [10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000];
-const REQUEST_LABELS = ['controller_class', 'controller_namespace', 'controller_pod', 'host', 'ingress', 'method', 'namespace', 'path', 'service', 'status', 'canary'] as const;
+const REQUEST_LABELS = [
+  'controller_class',
+  'controller_namespace',
+  'controller_pod',
+  'host',
+  'ingress',
+  'method',
+  'namespace',
+  'path',
+  'service',
+  'status',
+  'canary',
+] as const;
 type RequestLabel = (typeof REQUEST_LABELS)[number];
 
 export interface ControllerIdentity {
@@ -29,27 +41,93 @@ export interface ControllerIdentity {
 export class ControllerMetrics {
   readonly registry = new Registry();
   private readonly reg = [this.registry];
-  readonly requests = new Counter<RequestLabel>({ name: 'nginx_ingress_controller_requests', help: 'The total number of client requests', labelNames: REQUEST_LABELS, registers: this.reg });
-  readonly duration = new Histogram<RequestLabel>({ name: 'nginx_ingress_controller_request_duration_seconds', help: 'The request processing time in seconds', labelNames: REQUEST_LABELS, buckets: DURATION_BUCKETS, registers: this.reg });
-  readonly responseSize = new Histogram<RequestLabel>({ name: 'nginx_ingress_controller_response_size', help: 'The response length (body only, in podwire) in bytes', labelNames: REQUEST_LABELS, buckets: SIZE_BUCKETS, registers: this.reg });
-  readonly reloadOk = new Gauge({ name: 'nginx_ingress_controller_config_last_reload_successful', help: 'Whether the last configuration reload attempt was successful', labelNames: ['controller_class', 'controller_namespace', 'controller_pod'], registers: this.reg });
-  readonly reloadAt = new Gauge({ name: 'nginx_ingress_controller_config_last_reload_successful_timestamp_seconds', help: 'Timestamp of the last successful configuration reload.', labelNames: ['controller_class', 'controller_namespace', 'controller_pod'], registers: this.reg });
-  readonly reloads = new Counter({ name: 'nginx_ingress_controller_success', help: 'Cumulative number of Ingress controller reload operations', labelNames: ['controller_class', 'controller_namespace', 'controller_pod'], registers: this.reg });
-  readonly reloadErrors = new Counter({ name: 'nginx_ingress_controller_errors', help: 'Cumulative number of Ingress controller errors during reload operations', labelNames: ['controller_class', 'controller_namespace', 'controller_pod'], registers: this.reg });
-  readonly leader = new Gauge({ name: 'nginx_ingress_controller_leader_election_status', help: 'Gauge reporting status of the leader election, 0 indicates follower, 1 indicates leader.', labelNames: ['name'], registers: this.reg });
-  readonly compileSeconds = new Histogram({ name: 'podwire_ingress_compile_seconds', help: 'Time to compile the route table from the cluster objects.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: this.reg });
-  readonly statusWrites = new Counter({ name: 'podwire_ingress_status_writes_total', help: 'Status updates written, by resource and result.', labelNames: ['resource', 'result'], registers: this.reg });
+  readonly requests = new Counter<RequestLabel>({
+    name: 'nginx_ingress_controller_requests',
+    help: 'The total number of client requests',
+    labelNames: REQUEST_LABELS,
+    registers: this.reg,
+  });
+  readonly duration = new Histogram<RequestLabel>({
+    name: 'nginx_ingress_controller_request_duration_seconds',
+    help: 'The request processing time in seconds',
+    labelNames: REQUEST_LABELS,
+    buckets: DURATION_BUCKETS,
+    registers: this.reg,
+  });
+  readonly responseSize = new Histogram<RequestLabel>({
+    name: 'nginx_ingress_controller_response_size',
+    help: 'The response length (body only, in podwire) in bytes',
+    labelNames: REQUEST_LABELS,
+    buckets: SIZE_BUCKETS,
+    registers: this.reg,
+  });
+  readonly reloadOk = new Gauge({
+    name: 'nginx_ingress_controller_config_last_reload_successful',
+    help: 'Whether the last configuration reload attempt was successful',
+    labelNames: ['controller_class', 'controller_namespace', 'controller_pod'],
+    registers: this.reg,
+  });
+  readonly reloadAt = new Gauge({
+    name: 'nginx_ingress_controller_config_last_reload_successful_timestamp_seconds',
+    help: 'Timestamp of the last successful configuration reload.',
+    labelNames: ['controller_class', 'controller_namespace', 'controller_pod'],
+    registers: this.reg,
+  });
+  readonly reloads = new Counter({
+    name: 'nginx_ingress_controller_success',
+    help: 'Cumulative number of Ingress controller reload operations',
+    labelNames: ['controller_class', 'controller_namespace', 'controller_pod'],
+    registers: this.reg,
+  });
+  readonly reloadErrors = new Counter({
+    name: 'nginx_ingress_controller_errors',
+    help: 'Cumulative number of Ingress controller errors during reload operations',
+    labelNames: ['controller_class', 'controller_namespace', 'controller_pod'],
+    registers: this.reg,
+  });
+  readonly leader = new Gauge({
+    name: 'nginx_ingress_controller_leader_election_status',
+    help: 'Gauge reporting status of the leader election, 0 indicates follower, 1 indicates leader.',
+    labelNames: ['name'],
+    registers: this.reg,
+  });
+  readonly compileSeconds = new Histogram({
+    name: 'podwire_ingress_compile_seconds',
+    help: 'Time to compile the route table from the cluster objects.',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: this.reg,
+  });
+  readonly statusWrites = new Counter({
+    name: 'podwire_ingress_status_writes_total',
+    help: 'Status updates written, by resource and result.',
+    labelNames: ['resource', 'result'],
+    registers: this.reg,
+  });
 
   constructor(private readonly id: ControllerIdentity) {}
 
   private base() {
-    return { controller_class: this.id.controllerClass, controller_namespace: this.id.namespace, controller_pod: this.id.pod };
+    return {
+      controller_class: this.id.controllerClass,
+      controller_namespace: this.id.namespace,
+      controller_pod: this.id.pod,
+    };
   }
 
   request(e: AccessEntry): void {
     const [ns, name] = e.route ? splitName(e.route.name) : ['', ''];
     const svc = e.backend ? splitName(e.backend.replace(/:\d+$/, ''))[1] : '';
-    const labels = { ...this.base(), host: e.route ? e.host : '_', ingress: name, method: e.method, namespace: ns, path: '', service: svc, status: String(e.status), canary: '' };
+    const labels = {
+      ...this.base(),
+      host: e.route ? e.host : '_',
+      ingress: name,
+      method: e.method,
+      namespace: ns,
+      path: '',
+      service: svc,
+      status: String(e.status),
+      canary: '',
+    };
     this.requests.inc(labels);
     this.duration.observe(labels, e.latencyMs / 1000);
     this.responseSize.observe(labels, e.bytes);

@@ -16,16 +16,36 @@ import type { PemPair } from '../types.js';
 export const FAKE_CERT_SUBJECT = 'Kubernetes Ingress Controller Fake Certificate';
 
 /** The openssl argv for a self-signed certificate naming `hosts` (pure: tests read it). */
-export function selfSignedArgv(certFile: string, keyFile: string, commonName: string, hosts: readonly string[], days: number): string[] {
+export function selfSignedArgv(
+  certFile: string,
+  keyFile: string,
+  commonName: string,
+  hosts: readonly string[],
+  days: number,
+): string[] {
   const san = hosts.map((h) => (/^\d+\.\d+\.\d+\.\d+$/.test(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
   return [
-    'req', '-x509', '-new',
-    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-nodes', '-keyout', keyFile, '-out', certFile,
-    '-days', String(days), '-subj', `/O=Acme Co/CN=${commonName}`,
+    'req',
+    '-x509',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    String(days),
+    '-subj',
+    `/O=Acme Co/CN=${commonName}`,
     ...(san ? ['-addext', `subjectAltName=${san}`] : []),
-    '-addext', 'basicConstraints=critical,CA:FALSE',
-    '-addext', 'extendedKeyUsage=serverAuth',
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+    '-addext',
+    'extendedKeyUsage=serverAuth',
   ];
 }
 

@@ -34,12 +34,17 @@ export function gatewayServiceName(gateway: string): string {
 }
 
 /** The Gateways this controller implements: their class names a GatewayClass with our controllerName. */
-export function ourGateways(gateways: readonly KubeObject[], classes: readonly KubeObject[], controller: string): KubeObject[] {
+export function ourGateways(
+  gateways: readonly KubeObject[],
+  classes: readonly KubeObject[],
+  controller: string,
+): KubeObject[] {
   const mine = new Set(classes.filter((c) => c.spec?.controllerName === controller).map((c) => c.metadata.name));
   return gateways.filter((g) => mine.has(g.spec?.gatewayClassName) && !g.metadata.deletionTimestamp);
 }
 
-const listenerPorts = (gw: KubeObject): number[] => [...new Set<number>((gw.spec?.listeners ?? []).map((l: { port: number }) => l.port))].sort((a, b) => a - b);
+const listenerPorts = (gw: KubeObject): number[] =>
+  [...new Set<number>((gw.spec?.listeners ?? []).map((l: { port: number }) => l.port))].sort((a, b) => a - b);
 const portName = (p: number) => `port-${p}`;
 
 export function desiredGatewayService(gw: KubeObject): KubeObject {
@@ -50,8 +55,20 @@ export function desiredGatewayService(gw: KubeObject): KubeObject {
     metadata: {
       name,
       namespace: gw.metadata.namespace,
-      labels: { [OWNING_GATEWAY_LABEL]: gw.metadata.name, [GATEWAY_NAME_LABEL]: gw.metadata.name, 'app.kubernetes.io/managed-by': MANAGED_BY },
-      ownerReferences: [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', name: gw.metadata.name, uid: gw.metadata.uid, controller: true }],
+      labels: {
+        [OWNING_GATEWAY_LABEL]: gw.metadata.name,
+        [GATEWAY_NAME_LABEL]: gw.metadata.name,
+        'app.kubernetes.io/managed-by': MANAGED_BY,
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'Gateway',
+          name: gw.metadata.name,
+          uid: gw.metadata.uid,
+          controller: true,
+        },
+      ],
     },
     spec: {
       type: 'LoadBalancer',
@@ -81,7 +98,16 @@ export function desiredGatewaySlice(gw: KubeObject, svc: KubeObject, pods: reado
       name: svc.metadata.name,
       namespace: svc.metadata.namespace,
       labels: { [SERVICE_NAME_LABEL]: svc.metadata.name, [SLICE_MANAGED_BY_LABEL]: MANAGED_BY },
-      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: svc.metadata.name, uid: svc.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          name: svc.metadata.name,
+          uid: svc.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     addressType: 'IPv4',
     endpoints,
@@ -91,12 +117,29 @@ export function desiredGatewaySlice(gw: KubeObject, svc: KubeObject, pods: reado
 
 /** Does the stored Service need our ports, labels or type put back? (allocations — clusterIP, nodePorts — are the server's) */
 export function serviceDiffers(cur: KubeObject, want: KubeObject): boolean {
-  const ports = (s: KubeObject) => (s.spec?.ports ?? []).map((p: KubeObject) => ({ name: p.name, port: p.port, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort }));
-  return cur.spec?.type !== want.spec.type || canonicalJson(ports(cur)) !== canonicalJson(ports(want)) || canonicalJson(cur.metadata.labels ?? {}) !== canonicalJson(want.metadata.labels) || !!(cur.spec?.selector && Object.keys(cur.spec.selector).length);
+  const ports = (s: KubeObject) =>
+    (s.spec?.ports ?? []).map((p: KubeObject) => ({
+      name: p.name,
+      port: p.port,
+      protocol: p.protocol ?? 'TCP',
+      targetPort: p.targetPort,
+    }));
+  return (
+    cur.spec?.type !== want.spec.type ||
+    canonicalJson(ports(cur)) !== canonicalJson(ports(want)) ||
+    canonicalJson(cur.metadata.labels ?? {}) !== canonicalJson(want.metadata.labels) ||
+    !!(cur.spec?.selector && Object.keys(cur.spec.selector).length)
+  );
 }
 
 export function sliceDiffers(cur: KubeObject, want: KubeObject): boolean {
-  const v = (s: KubeObject) => canonicalJson({ l: s.metadata.labels ?? {}, o: s.metadata.ownerReferences ?? [], e: s.endpoints ?? [], p: s.ports ?? [] });
+  const v = (s: KubeObject) =>
+    canonicalJson({
+      l: s.metadata.labels ?? {},
+      o: s.metadata.ownerReferences ?? [],
+      e: s.endpoints ?? [],
+      p: s.ports ?? [],
+    });
   return v(cur) !== v(want);
 }
 
@@ -114,7 +157,12 @@ export interface GatewayServicePlan {
  * and no Service of ours outlives its Gateway. `services`/`slices`: the
  * stored objects of every namespace; `pods`: the controller's pods.
  */
-export function planGatewayServices(gateways: readonly KubeObject[], services: readonly KubeObject[], slices: readonly KubeObject[], pods: readonly KubeObject[]): GatewayServicePlan {
+export function planGatewayServices(
+  gateways: readonly KubeObject[],
+  services: readonly KubeObject[],
+  slices: readonly KubeObject[],
+  pods: readonly KubeObject[],
+): GatewayServicePlan {
   const plan: GatewayServicePlan = { services: [], slices: [], deleteServices: [] };
   const svcByKey = new Map(services.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
   const sliceByKey = new Map(slices.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
@@ -138,11 +186,18 @@ export function planGatewayServices(gateways: readonly KubeObject[], services: r
 }
 
 /** "ns/gateway" → the EXTERNAL-IPs of its Service. */
-export function gatewayAddresses(gateways: readonly KubeObject[], services: readonly KubeObject[]): Map<string, string[]> {
+export function gatewayAddresses(
+  gateways: readonly KubeObject[],
+  services: readonly KubeObject[],
+): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const gw of gateways) {
-    const svc = services.find((s) => s.metadata.namespace === gw.metadata.namespace && s.metadata.name === gatewayServiceName(gw.metadata.name));
-    const ips = (svc?.status?.loadBalancer?.ingress ?? []).map((i: { ip?: string }) => i.ip).filter((ip: unknown): ip is string => typeof ip === 'string' && ip !== '');
+    const svc = services.find(
+      (s) => s.metadata.namespace === gw.metadata.namespace && s.metadata.name === gatewayServiceName(gw.metadata.name),
+    );
+    const ips = (svc?.status?.loadBalancer?.ingress ?? [])
+      .map((i: { ip?: string }) => i.ip)
+      .filter((ip: unknown): ip is string => typeof ip === 'string' && ip !== '');
     out.set(`${gw.metadata.namespace}/${gw.metadata.name}`, ips);
   }
   return out;

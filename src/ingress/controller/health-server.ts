@@ -65,7 +65,13 @@ export class HealthServer {
         case '/podwire/events':
           return this.d.events.subscribe(res);
         case '/podwire/routes':
-          return text(200, this.d.routes().map((l) => `${l}\n`).join(''));
+          return text(
+            200,
+            this.d
+              .routes()
+              .map((l) => `${l}\n`)
+              .join(''),
+          );
         default:
           return text(404, '404 page not found\n');
       }

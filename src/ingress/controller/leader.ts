@@ -10,10 +10,14 @@ import type { KubeObject } from '../../control/client/index.js';
  * Pure.
  */
 export const isPodReady = (p: KubeObject): boolean =>
-  !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+  !p.metadata.deletionTimestamp &&
+  (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
 
 export function leaderOf(pods: readonly KubeObject[]): string | null {
-  const ready = pods.filter(isPodReady).map((p) => p.metadata.name).sort();
+  const ready = pods
+    .filter(isPodReady)
+    .map((p) => p.metadata.name)
+    .sort();
   return ready[0] ?? null;
 }
 

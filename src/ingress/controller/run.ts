@@ -54,7 +54,8 @@ async function ownPod(client: ApiClient, ns: string, name: string, log: Logger):
     try {
       return await client.get('pods', ns, name);
     } catch (e) {
-      if (tries % 8 === 3) log.warning(`reading pod ${ns}/${name} at ${client.server}: ${(e as Error).message} (retrying)`, 'main.go');
+      if (tries % 8 === 3)
+        log.warning(`reading pod ${ns}/${name} at ${client.server}: ${(e as Error).message} (retrying)`, 'main.go');
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 2000);
     }
@@ -69,15 +70,24 @@ export async function runIngressController(args: ControllerArgs, io: ControllerI
   const podName = env.POD_NAME || undefined;
   const podNs = env.POD_NAMESPACE || 'ingress-nginx';
   const node = env.NODE_NAME ?? '';
-  if (args.ignored.length) log.info(`flags without effect in podwire (NGINX, webhook, timing): ${args.ignored.join(' ')}`, 'main.go');
+  if (args.ignored.length)
+    log.info(`flags without effect in podwire (NGINX, webhook, timing): ${args.ignored.join(' ')}`, 'main.go');
   const client = new ApiClient(apiServerUrl(args, env));
   log.info(`Creating API client for ${client.server}`, 'main.go');
 
-  const metrics = new ControllerMetrics({ controllerClass: args.controllerClass, namespace: podNs, pod: podName ?? '', electionId: args.electionId });
+  const metrics = new ControllerMetrics({
+    controllerClass: args.controllerClass,
+    namespace: podNs,
+    pod: podName ?? '',
+    electionId: args.electionId,
+  });
   const hub = new L7EventHub();
   let syncer: Syncer | null = null;
   const health = new HealthServer({
-    healthy: () => (syncer?.table ? { ok: !syncer.lastError?.startsWith('listening'), why: syncer.lastError ?? undefined } : { ok: false, why: 'no routes served yet' }),
+    healthy: () =>
+      syncer?.table
+        ? { ok: !syncer.lastError?.startsWith('listening'), why: syncer.lastError ?? undefined }
+        : { ok: false, why: 'no routes served yet' },
     registries: () => [metrics.registry, ...(syncer?.proxy ? [syncer.proxy.metrics.registry] : [])],
     metrics: args.enableMetrics,
     events: hub,
@@ -98,14 +108,33 @@ export async function runIngressController(args: ControllerArgs, io: ControllerI
       fakeCertificate = await makeFakeCertificate();
       log.info('SSL fake certificate created', 'ssl.go');
     } catch (e) {
-      log.warning(`no fake certificate (openssl: ${(e as Error).message}): TLS clients without a matching Secret fail the handshake`, 'ssl.go');
+      log.warning(
+        `no fake certificate (openssl: ${(e as Error).message}): TLS clients without a matching Secret fail the handshake`,
+        'ssl.go',
+      );
     }
   }
   const recorder = new EventRecorder(client, (m) => log.warning(m, 'event.go'));
-  syncer = new Syncer({ args, client, watch, metrics, hub, recorder, log, out, pod: podName, node, fakeCertificate, bindPort: io.bindPort });
+  syncer = new Syncer({
+    args,
+    client,
+    watch,
+    metrics,
+    hub,
+    recorder,
+    log,
+    out,
+    pod: podName,
+    node,
+    fakeCertificate,
+    bindPort: io.bindPort,
+  });
   const s = syncer;
   watch.onChange(() => s.trigger());
-  log.info(`watching Ingress (class ${args.ingressClass}, controller ${args.controllerClass}) and Gateway API (controller ${args.gatewayController})`, 'controller.go');
+  log.info(
+    `watching Ingress (class ${args.ingressClass}, controller ${args.controllerClass}) and Gateway API (controller ${args.gatewayController})`,
+    'controller.go',
+  );
   await watch.start();
   log.info('informers synced: starting the proxy', 'controller.go');
   s.trigger();
@@ -122,7 +151,10 @@ export async function runIngressController(args: ControllerArgs, io: ControllerI
 }
 
 /** SIGTERM/SIGINT: stop taking connections, finish requests in flight (10 s at most), exit 0. */
-export function stopOnSignals(h: ControllerHandle, out: (l: string) => void = (l) => void process.stdout.write(`${l}\n`)): void {
+export function stopOnSignals(
+  h: ControllerHandle,
+  out: (l: string) => void = (l) => void process.stdout.write(`${l}\n`),
+): void {
   const log = klogger(out);
   const onSignal = (sig: string) => {
     log.info(`Received ${sig}, shutting down`, 'main.go');

@@ -54,22 +54,32 @@ export function serviceAddresses(svc: KubeObject | undefined): Address[] {
   return out;
 }
 
-const nsKey = (o: { metadata: { namespace?: string; name: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+const nsKey = (o: { metadata: { namespace?: string; name: string } }) =>
+  `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 const updKey = (u: { namespace?: string; name: string }) => `${u.namespace ?? ''}/${u.name}`;
 
 /** Conditions with kept transition times and the object's generation. */
-export function settleConditions(next: Obj[] | undefined, prev: Obj[] | undefined, generation: number | undefined, nowIso: string): Obj[] | undefined {
+export function settleConditions(
+  next: Obj[] | undefined,
+  prev: Obj[] | undefined,
+  generation: number | undefined,
+  nowIso: string,
+): Obj[] | undefined {
   if (!Array.isArray(next)) return next;
   return next.map((c) => {
     const old = (prev ?? []).find((p) => p.type === c.type);
     const out: Obj = { ...c };
     if (generation !== undefined && out.observedGeneration === undefined) out.observedGeneration = generation;
-    out.lastTransitionTime = old && old.status === c.status && old.lastTransitionTime ? old.lastTransitionTime : (c.lastTransitionTime ?? nowIso);
+    out.lastTransitionTime =
+      old && old.status === c.status && old.lastTransitionTime
+        ? old.lastTransitionTime
+        : (c.lastTransitionTime ?? nowIso);
     return out;
   });
 }
 
-const sameParent = (a: Obj, b: Obj) => canonicalJson(a.parentRef) === canonicalJson(b.parentRef) && a.controllerName === b.controllerName;
+const sameParent = (a: Obj, b: Obj) =>
+  canonicalJson(a.parentRef) === canonicalJson(b.parentRef) && a.controllerName === b.controllerName;
 
 function gatewayStatus(gw: KubeObject, compiled: Obj, ips: string[], nowIso: string): Obj {
   const prev = gw.status ?? {};
@@ -77,10 +87,25 @@ function gatewayStatus(gw: KubeObject, compiled: Obj, ips: string[], nowIso: str
   let conditions: Obj[] = compiled.conditions ?? [];
   if (!ips.length) {
     conditions = conditions.map((c) =>
-      c.type === 'Programmed' && c.status === 'True' ? { ...c, status: 'False', reason: 'AddressNotAssigned', message: `Waiting for the LoadBalancer Service cilium-gateway-${gw.metadata.name} to get an address` } : c,
+      c.type === 'Programmed' && c.status === 'True'
+        ? {
+            ...c,
+            status: 'False',
+            reason: 'AddressNotAssigned',
+            message: `Waiting for the LoadBalancer Service cilium-gateway-${gw.metadata.name} to get an address`,
+          }
+        : c,
     );
   }
-  const listeners = (compiled.listeners ?? []).map((l: Obj) => ({ ...l, conditions: settleConditions(l.conditions, (prev.listeners ?? []).find((p: Obj) => p.name === l.name)?.conditions, gen, nowIso) }));
+  const listeners = (compiled.listeners ?? []).map((l: Obj) => ({
+    ...l,
+    conditions: settleConditions(
+      l.conditions,
+      (prev.listeners ?? []).find((p: Obj) => p.name === l.name)?.conditions,
+      gen,
+      nowIso,
+    ),
+  }));
   const out: Obj = { ...compiled, conditions: settleConditions(conditions, prev.conditions, gen, nowIso) };
   if (compiled.listeners) out.listeners = listeners;
   if (ips.length) out.addresses = ips.map((value) => ({ type: 'IPAddress', value }));
@@ -91,7 +116,10 @@ function gatewayStatus(gw: KubeObject, compiled: Obj, ips: string[], nowIso: str
 function routeStatus(route: KubeObject, compiled: Obj, controller: string, nowIso: string): Obj {
   const prev: Obj[] = route.status?.parents ?? [];
   const gen = route.metadata.generation;
-  const ours = (compiled.parents ?? []).map((p: Obj) => ({ ...p, conditions: settleConditions(p.conditions, prev.find((q) => sameParent(q, p))?.conditions, gen, nowIso) }));
+  const ours = (compiled.parents ?? []).map((p: Obj) => ({
+    ...p,
+    conditions: settleConditions(p.conditions, prev.find((q) => sameParent(q, p))?.conditions, gen, nowIso),
+  }));
   const others = prev.filter((p) => p.controllerName !== controller);
   return { ...compiled, parents: [...others, ...ours] };
 }
@@ -102,7 +130,12 @@ export function planStatusWrites(i: StatusInputs): StatusUpdate[] {
   const out: StatusUpdate[] = [];
   const emit = (resource: string, o: KubeObject, status: Obj) => {
     if (canonicalJson(status) === canonicalJson(o.status ?? {})) return;
-    out.push({ resource, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name, status });
+    out.push({
+      resource,
+      ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+      name: o.metadata.name,
+      status,
+    });
   };
   if (i.ingressAddresses.length) {
     for (const ing of i.ingresses) {
@@ -120,7 +153,11 @@ export function planStatusWrites(i: StatusInputs): StatusUpdate[] {
   }
   for (const gc of i.gatewayClasses) {
     const c = compiled.get(`gatewayclasses:${nsKey(gc)}`);
-    if (c) emit('gatewayclasses', gc, { ...c, conditions: settleConditions(c.conditions, gc.status?.conditions, gc.metadata.generation, i.nowIso) });
+    if (c)
+      emit('gatewayclasses', gc, {
+        ...c,
+        conditions: settleConditions(c.conditions, gc.status?.conditions, gc.metadata.generation, i.nowIso),
+      });
   }
   return out;
 }

@@ -87,7 +87,8 @@ export class Syncer {
       const s = this.d.watch.get('secrets', ref.namespace, ref.name);
       const crt = s?.data?.['tls.crt'];
       const key = s?.data?.['tls.key'];
-      if (crt && key) return { cert: Buffer.from(crt, 'base64').toString('utf8'), key: Buffer.from(key, 'base64').toString('utf8') };
+      if (crt && key)
+        return { cert: Buffer.from(crt, 'base64').toString('utf8'), key: Buffer.from(key, 'base64').toString('utf8') };
     }
     return this.d.fakeCertificate;
   }
@@ -151,8 +152,18 @@ export class Syncer {
       const routes = compiled.table.describe().join('\n');
       if (routes !== this.lastRoutes) {
         this.lastRoutes = routes;
-        this.d.log.info(`"Backend successfully reloaded": ${compiled.table.describe().length} route(s), listeners ${compiled.table.listeners.map((l) => `${l.port}${l.tls ? '/tls' : ''}`).join(', ') || 'none'}`, 'controller.go');
-        this.d.hub.publish({ type: 'routes', time: new Date().toISOString(), pod: this.d.pod ?? '', node: this.d.node, routes: compiled.table.describe().length, listeners: [...compiled.table.listeners] });
+        this.d.log.info(
+          `"Backend successfully reloaded": ${compiled.table.describe().length} route(s), listeners ${compiled.table.listeners.map((l) => `${l.port}${l.tls ? '/tls' : ''}`).join(', ') || 'none'}`,
+          'controller.go',
+        );
+        this.d.hub.publish({
+          type: 'routes',
+          time: new Date().toISOString(),
+          pod: this.d.pod ?? '',
+          node: this.d.node,
+          routes: compiled.table.describe().length,
+          listeners: [...compiled.table.listeners],
+        });
       }
     }
     const pods = this.d.watch.pods?.list() ?? [];
@@ -160,7 +171,11 @@ export class Syncer {
     const name = this.d.pod ? leaderOf(pods) : 'this process';
     if (name !== this.leaderName) {
       this.leaderName = name;
-      if (name) this.d.log.info(`new leader elected: ${name}${leader ? ' (this pod)' : ''}: the Ready controller pod that sorts first writes statuses (--election-id=${this.d.args.electionId})`, 'leaderelection.go');
+      if (name)
+        this.d.log.info(
+          `new leader elected: ${name}${leader ? ' (this pod)' : ''}: the Ready controller pod that sorts first writes statuses (--election-id=${this.d.args.electionId})`,
+          'leaderelection.go',
+        );
     }
     if (leader !== this.leading) {
       this.leading = leader;
@@ -185,7 +200,12 @@ export class Syncer {
     let ok = await applyGatewayServices(this.d.client, w, plan, this.d.log);
     const updates = planStatusWrites({
       args: a,
-      ingresses: a.updateStatus ? ourIngresses({ ingresses: w.list('ingresses'), ingressClasses: w.list('ingressClasses') }, { ingressController: a.controllerClass }) as KubeObject[] : [],
+      ingresses: a.updateStatus
+        ? (ourIngresses(
+            { ingresses: w.list('ingresses'), ingressClasses: w.list('ingressClasses') },
+            { ingressController: a.controllerClass },
+          ) as KubeObject[])
+        : [],
       gateways: w.list('gateways'),
       httpRoutes: w.list('httpRoutes'),
       gatewayClasses: w.list('gatewayClasses'),
@@ -201,9 +221,18 @@ export class Syncer {
   /** --publish-status-address, else --publish-service's EXTERNAL-IPs, else the nodes of the Ready controller pods. */
   private ingressAddresses(pods: KubeObject[]): Address[] {
     const a = this.d.args;
-    if (a.publishStatusAddress.length) return a.publishStatusAddress.map((x) => (/^[\d.]+$|:/.test(x) ? { ip: x } : { hostname: x }));
-    if (a.publishService) return serviceAddresses(this.d.watch.get('services', a.publishService.namespace, a.publishService.name));
-    const ips = [...new Set(pods.filter(isPodReady).map((p) => p.status?.hostIP).filter((ip): ip is string => !!ip))].sort();
+    if (a.publishStatusAddress.length)
+      return a.publishStatusAddress.map((x) => (/^[\d.]+$|:/.test(x) ? { ip: x } : { hostname: x }));
+    if (a.publishService)
+      return serviceAddresses(this.d.watch.get('services', a.publishService.namespace, a.publishService.name));
+    const ips = [
+      ...new Set(
+        pods
+          .filter(isPodReady)
+          .map((p) => p.status?.hostIP)
+          .filter((ip): ip is string => !!ip),
+      ),
+    ].sort();
     return ips.map((ip) => ({ ip }));
   }
 

@@ -1,4 +1,10 @@
-import { ApiClientError, resourceOf, type ApiClient, type EventRecorder, type KubeObject } from '../../control/client/index.js';
+import {
+  ApiClientError,
+  resourceOf,
+  type ApiClient,
+  type EventRecorder,
+  type KubeObject,
+} from '../../control/client/index.js';
 import { groupVersion } from '../../control/api/resources.js';
 import type { EventRecord, StatusUpdate } from '../types.js';
 import { WATCHED, type ClusterWatch, type WatchedKey } from './cluster-watch.js';
@@ -37,7 +43,13 @@ const KEY_OF_KIND: Record<string, WatchedKey> = {
 
 const conflictOrGone = (e: unknown) => e instanceof ApiClientError && (e.status === 409 || e.status === 404);
 
-export async function writeStatuses(client: ApiClient, watch: ClusterWatch, updates: StatusUpdate[], log: Logger, metrics: ControllerMetrics): Promise<boolean> {
+export async function writeStatuses(
+  client: ApiClient,
+  watch: ClusterWatch,
+  updates: StatusUpdate[],
+  log: Logger,
+  metrics: ControllerMetrics,
+): Promise<boolean> {
   let ok = true;
   for (const u of updates) {
     const key = KEY_OF_RESOURCE[u.resource];
@@ -51,29 +63,46 @@ export async function writeStatuses(client: ApiClient, watch: ClusterWatch, upda
       metrics.statusWrites.inc({ resource: u.resource, result: conflictOrGone(e) ? 'conflict' : 'error' });
       if (conflictOrGone(e)) continue; // a newer object is coming through the watch
       ok = false;
-      log.error(`updating status of ${r.kind} ${u.namespace ? `${u.namespace}/` : ''}${u.name}: ${(e as Error).message}`, 'status.go');
+      log.error(
+        `updating status of ${r.kind} ${u.namespace ? `${u.namespace}/` : ''}${u.name}: ${(e as Error).message}`,
+        'status.go',
+      );
     }
   }
   return ok;
 }
 
-export const eventKey = (e: EventRecord): string => [e.kind, e.namespace ?? '', e.name, e.type, e.reason, e.message].join('\u0000');
+export const eventKey = (e: EventRecord): string =>
+  [e.kind, e.namespace ?? '', e.name, e.type, e.reason, e.message].join('\u0000');
 
 /** Record the compiler's events not already recorded (`seen`: keys of the last compile's). */
-export function recordNewEvents(recorder: EventRecorder, watch: ClusterWatch, events: EventRecord[], seen: ReadonlySet<string>, host: string): void {
+export function recordNewEvents(
+  recorder: EventRecorder,
+  watch: ClusterWatch,
+  events: EventRecord[],
+  seen: ReadonlySet<string>,
+  host: string,
+): void {
   for (const e of events) {
     if (seen.has(eventKey(e))) continue;
     const key = KEY_OF_KIND[e.kind];
-    const obj: KubeObject = (key && watch.get(key, e.namespace, e.name)) || { kind: e.kind, metadata: { name: e.name, ...(e.namespace ? { namespace: e.namespace } : {}) } };
+    const obj: KubeObject = (key && watch.get(key, e.namespace, e.name)) || {
+      kind: e.kind,
+      metadata: { name: e.name, ...(e.namespace ? { namespace: e.namespace } : {}) },
+    };
     const r = key ? resourceOf(WATCHED[key]) : undefined;
     const involved = r ? { ...obj, apiVersion: groupVersion(r), kind: r.kind } : obj;
     recorder.record(involved, e.type, e.reason, e.message, EVENT_COMPONENT, host);
   }
 }
 
-
 /** Apply a Gateway Service plan: create or put right Services, then slices; delete Services of Gateways gone. */
-export async function applyGatewayServices(client: ApiClient, watch: ClusterWatch, plan: GatewayServicePlan, log: Logger): Promise<boolean> {
+export async function applyGatewayServices(
+  client: ApiClient,
+  watch: ClusterWatch,
+  plan: GatewayServicePlan,
+  log: Logger,
+): Promise<boolean> {
   let ok = true;
   const fail = (what: string, e: unknown) => {
     if (conflictOrGone(e)) return;
@@ -85,11 +114,20 @@ export async function applyGatewayServices(client: ApiClient, watch: ClusterWatc
     try {
       if (!cur) {
         await client.create(want);
-        log.info(`created Service ${want.metadata.namespace}/${want.metadata.name} for Gateway ${want.metadata.labels?.[GATEWAY_LABEL]}`, 'gateway.go');
+        log.info(
+          `created Service ${want.metadata.namespace}/${want.metadata.name} for Gateway ${want.metadata.labels?.[GATEWAY_LABEL]}`,
+          'gateway.go',
+        );
       } else {
         const spec = { ...cur.spec, type: want.spec.type, ports: mergePorts(cur.spec?.ports ?? [], want.spec.ports) };
         delete spec.selector;
-        await client.update({ ...cur, apiVersion: 'v1', kind: 'Service', metadata: { ...cur.metadata, labels: want.metadata.labels }, spec });
+        await client.update({
+          ...cur,
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { ...cur.metadata, labels: want.metadata.labels },
+          spec,
+        });
       }
     } catch (e) {
       fail(`Service ${want.metadata.namespace}/${want.metadata.name}`, e);
@@ -99,7 +137,11 @@ export async function applyGatewayServices(client: ApiClient, watch: ClusterWatc
     const cur = watch.get('endpointSlices', want.metadata.namespace, want.metadata.name);
     try {
       if (!cur) await client.create(want);
-      else await client.update({ ...want, metadata: { ...cur.metadata, labels: want.metadata.labels, ownerReferences: want.metadata.ownerReferences } });
+      else
+        await client.update({
+          ...want,
+          metadata: { ...cur.metadata, labels: want.metadata.labels, ownerReferences: want.metadata.ownerReferences },
+        });
     } catch (e) {
       fail(`EndpointSlice ${want.metadata.namespace}/${want.metadata.name}`, e);
     }

@@ -46,7 +46,15 @@ export interface AnnotationNote {
 
 const TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 const FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
-const IMPLEMENTED = new Set(['ssl-redirect', 'force-ssl-redirect', 'preserve-trailing-slash', 'use-regex', 'rewrite-target', 'limit-rps', 'limit-burst-multiplier']);
+const IMPLEMENTED = new Set([
+  'ssl-redirect',
+  'force-ssl-redirect',
+  'preserve-trailing-slash',
+  'use-regex',
+  'rewrite-target',
+  'limit-rps',
+  'limit-burst-multiplier',
+]);
 const DEFAULT_BURST_MULTIPLIER = 5;
 
 export const DEFAULT_NGINX_SETTINGS: Readonly<NginxSettings> = Object.freeze({
@@ -58,7 +66,10 @@ export const DEFAULT_NGINX_SETTINGS: Readonly<NginxSettings> = Object.freeze({
   ignored: [],
 });
 
-export function nginxSettings(annotations: Record<string, unknown> | undefined): { settings: NginxSettings; notes: AnnotationNote[] } {
+export function nginxSettings(annotations: Record<string, unknown> | undefined): {
+  settings: NginxSettings;
+  notes: AnnotationNote[];
+} {
   const s: NginxSettings = { ...DEFAULT_NGINX_SETTINGS, applied: [], ignored: [] };
   const notes: AnnotationNote[] = [];
   const anns = new Map<string, string>();
@@ -67,7 +78,11 @@ export function nginxSettings(annotations: Record<string, unknown> | undefined):
   }
   const bad = (name: string, value: string, want: string) => {
     s.ignored.push(`${name}: ${JSON.stringify(value)} (not ${want})`);
-    notes.push({ type: 'Warning', reason: 'InvalidAnnotation', message: `${NGINX_PREFIX}${name}: ${JSON.stringify(value)} is not ${want}; ignored` });
+    notes.push({
+      type: 'Warning',
+      reason: 'InvalidAnnotation',
+      message: `${NGINX_PREFIX}${name}: ${JSON.stringify(value)} is not ${want}; ignored`,
+    });
   };
   const bool = (name: string, set: (b: boolean) => void) => {
     const v = anns.get(name);
@@ -112,7 +127,8 @@ export function nginxSettings(annotations: Record<string, unknown> | undefined):
   if (rps !== undefined && rps > 0) {
     if (anns.has('limit-rps')) s.applied.push(`limit-rps: ${JSON.stringify(anns.get('limit-rps'))}`);
     const m = mult !== undefined && mult > 0 ? mult : DEFAULT_BURST_MULTIPLIER;
-    if (mult !== undefined) s.applied.push(`limit-burst-multiplier: ${JSON.stringify(anns.get('limit-burst-multiplier'))}`);
+    if (mult !== undefined)
+      s.applied.push(`limit-burst-multiplier: ${JSON.stringify(anns.get('limit-burst-multiplier'))}`);
     s.limitRps = rps;
     s.limitBurst = rps * m;
   } else if (rps !== undefined) {

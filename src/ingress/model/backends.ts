@@ -23,7 +23,13 @@ export function portRefText(p: PortRef): string {
   return p.number !== undefined ? String(p.number) : p.name !== undefined ? p.name : '?';
 }
 
-export function resolveServiceBackend(index: ObjectIndex, ns: string, name: string, ref: PortRef, weight = 1): BackendResult {
+export function resolveServiceBackend(
+  index: ObjectIndex,
+  ns: string,
+  name: string,
+  ref: PortRef,
+  weight = 1,
+): BackendResult {
   const service = `${ns}/${name}`;
   const base: BackendTarget = { service, port: ref.number ?? 0, address: '', weight };
   const fail = (problem: BackendProblem, status: number, reason: string): BackendResult => ({
@@ -43,10 +49,19 @@ export function resolveServiceBackend(index: ObjectIndex, ns: string, name: stri
   base.port = port.port;
   const spec: Obj = svc.spec ?? {};
   if (spec.type === 'ExternalName') {
-    return fail('NoClusterIP', 503, `Service ${service} is type ExternalName (${spec.externalName ?? '?'}): podwire proxies only to a ClusterIP`);
+    return fail(
+      'NoClusterIP',
+      503,
+      `Service ${service} is type ExternalName (${spec.externalName ?? '?'}): podwire proxies only to a ClusterIP`,
+    );
   }
   const ip = typeof spec.clusterIP === 'string' ? spec.clusterIP : '';
-  if (ip === 'None') return fail('NoClusterIP', 503, `Service ${service} is headless (clusterIP: None): there is no ClusterIP to proxy to`);
+  if (ip === 'None')
+    return fail(
+      'NoClusterIP',
+      503,
+      `Service ${service} is headless (clusterIP: None): there is no ClusterIP to proxy to`,
+    );
   if (!ip) return fail('NoClusterIP', 503, `Service ${service} has no ClusterIP yet`);
   return { ok: true, target: { ...base, address: ip } };
 }

@@ -32,8 +32,13 @@ export function describeIngresses(c: CompiledIngresses, httpsPort: number): stri
   for (const s of [...servers, c.catchAll]) {
     const host = hostText(s.host);
     if (s.tls) out.push(`${host}: TLS on :${httpsPort}`);
-    if (s.regex) out.push(`${host}: every path is a case-insensitive regular expression anchored at the start (use-regex or rewrite-target on this host, as ingress-nginx)`);
-    const locs = [...s.locations].sort((a, b) => cmp(a.path, b.path) || TYPE_ORDER[a.pathType] - TYPE_ORDER[b.pathType]);
+    if (s.regex)
+      out.push(
+        `${host}: every path is a case-insensitive regular expression anchored at the start (use-regex or rewrite-target on this host, as ingress-nginx)`,
+      );
+    const locs = [...s.locations].sort(
+      (a, b) => cmp(a.path, b.path) || TYPE_ORDER[a.pathType] - TYPE_ORDER[b.pathType],
+    );
     for (const l of locs) out.push(ingressLine(l, s, `${host} ${l.path} (${l.pathType})`));
     if (s.fallback) out.push(ingressLine(s.fallback, s, `${host} default backend`));
   }
@@ -43,7 +48,8 @@ export function describeIngresses(c: CompiledIngresses, httpsPort: number): stri
   }
   for (const ing of c.ingresses) {
     const key = `${ing.metadata?.namespace ?? 'default'}/${ing.metadata?.name}`;
-    for (const i of c.settings.get(key)?.ignored ?? []) out.push(`Ingress ${key} ignores nginx.ingress.kubernetes.io/${i}`);
+    for (const i of c.settings.get(key)?.ignored ?? [])
+      out.push(`Ingress ${key} ignores nginx.ingress.kubernetes.io/${i}`);
   }
   return out;
 }
@@ -69,13 +75,19 @@ export function describeGatewayApi(g: CompiledGatewayApi): string[] {
           const a = e.rule.action;
           const target = a.redirect || a.unsupported ? '' : ` → ${backendsText(e.rule.backends)}`;
           const filters = a.text.length ? ` · ${a.text.join('; ')}` : '';
-          out.push(`${h || '*'} ${matchText(e.match)}${target}${filters} · HTTPRoute ${e.cr.key} ${e.ref.rule} · Gateway ${listenerText(l)}`);
+          out.push(
+            `${h || '*'} ${matchText(e.match)}${target}${filters} · HTTPRoute ${e.cr.key} ${e.ref.rule} · Gateway ${listenerText(l)}`,
+          );
         }
       }
     }
   }
   for (const r of g.routes) {
-    for (const p of r.parents) if (!p.accepted.ok) out.push(`HTTPRoute ${r.cr.key} not attached to Gateway ${p.gateway.key}: ${p.accepted.reason}: ${p.accepted.message}`);
+    for (const p of r.parents)
+      if (!p.accepted.ok)
+        out.push(
+          `HTTPRoute ${r.cr.key} not attached to Gateway ${p.gateway.key}: ${p.accepted.reason}: ${p.accepted.message}`,
+        );
   }
   return out;
 }

@@ -6,7 +6,13 @@
  */
 import type { ClusterObjects, CompileOptions, Listener, StatusUpdate } from '../types.js';
 import type { CertificateStore } from './certificates.js';
-import { compileGateways, listenerProgrammed, ourGatewayClasses, type GatewayModel, type ListenerModel } from './gateway.js';
+import {
+  compileGateways,
+  listenerProgrammed,
+  ourGatewayClasses,
+  type GatewayModel,
+  type ListenerModel,
+} from './gateway.js';
 import { GatewayRouter, type ListenerTable, type RouteEntry } from './gateway-router.js';
 import { gatewayClassStatus, gatewayStatus, httpRouteStatus } from './gateway-status.js';
 import { attachRoute, type ParentResult } from './httproute-attach.js';
@@ -27,7 +33,14 @@ export interface CompiledGatewayApi {
   statuses: StatusUpdate[];
 }
 
-export function compileGatewayApi(objects: ClusterObjects, index: ObjectIndex, opts: CompileOptions, events: EventSink, certs: CertificateStore, now: string): CompiledGatewayApi {
+export function compileGatewayApi(
+  objects: ClusterObjects,
+  index: ObjectIndex,
+  opts: CompileOptions,
+  events: EventSink,
+  certs: CertificateStore,
+  now: string,
+): CompiledGatewayApi {
   const grants = asArray(objects.referenceGrants);
   const classes = ourGatewayClasses(objects.gatewayClasses, opts);
   const gateways = compileGateways(objects.gateways, new Set(classes.map(nameOf)), index, grants, opts);
@@ -63,7 +76,8 @@ export function compileGatewayApi(objects: ClusterObjects, index: ObjectIndex, o
       }
     }
     for (const prob of cr.problems) events.add('HTTPRoute', route, 'Warning', prob.reason, prob.message);
-    for (const inv of cr.invalid) events.add('HTTPRoute', route, 'Warning', inv.reason, `rules[${inv.index}] dropped: ${inv.message}`);
+    for (const inv of cr.invalid)
+      events.add('HTTPRoute', route, 'Warning', inv.reason, `rules[${inv.index}] dropped: ${inv.message}`);
   }
   for (const [l, keys] of counted) l.attachedRoutes = keys.size;
 
@@ -79,7 +93,14 @@ export function compileGatewayApi(objects: ClusterObjects, index: ObjectIndex, o
     ...gateways.map((g) => gatewayStatus(g, now)),
     ...routes.map((r) => httpRouteStatus(r.cr, r.parents, opts.gatewayController, now)),
   ];
-  return { router: new GatewayRouter([...tables.values()]), gateways, routes, tables: [...tables.values()], listeners, statuses };
+  return {
+    router: new GatewayRouter([...tables.values()]),
+    gateways,
+    routes,
+    tables: [...tables.values()],
+    listeners,
+    statuses,
+  };
 }
 
 const added = new WeakMap<ListenerTable, Set<string>>();
@@ -95,7 +116,13 @@ function addEntries(table: ListenerTable, cr: CompiledRoute, hostnames: string[]
     if (!list) table.hosts.set(h, (list = []));
     for (const rule of cr.rules) {
       rule.matches.forEach((match, matchIndex) => {
-        const e: RouteEntry = { cr, rule, matchIndex, match, ref: { kind: 'HTTPRoute', name: cr.key, rule: `rules[${rule.index}].matches[${matchIndex}]` } };
+        const e: RouteEntry = {
+          cr,
+          rule,
+          matchIndex,
+          match,
+          ref: { kind: 'HTTPRoute', name: cr.key, rule: `rules[${rule.index}].matches[${matchIndex}]` },
+        };
         list!.push(e);
       });
     }

@@ -83,11 +83,26 @@ export class GatewayRouter {
     const p = this.ports.get(`${req.port}/${req.tls}`);
     if (!p) return undefined;
     const table = this.listenerFor(p, req.host);
-    if (!table) return { matched: false, decision: { kind: 'error', status: 404, reason: `no Gateway listener on port ${req.port} takes host ${req.host}` } };
+    if (!table)
+      return {
+        matched: false,
+        decision: {
+          kind: 'error',
+          status: 404,
+          reason: `no Gateway listener on port ${req.port} takes host ${req.host}`,
+        },
+      };
     if (req.tls && req.sni && req.sni.toLowerCase() !== req.host) {
       const bySni = this.listenerFor(p, req.sni.toLowerCase());
       if (bySni && bySni !== table) {
-        return { matched: true, decision: { kind: 'error', status: 421, reason: `Misdirected Request: TLS SNI ${req.sni} chose ${listenerText(bySni.listener)}, Host ${req.host} belongs to ${listenerText(table.listener)}` } };
+        return {
+          matched: true,
+          decision: {
+            kind: 'error',
+            status: 421,
+            reason: `Misdirected Request: TLS SNI ${req.sni} chose ${listenerText(bySni.listener)}, Host ${req.host} belongs to ${listenerText(table.listener)}`,
+          },
+        };
       }
     }
     let query: Map<string, string> | undefined;
@@ -95,9 +110,17 @@ export class GatewayRouter {
     for (const key of [req.host, ...gatewayWildcardsFor(req.host), '']) {
       const entries = table.hosts.get(key);
       if (!entries) continue;
-      for (const e of entries) if (matchesRequest(e.match, req, q)) return { matched: true, decision: decide(e, req, table.listener) };
+      for (const e of entries)
+        if (matchesRequest(e.match, req, q)) return { matched: true, decision: decide(e, req, table.listener) };
     }
-    return { matched: false, decision: { kind: 'error', status: 404, reason: `no HTTPRoute rule matches host ${req.host} path ${req.path} on ${listenerText(table.listener)}` } };
+    return {
+      matched: false,
+      decision: {
+        kind: 'error',
+        status: 404,
+        reason: `no HTTPRoute rule matches host ${req.host} path ${req.path} on ${listenerText(table.listener)}`,
+      },
+    };
   }
 }
 
@@ -115,13 +138,31 @@ function decide(e: RouteEntry, req: RequestInfo, listener: ListenerModel): Route
     const port = r.port ?? (r.scheme ? (scheme === 'https' ? 443 : 80) : listener.port);
     const portPart = (scheme === 'http' && port === 80) || (scheme === 'https' && port === 443) ? '' : `:${port}`;
     const path = modifiedPath(req.path, e.match, r.path);
-    return { kind: 'redirect', route: e.ref, status: r.statusCode, location: `${scheme}://${r.hostname ?? req.host}${portPart}${withQuery(path, req.query)}` };
+    return {
+      kind: 'redirect',
+      route: e.ref,
+      status: r.statusCode,
+      location: `${scheme}://${r.hostname ?? req.host}${portPart}${withQuery(path, req.query)}`,
+    };
   }
   const backends = e.rule.backends;
-  if (backends.length === 0) return { kind: 'error', route: e.ref, status: 500, reason: `HTTPRoute ${e.cr.key} ${e.ref.rule} has no backendRefs` };
+  if (backends.length === 0)
+    return {
+      kind: 'error',
+      route: e.ref,
+      status: 500,
+      reason: `HTTPRoute ${e.cr.key} ${e.ref.rule} has no backendRefs`,
+    };
   const live = backends.filter((b) => b.weight > 0);
-  if (live.length === 0) return { kind: 'error', route: e.ref, status: 500, reason: `HTTPRoute ${e.cr.key} ${e.ref.rule}: every backendRef has weight 0` };
-  if (live.every((b) => b.failure)) return { kind: 'error', route: e.ref, status: live[0].failure!.status, reason: live[0].failure!.reason };
+  if (live.length === 0)
+    return {
+      kind: 'error',
+      route: e.ref,
+      status: 500,
+      reason: `HTTPRoute ${e.cr.key} ${e.ref.rule}: every backendRef has weight 0`,
+    };
+  if (live.every((b) => b.failure))
+    return { kind: 'error', route: e.ref, status: live[0].failure!.status, reason: live[0].failure!.reason };
   const d: RouteDecision = { kind: 'proxy', route: e.ref, backends };
   if (a.rewrite?.path) d.rewritePath = withQuery(modifiedPath(req.path, e.match, a.rewrite.path), req.query);
   if (a.rewrite?.hostname) d.rewriteHost = a.rewrite.hostname;

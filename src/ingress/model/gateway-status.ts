@@ -23,9 +23,23 @@ export interface ConditionOut {
   lastTransitionTime: string;
 }
 
-export function condition(obj: Obj, type: string, status: boolean, reason: string, message: string, now: string): ConditionOut {
+export function condition(
+  obj: Obj,
+  type: string,
+  status: boolean,
+  reason: string,
+  message: string,
+  now: string,
+): ConditionOut {
   const gen = obj.metadata?.generation;
-  return { type, status: status ? 'True' : 'False', reason, message, ...(typeof gen === 'number' ? { observedGeneration: gen } : {}), lastTransitionTime: now };
+  return {
+    type,
+    status: status ? 'True' : 'False',
+    reason,
+    message,
+    ...(typeof gen === 'number' ? { observedGeneration: gen } : {}),
+    lastTransitionTime: now,
+  };
 }
 
 const fromCond = (obj: Obj, type: string, c: Cond, now: string) => condition(obj, type, c.ok, c.reason, c.message, now);
@@ -43,9 +57,10 @@ export function gatewayStatus(m: GatewayModel, now: string): StatusUpdate {
   const invalid = m.listeners.filter((l) => !l.accepted.ok);
   const accepted = invalid.length < m.listeners.length;
   const why = invalid.map((l) => `listener ${l.name}: ${l.accepted.message}`).join('; ');
-  const acceptedCond = invalid.length === 0
-    ? condition(g, 'Accepted', true, 'Accepted', 'Gateway is accepted', now)
-    : condition(g, 'Accepted', accepted, 'ListenersNotValid', why, now);
+  const acceptedCond =
+    invalid.length === 0
+      ? condition(g, 'Accepted', true, 'Accepted', 'Gateway is accepted', now)
+      : condition(g, 'Accepted', accepted, 'ListenersNotValid', why, now);
   const programmed = accepted && m.listeners.some(listenerProgrammed);
   const listeners = m.listeners.map((l) => {
     const prog = listenerProgrammed(l);
@@ -83,10 +98,12 @@ export function gatewayStatus(m: GatewayModel, now: string): StatusUpdate {
 }
 
 function notProgrammed(m: GatewayModel): string {
-  const why = m.listeners.filter((l) => !listenerProgrammed(l)).map((l) => {
-    const c = l.conflicted ?? (!l.accepted.ok ? l.accepted : l.resolvedRefs);
-    return `listener ${l.name}: ${c.message}`;
-  });
+  const why = m.listeners
+    .filter((l) => !listenerProgrammed(l))
+    .map((l) => {
+      const c = l.conflicted ?? (!l.accepted.ok ? l.accepted : l.resolvedRefs);
+      return `listener ${l.name}: ${c.message}`;
+    });
   return why.length ? `no listener is programmed: ${why.join('; ')}` : 'the Gateway has no listeners';
 }
 
@@ -102,12 +119,18 @@ export function parentRefOut(ref: Obj, routeNs: string): Obj {
   };
 }
 
-export function httpRouteStatus(cr: CompiledRoute, parents: ParentResult[], controllerName: string, now: string): StatusUpdate {
+export function httpRouteStatus(
+  cr: CompiledRoute,
+  parents: ParentResult[],
+  controllerName: string,
+  now: string,
+): StatusUpdate {
   const r = cr.route;
   const allInvalid = cr.rules.length === 0 && cr.invalid.length > 0;
-  const resolved = cr.problems.length === 0
-    ? condition(r, 'ResolvedRefs', true, 'ResolvedRefs', 'All references are resolved', now)
-    : condition(r, 'ResolvedRefs', false, cr.problems[0].reason, cr.problems.map((p) => p.message).join('; '), now);
+  const resolved =
+    cr.problems.length === 0
+      ? condition(r, 'ResolvedRefs', true, 'ResolvedRefs', 'All references are resolved', now)
+      : condition(r, 'ResolvedRefs', false, cr.problems[0].reason, cr.problems.map((p) => p.message).join('; '), now);
   const dropped = cr.invalid.map((i) => `rules[${i.index}]: ${i.message}`).join('; ');
   return {
     resource: 'httproutes',
@@ -122,7 +145,9 @@ export function httpRouteStatus(cr: CompiledRoute, parents: ParentResult[], cont
           resolved,
         ];
         if (!allInvalid && cr.invalid.length > 0 && p.accepted.ok) {
-          conditions.push(condition(r, 'PartiallyInvalid', true, 'UnsupportedValue', `Dropped Rule(s): ${dropped}`, now));
+          conditions.push(
+            condition(r, 'PartiallyInvalid', true, 'UnsupportedValue', `Dropped Rule(s): ${dropped}`, now),
+          );
         }
         return { parentRef: parentRefOut(p.parentRef, nsOf(r)), controllerName, conditions };
       }),
@@ -131,10 +156,16 @@ export function httpRouteStatus(cr: CompiledRoute, parents: ParentResult[], cont
 }
 
 /** Gateway status.addresses: the controller knows its LoadBalancer address and adds it to each Gateway's status. */
-export function withGatewayAddresses(statuses: StatusUpdate[], addresses: { type?: string; value: string }[]): StatusUpdate[] {
+export function withGatewayAddresses(
+  statuses: StatusUpdate[],
+  addresses: { type?: string; value: string }[],
+): StatusUpdate[] {
   return statuses.map((s) =>
     s.resource === 'gateways'
-      ? { ...s, status: { ...s.status, addresses: addresses.map((a) => ({ type: a.type ?? 'IPAddress', value: a.value })) } }
+      ? {
+          ...s,
+          status: { ...s.status, addresses: addresses.map((a) => ({ type: a.type ?? 'IPAddress', value: a.value })) },
+        }
       : s,
   );
 }

@@ -61,20 +61,35 @@ export interface GatewayModel {
   listeners: ListenerModel[];
 }
 
-export const listenerProgrammed = (l: ListenerModel): boolean => l.accepted.ok && !l.conflicted && (!l.tls || l.certificate !== undefined);
-export const listenerText = (l: ListenerModel): string => `${l.gatewayKey} listener ${l.name} (${l.protocol} :${l.port}${l.hostname ? ` ${l.hostname}` : ''})`;
+export const listenerProgrammed = (l: ListenerModel): boolean =>
+  l.accepted.ok && !l.conflicted && (!l.tls || l.certificate !== undefined);
+export const listenerText = (l: ListenerModel): string =>
+  `${l.gatewayKey} listener ${l.name} (${l.protocol} :${l.port}${l.hostname ? ` ${l.hostname}` : ''})`;
 
 /** Our GatewayClass names. */
 export function ourGatewayClasses(classes: Obj[], opts: CompileOptions): Obj[] {
   return asArray(classes).filter((c) => c.spec?.controllerName === opts.gatewayController);
 }
 
-export function compileGateways(gateways: Obj[], classNames: Set<string>, index: ObjectIndex, grants: Obj[], opts: CompileOptions): GatewayModel[] {
+export function compileGateways(
+  gateways: Obj[],
+  classNames: Set<string>,
+  index: ObjectIndex,
+  grants: Obj[],
+  opts: CompileOptions,
+): GatewayModel[] {
   const ours = asArray(gateways)
     .filter((g) => classNames.has(g.spec?.gatewayClassName))
     .sort(gatewayAgeOrder);
-  const models = ours.map((gateway) => ({ gateway, key: keyOf(gateway), listeners: asArray(gateway.spec?.listeners).map((l) => listenerOf(gateway, l, index, grants)) }));
-  judgeConflicts(models.flatMap((m) => m.listeners), opts);
+  const models = ours.map((gateway) => ({
+    gateway,
+    key: keyOf(gateway),
+    listeners: asArray(gateway.spec?.listeners).map((l) => listenerOf(gateway, l, index, grants)),
+  }));
+  judgeConflicts(
+    models.flatMap((m) => m.listeners),
+    opts,
+  );
   return models;
 }
 
@@ -107,7 +122,10 @@ function listenerOf(gateway: Obj, spec: Obj, index: ObjectIndex, grants: Obj[]):
     }
   }
   if (protocol !== 'HTTP' && protocol !== 'HTTPS') {
-    l.accepted = bad('UnsupportedProtocol', `protocol ${protocol} is not supported: podwire serves HTTP and HTTPS listeners`);
+    l.accepted = bad(
+      'UnsupportedProtocol',
+      `protocol ${protocol} is not supported: podwire serves HTTP and HTTPS listeners`,
+    );
     return l;
   }
   // Route kinds: HTTPRoute is the one these protocols take.
@@ -122,7 +140,10 @@ function listenerOf(gateway: Obj, spec: Obj, index: ObjectIndex, grants: Obj[]):
   if (l.tls) {
     const mode = spec.tls?.mode ?? 'Terminate';
     if (mode !== 'Terminate') {
-      l.accepted = bad('UnsupportedValue', `tls.mode ${mode}: an HTTPS listener terminates TLS (Passthrough is for protocol TLS)`);
+      l.accepted = bad(
+        'UnsupportedValue',
+        `tls.mode ${mode}: an HTTPS listener terminates TLS (Passthrough is for protocol TLS)`,
+      );
       return l;
     }
     const problems: Cond[] = [];
@@ -131,7 +152,8 @@ function listenerOf(gateway: Obj, spec: Obj, index: ObjectIndex, grants: Obj[]):
       if ('pair' in r) l.certificate ??= r.pair;
       else problems.push(r);
     }
-    if (asArray(spec.tls?.certificateRefs).length === 0) problems.push(bad('InvalidCertificateRef', 'tls.certificateRefs is empty'));
+    if (asArray(spec.tls?.certificateRefs).length === 0)
+      problems.push(bad('InvalidCertificateRef', 'tls.certificateRefs is empty'));
     if (problems.length) {
       const first = problems.find((p) => p.reason === 'RefNotPermitted') ?? problems[0];
       if (l.resolvedRefs.ok) l.resolvedRefs = bad(first.reason, problems.map((p) => p.message).join('; '));
@@ -145,9 +167,22 @@ function certificateRef(ref: Obj, gwNs: string, index: ObjectIndex, grants: Obj[
   const kind = ref.kind ?? 'Secret';
   const ns = ref.namespace ?? gwNs;
   const name = String(ref.name ?? '');
-  if (group !== '' || kind !== 'Secret') return bad('InvalidCertificateRef', `certificateRef ${group || 'core'}/${kind} ${ns}/${name}: only core Secrets are supported`);
-  if (!referenceAllowed(grants, { group: GATEWAY_GROUP, kind: 'Gateway', namespace: gwNs }, { group: '', kind: 'Secret', namespace: ns, name })) {
-    return bad('RefNotPermitted', `Secret ${ns}/${name} is in another namespace and no ReferenceGrant in ${ns} allows Gateways from ${gwNs}`);
+  if (group !== '' || kind !== 'Secret')
+    return bad(
+      'InvalidCertificateRef',
+      `certificateRef ${group || 'core'}/${kind} ${ns}/${name}: only core Secrets are supported`,
+    );
+  if (
+    !referenceAllowed(
+      grants,
+      { group: GATEWAY_GROUP, kind: 'Gateway', namespace: gwNs },
+      { group: '', kind: 'Secret', namespace: ns, name },
+    )
+  ) {
+    return bad(
+      'RefNotPermitted',
+      `Secret ${ns}/${name} is in another namespace and no ReferenceGrant in ${ns} allows Gateways from ${gwNs}`,
+    );
   }
   const secret = index.secret(ns, name);
   if (!secret) return bad('InvalidCertificateRef', `Secret ${ns}/${name} not found`);
@@ -170,7 +205,11 @@ function judgeConflicts(listeners: ListenerModel[], opts: CompileOptions): void 
       l.conflicted = bad('ProtocolConflict', `port ${l.port} is ${other.protocol} on ${listenerText(other)}`);
     } else {
       const twin = samePort.find((k) => (k.hostname ?? '') === (l.hostname ?? ''));
-      if (twin) l.conflicted = bad('HostnameConflict', `${l.hostname ?? 'any host'} on port ${l.port} is already served by ${listenerText(twin)}`);
+      if (twin)
+        l.conflicted = bad(
+          'HostnameConflict',
+          `${l.hostname ?? 'any host'} on port ${l.port} is already served by ${listenerText(twin)}`,
+        );
     }
     if (l.conflicted) l.accepted = bad(l.conflicted.reason, l.conflicted.message);
     else kept.push(l);

@@ -34,7 +34,11 @@ export interface ParentResult {
   attachments: ListenerAttachment[];
 }
 
-export function attachRoute(cr: CompiledRoute, gateways: Map<string, GatewayModel>, index: ObjectIndex): ParentResult[] {
+export function attachRoute(
+  cr: CompiledRoute,
+  gateways: Map<string, GatewayModel>,
+  index: ObjectIndex,
+): ParentResult[] {
   const routeNs = nsOf(cr.route);
   const out: ParentResult[] = [];
   for (const ref of asArray(cr.route.spec?.parentRefs)) {
@@ -43,18 +47,39 @@ export function attachRoute(cr: CompiledRoute, gateways: Map<string, GatewayMode
     if (!gateway) continue;
     const where = `Gateway ${gateway.key}`;
     const selected = gateway.listeners.filter(
-      (l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port),
+      (l) =>
+        (ref.sectionName === undefined || l.name === ref.sectionName) &&
+        (ref.port === undefined || l.port === ref.port),
     );
-    const result: ParentResult = { parentRef: ref, gateway, accepted: { ok: true, reason: 'Accepted', message: 'Route is accepted' }, allowed: [], attachments: [] };
+    const result: ParentResult = {
+      parentRef: ref,
+      gateway,
+      accepted: { ok: true, reason: 'Accepted', message: 'Route is accepted' },
+      allowed: [],
+      attachments: [],
+    };
     out.push(result);
     if (selected.length === 0) {
-      const which = [ref.sectionName !== undefined ? `named ${ref.sectionName}` : '', ref.port !== undefined ? `on port ${ref.port}` : ''].filter(Boolean).join(' ');
-      result.accepted = { ok: false, reason: 'NoMatchingParent', message: `${where} has no listener ${which || '(it has none)'}` };
+      const which = [
+        ref.sectionName !== undefined ? `named ${ref.sectionName}` : '',
+        ref.port !== undefined ? `on port ${ref.port}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
+      result.accepted = {
+        ok: false,
+        reason: 'NoMatchingParent',
+        message: `${where} has no listener ${which || '(it has none)'}`,
+      };
       continue;
     }
     result.allowed = selected.filter((l) => l.httpRoutes && listenerAllowsNamespace(l, routeNs, index));
     if (result.allowed.length === 0) {
-      result.accepted = { ok: false, reason: 'NotAllowedByListeners', message: `no listener of ${where} allows HTTPRoutes from namespace ${routeNs}` };
+      result.accepted = {
+        ok: false,
+        reason: 'NotAllowedByListeners',
+        message: `no listener of ${where} allows HTTPRoutes from namespace ${routeNs}`,
+      };
       continue;
     }
     for (const listener of result.allowed) {

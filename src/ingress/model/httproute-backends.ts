@@ -24,7 +24,13 @@ export interface ResolvedRef {
   problem?: RefProblem;
 }
 
-export function resolveBackendRef(ref: Obj, routeNs: string, index: ObjectIndex, grants: Obj[], defaultWeight = 1): ResolvedRef {
+export function resolveBackendRef(
+  ref: Obj,
+  routeNs: string,
+  index: ObjectIndex,
+  grants: Obj[],
+  defaultWeight = 1,
+): ResolvedRef {
   const group = ref.group ?? '';
   const kind = ref.kind ?? 'Service';
   const ns = ref.namespace ?? routeNs;
@@ -32,12 +38,28 @@ export function resolveBackendRef(ref: Obj, routeNs: string, index: ObjectIndex,
   const weight = typeof ref.weight === 'number' ? ref.weight : defaultWeight;
   const port = typeof ref.port === 'number' ? ref.port : undefined;
   const fail = (reason: RefProblem['reason'], message: string): ResolvedRef => ({
-    target: { service: `${ns}/${name}`, port: port ?? 0, address: '', weight, failure: { status: 500, reason: message } },
+    target: {
+      service: `${ns}/${name}`,
+      port: port ?? 0,
+      address: '',
+      weight,
+      failure: { status: 500, reason: message },
+    },
     problem: { reason, message },
   });
-  if (group !== '' || kind !== 'Service') return fail('InvalidKind', `backendRef ${group || 'core'}/${kind} ${ns}/${name}: only core Services are supported`);
-  if (!referenceAllowed(grants, { group: GATEWAY_GROUP, kind: 'HTTPRoute', namespace: routeNs }, { group: '', kind: 'Service', namespace: ns, name })) {
-    return fail('RefNotPermitted', `backendRef Service ${ns}/${name} is in another namespace and no ReferenceGrant in ${ns} allows HTTPRoutes from ${routeNs}`);
+  if (group !== '' || kind !== 'Service')
+    return fail('InvalidKind', `backendRef ${group || 'core'}/${kind} ${ns}/${name}: only core Services are supported`);
+  if (
+    !referenceAllowed(
+      grants,
+      { group: GATEWAY_GROUP, kind: 'HTTPRoute', namespace: routeNs },
+      { group: '', kind: 'Service', namespace: ns, name },
+    )
+  ) {
+    return fail(
+      'RefNotPermitted',
+      `backendRef Service ${ns}/${name} is in another namespace and no ReferenceGrant in ${ns} allows HTTPRoutes from ${routeNs}`,
+    );
   }
   if (port === undefined) return fail('BackendNotFound', `backendRef Service ${ns}/${name} has no port`);
   const r = resolveServiceBackend(index, ns, name, { number: port }, weight);

@@ -70,7 +70,8 @@ export function compileMatch(m: Obj | undefined): CompiledMatch | { error: strin
       if (type === 'Exact') into.push({ name, exact: value, text: `${h.name}=${value}` });
       else if (type === 'RegularExpression') {
         const re = anchored(value);
-        if (typeof re === 'string') return { error: `${lower ? 'header' : 'query param'} ${h.name} regular expression: ${re}` };
+        if (typeof re === 'string')
+          return { error: `${lower ? 'header' : 'query param'} ${h.name} regular expression: ${re}` };
         into.push({ name, re, text: `${h.name}~${value}` });
       } else return { error: `${lower ? 'header' : 'query param'} match type ${String(type)} is not supported` };
     }

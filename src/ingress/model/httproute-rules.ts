@@ -70,7 +70,13 @@ export function compileHTTPRoute(route: Obj, index: ObjectIndex, grants: Obj[]):
       if (r.problem) out.problems.push(r.problem);
       backends.push(r.target);
     }
-    out.rules.push({ index: i, ...(typeof rule.name === 'string' ? { name: rule.name } : {}), matches, action: f.action, backends });
+    out.rules.push({
+      index: i,
+      ...(typeof rule.name === 'string' ? { name: rule.name } : {}),
+      matches,
+      action: f.action,
+      backends,
+    });
   });
   return out;
 }

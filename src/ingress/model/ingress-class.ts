@@ -24,9 +24,11 @@ export function ingressClassChoice(ing: Obj, classes: Obj[], controller: string)
   const list = asArray(classes);
   const isOurs = (name: string) => list.some((c) => nameOf(c) === name && c.spec?.controller === controller);
   const legacy = ing.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION];
-  if (typeof legacy === 'string' && legacy !== '') return { ours: isOurs(legacy), className: legacy, via: 'annotation' };
+  if (typeof legacy === 'string' && legacy !== '')
+    return { ours: isOurs(legacy), className: legacy, via: 'annotation' };
   const named = ing.spec?.ingressClassName;
-  if (typeof named === 'string' && named !== '') return { ours: isOurs(named), className: named, via: 'ingressClassName' };
+  if (typeof named === 'string' && named !== '')
+    return { ours: isOurs(named), className: named, via: 'ingressClassName' };
   const defaults = list.filter((c) => c.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true');
   const ourDefault = defaults.find((c) => c.spec?.controller === controller);
   if (ourDefault) return { ours: true, className: nameOf(ourDefault), via: 'default' };

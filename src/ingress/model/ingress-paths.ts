@@ -113,7 +113,7 @@ function regexIndex(server: IngressServer, onInvalid: (loc: IngressLocation, why
       const seg = firstSegment(lower);
       const some = (seg !== undefined && buckets.get(seg)) || [];
       // merge the two ascending index lists, testing in nginx's order
-      for (let a = 0, b = 0; a < some.length || b < always.length; ) {
+      for (let a = 0, b = 0; a < some.length || b < always.length;) {
         const i = b >= always.length || (a < some.length && some[a] < always[b]) ? some[a++] : always[b++];
         const e = entries[i];
         if (!lower.startsWith(e.literal)) continue;

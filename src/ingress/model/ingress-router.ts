@@ -36,7 +36,8 @@ export class IngressRouter {
 
   constructor(compiled: CompiledIngresses, onInvalid: (loc: IngressLocation, why: string) => void) {
     const indexed = (server: IngressServer): IndexedServer => ({ server, paths: pathIndex(server, onInvalid) });
-    for (const [host, server] of compiled.servers) (host.startsWith('*.') ? this.wildcard : this.exact).set(host, indexed(server));
+    for (const [host, server] of compiled.servers)
+      (host.startsWith('*.') ? this.wildcard : this.exact).set(host, indexed(server));
     this.catchAll = indexed(compiled.catchAll);
   }
 
@@ -59,11 +60,17 @@ export class IngressRouter {
       let uri = withQuery(req.path, req.query);
       // ingress-nginx's Lua drops one trailing "/" from the request URI unless preserve-trailing-slash.
       if (!settings.preserveTrailingSlash && uri.endsWith('/')) uri = uri.slice(0, -1);
-      const route = loc?.ref ?? { kind: 'Ingress', name: server.rootIngress, rule: `${hostText(server.host)}${req.path} (no rule matches)` };
+      const route = loc?.ref ?? {
+        kind: 'Ingress',
+        name: server.rootIngress,
+        rule: `${hostText(server.host)}${req.path} (no rule matches)`,
+      };
       return { kind: 'redirect', route, status: SSL_REDIRECT_STATUS, location: `https://${req.host}${uri}` };
     }
-    if (!loc) return { kind: 'error', status: 404, reason: `no Ingress rule matches host ${req.host} path ${req.path}` };
-    if (!loc.backend.ok) return { kind: 'error', route: loc.ref, status: loc.backend.status, reason: loc.backend.reason };
+    if (!loc)
+      return { kind: 'error', status: 404, reason: `no Ingress rule matches host ${req.host} path ${req.path}` };
+    if (!loc.backend.ok)
+      return { kind: 'error', route: loc.ref, status: loc.backend.status, reason: loc.backend.reason };
     let rewritePath: string | undefined;
     if (loc.rewrite && loc.settings.rewriteTarget !== undefined) {
       const target = nginxRewrite(loc.rewrite, loc.settings.rewriteTarget, req.path, req.query);

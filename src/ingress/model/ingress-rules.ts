@@ -83,17 +83,43 @@ export function compileIngresses(
     for (const n of notes) events.add('Ingress', ing, n.type, n.reason, n.message);
   }
   const servers = new Map<string, IngressServer>();
-  const catchAll: IngressServer = { host: '', locations: [], rootSettings: settingsDefault(), rootIngress: '', tls: false, regex: false };
+  const catchAll: IngressServer = {
+    host: '',
+    locations: [],
+    rootSettings: settingsDefault(),
+    rootIngress: '',
+    tls: false,
+    regex: false,
+  };
   const seen = new Map<string, string>(); // host|type|path → owning Ingress
   const conflicts: CompiledIngresses['conflicts'] = [];
   let order = 0;
 
-  const locationOf = (ing: Obj, host: string, path: string, pathType: IngressPathType, backend: Obj, rule: string): IngressLocation => {
+  const locationOf = (
+    ing: Obj,
+    host: string,
+    path: string,
+    pathType: IngressPathType,
+    backend: Obj,
+    rule: string,
+  ): IngressLocation => {
     const s = settings.get(keyOf(ing))!;
     const { result, portText } = ingressBackend(index, nsOf(ing), backend);
     const ref: RouteRef = { kind: 'Ingress', name: keyOf(ing), rule };
-    if (!result.ok) events.add('Ingress', ing, 'Warning', result.problem, `${result.reason}: ${rule} answers ${result.status}`);
-    return { ingress: ing, ingressKey: keyOf(ing), host, path, pathType, backend: result, portText, settings: s, ref, order: order++ };
+    if (!result.ok)
+      events.add('Ingress', ing, 'Warning', result.problem, `${result.reason}: ${rule} answers ${result.status}`);
+    return {
+      ingress: ing,
+      ingressKey: keyOf(ing),
+      host,
+      path,
+      pathType,
+      backend: result,
+      portText,
+      settings: s,
+      ref,
+      order: order++,
+    };
   };
 
   // Servers: made by the oldest Ingress naming the host, with its defaultBackend as fallback.
@@ -108,7 +134,14 @@ export function compileIngresses(
     for (const rule of rules) {
       const host = normalizeHost(rule.host);
       if (host === '' || servers.has(host)) continue;
-      const server: IngressServer = { host, locations: [], rootSettings: settings.get(keyOf(ing))!, rootIngress: keyOf(ing), tls: false, regex: false };
+      const server: IngressServer = {
+        host,
+        locations: [],
+        rootSettings: settings.get(keyOf(ing))!,
+        rootIngress: keyOf(ing),
+        tls: false,
+        regex: false,
+      };
       if (def) server.fallback = locationOf(ing, host, '/', 'Prefix', def, `${host} default backend`);
       servers.set(host, server);
     }
@@ -121,13 +154,21 @@ export function compileIngresses(
       const server = host === '' ? catchAll : servers.get(host)!;
       for (const p of asArray(rule.http?.paths)) {
         const path = typeof p.path === 'string' && p.path !== '' ? p.path : '/';
-        const pathType: IngressPathType = p.pathType === 'Exact' || p.pathType === 'Prefix' ? p.pathType : 'ImplementationSpecific';
+        const pathType: IngressPathType =
+          p.pathType === 'Exact' || p.pathType === 'Prefix' ? p.pathType : 'ImplementationSpecific';
         const text = `${hostText(host)}${path} (${pathType})`;
         const key = `${host}|${pathType}|${pathType === 'Prefix' ? prefixBase(path) : path}`;
         const owner = seen.get(key);
         if (owner !== undefined) {
-          const by = owner === keyOf(ing) ? 'an earlier path of this Ingress' : `Ingress ${owner} (the oldest Ingress wins)`;
-          events.add('Ingress', ing, 'Warning', 'PathConflict', `${text} is already routed by ${by}; this one is ignored`);
+          const by =
+            owner === keyOf(ing) ? 'an earlier path of this Ingress' : `Ingress ${owner} (the oldest Ingress wins)`;
+          events.add(
+            'Ingress',
+            ing,
+            'Warning',
+            'PathConflict',
+            `${text} is already routed by ${by}; this one is ignored`,
+          );
           conflicts.push({ ingress: keyOf(ing), rule: text, owner });
           continue;
         }
@@ -147,7 +188,13 @@ export function compileIngresses(
       try {
         l.rewrite = new RegExp(l.path, 'i');
       } catch (e) {
-        events.add('Ingress', l.ingress, 'Warning', 'InvalidPath', `${l.ref.rule}: rewrite-target needs the path as a regular expression: ${(e as Error).message}`);
+        events.add(
+          'Ingress',
+          l.ingress,
+          'Warning',
+          'InvalidPath',
+          `${l.ref.rule}: rewrite-target needs the path as a regular expression: ${(e as Error).message}`,
+        );
       }
     }
   }
@@ -169,7 +216,10 @@ function ingressBackend(index: ObjectIndex, ns: string, backend: Obj): { result:
   }
   const port = svc.port ?? {};
   const ref = typeof port.number === 'number' ? { number: port.number } : { name: String(port.name ?? '') };
-  return { result: resolveServiceBackend(index, ns, svc.name, ref, 1), portText: ref.number !== undefined ? String(ref.number) : ref.name! };
+  return {
+    result: resolveServiceBackend(index, ns, svc.name, ref, 1),
+    portText: ref.number !== undefined ? String(ref.number) : ref.name!,
+  };
 }
 
 /**
@@ -181,7 +231,13 @@ function ingressBackend(index: ObjectIndex, ns: string, backend: Obj): { result:
  * A tls entry without hosts serves the Ingress's rule hosts its certificate
  * names (ingress-nginx matches the certificate's SANs).
  */
-function registerCertificates(ingresses: Obj[], index: ObjectIndex, opts: CompileOptions, events: EventSink, certs: CertificateStore): Set<string> {
+function registerCertificates(
+  ingresses: Obj[],
+  index: ObjectIndex,
+  opts: CompileOptions,
+  events: EventSink,
+  certs: CertificateStore,
+): Set<string> {
   const tlsHosts = new Set<string>();
   const done = new Set<string>();
   for (const ing of ingresses) {
@@ -201,18 +257,38 @@ function registerCertificates(ingresses: Obj[], index: ObjectIndex, opts: Compil
         if (!name) continue; // no secretName: the default certificate
         const pair = secretOf(name);
         if (!pair) {
-          events.add('Ingress', ing, 'Warning', 'SecretNotFound', `TLS Secret ${ns}/${name} not found: ${host} gets the default certificate`);
+          events.add(
+            'Ingress',
+            ing,
+            'Warning',
+            'SecretNotFound',
+            `TLS Secret ${ns}/${name} not found: ${host} gets the default certificate`,
+          );
         } else if (!pair.ok) {
-          events.add('Ingress', ing, 'Warning', 'InvalidCertificate', `${pair.reason}: ${host} gets the default certificate`);
+          events.add(
+            'Ingress',
+            ing,
+            'Warning',
+            'InvalidCertificate',
+            `${pair.reason}: ${host} gets the default certificate`,
+          );
         } else if (!certCoversHost(pair.x509, host)) {
-          events.add('Ingress', ing, 'Warning', 'CertificateHostMismatch', `the certificate in Secret ${ns}/${name} does not name ${host}: ${host} gets the default certificate`);
+          events.add(
+            'Ingress',
+            ing,
+            'Warning',
+            'CertificateHostMismatch',
+            `the certificate in Secret ${ns}/${name} does not name ${host}: ${host} gets the default certificate`,
+          );
         } else {
           certs.addIngress(opts.httpsPort, host, pair.pair);
         }
       }
     }
     // tls entries without hosts: the rule hosts their certificate names
-    const hostless = entries.filter((t) => asArray(t.hosts).length === 0 && typeof t.secretName === 'string' && t.secretName);
+    const hostless = entries.filter(
+      (t) => asArray(t.hosts).length === 0 && typeof t.secretName === 'string' && t.secretName,
+    );
     if (hostless.length === 0) continue;
     for (const rule of asArray(ing.spec?.rules)) {
       const host = normalizeHost(rule.host);

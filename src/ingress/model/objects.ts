@@ -5,7 +5,8 @@
  */
 import type { ClusterObjects, EventRecord, Obj } from '../types.js';
 
-export const nsOf = (o: Obj): string => (typeof o?.metadata?.namespace === 'string' && o.metadata.namespace) || 'default';
+export const nsOf = (o: Obj): string =>
+  (typeof o?.metadata?.namespace === 'string' && o.metadata.namespace) || 'default';
 export const nameOf = (o: Obj): string => String(o?.metadata?.name ?? '');
 /** "namespace/name", the way kubectl and the API's keys write it. */
 export const keyOf = (o: Obj): string => `${nsOf(o)}/${nameOf(o)}`;
@@ -38,7 +39,8 @@ export function gatewayAgeOrder(a: Obj, b: Obj): number {
   return ka === kb ? 0 : ka < kb ? -1 : 1;
 }
 
-export const asArray = <T = Obj>(v: unknown): T[] => (Array.isArray(v) ? (v.filter((x) => x !== null && x !== undefined) as T[]) : []);
+export const asArray = <T = Obj>(v: unknown): T[] =>
+  Array.isArray(v) ? (v.filter((x) => x !== null && x !== undefined) as T[]) : [];
 
 /** Services, Secrets and Namespaces by key, built once per compile. */
 export class ObjectIndex {

@@ -28,7 +28,11 @@ export function referenceAllowed(grants: Obj[], from: RefFrom, to: RefTo): boole
   return asArray(grants).some(
     (g) =>
       nsOf(g) === to.namespace &&
-      asArray(g.spec?.from).some((f) => (f.group ?? '') === from.group && f.kind === from.kind && f.namespace === from.namespace) &&
-      asArray(g.spec?.to).some((t) => (t.group ?? '') === to.group && t.kind === to.kind && (!t.name || t.name === to.name)),
+      asArray(g.spec?.from).some(
+        (f) => (f.group ?? '') === from.group && f.kind === from.kind && f.namespace === from.namespace,
+      ) &&
+      asArray(g.spec?.to).some(
+        (t) => (t.group ?? '') === to.group && t.kind === to.kind && (!t.name || t.name === to.name),
+      ),
   );
 }

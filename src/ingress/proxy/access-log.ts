@@ -45,7 +45,8 @@ export function nginxTime(d: Date): string {
   return `${p2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
 }
 
-const quoted = (s: string): string => `"${s ? s.replace(/["\\]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, '?') : '-'}"`;
+const quoted = (s: string): string =>
+  `"${s ? s.replace(/["\\]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, '?') : '-'}"`;
 
 /**
  * ingress-nginx's default log_format, trimmed to what podwire knows:

@@ -110,7 +110,8 @@ export class IngressProxy {
       connectTimeoutMs,
       readTimeoutMs,
       onAccess: opts.onAccess,
-      onInternalError: (port, e) => this.event('internal', port, e instanceof Error ? e.stack ?? e.message : String(e)),
+      onInternalError: (port, e) =>
+        this.event('internal', port, e instanceof Error ? (e.stack ?? e.message) : String(e)),
       random: opts.random,
     });
     const requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
@@ -127,7 +128,8 @@ export class IngressProxy {
     };
     this.listeners = new ListenerSet(opts.host ?? '0.0.0.0', opts.bindPort ?? ((l) => l.port), limits, {
       request: (req: IncomingMessage, res: ServerResponse, l: Listener) => this.handler.request(req, res, l),
-      upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, l: Listener) => this.handler.upgrade(req, socket, head, l),
+      upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, l: Listener) =>
+        this.handler.upgrade(req, socket, head, l),
       clientError: (reason, l, message) => this.event(reason, l.port, message),
       connectionOpened: (l) => this.metrics.activeConnections.inc({ port: String(l.port) }),
       connectionClosed: (l) => this.metrics.activeConnections.dec({ port: String(l.port) }),
@@ -180,7 +182,9 @@ export class IngressProxy {
 
   private reconcile(): Promise<void> {
     // one reconcile at a time, each against the table current when it runs
-    const next = this.reconciling.catch(() => {}).then(() => (this.stopped ? undefined : this.listeners.reconcile(this.current.listeners)));
+    const next = this.reconciling
+      .catch(() => {})
+      .then(() => (this.stopped ? undefined : this.listeners.reconcile(this.current.listeners)));
     this.reconciling = next;
     return next;
   }
@@ -203,4 +207,3 @@ export class IngressProxy {
     }
   }
 }
-

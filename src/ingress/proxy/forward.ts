@@ -125,10 +125,17 @@ export function forward(f: ForwardRequest, done: (r: ForwardResult) => void): vo
   };
 
   try {
-    f.pool.dispatch({ path: f.path, method: f.method as Dispatcher.HttpMethod, headers: f.headers, body: f.body }, handler);
+    f.pool.dispatch(
+      { path: f.path, method: f.method as Dispatcher.HttpMethod, headers: f.headers, body: f.body },
+      handler,
+    );
   } catch (e) {
     // invalid arguments (a header undici refuses): answered as a bad gateway, never thrown
-    const failure: UpstreamFailure = { kind: 'protocol', status: 502, reason: `cannot send the request to ${f.upstream}: ${(e as Error).message}` };
+    const failure: UpstreamFailure = {
+      kind: 'protocol',
+      status: 502,
+      reason: `cannot send the request to ${f.upstream}: ${(e as Error).message}`,
+    };
     finish({ status: failure.status, bytes: sendLocal(res, failure.status, failure.reason), failure });
   }
 }

@@ -8,15 +8,34 @@ import type { HeaderChanges } from '../types.js';
  * and are never forwarded; each side's connection carries its own.
  * `Expect` is answered by node's server (100-continue) and not forwarded.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 export type HeaderMap = Record<string, string | string[]>;
 
-function copyEndToEnd(src: IncomingHttpHeaders | Record<string, string | string[] | undefined>, drop?: Set<string>): HeaderMap {
+function copyEndToEnd(
+  src: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
+  drop?: Set<string>,
+): HeaderMap {
   const out: HeaderMap = {};
   const listed = src.connection;
   // headers the Connection header names are hop-by-hop too (RFC 9110 §7.6.1)
-  const named = typeof listed === 'string' ? new Set(listed.toLowerCase().split(',').map((t) => t.trim())) : undefined;
+  const named =
+    typeof listed === 'string'
+      ? new Set(
+          listed
+            .toLowerCase()
+            .split(',')
+            .map((t) => t.trim()),
+        )
+      : undefined;
   for (const k in src) {
     const v = src[k];
     if (v === undefined || HOP_BY_HOP.has(k) || drop?.has(k) || named?.has(k)) continue;
@@ -63,7 +82,11 @@ const REQUEST_DROP = new Set(['expect', 'host']);
  * (X-Forwarded-For appended to, the others set), X-Real-IP, then the
  * route's own changes, last so that a route can override any of them.
  */
-export function upstreamRequestHeaders(src: IncomingHttpHeaders, f: ForwardedFacts, changes?: HeaderChanges): HeaderMap {
+export function upstreamRequestHeaders(
+  src: IncomingHttpHeaders,
+  f: ForwardedFacts,
+  changes?: HeaderChanges,
+): HeaderMap {
   const h = copyEndToEnd(src, REQUEST_DROP);
   h.host = f.rewriteHost ?? f.hostHeader;
   const xff = src['x-forwarded-for'];
@@ -78,7 +101,11 @@ export function upstreamRequestHeaders(src: IncomingHttpHeaders, f: ForwardedFac
 }
 
 /** The headers of an upgrade request: as above, but Connection/Upgrade carried through and no body. */
-export function upstreamUpgradeHeaders(src: IncomingHttpHeaders, f: ForwardedFacts, changes?: HeaderChanges): HeaderMap {
+export function upstreamUpgradeHeaders(
+  src: IncomingHttpHeaders,
+  f: ForwardedFacts,
+  changes?: HeaderChanges,
+): HeaderMap {
   const h = upstreamRequestHeaders(src, f, changes);
   // a handshake has no body: node's parser hands every byte after the headers over as the new
   // protocol's, so a Content-Length here would leave the upstream waiting for a body never sent

@@ -29,7 +29,14 @@ export interface ServerLimits {
   drainMs: number;
 }
 
-export type ClientErrorReason = 'malformed-request' | 'header-too-large' | 'request-timeout' | 'connection-reset' | 'tls-handshake' | 'max-connections' | 'idle-timeout';
+export type ClientErrorReason =
+  | 'malformed-request'
+  | 'header-too-large'
+  | 'request-timeout'
+  | 'connection-reset'
+  | 'tls-handshake'
+  | 'max-connections'
+  | 'idle-timeout';
 
 export interface ListenerHandlers {
   request(req: IncomingMessage, res: ServerResponse, l: Listener): void;
@@ -181,10 +188,11 @@ export class ListenerSet {
     });
     server.on('drop', () => h.clientError('max-connections', l, `over ${lim.maxConnections} connections`));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket, l, h));
-    if (l.tls) server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
-      h.clientError('tls-handshake', l, err.message);
-      socket.destroy();
-    });
+    if (l.tls)
+      server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+        h.clientError('tls-handshake', l, err.message);
+        socket.destroy();
+      });
     return server;
   }
 }
@@ -210,7 +218,12 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex, l: Listener, 
     socket.destroy();
     return;
   }
-  const words = status === 431 ? 'request headers too large' : status === 408 ? 'request not received in time' : `malformed HTTP request (${err.code ?? 'parse error'})`;
+  const words =
+    status === 431
+      ? 'request headers too large'
+      : status === 408
+        ? 'request not received in time'
+        : `malformed HTTP request (${err.code ?? 'parse error'})`;
   answerSocket(socket, status, words);
 }
 

@@ -26,12 +26,43 @@ export class IngressMetrics {
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
     const registers = [registry];
-    this.requests = new Counter({ name: 'podwire_ingress_requests_total', help: 'Requests answered, by route, backend Service port and status class.', labelNames: ['route', 'backend', 'status_class'], registers });
-    this.duration = new Histogram({ name: 'podwire_ingress_request_duration_seconds', help: 'Time from a request\'s arrival to the end of its response, by route.', labelNames: ['route'], buckets: DURATION_BUCKETS, registers });
-    this.upstreamErrors = new Counter({ name: 'podwire_ingress_upstream_errors_total', help: 'Upstream failures by kind (refused, reset, connect-timeout, timeout, unreachable, protocol, other) and backend.', labelNames: ['kind', 'backend'], registers });
-    this.activeConnections = new Gauge({ name: 'podwire_ingress_active_connections', help: 'Client connections open now, by listener port.', labelNames: ['port'], registers });
-    this.clientErrors = new Counter({ name: 'podwire_ingress_client_errors_total', help: 'Client connections answered or closed before a request was routed, by reason.', labelNames: ['reason'], registers });
-    this.mirrors = new Counter({ name: 'podwire_ingress_mirror_requests_total', help: 'RequestMirror copies sent, by result (answered, failed, abandoned).', labelNames: ['result'], registers });
+    this.requests = new Counter({
+      name: 'podwire_ingress_requests_total',
+      help: 'Requests answered, by route, backend Service port and status class.',
+      labelNames: ['route', 'backend', 'status_class'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'podwire_ingress_request_duration_seconds',
+      help: "Time from a request's arrival to the end of its response, by route.",
+      labelNames: ['route'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.upstreamErrors = new Counter({
+      name: 'podwire_ingress_upstream_errors_total',
+      help: 'Upstream failures by kind (refused, reset, connect-timeout, timeout, unreachable, protocol, other) and backend.',
+      labelNames: ['kind', 'backend'],
+      registers,
+    });
+    this.activeConnections = new Gauge({
+      name: 'podwire_ingress_active_connections',
+      help: 'Client connections open now, by listener port.',
+      labelNames: ['port'],
+      registers,
+    });
+    this.clientErrors = new Counter({
+      name: 'podwire_ingress_client_errors_total',
+      help: 'Client connections answered or closed before a request was routed, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.mirrors = new Counter({
+      name: 'podwire_ingress_mirror_requests_total',
+      help: 'RequestMirror copies sent, by result (answered, failed, abandoned).',
+      labelNames: ['result'],
+      registers,
+    });
   }
 
   text(): Promise<string> {

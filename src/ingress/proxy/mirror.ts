@@ -46,15 +46,20 @@ export function splitBody(req: IncomingMessage, mirrors: number): { main: Readab
   return { main, copies };
 }
 
-export function sendMirror(target: MirrorTarget, method: string, path: string, headers: HeaderMap, body: Readable | null, onResult: (r: MirrorResult) => void): void {
-  target.pool
-    .request({ method: method as Dispatcher.HttpMethod, path, headers, body })
-    .then(
-      (r) => {
-        r.body.on('error', () => {});
-        r.body.resume(); // read and discard: the answer is ignored, the connection reused
-        onResult('answered');
-      },
-      () => onResult(body && abandoned.has(body) ? 'abandoned' : 'failed'),
-    );
+export function sendMirror(
+  target: MirrorTarget,
+  method: string,
+  path: string,
+  headers: HeaderMap,
+  body: Readable | null,
+  onResult: (r: MirrorResult) => void,
+): void {
+  target.pool.request({ method: method as Dispatcher.HttpMethod, path, headers, body }).then(
+    (r) => {
+      r.body.on('error', () => {});
+      r.body.resume(); // read and discard: the answer is ignored, the connection reused
+      onResult('answered');
+    },
+    () => onResult(body && abandoned.has(body) ? 'abandoned' : 'failed'),
+  );
 }

@@ -7,7 +7,10 @@ import type { BackendTarget } from '../types.js';
  * checks with statistical bounds. Math.random is enough: the spread matters,
  * not unpredictability. A weight of 0 (or below) is never chosen.
  */
-export function pickBackend(backends: readonly BackendTarget[], random: () => number = Math.random): BackendTarget | undefined {
+export function pickBackend(
+  backends: readonly BackendTarget[],
+  random: () => number = Math.random,
+): BackendTarget | undefined {
   if (backends.length === 1) return backends[0].weight > 0 ? backends[0] : undefined;
   let total = 0;
   for (const b of backends) if (b.weight > 0) total += b.weight;

@@ -53,7 +53,8 @@ interface Outcome {
 
 const noop = (): void => {};
 const backendName = (b: BackendTarget): string => `${b.service}:${b.port}`;
-const hostPort = (address: string, port: number): string => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+const hostPort = (address: string, port: number): string =>
+  address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 
 export class RequestHandler {
   constructor(private readonly d: HandlerDeps) {}
@@ -70,8 +71,18 @@ export class RequestHandler {
       const decision = this.route(info);
       route = decision.route;
       const plan = this.plan(decision, info);
-      if (plan.kind === 'local') return end(info, { status: plan.status, reason: plan.reason, bytes: sendLocal(res, plan.status, plan.reason, plan.headers) });
-      if (plan.kind === 'redirect') return end(info, { status: plan.status, reason: `redirect to ${plan.location}`, bytes: sendRedirect(res, plan.status, plan.location) });
+      if (plan.kind === 'local')
+        return end(info, {
+          status: plan.status,
+          reason: plan.reason,
+          bytes: sendLocal(res, plan.status, plan.reason, plan.headers),
+        });
+      if (plan.kind === 'redirect')
+        return end(info, {
+          status: plan.status,
+          reason: `redirect to ${plan.location}`,
+          bytes: sendRedirect(res, plan.status, plan.location),
+        });
 
       const { backend, decision: p } = plan;
       const facts = this.facts(info, hostHeader, l, p.rewriteHost);
@@ -84,16 +95,46 @@ export class RequestHandler {
         const split = body ? splitBody(req, mirrors.length) : undefined;
         if (split) body = split.main as IncomingMessage;
         mirrors.forEach((m, i) =>
-          sendMirror({ pool: this.d.pools.get(m.address, m.port) }, info.method, path, { ...headers }, split?.copies[i] ?? null, (r) => this.d.metrics.mirrors.inc({ result: r })),
+          sendMirror(
+            { pool: this.d.pools.get(m.address, m.port) },
+            info.method,
+            path,
+            { ...headers },
+            split?.copies[i] ?? null,
+            (r) => this.d.metrics.mirrors.inc({ result: r }),
+          ),
         );
       }
       forward(
-        { req, res, pool: this.d.pools.get(backend.address, backend.port), method: info.method, path, headers, body, upstream, responseHeaders: p.responseHeaders },
-        (r) => end(info, { ...r, upstream, backend: backendName(backend), reason: r.failure?.reason ?? (r.status === 499 ? 'client closed the connection' : undefined) }),
+        {
+          req,
+          res,
+          pool: this.d.pools.get(backend.address, backend.port),
+          method: info.method,
+          path,
+          headers,
+          body,
+          upstream,
+          responseHeaders: p.responseHeaders,
+        },
+        (r) =>
+          end(info, {
+            ...r,
+            upstream,
+            backend: backendName(backend),
+            reason: r.failure?.reason ?? (r.status === 499 ? 'client closed the connection' : undefined),
+          }),
       );
     } catch (e) {
       this.d.onInternalError(l.port, e);
-      end({}, { status: 500, reason: 'internal error', bytes: res.headersSent ? (res.destroy(), 0) : sendLocal(res, 500, 'internal error in the proxy') });
+      end(
+        {},
+        {
+          status: 500,
+          reason: 'internal error',
+          bytes: res.headersSent ? (res.destroy(), 0) : sendLocal(res, 500, 'internal error in the proxy'),
+        },
+      );
     }
   }
 
@@ -108,19 +149,46 @@ export class RequestHandler {
       const decision = this.route(info);
       route = decision.route;
       const plan = this.plan(decision, info);
-      if (plan.kind === 'local') return end(info, { status: plan.status, reason: plan.reason, bytes: answerSocket(socket, plan.status, plan.reason, plan.headers) });
-      if (plan.kind === 'redirect') return end(info, { status: plan.status, reason: `redirect to ${plan.location}`, bytes: answerSocket(socket, plan.status, '', { Location: plan.location }) });
+      if (plan.kind === 'local')
+        return end(info, {
+          status: plan.status,
+          reason: plan.reason,
+          bytes: answerSocket(socket, plan.status, plan.reason, plan.headers),
+        });
+      if (plan.kind === 'redirect')
+        return end(info, {
+          status: plan.status,
+          reason: `redirect to ${plan.location}`,
+          bytes: answerSocket(socket, plan.status, '', { Location: plan.location }),
+        });
 
       const { backend, decision: p } = plan;
-      const headers = upstreamUpgradeHeaders(req.headers, this.facts(info, hostHeader, l, p.rewriteHost), p.requestHeaders);
+      const headers = upstreamUpgradeHeaders(
+        req.headers,
+        this.facts(info, hostHeader, l, p.rewriteHost),
+        p.requestHeaders,
+      );
       const upstream = hostPort(backend.address, backend.port);
       forwardUpgrade(
-        { socket, head, method: info.method, address: backend.address, port: backend.port, path: p.rewritePath ?? target, headers, connectTimeoutMs: this.d.connectTimeoutMs, readTimeoutMs: this.d.readTimeoutMs },
+        {
+          socket,
+          head,
+          method: info.method,
+          address: backend.address,
+          port: backend.port,
+          path: p.rewritePath ?? target,
+          headers,
+          connectTimeoutMs: this.d.connectTimeoutMs,
+          readTimeoutMs: this.d.readTimeoutMs,
+        },
         (r) => end(info, { ...r, upstream, backend: backendName(backend), reason: r.failure?.reason }),
       );
     } catch (e) {
       this.d.onInternalError(l.port, e);
-      end({}, { status: 500, reason: 'internal error', bytes: answerSocket(socket, 500, 'internal error in the proxy') });
+      end(
+        {},
+        { status: 500, reason: 'internal error', bytes: answerSocket(socket, 500, 'internal error in the proxy') },
+      );
     }
   }
 
@@ -137,16 +205,36 @@ export class RequestHandler {
     if (decision.kind === 'error') return { kind: 'local', status: decision.status, reason: decision.reason };
     if (decision.kind === 'redirect') return { kind: 'redirect', status: decision.status, location: decision.location };
     if (decision.rateLimitRps) {
-      const v = this.d.limiter.take(decision.rateLimitKey ?? routeLabel(decision.route), info.clientIp, decision.rateLimitRps, decision.rateLimitBurst);
+      const v = this.d.limiter.take(
+        decision.rateLimitKey ?? routeLabel(decision.route),
+        info.clientIp,
+        decision.rateLimitRps,
+        decision.rateLimitBurst,
+      );
       if (!v.allowed) {
-        return { kind: 'local', status: 429, reason: `rate limit of ${decision.rateLimitRps} requests per second exceeded`, headers: { 'retry-after': String(v.retryAfterSeconds) } };
+        return {
+          kind: 'local',
+          status: 429,
+          reason: `rate limit of ${decision.rateLimitRps} requests per second exceeded`,
+          headers: { 'retry-after': String(v.retryAfterSeconds) },
+        };
       }
     }
     const backend = pickBackend(decision.backends, this.d.random);
-    if (!backend) return { kind: 'local', status: 503, reason: `no backend with a weight above 0 for ${routeLabel(decision.route)}` };
+    if (!backend)
+      return {
+        kind: 'local',
+        status: 503,
+        reason: `no backend with a weight above 0 for ${routeLabel(decision.route)}`,
+      };
     // Gateway API: an unusable backendRef keeps its share of the traffic, answered with its status (500)
     if (backend.failure) return { kind: 'local', status: backend.failure.status, reason: backend.failure.reason };
-    if (!backend.address) return { kind: 'local', status: 503, reason: `Service ${backend.service} has no ClusterIP (headless): nothing to connect to` };
+    if (!backend.address)
+      return {
+        kind: 'local',
+        status: 503,
+        reason: `Service ${backend.service} has no ClusterIP (headless): nothing to connect to`,
+      };
     return { kind: 'proxy', backend, decision };
   }
 
@@ -154,7 +242,15 @@ export class RequestHandler {
     return { clientIp: info.clientIp, proto: l.tls ? 'https' : 'http', port: l.port, hostHeader, rewriteHost };
   }
 
-  private record(req: IncomingMessage, l: Listener, time: Date, t0: number, info: Partial<RequestInfo>, route: RouteRef | undefined, o: Outcome): void {
+  private record(
+    req: IncomingMessage,
+    l: Listener,
+    time: Date,
+    t0: number,
+    info: Partial<RequestInfo>,
+    route: RouteRef | undefined,
+    o: Outcome,
+  ): void {
     const latencyMs = performance.now() - t0;
     const m = this.d.metrics;
     const r = routeLabel(route);

@@ -36,7 +36,11 @@ export function sendLocal(res: ServerResponse, status: number, reason: string, e
 export function sendRedirect(res: ServerResponse, status: number, location: string): number {
   const body = `${status} ${STATUS_CODES[status] ?? 'Redirect'}: ${location}\n`;
   const len = Buffer.byteLength(body);
-  res.writeHead(status, { location: safeHeaderValue(location), 'content-type': 'text/plain; charset=utf-8', 'content-length': len });
+  res.writeHead(status, {
+    location: safeHeaderValue(location),
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': len,
+  });
   res.end(body);
   return len;
 }
@@ -44,7 +48,12 @@ export function sendRedirect(res: ServerResponse, status: number, location: stri
 /** A complete HTTP/1.1 response as bytes, with Connection: close. */
 export function rawResponse(status: number, reason: string, extra: Record<string, string> = {}): string {
   const body = reason ? errorBody(status, reason) : '';
-  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`, 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+  ];
   if (reason) lines.push(`X-Podwire-Reason: ${safeHeaderValue(reason)}`);
   for (const [k, v] of Object.entries(extra)) lines.push(`${k}: ${safeHeaderValue(v)}`);
   return `${lines.join('\r\n')}\r\n\r\n${body}`;

@@ -6,7 +6,8 @@
  * Errors come from undici (`UND_ERR_*`, often with the system error as
  * `cause`) and from node's sockets (`E*` codes) on the WebSocket path.
  */
-export type UpstreamErrorKind = 'refused' | 'reset' | 'connect-timeout' | 'timeout' | 'unreachable' | 'protocol' | 'other';
+export type UpstreamErrorKind =
+  'refused' | 'reset' | 'connect-timeout' | 'timeout' | 'unreachable' | 'protocol' | 'other';
 
 export interface UpstreamFailure {
   kind: UpstreamErrorKind;
@@ -48,7 +49,11 @@ export function classifyUpstreamError(err: unknown, upstream: string): UpstreamF
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
-      return { kind: 'reset', status: 502, reason: `connection to ${upstream} reset or closed before a complete response` };
+      return {
+        kind: 'reset',
+        status: 502,
+        reason: `connection to ${upstream} reset or closed before a complete response`,
+      };
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ECONNECT_TIMEOUT':
     case 'ETIMEDOUT':
@@ -68,7 +73,12 @@ export function classifyUpstreamError(err: unknown, upstream: string): UpstreamF
     case 'HPE_INVALID_CONSTANT':
       return { kind: 'protocol', status: 502, reason: `invalid HTTP response from ${upstream}` };
     default:
-      if (code.startsWith('HPE_')) return { kind: 'protocol', status: 502, reason: `invalid HTTP response from ${upstream}` };
-      return { kind: 'other', status: 502, reason: `upstream ${upstream} failed: ${(err as Error)?.message ?? String(err)}` };
+      if (code.startsWith('HPE_'))
+        return { kind: 'protocol', status: 502, reason: `invalid HTTP response from ${upstream}` };
+      return {
+        kind: 'other',
+        status: 502,
+        reason: `upstream ${upstream} failed: ${(err as Error)?.message ?? String(err)}`,
+      };
   }
 }

@@ -2,7 +2,12 @@ import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HeaderMap } from './headers.js';
 import { answerSocket } from './responses.js';
-import { classifyUpstreamError, ConnectTimeoutError, ResponseTimeoutError, type UpstreamFailure } from './upstream-errors.js';
+import {
+  classifyUpstreamError,
+  ConnectTimeoutError,
+  ResponseTimeoutError,
+  type UpstreamFailure,
+} from './upstream-errors.js';
 
 /**
  * An Upgrade request (WebSocket) forwarded on a connection of its own: the
@@ -54,8 +59,18 @@ export function forwardUpgrade(u: UpgradeRequest, done: (r: UpgradeResult) => vo
     done(r);
   };
 
-  const up = http.request({ host: u.address, port: u.port, method: u.method, path: u.path, headers: u.headers, agent: false });
-  let connectTimer: NodeJS.Timeout | undefined = setTimeout(() => up.destroy(new ConnectTimeoutError(u.connectTimeoutMs)), u.connectTimeoutMs);
+  const up = http.request({
+    host: u.address,
+    port: u.port,
+    method: u.method,
+    path: u.path,
+    headers: u.headers,
+    agent: false,
+  });
+  let connectTimer: NodeJS.Timeout | undefined = setTimeout(
+    () => up.destroy(new ConnectTimeoutError(u.connectTimeoutMs)),
+    u.connectTimeoutMs,
+  );
   let readTimer: NodeJS.Timeout | undefined;
   const clearTimers = (): void => {
     clearTimeout(connectTimer);
@@ -106,7 +121,9 @@ export function forwardUpgrade(u: UpgradeRequest, done: (r: UpgradeResult) => vo
     res.on('data', (c: Buffer) => (bytes += c.length));
     res.on('error', () => client.destroy());
     res.pipe(client);
-    res.on('end', () => finish({ status: res.statusCode ?? 502, bytes, upstreamStatus: res.statusCode, upgraded: false }));
+    res.on('end', () =>
+      finish({ status: res.statusCode ?? 502, bytes, upstreamStatus: res.statusCode, upgraded: false }),
+    );
   });
 
   up.on('upgrade', (res, upSocket, upHead) => {

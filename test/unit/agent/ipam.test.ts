@@ -49,7 +49,12 @@ describe('HostLocalIpam', () => {
 
   it('exhausts a /29 after its four pod addresses', () => {
     const ipam = new HostLocalIpam(parseCidr('10.9.0.8/29'), file);
-    expect(['a', 'b', 'c', 'd'].map((o) => ip(ipam.allocate(o)))).toEqual(['10.9.0.10', '10.9.0.11', '10.9.0.12', '10.9.0.13']);
+    expect(['a', 'b', 'c', 'd'].map((o) => ip(ipam.allocate(o)))).toEqual([
+      '10.9.0.10',
+      '10.9.0.11',
+      '10.9.0.12',
+      '10.9.0.13',
+    ]);
     expect(errorOf(() => ipam.allocate('e')).code).toBe('ERR_IPAM_EXHAUSTED');
   });
 
@@ -96,7 +101,10 @@ describe('HostLocalIpam', () => {
     const ipam = new HostLocalIpam(NODE_CIDR, file);
     ipam.allocate('a');
     ipam.allocate('b');
-    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ cidr: '10.244.1.0/24', allocated: { '10.244.1.2': 'a', '10.244.1.3': 'b' } });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({
+      cidr: '10.244.1.0/24',
+      allocated: { '10.244.1.2': 'a', '10.244.1.3': 'b' },
+    });
     expect(fs.readdirSync(path.dirname(file))).toEqual(['ipam.json']);
   });
 

@@ -11,7 +11,10 @@ function deployment(o: { replicas?: number; image?: string; strategy?: any; gene
     spec: {
       replicas: o.replicas ?? 4,
       selector: { matchLabels: { app: 'web' } },
-      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: o.image ?? 'nginx:1.25' }] } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { containers: [{ name: 'web', image: o.image ?? 'nginx:1.25' }] },
+      },
       ...(o.strategy ? { strategy: o.strategy } : {}),
     },
   };
@@ -22,7 +25,8 @@ const suffixes = () => {
   return () => `x${String(++n).padStart(4, '0')}`;
 };
 const names = (ps: KubeObject[]) => ps.map((p) => p.metadata.name);
-const plan = (d: KubeObject, pods: KubeObject[], suffix = suffixes()): DeploymentPlan => planDeployment(d, pods, { nowMs: T0 + 60_000, suffix });
+const plan = (d: KubeObject, pods: KubeObject[], suffix = suffixes()): DeploymentPlan =>
+  planDeployment(d, pods, { nowMs: T0 + 60_000, suffix });
 
 describe('Deployment controller', () => {
   it('creates pods from the template with the hash label, owner and kubectl-style names', () => {
@@ -38,12 +42,34 @@ describe('Deployment controller', () => {
         name: `web-${h}-x0001`,
         namespace: 'default',
         labels: { app: 'web', 'pod-template-hash': h },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'dep-web', controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: 'web',
+            uid: 'dep-web',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] },
     });
-    expect(p.events).toEqual([{ type: 'Normal', reason: 'SuccessfulCreate', message: `Scaled up web-${h} to 2: created pod web-${h}-x0001, web-${h}-x0002` }]);
-    expect(p.status).toMatchObject({ observedGeneration: 1, replicas: 0, updatedReplicas: 0, readyReplicas: 0, availableReplicas: 0, unavailableReplicas: 2 });
+    expect(p.events).toEqual([
+      {
+        type: 'Normal',
+        reason: 'SuccessfulCreate',
+        message: `Scaled up web-${h} to 2: created pod web-${h}-x0001, web-${h}-x0002`,
+      },
+    ]);
+    expect(p.status).toMatchObject({
+      observedGeneration: 1,
+      replicas: 0,
+      updatedReplicas: 0,
+      readyReplicas: 0,
+      availableReplicas: 0,
+      unavailableReplicas: 2,
+    });
     expect(p.status.conditions.map((c: any) => [c.type, c.status, c.reason])).toEqual([
       ['Available', 'False', 'MinimumReplicasUnavailable'],
       ['Progressing', 'True', 'ReplicaSetUpdated'],
@@ -72,8 +98,22 @@ describe('Deployment controller', () => {
       availableReplicas: 2,
       unavailableReplicas: 0,
       conditions: [
-        { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.', lastUpdateTime: '2024-05-01T10:01:00Z', lastTransitionTime: '2024-05-01T10:01:00Z' },
-        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `Pods of template web-${deploymentHash(d)} have successfully progressed.`, lastUpdateTime: '2024-05-01T10:01:00Z', lastTransitionTime: '2024-05-01T10:01:00Z' },
+        {
+          type: 'Available',
+          status: 'True',
+          reason: 'MinimumReplicasAvailable',
+          message: 'Deployment has minimum availability.',
+          lastUpdateTime: '2024-05-01T10:01:00Z',
+          lastTransitionTime: '2024-05-01T10:01:00Z',
+        },
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'NewReplicaSetAvailable',
+          message: `Pods of template web-${deploymentHash(d)} have successfully progressed.`,
+          lastUpdateTime: '2024-05-01T10:01:00Z',
+          lastTransitionTime: '2024-05-01T10:01:00Z',
+        },
       ],
     });
     // The same world again: the same status, so nothing would be written.
@@ -102,7 +142,13 @@ describe('Deployment controller', () => {
 
     p = step([...old.slice(0, 3), ...n1, ...n2]); // 4. new pods not ready: wait
     expect([p.create, p.delete]).toEqual([[], []]);
-    expect(p.status).toMatchObject({ replicas: 5, updatedReplicas: 2, readyReplicas: 3, availableReplicas: 3, unavailableReplicas: 2 });
+    expect(p.status).toMatchObject({
+      replicas: 5,
+      updatedReplicas: 2,
+      readyReplicas: 3,
+      availableReplicas: 3,
+      unavailableReplicas: 2,
+    });
     expect(p.status.conditions[0]).toMatchObject({ type: 'Available', status: 'True' });
 
     const ready12 = [...n1, ...n2].map((x) => setReady(x));
@@ -122,7 +168,14 @@ describe('Deployment controller', () => {
 
     p = step(allNew); // 9. done
     expect([p.create, p.delete]).toEqual([[], []]);
-    expect(p.status).toMatchObject({ observedGeneration: 2, replicas: 4, updatedReplicas: 4, readyReplicas: 4, availableReplicas: 4, unavailableReplicas: 0 });
+    expect(p.status).toMatchObject({
+      observedGeneration: 2,
+      replicas: 4,
+      updatedReplicas: 4,
+      readyReplicas: 4,
+      availableReplicas: 4,
+      unavailableReplicas: 0,
+    });
     expect(p.status.conditions[1]).toMatchObject({ type: 'Progressing', reason: 'NewReplicaSetAvailable' });
   });
 
@@ -151,7 +204,8 @@ describe('Deployment controller', () => {
   it('scales down unscheduled, then not ready, then the newest pods', () => {
     const d = deployment({ replicas: 5 });
     const h = deploymentHash(d);
-    const mine = (name: string, o: Parameters<typeof pod>[1]) => pod(name, { owner: d, labels: { app: 'web', 'pod-template-hash': h }, ...o });
+    const mine = (name: string, o: Parameters<typeof pod>[1]) =>
+      pod(name, { owner: d, labels: { app: 'web', 'pod-template-hash': h }, ...o });
     const pods = [
       mine('ready-old', { node: 'node1', ip: '10.244.1.2', ready: true, created: T0 }),
       mine('ready-new', { node: 'node1', ip: '10.244.1.3', ready: true, created: T0 + 5000 }),
@@ -160,13 +214,20 @@ describe('Deployment controller', () => {
       mine('unscheduled', { created: T0 }),
       pod('stranger', { labels: { app: 'web', 'pod-template-hash': h }, node: 'node1', ip: '10.244.1.9', ready: true }),
     ];
-    expect(names(plan({ ...d, spec: { ...d.spec, replicas: 2 } }, pods).delete)).toEqual(['unscheduled', 'not-ready', 'ready-new']);
+    expect(names(plan({ ...d, spec: { ...d.spec, replicas: 2 } }, pods).delete)).toEqual([
+      'unscheduled',
+      'not-ready',
+      'ready-new',
+    ]);
     expect(plan({ ...d, spec: { ...d.spec, replicas: 5 } }, pods).create).toEqual([]); // the stranger is not counted, nor taken
     expect(plan({ ...d, spec: { ...d.spec, replicas: 6 } }, pods).create).toHaveLength(1);
   });
 
   it('treats maxSurge 0 and maxUnavailable 0 as maxUnavailable 1, and ints as ints', () => {
-    const v1 = deployment({ replicas: 2, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 0 } } });
+    const v1 = deployment({
+      replicas: 2,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 0 } },
+    });
     const old = realize(plan(v1, []).create, { ready: true });
     const v2 = { ...v1, spec: { ...v1.spec, template: deployment({ image: 'x' }).spec.template } };
     const p = plan(v2, old);

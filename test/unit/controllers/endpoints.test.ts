@@ -3,7 +3,16 @@ import { desiredEndpoints, planEndpointSlices } from '../../../src/control/contr
 import type { KubeObject } from '../../../src/control/client/index.js';
 import { pod } from './fixtures.js';
 
-function service(o: { ports?: any[]; selector?: Record<string, string> | null; clusterIP?: string; publish?: boolean; type?: string; name?: string } = {}): KubeObject {
+function service(
+  o: {
+    ports?: any[];
+    selector?: Record<string, string> | null;
+    clusterIP?: string;
+    publish?: boolean;
+    type?: string;
+    name?: string;
+  } = {},
+): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -19,7 +28,13 @@ function service(o: { ports?: any[]; selector?: Record<string, string> | null; c
 }
 
 const web = (name: string, ip: string, port: number | null, ready: boolean, node = 'node1') =>
-  pod(name, { labels: { app: 'web' }, node, ip, ready, ports: port === null ? [] : [{ name: 'http', containerPort: port }] });
+  pod(name, {
+    labels: { app: 'web' },
+    node,
+    ip,
+    ready,
+    ports: port === null ? [] : [{ name: 'http', containerPort: port }],
+  });
 const ref = (name: string) => ({ kind: 'Pod', namespace: 'default', name, uid: `pod-${name}` });
 
 const pods = () => [
@@ -28,7 +43,14 @@ const pods = () => [
   web('c', '10.244.1.6', 8080, false),
   web('d', '10.244.1.7', null, true), // no port named http
   pod('e', { labels: { app: 'web' }, node: 'node1', ready: true, ports: [{ name: 'http', containerPort: 8080 }] }), // no IP yet
-  pod('f', { ns: 'other', labels: { app: 'web' }, node: 'node1', ip: '10.244.1.8', ready: true, ports: [{ name: 'http', containerPort: 8080 }] }),
+  pod('f', {
+    ns: 'other',
+    labels: { app: 'web' },
+    node: 'node1',
+    ip: '10.244.1.8',
+    ready: true,
+    ports: [{ name: 'http', containerPort: 8080 }],
+  }),
   pod('g', { labels: { app: 'db' }, node: 'node1', ip: '10.244.1.9', ready: true }),
 ];
 
@@ -44,7 +66,10 @@ describe('Endpoints controller', () => {
           notReadyAddresses: [{ ip: '10.244.1.6', nodeName: 'node1', targetRef: ref('c') }],
           ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
         },
-        { addresses: [{ ip: '10.244.2.5', nodeName: 'node2', targetRef: ref('b') }], ports: [{ name: 'http', port: 9090, protocol: 'TCP' }] },
+        {
+          addresses: [{ ip: '10.244.2.5', nodeName: 'node2', targetRef: ref('b') }],
+          ports: [{ name: 'http', port: 9090, protocol: 'TCP' }],
+        },
       ],
     });
   });
@@ -56,8 +81,15 @@ describe('Endpoints controller', () => {
   });
 
   it('numbers and missing targetPorts, several ports in one subset', () => {
-    const svc = service({ ports: [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'metrics', port: 9100, protocol: 'TCP' }] });
-    expect(desiredEndpoints(svc, [web('a', '10.244.1.5', null, true), web('d', '10.244.1.4', null, true)])!.subsets).toEqual([
+    const svc = service({
+      ports: [
+        { name: 'http', port: 80, targetPort: 8080 },
+        { name: 'metrics', port: 9100, protocol: 'TCP' },
+      ],
+    });
+    expect(
+      desiredEndpoints(svc, [web('a', '10.244.1.5', null, true), web('d', '10.244.1.4', null, true)])!.subsets,
+    ).toEqual([
       {
         addresses: [
           { ip: '10.244.1.4', nodeName: 'node1', targetRef: ref('d') },
@@ -73,8 +105,22 @@ describe('Endpoints controller', () => {
 
   it('gives StatefulSet pods a hostname behind their headless Service', () => {
     const svc = service({ name: 'nginx', clusterIP: 'None', ports: [{ name: 'web', port: 80 }] });
-    const p = pod('web-0', { labels: { app: 'web' }, node: 'node1', ip: '10.244.1.20', ready: true, hostname: 'web-0', subdomain: 'nginx' });
-    const other = pod('web-x', { labels: { app: 'web' }, node: 'node1', ip: '10.244.1.21', ready: true, hostname: 'web-x', subdomain: 'elsewhere' });
+    const p = pod('web-0', {
+      labels: { app: 'web' },
+      node: 'node1',
+      ip: '10.244.1.20',
+      ready: true,
+      hostname: 'web-0',
+      subdomain: 'nginx',
+    });
+    const other = pod('web-x', {
+      labels: { app: 'web' },
+      node: 'node1',
+      ip: '10.244.1.21',
+      ready: true,
+      hostname: 'web-x',
+      subdomain: 'elsewhere',
+    });
     const ep = desiredEndpoints(svc, [p, other])!;
     expect(ep.metadata.labels).toEqual({ team: 'a', 'service.kubernetes.io/headless': '' });
     expect(ep.subsets[0].addresses).toEqual([
@@ -86,7 +132,11 @@ describe('Endpoints controller', () => {
   it('leaves Services without a selector and ExternalName Services alone; no pods → no subsets', () => {
     expect(desiredEndpoints(service({ selector: null }), pods())).toBeNull();
     expect(desiredEndpoints(service({ type: 'ExternalName' }), pods())).toBeNull();
-    expect(desiredEndpoints(service({ selector: { app: 'none' } }), pods())).toEqual({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default', labels: { team: 'a' } } });
+    expect(desiredEndpoints(service({ selector: { app: 'none' } }), pods())).toEqual({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'web', namespace: 'default', labels: { team: 'a' } },
+    });
   });
 
   it('skips finished pods that will not run again', () => {
@@ -111,13 +161,31 @@ describe('EndpointSlice controller', () => {
       name,
       generateName: 'web-',
       namespace: 'default',
-      labels: { team: 'a', 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
-      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: 'web', uid: 'svc-web', controller: true, blockOwnerDeletion: true }],
+      labels: {
+        team: 'a',
+        'kubernetes.io/service-name': 'web',
+        'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+      },
+      ownerReferences: [
+        { apiVersion: 'v1', kind: 'Service', name: 'web', uid: 'svc-web', controller: true, blockOwnerDeletion: true },
+      ],
     });
-    const ep = (name: string, ip: string, ready: boolean, node = 'node1') => ({ addresses: [ip], conditions: { ready, serving: ready, terminating: false }, nodeName: node, targetRef: ref(name) });
+    const ep = (name: string, ip: string, ready: boolean, node = 'node1') => ({
+      addresses: [ip],
+      conditions: { ready, serving: ready, terminating: false },
+      nodeName: node,
+      targetRef: ref(name),
+    });
     expect(plan.create).toEqual([
       // d has no port named http: upstream puts it in a slice without ports
-      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: meta('web-s0001'), addressType: 'IPv4', endpoints: [ep('d', '10.244.1.7', true)], ports: [] },
+      {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: meta('web-s0001'),
+        addressType: 'IPv4',
+        endpoints: [ep('d', '10.244.1.7', true)],
+        ports: [],
+      },
       {
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
@@ -126,18 +194,34 @@ describe('EndpointSlice controller', () => {
         endpoints: [ep('a', '10.244.1.5', true), ep('c', '10.244.1.6', false)],
         ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
       },
-      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: meta('web-s0003'), addressType: 'IPv4', endpoints: [ep('b', '10.244.2.5', true, 'node2')], ports: [{ name: 'http', port: 9090, protocol: 'TCP' }] },
+      {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: meta('web-s0003'),
+        addressType: 'IPv4',
+        endpoints: [ep('b', '10.244.2.5', true, 'node2')],
+        ports: [{ name: 'http', port: 9090, protocol: 'TCP' }],
+      },
     ]);
   });
 
   it('updates slices in place and only when their content changes', () => {
     const svc = service({ ports: [{ name: 'http', port: 80, targetPort: 8080 }] });
-    const created = planEndpointSlices(svc, pods(), [], suffix()).create.map((s) => ({ ...s, metadata: { ...s.metadata, resourceVersion: '7' } }));
+    const created = planEndpointSlices(svc, pods(), [], suffix()).create.map((s) => ({
+      ...s,
+      metadata: { ...s.metadata, resourceVersion: '7' },
+    }));
     expect(created).toHaveLength(1);
     expect(planEndpointSlices(svc, pods(), created, suffix())).toEqual({ create: [], update: [], delete: [] });
     const changed = planEndpointSlices(svc, pods().slice(0, 2), created, suffix());
     expect(changed.create).toEqual([]);
-    expect(changed.update.map((s) => [s.metadata.name, s.metadata.resourceVersion, s.endpoints.map((e: any) => e.targetRef.name)])).toEqual([['web-s0001', '7', ['a', 'b']]]);
+    expect(
+      changed.update.map((s) => [
+        s.metadata.name,
+        s.metadata.resourceVersion,
+        s.endpoints.map((e: any) => e.targetRef.name),
+      ]),
+    ).toEqual([['web-s0001', '7', ['a', 'b']]]);
   });
 
   it('keeps a placeholder slice for a Service without endpoints, and deletes every slice of a deleted Service', () => {
@@ -157,7 +241,12 @@ describe('EndpointSlice controller', () => {
       ['c', { ready: false, serving: false, terminating: false }],
       ['t', { ready: false, serving: true, terminating: true }],
     ]);
-    const [pub] = planEndpointSlices({ ...svc, spec: { ...svc.spec, publishNotReadyAddresses: true } }, [web('c', '10.244.1.6', 8080, false)], [], suffix()).create;
+    const [pub] = planEndpointSlices(
+      { ...svc, spec: { ...svc.spec, publishNotReadyAddresses: true } },
+      [web('c', '10.244.1.6', 8080, false)],
+      [],
+      suffix(),
+    ).create;
     expect(pub.endpoints[0].conditions).toEqual({ ready: true, serving: false, terminating: false });
   });
 });

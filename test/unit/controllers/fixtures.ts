@@ -7,19 +7,47 @@ export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$
 let uid = 0;
 export const nextUid = (p = 'uid') => `${p}-${++uid}`;
 
-export function node(name: string, o: { ready?: boolean | 'none'; podCIDR?: string; labels?: Record<string, string>; unschedulable?: boolean; taints?: any[]; created?: number; heartbeat?: string } = {}): KubeObject {
+export function node(
+  name: string,
+  o: {
+    ready?: boolean | 'none';
+    podCIDR?: string;
+    labels?: Record<string, string>;
+    unschedulable?: boolean;
+    taints?: any[];
+    created?: number;
+    heartbeat?: string;
+  } = {},
+): KubeObject {
   const ready = o.ready ?? true;
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, uid: `node-${name}`, creationTimestamp: iso(o.created ?? T0), labels: { 'kubernetes.io/hostname': name, ...(o.labels ?? {}) } },
-    spec: { ...(o.podCIDR ? { podCIDR: o.podCIDR, podCIDRs: [o.podCIDR] } : {}), ...(o.unschedulable ? { unschedulable: true } : {}), ...(o.taints ? { taints: o.taints } : {}) },
+    metadata: {
+      name,
+      uid: `node-${name}`,
+      creationTimestamp: iso(o.created ?? T0),
+      labels: { 'kubernetes.io/hostname': name, ...(o.labels ?? {}) },
+    },
+    spec: {
+      ...(o.podCIDR ? { podCIDR: o.podCIDR, podCIDRs: [o.podCIDR] } : {}),
+      ...(o.unschedulable ? { unschedulable: true } : {}),
+      ...(o.taints ? { taints: o.taints } : {}),
+    },
     status: {
       addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
       conditions:
         ready === 'none'
           ? []
-          : [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady', lastHeartbeatTime: o.heartbeat ?? iso(T0), lastTransitionTime: iso(T0) }],
+          : [
+              {
+                type: 'Ready',
+                status: ready ? 'True' : 'False',
+                reason: ready ? 'KubeletReady' : 'KubeletNotReady',
+                lastHeartbeatTime: o.heartbeat ?? iso(T0),
+                lastTransitionTime: iso(T0),
+              },
+            ],
     },
   };
 }
@@ -51,7 +79,20 @@ export function pod(name: string, o: PodOpts = {}): KubeObject {
       uid: o.uid ?? `pod-${name}`,
       creationTimestamp: iso(o.created ?? T0),
       labels: o.labels ?? {},
-      ...(o.owner ? { ownerReferences: [{ apiVersion: o.owner.apiVersion, kind: o.owner.kind, name: o.owner.metadata.name, uid: o.owner.metadata.uid, controller: true, blockOwnerDeletion: true }] } : {}),
+      ...(o.owner
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: o.owner.apiVersion,
+                kind: o.owner.kind,
+                name: o.owner.metadata.name,
+                uid: o.owner.metadata.uid,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          }
+        : {}),
     },
     spec: {
       containers: [{ name: 'c', image: 'nginx', ...(o.ports ? { ports: o.ports } : {}) }],
@@ -74,11 +115,19 @@ export function realize(planned: KubeObject[], o: { ready?: boolean; created?: n
     ...p,
     metadata: { ...p.metadata, uid: `pod-${p.metadata.name}`, creationTimestamp: iso((o.created ?? T0) + i * 1000) },
     spec: { ...p.spec, nodeName: 'node1' },
-    status: { phase: 'Running', podIP: `10.244.1.${i + 10}`, conditions: [{ type: 'Ready', status: o.ready ? 'True' : 'False', lastTransitionTime: iso(T0) }] },
+    status: {
+      phase: 'Running',
+      podIP: `10.244.1.${i + 10}`,
+      conditions: [{ type: 'Ready', status: o.ready ? 'True' : 'False', lastTransitionTime: iso(T0) }],
+    },
   }));
 }
 
 export const setReady = (p: KubeObject, ready = true): KubeObject => ({
   ...p,
-  status: { ...p.status, phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: iso(T0) }] },
+  status: {
+    ...p.status,
+    phase: 'Running',
+    conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: iso(T0) }],
+  },
 });

@@ -1,5 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { fnv32a, safeEncodeString, templateHash, orphans, WorkQueue, SAFE_ALPHABET } from '../../../src/control/controllers/index.js';
+import {
+  fnv32a,
+  safeEncodeString,
+  templateHash,
+  orphans,
+  WorkQueue,
+  SAFE_ALPHABET,
+} from '../../../src/control/controllers/index.js';
 import { eventObject } from '../../../src/control/controllers/events.js';
 import { malformedReason } from '../../../src/control/controllers/objects.js';
 import type { KubeObject } from '../../../src/control/client/index.js';
@@ -23,7 +30,14 @@ describe('names and hashes', () => {
   });
 
   it('names events <object>.<16 hex>, in the object’s namespace (nodes: default)', () => {
-    const ev = eventObject({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node1', uid: 'u1' } }, 'Normal', 'NodeReady', 'Node node1 status is now: NodeReady', 'node-controller', T0);
+    const ev = eventObject(
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node1', uid: 'u1' } },
+      'Normal',
+      'NodeReady',
+      'Node node1 status is now: NodeReady',
+      'node-controller',
+      T0,
+    );
     expect(ev.metadata.name).toMatch(/^node1\.[0-9a-f]{16}$/);
     expect(ev).toMatchObject({
       metadata: { namespace: 'default' },
@@ -39,15 +53,28 @@ describe('names and hashes', () => {
 });
 
 describe('garbage collection', () => {
-  const dep: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', uid: 'd1' } };
-  const sts: KubeObject = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'default', uid: 's1' } };
+  const dep: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default', uid: 'd1' },
+  };
+  const sts: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'db', namespace: 'default', uid: 's1' },
+  };
 
   it('finds dependents whose owner is gone or was replaced (other uid)', () => {
     const a = pod('web-1', { owner: dep });
     const b = pod('db-0', { owner: sts });
     const c = pod('bare');
-    const foreign = pod('x', { owner: { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'rc', uid: 'r1' } } });
-    const world = new Map<string, KubeObject>([['Deployment/web', dep], ['StatefulSet/db', sts]]);
+    const foreign = pod('x', {
+      owner: { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'rc', uid: 'r1' } },
+    });
+    const world = new Map<string, KubeObject>([
+      ['Deployment/web', dep],
+      ['StatefulSet/db', sts],
+    ]);
     const lookup = (kind: string, _ns: string | undefined, name: string) => world.get(`${kind}/${name}`);
     expect(orphans([a, b, c, foreign], lookup)).toEqual([]);
     world.delete('Deployment/web');

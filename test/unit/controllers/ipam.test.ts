@@ -17,7 +17,16 @@ describe('node IPAM', () => {
   });
 
   it('never hands out a range another node holds, even a wider one', () => {
-    const plan = planPodCidrs([node('a', { podCIDR: '10.244.0.0/23' }), node('node1'), node('node5', { podCIDR: '10.244.2.0/24' }), node('node2'), node('x')], cfg);
+    const plan = planPodCidrs(
+      [
+        node('a', { podCIDR: '10.244.0.0/23' }),
+        node('node1'),
+        node('node5', { podCIDR: '10.244.2.0/24' }),
+        node('node2'),
+        node('x'),
+      ],
+      cfg,
+    );
     // node1's own slice (10.244.1.0/24) is inside a's /23; node2's is node5's.
     expect(plan.assign).toEqual([
       { node: 'node1', podCIDR: '10.244.3.0/24' },
@@ -27,7 +36,11 @@ describe('node IPAM', () => {
   });
 
   it('leaves nodes that have a podCIDR alone and reports overlaps on the later node', () => {
-    const nodes = [node('node1', { podCIDR: '10.244.1.0/24', created: T0 }), node('node2', { podCIDR: '10.244.1.0/24', created: T0 + 1000 }), node('node3', { podCIDR: '10.244.1.128/25', created: T0 + 2000 })];
+    const nodes = [
+      node('node1', { podCIDR: '10.244.1.0/24', created: T0 }),
+      node('node2', { podCIDR: '10.244.1.0/24', created: T0 + 1000 }),
+      node('node3', { podCIDR: '10.244.1.128/25', created: T0 + 2000 }),
+    ];
     const plan = planPodCidrs(nodes, cfg);
     expect(plan.assign).toEqual([]);
     expect(plan.conflicts).toEqual([
@@ -62,7 +75,9 @@ describe('node IPAM', () => {
       { node: 'b', podCIDR: '10.244.0.0/24' },
     ]);
     expect(plan.exhausted).toEqual(['c']);
-    expect(plan.malformed).toEqual([{ node: 'bad', podCIDR: '10.244.9.1/24', error: '"10.244.9.1/24": host bits set (did you mean 10.244.9.0/24?)' }]);
+    expect(plan.malformed).toEqual([
+      { node: 'bad', podCIDR: '10.244.9.1/24', error: '"10.244.9.1/24": host bits set (did you mean 10.244.9.0/24?)' },
+    ]);
   });
 
   it('uses index 0 for node0 and when nothing else is left', () => {

@@ -38,16 +38,32 @@ describe('node lifecycle', () => {
     const n = node('node9', { ready: 'none' });
     const seen = observeHeartbeat(undefined, n, T0);
     expect(staleNodeConditions(n, seen, T0 + GRACE + 1, GRACE, 'NOW')).toEqual([
-      { type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.', lastHeartbeatTime: iso(T0), lastTransitionTime: 'NOW' },
+      {
+        type: 'Ready',
+        status: 'Unknown',
+        reason: 'NodeStatusNeverUpdated',
+        message: 'Kubelet never posted node status.',
+        lastHeartbeatTime: iso(T0),
+        lastTransitionTime: 'NOW',
+      },
     ]);
   });
 
   it('sets Ready=False on the pods of a node that is not Ready, keeping the rest of their status', () => {
     const down = { ...node('node3'), status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } };
-    const pods = [pod('a', { node: 'node3', ip: '10.244.3.5', ready: true }), pod('b', { node: 'node3', ip: '10.244.3.6', ready: false }), pod('c', { node: 'node1', ip: '10.244.1.5', ready: true })];
+    const pods = [
+      pod('a', { node: 'node3', ip: '10.244.3.5', ready: true }),
+      pod('b', { node: 'node3', ip: '10.244.3.6', ready: false }),
+      pod('c', { node: 'node1', ip: '10.244.1.5', ready: true }),
+    ];
     const marks = podsToMarkNotReady(down, pods, 'NOW');
     expect(marks.map((m) => m.pod.metadata.name)).toEqual(['a']);
-    expect(marks[0].status).toEqual({ phase: 'Running', podIP: '10.244.3.5', podIPs: [{ ip: '10.244.3.5' }], conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: 'NOW' }] });
+    expect(marks[0].status).toEqual({
+      phase: 'Running',
+      podIP: '10.244.3.5',
+      podIPs: [{ ip: '10.244.3.5' }],
+      conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: 'NOW' }],
+    });
     expect(podsToMarkNotReady(node('node3'), pods, 'NOW')).toEqual([]);
   });
 });

@@ -3,7 +3,9 @@ import { planStatefulSet, revisionOf } from '../../../src/control/controllers/in
 import type { KubeObject } from '../../../src/control/client/index.js';
 import { setReady } from './fixtures.js';
 
-function sts(o: { replicas?: number; image?: string; parallel?: boolean; partition?: number; status?: any } = {}): KubeObject {
+function sts(
+  o: { replicas?: number; image?: string; parallel?: boolean; partition?: number; status?: any } = {},
+): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -12,16 +14,22 @@ function sts(o: { replicas?: number; image?: string; parallel?: boolean; partiti
       replicas: o.replicas ?? 3,
       serviceName: 'nginx',
       selector: { matchLabels: { app: 'nginx' } },
-      template: { metadata: { labels: { app: 'nginx' } }, spec: { containers: [{ name: 'nginx', image: o.image ?? 'nginx:1.25' }] } },
+      template: {
+        metadata: { labels: { app: 'nginx' } },
+        spec: { containers: [{ name: 'nginx', image: o.image ?? 'nginx:1.25' }] },
+      },
       ...(o.parallel ? { podManagementPolicy: 'Parallel' } : {}),
-      ...(o.partition !== undefined ? { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: o.partition } } } : {}),
+      ...(o.partition !== undefined
+        ? { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: o.partition } } }
+        : {}),
     },
     ...(o.status ? { status: o.status } : {}),
   };
 }
 
 /** The planned pods as created and (un)ready. */
-const made = (ps: KubeObject[], ready: boolean) => ps.map((p) => setReady({ ...p, metadata: { ...p.metadata, uid: `pod-${p.metadata.name}` } }, ready));
+const made = (ps: KubeObject[], ready: boolean) =>
+  ps.map((p) => setReady({ ...p, metadata: { ...p.metadata, uid: `pod-${p.metadata.name}` } }, ready));
 const names = (ps: KubeObject[]) => ps.map((p) => p.metadata.name);
 
 describe('StatefulSet controller', () => {
@@ -36,12 +44,28 @@ describe('StatefulSet controller', () => {
       metadata: {
         name: 'web-0',
         namespace: 'default',
-        labels: { app: 'nginx', 'controller-revision-hash': rev, 'statefulset.kubernetes.io/pod-name': 'web-0', 'apps.kubernetes.io/pod-index': '0' },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: 'sts-web', controller: true, blockOwnerDeletion: true }],
+        labels: {
+          app: 'nginx',
+          'controller-revision-hash': rev,
+          'statefulset.kubernetes.io/pod-name': 'web-0',
+          'apps.kubernetes.io/pod-index': '0',
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'StatefulSet',
+            name: 'web',
+            uid: 'sts-web',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: { containers: [{ name: 'nginx', image: 'nginx:1.25' }], hostname: 'web-0', subdomain: 'nginx' },
     });
-    expect(p.events).toEqual([{ type: 'Normal', reason: 'SuccessfulCreate', message: 'create Pod web-0 in StatefulSet web successful' }]);
+    expect(p.events).toEqual([
+      { type: 'Normal', reason: 'SuccessfulCreate', message: 'create Pod web-0 in StatefulSet web successful' },
+    ]);
 
     const web0 = made(p.create, false);
     p = planStatefulSet(s, web0); // OrderedReady: web-0 is not ready, so nothing
@@ -55,7 +79,17 @@ describe('StatefulSet controller', () => {
     const all = [...ready01, ...made(p.create, true)];
     p = planStatefulSet(s, all);
     expect([p.create, p.delete]).toEqual([[], []]);
-    expect(p.status).toEqual({ observedGeneration: 1, replicas: 3, readyReplicas: 3, currentReplicas: 3, updatedReplicas: 3, availableReplicas: 3, currentRevision: rev, updateRevision: rev, collisionCount: 0 });
+    expect(p.status).toEqual({
+      observedGeneration: 1,
+      replicas: 3,
+      readyReplicas: 3,
+      currentReplicas: 3,
+      updatedReplicas: 3,
+      availableReplicas: 3,
+      currentRevision: rev,
+      updateRevision: rev,
+      collisionCount: 0,
+    });
   });
 
   it('Parallel creates every pod at once', () => {
@@ -73,14 +107,20 @@ describe('StatefulSet controller', () => {
     const s2 = sts({ replicas: 2 });
     let p = planStatefulSet(s2, pods);
     expect([p.create, names(p.delete)]).toEqual([[], ['web-4']]);
-    expect(p.events).toEqual([{ type: 'Normal', reason: 'SuccessfulDelete', message: 'delete Pod web-4 in StatefulSet web successful' }]);
+    expect(p.events).toEqual([
+      { type: 'Normal', reason: 'SuccessfulDelete', message: 'delete Pod web-4 in StatefulSet web successful' },
+    ]);
     p = planStatefulSet(s2, pods.slice(0, 4));
     expect(names(p.delete)).toEqual(['web-3']);
     // web-1 not ready: OrderedReady waits before removing web-2
     p = planStatefulSet(s2, [pods[0], setReady(pods[1], false), pods[2]]);
     expect(p.delete).toEqual([]);
     // Parallel removes all surplus pods at once
-    expect(names(planStatefulSet(sts({ replicas: 2, parallel: true }), pods).delete)).toEqual(['web-4', 'web-3', 'web-2']);
+    expect(names(planStatefulSet(sts({ replicas: 2, parallel: true }), pods).delete)).toEqual([
+      'web-4',
+      'web-3',
+      'web-2',
+    ]);
   });
 
   it('rolls out from the highest ordinal down, waiting for each replacement to be Ready', () => {
@@ -112,7 +152,13 @@ describe('StatefulSet controller', () => {
     const new0 = made(planStatefulSet(v2, [...new1, ...ready2]).create, true);
     p = planStatefulSet(v2, [...new0, ...new1, ...ready2]);
     expect([p.create, p.delete]).toEqual([[], []]);
-    expect(p.status).toMatchObject({ currentRevision: r2, updateRevision: r2, currentReplicas: 3, updatedReplicas: 3, readyReplicas: 3 });
+    expect(p.status).toMatchObject({
+      currentRevision: r2,
+      updateRevision: r2,
+      currentReplicas: 3,
+      updatedReplicas: 3,
+      readyReplicas: 3,
+    });
   });
 
   it('does not update pods below the partition', () => {

@@ -2,7 +2,13 @@
 // pods 10.244.1.0/24 behind gateway 10.244.1.1) with two local pods and one
 // peer, node2 (172.28.0.12, pods 10.244.2.0/24), whose underlay MAC is known.
 
-import { Pipeline, parseCidr, type NodeIdentity, type PipelineOptions, type DropReason } from '../../../src/dataplane/index.js';
+import {
+  Pipeline,
+  parseCidr,
+  type NodeIdentity,
+  type PipelineOptions,
+  type DropReason,
+} from '../../../src/dataplane/index.js';
 import { podMacFor, toPeer, vtepMacFor, type PeerSpec } from '../../../src/overlay/index.js';
 import { TCP_ACK, parseIpv4, parseMac } from '../../../src/packet/index.js';
 import {
@@ -105,16 +111,33 @@ export const podUdp = (s: Partial<UdpSpec> & Pick<UdpSpec, 'dst'>): Buffer =>
   udpFrame({ srcPort: 40000, dstPort: 5353, payload: Buffer.from('hello from pod A, over UDP'), ...fromPodA, ...s });
 
 export const podTcp = (s: Partial<TcpSpec> & Pick<TcpSpec, 'dst'>): Buffer =>
-  tcpFrame({ srcPort: 40000, dstPort: 5201, payload: Buffer.from('hello over TCP'), flags: TCP_ACK, ...fromPodA, ...s });
+  tcpFrame({
+    srcPort: 40000,
+    dstPort: 5201,
+    payload: Buffer.from('hello over TCP'),
+    flags: TCP_ACK,
+    ...fromPodA,
+    ...s,
+  });
 
-export const podPing = (s: Partial<IpFrameSpec> & Pick<IpFrameSpec, 'dst'> & { ident?: number }): Buffer => icmpEchoFrame({ ...fromPodA, ...s });
+export const podPing = (s: Partial<IpFrameSpec> & Pick<IpFrameSpec, 'dst'> & { ident?: number }): Buffer =>
+  icmpEchoFrame({ ...fromPodA, ...s });
 
 export const podArp = (targetIp: string, senderIp: string = POD_A.ip, srcMac: Buffer = POD_A.mac): Buffer =>
   arpRequestFrame({ srcMac, senderIp, targetIp });
 
 /** What node2 sends node1: `inner` in VXLAN VNI 1 from 172.28.0.12 to 172.28.0.11. */
 export function fromNode2(inner: Buffer, over: Partial<VxlanSpec> = {}): Buffer {
-  return vxlanFrame({ srcMac: NODE2.mac, dstMac: NODE1.mac, src: NODE2.ip, dst: NODE1.ip, vni: 1, srcPort: 51234, inner, ...over });
+  return vxlanFrame({
+    srcMac: NODE2.mac,
+    dstMac: NODE1.mac,
+    src: NODE2.ip,
+    dst: NODE1.ip,
+    vni: 1,
+    srcPort: 51234,
+    inner,
+    ...over,
+  });
 }
 
 /** An inner frame as node2's VTEP sends it: VTEP MAC to VTEP MAC, remote pod to `dst`. */

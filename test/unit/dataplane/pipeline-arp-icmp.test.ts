@@ -38,7 +38,8 @@ import {
 const mac = (b: Buffer, off = 0) => macToString(b, off);
 
 /** A UDP datagram whose IPv4 packet is exactly `ipBytes` long. */
-const udpOfSize = (dst: string, ipBytes: number, df = true) => podUdp({ dst, df, payload: Buffer.alloc(ipBytes - 28, 0x5a) });
+const udpOfSize = (dst: string, ipBytes: number, df = true) =>
+  podUdp({ dst, df, payload: Buffer.alloc(ipBytes - 28, 0x5a) });
 
 describe('ARP', () => {
   it('a pod asking for another local pod gets the gateway MAC (proxy ARP)', () => {
@@ -66,7 +67,12 @@ describe('ARP', () => {
     expect(sent.pods).toHaveLength(1);
     const f = splitVnet(sent.pods[0]).frame;
     expect(ethernetHeader.decode(f)).toEqual({ dst: BROADCAST_MAC, src: GATEWAY.mac, etherType: ETHERTYPE_ARP });
-    expect(arpPacket.decode(f, 14)).toMatchObject({ op: ARP_REQUEST, senderMac: GATEWAY.mac, senderIp: parseIpv4(GATEWAY.ip), targetIp: parseIpv4('10.244.1.77') });
+    expect(arpPacket.decode(f, 14)).toMatchObject({
+      op: ARP_REQUEST,
+      senderMac: GATEWAY.mac,
+      senderIp: parseIpv4(GATEWAY.ip),
+      targetIp: parseIpv4('10.244.1.77'),
+    });
   });
 
   it('asks for the same missing pod at most once a second', () => {
@@ -117,7 +123,11 @@ describe('ARP', () => {
     expect([ipv4ToString(v.ip.src), ipv4ToString(v.ip.dst)]).toEqual([NODE1.ip, NODE2.ip]);
     expect(ipChecksumOk(f)).toBe(true);
     expect(v.vxlan.vni).toBe(1);
-    expect(ethernetHeader.decode(v.inner)).toEqual({ dst: NODE2.vtepMac, src: NODE1.vtepMac, etherType: ETHERTYPE_ARP });
+    expect(ethernetHeader.decode(v.inner)).toEqual({
+      dst: NODE2.vtepMac,
+      src: NODE1.vtepMac,
+      etherType: ETHERTYPE_ARP,
+    });
     expect(arpPacket.decode(v.inner, 14)).toEqual({
       op: ARP_REPLY,
       senderMac: NODE1.vtepMac,
@@ -218,4 +228,3 @@ describe('errors back to the sender', () => {
     expect(c.icmpErrors + c.icmpRateLimited).toBe(1500);
   });
 });
-

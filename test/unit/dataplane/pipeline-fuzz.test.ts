@@ -45,8 +45,14 @@ const offloaded = podUdp({ dst: REMOTE_POD.ip, checksum: 'partial' });
 const gso = podTcp({ dst: REMOTE_POD.ip, payload: Buffer.alloc(3000, 0x33), checksum: 'partial' });
 
 const remoteTcp = tcpFrame({
-  srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip, dst: POD_A.ip,
-  srcPort: 5201, dstPort: 40000, payload: Buffer.alloc(1398, 0x44), checksum: 'partial',
+  srcMac: NODE2.vtepMac,
+  dstMac: NODE1.vtepMac,
+  src: REMOTE_POD.ip,
+  dst: POD_A.ip,
+  srcPort: 5201,
+  dstPort: 40000,
+  payload: Buffer.alloc(1398, 0x44),
+  checksum: 'partial',
 });
 
 /** Valid frames reaching every stage the pipeline has. */
@@ -54,7 +60,12 @@ const CORPUS: Case[] = [
   { what: 'UDP to a local pod', from: 'pods', frame: podUdp({ dst: POD_B.ip }) },
   { what: 'UDP to node2', from: 'pods', frame: podUdp({ dst: REMOTE_POD.ip }) },
   { what: 'NEEDS_CSUM UDP to node2', from: 'pods', frame: offloaded, vnet: partialCsumVnet(offloaded) },
-  { what: 'TCP GSO to node2', from: 'pods', frame: gso, vnet: partialCsumVnet(gso, { gsoType: VNET_HDR_GSO_TCPV4, gsoSize: 1398, hdrLen: 54 }) },
+  {
+    what: 'TCP GSO to node2',
+    from: 'pods',
+    frame: gso,
+    vnet: partialCsumVnet(gso, { gsoType: VNET_HDR_GSO_TCPV4, gsoSize: 1398, hdrLen: 54 }),
+  },
   { what: 'TCP to the node', from: 'pods', frame: podTcp({ dst: NODE1.ip }) },
   { what: 'TTL 1', from: 'pods', frame: podUdp({ dst: POD_B.ip, ttl: 1 }) },
   { what: 'no route', from: 'pods', frame: podPing({ dst: '10.250.0.9' }) },
@@ -66,7 +77,12 @@ const CORPUS: Case[] = [
   { what: 'VXLAN ping to the gateway', from: 'underlay', frame: fromNode2(remotePing(GATEWAY.ip)) },
   { what: 'VXLAN with TTL 1', from: 'underlay', frame: fromNode2(remotePing(POD_B.ip, { ttl: 1 })) },
   { what: 'VXLAN ARP', from: 'underlay', frame: fromNode2(podArp(POD_A.ip, REMOTE_POD.ip)) },
-  { what: 'VXLAN TCP segment (GRO)', from: 'underlay', frame: fromNode2(remoteTcp), vnet: { flags: VNET_HDR_F_NEEDS_CSUM, csumStart: 50 + 34, csumOffset: 16 } },
+  {
+    what: 'VXLAN TCP segment (GRO)',
+    from: 'underlay',
+    frame: fromNode2(remoteTcp),
+    vnet: { flags: VNET_HDR_F_NEEDS_CSUM, csumStart: 50 + 34, csumOffset: 16 },
+  },
   { what: 'ARP from node3 on eth0', from: 'underlay', frame: podArp(NODE1.ip, NODE3.spec.nodeIp) },
 ];
 
@@ -148,9 +164,17 @@ describe('garbage never throws', () => {
         expect(() => process(n, c.from, rx), `${c.what} cut to ${len}`).not.toThrow();
         expect(n.podPort.frames.length + n.underlayPort.frames.length, `${c.what} cut to ${len}`).toBe(sentBefore);
         const grew = n.pipeline.counters.drops.map((v, i) => v - dropsBefore[i]);
-        const reasons = Object.entries(n.drops()).filter(([, v]) => v! > 0).map(([k]) => k);
-        expect(grew.reduce((a, b) => a + b, 0), `${c.what} cut to ${len}`).toBe(1);
-        expect(reasons.every((r) => r.startsWith('malformed-')), `${c.what} cut to ${len}: ${reasons}`).toBe(true);
+        const reasons = Object.entries(n.drops())
+          .filter(([, v]) => v! > 0)
+          .map(([k]) => k);
+        expect(
+          grew.reduce((a, b) => a + b, 0),
+          `${c.what} cut to ${len}`,
+        ).toBe(1);
+        expect(
+          reasons.every((r) => r.startsWith('malformed-')),
+          `${c.what} cut to ${len}: ${reasons}`,
+        ).toBe(true);
       }
       expect(countersSane(n.pipeline)).toBe(true);
     }
@@ -162,7 +186,8 @@ describe('garbage never throws', () => {
       const sent = c.from === 'pods' ? n.fromPods(c) : n.fromUnderlay(c);
       // An ARP on eth0 is answered by the kernel; what it leaves is a learned MAC.
       const learned = n.pipeline.underlayNeighbors.entries().length - 1;
-      const accounted = sent.pods.length + sent.underlay.length + totalDrops(n.pipeline) + n.pipeline.counters.toHost + learned;
+      const accounted =
+        sent.pods.length + sent.underlay.length + totalDrops(n.pipeline) + n.pipeline.counters.toHost + learned;
       expect(accounted, c.what).toBeGreaterThan(0);
     }
   });
@@ -183,17 +208,18 @@ describe('garbage never throws', () => {
 
   it('valid frames with hostile bytes and any kernel-shaped virtio_net_hdr never throw', () => {
     const n = node1();
-    const mutation = fc
-      .integer({ min: 0, max: CORPUS.length - 1 })
-      .chain((i) =>
-        fc.record({
-          i: fc.constant(i),
-          vnet: fc.option(kernelVnet(CORPUS[i].frame.length), { nil: undefined }),
-          pokes: fc.array(fc.record({ at: fc.nat(CORPUS[i].frame.length - 1), value: fc.integer({ min: 0, max: 255 }) }), { maxLength: 4 }),
-          fixIpChecksum: fc.boolean(),
-          cut: fc.nat(CORPUS[i].frame.length),
-        }),
-      );
+    const mutation = fc.integer({ min: 0, max: CORPUS.length - 1 }).chain((i) =>
+      fc.record({
+        i: fc.constant(i),
+        vnet: fc.option(kernelVnet(CORPUS[i].frame.length), { nil: undefined }),
+        pokes: fc.array(
+          fc.record({ at: fc.nat(CORPUS[i].frame.length - 1), value: fc.integer({ min: 0, max: 255 }) }),
+          { maxLength: 4 },
+        ),
+        fixIpChecksum: fc.boolean(),
+        cut: fc.nat(CORPUS[i].frame.length),
+      }),
+    );
     fc.assert(
       fc.property(mutation, ({ i, vnet, pokes, fixIpChecksum, cut }) => {
         const c = CORPUS[i];
@@ -224,7 +250,9 @@ describe('garbage never throws', () => {
   it('a NEEDS_CSUM frame to node2 with csum_start near 65535 is dropped, not thrown', () => {
     const n = node1();
     const frame = podUdp({ dst: REMOTE_POD.ip });
-    expect(() => n.fromPods({ frame, vnet: { flags: VNET_HDR_F_NEEDS_CSUM, csumStart: 0xffff, csumOffset: 6 } })).not.toThrow();
+    expect(() =>
+      n.fromPods({ frame, vnet: { flags: VNET_HDR_F_NEEDS_CSUM, csumStart: 0xffff, csumOffset: 6 } }),
+    ).not.toThrow();
   });
   // Regression test (was a bug, now fixed): Gro.flushFlowOf (src/dataplane/gro.ts, line 152) reads the TCP
   // ports with buf.readUInt32BE(ip + IHL*4) without checking that the frame
@@ -235,7 +263,10 @@ describe('garbage never throws', () => {
   // processFromUnderlay, costing the agent the whole batch.
   it('a header-only TCP packet at the very end of the receive buffer is handled, not thrown', () => {
     const n = node1();
-    const inner = podTcp({ dst: POD_A.ip, srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip }).subarray(0, 14 + 20);
+    const inner = podTcp({ dst: POD_A.ip, srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip }).subarray(
+      0,
+      14 + 20,
+    );
     inner.writeUInt16BE(20, 14 + 2); // total length: the header alone
     inner.writeUInt16BE(0, 14 + 10);
     inner.writeUInt16BE(finishChecksum(sum16(inner, 14, 20)), 14 + 10);

@@ -34,8 +34,18 @@ interface Seg {
 /** A TCP segment from the remote pod to pod A, in VXLAN from node2, with the underlay virtio_net_hdr. */
 function tunnelled(s: Seg): RxFrame {
   const inner = tcpFrame({
-    srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip, dst: POD_A.ip, ttl: 64,
-    srcPort: s.port, dstPort: 40000, seq: s.seq, ack: 777, flags: s.flags, payload: s.payload, options: TIMESTAMPS,
+    srcMac: NODE2.vtepMac,
+    dstMac: NODE1.vtepMac,
+    src: REMOTE_POD.ip,
+    dst: POD_A.ip,
+    ttl: 64,
+    srcPort: s.port,
+    dstPort: 40000,
+    seq: s.seq,
+    ack: 777,
+    flags: s.flags,
+    payload: s.payload,
+    options: TIMESTAMPS,
     checksum: s.offloaded ? 'partial' : 'full',
   });
   const vnet: VnetHdr = s.offloaded ? { flags: VNET_HDR_F_NEEDS_CSUM, csumStart: 50 + 34, csumOffset: 16 } : {};
@@ -89,7 +99,8 @@ function receive(captured: Buffer[]): Delivered[] {
   return out;
 }
 
-const asSent = (segs: Seg[]): Delivered[] => segs.map(({ port, seq, flags, payload }) => ({ port, seq, flags, payload }));
+const asSent = (segs: Seg[]): Delivered[] =>
+  segs.map(({ port, seq, flags, payload }) => ({ port, seq, flags, payload }));
 
 function stream(port: number, sizes: number[], seq0 = 1_000_000, lastFlags = TCP_ACK | TCP_PSH): Seg[] {
   let seq = seq0;
@@ -108,7 +119,14 @@ describe('GRO for decapsulated TCP', () => {
     const sent = n.fromUnderlay(...segs.map(tunnelled));
     expect(sent.pods).toHaveLength(1);
     const { vnet, frame } = splitVnet(sent.pods[0]);
-    expect(vnet).toEqual({ flags: VNET_HDR_F_NEEDS_CSUM, gsoType: VNET_HDR_GSO_TCPV4, hdrLen: 66, gsoSize: MSS, csumStart: 34, csumOffset: 16 });
+    expect(vnet).toEqual({
+      flags: VNET_HDR_F_NEEDS_CSUM,
+      gsoType: VNET_HDR_GSO_TCPV4,
+      hdrLen: 66,
+      gsoSize: MSS,
+      csumStart: 34,
+      csumOffset: 16,
+    });
     expect(ipOf(frame).totalLength).toBe(20 + 32 + 4 * MSS + 500);
     expect(receive(sent.pods)).toEqual(asSent(segs));
     expect(n.pipeline.counters.localTx).toBe(1);
@@ -133,15 +151,33 @@ describe('GRO for decapsulated TCP', () => {
   });
 
   it('property: any interleaving of three flows reaches the pod as exactly the segments sent, in per-flow order', () => {
-    const size = fc.oneof({ weight: 3, arbitrary: fc.constant(MSS) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: MSS }) });
-    const flags = fc.oneof({ weight: 5, arbitrary: fc.constant(TCP_ACK) }, { weight: 1, arbitrary: fc.constantFrom(TCP_ACK | TCP_PSH, TCP_ACK | TCP_FIN) });
-    const segment = fc.record({ flow: fc.integer({ min: 0, max: 2 }), size, flags, offloaded: fc.boolean(), gap: fc.boolean() });
+    const size = fc.oneof(
+      { weight: 3, arbitrary: fc.constant(MSS) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: MSS }) },
+    );
+    const flags = fc.oneof(
+      { weight: 5, arbitrary: fc.constant(TCP_ACK) },
+      { weight: 1, arbitrary: fc.constantFrom(TCP_ACK | TCP_PSH, TCP_ACK | TCP_FIN) },
+    );
+    const segment = fc.record({
+      flow: fc.integer({ min: 0, max: 2 }),
+      size,
+      flags,
+      offloaded: fc.boolean(),
+      gap: fc.boolean(),
+    });
     fc.assert(
       fc.property(fc.array(segment, { minLength: 1, maxLength: 80 }), (plan) => {
         const nextSeq = [1000, 2_000_000, 0xffffff00];
         const segs: Seg[] = plan.map((p, i) => {
           if (p.gap && i % 7 === 0) nextSeq[p.flow] = (nextSeq[p.flow] + 5000) >>> 0;
-          const s = { port: 5000 + p.flow, seq: nextSeq[p.flow], flags: p.flags, payload: Buffer.alloc(p.size, i & 0xff), offloaded: p.offloaded };
+          const s = {
+            port: 5000 + p.flow,
+            seq: nextSeq[p.flow],
+            flags: p.flags,
+            payload: Buffer.alloc(p.size, i & 0xff),
+            offloaded: p.offloaded,
+          };
           nextSeq[p.flow] = (nextSeq[p.flow] + p.size) >>> 0;
           return s;
         });

@@ -30,15 +30,34 @@ const SNAT_IP = '10.244.1.254';
 const OUTSIDE = { ip: '172.28.0.200', mac: parseMac('02:42:ac:1c:00:c8') };
 const CLIENT = { ip: '172.28.0.100', mac: parseMac('02:42:ac:1c:00:64') };
 
-function service(name: string, spec: Record<string, unknown>, endpoints: { ip: string; node: string; ready?: boolean }[], port = 8080) {
-  const svc = { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name }, spec: { type: 'ClusterIP', clusterIP: VIP, ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: port }], ...spec } };
+function service(
+  name: string,
+  spec: Record<string, unknown>,
+  endpoints: { ip: string; node: string; ready?: boolean }[],
+  port = 8080,
+) {
+  const svc = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { namespace: 'default', name },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: VIP,
+      ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: port }],
+      ...spec,
+    },
+  };
   const slice = {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { namespace: 'default', name: `${name}-abcde`, labels: { 'kubernetes.io/service-name': name } },
     addressType: 'IPv4',
     ports: [{ name: 'http', port, protocol: 'TCP' }],
-    endpoints: endpoints.map((e) => ({ addresses: [e.ip], nodeName: e.node, conditions: { ready: e.ready ?? true, serving: e.ready ?? true, terminating: false } })),
+    endpoints: endpoints.map((e) => ({
+      addresses: [e.ip],
+      nodeName: e.node,
+      conditions: { ready: e.ready ?? true, serving: e.ready ?? true, terminating: false },
+    })),
   };
   return { svc, slice };
 }
@@ -46,9 +65,18 @@ function service(name: string, spec: Record<string, unknown>, endpoints: { ip: s
 /** node1 with the Service stage on, `services` programmed, the outside's MAC known. */
 function lbNode(services: ReturnType<typeof service>[], opts: { scheduler?: 'rr' | 'maglev' } = {}) {
   const n = node1();
-  const lb = new LbState({ snatIp: serviceSnatIp(parseCidr('10.244.1.0/24')), serviceCidr: parseCidr('10.96.0.0/12'), clusterCidr: parseCidr('10.244.0.0/16') });
+  const lb = new LbState({
+    snatIp: serviceSnatIp(parseCidr('10.244.1.0/24')),
+    serviceCidr: parseCidr('10.96.0.0/12'),
+    clusterCidr: parseCidr('10.244.0.0/16'),
+  });
   for (const { svc, slice } of services) {
-    const c = compileService(svc as never, [slice as never], { name: 'node1' }, { defaultScheduler: opts.scheduler ?? 'rr' });
+    const c = compileService(
+      svc as never,
+      [slice as never],
+      { name: 'node1' },
+      { defaultScheduler: opts.scheduler ?? 'rr' },
+    );
     lb.table.setService(c.service, c.frontends);
   }
   n.pipeline.setLoadBalancer(lb);
@@ -60,7 +88,11 @@ function lbNode(services: ReturnType<typeof service>[], opts: { scheduler?: 'rr'
 
 const tcpOk = (frame: Buffer) => computeTcpChecksum(frame, 14) === tcpOf(frame).checksum;
 const twoLocal = () => service('web', {}, [{ ip: POD_B.ip, node: 'node1' }]);
-const localAndRemote = () => service('web', {}, [{ ip: POD_B.ip, node: 'node1' }, { ip: REMOTE_POD.ip, node: 'node2' }]);
+const localAndRemote = () =>
+  service('web', {}, [
+    { ip: POD_B.ip, node: 'node1' },
+    { ip: REMOTE_POD.ip, node: 'node2' },
+  ]);
 
 describe('ClusterIP: DNAT on the way in, reverse NAT on the way back', () => {
   it('a SYN to the VIP reaches the local backend with its address and port, checksums right; the reply comes back from the VIP', () => {
@@ -75,7 +107,18 @@ describe('ClusterIP: DNAT on the way in, reverse NAT on the way back', () => {
     expect(ipChecksumOk(frame) && tcpOk(frame)).toBe(true);
     expect(n.lb.conntrack.size).toBe(1);
 
-    const reply = n.fromPods(tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: POD_A.ip, srcPort: 8080, dstPort: 40000, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) }));
+    const reply = n.fromPods(
+      tcpFrame({
+        srcMac: POD_B.mac,
+        dstMac: GATEWAY.mac,
+        src: POD_B.ip,
+        dst: POD_A.ip,
+        srcPort: 8080,
+        dstPort: 40000,
+        flags: TCP_SYN | TCP_ACK,
+        payload: Buffer.alloc(0),
+      }),
+    );
     const back = splitVnet(reply.pods[0]).frame;
     expect(ipv4ToString(ipOf(back).src)).toBe(VIP);
     expect(tcpOf(back).srcPort).toBe(80);
@@ -90,7 +133,16 @@ describe('ClusterIP: DNAT on the way in, reverse NAT on the way back', () => {
     const inner = openVxlan(splitVnet(out.underlay[0]).frame).inner;
     expect(ipv4ToString(ipOf(inner).dst)).toBe(REMOTE_POD.ip);
     expect(tcpOk(inner)).toBe(true);
-    const replyInner = tcpFrame({ srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip, dst: POD_A.ip, srcPort: 8080, dstPort: 40000, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const replyInner = tcpFrame({
+      srcMac: NODE2.vtepMac,
+      dstMac: NODE1.vtepMac,
+      src: REMOTE_POD.ip,
+      dst: POD_A.ip,
+      srcPort: 8080,
+      dstPort: 40000,
+      flags: TCP_SYN | TCP_ACK,
+      payload: Buffer.alloc(0),
+    });
     const back = splitVnet(n.fromUnderlay(fromNode2(replyInner)).pods[0]).frame;
     expect(ipv4ToString(ipOf(back).src)).toBe(VIP);
     expect(tcpOf(back).srcPort).toBe(80);
@@ -121,13 +173,36 @@ describe('ClusterIP: DNAT on the way in, reverse NAT on the way back', () => {
 
   it('hairpin: a backend reaching itself through its Service is SNATed to the node’s Service SNAT address (not the gateway: the kernel owns that), and the reply finds its way back', () => {
     const n = lbNode([twoLocal()]);
-    const syn = tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: VIP, srcPort: 5555, dstPort: 80, flags: TCP_SYN, payload: Buffer.alloc(0) });
+    const syn = tcpFrame({
+      srcMac: POD_B.mac,
+      dstMac: GATEWAY.mac,
+      src: POD_B.ip,
+      dst: VIP,
+      srcPort: 5555,
+      dstPort: 80,
+      flags: TCP_SYN,
+      payload: Buffer.alloc(0),
+    });
     const inFrame = splitVnet(n.fromPods(syn).pods[0]).frame;
     expect(ipv4ToString(ipOf(inFrame).src)).toBe(SNAT_IP);
     expect(ipv4ToString(ipOf(inFrame).dst)).toBe(POD_B.ip);
-    const reply = tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: SNAT_IP, srcPort: 8080, dstPort: tcpOf(inFrame).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const reply = tcpFrame({
+      srcMac: POD_B.mac,
+      dstMac: GATEWAY.mac,
+      src: POD_B.ip,
+      dst: SNAT_IP,
+      srcPort: 8080,
+      dstPort: tcpOf(inFrame).srcPort,
+      flags: TCP_SYN | TCP_ACK,
+      payload: Buffer.alloc(0),
+    });
     const back = splitVnet(n.fromPods(reply).pods[0]).frame;
-    expect([ipv4ToString(ipOf(back).src), tcpOf(back).srcPort, ipv4ToString(ipOf(back).dst), tcpOf(back).dstPort]).toEqual([VIP, 80, POD_B.ip, 5555]);
+    expect([
+      ipv4ToString(ipOf(back).src),
+      tcpOf(back).srcPort,
+      ipv4ToString(ipOf(back).dst),
+      tcpOf(back).dstPort,
+    ]).toEqual([VIP, 80, POD_B.ip, 5555]);
     expect(tcpOk(back)).toBe(true);
   });
 });
@@ -137,19 +212,51 @@ describe("the node's own traffic (its host port pwh0)", () => {
   it('the node calling a ClusterIP is SNATed to the SNAT address; the reply is handed to the node through pwh0', () => {
     const n = lbNode([twoLocal()]);
     (n.pipeline as unknown as { id: { hostMac: Buffer } }).id.hostMac = HOST_MAC;
-    const syn = tcpFrame({ srcMac: HOST_MAC, dstMac: GATEWAY.mac, src: GATEWAY.ip, dst: VIP, srcPort: 50000, dstPort: 80, flags: TCP_SYN, payload: Buffer.alloc(0) });
+    const syn = tcpFrame({
+      srcMac: HOST_MAC,
+      dstMac: GATEWAY.mac,
+      src: GATEWAY.ip,
+      dst: VIP,
+      srcPort: 50000,
+      dstPort: 80,
+      flags: TCP_SYN,
+      payload: Buffer.alloc(0),
+    });
     const toPod = splitVnet(n.fromPods(syn).pods[0]).frame;
     expect([ipv4ToString(ipOf(toPod).src), ipv4ToString(ipOf(toPod).dst)]).toEqual([SNAT_IP, POD_B.ip]);
-    const reply = tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: SNAT_IP, srcPort: 8080, dstPort: tcpOf(toPod).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const reply = tcpFrame({
+      srcMac: POD_B.mac,
+      dstMac: GATEWAY.mac,
+      src: POD_B.ip,
+      dst: SNAT_IP,
+      srcPort: 8080,
+      dstPort: tcpOf(toPod).srcPort,
+      flags: TCP_SYN | TCP_ACK,
+      payload: Buffer.alloc(0),
+    });
     const back = splitVnet(n.fromPods(reply).pods[0]).frame;
     expect(macToString(back, 0)).toBe(macToString(HOST_MAC));
-    expect([ipv4ToString(ipOf(back).src), tcpOf(back).srcPort, ipv4ToString(ipOf(back).dst), tcpOf(back).dstPort]).toEqual([VIP, 80, GATEWAY.ip, 50000]);
+    expect([
+      ipv4ToString(ipOf(back).src),
+      tcpOf(back).srcPort,
+      ipv4ToString(ipOf(back).dst),
+      tcpOf(back).dstPort,
+    ]).toEqual([VIP, 80, GATEWAY.ip, 50000]);
     expect(tcpOk(back)).toBe(true);
   });
   it('a remote pod answering the node (over VXLAN) is handed to pwh0, not dropped', () => {
     const n = lbNode([]);
     (n.pipeline as unknown as { id: { hostMac: Buffer } }).id.hostMac = HOST_MAC;
-    const inner = tcpFrame({ srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip, dst: GATEWAY.ip, srcPort: 8080, dstPort: 50001, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const inner = tcpFrame({
+      srcMac: NODE2.vtepMac,
+      dstMac: NODE1.vtepMac,
+      src: REMOTE_POD.ip,
+      dst: GATEWAY.ip,
+      srcPort: 8080,
+      dstPort: 50001,
+      flags: TCP_SYN | TCP_ACK,
+      payload: Buffer.alloc(0),
+    });
     const out = n.fromUnderlay(fromNode2(inner));
     expect(macToString(splitVnet(out.pods[0]).frame, 0)).toBe(macToString(HOST_MAC));
     expect(n.drops()).toEqual({});
@@ -161,13 +268,26 @@ describe('a client reusing its source port', () => {
     const a = service('web', {}, [{ ip: POD_B.ip, node: 'node1' }]);
     const b = service('web2', { clusterIP: '10.96.0.21' }, [{ ip: POD_B.ip, node: 'node1' }]);
     const n = lbNode([a, b]);
-    const first = splitVnet(n.fromPods(podTcp({ dst: VIP, dstPort: 80, srcPort: 40000, flags: TCP_SYN })).pods[0]).frame;
-    const second = splitVnet(n.fromPods(podTcp({ dst: '10.96.0.21', dstPort: 80, srcPort: 40000, flags: TCP_SYN })).pods[0]).frame;
+    const first = splitVnet(
+      n.fromPods(podTcp({ dst: VIP, dstPort: 80, srcPort: 40000, flags: TCP_SYN })).pods[0],
+    ).frame;
+    const second = splitVnet(
+      n.fromPods(podTcp({ dst: '10.96.0.21', dstPort: 80, srcPort: 40000, flags: TCP_SYN })).pods[0],
+    ).frame;
     expect(tcpOf(first).srcPort).toBe(40000);
     expect(tcpOf(second).srcPort).not.toBe(40000);
     expect(tcpOk(second)).toBe(true);
     expect(n.pipeline.counters.snapshot().drops).toEqual({});
-    const reply = tcpFrame({ srcMac: POD_B.mac, dstMac: GATEWAY.mac, src: POD_B.ip, dst: POD_A.ip, srcPort: 8080, dstPort: tcpOf(second).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const reply = tcpFrame({
+      srcMac: POD_B.mac,
+      dstMac: GATEWAY.mac,
+      src: POD_B.ip,
+      dst: POD_A.ip,
+      srcPort: 8080,
+      dstPort: tcpOf(second).srcPort,
+      flags: TCP_SYN | TCP_ACK,
+      payload: Buffer.alloc(0),
+    });
     const back = splitVnet(n.fromPods(reply).pods[0]).frame;
     expect([ipv4ToString(ipOf(back).src), tcpOf(back).srcPort, tcpOf(back).dstPort]).toEqual(['10.96.0.21', 80, 40000]);
   });
@@ -177,7 +297,9 @@ describe('refusals and drops have reasons', () => {
   it('no endpoints: TCP gets a reset from the VIP at once, dropped as no-endpoints with the Service named', () => {
     const n = lbNode([service('web', {}, [])]);
     const dropped: string[] = [];
-    n.pipeline.setTracer({ dropped: (_r, _p, _b, _o, _l, detail) => dropped.push(String(detail)) } satisfies PipelineTracer);
+    n.pipeline.setTracer({
+      dropped: (_r, _p, _b, _o, _l, detail) => dropped.push(String(detail)),
+    } satisfies PipelineTracer);
     const sent = n.fromPods(podTcp({ dst: VIP, dstPort: 80, flags: TCP_SYN }));
     expect(n.drops()).toEqual({ 'no-endpoints': 1 });
     expect(dropped).toEqual(['default/web']);
@@ -216,7 +338,9 @@ describe('refusals and drops have reasons', () => {
 
 describe('ICMP errors about translated flows (conntrack RELATED)', () => {
   it("a backend's port unreachable reaches the client from the VIP, quoting the datagram the client sent", () => {
-    const dns = service('dns', { ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 5353 }] }, [{ ip: POD_B.ip, node: 'node1' }]);
+    const dns = service('dns', { ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 5353 }] }, [
+      { ip: POD_B.ip, node: 'node1' },
+    ]);
     (dns.slice.ports[0] as Record<string, unknown>).name = 'dns';
     (dns.slice.ports[0] as Record<string, unknown>).protocol = 'UDP';
     (dns.slice.ports[0] as Record<string, unknown>).port = 5353;
@@ -236,7 +360,10 @@ describe('ICMP errors about translated flows (conntrack RELATED)', () => {
     err.writeUInt16BE(internetChecksum(err, 34, icmpLen), 36);
     const back = splitVnet(n.fromPods(err).pods[0]).frame;
     expect([ipv4ToString(back.readUInt32BE(26)), ipv4ToString(back.readUInt32BE(30))]).toEqual([VIP, POD_A.ip]);
-    expect([ipv4ToString(back.readUInt32BE(42 + 12)), ipv4ToString(back.readUInt32BE(42 + 16))]).toEqual([POD_A.ip, VIP]);
+    expect([ipv4ToString(back.readUInt32BE(42 + 12)), ipv4ToString(back.readUInt32BE(42 + 16))]).toEqual([
+      POD_A.ip,
+      VIP,
+    ]);
     expect([back.readUInt16BE(62), back.readUInt16BE(64)]).toEqual([41000, 53]);
     expect(internetChecksum(back, 34, icmpLen)).toBe(0);
     expect(ipChecksumOk(back)).toBe(true);
@@ -246,7 +373,9 @@ describe('ICMP errors about translated flows (conntrack RELATED)', () => {
 
 describe('fragments, short headers, ETP Local from inside', () => {
   it('a fragmented UDP datagram to a VIP: the first fragment is DNATed by its ports, the later one follows it by IP id', () => {
-    const dns = service('dns', { ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }] }, [{ ip: POD_B.ip, node: 'node1' }]);
+    const dns = service('dns', { ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }] }, [
+      { ip: POD_B.ip, node: 'node1' },
+    ]);
     (dns.slice.ports[0] as Record<string, unknown>).name = 'dns';
     (dns.slice.ports[0] as Record<string, unknown>).protocol = 'UDP';
     (dns.slice.ports[0] as Record<string, unknown>).port = 53;
@@ -278,32 +407,83 @@ describe('fragments, short headers, ETP Local from inside', () => {
   });
 
   it('externalTrafficPolicy Local: from outside only local pods, but a pod calling the NodePort reaches any endpoint', () => {
-    const s = service('web', { type: 'NodePort', externalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }] }, [{ ip: REMOTE_POD.ip, node: 'node2' }]);
+    const s = service(
+      'web',
+      {
+        type: 'NodePort',
+        externalTrafficPolicy: 'Local',
+        ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }],
+      },
+      [{ ip: REMOTE_POD.ip, node: 'node2' }],
+    );
     const n = lbNode([s]);
     const out = n.fromPods(podTcp({ dst: NODE1.ip, dstPort: 30080, flags: TCP_SYN }));
     const inner = openVxlan(splitVnet(out.underlay[0]).frame).inner;
     expect([ipv4ToString(ipOf(inner).src), ipv4ToString(ipOf(inner).dst)]).toEqual([POD_A.ip, REMOTE_POD.ip]);
-    n.fromUnderlay(tcpFrame({ srcMac: CLIENT.mac, dstMac: NODE1.mac, src: CLIENT.ip, dst: NODE1.ip, srcPort: 45000, dstPort: 30080, flags: TCP_SYN, payload: Buffer.alloc(0) }));
+    n.fromUnderlay(
+      tcpFrame({
+        srcMac: CLIENT.mac,
+        dstMac: NODE1.mac,
+        src: CLIENT.ip,
+        dst: NODE1.ip,
+        srcPort: 45000,
+        dstPort: 30080,
+        flags: TCP_SYN,
+        payload: Buffer.alloc(0),
+      }),
+    );
     expect(n.drops()).toEqual({ 'etp-local-no-endpoint': 1 });
   });
 });
 
 describe('NodePort and egress', () => {
-  const nodePortSvc = () => service('web', { type: 'NodePort', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }] }, [{ ip: REMOTE_POD.ip, node: 'node2' }]);
+  const nodePortSvc = () =>
+    service(
+      'web',
+      { type: 'NodePort', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }] },
+      [{ ip: REMOTE_POD.ip, node: 'node2' }],
+    );
 
   it('a client on the underlay reaches a backend on node2 through node1:30080; SNAT to the node’s SNAT address; the reply goes straight back to the client', () => {
     const n = lbNode([nodePortSvc()]);
-    const syn = tcpFrame({ srcMac: CLIENT.mac, dstMac: NODE1.mac, src: CLIENT.ip, dst: NODE1.ip, srcPort: 45000, dstPort: 30080, flags: TCP_SYN, payload: Buffer.alloc(0) });
+    const syn = tcpFrame({
+      srcMac: CLIENT.mac,
+      dstMac: NODE1.mac,
+      src: CLIENT.ip,
+      dst: NODE1.ip,
+      srcPort: 45000,
+      dstPort: 30080,
+      flags: TCP_SYN,
+      payload: Buffer.alloc(0),
+    });
     const out = n.fromUnderlay(syn);
     const inner = openVxlan(splitVnet(out.underlay[0]).frame).inner;
-    expect([ipv4ToString(ipOf(inner).src), ipv4ToString(ipOf(inner).dst), tcpOf(inner).dstPort]).toEqual([SNAT_IP, REMOTE_POD.ip, 8080]);
+    expect([ipv4ToString(ipOf(inner).src), ipv4ToString(ipOf(inner).dst), tcpOf(inner).dstPort]).toEqual([
+      SNAT_IP,
+      REMOTE_POD.ip,
+      8080,
+    ]);
     expect(tcpOk(inner)).toBe(true);
-    const replyInner = tcpFrame({ srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip, dst: SNAT_IP, srcPort: 8080, dstPort: tcpOf(inner).srcPort, flags: TCP_SYN | TCP_ACK, payload: Buffer.alloc(0) });
+    const replyInner = tcpFrame({
+      srcMac: NODE2.vtepMac,
+      dstMac: NODE1.vtepMac,
+      src: REMOTE_POD.ip,
+      dst: SNAT_IP,
+      srcPort: 8080,
+      dstPort: tcpOf(inner).srcPort,
+      flags: TCP_SYN | TCP_ACK,
+      payload: Buffer.alloc(0),
+    });
     const back = n.fromUnderlay(fromNode2(replyInner));
     expect(back.pods).toHaveLength(0);
     const f = splitVnet(back.underlay[0]).frame;
     expect(macToString(f, 0)).toBe(macToString(CLIENT.mac));
-    expect([ipv4ToString(ipOf(f).src), tcpOf(f).srcPort, ipv4ToString(ipOf(f).dst), tcpOf(f).dstPort]).toEqual([NODE1.ip, 30080, CLIENT.ip, 45000]);
+    expect([ipv4ToString(ipOf(f).src), tcpOf(f).srcPort, ipv4ToString(ipOf(f).dst), tcpOf(f).dstPort]).toEqual([
+      NODE1.ip,
+      30080,
+      CLIENT.ip,
+      45000,
+    ]);
     expect(ipChecksumOk(f) && tcpOk(f)).toBe(true);
   });
 
@@ -311,7 +491,18 @@ describe('NodePort and egress', () => {
     const s = nodePortSvc();
     (s.svc.spec as Record<string, unknown>).externalTrafficPolicy = 'Local';
     const n = lbNode([s]);
-    n.fromUnderlay(tcpFrame({ srcMac: CLIENT.mac, dstMac: NODE1.mac, src: CLIENT.ip, dst: NODE1.ip, srcPort: 45000, dstPort: 30080, flags: TCP_SYN, payload: Buffer.alloc(0) }));
+    n.fromUnderlay(
+      tcpFrame({
+        srcMac: CLIENT.mac,
+        dstMac: NODE1.mac,
+        src: CLIENT.ip,
+        dst: NODE1.ip,
+        srcPort: 45000,
+        dstPort: 30080,
+        flags: TCP_SYN,
+        payload: Buffer.alloc(0),
+      }),
+    );
     expect(n.drops()).toEqual({ 'etp-local-no-endpoint': 1 });
   });
 
@@ -328,7 +519,15 @@ describe('NodePort and egress', () => {
     expect(natPort).toBeGreaterThanOrEqual(61000);
     expect(computeUdpChecksum(f, 14)).toBe(udpOf(f).checksum);
     expect(events.map((e) => e.kind)).toEqual(['masquerade']);
-    const reply = udpFrame({ srcMac: OUTSIDE.mac, dstMac: NODE1.mac, src: OUTSIDE.ip, dst: NODE1.ip, srcPort: 7, dstPort: natPort, payload: Buffer.from('echo') });
+    const reply = udpFrame({
+      srcMac: OUTSIDE.mac,
+      dstMac: NODE1.mac,
+      src: OUTSIDE.ip,
+      dst: NODE1.ip,
+      srcPort: 7,
+      dstPort: natPort,
+      payload: Buffer.from('echo'),
+    });
     const back = splitVnet(n.fromUnderlay(reply).pods[0]).frame;
     expect([ipv4ToString(ipOf(back).dst), udpOf(back).dstPort]).toEqual([POD_A.ip, 40000]);
     expect(computeUdpChecksum(back, 14)).toBe(udpOf(back).checksum);
@@ -356,13 +555,27 @@ describe('NodePort and egress', () => {
     const sent = n.fromUnderlay(reply).underlay.map((f) => splitVnet(f).frame);
     expect(sent).toHaveLength(1);
     expect(macToString(sent[0], 0)).toBe(macToString(other.mac));
-    expect([ipv4ToString(ipOf(sent[0]).src), ipv4ToString(ipOf(sent[0]).dst), ipOf(sent[0]).ttl]).toEqual([NODE1.ip, other.ip, 63]);
+    expect([ipv4ToString(ipOf(sent[0]).src), ipv4ToString(ipOf(sent[0]).dst), ipOf(sent[0]).ttl]).toEqual([
+      NODE1.ip,
+      other.ip,
+      63,
+    ]);
     expect(ipChecksumOk(sent[0]) && tcpOk(sent[0])).toBe(true);
   });
 
   it('a packet for the node in the NAT port range that no flow owns → not-ours', () => {
     const n = lbNode([]);
-    n.fromUnderlay(udpFrame({ srcMac: OUTSIDE.mac, dstMac: NODE1.mac, src: OUTSIDE.ip, dst: NODE1.ip, srcPort: 7, dstPort: 62000, payload: Buffer.from('x') }));
+    n.fromUnderlay(
+      udpFrame({
+        srcMac: OUTSIDE.mac,
+        dstMac: NODE1.mac,
+        src: OUTSIDE.ip,
+        dst: NODE1.ip,
+        srcPort: 7,
+        dstPort: 62000,
+        payload: Buffer.from('x'),
+      }),
+    );
     expect(n.drops()).toEqual({ 'not-ours': 1 });
   });
 });

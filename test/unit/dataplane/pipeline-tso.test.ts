@@ -48,7 +48,10 @@ function superFrame(
     flags: over.flags ?? TCP_ACK | TCP_PSH,
     checksum: 'partial',
   });
-  return { frame, vnet: partialCsumVnet(frame, { gsoType: VNET_HDR_GSO_TCPV4, gsoSize: mss, hdrLen: 14 + 20 + 20 + options.length }) };
+  return {
+    frame,
+    vnet: partialCsumVnet(frame, { gsoType: VNET_HDR_GSO_TCPV4, gsoSize: mss, hdrLen: 14 + 20 + 20 + options.length }),
+  };
 }
 
 interface Segment {
@@ -112,7 +115,14 @@ function checkSegments(input: { frame: Buffer; vnet: VnetHdr }, segs: Segment[],
     expect(tcp.flags & TCP_CWR).toBe(i === 0 ? inTcp.flags & TCP_CWR : 0);
     expect(tcp.flags & (TCP_FIN | TCP_PSH)).toBe(last ? inTcp.flags & (TCP_FIN | TCP_PSH) : 0);
     expect(tcp.flags & ~(TCP_CWR | TCP_FIN | TCP_PSH)).toBe(inTcp.flags & ~(TCP_CWR | TCP_FIN | TCP_PSH));
-    expect(seg.vnet).toEqual({ flags: VNET_HDR_F_NEEDS_CSUM, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 50 + 14 + ip.headerLength, csumOffset: 16 });
+    expect(seg.vnet).toEqual({
+      flags: VNET_HDR_F_NEEDS_CSUM,
+      gsoType: 0,
+      hdrLen: 0,
+      gsoSize: 0,
+      csumStart: 50 + 14 + ip.headerLength,
+      csumOffset: 16,
+    });
     expect(completedChecksumOk(seg)).toBe(true);
     expect(segPayload.equals(payload.subarray(offset, offset + segPayload.length))).toBe(true);
     offset += segPayload.length;
@@ -173,22 +183,27 @@ describe('TCP GSO super-frame to node2', () => {
 
   it('property: any payload 1..64000 at any gso_size 500..1448 splits correctly, or is dropped as mtu-exceeded when a segment cannot fit 1450', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 64_000 }), fc.integer({ min: 500, max: 1448 }), fc.boolean(), (len, mss, timestamps) => {
-        const n = node1();
-        const options = timestamps ? TIMESTAMPS : Buffer.alloc(0);
-        const input = superFrame(payloadOf(len), mss, { options });
-        const original = Buffer.from(input.frame);
-        const rx = rxBatch([input], BIG_SLOT);
-        n.pipeline.processFromPods(rx);
-        const segs = segmentsOf(n.underlayPort.frames);
-        if (20 + 20 + options.length + mss > 1450) {
-          expect(segs).toHaveLength(0);
-          expect(n.drops()).toEqual({ 'mtu-exceeded': 1 });
-        } else {
-          checkSegments({ frame: original, vnet: input.vnet }, segs, mss);
-          expect(n.drops()).toEqual({});
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 64_000 }),
+        fc.integer({ min: 500, max: 1448 }),
+        fc.boolean(),
+        (len, mss, timestamps) => {
+          const n = node1();
+          const options = timestamps ? TIMESTAMPS : Buffer.alloc(0);
+          const input = superFrame(payloadOf(len), mss, { options });
+          const original = Buffer.from(input.frame);
+          const rx = rxBatch([input], BIG_SLOT);
+          n.pipeline.processFromPods(rx);
+          const segs = segmentsOf(n.underlayPort.frames);
+          if (20 + 20 + options.length + mss > 1450) {
+            expect(segs).toHaveLength(0);
+            expect(n.drops()).toEqual({ 'mtu-exceeded': 1 });
+          } else {
+            checkSegments({ frame: original, vnet: input.vnet }, segs, mss);
+            expect(n.drops()).toEqual({});
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });

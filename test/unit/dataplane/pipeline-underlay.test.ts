@@ -46,7 +46,11 @@ describe('underlay → pods (decapsulation)', () => {
   ])('$what → drop $reason, nothing sent', ({ over, reason }) => {
     const n = node1();
     const sent = n.fromUnderlay(fromNode2(remotePing(POD_A.ip), over));
-    expect({ pods: sent.pods.length, underlay: sent.underlay.length, drops: n.drops() }).toEqual({ pods: 0, underlay: 0, drops: { [reason]: 1 } });
+    expect({ pods: sent.pods.length, underlay: sent.underlay.length, drops: n.drops() }).toEqual({
+      pods: 0,
+      underlay: 0,
+      drops: { [reason]: 1 },
+    });
   });
 
   it('reserved bits set next to the I flag are ignored on receipt (RFC 7348 §5)', () => {
@@ -59,12 +63,28 @@ describe('underlay → pods (decapsulation)', () => {
   it('a NEEDS_CSUM outer frame keeps the inner checksum partial, csum_start moved back by 50', () => {
     const n = node1();
     const inner = udpFrame({
-      srcMac: NODE2.vtepMac, dstMac: NODE1.vtepMac, src: REMOTE_POD.ip, dst: POD_B.ip,
-      srcPort: 9000, dstPort: 53, payload: Buffer.from('partial inside a tunnel'), checksum: 'partial',
+      srcMac: NODE2.vtepMac,
+      dstMac: NODE1.vtepMac,
+      src: REMOTE_POD.ip,
+      dst: POD_B.ip,
+      srcPort: 9000,
+      dstPort: 53,
+      payload: Buffer.from('partial inside a tunnel'),
+      checksum: 'partial',
     });
-    const sent = n.fromUnderlay({ frame: fromNode2(inner), vnet: { flags: VNET_HDR_F_NEEDS_CSUM, csumStart: 50 + 34, csumOffset: 6 } });
+    const sent = n.fromUnderlay({
+      frame: fromNode2(inner),
+      vnet: { flags: VNET_HDR_F_NEEDS_CSUM, csumStart: 50 + 34, csumOffset: 6 },
+    });
     const { vnet, frame: f } = splitVnet(sent.pods[0]);
-    expect(vnet).toEqual({ flags: VNET_HDR_F_NEEDS_CSUM, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 34, csumOffset: 6 });
+    expect(vnet).toEqual({
+      flags: VNET_HDR_F_NEEDS_CSUM,
+      gsoType: 0,
+      hdrLen: 0,
+      gsoSize: 0,
+      csumStart: 34,
+      csumOffset: 6,
+    });
     const copy = Buffer.from(f);
     expect(completePartialChecksum(copy, 0, copy.length, vnet.csumStart, vnet.csumOffset)).toBe(true);
     expect(udpOf(copy).checksum).toBe(computeUdpChecksum(copy, 14));
@@ -97,9 +117,12 @@ describe('underlay → pods (decapsulation)', () => {
     const v = openVxlan(splitVnet(sent.underlay[0]).frame);
     expect(mac(v.inner, 0)).toBe(mac(NODE2.vtepMac));
     const ip = ipOf(v.inner);
-    expect([ipv4ToString(ip.src), ipv4ToString(ip.dst), ip.protocol]).toEqual([GATEWAY.ip, REMOTE_POD.ip, IPPROTO_ICMP]);
+    expect([ipv4ToString(ip.src), ipv4ToString(ip.dst), ip.protocol]).toEqual([
+      GATEWAY.ip,
+      REMOTE_POD.ip,
+      IPPROTO_ICMP,
+    ]);
     expect(icmpOf(v.inner).type).toBe(ICMP_ECHO_REPLY);
     expect(icmpOf(v.inner).isChecksumValid()).toBe(true);
   });
 });
-

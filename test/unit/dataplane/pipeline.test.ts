@@ -24,29 +24,24 @@ import {
 } from '../../../src/packet/index.js';
 import { partialCsumVnet, rxBatch, splitVnet } from '../support/frames.js';
 import { icmpOf, ipChecksumOk, ipOf, openVxlan, udpOf } from '../support/inspect.js';
-import {
-  GATEWAY,
-  NODE1,
-  NODE2,
-  POD_A,
-  POD_B,
-  REMOTE_POD,
-  node1,
-  podPing,
-  podTcp,
-  podUdp,
-  type Sent,
-} from './node1.js';
+import { GATEWAY, NODE1, NODE2, POD_A, POD_B, REMOTE_POD, node1, podPing, podTcp, podUdp, type Sent } from './node1.js';
 
 const mac = (b: Buffer, off = 0) => macToString(b, off);
 const VNET_ZERO = Buffer.alloc(VNET_HDR_SIZE);
 
 /** A UDP datagram whose IPv4 packet is exactly `ipBytes` long. */
-const udpOfSize = (dst: string, ipBytes: number, df = true) => podUdp({ dst, df, payload: Buffer.alloc(ipBytes - 28, 0x5a) });
+const udpOfSize = (dst: string, ipBytes: number, df = true) =>
+  podUdp({ dst, df, payload: Buffer.alloc(ipBytes - 28, 0x5a) });
 
 describe('where each frame from a pod ends (truth table)', () => {
-  const ipv6Multicast = ethernetHeader.encode({ dst: parseMac('33:33:00:00:00:16'), src: POD_A.mac, etherType: ETHERTYPE_IPV6 }, Buffer.alloc(90));
-  const ipv6ToGateway = ethernetHeader.encode({ dst: GATEWAY.mac, src: POD_A.mac, etherType: ETHERTYPE_IPV6 }, Buffer.alloc(90));
+  const ipv6Multicast = ethernetHeader.encode(
+    { dst: parseMac('33:33:00:00:00:16'), src: POD_A.mac, etherType: ETHERTYPE_IPV6 },
+    Buffer.alloc(90),
+  );
+  const ipv6ToGateway = ethernetHeader.encode(
+    { dst: GATEWAY.mac, src: POD_A.mac, etherType: ETHERTYPE_IPV6 },
+    Buffer.alloc(90),
+  );
   const badChecksum = podUdp({ dst: POD_B.ip });
   badChecksum[14 + 10] ^= 0xff;
   const gsoUdp = podUdp({ dst: REMOTE_POD.ip, payload: Buffer.alloc(3000) });
@@ -54,17 +49,83 @@ describe('where each frame from a pod ends (truth table)', () => {
   it.each([
     { what: 'UDP to a pod on this node', frame: podUdp({ dst: POD_B.ip }), pods: 1, underlay: 0, drops: {} },
     { what: 'UDP to a pod on node2', frame: podUdp({ dst: REMOTE_POD.ip }), pods: 0, underlay: 1, drops: {} },
-    { what: 'ping to the gateway (the kernel answers)', frame: podPing({ dst: GATEWAY.ip }), pods: 0, underlay: 0, drops: {} },
-    { what: 'TCP to the node IP (the kernel answers)', frame: podTcp({ dst: NODE1.ip }), pods: 0, underlay: 0, drops: {} },
-    { what: 'TTL 1 to a local pod', frame: podUdp({ dst: POD_B.ip, ttl: 1 }), pods: 1, underlay: 0, drops: { 'ttl-expired': 1 } },
-    { what: 'TTL 1 to a remote pod', frame: podUdp({ dst: REMOTE_POD.ip, ttl: 1 }), pods: 1, underlay: 0, drops: { 'ttl-expired': 1 } },
-    { what: 'to an address no one routes', frame: podPing({ dst: '10.250.0.9' }), pods: 1, underlay: 0, drops: { 'no-route': 1 } },
-    { what: "to node3's pods (node3's MAC unknown)", frame: podPing({ dst: '10.244.3.7' }), pods: 0, underlay: 0, drops: { 'peer-unresolved': 1 } },
-    { what: 'to a local IP with no pod', frame: podPing({ dst: '10.244.1.77' }), pods: 1, underlay: 0, drops: { 'arp-unresolved': 1 } },
-    { what: '1451-byte DF packet to node2', frame: udpOfSize(REMOTE_POD.ip, 1451), pods: 1, underlay: 0, drops: { 'mtu-exceeded': 1 } },
-    { what: '1451-byte packet without DF to node2', frame: udpOfSize(REMOTE_POD.ip, 1451, false), pods: 0, underlay: 0, drops: { 'mtu-exceeded': 1 } },
-    { what: '1450-byte DF packet to node2 (fits)', frame: udpOfSize(REMOTE_POD.ip, 1450), pods: 0, underlay: 1, drops: {} },
-    { what: 'unicast to a MAC not the gateway', frame: podUdp({ dst: POD_B.ip, dstMac: POD_B.mac }), pods: 0, underlay: 0, drops: { 'not-for-gateway': 1 } },
+    {
+      what: 'ping to the gateway (the kernel answers)',
+      frame: podPing({ dst: GATEWAY.ip }),
+      pods: 0,
+      underlay: 0,
+      drops: {},
+    },
+    {
+      what: 'TCP to the node IP (the kernel answers)',
+      frame: podTcp({ dst: NODE1.ip }),
+      pods: 0,
+      underlay: 0,
+      drops: {},
+    },
+    {
+      what: 'TTL 1 to a local pod',
+      frame: podUdp({ dst: POD_B.ip, ttl: 1 }),
+      pods: 1,
+      underlay: 0,
+      drops: { 'ttl-expired': 1 },
+    },
+    {
+      what: 'TTL 1 to a remote pod',
+      frame: podUdp({ dst: REMOTE_POD.ip, ttl: 1 }),
+      pods: 1,
+      underlay: 0,
+      drops: { 'ttl-expired': 1 },
+    },
+    {
+      what: 'to an address no one routes',
+      frame: podPing({ dst: '10.250.0.9' }),
+      pods: 1,
+      underlay: 0,
+      drops: { 'no-route': 1 },
+    },
+    {
+      what: "to node3's pods (node3's MAC unknown)",
+      frame: podPing({ dst: '10.244.3.7' }),
+      pods: 0,
+      underlay: 0,
+      drops: { 'peer-unresolved': 1 },
+    },
+    {
+      what: 'to a local IP with no pod',
+      frame: podPing({ dst: '10.244.1.77' }),
+      pods: 1,
+      underlay: 0,
+      drops: { 'arp-unresolved': 1 },
+    },
+    {
+      what: '1451-byte DF packet to node2',
+      frame: udpOfSize(REMOTE_POD.ip, 1451),
+      pods: 1,
+      underlay: 0,
+      drops: { 'mtu-exceeded': 1 },
+    },
+    {
+      what: '1451-byte packet without DF to node2',
+      frame: udpOfSize(REMOTE_POD.ip, 1451, false),
+      pods: 0,
+      underlay: 0,
+      drops: { 'mtu-exceeded': 1 },
+    },
+    {
+      what: '1450-byte DF packet to node2 (fits)',
+      frame: udpOfSize(REMOTE_POD.ip, 1450),
+      pods: 0,
+      underlay: 1,
+      drops: {},
+    },
+    {
+      what: 'unicast to a MAC not the gateway',
+      frame: podUdp({ dst: POD_B.ip, dstMac: POD_B.mac }),
+      pods: 0,
+      underlay: 0,
+      drops: { 'not-for-gateway': 1 },
+    },
     { what: 'IPv6 multicast chatter', frame: ipv6Multicast, pods: 0, underlay: 0, drops: {} },
     { what: 'IPv6 to the gateway', frame: ipv6ToGateway, pods: 0, underlay: 0, drops: { 'unsupported-ethertype': 1 } },
     { what: 'bad IPv4 header checksum', frame: badChecksum, pods: 0, underlay: 0, drops: { 'bad-ipv4-checksum': 1 } },
@@ -72,13 +133,21 @@ describe('where each frame from a pod ends (truth table)', () => {
   ])('$what → pods $pods, underlay $underlay, drops $drops', ({ frame, pods, underlay, drops }) => {
     const n = node1();
     const sent = n.fromPods(frame);
-    expect({ pods: sent.pods.length, underlay: sent.underlay.length, drops: n.drops() }).toEqual({ pods, underlay, drops });
+    expect({ pods: sent.pods.length, underlay: sent.underlay.length, drops: n.drops() }).toEqual({
+      pods,
+      underlay,
+      drops,
+    });
   });
 
   it('GSO of a kind it cannot split (UDP fragmentation offload) → gso-unsupported', () => {
     const n = node1();
     const sent = n.fromPods({ frame: gsoUdp, vnet: { gsoType: VNET_HDR_GSO_UDP, gsoSize: 1400, hdrLen: 42 } });
-    expect({ pods: sent.pods.length, underlay: sent.underlay.length, drops: n.drops() }).toEqual({ pods: 0, underlay: 0, drops: { 'gso-unsupported': 1 } });
+    expect({ pods: sent.pods.length, underlay: sent.underlay.length, drops: n.drops() }).toEqual({
+      pods: 0,
+      underlay: 0,
+      drops: { 'gso-unsupported': 1 },
+    });
   });
 });
 
@@ -130,7 +199,14 @@ describe('pods → a pod on the same node, as a GSO super-frame', () => {
     const [out, ...more] = n.fromPods(input).pods;
     expect(more).toHaveLength(0);
     const { vnet, frame } = splitVnet(out);
-    expect(vnet).toEqual({ flags: VNET_HDR_F_NEEDS_CSUM, gsoType: VNET_HDR_GSO_TCPV4, hdrLen: 54, gsoSize: 1410, csumStart: 34, csumOffset: 16 });
+    expect(vnet).toEqual({
+      flags: VNET_HDR_F_NEEDS_CSUM,
+      gsoType: VNET_HDR_GSO_TCPV4,
+      hdrLen: 54,
+      gsoSize: 1410,
+      csumStart: 34,
+      csumOffset: 16,
+    });
     expect(frame.length).toBe(input.frame.length);
     expect(mac(frame, 0)).toBe(mac(POD_B.mac));
     expect(ipOf(frame).ttl).toBe(63);
@@ -188,7 +264,10 @@ describe('pods → a pod on node2 (VXLAN)', () => {
 
   it('two packets of one flow share a source port; the outer IPv4 ID moves on', () => {
     const n = node1();
-    const sent = n.fromPods(podUdp({ dst: REMOTE_POD.ip, id: 1 }), podUdp({ dst: REMOTE_POD.ip, id: 2, payload: Buffer.from('second') }));
+    const sent = n.fromPods(
+      podUdp({ dst: REMOTE_POD.ip, id: 1 }),
+      podUdp({ dst: REMOTE_POD.ip, id: 2, payload: Buffer.from('second') }),
+    );
     const [a, b] = sent.underlay.map((o) => openVxlan(splitVnet(o).frame));
     expect(a.udp.srcPort).toBe(b.udp.srcPort);
     expect(b.ip.id).not.toBe(a.ip.id);
@@ -219,7 +298,14 @@ describe('pods → a pod on node2 (VXLAN)', () => {
   it('NEEDS_CSUM in → NEEDS_CSUM out, csum_start moved past the 50 outer bytes, and it completes correctly', () => {
     const offloaded = podUdp({ dst: REMOTE_POD.ip, checksum: 'partial' });
     const { vnet, frame: f } = splitVnet(encapsulate(offloaded, partialCsumVnet(offloaded)).out);
-    expect(vnet).toEqual({ flags: VNET_HDR_F_NEEDS_CSUM, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 34 + 50, csumOffset: 6 });
+    expect(vnet).toEqual({
+      flags: VNET_HDR_F_NEEDS_CSUM,
+      gsoType: 0,
+      hdrLen: 0,
+      gsoSize: 0,
+      csumStart: 34 + 50,
+      csumOffset: 6,
+    });
     const copy = Buffer.from(f);
     expect(completePartialChecksum(copy, 0, copy.length, vnet.csumStart, vnet.csumOffset)).toBe(true);
     const inner = openVxlan(copy).inner;

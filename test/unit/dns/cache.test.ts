@@ -7,7 +7,15 @@ import { replyTo, FLAG_AA, FLAG_TC } from '../../../src/dns/wire.js';
 
 function mkQuery(name: string, type = 'A', id = 1): Query {
   return {
-    msg: { id, type: 'query', flags: 0x100, questions: [{ name, type: type as 'A', class: 'IN' }], answers: [], authorities: [], additionals: [] },
+    msg: {
+      id,
+      type: 'query',
+      flags: 0x100,
+      questions: [{ name, type: type as 'A', class: 'IN' }],
+      answers: [],
+      authorities: [],
+      additionals: [],
+    },
     size: 40,
     proto: 'udp',
     remote: { address: '10.244.1.2', port: 5000, family: 4 },
@@ -23,7 +31,21 @@ function mkQuery(name: string, type = 'A', id = 1): Query {
   };
 }
 
-const soa = (zone: string, ttl: number, minimum: number): Answer => ({ name: zone, type: 'SOA', class: 'IN', ttl, data: { mname: 'ns.dns.cluster.local', rname: 'hostmaster.cluster.local', serial: 1, refresh: 7200, retry: 1800, expire: 86400, minimum } });
+const soa = (zone: string, ttl: number, minimum: number): Answer => ({
+  name: zone,
+  type: 'SOA',
+  class: 'IN',
+  ttl,
+  data: {
+    mname: 'ns.dns.cluster.local',
+    rname: 'hostmaster.cluster.local',
+    serial: 1,
+    refresh: 7200,
+    retry: 1800,
+    expire: 86400,
+    minimum,
+  },
+});
 
 /** An upstream that counts its calls and answers what `answer` builds. */
 function upstream(answer: (q: Query) => Packet | null) {
@@ -53,7 +75,8 @@ function clock(start = 1_000_000) {
   return { now: () => t, advance: (s: number) => (t += s * 1000) };
 }
 
-const ttls = (m: Packet | null) => [...(m?.answers ?? []), ...(m?.authorities ?? [])].map((a) => (a as { ttl: number }).ttl);
+const ttls = (m: Packet | null) =>
+  [...(m?.answers ?? []), ...(m?.authorities ?? [])].map((a) => (a as { ttl: number }).ttl);
 
 describe('cache', () => {
   it('positive: kept for the smallest TTL capped by `cache N`, counted down, then asked again', async () => {

@@ -12,7 +12,15 @@ const COREDNS_PLUGIN_CFG = `root metadata geoip cancel tls timeouts reload nsid 
 
 function mkQuery(name: string, type = 'A'): Query {
   return {
-    msg: { id: 1, type: 'query', flags: 0x100, questions: [{ name, type: type as 'A', class: 'IN' }], answers: [], authorities: [], additionals: [] },
+    msg: {
+      id: 1,
+      type: 'query',
+      flags: 0x100,
+      questions: [{ name, type: type as 'A', class: 'IN' }],
+      answers: [],
+      authorities: [],
+      additionals: [],
+    },
     size: 40,
     proto: 'udp',
     remote: { address: '10.244.1.2', port: 5000, family: 4 },
@@ -42,12 +50,24 @@ describe('the plugin chain', () => {
   it('PLUGIN_ORDER is CoreDNS plugin.cfg’s order of the plugins podwire implements', () => {
     const cfg = COREDNS_PLUGIN_CFG.split(' ');
     expect([...PLUGIN_ORDER]).toEqual(cfg.filter((p) => (PLUGIN_ORDER as readonly string[]).includes(p)));
-    expect([...PLUGIN_ORDER]).toEqual('reload ready health prometheus errors log loadbalance cache rewrite kubernetes loop forward'.split(' '));
+    expect([...PLUGIN_ORDER]).toEqual(
+      'reload ready health prometheus errors log loadbalance cache rewrite kubernetes loop forward'.split(' '),
+    );
   });
 
   it('sortByOrder puts plugins in chain order, whatever order they came in', () => {
     const names = ['forward', 'cache', 'loop', 'errors', 'kubernetes', 'log', 'rewrite', 'prometheus', 'loadbalance'];
-    expect(sortByOrder(names.map((name) => ({ name }))).map((p) => p.name)).toEqual(['prometheus', 'errors', 'log', 'loadbalance', 'cache', 'rewrite', 'kubernetes', 'loop', 'forward']);
+    expect(sortByOrder(names.map((name) => ({ name }))).map((p) => p.name)).toEqual([
+      'prometheus',
+      'errors',
+      'log',
+      'loadbalance',
+      'cache',
+      'rewrite',
+      'kubernetes',
+      'loop',
+      'forward',
+    ]);
   });
 
   it('compose: each plugin wraps the rest; the end of the chain is SERVFAIL "no next plugin found"', async () => {
@@ -81,7 +101,10 @@ describe('the plugin chain', () => {
       out: (l) => lines.push(l),
       zoneFor: (opts) => {
         zone = new KubernetesZone({ zones: opts.zones, ttl: opts.ttl });
-        zone.setService({ metadata: { name: 'db', namespace: 'default' }, spec: { clusterIP: '10.96.0.50', ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] } });
+        zone.setService({
+          metadata: { name: 'db', namespace: 'default' },
+          spec: { clusterIP: '10.96.0.50', ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] },
+        });
         return { zone, synced: () => true };
       },
       loopProbe: async () => ({}) as Packet,
@@ -92,25 +115,48 @@ describe('the plugin chain', () => {
       },
     };
     const built = buildConfig(parseCorefile(text), deps);
-    expect(built.plugins.map((p) => p.name)).toEqual(['prometheus', 'errors', 'log', 'cache', 'rewrite', 'kubernetes', 'forward']);
+    expect(built.plugins.map((p) => p.name)).toEqual([
+      'prometheus',
+      'errors',
+      'log',
+      'cache',
+      'rewrite',
+      'kubernetes',
+      'forward',
+    ]);
     const [block] = built.ports.get(53)!;
     const o = await block.handler(mkQuery('db.example.org'));
     expect(o.plugin).toBe('kubernetes');
     expect(o.msg!.questions![0].name).toBe('db.example.org');
-    expect(o.msg!.answers).toEqual([expect.objectContaining({ name: 'db.example.org', type: 'A', data: '10.96.0.50', ttl: 30 })]);
+    expect(o.msg!.answers).toEqual([
+      expect.objectContaining({ name: 'db.example.org', type: 'A', data: '10.96.0.50', ttl: 30 }),
+    ]);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^\[INFO\] 10\.244\.1\.2:5000 - 1 "A IN db\.example\.org\. udp 40 false 512" NOERROR qr,aa,rd \d+ \d+(\.\d+)?s$/);
+    expect(lines[0]).toMatch(
+      /^\[INFO\] 10\.244\.1\.2:5000 - 1 "A IN db\.example\.org\. udp 40 false 512" NOERROR qr,aa,rd \d+ \d+(\.\d+)?s$/,
+    );
     // the second time the cache answers (it keyed the name as asked)
     const again = await block.handler(mkQuery('db.example.org'));
     expect(again.plugin).toBe('cache');
     expect(again.msg!.answers![0].name).toBe('db.example.org');
-    expect(await metrics.text()).toContain('coredns_dns_responses_total{server="dns://:53",zone=".",rcode="NOERROR",plugin="cache"} 1');
+    expect(await metrics.text()).toContain(
+      'coredns_dns_responses_total{server="dns://:53",zone=".",rcode="NOERROR",plugin="cache"} 1',
+    );
   });
 
   it('setup errors are CorefileErrors with the directive’s line', () => {
-    const deps = { metrics: new DnsMetrics(), log: lineLogger(() => {}), out: () => {}, readFile: () => 'search example\n' } as unknown as BuildDeps;
-    expect(() => buildConfig(parseCorefile('.:53 {\n  errors\n  forward . /etc/resolv.conf\n}\n'), deps)).toThrow(/^Corefile:3: forward: no nameservers found in \/etc\/resolv.conf$/);
-    expect(() => buildConfig(parseCorefile('.:53 {\n  rewrite ttl example.org 10\n}\n'), deps)).toThrow(/^Corefile:2: rewrite: the ttl field is not implemented/);
+    const deps = {
+      metrics: new DnsMetrics(),
+      log: lineLogger(() => {}),
+      out: () => {},
+      readFile: () => 'search example\n',
+    } as unknown as BuildDeps;
+    expect(() => buildConfig(parseCorefile('.:53 {\n  errors\n  forward . /etc/resolv.conf\n}\n'), deps)).toThrow(
+      /^Corefile:3: forward: no nameservers found in \/etc\/resolv.conf$/,
+    );
+    expect(() => buildConfig(parseCorefile('.:53 {\n  rewrite ttl example.org 10\n}\n'), deps)).toThrow(
+      /^Corefile:2: rewrite: the ttl field is not implemented/,
+    );
   });
 
   it('wrote() reads the rcode from the message', () => {
@@ -123,11 +169,29 @@ describe('the CoreDNS image', () => {
   const cli = ['coredns', '--configmap', 'kube-system/coredns'];
   it('runs `podwire coredns` for coredns/coredns, registry.k8s.io/coredns/coredns and k8s.gcr.io/coredns, any tag', async () => {
     const { launchFor } = await import('../../../src/kubelet/images.js');
-    for (const image of ['coredns/coredns', 'coredns/coredns:1.11.1', 'registry.k8s.io/coredns/coredns:v1.11.3', 'k8s.gcr.io/coredns:1.7.0', 'registry.k8s.io/coredns/coredns@sha256:abcd']) {
+    for (const image of [
+      'coredns/coredns',
+      'coredns/coredns:1.11.1',
+      'registry.k8s.io/coredns/coredns:v1.11.3',
+      'k8s.gcr.io/coredns:1.7.0',
+      'registry.k8s.io/coredns/coredns@sha256:abcd',
+    ]) {
       const l = launchFor({ name: 'coredns', image, args: ['-conf', '/etc/coredns/Corefile'] }, tools);
-      expect(l).toEqual({ argv: [process.execPath, '/opt/podwire/bin/podwire.js', ...cli, '-conf', '/etc/coredns/Corefile'], builtin: 'coredns', pathPrepend: [] });
+      expect(l).toEqual({
+        argv: [process.execPath, '/opt/podwire/bin/podwire.js', ...cli, '-conf', '/etc/coredns/Corefile'],
+        builtin: 'coredns',
+        pathPrepend: [],
+      });
     }
-    expect(launchFor({ name: 'c', image: 'coredns/coredns', command: ['/coredns'], args: ['-dns.port', '1053'] }, tools).argv.slice(2)).toEqual([...cli, '-dns.port', '1053']);
-    expect(launchFor({ name: 'c', image: 'coredns/coredns', command: ['sleep', '1'] }, tools).argv).toEqual(['sleep', '1']);
+    expect(
+      launchFor(
+        { name: 'c', image: 'coredns/coredns', command: ['/coredns'], args: ['-dns.port', '1053'] },
+        tools,
+      ).argv.slice(2),
+    ).toEqual([...cli, '-dns.port', '1053']);
+    expect(launchFor({ name: 'c', image: 'coredns/coredns', command: ['sleep', '1'] }, tools).argv).toEqual([
+      'sleep',
+      '1',
+    ]);
   });
 });

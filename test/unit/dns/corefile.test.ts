@@ -30,7 +30,12 @@ const ARTICLE_COREFILE = `.:53 {
 }
 `;
 
-const d = (name: string, args: string[], line: number, block: Directive[] = []): Directive => ({ name, args, block, line });
+const d = (name: string, args: string[], line: number, block: Directive[] = []): Directive => ({
+  name,
+  args,
+  block,
+  line,
+});
 const find = (b: ServerBlock, name: string) => b.directives.find((x) => x.name === name)!;
 
 /** The CorefileError `text` raises. */
@@ -57,7 +62,11 @@ describe('parseCorefile: the article Corefile', () => {
           d('errors', [], 2),
           d('health', [], 3, [d('lameduck', ['5s'], 4)]),
           d('ready', [], 6),
-          d('kubernetes', ['cluster.local', 'in-addr.arpa', 'ip6.arpa'], 7, [d('pods', ['insecure'], 8), d('fallthrough', ['in-addr.arpa', 'ip6.arpa'], 9), d('ttl', ['30'], 10)]),
+          d('kubernetes', ['cluster.local', 'in-addr.arpa', 'ip6.arpa'], 7, [
+            d('pods', ['insecure'], 8),
+            d('fallthrough', ['in-addr.arpa', 'ip6.arpa'], 9),
+            d('ttl', ['30'], 10),
+          ]),
           d('prometheus', [':9153'], 12),
           d('forward', ['.', '/etc/resolv.conf'], 13, [d('max_concurrent', ['1000'], 14)]),
           d('cache', ['30'], 16),
@@ -141,11 +150,15 @@ dns://Example.ORG:1053 {
   });
 
   it('reads a single server block without braces', () => {
-    expect(parseCorefile('.:5353\nerrors\ncache 10 cluster.local\n')).toEqual([{ zones: ['.'], port: 5353, line: 1, directives: [d('errors', [], 2), d('cache', ['10', 'cluster.local'], 3)] }]);
+    expect(parseCorefile('.:5353\nerrors\ncache 10 cluster.local\n')).toEqual([
+      { zones: ['.'], port: 5353, line: 1, directives: [d('errors', [], 2), d('cache', ['10', 'cluster.local'], 3)] },
+    ]);
   });
 
   it('reads blocks opened and closed on one line, nested deeper than one level', () => {
-    const [b] = parseCorefile('. {\n  health { lameduck 5s }\n  rewrite stop {\n    name regex (.*)\\.example\\.org {1}.default.svc.cluster.local\n    answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.org\n  }\n}\n');
+    const [b] = parseCorefile(
+      '. {\n  health { lameduck 5s }\n  rewrite stop {\n    name regex (.*)\\.example\\.org {1}.default.svc.cluster.local\n    answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.org\n  }\n}\n',
+    );
     expect(b.directives[0]).toEqual(d('health', [], 2, [d('lameduck', ['5s'], 2)]));
     expect(b.directives[1].block.map((x) => [x.name, x.line])).toEqual([
       ['name', 4],
@@ -164,7 +177,9 @@ dns://Example.ORG:1053 {
   });
 
   it('replaces {$VAR} and {%VAR%} from the environment it is given', () => {
-    const [b] = parseCorefile('.:{$PORT} {\n  forward . {%UPSTREAM%}\n}', { env: { PORT: '1053', UPSTREAM: '8.8.8.8' } });
+    const [b] = parseCorefile('.:{$PORT} {\n  forward . {%UPSTREAM%}\n}', {
+      env: { PORT: '1053', UPSTREAM: '8.8.8.8' },
+    });
     expect(b.port).toBe(1053);
     expect(pluginOptions.forward(b.directives[0]).to).toEqual([{ kind: 'server', host: '8.8.8.8', port: 53 }]);
   });
@@ -179,7 +194,9 @@ describe('pluginOptions', () => {
   const one = (text: string) => parseCorefile(text)[0];
 
   it('kubernetes: zones from the server block, every option', () => {
-    const b = one('cluster.local:53 {\n  kubernetes {\n    pods verified\n    fallthrough\n    endpoint_pod_names\n    noendpoints\n    namespaces default kube-system\n    ignore empty_service\n  }\n}');
+    const b = one(
+      'cluster.local:53 {\n  kubernetes {\n    pods verified\n    fallthrough\n    endpoint_pod_names\n    noendpoints\n    namespaces default kube-system\n    ignore empty_service\n  }\n}',
+    );
     expect(pluginOptions.kubernetes(b.directives[0], b)).toEqual({
       zones: ['cluster.local.'],
       pods: 'verified',
@@ -190,11 +207,15 @@ describe('pluginOptions', () => {
       namespaces: ['default', 'kube-system'],
       ignoreEmptyService: true,
     });
-    expect(pluginOptions.kubernetes(one('. {\n kubernetes cluster.local 10.96.0.0/16\n}').directives[0]).zones).toEqual(['cluster.local.', '96.10.in-addr.arpa.']);
+    expect(pluginOptions.kubernetes(one('. {\n kubernetes cluster.local 10.96.0.0/16\n}').directives[0]).zones).toEqual(
+      ['cluster.local.', '96.10.in-addr.arpa.'],
+    );
   });
 
   it('cache: success/denial capacities and TTLs, prefetch, serve_stale', () => {
-    const b = one('. {\n  cache 300 cluster.local {\n    success 5000 60 10\n    denial 2500\n    prefetch 10 1m 20%\n    serve_stale 30s\n    keepttl\n  }\n}');
+    const b = one(
+      '. {\n  cache 300 cluster.local {\n    success 5000 60 10\n    denial 2500\n    prefetch 10 1m 20%\n    serve_stale 30s\n    keepttl\n  }\n}',
+    );
     expect(pluginOptions.cache(b.directives[0], b)).toEqual({
       zones: ['cluster.local.'],
       success: { capacity: 5000, ttl: 60, minTtl: 10 },
@@ -203,11 +224,15 @@ describe('pluginOptions', () => {
       serveStaleMs: 30_000,
       keepTtl: true,
     });
-    expect(pluginOptions.cache(one('example.org {\n cache\n}').directives[0], one('example.org {\n cache\n}')).zones).toEqual(['example.org.']);
+    expect(
+      pluginOptions.cache(one('example.org {\n cache\n}').directives[0], one('example.org {\n cache\n}')).zones,
+    ).toEqual(['example.org.']);
   });
 
   it('forward: addresses, ports, IPv6, dns://, files, properties', () => {
-    const b = one('. {\n  forward example.org 1.1.1.1 8.8.8.8:5353 dns://9.9.9.9 [2001:db8::1]:53 2001:db8::2 ./resolv.conf {\n    except internal.example.org\n    policy sequential\n    max_fails 3\n    expire 20s\n    health_check 1s\n    force_tcp\n  }\n}');
+    const b = one(
+      '. {\n  forward example.org 1.1.1.1 8.8.8.8:5353 dns://9.9.9.9 [2001:db8::1]:53 2001:db8::2 ./resolv.conf {\n    except internal.example.org\n    policy sequential\n    max_fails 3\n    expire 20s\n    health_check 1s\n    force_tcp\n  }\n}',
+    );
     expect(pluginOptions.forward(b.directives[0])).toEqual({
       from: 'example.org.',
       to: [
@@ -237,8 +262,13 @@ describe('pluginOptions', () => {
   });
 
   it('log: name scopes, formats, classes', () => {
-    const b = one('. {\n  log\n  log cluster.local example.org {combined}\n  log . "{name} {rcode}" {\n    class denial error\n  }\n}');
-    expect(pluginOptions.log(b.directives[0])).toEqual({ rules: [{ nameScope: '.', format: COMMON_LOG_FORMAT }], classes: ['all'] });
+    const b = one(
+      '. {\n  log\n  log cluster.local example.org {combined}\n  log . "{name} {rcode}" {\n    class denial error\n  }\n}',
+    );
+    expect(pluginOptions.log(b.directives[0])).toEqual({
+      rules: [{ nameScope: '.', format: COMMON_LOG_FORMAT }],
+      classes: ['all'],
+    });
     expect(pluginOptions.log(b.directives[1])).toEqual({
       rules: [
         { nameScope: 'cluster.local.', format: `${COMMON_LOG_FORMAT} "{>opcode}"` },
@@ -246,7 +276,10 @@ describe('pluginOptions', () => {
       ],
       classes: ['all'],
     });
-    expect(pluginOptions.log(b.directives[2])).toEqual({ rules: [{ nameScope: '.', format: '{name} {rcode}' }], classes: ['denial', 'error'] });
+    expect(pluginOptions.log(b.directives[2])).toEqual({
+      rules: [{ nameScope: '.', format: '{name} {rcode}' }],
+      classes: ['denial', 'error'],
+    });
   });
 
   it('rewrite: name rules of every match type, answer auto / name / value, stop and continue', () => {
@@ -284,61 +317,249 @@ describe('pluginOptions', () => {
   });
 
   it('parses Go durations', () => {
-    expect([parseDuration('5s'), parseDuration('1m30s'), parseDuration('1.5h'), parseDuration('300ms'), parseDuration('0'), parseDuration('5'), parseDuration('s')]).toEqual([5000, 90_000, 5_400_000, 300, 0, null, null]);
+    expect([
+      parseDuration('5s'),
+      parseDuration('1m30s'),
+      parseDuration('1.5h'),
+      parseDuration('300ms'),
+      parseDuration('0'),
+      parseDuration('5'),
+      parseDuration('s'),
+    ]).toEqual([5000, 90_000, 5_400_000, 300, 0, null, null]);
   });
 });
 
 describe('parseCorefile: errors name the line', () => {
   const cases: [string, string, number, string][] = [
-    ['unbalanced: a block never closed', '.:53 {\n  errors\n  kubernetes cluster.local {\n    pods insecure\n}\n', 1, "unbalanced braces: the '{' opened here is never closed"],
+    [
+      'unbalanced: a block never closed',
+      '.:53 {\n  errors\n  kubernetes cluster.local {\n    pods insecure\n}\n',
+      1,
+      "unbalanced braces: the '{' opened here is never closed",
+    ],
     ['unbalanced: a } too many', '.:53 {\n  errors\n}\n}\n', 4, "unexpected '}': no block is open"],
-    ['a { on its own line', '.:53 {\n  forward . 8.8.8.8\n  {\n    policy sequential\n  }\n}', 3, "unexpected '{': a block must open on the line of its directive"],
+    [
+      'a { on its own line',
+      '.:53 {\n  forward . 8.8.8.8\n  {\n    policy sequential\n  }\n}',
+      3,
+      "unexpected '{': a block must open on the line of its directive",
+    ],
     ['a block without keys', '{\n  errors\n}\n', 1, 'a server block needs at least one key (zone[:port]) before {'],
-    ['a trailing comma with no key after it', 'example.org, {\n}\n', 1, 'expected another server block key after the comma'],
-    ['a second block without braces', '.:53 {\n}\nexample.org\nerrors\n', 4, "expected '{' after the server block keys"],
+    [
+      'a trailing comma with no key after it',
+      'example.org, {\n}\n',
+      1,
+      'expected another server block key after the comma',
+    ],
+    [
+      'a second block without braces',
+      '.:53 {\n}\nexample.org\nerrors\n',
+      4,
+      "expected '{' after the server block keys",
+    ],
     ['an unknown plugin', '.:53 {\n  errors\n  hosts /etc/hosts\n}\n', 3, "unknown plugin 'hosts'"],
     ['import', '.:53 {\n  import common\n}\n', 2, 'import is not supported (write the directives in place)'],
     ['an unterminated quote', '.:53 {\n  log . "{name}\n}\n', 2, 'unterminated quoted string'],
-    ['keys on different ports', 'a.org:53 b.org:54 {\n}\n', 1, 'the keys of one server block must share a port, got 53, 54'],
-    ['a zone served twice', '.:53 {\n}\n.:53 {\n}\n', 3, 'zone . on port 53 is already served by the server block at line 1'],
-    ['a transport podwire does not serve', 'tls://.:853 {\n}\n', 1, 'server block key tls://.:853: transport tls:// is not supported (only dns://)'],
+    [
+      'keys on different ports',
+      'a.org:53 b.org:54 {\n}\n',
+      1,
+      'the keys of one server block must share a port, got 53, 54',
+    ],
+    [
+      'a zone served twice',
+      '.:53 {\n}\n.:53 {\n}\n',
+      3,
+      'zone . on port 53 is already served by the server block at line 1',
+    ],
+    [
+      'a transport podwire does not serve',
+      'tls://.:853 {\n}\n',
+      1,
+      'server block key tls://.:853: transport tls:// is not supported (only dns://)',
+    ],
     ['a bad key', 'exa mple..org {\n}\n', 1, "server block key mple..org: not a valid zone: 'mple..org'"],
-    ['a plugin twice', '.:53 {\n  cache 30\n  cache 60\n}\n', 3, 'cache: this plugin can only be used once per server block'],
-    ['cache with a non-number TTL', '.:53 {\n  cache 30s\n}\n', 2, "cache: TTL (seconds) must be a whole number, got '30s'"],
+    [
+      'a plugin twice',
+      '.:53 {\n  cache 30\n  cache 60\n}\n',
+      3,
+      'cache: this plugin can only be used once per server block',
+    ],
+    [
+      'cache with a non-number TTL',
+      '.:53 {\n  cache 30s\n}\n',
+      2,
+      "cache: TTL (seconds) must be a whole number, got '30s'",
+    ],
     ['cache with a zero TTL', '.:53 {\n  cache 0\n}\n', 2, 'cache: cache TTL can not be zero or negative: 0'],
-    ['cache with a bad capacity', '.:53 {\n  cache {\n    success lots\n  }\n}\n', 3, "cache: success capacity must be a whole number, got 'lots'"],
+    [
+      'cache with a bad capacity',
+      '.:53 {\n  cache {\n    success lots\n  }\n}\n',
+      3,
+      "cache: success capacity must be a whole number, got 'lots'",
+    ],
     ['cache with an unknown property', '.:53 {\n  cache {\n    size 10\n  }\n}\n', 3, "cache: unknown property 'size'"],
-    ['forward without a destination', '.:53 {\n  forward .\n}\n', 2, "forward: needs FROM and at least one TO (e.g. forward . /etc/resolv.conf), got '.'"],
-    ['forward to a name', '.:53 {\n  forward . dns.google\n}\n', 2, "forward: not an IP address, ip:port or file: 'dns.google'"],
-    ['forward over TLS', '.:53 {\n  forward . tls://1.1.1.1\n}\n', 2, "forward: 'tls' is not supported as a destination protocol (only dns://): tls://1.1.1.1"],
-    ['forward with a bad policy', '.:53 {\n  forward . 8.8.8.8 {\n    policy fastest\n  }\n}\n', 3, "forward: unknown policy 'fastest'"],
-    ['forward with a negative max_concurrent', '.:53 {\n  forward . 8.8.8.8 {\n    max_concurrent -1\n  }\n}\n', 3, "forward: max_concurrent can't be negative: -1"],
-    ['kubernetes: an unknown option', '.:53 {\n  kubernetes cluster.local {\n    pods insecure\n    podz verified\n  }\n}\n', 4, "kubernetes: unknown property 'podz'"],
-    ['kubernetes: pods not disabled/insecure/verified', '.:53 {\n  kubernetes cluster.local {\n    pods secure\n  }\n}\n', 3, 'kubernetes: wrong value for pods: secure, must be one of: disabled, verified, insecure'],
-    ['kubernetes: pods without a value', '.:53 {\n  kubernetes cluster.local {\n    pods\n  }\n}\n', 3, "kubernetes: 'pods' takes 1 argument, got 0"],
-    ['kubernetes: ttl above 3600', '.:53 {\n  kubernetes cluster.local {\n    ttl 3601\n  }\n}\n', 3, 'kubernetes: ttl must be in range [0, 3600]: 3601'],
-    ['kubernetes: ttl below 0', '.:53 {\n  kubernetes cluster.local {\n    ttl -1\n  }\n}\n', 3, 'kubernetes: ttl must be in range [0, 3600]: -1'],
-    ['kubernetes: ttl not a number', '.:53 {\n  kubernetes cluster.local {\n    ttl 30s\n  }\n}\n', 3, "kubernetes: ttl must be a whole number, got '30s'"],
-    ['kubernetes: only reverse zones', '.:53 {\n  kubernetes in-addr.arpa\n}\n', 2, 'kubernetes: non-reverse zone name must be used'],
-    ['kubernetes: an option podwire does not implement', '.:53 {\n  kubernetes cluster.local {\n    zonal\n  }\n}\n', 3, "kubernetes: 'zonal' is not supported by podwire"],
-    ['kubernetes: endpoint_pod_names with an argument', '.:53 {\n  kubernetes cluster.local {\n    endpoint_pod_names yes\n  }\n}\n', 3, "kubernetes: 'endpoint_pod_names' takes no arguments, got 'yes'"],
-    ['health: a bad lameduck', '.:53 {\n  health {\n    lameduck soon\n  }\n}\n', 3, "health: lameduck: not a duration: 'soon' (e.g. 5s, 1m30s)"],
-    ['health: an address without a port', '.:53 {\n  health localhost\n}\n', 2, "health: address must be host:port (e.g. :8080), got 'localhost'"],
+    [
+      'forward without a destination',
+      '.:53 {\n  forward .\n}\n',
+      2,
+      "forward: needs FROM and at least one TO (e.g. forward . /etc/resolv.conf), got '.'",
+    ],
+    [
+      'forward to a name',
+      '.:53 {\n  forward . dns.google\n}\n',
+      2,
+      "forward: not an IP address, ip:port or file: 'dns.google'",
+    ],
+    [
+      'forward over TLS',
+      '.:53 {\n  forward . tls://1.1.1.1\n}\n',
+      2,
+      "forward: 'tls' is not supported as a destination protocol (only dns://): tls://1.1.1.1",
+    ],
+    [
+      'forward with a bad policy',
+      '.:53 {\n  forward . 8.8.8.8 {\n    policy fastest\n  }\n}\n',
+      3,
+      "forward: unknown policy 'fastest'",
+    ],
+    [
+      'forward with a negative max_concurrent',
+      '.:53 {\n  forward . 8.8.8.8 {\n    max_concurrent -1\n  }\n}\n',
+      3,
+      "forward: max_concurrent can't be negative: -1",
+    ],
+    [
+      'kubernetes: an unknown option',
+      '.:53 {\n  kubernetes cluster.local {\n    pods insecure\n    podz verified\n  }\n}\n',
+      4,
+      "kubernetes: unknown property 'podz'",
+    ],
+    [
+      'kubernetes: pods not disabled/insecure/verified',
+      '.:53 {\n  kubernetes cluster.local {\n    pods secure\n  }\n}\n',
+      3,
+      'kubernetes: wrong value for pods: secure, must be one of: disabled, verified, insecure',
+    ],
+    [
+      'kubernetes: pods without a value',
+      '.:53 {\n  kubernetes cluster.local {\n    pods\n  }\n}\n',
+      3,
+      "kubernetes: 'pods' takes 1 argument, got 0",
+    ],
+    [
+      'kubernetes: ttl above 3600',
+      '.:53 {\n  kubernetes cluster.local {\n    ttl 3601\n  }\n}\n',
+      3,
+      'kubernetes: ttl must be in range [0, 3600]: 3601',
+    ],
+    [
+      'kubernetes: ttl below 0',
+      '.:53 {\n  kubernetes cluster.local {\n    ttl -1\n  }\n}\n',
+      3,
+      'kubernetes: ttl must be in range [0, 3600]: -1',
+    ],
+    [
+      'kubernetes: ttl not a number',
+      '.:53 {\n  kubernetes cluster.local {\n    ttl 30s\n  }\n}\n',
+      3,
+      "kubernetes: ttl must be a whole number, got '30s'",
+    ],
+    [
+      'kubernetes: only reverse zones',
+      '.:53 {\n  kubernetes in-addr.arpa\n}\n',
+      2,
+      'kubernetes: non-reverse zone name must be used',
+    ],
+    [
+      'kubernetes: an option podwire does not implement',
+      '.:53 {\n  kubernetes cluster.local {\n    zonal\n  }\n}\n',
+      3,
+      "kubernetes: 'zonal' is not supported by podwire",
+    ],
+    [
+      'kubernetes: endpoint_pod_names with an argument',
+      '.:53 {\n  kubernetes cluster.local {\n    endpoint_pod_names yes\n  }\n}\n',
+      3,
+      "kubernetes: 'endpoint_pod_names' takes no arguments, got 'yes'",
+    ],
+    [
+      'health: a bad lameduck',
+      '.:53 {\n  health {\n    lameduck soon\n  }\n}\n',
+      3,
+      "health: lameduck: not a duration: 'soon' (e.g. 5s, 1m30s)",
+    ],
+    [
+      'health: an address without a port',
+      '.:53 {\n  health localhost\n}\n',
+      2,
+      "health: address must be host:port (e.g. :8080), got 'localhost'",
+    ],
     ['ready: an unknown property', '.:53 {\n  ready {\n    when now\n  }\n}\n', 3, "ready: unknown property 'when'"],
-    ['prometheus: two addresses', '.:53 {\n  prometheus :9153 :9154\n}\n', 2, "prometheus: 'prometheus' takes 0 to 1 arguments, got 2"],
+    [
+      'prometheus: two addresses',
+      '.:53 {\n  prometheus :9153 :9154\n}\n',
+      2,
+      "prometheus: 'prometheus' takes 0 to 1 arguments, got 2",
+    ],
     ['errors: a log file', '.:53 {\n  errors /var/log/errors\n}\n', 2, 'errors: invalid log file: /var/log/errors'],
     ['loop: an argument', '.:53 {\n  loop 3\n}\n', 2, "loop: 'loop' takes no arguments, got '3'"],
     ['reload: too short', '.:53 {\n  reload 1s\n}\n', 2, 'reload: interval value must be greater or equal to 2s'],
-    ['loadbalance: weighted', '.:53 {\n  loadbalance weighted /etc/weights\n}\n', 2, "loadbalance: 'loadbalance' takes 0 to 1 arguments, got 2"],
-    ['log: an unknown class', '.:53 {\n  log {\n    class denials\n  }\n}\n', 3, "log: invalid class 'denials' (all, success, denial, error)"],
-    ['rewrite: too few arguments', '.:53 {\n  rewrite name foo.example.com\n}\n', 2, "rewrite: too few arguments for a name rule: 'foo.example.com'"],
-    ['rewrite: an unknown match type', '.:53 {\n  rewrite name fuzzy a b\n}\n', 2, 'rewrite: name rule supports only exact, prefix, suffix, substring, and regex name matching, received: fuzzy'],
-    ['rewrite: a bad regex', '.:53 {\n  rewrite name regex (foo bar\n}\n', 2, 'rewrite: name: invalid regex matching pattern: (foo'],
-    ['rewrite: more groups used than captured', '.:53 {\n  rewrite name regex foo\\.(.*) {2}.bar\n}\n', 2, 'rewrite: name: the rewrite regex pattern ({2}.bar) uses more subexpressions than its corresponding matching regex pattern (foo\\.(.*))'],
-    ['rewrite: an answer rule first', '.:53 {\n  rewrite answer name a b\n}\n', 2, 'rewrite: response rewrites must begin with a name rule'],
+    [
+      'loadbalance: weighted',
+      '.:53 {\n  loadbalance weighted /etc/weights\n}\n',
+      2,
+      "loadbalance: 'loadbalance' takes 0 to 1 arguments, got 2",
+    ],
+    [
+      'log: an unknown class',
+      '.:53 {\n  log {\n    class denials\n  }\n}\n',
+      3,
+      "log: invalid class 'denials' (all, success, denial, error)",
+    ],
+    [
+      'rewrite: too few arguments',
+      '.:53 {\n  rewrite name foo.example.com\n}\n',
+      2,
+      "rewrite: too few arguments for a name rule: 'foo.example.com'",
+    ],
+    [
+      'rewrite: an unknown match type',
+      '.:53 {\n  rewrite name fuzzy a b\n}\n',
+      2,
+      'rewrite: name rule supports only exact, prefix, suffix, substring, and regex name matching, received: fuzzy',
+    ],
+    [
+      'rewrite: a bad regex',
+      '.:53 {\n  rewrite name regex (foo bar\n}\n',
+      2,
+      'rewrite: name: invalid regex matching pattern: (foo',
+    ],
+    [
+      'rewrite: more groups used than captured',
+      '.:53 {\n  rewrite name regex foo\\.(.*) {2}.bar\n}\n',
+      2,
+      'rewrite: name: the rewrite regex pattern ({2}.bar) uses more subexpressions than its corresponding matching regex pattern (foo\\.(.*))',
+    ],
+    [
+      'rewrite: an answer rule first',
+      '.:53 {\n  rewrite answer name a b\n}\n',
+      2,
+      'rewrite: response rewrites must begin with a name rule',
+    ],
     ['rewrite: an unknown rule type', '.:53 {\n  rewrite label a b\n}\n', 2, "rewrite: invalid rule type 'label'"],
-    ['rewrite: a bad answer rule', '.:53 {\n  rewrite name suffix .a. .b. answer reverse\n}\n', 2, "rewrite: invalid type 'reverse' for answer rule for suffix rule"],
-    ['rewrite: answer auto with answer name', '.:53 {\n  rewrite name prefix a. b. answer auto answer name (.*) {1}\n}\n', 2, 'rewrite: auto name answer rule cannot be combined with explicit name answer rules'],
+    [
+      'rewrite: a bad answer rule',
+      '.:53 {\n  rewrite name suffix .a. .b. answer reverse\n}\n',
+      2,
+      "rewrite: invalid type 'reverse' for answer rule for suffix rule",
+    ],
+    [
+      'rewrite: answer auto with answer name',
+      '.:53 {\n  rewrite name prefix a. b. answer auto answer name (.*) {1}\n}\n',
+      2,
+      'rewrite: auto name answer rule cannot be combined with explicit name answer rules',
+    ],
   ];
 
   it.each(cases)('%s', (_, text, line, message) => {
@@ -349,15 +570,48 @@ describe('parseCorefile: errors name the line', () => {
   });
 
   it('never throws anything but a CorefileError', () => {
-    const piece = fc.constantFrom('.:53', '{', '}', '\n', ' ', 'errors', 'cache', '30', 'kubernetes', 'cluster.local', 'pods', 'insecure', 'ttl', 'forward', '.', '8.8.8.8', '#', '"', 'rewrite', 'name', 'regex', '(', 'log', 'health', 'lameduck', '5s');
+    const piece = fc.constantFrom(
+      '.:53',
+      '{',
+      '}',
+      '\n',
+      ' ',
+      'errors',
+      'cache',
+      '30',
+      'kubernetes',
+      'cluster.local',
+      'pods',
+      'insecure',
+      'ttl',
+      'forward',
+      '.',
+      '8.8.8.8',
+      '#',
+      '"',
+      'rewrite',
+      'name',
+      'regex',
+      '(',
+      'log',
+      'health',
+      'lameduck',
+      '5s',
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.array(piece, { maxLength: 30 }).map((p) => p.join(' '))), (text) => {
-        try {
-          parseCorefile(text);
-        } catch (e) {
-          expect(e).toBeInstanceOf(CorefileError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.array(piece, { maxLength: 30 }).map((p) => p.join(' ')),
+        ),
+        (text) => {
+          try {
+            parseCorefile(text);
+          } catch (e) {
+            expect(e).toBeInstanceOf(CorefileError);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -17,8 +17,24 @@ function server(handler: Handler, opts: { zones?: string[]; lines?: string[] } =
 }
 
 const query = (name: string, type: string, extra: Partial<Packet> = {}): Buffer =>
-  packet.encode({ id: 4321, type: 'query', flags: packet.RECURSION_DESIRED, questions: [{ name, type: type as 'A', class: 'IN' }], ...extra });
-const edns = (size: number, flags = 0): Answer => ({ name: '.', type: 'OPT', udpPayloadSize: size, extendedRcode: 0, ednsVersion: 0, flags, flag_do: false, options: [] }) as Answer;
+  packet.encode({
+    id: 4321,
+    type: 'query',
+    flags: packet.RECURSION_DESIRED,
+    questions: [{ name, type: type as 'A', class: 'IN' }],
+    ...extra,
+  });
+const edns = (size: number, flags = 0): Answer =>
+  ({
+    name: '.',
+    type: 'OPT',
+    udpPayloadSize: size,
+    extendedRcode: 0,
+    ednsVersion: 0,
+    flags,
+    flag_do: false,
+    options: [],
+  }) as Answer;
 
 /** A zone that answers `n` A records for any name (10.0.x.y). */
 const manyA =
@@ -27,7 +43,10 @@ const manyA =
     const m = replyTo(q.msg);
     m.flags = (m.flags ?? 0) | FLAG_AA;
     const name = q.msg.questions![0].name;
-    m.answers = Array.from({ length: n }, (_, i) => ({ name, type: 'A', class: 'IN', ttl: 30, data: `10.0.${i >> 8}.${i & 255}` }) as Answer);
+    m.answers = Array.from(
+      { length: n },
+      (_, i) => ({ name, type: 'A', class: 'IN', ttl: 30, data: `10.0.${i >> 8}.${i & 255}` }) as Answer,
+    );
     return wrote('test', m);
   };
 
@@ -48,7 +67,11 @@ describe('DnsServer.handle', () => {
   it('EDNS0: echoes an OPT record with the client’s buffer size and DO bit', async () => {
     const { s } = server(manyA(1));
     const r = decode(await s.handle(query('a.example', 'A', { additionals: [edns(1232, 0x8000)] }), remote, 'udp'));
-    const opt = r.additionals!.find((a) => a.type === 'OPT') as { udpPayloadSize: number; flag_do: boolean; ednsVersion: number };
+    const opt = r.additionals!.find((a) => a.type === 'OPT') as {
+      udpPayloadSize: number;
+      flag_do: boolean;
+      ednsVersion: number;
+    };
     expect(opt).toMatchObject({ udpPayloadSize: 1232, flag_do: true, ednsVersion: 0 });
   });
 
@@ -61,7 +84,11 @@ describe('DnsServer.handle', () => {
     expect(p.answers!.length).toBeGreaterThan(10);
     expect(p.answers!.length).toBeLessThan(100);
 
-    const big = (await s.handle(query('big.default.svc.cluster.local', 'A', { additionals: [edns(1232)] }), remote, 'udp'))!;
+    const big = (await s.handle(
+      query('big.default.svc.cluster.local', 'A', { additionals: [edns(1232)] }),
+      remote,
+      'udp',
+    ))!;
     expect(big.length).toBeLessThanOrEqual(1232);
     expect(big.length).toBeGreaterThan(1000);
     expect(packet.decode(big).flag_tc).toBe(true);
@@ -96,7 +123,11 @@ describe('DnsServer.handle', () => {
     update.writeUInt16BE(update.readUInt16BE(2) | (5 << 11), 2);
     expect(decode(await s.handle(update, remote, 'udp')).rcode).toBe('NOTIMP');
 
-    const chaos = packet.encode({ id: 1, type: 'query', questions: [{ name: 'version.bind', type: 'TXT', class: 'CH' }] });
+    const chaos = packet.encode({
+      id: 1,
+      type: 'query',
+      questions: [{ name: 'version.bind', type: 'TXT', class: 'CH' }],
+    });
     expect(decode(await s.handle(chaos, remote, 'udp')).rcode).toBe('REFUSED');
     expect(decode(await s.handle(query('example.org', 'A'), remote, 'udp')).rcode).toBe('REFUSED');
   });
@@ -147,12 +178,16 @@ describe('DnsServer.handle', () => {
     const { s } = server(manyA(40));
     const base = query('svc.default.svc.cluster.local', 'A', { additionals: [edns(4096)] });
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), fc.nat(base.length), async (edits, cut) => {
-        const b = Buffer.from(base);
-        for (const [i, v] of edits) b[i] = v;
-        const out = await s.handle(b.subarray(0, cut), remote, 'udp');
-        if (out) expect(out.length).toBeLessThanOrEqual(4096);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+        fc.nat(base.length),
+        async (edits, cut) => {
+          const b = Buffer.from(base);
+          for (const [i, v] of edits) b[i] = v;
+          const out = await s.handle(b.subarray(0, cut), remote, 'udp');
+          if (out) expect(out.length).toBeLessThanOrEqual(4096);
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -183,9 +218,26 @@ describe('wire.readQuery', () => {
   });
 
   it('encodeMessage round-trips through dns-packet', () => {
-    const m: Packet = { id: 7, type: 'response', flags: FLAG_AA, questions: [{ name: 'x.y', type: 'SRV', class: 'IN' }], answers: [{ name: 'x.y', type: 'SRV', ttl: 5, data: { priority: 0, weight: 100, port: 80, target: 'a.x.y' } }], authorities: [], additionals: [{ name: 'a.x.y', type: 'A', ttl: 5, data: '10.0.0.1' }] };
+    const m: Packet = {
+      id: 7,
+      type: 'response',
+      flags: FLAG_AA,
+      questions: [{ name: 'x.y', type: 'SRV', class: 'IN' }],
+      answers: [{ name: 'x.y', type: 'SRV', ttl: 5, data: { priority: 0, weight: 100, port: 80, target: 'a.x.y' } }],
+      authorities: [],
+      additionals: [{ name: 'a.x.y', type: 'A', ttl: 5, data: '10.0.0.1' }],
+    };
     const back = packet.decode(encodeMessage(m).buf);
-    expect(back.answers).toEqual([{ name: 'x.y', type: 'SRV', class: 'IN', flush: false, ttl: 5, data: { priority: 0, weight: 100, port: 80, target: 'a.x.y' } }]);
+    expect(back.answers).toEqual([
+      {
+        name: 'x.y',
+        type: 'SRV',
+        class: 'IN',
+        flush: false,
+        ttl: 5,
+        data: { priority: 0, weight: 100, port: 80, target: 'a.x.y' },
+      },
+    ]);
     expect(back.additionals![0]).toMatchObject({ name: 'a.x.y', data: '10.0.0.1' });
   });
 });

@@ -38,18 +38,39 @@ function arpFrame(op: number, senderMac: Buffer, senderIp: number, targetIp: num
   return f;
 }
 
-function ipFrame(proto: number, srcPort: number, dstPort: number, opts: { flags?: number; dst?: number; dstMac?: Buffer; src?: number } = {}): Buffer {
+function ipFrame(
+  proto: number,
+  srcPort: number,
+  dstPort: number,
+  opts: { flags?: number; dst?: number; dstMac?: Buffer; src?: number } = {},
+): Buffer {
   const l4 = proto === IPPROTO_TCP ? 20 : 8;
   const f = Buffer.alloc(14 + 20 + l4);
   ethernetHeader.encode({ dst: opts.dstMac ?? LB_MAC, src: CLIENT_MAC, etherType: ETHERTYPE_IPV4 }, f, 0);
   ipv4Header.encode({ src: opts.src ?? CLIENT, dst: opts.dst ?? VIP, protocol: proto, payloadLength: l4 }, f, 14);
-  if (proto === IPPROTO_TCP) tcpHeader.encode({ srcPort, dstPort, seq: 1, ack: 0, flags: opts.flags ?? TCP_SYN, window: 65535, checksum: 0, urgentPointer: 0, options: Buffer.alloc(0) }, f, 34);
+  if (proto === IPPROTO_TCP)
+    tcpHeader.encode(
+      {
+        srcPort,
+        dstPort,
+        seq: 1,
+        ack: 0,
+        flags: opts.flags ?? TCP_SYN,
+        window: 65535,
+        checksum: 0,
+        urgentPointer: 0,
+        options: Buffer.alloc(0),
+      },
+      f,
+      34,
+    );
   else if (proto === IPPROTO_UDP) udpHeader.encode({ srcPort, dstPort, length: 8, checksum: 0 }, f, 34);
   return f;
 }
 
 const decide = (b: Balancer, f: Buffer, now = 0): LbDecision => b.decide(f, 0, f.length, now);
-const nodeOf = (d: LbDecision) => (d.kind === 'forward' ? d.node.name : d.kind === 'drop' ? `drop:${d.reason}` : d.kind);
+const nodeOf = (d: LbDecision) =>
+  d.kind === 'forward' ? d.node.name : d.kind === 'drop' ? `drop:${d.reason}` : d.kind;
 
 let b: Balancer;
 beforeEach(() => {
@@ -58,7 +79,9 @@ beforeEach(() => {
     { name: 'node1', ip: N1 },
     { name: 'node2', ip: N2 },
   ]);
-  b.setFrontends([{ service: 'default/web', ip: VIP, ports: new Set([portKey(IPPROTO_TCP, 80), portKey(IPPROTO_UDP, 53)]) }]);
+  b.setFrontends([
+    { service: 'default/web', ip: VIP, ports: new Set([portKey(IPPROTO_TCP, 80), portKey(IPPROTO_UDP, 53)]) },
+  ]);
   b.setCandidates('default/web', { ips: [N1, N2], failOpen: true });
 });
 
@@ -106,7 +129,8 @@ describe('Balancer: forwarding', () => {
     const seen = new Set<string>();
     for (let port = 40000; port < 40040; port++) {
       const first = nodeOf(decide(b, ipFrame(IPPROTO_TCP, port, 80)));
-      for (let i = 0; i < 3; i++) expect(nodeOf(decide(b, ipFrame(IPPROTO_TCP, port, 80, { flags: TCP_ACK })))).toBe(first);
+      for (let i = 0; i < 3; i++)
+        expect(nodeOf(decide(b, ipFrame(IPPROTO_TCP, port, 80, { flags: TCP_ACK })))).toBe(first);
       seen.add(first);
     }
     expect([...seen].sort()).toEqual(['node1', 'node2']);
@@ -115,7 +139,10 @@ describe('Balancer: forwarding', () => {
   it('reports a new flow once, with its addresses and ports', () => {
     learnNodes();
     const d = decide(b, ipFrame(IPPROTO_UDP, 5353, 53));
-    expect(d).toMatchObject({ kind: 'forward', flow: { src: CLIENT, dst: VIP, proto: IPPROTO_UDP, ports: (5353 << 16) | 53 } });
+    expect(d).toMatchObject({
+      kind: 'forward',
+      flow: { src: CLIENT, dst: VIP, proto: IPPROTO_UDP, ports: (5353 << 16) | 53 },
+    });
     expect(decide(b, ipFrame(IPPROTO_UDP, 5353, 53))).not.toHaveProperty('flow');
   });
 
@@ -140,13 +167,21 @@ describe('Balancer: forwarding', () => {
     learnNodes();
     expect(nodeOf(decide(b, ipFrame(IPPROTO_TCP, 40000, 443)))).toBe('drop:no-port');
     expect(nodeOf(decide(b, ipFrame(IPPROTO_ICMP, 0, 0)))).toBe('drop:no-port');
-    expect(nodeOf(decide(b, ipFrame(IPPROTO_TCP, 40000, 80, { dst: parseIpv4('172.28.0.241') })))).toBe('drop:no-frontend');
+    expect(nodeOf(decide(b, ipFrame(IPPROTO_TCP, 40000, 80, { dst: parseIpv4('172.28.0.241') })))).toBe(
+      'drop:no-frontend',
+    );
     expect(nodeOf(decide(b, ipFrame(IPPROTO_TCP, 40000, 80, { dstMac: NODE_MACS[0] })))).toBe('drop:not-for-us');
     const f = ipFrame(IPPROTO_TCP, 40000, 80);
     expect(nodeOf(b.decide(f, 0, 30, 0))).toBe('drop:malformed');
     b.setCandidates('default/web', { ips: [], failOpen: false });
     expect(nodeOf(decide(b, ipFrame(IPPROTO_TCP, 40000, 80)))).toBe('drop:no-node');
-    expect(b.counters.drops).toMatchObject({ 'no-port': 2, 'no-frontend': 1, 'not-for-us': 1, malformed: 1, 'no-node': 1 });
+    expect(b.counters.drops).toMatchObject({
+      'no-port': 2,
+      'no-frontend': 1,
+      'not-for-us': 1,
+      malformed: 1,
+      'no-node': 1,
+    });
   });
 });
 

@@ -2,7 +2,15 @@
 // success), what is probed, and the checker driving it with an injected probe.
 
 import { describe, expect, it } from 'vitest';
-import { HealthChecker, healthCheckTarget, initialHealth, observeProbe, type Health, type HealthState, type Probe } from '../../../src/cloudlb/index.js';
+import {
+  HealthChecker,
+  healthCheckTarget,
+  initialHealth,
+  observeProbe,
+  type Health,
+  type HealthState,
+  type Probe,
+} from '../../../src/cloudlb/index.js';
 
 const run = (results: boolean[]): Health[] => {
   let h: HealthState = initialHealth(0);
@@ -35,10 +43,16 @@ describe('observeProbe', () => {
 
 describe('healthCheckTarget (GKE’s checks for kube-proxy)', () => {
   it('externalTrafficPolicy Local: the Service’s healthCheckNodePort', () => {
-    expect(healthCheckTarget({ externalTrafficPolicy: 'Local', healthCheckNodePort: 30500 }, '172.28.0.11')).toEqual({ url: 'http://172.28.0.11:30500/', kind: 'service' });
+    expect(healthCheckTarget({ externalTrafficPolicy: 'Local', healthCheckNodePort: 30500 }, '172.28.0.11')).toEqual({
+      url: 'http://172.28.0.11:30500/',
+      kind: 'service',
+    });
   });
   it('Cluster (or no policy): kube-proxy’s healthz on 10256', () => {
-    expect(healthCheckTarget({ externalTrafficPolicy: 'Cluster' }, '172.28.0.12')).toEqual({ url: 'http://172.28.0.12:10256/healthz', kind: 'kube-proxy' });
+    expect(healthCheckTarget({ externalTrafficPolicy: 'Cluster' }, '172.28.0.12')).toEqual({
+      url: 'http://172.28.0.12:10256/healthz',
+      kind: 'kube-proxy',
+    });
     expect(healthCheckTarget({}, '172.28.0.12').kind).toBe('kube-proxy');
   });
 });
@@ -48,10 +62,15 @@ describe('HealthChecker', () => {
 
   it('probes every node of every Service each round and reports each change once', async () => {
     const up = new Set(['http://172.28.0.11:10256/healthz']);
-    const probe: Probe = async (url) => (up.has(url) ? { ok: true, detail: 'HTTP 200' } : { ok: false, detail: 'connection refused' });
+    const probe: Probe = async (url) =>
+      up.has(url) ? { ok: true, detail: 'HTTP 200' } : { ok: false, detail: 'connection refused' };
     const changes: string[] = [];
     let now = 0;
-    const hc = new HealthChecker((svc, node, from, to) => changes.push(`${svc} ${node} ${from}→${to.state}`), probe, () => now);
+    const hc = new HealthChecker(
+      (svc, node, from, to) => changes.push(`${svc} ${node} ${from}→${to.state}`),
+      probe,
+      () => now,
+    );
     hc.setService('default/web', [
       { name: 'node1', ip: '172.28.0.11', target: target('172.28.0.11') },
       { name: 'node2', ip: '172.28.0.12', target: target('172.28.0.12') },
@@ -73,13 +92,21 @@ describe('HealthChecker', () => {
   });
 
   it('keeps a node’s state across setService calls unless its check changed', async () => {
-    const hc = new HealthChecker(() => {}, async () => ({ ok: true, detail: 'HTTP 200' }), () => 0);
+    const hc = new HealthChecker(
+      () => {},
+      async () => ({ ok: true, detail: 'HTTP 200' }),
+      () => 0,
+    );
     const n1 = { name: 'node1', ip: '172.28.0.11', target: target('172.28.0.11') };
     expect(hc.setService('s', [n1])).toBe(true);
     await hc.tick();
     expect(hc.setService('s', [n1])).toBe(false);
     expect(hc.states('s')[0].health.state).toBe('healthy');
-    expect(hc.setService('s', [{ ...n1, target: healthCheckTarget({ externalTrafficPolicy: 'Local', healthCheckNodePort: 31000 }, n1.ip) }])).toBe(true);
+    expect(
+      hc.setService('s', [
+        { ...n1, target: healthCheckTarget({ externalTrafficPolicy: 'Local', healthCheckNodePort: 31000 }, n1.ip) },
+      ]),
+    ).toBe(true);
     expect(hc.states('s')[0].health.state).toBe('unknown');
   });
 

@@ -10,11 +10,15 @@ const flows = (n: number) => Array.from({ length: n }, (_, i) => Math.imul(i + 1
 describe('pickNode', () => {
   it('is deterministic and does not depend on the order of the nodes', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.shuffledSubarray(nodes, { minLength: 1 }), (h, subset) => {
-        const a = subset[pickNode(h, subset)];
-        const b = [...subset].reverse()[pickNode(h, [...subset].reverse())];
-        expect(a).toBe(b);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.shuffledSubarray(nodes, { minLength: 1 }),
+        (h, subset) => {
+          const a = subset[pickNode(h, subset)];
+          const b = [...subset].reverse()[pickNode(h, [...subset].reverse())];
+          expect(a).toBe(b);
+        },
+      ),
     );
     expect(pickNode(42, [])).toBe(-1);
   });

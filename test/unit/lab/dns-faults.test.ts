@@ -11,14 +11,18 @@ import { parseResolvConf } from '../../../src/kubelet/dns-config.js';
 
 describe('cluster DNS scenarios', () => {
   it('are registered after the Service ones, the add-on’s objects as default targets (the pod one needs a pod)', () => {
-    const dns = SCENARIOS.filter((s) => ['coredns-down', 'corefile-error', 'dns-port-blocked', 'dns-no-endpoints'].includes(s.name));
+    const dns = SCENARIOS.filter((s) =>
+      ['coredns-down', 'corefile-error', 'dns-port-blocked', 'dns-no-endpoints'].includes(s.name),
+    );
     expect(dns.map((s) => [s.name, s.target, s.defaultTarget])).toEqual([
       ['coredns-down', 'deployment', 'kube-system/coredns'],
       ['corefile-error', 'configmap', 'kube-system/coredns'],
       ['dns-port-blocked', 'pod', undefined],
       ['dns-no-endpoints', 'service', 'kube-system/kube-dns'],
     ]);
-    expect(SCENARIOS.map((s) => s.name).indexOf('coredns-down')).toBeGreaterThan(SCENARIOS.map((s) => s.name).indexOf('etp-local'));
+    expect(SCENARIOS.map((s) => s.name).indexOf('coredns-down')).toBeGreaterThan(
+      SCENARIOS.map((s) => s.name).indexOf('etp-local'),
+    );
   });
 
   it('corefile-error misspells cache on its line, and the parser refuses it there', () => {
@@ -37,9 +41,14 @@ describe('cluster DNS scenarios', () => {
   });
 
   it('dns-port-blocked leaves one nameserver, 10.96.0.11, and keeps the search path and options', () => {
-    const before = 'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\nnameserver 10.96.0.20\noptions ndots:5\n';
+    const before =
+      'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\nnameserver 10.96.0.20\noptions ndots:5\n';
     const after = blockedResolvConf(before);
-    expect(parseResolvConf(after)).toEqual({ servers: [UNANSWERED_NAMESERVER], searches: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: ['ndots:5'] });
+    expect(parseResolvConf(after)).toEqual({
+      servers: [UNANSWERED_NAMESERVER],
+      searches: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
+      options: ['ndots:5'],
+    });
     expect(after.endsWith('\n')).toBe(true);
     expect(parseResolvConf(blockedResolvConf('nameserver 172.28.0.200\n')).servers).toEqual([UNANSWERED_NAMESERVER]);
   });

@@ -24,7 +24,11 @@ describe('planLab', () => {
     expect(plan.underlayPrefixLen).toBe(24);
     expect(plan.stateDir).toBe('/run/podwire/pwlab');
     expect(plan.peersFile).toBe('/run/podwire/pwlab/peers.json');
-    expect(plan.nodes.map((n) => n.stateDir)).toEqual(['/run/podwire/pwlab/node1', '/run/podwire/pwlab/node2', '/run/podwire/pwlab/node3']);
+    expect(plan.nodes.map((n) => n.stateDir)).toEqual([
+      '/run/podwire/pwlab/node1',
+      '/run/podwire/pwlab/node2',
+      '/run/podwire/pwlab/node3',
+    ]);
     expect(planLab({ nodes: 1, stateRoot: '/tmp/x' }).stateDir).toBe(`/tmp/x/${LAB_DEFAULTS.prefix}`);
   });
 
@@ -38,38 +42,45 @@ describe('planLab', () => {
     expect(planLab({ prefix: 'pwother', nodes: 1 }).nodes[0].underlayPort).not.toBe(ports[0]);
   });
 
-  it.each([1, 3, 200])('every interface name fits IFNAMSIZ (15) and every namespace carries the prefix (%i nodes)', (nodes) => {
-    for (const prefix of ['pw', 'pwlab', 'pwabcdefghij']) {
-      const p = planLab({ prefix, nodes });
-      const ifnames = [p.underlayBridge, ...p.nodes.map((n) => n.underlayPort), 'eth0', 'lo'];
-      for (const name of ifnames) expect(name.length, name).toBeLessThanOrEqual(IFNAMSIZ_MAX);
-      for (const ns of [p.underlayNs, ...p.nodes.map((n) => n.ns)]) expect(ns.startsWith(`${prefix}-`), ns).toBe(true);
-      // And every interface or namespace the commands create is one the plan names.
-      const created = topologyCommands(p).flatMap((argv) => {
-        const add = argv.indexOf('add');
-        return add > 0 && argv[add - 1] !== 'addr' ? [argv[add + 1]] : [];
-      });
-      const known = new Set([p.underlayNs, p.underlayBridge, ...p.nodes.flatMap((n) => [n.ns, n.underlayPort])]);
-      for (const name of created) expect(known.has(name), name).toBe(true);
-    }
-  });
+  it.each([1, 3, 200])(
+    'every interface name fits IFNAMSIZ (15) and every namespace carries the prefix (%i nodes)',
+    (nodes) => {
+      for (const prefix of ['pw', 'pwlab', 'pwabcdefghij']) {
+        const p = planLab({ prefix, nodes });
+        const ifnames = [p.underlayBridge, ...p.nodes.map((n) => n.underlayPort), 'eth0', 'lo'];
+        for (const name of ifnames) expect(name.length, name).toBeLessThanOrEqual(IFNAMSIZ_MAX);
+        for (const ns of [p.underlayNs, ...p.nodes.map((n) => n.ns)])
+          expect(ns.startsWith(`${prefix}-`), ns).toBe(true);
+        // And every interface or namespace the commands create is one the plan names.
+        const created = topologyCommands(p).flatMap((argv) => {
+          const add = argv.indexOf('add');
+          return add > 0 && argv[add - 1] !== 'addr' ? [argv[add + 1]] : [];
+        });
+        const known = new Set([p.underlayNs, p.underlayBridge, ...p.nodes.flatMap((n) => [n.ns, n.underlayPort])]);
+        for (const name of created) expect(known.has(name), name).toBe(true);
+      }
+    },
+  );
 
   it('the 200th node is 172.28.0.210 with 10.244.200.0/24', () => {
     const last = planLab({ nodes: 200 }).nodes[199];
     expect([last.name, last.ip, last.podCidr]).toEqual(['node200', '172.28.0.210', '10.244.200.0/24']);
   });
 
-  it.each(['', 'lab', 'PWlab', 'pw-lab', 'pw_lab', 'pwabcdefghijk', 'pwlab ', '../pw'])('prefix %j → ERR_BAD_NAME', (prefix) => {
-    let err: unknown;
-    try {
-      planLab({ prefix, nodes: 1 });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(HostError);
-    expect((err as HostError).code).toBe('ERR_BAD_NAME');
-    expect((err as HostError).message).toContain(`"${prefix}"`);
-  });
+  it.each(['', 'lab', 'PWlab', 'pw-lab', 'pw_lab', 'pwabcdefghijk', 'pwlab ', '../pw'])(
+    'prefix %j → ERR_BAD_NAME',
+    (prefix) => {
+      let err: unknown;
+      try {
+        planLab({ prefix, nodes: 1 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(HostError);
+      expect((err as HostError).code).toBe('ERR_BAD_NAME');
+      expect((err as HostError).message).toContain(`"${prefix}"`);
+    },
+  );
 
   it.each([0, -1, 1.5, 201, Number.NaN, Number.POSITIVE_INFINITY])('nodes %s → a clear error', (nodes) => {
     expect(() => planLab({ prefix: 'pwlab', nodes })).toThrow('--nodes must be an integer from 1 to 200');
@@ -97,7 +108,22 @@ describe('topologyCommands', () => {
     expect(cmds.slice(0, 5)).toEqual([
       ['ip', 'netns', 'add', 'pwlab-underlay'],
       ['ip', '-n', 'pwlab-underlay', 'link', 'set', 'dev', 'lo', 'up'],
-      ['ip', '-n', 'pwlab-underlay', 'link', 'add', 'pwul0', 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0', 'forward_delay', '0'],
+      [
+        'ip',
+        '-n',
+        'pwlab-underlay',
+        'link',
+        'add',
+        'pwul0',
+        'type',
+        'bridge',
+        'stp_state',
+        '0',
+        'mcast_snooping',
+        '0',
+        'forward_delay',
+        '0',
+      ],
       ['ip', '-n', 'pwlab-underlay', 'link', 'set', 'dev', 'pwul0', 'addrgenmode', 'none'],
       ['ip', '-n', 'pwlab-underlay', 'link', 'set', 'dev', 'pwul0', 'up'],
     ]);
@@ -106,7 +132,21 @@ describe('topologyCommands', () => {
   it('then each node: its namespace, a veth whose eth0 end is born inside it, bridged, addressed, up', () => {
     expect(cmds.slice(5, 14)).toEqual([
       ['ip', 'netns', 'add', 'pwlab-node1'],
-      ['ip', '-n', 'pwlab-underlay', 'link', 'add', port1, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', 'pwlab-node1'],
+      [
+        'ip',
+        '-n',
+        'pwlab-underlay',
+        'link',
+        'add',
+        port1,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'eth0',
+        'netns',
+        'pwlab-node1',
+      ],
       ['ip', '-n', 'pwlab-underlay', 'link', 'set', 'dev', port1, 'addrgenmode', 'none'],
       ['ip', '-n', 'pwlab-underlay', 'link', 'set', 'dev', port1, 'master', 'pwul0'],
       ['ip', '-n', 'pwlab-underlay', 'link', 'set', 'dev', port1, 'up'],
@@ -120,8 +160,31 @@ describe('topologyCommands', () => {
   it('is 5 + 9 per node commands, each node’s namespace made before its veth', () => {
     expect(cmds).toHaveLength(5 + 9 * 3);
     expect(cmds[14]).toEqual(['ip', 'netns', 'add', 'pwlab-node2']);
-    expect(cmds[15]).toEqual(['ip', '-n', 'pwlab-underlay', 'link', 'add', port2, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', 'pwlab-node2']);
-    expect(cmds[5 + 9 * 2 + 6]).toEqual(['ip', '-n', 'pwlab-node3', 'addr', 'replace', '172.28.0.13/24', 'dev', 'eth0']);
+    expect(cmds[15]).toEqual([
+      'ip',
+      '-n',
+      'pwlab-underlay',
+      'link',
+      'add',
+      port2,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      'pwlab-node2',
+    ]);
+    expect(cmds[5 + 9 * 2 + 6]).toEqual([
+      'ip',
+      '-n',
+      'pwlab-node3',
+      'addr',
+      'replace',
+      '172.28.0.13/24',
+      'dev',
+      'eth0',
+    ]);
     expect(cmds.some((c) => c.includes(port3))).toBe(true);
   });
 

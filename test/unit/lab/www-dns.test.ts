@@ -6,20 +6,42 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import http from 'node:http';
 import packet, { type Packet } from 'dns-packet';
-import { wwwDnsAnswer, handleWwwDnsMessage, runWwwDns, WwwDnsCounts, WWW_DNS_NAMES, ROOT_SOA, type WwwDnsZone } from '../../../src/lab/www-dns.js';
+import {
+  wwwDnsAnswer,
+  handleWwwDnsMessage,
+  runWwwDns,
+  WwwDnsCounts,
+  WWW_DNS_NAMES,
+  ROOT_SOA,
+  type WwwDnsZone,
+} from '../../../src/lab/www-dns.js';
 import { runWww } from '../../../src/lab/www.js';
 import { labResolvConf, netnsEtcDir, planLab } from '../../../src/lab/plan.js';
 import { parseResolvConf } from '../../../src/kubelet/dns-config.js';
 
 const zone: WwwDnsZone = { address: '172.28.0.200', names: WWW_DNS_NAMES };
-const query = (name: string, type: string, extra: Partial<Packet> = {}): Packet => ({ id: 4242, type: 'query', flags: packet.RECURSION_DESIRED, questions: [{ name, type: type as 'A', class: 'IN' }], ...extra });
+const query = (name: string, type: string, extra: Partial<Packet> = {}): Packet => ({
+  id: 4242,
+  type: 'query',
+  flags: packet.RECURSION_DESIRED,
+  questions: [{ name, type: type as 'A', class: 'IN' }],
+  ...extra,
+});
 const rcode = (p: Packet) => (p.flags ?? 0) & 0xf;
 const AA = 1 << 10;
 const RA = 1 << 7;
 
 describe('the outside DNS answers', () => {
   it('A for each external name → www’s address, authoritative, recursion available, RD echoed', () => {
-    for (const n of ['database.example.com', 'api.example.com', 'app.example.com', 'example.com', 'www.example.com', 'google.com', 'www.google.com']) {
+    for (const n of [
+      'database.example.com',
+      'api.example.com',
+      'app.example.com',
+      'example.com',
+      'www.example.com',
+      'google.com',
+      'www.google.com',
+    ]) {
       const r = wwwDnsAnswer(query(n, 'A'), zone);
       expect(r.rcode).toBe('NOERROR');
       expect(r.reply.id).toBe(4242);
@@ -53,9 +75,18 @@ describe('the outside DNS answers', () => {
   it('NOTIMP for another opcode, FORMERR without exactly one question; EDNS0 answered with EDNS0', () => {
     expect(wwwDnsAnswer(query('api.example.com', 'A', { flags: 2 << 11 }), zone).rcode).toBe('NOTIMP');
     expect(wwwDnsAnswer({ id: 1, type: 'query', questions: [] }, zone).rcode).toBe('FORMERR');
-    const two = { id: 1, type: 'query' as const, questions: [query('a.com', 'A').questions![0], query('b.com', 'A').questions![0]] };
+    const two = {
+      id: 1,
+      type: 'query' as const,
+      questions: [query('a.com', 'A').questions![0], query('b.com', 'A').questions![0]],
+    };
     expect(wwwDnsAnswer(two, zone).rcode).toBe('FORMERR');
-    const e = wwwDnsAnswer(query('api.example.com', 'A', { additionals: [{ name: '.', type: 'OPT', udpPayloadSize: 4096, flags: 0, options: [] } as never] }), zone);
+    const e = wwwDnsAnswer(
+      query('api.example.com', 'A', {
+        additionals: [{ name: '.', type: 'OPT', udpPayloadSize: 4096, flags: 0, options: [] } as never],
+      }),
+      zone,
+    );
     expect(e.reply.additionals?.map((a) => a.type)).toEqual(['OPT']);
     expect(wwwDnsAnswer(query('api.example.com', 'A'), zone).reply.additionals).toEqual([]);
   });
@@ -64,12 +95,23 @@ describe('the outside DNS answers', () => {
 describe('counting and bad input', () => {
   it('counts by name (lower case, no trailing dot) and type; garbage is counted and never answered', () => {
     const c = new WwwDnsCounts();
-    for (const [n, t] of [['api.example.com', 'A'], ['API.example.com.', 'A'], ['api.example.com', 'AAAA'], ['x.cluster.local', 'A']]) {
+    for (const [n, t] of [
+      ['api.example.com', 'A'],
+      ['API.example.com.', 'A'],
+      ['api.example.com', 'AAAA'],
+      ['x.cluster.local', 'A'],
+    ]) {
       expect(handleWwwDnsMessage(packet.encode(query(n, t)), zone, c)).not.toBeNull();
     }
     const good = packet.encode(query('api.example.com', 'A'));
     const reply = packet.encode({ ...query('api.example.com', 'A'), type: 'response' });
-    for (const bad of [Buffer.alloc(0), Buffer.from([1, 2, 3]), good.subarray(0, good.length - 3), reply, Buffer.alloc(5000)]) {
+    for (const bad of [
+      Buffer.alloc(0),
+      Buffer.from([1, 2, 3]),
+      good.subarray(0, good.length - 3),
+      reply,
+      Buffer.alloc(5000),
+    ]) {
       expect(handleWwwDnsMessage(bad, zone, c)).toBeNull();
     }
     let seed = 7;
@@ -88,8 +130,12 @@ describe('counting and bad input', () => {
 
   it('the reply line says what was asked and answered', () => {
     const c = new WwwDnsCounts();
-    expect(handleWwwDnsMessage(packet.encode(query('api.example.com', 'A')), zone, c)!.line).toBe('A api.example.com → NOERROR 172.28.0.200');
-    expect(handleWwwDnsMessage(packet.encode(query('nope.example.com', 'A')), zone, c)!.line).toBe('A nope.example.com → NXDOMAIN');
+    expect(handleWwwDnsMessage(packet.encode(query('api.example.com', 'A')), zone, c)!.line).toBe(
+      'A api.example.com → NOERROR 172.28.0.200',
+    );
+    expect(handleWwwDnsMessage(packet.encode(query('nope.example.com', 'A')), zone, c)!.line).toBe(
+      'A nope.example.com → NXDOMAIN',
+    );
   });
 });
 
@@ -141,9 +187,15 @@ describe('the server on UDP and TCP', () => {
       const [t1, t2] = await tcpAsk(s.port, [query('api.example.com', 'A'), query('nope.example.com', 'A')]);
       expect(t1.answers?.[0]).toMatchObject({ name: 'api.example.com', data: '172.28.0.200' });
       expect(rcode(t2)).toBe(3);
-      expect(s.counts.toJSON().names).toEqual({ 'api.example.com': { A: 1 }, 'nope.example.com': { A: 1 }, 'www.google.com': { A: 1 } });
+      expect(s.counts.toJSON().names).toEqual({
+        'api.example.com': { A: 1 },
+        'nope.example.com': { A: 1 },
+        'www.google.com': { A: 1 },
+      });
       expect(s.counts.malformed).toBe(1);
-      expect(lines.some((l) => /^dns A www\.google\.com → NOERROR 172\.28\.0\.200 \(udp from 127\.0\.0\.1:\d+\)$/.test(l))).toBe(true);
+      expect(
+        lines.some((l) => /^dns A www\.google\.com → NOERROR 172\.28\.0\.200 \(udp from 127\.0\.0\.1:\d+\)$/.test(l)),
+      ).toBe(true);
     } finally {
       await s.stop();
     }
@@ -153,10 +205,13 @@ describe('the server on UDP and TCP', () => {
     const www = await runWww({ name: 'www', host: '127.0.0.1', httpPort: 0, dnsPort: 0, dnsAddress: '172.28.0.200' });
     const get = (method = 'GET') =>
       new Promise<{ status: number; body: any }>((resolve, reject) => {
-        http.request({ host: '127.0.0.1', port: www.ports.http, path: '/dns.json', method }, (res) => {
-          let b = '';
-          res.on('data', (d) => (b += d)).on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(b) }));
-        }).on('error', reject).end();
+        http
+          .request({ host: '127.0.0.1', port: www.ports.http, path: '/dns.json', method }, (res) => {
+            let b = '';
+            res.on('data', (d) => (b += d)).on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(b) }));
+          })
+          .on('error', reject)
+          .end();
       });
     try {
       await udpAsk(www.ports.dns!, query('app.example.com', 'A'));

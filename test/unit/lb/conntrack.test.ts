@@ -40,7 +40,12 @@ describe('lookup', () => {
     expect(ct.lookup(UDP, CLIENT, 40000, VIP, 53)).toBe(e << 1);
     expect(ct.lookup(UDP, BACKEND, 5353, CLIENT, 40000)).toBe((e << 1) | 1);
     expect([ct.origSrc(e), ct.origSport(e), ct.origDst(e), ct.origDport(e)]).toEqual([CLIENT, 40000, VIP, 53]);
-    expect([ct.replySrc(e), ct.replySport(e), ct.replyDst(e), ct.replyDport(e)]).toEqual([BACKEND, 5353, CLIENT, 40000]);
+    expect([ct.replySrc(e), ct.replySport(e), ct.replyDst(e), ct.replyDport(e)]).toEqual([
+      BACKEND,
+      5353,
+      CLIENT,
+      40000,
+    ]);
     expect([ct.proto(e), ct.owner(e), ct.flags(e), ct.size]).toEqual([UDP, 1, 0, 1]);
   });
 
@@ -147,29 +152,124 @@ describe('a full table', () => {
 
 describe('TCP state machine', () => {
   type Step = [dir: 0 | 1, flags: number, state: string];
-  const HANDSHAKE: Step[] = [[0, SYN, 'SYN_SENT'], [1, SYN | ACK, 'SYN_RECV'], [0, ACK, 'ESTABLISHED']];
+  const HANDSHAKE: Step[] = [
+    [0, SYN, 'SYN_SENT'],
+    [1, SYN | ACK, 'SYN_RECV'],
+    [0, ACK, 'ESTABLISHED'],
+  ];
   const cases: Array<[string, Step[]]> = [
     ['three-way handshake', HANDSHAKE],
-    ['retransmitted SYN and SYN+ACK', [[0, SYN, 'SYN_SENT'], [0, SYN, 'SYN_SENT'], [1, SYN | ACK, 'SYN_RECV'], [1, SYN | ACK, 'SYN_RECV'], [1, ACK, 'SYN_RECV'], [0, ACK, 'ESTABLISHED']]],
-    ['a reply SYN (simultaneous open) is ignored', [[0, SYN, 'SYN_SENT'], [1, SYN, 'SYN_SENT']]],
+    [
+      'retransmitted SYN and SYN+ACK',
+      [
+        [0, SYN, 'SYN_SENT'],
+        [0, SYN, 'SYN_SENT'],
+        [1, SYN | ACK, 'SYN_RECV'],
+        [1, SYN | ACK, 'SYN_RECV'],
+        [1, ACK, 'SYN_RECV'],
+        [0, ACK, 'ESTABLISHED'],
+      ],
+    ],
+    [
+      'a reply SYN (simultaneous open) is ignored',
+      [
+        [0, SYN, 'SYN_SENT'],
+        [1, SYN, 'SYN_SENT'],
+      ],
+    ],
     ['a SYN on an established flow is ignored', [...HANDSHAKE, [0, SYN, 'ESTABLISHED'], [1, SYN | ACK, 'ESTABLISHED']]],
     ['data keeps it established', [...HANDSHAKE, [0, PSH | ACK, 'ESTABLISHED'], [1, PSH | ACK, 'ESTABLISHED']]],
-    ['client closes, server acks then closes', [...HANDSHAKE, [0, FIN | ACK, 'FIN_WAIT'], [0, FIN | ACK, 'FIN_WAIT'], [0, ACK, 'FIN_WAIT'], [1, ACK, 'CLOSE_WAIT'], [1, PSH | ACK, 'CLOSE_WAIT'], [0, FIN, 'CLOSE_WAIT'], [1, FIN | ACK, 'LAST_ACK'], [1, ACK, 'LAST_ACK'], [0, ACK, 'TIME_WAIT']]],
-    ['server closes, client FIN+ACKs at once', [...HANDSHAKE, [1, FIN | ACK, 'FIN_WAIT'], [0, FIN | ACK, 'LAST_ACK'], [1, ACK, 'TIME_WAIT']]],
-    ['simultaneous close', [...HANDSHAKE, [0, FIN | ACK, 'FIN_WAIT'], [1, FIN | ACK, 'LAST_ACK'], [0, ACK, 'TIME_WAIT']]],
-    ['RST from the server closes a handshake', [[0, SYN, 'SYN_SENT'], [1, RST | ACK, 'CLOSE']]],
+    [
+      'client closes, server acks then closes',
+      [
+        ...HANDSHAKE,
+        [0, FIN | ACK, 'FIN_WAIT'],
+        [0, FIN | ACK, 'FIN_WAIT'],
+        [0, ACK, 'FIN_WAIT'],
+        [1, ACK, 'CLOSE_WAIT'],
+        [1, PSH | ACK, 'CLOSE_WAIT'],
+        [0, FIN, 'CLOSE_WAIT'],
+        [1, FIN | ACK, 'LAST_ACK'],
+        [1, ACK, 'LAST_ACK'],
+        [0, ACK, 'TIME_WAIT'],
+      ],
+    ],
+    [
+      'server closes, client FIN+ACKs at once',
+      [...HANDSHAKE, [1, FIN | ACK, 'FIN_WAIT'], [0, FIN | ACK, 'LAST_ACK'], [1, ACK, 'TIME_WAIT']],
+    ],
+    [
+      'simultaneous close',
+      [...HANDSHAKE, [0, FIN | ACK, 'FIN_WAIT'], [1, FIN | ACK, 'LAST_ACK'], [0, ACK, 'TIME_WAIT']],
+    ],
+    [
+      'RST from the server closes a handshake',
+      [
+        [0, SYN, 'SYN_SENT'],
+        [1, RST | ACK, 'CLOSE'],
+      ],
+    ],
     ['RST closes an established flow', [...HANDSHAKE, [0, RST, 'CLOSE'], [1, ACK, 'CLOSE']]],
-    ['RST in TIME_WAIT', [...HANDSHAKE, [0, FIN | ACK, 'FIN_WAIT'], [1, FIN | ACK, 'LAST_ACK'], [0, ACK, 'TIME_WAIT'], [1, RST, 'CLOSE']]],
-    ['a new SYN reopens TIME_WAIT (port reuse)', [...HANDSHAKE, [1, FIN | ACK, 'FIN_WAIT'], [0, FIN | ACK, 'LAST_ACK'], [1, ACK, 'TIME_WAIT'], [0, SYN, 'SYN_SENT'], [1, SYN | ACK, 'SYN_RECV'], [0, ACK, 'ESTABLISHED'], [0, FIN, 'FIN_WAIT'], [1, ACK, 'CLOSE_WAIT']]],
-    ['a new SYN reopens CLOSE', [[0, SYN, 'SYN_SENT'], [1, RST, 'CLOSE'], [0, SYN, 'SYN_SENT']]],
-    ['mid-stream pickup: a first ACK is ESTABLISHED (nf_conntrack_tcp_loose)', [[0, PSH | ACK, 'ESTABLISHED'], [1, ACK, 'ESTABLISHED']]],
+    [
+      'RST in TIME_WAIT',
+      [...HANDSHAKE, [0, FIN | ACK, 'FIN_WAIT'], [1, FIN | ACK, 'LAST_ACK'], [0, ACK, 'TIME_WAIT'], [1, RST, 'CLOSE']],
+    ],
+    [
+      'a new SYN reopens TIME_WAIT (port reuse)',
+      [
+        ...HANDSHAKE,
+        [1, FIN | ACK, 'FIN_WAIT'],
+        [0, FIN | ACK, 'LAST_ACK'],
+        [1, ACK, 'TIME_WAIT'],
+        [0, SYN, 'SYN_SENT'],
+        [1, SYN | ACK, 'SYN_RECV'],
+        [0, ACK, 'ESTABLISHED'],
+        [0, FIN, 'FIN_WAIT'],
+        [1, ACK, 'CLOSE_WAIT'],
+      ],
+    ],
+    [
+      'a new SYN reopens CLOSE',
+      [
+        [0, SYN, 'SYN_SENT'],
+        [1, RST, 'CLOSE'],
+        [0, SYN, 'SYN_SENT'],
+      ],
+    ],
+    [
+      'mid-stream pickup: a first ACK is ESTABLISHED (nf_conntrack_tcp_loose)',
+      [
+        [0, PSH | ACK, 'ESTABLISHED'],
+        [1, ACK, 'ESTABLISHED'],
+      ],
+    ],
     ['mid-stream pickup: a first SYN+ACK is ESTABLISHED', [[0, SYN | ACK, 'ESTABLISHED']]],
-    ['mid-stream pickup: a first FIN is FIN_WAIT', [[0, FIN | ACK, 'FIN_WAIT'], [1, ACK, 'CLOSE_WAIT']]],
+    [
+      'mid-stream pickup: a first FIN is FIN_WAIT',
+      [
+        [0, FIN | ACK, 'FIN_WAIT'],
+        [1, ACK, 'CLOSE_WAIT'],
+      ],
+    ],
     ['a first RST is CLOSE', [[0, RST, 'CLOSE']]],
-    ['FIN during SYN_RECV', [[0, SYN, 'SYN_SENT'], [1, SYN | ACK, 'SYN_RECV'], [0, FIN | ACK, 'FIN_WAIT']]],
+    [
+      'FIN during SYN_RECV',
+      [
+        [0, SYN, 'SYN_SENT'],
+        [1, SYN | ACK, 'SYN_RECV'],
+        [0, FIN | ACK, 'FIN_WAIT'],
+      ],
+    ],
   ];
   const TIMEOUT_S: Record<string, number> = {
-    SYN_SENT: 120, SYN_RECV: 60, ESTABLISHED: 86_400, FIN_WAIT: 120, CLOSE_WAIT: 3_600, LAST_ACK: 30, TIME_WAIT: 120, CLOSE: 10,
+    SYN_SENT: 120,
+    SYN_RECV: 60,
+    ESTABLISHED: 86_400,
+    FIN_WAIT: 120,
+    CLOSE_WAIT: 3_600,
+    LAST_ACK: 30,
+    TIME_WAIT: 120,
+    CLOSE: 10,
   };
 
   it.each(cases)('%s', (_name, steps) => {
@@ -191,7 +291,13 @@ describe('TCP state machine', () => {
   it('remembers which side sent a FIN, and forgets on reopen', () => {
     const { ct } = table();
     const e = dnat(ct, TCP);
-    for (const [dir, flags] of [[0, SYN], [1, SYN | ACK], [0, ACK], [1, FIN | ACK]] as const) ct.seen(e, dir, flags, 40);
+    for (const [dir, flags] of [
+      [0, SYN],
+      [1, SYN | ACK],
+      [0, ACK],
+      [1, FIN | ACK],
+    ] as const)
+      ct.seen(e, dir, flags, 40);
     expect(ct.track(e) & (FIN_ORIG | FIN_REPLY)).toBe(FIN_REPLY);
     ct.seen(e, 0, FIN | ACK, 40);
     expect(ct.track(e) & (FIN_ORIG | FIN_REPLY)).toBe(FIN_ORIG | FIN_REPLY);
@@ -210,11 +316,19 @@ describe('counters, rows, removal', () => {
     ct.seen(e, 1, 0, 200);
     clock.now += 2_500;
     expect(ct.row(e)).toEqual({
-      entry: e, proto: UDP,
+      entry: e,
+      proto: UDP,
       orig: { src: CLIENT, sport: 40000, dst: VIP, dport: 53 },
       reply: { src: BACKEND, sport: 5353, dst: CLIENT, dport: 40000 },
-      state: 'REPLIED', secondsLeft: 117, ageSeconds: 2,
-      origPackets: 2, origBytes: 130, replyPackets: 1, replyBytes: 200, owner: 5, flags: 2,
+      state: 'REPLIED',
+      secondsLeft: 117,
+      ageSeconds: 2,
+      origPackets: 2,
+      origBytes: 130,
+      replyPackets: 1,
+      replyBytes: 200,
+      owner: 5,
+      flags: 2,
     });
     ct.setOwner(e, -1);
     ct.setFlags(e, 9);
@@ -257,7 +371,9 @@ describe('errors', () => {
     dnat(ct, UDP);
     expect(() => dnat(ct, UDP)).toThrow(ConntrackError);
     // a new flow whose reply tuple is another flow's original
-    expect(() => ct.create(UDP, 9, 9, 9, 9, CLIENT, 40000, VIP, 53, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_TUPLE_EXISTS' }));
+    expect(() => ct.create(UDP, 9, 9, 9, 9, CLIENT, 40000, VIP, 53, 0, 0)).toThrow(
+      expect.objectContaining({ code: 'ERR_TUPLE_EXISTS' }),
+    );
     expect(ct.size).toBe(1);
   });
 
@@ -269,7 +385,9 @@ describe('errors', () => {
     ['owner', [UDP, 1, 1, 2, 3, 2, 3, 1, 1, 2 ** 31, 0]],
   ])('rejects a bad %s', (_what, args) => {
     const { ct } = table();
-    expect(() => (ct.create as (...a: number[]) => number)(...args)).toThrow(expect.objectContaining({ code: 'ERR_BAD_TUPLE' }));
+    expect(() => (ct.create as (...a: number[]) => number)(...args)).toThrow(
+      expect.objectContaining({ code: 'ERR_BAD_TUPLE' }),
+    );
   });
 
   it('rejects bad options', () => {
@@ -283,7 +401,12 @@ describe('snapshot and restore', () => {
   it('round-trips through JSON onto a different clock, expiry as remaining time', () => {
     const a = table();
     const t = dnat(a.ct, TCP, 1000, 7, 1);
-    for (const [dir, flags] of [[0, SYN], [1, SYN | ACK], [0, ACK]] as const) a.ct.seen(t, dir, flags, 100);
+    for (const [dir, flags] of [
+      [0, SYN],
+      [1, SYN | ACK],
+      [0, ACK],
+    ] as const)
+      a.ct.seen(t, dir, flags, 100);
     const u = dnat(a.ct, UDP, 2000, 8, 2);
     a.ct.seen(u, 0, 0, 50);
     dnat(a.ct, UDP, 3000, 9); // unseen UDP: 30 s
@@ -314,7 +437,9 @@ describe('snapshot and restore', () => {
       { version: 1, entries: [{ ...good, remainingMs: 'soon' }] },
     ]) {
       const fresh = new Conntrack();
-      expect(() => fresh.restore(bad as unknown as ConntrackSnapshot)).toThrow(expect.objectContaining({ code: 'ERR_BAD_SNAPSHOT' }));
+      expect(() => fresh.restore(bad as unknown as ConntrackSnapshot)).toThrow(
+        expect.objectContaining({ code: 'ERR_BAD_SNAPSHOT' }),
+      );
       expect(fresh.size).toBe(0);
     }
   });
@@ -322,7 +447,8 @@ describe('snapshot and restore', () => {
 
 describe('memory and growth', () => {
   it('costs ≤ 256 bytes per entry at capacity, index included', () => {
-    for (const maxEntries of [1, 3, 1000, 131072]) expect(new Conntrack({ maxEntries }).bytesPerEntry()).toBeLessThanOrEqual(256);
+    for (const maxEntries of [1, 3, 1000, 131072])
+      expect(new Conntrack({ maxEntries }).bytesPerEntry()).toBeLessThanOrEqual(256);
     expect(new Conntrack().bytesPerEntry()).toBe(112);
   });
 
@@ -359,108 +485,140 @@ class CollidingConntrack extends Conntrack {
 
 describe('model-based: random create/remove/lookup/seen/expiry against a Map', () => {
   type Tuple = [number, number, number, number, number];
-  const tupleArb = fc.tuple(fc.constantFrom(UDP, GRE), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 })) as fc.Arbitrary<Tuple>;
+  const tupleArb = fc.tuple(
+    fc.constantFrom(UDP, GRE),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 2 }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 2 }),
+  ) as fc.Arbitrary<Tuple>;
   const opArb = fc.oneof(
     { weight: 4, arbitrary: fc.record({ k: fc.constant('create' as const), orig: tupleArb, reply: tupleArb }) },
     { weight: 4, arbitrary: fc.record({ k: fc.constant('lookup' as const), t: tupleArb }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('remove' as const), pick: fc.nat() }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant('seen' as const), pick: fc.nat(), dir: fc.constantFrom(0 as const, 1 as const) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        k: fc.constant('seen' as const),
+        pick: fc.nat(),
+        dir: fc.constantFrom(0 as const, 1 as const),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 25 }) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('sweep' as const) }) },
   );
 
-  for (const [name, Impl] of [['default hash', Conntrack], ['colliding hash', CollidingConntrack]] as const) {
+  for (const [name, Impl] of [
+    ['default hash', Conntrack],
+    ['colliding hash', CollidingConntrack],
+  ] as const) {
     it(name, () => {
       fc.assert(
-        fc.property(fc.integer({ min: 1, max: 24 }), fc.integer(), fc.array(opArb, { minLength: 1, maxLength: 200, size: 'max' }), (maxEntries, hashSeed, ops) => {
-          let now = 0;
-          const removed: number[] = [];
-          const ct = new Impl({
-            maxEntries, initialEntries: 2, clock: () => now, onRemoved: (o) => removed.push(o), reclaimBudget: 1000, hashSeed,
-            timeouts: { udpMs: 100, udpStreamMs: 300, genericMs: 200 },
-          });
-          type M = { orig: Tuple; reply: Tuple; expiresAt: number; replied: boolean; owner: number };
-          const byKey = new Map<string, { id: number; dir: 0 | 1 }>();
-          const byId = new Map<number, M>();
-          const gone: number[] = [];
-          let owners = 0;
-          const key = (t: Tuple) => t.join(',');
-          const drop = (id: number) => {
-            const m = byId.get(id)!;
-            byKey.delete(key(m.orig));
-            byKey.delete(key(m.reply));
-            byId.delete(id);
-            gone.push(m.owner);
-          };
-          const timeout = (m: M) => (m.orig[0] === GRE ? 200 : m.replied ? 300 : 100);
-          /** model of the duplicate check: an expired holder is reclaimed, a live one blocks */
-          const blocks = (t: Tuple) => {
-            const hit = byKey.get(key(t));
-            if (!hit) return false;
-            if (byId.get(hit.id)!.expiresAt > now) return true;
-            drop(hit.id);
-            return false;
-          };
-          const pick = (n: number) => [...byId.keys()].sort((a, b) => a - b)[n % byId.size];
+        fc.property(
+          fc.integer({ min: 1, max: 24 }),
+          fc.integer(),
+          fc.array(opArb, { minLength: 1, maxLength: 200, size: 'max' }),
+          (maxEntries, hashSeed, ops) => {
+            let now = 0;
+            const removed: number[] = [];
+            const ct = new Impl({
+              maxEntries,
+              initialEntries: 2,
+              clock: () => now,
+              onRemoved: (o) => removed.push(o),
+              reclaimBudget: 1000,
+              hashSeed,
+              timeouts: { udpMs: 100, udpStreamMs: 300, genericMs: 200 },
+            });
+            type M = { orig: Tuple; reply: Tuple; expiresAt: number; replied: boolean; owner: number };
+            const byKey = new Map<string, { id: number; dir: 0 | 1 }>();
+            const byId = new Map<number, M>();
+            const gone: number[] = [];
+            let owners = 0;
+            const key = (t: Tuple) => t.join(',');
+            const drop = (id: number) => {
+              const m = byId.get(id)!;
+              byKey.delete(key(m.orig));
+              byKey.delete(key(m.reply));
+              byId.delete(id);
+              gone.push(m.owner);
+            };
+            const timeout = (m: M) => (m.orig[0] === GRE ? 200 : m.replied ? 300 : 100);
+            /** model of the duplicate check: an expired holder is reclaimed, a live one blocks */
+            const blocks = (t: Tuple) => {
+              const hit = byKey.get(key(t));
+              if (!hit) return false;
+              if (byId.get(hit.id)!.expiresAt > now) return true;
+              drop(hit.id);
+              return false;
+            };
+            const pick = (n: number) => [...byId.keys()].sort((a, b) => a - b)[n % byId.size];
 
-          for (const op of ops) {
-            if (op.k === 'create') {
-              const o = op.orig;
-              const r: Tuple = [o[0], op.reply[1], op.reply[2], op.reply[3], op.reply[4]]; // one protocol per flow
-              const owner = ++owners;
-              const call = () => ct.create(o[0], o[1], o[2], o[3], o[4], r[1], r[2], r[3], r[4], owner, 0);
-              if (blocks(o) || blocks(r)) {
-                expect(call).toThrow(expect.objectContaining({ code: 'ERR_TUPLE_EXISTS' }));
-                continue;
+            for (const op of ops) {
+              if (op.k === 'create') {
+                const o = op.orig;
+                const r: Tuple = [o[0], op.reply[1], op.reply[2], op.reply[3], op.reply[4]]; // one protocol per flow
+                const owner = ++owners;
+                const call = () => ct.create(o[0], o[1], o[2], o[3], o[4], r[1], r[2], r[3], r[4], owner, 0);
+                if (blocks(o) || blocks(r)) {
+                  expect(call).toThrow(expect.objectContaining({ code: 'ERR_TUPLE_EXISTS' }));
+                  continue;
+                }
+                if (byId.size >= maxEntries) for (const [id, m] of [...byId]) if (m.expiresAt <= now) drop(id);
+                const id = call();
+                if (byId.size >= maxEntries) {
+                  expect(id).toBe(-1);
+                  continue;
+                }
+                expect(id).toBeGreaterThanOrEqual(0);
+                expect(byId.has(id)).toBe(false);
+                byId.set(id, { orig: o, reply: r, expiresAt: now + (o[0] === GRE ? 200 : 100), replied: false, owner });
+                byKey.set(key(r), { id, dir: 1 });
+                byKey.set(key(o), { id, dir: 0 }); // a socket connected to itself: dir 0 wins
+              } else if (op.k === 'lookup') {
+                const hit = byKey.get(key(op.t));
+                let want = -1;
+                if (hit && byId.get(hit.id)!.expiresAt <= now) drop(hit.id);
+                else if (hit) want = (hit.id << 1) | hit.dir;
+                expect(ct.lookup(...op.t)).toBe(want);
+              } else if (op.k === 'remove' && byId.size > 0) {
+                const id = pick(op.pick);
+                ct.remove(id);
+                drop(id);
+              } else if (op.k === 'seen' && byId.size > 0) {
+                const id = pick(op.pick),
+                  m = byId.get(id)!;
+                ct.seen(id, op.dir, 0, 100);
+                if (op.dir === 1) m.replied = true;
+                m.expiresAt = now + timeout(m);
+              } else if (op.k === 'advance') {
+                now += op.ms;
+              } else if (op.k === 'sweep') {
+                const expired = [...byId].filter(([, m]) => m.expiresAt <= now);
+                expired.forEach(([id]) => drop(id));
+                expect(ct.sweep(1e9)).toBe(expired.length);
               }
-              if (byId.size >= maxEntries) for (const [id, m] of [...byId]) if (m.expiresAt <= now) drop(id);
-              const id = call();
-              if (byId.size >= maxEntries) {
-                expect(id).toBe(-1);
-                continue;
-              }
-              expect(id).toBeGreaterThanOrEqual(0);
-              expect(byId.has(id)).toBe(false);
-              byId.set(id, { orig: o, reply: r, expiresAt: now + (o[0] === GRE ? 200 : 100), replied: false, owner });
-              byKey.set(key(r), { id, dir: 1 });
-              byKey.set(key(o), { id, dir: 0 }); // a socket connected to itself: dir 0 wins
-            } else if (op.k === 'lookup') {
-              const hit = byKey.get(key(op.t));
-              let want = -1;
-              if (hit && byId.get(hit.id)!.expiresAt <= now) drop(hit.id);
-              else if (hit) want = (hit.id << 1) | hit.dir;
-              expect(ct.lookup(...op.t)).toBe(want);
-            } else if (op.k === 'remove' && byId.size > 0) {
-              const id = pick(op.pick);
-              ct.remove(id);
-              drop(id);
-            } else if (op.k === 'seen' && byId.size > 0) {
-              const id = pick(op.pick), m = byId.get(id)!;
-              ct.seen(id, op.dir, 0, 100);
-              if (op.dir === 1) m.replied = true;
-              m.expiresAt = now + timeout(m);
-            } else if (op.k === 'advance') {
-              now += op.ms;
-            } else if (op.k === 'sweep') {
-              const expired = [...byId].filter(([, m]) => m.expiresAt <= now);
-              expired.forEach(([id]) => drop(id));
-              expect(ct.sweep(1e9)).toBe(expired.length);
+              expect(ct.size).toBe(byId.size);
             }
-            expect(ct.size).toBe(byId.size);
-          }
-          const ids: number[] = [];
-          ct.forEach((e) => ids.push(e));
-          expect(ids).toEqual([...byId.keys()].sort((a, b) => a - b));
-          for (const [id, m] of byId) {
-            expect([ct.proto(id), ct.origSrc(id), ct.origSport(id), ct.origDst(id), ct.origDport(id)]).toEqual(m.orig);
-            expect([ct.replySrc(id), ct.replySport(id), ct.replyDst(id), ct.replyDport(id), ct.owner(id)]).toEqual([...m.reply.slice(1), m.owner]);
-          }
-          expect(removed.sort((a, b) => a - b)).toEqual(gone.sort((a, b) => a - b));
-          now += 10_000; // everything expires: every lookup misses and the table empties
-          for (const m of byId.values()) expect(ct.lookup(...m.orig)).toBe(-1);
-          ct.sweep(1e9);
-          expect(ct.size).toBe(0);
-        }),
+            const ids: number[] = [];
+            ct.forEach((e) => ids.push(e));
+            expect(ids).toEqual([...byId.keys()].sort((a, b) => a - b));
+            for (const [id, m] of byId) {
+              expect([ct.proto(id), ct.origSrc(id), ct.origSport(id), ct.origDst(id), ct.origDport(id)]).toEqual(
+                m.orig,
+              );
+              expect([ct.replySrc(id), ct.replySport(id), ct.replyDst(id), ct.replyDport(id), ct.owner(id)]).toEqual([
+                ...m.reply.slice(1),
+                m.owner,
+              ]);
+            }
+            expect(removed.sort((a, b) => a - b)).toEqual(gone.sort((a, b) => a - b));
+            now += 10_000; // everything expires: every lookup misses and the table empties
+            for (const m of byId.values()) expect(ct.lookup(...m.orig)).toBe(-1);
+            ct.sweep(1e9);
+            expect(ct.size).toBe(0);
+          },
+        ),
         { numRuns: 300 },
       );
     });

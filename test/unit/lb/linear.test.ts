@@ -18,8 +18,21 @@ import { parseIpv4 } from '../../../src/packet/index.js';
 
 const node = { name: 'node-a' };
 
-function compiled(ns: string, name: string, spec: Record<string, any>, ports: unknown[], ips: string[], status?: Record<string, any>): Frontend[] {
-  const svc: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { selector: { app: name }, ...spec }, ...(status ? { status } : {}) };
+function compiled(
+  ns: string,
+  name: string,
+  spec: Record<string, any>,
+  ports: unknown[],
+  ips: string[],
+  status?: Record<string, any>,
+): Frontend[] {
+  const svc: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns },
+    spec: { selector: { app: name }, ...spec },
+    ...(status ? { status } : {}),
+  };
   const slice: KubeObject = {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -27,20 +40,48 @@ function compiled(ns: string, name: string, spec: Record<string, any>, ports: un
     addressType: 'IPv4',
     ports,
     // x.x.1.x pods run on this node
-    endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: ip.split('.')[2] === '1' ? 'node-a' : 'node-b' })),
+    endpoints: ips.map((ip) => ({
+      addresses: [ip],
+      conditions: { ready: true, serving: true, terminating: false },
+      nodeName: ip.split('.')[2] === '1' ? 'node-a' : 'node-b',
+    })),
   };
   return compileService(svc, ips.length ? [slice] : [], node, { defaultScheduler: 'random' }).frontends;
 }
 
-const kubeDns = () => compiled('kube-system', 'kube-dns', { clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }, [{ name: 'dns', port: 53, protocol: 'UDP' }], ['10.244.0.2', '10.244.0.3']);
+const kubeDns = () =>
+  compiled(
+    'kube-system',
+    'kube-dns',
+    { clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
+    [{ name: 'dns', port: 53, protocol: 'UDP' }],
+    ['10.244.0.2', '10.244.0.3'],
+  );
 const web = () =>
-  compiled('default', 'web', { type: 'NodePort', clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30080 }] }, [{ name: 'http', port: 8080, protocol: 'TCP' }], ['10.244.1.5', '10.244.2.3', '10.244.3.7']);
-const empty = () => compiled('default', 'empty', { clusterIP: '10.96.0.30', ports: [{ name: 'http', port: 80 }] }, [], []);
+  compiled(
+    'default',
+    'web',
+    {
+      type: 'NodePort',
+      clusterIP: '10.96.0.20',
+      ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30080 }],
+    },
+    [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    ['10.244.1.5', '10.244.2.3', '10.244.3.7'],
+  );
+const empty = () =>
+  compiled('default', 'empty', { clusterIP: '10.96.0.30', ports: [{ name: 'http', port: 80 }] }, [], []);
 const shop = () =>
   compiled(
     'default',
     'shop',
-    { type: 'LoadBalancer', clusterIP: '10.96.0.40', externalTrafficPolicy: 'Local', sessionAffinity: 'ClientIP', ports: [{ port: 443, targetPort: 8443, nodePort: 31443 }] },
+    {
+      type: 'LoadBalancer',
+      clusterIP: '10.96.0.40',
+      externalTrafficPolicy: 'Local',
+      sessionAffinity: 'ClientIP',
+      ports: [{ port: 443, targetPort: 8443, nodePort: 31443 }],
+    },
     [{ name: '', port: 8443, protocol: 'TCP' }],
     ['10.244.1.5', '10.244.2.9'],
     { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } },
@@ -64,7 +105,13 @@ describe('kube-proxy chain names', () => {
 
 describe('the KUBE-SVC probability walk', () => {
   it('rule i of n matches with probability 1/(n−i); the last always', () => {
-    expect([1, 2, 3, 4, 1000].map(statisticProbability)).toEqual(['1.0000000000', '0.5000000000', '0.3333333333', '0.2500000000', '0.0010000000']);
+    expect([1, 2, 3, 4, 1000].map(statisticProbability)).toEqual([
+      '1.0000000000',
+      '0.5000000000',
+      '0.3333333333',
+      '0.2500000000',
+      '0.0010000000',
+    ]);
     const walk = (n: number, draws: number[]) => {
       const script = [...draws];
       const index = walkEndpointRules(n, () => script.shift()!);
@@ -78,7 +125,7 @@ describe('the KUBE-SVC probability walk', () => {
 
   it('each endpoint gets 1/n', () => {
     let seed = 12345;
-    const lcg = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const lcg = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const counts = [0, 0, 0, 0];
     for (let i = 0; i < 40000; i++) counts[walkEndpointRules(4, lcg)]++;
     for (const c of counts) expect(Math.abs(c / 40000 - 0.25)).toBeLessThan(0.01);
@@ -87,7 +134,9 @@ describe('the KUBE-SVC probability walk', () => {
   it('statisticScheduler explains which rule matched', () => {
     const s = statisticScheduler(3, () => 0.9);
     expect(s.pick(0, 0)).toBe(2);
-    expect(s.explain(0, 0, 0)).toBe('KUBE-SVC rule 1 of 3 matched (statistic --mode random --probability 0.3333333333)');
+    expect(s.explain(0, 0, 0)).toBe(
+      'KUBE-SVC rule 1 of 3 matched (statistic --mode random --probability 0.3333333333)',
+    );
     expect(s.explain(0, 0, 2)).toBe('KUBE-SVC rule 3 of 3 (the last rule always matches)');
   });
 });
@@ -206,6 +255,8 @@ COMMIT
 
   it('a Service with no endpoints has nothing in nat (kube-proxy REJECTs it in filter)', () => {
     expect(iptablesSave(empty())).not.toContain('default/empty');
-    expect(iptablesSave([])).toContain('-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\nCOMMIT\n');
+    expect(iptablesSave([])).toContain(
+      '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\nCOMMIT\n',
+    );
   });
 });

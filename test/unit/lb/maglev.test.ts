@@ -115,7 +115,15 @@ describe('populate (Algorithm 1)', () => {
   // B2→6, B0→2). B1's slots 0 and 2 go to B0, and slot 6 moves from B0 to
   // B2: the small disruption of survivors the paper trades for balance.
   it('after B1 is removed, follows Algorithm 1', () => {
-    expect(Array.from(populate([B0, B2], 7), (i) => ['B0', 'B2'][i])).toEqual(['B0', 'B0', 'B0', 'B0', 'B2', 'B2', 'B2']);
+    expect(Array.from(populate([B0, B2], 7), (i) => ['B0', 'B2'][i])).toEqual([
+      'B0',
+      'B0',
+      'B0',
+      'B0',
+      'B2',
+      'B2',
+      'B2',
+    ]);
   });
 
   it('weights split slots in proportion; weight 0 gets none; all 0 means equal', () => {
@@ -155,7 +163,10 @@ describe('buildMaglevTable properties', () => {
 
   it('gives weighted backends M·wᵢ/W slots, give or take 2 + N·wᵢ/W', () => {
     const weighted = backendsArb(1, 50).chain((bs) =>
-      fc.tuple(fc.constant(bs), fc.array(fc.integer({ min: 1, max: 20 }), { minLength: bs.length, maxLength: bs.length })),
+      fc.tuple(
+        fc.constant(bs),
+        fc.array(fc.integer({ min: 1, max: 20 }), { minLength: bs.length, maxLength: bs.length }),
+      ),
     );
     fc.assert(
       fc.property(weighted, ([bs, ws]) => {

@@ -64,7 +64,15 @@ describe('flow hashes', () => {
         const a = [PROTO_TCP, src, sport, dst, dport];
         // bits 0–31 src, 32–63 dst, 64–79 sport, 80–95 dport, 96–103 proto
         const [field, b] =
-          bit < 32 ? [1, bit] : bit < 64 ? [3, bit - 32] : bit < 80 ? [2, bit - 64] : bit < 96 ? [4, bit - 80] : [0, bit - 96];
+          bit < 32
+            ? [1, bit]
+            : bit < 64
+              ? [3, bit - 32]
+              : bit < 80
+                ? [2, bit - 64]
+                : bit < 96
+                  ? [4, bit - 80]
+                  : [0, bit - 96];
         a[field] = (a[field] ^ (1 << b)) >>> 0;
         const d = popcount((h ^ lbFlowHash(a[0], a[1], a[2], a[3], a[4])) >>> 0);
         expect(d).toBeGreaterThan(0);
@@ -152,7 +160,11 @@ describe('wrr', () => {
         const total = ws.reduce((a, b) => a + b, 0);
         const eff = total === 0 ? ws.map(() => 1) : ws; // all 0 = all equal
         const cycle = eff.reduce((a, b) => a + b, 0);
-        const got = picks('wrr', ws.map((w, i) => backend(i, w)), 2 * cycle);
+        const got = picks(
+          'wrr',
+          ws.map((w, i) => backend(i, w)),
+          2 * cycle,
+        );
         for (const half of [got.slice(0, cycle), got.slice(cycle)]) {
           const c = eff.map(() => 0);
           for (const i of half) c[i]++;
@@ -166,14 +178,17 @@ describe('wrr', () => {
 describe('lc', () => {
   it('always picks a backend with the least active connections', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 4, maxLength: 4 }), { maxLength: 20 }), (rounds) => {
-        const bs = backends(4);
-        const s = createScheduler('lc', bs);
-        for (const actives of rounds) {
-          actives.forEach((a, i) => (bs[i].active = a));
-          expect(actives[s.pick(0, 0)]).toBe(Math.min(...actives));
-        }
-      }),
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 4, maxLength: 4 }), { maxLength: 20 }),
+        (rounds) => {
+          const bs = backends(4);
+          const s = createScheduler('lc', bs);
+          for (const actives of rounds) {
+            actives.forEach((a, i) => (bs[i].active = a));
+            expect(actives[s.pick(0, 0)]).toBe(Math.min(...actives));
+          }
+        },
+      ),
     );
   });
 

@@ -6,9 +6,21 @@
 
 import { describe, expect, it } from 'vitest';
 import { bpf, compileFilter, underlayFilter, underlayServicesFilter, type BpfInsn } from '../../../src/native/index.js';
-import { bridgeNodePortDropFilter, compileTcBytecode, underlayDropFilter, underlayServicesDropFilter } from '../../../src/agent/tc-filter.js';
+import {
+  bridgeNodePortDropFilter,
+  compileTcBytecode,
+  underlayDropFilter,
+  underlayServicesDropFilter,
+} from '../../../src/agent/tc-filter.js';
 import { cmd } from '../../../src/host/index.js';
-import { ETHERTYPE_IPV6, ETHERTYPE_VLAN, ethernetHeader, finishChecksum, parseMac, sum16 } from '../../../src/packet/index.js';
+import {
+  ETHERTYPE_IPV6,
+  ETHERTYPE_VLAN,
+  ethernetHeader,
+  finishChecksum,
+  parseMac,
+  sum16,
+} from '../../../src/packet/index.js';
 import { arpRequestFrame, tcpFrame, udpFrame, vxlanFrame } from '../support/frames.js';
 
 /** Runs a classic BPF program over a packet (only the opcodes bpf.ts emits). */
@@ -112,11 +124,20 @@ const ipv6 = (() => {
   f.writeUInt16BE(24, 58);
   return f;
 })();
-const vlanTagged = Buffer.concat([vxlan.subarray(0, 12), Buffer.from([ETHERTYPE_VLAN >> 8, ETHERTYPE_VLAN & 0xff, 0, 5]), vxlan.subarray(12)]);
+const vlanTagged = Buffer.concat([
+  vxlan.subarray(0, 12),
+  Buffer.from([ETHERTYPE_VLAN >> 8, ETHERTYPE_VLAN & 0xff, 0, 5]),
+  vxlan.subarray(12),
+]);
 
 /** Frames and whether each is VXLAN for port 4789 that the agent must see. */
 const FRAMES: { what: string; frame: Buffer; vxlan: boolean; arp?: boolean }[] = [
-  { what: 'ARP request', frame: arpRequestFrame({ srcMac: A, senderIp: '172.28.0.12', targetIp: '172.28.0.11' }), vxlan: false, arp: true },
+  {
+    what: 'ARP request',
+    frame: arpRequestFrame({ srcMac: A, senderIp: '172.28.0.12', targetIp: '172.28.0.11' }),
+    vxlan: false,
+    arp: true,
+  },
   { what: 'VXLAN, IHL 5', frame: vxlan, vxlan: true },
   { what: 'VXLAN, IHL 6 (router alert option)', frame: withIpOptions(vxlan, ROUTER_ALERT), vxlan: true },
   { what: 'VXLAN, IHL 15 (40 option bytes)', frame: withIpOptions(vxlan, Buffer.alloc(40, 1)), vxlan: true },
@@ -125,8 +146,16 @@ const FRAMES: { what: string; frame: Buffer; vxlan: boolean; arp?: boolean }[] =
   { what: 'UDP from 4789 to 53 (source port is not destination)', frame: udp(4789, 53), vxlan: false },
   { what: 'UDP to 8472 (Linux’s old VXLAN port)', frame: udp(50000, 8472), vxlan: false },
   // With IHL 6, the bytes an IHL-5 reading takes for the destination port say 4789.
-  { what: 'UDP to 53, IHL 6, 4789 where an IHL-5 reading looks', frame: withIpOptions(udp(50000, 53), Buffer.from([1, 1, 0x12, 0xb5])), vxlan: false },
-  { what: 'TCP to 4789', frame: tcpFrame({ ...base, srcPort: 50000, dstPort: 4789, payload: Buffer.alloc(20) }), vxlan: false },
+  {
+    what: 'UDP to 53, IHL 6, 4789 where an IHL-5 reading looks',
+    frame: withIpOptions(udp(50000, 53), Buffer.from([1, 1, 0x12, 0xb5])),
+    vxlan: false,
+  },
+  {
+    what: 'TCP to 4789',
+    frame: tcpFrame({ ...base, srcPort: 50000, dstPort: 4789, payload: Buffer.alloc(20) }),
+    vxlan: false,
+  },
   { what: 'IPv6 UDP to 4789', frame: ipv6, vxlan: false },
   { what: '802.1Q-tagged VXLAN', frame: vlanTagged, vxlan: false },
   // A later fragment carries no UDP header; here its data happens to read as port 4789.
@@ -204,18 +233,37 @@ describe('encodings', () => {
   it('the tc command carries the bytecode as one argv element, direct-action', () => {
     const bytecode = compileTcBytecode(underlayDropFilter(4789));
     expect(cmd.tcIngressBpf(undefined, 'eth0', bytecode)).toEqual([
-      'tc', 'filter', 'replace', 'dev', 'eth0', 'ingress', 'pref', '100', 'handle', '1', 'bpf', 'da', 'bytecode', bytecode,
+      'tc',
+      'filter',
+      'replace',
+      'dev',
+      'eth0',
+      'ingress',
+      'pref',
+      '100',
+      'handle',
+      '1',
+      'bpf',
+      'da',
+      'bytecode',
+      bytecode,
     ]);
   });
 });
 
 describe('underlay programs of an agent running Services', () => {
   const node = '172.28.0.11';
-  const ports = { nodeIp: 0xac1c000b, nodePorts: [30000, 32767] as [number, number], natPorts: [61000, 65535] as [number, number] };
+  const ports = {
+    nodeIp: 0xac1c000b,
+    nodePorts: [30000, 32767] as [number, number],
+    natPorts: [61000, 65535] as [number, number],
+  };
   const mac = parseMac('02:42:ac:1c:00:0b');
   const other = parseMac('02:42:ac:1c:00:64');
-  const tcp = (dst: string, dstPort: number, dstMac = mac) => tcpFrame({ srcMac: other, dstMac, src: '172.28.0.100', dst, srcPort: 40000, dstPort, payload: Buffer.alloc(0) });
-  const udp = (dst: string, dstPort: number, dstMac = mac) => udpFrame({ srcMac: other, dstMac, src: '172.28.0.100', dst, srcPort: 40000, dstPort, payload: Buffer.from('x') });
+  const tcp = (dst: string, dstPort: number, dstMac = mac) =>
+    tcpFrame({ srcMac: other, dstMac, src: '172.28.0.100', dst, srcPort: 40000, dstPort, payload: Buffer.alloc(0) });
+  const udp = (dst: string, dstPort: number, dstMac = mac) =>
+    udpFrame({ srcMac: other, dstMac, src: '172.28.0.100', dst, srcPort: 40000, dstPort, payload: Buffer.from('x') });
   const cases: [string, Buffer, boolean, boolean][] = [
     // what, frame, the agent's socket takes it, tc keeps it from the kernel
     ['ARP', arpRequestFrame({ srcMac: other, senderIp: '172.28.0.100', targetIp: node }), true, false],
@@ -237,14 +285,17 @@ describe('underlay programs of an agent running Services', () => {
   it('both programs pass the kernel checker and compile to tc bytecode', () => {
     checkProgram(underlayServicesFilter(4789, ports));
     checkProgram(underlayServicesDropFilter(4789, ports, [31999, 32000]));
-    expect(compileTcBytecode(underlayServicesDropFilter(4789, ports)).split(',')[0]).toBe(String(underlayServicesDropFilter(4789, ports).length));
+    expect(compileTcBytecode(underlayServicesDropFilter(4789, ports)).split(',')[0]).toBe(
+      String(underlayServicesDropFilter(4789, ports).length),
+    );
   });
 });
 
 describe("cbr0's tc program (a pod calling its own node's NodePort)", () => {
   const gw = parseMac('0a:58:0a:f4:01:01');
   const pod = parseMac('0a:58:0a:f4:01:02');
-  const tcp = (dst: string, dstPort: number) => tcpFrame({ srcMac: pod, dstMac: gw, src: '10.244.1.2', dst, srcPort: 40000, dstPort, payload: Buffer.alloc(0) });
+  const tcp = (dst: string, dstPort: number) =>
+    tcpFrame({ srcMac: pod, dstMac: gw, src: '10.244.1.2', dst, srcPort: 40000, dstPort, payload: Buffer.alloc(0) });
   it.each([
     ['a NodePort on the node IP', tcp('172.28.0.11', 30080), 2],
     ['a NodePort on the gateway', tcp('10.244.1.1', 32767), 2],

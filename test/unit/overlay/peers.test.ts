@@ -9,13 +9,27 @@ import { isDeepStrictEqual } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FilePeerSource, parsePeerSpecs, toPeer, vtepMacFor, type PeerSpec } from '../../../src/overlay/index.js';
 import { PeerConfigError } from '../../../src/overlay/peers.js';
-import { CidrError, PeerTable, cidrContains, cidrHost, cidrSize, formatCidr, parseCidr, type Peer } from '../../../src/dataplane/index.js';
+import {
+  CidrError,
+  PeerTable,
+  cidrContains,
+  cidrHost,
+  cidrSize,
+  formatCidr,
+  parseCidr,
+  type Peer,
+} from '../../../src/dataplane/index.js';
 import { macToString, parseIpv4 } from '../../../src/packet/index.js';
 import { waitFor } from '../../../src/lab/index.js';
 import { errorOf } from '../support/errors.js';
 
 const NODE2: PeerSpec = { name: 'node2', nodeIp: '172.28.0.12', podCidr: '10.244.2.0/24' };
-const NODE3: PeerSpec = { name: 'node3', nodeIp: '172.28.0.13', podCidr: '10.244.3.0/24', vtepMac: '02:aa:bb:cc:dd:ee' };
+const NODE3: PeerSpec = {
+  name: 'node3',
+  nodeIp: '172.28.0.13',
+  podCidr: '10.244.3.0/24',
+  vtepMac: '02:aa:bb:cc:dd:ee',
+};
 
 /** The error a thunk throws (fails the test if it returns). */
 
@@ -51,9 +65,19 @@ describe('parsePeerSpecs', () => {
 
   const BAD_VALUES = [
     { what: 'a bad IP', doc: bad({ nodeIp: '172.28.0.300' }), value: '172.28.0.300', field: 'nodeIp' },
-    { what: 'a CIDR with host bits set', doc: bad({ podCidr: '10.244.2.1/24' }), value: '10.244.2.1/24', field: 'podCidr' },
+    {
+      what: 'a CIDR with host bits set',
+      doc: bad({ podCidr: '10.244.2.1/24' }),
+      value: '10.244.2.1/24',
+      field: 'podCidr',
+    },
     { what: 'a prefix above 32', doc: bad({ podCidr: '10.244.2.0/33' }), value: '10.244.2.0/33', field: 'podCidr' },
-    { what: 'a bad VTEP MAC', doc: bad({ vtepMac: '0e:77:zz:00:00:01' }), value: '0e:77:zz:00:00:01', field: 'vtepMac' },
+    {
+      what: 'a bad VTEP MAC',
+      doc: bad({ vtepMac: '0e:77:zz:00:00:01' }),
+      value: '0e:77:zz:00:00:01',
+      field: 'vtepMac',
+    },
   ];
 
   it.each(BAD_VALUES)('$what → ERR_BAD_PEERS naming the peer and the value', ({ doc, value }) => {
@@ -107,9 +131,14 @@ describe('FilePeerSource', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const write = (doc: unknown, pad = 0) => fs.writeFileSync(file, (typeof doc === 'string' ? doc : JSON.stringify(doc)) + ' '.repeat(pad));
+  const write = (doc: unknown, pad = 0) =>
+    fs.writeFileSync(file, (typeof doc === 'string' ? doc : JSON.stringify(doc)) + ' '.repeat(pad));
 
-  function watch(onError: (err: Error) => void = (err) => { throw err; }): { seen: PeerSpec[][]; source: FilePeerSource } {
+  function watch(
+    onError: (err: Error) => void = (err) => {
+      throw err;
+    },
+  ): { seen: PeerSpec[][]; source: FilePeerSource } {
     const seen: PeerSpec[][] = [];
     const source = new FilePeerSource(file, onError, 10);
     sources.push(source);
@@ -126,11 +155,16 @@ describe('FilePeerSource', () => {
    */
   async function rewriteUntilSeen(doc: { peers: PeerSpec[] }, seen: PeerSpec[][]): Promise<void> {
     let pad = 0;
-    await waitFor(`a report of ${JSON.stringify(doc)}`, 5_000, () => {
-      if (seen.length > 1 && isDeepStrictEqual(seen.at(-1), doc.peers)) return true;
-      write(doc, pad++);
-      return false;
-    }, 15);
+    await waitFor(
+      `a report of ${JSON.stringify(doc)}`,
+      5_000,
+      () => {
+        if (seen.length > 1 && isDeepStrictEqual(seen.at(-1), doc.peers)) return true;
+        write(doc, pad++);
+        return false;
+      },
+      15,
+    );
   }
 
   it('reports the file now, and again after every change', async () => {
@@ -240,9 +274,12 @@ describe('PeerTable', () => {
 });
 
 describe('parseCidr / formatCidr', () => {
-  it.each(['10.244.1.0/24', '0.0.0.0/0', '10.0.0.1/32', '172.16.0.0/12', '255.255.255.254/31'])('%s round-trips', (s) => {
-    expect(formatCidr(parseCidr(s))).toBe(s);
-  });
+  it.each(['10.244.1.0/24', '0.0.0.0/0', '10.0.0.1/32', '172.16.0.0/12', '255.255.255.254/31'])(
+    '%s round-trips',
+    (s) => {
+      expect(formatCidr(parseCidr(s))).toBe(s);
+    },
+  );
 
   it('parses into a network number and prefix length, ignoring surrounding blanks', () => {
     expect(parseCidr(' 10.244.1.0/24\n')).toEqual({ network: 0x0af40100, prefixLen: 24 });

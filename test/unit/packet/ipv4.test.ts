@@ -156,7 +156,11 @@ describe('decrementTtl (RFC 1624)', () => {
   });
 
   it('walks a TTL all the way down, then leaves 0 alone', () => {
-    const ip = new Ipv4View().wrap(ipv4Header.encode({ src: 1, dst: 2, protocol: 1, ttl: 255, payloadLength: 0 }), 0, 20);
+    const ip = new Ipv4View().wrap(
+      ipv4Header.encode({ src: 1, dst: 2, protocol: 1, ttl: 255, payloadLength: 0 }),
+      0,
+      20,
+    );
     for (let ttl = 254; ttl >= 0; ttl--) {
       ip.decrementTtl();
       expect(ip.ttl).toBe(ttl);

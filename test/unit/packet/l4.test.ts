@@ -63,7 +63,14 @@ describe('UdpView', () => {
     const frame = udpFrame({ ...flow, payload: Buffer.alloc(2) });
     const c = computeUdpChecksum(frame, 14);
     frame.writeUInt16BE(c, 42);
-    expect(naiveL4Checksum(flow.src, flow.dst, 17, Buffer.concat([frame.subarray(34, 40), Buffer.alloc(2), frame.subarray(42)]))).toBe(0);
+    expect(
+      naiveL4Checksum(
+        flow.src,
+        flow.dst,
+        17,
+        Buffer.concat([frame.subarray(34, 40), Buffer.alloc(2), frame.subarray(42)]),
+      ),
+    ).toBe(0);
     expect(computeUdpChecksum(frame, 14)).toBe(0xffff);
   });
 });
@@ -116,12 +123,16 @@ describe('TcpView', () => {
 
   it('computeTcpChecksum agrees with a naive pseudo-header checksum', () => {
     fc.assert(
-      fc.property(flowArb, fc.integer({ min: 0, max: 10 }).chain((n) => bytes(n * 4, n * 4)), (f, opts) => {
-        const frame = tcpFrame(f, opts);
-        const seg = Buffer.from(frame.subarray(34));
-        seg.writeUInt16BE(0, 16);
-        expect(computeTcpChecksum(frame, 14)).toBe(naiveL4Checksum(f.src, f.dst, 6, seg));
-      }),
+      fc.property(
+        flowArb,
+        fc.integer({ min: 0, max: 10 }).chain((n) => bytes(n * 4, n * 4)),
+        (f, opts) => {
+          const frame = tcpFrame(f, opts);
+          const seg = Buffer.from(frame.subarray(34));
+          seg.writeUInt16BE(0, 16);
+          expect(computeTcpChecksum(frame, 14)).toBe(naiveL4Checksum(f.src, f.dst, 6, seg));
+        },
+      ),
     );
   });
 });

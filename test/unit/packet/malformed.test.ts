@@ -88,7 +88,12 @@ describe('builders and checksums over arbitrary bytes', () => {
         expect([0, 60]).toContain(writeArpReply(b, off, arp, MAC_A));
         expect([0, 60]).toContain(writeArpRequest(b, off, MAC_A, x, x));
         expect(typeof completePartialChecksum(a, off, len, x & 0xffff, x & 0xff)).toBe('boolean');
-        for (const n of [flowHash(a, off), computeUdpChecksum(a, off), computeTcpChecksum(a, off), internetChecksum(a, off, len)]) {
+        for (const n of [
+          flowHash(a, off),
+          computeUdpChecksum(a, off),
+          computeTcpChecksum(a, off),
+          internetChecksum(a, off, len),
+        ]) {
           expect(Number.isInteger(n) && n >= 0 && n <= 0xffffffff).toBe(true);
         }
         writeVxlanHeader(b, off, x);

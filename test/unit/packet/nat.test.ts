@@ -14,7 +14,15 @@ import {
 } from '../../../src/packet/index.js';
 
 /** An IPv4 + TCP/UDP packet with a correct (complete or partial) L4 checksum. */
-function packet(proto: number, src: number, sport: number, dst: number, dport: number, payload: Uint8Array, partial: boolean): Buffer {
+function packet(
+  proto: number,
+  src: number,
+  sport: number,
+  dst: number,
+  dport: number,
+  payload: Uint8Array,
+  partial: boolean,
+): Buffer {
   const l4h = proto === IPPROTO_TCP ? 20 : 8;
   const buf = Buffer.alloc(20 + l4h + payload.length);
   writeIpv4Header(buf, 0, src, dst, proto, l4h + payload.length, 64, 7, 0, true);
@@ -38,35 +46,65 @@ const proto = fc.constantFrom(IPPROTO_TCP, IPPROTO_UDP);
 describe('NAT setters (RFC 1624 incremental checksums)', () => {
   it('DNAT then SNAT give the checksums a full recomputation gives (complete checksums)', () => {
     fc.assert(
-      fc.property(proto, addr, port, addr, port, addr, port, addr, port, fc.uint8Array({ maxLength: 64 }), (p, s, sp, d, dp, nd, ndp, ns, nsp, data) => {
-        const buf = packet(p, s, sp, d, dp, data, false);
-        natSetDst(buf, 0, nd, ndp, false);
-        natSetSrc(buf, 0, ns, nsp, false);
-        const want = packet(p, ns, nsp, nd, ndp, data, false);
-        // a UDP checksum that computes to 0 is sent as 0xffff by both
-        expect(buf.equals(want)).toBe(true);
-      }),
+      fc.property(
+        proto,
+        addr,
+        port,
+        addr,
+        port,
+        addr,
+        port,
+        addr,
+        port,
+        fc.uint8Array({ maxLength: 64 }),
+        (p, s, sp, d, dp, nd, ndp, ns, nsp, data) => {
+          const buf = packet(p, s, sp, d, dp, data, false);
+          natSetDst(buf, 0, nd, ndp, false);
+          natSetSrc(buf, 0, ns, nsp, false);
+          const want = packet(p, ns, nsp, nd, ndp, data, false);
+          // a UDP checksum that computes to 0 is sent as 0xffff by both
+          expect(buf.equals(want)).toBe(true);
+        },
+      ),
     );
   });
 
   it('partial checksums (NEEDS_CSUM) stay the pseudo-header sum of the new addresses', () => {
     fc.assert(
-      fc.property(proto, addr, port, addr, port, addr, port, fc.uint8Array({ maxLength: 64 }), (p, s, sp, d, dp, nd, ndp, data) => {
-        const buf = packet(p, s, sp, d, dp, data, true);
-        natSetDst(buf, 0, nd, ndp, true);
-        const want = packet(p, s, sp, nd, ndp, data, true);
-        const cOff = 20 + (p === IPPROTO_TCP ? 16 : 6);
-        // one's complement: 0x0000 and 0xffff are the same sum
-        const norm = (v: number) => (v === 0xffff ? 0 : v);
-        expect(norm(buf.readUInt16BE(cOff))).toBe(norm(want.readUInt16BE(cOff)));
-        buf.writeUInt16BE(want.readUInt16BE(cOff), cOff);
-        expect(buf.equals(want)).toBe(true);
-      }),
+      fc.property(
+        proto,
+        addr,
+        port,
+        addr,
+        port,
+        addr,
+        port,
+        fc.uint8Array({ maxLength: 64 }),
+        (p, s, sp, d, dp, nd, ndp, data) => {
+          const buf = packet(p, s, sp, d, dp, data, true);
+          natSetDst(buf, 0, nd, ndp, true);
+          const want = packet(p, s, sp, nd, ndp, data, true);
+          const cOff = 20 + (p === IPPROTO_TCP ? 16 : 6);
+          // one's complement: 0x0000 and 0xffff are the same sum
+          const norm = (v: number) => (v === 0xffff ? 0 : v);
+          expect(norm(buf.readUInt16BE(cOff))).toBe(norm(want.readUInt16BE(cOff)));
+          buf.writeUInt16BE(want.readUInt16BE(cOff), cOff);
+          expect(buf.equals(want)).toBe(true);
+        },
+      ),
     );
   });
 
   it('a UDP datagram without a checksum keeps none', () => {
-    const buf = packet(IPPROTO_UDP, parseIpv4('10.244.1.2'), 40000, parseIpv4('10.96.0.10'), 53, new Uint8Array(12), false);
+    const buf = packet(
+      IPPROTO_UDP,
+      parseIpv4('10.244.1.2'),
+      40000,
+      parseIpv4('10.96.0.10'),
+      53,
+      new Uint8Array(12),
+      false,
+    );
     buf.writeUInt16BE(0, 26);
     natSetDst(buf, 0, parseIpv4('10.244.2.5'), 5353, false);
     expect(buf.readUInt16BE(26)).toBe(0);
@@ -95,7 +133,15 @@ function require16(buf: Buffer): number {
 
 describe('FlowKey', () => {
   it('reply swaps the ends and reads from headers', () => {
-    const buf = packet(IPPROTO_TCP, parseIpv4('10.244.1.2'), 41000, parseIpv4('10.96.0.20'), 80, new Uint8Array(0), false);
+    const buf = packet(
+      IPPROTO_TCP,
+      parseIpv4('10.244.1.2'),
+      41000,
+      parseIpv4('10.96.0.20'),
+      80,
+      new Uint8Array(0),
+      false,
+    );
     const k = FlowKey.ofIpv4(buf, 0, buf.length)!;
     expect(k.toString()).toBe('10.244.1.2:41000 -> 10.96.0.20:80/TCP');
     expect(k.reply().toString()).toBe('10.96.0.20:80 -> 10.244.1.2:41000/TCP');
@@ -107,7 +153,15 @@ describe('FlowKey', () => {
 import { buildTcpReset, computeTcpChecksum as tcpSum } from '../../../src/packet/index.js';
 describe('buildTcpReset (RFC 9293 §3.10.7.1)', () => {
   it('answers a SYN with RST|ACK acking SEQ+1, from the destination, with a good checksum', () => {
-    const syn = packet(IPPROTO_TCP, parseIpv4('10.244.1.2'), 41000, parseIpv4('10.96.0.20'), 80, new Uint8Array(0), false);
+    const syn = packet(
+      IPPROTO_TCP,
+      parseIpv4('10.244.1.2'),
+      41000,
+      parseIpv4('10.96.0.20'),
+      80,
+      new Uint8Array(0),
+      false,
+    );
     syn[33] = 0x02;
     syn.writeUInt32BE(1000, 24);
     syn.writeUInt16BE(tcpSum(syn, 0), 36);

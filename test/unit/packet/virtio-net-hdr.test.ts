@@ -47,7 +47,9 @@ describe('virtio_net_hdr', () => {
     v.csumOffset = 6;
     v.flags = 2;
     v.gsoType = 5;
-    expect([v.flags, v.gsoType, v.hdrLen, v.gsoSize, v.csumStart, v.csumOffset]).toEqual([2, 5, 0xfffe, 0x0102, 0x8000, 6]);
+    expect([v.flags, v.gsoType, v.hdrLen, v.gsoSize, v.csumStart, v.csumOffset]).toEqual([
+      2, 5, 0xfffe, 0x0102, 0x8000, 6,
+    ]);
     expect(writeVnetHdr(buf, 1, {})).toBe(10);
     expect(buf).toEqual(hex('ee 00000000000000000000 ee'));
     expect(new VnetHdrView().wrap(buf, 3).isValid()).toBe(false);

@@ -93,7 +93,7 @@ describe('VxlanView', () => {
       writeVxlanHeader(b, 0, 0xffffff);
       const byte = bit >> 3;
       const isVni = byte >= 4 && byte <= 6;
-      const isI = byte === 0 && (0x80 >> (bit & 7)) === 0x08;
+      const isI = byte === 0 && 0x80 >> (bit & 7) === 0x08;
       if (isVni || isI) continue;
       b[byte] |= 0x80 >> (bit & 7);
       expect(new VxlanView().wrap(b, 0, 8).reservedBitsZero()).toBe(false);
@@ -139,7 +139,13 @@ describe('flowHash / vxlanSourcePort', () => {
   });
 
   it('is a pure function of the bytes (deterministic across nodes)', () => {
-    const f = { src: parseIpv4('10.244.1.5'), dst: parseIpv4('10.96.0.10'), srcPort: 33000, dstPort: 53, payload: Buffer.alloc(0) };
+    const f = {
+      src: parseIpv4('10.244.1.5'),
+      dst: parseIpv4('10.96.0.10'),
+      srcPort: 33000,
+      dstPort: 53,
+      payload: Buffer.alloc(0),
+    };
     const h = flowHash(udpFrame(f), 14);
     expect(h).toBe(flowHash(Buffer.concat([Buffer.alloc(3), udpFrame(f)]), 17));
     expect(h >>> 0).toBe(h);

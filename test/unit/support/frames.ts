@@ -74,7 +74,15 @@ function ipFrame(s: IpFrameSpec, protocol: number, l4Len: number): { buf: Buffer
   const buf = Buffer.alloc(ETH + IP + l4Len);
   ethernetHeader.encode({ dst: s.dstMac, src: s.srcMac, etherType: ETHERTYPE_IPV4 }, buf, 0);
   ipv4Header.encode(
-    { src: ip4(s.src), dst: ip4(s.dst), protocol, payloadLength: l4Len, ttl: s.ttl ?? 64, id: s.id ?? 1, dontFragment: s.df ?? true },
+    {
+      src: ip4(s.src),
+      dst: ip4(s.dst),
+      protocol,
+      payloadLength: l4Len,
+      ttl: s.ttl ?? 64,
+      id: s.id ?? 1,
+      dontFragment: s.df ?? true,
+    },
     buf,
     ETH,
   );
@@ -144,7 +152,10 @@ export function tcpFrame(s: TcpSpec): Buffer {
     l4,
   );
   s.payload.copy(buf, l4 + hl);
-  const sum = s.checksum === 'partial' ? partialPseudoChecksum(ip4(s.src), ip4(s.dst), IPPROTO_TCP, len) : computeTcpChecksum(buf, ETH);
+  const sum =
+    s.checksum === 'partial'
+      ? partialPseudoChecksum(ip4(s.src), ip4(s.dst), IPPROTO_TCP, len)
+      : computeTcpChecksum(buf, ETH);
   buf.writeUInt16BE(sum, l4 + 16);
   return buf;
 }
@@ -161,7 +172,13 @@ export function arpRequestFrame(s: { srcMac: Buffer; senderIp: Addr; targetIp: A
   const buf = Buffer.alloc(60);
   ethernetHeader.encode({ dst: s.dstMac ?? BROADCAST_MAC, src: s.srcMac, etherType: ETHERTYPE_ARP }, buf, 0);
   arpPacket.encode(
-    { op: ARP_REQUEST, senderMac: s.srcMac, senderIp: ip4(s.senderIp), targetMac: Buffer.alloc(6), targetIp: ip4(s.targetIp) },
+    {
+      op: ARP_REQUEST,
+      senderMac: s.srcMac,
+      senderIp: ip4(s.senderIp),
+      targetMac: Buffer.alloc(6),
+      targetIp: ip4(s.targetIp),
+    },
     buf,
     ETH,
   );
@@ -187,7 +204,11 @@ export interface VxlanSpec {
 export function vxlanFrame(s: VxlanSpec): Buffer {
   const udpLen = UDP_HEADER_SIZE + VXLAN_HEADER_SIZE + s.inner.length;
   const { buf, l4 } = ipFrame({ srcMac: s.srcMac, dstMac: s.dstMac, src: s.src, dst: s.dst }, IPPROTO_UDP, udpLen);
-  udpHeader.encode({ srcPort: s.srcPort ?? 50000, dstPort: s.dstPort ?? VXLAN_PORT, length: udpLen, checksum: 0 }, buf, l4);
+  udpHeader.encode(
+    { srcPort: s.srcPort ?? 50000, dstPort: s.dstPort ?? VXLAN_PORT, length: udpLen, checksum: 0 },
+    buf,
+    l4,
+  );
   const vx = l4 + UDP_HEADER_SIZE;
   vxlanHeader.encode({ vni: s.vni }, buf, vx);
   if (s.flags !== undefined) buf[vx] = s.flags;

@@ -9,7 +9,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { compileRoutes, type ClusterObjects, type CompileOptions, type Obj, type RequestInfo, type RouteDecision } from '../../../src/ingress/index.js';
+import {
+  compileRoutes,
+  type ClusterObjects,
+  type CompileOptions,
+  type Obj,
+  type RequestInfo,
+  type RouteDecision,
+} from '../../../src/ingress/index.js';
 
 export const OPTS: CompileOptions = {
   ingressController: 'k8s.io/ingress-nginx',
@@ -33,22 +40,49 @@ export const meta = (ns: string | undefined, name: string, extra: Obj = {}) => (
   ...extra,
 });
 
-export function svc(ns: string, name: string, clusterIP: string, ports: { port: number; name?: string }[] = [{ port: 80 }], extra: Obj = {}): Obj {
-  return { apiVersion: 'v1', kind: 'Service', metadata: meta(ns, name), spec: { clusterIP, ports: ports.map((p) => ({ protocol: 'TCP', ...p })), ...extra } };
+export function svc(
+  ns: string,
+  name: string,
+  clusterIP: string,
+  ports: { port: number; name?: string }[] = [{ port: 80 }],
+  extra: Obj = {},
+): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(ns, name),
+    spec: { clusterIP, ports: ports.map((p) => ({ protocol: 'TCP', ...p })), ...extra },
+  };
 }
 
 export function tlsSecret(ns: string, name: string, pair: { cert: string; key: string }): Obj {
-  return { apiVersion: 'v1', kind: 'Secret', metadata: meta(ns, name), type: 'kubernetes.io/tls', data: { 'tls.crt': b64(pair.cert), 'tls.key': b64(pair.key) } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: meta(ns, name),
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': b64(pair.cert), 'tls.key': b64(pair.key) },
+  };
 }
 
 export function ingressClass(name: string, controller = OPTS.ingressController, isDefault = false): Obj {
   const annotations = isDefault ? { 'ingressclass.kubernetes.io/is-default-class': 'true' } : undefined;
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: meta(undefined, name, annotations ? { annotations } : {}), spec: { controller } };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: meta(undefined, name, annotations ? { annotations } : {}),
+    spec: { controller },
+  };
 }
 
 /** An Ingress of class nginx unless spec says otherwise. */
 export function ingress(ns: string, name: string, spec: Obj, annotations?: Record<string, string>): Obj {
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: meta(ns, name, annotations ? { annotations } : {}), spec: { ingressClassName: 'nginx', ...spec } };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: meta(ns, name, annotations ? { annotations } : {}),
+    spec: { ingressClassName: 'nginx', ...spec },
+  };
 }
 
 /** One rule: host (or '' for none) → paths. */
@@ -57,15 +91,29 @@ export function rule(host: string, ...paths: Obj[]): Obj {
 }
 
 export function p(path: string, pathType: string, service: string, port: number | string = 80): Obj {
-  return { path, pathType, backend: { service: { name: service, port: typeof port === 'number' ? { number: port } : { name: port } } } };
+  return {
+    path,
+    pathType,
+    backend: { service: { name: service, port: typeof port === 'number' ? { number: port } : { name: port } } },
+  };
 }
 
 export function gatewayClass(name: string, controllerName = OPTS.gatewayController): Obj {
-  return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: meta(undefined, name), spec: { controllerName } };
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GatewayClass',
+    metadata: meta(undefined, name),
+    spec: { controllerName },
+  };
 }
 
 export function gateway(ns: string, name: string, listeners: Obj[], className = 'cilium'): Obj {
-  return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: meta(ns, name), spec: { gatewayClassName: className, listeners } };
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: meta(ns, name),
+    spec: { gatewayClassName: className, listeners },
+  };
 }
 
 export function httpRoute(ns: string, name: string, spec: Obj): Obj {
@@ -73,7 +121,12 @@ export function httpRoute(ns: string, name: string, spec: Obj): Obj {
 }
 
 export function referenceGrant(ns: string, name: string, from: Obj[], to: Obj[]): Obj {
-  return { apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: meta(ns, name), spec: { from, to } };
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1beta1',
+    kind: 'ReferenceGrant',
+    metadata: meta(ns, name),
+    spec: { from, to },
+  };
 }
 
 export function namespace(name: string, labels: Record<string, string> = {}): Obj {
@@ -82,10 +135,27 @@ export function namespace(name: string, labels: Record<string, string> = {}): Ob
 
 /** Sort objects into ClusterObjects by kind. */
 export function cluster(...objs: Obj[]): ClusterObjects {
-  const c: ClusterObjects = { ingresses: [], ingressClasses: [], gatewayClasses: [], gateways: [], httpRoutes: [], referenceGrants: [], services: [], secrets: [], namespaces: [] };
+  const c: ClusterObjects = {
+    ingresses: [],
+    ingressClasses: [],
+    gatewayClasses: [],
+    gateways: [],
+    httpRoutes: [],
+    referenceGrants: [],
+    services: [],
+    secrets: [],
+    namespaces: [],
+  };
   const by: Record<string, keyof ClusterObjects> = {
-    Ingress: 'ingresses', IngressClass: 'ingressClasses', GatewayClass: 'gatewayClasses', Gateway: 'gateways', HTTPRoute: 'httpRoutes',
-    ReferenceGrant: 'referenceGrants', Service: 'services', Secret: 'secrets', Namespace: 'namespaces',
+    Ingress: 'ingresses',
+    IngressClass: 'ingressClasses',
+    GatewayClass: 'gatewayClasses',
+    Gateway: 'gateways',
+    HTTPRoute: 'httpRoutes',
+    ReferenceGrant: 'referenceGrants',
+    Service: 'services',
+    Secret: 'secrets',
+    Namespace: 'namespaces',
   };
   for (const o of objs) if (by[o.kind]) c[by[o.kind]].push(o);
   return c;
@@ -121,7 +191,9 @@ export function short(d: RouteDecision): string {
 /** The manifests of an examples/ file, parsed. */
 export function example(file: string): Obj[] {
   const text = fs.readFileSync(path.join(import.meta.dirname, '../../../examples', file), 'utf8');
-  return parseAllDocuments(text).map((d) => d.toJSON()).filter(Boolean);
+  return parseAllDocuments(text)
+    .map((d) => d.toJSON())
+    .filter(Boolean);
 }
 
 export const CERTS = {

@@ -4,14 +4,25 @@ import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { IngressProxy, type IngressProxyOptions } from '../../../src/ingress/proxy/index.js';
 import type { AccessEntry } from '../../../src/ingress/proxy/index.js';
-import type { BackendTarget, Listener, PemPair, RequestInfo, RouteDecision, RouteTable } from '../../../src/ingress/types.js';
+import type {
+  BackendTarget,
+  Listener,
+  PemPair,
+  RequestInfo,
+  RouteDecision,
+  RouteTable,
+} from '../../../src/ingress/types.js';
 
 /**
  * Test support for the ingress proxy engine: a RouteTable as a literal
  * object, real upstream servers and clients on 127.0.0.1 (nothing leaves
  * the machine), and a minimal WebSocket framing for the echo test.
  */
-export function literalTable(listeners: Listener[], route: (r: RequestInfo) => RouteDecision, certificate: (sni: string | undefined, port: number) => PemPair | undefined = () => undefined): RouteTable {
+export function literalTable(
+  listeners: Listener[],
+  route: (r: RequestInfo) => RouteDecision,
+  certificate: (sni: string | undefined, port: number) => PemPair | undefined = () => undefined,
+): RouteTable {
   return { listeners, route, certificate, describe: () => [] };
 }
 
@@ -29,7 +40,10 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-export async function upstream(handler: (req: IncomingMessage, res: ServerResponse) => void, onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): Promise<Upstream> {
+export async function upstream(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+): Promise<Upstream> {
   const server = http.createServer(handler);
   if (onUpgrade) server.on('upgrade', onUpgrade);
   const sockets = new Set<Duplex>();
@@ -68,9 +82,18 @@ export function echoHandler(name: string) {
   };
 }
 
-export async function startProxy(table: RouteTable, opts: Partial<IngressProxyOptions> = {}): Promise<{ proxy: IngressProxy; access: AccessEntry[]; port: (listenerPort: number) => number }> {
+export async function startProxy(
+  table: RouteTable,
+  opts: Partial<IngressProxyOptions> = {},
+): Promise<{ proxy: IngressProxy; access: AccessEntry[]; port: (listenerPort: number) => number }> {
   const access: AccessEntry[] = [];
-  const proxy = new IngressProxy({ table, host: '127.0.0.1', bindPort: () => 0, onAccess: (e) => access.push(e), ...opts });
+  const proxy = new IngressProxy({
+    table,
+    host: '127.0.0.1',
+    bindPort: () => 0,
+    onAccess: (e) => access.push(e),
+    ...opts,
+  });
   await proxy.start();
   return { proxy, access, port: (p) => proxy.boundPort(p)! };
 }
@@ -81,21 +104,47 @@ export interface Reply {
   body: string;
 }
 
-export function request(port: number, path: string, o: { host?: string; method?: string; headers?: Record<string, string>; body?: string | Buffer; agent?: http.Agent } = {}): Promise<Reply> {
+export function request(
+  port: number,
+  path: string,
+  o: {
+    host?: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    agent?: http.Agent;
+  } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: o.method ?? 'GET', headers: { host: o.host ?? 'app.example.com', ...o.headers }, agent: o.agent ?? false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: o.method ?? 'GET',
+        headers: { host: o.host ?? 'app.example.com', ...o.headers },
+        agent: o.agent ?? false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(o.body);
   });
 }
 
 /** Write raw bytes, read until the server closes (or deadlineMs). */
-export function rawExchange(port: number, bytes: string | Buffer, deadlineMs = 5000): Promise<{ text: string; closed: boolean }> {
+export function rawExchange(
+  port: number,
+  bytes: string | Buffer,
+  deadlineMs = 5000,
+): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -113,7 +162,11 @@ export function rawExchange(port: number, bytes: string | Buffer, deadlineMs = 5
   });
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, deadlineMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  deadlineMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const until = Date.now() + deadlineMs;
   while (!(await cond())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
@@ -132,7 +185,10 @@ export async function closedPort(): Promise<number> {
 
 // --- WebSocket (RFC 6455), just enough for an echo ---
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-export const wsAccept = (key: string): string => createHash('sha1').update(key + WS_GUID).digest('base64');
+export const wsAccept = (key: string): string =>
+  createHash('sha1')
+    .update(key + WS_GUID)
+    .digest('base64');
 
 /** One frame: FIN + text opcode, masked when a client sends it. Payloads under 126 bytes. */
 export function wsFrame(text: string, mask: boolean): Buffer {
@@ -158,7 +214,9 @@ export function wsParse(buf: Buffer): { text: string; size: number } | undefined
 /** Upstream upgrade handler: accept the WebSocket, echo each text frame back prefixed. */
 export function wsEchoUpgrade(req: IncomingMessage, socket: Duplex): void {
   const key = String(req.headers['sec-websocket-key']);
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${wsAccept(key)}\r\nX-Seen-Path: ${req.url}\r\n\r\n`);
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${wsAccept(key)}\r\nX-Seen-Path: ${req.url}\r\n\r\n`,
+  );
   let buf = Buffer.alloc(0);
   socket.on('data', (c: Buffer) => {
     buf = Buffer.concat([buf, c]);

@@ -6,8 +6,18 @@
 
 import { parseIpv4, ipv4ToString } from '../../../src/packet/index.js';
 import {
-  compilePolicies, policyNamespaceOf, DIR_EGRESS, DIR_INGRESS, PROTO_TCP, PROTO_UDP, PROTO_SCTP, VERDICT_DENY,
-  type NetworkPolicyLite, type PolicyNamespace, type PolicyPod, type PolicySet,
+  compilePolicies,
+  policyNamespaceOf,
+  DIR_EGRESS,
+  DIR_INGRESS,
+  PROTO_TCP,
+  PROTO_UDP,
+  PROTO_SCTP,
+  VERDICT_DENY,
+  type NetworkPolicyLite,
+  type PolicyNamespace,
+  type PolicyPod,
+  type PolicySet,
 } from '../../../src/policy/index.js';
 
 export { PROTO_TCP, PROTO_UDP, PROTO_SCTP };
@@ -73,7 +83,10 @@ export function compile(...policies: NetworkPolicyLite[]): PolicySet {
 export function allowed(set: PolicySet, from: string, to: string, proto = PROTO_TCP, port = 80): boolean {
   const src = ipOf(from);
   const dst = ipOf(to);
-  return set.judge(DIR_EGRESS, src, dst, proto, port) !== VERDICT_DENY && set.judge(DIR_INGRESS, dst, src, proto, port) !== VERDICT_DENY;
+  return (
+    set.judge(DIR_EGRESS, src, dst, proto, port) !== VERDICT_DENY &&
+    set.judge(DIR_INGRESS, dst, src, proto, port) !== VERDICT_DENY
+  );
 }
 
 /** Everyone (pods, www, node1) that may open a connection to `to` on proto/port. */

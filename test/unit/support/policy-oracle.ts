@@ -6,7 +6,9 @@
 
 import type { NetworkPolicyLite, PeerSpec, PolicyNamespace, PolicyPod, PortSpec } from '../../../src/policy/index.js';
 
-type Sel = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined;
+type Sel =
+  | { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }
+  | undefined;
 
 function selects(sel: Sel, labels: Record<string, string>): boolean {
   for (const [k, v] of Object.entries(sel?.matchLabels ?? {})) if (labels[k] !== v) return false;
@@ -43,19 +45,35 @@ export interface Cluster {
 }
 
 /** Does the cluster's policy let this through at `pod` (ingress: peer → pod; egress: pod → peer)? */
-export function oracleAllows(c: Cluster, ingress: boolean, podIp: number, peerIp: number, proto: number, port: number): boolean {
+export function oracleAllows(
+  c: Cluster,
+  ingress: boolean,
+  podIp: number,
+  peerIp: number,
+  proto: number,
+  port: number,
+): boolean {
   const pod = c.pods.find((p) => p.ip === podIp);
   if (!pod) return true;
   const peerPod = c.pods.find((p) => p.ip === peerIp);
   const dstPod = ingress ? pod : peerPod;
   const dir = ingress ? 'Ingress' : 'Egress';
-  const nsLabels = (ns: string) => ({ ...(c.namespaces.find((n) => n.name === ns)?.labels ?? {}), 'kubernetes.io/metadata.name': ns });
-  const selecting = c.policies.filter((np) => (np.metadata.namespace ?? 'default') === pod.namespace && selects(np.spec?.podSelector, pod.labels) && typesOf(np).includes(dir));
+  const nsLabels = (ns: string) => ({
+    ...(c.namespaces.find((n) => n.name === ns)?.labels ?? {}),
+    'kubernetes.io/metadata.name': ns,
+  });
+  const selecting = c.policies.filter(
+    (np) =>
+      (np.metadata.namespace ?? 'default') === pod.namespace &&
+      selects(np.spec?.podSelector, pod.labels) &&
+      typesOf(np).includes(dir),
+  );
   if (!selecting.length) return true;
   const portOk = (ports: PortSpec[] | undefined) =>
     !ports?.length ||
     ports.some((p) => {
-      if ((p.protocol ?? 'TCP') !== ({ 6: 'TCP', 17: 'UDP', 132: 'SCTP' } as Record<number, string>)[proto]) return false;
+      if ((p.protocol ?? 'TCP') !== ({ 6: 'TCP', 17: 'UDP', 132: 'SCTP' } as Record<number, string>)[proto])
+        return false;
       if (p.port === undefined) return true;
       if (typeof p.port === 'number') return port >= p.port && port <= (p.endPort ?? p.port);
       return !!dstPod && dstPod.ports.some((cp) => cp.name === p.port && cp.port === port && cp.proto === proto);
@@ -65,11 +83,15 @@ export function oracleAllows(c: Cluster, ingress: boolean, podIp: number, peerIp
     peers.some((p) => {
       if (p.ipBlock) return inCidr(peerIp, p.ipBlock.cidr) && !(p.ipBlock.except ?? []).some((e) => inCidr(peerIp, e));
       if (!peerPod) return false;
-      const nsOk = p.namespaceSelector ? selects(p.namespaceSelector, nsLabels(peerPod.namespace)) : peerPod.namespace === policyNs;
+      const nsOk = p.namespaceSelector
+        ? selects(p.namespaceSelector, nsLabels(peerPod.namespace))
+        : peerPod.namespace === policyNs;
       return nsOk && selects(p.podSelector, peerPod.labels);
     });
   return selecting.some((np) => {
-    const rules = ingress ? (np.spec?.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })) : (np.spec?.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
+    const rules = ingress
+      ? (np.spec?.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))
+      : (np.spec?.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
     return rules.some((r) => portOk(r.ports) && peerOk(r.peers, np.metadata.namespace ?? 'default'));
   });
 }
@@ -80,6 +102,11 @@ export function oracleRuleCount(c: Cluster, ingress: boolean, podIp: number): nu
   if (!pod) return 0;
   const dir = ingress ? 'Ingress' : 'Egress';
   return c.policies
-    .filter((np) => (np.metadata.namespace ?? 'default') === pod.namespace && selects(np.spec?.podSelector, pod.labels) && typesOf(np).includes(dir))
-    .reduce((n, np) => n + (ingress ? np.spec?.ingress?.length ?? 0 : np.spec?.egress?.length ?? 0), 0);
+    .filter(
+      (np) =>
+        (np.metadata.namespace ?? 'default') === pod.namespace &&
+        selects(np.spec?.podSelector, pod.labels) &&
+        typesOf(np).includes(dir),
+    )
+    .reduce((n, np) => n + (ingress ? (np.spec?.ingress?.length ?? 0) : (np.spec?.egress?.length ?? 0)), 0);
 }

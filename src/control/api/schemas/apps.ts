@@ -14,7 +14,9 @@ export const deployment = z.strictObject({
     strategy: z
       .strictObject({
         type: z.enum(['RollingUpdate', 'Recreate']).optional(),
-        rollingUpdate: z.strictObject({ maxSurge: intOrString.optional(), maxUnavailable: intOrString.optional() }).optional(),
+        rollingUpdate: z
+          .strictObject({ maxSurge: intOrString.optional(), maxUnavailable: intOrString.optional() })
+          .optional(),
       })
       .optional(),
     minReadySeconds: i32.optional(),
@@ -42,7 +44,9 @@ export const statefulSet = z.strictObject({
       .optional(),
     revisionHistoryLimit: i32.optional(),
     minReadySeconds: i32.optional(),
-    persistentVolumeClaimRetentionPolicy: z.strictObject({ whenDeleted: z.string().optional(), whenScaled: z.string().optional() }).optional(),
+    persistentVolumeClaimRetentionPolicy: z
+      .strictObject({ whenDeleted: z.string().optional(), whenScaled: z.string().optional() })
+      .optional(),
     ordinals: z.strictObject({ start: i32.optional() }).optional(),
   }),
   status: opaque.optional(),

@@ -12,7 +12,6 @@ const opaque = z.record(z.string(), z.unknown());
 const i32 = z.number().int();
 const port = i32.min(1).max(65535);
 
-
 const keyRef = z.strictObject({ name: z.string().optional(), key: z.string(), optional: z.boolean().optional() });
 
 const envVar = z.strictObject({
@@ -21,7 +20,9 @@ const envVar = z.strictObject({
   valueFrom: z
     .strictObject({
       fieldRef: z.strictObject({ apiVersion: z.string().optional(), fieldPath: z.string() }).optional(),
-      resourceFieldRef: z.strictObject({ containerName: z.string().optional(), resource: z.string(), divisor: quantity.optional() }).optional(),
+      resourceFieldRef: z
+        .strictObject({ containerName: z.string().optional(), resource: z.string(), divisor: quantity.optional() })
+        .optional(),
       configMapKeyRef: keyRef.optional(),
       secretKeyRef: keyRef.optional(),
     })
@@ -202,7 +203,9 @@ export const service = z.strictObject({
       allocateLoadBalancerNodePorts: z.boolean().optional(),
       publishNotReadyAddresses: z.boolean().optional(),
       sessionAffinity: z.enum(['ClientIP', 'None']).optional(),
-      sessionAffinityConfig: z.strictObject({ clientIP: z.strictObject({ timeoutSeconds: i32.optional() }).optional() }).optional(),
+      sessionAffinityConfig: z
+        .strictObject({ clientIP: z.strictObject({ timeoutSeconds: i32.optional() }).optional() })
+        .optional(),
       trafficDistribution: z.string().optional(),
     })
     .optional(),
@@ -241,7 +244,16 @@ export const endpoints = z.strictObject({
       z.strictObject({
         addresses: z.array(endpointAddress).optional(),
         notReadyAddresses: z.array(endpointAddress).optional(),
-        ports: z.array(z.strictObject({ name: z.string().optional(), port, protocol: protocol.optional(), appProtocol: z.string().optional() })).optional(),
+        ports: z
+          .array(
+            z.strictObject({
+              name: z.string().optional(),
+              port,
+              protocol: protocol.optional(),
+              appProtocol: z.string().optional(),
+            }),
+          )
+          .optional(),
       }),
     )
     .optional(),
@@ -256,7 +268,14 @@ export const node = z.strictObject({
       providerID: z.string().optional(),
       unschedulable: z.boolean().optional(),
       taints: z
-        .array(z.strictObject({ key: z.string(), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']), timeAdded: z.string().optional() }))
+        .array(
+          z.strictObject({
+            key: z.string(),
+            value: z.string().optional(),
+            effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+            timeAdded: z.string().optional(),
+          }),
+        )
         .optional(),
       configSource: opaque.optional(),
       externalID: z.string().optional(),

@@ -65,7 +65,13 @@ export const endpointSlice = z.strictObject({
         const seen = new Set<string>();
         ps.forEach((p, i) => {
           const name = p.name ?? '';
-          if (seen.has(name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], input: name, message: `Duplicate value: ${JSON.stringify(name)}` });
+          if (seen.has(name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'name'],
+              input: name,
+              message: `Duplicate value: ${JSON.stringify(name)}`,
+            });
           seen.add(name);
         });
       }),

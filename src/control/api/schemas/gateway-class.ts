@@ -75,7 +75,11 @@ export interface TransitionCause {
 }
 
 /** GatewayClass spec.controllerName is immutable ("Value is immutable"). */
-export function gatewayTransitionCauses(kind: string, cur: Record<string, any>, next: Record<string, any>): TransitionCause[] {
+export function gatewayTransitionCauses(
+  kind: string,
+  cur: Record<string, any>,
+  next: Record<string, any>,
+): TransitionCause[] {
   if (kind !== 'GatewayClass') return [];
   const before = cur.spec?.controllerName;
   const after = next.spec?.controllerName;

@@ -31,7 +31,8 @@ type Ctx = z.core.$RefinementCtx;
 const kindOf = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
 /** A failed x-kubernetes-validations rule, worded as the API server words it. */
 const cel = (ctx: Ctx, value: unknown, ok: boolean, message: string, path: PropertyKey[] = []) => {
-  if (!ok) ctx.addIssue({ code: 'custom', path, input: value, message: `Invalid value: "${kindOf(value)}": ${message}` });
+  if (!ok)
+    ctx.addIssue({ code: 'custom', path, input: value, message: `Invalid value: "${kindOf(value)}": ${message}` });
 };
 /** exists_one */
 const one = <T>(xs: T[], p: (x: T) => boolean) => xs.filter(p).length === 1;
@@ -54,17 +55,40 @@ const maxProperties = (n: number) => (o: Record<string, string>) => Object.keys(
 const SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
 const HOSTNAME = new RegExp(`^(\\*\\.)?${SUBDOMAIN}$`);
 const hostname = z.string().min(1).max(253).regex(HOSTNAME);
-const preciseHostname = z.string().min(1).max(253).regex(new RegExp(`^${SUBDOMAIN}$`));
-export const group = z.string().max(253).regex(new RegExp(`^$|^${SUBDOMAIN}$`));
-export const kind = z.string().min(1).max(63).regex(/^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/);
+const preciseHostname = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(new RegExp(`^${SUBDOMAIN}$`));
+export const group = z
+  .string()
+  .max(253)
+  .regex(new RegExp(`^$|^${SUBDOMAIN}$`));
+export const kind = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/);
 export const objectName = z.string().min(1).max(253);
-export const namespace = z.string().min(1).max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
-const sectionName = z.string().min(1).max(253).regex(new RegExp(`^${SUBDOMAIN}$`));
+export const namespace = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+const sectionName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(new RegExp(`^${SUBDOMAIN}$`));
 const portNumber = z.number().int().min(1).max(65535);
 const i32 = z.number().int();
 const DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
 const duration = z.string().regex(DURATION);
-const headerName = z.string().min(1).max(256).regex(/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/);
+const headerName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/);
 // As in the CRD, where an OpenAPI pattern matches anywhere unless anchored.
 const protocolType = z
   .string()
@@ -76,7 +100,8 @@ const addressType = z
   .min(1)
   .max(253)
   .regex(new RegExp(`^Hostname|IPAddress|NamedAddress|${SUBDOMAIN}\\/[A-Za-z0-9\\/\\-._~%!$&'()*+,;=:]+$`));
-const annotations = (n: number) => z.record(z.string(), z.string().max(4096)).refine(maxProperties(n), `must have at most ${n} properties`);
+const annotations = (n: number) =>
+  z.record(z.string(), z.string().max(4096)).refine(maxProperties(n), `must have at most ${n} properties`);
 
 /** Gateway API duration (GEP-2257) in milliseconds. */
 export function durationMs(d: string): number {
@@ -130,7 +155,12 @@ const backendObjectReferenceShape = {
 
 /** A backend that is a Service (group "" and kind Service, the defaults) needs its port. */
 const servicePort = (b: { group?: string | null; kind?: string | null; port?: number | null }, ctx: Ctx) =>
-  cel(ctx, b, !((b.group ?? '') === '' && (b.kind ?? 'Service') === 'Service' && b.port == null), 'Must have port for Service reference');
+  cel(
+    ctx,
+    b,
+    !((b.group ?? '') === '' && (b.kind ?? 'Service') === 'Service' && b.port == null),
+    'Must have port for Service reference',
+  );
 
 /** BackendObjectReference */
 const backendObjectReference = z.strictObject(backendObjectReferenceShape).superRefine(servicePort);
@@ -151,7 +181,14 @@ const listenerTLSConfig = z
     options: opt(annotations(16)),
   })
   .superRefine((t, ctx) =>
-    cel(ctx, t, (t.mode ?? 'Terminate') !== 'Terminate' || (t.certificateRefs?.length ?? 0) > 0 || Object.keys(t.options ?? {}).length > 0, 'certificateRefs or options must be specified when mode is Terminate'),
+    cel(
+      ctx,
+      t,
+      (t.mode ?? 'Terminate') !== 'Terminate' ||
+        (t.certificateRefs?.length ?? 0) > 0 ||
+        Object.keys(t.options ?? {}).length > 0,
+      'certificateRefs or options must be specified when mode is Terminate',
+    ),
   );
 
 const routeGroupKind = z.strictObject({
@@ -185,15 +222,45 @@ const listeners = z
   .max(64)
   .superRefine((ls: Listener[], ctx) => {
     const is = (l: Listener, re: RegExp) => re.test(l.protocol);
-    cel(ctx, ls, ls.every((l) => !is(l, /^(HTTP|TCP|UDP)$/i) || l.tls == null), "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']");
-    cel(ctx, ls, ls.every((l) => !(is(l, /^HTTPS$/i) && l.tls != null) || (l.tls.mode ?? 'Terminate') === 'Terminate'), 'tls mode must be Terminate for protocol HTTPS');
-    cel(ctx, ls, ls.every((l) => !is(l, /^TLS$/i) || l.tls != null), 'tls mode must be set for protocol TLS');
-    cel(ctx, ls, ls.every((l) => !is(l, /^(TCP|UDP)$/i) || !l.hostname), "hostname must not be specified for protocols ['TCP', 'UDP']");
-    cel(ctx, ls, ls.every((l1) => one(ls, (l2) => l1.name === l2.name)), 'Listener name must be unique within the Gateway');
     cel(
       ctx,
       ls,
-      ls.every((l1) => one(ls, (l2) => l1.port === l2.port && l1.protocol === l2.protocol && (l1.hostname ?? null) === (l2.hostname ?? null))),
+      ls.every((l) => !is(l, /^(HTTP|TCP|UDP)$/i) || l.tls == null),
+      "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']",
+    );
+    cel(
+      ctx,
+      ls,
+      ls.every((l) => !(is(l, /^HTTPS$/i) && l.tls != null) || (l.tls.mode ?? 'Terminate') === 'Terminate'),
+      'tls mode must be Terminate for protocol HTTPS',
+    );
+    cel(
+      ctx,
+      ls,
+      ls.every((l) => !is(l, /^TLS$/i) || l.tls != null),
+      'tls mode must be set for protocol TLS',
+    );
+    cel(
+      ctx,
+      ls,
+      ls.every((l) => !is(l, /^(TCP|UDP)$/i) || !l.hostname),
+      "hostname must not be specified for protocols ['TCP', 'UDP']",
+    );
+    cel(
+      ctx,
+      ls,
+      ls.every((l1) => one(ls, (l2) => l1.name === l2.name)),
+      'Listener name must be unique within the Gateway',
+    );
+    cel(
+      ctx,
+      ls,
+      ls.every((l1) =>
+        one(
+          ls,
+          (l2) => l1.port === l2.port && l1.protocol === l2.protocol && (l1.hostname ?? null) === (l2.hostname ?? null),
+        ),
+      ),
       'Combination of port, protocol and hostname must be unique for each listener',
     );
   });
@@ -220,7 +287,9 @@ const addresses = z
   .superRefine((as: Address[], ctx) => {
     const type = (a: Address) => a.type ?? 'IPAddress';
     for (const t of ['IPAddress', 'Hostname']) {
-      const ok = as.every((a1) => !(type(a1) === t && a1.value != null) || one(as, (a2) => type(a2) === t && a2.value === a1.value));
+      const ok = as.every(
+        (a1) => !(type(a1) === t && a1.value != null) || one(as, (a2) => type(a2) === t && a2.value === a1.value),
+      );
       cel(ctx, as, ok, `${t} values must be unique`);
     }
   });
@@ -248,7 +317,14 @@ const gatewayTLSConfig = z.strictObject({
         z
           .array(z.strictObject({ port: portNumber, tls: tlsConfig }))
           .max(64)
-          .superRefine((ps, ctx) => cel(ctx, ps, ps.every((t1) => one(ps, (t2) => t1.port === t2.port)), 'Port for TLS configuration must be unique within the Gateway')),
+          .superRefine((ps, ctx) =>
+            cel(
+              ctx,
+              ps,
+              ps.every((t1) => one(ps, (t2) => t1.port === t2.port)),
+              'Port for TLS configuration must be unique within the Gateway',
+            ),
+          ),
       ),
     }),
   ),
@@ -300,7 +376,10 @@ const httpPathMatch = z
     rule(v.startsWith('/'), `value must be an absolute path and start with '/' ${types}`);
     for (const s of ['//', '/./', '/../', '%2f', '%2F', '#']) rule(!v.includes(s), `must not contain '${s}' ${types}`);
     for (const s of ['/..', '/.']) rule(!v.endsWith(s), `must not end with '${s}' ${types}`);
-    rule(PATH_CHARS.test(v), "must only contain valid characters (matching ^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$) for types ['Exact', 'PathPrefix']");
+    rule(
+      PATH_CHARS.test(v),
+      "must only contain valid characters (matching ^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$) for types ['Exact', 'PathPrefix']",
+    );
   });
 
 const httpHeaderMatch = z.strictObject({
@@ -335,7 +414,12 @@ const httpHeader = z.strictObject({
 const httpHeaderFilter = z.strictObject({
   set: opt(z.array(httpHeader).max(16).superRefine(unique(byName))),
   add: opt(z.array(httpHeader).max(16).superRefine(unique(byName))),
-  remove: opt(z.array(z.string()).max(16).superRefine(unique((x: string) => x))),
+  remove: opt(
+    z
+      .array(z.string())
+      .max(16)
+      .superRefine(unique((x: string) => x)),
+  ),
 });
 
 /** HTTPPathModifier: the field that goes with the type, and only it. */
@@ -346,10 +430,30 @@ const httpPathModifier = z
     replacePrefixMatch: opt(z.string().max(1024)),
   })
   .superRefine((m, ctx) => {
-    cel(ctx, m, m.type !== 'ReplaceFullPath' || m.replaceFullPath != null, "replaceFullPath must be specified when type is set to 'ReplaceFullPath'");
-    cel(ctx, m, m.replaceFullPath == null || m.type === 'ReplaceFullPath', "type must be 'ReplaceFullPath' when replaceFullPath is set");
-    cel(ctx, m, m.type !== 'ReplacePrefixMatch' || m.replacePrefixMatch != null, "replacePrefixMatch must be specified when type is set to 'ReplacePrefixMatch'");
-    cel(ctx, m, m.replacePrefixMatch == null || m.type === 'ReplacePrefixMatch', "type must be 'ReplacePrefixMatch' when replacePrefixMatch is set");
+    cel(
+      ctx,
+      m,
+      m.type !== 'ReplaceFullPath' || m.replaceFullPath != null,
+      "replaceFullPath must be specified when type is set to 'ReplaceFullPath'",
+    );
+    cel(
+      ctx,
+      m,
+      m.replaceFullPath == null || m.type === 'ReplaceFullPath',
+      "type must be 'ReplaceFullPath' when replaceFullPath is set",
+    );
+    cel(
+      ctx,
+      m,
+      m.type !== 'ReplacePrefixMatch' || m.replacePrefixMatch != null,
+      "replacePrefixMatch must be specified when type is set to 'ReplacePrefixMatch'",
+    );
+    cel(
+      ctx,
+      m,
+      m.replacePrefixMatch == null || m.type === 'ReplacePrefixMatch',
+      "type must be 'ReplacePrefixMatch' when replacePrefixMatch is set",
+    );
   });
 
 const httpRequestRedirectFilter = z.strictObject({
@@ -371,7 +475,9 @@ const fraction = z
     numerator: i32.min(0),
     denominator: opt(i32.min(1)),
   })
-  .superRefine((f, ctx) => cel(ctx, f, f.numerator <= (f.denominator ?? 100), 'numerator must be less than or equal to denominator'));
+  .superRefine((f, ctx) =>
+    cel(ctx, f, f.numerator <= (f.denominator ?? 100), 'numerator must be less than or equal to denominator'),
+  );
 
 const httpRequestMirrorFilter = z
   .strictObject({
@@ -379,12 +485,24 @@ const httpRequestMirrorFilter = z
     percent: opt(i32.min(0).max(100)),
     fraction: opt(fraction),
   })
-  .superRefine((m, ctx) => cel(ctx, m, !(m.percent != null && m.fraction != null), 'Only one of percent or fraction may be specified in HTTPRequestMirrorFilter'));
+  .superRefine((m, ctx) =>
+    cel(
+      ctx,
+      m,
+      !(m.percent != null && m.fraction != null),
+      'Only one of percent or fraction may be specified in HTTPRequestMirrorFilter',
+    ),
+  );
 
 /** CORS (v1.3 experimental, then standard). */
 const httpCORSFilter = z
   .strictObject({
-    allowOrigins: opt(z.array(z.string().min(1).max(253)).max(64).superRefine(unique((x: string) => x))),
+    allowOrigins: opt(
+      z
+        .array(z.string().min(1).max(253))
+        .max(64)
+        .superRefine(unique((x: string) => x)),
+    ),
     allowCredentials: opt(z.boolean()),
     allowMethods: opt(
       z
@@ -392,18 +510,39 @@ const httpCORSFilter = z
         .max(9)
         .superRefine(unique((x: string) => x)),
     ),
-    allowHeaders: opt(z.array(headerName).max(64).superRefine(unique((x: string) => x))),
-    exposeHeaders: opt(z.array(headerName).max(64).superRefine(unique((x: string) => x))),
+    allowHeaders: opt(
+      z
+        .array(headerName)
+        .max(64)
+        .superRefine(unique((x: string) => x)),
+    ),
+    exposeHeaders: opt(
+      z
+        .array(headerName)
+        .max(64)
+        .superRefine(unique((x: string) => x)),
+    ),
     maxAge: opt(i32.min(1)),
   })
   .superRefine((c, ctx) => {
     const alone = (xs: readonly string[] | null | undefined) => !(xs?.includes('*') && xs.length > 1);
-    cel(ctx, c.allowOrigins, alone(c.allowOrigins), "AllowOrigins cannot contain '*' alongside other origins", ['allowOrigins']);
-    cel(ctx, c.allowMethods, alone(c.allowMethods), "AllowMethods cannot contain '*' alongside other methods", ['allowMethods']);
-    cel(ctx, c.allowHeaders, alone(c.allowHeaders), "AllowHeaders cannot contain '*' alongside other methods", ['allowHeaders']);
+    cel(ctx, c.allowOrigins, alone(c.allowOrigins), "AllowOrigins cannot contain '*' alongside other origins", [
+      'allowOrigins',
+    ]);
+    cel(ctx, c.allowMethods, alone(c.allowMethods), "AllowMethods cannot contain '*' alongside other methods", [
+      'allowMethods',
+    ]);
+    cel(ctx, c.allowHeaders, alone(c.allowHeaders), "AllowHeaders cannot contain '*' alongside other methods", [
+      'allowHeaders',
+    ]);
   });
 
-const headerList = opt(z.array(z.string()).max(64).superRefine(unique((x: string) => x)));
+const headerList = opt(
+  z
+    .array(z.string())
+    .max(64)
+    .superRefine(unique((x: string) => x)),
+);
 
 /** ExternalAuth (experimental). */
 const httpExternalAuthFilter = z
@@ -468,8 +607,20 @@ const httpRouteFilters = z
   .max(16)
   .superRefine((fs: Filter[], ctx) => {
     const count = (t: FilterType) => fs.filter((f) => f.type === t).length;
-    cel(ctx, fs, !(count('RequestRedirect') && count('URLRewrite')), 'May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both');
-    for (const t of ['CORS', 'RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite'] as const) cel(ctx, fs, count(t) <= 1, `${t} filter cannot be repeated`);
+    cel(
+      ctx,
+      fs,
+      !(count('RequestRedirect') && count('URLRewrite')),
+      'May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both',
+    );
+    for (const t of [
+      'CORS',
+      'RequestHeaderModifier',
+      'ResponseHeaderModifier',
+      'RequestRedirect',
+      'URLRewrite',
+    ] as const)
+      cel(ctx, fs, count(t) <= 1, `${t} filter cannot be repeated`);
   });
 
 // ---------------------------------------------------------------- HTTPRoute: rules
@@ -489,23 +640,26 @@ const httpRouteTimeouts = z
     backendRequest: opt(duration),
   })
   .superRefine((t, ctx) => {
-    if (t.request == null || t.backendRequest == null || !DURATION.test(t.request) || !DURATION.test(t.backendRequest)) return;
+    if (t.request == null || t.backendRequest == null || !DURATION.test(t.request) || !DURATION.test(t.backendRequest))
+      return;
     const request = durationMs(t.request);
-    cel(ctx, t, !(request !== 0 && durationMs(t.backendRequest) > request), 'backendRequest timeout cannot be longer than request timeout');
+    cel(
+      ctx,
+      t,
+      !(request !== 0 && durationMs(t.backendRequest) > request),
+      'backendRequest timeout cannot be longer than request timeout',
+    );
   });
 
 const httpRouteRetry = z.strictObject({
-  codes: opt(
-    z
-      .array(i32.min(400).max(599))
-      .superRefine(unique((x: number) => x)),
-  ),
+  codes: opt(z.array(i32.min(400).max(599)).superRefine(unique((x: number) => x))),
   attempts: opt(i32),
   backoff: opt(duration),
 });
 
 /** Does this filter rewrite or redirect with path.replacePrefixMatch? */
-const replacesPrefix = (f: Filter, field: 'requestRedirect' | 'urlRewrite') => f[field]?.path?.type === 'ReplacePrefixMatch' && f[field]?.path?.replacePrefixMatch != null;
+const replacesPrefix = (f: Filter, field: 'requestRedirect' | 'urlRewrite') =>
+  f[field]?.path?.type === 'ReplacePrefixMatch' && f[field]?.path?.replacePrefixMatch != null;
 
 const httpRouteRule = z
   .strictObject({
@@ -524,14 +678,29 @@ const httpRouteRule = z
     // With the defaults: no matches is one PathPrefix "/" match; a match without path matches PathPrefix "/".
     const matches: Match[] = r.matches ?? [{}];
     const onePrefixMatch = matches.length === 1 && (matches[0].path?.type ?? 'PathPrefix') === 'PathPrefix';
-    cel(ctx, r, !(backendRefs.length > 0 && filters.some((f) => f.requestRedirect != null)), 'RequestRedirect filter must not be used together with backendRefs');
+    cel(
+      ctx,
+      r,
+      !(backendRefs.length > 0 && filters.some((f) => f.requestRedirect != null)),
+      'RequestRedirect filter must not be used together with backendRefs',
+    );
     for (const [field, name] of [
       ['requestRedirect', 'RequestRedirect'],
       ['urlRewrite', 'URLRewrite'],
     ] as const) {
-      cel(ctx, r, !one(filters, (f) => replacesPrefix(f, field)) || onePrefixMatch, `When using ${name} filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified`);
+      cel(
+        ctx,
+        r,
+        !one(filters, (f) => replacesPrefix(f, field)) || onePrefixMatch,
+        `When using ${name} filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified`,
+      );
       const inBackend = one(backendRefs, (b) => one(b.filters ?? [], (f) => replacesPrefix(f, field)));
-      cel(ctx, r, !inBackend || onePrefixMatch, `Within backendRefs, ${field === 'urlRewrite' ? 'When' : 'when'} using ${name} filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified`);
+      cel(
+        ctx,
+        r,
+        !inBackend || onePrefixMatch,
+        `Within backendRefs, ${field === 'urlRewrite' ? 'When' : 'when'} using ${name} filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified`,
+      );
     }
   });
 type Rule = z.output<typeof httpRouteRule>;
@@ -546,9 +715,19 @@ const httpRouteSpec = z.strictObject({
       .min(1)
       .max(16)
       .superRefine((rs: Rule[], ctx) => {
-        cel(ctx, rs, rs.every((r1) => r1.name == null || one(rs, (r2) => r2.name != null && r1.name === r2.name)), 'Rule name must be unique within the route');
+        cel(
+          ctx,
+          rs,
+          rs.every((r1) => r1.name == null || one(rs, (r2) => r2.name != null && r1.name === r2.name)),
+          'Rule name must be unique within the route',
+        );
         const total = rs.reduce((n, r) => n + (r.matches == null ? 1 : r.matches.length), 0);
-        cel(ctx, rs, total <= 128, 'While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128');
+        cel(
+          ctx,
+          rs,
+          total <= 128,
+          'While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128',
+        );
       }),
   ),
   // Experimental (GEP-3793): attach to the Gateways whose spec.defaultScope matches.

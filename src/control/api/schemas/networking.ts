@@ -20,8 +20,10 @@ const strings = z.array(z.string());
 type Ctx = z.core.$RefinementCtx;
 const invalid = (ctx: Ctx, path: PropertyKey[], value: unknown, why: string) =>
   ctx.addIssue({ code: 'custom', path, input: value, message: `Invalid value: ${JSON.stringify(value)}: ${why}` });
-const required = (ctx: Ctx, path: PropertyKey[], why: string) => ctx.addIssue({ code: 'custom', path, input: undefined, message: `Required value${why ? `: ${why}` : ''}` });
-const forbidden = (ctx: Ctx, path: PropertyKey[], why: string) => ctx.addIssue({ code: 'custom', path, input: undefined, message: `Forbidden: ${why}` });
+const required = (ctx: Ctx, path: PropertyKey[], why: string) =>
+  ctx.addIssue({ code: 'custom', path, input: undefined, message: `Required value${why ? `: ${why}` : ''}` });
+const forbidden = (ctx: Ctx, path: PropertyKey[], why: string) =>
+  ctx.addIssue({ code: 'custom', path, input: undefined, message: `Forbidden: ${why}` });
 
 /** k8s.io/apimachinery/pkg/util/validation IsValidPortNum */
 export function portNumErrors(port: number): string[] {
@@ -163,7 +165,8 @@ const ingressBackend = z
     resource: opt(typedLocalObjectReference),
   })
   .superRefine((b, ctx) => {
-    if (b.service != null && b.resource != null) return invalid(ctx, [], '', 'cannot set both resource and service backends');
+    if (b.service != null && b.resource != null)
+      return invalid(ctx, [], '', 'cannot set both resource and service backends');
     if (b.resource != null) return;
     if (b.service == null) return invalid(ctx, [], '', 'resource or service backend is required');
     if (b.service.name === '') required(ctx, ['service', 'name'], '');
@@ -192,7 +195,8 @@ const httpIngressPath = z
       return;
     }
     if (!path.startsWith('/')) invalid(ctx, ['path'], path, 'must be an absolute path');
-    for (const s of INVALID_PATH_SEQUENCES) if (path.includes(s)) invalid(ctx, ['path'], path, `must not contain '${s}'`);
+    for (const s of INVALID_PATH_SEQUENCES)
+      if (path.includes(s)) invalid(ctx, ['path'], path, `must not contain '${s}'`);
     for (const s of INVALID_PATH_SUFFIXES) if (path.endsWith(s)) invalid(ctx, ['path'], path, `cannot end with '${s}'`);
   });
 
@@ -243,7 +247,8 @@ export const ingress = z
     status: opt(ingressStatus),
   })
   .superRefine((o, ctx) => {
-    if (!o.spec?.rules?.length && o.spec?.defaultBackend == null) invalid(ctx, ['spec'], o.spec?.rules ?? null, 'either `defaultBackend` or `rules` must be specified');
+    if (!o.spec?.rules?.length && o.spec?.defaultBackend == null)
+      invalid(ctx, ['spec'], o.spec?.rules ?? null, 'either `defaultBackend` or `rules` must be specified');
   });
 
 // ---------------------------------------------------------------- IngressClass
@@ -261,8 +266,10 @@ const ingressClassParameters = z
     kindAndName(p, ctx);
     // Defaulted to Cluster when left out.
     const scope = p.scope ?? 'Cluster';
-    if (scope === 'Namespace' && p.namespace == null) required(ctx, ['namespace'], "`parameters.scope` is set to 'Namespace'");
-    if (scope === 'Cluster' && p.namespace != null) forbidden(ctx, ['namespace'], "`parameters.scope` is set to 'Cluster'");
+    if (scope === 'Namespace' && p.namespace == null)
+      required(ctx, ['namespace'], "`parameters.scope` is set to 'Namespace'");
+    if (scope === 'Cluster' && p.namespace != null)
+      forbidden(ctx, ['namespace'], "`parameters.scope` is set to 'Cluster'");
   });
 
 /** IsDomainPrefixedPath, as Kubernetes checks spec.controller ("acme.io/ingress-controller"). */
@@ -280,9 +287,17 @@ const ingressClassSpec = z
     const slash = s.controller.indexOf('/');
     const host = slash < 0 ? '' : s.controller.slice(0, slash);
     const path = slash < 0 ? '' : s.controller.slice(slash + 1);
-    if (!host || !path) return invalid(ctx, ['controller'], s.controller, 'must be a domain-prefixed path (such as "acme.io/foo")');
-    if (host.length > 253 || !DOMAIN.test(host)) invalid(ctx, ['controller'], host, 'must be a lowercase RFC 1123 subdomain');
-    if (!DOMAIN_PATH.test(path)) invalid(ctx, ['controller'], path, 'segment of the path must contain only alphanumeric characters or one of "/-._~%!$&\'()*+,;=:"');
+    if (!host || !path)
+      return invalid(ctx, ['controller'], s.controller, 'must be a domain-prefixed path (such as "acme.io/foo")');
+    if (host.length > 253 || !DOMAIN.test(host))
+      invalid(ctx, ['controller'], host, 'must be a lowercase RFC 1123 subdomain');
+    if (!DOMAIN_PATH.test(path))
+      invalid(
+        ctx,
+        ['controller'],
+        path,
+        'segment of the path must contain only alphanumeric characters or one of "/-._~%!$&\'()*+,;=:"',
+      );
   });
 
 export const ingressClass = z.strictObject({
