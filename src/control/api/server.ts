@@ -79,8 +79,20 @@ export class ApiServer {
 
   private readonly servers: http.Server[] = [];
 
+  /**
+   * Streaming subresources (pods/exec, attach, portforward) arrive as HTTP
+   * upgrades (WebSocket, or SPDY/3.1 from older clients), which node:http
+   * hands to 'upgrade' listeners, never to the request handler. Whoever
+   * serves them registers here; without one an upgrade is answered 404.
+   */
+  onUpgrade?: (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer, store: Store) => void;
+
   private newServer(): http.Server {
     const server = http.createServer((req, res) => void this.handle(req, res));
+    server.on('upgrade', (req, socket, head) => {
+      if (this.onUpgrade) return this.onUpgrade(req, socket, head, this.store);
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    });
     server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
