@@ -242,6 +242,23 @@ export const PRINTERS: Record<string, Printer> = {
         : cells;
     },
   },
+  ReplicaSet: {
+    columns: ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'],
+    wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+    row(r, now, wide) {
+      const st = r.status ?? {};
+      const cells = [
+        r.metadata.name,
+        String(r.spec?.replicas ?? 1),
+        String(st.replicas ?? 0),
+        String(st.readyReplicas ?? 0),
+        age(r, now),
+      ];
+      return wide
+        ? [...cells, ...layoutContainers(r.spec?.template?.spec?.containers), formatLabelSelector(r.spec?.selector)]
+        : cells;
+    },
+  },
   StatefulSet: {
     columns: ['NAME', 'READY', 'AGE'],
     wide: ['CONTAINERS', 'IMAGES'],

@@ -76,6 +76,7 @@ export function applyDefaults(kind: string, obj: Record<string, any>): Record<st
 const DEFAULTERS: Record<string, (o: Obj) => void> = {
   Pod: defaultPod,
   Deployment: defaultDeployment,
+  ReplicaSet: defaultReplicaSet,
   StatefulSet: defaultStatefulSet,
   NetworkPolicy: defaultNetworkPolicy,
   IngressClass: (o) => {
@@ -211,6 +212,12 @@ function defaultDeployment(d: Obj): void {
   fill(spec, 'revisionHistoryLimit', 10);
   fill(spec, 'progressDeadlineSeconds', 600);
   defaultPodTemplate(spec.template);
+}
+
+function defaultReplicaSet(r: Obj): void {
+  if (!isObj(r.spec)) return;
+  fill(r.spec, 'replicas', 1);
+  if (isObj(r.spec.template)) defaultPodTemplate(r.spec.template);
 }
 
 function defaultStatefulSet(s: Obj): void {

@@ -15,6 +15,8 @@ export interface ResourceType {
   nameRule: 'label' | 'subdomain';
   /** has a /status subresource */
   status: boolean;
+  /** discovery categories: `kubectl get all` lists the kinds in "all" */
+  categories?: string[];
 }
 
 const t = (
@@ -38,18 +40,22 @@ const t = (
   status,
 });
 
+/** kube-apiserver's "all" category, as far as podwire serves those kinds */
+const ALL = (r: ResourceType): ResourceType => ({ ...r, categories: ['all'] });
+
 export const RESOURCE_TYPES: ResourceType[] = [
   t('', 'v1', 'Namespace', 'namespaces', ['ns'], false, 'label', true),
   t('', 'v1', 'Node', 'nodes', ['no'], false, 'subdomain', true),
-  t('', 'v1', 'Pod', 'pods', ['po'], true, 'subdomain', true),
-  t('', 'v1', 'Service', 'services', ['svc'], true, 'label', true),
+  ALL(t('', 'v1', 'Pod', 'pods', ['po'], true, 'subdomain', true)),
+  ALL(t('', 'v1', 'Service', 'services', ['svc'], true, 'label', true)),
   t('', 'v1', 'Endpoints', 'endpoints', ['ep'], true),
   t('', 'v1', 'ConfigMap', 'configmaps', ['cm'], true),
   t('', 'v1', 'Secret', 'secrets', [], true),
   t('', 'v1', 'Event', 'events', ['ev'], true),
   t('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', [], true),
-  t('apps', 'v1', 'Deployment', 'deployments', ['deploy'], true, 'subdomain', true),
-  t('apps', 'v1', 'StatefulSet', 'statefulsets', ['sts'], true, 'subdomain', true),
+  ALL(t('apps', 'v1', 'Deployment', 'deployments', ['deploy'], true, 'subdomain', true)),
+  ALL(t('apps', 'v1', 'ReplicaSet', 'replicasets', ['rs'], true, 'subdomain', true)),
+  ALL(t('apps', 'v1', 'StatefulSet', 'statefulsets', ['sts'], true, 'subdomain', true)),
   t('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', ['netpol'], true),
   t('networking.k8s.io', 'v1', 'Ingress', 'ingresses', ['ing'], true, 'subdomain', true),
   t('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', [], false),
@@ -87,6 +93,9 @@ export function storagePrefix(r: ResourceType, namespace?: string): string {
   const g = r.group || 'core';
   return r.namespaced && namespace ? `${g}/${r.plural}/${namespace}/` : `${g}/${r.plural}/`;
 }
+
+/** kinds with a /scale subresource (autoscaling/v1 Scale) */
+export const SCALABLE = ['Deployment', 'ReplicaSet', 'StatefulSet'];
 
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -129,6 +138,7 @@ export function apiResourceList(
       kind: r.kind,
       verbs: VERBS,
       ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+      ...(r.categories ? { categories: r.categories } : {}),
     },
     ...(r.status && withStatus
       ? [
@@ -142,7 +152,7 @@ export function apiResourceList(
         ]
       : []),
     // kubectl scale finds the scale subresource here
-    ...((r.kind === 'Deployment' || r.kind === 'StatefulSet') && withStatus
+    ...(SCALABLE.includes(r.kind) && withStatus
       ? [
           {
             name: `${r.plural}/scale`,

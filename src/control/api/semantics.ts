@@ -104,6 +104,7 @@ export function semanticCauses(kind: string, o: any): Cause[] {
     case 'Service':
       return serviceCauses(o);
     case 'Deployment':
+    case 'ReplicaSet':
     case 'StatefulSet':
       return workloadCauses(o);
     default:

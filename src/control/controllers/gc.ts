@@ -7,7 +7,7 @@ import type { KubeObject, OwnerReference } from './objects.js';
  * created again under the same name is a different owner. Owners of a kind
  * the collector does not know keep their dependents (it cannot tell).
  */
-export const OWNER_KINDS = ['Deployment', 'StatefulSet', 'Service', 'Endpoints'];
+export const OWNER_KINDS = ['Deployment', 'ReplicaSet', 'StatefulSet', 'Service', 'Endpoints'];
 
 export type OwnerLookup = (kind: string, namespace: string | undefined, name: string) => KubeObject | undefined;
 

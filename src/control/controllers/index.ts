@@ -24,7 +24,16 @@ export {
   DEFAULT_SCHEDULER,
   type Placement,
 } from './scheduler.js';
-export { planDeployment, deploymentHash, podFromTemplate, type DeploymentPlan } from './deployment.js';
+export {
+  planDeployment,
+  deploymentHash,
+  templateKey,
+  rsRevision,
+  REVISION,
+  ANNOTATIONS_TO_SKIP,
+  type DeploymentPlan,
+} from './deployment.js';
+export { planReplicaSet, podFromTemplate, pickVictims, type ReplicaSetPlan } from './replicaset.js';
 export { planStatefulSet, statefulSetPod, revisionOf, type StatefulSetPlan } from './statefulset.js';
 export {
   desiredEndpoints,

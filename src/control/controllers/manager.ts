@@ -6,14 +6,14 @@ import { startGarbageCollector } from './run-gc.js';
 import { startEndpointSliceMirroring } from './run-mirroring.js';
 import { startIpam, startNodeLifecycle } from './run-nodes.js';
 import { startScheduler } from './run-scheduler.js';
-import { startDeployments, startStatefulSets } from './run-workloads.js';
+import { startDeployments, startReplicaSets, startStatefulSets } from './run-workloads.js';
 import { usableFilter, type Ctx, type Informers, type Runner } from './runtime.js';
 import { planPodCidrs } from './ipam.js';
 
 /**
  * kube-controller-manager and kube-scheduler in miniature, as clients of
  * the API server: node IPAM, node lifecycle, the scheduler, Deployments,
- * StatefulSets, Endpoints and EndpointSlices, garbage collection.
+ * ReplicaSets, StatefulSets, Endpoints and EndpointSlices, garbage collection.
  *
  * Every controller is level-triggered: informers keep a cache of the
  * objects, changes put keys on a controller's work queue, and a sync
@@ -44,6 +44,7 @@ export async function startControllers(client: ApiClient, opts: ControllerOption
     endpoints: mk('endpoints'),
     slices: mk('endpointslices'),
     deployments: mk('deployments'),
+    replicasets: mk('replicasets'),
     statefulsets: mk('statefulsets'),
   };
   const all = Object.values(inf);
@@ -63,6 +64,7 @@ export async function startControllers(client: ApiClient, opts: ControllerOption
     startNodeLifecycle(ctx, opts.nodeMonitorGracePeriodMs),
     startScheduler(ctx),
     startDeployments(ctx),
+    startReplicaSets(ctx),
     startStatefulSets(ctx),
     startEndpoints(ctx),
     startEndpointSliceMirroring(ctx),

@@ -11,7 +11,8 @@ import { WorkQueue } from './work-queue.js';
  */
 export function startGarbageCollector(ctx: Ctx): Runner {
   const byKind: Record<string, { inf: Ctx['inf'][keyof Ctx['inf']]; resource: string }> = {
-    Deployment: { inf: ctx.inf.deployments, resource: 'deployments' },
+    Deployment: { inf: ctx.inf.deployments, resource: 'deployments' }, // owner of ReplicaSets
+    ReplicaSet: { inf: ctx.inf.replicasets, resource: 'replicasets' },
     StatefulSet: { inf: ctx.inf.statefulsets, resource: 'statefulsets' },
     Service: { inf: ctx.inf.services, resource: 'services' },
     Endpoints: { inf: ctx.inf.endpoints, resource: 'endpoints' }, // owner of mirrored EndpointSlices
@@ -20,14 +21,18 @@ export function startGarbageCollector(ctx: Ctx): Runner {
   const queue = new WorkQueue(
     'garbage-collector',
     async () => {
-      const candidates = orphans([...ctx.inf.pods.list(), ...ctx.inf.slices.list()], lookup);
+      const candidates = orphans(
+        [...ctx.inf.pods.list(), ...ctx.inf.replicasets.list(), ...ctx.inf.slices.list()],
+        lookup,
+      );
       await inParallel(candidates, 8, async (o) => {
         const refs: OwnerReference[] = o.metadata.ownerReferences;
         for (const r of refs) {
           const live = await ctx.client.tryGet(byKind[r.kind].resource, o.metadata.namespace, r.name);
           if (live && ownerExists(r, o.metadata.namespace, () => live)) return; // the cache was behind
         }
-        const resource = o.kind === 'EndpointSlice' ? 'endpointslices' : 'pods';
+        const resource =
+          o.kind === 'EndpointSlice' ? 'endpointslices' : o.kind === 'ReplicaSet' ? 'replicasets' : 'pods';
         try {
           await ctx.client.delete(resource, o.metadata.namespace, o.metadata.name);
         } catch (e) {
@@ -48,5 +53,6 @@ export function startGarbageCollector(ctx: Ctx): Runner {
   for (const k of Object.values(byKind)) k.inf.on({ deleted: ownerGone });
   ctx.inf.pods.on({ added: (p) => hasOwners(p) && queue.add('all') });
   ctx.inf.slices.on({ added: (s) => hasOwners(s) && queue.add('all') });
+  ctx.inf.replicasets.on({ added: (s) => hasOwners(s) && queue.add('all') });
   return { resync: () => queue.add('all'), stop: () => queue.stop() };
 }

@@ -15,6 +15,7 @@ export interface Informers {
   endpoints: Informer;
   slices: Informer;
   deployments: Informer;
+  replicasets: Informer;
   statefulsets: Informer;
 }
 

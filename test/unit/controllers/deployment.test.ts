@@ -1,9 +1,16 @@
 import { describe, it, expect } from 'vitest';
-import { planDeployment, deploymentHash, type DeploymentPlan } from '../../../src/control/controllers/index.js';
+import {
+  planDeployment,
+  deploymentHash,
+  templateKey,
+  type DeploymentPlan,
+} from '../../../src/control/controllers/index.js';
 import type { KubeObject } from '../../../src/control/client/index.js';
-import { realize, setReady, pod, T0 } from './fixtures.js';
+import { pod, T0, iso } from './fixtures.js';
 
-function deployment(o: { replicas?: number; image?: string; strategy?: any; generation?: number } = {}): KubeObject {
+function deployment(
+  o: { replicas?: number; image?: string; strategy?: any; generation?: number; extra?: any } = {},
+): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -16,80 +23,107 @@ function deployment(o: { replicas?: number; image?: string; strategy?: any; gene
         spec: { containers: [{ name: 'web', image: o.image ?? 'nginx:1.25' }] },
       },
       ...(o.strategy ? { strategy: o.strategy } : {}),
+      ...(o.extra ?? {}),
     },
   };
 }
 
-const suffixes = () => {
-  let n = 0;
-  return () => `x${String(++n).padStart(4, '0')}`;
-};
-const names = (ps: KubeObject[]) => ps.map((p) => p.metadata.name);
-const plan = (d: KubeObject, pods: KubeObject[], suffix = suffixes()): DeploymentPlan =>
-  planDeployment(d, pods, { nowMs: T0 + 60_000, suffix });
+/**
+ * A tiny world: ReplicaSets as the API server holds them after a plan is
+ * written, with the status their controller would report (`available` of
+ * each, by name; by default none of a new ReplicaSet's pods is available).
+ */
+let created = 0;
+function apply(plan: DeploymentPlan, rss: KubeObject[]): KubeObject[] {
+  const out = rss.map((rs) => plan.update.find((u) => u.metadata.name === rs.metadata.name) ?? rs);
+  for (const rs of plan.create)
+    out.push({
+      ...rs,
+      metadata: { ...rs.metadata, uid: `rs-${rs.metadata.name}`, creationTimestamp: iso(T0 + ++created * 1000) },
+    });
+  return out.filter((rs) => !plan.delete.some((d) => d.metadata.name === rs.metadata.name));
+}
+function withStatus(rss: KubeObject[], available: Record<string, number> = {}): KubeObject[] {
+  return rss.map((rs) => {
+    const n = rs.spec.replicas;
+    const a = Math.min(available[rs.metadata.name] ?? 0, n);
+    return { ...rs, status: { replicas: n, readyReplicas: a, availableReplicas: a, observedGeneration: 1 } };
+  });
+}
+const plan = (d: KubeObject, replicaSets: KubeObject[], pods: KubeObject[] = []) =>
+  planDeployment(d, { replicaSets, pods, nowMs: T0 + 60_000 });
+const scales = (rss: KubeObject[]) => Object.fromEntries(rss.map((rs) => [rs.metadata.name, rs.spec.replicas]));
 
-describe('Deployment controller', () => {
-  it('creates pods from the template with the hash label, owner and kubectl-style names', () => {
+describe('Deployment controller (through ReplicaSets)', () => {
+  it('creates a ReplicaSet per template: name, hash label, selector, revision, owner', () => {
     const d = deployment({ replicas: 2 });
     const h = deploymentHash(d);
     expect(h).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{6,10}$/);
     const p = plan(d, []);
-    expect(names(p.create)).toEqual([`web-${h}-x0001`, `web-${h}-x0002`]);
-    expect(p.create[0]).toEqual({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: `web-${h}-x0001`,
-        namespace: 'default',
-        labels: { app: 'web', 'pod-template-hash': h },
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            name: 'web',
-            uid: 'dep-web',
-            controller: true,
-            blockOwnerDeletion: true,
-          },
-        ],
-      },
-      spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] },
-    });
-    expect(p.events).toEqual([
+    expect(p.update).toEqual([]);
+    expect(p.create).toEqual([
       {
-        type: 'Normal',
-        reason: 'SuccessfulCreate',
-        message: `Scaled up web-${h} to 2: created pod web-${h}-x0001, web-${h}-x0002`,
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name: `web-${h}`,
+          namespace: 'default',
+          labels: { app: 'web', 'pod-template-hash': h },
+          annotations: {
+            'deployment.kubernetes.io/revision': '1',
+            'deployment.kubernetes.io/desired-replicas': '2',
+            'deployment.kubernetes.io/max-replicas': '3',
+          },
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              name: 'web',
+              uid: 'dep-web',
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'web', 'pod-template-hash': h } },
+          template: {
+            metadata: { labels: { app: 'web', 'pod-template-hash': h } },
+            spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] },
+          },
+        },
       },
     ]);
-    expect(p.status).toMatchObject({
-      observedGeneration: 1,
-      replicas: 0,
-      updatedReplicas: 0,
-      readyReplicas: 0,
-      availableReplicas: 0,
-      unavailableReplicas: 2,
-    });
-    expect(p.status.conditions.map((c: any) => [c.type, c.status, c.reason])).toEqual([
-      ['Available', 'False', 'MinimumReplicasUnavailable'],
-      ['Progressing', 'True', 'ReplicaSetUpdated'],
+    expect(p.annotations).toEqual({ 'deployment.kubernetes.io/revision': '1' });
+    expect(p.events).toEqual([
+      { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set web-${h} from 0 to 2` },
+    ]);
+    expect(p.status).toMatchObject({ replicas: 0, updatedReplicas: 0, availableReplicas: 0, unavailableReplicas: 2 });
+    expect(p.status.conditions.map((c: any) => [c.type, c.status, c.reason, c.message])).toEqual([
+      ['Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.'],
+      ['Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "web-${h}" is progressing.`],
     ]);
   });
 
-  it('hashes the template, not its key order', () => {
+  it('hashes the template without its hash label, key order, or the null/{} Go prints', () => {
     const a = deployment();
     const b = deployment();
-    b.spec.template = { spec: b.spec.template.spec, metadata: b.spec.template.metadata };
+    b.spec.template = {
+      spec: { containers: [{ image: 'nginx:1.25', name: 'web', resources: {} }] },
+      metadata: { creationTimestamp: null, labels: { app: 'web', 'pod-template-hash': 'zzz' } },
+    };
+    expect(templateKey(b.spec.template)).toEqual(templateKey(a.spec.template));
     expect(deploymentHash(a)).toBe(deploymentHash(b));
     expect(deploymentHash(deployment({ image: 'nginx:1.26' }))).not.toBe(deploymentHash(a));
   });
 
-  it('reports a finished rollout with upstream’s reasons', () => {
+  it('reports a finished rollout with upstream’s reasons, and stays quiet then', () => {
     const d = deployment({ replicas: 2 });
-    const pods = realize(plan(d, []).create, { ready: true });
-    const p = plan(d, pods);
-    expect(p.create).toEqual([]);
-    expect(p.delete).toEqual([]);
+    const rss = withStatus(apply(plan(d, []), []), { [`web-${deploymentHash(d)}`]: 2 });
+    const d2 = { ...d, metadata: { ...d.metadata, annotations: { 'deployment.kubernetes.io/revision': '1' } } };
+    const p = plan(d2, rss);
+    expect([p.create, p.update, p.delete, p.annotations]).toEqual([[], [], [], undefined]);
     expect(p.status).toEqual({
       observedGeneration: 1,
       replicas: 2,
@@ -110,127 +144,163 @@ describe('Deployment controller', () => {
           type: 'Progressing',
           status: 'True',
           reason: 'NewReplicaSetAvailable',
-          message: `Pods of template web-${deploymentHash(d)} have successfully progressed.`,
+          message: `ReplicaSet "web-${deploymentHash(d)}" has successfully progressed.`,
           lastUpdateTime: '2024-05-01T10:01:00Z',
           lastTransitionTime: '2024-05-01T10:01:00Z',
         },
       ],
     });
-    // The same world again: the same status, so nothing would be written.
-    expect(plan({ ...d, status: p.status }, pods).status).toEqual(p.status);
+    expect(plan({ ...d2, status: p.status }, rss).status).toEqual(p.status);
   });
 
-  it('rolls out step by step within maxSurge 1 / maxUnavailable 1 (25% of 4)', () => {
+  it('rolls out by scaling ReplicaSets within maxSurge 1 / maxUnavailable 1 (25% of 4)', () => {
     const v1 = deployment();
-    const old = realize(plan(v1, []).create, { ready: true }); // 4 ready, created T0, T0+1s, ...
+    const h1 = `web-${deploymentHash(v1)}`;
+    let rss = withStatus(apply(plan(v1, []), []), { [h1]: 4 });
     const v2 = deployment({ image: 'nginx:1.26', generation: 2 });
-    const h2 = deploymentHash(v2);
-    const sfx = suffixes();
-    const step = (pods: KubeObject[]) => planDeployment(v2, pods, { nowMs: T0 + 60_000, suffix: sfx });
-
-    let p = step(old); // 1. surge: one new pod
-    expect([names(p.create), names(p.delete)]).toEqual([[`web-${h2}-x0001`], []]);
-    const n1 = realize(p.create, { created: T0 + 10_000 });
-
-    p = step([...old, ...n1]); // 2. at 5 pods: one old ready pod goes (the newest)
-    expect([names(p.create), names(p.delete)]).toEqual([[], [old[3].metadata.name]]);
-    expect(p.events[0].message).toBe(`Scaled down web-${deploymentHash(v1)} to 3: deleted pod ${old[3].metadata.name}`);
-
-    p = step([...old.slice(0, 3), ...n1]); // 3. room for another new pod
-    expect([names(p.create), names(p.delete)]).toEqual([[`web-${h2}-x0002`], []]);
-    const n2 = realize(p.create, { created: T0 + 20_000 });
-
-    p = step([...old.slice(0, 3), ...n1, ...n2]); // 4. new pods not ready: wait
-    expect([p.create, p.delete]).toEqual([[], []]);
-    expect(p.status).toMatchObject({
-      replicas: 5,
-      updatedReplicas: 2,
-      readyReplicas: 3,
-      availableReplicas: 3,
-      unavailableReplicas: 2,
-    });
-    expect(p.status.conditions[0]).toMatchObject({ type: 'Available', status: 'True' });
-
-    const ready12 = [...n1, ...n2].map((x) => setReady(x));
-    p = step([...old.slice(0, 3), ...ready12]); // 5. both ready: two old go
-    expect([names(p.create), names(p.delete)]).toEqual([[], [old[2].metadata.name, old[1].metadata.name]]);
-
-    p = step([old[0], ...ready12]); // 6. two more new
-    expect([names(p.create), names(p.delete)]).toEqual([[`web-${h2}-x0003`, `web-${h2}-x0004`], []]);
-    const n34 = realize(p.create, { created: T0 + 30_000 });
-
-    p = step([old[0], ...ready12, ...n34]); // 7. wait for them
-    expect([p.create, p.delete]).toEqual([[], []]);
-
-    const allNew = [...ready12, ...n34.map((x) => setReady(x))];
-    p = step([old[0], ...allNew]); // 8. the last old pod goes
-    expect([names(p.create), names(p.delete)]).toEqual([[], [old[0].metadata.name]]);
-
-    p = step(allNew); // 9. done
-    expect([p.create, p.delete]).toEqual([[], []]);
-    expect(p.status).toMatchObject({
-      observedGeneration: 2,
-      replicas: 4,
-      updatedReplicas: 4,
-      readyReplicas: 4,
-      availableReplicas: 4,
-      unavailableReplicas: 0,
-    });
-    expect(p.status.conditions[1]).toMatchObject({ type: 'Progressing', reason: 'NewReplicaSetAvailable' });
-  });
-
-  it('removes unready old pods first during a rollout', () => {
-    const v1 = deployment();
-    const old = realize(plan(v1, []).create, { ready: true });
-    old[0] = setReady(old[0], false);
-    const v2 = deployment({ image: 'nginx:1.26', generation: 2 });
-    const n1 = realize(plan(v2, old).create, { created: T0 + 10_000 });
-    // maxScaledDown = 5 - 3 - 1 = 1: the unready old pod is cleaned up, no ready one.
-    const p = plan(v2, [...old, ...n1]);
-    expect(names(p.delete)).toEqual([old[0].metadata.name]);
-  });
-
-  it('Recreate deletes every old pod before creating new ones', () => {
-    const v1 = deployment({ replicas: 3, strategy: { type: 'Recreate' } });
-    const old = realize(plan(v1, []).create, { ready: true });
-    const v2 = deployment({ replicas: 3, image: 'nginx:1.26', strategy: { type: 'Recreate' }, generation: 2 });
-    let p = plan(v2, old);
-    expect([names(p.create), names(p.delete)]).toEqual([[], names(old)]);
-    p = plan(v2, []);
-    expect(p.create).toHaveLength(3);
-    expect(p.status.conditions[0]).toMatchObject({ type: 'Available', status: 'False' });
-  });
-
-  it('scales down unscheduled, then not ready, then the newest pods', () => {
-    const d = deployment({ replicas: 5 });
-    const h = deploymentHash(d);
-    const mine = (name: string, o: Parameters<typeof pod>[1]) =>
-      pod(name, { owner: d, labels: { app: 'web', 'pod-template-hash': h }, ...o });
-    const pods = [
-      mine('ready-old', { node: 'node1', ip: '10.244.1.2', ready: true, created: T0 }),
-      mine('ready-new', { node: 'node1', ip: '10.244.1.3', ready: true, created: T0 + 5000 }),
-      mine('ready-mid', { node: 'node2', ip: '10.244.2.2', ready: true, created: T0 + 2000 }),
-      mine('not-ready', { node: 'node2', ip: '10.244.2.3', ready: false, created: T0 }),
-      mine('unscheduled', { created: T0 }),
-      pod('stranger', { labels: { app: 'web', 'pod-template-hash': h }, node: 'node1', ip: '10.244.1.9', ready: true }),
-    ];
-    expect(names(plan({ ...d, spec: { ...d.spec, replicas: 2 } }, pods).delete)).toEqual([
-      'unscheduled',
-      'not-ready',
-      'ready-new',
+    const h2 = `web-${deploymentHash(v2)}`;
+    // each step: the ReplicaSets' availability as their controller reports it, then one sync
+    const step = (avail: Record<string, number>) => {
+      rss = withStatus(rss, avail);
+      const p = plan(v2, rss);
+      rss = apply(p, rss);
+      return p;
+    };
+    // 1. the new ReplicaSet at 1 (surge), and one old replica may go (4 + 1 − 3 − 1 unavailable)
+    let p = step({ [h1]: 4 });
+    expect(p.create.map((rs) => [rs.metadata.name, rs.spec.replicas, rs.metadata.annotations])).toEqual([
+      [
+        h2,
+        1,
+        {
+          'deployment.kubernetes.io/revision': '2',
+          'deployment.kubernetes.io/desired-replicas': '4',
+          'deployment.kubernetes.io/max-replicas': '5',
+        },
+      ],
     ]);
-    expect(plan({ ...d, spec: { ...d.spec, replicas: 5 } }, pods).create).toEqual([]); // the stranger is not counted, nor taken
-    expect(plan({ ...d, spec: { ...d.spec, replicas: 6 } }, pods).create).toHaveLength(1);
+    expect(p.events.map((e) => e.message)).toEqual([
+      `Scaled up replica set ${h2} from 0 to 1`,
+      `Scaled down replica set ${h1} to 3 from 4`,
+    ]);
+    expect(p.annotations).toEqual({ 'deployment.kubernetes.io/revision': '2' });
+    expect(scales(rss)).toEqual({ [h1]: 3, [h2]: 1 });
+    p = step({ [h1]: 3 }); // 2. room for one more new replica
+    expect(scales(rss)).toEqual({ [h1]: 3, [h2]: 2 });
+    p = step({ [h1]: 3 }); // 3. the new ones are not available: wait
+    expect([p.create, p.update]).toEqual([[], []]);
+    expect(p.status).toMatchObject({ replicas: 5, updatedReplicas: 2, availableReplicas: 3, unavailableReplicas: 2 });
+    p = step({ [h1]: 3, [h2]: 2 }); // 4. both available: two old go
+    expect(scales(rss)).toEqual({ [h1]: 1, [h2]: 2 });
+    p = step({ [h1]: 1, [h2]: 2 }); // 5. two more new
+    expect(scales(rss)).toEqual({ [h1]: 1, [h2]: 4 });
+    p = step({ [h1]: 1, [h2]: 4 }); // 6. the last old one goes
+    expect(p.events.map((e) => e.message)).toEqual([`Scaled down replica set ${h1} to 0 from 1`]);
+    expect(scales(rss)).toEqual({ [h1]: 0, [h2]: 4 });
+    p = step({ [h2]: 4 }); // 7. done: the old ReplicaSet is kept (revisionHistoryLimit 10)
+    expect([p.create, p.update, p.delete]).toEqual([[], [], []]);
+    expect(p.status).toMatchObject({ observedGeneration: 2, replicas: 4, updatedReplicas: 4, availableReplicas: 4 });
+    expect(p.status.conditions[1]).toMatchObject({ reason: 'NewReplicaSetAvailable' });
   });
 
-  it('treats maxSurge 0 and maxUnavailable 0 as maxUnavailable 1, and ints as ints', () => {
-    const v1 = deployment({
-      replicas: 2,
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 0 } },
+  it('rollout undo (the old template back, as Go prints it) makes the old ReplicaSet new under the next revision', () => {
+    const v1 = deployment({ replicas: 2 });
+    const h1 = `web-${deploymentHash(v1)}`;
+    let rss = withStatus(apply(plan(v1, []), []), { [h1]: 2 });
+    const v2 = deployment({ replicas: 2, image: 'nginx:1.26', generation: 2 });
+    for (let i = 0; i < 6; i++)
+      rss = withStatus(apply(plan(v2, rss), rss), Object.fromEntries(rss.map((r) => [r.metadata.name, 9])));
+    const h2 = `web-${deploymentHash(v2)}`;
+    expect(scales(rss)).toEqual({ [h1]: 0, [h2]: 2 });
+    const undone = deployment({ replicas: 2, generation: 3 });
+    undone.spec.template.metadata.creationTimestamp = null;
+    undone.spec.template.spec.containers[0].resources = {};
+    undone.metadata.annotations = { 'deployment.kubernetes.io/revision': '2' };
+    const p = plan(undone, rss);
+    expect(p.create).toEqual([]);
+    expect(p.annotations).toEqual({ 'deployment.kubernetes.io/revision': '3' });
+    const back = p.update.find((rs) => rs.metadata.name === h1)!;
+    expect(back.metadata.annotations).toMatchObject({
+      'deployment.kubernetes.io/revision': '3',
+      'deployment.kubernetes.io/revision-history': '1',
     });
-    const old = realize(plan(v1, []).create, { ready: true });
-    const v2 = { ...v1, spec: { ...v1.spec, template: deployment({ image: 'x' }).spec.template } };
-    const p = plan(v2, old);
-    expect([p.create.length, names(p.delete)]).toEqual([0, [old[1].metadata.name]]);
+    expect(back.spec.replicas).toBe(1);
+  });
+
+  it('copies the change-cause to the ReplicaSet, not the revision bookkeeping', () => {
+    const d = deployment({ replicas: 1 });
+    d.metadata.annotations = {
+      'kubernetes.io/change-cause': 'kubectl set image deploy/web web=nginx:1.25',
+      'kubectl.kubernetes.io/last-applied-configuration': '{}',
+      'deployment.kubernetes.io/revision': '7',
+    };
+    expect(plan(d, []).create[0].metadata.annotations).toEqual({
+      'kubernetes.io/change-cause': 'kubectl set image deploy/web web=nginx:1.25',
+      'deployment.kubernetes.io/revision': '1',
+      'deployment.kubernetes.io/desired-replicas': '1',
+      'deployment.kubernetes.io/max-replicas': '2',
+    });
+  });
+
+  it('scales unavailable old replicas down first', () => {
+    const v1 = deployment();
+    const h1 = `web-${deploymentHash(v1)}`;
+    const rss = withStatus(apply(plan(v1, []), []), { [h1]: 3 }); // one of four not available
+    const p = plan(deployment({ image: 'nginx:1.26', generation: 2 }), rss);
+    // maxScaledDown = 5 − 3 − 1 = 1, taken by the unavailable replica; then 3 available − 3 = 0 more
+    expect(p.update.map((rs) => [rs.metadata.name, rs.spec.replicas])).toEqual([[h1, 3]]);
+  });
+
+  it('Recreate: old ReplicaSets to 0, the new one up once their pods are gone', () => {
+    const strategy = { type: 'Recreate' };
+    const v1 = deployment({ replicas: 3, strategy });
+    const h1 = `web-${deploymentHash(v1)}`;
+    let rss = withStatus(apply(plan(v1, []), []), { [h1]: 0 });
+    rss = withStatus(apply(plan(v1, rss), rss), { [h1]: 3 });
+    expect(scales(rss)).toEqual({ [h1]: 3 });
+    const v2 = deployment({ replicas: 3, image: 'nginx:1.26', strategy, generation: 2 });
+    const h2 = `web-${deploymentHash(v2)}`;
+    let p = plan(v2, rss);
+    expect(p.create.map((rs) => [rs.metadata.name, rs.spec.replicas])).toEqual([[h2, 0]]);
+    rss = apply(p, rss);
+    expect(scales(rss)).toEqual({ [h1]: 0, [h2]: 0 });
+    const oldPod = pod(`${h1}-abcde`, { owner: rss[0], ready: true, node: 'node1', ip: '10.244.1.2' });
+    rss = withStatus(rss);
+    expect(plan(v2, rss, [oldPod]).update).toEqual([]); // an old pod is still there
+    p = plan(v2, rss, []);
+    expect(p.update.map((rs) => [rs.metadata.name, rs.spec.replicas])).toEqual([[h2, 3]]);
+  });
+
+  it('a paused Deployment starts no rollout', () => {
+    const v1 = deployment({ replicas: 2 });
+    const rss = withStatus(apply(plan(v1, []), []), { [`web-${deploymentHash(v1)}`]: 2 });
+    const p = plan(deployment({ replicas: 2, image: 'x', extra: { paused: true } }), rss);
+    expect([p.create, p.update]).toEqual([[], []]);
+    expect(p.status.conditions[1]).toMatchObject({ status: 'Unknown', reason: 'DeploymentPaused' });
+  });
+
+  it('deletes idle old ReplicaSets beyond revisionHistoryLimit, oldest revision first', () => {
+    let rss: KubeObject[] = [];
+    const images = ['a', 'b', 'c', 'd'];
+    for (const [i, image] of images.entries()) {
+      const d = deployment({ replicas: 1, image, generation: i + 1, extra: { revisionHistoryLimit: 1 } });
+      for (let k = 0; k < 4; k++) {
+        const p = plan(d, rss);
+        rss = apply(p, rss);
+        rss = withStatus(rss, Object.fromEntries(rss.map((r) => [r.metadata.name, 1])));
+      }
+    }
+    const revs = rss.map((rs) => rs.metadata.annotations['deployment.kubernetes.io/revision']).sort();
+    expect(revs).toEqual(['3', '4']);
+  });
+
+  it('treats maxSurge 0 and maxUnavailable 0 as maxUnavailable 1', () => {
+    const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 0 } };
+    const v1 = deployment({ replicas: 2, strategy });
+    const h1 = `web-${deploymentHash(v1)}`;
+    const rss = withStatus(apply(plan(v1, []), []), { [h1]: 2 });
+    const p = plan(deployment({ replicas: 2, strategy, image: 'x' }), rss);
+    expect(p.create.map((rs) => rs.spec.replicas)).toEqual([0]);
+    expect(p.update.map((rs) => [rs.metadata.name, rs.spec.replicas])).toEqual([[h1, 1]]);
   });
 });

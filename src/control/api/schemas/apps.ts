@@ -51,3 +51,15 @@ export const statefulSet = z.strictObject({
   }),
   status: opaque.optional(),
 });
+
+/** apps/v1 ReplicaSet: what a Deployment rolls out through (one per pod template). */
+export const replicaSet = z.strictObject({
+  ...typeMeta,
+  spec: z.strictObject({
+    replicas: i32.min(0).optional(),
+    minReadySeconds: i32.optional(),
+    selector: labelSelector,
+    template: podTemplateSpec.optional(),
+  }),
+  status: opaque.optional(),
+});

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { namespace, configMap, secret, event } from './core.js';
 import { pod, service, endpoints, node } from './core-workloads.js';
-import { deployment, statefulSet } from './apps.js';
+import { deployment, replicaSet, statefulSet } from './apps.js';
 import { NETWORKING_SCHEMAS } from './networking-index.js';
 
 /** Kind -> complete strict schema. The API server serves exactly these kinds. */
@@ -15,6 +15,7 @@ export const SCHEMAS: Record<string, z.ZodType> = {
   Endpoints: endpoints,
   Node: node,
   Deployment: deployment,
+  ReplicaSet: replicaSet,
   StatefulSet: statefulSet,
   ...NETWORKING_SCHEMAS,
 };
