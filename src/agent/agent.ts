@@ -11,6 +11,7 @@ import { ApiClient } from '../control/client/index.js';
 import { registerNode, startHeartbeat, ApiPeerSource } from './node-registration.js';
 import { Kubelet } from '../kubelet/kubelet.js';
 import { startLogServer } from '../kubelet/log-server.js';
+import { kubeletStreams } from '../kubelet/streams/kubelet-streams.js';
 import { KUBELET_PORT } from '../control/api/pod-log.js';
 import { workloadTools } from '../kubelet/tools.js';
 import { setUpNode, setUpHostPort } from './node-setup.js';
@@ -128,8 +129,11 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       dns: cfg.dns,
       log,
     });
-    logServer = await startLogServer(underlay.local, KUBELET_PORT, (ns, pod, c, prev) =>
-      kubelet!.logFile(ns, pod, c, prev),
+    logServer = await startLogServer(
+      underlay.local,
+      KUBELET_PORT,
+      (ns, pod, c, prev) => kubelet!.logFile(ns, pod, c, prev),
+      kubeletStreams(kubelet, log),
     );
     await kubelet.start();
     heartbeat = startHeartbeat(client, cfg.node, underlay.local, log);

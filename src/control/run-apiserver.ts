@@ -3,6 +3,7 @@ import { ApiServer } from './api/index.js';
 import { ApiClient } from './client/index.js';
 import { startControllers } from './controllers/index.js';
 import { ensureKubernetesService } from './controllers/kubernetes-service.js';
+import { streamUpgradeHandler } from './api/streams/upgrade-proxy.js';
 
 /**
  * `podwire apiserver`: the API server over its store, on TCP and optionally
@@ -34,6 +35,8 @@ export async function runApiServer(
       `store: a torn final write of ${recovery.tornBytes} bytes at offset ${recovery.tornAtOffset} was cut off (it was never acknowledged)`,
     );
   const api = new ApiServer(store);
+  // pods/exec, attach and portforward: upgrades proxied to the agent of the pod's node
+  api.onUpgrade = streamUpgradeHandler((m) => log(`streams: ${m}`));
   // A store that is still starting (etcd started beside us) gets 30 s to answer.
   for (let waited = 0; ; waited += 300) {
     try {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import fs from 'node:fs';
+import { serveStreams, type StreamDeps } from './streams/server.js';
 
 /**
  * The kubelet's log endpoint (GET /containerLogs/{ns}/{pod}/{container}),
@@ -17,7 +18,13 @@ export function tailLines(text: string, n: number): string {
   return lines.slice(Math.max(0, lines.length - trailing - n)).join('\n');
 }
 
-export function startLogServer(host: string, port: number, lookup: LogLookup): Promise<http.Server> {
+/** With streams: exec, attach and port-forward (HTTP upgrades) on the same port, as the kubelet serves them. */
+export function startLogServer(
+  host: string,
+  port: number,
+  lookup: LogLookup,
+  streams?: StreamDeps,
+): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
@@ -94,6 +101,7 @@ export function startLogServer(host: string, port: number, lookup: LogLookup): P
     }, 200);
     res.on('close', () => clearInterval(timer));
   });
+  if (streams) serveStreams(server, streams);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

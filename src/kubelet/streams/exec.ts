@@ -1,0 +1,272 @@
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { WebSocket } from 'ws';
+import {
+  ERROR,
+  RESIZE,
+  STDERR,
+  STDIN,
+  STDOUT,
+  decodeFrame,
+  encodeFrame,
+  errorStatus,
+  exitCodeOf,
+  exitStatus,
+  parseResize,
+  type ChannelProtocol,
+  type StreamOptions,
+  type TerminalSize,
+} from './ws-channels.js';
+
+/**
+ * What exec enters: a container's process (whose namespaces the command
+ * joins) and what the command runs with. uid/gid/cwd are optional: a
+ * runtime that runs containers as root in / leaves them out.
+ */
+export interface ExecSpec {
+  pid: number;
+  env: Record<string, string>;
+  uid?: number;
+  gid?: number;
+  cwd?: string;
+}
+
+/**
+ * The command line that runs argv inside the container: nsenter joins every
+ * namespace of its process (network, mount, UTS, IPC, PID, cgroup; the user
+ * namespace when it differs) and takes its root and working directory, then
+ * setpriv drops to the container's user when it has one.
+ */
+export function execArgv(spec: ExecSpec, argv: string[]): string[] {
+  const ns = ['nsenter', '--target', String(spec.pid), '--all', '--root', spec.cwd ? `--wd=${spec.cwd}` : '--wd'];
+  const user =
+    spec.uid !== undefined && spec.uid !== 0
+      ? ['setpriv', `--reuid=${spec.uid}`, `--regid=${spec.gid ?? spec.uid}`, '--clear-groups', '--']
+      : [];
+  return [...ns, '--', ...user, ...argv];
+}
+
+/** The environment exec gives: the container's, plus TERM for a TTY (as runc does). */
+export function execEnv(spec: ExecSpec, tty: boolean): Record<string, string> {
+  const env = { ...spec.env };
+  if (!env.PATH) env.PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  if (tty && !env.TERM) env.TERM = 'xterm';
+  return env;
+}
+
+/**
+ * Every process of a session (what exec started and all it forked, even
+ * what an interactive shell put in process groups of its own), by the
+ * session id in /proc/PID/stat.
+ */
+export function sessionMembers(sid: number): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[3]) === sid) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+export function killSession(sid: number): void {
+  for (const pid of sessionMembers(sid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** The process behind a stream: a child with pipes, or one on a PTY. */
+interface Proc {
+  pid: number;
+  write(data: Buffer): boolean;
+  endInput(): void;
+  resize(size: TerminalSize): void;
+  onData(fn: (channel: number, data: Buffer) => void): void;
+  /** resolves once the process has exited and its output is read */
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | number | null }>;
+  pause(): void;
+  resume(): void;
+  onDrain(fn: () => void): void;
+}
+
+type NodePty = typeof import('node-pty');
+let ptyModule: Promise<NodePty> | null = null;
+/** node-pty is native: loaded on first use, so the agent starts even where it was not built. */
+function loadPty(): Promise<NodePty> {
+  ptyModule ??= import('node-pty').then((m) => ((m as { default?: NodePty }).default ?? m) as NodePty);
+  return ptyModule;
+}
+
+function pipeProc(argv: string[], env: Record<string, string>, opts: StreamOptions): Proc {
+  const child = spawn(argv[0], argv.slice(1), {
+    // its own session: the whole of it is killed when the client goes away
+    detached: true,
+    env,
+    stdio: [opts.stdin ? 'pipe' : 'ignore', opts.stdout ? 'pipe' : 'ignore', opts.stderr ? 'pipe' : 'ignore'],
+  });
+  const handlers: ((c: number, d: Buffer) => void)[] = [];
+  child.stdout?.on('data', (d: Buffer) => handlers.forEach((h) => h(STDOUT, d)));
+  child.stderr?.on('data', (d: Buffer) => handlers.forEach((h) => h(STDERR, d)));
+  child.stdin?.on('error', () => {
+    /* the command stopped reading (EPIPE): the rest of stdin is dropped, as the kubelet does */
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | number | null }>((resolve) => {
+    child.on('error', () => resolve({ code: 127, signal: null }));
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  return {
+    pid: child.pid ?? -1,
+    write: (d) => child.stdin?.write(d) ?? true,
+    endInput: () => child.stdin?.end(),
+    resize: () => {},
+    onData: (fn) => handlers.push(fn),
+    done,
+    pause: () => {
+      child.stdout?.pause();
+      child.stderr?.pause();
+    },
+    resume: () => {
+      child.stdout?.resume();
+      child.stderr?.resume();
+    },
+    onDrain: (fn) => child.stdin?.on('drain', fn),
+  };
+}
+
+async function ptyProc(argv: string[], env: Record<string, string>, size: TerminalSize | null): Promise<Proc> {
+  const pty = await loadPty();
+  const term = pty.spawn(argv[0], argv.slice(1), {
+    name: env.TERM ?? 'xterm',
+    cols: size?.width || 80,
+    rows: size?.height || 24,
+    cwd: '/',
+    env,
+  });
+  const handlers: ((c: number, d: Buffer) => void)[] = [];
+  term.onData((d: string | Buffer) =>
+    handlers.forEach((h) => h(STDOUT, typeof d === 'string' ? Buffer.from(d, 'utf8') : d)),
+  );
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | number | null }>((resolve) => {
+    term.onExit(({ exitCode, signal }) =>
+      // the last output may still be on its way from the PTY
+      setTimeout(() => resolve({ code: signal ? null : exitCode, signal: signal || null }), 50),
+    );
+  });
+  return {
+    pid: term.pid,
+    write: (d) => {
+      term.write(d.toString('utf8'));
+      return true;
+    },
+    // a terminal has no end of input: ^D is what a shell on it reads as one
+    endInput: () => term.write('\x04'),
+    resize: (s) => {
+      if (s.width > 0 && s.height > 0) term.resize(s.width, s.height);
+    },
+    onData: (fn) => handlers.push(fn),
+    done,
+    pause: () => term.pause(),
+    resume: () => term.resume(),
+    onDrain: () => {},
+  };
+}
+
+/** How much output may wait in the WebSocket's buffer before the command's output is paused. */
+const HIGH_WATER = 1 << 20;
+
+/**
+ * Run argv as a stream over the WebSocket: stdin from channel 0, stdout and
+ * stderr out on 1 and 2, resize from 4 (TTY), the exit Status on 3, then a
+ * normal close. A client that goes away mid-stream ends the command's whole
+ * session (SIGKILL), so nothing it started is left behind.
+ */
+export async function serveExec(
+  ws: WebSocket,
+  protocol: ChannelProtocol,
+  opts: StreamOptions,
+  argv: string[],
+  env: Record<string, string>,
+  log: (m: string) => void,
+): Promise<number | null> {
+  // The first resize kubectl sends may come before the PTY exists: keep it.
+  let size: TerminalSize | null = null;
+  let proc: Proc | null = null;
+  const early: Buffer[] = [];
+  let inputEnded = false;
+  let closed = false;
+  ws.on('close', () => {
+    closed = true;
+    if (proc && proc.pid > 0) killSession(proc.pid);
+  });
+  ws.on('message', (raw: Buffer, isBinary: boolean) => {
+    const msg = isBinary ? raw : Buffer.from(raw);
+    const f = decodeFrame(msg, protocol);
+    if (f.kind === 'invalid') {
+      log(`exec stream: ${f.reason}`);
+      return;
+    }
+    if (f.kind === 'close') {
+      if (f.channel === STDIN) {
+        inputEnded = true;
+        proc?.endInput();
+      }
+      return;
+    }
+    if (f.kind !== 'data') return;
+    if (f.channel === RESIZE) {
+      const s = parseResize(f.data);
+      if (s) {
+        size = s;
+        proc?.resize(s);
+      }
+    } else if (f.channel === STDIN && opts.stdin && !inputEnded) {
+      if (!proc) early.push(Buffer.from(f.data));
+      else if (!proc.write(f.data)) ws.pause();
+    }
+  });
+  const send = (channel: number, data: Buffer | string) => {
+    if (closed) return;
+    ws.send(encodeFrame(channel, data), { binary: true });
+  };
+  // As the kubelet: an empty message on the first channel the client reads, to say the stream is open.
+  send(opts.stdout ? STDOUT : opts.stderr ? STDERR : ERROR, Buffer.alloc(0));
+  try {
+    // give a TTY client's first resize a moment to arrive, so the command starts at the right size
+    if (opts.tty && !size) await new Promise((r) => setTimeout(r, 30));
+    proc = opts.tty ? await ptyProc(argv, env, size) : pipeProc(argv, env, opts);
+  } catch (e) {
+    send(ERROR, JSON.stringify(errorStatus(`could not start ${argv.join(' ')}: ${(e as Error).message}`)));
+    ws.close(1000);
+    return null;
+  }
+  const p = proc;
+  if (closed) killSession(p.pid);
+  p.onDrain(() => ws.resume());
+  for (const d of early) p.write(d);
+  if (inputEnded || !opts.stdin) {
+    if (!opts.tty) p.endInput();
+  }
+  p.onData((channel, data) => {
+    if (closed) return;
+    ws.send(encodeFrame(channel, data), { binary: true }, () => {
+      if (ws.bufferedAmount < HIGH_WATER) p.resume();
+    });
+    if (ws.bufferedAmount >= HIGH_WATER) p.pause();
+  });
+  const { code, signal } = await p.done;
+  const exit = exitCodeOf(code, signal);
+  // the command is gone; what it left running in its session goes with it (as a container exec ends)
+  killSession(p.pid);
+  send(ERROR, JSON.stringify(exitStatus(exit)));
+  if (!closed) ws.close(1000);
+  return exit;
+}
