@@ -11,6 +11,8 @@ FROM node:20-bookworm-slim
 #   nodes and pods: iproute2 (ip, bridge, tc), util-linux (nsenter, unshare),
 #     procps, iputils-ping, traceroute, ethtool, iperf3, tcpdump, tshark,
 #     curl, bind9-dnsutils (dig), busybox (the applets of busybox-based images)
+#   debug images' tools (src/kubelet/image-tools.ts): wget, net-tools, nmap,
+#     netcat-openbsd, jq
 #   the etcd profile: etcd-server (so nothing else has to be pulled)
 #   node-gyp (npm ci builds the AF_PACKET addon and podwire-workload): python3 make g++
 ENV DEBIAN_FRONTEND=noninteractive
@@ -19,7 +21,7 @@ RUN apt-get update \
       iproute2 util-linux procps iputils-ping traceroute ethtool \
       iperf3 tcpdump tshark etcd-server \
       python3 make g++ ca-certificates curl busybox \
-      bind9-dnsutils \
+      bind9-dnsutils wget net-tools nmap netcat-openbsd jq \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/podwire

@@ -39,6 +39,11 @@ export interface ContainerLaunch {
 export interface WorkloadTools {
   workloadBin: string;
   busyboxDir: string;
+  /**
+   * scripts naming the Debian package of each debug tool missing on the node
+   * (image-tools.ts): last on a debug image's own PATH directories
+   */
+  missingToolsDir?: string;
 }
 
 export interface ImageRef {
@@ -216,7 +221,10 @@ export function launchFor(c: ContainerSpecLite, tools: WorkloadTools): Container
   const family = familyOf(image);
   const command = c.command?.length ? c.command : null;
   const args = c.args ?? [];
-  const busybox = family === 'busybox' || family === 'alpine' ? [tools.busyboxDir] : [];
+  // busybox and alpine images, and curlimages/curl (alpine-based): busybox's applets first, as in the image
+  const busybox = family === 'busybox' || family === 'alpine' || family === 'curl' ? [tools.busyboxDir] : [];
+  // debug images: a tool the node lacks names its package (image-tools.ts)
+  const debug = tools.missingToolsDir ? [...busybox, tools.missingToolsDir] : busybox;
 
   switch (family) {
     case 'nginx': {
@@ -251,13 +259,13 @@ export function launchFor(c: ContainerSpecLite, tools: WorkloadTools): Container
     case 'curl': {
       // ENTRYPOINT /entrypoint.sh: runs `curl "$@"` unless the first argument
       // is a command of the image (here: curl, a shell, or a path)
-      if (command) return own([...command, ...args]);
+      if (command) return own([...command, ...args], debug);
       if (args.length) {
         const first = args[0];
         const isCommand = first.startsWith('/') || first.startsWith('./') || ['curl', 'sh', 'ash'].includes(first);
-        return own(isCommand ? args : ['curl', ...args]);
+        return own(isCommand ? args : ['curl', ...args], debug);
       }
-      return { argv: [tools.workloadBin, 'pause'], builtin: 'pause', pathPrepend: [] };
+      return { argv: [tools.workloadBin, 'pause'], builtin: 'pause', pathPrepend: debug };
     }
     case 'coredns': {
       if (!command) return coredns(args, tools);
@@ -272,9 +280,9 @@ export function launchFor(c: ContainerSpecLite, tools: WorkloadTools): Container
     case 'netshoot': {
       // no ENTRYPOINT; CMD is a shell, which args replace. The shell would exit
       // at once without a terminal: podwire keeps the container up instead.
-      if (command) return own([...command, ...args], busybox);
-      if (args.length) return own(args, busybox);
-      return { argv: [tools.workloadBin, 'pause'], builtin: 'pause', pathPrepend: busybox };
+      if (command) return own([...command, ...args], debug);
+      if (args.length) return own(args, debug);
+      return { argv: [tools.workloadBin, 'pause'], builtin: 'pause', pathPrepend: debug };
     }
     default: {
       if (command) return own([...command, ...args]);

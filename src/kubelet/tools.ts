@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { runProcessSync } from '../host/index.js';
 import { fileURLToPath } from 'node:url';
+import { ensureMissingToolShims } from './image-tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** build/Release/podwire-workload, two levels above src/kubelet or dist/kubelet */
@@ -12,7 +13,7 @@ export const WORKLOAD_BIN = path.resolve(here, '../../build/Release/podwire-work
  * directory of busybox applet links (busybox-based images put them first on
  * PATH, so `wget` or `nc` in a manifest's command behave as in the image).
  */
-export function workloadTools(stateDir: string): { workloadBin: string; busyboxDir: string } {
+export function workloadTools(stateDir: string): { workloadBin: string; busyboxDir: string; missingToolsDir: string } {
   if (!fs.existsSync(WORKLOAD_BIN)) throw new Error(`${WORKLOAD_BIN} is missing: build it with npm rebuild (node-gyp)`);
   const busyboxDir = path.join(stateDir, 'busybox-bin');
   let busybox: string | null = null;
@@ -24,7 +25,7 @@ export function workloadTools(stateDir: string): { workloadBin: string; busyboxD
   }
   fs.mkdirSync(busyboxDir, { recursive: true });
   if (busybox) {
-    const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' })
+    const applets = runProcessSync([busybox, '--list'])
       .split('\n')
       .filter((a) => /^[a-z0-9_.\[-]+$/.test(a));
     for (const a of applets) {
@@ -32,5 +33,7 @@ export function workloadTools(stateDir: string): { workloadBin: string; busyboxD
       if (!fs.existsSync(link)) fs.symlinkSync(busybox, link);
     }
   }
-  return { workloadBin: WORKLOAD_BIN, busyboxDir };
+  const missingToolsDir = path.join(stateDir, 'missing-tools');
+  ensureMissingToolShims(missingToolsDir); // debug images' tools the node lacks name their package
+  return { workloadBin: WORKLOAD_BIN, busyboxDir, missingToolsDir };
 }

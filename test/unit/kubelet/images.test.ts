@@ -117,27 +117,27 @@ const rows: Row[] = [
     c('nicolaka/netshoot:v0.13', { command: ['dig', 'web'] }),
     { argv: ['dig', 'web'], builtin: null, pathPrepend: [] },
   ],
-  // curl: ENTRYPOINT runs curl unless the first arg is a command
-  ['curl, nothing to run', c('curlimages/curl'), { argv: [W, 'pause'], builtin: 'pause', pathPrepend: [] }],
+  // curl: ENTRYPOINT runs curl unless the first arg is a command; alpine-based, so busybox applets first
+  ['curl, nothing to run', c('curlimages/curl'), { argv: [W, 'pause'], builtin: 'pause', pathPrepend: BB }],
   [
     'curl with URL args',
     c('curlimages/curl', { args: ['-s', 'http://web'] }),
-    { argv: ['curl', '-s', 'http://web'], builtin: null, pathPrepend: [] },
+    { argv: ['curl', '-s', 'http://web'], builtin: null, pathPrepend: BB },
   ],
   [
     'curl with a bare URL',
     c('curlimages/curl:8.8.0', { args: ['http://web'] }),
-    { argv: ['curl', 'http://web'], builtin: null, pathPrepend: [] },
+    { argv: ['curl', 'http://web'], builtin: null, pathPrepend: BB },
   ],
   [
     'curl with sh args',
     c('curlimages/curl', { args: ['sh', '-c', 'curl web'] }),
-    { argv: ['sh', '-c', 'curl web'], builtin: null, pathPrepend: [] },
+    { argv: ['sh', '-c', 'curl web'], builtin: null, pathPrepend: BB },
   ],
   [
     'curl with command',
     c('curlimages/curl', { command: ['curl', '-sv'], args: ['web'] }),
-    { argv: ['curl', '-sv', 'web'], builtin: null, pathPrepend: [] },
+    { argv: ['curl', '-sv', 'web'], builtin: null, pathPrepend: BB },
   ],
 
   // postgres: generic TCP listener named postgres
@@ -301,5 +301,20 @@ describe('launchFor', () => {
     const ports = Array.from({ length: 40 }, (_, i) => ({ containerPort: 9000 + i }));
     const argv = launchFor(c('nginx', { ports }), tools).argv;
     expect(argv[3].split(',')).toHaveLength(16);
+  });
+});
+
+describe('debug images and the tools the node lacks', () => {
+  const withShims = { ...tools, missingToolsDir: '/run/podwire/missing-tools' };
+  it.each([
+    ['nicolaka/netshoot', ['/run/podwire/missing-tools']],
+    ['busybox:1.36', [tools.busyboxDir, '/run/podwire/missing-tools']],
+    ['curlimages/curl:8.8.0', [tools.busyboxDir, '/run/podwire/missing-tools']],
+  ])('%s: PATH gets %j first', (image, want) => {
+    expect(launchFor(c(image, { command: ['nmap', '-h'] }), withShims).pathPrepend).toEqual(want);
+    expect(launchFor(c(image), withShims).pathPrepend).toEqual(want);
+  });
+  it('other images do not', () => {
+    expect(launchFor(c('nginx'), withShims).pathPrepend).toEqual([]);
   });
 });
