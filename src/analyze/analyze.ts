@@ -1,5 +1,6 @@
 import type { CapturedPacket } from '../capture/read.js';
 import { decodeFrame, type Decoded } from './decode.js';
+import type { DissectOptions } from '../packet/index.js';
 
 /**
  * Everything `podwire analyze` reports about a capture. Conversations are
@@ -63,7 +64,8 @@ interface TcpState {
 const key = (proto: string, a: string, b: string) => (a < b ? `${proto}|${a}|${b}` : `${proto}|${b}|${a}`);
 const seqLt = (x: number, y: number) => ((x - y) | 0) < 0;
 
-export function analyze(packets: CapturedPacket[]): Analysis {
+/** `vxlanPort`: the UDP port the capture's VXLAN runs on (4789 unless the agents were started with --vxlan-port). */
+export function analyze(packets: CapturedPacket[], opts: DissectOptions = {}): Analysis {
   const out: Analysis = {
     packets: 0,
     bytes: 0,
@@ -88,7 +90,7 @@ export function analyze(packets: CapturedPacket[]): Analysis {
       const reason = p.comment.slice('podwire drop: '.length).split(' ')[0];
       out.drops[reason] = (out.drops[reason] ?? 0) + 1;
     }
-    const d = decodeFrame(p.data, p.linktype);
+    const d = decodeFrame(p.data, p.linktype, opts);
     visit(d, p, out, convs, vx, dnsPending);
   }
   out.durationS = out.packets ? last - out.firstTime : 0;

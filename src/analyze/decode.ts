@@ -1,5 +1,13 @@
 import dnsPacket from 'dns-packet';
-import { ipv4ToString } from '../packet/index.js';
+import {
+  dissectEtherType,
+  dissectFrame,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ipv4ToString,
+  type DissectOptions,
+  type FrameSummary,
+} from '../packet/index.js';
 
 /** What analysis needs of one frame, outermost first; VXLAN frames carry their decoded inner frame. Never throws. */
 export interface Decoded {
@@ -17,16 +25,18 @@ export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_LINUX_SLL2 = 276;
 
-export function decodeFrame(data: Buffer, linktype: number): Decoded {
+export function decodeFrame(data: Buffer, linktype: number, opts: DissectOptions = {}): Decoded {
   const d: Decoded = { layers: [] };
   try {
-    if (linktype === LINKTYPE_ETHERNET) decodeEthernet(data, 0, d);
+    if (linktype === LINKTYPE_ETHERNET) fromSummary(dissectFrame(data, 0, data.length, opts), data, d);
     else if (linktype === LINKTYPE_LINUX_SLL && data.length >= 16) {
       d.layers.push('sll');
-      decodeEtherType(data.readUInt16BE(14), data, 16, d);
+      const type = data.readUInt16BE(14);
+      fromL3(type, dissectEtherType(type, data, 16, data.length - 16, opts), data, d);
     } else if (linktype === LINKTYPE_LINUX_SLL2 && data.length >= 20) {
       d.layers.push('sll2');
-      decodeEtherType(data.readUInt16BE(0), data, 20, d);
+      const type = data.readUInt16BE(0);
+      fromL3(type, dissectEtherType(type, data, 20, data.length - 20, opts), data, d);
     } else d.layers.push(`linktype-${linktype}`);
   } catch {
     d.layers.push('malformed');
@@ -34,76 +44,68 @@ export function decodeFrame(data: Buffer, linktype: number): Decoded {
   return d;
 }
 
-function decodeEthernet(b: Buffer, off: number, d: Decoded): void {
-  if (b.length < off + 14) {
+/** An Ethernet frame's summary as analysis reads it. */
+function fromSummary(s: FrameSummary, b: Buffer, d: Decoded): void {
+  if (!s.eth) {
     d.layers.push('malformed');
     return;
   }
   d.layers.push('eth');
-  decodeEtherType(b.readUInt16BE(off + 12), b, off + 14, d);
+  fromL3(s.eth.etherType, s, b, d);
 }
 
-function decodeEtherType(type: number, b: Buffer, off: number, d: Decoded): void {
-  if (type === 0x0806 && b.length >= off + 28) {
+function fromL3(type: number, s: FrameSummary, b: Buffer, d: Decoded): void {
+  if (s.arp) {
     d.layers.push('arp');
-    d.arp = {
-      op: b.readUInt16BE(off + 6),
-      senderIp: ipv4ToString(b.readUInt32BE(off + 14)),
-      targetIp: ipv4ToString(b.readUInt32BE(off + 24)),
-    };
+    d.arp = { op: s.arp.op, senderIp: ipv4ToString(s.arp.senderIp), targetIp: ipv4ToString(s.arp.targetIp) };
     return;
   }
-  if (type !== 0x0800) {
-    d.layers.push(type === 0x86dd ? 'ipv6' : `ethertype-0x${type.toString(16)}`);
+  if (type !== ETHERTYPE_IPV4) {
+    d.layers.push(type === ETHERTYPE_IPV6 ? 'ipv6' : `ethertype-0x${type.toString(16)}`);
     return;
   }
-  if (b.length < off + 20 || b[off] >> 4 !== 4) {
+  const ip = s.ipv4;
+  if (!ip) {
     d.layers.push('malformed');
     return;
   }
-  const ihl = (b[off] & 0x0f) * 4;
-  const total = b.readUInt16BE(off + 2);
-  const fragField = b.readUInt16BE(off + 6);
   d.layers.push('ipv4');
   d.ip = {
-    src: ipv4ToString(b.readUInt32BE(off + 12)),
-    dst: ipv4ToString(b.readUInt32BE(off + 16)),
-    proto: b[off + 9],
-    ttl: b[off + 8],
-    length: total,
-    id: b.readUInt16BE(off + 4),
-    fragment: (fragField & 0x3fff) !== 0,
+    src: ipv4ToString(ip.src),
+    dst: ipv4ToString(ip.dst),
+    proto: ip.protocol,
+    ttl: ip.ttl,
+    length: ip.totalLength,
+    id: ip.id,
+    fragment: ip.fragment,
   };
-  if ((fragField & 0x1fff) !== 0) return; // a later fragment: no transport header
-  const l4 = off + ihl;
-  const end = Math.min(b.length, off + total);
-  if (d.ip.proto === 6 && end >= l4 + 20) {
-    const doff = (b[l4 + 12] >> 4) * 4;
+  if (s.tcp) {
+    const t = s.tcp;
     d.layers.push('tcp');
     d.tcp = {
-      srcPort: b.readUInt16BE(l4),
-      dstPort: b.readUInt16BE(l4 + 2),
-      seq: b.readUInt32BE(l4 + 4),
-      ack: b.readUInt32BE(l4 + 8),
-      flags: b[l4 + 13],
-      window: b.readUInt16BE(l4 + 14),
-      payload: Math.max(0, total - ihl - doff),
+      srcPort: t.srcPort,
+      dstPort: t.dstPort,
+      seq: t.seq,
+      ack: t.ack,
+      flags: t.flags,
+      window: t.window,
+      payload: t.payloadLength,
     };
-  } else if (d.ip.proto === 17 && end >= l4 + 8) {
+  } else if (s.udp) {
+    const u = s.udp;
     d.layers.push('udp');
-    d.udp = { srcPort: b.readUInt16BE(l4), dstPort: b.readUInt16BE(l4 + 2), length: b.readUInt16BE(l4 + 4) };
-    const payload = b.subarray(l4 + 8, Math.min(end, l4 + d.udp.length));
-    if ((d.udp.dstPort === 4789 || d.udp.srcPort === 4789) && payload.length >= 8 + 14 && (payload[0] & 0x08) !== 0) {
+    d.udp = { srcPort: u.srcPort, dstPort: u.dstPort, length: u.length };
+    if (s.vxlan?.flagI) {
       d.layers.push('vxlan');
       const inner: Decoded = { layers: [] };
-      decodeEthernet(Buffer.from(payload.subarray(8)), 0, inner);
-      d.vxlan = { vni: payload.readUIntBE(4, 3), inner };
-    } else if (d.udp.dstPort === 53 || d.udp.srcPort === 53) {
-      decodeDns(payload, d);
+      fromSummary(s.vxlan.inner, b, inner);
+      d.vxlan = { vni: s.vxlan.vni, inner };
+    } else if (u.dstPort === 53 || u.srcPort === 53) {
+      decodeDns(b.subarray(u.payloadOffset, u.payloadEnd), d);
     }
-  } else if (d.ip.proto === 1 && end >= l4 + 4) {
+  } else if (s.icmp) {
     d.layers.push('icmp');
-    d.icmp = { type: b[l4], code: b[l4 + 1] };
+    d.icmp = { type: s.icmp.type, code: s.icmp.code };
   }
 }
 

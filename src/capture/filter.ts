@@ -1,14 +1,19 @@
-import { describeFrame } from '../observe/flow-log.js';
+import { dissectFrame, framePorts, ipProtocolName, ipv4ToString, type FrameSummary } from '../packet/index.js';
 
 /** What a learner filters a capture by. On VXLAN frames the inner packet counts too. */
 export interface CaptureFilter {
   proto?: string; // tcp | udp | icmp | arp | vxlan
   port?: number;
   host?: string;
+  /** the UDP port VXLAN runs on (the agents' --vxlan-port; 4789 when unset) */
+  vxlanPort?: number;
 }
 
-export function parseCaptureFilter(o: { proto?: string; port?: string; host?: string }): CaptureFilter {
-  const f: CaptureFilter = {};
+export function parseCaptureFilter(
+  o: { proto?: string; port?: string; host?: string },
+  vxlanPort?: number,
+): CaptureFilter {
+  const f: CaptureFilter = vxlanPort === undefined ? {} : { vxlanPort };
   if (o.proto) {
     const p = o.proto.toLowerCase();
     if (!['tcp', 'udp', 'icmp', 'arp', 'vxlan'].includes(p))
@@ -24,27 +29,37 @@ export function parseCaptureFilter(o: { proto?: string; port?: string; host?: st
   return f;
 }
 
-function layerMatches(d: ReturnType<typeof describeFrame>, f: CaptureFilter, isVxlan: boolean): boolean {
+/** The addresses, protocol name and ports a filter compares, of one decoded frame (outer or inner). */
+function endpoints(s: FrameSummary): {
+  proto: string;
+  src?: string;
+  dst?: string;
+  ports?: { srcPort: number; dstPort: number };
+} {
+  if (s.arp) return { proto: 'arp', src: ipv4ToString(s.arp.senderIp), dst: ipv4ToString(s.arp.targetIp) };
+  if (!s.ipv4) return { proto: '' };
+  return {
+    proto: ipProtocolName(s.ipv4.protocol).toLowerCase(),
+    src: ipv4ToString(s.ipv4.src),
+    dst: ipv4ToString(s.ipv4.dst),
+    ports: framePorts(s),
+  };
+}
+
+function layerMatches(s: FrameSummary, f: CaptureFilter, isVxlan: boolean): boolean {
+  const d = endpoints(s);
   if (f.proto === 'vxlan' && !isVxlan) return false;
-  if (f.proto && f.proto !== 'vxlan' && (d.proto ?? '').toLowerCase() !== f.proto) return false;
-  if (f.port !== undefined && d.srcPort !== f.port && d.dstPort !== f.port) return false;
+  if (f.proto && f.proto !== 'vxlan' && d.proto !== f.proto) return false;
+  if (f.port !== undefined && d.ports?.srcPort !== f.port && d.ports?.dstPort !== f.port) return false;
   if (f.host && d.src !== f.host && d.dst !== f.host) return false;
   return true;
 }
 
-const VXLAN_INNER = 14 + 20 + 8 + 8;
-
 export function frameMatches(buf: Buffer, off: number, len: number, f: CaptureFilter): boolean {
   if (!f.proto && f.port === undefined && !f.host) return true;
-  const outer = describeFrame(buf, off, len);
-  const isVxlan = outer.proto === 'UDP' && outer.dstPort === 4789 && len >= VXLAN_INNER + 14;
+  const outer = dissectFrame(buf, off, len, { vxlanPort: f.vxlanPort });
+  const isVxlan = outer.vxlan !== undefined;
   if (layerMatches(outer, f, isVxlan)) return true;
-  if (!isVxlan) return false;
-  const ihl = (buf[off + 14] & 0x0f) * 4;
-  const inner = off + 14 + ihl + 16;
-  return layerMatches(
-    describeFrame(buf, inner, off + len - inner),
-    { ...f, proto: f.proto === 'vxlan' ? undefined : f.proto },
-    false,
-  );
+  if (!outer.vxlan) return false;
+  return layerMatches(outer.vxlan.inner, { ...f, proto: f.proto === 'vxlan' ? undefined : f.proto }, false);
 }

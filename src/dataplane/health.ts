@@ -1,4 +1,12 @@
-import { finishChecksum, sum16 } from '../packet/index.js';
+import {
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMP_HEADER_SIZE,
+  IcmpView,
+  IPPROTO_ICMP,
+  IPV4_MIN_HEADER_SIZE,
+  writeIpv4Header,
+} from '../packet/index.js';
 import type { PipelineContext } from './context.js';
 import type { Peer } from './tables.js';
 import { sendOverlayIp } from './tunnel.js';
@@ -14,25 +22,23 @@ import { sendOverlayIp } from './tunnel.js';
 /** ICMP identifier of agent-to-agent health probes ("pw"). */
 export const HEALTH_ICMP_ID = 0x7077;
 
+const HEALTH_PAYLOAD = Buffer.alloc(16);
+HEALTH_PAYLOAD.write('podwire-health');
+const HEALTH_PROBE_SIZE = IPV4_MIN_HEADER_SIZE + ICMP_HEADER_SIZE + HEALTH_PAYLOAD.length;
+const icmpView = new IcmpView();
+
 /** An ICMP echo request from one gateway to another: the health probe. Returns its IPv4 length. */
 function writeHealthProbe(out: Buffer, off: number, src: number, dst: number, seq: number): number {
-  const len = 20 + 8 + 16;
-  out.fill(0, off, off + len);
-  out[off] = 0x45;
-  out.writeUInt16BE(len, off + 2);
-  out.writeUInt16BE(seq, off + 4);
-  out[off + 8] = 64;
-  out[off + 9] = 1;
-  out.writeUInt32BE(src >>> 0, off + 12);
-  out.writeUInt32BE(dst >>> 0, off + 16);
-  out.writeUInt16BE(finishChecksum(sum16(out, off, 20)), off + 10);
-  const icmp = off + 20;
-  out[icmp] = 8;
-  out.writeUInt16BE(HEALTH_ICMP_ID, icmp + 4);
-  out.writeUInt16BE(seq, icmp + 6);
-  out.write('podwire-health', icmp + 8);
-  out.writeUInt16BE(finishChecksum(sum16(out, icmp, 24)), icmp + 2);
-  return len;
+  const icmpLen = HEALTH_PROBE_SIZE - IPV4_MIN_HEADER_SIZE;
+  writeIpv4Header(out, off, src, dst, IPPROTO_ICMP, icmpLen, 64, seq);
+  const icmp = icmpView.wrap(out, off + IPV4_MIN_HEADER_SIZE, icmpLen);
+  icmp.type = ICMP_ECHO_REQUEST;
+  icmp.code = 0;
+  icmp.id = HEALTH_ICMP_ID;
+  icmp.seq = seq;
+  HEALTH_PAYLOAD.copy(out, icmp.payloadOffset);
+  icmp.updateChecksum();
+  return HEALTH_PROBE_SIZE;
 }
 
 /** Re-judge who is down, and queue probe `seq` to every peer's gateway (caller flushes). */
@@ -51,7 +57,8 @@ export function sendHealthProbes(ctx: PipelineContext, seq: number, downAfterMs:
 
 /** Is the ICMP message at buf[icmp] (the packet ends at `end`) an echo reply to our health probe? */
 export function isHealthReply(buf: Buffer, icmp: number, end: number): boolean {
-  return buf[icmp] === 0 && icmp + 8 <= end && buf.readUInt16BE(icmp + 4) === HEALTH_ICMP_ID;
+  const v = icmpView.wrap(buf, icmp, end - icmp);
+  return v.isValid() && v.type === ICMP_ECHO_REPLY && v.id === HEALTH_ICMP_ID;
 }
 
 /** The peer's agent answered a health probe: it is alive. */

@@ -1,4 +1,14 @@
-import { ipv4ToString } from '../packet/index.js';
+import {
+  dissectFrame,
+  ETHERNET_HEADER_SIZE,
+  ipProtocolName,
+  Ipv4View,
+  TcpView,
+  UdpView,
+  ipv4ToString,
+  type DissectOptions,
+  type FrameSummary,
+} from '../packet/index.js';
 import {
   dropReasonName,
   FWD_LOCAL_POD,
@@ -71,8 +81,6 @@ interface Flow {
   lastSeenMs: number;
 }
 
-const PROTO: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP' };
-
 export function tcpFlagNames(flags: number): string {
   const names: string[] = [];
   if (flags & 0x02) names.push('SYN');
@@ -84,34 +92,28 @@ export function tcpFlagNames(flags: number): string {
 }
 
 /** Parse what a flow event needs from a frame; never throws (bytes may be garbage). */
-export function describeFrame(buf: Buffer, off: number, len: number): Partial<FlowEvent> {
-  if (len < 14) return { proto: 'truncated', src: '', dst: '' };
-  const type = buf.readUInt16BE(off + 12);
-  if (type === 0x0806 && len >= 42) {
-    return {
-      proto: 'ARP',
-      src: ipv4ToString(buf.readUInt32BE(off + 28)),
-      dst: ipv4ToString(buf.readUInt32BE(off + 38)),
-    };
-  }
-  if (type !== 0x0800 || len < 34)
-    return { proto: `ethertype 0x${type.toString(16).padStart(4, '0')}`, src: '', dst: '' };
-  const ip = off + 14;
-  const ihl = (buf[ip] & 0x0f) * 4;
-  const protoNum = buf[ip + 9];
+export function describeFrame(buf: Buffer, off: number, len: number, opts: DissectOptions = {}): Partial<FlowEvent> {
+  return describeSummary(dissectFrame(buf, off, len, opts));
+}
+
+/** A decoded frame as a flow event's fields (its outer packet; the caller picks a VXLAN frame's inner one). */
+export function describeSummary(s: FrameSummary): Partial<FlowEvent> {
+  if (!s.eth) return { proto: 'truncated', src: '', dst: '' };
+  if (s.arp) return { proto: 'ARP', src: ipv4ToString(s.arp.senderIp), dst: ipv4ToString(s.arp.targetIp) };
+  const ip = s.ipv4;
+  if (!ip) return { proto: `ethertype 0x${s.eth.etherType.toString(16).padStart(4, '0')}`, src: '', dst: '' };
   const out: Partial<FlowEvent> = {
-    proto: PROTO[protoNum] ?? `IP/${protoNum}`,
-    src: ipv4ToString(buf.readUInt32BE(ip + 12)),
-    dst: ipv4ToString(buf.readUInt32BE(ip + 16)),
+    proto: ipProtocolName(ip.protocol),
+    src: ipv4ToString(ip.src),
+    dst: ipv4ToString(ip.dst),
   };
-  const l4 = ip + ihl;
-  const fragment = (buf.readUInt16BE(ip + 6) & 0x1fff) !== 0;
-  if (ihl >= 20 && !fragment && (protoNum === 6 || protoNum === 17) && l4 + 4 <= off + len) {
-    out.srcPort = buf.readUInt16BE(l4);
-    out.dstPort = buf.readUInt16BE(l4 + 2);
-    if (protoNum === 6 && l4 + 14 <= off + len) out.tcpFlags = tcpFlagNames(buf[l4 + 13]);
-  } else if (protoNum === 1 && ihl >= 20 && l4 < off + len) {
-    out.icmpType = buf[l4];
+  const l4 = s.tcp ?? s.udp;
+  if (l4) {
+    out.srcPort = l4.srcPort;
+    out.dstPort = l4.dstPort;
+    if (s.tcp) out.tcpFlags = tcpFlagNames(s.tcp.flags);
+  } else if (s.icmp) {
+    out.icmpType = s.icmp.type;
   }
   return out;
 }
@@ -122,16 +124,22 @@ export class FlowLog implements PipelineTracer {
   private readonly serviceOf = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private readonly dnsWatch: DnsWatch;
+  /** the agent's VXLAN port, to find the pod packet in a dropped underlay frame */
+  private readonly dissect: DissectOptions;
+  private readonly ip = new Ipv4View();
+  private readonly udp = new UdpView();
+  private readonly tcp = new TcpView();
 
   constructor(
     private readonly node: string,
     private readonly emit: (e: FlowEvent) => void,
     private readonly clock: () => number = Date.now,
     private readonly idleMs = 30_000,
-    /** DNS decoding: the client pods' search lists (for which expansion a name is), a monotonic clock for latencies */
-    dns: { searchOf?: (ip: string) => string[] | undefined; monoMs?: () => number } = {},
+    /** DNS decoding: the client pods' search lists (for which expansion a name is), a monotonic clock for latencies; the agent's VXLAN port */
+    dns: { searchOf?: (ip: string) => string[] | undefined; monoMs?: () => number; vxlanPort?: number } = {},
   ) {
     this.dnsWatch = new DnsWatch(dns.searchOf, dns.monoMs);
+    this.dissect = { vxlanPort: dns.vxlanPort };
   }
 
   start(intervalMs = 1000): void {
@@ -152,15 +160,13 @@ export class FlowLog implements PipelineTracer {
   }
 
   dropped(reason: number, port: number, buf: Buffer, off: number, len: number, detail?: string): void {
-    let d = describeFrame(buf, off, len);
+    const s = dissectFrame(buf, off, len, this.dissect);
+    let d = describeSummary(s);
     let outer: Pick<FlowEvent, 'outerSrc' | 'outerDst'> = {};
     // A dropped underlay frame is VXLAN: describe the pod packet inside, keep the outer addresses.
-    if (port !== 0 && d.proto === 'UDP' && d.dstPort === 4789) {
-      const inner = off + 14 + (buf[off + 14] & 0x0f) * 4 + 16;
-      if (inner + 14 <= off + len) {
-        outer = { outerSrc: d.src, outerDst: d.dst };
-        d = describeFrame(buf, inner, off + len - inner);
-      }
+    if (port !== 0 && s.vxlan) {
+      outer = { outerSrc: d.src, outerDst: d.dst };
+      d = describeSummary(s.vxlan.inner);
     }
     this.emit({
       ...this.base(port),
@@ -194,7 +200,7 @@ export class FlowLog implements PipelineTracer {
       from: n.fromUnderlay ? 'from-underlay' : 'from-pods',
       verdict: 'TRANSLATED',
       kind: 'translated',
-      proto: PROTO[n.proto] ?? `IP/${n.proto}`,
+      proto: ipProtocolName(n.proto),
       src: ipv4ToString(n.src),
       srcPort: n.sport,
       dst: ipv4ToString(n.dst),
@@ -231,7 +237,7 @@ export class FlowLog implements PipelineTracer {
       from: 'from-pods',
       verdict: 'FORWARDED',
       kind: 'policy-verdict',
-      proto: PROTO[p.proto] ?? `IP/${p.proto}`,
+      proto: ipProtocolName(p.proto),
       src: ipv4ToString(src),
       dst: ipv4ToString(dst),
       ...(p.proto !== 1 ? { srcPort: p.sport, dstPort: p.dport } : {}),
@@ -262,17 +268,17 @@ export class FlowLog implements PipelineTracer {
     peerNodeIp: number,
     segments: number,
   ): void {
-    const ip = off + 14;
-    const proto = buf[ip + 9];
-    const ihl = (buf[ip] & 0x0f) * 4;
-    const l4 = ip + ihl;
-    const ports = proto === 6 || proto === 17 ? buf.readUInt32BE(l4) : 0;
-    const key = `${buf.readUInt32BE(ip + 12)}>${buf.readUInt32BE(ip + 16)}/${proto}/${ports}`;
+    const ip = this.ip.wrap(buf, off + ETHERNET_HEADER_SIZE, len - ETHERNET_HEADER_SIZE);
+    const proto = ip.protocol;
+    const l4 = ip.payloadOffset;
+    const udp = this.udp.wrap(buf, l4, 0); // the port fields are the same in TCP's header
+    const ports = proto === 6 || proto === 17 ? ((udp.srcPort << 16) | udp.dstPort) >>> 0 : 0;
+    const key = `${ip.src}>${ip.dst}/${proto}/${ports}`;
     const now = this.clock();
     let flow = this.flows.get(key);
-    const flags = proto === 6 ? buf[l4 + 13] : 0;
+    const flags = proto === 6 ? this.tcp.wrap(buf, l4, 0).flags : 0;
     if (!flow) {
-      const d = describeFrame(buf, off, len);
+      const d = describeFrame(buf, off, len, this.dissect);
       const event: FlowEvent = {
         ...this.base(port),
         verdict: 'FORWARDED',
@@ -322,18 +328,18 @@ export class FlowLog implements PipelineTracer {
     l4: number,
     proto: 6 | 17,
   ): void {
-    const ip = off + 14;
-    const end = Math.min(off + len, ip + buf.readUInt16BE(ip + 2));
-    const toServer = buf.readUInt16BE(l4 + 2) === 53;
+    const ip = this.ip.wrap(buf, off + ETHERNET_HEADER_SIZE, len - ETHERNET_HEADER_SIZE);
+    const end = Math.min(off + len, ip.off + ip.totalLength);
+    const udp = this.udp.wrap(buf, l4, 0);
+    const toServer = udp.dstPort === 53;
     if (toServer ? port !== 0 : to !== FWD_LOCAL_POD) return;
-    const start = proto === 17 ? l4 + 8 : l4 + (buf[l4 + 12] >> 4) * 4;
+    const start = proto === 17 ? udp.payloadOffset : l4 + this.tcp.wrap(buf, l4, 0).dataOffsetBytes;
     if (start >= end) return;
-    const client = toServer ? ip + 12 : ip + 16;
     const info = this.dnsWatch.see({
       proto,
       payload: buf.subarray(start, end),
-      clientIp: ipv4ToString(buf.readUInt32BE(client)),
-      clientPort: buf.readUInt16BE(toServer ? l4 : l4 + 2),
+      clientIp: ipv4ToString(toServer ? ip.src : ip.dst),
+      clientPort: toServer ? udp.srcPort : udp.dstPort,
       toServer,
     });
     if (!info) return;

@@ -149,3 +149,18 @@ export {
 export { natSetDst, natSetSrc } from './nat.js';
 export { FlowKey } from './flow-key.js';
 export { buildTcpReset } from './tcp-reset.js';
+export {
+  dissectFrame,
+  dissectEtherType,
+  ipProtocolName,
+  framePorts,
+  type DissectOptions,
+  type FrameSummary,
+  type EthernetLayer,
+  type ArpLayer,
+  type Ipv4Layer,
+  type TcpLayer,
+  type UdpLayer,
+  type IcmpLayer,
+  type VxlanLayer,
+} from './dissect.js';

@@ -1,6 +1,6 @@
 import { execaRunner } from '../host/index.js';
 import { PacketSocket, RxBatch, TxBatch } from '../native/index.js';
-import { parseIpv4, parseMac, macToString, writeArpRequest, ipv4ToString } from '../packet/index.js';
+import { ARP_REPLY, dissectFrame, parseIpv4, parseMac, writeArpRequest, ipv4ToString } from '../packet/index.js';
 import { buildProbe, type ProbeProto } from './probe.js';
 import type { InjectReport } from './report.js';
 
@@ -64,11 +64,10 @@ export async function injectProbe(o: {
     tx.pushScratch(off, n);
     const t0 = performance.now();
     const want = parseIpv4(next);
-    const answer = waitForFrame(sock, 1000, (b, f, len) =>
-      len >= 42 && b.readUInt16BE(f + 12) === 0x0806 && b.readUInt16BE(f + 20) === 2 && b.readUInt32BE(f + 28) === want
-        ? macToString(b, f + 22)
-        : null,
-    );
+    const answer = waitForFrame(sock, 1000, (b, f, len) => {
+      const arp = dissectFrame(b, f, len).arp;
+      return arp && arp.op === ARP_REPLY && arp.senderIp === want ? arp.senderMac : null;
+    });
     sock.send(tx);
     const mac = await answer;
     report.gatewayMac = mac;
@@ -112,11 +111,9 @@ export async function catchProbe(o: {
   const sock = PacketSocket.open('eth0', { ignoreOutgoing: true });
   try {
     const waiting = waitForFrame(sock, o.timeoutMs, (b, f, len) => {
-      if (len < 34 || b.readUInt16BE(f + 12) !== 0x0800) return null;
-      const ip = f + 14;
-      const from = b.readUInt32BE(ip + 12);
-      return srcs.has(from) && b.readUInt16BE(ip + 4) === o.id
-        ? { ttl: b[ip + 8], length: b.readUInt16BE(ip + 2), src: ipv4ToString(from) }
+      const ip = dissectFrame(b, f, len).ipv4;
+      return ip && srcs.has(ip.src) && ip.id === o.id
+        ? { ttl: ip.ttl, length: ip.totalLength, src: ipv4ToString(ip.src) }
         : null;
     });
     o.onReady?.();

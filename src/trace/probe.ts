@@ -1,4 +1,25 @@
-import { finishChecksum, sum16, pseudoHeaderSumV4, internetChecksum } from '../packet/index.js';
+import {
+  computeTcpChecksum,
+  computeUdpChecksum,
+  ETHERNET_HEADER_SIZE,
+  ethernetHeader,
+  ETHERTYPE_IPV4,
+  ICMP_ECHO_REQUEST,
+  ICMP_HEADER_SIZE,
+  IcmpView,
+  IPPROTO_ICMP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPV4_MIN_HEADER_SIZE,
+  TCP_MIN_HEADER_SIZE,
+  TCP_SYN,
+  TcpView,
+  tcpHeader,
+  UDP_HEADER_SIZE,
+  udpHeader,
+  UdpView,
+  writeIpv4Header,
+} from '../packet/index.js';
 
 export type ProbeProto = 'tcp' | 'udp' | 'icmp';
 
@@ -17,50 +38,50 @@ export interface ProbeSpec {
 }
 
 const MARK = Buffer.from('podwire-trace');
+const NO_OPTIONS = Buffer.alloc(0);
 
 /**
  * A complete, valid probe frame: TCP SYN, UDP datagram or ICMP echo request,
  * DF set, checksums computed, padded to `size` so it tests the path MTU too.
  */
 export function buildProbe(s: ProbeSpec): Buffer {
-  const l4Header = s.proto === 'tcp' ? 20 : 8;
-  const size = Math.max(s.size, 20 + l4Header);
-  const f = Buffer.alloc(14 + size);
-  s.dstMac.copy(f, 0);
-  s.srcMac.copy(f, 6);
-  f.writeUInt16BE(0x0800, 12);
-  const ip = 14;
-  f[ip] = 0x45;
-  f.writeUInt16BE(size, ip + 2);
-  f.writeUInt16BE(s.id, ip + 4);
-  f.writeUInt16BE(0x4000, ip + 6);
-  f[ip + 8] = s.ttl;
-  f[ip + 9] = s.proto === 'tcp' ? 6 : s.proto === 'udp' ? 17 : 1;
-  f.writeUInt32BE(s.srcIp >>> 0, ip + 12);
-  f.writeUInt32BE(s.dstIp >>> 0, ip + 16);
-  f.writeUInt16BE(finishChecksum(sum16(f, ip, 20)), ip + 10);
-  const l4 = ip + 20;
-  const l4Len = size - 20;
+  const l4Header = s.proto === 'tcp' ? TCP_MIN_HEADER_SIZE : s.proto === 'udp' ? UDP_HEADER_SIZE : ICMP_HEADER_SIZE;
+  const size = Math.max(s.size, IPV4_MIN_HEADER_SIZE + l4Header);
+  const f = Buffer.alloc(ETHERNET_HEADER_SIZE + size);
+  ethernetHeader.encode({ dst: s.dstMac, src: s.srcMac, etherType: ETHERTYPE_IPV4 }, f, 0);
+  const ip = ETHERNET_HEADER_SIZE;
+  const protocol = s.proto === 'tcp' ? IPPROTO_TCP : s.proto === 'udp' ? IPPROTO_UDP : IPPROTO_ICMP;
+  const l4Len = size - IPV4_MIN_HEADER_SIZE;
+  writeIpv4Header(f, ip, s.srcIp >>> 0, s.dstIp >>> 0, protocol, l4Len, s.ttl, s.id, 0, true);
+  const l4 = ip + IPV4_MIN_HEADER_SIZE;
   MARK.copy(f, l4 + l4Header, 0, Math.min(MARK.length, l4Len - l4Header));
+  const srcPort = 40000 + (s.id % 20000);
   if (s.proto === 'tcp') {
-    f.writeUInt16BE(40000 + (s.id % 20000), l4);
-    f.writeUInt16BE(s.port, l4 + 2);
-    f.writeUInt32BE((s.id * 65537) >>> 0, l4 + 4);
-    f[l4 + 12] = 5 << 4;
-    f[l4 + 13] = 0x02; // SYN
-    f.writeUInt16BE(64240, l4 + 14);
-    f.writeUInt16BE(finishChecksum(sum16(f, l4, l4Len, pseudoHeaderSumV4(s.srcIp, s.dstIp, 6, l4Len))), l4 + 16);
+    tcpHeader.encode(
+      {
+        srcPort,
+        dstPort: s.port,
+        seq: (s.id * 65537) >>> 0,
+        ack: 0,
+        flags: TCP_SYN,
+        window: 64240,
+        checksum: 0,
+        urgentPointer: 0,
+        options: NO_OPTIONS,
+      },
+      f,
+      l4,
+    );
+    new TcpView().wrap(f, l4, l4Len).checksum = computeTcpChecksum(f, ip);
   } else if (s.proto === 'udp') {
-    f.writeUInt16BE(40000 + (s.id % 20000), l4);
-    f.writeUInt16BE(s.port, l4 + 2);
-    f.writeUInt16BE(l4Len, l4 + 4);
-    const c = finishChecksum(sum16(f, l4, l4Len, pseudoHeaderSumV4(s.srcIp, s.dstIp, 17, l4Len)));
-    f.writeUInt16BE(c === 0 ? 0xffff : c, l4 + 6);
+    udpHeader.encode({ srcPort, dstPort: s.port, length: l4Len, checksum: 0 }, f, l4);
+    new UdpView().wrap(f, l4, l4Len).checksum = computeUdpChecksum(f, ip);
   } else {
-    f[l4] = 8; // echo request
-    f.writeUInt16BE(s.id, l4 + 4);
-    f.writeUInt16BE(1, l4 + 6);
-    f.writeUInt16BE(internetChecksum(f, l4, l4Len), l4 + 2);
+    const icmp = new IcmpView().wrap(f, l4, l4Len);
+    icmp.type = ICMP_ECHO_REQUEST;
+    icmp.id = s.id;
+    icmp.seq = 1;
+    icmp.updateChecksum();
   }
   return f;
 }
