@@ -213,6 +213,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
         if (side !== 'pre' && side !== 'post' && side !== 'both') throw new Error('side must be pre, post or both');
         filter = parseCaptureFilter(
           JSON.parse(query.get('filter') ?? '{}') as { proto?: string; port?: string; host?: string },
+          cfg.vxlanPort,
         );
       } catch (err) {
         res
@@ -248,7 +249,10 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
         },
         Date.now,
         30_000,
-        { searchOf: podSearchLists(() => pods.list(), kubelet ? (uid) => kubelet!.runtime.etcDir(uid) : null) },
+        {
+          searchOf: podSearchLists(() => pods.list(), kubelet ? (uid) => kubelet!.runtime.etcDir(uid) : null),
+          vxlanPort: cfg.vxlanPort,
+        },
       );
       log.start();
       tracers.add(log);
