@@ -82,7 +82,7 @@ export function netnsDialer(netns: string, opts: { startHelper?: () => ChildProc
     if (child && child.connected) return child;
     const c =
       opts.startHelper?.() ??
-      spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, "-e", DIALER_HELPER_SOURCE], {
+      spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, '-e', DIALER_HELPER_SOURCE], {
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       });
     let stderr = '';
