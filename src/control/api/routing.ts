@@ -1,0 +1,176 @@
+import type http from 'node:http';
+import { ApiError, errors } from './status.js';
+import { apiVersions, apiGroupList } from './resources.js';
+import type { FieldValidation } from './validate.js';
+import { wantsTable, toTable } from './table.js';
+import { SERVED } from './served.js';
+import { discoveryList, openapiDoc, openapiIndex } from './openapi.js';
+import type { Registry } from './registry.js';
+import type { KubeObject, Target, WriteContext } from './object.js';
+import { findSubresource } from './subresources/index.js';
+
+const notFound = () => new ApiError('NotFound', 'the server could not find the requested resource');
+
+/**
+ * The HTTP side of the API server: fixed paths (health, version,
+ * discovery, OpenAPI), then /api/v1 and /apis/{group}/{version} resources
+ * mapped onto the registry (GET, POST, PUT, PATCH, DELETE, ?watch) or a
+ * subresource; every failure answered as a Status object.
+ */
+export async function route(registry: Registry, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://apiserver');
+  const send = (code: number, body: unknown) => {
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  try {
+    const p = url.pathname.replace(/\/+$/, '') || '/';
+    if (p === '/healthz' || p === '/livez' || p === '/readyz') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return void res.end('ok');
+    }
+    if (p === '/version')
+      return send(200, {
+        major: '1',
+        minor: '30',
+        gitVersion: 'v1.30.0-podwire',
+        platform: `${process.platform}/${process.arch}`,
+      });
+    if (p === '/api') return send(200, apiVersions());
+    if (p === '/openapi/v3') return send(200, openapiIndex());
+    const oa = /^\/openapi\/v3\/(api\/v1|apis\/[^/]+\/[^/]+)$/.exec(p);
+    if (oa) {
+      const doc = openapiDoc(oa[1]);
+      if (!doc) throw notFound();
+      return send(200, doc);
+    }
+    if (p === '/apis') return send(200, apiGroupList(SERVED));
+    const gv = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))$/.exec(p);
+    if (gv) {
+      const list = discoveryList(gv[1] ? `${gv[1]}/${gv[2]}` : 'v1');
+      if (!list) throw notFound();
+      return send(200, list);
+    }
+    const target = parseTarget(p);
+    if (!target) throw notFound();
+    const body = req.method === 'GET' ? undefined : await readJson(req);
+    const fv = url.searchParams.get('fieldValidation') ?? 'Strict';
+    if (!['Strict', 'Warn', 'Ignore'].includes(fv))
+      throw errors.badRequest(`fieldValidation must be Strict, Warn or Ignore (got "${fv}")`);
+    const warnings: string[] = [];
+    const dryRun = url.searchParams.getAll('dryRun');
+    if (dryRun.some((d) => d !== 'All')) throw errors.badRequest('dryRun must be "All"');
+    const ctx: WriteContext = { fv: fv as FieldValidation, warnings, dryRun: dryRun.length > 0 };
+    const sendW = (code: number, out: unknown) => {
+      if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - "${w.replace(/"/g, "'")}"`).join(', '));
+      send(code, out);
+    };
+    const method = req.method ?? 'GET';
+    if (target.sub) {
+      const sub = findSubresource(target.r, target.sub, method);
+      if (!sub) throw notFound();
+      const base = { ...target, sub: undefined } as Target & { name: string };
+      return await sub.handle({ registry, target: base, method, req, res, url, body, ctx, send: sendW });
+    }
+    switch (method) {
+      case 'GET': {
+        const watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+        const table =
+          !watching && wantsTable(req.headers.accept)
+            ? (items: KubeObject[], rv: string) => toTable(target.r.kind, items, rv)
+            : null;
+        if (target.name) {
+          const o = await registry.get(target);
+          return send(200, table?.([o], o.metadata.resourceVersion!) ?? o);
+        }
+        if (watching) return await watch(registry, target, url.searchParams, res);
+        const list = await registry.list(target, url.searchParams);
+        return send(200, table?.(list.items, list.metadata.resourceVersion) ?? list);
+      }
+      case 'POST':
+        if (target.name) throw errors.methodNotAllowed('POST to a named object: use PUT or PATCH');
+        return sendW(201, await registry.create(target, body, ctx));
+      case 'PUT':
+        if (!target.name) throw errors.methodNotAllowed('PUT needs an object name');
+        return sendW(200, await registry.update(target, body, ctx));
+      case 'PATCH': {
+        if (!target.name) throw errors.methodNotAllowed('PATCH needs an object name');
+        const ct = (req.headers['content-type'] ?? '').split(';')[0];
+        if (ct !== 'application/merge-patch+json' && ct !== 'application/strategic-merge-patch+json') {
+          throw new ApiError(
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got ${ct || 'none'})`,
+          );
+        }
+        return sendW(
+          200,
+          await registry.patch(target, body, { ...ctx, strategic: ct === 'application/strategic-merge-patch+json' }),
+        );
+      }
+      case 'DELETE':
+        if (!target.name) throw errors.methodNotAllowed('deleting a collection is not supported');
+        return send(200, await registry.delete(target, url.searchParams, body));
+      default:
+        throw errors.methodNotAllowed(`method ${req.method} is not supported`);
+    }
+  } catch (err) {
+    const e = err instanceof ApiError ? err : new ApiError('InternalError', (err as Error).message);
+    if (!res.headersSent) send(e.code, e.toStatus());
+    else res.end();
+  }
+}
+
+/** A watch as Kubernetes streams it: chunked, one JSON event per line. */
+function watch(registry: Registry, t: Target, q: URLSearchParams, res: http.ServerResponse): Promise<void> {
+  return registry.watch(t, q, {
+    start() {
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.flushHeaders();
+    },
+    event: (type, object) => res.write(`${JSON.stringify({ type, object })}\n`),
+    end: () => res.end(),
+    onClose: (stop) => res.on('close', stop),
+  });
+}
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > 3 << 20) reject(new ApiError('BadRequest', 'request body larger than 3 MiB'));
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (!text) return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(new ApiError('BadRequest', `the request body is not valid JSON: ${(e as Error).message}`));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+/** /api/v1/[namespaces/{ns}/]{plural}[/{name}[/{sub}]] and the same under /apis/{group}/{version}. */
+export function parseTarget(path: string): Target | null {
+  const m = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))\/(.+)$/.exec(path);
+  if (!m) return null;
+  const group = m[1] ?? '';
+  const version = m[2] ?? 'v1';
+  const parts = m[3].split('/').map(decodeURIComponent);
+  const find = (plural: string) =>
+    SERVED.find((r) => r.group === group && r.version === version && r.plural === plural);
+  if (parts[0] === 'namespaces' && parts.length >= 3) {
+    const r = find(parts[2]);
+    if (!r || !r.namespaced) return null;
+    return { r, namespace: parts[1], name: parts[3], sub: parts[4] };
+  }
+  const r = find(parts[0]);
+  if (!r) return null;
+  if (r.namespaced) return parts.length === 1 ? { r } : null; // all namespaces: list/watch only
+  return { r, name: parts[1], sub: parts[2] };
+}

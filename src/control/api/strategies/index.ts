@@ -1,0 +1,29 @@
+import type { Store } from '../../store/index.js';
+import { gatewayClassStrategy } from './gateway-class.js';
+import { namespaceStrategy } from './namespace.js';
+import { podStrategy } from './pod.js';
+import { ServiceStrategy } from './service.js';
+import type { Strategy } from './strategy.js';
+import { workloadStrategy } from './workload.js';
+
+export type { Strategy } from './strategy.js';
+export { SERVICE_ALLOC } from './service.js';
+
+/** Kinds with nothing special get this one. */
+const PLAIN: Strategy = {};
+
+/**
+ * One strategy per kind that needs one, made per API server (a Service
+ * strategy holds the allocation index and the queue of Service writes).
+ */
+export function strategies(store: Store): (kind: string) => Strategy {
+  const byKind = new Map<string, Strategy>([
+    ['Pod', podStrategy],
+    ['Service', new ServiceStrategy(store)],
+    ['Namespace', namespaceStrategy(store)],
+    ['Deployment', workloadStrategy],
+    ['StatefulSet', workloadStrategy],
+    ['GatewayClass', gatewayClassStrategy],
+  ]);
+  return (kind) => byKind.get(kind) ?? PLAIN;
+}

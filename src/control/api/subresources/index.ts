@@ -1,0 +1,24 @@
+import type { ResourceType } from '../resources.js';
+import { binding } from './binding.js';
+import { log } from './log.js';
+import { scale } from './scale.js';
+import { status } from './status.js';
+import type { Subresource } from './subresource.js';
+
+export type { Subresource, SubresourceCall } from './subresource.js';
+
+/** Every subresource the server serves, in discovery order. */
+export const SUBRESOURCES: readonly Subresource[] = [status, scale, binding, log];
+
+/** The subresource `name` of `r` for `method`, if served. */
+export function findSubresource(r: ResourceType, name: string, method: string): Subresource | undefined {
+  return SUBRESOURCES.find((s) => s.name === name && s.serves(r, method));
+}
+
+/** Discovery entries of `r`'s subresources (after its own entry). */
+export function subresourceDiscovery(r: ResourceType): Record<string, unknown>[] {
+  return SUBRESOURCES.flatMap((s): Record<string, unknown>[] => {
+    const entry = s.discovery?.(r);
+    return entry ? [entry] : [];
+  });
+}
