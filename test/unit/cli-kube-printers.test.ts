@@ -920,6 +920,7 @@ describe('arguments, wait conditions, jsonpath', () => {
       'pods',
       'services',
       'deployments',
+      'replicasets',
       'statefulsets',
     ]);
     expect(parseResourceArgs(['po,svc', 'web']).map((q) => [q.r.plural, q.names])).toEqual([

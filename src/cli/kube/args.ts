@@ -1,4 +1,4 @@
-import { findResource, type ResourceType } from '../../control/api/index.js';
+import { findResource, RESOURCE_TYPES, type ResourceType } from '../../control/api/index.js';
 import { KubeError } from './errors.js';
 
 /**
@@ -12,7 +12,8 @@ export interface ResourceRequest {
 }
 
 /** kubectl's `all` category, restricted to the kinds podwire serves. */
-export const ALL = ['pods', 'services', 'deployments', 'statefulsets'];
+/** `all`: the kinds in kube-apiserver's "all" category that podwire serves (resources.ts) */
+export const ALL = RESOURCE_TYPES.filter((r) => r.categories?.includes('all')).map((r) => r.plural);
 
 export function resourceType(name: string): ResourceType {
   const r = findResource(name);

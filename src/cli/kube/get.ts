@@ -2,6 +2,8 @@ import type { ResourceType } from '../../control/api/index.js';
 import { parseResourceArgs, type ResourceRequest } from './args.js';
 import type { KubeContext, NamespaceFlags } from './context.js';
 import { errorLine, KubeError } from './errors.js';
+import { customColumnCells, executeTemplate, JsonPathError, parseCustomColumns, parseTemplate } from './jsonpath.js';
+import { TabWriter, TABLE_WRITER } from './tabwriter.js';
 import {
   asList,
   nameOf,
@@ -29,6 +31,45 @@ export interface GetFlags extends NamespaceFlags {
   watch?: boolean;
   watchOnly?: boolean;
   ignoreNotFound?: boolean;
+  showLabels?: boolean;
+}
+
+/**
+ * -o jsonpath=TEMPLATE and -o custom-columns=SPEC (kubectl's printers of the
+ * same names; jsonpath.ts): parsed up front, so a bad one is an error
+ * before anything is fetched.
+ */
+type Template =
+  { kind: 'jsonpath'; template: string } | { kind: 'custom-columns'; cols: ReturnType<typeof parseCustomColumns> };
+
+function parseTemplateOutput(o: string | undefined): Template | null {
+  const m = /^(jsonpath|custom-columns)=(.*)$/s.exec(o ?? '');
+  if (!m) {
+    if (o === 'jsonpath' || o === 'custom-columns')
+      throw new KubeError(
+        `${o} format specified but no ${o === 'jsonpath' ? 'jsonpath template' : 'custom columns'} given`,
+      );
+    return null;
+  }
+  try {
+    if (m[1] === 'jsonpath') {
+      parseTemplate(m[2]);
+      return { kind: 'jsonpath', template: m[2] };
+    }
+    return { kind: 'custom-columns', cols: parseCustomColumns(m[2]) };
+  } catch (e) {
+    if (e instanceof JsonPathError) throw new KubeError(`error parsing ${m[1]} ${m[2]}, ${e.message}`);
+    throw e;
+  }
+}
+
+/** The text of objects through a template: jsonpath over the object (or a List of them), custom-columns as a table. */
+export function printTemplate(objs: Obj[], t: Template, single: boolean, header = true): string {
+  if (t.kind === 'jsonpath') return executeTemplate(single && objs.length === 1 ? objs[0] : asList(objs), t.template);
+  const w = new TabWriter(TABLE_WRITER);
+  if (header) w.write(`${t.cols.map((c) => c.header).join('\t')}\n`);
+  for (const o of objs) w.write(`${customColumnCells(o, t.cols).join('\t')}\n`);
+  return w.flush();
 }
 
 export async function fetchObjects(
@@ -86,6 +127,7 @@ export function printObjects(
     wide: format === 'wide',
     allNamespaces: !!f.allNamespaces,
     withKind: groups.length > 1,
+    showLabels: !!f.showLabels,
   });
   ctx.out(text);
   return text.length > 0;
@@ -98,13 +140,30 @@ export function noResources(f: NamespaceFlags, types: ResourceType[]): string {
 }
 
 export async function get(ctx: KubeContext, args: string[], f: GetFlags): Promise<number> {
-  const format = parseOutput(f.output);
+  const template = parseTemplateOutput(f.output);
+  const format = template ? 'table' : parseOutput(f.output);
   const reqs = parseResourceArgs(args);
   if (f.allNamespaces && reqs.some((q) => q.names.length))
     throw new KubeError('a resource cannot be retrieved by name across all namespaces');
-  if (f.watch || f.watchOnly) return watch(ctx, reqs, f, format);
+  if (f.watch || f.watchOnly) return watch(ctx, reqs, f, format, template);
   const { groups, errors } = await fetchObjects(ctx, reqs, f);
   const singleItemImplied = reqs.length === 1 && reqs[0].names.length === 1;
+  if (template) {
+    const all = groups.flatMap((g) => g.items);
+    if (!(singleItemImplied && errors.length)) {
+      const text = printTemplate(all, template, singleItemImplied);
+      if (template.kind === 'jsonpath' || all.length) ctx.out(text);
+    }
+    for (const e of errors) ctx.err(`${errorLine(e, ctx.server)}\n`);
+    if (template.kind === 'custom-columns' && !all.length && !errors.length && !f.ignoreNotFound)
+      ctx.err(
+        noResources(
+          f,
+          reqs.map((q) => q.r),
+        ),
+      );
+    return errors.length ? 1 : 0;
+  }
   const generic = format === 'json' || format === 'yaml' || format === 'name';
   // kubectl prints nothing but the error for one missing object, and no empty List when ignoring NotFound
   const skip =
@@ -121,7 +180,13 @@ export async function get(ctx: KubeContext, args: string[], f: GetFlags): Promis
   return errors.length ? 1 : 0;
 }
 
-async function watch(ctx: KubeContext, reqs: ResourceRequest[], f: GetFlags, format: OutputFormat): Promise<number> {
+async function watch(
+  ctx: KubeContext,
+  reqs: ResourceRequest[],
+  f: GetFlags,
+  format: OutputFormat,
+  template: Template | null,
+): Promise<number> {
   if (reqs.length !== 1 || reqs[0].names.length > 1) throw new KubeError('you may only specify a single resource type');
   const { r, names } = reqs[0];
   const ns = r.namespaced && !f.allNamespaces ? f.namespace : undefined;
@@ -129,17 +194,27 @@ async function watch(ctx: KubeContext, reqs: ResourceRequest[], f: GetFlags, for
     [f.fieldSelector, names[0] ? `metadata.name=${names[0]}` : ''].filter(Boolean).join(',') || undefined;
   if (names[0]) await ctx.client.get(r, ns, names[0]); // NotFound as kubectl says it
   const list = await ctx.client.list(r, { namespace: ns, labelSelector: f.selector || undefined, fieldSelector });
-  const opts = { wide: format === 'wide', allNamespaces: !!f.allNamespaces, withKind: false };
+  const opts = {
+    wide: format === 'wide',
+    allNamespaces: !!f.allNamespaces,
+    withKind: false,
+    showLabels: !!f.showLabels,
+  };
   const table = new WatchPrinter(r, opts);
+  let headerDone = false;
   const print = (o: Obj) => {
     const obj = withType(r, o);
-    if (format === 'json') ctx.out(toJSON(obj));
+    if (template) {
+      ctx.out(printTemplate([obj], template, true, !headerDone));
+      headerDone = true;
+    } else if (format === 'json') ctx.out(toJSON(obj));
     else if (format === 'yaml') ctx.out(`---\n${toYAML(obj)}`);
     else if (format === 'name') ctx.out(`${nameOf(r, obj)}\n`);
     else ctx.out(table.row(obj, ctx.now()));
   };
   if (!f.watchOnly) {
-    if (format === 'table' || format === 'wide') {
+    if (template) list.items.forEach(print);
+    else if (format === 'table' || format === 'wide') {
       const text = table.initial(
         list.items.map((o) => withType(r, o)),
         ctx.now(),

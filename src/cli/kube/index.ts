@@ -27,7 +27,8 @@ export {
   parseOutput,
 } from './output.js';
 export { tabbed, TabWriter, TABLE_WRITER, DESCRIBE_WRITER } from './tabwriter.js';
-export { evalJsonPath } from './jsonpath.js';
+export { evalJsonPath, executeTemplate, parseCustomColumns, customColumnCells } from './jsonpath.js';
+export { printTemplate } from './get.js';
 export { errorLine, KubeError } from './errors.js';
 export { describePod } from './describe-workloads.js';
 export { describeService } from './describe-network.js';

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { groupVersion, type ResourceType } from '../../control/api/index.js';
 import { columnsFor, PRINTERS } from './printers.js';
 import { TabWriter, TABLE_WRITER } from './tabwriter.js';
+import { formatLabels } from './selectors.js';
 
 /**
  * kubectl's output formats: the table (-o wide too; NAMESPACE first with
@@ -71,6 +72,8 @@ export interface TableOptions {
   allNamespaces: boolean;
   withKind: boolean;
   noHeaders?: boolean;
+  /** --show-labels: a last LABELS column */
+  showLabels?: boolean;
 }
 
 /** Header and cells of one object's row. */
@@ -80,11 +83,12 @@ export function tableRow(r: ResourceType, o: Obj, nowMs: number, opts: TableOpti
     const i = columnsFor(r.kind, opts.wide).indexOf('NAME');
     if (i >= 0) cells[i] = `${kindName(r)}/${cells[i]}`;
   }
+  if (opts.showLabels) cells.push(formatLabels(o.metadata?.labels));
   return opts.allNamespaces && r.namespaced ? [o.metadata.namespace ?? '', ...cells] : cells;
 }
 
 export function tableHeader(r: ResourceType, opts: TableOptions): string[] {
-  const cols = columnsFor(r.kind, opts.wide);
+  const cols = [...columnsFor(r.kind, opts.wide), ...(opts.showLabels ? ['LABELS'] : [])];
   return opts.allNamespaces && r.namespaced ? ['NAMESPACE', ...cols] : cols;
 }
 
