@@ -49,7 +49,7 @@ async function main(file: string): Promise<void> {
     onAccess: (e) => {
       out(formatAccessLine(e));
       metrics.request(e);
-      hub.publish(httpEvent(e, { pod: 'bench', node: 'bench' }));
+      if (hub.subscribers) hub.publish(httpEvent(e, { pod: 'bench', node: 'bench' }));
     },
   });
   await proxy.start();

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AccessEntry } from '../proxy/access-log.js';
+import { FastCounter, FastHistogram, type CounterChild, type HistogramChild } from '../proxy/series.js';
 
 /**
  * The controller's own metrics under ingress-nginx's names, so the
@@ -41,20 +42,21 @@ export interface ControllerIdentity {
 export class ControllerMetrics {
   readonly registry = new Registry();
   private readonly reg = [this.registry];
-  readonly requests = new Counter<RequestLabel>({
+  // per request: proxy/series.ts's, resolved once per label set (prom-client hashes 11 labels on every call)
+  readonly requests = new FastCounter<RequestLabel>({
     name: 'nginx_ingress_controller_requests',
     help: 'The total number of client requests',
     labelNames: REQUEST_LABELS,
     registers: this.reg,
   });
-  readonly duration = new Histogram<RequestLabel>({
+  readonly duration = new FastHistogram<RequestLabel>({
     name: 'nginx_ingress_controller_request_duration_seconds',
     help: 'The request processing time in seconds',
     labelNames: REQUEST_LABELS,
     buckets: DURATION_BUCKETS,
     registers: this.reg,
   });
-  readonly responseSize = new Histogram<RequestLabel>({
+  readonly responseSize = new FastHistogram<RequestLabel>({
     name: 'nginx_ingress_controller_response_size',
     help: 'The response length (body only, in podwire) in bytes',
     labelNames: REQUEST_LABELS,
@@ -114,23 +116,33 @@ export class ControllerMetrics {
     };
   }
 
+  private readonly bundles = new Map<string, { n: CounterChild; d: HistogramChild; s: HistogramChild }>();
+
   request(e: AccessEntry): void {
-    const [ns, name] = e.route ? splitName(e.route.name) : ['', ''];
-    const svc = e.backend ? splitName(e.backend.replace(/:\d+$/, ''))[1] : '';
-    const labels = {
-      ...this.base(),
-      host: e.route ? e.host : '_',
-      ingress: name,
-      method: e.method,
-      namespace: ns,
-      path: '',
-      service: svc,
-      status: String(e.status),
-      canary: '',
-    };
-    this.requests.inc(labels);
-    this.duration.observe(labels, e.latencyMs / 1000);
-    this.responseSize.observe(labels, e.bytes);
+    const key = `${e.route?.name ?? ''}\u0001${e.route ? e.host : '_'}\u0001${e.backend ?? ''}\u0001${e.method}\u0001${e.status}`;
+    let b = this.bundles.get(key);
+    if (!b) {
+      const [ns, name] = e.route ? splitName(e.route.name) : ['', ''];
+      const svc = e.backend ? splitName(e.backend.replace(/:\d+$/, ''))[1] : '';
+      const labels = {
+        ...this.base(),
+        host: e.route ? e.host : '_',
+        ingress: name,
+        method: e.method,
+        namespace: ns,
+        path: '',
+        service: svc,
+        status: String(e.status),
+        canary: '',
+      };
+      b = { n: this.requests.child(labels), d: this.duration.child(labels), s: this.responseSize.child(labels) };
+      // bounded as the labels are (routes × hosts × methods × statuses)
+      if (this.bundles.size > 10_000) this.bundles.clear();
+      this.bundles.set(key, b);
+    }
+    b.n.inc();
+    b.d.observe(e.latencyMs / 1000);
+    b.s.observe(e.bytes);
   }
 
   reloaded(ok: boolean, seconds: number, nowMs = Date.now()): void {

@@ -118,7 +118,8 @@ export class Syncer {
   private onAccess = (e: AccessEntry): void => {
     this.d.out(formatAccessLine(e));
     this.d.metrics.request(e);
-    this.d.hub.publish(httpEvent(e, { pod: this.d.pod ?? '', node: this.d.node }));
+    // the event is built only for someone reading it (observe --http)
+    if (this.d.hub.subscribers) this.d.hub.publish(httpEvent(e, { pod: this.d.pod ?? '', node: this.d.node }));
   };
 
   private async serve(table: RouteTable): Promise<void> {

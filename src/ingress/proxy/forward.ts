@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HeaderChanges } from '../types.js';
-import { downstreamResponseHeaders, type HeaderMap } from './headers.js';
+import { type H1Exchange, type H1Handle, type H1Pool, isRetryableMethod } from './h1-pool.js';
+import { downstreamRawHeaders, downstreamResponseHeaders, type HeaderMap } from './headers.js';
 import { sendLocal } from './responses.js';
 import { classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js';
 
@@ -138,4 +139,96 @@ export function forward(f: ForwardRequest, done: (r: ForwardResult) => void): vo
     };
     finish({ status: failure.status, bytes: sendLocal(res, failure.status, failure.reason), failure });
   }
+}
+
+/** One bodyless request on the fast path (h1-pool.ts): the same contract as forward(), without undici. */
+export interface ForwardH1Request {
+  res: ServerResponse;
+  pool: H1Pool;
+  /** the request head as h1-pool sends it (requestHead()) */
+  head: string;
+  method: string;
+  upstream: string;
+  responseHeaders?: HeaderChanges;
+}
+
+export function forwardH1(f: ForwardH1Request, done: (r: ForwardResult) => void): void {
+  const { res } = f;
+  let finished = false;
+  let bytes = 0;
+  let upstreamStatus: number | undefined;
+  let waitingDrain = false;
+  let handle: H1Handle | undefined;
+
+  const finish = (r: ForwardResult): void => {
+    if (finished) return;
+    finished = true;
+    res.off('close', onClose);
+    done(r);
+  };
+  const onClose = (): void => {
+    if (res.writableFinished || finished) return;
+    handle?.abort();
+    finish({ status: 499, bytes, upstreamStatus });
+  };
+  const onDrain = (): void => {
+    waitingDrain = false;
+    handle?.resume();
+  };
+  res.on('close', onClose);
+
+  const ex: H1Exchange = {
+    head: f.head,
+    noResponseBody: f.method === 'HEAD',
+    retryable: isRetryableMethod(f.head),
+    onHeaders(status, statusMessage, raw) {
+      upstreamStatus = status;
+      try {
+        res.writeHead(status, statusMessage || undefined, downstreamRawHeaders(raw, f.responseHeaders));
+      } catch (e) {
+        // headers node refuses to send (invalid characters): the backend's answer is unusable
+        handle?.abort();
+        const failure: UpstreamFailure = {
+          kind: 'protocol',
+          status: 502,
+          reason: `invalid HTTP response from ${f.upstream}`,
+        };
+        void e;
+        finish({ status: 502, bytes: sendLocal(res, 502, failure.reason), upstreamStatus, failure });
+      }
+    },
+    onData(chunk) {
+      if (finished) return true;
+      bytes += chunk.length;
+      if (!res.write(chunk) && !waitingDrain) {
+        waitingDrain = true;
+        res.once('drain', onDrain);
+        return false;
+      }
+      return true;
+    },
+    onEnd() {
+      if (finished) return;
+      res.end();
+      finish({ status: upstreamStatus ?? 502, bytes, upstreamStatus });
+    },
+    onError(err) {
+      res.off('drain', onDrain);
+      if (finished) return;
+      const failure = classifyUpstreamError(err, f.upstream);
+      if (!res.headersSent) {
+        finish({
+          status: failure.status,
+          bytes: sendLocal(res, failure.status, failure.reason),
+          upstreamStatus,
+          failure,
+        });
+      } else {
+        // mid-body: the status is out; only cutting the connection tells the client
+        res.destroy();
+        finish({ status: upstreamStatus ?? failure.status, bytes, upstreamStatus, failure });
+      }
+    },
+  };
+  handle = f.pool.request(ex);
 }

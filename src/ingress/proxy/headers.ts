@@ -124,6 +124,69 @@ export function downstreamResponseHeaders(src: IncomingHttpHeaders, changes?: He
   return h;
 }
 
+/**
+ * The same for the fast path, which gets the upstream's headers as llhttp's
+ * raw list (name, value, name, value …, names as sent): hop-by-hop ones
+ * dropped, duplicates (Set-Cookie) kept as separate lines. With route
+ * changes it goes through the map above, which knows how to apply them.
+ */
+export function downstreamRawHeaders(raw: string[], changes?: HeaderChanges): string[] | OutgoingHttpHeaders {
+  if (changes) {
+    const m: Record<string, string | string[]> = {};
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i].toLowerCase();
+      const cur = m[k];
+      m[k] = cur === undefined ? raw[i + 1] : Array.isArray(cur) ? [...cur, raw[i + 1]] : [cur, raw[i + 1]];
+    }
+    // node's own folding, as undici's map has it: repeated fields joined with ', ' except Set-Cookie
+    for (const k in m) if (k !== 'set-cookie' && Array.isArray(m[k])) m[k] = (m[k] as string[]).join(', ');
+    return downstreamResponseHeaders(m, changes);
+  }
+  let named: Set<string> | undefined;
+  let hop = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i].toLowerCase();
+    if (!HOP_BY_HOP.has(k)) continue;
+    hop = true;
+    if (k === 'connection') for (const t of raw[i + 1].toLowerCase().split(',')) (named ??= new Set()).add(t.trim());
+  }
+  if (!hop) return raw;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i].toLowerCase();
+    if (HOP_BY_HOP.has(k) || named?.has(k)) continue;
+    out.push(raw[i], raw[i + 1]);
+  }
+  return out;
+}
+
+/** A request head as bytes on the wire (latin1), from the map upstreamRequestHeaders made. */
+export function requestHead(method: string, path: string, h: HeaderMap): string {
+  if (!VALID_TARGET.test(path)) throw new InvalidHeadError(`invalid request target ${JSON.stringify(path)}`);
+  let head = `${method} ${path} HTTP/1.1\r\n`;
+  for (const k in h) {
+    const v = h[k];
+    if (typeof v === 'string') head += headerLine(k, v);
+    else for (const x of v) head += headerLine(k, x);
+  }
+  return `${head}\r\n`;
+}
+
+/** A value with CR, LF or NUL would end the line early: what the routes' own values (not llhttp-checked) must not carry. */
+function headerLine(k: string, v: string): string {
+  if (BAD_VALUE.test(v)) throw new InvalidHeadError(`invalid value for header ${k}`);
+  return `${k}: ${v}\r\n`;
+}
+
+// eslint-disable-next-line no-control-regex
+const BAD_VALUE = /[\r\n\0]/;
+// what undici accepts as a path: no controls, no space
+const VALID_TARGET = /^[\u0021-\u00ff]+$/;
+
+export class InvalidHeadError extends Error {
+  readonly code = 'UND_ERR_INVALID_ARG';
+}
+
 /** A header value node and undici accept: visible ASCII and spaces only. */
 export function safeHeaderValue(s: string): string {
   // eslint-disable-next-line no-control-regex

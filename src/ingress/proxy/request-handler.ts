@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BackendTarget, Listener, RequestInfo, RouteDecision, RouteRef, RouteTable } from '../types.js';
 import type { AccessEntry } from './access-log.js';
-import { forward, hasBody } from './forward.js';
-import { upstreamRequestHeaders, upstreamUpgradeHeaders, type ForwardedFacts } from './headers.js';
+import { forward, forwardH1, hasBody, type ForwardResult } from './forward.js';
+import { requestHead, upstreamRequestHeaders, upstreamUpgradeHeaders, type ForwardedFacts } from './headers.js';
 import { IngressMetrics, routeLabel, statusClass } from './metrics.js';
 import { sendMirror, splitBody } from './mirror.js';
 import { pickBackend } from './pick.js';
@@ -90,6 +90,38 @@ export class RequestHandler {
       const path = p.rewritePath ?? target;
       const upstream = hostPort(backend.address, backend.port);
       let body = hasBody(req) ? (req as IncomingMessage) : null;
+      const finished = (r: ForwardResult): void =>
+        end(info, {
+          ...r,
+          upstream,
+          backend: backendName(backend),
+          reason: r.failure?.reason ?? (r.status === 499 ? 'client closed the connection' : undefined),
+        });
+      if (!body && !p.mirror?.length) {
+        // the common request, no body and nothing to copy it to: the fast path (h1-pool.ts)
+        let head: string;
+        try {
+          head = requestHead(info.method, path, headers);
+        } catch (e) {
+          const failure: UpstreamFailure = {
+            kind: 'protocol',
+            status: 502,
+            reason: `cannot send the request to ${upstream}: ${(e as Error).message}`,
+          };
+          return finished({ status: 502, bytes: sendLocal(res, 502, failure.reason), failure });
+        }
+        return forwardH1(
+          {
+            res,
+            pool: this.d.pools.h1(backend.address, backend.port),
+            head,
+            method: info.method,
+            upstream,
+            responseHeaders: p.responseHeaders,
+          },
+          finished,
+        );
+      }
       const mirrors = (p.mirror ?? []).filter((m) => m.address && !m.failure);
       if (mirrors.length) {
         const split = body ? splitBody(req, mirrors.length) : undefined;
@@ -117,13 +149,7 @@ export class RequestHandler {
           upstream,
           responseHeaders: p.responseHeaders,
         },
-        (r) =>
-          end(info, {
-            ...r,
-            upstream,
-            backend: backendName(backend),
-            reason: r.failure?.reason ?? (r.status === 499 ? 'client closed the connection' : undefined),
-          }),
+        finished,
       );
     } catch (e) {
       this.d.onInternalError(l.port, e);

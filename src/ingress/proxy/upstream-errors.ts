@@ -49,6 +49,7 @@ export function classifyUpstreamError(err: unknown, upstream: string): UpstreamF
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
+    case 'EUPSTREAM_CLOSED':
       return {
         kind: 'reset',
         status: 502,

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { H1Pool } from './h1-pool.js';
 
 /**
  * A keep-alive connection pool per backend address (a Service's
@@ -6,6 +7,9 @@ import { Pool } from 'undici';
  * a ClusterIP are ordinary pod traffic: the node's agent load-balances each
  * new connection to one of the Service's endpoints, so a pool of several
  * connections spreads over the pods while each connection stays put.
+ *
+ * Two pools per backend: h1-pool.ts's for requests without a body (the
+ * proxy's fast path) and undici's for the rest (streamed bodies, mirrors).
  *
  * Pools no request has used for idleCloseMs are closed by a sweep (a Service
  * deleted or re-addressed leaves nothing behind).
@@ -27,6 +31,11 @@ interface Entry {
   lastUsedMs: number;
 }
 
+interface H1Entry {
+  pool: H1Pool;
+  lastUsedMs: number;
+}
+
 export interface PoolStats {
   origin: string;
   connected: number;
@@ -41,6 +50,7 @@ export function originOf(address: string, port: number): string {
 
 export class UpstreamPools {
   private readonly pools = new Map<string, Entry>();
+  private readonly h1s = new Map<string, H1Entry>();
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
@@ -73,6 +83,27 @@ export class UpstreamPools {
     return e.pool;
   }
 
+  /** The fast path's pool for a backend (keyed like get()'s, without building the origin string). */
+  h1(address: string, port: number): H1Pool {
+    const key = `${address}\0${port}`;
+    let e = this.h1s.get(key);
+    if (!e || this.closed) {
+      const pool = new H1Pool({
+        host: address,
+        port,
+        connections: this.opts.connectionsPerBackend,
+        connectTimeoutMs: this.opts.connectTimeoutMs,
+        readTimeoutMs: this.opts.readTimeoutMs,
+        keepAliveTimeoutMs: this.opts.keepAliveTimeoutMs,
+      });
+      e = { pool, lastUsedMs: 0 };
+      if (!this.closed) this.h1s.set(key, e);
+      else pool.close();
+    }
+    e.lastUsedMs = this.now();
+    return e.pool;
+  }
+
   /** Close pools idle past idleCloseMs with nothing in flight. */
   sweep(): number {
     const t = this.now();
@@ -85,14 +116,31 @@ export class UpstreamPools {
         n++;
       }
     }
+    for (const [key, e] of this.h1s) {
+      const s = e.pool.stats;
+      if (t - e.lastUsedMs >= this.opts.idleCloseMs && s.pending === 0 && s.running === 0) {
+        this.h1s.delete(key);
+        e.pool.close();
+        n++;
+      }
+    }
     return n;
   }
 
+  /** Per backend, both pools added up. */
   stats(): PoolStats[] {
-    return [...this.pools].map(([origin, e]) => {
-      const s = e.pool.stats;
-      return { origin, connected: s.connected, free: s.free, pending: s.pending, running: s.running };
-    });
+    const by = new Map<string, PoolStats>();
+    const add = (origin: string, s: Omit<PoolStats, 'origin'>) => {
+      const o = by.get(origin) ?? { origin, connected: 0, free: 0, pending: 0, running: 0 };
+      o.connected += s.connected;
+      o.free += s.free;
+      o.pending += s.pending;
+      o.running += s.running;
+      by.set(origin, o);
+    };
+    for (const [origin, e] of this.pools) add(origin, e.pool.stats);
+    for (const e of this.h1s.values()) add(originOf(e.pool.opts.host, e.pool.opts.port), e.pool.stats);
+    return [...by.values()];
   }
 
   async close(): Promise<void> {
@@ -100,6 +148,8 @@ export class UpstreamPools {
     clearInterval(this.sweeper);
     const all = [...this.pools.values()];
     this.pools.clear();
+    for (const e of this.h1s.values()) e.pool.close();
+    this.h1s.clear();
     await Promise.all(all.map((e) => e.pool.destroy().catch(() => {})));
   }
 }
