@@ -9,6 +9,7 @@ import { validateObject, mergePatch } from './validate.js';
 import { parseFieldSelector, fieldsMatch } from './fields.js';
 import { applyDefaults } from './defaults.js';
 import { strategicMergePatch } from './strategic-merge.js';
+import { applyJsonPatch } from './json-patch.js';
 import {
   resourceName,
   now,
@@ -141,10 +142,20 @@ export class Registry {
     return this.replace(t, o, o.metadata.resourceVersion, ctx.dryRun);
   }
 
-  /** PATCH: a JSON merge patch, or a strategic merge patch (lists merged by their keys). */
-  async patch(t: Target, body: unknown, ctx: WriteContext & { strategic?: boolean }): Promise<KubeObject> {
+  /** PATCH: a JSON merge patch, a strategic merge patch (lists merged by their keys), or a JSON patch (RFC 6902). */
+  async patch(
+    t: Target,
+    body: unknown,
+    ctx: WriteContext & { strategic?: boolean; json?: boolean },
+  ): Promise<KubeObject> {
     const cur = await this.get(t);
-    const patched = (ctx.strategic ? strategicMergePatch(t.r.kind, cur, body) : mergePatch(cur, body)) as KubeObject;
+    const patched = (
+      ctx.json
+        ? applyJsonPatch(cur, body)
+        : ctx.strategic
+          ? strategicMergePatch(t.r.kind, cur, body)
+          : mergePatch(cur, body)
+    ) as KubeObject;
     const o = validateObject(t.r, patched, ctx.fv, ctx.warnings) as KubeObject;
     return this.replace(
       t,

@@ -2,12 +2,19 @@ import type http from 'node:http';
 import { ApiError, errors } from './status.js';
 import { apiVersions, apiGroupList } from './resources.js';
 import type { FieldValidation } from './validate.js';
-import { wantsTable, toTable } from './table.js';
+import { wantsTable, toTable, includeObjectParam, type IncludeObject } from './table.js';
 import { SERVED } from './served.js';
 import { discoveryList, openapiDoc, openapiIndex } from './openapi.js';
 import type { Registry } from './registry.js';
 import type { KubeObject, Target, WriteContext } from './object.js';
 import { findSubresource } from './subresources/index.js';
+
+/** PATCH bodies the server takes (kubectl rollout undo sends a JSON patch) */
+const PATCH_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+];
 
 const notFound = () => new ApiError('NotFound', 'the server could not find the requested resource');
 
@@ -75,15 +82,21 @@ export async function route(registry: Registry, req: http.IncomingMessage, res: 
     switch (method) {
       case 'GET': {
         const watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
-        const table =
-          !watching && wantsTable(req.headers.accept)
-            ? (items: KubeObject[], rv: string) => toTable(target.r.kind, items, rv)
-            : null;
+        let includeObject: IncludeObject;
+        try {
+          includeObject = includeObjectParam(url.searchParams.get('includeObject'));
+        } catch (e) {
+          throw errors.badRequest((e as Error).message);
+        }
+        const table = wantsTable(req.headers.accept)
+          ? (items: KubeObject[], rv: string, noHeaders = false) =>
+              toTable(target.r.kind, items, rv, Date.now(), { includeObject, noHeaders })
+          : null;
         if (target.name) {
           const o = await registry.get(target);
           return send(200, table?.([o], o.metadata.resourceVersion!) ?? o);
         }
-        if (watching) return await watch(registry, target, url.searchParams, res);
+        if (watching) return await watch(registry, target, url.searchParams, res, table);
         const list = await registry.list(target, url.searchParams);
         return send(200, table?.(list.items, list.metadata.resourceVersion) ?? list);
       }
@@ -96,15 +109,19 @@ export async function route(registry: Registry, req: http.IncomingMessage, res: 
       case 'PATCH': {
         if (!target.name) throw errors.methodNotAllowed('PATCH needs an object name');
         const ct = (req.headers['content-type'] ?? '').split(';')[0];
-        if (ct !== 'application/merge-patch+json' && ct !== 'application/strategic-merge-patch+json') {
+        if (!PATCH_TYPES.includes(ct)) {
           throw new ApiError(
             'UnsupportedMediaType',
-            `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got ${ct || 'none'})`,
+            `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')} (got ${ct || 'none'})`,
           );
         }
         return sendW(
           200,
-          await registry.patch(target, body, { ...ctx, strategic: ct === 'application/strategic-merge-patch+json' }),
+          await registry.patch(target, body, {
+            ...ctx,
+            strategic: ct === 'application/strategic-merge-patch+json',
+            json: ct === 'application/json-patch+json',
+          }),
         );
       }
       case 'DELETE':
@@ -120,14 +137,31 @@ export async function route(registry: Registry, req: http.IncomingMessage, res: 
   }
 }
 
-/** A watch as Kubernetes streams it: chunked, one JSON event per line. */
-function watch(registry: Registry, t: Target, q: URLSearchParams, res: http.ServerResponse): Promise<void> {
+/**
+ * A watch as Kubernetes streams it: chunked, one JSON event per line; with
+ * `as=Table`, each object a Table of one row (column definitions first only).
+ */
+function watch(
+  registry: Registry,
+  t: Target,
+  q: URLSearchParams,
+  res: http.ServerResponse,
+  table: ((items: KubeObject[], rv: string, noHeaders?: boolean) => unknown) | null,
+): Promise<void> {
+  let first = true;
+  const shape = (type: string, object: unknown) => {
+    if (!table || type === 'ERROR' || type === 'BOOKMARK') return object;
+    const o = object as KubeObject;
+    const out = table([o], o.metadata?.resourceVersion ?? '', !first) ?? object;
+    first = false;
+    return out;
+  };
   return registry.watch(t, q, {
     start() {
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
       res.flushHeaders();
     },
-    event: (type, object) => res.write(`${JSON.stringify({ type, object })}\n`),
+    event: (type, object) => res.write(`${JSON.stringify({ type, object: shape(type, object) })}\n`),
     end: () => res.end(),
     onClose: (stop) => res.on('close', stop),
   });

@@ -22,6 +22,7 @@ export function strategies(store: Store): (kind: string) => Strategy {
     ['Service', new ServiceStrategy(store)],
     ['Namespace', namespaceStrategy(store)],
     ['Deployment', workloadStrategy],
+    ['ReplicaSet', workloadStrategy],
     ['StatefulSet', workloadStrategy],
     ['GatewayClass', gatewayClassStrategy],
   ]);
