@@ -5,11 +5,12 @@ import {
   vxlanSourcePort,
   writeArpReply,
   writeArpRequest,
+  cidrContains,
 } from '../packet/index.js';
 import { OUTER_HEADERS_SIZE } from '../overlay/vxlan-encap.js';
 import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
-import { cidrContains, type Peer } from './tables.js';
+import { type Peer } from './tables.js';
 import { templateFor } from './tunnel.js';
 
 /**

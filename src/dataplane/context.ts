@@ -1,10 +1,10 @@
-import { ArpView, EthernetView, Ipv4View, UdpView, VxlanView, VnetHdrView } from '../packet/index.js';
+import { ArpView, EthernetView, Ipv4View, UdpView, VxlanView, VnetHdrView, type Cidr } from '../packet/index.js';
 import type { TxBatch } from '../native/batch.js';
 import { TxBatch as TxBatchImpl } from '../native/batch.js';
 import type { OuterTemplate } from '../overlay/vxlan-encap.js';
 import { Counters } from './counters.js';
 import { DROP, dropReasonName, describeDropReason } from './drop-reasons.js';
-import { NeighborTable, PeerTable, UnderlayNeighbors, type Cidr } from './tables.js';
+import { NeighborTable, PeerTable, UnderlayNeighbors } from './tables.js';
 import { TokenBucket } from './token-bucket.js';
 import { Gro } from './gro.js';
 import type { PipelineTracer, StageName } from './trace.js';

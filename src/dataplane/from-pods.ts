@@ -10,15 +10,15 @@ import {
   ipv4ToString,
   macToString,
   type EthernetView,
+  formatCidr,
+  cidrContains,
 } from '../packet/index.js';
 import type { RxBatch } from '../native/batch.js';
 import { podArp } from './arp.js';
-import { formatCidr } from './cidr.js';
 import { PORT_PODS, type PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
 import { encapToPeer } from './encap.js';
 import { icmpErrorToPod } from './icmp-replies.js';
-import { cidrContains } from './tables.js';
 import { deliverLocal, deliverToHost } from './to-pods.js';
 import { NAT_CONSUMED, NAT_DONE, NAT_PASS, isOutside, masquerade, natFromPod } from './service-stage.js';
 import { sendToUnderlay } from './to-underlay.js';

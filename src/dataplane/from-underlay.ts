@@ -14,6 +14,8 @@ import {
   ICMP_TIME_EXCEEDED,
   ICMP_CODE_TTL_EXCEEDED,
   ipv4ToString,
+  formatCidr,
+  cidrContains,
 } from '../packet/index.js';
 import type { RxBatch } from '../native/batch.js';
 import { overlayArp } from './arp.js';
@@ -21,10 +23,8 @@ import { PORT_UNDERLAY, type PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
 import { healthReplied, isHealthReply } from './health.js';
 import { echoReplyOverlay, icmpErrorOverlay } from './icmp-replies.js';
-import { cidrContains } from './tables.js';
 import { deliverLocal, deliverToHost } from './to-pods.js';
 import { encapToPeer } from './encap.js';
-import { formatCidr } from './cidr.js';
 import { NAT_CONSUMED, NAT_DONE, NAT_PASS, isOutside, natFromOverlay, natFromUnderlay } from './service-stage.js';
 import { policyToLocalPod } from './policy-stage.js';
 import { releaseHeld, sendToUnderlay } from './to-underlay.js';

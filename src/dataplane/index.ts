@@ -18,18 +18,18 @@ export {
   describeDropReason,
   type DropReason,
 } from './drop-reasons.js';
+export { NeighborTable, PeerTable, UnderlayNeighbors, PodTraffic, PeerTraffic, type Peer } from './tables.js';
+// CIDR arithmetic lives in packet/cidr.ts; re-exported for the dataplane's users
 export {
-  NeighborTable,
-  PeerTable,
-  UnderlayNeighbors,
-  PodTraffic,
-  PeerTraffic,
   cidrContains,
   cidrMask,
+  parseCidr,
+  formatCidr,
+  cidrHost,
+  cidrSize,
+  CidrError,
   type Cidr,
-  type Peer,
-} from './tables.js';
-export { parseCidr, formatCidr, cidrHost, cidrSize, CidrError } from './cidr.js';
+} from '../packet/index.js';
 export { TokenBucket } from './token-bucket.js';
 export {
   LbState,

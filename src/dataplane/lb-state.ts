@@ -1,5 +1,5 @@
 import { Conntrack, ServiceTable, type Backend, type Frontend } from '../lb/index.js';
-import { cidrContains, type Cidr } from './tables.js';
+import { cidrContains, type Cidr } from '../packet/index.js';
 
 /**
  * What the Service stage (service-stage.ts) reads per packet, in one place:

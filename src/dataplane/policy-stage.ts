@@ -1,4 +1,4 @@
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, ipv4ToString } from '../packet/index.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, ipv4ToString, cidrContains } from '../packet/index.js';
 import {
   DIR_EGRESS,
   DIR_INGRESS,
@@ -16,7 +16,6 @@ import {
 import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
 import { CT_POLICY } from './lb-state.js';
-import { cidrContains } from './tables.js';
 
 /**
  * NetworkPolicy, per packet: the verdict for a new connection, made once

@@ -8,6 +8,7 @@ import {
   natSetDst,
   natSetSrc,
   ipv4ToString,
+  cidrContains,
 } from '../packet/index.js';
 import { answerSender } from './answer-sender.js';
 import { setAddr, unNatIcmpError } from './icmp-nat.js';
@@ -15,7 +16,6 @@ import { formatFrontend, lbFlowHash, protoName, type Frontend } from '../lb/inde
 import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
 import { CT_DNAT, CT_FROM_UNDERLAY, CT_MASQ, CT_SNAT, CT_TRANSLATES } from './lb-state.js';
-import { cidrContains } from './tables.js';
 import { askUnderlay } from './to-underlay.js';
 
 /**

@@ -1,20 +1,9 @@
-import { macToString } from '../packet/index.js';
+import { cidrMask, macToString, type Cidr } from '../packet/index.js';
 
 /**
  * The tables the pipeline reads. Only the control side (agent, peer source)
  * writes them; stages only look up. Keys are IPv4 addresses as uint32.
  */
-export interface Cidr {
-  network: number;
-  prefixLen: number;
-}
-
-export function cidrMask(prefixLen: number): number {
-  return prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
-}
-export function cidrContains(c: Cidr, ip: number): boolean {
-  return (ip & cidrMask(c.prefixLen)) >>> 0 === c.network;
-}
 
 /** Frames and bytes a pod sent and received through the pipeline (a GSO super-frame counts as one frame). */
 export class PodTraffic {

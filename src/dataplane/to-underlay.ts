@@ -1,8 +1,7 @@
-import { ETHERNET_HEADER_SIZE, VNET_HDR_SIZE, ipv4ToString, macToString } from '../packet/index.js';
+import { ETHERNET_HEADER_SIZE, VNET_HDR_SIZE, ipv4ToString, macToString, cidrContains } from '../packet/index.js';
 import { queueUnderlayArp } from './arp.js';
 import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
-import { cidrContains } from './tables.js';
 import { FWD_UNDERLAY } from './trace.js';
 
 /**

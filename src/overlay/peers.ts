@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import { parseIpv4, parseMac } from '../packet/index.js';
+import { parseIpv4, parseMac, parseCidr } from '../packet/index.js';
 import type { Peer } from '../dataplane/tables.js';
-import { parseCidr } from '../dataplane/cidr.js';
 import { vtepMacFor } from './macs.js';
 
 /**

@@ -164,3 +164,17 @@ export {
   type IcmpLayer,
   type VxlanLayer,
 } from './dissect.js';
+export {
+  CidrError,
+  type CidrErrorCode,
+  type Cidr,
+  type AnyCidr,
+  cidrMask,
+  cidrContains,
+  parseCidr,
+  formatCidr,
+  cidrHost,
+  cidrSize,
+  parseAnyCidr,
+  anyCidrCovers,
+} from './cidr.js';

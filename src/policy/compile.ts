@@ -23,7 +23,7 @@
  * canonical text), so 1,000 policies over the same few labels cost little.
  */
 import { matches, selectorRequirements, type LabelSelector, type Requirement } from '../control/labels.js';
-import { parseIpv4 } from '../packet/ipv4-address.js';
+import { cidrMask, parseCidr, type Cidr } from '../packet/index.js';
 import {
   PolicySet,
   type CompiledPeer,
@@ -225,16 +225,12 @@ function compilePort(p: PortSpec): CompiledPort {
 /** IPv4 CIDR → network and mask; null for an IPv6 one; throws ERR_BAD_POLICY for garbage (the API server refuses it first). */
 export function parseV4Cidr(text: string, where: string): { net: number; mask: number } | null {
   if (text.includes(':')) return null;
-  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(text.trim());
-  if (!m || Number(m[2]) > 32) throw new PolicyError('ERR_BAD_POLICY', `${where}: "${text}" is not a CIDR`);
-  const len = Number(m[2]);
-  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  let ip: number;
+  let c: Cidr;
   try {
-    ip = parseIpv4(m[1]);
+    // Kubernetes accepts host bits in ipBlock CIDRs (ParseCIDR masks them): so do we.
+    c = parseCidr(text, { maskHostBits: true });
   } catch {
     throw new PolicyError('ERR_BAD_POLICY', `${where}: "${text}" is not a CIDR`);
   }
-  // Kubernetes accepts host bits in ipBlock CIDRs (ParseCIDR masks them): so do we.
-  return { net: (ip & mask) >>> 0, mask };
+  return { net: c.network, mask: cidrMask(c.prefixLen) };
 }

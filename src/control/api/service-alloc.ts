@@ -1,4 +1,4 @@
-import { parseIpv4, ipv4ToString } from '../../packet/ipv4-address.js';
+import { CidrError, cidrSize, ipv4ToString, parseCidr, parseIpv4, type Cidr } from '../../packet/index.js';
 import { ApiError, errors, type Cause } from './status.js';
 
 /**
@@ -75,10 +75,15 @@ interface Ipv4Range {
 }
 
 function parseRange(cidr: string): Ipv4Range {
-  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(cidr);
-  if (!m || Number(m[2]) > 30) throw new Error(`service CIDR ${cidr} is not an IPv4 CIDR of /30 or larger`);
-  const size = 2 ** (32 - Number(m[2]));
-  return { network: parseIpv4(m[1]) - (parseIpv4(m[1]) % size), size, text: cidr };
+  const message = `service CIDR ${cidr} is not an IPv4 CIDR of /30 or larger`;
+  let c: Cidr;
+  try {
+    c = parseCidr(cidr, { maskHostBits: true });
+  } catch (err) {
+    throw new CidrError(message, { cause: err });
+  }
+  if (c.prefixLen > 30) throw new CidrError(message);
+  return { network: c.network, size: cidrSize(c), text: cidr };
 }
 
 function tryIp(s: unknown): number | null {

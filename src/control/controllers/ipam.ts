@@ -1,4 +1,4 @@
-import { parseCidr, formatCidr } from '../../dataplane/cidr.js';
+import { parseCidr, formatCidr } from '../../packet/index.js';
 import { byCreation, byName, removeCondition, setCondition, type Condition, type KubeObject } from './objects.js';
 
 /**

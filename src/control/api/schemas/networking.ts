@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import ipaddr from 'ipaddr.js';
+import { anyCidrCovers, parseAnyCidr } from '../../../packet/index.js';
 import { typeMeta, labelSelector, intOrString, protocol, conditions } from './meta.js';
 
 /**
@@ -41,14 +41,6 @@ export function portNameErrors(port: string): string[] {
   return errs;
 }
 
-const parseCIDR = (s: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | null => {
-  try {
-    return ipaddr.parseCIDR(s);
-  } catch {
-    return null;
-  }
-};
-
 // ---------------------------------------------------------------- NetworkPolicy
 
 /** IPBlock: `except` entries must lie strictly inside `cidr`. */
@@ -59,12 +51,12 @@ const ipBlock = z
   })
   .superRefine((b, ctx) => {
     if (b.cidr === '') return required(ctx, ['cidr'], '');
-    const cidr = parseCIDR(b.cidr);
+    const cidr = parseAnyCidr(b.cidr);
     if (!cidr) return invalid(ctx, ['cidr'], b.cidr, 'not a valid CIDR');
     for (const [i, e] of (b.except ?? []).entries()) {
-      const ex = parseCIDR(e);
+      const ex = parseAnyCidr(e);
       if (!ex) return invalid(ctx, ['except', i], e, 'not a valid CIDR');
-      const inside = ex[0].kind() === cidr[0].kind() && ex[0].match(cidr as [never, number]) && cidr[1] < ex[1];
+      const inside = anyCidrCovers(cidr, ex) && cidr.prefixLen < ex.prefixLen;
       if (!inside) invalid(ctx, ['except', i], e, 'must be a strict subset of `cidr`');
     }
   });
