@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import type { WebSocket } from 'ws';
+import { execIdentityArgv, type ExecSpec as FullExecSpec } from '../exec-spec.js';
 import {
   ERROR,
   RESIZE,
@@ -19,31 +20,44 @@ import {
 } from './ws-channels.js';
 
 /**
- * What exec enters: a container's process (whose namespaces the command
- * joins) and what the command runs with. uid/gid/cwd are optional: a
- * runtime that runs containers as root in / leaves them out.
+ * What exec enters: a process in the container's namespaces and what the
+ * command runs with (exec-spec.ts's ExecSpec; uid, groups and caps are left
+ * out by a runtime that runs containers as root with every capability).
  */
-export interface ExecSpec {
-  pid: number;
-  env: Record<string, string>;
-  uid?: number;
-  gid?: number;
-  cwd?: string;
-}
+export type ExecSpec = Pick<FullExecSpec, 'pid' | 'env'> &
+  Partial<Pick<FullExecSpec, 'uid' | 'gid' | 'groups' | 'caps' | 'privileged' | 'noNewPrivs' | 'cwd'>>;
 
 /**
  * The command line that runs argv inside the container: nsenter joins every
  * namespace of its process (network, mount, UTS, IPC, PID, cgroup; the user
  * namespace when it differs) and takes its root and working directory, then
- * setpriv drops to the container's user when it has one.
+ * Debian's setpriv (by path: a busybox-first PATH has an applet of that
+ * name) takes the container's identity — user, groups, capability bounding
+ * set, no_new_privs — as the runtime started the container with.
  */
 export function execArgv(spec: ExecSpec, argv: string[]): string[] {
-  const ns = ['nsenter', '--target', String(spec.pid), '--all', '--root', spec.cwd ? `--wd=${spec.cwd}` : '--wd'];
-  const user =
-    spec.uid !== undefined && spec.uid !== 0
-      ? ['setpriv', `--reuid=${spec.uid}`, `--regid=${spec.gid ?? spec.uid}`, '--clear-groups', '--']
-      : [];
-  return [...ns, '--', ...user, ...argv];
+  const ns = [
+    '/usr/bin/nsenter',
+    '--target',
+    String(spec.pid),
+    '--all',
+    '--root',
+    spec.cwd ? `--wd=${spec.cwd}` : '--wd',
+  ];
+  let identity: string[] = [];
+  if (spec.caps) {
+    const [, ...opts] = execIdentityArgv({
+      uid: spec.uid ?? 0,
+      gid: spec.gid ?? 0,
+      groups: spec.groups ?? [],
+      caps: spec.caps,
+      privileged: spec.privileged ?? false,
+    });
+    identity = ['/usr/bin/setpriv', ...(spec.noNewPrivs ? ['--no-new-privs'] : []), ...opts];
+  } else if (spec.uid !== undefined && spec.uid !== 0) {
+    identity = ['/usr/bin/setpriv', `--reuid=${spec.uid}`, `--regid=${spec.gid ?? spec.uid}`, '--clear-groups', '--'];
+  }
+  return [...ns, '--', ...identity, ...argv];
 }
 
 /** The environment exec gives: the container's, plus TERM for a TTY (as runc does). */
