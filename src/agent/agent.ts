@@ -11,13 +11,14 @@ import { ApiClient } from '../control/client/index.js';
 import { registerNode, startHeartbeat, ApiPeerSource } from './node-registration.js';
 import { Kubelet } from '../kubelet/kubelet.js';
 import { startLogServer } from '../kubelet/log-server.js';
-import { kubeletStreams } from '../kubelet/streams/kubelet-streams.js';
+import { kubeletStreams, streamHooks } from '../kubelet/streams/kubelet-streams.js';
+import { portForwardUpgrade } from '../kubelet/streams/portforward-upgrade.js';
 import { KUBELET_PORT } from '../control/api/pod-log.js';
 import { workloadTools } from '../kubelet/tools.js';
 import { setUpNode, setUpHostPort } from './node-setup.js';
 import { Datapath } from './datapath.js';
 import { HostLocalIpam } from './ipam.js';
-import { PodManager } from './pods.js';
+import { PodManager, apiPodKey } from './pods.js';
 import { startControlServer, route, rawRoute } from './control-server.js';
 import { TracerHub } from './tracer-hub.js';
 import { DropCapture, NatCapture, parseCaptureFilter, type CaptureFilter } from '../capture/index.js';
@@ -129,6 +130,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       dns: cfg.dns,
       log,
     });
+    streamHooks.portForward = portForwardUpgrade((ns, name) => pods.get(apiPodKey(ns, name)), log);
     logServer = await startLogServer(
       underlay.local,
       KUBELET_PORT,
