@@ -57,7 +57,7 @@ export function dtachWinch(cols: number, rows: number): Buffer {
 
 /** The argv that runs a container's command on a console dtach holds at sock (-E: no detach key, -z: ^Z goes to the command, -r none: no redraw). */
 export function consoleArgv(sock: string, argv: string[]): string[] {
-  return ['dtach', '-N', sock, '-E', '-z', '-r', 'none', ...argv];
+  return ['/usr/bin/dtach', '-N', sock, '-E', '-z', '-r', 'none', ...argv];
 }
 
 /**
