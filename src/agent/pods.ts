@@ -5,22 +5,9 @@ import { ipv4ToString, macToString } from '../packet/index.js';
 import { podMacFor } from '../overlay/index.js';
 import type { HostLocalIpam } from './ipam.js';
 import type { NodeConfig } from './config.js';
+import { apiPodKey, type PodRecord, type PodSandboxes } from '../kubelet/index.js';
 
-export interface PodRecord {
-  /** the key pods are known by on this node: the name (default namespace, and pods made with `podwire pod add`) or namespace/name */
-  name: string;
-  /** set for pods from the API server */
-  namespace?: string;
-  uid?: string;
-  ip: string;
-  mac: string;
-  netns: string;
-  hostVeth: string;
-  createdAt: string;
-}
-
-/** How a Pod object is known on its node (see PodManager.createForApi). */
-export const apiPodKey = (namespace: string, name: string) => (namespace === 'default' ? name : `${namespace}/${name}`);
+export { apiPodKey, type PodRecord };
 
 export class PodError extends Error {
   constructor(
@@ -67,7 +54,7 @@ export function podPlan(cfg: NodeConfig, pod: PodRecord, gateway: string): strin
  * the kubelet. The record of pods is persisted so a restarted agent adopts
  * the pods that still exist instead of making them twice.
  */
-export class PodManager {
+export class PodManager implements PodSandboxes {
   private readonly pods = new Map<string, PodRecord>();
   private readonly file: string;
 

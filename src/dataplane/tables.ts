@@ -1,4 +1,5 @@
-import { cidrMask, macToString, type Cidr } from '../packet/index.js';
+import { cidrMask, macToString } from '../packet/index.js';
+import type { Peer as OverlayPeer } from '../overlay/index.js';
 
 /**
  * The tables the pipeline reads. Only the control side (agent, peer source)
@@ -76,12 +77,8 @@ export class NeighborTable {
   }
 }
 
-export interface Peer {
-  name: string;
-  nodeIp: number;
-  podCidr: Cidr;
-  /** the peer's VTEP MAC: inner frames to it carry this destination */
-  vtepMac: Buffer;
+/** A peer node (overlay/peers.ts) with what the pipeline keeps of it. */
+export interface Peer extends OverlayPeer {
   /** counters, attached by the pipeline (kept across peer-set changes) */
   traffic?: PeerTraffic;
   health?: PeerHealth;

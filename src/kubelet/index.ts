@@ -21,3 +21,4 @@ export {
 } from './hosts-file.js';
 export { podFiles, POD_ETC_FILES, type PodFiles, type KubeletDnsOptions } from './pod-files.js';
 export { execProbeArgv } from './probes.js';
+export { apiPodKey, type PodRecord, type PodSandboxes } from './sandbox.js';

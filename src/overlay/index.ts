@@ -6,5 +6,5 @@ export {
   patchTcpSegment,
   type TcpSegmentPlan,
 } from './vxlan-encap.js';
-export { type PeerSource, type PeerSpec, FilePeerSource, parsePeerSpecs, toPeer } from './peers.js';
+export { type Peer, type PeerSource, type PeerSpec, FilePeerSource, parsePeerSpecs, toPeer } from './peers.js';
 export { vtepMacFor, podMacFor } from './macs.js';

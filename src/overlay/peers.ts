@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { parseIpv4, parseMac, parseCidr } from '../packet/index.js';
-import type { Peer } from '../dataplane/tables.js';
+import type { Cidr } from '../packet/index.js';
 import { vtepMacFor } from './macs.js';
 
 /**
@@ -50,6 +50,15 @@ export function parsePeerSpecs(json: unknown, where: string): PeerSpec[] {
     if (vtepMac !== undefined) check('vtepMac', () => parseMac(String(vtepMac)));
     return { name, nodeIp, podCidr, ...(vtepMac !== undefined ? { vtepMac: String(vtepMac) } : {}) };
   });
+}
+
+/** A peer node as the overlay knows it: where its pods live and how to reach its VTEP. */
+export interface Peer {
+  name: string;
+  nodeIp: number;
+  podCidr: Cidr;
+  /** the peer's VTEP MAC: inner frames to it carry this destination */
+  vtepMac: Buffer;
 }
 
 export function toPeer(spec: PeerSpec): Peer {
