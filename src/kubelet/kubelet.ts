@@ -6,7 +6,7 @@ import {
   type KubeObject,
   type EventType,
 } from '../control/client/index.js';
-import { apiPodKey, type PodManager, type PodRecord } from '../agent/pods.js';
+import { apiPodKey, type PodRecord, type PodSandboxes } from './sandbox.js';
 import { ContainerRuntime, type ContainerRun } from './runtime.js';
 import { podStatus, canonicalJson, type ContainerView } from './pod-status.js';
 import { runProbe, ProbeState, type ProbeSpec } from './probes.js';
@@ -26,7 +26,7 @@ export interface KubeletOptions {
   client: ApiClient;
   node: string;
   nodeIp: string;
-  sandboxes: PodManager;
+  sandboxes: PodSandboxes;
   stateDir: string;
   tools: { workloadBin: string; busyboxDir: string };
   log: (msg: string) => void;
