@@ -40,8 +40,20 @@ export interface AccessEntry {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const p2 = (n: number): string => String(n).padStart(2, '0');
 
-/** NGINX's $time_local in UTC: 10/Oct/2000:13:55:36 +0000 */
+let lastSecond = NaN;
+let lastText = '';
+
+/** NGINX's $time_local in UTC: 10/Oct/2000:13:55:36 +0000 (made once a second, as NGINX caches its time) */
 export function nginxTime(d: Date): string {
+  const s = Math.floor(d.getTime() / 1000);
+  if (s !== lastSecond) {
+    lastText = formatTime(d);
+    lastSecond = s;
+  }
+  return lastText;
+}
+
+function formatTime(d: Date): string {
   return `${p2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
 }
 

@@ -159,6 +159,13 @@ export function forwardH1(f: ForwardH1Request, done: (r: ForwardResult) => void)
   let upstreamStatus: number | undefined;
   let waitingDrain = false;
   let handle: H1Handle | undefined;
+  let held: Buffer | undefined;
+  const write = (chunk: Buffer): boolean => {
+    if (res.write(chunk) || waitingDrain) return !waitingDrain;
+    waitingDrain = true;
+    res.once('drain', onDrain);
+    return false;
+  };
 
   const finish = (r: ForwardResult): void => {
     if (finished) return;
@@ -197,19 +204,27 @@ export function forwardH1(f: ForwardH1Request, done: (r: ForwardResult) => void)
         finish({ status: 502, bytes: sendLocal(res, 502, failure.reason), upstreamStatus, failure });
       }
     },
+    // A chunk is held until the read that brought it is parsed: when the response ends in the
+    // same read (the usual small answer), head, body and end leave in one write with res.end(chunk).
     onData(chunk) {
       if (finished) return true;
       bytes += chunk.length;
-      if (!res.write(chunk) && !waitingDrain) {
-        waitingDrain = true;
-        res.once('drain', onDrain);
-        return false;
-      }
-      return true;
+      const ok = held ? write(held) : true;
+      held = chunk;
+      return ok;
+    },
+    onReadDone() {
+      if (!held || finished) return true;
+      const chunk = held;
+      held = undefined;
+      return write(chunk);
     },
     onEnd() {
       if (finished) return;
-      res.end();
+      const chunk = held;
+      held = undefined;
+      if (chunk) res.end(chunk);
+      else res.end();
       finish({ status: upstreamStatus ?? 502, bytes, upstreamStatus });
     },
     onError(err) {

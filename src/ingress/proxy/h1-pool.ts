@@ -59,6 +59,8 @@ export interface H1Exchange {
   onHeaders(status: number, statusMessage: string, rawHeaders: string[]): void;
   /** false: the client is full; the connection is paused until resume() */
   onData(chunk: Buffer): boolean;
+  /** everything one read brought has been handed over (onData may hold a chunk back until now); false: pause */
+  onReadDone(): boolean;
   onEnd(): void;
   onError(err: Error): void;
 }
@@ -194,6 +196,10 @@ class Connection {
     this.executing = false;
     if (this.dead) this.parser.close();
     else if (r instanceof Error) this.fail(r);
+    else if (this.ex && !this.ex.onReadDone() && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
   }
 
   private onSocketEnd(): void {

@@ -10,8 +10,17 @@ import { FastCounter, FastHistogram } from './series.js';
  */
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export const routeLabel = (r: RouteRef | undefined): string => (r ? `${r.kind}/${r.name}` : '-');
-export const statusClass = (status: number): string => `${Math.floor(status / 100)}xx`;
+const routeLabels = new WeakMap<RouteRef, string>();
+/** "Ingress/ns/name", made once per compiled route */
+export const routeLabel = (r: RouteRef | undefined): string => {
+  if (!r) return '-';
+  let l = routeLabels.get(r);
+  if (l === undefined) routeLabels.set(r, (l = `${r.kind}/${r.name}`));
+  return l;
+};
+const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+export const statusClass = (status: number): string =>
+  CLASSES[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`;
 
 export class IngressMetrics {
   readonly registry: Registry;

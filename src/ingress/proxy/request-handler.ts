@@ -56,6 +56,18 @@ const backendName = (b: BackendTarget): string => `${b.service}:${b.port}`;
 const hostPort = (address: string, port: number): string =>
   address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 
+/** A backend's names, made once per compiled target rather than per request. */
+interface BackendNames {
+  name: string;
+  upstream: string;
+}
+const names = new WeakMap<BackendTarget, BackendNames>();
+function namesOf(b: BackendTarget): BackendNames {
+  let n = names.get(b);
+  if (!n) names.set(b, (n = { name: backendName(b), upstream: hostPort(b.address, b.port) }));
+  return n;
+}
+
 export class RequestHandler {
   constructor(private readonly d: HandlerDeps) {}
 
@@ -88,13 +100,13 @@ export class RequestHandler {
       const facts = this.facts(info, hostHeader, l, p.rewriteHost);
       const headers = upstreamRequestHeaders(req.headers, facts, p.requestHeaders);
       const path = p.rewritePath ?? target;
-      const upstream = hostPort(backend.address, backend.port);
+      const { upstream, name } = namesOf(backend);
       let body = hasBody(req) ? (req as IncomingMessage) : null;
       const finished = (r: ForwardResult): void =>
         end(info, {
           ...r,
           upstream,
-          backend: backendName(backend),
+          backend: name,
           reason: r.failure?.reason ?? (r.status === 499 ? 'client closed the connection' : undefined),
         });
       if (!body && !p.mirror?.length) {
