@@ -1,6 +1,19 @@
 import { apiResourceList, groupVersion } from './resources.js';
 import { SERVED } from './served.js';
 import { subresourceDiscovery } from './subresources/index.js';
+import { componentSchemas } from './openapi-schemas.js';
+
+/** Per group-version: its kinds' schemas and the shared ones they refer to (built once). */
+const schemaCache = new Map<string, Record<string, unknown>>();
+function schemasOf(gvPath: string): Record<string, unknown> {
+  let s = schemaCache.get(gvPath);
+  if (!s) {
+    const mine = SERVED.filter((x) => (x.group ? `apis/${x.group}/${x.version}` : 'api/v1') === gvPath);
+    s = componentSchemas(mine);
+    schemaCache.set(gvPath, s);
+  }
+  return s;
+}
 
 /**
  * Discovery of one group-version (/api/v1, /apis/{group}/{version}): each
@@ -53,6 +66,7 @@ export function openapiDoc(gvPath: string): Record<string, unknown> | null {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: 'v1.30.0-podwire' },
     paths,
-    components: { schemas: {} },
+    // kubectl explain finds a kind's schema by its x-kubernetes-group-version-kind (openapi-schemas.ts)
+    components: { schemas: schemasOf(gvPath) },
   };
 }

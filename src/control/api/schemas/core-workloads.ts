@@ -35,7 +35,7 @@ const envFrom = z.strictObject({
   secretRef: z.strictObject({ name: z.string().optional(), optional: z.boolean().optional() }).optional(),
 });
 
-const probe = z.strictObject({
+export const probe = z.strictObject({
   exec: z.strictObject({ command: z.array(z.string()).optional() }).optional(),
   httpGet: z
     .strictObject({
@@ -56,7 +56,7 @@ const probe = z.strictObject({
   terminationGracePeriodSeconds: i32.optional(),
 });
 
-const containerPort = z.strictObject({
+export const containerPort = z.strictObject({
   name: z.string().max(15).optional(),
   containerPort: port,
   protocol: protocol.optional(),
@@ -64,7 +64,7 @@ const containerPort = z.strictObject({
   hostPort: i32.optional(),
 });
 
-const container = z.strictObject({
+export const container = z.strictObject({
   name: z.string(),
   image: z.string().optional(),
   command: z.array(z.string()).optional(),
@@ -172,7 +172,7 @@ export const podTemplateSpec = z.strictObject({ metadata: objectMeta.optional(),
 
 export const pod = z.strictObject({ ...typeMeta, spec: podSpec, status: opaque.optional() });
 
-const servicePort = z.strictObject({
+export const servicePort = z.strictObject({
   name: z.string().optional(),
   protocol: protocol.optional(),
   appProtocol: z.string().optional(),
