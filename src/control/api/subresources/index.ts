@@ -1,5 +1,6 @@
 import type { ResourceType } from '../resources.js';
 import { binding } from './binding.js';
+import { ephemeralContainers } from './ephemeral-containers.js';
 import { log } from './log.js';
 import { scale } from './scale.js';
 import { status } from './status.js';
@@ -8,7 +9,7 @@ import type { Subresource } from './subresource.js';
 export type { Subresource, SubresourceCall } from './subresource.js';
 
 /** Every subresource the server serves, in discovery order. */
-export const SUBRESOURCES: readonly Subresource[] = [status, scale, binding, log];
+export const SUBRESOURCES: readonly Subresource[] = [status, scale, binding, log, ephemeralContainers];
 
 /** The subresource `name` of `r` for `method`, if served. */
 export function findSubresource(r: ResourceType, name: string, method: string): Subresource | undefined {
