@@ -10,6 +10,7 @@ import {
   SPDY3_DICTIONARY_ADLER32,
   SpdyError,
   type SpdyFrame,
+  type SpdyHeadersInit,
 } from '../../src/control/streams/spdy/index.js';
 
 // SPDY/3.1 framing (draft-mbelshe-httpbis-spdy-00 §2.2, §2.6) and its
@@ -245,7 +246,7 @@ describe('name/value blocks', () => {
   it('compress in one zlib stream per direction: blocks inflate only in order, with the dictionary', () => {
     const c = new HeaderCompressor();
     const d = new HeaderDecompressor();
-    const sets = [
+    const sets: SpdyHeadersInit[] = [
       { streamtype: 'error', port: '8080', requestid: '0' },
       { streamtype: 'data', port: '8080', requestid: '0' },
       {},
