@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseIpv4 } from '../packet/index.js';
 import type { LabState } from '../lab/index.js';
 import { askAgents } from './agents.js';
-import { table } from './table.js';
+import { table } from '../text/index.js';
 
 /**
  * `podwire conntrack list|flush`: the agents' connection-tracking tables,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { LabState } from '../lab/index.js';
 import { askAgents } from './agents.js';
-import { table } from './table.js';
+import { table } from '../text/index.js';
 
 /**
  * `podwire lb show`: each agent's Service table as its dataplane holds it —

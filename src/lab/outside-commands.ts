@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { table } from '../cli/table.js';
+import { table } from '../text/index.js';
 import { labMachines, netnsEtcDir, type LabPlan } from './plan.js';
 import type { LabState } from './lab.js';
 import type { OutsideStatus } from './outside.js';

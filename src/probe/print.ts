@@ -5,7 +5,7 @@
  * reached by; the summary; then every mismatch with what was expected
  * (and the model's reason) beside what was seen.
  */
-import { table } from '../cli/table.js';
+import { table } from '../text/index.js';
 import type { Cell, ProbeMatrix } from './matrix.js';
 
 export const LEGEND =

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { table } from '../../src/cli/table.js';
+import { table } from '../../src/text/index.js';
 
 describe('kubectl-style tables', () => {
   it('pads columns to the widest cell plus three spaces, no trailing blanks', () => {

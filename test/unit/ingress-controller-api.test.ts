@@ -6,7 +6,7 @@ import { FileStore } from '../../src/control/store/index.js';
 import { ApiServer, findResource, apiGroupList, apiResourceList } from '../../src/control/api/index.js';
 import { ApiClient, ApiClientError } from '../../src/control/client/index.js';
 import { gatewayClass, referenceGrant } from '../../src/control/api/schemas/gateway-class.js';
-import { PRINTERS } from '../../src/cli/kube/printers.js';
+import { PRINTERS } from '../../src/control/printers/index.js';
 import { toTable } from '../../src/control/api/table.js';
 
 // GatewayClass and ReferenceGrant as the Gateway API CRDs define them:

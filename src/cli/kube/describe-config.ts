@@ -1,4 +1,4 @@
-import { rfc1123z } from './duration.js';
+import { rfc1123z } from '../../control/printers/index.js';
 import {
   annotationsMultiline,
   describeEvents,

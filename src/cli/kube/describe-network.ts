@@ -1,4 +1,4 @@
-import { goTimeString } from './duration.js';
+import { goTimeString, formatEndpoints, formatLabels, formatLabelSelector } from '../../control/printers/index.js';
 import {
   annotationsMultiline,
   describeEvents,
@@ -6,8 +6,6 @@ import {
   PrefixWriter,
   type Related,
 } from './describe-writer.js';
-import { formatEndpoints } from './printers.js';
-import { formatLabels, formatLabelSelector } from './selectors.js';
 
 /**
  * kubectl describe for Services, Endpoints, EndpointSlices, Ingresses,

@@ -1,4 +1,4 @@
-import { rfc1123z, since } from './duration.js';
+import { rfc1123z, since } from '../../control/printers/index.js';
 import {
   annotationsMultiline,
   describeEvents,

@@ -1,4 +1,4 @@
-import { rfc1123z, since } from './duration.js';
+import { rfc1123z, since, selectorString } from '../../control/printers/index.js';
 import {
   annotationsMultiline,
   describeContainers,
@@ -9,7 +9,6 @@ import {
   unstructured,
   type Related,
 } from './describe-writer.js';
-import { selectorString } from './selectors.js';
 
 /**
  * kubectl describe's text for pods, Deployments and StatefulSets (with

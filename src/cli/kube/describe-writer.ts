@@ -1,5 +1,5 @@
-import { rfc1123z, since } from './duration.js';
-import { DESCRIBE_WRITER, TabWriter } from './tabwriter.js';
+import { rfc1123z, since } from '../../control/printers/index.js';
+import { DESCRIBE_WRITER, TabWriter } from '../../text/index.js';
 
 /**
  * The pieces kubectl's describers share (k8s.io/kubectl/pkg/describe):

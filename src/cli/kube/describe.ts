@@ -16,7 +16,7 @@ import { describeDeployment, describeGeneric, describePod, describeStatefulSet }
 import { errorLine, isNotFound } from './errors.js';
 import { noResources } from './get.js';
 import { withType } from './output.js';
-import { selects } from './selectors.js';
+import { selects } from '../../control/printers/index.js';
 import { explainedSection } from '../policy-describe.js';
 
 /**

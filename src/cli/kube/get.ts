@@ -3,7 +3,7 @@ import { parseResourceArgs, type ResourceRequest } from './args.js';
 import type { KubeContext, NamespaceFlags } from './context.js';
 import { errorLine, KubeError } from './errors.js';
 import { customColumnCells, executeTemplate, JsonPathError, parseCustomColumns, parseTemplate } from './jsonpath.js';
-import { TabWriter, TABLE_WRITER } from './tabwriter.js';
+import { TabWriter, TABLE_WRITER } from '../../text/index.js';
 import {
   asList,
   nameOf,

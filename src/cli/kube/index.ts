@@ -11,9 +11,15 @@ export { del, type DeleteFlags } from './delete.js';
 export { logs, type LogsFlags } from './logs.js';
 export { wait, parseFor, parseTimeoutMs, conditionMet, type WaitFlags } from './wait.js';
 export { parseResourceArgs, ALL } from './args.js';
-export { PRINTERS, columnsFor, formatEndpoints } from './printers.js';
-export { podCells } from './pod-status.js';
-export { humanDuration, rfc1123z } from './duration.js';
+// the printers live below, in control/printers (the API server's Table printing uses them too)
+export {
+  PRINTERS,
+  columnsFor,
+  formatEndpoints,
+  podCells,
+  humanDuration,
+  rfc1123z,
+} from '../../control/printers/index.js';
 export {
   renderTables,
   WatchPrinter,
@@ -26,7 +32,7 @@ export {
   resourceName,
   parseOutput,
 } from './output.js';
-export { tabbed, TabWriter, TABLE_WRITER, DESCRIBE_WRITER } from './tabwriter.js';
+export { tabbed, TabWriter, TABLE_WRITER, DESCRIBE_WRITER } from '../../text/index.js';
 export { evalJsonPath, executeTemplate, parseCustomColumns, customColumnCells } from './jsonpath.js';
 export { printTemplate } from './get.js';
 export { errorLine, KubeError } from './errors.js';

@@ -2,7 +2,7 @@ import { resourcePath } from '../../control/client/index.js';
 import { resourceType } from './args.js';
 import type { KubeContext } from './context.js';
 import { KubeError } from './errors.js';
-import { selects } from './selectors.js';
+import { selects } from '../../control/printers/index.js';
 
 /**
  * `logs POD|TYPE/NAME [-c CONTAINER] [-f] [--tail N] [--previous]`: GET

@@ -1,8 +1,7 @@
 import { stringify } from 'yaml';
 import { groupVersion, type ResourceType } from '../../control/api/index.js';
-import { columnsFor, PRINTERS } from './printers.js';
-import { TabWriter, TABLE_WRITER } from './tabwriter.js';
-import { formatLabels } from './selectors.js';
+import { columnsFor, PRINTERS, formatLabels } from '../../control/printers/index.js';
+import { TabWriter, TABLE_WRITER } from '../../text/index.js';
 
 /**
  * kubectl's output formats: the table (-o wide too; NAMESPACE first with

@@ -1,4 +1,4 @@
-import { PRINTERS, columnsFor } from '../../cli/kube/printers.js';
+import { PRINTERS, columnsFor } from '../printers/index.js';
 
 /**
  * Server-side printing (meta.k8s.io/v1 Table), which the real kubectl asks
