@@ -28,6 +28,8 @@ interface ValuePair {
   value: number;
   metricName?: string;
   sharedLabels?: Record<string, string>;
+  /** prom-client's JSON has `exemplar: null` on a bucket */
+  exemplar?: null;
 }
 
 interface MetricData {
@@ -86,6 +88,7 @@ abstract class Series<L extends string, C> {
       value: v.value,
       labels: { ...v.labels, ...v.sharedLabels },
       ...(v.metricName ? { metricName: v.metricName } : {}),
+      ...(v.exemplar === null ? { exemplar: null } : {}),
     }));
     return d;
   }
@@ -177,10 +180,10 @@ export class FastHistogram<L extends string> extends Series<L, HistogramCell> {
       let acc = 0;
       this.bounds.forEach((le, i) => {
         acc += c.counts[i];
-        values.push({ labels: { le }, value: acc, metricName: bucket, sharedLabels: c.labels });
+        values.push({ labels: { le }, value: acc, metricName: bucket, sharedLabels: c.labels, exemplar: null });
       });
       values.push(
-        { labels: { le: '+Inf' }, value: c.count, metricName: bucket, sharedLabels: c.labels },
+        { labels: { le: '+Inf' }, value: c.count, metricName: bucket, sharedLabels: c.labels, exemplar: null },
         { labels: {}, value: c.sum, metricName: `${this.name}_sum`, sharedLabels: c.labels },
         { labels: {}, value: c.count, metricName: `${this.name}_count`, sharedLabels: c.labels },
       );
