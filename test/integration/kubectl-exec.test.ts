@@ -1,0 +1,174 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { execa } from 'execa';
+import { labUp, waitFor, type LabState } from '../../src/lab/index.js';
+import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
+import { STATE_ROOT, requireRoot, testPrefix, stopLab, labProcesses } from './helpers.js';
+
+// The real kubectl (Debian's, 1.32) against a 2-node lab: exec over
+// WebSocket (v5.channel.k8s.io) through the API server to the agent of the
+// pod's node, which enters the container's namespaces — exit codes, stdin,
+// -c, a TTY sized by the client, cp both ways (tar through exec), a client
+// that disconnects, kubectl's usual errors.
+const prefix = testPrefix('kx');
+let state: LabState;
+let client: ApiClient;
+let kubectlArgs: string[] = [];
+const tmp = fs.mkdtempSync('/tmp/pw-kexec-');
+
+const kubectl = (args: string[], opts: { input?: string | Buffer; timeout?: number } = {}) =>
+  execa('ip', [...kubectlArgs, ...args], {
+    reject: false,
+    timeout: opts.timeout ?? 30_000,
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+    stripFinalNewline: false,
+  });
+
+/** kubectl on a terminal: util-linux script gives it a PTY of 41 rows by 132 columns; -e returns its exit code. */
+const onTty = (args: string[], input?: string) => {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return execa(
+    'script',
+    ['-qec', `stty rows 41 cols 132; ip ${[...kubectlArgs, ...args].map(q).join(' ')}`, '/dev/null'],
+    {
+      reject: false,
+      timeout: 30_000,
+      ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
+    },
+  );
+};
+
+const pods: KubeObject[] = [
+  {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'box', namespace: 'default' },
+    spec: { containers: [{ name: 'box', image: 'busybox', command: ['sleep', '3600'] }] },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'two', namespace: 'default' },
+    spec: {
+      containers: [
+        { name: 'main', image: 'busybox', command: ['sleep', '3600'], env: [{ name: 'WHO', value: 'main' }] },
+        { name: 'side', image: 'busybox', command: ['sleep', '3600'], env: [{ name: 'WHO', value: 'side' }] },
+      ],
+    },
+  },
+];
+
+beforeAll(async () => {
+  requireRoot();
+  state = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT, controlPlane: true });
+  const cp = state.plan.controlPlane;
+  kubectlArgs = ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`];
+  client = new ApiClient(`unix:${cp.socket}`);
+  for (const p of pods) await client.create(p);
+  await waitFor('the pods running', 30_000, async () => {
+    const got = await Promise.all(pods.map((p) => client.get('pods', 'default', p.metadata.name)));
+    return got.every((p) => p?.status?.phase === 'Running');
+  });
+}, 90_000);
+
+afterAll(async () => {
+  client?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+  await stopLab(prefix);
+}, 60_000);
+
+describe('kubectl exec', () => {
+  it('propagates the exit code; stdout and stderr apart', async () => {
+    const r = await kubectl(['exec', 'box', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toBe('out\n');
+    expect(r.stderr).toContain('err\n');
+    expect(r.stderr).toContain('command terminated with exit code 3');
+    expect((await kubectl(['exec', 'box', '--', 'true'])).exitCode).toBe(0);
+    const missing = await kubectl(['exec', 'box', '--', 'no-such-command']);
+    expect(missing.exitCode).toBe(127);
+  });
+
+  it('pipes stdin (-i) and enters the container: its hostname, PID namespace and environment', async () => {
+    const r = await kubectl(['exec', '-i', 'box', '--', 'sh', '-c', 'wc -c; hostname'], { input: 'x'.repeat(50_000) });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').map((l) => l.trim())).toEqual(['50000', 'box', '']);
+    const side = await kubectl(['exec', 'two', '-c', 'side', '--', 'sh', '-c', 'echo $WHO']);
+    expect(side.stdout).toBe('side\n');
+    // without -c: kubectl picks the first container (and says so)
+    const first = await kubectl(['exec', 'two', '--', 'sh', '-c', 'echo $WHO']);
+    expect(first.stdout).toBe('main\n');
+  });
+
+  it('-t: a terminal of the client’s size; the exit code comes back', async () => {
+    const r = await onTty(['exec', '-it', 'box', '--', 'sh', '-c', 'stty size; [ -t 0 ] && echo on-a-tty; exit 4']);
+    expect(r.stdout).toContain('41 132');
+    expect(r.stdout).toContain('on-a-tty');
+    expect(r.exitCode).toBe(4);
+  });
+
+  it('an unknown container or pod: kubectl’s errors, at once', async () => {
+    const t0 = Date.now();
+    const c = await kubectl(['exec', 'two', '-c', 'nope', '--', 'true']);
+    expect(c.exitCode).toBe(1);
+    expect(c.stderr).toContain('Error from server (BadRequest): container nope is not valid for pod two');
+    const p = await kubectl(['exec', 'ghost', '--', 'true']);
+    expect(p.stderr).toContain('Error from server (NotFound): pods "ghost" not found');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('a client that goes away mid-stream leaves no process behind', async () => {
+    const n = 500_000 + Math.floor(Math.random() * 400_000);
+    const k = kubectl(['exec', 'box', '--', 'sh', '-c', `sleep ${n} & sleep ${n + 1}`], { timeout: 60_000 });
+    const mine = [`sleep\0${n}\0`, `sleep\0${n + 1}\0`];
+    const running = () =>
+      fs
+        .readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            return mine.includes(fs.readFileSync(`/proc/${d}/cmdline`, 'utf8'));
+          } catch {
+            return false;
+          }
+        });
+    await waitFor('both sleeps running in the container', 10_000, async () => running().length === 2);
+    k.kill('SIGKILL');
+    await k;
+    await waitFor('no sleep left', 5_000, async () => running().length === 0);
+  });
+});
+
+describe('kubectl cp', () => {
+  it('copies a file into the container and back, byte for byte', async () => {
+    const data = crypto.randomBytes(1 << 20);
+    const sum = crypto.createHash('sha256').update(data).digest('hex');
+    const src = path.join(tmp, 'in.bin');
+    fs.writeFileSync(src, data);
+    const up = await kubectl(['cp', src, 'box:/tmp/in.bin']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const inside = await kubectl(['exec', 'box', '--', 'sha256sum', '/tmp/in.bin']);
+    expect(inside.stdout.split(' ')[0]).toBe(sum);
+    const back = path.join(tmp, 'back.bin');
+    const down = await kubectl(['cp', 'box:/tmp/in.bin', back]);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(crypto.createHash('sha256').update(fs.readFileSync(back)).digest('hex')).toBe(sum);
+  });
+});
+
+describe('a pod whose node is gone', () => {
+  it('exec reports the agent unreachable instead of hanging', async () => {
+    const pod = await client.get('pods', 'default', 'box');
+    const node = pod!.spec.nodeName as string;
+    const agent = labProcesses(prefix).find((l) => l.includes(' agent ') && l.includes(`--node ${node} `));
+    expect(agent, labProcesses(prefix).join('\n')).toBeDefined();
+    process.kill(Number(agent!.split(' ')[0]), 'SIGKILL');
+    const t0 = Date.now();
+    const r = await kubectl(['exec', 'box', '--', 'true']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/error dialing backend: dial tcp [\d.]+:10250/);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+});
