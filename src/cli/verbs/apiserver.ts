@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import type { CliDeps } from './deps.js';
+
+/** `podwire apiserver`: the API server and the controllers. */
+export function register(program: Command, deps: CliDeps): void {
+  program
+    .command('apiserver')
+    .description('run the Kubernetes-style API server and the controllers (kubectl can talk to it)')
+    .option(
+      '--store <spec>',
+      'a directory (the embedded durable store) or etcd://host:port[,host:port]',
+      '/var/lib/podwire/store',
+    )
+    .option('--port <n>', 'TCP port', '6443')
+    .option('--host <ip>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--advertise-address <ip>',
+      'the address the kubernetes Service sends pods to (default: --host, when that is not 0.0.0.0 or 127.0.0.1)',
+    )
+    .option('--socket <path>', 'also listen on this Unix socket')
+    .option(
+      '--no-controllers',
+      'only the API: no node IPAM/lifecycle, scheduler, Deployment, StatefulSet or endpoints controllers',
+    )
+    .option('--cluster-cidr <cidr>', 'pod addresses; each node gets a /24 of it', '10.244.0.0/16')
+    .option('--node-monitor-grace-period <s>', 'seconds without a heartbeat before a node is NotReady', '10')
+    .option('--prefix <prefix>', 'the lab this server belongs to (lets lab down find it)')
+    .action(
+      async (o: {
+        store: string;
+        port: string;
+        host: string;
+        advertiseAddress?: string;
+        socket?: string;
+        controllers: boolean;
+        clusterCidr: string;
+        nodeMonitorGracePeriod: string;
+      }) => {
+        const { runApiServer } = await import('../../control/run-apiserver.js');
+        const log = (m: string) => deps.io.out(`${new Date().toISOString()} ${m}\n`);
+        const server = await runApiServer(
+          {
+            store: o.store,
+            host: o.host,
+            advertiseAddress: o.advertiseAddress,
+            port: Number(o.port),
+            socket: o.socket,
+            controllers: o.controllers,
+            clusterCidr: o.clusterCidr,
+            nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000,
+          },
+          log,
+        );
+        await new Promise<void>((resolve) => {
+          const stop = () => void server.stop().then(resolve);
+          process.once('SIGTERM', stop);
+          process.once('SIGINT', stop);
+        });
+      },
+    );
+}

@@ -1,0 +1,39 @@
+import type { LabState } from '../../lab/index.js';
+
+/** A usage error of the command line: `error: <message>` on stderr, exit code 1. */
+export class CliError extends Error {}
+
+/** Where a verb writes: injected, so a test can hold what a command printed. */
+export interface CliIo {
+  /** to stdout (text, or the bytes of a capture) */
+  out(chunk: string | Uint8Array): void;
+  /** to stderr (progress, "capturing on …") */
+  err(text: string): void;
+  /** stdout is a terminal (progress lines redraw in place) */
+  isTTY(): boolean;
+  /** stdout's reader went away (EPIPE) */
+  onOutError(fn: () => void): void;
+}
+
+/** What every verb gets from the program around it. */
+export interface CliDeps {
+  io: CliIo;
+  /** one line to stdout */
+  say(line: string): void;
+  /** the lab's name (--lab) */
+  lab(): string;
+  /** the API server's address (--server, $PODWIRE_SERVER, else the lab's socket) */
+  server(): string;
+  /** the lab's state, or a CliError when no lab of that name is up */
+  requireLab(prefix?: string): LabState;
+  /** a CliError with this message */
+  fail(msg: string): Error;
+}
+
+/** The process's own streams. */
+export const processIo: CliIo = {
+  out: (chunk) => void process.stdout.write(chunk),
+  err: (text) => void process.stderr.write(text),
+  isTTY: () => Boolean(process.stdout.isTTY),
+  onOutError: (fn) => void process.stdout.once('error', fn),
+};

@@ -1,0 +1,66 @@
+import { applyDemo } from '../../lab/demo.js';
+import type { LabState } from '../../lab/index.js';
+import { table } from '../table.js';
+import type { CliDeps } from './deps.js';
+
+/** lab up --demo: the demo app applied, its pods once ready, and what to try. */
+export async function demo(deps: CliDeps, state: LabState, dns = false, ingressIp?: string): Promise<void> {
+  const say = deps.say;
+  say('· applying the demo app (examples/demo/three-tier.yaml)');
+  const tty = deps.io.isTTY();
+  let lastLine = '';
+  const pods = await applyDemo(state, (ready, total, waiting) => {
+    const line = `· pods ready ${ready}/${total}${waiting.length ? `  (waiting: ${waiting.slice(0, 4).join(', ')}${waiting.length > 4 ? ', …' : ''})` : ''}`;
+    if (line === lastLine) return;
+    lastLine = line;
+    if (tty) deps.io.out(`\r\x1b[2K${line}`);
+    else say(line);
+  });
+  if (tty) deps.io.out('\n');
+  say('');
+  const rows = pods
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+    .map((p) => [
+      p.metadata.name,
+      p.status?.podIP ?? '',
+      p.spec?.nodeName ?? '',
+      (p.metadata.labels?.tier as string | undefined) ?? '',
+    ]);
+  say(table(['NAME', 'IP', 'NODE', 'TIER'], rows));
+  const far =
+    pods.find(
+      (p) =>
+        p.metadata.labels?.tier === 'frontend' &&
+        p.spec?.nodeName === state.plan.nodes[state.plan.nodes.length - 1].name,
+    ) ?? pods.find((p) => p.metadata.labels?.tier === 'frontend')!;
+  const cp = state.plan.controlPlane;
+  say('\nTry:');
+  say(
+    `  podwire get pods -o wide                          # from the API server (pods, svc, endpoints, nodes, deploy …)`,
+  );
+  say(`  podwire exec client -- curl -s ${far.status.podIP}:3000/hostname   # pod → pod across nodes, over VXLAN`);
+  if (dns)
+    say(
+      `  podwire exec client -- curl -s backend:8080/      # by name: CoreDNS behind kube-dns 10.96.0.10 (nslookup frontend, dig …)`,
+    );
+  if (ingressIp) {
+    say(
+      `  podwire tls-secret demo-tls --host demo.example.com; podwire apply -f examples/demo/ingress.yaml   # an Ingress: / → frontend, /api → backend`,
+    );
+    say(
+      `  podwire lab exec client -- curl -sk --resolve demo.example.com:443:${ingressIp} https://demo.example.com/api/   # through the ingress controller (TLS, SNI): the backend sees the controller pod`,
+    );
+    say(
+      `  ip netns exec ${state.plan.controlPlane.ns} kubectl -s http://${state.plan.controlPlane.ip}:${state.plan.controlPlane.port} logs -n ingress-nginx -l app.kubernetes.io/name=ingress-nginx   # its access log`,
+    );
+  }
+  say(`  podwire exec client -- traceroute -n ${far.status.podIP}     # hops: the gateway on each node`);
+  say(`  podwire get endpoints backend; podwire describe pod ${far.metadata.name}`);
+  say(`  podwire logs ${far.metadata.name}                    # container output, through the API server`);
+  say(`  podwire trace client ${far.metadata.name}             # every stage a packet takes`);
+  say(
+    `  ip netns exec ${state.plan.underlayNs} tcpdump -ni ${state.plan.underlayBridge} udp port 4789   # watch the overlay`,
+  );
+  say(`  ip netns exec ${cp.ns} kubectl -s http://${cp.ip}:${cp.port} get pods -o wide   # real kubectl`);
+  say('  podwire lab status;  podwire lab down');
+}
