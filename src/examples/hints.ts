@@ -110,8 +110,10 @@ export function hintsFor(e: ExampleEntry, f: HintFacts): Hint[] {
     case '000-ingress-tls-path-routing':
     case '003-ingress-path-routing-tls': {
       const lb = ip(f.ingressIP, 'INGRESS-IP');
-      const https = (path: string) =>
-        outside(`curl -sk --resolve app.example.com:443:${lb} https://app.example.com${path}`);
+      const https = (path: string) => {
+        const url = `https://app.example.com${path}`;
+        return outside(`curl -sk --resolve app.example.com:443:${lb} ${/[?&*]/.test(url) ? `'${url}'` : url}`);
+      };
       if (e.name === '000-ingress-tls-path-routing')
         out.push(
           h(https('/api'), 'through the ingress controller → api-service'),
@@ -123,7 +125,7 @@ export function hintsFor(e: ExampleEntry, f: HintFacts): Hint[] {
         );
       else
         out.push(
-          h(https("'/api/users?id=7'"), '→ backend-service, rewritten to /?id=7'),
+          h(https('/api/users?id=7'), '→ backend-service, rewritten to /?id=7'),
           h(`${pw} logs -n ${ns} -l app=backend`, 'the request line the backend saw'),
           h(https('/about/team'), '→ frontend-service'),
         );
@@ -191,7 +193,7 @@ export function hintsFor(e: ExampleEntry, f: HintFacts): Hint[] {
       out.push(
         probe('8080', 'as written every pair is blocked: nothing allows egress'),
         h(`${pw} explain-policy ${ns}/frontend ${ns}/backend:8080`, 'backend’s ingress allowed, frontend’s egress denied'),
-        h(`${pw} trace ${ns}/frontend ${ns}/backend:8080`, 'where the packet stops, and why'),
+        h(`${pw} observe --verdict DROPPED`, `policy-denied-egress … isolated by ${ns}/default-deny-all`),
       );
       break;
     case '003-multi-tier-services':
