@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import { labUp, labDown, addPod } from '../lab/index.js';
-import { observe } from '../cli/observe.js';
-import { captureInNamespace } from '../cli/capture.js';
+import { captureInNamespace, observe } from '../lab/index.js';
 import { iperfGbps } from './measure.js';
 
 /**

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import { labUp, labDown, labPods, waitFor, type LabState } from '../lab/index.js';
 import { ApiClient, type KubeObject } from '../control/client/index.js';
-import { callAgent } from '../agent/control-server.js';
-import { agentSocketPath } from '../agent/agent.js';
-import type { PolicyStatus } from '../agent/policy-watch.js';
+import { callAgent, agentSocketPath } from '../agent/index.js';
+import type { PolicyStatus } from '../agent/index.js';
 import { iperfGbps } from './measure.js';
 import { eachLimited, percentile } from './services-objects.js';
 import { conditionOf, visit, type Condition, type Visit } from './netpol-condition.js';

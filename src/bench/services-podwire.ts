@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import { labUp, labDown, labPods, waitFor, type LabState } from '../lab/index.js';
 import { ApiClient, type KubeObject } from '../control/client/index.js';
-import { callAgent } from '../agent/control-server.js';
-import { agentSocketPath } from '../agent/agent.js';
+import { callAgent, agentSocketPath } from '../agent/index.js';
 import { connectLatency, iperfDirectAndVip, type ConnectLatency } from './measure.js';
 import {
   BENCH_NS,

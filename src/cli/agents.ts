@@ -1,5 +1,4 @@
-import { agentSocketPath } from '../agent/agent.js';
-import { callAgent } from '../agent/control-server.js';
+import { agentSocketPath, callAgent } from '../agent/index.js';
 import type { LabNode, LabState } from '../lab/index.js';
 
 /** One agent's answer, or why there is none. */

@@ -1,6 +1,6 @@
 import { ApiClient, type KubeObject } from '../control/client/index.js';
 import { compileRoutes, type ClusterObjects, type RequestInfo } from '../ingress/index.js';
-import { labPods, type LabState } from '../lab/index.js';
+import { labPods, type LabState, controllerPods, labApiServer, type ControllerPod } from '../lab/index.js';
 import {
   composeHttpTrace,
   parseHttpTarget,
@@ -9,7 +9,6 @@ import {
   type PacketLeg,
 } from '../trace/http-ladder.js';
 import { certificateWords, explainRoute } from '../trace/http-route.js';
-import { controllerPods, labApiServer, type ControllerPod } from './ingress-controllers.js';
 import { trace, type TraceOptions } from './trace.js';
 
 /**

@@ -1,13 +1,11 @@
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { agentSocketPath } from '../agent/agent.js';
-import { CLI_ENTRY, labPods, podExecEntry, execCommand, type LabState } from '../lab/index.js';
+import { agentSocketPath, callAgent } from '../agent/index.js';
+import { CLI_ENTRY, labPods, podExecEntry, execCommand, type LabState, onJsonLines } from '../lab/index.js';
 import type { LibcFlavor, PodResolveReport } from '../resolver/index.js';
 import { ipv4ToString, parseIpv4 } from '../packet/index.js';
 import { cidrContains, parseCidr, serviceSnatIp } from '../dataplane/index.js';
-import { callAgent } from '../agent/control-server.js';
-import { onJsonLines } from './json-lines.js';
 import type { LbFrontendStatus, LbStatus } from './lb.js';
 import {
   explainDns,

@@ -26,3 +26,14 @@ export {
 export { waitFor } from './wait.js';
 export { labPods, addPod, deletePod, findPod, podExecEntry, execCommand, type ExecEntry } from './pods.js';
 export { SCENARIOS, breakLab, fixLab, brokenNow, findScenario, scenarioHelpLines, type Scenario } from './faults.js';
+export { observe, type ObserveOptions } from './observe-client.js';
+export { captureDrops, captureNat, captureInNamespace } from './capture-client.js';
+export {
+  controllerPods,
+  controllerArgsOf,
+  isControllerImage,
+  labApiServer,
+  type ControllerPod,
+} from './ingress-controllers.js';
+export { followL7 } from './ingress-observe.js';
+export { onJsonLines } from './json-lines.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ApiClient, KubeObject } from '../control/client/index.js';
 import { execaRunner } from '../host/index.js';
-import { controllerPods } from '../cli/ingress-controllers.js';
+import { controllerPods } from './ingress-controllers.js';
 import { labPods } from './pods.js';
 import type { LabState } from './lab.js';
 import type { Scenario } from './faults.js';

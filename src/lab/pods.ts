@@ -1,6 +1,5 @@
-import { callAgent } from '../agent/control-server.js';
-import { agentSocketPath } from '../agent/agent.js';
-import type { PodRecord } from '../agent/pods.js';
+import { callAgent, agentSocketPath } from '../agent/index.js';
+import type { PodRecord } from '../agent/index.js';
 import type { LabState } from './lab.js';
 
 /** Pods of a lab, asked of each node's agent (until the apiserver holds them). */

@@ -1,6 +1,5 @@
 import type { ApiClient, KubeObject } from '../control/client/index.js';
-import { callAgent } from '../agent/control-server.js';
-import { agentSocketPath } from '../agent/agent.js';
+import { callAgent, agentSocketPath } from '../agent/index.js';
 import type { LabState } from './lab.js';
 import type { Scenario } from './faults.js';
 import { split, withClient } from './service-faults.js';

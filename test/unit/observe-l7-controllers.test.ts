@@ -4,7 +4,7 @@
 // routes that claim a host.
 
 import { describe, expect, it } from 'vitest';
-import { controllerArgsOf, isControllerImage } from '../../src/cli/ingress-controllers.js';
+import { controllerArgsOf, isControllerImage } from '../../src/lab/index.js';
 import { findFrontend, routesNaming } from '../../src/cli/ingress-trace.js';
 import { CONTROLLER_ARGS, ingressAddon } from '../../src/ingress/addon.js';
 

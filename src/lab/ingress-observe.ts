@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ApiClient } from '../control/client/index.js';
-import { CLI_ENTRY, labPods, type LabState } from '../lab/index.js';
+import { CLI_ENTRY, type LabState } from './lab.js';
+import { labPods } from './pods.js';
 import type { HttpEvent } from '../ingress/controller/l7-events.js';
-import type { L7Record } from '../observe/l7-format.js';
+import type { L7Record } from '../observe/index.js';
 import { controllerPods, labApiServer, type ControllerPod } from './ingress-controllers.js';
 
 /**

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import type { ApiClient, KubeObject } from '../control/client/index.js';
 import { parseControllerArgs, type ControllerArgs } from '../ingress/controller/args.js';
 import { parseImage } from '../kubelet/index.js';
-import { apiPodKey } from '../agent/pods.js';
-import type { LabState } from '../lab/index.js';
+import { apiPodKey } from '../kubelet/index.js';
+import type { LabState } from './lab.js';
 
 /**
  * The ingress controller pods of a cluster, as `observe` and `trace` need
