@@ -57,8 +57,14 @@ function formatTime(d: Date): string {
   return `${p2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
 }
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\]|[^\x20-\x7e]/;
 const quoted = (s: string): string =>
-  `"${s ? s.replace(/["\\]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, '?') : '-'}"`;
+  !s
+    ? '"-"'
+    : NEEDS_ESCAPE.test(s)
+      ? `"${s.replace(/["\\]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, '?')}"`
+      : `"${s}"`;
 
 /**
  * ingress-nginx's default log_format, trimmed to what podwire knows:

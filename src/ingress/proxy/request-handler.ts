@@ -305,7 +305,7 @@ export class RequestHandler {
         method: req.method ?? '-',
         host: info.host ?? '',
         uri: req.url ?? '',
-        protocol: `HTTP/${req.httpVersion}`,
+        protocol: req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`,
         status: o.status,
         bytes: o.bytes,
         upstream: o.upstream,
