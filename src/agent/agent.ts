@@ -11,6 +11,7 @@ import { ApiClient } from '../control/client/index.js';
 import { registerNode, startHeartbeat, ApiPeerSource } from './node-registration.js';
 import { Kubelet } from '../kubelet/kubelet.js';
 import { startLogServer } from '../kubelet/log-server.js';
+import { runningContainers, statsSummary } from '../kubelet/metrics-stats.js';
 import { kubeletStreams, streamHooks } from '../kubelet/streams/kubelet-streams.js';
 import { portForwardUpgrade } from '../kubelet/streams/portforward-upgrade.js';
 import { KUBELET_PORT } from '../control/api/pod-log.js';
@@ -136,6 +137,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       KUBELET_PORT,
       (ns, pod, c, prev) => kubelet!.logFile(ns, pod, c, prev),
       kubeletStreams(kubelet, log),
+      statsSummary(cfg.node, () => runningContainers(kubelet!, pods.list())),
     );
     await kubelet.start();
     heartbeat = startHeartbeat(client, cfg.node, underlay.local, log);

@@ -24,9 +24,18 @@ export function startLogServer(
   port: number,
   lookup: LogLookup,
   streams?: StreamDeps,
+  stats?: () => Promise<unknown>,
 ): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
+    // what the API server's metrics.k8s.io gathers (metrics-stats.ts)
+    if (stats && req.method === 'GET' && url.pathname === '/stats/summary') {
+      stats().then(
+        (s) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(s)),
+        (e) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(e as Error).message}\n`),
+      );
+      return;
+    }
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !m) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -80,6 +80,7 @@ describe('API server (Kubernetes REST conventions)', () => {
       'apps',
       'discovery.k8s.io',
       'gateway.networking.k8s.io',
+      'metrics.k8s.io',
       'networking.k8s.io',
     ]);
     expect((await call('GET', '/apis/networking.k8s.io/v1')).body.resources.map((r: any) => r.name).sort()).toEqual([

@@ -8,6 +8,7 @@ import { discoveryList, openapiDoc, openapiIndex } from './openapi.js';
 import type { Registry } from './registry.js';
 import type { KubeObject, Target, WriteContext } from './object.js';
 import { findSubresource } from './subresources/index.js';
+import { METRICS_GROUP, metricsGroup, serveMetrics } from '../metrics/api.js';
 
 /** PATCH bodies the server takes (kubectl rollout undo sends a JSON patch) */
 const PATCH_TYPES = [
@@ -51,7 +52,18 @@ export async function route(registry: Registry, req: http.IncomingMessage, res: 
       if (!doc) throw notFound();
       return send(200, doc);
     }
-    if (p === '/apis') return send(200, apiGroupList(SERVED));
+    if (p === '/apis') {
+      const list = apiGroupList(SERVED);
+      return send(200, { ...list, groups: [...(list.groups as unknown[]), metricsGroup()] });
+    }
+    if (p.startsWith(`/apis/${METRICS_GROUP}/`)) {
+      // metrics.k8s.io: gathered from the nodes' agents per request (src/control/metrics)
+      const out = await serveMetrics(p, url.searchParams, {
+        list: async (r, namespace, q) => (await registry.list({ r, namespace }, q)).items,
+      });
+      if (out === null) throw notFound();
+      return send(200, out);
+    }
     const gv = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))$/.exec(p);
     if (gv) {
       const list = discoveryList(gv[1] ? `${gv[1]}/${gv[2]}` : 'v1');
