@@ -17,7 +17,21 @@
         {
           "target_name": "podwire-workload",
           "type": "executable",
-          "sources": ["src/native/workload.c"],
+          "sources": [
+            "src/native/workload/main.c",
+            "src/native/workload/args.c",
+            "src/native/workload/conn.c",
+            "src/native/workload/connect.c",
+            "src/native/workload/dial.c",
+            "src/native/workload/http.c",
+            "src/native/workload/http_parse.c",
+            "src/native/workload/listen.c",
+            "src/native/workload/loop.c",
+            "src/native/workload/netexec.c",
+            "src/native/workload/text.c",
+            "src/native/workload/udp.c",
+            "src/native/workload/util.c"
+          ],
           "cflags": ["-O2", "-Wall", "-Wextra"],
           "cflags_c": ["-std=gnu11"]
         }
