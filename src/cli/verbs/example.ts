@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ApiClient, ApiClientError } from '../../control/client/index.js';
-import { makeSelfSigned } from '../../ingress/controller/fake-cert.js';
+import { makeSelfSigned } from '../../ingress/index.js';
 import {
   EXAMPLES,
   findExample,
@@ -18,23 +18,16 @@ import {
   type ExampleIo,
   type ReadyState,
 } from '../../examples/index.js';
-import type { LabState } from '../../lab/index.js';
+import { readLabState } from '../../lab/index.js';
+import type { CliDeps } from './deps.js';
 
 /**
  * `podwire example list | run <name> | delete <name>`: the articles'
  * manifests run end to end (src/examples has the catalogue, the marks and
  * the API server side; this is the command line around them).
  */
-export interface ExampleCommandDeps {
-  server: () => string;
-  /** the lab's name (--lab) and the default one: hints name --lab when they differ */
-  lab: () => string;
-  defaultLab: string;
-  /** the lab's state when a netns lab is up (the real kubectl's address, www), else null */
-  labState: () => LabState | null;
-  fail: (msg: string) => Error;
-  out?: (line: string) => void;
-}
+/** the lab `podwire` means without --lab (main.ts's default): hints name --lab when another is used */
+const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** examples/ beside src/ (or dist/) */
@@ -54,8 +47,8 @@ function progressLine(s: ReadyState): string {
   return `· pods ready ${s.ready}/${s.expected}${waiting}${addr}`;
 }
 
-export function registerExampleCommand(program: Command, deps: ExampleCommandDeps): void {
-  const say = deps.out ?? ((l: string) => void process.stdout.write(`${l}\n`));
+export function register(program: Command, deps: CliDeps): void {
+  const say = deps.say;
   const example = program
     .command('example')
     .description('run the articles’ manifests (examples/*.yaml) end to end, with what they name but do not give');
@@ -128,11 +121,11 @@ export function registerExampleCommand(program: Command, deps: ExampleCommandDep
           );
         if (s.noAddress.length)
           say(`warning: no address yet for ${s.noAddress.join(', ')} (does the lab have its cloud load balancer?)`);
-        const state = deps.labState();
+        const state = readLabState(deps.lab()) ?? null;
         const cp = state?.plan.controlPlane;
         const facts = await hintFacts(io.client, r.used, {
           lab: deps.lab(),
-          defaultLab: deps.defaultLab,
+          defaultLab: DEFAULT_LAB,
           kubectl: cp ? `ip netns exec ${cp.ns} kubectl -s http://${cp.ip}:${cp.port}` : null,
           wwwIP: state?.plan.outside.www.ip,
         });
