@@ -375,17 +375,27 @@ describe('controllers against a real API server', () => {
     expect(ep.subsets[0].addresses.map((a: any) => a.hostname).sort()).toEqual(['web-0', 'web-1', 'web-2']);
   });
 
-  it('garbage-collects the pods of a deleted Deployment', async () => {
+  it('garbage-collects the ReplicaSets and pods of a deleted Deployment', async () => {
     const uid = (await client.get('deployments', 'default', 'web')).metadata.uid;
-    await client.delete('deployments', 'default', 'web');
-    // gone, except those on the dead node3: Terminating until an agent there confirms (or a forced delete)
-    await waitFor('the Deployment’s pods to be gone', 10_000, async () =>
-      (await client.list('pods', { namespace: 'default' })).items.every(
-        (p) =>
-          !(p.metadata.ownerReferences ?? []).some((r: any) => r.uid === uid) ||
-          (p.spec.nodeName === 'node3' && p.metadata.deletionTimestamp),
-      ),
+    const rss = (await client.list('replicasets', { namespace: 'default' })).items.filter((rs) =>
+      (rs.metadata.ownerReferences ?? []).some((r: any) => r.uid === uid),
     );
+    expect(rss.length).toBe(2); // one per template the rollout used
+    const rsUids = new Set(rss.map((rs) => rs.metadata.uid));
+    expect((await podsOf('app=web')).length).toBeGreaterThan(0);
+    await client.delete('deployments', 'default', 'web');
+    // Deployment → ReplicaSets → pods; gone, except pods on the dead node3: Terminating until an agent there confirms
+    await waitFor('the Deployment’s ReplicaSets and pods to be gone', 15_000, async () => {
+      const leftRs = (await client.list('replicasets', { namespace: 'default' })).items.filter((rs) =>
+        rsUids.has(rs.metadata.uid),
+      );
+      const leftPods = (await client.list('pods', { namespace: 'default' })).items.filter(
+        (p) =>
+          (p.metadata.ownerReferences ?? []).some((r: any) => rsUids.has(r.uid)) &&
+          !(p.spec.nodeName === 'node3' && p.metadata.deletionTimestamp),
+      );
+      return leftRs.length === 0 && leftPods.length === 0;
+    });
     expect((await podsOf('app=nginx')).length).toBe(3); // the StatefulSet's stay
   });
 });
