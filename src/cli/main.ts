@@ -23,11 +23,28 @@ import * as observe from './verbs/observe.js';
 import * as trace from './verbs/trace.js';
 import * as analyze from './verbs/analyze.js';
 import * as bench from './verbs/bench.js';
+import * as kubectl from './verbs/kubectl.js';
+import * as example from './verbs/example.js';
 
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
 
 /** podwire's own verbs, one module each (src/cli/verbs), in the order `podwire --help` lists them. */
-const VERBS = [lab, agent, apiserver, apply, pod, exec, capture, drops, observe, trace, analyze, bench];
+const VERBS = [
+  lab,
+  agent,
+  apiserver,
+  apply,
+  pod,
+  exec,
+  capture,
+  drops,
+  observe,
+  trace,
+  analyze,
+  bench,
+  kubectl,
+  example,
+];
 
 /** The podwire command: the global options, every verb, writing to `io`. */
 export function buildProgram(io: CliIo = processIo): Command {

@@ -1,0 +1,86 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { inNetns, startProcess } from '../../host/index.js';
+import type { LabState } from '../../lab/index.js';
+import type { CliDeps } from './deps.js';
+
+/**
+ * `podwire kubectl ARGS…`: the real kubectl, pointed at this lab's API
+ * server. The netns lab's API server listens on the control plane's
+ * underlay address, reachable only from inside the lab's namespaces (the
+ * machine's own network namespace is never changed), so kubectl runs in the
+ * control plane's namespace — as it would on kind's control-plane node —
+ * with a kubeconfig of the lab's own (the machine's ~/.kube/config, which
+ * may name other clusters, is never read). stdin, stdout, stderr and the
+ * terminal are kubectl's, so `-it` is interactive; the exit code is
+ * kubectl's. `alias kubectl='podwire kubectl'` lets the articles' commands
+ * be typed as printed.
+ */
+export function kubeconfigYaml(lab: string, server: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: ${lab}`,
+    '  cluster:',
+    `    server: ${server}`,
+    'contexts:',
+    `- name: ${lab}`,
+    '  context:',
+    `    cluster: ${lab}`,
+    '    namespace: default',
+    `    user: ${lab}-admin`,
+    `current-context: ${lab}`,
+    'users:',
+    `- name: ${lab}-admin`,
+    '  user: {}',
+    '',
+  ].join('\n');
+}
+
+/** The lab's kubeconfig file (written when missing or stale) and the namespace kubectl runs in. */
+export function labKubeconfig(lab: string, state: LabState): { file: string; ns: string; server: string } {
+  const cp = state.plan.controlPlane;
+  const server = `http://${cp.ip}:${cp.port}`;
+  const file = path.join(state.plan.stateDir, 'kubeconfig');
+  const text = kubeconfigYaml(lab, server);
+  let cur = '';
+  try {
+    cur = fs.readFileSync(file, 'utf8');
+  } catch {
+    /* first use */
+  }
+  if (cur !== text) fs.writeFileSync(file, text, { mode: 0o600 });
+  return { file, ns: cp.ns, server };
+}
+
+export function register(program: Command, deps: CliDeps): void {
+  program
+    .command('kubectl')
+    .description(
+      'the real kubectl against this lab’s API server (run in the control plane’s namespace, with the lab’s own kubeconfig); alias kubectl=’podwire kubectl’ to type the articles’ commands as printed',
+    )
+    .argument('[args...]', 'kubectl’s arguments, as you would give them to kubectl')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async () => {
+      // kubectl's own argv, verbatim: commander would drop the `--` that
+      // `kubectl exec POD -- CMD` needs, so take what follows the verb.
+      const raw: string[] = (program as unknown as { rawArgs: string[] }).rawArgs ?? process.argv;
+      const args = raw.slice(raw.indexOf('kubectl') + 1);
+      const state = deps.requireLab();
+      const { file, ns } = labKubeconfig(deps.lab(), state);
+      const env = { ...process.env, KUBECONFIG: file };
+      const code = await new Promise<number>((resolve) => {
+        const child = startProcess(inNetns(ns, ['kubectl', ...args]), { stdio: 'inherit', env });
+        child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+        child.on('error', (e) => {
+          deps.io.err(`error: could not run kubectl (${e.message}); install it (Debian: kubernetes-client)\n`);
+          resolve(127);
+        });
+      });
+      process.exitCode = code;
+    });
+}
