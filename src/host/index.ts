@@ -5,6 +5,27 @@ export {
   type CommandResult,
   type RecordingRunner,
 } from './runner.js';
+export {
+  startProcess,
+  startDaemon,
+  runInteractive,
+  toolPath,
+  runProcessSync,
+  execProcess,
+  inNetns,
+  withNetns,
+  signalGroup,
+  type StartOptions,
+} from './process.js';
+export {
+  podSandboxArgv,
+  containerSandboxArgv,
+  type PodSandboxSpec,
+  type ContainerSandboxSpec,
+  type SandboxMounts,
+  type SandboxBind,
+} from './sandbox.js';
+export { processStartTicks, nsOf, childrenMap, sandboxedDescendant } from './procfs.js';
 export { cmd } from './commands.js';
 export { names, shortName, checkPrefix, checkName, IFNAMSIZ_MAX } from './names.js';
 export { listNetns, netnsExists, ensureNetns, deleteNetnsWithPrefix, netnsPids } from './netns.js';

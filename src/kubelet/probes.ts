@@ -1,12 +1,14 @@
 import http from 'node:http';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
+import { startProcess, toolPath } from '../host/index.js';
+import { execIdentityArgv, type ContainerSecurity } from './security.js';
 
 /**
  * Readiness and liveness probes, run by the agent as the kubelet runs them:
  * httpGet and tcpSocket from the node to the pod's IP (the node reaches its
- * own pods directly over cbr0), exec inside the container's namespaces
- * (mount, UTS, network: it sees the container's /etc/resolv.conf and hosts).
+ * own pods directly over cbr0), exec inside the container's sandbox as
+ * exec enters it (every namespace of its process, then its user, groups and
+ * capabilities: it sees and may do what the container sees and may do).
  * Thresholds and periods as in the Pod spec, with Kubernetes' defaults.
  */
 export interface ProbeSpec {
@@ -38,16 +40,19 @@ export function resolvePort(
   return ports?.find((p) => p.name === port)?.containerPort ?? null;
 }
 
-/** Where an exec probe runs: the container's process (its namespaces), or without one the pod's network namespace. */
+/** Where an exec probe runs: the container (its process and identity, see runtime.ts execTarget), or without one the pod's network namespace. */
 export interface ProbeTarget {
   netns: string;
-  pid: number | null;
+  exec: { pid: number; env: Record<string, string>; security: ContainerSecurity | null } | null;
 }
 
 export function execProbeArgv(target: ProbeTarget, argv: string[]): string[] {
-  return target.pid !== null
-    ? ['--target', String(target.pid), '--mount', '--uts', '--net', '--', ...argv]
-    : [`--net=/run/netns/${target.netns}`, '--', ...argv];
+  const nsenter = toolPath('nsenter');
+  if (!target.exec) return [nsenter, `--net=/run/netns/${target.netns}`, '--', ...argv];
+  const { pid, security } = target.exec;
+  // a container started before containers were sandboxes: the namespaces it had
+  if (!security) return [nsenter, '--target', String(pid), '--mount', '--uts', '--net', '--', ...argv];
+  return [nsenter, '--target', String(pid), '--all', '--root', '--wd', '--', ...execIdentityArgv(security), ...argv];
 }
 
 export function runProbe(
@@ -109,10 +114,13 @@ export function runProbe(
   if (p.exec?.command?.length) {
     const argv = p.exec.command;
     return new Promise((resolve) => {
-      const child = spawn('nsenter', execProbeArgv(target, argv), { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = startProcess(execProbeArgv(target, argv), {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(target.exec ? { env: target.exec.env } : {}),
+      });
       let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.on('error', (e) => resolve({ ok: false, message: e.message }));
       child.on('close', (code) => {

@@ -1,18 +1,62 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { spawn } from 'node:child_process';
-import type { ContainerState } from './pod-status.js';
-import { isoTime } from '../control/time.js';
+import fs from "node:fs";
+import path from "node:path";
+import type { ChildProcess } from "node:child_process";
+import type { ContainerState } from "./pod-status.js";
+import { isoTime } from "../control/time.js";
+import {
+  startProcess,
+  signalGroup,
+  processStartTicks,
+  sandboxedDescendant,
+  podSandboxArgv,
+  containerSandboxArgv,
+  type SandboxMounts,
+} from "../host/index.js";
+import {
+  execIdentityArgv,
+  containerSecurity,
+  type ContainerSecurity,
+} from "./security.js";
 
 /**
- * Containers without a container runtime: each is a process started in its
- * pod's network namespace (so a pod's containers share localhost and its
- * ports) with a UTS namespace of its own named after the pod and a mount
- * namespace of its own, in which the pod's resolv.conf, hosts and hostname
- * (pod-files.ts) are bind-mounted over /etc's — the node's mount namespace
- * never sees them. A small
- * shell shim (conmon's job in CRI-O) records the exit code in a file, so an
- * agent restarted meanwhile still learns how a container ended. Output goes
+ * Containers as a container runtime runs them, without one: sandboxes made
+ * with bubblewrap, nsenter and setpriv (why those: src/host/sandbox.ts).
+ *
+ * A pod: its network namespace (made by the agent) and a pause process per
+ * pod — started before the pod's first container, in a PID, UTS (the pod's
+ * hostname) and IPC namespace of its own, which the pod's containers join
+ * (bwrap's init, a reaper, is PID 1 there; pause its child). A container:
+ *   - the pod's network, UTS and IPC namespaces;
+ *   - its own PID namespace — Kubernetes' semantics: without
+ *     shareProcessNamespace each container has its own (it sees only its own
+ *     processes; bwrap's reaper is its PID 1 and the command PID 2, so the
+ *     command gets SIGTERM when the pod stops, as with `docker run --init`;
+ *     Kubernetes makes the command PID 1, where a SIGTERM without a handler
+ *     is ignored and every stop would wait out the grace period); with
+ *     shareProcessNamespace: true the pod's, where pause's init is PID 1 and
+ *     every container sees the others;
+ *   - its own mount namespace: the node's / read-only as the image
+ *     (privileged: writable, and the node's /dev); private tmpfs over /tmp,
+ *     /var/tmp (1777) and /run — so nothing of /run/podwire (the API
+ *     server's and agents' sockets) — and over the agent's state directory;
+ *     the pod's own /etc/resolv.conf, hosts and hostname (pod-files.ts)
+ *     bound over the node's (read-only with readOnlyRootFilesystem — the
+ *     root is read-only anyway: there is no per-container writable layer,
+ *     the node's filesystem is the image); the tools built-in images need
+ *     (busybox links, the workload binary, node) bound back read-only when
+ *     a private tmpfs hides them; a fresh /proc, a minimal /dev;
+ *   - containerd's default capabilities, securityContext honoured
+ *     (security.ts): capabilities add/drop, privileged (all), runAsUser,
+ *     runAsGroup, the pod's supplementalGroups/fsGroup; setpriv drops to
+ *     them last;
+ *   - PR_SET_NO_NEW_PRIVS, always: bubblewrap sets it for every sandbox and
+ *     cannot be told not to. Kubernetes sets it only for
+ *     allowPrivilegeEscalation: false; here the node's setuid binaries are
+ *     in every container's image, which makes always the safer default.
+ * A small shell shim outside the sandbox (conmon's job in CRI-O) records
+ * the exit code in a file, so an agent restarted meanwhile still learns how
+ * a container ended; containers.json records every container's process and
+ * what exec needs (exec-spec.ts), and the pods' pause processes. Output goes
  * to a log file per container (the previous run's is kept, for --previous).
  * Restarts follow restartPolicy with a back-off of 1 s doubling to 30 s
  * (Kubernetes: 10 s to 5 min; shorter here so a lab shows CrashLoopBackOff
@@ -27,28 +71,50 @@ export interface ContainerRun {
   env: Record<string, string>;
   netns: string;
   hostname: string;
-  restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  restartPolicy: "Always" | "OnFailure" | "Never";
   /** the pod's files to bind-mount over /etc/{resolv.conf,hosts,hostname} (absent in runs saved before there were any) */
   etcDir?: string;
+  /** the container's identity (absent in runs saved before containers were sandboxes: adopted as they run) */
+  security?: ContainerSecurity;
+  /** the pod's shareProcessNamespace */
+  shareProcessNamespace?: boolean;
+  /** workingDir, else / */
+  cwd?: string;
+}
+
+/** What the runtime's sandboxes need to know of this node. */
+export interface RuntimeSandboxOptions {
+  /** the pause process's argv (the workload binary's `pause`) */
+  pause: string[];
+  /** directories of the node no container may see, beside /tmp, /run and /var/tmp (the agent's state) */
+  hide: string[];
+  /** what containers need even where a private tmpfs hides it (busybox links, the workload binary, node): bound back read-only */
+  keep: string[];
+}
+
+/** A pod's pause process: `pid` the one started (its group), `nsPid` the process in the pod's namespaces. */
+interface PodSandbox {
+  pid: number;
+  startTicks: string | null;
+  nsPid: number;
+  nsStartTicks: string | null;
 }
 
 /**
- * The shim: hostname, the pod's files over /etc's (those /etc has) in the
- * container's own mount namespace, then the command as its child, whose
- * exit code it records. A mount that fails ends the container with 128, as
- * a runtime reports a container it could not start.
+ * The shim, outside the sandbox: runs the sandbox's argv as its child and
+ * records its exit code (bwrap passes the command's on; 128+n for signal n).
  */
-const SHIM = [
-  'h=$1; f=$2; e=$3; shift 3',
-  'hostname "$h" 2>/dev/null',
-  'if [ -n "$e" ]; then for x in resolv.conf hosts hostname; do [ -e "/etc/$x" ] || continue; mount --bind "$e/$x" "/etc/$x" || { echo "podwire: could not bind-mount $e/$x over /etc/$x" >&2; echo 128 > "$f"; exit 128; }; done; fi',
-  '"$@"; echo $? > "$f"',
-].join('; ');
+const SHIM = 'f=$1; shift; "$@"; echo $? > "$f"';
+
+/** How long a pod's pause process may take to be in its namespaces. */
+const PAUSE_READY_MS = 10_000;
 
 interface Tracked {
   run: ContainerRun;
   pid: number | null;
   startTicks: string | null;
+  /** the process in the container's namespaces (found after start; what exec and exec probes enter) */
+  nsPid?: number | null;
   current: ContainerState;
   last?: ContainerState;
   restartCount: number;
@@ -58,25 +124,23 @@ interface Tracked {
   timer: NodeJS.Timeout | null;
 }
 
-/** What survives an agent restart (containers.json). */
-type Saved = Omit<Tracked, 'everStarted' | 'stopping' | 'timer'>;
+/** What survives an agent restart (containers.json; an array of containers before pods had a pause). */
+type Saved = Omit<Tracked, "everStarted" | "stopping" | "timer">;
+interface SavedFile {
+  containers: Saved[];
+  pods: Record<string, PodSandbox>;
+}
 
 const BACKOFF_START_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
 const BACKOFF_RESET_AFTER_MS = 60_000;
 
-/** Field 22 of /proc/PID/stat: when the process started; tells a reused PID from ours. */
-export function processStartTicks(pid: number): string | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
+export { processStartTicks };
 
 export class ContainerRuntime {
   private readonly containers = new Map<string, Tracked>();
+  private readonly pods = new Map<string, PodSandbox>();
+  private readonly pausing = new Map<string, Promise<PodSandbox>>();
   private readonly file: string;
   private poller: NodeJS.Timeout | null = null;
 
@@ -84,43 +148,55 @@ export class ContainerRuntime {
     private readonly stateDir: string,
     private readonly onChange: (podUid: string) => void,
     private readonly log: (msg: string) => void,
+    private readonly sandbox: RuntimeSandboxOptions,
   ) {
-    this.file = path.join(stateDir, 'containers.json');
+    this.file = path.join(stateDir, "containers.json");
   }
 
   private key = (uid: string, name: string) => `${uid}/${name}`;
 
   dir(uid: string, name: string): string {
-    return path.join(this.stateDir, 'pods', uid, name);
+    return path.join(this.stateDir, "pods", uid, name);
   }
 
   /** The pod's resolv.conf, hosts and hostname (no container can be named so: a container's name has no dot). */
   etcDir(uid: string): string {
-    return path.join(this.stateDir, 'pods', uid, 'etc.pod');
+    return path.join(this.stateDir, "pods", uid, "etc.pod");
   }
 
   logPath(uid: string, name: string, previous = false): string {
-    return path.join(this.dir(uid, name), previous ? 'previous.log' : 'current.log');
+    return path.join(
+      this.dir(uid, name),
+      previous ? "previous.log" : "current.log",
+    );
   }
 
   /** Containers from the last run whose processes are still ours and alive are kept; the rest are reported ended. */
   adopt(): void {
     let saved: Saved[] = [];
     try {
-      saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Saved[];
+      const file = JSON.parse(fs.readFileSync(this.file, "utf8")) as
+        Saved[] | SavedFile;
+      saved = Array.isArray(file) ? file : file.containers;
+      if (!Array.isArray(file))
+        for (const [uid, p] of Object.entries(file.pods ?? {}))
+          if (processStartTicks(p.nsPid) === p.nsStartTicks)
+            this.pods.set(uid, p);
     } catch {
       saved = [];
     }
     for (const s of saved) {
       const t: Tracked = {
         ...s,
-        everStarted: s.restartCount > 0 || s.current.state !== 'waiting',
+        everStarted: s.restartCount > 0 || s.current.state !== "waiting",
         stopping: false,
         timer: null,
       };
       this.containers.set(this.key(s.run.podUid, s.run.name), t);
-      if (t.pid !== null && processStartTicks(t.pid) !== t.startTicks) this.exited(t, null);
-      else if (t.pid === null && t.current.state === 'waiting') this.scheduleRestart(t);
+      if (t.pid !== null && processStartTicks(t.pid) !== t.startTicks)
+        this.exited(t, null);
+      else if (t.pid === null && t.current.state === "waiting")
+        this.scheduleRestart(t);
     }
     this.save();
     this.poller = setInterval(() => this.poll(), 1000);
@@ -130,8 +206,14 @@ export class ContainerRuntime {
   /** Processes started by an earlier agent are not our children: notice their end by polling. */
   private poll(): void {
     for (const t of this.containers.values()) {
-      if (t.pid !== null && !t.stopping && processStartTicks(t.pid) !== t.startTicks)
-        this.guard(`${t.run.podName}/${t.run.name} ended`, () => this.exited(t, null));
+      if (
+        t.pid !== null &&
+        !t.stopping &&
+        processStartTicks(t.pid) !== t.startTicks
+      )
+        this.guard(`${t.run.podName}/${t.run.name} ended`, () =>
+          this.exited(t, null),
+        );
     }
   }
 
@@ -155,21 +237,57 @@ export class ContainerRuntime {
       current: t.current,
       last: t.last,
       restartCount: t.restartCount,
-      started: t.current.state === 'running',
+      started: t.current.state === "running",
       pid: t.pid,
     };
   }
 
-  /** A running container's process (checked to be still ours) and environment: what exec enters. */
-  execTarget(uid: string, name: string): { pid: number; env: Record<string, string> } | null {
+  /**
+   * A running container's process in its namespaces (checked to be still
+   * ours) and what it runs with: what exec enters (exec-spec.ts). A
+   * container adopted from before sandboxes: its shim's process, as root.
+   */
+  execTarget(
+    uid: string,
+    name: string,
+  ): {
+    pid: number;
+    env: Record<string, string>;
+    security: ContainerSecurity | null;
+    cwd: string;
+  } | null {
     const t = this.containers.get(this.key(uid, name));
-    if (!t || t.pid === null || t.current.state !== 'running' || processStartTicks(t.pid) !== t.startTicks) return null;
-    return { pid: t.pid, env: t.run.env };
+    if (
+      !t ||
+      t.pid === null ||
+      t.current.state !== "running" ||
+      processStartTicks(t.pid) !== t.startTicks
+    )
+      return null;
+    let pid = t.pid;
+    if (t.run.security) {
+      // the first process bwrap made: in the container's final namespaces (mount, PID, UTS, IPC, network)
+      if (!t.nsPid || processStartTicks(t.nsPid) === null)
+        t.nsPid = sandboxedDescendant(t.pid);
+      if (!t.nsPid) return null;
+      pid = t.nsPid;
+    }
+    return {
+      pid,
+      env: t.run.env,
+      security: t.run.security ?? null,
+      cwd: t.run.cwd ?? "/",
+    };
   }
 
   /** The pods with containers here (uids). */
   podUids(): string[] {
-    return [...new Set([...this.containers.values()].map((t) => t.run.podUid))];
+    return [
+      ...new Set([
+        ...[...this.containers.values()].map((t) => t.run.podUid),
+        ...this.pods.keys(),
+      ]),
+    ];
   }
 
   /** Start a container once; later calls for the same one do nothing. */
@@ -180,7 +298,7 @@ export class ContainerRuntime {
       run,
       pid: null,
       startTicks: null,
-      current: { state: 'waiting', reason: 'ContainerCreating' },
+      current: { state: "waiting", reason: "ContainerCreating" },
       restartCount: 0,
       startedAtMs: 0,
       everStarted: false,
@@ -196,14 +314,14 @@ export class ContainerRuntime {
     const k = this.key(run.podUid, run.name);
     const t = this.containers.get(k);
     if (t) {
-      t.current = { state: 'waiting', reason, message };
+      t.current = { state: "waiting", reason, message };
       return;
     }
     this.containers.set(k, {
       run,
       pid: null,
       startTicks: null,
-      current: { state: 'waiting', reason, message },
+      current: { state: "waiting", reason, message },
       restartCount: 0,
       startedAtMs: 0,
       everStarted: false,
@@ -213,56 +331,191 @@ export class ContainerRuntime {
     this.save();
   }
 
+  /** Start the container (after its pod's pause process); a failure to start shows as RunContainerError. */
   private launch(t: Tracked): void {
-    const dir = this.dir(t.run.podUid, t.run.name);
-    fs.mkdirSync(dir, { recursive: true });
-    const exitFile = path.join(dir, 'exit-code');
-    fs.rmSync(exitFile, { force: true });
-    const out = fs.openSync(this.logPath(t.run.podUid, t.run.name), 'a');
-    // nsenter and unshare exec (no fork), so the shim's PID is the one spawn returns
-    // (and `nsenter --target` it enters the container's namespaces: exec, probes);
-    // detached: its own process group, which stop() signals as a whole.
-    const etc = t.run.etcDir ?? '';
-    // private: the container's mounts never propagate back to the node
-    const unshare = etc ? ['unshare', '--uts', '--mount', '--propagation', 'private'] : ['unshare', '--uts'];
-    const child = spawn(
-      'nsenter',
-      [
-        `--net=/run/netns/${t.run.netns}`,
-        '--',
-        ...unshare,
-        '--',
-        '/bin/sh',
-        '-c',
-        SHIM,
-        'sh',
-        t.run.hostname,
-        exitFile,
-        etc,
-        ...t.run.argv,
-      ],
-      {
-        detached: true,
-        stdio: ['ignore', out, out],
-        env: t.run.env,
-        cwd: '/',
-      },
-    );
-    fs.closeSync(out);
-    if (!child.pid) {
-      t.current = { state: 'waiting', reason: 'RunContainerError', message: `could not start ${t.run.argv[0]}` };
+    t.current = { state: "waiting", reason: "ContainerCreating" };
+    this.launchInSandbox(t).catch((e: Error) => {
+      if (t.stopping) return;
+      this.log(`container ${t.run.podName}/${t.run.name}: ${e.message}`);
+      t.current = {
+        state: "waiting",
+        reason: "RunContainerError",
+        message: e.message,
+      };
+      this.save();
       this.onChange(t.run.podUid);
+    });
+  }
+
+  /** The pod's pause process, started once (again if it ended), and the process in its namespaces. */
+  private ensurePodSandbox(run: ContainerRun): Promise<PodSandbox> {
+    const have = this.pods.get(run.podUid);
+    if (have && processStartTicks(have.nsPid) === have.nsStartTicks)
+      return Promise.resolve(have);
+    const pending = this.pausing.get(run.podUid);
+    if (pending) return pending;
+    const p = this.startPause(run).finally(() =>
+      this.pausing.delete(run.podUid),
+    );
+    this.pausing.set(run.podUid, p);
+    return p;
+  }
+
+  private async startPause(run: ContainerRun): Promise<PodSandbox> {
+    const dir = path.join(this.stateDir, "pods", run.podUid);
+    fs.mkdirSync(dir, { recursive: true });
+    const out = fs.openSync(path.join(dir, "pause.log"), "a");
+    let child: ChildProcess;
+    try {
+      child = startProcess(
+        podSandboxArgv({
+          netns: run.netns,
+          hostname: run.hostname,
+          mounts: this.mounts(
+            { privileged: false, readOnlyRootFilesystem: true },
+            undefined,
+          ),
+          pause: this.sandbox.pause,
+        }),
+        { detached: true, stdio: ["ignore", out, out] },
+      );
+    } finally {
+      fs.closeSync(out);
+    }
+    child.unref();
+    let ended = false;
+    child.on("exit", () => (ended = true));
+    child.on("error", () => (ended = true));
+    const deadline = Date.now() + PAUSE_READY_MS;
+    for (;;) {
+      const nsPid = child.pid ? sandboxedDescendant(child.pid) : null;
+      if (nsPid) {
+        const p: PodSandbox = {
+          pid: child.pid!,
+          startTicks: processStartTicks(child.pid!),
+          nsPid,
+          nsStartTicks: processStartTicks(nsPid),
+        };
+        this.pods.set(run.podUid, p);
+        this.save();
+        return p;
+      }
+      if (ended || Date.now() > deadline) {
+        if (child.pid) signalGroup(child.pid, "SIGKILL");
+        throw new Error(
+          `the pod's sandbox (pause) did not start: see ${path.join(dir, "pause.log")}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** The container's mount namespace (see the header). */
+  private mounts(
+    sec: Pick<ContainerSecurity, "privileged" | "readOnlyRootFilesystem">,
+    etcDir: string | undefined,
+  ): SandboxMounts {
+    const tmpfs = [
+      { dest: "/tmp", mode: "1777" },
+      { dest: "/var/tmp", mode: "1777" },
+      { dest: "/run" },
+    ];
+    const under = (p: string, dir: string) =>
+      p === dir || p.startsWith(`${dir}/`);
+    for (const h of this.sandbox.hide)
+      if (!tmpfs.some((t) => under(h, t.dest))) tmpfs.push({ dest: h });
+    const binds = this.sandbox.keep
+      .filter((k) => tmpfs.some((t) => under(k, t.dest)) && fs.existsSync(k))
+      .map((k) => ({ src: k, dest: k, readOnly: true }));
+    if (etcDir)
+      for (const f of ["resolv.conf", "hosts", "hostname"])
+        if (fs.existsSync(`/etc/${f}`) && fs.existsSync(path.join(etcDir, f)))
+          binds.push({
+            src: path.join(etcDir, f),
+            dest: `/etc/${f}`,
+            readOnly: sec.readOnlyRootFilesystem,
+          });
+    return {
+      readOnlyRoot: !sec.privileged,
+      tmpfs,
+      binds,
+      hostDev: sec.privileged,
+    };
+  }
+
+  private async launchInSandbox(t: Tracked): Promise<void> {
+    const run = t.run;
+    const sec = run.security ?? containerSecurity(undefined, undefined);
+    run.security = sec;
+    const pod = await this.ensurePodSandbox(run);
+    if (t.stopping) return;
+    const dir = this.dir(run.podUid, run.name);
+    fs.mkdirSync(dir, { recursive: true });
+    const exitFile = path.join(dir, "exit-code");
+    fs.rmSync(exitFile, { force: true });
+    const out = fs.openSync(this.logPath(run.podUid, run.name), "a");
+    // shareProcessNamespace: the pod's PID namespace, handed to bwrap as fd 3
+    const pidns = run.shareProcessNamespace
+      ? fs.openSync(`/proc/${pod.nsPid}/ns/pid`, "r")
+      : null;
+    let child: ChildProcess;
+    try {
+      // detached: its own process group, which stop() signals as a whole (the sandbox's processes are in it)
+      child = startProcess(
+        [
+          "/bin/sh",
+          "-c",
+          SHIM,
+          "sh",
+          exitFile,
+          ...containerSandboxArgv({
+            netns: run.netns,
+            podPid: pod.nsPid,
+            podPidnsFd: pidns === null ? null : 3,
+            mounts: this.mounts(sec, run.etcDir),
+            // setpriv needs these three to drop to the container's identity; it then leaves only sec.caps
+            caps: sec.privileged
+              ? "all"
+              : [...new Set([...sec.caps, "SETUID", "SETGID", "SETPCAP"])],
+            cwd: run.cwd ?? "/",
+            argv: [...execIdentityArgv(sec), ...run.argv],
+          }),
+        ],
+        {
+          detached: true,
+          stdio: ["ignore", out, out, ...(pidns === null ? [] : [pidns])],
+          env: run.env,
+          cwd: "/",
+        },
+      );
+    } finally {
+      fs.closeSync(out);
+      if (pidns !== null) fs.closeSync(pidns);
+    }
+    if (!child.pid) {
+      t.current = {
+        state: "waiting",
+        reason: "RunContainerError",
+        message: `could not start ${run.argv[0]}`,
+      };
+      this.onChange(run.podUid);
       return;
     }
     t.pid = child.pid;
+    t.nsPid = null;
     t.startTicks = processStartTicks(child.pid);
     t.startedAtMs = Date.now();
     t.everStarted = true;
-    t.current = { state: 'running', startedAt: isoTime(t.startedAtMs) };
-    child.on('exit', () => {
-      if (t.pid === child.pid) this.guard(`${t.run.podName}/${t.run.name} exited`, () => this.exited(t, child.pid!));
+    t.current = { state: "running", startedAt: isoTime(t.startedAtMs) };
+    child.on("exit", () => {
+      if (t.pid === child.pid)
+        this.guard(`${run.podName}/${run.name} exited`, () =>
+          this.exited(t, child.pid!),
+        );
     });
-    child.on('error', (e) => this.log(`container ${t.run.podName}/${t.run.name}: ${e.message}`));
+    child.on("error", (e) =>
+      this.log(`container ${t.run.podName}/${t.run.name}: ${e.message}`),
+    );
     // Containers outlive the agent (a restarted agent adopts them): they must not keep it running.
     child.unref();
     this.save();
@@ -273,23 +526,35 @@ export class ContainerRuntime {
     const dir = this.dir(t.run.podUid, t.run.name);
     let code: number | null = null;
     try {
-      code = Number(fs.readFileSync(path.join(dir, 'exit-code'), 'utf8').trim());
+      code = Number(
+        fs.readFileSync(path.join(dir, "exit-code"), "utf8").trim(),
+      );
     } catch {
       code = null; // killed by a signal (or by us), before the shim could write
     }
-    const started = t.current.state === 'running' ? t.current.startedAt : undefined;
+    const started =
+      t.current.state === "running" ? t.current.startedAt : undefined;
     const exitCode = code ?? 137;
     t.pid = null;
     t.startTicks = null;
     t.current = {
-      state: 'terminated',
+      state: "terminated",
       exitCode,
-      reason: code === 0 ? 'Completed' : code === null ? (t.stopping ? 'Killed' : 'Error') : 'Error',
+      reason:
+        code === 0
+          ? "Completed"
+          : code === null
+            ? t.stopping
+              ? "Killed"
+              : "Error"
+            : "Error",
       ...(started ? { startedAt: started } : {}),
       finishedAt: isoTime(),
     };
     if (!t.stopping) {
-      const again = t.run.restartPolicy === 'Always' || (t.run.restartPolicy === 'OnFailure' && exitCode !== 0);
+      const again =
+        t.run.restartPolicy === "Always" ||
+        (t.run.restartPolicy === "OnFailure" && exitCode !== 0);
       if (again) this.scheduleRestart(t);
     }
     this.save();
@@ -300,10 +565,10 @@ export class ContainerRuntime {
     const ranFor = Date.now() - t.startedAtMs;
     const n = ranFor >= BACKOFF_RESET_AFTER_MS ? 0 : t.restartCount;
     const delayMs = Math.min(BACKOFF_START_MS * 2 ** n, BACKOFF_MAX_MS);
-    if (t.current.state === 'terminated') t.last = t.current;
+    if (t.current.state === "terminated") t.last = t.current;
     t.current = {
-      state: 'waiting',
-      reason: 'CrashLoopBackOff',
+      state: "waiting",
+      reason: "CrashLoopBackOff",
       message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${t.run.name} pod=${t.run.podName}`,
     };
     t.timer = setTimeout(
@@ -314,7 +579,10 @@ export class ContainerRuntime {
           t.restartCount++;
           // keep the last run's output for `logs --previous`
           try {
-            fs.renameSync(this.logPath(t.run.podUid, t.run.name), this.logPath(t.run.podUid, t.run.name, true));
+            fs.renameSync(
+              this.logPath(t.run.podUid, t.run.name),
+              this.logPath(t.run.podUid, t.run.name, true),
+            );
           } catch {
             /* no output */
           }
@@ -345,36 +613,58 @@ export class ContainerRuntime {
   /** Kill one container (liveness failure): it is restarted as if it had exited. */
   restart(uid: string, name: string): void {
     const t = this.containers.get(this.key(uid, name));
-    if (t?.pid) signalGroup(t.pid, 'SIGKILL');
+    if (t?.pid) signalGroup(t.pid, "SIGKILL");
   }
 
   /** Stop every container of a pod: SIGTERM to each process group, SIGKILL after graceMs. */
   async stopPod(uid: string, graceMs: number): Promise<void> {
-    const ts = [...this.containers.values()].filter((t) => t.run.podUid === uid);
+    const ts = [...this.containers.values()].filter(
+      (t) => t.run.podUid === uid,
+    );
     for (const t of ts) {
       t.stopping = true;
       if (t.timer) clearTimeout(t.timer);
-      if (t.pid) signalGroup(t.pid, 'SIGTERM');
+      if (t.pid) signalGroup(t.pid, "SIGTERM");
     }
     const deadline = Date.now() + graceMs;
-    while (ts.some((t) => t.pid !== null && processStartTicks(t.pid) === t.startTicks) && Date.now() < deadline) {
+    while (
+      ts.some(
+        (t) => t.pid !== null && processStartTicks(t.pid) === t.startTicks,
+      ) &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    for (const t of ts) if (t.pid !== null && processStartTicks(t.pid) === t.startTicks) signalGroup(t.pid, 'SIGKILL');
+    for (const t of ts)
+      if (t.pid !== null && processStartTicks(t.pid) === t.startTicks)
+        signalGroup(t.pid, "SIGKILL");
     for (const t of ts) this.containers.delete(this.key(uid, t.run.name));
-    fs.rmSync(path.join(this.stateDir, 'pods', uid), { recursive: true, force: true });
+    // then the pod's sandbox: its pause (a pending one first finishes starting)
+    await this.pausing.get(uid)?.catch(() => null);
+    const pause = this.pods.get(uid);
+    if (pause && processStartTicks(pause.pid) === pause.startTicks)
+      signalGroup(pause.pid, "SIGKILL");
+    if (pause && processStartTicks(pause.nsPid) === pause.nsStartTicks)
+      signalGroup(pause.nsPid, "SIGKILL");
+    this.pods.delete(uid);
+    fs.rmSync(path.join(this.stateDir, "pods", uid), {
+      recursive: true,
+      force: true,
+    });
     this.save();
   }
 
   close(): void {
     if (this.poller) clearInterval(this.poller);
-    for (const t of this.containers.values()) if (t.timer) clearTimeout(t.timer);
+    for (const t of this.containers.values())
+      if (t.timer) clearTimeout(t.timer);
   }
 
   private save(): void {
     const list: Saved[] = [...this.containers.values()].map((t) => ({
       run: t.run,
       pid: t.pid,
+      nsPid: t.nsPid ?? null,
       startTicks: t.startTicks,
       current: t.current,
       last: t.last,
@@ -383,19 +673,11 @@ export class ContainerRuntime {
     }));
     fs.mkdirSync(this.stateDir, { recursive: true });
     const tmp = `${this.file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, JSON.stringify(list));
+    const file: SavedFile = {
+      containers: list,
+      pods: Object.fromEntries(this.pods),
+    };
+    fs.writeFileSync(tmp, JSON.stringify(file));
     fs.renameSync(tmp, this.file);
-  }
-}
-
-function signalGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* gone */
-    }
   }
 }

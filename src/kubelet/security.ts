@@ -6,6 +6,8 @@
  * the same (exec-spec.ts).
  */
 
+import { toolPath } from '../host/index.js';
+
 /** containerd's default capability set (oci.DefaultCapabilities / Docker's), the bounding set of a container. */
 export const DEFAULT_CAPS = [
   'CHOWN',
@@ -152,7 +154,7 @@ export function containerSecurity(
       throw new SecurityContextError(`${what} ${n} is not a valid id`);
   if ((sc.runAsNonRoot ?? ps.runAsNonRoot) && uid === 0)
     throw new SecurityContextError(
-      (sc.runAsUser ?? ps.runAsUser)
+      (sc.runAsUser ?? ps.runAsUser) !== undefined
         ? 'container has runAsNonRoot and runAsUser 0 (will run as root)'
         : 'container has runAsNonRoot and image will run as root (pod: set runAsUser)',
     );
@@ -183,7 +185,7 @@ export function execIdentityArgv(
   s: Pick<ContainerSecurity, 'uid' | 'gid' | 'groups' | 'caps' | 'privileged'>,
 ): string[] {
   return [
-    'setpriv',
+    toolPath('setpriv'),
     `--reuid=${s.uid}`,
     `--regid=${s.gid}`,
     s.groups.length ? `--groups=${s.groups.join(',')}` : '--clear-groups',

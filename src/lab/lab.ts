@@ -1,8 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { execaRunner, listNetns, deleteNetnsWithPrefix, netnsPids, type CommandRunner } from '../host/index.js';
+import {
+  execaRunner,
+  listNetns,
+  deleteNetnsWithPrefix,
+  netnsPids,
+  startDaemon,
+  withNetns,
+  type CommandRunner,
+} from '../host/index.js';
+import { LabError } from './errors.js';
 import { callAgent } from '../agent/control-server.js';
 import { agentSocketPath } from '../agent/agent.js';
 import {
@@ -158,7 +166,8 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       log(`waiting for agent on ${node.name} (pid ${agents[node.name]})`);
       await waitFor(`agent ${node.name} to answer`, 30_000, async () => {
         if (!processAlive(agents[node.name])) {
-          throw new Error(
+          throw new LabError(
+            'ERR_AGENT_EXITED',
             `agent on ${node.name} exited; see ${path.join(node.stateDir, 'agent.log')}:\n${tail(path.join(node.stateDir, 'agent.log'))}`,
           );
         }
@@ -204,9 +213,15 @@ async function waitForApiServer(plan: LabPlan, pid: number, etcdPid?: number): P
   try {
     await waitFor('the API server to answer', 30_000, async () => {
       if (etcdPid && !processAlive(etcdPid))
-        throw new Error(`etcd exited:\n${tail(path.join(plan.controlPlane.stateDir, 'etcd.log'))}`);
+        throw new LabError(
+          'ERR_ETCD_EXITED',
+          `etcd exited:\n${tail(path.join(plan.controlPlane.stateDir, 'etcd.log'))}`,
+        );
       if (!processAlive(pid))
-        throw new Error(`the API server exited:\n${tail(path.join(plan.controlPlane.stateDir, 'apiserver.log'))}`);
+        throw new LabError(
+          'ERR_APISERVER_EXITED',
+          `the API server exited:\n${tail(path.join(plan.controlPlane.stateDir, 'apiserver.log'))}`,
+        );
       return (await client.tryGet('namespaces', undefined, 'default').catch(() => null)) !== null;
     });
   } finally {
@@ -234,16 +249,11 @@ async function waitForNodesReady(plan: LabPlan): Promise<void> {
 /** Start a process in the control plane's namespace, detached, its output in <cp state>/<log>. */
 function spawnInControlPlane(plan: LabPlan, log: string, argv: string[], what: string): number {
   const cp = plan.controlPlane;
-  fs.mkdirSync(cp.stateDir, { recursive: true });
-  const logFd = fs.openSync(path.join(cp.stateDir, log), 'a');
-  const child = spawn('nsenter', [`--net=/run/netns/${cp.ns}`, ...argv], {
-    detached: true,
-    stdio: ['ignore', logFd, logFd],
-  });
-  fs.closeSync(logFd);
-  child.unref();
-  if (!child.pid) throw new Error(`could not start ${what}`);
-  return child.pid;
+  try {
+    return startDaemon(withNetns(cp.ns, argv), { logFile: path.join(cp.stateDir, log) });
+  } catch (cause) {
+    throw new LabError('ERR_START_FAILED', `could not start ${what}`, { cause });
+  }
 }
 
 /** Debian's etcd-server, on the control plane's own loopback (nothing outside the lab can reach it). */
@@ -310,7 +320,8 @@ export async function restartApiServer(opts: {
   crash?: boolean;
 }): Promise<number> {
   const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
-  if (!state?.apiserver) throw new Error(`no lab "${opts.prefix ?? 'pwlab'}" with a control plane is up`);
+  if (!state?.apiserver)
+    throw new LabError('ERR_LAB_NOT_UP', `no lab "${opts.prefix ?? 'pwlab'}" with a control plane is up`);
   const old = state.apiserver;
   if (isOurAgent(old, state.plan.prefix, 'apiserver')) {
     process.kill(old, opts.crash ? 'SIGKILL' : 'SIGTERM');
@@ -323,37 +334,31 @@ export async function restartApiServer(opts: {
 }
 
 function startAgent(plan: LabPlan, node: LabNode, withApi: boolean): number {
-  fs.mkdirSync(node.stateDir, { recursive: true });
-  const logFd = fs.openSync(path.join(node.stateDir, 'agent.log'), 'a');
   // nsenter enters only the node's network namespace. (`ip netns exec` would
   // also give the agent a private mount namespace, and the pod namespaces it
   // creates with `ip netns add` would then be invisible to everyone else.)
-  const child = spawn(
-    'nsenter',
-    [
-      `--net=/run/netns/${node.ns}`,
-      process.execPath,
-      ...agentNodeArgs(),
-      CLI_ENTRY,
-      'agent',
-      '--node',
-      node.name,
-      '--prefix',
-      plan.prefix,
-      '--state-dir',
-      node.stateDir,
-      // the node's resolver: the outside's DNS (labs made before there was one: the agent's default)
-      ...(plan.resolvConf ? ['--resolv-conf', plan.resolvConf] : []),
-      ...(withApi
-        ? ['--apiserver', `unix:${plan.controlPlane.socket}`]
-        : ['--pod-cidr', node.podCidr, '--peers', plan.peersFile]),
-    ],
-    { detached: true, stdio: ['ignore', logFd, logFd] },
-  );
-  fs.closeSync(logFd);
-  child.unref();
-  if (!child.pid) throw new Error(`could not start the agent for ${node.name}`);
-  return child.pid;
+  const argv = withNetns(node.ns, [
+    process.execPath,
+    ...agentNodeArgs(),
+    CLI_ENTRY,
+    'agent',
+    '--node',
+    node.name,
+    '--prefix',
+    plan.prefix,
+    '--state-dir',
+    node.stateDir,
+    // the node's resolver: the outside's DNS (labs made before there was one: the agent's default)
+    ...(plan.resolvConf ? ['--resolv-conf', plan.resolvConf] : []),
+    ...(withApi
+      ? ['--apiserver', `unix:${plan.controlPlane.socket}`]
+      : ['--pod-cidr', node.podCidr, '--peers', plan.peersFile]),
+  ]);
+  try {
+    return startDaemon(argv, { logFile: path.join(node.stateDir, 'agent.log') });
+  } catch (cause) {
+    throw new LabError('ERR_START_FAILED', `could not start the agent for ${node.name}`, { cause });
+  }
 }
 
 /**
@@ -368,9 +373,9 @@ export async function restartAgent(opts: {
   crash?: boolean;
 }): Promise<number> {
   const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
-  if (!state) throw new Error(`no lab "${opts.prefix ?? 'pwlab'}" is up`);
+  if (!state) throw new LabError('ERR_LAB_NOT_UP', `no lab "${opts.prefix ?? 'pwlab'}" is up`);
   const node = state.plan.nodes.find((n) => n.name === opts.node);
-  if (!node) throw new Error(`no node "${opts.node}" in lab ${state.plan.prefix}`);
+  if (!node) throw new LabError('ERR_NO_SUCH_NODE', `no node "${opts.node}" in lab ${state.plan.prefix}`);
   const old = state.agents[node.name];
   if (old && isOurAgent(old, state.plan.prefix)) {
     process.kill(old, opts.crash ? 'SIGKILL' : 'SIGTERM');
@@ -381,7 +386,10 @@ export async function restartAgent(opts: {
   fs.writeFileSync(stateFile(state.plan), JSON.stringify(state, null, 2));
   await waitFor(`agent ${node.name} to answer`, 30_000, async () => {
     if (!processAlive(pid))
-      throw new Error(`agent on ${node.name} exited:\n${tail(path.join(node.stateDir, 'agent.log'))}`);
+      throw new LabError(
+        'ERR_AGENT_EXITED',
+        `agent on ${node.name} exited:\n${tail(path.join(node.stateDir, 'agent.log'))}`,
+      );
     const r = await callAgent(agentSocketPath(node.stateDir), 'GET', '/status', undefined, 2000).catch(() => null);
     return r?.status === 200 && (r.body.underlayNeighbors ?? []).length >= state.plan.nodes.length - 1;
   });
@@ -439,7 +447,7 @@ export async function labDown(opts: {
   removeClientResolvConf(plan);
   fs.rmSync(plan.stateDir, { recursive: true, force: true });
   const left = await listNetns(runner, plan.prefix);
-  if (left.length) throw new Error(`lab down: namespaces still present: ${left.join(', ')}`);
+  if (left.length) throw new LabError('ERR_LAB_NOT_REMOVED', `lab down: namespaces still present: ${left.join(', ')}`);
   opts.log?.(`lab ${plan.prefix} down: removed ${namespaces.length} namespaces, stopped ${killed.length} processes`);
   return { namespaces, killed };
 }

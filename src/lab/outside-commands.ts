@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { spawn } from 'node:child_process';
+import { runInteractive } from '../host/index.js';
 import type { Command } from 'commander';
 import { table } from '../text/index.js';
-import { labMachines, netnsEtcDir, type LabPlan } from './plan.js';
+import { labMachines, netnsEtcDir, type LabPlan, LAB_DEFAULTS } from './plan.js';
 import type { LabState } from './lab.js';
 import type { OutsideStatus } from './outside.js';
 import { cloudLbRows } from '../cloudlb/status.js';
-import { LAB_DEFAULTS } from './plan.js';
 
 /**
  * The CLI of the lab's outside: `podwire lab exec <machine> -- cmd…`, and
@@ -60,11 +59,7 @@ export function labExecArgv(ns: string, machine: string, argv: string[], etcDir?
 
 /** Run it with the terminal passed through; resolves with its exit code (128 + signal when killed). */
 export function runPassthrough(argv: string[]): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
-    child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : 1)));
-    child.on('error', () => resolve(127));
-  });
+  return runInteractive(argv);
 }
 
 export function registerOutsideCommands(

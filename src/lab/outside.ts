@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import type { CommandRunner } from '../host/index.js';
+import { startDaemon, withNetns, type CommandRunner } from '../host/index.js';
 import { outsideCommands, labResolvConf, netnsEtcDir, type LabPlan } from './plan.js';
 import { ensureSelfSignedCert } from './www-cert.js';
 import { fetchCloudLbStatus, type CloudLbStatus } from '../cloudlb/status.js';
@@ -61,16 +60,11 @@ export function cloudLbArgv(plan: LabPlan): string[] {
 }
 
 function spawnIn(ns: string, dir: string, logName: string, argv: string[], what: string): number {
-  fs.mkdirSync(dir, { recursive: true });
-  const logFd = fs.openSync(path.join(dir, logName), 'a');
-  const child = spawn('nsenter', [`--net=/run/netns/${ns}`, ...argv], {
-    detached: true,
-    stdio: ['ignore', logFd, logFd],
-  });
-  fs.closeSync(logFd);
-  child.unref();
-  if (!child.pid) throw new Error(`could not start ${what}`);
-  return child.pid;
+  try {
+    return startDaemon(withNetns(ns, argv), { logFile: path.join(dir, logName) });
+  } catch (cause) {
+    throw new Error(`could not start ${what}`, { cause });
+  }
 }
 
 /** Build the outside machines and start their processes; returns their PIDs (the caller records them). */

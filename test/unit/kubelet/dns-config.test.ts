@@ -8,7 +8,6 @@ import {
   kernelHostname,
   managedHostsFile,
   podFiles,
-  execProbeArgv,
   PodHostnameError,
   type DnsSettings,
   type PodDnsSpec,
@@ -287,25 +286,5 @@ describe('podFiles: the three files of one pod', () => {
     expect(f.files.hostname).toBe('web-0.web.shop.svc.cluster.local\n');
     expect(f.hostname).toBe('web-0.web.shop.svc.cluster.local');
     expect(f.warnings).toEqual([]);
-  });
-});
-
-describe('exec probes run in the container’s namespaces', () => {
-  it('nsenter --target the container’s process (mount, UTS, net); the pod’s netns without one', () => {
-    expect(execProbeArgv({ netns: 'pw-pod-a', pid: 4242 }, ['cat', '/etc/resolv.conf'])).toEqual([
-      '--target',
-      '4242',
-      '--mount',
-      '--uts',
-      '--net',
-      '--',
-      'cat',
-      '/etc/resolv.conf',
-    ]);
-    expect(execProbeArgv({ netns: 'pw-pod-a', pid: null }, ['true'])).toEqual([
-      '--net=/run/netns/pw-pod-a',
-      '--',
-      'true',
-    ]);
   });
 });

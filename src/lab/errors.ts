@@ -1,0 +1,18 @@
+/** What `lab up`, `lab down` and `lab restart-agent` can fail with; `code` is stable, the message says what to look at. */
+export type LabErrorCode =
+  | 'ERR_LAB_NOT_UP'
+  | 'ERR_NO_SUCH_NODE'
+  | 'ERR_START_FAILED'
+  | 'ERR_AGENT_EXITED'
+  | 'ERR_APISERVER_EXITED'
+  | 'ERR_ETCD_EXITED'
+  | 'ERR_LAB_NOT_REMOVED';
+
+export class LabError extends Error {
+  readonly code: LabErrorCode;
+  constructor(code: LabErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LabError';
+    this.code = code;
+  }
+}
