@@ -1,5 +1,11 @@
-import { PacketSocket, RxBatch, underlayFilter, underlayServicesFilter, type UnderlayPorts } from '../native/index.js';
-import { compileFilter } from '../native/bpf.js';
+import {
+  PacketSocket,
+  RxBatch,
+  underlayFilter,
+  underlayServicesFilter,
+  type UnderlayPorts,
+  compileFilter,
+} from '../native/index.js';
 import { Pipeline, type NodeIdentity } from '../dataplane/index.js';
 
 /** 64 KiB GSO super-frames plus the virtio_net_hdr fit one slot. */

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import { ApiClientError, Informer, type ApiClient, type KubeObject } from '../control/client/index.js';
-import { KUBELET_PORT, nodeInternalIp } from '../control/api/pod-log.js';
+import { KUBELET_PORT, nodeInternalIp } from '../control/api/index.js';
 import { parseCidr, type Cidr } from '../dataplane/index.js';
 import type { PeerSource, PeerSpec } from '../overlay/index.js';
-import { isoTime } from '../control/time.js';
+import { isoTime } from '../control/index.js';
 
 /**
  * The node's side of node lifecycle, as the kubelet does it: register the

@@ -1,4 +1,4 @@
-import { assemble, bpf, inRange, tcpUdpDstPort, type BpfInsn, type UnderlayPorts } from '../native/bpf.js';
+import { assemble, bpf, inRange, tcpUdpDstPort, type BpfInsn, type UnderlayPorts } from '../native/index.js';
 
 const TC_ACT_OK = 0;
 const TC_ACT_SHOT = 2;

@@ -1,4 +1,4 @@
-import type { CapturedPacket } from '../capture/read.js';
+import type { CapturedPacket } from '../capture/index.js';
 import { decodeFrame, type Decoded } from './decode.js';
 import type { DissectOptions } from '../packet/index.js';
 

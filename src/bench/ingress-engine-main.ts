@@ -1,9 +1,7 @@
 import fs from 'node:fs';
-import { compileRoutes } from '../ingress/index.js';
+import { compileRoutes, ControllerMetrics, L7EventHub, httpEvent } from '../ingress/index.js';
 import { IngressProxy, formatAccessLine } from '../ingress/proxy/index.js';
-import { ControllerMetrics } from '../ingress/controller/controller-metrics.js';
-import { L7EventHub, httpEvent } from '../ingress/controller/l7-events.js';
-import type { ClusterObjects, PemPair } from '../ingress/types.js';
+import type { ClusterObjects, PemPair } from '../ingress/index.js';
 
 /**
  * `bench ingress`'s proxy-bound measure (ingress-ceiling.ts) runs podwire's

@@ -1,11 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { labUp, labDown, labPods, planLab, waitFor, type LabState } from '../lab/index.js';
-import { netnsEtcDir } from '../lab/plan.js';
-import { applyIngressAddon } from '../lab/cluster-ingress.js';
-import { INGRESS_NAMESPACE, INGRESS_LABEL_SELECTOR } from '../ingress/addon.js';
-import { makeSelfSigned } from '../ingress/controller/fake-cert.js';
-import type { PemPair } from '../ingress/types.js';
+import {
+  labUp,
+  labDown,
+  labPods,
+  planLab,
+  waitFor,
+  type LabState,
+  netnsEtcDir,
+  applyIngressAddon,
+} from '../lab/index.js';
+import { INGRESS_NAMESPACE, INGRESS_LABEL_SELECTOR, makeSelfSigned } from '../ingress/index.js';
+import type { PemPair } from '../ingress/index.js';
 import { ApiClient, type KubeObject } from '../control/client/index.js';
 import { execaRunner, netnsPids } from '../host/index.js';
 import { cmdline } from './ingress-procs.js';

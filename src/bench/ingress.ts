@@ -9,7 +9,7 @@ import { allowedCpus, CpuMeter } from './ingress-procs.js';
 import { runWrk, wrkErrors } from './ingress-wrk.js';
 import { ingressFigures, proxyFigures, type Kind, type Run, type Side } from './ingress-figures.js';
 import { ceilingRuns } from './ingress-ceiling.js';
-import { makeSelfSigned } from '../ingress/controller/fake-cert.js';
+import { makeSelfSigned } from '../ingress/index.js';
 
 /**
  * `npm run bench -- ingress`: podwire's ingress controller beside Debian's

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { execaRunner, deleteNetnsWithPrefix, listNetns, netnsPids, type CommandRunner } from '../host/index.js';
 import { compileService, iptablesSave, type Frontend } from '../lb/index.js';
 import type { KubeObject } from '../control/client/index.js';
-import { WORKLOAD_BIN } from '../kubelet/tools.js';
+import { WORKLOAD_BIN } from '../kubelet/index.js';
 import { kernelNodeCommands, kernelPodCommands, kernelTopology, type KernelNode } from './kernel-overlay.js';
 import { connectLatency, iperfDirectAndVip, type ConnectLatency } from './measure.js';
 import { BACKEND_PORT, SERVICE_PORT, benchSlice, describeLatency, type BenchPod } from './services-objects.js';

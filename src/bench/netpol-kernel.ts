@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { execaRunner, deleteNetnsWithPrefix, listNetns, netnsPids, type CommandRunner } from '../host/index.js';
-import { WORKLOAD_BIN } from '../kubelet/tools.js';
+import { WORKLOAD_BIN } from '../kubelet/index.js';
 import { kernelTopology, kernelTopologyCommands } from './kernel-overlay.js';
 import { connectLatency } from './measure.js';
 import { HTTP_PORT } from './netpol-mix.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiClient } from '../control/client/index.js';
-import { ensureClusterDns, clusterDnsYaml, addonLines } from '../lab/cluster-dns.js';
+import { ensureClusterDns, clusterDnsYaml, addonLines } from '../lab/index.js';
 
 /**
  * `podwire dns-addon`: create the cluster DNS add-on's objects (ConfigMap

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiClient } from '../control/client/index.js';
-import { ensureIngressAddon, ingressAddonYaml } from '../lab/cluster-ingress.js';
+import { ensureIngressAddon, ingressAddonYaml } from '../lab/index.js';
 
 /**
  * `podwire ingress-addon`: the ingress add-on's objects as YAML (namespace

@@ -1,4 +1,4 @@
-import { parseControllerArgs, ControllerArgsError } from '../ingress/controller/args.js';
+import { parseControllerArgs, ControllerArgsError } from '../ingress/index.js';
 
 /**
  * The slim entry for `podwire ingress-controller` (bin/podwire.js picks it):

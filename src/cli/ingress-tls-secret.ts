@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { ApiClient, ApiClientError } from '../control/client/index.js';
-import { makeSelfSigned } from '../ingress/controller/fake-cert.js';
-import type { PemPair } from '../ingress/types.js';
+import { makeSelfSigned, tlsSecretObject } from '../ingress/index.js';
+
+export { tlsSecretObject };
 
 /**
  * `podwire tls-secret NAME --host a.example.com[,…] [-n NS]`: a
@@ -12,16 +13,6 @@ import type { PemPair } from '../ingress/types.js';
  * tls-secret, wildcard-cert for *.example.com). The same Secret
  * `kubectl create secret tls NAME --cert --key` makes from files.
  */
-export function tlsSecretObject(name: string, namespace: string, pair: PemPair): Record<string, unknown> {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace },
-    type: 'kubernetes.io/tls',
-    data: { 'tls.crt': Buffer.from(pair.cert).toString('base64'), 'tls.key': Buffer.from(pair.key).toString('base64') },
-  };
-}
-
 const HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** "a.example.com, *.example.com" → the names, checked (lower case, DNS names or wildcards). */

@@ -7,8 +7,9 @@ import {
   type Frontend,
   type HttpTraceResult,
   type PacketLeg,
-} from '../trace/http-ladder.js';
-import { certificateWords, explainRoute } from '../trace/http-route.js';
+  certificateWords,
+  explainRoute,
+} from '../trace/index.js';
 import { trace, type TraceOptions } from './trace.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiClient } from '../control/client/index.js';
-import { parseDuration } from '../dns/corefile-args.js';
+import { parseDuration } from '../dns/index.js';
 import { execaRunner } from '../host/index.js';
 import type { LabState } from '../lab/index.js';
 import {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { planLab } from '../lab/plan.js';
+import { planLab } from '../lab/index.js';
 
 export class NoApiServerError extends Error {
   readonly code = 'ERR_NO_API_SERVER';

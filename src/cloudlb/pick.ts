@@ -8,7 +8,7 @@
  * (Maglev, which GCP's load balancers use, gives the same guarantee through a
  * lookup table; with a handful of nodes, scoring each is as cheap.)
  */
-import { murmurFinalize } from '../packet/murmur3.js';
+import { murmurFinalize } from '../packet/index.js';
 
 /** A node's weight for a flow: a hash of both (uint32). */
 export function rendezvousScore(flowHash: number, nodeIp: number): number {

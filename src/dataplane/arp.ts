@@ -7,7 +7,7 @@ import {
   writeArpRequest,
   cidrContains,
 } from '../packet/index.js';
-import { OUTER_HEADERS_SIZE } from '../overlay/vxlan-encap.js';
+import { OUTER_HEADERS_SIZE } from '../overlay/index.js';
 import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
 import { type Peer } from './tables.js';

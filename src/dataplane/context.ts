@@ -1,7 +1,7 @@
 import { ArpView, EthernetView, Ipv4View, UdpView, VxlanView, VnetHdrView, type Cidr } from '../packet/index.js';
-import type { TxBatch } from '../native/batch.js';
-import { TxBatch as TxBatchImpl } from '../native/batch.js';
-import type { OuterTemplate } from '../overlay/vxlan-encap.js';
+import type { TxBatch } from '../native/index.js';
+import { TxBatch as TxBatchImpl } from '../native/index.js';
+import type { OuterTemplate } from '../overlay/index.js';
 import { Counters } from './counters.js';
 import { DROP, dropReasonName, describeDropReason } from './drop-reasons.js';
 import { NeighborTable, PeerTable, UnderlayNeighbors } from './tables.js';

@@ -11,7 +11,7 @@ import {
   ipv4ToString,
   macToString,
 } from '../packet/index.js';
-import { OUTER_HEADERS_SIZE, writeEncapVnetHdr } from '../overlay/vxlan-encap.js';
+import { OUTER_HEADERS_SIZE, writeEncapVnetHdr } from '../overlay/index.js';
 import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
 import { icmpErrorToPod, mtuExceeded } from './icmp-replies.js';

@@ -13,7 +13,7 @@ import {
   formatCidr,
   cidrContains,
 } from '../packet/index.js';
-import type { RxBatch } from '../native/batch.js';
+import type { RxBatch } from '../native/index.js';
 import { podArp } from './arp.js';
 import { PORT_PODS, type PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';

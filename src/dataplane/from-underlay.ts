@@ -17,7 +17,7 @@ import {
   formatCidr,
   cidrContains,
 } from '../packet/index.js';
-import type { RxBatch } from '../native/batch.js';
+import type { RxBatch } from '../native/index.js';
 import { overlayArp } from './arp.js';
 import { PORT_UNDERLAY, type PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';

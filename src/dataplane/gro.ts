@@ -11,7 +11,7 @@ import {
   TCP_ACK,
   TCP_PSH,
 } from '../packet/index.js';
-import { TX_FROM_PAYLOAD, TX_FROM_SCRATCH, type TxBatch } from '../native/batch.js';
+import { TX_FROM_PAYLOAD, TX_FROM_SCRATCH, type TxBatch } from '../native/index.js';
 
 /**
  * Receive-side coalescing (userspace GRO) for frames the agent hands a pod

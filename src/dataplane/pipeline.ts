@@ -1,4 +1,4 @@
-import type { RxBatch, TxBatch } from '../native/batch.js';
+import type { RxBatch, TxBatch } from '../native/index.js';
 import { queueUnderlayArp } from './arp.js';
 import {
   PipelineContext,

@@ -1,5 +1,5 @@
 import { ETHERNET_HEADER_SIZE, VNET_HDR_SIZE, VNET_HDR_F_NEEDS_CSUM } from '../packet/index.js';
-import { type OuterTemplate, OUTER_HEADERS_SIZE, planTcpSegments, patchTcpSegment } from '../overlay/vxlan-encap.js';
+import { type OuterTemplate, OUTER_HEADERS_SIZE, planTcpSegments, patchTcpSegment } from '../overlay/index.js';
 import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
 import { mtuExceeded } from './icmp-replies.js';

@@ -1,5 +1,5 @@
 import { ETHERNET_HEADER_SIZE, ETHERTYPE_IPV4, VNET_HDR_SIZE, flowHash, vxlanSourcePort } from '../packet/index.js';
-import { OuterTemplate, OUTER_HEADERS_SIZE } from '../overlay/vxlan-encap.js';
+import { OuterTemplate, OUTER_HEADERS_SIZE } from '../overlay/index.js';
 import type { PipelineContext } from './context.js';
 import type { Peer } from './tables.js';
 

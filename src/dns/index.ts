@@ -49,3 +49,4 @@ export {
   type CorednsHandle,
 } from './run.js';
 export { FixtureFeed, InformerFeed, type ZoneFeed } from './zone-feed.js';
+export { parseDuration } from './corefile-args.js';

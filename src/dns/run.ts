@@ -2,7 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import packet, { type Packet } from 'dns-packet';
 import { ApiClient, Informer, type KubeObject } from '../control/client/index.js';
-import { KUBERNETES_SERVICE_IP } from '../control/controllers/kubernetes-service.js';
+import { KUBERNETES_SERVICE_IP } from '../control/controllers/index.js';
 import type { PluginInstance } from './chain.js';
 import { parseCorefile } from './corefile.js';
 import { DnsMetrics } from './metrics.js';

@@ -19,3 +19,19 @@ export {
 } from './model/ingress-class.js';
 export { nginxSettings, NGINX_PREFIX, type NginxSettings } from './model/annotations.js';
 export { SSL_REDIRECT_STATUS, nginxRewrite } from './model/ingress-router.js';
+export { HttpEvent } from './controller/l7-events.js';
+export { parseControllerArgs, ControllerArgs } from './controller/args.js';
+export {
+  ingressAddon,
+  defaultReplicas,
+  INGRESS_NAMESPACE,
+  INGRESS_CONTROLLER_NAME,
+  INGRESS_LABEL_SELECTOR,
+} from './addon.js';
+export { PemPair } from './types.js';
+export { ControllerArgsError } from './controller/args.js';
+export { tlsSecretObject } from './tls-secret.js';
+export { makeSelfSigned } from './controller/fake-cert.js';
+export { ControllerMetrics } from './controller/controller-metrics.js';
+export { L7EventHub, httpEvent } from './controller/l7-events.js';
+export { ClusterObjects } from './types.js';

@@ -22,3 +22,4 @@ export {
 export { podFiles, POD_ETC_FILES, type PodFiles, type KubeletDnsOptions } from './pod-files.js';
 export { execProbeArgv } from './probes.js';
 export { apiPodKey, type PodRecord, type PodSandboxes } from './sandbox.js';
+export { WORKLOAD_BIN } from './tools.js';

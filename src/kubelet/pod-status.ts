@@ -127,4 +127,4 @@ export function podStatus(v: PodView, previous: Record<string, any> | undefined,
   };
 }
 
-export { canonicalJson } from '../control/canonical-json.js';
+export { canonicalJson } from '../control/index.js';

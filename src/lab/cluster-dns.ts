@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { ApiClient, ApiClientError, type KubeObject } from '../control/client/index.js';
-import { corednsAddon } from '../dns/addon.js';
+import { corednsAddon } from '../dns/index.js';
 import type { LabState } from './lab.js';
 import { waitFor } from './wait.js';
 

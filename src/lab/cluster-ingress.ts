@@ -6,7 +6,7 @@ import {
   INGRESS_NAMESPACE,
   INGRESS_CONTROLLER_NAME,
   INGRESS_LABEL_SELECTOR,
-} from '../ingress/addon.js';
+} from '../ingress/index.js';
 import type { AddonResult } from './cluster-dns.js';
 import type { LabState } from './lab.js';
 import { waitFor } from './wait.js';

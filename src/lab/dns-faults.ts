@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ApiClient, KubeObject } from '../control/client/index.js';
-import { CLUSTER_DNS_IP } from '../dns/addon.js';
+import { CLUSTER_DNS_IP } from '../dns/index.js';
 import type { LabState } from './lab.js';
 import type { Scenario } from './faults.js';
 import { split, save, restore, withClient, misspellSelector } from './service-faults.js';

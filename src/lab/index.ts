@@ -37,3 +37,10 @@ export {
 } from './ingress-controllers.js';
 export { followL7 } from './ingress-observe.js';
 export { onJsonLines } from './json-lines.js';
+export { ensureIngressAddon, ingressAddonYaml } from './cluster-ingress.js';
+export { ensureClusterDns, clusterDnsYaml, addonLines } from './cluster-dns.js';
+export { applyClusterDns } from './cluster-dns.js';
+export { applyIngressAddon } from './cluster-ingress.js';
+export { registerOutsideCommands, outsideStatusLines } from './outside-commands.js';
+export { applyDemo } from './demo.js';
+export { netnsEtcDir } from './plan.js';

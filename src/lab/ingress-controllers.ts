@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import type { ApiClient, KubeObject } from '../control/client/index.js';
-import { parseControllerArgs, type ControllerArgs } from '../ingress/controller/args.js';
-import { parseImage } from '../kubelet/index.js';
-import { apiPodKey } from '../kubelet/index.js';
+import { parseControllerArgs, type ControllerArgs } from '../ingress/index.js';
+import { parseImage, apiPodKey } from '../kubelet/index.js';
 import type { LabState } from './lab.js';
 
 /**

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { ApiClient } from '../control/client/index.js';
 import { CLI_ENTRY, type LabState } from './lab.js';
 import { labPods } from './pods.js';
-import type { HttpEvent } from '../ingress/controller/l7-events.js';
+import type { HttpEvent } from '../ingress/index.js';
 import type { L7Record } from '../observe/index.js';
 import { controllerPods, labApiServer, type ControllerPod } from './ingress-controllers.js';
 

@@ -43,7 +43,7 @@
  * rows, ConntrackError), conntrack-index.ts, conntrack-snapshot.ts (format,
  * capture, validation), conntrack-bench.ts. All are exported from here.
  */
-import { murmurFinalize, murmurMixBlock } from '../packet/murmur3.js';
+import { murmurFinalize, murmurMixBlock } from '../packet/index.js';
 import { PROTO_TCP, PROTO_UDP } from './types.js';
 import {
   CT_FREE,

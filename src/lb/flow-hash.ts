@@ -10,7 +10,7 @@
  * buffers, and allocate nothing. hashString is for table builds only.
  */
 
-import { murmur3, murmurFinalize, murmurMixBlock } from '../packet/murmur3.js';
+import { murmur3, murmurFinalize, murmurMixBlock } from '../packet/index.js';
 
 export { murmur3 };
 

@@ -11,3 +11,4 @@ export {
   type AsmLine,
   type UnderlayPorts,
 } from './bpf.js';
+export { inRange, tcpUdpDstPort } from './bpf.js';

@@ -1,4 +1,4 @@
-import type { HttpEvent } from '../ingress/controller/l7-events.js';
+import type { HttpEvent } from '../ingress/index.js';
 import { serviceMatches, type FlowFilter, type Namer } from './format.js';
 
 /**

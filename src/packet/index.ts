@@ -178,3 +178,4 @@ export {
   parseAnyCidr,
   anyCidrCovers,
 } from './cidr.js';
+export { murmur3, murmurFinalize, murmurMixBlock } from './murmur3.js';

@@ -22,7 +22,7 @@
  * Selectors shared by many policies are resolved once (memoised by their
  * canonical text), so 1,000 policies over the same few labels cost little.
  */
-import { matches, selectorRequirements, type LabelSelector, type Requirement } from '../control/labels.js';
+import { matches, selectorRequirements, type LabelSelector, type Requirement } from '../control/index.js';
 import { cidrMask, parseCidr, type Cidr } from '../packet/index.js';
 import {
   PolicySet,

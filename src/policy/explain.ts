@@ -5,7 +5,7 @@
  * that ORs what was probably meant to be ANDed. Used by the dataplane's
  * drop details and trace, `podwire describe netpol` and `explain-policy`.
  */
-import { ipv4ToString } from '../packet/ipv4-address.js';
+import { ipv4ToString } from '../packet/index.js';
 import { selectorIsEmpty, type CompiledRule, type PolicySet } from './policy-set.js';
 import {
   DIR_INGRESS,
@@ -19,7 +19,7 @@ import {
   type PeerSpec,
   type PortSpec,
 } from './types.js';
-import type { LabelSelector } from '../control/labels.js';
+import type { LabelSelector } from '../control/index.js';
 
 export function selectorText(sel: LabelSelector | undefined): string {
   if (selectorIsEmpty(sel)) return '';

@@ -4,7 +4,7 @@
  * and pods that have finished are not pods to policy (they hold no
  * address of their own).
  */
-import { parseIpv4 } from '../packet/ipv4-address.js';
+import { parseIpv4 } from '../packet/index.js';
 import { protoNumber, type NamedPort, type NetworkPolicyLite, type PolicyNamespace, type PolicyPod } from './types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

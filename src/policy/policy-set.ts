@@ -15,7 +15,7 @@
  * destination pod (the pod itself for ingress, the peer for egress) has a
  * container port of that name and protocol equal to `port`.
  */
-import type { LabelSelector } from '../control/labels.js';
+import type { LabelSelector } from '../control/index.js';
 import {
   DIR_INGRESS,
   ISOLATED_EGRESS,

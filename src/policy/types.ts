@@ -3,7 +3,7 @@
  * namespaces and networking.k8s.io/v1 NetworkPolicy specs, as plain data)
  * and the numbers a verdict is made of. Pure: no I/O.
  */
-import type { LabelSelector, Labels } from '../control/labels.js';
+import type { LabelSelector, Labels } from '../control/index.js';
 
 /** A pod as policy sees it: where it lives, its labels, its IP and its named container ports. */
 export interface PolicyPod {

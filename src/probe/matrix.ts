@@ -13,7 +13,7 @@
  * probe expects a server on every port), with a blocked one it is wrong too
  * (the policy let it in).
  */
-import { ipv4ToString } from '../packet/ipv4-address.js';
+import { ipv4ToString } from '../packet/index.js';
 import type { PolicySet } from '../policy/index.js';
 import { expectConnection } from './expect.js';
 import { cellId, podKey, type ProbePlan, type ProbeProtocol } from './plan.js';

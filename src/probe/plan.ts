@@ -6,8 +6,8 @@
  * list its prober gets. A target with no such Service is a cell with no
  * target, shown as such, never probed somewhere else.
  */
-import { matches, selectorRequirements } from '../control/labels.js';
-import { ipv4ToString } from '../packet/ipv4-address.js';
+import { matches, selectorRequirements } from '../control/index.js';
+import { ipv4ToString } from '../packet/index.js';
 import { protoNumber, type PolicyPod } from '../policy/index.js';
 import type { ProberProbe } from './wire.js';
 

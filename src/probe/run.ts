@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ApiClient, KubeObject } from '../control/client/index.js';
-import { matches, parseSelector } from '../control/labels.js';
+import { matches, parseSelector } from '../control/index.js';
 import type { CommandRunner } from '../host/index.js';
 import { execCommand, labPods, podExecEntry, type LabState } from '../lab/index.js';
 import { compilePolicies, policyNamespaceOf, policyOf, policyPodOf, type PolicyPod } from '../policy/index.js';

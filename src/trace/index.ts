@@ -10,3 +10,5 @@ export {
 } from './report.js';
 export { injectProbe, catchProbe } from './inject.js';
 export { explainDns, describeOutcome, tryLine, type DnsLayer } from './dns-report.js';
+export { composeHttpTrace, parseHttpTarget, Frontend, HttpTraceResult, PacketLeg } from './http-ladder.js';
+export { certificateWords, explainRoute } from './http-route.js';

@@ -1,5 +1,5 @@
 import type { ResourceType } from '../../control/api/index.js';
-import { parseManifests, readManifests } from '../apply.js';
+import { parseManifests, readManifests } from '../../control/client/index.js';
 import { parseResourceArgs } from './args.js';
 import type { KubeContext, NamespaceFlags } from './context.js';
 import { errorLine, isNotFound, KubeError } from './errors.js';

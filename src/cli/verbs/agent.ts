@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { agentConfig } from '../../agent/config.js';
-import { runAgent } from '../../agent/agent.js';
+import { agentConfig, runAgent } from '../../agent/index.js';
 import type { CliDeps } from './deps.js';
 
 /** `podwire agent`: the node agent, in the network namespace it is started in. */

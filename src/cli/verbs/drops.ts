@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { callAgent } from '../../agent/control-server.js';
-import { agentSocketPath } from '../../agent/agent.js';
+import { callAgent, agentSocketPath } from '../../agent/index.js';
 import { describeDropReason, type DropReason } from '../../dataplane/index.js';
 import { table } from '../table.js';
 import type { CliDeps } from './deps.js';

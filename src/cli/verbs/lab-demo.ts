@@ -1,4 +1,4 @@
-import { applyDemo } from '../../lab/demo.js';
+import { applyDemo } from '../../lab/index.js';
 import type { LabState } from '../../lab/index.js';
 import { table } from '../table.js';
 import type { CliDeps } from './deps.js';

@@ -11,10 +11,11 @@ import {
   breakLab,
   fixLab,
   brokenNow,
+  applyClusterDns,
+  applyIngressAddon,
+  registerOutsideCommands,
+  outsideStatusLines,
 } from '../../lab/index.js';
-import { applyClusterDns } from '../../lab/cluster-dns.js';
-import { applyIngressAddon } from '../../lab/cluster-ingress.js';
-import { registerOutsideCommands, outsideStatusLines } from '../../lab/outside-commands.js';
 import { table } from '../table.js';
 import { demo } from './lab-demo.js';
 import type { CliDeps } from './deps.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { observe } from '../observe.js';
-import { relayL7Events } from '../../observe/l7-relay.js';
+import { relayL7Events } from '../../observe/index.js';
 import type { CliDeps } from './deps.js';
 
 /** `podwire observe`: the live flow log (and the hidden relay of the ingress controllers' L7 events). */

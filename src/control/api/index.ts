@@ -14,3 +14,4 @@ export {
 } from './resources.js';
 export { ApiServer, SERVED } from './server.js';
 export { validateObject, mergePatch, SCHEMAS } from './validate.js';
+export { KUBELET_PORT, nodeInternalIp } from './pod-log.js';

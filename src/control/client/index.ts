@@ -8,5 +8,6 @@ export {
   type WatchEventOf,
   type WatchHandle,
 } from './api-client.js';
+export { apply, readManifests, parseManifests, unchangedBy, ApplyError, type Doc } from './apply.js';
 export { Informer, objectKey, type InformerHandlers } from './informer.js';
 export { recordEvent, eventObject, EventRecorder, type EventType } from './events.js';

@@ -1,4 +1,4 @@
-import { parseIpv4 } from '../../packet/ipv4-address.js';
+import { parseIpv4 } from '../../packet/index.js';
 import { canonicalJson, isPodReady, type KubeObject } from './objects.js';
 
 /**

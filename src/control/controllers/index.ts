@@ -48,3 +48,4 @@ export { orphans } from './gc.js';
 export { recordEvent, EventRecorder, type EventType } from './events.js';
 export { templateHash, safeEncodeString, fnv32a, SAFE_ALPHABET } from './hash.js';
 export { WorkQueue } from './work-queue.js';
+export { KUBERNETES_SERVICE_IP } from './kubernetes-service.js';

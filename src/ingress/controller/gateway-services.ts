@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../../control/canonical-json.js';
+import { canonicalJson } from '../../control/index.js';
 import type { KubeObject } from '../../control/client/index.js';
 import { isPodReady } from './leader.js';
 

@@ -1,5 +1,5 @@
 import { ApiClient, EventRecorder, type KubeObject } from '../../control/client/index.js';
-import { KUBERNETES_SERVICE_IP } from '../../control/controllers/kubernetes-service.js';
+import { KUBERNETES_SERVICE_IP } from '../../control/controllers/index.js';
 import type { ControllerArgs } from './args.js';
 import { ClusterWatch } from './cluster-watch.js';
 import { ControllerMetrics } from './controller-metrics.js';

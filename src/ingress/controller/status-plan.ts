@@ -1,4 +1,4 @@
-import { canonicalJson } from '../../control/canonical-json.js';
+import { canonicalJson } from '../../control/index.js';
 import type { KubeObject } from '../../control/client/index.js';
 import type { StatusUpdate } from '../types.js';
 import type { ControllerArgs } from './args.js';

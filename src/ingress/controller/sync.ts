@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { ApiClient, EventRecorder, KubeObject } from '../../control/client/index.js';
-import { isoTime } from '../../control/time.js';
+import { isoTime } from '../../control/index.js';
 import { compileRoutes, ourIngresses } from '../index.js';
 import { IngressProxy } from '../proxy/engine.js';
 import { formatAccessLine, type AccessEntry } from '../proxy/access-log.js';

@@ -5,7 +5,7 @@ import {
   type EventRecorder,
   type KubeObject,
 } from '../../control/client/index.js';
-import { groupVersion } from '../../control/api/resources.js';
+import { groupVersion } from '../../control/api/index.js';
 import type { EventRecord, StatusUpdate } from '../types.js';
 import { WATCHED, type ClusterWatch, type WatchedKey } from './cluster-watch.js';
 import type { GatewayServicePlan } from './gateway-services.js';

@@ -20,7 +20,7 @@
  * LoadBalancer address, which the controller writes into status.addresses.
  */
 import type { CompileOptions, Obj, PemPair } from '../types.js';
-import { selectorRequirements, matches, type Requirement } from '../../control/labels.js';
+import { selectorRequirements, matches, type Requirement } from '../../control/index.js';
 import { tlsPairFromSecret } from './certificates.js';
 import { normalizeHost } from './hosts.js';
 import { asArray, gatewayAgeOrder, keyOf, nsOf, type ObjectIndex } from './objects.js';
