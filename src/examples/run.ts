@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiClient, ApiClientError, resourcePath, type KubeObject } from '../control/client/index.js';
-import { parseManifests, type Doc } from '../cli/apply.js';
+import { ApiClient, ApiClientError, resourcePath, type KubeObject, parseManifests, type Doc } from '../control/client/index.js';
 import { resourceForKind } from '../control/api/index.js';
-import { tlsSecretObject } from '../cli/ingress-tls-secret.js';
-import type { PemPair } from '../ingress/types.js';
+import { tlsSecretObject } from '../ingress/index.js';
+import type { PemPair } from '../ingress/index.js';
 import type { ExampleEntry } from './catalogue.js';
 import { decideRun, decideDelete, usersPatch, namespaceBlockers, EXAMPLE_LABEL, USERS_ANNOTATION } from './marks.js';
 import type { HintFacts, ServiceFacts } from './hints.js';
@@ -139,12 +138,29 @@ export async function runExample(e: ExampleEntry, io: ExampleIo, opts: { dryRun?
       if (!opts.dryRun)
         await io.client.request('PATCH', objPath(p.doc), usersPatch(d.users), 'application/merge-patch+json');
       lines.push(`${what} shared (used by ${d.users.join(', ')})${suffix}`);
-    } else {
-      if (!opts.dryRun) await io.client.request('POST', resourcePath(p.doc.r, p.doc.namespace), d.obj);
+    } else if (opts.dryRun || (await createOrShare(io.client, p.doc, d.obj, e.name)) === 'created')
       lines.push(`${what} created${suffix}`);
-    }
+    else lines.push(`${what} shared (made meanwhile by another run)`);
   }
   return { lines, used };
+}
+
+/**
+ * Create; when another run made it meanwhile (two examples sharing a
+ * companion, run at once), share it instead. A foreign object that
+ * appeared meanwhile is left as it is.
+ */
+async function createOrShare(client: ApiClient, d: Doc, obj: Record<string, any>, example: string) {
+  try {
+    await client.request('POST', resourcePath(d.r, d.namespace), obj);
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ApiClientError && err.status === 409)) throw err;
+    const again = decideRun(d.obj, await tryGet(client, d), example);
+    if (again.action === 'share')
+      await client.request('PATCH', objPath(d), usersPatch(again.users), 'application/merge-patch+json');
+    return 'shared';
+  }
 }
 
 const isReady = (p: KubeObject) =>
