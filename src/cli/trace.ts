@@ -1,6 +1,6 @@
 import http from 'node:http';
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { startProcess, inNetns } from '../host/index.js';
 import { agentSocketPath, callAgent } from '../agent/index.js';
 import { CLI_ENTRY, labPods, podExecEntry, execCommand, type LabState, onJsonLines } from '../lab/index.js';
 import type { LibcFlavor, PodResolveReport } from '../resolver/index.js';
@@ -30,7 +30,7 @@ function inNamespace(
   onChild?: (kill: () => void) => void,
 ): Promise<any> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI_ENTRY, ...args], {
+    const child = startProcess(inNetns(ns, [process.execPath, CLI_ENTRY, ...args]), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -350,7 +350,7 @@ async function resolveInPod(state: LabState, src: LabPod, name: string, opts: Tr
   ]);
   const env = entry.kind === 'container' ? entry.env : process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = startProcess(argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

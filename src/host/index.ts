@@ -7,6 +7,7 @@ export {
 } from './runner.js';
 export {
   startProcess,
+  type ChildProcess,
   startDaemon,
   runInteractive,
   toolPath,

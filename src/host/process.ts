@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, execFileSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import {
+  spawn,
+  execFileSync,
+  type ChildProcess,
+  type ChildProcessByStdio,
+  type ChildProcessWithoutNullStreams,
+  type StdioOptions,
+} from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { execa, type Options as ExecaOptions, type ResultPromise } from 'execa';
 import { HostError } from './errors.js';
 
@@ -24,7 +32,22 @@ export interface StartOptions {
   detached?: boolean;
 }
 
+export type { ChildProcess };
+
 /** Start argv as a child process (long-running or streamed); the caller owns it. */
+export function startProcess(
+  argv: readonly string[],
+  o: StartOptions & { stdio: ['ignore', 'pipe', 'pipe'] },
+): ChildProcessByStdio<null, Readable, Readable>;
+export function startProcess(
+  argv: readonly string[],
+  o: StartOptions & { stdio: ['pipe', 'pipe', 'pipe'] },
+): ChildProcessWithoutNullStreams;
+export function startProcess(
+  argv: readonly string[],
+  o: StartOptions & { stdio: ['pipe', 'pipe', 'ignore'] },
+): ChildProcessByStdio<Writable, Readable, null>;
+export function startProcess(argv: readonly string[], o?: StartOptions): ChildProcess;
 export function startProcess(argv: readonly string[], o: StartOptions = {}): ChildProcess {
   const [file, ...args] = argv;
   if (!file) throw new HostError('ERR_BAD_NAME', 'empty command', argv);

@@ -5,24 +5,18 @@ import {
   type ApiClient,
   type KubeObject,
   type EventType,
-} from "../control/client/index.js";
-import { apiPodKey, type PodRecord, type PodSandboxes } from "./sandbox.js";
-import { ContainerRuntime, type ContainerRun } from "./runtime.js";
-import { podStatus, canonicalJson, type ContainerView } from "./pod-status.js";
-import { runProbe, ProbeState, type ProbeSpec } from "./probes.js";
-import { containerEnv, expand, ContainerConfigError } from "./container-env.js";
-import { launchFor } from "./images.js";
-import {
-  podFilesFor,
-  writePodFiles,
-  readPodHostname,
-  type KubeletDnsOptions,
-  type PodLike,
-} from "./pod-files.js";
-import { isoTime } from "../control/time.js";
-import path from "node:path";
-import { containerSecurity, SecurityContextError } from "./security.js";
-import type { ExecSpec } from "./exec-spec.js";
+} from '../control/client/index.js';
+import { apiPodKey, type PodRecord, type PodSandboxes } from './sandbox.js';
+import { ContainerRuntime, type ContainerRun } from './runtime.js';
+import { podStatus, canonicalJson, type ContainerView } from './pod-status.js';
+import { runProbe, ProbeState, type ProbeSpec } from './probes.js';
+import { containerEnv, expand, ContainerConfigError } from './container-env.js';
+import { launchFor } from './images.js';
+import { podFilesFor, writePodFiles, readPodHostname, type KubeletDnsOptions, type PodLike } from './pod-files.js';
+import { isoTime } from '../control/time.js';
+import path from 'node:path';
+import { containerSecurity, SecurityContextError } from './security.js';
+import type { ExecSpec } from './exec-spec.js';
 
 /**
  * The agent's kubelet: it watches the Pods bound to this node and makes
@@ -45,9 +39,9 @@ export interface KubeletOptions {
   dns: KubeletDnsOptions;
 }
 
-const COMPONENT = "kubelet";
+const COMPONENT = 'kubelet';
 /** waiting reasons that a later sync may clear (the runtime does not retry them itself) */
-const BLOCKED = ["PortConflict", "CreateContainerConfigError"];
+const BLOCKED = ['PortConflict', 'CreateContainerConfigError'];
 
 interface ProbeLoop {
   timer: NodeJS.Timeout | null;
@@ -61,10 +55,7 @@ export class Kubelet {
   private informer!: Informer;
   private readonly chains = new Map<string, Promise<void>>();
   private readonly keyByUid = new Map<string, string>();
-  private readonly probes = new Map<
-    string,
-    { readiness?: ProbeLoop; liveness?: ProbeLoop }
-  >();
+  private readonly probes = new Map<string, { readiness?: ProbeLoop; liveness?: ProbeLoop }>();
   private readonly told = new Set<string>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
@@ -83,31 +74,21 @@ export class Kubelet {
       },
       o.log,
       {
-        pause: [o.tools.workloadBin, "pause"],
+        pause: [o.tools.workloadBin, 'pause'],
         // the agent's state (pods' logs and files, its socket) is no container's business
         hide: [o.stateDir],
         // what built-in images run: busybox links (in the state dir), the workload binary and bin/podwire.js, node
-        keep: [
-          o.tools.busyboxDir,
-          path.resolve(path.dirname(o.tools.workloadBin), "../.."),
-          process.execPath,
-        ],
+        keep: [o.tools.busyboxDir, path.resolve(path.dirname(o.tools.workloadBin), '../..'), process.execPath],
       },
     );
   }
 
   async start(): Promise<void> {
     this.runtime.adopt();
-    this.informer = new Informer(
-      this.o.client,
-      "pods",
-      { fieldSelector: `spec.nodeName=${this.o.node}` },
-      (m) => this.o.log(`kubelet: ${m}`),
+    this.informer = new Informer(this.o.client, 'pods', { fieldSelector: `spec.nodeName=${this.o.node}` }, (m) =>
+      this.o.log(`kubelet: ${m}`),
     );
-    const onPod = (p: KubeObject) =>
-      this.enqueue(
-        apiPodKey(p.metadata.namespace ?? "default", p.metadata.name),
-      );
+    const onPod = (p: KubeObject) => this.enqueue(apiPodKey(p.metadata.namespace ?? 'default', p.metadata.name));
     this.informer.on({ added: onPod, modified: onPod, deleted: onPod });
     await this.informer.start();
     // Sandboxes and containers of pods that went away while no agent watched.
@@ -117,22 +98,20 @@ export class Kubelet {
       this.enqueue(rec.name);
     }
     const known = new Set(this.o.sandboxes.list().map((r) => r.uid));
-    for (const uid of this.runtime.podUids())
-      if (!known.has(uid)) await this.runtime.stopPod(uid, 0);
+    for (const uid of this.runtime.podUids()) if (!known.has(uid)) await this.runtime.stopPod(uid, 0);
   }
 
   stop(): void {
     this.stopped = true;
     this.informer?.stop();
     this.runtime.close();
-    for (const loops of this.probes.values())
-      for (const l of Object.values(loops)) if (l?.timer) clearTimeout(l.timer);
+    for (const loops of this.probes.values()) for (const l of Object.values(loops)) if (l?.timer) clearTimeout(l.timer);
     for (const t of this.retryTimers.values()) clearTimeout(t);
   }
 
   /** The pod object this node runs under a sandbox key. */
   podFor(key: string): KubeObject | undefined {
-    const [ns, name] = key.includes("/") ? key.split("/") : ["default", key];
+    const [ns, name] = key.includes('/') ? key.split('/') : ['default', key];
     return this.informer?.get(ns, name);
   }
 
@@ -140,9 +119,7 @@ export class Kubelet {
     if (this.stopped) return;
     const next = (this.chains.get(key) ?? Promise.resolve())
       .then(() => this.sync(key))
-      .catch((e) =>
-        this.o.log(`kubelet: sync ${key}: ${(e as Error).stack ?? e}`),
-      );
+      .catch((e) => this.o.log(`kubelet: sync ${key}: ${(e as Error).stack ?? e}`));
     this.chains.set(key, next);
     void next.then(() => {
       if (this.chains.get(key) === next) this.chains.delete(key);
@@ -163,23 +140,14 @@ export class Kubelet {
     const pod = this.podFor(key);
     const rec = this.o.sandboxes.get(key);
     const gone = !pod || !!pod.metadata.deletionTimestamp;
-    if (rec?.uid && (gone || pod!.metadata.uid !== rec.uid))
-      await this.teardown(rec, pod);
+    if (rec?.uid && (gone || pod!.metadata.uid !== rec.uid)) await this.teardown(rec, pod);
     if (pod?.metadata.deletionTimestamp) {
       // Terminating: its containers are stopped (above); now it may go (the kubelet's final delete, grace 0).
       await this.o.client
-        .delete("pods", pod.metadata.namespace, pod.metadata.name, {
-          gracePeriodSeconds: 0,
-          uid: pod.metadata.uid,
-        })
+        .delete('pods', pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, uid: pod.metadata.uid })
         .catch((e) => {
-          if (!(
-            e instanceof ApiClientError &&
-            (e.status === 404 || e.status === 409)
-          )) {
-            this.o.log(
-              `kubelet: deleting terminated pod ${key}: ${(e as Error).message}`,
-            );
+          if (!(e instanceof ApiClientError && (e.status === 404 || e.status === 409))) {
+            this.o.log(`kubelet: deleting terminated pod ${key}: ${(e as Error).message}`);
             this.retryLater(key, 1000);
           }
         });
@@ -200,23 +168,12 @@ export class Kubelet {
     if (!sb) {
       try {
         sb = await this.sandboxSlots.run(() =>
-          this.o.sandboxes.createForApi(
-            pod.metadata.namespace ?? "default",
-            pod.metadata.name,
-            uid,
-          ),
+          this.o.sandboxes.createForApi(pod.metadata.namespace ?? 'default', pod.metadata.name, uid),
         );
         this.o.log(`pod ${key}: sandbox ${sb.netns}, ${sb.ip}`);
       } catch (e) {
         const msg = `Failed to create pod sandbox: ${(e as Error).message}`;
-        this.tell(
-          uid,
-          "sandbox",
-          pod,
-          "Warning",
-          "FailedCreatePodSandBox",
-          msg,
-        );
+        this.tell(uid, 'sandbox', pod, 'Warning', 'FailedCreatePodSandBox', msg);
         await this.writeStatus(pod, undefined, msg);
         this.retryLater(key, 2000);
         return;
@@ -228,7 +185,7 @@ export class Kubelet {
       hostname = this.podFiles(pod, sb);
     } catch (e) {
       const msg = `Failed to create pod sandbox: ${(e as Error).message}`;
-      this.tell(uid, "podfiles", pod, "Warning", "FailedCreatePodSandBox", msg);
+      this.tell(uid, 'podfiles', pod, 'Warning', 'FailedCreatePodSandBox', msg);
       await this.writeStatus(pod, sb, msg);
       this.retryLater(key, 5000);
       return;
@@ -248,9 +205,9 @@ export class Kubelet {
         uid,
         `dns/${w.reason}`,
         pod,
-        "Warning",
+        'Warning',
         w.reason,
-        w.reason === "MissingClusterDNS"
+        w.reason === 'MissingClusterDNS'
           ? `pod: "${pod.metadata.name}_${pod.metadata.namespace}(${uid})". ${w.message}`
           : w.message,
       );
@@ -258,10 +215,7 @@ export class Kubelet {
     return f.hostname;
   }
 
-  private async teardown(
-    rec: PodRecord,
-    pod: KubeObject | undefined,
-  ): Promise<void> {
+  private async teardown(rec: PodRecord, pod: KubeObject | undefined): Promise<void> {
     const uid = rec.uid!;
     for (const [k, loops] of this.probes) {
       if (!k.startsWith(`${uid}/`)) continue;
@@ -269,34 +223,19 @@ export class Kubelet {
       this.probes.delete(k);
     }
     const grace = Math.min(
-      pod?.metadata.deletionGracePeriodSeconds ??
-        pod?.spec?.terminationGracePeriodSeconds ??
-        30,
+      pod?.metadata.deletionGracePeriodSeconds ?? pod?.spec?.terminationGracePeriodSeconds ?? 30,
       this.o.maxGraceSeconds ?? 5,
     );
     await this.runtime.stopPod(uid, grace * 1000);
     await this.o.sandboxes.delete(rec.name);
     this.keyByUid.delete(uid);
-    for (const t of [...this.told])
-      if (t.startsWith(`${uid}/`)) this.told.delete(t);
+    for (const t of [...this.told]) if (t.startsWith(`${uid}/`)) this.told.delete(t);
     this.o.log(`pod ${rec.name}: stopped and removed (${rec.ip} released)`);
   }
 
   /** An event about a pod, from this node's kubelet; repeats within ten minutes bump its count. */
-  private event(
-    pod: KubeObject,
-    type: EventType,
-    reason: string,
-    message: string,
-  ): void {
-    this.events.record(
-      { ...pod, apiVersion: "v1", kind: "Pod" },
-      type,
-      reason,
-      message,
-      COMPONENT,
-      this.o.node,
-    );
+  private event(pod: KubeObject, type: EventType, reason: string, message: string): void {
+    this.events.record({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, COMPONENT, this.o.node);
   }
 
   /** One event per pod and topic: repeated syncs do not repeat it. */
@@ -304,7 +243,7 @@ export class Kubelet {
     uid: string,
     topic: string,
     pod: KubeObject,
-    type: "Normal" | "Warning",
+    type: 'Normal' | 'Warning',
     reason: string,
     message: string,
   ): void {
@@ -314,11 +253,7 @@ export class Kubelet {
     this.event(pod, type, reason, message);
   }
 
-  private async ensureContainers(
-    pod: KubeObject,
-    sb: PodRecord,
-    hostname: string,
-  ): Promise<void> {
+  private async ensureContainers(pod: KubeObject, sb: PodRecord, hostname: string): Promise<void> {
     const uid = pod.metadata.uid!;
     const portOwner = new Map<string, string>();
     for (const c of pod.spec.containers as Record<string, any>[]) {
@@ -331,60 +266,36 @@ export class Kubelet {
         env: {},
         netns: sb.netns,
         hostname,
-        restartPolicy: pod.spec.restartPolicy ?? "Always",
+        restartPolicy: pod.spec.restartPolicy ?? 'Always',
         etcDir: this.runtime.etcDir(uid),
         shareProcessNamespace: pod.spec.shareProcessNamespace === true,
-        cwd:
-          typeof c.workingDir === "string" && c.workingDir.startsWith("/")
-            ? c.workingDir
-            : "/",
+        cwd: typeof c.workingDir === 'string' && c.workingDir.startsWith('/') ? c.workingDir : '/',
       };
       // Containers share the pod's network namespace: two may not declare one port.
       let clash: string | null = null;
       for (const p of c.ports ?? []) {
-        const k = `${p.containerPort}/${p.protocol ?? "TCP"}`;
+        const k = `${p.containerPort}/${p.protocol ?? 'TCP'}`;
         const other = portOwner.get(k);
         if (other && !clash)
           clash = `port ${k} is already declared by container "${other}" of this pod (containers share the pod's network namespace)`;
         else portOwner.set(k, c.name);
       }
       const v = this.runtime.view(uid, c.name);
-      const blocked =
-        !!v &&
-        v.pid === null &&
-        v.current.state === "waiting" &&
-        BLOCKED.includes(v.current.reason);
+      const blocked = !!v && v.pid === null && v.current.state === 'waiting' && BLOCKED.includes(v.current.reason);
       if (v && !blocked) continue; // the runtime has it (running, or restarting per restartPolicy)
       if (clash) {
-        this.runtime.block(run, "PortConflict", clash);
-        this.tell(
-          uid,
-          `clash/${c.name}`,
-          pod,
-          "Warning",
-          "PortConflict",
-          `container ${c.name}: ${clash}`,
-        );
+        this.runtime.block(run, 'PortConflict', clash);
+        this.tell(uid, `clash/${c.name}`, pod, 'Warning', 'PortConflict', `container ${c.name}: ${clash}`);
         continue;
       }
       const launch = launchFor(c as never, this.o.tools);
       let env: Record<string, string>;
       try {
-        run.security = containerSecurity(
-          c.securityContext,
-          pod.spec.securityContext,
-        );
+        run.security = containerSecurity(c.securityContext, pod.spec.securityContext);
       } catch (e) {
         if (!(e instanceof SecurityContextError)) throw e;
-        this.runtime.block(run, "CreateContainerConfigError", e.message);
-        this.tell(
-          uid,
-          `security/${c.name}`,
-          pod,
-          "Warning",
-          "Failed",
-          `Error: ${e.message}`,
-        );
+        this.runtime.block(run, 'CreateContainerConfigError', e.message);
+        this.tell(uid, `security/${c.name}`, pod, 'Warning', 'Failed', `Error: ${e.message}`);
         continue;
       }
       try {
@@ -396,28 +307,10 @@ export class Kubelet {
           pathPrepend: launch.pathPrepend,
         });
       } catch (e) {
-        if (
-          !(e instanceof ContainerConfigError) &&
-          !(e instanceof ApiClientError)
-        )
-          throw e;
-        this.runtime.block(
-          run,
-          "CreateContainerConfigError",
-          (e as Error).message,
-        );
-        this.tell(
-          uid,
-          `config/${c.name}`,
-          pod,
-          "Warning",
-          "Failed",
-          `Error: ${(e as Error).message}`,
-        );
-        this.retryLater(
-          apiPodKey(pod.metadata.namespace ?? "default", pod.metadata.name),
-          3000,
-        );
+        if (!(e instanceof ContainerConfigError) && !(e instanceof ApiClientError)) throw e;
+        this.runtime.block(run, 'CreateContainerConfigError', (e as Error).message);
+        this.tell(uid, `config/${c.name}`, pod, 'Warning', 'Failed', `Error: ${(e as Error).message}`);
+        this.retryLater(apiPodKey(pod.metadata.namespace ?? 'default', pod.metadata.name), 3000);
         continue;
       }
       // $(VAR) in command/args expands from the container's environment, built-in or not
@@ -429,29 +322,14 @@ export class Kubelet {
         uid,
         `pulled/${c.name}`,
         pod,
-        "Normal",
-        "Pulled",
+        'Normal',
+        'Pulled',
         launch.builtin
           ? `Container image "${c.image}": podwire runs its built-in ${launch.builtin} workload`
           : `Container image "${c.image}": podwire runs the command on the node's own binaries`,
       );
-      if (launch.notice)
-        this.tell(
-          uid,
-          `notice/${c.name}`,
-          pod,
-          "Warning",
-          "NoBuiltInImage",
-          launch.notice,
-        );
-      this.tell(
-        uid,
-        `started/${c.name}`,
-        pod,
-        "Normal",
-        "Started",
-        `Started container ${c.name}`,
-      );
+      if (launch.notice) this.tell(uid, `notice/${c.name}`, pod, 'Warning', 'NoBuiltInImage', launch.notice);
+      this.tell(uid, `started/${c.name}`, pod, 'Normal', 'Started', `Started container ${c.name}`);
       this.watchProbes(pod, sb, c);
     }
     for (const c of pod.spec.initContainers ?? [])
@@ -459,46 +337,29 @@ export class Kubelet {
         uid,
         `init/${c.name}`,
         pod,
-        "Warning",
-        "InitContainersNotRun",
+        'Warning',
+        'InitContainersNotRun',
         `podwire does not run init containers yet: ${c.name} was skipped`,
       );
   }
 
-  private watchProbes(
-    pod: KubeObject,
-    sb: PodRecord,
-    c: Record<string, any>,
-  ): void {
+  private watchProbes(pod: KubeObject, sb: PodRecord, c: Record<string, any>): void {
     const uid = pod.metadata.uid!;
     const key = `${uid}/${c.name}`;
     if (this.probes.has(key)) return;
     const loops: { readiness?: ProbeLoop; liveness?: ProbeLoop } = {};
     this.probes.set(key, loops);
-    const podKey = apiPodKey(
-      pod.metadata.namespace ?? "default",
-      pod.metadata.name,
-    );
-    const arm = (kind: "readiness" | "liveness", spec: ProbeSpec) => {
-      const loop: ProbeLoop = {
-        timer: null,
-        state: new ProbeState(spec),
-        startedAt: "",
-        running: false,
-      };
-      if (kind === "liveness") loop.state.ready = true;
+    const podKey = apiPodKey(pod.metadata.namespace ?? 'default', pod.metadata.name);
+    const arm = (kind: 'readiness' | 'liveness', spec: ProbeSpec) => {
+      const loop: ProbeLoop = { timer: null, state: new ProbeState(spec), startedAt: '', running: false };
+      if (kind === 'liveness') loop.state.ready = true;
       loops[kind] = loop;
       const tick = () =>
         probeOnce().catch((e) => {
           // a probe must never take the agent down; try again next period
-          this.o.log(
-            `kubelet: probe ${kind} of ${key}: ${(e as Error).message}`,
-          );
+          this.o.log(`kubelet: probe ${kind} of ${key}: ${(e as Error).message}`);
           if (this.probes.has(key)) {
-            loop.timer = setTimeout(
-              () => void tick(),
-              (spec.periodSeconds ?? 10) * 1000,
-            );
+            loop.timer = setTimeout(() => void tick(), (spec.periodSeconds ?? 10) * 1000);
             loop.timer.unref();
           }
         });
@@ -506,12 +367,12 @@ export class Kubelet {
         loop.timer = null;
         if (this.stopped || !this.probes.has(key)) return;
         const v = this.runtime.view(uid, c.name);
-        if (v?.current.state === "running") {
+        if (v?.current.state === 'running') {
           if (v.current.startedAt !== loop.startedAt) {
             // a new run of the container: its readiness starts over
             loop.startedAt = v.current.startedAt;
             loop.state = new ProbeState(spec);
-            if (kind === "liveness") loop.state.ready = true;
+            if (kind === 'liveness') loop.state.ready = true;
           }
           const r = await runProbe(
             spec,
@@ -521,69 +382,42 @@ export class Kubelet {
           );
           const { changed, failedNow } = loop.state.record(r);
           const p = this.podFor(podKey) ?? pod;
-          if (kind === "readiness" && changed) {
+          if (kind === 'readiness' && changed) {
             if (!loop.state.ready)
-              this.event(
-                p,
-                "Warning",
-                "Unhealthy",
-                `Readiness probe failed: ${loop.state.lastMessage}`,
-              );
+              this.event(p, 'Warning', 'Unhealthy', `Readiness probe failed: ${loop.state.lastMessage}`);
             this.enqueue(podKey);
           }
-          if (kind === "liveness" && failedNow) {
-            this.event(
-              p,
-              "Warning",
-              "Unhealthy",
-              `Liveness probe failed: ${loop.state.lastMessage}`,
-            );
-            this.event(
-              p,
-              "Normal",
-              "Killing",
-              `Container ${c.name} failed liveness probe, will be restarted`,
-            );
+          if (kind === 'liveness' && failedNow) {
+            this.event(p, 'Warning', 'Unhealthy', `Liveness probe failed: ${loop.state.lastMessage}`);
+            this.event(p, 'Normal', 'Killing', `Container ${c.name} failed liveness probe, will be restarted`);
             this.runtime.restart(uid, c.name);
           }
         }
         if (this.probes.has(key)) {
-          loop.timer = setTimeout(
-            () => void tick(),
-            (spec.periodSeconds ?? 10) * 1000,
-          );
+          loop.timer = setTimeout(() => void tick(), (spec.periodSeconds ?? 10) * 1000);
           loop.timer.unref();
         }
       };
-      loop.timer = setTimeout(
-        () => void tick(),
-        (spec.initialDelaySeconds ?? 0) * 1000,
-      );
+      loop.timer = setTimeout(() => void tick(), (spec.initialDelaySeconds ?? 0) * 1000);
       loop.timer.unref();
     };
-    if (c.readinessProbe) arm("readiness", c.readinessProbe);
-    if (c.livenessProbe) arm("liveness", c.livenessProbe);
+    if (c.readinessProbe) arm('readiness', c.readinessProbe);
+    if (c.livenessProbe) arm('liveness', c.livenessProbe);
   }
 
   private containerViews(pod: KubeObject): ContainerView[] {
     const uid = pod.metadata.uid!;
     return (pod.spec.containers as Record<string, any>[]).map((c) => {
       const v = this.runtime.view(uid, c.name);
-      const running = v?.current.state === "running";
+      const running = v?.current.state === 'running';
       const probe = this.probes.get(`${uid}/${c.name}`)?.readiness;
       const ready =
         running &&
-        (probe
-          ? probe.state.ready &&
-            probe.startedAt === (v!.current as { startedAt: string }).startedAt
-          : true);
+        (probe ? probe.state.ready && probe.startedAt === (v!.current as { startedAt: string }).startedAt : true);
       return {
         name: c.name,
         image: c.image,
-        current: v?.current ?? {
-          state: "waiting",
-          reason: "ContainerCreating",
-        },
+        current: v?.current ?? { state: 'waiting', reason: 'ContainerCreating' },
         last: v?.last,
         restartCount: v?.restartCount ?? 0,
         ready,
@@ -593,18 +427,14 @@ export class Kubelet {
   }
 
   /** Write the pod's status when it differs from what the API server holds. */
-  private async writeStatus(
-    pod: KubeObject,
-    sb: PodRecord | undefined,
-    sandboxError?: string,
-  ): Promise<void> {
+  private async writeStatus(pod: KubeObject, sb: PodRecord | undefined, sandboxError?: string): Promise<void> {
     const now = isoTime();
     const status = podStatus(
       {
         podIP: sb?.ip,
         hostIP: this.o.nodeIp,
         startTime: pod.status?.startTime ?? now,
-        restartPolicy: pod.spec.restartPolicy ?? "Always",
+        restartPolicy: pod.spec.restartPolicy ?? 'Always',
         containers: this.containerViews(pod),
         sandboxError,
       },
@@ -613,20 +443,12 @@ export class Kubelet {
     );
     if (canonicalJson(status) === canonicalJson(pod.status)) return;
     try {
-      await this.o.client.updateStatus({
-        ...pod,
-        apiVersion: "v1",
-        kind: "Pod",
-        status,
-      });
+      await this.o.client.updateStatus({ ...pod, apiVersion: 'v1', kind: 'Pod', status });
     } catch (e) {
       // A newer version is on its way to the informer; that event syncs again.
       if (e instanceof ApiClientError && e.status === 409) return;
       if (e instanceof ApiClientError && e.status === 404) return;
-      this.retryLater(
-        apiPodKey(pod.metadata.namespace ?? "default", pod.metadata.name),
-        1000,
-      );
+      this.retryLater(apiPodKey(pod.metadata.namespace ?? 'default', pod.metadata.name), 1000);
       throw e;
     }
   }
@@ -637,41 +459,24 @@ export class Kubelet {
    * else the pod's first running one — a process in its namespaces and the
    * identity it runs with (exec-spec.ts).
    */
-  execTarget(
-    key: string,
-    container?: string,
-  ): { status: number; body: ExecSpec | { error: string } } {
+  execTarget(key: string, container?: string): { status: number; body: ExecSpec | { error: string } } {
     const pod = this.podFor(key);
     if (!pod || !this.keyByUid.has(pod.metadata.uid!))
-      return {
-        status: 404,
-        body: { error: `pod "${key}" does not run on ${this.o.node}` },
-      };
+      return { status: 404, body: { error: `pod "${key}" does not run on ${this.o.node}` } };
     const uid = pod.metadata.uid!;
-    const names = (pod.spec.containers as { name: string }[]).map(
-      (c) => c.name,
-    );
-    const wanted =
-      container ??
-      pod.metadata.annotations?.["kubectl.kubernetes.io/default-container"];
+    const names = (pod.spec.containers as { name: string }[]).map((c) => c.name);
+    const wanted = container ?? pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
     if (wanted !== undefined && !names.includes(wanted))
-      return {
-        status: 400,
-        body: {
-          error: `container ${wanted} is not valid for pod ${pod.metadata.name}`,
-        },
-      };
+      return { status: 400, body: { error: `container ${wanted} is not valid for pod ${pod.metadata.name}` } };
     for (const name of wanted !== undefined ? [wanted] : names) {
       const t = this.runtime.execTarget(uid, name);
       if (t) return { status: 200, body: toExecSpec(name, t) };
     }
     const phase = pod.status?.phase;
-    if (phase === "Succeeded" || phase === "Failed")
+    if (phase === 'Succeeded' || phase === 'Failed')
       return {
         status: 409,
-        body: {
-          error: `cannot exec into a container in a completed pod; current phase is ${phase}`,
-        },
+        body: { error: `cannot exec into a container in a completed pod; current phase is ${phase}` },
       };
     return {
       status: 409,
@@ -685,12 +490,7 @@ export class Kubelet {
   }
 
   /** For the log server: the container's log file of a pod this node runs. */
-  logFile(
-    namespace: string,
-    name: string,
-    container: string,
-    previous: boolean,
-  ): string | null {
+  logFile(namespace: string, name: string, container: string, previous: boolean): string | null {
     const pod = this.informer?.get(namespace, name);
     if (!pod || !this.runtime.has(pod.metadata.uid!, container)) return null;
     return this.runtime.logPath(pod.metadata.uid!, container, previous);
@@ -698,18 +498,8 @@ export class Kubelet {
 }
 
 /** The runtime's view of a running container as exec-spec.ts spells it (a container from before sandboxes: root, every capability). */
-function toExecSpec(
-  container: string,
-  t: NonNullable<ReturnType<ContainerRuntime["execTarget"]>>,
-): ExecSpec {
-  const sec = t.security ?? {
-    uid: 0,
-    gid: 0,
-    groups: [0],
-    caps: [],
-    privileged: true,
-    noNewPrivs: false,
-  };
+function toExecSpec(container: string, t: NonNullable<ReturnType<ContainerRuntime['execTarget']>>): ExecSpec {
+  const sec = t.security ?? { uid: 0, gid: 0, groups: [0], caps: [], privileged: true, noNewPrivs: false };
   return {
     container,
     pid: t.pid,
@@ -731,8 +521,7 @@ class Slots {
   constructor(private readonly n: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.busy >= this.n)
-      await new Promise<void>((r) => this.waiting.push(r));
+    if (this.busy >= this.n) await new Promise<void>((r) => this.waiting.push(r));
     this.busy++;
     try {
       return await task();

@@ -1,8 +1,8 @@
-import fs from "node:fs";
-import path from "node:path";
-import type { ChildProcess } from "node:child_process";
-import type { ContainerState } from "./pod-status.js";
-import { isoTime } from "../control/time.js";
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ChildProcess } from '../host/index.js';
+import type { ContainerState } from './pod-status.js';
+import { isoTime } from '../control/time.js';
 import {
   startProcess,
   signalGroup,
@@ -11,12 +11,8 @@ import {
   podSandboxArgv,
   containerSandboxArgv,
   type SandboxMounts,
-} from "../host/index.js";
-import {
-  execIdentityArgv,
-  containerSecurity,
-  type ContainerSecurity,
-} from "./security.js";
+} from '../host/index.js';
+import { execIdentityArgv, containerSecurity, type ContainerSecurity } from './security.js';
 
 /**
  * Containers as a container runtime runs them, without one: sandboxes made
@@ -71,7 +67,7 @@ export interface ContainerRun {
   env: Record<string, string>;
   netns: string;
   hostname: string;
-  restartPolicy: "Always" | "OnFailure" | "Never";
+  restartPolicy: 'Always' | 'OnFailure' | 'Never';
   /** the pod's files to bind-mount over /etc/{resolv.conf,hosts,hostname} (absent in runs saved before there were any) */
   etcDir?: string;
   /** the container's identity (absent in runs saved before containers were sandboxes: adopted as they run) */
@@ -125,7 +121,7 @@ interface Tracked {
 }
 
 /** What survives an agent restart (containers.json; an array of containers before pods had a pause). */
-type Saved = Omit<Tracked, "everStarted" | "stopping" | "timer">;
+type Saved = Omit<Tracked, 'everStarted' | 'stopping' | 'timer'>;
 interface SavedFile {
   containers: Saved[];
   pods: Record<string, PodSandbox>;
@@ -150,53 +146,46 @@ export class ContainerRuntime {
     private readonly log: (msg: string) => void,
     private readonly sandbox: RuntimeSandboxOptions,
   ) {
-    this.file = path.join(stateDir, "containers.json");
+    this.file = path.join(stateDir, 'containers.json');
   }
 
   private key = (uid: string, name: string) => `${uid}/${name}`;
 
   dir(uid: string, name: string): string {
-    return path.join(this.stateDir, "pods", uid, name);
+    return path.join(this.stateDir, 'pods', uid, name);
   }
 
   /** The pod's resolv.conf, hosts and hostname (no container can be named so: a container's name has no dot). */
   etcDir(uid: string): string {
-    return path.join(this.stateDir, "pods", uid, "etc.pod");
+    return path.join(this.stateDir, 'pods', uid, 'etc.pod');
   }
 
   logPath(uid: string, name: string, previous = false): string {
-    return path.join(
-      this.dir(uid, name),
-      previous ? "previous.log" : "current.log",
-    );
+    return path.join(this.dir(uid, name), previous ? 'previous.log' : 'current.log');
   }
 
   /** Containers from the last run whose processes are still ours and alive are kept; the rest are reported ended. */
   adopt(): void {
     let saved: Saved[] = [];
     try {
-      const file = JSON.parse(fs.readFileSync(this.file, "utf8")) as
-        Saved[] | SavedFile;
+      const file = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Saved[] | SavedFile;
       saved = Array.isArray(file) ? file : file.containers;
       if (!Array.isArray(file))
         for (const [uid, p] of Object.entries(file.pods ?? {}))
-          if (processStartTicks(p.nsPid) === p.nsStartTicks)
-            this.pods.set(uid, p);
+          if (processStartTicks(p.nsPid) === p.nsStartTicks) this.pods.set(uid, p);
     } catch {
       saved = [];
     }
     for (const s of saved) {
       const t: Tracked = {
         ...s,
-        everStarted: s.restartCount > 0 || s.current.state !== "waiting",
+        everStarted: s.restartCount > 0 || s.current.state !== 'waiting',
         stopping: false,
         timer: null,
       };
       this.containers.set(this.key(s.run.podUid, s.run.name), t);
-      if (t.pid !== null && processStartTicks(t.pid) !== t.startTicks)
-        this.exited(t, null);
-      else if (t.pid === null && t.current.state === "waiting")
-        this.scheduleRestart(t);
+      if (t.pid !== null && processStartTicks(t.pid) !== t.startTicks) this.exited(t, null);
+      else if (t.pid === null && t.current.state === 'waiting') this.scheduleRestart(t);
     }
     this.save();
     this.poller = setInterval(() => this.poll(), 1000);
@@ -206,14 +195,8 @@ export class ContainerRuntime {
   /** Processes started by an earlier agent are not our children: notice their end by polling. */
   private poll(): void {
     for (const t of this.containers.values()) {
-      if (
-        t.pid !== null &&
-        !t.stopping &&
-        processStartTicks(t.pid) !== t.startTicks
-      )
-        this.guard(`${t.run.podName}/${t.run.name} ended`, () =>
-          this.exited(t, null),
-        );
+      if (t.pid !== null && !t.stopping && processStartTicks(t.pid) !== t.startTicks)
+        this.guard(`${t.run.podName}/${t.run.name} ended`, () => this.exited(t, null));
     }
   }
 
@@ -237,7 +220,7 @@ export class ContainerRuntime {
       current: t.current,
       last: t.last,
       restartCount: t.restartCount,
-      started: t.current.state === "running",
+      started: t.current.state === 'running',
       pid: t.pid,
     };
   }
@@ -257,37 +240,20 @@ export class ContainerRuntime {
     cwd: string;
   } | null {
     const t = this.containers.get(this.key(uid, name));
-    if (
-      !t ||
-      t.pid === null ||
-      t.current.state !== "running" ||
-      processStartTicks(t.pid) !== t.startTicks
-    )
-      return null;
+    if (!t || t.pid === null || t.current.state !== 'running' || processStartTicks(t.pid) !== t.startTicks) return null;
     let pid = t.pid;
     if (t.run.security) {
       // the first process bwrap made: in the container's final namespaces (mount, PID, UTS, IPC, network)
-      if (!t.nsPid || processStartTicks(t.nsPid) === null)
-        t.nsPid = sandboxedDescendant(t.pid);
+      if (!t.nsPid || processStartTicks(t.nsPid) === null) t.nsPid = sandboxedDescendant(t.pid);
       if (!t.nsPid) return null;
       pid = t.nsPid;
     }
-    return {
-      pid,
-      env: t.run.env,
-      security: t.run.security ?? null,
-      cwd: t.run.cwd ?? "/",
-    };
+    return { pid, env: t.run.env, security: t.run.security ?? null, cwd: t.run.cwd ?? '/' };
   }
 
   /** The pods with containers here (uids). */
   podUids(): string[] {
-    return [
-      ...new Set([
-        ...[...this.containers.values()].map((t) => t.run.podUid),
-        ...this.pods.keys(),
-      ]),
-    ];
+    return [...new Set([...[...this.containers.values()].map((t) => t.run.podUid), ...this.pods.keys()])];
   }
 
   /** Start a container once; later calls for the same one do nothing. */
@@ -298,7 +264,7 @@ export class ContainerRuntime {
       run,
       pid: null,
       startTicks: null,
-      current: { state: "waiting", reason: "ContainerCreating" },
+      current: { state: 'waiting', reason: 'ContainerCreating' },
       restartCount: 0,
       startedAtMs: 0,
       everStarted: false,
@@ -314,14 +280,14 @@ export class ContainerRuntime {
     const k = this.key(run.podUid, run.name);
     const t = this.containers.get(k);
     if (t) {
-      t.current = { state: "waiting", reason, message };
+      t.current = { state: 'waiting', reason, message };
       return;
     }
     this.containers.set(k, {
       run,
       pid: null,
       startTicks: null,
-      current: { state: "waiting", reason, message },
+      current: { state: 'waiting', reason, message },
       restartCount: 0,
       startedAtMs: 0,
       everStarted: false,
@@ -333,15 +299,11 @@ export class ContainerRuntime {
 
   /** Start the container (after its pod's pause process); a failure to start shows as RunContainerError. */
   private launch(t: Tracked): void {
-    t.current = { state: "waiting", reason: "ContainerCreating" };
+    t.current = { state: 'waiting', reason: 'ContainerCreating' };
     this.launchInSandbox(t).catch((e: Error) => {
       if (t.stopping) return;
       this.log(`container ${t.run.podName}/${t.run.name}: ${e.message}`);
-      t.current = {
-        state: "waiting",
-        reason: "RunContainerError",
-        message: e.message,
-      };
+      t.current = { state: 'waiting', reason: 'RunContainerError', message: e.message };
       this.save();
       this.onChange(t.run.podUid);
     });
@@ -350,42 +312,36 @@ export class ContainerRuntime {
   /** The pod's pause process, started once (again if it ended), and the process in its namespaces. */
   private ensurePodSandbox(run: ContainerRun): Promise<PodSandbox> {
     const have = this.pods.get(run.podUid);
-    if (have && processStartTicks(have.nsPid) === have.nsStartTicks)
-      return Promise.resolve(have);
+    if (have && processStartTicks(have.nsPid) === have.nsStartTicks) return Promise.resolve(have);
     const pending = this.pausing.get(run.podUid);
     if (pending) return pending;
-    const p = this.startPause(run).finally(() =>
-      this.pausing.delete(run.podUid),
-    );
+    const p = this.startPause(run).finally(() => this.pausing.delete(run.podUid));
     this.pausing.set(run.podUid, p);
     return p;
   }
 
   private async startPause(run: ContainerRun): Promise<PodSandbox> {
-    const dir = path.join(this.stateDir, "pods", run.podUid);
+    const dir = path.join(this.stateDir, 'pods', run.podUid);
     fs.mkdirSync(dir, { recursive: true });
-    const out = fs.openSync(path.join(dir, "pause.log"), "a");
+    const out = fs.openSync(path.join(dir, 'pause.log'), 'a');
     let child: ChildProcess;
     try {
       child = startProcess(
         podSandboxArgv({
           netns: run.netns,
           hostname: run.hostname,
-          mounts: this.mounts(
-            { privileged: false, readOnlyRootFilesystem: true },
-            undefined,
-          ),
+          mounts: this.mounts({ privileged: false, readOnlyRootFilesystem: true }, undefined),
           pause: this.sandbox.pause,
         }),
-        { detached: true, stdio: ["ignore", out, out] },
+        { detached: true, stdio: ['ignore', out, out] },
       );
     } finally {
       fs.closeSync(out);
     }
     child.unref();
     let ended = false;
-    child.on("exit", () => (ended = true));
-    child.on("error", () => (ended = true));
+    child.on('exit', () => (ended = true));
+    child.on('error', () => (ended = true));
     const deadline = Date.now() + PAUSE_READY_MS;
     for (;;) {
       const nsPid = child.pid ? sandboxedDescendant(child.pid) : null;
@@ -401,10 +357,8 @@ export class ContainerRuntime {
         return p;
       }
       if (ended || Date.now() > deadline) {
-        if (child.pid) signalGroup(child.pid, "SIGKILL");
-        throw new Error(
-          `the pod's sandbox (pause) did not start: see ${path.join(dir, "pause.log")}`,
-        );
+        if (child.pid) signalGroup(child.pid, 'SIGKILL');
+        throw new Error(`the pod's sandbox (pause) did not start: see ${path.join(dir, 'pause.log')}`);
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -412,35 +366,20 @@ export class ContainerRuntime {
 
   /** The container's mount namespace (see the header). */
   private mounts(
-    sec: Pick<ContainerSecurity, "privileged" | "readOnlyRootFilesystem">,
+    sec: Pick<ContainerSecurity, 'privileged' | 'readOnlyRootFilesystem'>,
     etcDir: string | undefined,
   ): SandboxMounts {
-    const tmpfs = [
-      { dest: "/tmp", mode: "1777" },
-      { dest: "/var/tmp", mode: "1777" },
-      { dest: "/run" },
-    ];
-    const under = (p: string, dir: string) =>
-      p === dir || p.startsWith(`${dir}/`);
-    for (const h of this.sandbox.hide)
-      if (!tmpfs.some((t) => under(h, t.dest))) tmpfs.push({ dest: h });
+    const tmpfs = [{ dest: '/tmp', mode: '1777' }, { dest: '/var/tmp', mode: '1777' }, { dest: '/run' }];
+    const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
+    for (const h of this.sandbox.hide) if (!tmpfs.some((t) => under(h, t.dest))) tmpfs.push({ dest: h });
     const binds = this.sandbox.keep
       .filter((k) => tmpfs.some((t) => under(k, t.dest)) && fs.existsSync(k))
       .map((k) => ({ src: k, dest: k, readOnly: true }));
     if (etcDir)
-      for (const f of ["resolv.conf", "hosts", "hostname"])
+      for (const f of ['resolv.conf', 'hosts', 'hostname'])
         if (fs.existsSync(`/etc/${f}`) && fs.existsSync(path.join(etcDir, f)))
-          binds.push({
-            src: path.join(etcDir, f),
-            dest: `/etc/${f}`,
-            readOnly: sec.readOnlyRootFilesystem,
-          });
-    return {
-      readOnlyRoot: !sec.privileged,
-      tmpfs,
-      binds,
-      hostDev: sec.privileged,
-    };
+          binds.push({ src: path.join(etcDir, f), dest: `/etc/${f}`, readOnly: sec.readOnlyRootFilesystem });
+    return { readOnlyRoot: !sec.privileged, tmpfs, binds, hostDev: sec.privileged };
   }
 
   private async launchInSandbox(t: Tracked): Promise<void> {
@@ -451,22 +390,20 @@ export class ContainerRuntime {
     if (t.stopping) return;
     const dir = this.dir(run.podUid, run.name);
     fs.mkdirSync(dir, { recursive: true });
-    const exitFile = path.join(dir, "exit-code");
+    const exitFile = path.join(dir, 'exit-code');
     fs.rmSync(exitFile, { force: true });
-    const out = fs.openSync(this.logPath(run.podUid, run.name), "a");
+    const out = fs.openSync(this.logPath(run.podUid, run.name), 'a');
     // shareProcessNamespace: the pod's PID namespace, handed to bwrap as fd 3
-    const pidns = run.shareProcessNamespace
-      ? fs.openSync(`/proc/${pod.nsPid}/ns/pid`, "r")
-      : null;
+    const pidns = run.shareProcessNamespace ? fs.openSync(`/proc/${pod.nsPid}/ns/pid`, 'r') : null;
     let child: ChildProcess;
     try {
       // detached: its own process group, which stop() signals as a whole (the sandbox's processes are in it)
       child = startProcess(
         [
-          "/bin/sh",
-          "-c",
+          '/bin/sh',
+          '-c',
           SHIM,
-          "sh",
+          'sh',
           exitFile,
           ...containerSandboxArgv({
             netns: run.netns,
@@ -474,18 +411,16 @@ export class ContainerRuntime {
             podPidnsFd: pidns === null ? null : 3,
             mounts: this.mounts(sec, run.etcDir),
             // setpriv needs these three to drop to the container's identity; it then leaves only sec.caps
-            caps: sec.privileged
-              ? "all"
-              : [...new Set([...sec.caps, "SETUID", "SETGID", "SETPCAP"])],
-            cwd: run.cwd ?? "/",
+            caps: sec.privileged ? 'all' : [...new Set([...sec.caps, 'SETUID', 'SETGID', 'SETPCAP'])],
+            cwd: run.cwd ?? '/',
             argv: [...execIdentityArgv(sec), ...run.argv],
           }),
         ],
         {
           detached: true,
-          stdio: ["ignore", out, out, ...(pidns === null ? [] : [pidns])],
+          stdio: ['ignore', out, out, ...(pidns === null ? [] : [pidns])],
           env: run.env,
-          cwd: "/",
+          cwd: '/',
         },
       );
     } finally {
@@ -493,11 +428,7 @@ export class ContainerRuntime {
       if (pidns !== null) fs.closeSync(pidns);
     }
     if (!child.pid) {
-      t.current = {
-        state: "waiting",
-        reason: "RunContainerError",
-        message: `could not start ${run.argv[0]}`,
-      };
+      t.current = { state: 'waiting', reason: 'RunContainerError', message: `could not start ${run.argv[0]}` };
       this.onChange(run.podUid);
       return;
     }
@@ -506,16 +437,11 @@ export class ContainerRuntime {
     t.startTicks = processStartTicks(child.pid);
     t.startedAtMs = Date.now();
     t.everStarted = true;
-    t.current = { state: "running", startedAt: isoTime(t.startedAtMs) };
-    child.on("exit", () => {
-      if (t.pid === child.pid)
-        this.guard(`${run.podName}/${run.name} exited`, () =>
-          this.exited(t, child.pid!),
-        );
+    t.current = { state: 'running', startedAt: isoTime(t.startedAtMs) };
+    child.on('exit', () => {
+      if (t.pid === child.pid) this.guard(`${run.podName}/${run.name} exited`, () => this.exited(t, child.pid!));
     });
-    child.on("error", (e) =>
-      this.log(`container ${t.run.podName}/${t.run.name}: ${e.message}`),
-    );
+    child.on('error', (e) => this.log(`container ${t.run.podName}/${t.run.name}: ${e.message}`));
     // Containers outlive the agent (a restarted agent adopts them): they must not keep it running.
     child.unref();
     this.save();
@@ -526,35 +452,23 @@ export class ContainerRuntime {
     const dir = this.dir(t.run.podUid, t.run.name);
     let code: number | null = null;
     try {
-      code = Number(
-        fs.readFileSync(path.join(dir, "exit-code"), "utf8").trim(),
-      );
+      code = Number(fs.readFileSync(path.join(dir, 'exit-code'), 'utf8').trim());
     } catch {
       code = null; // killed by a signal (or by us), before the shim could write
     }
-    const started =
-      t.current.state === "running" ? t.current.startedAt : undefined;
+    const started = t.current.state === 'running' ? t.current.startedAt : undefined;
     const exitCode = code ?? 137;
     t.pid = null;
     t.startTicks = null;
     t.current = {
-      state: "terminated",
+      state: 'terminated',
       exitCode,
-      reason:
-        code === 0
-          ? "Completed"
-          : code === null
-            ? t.stopping
-              ? "Killed"
-              : "Error"
-            : "Error",
+      reason: code === 0 ? 'Completed' : code === null ? (t.stopping ? 'Killed' : 'Error') : 'Error',
       ...(started ? { startedAt: started } : {}),
       finishedAt: isoTime(),
     };
     if (!t.stopping) {
-      const again =
-        t.run.restartPolicy === "Always" ||
-        (t.run.restartPolicy === "OnFailure" && exitCode !== 0);
+      const again = t.run.restartPolicy === 'Always' || (t.run.restartPolicy === 'OnFailure' && exitCode !== 0);
       if (again) this.scheduleRestart(t);
     }
     this.save();
@@ -565,10 +479,10 @@ export class ContainerRuntime {
     const ranFor = Date.now() - t.startedAtMs;
     const n = ranFor >= BACKOFF_RESET_AFTER_MS ? 0 : t.restartCount;
     const delayMs = Math.min(BACKOFF_START_MS * 2 ** n, BACKOFF_MAX_MS);
-    if (t.current.state === "terminated") t.last = t.current;
+    if (t.current.state === 'terminated') t.last = t.current;
     t.current = {
-      state: "waiting",
-      reason: "CrashLoopBackOff",
+      state: 'waiting',
+      reason: 'CrashLoopBackOff',
       message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${t.run.name} pod=${t.run.podName}`,
     };
     t.timer = setTimeout(
@@ -579,10 +493,7 @@ export class ContainerRuntime {
           t.restartCount++;
           // keep the last run's output for `logs --previous`
           try {
-            fs.renameSync(
-              this.logPath(t.run.podUid, t.run.name),
-              this.logPath(t.run.podUid, t.run.name, true),
-            );
+            fs.renameSync(this.logPath(t.run.podUid, t.run.name), this.logPath(t.run.podUid, t.run.name, true));
           } catch {
             /* no output */
           }
@@ -613,51 +524,36 @@ export class ContainerRuntime {
   /** Kill one container (liveness failure): it is restarted as if it had exited. */
   restart(uid: string, name: string): void {
     const t = this.containers.get(this.key(uid, name));
-    if (t?.pid) signalGroup(t.pid, "SIGKILL");
+    if (t?.pid) signalGroup(t.pid, 'SIGKILL');
   }
 
   /** Stop every container of a pod: SIGTERM to each process group, SIGKILL after graceMs. */
   async stopPod(uid: string, graceMs: number): Promise<void> {
-    const ts = [...this.containers.values()].filter(
-      (t) => t.run.podUid === uid,
-    );
+    const ts = [...this.containers.values()].filter((t) => t.run.podUid === uid);
     for (const t of ts) {
       t.stopping = true;
       if (t.timer) clearTimeout(t.timer);
-      if (t.pid) signalGroup(t.pid, "SIGTERM");
+      if (t.pid) signalGroup(t.pid, 'SIGTERM');
     }
     const deadline = Date.now() + graceMs;
-    while (
-      ts.some(
-        (t) => t.pid !== null && processStartTicks(t.pid) === t.startTicks,
-      ) &&
-      Date.now() < deadline
-    ) {
+    while (ts.some((t) => t.pid !== null && processStartTicks(t.pid) === t.startTicks) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    for (const t of ts)
-      if (t.pid !== null && processStartTicks(t.pid) === t.startTicks)
-        signalGroup(t.pid, "SIGKILL");
+    for (const t of ts) if (t.pid !== null && processStartTicks(t.pid) === t.startTicks) signalGroup(t.pid, 'SIGKILL');
     for (const t of ts) this.containers.delete(this.key(uid, t.run.name));
     // then the pod's sandbox: its pause (a pending one first finishes starting)
     await this.pausing.get(uid)?.catch(() => null);
     const pause = this.pods.get(uid);
-    if (pause && processStartTicks(pause.pid) === pause.startTicks)
-      signalGroup(pause.pid, "SIGKILL");
-    if (pause && processStartTicks(pause.nsPid) === pause.nsStartTicks)
-      signalGroup(pause.nsPid, "SIGKILL");
+    if (pause && processStartTicks(pause.pid) === pause.startTicks) signalGroup(pause.pid, 'SIGKILL');
+    if (pause && processStartTicks(pause.nsPid) === pause.nsStartTicks) signalGroup(pause.nsPid, 'SIGKILL');
     this.pods.delete(uid);
-    fs.rmSync(path.join(this.stateDir, "pods", uid), {
-      recursive: true,
-      force: true,
-    });
+    fs.rmSync(path.join(this.stateDir, 'pods', uid), { recursive: true, force: true });
     this.save();
   }
 
   close(): void {
     if (this.poller) clearInterval(this.poller);
-    for (const t of this.containers.values())
-      if (t.timer) clearTimeout(t.timer);
+    for (const t of this.containers.values()) if (t.timer) clearTimeout(t.timer);
   }
 
   private save(): void {
@@ -673,10 +569,7 @@ export class ContainerRuntime {
     }));
     fs.mkdirSync(this.stateDir, { recursive: true });
     const tmp = `${this.file}.tmp-${process.pid}`;
-    const file: SavedFile = {
-      containers: list,
-      pods: Object.fromEntries(this.pods),
-    };
+    const file: SavedFile = { containers: list, pods: Object.fromEntries(this.pods) };
     fs.writeFileSync(tmp, JSON.stringify(file));
     fs.renameSync(tmp, this.file);
   }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
+import { startProcess } from '../host/index.js';
 import { agentSocketPath } from '../agent/index.js';
-import { spawn } from 'node:child_process';
 import { CLI_ENTRY, type LabState } from './lab.js';
 import type { CaptureFilter, NatSide } from '../capture/index.js';
 
@@ -115,7 +115,7 @@ export function captureInNamespace(o: {
   ];
   if (o.count) args.push('--count', String(o.count));
   if (o.promiscuous) args.push('--promisc');
-  const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = startProcess(['ip', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const sink = o.out === '-' ? process.stdout : fs.createWriteStream(o.out);
   const flushed =
     sink === process.stdout

@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { execaRunner } from '../../host/index.js';
 import type { PemPair } from '../types.js';
 
 /**
@@ -55,7 +54,7 @@ export async function makeSelfSigned(commonName: string, hosts: readonly string[
   try {
     const cert = path.join(dir, 'tls.crt');
     const key = path.join(dir, 'tls.key');
-    await promisify(execFile)('openssl', selfSignedArgv(cert, key, commonName, hosts, days), { timeout: 30_000 });
+    await execaRunner().run(['openssl', ...selfSignedArgv(cert, key, commonName, hosts, days)], { timeoutMs: 30_000 });
     return { cert: fs.readFileSync(cert, 'utf8'), key: fs.readFileSync(key, 'utf8') };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
