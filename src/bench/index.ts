@@ -28,6 +28,12 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
       visits: Number(process.env.PODWIRE_BENCH_VISITS ?? 2),
       changes: Number(process.env.PODWIRE_BENCH_CHANGES ?? 5),
     }),
+  streams: async () =>
+    (await import('./streams.js')).benchStreams({
+      megabytes: Number(process.env.PODWIRE_BENCH_MB ?? 50),
+      rounds: Number(process.env.PODWIRE_BENCH_ROUNDS ?? 3),
+      samples: Number(process.env.PODWIRE_BENCH_SAMPLES ?? 40),
+    }),
   ingress: async () =>
     (await import('./ingress.js')).benchIngress({
       seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 5),
