@@ -178,8 +178,20 @@ describe('API server (Kubernetes REST conventions)', () => {
       'application/merge-patch+json',
     );
     expect(patched.body.data).toEqual({ color: 'green', size: 'L' });
+    // JSON patch (what kubectl rollout undo sends): a list of operations, else 400
     expect(
       (await call('PATCH', '/api/v1/namespaces/default/configmaps/web', { data: {} }, 'application/json-patch+json'))
+        .status,
+    ).toBe(400);
+    const jp = await call(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/web',
+      [{ op: 'replace', path: '/data/size', value: 'XL' }],
+      'application/json-patch+json',
+    );
+    expect([jp.status, jp.body.data]).toEqual([200, { color: 'green', size: 'XL' }]);
+    expect(
+      (await call('PATCH', '/api/v1/namespaces/default/configmaps/web', { data: {} }, 'application/apply-patch+yaml'))
         .status,
     ).toBe(415);
   });

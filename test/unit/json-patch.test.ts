@@ -41,5 +41,14 @@ describe('JSON patch (RFC 6902)', () => {
     expect(() => applyJsonPatch(doc, [{ op: 'test', path: '/metadata/name', value: 'x' }])).toThrow('test failed');
     expect(() => applyJsonPatch(doc, [{ op: 'frob', path: '/a' }])).toThrow('Unexpected kind: frob');
     expect(() => applyJsonPatch(doc, { op: 'add' })).toThrow('a JSON patch is a list of operations');
+    const status = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as { code: number }).code;
+      }
+    };
+    expect(status(() => applyJsonPatch(doc, { op: 'add' }))).toBe(400); // no patch at all
+    expect(status(() => applyJsonPatch(doc, [{ op: 'remove', path: '/nope' }]))).toBe(422); // one that does not apply
   });
 });

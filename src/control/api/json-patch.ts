@@ -5,7 +5,8 @@ import { ApiError } from './status.js';
  * `kubectl rollout undo` sends (replace /spec/template and
  * /metadata/annotations) and `kubectl patch --type=json`. Operations apply
  * in order to a copy; any failure rejects the whole patch, worded as
- * kube-apiserver's (evanphx/json-patch) errors.
+ * kube-apiserver's (evanphx/json-patch) errors: a body that is no patch is
+ * 400 BadRequest, an operation that does not apply 422.
  */
 type Json = unknown;
 interface Op {
@@ -17,6 +18,9 @@ interface Op {
 
 const fail = (msg: string): never => {
   throw new ApiError('Invalid', msg);
+};
+const malformed = (msg: string): never => {
+  throw new ApiError('BadRequest', msg);
 };
 
 /** RFC 6901: "/a/b~1c/0" → ["a", "b/c", "0"] */
@@ -86,11 +90,11 @@ const equal = (a: Json, b: Json): boolean => {
 };
 
 export function applyJsonPatch<T>(target: T, patch: unknown): T {
-  if (!Array.isArray(patch)) fail('a JSON patch is a list of operations');
+  if (!Array.isArray(patch)) malformed('a JSON patch is a list of operations');
   let doc: Json = structuredClone(target);
   for (const raw of patch as Op[]) {
     if (!raw || typeof raw !== 'object' || typeof raw.path !== 'string')
-      fail(`invalid JSON patch operation: ${JSON.stringify(raw)}`);
+      malformed(`invalid JSON patch operation: ${JSON.stringify(raw)}`);
     const { op, path } = raw;
     const needValue = () => {
       if (!('value' in raw)) fail(`${op} operation: missing value`);
