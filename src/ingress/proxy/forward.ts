@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HeaderChanges } from '../types.js';
-import { type H1Exchange, type H1Handle, type H1Pool, isRetryableMethod } from './h1-pool.js';
+import type { H1Exchange, H1Handle, H1Pool } from './h1-pool.js';
 import { downstreamRawHeaders, downstreamResponseHeaders, type HeaderMap } from './headers.js';
 import { sendLocal } from './responses.js';
 import { classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js';
@@ -187,7 +187,7 @@ export function forwardH1(f: ForwardH1Request, done: (r: ForwardResult) => void)
   const ex: H1Exchange = {
     head: f.head,
     noResponseBody: f.method === 'HEAD',
-    retryable: isRetryableMethod(f.head),
+    retryable: f.method === 'GET' || f.method === 'HEAD' || f.method === 'OPTIONS',
     onHeaders(status, statusMessage, raw) {
       upstreamStatus = status;
       try {

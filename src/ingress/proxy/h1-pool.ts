@@ -93,9 +93,6 @@ export interface H1Handle {
   abort(): void;
 }
 
-const RETRY_METHODS = /^(GET|HEAD|OPTIONS) /;
-export const isRetryableMethod = (head: string): boolean => RETRY_METHODS.test(head);
-
 class Connection {
   readonly socket: net.Socket;
   private readonly parser: Parser;

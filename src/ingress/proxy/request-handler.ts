@@ -104,7 +104,10 @@ export class RequestHandler {
       let body = hasBody(req) ? (req as IncomingMessage) : null;
       const finished = (r: ForwardResult): void =>
         end(info, {
-          ...r,
+          status: r.status,
+          bytes: r.bytes,
+          upstreamStatus: r.upstreamStatus,
+          failure: r.failure,
           upstream,
           backend: name,
           reason: r.failure?.reason ?? (r.status === 499 ? 'client closed the connection' : undefined),
