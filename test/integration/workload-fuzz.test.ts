@@ -241,6 +241,11 @@ describe('the workload built with AddressSanitizer and UBSan', () => {
       const generic = await send(5432, seeds, mode);
       for (const a of generic) expect(a.how, `${path.basename(a.file)} to the generic listener`).toBe('closed');
     }
+    // a request refused after its line was split: the log shows the line as sent (it showed "GET\\x00/a\\x01b\\x00HTTP/1.1\\x00")
+    const bad = path.join(tmp, 'bad-target');
+    fs.writeFileSync(bad, Buffer.from('\x05GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'));
+    expect((await send(80, [bad], 'whole'))[0].statuses).toEqual([400]);
+    await waitFor('the refused request in the log', 5000, () => / "GET \/a\\x01b HTTP\/1\.1" 400 /.test(http.stdout()));
     for (const w of [http, tcp]) {
       const { code, stderr } = await stop(w, 'SIGTERM');
       expect(stderr).not.toMatch(REPORT);

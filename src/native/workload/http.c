@@ -78,14 +78,23 @@ void http_reply_str(struct conn *c, const struct req *r, int status, const char 
   http_reply(c, r, status, NULL, body, strlen(body));
 }
 
-/* A request we cannot serve: answer `status` and close; the rest of the input is dropped. */
-void http_fail(struct conn *c, int status) {
+/*
+ * A request we cannot serve: answer `status` and close; the rest of the
+ * input is dropped. `line`: the request line as the parser logged it, when
+ * it got that far (the buffer then has NULs where the parser split it);
+ * else the first line of the raw input.
+ */
+static void http_fail(struct conn *c, int status, const char *line) {
   struct req r;
   memset(&r, 0, sizeof r);
-  const char *nl = memchr(c->in, '\n', c->in_len);
-  size_t n = nl ? (size_t)(nl - c->in) : c->in_len;
-  if (n && c->in[n - 1] == '\r') n--;
-  sanitize(r.line, sizeof r.line, c->in, n, 200);
+  if (line[0]) {
+    snprintf(r.line, sizeof r.line, "%s", line);
+  } else {
+    const char *nl = memchr(c->in, '\n', c->in_len);
+    size_t n = nl ? (size_t)(nl - c->in) : c->in_len;
+    if (n && c->in[n - 1] == '\r') n--;
+    sanitize(r.line, sizeof r.line, c->in, n, 200);
+  }
   char body[64];
   snprintf(body, sizeof body, "%d %s\n", status, reason(status));
   http_reply(c, &r, status, NULL, body, strlen(body));
@@ -111,7 +120,7 @@ int http_try_request(struct conn *c, int64_t now) {
   int st = http_parse(c->in, c->in_len, &c->scanned, &r, &end, &clen);
   if (st == HTTP_NEED_MORE) return 0;
   if (st != HTTP_PARSED) {
-    http_fail(c, st);
+    http_fail(c, st, r.line);
     return 1;
   }
   c->req_started = 0;

@@ -30,6 +30,7 @@ static int token_in_list(const char *list, const char *token) {
 }
 
 int http_parse(char *in, size_t in_len, size_t *scanned, struct req *r, size_t *end_out, uint64_t *clen_out) {
+  memset(r, 0, sizeof *r);
   /* the method: fail at once on bytes no request starts with (TLS, binary) */
   for (size_t i = 0; i < in_len && in[i] != ' '; i++) {
     if (!is_tchar((unsigned char)in[i]) || i >= 32) return 400;
@@ -54,7 +55,6 @@ int http_parse(char *in, size_t in_len, size_t *scanned, struct req *r, size_t *
   }
   if (memchr(in, 0, end)) return 400;
 
-  memset(r, 0, sizeof *r);
   char *p = in;
   char *nl = memchr(p, '\n', end);
   size_t linelen = (size_t)(nl - p);

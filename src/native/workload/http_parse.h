@@ -24,7 +24,8 @@ enum { HTTP_NEED_MORE = 0, HTTP_PARSED = 1 };
  * (*scanned: where to look for its end next time). HTTP_PARSED: *r points
  * into `in` (the parser writes NULs into it), the header block is *end
  * bytes and a body of *clen bytes follows. Anything else is the status to
- * answer before closing (400, 411, 414, 431, 505).
+ * answer before closing (400, 411, 414, 431, 505); r->line then holds the
+ * request line (sanitized, as sent) if the parser read that far, else "".
  */
 int http_parse(char *in, size_t in_len, size_t *scanned, struct req *r, size_t *end, uint64_t *clen);
 

@@ -11,6 +11,8 @@
  *   - the parser answers only NEED_MORE, PARSED, 400, 411, 414, 431 or 505;
  *   - a parsed request lies inside the bytes it was given, its method is a
  *     token of at most 32 bytes, its path starts with '/' (or is "*");
+ *   - a failed request's log line (r.line) is the line as sent, without
+ *     the NULs the parser writes into the buffer;
  *   - the outcome does not depend on how the bytes were cut: the same input
  *     given at once and given in pieces (cut where the first byte says)
  *     yields the same requests and the same final status.
@@ -96,6 +98,8 @@ static void run(const uint8_t *data, size_t size, size_t cut, struct outcome *o)
       }
       if (st != HTTP_PARSED) {
         check(st == 400 || st == 411 || st == 414 || st == 431 || st == 505, "a failure is 400, 411, 414, 431 or 505");
+        /* what the log shows for it: the request line as sent (the buffer has NULs where it was split) */
+        check(!strstr(r.line, "\\x00"), "a failed request's log line has no NUL the parser wrote");
         o->final = st;
         return;
       }
