@@ -4,6 +4,7 @@ import { KUBELET_PORT, nodeInternalIp } from '../control/api/index.js';
 import { parseCidr, type Cidr } from '../dataplane/index.js';
 import type { PeerSource, PeerSpec } from '../overlay/index.js';
 import { isoTime } from '../control/index.js';
+import { AgentError } from './errors.js';
 
 /**
  * The node's side of node lifecycle, as the kubelet does it: register the
@@ -100,7 +101,8 @@ export async function registerNode(
         log(`registered node ${node} (${nodeIp})`);
       } else {
         if (wantCidr && cur.spec?.podCIDR && cur.spec.podCIDR !== wantCidr) {
-          throw new Error(
+          throw new AgentError(
+            'ERR_NODE_REGISTRATION',
             `node ${node} is registered with podCIDR ${cur.spec.podCIDR}, but this agent was told --pod-cidr ${wantCidr}`,
           );
         }
@@ -122,7 +124,8 @@ export async function registerNode(
     const cidr = cur?.spec?.podCIDR;
     if (cidr) return parseCidr(cidr);
     if (Date.now() > deadline)
-      throw new Error(
+      throw new AgentError(
+        'ERR_NODE_REGISTRATION',
         `node ${node} got no podCIDR within ${timeoutMs / 1000} s: is the controller manager running (podwire apiserver starts it)?`,
       );
     await new Promise((r) => setTimeout(r, 200));

@@ -4,6 +4,7 @@ import { showLink } from '../host/links.js';
 import { compileTcBytecode, underlayDropFilter } from './tc-filter.js';
 import { macToString, ipv4ToString, parseMac } from '../packet/index.js';
 import type { NodeConfig } from './config.js';
+import { AgentError } from './errors.js';
 
 /**
  * The node's plumbing, made idempotently by the agent inside its own
@@ -113,7 +114,7 @@ export async function setUpHostPort(
   for (const argv of hostPortPlan(cfg, ipv4ToString(gatewayIp), ipv4ToString(nextHop), exists)) await runner.run(argv);
   const link = await showLink(runner, undefined, HOST_PORT.kernel);
   const mac = link?.address;
-  if (!mac) throw new Error(`${HOST_PORT.kernel} has no MAC address`);
+  if (!mac) throw new AgentError('ERR_NO_NODE_ADDRESS', `${HOST_PORT.kernel} has no MAC address`);
   await runner.run(cmd.bridgeFdbStatic(undefined, mac, HOST_PORT.bridge));
   // Replies from pods arrive on cbr0, requests leave on pwh0: not a spoofed path.
   for (const dev of [HOST_PORT.kernel, cfg.bridge]) fs.writeFileSync(`/proc/sys/net/ipv4/conf/${dev}/rp_filter`, '0');

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { CLI_ENTRY } from '../lab/index.js';
 import { execaRunner, deleteNetnsWithPrefix } from '../host/index.js';
 import { benchCorefile, dnsFixture, parseDnsperf, parseDnsperfLatencies, rank } from './dns-fixture.js';
+import { BenchError } from './errors.js';
 
 /**
  * `npm run bench -- dns`: podwire's cluster DNS server (`podwire coredns`,
@@ -81,7 +82,10 @@ async function dnsperf(port: number, file: string, args: string[]): Promise<stri
     maxBuffer: 256 << 20,
   });
   if (r.exitCode !== 0)
-    throw new Error(`dnsperf on port ${port} failed: ${String(r.stderr || r.stdout).slice(0, 400)}`);
+    throw new BenchError(
+      'ERR_TOOL_FAILED',
+      `dnsperf on port ${port} failed: ${String(r.stderr || r.stdout).slice(0, 400)}`,
+    );
   return String(r.stdout);
 }
 
@@ -93,7 +97,7 @@ async function waitAnswering(port: number, file: string, what: string, deadlineM
     if (/Response codes:\s+NOERROR/.test(out)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${what} did not answer on port ${port} within ${deadlineMs / 1000} s`);
+  throw new BenchError('ERR_NO_ANSWER', `${what} did not answer on port ${port} within ${deadlineMs / 1000} s`);
 }
 
 function rssMb(pid: number | undefined): { rss: number; hwm: number } {

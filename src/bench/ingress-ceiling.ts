@@ -11,6 +11,7 @@ import { startNginx, type NginxRun } from './ingress-nginx-run.js';
 import { CpuMeter } from './ingress-procs.js';
 import { runWrk } from './ingress-wrk.js';
 import type { Kind, Run, Side } from './ingress-figures.js';
+import { BenchError } from './errors.js';
 
 /**
  * The proxy-bound half of `bench ingress`: in the lab every request also
@@ -144,7 +145,8 @@ async function untilAnswering(urls: string[]): Promise<void> {
         { reject: false },
       );
       if (String(r.stdout) === '200') break;
-      if (Date.now() > deadline) throw new Error(`${u} does not answer 200 in ${NS} (${r.stdout || r.stderr})`);
+      if (Date.now() > deadline)
+        throw new BenchError('ERR_NO_ANSWER', `${u} does not answer 200 in ${NS} (${r.stdout || r.stderr})`);
       await new Promise((res) => setTimeout(res, 100));
     }
   }

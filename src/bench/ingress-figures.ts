@@ -1,4 +1,5 @@
 import { wrkErrors, type WrkResult } from './ingress-wrk.js';
+import { BenchError } from './errors.js';
 
 /**
  * `bench ingress`'s runs summed up into the RESULT line's fields. Pure: a
@@ -49,7 +50,7 @@ type Figures = Record<string, number | number[] | boolean>;
 
 function best(runs: readonly Run[], side: Side, kind: Kind): WrkResult {
   const b = bestRun(runs, side, kind);
-  if (!b) throw new Error(`no ${side} ${kind} run`);
+  if (!b) throw new BenchError('ERR_NO_RESULT', `no ${side} ${kind} run`);
   return b.wrk;
 }
 

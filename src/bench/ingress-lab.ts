@@ -15,6 +15,7 @@ import type { PemPair } from '../ingress/index.js';
 import { ApiClient, type KubeObject } from '../control/client/index.js';
 import { execaRunner, netnsPids } from '../host/index.js';
 import { cmdline } from './ingress-procs.js';
+import { BenchError } from './errors.js';
 
 /**
  * The lab of `bench ingress`: 2 nodes with the control plane, the outside
@@ -72,7 +73,8 @@ const running = (p: KubeObject) => p.status?.phase === 'Running' && !!p.status?.
 async function podInfo(state: LabState, pod: KubeObject): Promise<BenchPodInfo> {
   const node = pod.spec.nodeName as string;
   const rec = (await labPods(state)).find((r) => r.ip === pod.status.podIP && r.node === node);
-  if (!rec) throw new Error(`pod ${pod.metadata.namespace}/${pod.metadata.name} is not on ${node}'s agent`);
+  if (!rec)
+    throw new BenchError('ERR_SETUP', `pod ${pod.metadata.namespace}/${pod.metadata.name} is not on ${node}'s agent`);
   return { name: pod.metadata.name, node, ip: pod.status.podIP, ns: rec.netns };
 }
 
@@ -193,7 +195,8 @@ async function build(state: LabState, client: ApiClient, log: (m: string) => voi
   const ctlPod = (
     await client.list('pods', { namespace: INGRESS_NAMESPACE, labelSelector: INGRESS_LABEL_SELECTOR })
   ).items.find(running);
-  if (!ctlPod || !addon.externalIp) throw new Error('the ingress controller has no running pod or no EXTERNAL-IP');
+  if (!ctlPod || !addon.externalIp)
+    throw new BenchError('ERR_SETUP', 'the ingress controller has no running pod or no EXTERNAL-IP');
   const ctl = await podInfo(state, ctlPod);
   const other = state.plan.nodes.find((n) => n.name !== ctl.node)!.name;
   const pair = await makeSelfSigned(HOSTS.podwire, [HOSTS.podwire, HOSTS.nginx]);

@@ -1,3 +1,4 @@
+import { BenchError } from './errors.js';
 /**
  * The nginx that `bench ingress` puts beside podwire's controller: Debian's
  * nginx, configured by hand as the same reverse proxy the controller is for
@@ -44,7 +45,8 @@ export const UPSTREAMINFO_FORMAT =
 export const UPSTREAM_NAME = 'ingbench-backend-80';
 
 export function nginxProxyConf(c: NginxProxyConf): string {
-  if (!c.dir.startsWith('/')) throw new Error(`nginx's directory must be absolute, got "${c.dir}"`);
+  if (!c.dir.startsWith('/'))
+    throw new BenchError('ERR_BAD_CONFIG', `nginx's directory must be absolute, got "${c.dir}"`);
   const d = c.dir.replace(/\/+$/, '');
   const http = c.httpPort ?? 80;
   const https = c.httpsPort ?? 443;

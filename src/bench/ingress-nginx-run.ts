@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { nginxProxyConf } from './ingress-nginx-conf.js';
 import { childrenOf } from './ingress-procs.js';
+import { BenchError } from './errors.js';
 
 /**
  * Debian's nginx for `bench ingress`, run only inside a pod's network
@@ -54,7 +55,7 @@ export async function startNginx(o: NginxRunOptions): Promise<NginxRun> {
   const inPod = ['nsenter', `--net=/run/netns/${o.ns}`, '--', 'nginx', '-c', conf, '-p', `${o.dir}/`, '-e', errorLog];
   // the config checked first, so a mistake is an error message rather than a process that exits
   const t = await execa(inPod[0], [...inPod.slice(1), '-t'], { reject: false });
-  if (t.exitCode !== 0) throw new Error(`nginx -t refused ${conf}: ${String(t.stderr).trim()}`);
+  if (t.exitCode !== 0) throw new BenchError('ERR_TOOL_FAILED', `nginx -t refused ${conf}: ${String(t.stderr).trim()}`);
 
   const out = fs.openSync(path.join(o.dir, 'nginx.out'), 'a');
   const child = spawn('taskset', ['-c', o.cpu, ...inPod], { stdio: ['ignore', out, out] });
@@ -71,7 +72,7 @@ export async function startNginx(o: NginxRunOptions): Promise<NginxRun> {
       const why = fs.existsSync(errorLog)
         ? fs.readFileSync(errorLog, 'utf8').trim().split('\n').slice(-3).join(' | ')
         : '(no error log)';
-      throw new Error(`nginx did not start in ${o.ns}: ${why}`);
+      throw new BenchError('ERR_TOOL_FAILED', `nginx did not start in ${o.ns}: ${why}`);
     }
     await new Promise((res) => setTimeout(res, 50));
   }

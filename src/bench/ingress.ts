@@ -10,6 +10,7 @@ import { runWrk, wrkErrors } from './ingress-wrk.js';
 import { ingressFigures, proxyFigures, type Kind, type Run, type Side } from './ingress-figures.js';
 import { ceilingRuns } from './ingress-ceiling.js';
 import { makeSelfSigned } from '../ingress/index.js';
+import { BenchError } from './errors.js';
 
 /**
  * `npm run bench -- ingress`: podwire's ingress controller beside Debian's
@@ -56,7 +57,8 @@ async function need(tools: string[]): Promise<void> {
   for (const t of tools)
     if ((await execa('sh', ['-c', `command -v ${t}`], { reject: false })).exitCode !== 0) missing.push(t);
   if (missing.length)
-    throw new Error(
+    throw new BenchError(
+      'ERR_SETUP',
       `bench ingress needs ${missing.join(', ')} (Debian's wrk and nginx-light, util-linux: run scripts/setup)`,
     );
 }
@@ -75,7 +77,7 @@ async function untilAnswering(clientNs: string, targets: string[]): Promise<void
       );
       if ((last = String(r.stdout)) === '200') break;
       if (Date.now() > deadline)
-        throw new Error(`${t} does not answer 200 from the client (last: ${last || r.stderr})`);
+        throw new BenchError('ERR_NO_ANSWER', `${t} does not answer 200 from the client (last: ${last || r.stderr})`);
       await new Promise((res) => setTimeout(res, 250));
     }
   }

@@ -6,6 +6,7 @@ import { WORKLOAD_BIN } from '../kubelet/index.js';
 import { kernelNodeCommands, kernelPodCommands, kernelTopology, type KernelNode } from './kernel-overlay.js';
 import { connectLatency, iperfDirectAndVip, type ConnectLatency } from './measure.js';
 import { BACKEND_PORT, SERVICE_PORT, benchSlice, describeLatency, type BenchPod } from './services-objects.js';
+import { BenchError } from './errors.js';
 
 /**
  * The kernel's side of `bench services`: what kube-proxy's iptables mode
@@ -177,7 +178,7 @@ async function waitListening(bin: string, ns: string, vips: string[], dir: strin
     const r = await connectLatency(bin, ns, vips, SERVICE_PORT, 4, dir, 0).catch(() => null);
     if (r && r.failures === 0) return;
     if (Date.now() > deadline)
-      throw new Error(`the kernel path's backends do not answer on ${vips[0]}:${SERVICE_PORT}`);
+      throw new BenchError('ERR_NO_ANSWER', `the kernel path's backends do not answer on ${vips[0]}:${SERVICE_PORT}`);
     await new Promise((res) => setTimeout(res, 100));
   }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { BenchError } from './errors.js';
 
 /**
  * iperf3 TCP from one namespace to another; Gbit/s as the receiver counted
@@ -46,7 +47,7 @@ export async function iperfGbps(
       await server;
     }
   }
-  throw new Error(`iperf3 gave no result: ${out.slice(0, 300)}`);
+  throw new BenchError('ERR_NO_RESULT', `iperf3 gave no result: ${out.slice(0, 300)}`);
 }
 
 /** ping RTTs in microseconds (count probes at a 10 ms interval); returns the median. */
@@ -54,7 +55,7 @@ export async function pingP50Us(ns: string, ip: string, count = 200): Promise<nu
   const r = await execa('ip', ['netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.01', '-q', '-W', '1', ip], {
     reject: false,
   });
-  if (r.exitCode !== 0) throw new Error(`ping ${ip} failed: ${r.stdout}`);
+  if (r.exitCode !== 0) throw new BenchError('ERR_TOOL_FAILED', `ping ${ip} failed: ${r.stdout}`);
   // -q gives only the summary; rerun without it to collect per-probe times
   const full = await execa('ip', ['netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.01', '-W', '1', ip], {
     reject: false,
@@ -62,7 +63,7 @@ export async function pingP50Us(ns: string, ip: string, count = 200): Promise<nu
   const rtts = [...String(full.stdout).matchAll(/time=([\d.]+) ms/g)]
     .map((m) => Number(m[1]) * 1000)
     .sort((a, b) => a - b);
-  if (!rtts.length) throw new Error('no RTT samples');
+  if (!rtts.length) throw new BenchError('ERR_NO_RESULT', 'no RTT samples');
   return rtts[Math.floor(rtts.length / 2)];
 }
 
@@ -116,7 +117,8 @@ export async function connectLatency(
   const ok = lines.filter((l) => !l.startsWith('fail')).map((l) => l.split(' ').map(Number));
   const us = ok.map(([t]) => t).sort((a, b) => a - b);
   const ports = new Set(ok.map(([, p]) => p));
-  if (!us.length) throw new Error(`no connection succeeded from ${ns}: ${lines.slice(0, 3).join('; ')}`);
+  if (!us.length)
+    throw new BenchError('ERR_NO_RESULT', `no connection succeeded from ${ns}: ${lines.slice(0, 3).join('; ')}`);
   const rank = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
   const firstSyn = us.filter((x) => x < SYN_RTO_US);
   return {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { BenchError } from './errors.js';
 
 /**
  * Time from a NetworkPolicy change to its enforcement on the wire, on
@@ -83,7 +84,8 @@ export async function timeChange(
   await changed;
   const lines = out.split('\n').filter(Boolean);
   if (r.exitCode !== 0 || lines[0] !== 'ready' || lines.length !== 1 + targets.length) {
-    throw new Error(
+    throw new BenchError(
+      'ERR_TOOL_FAILED',
       `netpol-probe ${want}: exit ${r.exitCode}: ${out.trim().slice(0, 300)} ${String(r.stderr).slice(0, 300)}`,
     );
   }

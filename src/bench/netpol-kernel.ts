@@ -5,6 +5,7 @@ import { kernelTopology, kernelTopologyCommands } from './kernel-overlay.js';
 import { connectLatency } from './measure.js';
 import { HTTP_PORT } from './netpol-mix.js';
 import { conditionOf, visit, type Condition } from './netpol-condition.js';
+import { BenchError } from './errors.js';
 
 /**
  * The kernel's side of `bench netpol`: the same pod-to-pod pair across
@@ -39,7 +40,8 @@ export async function kernelNetpol(o: {
     while (
       (await connectLatency(o.connectBin, cl.ns, [srv.ip], HTTP_PORT, 4, o.dir, 0).catch(() => null))?.failures !== 0
     ) {
-      if (Date.now() > deadline) throw new Error(`the kernel path's server does not answer on ${srv.ip}:${HTTP_PORT}`);
+      if (Date.now() > deadline)
+        throw new BenchError('ERR_NO_ANSWER', `the kernel path's server does not answer on ${srv.ip}:${HTTP_PORT}`);
       await new Promise((res) => setTimeout(res, 100));
     }
     return conditionOf([

@@ -21,6 +21,7 @@ import {
 } from './netpol-mix.js';
 import { describeWork, verdictWork, type VerdictWork } from './netpol-work.js';
 import { timeChange, type ProbeTiming } from './netpol-change.js';
+import { BenchError } from './errors.js';
 
 /**
  * podwire's side of `bench netpol`: a 2-node lab with its control plane;
@@ -108,7 +109,7 @@ async function podUp(
     100,
   );
   const rec = (await labPods(state)).find((p) => p.ip === pod.status.podIP && p.node === obj.spec.nodeName);
-  if (!rec) throw new Error(`pod ${namespace}/${name} is not on ${obj.spec.nodeName}'s agent`);
+  if (!rec) throw new BenchError('ERR_SETUP', `pod ${namespace}/${name} is not on ${obj.spec.nodeName}'s agent`);
   return { ip: pod.status.podIP, ns: rec.netns, node: obj.spec.nodeName };
 }
 
@@ -129,7 +130,8 @@ async function checkWork(
   log(`  ${describeWork(work, HTTP_PORT)}`);
   const onNode2 = status[1].isolatedHere.find((p) => p.pod === `${NETBENCH_NS}/server`);
   if (onNode2?.ingress.length !== work.ingress.policies)
-    throw new Error(
+    throw new BenchError(
+      'ERR_SETUP',
       `node2's agent isolates the server by ${onNode2?.ingress.length ?? 0} policies, the model by ${work.ingress.policies}`,
     );
   return work;

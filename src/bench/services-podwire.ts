@@ -14,6 +14,7 @@ import {
   percentile,
   type BenchPod,
 } from './services-objects.js';
+import { BenchError } from './errors.js';
 
 /**
  * podwire's side of `bench services`: a 2-node lab with its control plane,
@@ -136,7 +137,7 @@ async function podOn(
     100,
   );
   const rec = (await labPods(state)).find((p) => p.name === name && p.node === node);
-  if (!rec) throw new Error(`pod ${name} is not on ${node}'s agent`);
+  if (!rec) throw new BenchError('ERR_SETUP', `pod ${name} is not on ${node}'s agent`);
   return { name, ip: pod.status.podIP, node, ns: rec.netns };
 }
 
@@ -339,7 +340,8 @@ async function timeOneChange(
         const r = await callAgent(agentSocketPath(n.stateDir), 'GET', `/lb/service?name=${BENCH_NS}/${name}`);
         if ((r.body.services?.[0]?.frontends?.[0]?.frontend as string | undefined)?.endsWith(want))
           return performance.now() - t0;
-        if (performance.now() - t0 > 30_000) throw new Error(`${n.name} did not apply ${name} port ${port} in 30 s`);
+        if (performance.now() - t0 > 30_000)
+          throw new BenchError('ERR_SETUP', `${n.name} did not apply ${name} port ${port} in 30 s`);
         await new Promise((res) => setTimeout(res, 2));
       }
     }),

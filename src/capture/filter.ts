@@ -1,4 +1,5 @@
 import { dissectFrame, framePorts, ipProtocolName, ipv4ToString, type FrameSummary } from '../packet/index.js';
+import { CaptureError } from './errors.js';
 
 /** What a learner filters a capture by. On VXLAN frames the inner packet counts too. */
 export interface CaptureFilter {
@@ -17,12 +18,13 @@ export function parseCaptureFilter(
   if (o.proto) {
     const p = o.proto.toLowerCase();
     if (!['tcp', 'udp', 'icmp', 'arp', 'vxlan'].includes(p))
-      throw new Error(`--proto must be tcp, udp, icmp, arp or vxlan (got "${o.proto}")`);
+      throw new CaptureError('ERR_BAD_FILTER', `--proto must be tcp, udp, icmp, arp or vxlan (got "${o.proto}")`);
     f.proto = p;
   }
   if (o.port !== undefined) {
     const n = Number(o.port);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--port must be 1..65535 (got "${o.port}")`);
+    if (!Number.isInteger(n) || n < 1 || n > 65535)
+      throw new CaptureError('ERR_BAD_FILTER', `--port must be 1..65535 (got "${o.port}")`);
     f.port = n;
   }
   if (o.host) f.host = o.host;

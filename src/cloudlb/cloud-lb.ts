@@ -23,6 +23,7 @@ import { HealthChecker, httpProbe, type Probe } from './health-checker.js';
 import { Balancer, portKey, type LbDecision, type LbFrontend } from './balancer.js';
 import { Forwarder } from './forwarder.js';
 import { serveStatus, type CloudLbStatus, type ServiceStatus } from './status.js';
+import { CloudLbError } from './errors.js';
 
 /**
  * An emulated cloud load balancer, GCP passthrough style, for the Services of
@@ -74,7 +75,11 @@ const portsText = (svc: KubeObject) =>
 /** The address and MAC of `ifname` in this namespace. */
 function ownAddress(ifname: string): { ip: string; mac: string } {
   const a = (os.networkInterfaces()[ifname] ?? []).find((x) => x.family === 'IPv4');
-  if (!a) throw new Error(`no IPv4 address on ${ifname}: the load balancer needs its link to the nodes`);
+  if (!a)
+    throw new CloudLbError(
+      'ERR_NO_ADDRESS',
+      `no IPv4 address on ${ifname}: the load balancer needs its link to the nodes`,
+    );
   return { ip: a.address, mac: a.mac };
 }
 

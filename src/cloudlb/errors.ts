@@ -1,4 +1,4 @@
-export type CloudLbErrorCode = 'ERR_BAD_POOL' | 'ERR_NOT_RUNNING';
+export type CloudLbErrorCode = 'ERR_BAD_POOL' | 'ERR_NOT_RUNNING' | 'ERR_NO_ADDRESS';
 
 export class CloudLbError extends Error {
   constructor(

@@ -27,13 +27,14 @@ export function parsePool(spec: string): IpRange {
     if (dash > 0) {
       const first = parseIpv4(spec.slice(0, dash).trim());
       const last = parseIpv4(spec.slice(dash + 1).trim());
-      if (last < first) throw new Error('the range ends before it starts');
+      if (last < first) throw new CloudLbError('ERR_BAD_POOL', 'the range ends before it starts');
       return { first, last };
     }
     const slash = spec.indexOf('/');
     if (slash > 0) {
       const len = Number(spec.slice(slash + 1));
-      if (!Number.isInteger(len) || len < 8 || len > 32) throw new Error('prefix length must be 8..32');
+      if (!Number.isInteger(len) || len < 8 || len > 32)
+        throw new CloudLbError('ERR_BAD_POOL', 'prefix length must be 8..32');
       const base = parseIpv4(spec.slice(0, slash));
       const size = 2 ** (32 - len);
       const net = base - (base % size);

@@ -17,6 +17,7 @@ import {
 import { DnsServer } from './server.js';
 import { CorefileError, type ServerBlock } from './types.js';
 import { FixtureFeed, InformerFeed, type ZoneFeed } from './zone-feed.js';
+import { DnsConfigError } from './errors.js';
 
 /**
  * `podwire coredns`: the process a kube-dns pod runs, in the pod's network
@@ -82,7 +83,10 @@ export async function runCoredns(args: CorednsArgs, io: CorednsIo = {}): Promise
   const env = io.env ?? process.env;
   const log: Logger = lineLogger(out);
   if (!!args.conf === !!args.configmap)
-    throw new Error('say where the Corefile is: --conf <file> or --configmap <namespace/name>');
+    throw new DnsConfigError(
+      'ERR_NO_COREFILE',
+      'say where the Corefile is: --conf <file> or --configmap <namespace/name>',
+    );
   const metrics = new DnsMetrics(COREDNS_VERSION);
   const http = new HttpEndpoints(log);
   const servers = new Map<number, DnsServer>();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { runProcessSync } from '../host/index.js';
 import { fileURLToPath } from 'node:url';
 import { ensureMissingToolShims } from './image-tools.js';
+import { KubeletError } from './errors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** build/Release/podwire-workload, two levels above src/kubelet or dist/kubelet */
@@ -14,7 +15,8 @@ export const WORKLOAD_BIN = path.resolve(here, '../../build/Release/podwire-work
  * PATH, so `wget` or `nc` in a manifest's command behave as in the image).
  */
 export function workloadTools(stateDir: string): { workloadBin: string; busyboxDir: string; missingToolsDir: string } {
-  if (!fs.existsSync(WORKLOAD_BIN)) throw new Error(`${WORKLOAD_BIN} is missing: build it with npm rebuild (node-gyp)`);
+  if (!fs.existsSync(WORKLOAD_BIN))
+    throw new KubeletError('ERR_WORKLOAD_MISSING', `${WORKLOAD_BIN} is missing: build it with npm rebuild (node-gyp)`);
   const busyboxDir = path.join(stateDir, 'busybox-bin');
   let busybox: string | null = null;
   for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':').concat(['/usr/bin', '/bin'])) {

@@ -6,6 +6,7 @@ import type { LabState } from './lab.js';
 import type { Scenario } from './faults.js';
 import { split, save, restore, withClient, misspellSelector } from './service-faults.js';
 import { waitFor } from './wait.js';
+import { LabError } from './errors.js';
 
 /**
  * Cluster DNS faults: the ways "DNS fails" in the articles' ladder (DNS
@@ -67,11 +68,11 @@ export function misspellCorefile(text: string): { text: string; line: number } |
 async function podResolvConf(state: LabState, c: ApiClient, target: string): Promise<string> {
   const [ns, name] = split(target);
   const pod = await c.tryGet('pods', ns, name);
-  if (!pod) throw new Error(`pod ${ns}/${name} not found`);
+  if (!pod) throw new LabError('ERR_NO_SUCH_POD', `pod ${ns}/${name} not found`);
   const node = state.plan.nodes.find((n) => n.name === pod.spec?.nodeName);
-  if (!node) throw new Error(`pod ${ns}/${name} is not on a node of lab ${state.plan.prefix}`);
+  if (!node) throw new LabError('ERR_NO_SUCH_POD', `pod ${ns}/${name} is not on a node of lab ${state.plan.prefix}`);
   const file = path.join(node.stateDir, 'pods', pod.metadata.uid!, 'etc.pod', 'resolv.conf');
-  if (!fs.existsSync(file)) throw new Error(`pod ${ns}/${name} has no resolv.conf yet (${file})`);
+  if (!fs.existsSync(file)) throw new LabError('ERR_FAULT', `pod ${ns}/${name} has no resolv.conf yet (${file})`);
   return file;
 }
 
@@ -129,9 +130,13 @@ export const DNS_SCENARIOS: Scenario[] = [
       await withClient(state, async (c) => {
         const cm = await c.get('configmaps', ns, name);
         const text = cm.data?.Corefile;
-        if (typeof text !== 'string') throw new Error(`configmap ${ns}/${name} has no key Corefile`);
+        if (typeof text !== 'string') throw new LabError('ERR_FAULT', `configmap ${ns}/${name} has no key Corefile`);
         const bad = misspellCorefile(text);
-        if (!bad) throw new Error(`configmap ${ns}/${name}: its Corefile has no ${MISSPELT.plugin} plugin to misspell`);
+        if (!bad)
+          throw new LabError(
+            'ERR_FAULT',
+            `configmap ${ns}/${name}: its Corefile has no ${MISSPELT.plugin} plugin to misspell`,
+          );
         const pods = (await c.list('pods', { namespace: ns, labelSelector: 'k8s-app=kube-dns' })).items.filter(
           (p) => p.status?.phase === 'Running',
         );

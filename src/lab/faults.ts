@@ -8,6 +8,7 @@ import { SERVICE_SCENARIOS } from './service-faults.js';
 import { DNS_SCENARIOS } from './dns-faults.js';
 import { POLICY_SCENARIOS } from './policy-faults.js';
 import { INGRESS_SCENARIOS } from './ingress-faults.js';
+import { LabError } from './errors.js';
 
 /**
  * Fault injection for workshops: `podwire lab break <scenario>` makes one
@@ -29,7 +30,7 @@ export interface Scenario {
 
 async function podNs(state: LabState, pod: string): Promise<{ netns: string; gateway: string }> {
   const p = (await labPods(state)).find((x) => x.name === pod);
-  if (!p) throw new Error(`pod "${pod}" not found`);
+  if (!p) throw new LabError('ERR_NO_SUCH_POD', `pod "${pod}" not found`);
   return { netns: p.netns, gateway: p.ip.replace(/\.\d+$/, '.1') };
 }
 
@@ -42,8 +43,8 @@ export const SCENARIOS: Scenario[] = [
     target: 'node',
     async break(state, node) {
       const pid = state.agents[node];
-      if (!pid) throw new Error(`no node "${node}" in lab ${state.plan.prefix}`);
-      if (!isOurAgent(pid, state.plan.prefix)) throw new Error(`${node}'s agent is already down`);
+      if (!pid) throw new LabError('ERR_NO_SUCH_NODE', `no node "${node}" in lab ${state.plan.prefix}`);
+      if (!isOurAgent(pid, state.plan.prefix)) throw new LabError('ERR_FAULT', `${node}'s agent is already down`);
       process.kill(pid, 'SIGTERM');
       await waitFor(`${node}'s agent to stop`, 10_000, () => !isOurAgent(pid, state.plan.prefix));
     },
@@ -104,7 +105,11 @@ export function brokenNow(state: LabState): { scenario: string; target: string }
 
 export function findScenario(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
-  if (!s) throw new Error(`no scenario "${name}" (have: ${SCENARIOS.map((x) => x.name).join(', ')})`);
+  if (!s)
+    throw new LabError(
+      'ERR_NO_SUCH_SCENARIO',
+      `no scenario "${name}" (have: ${SCENARIOS.map((x) => x.name).join(', ')})`,
+    );
   return s;
 }
 
@@ -112,7 +117,7 @@ export async function breakLab(state: LabState, name: string, target: string): P
   const s = findScenario(name);
   const broken = brokenNow(state);
   if (broken.some((b) => b.scenario === name && b.target === target))
-    throw new Error(`${name} is already broken on ${target} (podwire lab fix)`);
+    throw new LabError('ERR_FAULT', `${name} is already broken on ${target} (podwire lab fix)`);
   await s.break(state, target);
   fs.writeFileSync(brokenFile(state), JSON.stringify([...broken, { scenario: name, target }], null, 2));
   return s;

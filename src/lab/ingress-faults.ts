@@ -8,6 +8,7 @@ import type { LabState } from './lab.js';
 import type { Scenario } from './faults.js';
 import { split, withClient } from './service-faults.js';
 import { waitFor } from './wait.js';
+import { LabError } from './errors.js';
 
 /**
  * Ingress faults: the three mistakes issue #14 names, each made on an
@@ -74,14 +75,14 @@ export function misspell(name: string): string {
 /** The path whose Service ingress-backend-missing misspells: the first with a Service backend. */
 export function backendMissingPath(ing: Obj): PathAt {
   const p = ingressPaths(ing).find((x) => x.service);
-  if (!p) throw new Error(`Ingress ${key(ing)} has no path with a Service backend`);
+  if (!p) throw new LabError('ERR_FAULT', `Ingress ${key(ing)} has no path with a Service backend`);
   return p;
 }
 
 /** The path ingress-exact-not-prefix makes Exact: the first Prefix path below / (where Exact changes what matches). */
 export function exactNotPrefixPath(ing: Obj): PathAt {
   const p = ingressPaths(ing).find((x) => x.pathType === 'Prefix' && x.path !== '/');
-  if (!p) throw new Error(`Ingress ${key(ing)} has no Prefix path other than /`);
+  if (!p) throw new LabError('ERR_FAULT', `Ingress ${key(ing)} has no Prefix path other than /`);
   return p;
 }
 
@@ -91,7 +92,7 @@ export function tlsSecretOf(ing: Obj): { secret: string; host: string } {
     const host = t.hosts?.[0] ?? ingressPaths(ing).find((p) => p.host)?.host;
     if (t.secretName && host) return { secret: t.secretName, host };
   }
-  throw new Error(`Ingress ${key(ing)} names no TLS Secret (spec.tls[].secretName with a host)`);
+  throw new LabError('ERR_FAULT', `Ingress ${key(ing)} names no TLS Secret (spec.tls[].secretName with a host)`);
 }
 
 /** A copy of the Ingress with one path changed. */
@@ -139,7 +140,11 @@ async function inControllers(
   argv: (pod: { args: { healthzPort: number; httpsPort: number } }) => string[],
 ): Promise<string[]> {
   const pods = (await controllerPods(c, await labPods(state))).filter((p) => p.netns);
-  if (!pods.length) throw new Error('no ingress controller pod runs in this lab (podwire ingress-addon --apply)');
+  if (!pods.length)
+    throw new LabError(
+      'ERR_NO_CONTROLLER',
+      'no ingress controller pod runs in this lab (podwire ingress-addon --apply)',
+    );
   const run = execaRunner();
   return Promise.all(
     pods.map(async (p) => {
@@ -211,7 +216,7 @@ function untilCertificate(
 async function getIngress(c: ApiClient, target: string): Promise<KubeObject> {
   const [ns, name] = split(target);
   const ing = await c.tryGet('ingresses', ns, name);
-  if (!ing) throw new Error(`ingress ${ns}/${name} not found`);
+  if (!ing) throw new LabError('ERR_NOT_FOUND', `ingress ${ns}/${name} not found`);
   return ing;
 }
 
@@ -260,7 +265,8 @@ function pathScenario(o: {
         const ing = await getIngress(c, target);
         const at = ingressPaths(ing).find((p) => p.rule === saved.rule && p.index === saved.index);
         if (!at || at.path !== saved.path)
-          throw new Error(
+          throw new LabError(
+            'ERR_FAULT',
             `Ingress ${key(ing)} changed since lab break: path ${saved.path} is not where it was; set its ${saved.field} back to ${saved.was} by hand`,
           );
         await c.update(withPath(ing, at, (p) => set(p, saved.field, saved.was)));
@@ -307,7 +313,7 @@ export const INGRESS_SCENARIOS: Scenario[] = [
         const ns = ing.metadata.namespace ?? 'default';
         const { secret, host } = tlsSecretOf(ing);
         const s = await c.tryGet('secrets', ns, secret);
-        if (!s) throw new Error(`Secret ${ns}/${secret} is already missing`);
+        if (!s) throw new LabError('ERR_FAULT', `Secret ${ns}/${secret} is already missing`);
         const { name, namespace, labels, annotations } = s.metadata;
         save(state, 'ingress-tls-secret-missing', target, {
           apiVersion: 'v1',

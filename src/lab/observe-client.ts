@@ -13,6 +13,7 @@ import {
 } from '../observe/index.js';
 import { onJsonLines } from './json-lines.js';
 import { followL7 } from './ingress-observe.js';
+import { LabError } from './errors.js';
 
 export interface ObserveOptions extends Omit<FlowFilter, 'podIps'> {
   json?: boolean;
@@ -36,11 +37,11 @@ export async function observe(state: LabState, opts: ObserveOptions): Promise<Fl
   let podIps: Set<string> | undefined;
   if (opts.pod) {
     const p = pods.find((x) => x.name === opts.pod);
-    if (!p) throw new Error(`pod "${opts.pod}" not found`);
+    if (!p) throw new LabError('ERR_NO_SUCH_POD', `pod "${opts.pod}" not found`);
     podIps = new Set([p.ip]);
   }
   const nodes = state.plan.nodes.filter((n) => !opts.node || n.name === opts.node);
-  if (!nodes.length) throw new Error(`no node "${opts.node}" in lab ${state.plan.prefix}`);
+  if (!nodes.length) throw new LabError('ERR_NO_SUCH_NODE', `no node "${opts.node}" in lab ${state.plan.prefix}`);
   const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`));
   const seen: FlowEvent[] = [];
   let printed = 0;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { cmd, names, checkPrefix } from '../host/index.js';
+import { LabError } from './errors.js';
 
 /**
  * A netns lab, described before it is built (Mininet style): an underlay
@@ -80,7 +81,7 @@ export const LAB_DEFAULTS = {
 export function planLab(opts: { prefix?: string; nodes: number; stateRoot?: string }): LabPlan {
   const prefix = checkPrefix(opts.prefix ?? LAB_DEFAULTS.prefix);
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 200)
-    throw new Error('--nodes must be an integer from 1 to 200');
+    throw new LabError('ERR_BAD_OPTION', '--nodes must be an integer from 1 to 200');
   // PODWIRE_STATE_ROOT lets tests (and parallel labs) keep their state apart
   const stateDir = path.join(opts.stateRoot ?? process.env.PODWIRE_STATE_ROOT ?? LAB_DEFAULTS.stateRoot, prefix);
   const nodes: LabNode[] = [];
@@ -200,7 +201,8 @@ export function checkOutsideFits(plan: LabPlan): void {
   const clash = plan.nodes.find((n) => taken.has(n.ip));
   if (clash) {
     const most = Math.min(...[...taken.keys()].map((ip) => Number(ip.split('.')[3])).filter((host) => host > 10)) - 11;
-    throw new Error(
+    throw new LabError(
+      'ERR_BAD_OPTION',
       `${clash.name} would have ${clash.ip}, the ${taken.get(clash.ip)}'s address: with the outside, a lab has at most ${most} nodes (or leave the outside out: --no-outside)`,
     );
   }

@@ -1,6 +1,7 @@
 import { callAgent, agentSocketPath } from '../agent/index.js';
 import type { PodRecord } from '../agent/index.js';
 import type { LabState } from './lab.js';
+import { LabError } from './errors.js';
 
 /** Pods of a lab, asked of each node's agent (until the apiserver holds them). */
 export async function labPods(state: LabState): Promise<(PodRecord & { node: string })[]> {
@@ -19,21 +20,22 @@ export async function findPod(state: LabState, name: string): Promise<(PodRecord
 export async function addPod(state: LabState, node: string, name: string): Promise<PodRecord> {
   const n = state.plan.nodes.find((x) => x.name === node);
   if (!n)
-    throw new Error(
+    throw new LabError(
+      'ERR_NO_SUCH_NODE',
       `no node "${node}" in lab ${state.plan.prefix} (nodes: ${state.plan.nodes.map((x) => x.name).join(', ')})`,
     );
-  if (await findPod(state, name)) throw new Error(`pod "${name}" already exists`);
+  if (await findPod(state, name)) throw new LabError('ERR_POD_EXISTS', `pod "${name}" already exists`);
   const r = await callAgent(agentSocketPath(n.stateDir), 'POST', '/pods', { name });
-  if (r.status !== 201) throw new Error(r.body?.error ?? `agent answered ${r.status}`);
+  if (r.status !== 201) throw new LabError('ERR_AGENT_REFUSED', r.body?.error ?? `agent answered ${r.status}`);
   return r.body as PodRecord;
 }
 
 export async function deletePod(state: LabState, name: string): Promise<PodRecord> {
   const pod = await findPod(state, name);
-  if (!pod) throw new Error(`pod "${name}" not found`);
+  if (!pod) throw new LabError('ERR_NO_SUCH_POD', `pod "${name}" not found`);
   const n = state.plan.nodes.find((x) => x.name === pod.node)!;
   const r = await callAgent(agentSocketPath(n.stateDir), 'DELETE', `/pods/${encodeURIComponent(name)}`);
-  if (r.status !== 200) throw new Error(r.body?.error ?? `agent answered ${r.status}`);
+  if (r.status !== 200) throw new LabError('ERR_AGENT_REFUSED', r.body?.error ?? `agent answered ${r.status}`);
   return r.body as PodRecord;
 }
 
@@ -50,9 +52,14 @@ export type ExecEntry =
 
 export async function podExecEntry(state: LabState, netns: string, container?: string): Promise<ExecEntry> {
   const pod = (await labPods(state)).find((p) => p.netns === netns);
-  if (!pod) throw new Error(`no agent of lab ${state.plan.prefix} runs the pod of namespace ${netns}`);
+  if (!pod)
+    throw new LabError('ERR_NO_SUCH_POD', `no agent of lab ${state.plan.prefix} runs the pod of namespace ${netns}`);
   if (!pod.uid) {
-    if (container) throw new Error(`pod "${pod.name}" was made with \`podwire pod add\`: it has no containers`);
+    if (container)
+      throw new LabError(
+        'ERR_NO_CONTAINERS',
+        `pod "${pod.name}" was made with \`podwire pod add\`: it has no containers`,
+      );
     return { kind: 'netns', netns };
   }
   const n = state.plan.nodes.find((x) => x.name === pod.node)!;
@@ -64,7 +71,8 @@ export async function podExecEntry(state: LabState, netns: string, container?: s
     undefined,
     5000,
   );
-  if (r.status !== 200) throw new Error(r.body?.error ?? `agent on ${pod.node} answered ${r.status}`);
+  if (r.status !== 200)
+    throw new LabError('ERR_AGENT_REFUSED', r.body?.error ?? `agent on ${pod.node} answered ${r.status}`);
   return { kind: 'container', ...(r.body as { container: string; pid: number; env: Record<string, string> }) };
 }
 

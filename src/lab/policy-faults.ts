@@ -4,6 +4,7 @@ import type { LabState } from './lab.js';
 import type { Scenario } from './faults.js';
 import { split, withClient } from './service-faults.js';
 import { waitFor } from './wait.js';
+import { LabError } from './errors.js';
 
 /**
  * NetworkPolicy faults: the three mistakes the articles warn about, each
@@ -92,7 +93,7 @@ export function faultPolicy(
         },
       };
     default:
-      throw new Error(`no policy fault "${scenario}"`);
+      throw new LabError('ERR_NO_SUCH_SCENARIO', `no policy fault "${scenario}"`);
   }
 }
 
@@ -103,7 +104,10 @@ export function missingPortName(pods: Obj[]): string {
     for (const c of p.spec?.containers ?? []) for (const port of c.ports ?? []) if (port.name) names.add(port.name);
   const name = NAMED_PORT_CANDIDATES.find((n) => !names.has(n));
   if (!name)
-    throw new Error(`the pods already name ports ${NAMED_PORT_CANDIDATES.join(', ')}: no name left to be missing`);
+    throw new LabError(
+      'ERR_FAULT',
+      `the pods already name ports ${NAMED_PORT_CANDIDATES.join(', ')}: no name left to be missing`,
+    );
   return name;
 }
 
@@ -114,10 +118,10 @@ async function serviceTarget(
   name: string,
 ): Promise<{ selector: Record<string, string>; pods: KubeObject[] }> {
   const svc = await c.tryGet('services', ns, name);
-  if (!svc) throw new Error(`service ${ns}/${name} not found`);
+  if (!svc) throw new LabError('ERR_NOT_FOUND', `service ${ns}/${name} not found`);
   const selector = svc.spec?.selector as Record<string, string> | undefined;
   if (!selector || !Object.keys(selector).length)
-    throw new Error(`service ${ns}/${name} has no selector: no pods for a policy to select`);
+    throw new LabError('ERR_FAULT', `service ${ns}/${name} has no selector: no pods for a policy to select`);
   const labelSelector = Object.entries(selector)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
@@ -127,7 +131,8 @@ async function serviceTarget(
 async function policyFor(state: LabState, scenario: string, target: string): Promise<Obj> {
   return withClient(state, async (c) => {
     if (scenario === 'default-deny-dns') {
-      if (!(await c.tryGet('namespaces', undefined, target))) throw new Error(`namespace ${target} not found`);
+      if (!(await c.tryGet('namespaces', undefined, target)))
+        throw new LabError('ERR_NOT_FOUND', `namespace ${target} not found`);
       return faultPolicy(scenario, target);
     }
     const [ns, name] = split(target);

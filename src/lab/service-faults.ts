@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ApiClient } from '../control/client/index.js';
 import type { LabState } from './lab.js';
 import type { Scenario } from './faults.js';
+import { LabError } from './errors.js';
 
 /**
  * The Service faults a learner meets first, made through the API as a
@@ -30,7 +31,8 @@ export function restore<T>(state: LabState, scenario: string, target: string): T
 }
 
 export async function withClient<T>(state: LabState, fn: (c: ApiClient) => Promise<T>): Promise<T> {
-  if (!state.apiserver) throw new Error('this lab has no control plane (lab up without --no-control-plane)');
+  if (!state.apiserver)
+    throw new LabError('ERR_NO_CONTROL_PLANE', 'this lab has no control plane (lab up without --no-control-plane)');
   const c = client(state);
   try {
     return await fn(c);
@@ -48,7 +50,8 @@ export async function misspellSelector(
 ): Promise<void> {
   const svc = await c.get('services', ns, name);
   const selector = svc.spec?.selector as Record<string, string> | undefined;
-  if (!selector || !Object.keys(selector).length) throw new Error(`service ${ns}/${name} has no selector to misspell`);
+  if (!selector || !Object.keys(selector).length)
+    throw new LabError('ERR_FAULT', `service ${ns}/${name} has no selector to misspell`);
   keep(selector);
   const [k, v] = Object.entries(selector)[0];
   await c.patch('services', ns, name, { spec: { selector: { [k]: `${v}x` } } });
@@ -84,7 +87,7 @@ export const SERVICE_SCENARIOS: Scenario[] = [
       await withClient(state, async (c) => {
         const svc = await c.get('services', ns, name);
         const ports = svc.spec?.ports as Record<string, unknown>[];
-        if (!ports?.length) throw new Error(`service ${ns}/${name} has no ports`);
+        if (!ports?.length) throw new LabError('ERR_FAULT', `service ${ns}/${name} has no ports`);
         save(state, 'wrong-targetport', target, ports);
         await c.patch('services', ns, name, { spec: { ports: ports.map((p) => ({ ...p, targetPort: 9 })) } });
       });
@@ -155,7 +158,8 @@ export const SERVICE_SCENARIOS: Scenario[] = [
       await withClient(state, async (c) => {
         const svc = await c.get('services', ns, name);
         if (svc.spec?.type !== 'NodePort' && svc.spec?.type !== 'LoadBalancer')
-          throw new Error(
+          throw new LabError(
+            'ERR_FAULT',
             `service ${ns}/${name} is ${svc.spec?.type}: only NodePort and LoadBalancer have an external traffic policy`,
           );
         const d = await c.tryGet('deployments', ns, name);

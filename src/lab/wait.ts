@@ -1,3 +1,4 @@
+import { LabError } from './errors.js';
 /** Wait for a condition with a deadline (no sleeps for synchronisation: poll a condition). */
 export async function waitFor(
   what: string,
@@ -17,7 +18,8 @@ export async function waitFor(
       if ((err as Error).message?.includes('exited')) throw err;
     }
     if (Date.now() > deadline) {
-      throw new Error(
+      throw new LabError(
+        'ERR_TIMEOUT',
         `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`,
       );
     }

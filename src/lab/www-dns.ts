@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import packet, { type Answer, type Packet, type Question } from 'dns-packet';
+import { LabError } from './errors.js';
 
 /**
  * The outside's DNS: the server the lab's resolver file names (`nameserver
@@ -149,7 +150,8 @@ export function handleWwwDnsMessage(
 ): { out: Buffer; line: string } | null {
   let query: Packet;
   try {
-    if (msg.length < 12 || msg.length > MAX_QUERY_SIZE || msg[2] & 0x80) throw new Error('not a query');
+    if (msg.length < 12 || msg.length > MAX_QUERY_SIZE || msg[2] & 0x80)
+      throw new LabError('ERR_BAD_QUERY', 'not a query');
     query = packet.decode(msg);
   } catch {
     counts.malformed++;

@@ -5,6 +5,7 @@ import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { CertFiles } from './www-cert.js';
 import { runWwwDns, WWW_DNS_NAMES, type WwwDnsServer } from './www-dns.js';
+import { LabError } from './errors.js';
 
 /**
  * "The internet" of the lab: a server outside the cluster (namespace
@@ -139,7 +140,7 @@ export async function runWww(opts: WwwOptions): Promise<WwwServer> {
 
   try {
     if (opts.dnsPort != null) {
-      if (!opts.dnsAddress) throw new Error('dns needs the address its names answer with');
+      if (!opts.dnsAddress) throw new LabError('ERR_BAD_OPTION', 'dns needs the address its names answer with');
       dns = await runWwwDns({
         zone: { address: opts.dnsAddress, names: WWW_DNS_NAMES },
         host,
@@ -155,7 +156,7 @@ export async function runWww(opts: WwwOptions): Promise<WwwServer> {
       closers.push(closeServer(s));
     }
     if (opts.httpsPort != null) {
-      if (!opts.tls) throw new Error('https needs a certificate and key');
+      if (!opts.tls) throw new LabError('ERR_BAD_OPTION', 'https needs a certificate and key');
       const s = https.createServer(
         { cert: fs.readFileSync(opts.tls.certFile), key: fs.readFileSync(opts.tls.keyFile) },
         handler('https'),

@@ -1,3 +1,4 @@
+import { NativeError } from './errors.js';
 /**
  * A tiny classic-BPF assembler (struct sock_filter), for socket filters that
  * keep frames the agent does not own from ever waking it up.
@@ -103,9 +104,9 @@ export function assemble(lines: AsmLine[]): BpfInsn[] {
     const rel = (name: string): number => {
       if (name === 'next') return 0;
       const to = at.get(name);
-      if (to === undefined) throw new Error(`bpf: no label ${name}`);
+      if (to === undefined) throw new NativeError('ERR_BPF', `bpf: no label ${name}`);
       if (to <= here || to - here - 1 > 255)
-        throw new Error(`bpf: jump from ${here} to ${name} (${to}) is not a short forward jump`);
+        throw new NativeError('ERR_BPF', `bpf: jump from ${here} to ${name} (${to}) is not a short forward jump`);
       return to - here - 1;
     };
     out.push(bpf[l.jump](l.k, rel(l.yes), rel(l.no)));

@@ -13,6 +13,7 @@
  */
 import { stringify } from 'yaml';
 import type { ProbeProtocol } from './plan.js';
+import { ProbeError } from './run.js';
 
 export interface TopologyOptions {
   namespaces?: string[];
@@ -98,6 +99,6 @@ export function parseTopologySpec(spec: string): { namespaces: string[]; pods: s
       .filter(Boolean);
   const out = { namespaces: list(nss), pods: list(pods) };
   if (!out.namespaces.length || !out.pods.length)
-    throw new Error(`--print-topology wants namespaces:pods, e.g. x,y,z:a,b,c (got "${spec}")`);
+    throw new ProbeError('ERR_BAD_OPTION', `--print-topology wants namespaces:pods, e.g. x,y,z:a,b,c (got "${spec}")`);
   return out;
 }

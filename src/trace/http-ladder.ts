@@ -1,6 +1,7 @@
 import type { RouteRef } from '../ingress/index.js';
 import type { Layer, TraceResult } from './report.js';
 import type { RouteStep } from './http-route.js';
+import { TraceError } from './errors.js';
 
 /**
  * `podwire trace <pod> http(s)://host[:port]/path`: the whole ladder of a
@@ -33,12 +34,12 @@ export function parseHttpTarget(s: string): HttpTarget | null {
   try {
     u = new URL(s);
   } catch {
-    throw new Error(`"${s}" is not a URL (http(s)://host[:port]/path)`);
+    throw new TraceError('ERR_BAD_URL', `"${s}" is not a URL (http(s)://host[:port]/path)`);
   }
   const scheme = u.protocol === 'https:' ? 'https' : 'http';
   const port = u.port ? Number(u.port) : scheme === 'https' ? 443 : 80;
   const host = u.hostname.toLowerCase();
-  if (!host) throw new Error(`"${s}" names no host`);
+  if (!host) throw new TraceError('ERR_BAD_URL', `"${s}" names no host`);
   const query = u.search.replace(/^\?/, '');
   const url = `${scheme}://${host}${u.port ? `:${u.port}` : ''}${u.pathname}${u.search}`;
   return { scheme, host, port, path: u.pathname, query, url };

@@ -20,6 +20,7 @@ import {
   UdpView,
   writeIpv4Header,
 } from '../packet/index.js';
+import { TraceError } from './errors.js';
 
 export type ProbeProto = 'tcp' | 'udp' | 'icmp';
 
@@ -89,11 +90,12 @@ export function buildProbe(s: ProbeSpec): Buffer {
 /** "web-2", "10.244.2.2", "10.244.2.2:80", "web-2:53/udp", "10.1.2.3/icmp" */
 export function parseTarget(t: string): { host: string; port: number; proto: ProbeProto } {
   const m = /^([^:/]+)(?::(\d+))?(?:\/(tcp|udp|icmp))?$/.exec(t);
-  if (!m) throw new Error(`target "${t}" must look like <pod|ip>[:<port>][/tcp|udp|icmp]`);
+  if (!m) throw new TraceError('ERR_BAD_TARGET', `target "${t}" must look like <pod|ip>[:<port>][/tcp|udp|icmp]`);
   const port = m[2] ? Number(m[2]) : 0;
-  if (m[2] && (port < 1 || port > 65535)) throw new Error(`port ${m[2]} out of range`);
+  if (m[2] && (port < 1 || port > 65535)) throw new TraceError('ERR_BAD_TARGET', `port ${m[2]} out of range`);
   const proto = (m[3] as ProbeProto | undefined) ?? (port ? 'tcp' : 'icmp');
-  if (proto !== 'icmp' && !port) throw new Error(`${proto} needs a port: ${m[1]}:<port>/${proto}`);
+  if (proto !== 'icmp' && !port)
+    throw new TraceError('ERR_BAD_TARGET', `${proto} needs a port: ${m[1]}:<port>/${proto}`);
   return { host: m[1], port, proto };
 }
 
@@ -116,11 +118,16 @@ export function parseServiceTarget(
     rest = rest.slice(0, p.index);
   }
   const n = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?::(\d+))?$/.exec(rest);
-  if (!n) throw new Error(`target "${t}" must look like svc/[<namespace>/]<name>[:<port>][/tcp|udp]`);
+  if (!n)
+    throw new TraceError('ERR_BAD_TARGET', `target "${t}" must look like svc/[<namespace>/]<name>[:<port>][/tcp|udp]`);
   const port = n[5] ? Number(n[5]) : undefined;
-  if (port !== undefined && (port < 1 || port > 65535)) throw new Error(`port ${n[5]} out of range`);
+  if (port !== undefined && (port < 1 || port > 65535))
+    throw new TraceError('ERR_BAD_TARGET', `port ${n[5]} out of range`);
   if (proto === 'icmp')
-    throw new Error('a Service answers TCP and UDP ports only: trace svc/<name>[:<port>][/tcp|udp]');
+    throw new TraceError(
+      'ERR_BAD_TARGET',
+      'a Service answers TCP and UDP ports only: trace svc/<name>[:<port>][/tcp|udp]',
+    );
   return {
     namespace: n[1] ?? 'default',
     name: n[3],

@@ -1,4 +1,5 @@
 import { PRINTERS, columnsFor } from '../printers/index.js';
+import { errors } from './status.js';
 
 /**
  * Server-side printing (meta.k8s.io/v1 Table), which the real kubectl asks
@@ -23,7 +24,7 @@ export type IncludeObject = 'None' | 'Metadata' | 'Object';
 export function includeObjectParam(v: string | null): IncludeObject {
   if (v === null || v === '' || v === 'Metadata') return 'Metadata';
   if (v === 'None' || v === 'Object') return v;
-  throw new Error(`includeObject must be None, Metadata or Object (got "${v}")`);
+  throw errors.badRequest(`includeObject must be None, Metadata or Object (got "${v}")`);
 }
 
 function rowObject(o: Record<string, any>, include: IncludeObject): unknown {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { findResource, resourceForKind, groupVersion, type ResourceType } from '../api/resources.js';
+import { ControlError } from '../errors.js';
 
 /**
  * A small client for podwire's (and Kubernetes') REST API, used by the
@@ -72,7 +73,10 @@ export class ApiClient {
     else {
       const u = new URL(server);
       if (u.protocol !== 'http:')
-        throw new Error(`API server URL must be http://host:port or unix:/path (got ${server})`);
+        throw new ControlError(
+          'ERR_BAD_SERVER_URL',
+          `API server URL must be http://host:port or unix:/path (got ${server})`,
+        );
       this.target = { host: u.hostname, port: Number(u.port || 80) };
     }
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });

@@ -1,5 +1,6 @@
 import { parseCidr, formatCidr } from '../../packet/index.js';
 import { byCreation, byName, removeCondition, setCondition, type Condition, type KubeObject } from './objects.js';
+import { ControlError } from '../errors.js';
 
 /**
  * Node IPAM (kube-controller-manager's range allocator): every Node gets a
@@ -56,7 +57,10 @@ export const CIDR_CONFLICT_REASON = 'PodCIDRConflict';
 export function planPodCidrs(nodes: KubeObject[], cfg: IpamConfig): IpamPlan {
   const cluster = parseCidr(cfg.clusterCidr);
   if (cfg.nodeCidrMaskSize < cluster.prefixLen || cfg.nodeCidrMaskSize > 32) {
-    throw new Error(`node CIDR mask size /${cfg.nodeCidrMaskSize} does not fit in the cluster CIDR ${cfg.clusterCidr}`);
+    throw new ControlError(
+      'ERR_BAD_NODE_CIDR',
+      `node CIDR mask size /${cfg.nodeCidrMaskSize} does not fit in the cluster CIDR ${cfg.clusterCidr}`,
+    );
   }
   const sliceSize = 2 ** (32 - cfg.nodeCidrMaskSize);
   const slices = 2 ** (cfg.nodeCidrMaskSize - cluster.prefixLen);

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../client/api-client.js';
 import { canonicalJson } from '../canonical-json.js';
+import { ControlError } from '../errors.js';
 
 /**
  * Small, pure helpers every controller shares: what a pod's conditions say,
@@ -117,7 +118,10 @@ export function scaledValue(v: number | string | undefined, total: number, round
   const m = /^(\d+)%$/.exec(x);
   if (!m) {
     if (/^\d+$/.test(x)) return Number(x);
-    throw new Error(`invalid value for IntOrString: invalid type: string is not a percentage: "${x}"`);
+    throw new ControlError(
+      'ERR_BAD_INT_OR_STRING',
+      `invalid value for IntOrString: invalid type: string is not a percentage: "${x}"`,
+    );
   }
   const f = (Number(m[1]) * total) / 100;
   return roundUp ? Math.ceil(f) : Math.floor(f);

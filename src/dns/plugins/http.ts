@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Logger } from './log-sink.js';
+import { DnsConfigError } from '../errors.js';
 
 /**
  * The HTTP side of the plugins — health :8080/health, ready :8181/ready,
@@ -25,12 +26,13 @@ export interface HttpRoute {
 export function parseHostPort(address: string, defaultPort: number): { host: string; port: number } {
   const a = address.replace(/^https?:\/\//, '');
   const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(a);
-  if (!m) throw new Error(`bad address "${address}"`);
+  if (!m) throw new DnsConfigError('ERR_BAD_ADDRESS', `bad address "${address}"`);
   let host = m[1] ?? m[2] ?? '';
   if (host === '') host = '0.0.0.0';
   if (host === 'localhost') host = '127.0.0.1';
   const port = m[3] ? Number(m[3]) : defaultPort;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad port in "${address}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new DnsConfigError('ERR_BAD_ADDRESS', `bad port in "${address}"`);
   return { host, port };
 }
 

@@ -18,6 +18,7 @@ import { PrometheusPlugin } from './prometheus.js';
 import { RewritePlugin } from './rewrite.js';
 import { expandUpstreams, type Exchange } from './upstream.js';
 import type { KubernetesZone } from '../kubernetes-zone.js';
+import { DnsConfigError } from '../errors.js';
 
 /**
  * From parsed server blocks to running parts: each block's directives set
@@ -155,7 +156,7 @@ function setup(
         built.reload = true;
         return null;
       default:
-        throw new Error(`unknown plugin '${d.name}'`);
+        throw new DnsConfigError('ERR_UNKNOWN_PLUGIN', `unknown plugin '${d.name}'`);
     }
   } catch (e) {
     if (e instanceof CorefileError) throw e;

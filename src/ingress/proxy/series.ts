@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { IngressError } from '../errors.js';
 
 /**
  * Counters and histograms for per-request metrics, served by prom-client's
@@ -69,7 +70,7 @@ abstract class Series<L extends string, C> {
     if (!c) {
       for (const n of Object.keys(labels))
         if (!this.labelNames.includes(n as L))
-          throw new Error(`Added label "${n}" is not included in initial labelset`);
+          throw new IngressError('ERR_BAD_LABELS', `Added label "${n}" is not included in initial labelset`);
       this.children.set(k, (c = this.make({ ...labels })));
     }
     return c;

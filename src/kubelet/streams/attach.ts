@@ -12,6 +12,7 @@ import {
   type ChannelProtocol,
   type StreamOptions,
 } from './ws-channels.js';
+import { KubeletError } from '../errors.js';
 
 /**
  * kubectl attach (and run -it): a container started with stdin/tty runs on
@@ -31,7 +32,7 @@ export const DTACH_REDRAW = 4;
 const PACKET = 10;
 
 export function dtachPacket(type: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
-  if (payload.length > 8) throw new Error('a dtach packet carries at most 8 bytes');
+  if (payload.length > 8) throw new KubeletError('ERR_BAD_FRAME', 'a dtach packet carries at most 8 bytes');
   const b = Buffer.alloc(PACKET);
   b[0] = type;
   b[1] = payload.length;
