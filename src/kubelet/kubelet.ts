@@ -270,6 +270,8 @@ export class Kubelet {
         etcDir: this.runtime.etcDir(uid),
         shareProcessNamespace: pod.spec.shareProcessNamespace === true,
         cwd: typeof c.workingDir === 'string' && c.workingDir.startsWith('/') ? c.workingDir : '/',
+        stdin: c.stdin === true,
+        tty: c.tty === true,
       };
       // Containers share the pod's network namespace: two may not declare one port.
       let clash: string | null = null;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ChildProcess } from '../host/index.js';
 import type { ContainerState } from './pod-status.js';
 import { isoTime } from '../control/time.js';
+import { withConsole } from './streams/console.js';
 import {
   startProcess,
   signalGroup,
@@ -76,6 +77,9 @@ export interface ContainerRun {
   shareProcessNamespace?: boolean;
   /** workingDir, else / */
   cwd?: string;
+  /** the spec's stdin and tty: the container runs on a console kubectl attach reaches (streams/console.ts) */
+  stdin?: boolean;
+  tty?: boolean;
 }
 
 /** What the runtime's sandboxes need to know of this node. */
@@ -399,7 +403,7 @@ export class ContainerRuntime {
     try {
       // detached: its own process group, which stop() signals as a whole (the sandbox's processes are in it)
       child = startProcess(
-        [
+        withConsole(run, [
           '/bin/sh',
           '-c',
           SHIM,
@@ -415,7 +419,7 @@ export class ContainerRuntime {
             cwd: run.cwd ?? '/',
             argv: [...execIdentityArgv(sec), ...run.argv],
           }),
-        ],
+        ]),
         {
           detached: true,
           stdio: ['ignore', out, out, ...(pidns === null ? [] : [pidns])],

@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { labUp, waitFor, type LabState } from '../../src/lab/index.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
@@ -27,7 +28,7 @@ const kubectl = (args: string[], opts: { input?: string | Buffer; timeout?: numb
   });
 
 /** kubectl on a terminal: util-linux script gives it a PTY of 41 rows by 132 columns; -e returns its exit code. */
-const onTty = (args: string[], input?: string) => {
+const onTty = (args: string[], input?: string, delayMs = 0) => {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return execa(
     'script',
@@ -35,10 +36,17 @@ const onTty = (args: string[], input?: string) => {
     {
       reject: false,
       timeout: 30_000,
-      ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
+      // the input after delayMs (once kubectl is attached): a terminal's typing is not buffered before that
+      ...(input !== undefined ? { input: Readable.from(delayed(input, delayMs)) } : { stdin: 'ignore' as const }),
     },
   );
 };
+
+async function* delayed(text: string, ms: number) {
+  await new Promise((r) => setTimeout(r, ms));
+  yield text;
+  await new Promise((r) => setTimeout(r, 1500));
+}
 
 const pods: KubeObject[] = [
   {
@@ -155,6 +163,44 @@ describe('kubectl cp', () => {
     const down = await kubectl(['cp', 'box:/tmp/in.bin', back]);
     expect(down.exitCode, down.stderr).toBe(0);
     expect(crypto.createHash('sha256').update(fs.readFileSync(back)).digest('hex')).toBe(sum);
+  });
+});
+
+describe('kubectl run -it --rm and attach', () => {
+  it('run -it --rm --restart=Never: a shell on the container’s console, the pod deleted afterwards', async () => {
+    const r = await onTty(
+      ['run', 'shell', '-it', '--rm', '--restart=Never', '--image=busybox', '--', 'sh'],
+      'echo ran-in-$(hostname)\nexit\n',
+      4000,
+    );
+    expect(r.stdout).toContain('ran-in-shell');
+    expect(r.stdout).toContain('pod "shell" deleted');
+    expect(r.exitCode, r.stdout).toBe(0);
+    await waitFor('the pod gone', 15_000, async () => (await client.tryGet('pods', 'default', 'shell')) === null);
+  });
+
+  it('attach reaches a running container’s terminal', async () => {
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'console', namespace: 'default' },
+      spec: {
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            stdin: true,
+            tty: true,
+            command: ['sh', '-c', 'while read l; do echo "got: $l"; done'],
+          },
+        ],
+      },
+    });
+    await waitFor('the console pod running', 30_000, async () => {
+      return (await client.get('pods', 'default', 'console'))?.status?.phase === 'Running';
+    });
+    const r = await onTty(['attach', '-it', 'console'], 'hello-console\n', 2000);
+    expect(r.stdout).toContain('got: hello-console');
   });
 });
 

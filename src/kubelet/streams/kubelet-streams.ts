@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import type { Kubelet } from '../kubelet.js';
+import { consoleSocket } from './console.js';
 import type { StreamDeps } from './server.js';
 
 /**
@@ -13,6 +15,20 @@ export function kubeletStreams(kubelet: Kubelet, log: (m: string) => void): Stre
     exec: (ns, pod, container) => {
       const r = kubelet.execTarget(`${ns}/${pod}`, container);
       return r as ReturnType<StreamDeps['exec']>;
+    },
+    console: (ns, pod, container) => {
+      const r = kubelet.execTarget(`${ns}/${pod}`, container);
+      if ('error' in r.body) return { status: r.status, body: r.body };
+      const uid = kubelet.podFor(`${ns}/${pod}`)?.metadata.uid;
+      const socket = uid ? consoleSocket(uid, container) : null;
+      if (!socket || !fs.existsSync(socket))
+        return {
+          status: 400,
+          body: {
+            error: `container ${container} of pod ${pod} has no console to attach to: its spec asks for neither stdin nor tty`,
+          },
+        };
+      return { status: 200, body: { socket } };
     },
     get portForward() {
       return streamHooks.portForward;
