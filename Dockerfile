@@ -21,7 +21,7 @@ RUN apt-get update \
       iproute2 util-linux procps iputils-ping traceroute ethtool \
       iperf3 tcpdump tshark etcd-server \
       python3 make g++ ca-certificates curl busybox \
-      bind9-dnsutils wget net-tools nmap netcat-openbsd jq \
+      bind9-dnsutils wget net-tools nmap netcat-openbsd jq dtach \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/podwire
