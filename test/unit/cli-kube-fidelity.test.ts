@@ -121,3 +121,91 @@ describe('-o custom-columns', () => {
     expect(() => parseCustomColumns('NAME')).toThrow(/expected <header>:<json-path-expr>/);
   });
 });
+
+describe('describe: ReplicaSets, and a Deployment’s', () => {
+  const ev = { events: [] as Record<string, any>[] };
+  it('a ReplicaSet as kubectl describes it', async () => {
+    const { DESCRIBERS } = await import('../../src/cli/kube/index.js');
+    process.env.TZ = 'UTC';
+    const owned = {
+      ...rs,
+      metadata: {
+        ...rs.metadata,
+        annotations: { 'deployment.kubernetes.io/revision': '2' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd1', controller: true }],
+      },
+    };
+    const text = DESCRIBERS.ReplicaSet(owned, { ...ev, pods }, NOW);
+    expect(text.split('\n').slice(0, 10).join('\n')).toBe(
+      [
+        'Name:           web-6d8f9c7b5',
+        'Namespace:      default',
+        'Selector:       app=web,pod-template-hash=6d8f9c7b5',
+        'Labels:         app=web',
+        '                pod-template-hash=6d8f9c7b5',
+        'Annotations:    deployment.kubernetes.io/revision: 2',
+        'Controlled By:  Deployment/web',
+        'Replicas:       3 current / 3 desired',
+        'Pods Status:    2 Running / 0 Waiting / 0 Succeeded / 0 Failed',
+        'Pod Template:',
+      ].join('\n'),
+    );
+    expect(text).toMatch(/\nEvents:\s+<none>\n$/);
+  });
+
+  it('a Deployment names its old and new ReplicaSets (the new one has its template)', async () => {
+    const { DESCRIBERS } = await import('../../src/cli/kube/index.js');
+    const template = {
+      metadata: { labels: { app: 'web' } },
+      spec: { containers: [{ name: 'web', image: 'nginx:1.26' }] },
+    };
+    const d = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'default', creationTimestamp: ago(300) },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template },
+      status: {
+        replicas: 2,
+        updatedReplicas: 2,
+        availableReplicas: 2,
+        conditions: [
+          { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
+          { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
+        ],
+      },
+    };
+    const mk = (name: string, image: string, replicas: number) => ({
+      metadata: { name },
+      spec: {
+        replicas,
+        template: {
+          metadata: { creationTimestamp: null, labels: { app: 'web', 'pod-template-hash': name.slice(4) } },
+          spec: { containers: [{ name: 'web', image, resources: {} }] },
+        },
+      },
+      status: { replicas },
+    });
+    const text = DESCRIBERS.Deployment(
+      d,
+      { ...ev, replicaSets: [mk('web-old1', 'nginx:1.25', 0), mk('web-new1', 'nginx:1.26', 2)] },
+      NOW,
+    );
+    // as kubectl 1.30 prints it: one tabwriter block from the conditions' rows on
+    expect(text).toContain(
+      [
+        'Conditions:',
+        '  Type           Status  Reason',
+        '  ----           ------  ------',
+        '  Available      True    MinimumReplicasAvailable',
+        '  Progressing    True    NewReplicaSetAvailable',
+        'OldReplicaSets:  web-old1 (0/0 replicas created)',
+        'NewReplicaSet:   web-new1 (2/2 replicas created)',
+        'Events:          <none>',
+      ].join('\n'),
+    );
+    expect(DESCRIBERS.Deployment(d, { ...ev, replicaSets: [] }, NOW)).toContain(
+      '\nOldReplicaSets:  <none>\nNewReplicaSet:   <none>\n',
+    );
+    expect(DESCRIBERS.Deployment(d, ev, NOW)).not.toContain('OldReplicaSets'); // not listed: no lines
+  });
+});

@@ -1,4 +1,5 @@
 import { rfc1123z, since, selectorString } from '../../control/printers/index.js';
+import { templateKey } from '../../control/controllers/index.js';
 import {
   annotationsMultiline,
   describeContainers,
@@ -173,6 +174,38 @@ export function describeDeployment(d: Obj, rel: Related, nowMs: number): string 
     w.write(1, '----\t------\t------\n');
     for (const c of st.conditions) w.write(1, `${c.type} \t${c.status}\t${c.reason ?? ''}\n`);
   }
+  // the new ReplicaSet is the one with the Deployment's template (upstream's EqualIgnoreHash)
+  // (given when the ReplicaSets could be listed, as kubectl prints these lines)
+  const rss = rel.replicaSets ?? [];
+  const key = JSON.stringify(templateKey(spec.template));
+  const newRs = rss.find((rs) => JSON.stringify(templateKey(rs.spec?.template)) === key);
+  const old = rss.filter((rs) => rs !== newRs);
+  if (rel.replicaSets) {
+    const shown = (l: Obj[]) =>
+      l
+        .map((rs) => `${rs.metadata.name} (${rs.status?.replicas ?? 0}/${rs.spec?.replicas ?? 1} replicas created)`)
+        .join(', ') || '<none>';
+    w.write(0, `OldReplicaSets:\t${shown(old)}\n`);
+    w.write(0, `NewReplicaSet:\t${shown(newRs ? [newRs] : [])}\n`);
+  }
+  describeEvents(w, rel.events, nowMs);
+  return w.toString();
+}
+
+/** kubectl's ReplicaSetDescriber. */
+export function describeReplicaSet(r: Obj, rel: Related, nowMs: number): string {
+  const w = new PrefixWriter();
+  const spec = r.spec ?? {};
+  w.write(0, `Name:\t${r.metadata.name}\n`);
+  w.write(0, `Namespace:\t${r.metadata.namespace ?? ''}\n`);
+  w.write(0, `Selector:\t${selectorString(spec.selector)}\n`);
+  labelsMultiline(w, 'Labels', r.metadata.labels);
+  annotationsMultiline(w, 'Annotations', r.metadata.annotations);
+  const by = controller(r);
+  if (by) w.write(0, `Controlled By:\t${by}\n`);
+  w.write(0, `Replicas:\t${r.status?.replicas ?? 0} current / ${spec.replicas ?? 1} desired\n`);
+  w.write(0, `Pods Status:\t${podCounts(rel.pods)}\n`);
+  podTemplate(w, spec.template);
   describeEvents(w, rel.events, nowMs);
   return w.toString();
 }

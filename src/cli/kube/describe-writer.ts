@@ -19,6 +19,8 @@ export interface Related {
   services?: Obj[];
   /** node: its non-terminated pods; workloads: their pods */
   pods?: Obj[];
+  /** deployment: the ReplicaSets it controls */
+  replicaSets?: Obj[];
   /** networkpolicy: every namespace (with pods: every pod), for podwire's "Explained:" part */
   namespaces?: Obj[];
   /** node: its Lease, or why it could not be read */

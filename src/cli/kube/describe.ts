@@ -12,7 +12,13 @@ import {
   describeService,
 } from './describe-network.js';
 import type { Related } from './describe-writer.js';
-import { describeDeployment, describeGeneric, describePod, describeStatefulSet } from './describe-workloads.js';
+import {
+  describeDeployment,
+  describeGeneric,
+  describePod,
+  describeReplicaSet,
+  describeStatefulSet,
+} from './describe-workloads.js';
 import { errorLine, isNotFound } from './errors.js';
 import { noResources } from './get.js';
 import { withType } from './output.js';
@@ -33,6 +39,7 @@ export const DESCRIBERS: Record<string, (o: Obj, rel: Related, nowMs: number) =>
   Service: describeService,
   Endpoints: describeEndpoints,
   Deployment: describeDeployment,
+  ReplicaSet: describeReplicaSet,
   StatefulSet: describeStatefulSet,
   Ingress: describeIngress,
   IngressClass: describeIngressClass,
@@ -101,7 +108,11 @@ async function related(ctx: KubeContext, r: ResourceType, o: Obj, showEvents: bo
     }
   }
   if (r.kind === 'NetworkPolicy') Object.assign(rel, await clusterOnce(ctx));
-  if (r.kind === 'StatefulSet' || r.kind === 'Deployment') {
+  if (r.kind === 'Deployment')
+    rel.replicaSets = (await ctx.client.list('replicasets', { namespace: ns })).items.filter((rs) =>
+      (rs.metadata.ownerReferences ?? []).some((ref: Obj) => ref.controller && ref.uid === o.metadata.uid),
+    );
+  if (r.kind === 'StatefulSet' || r.kind === 'Deployment' || r.kind === 'ReplicaSet') {
     rel.pods = (await ctx.client.list('pods', { namespace: ns })).items.filter(
       (p) =>
         selects(o.spec?.selector, p.metadata.labels) &&
