@@ -1,5 +1,7 @@
 import os from 'node:os';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from '../host/index.js';
+import { execProcess } from '../host/index.js';
+import { BenchError } from './errors.js';
 import { labUp, labDown, waitFor } from '../lab/index.js';
 import { ApiClient, type KubeObject } from '../control/client/index.js';
 import { streamsResult, type StreamsMeasured } from './streams-figures.js';
@@ -47,7 +49,7 @@ export async function benchStreams(o: StreamsBenchOptions = {}) {
   const client = new ApiClient(`unix:${cp.socket}`);
   const children: ResultPromise[] = [];
   const kubectl = (args: string[], env: Record<string, string> = {}) =>
-    execa('ip', ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, ...args], {
+    execProcess(['ip', 'netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, ...args], {
       reject: false,
       env,
       stdin: 'ignore',
@@ -103,7 +105,7 @@ export async function benchStreams(o: StreamsBenchOptions = {}) {
     const timed = async (args: string[]) => {
       const t0 = process.hrtime.bigint();
       const r = await kubectl(args);
-      if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+      if (r.exitCode !== 0) throw new BenchError('ERR_TOOL_FAILED', `kubectl ${args.join(' ')}: ${r.stderr}`);
       return Number(process.hrtime.bigint() - t0) / 1e6;
     };
     for (let i = 0; i < samples; i++) {
@@ -114,9 +116,9 @@ export async function benchStreams(o: StreamsBenchOptions = {}) {
 
     // 2. port-forward, both transports, held open for all rounds
     const forward = async (port: number, ws: boolean) => {
-      const child = execa(
-        'ip',
+      const child = execProcess(
         [
+          'ip',
           'netns',
           'exec',
           cp.ns,
@@ -137,9 +139,8 @@ export async function benchStreams(o: StreamsBenchOptions = {}) {
     await forward(PORT_WS, true);
     await forward(PORT_SPDY, false);
     const download = async (ns: string, url: string): Promise<number> => {
-      const r = await execa(
-        'ip',
-        ['netns', 'exec', ns, 'curl', '-sS', '-o', '/dev/null', '-w', '%{size_download} %{speed_download}', url],
+      const r = await execProcess(
+        ['ip', 'netns', 'exec', ns, 'curl', '-sS', '-o', '/dev/null', '-w', '%{size_download} %{speed_download}', url],
         {
           reject: false,
           timeout: 300_000,
@@ -147,7 +148,7 @@ export async function benchStreams(o: StreamsBenchOptions = {}) {
       );
       const [size, speed] = String(r.stdout).trim().split(' ').map(Number);
       if (r.exitCode !== 0 || size !== bytes)
-        throw new Error(`curl ${url} in ${ns}: ${size} of ${bytes} bytes: ${r.stderr}`);
+        throw new BenchError('ERR_TOOL_FAILED', `curl ${url} in ${ns}: ${size} of ${bytes} bytes: ${r.stderr}`);
       return speed / 1e6;
     };
     const mbps: StreamsMeasured['mbps'] = {

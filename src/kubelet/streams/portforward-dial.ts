@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startProcess, withNetns, type ChildProcess } from '../../host/index.js';
 
 /**
  * Connections made INSIDE a pod's network namespace, handed to the agent.
@@ -82,7 +82,7 @@ export function netnsDialer(netns: string, opts: { startHelper?: () => ChildProc
     if (child && child.connected) return child;
     const c =
       opts.startHelper?.() ??
-      spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, '-e', DIALER_HELPER_SOURCE], {
+      startProcess(withNetns(netns, [process.execPath, '-e', DIALER_HELPER_SOURCE]), {
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       });
     let stderr = '';
@@ -108,7 +108,7 @@ export function netnsDialer(netns: string, opts: { startHelper?: () => ChildProc
       if (child === c) child = null;
     };
     c.on('exit', fail);
-    c.on('error', (e) => {
+    c.on('error', (e: Error) => {
       stderr += e.message;
       fail();
     });
