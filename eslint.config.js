@@ -60,10 +60,10 @@ const PROCESS_MODULES = ['child_process', 'node:child_process', 'execa'].map((na
 function restrictions(folder, depth) {
   const up = '(?:\\.\\./){' + depth + '}';
   const patterns = [
-    {
-      regex: `^${up}(?:${above(folder).join('|')})/`,
-      message: `src/${folder} sits below these folders (LAYERS in eslint.config.js, README Layout): move the shared piece down instead.`,
-    },
+    ...above(folder).map((higher) => ({
+      regex: `^${up}${higher}/`,
+      message: `src/${folder} must not import src/${higher}: ${higher} is above ${folder} in LAYERS (eslint.config.js, README Layout). Move the shared piece down instead.`,
+    })),
     {
       // another folder's file other than an index.ts (a subfolder's index, as control/api/index.ts, counts)
       regex: `^${up}(?!\\.)[^/]+/(?!(?:[^/]+/)*index\\.js$)`,
