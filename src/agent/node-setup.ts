@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { cmd, type CommandRunner } from '../host/index.js';
-import { showLink } from '../host/links.js';
+import { showLink } from '../host/index.js';
 import { compileTcBytecode, underlayDropFilter } from './tc-filter.js';
 import { macToString, ipv4ToString, parseMac } from '../packet/index.js';
 import type { NodeConfig } from './config.js';

@@ -23,3 +23,10 @@ export { podFiles, POD_ETC_FILES, type PodFiles, type KubeletDnsOptions } from '
 export { execProbeArgv } from './probes.js';
 export { apiPodKey, type PodRecord, type PodSandboxes } from './sandbox.js';
 export { WORKLOAD_BIN } from './tools.js';
+// the kubelet itself and what the agent serves of it (:10250 logs, stats, exec/attach/port-forward streams)
+export { Kubelet } from './kubelet.js';
+export { startLogServer } from './log-server.js';
+export { runningContainers, statsSummary } from './metrics-stats.js';
+export { kubeletStreams, streamHooks } from './streams/kubelet-streams.js';
+export { portForwardUpgrade } from './streams/portforward-upgrade.js';
+export { workloadTools } from './tools.js';

@@ -13,7 +13,7 @@ import { runProbe, ProbeState, type ProbeSpec } from './probes.js';
 import { containerEnv, expand, ContainerConfigError } from './container-env.js';
 import { launchFor } from './images.js';
 import { podFilesFor, writePodFiles, readPodHostname, type KubeletDnsOptions, type PodLike } from './pod-files.js';
-import { isoTime } from '../control/time.js';
+import { isoTime } from '../control/index.js';
 import path from 'node:path';
 import { containerSecurity, SecurityContextError } from './security.js';
 import type { ExecSpec } from './exec-spec.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from '../host/index.js';
 import type { ContainerState } from './pod-status.js';
-import { isoTime } from '../control/time.js';
+import { isoTime } from '../control/index.js';
 import { withConsole } from './streams/console.js';
 import {
   startProcess,

@@ -11,8 +11,8 @@ import {
   type CommandRunner,
 } from '../host/index.js';
 import { LabError } from './errors.js';
-import { callAgent } from '../agent/control-server.js';
-import { agentSocketPath } from '../agent/agent.js';
+import { callAgent } from '../agent/index.js';
+import { agentSocketPath } from '../agent/index.js';
 import {
   planLab,
   topologyCommands,

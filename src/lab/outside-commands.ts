@@ -6,7 +6,7 @@ import { table } from '../text/index.js';
 import { labMachines, netnsEtcDir, type LabPlan, LAB_DEFAULTS } from './plan.js';
 import type { LabState } from './lab.js';
 import type { OutsideStatus } from './outside.js';
-import { cloudLbRows } from '../cloudlb/status.js';
+import { cloudLbRows } from '../cloudlb/index.js';
 
 /**
  * The CLI of the lab's outside: `podwire lab exec <machine> -- cmd…`, and

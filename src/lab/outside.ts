@@ -3,7 +3,7 @@ import path from 'node:path';
 import { startDaemon, withNetns, type CommandRunner } from '../host/index.js';
 import { outsideCommands, labResolvConf, netnsEtcDir, type LabPlan } from './plan.js';
 import { ensureSelfSignedCert } from './www-cert.js';
-import { fetchCloudLbStatus, type CloudLbStatus } from '../cloudlb/status.js';
+import { fetchCloudLbStatus, type CloudLbStatus } from '../cloudlb/index.js';
 import { waitFor } from './wait.js';
 
 /**
