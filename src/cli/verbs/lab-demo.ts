@@ -1,6 +1,7 @@
 import { applyDemo } from '../../lab/index.js';
 import type { LabState } from '../../lab/index.js';
 import { table } from '../table.js';
+import { podwireCommand } from '../../examples/index.js';
 import type { CliDeps } from './deps.js';
 
 /** lab up --demo: the demo app applied, its pods once ready, and what to try. */
@@ -34,33 +35,36 @@ export async function demo(deps: CliDeps, state: LabState, dns = false, ingressI
         p.spec?.nodeName === state.plan.nodes[state.plan.nodes.length - 1].name,
     ) ?? pods.find((p) => p.metadata.labels?.tier === 'frontend')!;
   const cp = state.plan.controlPlane;
+  // `podwire` as the learner types it: with --lab when this is not the lab podwire picks by default
+  const pw = podwireCommand(deps.lab(), process.env.PODWIRE_LAB ?? 'pwlab');
   say('\nTry:');
   say(
-    `  podwire get pods -o wide                          # from the API server (pods, svc, endpoints, nodes, deploy …)`,
+    `  ${pw} get pods -o wide                          # from the API server (pods, svc, endpoints, nodes, deploy …)`,
   );
-  say(`  podwire exec client -- curl -s ${far.status.podIP}:3000/hostname   # pod → pod across nodes, over VXLAN`);
+  say(`  ${pw} exec client -- curl -s ${far.status.podIP}:3000/hostname   # pod → pod across nodes, over VXLAN`);
   if (dns)
     say(
-      `  podwire exec client -- curl -s backend:8080/      # by name: CoreDNS behind kube-dns 10.96.0.10 (nslookup frontend, dig …)`,
+      `  ${pw} exec client -- curl -s backend:8080/      # by name: CoreDNS behind kube-dns 10.96.0.10 (nslookup frontend, dig …)`,
     );
   if (ingressIp) {
     say(
-      `  podwire tls-secret demo-tls --host demo.example.com; podwire apply -f examples/demo/ingress.yaml   # an Ingress: / → frontend, /api → backend`,
+      `  ${pw} tls-secret demo-tls --host demo.example.com; ${pw} apply -f examples/demo/ingress.yaml   # an Ingress: / → frontend, /api → backend`,
     );
     say(
-      `  podwire lab exec client -- curl -sk --resolve demo.example.com:443:${ingressIp} https://demo.example.com/api/   # through the ingress controller (TLS, SNI): the backend sees the controller pod`,
+      `  ${pw} lab exec client -- curl -sk --resolve demo.example.com:443:${ingressIp} https://demo.example.com/api/   # through the ingress controller (TLS, SNI): the backend sees the controller pod`,
     );
     say(
       `  ip netns exec ${state.plan.controlPlane.ns} kubectl -s http://${state.plan.controlPlane.ip}:${state.plan.controlPlane.port} logs -n ingress-nginx -l app.kubernetes.io/name=ingress-nginx   # its access log`,
     );
   }
-  say(`  podwire exec client -- traceroute -n ${far.status.podIP}     # hops: the gateway on each node`);
-  say(`  podwire get endpoints backend; podwire describe pod ${far.metadata.name}`);
-  say(`  podwire logs ${far.metadata.name}                    # container output, through the API server`);
-  say(`  podwire trace client ${far.metadata.name}             # every stage a packet takes`);
+  say(`  ${pw} exec client -- traceroute -n ${far.status.podIP}     # hops: the gateway on each node`);
+  say(`  ${pw} get endpoints backend; ${pw} describe pod ${far.metadata.name}`);
+  say(`  ${pw} logs ${far.metadata.name}                    # container output, through the API server`);
+  say(`  ${pw} trace client ${far.metadata.name}             # every stage a packet takes`);
   say(
     `  ip netns exec ${state.plan.underlayNs} tcpdump -ni ${state.plan.underlayBridge} udp port 4789   # watch the overlay`,
   );
+  say(`  ${pw} example list; ${pw} example run 000-service-clusterip   # the articles’ manifests, end to end`);
   say(`  ip netns exec ${cp.ns} kubectl -s http://${cp.ip}:${cp.port} get pods -o wide   # real kubectl`);
-  say('  podwire lab status;  podwire lab down');
+  say(`  ${pw} lab status;  ${pw} lab down`);
 }
