@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execa } from 'execa';
 import { CLI_ENTRY } from '../lab/index.js';
-import { execaRunner, deleteNetnsWithPrefix } from '../host/index.js';
+import { type ChildProcess, startProcess, execProcess, execaRunner, deleteNetnsWithPrefix } from '../host/index.js';
 import { benchCorefile, dnsFixture, parseDnsperf, parseDnsperfLatencies, rank } from './dns-fixture.js';
 import { BenchError } from './errors.js';
 
@@ -65,7 +63,7 @@ interface Proc {
 
 function start(argv: string[], logFile: string): Proc {
   const fd = fs.openSync(logFile, 'a');
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd] });
+  const child = startProcess(argv, { stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   const exited = new Promise<void>((resolve) => {
     child.on('exit', () => resolve());
@@ -76,7 +74,7 @@ function start(argv: string[], logFile: string): Proc {
 
 async function dnsperf(port: number, file: string, args: string[]): Promise<string> {
   const [bin, ...argv] = pinned(CLIENT_CPU, ['dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, ...args]);
-  const r = await execa(bin, argv, {
+  const r = await execProcess([bin, ...argv], {
     reject: false,
     timeout: 120_000,
     maxBuffer: 256 << 20,

@@ -1,9 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import { deleteNetnsWithPrefix, execaRunner, listNetns, netnsPids } from '../host/index.js';
+import {
+  type ChildProcess,
+  startProcess,
+  execProcess,
+  deleteNetnsWithPrefix,
+  execaRunner,
+  listNetns,
+  netnsPids,
+} from '../host/index.js';
 import { netnsEtcDir } from '../lab/index.js';
 import { WORKLOAD_BIN } from '../kubelet/index.js';
 import type { PemPair } from '../ingress/index.js';
@@ -127,7 +133,7 @@ async function sweep(): Promise<void> {
 
 function spawnPinned(cpu: string, argv: string[], logFile: string): ChildProcess {
   const out = fs.openSync(logFile, 'a');
-  const child = spawn('taskset', ['-c', cpu, 'nsenter', `--net=/run/netns/${NS}`, '--', ...argv], {
+  const child = startProcess(['taskset', '-c', cpu, 'nsenter', `--net=/run/netns/${NS}`, '--', ...argv], {
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
@@ -139,9 +145,8 @@ async function untilAnswering(urls: string[]): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (const u of urls) {
     for (;;) {
-      const r = await execa(
-        'ip',
-        ['netns', 'exec', NS, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', u],
+      const r = await execProcess(
+        ['ip', 'netns', 'exec', NS, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', u],
         { reject: false },
       );
       if (String(r.stdout) === '200') break;

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { nginxProxyConf } from './ingress-nginx-conf.js';
 import { childrenOf } from './ingress-procs.js';
 import { BenchError } from './errors.js';
+import { execProcess, startProcess } from '../host/index.js';
 
 /**
  * Debian's nginx for `bench ingress`, run only inside a pod's network
@@ -54,11 +53,11 @@ export async function startNginx(o: NginxRunOptions): Promise<NginxRun> {
   const errorLog = path.join(o.dir, 'error.log');
   const inPod = ['nsenter', `--net=/run/netns/${o.ns}`, '--', 'nginx', '-c', conf, '-p', `${o.dir}/`, '-e', errorLog];
   // the config checked first, so a mistake is an error message rather than a process that exits
-  const t = await execa(inPod[0], [...inPod.slice(1), '-t'], { reject: false });
+  const t = await execProcess([inPod[0], ...inPod.slice(1), '-t'], { reject: false });
   if (t.exitCode !== 0) throw new BenchError('ERR_TOOL_FAILED', `nginx -t refused ${conf}: ${String(t.stderr).trim()}`);
 
   const out = fs.openSync(path.join(o.dir, 'nginx.out'), 'a');
-  const child = spawn('taskset', ['-c', o.cpu, ...inPod], { stdio: ['ignore', out, out] });
+  const child = startProcess(['taskset', '-c', o.cpu, ...inPod], { stdio: ['ignore', out, out] });
   fs.closeSync(out);
   let exited = false;
   const gone = new Promise<void>((res) => child.once('exit', () => ((exited = true), res())));

@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { execProcess } from '../host/index.js';
 
 /**
  * wrk (Debian's, 4.1) for `bench ingress`: the argv, and its text output
@@ -116,7 +116,7 @@ export const wrkErrors = (r: WrkResult): number =>
  * targets (wrk sends the URL's host as the TLS SNI).
  */
 export async function runWrk(ns: string, cpu: string, o: WrkOptions): Promise<WrkResult> {
-  const r = await execa('taskset', ['-c', cpu, 'ip', 'netns', 'exec', ns, ...wrkArgv(o)], {
+  const r = await execProcess(['taskset', '-c', cpu, 'ip', 'netns', 'exec', ns, ...wrkArgv(o)], {
     reject: false,
     timeout: (o.seconds + 30) * 1000,
   });

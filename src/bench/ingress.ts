@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
-import { execaRunner, netnsPids } from '../host/index.js';
+import { execProcess, execaRunner, netnsPids } from '../host/index.js';
 import { HOSTS, withIngressLab, type IngressBenchLab } from './ingress-lab.js';
 import { startNginx, type NginxRun } from './ingress-nginx-run.js';
 import { allowedCpus, CpuMeter } from './ingress-procs.js';
@@ -55,7 +54,7 @@ const KINDS: Kind[] = ['http', 'https', 'handshake'];
 async function need(tools: string[]): Promise<void> {
   const missing: string[] = [];
   for (const t of tools)
-    if ((await execa('sh', ['-c', `command -v ${t}`], { reject: false })).exitCode !== 0) missing.push(t);
+    if ((await execProcess(['sh', '-c', `command -v ${t}`], { reject: false })).exitCode !== 0) missing.push(t);
   if (missing.length)
     throw new BenchError(
       'ERR_SETUP',
@@ -70,9 +69,8 @@ async function untilAnswering(clientNs: string, targets: string[]): Promise<void
   const deadline = Date.now() + 60_000;
   for (const t of targets) {
     for (let last = ''; ;) {
-      const r = await execa(
-        'ip',
-        ['netns', 'exec', clientNs, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', t],
+      const r = await execProcess(
+        ['ip', 'netns', 'exec', clientNs, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', t],
         { reject: false },
       );
       if ((last = String(r.stdout)) === '200') break;
@@ -149,7 +147,7 @@ async function measure(lab: IngressBenchLab, o: MeasureOptions): Promise<Record<
       key: lab.pair.key,
       cpu: o.proxyCpu,
     });
-    await execa('taskset', ['-a', '-p', '-c', o.proxyCpu, String(lab.controller.pid)]);
+    await execProcess(['taskset', '-a', '-p', '-c', o.proxyCpu, String(lab.controller.pid)]);
     const ngx = nginx;
     log(
       `  pinned: controller pid ${lab.controller.pid} to CPU ${allowedCpus(lab.controller.pid)}, nginx ${ngx.pids().join(', ')} to CPU ${ngx.pids().map(allowedCpus).join(', ')}; wrk to CPU ${o.wrkCpu}`,

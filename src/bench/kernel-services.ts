@@ -1,5 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execaRunner, deleteNetnsWithPrefix, listNetns, netnsPids, type CommandRunner } from '../host/index.js';
+import {
+  type ChildProcess,
+  startProcess,
+  execaRunner,
+  deleteNetnsWithPrefix,
+  listNetns,
+  netnsPids,
+  type CommandRunner,
+} from '../host/index.js';
 import { compileService, iptablesSave, type Frontend } from '../lb/index.js';
 import type { KubeObject } from '../control/client/index.js';
 import { WORKLOAD_BIN } from '../kubelet/index.js';
@@ -92,9 +99,8 @@ export async function kernelServices(o: KernelServicesOptions): Promise<KernelSe
       for (const argv of kernelPodCommands(nodeOf(p), podNs(p), p.ip)) await runner.run(argv);
     // the backends' server: the same built-in nginx the podwire pods run
     for (const b of o.backends) {
-      const child = spawn(
-        'ip',
-        ['netns', 'exec', podNs(b), WORKLOAD_BIN, 'http', '--ports', String(BACKEND_PORT), '--server', 'nginx'],
+      const child = startProcess(
+        ['ip', 'netns', 'exec', podNs(b), WORKLOAD_BIN, 'http', '--ports', String(BACKEND_PORT), '--server', 'nginx'],
         { stdio: 'ignore' },
       );
       child.on('error', () => {});

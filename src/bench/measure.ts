@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { BenchError } from './errors.js';
+import { execProcess } from '../host/index.js';
 
 /**
  * iperf3 TCP from one namespace to another; Gbit/s as the receiver counted
@@ -19,14 +19,13 @@ export async function iperfGbps(
 ): Promise<number> {
   let out = '';
   for (let attempt = 0; attempt < 4; attempt++) {
-    const server = execa('ip', ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-p', String(port)], {
+    const server = execProcess(['ip', 'netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-p', String(port)], {
       reject: false,
     });
     try {
       for (let i = 0; i < 50; i++) {
-        const r = await execa(
-          'ip',
-          ['netns', 'exec', clientNs, 'iperf3', '-c', serverIp, '-p', String(port), '-t', String(seconds), '-J'],
+        const r = await execProcess(
+          ['ip', 'netns', 'exec', clientNs, 'iperf3', '-c', serverIp, '-p', String(port), '-t', String(seconds), '-J'],
           { reject: false },
         );
         out = String(r.stdout);
@@ -52,14 +51,20 @@ export async function iperfGbps(
 
 /** ping RTTs in microseconds (count probes at a 10 ms interval); returns the median. */
 export async function pingP50Us(ns: string, ip: string, count = 200): Promise<number> {
-  const r = await execa('ip', ['netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.01', '-q', '-W', '1', ip], {
-    reject: false,
-  });
+  const r = await execProcess(
+    ['ip', 'netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.01', '-q', '-W', '1', ip],
+    {
+      reject: false,
+    },
+  );
   if (r.exitCode !== 0) throw new BenchError('ERR_TOOL_FAILED', `ping ${ip} failed: ${r.stdout}`);
   // -q gives only the summary; rerun without it to collect per-probe times
-  const full = await execa('ip', ['netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.01', '-W', '1', ip], {
-    reject: false,
-  });
+  const full = await execProcess(
+    ['ip', 'netns', 'exec', ns, 'ping', '-c', String(count), '-i', '0.01', '-W', '1', ip],
+    {
+      reject: false,
+    },
+  );
   const rtts = [...String(full.stdout).matchAll(/time=([\d.]+) ms/g)]
     .map((m) => Number(m[1]) * 1000)
     .sort((a, b) => a - b);
@@ -72,7 +77,7 @@ const CONNECT_SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url))
 /** Compiles connect-latency.c (src/bench) into `dir`; returns the binary's path. */
 export async function buildConnectClient(dir: string): Promise<string> {
   const bin = path.join(dir, 'connect-latency');
-  await execa('cc', ['-O2', '-Wall', '-o', bin, CONNECT_SOURCE]);
+  await execProcess(['cc', '-O2', '-Wall', '-o', bin, CONNECT_SOURCE]);
   return bin;
 }
 
@@ -108,9 +113,8 @@ export async function connectLatency(
 ): Promise<ConnectLatency> {
   const file = path.join(dir, `vips-${vips.length}.txt`);
   fs.writeFileSync(file, `${vips.join('\n')}\n`);
-  const r = await execa(
-    'ip',
-    ['netns', 'exec', ns, bin, file, String(port), String(samples), String(warmup), '12345'],
+  const r = await execProcess(
+    ['ip', 'netns', 'exec', ns, bin, file, String(port), String(samples), String(warmup), '12345'],
     { timeout: 600_000 },
   );
   const lines = String(r.stdout).split('\n').filter(Boolean);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { BenchError } from './errors.js';
+import { execProcess } from '../host/index.js';
 
 /**
  * Time from a NetworkPolicy change to its enforcement on the wire, on
@@ -18,7 +18,7 @@ const PROBE_SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 /** Compiles netpol-probe.c into `dir`; returns the binary's path. */
 export async function buildProbe(dir: string): Promise<string> {
   const bin = path.join(dir, 'netpol-probe');
-  await execa('cc', ['-O2', '-Wall', '-o', bin, PROBE_SOURCE]);
+  await execProcess(['cc', '-O2', '-Wall', '-o', bin, PROBE_SOURCE]);
   return bin;
 }
 
@@ -69,7 +69,7 @@ export async function timeChange(
     String(maxMs),
     ...targets.flatMap((t) => [t.ip, String(t.port)]),
   ];
-  const child = execa('ip', ['netns', 'exec', ns, bin, ...args], { reject: false, timeout: 2 * maxMs + 10_000 });
+  const child = execProcess(['ip', 'netns', 'exec', ns, bin, ...args], { reject: false, timeout: 2 * maxMs + 10_000 });
   let t0 = NaN;
   let out = '';
   let changed: Promise<unknown> = Promise.resolve();

@@ -1,5 +1,11 @@
-import { spawn } from 'node:child_process';
-import { execaRunner, deleteNetnsWithPrefix, listNetns, netnsPids, type CommandRunner } from '../host/index.js';
+import {
+  startProcess,
+  execaRunner,
+  deleteNetnsWithPrefix,
+  listNetns,
+  netnsPids,
+  type CommandRunner,
+} from '../host/index.js';
 import { WORKLOAD_BIN } from '../kubelet/index.js';
 import { kernelTopology, kernelTopologyCommands } from './kernel-overlay.js';
 import { connectLatency } from './measure.js';
@@ -30,9 +36,8 @@ export async function kernelNetpol(o: {
   await sweep(runner, o.prefix);
   try {
     for (const argv of kernelTopologyCommands(o.prefix, 2)) await runner.run(argv);
-    const web = spawn(
-      'ip',
-      ['netns', 'exec', srv.ns, WORKLOAD_BIN, 'http', '--ports', String(HTTP_PORT), '--server', 'nginx'],
+    const web = startProcess(
+      ['ip', 'netns', 'exec', srv.ns, WORKLOAD_BIN, 'http', '--ports', String(HTTP_PORT), '--server', 'nginx'],
       { stdio: 'ignore' },
     );
     web.on('error', () => {});

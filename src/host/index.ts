@@ -8,6 +8,7 @@ export {
 export {
   startProcess,
   type ChildProcess,
+  type ResultPromise,
   startDaemon,
   runInteractive,
   toolPath,

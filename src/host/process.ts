@@ -32,7 +32,7 @@ export interface StartOptions {
   detached?: boolean;
 }
 
-export type { ChildProcess };
+export type { ChildProcess, ResultPromise };
 
 /** Start argv as a child process (long-running or streamed); the caller owns it. */
 export function startProcess(
