@@ -185,18 +185,23 @@ describe('kubectl fidelity', () => {
     expect(which.trim().split('\n')).toHaveLength(8);
   });
 
-  it('podwire get: -o jsonpath, -o custom-columns, --show-labels against the same API server', async () => {
-    const names = await podwire('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].spec.containers[0].image}');
+  it('podwire get -o jsonpath, -o custom-columns, --show-labels and describe deploy against the same API server', async () => {
+    // four CLI processes at once (each pays node's start-up)
+    const [names, cols, described, labels] = await Promise.all([
+      podwire('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].spec.containers[0].image}'),
+      podwire(
+        'get',
+        'rs',
+        '-l',
+        'app=web',
+        '-o',
+        "custom-columns=NAME:.metadata.name,REPLICAS:.spec.replicas,REV:.metadata.annotations['deployment.kubernetes.io/revision']",
+      ),
+      podwire('describe', 'deploy', 'web'),
+      podwire('get', 'pod', 'netshoot', '--show-labels'),
+    ]);
     expect(names.exitCode, names.stderr).toBe(0);
     expect(names.stdout.split(' ')).toEqual(['nginx:1.25', 'nginx:1.25', 'nginx:1.25']);
-    const cols = await podwire(
-      'get',
-      'rs',
-      '-l',
-      'app=web',
-      '-o',
-      "custom-columns=NAME:.metadata.name,REPLICAS:.spec.replicas,REV:.metadata.annotations['deployment.kubernetes.io/revision']",
-    );
     expect(cols.exitCode, cols.stderr).toBe(0);
     const table = rows(cols.stdout);
     expect(table[0]).toEqual(['NAME', 'REPLICAS', 'REV']);
@@ -209,7 +214,10 @@ describe('kubectl fidelity', () => {
       ['0', '2'],
       ['3', '3'],
     ]);
-    const labels = await podwire('get', 'pod', 'netshoot', '--show-labels');
+    expect(described.exitCode, described.stderr).toBe(0);
+    expect(described.stdout).toMatch(
+      /\nOldReplicaSets:\s+web-\w+ \(0\/0 replicas created\)\nNewReplicaSet:\s+web-\w+ \(3\/3 replicas created\)\n/,
+    );
     expect(labels.exitCode, labels.stderr).toBe(0);
     expect(rows(labels.stdout)[1].at(-1)).toBe('run=netshoot');
   });
