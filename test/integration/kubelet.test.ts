@@ -2,14 +2,17 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import { labUp, waitFor } from '../../src/lab/index.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
+import { agentSocketPath, callAgent } from '../../src/agent/index.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab } from './helpers.js';
 
 // The agent's kubelet on a real one-node lab: restarts and CrashLoopBackOff,
 // logs of the previous run, exec/http probes (readiness and liveness), the
 // downward API in env, and a pod that completes under restartPolicy Never.
 const prefix = testPrefix('kl');
-const readyFile = `/tmp/${prefix}-ready`;
+// the container's own /tmp (containers are sandboxes): the test writes it through /proc/<pid>/root
+const readyFile = '/tmp/ready';
 let client: ApiClient;
+let agentSock = '';
 
 const ready = (p: KubeObject | null) =>
   p?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
@@ -26,11 +29,11 @@ beforeAll(async () => {
   requireRoot();
   const state = await labUp({ prefix, nodes: 1, stateRoot: STATE_ROOT, controlPlane: true });
   client = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
+  agentSock = agentSocketPath(state.plan.nodes[0].stateDir);
 }, 120_000);
 
 afterAll(async () => {
   client?.close();
-  fs.rmSync(readyFile, { force: true });
   await stopLab(prefix);
 });
 
@@ -76,7 +79,6 @@ describe('kubelet in the agent', () => {
   });
 
   it('an exec readiness probe gates Ready; a failing http liveness probe restarts the container', async () => {
-    fs.rmSync(readyFile, { force: true });
     await client.create(
       pod('probed', {
         containers: [
@@ -101,7 +103,8 @@ describe('kubelet in the agent', () => {
       async () => (await get('probed')).status?.containerStatuses?.[0]?.state?.running !== undefined,
     );
     expect(ready(await get('probed'))).toBe(false);
-    fs.writeFileSync(readyFile, '');
+    const web = await callAgent(agentSock, 'GET', '/pods/probed/exec?container=web');
+    fs.writeFileSync(`/proc/${(web.body as { pid: number }).pid}/root${readyFile}`, '');
     await waitFor(
       'web ready once the probe passes',
       15_000,
