@@ -8,7 +8,8 @@
 FROM node:20-bookworm-slim
 
 # The system tools .ci/run installs (the same ones the tests use), plus dig:
-#   nodes and pods: iproute2 (ip, bridge, tc), util-linux (nsenter, unshare),
+#   nodes and pods: iproute2 (ip, bridge, tc), util-linux (nsenter, unshare,
+#     setpriv), bubblewrap (bwrap: containers' sandboxes, src/host/sandbox.ts),
 #     procps, iputils-ping, traceroute, ethtool, iperf3, tcpdump, tshark,
 #     curl, bind9-dnsutils (dig), busybox (the applets of busybox-based images)
 #   debug images' tools (src/kubelet/image-tools.ts): wget, net-tools, nmap,
@@ -21,7 +22,7 @@ RUN apt-get update \
       iproute2 util-linux procps iputils-ping traceroute ethtool \
       iperf3 tcpdump tshark etcd-server \
       python3 make g++ ca-certificates curl busybox \
-      bind9-dnsutils wget net-tools nmap netcat-openbsd jq dtach \
+      bind9-dnsutils wget net-tools nmap netcat-openbsd jq dtach bubblewrap \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/podwire
