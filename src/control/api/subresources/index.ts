@@ -16,9 +16,16 @@ export function findSubresource(r: ResourceType, name: string, method: string): 
   return SUBRESOURCES.find((s) => s.name === name && s.serves(r, method));
 }
 
-/** Discovery entries of `r`'s subresources (after its own entry). */
+const METHODS = ['GET', 'PUT', 'PATCH', 'POST', 'DELETE'];
+
+/**
+ * Discovery entries of `r`'s subresources (after its own entry): only of
+ * those `r` has (a discovery() that ignores its resource must not list
+ * pods/… under every resource).
+ */
 export function subresourceDiscovery(r: ResourceType): Record<string, unknown>[] {
   return SUBRESOURCES.flatMap((s): Record<string, unknown>[] => {
+    if (!METHODS.some((m) => s.serves(r, m))) return [];
     const entry = s.discovery?.(r);
     return entry ? [entry] : [];
   });

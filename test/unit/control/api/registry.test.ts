@@ -110,6 +110,11 @@ describe('subresources', () => {
       // (other subresources may follow a resource's entries: pods/ephemeralcontainers …)
       expect(served.filter((e) => legacy.some((l) => l.name === e.name))).toEqual(legacy);
     }
+    // each subresource listed once, under its own resource
+    const core = (discoveryList('v1')!.resources as { name: string }[]).map((r) => r.name);
+    expect(new Set(core).size).toBe(core.length);
+    for (const name of core.filter((n) => n.includes('/')))
+      expect(core.indexOf(name.split('/')[0])).toBeLessThan(core.indexOf(name));
     const apps = (discoveryList('apps/v1')!.resources as { name: string }[]).map((r) => r.name);
     expect(apps).toContain('deployments/scale');
     expect(discoveryList('nope/v1')).toBeNull();
