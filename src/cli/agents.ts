@@ -1,5 +1,6 @@
 import { agentSocketPath, callAgent } from '../agent/index.js';
 import type { LabNode, LabState } from '../lab/index.js';
+import { CliError } from './verbs/deps.js';
 
 /** One agent's answer, or why there is none. */
 export type AgentAnswer<T> =
@@ -9,7 +10,7 @@ export type AgentAnswer<T> =
 export function selectNodes(state: LabState, node?: string): LabNode[] {
   const nodes = state.plan.nodes.filter((n) => !node || n.name === node);
   if (!nodes.length)
-    throw new Error(
+    throw new CliError(
       `no node "${node}" in lab ${state.plan.prefix} (nodes: ${state.plan.nodes.map((n) => n.name).join(', ')})`,
     );
   return nodes;

@@ -3,6 +3,7 @@ import { parseIpv4 } from '../packet/index.js';
 import type { LabState } from '../lab/index.js';
 import { askAgents } from './agents.js';
 import { table } from '../text/index.js';
+import { CliError } from './verbs/deps.js';
 
 /**
  * `podwire conntrack list|flush`: the agents' connection-tracking tables,
@@ -82,7 +83,7 @@ export function formatConntrack(rows: (ConntrackRow & { node: string })[]): stri
 
 function checkFilter(f: ConntrackFilter): void {
   if (f.proto && !['tcp', 'udp'].includes(f.proto.toLowerCase()))
-    throw new Error(`--proto must be tcp or udp (got "${f.proto}")`);
+    throw new CliError(`--proto must be tcp or udp (got "${f.proto}")`);
   for (const [flag, ip] of [
     ['--service-ip', f.serviceIp],
     ['--src', f.src],
@@ -92,11 +93,11 @@ function checkFilter(f: ConntrackFilter): void {
     try {
       parseIpv4(ip);
     } catch {
-      throw new Error(`${flag} must be an IPv4 address (got "${ip}")`);
+      throw new CliError(`${flag} must be an IPv4 address (got "${ip}")`);
     }
   }
   if (f.port !== undefined && (!Number.isInteger(f.port) || f.port < 1 || f.port > 65535))
-    throw new Error('--port must be 1..65535');
+    throw new CliError('--port must be 1..65535');
 }
 
 const byFlow = (a: ConntrackRow & { node: string }, b: ConntrackRow & { node: string }) =>
@@ -110,7 +111,8 @@ export async function conntrackList(
 ): Promise<string> {
   checkFilter(o);
   const answers = await askAgents<ConntrackRow[]>(state, o.node, 'GET', '/conntrack');
-  if (!answers.some((a) => a.ok)) throw new Error(answers.map((a) => (a.ok ? '' : `${a.node}: ${a.error}`)).join('; '));
+  if (!answers.some((a) => a.ok))
+    throw new CliError(answers.map((a) => (a.ok ? '' : `${a.node}: ${a.error}`)).join('; '), 'ERR_AGENT');
   const rows = answers
     .flatMap((a) => (a.ok ? a.body.map((r) => ({ node: a.node, ...r })) : []))
     .filter((r) => matchConntrack(r, o))
@@ -128,7 +130,8 @@ export async function conntrackFlush(
   checkFilter(o);
   const body = { proto: o.proto, src: o.src, dst: o.dst, port: o.port };
   const answers = await askAgents<{ flushed: number }>(state, o.node, 'POST', '/conntrack/flush', body);
-  if (!answers.some((a) => a.ok)) throw new Error(answers.map((a) => (a.ok ? '' : `${a.node}: ${a.error}`)).join('; '));
+  if (!answers.some((a) => a.ok))
+    throw new CliError(answers.map((a) => (a.ok ? '' : `${a.node}: ${a.error}`)).join('; '), 'ERR_AGENT');
   const total = answers.reduce((n, a) => n + (a.ok ? a.body.flushed : 0), 0);
   const per = answers.map((a) => (a.ok ? `${a.node}: ${a.body.flushed}` : `${a.node}: ${a.error}`)).join(', ');
   return `${total} flow entries have been deleted (${per}).`;
@@ -168,7 +171,7 @@ export function registerConntrackCommands(program: Command, readLab: () => LabSt
         port?: string;
         output?: string;
       }) => {
-        if (o.output && o.output !== 'json') throw new Error('-o must be json');
+        if (o.output && o.output !== 'json') throw new CliError('-o must be json');
         process.stdout.write(
           `${await conntrackList(readLab(), { ...o, port: num(o.port), json: o.output === 'json' })}\n`,
         );

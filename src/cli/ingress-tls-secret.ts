@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { ApiClient, ApiClientError } from '../control/client/index.js';
 import { makeSelfSigned, tlsSecretObject } from '../ingress/index.js';
+import { CliError } from './verbs/deps.js';
 
 export { tlsSecretObject };
 
@@ -21,10 +22,10 @@ export function parseHosts(spec: string): string[] {
     .split(',')
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
-  if (!hosts.length) throw new Error('--host: name at least one host');
+  if (!hosts.length) throw new CliError('--host: name at least one host');
   for (const h of hosts)
     if (!HOST.test(h) && !/^\d+\.\d+\.\d+\.\d+$/.test(h))
-      throw new Error(`--host: "${h}" is not a DNS name (a leading "*." is allowed)`);
+      throw new CliError(`--host: "${h}" is not a DNS name (a leading "*." is allowed)`);
   return hosts;
 }
 

@@ -11,6 +11,7 @@ import {
   explainRoute,
 } from '../trace/index.js';
 import { trace, type TraceOptions } from './trace.js';
+import { CliError } from './verbs/deps.js';
 
 /**
  * `podwire trace <pod> http(s)://host[:port]/path`: gathers what the
@@ -163,12 +164,12 @@ export async function traceHttp(
   const target = parseHttpTarget(url)!;
   const server = labApiServer(state);
   if (!server)
-    throw new Error(
+    throw new CliError(
       'an HTTP trace reads the Ingresses, Services and controller pods from the API server: this lab has none (lab up without --no-control-plane)',
     );
   const pods = await labPods(state);
   const src = pods.find((p) => p.name === srcPod);
-  if (!src) throw new Error(`pod "${srcPod}" not found`);
+  if (!src) throw new CliError(`pod "${srcPod}" not found`, 'ERR_NOT_FOUND');
   const client = new ApiClient(server);
   try {
     const [l1, ctls, services, slices, ingresses, httpRoutes] = await Promise.all([

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { LabState } from '../lab/index.js';
 import { askAgents } from './agents.js';
 import { table } from '../text/index.js';
+import { CliError } from './verbs/deps.js';
 
 /**
  * `podwire lb show`: each agent's Service table as its dataplane holds it —
@@ -151,9 +152,10 @@ export async function lbShow(state: LabState, o: LbShowOptions): Promise<string>
     : '/lb';
   const answers = await askAgents<LbStatus>(state, o.node, 'GET', path);
   const got = answers.flatMap((a) => (a.ok ? [a.body] : []));
-  if (!got.length) throw new Error(answers.map((a) => (a.ok ? '' : `${a.node}: ${a.error}`)).join('; '));
+  if (!got.length)
+    throw new CliError(answers.map((a) => (a.ok ? '' : `${a.node}: ${a.error}`)).join('; '), 'ERR_AGENT');
   if (o.service && got.every((s) => s.services.length === 0))
-    throw new Error(
+    throw new CliError(
       `no Service "${o.service}" on ${got.map((s) => s.node).join(', ')} (name or namespace/name; headless and ExternalName Services are not proxied)`,
     );
   if (o.json) return JSON.stringify(got, null, 2);
@@ -178,8 +180,9 @@ export function registerLbCommands(program: Command, readLab: () => LabState): v
       '\nExamples:\n  podwire lb show\n  podwire lb show backend --node node1\n  podwire lb show web --node node1 --iptables\n  podwire lb show default/frontend -o json',
     )
     .action(async (service: string | undefined, o: { node?: string; output?: string; iptables?: boolean }) => {
-      if (o.output && o.output !== 'json') throw new Error('-o must be json');
-      if (o.iptables && !service) throw new Error('--iptables needs a Service: podwire lb show <service> --iptables');
+      if (o.output && o.output !== 'json') throw new CliError('-o must be json');
+      if (o.iptables && !service)
+        throw new CliError('--iptables needs a Service: podwire lb show <service> --iptables');
       process.stdout.write(
         `${await lbShow(readLab(), { service, node: o.node, json: o.output === 'json', iptables: o.iptables })}\n`,
       );

@@ -3,6 +3,7 @@ import { ApiClient } from '../control/client/index.js';
 import { errorLine } from './kube/errors.js';
 import { explainConnection, parsePodRef, parseTarget, type ClusterObjects } from './policy-explain.js';
 import { formatExplanation } from './policy-explain-format.js';
+import { CliError } from './verbs/deps.js';
 
 /**
  * `podwire explain-policy <from-pod> <to>:<port>[/proto]`: would this new
@@ -45,7 +46,8 @@ Examples:
       const s = server();
       const client = new ApiClient(s);
       try {
-        if (o.output !== undefined && o.output !== 'json') throw new Error(`--output must be json (got "${o.output}")`);
+        if (o.output !== undefined && o.output !== 'json')
+          throw new CliError(`--output must be json (got "${o.output}")`);
         const from = parsePodRef(fromText, o.namespace);
         const target = parseTarget(toText, o.namespace);
         const [pods, namespaces, policies, services] = await Promise.all([

@@ -14,6 +14,7 @@ import {
   type ProbeOptions,
   type TargetMode,
 } from '../probe/index.js';
+import { CliError } from './verbs/deps.js';
 
 /**
  * `podwire probe`: the reachability matrix, expected (the policy model)
@@ -37,34 +38,35 @@ const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
 
 /** The command's flags → ProbeOptions, or an error that names the flag (pure). */
 export function probeOptionsOf(f: ProbeFlags): ProbeOptions {
-  if (f.namespace && f.allNamespaces) throw new Error('-n and -A: choose one');
+  if (f.namespace && f.allNamespaces) throw new CliError('-n and -A: choose one');
   const ports = f.ports
     .split(',')
     .filter(Boolean)
     .map((p) => {
       if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535)
-        throw new Error(`--ports: "${p}" is not a port (1-65535)`);
+        throw new CliError(`--ports: "${p}" is not a port (1-65535)`);
       return Number(p);
     });
-  if (!ports.length) throw new Error('--ports: give at least one port, e.g. 80,81');
+  if (!ports.length) throw new CliError('--ports: give at least one port, e.g. 80,81');
   const protocols = f.protocols
     .split(',')
     .filter(Boolean)
     .map((p) => {
       const l = p.toLowerCase();
       if (!(PROTOCOLS as readonly string[]).includes(l))
-        throw new Error(`--protocols: "${p}" is not one of ${PROTOCOLS.join(', ')}`);
+        throw new CliError(`--protocols: "${p}" is not one of ${PROTOCOLS.join(', ')}`);
       return l as (typeof PROTOCOLS)[number];
     });
-  if (!protocols.length) throw new Error('--protocols: give at least one of tcp, udp, sctp');
-  if (!(TARGET_MODES as readonly string[]).includes(f.to)) throw new Error(`--to must be ${TARGET_MODES.join(', ')}`);
+  if (!protocols.length) throw new CliError('--protocols: give at least one of tcp, udp, sctp');
+  if (!(TARGET_MODES as readonly string[]).includes(f.to))
+    throw new CliError(`--to must be ${TARGET_MODES.join(', ')}`);
   const timeoutMs = parseDuration(f.timeout);
   if (timeoutMs === null || timeoutMs <= 0)
-    throw new Error(`--timeout: "${f.timeout}" is not a duration (e.g. 1s, 500ms)`);
-  if (f.output !== 'table' && f.output !== 'json') throw new Error('-o must be table or json');
+    throw new CliError(`--timeout: "${f.timeout}" is not a duration (e.g. 1s, 500ms)`);
+  if (f.output !== 'table' && f.output !== 'json') throw new CliError('-o must be table or json');
   const parallel = Number(f.parallel);
   if (!Number.isInteger(parallel) || parallel < 1)
-    throw new Error(`--parallel: "${f.parallel}" is not a positive whole number`);
+    throw new CliError(`--parallel: "${f.parallel}" is not a positive whole number`);
   return {
     ...(f.namespace ? { namespace: f.namespace } : {}),
     ...(f.allNamespaces ? { allNamespaces: true } : {}),

@@ -19,6 +19,7 @@ import {
   type TraceInput,
   type TraceResult,
 } from '../trace/index.js';
+import { CliError } from './verbs/deps.js';
 
 const PATH_MTU = 1450;
 
@@ -120,7 +121,7 @@ async function resolveService(
   const r = await callAgent(agentSocketPath(n.stateDir), 'GET', '/lb', undefined, 5000).catch(() => null);
   if (!r || r.status !== 200) {
     if (named)
-      throw new Error(
+      throw new CliError(
         `${srcNode}'s agent runs no Services (${r ? `it answered ${r.status}` : 'not answering'}): trace a pod or an address instead`,
       );
     return null;
@@ -135,7 +136,7 @@ async function resolveService(
     const key = `${named.namespace}/${named.name}`;
     const svc = services.find((x) => x.service === key);
     if (!svc)
-      throw new Error(
+      throw new CliError(
         `no Service ${key} on ${srcNode}'s agent (podwire lb show lists them; headless and ExternalName Services are not proxied)`,
       );
     const f = svc.frontends.find(
@@ -145,7 +146,7 @@ async function resolveService(
         (!named.proto || fe(x).proto === named.proto),
     );
     if (!f)
-      throw new Error(
+      throw new CliError(
         `Service ${key} has no port ${named.port ?? ''}${named.proto ? `/${named.proto}` : ''} (it has ${svc.frontends
           .filter((x) => x.type === 'ClusterIP')
           .map((x) => x.frontend)
@@ -284,7 +285,7 @@ export async function trace(
     };
   }
   const src = pods.find((p) => p.name === srcPod);
-  if (!src) throw new Error(`pod "${srcPod}" not found`);
+  if (!src) throw new CliError(`pod "${srcPod}" not found`, 'ERR_NOT_FOUND');
   const report = await resolveInPod(state, src, t.host, opts);
   const dns = explainDns(report, src.name);
   const asked = `${t.host}${t.port ? `:${t.port}` : ''}`;
@@ -379,7 +380,7 @@ async function traceAddress(
   opts: TraceOptions,
 ): Promise<{ result: TraceResult; title: string; backendPod?: string }> {
   const src = pods.find((p) => p.name === srcPod);
-  if (!src) throw new Error(`pod "${srcPod}" not found`);
+  if (!src) throw new CliError(`pod "${srcPod}" not found`, 'ERR_NOT_FOUND');
   const t = parseServiceTarget(target) ? null : parseTarget(target);
   const dstPod = t ? pods.find((p) => p.name === t.host || p.ip === t.host) : undefined;
   const svc = dstPod ? null : await resolveService(state, src.node, target, t);
@@ -392,7 +393,7 @@ async function traceAddress(
     } catch {
       const listed = new Set(pods.map((p) => p.node));
       const silent = state.plan.nodes.filter((n) => !listed.has(n.name)).map((n) => n.name);
-      throw new Error(
+      throw new CliError(
         `"${t!.host}" is neither a pod in this lab, a Service (svc/<name>) nor an IPv4 address` +
           (silent.length
             ? ` (pods on ${silent.join(', ')} could not be listed: no pods there, or the agent is down; trace by IP)`

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { groupVersion, type ResourceType } from '../../control/api/index.js';
 import { columnsFor, PRINTERS, formatLabels } from '../../control/printers/index.js';
 import { TabWriter, TABLE_WRITER } from '../../text/index.js';
+import { KubeError } from './errors.js';
 
 /**
  * kubectl's output formats: the table (-o wide too; NAMESPACE first with
@@ -16,7 +17,7 @@ export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
 export function parseOutput(o: string | undefined): OutputFormat {
   if (o === undefined || o === '') return 'table';
   if (o === 'wide' || o === 'json' || o === 'yaml' || o === 'name') return o;
-  throw new Error(
+  throw new KubeError(
     `unable to match a printer suitable for the output format "${o}", allowed formats are: json,name,wide,yaml`,
   );
 }

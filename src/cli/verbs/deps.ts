@@ -1,7 +1,19 @@
 import type { LabState } from '../../lab/index.js';
 
-/** A usage error of the command line: `error: <message>` on stderr, exit code 1. */
-export class CliError extends Error {}
+/** ERR_USAGE: the command line asks for something wrong; ERR_NOT_FOUND: it names what is not there; ERR_AGENT: no agent could answer. */
+export type CliErrorCode = 'ERR_USAGE' | 'ERR_NOT_FOUND' | 'ERR_AGENT';
+
+/** A failure of a podwire command: `error: <message>` on stderr, exit code 1. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly code: CliErrorCode = 'ERR_USAGE',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
 
 /** Where a verb writes: injected, so a test can hold what a command printed. */
 export interface CliIo {
