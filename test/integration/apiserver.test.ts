@@ -60,6 +60,7 @@ describe('API server (Kubernetes REST conventions)', () => {
       'nodes',
       'nodes/status',
       'pods',
+      'pods/ephemeralcontainers',
       'pods/status',
       'secrets',
       'services',
