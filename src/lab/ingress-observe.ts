@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startProcess, inNetns, type ChildProcess } from '../host/index.js';
 import { ApiClient } from '../control/client/index.js';
 import { CLI_ENTRY, type LabState } from './lab.js';
 import { labPods } from './pods.js';
@@ -44,18 +44,8 @@ export function followL7(state: LabState, o: L7FollowOptions): L7Follow {
 
   const start = (pod: ControllerPod): Promise<void> =>
     new Promise((settled) => {
-      const child = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          pod.netns!,
-          process.execPath,
-          CLI_ENTRY,
-          'observe-l7-relay',
-          '--port',
-          String(pod.args.healthzPort),
-        ],
+      const child = startProcess(
+        inNetns(pod.netns!, [process.execPath, CLI_ENTRY, 'observe-l7-relay', '--port', String(pod.args.healthzPort)]),
         { stdio: ['pipe', 'pipe', 'pipe'] },
       );
       const r: Relay = { pod, child, subscribed: false };
