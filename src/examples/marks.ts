@@ -74,9 +74,12 @@ export function decideDelete(existing: Obj, example: string): DeleteDecision {
   return rest.length ? { action: 'release', users: rest } : { action: 'delete' };
 }
 
-/** The merge patch that sets an object's users. */
-export const usersPatch = (users: string[]): Obj => ({
-  metadata: { annotations: { [USERS_ANNOTATION]: users.join(',') } },
+/** The merge patch that sets an object's users; with the resourceVersion read, a concurrent change is a Conflict. */
+export const usersPatch = (users: string[], resourceVersion?: string): Obj => ({
+  metadata: {
+    annotations: { [USERS_ANNOTATION]: users.join(',') },
+    ...(resourceVersion ? { resourceVersion } : {}),
+  },
 });
 
 /**

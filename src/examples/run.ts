@@ -5,7 +5,15 @@ import { resourceForKind } from '../control/api/index.js';
 import { tlsSecretObject } from '../ingress/index.js';
 import type { PemPair } from '../ingress/index.js';
 import type { ExampleEntry } from './catalogue.js';
-import { decideRun, decideDelete, usersPatch, namespaceBlockers, EXAMPLE_LABEL, USERS_ANNOTATION } from './marks.js';
+import {
+  decideRun,
+  decideDelete,
+  usersPatch,
+  usersOf,
+  namespaceBlockers,
+  EXAMPLE_LABEL,
+  USERS_ANNOTATION,
+} from './marks.js';
 import type { HintFacts, ServiceFacts } from './hints.js';
 
 /**
@@ -135,9 +143,8 @@ export async function runExample(e: ExampleEntry, io: ExampleIo, opts: { dryRun?
     used.push(p.doc);
     if (d.action === 'unchanged') lines.push(`${what} unchanged`);
     else if (d.action === 'share') {
-      if (!opts.dryRun)
-        await io.client.request('PATCH', objPath(p.doc), usersPatch(d.users), 'application/merge-patch+json');
-      lines.push(`${what} shared (used by ${d.users.join(', ')})${suffix}`);
+      const users = opts.dryRun ? d.users : await joinUsers(io.client, p.doc, e.name);
+      lines.push(`${what} shared (used by ${users.join(', ')})${suffix}`);
     } else if (opts.dryRun || (await createOrShare(io.client, p.doc, d.obj, e.name)) === 'created')
       lines.push(`${what} created${suffix}`);
     else lines.push(`${what} shared (made meanwhile by another run)`);
@@ -156,12 +163,33 @@ async function createOrShare(client: ApiClient, d: Doc, obj: Record<string, any>
     return 'created';
   } catch (err) {
     if (!(err instanceof ApiClientError && err.status === 409)) throw err;
-    const again = decideRun(d.obj, await tryGet(client, d), example);
-    if (again.action === 'share')
-      await client.request('PATCH', objPath(d), usersPatch(again.users), 'application/merge-patch+json');
+    const again = await tryGet(client, d);
+    if (again && decideRun(d.obj, again, example).action === 'share') await joinUsers(client, d, example);
     return 'shared';
   }
 }
+
+/**
+ * Add (or with `leave`, remove) this example in an object's users: read,
+ * patch with the resourceVersion read, again on a Conflict — two runs or
+ * deletes at once each keep the other's change. The users after it.
+ */
+async function joinUsers(client: ApiClient, d: Doc, example: string, leave = false): Promise<string[]> {
+  for (let attempt = 0; ; attempt++) {
+    const cur = await tryGet(client, d);
+    if (!cur) return [];
+    const now = usersOf(cur);
+    const users = leave ? now.filter((u) => u !== example) : now.includes(example) ? now : [...now, example];
+    try {
+      await client.request('PATCH', objPath(d), usersPatch(users, cur.metadata.resourceVersion), MERGE);
+      return users;
+    } catch (err) {
+      if (!(err instanceof ApiClientError && err.status === 409) || attempt >= 5) throw err;
+    }
+  }
+}
+
+const MERGE = 'application/merge-patch+json';
 
 const isReady = (p: KubeObject) =>
   p.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
@@ -279,9 +307,12 @@ export async function deleteExample(
     const dec = decideDelete(cur, e.name);
     if (dec.action === 'none') continue;
     if (dec.action === 'release') {
-      await io.client.request('PATCH', objPath(d), usersPatch(dec.users), 'application/merge-patch+json');
-      lines.push(`${label(d)} kept (still used by ${dec.users.join(', ')})`);
-      continue;
+      // (the others may have left meanwhile: then it goes now)
+      const users = await joinUsers(io.client, d, e.name, true);
+      if (users.length) {
+        lines.push(`${label(d)} kept (still used by ${users.join(', ')})`);
+        continue;
+      }
     }
     await io.client.request('DELETE', objPath(d)).catch((err) => {
       if (!(err instanceof ApiClientError && err.status === 404)) throw err;
@@ -296,9 +327,12 @@ export async function deleteExample(
     const dec = decideDelete(cur, e.name);
     if (dec.action === 'none') continue;
     if (dec.action === 'release') {
-      await io.client.request('PATCH', objPath(d), usersPatch(dec.users), 'application/merge-patch+json');
-      lines.push(`${label(d)} kept (still used by ${dec.users.join(', ')})`);
-      continue;
+      // (the others may have left meanwhile: then it goes now)
+      const users = await joinUsers(io.client, d, e.name, true);
+      if (users.length) {
+        lines.push(`${label(d)} kept (still used by ${users.join(', ')})`);
+        continue;
+      }
     }
     const blockers = namespaceBlockers(await namespaceContents(io.client, d.obj.metadata.name));
     if (blockers.length) {

@@ -29,6 +29,8 @@ const podwire = (...args: string[]) =>
   execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 150_000, all: true });
 const RUN = ['000-service-clusterip', '000-networkpolicy-default-deny-all', '000-ingress', '003-multi-container-pod'];
 const runs: Record<string, string> = {};
+/** the multi-container pod's delete, started early: its busybox shell ignores SIGTERM, so it takes the grace period */
+let multiContainerDelete: ReturnType<typeof podwire> | undefined;
 
 /** Every object carrying the example label, cluster-wide, as kind/namespace/name. */
 async function labelled(): Promise<string[]> {
@@ -170,6 +172,7 @@ describe('podwire example run|delete', () => {
       },
       500,
     ).catch(() => expect(logs).toContain('nginx on pod ex-003-multi-container/multi-container-pod'));
+    multiContainerDelete = podwire('example', 'delete', '003-multi-container-pod');
   }, 30_000);
 
   it('a companion shared by two policy examples stays until the second is deleted', async () => {
@@ -200,7 +203,13 @@ describe('podwire example run|delete', () => {
       metadata: { name: 'mine', namespace: 'ex-000-clusterip' },
     });
     const names = ['000-service-clusterip', '000-networkpolicy-allow', '000-ingress', '003-multi-container-pod'];
-    const deleted = await Promise.all(names.map((n) => podwire('example', 'delete', n)));
+    const deleted = await Promise.all(
+      names.map((n) =>
+        n === '003-multi-container-pod' && multiContainerDelete
+          ? multiContainerDelete
+          : podwire('example', 'delete', n),
+      ),
+    );
     deleted.forEach((d, i) => {
       expect(d.exitCode, `${names[i]}: ${d.all}`).toBe(0);
       expect(d.stdout).not.toContain('warning');

@@ -56,6 +56,9 @@ describe('example marks', () => {
     expect(decideDelete(marked(deploy, 'b'), 'b')).toEqual({ action: 'delete' });
     expect(decideDelete(deploy, 'a')).toEqual({ action: 'none' });
     expect(usersPatch(['b'])).toEqual({ metadata: { annotations: { [USERS_ANNOTATION]: 'b' } } });
+    expect(usersPatch(['a', 'b'], '42')).toEqual({
+      metadata: { annotations: { [USERS_ANNOTATION]: 'a,b' }, resourceVersion: '42' },
+    });
   });
 
   it('keep a namespace that holds what nobody’s example made and no controller owns', () => {
