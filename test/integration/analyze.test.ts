@@ -15,8 +15,7 @@ import {
 } from './helpers.js';
 import { analyze } from '../../src/analyze/index.js';
 import { readCapture, pcapGlobalHeader, pcapRecord } from '../../src/capture/index.js';
-import { captureInNamespace } from '../../src/cli/capture.js';
-import { waitFor } from '../../src/lab/index.js';
+import { captureInNamespace, waitFor } from '../../src/lab/index.js';
 
 // `podwire analyze` must read a capture the way tshark does: same packet
 // counts, conversations, handshake RTTs, retransmissions and DNS latencies.

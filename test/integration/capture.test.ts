@@ -2,8 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startLab, stopLab, testPrefix, inNs, agentStatus, FIXTURES, execa, type TestLab } from './helpers.js';
-import { captureDrops } from '../../src/cli/capture.js';
-import { observe } from '../../src/cli/observe.js';
+import { captureDrops, observe } from '../../src/lab/index.js';
 
 // `podwire capture --drops`: the agent's pipeline drops, as pcapng that
 // tshark reads, each with its reason as the packet comment.
@@ -142,7 +141,7 @@ describe('metrics', () => {
 
 describe('capture on interfaces', () => {
   it('captures the underlay filtered by an inner pod address (VXLAN decoded by tshark), and a pod’s eth0 as classic pcap', async () => {
-    const { captureInNamespace } = await import('../../src/cli/capture.js');
+    const { captureInNamespace } = await import('../../src/lab/index.js');
     const ul = path.join('/tmp', `${prefix}-ul.pcapng`);
     const pod = path.join('/tmp', `${prefix}-pod.pcap`);
     let n = 0;
@@ -223,7 +222,7 @@ describe('capture on interfaces', () => {
   });
 
   it('sees on a node’s eth0 the VXLAN the agent sends as well as what it receives (tcpdump -i eth0 works)', async () => {
-    const { captureInNamespace } = await import('../../src/cli/capture.js');
+    const { captureInNamespace } = await import('../../src/lab/index.js');
     const file = path.join('/tmp', `${prefix}-eth0.pcapng`);
     let ready!: () => void;
     const started = new Promise<void>((r) => (ready = r));

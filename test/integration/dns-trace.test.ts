@@ -1,12 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { labUp, waitFor, type LabState } from '../../src/lab/index.js';
+import { labUp, waitFor, type LabState, observe } from '../../src/lab/index.js';
 import { applyDemo } from '../../src/lab/demo.js';
 import { applyClusterDns } from '../../src/lab/cluster-dns.js';
 import { ApiClient } from '../../src/control/client/index.js';
 import { callAgent } from '../../src/agent/control-server.js';
 import { agentSocketPath } from '../../src/agent/agent.js';
 import { trace } from '../../src/cli/trace.js';
-import { observe } from '../../src/cli/observe.js';
 import type { FlowEvent } from '../../src/observe/index.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab } from './helpers.js';
 

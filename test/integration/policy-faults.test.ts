@@ -1,11 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { execa } from 'execa';
-import { labUp, breakLab, fixLab, brokenNow, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
+import { labUp, breakLab, fixLab, brokenNow, CLI_ENTRY, type LabState, observe } from '../../src/lab/index.js';
 import { applyDemo } from '../../src/lab/demo.js';
 import { applyClusterDns } from '../../src/lab/cluster-dns.js';
 import { ApiClient } from '../../src/control/client/index.js';
 import { trace } from '../../src/cli/trace.js';
-import { observe } from '../../src/cli/observe.js';
 import type { FlowEvent } from '../../src/observe/index.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab } from './helpers.js';
 

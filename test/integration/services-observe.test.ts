@@ -3,13 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { labUp, waitFor, type LabState } from '../../src/lab/index.js';
+import { labUp, waitFor, type LabState, observe, captureNat } from '../../src/lab/index.js';
 import { applyDemo } from '../../src/lab/demo.js';
 import { ApiClient } from '../../src/control/client/index.js';
 import { callAgent } from '../../src/agent/control-server.js';
 import { agentSocketPath } from '../../src/agent/agent.js';
-import { observe } from '../../src/cli/observe.js';
-import { captureNat } from '../../src/cli/capture.js';
 import { trace } from '../../src/cli/trace.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab, inNs } from './helpers.js';
 

@@ -1,8 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startLab, stopLab, testPrefix, inNs, agentStatus, STATE_ROOT, type TestLab } from './helpers.js';
 import { trace } from '../../src/cli/trace.js';
-import { observe } from '../../src/cli/observe.js';
-import { deletePod, restartAgent, waitFor } from '../../src/lab/index.js';
+import { observe, deletePod, restartAgent, waitFor } from '../../src/lab/index.js';
 
 // "Which layer broke?" For each fault that can be made today, `trace` must
 // name the layer and the reason, and `observe` must show the drop.

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readManifests, parseManifests, apply as applyManifests } from '../apply.js';
+import { readManifests, parseManifests, apply as applyManifests } from '../../control/client/index.js';
 import { apiServerFor } from '../server-address.js';
 import type { CliDeps } from './deps.js';
 

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { findPod } from '../../lab/index.js';
+import { findPod, captureDrops, captureInNamespace, captureNat } from '../../lab/index.js';
 import { captureInterface, parseCaptureFilter, type CaptureFilter } from '../../capture/index.js';
-import { captureDrops, captureInNamespace, captureNat } from '../capture.js';
 import type { CliDeps } from './deps.js';
 
 /** `podwire capture` (and the hidden capture-here it runs in a namespace): pcapng from any point. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { callAgent, agentSocketPath } from '../../agent/index.js';
 import { describeDropReason, type DropReason } from '../../dataplane/index.js';
-import { table } from '../table.js';
+import { table } from '../../text/index.js';
 import type { CliDeps } from './deps.js';
 
 /** `podwire drops`: each agent's drop counters by reason. */

@@ -1,6 +1,6 @@
 import { applyDemo } from '../../lab/index.js';
 import type { LabState } from '../../lab/index.js';
-import { table } from '../table.js';
+import { table } from '../../text/index.js';
 import { podwireCommand } from '../../examples/index.js';
 import type { CliDeps } from './deps.js';
 

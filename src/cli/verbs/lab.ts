@@ -16,7 +16,7 @@ import {
   registerOutsideCommands,
   outsideStatusLines,
 } from '../../lab/index.js';
-import { table } from '../table.js';
+import { table } from '../../text/index.js';
 import { demo } from './lab-demo.js';
 import type { CliDeps } from './deps.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { observe } from '../observe.js';
+import { observe } from '../../lab/index.js';
 import { relayL7Events } from '../../observe/index.js';
 import type { CliDeps } from './deps.js';
 
