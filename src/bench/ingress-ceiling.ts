@@ -1,15 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type ChildProcess,
-  startProcess,
-  execProcess,
-  deleteNetnsWithPrefix,
-  execaRunner,
-  listNetns,
-  netnsPids,
-} from '../host/index.js';
+import { type ChildProcess, startProcess, execProcess, execaRunner, sweepNetns } from '../host/index.js';
 import { netnsEtcDir } from '../lab/index.js';
 import { WORKLOAD_BIN } from '../kubelet/index.js';
 import type { PemPair } from '../ingress/index.js';
@@ -118,17 +110,7 @@ export function engineObjects(pair: PemPair): Record<string, unknown> {
 
 /** Removes the namespace and first every process in it (only the bench's own run there). */
 async function sweep(): Promise<void> {
-  const runner = execaRunner();
-  for (const ns of await listNetns(runner, NS)) {
-    for (const pid of await netnsPids(runner, ns)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  }
-  await deleteNetnsWithPrefix(runner, NS);
+  await sweepNetns(execaRunner(), NS);
 }
 
 function spawnPinned(cpu: string, argv: string[], logFile: string): ChildProcess {

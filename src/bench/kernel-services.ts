@@ -1,12 +1,4 @@
-import {
-  type ChildProcess,
-  startProcess,
-  execaRunner,
-  deleteNetnsWithPrefix,
-  listNetns,
-  netnsPids,
-  type CommandRunner,
-} from '../host/index.js';
+import { type ChildProcess, startProcess, execaRunner, type CommandRunner, sweepNetns } from '../host/index.js';
 import { compileService, iptablesSave, type Frontend } from '../lb/index.js';
 import type { KubeObject } from '../control/client/index.js';
 import { WORKLOAD_BIN } from '../kubelet/index.js';
@@ -165,16 +157,7 @@ export async function kernelServices(o: KernelServicesOptions): Promise<KernelSe
  * died): nothing else lives in namespaces of this prefix.
  */
 async function sweep(runner: CommandRunner, prefix: string): Promise<void> {
-  for (const ns of await listNetns(runner, prefix)) {
-    for (const pid of await netnsPids(runner, ns)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  }
-  await deleteNetnsWithPrefix(runner, prefix);
+  await sweepNetns(runner, prefix);
 }
 
 /** The backends take a moment to listen: connect until one VIP answers. */

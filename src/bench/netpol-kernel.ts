@@ -1,11 +1,4 @@
-import {
-  startProcess,
-  execaRunner,
-  deleteNetnsWithPrefix,
-  listNetns,
-  netnsPids,
-  type CommandRunner,
-} from '../host/index.js';
+import { startProcess, execaRunner, type CommandRunner, sweepNetns } from '../host/index.js';
 import { WORKLOAD_BIN } from '../kubelet/index.js';
 import { kernelTopology, kernelTopologyCommands } from './kernel-overlay.js';
 import { connectLatency } from './measure.js';
@@ -64,14 +57,5 @@ export async function kernelNetpol(o: {
 
 /** Ends every process in the bench's kernel namespaces (the server, iperf3; also an earlier run's), then removes the namespaces. */
 async function sweep(runner: CommandRunner, prefix: string): Promise<void> {
-  for (const ns of await listNetns(runner, prefix)) {
-    for (const pid of await netnsPids(runner, ns)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  }
-  await deleteNetnsWithPrefix(runner, prefix);
+  await sweepNetns(runner, prefix);
 }

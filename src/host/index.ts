@@ -30,6 +30,6 @@ export {
 export { processStartTicks, nsOf, childrenMap, sandboxedDescendant } from './procfs.js';
 export { cmd } from './commands.js';
 export { names, shortName, checkPrefix, checkName, IFNAMSIZ_MAX } from './names.js';
-export { listNetns, netnsExists, ensureNetns, deleteNetnsWithPrefix, netnsPids } from './netns.js';
+export { listNetns, netnsExists, ensureNetns, deleteNetnsWithPrefix, netnsPids, sweepNetns } from './netns.js';
 export { showLink, listLinks, ipv4Addresses, type LinkInfo } from './links.js';
 export { HostError, type HostErrorCode } from './errors.js';

@@ -38,3 +38,21 @@ export async function netnsPids(runner: CommandRunner, ns: string): Promise<numb
     .map(Number)
     .filter((n) => Number.isInteger(n) && n > 0);
 }
+
+/**
+ * SIGKILL every process inside the namespaces carrying `prefix`, then delete
+ * them: for tools whose namespaces hold nothing but what they started
+ * (benchmarks, also what an earlier run that died left behind).
+ */
+export async function sweepNetns(runner: CommandRunner, prefix: string): Promise<string[]> {
+  for (const ns of await listNetns(runner, prefix)) {
+    for (const pid of await netnsPids(runner, ns)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  return deleteNetnsWithPrefix(runner, prefix);
+}
