@@ -76,17 +76,19 @@ async function portForward(args: string[], env: Record<string, string> = {}) {
   return { child, out: () => out, err: () => err };
 }
 
-/** curl in the control plane's namespace (where kubectl listens): the body's sha256 and size. */
-async function fetchSha(port: number, p = '/blob') {
+/** curl in the control plane's namespace (where kubectl listens): the body's sha256, or curl's complaint. */
+async function fetchSha(port: number, p = '/blob'): Promise<string> {
   const r = await execa(
-    'sh',
-    [
-      '-c',
-      `ip netns exec ${cpNs} curl -sS --max-time 30 http://127.0.0.1:${port}${p} | sha256sum; exit \${PIPESTATUS:-0}`,
-    ],
-    { reject: false },
+    'ip',
+    ['netns', 'exec', cpNs, 'curl', '-sS', '--max-time', '30', `http://127.0.0.1:${port}${p}`],
+    {
+      reject: false,
+      encoding: 'buffer',
+      stripFinalNewline: false,
+    },
   );
-  return r.stdout.split(' ')[0];
+  if (r.exitCode !== 0) return `curl exit ${r.exitCode}: ${Buffer.from(r.stderr).toString()}`;
+  return crypto.createHash('sha256').update(r.stdout).digest('hex');
 }
 
 beforeAll(async () => {
@@ -97,11 +99,21 @@ beforeAll(async () => {
   apiUrl = `http://${cp.ip}:${cp.port}`;
   client = new ApiClient(`unix:${cp.socket}`);
   for (const o of objects) await client.create(o);
-  await waitFor(
-    'the web pod running',
-    30_000,
-    async () => (await client.get('pods', 'default', 'web'))?.status?.phase === 'Running',
+  await waitFor('the web pod ready', 30_000, async () =>
+    ((await client.get('pods', 'default', 'web'))?.status?.conditions ?? []).some(
+      (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
+    ),
   );
+  // and its httpd answers on the pod's own loopback, where the agent connects (Ready is a probe of the pod IP)
+  const podNs = fs.readdirSync('/run/netns').find((n) => n.startsWith(prefix) && n.includes('pod-web'))!;
+  await waitFor('the blob on the pod’s loopback', 30_000, async () => {
+    const r = await execa('ip', ['netns', 'exec', podNs, 'curl', '-sS', 'http://127.0.0.1:3000/blob'], {
+      reject: false,
+      encoding: 'buffer',
+      stripFinalNewline: false,
+    });
+    return r.exitCode === 0 && crypto.createHash('sha256').update(r.stdout).digest('hex') === BLOB_SHA;
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -115,7 +127,7 @@ describe('kubectl port-forward', () => {
   it('pod/NAME: a 4.1 MB HTTP transfer with its checksum, then two connections at once', async () => {
     // WebSocket (KEP-4006): the lab's API server says v1.30, so the gcloud kubectl picks its 1.30, where the tunnel is opt-in
     const pf = await portForward(['pod/web', '18080:3000'], { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'true' });
-    expect(await fetchSha(18080)).toBe(BLOB_SHA);
+    expect(await fetchSha(18080), pf.err()).toBe(BLOB_SHA);
     const both = await Promise.all([fetchSha(18080), fetchSha(18080)]);
     expect(both).toEqual([BLOB_SHA, BLOB_SHA]);
     expect(pf.out()).toContain('Handling connection for 18080');
