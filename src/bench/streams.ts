@@ -1,5 +1,4 @@
 import os from 'node:os';
-import type { ResultPromise } from '../host/index.js';
 import { execProcess } from '../host/index.js';
 import { BenchError } from './errors.js';
 import { labUp, labDown, waitFor } from '../lab/index.js';
@@ -47,7 +46,7 @@ export async function benchStreams(o: StreamsBenchOptions = {}) {
   const state = await labUp({ prefix: PREFIX, nodes: 2, controlPlane: true });
   const cp = state.plan.controlPlane;
   const client = new ApiClient(`unix:${cp.socket}`);
-  const children: ResultPromise[] = [];
+  const children: ReturnType<typeof execProcess>[] = [];
   const kubectl = (args: string[], env: Record<string, string> = {}) =>
     execProcess(['ip', 'netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, ...args], {
       reject: false,
