@@ -26,6 +26,7 @@ import { DropCapture, NatCapture, parseCaptureFilter, type CaptureFilter } from 
 import { FlowLog, agentMetrics } from '../observe/index.js';
 import { podSearchLists } from './pod-search-lists.js';
 import http from 'node:http';
+import { AgentError } from './errors.js';
 
 export type Log = (msg: string) => void;
 
@@ -41,7 +42,10 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   fs.mkdirSync(given.stateDir, { recursive: true });
   const underlay = (await ipv4Addresses(runner, undefined)).find((a) => a.ifname === given.underlayIf);
   if (!underlay)
-    throw new Error(`${given.underlayIf} has no IPv4 address in this namespace: the agent needs its node IP there`);
+    throw new AgentError(
+      'ERR_NO_NODE_ADDRESS',
+      `${given.underlayIf} has no IPv4 address in this namespace: the agent needs its node IP there`,
+    );
   const nodeIp = parseIpv4(underlay.local);
   // With an API server, the Node object is registered first: its podCIDR may come from the allocator.
   const client = given.apiserver ? new ApiClient(given.apiserver) : null;
@@ -57,7 +61,8 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
         ),
       }
     : { ...given, podCidr: given.podCidr! };
-  if (!cfg.podCidr) throw new Error('no pod CIDR: give --pod-cidr, or --apiserver to have one allocated');
+  if (!cfg.podCidr)
+    throw new AgentError('ERR_NO_POD_CIDR', 'no pod CIDR: give --pod-cidr, or --apiserver to have one allocated');
   const gatewayIp = cidrHost(cfg.podCidr, 1);
   await setUpNode(runner, cfg, gatewayIp, podMacFor(gatewayIp));
   // With Services, the node's own traffic into the cluster goes through the agent too (node-setup.ts)
@@ -214,7 +219,8 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       const side = query.get('side') ?? 'both';
       let filter: CaptureFilter;
       try {
-        if (side !== 'pre' && side !== 'post' && side !== 'both') throw new Error('side must be pre, post or both');
+        if (side !== 'pre' && side !== 'post' && side !== 'both')
+          throw new AgentError('ERR_BAD_REQUEST', 'side must be pre, post or both');
         filter = parseCaptureFilter(
           JSON.parse(query.get('filter') ?? '{}') as { proto?: string; port?: string; host?: string },
           cfg.vxlanPort,

@@ -2,6 +2,7 @@ import { benchOverlay } from './overlay.js';
 import { benchCapture } from './capture.js';
 import { benchScale } from './scale.js';
 import { benchServices } from './services.js';
+import { BenchError } from './errors.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   overlay: () => benchOverlay({ seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 8) }),
@@ -44,6 +45,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
 
 export async function runBench(name: string): Promise<void> {
   const bench = BENCHES[name];
-  if (!bench) throw new Error(`unknown benchmark "${name}" (have: ${Object.keys(BENCHES).join(', ')})`);
+  if (!bench)
+    throw new BenchError('ERR_UNKNOWN_BENCH', `unknown benchmark "${name}" (have: ${Object.keys(BENCHES).join(', ')})`);
   await bench();
 }

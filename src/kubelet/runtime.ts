@@ -14,6 +14,7 @@ import {
   type SandboxMounts,
 } from '../host/index.js';
 import { execIdentityArgv, containerSecurity, type ContainerSecurity } from './security.js';
+import { KubeletError } from './errors.js';
 
 /**
  * Containers as a container runtime runs them, without one: sandboxes made
@@ -362,7 +363,10 @@ export class ContainerRuntime {
       }
       if (ended || Date.now() > deadline) {
         if (child.pid) signalGroup(child.pid, 'SIGKILL');
-        throw new Error(`the pod's sandbox (pause) did not start: see ${path.join(dir, 'pause.log')}`);
+        throw new KubeletError(
+          'ERR_SANDBOX',
+          `the pod's sandbox (pause) did not start: see ${path.join(dir, 'pause.log')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 20));
     }

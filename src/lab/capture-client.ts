@@ -4,6 +4,7 @@ import { startProcess } from '../host/index.js';
 import { agentSocketPath } from '../agent/index.js';
 import { CLI_ENTRY, type LabState } from './lab.js';
 import type { CaptureFilter, NatSide } from '../capture/index.js';
+import { LabError } from './errors.js';
 
 /**
  * Stream a pcapng capture from an agent to a file or stdout, stopping after
@@ -18,7 +19,7 @@ function captureFromAgent(
   opts: { count?: number; durationS?: number; onReady?: () => void },
 ): Promise<number> {
   const n = state.plan.nodes.find((x) => x.name === node);
-  if (!n) throw new Error(`no node "${node}" in lab ${state.plan.prefix}`);
+  if (!n) throw new LabError('ERR_NO_SUCH_NODE', `no node "${node}" in lab ${state.plan.prefix}`);
   return new Promise((resolve, reject) => {
     let packets = 0;
     let pending = Buffer.alloc(0);

@@ -5,6 +5,7 @@ import { outsideCommands, labResolvConf, netnsEtcDir, type LabPlan } from './pla
 import { ensureSelfSignedCert } from './www-cert.js';
 import { fetchCloudLbStatus, type CloudLbStatus } from '../cloudlb/index.js';
 import { waitFor } from './wait.js';
+import { LabError } from './errors.js';
 
 /**
  * The lab's outside: the client and www machines, and (with a control plane)
@@ -63,7 +64,7 @@ function spawnIn(ns: string, dir: string, logName: string, argv: string[], what:
   try {
     return startDaemon(withNetns(ns, argv), { logFile: path.join(dir, logName) });
   } catch (cause) {
-    throw new Error(`could not start ${what}`, { cause });
+    throw new LabError('ERR_START_FAILED', `could not start ${what}`, { cause });
   }
 }
 
@@ -148,13 +149,16 @@ export async function waitForOutside(plan: LabPlan, s: OutsideState): Promise<vo
   const { www, cloudLb } = plan.outside;
   const wwwLog = path.join(www.stateDir, 'www.log');
   await waitFor('the www server to listen', 20_000, () => {
-    if (!alive(s.www)) throw new Error(`the www server exited:\n${tail(wwwLog)}`);
+    if (!alive(s.www)) throw new LabError('ERR_START_FAILED', `the www server exited:\n${tail(wwwLog)}`);
     return tail(wwwLog, 5).includes(' serving ');
   });
   if (s.cloudLb) {
     await waitFor('the cloud load balancer to answer', 30_000, async () => {
       if (!alive(s.cloudLb!))
-        throw new Error(`the cloud load balancer exited:\n${tail(path.join(cloudLb.stateDir, 'cloudlb.log'))}`);
+        throw new LabError(
+          'ERR_START_FAILED',
+          `the cloud load balancer exited:\n${tail(path.join(cloudLb.stateDir, 'cloudlb.log'))}`,
+        );
       return (await fetchCloudLbStatus(cloudLb.socket)) !== null;
     });
   }
