@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { spawn } from 'node:child_process';
 import { podExecEntry, execCommand } from '../../lab/index.js';
-import { names, netnsExists, execaRunner } from '../../host/index.js';
+import { names, netnsExists, execaRunner, startProcess } from '../../host/index.js';
 import type { CliDeps } from './deps.js';
-import { execInPod, ExecUpgradeError, defaultContainer } from '../../control/api/streams/exec-client.js';
+import { execInPod, ExecUpgradeError, defaultContainer } from '../../control/api/index.js';
 
 /** `podwire exec <pod> -- cmd`: a command where a pod's containers run. */
 export function register(program: Command, deps: CliDeps): void {
@@ -69,13 +68,13 @@ export function register(program: Command, deps: CliDeps): void {
         const entry = await podExecEntry(deps.requireLab(prefix), ns, o.container).catch((e: Error) => {
           throw deps.fail(e.message);
         });
-        const [cmd, ...args] = execCommand(entry, podName, argv);
+        const command = execCommand(entry, podName, argv);
         const env =
           entry.kind === 'container'
             ? { ...entry.env, ...(process.env.TERM ? { TERM: process.env.TERM } : {}) }
             : process.env;
         const code = await new Promise<number>((resolve) => {
-          const child = spawn(cmd, args, { stdio: 'inherit', env });
+          const child = startProcess(command, { stdio: 'inherit', env });
           child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
           child.on('error', () => resolve(127));
         });

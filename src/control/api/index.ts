@@ -15,3 +15,4 @@ export {
 export { ApiServer, SERVED } from './server.js';
 export { validateObject, mergePatch, SCHEMAS } from './validate.js';
 export { KUBELET_PORT, nodeInternalIp } from './pod-log.js';
+export { execInPod, ExecUpgradeError, defaultContainer } from './streams/exec-client.js';

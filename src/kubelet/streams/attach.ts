@@ -11,7 +11,7 @@ import {
   parseResize,
   type ChannelProtocol,
   type StreamOptions,
-} from './ws-channels.js';
+} from '../../control/streams/index.js';
 import { KubeletError } from '../errors.js';
 
 /**

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { spawn } from 'node:child_process';
+import { startProcess } from '../../host/index.js';
 import type { WebSocket } from 'ws';
 import { execIdentityArgv, type ExecSpec as FullExecSpec } from '../exec-spec.js';
 import {
@@ -17,7 +17,7 @@ import {
   type ChannelProtocol,
   type StreamOptions,
   type TerminalSize,
-} from './ws-channels.js';
+} from '../../control/streams/index.js';
 
 /**
  * What exec enters: a process in the container's namespaces and what the
@@ -121,7 +121,7 @@ function loadPty(): Promise<NodePty> {
 }
 
 function pipeProc(argv: string[], env: Record<string, string>, opts: StreamOptions): Proc {
-  const child = spawn(argv[0], argv.slice(1), {
+  const child = startProcess(argv, {
     // its own session: the whole of it is killed when the client goes away
     detached: true,
     env,

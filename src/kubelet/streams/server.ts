@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { pickProtocol, parseStreamOptions } from './ws-channels.js';
+import { pickProtocol, parseStreamOptions } from '../../control/streams/index.js';
 import { execArgv, execEnv, serveExec, type ExecSpec } from './exec.js';
 import { serveAttach } from './attach.js';
 
@@ -11,7 +11,7 @@ import { serveAttach } from './attach.js';
  *   /exec/{ns}/{pod}/{container}?command=…&stdin=…&stdout=…&stderr=…&tty=…
  *   /attach/{ns}/{pod}/{container}?stdin=…&stdout=…&tty=…
  *   /portForward/{ns}/{pod}
- * Exec and attach speak the WebSocket channel protocols (ws-channels.ts);
+ * Exec and attach speak the WebSocket channel protocols (control/streams/ws-channels.ts);
  * an SPDY/3.1 upgrade, or a port-forward, goes to a handler registered for
  * it, else it is refused with a Status that kubectl prints.
  */

@@ -9,7 +9,7 @@ import {
   exitStatus,
   exitCodeOf,
   parseStreamOptions,
-} from '../../../src/kubelet/streams/ws-channels.js';
+} from '../../../src/control/streams/index.js';
 import { dtachPacket, dtachPush, dtachWinch, consoleArgv } from '../../../src/kubelet/streams/attach.js';
 import { parseStreamPath } from '../../../src/kubelet/streams/server.js';
 

@@ -11,7 +11,7 @@ import {
   encodeClose,
   encodeFrame,
   type TerminalSize,
-} from '../../../kubelet/streams/ws-channels.js';
+} from '../../streams/index.js';
 
 /**
  * A client of pods/exec over WebSocket (v5.channel.k8s.io, as kubectl ≥ 1.30
