@@ -275,7 +275,11 @@ describe('the union of every policy selecting a pod', () => {
 
 describe('a selector the API server would refuse (In with no values) in one policy', () => {
   it('matches nothing there, and every other policy keeps its verdicts', async () => {
-    const { compilePolicies: compile, DIR_INGRESS: IN, VERDICT_DENY: DENY } = await import('../../../src/policy/index.js');
+    const {
+      compilePolicies: compile,
+      DIR_INGRESS: IN,
+      VERDICT_DENY: DENY,
+    } = await import('../../../src/policy/index.js');
     const pods = [
       { namespace: 'x', name: 'a', ip: 1, labels: { pod: 'a' }, ports: [] },
       { namespace: 'x', name: 'b', ip: 2, labels: { pod: 'b' }, ports: [] },

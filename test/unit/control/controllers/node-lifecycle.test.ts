@@ -1,5 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { observeHeartbeat, staleNodeConditions, podsToMarkNotReady } from '../../../../src/control/controllers/index.js';
+import {
+  observeHeartbeat,
+  staleNodeConditions,
+  podsToMarkNotReady,
+} from '../../../../src/control/controllers/index.js';
 import { node, pod, iso, T0 } from './fixtures.js';
 
 const GRACE = 10_000;
