@@ -16,7 +16,7 @@ export interface HintFacts {
   /** the lab's name; hints carry `--lab <name>` when it is not the default lab */
   lab: string;
   defaultLab: string;
-  /** `ip netns exec pwlab-cp kubectl -s http://172.28.0.2:6443`, or null when unknown */
+  /** how to run the real kubectl against the lab (`podwire kubectl`), or null when unknown */
   kubectl: string | null;
   /** by `namespace/name` */
   services: Record<string, ServiceFacts>;

@@ -126,7 +126,7 @@ export function register(program: Command, deps: CliDeps): void {
         const facts = await hintFacts(io.client, r.used, {
           lab: deps.lab(),
           defaultLab: DEFAULT_LAB,
-          kubectl: cp ? `ip netns exec ${cp.ns} kubectl -s http://${cp.ip}:${cp.port}` : null,
+          kubectl: cp ? `podwire${deps.lab() === DEFAULT_LAB ? '' : ` --lab ${deps.lab()}`} kubectl` : null,
           wwwIP: state?.plan.outside.www.ip,
         });
         say(`\n${e.name} is running. Try:`);

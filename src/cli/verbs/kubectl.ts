@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { inNetns, startProcess } from '../../host/index.js';
+import { inNetns, startProcess, toolPath } from '../../host/index.js';
 import type { LabState } from '../../lab/index.js';
 import type { CliDeps } from './deps.js';
 
@@ -74,7 +74,8 @@ export function register(program: Command, deps: CliDeps): void {
       const { file, ns } = labKubeconfig(deps.lab(), state);
       const env = { ...process.env, KUBECONFIG: file };
       const code = await new Promise<number>((resolve) => {
-        const child = startProcess(inNetns(ns, ['kubectl', ...args]), { stdio: 'inherit', env });
+        // (by its path: a kubectl on PATH may be an alias or wrapper of this very command)
+        const child = startProcess(inNetns(ns, [toolPath('kubectl'), ...args]), { stdio: 'inherit', env });
         child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
         child.on('error', (e) => {
           deps.io.err(`error: could not run kubectl (${e.message}); install it (Debian: kubernetes-client)\n`);

@@ -34,7 +34,6 @@ export async function demo(deps: CliDeps, state: LabState, dns = false, ingressI
         p.metadata.labels?.tier === 'frontend' &&
         p.spec?.nodeName === state.plan.nodes[state.plan.nodes.length - 1].name,
     ) ?? pods.find((p) => p.metadata.labels?.tier === 'frontend')!;
-  const cp = state.plan.controlPlane;
   // `podwire` as the learner types it: with --lab when this is not the lab podwire picks by default
   const pw = podwireCommand(deps.lab(), process.env.PODWIRE_LAB ?? 'pwlab');
   say('\nTry:');
@@ -54,7 +53,7 @@ export async function demo(deps: CliDeps, state: LabState, dns = false, ingressI
       `  ${pw} lab exec client -- curl -sk --resolve demo.example.com:443:${ingressIp} https://demo.example.com/api/   # through the ingress controller (TLS, SNI): the backend sees the controller pod`,
     );
     say(
-      `  ip netns exec ${state.plan.controlPlane.ns} kubectl -s http://${state.plan.controlPlane.ip}:${state.plan.controlPlane.port} logs -n ingress-nginx -l app.kubernetes.io/name=ingress-nginx   # its access log`,
+      `  ${pw} kubectl logs -n ingress-nginx -l app.kubernetes.io/name=ingress-nginx   # its access log, with the real kubectl`,
     );
   }
   say(`  ${pw} exec client -- traceroute -n ${far.status.podIP}     # hops: the gateway on each node`);
@@ -65,6 +64,8 @@ export async function demo(deps: CliDeps, state: LabState, dns = false, ingressI
     `  ip netns exec ${state.plan.underlayNs} tcpdump -ni ${state.plan.underlayBridge} udp port 4789   # watch the overlay`,
   );
   say(`  ${pw} example list; ${pw} example run 000-service-clusterip   # the articles’ manifests, end to end`);
-  say(`  ip netns exec ${cp.ns} kubectl -s http://${cp.ip}:${cp.port} get pods -o wide   # real kubectl`);
+  say(
+    `  ${pw} kubectl get pods -o wide; ${pw} kubectl exec -it client -- nslookup backend   # the real kubectl (alias kubectl='${pw} kubectl')`,
+  );
   say(`  ${pw} lab status;  ${pw} lab down`);
 }
