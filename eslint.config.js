@@ -47,7 +47,7 @@ for (const f of folders)
 /** The folders `folder` must not import: those above it. */
 const above = (folder) => LAYERS.slice(LAYERS.indexOf(folder) + 1);
 
-const PROCESS_MODULES = ['child_process', 'node:child_process', 'execa'].map((name) => ({
+const PROCESS_MODULES = ['child_process', 'node:child_process', 'execa', 'node-pty'].map((name) => ({
   name,
   message: 'Processes start through src/host (one seam to Linux: inside a node or a pod as asked).',
 }));

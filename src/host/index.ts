@@ -33,3 +33,4 @@ export { names, shortName, checkPrefix, checkName, IFNAMSIZ_MAX } from './names.
 export { listNetns, netnsExists, ensureNetns, deleteNetnsWithPrefix, netnsPids, sweepNetns } from './netns.js';
 export { showLink, listLinks, ipv4Addresses, type LinkInfo } from './links.js';
 export { HostError, type HostErrorCode } from './errors.js';
+export { startPty, type PtyOptions, type IPty } from './pty.js';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { startProcess } from '../../host/index.js';
+import { startProcess, startPty } from '../../host/index.js';
 import type { WebSocket } from 'ws';
 import { execIdentityArgv, type ExecSpec as FullExecSpec } from '../exec-spec.js';
 import {
@@ -112,14 +112,6 @@ interface Proc {
   onDrain(fn: () => void): void;
 }
 
-type NodePty = typeof import('node-pty');
-let ptyModule: Promise<NodePty> | null = null;
-/** node-pty is native: loaded on first use, so the agent starts even where it was not built. */
-function loadPty(): Promise<NodePty> {
-  ptyModule ??= import('node-pty').then((m) => ((m as { default?: NodePty }).default ?? m) as NodePty);
-  return ptyModule;
-}
-
 function pipeProc(argv: string[], env: Record<string, string>, opts: StreamOptions): Proc {
   const child = startProcess(argv, {
     // its own session: the whole of it is killed when the client goes away
@@ -157,8 +149,7 @@ function pipeProc(argv: string[], env: Record<string, string>, opts: StreamOptio
 }
 
 async function ptyProc(argv: string[], env: Record<string, string>, size: TerminalSize | null): Promise<Proc> {
-  const pty = await loadPty();
-  const term = pty.spawn(argv[0], argv.slice(1), {
+  const term = await startPty(argv, {
     name: env.TERM ?? 'xterm',
     cols: size?.width || 80,
     rows: size?.height || 24,
