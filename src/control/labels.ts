@@ -14,6 +14,7 @@ export type Requirement =
   { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: 'exists' | 'doesnotexist' };
 
 export class LabelError extends Error {
+  override readonly name = 'LabelError';
   readonly code = 'ERR_BAD_LABEL';
 }
 
