@@ -89,6 +89,17 @@ describe('docs/workshop.md', () => {
         command: raw.command.replaceAll('pwlab', prefix),
         expect: raw.expect.map((l) => l.replaceAll('pwlab', prefix)),
       };
+      // `alias kubectl='podwire kubectl'` lasts a learner's whole shell; each
+      // line here is a shell of its own, so the alias becomes a kubectl on PATH
+      const alias = /^alias kubectl='podwire kubectl'$/.test(step.command);
+      if (alias)
+        fs.writeFileSync(
+          path.join(shim, 'kubectl'),
+          `#!/bin/sh\nexec ${process.execPath} ${repo}/bin/podwire.js kubectl "$@"\n`,
+          {
+            mode: 0o755,
+          },
+        );
       if (step.command === 'wait') {
         const out: string[] = [];
         for (const b of background.splice(0)) {
