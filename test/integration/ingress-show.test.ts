@@ -266,74 +266,79 @@ describe('the articles’ Ingress and Gateway manifests, unchanged, through the 
     });
   });
 
-  it('bad input: malformed → 400, oversized headers → 431, handshakes with an unknown SNI, a slowloris timed out (408) while others are served; RSS stays bounded', async () => {
-    const pids = await lab.controllerPids();
-    expect(pids).toHaveLength(2);
-    const before = pids.map((p) => ShowLab.rssKiB(p.pid));
-    // a client that never finishes its headers, held open in the background
-    const slow = await lab.outsideNodeStarted(
-      'connected',
-      'bad-clients.mjs',
-      'slowloris',
-      lbIp,
-      '80',
-      'app.example.com',
-    );
-    // while it holds its connection, another client is served at once
-    const served = await lab.curl(
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code} %{time_total}',
-      '--resolve',
-      `ws.example.com:80:${lbIp}`,
-      'http://ws.example.com/',
-    );
-    const [code, secs] = bodyOf(served).split(' ');
-    expect([code, Number(secs) < 1]).toEqual(['200', true]);
-    const malformed = await lab.outsideNode('bad-clients.mjs', 'malformed', lbIp, '80', String(N_MALFORMED));
-    const oversized = await lab.outsideNode(
-      'bad-clients.mjs',
-      'oversized',
-      lbIp,
-      '80',
-      'app.example.com',
-      String(N_OVERSIZED),
-      '20',
-    );
-    // a name nothing knows: the certificate 443 serves every SNI (the Gateway's, above), and 404
-    const unknownSni = await lab.outsideNode(
-      'bad-clients.mjs',
-      'sni',
-      lbIp,
-      '443',
-      'unknown.invalid',
-      String(N_HANDSHAKES),
-    );
-    console.log(`bad input: ${JSON.stringify({ malformed, oversized, unknownSni })}`);
-    expect(malformed).toMatchObject({ statuses: { 400: N_MALFORMED } });
-    expect(oversized).toMatchObject({ statuses: { 431: N_OVERSIZED } });
-    expect(unknownSni).toMatchObject({ subjects: { '*.example.com': N_HANDSHAKES }, status: 404 });
-    const s = await slow.result;
-    console.log(`slowloris: ${JSON.stringify(s)}`);
-    expect(s).toMatchObject({ status: 408, why: 'closed' });
-    expect(s.afterMs).toBeGreaterThan(9000);
-    expect(s.afterMs).toBeLessThan(15_000);
-    const after = pids.map((p) => ShowLab.rssKiB(p.pid));
-    console.log(`controller RSS (KiB) before ${before.join(', ')} → after ${after.join(', ')}`);
-    for (let i = 0; i < pids.length; i++) expect(after[i] - before[i]).toBeLessThan(24 * 1024);
-    const still = await lab.curl(
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code}',
-      '--cacert',
-      appCa,
-      ...app(443),
-      'https://app.example.com/',
-    );
-    expect(bodyOf(still)).toBe('200');
-  }, 60_000);
+  // retried: the outside node's helper's JSON line was once missing under a loaded CI machine
+  it(
+    'bad input: malformed → 400, oversized headers → 431, handshakes with an unknown SNI, a slowloris timed out (408) while others are served; RSS stays bounded',
+    { retry: 2, timeout: 60_000 },
+    async () => {
+      const pids = await lab.controllerPids();
+      expect(pids).toHaveLength(2);
+      const before = pids.map((p) => ShowLab.rssKiB(p.pid));
+      // a client that never finishes its headers, held open in the background
+      const slow = await lab.outsideNodeStarted(
+        'connected',
+        'bad-clients.mjs',
+        'slowloris',
+        lbIp,
+        '80',
+        'app.example.com',
+      );
+      // while it holds its connection, another client is served at once
+      const served = await lab.curl(
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code} %{time_total}',
+        '--resolve',
+        `ws.example.com:80:${lbIp}`,
+        'http://ws.example.com/',
+      );
+      const [code, secs] = bodyOf(served).split(' ');
+      expect([code, Number(secs) < 1]).toEqual(['200', true]);
+      const malformed = await lab.outsideNode('bad-clients.mjs', 'malformed', lbIp, '80', String(N_MALFORMED));
+      const oversized = await lab.outsideNode(
+        'bad-clients.mjs',
+        'oversized',
+        lbIp,
+        '80',
+        'app.example.com',
+        String(N_OVERSIZED),
+        '20',
+      );
+      // a name nothing knows: the certificate 443 serves every SNI (the Gateway's, above), and 404
+      const unknownSni = await lab.outsideNode(
+        'bad-clients.mjs',
+        'sni',
+        lbIp,
+        '443',
+        'unknown.invalid',
+        String(N_HANDSHAKES),
+      );
+      console.log(`bad input: ${JSON.stringify({ malformed, oversized, unknownSni })}`);
+      expect(malformed).toMatchObject({ statuses: { 400: N_MALFORMED } });
+      expect(oversized).toMatchObject({ statuses: { 431: N_OVERSIZED } });
+      expect(unknownSni).toMatchObject({ subjects: { '*.example.com': N_HANDSHAKES }, status: 404 });
+      const s = await slow.result;
+      console.log(`slowloris: ${JSON.stringify(s)}`);
+      expect(s).toMatchObject({ status: 408, why: 'closed' });
+      expect(s.afterMs).toBeGreaterThan(9000);
+      expect(s.afterMs).toBeLessThan(15_000);
+      const after = pids.map((p) => ShowLab.rssKiB(p.pid));
+      console.log(`controller RSS (KiB) before ${before.join(', ')} → after ${after.join(', ')}`);
+      for (let i = 0; i < pids.length; i++) expect(after[i] - before[i]).toBeLessThan(24 * 1024);
+      const still = await lab.curl(
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--cacert',
+        appCa,
+        ...app(443),
+        'https://app.example.com/',
+      );
+      expect(bodyOf(still)).toBe('200');
+    },
+  );
 
   it('000: rate-limit "10" (limit-rps 10, burst 50 per controller pod): 200 requests at once → 429s with Retry-After', async () => {
     const started = Date.now();
