@@ -23,6 +23,8 @@ export interface ObserveOptions extends Omit<FlowFilter, 'podIps'> {
   durationS?: number;
   onReady?: () => void;
   print?: (line: string) => void;
+  /** stop observing when aborted (a caller that watches while it acts, rather than for a fixed time) */
+  signal?: AbortSignal;
 }
 
 /**
@@ -75,6 +77,8 @@ export async function observe(state: LabState, opts: ObserveOptions): Promise<Fl
       l7?.close();
       resolve(seen);
     };
+    if (opts.signal?.aborted) return finish();
+    opts.signal?.addEventListener('abort', finish, { once: true });
     // --duration counts from "observing": starting the controllers' relays can take seconds on a
     // loaded machine, and a window that closed before it opened would observe nothing
     void Promise.all([agentsSettled, l7?.ready]).then(([, controllers]) => {

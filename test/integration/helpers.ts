@@ -4,7 +4,8 @@ export { execa };
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labUp, labDown, addPod, waitFor, type LabState } from '../../src/lab/index.js';
+import { labUp, labDown, addPod, waitFor, observe, type LabState } from '../../src/lab/index.js';
+import type { FlowEvent } from '../../src/observe/index.js';
 import { listNetns, execaRunner } from '../../src/host/index.js';
 import { callAgent } from '../../src/agent/control-server.js';
 import { agentSocketPath } from '../../src/agent/agent.js';
@@ -115,4 +116,33 @@ export async function tcpTransfer(lab: TestLab, from: string, to: string, port: 
     received: lastJson(sinkResult.stdout),
     stderr: `${src.stderr}${sinkResult.stderr}`,
   };
+}
+
+/**
+ * The drops every agent (or one node's) reports while `during` runs: observing starts before it and lasts
+ * as long as it does (a trace can take seconds on a loaded machine), then a second more for the events to
+ * arrive — a fixed window could close before the drop happens.
+ */
+export async function dropsDuring(
+  state: LabState,
+  during: () => Promise<unknown>,
+  node?: string,
+): Promise<FlowEvent[]> {
+  let ready!: () => void;
+  const started = new Promise<void>((r) => (ready = r));
+  const stop = new AbortController();
+  const seen = observe(state, {
+    verdict: 'DROPPED',
+    node,
+    signal: stop.signal,
+    onReady: () => ready(),
+    print: () => {},
+  });
+  await started;
+  try {
+    await during();
+  } finally {
+    setTimeout(() => stop.abort(), 1000);
+  }
+  return seen;
 }

@@ -1,12 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { execa } from 'execa';
-import { labUp, breakLab, fixLab, brokenNow, CLI_ENTRY, type LabState, observe } from '../../src/lab/index.js';
+import { labUp, breakLab, fixLab, brokenNow, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
 import { applyDemo } from '../../src/lab/demo.js';
 import { applyClusterDns } from '../../src/lab/cluster-dns.js';
 import { ApiClient } from '../../src/control/client/index.js';
 import { trace } from '../../src/cli/trace.js';
 import type { FlowEvent } from '../../src/observe/index.js';
-import { STATE_ROOT, requireRoot, testPrefix, stopLab } from './helpers.js';
+import { STATE_ROOT, requireRoot, testPrefix, stopLab, dropsDuring as dropsDuringIn } from './helpers.js';
 
 // The NetworkPolicy faults of `podwire lab break`, each found the way a
 // learner would find it: the symptom from a pod (nslookup or curl), then the
@@ -30,14 +30,7 @@ const podwire = (...args: string[]) =>
 const curl = (pod: string, url: string) => podwire('exec', pod, '--', 'curl', '-s', '-m', '2', url);
 
 /** Drops seen by every agent while `during` runs. */
-async function dropsDuring(during: () => Promise<unknown>): Promise<FlowEvent[]> {
-  let ready!: () => void;
-  const started = new Promise<void>((r) => (ready = r));
-  const seen = observe(state, { verdict: 'DROPPED', durationS: 6, onReady: () => ready(), print: () => {} });
-  await started;
-  await during();
-  return seen;
-}
+const dropsDuring = (during: () => Promise<unknown>): Promise<FlowEvent[]> => dropsDuringIn(state, during);
 
 beforeAll(async () => {
   requireRoot();

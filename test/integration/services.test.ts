@@ -96,6 +96,15 @@ async function fromPorts(ns: string, url: string, ports: number[]): Promise<Page
     .filter(Boolean)
     .map((l) => JSON.parse(l));
   expect(answers.length, String(r.stderr)).toBe(ports.length);
+  // the client's close is the passive one, but its socket leaves LAST-ACK only when the server's ACK is
+  // back; on a loaded machine that can be after this returns. A conntrack flush then, or the same ports
+  // bound again, would fail (EADDRINUSE): wait until none of them is held
+  await waitFor(`ports ${ports[0]}… in ${ns} to be closed`, 10_000, async () => {
+    const ss = await inNs(ns, ['ss', '-Htan']);
+    return !String(ss.stdout)
+      .split('\n')
+      .some((l) => ports.some((p) => l.includes(`:${p} `)));
+  });
   return answers.map((a) => {
     if (a.error) throw new Error(`GET ${url} from port ${a.port} in ${ns}: ${a.error}`);
     return page(a.body);

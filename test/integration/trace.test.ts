@@ -1,7 +1,16 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startLab, stopLab, testPrefix, inNs, agentStatus, STATE_ROOT, type TestLab } from './helpers.js';
+import {
+  startLab,
+  stopLab,
+  testPrefix,
+  inNs,
+  agentStatus,
+  STATE_ROOT,
+  dropsDuring as dropsDuringIn,
+  type TestLab,
+} from './helpers.js';
 import { trace } from '../../src/cli/trace.js';
-import { observe, deletePod, restartAgent, waitFor } from '../../src/lab/index.js';
+import { deletePod, restartAgent, waitFor } from '../../src/lab/index.js';
 
 // "Which layer broke?" For each fault that can be made today, `trace` must
 // name the layer and the reason, and `observe` must show the drop.
@@ -20,14 +29,7 @@ afterAll(async () => {
 });
 
 /** Run `fn` while observing DROPPED events; returns them. */
-async function dropsDuring(fn: () => Promise<unknown>, node?: string) {
-  let ready!: () => void;
-  const started = new Promise<void>((r) => (ready = r));
-  const seen = observe(lab.state, { verdict: 'DROPPED', node, durationS: 6, onReady: () => ready(), print: () => {} });
-  await started;
-  await fn();
-  return seen;
-}
+const dropsDuring = (fn: () => Promise<unknown>, node?: string) => dropsDuringIn(lab.state, fn, node);
 
 describe('trace', () => {
   it('follows a probe across nodes layer by layer and sees it arrive', async () => {
