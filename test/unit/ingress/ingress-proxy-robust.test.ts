@@ -314,7 +314,9 @@ describe('ingress proxy: bounded memory', () => {
       gc();
       peak = Math.max(peak, process.memoryUsage().rss);
       peakHeld = Math.max(peakHeld, held());
-    }, 50);
+      // a full GC every 50 ms made this test 100 s on a loaded machine; a proxy that held the body
+      // would hold it for far longer than 250 ms
+    }, 250);
     let received = 0;
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request(
