@@ -83,7 +83,10 @@ describe('docs/workshop.md', () => {
     const steps = parseWorkshop(fs.readFileSync(path.join(repo, 'docs/workshop.md'), 'utf8'));
     expect(steps.length).toBeGreaterThan(20);
     const background: { step: Step; proc: ResultPromise }[] = [];
+    // what each command took: the slowest are printed at the end (the chapter that grew slow shows in CI's log)
+    const took: { command: string; ms: number }[] = [];
     for (const raw of steps) {
+      const t0 = performance.now();
       const step = {
         ...raw,
         command: raw.command.replaceAll('pwlab', prefix),
@@ -122,9 +125,19 @@ describe('docs/workshop.md', () => {
         continue;
       }
       const r = await proc;
+      took.push({ command: step.command, ms: performance.now() - t0 });
       expect(r.exitCode, `"${step.command}" exited ${r.exitCode}:\n${r.all}`).toBe(step.exit);
       checkOutput(step, String(r.all));
     }
+    const total = took.reduce((s, t) => s + t.ms, 0);
+    console.log(
+      `${took.length} commands, ${(total / 1000).toFixed(0)} s; the slowest:\n` +
+        [...took]
+          .sort((a, b) => b.ms - a.ms)
+          .slice(0, 15)
+          .map((t) => `  ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.command}`)
+          .join('\n'),
+    );
     fs.rmSync(shim, { recursive: true, force: true });
     // eleven chapters: about 8 minutes on the 2-core machine, more while other labs run beside it
   }, 900_000);
