@@ -51,10 +51,21 @@ export function register(program: Command, deps: CliDeps): void {
           },
           log,
         );
-        await new Promise<void>((resolve) => {
-          const stop = () => void server.stop().then(resolve);
-          process.once('SIGTERM', stop);
-          process.once('SIGINT', stop);
+        await new Promise<void>(() => {
+          const stop = async (sig: string) => {
+            log(`${sig}: stopping`);
+            // Stopped is stopped, also with the store gone: a store client still
+            // retrying (etcd down) may neither finish closing nor let the process end.
+            const late = setTimeout(() => {
+              log('the store did not close within 5 s; exiting anyway');
+              process.exit(0);
+            }, 5_000);
+            await server.stop().catch((e) => log(`stopping: ${(e as Error).message}`));
+            clearTimeout(late);
+            process.exit(0);
+          };
+          process.once('SIGTERM', () => void stop('SIGTERM'));
+          process.once('SIGINT', () => void stop('SIGINT'));
         });
       },
     );

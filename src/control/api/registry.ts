@@ -10,6 +10,7 @@ import { parseFieldSelector, fieldsMatch } from './fields.js';
 import { applyDefaults } from './defaults.js';
 import { strategicMergePatch } from './strategic-merge.js';
 import { applyJsonPatch } from './json-patch.js';
+import { checkDepth } from './limits.js';
 import {
   resourceName,
   now,
@@ -156,6 +157,7 @@ export class Registry {
           ? strategicMergePatch(t.r.kind, cur, body)
           : mergePatch(cur, body)
     ) as KubeObject;
+    checkDepth(patched, 'the patched object');
     const o = validateObject(t.r, patched, ctx.fv, ctx.warnings) as KubeObject;
     return this.replace(
       t,
@@ -289,6 +291,29 @@ export class Registry {
       if (e instanceof StoreError && e.code === 'Conflict' && attempt < 5) return this.delete(t, q, body, attempt + 1);
       this.storeErr(e, t, t.name!);
     }
+  }
+
+  /**
+   * DELETE on a collection (deletecollection): every object the label and
+   * field selectors match, each deleted as a DELETE of it would be (a bound
+   * Pod gets its grace period). Answers, as kube-apiserver does, the list of
+   * what was deleted — each as it was when deleted, a graceful one with its
+   * deletionTimestamp. One that is gone meanwhile is left out.
+   */
+  async deleteCollection(t: Target, q: URLSearchParams, body?: unknown): Promise<KubeList> {
+    const list = await this.list(t, q);
+    const items: KubeObject[] = [];
+    for (const o of list.items) {
+      const one = { ...t, namespace: o.metadata.namespace ?? t.namespace, name: o.metadata.name };
+      try {
+        const out = await this.delete(one, q, body);
+        items.push(out.kind === 'Status' ? o : (out as KubeObject));
+      } catch (e) {
+        if (e instanceof ApiError && e.reason === 'NotFound') continue;
+        throw e;
+      }
+    }
+    return { ...list, items };
   }
 
   /**

@@ -97,7 +97,9 @@ export function storagePrefix(r: ResourceType, namespace?: string): string {
 /** kinds with a /scale subresource (autoscaling/v1 Scale) */
 export const SCALABLE = ['Deployment', 'ReplicaSet', 'StatefulSet'];
 
-const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+/** kube-apiserver serves no deletecollection for namespaces */
+const verbsOf = (r: ResourceType) => (r.kind === 'Namespace' ? VERBS.filter((v) => v !== 'deletecollection') : VERBS);
 
 export function apiVersions(): Record<string, unknown> {
   return {
@@ -136,7 +138,7 @@ export function apiResourceList(
       singularName: r.singular,
       namespaced: r.namespaced,
       kind: r.kind,
-      verbs: VERBS,
+      verbs: verbsOf(r),
       ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
       ...(r.categories ? { categories: r.categories } : {}),
     },

@@ -1,5 +1,8 @@
 import type http from 'node:http';
-import { ApiError, errors } from './status.js';
+import { ApiError, errors, fromStoreError } from './status.js';
+import { StoreError } from '../store/index.js';
+import { readJson, checkJsonPatchSize } from './limits.js';
+import { health, type HealthState } from './health.js';
 import { apiVersions, apiGroupList } from './resources.js';
 import type { FieldValidation } from './validate.js';
 import { wantsTable, toTable, includeObjectParam, type IncludeObject } from './table.js';
@@ -25,7 +28,12 @@ const notFound = () => new ApiError('NotFound', 'the server could not find the r
  * mapped onto the registry (GET, POST, PUT, PATCH, DELETE, ?watch) or a
  * subresource; every failure answered as a Status object.
  */
-export async function route(registry: Registry, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+export async function route(
+  registry: Registry,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  state: HealthState = { store: registry.store, stopping: false },
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://apiserver');
   const send = (code: number, body: unknown) => {
     res.writeHead(code, { 'content-type': 'application/json' });
@@ -33,9 +41,10 @@ export async function route(registry: Registry, req: http.IncomingMessage, res: 
   };
   try {
     const p = url.pathname.replace(/\/+$/, '') || '/';
-    if (p === '/healthz' || p === '/livez' || p === '/readyz') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      return void res.end('ok');
+    const h = await health(p, url.searchParams, state);
+    if (h) {
+      res.writeHead(h.code, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+      return void res.end(h.text);
     }
     if (p === '/version')
       return send(200, {
@@ -127,6 +136,7 @@ export async function route(registry: Registry, req: http.IncomingMessage, res: 
             `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')} (got ${ct || 'none'})`,
           );
         }
+        if (ct === 'application/json-patch+json') checkJsonPatchSize(body);
         return sendW(
           200,
           await registry.patch(target, body, {
@@ -137,15 +147,26 @@ export async function route(registry: Registry, req: http.IncomingMessage, res: 
         );
       }
       case 'DELETE':
-        if (!target.name) throw errors.methodNotAllowed('deleting a collection is not supported');
-        return send(200, await registry.delete(target, url.searchParams, body));
+        if (target.name) return send(200, await registry.delete(target, url.searchParams, body));
+        // deletecollection: every object the selectors match (namespaces have none, as upstream)
+        if (target.r.kind === 'Namespace' || (target.r.namespaced && !target.namespace))
+          throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+        return send(200, await registry.deleteCollection(target, url.searchParams, body));
       default:
         throw errors.methodNotAllowed(`method ${req.method} is not supported`);
     }
   } catch (err) {
-    const e = err instanceof ApiError ? err : new ApiError('InternalError', (err as Error).message);
-    if (!res.headersSent) send(e.code, e.toStatus());
-    else res.end();
+    const e =
+      err instanceof ApiError
+        ? err
+        : err instanceof StoreError
+          ? fromStoreError(err, '', '') // an unreachable store is 503, not 500
+          : new ApiError('InternalError', (err as Error).message);
+    if (!res.headersSent) {
+      // a body refused unread: the connection cannot be reused
+      if (e.reason === 'RequestEntityTooLarge' && !req.complete) res.setHeader('connection', 'close');
+      send(e.code, e.toStatus());
+    } else res.end();
   }
 }
 
@@ -176,28 +197,6 @@ function watch(
     event: (type, object) => res.write(`${JSON.stringify({ type, object: shape(type, object) })}\n`),
     end: () => res.end(),
     onClose: (stop) => res.on('close', stop),
-  });
-}
-
-function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > 3 << 20) reject(new ApiError('BadRequest', 'request body larger than 3 MiB'));
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (!text) return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch (e) {
-        reject(new ApiError('BadRequest', `the request body is not valid JSON: ${(e as Error).message}`));
-      }
-    });
-    req.on('error', reject);
   });
 }
 

@@ -8,6 +8,7 @@ import { RESOURCE_TYPES, storageKey } from './resources.js';
 import { Registry } from './registry.js';
 import { route } from './routing.js';
 import { now } from './object.js';
+import type { HealthState } from './health.js';
 
 export { SERVED } from './served.js';
 export { SERVICE_ALLOC } from './strategies/index.js';
@@ -29,9 +30,12 @@ const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 export class ApiServer {
   private readonly sockets = new Set<Socket>();
   private readonly registry: Registry;
+  /** what /readyz reports: the store's health, and whether the server is stopping */
+  private readonly state: HealthState;
 
   constructor(private readonly store: Store) {
     this.registry = new Registry(store);
+    this.state = { store, stopping: false };
   }
 
   /** Create the namespaces every cluster has. */
@@ -65,7 +69,7 @@ export class ApiServer {
   onUpgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer, store: Store) => void;
 
   private newServer(): http.Server {
-    const server = http.createServer((req, res) => void route(this.registry, req, res));
+    const server = http.createServer((req, res) => void route(this.registry, req, res, this.state));
     server.on('upgrade', (req, socket, head) => {
       if (this.onUpgrade) return this.onUpgrade(req, socket, head, this.store);
       socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
@@ -104,6 +108,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
+    this.state.stopping = true;
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
   }

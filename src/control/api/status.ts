@@ -27,6 +27,7 @@ export type Reason =
   | 'Gone'
   | 'MethodNotAllowed'
   | 'UnsupportedMediaType'
+  | 'RequestEntityTooLarge'
   | 'InternalError'
   | 'ServiceUnavailable';
 
@@ -38,6 +39,7 @@ const CODES: Record<Reason, number> = {
   Conflict: 409,
   Gone: 410,
   Expired: 410,
+  RequestEntityTooLarge: 413,
   UnsupportedMediaType: 415,
   Invalid: 422,
   InternalError: 500,
@@ -111,6 +113,9 @@ export const errors = {
   badRequest: (message: string) => new ApiError('BadRequest', message),
   expired: (message: string) => new ApiError('Expired', message),
   methodNotAllowed: (message: string) => new ApiError('MethodNotAllowed', message),
+  /** apimachinery's NewRequestEntityTooLargeError: "Request entity too large: <why>" */
+  tooLarge: (why: string) => new ApiError('RequestEntityTooLarge', `Request entity too large: ${why}`),
+  unavailable: (message: string) => new ApiError('ServiceUnavailable', message),
 };
 
 /** A store failure as the API reports it. */
@@ -124,6 +129,8 @@ export function fromStoreError(err: StoreError, resource: string, name: string, 
       return errors.conflict(resource, name, group);
     case 'Compacted':
       return errors.expired(`too old resource version: ${err.message}`);
+    case 'TooLarge':
+      return errors.tooLarge(err.message);
     default:
       return new ApiError(
         err.code === 'Unavailable' ? 'ServiceUnavailable' : 'InternalError',

@@ -11,11 +11,11 @@ import type { ResourceType } from './resources.js';
  */
 import { SCHEMAS } from './schemas/index.js';
 import { semanticCauses } from './semantics.js';
+import { checkSecretEncoding, mergeStringData, secretCauses, configMapCauses } from './config-data.js';
 
 export { SCHEMAS };
 
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 const fieldPath = (path: PropertyKey[]) =>
   path.reduce<string>(
@@ -38,6 +38,7 @@ export function validateObject(
 ): Record<string, any> {
   const schema = SCHEMAS[r.kind];
   if (!schema) throw errors.methodNotAllowed(`podwire does not serve ${r.plural} yet`);
+  if (r.kind === 'Secret') checkSecretEncoding(obj);
   let res = schema.safeParse(obj);
   const name = (obj as { metadata?: { name?: string } })?.metadata?.name ?? '';
   if (!res.success) {
@@ -71,7 +72,9 @@ export function validateObject(
       r.group || undefined,
     );
   }
-  const o = res.data as Record<string, any>;
+  // a Secret's stringData is write-only: merged into data here, never stored
+  const parsed = res.data as Record<string, any>;
+  const o = r.kind === 'Secret' ? mergeStringData(parsed) : parsed;
   const causes: Cause[] = [];
   const m = o.metadata ?? {};
   if (!m.name && !m.generateName)
@@ -110,28 +113,15 @@ export function validateObject(
   }
   if (r.kind === 'ConfigMap' || r.kind === 'Secret') {
     const data = (o.data ?? {}) as Record<string, string>;
-    for (const [k, v] of Object.entries({
-      ...data,
-      ...((o.stringData ?? o.binaryData ?? {}) as Record<string, string>),
-    })) {
+    for (const k of Object.keys({ ...data, ...((o.binaryData ?? {}) as Record<string, string>) })) {
       if (!CONFIG_KEY.test(k) || k.length > 253)
         causes.push({
           field: `data[${k}]`,
           message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
           reason: 'FieldValueInvalid',
         });
-      void v;
     }
-    if (r.kind === 'Secret') {
-      for (const [k, v] of Object.entries(data)) {
-        if (!BASE64.test(v))
-          causes.push({
-            field: `data[${k}]`,
-            message: 'Invalid value: must be base64-encoded',
-            reason: 'FieldValueInvalid',
-          });
-      }
-    }
+    causes.push(...(r.kind === 'Secret' ? secretCauses(o) : configMapCauses(o)));
   }
   causes.push(...semanticCauses(r.kind, o));
   if (causes.length) throw errors.invalid(r.kind, m.name ?? m.generateName ?? '', causes, r.group || undefined);

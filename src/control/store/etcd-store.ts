@@ -77,7 +77,12 @@ export class EtcdStore implements Store {
 
   list(prefix: string): Promise<{ items: KeyValue[]; revision: number }> {
     return this.wrap('list', async () => {
-      const r = await this.client.getAll().prefix(this.k(prefix)).sort('Key', 'Ascend').options(EtcdStore.deadline()).exec();
+      const r = await this.client
+        .getAll()
+        .prefix(this.k(prefix))
+        .sort('Key', 'Ascend')
+        .options(EtcdStore.deadline())
+        .exec();
       return { items: r.kvs.map((x) => this.kv(x)), revision: Number(r.header.revision) };
     });
   }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { StoreError, type KeyValue, type Store, type Watch, type WatchEvent } from './types.js';
+import { MAX_REQUEST_BYTES, StoreError, type KeyValue, type Store, type Watch, type WatchEvent } from './types.js';
 
 /**
  * The embedded default store: a write-ahead log in one directory.
@@ -197,7 +197,18 @@ export class FileStore implements Store {
     return { items, revision: this.revision };
   }
 
+  /** The same limit as etcd's --max-request-bytes, so an object either store takes, both take. */
+  private fits(key: string, value: string): void {
+    if (Buffer.byteLength(key) + Buffer.byteLength(value) > MAX_REQUEST_BYTES)
+      throw new StoreError('TooLarge', 'etcdserver: request is too large');
+  }
+
+  async health(): Promise<void> {
+    if (this.fd < 0) throw new StoreError('Unavailable', 'store is closed');
+  }
+
   async create(key: string, value: string): Promise<KeyValue> {
+    this.fits(key, value);
     if (this.data.has(key)) throw new StoreError('AlreadyExists', `${key} already exists`);
     return this.write({ op: 'put', key, value });
   }
@@ -215,6 +226,7 @@ export class FileStore implements Store {
   }
 
   async update(key: string, value: string, expectedModRevision?: number): Promise<KeyValue> {
+    this.fits(key, value);
     this.check(key, expectedModRevision);
     return this.write({ op: 'put', key, value });
   }

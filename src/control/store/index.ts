@@ -1,5 +1,6 @@
 export {
   StoreError,
+  MAX_REQUEST_BYTES,
   type Store,
   type KeyValue,
   type WatchEvent,

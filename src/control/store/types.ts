@@ -47,10 +47,26 @@ export interface Store {
     onEvent: (e: WatchEvent) => void,
     onError?: (err: StoreError) => void,
   ): Promise<Watch>;
+  /**
+   * Is the store answering? Resolves when it is, fails with Unavailable when
+   * it does not answer within `timeoutMs` (what /readyz's etcd check asks).
+   */
+  health(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
-export type StoreErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Compacted' | 'Corrupt' | 'Unavailable';
+export type StoreErrorCode =
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'Compacted'
+  | 'Corrupt'
+  | 'Unavailable'
+  /** a value over the store's request limit (etcd's --max-request-bytes, 1.5 MiB by default) */
+  | 'TooLarge';
+
+/** etcd's default --max-request-bytes: the largest write it takes (both stores keep to it). */
+export const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 
 export class StoreError extends Error {
   constructor(

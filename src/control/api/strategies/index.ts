@@ -5,12 +5,16 @@ import { podStrategy } from './pod.js';
 import { ServiceStrategy } from './service.js';
 import type { Strategy } from './strategy.js';
 import { workloadStrategy } from './workload.js';
+import { configDataUpdateCauses } from '../config-data.js';
 
 export type { Strategy } from './strategy.js';
 export { SERVICE_ALLOC } from './service.js';
 
 /** Kinds with nothing special get this one. */
 const PLAIN: Strategy = {};
+
+/** Secrets and ConfigMaps: a Secret's type, and data once `immutable`, stay as they are. */
+const CONFIG_DATA: Strategy = { validateUpdate: configDataUpdateCauses };
 
 /**
  * One strategy per kind that needs one, made per API server (a Service
@@ -25,6 +29,8 @@ export function strategies(store: Store): (kind: string) => Strategy {
     ['ReplicaSet', workloadStrategy],
     ['StatefulSet', workloadStrategy],
     ['GatewayClass', gatewayClassStrategy],
+    ['Secret', CONFIG_DATA],
+    ['ConfigMap', CONFIG_DATA],
   ]);
   return (kind) => byKind.get(kind) ?? PLAIN;
 }
