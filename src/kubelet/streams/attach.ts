@@ -1,112 +1,71 @@
 import net from 'node:net';
-import type { WebSocket } from 'ws';
+import { STDERR, STDOUT, errorStatus, type StreamOptions } from '../../control/streams/index.js';
+import type { StreamChannels } from './channels.js';
 import {
-  ERROR,
-  RESIZE,
-  STDIN,
-  STDOUT,
-  decodeFrame,
-  encodeFrame,
-  errorStatus,
-  parseResize,
-  type ChannelProtocol,
-  type StreamOptions,
-} from '../../control/streams/index.js';
-import { KubeletError } from '../errors.js';
+  ConsoleFrameReader,
+  ERR,
+  EXITED,
+  INPUT,
+  INPUT_CLOSED,
+  OUT,
+  consoleFrames,
+  resizeFrame,
+} from './console-protocol.js';
 
 /**
- * kubectl attach (and run -it): a container started with stdin/tty runs on
- * a terminal that Debian's dtach holds (dtach -N <socket> <command>: the
- * master keeps the PTY open whether anyone is attached or not, and outlives
- * an agent restart as the container does). Attaching speaks dtach's own
- * socket protocol, so no terminal is needed on the agent's side: the client
- * sends 10-byte packets {type, len, 8 bytes} — PUSH (input, up to 8 bytes),
- * ATTACH, DETACH, WINCH (struct winsize: rows, cols, 0, 0; the machine's
- * byte order) — and the master sends the terminal's output as it comes.
+ * kubectl attach (and run -i/-it): the stream joined to the container's
+ * console holder (console-holder.ts) on its Unix socket — the container's
+ * output (what it printed before, on a first attach) out on stdout and
+ * stderr as the request asks, stdin and resizes in. The end of the client's
+ * stdin is passed on (the holder ends the container's stdin for stdinOnce);
+ * a client leaving only detaches. Ends with Success when the container is
+ * done, as the kubelet's attach does (kubectl reads the exit code from the
+ * pod's status).
  */
-export const DTACH_PUSH = 0;
-export const DTACH_ATTACH = 1;
-export const DTACH_DETACH = 2;
-export const DTACH_WINCH = 3;
-export const DTACH_REDRAW = 4;
-const PACKET = 10;
-
-export function dtachPacket(type: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
-  if (payload.length > 8) throw new KubeletError('ERR_BAD_FRAME', 'a dtach packet carries at most 8 bytes');
-  const b = Buffer.alloc(PACKET);
-  b[0] = type;
-  b[1] = payload.length;
-  b.set(payload, 2);
-  return b;
-}
-
-/** Input as PUSH packets of up to 8 bytes each. */
-export function dtachPush(data: Uint8Array): Buffer {
-  const out: Buffer[] = [];
-  for (let i = 0; i < data.length; i += 8) out.push(dtachPacket(DTACH_PUSH, data.subarray(i, i + 8)));
-  return Buffer.concat(out);
-}
-
-export function dtachWinch(cols: number, rows: number): Buffer {
-  const ws = Buffer.alloc(8);
-  ws.writeUInt16LE(rows, 0);
-  ws.writeUInt16LE(cols, 2);
-  const b = dtachPacket(DTACH_WINCH, ws);
-  b[1] = 8;
-  return b;
-}
-
-/** The argv that runs a container's command on a console dtach holds at sock (-E: no detach key, -z: ^Z goes to the command, -r none: no redraw). */
-export function consoleArgv(sock: string, argv: string[]): string[] {
-  return ['/usr/bin/dtach', '-N', sock, '-E', '-z', '-r', 'none', ...argv];
-}
-
-/**
- * Attach the WebSocket to a container's console: its output on stdout,
- * stdin and resizes to it. Ends (Success on the error channel, then close)
- * when the container's console goes away; a client leaving only detaches.
- */
-export function serveAttach(
-  ws: WebSocket,
-  protocol: ChannelProtocol,
-  opts: StreamOptions,
-  sock: string,
-  log: (m: string) => void,
-): void {
-  let closed = false;
+export function serveAttach(ch: StreamChannels, opts: StreamOptions, sock: string, log: (m: string) => void): void {
   const conn = net.connect(sock);
-  const send = (channel: number, data: Buffer | string) => {
-    if (!closed) ws.send(encodeFrame(channel, data), { binary: true });
+  let inputClosed = false;
+  const closeInput = () => {
+    if (inputClosed || !opts.stdin || conn.destroyed) return;
+    inputClosed = true;
+    conn.write(consoleFrames(INPUT_CLOSED, Buffer.alloc(0)));
   };
-  const finish = (status: Record<string, unknown>) => {
-    send(ERROR, JSON.stringify(status));
-    if (!closed) ws.close(1000);
-    closed = true;
-  };
-  conn.on('connect', () => {
-    conn.write(dtachPacket(DTACH_ATTACH));
-    send(opts.stdout ? STDOUT : ERROR, Buffer.alloc(0));
+  const reader = new ConsoleFrameReader();
+  conn.on('data', (chunk: Buffer) => {
+    let frames;
+    try {
+      frames = reader.push(chunk);
+    } catch (e) {
+      log(`attach ${sock}: ${(e as Error).message}`);
+      conn.destroy();
+      return;
+    }
+    for (const f of frames) {
+      if (f.type === OUT && opts.stdout) {
+        if (!ch.write(STDOUT, f.data)) conn.pause();
+      } else if (f.type === ERR && opts.stderr) {
+        if (!ch.write(STDERR, f.data)) conn.pause();
+      } else if (f.type === EXITED) {
+        ch.finish({ metadata: {}, status: 'Success' });
+      }
+    }
   });
-  conn.on('data', (d: Buffer) => {
-    if (opts.stdout) send(STDOUT, d);
-  });
+  ch.onDrain(() => conn.resume());
   conn.on('error', (e) => {
     log(`attach ${sock}: ${e.message}`);
-    if (!closed) finish(errorStatus(`the container's console is gone: ${e.message}`));
+    ch.finish(errorStatus(`the container's console is gone: ${e.message}`));
   });
-  conn.on('close', () => {
-    if (!closed) finish({ metadata: {}, status: 'Success' });
+  conn.on('close', () => ch.finish({ metadata: {}, status: 'Success' }));
+  ch.onClose(() => {
+    if (conn.destroyed) return;
+    closeInput();
+    conn.end();
   });
-  ws.on('close', () => {
-    closed = true;
-    if (!conn.destroyed) conn.end(dtachPacket(DTACH_DETACH));
+  ch.onStdin((d) => {
+    if (opts.stdin && !inputClosed && !conn.destroyed) conn.write(consoleFrames(INPUT, d));
   });
-  ws.on('message', (raw: Buffer) => {
-    const f = decodeFrame(Buffer.from(raw), protocol);
-    if (f.kind === 'data' && f.channel === STDIN && opts.stdin) conn.write(dtachPush(f.data));
-    else if (f.kind === 'data' && f.channel === RESIZE) {
-      const s = parseResize(f.data);
-      if (s) conn.write(dtachWinch(s.width, s.height));
-    }
+  ch.onStdinEnd(closeInput);
+  ch.onResize((s) => {
+    if (!conn.destroyed) conn.write(resizeFrame(s.width, s.height));
   });
 }

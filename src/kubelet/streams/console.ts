@@ -1,17 +1,25 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { consoleArgv } from './attach.js';
+import { fileURLToPath } from 'node:url';
+import { holderArgs } from './console-holder.js';
 
 /**
- * A container's console, for kubectl attach and run -it: a container whose
- * spec asks for stdin or a tty runs on a terminal that Debian's dtach holds
- * (attach.ts speaks to it). Why dtach: the console must outlive the agent
- * (containers do: a restarted agent adopts them) and keep the terminal open
- * between attaches, which is exactly what a dtach master is — a small,
- * long-kept C program — where a console of the agent's own would die with
- * it. The master runs outside the sandbox, so its socket is the node's,
- * never the container's.
+ * A container's console, for kubectl attach and run -i/-it: a container
+ * whose spec asks for stdin or a tty runs under a console holder
+ * (console-holder.ts) — a pseudo-terminal for tty, pipes for stdin alone —
+ * which writes its output to the container's log as any container's, keeps
+ * its stdin until the first attach ends it (stdinOnce), and serves attaches
+ * on a Unix socket (attach.ts speaks to it). The holder outlives the agent
+ * (containers do: a restarted agent adopts them) and runs outside the
+ * sandbox, so its socket is the node's, never the container's.
+ *
+ * Why not Debian's dtach (podwire's first console): it holds a terminal
+ * only — no pipes, so no end of file for `kubectl run -i` fed by a pipe, and
+ * stderr merged — keeps no log (kubectl logs of a console container was
+ * empty, and kubectl run -i --rm of a short command showed nothing), and
+ * drops what the container prints before an attach. util-linux script logs
+ * but writes its own header and footer into the log.
  *
  * The socket's path is short (a Unix socket path has 108 bytes) and found
  * from the pod's uid and the container's name alone.
@@ -23,14 +31,41 @@ export function consoleSocket(podUid: string, container: string): string {
   return path.join(CONSOLE_DIR, `${h}.sock`);
 }
 
-/** The runtime's hook: argv (the shim that records the exit code, and the sandbox) on a console when the spec asks for one. */
+/** The holder's compiled entry: beside this file in dist/, or dist/'s when this runs from src/ (tests). */
+export function holderEntry(): string {
+  const here = fileURLToPath(new URL('./console-holder-main.js', import.meta.url));
+  if (fs.existsSync(here)) return here;
+  return fileURLToPath(new URL('../../../dist/kubelet/streams/console-holder-main.js', import.meta.url));
+}
+
+/** The argv that runs a container's command under its console holder. */
+export function consoleArgv(
+  run: { stdin?: boolean; tty?: boolean; stdinOnce?: boolean },
+  sock: string,
+  argv: string[],
+  entry = holderEntry(),
+): string[] {
+  return [
+    process.execPath,
+    entry,
+    ...holderArgs({
+      socket: sock,
+      tty: run.tty === true,
+      stdin: run.stdin === true,
+      stdinOnce: run.stdin === true && run.stdinOnce === true,
+      argv,
+    }),
+  ];
+}
+
+/** The runtime's hook: argv (the shim that records the exit code, and the sandbox) under a console when the spec asks for one. */
 export function withConsole(
-  run: { podUid: string; name: string; stdin?: boolean; tty?: boolean },
+  run: { podUid: string; name: string; stdin?: boolean; tty?: boolean; stdinOnce?: boolean },
   argv: string[],
 ): string[] {
   if (!run.stdin && !run.tty) return argv;
   fs.mkdirSync(CONSOLE_DIR, { recursive: true, mode: 0o700 });
   const sock = consoleSocket(run.podUid, run.name);
   fs.rmSync(sock, { force: true });
-  return consoleArgv(sock, argv);
+  return consoleArgv(run, sock, argv);
 }

@@ -1,23 +1,16 @@
 import fs from 'node:fs';
 import { startProcess, startPty } from '../../host/index.js';
-import type { WebSocket } from 'ws';
 import { execIdentityArgv, type ExecSpec as FullExecSpec } from '../exec-spec.js';
 import {
-  ERROR,
-  RESIZE,
   STDERR,
-  STDIN,
   STDOUT,
-  decodeFrame,
-  encodeFrame,
   errorStatus,
   exitCodeOf,
   exitStatus,
-  parseResize,
-  type ChannelProtocol,
   type StreamOptions,
   type TerminalSize,
 } from '../../control/streams/index.js';
+import type { StreamChannels } from './channels.js';
 
 /**
  * What exec enters: a process in the container's namespaces and what the
@@ -185,93 +178,59 @@ async function ptyProc(argv: string[], env: Record<string, string>, size: Termin
   };
 }
 
-/** How much output may wait in the WebSocket's buffer before the command's output is paused. */
-const HIGH_WATER = 1 << 20;
-
 /**
- * Run argv as a stream over the WebSocket: stdin from channel 0, stdout and
- * stderr out on 1 and 2, resize from 4 (TTY), the exit Status on 3, then a
- * normal close. A client that goes away mid-stream ends the command's whole
- * session (SIGKILL), so nothing it started is left behind.
+ * Run argv as a stream: stdin in, stdout and stderr out, resizes (TTY), the
+ * exit Status at the end. A client that goes away mid-stream ends the
+ * command's whole session (SIGKILL), so nothing it started is left behind.
  */
 export async function serveExec(
-  ws: WebSocket,
-  protocol: ChannelProtocol,
+  ch: StreamChannels,
   opts: StreamOptions,
   argv: string[],
   env: Record<string, string>,
-  log: (m: string) => void,
 ): Promise<number | null> {
   // The first resize kubectl sends may come before the PTY exists: keep it.
   let size: TerminalSize | null = null;
   let proc: Proc | null = null;
   const early: Buffer[] = [];
   let inputEnded = false;
-  let closed = false;
-  ws.on('close', () => {
-    closed = true;
+  ch.onClose(() => {
     if (proc && proc.pid > 0) killSession(proc.pid);
   });
-  ws.on('message', (raw: Buffer, isBinary: boolean) => {
-    const msg = isBinary ? raw : Buffer.from(raw);
-    const f = decodeFrame(msg, protocol);
-    if (f.kind === 'invalid') {
-      log(`exec stream: ${f.reason}`);
-      return;
-    }
-    if (f.kind === 'close') {
-      if (f.channel === STDIN) {
-        inputEnded = true;
-        proc?.endInput();
-      }
-      return;
-    }
-    if (f.kind !== 'data') return;
-    if (f.channel === RESIZE) {
-      const s = parseResize(f.data);
-      if (s) {
-        size = s;
-        proc?.resize(s);
-      }
-    } else if (f.channel === STDIN && opts.stdin && !inputEnded) {
-      if (!proc) early.push(Buffer.from(f.data));
-      else if (!proc.write(f.data)) ws.pause();
-    }
+  ch.onStdinEnd(() => {
+    inputEnded = true;
+    proc?.endInput();
   });
-  const send = (channel: number, data: Buffer | string) => {
-    if (closed) return;
-    ws.send(encodeFrame(channel, data), { binary: true });
-  };
-  // As the kubelet: an empty message on the first channel the client reads, to say the stream is open.
-  send(opts.stdout ? STDOUT : opts.stderr ? STDERR : ERROR, Buffer.alloc(0));
+  ch.onResize((s) => {
+    size = s;
+    proc?.resize(s);
+  });
+  ch.onStdin((d) => {
+    if (!opts.stdin || inputEnded) return;
+    if (!proc) early.push(Buffer.from(d));
+    else if (!proc.write(d)) ch.pauseInput();
+  });
   try {
     // give a TTY client's first resize a moment to arrive, so the command starts at the right size
     if (opts.tty && !size) await new Promise((r) => setTimeout(r, 30));
     proc = opts.tty ? await ptyProc(argv, env, size) : pipeProc(argv, env, opts);
   } catch (e) {
-    send(ERROR, JSON.stringify(errorStatus(`could not start ${argv.join(' ')}: ${(e as Error).message}`)));
-    ws.close(1000);
+    ch.finish(errorStatus(`could not start ${argv.join(' ')}: ${(e as Error).message}`));
     return null;
   }
   const p = proc;
-  if (closed) killSession(p.pid);
-  p.onDrain(() => ws.resume());
+  if (ch.closed) killSession(p.pid);
+  p.onDrain(() => ch.resumeInput());
+  ch.onDrain(() => p.resume());
   for (const d of early) p.write(d);
-  if (inputEnded || !opts.stdin) {
-    if (!opts.tty) p.endInput();
-  }
+  if ((inputEnded || !opts.stdin) && !opts.tty) p.endInput();
   p.onData((channel, data) => {
-    if (closed) return;
-    ws.send(encodeFrame(channel, data), { binary: true }, () => {
-      if (ws.bufferedAmount < HIGH_WATER) p.resume();
-    });
-    if (ws.bufferedAmount >= HIGH_WATER) p.pause();
+    if (!ch.write(channel as typeof STDOUT | typeof STDERR, data)) p.pause();
   });
   const { code, signal } = await p.done;
   const exit = exitCodeOf(code, signal);
   // the command is gone; what it left running in its session goes with it (as a container exec ends)
   killSession(p.pid);
-  send(ERROR, JSON.stringify(exitStatus(exit)));
-  if (!closed) ws.close(1000);
+  ch.finish(exitStatus(exit));
   return exit;
 }

@@ -5,10 +5,10 @@ import type { StreamDeps } from './server.js';
 
 /**
  * What the agent's :10250 streams enter, from its kubelet: exec's target
- * container (its process and environment), attach's console. Hooks for
- * port-forward and SPDY are filled in by their modules (streamHooks).
+ * container (its process and environment), attach's console. The hook for
+ * port-forward is filled in by its module (streamHooks).
  */
-export const streamHooks: Pick<StreamDeps, 'portForward' | 'spdy'> = {};
+export const streamHooks: Pick<StreamDeps, 'portForward'> = {};
 
 export function kubeletStreams(kubelet: Kubelet, log: (m: string) => void): StreamDeps {
   return {
@@ -32,9 +32,6 @@ export function kubeletStreams(kubelet: Kubelet, log: (m: string) => void): Stre
     },
     get portForward() {
       return streamHooks.portForward;
-    },
-    get spdy() {
-      return streamHooks.spdy;
     },
     log: (m) => log(`kubelet streams: ${m}`),
   };

@@ -4,6 +4,8 @@ import { WebSocketServer } from 'ws';
 import { pickProtocol, parseStreamOptions } from '../../control/streams/index.js';
 import { execArgv, execEnv, serveExec, type ExecSpec } from './exec.js';
 import { serveAttach } from './attach.js';
+import { wsChannels, type StreamChannels } from './channels.js';
+import { acceptSpdyChannels } from './spdy-channels.js';
 
 /**
  * The kubelet's streaming endpoints on :10250, as the API server proxies
@@ -11,9 +13,10 @@ import { serveAttach } from './attach.js';
  *   /exec/{ns}/{pod}/{container}?command=…&stdin=…&stdout=…&stderr=…&tty=…
  *   /attach/{ns}/{pod}/{container}?stdin=…&stdout=…&tty=…
  *   /portForward/{ns}/{pod}
- * Exec and attach speak the WebSocket channel protocols (control/streams/ws-channels.ts);
- * an SPDY/3.1 upgrade, or a port-forward, goes to a handler registered for
- * it, else it is refused with a Status that kubectl prints.
+ * Exec and attach speak the WebSocket channel protocols (control/streams/ws-channels.ts)
+ * or, when kubectl falls back, SPDY/3.1 (spdy-channels.ts); a port-forward
+ * goes to the handler registered for it. What cannot be served is refused
+ * with a Status that kubectl prints.
  */
 export type ExecLookup = (
   namespace: string,
@@ -41,8 +44,6 @@ export interface StreamDeps {
   console?: ConsoleLookup;
   /** pods/portforward (WebSocket or SPDY), served by whoever registers it */
   portForward?: (req: http.IncomingMessage, socket: Duplex, head: Buffer, target: StreamTarget) => void;
-  /** exec/attach over SPDY/3.1 (kubectl's fallback when the WebSocket upgrade fails) */
-  spdy?: (req: http.IncomingMessage, socket: Duplex, head: Buffer, target: StreamTarget) => void;
   log: (m: string) => void;
 }
 
@@ -123,11 +124,15 @@ export function serveStreams(server: http.Server, deps: StreamDeps): void {
       if ('error' in r.body) return refuseUpgrade(socket, r.status, r.body.error);
       consoleSock = r.body.socket;
     }
+    const start = (ch: StreamChannels) => {
+      if (target.kind === 'attach') return serveAttach(ch, opts, consoleSock!, deps.log);
+      const argv = execArgv(spec!, opts.command);
+      void serveExec(ch, opts, argv, execEnv(spec!, opts.tty)).catch((e) =>
+        deps.log(`exec ${target.namespace}/${target.pod}: ${(e as Error).message}`),
+      );
+    };
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
-    if (upgrade.startsWith('spdy/')) {
-      if (deps.spdy) return deps.spdy(req, socket, head, target);
-      return refuseUpgrade(socket, 400, 'this agent streams exec and attach over WebSocket only (v5.channel.k8s.io)');
-    }
+    if (upgrade === 'spdy/3.1') return acceptSpdyChannels(req, socket, head, opts, deps.log, start);
     if (upgrade !== 'websocket') return refuseUpgrade(socket, 400, `cannot upgrade to ${upgrade || 'nothing'}`);
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',');
     const protocol = pickProtocol(offered);
@@ -139,11 +144,7 @@ export function serveStreams(server: http.Server, deps: StreamDeps): void {
       );
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', (e) => deps.log(`${target.kind} ${target.namespace}/${target.pod}: ${e.message}`));
-      if (target.kind === 'attach') return serveAttach(ws, protocol, opts, consoleSock!, deps.log);
-      const argv = execArgv(spec!, opts.command);
-      void serveExec(ws, protocol, opts, argv, execEnv(spec!, opts.tty), deps.log).catch((e) =>
-        deps.log(`exec ${target.namespace}/${target.pod}: ${(e as Error).message}`),
-      );
+      start(wsChannels(ws, protocol, opts, deps.log));
     });
   });
 }

@@ -4,11 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { serveStreams } from '../../../src/kubelet/streams/server.js';
 import { sessionMembers } from '../../../src/kubelet/streams/exec.js';
 import { streamUpgradeHandler } from '../../../src/control/api/streams/upgrade-proxy.js';
 import { FileStore } from '../../../src/control/store/file-store.js';
+import { SpdySession } from '../../../src/control/streams/index.js';
 
 // The agent's exec endpoint and the API server's proxy in front of it, with
 // real processes: the "container" is this test's own process, so nsenter
@@ -197,5 +198,90 @@ describe('exec through the API server to the agent', () => {
     } while (left.length && Date.now() < deadline);
     expect(left).toEqual([]);
     expect(sessionMembers(sid)).toEqual([]);
+  });
+});
+
+/** kubectl's SPDY fallback, as client-go's SPDY executor speaks it: Upgrade: SPDY/3.1, a stream per channel. */
+async function runSpdy(
+  pod: string,
+  q: string,
+  streams: string[],
+  input?: string,
+  versions = 'v4.channel.k8s.io',
+): Promise<{ head: string; out: Record<string, string>; status: string }> {
+  const sock = net.connect(apiPort, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.write(
+    `POST /api/v1/namespaces/default/pods/${pod}/exec?${q} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${versions}\r\n\r\n`,
+  );
+  let buf = Buffer.alloc(0);
+  while (!buf.includes('\r\n\r\n'))
+    buf = Buffer.concat([buf, (await new Promise((r) => sock.once('data', r))) as Buffer]);
+  const end = buf.indexOf('\r\n\r\n') + 4;
+  const head = buf.subarray(0, end).toString();
+  const out: Record<string, string> = {};
+  if (!head.startsWith('HTTP/1.1 101')) {
+    sock.destroy();
+    return { head: head + buf.subarray(end).toString(), out, status: '' };
+  }
+  const session = new SpdySession(sock, { isServer: false });
+  if (buf.length > end) session.receive(buf.subarray(end));
+  const done: Promise<void>[] = [];
+  // as client-go: every stream opened (each answered) before any is written
+  const opened = [];
+  for (const type of streams) {
+    const s = session.openStream({ streamtype: type });
+    await s.replied;
+    out[type] = '';
+    done.push(
+      new Promise((r) => {
+        s.on('data', (d: Buffer) => (out[type] += d.toString()));
+        s.on('end', r);
+        s.on('close', r);
+      }),
+    );
+    opened.push({ type, s });
+  }
+  for (const { type, s } of opened) {
+    if (type === 'stdin') s.end(input ?? '');
+    else if (type !== 'resize') s.end();
+  }
+  await Promise.all(done);
+  session.destroy();
+  return { head, out, status: out.error };
+}
+
+describe('exec over SPDY/3.1 (kubectl’s fallback)', () => {
+  it('stdin to its end of file, stdout and stderr apart, the exit code in the v4 Status', async () => {
+    const cmd = ['sh', '-c', 'wc -c; echo err >&2; exit 7'].map((c) => `command=${encodeURIComponent(c)}`);
+    const r = await runSpdy(
+      'solo',
+      `stdin=true&stdout=true&stderr=true&${cmd.join('&')}`,
+      ['error', 'stdin', 'stdout', 'stderr'],
+      'y'.repeat(70_000),
+      'v4.channel.k8s.io,v3.channel.k8s.io,v2.channel.k8s.io,channel.k8s.io',
+    );
+    expect(r.head).toMatch(/X-Stream-Protocol-Version: v4.channel.k8s.io/);
+    expect(r.out.stdout.trim()).toBe('70000');
+    expect(r.out.stderr).toBe('err\n');
+    const status = JSON.parse(r.status);
+    expect(status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode' });
+    expect(status.details.causes).toEqual([{ reason: 'ExitCode', message: '7' }]);
+  });
+
+  it('Success on exit 0; a v2 client gets no Status text on success; an unknown version is refused', async () => {
+    const ok = await runSpdy('solo', 'stdout=true&command=true', ['error', 'stdout']);
+    expect(JSON.parse(ok.status)).toEqual({ metadata: {}, status: 'Success' });
+    const v2 = await runSpdy(
+      'solo',
+      'stdout=true&command=echo&command=hi',
+      ['error', 'stdout'],
+      undefined,
+      'v2.channel.k8s.io',
+    );
+    expect(v2.out.stdout).toBe('hi\n');
+    expect(v2.status).toBe('');
+    const bad = await runSpdy('solo', 'stdout=true&command=true', ['error'], undefined, 'v9.channel.k8s.io');
+    expect(bad.head).toMatch(/^HTTP\/1.1 403[^]*unable to negotiate protocol/);
   });
 });

@@ -10,7 +10,6 @@ import {
   exitCodeOf,
   parseStreamOptions,
 } from '../../../src/control/streams/index.js';
-import { dtachPacket, dtachPush, dtachWinch, consoleArgv } from '../../../src/kubelet/streams/attach.js';
 import { parseStreamPath } from '../../../src/kubelet/streams/server.js';
 
 // The channel framing kubectl's WebSocket executor speaks (v5/v4.channel.k8s.io).
@@ -85,26 +84,5 @@ describe('kubelet paths', () => {
     expect(parseStreamPath(new URL('http://k/exec/default/web'))).toBeNull();
     expect(parseStreamPath(new URL('http://k/portForward/a/b/c'))).toBeNull();
     expect(parseStreamPath(new URL('http://k/containerLogs/a/b/c'))).toBeNull();
-  });
-});
-
-describe('dtach console protocol', () => {
-  it('packets are 10 bytes: type, length, 8 bytes', () => {
-    expect([...dtachPacket(1)]).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    const p = dtachPush(Buffer.from('0123456789'));
-    expect(p.length).toBe(20);
-    expect([...p.subarray(0, 2)]).toEqual([0, 8]);
-    expect(p.subarray(2, 10).toString()).toBe('01234567');
-    expect([...p.subarray(10, 12)]).toEqual([0, 2]);
-    expect(p.subarray(12, 14).toString()).toBe('89');
-  });
-  it('a window size is rows then columns', () => {
-    const w = dtachWinch(132, 41);
-    expect(w[0]).toBe(3);
-    expect(w.readUInt16LE(2)).toBe(41);
-    expect(w.readUInt16LE(4)).toBe(132);
-  });
-  it('runs the command under dtach -N with no detach key', () => {
-    expect(consoleArgv('/s', ['sh'])).toEqual(['/usr/bin/dtach', '-N', '/s', '-E', '-z', '-r', 'none', 'sh']);
   });
 });
