@@ -272,6 +272,7 @@ export class Kubelet {
         cwd: typeof c.workingDir === 'string' && c.workingDir.startsWith('/') ? c.workingDir : '/',
         stdin: c.stdin === true,
         tty: c.tty === true,
+        stdinOnce: c.stdinOnce === true,
       };
       // Containers share the pod's network namespace: two may not declare one port.
       let clash: string | null = null;

@@ -81,6 +81,8 @@ export interface ContainerRun {
   /** the spec's stdin and tty: the container runs on a console kubectl attach reaches (streams/console.ts) */
   stdin?: boolean;
   tty?: boolean;
+  /** the spec's stdinOnce: the console ends the container's stdin when the first attach's stdin ends */
+  stdinOnce?: boolean;
 }
 
 /** What the runtime's sandboxes need to know of this node. */
