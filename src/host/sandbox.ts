@@ -32,11 +32,18 @@ export interface SandboxMounts {
   binds: SandboxBind[];
   /** the node's /dev (privileged) instead of a minimal one */
   hostDev: boolean;
+  /**
+   * bind these entries of the node's / (symlinks made as symlinks) on the
+   * sandbox's own root instead of / itself, which is then remounted
+   * read-only when readOnlyRoot: a bind may then make a mount point the
+   * node's / lacks (a hostPath volume at /host)
+   */
+  rootEntries?: { path: string; symlink?: string }[];
 }
 
 export interface PodSandboxSpec {
-  /** the pod's network namespace (named, under /run/netns) */
-  netns: string;
+  /** the pod's network namespace (named, under /run/netns); null: the caller's (hostNetwork) */
+  netns: string | null;
   hostname: string;
   mounts: SandboxMounts;
   /** argv of the pause process */
@@ -44,7 +51,12 @@ export interface PodSandboxSpec {
 }
 
 export interface ContainerSandboxSpec {
-  netns: string;
+  /** null: the caller's network namespace (hostNetwork) */
+  netns: string | null;
+  /** hostIPC: the caller's IPC namespace, not the pod's */
+  hostIpc?: boolean;
+  /** hostPID: the caller's PID namespace (neither the pod's nor one of its own) */
+  hostPid?: boolean;
   /** a process of the pod's sandbox (the pause's init): its UTS and IPC namespaces are joined */
   podPid: number;
   /** join the pod's PID namespace through this fd (shareProcessNamespace), else a PID namespace of its own */
@@ -58,12 +70,16 @@ export interface ContainerSandboxSpec {
 }
 
 function mountArgs(m: SandboxMounts): string[] {
-  const out = [m.readOnlyRoot ? '--ro-bind' : '--bind', '/', '/'];
+  const bind = m.readOnlyRoot ? '--ro-bind' : '--bind';
+  const out = m.rootEntries
+    ? m.rootEntries.flatMap((e) => (e.symlink ? ['--symlink', e.symlink, e.path] : [bind, e.path, e.path]))
+    : [bind, '/', '/'];
   for (const t of m.tmpfs) out.push(...(t.mode ? ['--perms', t.mode] : []), '--tmpfs', t.dest);
   for (const b of m.binds) out.push(b.readOnly ? '--ro-bind' : '--bind', b.src, b.dest);
   out.push('--proc', '/proc');
   if (m.hostDev) out.push('--dev-bind', '/dev', '/dev');
   else out.push('--dev', '/dev');
+  if (m.rootEntries && m.readOnlyRoot) out.push('--remount-ro', '/');
   return out;
 }
 
@@ -78,7 +94,7 @@ const capArgs = (caps: string[] | 'all'): string[] =>
 export function podSandboxArgv(s: PodSandboxSpec): string[] {
   return [
     toolPath('nsenter'),
-    `--net=/run/netns/${s.netns}`,
+    ...(s.netns !== null ? [`--net=/run/netns/${s.netns}`] : []),
     '--',
     toolPath('bwrap'),
     ...mountArgs(s.mounts),
@@ -100,13 +116,13 @@ export function podSandboxArgv(s: PodSandboxSpec): string[] {
 export function containerSandboxArgv(s: ContainerSandboxSpec): string[] {
   return [
     toolPath('nsenter'),
-    `--net=/run/netns/${s.netns}`,
+    ...(s.netns !== null ? [`--net=/run/netns/${s.netns}`] : []),
     `--uts=/proc/${s.podPid}/ns/uts`,
-    `--ipc=/proc/${s.podPid}/ns/ipc`,
+    ...(s.hostIpc ? [] : [`--ipc=/proc/${s.podPid}/ns/ipc`]),
     '--',
     toolPath('bwrap'),
     ...mountArgs(s.mounts),
-    ...(s.podPidnsFd !== null ? ['--pidns', String(s.podPidnsFd)] : ['--unshare-pid']),
+    ...(s.hostPid ? [] : s.podPidnsFd !== null ? ['--pidns', String(s.podPidnsFd)] : ['--unshare-pid']),
     ...capArgs(s.caps),
     '--chdir',
     s.cwd,

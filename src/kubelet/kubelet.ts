@@ -17,6 +17,7 @@ import { isoTime } from '../control/index.js';
 import path from 'node:path';
 import { containerSecurity, SecurityContextError } from './security.js';
 import type { ExecSpec } from './exec-spec.js';
+import { hostNetworkRecord, hostPathBinds } from './pod-host.js';
 
 /**
  * The agent's kubelet: it watches the Pods bound to this node and makes
@@ -58,6 +59,8 @@ export class Kubelet {
   private readonly probes = new Map<string, { readiness?: ProbeLoop; liveness?: ProbeLoop }>();
   private readonly told = new Set<string>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** hostNetwork pods' sandboxes: no netns or address of their own (pod-host.ts), so none from the agent's PodSandboxes */
+  private readonly hostPods = new Map<string, PodRecord>();
   private stopped = false;
   /** Sandboxes are a dozen `ip` commands each: a burst of pods makes them a few at a time, not all at once. */
   private readonly sandboxSlots = new Slots(4);
@@ -98,6 +101,12 @@ export class Kubelet {
       this.enqueue(rec.name);
     }
     const known = new Set(this.o.sandboxes.list().map((r) => r.uid));
+    // hostNetwork pods have no sandbox record: the informer's list says which still run here
+    for (const p of this.informer.list())
+      if (p.spec?.hostNetwork === true && !p.metadata.deletionTimestamp) {
+        known.add(p.metadata.uid);
+        this.enqueue(apiPodKey(p.metadata.namespace ?? 'default', p.metadata.name));
+      }
     for (const uid of this.runtime.podUids()) if (!known.has(uid)) await this.runtime.stopPod(uid, 0);
   }
 
@@ -138,7 +147,7 @@ export class Kubelet {
 
   private async sync(key: string): Promise<void> {
     const pod = this.podFor(key);
-    const rec = this.o.sandboxes.get(key);
+    const rec = this.o.sandboxes.get(key) ?? this.hostPods.get(key);
     const gone = !pod || !!pod.metadata.deletionTimestamp;
     if (rec?.uid && (gone || pod!.metadata.uid !== rec.uid)) await this.teardown(rec, pod);
     if (pod?.metadata.deletionTimestamp) {
@@ -156,7 +165,12 @@ export class Kubelet {
     if (gone) return;
     const uid = pod.metadata.uid!;
     this.keyByUid.set(uid, key);
-    let sb = this.o.sandboxes.get(key);
+    let sb = this.o.sandboxes.get(key) ?? this.hostPods.get(key);
+    if (!sb && pod.spec.hostNetwork === true) {
+      sb = hostNetworkRecord(key, pod.metadata.namespace ?? 'default', uid, this.o.nodeIp);
+      this.hostPods.set(key, sb);
+      this.o.log(`pod ${key}: hostNetwork, the node's namespace and ${sb.ip}`);
+    }
     if (sb && !sb.uid) {
       await this.writeStatus(
         pod,
@@ -199,7 +213,15 @@ export class Kubelet {
     const uid = pod.metadata.uid!;
     const written = readPodHostname(this.runtime.etcDir(uid));
     if (written) return written;
-    const f = podFilesFor(pod as PodLike, [sb.ip], this.o.dns);
+    // hostNetwork: the node's hostname (as the node's UTS namespace gives a real one)
+    const named = sb.netns
+      ? pod
+      : {
+          ...pod,
+          metadata: { ...pod.metadata, name: this.o.node },
+          spec: { ...pod.spec, hostname: undefined, subdomain: undefined, setHostnameAsFQDN: undefined },
+        };
+    const f = podFilesFor(named as PodLike, [sb.ip], this.o.dns);
     for (const w of f.warnings)
       this.tell(
         uid,
@@ -227,7 +249,8 @@ export class Kubelet {
       this.o.maxGraceSeconds ?? 5,
     );
     await this.runtime.stopPod(uid, grace * 1000);
-    await this.o.sandboxes.delete(rec.name);
+    if (this.hostPods.get(rec.name) === rec) this.hostPods.delete(rec.name);
+    else await this.o.sandboxes.delete(rec.name);
     this.keyByUid.delete(uid);
     for (const t of [...this.told]) if (t.startsWith(`${uid}/`)) this.told.delete(t);
     this.o.log(`pod ${rec.name}: stopped and removed (${rec.ip} released)`);
@@ -256,7 +279,10 @@ export class Kubelet {
   private async ensureContainers(pod: KubeObject, sb: PodRecord, hostname: string): Promise<void> {
     const uid = pod.metadata.uid!;
     const portOwner = new Map<string, string>();
-    for (const c of pod.spec.containers as Record<string, any>[]) {
+    const ephemeral = (pod.spec.ephemeralContainers ?? []) as Record<string, any>[];
+    const all = [...(pod.spec.containers as Record<string, any>[]), ...ephemeral];
+    for (const c of all) {
+      const isEphemeral = ephemeral.includes(c);
       const run: ContainerRun = {
         podUid: uid,
         podName: `${pod.metadata.namespace}/${pod.metadata.name}`,
@@ -266,13 +292,17 @@ export class Kubelet {
         env: {},
         netns: sb.netns,
         hostname,
-        restartPolicy: pod.spec.restartPolicy ?? 'Always',
+        // ephemeral containers are never restarted
+        restartPolicy: isEphemeral ? 'Never' : (pod.spec.restartPolicy ?? 'Always'),
         etcDir: this.runtime.etcDir(uid),
         shareProcessNamespace: pod.spec.shareProcessNamespace === true,
         cwd: typeof c.workingDir === 'string' && c.workingDir.startsWith('/') ? c.workingDir : '/',
         stdin: c.stdin === true,
         tty: c.tty === true,
         stdinOnce: c.stdinOnce === true,
+        ...(isEphemeral && typeof c.targetContainerName === 'string' ? { targetContainer: c.targetContainerName } : {}),
+        hostPID: pod.spec.hostPID === true,
+        hostIPC: pod.spec.hostIPC === true,
       };
       // Containers share the pod's network namespace: two may not declare one port.
       let clash: string | null = null;
@@ -295,6 +325,7 @@ export class Kubelet {
       let env: Record<string, string>;
       try {
         run.security = containerSecurity(c.securityContext, pod.spec.securityContext);
+        run.volumes = hostPathBinds(pod.spec, c, run.security.privileged);
       } catch (e) {
         if (!(e instanceof SecurityContextError)) throw e;
         this.runtime.block(run, 'CreateContainerConfigError', e.message);
@@ -333,7 +364,7 @@ export class Kubelet {
       );
       if (launch.notice) this.tell(uid, `notice/${c.name}`, pod, 'Warning', 'NoBuiltInImage', launch.notice);
       this.tell(uid, `started/${c.name}`, pod, 'Normal', 'Started', `Started container ${c.name}`);
-      this.watchProbes(pod, sb, c);
+      if (!isEphemeral) this.watchProbes(pod, sb, c);
     }
     for (const c of pod.spec.initContainers ?? [])
       this.tell(
@@ -408,9 +439,9 @@ export class Kubelet {
     if (c.livenessProbe) arm('liveness', c.livenessProbe);
   }
 
-  private containerViews(pod: KubeObject): ContainerView[] {
+  private containerViews(pod: KubeObject, which: 'containers' | 'ephemeralContainers'): ContainerView[] {
     const uid = pod.metadata.uid!;
-    return (pod.spec.containers as Record<string, any>[]).map((c) => {
+    return ((pod.spec[which] ?? []) as Record<string, any>[]).map((c) => {
       const v = this.runtime.view(uid, c.name);
       const running = v?.current.state === 'running';
       const probe = this.probes.get(`${uid}/${c.name}`)?.readiness;
@@ -438,7 +469,8 @@ export class Kubelet {
         hostIP: this.o.nodeIp,
         startTime: pod.status?.startTime ?? now,
         restartPolicy: pod.spec.restartPolicy ?? 'Always',
-        containers: this.containerViews(pod),
+        containers: this.containerViews(pod, 'containers'),
+        ephemeral: this.containerViews(pod, 'ephemeralContainers'),
         sandboxError,
       },
       pod.status,
@@ -468,8 +500,10 @@ export class Kubelet {
       return { status: 404, body: { error: `pod "${key}" does not run on ${this.o.node}` } };
     const uid = pod.metadata.uid!;
     const names = (pod.spec.containers as { name: string }[]).map((c) => c.name);
+    // exec and attach may name an ephemeral container (kubectl debug attaches to it); the default is a regular one
+    const ephemeral = ((pod.spec.ephemeralContainers ?? []) as { name: string }[]).map((c) => c.name);
     const wanted = container ?? pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
-    if (wanted !== undefined && !names.includes(wanted))
+    if (wanted !== undefined && !names.includes(wanted) && !ephemeral.includes(wanted))
       return { status: 400, body: { error: `container ${wanted} is not valid for pod ${pod.metadata.name}` } };
     for (const name of wanted !== undefined ? [wanted] : names) {
       const t = this.runtime.execTarget(uid, name);

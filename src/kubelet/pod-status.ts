@@ -25,6 +25,8 @@ export interface PodView {
   startTime?: string;
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
   containers: ContainerView[];
+  /** ephemeral containers (kubectl debug): reported apart, no part of the phase or readiness */
+  ephemeral?: ContainerView[];
   /** set while the sandbox could not be made */
   sandboxError?: string;
 }
@@ -123,6 +125,20 @@ export function podStatus(v: PodView, previous: Record<string, any> | undefined,
       imageID: '',
       started: c.started,
     })),
+    ...(v.ephemeral?.length
+      ? {
+          // as the kubelet reports them: never ready, no restarts, no started
+          ephemeralContainerStatuses: v.ephemeral.map((c) => ({
+            name: c.name,
+            state: k8sState(c.current),
+            lastState: {},
+            ready: false,
+            restartCount: 0,
+            image: c.image,
+            imageID: '',
+          })),
+        }
+      : {}),
     qosClass: previous?.qosClass ?? 'BestEffort',
   };
 }

@@ -48,7 +48,7 @@ export interface ProbeTarget {
 
 export function execProbeArgv(target: ProbeTarget, argv: string[]): string[] {
   const nsenter = toolPath('nsenter');
-  if (!target.exec) return [nsenter, `--net=/run/netns/${target.netns}`, '--', ...argv];
+  if (!target.exec) return [nsenter, ...(target.netns ? [`--net=/run/netns/${target.netns}`] : []), '--', ...argv];
   const { pid, security } = target.exec;
   // a container started before containers were sandboxes: the namespaces it had
   if (!security) return [nsenter, '--target', String(pid), '--mount', '--uts', '--net', '--', ...argv];

@@ -12,6 +12,7 @@ import {
   podSandboxArgv,
   containerSandboxArgv,
   type SandboxMounts,
+  type SandboxBind,
 } from '../host/index.js';
 import { execIdentityArgv, containerSecurity, type ContainerSecurity } from './security.js';
 import { KubeletError } from './errors.js';
@@ -67,6 +68,7 @@ export interface ContainerRun {
   image: string;
   argv: string[];
   env: Record<string, string>;
+  /** the pod's network namespace; '' for a hostNetwork pod (the node's: the agent's own) */
   netns: string;
   hostname: string;
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
@@ -83,6 +85,13 @@ export interface ContainerRun {
   tty?: boolean;
   /** the spec's stdinOnce: the console ends the container's stdin when the first attach's stdin ends */
   stdinOnce?: boolean;
+  /** an ephemeral container's targetContainerName: it joins that container's PID namespace */
+  targetContainer?: string;
+  /** the pod's hostPID and hostIPC: the node's PID and IPC namespaces (the agent's) */
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  /** volumes (hostPath) bound into the container */
+  volumes?: SandboxBind[];
 }
 
 /** What the runtime's sandboxes need to know of this node. */
@@ -106,11 +115,16 @@ interface PodSandbox {
 /**
  * The shim, outside the sandbox: runs the sandbox's argv as its child and
  * records its exit code (bwrap passes the command's on; 128+n for signal n).
+ * A PID namespace to join ($2, a /proc/PID/ns/pid, or empty) it opens as
+ * fd 3 for bwrap itself: a console holder between the agent and the shim
+ * passes on no descriptor but stdio.
  */
-const SHIM = 'f=$1; shift; "$@"; echo $? > "$f"';
+const SHIM = 'f=$1; p=$2; shift 2; if [ -n "$p" ]; then exec 3<"$p"; fi; "$@"; echo $? > "$f"';
 
 /** How long a pod's pause process may take to be in its namespaces. */
 const PAUSE_READY_MS = 10_000;
+/** How long a container's status may stay ContainerCreating while its sandbox's process is made. */
+const SANDBOX_READY_MS = 5_000;
 
 interface Tracked {
   run: ContainerRun;
@@ -192,6 +206,9 @@ export class ContainerRuntime {
       };
       this.containers.set(this.key(s.run.podUid, s.run.name), t);
       if (t.pid !== null && processStartTicks(t.pid) !== t.startTicks) this.exited(t, null);
+      else if (t.pid !== null && t.current.state === 'waiting')
+        // saved between its start and its sandbox's process: it runs
+        t.current = { state: 'running', startedAt: isoTime(t.startedAtMs) };
       else if (t.pid === null && t.current.state === 'waiting') this.scheduleRestart(t);
     }
     this.save();
@@ -335,9 +352,9 @@ export class ContainerRuntime {
     try {
       child = startProcess(
         podSandboxArgv({
-          netns: run.netns,
+          netns: run.netns || null,
           hostname: run.hostname,
-          mounts: this.mounts({ privileged: false, readOnlyRootFilesystem: true }, undefined),
+          mounts: this.mounts({ privileged: false, readOnlyRootFilesystem: true }, undefined, []),
           pause: this.sandbox.pause,
         }),
         { detached: true, stdio: ['ignore', out, out] },
@@ -378,6 +395,7 @@ export class ContainerRuntime {
   private mounts(
     sec: Pick<ContainerSecurity, 'privileged' | 'readOnlyRootFilesystem'>,
     etcDir: string | undefined,
+    volumes: SandboxBind[],
   ): SandboxMounts {
     const tmpfs = [{ dest: '/tmp', mode: '1777' }, { dest: '/var/tmp', mode: '1777' }, { dest: '/run' }];
     const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
@@ -389,7 +407,10 @@ export class ContainerRuntime {
       for (const f of ['resolv.conf', 'hosts', 'hostname'])
         if (fs.existsSync(`/etc/${f}`) && fs.existsSync(path.join(etcDir, f)))
           binds.push({ src: path.join(etcDir, f), dest: `/etc/${f}`, readOnly: sec.readOnlyRootFilesystem });
-    return { readOnlyRoot: !sec.privileged, tmpfs, binds, hostDev: sec.privileged };
+    binds.push(...volumes);
+    // a volume whose mount point the node's / lacks: the sandbox's root gets the node's entries one by one
+    const rootEntries = volumes.some((v) => !fs.existsSync(v.dest)) ? nodeRootEntries() : undefined;
+    return { readOnlyRoot: !sec.privileged, tmpfs, binds, hostDev: sec.privileged, rootEntries };
   }
 
   private async launchInSandbox(t: Tracked): Promise<void> {
@@ -402,9 +423,10 @@ export class ContainerRuntime {
     fs.mkdirSync(dir, { recursive: true });
     const exitFile = path.join(dir, 'exit-code');
     fs.rmSync(exitFile, { force: true });
+    // the PID namespace to join (the shim opens it as fd 3 for bwrap): an ephemeral container's target's, or the pod's
+    // (shareProcessNamespace); hostPID: the agent's own
+    const pidns = run.hostPID ? null : this.pidnsToJoin(run, pod);
     const out = fs.openSync(this.logPath(run.podUid, run.name), 'a');
-    // shareProcessNamespace: the pod's PID namespace, handed to bwrap as fd 3
-    const pidns = run.shareProcessNamespace ? fs.openSync(`/proc/${pod.nsPid}/ns/pid`, 'r') : null;
     let child: ChildProcess;
     try {
       // detached: its own process group, which stop() signals as a whole (the sandbox's processes are in it)
@@ -415,11 +437,14 @@ export class ContainerRuntime {
           SHIM,
           'sh',
           exitFile,
+          pidns ?? '',
           ...containerSandboxArgv({
-            netns: run.netns,
+            netns: run.netns || null,
+            hostIpc: run.hostIPC === true,
+            hostPid: run.hostPID === true,
             podPid: pod.nsPid,
             podPidnsFd: pidns === null ? null : 3,
-            mounts: this.mounts(sec, run.etcDir),
+            mounts: this.mounts(sec, run.etcDir, run.volumes ?? []),
             // setpriv needs these three to drop to the container's identity; it then leaves only sec.caps
             caps: sec.privileged ? 'all' : [...new Set([...sec.caps, 'SETUID', 'SETGID', 'SETPCAP'])],
             cwd: run.cwd ?? '/',
@@ -428,14 +453,13 @@ export class ContainerRuntime {
         ]),
         {
           detached: true,
-          stdio: ['ignore', out, out, ...(pidns === null ? [] : [pidns])],
+          stdio: ['ignore', out, out],
           env: run.env,
           cwd: '/',
         },
       );
     } finally {
       fs.closeSync(out);
-      if (pidns !== null) fs.closeSync(pidns);
     }
     if (!child.pid) {
       t.current = { state: 'waiting', reason: 'RunContainerError', message: `could not start ${run.argv[0]}` };
@@ -447,7 +471,6 @@ export class ContainerRuntime {
     t.startTicks = processStartTicks(child.pid);
     t.startedAtMs = Date.now();
     t.everStarted = true;
-    t.current = { state: 'running', startedAt: isoTime(t.startedAtMs) };
     child.on('exit', () => {
       if (t.pid === child.pid) this.guard(`${run.podName}/${run.name} exited`, () => this.exited(t, child.pid!));
     });
@@ -455,7 +478,32 @@ export class ContainerRuntime {
     // Containers outlive the agent (a restarted agent adopts them): they must not keep it running.
     child.unref();
     this.save();
+    // Running once the sandbox's process is there (as containerd reports a started task): what exec and
+    // attach enter, and what an ephemeral container's target shares, exists when the status says running.
+    const deadline = Date.now() + SANDBOX_READY_MS;
+    while (t.pid === child.pid && !t.stopping && Date.now() < deadline) {
+      t.nsPid = sandboxedDescendant(child.pid);
+      if (t.nsPid) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    if (t.pid !== child.pid) return; // it ended meanwhile: exited() has reported it
+    t.current = { state: 'running', startedAt: isoTime(t.startedAtMs) };
+    this.save();
     this.onChange(t.run.podUid);
+  }
+
+  /** The PID namespace the container joins (a /proc/PID/ns/pid of a live process), or null for one of its own. */
+  private pidnsToJoin(run: ContainerRun, pod: PodSandbox): string | null {
+    if (run.targetContainer !== undefined) {
+      const target = this.execTarget(run.podUid, run.targetContainer);
+      if (!target)
+        throw new KubeletError(
+          'ERR_TARGET',
+          `the target container "${run.targetContainer}" is not running: its process namespace cannot be shared`,
+        );
+      return `/proc/${target.pid}/ns/pid`;
+    }
+    return run.shareProcessNamespace ? `/proc/${pod.nsPid}/ns/pid` : null;
   }
 
   private exited(t: Tracked, _pid: number | null): void {
@@ -583,4 +631,16 @@ export class ContainerRuntime {
     fs.writeFileSync(tmp, JSON.stringify(file));
     fs.renameSync(tmp, this.file);
   }
+}
+
+/** The node's / entry by entry (not /proc and /dev, which the sandbox makes): symlinks (merged /usr's /bin …) as symlinks. */
+function nodeRootEntries(): { path: string; symlink?: string }[] {
+  return fs
+    .readdirSync('/')
+    .filter((n) => n !== 'proc' && n !== 'dev')
+    .map((n) => {
+      const p = `/${n}`;
+      const st = fs.lstatSync(p);
+      return st.isSymbolicLink() ? { path: p, symlink: fs.readlinkSync(p) } : { path: p };
+    });
 }

@@ -36,7 +36,13 @@ export function proxyPodLog(
         `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`,
       );
     container = containers[0];
-  } else if (!containers.includes(container)) {
+  } else if (
+    // any container of the pod may be named: init and ephemeral ones too (kubectl debug falls back to their logs)
+    ![...(pod.spec?.initContainers ?? []), ...(pod.spec?.ephemeralContainers ?? [])]
+      .map((c: { name: string }) => c.name)
+      .concat(containers)
+      .includes(container)
+  ) {
     throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
   }
   if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} is not scheduled to a node yet`);
