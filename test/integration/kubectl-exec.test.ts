@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { labUp, waitFor, type LabState } from '../../src/lab/index.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
+import { applyClusterDns } from '../../src/lab/cluster-dns.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab, labProcesses } from './helpers.js';
 
 // The real kubectl (Debian's, 1.32) against a 2-node lab: exec over
@@ -213,6 +214,105 @@ describe('kubectl run -it --rm and attach', () => {
     });
     const r = await onTty(['attach', '-it', 'console'], 'hello-console\n', 2000);
     expect(r.stdout).toContain('got: hello-console');
+  });
+});
+
+describe('console containers, stdin without a tty, exec over SPDY', () => {
+  // kubectl with an environment of its own (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false: SPDY only, kubectl 1.30's fallback)
+  const kubectlWith = (args: string[], o: { input?: string; env?: Record<string, string> } = {}) =>
+    execa('ip', [...kubectlArgs, ...args], {
+      reject: false,
+      timeout: 40_000,
+      env: o.env,
+      ...(o.input !== undefined ? { input: o.input } : { stdin: 'ignore' as const }),
+      stripFinalNewline: false,
+    });
+  const gone = (name: string) =>
+    waitFor(`pod ${name} gone`, 20_000, async () => (await client.tryGet('pods', 'default', name)) === null);
+
+  beforeAll(async () => {
+    await applyClusterDns(state, { ready: true });
+  }, 90_000);
+
+  it('kubectl logs of a tty container: what it printed on its terminal', async () => {
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'ttylog', namespace: 'default' },
+      spec: {
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            stdin: true,
+            tty: true,
+            command: ['sh', '-c', '[ -t 1 ] && echo "on a terminal: $TERM"; echo oops >&2; exec sleep 3600'],
+          },
+        ],
+      },
+    });
+    let logs = '';
+    await waitFor('the tty container’s log', 30_000, async () => {
+      logs = (await kubectl(['logs', 'ttylog'])).stdout;
+      return logs.includes('oops');
+    });
+    // a terminal's output: CR LF line ends, stderr on it too
+    expect(logs).toBe('on a terminal: xterm\r\noops\r\n');
+    await client.delete('pods', 'default', 'ttylog', { gracePeriodSeconds: 0 });
+  });
+
+  it('run -i --rm with a short command prints its answer (3 times in a row), the pod deleted after', async () => {
+    for (let i = 0; i < 3; i++) {
+      const name = `dig${i}`;
+      const r = await kubectlWith([
+        'run',
+        name,
+        '--rm',
+        '-i',
+        '--restart=Never',
+        '--image=nicolaka/netshoot',
+        '--',
+        'dig',
+        '+short',
+        'kubernetes.default.svc.cluster.local',
+      ]);
+      expect(r.stdout, r.stderr).toBe(`10.96.0.1\npod "${name}" deleted\n`);
+      expect(r.exitCode).toBe(0);
+      await gone(name);
+    }
+  });
+
+  it('run -i fed by a pipe: pipes, not a terminal — the shell ends at EOF, stderr apart', async () => {
+    const r = await kubectlWith(['run', 'piped', '--rm', '-i', '--restart=Never', '--image=busybox', '--', 'sh'], {
+      input: '[ -t 0 ] || echo "stdin is a pipe"\necho to-stderr >&2\nread l || echo "EOF after: $l"\n',
+    });
+    // the last line had no successor: read hit EOF (the shell would wait forever on a terminal)
+    expect(r.stdout).toBe('stdin is a pipe\nEOF after: \npod "piped" deleted\n');
+    expect(r.stderr).toContain('to-stderr');
+    expect(r.exitCode).toBe(0);
+    await gone('piped');
+  });
+
+  it('exec -i without -t: EOF on the pipe ends cat; stdout and stderr apart', async () => {
+    const r = await kubectlWith(['exec', '-i', 'box', '--', 'sh', '-c', 'cat; echo done; echo err >&2'], {
+      input: 'line one\nline two',
+    });
+    expect(r.stdout).toBe('line one\nline twodone\n');
+    expect(r.stderr).toBe('err\n');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('exec over SPDY (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false): stdin, stderr apart, the exit code', async () => {
+    const r = await kubectlWith(['-v=6', 'exec', '-i', 'box', '--', 'sh', '-c', 'wc -c; echo e >&2; exit 5'], {
+      input: 'x'.repeat(100_000),
+      env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' },
+    });
+    expect(r.stdout.trim()).toBe('100000');
+    expect(r.stderr).toContain('e\n');
+    // kubectl's log names the upgrade it made: SPDY's POST, no WebSocket's GET
+    expect(r.stderr).toMatch(/POST \S+\/pods\/box\/exec\?\S* 101 Switching Protocols/);
+    expect(r.stderr).not.toMatch(/websocket\.go|GET \S+\/exec\?/);
+    expect(r.exitCode).toBe(5);
   });
 });
 
