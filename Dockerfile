@@ -22,7 +22,7 @@ RUN apt-get update \
       iproute2 util-linux procps iputils-ping traceroute ethtool \
       iperf3 tcpdump tshark etcd-server \
       python3 make g++ ca-certificates curl busybox \
-      bind9-dnsutils wget net-tools nmap netcat-openbsd jq dtach bubblewrap \
+      bind9-dnsutils wget net-tools nmap netcat-openbsd jq bubblewrap \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/podwire

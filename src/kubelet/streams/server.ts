@@ -24,7 +24,7 @@ export type ExecLookup = (
   container: string,
 ) => { status: number; body: (ExecSpec & { container: string }) | { error: string } };
 
-/** A container's console (attach): the socket its dtach master listens on, or an error. */
+/** A container's console (attach): the socket its console holder listens on, or an error. */
 export type ConsoleLookup = (
   namespace: string,
   pod: string,
