@@ -222,6 +222,9 @@ const stopCatcher = (c: Catcher) => {
   c.kill?.();
 };
 
+/** How much longer than the trace's timeout a catcher may live if nobody stops it. */
+const CATCHER_BACKSTOP_MS = 60_000;
+
 /** Most pods a trace through a Service listens in (one process each). */
 const MAX_CATCHERS = 16;
 
@@ -438,8 +441,10 @@ async function traceAddress(
     }
   });
   try {
+    // A catcher's own limit is only a backstop: the wait that counts starts once the probe is sent
+    // (starting the injector is a process start, seconds on a loaded machine, which must not eat it)
     for (const c of await Promise.all(
-      targets.map((x) => startCatcher(x.pod.netns, x.ip, x.pod.name, catchSrc, id, timeoutMs)),
+      targets.map((x) => startCatcher(x.pod.netns, x.ip, x.pod.name, catchSrc, id, timeoutMs + CATCHER_BACKSTOP_MS)),
     )) {
       catchers.push(c);
       if (dropped || (chosen !== undefined && c.ip !== chosen)) stopCatcher(c);
@@ -460,7 +465,9 @@ async function traceAddress(
       String(opts.ttl ?? 64),
       ...(opts.size ? ['--size', String(opts.size)] : []),
     ])) as InjectReport;
+    const giveUp = setTimeout(() => catchers.forEach(stopCatcher), timeoutMs);
     const arrivals = await Promise.all(catchers.map((c) => c.done));
+    clearTimeout(giveUp);
     const hit = catchers.findIndex((_c, i) => arrivals[i].arrived);
     const arrival = catchers.length ? (hit >= 0 ? arrivals[hit] : { arrived: false }) : null;
     // let the agents' last events arrive (a drop may come after the catcher gave up)
