@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildProgram, CliError } from '../../../src/cli/main.js';
+import { Command } from 'commander';
+import { buildProgram, commandName, registrarsFor, VERBS, CliError } from '../../../src/cli/main.js';
 import type { CliIo } from '../../../src/cli/verbs/deps.js';
 
 // The podwire verbs, assembled by main.ts from src/cli/verbs, writing to injected streams.
@@ -12,13 +13,15 @@ function run(...args: string[]) {
     isTTY: () => false,
     onOutError: () => {},
   };
-  const done = buildProgram(io).parseAsync(['node', 'podwire', ...args]);
+  const argv = ['node', 'podwire', ...args];
+  // as main() builds it: only the verb argv names
+  const done = registrarsFor(argv).then(async (r) => (await buildProgram(io, r)).parseAsync(argv));
   return { done, out: () => out.join(''), err: () => err.join('') };
 }
 
 describe('podwire verbs (one module each)', () => {
-  it('are all registered, in the order --help lists them', () => {
-    const names = buildProgram().commands.map((c) => c.name());
+  it('are all registered, in the order --help lists them', async () => {
+    const names = (await buildProgram()).commands.map((c) => c.name());
     expect(names.slice(0, 14)).toEqual([
       'lab',
       'www',
@@ -36,6 +39,22 @@ describe('podwire verbs (one module each)', () => {
       'trace',
     ]);
     expect(names).toEqual(expect.arrayContaining(['analyze', 'bench', 'lb', 'conntrack', 'get', 'probe']));
+  });
+
+  it('each module registers exactly the commands its VERBS entry names (what main loads for a command)', async () => {
+    const all: string[] = [];
+    for (const v of VERBS) {
+      const program = new Command();
+      (await v.load())(program, {} as never);
+      const names = program.commands.map((c) => c.name());
+      expect(names, v.names.join(' ')).toEqual(v.names);
+      all.push(...names);
+    }
+    expect(new Set(all).size).toBe(all.length);
+    expect(commandName(['node', 'podwire', '--lab', 'x', '--server', 'unix:/s', 'get', 'pods'])).toBe('get');
+    expect(commandName(['node', 'podwire', '--help'])).toBeUndefined();
+    expect(await registrarsFor(['node', 'podwire', 'exec', 'p', '--', 'ls'])).toHaveLength(1);
+    expect(await registrarsFor(['node', 'podwire', 'nonsense'])).toHaveLength(VERBS.length);
   });
 
   it('write to the streams they are given', async () => {
