@@ -1,11 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { labUp, restartApiServer, waitFor, readLabState } from '../../src/lab/index.js';
-import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
+import { ApiClient, type ApiClientError, type KubeObject } from '../../src/control/client/index.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab } from './helpers.js';
 
 // The same control plane on a real etcd (Debian's etcd-server, started by the
 // lab inside its control-plane namespace): objects survive an API server
-// kill -9 and the agent reconverges.
+// kill -9 and the agent reconverges; with etcd unreachable it answers 503 and
+// /readyz fails (as kube-apiserver's), and it recovers by itself.
 const prefix = testPrefix('cpe');
 let client: ApiClient;
 const ready = (p: KubeObject | null) =>
@@ -51,4 +52,48 @@ describe('control plane on etcd', () => {
       (await client.list('nodes')).items.every(ready),
     );
   });
+
+  it('etcd unreachable: 503s and /readyz failing, /livez ok; back by itself; SIGTERM still ends the API server', async () => {
+    const st = readLabState(prefix, STATE_ROOT)!;
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: ApiClientError) => e,
+      );
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(await client.text('/readyz')).toBe('ok');
+    // a hung etcd (stopped): each call meets its deadline, then 503
+    process.kill(st.etcd!, 'SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const e = await failure(client.list('pods'));
+      expect([e?.status, e?.reason]).toEqual([503, 'ServiceUnavailable']);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const rz = await failure(client.text('/readyz'));
+      expect(rz?.status).toBe(500);
+      expect(rz?.message).toContain('[-]etcd failed: reason withheld');
+      expect(rz?.message).toContain('readyz check failed');
+      expect(await client.text('/livez')).toBe('ok');
+    } finally {
+      process.kill(st.etcd!, 'SIGCONT');
+    }
+    await waitFor(
+      'the API server to answer again by itself',
+      20_000,
+      async () => !(await failure(client.list('pods'))),
+    );
+    expect(await client.text('/readyz')).toBe('ok');
+    // etcd gone (killed): 503 at once, and SIGTERM ends the API server (it used to hang)
+    process.kill(st.etcd!, 'SIGKILL');
+    await waitFor('503 with etcd gone', 10_000, async () => (await failure(client.list('pods')))?.status === 503);
+    process.kill(st.apiserver!, 'SIGTERM');
+    await waitFor('the API server to exit on SIGTERM', 8_000, () => !alive(st.apiserver!));
+  }, 60_000);
 });

@@ -9,7 +9,7 @@ export function register(program: Command, deps: CliDeps): void {
   program
     .command('apply')
     .description(
-      'create or update objects from YAML/JSON manifests (all or nothing: the server checks every document first)',
+      'create or update objects from YAML/JSON manifests (all or nothing: every document checked first, a failed write undone)',
     )
     .requiredOption('-f, --filename <path...>', 'file, directory or - (stdin); multi-document YAML')
     .option('-n, --namespace <ns>', 'namespace for objects that name none', 'default')
@@ -27,6 +27,6 @@ export function register(program: Command, deps: CliDeps): void {
       );
       for (const l of r.lines) say(l);
       if (r.problems.length)
-        throw deps.fail(`${r.problems.join('\nerror: ')}${r.lines.length ? '' : '\nnothing was applied'}`);
+        throw deps.fail(`${r.problems.join('\nerror: ')}${r.lines.length || r.partial ? '' : '\nnothing was applied'}`);
     });
 }

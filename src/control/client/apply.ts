@@ -2,12 +2,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { resourceForKind, groupVersion, type ResourceType } from '../api/resources.js';
+import { depthOf, MAX_DEPTH } from '../api/limits.js';
 import { ApiClient, ApiClientError } from './api-client.js';
+import { conflictsBetween } from './apply-conflicts.js';
 
 /**
  * `podwire apply -f FILE|DIR|-`: multi-document YAML (or JSON) to the API
- * server. Nothing is half-applied: every document is first checked by the
- * server with ?dryRun=All, and only when all pass is anything written.
+ * server, all or nothing:
+ * 1. every document is checked by the server with ?dryRun=All, and the
+ *    documents against each other (two Services asking for one cluster IP
+ *    or node port: conflictsBetween) — any problem, and nothing is written;
+ * 2. then written in order; should a write still fail (the cluster changed
+ *    meanwhile, or a document depends on an earlier one in a way no dry run
+ *    sees), what this apply wrote is undone in reverse order — objects it
+ *    created deleted (only those: by uid), objects it changed put back as
+ *    they were — and the answer says so.
+ * (What no client can promise: the process killed between 2's writes and
+ * its undo. Kubernetes has no multi-object transaction either.)
  * An existing object is replaced (keeping what the server owns), an equal
  * one is left alone; kubectl's output lines (`pod/web created`).
  */
@@ -55,13 +66,20 @@ export function parseManifests(
     parseAllDocuments(f.text).forEach((d, i) => {
       const where = `${f.source}: document ${i + 1}`;
       if (d.errors.length) {
-        for (const e of d.errors)
-          problems.push(`${f.source}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+        for (const e of d.errors) {
+          // the yaml parser reports nesting too deep for its recursion as the stack's own words
+          const what = /call stack/i.test(e.message)
+            ? 'the document nests too deep to parse (the API server takes at most 100 levels)'
+            : e.message.split('\n')[0];
+          problems.push(`${f.source}:${e.linePos?.[0]?.line ?? '?'}: ${what}`);
+        }
         return;
       }
       const obj = d.toJS() as Record<string, any> | null;
       if (obj === null || obj === undefined) return; // an empty document between ---
       if (typeof obj !== 'object' || Array.isArray(obj)) return void problems.push(`${where}: not an object`);
+      if (depthOf(obj, MAX_DEPTH) > MAX_DEPTH)
+        return void problems.push(`${where}: nests more than ${MAX_DEPTH} levels deep (the API server's limit)`);
       if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string')
         return void problems.push(`${where}: apiVersion and kind are required`);
       const r = resourceForKind(obj.apiVersion, obj.kind);
@@ -101,7 +119,7 @@ async function call(
   }
 }
 
-export async function apply(server: string | ApiClient, docs: Doc[]): Promise<{ lines: string[]; problems: string[] }> {
+export async function apply(server: string | ApiClient, docs: Doc[]): Promise<ApplyResult> {
   if (typeof server !== 'string') return applyWith(server, docs);
   const client = new ApiClient(server);
   try {
@@ -111,7 +129,14 @@ export async function apply(server: string | ApiClient, docs: Doc[]): Promise<{ 
   }
 }
 
-async function applyWith(server: ApiClient, docs: Doc[]): Promise<{ lines: string[]; problems: string[] }> {
+/** `lines`: what was done; `problems`: why not; `partial`: a failed write whose undo failed too (half applied). */
+export interface ApplyResult {
+  lines: string[];
+  problems: string[];
+  partial?: boolean;
+}
+
+async function applyWith(server: ApiClient, docs: Doc[]): Promise<ApplyResult> {
   // 1. Dry run everything; namespaces created by this same apply count as existing.
   const creatingNs = new Set(docs.filter((d) => d.r.kind === 'Namespace').map((d) => d.obj.metadata.name));
   const problems: string[] = [];
@@ -133,31 +158,67 @@ async function applyWith(server: ApiClient, docs: Doc[]): Promise<{ lines: strin
       problems.push(`${d.source}: document ${d.index} (${label(d)}): ${r.body?.message ?? `HTTP ${r.status}`}`);
     plan.push({ d, existing });
   }
+  problems.push(...conflictsBetween(docs));
   if (problems.length) return { lines: [], problems };
-  // 2. Apply, in order.
+  // 2. Apply, in order; on a failure, undo what was written.
   const lines: string[] = [];
+  const written: { d: Doc; created: any | null; previous: any | null }[] = [];
   for (const { d } of plan) {
     // Look again right before writing: an earlier document of this same
     // apply may have created it (two files defining one object, as kubectl handles).
-    const now = await call(server, 'GET', `${collection(d)}/${encodeURIComponent(d.obj.metadata.name)}`);
+    const path = `${collection(d)}/${encodeURIComponent(d.obj.metadata.name)}`;
+    const now = await call(server, 'GET', path);
     const existing = now.status === 200 ? now.body : null;
     if (existing && unchangedBy(d.obj, existing)) {
       lines.push(`${label(d)} unchanged`);
       continue;
     }
     const r = existing
-      ? await call(
-          server,
-          'PUT',
-          `${collection(d)}/${encodeURIComponent(d.obj.metadata.name)}`,
-          withRv(d.obj, existing),
-        )
+      ? await call(server, 'PUT', path, withRv(d.obj, existing))
       : await call(server, 'POST', collection(d), d.obj);
-    if (r.status >= 300)
+    if (r.status >= 300) {
       problems.push(`${d.source}: document ${d.index} (${label(d)}): ${r.body?.message ?? `HTTP ${r.status}`}`);
-    else lines.push(`${label(d)} ${existing ? 'configured' : 'created'}`);
+      const undo = await rollBack(server, written);
+      return { lines: [], problems: [...problems, ...undo.lines], partial: !undo.ok };
+    }
+    written.push({ d, created: existing ? null : r.body, previous: existing });
+    lines.push(`${label(d)} ${existing ? 'configured' : 'created'}`);
   }
   return { lines, problems };
+}
+
+/**
+ * Undo an apply's writes, last first. Returns the lines to report: what was
+ * undone, and anything that could not be (then the apply did half of its work,
+ * and says which half).
+ */
+async function rollBack(server: ApiClient, written: { d: Doc; created: any | null; previous: any | null }[]) {
+  const undone: string[] = [];
+  const left: string[] = [];
+  for (const { d, created, previous } of [...written].reverse()) {
+    const name = (created ?? previous).metadata.name as string;
+    const path = `${collection(d)}/${encodeURIComponent(name)}`;
+    const r = created
+      ? await call(server, 'DELETE', path, {
+          kind: 'DeleteOptions',
+          apiVersion: 'v1',
+          preconditions: { uid: created.metadata.uid },
+        })
+      : await (async () => {
+          const cur = await call(server, 'GET', path);
+          if (cur.status !== 200) return cur;
+          const { resourceVersion: _rv, ...meta } = previous.metadata;
+          return call(server, 'PUT', path, {
+            ...previous,
+            metadata: { ...meta, resourceVersion: cur.body.metadata.resourceVersion },
+          });
+        })();
+    const what = `${label(d)} ${created ? 'deleted' : 'restored'}`;
+    if (r.status < 300 || (created && r.status === 404)) undone.push(what);
+    else left.push(`${label(d)} could not be ${created ? 'deleted' : 'restored'}: ${r.body?.message ?? r.status}`);
+  }
+  if (left.length) return { ok: false, lines: [`rolling back failed, this apply is half done: ${left.join('; ')}`] };
+  return { ok: true, lines: undone.length ? [`rolled back: ${undone.join(', ')}`] : [] };
 }
 
 function withRv(obj: Record<string, any>, existing: any): Record<string, any> {
