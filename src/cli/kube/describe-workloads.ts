@@ -104,6 +104,8 @@ export function describePod(pod: Obj, rel: Related, nowMs: number): string {
   if ((spec.initContainers ?? []).length)
     describeContainers(w, 'Init Containers', spec.initContainers, st.initContainerStatuses, '', pod);
   describeContainers(w, 'Containers', spec.containers, st.containerStatuses, '', pod);
+  if ((spec.ephemeralContainers ?? []).length)
+    describeContainers(w, 'Ephemeral Containers', spec.ephemeralContainers, st.ephemeralContainerStatuses, '', pod);
   if ((spec.readinessGates ?? []).length) {
     w.write(0, 'Readiness Gates:\n  Type\tStatus\n');
     for (const g of spec.readinessGates)

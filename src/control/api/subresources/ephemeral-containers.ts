@@ -15,8 +15,40 @@ import type { Subresource } from './subresource.js';
  * shares that container's process namespace.
  */
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** fields an ephemeral container may not have (EphemeralContainerCommon: no ports, probes, resources, lifecycle) */
-const FORBIDDEN = ['ports', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'resources'];
+/**
+ * The fields an ephemeral container may set (Kubernetes' allowedEphemeralContainerFields,
+ * and its own targetContainerName): anything else — ports, probes, lifecycle, resources,
+ * resizePolicy, restartPolicy — is refused unless empty, as a list of what is allowed so
+ * that a new field is refused until considered.
+ */
+const ALLOWED = new Set([
+  'name',
+  'image',
+  'command',
+  'args',
+  'workingDir',
+  'envFrom',
+  'env',
+  'volumeMounts',
+  'volumeDevices',
+  'terminationMessagePath',
+  'terminationMessagePolicy',
+  'imagePullPolicy',
+  'securityContext',
+  'stdin',
+  'stdinOnce',
+  'tty',
+  'targetContainerName',
+]);
+/** Go's zero value: what an unset field reads as (resources: {} is what kubectl sends) */
+const isZero = (v: unknown) =>
+  v === undefined ||
+  v === null ||
+  v === '' ||
+  v === false ||
+  v === 0 ||
+  (Array.isArray(v) && v.length === 0) ||
+  (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
 
 export function validateEphemeralUpdate(cur: KubeObject, next: KubeObject): Cause[] {
   const causes: Cause[] = [];
@@ -61,13 +93,30 @@ export function validateEphemeralUpdate(cur: KubeObject, next: KubeObject): Caus
     else taken.add(c.name);
     if (typeof c.image !== 'string' || !c.image)
       causes.push({ field: `${f}.image`, reason: 'FieldValueRequired', message: 'Required value' });
-    for (const k of FORBIDDEN)
-      if (c[k] !== undefined && !(k === 'resources' && canonicalJson(c[k]) === '{}'))
+    for (const k of Object.keys(c))
+      if (!ALLOWED.has(k) && !isZero(c[k]))
         causes.push({
           field: `${f}.${k}`,
           reason: 'FieldValueForbidden',
           message: 'cannot be set for an Ephemeral Container',
         });
+    // subPath mounts are bind mounts kept until the pod ends: refused outright (Kubernetes' reason)
+    const volumes = new Set(((cur.spec?.volumes ?? []) as { name: string }[]).map((v) => v.name));
+    ((c.volumeMounts ?? []) as Record<string, unknown>[]).forEach((m, j) => {
+      for (const k of ['subPath', 'subPathExpr'])
+        if (m[k])
+          causes.push({
+            field: `${f}.volumeMounts[${j}].${k}`,
+            reason: 'FieldValueForbidden',
+            message: 'cannot be set for an Ephemeral Container',
+          });
+      if (!volumes.has(String(m.name)))
+        causes.push({
+          field: `${f}.volumeMounts[${j}].name`,
+          reason: 'FieldValueNotFound' as Cause['reason'],
+          message: `Not found: "${String(m.name)}"`,
+        });
+    });
     if (c.targetContainerName !== undefined && !regular.has(String(c.targetContainerName)))
       causes.push({
         field: `${f}.targetContainerName`,
