@@ -31,7 +31,8 @@ import {
  * container printed before its first attach is given to that attach (kubectl
  * run -i attaches once the pod is Running, when a short command may be done).
  * When the command ends, its last output is sent, then EXITED, and the holder
- * exits with the command's code.
+ * exits with the command's code — after waiting a moment for a first attach
+ * if there has been none (FIRST_ATTACH_WAIT_MS).
  */
 export interface HolderOptions {
   socket: string;
@@ -75,11 +76,21 @@ interface Child {
   done: Promise<{ code: number | null; signal: string | number | null }>;
 }
 
+/**
+ * How long a command that ended before anyone attached keeps its console for
+ * a first attach (the pod shows Running that much longer; a stop does not wait).
+ */
+export const FIRST_ATTACH_WAIT_MS = 3000;
+
 /** A client that reads slower than this is cut off (the container never waits on an attach). */
 const CLIENT_BACKLOG = 16 << 20;
 
 /** Starts the command and serves its console; `exited` settles with its exit code once every client has its output. */
-export async function runHolder(o: HolderOptions, logFd = 1): Promise<{ terminate(): void; exited: Promise<number> }> {
+export async function runHolder(
+  o: HolderOptions,
+  logFd = 1,
+  lingerMs = FIRST_ATTACH_WAIT_MS,
+): Promise<{ terminate(): void; exited: Promise<number> }> {
   const log = (d: Buffer) => {
     try {
       fs.writeSync(logFd, d);
@@ -182,8 +193,30 @@ export async function runHolder(o: HolderOptions, logFd = 1): Promise<{ terminat
   });
   fs.chmodSync(o.socket, 0o600);
 
-  const exited = child.done.then(({ code, signal }) => finish(code, signal));
-  return { terminate: () => child.terminate(), exited };
+  let stopping = false;
+  const exited = child.done.then(async ({ code, signal }) => {
+    // nobody attached yet (kubectl run -i sees the pod Running, then attaches): wait a moment for the
+    // first attach, which gets the output and the end, rather than make kubectl fall back to the logs
+    if (!attachedOnce && !stopping) await firstAttach(lingerMs);
+    return finish(code, signal);
+  });
+  return {
+    terminate: () => {
+      stopping = true;
+      child.terminate();
+    },
+    exited,
+  };
+
+  function firstAttach(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      server.once('connection', () => {
+        clearTimeout(t);
+        setImmediate(resolve);
+      });
+    });
+  }
 
   async function finish(code: number | null, signal: string | number | null): Promise<number> {
     const exited = consoleFrame(EXITED, JSON.stringify({ code, signal }));

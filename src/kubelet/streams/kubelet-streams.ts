@@ -21,13 +21,21 @@ export function kubeletStreams(kubelet: Kubelet, log: (m: string) => void): Stre
       if ('error' in r.body) return { status: r.status, body: r.body };
       const uid = kubelet.podFor(`${ns}/${pod}`)?.metadata.uid;
       const socket = uid ? consoleSocket(uid, container) : null;
-      if (!socket || !fs.existsSync(socket))
+      if (!socket || !fs.existsSync(socket)) {
+        const spec = kubelet
+          .podFor(`${ns}/${pod}`)
+          ?.spec?.containers?.find((c: { name: string }) => c.name === container) as
+          { stdin?: boolean; tty?: boolean } | undefined;
         return {
           status: 400,
           body: {
-            error: `container ${container} of pod ${pod} has no console to attach to: its spec asks for neither stdin nor tty`,
+            error:
+              spec?.stdin || spec?.tty
+                ? `container ${container} of pod ${pod} is not running: its console is gone`
+                : `container ${container} of pod ${pod} has no console to attach to: its spec asks for neither stdin nor tty`,
           },
         };
+      }
       return { status: 200, body: { socket } };
     },
     get portForward() {

@@ -129,6 +129,37 @@ describe('the console holder', () => {
     expect(fs.existsSync(sock)).toBe(false);
   });
 
+  it('a command done before anyone attached waits a moment for the first attach, which gets all of it', async () => {
+    const sock = path.join(dir, 'short.sock');
+    const logFd = fs.openSync(path.join(dir, 'short.log'), 'a');
+    const h = await runHolder(
+      { socket: sock, tty: false, stdin: true, stdinOnce: true, argv: ['/bin/sh', '-c', 'echo 10.96.0.1'] },
+      logFd,
+      5000,
+    );
+    let ended = false;
+    void h.exited.then(() => (ended = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ended).toBe(false);
+    const got = await attach(sock);
+    expect(await h.exited).toBe(0);
+    fs.closeSync(logFd);
+    expect(text(got, OUT)).toBe('10.96.0.1\n');
+    expect(got[got.length - 1].type).toBe(EXITED);
+    // nobody attaching: the console goes after the wait
+    const t0 = Date.now();
+    const nullFd = fs.openSync('/dev/null', 'a');
+    const alone = await runHolder(
+      { socket: sock, tty: false, stdin: true, stdinOnce: true, argv: ['/bin/true'] },
+      nullFd,
+      200,
+    );
+    expect(await alone.exited).toBe(0);
+    fs.closeSync(nullFd);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(fs.existsSync(sock)).toBe(false);
+  });
+
   it('tty: a terminal of the size asked, stderr on it, output in the log', async () => {
     const sock = path.join(dir, 'tty.sock');
     const logFile = path.join(dir, 'tty.log');
