@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type ChildProcess, startProcess, execProcess, execaRunner, sweepNetns } from '../host/index.js';
+import { type ChildProcess, startProcess, execProcess, execaRunner, sweepNetns, packagePath } from '../host/index.js';
 import { netnsEtcDir } from '../lab/index.js';
 import { WORKLOAD_BIN } from '../kubelet/index.js';
 import type { PemPair } from '../ingress/index.js';
@@ -26,7 +25,7 @@ import { BenchError } from './errors.js';
 const NS = 'pwbingc';
 const PORTS = { podwire: { http: 80, https: 443 }, nginx: { http: 8081, https: 8444 } } as const;
 const BACKEND_PORT = 8080;
-const ENGINE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'ingress-engine-main.js');
+const ENGINE = packagePath('dist', 'bench', 'ingress-engine-main.js');
 
 export interface CeilingOptions {
   seconds: number;

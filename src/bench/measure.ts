@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BenchError } from './errors.js';
-import { execProcess } from '../host/index.js';
+import { execProcess, packagePath } from '../host/index.js';
 
 /**
  * iperf3 TCP from one namespace to another; Gbit/s as the receiver counted
@@ -72,7 +71,7 @@ export async function pingP50Us(ns: string, ip: string, count = 200): Promise<nu
   return rtts[Math.floor(rtts.length / 2)];
 }
 
-const CONNECT_SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/bench/connect-latency.c');
+const CONNECT_SOURCE = packagePath('src', 'bench', 'connect-latency.c');
 
 /** Compiles connect-latency.c (src/bench) into `dir`; returns the binary's path. */
 export async function buildConnectClient(dir: string): Promise<string> {

@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BenchError } from './errors.js';
-import { execProcess } from '../host/index.js';
+import { execProcess, packagePath } from '../host/index.js';
 
 /**
  * Time from a NetworkPolicy change to its enforcement on the wire, on
@@ -13,7 +12,7 @@ import { execProcess } from '../host/index.js';
  * time is the slowest target's (every agent enforces it), measured from
  * just before the API write.
  */
-const PROBE_SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/bench/netpol-probe.c');
+const PROBE_SOURCE = packagePath('src', 'bench', 'netpol-probe.c');
 
 /** Compiles netpol-probe.c into `dir`; returns the binary's path. */
 export async function buildProbe(dir: string): Promise<string> {

@@ -34,3 +34,4 @@ export { listNetns, netnsExists, ensureNetns, deleteNetnsWithPrefix, netnsPids, 
 export { showLink, listLinks, ipv4Addresses, type LinkInfo } from './links.js';
 export { HostError, type HostErrorCode } from './errors.js';
 export { startPty, type PtyOptions, type IPty } from './pty.js';
+export { packageRoot, packagePath } from './package-root.js';

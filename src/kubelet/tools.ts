@@ -1,13 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { runProcessSync } from '../host/index.js';
-import { fileURLToPath } from 'node:url';
+import { runProcessSync, packagePath } from '../host/index.js';
 import { ensureMissingToolShims } from './image-tools.js';
 import { KubeletError } from './errors.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 /** build/Release/podwire-workload, two levels above src/kubelet or dist/kubelet */
-export const WORKLOAD_BIN = path.resolve(here, '../../build/Release/podwire-workload');
+export const WORKLOAD_BIN = packagePath('build', 'Release', 'podwire-workload');
 
 /**
  * What built-in images need on this node: the workload binary, and a

@@ -1,14 +1,12 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { ApiClient, ApiClientError, type KubeObject } from '../control/client/index.js';
 import type { LabState } from './lab.js';
 import { waitFor } from './wait.js';
+import { packagePath } from '../host/index.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 /** examples/demo/three-tier.yaml: seed 003's multi-tier Services with workloads behind them */
-export const DEMO_MANIFEST = path.resolve(here, '../../examples/demo/three-tier.yaml');
+export const DEMO_MANIFEST = packagePath('examples', 'demo', 'three-tier.yaml');
 
 export function demoObjects(): KubeObject[] {
   return parseAllDocuments(fs.readFileSync(DEMO_MANIFEST, 'utf8'))

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   execaRunner,
   listNetns,
@@ -9,6 +8,7 @@ import {
   startDaemon,
   withNetns,
   type CommandRunner,
+  packagePath,
 } from '../host/index.js';
 import { LabError } from './errors.js';
 import { callAgent } from '../agent/index.js';
@@ -48,9 +48,8 @@ export interface LabState {
   createdAt: string;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 /** bin/podwire.js, two levels above src/lab or dist/lab */
-export const CLI_ENTRY = path.resolve(here, '../../bin/podwire.js');
+export const CLI_ENTRY = packagePath('bin', 'podwire.js');
 
 const stateFile = (plan: LabPlan) => path.join(plan.stateDir, 'lab.json');
 

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import { NativeError } from './errors.js';
+import { packagePath } from '../host/index.js';
 
 /** The raw binding, as built by `npm install` (node-gyp) into build/Release. */
 export interface NativeAddon {
@@ -30,8 +29,7 @@ export function loadAddon(): NativeAddon {
     throw new NativeError('ERR_NOT_LINUX', `AF_PACKET sockets exist only on Linux (this is ${process.platform})`);
   }
   // src/native/ and dist/native/ are both two levels below the package root.
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const file = path.resolve(here, '../../build/Release/podwire_native.node');
+  const file = packagePath('build', 'Release', 'podwire_native.node');
   try {
     cached = createRequire(import.meta.url)(file) as NativeAddon;
   } catch (cause) {

@@ -6,11 +6,9 @@
  * the model expects.
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ApiClient, KubeObject } from '../control/client/index.js';
 import { matches, parseSelector } from '../control/index.js';
-import type { CommandRunner } from '../host/index.js';
+import { packagePath, type CommandRunner } from '../host/index.js';
 import { execCommand, labPods, podExecEntry, type LabState } from '../lab/index.js';
 import { compilePolicies, policyNamespaceOf, policyOf, policyPodOf, type PolicyPod } from '../policy/index.js';
 import { assembleMatrix, type ProbeMatrix, type SourceOutcome } from './matrix.js';
@@ -18,7 +16,7 @@ import { planProbes, podKey, type ProbePlan, type ProbeProtocol, type ServiceLit
 import type { ProberInput, ProberOutput, ProbeResult } from './wire.js';
 
 /** dist/probe/prober-main.js, also when this module runs from src/ (tests) */
-export const PROBER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/probe/prober-main.js');
+export const PROBER = packagePath('dist', 'probe', 'prober-main.js');
 
 export interface ProbeOptions {
   /** only this namespace (default: every namespace but kube-system) */

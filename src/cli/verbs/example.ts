@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ApiClient, ApiClientError } from '../../control/client/index.js';
 import { makeSelfSigned } from '../../ingress/index.js';
@@ -20,6 +18,7 @@ import {
 } from '../../examples/index.js';
 import { readLabState } from '../../lab/index.js';
 import type { CliDeps } from './deps.js';
+import { packagePath } from '../../host/index.js';
 
 /**
  * `podwire example list | run <name> | delete <name>`: the articles'
@@ -29,9 +28,8 @@ import type { CliDeps } from './deps.js';
 /** the lab `podwire` means without --lab (main.ts's default): hints name --lab when another is used */
 const DEFAULT_LAB = process.env.PODWIRE_LAB ?? 'pwlab';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 /** examples/ beside src/ (or dist/) */
-export const EXAMPLES_DIR = path.resolve(here, '../../../examples');
+export const EXAMPLES_DIR = packagePath('examples');
 
 const seconds = (v: string, what: string, fail: (m: string) => Error): number => {
   const n = Number(v);

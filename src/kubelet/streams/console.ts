@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { holderArgs } from './console-holder.js';
+import { packagePath } from '../../host/index.js';
 
 /**
  * A container's console, for kubectl attach and run -i/-it: a container
@@ -33,9 +33,7 @@ export function consoleSocket(podUid: string, container: string): string {
 
 /** The holder's compiled entry: beside this file in dist/, or dist/'s when this runs from src/ (tests). */
 export function holderEntry(): string {
-  const here = fileURLToPath(new URL('./console-holder-main.js', import.meta.url));
-  if (fs.existsSync(here)) return here;
-  return fileURLToPath(new URL('../../../dist/kubelet/streams/console-holder-main.js', import.meta.url));
+  return packagePath('dist', 'kubelet', 'streams', 'console-holder-main.js');
 }
 
 /** The argv that runs a container's command under its console holder. */
