@@ -290,6 +290,168 @@ describe('API server (Kubernetes REST conventions)', () => {
   });
 });
 
+describe('API server limits and semantics (what kube-apiserver refuses, and how)', () => {
+  const post = (body: string, p = '/api/v1/namespaces/default/configmaps') =>
+    fetch(`${url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as any,
+    }));
+  const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+
+  it('a body over 3 MiB is 413, an object over 1.5 MiB is 413, nesting 5,000 deep is 400 on every write', async () => {
+    const big = await post(JSON.stringify(cm('big', { data: { a: 'x'.repeat(4 << 20) } })));
+    expect([big.status, big.body.reason, big.body.message]).toEqual([
+      413,
+      'RequestEntityTooLarge',
+      'Request entity too large: limit is 3145728',
+    ]);
+    // under the body limit, over etcd's 1.5 MiB (and with no per-field limit of its own: a Pod's env value)
+    const fat = await post(
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'fat' },
+        spec: {
+          containers: [{ name: 'c', image: 'nginx', env: [{ name: 'A', value: 'x'.repeat(1.6 * 1024 * 1024) }] }],
+        },
+      }),
+      '/api/v1/namespaces/default/pods',
+    );
+    expect([fat.status, fat.body.message]).toEqual([413, 'Request entity too large: etcdserver: request is too large']);
+    // a ConfigMap's own limit is 1 MiB of data: 422 as ValidateConfigMap words it
+    const mib = await post(JSON.stringify(cm('mib', { data: { a: 'x'.repeat(1.1 * 1024 * 1024) } })));
+    expect([mib.status, mib.body.message]).toEqual([
+      422,
+      'ConfigMap "mib" is invalid: []: Too long: must have at most 1048576 bytes',
+    ]);
+    const nested = await post(
+      `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep","labels":${deep(5000)}}}`,
+    );
+    expect([nested.status, nested.body.message]).toEqual([
+      400,
+      "the request body nests more than 100 levels deep (podwire's limit; no kind it serves needs it)",
+    ]);
+    await call('POST', '/api/v1/namespaces/default/configmaps', cm('shallow'));
+    for (const [ct, body] of [
+      ['application/merge-patch+json', `{"data":${deep(5000)}}`],
+      ['application/strategic-merge-patch+json', `{"metadata":{"annotations":${deep(5000)}}}`],
+      ['application/json-patch+json', `[{"op":"add","path":"/data/x","value":${deep(5000)}}]`],
+    ]) {
+      const r = await fetch(`${url}/api/v1/namespaces/default/configmaps/shallow`, {
+        method: 'PATCH',
+        headers: { 'content-type': ct },
+        body,
+      });
+      expect([ct, r.status]).toEqual([ct, 400]);
+    }
+    // a body within the limit that makes the object deeper than it: refused before validation walks it
+    const grown = await call(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/shallow',
+      [{ op: 'add', path: '/metadata/labels/x', value: JSON.parse(deep(98)) }], // 100 levels; the result 101
+      'application/json-patch+json',
+    );
+    expect(grown.body.message).toMatch(/^the patched object nests more than 100 levels deep/);
+    expect(grown.status).toBe(400);
+    expect(await (await fetch(`${url}/readyz`)).text()).toBe('ok'); // still serving
+  });
+
+  it('deletecollection: DELETE on a collection with label or field selectors answers the deleted objects', async () => {
+    for (const [name, app] of [
+      ['dc1', 'gone'],
+      ['dc2', 'gone'],
+      ['dc3', 'kept'],
+    ])
+      await call('POST', '/api/v1/namespaces/default/configmaps', cm(name, { metadata: { name, labels: { app } } }));
+    const byLabel = await call('DELETE', '/api/v1/namespaces/default/configmaps?labelSelector=app%3Dgone');
+    expect([byLabel.status, byLabel.body.kind]).toEqual([200, 'ConfigMapList']);
+    expect(byLabel.body.items.map((i: any) => i.metadata.name)).toEqual(['dc1', 'dc2']);
+    const byField = await call('DELETE', '/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name%3Ddc3');
+    expect(byField.body.items.map((i: any) => i.metadata.name)).toEqual(['dc3']);
+    expect((await call('DELETE', '/api/v1/namespaces')).status).toBe(405); // as upstream: namespaces have none
+    const core = (await call('GET', '/api/v1')).body.resources;
+    expect(core.find((r: any) => r.name === 'configmaps').verbs).toContain('deletecollection');
+    expect(core.find((r: any) => r.name === 'namespaces').verbs).not.toContain('deletecollection');
+  });
+
+  it("Secrets: stringData becomes data and is never kept; bad base64 400 as Kubernetes' decoder; a type's keys 422", async () => {
+    const created = await call('POST', '/api/v1/namespaces/default/secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db' },
+      data: { user: 'YWRtaW4=' },
+      stringData: { password: 'hunter2' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.stringData).toBeUndefined();
+    expect(created.body.data).toEqual({ user: 'YWRtaW4=', password: 'aHVudGVyMg==' });
+    const patched = await call(
+      'PATCH',
+      '/api/v1/namespaces/default/secrets/db',
+      { stringData: { password: 'swordfish' } },
+      'application/merge-patch+json',
+    );
+    expect([patched.body.stringData, patched.body.data.password]).toEqual([undefined, 'c3dvcmRmaXNo']);
+    expect((await call('GET', '/api/v1/namespaces/default/secrets/db')).body.stringData).toBeUndefined();
+    const bad = await call('POST', '/api/v1/namespaces/default/secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'bad' },
+      data: { password: 'admin' },
+    });
+    expect([bad.status, bad.body.message]).toEqual([
+      400,
+      'Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 4',
+    ]);
+    const tls = await call('POST', '/api/v1/namespaces/default/secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'tls' },
+      type: 'kubernetes.io/tls',
+      stringData: { 'tls.crt': 'cert' },
+    });
+    expect([tls.status, tls.body.message]).toEqual([422, 'Secret "tls" is invalid: data[tls.key]: Required value']);
+    const retype = await call(
+      'PATCH',
+      '/api/v1/namespaces/default/secrets/db',
+      { type: 'kubernetes.io/basic-auth' },
+      'application/merge-patch+json',
+    );
+    expect([retype.status, retype.body.message]).toEqual([
+      422,
+      'Secret "db" is invalid: type: Invalid value: "kubernetes.io/basic-auth": field is immutable',
+    ]);
+  });
+
+  it('real kubectl: delete -l and --all, delete --raw on a collection, and the 413 in its words', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'pwkube-'));
+    const k = (...args: string[]) =>
+      execa('kubectl', ['--server', url, '--cache-dir', cache, ...args], { reject: false });
+    for (const n of ['k1', 'k2', 'k3'])
+      expect((await k('create', 'configmap', n, '--from-literal=a=b')).exitCode).toBe(0);
+    await k('label', 'configmap', 'k1', 'k2', 'app=x');
+    expect((await k('delete', 'configmaps', '-l', 'app=x')).stdout).toBe(
+      'configmap "k1" deleted\nconfigmap "k2" deleted',
+    );
+    await k('label', 'configmap', 'k3', 'app=raw');
+    const raw = await k('delete', '--raw', '/api/v1/namespaces/default/configmaps?labelSelector=app%3Draw');
+    expect(raw.exitCode, raw.stderr).toBe(0);
+    expect(JSON.parse(raw.stdout).items.map((i: any) => i.metadata.name)).toEqual(['k3']);
+    await k('create', 'namespace', 'sweep');
+    for (const n of ['s1', 's2']) await k('-n', 'sweep', 'create', 'configmap', n);
+    expect((await k('-n', 'sweep', 'delete', 'configmaps', '--all')).stdout).toBe(
+      'configmap "s1" deleted\nconfigmap "s2" deleted',
+    );
+    const f = path.join(dir, 'big.json');
+    fs.writeFileSync(f, JSON.stringify(cm('huge', { data: { a: 'x'.repeat(4 << 20) } })));
+    const big = await k('create', '-f', f);
+    expect(big.stderr).toContain(
+      `Error from server (RequestEntityTooLarge): error when creating "${f}": Request entity too large: limit is 3145728`,
+    );
+    fs.rmSync(cache, { recursive: true, force: true });
+  });
+});
+
 describe('podwire apply (all or nothing)', () => {
   const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
   const podwire = (...args: string[]) =>
@@ -358,5 +520,48 @@ describe('podwire apply (all or nothing)', () => {
     expect(broken.stderr).toMatch(new RegExp(`error: ${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: `));
     fs.writeFileSync(f, 'apiVersion: v1\nkind: Potato\nmetadata:\n  name: x\n');
     expect((await podwire('apply', '-f', f)).stderr).toContain('no matches for kind "Potato" in version "v1"');
+  });
+
+  it('documents that conflict with each other apply nothing; a write that still fails is rolled back', async () => {
+    const f = path.join(dir, 'clash.yaml');
+    const svc = (name: string, ip: string, ns = 'default') =>
+      `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n  clusterIP: ${ip}\n  ports:\n  - port: 80\n`;
+    // the issue's case: each passes a dry run alone; together the second is refused
+    fs.writeFileSync(f, [svc('one', '10.96.7.7'), svc('two', '10.96.7.7'), svc('three', '10.96.7.8')].join('---\n'));
+    const clash = await podwire('apply', '-f', f);
+    expect(clash.exitCode).toBe(1);
+    expect(clash.stderr).toContain(
+      `error: ${f}: document 2 (service/two): spec.clusterIPs: Invalid value: ["10.96.7.7"]: failed to allocate IP 10.96.7.7: provided IP is already allocated (asked for by ${f}: document 1 (service/one))`,
+    );
+    expect(clash.stderr).toContain('nothing was applied');
+    for (const n of ['one', 'two', 'three'])
+      expect((await call('GET', `/api/v1/namespaces/default/services/${n}`)).status).toBe(404);
+    // a namespace made by this apply hides what its objects will meet (no dry run can be made in it):
+    // the Service's IP is taken by one outside the file — the namespace and the ConfigMap are undone
+    await call('POST', '/api/v1/namespaces/default/services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'holder' },
+      spec: { clusterIP: '10.96.7.9', ports: [{ port: 80 }] },
+    });
+    await call('POST', '/api/v1/namespaces/default/configmaps', cm('before', { data: { v: 'old' } }));
+    fs.writeFileSync(
+      f,
+      [
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: before\ndata:\n  v: new\n',
+        'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: fresh\n',
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: inside\n  namespace: fresh\n',
+        svc('late', '10.96.7.9', 'fresh'),
+      ].join('---\n'),
+    );
+    const late = await podwire('apply', '-f', f);
+    expect(late.exitCode).toBe(1);
+    expect(late.stderr).toContain(`${f}: document 4 (service/late): Service "late" is invalid`);
+    expect(late.stderr).toContain(
+      'rolled back: configmap/inside deleted, namespace/fresh deleted, configmap/before restored',
+    );
+    expect(late.stderr).toContain('nothing was applied');
+    expect((await call('GET', '/api/v1/namespaces/fresh')).status).toBe(404);
+    expect((await call('GET', '/api/v1/namespaces/default/configmaps/before')).body.data).toEqual({ v: 'old' });
   });
 });
