@@ -31,11 +31,12 @@ ENV npm_config_update_notifier=false \
     npm_config_audit=false
 
 # What `npm ci` needs (its install script runs node-gyp on binding.gyp and
-# src/native, its prepare script compiles src/), then the rest of the runtime:
+# src/native, its prepare script compiles src/ and bundles the CLI), then the rest of the runtime:
 # bin/ (the CLI), containers/ (the entrypoints), examples/ (the demo app).
 COPY package.json package-lock.json binding.gyp tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bin ./bin
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
 COPY containers ./containers
 COPY examples ./examples
 
