@@ -10,8 +10,7 @@ import fs from 'node:fs';
 const SLIM = { coredns: 'coredns-main.js', 'ingress-controller': 'ingress-controller-main.js' };
 const file = Object.hasOwn(SLIM, process.argv[2] ?? '') ? SLIM[process.argv[2]] : 'main.js';
 const bundled = new URL(`../dist/bundle/${file}`, import.meta.url);
-const entry =
-  process.env.PODWIRE_NO_BUNDLE !== '1' && fs.existsSync(bundled) ? bundled.href : `../dist/cli/${file}`;
+const entry = process.env.PODWIRE_NO_BUNDLE !== '1' && fs.existsSync(bundled) ? bundled.href : `../dist/cli/${file}`;
 // `podwire get pods -o name | head -1`: the reader went away. Like any Unix tool, stop quietly
 // (unless a command, such as capture, handles it itself to finish its work first).
 process.stdout.on('error', (err) => {
