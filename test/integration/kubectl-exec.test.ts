@@ -316,6 +316,68 @@ describe('console containers, stdin without a tty, exec over SPDY', () => {
   });
 });
 
+// Before the node-gone case below, which kills an agent.
+describe('kubectl debug: ephemeral containers and node/…', () => {
+  beforeAll(async () => {
+    await applyClusterDns(state, { ready: true }); // nslookup kubernetes (already there when the block above ran)
+  }, 90_000);
+
+  // retried: the shell's input is typed 5 s after kubectl starts; under load kubectl may not be attached yet
+  it(
+    'debug -it --target: a shell in the pod that sees the target’s processes and the cluster DNS; describe shows it',
+    { retry: 2 },
+    async () => {
+      const r = await onTty(
+        ['debug', '-it', 'box', '--image=nicolaka/netshoot', '--target=box', '--', 'sh'],
+        'ps -eo args; nslookup kubernetes; exit\n',
+        5000,
+      );
+      const name = /Defaulting debug container name to (\S+)\./.exec(r.stdout)?.[1];
+      expect(name, r.stdout).toBeDefined();
+      expect(r.stdout).toMatch(/^sleep 3600\r?$/m); // box's own process: the target's PID namespace
+      expect(r.stdout).toContain('Name:\tkubernetes.default.svc.cluster.local');
+      expect(r.stdout).toContain('Address: 10.96.0.1');
+      // never restarted: terminated once its shell exits, and kubectl describe renders it from the status
+      await waitFor('the ephemeral container terminated', 10_000, async () => {
+        const pod = await client.get('pods', 'default', 'box');
+        return pod?.status?.ephemeralContainerStatuses?.find((s: { name: string }) => s.name === name)?.state
+          ?.terminated;
+      });
+      const d = await kubectl(['describe', 'pod', 'box']);
+      const eph = d.stdout.slice(d.stdout.indexOf('Ephemeral Containers:'));
+      expect(d.stdout).toContain('Ephemeral Containers:');
+      expect(eph).toContain(`  ${name}:\n`);
+      expect(eph).toMatch(/Image:\s+nicolaka\/netshoot/);
+      expect(eph).toMatch(/State:\s+Terminated/);
+    },
+  );
+
+  it(
+    'debug node/NODE -it: the node’s network namespace (its underlay address, cbr0) and its files at /host',
+    { retry: 2 },
+    async () => {
+      const node = state.plan.nodes[1];
+      const r = await onTty(
+        ['debug', `node/${node.name}`, '-it', '--image=busybox', '--', 'sh'],
+        'ip addr; hostname; ls /host/etc/os-release; exit\n',
+        5000,
+      );
+      const pod = /Creating debugging pod (\S+) with container/.exec(r.stdout)?.[1];
+      try {
+        expect(pod, r.stdout).toBeDefined();
+        expect(r.stdout).toContain(`inet ${node.ip}/`);
+        expect(r.stdout).toMatch(/inet 10\.244\.\d+\.1\/24 .*cbr0/);
+        expect(r.stdout).toMatch(new RegExp(`^${node.name}\\r?$`, 'm'));
+        expect(r.stdout).toContain('/host/etc/os-release');
+        const p = await client.get('pods', 'default', pod!);
+        expect(p?.status?.podIP).toBe(node.ip);
+      } finally {
+        if (pod) await client.delete('pods', 'default', pod, { gracePeriodSeconds: 0 }).catch(() => {});
+      }
+    },
+  );
+});
+
 describe('a pod whose node is gone', () => {
   it('exec reports the agent unreachable instead of hanging', async () => {
     const pod = await client.get('pods', 'default', 'box');
