@@ -76,6 +76,9 @@ describe('control plane on etcd', () => {
       const e = await failure(client.list('pods'));
       expect([e?.status, e?.reason]).toEqual([503, 'ServiceUnavailable']);
       expect(Date.now() - t0).toBeLessThan(10_000);
+      // a watch too: refused before its 200, not an empty stream
+      const w = await failure(client.request('GET', '/api/v1/namespaces/default/pods?watch=true&resourceVersion=1'));
+      expect(w?.status).toBe(503);
       const rz = await failure(client.text('/readyz'));
       expect(rz?.status).toBe(500);
       expect(rz?.message).toContain('[-]etcd failed: reason withheld');

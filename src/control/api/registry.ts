@@ -22,6 +22,9 @@ import {
 } from './object.js';
 import { strategies, type Strategy } from './strategies/index.js';
 
+/** How long a watch from a resourceVersion waits for the store to answer before it is refused (503). */
+const WATCH_STORE_CHECK_MS = 2_000;
+
 /** Where a watch's events go (the HTTP layer turns them into lines of JSON). */
 export interface WatchSink {
   /** the request is accepted: events follow */
@@ -327,9 +330,12 @@ export class Registry {
     let from = Number(q.get('resourceVersion') ?? '0');
     if (!Number.isInteger(from) || from < 0)
       throw errors.badRequest(`invalid resourceVersion "${q.get('resourceVersion')}"`);
+    // Ask the store before the 200 goes out: a store that does not answer is a 503, not an empty stream.
+    const initial = from === 0 ? await this.store.list(storagePrefix(t.r, t.namespace)) : null;
+    if (!initial) await this.store.health(WATCH_STORE_CHECK_MS);
     sink.start();
-    if (from === 0) {
-      const { items, revision } = await this.store.list(storagePrefix(t.r, t.namespace));
+    if (initial) {
+      const { items, revision } = initial;
       for (const kv of items) {
         const o = this.withRv(kv);
         if (matches(sel, o.metadata?.labels) && fieldsMatch(fields, o)) sink.event('ADDED', o);
