@@ -39,6 +39,8 @@ export interface HolderOptions {
   tty: boolean;
   stdin: boolean;
   stdinOnce: boolean;
+  /** the container's NODE_OPTIONS, kept from the holder's own start (it is node too) and given back to the command */
+  nodeOptions?: string;
   argv: string[];
 }
 
@@ -51,6 +53,7 @@ export function parseHolderArgs(args: string[]): HolderOptions {
     else if (args[i] === '--tty') o.tty = true;
     else if (args[i] === '--stdin') o.stdin = true;
     else if (args[i] === '--stdin-once') o.stdinOnce = true;
+    else if (args[i] === '--node-options') o.nodeOptions = args[++i] ?? '';
   }
   o.argv = args.slice(i + 1);
   return o;
@@ -63,6 +66,7 @@ export function holderArgs(o: HolderOptions): string[] {
     ...(o.tty ? ['--tty'] : []),
     ...(o.stdin ? ['--stdin'] : []),
     ...(o.stdinOnce ? ['--stdin-once'] : []),
+    ...(o.nodeOptions !== undefined ? ['--node-options', o.nodeOptions] : []),
     '--',
     ...o.argv,
   ];
@@ -113,6 +117,7 @@ export async function runHolder(
   };
 
   const env = { ...process.env } as Record<string, string>;
+  if (o.nodeOptions !== undefined) env.NODE_OPTIONS = o.nodeOptions;
   let child: Child;
   if (o.tty) {
     if (!env.TERM) env.TERM = 'xterm';

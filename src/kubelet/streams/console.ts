@@ -36,14 +36,21 @@ export function holderEntry(): string {
   return packagePath('dist', 'kubelet', 'streams', 'console-holder-main.js');
 }
 
-/** The argv that runs a container's command under its console holder. */
+/**
+ * The argv that runs a container's command under its console holder. The
+ * holder runs with the container's environment (the runtime's); a
+ * NODE_OPTIONS there is the container's business, not the holder's: it is
+ * taken out of the holder's start and given back to the command.
+ */
 export function consoleArgv(
-  run: { stdin?: boolean; tty?: boolean; stdinOnce?: boolean },
+  run: { stdin?: boolean; tty?: boolean; stdinOnce?: boolean; env?: Record<string, string> },
   sock: string,
   argv: string[],
   entry = holderEntry(),
 ): string[] {
+  const nodeOptions = run.env?.NODE_OPTIONS;
   return [
+    ...(nodeOptions !== undefined ? ['/usr/bin/env', '-u', 'NODE_OPTIONS'] : []),
     process.execPath,
     entry,
     ...holderArgs({
@@ -51,6 +58,7 @@ export function consoleArgv(
       tty: run.tty === true,
       stdin: run.stdin === true,
       stdinOnce: run.stdin === true && run.stdinOnce === true,
+      ...(nodeOptions !== undefined ? { nodeOptions } : {}),
       argv,
     }),
   ];
@@ -58,7 +66,14 @@ export function consoleArgv(
 
 /** The runtime's hook: argv (the shim that records the exit code, and the sandbox) under a console when the spec asks for one. */
 export function withConsole(
-  run: { podUid: string; name: string; stdin?: boolean; tty?: boolean; stdinOnce?: boolean },
+  run: {
+    podUid: string;
+    name: string;
+    stdin?: boolean;
+    tty?: boolean;
+    stdinOnce?: boolean;
+    env?: Record<string, string>;
+  },
   argv: string[],
 ): string[] {
   if (!run.stdin && !run.tty) return argv;

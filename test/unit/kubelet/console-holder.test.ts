@@ -69,6 +69,23 @@ describe('console framing', () => {
   it('the holder’s command line round-trips; the runtime’s argv runs under node', () => {
     const o = { socket: '/s', tty: false, stdin: true, stdinOnce: true, argv: ['sh', '-c', 'cat', '--tty'] };
     expect(parseHolderArgs(holderArgs(o))).toEqual(o);
+    const withNode = { ...o, nodeOptions: '--require /app/x.js' };
+    expect(parseHolderArgs(holderArgs(withNode))).toEqual(withNode);
+    // a container's NODE_OPTIONS is not the holder's: taken out of its start, handed to the command
+    expect(consoleArgv({ stdin: true, env: { NODE_OPTIONS: '-r x' } }, '/s', ['sh'], '/h.js')).toEqual([
+      '/usr/bin/env',
+      '-u',
+      'NODE_OPTIONS',
+      process.execPath,
+      '/h.js',
+      '--socket',
+      '/s',
+      '--stdin',
+      '--node-options',
+      '-r x',
+      '--',
+      'sh',
+    ]);
     expect(consoleArgv({ tty: true }, '/s', ['sh'], '/h.js')).toEqual([
       process.execPath,
       '/h.js',
