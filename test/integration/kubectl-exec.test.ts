@@ -314,6 +314,20 @@ describe('console containers, stdin without a tty, exec over SPDY', () => {
     expect(r.stderr).not.toMatch(/websocket\.go|GET \S+\/exec\?/);
     expect(r.exitCode).toBe(5);
   });
+
+  it('attach over SPDY: run -i fed by a pipe, its EOF and its exit code', async () => {
+    const r = await kubectlWith(
+      ['run', 'spdy-attach', '--rm', '-i', '--restart=Never', '--image=busybox', '--', 'sh'],
+      {
+        input: 'echo from-spdy\necho e >&2\nread l || exit 4\n',
+        env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' },
+      },
+    );
+    expect(r.stdout).toBe('from-spdy\npod "spdy-attach" deleted\n');
+    expect(r.stderr).toContain('e\n');
+    expect(r.exitCode).toBe(4);
+    await gone('spdy-attach');
+  });
 });
 
 // Before the node-gone case below, which kills an agent.
