@@ -168,8 +168,8 @@ describe('kubectl cp', () => {
 });
 
 describe('kubectl run -it --rm and attach', () => {
-  // retried: under load the shell can end before kubectl attaches (kubectl
-  // then falls back to the logs, which a console container does not keep yet)
+  // retried: the input is typed 4 s after kubectl starts; under load kubectl
+  // may not be attached by then, and a terminal's typing is not kept for it
   it(
     'run -it --rm --restart=Never: a shell on the container’s console, the pod deleted afterwards',
     { retry: 2 },
