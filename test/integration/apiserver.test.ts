@@ -433,6 +433,15 @@ describe('API server limits and semantics (what kube-apiserver refuses, and how)
     expect((await k('delete', 'configmaps', '-l', 'app=x')).stdout).toBe(
       'configmap "k1" deleted\nconfigmap "k2" deleted',
     );
+    // server-side dry runs write nothing: delete, and apply
+    expect((await k('delete', 'configmap', 'k3', '--dry-run=server')).stdout).toBe(
+      'configmap "k3" deleted (server dry run)',
+    );
+    expect((await k('get', 'configmap', 'k3')).exitCode).toBe(0);
+    const m = path.join(dir, 'dry.yaml');
+    fs.writeFileSync(m, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dry\n');
+    expect((await k('apply', '-f', m, '--dry-run=server')).stdout).toBe('configmap/dry created (server dry run)');
+    expect((await k('get', 'configmap', 'dry')).exitCode).toBe(1);
     await k('label', 'configmap', 'k3', 'app=raw');
     const raw = await k('delete', '--raw', '/api/v1/namespaces/default/configmaps?labelSelector=app%3Draw');
     expect(raw.exitCode, raw.stderr).toBe(0);

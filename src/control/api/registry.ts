@@ -251,7 +251,7 @@ export class Registry {
     body?: unknown,
     attempt = 0,
   ): Promise<KubeObject | DeletedStatus> {
-    const opts = (body ?? {}) as { gracePeriodSeconds?: unknown; preconditions?: { uid?: unknown } };
+    const opts = (body ?? {}) as { gracePeriodSeconds?: unknown; preconditions?: { uid?: unknown }; dryRun?: unknown };
     const key = storageKey(t.r, t.namespace, t.name!);
     const kv = await this.store.get(key);
     if (!kv) throw errors.notFound(resourceName(t.r), t.name!, t.r.group || undefined);
@@ -266,10 +266,14 @@ export class Registry {
     }
     const s = this.strategyFor(t.r.kind);
     const grace = s.gracePeriodSeconds?.(cur, q, opts) ?? 0;
+    // ?dryRun=All (kubectl delete --dry-run=server): every check made, nothing written
+    // (kubectl sends it in the DeleteOptions body; ?dryRun=All in the query counts too)
+    const dryRun = q.getAll('dryRun').includes('All') || (Array.isArray(opts.dryRun) && opts.dryRun.includes('All'));
     if (grace > 0) {
       if (cur.metadata.deletionTimestamp) return this.withRv(kv); // already terminating
       cur.metadata.deletionTimestamp = isoTime(Date.now() + grace * 1000);
       cur.metadata.deletionGracePeriodSeconds = grace;
+      if (dryRun) return { ...cur, metadata: { ...cur.metadata, resourceVersion: String(kv.modRevision) } };
       try {
         return this.withRv(await this.store.update(key, JSON.stringify(cur), kv.modRevision));
       } catch (e) {
@@ -278,6 +282,14 @@ export class Registry {
         this.storeErr(e, t, t.name!);
       }
     }
+    if (dryRun)
+      return {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: { name: cur.metadata.name, group: t.r.group, kind: t.r.plural, uid: cur.metadata.uid },
+      };
     try {
       // (the revision we checked: a concurrent write means look again)
       const kv2 = await this.store.delete(key, kv.modRevision);
