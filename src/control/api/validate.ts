@@ -96,6 +96,7 @@ export function validateObject(
     if (ve)
       causes.push({ field: `metadata.labels`, message: `Invalid value: "${v}": ${ve}`, reason: 'FieldValueInvalid' });
   }
+  let annotationBytes = 0; // ValidateAnnotations: keys and values together at most 256 KiB
   for (const [k, v] of Object.entries((m.annotations ?? {}) as Record<string, string>)) {
     const ke = labelKeyError(k);
     if (ke)
@@ -104,13 +105,14 @@ export function validateObject(
         message: `Invalid value: "${k}": ${ke}`,
         reason: 'FieldValueInvalid',
       });
-    if (v.length > 256 * 1024)
-      causes.push({
-        field: 'metadata.annotations',
-        message: 'Too long: must have at most 262144 bytes',
-        reason: 'FieldValueTooLong',
-      });
+    annotationBytes += Buffer.byteLength(k) + Buffer.byteLength(v);
   }
+  if (annotationBytes > 256 * 1024)
+    causes.push({
+      field: 'metadata.annotations',
+      message: 'Too long: must have at most 262144 bytes',
+      reason: 'FieldValueTooLong',
+    });
   if (r.kind === 'ConfigMap' || r.kind === 'Secret') {
     const data = (o.data ?? {}) as Record<string, string>;
     for (const k of Object.keys({ ...data, ...((o.binaryData ?? {}) as Record<string, string>) })) {

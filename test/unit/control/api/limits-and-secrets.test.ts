@@ -68,6 +68,22 @@ describe('request limits', () => {
   });
 });
 
+describe('annotations', () => {
+  it('are at most 256 KiB together, keys and values (ValidateAnnotations), not each', () => {
+    const cm = (annotations: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c', annotations },
+    });
+    expect(() => validateObject(kind('ConfigMap'), cm({ a: 'x'.repeat(200_000) }))).not.toThrow();
+    const e = thrown(() => validateObject(kind('ConfigMap'), cm({ a: 'x'.repeat(150_000), b: 'x'.repeat(150_000) })));
+    expect([e.code, e.message]).toEqual([
+      422,
+      'ConfigMap "c" is invalid: metadata.annotations: Too long: must have at most 262144 bytes',
+    ]);
+  });
+});
+
 describe('Secrets as Kubernetes treats them', () => {
   const secret = (extra: Record<string, unknown>) => ({
     apiVersion: 'v1',
