@@ -1,3 +1,4 @@
+import { ApiError } from './status.js';
 import type { Store } from '../store/index.js';
 
 /**
@@ -26,7 +27,7 @@ const etcd: Check = { name: 'etcd', run: (h) => h.store.health(STORE_CHECK_TIMEO
 const shutdown: Check = {
   name: 'shutdown',
   run: async (h) => {
-    if (h.stopping) throw new Error('process is shutting down');
+    if (h.stopping) throw new ApiError('ServiceUnavailable', 'process is shutting down');
   },
 };
 
