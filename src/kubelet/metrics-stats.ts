@@ -53,8 +53,12 @@ export function readProcTable(proc = '/proc'): Map<number, ProcEntry> {
   return out;
 }
 
-/** CPU ticks and RSS of `root` and all its descendants. */
-export function treeUsage(root: number, table: Map<number, ProcEntry>): { ticks: number; rssBytes: number } | null {
+/** CPU ticks and RSS of `root` and all its descendants (withoutRoot: of its descendants only). */
+export function treeUsage(
+  root: number,
+  table: Map<number, ProcEntry>,
+  withoutRoot = false,
+): { ticks: number; rssBytes: number } | null {
   if (!table.has(root)) return null;
   const children = new Map<number, number[]>();
   for (const p of table.values()) {
@@ -72,9 +76,10 @@ export function treeUsage(root: number, table: Map<number, ProcEntry>): { ticks:
     seen.add(pid);
     const p = table.get(pid);
     if (!p) continue;
+    todo.push(...(children.get(pid) ?? []));
+    if (withoutRoot && pid === root) continue;
     ticks += p.ticks;
     rssBytes += p.rssBytes;
-    todo.push(...(children.get(pid) ?? []));
   }
   return { ticks, rssBytes };
 }
@@ -86,6 +91,8 @@ export interface RunningContainer {
   container: string;
   /** the process the runtime started for it */
   pid: number;
+  /** stdin/tty: that process is the container's console holder (streams/console-holder.ts), not the container's — counted out, as containerd's shim is */
+  console?: boolean;
   startTime?: string;
 }
 
@@ -119,7 +126,7 @@ export class StatsSampler {
     const table = readProcTable(this.o.proc);
     const ticks = new Map<string, number>();
     for (const c of this.o.containers()) {
-      const u = treeUsage(c.pid, table);
+      const u = treeUsage(c.pid, table, c.console);
       if (u) ticks.set(`${c.podUid}/${c.container}`, u.ticks);
     }
     for (const pid of this.o.nodePids?.() ?? []) {
@@ -153,7 +160,7 @@ export class StatsSampler {
     let nodeRss = 0;
     for (const c of this.o.containers()) {
       const key = `${c.podUid}/${c.container}`;
-      const u = treeUsage(c.pid, cur.table);
+      const u = treeUsage(c.pid, cur.table, c.console);
       if (!u) continue;
       const nano = rate(key);
       const coreNs = Math.round((u.ticks / CLK_TCK) * 1e9);
@@ -194,7 +201,12 @@ export class StatsSampler {
 export interface KubeletView {
   podFor(
     key: string,
-  ): { metadata: { name: string; uid?: string }; spec?: { containers?: { name: string }[] } } | undefined;
+  ):
+    | {
+        metadata: { name: string; uid?: string };
+        spec?: { containers?: { name: string; stdin?: boolean; tty?: boolean }[] };
+      }
+    | undefined;
   runtime: { view(uid: string, name: string): { pid: number | null; current: { state: string } } | null };
 }
 
@@ -217,6 +229,7 @@ export function runningContainers(
         podUid: uid,
         container: c.name,
         pid: v.pid,
+        ...(c.stdin || c.tty ? { console: true } : {}),
       });
     }
   }

@@ -30,6 +30,8 @@ describe('what the agent measures (/proc)', () => {
     const t = readProcTable(proc);
     expect(treeUsage(10, t)).toEqual({ ticks: 175, rssBytes: 16 * 4096 });
     expect(treeUsage(99, t)).toBeNull();
+    // a console container's process is its holder: only what it runs is the container's
+    expect(treeUsage(10, t, true)).toEqual({ ticks: 75, rssBytes: 6 * 4096 });
     // rates between two samples: 50 ticks (0.5 s of CPU) over 1 s = 500m
     let now = 1_000_000;
     const s = new StatsSampler({
