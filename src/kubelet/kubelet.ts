@@ -118,6 +118,11 @@ export class Kubelet {
     for (const t of this.retryTimers.values()) clearTimeout(t);
   }
 
+  /** The hostNetwork pods this node runs (their records: the node's address, no namespace of their own). */
+  hostNetworkPods(): PodRecord[] {
+    return [...this.hostPods.values()];
+  }
+
   /** The pod object this node runs under a sandbox key. */
   podFor(key: string): KubeObject | undefined {
     const [ns, name] = key.includes('/') ? key.split('/') : ['default', key];

@@ -208,6 +208,8 @@ export interface KubeletView {
       }
     | undefined;
   runtime: { view(uid: string, name: string): { pid: number | null; current: { state: string } } | null };
+  /** hostNetwork pods, which have no record among the agent's sandboxes */
+  hostNetworkPods?(): { name: string; namespace?: string; uid?: string }[];
 }
 
 /** The running containers of the pods this node holds (sandbox records: key, namespace, uid). */
@@ -216,7 +218,7 @@ export function runningContainers(
   records: { name: string; namespace?: string; uid?: string }[],
 ): RunningContainer[] {
   const out: RunningContainer[] = [];
-  for (const rec of records) {
+  for (const rec of [...records, ...(kubelet.hostNetworkPods?.() ?? [])]) {
     const pod = kubelet.podFor(rec.name);
     const uid = pod?.metadata.uid;
     if (!pod || !uid || (rec.uid && rec.uid !== uid)) continue;
