@@ -132,9 +132,8 @@ export function fromStoreError(err: StoreError, resource: string, name: string, 
     case 'TooLarge':
       return errors.tooLarge(err.message);
     default:
-      return new ApiError(
-        err.code === 'Unavailable' ? 'ServiceUnavailable' : 'InternalError',
-        `storage: ${err.message}`,
-      );
+      return err.code === 'Unavailable'
+        ? errors.unavailable(`the API server's storage is unreachable, try again later (${err.message})`)
+        : new ApiError('InternalError', `storage: ${err.message}`);
   }
 }
