@@ -23,9 +23,11 @@ const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public'];
  * kinds whose whole schema it validates (see validate.ts); discovery lists
  * exactly those.
  *
- * Its parts: routing.ts (HTTP → registry), registry.ts (generic CRUD and
- * watch over the store), strategies/ (what one kind does differently),
- * subresources/ (status, scale, binding, log).
+ * Its parts: routing.ts (HTTP → registry), limits.ts (what is refused
+ * before its meaning is read: size, depth), health.ts (/livez, /readyz,
+ * /healthz), registry.ts (generic CRUD, deletecollection and watch over the
+ * store), strategies/ (what one kind does differently), config-data.ts
+ * (Secret and ConfigMap rules), subresources/ (status, scale, binding, log).
  */
 export class ApiServer {
   private readonly sockets = new Set<Socket>();
