@@ -4,6 +4,7 @@ import { hostPathBinds, hostNetworkRecord } from '../../../src/kubelet/pod-host.
 import { containerSandboxArgv, podSandboxArgv, type SandboxMounts } from '../../../src/host/sandbox.js';
 import { validateEphemeralUpdate } from '../../../src/control/api/subresources/ephemeral-containers.js';
 import type { KubeObject } from '../../../src/control/api/object.js';
+import { podStrategy } from '../../../src/control/api/strategies/pod.js';
 
 // kubectl debug's pure parts: ephemeral containers' status and validation,
 // and what `kubectl debug node/…` asks of the node (host namespaces, hostPath).
@@ -121,6 +122,25 @@ describe('pods/ephemeralcontainers validation: Kubernetes’ allow list', () => 
       'spec.ephemeralContainers[0].volumeMounts[0].subPath',
       'spec.ephemeralContainers[0].volumeMounts[1].name',
     ]);
+  });
+});
+
+describe('a Pod may not be created with ephemeral containers', () => {
+  it('Invalid: spec.ephemeralContainers cannot be set on create; an update passes (the subresource’s own)', async () => {
+    const p = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { containers: [{ name: 'app', image: 'nginx' }], ephemeralContainers: [{ name: 'd', image: 'busybox' }] },
+    } as KubeObject;
+    const t = {} as Parameters<NonNullable<typeof podStrategy.beforeWrite>>[0];
+    await expect(podStrategy.beforeWrite!(t, p, null)).rejects.toMatchObject({
+      reason: 'Invalid',
+      details: { causes: [{ field: 'spec.ephemeralContainers', message: 'cannot be set on create' }] },
+    });
+    await expect(podStrategy.beforeWrite!(t, p, p)).resolves.toBe(p);
+    const plain = { ...p, spec: { containers: p.spec!.containers } } as KubeObject;
+    await expect(podStrategy.beforeWrite!(t, plain, null)).resolves.toBe(plain);
   });
 });
 

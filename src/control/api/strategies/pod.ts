@@ -14,6 +14,14 @@ export const podStrategy: Strategy = {
   prepareForCreate(o) {
     o.status = { phase: 'Pending', qosClass: 'BestEffort' };
   },
+  // ephemeral containers come only through pods/ephemeralcontainers (kubectl debug), as in Kubernetes
+  async beforeWrite(_t, o, cur) {
+    if (!cur && ((o.spec?.ephemeralContainers ?? []) as unknown[]).length)
+      throw errors.invalid('Pod', o.metadata.name, [
+        { field: 'spec.ephemeralContainers', reason: 'FieldValueForbidden', message: 'cannot be set on create' },
+      ]);
+    return o;
+  },
   gracePeriodSeconds(cur: KubeObject, q, opts) {
     if (!cur.spec?.nodeName) return 0;
     const raw = q.get('gracePeriodSeconds') ?? opts.gracePeriodSeconds;
