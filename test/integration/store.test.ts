@@ -126,6 +126,17 @@ describe.each(backends)('%s store', (_name, make, reopen) => {
     await s.close();
   });
 
+  it("keeps etcd's request limit (1.5 MiB: TooLarge, the API's 413) and answers its health check", async () => {
+    const s = make();
+    await s.health(2_000);
+    const big = JSON.stringify({ v: 'x'.repeat(1.5 * 1024 * 1024) });
+    expect(await codeOf(s.create('pods/default/big', big))).toBe('TooLarge');
+    await s.create('pods/default/small', '{}');
+    expect(await codeOf(s.update('pods/default/small', big))).toBe('TooLarge');
+    expect((await s.get('pods/default/small'))!.value).toBe('{}');
+    await s.close();
+  });
+
   it('updates with optimistic concurrency: a stale revision is Conflict, a missing key NotFound', async () => {
     const s = make();
     const a = await s.create('svc/x', 'v1');
