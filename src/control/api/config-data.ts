@@ -6,8 +6,8 @@ import type { KubeObject } from './object.js';
  * Secrets and ConfigMaps as Kubernetes treats them (core/v1 conversion and
  * pkg/apis/core/validation: ValidateSecret, ValidateConfigMap and their
  * updates):
- * - a Secret's `data` values are bytes, sent as base64: a value that is not
- *   fails decoding, 400 `Secret in version "v1" cannot be handled as a
+ * - a Secret's `data` (a ConfigMap's `binaryData`) values are bytes, sent as
+ *   base64: a value that is not fails decoding, 400 `Secret in version "v1" cannot be handled as a
  *   Secret: illegal base64 data at input byte N`;
  * - `stringData` is write-only: merged into `data` (base64, its values
  *   winning) on every create, update and patch, never stored or returned;
@@ -17,9 +17,12 @@ import type { KubeObject } from './object.js';
  */
 export const MAX_SECRET_SIZE = 1024 * 1024;
 
-/** Before any other check: what the decoder of a v1 Secret refuses (400). */
-export function checkSecretEncoding(body: unknown): void {
-  const data = (body as { data?: unknown } | null)?.data;
+/**
+ * Before any other check: what the decoder of a v1 object refuses (400) —
+ * a Secret's `data` and a ConfigMap's `binaryData` are bytes, sent as base64.
+ */
+export function checkBytesEncoding(kind: 'Secret' | 'ConfigMap', body: unknown): void {
+  const data = (body as Record<string, unknown> | null)?.[kind === 'Secret' ? 'data' : 'binaryData'];
   if (!data || typeof data !== 'object' || Array.isArray(data)) return;
   for (const v of Object.values(data as Record<string, unknown>)) {
     if (typeof v !== 'string') continue; // the schema says what is wrong with it
@@ -27,7 +30,7 @@ export function checkSecretEncoding(body: unknown): void {
     if (at >= 0)
       throw new ApiError(
         'BadRequest',
-        `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte ${at}`,
+        `${kind} in version "v1" cannot be handled as a ${kind}: illegal base64 data at input byte ${at}`,
       );
   }
 }

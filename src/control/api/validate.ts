@@ -11,7 +11,7 @@ import type { ResourceType } from './resources.js';
  */
 import { SCHEMAS } from './schemas/index.js';
 import { semanticCauses } from './semantics.js';
-import { checkSecretEncoding, mergeStringData, secretCauses, configMapCauses } from './config-data.js';
+import { checkBytesEncoding, mergeStringData, secretCauses, configMapCauses } from './config-data.js';
 
 export { SCHEMAS };
 
@@ -38,7 +38,7 @@ export function validateObject(
 ): Record<string, any> {
   const schema = SCHEMAS[r.kind];
   if (!schema) throw errors.methodNotAllowed(`podwire does not serve ${r.plural} yet`);
-  if (r.kind === 'Secret') checkSecretEncoding(obj);
+  if (r.kind === 'Secret' || r.kind === 'ConfigMap') checkBytesEncoding(r.kind, obj);
   let res = schema.safeParse(obj);
   const name = (obj as { metadata?: { name?: string } })?.metadata?.name ?? '';
   if (!res.success) {

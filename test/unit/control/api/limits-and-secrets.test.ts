@@ -7,7 +7,7 @@ import {
   MAX_DEPTH,
 } from '../../../../src/control/api/limits.js';
 import {
-  checkSecretEncoding,
+  checkBytesEncoding,
   mergeStringData,
   secretCauses,
   configMapCauses,
@@ -108,7 +108,11 @@ describe('Secrets as Kubernetes treats them', () => {
       400,
       'Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 4',
     ]);
-    expect(() => checkSecretEncoding({ data: { ok: 'YWRtaW4=' } })).not.toThrow();
+    expect(() => checkBytesEncoding('Secret', { data: { ok: 'YWRtaW4=' } })).not.toThrow();
+    expect(thrown(() => checkBytesEncoding('ConfigMap', { binaryData: { b: '<x>' } })).message).toBe(
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: illegal base64 data at input byte 0',
+    );
+    expect(() => checkBytesEncoding('ConfigMap', { data: { plain: '<x>' } })).not.toThrow();
   });
 
   it("checks each type's keys, the 1 MiB limit, with Kubernetes' field paths", () => {
