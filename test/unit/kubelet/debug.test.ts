@@ -5,6 +5,7 @@ import { containerSandboxArgv, podSandboxArgv, type SandboxMounts } from '../../
 import { validateEphemeralUpdate } from '../../../src/control/api/subresources/ephemeral-containers.js';
 import type { KubeObject } from '../../../src/control/api/object.js';
 import { podStrategy } from '../../../src/control/api/strategies/pod.js';
+import { describePod } from '../../../src/cli/kube/index.js';
 
 // kubectl debug's pure parts: ephemeral containers' status and validation,
 // and what `kubectl debug node/…` asks of the node (host namespaces, hostPath).
@@ -64,6 +65,41 @@ describe('ephemeral containers in the pod status', () => {
       NOW,
     );
     expect('ephemeralContainerStatuses' in plain).toBe(false);
+  });
+});
+
+describe('podwire describe pod', () => {
+  it('renders an Ephemeral Containers section after Containers, as kubectl describe does', () => {
+    const pod = {
+      metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        nodeName: 'node1',
+        containers: [{ name: 'app', image: 'nginx' }],
+        ephemeralContainers: [
+          { name: 'debugger-x', image: 'nicolaka/netshoot', command: ['sh'], targetContainerName: 'app' },
+        ],
+      },
+      status: {
+        phase: 'Running',
+        containerStatuses: [{ name: 'app', state: { running: { startedAt: NOW } }, ready: true, restartCount: 0 }],
+        ephemeralContainerStatuses: [
+          {
+            name: 'debugger-x',
+            state: { terminated: { exitCode: 2, reason: 'Error', startedAt: NOW, finishedAt: NOW } },
+          },
+        ],
+      },
+    };
+    const out = describePod(pod, { events: null }, Date.parse(NOW));
+    const eph = out.slice(out.indexOf('Ephemeral Containers:\n'));
+    expect(out.indexOf('Ephemeral Containers:')).toBeGreaterThan(out.indexOf('Containers:\n  app:'));
+    expect(eph).toMatch(/^Ephemeral Containers:\n  debugger-x:\n/);
+    expect(eph).toMatch(/Image:\s+nicolaka\/netshoot/);
+    expect(eph).toMatch(/State:\s+Terminated\n\s+Reason:\s+Error\n\s+Exit Code:\s+2/);
+    // none: no section
+    expect(describePod({ ...pod, spec: { ...pod.spec, ephemeralContainers: [] } }, { events: null }, 0)).not.toContain(
+      'Ephemeral',
+    );
   });
 });
 
