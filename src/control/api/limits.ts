@@ -18,29 +18,35 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 export const MAX_JSON_PATCH_OPS = 10_000;
 export const MAX_DEPTH = 100;
 
+/**
+ * Past this, a body is not even read to its end: the connection is cut.
+ * (Up to it, the rest of an over-limit body is read and dropped before the
+ * 413 goes out, so a client still writing — kubectl — reads the answer
+ * instead of a broken pipe.)
+ */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
 /** The request body as JSON (undefined when empty), within the limits above. */
 export function readJson(req: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const tooLarge = () => errors.tooLarge(`limit is ${MAX_BODY_BYTES}`);
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
-      req.resume(); // read and drop: the answer goes out at once
-      return reject(tooLarge());
-    }
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
+    let over = Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES;
     req.on('data', (c: Buffer) => {
-      if (over) return;
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > MAX_DRAIN_BYTES) {
+        req.destroy();
+        return reject(errors.tooLarge(`limit is ${MAX_BODY_BYTES}`));
+      }
+      if (over || size > MAX_BODY_BYTES) {
         over = true;
         chunks.length = 0;
-        return reject(tooLarge());
+        return;
       }
       chunks.push(c);
     });
     req.on('end', () => {
-      if (over) return;
+      if (over) return reject(errors.tooLarge(`limit is ${MAX_BODY_BYTES}`));
       const text = Buffer.concat(chunks).toString('utf8');
       if (!text) return resolve(undefined);
       let body: unknown;

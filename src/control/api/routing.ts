@@ -163,7 +163,7 @@ export async function route(
           ? fromStoreError(err, '', '') // an unreachable store is 503, not 500
           : new ApiError('InternalError', (err as Error).message);
     if (!res.headersSent) {
-      // a body refused unread: the connection cannot be reused
+      // a body refused unread (past the drain limit): the connection cannot be reused
       if (e.reason === 'RequestEntityTooLarge' && !req.complete) res.setHeader('connection', 'close');
       send(e.code, e.toStatus());
     } else res.end();
