@@ -199,9 +199,7 @@ export class StatsSampler {
 
 /** What a container list needs of the kubelet: the pod by its key, and the runtime's view of a container. */
 export interface KubeletView {
-  podFor(
-    key: string,
-  ):
+  podFor(key: string):
     | {
         metadata: { name: string; uid?: string };
         spec?: { containers?: { name: string; stdin?: boolean; tty?: boolean }[] };
