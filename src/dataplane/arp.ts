@@ -6,6 +6,8 @@ import {
   writeArpReply,
   writeArpRequest,
   cidrContains,
+  ipv4ToString,
+  macToString,
 } from '../packet/index.js';
 import { OUTER_HEADERS_SIZE } from '../overlay/index.js';
 import type { PipelineContext } from './context.js';
@@ -19,10 +21,23 @@ import { templateFor } from './tunnel.js';
  * kernel VTEP that asks), learns pods' MACs from what they send, and asks
  * when it needs one: a pod's on cbr0, a peer node's on the underlay.
  *
- * Drops: malformed-arp, arp-unresolved.
+ * Drops: malformed-arp, arp-unresolved, spoofed-source (an ARP claiming an
+ * address that is not the sender's).
  */
 
 const ETH = ETHERNET_HEADER_SIZE;
+
+/**
+ * Anti-spoofing for ARP (no cache poisoning, no claiming a free address of
+ * the pod CIDR): the sender must be a pod the agent made, its sender and
+ * Ethernet source MACs both that pod's, or one of the node's own addresses
+ * from its host port. Probes (sender 0.0.0.0) claim nothing and pass.
+ */
+function ownArpSender(ctx: PipelineContext, buf: Buffer, f: number, shaOff: number, sender: number): boolean {
+  const mac = ctx.neighbors.registeredMac(sender) ?? (ctx.id.localAddresses.has(sender) ? ctx.id.hostMac : undefined);
+  if (mac === undefined) return false;
+  return mac.compare(buf, f + 6, f + 12) === 0 && mac.compare(buf, shaOff, shaOff + 6) === 0;
+}
 
 /** An ARP packet from a pod (Ethernet at f): learn the sender, answer for pods we know. */
 export function podArp(ctx: PipelineContext, buf: Buffer, f: number, flen: number): void {
@@ -33,6 +48,10 @@ export function podArp(ctx: PipelineContext, buf: Buffer, f: number, flen: numbe
     return;
   }
   const sender = arp.senderIp;
+  if (ctx.antiSpoofing && sender !== 0 && !ownArpSender(ctx, buf, f, arp.off + 8, sender)) {
+    ctx.drop(DROP['spoofed-source'], `ARP: ${ipv4ToString(sender)} claimed by ${macToString(buf, f + 6)}`);
+    return;
+  }
   if (sender !== 0 && cidrContains(ctx.id.podCidr, sender) && !ctx.id.localAddresses.has(sender)) {
     ctx.neighbors.learn(sender, buf, arp.off + 8);
   }

@@ -50,6 +50,10 @@ export const DROP_REASONS = [
     'policy-denied-egress',
     'NetworkPolicy: the source pod is isolated for egress and no rule of the policies selecting it allowed this connection',
   ],
+  [
+    'vxlan-spoofed-inner-source',
+    'VXLAN from a known node whose inner source is neither in that node’s pod CIDR nor its node address (a forged or misrouted packet)',
+  ],
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number][0];

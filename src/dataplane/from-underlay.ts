@@ -39,7 +39,8 @@ import { learnUnderlay } from './tunnel.js';
  *
  * Drops: truncated, malformed-ethernet, malformed-arp, unsupported-ethertype,
  * malformed-ipv4, bad-ipv4-checksum, not-for-node, malformed-vxlan,
- * vxlan-bad-flags, vxlan-unknown-vni, vxlan-unknown-peer, no-route,
+ * vxlan-bad-flags, vxlan-unknown-vni, vxlan-unknown-peer,
+ * vxlan-spoofed-inner-source, no-route,
  * ttl-expired, mtu-exceeded. Trace stage: decap.
  */
 
@@ -180,6 +181,18 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
   }
   if (!iip.isHeaderChecksumValid()) {
     ctx.drop(DROP['bad-ipv4-checksum']);
+    return;
+  }
+  // Anti-spoofing: a peer sends only its own pods' traffic (its Service
+  // SNAT address and gateway are in its pod CIDR too) and its node's own.
+  // External clients never arrive here with their address: ETP Cluster is
+  // SNATed by the entry node, ETP Local goes only to that node's pods.
+  const isrc = iip.src;
+  if (ctx.antiSpoofing && !cidrContains(peer.podCidr, isrc) && isrc !== peer.nodeIp) {
+    ctx.drop(
+      DROP['vxlan-spoofed-inner-source'],
+      `${ipv4ToString(isrc)} from node ${peer.name} (${formatCidr(peer.podCidr)})`,
+    );
     return;
   }
   if (ctx.probe !== null && ctx.isProbe(iip.src, iip.id)) {
