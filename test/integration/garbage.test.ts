@@ -1,6 +1,16 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import path from 'node:path';
-import { startLab, stopLab, testPrefix, inNs, lastJson, agentStatus, FIXTURES, type TestLab } from './helpers.js';
+import {
+  startLab,
+  stopLab,
+  testPrefix,
+  inNs,
+  startInNs,
+  lastJson,
+  agentStatus,
+  FIXTURES,
+  type TestLab,
+} from './helpers.js';
 
 // Hostile input into both of an agent's ports: frames from a pod (into cbr0)
 // and frames on the underlay (into eth0, past the socket filter, and as
@@ -87,5 +97,55 @@ describe('garbage in', () => {
     // and good traffic still flows, both ways
     const ping = await inNs(lab.pods.g1.netns, ['ping', '-c', '3', '-i', '0.2', '-W', '2', lab.pods.g2.ip]);
     expect(ping.exitCode, String(ping.stdout)).toBe(0);
+  });
+});
+
+describe('spoofing (issue #15)', () => {
+  // Each forged datagram is sent before a genuine one on the same path, and
+  // the receiver stops at its first datagram: a forged one that got through
+  // would be what it reports.
+  const spoof = async (ns: string, args: string[]) => {
+    const r = await inNs(ns, ['python3', path.join(FIXTURES, 'spoof-sender.py'), ...args]);
+    if (r.exitCode !== 0) throw new Error(`spoof-sender failed: ${r.stderr}`);
+    return lastJson(r.stdout).sent as number;
+  };
+  const firstDatagram = async (pod: string, port: number, send: () => Promise<unknown>) => {
+    const { child } = await startInNs(
+      lab.pods[pod].netns,
+      [process.execPath, path.join(FIXTURES, 'udp-sink.mjs'), String(port), '1'],
+      'listening',
+    );
+    await send();
+    return lastJson((await child).stdout) as { count: number; sources: string[] };
+  };
+
+  it('a pod’s forged sources and a peer’s forged inner source never arrive; each drop is counted with its reason', async () => {
+    const { g1, g2 } = lab.pods;
+    const before = (await agentStatus(lab, 'node1')).counters.drops;
+    // from pod g1 (node1) to g2 (node2): as 1.2.3.4, as a free address of node1's pod CIDR, then as itself
+    const toG2 = await firstDatagram('g2', 7701, () =>
+      spoof(g1.netns, ['pod', g2.ip, '7701', '1.2.3.4', '10.244.1.99', g1.ip]),
+    );
+    expect(toG2).toMatchObject({ count: 1, sources: [g1.ip] });
+    // VXLAN from node2's real address (a known peer) to g1: as a pod of node1 itself, then as a pod of node2
+    const toG1 = await firstDatagram('g1', 7702, () =>
+      spoof(`${prefix}-node2`, ['vxlan', '172.28.0.11', g1.ip, '7702', '10.244.1.250', '10.244.2.77']),
+    );
+    expect(toG1).toMatchObject({ count: 1, sources: ['10.244.2.77'] });
+    const after = (await agentStatus(lab, 'node1')).counters.drops;
+    const grew = (reason: string) => (after[reason] ?? 0) - (before[reason] ?? 0);
+    expect({ spoofed: grew('spoofed-source'), inner: grew('vxlan-spoofed-inner-source') }).toEqual({
+      spoofed: 2,
+      inner: 1,
+    });
+    const { CLI_ENTRY } = await import('../../src/lab/index.js');
+    const { execa } = await import('execa');
+    const table = await execa(process.execPath, [CLI_ENTRY, '--lab', prefix, 'drops', '--node', 'node1'], {
+      env: { PODWIRE_STATE_ROOT: '/run/podwire-test' },
+    });
+    expect(table.stdout).toMatch(
+      /node1\s+spoofed-source\s+\d+\s+a pod sent from an IP or MAC address that is not its own/,
+    );
+    expect(table.stdout).toMatch(/node1\s+vxlan-spoofed-inner-source\s+\d+\s+VXLAN from a known node whose inner source/);
   });
 });
