@@ -131,6 +131,7 @@ beforeAll(async () => {
     clusterCidr: '10.244.0.0/16',
     nodeCidrMaskSize: 24,
     nodeMonitorGracePeriodMs: GRACE_MS,
+    podGcOrphanQuarantineMs: 500,
     log: (m) => logs.push(m),
   });
   every(300, async () => {
@@ -277,9 +278,17 @@ describe('controllers against a real API server', () => {
       return c.status === 'Unknown';
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(GRACE_MS - 400); // (the last beat may predate the stop by one interval)
-    const ready = (await client.get('nodes', undefined, 'node3')).status.conditions.find(
-      (x: any) => x.type === 'Ready',
+    const node3 = await client.get('nodes', undefined, 'node3');
+    const ready = node3.status.conditions.find((x: any) => x.type === 'Ready');
+    await waitFor('node3 tainted unreachable', 5_000, async () =>
+      ((await client.get('nodes', undefined, 'node3')).spec.taints ?? []).some((t: any) => t.effect === 'NoExecute'),
     );
+    const taints = (await client.get('nodes', undefined, 'node3')).spec.taints;
+    expect(taints.map((t: any) => `${t.key}:${t.effect}`).sort()).toEqual([
+      'node.kubernetes.io/unreachable:NoExecute',
+      'node.kubernetes.io/unreachable:NoSchedule',
+    ]);
+    expect(taints.every((t: any) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(t.timeAdded))).toBe(true);
     expect(ready).toMatchObject({
       status: 'Unknown',
       reason: 'NodeStatusUnknown',
@@ -397,5 +406,107 @@ describe('controllers against a real API server', () => {
       return leftRs.length === 0 && leftPods.length === 0;
     });
     expect((await podsOf('app=nginx')).length).toBe(3); // the StatefulSet's stay
+  });
+
+  it('evicts a pod from a lost node after its tolerationSeconds, replaces it elsewhere, and untaints the node when it is back', async () => {
+    // a pod created without them gets the DefaultTolerationSeconds tolerations (300 s); these tolerate unreachable only 5 s
+    const unreachable5s = {
+      key: 'node.kubernetes.io/unreachable',
+      operator: 'Exists',
+      effect: 'NoExecute',
+      tolerationSeconds: 5,
+    };
+    await client.create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'tol', namespace: 'default' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'tol' } },
+        template: {
+          metadata: { labels: { app: 'tol' } },
+          spec: { tolerations: [unreachable5s], containers: [{ name: 'c', image: 'nginx:1.25' }] },
+        },
+      },
+    });
+    const active = async () => (await podsOf('app=tol')).filter((p) => !p.metadata.deletionTimestamp);
+    await waitFor('tol: one ready pod on node1 and one on node2', 10_000, async () => {
+      const pods = await active();
+      return (
+        pods.length === 2 &&
+        pods.every(ready) &&
+        pods
+          .map((p) => p.spec.nodeName)
+          .sort()
+          .join() === 'node1,node2'
+      );
+    });
+    const victim = (await active()).find((p) => p.spec.nodeName === 'node2')!;
+    expect(victim.spec.tolerations).toEqual([
+      unreachable5s,
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    ]);
+
+    beating.delete('node2');
+    await waitFor('node2 tainted unreachable:NoExecute', 5_000, async () =>
+      ((await client.get('nodes', undefined, 'node2')).spec.taints ?? []).some(
+        (t: any) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute',
+      ),
+    );
+    const tainted = (await client.get('nodes', undefined, 'node2')).spec.taints.find(
+      (t: any) => t.effect === 'NoExecute',
+    );
+    const timeAddedMs = Date.parse(tainted.timeAdded);
+    await waitFor(
+      'the pod on node2 evicted (Terminating)',
+      10_000,
+      async () => !!(await client.tryGet('pods', 'default', victim.metadata.name))?.metadata.deletionTimestamp,
+    );
+    const evictedAfterMs = Date.now() - timeAddedMs;
+    expect(evictedAfterMs).toBeGreaterThanOrEqual(4_000); // timeAdded has whole seconds
+    expect(evictedAfterMs).toBeLessThan(8_000);
+    const ev = (await client.list('events', { namespace: 'default' })).items.find(
+      (e) => e.reason === 'TaintManagerEviction' && e.involvedObject.name === victim.metadata.name,
+    );
+    expect(ev?.message).toBe(`Marking for deletion Pod default/${victim.metadata.name}`);
+    // the pod on the still-live node1 tolerates nothing it has not met: it stays
+    await waitFor('a replacement, ready, on node1 (node2 and node3 are lost)', 10_000, async () => {
+      const pods = await active();
+      return pods.length === 2 && pods.every(ready) && pods.every((p) => p.spec.nodeName === 'node1');
+    });
+    // the evicted pod stays Terminating (no kubelet confirms) until an operator declares node2 out of service
+    expect((await client.get('pods', 'default', victim.metadata.name)).spec.nodeName).toBe('node2');
+    const n2 = await client.get('nodes', undefined, 'node2');
+    const oos = { key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute' };
+    await client.patch('nodes', undefined, 'node2', {
+      metadata: { resourceVersion: n2.metadata.resourceVersion },
+      spec: { taints: [...n2.spec.taints, oos] },
+    });
+    await waitFor(
+      'PodGC force-deletes the Terminating pod',
+      5_000,
+      async () => !(await client.tryGet('pods', 'default', victim.metadata.name)),
+    );
+    const n2b = await client.get('nodes', undefined, 'node2');
+    await client.patch('nodes', undefined, 'node2', {
+      metadata: { resourceVersion: n2b.metadata.resourceVersion },
+      spec: { taints: n2b.spec.taints.filter((t: any) => t.key !== oos.key) },
+    });
+
+    beating.add('node2');
+    await waitFor('node2 untainted once Ready again', 5_000, async () => {
+      const n = await client.get('nodes', undefined, 'node2');
+      return (
+        n.status.conditions.find((c: any) => c.type === 'Ready').status === 'True' && !(n.spec.taints ?? []).length
+      );
+    });
+  });
+
+  it('garbage-collects the pods of a deleted Node', async () => {
+    expect((await client.list('pods')).items.some((p) => p.spec.nodeName === 'node3')).toBe(true);
+    await client.delete('nodes', undefined, 'node3');
+    await waitFor('node3’s pods gone', 5_000, async () =>
+      (await client.list('pods')).items.every((p) => p.spec.nodeName !== 'node3'),
+    );
   });
 });

@@ -14,6 +14,22 @@ export {
   type HeartbeatSeen,
 } from './node-lifecycle.js';
 export {
+  conditionTaints,
+  evictionDecision,
+  evictionSinceMs,
+  toleratesTaint,
+  tolerates,
+  taintsOf,
+  taintString,
+  TAINT_NOT_READY,
+  TAINT_UNREACHABLE,
+  TAINT_OUT_OF_SERVICE,
+  DEFAULT_TOLERATION_SECONDS,
+  type Taint,
+  type Toleration,
+  type EvictionDecision,
+} from './taints.js';
+export {
   schedulePods,
   countSiblings,
   spreadGroup,

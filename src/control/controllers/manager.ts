@@ -6,13 +6,16 @@ import { startGarbageCollector } from './run-gc.js';
 import { startEndpointSliceMirroring } from './run-mirroring.js';
 import { startIpam, startNodeLifecycle } from './run-nodes.js';
 import { startScheduler } from './run-scheduler.js';
+import { startTaintEviction } from './run-taint-eviction.js';
+import { startPodGc } from './run-podgc.js';
 import { startDeployments, startReplicaSets, startStatefulSets } from './run-workloads.js';
 import { usableFilter, type Ctx, type Informers, type Runner } from './runtime.js';
 import { planPodCidrs } from './ipam.js';
 
 /**
  * kube-controller-manager and kube-scheduler in miniature, as clients of
- * the API server: node IPAM, node lifecycle, the scheduler, Deployments,
+ * the API server: node IPAM, node lifecycle (taints included), taint
+ * eviction, pod GC, the scheduler, Deployments,
  * ReplicaSets, StatefulSets, Endpoints and EndpointSlices, garbage collection.
  *
  * Every controller is level-triggered: informers keep a cache of the
@@ -27,6 +30,8 @@ export interface ControllerOptions {
   nodeCidrMaskSize: number;
   /** a node silent this long gets Ready=Unknown (Kubernetes: 40 s; podwire's default 10 s) */
   nodeMonitorGracePeriodMs: number;
+  /** PodGC waits this long before it force-deletes the pods of a deleted Node (Kubernetes: 40 s) */
+  podGcOrphanQuarantineMs?: number;
   log: (msg: string) => void;
   /** the clock (tests) */
   now?: () => number;
@@ -62,6 +67,8 @@ export async function startControllers(client: ApiClient, opts: ControllerOption
   const runners: Runner[] = [
     startIpam(ctx, { clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize }),
     startNodeLifecycle(ctx, opts.nodeMonitorGracePeriodMs),
+    startTaintEviction(ctx),
+    startPodGc(ctx, opts.podGcOrphanQuarantineMs ?? 40_000),
     startScheduler(ctx),
     startDeployments(ctx),
     startReplicaSets(ctx),

@@ -8,6 +8,7 @@ import {
 } from './node-lifecycle.js';
 import { canonicalJson, conditionOf, isoTime, type KubeObject } from './objects.js';
 import { inParallel, isNotFound, type Ctx, type Runner } from './runtime.js';
+import { conditionTaints, taintString, taintsOf } from './taints.js';
 import { WorkQueue } from './work-queue.js';
 
 /**
@@ -116,6 +117,26 @@ export function startNodeLifecycle(ctx: Ctx, gracePeriodMs: number): Runner {
             `node ${node.metadata.name}: ${conditionOf(node, 'Ready')?.message ?? 'Ready Unknown'} (no heartbeat for ${Math.round((nowMs - seen.get(node.metadata.name)!.seenAtMs) / 1000)} s)`,
           );
         }
+        // the taints the Ready condition asks for (unreachable / not-ready, NoSchedule and NoExecute)
+        const taints = conditionTaints(node, nowIso);
+        if (taints) {
+          const before = taintsOf(node).map(taintString);
+          try {
+            node = await ctx.client.patch<KubeObject>('nodes', undefined, node.metadata.name, {
+              metadata: { resourceVersion: node.metadata.resourceVersion },
+              spec: { taints: taints.length ? taints : null },
+            });
+          } catch (e) {
+            if (isNotFound(e)) return;
+            throw e; // a Conflict (a heartbeat came first): the next round decides again
+          }
+          const after = taints.map(taintString);
+          const added = after.filter((t) => !before.includes(t));
+          const removed = before.filter((t) => !after.includes(t));
+          ctx.log(
+            `node ${node.metadata.name}: taints${added.length ? ` +${added.join(' +')}` : ''}${removed.length ? ` -${removed.join(' -')}` : ''}`,
+          );
+        }
         const ready = String(conditionOf(node, 'Ready')?.status ?? 'Unknown');
         const before = lastReady.get(node.metadata.name);
         lastReady.set(node.metadata.name, ready);
@@ -146,7 +167,7 @@ export function startNodeLifecycle(ctx: Ctx, gracePeriodMs: number): Runner {
     added: observe,
     modified: (n) => {
       observe(n);
-      if (!isNodeReady(n)) queue.add('all');
+      if (!isNodeReady(n) || conditionTaints(n, '') !== null) queue.add('all');
     },
     deleted: (n) => {
       seen.delete(n.metadata.name);

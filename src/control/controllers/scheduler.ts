@@ -1,5 +1,6 @@
 import { canonicalJson, isPodTerminal, isTerminating, type KubeObject } from './objects.js';
 import { isNodeReady } from './node-lifecycle.js';
+import { taintsOf, tolerates, type Toleration } from './taints.js';
 
 /**
  * The scheduler (kube-scheduler in miniature), pure: filter the nodes a pod
@@ -28,27 +29,6 @@ export function needsScheduling(pod: KubeObject): boolean {
   if (s.schedulerName && s.schedulerName !== DEFAULT_SCHEDULER) return false;
   if (Array.isArray(s.schedulingGates) && s.schedulingGates.length) return false;
   return !isPodTerminal(pod) && !isTerminating(pod);
-}
-
-interface Taint {
-  key: string;
-  value?: string;
-  effect: string;
-}
-interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
-}
-
-/** v1helper.TolerationsTolerateTaint */
-export function tolerates(tolerations: Toleration[] | undefined, taint: Taint): boolean {
-  return (tolerations ?? []).some((t) => {
-    if (t.effect && t.effect !== taint.effect) return false;
-    if ((t.operator ?? 'Equal') === 'Exists') return !t.key || t.key === taint.key;
-    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
-  });
 }
 
 function matchesExpression(
@@ -105,7 +85,7 @@ export function nodeFitFailure(pod: KubeObject, node: KubeObject): string | null
     !tolerates(tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })
   )
     return REASONS.unschedulable;
-  for (const t of (node.spec?.taints ?? []) as Taint[]) {
+  for (const t of taintsOf(node)) {
     if ((t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t))
       return REASONS.taint(t.key, t.value ?? '');
   }

@@ -1,0 +1,72 @@
+import { isoTime, type KubeObject } from './objects.js';
+import { inParallel, isNotFound, type Ctx, type Runner } from './runtime.js';
+import { evictionDecision, evictionSinceMs, taintsOf, type Taint } from './taints.js';
+import { WorkQueue } from './work-queue.js';
+
+/**
+ * The taint eviction controller (upstream's TaintEvictionController, once
+ * the node lifecycle controller's taint manager): a pod on a node with a
+ * NoExecute taint it does not tolerate is deleted at once; one that
+ * tolerates it for tolerationSeconds is deleted when that time has passed
+ * (evictionDecision). The delete is the ordinary graceful one: a pod on a
+ * dead node turns Terminating (its agent will never confirm) and its
+ * ReplicaSet, which does not count Terminating pods, makes a replacement at
+ * once; PodGC removes the object later (run-podgc.ts). The sync sleeps until
+ * the next deadline.
+ */
+const COMPONENT = 'taint-eviction-controller';
+
+export function startTaintEviction(ctx: Ctx): Runner {
+  /** node name → taint key → when this controller first saw a NoExecute taint without timeAdded */
+  const firstSeen = new Map<string, Map<string, number>>();
+  const queue = new WorkQueue(
+    'taint-eviction',
+    async () => {
+      const nowMs = ctx.now();
+      const nodes = new Map(ctx.usable(ctx.inf.nodes).map((n) => [n.metadata.name, n]));
+      for (const name of firstSeen.keys()) if (!nodes.has(name)) firstSeen.delete(name);
+      const evict: { pod: KubeObject; taint: Taint }[] = [];
+      let nextMs = Infinity;
+      for (const pod of ctx.usable(ctx.inf.pods)) {
+        const node = nodes.get(pod.spec?.nodeName);
+        const taints = taintsOf(node).filter((t) => t.effect === 'NoExecute');
+        if (!node || !taints.length) continue;
+        const seen = firstSeen.get(node.metadata.name) ?? new Map<string, number>();
+        firstSeen.set(node.metadata.name, seen);
+        for (const t of taints) if (!t.timeAdded && !seen.has(t.key)) seen.set(t.key, nowMs);
+        const fallback = Math.min(nowMs, ...taints.map((t) => seen.get(t.key) ?? nowMs));
+        const d = evictionDecision(pod, taints, evictionSinceMs(pod, taints, fallback));
+        if (d.evict === 'now' || (d.evict === 'at' && d.atMs <= nowMs)) evict.push({ pod, taint: d.taint });
+        else if (d.evict === 'at') nextMs = Math.min(nextMs, d.atMs);
+      }
+      await inParallel(evict, 8, async ({ pod, taint }) => {
+        const ref = `${pod.metadata.namespace}/${pod.metadata.name}`;
+        ctx.events.record(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${ref}`, COMPONENT);
+        try {
+          await ctx.client.delete('pods', pod.metadata.namespace, pod.metadata.name, { uid: pod.metadata.uid });
+        } catch (e) {
+          if (isNotFound(e) || (e as { status?: number }).status === 409) return; // gone, or another pod by that name
+          throw e;
+        }
+        ctx.log(
+          `taint eviction: deleted pod ${ref} from node ${pod.spec.nodeName} (taint ${taint.key}:${taint.effect}, at ${isoTime(nowMs)})`,
+        );
+      });
+      if (Number.isFinite(nextMs)) return { requeueAfterMs: Math.max(0, nextMs - ctx.now()) + 5 };
+    },
+    ctx.log,
+    20,
+  );
+  const noExecute = (n: KubeObject | undefined) => JSON.stringify(taintsOf(n).filter((t) => t.effect === 'NoExecute'));
+  ctx.inf.nodes.on({
+    added: (n) => taintsOf(n).length > 0 && queue.add('all'),
+    modified: (n, old) => noExecute(n) !== noExecute(old) && queue.add('all'),
+  });
+  // a pod bound (or its tolerations changed) on a tainted node
+  const onTainted = (p: KubeObject) => {
+    const n = p.spec?.nodeName ? ctx.inf.nodes.get(undefined, p.spec.nodeName) : undefined;
+    if (taintsOf(n).some((t) => t.effect === 'NoExecute')) queue.add('all');
+  };
+  ctx.inf.pods.on({ added: onTainted, modified: onTainted });
+  return { resync: () => queue.add('all'), stop: () => queue.stop() };
+}
