@@ -45,6 +45,7 @@ import { learnUnderlay } from './tunnel.js';
  */
 
 const ETH = ETHERNET_HEADER_SIZE;
+const ICMP_PARAMETER_PROBLEM = 12;
 
 /** One batch from eth0's packet socket; sends what it produced (GRO'd frames included). */
 export function processFromUnderlay(ctx: PipelineContext, rx: RxBatch): void {
@@ -186,9 +187,17 @@ function fromUnderlay(ctx: PipelineContext, buf: Buffer, slot: number, len: numb
   // Anti-spoofing: a peer sends only its own pods' traffic (its Service
   // SNAT address and gateway are in its pod CIDR too) and its node's own.
   // External clients never arrive here with their address: ETP Cluster is
-  // SNATed by the entry node, ETP Local goes only to that node's pods.
+  // SNATed by the entry node, ETP Local goes only to that node's pods. The
+  // one exception is an ICMP error a router sent about a flow the peer
+  // translated (a frag-needed for a NodePort reply): conntrack keeps the
+  // router's address, as Linux's does, so ICMP errors pass.
   const isrc = iip.src;
-  if (ctx.antiSpoofing && !cidrContains(peer.podCidr, isrc) && isrc !== peer.nodeIp) {
+  if (
+    ctx.antiSpoofing &&
+    !cidrContains(peer.podCidr, isrc) &&
+    isrc !== peer.nodeIp &&
+    !isIcmpError(buf, iip.protocol, inner + ETH + iip.headerLength, inner + innerLen)
+  ) {
     ctx.drop(
       DROP['vxlan-spoofed-inner-source'],
       `${ipv4ToString(isrc)} from node ${peer.name} (${formatCidr(peer.podCidr)})`,
@@ -292,4 +301,11 @@ function routeNative(ctx: PipelineContext, buf: Buffer, slot: number, len: numbe
     return encapToPeer(ctx, buf, slot, len, peer);
   }
   sendToUnderlay(ctx, buf, slot, len);
+}
+
+/** An ICMP destination-unreachable, time-exceeded or parameter-problem message (at `l4`). */
+function isIcmpError(buf: Buffer, protocol: number, l4: number, end: number): boolean {
+  if (protocol !== IPPROTO_ICMP || l4 >= end) return false;
+  const type = buf[l4];
+  return type === ICMP_DEST_UNREACHABLE || type === ICMP_TIME_EXCEEDED || type === ICMP_PARAMETER_PROBLEM;
 }

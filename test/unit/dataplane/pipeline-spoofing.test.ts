@@ -108,6 +108,16 @@ describe('inner source of VXLAN from a known peer (from-underlay)', () => {
     expect(details).toEqual([`vxlan-spoofed-inner-source: ${src} from node node2 (10.244.2.0/24)`]);
   });
 
+  it('an ICMP error from a router outside (about a flow node2 translated) passes: conntrack keeps its source', () => {
+    const n = node1();
+    const error = remotePing(POD_A.ip, { src: '1.2.3.4' });
+    error[14 + 20] = 3; // destination unreachable (the checksum is not the pipeline's to check)
+    expect(n.fromUnderlay(fromNode2(error)).pods).toHaveLength(1);
+    const echo = remotePing(POD_A.ip, { src: '1.2.3.4' }); // an echo request from there does not
+    expect(n.fromUnderlay(fromNode2(echo)).pods).toHaveLength(0);
+    expect(n.drops()).toEqual({ 'vxlan-spoofed-inner-source': 1 });
+  });
+
   it('node2’s SNAT address is in its pod CIDR (so SNATed NodePort traffic passes the check)', () => {
     expect(serviceSnatIp(parseCidr('10.244.2.0/24'))).toBe(parseIpv4('10.244.2.254'));
   });
