@@ -17,13 +17,29 @@ import { WorkQueue } from './work-queue.js';
 const COMPONENT = 'taint-eviction-controller';
 
 export function startTaintEviction(ctx: Ctx): Runner {
-  /** node name → taint key → when this controller first saw a NoExecute taint without timeAdded */
+  /**
+   * node name → taint key → when this controller first saw a NoExecute
+   * taint: the clock for one without timeAdded, and the milliseconds that
+   * timeAdded (whole seconds) lacks when seen within its second.
+   */
   const firstSeen = new Map<string, Map<string, number>>();
   const queue = new WorkQueue(
     'taint-eviction',
     async () => {
       const nowMs = ctx.now();
       const nodes = new Map(ctx.usable(ctx.inf.nodes).map((n) => [n.metadata.name, n]));
+      for (const [name, node] of nodes) {
+        const keys = new Set(
+          taintsOf(node)
+            .filter((t) => t.effect === 'NoExecute')
+            .map((t) => t.key),
+        );
+        const seen = firstSeen.get(name) ?? new Map<string, number>();
+        for (const k of seen.keys()) if (!keys.has(k)) seen.delete(k); // removed (and maybe added again later)
+        for (const k of keys) if (!seen.has(k)) seen.set(k, nowMs);
+        if (seen.size) firstSeen.set(name, seen);
+        else firstSeen.delete(name);
+      }
       for (const name of firstSeen.keys()) if (!nodes.has(name)) firstSeen.delete(name);
       const evict: { pod: KubeObject; taint: Taint }[] = [];
       let nextMs = Infinity;
@@ -31,11 +47,14 @@ export function startTaintEviction(ctx: Ctx): Runner {
         const node = nodes.get(pod.spec?.nodeName);
         const taints = taintsOf(node).filter((t) => t.effect === 'NoExecute');
         if (!node || !taints.length) continue;
-        const seen = firstSeen.get(node.metadata.name) ?? new Map<string, number>();
-        firstSeen.set(node.metadata.name, seen);
-        for (const t of taints) if (!t.timeAdded && !seen.has(t.key)) seen.set(t.key, nowMs);
-        const fallback = Math.min(nowMs, ...taints.map((t) => seen.get(t.key) ?? nowMs));
-        const d = evictionDecision(pod, taints, evictionSinceMs(pod, taints, fallback));
+        const seen = firstSeen.get(node.metadata.name)!;
+        const precise = taints.map((t) => {
+          const s = seen.get(t.key)!;
+          const added = t.timeAdded ? Date.parse(t.timeAdded) : NaN;
+          return s - added >= 0 && s - added < 1000 ? { ...t, timeAdded: new Date(s).toISOString() } : t;
+        });
+        const fallback = Math.min(nowMs, ...taints.map((t) => seen.get(t.key)!));
+        const d = evictionDecision(pod, precise, evictionSinceMs(pod, precise, fallback));
         if (d.evict === 'now' || (d.evict === 'at' && d.atMs <= nowMs)) evict.push({ pod, taint: d.taint });
         else if (d.evict === 'at') nextMs = Math.min(nextMs, d.atMs);
       }
