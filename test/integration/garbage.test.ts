@@ -146,6 +146,8 @@ describe('spoofing (issue #15)', () => {
     expect(table.stdout).toMatch(
       /node1\s+spoofed-source\s+\d+\s+a pod sent from an IP or MAC address that is not its own/,
     );
-    expect(table.stdout).toMatch(/node1\s+vxlan-spoofed-inner-source\s+\d+\s+VXLAN from a known node whose inner source/);
+    expect(table.stdout).toMatch(
+      /node1\s+vxlan-spoofed-inner-source\s+\d+\s+VXLAN from a known node whose inner source/,
+    );
   });
 });
