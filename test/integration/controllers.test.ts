@@ -469,6 +469,12 @@ describe('controllers against a real API server', () => {
       (e) => e.reason === 'TaintManagerEviction' && e.involvedObject.name === victim.metadata.name,
     );
     expect(ev?.message).toBe(`Marking for deletion Pod default/${victim.metadata.name}`);
+    const evicted = await client.get('pods', 'default', victim.metadata.name);
+    expect(evicted.status.conditions.find((c: any) => c.type === 'DisruptionTarget')).toMatchObject({
+      status: 'True',
+      reason: 'DeletionByTaintManager',
+      message: 'Taint manager: deleting due to NoExecute taint',
+    });
     // the pod on the still-live node1 tolerates nothing it has not met: it stays
     await waitFor('a replacement, ready, on node1 (node2 and node3 are lost)', 10_000, async () => {
       const pods = await active();

@@ -1,5 +1,5 @@
-import { isoTime, type KubeObject } from './objects.js';
-import { inParallel, isNotFound, type Ctx, type Runner } from './runtime.js';
+import { isoTime, setCondition, type KubeObject } from './objects.js';
+import { inParallel, isConflict, isNotFound, type Ctx, type Runner } from './runtime.js';
 import { evictionDecision, evictionSinceMs, taintsOf, type Taint } from './taints.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -8,13 +8,15 @@ import { WorkQueue } from './work-queue.js';
  * the node lifecycle controller's taint manager): a pod on a node with a
  * NoExecute taint it does not tolerate is deleted at once; one that
  * tolerates it for tolerationSeconds is deleted when that time has passed
- * (evictionDecision). The delete is the ordinary graceful one: a pod on a
+ * (evictionDecision), with a DisruptionTarget condition
+ * (DeletionByTaintManager) written first, as upstream. The delete is the ordinary graceful one: a pod on a
  * dead node turns Terminating (its agent will never confirm) and its
  * ReplicaSet, which does not count Terminating pods, makes a replacement at
  * once; PodGC removes the object later (run-podgc.ts). The sync sleeps until
  * the next deadline.
  */
 const COMPONENT = 'taint-eviction-controller';
+const DISRUPTION = { reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint' };
 
 export function startTaintEviction(ctx: Ctx): Runner {
   /**
@@ -61,6 +63,12 @@ export function startTaintEviction(ctx: Ctx): Runner {
       await inParallel(evict, 8, async ({ pod, taint }) => {
         const ref = `${pod.metadata.namespace}/${pod.metadata.name}`;
         ctx.events.record(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${ref}`, COMPONENT);
+        // as upstream (PodDisruptionConditions, on in v1.30): the pod says why it goes
+        const why = { type: 'DisruptionTarget', status: 'True' as const, ...DISRUPTION };
+        const conditions = setCondition(pod.status?.conditions, why, isoTime(nowMs));
+        await ctx.client.updateStatus({ ...pod, status: { ...pod.status, conditions } }).catch((e) => {
+          if (!isNotFound(e) && !isConflict(e)) throw e; // a status written meanwhile: deleted without it
+        });
         try {
           await ctx.client.delete('pods', pod.metadata.namespace, pod.metadata.name, { uid: pod.metadata.uid });
         } catch (e) {
