@@ -27,7 +27,7 @@ export {
   type SandboxMounts,
   type SandboxBind,
 } from './sandbox.js';
-export { processStartTicks, nsOf, childrenMap, sandboxedDescendant } from './procfs.js';
+export { processStartTicks, nsOf, childrenMap, sandboxedDescendant, liveProcessGroups, processRunning } from './procfs.js';
 export { cmd } from './commands.js';
 export { names, shortName, checkPrefix, checkName, IFNAMSIZ_MAX } from './names.js';
 export { listNetns, netnsExists, ensureNetns, deleteNetnsWithPrefix, netnsPids, sweepNetns } from './netns.js';

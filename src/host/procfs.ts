@@ -15,6 +15,12 @@ function statFields(pid: number): string[] | null {
   }
 }
 
+/** Whether the process exists and has not ended (a zombie has: it only waits to be reaped). */
+export function processRunning(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== 'Z' && state !== 'X';
+}
+
 /** Field 22 of /proc/PID/stat: when the process started; tells a reused PID from ours. */
 export function processStartTicks(pid: number): string | null {
   return statFields(pid)?.[19] ?? null;
@@ -39,6 +45,21 @@ export function childrenMap(): Map<number, number[]> {
     const list = out.get(ppid) ?? [];
     list.push(Number(e));
     out.set(ppid, list);
+  }
+  return out;
+}
+
+/**
+ * The process groups that still have a running member: a zombie does not
+ * count (it has ended; where PID 1 does not reap, as in some containers,
+ * an orphan's zombie would otherwise keep its group "alive" for ever).
+ */
+export function liveProcessGroups(): Set<number> {
+  const out = new Set<number>();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const f = statFields(Number(e)); // [0] state, [1] ppid, [2] pgrp
+    if (f && f[0] !== 'Z' && f[0] !== 'X') out.add(Number(f[2]));
   }
   return out;
 }

@@ -8,6 +8,7 @@ import {
   startProcess,
   signalGroup,
   processStartTicks,
+  liveProcessGroups,
   sandboxedDescendant,
   podSandboxArgv,
   containerSandboxArgv,
@@ -588,16 +589,27 @@ export class ContainerRuntime {
   /** Stop every container of a pod: SIGTERM to each process group, SIGKILL after graceMs. */
   async stopPod(uid: string, graceMs: number): Promise<void> {
     const ts = [...this.containers.values()].filter((t) => t.run.podUid === uid);
+    // Each container is a process group (the shim leads it). SIGTERM reaches the shim and the bwrap
+    // outside the sandbox too, which end at once, while the command may take its grace (CoreDNS's
+    // lameduck): so the wait is for the whole group to be gone, not its leader, and the SIGKILL
+    // after the grace goes to the group even when the leader has already ended. (Linux hands out no
+    // PID that is still a live group's ID, so the number cannot meanwhile name someone else's group.)
+    const groups = ts.filter((t) => t.pid !== null && processStartTicks(t.pid) === t.startTicks).map((t) => t.pid!);
+    const alive = () => {
+      const live = liveProcessGroups();
+      return groups.filter((g) => live.has(g));
+    };
     for (const t of ts) {
       t.stopping = true;
       if (t.timer) clearTimeout(t.timer);
-      if (t.pid) signalGroup(t.pid, 'SIGTERM');
     }
+    for (const g of groups) signalGroup(g, 'SIGTERM');
     const deadline = Date.now() + graceMs;
-    while (ts.some((t) => t.pid !== null && processStartTicks(t.pid) === t.startTicks) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    for (const t of ts) if (t.pid !== null && processStartTicks(t.pid) === t.startTicks) signalGroup(t.pid, 'SIGKILL');
+    while (alive().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const g of alive()) signalGroup(g, 'SIGKILL');
+    // gone before the sandbox goes: a process still exiting must not outlive its pod's network namespace
+    const killedBy = Date.now() + 2_000;
+    while (alive().length && Date.now() < killedBy) await new Promise((r) => setTimeout(r, 20));
     for (const t of ts) this.containers.delete(this.key(uid, t.run.name));
     // then the pod's sandbox: its pause (a pending one first finishes starting)
     await this.pausing.get(uid)?.catch(() => null);

@@ -6,6 +6,7 @@ import {
   deleteNetnsWithPrefix,
   netnsPids,
   startDaemon,
+  processRunning,
   withNetns,
   type CommandRunner,
   packagePath,
@@ -75,13 +76,9 @@ export function isOurAgent(
   }
 }
 
+/** Alive and not a zombie: where PID 1 does not reap (some containers' init), an ended orphan stays a zombie. */
 function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return processRunning(pid);
 }
 
 export interface LabUpOptions {
@@ -442,6 +439,10 @@ export async function labDown(opts: {
     if (!pids.size) break;
     await stopAll(pids, killed);
   }
+  // 3. Anything of the lab's that is in no namespace of it any more (a container process still
+  //    exiting when its pod's namespace went): every process the lab starts names its state dir.
+  const strays = processesNaming(`${plan.stateDir}/`);
+  if (strays.size) await stopAll(strays, killed);
   await deleteNetnsWithPrefix(runner, plan.prefix);
   removeClientResolvConf(plan);
   fs.rmSync(plan.stateDir, { recursive: true, force: true });
@@ -451,7 +452,21 @@ export async function labDown(opts: {
   return { namespaces, killed };
 }
 
-/** SIGTERM each, SIGKILL what is left after 5 s. */
+/** Running processes (not zombies) whose command line contains `text`. */
+function processesNaming(text: string): Set<number> {
+  const out = new Set<number>();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(text)) out.add(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** SIGTERM each, SIGKILL what is left after 5 s (and wait for that, up to 2 s). */
 async function stopAll(pids: Set<number>, killed: number[]): Promise<void> {
   const signal = (pid: number, sig: NodeJS.Signals) => {
     try {
@@ -464,6 +479,9 @@ async function stopAll(pids: Set<number>, killed: number[]): Promise<void> {
   for (const pid of pids) if (signal(pid, 'SIGTERM')) killed.push(pid);
   await waitFor('lab processes to exit', 5_000, async () => [...pids].every((p) => !processAlive(p))).catch(() => {
     for (const pid of pids) signal(pid, 'SIGKILL');
+    return waitFor('killed lab processes to exit', 2_000, async () => [...pids].every((p) => !processAlive(p))).catch(
+      () => undefined,
+    );
   });
 }
 

@@ -312,9 +312,12 @@ describe('controllers against a real API server', () => {
   });
 
   it('rolls the Deployment to a new image (around the dead node)', async () => {
+    // a merge patch, as `kubectl set image` patches: the controllers write this Deployment's status meanwhile
+    // (node3's pods are being tainted out), so a get-then-PUT here could meet a 409 Conflict
     const d = await client.get('deployments', 'default', 'web');
-    d.spec.template.spec.containers[0].image = 'nginx:1.26';
-    await client.update(d);
+    await client.patch('deployments', 'default', 'web', {
+      spec: { template: { spec: { containers: [{ ...d.spec.template.spec.containers[0], image: 'nginx:1.26' }] } } },
+    });
     // Old pods on the dead node3 stay Terminating (no agent confirms they stopped), as in Kubernetes; they do not count.
     const active = async () => (await podsOf('app=web')).filter((p) => !p.metadata.deletionTimestamp);
     await waitFor('rollout complete', 30_000, async () => {

@@ -57,9 +57,24 @@ export function labProcesses(prefix: string): string[] {
       continue;
     }
     if (cmd.includes(`${STATE_ROOT}/${prefix}/`) || (cmd.includes(' agent ') && cmd.includes(` ${prefix} `)))
-      out.push(`${pid} ${cmd.slice(0, 120)}`);
+      out.push(`${pid} [${procFacts(pid)}] ${cmd.slice(0, 120)}`);
   }
   return out;
+}
+
+/** State, parent and network namespace of a process: what a leftover's report needs to say where it came from. */
+function procFacts(pid: string): string {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (k: string) => status.match(new RegExp(`^${k}:\\s*(.*)$`, 'm'))?.[1] ?? '?';
+    let net = '?';
+    try {
+      net = fs.readlinkSync(`/proc/${pid}/ns/net`);
+    } catch {}
+    return `state ${field('State')}, ppid ${field('PPid')}, ${net}`;
+  } catch {
+    return 'gone';
+  }
 }
 
 export function inNs(ns: string, argv: string[], opts: { timeoutMs?: number } = {}): ResultPromise {
