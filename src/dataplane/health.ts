@@ -17,6 +17,13 @@ import { sendOverlayIp } from './tunnel.js';
  * gateway (icmp-replies.ts), and the reply marks the peer alive. A peer
  * that answered once and then went silent is down, and traffic to it is
  * dropped as peer-unreachable (encap.ts).
+ *
+ * Silent means neither a reply nor any other VXLAN frame from it since
+ * `downAfterMs` (several beats: one lost probe is not a dead node). Its
+ * traffic counts as a reply because only a live agent sends VXLAN: a peer
+ * whose agent has just restarted forwards a live flow before it has
+ * answered the next probe, and judging by probes alone would declare it
+ * down just after it came back and answer that flow host-unreachable.
  */
 
 /** ICMP identifier of agent-to-agent health probes ("pw"). */
@@ -47,6 +54,9 @@ export function sendHealthProbes(ctx: PipelineContext, seq: number, downAfterMs:
   for (const peer of ctx.peers.list()) {
     const h = peer.health;
     if (!h) continue;
+    const rx = peer.traffic?.rxPackets ?? 0;
+    if (h.answeredOnce && rx !== h.rxAtLastTick) h.lastReplyMs = now; // heard from since the last tick
+    h.rxAtLastTick = rx;
     h.down = h.answeredOnce && now - h.lastReplyMs > downAfterMs;
     const gw = (peer.podCidr.network + 1) >>> 0;
     const from = ctx.id.gatewayIp;

@@ -29,7 +29,10 @@ export class PeerTraffic {
  */
 export class PeerHealth {
   answeredOnce = false;
+  /** when the peer's agent was last heard: a health reply, or any VXLAN frame from it (only its agent sends those) */
   lastReplyMs = 0;
+  /** the peer's received-frame count at the last health tick (traffic since then means its agent is alive) */
+  rxAtLastTick = 0;
   down = false;
   probesSent = 0;
   repliesSeen = 0;
