@@ -27,7 +27,14 @@ export {
   type SandboxMounts,
   type SandboxBind,
 } from './sandbox.js';
-export { processStartTicks, nsOf, childrenMap, sandboxedDescendant, liveProcessGroups, processRunning } from './procfs.js';
+export {
+  processStartTicks,
+  nsOf,
+  childrenMap,
+  sandboxedDescendant,
+  liveProcessGroups,
+  processRunning,
+} from './procfs.js';
 export { cmd } from './commands.js';
 export { names, shortName, checkPrefix, checkName, IFNAMSIZ_MAX } from './names.js';
 export { listNetns, netnsExists, ensureNetns, deleteNetnsWithPrefix, netnsPids, sweepNetns } from './netns.js';
@@ -35,3 +42,23 @@ export { showLink, listLinks, ipv4Addresses, type LinkInfo } from './links.js';
 export { HostError, type HostErrorCode } from './errors.js';
 export { startPty, type PtyOptions, type IPty } from './pty.js';
 export { packageRoot, packagePath } from './package-root.js';
+export {
+  ensurePki,
+  ensureLeafCert,
+  pkiFiles,
+  nodeCertFiles,
+  nodeSubject,
+  apiserverSans,
+  certUsable,
+  subjectArg,
+  ADMIN_SUBJECT,
+  APISERVER_KUBELET_CLIENT_SUBJECT,
+  APISERVER_DNS_NAMES,
+  CA_COMMON_NAME,
+  KUBERNETES_SERVICE_IP,
+  type PkiFiles,
+  type PkiSpec,
+  type CertPair,
+  type CertSubject,
+  type LeafOptions,
+} from './pki.js';
