@@ -1,13 +1,16 @@
 import http from 'node:http';
+import https from 'node:https';
 import { findResource, resourceForKind, groupVersion, type ResourceType } from '../api/resources.js';
-import { ControlError } from '../errors.js';
+import { transportFor, toApiServerConfig, type ApiServerTarget, type Transport } from './credentials.js';
 
 /**
  * A small client for podwire's (and Kubernetes') REST API, used by the
- * controllers, the agents and the CLI. The server is `http://host:port`
- * (TCP: compose, kubectl) or `unix:/path/to/apiserver.sock` (the netns lab:
- * a Unix socket is a file, so it is reachable from every node namespace
- * without any route to the host).
+ * controllers, the agents and the CLI. The server is `https://host:port` with
+ * the lab CA and a client certificate or a ServiceAccount token (compose,
+ * in-cluster clients; see credentials.ts), `unix:/path/to/apiserver.sock`
+ * (the netns lab: a Unix socket is a file, so it is reachable from every node
+ * namespace without any route to the host), or `http://127.0.0.1:port` (the
+ * teaching listener).
  */
 export class ApiClientError extends Error {
   readonly code: string;
@@ -65,21 +68,34 @@ export function resourcePath(r: ResourceType, namespace?: string, name?: string,
 }
 
 export class ApiClient {
-  private readonly target: { socketPath: string } | { host: string; port: number };
+  /** The URL (or unix:path) — what error messages name. */
+  readonly server: string;
+  private readonly transport: Transport;
   private readonly agent: http.Agent;
 
-  constructor(readonly server: string) {
-    if (server.startsWith('unix:')) this.target = { socketPath: server.slice('unix:'.length) };
-    else {
-      const u = new URL(server);
-      if (u.protocol !== 'http:')
-        throw new ControlError(
-          'ERR_BAD_SERVER_URL',
-          `API server URL must be http://host:port or unix:/path (got ${server})`,
-        );
-      this.target = { host: u.hostname, port: Number(u.port || 80) };
-    }
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  constructor(target: ApiServerTarget) {
+    const cfg = toApiServerConfig(target);
+    this.server = cfg.server;
+    this.transport = transportFor(cfg);
+    this.agent =
+      this.transport.module === https
+        ? new https.Agent({ keepAlive: true, maxSockets: 16 })
+        : new http.Agent({ keepAlive: true, maxSockets: 16 });
+  }
+
+  /** Options for one request: where, TLS, and the Authorization header (a token file read again if it changed). */
+  private options(method: string, path: string, headers: Record<string, string> = {}): https.RequestOptions {
+    const auth = this.transport.authorization();
+    return {
+      ...this.transport.target,
+      method,
+      path,
+      headers: auth ? { ...headers, authorization: auth } : headers,
+    };
+  }
+
+  private send(opts: https.RequestOptions, onResponse: (res: http.IncomingMessage) => void): http.ClientRequest {
+    return this.transport.module.request(opts, onResponse);
   }
 
   close(): void {
@@ -135,7 +151,7 @@ export class ApiClient {
 
   /** A streaming GET: chunks as they arrive (pod logs with follow). */
   stream(path: string, onChunk: (b: Buffer) => void, onEnd: (err?: Error) => void): WatchHandle {
-    const req = http.request({ ...this.target, agent: false, method: 'GET', path }, (res) => {
+    const req = this.send({ ...this.options('GET', path), agent: false }, (res) => {
       if ((res.statusCode ?? 500) > 299) {
         let text = '';
         res.on('data', (c) => (text += c));
@@ -165,8 +181,8 @@ export class ApiClient {
         headers['content-type'] = contentType;
         headers['content-length'] = String(Buffer.byteLength(body));
       }
-      const req = http.request(
-        { ...this.target, agent: this.agent, method, path, headers, timeout: timeoutMs },
+      const req = this.send(
+        { ...this.options(method, path, headers), agent: this.agent, timeout: timeoutMs },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -300,8 +316,8 @@ export class ApiClient {
       }
     };
     let buffered = '';
-    const req = http.request(
-      { ...this.target, agent: false, method: 'GET', path: `${resourcePath(resourceOf(r), opts.namespace)}?${q}` },
+    const req = this.send(
+      { ...this.options('GET', `${resourcePath(resourceOf(r), opts.namespace)}?${q}`), agent: false },
       (res) => {
         if ((res.statusCode ?? 500) > 299) {
           let text = '';
