@@ -7,7 +7,7 @@ import { AgentServices } from './services.js';
 import { PolicyWatch } from './policy-watch.js';
 import { FilePeerSource, toPeer, vtepMacFor, podMacFor, type PeerSpec } from '../overlay/index.js';
 import type { AgentConfig, NodeConfig } from './config.js';
-import { ApiClient } from '../control/client/index.js';
+import { ApiClient, loadKubeconfig, type ApiServerConfig } from '../control/client/index.js';
 import { registerNode, startHeartbeat, ApiPeerSource } from './node-registration.js';
 import { Kubelet } from '../kubelet/index.js';
 import { startLogServer } from '../kubelet/index.js';
@@ -48,7 +48,8 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
     );
   const nodeIp = parseIpv4(underlay.local);
   // With an API server, the Node object is registered first: its podCIDR may come from the allocator.
-  const client = given.apiserver ? new ApiClient(given.apiserver) : null;
+  const api = apiConnection(given);
+  const client = api ? new ApiClient(api) : null;
   const cfg: NodeConfig = client
     ? {
         ...given,
@@ -134,6 +135,7 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       stateDir: cfg.stateDir,
       tools: workloadTools(cfg.stateDir),
       dns: cfg.dns,
+      clusterCaPem: clusterCaPem(cfg, api),
       log,
     });
     streamHooks.portForward = portForwardUpgrade((ns, name) => pods.get(apiPodKey(ns, name)), log);
@@ -380,4 +382,21 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * The agent's API connection, as the kubelet's: --kubeconfig's credentials
+ * (compose: the node's certificate, user system:node:<name>) at --apiserver
+ * or the kubeconfig's server; --apiserver alone (the netns lab's Unix socket).
+ */
+function apiConnection(cfg: AgentConfig): ApiServerConfig | null {
+  if (!cfg.kubeconfig) return cfg.apiserver ? { server: cfg.apiserver } : null;
+  const fromFile = loadKubeconfig(cfg.kubeconfig);
+  return cfg.apiserver ? { ...fromFile, server: cfg.apiserver } : fromFile;
+}
+
+/** The CA pods get as serviceaccount/ca.crt: --cluster-ca-file, else the kubeconfig's; none: no tokens are projected. */
+function clusterCaPem(cfg: AgentConfig, api: ApiServerConfig | null): string | undefined {
+  if (cfg.clusterCaFile) return fs.readFileSync(cfg.clusterCaFile, 'utf8');
+  return api?.ca ? String(api.ca) : undefined;
 }

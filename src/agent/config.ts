@@ -11,6 +11,10 @@ export interface AgentConfig {
   podCidr: Cidr | null;
   /** the API server (http://host:port or unix:/path): pods and peers come from it; null: peers file and local pods only */
   apiserver: string | null;
+  /** --kubeconfig: the agent's credentials (a node certificate) and, without --apiserver, the server */
+  kubeconfig: string | null;
+  /** --cluster-ca-file: the cluster CA pods get as serviceaccount/ca.crt (else the kubeconfig's); none: no tokens projected */
+  clusterCaFile: string | null;
   underlayIf: string;
   bridge: string;
   stateDir: string;
@@ -84,8 +88,9 @@ export function agentConfig(raw: Record<string, string | number | undefined>): A
   try {
     const node = checkName('node', need('node'));
     const prefix = checkPrefix(String(raw.prefix ?? 'pw'));
+    const kubeconfig = raw.kubeconfig ? String(raw.kubeconfig) : null;
     const apiserver = raw.apiserver ? String(raw.apiserver) : null;
-    const podCidr = apiserver && !raw['pod-cidr'] ? null : parseCidr(need('pod-cidr'));
+    const podCidr = (apiserver || kubeconfig) && !raw['pod-cidr'] ? null : parseCidr(need('pod-cidr'));
     if (podCidr && podCidr.prefixLen > 28) throw new AgentConfigError('--pod-cidr must be /28 or larger');
     const stateDir = String(raw['state-dir'] ?? `/var/lib/podwire/${node}`);
     return {
@@ -93,6 +98,8 @@ export function agentConfig(raw: Record<string, string | number | undefined>): A
       prefix,
       podCidr,
       apiserver,
+      kubeconfig,
+      clusterCaFile: raw['cluster-ca-file'] ? String(raw['cluster-ca-file']) : null,
       underlayIf: String(raw['underlay-if'] ?? DEFAULTS.underlayIf),
       bridge: String(raw.bridge ?? DEFAULTS.bridge),
       stateDir,

@@ -1,4 +1,5 @@
 import type { ApiClient, KubeObject } from '../control/client/index.js';
+import { kubernetesServiceEnv } from './service-account.js';
 
 /**
  * A container's environment as the kubelet builds it: identity variables
@@ -53,6 +54,8 @@ export async function containerEnv(
     POD_NAMESPACE: ns,
     POD_IP: ids.podIp,
     NODE_NAME: ids.node,
+    // the `kubernetes` Service, as every pod gets it: in-cluster clients dial it
+    ...kubernetesServiceEnv(),
   };
   const cache = new Map<string, KubeObject | null>();
   const lookup = async (kind: 'configmaps' | 'secrets', name: string): Promise<KubeObject | null> => {

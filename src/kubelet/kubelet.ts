@@ -18,6 +18,7 @@ import path from 'node:path';
 import { containerSecurity, SecurityContextError } from './security.js';
 import type { ExecSpec } from './exec-spec.js';
 import { hostNetworkRecord, hostPathBinds } from './pod-host.js';
+import { ServiceAccountTokens, mountsToken, serviceAccountOf } from './service-account.js';
 
 /**
  * The agent's kubelet: it watches the Pods bound to this node and makes
@@ -38,6 +39,13 @@ export interface KubeletOptions {
   maxGraceSeconds?: number;
   /** --cluster-dns, --cluster-domain, --resolv-conf: what the pods' resolv.conf is made of */
   dns: KubeletDnsOptions;
+  /**
+   * The cluster CA (PEM) when the API server has one: pods then get their
+   * ServiceAccount token, this CA and their namespace at
+   * /var/run/secrets/kubernetes.io/serviceaccount (service-account.ts).
+   * Absent (a cluster without TLS): no token is projected.
+   */
+  clusterCaPem?: string;
 }
 
 const COMPONENT = 'kubelet';
@@ -66,9 +74,20 @@ export class Kubelet {
   private readonly sandboxSlots = new Slots(4);
 
   private readonly events: EventRecorder;
+  private readonly tokens: ServiceAccountTokens | null;
+  /** pods (uid) whose ServiceAccount files are written, or that mount none (null) */
+  private readonly saDirs = new Map<string, string | null>();
 
   constructor(private readonly o: KubeletOptions) {
     this.events = new EventRecorder(o.client, o.log);
+    this.tokens = o.clusterCaPem
+      ? new ServiceAccountTokens({
+          client: o.client,
+          caPem: o.clusterCaPem,
+          log: o.log,
+          dirFor: (uid) => path.join(o.stateDir, 'pods', uid, 'serviceaccount.pod'),
+        })
+      : null;
     this.runtime = new ContainerRuntime(
       o.stateDir,
       (uid) => {
@@ -114,6 +133,7 @@ export class Kubelet {
     this.stopped = true;
     this.informer?.stop();
     this.runtime.close();
+    this.tokens?.stop();
     for (const loops of this.probes.values()) for (const l of Object.values(loops)) if (l?.timer) clearTimeout(l.timer);
     for (const t of this.retryTimers.values()) clearTimeout(t);
   }
@@ -209,8 +229,34 @@ export class Kubelet {
       this.retryLater(key, 5000);
       return;
     }
-    await this.ensureContainers(pod, sb, hostname);
+    // the ServiceAccount's token, the CA and the namespace (the kube-api-access volume): without them no container starts
+    let saDir: string | null;
+    try {
+      saDir = await this.serviceAccountFiles(pod);
+    } catch (e) {
+      const msg = `MountVolume.SetUp failed for volume "kube-api-access" : failed to fetch token: ${(e as Error).message}`;
+      this.tell(uid, 'token', pod, 'Warning', 'FailedMount', msg);
+      await this.writeStatus(pod, sb);
+      this.retryLater(key, 2000);
+      return;
+    }
+    await this.ensureContainers(pod, sb, hostname, saDir);
     await this.writeStatus(pod, sb);
+  }
+
+  /** The pod's projected ServiceAccount directory (fetched once, refreshed by the token manager), or null when it mounts none. */
+  private async serviceAccountFiles(pod: KubeObject): Promise<string | null> {
+    const uid = pod.metadata.uid!;
+    if (!this.tokens) return null;
+    if (this.saDirs.has(uid)) return this.saDirs.get(uid)!;
+    let mounts = pod.spec?.automountServiceAccountToken !== false;
+    if (mounts && typeof pod.spec?.automountServiceAccountToken !== 'boolean') {
+      const sa = await this.o.client.tryGet('serviceaccounts', pod.metadata.namespace, serviceAccountOf(pod));
+      mounts = mountsToken(pod, sa);
+    }
+    const dir = mounts ? await this.tokens.ensure(pod) : null;
+    this.saDirs.set(uid, dir);
+    return dir;
   }
 
   /** Write the pod's files (once: running containers have them mounted) into its directory; returns the containers' hostname. */
@@ -254,6 +300,8 @@ export class Kubelet {
       this.o.maxGraceSeconds ?? 5,
     );
     await this.runtime.stopPod(uid, grace * 1000);
+    this.tokens?.forget(uid);
+    this.saDirs.delete(uid);
     if (this.hostPods.get(rec.name) === rec) this.hostPods.delete(rec.name);
     else await this.o.sandboxes.delete(rec.name);
     this.keyByUid.delete(uid);
@@ -281,7 +329,12 @@ export class Kubelet {
     this.event(pod, type, reason, message);
   }
 
-  private async ensureContainers(pod: KubeObject, sb: PodRecord, hostname: string): Promise<void> {
+  private async ensureContainers(
+    pod: KubeObject,
+    sb: PodRecord,
+    hostname: string,
+    saDir: string | null = null,
+  ): Promise<void> {
     const uid = pod.metadata.uid!;
     const portOwner = new Map<string, string>();
     const ephemeral = (pod.spec.ephemeralContainers ?? []) as Record<string, any>[];
@@ -300,6 +353,7 @@ export class Kubelet {
         // ephemeral containers are never restarted
         restartPolicy: isEphemeral ? 'Never' : (pod.spec.restartPolicy ?? 'Always'),
         etcDir: this.runtime.etcDir(uid),
+        ...(saDir ? { serviceAccountDir: saDir } : {}),
         shareProcessNamespace: pod.spec.shareProcessNamespace === true,
         cwd: typeof c.workingDir === 'string' && c.workingDir.startsWith('/') ? c.workingDir : '/',
         stdin: c.stdin === true,

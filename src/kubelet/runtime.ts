@@ -93,6 +93,8 @@ export interface ContainerRun {
   hostIPC?: boolean;
   /** volumes (hostPath) bound into the container */
   volumes?: SandboxBind[];
+  /** the pod's projected ServiceAccount files (service-account.ts), bound read-only at /var/run/secrets/kubernetes.io/serviceaccount */
+  serviceAccountDir?: string;
 }
 
 /** What the runtime's sandboxes need to know of this node. */
@@ -409,8 +411,10 @@ export class ContainerRuntime {
         if (fs.existsSync(`/etc/${f}`) && fs.existsSync(path.join(etcDir, f)))
           binds.push({ src: path.join(etcDir, f), dest: `/etc/${f}`, readOnly: sec.readOnlyRootFilesystem });
     binds.push(...volumes);
-    // a volume whose mount point the node's / lacks: the sandbox's root gets the node's entries one by one
-    const rootEntries = volumes.some((v) => !fs.existsSync(v.dest)) ? nodeRootEntries() : undefined;
+    // a volume whose mount point the node's / lacks (and no tmpfs of ours holds): the sandbox's root gets the node's entries one by one
+    const rootEntries = volumes.some((v) => !fs.existsSync(v.dest) && !tmpfs.some((t) => under(v.dest, t.dest)))
+      ? nodeRootEntries()
+      : undefined;
     return { readOnlyRoot: !sec.privileged, tmpfs, binds, hostDev: sec.privileged, rootEntries };
   }
 
@@ -445,7 +449,10 @@ export class ContainerRuntime {
             hostPid: run.hostPID === true,
             podPid: pod.nsPid,
             podPidnsFd: pidns === null ? null : 3,
-            mounts: this.mounts(sec, run.etcDir, run.volumes ?? []),
+            mounts: this.mounts(sec, run.etcDir, [
+              ...(run.volumes ?? []),
+              ...(run.serviceAccountDir ? [serviceAccountBind(run.serviceAccountDir)] : []),
+            ]),
             // setpriv needs these three to drop to the container's identity; it then leaves only sec.caps
             caps: sec.privileged ? 'all' : [...new Set([...sec.caps, 'SETUID', 'SETGID', 'SETPCAP'])],
             cwd: run.cwd ?? '/',
@@ -655,4 +662,24 @@ function nodeRootEntries(): { path: string; symlink?: string }[] {
       const st = fs.lstatSync(p);
       return st.isSymbolicLink() ? { path: p, symlink: fs.readlinkSync(p) } : { path: p };
     });
+}
+
+/**
+ * The ServiceAccount directory's bind. The mount point is
+ * /var/run/secrets/kubernetes.io/serviceaccount, reached through what
+ * /var/run is on the node (Debian: a symlink to /run): bubblewrap makes a
+ * mount point inside the sandbox's new root, where an absolute symlink on the
+ * way would lead out of it, so the path is resolved first — under /run it
+ * lands in the container's private /run tmpfs.
+ */
+export function serviceAccountBind(src: string, varRun = resolveVarRun()): SandboxBind {
+  return { src, dest: path.join(varRun, 'secrets/kubernetes.io/serviceaccount'), readOnly: true };
+}
+
+function resolveVarRun(): string {
+  try {
+    return fs.realpathSync('/var/run');
+  } catch {
+    return '/var/run';
+  }
 }

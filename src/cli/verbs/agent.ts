@@ -14,7 +14,15 @@ export function register(program: Command, deps: CliDeps): void {
     )
     .option(
       '--apiserver <url>',
-      'API server (http://host:port or unix:/path): register the Node, run the pods bound to it, peers from Node objects',
+      'API server (https://host:port, http://host:port or unix:/path): register the Node, run the pods bound to it, peers from Node objects',
+    )
+    .option(
+      '--kubeconfig <file>',
+      'the agent’s credentials for the API server (a node certificate: system:node:<name>); its server unless --apiserver',
+    )
+    .option(
+      '--cluster-ca-file <file>',
+      'the cluster CA pods get with their ServiceAccount token (default: the kubeconfig’s; none: no tokens projected)',
     )
     .option('--prefix <prefix>', 'prefix of everything the agent creates', 'pw')
     .option('--state-dir <dir>', 'where IPAM and pod records persist')
