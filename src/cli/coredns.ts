@@ -17,7 +17,7 @@ export function registerCorednsCommand(program: Command, fail: (msg: string) => 
     )
     .option(
       '--apiserver <url>',
-      'API server when KUBERNETES_SERVICE_HOST/PORT are not set (default http://10.96.0.1:443)',
+      'API server when KUBERNETES_SERVICE_HOST/PORT are not set (default https://10.96.0.1:443)',
     )
     .option('--dns-port <n>', 'serve every server block on this port instead of the Corefile’s')
     .option(

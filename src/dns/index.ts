@@ -44,6 +44,7 @@ export {
   runCoredns,
   stopOnSignals,
   apiServerUrl,
+  apiServerConfig,
   COREDNS_VERSION,
   type CorednsArgs,
   type CorednsHandle,

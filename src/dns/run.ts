@@ -1,7 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import packet, { type Packet } from 'dns-packet';
-import { ApiClient, Informer, type KubeObject } from '../control/client/index.js';
+import { ApiClient, Informer, inClusterOr, type ApiServerConfig, type KubeObject } from '../control/client/index.js';
 import { KUBERNETES_SERVICE_IP } from '../control/controllers/index.js';
 import type { PluginInstance } from './chain.js';
 import { parseCorefile } from './corefile.js';
@@ -26,8 +26,10 @@ import { DnsConfigError } from './errors.js';
  * no volumes, so the path the Deployment passes (`-conf
  * /etc/coredns/Corefile`) stands for the ConfigMap it would mount. The
  * API server is found as in-cluster clients find it
- * (KUBERNETES_SERVICE_HOST/PORT), else --apiserver, else the `kubernetes`
- * Service (http://10.96.0.1:443: the lab's API server speaks plain HTTP).
+ * (KUBERNETES_SERVICE_HOST/PORT and the pod's projected ServiceAccount
+ * token and CA: https://10.96.0.1:443, the `kubernetes` Service; RBAC gives
+ * the ServiceAccount `coredns` the ClusterRole system:coredns, addon.ts),
+ * else --apiserver, else https://10.96.0.1:443.
  *
  * Reload: with the `reload` plugin in the running Corefile, an edit is
  * applied when the ConfigMap's watch event arrives (within a second or so)
@@ -68,11 +70,14 @@ export interface CorednsHandle {
   stop(): Promise<void>;
 }
 
+/** The API server and credentials as an in-cluster client finds them (the pod's ServiceAccount token when it has one). */
+export function apiServerConfig(args: CorednsArgs, env: NodeJS.ProcessEnv, saDir?: string): ApiServerConfig {
+  return inClusterOr(args.apiserver ?? `https://${KUBERNETES_SERVICE_IP}:443`, env, saDir);
+}
+
 /** The API server's URL as an in-cluster client finds it. */
 export function apiServerUrl(args: CorednsArgs, env: NodeJS.ProcessEnv): string {
-  const host = env.KUBERNETES_SERVICE_HOST;
-  if (host) return `http://${host.includes(':') ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT ?? '443'}`;
-  return args.apiserver ?? `http://${KUBERNETES_SERVICE_IP}:443`;
+  return apiServerConfig(args, env).server;
 }
 
 const sha512 = (text: string) => createHash('sha512').update(text).digest('hex');
@@ -92,7 +97,7 @@ export async function runCoredns(args: CorednsArgs, io: CorednsIo = {}): Promise
   const servers = new Map<number, DnsServer>();
   const localIps = env.POD_IP ? [env.POD_IP] : [];
   let client: ApiClient | null = null;
-  const api = () => (client ??= new ApiClient(apiServerUrl(args, env)));
+  const api = () => (client ??= new ApiClient(apiServerConfig(args, env)));
 
   let feed: ZoneFeed | null = null;
   let feedStarted: Promise<void> | null = null;

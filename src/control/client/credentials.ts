@@ -136,3 +136,22 @@ export function inClusterConfig(env: NodeJS.ProcessEnv = process.env, dir = SERV
     ...(fs.existsSync(caFile) ? { ca: fs.readFileSync(caFile) } : {}),
   };
 }
+
+/**
+ * How an in-cluster program (CoreDNS, the ingress controller) finds the API
+ * server: in a pod with a projected token, client-go's in-cluster config
+ * (https, the token, the CA); with KUBERNETES_SERVICE_HOST but no token (a
+ * cluster without TLS), that address in plain HTTP; outside a pod, the
+ * program's own flag, else the `kubernetes` Service's address.
+ */
+export function inClusterOr(
+  fallback: string,
+  env: NodeJS.ProcessEnv = process.env,
+  dir = SERVICE_ACCOUNT_DIR,
+): ApiServerConfig {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  if (host && env.KUBERNETES_SERVICE_PORT && fs.existsSync(`${dir}/token`)) return inClusterConfig(env, dir);
+  if (host)
+    return { server: `http://${host.includes(':') ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT ?? '443'}` };
+  return { server: fallback };
+}

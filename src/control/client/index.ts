@@ -13,6 +13,7 @@ export { Informer, objectKey, type InformerHandlers } from './informer.js';
 export { recordEvent, eventObject, EventRecorder, type EventType } from './events.js';
 export {
   inClusterConfig,
+  inClusterOr,
   fileTokenSource,
   transportFor,
   toApiServerConfig,

@@ -1,4 +1,10 @@
-import { ApiClient, EventRecorder, type KubeObject } from '../../control/client/index.js';
+import {
+  ApiClient,
+  EventRecorder,
+  inClusterOr,
+  type ApiServerConfig,
+  type KubeObject,
+} from '../../control/client/index.js';
 import { KUBERNETES_SERVICE_IP } from '../../control/controllers/index.js';
 import type { ControllerArgs } from './args.js';
 import { ClusterWatch } from './cluster-watch.js';
@@ -13,9 +19,10 @@ import { Syncer } from './sync.js';
 /**
  * `podwire ingress-controller`: the process an ingress-nginx controller pod
  * runs, in the pod's network namespace. It finds the API server as
- * in-cluster clients do (KUBERNETES_SERVICE_HOST/PORT, else
- * --apiserver-host, else the `kubernetes` Service 10.96.0.1:443, which the
- * lab's API server answers in plain HTTP — as `podwire coredns` does),
+ * in-cluster clients do (KUBERNETES_SERVICE_HOST/PORT with the pod's
+ * projected ServiceAccount token and CA — RBAC as ingress-nginx's chart,
+ * addon.ts — else --apiserver-host, else https://10.96.0.1:443, as
+ * `podwire coredns` does),
  * watches the cluster (cluster-watch.ts), compiles and serves the routes
  * and, as the leader, writes what follows (sync.ts). :10254 answers
  * /healthz (200 once the first routes serve), /metrics, /podwire/events.
@@ -42,10 +49,17 @@ export interface ControllerHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** The API server and credentials as an in-cluster client finds them (the pod's ServiceAccount token when it has one). */
+export function apiServerConfig(
+  args: Pick<ControllerArgs, 'apiserver'>,
+  env: NodeJS.ProcessEnv,
+  saDir?: string,
+): ApiServerConfig {
+  return inClusterOr(args.apiserver ?? `https://${KUBERNETES_SERVICE_IP}:443`, env, saDir);
+}
+
 export function apiServerUrl(args: Pick<ControllerArgs, 'apiserver'>, env: NodeJS.ProcessEnv): string {
-  const host = env.KUBERNETES_SERVICE_HOST;
-  if (host) return `http://${host.includes(':') ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT ?? '443'}`;
-  return args.apiserver ?? `http://${KUBERNETES_SERVICE_IP}:443`;
+  return apiServerConfig(args, env).server;
 }
 
 /** Our own pod, to learn the labels our fellow replicas share (retried: the API may not answer at once). */
@@ -72,7 +86,7 @@ export async function runIngressController(args: ControllerArgs, io: ControllerI
   const node = env.NODE_NAME ?? '';
   if (args.ignored.length)
     log.info(`flags without effect in podwire (NGINX, webhook, timing): ${args.ignored.join(' ')}`, 'main.go');
-  const client = new ApiClient(apiServerUrl(args, env));
+  const client = new ApiClient(apiServerConfig(args, env));
   log.info(`Creating API client for ${client.server}`, 'main.go');
 
   const metrics = new ControllerMetrics({

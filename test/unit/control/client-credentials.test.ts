@@ -10,6 +10,7 @@ import {
   ApiClient,
   ApiClientError,
   inClusterConfig,
+  inClusterOr,
   kubeconfigYaml,
   loadKubeconfig,
   parseKubeconfig,
@@ -159,6 +160,27 @@ describe('ApiClient over https: CA, client certificate, Bearer token, kubeconfig
     const cfg = inClusterConfig({ KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port }, sa);
     expect(cfg.server).toBe(url);
     expect(await who(new ApiClient(cfg))).toBe('Bearer pod-token');
+    // CoreDNS and the ingress controller: in a pod with a token, in-cluster; a pod without one (no TLS), plain HTTP; outside, their flag
+    expect(
+      inClusterOr(
+        'https://10.96.0.1:443',
+        { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' },
+        sa,
+      ),
+    ).toMatchObject({
+      server: 'https://10.96.0.1:443',
+      tokenFile: path.join(sa, 'token'),
+    });
+    expect(
+      inClusterOr(
+        'x',
+        { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' },
+        path.join(dir, 'none'),
+      ),
+    ).toEqual({
+      server: 'http://10.96.0.1:443',
+    });
+    expect(inClusterOr('https://10.96.0.1:443', {}, sa)).toEqual({ server: 'https://10.96.0.1:443' });
     expect(() => inClusterConfig({}, sa)).toThrow(
       'unable to load in-cluster configuration, KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined',
     );
