@@ -54,6 +54,9 @@ export function podPlan(cfg: NodeConfig, pod: PodRecord, gateway: string): strin
  * the kubelet. The record of pods is persisted so a restarted agent adopts
  * the pods that still exist instead of making them twice.
  */
+/** How long a deleted pod's last frames may take to be read from the agent's packet socket. */
+const POD_FRAMES_DRAIN_MS = 50;
+
 export class PodManager implements PodSandboxes {
   private readonly pods = new Map<string, PodRecord>();
   private readonly file: string;
@@ -152,10 +155,14 @@ export class PodManager implements PodSandboxes {
   async delete(name: string): Promise<PodRecord> {
     const pod = this.pods.get(name);
     if (!pod) throw new PodError('ERR_POD_NOT_FOUND', `pod "${name}" not found on ${this.cfg.node}`);
-    this.onDeleted(pod);
     // Deleting the namespace destroys eth0, and with it the host end of the pair.
     await this.runner.run(cmd.netnsDelete(pod.netns), { allowFailure: true });
     await this.runner.run(cmd.linkDelete(undefined, pod.hostVeth), { allowFailure: true });
+    // Its address stops being the pod's (anti-spoofing, ARP) only now, and a moment later: the last
+    // frames its processes sent as they ended (a FIN closing a connection) may still wait in the
+    // agent's packet socket, and would otherwise be judged spoofed-source.
+    await new Promise((r) => setTimeout(r, POD_FRAMES_DRAIN_MS));
+    this.onDeleted(pod);
     this.pods.delete(name);
     this.ipam.release(name);
     this.save();

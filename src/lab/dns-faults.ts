@@ -107,7 +107,24 @@ export const DNS_SCENARIOS: Scenario[] = [
         const d = await c.get('deployments', ns, name);
         save(state, 'coredns-down', target, { replicas: d.spec?.replicas ?? 1 });
         await c.patch('deployments', ns, name, { spec: { replicas: 0 } });
-        if (target === DEPLOYMENT) await kubeDnsEndpoints(c, false, 30_000);
+        if (target === DEPLOYMENT) {
+          await kubeDnsEndpoints(c, false, 30_000);
+          // CoreDNS's lameduck (health { lameduck 5s }): a terminating pod keeps answering, and with no
+          // ready endpoint left the agents send queries to it (kube-proxy's fallback to serving
+          // terminating endpoints, KEP-1669) — the fault is there once the pods are gone
+          await waitFor(
+            'the terminating CoreDNS pods to finish their lameduck and go',
+            30_000,
+            async () => {
+              const slices = await c.list('endpointslices', {
+                namespace: 'kube-system',
+                labelSelector: 'kubernetes.io/service-name=kube-dns',
+              });
+              return slices.items.every((sl) => (sl.endpoints ?? []).length === 0);
+            },
+            200,
+          );
+        }
       });
     },
     async fix(state, target) {
