@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiClient } from '../control/client/index.js';
+import { ApiClient, type ApiServerTarget } from '../control/client/index.js';
 import { ensureClusterDns, clusterDnsYaml, addonLines } from '../lab/index.js';
 
 /**
@@ -8,7 +8,7 @@ import { ensureClusterDns, clusterDnsYaml, addonLines } from '../lab/index.js';
  * where they are missing — what `podwire lab up` does at start and the
  * compose cluster's demo container runs. `--print` writes them as YAML instead.
  */
-export function registerDnsAddonCommand(program: Command, server: () => string): void {
+export function registerDnsAddonCommand(program: Command, server: () => ApiServerTarget): void {
   program
     .command('dns-addon')
     .description(

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiClient } from '../control/client/index.js';
+import { ApiClient, type ApiServerTarget } from '../control/client/index.js';
 import { ensureIngressAddon, ingressAddonYaml } from '../lab/index.js';
 
 /**
@@ -11,7 +11,7 @@ import { ensureIngressAddon, ingressAddonYaml } from '../lab/index.js';
  */
 export function registerIngressAddonCommand(
   program: Command,
-  server: () => string,
+  server: () => ApiServerTarget,
   fail: (msg: string) => Error,
 ): void {
   program

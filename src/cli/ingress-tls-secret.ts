@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { ApiClient, ApiClientError } from '../control/client/index.js';
+import { ApiClient, ApiClientError, type ApiServerTarget } from '../control/client/index.js';
 import { makeSelfSigned, tlsSecretObject } from '../ingress/index.js';
 import { CliError } from './verbs/deps.js';
 
@@ -29,7 +29,11 @@ export function parseHosts(spec: string): string[] {
   return hosts;
 }
 
-export function registerTlsSecretCommand(program: Command, server: () => string, fail: (msg: string) => Error): void {
+export function registerTlsSecretCommand(
+  program: Command,
+  server: () => ApiServerTarget,
+  fail: (msg: string) => Error,
+): void {
   program
     .command('tls-secret <name>')
     .description(

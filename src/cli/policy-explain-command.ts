@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { ApiClient } from '../control/client/index.js';
+import { ApiClient, type ApiServerTarget } from '../control/client/index.js';
 import { errorLine } from './kube/errors.js';
 import { explainConnection, parsePodRef, parseTarget, type ClusterObjects } from './policy-explain.js';
 import { formatExplanation } from './policy-explain-format.js';
@@ -13,7 +13,7 @@ import { CliError } from './verbs/deps.js';
  * compiles them; the reasoning is policy-explain.ts, the words
  * policy-explain-format.ts. Exit code 0: allowed; 1: denied (or an error).
  */
-export function registerExplainPolicyCommand(program: Command, server: () => string): void {
+export function registerExplainPolicyCommand(program: Command, server: () => ApiServerTarget): void {
   program
     .command('explain-policy')
     .description(
@@ -68,7 +68,7 @@ Examples:
         process.stdout.write(o.output === 'json' ? `${JSON.stringify(e, null, 2)}\n` : formatExplanation(e));
         process.exitCode = e.allowed ? 0 : 1;
       } catch (e) {
-        process.stderr.write(`${errorLine(e, s)}\n`);
+        process.stderr.write(`${errorLine(e, client.server)}\n`);
         process.exitCode = 1;
       } finally {
         client.close();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiClient } from '../control/client/index.js';
+import { ApiClient, type ApiServerTarget } from '../control/client/index.js';
 import { parseDuration } from '../dns/index.js';
 import { execaRunner } from '../host/index.js';
 import type { LabState } from '../lab/index.js';
@@ -118,7 +118,7 @@ Examples:
 
 export function registerProbeCommand(
   program: Command,
-  deps: { server: () => string; lab: () => LabState; fail: (msg: string) => Error },
+  deps: { server: () => ApiServerTarget; lab: () => LabState; fail: (msg: string) => Error },
 ): void {
   program
     .command('probe')

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { ApiClient } from '../../control/client/index.js';
+import { ApiClient, type ApiServerTarget } from '../../control/client/index.js';
 import type { KubeContext } from './context.js';
 import { del } from './delete.js';
 import { describe } from './describe.js';
@@ -17,7 +17,7 @@ import { wait } from './wait.js';
  */
 type Opts = Record<string, any>;
 
-function kubeContext(server: string, interruptible: boolean): { ctx: KubeContext; done(): void } {
+function kubeContext(server: ApiServerTarget, interruptible: boolean): { ctx: KubeContext; done(): void } {
   const client = new ApiClient(server);
   let onSignal: (() => void) | null = null;
   const interrupted = new Promise<void>((resolve) => {
@@ -28,7 +28,7 @@ function kubeContext(server: string, interruptible: boolean): { ctx: KubeContext
   });
   const ctx: KubeContext = {
     client,
-    server,
+    server: client.server,
     out: (t) => void process.stdout.write(t),
     err: (t) => void process.stderr.write(t),
     now: () => Date.now(),
@@ -46,7 +46,7 @@ function kubeContext(server: string, interruptible: boolean): { ctx: KubeContext
   };
 }
 
-export function registerKubeCommands(program: Command, server: () => string): void {
+export function registerKubeCommands(program: Command, server: () => ApiServerTarget): void {
   const run =
     (interruptible: (o: Opts) => boolean, fn: (ctx: KubeContext, args: string[], o: Opts) => Promise<number>) =>
     async (...argv: unknown[]): Promise<void> => {
@@ -59,7 +59,7 @@ export function registerKubeCommands(program: Command, server: () => string): vo
       try {
         code = await fn(ctx, args, o);
       } catch (e) {
-        ctx.err(`${errorLine(e, s)}\n`);
+        ctx.err(`${errorLine(e, ctx.server)}\n`);
         code = 1;
       } finally {
         done();

@@ -1,4 +1,5 @@
 import type { LabState } from '../../lab/index.js';
+import type { ApiServerTarget } from '../../control/client/index.js';
 
 /** ERR_USAGE: the command line asks for something wrong; ERR_NOT_FOUND: it names what is not there; ERR_AGENT: no agent could answer. */
 export type CliErrorCode = 'ERR_USAGE' | 'ERR_NOT_FOUND' | 'ERR_AGENT';
@@ -34,8 +35,8 @@ export interface CliDeps {
   say(line: string): void;
   /** the lab's name (--lab) */
   lab(): string;
-  /** the API server's address (--server, $PODWIRE_SERVER, else the lab's socket) */
-  server(): string;
+  /** the API server's address and credentials (--server, $PODWIRE_SERVER with $PODWIRE_KUBECONFIG, else the lab's socket) */
+  server(): ApiServerTarget;
   /** the lab's state, or a CliError when no lab of that name is up */
   requireLab(prefix?: string): LabState;
   /** a CliError with this message */

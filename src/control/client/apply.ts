@@ -5,6 +5,7 @@ import { resourceForKind, groupVersion, type ResourceType } from '../api/resourc
 import { depthOf, MAX_DEPTH } from '../api/limits.js';
 import { ApiClient, ApiClientError } from './api-client.js';
 import { conflictsBetween } from './apply-conflicts.js';
+import type { ApiServerTarget } from './credentials.js';
 
 /**
  * `podwire apply -f FILE|DIR|-`: multi-document YAML (or JSON) to the API
@@ -119,8 +120,8 @@ async function call(
   }
 }
 
-export async function apply(server: string | ApiClient, docs: Doc[]): Promise<ApplyResult> {
-  if (typeof server !== 'string') return applyWith(server, docs);
+export async function apply(server: ApiServerTarget | ApiClient, docs: Doc[]): Promise<ApplyResult> {
+  if (server instanceof ApiClient) return applyWith(server, docs);
   const client = new ApiClient(server);
   try {
     return await applyWith(client, docs);

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import type { Readable, Writable } from 'node:stream';
-import { ApiClient } from '../../client/index.js';
+import { ApiClient, toApiServerConfig, transportFor, type ApiServerTarget } from '../../client/index.js';
 import {
   CHANNEL_PROTOCOLS,
   ERROR,
@@ -20,8 +20,8 @@ import {
  * namespaces and identity.
  */
 export interface ExecRequest {
-  /** http://host:port or unix:/path of the API server */
-  server: string;
+  /** the API server: https://host:port with credentials, http://host:port or unix:/path */
+  server: ApiServerTarget;
   namespace: string;
   pod: string;
   container?: string;
@@ -55,14 +55,23 @@ export function execUrl(r: Omit<ExecRequest, 'stdout' | 'stderr'>): string {
   if (!r.tty) q.set('stderr', 'true');
   if (r.tty) q.set('tty', 'true');
   const path = `/api/v1/namespaces/${encodeURIComponent(r.namespace)}/pods/${encodeURIComponent(r.pod)}/exec?${q}`;
-  if (r.server.startsWith('unix:')) return `ws+unix://${r.server.slice('unix:'.length)}:${path}`;
-  return `${r.server.replace(/^http/, 'ws').replace(/\/$/, '')}${path}`;
+  const server = toApiServerConfig(r.server).server;
+  if (server.startsWith('unix:')) return `ws+unix://${server.slice('unix:'.length)}:${path}`;
+  return `${server.replace(/^http/, 'ws').replace(/\/$/, '')}${path}`;
 }
 
 /** Run the command; resolves with its exit code. A refused upgrade rejects with ExecUpgradeError (the server's Status). */
 export function execInPod(r: ExecRequest): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(execUrl(r), [...CHANNEL_PROTOCOLS]);
+    // TLS and credentials as the API client's (the CA, a client certificate, a Bearer token)
+    const t = transportFor(toApiServerConfig(r.server));
+    const auth = t.authorization();
+    const ws = new WebSocket(execUrl(r), [...CHANNEL_PROTOCOLS], {
+      ...(t.target.ca ? { ca: t.target.ca } : {}),
+      ...(t.target.cert ? { cert: t.target.cert, key: t.target.key } : {}),
+      ...(t.target.servername ? { servername: t.target.servername } : {}),
+      ...(auth ? { headers: { authorization: auth } } : {}),
+    });
     let status: {
       status?: string;
       message?: string;
@@ -133,7 +142,11 @@ export function execInPod(r: ExecRequest): Promise<number> {
  * kubectl.kubernetes.io/default-container annotation names, else the first.
  * Undefined when the pod is not found (the exec then reports it).
  */
-export async function defaultContainer(server: string, namespace: string, pod: string): Promise<string | undefined> {
+export async function defaultContainer(
+  server: ApiServerTarget,
+  namespace: string,
+  pod: string,
+): Promise<string | undefined> {
   const client = new ApiClient(server);
   try {
     const p = await client.tryGet('pods', namespace, pod).catch(() => null);
