@@ -31,6 +31,7 @@ export const VERBS: { names: string[]; load: () => Promise<Registrar> }[] = [
   { names: ['analyze'], load: async () => (await import('./verbs/analyze.js')).register },
   { names: ['bench'], load: async () => (await import('./verbs/bench.js')).register },
   { names: ['kubectl'], load: async () => (await import('./verbs/kubectl.js')).register },
+  { names: ['pki'], load: async () => (await import('./verbs/pki.js')).register },
   { names: ['example'], load: async () => (await import('./verbs/example.js')).register },
   {
     names: ['lb'],

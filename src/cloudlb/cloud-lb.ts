@@ -7,6 +7,7 @@ import {
   EventRecorder,
   objectKey,
   type KubeObject,
+  type ApiServerTarget,
 } from '../control/client/index.js';
 import { parseIpv4, ipv4ToString, parseMac, macToString, IPPROTO_TCP, IPPROTO_UDP } from '../packet/index.js';
 import {
@@ -40,7 +41,8 @@ import { CloudLbError } from './errors.js';
  * It acts only in the network namespace it runs in.
  */
 export interface CloudLbConfig {
-  apiserver: string;
+  /** the API server, with credentials (compose: the admin kubeconfig's) */
+  apiserver: ApiServerTarget;
   pool: string;
   /** the link facing the nodes and clients (default eth0) */
   ifname?: string;
@@ -312,7 +314,7 @@ export async function runCloudLb(cfg: CloudLbConfig, log: (msg: string) => void)
       interface: ifname,
       pool: formatPool(pool),
       startedAt,
-      apiserver: cfg.apiserver,
+      apiserver: client.server,
       services: svcStatus,
       nodes: [...balancer.nodes.values()].map((n) => ({
         name: n.name,
@@ -333,7 +335,7 @@ export async function runCloudLb(cfg: CloudLbConfig, log: (msg: string) => void)
   };
   const server = cfg.socket ? await serveStatus(cfg.socket, status) : null;
   log(
-    `cloud load balancer on ${ifname} ${own.ip} (${own.mac}), EXTERNAL-IPs from ${formatPool(pool)}, API server ${cfg.apiserver}${cfg.socket ? `, status on ${cfg.socket}` : ''}`,
+    `cloud load balancer on ${ifname} ${own.ip} (${own.mac}), EXTERNAL-IPs from ${formatPool(pool)}, API server ${client.server}${cfg.socket ? `, status on ${cfg.socket}` : ''}`,
   );
 
   return {

@@ -44,3 +44,15 @@ export { applyIngressAddon } from './cluster-ingress.js';
 export { registerOutsideCommands, outsideStatusLines } from './outside-commands.js';
 export { applyDemo } from './demo.js';
 export { netnsEtcDir } from './plan.js';
+export {
+  labPkiDir,
+  labPki,
+  labNodeCert,
+  adminKubeconfigPath,
+  labApiServerUrl,
+  ensureLabPki,
+  apiServerTlsArgs,
+  writeAdminKubeconfig,
+  labAdminConfig,
+  writeClusterKubeconfigs,
+} from './credentials.js';

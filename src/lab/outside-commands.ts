@@ -7,6 +7,7 @@ import { labMachines, netnsEtcDir, type LabPlan, LAB_DEFAULTS } from './plan.js'
 import type { LabState } from './lab.js';
 import type { OutsideStatus } from './outside.js';
 import { cloudLbRows } from '../cloudlb/index.js';
+import { loadKubeconfig } from '../control/client/index.js';
 
 /**
  * The CLI of the lab's outside: `podwire lab exec <machine> -- cmd…`, and
@@ -169,7 +170,11 @@ export function registerOutsideCommands(
     .description(
       'run the emulated cloud load balancer: EXTERNAL-IPs for LoadBalancer Services, health checks, frames to a healthy node (started for you by lab up / compose)',
     )
-    .option('--apiserver <url>', 'API server (http://host:port or unix:/path)', process.env.PODWIRE_SERVER)
+    .option(
+      '--apiserver <url>',
+      'API server (https://host:port with $PODWIRE_KUBECONFIG’s credentials, http://host:port or unix:/path)',
+      process.env.PODWIRE_SERVER,
+    )
     .option('--pool <range>', 'EXTERNAL-IPs to hand out: first-last, an address or a CIDR', LAB_DEFAULTS.lbPool)
     .option('--interface <if>', 'the link to the nodes and clients', 'eth0')
     .option('--socket <path>', 'serve GET /status on this Unix socket')
@@ -177,10 +182,10 @@ export function registerOutsideCommands(
     .action(async (o: { apiserver?: string; pool: string; interface: string; socket?: string }) => {
       if (!o.apiserver) throw opts.fail('say which API server: --apiserver URL (or $PODWIRE_SERVER)');
       const { runCloudLb } = await import('../cloudlb/index.js');
-      const lb = await runCloudLb(
-        { apiserver: o.apiserver, pool: o.pool, ifname: o.interface, socket: o.socket },
-        stamp,
-      );
+      // compose: the admin kubeconfig's CA and client certificate ($PODWIRE_KUBECONFIG, as the podwire CLI reads it)
+      const kubeconfig = process.env.PODWIRE_KUBECONFIG;
+      const apiserver = kubeconfig ? { ...loadKubeconfig(kubeconfig), server: o.apiserver } : o.apiserver;
+      const lb = await runCloudLb({ apiserver, pool: o.pool, ifname: o.interface, socket: o.socket }, stamp);
       await untilSignal(() => lb.stop());
     });
 }
