@@ -1,5 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { openStore, StoreError } from './store/index.js';
-import { ApiServer } from './api/index.js';
+import { ApiServer, type AuthOptions } from './api/index.js';
+import { AuthError, DEFAULT_ISSUER } from './auth/index.js';
 import { ApiClient } from './client/index.js';
 import { startControllers } from './controllers/index.js';
 import { ensureKubernetesService } from './controllers/kubernetes-service.js';
@@ -22,19 +27,113 @@ export interface ApiServerOptions {
   controllers: boolean;
   clusterCidr: string;
   nodeMonitorGracePeriodMs: number;
+  /** kube-apiserver's TLS and ServiceAccount flags (file paths) */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCaFile?: string;
+  serviceAccountKeyFiles?: string[];
+  serviceAccountSigningKeyFile?: string;
+  serviceAccountIssuer?: string;
+  apiAudiences?: string[];
+  /** RBAC (the default with TLS) or AlwaysAllow */
+  authorizationMode?: string;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * What the flags ask for, checked before anything starts: TLS needs both
+ * the certificate and its key; plain HTTP only on a loopback address (it is
+ * unauthenticated admin); RBAC or AlwaysAllow; ServiceAccount tokens
+ * verified with the public keys given, else with the signing key's own.
+ */
+export function authSetup(o: ApiServerOptions): {
+  tls: { cert: Buffer; key: Buffer; clientCa?: Buffer } | null;
+  auth: AuthOptions | undefined;
+} {
+  const read = (f: string, what: string) => {
+    try {
+      return fs.readFileSync(f);
+    } catch (e) {
+      throw new AuthError('ERR_AUTH_CONFIG', `${what} ${f}: ${(e as Error).message}`, { cause: e });
+    }
+  };
+  if (!!o.tlsCertFile !== !!o.tlsPrivateKeyFile)
+    throw new AuthError('ERR_AUTH_CONFIG', '--tls-cert-file and --tls-private-key-file go together');
+  const tls = o.tlsCertFile
+    ? {
+        cert: read(o.tlsCertFile, '--tls-cert-file'),
+        key: read(o.tlsPrivateKeyFile!, '--tls-private-key-file'),
+        ...(o.clientCaFile ? { clientCa: read(o.clientCaFile, '--client-ca-file') } : {}),
+      }
+    : null;
+  if (!tls && !LOOPBACK.test(o.host))
+    throw new AuthError(
+      'ERR_AUTH_CONFIG',
+      `--host ${o.host} without --tls-cert-file/--tls-private-key-file: plain HTTP (unauthenticated, everyone admin) is served only on a loopback address`,
+    );
+  const mode = o.authorizationMode ?? (tls ? 'RBAC' : 'AlwaysAllow');
+  if (mode !== 'RBAC' && mode !== 'AlwaysAllow')
+    throw new AuthError('ERR_AUTH_CONFIG', `--authorization-mode ${mode}: podwire knows RBAC and AlwaysAllow`);
+  const signingKey = o.serviceAccountSigningKeyFile
+    ? loadKey(read(o.serviceAccountSigningKeyFile, '--service-account-signing-key-file'), true)
+    : undefined;
+  const publicKeys: KeyObject[] = (o.serviceAccountKeyFiles ?? []).map((f) =>
+    loadKey(read(f, '--service-account-key-file'), false),
+  );
+  if (signingKey && !publicKeys.length) publicKeys.push(createPublicKey(signingKey));
+  const issuer = o.serviceAccountIssuer ?? DEFAULT_ISSUER;
+  return {
+    tls,
+    auth: {
+      authorization: mode,
+      ...(publicKeys.length
+        ? {
+            serviceAccounts: {
+              publicKeys,
+              signingKey,
+              issuer,
+              audiences: o.apiAudiences?.length ? o.apiAudiences : [issuer],
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+function loadKey(pem: Buffer, isPrivate: boolean): KeyObject {
+  try {
+    // a public key file may also hold a private key (kube-apiserver takes either)
+    return isPrivate ? createPrivateKey(pem) : createPublicKey(pem);
+  } catch (e) {
+    throw new AuthError(
+      'ERR_AUTH_CONFIG',
+      `not a PEM ${isPrivate ? 'private' : 'public'} key: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  }
 }
 
 export async function runApiServer(
   o: ApiServerOptions,
   log: (m: string) => void,
 ): Promise<{ stop(): Promise<void>; url: string }> {
+  const { tls, auth } = authSetup(o); // a bad flag stops us before the store is opened
   const store = openStore(o.store);
   const recovery = (store as { recovery?: { tornBytes: number; tornAtOffset: number } }).recovery;
   if (recovery?.tornBytes)
     log(
       `store: a torn final write of ${recovery.tornBytes} bytes at offset ${recovery.tornAtOffset} was cut off (it was never acknowledged)`,
     );
-  const api = new ApiServer(store);
+  // the ServiceAccount admission plugin where the ServiceAccount controller makes `default`
+  const api = new ApiServer(store, {
+    auth,
+    bootstrapPolicy: true,
+    serviceAccountAdmission: o.controllers,
+    log: (m) => log(m),
+  });
   // pods/exec, attach and portforward: upgrades proxied to the agent of the pod's node
   api.onUpgrade = streamUpgradeHandler((m) => log(`streams: ${m}`));
   // A store that is still starting (etcd started beside us) gets 30 s to answer.
@@ -48,13 +147,28 @@ export async function runApiServer(
       await new Promise((r) => setTimeout(r, 300));
     }
   }
-  const { url } = await api.listen(o.port, o.host);
+  const { url } = tls ? await api.listenTls(o.port, o.host, tls) : await api.listen(o.port, o.host);
   const unix = o.socket ? await api.listenUnix(o.socket) : null;
-  log(`apiserver on ${url}${unix ? ` and ${unix}` : ''} (store: ${store.kind} ${o.store})`);
+  log(
+    `apiserver on ${url}${unix ? ` and ${unix}` : ''} (store: ${store.kind} ${o.store}; ${
+      tls
+        ? `TLS, client certificates${auth?.serviceAccounts ? ', ServiceAccount tokens' : ''}, authorization ${auth?.authorization}`
+        : 'plain HTTP on loopback: every request is system:admin'
+    })`,
+  );
+  // the in-process controllers reach the server over a Unix socket (system:admin): the one
+  // asked for, else a private one (a directory only root can enter)
+  let privateDir: string | null = null;
+  let local = unix;
+  if (o.controllers && !local) {
+    privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'podwire-apiserver-'));
+    fs.chmodSync(privateDir, 0o700);
+    local = await api.listenUnix(path.join(privateDir, 'controllers.sock'));
+  }
   let controllers: { stop(): void } | null = null;
   let client: ApiClient | null = null;
   if (o.controllers) {
-    client = new ApiClient(unix ?? url);
+    client = new ApiClient(local ?? url);
     controllers = await startControllers(client, {
       clusterCidr: o.clusterCidr,
       nodeCidrMaskSize: 24,
@@ -77,6 +191,7 @@ export async function runApiServer(
       client?.close();
       await api.close();
       await store.close();
+      if (privateDir) fs.rmSync(privateDir, { recursive: true, force: true });
     },
   };
 }

@@ -63,6 +63,8 @@ describe('API server (Kubernetes REST conventions)', () => {
       'pods/ephemeralcontainers',
       'pods/status',
       'secrets',
+      'serviceaccounts',
+      'serviceaccounts/token',
       'services',
       'services/status',
     ]);
@@ -79,10 +81,13 @@ describe('API server (Kubernetes REST conventions)', () => {
     ]);
     expect((await call('GET', '/apis')).body.groups.map((g: any) => g.name).sort()).toEqual([
       'apps',
+      'authentication.k8s.io',
+      'authorization.k8s.io',
       'discovery.k8s.io',
       'gateway.networking.k8s.io',
       'metrics.k8s.io',
       'networking.k8s.io',
+      'rbac.authorization.k8s.io',
     ]);
     expect((await call('GET', '/apis/networking.k8s.io/v1')).body.resources.map((r: any) => r.name).sort()).toEqual([
       'ingressclasses',

@@ -25,6 +25,26 @@ export function register(program: Command, deps: CliDeps): void {
     .option('--cluster-cidr <cidr>', 'pod addresses; each node gets a /24 of it', '10.244.0.0/16')
     .option('--node-monitor-grace-period <s>', 'seconds without a heartbeat before a node is NotReady', '10')
     .option('--prefix <prefix>', 'the lab this server belongs to (lets lab down find it)')
+    // kube-apiserver's names for the same things
+    .option(
+      '--tls-cert-file <file>',
+      'serve HTTPS with this certificate (PEM); without it, plain HTTP on loopback only',
+    )
+    .option('--tls-private-key-file <file>', "the serving certificate's key (PEM)")
+    .option('--client-ca-file <file>', 'accept client certificates this CA signed: user = CN, groups = O')
+    .option(
+      '--service-account-key-file <file>',
+      'public key (PEM) ServiceAccount tokens are verified with (repeatable; default: the signing key’s)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option('--service-account-signing-key-file <file>', 'private key (PEM) TokenRequest signs tokens with')
+    .option(
+      '--service-account-issuer <url>',
+      'the iss of the tokens issued and accepted',
+      'https://kubernetes.default.svc.cluster.local',
+    )
+    .option('--api-audiences <list>', 'audiences a token must name, comma-separated (default: the issuer)')
+    .option('--authorization-mode <mode>', 'RBAC (default with TLS) or AlwaysAllow (default on plain loopback HTTP)')
     .action(
       async (o: {
         store: string;
@@ -35,6 +55,14 @@ export function register(program: Command, deps: CliDeps): void {
         controllers: boolean;
         clusterCidr: string;
         nodeMonitorGracePeriod: string;
+        tlsCertFile?: string;
+        tlsPrivateKeyFile?: string;
+        clientCaFile?: string;
+        serviceAccountKeyFile?: string[];
+        serviceAccountSigningKeyFile?: string;
+        serviceAccountIssuer?: string;
+        apiAudiences?: string;
+        authorizationMode?: string;
       }) => {
         const { runApiServer } = await import('../../control/run-apiserver.js');
         const log = (m: string) => deps.io.out(`${new Date().toISOString()} ${m}\n`);
@@ -48,6 +76,14 @@ export function register(program: Command, deps: CliDeps): void {
             controllers: o.controllers,
             clusterCidr: o.clusterCidr,
             nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000,
+            tlsCertFile: o.tlsCertFile,
+            tlsPrivateKeyFile: o.tlsPrivateKeyFile,
+            clientCaFile: o.clientCaFile,
+            serviceAccountKeyFiles: o.serviceAccountKeyFile,
+            serviceAccountSigningKeyFile: o.serviceAccountSigningKeyFile,
+            serviceAccountIssuer: o.serviceAccountIssuer,
+            apiAudiences: o.apiAudiences?.split(',').filter(Boolean),
+            authorizationMode: o.authorizationMode,
           },
           log,
         );

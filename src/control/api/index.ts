@@ -12,7 +12,8 @@ export {
   apiResourceList,
   type ResourceType,
 } from './resources.js';
-export { ApiServer, SERVED } from './server.js';
+export { ApiServer, SERVED, type ApiServerConfig, type AuthOptions, type TlsFiles } from './server.js';
+export { Access, type Channel, type RequestAuth } from './access.js';
 export { validateObject, mergePatch, SCHEMAS } from './validate.js';
 export { KUBELET_PORT, nodeInternalIp } from './pod-log.js';
 export { execInPod, ExecUpgradeError, defaultContainer } from './streams/exec-client.js';

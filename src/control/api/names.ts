@@ -28,3 +28,9 @@ export function dns1123SubdomainErrors(value: string): string[] {
   }
   return out;
 }
+
+/** A name that is one URL path segment (RBAC objects: `system:node` is fine): apimachinery's IsValidPathSegmentName. */
+export function pathSegmentNameErrors(value: string): string[] {
+  if (value === '.' || value === '..') return [`may not be '${value}'`];
+  return ['/', '%'].filter((c) => value.includes(c)).map((c) => `may not contain '${c}'`);
+}

@@ -64,6 +64,11 @@ export interface WriteContext {
   warnings: string[];
   /** ?dryRun=All: validate and answer as if done, store nothing */
   dryRun: boolean;
+  /**
+   * A last check of the object as it would be stored, by who sent it (RBAC's
+   * escalation check on roles and bindings); throws to refuse.
+   */
+  admit?: (o: KubeObject) => void;
 }
 
 /** `services`, or `gatewayclasses.gateway.networking.k8s.io` for a group's resource (as error messages name them). */

@@ -20,7 +20,7 @@ import {
   type Target,
   type WriteContext,
 } from './object.js';
-import { strategies, type Strategy } from './strategies/index.js';
+import { strategies, type Strategy, type StrategyOptions } from './strategies/index.js';
 
 /** How long a watch from a resourceVersion waits for the store to answer before it is refused (503). */
 const WATCH_STORE_CHECK_MS = 2_000;
@@ -46,8 +46,11 @@ export interface WatchSink {
 export class Registry {
   private readonly strategyFor: (kind: string) => Strategy;
 
-  constructor(readonly store: Store) {
-    this.strategyFor = strategies(store);
+  constructor(
+    readonly store: Store,
+    opts: StrategyOptions = {},
+  ) {
+    this.strategyFor = strategies(store, opts);
   }
 
   /** The stored object with its resourceVersion (the store's revision). */
@@ -117,7 +120,11 @@ export class Registry {
     const s = this.strategyFor(t.r.kind);
     s.prepareForCreate?.(o);
     if (o.spec !== undefined) m.generation = 1;
-    const write = async () => this.insert(t, s.beforeWrite ? await s.beforeWrite(t, o, null) : o, ctx.dryRun);
+    const write = async () => {
+      const out = s.beforeWrite ? await s.beforeWrite(t, o, null) : o;
+      ctx.admit?.(out);
+      return this.insert(t, out, ctx.dryRun);
+    };
     return s.turn ? s.turn(write) : write();
   }
 
@@ -143,7 +150,7 @@ export class Registry {
       throw errors.badRequest(
         `the name of the object (${o.metadata.name}) does not match the name on the URL (${t.name})`,
       );
-    return this.replace(t, o, o.metadata.resourceVersion, ctx.dryRun);
+    return this.replace(t, o, o.metadata.resourceVersion, ctx.dryRun, 'main', ctx.admit);
   }
 
   /** PATCH: a JSON merge patch, a strategic merge patch (lists merged by their keys), or a JSON patch (RFC 6902). */
@@ -167,6 +174,8 @@ export class Registry {
       o,
       (body as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion ?? cur.metadata.resourceVersion,
       ctx.dryRun,
+      'main',
+      ctx.admit,
     );
   }
 
@@ -181,10 +190,11 @@ export class Registry {
     rv: string | undefined,
     dryRun = false,
     part: 'main' | 'status' = 'main',
+    admit?: (o: KubeObject) => void,
   ): Promise<KubeObject> {
     const s = this.strategyFor(t.r.kind);
-    if (s.turn && part === 'main') return s.turn(() => this.replaceNow(t, s, o, rv, dryRun, part));
-    return this.replaceNow(t, s, o, rv, dryRun, part);
+    if (s.turn && part === 'main') return s.turn(() => this.replaceNow(t, s, o, rv, dryRun, part, admit));
+    return this.replaceNow(t, s, o, rv, dryRun, part, admit);
   }
 
   private async replaceNow(
@@ -194,6 +204,7 @@ export class Registry {
     rv: string | undefined,
     dryRun: boolean,
     part: 'main' | 'status',
+    admit?: (o: KubeObject) => void,
   ): Promise<KubeObject> {
     const key = storageKey(t.r, t.namespace, t.name!);
     const kv = await this.store.get(key);
@@ -213,6 +224,7 @@ export class Registry {
           t.r.group || undefined,
         );
       if (s.beforeWrite) o = await s.beforeWrite(t, o, cur);
+      admit?.(o);
       if (t.r.status) {
         if (cur.status === undefined) delete o.status;
         else o.status = cur.status;

@@ -11,12 +11,14 @@ export interface ResourceType {
   singular: string;
   shortNames: string[];
   namespaced: boolean;
-  /** which DNS-1123 rule object names follow */
-  nameRule: 'label' | 'subdomain';
+  /** which rule object names follow: DNS-1123 label or subdomain, or (RBAC) any path segment */
+  nameRule: 'label' | 'subdomain' | 'path';
   /** has a /status subresource */
   status: boolean;
   /** discovery categories: `kubectl get all` lists the kinds in "all" */
   categories?: string[];
+  /** answered, never stored: only `create` (the access and identity reviews) */
+  virtual?: boolean;
 }
 
 const t = (
@@ -26,7 +28,7 @@ const t = (
   plural: string,
   shortNames: string[],
   namespaced: boolean,
-  nameRule: 'label' | 'subdomain' = 'subdomain',
+  nameRule: 'label' | 'subdomain' | 'path' = 'subdomain',
   status = false,
 ): ResourceType => ({
   group,
@@ -42,6 +44,13 @@ const t = (
 
 /** kube-apiserver's "all" category, as far as podwire serves those kinds */
 const ALL = (r: ResourceType): ResourceType => ({ ...r, categories: ['all'] });
+
+const RBAC = 'rbac.authorization.k8s.io';
+/** a create-only review: POSTed, answered, not stored */
+const REVIEW = (group: string, kind: string, plural: string): ResourceType => ({
+  ...t(group, 'v1', kind, plural, [], false),
+  virtual: true,
+});
 
 export const RESOURCE_TYPES: ResourceType[] = [
   t('', 'v1', 'Namespace', 'namespaces', ['ns'], false, 'label', true),
@@ -63,6 +72,14 @@ export const RESOURCE_TYPES: ResourceType[] = [
   t('gateway.networking.k8s.io', 'v1', 'HTTPRoute', 'httproutes', [], true, 'subdomain', true),
   t('gateway.networking.k8s.io', 'v1', 'GatewayClass', 'gatewayclasses', ['gc'], false, 'subdomain', true),
   t('gateway.networking.k8s.io', 'v1beta1', 'ReferenceGrant', 'referencegrants', ['refgrant'], true),
+  t('', 'v1', 'ServiceAccount', 'serviceaccounts', ['sa'], true),
+  t(RBAC, 'v1', 'ClusterRole', 'clusterroles', [], false, 'path'),
+  t(RBAC, 'v1', 'ClusterRoleBinding', 'clusterrolebindings', [], false, 'path'),
+  t(RBAC, 'v1', 'Role', 'roles', [], true, 'path'),
+  t(RBAC, 'v1', 'RoleBinding', 'rolebindings', [], true, 'path'),
+  REVIEW('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews'),
+  REVIEW('authorization.k8s.io', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews'),
+  REVIEW('authorization.k8s.io', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews'),
 ];
 
 export const groupVersion = (r: Pick<ResourceType, 'group' | 'version'>) =>
@@ -99,7 +116,8 @@ export const SCALABLE = ['Deployment', 'ReplicaSet', 'StatefulSet'];
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 /** kube-apiserver serves no deletecollection for namespaces */
-const verbsOf = (r: ResourceType) => (r.kind === 'Namespace' ? VERBS.filter((v) => v !== 'deletecollection') : VERBS);
+const verbsOf = (r: ResourceType) =>
+  r.virtual ? ['create'] : r.kind === 'Namespace' ? VERBS.filter((v) => v !== 'deletecollection') : VERBS;
 
 export function apiVersions(): Record<string, unknown> {
   return {

@@ -12,6 +12,12 @@ import type { Registry } from './registry.js';
 import type { KubeObject, Target, WriteContext } from './object.js';
 import { findSubresource } from './subresources/index.js';
 import { METRICS_GROUP, metricsGroup, serveMetrics } from '../metrics/api.js';
+import { ADMIN } from '../auth/index.js';
+import type { RequestAuth } from './access.js';
+import { review } from './reviews.js';
+
+/** RBAC's own kinds: a write of one is checked for escalation */
+const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
 
 /** PATCH bodies the server takes (kubectl rollout undo sends a JSON patch) */
 const PATCH_TYPES = [
@@ -26,13 +32,17 @@ const notFound = () => new ApiError('NotFound', 'the server could not find the r
  * The HTTP side of the API server: fixed paths (health, version,
  * discovery, OpenAPI), then /api/v1 and /apis/{group}/{version} resources
  * mapped onto the registry (GET, POST, PUT, PATCH, DELETE, ?watch) or a
- * subresource; every failure answered as a Status object.
+ * subresource; every failure answered as a Status object. Who sent the
+ * request (`auth`) has already been authenticated and authorized by the
+ * server (access.ts); routing needs it for the reviews, TokenRequest and
+ * RBAC's escalation check.
  */
 export async function route(
   registry: Registry,
   req: http.IncomingMessage,
   res: http.ServerResponse,
   state: HealthState = { store: registry.store, stopping: false },
+  auth: RequestAuth = { user: ADMIN, access: null },
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://apiserver');
   const send = (code: number, body: unknown) => {
@@ -89,6 +99,8 @@ export async function route(
     const dryRun = url.searchParams.getAll('dryRun');
     if (dryRun.some((d) => d !== 'All')) throw errors.badRequest('dryRun must be "All"');
     const ctx: WriteContext = { fv: fv as FieldValidation, warnings, dryRun: dryRun.length > 0 };
+    if (RBAC_KINDS.has(target.r.kind) && auth.access)
+      ctx.admit = (o) => auth.access!.checkEscalation(auth.user, target.r.kind, target.namespace ?? '', o);
     const sendW = (code: number, out: unknown) => {
       if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - "${w.replace(/"/g, "'")}"`).join(', '));
       send(code, out);
@@ -98,7 +110,14 @@ export async function route(
       const sub = findSubresource(target.r, target.sub, method);
       if (!sub) throw notFound();
       const base = { ...target, sub: undefined } as Target & { name: string };
-      return await sub.handle({ registry, target: base, method, req, res, url, body, ctx, send: sendW });
+      return await sub.handle({ registry, target: base, method, req, res, url, body, ctx, send: sendW, auth });
+    }
+    if (target.r.virtual) {
+      // the reviews: POSTed, answered from the sender's own identity, never stored
+      if (method !== 'POST' || target.name)
+        throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+      const o = registry.validate(target, body, ctx);
+      return sendW(201, review(target.r.kind, o, auth.user, auth.access));
     }
     switch (method) {
       case 'GET': {

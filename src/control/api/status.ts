@@ -23,6 +23,8 @@ export type Reason =
   | 'Conflict'
   | 'Invalid'
   | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
   | 'Expired'
   | 'Gone'
   | 'MethodNotAllowed'
@@ -33,6 +35,8 @@ export type Reason =
 
 const CODES: Record<Reason, number> = {
   BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
   AlreadyExists: 409,
@@ -48,6 +52,7 @@ const CODES: Record<Reason, number> = {
 
 export interface StatusDetails {
   name?: string;
+  uid?: string;
   group?: string;
   kind?: string;
   causes?: Cause[];

@@ -1,5 +1,5 @@
 import { ApiError, errors, type Cause } from './status.js';
-import { dns1123LabelErrors, dns1123SubdomainErrors } from './names.js';
+import { dns1123LabelErrors, dns1123SubdomainErrors, pathSegmentNameErrors } from './names.js';
 import { labelKeyError, labelValueError } from '../labels.js';
 import type { ResourceType } from './resources.js';
 
@@ -11,6 +11,7 @@ import type { ResourceType } from './resources.js';
  */
 import { SCHEMAS } from './schemas/index.js';
 import { semanticCauses } from './semantics.js';
+import { rbacCauses, rbacDefaults } from './rbac-validation.js';
 import { checkBytesEncoding, mergeStringData, secretCauses, configMapCauses } from './config-data.js';
 
 export { SCHEMAS };
@@ -77,14 +78,20 @@ export function validateObject(
   const o = r.kind === 'Secret' ? mergeStringData(parsed) : parsed;
   const causes: Cause[] = [];
   const m = o.metadata ?? {};
-  if (!m.name && !m.generateName)
+  if (!m.name && !m.generateName && !r.virtual)
     causes.push({
       field: 'metadata.name',
       message: 'Required value: name or generateName is required',
       reason: 'FieldValueRequired',
     });
   if (m.name) {
-    for (const e of r.nameRule === 'label' ? dns1123LabelErrors(m.name) : dns1123SubdomainErrors(m.name)) {
+    const nameErrors =
+      r.nameRule === 'label'
+        ? dns1123LabelErrors(m.name)
+        : r.nameRule === 'path'
+          ? pathSegmentNameErrors(m.name)
+          : dns1123SubdomainErrors(m.name);
+    for (const e of nameErrors) {
       causes.push({ field: 'metadata.name', message: `Invalid value: "${m.name}": ${e}`, reason: 'FieldValueInvalid' });
     }
   }
@@ -126,6 +133,8 @@ export function validateObject(
     causes.push(...(r.kind === 'Secret' ? secretCauses(o) : configMapCauses(o)));
   }
   causes.push(...semanticCauses(r.kind, o));
+  rbacDefaults(r.kind, o); // (upstream defaults before it validates: a User subject's apiGroup)
+  causes.push(...rbacCauses(r.kind, o));
   if (causes.length) throw errors.invalid(r.kind, m.name ?? m.generateName ?? '', causes, r.group || undefined);
   return o;
 }

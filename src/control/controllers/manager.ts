@@ -11,12 +11,20 @@ import { startPodGc } from './run-podgc.js';
 import { startDeployments, startReplicaSets, startStatefulSets } from './run-workloads.js';
 import { usableFilter, type Ctx, type Informers, type Runner } from './runtime.js';
 import { planPodCidrs } from './ipam.js';
+import { startServiceAccounts } from './run-serviceaccounts.js';
 
 /**
  * kube-controller-manager and kube-scheduler in miniature, as clients of
  * the API server: node IPAM, node lifecycle (taints included), taint
  * eviction, pod GC, the scheduler, Deployments,
- * ReplicaSets, StatefulSets, Endpoints and EndpointSlices, garbage collection.
+ * ReplicaSets, StatefulSets, Endpoints and EndpointSlices, garbage collection,
+ * ServiceAccounts (`default` in every namespace).
+ *
+ * They run in the API server's process and reach it over its Unix socket as
+ * system:admin (system:masters) — where kube-controller-manager has its own
+ * client certificate and RBAC roles (system:kube-controller-manager and a
+ * ServiceAccount per controller), podwire's controllers share the local
+ * channel's identity: one process, one trust boundary.
  *
  * Every controller is level-triggered: informers keep a cache of the
  * objects, changes put keys on a controller's work queue, and a sync
@@ -64,7 +72,9 @@ export async function startControllers(client: ApiClient, opts: ControllerOption
     events: new EventRecorder(client, (m) => log(m), now),
     usable: usableFilter(log),
   };
+  const serviceAccounts = await startServiceAccounts(client, (m) => log(`serviceaccounts: ${m}`));
   const runners: Runner[] = [
+    serviceAccounts,
     startIpam(ctx, { clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize }),
     startNodeLifecycle(ctx, opts.nodeMonitorGracePeriodMs),
     startTaintEviction(ctx),

@@ -1,6 +1,7 @@
 import { since } from './duration.js';
 import { podCells } from './pod-status.js';
 import { formatLabels, formatLabelSelector, selectorString } from './selectors.js';
+import { RBAC_PRINTERS } from './rbac.js';
 
 /**
  * One column set per kind, as kubectl 1.30's printers
@@ -369,6 +370,7 @@ export const PRINTERS: Record<string, Printer> = {
     wide: [],
     row: (r, now) => [r.metadata.name, age(r, now)],
   },
+  ...RBAC_PRINTERS,
 };
 
 /** The wide event table reorders the columns (kubectl's eventColumnDefinitions with priorities). */

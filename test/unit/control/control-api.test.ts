@@ -87,9 +87,12 @@ describe('resources and discovery', () => {
       .groups;
     expect(groups.map((g) => g.name).sort()).toEqual([
       'apps',
+      'authentication.k8s.io',
+      'authorization.k8s.io',
       'discovery.k8s.io',
       'gateway.networking.k8s.io',
       'networking.k8s.io',
+      'rbac.authorization.k8s.io',
     ]);
     const core = apiResourceList('v1') as {
       resources: { name: string; namespaced: boolean; shortNames?: string[]; verbs: string[] }[];
@@ -99,5 +102,11 @@ describe('resources and discovery', () => {
     expect(core.resources.some((r) => r.name === 'pods/status')).toBe(true);
     expect(core.resources.find((r) => r.name === 'namespaces')!.namespaced).toBe(false);
     expect(apiResourceList('nosuch/v1')).toBeNull();
+    // the reviews are create-only
+    const authz = apiResourceList('authorization.k8s.io/v1') as { resources: { name: string; verbs: string[] }[] };
+    expect(authz.resources.map((r) => [r.name, r.verbs])).toEqual([
+      ['selfsubjectaccessreviews', ['create']],
+      ['selfsubjectrulesreviews', ['create']],
+    ]);
   });
 });

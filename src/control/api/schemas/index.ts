@@ -3,6 +3,7 @@ import { namespace, configMap, secret, event } from './core.js';
 import { pod, service, endpoints, node } from './core-workloads.js';
 import { deployment, replicaSet, statefulSet } from './apps.js';
 import { NETWORKING_SCHEMAS } from './networking-index.js';
+import { RBAC_SCHEMAS } from './rbac.js';
 
 /** Kind -> complete strict schema. The API server serves exactly these kinds. */
 export const SCHEMAS: Record<string, z.ZodType> = {
@@ -18,4 +19,5 @@ export const SCHEMAS: Record<string, z.ZodType> = {
   ReplicaSet: replicaSet,
   StatefulSet: statefulSet,
   ...NETWORKING_SCHEMAS,
+  ...RBAC_SCHEMAS,
 };

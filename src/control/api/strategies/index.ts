@@ -6,6 +6,8 @@ import { ServiceStrategy } from './service.js';
 import type { Strategy } from './strategy.js';
 import { workloadStrategy } from './workload.js';
 import { configDataUpdateCauses } from '../config-data.js';
+import { roleRefUpdateCauses } from '../rbac-validation.js';
+import { withServiceAccountAdmission } from './service-account-admission.js';
 
 export type { Strategy } from './strategy.js';
 export { SERVICE_ALLOC } from './service.js';
@@ -16,13 +18,23 @@ const PLAIN: Strategy = {};
 /** Secrets and ConfigMaps: a Secret's type, and data once `immutable`, stay as they are. */
 const CONFIG_DATA: Strategy = { validateUpdate: configDataUpdateCauses };
 
+/** RoleBindings and ClusterRoleBindings: roleRef is immutable. */
+const BINDING: Strategy = { validateUpdate: roleRefUpdateCauses };
+
+export interface StrategyOptions {
+  /** the ServiceAccount admission plugin on pods (on where a ServiceAccount controller makes `default`) */
+  serviceAccountAdmission?: boolean;
+}
+
 /**
  * One strategy per kind that needs one, made per API server (a Service
  * strategy holds the allocation index and the queue of Service writes).
  */
-export function strategies(store: Store): (kind: string) => Strategy {
+export function strategies(store: Store, opts: StrategyOptions = {}): (kind: string) => Strategy {
   const byKind = new Map<string, Strategy>([
-    ['Pod', podStrategy],
+    ['Pod', opts.serviceAccountAdmission ? withServiceAccountAdmission(podStrategy, store) : podStrategy],
+    ['RoleBinding', BINDING],
+    ['ClusterRoleBinding', BINDING],
     ['Service', new ServiceStrategy(store)],
     ['Namespace', namespaceStrategy(store)],
     ['Deployment', workloadStrategy],

@@ -4,12 +4,13 @@ import { ephemeralContainers } from './ephemeral-containers.js';
 import { log } from './log.js';
 import { scale } from './scale.js';
 import { status } from './status.js';
+import { token } from './token.js';
 import type { Subresource } from './subresource.js';
 
 export type { Subresource, SubresourceCall } from './subresource.js';
 
 /** Every subresource the server serves, in discovery order. */
-export const SUBRESOURCES: readonly Subresource[] = [status, scale, binding, log, ephemeralContainers];
+export const SUBRESOURCES: readonly Subresource[] = [status, scale, binding, log, ephemeralContainers, token];
 
 /** The subresource `name` of `r` for `method`, if served. */
 export function findSubresource(r: ResourceType, name: string, method: string): Subresource | undefined {

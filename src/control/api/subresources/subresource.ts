@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { ResourceType } from '../resources.js';
 import type { Registry } from '../registry.js';
 import type { Target, WriteContext } from '../object.js';
+import type { RequestAuth } from '../access.js';
 
 /** One request to a subresource, with what answering it needs. */
 export interface SubresourceCall {
@@ -17,6 +18,8 @@ export interface SubresourceCall {
   ctx: WriteContext;
   /** answer with JSON (and the Warning headers validation collected) */
   send(code: number, out: unknown): void;
+  /** who sent it, and the server's access checks (TokenRequest signs with them) */
+  auth: RequestAuth;
 }
 
 /**

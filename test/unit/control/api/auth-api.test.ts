@@ -1,0 +1,340 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileStore } from '../../../../src/control/store/index.js';
+import { ApiServer } from '../../../../src/control/api/index.js';
+import { namespacesMissingDefault } from '../../../../src/control/controllers/serviceaccounts.js';
+import { DEFAULT_ISSUER } from '../../../../src/control/auth/index.js';
+
+// The API server's RBAC kinds, reviews, TokenRequest, escalation and ServiceAccount
+// admission over a real file store, spoken to over HTTP on loopback (system:admin)
+// and, for other users, with Impersonate-User as kubectl --as sends it.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pwauth-'));
+const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+let store: FileStore;
+let api: ApiServer;
+let url = '';
+const G = 'rbac.authorization.k8s.io';
+
+beforeAll(async () => {
+  store = FileStore.open(path.join(dir, 'store'));
+  api = new ApiServer(store, {
+    auth: {
+      authorization: 'RBAC',
+      serviceAccounts: {
+        publicKeys: [publicKey],
+        signingKey: privateKey,
+        issuer: DEFAULT_ISSUER,
+        audiences: [DEFAULT_ISSUER],
+      },
+    },
+    serviceAccountAdmission: true,
+  });
+  await api.bootstrap();
+  url = (await api.listen(0)).url;
+});
+afterAll(async () => {
+  await api.close();
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const call = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const r = await fetch(`${url}${p}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: (await r.json()) as any };
+};
+const as = (user: string, groups: string[] = []) => ({
+  'impersonate-user': user,
+  ...(groups.length ? { 'impersonate-group': groups.join(',') } : {}),
+});
+const ns = (name: string) =>
+  call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+const sa = (namespace: string, name: string) =>
+  call('POST', `/api/v1/namespaces/${namespace}/serviceaccounts`, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name },
+  });
+
+describe('RBAC kinds and the built-in policy', () => {
+  it('bootstraps the built-in ClusterRoles and bindings once (a second bootstrap changes nothing)', async () => {
+    const crs = (await call('GET', `/apis/${G}/v1/clusterroles`)).body.items.map((o: any) => o.metadata.name);
+    expect(crs).toEqual(
+      expect.arrayContaining([
+        'cluster-admin',
+        'admin',
+        'edit',
+        'view',
+        'system:discovery',
+        'system:basic-user',
+        'system:public-info-viewer',
+        'system:node',
+      ]),
+    );
+    const view = (await call('GET', `/apis/${G}/v1/clusterroles/view`)).body;
+    expect(view.rules.length).toBeGreaterThan(3);
+    const rv = view.metadata.resourceVersion;
+    await api.bootstrap();
+    expect((await call('GET', `/apis/${G}/v1/clusterroles/view`)).body.metadata.resourceVersion).toBe(rv);
+    const crb = (await call('GET', `/apis/${G}/v1/clusterrolebindings/cluster-admin`)).body;
+    expect(crb.subjects).toEqual([{ kind: 'Group', apiGroup: G, name: 'system:masters' }]);
+  });
+
+  it('validates roles and bindings with upstream’s messages; roleRef is immutable', async () => {
+    const bad = await call('POST', `/apis/${G}/v1/namespaces/default/roles`, {
+      apiVersion: `${G}/v1`,
+      kind: 'Role',
+      metadata: { name: 'r' },
+      rules: [
+        { verbs: [], apiGroups: [''], resources: ['pods'] },
+        { verbs: ['get'], nonResourceURLs: ['/x'] },
+      ],
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.message).toBe(
+      'Role.rbac.authorization.k8s.io "r" is invalid: rules[0].verbs: Required value: verbs must contain at least one value, rules[1].nonResourceURLs: Invalid value: []string{"/x"}: namespaced rules cannot apply to non-resource URLs',
+    );
+    const b = {
+      apiVersion: `${G}/v1`,
+      kind: 'RoleBinding',
+      metadata: { name: 'rb' },
+      roleRef: { kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'User', name: 'alice' }],
+    };
+    const made = await call('POST', `/apis/${G}/v1/namespaces/default/rolebindings`, b);
+    expect(made.status).toBe(201);
+    expect(made.body.roleRef.apiGroup).toBe(G); // defaulted, as upstream
+    expect(made.body.subjects[0].apiGroup).toBe(G);
+    const moved = await call('PUT', `/apis/${G}/v1/namespaces/default/rolebindings/rb`, {
+      ...made.body,
+      roleRef: { apiGroup: G, kind: 'ClusterRole', name: 'edit' },
+    });
+    expect(moved.status).toBe(422);
+    expect(moved.body.message).toContain(
+      'roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"ClusterRole", Name:"edit"}: cannot change roleRef',
+    );
+    const crbBad = await call('POST', `/apis/${G}/v1/clusterrolebindings`, {
+      ...b,
+      kind: 'ClusterRoleBinding',
+      roleRef: { kind: 'Role', name: 'x' },
+      subjects: [{ kind: 'ServiceAccount', name: 'default' }],
+    });
+    expect(crbBad.body.message).toContain('roleRef.kind: Unsupported value: "Role": supported values: "ClusterRole"');
+    expect(crbBad.body.message).toContain('subjects[0].namespace: Required value');
+  });
+});
+
+describe('authorization through the server', () => {
+  it('a RoleBinding grants list pods in its namespace; the 403 is kube’s', async () => {
+    await ns('team');
+    const u = as('bob');
+    const denied = await call('GET', '/api/v1/namespaces/team/pods', undefined, u);
+    expect(denied.status).toBe(403);
+    expect(denied.body).toMatchObject({
+      reason: 'Forbidden',
+      message: 'pods is forbidden: User "bob" cannot list resource "pods" in API group "" in the namespace "team"',
+      code: 403,
+    });
+    await call('POST', `/apis/${G}/v1/namespaces/team/rolebindings`, {
+      apiVersion: `${G}/v1`,
+      kind: 'RoleBinding',
+      metadata: { name: 'bob-view' },
+      roleRef: { kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'User', name: 'bob' }],
+    });
+    expect((await call('GET', '/api/v1/namespaces/team/pods', undefined, u)).status).toBe(200);
+    expect((await call('GET', '/api/v1/namespaces/default/pods', undefined, u)).status).toBe(403);
+    expect((await call('GET', '/api/v1/namespaces/team/secrets', undefined, u)).status).toBe(403);
+    // discovery and the reviews are for everyone authenticated
+    expect((await call('GET', '/apis', undefined, u)).status).toBe(200);
+  });
+
+  it('SelfSubjectAccessReview, SelfSubjectRulesReview and SelfSubjectReview answer for the sender', async () => {
+    const ssar = (verb: string, resource: string, namespace: string) => ({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      metadata: { creationTimestamp: null },
+      spec: { resourceAttributes: { namespace, verb, resource } },
+    });
+    const yes = await call(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      ssar('list', 'pods', 'team'),
+      as('bob'),
+    );
+    expect(yes.status).toBe(201);
+    expect(yes.body.status).toEqual({
+      allowed: true,
+      reason: 'RBAC: allowed by RoleBinding "bob-view/team" of ClusterRole "view" to User "bob"',
+    });
+    const no = await call(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      ssar('delete', 'pods', 'team'),
+      as('bob'),
+    );
+    expect(no.body.status).toEqual({ allowed: false });
+    const rules = await call(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+      { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'team' } },
+      as('bob'),
+    );
+    expect(rules.body.status.resourceRules).toContainEqual(
+      expect.objectContaining({ resources: expect.arrayContaining(['pods']) }),
+    );
+    expect(rules.body.status.nonResourceRules.length).toBeGreaterThan(0);
+    const who = await call(
+      'POST',
+      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      as('bob', ['devs']),
+    );
+    expect(who.body.status.userInfo).toEqual({ username: 'bob', groups: ['devs', 'system:authenticated'] });
+    expect((await call('GET', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews')).status).toBe(405);
+  });
+
+  it('escalation: a user may not write a Role granting what it does not hold, nor bind a role beyond its own', async () => {
+    // bob may manage roles in team (but holds only view; `*` would include escalate and bind)
+    await call('POST', `/apis/${G}/v1/namespaces/team/roles`, {
+      apiVersion: `${G}/v1`,
+      kind: 'Role',
+      metadata: { name: 'rbac-manager' },
+      rules: [
+        { verbs: ['create', 'get', 'list', 'update', 'delete'], apiGroups: [G], resources: ['roles', 'rolebindings'] },
+      ],
+    });
+    await call('POST', `/apis/${G}/v1/namespaces/team/rolebindings`, {
+      apiVersion: `${G}/v1`,
+      kind: 'RoleBinding',
+      metadata: { name: 'bob-rbac' },
+      roleRef: { kind: 'Role', name: 'rbac-manager' },
+      subjects: [{ kind: 'User', name: 'bob' }],
+    });
+    const role = (verbs: string[]) => ({
+      apiVersion: `${G}/v1`,
+      kind: 'Role',
+      metadata: { name: `r-${verbs.join('-')}` },
+      rules: [{ verbs, apiGroups: [''], resources: ['pods'] }],
+    });
+    expect((await call('POST', `/apis/${G}/v1/namespaces/team/roles`, role(['get']), as('bob'))).status).toBe(201);
+    const esc = await call('POST', `/apis/${G}/v1/namespaces/team/roles`, role(['delete']), as('bob'));
+    expect(esc.status).toBe(403);
+    expect(esc.body.message).toBe(
+      'roles.rbac.authorization.k8s.io "r-delete" is forbidden: user "bob" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["pods"], Verbs:["delete"]}',
+    );
+    const bindAdmin = await call(
+      'POST',
+      `/apis/${G}/v1/namespaces/team/rolebindings`,
+      {
+        apiVersion: `${G}/v1`,
+        kind: 'RoleBinding',
+        metadata: { name: 'bob-admin' },
+        roleRef: { kind: 'ClusterRole', name: 'admin' },
+        subjects: [{ kind: 'User', name: 'bob' }],
+      },
+      as('bob'),
+    );
+    expect(bindAdmin.status).toBe(403);
+  });
+});
+
+describe('ServiceAccounts', () => {
+  it('admission: a pod runs as default, and one naming a missing ServiceAccount is refused', async () => {
+    await ns('sa-adm');
+    const pod = (name: string, spec: Record<string, unknown> = {}) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { containers: [{ name: 'c', image: 'busybox' }], ...spec },
+    });
+    // no ServiceAccount controller here: the admission waits for `default`, then refuses
+    const refused = await call('POST', '/api/v1/namespaces/sa-adm/pods', pod('a'));
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toBe(
+      'pods "a" is forbidden: error looking up service account sa-adm/default: serviceaccount "default" not found',
+    );
+    await sa('sa-adm', 'default');
+    const ok = await call('POST', '/api/v1/namespaces/sa-adm/pods', pod('a'));
+    expect(ok.status).toBe(201);
+    expect(ok.body.spec).toMatchObject({ serviceAccountName: 'default', serviceAccount: 'default' });
+    const other = await call('POST', '/api/v1/namespaces/sa-adm/pods', pod('b', { serviceAccountName: 'builder' }));
+    expect(other.body.message).toContain('serviceaccount "builder" not found');
+  });
+
+  it('TokenRequest: a token for the ServiceAccount, bound to a pod on request', async () => {
+    const made = await call('POST', '/api/v1/namespaces/sa-adm/serviceaccounts/default/token', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {},
+    });
+    expect(made.status).toBe(201);
+    const claims = JSON.parse(Buffer.from(made.body.status.token.split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({ iss: DEFAULT_ISSUER, sub: 'system:serviceaccount:sa-adm:default' });
+    expect(claims.exp - claims.iat).toBe(3600);
+    const pod = (await call('GET', '/api/v1/namespaces/sa-adm/pods/a')).body;
+    const bound = await call('POST', '/api/v1/namespaces/sa-adm/serviceaccounts/default/token', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {
+        expirationSeconds: 3607,
+        boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'a', uid: pod.metadata.uid },
+      },
+    });
+    expect(bound.status).toBe(201);
+    const bc = JSON.parse(Buffer.from(bound.body.status.token.split('.')[1], 'base64url').toString());
+    expect(bc['kubernetes.io'].pod).toEqual({ name: 'a', uid: pod.metadata.uid });
+    const short = await call('POST', '/api/v1/namespaces/sa-adm/serviceaccounts/default/token', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 60 },
+    });
+    expect(short.status).toBe(422);
+    expect(
+      (
+        await call('POST', '/api/v1/namespaces/sa-adm/serviceaccounts/nobody/token', {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: {},
+        })
+      ).status,
+    ).toBe(404);
+  });
+
+  it('the ServiceAccount controller’s decision: namespaces without `default`, terminating ones aside', () => {
+    const n = (name: string, phase = 'Active') => ({ metadata: { name }, status: { phase } });
+    const s = (namespace: string, name: string) => ({ metadata: { name, namespace } });
+    expect(
+      namespacesMissingDefault([n('a'), n('b'), n('c', 'Terminating')], [s('a', 'default'), s('b', 'other')]),
+    ).toEqual(['b']);
+  });
+});
+
+describe('without auth options (the in-process server tests use)', () => {
+  it('everything is allowed as system:admin, and no policy is bootstrapped', async () => {
+    const s2 = FileStore.open(path.join(dir, 'open'));
+    const open = new ApiServer(s2);
+    await open.bootstrap();
+    const u = (await open.listen(0)).url;
+    const who = await fetch(`${u}/apis/authentication.k8s.io/v1/selfsubjectreviews`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
+    });
+    expect(((await who.json()) as any).status.userInfo.username).toBe('system:admin');
+    const crs = (await (await fetch(`${u}/apis/${G}/v1/clusterroles`)).json()) as any;
+    expect(crs.items).toEqual([]);
+    await open.close();
+    await s2.close();
+  });
+});
+
+// (token authentication over TLS, anonymous 401 and the real kubectl: test/integration/apiserver-auth.test.ts)
+export type { http };
