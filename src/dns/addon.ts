@@ -3,7 +3,12 @@
  * ConfigMap `coredns` with the Corefile the articles print, the Deployment
  * `coredns` (2 replicas, label k8s-app=kube-dns, the CoreDNS image, which
  * podwire maps to its own server: `podwire coredns`), and the Service
- * `kube-dns` at 10.96.0.10 (DNS over UDP and TCP, metrics). The lab and the
+ * `kube-dns` at 10.96.0.10 (DNS over UDP and TCP, metrics), and its identity
+ * as CoreDNS's upstream manifest has it: the ServiceAccount kube-system/coredns,
+ * the ClusterRole system:coredns (list/watch Endpoints, Services, Pods,
+ * Namespaces, EndpointSlices) and its binding; plus a Role to read the
+ * ConfigMap `coredns` in kube-system, which podwire's CoreDNS reads through the
+ * API (no volumes) where CoreDNS reads its mounted file. The lab and the
  * compose cluster apply these at start; they are ordinary objects, so
  * `kubectl -n kube-system edit configmap coredns` or `scale deploy coredns`
  * work as in a real cluster.
@@ -37,8 +42,53 @@ export const DEFAULT_COREFILE = `.:53 {
 
 const labels = { 'k8s-app': 'kube-dns' };
 
+const bootstrapping = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
+const RBAC = 'rbac.authorization.k8s.io/v1';
+
+/** CoreDNS's ServiceAccount and RBAC (deployments/coredns.yaml.sed upstream, and a Role for the Corefile's ConfigMap). */
+export function corednsRbac(): Record<string, unknown>[] {
+  const subject = { kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' };
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'coredns', namespace: 'kube-system' } },
+    {
+      apiVersion: RBAC,
+      kind: 'ClusterRole',
+      metadata: { name: 'system:coredns', labels: bootstrapping },
+      rules: [
+        { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      ],
+    },
+    {
+      apiVersion: RBAC,
+      kind: 'ClusterRoleBinding',
+      metadata: {
+        name: 'system:coredns',
+        labels: bootstrapping,
+        annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' },
+      },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
+      subjects: [subject],
+    },
+    {
+      apiVersion: RBAC,
+      kind: 'Role',
+      metadata: { name: 'coredns', namespace: 'kube-system' },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }],
+    },
+    {
+      apiVersion: RBAC,
+      kind: 'RoleBinding',
+      metadata: { name: 'coredns', namespace: 'kube-system' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'coredns' },
+      subjects: [subject],
+    },
+  ];
+}
+
 export function corednsAddon(opts: { replicas?: number; corefile?: string } = {}): Record<string, unknown>[] {
   return [
+    ...corednsRbac(),
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -56,6 +106,7 @@ export function corednsAddon(opts: { replicas?: number; corefile?: string } = {}
         template: {
           metadata: { labels },
           spec: {
+            serviceAccountName: 'coredns',
             // CoreDNS must not resolve through itself: the node's resolver (the lab's outside)
             dnsPolicy: 'Default',
             containers: [

@@ -13,8 +13,14 @@
  * io.cilium/gateway-controller, as the article's Gateway names its class)
  * served by the same pods.
  *
- * Left out of the upstream manifest: RBAC and ServiceAccounts (podwire has
- * no authorization), the admission webhook and its Jobs, the image's
+ * Its identity as the upstream manifest's: the ServiceAccount
+ * ingress-nginx/ingress-nginx, the ClusterRole and Role `ingress-nginx` and
+ * their bindings — trimmed to what this controller reads and writes (no
+ * leases, nodes or ConfigMaps: its leader is chosen from its pods), and
+ * widened by what its Gateway API part does (as Cilium's operator role:
+ * Gateway API objects and their status; the Gateways' Services and
+ * EndpointSlices). Left out of the upstream manifest: the admission webhook
+ * (its ServiceAccount and roles too) and its Jobs, the image's
  * LD_PRELOAD (mimalloc) and preStop /wait-shutdown (podwire runs neither:
  * the controller drains on SIGTERM itself). Changed: the
  * readiness probe asks every second from the start (upstream: after 10 s,
@@ -47,10 +53,71 @@ export const CONTROLLER_ARGS = [
   '--configmap=$(POD_NAMESPACE)/ingress-nginx-controller',
 ];
 
+const RBAC = 'rbac.authorization.k8s.io/v1';
+const read = ['get', 'list', 'watch'];
+
+/** The controller's ServiceAccount and RBAC (pure). */
+export function ingressRbac(): Record<string, unknown>[] {
+  const ns = INGRESS_NAMESPACE;
+  const name = 'ingress-nginx';
+  const subjects = [{ kind: 'ServiceAccount', name, namespace: ns }];
+  const roleRef = (kind: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind, name });
+  const gw = 'gateway.networking.k8s.io';
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns, labels: controllerLabels } },
+    {
+      apiVersion: RBAC,
+      kind: 'ClusterRole',
+      metadata: { name, labels: base },
+      rules: [
+        { apiGroups: [''], resources: ['secrets', 'namespaces'], verbs: ['list', 'watch'] },
+        // Gateways' Services are the controller's own (created, corrected, deleted), as Cilium's operator does
+        { apiGroups: [''], resources: ['services'], verbs: [...read, 'create', 'update', 'delete'] },
+        { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'ingressclasses'], verbs: read },
+        { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
+        {
+          apiGroups: ['discovery.k8s.io'],
+          resources: ['endpointslices'],
+          verbs: [...read, 'create', 'update', 'delete'],
+        },
+        { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+        { apiGroups: [gw], resources: ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'], verbs: read },
+        {
+          apiGroups: [gw],
+          resources: ['gatewayclasses/status', 'gateways/status', 'httproutes/status'],
+          verbs: ['update'],
+        },
+      ],
+    },
+    {
+      apiVersion: RBAC,
+      kind: 'ClusterRoleBinding',
+      metadata: { name, labels: base },
+      roleRef: roleRef('ClusterRole'),
+      subjects,
+    },
+    {
+      apiVersion: RBAC,
+      kind: 'Role',
+      metadata: { name, namespace: ns, labels: controllerLabels },
+      // its own pod and its fellow replicas (the leader is the oldest Ready one)
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: read }],
+    },
+    {
+      apiVersion: RBAC,
+      kind: 'RoleBinding',
+      metadata: { name, namespace: ns, labels: controllerLabels },
+      roleRef: roleRef('Role'),
+      subjects,
+    },
+  ];
+}
+
 export function ingressAddon(opts: IngressAddonOptions = {}): Record<string, unknown>[] {
   const ns = INGRESS_NAMESPACE;
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: base } },
+    ...ingressRbac(),
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -87,6 +154,7 @@ export function ingressAddon(opts: IngressAddonOptions = {}): Record<string, unk
           metadata: { labels: controllerLabels },
           spec: {
             dnsPolicy: 'ClusterFirst',
+            serviceAccountName: 'ingress-nginx',
             nodeSelector: { 'kubernetes.io/os': 'linux' },
             terminationGracePeriodSeconds: 300,
             containers: [

@@ -26,6 +26,7 @@ import {
 } from './plan.js';
 import { ApiClient } from '../control/client/index.js';
 import { waitFor } from './wait.js';
+import { ensureLabPki, apiServerTlsArgs, writeAdminKubeconfig, labPki } from './credentials.js';
 import {
   startOutside,
   waitForOutside,
@@ -141,6 +142,9 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       );
       state.nodeGraceSeconds = opts.nodeGraceSeconds ?? 10;
       state.store = opts.store ?? 'file';
+      // the CA, the API server's serving certificate, admin, one per node, the ServiceAccount keys
+      await ensureLabPki(plan);
+      log(`admin kubeconfig: ${writeAdminKubeconfig(plan)}`);
       if (state.store === 'etcd') {
         log(`starting etcd in ${plan.controlPlane.ns} (127.0.0.1:2379 there)`);
         state.etcd = startEtcd(plan);
@@ -300,6 +304,8 @@ function startApiServer(plan: LabPlan, nodeGraceSeconds: number, store: 'file' |
       cp.socket,
       '--node-monitor-grace-period',
       String(nodeGraceSeconds),
+      // HTTPS with the lab CA: client certificates and ServiceAccount tokens, RBAC
+      ...apiServerTlsArgs(plan),
     ],
     'the API server',
   );
@@ -347,7 +353,8 @@ function startAgent(plan: LabPlan, node: LabNode, withApi: boolean): number {
     // the node's resolver: the outside's DNS (labs made before there was one: the agent's default)
     ...(plan.resolvConf ? ['--resolv-conf', plan.resolvConf] : []),
     ...(withApi
-      ? ['--apiserver', `unix:${plan.controlPlane.socket}`]
+      ? // the API server's Unix socket (system:admin, for now); the lab CA, which pods get with their ServiceAccount token
+        ['--apiserver', `unix:${plan.controlPlane.socket}`, '--cluster-ca-file', labPki(plan).ca.certFile]
       : ['--pod-cidr', node.podCidr, '--peers', plan.peersFile]),
   ]);
   try {

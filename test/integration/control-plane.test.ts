@@ -3,7 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { execa } from 'execa';
-import { labUp, restartAgent, restartApiServer, waitFor, readLabState, type LabState } from '../../src/lab/index.js';
+import {
+  labUp,
+  restartAgent,
+  restartApiServer,
+  waitFor,
+  readLabState,
+  type LabState,
+  adminKubeconfigPath,
+} from '../../src/lab/index.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
 import { listNetns, execaRunner } from '../../src/host/index.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab, inNs } from './helpers.js';
@@ -210,8 +218,8 @@ describe('control plane in the netns lab', () => {
         'exec',
         cp.ns,
         'kubectl',
-        '-s',
-        `http://${cp.ip}:${cp.port}`,
+        '--kubeconfig',
+        adminKubeconfigPath(state.plan),
         'get',
         'pods,svc,endpoints',
         '-o',
@@ -246,7 +254,7 @@ describe('control plane in the netns lab', () => {
     );
     const ap = await execa(
       'ip',
-      ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, 'apply', '-f', scaled],
+      ['netns', 'exec', cp.ns, 'kubectl', '--kubeconfig', adminKubeconfigPath(state.plan), 'apply', '-f', scaled],
       { reject: false },
     );
     fs.rmSync(scaled, { force: true });
@@ -259,7 +267,9 @@ describe('control plane in the netns lab', () => {
     );
     // kubectl scale (the scale subresource) and kubectl set image (a strategic merge patch: containers merged by name)
     const k = (...args: string[]) =>
-      execa('ip', ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, ...args], { reject: false });
+      execa('ip', ['netns', 'exec', cp.ns, 'kubectl', '--kubeconfig', adminKubeconfigPath(state.plan), ...args], {
+        reject: false,
+      });
     const sc = await k('scale', 'deploy/backend', '--replicas=2');
     expect([sc.exitCode, sc.stdout, sc.stderr]).toEqual([0, 'deployment.apps/backend scaled', '']);
     const si = await k('set', 'image', 'deploy/frontend', 'web=registry.k8s.io/e2e-test-images/agnhost:2.48');

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { labUp, waitFor, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
+import { labUp, waitFor, CLI_ENTRY, type LabState, adminKubeconfigPath } from '../../src/lab/index.js';
 import { applyIngressAddon } from '../../src/lab/cluster-ingress.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab, inNs } from './helpers.js';
@@ -29,8 +29,8 @@ const podwire = (...args: string[]) =>
 const kubectl = (...args: string[]) =>
   inNs(state.plan.controlPlane.ns, [
     'kubectl',
-    '-s',
-    `http://${state.plan.controlPlane.ip}:${state.plan.controlPlane.port}`,
+    '--kubeconfig',
+    adminKubeconfigPath(state.plan),
     '--cache-dir',
     path.join(tmp, 'kube'),
     ...args,

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
-import { labUp, waitFor, type LabState } from '../../src/lab/index.js';
+import { labUp, waitFor, type LabState, adminKubeconfigPath } from '../../src/lab/index.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
 import { applyClusterDns } from '../../src/lab/cluster-dns.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab, labProcesses } from './helpers.js';
@@ -73,7 +73,7 @@ beforeAll(async () => {
   requireRoot();
   state = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT, controlPlane: true });
   const cp = state.plan.controlPlane;
-  kubectlArgs = ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`];
+  kubectlArgs = ['netns', 'exec', cp.ns, 'kubectl', '--kubeconfig', adminKubeconfigPath(state.plan)];
   client = new ApiClient(`unix:${cp.socket}`);
   for (const p of pods) await client.create(p);
   await waitFor('the pods running', 30_000, async () => {

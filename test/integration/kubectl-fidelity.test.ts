@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execa } from 'execa';
-import { labUp, waitFor, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
+import { labUp, waitFor, CLI_ENTRY, type LabState, adminKubeconfigPath } from '../../src/lab/index.js';
 import { applyClusterDns } from '../../src/lab/cluster-dns.js';
 import { ApiClient } from '../../src/control/client/index.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab } from './helpers.js';
@@ -17,7 +17,7 @@ let client: ApiClient;
 
 const kubectl = (args: string[], timeout = 60_000) => {
   const cp = state.plan.controlPlane;
-  return execa('ip', ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, ...args], {
+  return execa('ip', ['netns', 'exec', cp.ns, 'kubectl', '--kubeconfig', adminKubeconfigPath(state.plan), ...args], {
     reject: false,
     timeout,
   });
@@ -107,7 +107,18 @@ describe('kubectl fidelity', () => {
     const cp = state.plan.controlPlane;
     const w = execa(
       'ip',
-      ['netns', 'exec', cp.ns, 'kubectl', '-s', `http://${cp.ip}:${cp.port}`, 'get', 'deploy', 'web', '-w'],
+      [
+        'netns',
+        'exec',
+        cp.ns,
+        'kubectl',
+        '--kubeconfig',
+        adminKubeconfigPath(state.plan),
+        'get',
+        'deploy',
+        'web',
+        '-w',
+      ],
       {
         reject: false,
         timeout: 60_000,

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { execa, type ResultPromise } from 'execa';
-import { labUp, waitFor, type LabState } from '../../src/lab/index.js';
+import { labUp, waitFor, type LabState, adminKubeconfigPath } from '../../src/lab/index.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
 import { SpdySession } from '../../src/control/streams/spdy/index.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab } from './helpers.js';
@@ -20,7 +20,7 @@ const prefix = testPrefix('kpf');
 let state: LabState;
 let client: ApiClient;
 let cpNs = '';
-let apiUrl = '';
+let kubeconfig = '';
 const children: ResultPromise[] = [];
 
 // the pod serves `seq 1 600000` (4.1 MB): the test knows its checksum without reading the pod
@@ -59,7 +59,7 @@ const objects: KubeObject[] = [
 
 /** `kubectl port-forward …` in the control plane's namespace, once it says it listens. */
 async function portForward(args: string[], env: Record<string, string> = {}) {
-  const child = execa('ip', ['netns', 'exec', cpNs, 'kubectl', '-s', apiUrl, 'port-forward', ...args], {
+  const child = execa('ip', ['netns', 'exec', cpNs, 'kubectl', '--kubeconfig', kubeconfig, 'port-forward', ...args], {
     reject: false,
     env,
     stdin: 'ignore',
@@ -96,7 +96,7 @@ beforeAll(async () => {
   state = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT, controlPlane: true });
   const cp = state.plan.controlPlane;
   cpNs = cp.ns;
-  apiUrl = `http://${cp.ip}:${cp.port}`;
+  kubeconfig = adminKubeconfigPath(state.plan);
   client = new ApiClient(`unix:${cp.socket}`);
   for (const o of objects) await client.create(o);
   await waitFor('the web pod ready', 30_000, async () =>

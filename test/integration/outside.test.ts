@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { labUp, waitFor, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
+import { labUp, waitFor, CLI_ENTRY, type LabState, adminKubeconfigPath } from '../../src/lab/index.js';
 import { cloudLbArgv } from '../../src/lab/outside.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
 import { fetchCloudLbStatus } from '../../src/cloudlb/index.js';
@@ -107,8 +107,8 @@ describe('the cloud load balancer', () => {
     try {
       const k = await inNs(state.plan.controlPlane.ns, [
         'kubectl',
-        '-s',
-        `http://${state.plan.controlPlane.ip}:${state.plan.controlPlane.port}`,
+        '--kubeconfig',
+        adminKubeconfigPath(state.plan),
         '--cache-dir',
         cache,
         'get',

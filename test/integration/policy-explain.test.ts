@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { execa } from 'execa';
-import { labUp, waitFor, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
+import { labUp, waitFor, CLI_ENTRY, type LabState, adminKubeconfigPath } from '../../src/lab/index.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
 import { STATE_ROOT, requireRoot, testPrefix, stopLab, inNs } from './helpers.js';
 
@@ -139,8 +139,8 @@ describe('podwire describe netpol on a real lab', () => {
           'exec',
           cp.ns,
           'kubectl',
-          '-s',
-          `http://${cp.ip}:${cp.port}`,
+          '--kubeconfig',
+          adminKubeconfigPath(state.plan),
           '--cache-dir',
           cache,
           'describe',

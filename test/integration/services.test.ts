@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { execa, type ResultPromise } from 'execa';
-import { labUp, waitFor, readLabState, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
+import { labUp, waitFor, readLabState, CLI_ENTRY, labPki, type LabState } from '../../src/lab/index.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
 import { callAgent } from '../../src/agent/control-server.js';
 import { agentSocketPath } from '../../src/agent/agent.js';
@@ -530,7 +530,8 @@ describe('the cluster’s own paths', () => {
   it('the kubernetes Service: pods on node1 and node3, and node2 itself, reach the API server at 10.96.0.1:443', async () => {
     const version = await api.request('GET', '/version');
     for (const ns of [podNs('client-1'), podNs('client-3'), nodeOf('node2').ns]) {
-      const r = await curl(ns, 'http://10.96.0.1:443/version');
+      // HTTPS with the lab CA; /version answers anonymous requests, as kube-apiserver's does
+      const r = await curl(ns, 'https://10.96.0.1:443/version', '--cacert', labPki(state.plan).ca.certFile);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(JSON.parse(r.body)).toEqual(version);
       expect(r.ms, 'the first connection: no SYN lost while the node resolves the API server’s MAC').toBeLessThan(

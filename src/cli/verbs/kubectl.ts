@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { inNetns, startProcess, toolPath } from '../../host/index.js';
-import type { LabState } from '../../lab/index.js';
+import { adminKubeconfigPath, writeAdminKubeconfig, labApiServerUrl, type LabState } from '../../lab/index.js';
 import type { CliDeps } from './deps.js';
 
 /**
@@ -11,48 +10,18 @@ import type { CliDeps } from './deps.js';
  * underlay address, reachable only from inside the lab's namespaces (the
  * machine's own network namespace is never changed), so kubectl runs in the
  * control plane's namespace — as it would on kind's control-plane node —
- * with a kubeconfig of the lab's own (the machine's ~/.kube/config, which
- * may name other clusters, is never read). stdin, stdout, stderr and the
- * terminal are kubectl's, so `-it` is interactive; the exit code is
- * kubectl's. `alias kubectl='podwire kubectl'` lets the articles' commands
- * be typed as printed.
+ * with the lab's admin kubeconfig (https with the lab CA, the
+ * kubernetes-admin client certificate, group system:masters; written by
+ * `lab up`; the machine's ~/.kube/config, which may name other clusters, is
+ * never read). stdin, stdout, stderr and the terminal are kubectl's, so `-it`
+ * is interactive; the exit code is kubectl's. `alias kubectl='podwire
+ * kubectl'` lets the articles' commands be typed as printed.
  */
-export function kubeconfigYaml(lab: string, server: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    `- name: ${lab}`,
-    '  cluster:',
-    `    server: ${server}`,
-    'contexts:',
-    `- name: ${lab}`,
-    '  context:',
-    `    cluster: ${lab}`,
-    '    namespace: default',
-    `    user: ${lab}-admin`,
-    `current-context: ${lab}`,
-    'users:',
-    `- name: ${lab}-admin`,
-    '  user: {}',
-    '',
-  ].join('\n');
-}
-
-/** The lab's kubeconfig file (written when missing or stale) and the namespace kubectl runs in. */
-export function labKubeconfig(lab: string, state: LabState): { file: string; ns: string; server: string } {
-  const cp = state.plan.controlPlane;
-  const server = `http://${cp.ip}:${cp.port}`;
-  const file = path.join(state.plan.stateDir, 'kubeconfig');
-  const text = kubeconfigYaml(lab, server);
-  let cur = '';
-  try {
-    cur = fs.readFileSync(file, 'utf8');
-  } catch {
-    /* first use */
-  }
-  if (cur !== text) fs.writeFileSync(file, text, { mode: 0o600 });
-  return { file, ns: cp.ns, server };
+export function labKubeconfig(state: LabState): { file: string; ns: string; server: string } {
+  const file = adminKubeconfigPath(state.plan);
+  // a lab whose kubeconfig went missing (or older than it): written again from its PKI
+  if (!fs.existsSync(file)) writeAdminKubeconfig(state.plan);
+  return { file, ns: state.plan.controlPlane.ns, server: labApiServerUrl(state.plan) };
 }
 
 export function register(program: Command, deps: CliDeps): void {
@@ -71,7 +40,7 @@ export function register(program: Command, deps: CliDeps): void {
       const raw: string[] = (program as unknown as { rawArgs: string[] }).rawArgs ?? process.argv;
       const args = raw.slice(raw.indexOf('kubectl') + 1);
       const state = deps.requireLab();
-      const { file, ns } = labKubeconfig(deps.lab(), state);
+      const { file, ns } = labKubeconfig(state);
       const env = { ...process.env, KUBECONFIG: file };
       const code = await new Promise<number>((resolve) => {
         // (by its path: a kubectl on PATH may be an alias or wrapper of this very command)

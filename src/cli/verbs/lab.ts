@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import {
   labUp,
@@ -15,6 +16,8 @@ import {
   applyIngressAddon,
   registerOutsideCommands,
   outsideStatusLines,
+  adminKubeconfigPath,
+  writeAdminKubeconfig,
 } from '../../lab/index.js';
 import { table } from '../../text/index.js';
 import { demo } from './lab-demo.js';
@@ -66,6 +69,10 @@ export function register(program: Command, deps: CliDeps): void {
           outside: o.outside,
           log: (m) => say(`· ${m}`),
         });
+        if (state.apiserver)
+          say(
+            `· kubectl: podwire kubectl … (the admin kubeconfig above; for the machine's kubectl: podwire lab kubeconfig)`,
+          );
         if (o.dns && o.controlPlane) await applyClusterDns(state, { ready: !!o.demo, log: (m) => say(`· ${m}`) });
         const ingress =
           o.ingress && o.controlPlane
@@ -165,6 +172,30 @@ export function register(program: Command, deps: CliDeps): void {
         );
       } else say('control plane: none (--no-control-plane): peers from a file, pods by `podwire pod add`');
       for (const l of outsideStatusLines(state.plan, outside)) say(l);
+    });
+  lab
+    .command('kubeconfig')
+    .description(
+      'print the lab’s admin kubeconfig (https with the lab CA, the kubernetes-admin client certificate) for the machine’s kubectl',
+    )
+    .option('--path', 'print only where it is')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The API server is on the lab’s underlay, reachable from the lab’s namespaces (podwire kubectl runs kubectl in the',
+        'control plane’s). The machine’s own kubectl, as root:',
+        '  podwire lab kubeconfig > lab.kubeconfig',
+        '  ip netns exec <lab>-cp kubectl --kubeconfig lab.kubeconfig get nodes',
+      ].join('\n'),
+    )
+    .action((o: { path?: boolean }) => {
+      const state = deps.requireLab();
+      if (!state.apiserver) throw deps.fail('this lab has no control plane (it was made with --no-control-plane)');
+      const file = adminKubeconfigPath(state.plan);
+      if (!fs.existsSync(file)) writeAdminKubeconfig(state.plan);
+      if (o.path) say(file);
+      else deps.io.out(fs.readFileSync(file, 'utf8'));
     });
   registerOutsideCommands(program, lab, {
     labName: () => deps.lab(),

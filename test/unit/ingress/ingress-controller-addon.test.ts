@@ -20,11 +20,16 @@ const labels = {
 describe('ingressAddon', () => {
   const objs = ingressAddon({ replicas: 2 }) as Obj[];
 
-  it('namespace ingress-nginx, then ConfigMap, Service, Deployment, IngressClass nginx, GatewayClass cilium', () => {
+  it('namespace ingress-nginx, its ServiceAccount and RBAC, then ConfigMap, Service, Deployment, IngressClass nginx, GatewayClass cilium', () => {
     expect(
       objs.map((o) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`),
     ).toEqual([
       'Namespace/ingress-nginx',
+      'ServiceAccount/ingress-nginx/ingress-nginx',
+      'ClusterRole/ingress-nginx',
+      'ClusterRoleBinding/ingress-nginx',
+      'Role/ingress-nginx/ingress-nginx',
+      'RoleBinding/ingress-nginx/ingress-nginx',
       'ConfigMap/ingress-nginx/ingress-nginx-controller',
       'Service/ingress-nginx/ingress-nginx-controller',
       'Deployment/ingress-nginx/ingress-nginx-controller',
@@ -36,6 +41,7 @@ describe('ingressAddon', () => {
   it('the Deployment’s pods carry the labels `kubectl logs -l app.kubernetes.io/name=ingress-nginx` selects, and a readiness probe on :10254/healthz', () => {
     const [d] = byKind(objs, 'Deployment');
     expect(d.spec.replicas).toBe(2);
+    expect(d.spec.template.spec.serviceAccountName).toBe('ingress-nginx');
     expect(d.spec.selector.matchLabels).toEqual(labels);
     expect(d.spec.template.metadata.labels).toEqual(labels);
     const c = d.spec.template.spec.containers[0];

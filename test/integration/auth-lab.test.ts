@@ -1,0 +1,189 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import {
+  labUp,
+  waitFor,
+  applyClusterDns,
+  adminKubeconfigPath,
+  labPki,
+  CLI_ENTRY,
+  type LabState,
+} from '../../src/lab/index.js';
+import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
+import { STATE_ROOT, requireRoot, testPrefix, stopLab, inNs } from './helpers.js';
+
+// The lab's credentials end to end (#15): `lab up` makes the PKI and the
+// admin kubeconfig; the real kubectl (podwire kubectl) gets in with the admin
+// client certificate; a request with no credentials is 401; every pod gets
+// its ServiceAccount's token, the lab CA and its namespace read-only at
+// /var/run/secrets/kubernetes.io/serviceaccount, and with that token
+// https://10.96.0.1 (the `kubernetes` Service) answers 403 until a
+// RoleBinding grants `view`, then 200; a pod that opts out gets no token;
+// CoreDNS, an in-cluster client with its own ServiceAccount and
+// system:coredns, still answers the cluster's names.
+const prefix = testPrefix('auth');
+let state: LabState;
+let client: ApiClient;
+const env = { PODWIRE_STATE_ROOT: STATE_ROOT, PODWIRE_SERVER: '' };
+const podwire = (...args: string[]) =>
+  execa(process.execPath, [CLI_ENTRY, '--lab', prefix, ...args], { env, reject: false, timeout: 60_000 });
+const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'pwt-auth-kube-'));
+const SA = '/var/run/secrets/kubernetes.io/serviceaccount';
+const ready = (p: KubeObject | null) =>
+  p?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+
+const pod = (name: string, spec: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'default' },
+  spec: { containers: [{ name: 'box', image: 'curlimages/curl', command: ['sleep', '3600'] }], ...spec },
+});
+/** The status code of GET url from inside the pod, with its own token and CA (as client-go would). */
+const asPod = (name: string, url: string) =>
+  podwire(
+    'exec',
+    name,
+    '--',
+    'sh',
+    '-c',
+    `curl -sS -o /dev/null -w '%{http_code}' --max-time 5 --cacert ${SA}/ca.crt -H "Authorization: Bearer $(cat ${SA}/token)" ${url}`,
+  );
+
+beforeAll(async () => {
+  requireRoot();
+  state = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT, controlPlane: true, outside: true });
+  client = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
+  await applyClusterDns(state, { ready: true });
+  for (const p of [pod('web'), pod('quiet', { automountServiceAccountToken: false })]) await client.create(p);
+  await waitFor('both pods Ready', 60_000, async () => {
+    const [a, b] = await Promise.all([
+      client.tryGet('pods', 'default', 'web'),
+      client.tryGet('pods', 'default', 'quiet'),
+    ]);
+    return ready(a) && ready(b);
+  });
+}, 240_000);
+
+afterAll(async () => {
+  client?.close();
+  fs.rmSync(cache, { recursive: true, force: true });
+  await stopLab(prefix);
+}, 60_000);
+
+describe('authentication in the lab', () => {
+  it('lab up wrote the admin kubeconfig: https with the lab CA and the kubernetes-admin client certificate', () => {
+    const text = fs.readFileSync(adminKubeconfigPath(state.plan), 'utf8');
+    expect(text).toContain(`server: https://${state.plan.controlPlane.ip}:6443`);
+    expect(text).toContain('client-certificate-data:');
+    expect(fs.statSync(adminKubeconfigPath(state.plan)).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(labPki(state.plan).ca.keyFile)).mode & 0o777).toBe(0o700);
+  });
+
+  it('podwire kubectl get pods works with the admin certificate; kubectl auth whoami names kubernetes-admin', async () => {
+    const r = await podwire('kubectl', '--cache-dir', cache, 'get', 'pods', '-o', 'name');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').sort()).toEqual(['pod/quiet', 'pod/web']);
+    const who = await podwire(
+      'kubectl',
+      '--cache-dir',
+      cache,
+      'auth',
+      'whoami',
+      '-o',
+      'jsonpath={.status.userInfo.username}',
+    );
+    expect(who.stdout, who.stderr).toBe('kubernetes-admin');
+  });
+
+  it('no credentials on the API server’s TCP port: 401 Unauthorized (from the outside client machine)', async () => {
+    const cp = state.plan.controlPlane;
+    const r = await inNs(state.plan.outside.client.ns, [
+      'curl',
+      '-sS',
+      '--max-time',
+      '5',
+      '--cacert',
+      labPki(state.plan).ca.certFile,
+      '-w',
+      '\n%{http_code}',
+      `https://${cp.ip}:${cp.port}/api/v1/namespaces/default/pods`,
+    ]);
+    const [body, code] = String(r.stdout).split('\n');
+    expect(code, String(r.stderr)).toBe('401');
+    expect(JSON.parse(body)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    // and no plain HTTP at all there
+    const plain = await inNs(state.plan.outside.client.ns, [
+      'curl',
+      '-sS',
+      '--max-time',
+      '5',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      `http://${cp.ip}:${cp.port}/api/v1/namespaces/default/pods`,
+    ]);
+    expect(String(plain.stdout)).not.toBe('200');
+  });
+
+  it('a pod gets its token, the CA and its namespace, read-only; one with automountServiceAccountToken: false gets none', async () => {
+    const ls = await podwire('exec', 'web', '--', 'sh', '-c', `cd ${SA} && cat namespace && echo && ls`);
+    expect(ls.stdout, ls.stderr).toBe('default\nca.crt\nnamespace\ntoken');
+    const token = (await podwire('exec', 'web', '--', 'cat', `${SA}/token`)).stdout;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+    expect(claims.sub).toBe('system:serviceaccount:default:default');
+    expect(claims['kubernetes.io'].pod.name).toBe('web');
+    expect(claims.exp - claims.iat).toBe(3607);
+    const write = await podwire('exec', 'web', '--', 'sh', '-c', `echo x > ${SA}/token`);
+    expect(write.exitCode).not.toBe(0);
+    expect(write.stderr).toMatch(/Read-only file system/);
+    const env = await podwire(
+      'exec',
+      'web',
+      '--',
+      'sh',
+      '-c',
+      'echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT',
+    );
+    expect(env.stdout).toBe('10.96.0.1:443');
+    const none = await podwire('exec', 'quiet', '--', 'ls', SA);
+    expect(none.exitCode).not.toBe(0);
+  });
+
+  it('with its token a pod is forbidden to list pods (403), and allowed (200) once a RoleBinding grants view', async () => {
+    const url = 'https://10.96.0.1/api/v1/namespaces/default/pods';
+    const denied = await asPod('web', url);
+    expect(denied.stdout, denied.stderr).toBe('403');
+    await client.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'default-view', namespace: 'default' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: 'default' }],
+    });
+    await waitFor('the RoleBinding to take effect', 10_000, async () => (await asPod('web', url)).stdout === '200');
+    // view is namespaced here: other namespaces stay closed
+    expect((await asPod('web', 'https://10.96.0.1/api/v1/namespaces/kube-system/pods')).stdout).toBe('403');
+  });
+
+  it('CoreDNS, listing Services with its own token (system:coredns), answers the cluster’s names', async () => {
+    const coredns = (await client.list('pods', { namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).items;
+    expect(coredns.length).toBeGreaterThan(0);
+    for (const p of coredns) expect(p.spec.serviceAccountName).toBe('coredns');
+    const node = state.plan.nodes[0];
+    const r = await inNs(node.ns, ['dig', '+short', '+time=2', '@10.96.0.10', 'kubernetes.default.svc.cluster.local']);
+    expect(String(r.stdout).trim(), String(r.stderr)).toBe('10.96.0.1');
+    const svc = await client.get('services', 'kube-system', 'kube-dns');
+    const back = await inNs(node.ns, [
+      'dig',
+      '+short',
+      '+time=2',
+      '@10.96.0.10',
+      'kube-dns.kube-system.svc.cluster.local',
+    ]);
+    expect(String(back.stdout).trim()).toBe(svc.spec.clusterIP);
+  });
+});
