@@ -29,12 +29,11 @@ export function authenticate(c: Credentials, token: (t: string) => UserInfo): Au
   if (c.cert) {
     if (c.cert.verified && c.cert.commonName) return { user: certificateUser(c.cert.commonName, c.cert.organizations) };
     // a certificate the CA did not sign: a token may still vouch for the request (as upstream's union)
-    if (!c.authorization) return { refused: 'client certificate not signed by the client CA' };
+    if (!/^Bearer\s/i.test(c.authorization ?? '')) return { refused: 'client certificate not signed by the client CA' };
   }
-  const auth = c.authorization;
-  if (auth !== undefined) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (!m) return { refused: 'unsupported Authorization scheme' };
+  // only Bearer is a credential: any other scheme (Basic, which kube-apiserver dropped in 1.19) is ignored, as upstream
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(c.authorization ?? '');
+  if (m) {
     try {
       return { user: token(m[1]) };
     } catch (e) {

@@ -119,7 +119,11 @@ describe('authenticate (the chain)', () => {
     });
     expect(authenticate({ authorization: 'Bearer good', path: '/api' }, tokens)).toEqual({ user: tokenUser });
     expect(authenticate({ authorization: 'Bearer nope', path: '/livez' }, tokens)).toHaveProperty('refused');
+    // Basic is no credential at all (as upstream since 1.19): anonymous, so 401 but on health paths
     expect(authenticate({ authorization: 'Basic YTpi', path: '/api' }, tokens)).toHaveProperty('refused');
+    expect(authenticate({ authorization: 'Basic YTpi', path: '/livez' }, tokens)).toEqual({
+      user: { name: 'system:anonymous', groups: ['system:unauthenticated'] },
+    });
     expect(authenticate({ cert: { ...cert, verified: false }, path: '/livez' }, tokens)).toHaveProperty('refused');
     for (const p of ['/livez', '/readyz', '/healthz', '/readyz/etcd', '/version'])
       expect(authenticate({ path: p }, tokens)).toEqual({
