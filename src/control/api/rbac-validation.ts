@@ -21,7 +21,10 @@ export function rbacDefaults(kind: string, o: Obj): void {
   const ref = o.roleRef as Obj | undefined;
   if (ref && !ref.apiGroup) ref.apiGroup = RBAC_GROUP;
   for (const s of (o.subjects ?? []) as Obj[]) {
-    if (s.apiGroup === undefined) s.apiGroup = s.kind === 'ServiceAccount' ? '' : RBAC_GROUP;
+    // a ServiceAccount's is the core group, "": not written, as Go's omitempty leaves it out
+    if (s.kind === 'ServiceAccount') {
+      if (s.apiGroup === '') delete s.apiGroup;
+    } else if (s.apiGroup === undefined || s.apiGroup === '') s.apiGroup = RBAC_GROUP;
   }
 }
 

@@ -15,6 +15,9 @@ import { METRICS_GROUP, metricsGroup, serveMetrics } from '../metrics/api.js';
 import { ADMIN } from '../auth/index.js';
 import type { RequestAuth } from './access.js';
 import { review } from './reviews.js';
+import { decodeKubeProtobuf, readRaw } from './protobuf.js';
+
+const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
 /** RBAC's own kinds: a write of one is checked for escalation */
 const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
@@ -91,7 +94,15 @@ export async function route(
     }
     const target = parseTarget(p);
     if (!target) throw notFound();
-    const body = req.method === 'GET' ? undefined : await readJson(req);
+    const ctype = (req.headers['content-type'] ?? '').split(';')[0].trim();
+    if (req.method !== 'GET' && req.method !== 'PATCH' && /protobuf|cbor/.test(ctype) && ctype !== PROTOBUF)
+      throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format (${ctype})`);
+    const body =
+      req.method === 'GET'
+        ? undefined
+        : req.method !== 'PATCH' && ctype === PROTOBUF
+          ? decodeKubeProtobuf(await readRaw(req))
+          : await readJson(req);
     const fv = url.searchParams.get('fieldValidation') ?? 'Strict';
     if (!['Strict', 'Warn', 'Ignore'].includes(fv))
       throw errors.badRequest(`fieldValidation must be Strict, Warn or Ignore (got "${fv}")`);

@@ -338,3 +338,58 @@ describe('without auth options (the in-process server tests use)', () => {
 
 // (token authentication over TLS, anonymous 401 and the real kubectl: test/integration/apiserver-auth.test.ts)
 export type { http };
+
+describe('protobuf bodies (kubectl create rolebinding --user=… sends one)', () => {
+  // protobuf by hand: tag = field << 3 | 2 (length-delimited)
+  const msg = (...parts: [number, Buffer | string][]) =>
+    Buffer.concat(
+      parts.map(([no, v]) => {
+        const b = Buffer.isBuffer(v) ? v : Buffer.from(v);
+        const len: number[] = [];
+        for (let n = b.length; ; n >>= 7) {
+          if (n < 0x80) {
+            len.push(n);
+            break;
+          }
+          len.push((n & 0x7f) | 0x80);
+        }
+        return Buffer.concat([Buffer.from([(no << 3) | 2, ...len]), b]);
+      }),
+    );
+  it('a RoleBinding is read as the JSON it stands for; other kinds are 415', async () => {
+    const { decodeKubeProtobuf } = await import('../../../../src/control/api/protobuf.js');
+    const rb = msg(
+      [1, msg([1, 'jane-view'], [3, 'team'])],
+      [2, msg([1, 'User'], [2, G], [3, 'jane'])],
+      [2, msg([1, 'ServiceAccount'], [2, ''], [3, 'builder'], [4, 'team'])],
+      [3, msg([1, G], [2, 'ClusterRole'], [3, 'view'])],
+    );
+    const body = Buffer.concat([
+      Buffer.from('k8s\0', 'latin1'),
+      msg([1, msg([1, `${G}/v1`], [2, 'RoleBinding'])], [2, rb]),
+    ]);
+    expect(decodeKubeProtobuf(body)).toEqual({
+      apiVersion: `${G}/v1`,
+      kind: 'RoleBinding',
+      metadata: { name: 'jane-view', namespace: 'team' },
+      subjects: [
+        { kind: 'User', apiGroup: G, name: 'jane' },
+        { kind: 'ServiceAccount', apiGroup: '', name: 'builder', namespace: 'team' },
+      ],
+      roleRef: { apiGroup: G, kind: 'ClusterRole', name: 'view' },
+    });
+    const pod = Buffer.concat([
+      Buffer.from('k8s\0', 'latin1'),
+      msg([1, msg([1, 'v1'], [2, 'Pod'])], [2, Buffer.alloc(0)]),
+    ]);
+    expect(() => decodeKubeProtobuf(pod)).toThrow(/unknown format/);
+    const r = await fetch(`${url}/apis/${G}/v1/namespaces/team/rolebindings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.kubernetes.protobuf' },
+      body,
+    });
+    expect(r.status).toBe(201);
+    const made = (await r.json()) as any;
+    expect(made.subjects[1]).toEqual({ kind: 'ServiceAccount', name: 'builder', namespace: 'team' });
+  });
+});
