@@ -15,13 +15,15 @@ FROM node:20-bookworm-slim
 #   debug images' tools (src/kubelet/image-tools.ts): wget, net-tools, nmap,
 #     netcat-openbsd, jq
 #   the etcd profile: etcd-server (so nothing else has to be pulled)
+#   the cluster's PKI (src/host/pki.ts, `podwire pki` in apiserver.sh): openssl
+#     (ca-certificates depends on it; named so that it stays)
 #   node-gyp (npm ci builds the AF_PACKET addon and podwire-workload): python3 make g++
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       iproute2 util-linux procps iputils-ping traceroute ethtool \
       iperf3 tcpdump tshark etcd-server \
-      python3 make g++ ca-certificates curl busybox \
+      python3 make g++ ca-certificates openssl curl busybox \
       bind9-dnsutils wget net-tools nmap netcat-openbsd jq bubblewrap \
  && rm -rf /var/lib/apt/lists/*
 

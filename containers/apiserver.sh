@@ -1,7 +1,9 @@
 #!/bin/sh
 # The control plane: podwire's API server with its controllers (node IPAM
 # and lifecycle, scheduler, Deployment, StatefulSet, endpoints) in one
-# process, as `podwire lab up` runs it in <lab>-cp.
+# process, as `podwire lab up` runs it in <lab>-cp. First the cluster's PKI
+# (`podwire pki`, as kubeadm's certs and kubeconfig phases): the API server
+# serves HTTPS only, with client certificates, ServiceAccount tokens and RBAC.
 #
 # Environment:
 #   PODWIRE_STORE               where objects live: a directory (the embedded
@@ -18,6 +20,11 @@
 #                               it (default: eth0's address)
 #   PODWIRE_NODE_GRACE_SECONDS  seconds without a heartbeat before a node is
 #                               NotReady (default: 10)
+#   PODWIRE_NODES               the nodes to make a certificate and a kubeconfig
+#                               for (default: node1 node2 node3)
+#   PODWIRE_PKI_DIR             the cluster's PKI and kubeconfigs, made here and
+#                               kept across restarts (default: /etc/podwire/pki:
+#                               compose's `pki` volume, read-only elsewhere)
 #   PODWIRE_BIN                 the podwire command (see common.sh)
 set -eu
 ROLE=apiserver
@@ -34,10 +41,21 @@ else
   store=/var/lib/podwire/store
 fi
 advertise=${PODWIRE_ADVERTISE_ADDRESS:-$(ipv4_of eth0 | cut -d/ -f1)}
+port=${PODWIRE_APISERVER_PORT:-6443}
+pki=$PODWIRE_PKI_DIR
+server_ip=${advertise:-127.0.0.1}
+set --
+for n in ${PODWIRE_NODES:-node1 node2 node3}; do set -- "$@" --node "$n"; done
+"$PODWIRE_BIN" pki --dir "$pki" --apiserver-url "https://$server_ip:$port" --apiserver-ip "$server_ip" --apiserver-name apiserver "$@"
 say "store $store${advertise:+, advertised at $advertise}"
 exec "$PODWIRE_BIN" apiserver \
   --store "$store" \
   --host "${PODWIRE_APISERVER_HOST:-0.0.0.0}" \
   ${advertise:+--advertise-address "$advertise"} \
-  --port "${PODWIRE_APISERVER_PORT:-6443}" \
-  --node-monitor-grace-period "${PODWIRE_NODE_GRACE_SECONDS:-10}"
+  --port "$port" \
+  --node-monitor-grace-period "${PODWIRE_NODE_GRACE_SECONDS:-10}" \
+  --tls-cert-file "$pki/apiserver.crt" \
+  --tls-private-key-file "$pki/apiserver.key" \
+  --client-ca-file "$pki/ca.crt" \
+  --service-account-key-file "$pki/sa.pub" \
+  --service-account-signing-key-file "$pki/sa.key"

@@ -5,13 +5,14 @@
 # NodePorts), the API server. `docker compose exec client sh` to work in it.
 #
 # Environment:
-#   PODWIRE_SERVER  the API server, http://host:port (required)
+#   PODWIRE_SERVER  the API server, https://host:port (required); the podwire
+#                   CLI here uses PODWIRE_KUBECONFIG (the admin kubeconfig)
 #   PODWIRE_BIN     the podwire command (see common.sh)
 set -eu
 ROLE=client
 . "$(dirname "$0")/common.sh"
 
-: "${PODWIRE_SERVER:?PODWIRE_SERVER must name the API server, e.g. http://172.28.0.2:6443}"
+: "${PODWIRE_SERVER:?PODWIRE_SERVER must name the API server, e.g. https://172.28.0.2:6443}"
 ip=$(require_ipv4 eth0)
 wait_for_apiserver "$PODWIRE_SERVER" "${PODWIRE_APISERVER_WAIT_SECONDS:-120}"
 say "$ip, outside the cluster: the API server at $PODWIRE_SERVER answers"

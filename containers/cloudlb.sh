@@ -13,7 +13,8 @@
 # routed by this container's kernel).
 #
 # Environment:
-#   PODWIRE_SERVER          the API server, http://host:port (required)
+#   PODWIRE_SERVER          the API server, https://host:port (required), with
+#                           PODWIRE_KUBECONFIG's credentials (the admin kubeconfig)
 #   PODWIRE_LB_POOL         EXTERNAL-IPs to hand out (default: 172.28.0.240-172.28.0.254)
 #   PODWIRE_CLOUDLB_SOCKET  GET /status here (default: /run/podwire/cloudlb.sock)
 #   PODWIRE_BIN             the podwire command (see common.sh)
@@ -21,7 +22,9 @@ set -eu
 ROLE=cloudlb
 . "$(dirname "$0")/common.sh"
 
-: "${PODWIRE_SERVER:?PODWIRE_SERVER must name the API server, e.g. http://172.28.0.2:6443}"
+: "${PODWIRE_SERVER:?PODWIRE_SERVER must name the API server, e.g. https://172.28.0.2:6443}"
+# the admin kubeconfig apiserver.sh wrote (compose sets it too, for `docker compose exec … podwire`)
+export PODWIRE_KUBECONFIG="${PODWIRE_KUBECONFIG:-$PODWIRE_PKI_DIR/admin.kubeconfig}"
 ip=$(require_ipv4 eth0)
 pool=${PODWIRE_LB_POOL:-172.28.0.240-172.28.0.254}
 socket=${PODWIRE_CLOUDLB_SOCKET:-/run/podwire/cloudlb.sock}

@@ -6,8 +6,10 @@
 # Linux host running a checkout (then `podwire` is bin/podwire.js).
 #
 # Environment read here:
-#   PODWIRE_BIN   the podwire command (default: `podwire` on PATH, else this
-#                 checkout's bin/podwire.js)
+#   PODWIRE_BIN      the podwire command (default: `podwire` on PATH, else this
+#                    checkout's bin/podwire.js)
+#   PODWIRE_PKI_DIR  the cluster's PKI and kubeconfigs (default: /etc/podwire/pki,
+#                    compose's `pki` volume; apiserver.sh makes them)
 
 # the repository (or /opt/podwire in the image): one level above this folder
 PODWIRE_ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +17,8 @@ PODWIRE_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${PODWIRE_BIN:-}" ]; then
   if command -v podwire >/dev/null 2>&1; then PODWIRE_BIN=podwire; else PODWIRE_BIN="$PODWIRE_ROOT/bin/podwire.js"; fi
 fi
+
+PODWIRE_PKI_DIR=${PODWIRE_PKI_DIR:-/etc/podwire/pki}
 
 # say MSG: one line on stdout, tagged with the role (docker compose logs shows it too)
 say() { printf '%s: %s\n' "$ROLE" "$*"; }
@@ -36,10 +40,16 @@ require_ipv4() {
   printf '%s\n' "$_addr"
 }
 
-# wait_for_apiserver URL SECONDS: until URL/healthz answers, or die after SECONDS
+# api_curl ARGS…: curl that trusts the cluster CA once there is one (the API server is HTTPS)
+api_curl() {
+  if [ -f "$PODWIRE_PKI_DIR/ca.crt" ]; then curl --cacert "$PODWIRE_PKI_DIR/ca.crt" "$@"; else curl "$@"; fi
+}
+
+# wait_for_apiserver URL SECONDS: until URL/livez answers (anonymous: health
+# is open to all, as kube-apiserver's), or die after SECONDS
 wait_for_apiserver() {
   _deadline=$(($(date +%s) + $2))
-  until curl -fsS --max-time 2 -o /dev/null "$1/healthz" 2>/dev/null; do
+  until api_curl -fsS --max-time 2 -o /dev/null "$1/livez" 2>/dev/null; do
     [ "$(date +%s)" -lt "$_deadline" ] || die "the API server at $1 did not answer within $2 s"
     sleep 1
   done

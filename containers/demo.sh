@@ -7,8 +7,9 @@
 # node1), wait until its workloads are Ready, print the pods, and exit 0.
 #
 # Environment:
-#   PODWIRE_SERVER        the API server, http://host:port (required; the
-#                         podwire CLI reads it too)
+#   PODWIRE_SERVER        the API server, https://host:port (required; the
+#                         podwire CLI reads it too, with PODWIRE_KUBECONFIG's
+#                         credentials: the admin kubeconfig)
 #   PODWIRE_DEMO_NODES    how many nodes to wait for (default: 3)
 #   PODWIRE_DEMO_MANIFEST what to apply (default: examples/demo/three-tier.yaml of this image/checkout)
 #   PODWIRE_DEMO_TIMEOUT  seconds for each wait (default: 300)
@@ -18,8 +19,10 @@ set -eu
 ROLE=demo
 . "$(dirname "$0")/common.sh"
 
-: "${PODWIRE_SERVER:?PODWIRE_SERVER must name the API server, e.g. http://172.28.0.2:6443}"
+: "${PODWIRE_SERVER:?PODWIRE_SERVER must name the API server, e.g. https://172.28.0.2:6443}"
 export PODWIRE_SERVER
+# the admin kubeconfig apiserver.sh wrote (compose sets it too, for `docker compose exec … podwire`)
+export PODWIRE_KUBECONFIG="${PODWIRE_KUBECONFIG:-$PODWIRE_PKI_DIR/admin.kubeconfig}"
 want=${PODWIRE_DEMO_NODES:-3}
 manifest=${PODWIRE_DEMO_MANIFEST:-$PODWIRE_ROOT/examples/demo/three-tier.yaml}
 timeout=${PODWIRE_DEMO_TIMEOUT:-300}

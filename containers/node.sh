@@ -11,7 +11,9 @@
 #
 # Environment:
 #   NODE_NAME            this node's name (default: the hostname)
-#   PODWIRE_SERVER       the API server, http://host:port (required)
+#   PODWIRE_SERVER       the API server, https://host:port (required)
+#   PODWIRE_PKI_DIR      where node-<name>.kubeconfig is: this node's identity,
+#                        system:node:<name> (default: /etc/podwire/pki)
 #   PODWIRE_PREFIX       prefix of every namespace the agent makes: pod
 #                        namespaces are <prefix>-pod-<name> (default: pw)
 #   PODWIRE_STATE_DIR    IPAM and pod records (default: /run/podwire/<node>;
@@ -30,7 +32,7 @@ ROLE=node
 
 node=${NODE_NAME:-$(hostname)}
 ROLE=$node
-: "${PODWIRE_SERVER:?PODWIRE_SERVER must name the API server, e.g. http://172.28.0.2:6443}"
+: "${PODWIRE_SERVER:?PODWIRE_SERVER must name the API server, e.g. https://172.28.0.2:6443}"
 prefix=${PODWIRE_PREFIX:-pw}
 state=${PODWIRE_STATE_DIR:-/run/podwire/$node}
 underlay=${PODWIRE_UNDERLAY_IF:-eth0}
@@ -62,6 +64,9 @@ wait_for_apiserver "$PODWIRE_SERVER" "${PODWIRE_APISERVER_WAIT_SECONDS:-120}"
 say "node IP $ip on $underlay, API server $PODWIRE_SERVER, namespaces $prefix-*, state in $state"
 # 4. The node's resolver: the outside's DNS, not Docker's (which would forward out of the lab).
 printf 'nameserver %s\n' "${PODWIRE_UPSTREAM_DNS:-172.28.0.200}" > "$state/resolv.conf"
-set -- agent --node "$node" --apiserver "$PODWIRE_SERVER" --prefix "$prefix" --state-dir "$state" --underlay-if "$underlay" --resolv-conf "$state/resolv.conf"
+# 5. Its identity: the node's own certificate (system:node:<name>), as a kubelet's kubeconfig
+kubeconfig="$PODWIRE_PKI_DIR/node-$node.kubeconfig"
+[ -f "$kubeconfig" ] || die "no $kubeconfig: add $node to the apiserver's PODWIRE_NODES"
+set -- agent --node "$node" --apiserver "$PODWIRE_SERVER" --kubeconfig "$kubeconfig" --prefix "$prefix" --state-dir "$state" --underlay-if "$underlay" --resolv-conf "$state/resolv.conf"
 if [ -n "${PODWIRE_POD_CIDR:-}" ]; then set -- "$@" --pod-cidr "$PODWIRE_POD_CIDR"; fi
 exec "$PODWIRE_BIN" "$@"

@@ -27,7 +27,21 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const prefix = testPrefix('ct');
 const runner = execaRunner();
 const plan = planLab({ prefix, nodes: 2, stateRoot: STATE_ROOT });
-const SERVER = 'http://172.28.0.2:6443';
+const SERVER = 'https://172.28.0.2:6443';
+/** compose's `pki` volume: apiserver.sh makes the cluster's PKI and kubeconfigs there, the others read them */
+const PKI = path.join(plan.stateDir, 'pki');
+/** the second API server's (compose --profile etcd, a cluster of its own here) */
+const PKI_ETCD = path.join(plan.stateDir, 'pki-etcd');
+/** curl as the admin (kubernetes-admin, system:masters), trusting the cluster CA */
+const adminCurl = (pki = PKI) => [
+  'curl',
+  '--cacert',
+  path.join(pki, 'ca.crt'),
+  '--cert',
+  path.join(pki, 'admin.crt'),
+  '--key',
+  path.join(pki, 'admin.key'),
+];
 
 /** A service of compose.yaml played by namespaces. */
 interface Box {
@@ -115,6 +129,8 @@ async function start(b: Box, script: string, env: Record<string, string>): Promi
         PATH: `${path.join(plan.stateDir, 'bin')}:${path.dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`,
         HOME: '/root',
         PODWIRE_SERVER: SERVER,
+        PODWIRE_PKI_DIR: PKI,
+        PODWIRE_KUBECONFIG: path.join(PKI, 'admin.kubeconfig'),
         ...env,
       },
     },
@@ -163,6 +179,7 @@ function exec(b: Box, argv: string[], timeoutMs = 30_000) {
       '--',
       'env',
       `PODWIRE_SERVER=${SERVER}`,
+      `PODWIRE_KUBECONFIG=${path.join(PKI, 'admin.kubeconfig')}`,
       `PATH=${path.join(plan.stateDir, 'bin')}:${path.dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`,
       ...argv,
     ],
@@ -172,7 +189,7 @@ function exec(b: Box, argv: string[], timeoutMs = 30_000) {
 
 /** GET on the API server from the client box (the learner's machine outside the cluster). */
 async function api(pathname: string): Promise<any> {
-  const r = await exec(boxes.client, ['curl', '-fsS', '--max-time', '5', `${SERVER}${pathname}`]);
+  const r = await exec(boxes.client, [...adminCurl(), '-fsS', '--max-time', '5', `${SERVER}${pathname}`]);
   if (r.exitCode !== 0) throw new Error(`GET ${pathname}: ${r.stderr}`);
   return JSON.parse(String(r.stdout));
 }
@@ -239,7 +256,10 @@ beforeAll(async () => {
   );
   for (const argv of [...topologyCommands(plan), ...controlPlaneCommands(plan), ...extras]) await runner.run(argv);
   // docker compose up, in compose.yaml's order: the API server, then nodes, client and demo
-  await start(boxes.apiserver, 'apiserver.sh', { PODWIRE_STORE: path.join(plan.stateDir, 'store') });
+  await start(boxes.apiserver, 'apiserver.sh', {
+    PODWIRE_STORE: path.join(plan.stateDir, 'store'),
+    PODWIRE_NODES: 'node1 node2',
+  });
   await logLine(boxes.apiserver, 'controllers running', 30_000);
   for (const n of ['node1', 'node2']) {
     await start(boxes[n], 'node.sh', {
@@ -430,8 +450,21 @@ describe('the compose cluster, entrypoints run unchanged in netns containers', (
       `client: ${boxes.client.ip}/24, outside the cluster: the API server at ${SERVER} answers`,
       10_000,
     );
-    const health = await exec(boxes.client, ['curl', '-fsS', '--max-time', '5', `${SERVER}/healthz`]);
+    // health is open to anonymous clients (trusting the cluster CA); the API is not: 401
+    const ca = ['--cacert', path.join(PKI, 'ca.crt')];
+    const health = await exec(boxes.client, ['curl', '-fsS', ...ca, '--max-time', '5', `${SERVER}/healthz`]);
     expect(health.stdout).toBe('ok');
+    const anonymous = await exec(boxes.client, [
+      'curl',
+      '-sS',
+      ...ca,
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      `${SERVER}/api/v1/nodes`,
+    ]);
+    expect(String(anonymous.stdout)).toBe('401');
     const version = await api('/version');
     expect(version.gitVersion).toMatch(/podwire/);
     const client = await api('/api/v1/namespaces/default/pods/client');
@@ -462,17 +495,17 @@ describe('compose --profile etcd, entrypoints run unchanged in netns containers'
       250,
     );
     // no PODWIRE_STORE: `etcd` resolves, so the store is etcd://etcd:2379
-    await start(boxes.apiserverEtcd, 'apiserver.sh', {});
+    await start(boxes.apiserverEtcd, 'apiserver.sh', { PODWIRE_PKI_DIR: PKI_ETCD });
     await logLine(boxes.apiserverEtcd, 'controllers running', 30_000);
     expect(logOf(boxes.apiserverEtcd)).toContain(`apiserver: store etcd://${etcdHost}:2379`);
-    expect(logOf(boxes.apiserverEtcd)).toContain(`(store: etcd etcd://${etcdHost}:2379)`);
+    expect(logOf(boxes.apiserverEtcd)).toContain(`(store: etcd etcd://${etcdHost}:2379;`);
     // the default namespace the API server bootstraps is a key in etcd now
     const ns = await exec(boxes.client, [
-      'curl',
+      ...adminCurl(PKI_ETCD),
       '-fsS',
       '--max-time',
       '5',
-      `http://${boxes.apiserverEtcd.ip}:6443/api/v1/namespaces/default`,
+      `https://${boxes.apiserverEtcd.ip}:6443/api/v1/namespaces/default`,
     ]);
     expect(JSON.parse(String(ns.stdout)).metadata.name).toBe('default');
     const keys = await exec(boxes.client, [

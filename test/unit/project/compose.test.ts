@@ -143,20 +143,36 @@ describe('compose.yaml: the workshop cluster', () => {
     expect(names.filter((n) => services[n].privileged).sort()).toEqual([...nodes, 'cloudlb'].sort());
   });
 
-  it('points every service at the API server: PODWIRE_SERVER is its address and port', () => {
-    for (const n of names) expect(env(n).PODWIRE_SERVER, n).toBe(`http://${addressOf('apiserver')}:6443`);
+  it('points every service at the API server over HTTPS, with the admin kubeconfig for the podwire CLI', () => {
+    for (const n of names) {
+      expect(env(n).PODWIRE_SERVER, n).toBe(`https://${addressOf('apiserver')}:6443`);
+      expect(env(n).PODWIRE_KUBECONFIG, n).toBe('/etc/podwire/pki/admin.kubeconfig');
+    }
+    // anonymous requests may ask only for health: the check trusts the cluster CA
     expect(services.apiserver.healthcheck.test).toEqual([
       'CMD',
       'curl',
       '-fsS',
       '-o',
       '/dev/null',
-      'http://127.0.0.1:6443/healthz',
+      '--cacert',
+      '/etc/podwire/pki/ca.crt',
+      'https://127.0.0.1:6443/livez',
     ]);
   });
 
+  it('the apiserver makes the PKI in the pki volume; nodes, client, demo and the load balancer mount it read-only', () => {
+    expect(services.apiserver.volumes).toContain('pki:/etc/podwire/pki');
+    for (const n of [...nodes, 'client', 'demo', 'cloudlb'])
+      expect(services[n].volumes, n).toEqual(['pki:/etc/podwire/pki:ro']);
+    expect(Object.keys(compose.volumes)).toContain('pki');
+    expect(env('apiserver').PODWIRE_NODES.split(' ')).toEqual(nodes);
+    // each node's agent is system:node:<name>, with its own kubeconfig
+    expect(read('containers/node.sh')).toContain('kubeconfig="$PODWIRE_PKI_DIR/node-$node.kubeconfig"');
+  });
+
   it('keeps the embedded store on a volume', () => {
-    expect(services.apiserver.volumes).toEqual(['store:/var/lib/podwire/store']);
+    expect(services.apiserver.volumes).toEqual(['store:/var/lib/podwire/store', 'pki:/etc/podwire/pki']);
     expect(Object.keys(compose.volumes)).toContain('store');
     expect(read('containers/apiserver.sh')).toMatch(/store=\/var\/lib\/podwire\/store$/m);
   });
@@ -197,7 +213,10 @@ describe('compose.yaml: the workshop cluster', () => {
 describe('compose.yaml: the etcd profile switches the store', () => {
   let dir: string;
   /** run apiserver.sh with a stand-in for `podwire` (prints its argv) and for `getent` (does `etcd` resolve?) */
-  const apiserverArgv = (etcdOnNetwork: boolean, extraEnv: Record<string, string> = {}): string[] => {
+  const apiserverArgv = (etcdOnNetwork: boolean, extraEnv: Record<string, string> = {}): string[] =>
+    apiserverRun(etcdOnNetwork, extraEnv).pop()!.split(' ');
+  /** every podwire command apiserver.sh runs, one line each */
+  const apiserverRun = (etcdOnNetwork: boolean, extraEnv: Record<string, string> = {}): string[] => {
     const out = execFileSync('sh', [path.join(root, 'containers/apiserver.sh')], {
       env: {
         PATH: `${dir}:${process.env.PATH}`,
@@ -207,7 +226,10 @@ describe('compose.yaml: the etcd profile switches the store', () => {
       },
       encoding: 'utf8',
     });
-    return out.trim().split('\n').pop()!.split(' ');
+    return out
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('apiserver: '));
   };
   const storeOf = (argv: string[]) => argv[argv.indexOf('--store') + 1];
 
@@ -250,7 +272,21 @@ describe('compose.yaml: the etcd profile switches the store', () => {
       '6443',
       '--node-monitor-grace-period',
       '10',
+      '--tls-cert-file',
+      '/etc/podwire/pki/apiserver.crt',
+      '--tls-private-key-file',
+      '/etc/podwire/pki/apiserver.key',
+      '--client-ca-file',
+      '/etc/podwire/pki/ca.crt',
+      '--service-account-key-file',
+      '/etc/podwire/pki/sa.pub',
+      '--service-account-signing-key-file',
+      '/etc/podwire/pki/sa.key',
     ]);
+    // first the PKI (kept when there), for the nodes PODWIRE_NODES names
+    expect(apiserverRun(false, { PODWIRE_ADVERTISE_ADDRESS: '172.28.0.2', PODWIRE_NODES: 'node1 node2' })[0]).toBe(
+      'pki --dir /etc/podwire/pki --apiserver-url https://172.28.0.2:6443 --apiserver-ip 172.28.0.2 --apiserver-name apiserver --node node1 --node node2',
+    );
     expect(storeOf(apiserverArgv(true))).toBe('etcd://etcd:2379');
     expect(storeOf(apiserverArgv(true, { PODWIRE_STORE: '/srv/store' }))).toBe('/srv/store');
   });
