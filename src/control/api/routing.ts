@@ -16,6 +16,7 @@ import { ADMIN } from '../auth/index.js';
 import type { RequestAuth } from './access.js';
 import { review } from './reviews.js';
 import { decodeKubeProtobuf, readRaw } from './protobuf.js';
+import { checkNodeRestriction } from './node-restriction.js';
 
 const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
@@ -117,6 +118,7 @@ export async function route(
       send(code, out);
     };
     const method = req.method ?? 'GET';
+    await checkNodeRestriction(auth.user, method, target, body, registry);
     if (target.sub) {
       const sub = findSubresource(target.r, target.sub, method);
       if (!sub) throw notFound();

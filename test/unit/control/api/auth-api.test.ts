@@ -393,3 +393,77 @@ describe('protobuf bodies (kubectl create rolebinding --user=… sends one)', ()
     expect(made.subjects[1]).toEqual({ kind: 'ServiceAccount', name: 'builder', namespace: 'team' });
   });
 });
+
+describe('NodeRestriction (a node’s certificate: system:node:<name>, system:nodes)', () => {
+  it('a node writes only its own Node, its own pods’ status, and tokens bound to its pods', async () => {
+    const n1 = as('system:node:n1', ['system:nodes']);
+    const node = (name: string) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
+    expect((await call('POST', '/api/v1/nodes', node('n1'), n1)).status).toBe(201);
+    const other = await call('POST', '/api/v1/nodes', node('n2'), n1);
+    expect(other.status).toBe(403);
+    expect(other.body.message).toBe('nodes "n2" is forbidden: node "n1" is not allowed to modify node "n2"');
+    await call('POST', '/api/v1/nodes', node('n2')); // (the admin may)
+    expect(
+      (
+        await call(
+          'PATCH',
+          '/api/v1/nodes/n2',
+          { metadata: { labels: { x: 'y' } } },
+          { ...n1, 'content-type': 'application/merge-patch+json' },
+        )
+      ).status,
+    ).toBe(403);
+    // pods: one on n1, one on n2
+    for (const [name, nodeName] of [
+      ['on-n1', 'n1'],
+      ['on-n2', 'n2'],
+    ])
+      await call('POST', '/api/v1/namespaces/sa-adm/pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] },
+      });
+    const status = (name: string) =>
+      call(
+        'PATCH',
+        `/api/v1/namespaces/sa-adm/pods/${name}/status`,
+        { status: { phase: 'Running' } },
+        { ...n1, 'content-type': 'application/merge-patch+json' },
+      );
+    expect((await status('on-n1')).status).toBe(200);
+    const theirs = await status('on-n2');
+    expect(theirs.status).toBe(403);
+    expect(theirs.body.message).toBe(
+      'pods "on-n2" is forbidden: node "n1" can only update pod status for pods with spec.nodeName set to itself',
+    );
+    expect((await call('DELETE', '/api/v1/namespaces/sa-adm/pods/on-n2', undefined, n1)).body.message).toBe(
+      'pods "on-n2" is forbidden: node "n1" can only delete pods with spec.nodeName set to itself',
+    );
+    const created = await call(
+      'POST',
+      '/api/v1/namespaces/sa-adm/pods',
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'b' }] } },
+      n1,
+    );
+    expect(created.status).toBe(403);
+    const tr = (podName?: string) =>
+      call(
+        'POST',
+        '/api/v1/namespaces/sa-adm/serviceaccounts/default/token',
+        {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: podName ? { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: podName } } : {},
+        },
+        n1,
+      );
+    expect((await tr('on-n1')).status).toBe(201);
+    expect((await tr('on-n2')).body.message).toBe(
+      'serviceaccounts "default" is forbidden: node requested token bound to a pod scheduled on a different node',
+    );
+    expect((await tr()).body.message).toBe(
+      'serviceaccounts "default" is forbidden: node requested token not bound to a pod',
+    );
+  });
+});
