@@ -8,6 +8,7 @@ import {
   authenticate,
   authenticateToken,
   authorize,
+  clusterRoleRules,
   forbiddenStatus,
   impersonate,
   requestInfo,
@@ -158,8 +159,8 @@ export class Access {
    * one who holds every permission of the role it refers to or has `bind`
    * on that role. Simplified from upstream: a binding to a role that does
    * not exist yet is allowed (it grants nothing until the role appears,
-   * and the role's writer is checked then), and aggregated ClusterRoles are
-   * checked with their own rules only.
+   * and the role's writer is checked then). A ClusterRole with an
+   * aggregationRule needs full authority (`*` on everything), as upstream.
    */
   checkEscalation(user: UserInfo, kind: string, namespace: string, o: KubeObject): void {
     if (!this.opts || this.opts.authorization !== 'RBAC' || user.groups.includes(MASTERS) || !this.cache) return;
@@ -181,12 +182,17 @@ export class Access {
     if (kind === 'Role' || kind === 'ClusterRole') {
       if (can('escalate', kind === 'Role' ? 'roles' : 'clusterroles', o.metadata.name, ns)) return;
       wanted = (o.rules as PolicyRule[] | undefined) ?? [];
+      // an aggregationRule can gather anything: it takes full authority, as upstream
+      const agg = o.aggregationRule as { clusterRoleSelectors?: unknown[] } | null | undefined;
+      if (kind === 'ClusterRole' && agg?.clusterRoleSelectors?.length)
+        wanted = [...wanted, { verbs: ['*'], apiGroups: ['*'], resources: ['*'] }];
     } else if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') {
       const ref = o.roleRef as { kind: string; name: string };
       if (can('bind', ref.kind === 'Role' ? 'roles' : 'clusterroles', ref.name, ref.kind === 'Role' ? ns : ns)) return;
       const role =
         ref.kind === 'Role' ? this.cache.index.roles(ns)?.get(ref.name) : this.cache.index.clusterRoles.get(ref.name);
-      wanted = role?.rules ?? [];
+      // what the binding would grant: an aggregated ClusterRole's gathered rules too
+      wanted = !role ? [] : ref.kind === 'Role' ? (role.rules ?? []) : clusterRoleRules(this.cache.index, role);
     } else return;
     const missing = uncovered(this.rulesFor(user, ns), wanted);
     if (!missing.length) return;

@@ -202,6 +202,20 @@ describe('authorization through the server', () => {
   });
 
   it('escalation: a user may not write a Role granting what it does not hold, nor bind a role beyond its own', async () => {
+    // carol may create ClusterRoles (nothing else)
+    await call('POST', `/apis/${G}/v1/clusterroles`, {
+      apiVersion: `${G}/v1`,
+      kind: 'ClusterRole',
+      metadata: { name: 'role-maker' },
+      rules: [{ verbs: ['create'], apiGroups: [G], resources: ['clusterroles'] }],
+    });
+    await call('POST', `/apis/${G}/v1/clusterrolebindings`, {
+      apiVersion: `${G}/v1`,
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'role-makers' },
+      roleRef: { kind: 'ClusterRole', name: 'role-maker' },
+      subjects: [{ kind: 'Group', name: 'role-makers' }],
+    });
     // bob may manage roles in team (but holds only view; `*` would include escalate and bind)
     await call('POST', `/apis/${G}/v1/namespaces/team/roles`, {
       apiVersion: `${G}/v1`,
@@ -243,6 +257,22 @@ describe('authorization through the server', () => {
       as('bob'),
     );
     expect(bindAdmin.status).toBe(403);
+    // an aggregationRule could gather cluster-admin's rules: it takes full authority
+    const gather = await call(
+      'POST',
+      `/apis/${G}/v1/clusterroles`,
+      {
+        apiVersion: `${G}/v1`,
+        kind: 'ClusterRole',
+        metadata: { name: 'gather-all' },
+        aggregationRule: {
+          clusterRoleSelectors: [{ matchLabels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } }],
+        },
+      },
+      as('carol', ['role-makers']),
+    );
+    expect(gather.status).toBe(403);
+    expect(gather.body.message).toContain('{APIGroups:["*"], Resources:["*"], Verbs:["*"]}');
   });
 });
 
