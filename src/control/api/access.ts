@@ -87,16 +87,23 @@ export class Access {
     return creds;
   }
 
+  /** tokens whose signature checked out (their claims are still checked per request) */
+  private readonly verified = new Map<string, Record<string, any>>();
+
   private tokenUser = (token: string): UserInfo => {
     const sa = this.opts?.serviceAccounts;
     if (!sa || !this.cache) throw new ApiError('Unauthorized', 'ServiceAccount tokens are not accepted here');
-    return authenticateToken(token, {
-      keys: sa.publicKeys,
-      issuers: [sa.issuer],
-      audiences: sa.audiences,
-      nowMs: this.clock(),
-      lookups: this.cache,
-    });
+    return authenticateToken(
+      token,
+      {
+        keys: sa.publicKeys,
+        issuers: [sa.issuer],
+        audiences: sa.audiences,
+        nowMs: this.clock(),
+        lookups: this.cache,
+      },
+      this.verified,
+    );
   };
 
   authorize(a: Attributes): Decision {

@@ -10,13 +10,20 @@ import { AuthError } from './errors.js';
  */
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
+const kids = new WeakMap<KeyObject, string>();
+
 export function keyId(publicKey: KeyObject): string {
-  return b64url(
-    crypto
-      .createHash('sha256')
-      .update(publicKey.export({ type: 'spki', format: 'der' }))
-      .digest(),
-  );
+  let kid = kids.get(publicKey);
+  if (!kid) {
+    kid = b64url(
+      crypto
+        .createHash('sha256')
+        .update(publicKey.export({ type: 'spki', format: 'der' }))
+        .digest(),
+    );
+    kids.set(publicKey, kid);
+  }
+  return kid;
 }
 
 export function signJwt(claims: Record<string, unknown>, privateKey: KeyObject): string {

@@ -1,5 +1,5 @@
 import type { Store, Watch } from '../store/index.js';
-import type { RbacSnapshot, Role, RoleBinding } from './rbac.js';
+import type { PolicyRule, RbacSnapshot, Role, RoleBinding } from './rbac.js';
 
 /**
  * The objects authentication and authorization read on every request —
@@ -26,6 +26,7 @@ const RELIST_MS = 1_000;
 /** An in-memory RbacSnapshot from plain objects (tests, and the cache's own maps). */
 export class RbacIndex implements RbacSnapshot {
   readonly clusterRoles = new Map<string, Role>();
+  readonly aggregated = new Map<Role, PolicyRule[]>();
   private readonly crbs = new Map<string, RoleBinding>();
   private readonly nsRoles = new Map<string, Map<string, Role>>();
   private readonly nsBindings = new Map<string, Map<string, RoleBinding>>();
@@ -51,6 +52,7 @@ export class RbacIndex implements RbacSnapshot {
     switch (o.kind) {
       case 'ClusterRole':
         this.clusterRoles.set(m.name, o as Role);
+        this.aggregated.clear();
         break;
       case 'ClusterRoleBinding':
         this.crbs.set(m.name, o as RoleBinding);
@@ -69,6 +71,7 @@ export class RbacIndex implements RbacSnapshot {
     switch (o.kind) {
       case 'ClusterRole':
         this.clusterRoles.delete(m.name);
+        this.aggregated.clear();
         break;
       case 'ClusterRoleBinding':
         this.crbs.delete(m.name);
@@ -83,8 +86,10 @@ export class RbacIndex implements RbacSnapshot {
   }
 
   clear(kind: 'ClusterRole' | 'ClusterRoleBinding' | 'Role' | 'RoleBinding'): void {
-    if (kind === 'ClusterRole') this.clusterRoles.clear();
-    else if (kind === 'ClusterRoleBinding') this.crbs.clear();
+    if (kind === 'ClusterRole') {
+      this.clusterRoles.clear();
+      this.aggregated.clear();
+    } else if (kind === 'ClusterRoleBinding') this.crbs.clear();
     else if (kind === 'Role') this.nsRoles.clear();
     else this.nsBindings.clear();
   }

@@ -59,6 +59,8 @@ export interface RbacSnapshot {
   /** namespace → name → Role */
   roles(namespace: string): ReadonlyMap<string, Role> | undefined;
   roleBindings(namespace: string): Iterable<RoleBinding>;
+  /** aggregated ClusterRoles' gathered rules, kept until any ClusterRole changes (an optional memo) */
+  aggregated?: Map<Role, PolicyRule[]>;
 }
 
 /** authorizer.Attributes: who asks to do what. */
@@ -146,6 +148,8 @@ export function clusterRoleRules(snap: RbacSnapshot, role: Role): PolicyRule[] {
   const own = role.rules ?? [];
   const selectors = role.aggregationRule?.clusterRoleSelectors ?? [];
   if (!selectors.length) return own;
+  const memo = snap.aggregated?.get(role);
+  if (memo) return memo;
   const reqs = selectors.flatMap((s) => {
     try {
       return [selectorRequirements(s)];
@@ -158,7 +162,9 @@ export function clusterRoleRules(snap: RbacSnapshot, role: Role): PolicyRule[] {
     if (other === role) continue;
     if (reqs.some((r) => matches(r, other.metadata.labels))) more.push(...(other.rules ?? []));
   }
-  return [...own, ...more];
+  const out = [...own, ...more];
+  snap.aggregated?.set(role, out);
+  return out;
 }
 
 interface Visit {

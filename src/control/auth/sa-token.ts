@@ -72,9 +72,28 @@ export interface TokenValidation {
   lookups: TokenLookups;
 }
 
-/** A token's user, or AuthError saying why not. */
-export function authenticateToken(token: string, v: TokenValidation): UserInfo {
-  const c = verifyJwt(token, v.keys);
+/** How many tokens' signatures a verified-signature cache keeps (then it starts over). */
+const VERIFIED_MAX = 1_000;
+
+/**
+ * A token's user, or AuthError saying why not. `verified` remembers the
+ * claims of tokens whose signature checked out (an RSA verify per request
+ * is most of a token's cost); everything else — lifetime, issuer, audience,
+ * the ServiceAccount and pod still there — is checked on every request.
+ */
+export function authenticateToken(
+  token: string,
+  v: TokenValidation,
+  verified?: Map<string, Record<string, any>>,
+): UserInfo {
+  let c = verified?.get(token);
+  if (!c) {
+    c = verifyJwt(token, v.keys);
+    if (verified) {
+      if (verified.size >= VERIFIED_MAX) verified.clear();
+      verified.set(token, c);
+    }
+  }
   if (typeof c.iss !== 'string' || !v.issuers.includes(c.iss))
     throw new AuthError('ERR_TOKEN_CLAIMS', `issuer ${String(c.iss)} is not this server's`);
   const aud = typeof c.aud === 'string' ? [c.aud] : Array.isArray(c.aud) ? c.aud : [];

@@ -106,6 +106,20 @@ describe('ServiceAccount tokens', () => {
   });
 });
 
+describe('the verified-signature cache', () => {
+  it('skips only the signature: an expired token or a deleted ServiceAccount is refused all the same', () => {
+    const verified = new Map<string, Record<string, any>>();
+    const { token } = issueToken(input, privateKey);
+    const v = { keys: [publicKey], issuers: [DEFAULT_ISSUER], audiences: [DEFAULT_ISSUER], nowMs: NOW, lookups };
+    expect(authenticateToken(token, v, verified).name).toBe('system:serviceaccount:team:builder');
+    expect(verified.size).toBe(1);
+    expect(authenticateToken(token, { ...v, keys: [] }, verified).name).toBe('system:serviceaccount:team:builder');
+    expect(code(() => authenticateToken(token, { ...v, nowMs: NOW + 3600_000 }, verified))).toBe('ERR_TOKEN_EXPIRED');
+    const gone = { ...v, lookups: { ...lookups, serviceAccountUid: () => undefined } };
+    expect(code(() => authenticateToken(token, gone, verified))).toBe('ERR_TOKEN_STALE');
+  });
+});
+
 describe('authenticate (the chain)', () => {
   const tokenUser: UserInfo = { name: 'tok', groups: ['system:authenticated'] };
   const tokens = (t: string) => {
