@@ -21,7 +21,9 @@ export const RBAC_PREFIXES = {
 
 type Kind = keyof typeof RBAC_PREFIXES;
 
+/** relisting after a failed watch waits 1 s, doubling to 10 s while the store stays away */
 const RELIST_MS = 1_000;
+const RELIST_MAX_MS = 10_000;
 
 /** An in-memory RbacSnapshot from plain objects (tests, and the cache's own maps). */
 export class RbacIndex implements RbacSnapshot {
@@ -119,6 +121,7 @@ export class RbacCache {
   /** the revision each key was last seen at (deleted ones too): an older event never undoes a newer one */
   private readonly seen = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly failures = new Map<Kind, number>();
   private closed = false;
 
   constructor(
@@ -190,11 +193,17 @@ export class RbacCache {
       this.watches.get(kind)?.close();
       this.watches.delete(kind);
       if (this.closed) return;
-      this.log(`auth cache: ${KIND_OF[kind]} watch ended (${why}); listing again`);
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        this.sync(kind).catch((e) => again((e as Error).message));
-      }, RELIST_MS);
+      const n = this.failures.get(kind) ?? 0;
+      this.failures.set(kind, n + 1);
+      if (n % 10 === 0)
+        this.log(`auth cache: ${KIND_OF[kind]} watch ended (${why}); listing again${n ? ` (${n} tries so far)` : ''}`);
+      const t = setTimeout(
+        () => {
+          this.timers.delete(t);
+          this.sync(kind).catch((e) => again((e as Error).message));
+        },
+        Math.min(RELIST_MS * 2 ** n, RELIST_MAX_MS),
+      );
       t.unref?.();
       this.timers.add(t);
     };
@@ -206,6 +215,7 @@ export class RbacCache {
     );
     if (this.closed) w.close();
     else this.watches.set(kind, w);
+    this.failures.delete(kind); // listed and watching again
   }
 
   close(): void {
