@@ -82,6 +82,25 @@ describe('authentication in the lab', () => {
     expect(fs.statSync(path.dirname(labPki(state.plan).ca.keyFile)).mode & 0o777).toBe(0o700);
   });
 
+  it('podwire lab kubeconfig prints it for the machine’s kubectl, which gets in from the lab’s namespaces', async () => {
+    expect((await podwire('lab', 'kubeconfig', '--path')).stdout).toBe(adminKubeconfigPath(state.plan));
+    const printed = await podwire('lab', 'kubeconfig');
+    const copy = path.join(cache, 'lab.kubeconfig');
+    fs.writeFileSync(copy, printed.stdout);
+    const r = await inNs(state.plan.controlPlane.ns, [
+      'kubectl',
+      '--kubeconfig',
+      copy,
+      '--cache-dir',
+      cache,
+      'get',
+      'nodes',
+      '-o',
+      'name',
+    ]);
+    expect(String(r.stdout), String(r.stderr)).toBe(state.plan.nodes.map((n) => `node/${n.name}`).join('\n'));
+  });
+
   it('podwire kubectl get pods works with the admin certificate; kubectl auth whoami names kubernetes-admin', async () => {
     const r = await podwire('kubectl', '--cache-dir', cache, 'get', 'pods', '-o', 'name');
     expect(r.exitCode, r.stderr).toBe(0);

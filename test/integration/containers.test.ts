@@ -439,6 +439,16 @@ describe('the compose cluster, entrypoints run unchanged in netns containers', (
     expect(String(r.stdout)).toMatch(
       new RegExp(`^client\\s+1/1\\s+Running\\s+.*${client.status.podIP.replace(/\./g, '\\.')}\\s+node1`, 'm'),
     );
+    // exec's WebSocket over HTTPS with the admin certificate, into a pod that got its ServiceAccount token from node1's agent (system:node:node1)
+    const sa = await exec(boxes.node1, [
+      'podwire',
+      'exec',
+      'client',
+      '--',
+      'cat',
+      '/var/run/secrets/kubernetes.io/serviceaccount/namespace',
+    ]);
+    expect(String(sa.stdout), String(sa.stderr)).toBe('default');
     const inside = await exec(boxes.node1, ['ip', 'netns', 'list']);
     expect(String(inside.stdout)).toContain(`${prefix}-pod-client`);
     expect((await listNetns(runner, prefix)).filter((n) => n.includes('-pod-'))).toEqual([]);

@@ -79,9 +79,11 @@ beforeAll(async () => {
               `[ -e ${apiSock} ] && echo "apisock: visible" || echo "apisock: absent"`,
               `curl -s -m 3 --unix-socket ${apiSock} http://x/api/v1/namespaces/default/secrets/db >/dev/null 2>&1; echo "secrets: $?"`,
               `curl -s -m 3 --unix-socket ${agentSock} http://x/status >/dev/null 2>&1; echo "agent: $?"`,
-              // nothing of the node's /run: no socket, no file (only the busybox links the image needs, bound back)
+              // nothing of the node's /run: no socket, no file (only the busybox links the image needs, bound back);
+              // what is there is its own ServiceAccount volume (/var/run/secrets/kubernetes.io/serviceaccount: token, ca.crt, namespace)
               'echo "runsockets: $(find /run -type s | wc -l)"',
-              'echo "runfiles: $(find /run -type f | wc -l)"',
+              'echo "runfiles: $(find /run -type f -not -path "/run/secrets/kubernetes.io/serviceaccount/*" | wc -l)"',
+              'echo "safiles:" $(ls /var/run/secrets/kubernetes.io/serviceaccount)',
               `touch /root/${marker} 2>/dev/null; echo "root: $?"`,
               `touch /usr/${marker} 2>/dev/null; echo "usr: $?"`,
               `touch /etc/${marker} 2>/dev/null; echo "etc: $?"`,
@@ -183,6 +185,7 @@ describe('a hostile pod', () => {
     expect(r.secrets).not.toBe('0');
     expect(r.agent).not.toBe('0');
     expect([r.runsockets, r.runfiles]).toEqual(['0', '0']);
+    expect(r.safiles).toBe('ca.crt namespace token');
   });
   it('cannot write the node’s filesystem (/root, /usr, /etc are read-only); its /tmp is its own', async () => {
     const r = await report('hostile');
