@@ -1,6 +1,7 @@
 /** What `lab up`, `lab down` and `lab restart-agent` can fail with; `code` is stable, the message says what to look at. */
 export type LabErrorCode =
   | 'ERR_LAB_NOT_UP'
+  | 'ERR_LAB_BUSY'
   | 'ERR_NO_SUCH_NODE'
   | 'ERR_START_FAILED'
   | 'ERR_AGENT_EXITED'

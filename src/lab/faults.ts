@@ -2,13 +2,35 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execaRunner, cmd } from '../host/index.js';
 import { labPods } from './pods.js';
-import { restartAgent, isOurAgent, type LabState } from './lab.js';
+import { restartAgent, isOurAgent, readLabState, type LabState } from './lab.js';
 import { waitFor } from './wait.js';
 import { SERVICE_SCENARIOS } from './service-faults.js';
 import { DNS_SCENARIOS } from './dns-faults.js';
 import { POLICY_SCENARIOS } from './policy-faults.js';
 import { INGRESS_SCENARIOS } from './ingress-faults.js';
 import { LabError } from './errors.js';
+import { holdNode, releaseNode, withProcessLock } from './supervision.js';
+
+/**
+ * Stop a node's agent and keep it down: held first, so the lab's supervisor
+ * leaves it alone until `lab fix` (which releases it and starts the agent).
+ */
+async function stopAgentHeld(state: LabState, node: string, signal: NodeJS.Signals): Promise<void> {
+  const pid = state.agents[node];
+  if (!pid) throw new LabError('ERR_NO_SUCH_NODE', `no node "${node}" in lab ${state.plan.prefix}`);
+  await withProcessLock(state.plan.stateDir, async () => {
+    const now = readLabState(state.plan.prefix, path.dirname(state.plan.stateDir))?.agents[node] ?? pid;
+    if (!isOurAgent(now, state.plan.prefix)) throw new LabError('ERR_FAULT', `${node}'s agent is already down`);
+    holdNode(state.plan.stateDir, node);
+    process.kill(now, signal);
+    await waitFor(`${node}'s agent to stop`, 10_000, () => !isOurAgent(now, state.plan.prefix));
+  });
+}
+
+async function startAgentReleased(state: LabState, node: string): Promise<void> {
+  releaseNode(state.plan.stateDir, node);
+  await restartAgent({ prefix: state.plan.prefix, stateRoot: path.dirname(state.plan.stateDir), node });
+}
 
 /**
  * Fault injection for workshops: `podwire lab break <scenario>` makes one
@@ -42,14 +64,24 @@ export const SCENARIOS: Scenario[] = [
       'podwire trace <pod> <pod on that node> → DROPPED at the sender’s agent: peer-unreachable; podwire observe --verdict DROPPED',
     target: 'node',
     async break(state, node) {
-      const pid = state.agents[node];
-      if (!pid) throw new LabError('ERR_NO_SUCH_NODE', `no node "${node}" in lab ${state.plan.prefix}`);
-      if (!isOurAgent(pid, state.plan.prefix)) throw new LabError('ERR_FAULT', `${node}'s agent is already down`);
-      process.kill(pid, 'SIGTERM');
-      await waitFor(`${node}'s agent to stop`, 10_000, () => !isOurAgent(pid, state.plan.prefix));
+      await stopAgentHeld(state, node, 'SIGTERM');
     },
     async fix(state, node) {
-      await restartAgent({ prefix: state.plan.prefix, stateRoot: path.dirname(state.plan.stateDir), node });
+      await startAgentReleased(state, node);
+    },
+  },
+  {
+    name: 'node-down',
+    summary:
+      'lose a node as a machine is lost (its agent killed -9 and kept down): NotReady, tainted, its pods evicted and replaced',
+    findWith:
+      'podwire get nodes → NotReady after 10 s; podwire describe node <node> → Taints: node.kubernetes.io/unreachable:NoExecute, Conditions Unknown "Kubelet stopped posting node status."; podwire get pods -o wide → its pods Terminating after their tolerationSeconds (300 s by default), replacements Running on other nodes; podwire get events → TaintManagerEviction',
+    target: 'node',
+    async break(state, node) {
+      await stopAgentHeld(state, node, 'SIGKILL');
+    },
+    async fix(state, node) {
+      await startAgentReleased(state, node);
     },
   },
   {

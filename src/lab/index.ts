@@ -56,3 +56,6 @@ export {
   labAdminConfig,
   writeClusterKubeconfigs,
 } from './credentials.js';
+export { superviseLab, readSupervisorStatus, supervisorStatusLines } from './supervisor.js';
+export { holdNode, releaseNode, isHeld, withProcessLock } from './supervision.js';
+export { restartEtcd } from './lab.js';

@@ -26,6 +26,7 @@ import {
 } from './plan.js';
 import { ApiClient } from '../control/client/index.js';
 import { waitFor } from './wait.js';
+import { withProcessLock } from './supervision.js';
 import { ensureLabPki, apiServerTlsArgs, writeAdminKubeconfig, labPki } from './credentials.js';
 import {
   startOutside,
@@ -45,6 +46,8 @@ export interface LabState {
   store?: 'file' | 'etcd';
   /** etcd's PID when store is etcd */
   etcd?: number;
+  /** the supervisor (`lab supervise`), which restarts what dies: `podwire lab up` starts it */
+  supervisor?: number;
   /** the outside machines' processes (www; the cloud load balancer with a control plane), when the lab has them */
   outside?: OutsideState;
   createdAt: string;
@@ -67,7 +70,7 @@ export function readLabState(prefix: string, stateRoot?: string): LabState | nul
 export function isOurAgent(
   pid: number,
   prefix: string,
-  role: 'agent' | 'apiserver' | 'www' | 'cloudlb' = 'agent',
+  role: 'agent' | 'apiserver' | 'www' | 'cloudlb' | 'supervise' = 'agent',
 ): boolean {
   try {
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
@@ -84,6 +87,8 @@ function processAlive(pid: number): boolean {
 
 export interface LabUpOptions {
   prefix?: string;
+  /** start the supervisor, which restarts agents, the API server and etcd when they die (the CLI's `lab up` does) */
+  supervise?: boolean;
   nodes: number;
   stateRoot?: string;
   log?: (msg: string) => void;
@@ -185,6 +190,17 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     });
     if (withCp) await waitForNodesReady(plan);
     if (state.outside) await waitForOutside(plan, state.outside);
+    if (opts.supervise) {
+      // on the machine, not in a lab namespace: it runs `ip netns`/nsenter as the lab commands do
+      state.supervisor = startDaemon([process.execPath, CLI_ENTRY, '--lab', plan.prefix, 'lab', 'supervise'], {
+        logFile: path.join(plan.stateDir, 'supervisor.log'),
+        env: { ...process.env, PODWIRE_STATE_ROOT: path.dirname(plan.stateDir) },
+      });
+      fs.writeFileSync(stateFile(plan), JSON.stringify(state, null, 2));
+      log(
+        `supervisor: pid ${state.supervisor} restarts agents, the API server and etcd when they die (lab status shows it)`,
+      );
+    }
     log(`lab ${plan.prefix} up: ${plan.nodes.map((n) => `${n.name} ${n.ip} pods ${n.podCidr}`).join('; ')}`);
     return state;
   } catch (err) {
@@ -320,10 +336,13 @@ export async function restartApiServer(opts: {
   prefix?: string;
   stateRoot?: string;
   crash?: boolean;
+  /** the caller holds the lab's process lock (the supervisor) */
+  locked?: boolean;
 }): Promise<number> {
   const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
   if (!state?.apiserver)
     throw new LabError('ERR_LAB_NOT_UP', `no lab "${opts.prefix ?? 'pwlab'}" with a control plane is up`);
+  if (!opts.locked) return withProcessLock(state.plan.stateDir, () => restartApiServer({ ...opts, locked: true }));
   const old = state.apiserver;
   if (isOurAgent(old, state.plan.prefix, 'apiserver')) {
     process.kill(old, opts.crash ? 'SIGKILL' : 'SIGTERM');
@@ -333,6 +352,35 @@ export async function restartApiServer(opts: {
   fs.writeFileSync(stateFile(state.plan), JSON.stringify(state, null, 2));
   await waitForApiServer(state.plan, state.apiserver, state.etcd);
   return state.apiserver;
+}
+
+/** Start the lab's etcd again (after it died) on its data directory; the API server reconnects by itself. */
+export async function restartEtcd(opts: { prefix?: string; stateRoot?: string; locked?: boolean }): Promise<number> {
+  const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
+  if (!state?.etcd) throw new LabError('ERR_LAB_NOT_UP', `no lab "${opts.prefix ?? 'pwlab'}" with etcd is up`);
+  if (!opts.locked) return withProcessLock(state.plan.stateDir, () => restartEtcd({ ...opts, locked: true }));
+  const old = state.etcd;
+  if (processAlive(old)) {
+    process.kill(old, 'SIGTERM');
+    await waitFor(`old etcd ${old} to exit`, 10_000, () => !processAlive(old));
+  }
+  state.etcd = startEtcd(state.plan);
+  fs.writeFileSync(stateFile(state.plan), JSON.stringify(state, null, 2));
+  const etcd = state.etcd;
+  await waitFor('etcd to answer', 30_000, async () => {
+    if (!processAlive(etcd))
+      throw new LabError(
+        'ERR_START_FAILED',
+        `etcd exited:\n${tail(path.join(state.plan.controlPlane.stateDir, 'etcd.log'))}`,
+      );
+    const r = await execaRunner()
+      .run(withNetns(state.plan.controlPlane.ns, ['curl', '-fsS', '--max-time', '2', 'http://127.0.0.1:2379/health']), {
+        allowFailure: true,
+      })
+      .catch(() => null);
+    return r?.exitCode === 0;
+  });
+  return etcd;
 }
 
 function startAgent(plan: LabPlan, node: LabNode, withApi: boolean): number {
@@ -374,11 +422,15 @@ export async function restartAgent(opts: {
   stateRoot?: string;
   node: string;
   crash?: boolean;
+  /** the caller holds the lab's process lock (the supervisor, a fault) */
+  locked?: boolean;
 }): Promise<number> {
   const state = readLabState(opts.prefix ?? 'pwlab', opts.stateRoot);
   if (!state) throw new LabError('ERR_LAB_NOT_UP', `no lab "${opts.prefix ?? 'pwlab'}" is up`);
   const node = state.plan.nodes.find((n) => n.name === opts.node);
   if (!node) throw new LabError('ERR_NO_SUCH_NODE', `no node "${opts.node}" in lab ${state.plan.prefix}`);
+  // the supervisor must not start a second agent on this node meanwhile
+  if (!opts.locked) return withProcessLock(state.plan.stateDir, () => restartAgent({ ...opts, locked: true }));
   const old = state.agents[node.name];
   if (old && isOurAgent(old, state.plan.prefix)) {
     process.kill(old, opts.crash ? 'SIGKILL' : 'SIGTERM');
@@ -428,6 +480,9 @@ export async function labDown(opts: {
   const plan = planLab({ prefix: opts.prefix, nodes: 1, stateRoot: opts.stateRoot });
   const state = readLabState(plan.prefix, opts.stateRoot);
   const killed: number[] = [];
+  // 0. The supervisor, before anything it would start again
+  if (state?.supervisor && isOurAgent(state.supervisor, plan.prefix, 'supervise'))
+    await stopAll(new Set([state.supervisor]), killed);
   // 1. The agents and the API server first, so nothing restarts a container
   //    while we stop them (a kubelet restarts what exits under restartPolicy Always).
   const owners = new Set<number>();

@@ -18,7 +18,10 @@ import {
   outsideStatusLines,
   adminKubeconfigPath,
   writeAdminKubeconfig,
+  superviseLab,
+  supervisorStatusLines,
 } from '../../lab/index.js';
+import { processRunning } from '../../host/index.js';
 import { table } from '../../text/index.js';
 import { demo } from './lab-demo.js';
 import type { CliDeps } from './deps.js';
@@ -44,6 +47,10 @@ export function register(program: Command, deps: CliDeps): void {
       '--no-ingress',
       'leave out the ingress add-on (ingress-nginx controller pods, IngressClass nginx, GatewayClass cilium)',
     )
+    .option(
+      '--no-supervisor',
+      'leave out the supervisor that starts again an agent, the API server or etcd that dies (kill -9 included)',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  podwire lab up --nodes 3 --demo\n  podwire lab up --nodes 2 --no-control-plane',
@@ -57,6 +64,7 @@ export function register(program: Command, deps: CliDeps): void {
         outside: boolean;
         dns: boolean;
         ingress: boolean;
+        supervisor: boolean;
       }) => {
         const prefix = deps.lab();
         if (o.demo && !o.controlPlane) throw deps.fail('--demo needs the control plane (leave out --no-control-plane)');
@@ -67,6 +75,7 @@ export function register(program: Command, deps: CliDeps): void {
           controlPlane: o.controlPlane,
           store: o.store,
           outside: o.outside,
+          supervise: o.supervisor,
           log: (m) => say(`· ${m}`),
         });
         if (state.apiserver)
@@ -85,6 +94,19 @@ export function register(program: Command, deps: CliDeps): void {
         if (o.demo) await demo(deps, state, o.dns, ingress?.externalIp);
       },
     );
+  lab
+    .command('supervise')
+    .description('run the lab’s supervisor: restarts what dies, with back-off (started for you by lab up)')
+    .action(async () => {
+      const stop = new AbortController();
+      process.once('SIGTERM', () => stop.abort());
+      process.once('SIGINT', () => stop.abort());
+      await superviseLab({
+        prefix: deps.lab(),
+        log: (m) => say(`${new Date().toISOString()} ${m}`),
+        signal: stop.signal,
+      });
+    });
   lab
     .command('down')
     .description('stop the agents and remove every namespace, link and file the lab made')
@@ -171,6 +193,8 @@ export function register(program: Command, deps: CliDeps): void {
           `control plane: ${cp.ns} ${cp.ip}:${cp.port} and ${cp.socket}, API server + controllers ${up ? `running (pid ${state.apiserver})` : 'down'}, store ${state.store ?? 'file'}`,
         );
       } else say('control plane: none (--no-control-plane): peers from a file, pods by `podwire pod add`');
+      if (state.etcd) say(`etcd: ${processRunning(state.etcd) ? `running (pid ${state.etcd})` : 'down'}`);
+      for (const l of supervisorStatusLines(state)) say(l);
       for (const l of outsideStatusLines(state.plan, outside)) say(l);
     });
   lab
