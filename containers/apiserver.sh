@@ -58,4 +58,6 @@ exec "$PODWIRE_BIN" apiserver \
   --tls-private-key-file "$pki/apiserver.key" \
   --client-ca-file "$pki/ca.crt" \
   --service-account-key-file "$pki/sa.pub" \
-  --service-account-signing-key-file "$pki/sa.key"
+  --service-account-signing-key-file "$pki/sa.key" \
+  --kubelet-client-certificate "$pki/apiserver-kubelet-client.crt" \
+  --kubelet-client-key "$pki/apiserver-kubelet-client.key"

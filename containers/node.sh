@@ -67,6 +67,8 @@ printf 'nameserver %s\n' "${PODWIRE_UPSTREAM_DNS:-172.28.0.200}" > "$state/resol
 # 5. Its identity: the node's own certificate (system:node:<name>), as a kubelet's kubeconfig
 kubeconfig="$PODWIRE_PKI_DIR/node-$node.kubeconfig"
 [ -f "$kubeconfig" ] || die "no $kubeconfig: add $node to the apiserver's PODWIRE_NODES"
-set -- agent --node "$node" --apiserver "$PODWIRE_SERVER" --kubeconfig "$kubeconfig" --prefix "$prefix" --state-dir "$state" --underlay-if "$underlay" --resolv-conf "$state/resolv.conf"
+# its :10250 over TLS with the node certificate: only the API server's kubelet client gets in
+set -- agent --node "$node" --apiserver "$PODWIRE_SERVER" --kubeconfig "$kubeconfig" --prefix "$prefix" --state-dir "$state" --underlay-if "$underlay" --resolv-conf "$state/resolv.conf" \
+  --tls-cert-file "$PODWIRE_PKI_DIR/node-$node.crt" --tls-private-key-file "$PODWIRE_PKI_DIR/node-$node.key" --client-ca-file "$PODWIRE_PKI_DIR/ca.crt"
 if [ -n "${PODWIRE_POD_CIDR:-}" ]; then set -- "$@" --pod-cidr "$PODWIRE_POD_CIDR"; fi
 exec "$PODWIRE_BIN" "$@"

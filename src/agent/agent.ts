@@ -145,6 +145,13 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       (ns, pod, c, prev) => kubelet!.logFile(ns, pod, c, prev),
       kubeletStreams(kubelet, log),
       statsSummary(cfg.node, () => runningContainers(kubelet!, pods.list())),
+      cfg.kubeletTls
+        ? {
+            cert: fs.readFileSync(cfg.kubeletTls.certFile),
+            key: fs.readFileSync(cfg.kubeletTls.keyFile),
+            clientCa: fs.readFileSync(cfg.kubeletTls.clientCaFile),
+          }
+        : undefined,
     );
     await kubelet.start();
     heartbeat = startHeartbeat(client, cfg.node, underlay.local, log);

@@ -15,6 +15,8 @@ export interface AgentConfig {
   kubeconfig: string | null;
   /** --cluster-ca-file: the cluster CA pods get as serviceaccount/ca.crt (else the kubeconfig's); none: no tokens projected */
   clusterCaFile: string | null;
+  /** the kubelet's --tls-cert-file, --tls-private-key-file, --client-ca-file: :10250 over TLS, the API server's client certificate required */
+  kubeletTls: { certFile: string; keyFile: string; clientCaFile: string } | null;
   underlayIf: string;
   bridge: string;
   stateDir: string;
@@ -67,6 +69,17 @@ export class AgentConfigError extends Error {
   readonly code = 'ERR_AGENT_CONFIG';
 }
 
+/** The three TLS flags go together: one without the others is a mistake, not a half-secured port. */
+function kubeletTlsFlags(raw: Record<string, string | number | undefined>): AgentConfig['kubeletTls'] {
+  const [cert, key, ca] = ['tls-cert-file', 'tls-private-key-file', 'client-ca-file'].map((k) =>
+    raw[k] ? String(raw[k]) : null,
+  );
+  if (!cert && !key && !ca) return null;
+  if (!cert || !key || !ca)
+    throw new AgentConfigError('--tls-cert-file, --tls-private-key-file and --client-ca-file go together');
+  return { certFile: cert, keyFile: key, clientCaFile: ca };
+}
+
 export function agentConfig(raw: Record<string, string | number | undefined>): AgentConfig {
   const need = (k: string): string => {
     const v = raw[k];
@@ -100,6 +113,7 @@ export function agentConfig(raw: Record<string, string | number | undefined>): A
       apiserver,
       kubeconfig,
       clusterCaFile: raw['cluster-ca-file'] ? String(raw['cluster-ca-file']) : null,
+      kubeletTls: kubeletTlsFlags(raw),
       underlayIf: String(raw['underlay-if'] ?? DEFAULTS.underlayIf),
       bridge: String(raw.bridge ?? DEFAULTS.bridge),
       stateDir,

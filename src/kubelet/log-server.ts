@@ -1,6 +1,17 @@
 import http from 'node:http';
+import https from 'node:https';
 import fs from 'node:fs';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { serveStreams, type StreamDeps } from './streams/server.js';
+import { judgeSocket } from './kubelet-auth.js';
+
+/** The kubelet's TLS (its --tls-cert-file, --tls-private-key-file, --client-ca-file): then only the API server may come in. */
+export interface KubeletTls {
+  cert: Buffer | string;
+  key: Buffer | string;
+  clientCa: Buffer | string;
+}
 
 /**
  * The kubelet's log endpoint (GET /containerLogs/{ns}/{pod}/{container}),
@@ -25,9 +36,17 @@ export function startLogServer(
   lookup: LogLookup,
   streams?: StreamDeps,
   stats?: () => Promise<unknown>,
+  tls?: KubeletTls,
 ): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
+    if (tls) {
+      const v = judgeSocket(req.socket as TLSSocket, `path=${url.pathname}`);
+      if (!v.ok) {
+        res.writeHead(v.code, { 'content-type': 'text/plain' }).end(`${v.message}\n`);
+        return;
+      }
+    }
     // what the API server's metrics.k8s.io gathers (metrics-stats.ts)
     if (stats && req.method === 'GET' && url.pathname === '/stats/summary') {
       stats().then(
@@ -109,7 +128,26 @@ export function startLogServer(
       }
     }, 200);
     res.on('close', () => clearInterval(timer));
-  });
+  };
+  // TLS: the certificate is asked for, not required at the handshake, so an anonymous client hears 401 as from a kubelet
+  const server: http.Server = tls
+    ? https.createServer(
+        { cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: true, rejectUnauthorized: false },
+        handler,
+      )
+    : http.createServer(handler);
+  if (tls)
+    // streams arrive as upgrades: refused before serveStreams sees them
+    server.prependListener('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+      const v = judgeSocket(socket as TLSSocket, `path=${req.url ?? '/'}`);
+      if (!v.ok) {
+        socket.end(
+          `HTTP/1.1 ${v.code} ${v.code === 401 ? 'Unauthorized' : 'Forbidden'}\r\ncontent-type: text/plain\r\ncontent-length: ${v.message.length + 1}\r\nconnection: close\r\n\r\n${v.message}\n`,
+        );
+        socket.destroy();
+        (req as http.IncomingMessage & { refused?: boolean }).refused = true;
+      }
+    });
   if (streams) serveStreams(server, streams);
   return new Promise((resolve, reject) => {
     server.once('error', reject);

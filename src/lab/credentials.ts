@@ -56,6 +56,28 @@ export function apiServerTlsArgs(plan: LabPlan): string[] {
     pki.saPub,
     '--service-account-signing-key-file',
     pki.saKey,
+    // the nodes' :10250 over TLS, the API server presenting its kubelet client certificate
+    '--kubelet-client-certificate',
+    pki.apiserverKubeletClient.certFile,
+    '--kubelet-client-key',
+    pki.apiserverKubeletClient.keyFile,
+  ];
+}
+
+/**
+ * An agent's :10250 over TLS: its node certificate serves (the API server
+ * does not verify a kubelet's serving certificate), and only clients of the
+ * lab CA that are the API server's kubelet client (or system:masters) get in.
+ */
+export function agentKubeletTlsArgs(plan: LabPlan, node: string): string[] {
+  const pair = labNodeCert(plan, node);
+  return [
+    '--tls-cert-file',
+    pair.certFile,
+    '--tls-private-key-file',
+    pair.keyFile,
+    '--client-ca-file',
+    labPki(plan).ca.certFile,
   ];
 }
 

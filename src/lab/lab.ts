@@ -27,7 +27,7 @@ import {
 import { ApiClient } from '../control/client/index.js';
 import { waitFor } from './wait.js';
 import { withProcessLock } from './supervision.js';
-import { ensureLabPki, apiServerTlsArgs, writeAdminKubeconfig, labPki } from './credentials.js';
+import { ensureLabPki, apiServerTlsArgs, agentKubeletTlsArgs, writeAdminKubeconfig, labPki } from './credentials.js';
 import {
   startOutside,
   waitForOutside,
@@ -402,7 +402,13 @@ function startAgent(plan: LabPlan, node: LabNode, withApi: boolean): number {
     ...(plan.resolvConf ? ['--resolv-conf', plan.resolvConf] : []),
     ...(withApi
       ? // the API server's Unix socket (system:admin, for now); the lab CA, which pods get with their ServiceAccount token
-        ['--apiserver', `unix:${plan.controlPlane.socket}`, '--cluster-ca-file', labPki(plan).ca.certFile]
+        [
+          '--apiserver',
+          `unix:${plan.controlPlane.socket}`,
+          '--cluster-ca-file',
+          labPki(plan).ca.certFile,
+          ...agentKubeletTlsArgs(plan, node.name),
+        ]
       : ['--pod-cidr', node.podCidr, '--peers', plan.peersFile]),
   ]);
   try {

@@ -9,6 +9,7 @@ import {
   applyClusterDns,
   adminKubeconfigPath,
   labPki,
+  labNodeCert,
   CLI_ENTRY,
   type LabState,
 } from '../../src/lab/index.js';
@@ -204,5 +205,83 @@ describe('authentication in the lab', () => {
       'kube-dns.kube-system.svc.cluster.local',
     ]);
     expect(String(back.stdout).trim()).toBe(svc.spec.clusterIP);
+  });
+
+  it('a node’s :10250 lets in only the API server: a pod gets 401 over TLS and nothing over plain HTTP, another node’s certificate 403; kubectl logs still works', async () => {
+    const web = await client.get('pods', 'default', 'web');
+    const nodeIp = state.plan.nodes.find((n) => n.name === web.spec.nodeName)!.ip;
+    const url = `https://${nodeIp}:10250/containerLogs/kube-system/x/y`;
+    const anon = await podwire(
+      'exec',
+      'web',
+      '--',
+      'curl',
+      '-sk',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--max-time',
+      '5',
+      url,
+    );
+    expect(anon.stdout).toBe('401');
+    const plain = await podwire(
+      'exec',
+      'web',
+      '--',
+      'curl',
+      '-s',
+      '--max-time',
+      '5',
+      `http://${nodeIp}:10250/stats/summary`,
+    );
+    expect(plain.stdout).not.toMatch(/"node"/); // the TLS port answers no plain HTTP request with data
+    // a certificate of the lab CA, but a node's, not the API server's kubelet client
+    const other = labNodeCert(state.plan, web.spec.nodeName === 'node1' ? 'node2' : 'node1');
+    const forbidden = await inNs(state.plan.controlPlane.ns, [
+      'curl',
+      '-sk',
+      '-w',
+      ' %{http_code}',
+      '--max-time',
+      '5',
+      '--cert',
+      other.certFile,
+      '--key',
+      other.keyFile,
+      url,
+    ]);
+    expect(forbidden.stdout).toMatch(/^Forbidden \(user=system:node:node\d, .*\)\n 403$/s);
+    const kubelet = labPki(state.plan).apiserverKubeletClient;
+    const allowed = await inNs(state.plan.controlPlane.ns, [
+      'curl',
+      '-sk',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--max-time',
+      '5',
+      '--cert',
+      kubelet.certFile,
+      '--key',
+      kubelet.keyFile,
+      `https://${nodeIp}:10250/stats/summary`,
+    ]);
+    expect(allowed.stdout).toBe('200');
+    const logs = await podwire(
+      'kubectl',
+      '--cache-dir',
+      cache,
+      'logs',
+      '-n',
+      'kube-system',
+      '-l',
+      'k8s-app=kube-dns',
+      '--tail',
+      '1',
+    );
+    expect(logs.exitCode, logs.stderr).toBe(0);
   });
 });

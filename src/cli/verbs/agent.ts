@@ -24,6 +24,12 @@ export function register(program: Command, deps: CliDeps): void {
       '--cluster-ca-file <file>',
       'the cluster CA pods get with their ServiceAccount token (default: the kubeconfig’s; none: no tokens projected)',
     )
+    .option('--tls-cert-file <file>', ':10250 (logs, stats, exec, port-forward) over TLS with this certificate')
+    .option('--tls-private-key-file <file>', 'its key')
+    .option(
+      '--client-ca-file <file>',
+      'CA of the clients :10250 accepts: only the API server’s kubelet client (or system:masters); others 401/403',
+    )
     .option('--prefix <prefix>', 'prefix of everything the agent creates', 'pw')
     .option('--state-dir <dir>', 'where IPAM and pod records persist')
     .option('--peers <file>', 'JSON file of peer nodes {"peers":[{name,nodeIp,podCidr}]}')

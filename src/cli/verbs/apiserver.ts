@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { CliDeps } from './deps.js';
 
@@ -44,6 +45,11 @@ export function register(program: Command, deps: CliDeps): void {
       'https://kubernetes.default.svc.cluster.local',
     )
     .option('--api-audiences <list>', 'audiences a token must name, comma-separated (default: the issuer)')
+    .option(
+      '--kubelet-client-certificate <file>',
+      'reach the nodes’ :10250 (logs, exec, port-forward, stats) over TLS presenting this certificate',
+    )
+    .option('--kubelet-client-key <file>', 'its key')
     .option('--authorization-mode <mode>', 'RBAC (default with TLS) or AlwaysAllow (default on plain loopback HTTP)')
     .action(
       async (o: {
@@ -63,8 +69,18 @@ export function register(program: Command, deps: CliDeps): void {
         serviceAccountIssuer?: string;
         apiAudiences?: string;
         authorizationMode?: string;
+        kubeletClientCertificate?: string;
+        kubeletClientKey?: string;
       }) => {
+        if (!o.kubeletClientCertificate !== !o.kubeletClientKey)
+          throw deps.fail('--kubelet-client-certificate and --kubelet-client-key go together');
         const { runApiServer } = await import('../../control/run-apiserver.js');
+        const { useKubeletClientCertificate } = await import('../../control/api/kubelet-client.js');
+        if (o.kubeletClientCertificate && o.kubeletClientKey)
+          useKubeletClientCertificate({
+            cert: fs.readFileSync(o.kubeletClientCertificate),
+            key: fs.readFileSync(o.kubeletClientKey),
+          });
         const log = (m: string) => deps.io.out(`${new Date().toISOString()} ${m}\n`);
         const server = await runApiServer(
           {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { ApiError, errors } from './status.js';
+import { kubeletGet } from './kubelet-client.js';
 
 /** The kubelet's port; agents serve container logs there, on the node's InternalIP. */
 export const KUBELET_PORT = 10250;
@@ -59,7 +60,7 @@ export function proxyPodLog(
   }
   fwd.set('uid', pod.metadata.uid);
   const path = `/containerLogs/${encodeURIComponent(pod.metadata.namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${fwd}`;
-  const up = http.get({ host: ep.host, port: ep.port, path, timeout: 10_000 }, (r) => {
+  const up = kubeletGet({ host: ep.host, port: ep.port, path, timeout: 10_000 }, (r) => {
     res.writeHead(r.statusCode ?? 502, { 'content-type': r.headers['content-type'] ?? 'text/plain' });
     r.pipe(res);
     res.on('close', () => r.destroy());

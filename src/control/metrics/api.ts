@@ -2,6 +2,7 @@ import http from 'node:http';
 import { RESOURCE_TYPES, type ResourceType } from '../api/resources.js';
 import { ApiError } from '../api/status.js';
 import { kubeletEndpoint } from '../api/pod-log.js';
+import { kubeletGet } from '../api/kubelet-client.js';
 import type { KubeObject } from '../api/object.js';
 
 /**
@@ -60,7 +61,7 @@ export function fetchSummary(node: KubeObject, timeoutMs = NODE_TIMEOUT_MS): Pro
   const ep = kubeletEndpoint(node);
   if (!ep) return Promise.resolve(null);
   return new Promise((resolve) => {
-    const req = http.get({ host: ep.host, port: ep.port, path: '/stats/summary', timeout: timeoutMs }, (res) => {
+    const req = kubeletGet({ host: ep.host, port: ep.port, path: '/stats/summary', timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

@@ -96,6 +96,7 @@ export function serveStreams(server: http.Server, deps: StreamDeps): void {
     perMessageDeflate: false,
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((req as http.IncomingMessage & { refused?: boolean }).refused) return; // 401/403 already (log-server.ts)
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const target = parseStreamPath(url);

@@ -1,9 +1,9 @@
-import net from 'node:net';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Store } from '../../store/types.js';
 import { RESOURCE_TYPES, storageKey } from '../resources.js';
 import { kubeletEndpoint } from '../pod-log.js';
+import { kubeletConnect } from '../kubelet-client.js';
 
 /**
  * pods/{name}/exec, pods/{name}/attach and pods/{name}/portforward, as
@@ -167,7 +167,8 @@ export function streamUpgradeHandler(
       .then(
         (t) =>
           new Promise<void>((resolve, reject) => {
-            const up = net.connect({ host: t.host, port: t.port });
+            // (the callback runs once connected, after `connected` below is defined)
+            const up = kubeletConnect({ host: t.host, port: t.port }, () => connected());
             const timer = setTimeout(
               () => up.destroy(new Error('i/o timeout')),
               t.ready ? DIAL_TIMEOUT_MS : DIAL_TIMEOUT_NOT_READY_MS,
@@ -182,7 +183,7 @@ export function streamUpgradeHandler(
                 ),
               );
             });
-            up.once('connect', () => {
+            const connected = () => {
               clearTimeout(timer);
               up.removeAllListeners('error');
               up.on('error', () => socket.destroy());
@@ -195,7 +196,7 @@ export function streamUpgradeHandler(
               socket.pipe(up);
               socket.resume();
               resolve();
-            });
+            };
           }),
       )
       .catch((e: unknown) => {
