@@ -282,6 +282,10 @@ describe('compose.yaml: the etcd profile switches the store', () => {
       '/etc/podwire/pki/sa.pub',
       '--service-account-signing-key-file',
       '/etc/podwire/pki/sa.key',
+      '--kubelet-client-certificate',
+      '/etc/podwire/pki/apiserver-kubelet-client.crt',
+      '--kubelet-client-key',
+      '/etc/podwire/pki/apiserver-kubelet-client.key',
     ]);
     // first the PKI (kept when there), for the nodes PODWIRE_NODES names
     expect(apiserverRun(false, { PODWIRE_ADVERTISE_ADDRESS: '172.28.0.2', PODWIRE_NODES: 'node1 node2' })[0]).toBe(
