@@ -81,14 +81,21 @@ export function sessionMembers(sid: number): number[] {
   return out;
 }
 
-export function killSession(sid: number): void {
-  for (const pid of sessionMembers(sid)) {
+/**
+ * SIGKILL every process of the session — and look again a few times: a
+ * member may fork between one look at /proc and the kill (a shell starting
+ * `sleep &` just as the client leaves), and its child would outlive it.
+ */
+export function killSession(sid: number, rounds = 25): void {
+  const members = sessionMembers(sid);
+  for (const pid of members) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       /* gone */
     }
   }
+  if (members.length && rounds > 1) setTimeout(() => killSession(sid, rounds - 1), 20).unref();
 }
 
 /** The process behind a stream: a child with pipes, or one on a PTY. */
