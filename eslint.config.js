@@ -32,6 +32,7 @@ export const LAYERS = [
   'agent',
   'lab',
   'probe',
+  'ui', // podwire ui: the web view's server (src/ui/web/ is the page, bundled for the browser)
   'examples',
   'bench',
   'cli',
