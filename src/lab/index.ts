@@ -59,3 +59,4 @@ export {
 export { superviseLab, readSupervisorStatus, supervisorStatusLines } from './supervisor.js';
 export { holdNode, releaseNode, isHeld, withProcessLock } from './supervision.js';
 export { restartEtcd } from './lab.js';
+export { trace, type TraceOptions, type TraceOutcome, type ProbeFacts } from './trace-run.js';
