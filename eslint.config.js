@@ -101,6 +101,23 @@ export default tseslint.config(
   },
   ...perFolder,
   {
+    // src/ui/web is the page, bundled for the browser (scripts/bundle.mjs): it imports npm packages
+    // and its own files, not the Node layers, so the layering is not its rule; the typed-error
+    // rule above is (its .tsx files are added to it here).
+    files: ['src/ui/web/**/*.ts', 'src/ui/web/**/*.tsx'],
+    languageOptions: { parser: tseslint.parser, parserOptions: { sourceType: 'module', ecmaFeatures: { jsx: true } } },
+    rules: {
+      'no-restricted-imports': 'off',
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ThrowStatement > NewExpression[callee.name='Error']",
+          message: 'Throw one of the project\'s typed errors (a class with a stable `code`), not a bare Error.',
+        },
+      ],
+    },
+  },
+  {
     // Only the host seam starts processes. A rule of its own (typescript-eslint's copy of
     // no-restricted-imports), so the layering above and this can be switched separately.
     files: ['src/**/*.ts'],

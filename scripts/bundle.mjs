@@ -37,3 +37,25 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// The page of `podwire ui` (src/ui/web/, issue #16): Preact + elkjs bundled for the browser into
+// dist/ui/ (index.html, app.js, app.css), which the UI server serves as static files. Everything
+// the page runs is in these three files: nothing is loaded from outside at run time (no CDN).
+const uiOut = path.join(root, 'dist', 'ui');
+fs.rmSync(uiOut, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { app: 'src/ui/web/main.tsx' },
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  minify: true,
+  sourcemap: false,
+  outdir: uiOut,
+  tsconfig: 'src/ui/web/tsconfig.json',
+  logLevel: 'warning',
+});
+fs.copyFileSync(path.join(root, 'src', 'ui', 'web', 'index.html'), path.join(uiOut, 'index.html'));

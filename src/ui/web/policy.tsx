@@ -1,0 +1,235 @@
+import ELK from 'elkjs/lib/elk.bundled.js';
+import { useEffect, useState } from 'preact/hooks';
+import type { UiProbeCell, UiProbeMatrix } from '../contract.js';
+import { getJson } from './api.js';
+
+/**
+ * The Policy view: `podwire probe`'s matrix of a namespace as a grid (colour and the word, so it
+ * reads without colour), a click on a cell explains its verdict, and the article's two graphs —
+ * every pod reaching every other without NetworkPolicy, and the edges still allowed with it.
+ */
+
+const elk = new ELK();
+
+interface Pt {
+  x: number;
+  y: number;
+}
+
+function useGraphLayout(pods: string[]): Map<string, Pt> | undefined {
+  const [pos, setPos] = useState<Map<string, Pt> | undefined>(undefined);
+  const key = pods.join(',');
+  useEffect(() => {
+    let live = true;
+    // a ring of pods from ELK's stress layout over the full graph: the same places in both pictures
+    const edges = pods.flatMap((a, i) =>
+      pods.slice(i + 1).map((b, j) => ({ id: `${i}-${j}`, sources: [a], targets: [b] })),
+    );
+    elk
+      .layout({
+        id: 'root',
+        layoutOptions: { 'elk.algorithm': 'stress', 'elk.stress.desiredEdgeLength': '140' },
+        children: pods.map((p) => ({ id: p, width: 110, height: 26 })),
+        edges,
+      })
+      .then(
+        (g) => {
+          if (!live) return;
+          const m = new Map<string, Pt>();
+          for (const c of g.children ?? []) m.set(c.id, { x: (c.x ?? 0) + 55, y: (c.y ?? 0) + 13 });
+          setPos(m);
+        },
+        () => live && setPos(new Map()),
+      );
+    return () => {
+      live = false;
+    };
+  }, [key]);
+  return pos;
+}
+
+function Graph(props: {
+  title: string;
+  pods: string[];
+  allowed: (a: string, b: string) => boolean;
+  pos: Map<string, Pt>;
+}) {
+  const pts = [...props.pos.values()];
+  const w = Math.max(200, ...pts.map((p) => p.x + 70));
+  const h = Math.max(120, ...pts.map((p) => p.y + 24));
+  const edges: [string, string][] = [];
+  for (const a of props.pods) for (const b of props.pods) if (a !== b && props.allowed(a, b)) edges.push([a, b]);
+  return (
+    <figure class="policy-graph">
+      <figcaption>
+        {props.title} — {edges.length} allowed connection{edges.length === 1 ? '' : 's'}
+      </figcaption>
+      <svg viewBox={`-70 -10 ${w + 80} ${h + 20}`} role="group" aria-label={props.title}>
+        <defs>
+          <marker
+            id="arrow"
+            viewBox="0 0 10 10"
+            refX="10"
+            refY="5"
+            markerWidth="6"
+            markerHeight="6"
+            orient="auto-start-reverse"
+          >
+            <path d="M 0 0 L 10 5 L 0 10 z" />
+          </marker>
+        </defs>
+        {edges.map(([a, b]) => {
+          const p = props.pos.get(a);
+          const q = props.pos.get(b);
+          if (!p || !q) return null;
+          // a slight offset so a→b and b→a are two lines
+          const dx = q.x - p.x;
+          const dy = q.y - p.y;
+          const len = Math.hypot(dx, dy) || 1;
+          const ox = (-dy / len) * 4;
+          const oy = (dx / len) * 4;
+          const shorten = 16 / len;
+          return (
+            <line
+              class="allowed-edge"
+              x1={p.x + ox + dx * shorten}
+              y1={p.y + oy + dy * shorten}
+              x2={q.x + ox - dx * shorten}
+              y2={q.y + oy - dy * shorten}
+              marker-end="url(#arrow)"
+            >
+              <title>{`${a} → ${b} allowed`}</title>
+            </line>
+          );
+        })}
+        {props.pods.map((p) => {
+          const at = props.pos.get(p);
+          return at ? (
+            <g class="graph-pod">
+              <rect x={at.x - 55} y={at.y - 13} width={110} height={26} rx={6} />
+              <text x={at.x} y={at.y + 4} text-anchor="middle">
+                {p}
+              </text>
+            </g>
+          ) : null;
+        })}
+      </svg>
+    </figure>
+  );
+}
+
+export function Policy(props: { namespaces: string[] }) {
+  const [ns, setNs] = useState(props.namespaces.includes('default') ? 'default' : (props.namespaces[0] ?? 'default'));
+  const [matrix, setMatrix] = useState<UiProbeMatrix | undefined>(undefined);
+  const [cell, setCell] = useState<UiProbeCell | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const probe = async () => {
+    setBusy(true);
+    setError('');
+    setCell(undefined);
+    try {
+      setMatrix(await getJson<UiProbeMatrix>(`/api/probe?namespace=${encodeURIComponent(ns)}`));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const pos = useGraphLayout(matrix?.pods ?? []);
+  const verdictOf = (a: string, b: string) => {
+    if (!matrix) return undefined;
+    const i = matrix.pods.indexOf(a);
+    const j = matrix.pods.indexOf(b);
+    return matrix.cells[i]?.[j];
+  };
+  return (
+    <section class="policy-view" aria-label="Policy">
+      <div class="toolbar">
+        <label>
+          Namespace
+          <select
+            value={ns}
+            onChange={(e) => setNs((e.target as HTMLSelectElement).value)}
+            aria-label="Probe namespace"
+          >
+            {props.namespaces.map((n) => (
+              <option value={n}>{n}</option>
+            ))}
+          </select>
+        </label>
+        <button type="button" onClick={() => void probe()} disabled={busy}>
+          {busy ? 'Probing…' : 'Probe every pair'}
+        </button>
+      </div>
+      {error ? (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      ) : null}
+      {matrix ? (
+        <>
+          <table class="matrix" aria-label={`Reachability in ${matrix.namespace}, ${matrix.proto}/${matrix.port}`}>
+            <caption>
+              {matrix.namespace}: from (rows) → to (columns), {matrix.proto}/{matrix.port}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">from \ to</th>
+                {matrix.pods.map((p) => (
+                  <th scope="col">{p}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {matrix.cells.map((row, i) => (
+                <tr>
+                  <th scope="row">{matrix.pods[i]}</th>
+                  {row.map((c) => (
+                    <td
+                      class={`cell ${c.observed} ${c.observed !== 'not-probed' && c.observed !== c.expected ? 'unexpected' : ''}`}
+                    >
+                      <button
+                        type="button"
+                        aria-label={`${c.from} to ${c.to}: ${c.observed}, expected ${c.expected}; explain`}
+                        aria-pressed={cell === c}
+                        onClick={() => setCell(c)}
+                      >
+                        {c.observed === 'allowed' ? '✔ allowed' : c.observed === 'blocked' ? '✖ blocked' : '—'}
+                      </button>
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <div class="explain" aria-live="polite">
+            {cell ? (
+              <>
+                <h3>
+                  {cell.from} → {cell.to}: {cell.observed} (expected {cell.expected})
+                </h3>
+                <pre>{cell.explain}</pre>
+              </>
+            ) : (
+              <p>Click a cell to see which policy isolates and which rule allows.</p>
+            )}
+          </div>
+          {pos ? (
+            <div class="graphs">
+              <Graph title="Without NetworkPolicy" pods={matrix.pods} pos={pos} allowed={() => true} />
+              <Graph
+                title="With the namespace's NetworkPolicies"
+                pods={matrix.pods}
+                pos={pos}
+                allowed={(a, b) => verdictOf(a, b)?.observed === 'allowed'}
+              />
+            </div>
+          ) : null}
+        </>
+      ) : (
+        <p>Probe a namespace to see which pods reach which.</p>
+      )}
+    </section>
+  );
+}
