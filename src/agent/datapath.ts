@@ -21,6 +21,12 @@ const UNDERLAY_SLOTS = 256;
 /** Batches per readiness callback before yielding to the other socket. */
 const BATCHES_PER_TURN = 8;
 const SOCKET_BUFFER_BYTES = 32 << 20;
+/**
+ * The PACKET_FANOUT groups (per network namespace, so per node) the agent's
+ * sockets join: a restarting agent's successor joins the same groups and
+ * takes cbr0 and eth0 over when its predecessor leaves (handover.ts).
+ */
+export const FANOUT_GROUPS = { pods: 0x7077, underlay: 0x7078 };
 
 /**
  * The Linux side of the dataplane: two packet sockets (cbr0 for pods, eth0
@@ -53,10 +59,11 @@ export class Datapath {
       rcvbufBytes: SOCKET_BUFFER_BYTES,
       sndbufBytes: SOCKET_BUFFER_BYTES,
     };
-    this.podSock = PacketSocket.open(bridge, common);
+    this.podSock = PacketSocket.open(bridge, { ...common, fanoutGroup: FANOUT_GROUPS.pods });
     try {
       this.underlaySock = PacketSocket.open(underlayIf, {
         ...common,
+        fanoutGroup: FANOUT_GROUPS.underlay,
         filter: compileFilter(
           services ? underlayServicesFilter(identity.vxlanPort, services) : underlayFilter(identity.vxlanPort),
         ),

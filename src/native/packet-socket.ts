@@ -16,6 +16,13 @@ export interface PacketSocketOptions {
   timestamps?: boolean;
   /** A classic BPF program (struct sock_filter[], 8 bytes each); see bpf.ts. */
   filter?: Buffer;
+  /**
+   * Join this PACKET_FANOUT group (1..65535, per network namespace) in
+   * rollover mode: frames go to the group's oldest member while it has room,
+   * to the next only when it has not, and wholly once it leaves. A second
+   * socket can so stand by and take an interface over without a gap.
+   */
+  fanoutGroup?: number;
 }
 
 /**

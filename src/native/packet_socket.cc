@@ -99,6 +99,33 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
     if (SetIntOpt(fd, SOL_SOCKET, SO_SNDBUFFORCE, num("sndbufBytes")) < 0)
       SetIntOpt(fd, SOL_SOCKET, SO_SNDBUF, num("sndbufBytes"));
   }
+  // A fanout member must be bound before it joins, and a bound socket is a
+  // plain tap until then: it would see (and its agent forward) copies of the
+  // frames the group's current member forwards. So it drops everything until
+  // it has joined; the real filter goes on after.
+  const int fanoutGroup = num("fanoutGroup");
+  if (fanoutGroup > 0) {
+    struct sock_filter dropAll = {0x06, 0, 0, 0};  // BPF_RET|BPF_K 0
+    struct sock_fprog none = {1, &dropAll};
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &none, sizeof(none)) < 0) return fail("SO_ATTACH_FILTER");
+  }
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof(sll));
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_ifindex = static_cast<int>(ifindex);
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof(sll)) < 0) return fail("bind");
+  if (fanoutGroup > 0) {
+    // PACKET_FANOUT_ROLLOVER: every frame goes to the group's first member
+    // while it has room; the next one only gets the overflow, and all of it
+    // once the first leaves. Two agents in one group hand the interface over
+    // without a frame going to nobody (agent restarts, src/agent/handover.ts).
+    int arg = (fanoutGroup & 0xffff) | (PACKET_FANOUT_ROLLOVER << 16);
+    if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0) return fail("PACKET_FANOUT");
+    // the real filter, attached below, replaces the drop-all one; without one, none
+    if (!(opts.Has("filter") && opts.Get("filter").IsBuffer()) && SetIntOpt(fd, SOL_SOCKET, SO_DETACH_FILTER, 0) < 0)
+      return fail("SO_DETACH_FILTER");
+  }
   if (opts.Has("filter") && opts.Get("filter").IsBuffer()) {
     Napi::Buffer<uint8_t> prog = opts.Get("filter").As<Napi::Buffer<uint8_t>>();
     if (prog.Length() % sizeof(struct sock_filter) != 0) {
@@ -111,12 +138,14 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
     fprog.filter = reinterpret_cast<struct sock_filter*>(prog.Data());
     if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) return fail("SO_ATTACH_FILTER");
   }
-  struct sockaddr_ll sll;
-  memset(&sll, 0, sizeof(sll));
-  sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(ETH_P_ALL);
-  sll.sll_ifindex = static_cast<int>(ifindex);
-  if (bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof(sll)) < 0) return fail("bind");
+  if (fanoutGroup <= 0) {
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof(sll));
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = static_cast<int>(ifindex);
+    if (bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof(sll)) < 0) return fail("bind");
+  }
   if (flag("promiscuous")) {
     struct packet_mreq mr;
     memset(&mr, 0, sizeof(mr));
