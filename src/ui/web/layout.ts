@@ -22,7 +22,7 @@ export interface TopoLayout {
   boxes: Map<string, Box>;
 }
 
-export const POD_W = 168;
+export const POD_W = 200;
 export const POD_H = 58;
 const PART_W = 150; // eth0, agent, cbr0
 const PART_H = 30;
@@ -106,6 +106,8 @@ export function elkGraph(t: UiTopology): ElkNode {
       'elk.spacing.nodeNode': '28',
       'elk.spacing.nodeNodeBetweenLayers': '36',
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+      // node1 left of node2, Services in the API's order: the picture keeps its places as it changes
+      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
       'elk.padding': '[top=10,left=10,bottom=10,right=10]',
     },
     children: [
@@ -145,6 +147,7 @@ export async function layoutTopology(t: UiTopology): Promise<TopoLayout> {
     width = Math.max(width, b.x + b.w + 10);
     height = Math.max(height, b.y + b.h + 10);
   }
+  height += 16; // the underlay's label below it
   return { width, height, boxes };
 }
 
@@ -154,14 +157,26 @@ export const centre = (b: Box) => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
  * The points a flow's path is drawn through, one list per hop (so a drop can be marked at its hop).
  * A VXLAN hop goes down from one eth0 to the underlay, along it, and up into the other eth0.
  */
-export function hopPoints(h: UiHop, l: TopoLayout): { x: number; y: number }[] {
+export function hopPoints(h: UiHop, l: TopoLayout, next?: UiHop, prev?: UiHop): { x: number; y: number }[] {
   const at = (id: string) => {
     const b = l.boxes.get(id);
     return b ? [centre(b)] : [];
   };
   switch (h.kind) {
-    case 'pod':
-      return at(ids.pod(h.id));
+    case 'pod': {
+      // a pod is left (or right) by its side, down a bus beside the pods to cbr0: straight through
+      // the boxes the line would cross the other pods' names
+      const b = l.boxes.get(ids.pod(h.id));
+      if (!b) return [];
+      const bridge = next?.kind === 'bridge' ? next : prev?.kind === 'bridge' ? prev : undefined;
+      const group = bridge ? l.boxes.get(ids.pods(bridge.node)) : undefined;
+      if (!group) return [centre(b)];
+      const right = b.x + b.w / 2 > group.x + group.w / 2;
+      const edge = { x: right ? b.x + b.w : b.x, y: b.y + b.h / 2 };
+      const bus = { x: right ? group.x + group.w - 3 : group.x + 3, y: edge.y };
+      const foot = { x: bus.x, y: group.y + group.h };
+      return next?.kind === 'bridge' ? [edge, bus, foot] : [foot, bus, edge];
+    }
     case 'bridge':
       return at(ids.cbr0(h.node));
     case 'agent':

@@ -1,5 +1,4 @@
-import ELK from 'elkjs/lib/elk.bundled.js';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { UiProbeCell, UiProbeMatrix } from '../contract.js';
 import { getJson } from './api.js';
 
@@ -9,43 +8,24 @@ import { getJson } from './api.js';
  * every pod reaching every other without NetworkPolicy, and the edges still allowed with it.
  */
 
-const elk = new ELK();
-
 interface Pt {
   x: number;
   y: number;
 }
 
-function useGraphLayout(pods: string[]): Map<string, Pt> | undefined {
-  const [pos, setPos] = useState<Map<string, Pt> | undefined>(undefined);
-  const key = pods.join(',');
-  useEffect(() => {
-    let live = true;
-    // a ring of pods from ELK's stress layout over the full graph: the same places in both pictures
-    const edges = pods.flatMap((a, i) =>
-      pods.slice(i + 1).map((b, j) => ({ id: `${i}-${j}`, sources: [a], targets: [b] })),
-    );
-    elk
-      .layout({
-        id: 'root',
-        layoutOptions: { 'elk.algorithm': 'stress', 'elk.stress.desiredEdgeLength': '140' },
-        children: pods.map((p) => ({ id: p, width: 110, height: 26 })),
-        edges,
-      })
-      .then(
-        (g) => {
-          if (!live) return;
-          const m = new Map<string, Pt>();
-          for (const c of g.children ?? []) m.set(c.id, { x: (c.x ?? 0) + 55, y: (c.y ?? 0) + 13 });
-          setPos(m);
-        },
-        () => live && setPos(new Map()),
-      );
-    return () => {
-      live = false;
-    };
-  }, [key]);
-  return pos;
+/**
+ * The pods on a ring, the article's picture: every pair's edge is visible (no pod sits on another's
+ * line) and the places are the same in both graphs, so the eye compares edges, not positions. A
+ * ring needs no layout engine.
+ */
+function ring(pods: string[]): Map<string, Pt> {
+  const r = Math.max(90, (pods.length * 130) / (2 * Math.PI));
+  return new Map(
+    pods.map((p, i) => {
+      const a = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, pods.length);
+      return [p, { x: r + 60 + r * Math.cos(a), y: r + 16 + r * Math.sin(a) }];
+    }),
+  );
 }
 
 function Graph(props: {
@@ -55,7 +35,7 @@ function Graph(props: {
   pos: Map<string, Pt>;
 }) {
   const pts = [...props.pos.values()];
-  const w = Math.max(200, ...pts.map((p) => p.x + 70));
+  const w = Math.max(200, ...pts.map((p) => p.x + 60));
   const h = Math.max(120, ...pts.map((p) => p.y + 24));
   const edges: [string, string][] = [];
   for (const a of props.pods) for (const b of props.pods) if (a !== b && props.allowed(a, b)) edges.push([a, b]);
@@ -64,7 +44,7 @@ function Graph(props: {
       <figcaption>
         {props.title} — {edges.length} allowed connection{edges.length === 1 ? '' : 's'}
       </figcaption>
-      <svg viewBox={`-70 -10 ${w + 80} ${h + 20}`} role="group" aria-label={props.title}>
+      <svg viewBox={`0 0 ${w} ${h + 4}`} role="group" aria-label={props.title}>
         <defs>
           <marker
             id="arrow"
@@ -136,7 +116,7 @@ export function Policy(props: { namespaces: string[] }) {
       setBusy(false);
     }
   };
-  const pos = useGraphLayout(matrix?.pods ?? []);
+  const pos = matrix ? ring(matrix.pods) : undefined;
   const verdictOf = (a: string, b: string) => {
     if (!matrix) return undefined;
     const i = matrix.pods.indexOf(a);

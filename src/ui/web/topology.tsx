@@ -147,13 +147,13 @@ export function Topology(props: {
               {`${p.ip || '(no IP)'} ${p.phase}`}
             </text>
             <text class="small labels" x={b.x + 6} y={b.y + 47}>
-              {labelText(p.labels).slice(0, 30)}
+              {labelText(p.labels).slice(0, 34)}
             </text>
           </g>
         );
       })}
       {drawn.map((f) => {
-        const perHop = f.path.map((h) => hopPoints(h, l));
+        const perHop = f.path.map((h, i) => hopPoints(h, l, f.path[i + 1], f.path[i - 1]));
         const pts = perHop.flat();
         if (pts.length < 2) return null;
         const drop = f.dropAt ? perHop[f.dropAt.hop]?.[0] : undefined;
