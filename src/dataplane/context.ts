@@ -10,6 +10,7 @@ import { Gro } from './gro.js';
 import type { PipelineTracer, StageName } from './trace.js';
 import type { LbState } from './lb-state.js';
 import type { PolicySet } from '../policy/index.js';
+import { HOLD_POINT_NAMES, probeKey, type HoldPoint, type ProbeHolds } from './trace-hold.js';
 
 /** What the pipeline needs to know about its node. Addresses are uint32. */
 export interface NodeIdentity {
@@ -118,6 +119,8 @@ export class PipelineContext {
   // a traced probe: IPv4 source + identification; curProbe marks the frame at hand
   probe: { src: number; id: number } | null = null;
   curProbe = false;
+  /** step mode: where the probe is parked (null: never held) */
+  holds: ProbeHolds | null = null;
 
   constructor(
     readonly id: NodeIdentity,
@@ -165,6 +168,25 @@ export class PipelineContext {
         );
       }
     }
+  }
+
+  /**
+   * Step mode: park the probe (the frame at hand, from its virtio-net
+   * header at `slot`) at `point` unless it was released from there: a copy
+   * waits in `holds`, the caller stops processing it. Callers check
+   * curProbe first, so no other packet pays for this.
+   */
+  parkProbe(point: HoldPoint, buf: Buffer, slot: number, len: number): boolean {
+    const h = this.holds;
+    const p = this.probe;
+    if (h === null || p === null) return false;
+    const key = probeKey(p.src, p.id);
+    if (!h.shouldPark(key, point)) return false;
+    h.park(key, point, Buffer.from(buf.subarray(slot, slot + len)), this.curPort, this.clock());
+    this.stage('held', `held ${HOLD_POINT_NAMES[point]} (step mode): only this probe waits, until released`, {
+      point: HOLD_POINT_NAMES[point],
+    });
+    return true;
   }
 
   isProbe(src: number, id: number): boolean {

@@ -54,6 +54,7 @@ export const DROP_REASONS = [
     'vxlan-spoofed-inner-source',
     'VXLAN from a known node whose inner source is neither in that node’s pod CIDR nor its node address (a forged or misrouted packet)',
   ],
+  ['trace-hold-expired', 'a traced probe held in step mode (podwire ui) was not released in time, or its trace ended'],
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number][0];

@@ -23,6 +23,7 @@ import { deliverLocal, deliverToHost } from './to-pods.js';
 import { NAT_CONSUMED, NAT_DONE, NAT_PASS, isOutside, masquerade, natFromPod } from './service-stage.js';
 import { sendToUnderlay } from './to-underlay.js';
 import { policyFromPod } from './policy-stage.js';
+import { HOLD_POD_RX } from './trace-hold.js';
 
 /**
  * Frames the pods send (cbr0 side): only those for the gateway's MAC (or
@@ -78,6 +79,19 @@ function ownSource(ctx: PipelineContext, eth: EthernetView): boolean {
   return host === undefined || eth.srcEquals(host);
 }
 
+/** Step mode: a probe released from its hold on cbr0 receive goes through the stages as it would have. */
+export function resumeFromPods(ctx: PipelineContext, frame: Buffer): void {
+  ctx.podTx.payload = frame;
+  ctx.underlayTx.payload = frame;
+  ctx.curBuf = frame;
+  ctx.curOff = VNET_HDR_SIZE;
+  ctx.curLen = frame.length - VNET_HDR_SIZE;
+  ctx.curPort = PORT_PODS;
+  ctx.curProbe = false;
+  fromPod(ctx, frame, 0, frame.length);
+  ctx.flush();
+}
+
 function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): void {
   const c = ctx.counters;
   const f = slot + VNET_HDR_SIZE;
@@ -113,6 +127,7 @@ function fromPod(ctx: PipelineContext, buf: Buffer, slot: number, len: number): 
   }
   if (ctx.probe !== null && ctx.isProbe(ip.src, ip.id)) {
     ctx.curProbe = true;
+    if (ctx.holds !== null && ctx.parkProbe(HOLD_POD_RX, buf, slot, len)) return;
     ctx.stage('received', `from pod ${ipv4ToString(ip.src)} on cbr0 (TTL ${ip.ttl}, ${ip.totalLength} bytes)`, {
       ttl: ip.ttl,
       length: ip.totalLength,

@@ -42,3 +42,13 @@ export {
   type LbOptions,
 } from './lb-state.js';
 export { STAGES, FWD_UNDERLAY, type StageName, type NatEvent, type PolicyEvent } from './trace.js';
+export {
+  ProbeHolds,
+  probeKey,
+  HOLD_POD_RX,
+  HOLD_DELIVER,
+  HOLD_POINT_NAMES,
+  HOLD_TIMEOUT_MS,
+  type HeldProbe,
+  type HoldPoint,
+} from './trace-hold.js';

@@ -1,4 +1,5 @@
 import type { RxBatch, TxBatch } from '../native/index.js';
+import { VNET_HDR_SIZE } from '../packet/index.js';
 import { queueUnderlayArp } from './arp.js';
 import {
   PipelineContext,
@@ -8,7 +9,10 @@ import {
   type TxPort,
 } from './context.js';
 import type { Counters } from './counters.js';
-import { processFromPods } from './from-pods.js';
+import { processFromPods, resumeFromPods } from './from-pods.js';
+import { resumeDelivery } from './to-pods.js';
+import { DROP } from './drop-reasons.js';
+import { HOLD_POD_RX, HOLD_POINT_NAMES, ProbeHolds, probeKey, type HeldProbe } from './trace-hold.js';
 import { processFromUnderlay } from './from-underlay.js';
 import type { Gro } from './gro.js';
 import { sendHealthProbes } from './health.js';
@@ -113,6 +117,55 @@ export class Pipeline {
    */
   setProbe(probe: { src: number; id: number } | null): void {
     this.ctx.probe = probe;
+  }
+
+  /**
+   * Step mode (podwire ui): hold the probe being followed at this node's
+   * hold points (trace-hold.ts) until releaseProbe; `on` false ends it and
+   * drops whatever is still parked (trace-hold-expired).
+   */
+  holdProbe(probe: { src: number; id: number }, on: boolean, timeoutMs?: number): void {
+    const key = probeKey(probe.src, probe.id);
+    if (on) {
+      if (this.ctx.holds === null) this.ctx.holds = new ProbeHolds(timeoutMs);
+      this.ctx.holds.enable(key);
+      return;
+    }
+    const h = this.ctx.holds;
+    if (h === null) return;
+    const left = h.disable(key);
+    if (left) this.ctx.counters.drops[DROP['trace-hold-expired']]++;
+    if (h.size === 0) this.ctx.holds = null;
+  }
+
+  /** "next": send the parked probe on from where it waits; says where that was, or null (nothing parked here). */
+  releaseProbe(probe: { src: number; id: number }): string | null {
+    const held = this.ctx.holds?.release(probeKey(probe.src, probe.id)) ?? null;
+    if (held === null) return null;
+    this.resume(held);
+    return HOLD_POINT_NAMES[held.point];
+  }
+
+  /** The agent's timer: probes parked longer than the hold timeout are dropped (trace-hold-expired, counted and traced). */
+  expireHolds(): number {
+    const gone = this.ctx.holds?.expire(this.ctx.clock()) ?? [];
+    for (const g of gone) {
+      const ctx = this.ctx;
+      ctx.curBuf = g.frame;
+      ctx.curOff = VNET_HDR_SIZE;
+      ctx.curLen = g.frame.length - VNET_HDR_SIZE;
+      ctx.curPort = g.port;
+      ctx.curProbe = true;
+      ctx.drop(DROP['trace-hold-expired']);
+      ctx.curProbe = false;
+    }
+    return gone.length;
+  }
+
+  private resume(held: HeldProbe): void {
+    if (held.point === HOLD_POD_RX) resumeFromPods(this.ctx, held.frame);
+    else resumeDelivery(this.ctx, held.frame, held.port);
+    this.ctx.curProbe = false;
   }
 
   /** Replace the peer set (from a PeerSource snapshot). */

@@ -4,6 +4,20 @@ import type { PipelineContext } from './context.js';
 import { DROP } from './drop-reasons.js';
 import { mtuExceeded } from './icmp-replies.js';
 import { FWD_LOCAL_POD } from './trace.js';
+import { HOLD_DELIVER } from './trace-hold.js';
+
+/** Step mode: a probe released from its hold before delivery is delivered (the frame from its virtio-net header on). */
+export function resumeDelivery(ctx: PipelineContext, frame: Buffer, port: number): void {
+  ctx.podTx.payload = frame;
+  ctx.curBuf = frame;
+  ctx.curOff = VNET_HDR_SIZE;
+  ctx.curLen = frame.length - VNET_HDR_SIZE;
+  ctx.curPort = port;
+  ctx.curProbe = true;
+  ctx.ip.wrap(frame, VNET_HDR_SIZE + ETHERNET_HEADER_SIZE, frame.length - VNET_HDR_SIZE - ETHERNET_HEADER_SIZE);
+  deliverLocal(ctx, frame, 0, frame.length, false);
+  ctx.flush();
+}
 
 /**
  * Delivery to a pod on this node, from a local pod or decapsulated from a
@@ -18,6 +32,7 @@ const ETH = ETHERNET_HEADER_SIZE;
 
 /** Hand an IPv4 frame (Ethernet at slot+10; ctx.ip on its header) to a pod on this node; `viaOverlay` frames may be coalesced. */
 export function deliverLocal(ctx: PipelineContext, buf: Buffer, slot: number, len: number, viaOverlay: boolean): void {
+  if (ctx.curProbe && ctx.holds !== null && ctx.parkProbe(HOLD_DELIVER, buf, slot, len)) return;
   const c = ctx.counters;
   const f = slot + VNET_HDR_SIZE;
   const flen = len - VNET_HDR_SIZE;

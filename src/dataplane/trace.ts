@@ -65,6 +65,8 @@ export const STAGES = [
   'deliver',
   'egress',
   'drop',
+  // step mode (podwire ui): the probe waits at a hold point until released (trace-hold.ts)
+  'held',
 ] as const;
 export type StageName = (typeof STAGES)[number];
 
