@@ -33,6 +33,7 @@ export const VERBS: { names: string[]; load: () => Promise<Registrar> }[] = [
   { names: ['kubectl'], load: async () => (await import('./verbs/kubectl.js')).register },
   { names: ['pki'], load: async () => (await import('./verbs/pki.js')).register },
   { names: ['example'], load: async () => (await import('./verbs/example.js')).register },
+  { names: ['ui'], load: async () => (await import('./verbs/ui.js')).register },
   {
     names: ['lb'],
     load: async () => {

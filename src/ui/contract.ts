@@ -81,6 +81,8 @@ export type UiHop =
 export interface UiFlowBatch {
   windowMs: number;
   flows: UiFlow[];
+  /** events of conversations left out because the window already held its cap of entries (absent: none) */
+  overflow?: number;
 }
 export interface UiFlow {
   /** stable for the same conversation: proto, src, dst, dst port (after the Service's translation the backend is in `backend`) */
