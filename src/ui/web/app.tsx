@@ -33,6 +33,8 @@ interface Live {
 const EMPTY: UiTopology = { nodes: [], pods: [], services: [], policies: [], ingresses: [] };
 const EVENTS = ['topology', 'flows', 'drop', 'status'] as const;
 type Tab = 'topology' | 'layers' | 'policy' | 'instructor';
+const TABS: Tab[] = ['topology', 'layers', 'policy', 'instructor'];
+const tabOf = (hash: string): Tab => TABS.find((t) => `#${t}` === hash) ?? 'topology';
 
 export function App() {
   const live = useRef<Live>({ topology: EMPTY, flows: new Map(), drops: [] });
@@ -41,7 +43,12 @@ export function App() {
   const [session, setSession] = useState<UiSession | undefined>(undefined);
   const [sessionError, setSessionError] = useState('');
   const [stream, setStream] = useState<'connecting' | 'open' | 'lost'>('connecting');
-  const [tab, setTab] = useState<Tab>('topology');
+  // the tab is in the URL's hash (#instructor, as `podwire ui --open-instructor` prints): a link opens it
+  const [tab, setTabState] = useState<Tab>(() => tabOf(location.hash));
+  const setTab = (t: Tab) => {
+    setTabState(t);
+    history.replaceState(null, '', `#${t}`);
+  };
   const [filter, setFilter] = useState<FlowFilter>(NO_FILTER);
   const [selected, setSelected] = useState<string | undefined>(undefined);
   const [form, setForm] = useState<TraceForm>({ from: '', to: '', port: '', proto: '' });

@@ -56,7 +56,8 @@ export function elkGraph(t: UiTopology): ElkNode {
     const podsGroup: ElkNode = {
       id: ids.pods(n.name),
       layoutOptions: {
-        'elk.algorithm': 'box',
+        // rectpacking fills rows to the aspect ratio (box stacks them in one column)
+        'elk.algorithm': 'rectpacking',
         'elk.aspectRatio': '1.6',
         'elk.spacing.nodeNode': '10',
         'elk.padding': '[top=6,left=6,bottom=6,right=6]',
@@ -131,7 +132,21 @@ export async function layoutTopology(t: UiTopology): Promise<TopoLayout> {
     boxes.set(n.id, { x, y, w: n.width ?? 0, h: n.height ?? 0 });
     for (const c of n.children ?? []) walk(c, x, y);
   };
-  for (const c of laid.children ?? []) walk(c, 0, 0);
+  // the nodes side by side with tops and bottoms in line: as tall as the tallest, contents at the
+  // bottom so every eth0 sits on the underlay at the same height (ELK centres them in their layer)
+  const nodeIds = new Set(t.nodes.map((n) => ids.node(n.name)));
+  const laidNodes = (laid.children ?? []).filter((c) => nodeIds.has(c.id));
+  const top = Math.min(...laidNodes.map((c) => c.y ?? 0));
+  const tall = Math.max(...laidNodes.map((c) => c.height ?? 0));
+  for (const c of laid.children ?? []) {
+    if (!nodeIds.has(c.id)) {
+      walk(c, 0, 0);
+      continue;
+    }
+    const grow = tall - (c.height ?? 0);
+    boxes.set(c.id, { x: c.x ?? 0, y: top, w: c.width ?? 0, h: tall });
+    for (const k of c.children ?? []) walk(k, c.x ?? 0, top + grow);
+  }
   // the underlay spans every node: a line the eth0s hang from, as the articles draw it
   const nodeBoxes = t.nodes.map((n) => boxes.get(ids.node(n.name))).filter((b): b is Box => !!b);
   const u = boxes.get(ids.underlay);

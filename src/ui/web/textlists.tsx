@@ -1,5 +1,5 @@
 import type { UiDrop, UiTopology } from '../contract.js';
-import { describePath, dropText, flowTitle, type FlowEntry } from './store.js';
+import { describePath, flowTitle, type FlowEntry } from './store.js';
 
 /**
  * What the pictures show, as text: nodes, pods, Services, the flows drawn and the last drops
@@ -19,7 +19,14 @@ export function TextLists(props: {
         <h2 id="h-drops">Last drops</h2>
         <ol class="drops" aria-live="polite" aria-relevant="additions" data-testid="drops">
           {props.drops.length ? (
-            props.drops.map((d) => <li class="drop">{`${d.time.slice(11, 19)} ${dropText(d)}`}</li>)
+            props.drops.map((d) => (
+              <li class="drop">
+                {`${d.time.slice(11, 19)} ${d.node}: ${d.proto} ${d.srcPod ?? d.src} → ${d.dstPod ?? d.dst} dropped: `}
+                <strong>{d.reason}</strong>
+                {d.suppressed ? ` (+${d.suppressed} more)` : ''}
+                {d.detail ? <small class="detail"> {d.detail}</small> : null}
+              </li>
+            ))
           ) : (
             <li class="none">none yet</li>
           )}
