@@ -20,6 +20,11 @@
 #                               it (default: eth0's address)
 #   PODWIRE_NODE_GRACE_SECONDS  seconds without a heartbeat before a node is
 #                               NotReady (default: 10)
+#   PODWIRE_EVICTION_SECONDS    how long pods tolerate a NotReady or unreachable
+#                               node before they are evicted and replaced: the
+#                               API server's --default-not-ready-toleration-seconds
+#                               and --default-unreachable-toleration-seconds
+#                               (default: 300, as Kubernetes; 30 for a workshop)
 #   PODWIRE_NODES               the nodes to make a certificate and a kubeconfig
 #                               for (default: node1 node2 node3)
 #   PODWIRE_PKI_DIR             the cluster's PKI and kubeconfigs, made here and
@@ -54,6 +59,8 @@ exec "$PODWIRE_BIN" apiserver \
   ${advertise:+--advertise-address "$advertise"} \
   --port "$port" \
   --node-monitor-grace-period "${PODWIRE_NODE_GRACE_SECONDS:-10}" \
+  --default-not-ready-toleration-seconds "${PODWIRE_EVICTION_SECONDS:-300}" \
+  --default-unreachable-toleration-seconds "${PODWIRE_EVICTION_SECONDS:-300}" \
   --tls-cert-file "$pki/apiserver.crt" \
   --tls-private-key-file "$pki/apiserver.key" \
   --client-ca-file "$pki/ca.crt" \

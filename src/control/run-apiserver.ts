@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { openStore, StoreError } from './store/index.js';
-import { ApiServer, type AuthOptions } from './api/index.js';
+import { ApiServer, DEFAULT_TOLERATION_SECONDS, type AuthOptions } from './api/index.js';
 import { AuthError, DEFAULT_ISSUER } from './auth/index.js';
 import { ApiClient } from './client/index.js';
 import { startControllers } from './controllers/index.js';
@@ -35,8 +35,11 @@ export interface ApiServerOptions {
   serviceAccountSigningKeyFile?: string;
   serviceAccountIssuer?: string;
   apiAudiences?: string[];
-  /** RBAC (the default with TLS) or AlwaysAllow */
+  /** Node,RBAC (the default with TLS), RBAC, or AlwaysAllow */
   authorizationMode?: string;
+  /** --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds (300 unless set) */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -72,9 +75,7 @@ export function authSetup(o: ApiServerOptions): {
       'ERR_AUTH_CONFIG',
       `--host ${o.host} without --tls-cert-file/--tls-private-key-file: plain HTTP (unauthenticated, everyone admin) is served only on a loopback address`,
     );
-  const mode = o.authorizationMode ?? (tls ? 'RBAC' : 'AlwaysAllow');
-  if (mode !== 'RBAC' && mode !== 'AlwaysAllow')
-    throw new AuthError('ERR_AUTH_CONFIG', `--authorization-mode ${mode}: podwire knows RBAC and AlwaysAllow`);
+  const { mode, nodeAuthorizer } = authorizationModes(o.authorizationMode ?? (tls ? 'Node,RBAC' : 'AlwaysAllow'));
   const signingKey = o.serviceAccountSigningKeyFile
     ? loadKey(read(o.serviceAccountSigningKeyFile, '--service-account-signing-key-file'), true)
     : undefined;
@@ -87,6 +88,7 @@ export function authSetup(o: ApiServerOptions): {
     tls,
     auth: {
       authorization: mode,
+      ...(nodeAuthorizer ? { nodeAuthorizer } : {}),
       ...(publicKeys.length
         ? {
             serviceAccounts: {
@@ -99,6 +101,32 @@ export function authSetup(o: ApiServerOptions): {
         : {}),
     },
   };
+}
+
+/**
+ * --authorization-mode, a comma-separated list as kube-apiserver's: Node
+ * and RBAC (the Node authorizer is asked first, as upstream orders them
+ * in kubeadm's `Node,RBAC`), or AlwaysAllow alone.
+ */
+export function authorizationModes(flag: string): { mode: 'RBAC' | 'AlwaysAllow'; nodeAuthorizer: boolean } {
+  const modes = flag
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  const bad = modes.find((m) => !['Node', 'RBAC', 'AlwaysAllow'].includes(m));
+  if (bad || !modes.length || new Set(modes).size !== modes.length)
+    throw new AuthError(
+      'ERR_AUTH_CONFIG',
+      `--authorization-mode ${flag}: podwire knows Node,RBAC, RBAC and AlwaysAllow`,
+    );
+  if (modes.includes('AlwaysAllow')) {
+    if (modes.length > 1)
+      throw new AuthError('ERR_AUTH_CONFIG', `--authorization-mode ${flag}: AlwaysAllow allows everything alone`);
+    return { mode: 'AlwaysAllow', nodeAuthorizer: false };
+  }
+  if (!modes.includes('RBAC'))
+    throw new AuthError('ERR_AUTH_CONFIG', `--authorization-mode ${flag}: Node needs RBAC beside it (Node,RBAC)`);
+  return { mode: 'RBAC', nodeAuthorizer: modes.includes('Node') };
 }
 
 function loadKey(pem: Buffer, isPrivate: boolean): KeyObject {
@@ -132,6 +160,10 @@ export async function runApiServer(
     auth,
     bootstrapPolicy: true,
     serviceAccountAdmission: o.controllers,
+    defaultTolerationSeconds: {
+      notReady: o.defaultNotReadyTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS.notReady,
+      unreachable: o.defaultUnreachableTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS.unreachable,
+    },
     log: (m) => log(m),
   });
   // pods/exec, attach and portforward: upgrades proxied to the agent of the pod's node
@@ -152,7 +184,7 @@ export async function runApiServer(
   log(
     `apiserver on ${url}${unix ? ` and ${unix}` : ''} (store: ${store.kind} ${o.store}; ${
       tls
-        ? `TLS, client certificates${auth?.serviceAccounts ? ', ServiceAccount tokens' : ''}, authorization ${auth?.authorization}`
+        ? `TLS, client certificates${auth?.serviceAccounts ? ', ServiceAccount tokens' : ''}, authorization ${auth?.nodeAuthorizer ? 'Node,' : ''}${auth?.authorization}`
         : 'plain HTTP on loopback: every request is system:admin'
     })`,
   );

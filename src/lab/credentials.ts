@@ -81,6 +81,33 @@ export function agentKubeletTlsArgs(plan: LabPlan, node: string): string[] {
   ];
 }
 
+/** A node's kubeconfig beside the PKI (root-only): its agent's credentials, system:node:<name>. */
+export function labNodeKubeconfigPath(plan: LabPlan, node: string): string {
+  return path.join(labPkiDir(plan), `node-${node}.kubeconfig`);
+}
+
+/**
+ * Write (or keep) a node's kubeconfig: the lab CA, the API server's HTTPS
+ * address on the underlay and the node's certificate — what the agent
+ * presents, so the Node authorizer, RBAC's system:node and NodeRestriction
+ * govern it as they govern a kubelet. Returns its path.
+ */
+export function ensureNodeKubeconfig(plan: LabPlan, node: string): string {
+  const file = labNodeKubeconfigPath(plan, node);
+  if (fs.existsSync(file)) return file;
+  const pki = labPki(plan);
+  const pair = labNodeCert(plan, node);
+  writeKubeconfig(file, {
+    cluster: plan.prefix,
+    user: `system:node:${node}`,
+    server: labApiServerUrl(plan),
+    caPem: fs.readFileSync(pki.ca.certFile, 'utf8'),
+    certPem: fs.readFileSync(pair.certFile, 'utf8'),
+    keyPem: fs.readFileSync(pair.keyFile, 'utf8'),
+  });
+  return file;
+}
+
 /** Write the admin kubeconfig (embedded certificates: it can be copied anywhere); returns its path. */
 export function writeAdminKubeconfig(plan: LabPlan): string {
   const pki = labPki(plan);

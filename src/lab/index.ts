@@ -55,6 +55,8 @@ export {
   writeAdminKubeconfig,
   labAdminConfig,
   writeClusterKubeconfigs,
+  labNodeKubeconfigPath,
+  ensureNodeKubeconfig,
 } from './credentials.js';
 export { superviseLab, readSupervisorStatus, supervisorStatusLines } from './supervisor.js';
 export { holdNode, releaseNode, isHeld, withProcessLock } from './supervision.js';

@@ -27,7 +27,14 @@ import {
 import { ApiClient } from '../control/client/index.js';
 import { waitFor } from './wait.js';
 import { withProcessLock } from './supervision.js';
-import { ensureLabPki, apiServerTlsArgs, agentKubeletTlsArgs, writeAdminKubeconfig, labPki } from './credentials.js';
+import {
+  ensureLabPki,
+  apiServerTlsArgs,
+  agentKubeletTlsArgs,
+  writeAdminKubeconfig,
+  labPki,
+  ensureNodeKubeconfig,
+} from './credentials.js';
 import {
   startOutside,
   waitForOutside,
@@ -43,6 +50,8 @@ export interface LabState {
   /** the API server + controllers process (labs with a control plane) */
   apiserver?: number;
   nodeGraceSeconds?: number;
+  /** `lab up --eviction-seconds`: the API server's default not-ready/unreachable toleration (unset: 300) */
+  evictionSeconds?: number;
   store?: 'file' | 'etcd';
   /** etcd's PID when store is etcd */
   etcd?: number;
@@ -101,6 +110,12 @@ export interface LabUpOptions {
   controlPlane?: boolean;
   /** seconds without a heartbeat before a node turns NotReady (default 10) */
   nodeGraceSeconds?: number;
+  /**
+   * the tolerationSeconds every pod gets for node.kubernetes.io/not-ready and
+   * unreachable NoExecute (kube-apiserver's --default-*-toleration-seconds;
+   * default 300): how long after its node is lost a pod is evicted and replaced
+   */
+  evictionSeconds?: number;
   /** the API server's store: the embedded file store (default) or a real etcd in the control-plane namespace */
   store?: 'file' | 'etcd';
   /**
@@ -125,6 +140,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     existing.plan.nodes.length === plan.nodes.length &&
     !!existing.apiserver === withCp &&
     !!existing.outside === withOutside &&
+    (existing.evictionSeconds ?? 300) === (opts.evictionSeconds ?? 300) &&
     (await labHealthy(existing))
   ) {
     log(`lab ${plan.prefix} is already up with ${plan.nodes.length} nodes`);
@@ -146,6 +162,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
         `starting the API server and controllers in ${plan.controlPlane.ns} (${plan.controlPlane.ip}:${plan.controlPlane.port})`,
       );
       state.nodeGraceSeconds = opts.nodeGraceSeconds ?? 10;
+      if (opts.evictionSeconds !== undefined) state.evictionSeconds = opts.evictionSeconds;
       state.store = opts.store ?? 'file';
       // the CA, the API server's serving certificate, admin, one per node, the ServiceAccount keys
       await ensureLabPki(plan);
@@ -154,7 +171,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
         log(`starting etcd in ${plan.controlPlane.ns} (127.0.0.1:2379 there)`);
         state.etcd = startEtcd(plan);
       }
-      state.apiserver = startApiServer(plan, state.nodeGraceSeconds, state.store);
+      state.apiserver = startApiServer(plan, state);
       fs.writeFileSync(stateFile(plan), JSON.stringify(state, null, 2));
       await waitForApiServer(plan, state.apiserver, state.etcd);
     } else {
@@ -299,8 +316,13 @@ function startEtcd(plan: LabPlan): number {
   );
 }
 
-function startApiServer(plan: LabPlan, nodeGraceSeconds: number, store: 'file' | 'etcd' = 'file'): number {
+/** The API server as the lab's state says (restarts keep its grace period, store and eviction time). */
+function startApiServer(
+  plan: LabPlan,
+  state: Pick<LabState, 'nodeGraceSeconds' | 'store' | 'evictionSeconds'>,
+): number {
   const cp = plan.controlPlane;
+  const store = state.store ?? 'file';
   return spawnInControlPlane(
     plan,
     'apiserver.log',
@@ -319,12 +341,24 @@ function startApiServer(plan: LabPlan, nodeGraceSeconds: number, store: 'file' |
       '--socket',
       cp.socket,
       '--node-monitor-grace-period',
-      String(nodeGraceSeconds),
+      String(state.nodeGraceSeconds ?? 10),
+      ...evictionArgs(state.evictionSeconds),
       // HTTPS with the lab CA: client certificates and ServiceAccount tokens, RBAC
       ...apiServerTlsArgs(plan),
     ],
     'the API server',
   );
+}
+
+/** `lab up --eviction-seconds N`: both DefaultTolerationSeconds flags (pure; nothing when unset). */
+export function evictionArgs(seconds: number | undefined): string[] {
+  if (seconds === undefined) return [];
+  return [
+    '--default-not-ready-toleration-seconds',
+    String(seconds),
+    '--default-unreachable-toleration-seconds',
+    String(seconds),
+  ];
 }
 
 /**
@@ -348,7 +382,7 @@ export async function restartApiServer(opts: {
     process.kill(old, opts.crash ? 'SIGKILL' : 'SIGTERM');
     await waitFor(`old API server ${old} to exit`, 10_000, () => !processAlive(old));
   }
-  state.apiserver = startApiServer(state.plan, state.nodeGraceSeconds ?? 10, state.store ?? 'file');
+  state.apiserver = startApiServer(state.plan, state);
   fs.writeFileSync(stateFile(state.plan), JSON.stringify(state, null, 2));
   await waitForApiServer(state.plan, state.apiserver, state.etcd);
   return state.apiserver;
@@ -383,7 +417,7 @@ export async function restartEtcd(opts: { prefix?: string; stateRoot?: string; l
   return etcd;
 }
 
-function startAgent(plan: LabPlan, node: LabNode, withApi: boolean): number {
+function startAgent(plan: LabPlan, node: LabNode, withApi: boolean, opts: { takeover?: boolean } = {}): number {
   // nsenter enters only the node's network namespace. (`ip netns exec` would
   // also give the agent a private mount namespace, and the pod namespaces it
   // creates with `ip netns add` would then be invisible to everyone else.)
@@ -398,13 +432,15 @@ function startAgent(plan: LabPlan, node: LabNode, withApi: boolean): number {
     plan.prefix,
     '--state-dir',
     node.stateDir,
+    ...(opts.takeover ? ['--takeover'] : []),
     // the node's resolver: the outside's DNS (labs made before there was one: the agent's default)
     ...(plan.resolvConf ? ['--resolv-conf', plan.resolvConf] : []),
     ...(withApi
-      ? // the API server's Unix socket (system:admin, for now); the lab CA, which pods get with their ServiceAccount token
+      ? // HTTPS to the API server as system:node:<name> (Node authorizer, RBAC, NodeRestriction, as a
+        // kubelet); the lab CA, which pods get with their ServiceAccount token
         [
-          '--apiserver',
-          `unix:${plan.controlPlane.socket}`,
+          '--kubeconfig',
+          ensureNodeKubeconfig(plan, node.name),
           '--cluster-ca-file',
           labPki(plan).ca.certFile,
           ...agentKubeletTlsArgs(plan, node.name),
@@ -438,11 +474,15 @@ export async function restartAgent(opts: {
   // the supervisor must not start a second agent on this node meanwhile
   if (!opts.locked) return withProcessLock(state.plan.stateDir, () => restartAgent({ ...opts, locked: true }));
   const old = state.agents[node.name];
-  if (old && isOurAgent(old, state.plan.prefix)) {
-    process.kill(old, opts.crash ? 'SIGKILL' : 'SIGTERM');
+  const running = !!old && isOurAgent(old, state.plan.prefix);
+  if (running && opts.crash) {
+    process.kill(old, 'SIGKILL');
     await waitFor(`old agent ${old} to exit`, 10_000, () => !processAlive(old));
   }
-  const pid = startAgent(state.plan, node, !!state.apiserver);
+  // A running agent is not stopped first: its successor takes the node over from it (src/agent/handover.ts),
+  // so established flows see no gap; the old agent exits once it has let go.
+  const takeover = running && !opts.crash;
+  const pid = startAgent(state.plan, node, !!state.apiserver, { takeover });
   state.agents[node.name] = pid;
   fs.writeFileSync(stateFile(state.plan), JSON.stringify(state, null, 2));
   await waitFor(`agent ${node.name} to answer`, 30_000, async () => {
@@ -452,8 +492,11 @@ export async function restartAgent(opts: {
         `agent on ${node.name} exited:\n${tail(path.join(node.stateDir, 'agent.log'))}`,
       );
     const r = await callAgent(agentSocketPath(node.stateDir), 'GET', '/status', undefined, 2000).catch(() => null);
-    return r?.status === 200 && (r.body.underlayNeighbors ?? []).length >= state.plan.nodes.length - 1;
+    return (
+      r?.status === 200 && r.body.pid === pid && (r.body.underlayNeighbors ?? []).length >= state.plan.nodes.length - 1
+    );
   });
+  if (takeover) await waitFor(`old agent ${old} to exit after the handover`, 10_000, () => !processAlive(old));
   return pid;
 }
 

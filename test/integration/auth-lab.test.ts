@@ -10,6 +10,7 @@ import {
   adminKubeconfigPath,
   labPki,
   labNodeCert,
+  labNodeKubeconfigPath,
   CLI_ENTRY,
   type LabState,
 } from '../../src/lab/index.js';
@@ -283,5 +284,115 @@ describe('authentication in the lab', () => {
       '1',
     );
     expect(logs.exitCode, logs.stderr).toBe(0);
+  });
+});
+
+// The agents' own credentials (#15): each node's agent talks HTTPS to the API
+// server as system:node:<name> (its kubeconfig beside the PKI), so the Node
+// authorizer, RBAC's system:node and NodeRestriction govern it as they
+// govern a kubelet: node1's certificate writes node1's status but not
+// node2's Node nor the status of a pod on node2, and reads a Secret only
+// while a pod of node1 uses it.
+describe('the agents on their node certificates (Node authorizer, NodeRestriction)', () => {
+  const NS = 'nodeauth';
+  /** curl from node1's namespace with node1's certificate: [status code, parsed body] */
+  const asNode1 = async (method: string, p: string, body?: unknown): Promise<[string, any]> => {
+    const cp = state.plan.controlPlane;
+    const cert = labNodeCert(state.plan, 'node1');
+    const r = await inNs(state.plan.nodes[0].ns, [
+      'curl',
+      '-sS',
+      '--max-time',
+      '5',
+      '--cacert',
+      labPki(state.plan).ca.certFile,
+      '--cert',
+      cert.certFile,
+      '--key',
+      cert.keyFile,
+      '-X',
+      method,
+      ...(body === undefined ? [] : ['-H', 'Content-Type: application/merge-patch+json', '-d', JSON.stringify(body)]),
+      '-w',
+      '\n%{http_code}',
+      `https://${cp.ip}:${cp.port}${p}`,
+    ]);
+    const out = String(r.stdout);
+    const at = out.lastIndexOf('\n');
+    return [out.slice(at + 1), JSON.parse(out.slice(0, at) || 'null')];
+  };
+
+  it('each agent runs with its node kubeconfig (HTTPS, system:node:<name>), not the API server’s socket', () => {
+    for (const n of state.plan.nodes) {
+      const argv = fs.readFileSync(`/proc/${state.agents[n.name]}/cmdline`, 'utf8').split('\0');
+      expect(argv[argv.indexOf('--kubeconfig') + 1]).toBe(labNodeKubeconfigPath(state.plan, n.name));
+      expect(argv.join(' ')).not.toContain(state.plan.controlPlane.socket);
+      const text = fs.readFileSync(labNodeKubeconfigPath(state.plan, n.name), 'utf8');
+      expect(text).toContain(`user: system:node:${n.name}`);
+      expect(text).toContain(`server: https://${state.plan.controlPlane.ip}:6443`);
+      expect(fs.statSync(labNodeKubeconfigPath(state.plan, n.name)).mode & 0o777).toBe(0o600);
+    }
+  });
+
+  it('node1’s credentials: its own status 200; node2’s Node and a pod of node2’s status 403; a Secret only while its pod uses it', async () => {
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    await waitFor('the namespace’s default ServiceAccount', 15_000, async () =>
+      Boolean(await client.tryGet('serviceaccounts', NS, 'default')),
+    );
+    for (const name of ['used-by-node1', 'stranger'])
+      await client.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: NS },
+        stringData: { k: name },
+      });
+    const env = [{ name: 'K', valueFrom: { secretKeyRef: { name: 'used-by-node1', key: 'k' } } }];
+    const pinned = (name: string, nodeName: string, extra: Record<string, unknown> = {}) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: NS },
+      spec: {
+        nodeName,
+        containers: [{ name: 'box', image: 'curlimages/curl', command: ['sleep', '3600'], ...extra }],
+      },
+    });
+    await client.create(pinned('on-node1', 'node1', { env }));
+    await client.create(pinned('on-node2', 'node2'));
+    // node1's kubelet read the Secret for the container's environment (the Node authorizer let it) and started it
+    await waitFor('both pinned pods Ready', 60_000, async () => {
+      const [a, b] = await Promise.all([client.tryGet('pods', NS, 'on-node1'), client.tryGet('pods', NS, 'on-node2')]);
+      return ready(a) && ready(b);
+    });
+    const printed = await podwire('exec', '-n', NS, 'on-node1', '--', 'sh', '-c', 'echo $K');
+    expect(printed.stdout.trim(), printed.stderr).toBe('used-by-node1');
+
+    const [own] = await asNode1('PATCH', '/api/v1/nodes/node1/status', { status: {} });
+    expect(own).toBe('200');
+    const [other, otherBody] = await asNode1('PATCH', '/api/v1/nodes/node2', { metadata: { labels: { x: 'y' } } });
+    expect(other).toBe('403');
+    expect(otherBody.message).toBe('nodes "node2" is forbidden: node "node1" is not allowed to modify node "node2"');
+    const [theirPod, theirPodBody] = await asNode1('PATCH', `/api/v1/namespaces/${NS}/pods/on-node2/status`, {
+      status: {},
+    });
+    expect(theirPod).toBe('403');
+    expect(theirPodBody.message).toBe(
+      'pods "on-node2" is forbidden: node "node1" can only update pod status for pods with spec.nodeName set to itself',
+    );
+    expect((await asNode1('PATCH', `/api/v1/namespaces/${NS}/pods/on-node1/status`, { status: {} }))[0]).toBe('200');
+
+    expect((await asNode1('GET', `/api/v1/namespaces/${NS}/secrets/used-by-node1`))[0]).toBe('200');
+    const [stranger, strangerBody] = await asNode1('GET', `/api/v1/namespaces/${NS}/secrets/stranger`);
+    expect(stranger).toBe('403');
+    expect(strangerBody.message).toBe(
+      `secrets "stranger" is forbidden: User "system:node:node1" cannot get resource "secrets" in API group "" in the namespace "${NS}": no relationship found between node 'node1' and this object`,
+    );
+    expect((await asNode1('GET', `/api/v1/namespaces/${NS}/secrets`))[0]).toBe('403'); // no listing them all
+    // the pod gone (deleted at once), so is node1's access
+    await client.delete('pods', NS, 'on-node1', { gracePeriodSeconds: 0 });
+    await waitFor(
+      'node1’s access to the Secret to go with its pod',
+      10_000,
+      async () => (await asNode1('GET', `/api/v1/namespaces/${NS}/secrets/used-by-node1`))[0] === '403',
+    );
   });
 });

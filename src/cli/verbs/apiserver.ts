@@ -25,6 +25,16 @@ export function register(program: Command, deps: CliDeps): void {
     )
     .option('--cluster-cidr <cidr>', 'pod addresses; each node gets a /24 of it', '10.244.0.0/16')
     .option('--node-monitor-grace-period <s>', 'seconds without a heartbeat before a node is NotReady', '10')
+    .option(
+      '--default-not-ready-toleration-seconds <s>',
+      'the toleration of node.kubernetes.io/not-ready:NoExecute every pod gets unless it has one: evicted that long after its node turned NotReady',
+      '300',
+    )
+    .option(
+      '--default-unreachable-toleration-seconds <s>',
+      'the same for node.kubernetes.io/unreachable:NoExecute (a node that stopped heartbeating)',
+      '300',
+    )
     .option('--prefix <prefix>', 'the lab this server belongs to (lets lab down find it)')
     // kube-apiserver's names for the same things
     .option(
@@ -50,7 +60,10 @@ export function register(program: Command, deps: CliDeps): void {
       'reach the nodes’ :10250 (logs, exec, port-forward, stats) over TLS presenting this certificate',
     )
     .option('--kubelet-client-key <file>', 'its key')
-    .option('--authorization-mode <mode>', 'RBAC (default with TLS) or AlwaysAllow (default on plain loopback HTTP)')
+    .option(
+      '--authorization-mode <modes>',
+      'Node,RBAC (default with TLS: the Node authorizer, then RBAC), RBAC, or AlwaysAllow (default on plain loopback HTTP)',
+    )
     .action(
       async (o: {
         store: string;
@@ -69,9 +82,19 @@ export function register(program: Command, deps: CliDeps): void {
         serviceAccountIssuer?: string;
         apiAudiences?: string;
         authorizationMode?: string;
+        defaultNotReadyTolerationSeconds: string;
+        defaultUnreachableTolerationSeconds: string;
         kubeletClientCertificate?: string;
         kubeletClientKey?: string;
       }) => {
+        const seconds = (flag: string, v: string) => {
+          const n = Number(v);
+          if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n))
+            throw deps.fail(`--${flag} must be a whole number of seconds ≥ 0 (got ${v})`);
+          return n;
+        };
+        const notReady = seconds('default-not-ready-toleration-seconds', o.defaultNotReadyTolerationSeconds);
+        const unreachable = seconds('default-unreachable-toleration-seconds', o.defaultUnreachableTolerationSeconds);
         if (!o.kubeletClientCertificate !== !o.kubeletClientKey)
           throw deps.fail('--kubelet-client-certificate and --kubelet-client-key go together');
         const { runApiServer } = await import('../../control/run-apiserver.js');
@@ -100,6 +123,8 @@ export function register(program: Command, deps: CliDeps): void {
             serviceAccountIssuer: o.serviceAccountIssuer,
             apiAudiences: o.apiAudiences?.split(',').filter(Boolean),
             authorizationMode: o.authorizationMode,
+            defaultNotReadyTolerationSeconds: notReady,
+            defaultUnreachableTolerationSeconds: unreachable,
           },
           log,
         );

@@ -41,6 +41,10 @@ export function register(program: Command, deps: CliDeps): void {
       'the API server’s store: file (embedded, durable) or etcd (Debian’s etcd, in the control-plane namespace)',
       'file',
     )
+    .option(
+      '--eviction-seconds <s>',
+      'how long pods tolerate a NotReady or unreachable node before they are evicted and replaced elsewhere (the API server’s --default-*-toleration-seconds; Kubernetes’ default 300)',
+    )
     .option('--no-outside', 'leave out the outside: the client and www machines and the cloud load balancer')
     .option('--no-dns', 'leave out the cluster DNS add-on (CoreDNS behind kube-dns 10.96.0.10)')
     .option(
@@ -53,7 +57,7 @@ export function register(program: Command, deps: CliDeps): void {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  podwire lab up --nodes 3 --demo\n  podwire lab up --nodes 2 --no-control-plane',
+      "\nExamples:\n  podwire lab up --nodes 3 --demo\n  podwire lab up --nodes 2 --no-control-plane\n  podwire lab up --eviction-seconds 30   # a lost node's pods replaced in about a minute",
     )
     .action(
       async (o: {
@@ -61,6 +65,7 @@ export function register(program: Command, deps: CliDeps): void {
         demo?: boolean;
         controlPlane: boolean;
         store: string;
+        evictionSeconds?: string;
         outside: boolean;
         dns: boolean;
         ingress: boolean;
@@ -69,11 +74,19 @@ export function register(program: Command, deps: CliDeps): void {
         const prefix = deps.lab();
         if (o.demo && !o.controlPlane) throw deps.fail('--demo needs the control plane (leave out --no-control-plane)');
         if (o.store !== 'file' && o.store !== 'etcd') throw deps.fail('--store must be file or etcd');
+        const evictionSeconds = o.evictionSeconds === undefined ? undefined : Number(o.evictionSeconds);
+        if (evictionSeconds !== undefined && !(/^\d+$/.test(o.evictionSeconds!.trim()) && evictionSeconds <= 86_400))
+          throw deps.fail(
+            `--eviction-seconds must be a whole number of seconds, 0 to 86400 (got ${o.evictionSeconds})`,
+          );
+        if (evictionSeconds !== undefined && !o.controlPlane)
+          throw deps.fail('--eviction-seconds needs the control plane (leave out --no-control-plane)');
         const state = await labUp({
           prefix,
           nodes: Number(o.nodes),
           controlPlane: o.controlPlane,
           store: o.store,
+          evictionSeconds,
           outside: o.outside,
           supervise: o.supervisor,
           log: (m) => say(`· ${m}`),

@@ -11,6 +11,7 @@ import {
   clusterRoleRules,
   forbiddenStatus,
   impersonate,
+  nodeAuthorize,
   requestInfo,
   rulesFor,
   uncovered,
@@ -33,6 +34,11 @@ import type { KubeObject } from './object.js';
 export interface AuthOptions {
   /** kube-apiserver's --authorization-mode: RBAC, or AlwaysAllow for teaching */
   authorization: 'RBAC' | 'AlwaysAllow';
+  /**
+   * the Node authorizer before RBAC (--authorization-mode Node,RBAC): a
+   * node reads only the Secrets, ConfigMaps and ServiceAccounts its pods use
+   */
+  nodeAuthorizer?: boolean;
   /** ServiceAccount tokens: verified with `publicKeys`, issued (TokenRequest) with `signingKey` */
   serviceAccounts?: {
     publicKeys: KeyObject[];
@@ -111,7 +117,13 @@ export class Access {
     if (!this.opts || this.opts.authorization === 'AlwaysAllow' || a.user.groups.includes(MASTERS))
       return { allowed: true, reason: '' };
     if (!this.cache) return { allowed: false, reason: 'no authorizer' };
-    return authorize(this.cache.index, a);
+    if (!this.opts.nodeAuthorizer) return authorize(this.cache.index, a);
+    // the union authorizer: Node, then RBAC; a refusal carries every reason, one a line
+    const node = nodeAuthorize(this.cache.nodeGraph, a);
+    if (node?.allowed) return { allowed: true, reason: 'Node authorizer' };
+    const d = authorize(this.cache.index, a);
+    if (d.allowed || !node?.reason) return d;
+    return { allowed: false, reason: [node.reason, d.reason].filter(Boolean).join('\n') };
   }
 
   /** The rules that apply to `user` in `namespace` (SelfSubjectRulesReview). */

@@ -12,7 +12,15 @@ export {
   apiResourceList,
   type ResourceType,
 } from './resources.js';
-export { ApiServer, SERVED, type ApiServerConfig, type AuthOptions, type TlsFiles } from './server.js';
+export {
+  ApiServer,
+  SERVED,
+  DEFAULT_TOLERATION_SECONDS,
+  type ApiServerConfig,
+  type AuthOptions,
+  type TlsFiles,
+  type DefaultTolerationSeconds,
+} from './server.js';
 export { Access, type Channel, type RequestAuth } from './access.js';
 export { validateObject, mergePatch, SCHEMAS } from './validate.js';
 export { KUBELET_PORT, nodeInternalIp } from './pod-log.js';

@@ -19,6 +19,7 @@ import {
   AUTOUPDATE,
 } from '../auth/index.js';
 import { canonicalJson } from '../canonical-json.js';
+import type { DefaultTolerationSeconds } from './strategies/index.js';
 
 export type { AuthOptions } from './access.js';
 
@@ -30,6 +31,8 @@ export interface ApiServerConfig {
   bootstrapPolicy?: boolean;
   /** the ServiceAccount admission plugin on pods (where a ServiceAccount controller makes `default`) */
   serviceAccountAdmission?: boolean;
+  /** --default-not-ready-toleration-seconds, --default-unreachable-toleration-seconds (300 each unless set) */
+  defaultTolerationSeconds?: DefaultTolerationSeconds;
   log?: (m: string) => void;
 }
 
@@ -41,7 +44,7 @@ export interface TlsFiles {
 }
 
 export { SERVED } from './served.js';
-export { SERVICE_ALLOC } from './strategies/index.js';
+export { SERVICE_ALLOC, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds } from './strategies/index.js';
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 
@@ -84,6 +87,7 @@ export class ApiServer {
     this.cache = config.auth ? new RbacCache(store, config.log) : null;
     this.registry = new Registry(this.cache ? writeThrough(store, this.cache) : store, {
       serviceAccountAdmission: config.serviceAccountAdmission,
+      defaultTolerationSeconds: config.defaultTolerationSeconds,
     });
     this.access = new Access(config.auth ?? null, this.cache);
     this.state = { store, stopping: false };

@@ -49,3 +49,5 @@ export {
 } from './policy.js';
 export { RbacCache, RbacIndex, writeThrough, RBAC_PREFIXES } from './rbac-cache.js';
 export { AuthError, type AuthErrorCode } from './errors.js';
+export { NodeGraph, podReferences, type NodeGraphKind, type PodReferences } from './node-graph.js';
+export { nodeAuthorize, nodeIdentity, type NodeDecision } from './node-authorizer.js';

@@ -139,16 +139,16 @@ export const BUILT_IN_CLUSTER_ROLES: BuiltInClusterRole[] = [
   {
     // what a node's agent reads and writes: its Node and heartbeats, the pods bound to it and their
     // status, what the dataplane follows (Services, EndpointSlices, NetworkPolicies, Namespaces),
-    // Events, and the tokens it projects into pods
+    // Events. Secrets, ConfigMaps, ServiceAccounts and their tokens are not here: the Node
+    // authorizer (node-authorizer.ts) grants a node those its own pods use, and no others
     name: 'system:node',
     rules: [
       rule([...READ, 'create', 'delete', 'patch', 'update'], [''], ['nodes']),
       rule(['patch', 'update'], [''], ['nodes/status']),
       rule([...READ, 'create', 'delete'], [''], ['pods']),
       rule(['patch', 'update'], [''], ['pods/status']),
-      rule(READ, [''], ['configmaps', 'endpoints', 'namespaces', 'secrets', 'serviceaccounts', 'services']),
+      rule(READ, [''], ['endpoints', 'namespaces', 'services']),
       rule(['create', 'patch', 'update'], [''], ['events']),
-      rule(['create'], [''], ['serviceaccounts/token']),
       rule(READ, ['discovery.k8s.io'], ['endpointslices']),
       rule(READ, ['networking.k8s.io'], ['networkpolicies', 'ingresses', 'ingressclasses']),
       rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),

@@ -1,10 +1,12 @@
 import type { Store, Watch } from '../store/index.js';
 import type { PolicyRule, RbacSnapshot, Role, RoleBinding } from './rbac.js';
+import { NodeGraph } from './node-graph.js';
 
 /**
  * The objects authentication and authorization read on every request —
  * Roles, ClusterRoles, their bindings, and the uids of ServiceAccounts and
- * Pods (a token is good only while they exist) — kept in memory and
+ * Pods (a token is good only while they exist; the Node authorizer's graph
+ * of which node's pods use which Secret, ConfigMap or ServiceAccount) — kept in memory and
  * current from the store's watch, as kube-apiserver's authorizer reads
  * informer caches: no store read per request. A watch that fails (history
  * compacted, etcd away) lists again after a pause; until the first list
@@ -114,6 +116,8 @@ const KIND_OF: Record<Kind, string> = {
 
 export class RbacCache {
   readonly index = new RbacIndex();
+  /** pods' nodes and what they use: the Node authorizer's */
+  readonly nodeGraph = new NodeGraph();
   /** `ns/name` → uid */
   private readonly saUids = new Map<string, string>();
   private readonly podUids = new Map<string, string>();
@@ -172,6 +176,10 @@ export class RbacCache {
       const map = kind === 'pods' ? this.podUids : this.saUids;
       if (type === 'DELETED') map.delete(`${m.namespace}/${m.name}`);
       else map.set(`${m.namespace}/${m.name}`, m.uid);
+      if (kind === 'pods') {
+        if (type === 'DELETED') this.nodeGraph.removePod(o);
+        else this.nodeGraph.setPod(o);
+      }
       return;
     }
     if (type === 'DELETED') this.index.remove(o);
@@ -183,8 +191,10 @@ export class RbacCache {
     const prefix = RBAC_PREFIXES[kind];
     const { items, revision } = await this.store.list(prefix);
     if (kind === 'serviceAccounts') this.saUids.clear();
-    else if (kind === 'pods') this.podUids.clear();
-    else this.index.clear(KIND_OF[kind] as 'Role');
+    else if (kind === 'pods') {
+      this.podUids.clear();
+      this.nodeGraph.clear();
+    } else this.index.clear(KIND_OF[kind] as 'Role');
     for (const kv of items) {
       this.seen.set(kv.key, kv.modRevision);
       this.apply(kind, 'ADDED', kv.value);

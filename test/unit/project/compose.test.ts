@@ -272,6 +272,10 @@ describe('compose.yaml: the etcd profile switches the store', () => {
       '6443',
       '--node-monitor-grace-period',
       '10',
+      '--default-not-ready-toleration-seconds',
+      '300',
+      '--default-unreachable-toleration-seconds',
+      '300',
       '--tls-cert-file',
       '/etc/podwire/pki/apiserver.crt',
       '--tls-private-key-file',
@@ -291,6 +295,11 @@ describe('compose.yaml: the etcd profile switches the store', () => {
     expect(apiserverRun(false, { PODWIRE_ADVERTISE_ADDRESS: '172.28.0.2', PODWIRE_NODES: 'node1 node2' })[0]).toBe(
       'pki --dir /etc/podwire/pki --apiserver-url https://172.28.0.2:6443 --apiserver-ip 172.28.0.2 --apiserver-name apiserver --node node1 --node node2',
     );
+    // PODWIRE_EVICTION_SECONDS (compose.yaml passes it through, 300 unless set) sets both tolerations
+    expect(env('apiserver').PODWIRE_EVICTION_SECONDS).toBe('${PODWIRE_EVICTION_SECONDS:-300}');
+    const quick = apiserverArgv(false, { PODWIRE_ADVERTISE_ADDRESS: '172.28.0.2', PODWIRE_EVICTION_SECONDS: '30' });
+    for (const flag of ['--default-not-ready-toleration-seconds', '--default-unreachable-toleration-seconds'])
+      expect(quick[quick.indexOf(flag) + 1], flag).toBe('30');
     expect(storeOf(apiserverArgv(true))).toBe('etcd://etcd:2379');
     expect(storeOf(apiserverArgv(true, { PODWIRE_STORE: '/srv/store' }))).toBe('/srv/store');
   });

@@ -1,7 +1,7 @@
 import type { Store } from '../../store/index.js';
 import { gatewayClassStrategy } from './gateway-class.js';
 import { namespaceStrategy } from './namespace.js';
-import { podStrategy } from './pod.js';
+import { makePodStrategy, type DefaultTolerationSeconds } from './pod.js';
 import { ServiceStrategy } from './service.js';
 import type { Strategy } from './strategy.js';
 import { workloadStrategy } from './workload.js';
@@ -11,6 +11,7 @@ import { withServiceAccountAdmission } from './service-account-admission.js';
 
 export type { Strategy } from './strategy.js';
 export { SERVICE_ALLOC } from './service.js';
+export { DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds } from './pod.js';
 
 /** Kinds with nothing special get this one. */
 const PLAIN: Strategy = {};
@@ -24,6 +25,8 @@ const BINDING: Strategy = { validateUpdate: roleRefUpdateCauses };
 export interface StrategyOptions {
   /** the ServiceAccount admission plugin on pods (on where a ServiceAccount controller makes `default`) */
   serviceAccountAdmission?: boolean;
+  /** the DefaultTolerationSeconds admission plugin's seconds (default 300 each) */
+  defaultTolerationSeconds?: DefaultTolerationSeconds;
 }
 
 /**
@@ -31,6 +34,7 @@ export interface StrategyOptions {
  * strategy holds the allocation index and the queue of Service writes).
  */
 export function strategies(store: Store, opts: StrategyOptions = {}): (kind: string) => Strategy {
+  const podStrategy = makePodStrategy(opts.defaultTolerationSeconds);
   const byKind = new Map<string, Strategy>([
     ['Pod', opts.serviceAccountAdmission ? withServiceAccountAdmission(podStrategy, store) : podStrategy],
     ['RoleBinding', BINDING],

@@ -24,6 +24,7 @@ beforeAll(async () => {
   api = new ApiServer(store, {
     auth: {
       authorization: 'RBAC',
+      nodeAuthorizer: true,
       serviceAccounts: {
         publicKeys: [publicKey],
         signingKey: privateKey,
@@ -495,5 +496,39 @@ describe('NodeRestriction (a node’s certificate: system:node:<name>, system:no
     expect((await tr()).body.message).toBe(
       'serviceaccounts "default" is forbidden: node requested token not bound to a pod',
     );
+  });
+
+  it('the Node authorizer: a node reads a Secret only while a pod bound to it uses it, in kube’s words otherwise', async () => {
+    const n1 = as('system:node:n1', ['system:nodes']);
+    const secret = (name: string) =>
+      call('POST', '/api/v1/namespaces/sa-adm/secrets', {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name },
+        stringData: { k: 'v' },
+      });
+    await secret('used');
+    await secret('unused');
+    await call('POST', '/api/v1/namespaces/sa-adm/pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'uses-secret' },
+      spec: {
+        nodeName: 'n1',
+        containers: [
+          { name: 'c', image: 'b', env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'used', key: 'k' } } }] },
+        ],
+      },
+    });
+    expect((await call('GET', '/api/v1/namespaces/sa-adm/secrets/used', undefined, n1)).status).toBe(200);
+    const refused = await call('GET', '/api/v1/namespaces/sa-adm/secrets/unused', undefined, n1);
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toBe(
+      'secrets "unused" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in the namespace "sa-adm": no relationship found between node \'n1\' and this object',
+    );
+    expect((await call('GET', '/api/v1/namespaces/sa-adm/secrets', undefined, n1)).status).toBe(403);
+    // the pod gone, so is the node's access
+    await call('DELETE', '/api/v1/namespaces/sa-adm/pods/uses-secret?gracePeriodSeconds=0');
+    expect((await call('GET', '/api/v1/namespaces/sa-adm/secrets/used', undefined, n1)).status).toBe(403);
   });
 });

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it, expect } from 'vitest';
 import {
   conditionTaints,
@@ -10,6 +13,8 @@ import {
 import { podGcCandidates } from '../../../../src/control/controllers/podgc.js';
 import { nodeFitFailure } from '../../../../src/control/controllers/scheduler.js';
 import { defaultTolerations } from '../../../../src/control/api/strategies/pod.js';
+import { ApiServer } from '../../../../src/control/api/index.js';
+import { FileStore } from '../../../../src/control/store/index.js';
 import { T0, iso, node, pod } from './fixtures.js';
 
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -184,6 +189,51 @@ describe('defaultTolerations (the DefaultTolerationSeconds admission plugin)', (
     expect(defaultTolerations(all)).toBe(all);
     const noSchedule = { key: UNREACHABLE, operator: 'Exists', effect: 'NoSchedule' }; // not NoExecute: does not count
     expect(defaultTolerations([noSchedule])).toHaveLength(3);
+  });
+
+  it('--default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds set each one’s seconds', () => {
+    expect(defaultTolerations(undefined, { notReady: 7, unreachable: 5 })).toEqual([
+      { ...dflt(NOT_READY), tolerationSeconds: 7 },
+      { ...dflt(UNREACHABLE), tolerationSeconds: 5 },
+    ]);
+    expect(defaultTolerations(undefined, { notReady: 0, unreachable: 0 })[1].tolerationSeconds).toBe(0);
+  });
+
+  it('the API server admits pods with its flags’ seconds (lab up --eviction-seconds 5), on create and on update', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pwt-tolerations-'));
+    const store = FileStore.open(path.join(dir, 'store'));
+    const api = new ApiServer(store, { defaultTolerationSeconds: { notReady: 5, unreachable: 5 } });
+    await api.bootstrap();
+    const { url } = await api.listen(0);
+    try {
+      const post = await fetch(`${url}/api/v1/namespaces/default/pods`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'p' },
+          spec: { containers: [{ name: 'c', image: 'x' }] },
+        }),
+      });
+      const made = (await post.json()) as any;
+      expect(post.status).toBe(201);
+      expect(made.spec.tolerations).toEqual([
+        { ...dflt(NOT_READY), tolerationSeconds: 5 },
+        { ...dflt(UNREACHABLE), tolerationSeconds: 5 },
+      ]);
+      // an update that drops them gets them back (the plugin runs on update too)
+      const put = await fetch(`${url}/api/v1/namespaces/default/pods/p`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...made, spec: { ...made.spec, tolerations: [] } }),
+      });
+      expect(((await put.json()) as any).spec.tolerations.map((t: any) => t.tolerationSeconds)).toEqual([5, 5]);
+    } finally {
+      await api.close();
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
