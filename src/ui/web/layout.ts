@@ -22,7 +22,7 @@ export interface TopoLayout {
   boxes: Map<string, Box>;
 }
 
-export const POD_W = 200;
+export const POD_W = 224;
 export const POD_H = 58;
 const PART_W = 150; // eth0, agent, cbr0
 const PART_H = 30;

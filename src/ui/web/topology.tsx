@@ -173,8 +173,13 @@ export function Topology(props: {
             <polyline class="flow-line" points={pts.map((p) => `${p.x},${p.y}`).join(' ')} />
             {drop ? (
               <g class="drop-mark">
-                <circle cx={drop.x} cy={drop.y} r={9} />
-                <text x={drop.x + 12} y={drop.y - 8}>
+                <circle cx={drop.x} cy={drop.y} r={8} />
+                {/* the reason on the side with room for it */}
+                <text
+                  x={drop.x > l.width * 0.6 ? drop.x - 12 : drop.x + 12}
+                  y={drop.y - 10}
+                  text-anchor={drop.x > l.width * 0.6 ? 'end' : 'start'}
+                >
                   {`✖ ${f.reason ?? 'dropped'}`}
                 </text>
               </g>
