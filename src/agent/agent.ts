@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execaRunner, ipv4Addresses } from '../host/index.js';
-import { parseIpv4, ipv4ToString, macToString } from '../packet/index.js';
+import { parseIpv4, ipv4ToString, macToString, parseMac } from '../packet/index.js';
 import { cidrHost, cidrMask, formatCidr, parseCidr, dropReasonName, serviceSnatIp } from '../dataplane/index.js';
 import { AgentServices } from './services.js';
 import { PolicyWatch } from './policy-watch.js';
@@ -27,6 +27,7 @@ import { FlowLog, agentMetrics } from '../observe/index.js';
 import { podSearchLists } from './pod-search-lists.js';
 import http from 'node:http';
 import { AgentError } from './errors.js';
+import { predecessorNeighbors, requestHandover, type HandoverState, type NeighborTables } from './handover.js';
 
 export type Log = (msg: string) => void;
 
@@ -37,7 +38,16 @@ export const agentSocketPath = (stateDir: string) => path.join(stateDir, 'agent.
  * started in (a netns node, or a Docker container): cbr0, eth0's tc filter,
  * and the pods it creates.
  */
-export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): Promise<void> }> {
+export interface AgentHooks {
+  /** the agent has handed the node over to a successor (handover.ts) and holds nothing any more: end the process */
+  onHandedOver?: () => void;
+}
+
+export async function runAgent(
+  given: AgentConfig,
+  log: Log,
+  hooks: AgentHooks = {},
+): Promise<{ stop(): Promise<void> }> {
   const runner = execaRunner();
   fs.mkdirSync(given.stateDir, { recursive: true });
   const underlay = (await ipv4Addresses(runner, undefined)).find((a) => a.ifname === given.underlayIf);
@@ -92,7 +102,9 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   );
   const pipeline = datapath.pipeline;
   // kube-proxy's part (with an API server): Services, conntrack, NodePort, masquerade
-  const services = client ? new AgentServices({ cfg, client, nodeIp, pipeline, runner, log }) : null;
+  const services = client
+    ? new AgentServices({ cfg, client, nodeIp, pipeline, runner, log, deferServing: cfg.takeover })
+    : null;
   await services?.prepare();
   const ipam = new HostLocalIpam(cfg.podCidr, path.join(cfg.stateDir, 'ipam.json'));
   const pods = new PodManager(
@@ -122,6 +134,30 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
   const policyWatch = client && services ? new PolicyWatch({ client, pipeline, node: cfg.node, log }) : null;
   await policyWatch?.start();
 
+  // Taking over from a running agent (handover.ts): its neighbours first, then the switch.
+  if (cfg.takeover) {
+    const sock = agentSocketPath(cfg.stateDir);
+    const learn = (t: NeighborTables) => {
+      const now = performance.now();
+      for (const n of t.underlayNeighbors) pipeline.underlayNeighbors.learn(parseIpv4(n.ip), parseMac(n.mac), 0, now);
+      for (const n of t.neighbors) pipeline.neighbors.learn(parseIpv4(n.ip), parseMac(n.mac), 0);
+    };
+    const tables = await predecessorNeighbors(sock);
+    if (tables) learn(tables);
+    const out = await requestHandover(sock, process.pid);
+    if (out.kind === 'refused')
+      throw new AgentError('ERR_HANDOVER_REFUSED', `cannot take ${cfg.node} over: ${out.why}; stop it first`);
+    if (out.kind === 'none') log(`takeover: ${out.why}; starting as usual`);
+    else {
+      learn(out.state);
+      const n = out.state.conntrack && services ? services.takeOverConntrack(out.state.conntrack) : 0;
+      log(
+        `took ${cfg.node} over from agent ${out.state.pid} in ${out.ms.toFixed(1)} ms (its sockets closed ${out.state.releasedAfterMs.toFixed(2)} ms after the request; ${n} conntrack entries taken over)`,
+      );
+    }
+  }
+  await services?.serve();
+
   // The kubelet's part: pods bound to this node, their containers, probes, status, logs.
   let kubelet: Kubelet | null = null;
   let heartbeat: { stop(): void } | null = null;
@@ -139,19 +175,21 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       log,
     });
     streamHooks.portForward = portForwardUpgrade((ns, name) => pods.get(apiPodKey(ns, name)), log);
-    logServer = await startLogServer(
-      underlay.local,
-      KUBELET_PORT,
-      (ns, pod, c, prev) => kubelet!.logFile(ns, pod, c, prev),
-      kubeletStreams(kubelet, log),
-      statsSummary(cfg.node, () => runningContainers(kubelet!, pods.list())),
-      cfg.kubeletTls
-        ? {
-            cert: fs.readFileSync(cfg.kubeletTls.certFile),
-            key: fs.readFileSync(cfg.kubeletTls.keyFile),
-            clientCa: fs.readFileSync(cfg.kubeletTls.clientCaFile),
-          }
-        : undefined,
+    logServer = await retryWhileInUse(() =>
+      startLogServer(
+        underlay.local,
+        KUBELET_PORT,
+        (ns, pod, c, prev) => kubelet!.logFile(ns, pod, c, prev),
+        kubeletStreams(kubelet!, log),
+        statsSummary(cfg.node, () => runningContainers(kubelet!, pods.list())),
+        cfg.kubeletTls
+          ? {
+              cert: fs.readFileSync(cfg.kubeletTls.certFile),
+              key: fs.readFileSync(cfg.kubeletTls.keyFile),
+              clientCa: fs.readFileSync(cfg.kubeletTls.clientCaFile),
+            }
+          : undefined,
+      ),
     );
     await kubelet.start();
     heartbeat = startHeartbeat(client, cfg.node, underlay.local, log);
@@ -206,11 +244,52 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       if (req.url === '/metrics') void serveMetrics(res);
       else res.writeHead(404).end();
     });
-    await new Promise<void>((resolve, reject) =>
-      metricsServer!.once('error', reject).listen(cfg.metricsPort, ipv4ToString(nodeIp), resolve),
+    await retryWhileInUse(
+      () =>
+        new Promise<void>((resolve, reject) =>
+          metricsServer!.once('error', reject).listen(cfg.metricsPort, ipv4ToString(nodeIp), () => {
+            metricsServer!.off('error', reject);
+            resolve();
+          }),
+        ),
     );
   }
+  /** Everything but the dataplane's sockets and the control socket: API watches, the kubelet, the ports. */
+  const stopControlPlane = () => {
+    heartbeat?.stop();
+    policyWatch?.stop();
+    services?.stop();
+    kubelet?.stop();
+    logServer?.close();
+    client?.close();
+    peers.stop();
+    metricsServer?.close();
+  };
+  let handedOver = false;
   const server = await startControlServer(agentSocketPath(cfg.stateDir), [
+    // a successor taking the node over (handover.ts): let go of it, say what we knew, leave
+    route('POST', '/handover', async (body) => {
+      if (handedOver) return { status: 409, body: { error: 'already handed over' } };
+      const successor = Number((body as { pid?: unknown })?.pid);
+      handedOver = true;
+      const t0 = performance.now();
+      datapath.release();
+      const releasedAfterMs = performance.now() - t0;
+      const state: HandoverState = {
+        pid: process.pid,
+        conntrack: services?.conntrackSnapshot() ?? null,
+        underlayNeighbors: pipeline.underlayNeighbors.entries().map((e) => ({ ip: ipv4ToString(e.ip), mac: e.mac })),
+        neighbors: pipeline.neighbors.entries().map((e) => ({ ip: ipv4ToString(e.ip), mac: e.mac })),
+        releasedAfterMs,
+      };
+      stopControlPlane();
+      log(
+        `handed ${cfg.node} over to agent ${successor}: sockets closed after ${releasedAfterMs.toFixed(2)} ms, ${state.conntrack?.entries.length ?? 0} conntrack entries passed on; exiting`,
+      );
+      // after this answer has been written
+      setTimeout(() => hooks.onHandedOver?.(), 100).unref();
+      return { status: 200, body: state };
+    }),
     // pcapng stream of every frame the pipeline drops, the reason as the packet comment
     rawRoute('GET', '/capture/drops', (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/vnd.tcpdump.pcap' });
@@ -304,31 +383,10 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
       };
       pipeline.setProbe({ src, id });
       tracers.add(tracer);
-      // step mode (?hold=1, podwire ui): the probe waits at this node's hold points until POST /trace/release
-      const hold = query.get('hold') === '1';
-      const expiry = hold ? setInterval(() => pipeline.expireHolds(), 1000) : null;
-      if (hold) pipeline.holdProbe({ src, id }, true);
       res.on('close', () => {
-        if (expiry) clearInterval(expiry);
-        if (hold) pipeline.holdProbe({ src, id }, false);
         tracers.remove(tracer);
         pipeline.setProbe(null);
       });
-    }),
-    // step mode's "next": the held probe goes on from where it waits (its events come on the /trace stream)
-    rawRoute('POST', '/trace/release', (_req, res, _p, query) => {
-      const id = Number(query.get('id'));
-      let src: number;
-      try {
-        src = parseIpv4(query.get('src') ?? '');
-      } catch {
-        res.writeHead(400).end('src must be an IPv4 address');
-        return;
-      }
-      const from = pipeline.releaseProbe({ src, id });
-      res
-        .writeHead(from ? 200 : 404, { 'content-type': 'application/json' })
-        .end(JSON.stringify(from ? { released: from } : { error: 'no probe held here' }));
     }),
     rawRoute('GET', '/metrics', (_req, res) => void serveMetrics(res)),
     route('GET', '/status', async () => ({ status: 200, body: status() })),
@@ -398,18 +456,29 @@ export async function runAgent(given: AgentConfig, log: Log): Promise<{ stop(): 
 
   return {
     async stop() {
-      heartbeat?.stop();
-      policyWatch?.stop();
-      services?.stop();
-      kubelet?.stop();
-      logServer?.close();
-      client?.close();
-      peers.stop();
-      datapath.stop();
-      metricsServer?.close();
+      if (!handedOver) {
+        stopControlPlane();
+        datapath.stop();
+      }
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * Bind a port the predecessor of a handover may not have released yet (its
+ * close is asynchronous): retry EADDRINUSE for a few seconds.
+ */
+async function retryWhileInUse<T>(bind: () => Promise<T>, deadlineMs = 5000): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await bind();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 /**

@@ -35,6 +35,8 @@ export interface AgentConfig {
     conntrackMax: number;
     maglevTableSize: number;
   };
+  /** --takeover: start beside the node's running agent and take the node over from it without a gap (handover.ts) */
+  takeover: boolean;
   /** the kubelet's DNS settings for the pods' resolv.conf */
   dns: {
     /** --cluster-dns (comma-separated; empty: ClusterFirst pods fall back to Default) */
@@ -114,6 +116,7 @@ export function agentConfig(raw: Record<string, string | number | undefined>): A
       kubeconfig,
       clusterCaFile: raw['cluster-ca-file'] ? String(raw['cluster-ca-file']) : null,
       kubeletTls: kubeletTlsFlags(raw),
+      takeover: raw.takeover !== undefined && String(raw.takeover) !== 'false',
       underlayIf: String(raw['underlay-if'] ?? DEFAULTS.underlayIf),
       bridge: String(raw.bridge ?? DEFAULTS.bridge),
       stateDir,

@@ -143,6 +143,22 @@ export class Datapath {
     return { node: this.underlaySock.mac, gateway: this.podSock.mac };
   }
 
+  /**
+   * Let go of the node for a successor (handover.ts): forward what is queued
+   * on both sockets, then close them — the successor, in the same fanout
+   * groups, gets every frame from that instant.
+   */
+  release(): void {
+    for (let b = 0; b < 64; b++) {
+      const pods = this.podSock.recv(this.podRx);
+      if (pods) this.guard(() => this.pipeline.processFromPods(this.podRx));
+      const underlay = this.underlaySock.recv(this.underlayRx);
+      if (underlay) this.guard(() => this.pipeline.processFromUnderlay(this.underlayRx));
+      if (!pods && !underlay) break;
+    }
+    this.stop();
+  }
+
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.podSock.close();

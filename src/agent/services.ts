@@ -48,6 +48,11 @@ export interface ServicesOptions {
   pipeline: Pipeline;
   runner: CommandRunner;
   log: (msg: string) => void;
+  /**
+   * Taking over from a running agent (handover.ts): the health servers' ports
+   * are still its predecessor's, so they are bound by serve(), after it has left.
+   */
+  deferServing?: boolean;
 }
 
 export class AgentServices {
@@ -61,8 +66,11 @@ export class AgentServices {
   /** ms each applied Service change took (last 256), for /lb and the bench */
   readonly applyMs: number[] = [];
   restoredEntries = 0;
+  private serving: boolean;
+  private healthPorts: Map<number, string> | null = null;
 
   constructor(private readonly o: ServicesOptions) {
+    this.serving = !o.deferServing;
     const s = o.cfg.services;
     const clock = () => performance.now();
     this.lb = new LbState({
@@ -108,6 +116,47 @@ export class AgentServices {
   }
 
   async start(): Promise<void> {
+    if (this.serving) await this.listenHealthz();
+    await this.watch.start();
+    const housekeeping = setInterval(() => {
+      this.lb.conntrack.sweep();
+      this.lb.sweepAffinity(this.lb.clock());
+    }, 1000);
+    const snapshots = setInterval(() => this.saveSnapshot(), SNAPSHOT_EVERY_MS);
+    housekeeping.unref();
+    snapshots.unref();
+    this.timers.push(housekeeping, snapshots);
+    this.o.log(
+      `services: ${this.lb.table.serviceCount} Services, ${this.lb.table.frontendCount} frontends (${this.o.cfg.services.proxyMode} mode, default scheduler ${this.o.cfg.services.scheduler}); conntrack max ${this.lb.conntrack.maxEntries}${this.restoredEntries ? `, ${this.restoredEntries} entries restored` : ''}`,
+    );
+  }
+
+  /** After a handover: bind kube-proxy's health servers, now that the predecessor has let go of them. */
+  async serve(): Promise<void> {
+    if (this.serving) return;
+    this.serving = true;
+    await this.listenHealthz();
+    if (this.healthPorts) await this.healthPortsChanged(this.healthPorts);
+  }
+
+  /** Every live connection, for a successor taking over (handover.ts). */
+  conntrackSnapshot(): ConntrackSnapshot {
+    return this.lb.conntrack.snapshot();
+  }
+
+  /**
+   * The predecessor's last word on its connections: new ones added, those
+   * restored from its file updated. Backends are matched by address later, as
+   * after restore() (owner -1).
+   */
+  takeOverConntrack(snap: ConntrackSnapshot): number {
+    return this.lb.conntrack.restore(
+      { ...snap, entries: snap.entries.map((e) => ({ ...e, owner: -1 })) },
+      { update: true },
+    );
+  }
+
+  private async listenHealthz(): Promise<void> {
     this.healthz = await listen(this.o.nodeIp, HEALTHZ_PORT, (_req, res) => {
       // kube-proxy's /healthz: 200 while its rules are in sync with the API server
       const ok = this.watch.synced;
@@ -123,18 +172,6 @@ export class AgentServices {
       this.o.log(`kube-proxy healthz on :${HEALTHZ_PORT} not served: ${(err as Error).message}`);
       return null;
     });
-    await this.watch.start();
-    const housekeeping = setInterval(() => {
-      this.lb.conntrack.sweep();
-      this.lb.sweepAffinity(this.lb.clock());
-    }, 1000);
-    const snapshots = setInterval(() => this.saveSnapshot(), SNAPSHOT_EVERY_MS);
-    housekeeping.unref();
-    snapshots.unref();
-    this.timers.push(housekeeping, snapshots);
-    this.o.log(
-      `services: ${this.lb.table.serviceCount} Services, ${this.lb.table.frontendCount} frontends (${this.o.cfg.services.proxyMode} mode, default scheduler ${this.o.cfg.services.scheduler}); conntrack max ${this.lb.conntrack.maxEntries}${this.restoredEntries ? `, ${this.restoredEntries} entries restored` : ''}`,
-    );
   }
 
   stop(): void {
@@ -148,6 +185,13 @@ export class AgentServices {
   // ------------------------------------------------------- health-check ports
 
   private async healthPortsChanged(ports: Map<number, string>): Promise<void> {
+    this.healthPorts = ports;
+    if (!this.serving) {
+      // the kernel's ports (passed by the tc filters) are known now; the servers come with serve()
+      this.lb.kernelPorts.clear();
+      for (const p of ports.keys()) this.lb.kernelPorts.add(p);
+      return;
+    }
     for (const [port, server] of this.hcServers) {
       if (!ports.has(port)) {
         server.close();

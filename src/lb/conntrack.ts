@@ -376,17 +376,37 @@ export class Conntrack {
   /**
    * Adds a snapshot's entries (normally into an empty table), expiry relative
    * to this table's clock. Entries whose tuple is already tracked, or that do
-   * not fit, are skipped. Returns how many were restored; throws
+   * not fit, are skipped (with `update`, an entry already tracked under both
+   * tuples takes the snapshot's state, expiry and counters, keeping its owner).
+   * Returns how many were restored or updated; throws
    * ERR_BAD_SNAPSHOT (before adding any) if the snapshot is malformed.
    */
-  restore(s: ConntrackSnapshot): number {
+  restore(s: ConntrackSnapshot, opts: { update?: boolean } = {}): number {
     checkSnapshot(s);
     const now = this.clock();
     let n = 0;
     for (const x of s.entries) {
       const [src, sport, dst, dport] = x.orig,
         [rSrc, rSport, rDst, rDport] = x.reply;
-      const e = this.insert(x.proto, src, dst, (sport << 16) | dport, rSrc, rDst, (rSport << 16) | rDport);
+      let e = this.insert(x.proto, src, dst, (sport << 16) | dport, rSrc, rDst, (rSport << 16) | rDport);
+      // update: an agent taking over refreshes what it restored from its predecessor's file with
+      // the predecessor's last word (state, expiry, counters) — the same entry, both tuples equal
+      if (e === -2 && opts.update) {
+        const ref = this.lookup(x.proto, src, sport, dst, dport);
+        e = ref >= 0 && (ref & 1) === 0 && this.sameReply(ref >> 1, rSrc, rSport, rDst, rDport) ? ref >> 1 : -1;
+        if (e >= 0) {
+          const owner = this.u32[(e << 4) + W_OWNER];
+          this.u32[(e << 4) + W_META] = x.proto | (x.state << 8) | (x.flags << 16) | (x.track << 24);
+          this.u32[(e << 4) + W_OWNER] = owner;
+          this.f64[(e << 3) + F_EXPIRES] = now + x.remainingMs;
+          this.f64[(e << 3) + F_BYTES] = x.bytes[0];
+          this.f64[(e << 3) + F_BYTES + 1] = x.bytes[1];
+          this.pkts[e << 1] = x.packets[0];
+          this.pkts[(e << 1) | 1] = x.packets[1];
+          n++;
+          continue;
+        }
+      }
       if (e < 0) continue;
       this.u32[(e << 4) + W_META] = x.proto | (x.state << 8) | (x.flags << 16) | (x.track << 24);
       this.u32[(e << 4) + W_OWNER] = x.owner;
@@ -399,6 +419,15 @@ export class Conntrack {
       n++;
     }
     return n;
+  }
+
+  private sameReply(e: number, src: number, sport: number, dst: number, dport: number): boolean {
+    const r = e << 4;
+    return (
+      this.u32[r + 8] === src >>> 0 &&
+      this.u32[r + 9] === dst >>> 0 &&
+      this.u32[r + 10] === ((sport << 16) | (dport & 0xffff)) >>> 0
+    );
   }
 
   /** The index hash of a tuple; `ports` is sport << 16 | dport. Protected so tests can force collisions. */

@@ -30,6 +30,10 @@ export function register(program: Command, deps: CliDeps): void {
       '--client-ca-file <file>',
       'CA of the clients :10250 accepts: only the API server’s kubelet client (or system:masters); others 401/403',
     )
+    .option(
+      '--takeover',
+      'start beside this node’s running agent and take the node over from it without a forwarding gap (its sockets, connections, ports); the old agent exits',
+    )
     .option('--prefix <prefix>', 'prefix of everything the agent creates', 'pw')
     .option('--state-dir <dir>', 'where IPAM and pod records persist')
     .option('--peers <file>', 'JSON file of peer nodes {"peers":[{name,nodeIp,podCidr}]}')
@@ -63,7 +67,10 @@ export function register(program: Command, deps: CliDeps): void {
         Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v])),
       );
       const log = (m: string) => deps.io.out(`${new Date().toISOString()} ${m}\n`);
-      const agent = await runAgent(cfg, log);
+      const agent = await runAgent(cfg, log, {
+        // a successor has the node (handover.ts): nothing is left to stop
+        onHandedOver: () => process.exit(0),
+      });
       await new Promise<void>((resolve) => {
         const stop = async (sig: string) => {
           log(`${sig}: stopping`);

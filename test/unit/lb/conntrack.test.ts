@@ -425,6 +425,26 @@ describe('snapshot and restore', () => {
     expect(ct.restore(snap)).toBe(0); // already tracked: skipped
   });
 
+  it('with update, an entry already restored takes the newer snapshot’s state, expiry and counters, keeping its owner', () => {
+    const a = table();
+    const t = dnat(a.ct, TCP, 1000, 7, 1);
+    a.ct.seen(t, 0, SYN, 60);
+    const early = a.ct.snapshot(); // the successor's start: its predecessor's file
+    a.ct.seen(t, 1, SYN | ACK, 60);
+    a.ct.seen(t, 0, ACK, 40);
+    const late = a.ct.snapshot(); // the predecessor's last word, at the handover
+    const b = new Conntrack({ clock: () => 0 });
+    expect(b.restore(early)).toBe(1);
+    const e = b.lookup(TCP, CLIENT, 1000, VIP, 53) >> 1;
+    b.setOwner(e, 42);
+    expect(b.restore(late)).toBe(0); // without update: skipped
+    expect(b.state(e)).toBe(early.entries[0].state);
+    expect(b.restore(late, { update: true })).toBe(1);
+    expect(b.size).toBe(1);
+    expect({ ...b.row(e), owner: 0, entry: 0 }).toEqual({ ...a.ct.row(t), owner: 0, entry: 0 });
+    expect(b.owner(e)).toBe(42);
+  });
+
   it('refuses a malformed snapshot before restoring anything', () => {
     const { ct } = table();
     dnat(ct, TCP);
