@@ -383,10 +383,31 @@ export async function runAgent(
       };
       pipeline.setProbe({ src, id });
       tracers.add(tracer);
+      // step mode (?hold=1, podwire ui): the probe waits at this node's hold points until POST /trace/release
+      const hold = query.get('hold') === '1';
+      const expiry = hold ? setInterval(() => pipeline.expireHolds(), 1000) : null;
+      if (hold) pipeline.holdProbe({ src, id }, true);
       res.on('close', () => {
+        if (expiry) clearInterval(expiry);
+        if (hold) pipeline.holdProbe({ src, id }, false);
         tracers.remove(tracer);
         pipeline.setProbe(null);
       });
+    }),
+    // step mode's "next": the held probe goes on from where it waits (its events come on the /trace stream)
+    rawRoute('POST', '/trace/release', (_req, res, _p, query) => {
+      const id = Number(query.get('id'));
+      let src: number;
+      try {
+        src = parseIpv4(query.get('src') ?? '');
+      } catch {
+        res.writeHead(400).end('src must be an IPv4 address');
+        return;
+      }
+      const from = pipeline.releaseProbe({ src, id });
+      res
+        .writeHead(from ? 200 : 404, { 'content-type': 'application/json' })
+        .end(JSON.stringify(from ? { released: from } : { error: 'no probe held here' }));
     }),
     rawRoute('GET', '/metrics', (_req, res) => void serveMetrics(res)),
     route('GET', '/status', async () => ({ status: 200, body: status() })),

@@ -27,7 +27,14 @@ import {
 import { ApiClient } from '../control/client/index.js';
 import { waitFor } from './wait.js';
 import { withProcessLock } from './supervision.js';
-import { ensureLabPki, apiServerTlsArgs, agentKubeletTlsArgs, writeAdminKubeconfig, labPki } from './credentials.js';
+import {
+  ensureLabPki,
+  apiServerTlsArgs,
+  agentKubeletTlsArgs,
+  writeAdminKubeconfig,
+  labPki,
+  ensureNodeKubeconfig,
+} from './credentials.js';
 import {
   startOutside,
   waitForOutside,
@@ -43,6 +50,8 @@ export interface LabState {
   /** the API server + controllers process (labs with a control plane) */
   apiserver?: number;
   nodeGraceSeconds?: number;
+  /** `lab up --eviction-seconds`: the API server's default not-ready/unreachable toleration (unset: 300) */
+  evictionSeconds?: number;
   store?: 'file' | 'etcd';
   /** etcd's PID when store is etcd */
   etcd?: number;
@@ -101,6 +110,12 @@ export interface LabUpOptions {
   controlPlane?: boolean;
   /** seconds without a heartbeat before a node turns NotReady (default 10) */
   nodeGraceSeconds?: number;
+  /**
+   * the tolerationSeconds every pod gets for node.kubernetes.io/not-ready and
+   * unreachable NoExecute (kube-apiserver's --default-*-toleration-seconds;
+   * default 300): how long after its node is lost a pod is evicted and replaced
+   */
+  evictionSeconds?: number;
   /** the API server's store: the embedded file store (default) or a real etcd in the control-plane namespace */
   store?: 'file' | 'etcd';
   /**
@@ -125,6 +140,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     existing.plan.nodes.length === plan.nodes.length &&
     !!existing.apiserver === withCp &&
     !!existing.outside === withOutside &&
+    (existing.evictionSeconds ?? 300) === (opts.evictionSeconds ?? 300) &&
     (await labHealthy(existing))
   ) {
     log(`lab ${plan.prefix} is already up with ${plan.nodes.length} nodes`);
@@ -146,6 +162,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
         `starting the API server and controllers in ${plan.controlPlane.ns} (${plan.controlPlane.ip}:${plan.controlPlane.port})`,
       );
       state.nodeGraceSeconds = opts.nodeGraceSeconds ?? 10;
+      if (opts.evictionSeconds !== undefined) state.evictionSeconds = opts.evictionSeconds;
       state.store = opts.store ?? 'file';
       // the CA, the API server's serving certificate, admin, one per node, the ServiceAccount keys
       await ensureLabPki(plan);
@@ -154,7 +171,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
         log(`starting etcd in ${plan.controlPlane.ns} (127.0.0.1:2379 there)`);
         state.etcd = startEtcd(plan);
       }
-      state.apiserver = startApiServer(plan, state.nodeGraceSeconds, state.store);
+      state.apiserver = startApiServer(plan, state);
       fs.writeFileSync(stateFile(plan), JSON.stringify(state, null, 2));
       await waitForApiServer(plan, state.apiserver, state.etcd);
     } else {
@@ -299,8 +316,13 @@ function startEtcd(plan: LabPlan): number {
   );
 }
 
-function startApiServer(plan: LabPlan, nodeGraceSeconds: number, store: 'file' | 'etcd' = 'file'): number {
+/** The API server as the lab's state says (restarts keep its grace period, store and eviction time). */
+function startApiServer(
+  plan: LabPlan,
+  state: Pick<LabState, 'nodeGraceSeconds' | 'store' | 'evictionSeconds'>,
+): number {
   const cp = plan.controlPlane;
+  const store = state.store ?? 'file';
   return spawnInControlPlane(
     plan,
     'apiserver.log',
@@ -319,12 +341,24 @@ function startApiServer(plan: LabPlan, nodeGraceSeconds: number, store: 'file' |
       '--socket',
       cp.socket,
       '--node-monitor-grace-period',
-      String(nodeGraceSeconds),
+      String(state.nodeGraceSeconds ?? 10),
+      ...evictionArgs(state.evictionSeconds),
       // HTTPS with the lab CA: client certificates and ServiceAccount tokens, RBAC
       ...apiServerTlsArgs(plan),
     ],
     'the API server',
   );
+}
+
+/** `lab up --eviction-seconds N`: both DefaultTolerationSeconds flags (pure; nothing when unset). */
+export function evictionArgs(seconds: number | undefined): string[] {
+  if (seconds === undefined) return [];
+  return [
+    '--default-not-ready-toleration-seconds',
+    String(seconds),
+    '--default-unreachable-toleration-seconds',
+    String(seconds),
+  ];
 }
 
 /**
@@ -348,7 +382,7 @@ export async function restartApiServer(opts: {
     process.kill(old, opts.crash ? 'SIGKILL' : 'SIGTERM');
     await waitFor(`old API server ${old} to exit`, 10_000, () => !processAlive(old));
   }
-  state.apiserver = startApiServer(state.plan, state.nodeGraceSeconds ?? 10, state.store ?? 'file');
+  state.apiserver = startApiServer(state.plan, state);
   fs.writeFileSync(stateFile(state.plan), JSON.stringify(state, null, 2));
   await waitForApiServer(state.plan, state.apiserver, state.etcd);
   return state.apiserver;
@@ -402,10 +436,11 @@ function startAgent(plan: LabPlan, node: LabNode, withApi: boolean, opts: { take
     // the node's resolver: the outside's DNS (labs made before there was one: the agent's default)
     ...(plan.resolvConf ? ['--resolv-conf', plan.resolvConf] : []),
     ...(withApi
-      ? // the API server's Unix socket (system:admin, for now); the lab CA, which pods get with their ServiceAccount token
+      ? // HTTPS to the API server as system:node:<name> (Node authorizer, RBAC, NodeRestriction, as a
+        // kubelet); the lab CA, which pods get with their ServiceAccount token
         [
-          '--apiserver',
-          `unix:${plan.controlPlane.socket}`,
+          '--kubeconfig',
+          ensureNodeKubeconfig(plan, node.name),
           '--cluster-ca-file',
           labPki(plan).ca.certFile,
           ...agentKubeletTlsArgs(plan, node.name),
