@@ -97,6 +97,8 @@ export function captureInNamespace(o: {
   out: string;
   promiscuous?: boolean;
   onReady?: () => void;
+  /** stop the capture early (as Ctrl-C does) */
+  signal?: AbortSignal;
 }): Promise<number> {
   const args = [
     'netns',
@@ -134,6 +136,8 @@ export function captureInNamespace(o: {
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const forward = () => child.kill('SIGINT');
   process.once('SIGINT', forward);
+  if (o.signal?.aborted) forward();
+  else o.signal?.addEventListener('abort', forward, { once: true });
   return new Promise((resolve, reject) => {
     child.on('exit', (code) => {
       if (timer) clearTimeout(timer);
