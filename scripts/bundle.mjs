@@ -41,8 +41,9 @@ await build({
 // The page of `podwire ui` (src/ui/web/, issue #16): Preact + elkjs bundled for the browser into
 // dist/ui/ (index.html, app.js, app.css), which the UI server serves as static files. Everything
 // the page runs is in these three files: nothing is loaded from outside at run time (no CDN).
+// dist/ui/ also holds tsc's output of the server (src/ui/*.ts): only the page's three files are
+// (over)written here, never the folder cleared.
 const uiOut = path.join(root, 'dist', 'ui');
-fs.rmSync(uiOut, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: { app: 'src/ui/web/main.tsx' },
