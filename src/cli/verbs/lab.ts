@@ -105,6 +105,9 @@ export function register(program: Command, deps: CliDeps): void {
             `· ingress controller Ready${ingress.externalIp ? `: Service ingress-nginx/ingress-nginx-controller EXTERNAL-IP ${ingress.externalIp}` : ''}`,
           );
         if (o.demo) await demo(deps, state, o.dns, ingress?.externalIp);
+        // the web view is a separate process the learner starts (and stops) when they want it
+        if (state.apiserver)
+          say(`· web view: podwire${prefix === 'pwlab' ? '' : ` --lab ${prefix}`} ui  → http://127.0.0.1:8090`);
       },
     );
   lab
