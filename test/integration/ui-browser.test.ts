@@ -155,6 +155,52 @@ describe.skipIf(!haveChromium)('podwire ui in a browser', () => {
     await shot('topology');
   });
 
+  it('under iperf3 load the page keeps one element per flow and keeps drawing', async () => {
+    // the longest gap between two animation frames while the load runs: a frozen page has long ones
+    await page.evaluate(() => {
+      const w = window as unknown as { maxGap: number; last: number };
+      w.maxGap = 0;
+      w.last = performance.now();
+      const tick = (t: number) => {
+        w.maxGap = Math.max(w.maxGap, t - w.last);
+        w.last = t;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const server = inNs(`${prefix}-pod-${remote.metadata.name}`, ['iperf3', '-s', '-1', '-p', '5201'], {
+      timeoutMs: 30_000,
+    });
+    await waitFor('iperf3 -s to listen', 10_000, async () => {
+      const r = await inNs(`${prefix}-pod-${remote.metadata.name}`, ['ss', '-ltnH', 'sport = :5201']);
+      return String(r.stdout).includes('5201');
+    });
+    const load = await inNs(
+      `${prefix}-pod-client`,
+      ['iperf3', '-c', remote.status.podIP, '-p', '5201', '-t', '3', '-J'],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    await server;
+    expect(load.exitCode, String(load.stderr)).toBe(0);
+    const sent = JSON.parse(String(load.stdout)).end.sum_sent.bytes as number;
+    expect(sent).toBeGreaterThan(1e6);
+    const isIperf = (l: string) => l.includes(podId(client)) && l.includes(podId(remote)) && l.includes('/5201');
+    await waitFor('the iperf3 flow on the picture', 15_000, async () =>
+      (await attrs('svg.topology g.flow', 'aria-label')).some(isIperf),
+    );
+    // every packet of the transfer folded into one element; the picture stays under its cap
+    const labels = await attrs('svg.topology g.flow', 'aria-label');
+    expect(labels.filter(isIperf)).toHaveLength(1);
+    expect(labels.length).toBeLessThanOrEqual(80);
+    const maxGap = await page.evaluate(() => (window as unknown as { maxGap: number }).maxGap);
+    console.log(
+      `ui-browser: iperf3 sent ${(sent / 1e6).toFixed(0)} MB; the page's longest frame gap ${maxGap.toFixed(0)} ms`,
+    );
+    expect(maxGap).toBeLessThan(2000);
+  });
+
   it('a NetworkPolicy’s drop shows its reason', async () => {
     const name = 'ui-test-deny';
     const deny: KubeObject = {
