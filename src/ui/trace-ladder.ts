@@ -183,7 +183,9 @@ export function traceLadder(i: LadderInput): UiLayer[] {
   out.set(
     'NetworkPolicy',
     policyLayer(ev) ??
-      (routed ? layer('NetworkPolicy', 'skipped', 'no NetworkPolicy stage on this path (policy off)') : null),
+      (routed
+        ? layer('NetworkPolicy', 'skipped', 'no NetworkPolicy in the cluster: the policy stage is off, every pod open')
+        : null),
   );
   out.set('Route', route?.layer ?? null);
   out.set('VXLAN', vxlanLayer(ev) ?? (route?.local ? layer('VXLAN', 'skipped', 'same node: no tunnel') : null));
