@@ -99,6 +99,7 @@ export async function runAgent(
     cfg.bridge,
     cfg.underlayIf,
     client ? { nodeIp, nodePorts: [30000, 32767], natPorts: [61000, 65535] } : undefined,
+    cfg.antiSpoofing,
   );
   const pipeline = datapath.pipeline;
   // kube-proxy's part (with an API server): Services, conntrack, NodePort, masquerade

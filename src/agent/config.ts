@@ -35,6 +35,12 @@ export interface AgentConfig {
     conntrackMax: number;
     maglevTableSize: number;
   };
+  /**
+   * drop pod frames whose source MAC/IP is not the pod's (spoofed-source); off
+   * only to measure what it costs (`bench restart`): --anti-spoofing off, or
+   * PODWIRE_ANTI_SPOOFING=off in the agent's environment
+   */
+  antiSpoofing: boolean;
   /** --takeover: start beside the node's running agent and take the node over from it without a gap (handover.ts) */
   takeover: boolean;
   /** the kubelet's DNS settings for the pods' resolv.conf */
@@ -117,6 +123,7 @@ export function agentConfig(raw: Record<string, string | number | undefined>): A
       clusterCaFile: raw['cluster-ca-file'] ? String(raw['cluster-ca-file']) : null,
       kubeletTls: kubeletTlsFlags(raw),
       takeover: raw.takeover !== undefined && String(raw.takeover) !== 'false',
+      antiSpoofing: oneOf('anti-spoofing', ['on', 'off'] as const, 'on') === 'on',
       underlayIf: String(raw['underlay-if'] ?? DEFAULTS.underlayIf),
       bridge: String(raw.bridge ?? DEFAULTS.bridge),
       stateDir,

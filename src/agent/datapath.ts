@@ -50,6 +50,7 @@ export class Datapath {
     bridge: string,
     underlayIf: string,
     services?: UnderlayPorts,
+    antiSpoofing = true,
   ) {
     // No PACKET_QDISC_BYPASS: it would skip the kernel's packet taps, and
     // tcpdump on eth0 or cbr0 would not see what the agent sends.
@@ -76,7 +77,7 @@ export class Datapath {
     this.pipeline = new Pipeline(
       full,
       { pods: this.podSock, underlay: this.underlaySock },
-      {},
+      { antiSpoofing },
       {
         onPeerUnresolved: (ip) => this.resolvePeer(ip),
       },

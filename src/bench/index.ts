@@ -35,6 +35,16 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
       rounds: Number(process.env.PODWIRE_BENCH_ROUNDS ?? 3),
       samples: Number(process.env.PODWIRE_BENCH_SAMPLES ?? 40),
     }),
+  restart: async () =>
+    (await import('./restart.js')).benchRestart({
+      rounds: Number(process.env.PODWIRE_BENCH_ROUNDS ?? 3),
+      seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 4),
+    }),
+  ui: async () =>
+    (await import('./ui.js')).benchUi({
+      seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 8),
+      rounds: Number(process.env.PODWIRE_BENCH_ROUNDS ?? 3),
+    }),
   ingress: async () =>
     (await import('./ingress.js')).benchIngress({
       seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 5),

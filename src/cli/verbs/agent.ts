@@ -34,6 +34,11 @@ export function register(program: Command, deps: CliDeps): void {
       '--takeover',
       'start beside this node’s running agent and take the node over from it without a forwarding gap (its sockets, connections, ports); the old agent exits',
     )
+    .option(
+      '--anti-spoofing <on|off>',
+      'drop pod frames whose source MAC/IP is not the pod’s (off only to measure its cost)',
+      process.env.PODWIRE_ANTI_SPOOFING ?? 'on',
+    )
     .option('--prefix <prefix>', 'prefix of everything the agent creates', 'pw')
     .option('--state-dir <dir>', 'where IPAM and pod records persist')
     .option('--peers <file>', 'JSON file of peer nodes {"peers":[{name,nodeIp,podCidr}]}')
