@@ -183,6 +183,13 @@ describe('compose.yaml: the workshop cluster', () => {
     expect(addressOf('client')).toBe('172.28.0.100');
   });
 
+  it('restarts a node whose agent died and checks its agent by the kube-proxy healthz on the node address', () => {
+    for (const n of ['node1', 'node2', 'node3']) {
+      expect(services[n].restart).toBe('unless-stopped');
+      expect(services[n].healthcheck.test.join(' ')).toMatch(/curl -fsS .*:10256\/healthz/);
+    }
+  });
+
   it('has www (http, https, udp echo) and the cloud load balancer (after the API server), each with a health check', () => {
     expect(services.www.entrypoint).toEqual([`${imageRoot}/containers/www.sh`]);
     expect(services.www.privileged).toBeUndefined();
