@@ -45,11 +45,6 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
       seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 8),
       rounds: Number(process.env.PODWIRE_BENCH_ROUNDS ?? 3),
     }),
-  ui: async () =>
-    (await import('./ui.js')).benchUi({
-      seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 8),
-      rounds: Number(process.env.PODWIRE_BENCH_ROUNDS ?? 3),
-    }),
   ingress: async () =>
     (await import('./ingress.js')).benchIngress({
       seconds: Number(process.env.PODWIRE_BENCH_SECONDS ?? 5),
