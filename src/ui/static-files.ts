@@ -24,10 +24,13 @@ const TYPES: Record<string, string> = {
 export const contentTypeOf = (file: string): string =>
   TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 
+/** The page's own files at the top of dist/ui/ (tsc's output of this server sits beside them: not served). */
+const PAGE_FILES = new Set(['/index.html', '/app.js', '/app.css']);
+
 /**
- * The file under `root` that `urlPath` names ("/" is index.html), or null when it would leave
- * `root` (.., an encoded ../, a backslash, a NUL) or names a dotfile. The page's files are
- * index.html, its bundle beside it (app.js, app.css) and anything under assets/.
+ * The file under `root` that `urlPath` names ("/" is index.html), or null when it is not one of the
+ * page's files (index.html, app.js, app.css, anything under assets/) or would leave `root` (.., an
+ * encoded ../, a backslash, a NUL, a dotfile).
  */
 export function resolveStatic(root: string, urlPath: string): string | null {
   let decoded: string;
@@ -39,6 +42,7 @@ export function resolveStatic(root: string, urlPath: string): string | null {
   if (!decoded.startsWith('/') || decoded.includes('\0') || decoded.includes('\\')) return null;
   if (decoded === '/') return path.join(root, 'index.html');
   if (decoded.split('/').some((part) => part.startsWith('.'))) return null;
+  if (!PAGE_FILES.has(decoded) && !decoded.startsWith('/assets/')) return null;
   const base = path.resolve(root) + path.sep;
   const full = path.resolve(base, `.${decoded}`);
   return full.startsWith(base) ? full : null;

@@ -187,7 +187,37 @@ describe('podwire ui’s server on a real lab', () => {
     // the token of this server start lets a POST through the checks (no route: 404, not 403)
     const r = await request('POST', '/api/nothing', { ...host, 'x-podwire-ui': ui.token }, '{}');
     expect(r.status).toBe(404);
-    // the page's files: no way out of dist/ui
+    // the page's files (npm run build put them in dist/ui), and nothing else of that folder
+    const index = await new Promise<http.IncomingMessage>((r) =>
+      http.get({ host: '127.0.0.1', port: ui.port, path: '/' }, (res) => r(res.resume())),
+    );
+    expect([index.statusCode, index.headers['content-type'], index.headers['cache-control']]).toEqual([
+      200,
+      'text/html; charset=utf-8',
+      'no-cache',
+    ]);
+    expect((await request('GET', '/app.js', host)).status).toBe(200);
+    expect((await request('GET', '/server.js', host)).status).toBe(404);
+    const unbuilt = await startUiServer({
+      lab: state,
+      server: `unix:${state.plan.controlPlane.socket}`,
+      port: 0,
+      webRoot: '/nonexistent/dist/ui',
+    });
+    try {
+      const r = await new Promise<{ status: number; body: string }>((resolve) =>
+        http.get({ host: '127.0.0.1', port: unbuilt.port, path: '/' }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }),
+      );
+      expect(r.status).toBe(503);
+      expect(r.body).toMatch(/npm run build/);
+    } finally {
+      await unbuilt.close();
+    }
+    // no way out of dist/ui
     expect((await request('GET', '/%2e%2e/%2e%2e/package.json', host)).status).not.toBe(200);
     expect((await request('GET', '/assets/../../../package.json', host)).status).not.toBe(200);
   });

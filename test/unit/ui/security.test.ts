@@ -41,10 +41,12 @@ describe('who may talk to podwire ui', () => {
 describe('the page’s files', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ui-static-'));
 
-  it('map inside dist/ui only: no .., no encoded .., no dotfiles, no NUL', () => {
+  it('are index.html, app.js, app.css and assets/ inside dist/ui only: no .., no encoded .., no dotfiles, no NUL', () => {
     expect(resolveStatic(root, '/')).toBe(path.join(root, 'index.html'));
     expect(resolveStatic(root, '/app.js')).toBe(path.join(root, 'app.js'));
     expect(resolveStatic(root, '/assets/x.css')).toBe(path.join(root, 'assets', 'x.css'));
+    // tsc's output of the server sits beside the page in dist/ui: not the page's
+    expect(resolveStatic(root, '/server.js')).toBeNull();
     for (const bad of [
       '/../package.json',
       '/assets/../../etc/passwd',
