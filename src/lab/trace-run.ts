@@ -17,6 +17,7 @@ import {
   parseTarget,
   type AgentEvent,
   type InjectReport,
+  type Layer,
   type ProbeProto,
   type TraceInput,
   type TraceResult,
@@ -262,6 +263,8 @@ export interface TraceOptions {
   hold?: boolean;
   /** each agent event as it arrives */
   onEvent?: (e: AgentEvent) => void;
+  /** a name was resolved first (before any probe): the DNS layer, and the address when there is one */
+  onResolved?: (layers: Layer[], address?: string) => void;
   /** called once the agents and catchers listen, just before the probe is sent (start captures here) */
   beforeInject?: (probe: ProbeFacts) => Promise<void>;
 }
@@ -340,6 +343,7 @@ export async function trace(
   if (!src) throw new LabError('ERR_NO_SUCH_POD', `pod "${srcPod}" not found`);
   const report = await resolveInPod(state, src, t.host, opts);
   const dns = explainDns(report, src.name);
+  opts.onResolved?.(dns.layers, dns.address);
   const asked = `${t.host}${t.port ? `:${t.port}` : ''}`;
   const proto = /\/(tcp|udp|icmp)$/.exec(target)?.[0] ?? '';
   if (dns.address) {

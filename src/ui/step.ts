@@ -13,7 +13,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { agentSocketPath, callAgent } from '../agent/index.js';
 import { trace, type LabState, type ProbeFacts, type TraceOutcome } from '../lab/index.js';
-import type { AgentEvent } from '../trace/index.js';
+import type { AgentEvent, Layer } from '../trace/index.js';
 import type { UiLayer, UiStepState } from './contract.js';
 import { traceLadder } from './trace-ladder.js';
 
@@ -48,6 +48,8 @@ export class StepSession {
   readonly probeId = randomInt(1, 0xffff);
   readonly events: AgentEvent[] = [];
   probe?: ProbeFacts;
+  /** a name target: its DNS layer, known before the probe leaves */
+  dns?: { layers: Layer[]; address?: string };
   outcome?: TraceOutcome;
   error?: Error;
   revealed = 0;
@@ -69,6 +71,9 @@ export class StepSession {
       onEvent: (e) => {
         this.events.push(e);
         this.wake();
+      },
+      onResolved: (layers, address) => {
+        this.dns = { layers, ...(address ? { address } : {}) };
       },
       beforeInject: async (p) => {
         this.probe = p;
@@ -121,10 +126,12 @@ export class StepSession {
     const o = this.outcome;
     const p = this.probe;
     return traceLadder({
-      result: o?.result ?? { layers: [], verdict: 'LOST', summary: '' },
+      result: o?.result ?? { layers: this.dns?.layers ?? [], verdict: 'LOST', summary: '' },
       events: o?.events ?? this.events.filter((e) => e.stage !== 'held'),
-      dnsLayers: o?.dnsLayers ?? 0,
-      ...(o?.address ? { address: o.address, name: this.t.target } : {}),
+      dnsLayers: o?.dnsLayers ?? this.dns?.layers.length ?? 0,
+      ...((o?.address ?? this.dns?.address)
+        ? { address: (o?.address ?? this.dns?.address)!, name: this.t.target.replace(/[:/].*$/, '') }
+        : {}),
       srcPod: p?.srcPod ?? this.t.from,
       srcNode: p?.srcNode ?? '',
       ...(o?.deliveredTo ? { dstPod: o.deliveredTo } : p?.dstPod ? { dstPod: p.dstPod } : {}),

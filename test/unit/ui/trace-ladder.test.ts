@@ -218,6 +218,26 @@ describe('step mode, one layer per next', () => {
     expect(needsRelease(atReceiver, 5)).toBe(true); // adding Delivery moves it
     expect(LADDER.length).toBe(6);
   });
+
+  it('a name: resolved before the probe leaves, DNS is decided in the first view', () => {
+    const dns = [
+      { where: 'client', what: 'dns: A backend.default.svc.cluster.local @10.96.0.10 -> 10.96.0.20 in 1 ms [search]' },
+      { where: 'client', what: 'dns: answered by search: backend.default.svc.cluster.local is 10.96.0.20' },
+    ];
+    const start = traceLadder({
+      ...held,
+      result: { layers: dns, verdict: 'LOST', summary: '' },
+      dnsLayers: 2,
+      name: 'backend',
+      address: '10.96.0.20',
+      events: [],
+    });
+    expect(visibleLayers(start, firstRevealed(start)).map((x) => `${x.name}:${x.state}`)).toEqual([
+      'DNS:passed',
+      'Service:pending',
+    ]);
+    expect(start[0].fields).toEqual({ name: 'backend', answer: '10.96.0.20', server: '10.96.0.10' });
+  });
 });
 
 describe('probeMatrixToUi', () => {
