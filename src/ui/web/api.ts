@@ -37,9 +37,9 @@ async function send<T>(url: string, init: RequestInit): Promise<T> {
     body = undefined;
   }
   if (!res.ok) {
-    // the server answers { error } on a refusal (src/ui/routes.ts UiHttpError)
-    const said =
-      body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : text;
+    // the server answers { error } on a refusal (src/ui/routes.ts UiHttpError), { ok: false, message } when an action failed
+    const b = (body && typeof body === 'object' ? body : {}) as { error?: unknown; message?: unknown };
+    const said = b.error !== undefined ? String(b.error) : b.message !== undefined ? String(b.message) : text;
     throw new UiRequestError('ERR_UI_HTTP', res.status, `${res.status} ${said || res.statusText}`);
   }
   return body as T;

@@ -267,7 +267,7 @@ export function App() {
         <TextLists
           topology={t}
           flows={flows}
-          drops={view.drops}
+          drops={live.current.drops /* the text of drops stays live while the picture is frozen */}
           onSelectFlow={(f) => {
             selectFlow(f);
             setTab('layers');
