@@ -16,7 +16,8 @@ import { kubeletStreams, streamHooks } from '../kubelet/index.js';
 import { portForwardUpgrade } from '../kubelet/index.js';
 import { KUBELET_PORT } from '../control/api/index.js';
 import { workloadTools } from '../kubelet/index.js';
-import { setUpNode, setUpHostPort } from './node-setup.js';
+import { setUpNode, setUpHostPort, HOST_PORT } from './node-setup.js';
+import { PacketSocket } from '../native/index.js';
 import { Datapath } from './datapath.js';
 import { HostLocalIpam } from './ipam.js';
 import { PodManager, apiPodKey } from './pods.js';
@@ -95,11 +96,13 @@ export async function runAgent(
       localAddresses,
       underlayCidr,
       hostMac,
+      hostPortIndex: hostMac ? PacketSocket.ifIndex(HOST_PORT.bridge) : undefined,
     },
     cfg.bridge,
     cfg.underlayIf,
     client ? { nodeIp, nodePorts: [30000, 32767], natPorts: [61000, 65535] } : undefined,
     cfg.antiSpoofing,
+    hostMac ? HOST_PORT.kernel : undefined,
   );
   const pipeline = datapath.pipeline;
   // kube-proxy's part (with an API server): Services, conntrack, NodePort, masquerade
@@ -113,7 +116,8 @@ export async function runAgent(
     runner,
     ipam,
     gatewayIp,
-    (p) => pipeline.neighbors.register(parseIpv4(p.ip), podMacFor(p.ip)),
+    // the pod's veth is the one port its frames may come in on (datapath.ts)
+    (p) => pipeline.neighbors.register(parseIpv4(p.ip), podMacFor(p.ip), PacketSocket.ifIndex(p.hostVeth)),
     (p) => pipeline.neighbors.unregister(parseIpv4(p.ip)),
   );
   const { adopted, lost } = await pods.adopt();

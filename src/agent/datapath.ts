@@ -5,6 +5,8 @@ import {
   underlayServicesFilter,
   type UnderlayPorts,
   compileFilter,
+  exceptInterfacesFilter,
+  DROP_ALL_FILTER,
 } from '../native/index.js';
 import { Pipeline, type NodeIdentity } from '../dataplane/index.js';
 
@@ -26,17 +28,27 @@ const SOCKET_BUFFER_BYTES = 32 << 20;
  * sockets join: a restarting agent's successor joins the same groups and
  * takes cbr0 and eth0 over when its predecessor leaves (handover.ts).
  */
-export const FANOUT_GROUPS = { pods: 0x7077, underlay: 0x7078 };
+export const FANOUT_GROUPS = { pods: 0x7079, underlay: 0x7078 };
 
 /**
- * The Linux side of the dataplane: two packet sockets (cbr0 for pods, eth0
- * for the underlay) feeding one Pipeline, driven by libuv readiness.
+ * The Linux side of the dataplane: packet sockets feeding one Pipeline,
+ * driven by libuv readiness.
+ * - pods, receive: one socket on every interface of the node but lo, eth0,
+ *   cbr0 and the node's kernel port — so each frame a pod sends is taken on
+ *   the pod's own veth, and the pipeline knows which pod's port it came from
+ *   (anti-spoofing: a pod forging another pod's IP *and* MAC is still caught;
+ *   on cbr0 every frame looks alike, and PACKET_ORIGDEV names the bridge,
+ *   not the port, as the bridge passes frames up in a second receive);
+ * - pods, send: a socket on cbr0 that receives nothing (the bridge delivers
+ *   to the pod whose MAC a frame is for);
+ * - the underlay: eth0, both ways.
  */
 export class Datapath {
   readonly pipeline: Pipeline;
   private readonly podSock: PacketSocket;
+  private readonly podRxSock: PacketSocket;
   private readonly underlaySock: PacketSocket;
-  private readonly podRx = new RxBatch(POD_SLOT, POD_SLOTS);
+  private readonly podRx = new RxBatch(POD_SLOT, POD_SLOTS, false, false, true);
   private readonly underlayRx = new RxBatch(UNDERLAY_SLOT, UNDERLAY_SLOTS);
   private timers: NodeJS.Timeout[] = [];
   kernelDrops = { pods: 0, underlay: 0 };
@@ -51,6 +63,8 @@ export class Datapath {
     underlayIf: string,
     services?: UnderlayPorts,
     antiSpoofing = true,
+    /** the node's own kernel port on cbr0 (pwh0), whose frames are the agent's own sends to the node */
+    kernelPort?: string,
   ) {
     // No PACKET_QDISC_BYPASS: it would skip the kernel's packet taps, and
     // tcpdump on eth0 or cbr0 would not see what the agent sends.
@@ -60,7 +74,20 @@ export class Datapath {
       rcvbufBytes: SOCKET_BUFFER_BYTES,
       sndbufBytes: SOCKET_BUFFER_BYTES,
     };
-    this.podSock = PacketSocket.open(bridge, { ...common, fanoutGroup: FANOUT_GROUPS.pods });
+    this.podSock = PacketSocket.open(bridge, { ...common, filter: compileFilter(DROP_ALL_FILTER) });
+    const excluded = ['lo', underlayIf, bridge, ...(kernelPort ? [kernelPort] : [])]
+      .map((n) => PacketSocket.ifIndex(n))
+      .filter((i) => i > 0);
+    try {
+      this.podRxSock = PacketSocket.open('', {
+        ...common,
+        fanoutGroup: FANOUT_GROUPS.pods,
+        filter: compileFilter(exceptInterfacesFilter(excluded)),
+      });
+    } catch (err) {
+      this.podSock.close();
+      throw err;
+    }
     try {
       this.underlaySock = PacketSocket.open(underlayIf, {
         ...common,
@@ -71,6 +98,7 @@ export class Datapath {
       });
     } catch (err) {
       this.podSock.close();
+      this.podRxSock.close();
       throw err;
     }
     const full: NodeIdentity = { ...identity, nodeMac: this.underlaySock.mac, gatewayMac: this.podSock.mac };
@@ -85,9 +113,9 @@ export class Datapath {
   }
 
   start(): void {
-    this.podSock.onReadable(() => {
+    this.podRxSock.onReadable(() => {
       for (let b = 0; b < BATCHES_PER_TURN; b++) {
-        if (this.podSock.recv(this.podRx) === 0) break;
+        if (this.podRxSock.recv(this.podRx) === 0) break;
         this.guard(() => this.pipeline.processFromPods(this.podRx));
       }
     });
@@ -112,7 +140,7 @@ export class Datapath {
     healthTimer.unref();
     this.timers.push(healthTimer);
     const statsTimer = setInterval(() => {
-      this.kernelDrops.pods += this.podSock.kernelStats().drops;
+      this.kernelDrops.pods += this.podRxSock.kernelStats().drops;
       this.kernelDrops.underlay += this.underlaySock.kernelStats().drops;
     }, 1000);
     statsTimer.unref();
@@ -151,7 +179,7 @@ export class Datapath {
    */
   release(): void {
     for (let b = 0; b < 64; b++) {
-      const pods = this.podSock.recv(this.podRx);
+      const pods = this.podRxSock.recv(this.podRx);
       if (pods) this.guard(() => this.pipeline.processFromPods(this.podRx));
       const underlay = this.underlaySock.recv(this.underlayRx);
       if (underlay) this.guard(() => this.pipeline.processFromUnderlay(this.underlayRx));
@@ -162,6 +190,7 @@ export class Datapath {
 
   stop(): void {
     for (const t of this.timers) clearInterval(t);
+    this.podRxSock.close();
     this.podSock.close();
     this.underlaySock.close();
   }

@@ -34,9 +34,11 @@ const ETH = ETHERNET_HEADER_SIZE;
  * from its host port. Probes (sender 0.0.0.0) claim nothing and pass.
  */
 function ownArpSender(ctx: PipelineContext, buf: Buffer, f: number, shaOff: number, sender: number): boolean {
-  const mac = ctx.neighbors.registeredMac(sender) ?? (ctx.id.localAddresses.has(sender) ? ctx.id.hostMac : undefined);
+  const pod = ctx.neighbors.registeredMac(sender);
+  const mac = pod ?? (ctx.id.localAddresses.has(sender) ? ctx.id.hostMac : undefined);
   if (mac === undefined) return false;
-  return mac.compare(buf, f + 6, f + 12) === 0 && mac.compare(buf, shaOff, shaOff + 6) === 0;
+  const port = pod ? ctx.neighbors.registeredPort(sender) : (ctx.id.hostPortIndex ?? 0);
+  return mac.compare(buf, f + 6, f + 12) === 0 && mac.compare(buf, shaOff, shaOff + 6) === 0 && ctx.cameFromPort(port);
 }
 
 /** An ARP packet from a pod (Ethernet at f): learn the sender, answer for pods we know. */

@@ -31,6 +31,8 @@ export interface NodeIdentity {
   underlayCidr?: Cidr;
   /** the node's own port on cbr0 (pwh0's MAC): frames for the node's kernel that only the agent can hand over */
   hostMac?: Buffer;
+  /** the bridge port of the node's own port (pwh1's ifindex): the only port the node's addresses may come from */
+  hostPortIndex?: number;
 }
 
 /** Which port a frame came in on. */
@@ -116,11 +118,23 @@ export class PipelineContext {
   curOff = 0;
   curLen = 0;
   curPort = PORT_PODS;
+  /** the cbr0 port (ifindex) the frame at hand came in on; 0: not known (a test's frame, a released probe) */
+  curIfindex = 0;
   // a traced probe: IPv4 source + identification; curProbe marks the frame at hand
   probe: { src: number; id: number } | null = null;
   curProbe = false;
   /** step mode: where the probe is parked (null: never held) */
   holds: ProbeHolds | null = null;
+
+  /**
+   * The frame at hand came in on this port (the pod socket takes each frame on
+   * the veth it entered by, src/agent/datapath.ts): a pod that
+   * forges another pod's IP *and* MAC still sends from its own veth. Unknown
+   * on either side (0): not judged by port.
+   */
+  cameFromPort(port: number): boolean {
+    return port === 0 || this.curIfindex === 0 || this.curIfindex === port;
+  }
 
   constructor(
     readonly id: NodeIdentity,

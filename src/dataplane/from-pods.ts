@@ -55,6 +55,7 @@ export function processFromPods(ctx: PipelineContext, rx: RxBatch): void {
     ctx.curOff = slot + VNET_HDR_SIZE;
     ctx.curLen = Math.min(len, rx.slotSize) - VNET_HDR_SIZE;
     ctx.curPort = PORT_PODS;
+    ctx.curIfindex = rx.ifindexes ? rx.ifindexes[i] : 0;
     ctx.curProbe = false;
     if (len > rx.slotSize) {
       ctx.drop(DROP.truncated);
@@ -73,10 +74,10 @@ export function processFromPods(ctx: PipelineContext, rx: RxBatch): void {
 function ownSource(ctx: PipelineContext, eth: EthernetView): boolean {
   const src = ctx.ip.src;
   const mac = ctx.neighbors.registeredMac(src);
-  if (mac !== undefined) return eth.srcEquals(mac);
+  if (mac !== undefined) return eth.srcEquals(mac) && ctx.cameFromPort(ctx.neighbors.registeredPort(src));
   if (!ctx.id.localAddresses.has(src)) return false;
   const host = ctx.id.hostMac;
-  return host === undefined || eth.srcEquals(host);
+  return (host === undefined || eth.srcEquals(host)) && ctx.cameFromPort(ctx.id.hostPortIndex ?? 0);
 }
 
 /** Step mode: a probe released from its hold on cbr0 receive goes through the stages as it would have. */
@@ -87,6 +88,7 @@ export function resumeFromPods(ctx: PipelineContext, frame: Buffer): void {
   ctx.curOff = VNET_HDR_SIZE;
   ctx.curLen = frame.length - VNET_HDR_SIZE;
   ctx.curPort = PORT_PODS;
+  ctx.curIfindex = 0; // judged when it first came in
   ctx.curProbe = false;
   fromPod(ctx, frame, 0, frame.length);
   ctx.flush();

@@ -42,16 +42,21 @@ export class PeerHealth {
 export class NeighborTable {
   private readonly macs = new Map<number, Buffer>();
   private readonly registered = new Set<number>();
+  /** the cbr0 port (host veth ifindex) a registered pod's frames come in on */
+  private readonly ports = new Map<number, number>();
   private readonly traffic = new Map<number, PodTraffic>();
 
-  register(ip: number, mac: Buffer): void {
+  register(ip: number, mac: Buffer, port = 0): void {
     this.macs.set(ip, Buffer.from(mac));
     this.registered.add(ip);
+    if (port > 0) this.ports.set(ip, port);
+    else this.ports.delete(ip);
     if (!this.traffic.has(ip)) this.traffic.set(ip, new PodTraffic());
   }
   unregister(ip: number): void {
     this.macs.delete(ip);
     this.registered.delete(ip);
+    this.ports.delete(ip);
     this.traffic.delete(ip);
   }
   /** Counters of a registered pod (undefined for others). */
@@ -74,6 +79,10 @@ export class NeighborTable {
   /** The MAC of a pod the agent made (undefined for any other address): who may send from this IP. */
   registeredMac(ip: number): Buffer | undefined {
     return this.registered.has(ip) ? this.macs.get(ip) : undefined;
+  }
+  /** The cbr0 port a registered pod sends from (0: not known): a frame from another port is not the pod's. */
+  registeredPort(ip: number): number {
+    return this.ports.get(ip) ?? 0;
   }
   entries(): { ip: number; mac: string; registered: boolean }[] {
     return [...this.macs].map(([ip, mac]) => ({ ip, mac: macToString(mac), registered: this.registered.has(ip) }));

@@ -14,10 +14,12 @@ export interface NativeAddon {
     lengths: Uint32Array,
     pkttypes?: Uint8Array,
     times?: Float64Array,
+    ifindexes?: Uint32Array,
   ): number;
   sendBatch(fd: number, a: Buffer, b: Buffer | null, desc: Uint32Array, count: number, out?: Uint32Array): number;
   stats(fd: number): { packets: number; drops: number };
   close(fd: number): void;
+  ifIndex(name: string): number;
   Poller: new (fd: number, onReadable: (status: number) => void) => { stop(): void };
 }
 

@@ -21,17 +21,21 @@ export class RxBatch {
   readonly pkttypes: Uint8Array | null;
   /** per frame kernel receive time (s since the epoch), for sockets opened with timestamps */
   readonly times: Float64Array | null;
+  /** per frame sll_ifindex: for a socket on every interface, the one the frame was on */
+  readonly ifindexes: Uint32Array | null;
   count = 0;
   constructor(
     readonly slotSize: number,
     readonly capacity: number,
     withPacketTypes = false,
     withTimes = false,
+    withIfindexes = false,
   ) {
     this.buf = Buffer.allocUnsafe(slotSize * capacity);
     this.lengths = new Uint32Array(capacity);
     this.pkttypes = withPacketTypes || withTimes ? new Uint8Array(capacity) : null;
     this.times = withTimes ? new Float64Array(capacity) : null;
+    this.ifindexes = withIfindexes ? new Uint32Array(capacity) : null;
   }
   slotOffset(i: number): number {
     return i * this.slotSize;

@@ -43,6 +43,28 @@ export const bpf = {
   ret: (k: number) => ins(BPF_RET | BPF_K, k),
 };
 
+/** cBPF's ancillary load of skb->dev->ifindex (SKF_AD_OFF + SKF_AD_IFINDEX) */
+const SKF_AD_IFINDEX = (0xfffff000 + 8) >>> 0;
+
+/**
+ * For a socket on every interface: frames on any interface but `excluded`.
+ * The agent's pod socket takes each pod frame where it enters the node, on
+ * the pod's own veth — not on cbr0 (excluded with lo, eth0 and the node's
+ * own kernel port), where the bridge would hide which port it came from.
+ */
+export function exceptInterfacesFilter(excluded: readonly number[]): BpfInsn[] {
+  return assemble([
+    bpf.ldwAbs(SKF_AD_IFINDEX),
+    ...excluded.map((i) => ({ jump: 'jeq' as const, k: i, yes: 'drop', no: 'next' })),
+    bpf.ret(ACCEPT_ALL),
+    { label: 'drop' },
+    bpf.ret(0),
+  ]);
+}
+
+/** Nothing at all: a socket only sent from. */
+export const DROP_ALL_FILTER: BpfInsn[] = [bpf.ret(0)];
+
 /** Encode a program for SO_ATTACH_FILTER (host byte order: little-endian here). */
 export function compileFilter(program: BpfInsn[]): Buffer {
   const out = Buffer.alloc(program.length * 8);

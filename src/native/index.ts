@@ -6,6 +6,8 @@ export {
   compileFilter,
   underlayFilter,
   underlayServicesFilter,
+  exceptInterfacesFilter,
+  DROP_ALL_FILTER,
   assemble,
   type BpfInsn,
   type AsmLine,

@@ -74,19 +74,30 @@ export class PacketSocket {
 
   /** Receive up to batch.capacity frames without blocking; returns the count. */
   recv(batch: RxBatch): number {
-    const n = batch.times
+    const n = batch.ifindexes
       ? this.addon.recvBatch(
           this.fd,
           batch.buf,
           batch.slotSize,
           batch.capacity,
           batch.lengths,
-          batch.pkttypes!,
-          batch.times,
+          batch.pkttypes ?? undefined,
+          batch.times ?? undefined,
+          batch.ifindexes,
         )
-      : batch.pkttypes
-        ? this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths, batch.pkttypes)
-        : this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths);
+      : batch.times
+        ? this.addon.recvBatch(
+            this.fd,
+            batch.buf,
+            batch.slotSize,
+            batch.capacity,
+            batch.lengths,
+            batch.pkttypes!,
+            batch.times,
+          )
+        : batch.pkttypes
+          ? this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths, batch.pkttypes)
+          : this.addon.recvBatch(this.fd, batch.buf, batch.slotSize, batch.capacity, batch.lengths);
     batch.count = n > 0 ? n : 0;
     return batch.count;
   }
@@ -119,6 +130,11 @@ export class PacketSocket {
   /** Kernel-side counters since the last call: frames seen and frames dropped for a full buffer. */
   kernelStats(): { packets: number; drops: number } {
     return this.addon.stats(this.fd);
+  }
+
+  /** An interface's index in this network namespace (0: none), as frames' ifindexes name it. */
+  static ifIndex(name: string): number {
+    return loadAddon().ifIndex(name);
   }
 
   close(): void {

@@ -66,8 +66,10 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
     return opts.Has(k) && opts.Get(k).IsNumber() ? opts.Get(k).As<Napi::Number>().Int32Value() : 0;
   };
 
-  unsigned ifindex = if_nametoindex(ifname.c_str());
-  if (ifindex == 0) {
+  // "" binds to every interface of the namespace (sll_ifindex then says which one a frame was on)
+  const bool everyInterface = ifname.empty();
+  unsigned ifindex = everyInterface ? 0 : if_nametoindex(ifname.c_str());
+  if (ifindex == 0 && !everyInterface) {
     ErrnoError(env, "if_nametoindex", errno).ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -156,7 +158,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   struct ifreq ifr;
   memset(&ifr, 0, sizeof(ifr));
   strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
-  if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) return fail("SIOCGIFHWADDR");
+  if (!everyInterface && ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) return fail("SIOCGIFHWADDR");
 
   Napi::Object out = Napi::Object::New(env);
   out.Set("fd", Napi::Number::New(env, fd));
@@ -169,6 +171,8 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
 // Frame i lands at buf[i*slotSize]. lengths[i] is the frame's real length:
 // a value above slotSize means the frame was truncated (MSG_TRUNC).
 // pkttypes[i], when asked for, is sll_pkttype (PACKET_HOST, _OUTGOING, ...): captures need the direction.
+// ifindexes[i] (Uint32Array, optional, 8th argument) is sll_ifindex: the interface the frame was
+// on (for a socket bound to every interface: which one).
 // times[i] (Float64Array, optional, 7th argument) is the kernel's receive time in seconds since the
 // epoch when the socket was opened with {timestamps: true}; 0 if none came.
 Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
@@ -200,13 +204,19 @@ Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
     times = t.Data();
     if (max > t.ElementLength()) max = t.ElementLength();
   }
+  uint32_t* ifindexes = nullptr;
+  if (info.Length() > 7 && info[7].IsTypedArray()) {
+    Napi::Uint32Array t = info[7].As<Napi::Uint32Array>();
+    ifindexes = t.Data();
+    if (max > t.ElementLength()) max = t.ElementLength();
+  }
   for (size_t i = 0; i < max; i++) {
     iovs[i].iov_base = buf.Data() + i * slot;
     iovs[i].iov_len = slot;
     memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
     msgs[i].msg_hdr.msg_iov = &iovs[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
-    if (types != nullptr) {
+    if (types != nullptr || ifindexes != nullptr) {
       msgs[i].msg_hdr.msg_name = &addrs[i];
       msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_ll);
     }
@@ -221,6 +231,8 @@ Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   for (int i = 0; i < n; i++) lens[i] = msgs[i].msg_len;
   if (types != nullptr)
     for (int i = 0; i < n; i++) types[i] = addrs[i].sll_pkttype;
+  if (ifindexes != nullptr)
+    for (int i = 0; i < n; i++) ifindexes[i] = static_cast<uint32_t>(addrs[i].sll_ifindex);
   if (times != nullptr) {
     for (int i = 0; i < n; i++) {
       times[i] = 0;
@@ -395,6 +407,16 @@ class Poller : public Napi::ObjectWrap<Poller> {
   uv_poll_t* handle_ = nullptr;
 };
 
+// ifIndex(name) -> the interface's index in this network namespace, or 0 if there is none
+Napi::Value IfIndex(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "ifIndex(name: string)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, if_nametoindex(info[0].As<Napi::String>().Utf8Value().c_str()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("supported", Napi::Boolean::New(env, true));
   exports.Set("open", Napi::Function::New(env, Open));
@@ -402,6 +424,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendBatch", Napi::Function::New(env, SendBatch));
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("ifIndex", Napi::Function::New(env, IfIndex));
   exports.Set("Poller", Poller::Define(env));
   return exports;
 }

@@ -23,6 +23,7 @@ beforeAll(async () => {
   lab = await startLab(prefix, 2, [
     ['g1', 'node1'],
     ['g2', 'node2'],
+    ['g3', 'node1'],
   ]);
 });
 afterAll(async () => {
@@ -149,5 +150,18 @@ describe('spoofing (issue #15)', () => {
     expect(table.stdout).toMatch(
       /node1\s+vxlan-spoofed-inner-source\s+\d+\s+VXLAN from a known node whose inner source/,
     );
+  });
+
+  it('a pod forging both the IP and the MAC of another pod of its node is caught by the port it sends from (its own veth)', async () => {
+    const { g1, g2, g3 } = lab.pods;
+    const before = (await agentStatus(lab, 'node1')).counters.drops;
+    const gateway = (await agentStatus(lab, 'node1')).gatewayMac as string;
+    // from g3 (node1) to g2: as g1, its IP and MAC both, then as itself
+    const toG2 = await firstDatagram('g2', 7703, () =>
+      spoof(g3.netns, ['l2', g2.ip, '7703', gateway, `${g1.ip}@${g1.mac}`, `${g3.ip}@${g3.mac}`]),
+    );
+    expect(toG2).toMatchObject({ count: 1, sources: [g3.ip] });
+    const after = (await agentStatus(lab, 'node1')).counters.drops;
+    expect((after['spoofed-source'] ?? 0) - (before['spoofed-source'] ?? 0)).toBe(1);
   });
 });

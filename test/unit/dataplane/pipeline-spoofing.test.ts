@@ -47,6 +47,41 @@ describe('pod source anti-spoofing (from-pods)', () => {
   });
 });
 
+describe('the port a pod frame came in on (its own veth)', () => {
+  const A_PORT = 7;
+  const B_PORT = 8;
+  const withPorts = () => {
+    const n = node1();
+    n.pipeline.neighbors.register(parseIpv4(POD_A.ip), POD_A.mac, A_PORT);
+    n.pipeline.neighbors.register(parseIpv4(POD_B.ip), POD_B.mac, B_PORT);
+    return n;
+  };
+
+  it('pod B forging A’s IP and MAC both, from B’s veth → spoofed-source; A from its own veth → forwarded', () => {
+    const n = withPorts();
+    const details = traced(n);
+    expect(n.fromPods({ frame: podUdp({ dst: REMOTE_POD.ip }), ifindex: B_PORT })).toEqual({ pods: [], underlay: [] });
+    expect(n.drops()).toEqual({ 'spoofed-source': 1 });
+    expect(details).toEqual([`spoofed-source: ${POD_A.ip} from ${macToString(POD_A.mac)}`]);
+    expect(n.fromPods({ frame: podUdp({ dst: REMOTE_POD.ip }), ifindex: A_PORT }).underlay).toHaveLength(1);
+    expect(n.drops()).toEqual({ 'spoofed-source': 1 });
+  });
+
+  it('an ARP claiming A’s address with A’s MAC from B’s veth → spoofed-source', () => {
+    const n = withPorts();
+    const frame = podArp(POD_B.ip, POD_A.ip, POD_A.mac); // A asking for B, as A
+    expect(n.fromPods({ frame, ifindex: B_PORT })).toEqual({ pods: [], underlay: [] });
+    expect(n.drops()).toEqual({ 'spoofed-source': 1 });
+    expect(n.fromPods({ frame, ifindex: A_PORT }).pods).toHaveLength(1);
+  });
+
+  it('a frame whose port is not known (0) is judged by its addresses alone, as before', () => {
+    const n = withPorts();
+    expect(n.fromPods({ frame: podUdp({ dst: REMOTE_POD.ip }), ifindex: 0 }).underlay).toHaveLength(1);
+    expect(n.drops()).toEqual({});
+  });
+});
+
 describe('ARP anti-spoofing (no poisoning, no claiming a free address)', () => {
   it('an ARP from pod A claiming B’s IP → spoofed-source, B’s entry kept, no answer', () => {
     const n = node1();

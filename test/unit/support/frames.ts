@@ -234,14 +234,20 @@ export function putFrame(rx: RxBatch, i: number, frame: Uint8Array, vnet: VnetHd
 export interface RxFrame {
   frame: Buffer;
   vnet?: VnetHdr;
+  /** the interface the pod socket took it on (a pod's veth); batches with one record them all */
+  ifindex?: number;
 }
 
 /** A batch holding the frames in order (slot size fits the largest unless given). */
 export function rxBatch(frames: (Buffer | RxFrame)[], slotSize?: number): RxBatch {
   const items = frames.map((f) => (Buffer.isBuffer(f) ? { frame: f } : f));
   const size = slotSize ?? Math.max(256, ...items.map((f) => VNET_HDR_SIZE + f.frame.length));
-  const rx = new RxBatch(size, Math.max(1, items.length));
-  items.forEach((f, i) => putFrame(rx, i, f.frame, f.vnet));
+  const withIfindexes = items.some((f) => f.ifindex !== undefined);
+  const rx = new RxBatch(size, Math.max(1, items.length), false, false, withIfindexes);
+  items.forEach((f, i) => {
+    putFrame(rx, i, f.frame, f.vnet);
+    if (rx.ifindexes) rx.ifindexes[i] = f.ifindex ?? 0;
+  });
   return rx;
 }
 
