@@ -3,7 +3,7 @@
  * learner opens can make the browser send requests to 127.0.0.1, and a DNS name rebound to
  * 127.0.0.1 makes them same-origin. Three checks close that, before any route runs:
  *   - Host must be this server's own (127.0.0.1:<port> or localhost:<port>): a rebound name is not;
- *   - a request carrying an Origin (or Sec-Fetch-Site: cross-site) from elsewhere is refused;
+ *   - a request carrying an Origin from elsewhere (or Sec-Fetch-Site: cross-site or same-site) is refused;
  *   - a POST must carry the session's token in x-podwire-ui, which only a page of this origin can read.
  */
 
@@ -44,7 +44,9 @@ export function checkRequest(r: RequestFacts, s: ServerFacts): Refusal | null {
     return { status: 403, message: `Host "${r.host ?? ''}" is not this server (${hosts.join(' or ')})` };
   if (r.origin !== undefined && !hosts.some((h) => r.origin === `http://${h}`))
     return { status: 403, message: `requests from origin ${r.origin} are not allowed` };
-  if (r.secFetchSite === 'cross-site') return { status: 403, message: 'cross-site requests are not allowed' };
+  // same-site is another port of localhost: a different origin too (the page's own say same-origin, a typed URL none)
+  if (r.secFetchSite !== undefined && r.secFetchSite !== 'same-origin' && r.secFetchSite !== 'none')
+    return { status: 403, message: `${r.secFetchSite} requests are not allowed` };
   if (r.method !== 'GET' && r.method !== 'HEAD' && r.token !== s.token)
     return { status: 403, message: 'write requests need the session token (x-podwire-ui header of GET /api/session)' };
   return null;

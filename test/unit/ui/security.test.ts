@@ -22,6 +22,9 @@ describe('who may talk to podwire ui', () => {
       expect(checkRequest({ method: 'GET', host: '127.0.0.1:8090', origin }, s)?.message).toMatch(/origin/);
     expect(checkRequest({ method: 'GET', host: '127.0.0.1:8090', secFetchSite: 'cross-site' }, s)?.status).toBe(403);
     expect(checkRequest({ method: 'GET', host: '127.0.0.1:8090', secFetchSite: 'same-origin' }, s)).toBeNull();
+    expect(checkRequest({ method: 'GET', host: '127.0.0.1:8090', secFetchSite: 'none' }, s)).toBeNull();
+    // another port of localhost is the same site, not the same origin
+    expect(checkRequest({ method: 'GET', host: '127.0.0.1:8090', secFetchSite: 'same-site' }, s)?.status).toBe(403);
   });
 
   it('needs the session token for anything but GET', () => {
