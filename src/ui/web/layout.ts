@@ -198,8 +198,34 @@ export function hopPoints(h: UiHop, l: TopoLayout, next?: UiHop, prev?: UiHop): 
       return at(ids.agent(h.node));
     case 'underlay':
       return at(ids.eth0(h.node));
-    case 'service':
-      return at(ids.svc(h.id));
+    case 'service': {
+      // up the left margin of the node the flow comes from, to the Service's frontend above the
+      // nodes, and down the right margin of the node it goes on from: around the pods, not across
+      const svc = l.boxes.get(ids.svc(h.id));
+      if (!svc) return [];
+      const bottom = { x: svc.x + svc.w / 2, y: svc.y + svc.h };
+      const nodeOf = (x: UiHop | undefined, side: 'prev' | 'next') =>
+        !x ? undefined : x.kind === 'vxlan' ? (side === 'next' ? x.from : x.to) : 'node' in x ? x.node : undefined;
+      const from = l.boxes.get(ids.node(nodeOf(prev, 'prev') ?? ''));
+      const to = l.boxes.get(ids.node(nodeOf(next, 'next') ?? ''));
+      const fromAt = prev ? hopPoints(prev, l).at(-1) : undefined;
+      const toAt = next ? hopPoints(next, l)[0] : undefined;
+      const up =
+        from && fromAt
+          ? [
+              { x: from.x + 5, y: fromAt.y },
+              { x: from.x + 5, y: from.y + 5 },
+            ]
+          : [];
+      const down =
+        to && toAt
+          ? [
+              { x: to.x + to.w - 5, y: to.y + 5 },
+              { x: to.x + to.w - 5, y: toAt.y },
+            ]
+          : [];
+      return [...up, bottom, ...down];
+    }
     case 'vxlan': {
       const a = l.boxes.get(ids.eth0(h.from));
       const b = l.boxes.get(ids.eth0(h.to));
