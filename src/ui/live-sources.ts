@@ -55,6 +55,7 @@ export class LiveSources {
   private readonly statusNow: UiStatus;
   private apiProbeMs = BACKOFF_START_MS;
   private apiProbing = false;
+  private apiDownSaid = false;
   private stopped = false;
   private readonly flushTimer: NodeJS.Timeout;
 
@@ -86,7 +87,7 @@ export class LiveSources {
   }
 
   /** Start following; resolves once the API server's first lists are in (or at once when it is down). */
-  async start(timeoutMs = 10_000): Promise<void> {
+  async start(timeoutMs = 5000): Promise<void> {
     const synced = Promise.all(KINDS.map((k) => this.informers[k].start())).then(() => this.apiUp());
     for (const n of this.opts.lab.plan.nodes) this.followAgent(n.name, n.stateDir, BACKOFF_START_MS);
     let t: NodeJS.Timeout | undefined;
@@ -164,13 +165,17 @@ export class LiveSources {
 
   private apiUp(): void {
     this.apiProbeMs = BACKOFF_START_MS;
+    if (this.apiDownSaid) this.opts.log?.('api server: answering again');
+    this.apiDownSaid = false;
     this.setStatus({ apiserver: 'up' });
   }
 
   /** An informer failed: the API server is down until GET /version answers again (tried with back-off). */
   private apiDown(msg: string): void {
     if (this.stopped) return;
-    this.opts.log?.(`api server: ${msg}`);
+    // every informer retries on its own: one line when it goes, not one per retry of each kind
+    if (!this.apiDownSaid) this.opts.log?.(`api server: ${msg} (reconnecting)`);
+    this.apiDownSaid = true;
     this.setStatus({ apiserver: 'down' });
     if (this.apiProbing) return;
     this.apiProbing = true;
