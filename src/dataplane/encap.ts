@@ -17,6 +17,7 @@ import { DROP } from './drop-reasons.js';
 import { icmpErrorToPod, mtuExceeded } from './icmp-replies.js';
 import type { Peer } from './tables.js';
 import { FWD_VXLAN } from './trace.js';
+import { HOLD_ENCAP } from './trace-hold.js';
 import { segmentTcp } from './tso.js';
 import { templateFor } from './tunnel.js';
 
@@ -32,8 +33,25 @@ import { templateFor } from './tunnel.js';
 
 const ETH = ETHERNET_HEADER_SIZE;
 
+/** Step mode: a probe released from its hold before encapsulation goes to the peer that owns its destination now. */
+export function resumeEncap(ctx: PipelineContext, frame: Buffer, port: number): void {
+  ctx.podTx.payload = frame;
+  ctx.underlayTx.payload = frame;
+  ctx.curBuf = frame;
+  ctx.curOff = VNET_HDR_SIZE;
+  ctx.curLen = frame.length - VNET_HDR_SIZE;
+  ctx.curPort = port;
+  ctx.curProbe = true;
+  const ip = ctx.ip.wrap(frame, VNET_HDR_SIZE + ETH, frame.length - VNET_HDR_SIZE - ETH);
+  const peer = ctx.peers.lookup(ip.dst);
+  if (peer) encapToPeer(ctx, frame, 0, frame.length, peer);
+  else ctx.drop(DROP['no-route']);
+  ctx.flush();
+}
+
 /** Encapsulate the pod frame at slot (ctx.ip on its header) to `peer`. */
 export function encapToPeer(ctx: PipelineContext, buf: Buffer, slot: number, len: number, peer: Peer): void {
+  if (ctx.curProbe && ctx.holds !== null && ctx.parkProbe(HOLD_ENCAP, buf, slot, len)) return;
   const c = ctx.counters;
   const f = slot + VNET_HDR_SIZE;
   const flen = len - VNET_HDR_SIZE;

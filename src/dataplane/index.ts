@@ -47,6 +47,7 @@ export {
   probeKey,
   HOLD_POD_RX,
   HOLD_DELIVER,
+  HOLD_ENCAP,
   HOLD_POINT_NAMES,
   HOLD_TIMEOUT_MS,
   type HeldProbe,

@@ -12,7 +12,8 @@ import type { Counters } from './counters.js';
 import { processFromPods, resumeFromPods } from './from-pods.js';
 import { resumeDelivery } from './to-pods.js';
 import { DROP } from './drop-reasons.js';
-import { HOLD_POD_RX, HOLD_POINT_NAMES, ProbeHolds, probeKey, type HeldProbe } from './trace-hold.js';
+import { resumeEncap } from './encap.js';
+import { HOLD_ENCAP, HOLD_POD_RX, HOLD_POINT_NAMES, ProbeHolds, probeKey, type HeldProbe } from './trace-hold.js';
 import { processFromUnderlay } from './from-underlay.js';
 import type { Gro } from './gro.js';
 import { sendHealthProbes } from './health.js';
@@ -164,6 +165,7 @@ export class Pipeline {
 
   private resume(held: HeldProbe): void {
     if (held.point === HOLD_POD_RX) resumeFromPods(this.ctx, held.frame);
+    else if (held.point === HOLD_ENCAP) resumeEncap(this.ctx, held.frame, held.port);
     else resumeDelivery(this.ctx, held.frame, held.port);
     this.ctx.curProbe = false;
   }

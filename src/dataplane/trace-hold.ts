@@ -12,9 +12,15 @@
 export const HOLD_POD_RX = 0;
 /** Just before delivery to the destination pod (after decapsulation and ingress policy, or a same-node route). */
 export const HOLD_DELIVER = 1;
-export type HoldPoint = typeof HOLD_POD_RX | typeof HOLD_DELIVER;
+/** After Service, policy and route, before VXLAN encapsulation to the peer (the sending node). */
+export const HOLD_ENCAP = 2;
+export type HoldPoint = typeof HOLD_POD_RX | typeof HOLD_DELIVER | typeof HOLD_ENCAP;
 
-export const HOLD_POINT_NAMES = ['before the Service stage', 'before delivery to the pod'] as const;
+export const HOLD_POINT_NAMES = [
+  'before the Service stage',
+  'before delivery to the pod',
+  'before VXLAN encapsulation',
+] as const;
 
 /** Default: how long a probe may stay parked. */
 export const HOLD_TIMEOUT_MS = 60_000;

@@ -2,13 +2,13 @@
  * Step mode: a probe sent from the UI that stops on its way until "next".
  * The trace runs as `podwire trace` runs it, with `hold`: every agent parks
  * just this probe at its hold points (dataplane/trace-hold.ts) — on the
- * sending node's cbr0 receive, before the Service stage, and just before
- * delivery to the destination pod. Each "next" adds one layer of the
- * ladder; when the layer to add needs the probe to move (it is held before
- * it), the agent holding it is told to release it (POST /trace/release).
- * The layers the sending agent decides in one pass (Service, NetworkPolicy,
- * Route, VXLAN) are shown one per "next" from its recorded decisions while
- * the packet itself waits before delivery on the receiving node.
+ * sending node's cbr0 receive before the Service stage, on the sending node
+ * again before VXLAN encapsulation, and just before delivery to the
+ * destination pod. Each "next" adds one layer of the ladder; when the layer
+ * to add needs the probe to move (it waits before it), the agent holding it
+ * is told to release it (POST /trace/release). Service, NetworkPolicy and
+ * Route are decided by the sending agent in one pass: they are shown one per
+ * "next" from its recorded decisions while the packet waits before VXLAN.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { agentSocketPath, callAgent } from '../agent/index.js';

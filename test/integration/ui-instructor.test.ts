@@ -231,7 +231,23 @@ describe('podwire ui: trace, probe, break/fix/reset, step', () => {
       onReady: listening,
       signal: stop.signal,
     }).then((n) => (arrived = n > 0));
-    await ready;
+    // and one on the underlay: the encapsulated probe between the nodes
+    let tunnelled = false;
+    let underlayListening!: () => void;
+    const underlayReady = new Promise<void>((r) => (underlayListening = r));
+    const underlayWitness = captureInNamespace({
+      ns: state.plan.underlayNs,
+      ifname: state.plan.underlayBridge,
+      label: 'underlay witness',
+      format: 'pcapng',
+      filter: { proto: 'tcp', host: client.status.podIP, port: 8080 },
+      count: 1,
+      out: '/dev/null',
+      promiscuous: true,
+      onReady: underlayListening,
+      signal: stop.signal,
+    }).then((n) => (tunnelled = n > 0));
+    await Promise.all([ready, underlayReady]);
     try {
       const start = await json<UiStepState>('POST', '/api/step', {
         from: 'client',
@@ -245,6 +261,8 @@ describe('podwire ui: trace, probe, break/fix/reset, step', () => {
       const seen = [s.layers.length];
       while (!s.done) {
         expect(arrived, `arrived before the last next (at ${s.layers.length} layers)`).toBe(false);
+        // held before VXLAN on the sending node until the next that adds the VXLAN layer
+        if (s.layers.length < 5) expect(tunnelled, `on the underlay at ${s.layers.length} layers`).toBe(false);
         const n = await json<UiStepState>('POST', `/api/step/${s.id}/next`);
         expect(n.status).toBe(200);
         expect(n.body.layers.length).toBe(s.layers.length + 1);
@@ -255,8 +273,9 @@ describe('podwire ui: trace, probe, break/fix/reset, step', () => {
       expect(seen).toEqual([2, 3, 4, 5, 6]);
       expect(s.verdict).toBe('DELIVERED');
       expect(s.layers.map((l) => l.state)).toEqual(['skipped', 'skipped', 'skipped', 'passed', 'passed', 'passed']);
-      await witness;
+      await Promise.all([witness, underlayWitness]);
       expect(arrived).toBe(true);
+      expect(tunnelled).toBe(true);
     } finally {
       stop.abort();
     }

@@ -52,10 +52,15 @@ describe('the step-mode hold', () => {
     expect(n.drops()).toEqual({});
   });
 
-  it('to a peer: released from cbr0 receive, the probe is encapsulated as any frame would be', () => {
-    const { n, probe } = held();
+  it('to a peer: held again before VXLAN encapsulation, then encapsulated as any frame would be', () => {
+    const { n, probe, stages } = held();
     expect(n.fromPods(podUdp({ dst: REMOTE_POD.ip, id: PROBE_ID })).underlay).toEqual([]);
-    n.pipeline.releaseProbe(probe);
+    expect(n.pipeline.releaseProbe(probe)).toBe('before the Service stage');
+    expect(n.underlayPort.frames).toEqual([]);
+    expect(stages.map((s) => s.stage)).toEqual(['held', 'received', 'route', 'held']);
+    expect(stages[3].data).toEqual({ point: 'before VXLAN encapsulation' });
+    expect(n.pipeline.releaseProbe(probe)).toBe('before VXLAN encapsulation');
+    expect(stages.map((s) => s.stage).slice(4)).toEqual(['encap']);
     const inner = openVxlan(splitVnet(n.underlayPort.frames[0]).frame).inner;
     expect([ipOf(inner).id, ipv4ToString(ipOf(inner).dst)]).toEqual([PROBE_ID, REMOTE_POD.ip]);
   });
