@@ -62,6 +62,22 @@ export function exceptInterfacesFilter(excluded: readonly number[]): BpfInsn[] {
   ]);
 }
 
+/** cBPF's ancillary load of skb->pkt_type (SKF_AD_OFF + SKF_AD_PKTTYPE) */
+const SKF_AD_PKTTYPE = (0xfffff000 + 4) >>> 0;
+const PACKET_OUTGOING = 4;
+
+/**
+ * `program` (compiled), but frames this host sends dropped first. A fanout
+ * group registers its own hook with the kernel, so a member's
+ * PACKET_IGNORE_OUTGOING is not honoured (PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+ * is, on kernels from 2023 on only): the filter does it, on any kernel.
+ * Prepending keeps cBPF's forward-relative jumps valid.
+ */
+export function withoutOutgoing(program: Buffer | undefined): Buffer {
+  const head = compileFilter([bpf.ldwAbs(SKF_AD_PKTTYPE), bpf.jeq(PACKET_OUTGOING, 0, 1), bpf.ret(0)]);
+  return Buffer.concat([head, program ?? compileFilter([bpf.ret(ACCEPT_ALL)])]);
+}
+
 /** Nothing at all: a socket only sent from. */
 export const DROP_ALL_FILTER: BpfInsn[] = [bpf.ret(0)];
 

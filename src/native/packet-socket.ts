@@ -1,6 +1,7 @@
 import { loadAddon, type NativeAddon } from './addon.js';
 import { NativeError } from './errors.js';
 import type { RxBatch, TxBatch } from './batch.js';
+import { withoutOutgoing } from './bpf.js';
 
 export interface PacketSocketOptions {
   /** Prepend a virtio_net_hdr to every frame (GSO and checksum-offload metadata). */
@@ -55,7 +56,12 @@ export class PacketSocket {
   static open(ifname: string, options: PacketSocketOptions = {}): PacketSocket {
     const addon = loadAddon();
     try {
-      return new PacketSocket(addon, ifname, addon.open(ifname, { ...options }));
+      // in a fanout group the socket's own ignore-outgoing is not honoured: its filter does it (bpf.ts)
+      const opts =
+        options.fanoutGroup && options.ignoreOutgoing
+          ? { ...options, filter: withoutOutgoing(options.filter) }
+          : options;
+      return new PacketSocket(addon, ifname, addon.open(ifname, { ...opts }));
     } catch (cause) {
       const errno = (cause as { errno?: number }).errno;
       if (errno === 1 /* EPERM */) {
