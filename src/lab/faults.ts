@@ -75,7 +75,7 @@ export const SCENARIOS: Scenario[] = [
     summary:
       'lose a node as a machine is lost (its agent killed -9 and kept down): NotReady, tainted, its pods evicted and replaced',
     findWith:
-      'podwire get nodes → NotReady after 10 s; podwire describe node <node> → Taints: node.kubernetes.io/unreachable:NoExecute, Conditions Unknown "Kubelet stopped posting node status."; podwire get pods -o wide → its pods Terminating after their tolerationSeconds (300 s by default), replacements Running on other nodes; podwire get events → TaintManagerEviction',
+      'podwire get nodes → NotReady after 10 s; podwire describe node <node> → Taints: node.kubernetes.io/unreachable:NoExecute, Conditions Unknown "Kubelet stopped posting node status."; podwire get pods -o wide → its pods Terminating after their tolerationSeconds (300 s by default; lab up --eviction-seconds sets it), replacements Running on other nodes; podwire get events → TaintManagerEviction',
     target: 'node',
     async break(state, node) {
       await stopAgentHeld(state, node, 'SIGKILL');

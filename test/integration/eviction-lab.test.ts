@@ -60,6 +60,7 @@ describe('lab up --eviction-seconds', () => {
     const want = ['--default-not-ready-toleration-seconds=5', '--default-unreachable-toleration-seconds=5'];
     expect(flags(state.apiserver!)).toEqual(want);
     expect(flags(await restartApiServer({ prefix, stateRoot: STATE_ROOT }))).toEqual(want);
+    expect((await podwire('lab', 'status')).stdout).toContain('pods evicted from a lost node after 5 s');
     const bad = await podwire('lab', 'up', '--eviction-seconds', 'soon');
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain('--eviction-seconds must be a whole number of seconds');

@@ -206,7 +206,7 @@ export function register(program: Command, deps: CliDeps): void {
         const cp = state.plan.controlPlane;
         const up = isOurAgent(state.apiserver, state.plan.prefix, 'apiserver');
         say(
-          `control plane: ${cp.ns} ${cp.ip}:${cp.port} and ${cp.socket}, API server + controllers ${up ? `running (pid ${state.apiserver})` : 'down'}, store ${state.store ?? 'file'}`,
+          `control plane: ${cp.ns} ${cp.ip}:${cp.port} and ${cp.socket}, API server + controllers ${up ? `running (pid ${state.apiserver})` : 'down'}, store ${state.store ?? 'file'}, pods evicted from a lost node after ${state.evictionSeconds ?? 300} s`,
         );
       } else say('control plane: none (--no-control-plane): peers from a file, pods by `podwire pod add`');
       if (state.etcd) say(`etcd: ${processRunning(state.etcd) ? `running (pid ${state.etcd})` : 'down'}`);
