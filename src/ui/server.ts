@@ -101,7 +101,11 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   const session: UiSession = {
     lab: opts.lab.plan.prefix,
     token,
-    features: { instructor: instructor.length > 0, step: instructor.some((r) => r.path.source.includes('step')) },
+    // what the page may offer: the instructor module's routes as they are mounted
+    features: {
+      instructor: instructor.some((r) => r.method === 'POST' && r.path.test('/api/break')),
+      step: instructor.some((r) => r.method === 'POST' && r.path.test('/api/step')),
+    },
   };
   const routes: UiRoute[] = [
     { method: 'GET', path: /^\/api\/session$/, handler: (_q, res) => sendJson(res, session) },

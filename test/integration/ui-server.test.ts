@@ -184,6 +184,12 @@ describe('podwire ui’s server on a real lab', () => {
     expect((await request('GET', '/api/topology', { ...host, origin: 'http://evil.example' })).status).toBe(403);
     expect((await request('GET', '/api/session', { host: `evil.example:${ui.port}` })).status).toBe(403);
     expect((await request('GET', '/api/session', { ...host, origin: `http://127.0.0.1:${ui.port}` })).status).toBe(200);
+    // the session: this lab, this start's token, the instructor's routes mounted
+    expect(JSON.parse((await request('GET', '/api/session', host)).body)).toEqual({
+      lab: prefix,
+      token: ui.token,
+      features: { instructor: true, step: true },
+    });
     // the token of this server start lets a POST through the checks (no route: 404, not 403)
     const r = await request('POST', '/api/nothing', { ...host, 'x-podwire-ui': ui.token }, '{}');
     expect(r.status).toBe(404);
