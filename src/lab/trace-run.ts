@@ -263,6 +263,8 @@ export interface TraceOptions {
   hold?: boolean;
   /** each agent event as it arrives */
   onEvent?: (e: AgentEvent) => void;
+  /** end the trace early (as at its timeout): the probe is reported where it was last seen */
+  signal?: AbortSignal;
   /** a name was resolved first (before any probe): the DNS layer, and the address when there is one */
   onResolved?: (layers: Layer[], address?: string) => void;
   /** called once the agents and catchers listen, just before the probe is sent (start captures here) */
@@ -543,8 +545,13 @@ async function traceAddress(
       ...(opts.size ? ['--size', String(opts.size)] : []),
     ])) as InjectReport;
     const giveUp = setTimeout(() => catchers.forEach(stopCatcher), timeoutMs);
+    // given up from outside (podwire ui starting another trace): end now, as at the timeout
+    const abandon = () => catchers.forEach(stopCatcher);
+    if (opts.signal?.aborted) abandon();
+    else opts.signal?.addEventListener('abort', abandon, { once: true });
     const arrivals = await Promise.all(catchers.map((c) => c.done));
     clearTimeout(giveUp);
+    opts.signal?.removeEventListener('abort', abandon);
     const hit = catchers.findIndex((_c, i) => arrivals[i].arrived);
     const arrival = catchers.length ? (hit >= 0 ? arrivals[hit] : { arrived: false }) : null;
     // let the agents' last events arrive (a drop may come after the catcher gave up)

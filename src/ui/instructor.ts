@@ -88,6 +88,19 @@ export function instructorRoutes(ctx: UiContext): UiRoute[] {
     }
   };
   const body = async <T>(req: IncomingMessage): Promise<T> => ((await ctx.readJsonBody(req)) ?? {}) as T;
+  // An agent follows one probe at a time (GET /trace sets it): traces run one
+  // after another, and a new one gives up a step-mode probe still on its way.
+  let tracing: Promise<unknown> = Promise.resolve();
+  let stepping: StepSession | null = null;
+  const oneTrace = <T>(f: () => Promise<T>): Promise<T> => {
+    const run = tracing.then(async () => {
+      if (stepping && !stepping.finished) await stepping.abort();
+      stepping = null;
+      return f();
+    });
+    tracing = run.catch(() => undefined);
+    return run;
+  };
 
   return [
     {
@@ -98,11 +111,13 @@ export function instructorRoutes(ctx: UiContext): UiRoute[] {
         let cap: ProbeCapture | null = null;
         let outcome;
         try {
-          outcome = await trace(state, t.from, t.target, {
-            beforeInject: async (p) => {
-              cap = await captureProbe(state, p).catch(() => null);
-            },
-          });
+          outcome = await oneTrace(() =>
+            trace(state, t.from, t.target, {
+              beforeInject: async (p) => {
+                cap = await captureProbe(state, p).catch(() => null);
+              },
+            }),
+          );
         } catch (err) {
           await (cap as ProbeCapture | null)?.stop().catch(() => null);
           asHttp(err);
@@ -154,7 +169,10 @@ export function instructorRoutes(ctx: UiContext): UiRoute[] {
         const s = new StepSession(state, t);
         let view: UiStepState;
         try {
-          view = await s.start();
+          view = await oneTrace(async () => {
+            stepping = s;
+            return s.start();
+          });
         } catch (err) {
           asHttp(err);
         }

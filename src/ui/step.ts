@@ -55,6 +55,7 @@ export class StepSession {
   revealed = 0;
   finished = false;
   private waiters: (() => void)[] = [];
+  private readonly abandon = new AbortController();
   private run!: Promise<void>;
 
   constructor(
@@ -68,6 +69,7 @@ export class StepSession {
       id: this.probeId,
       hold: true,
       timeoutMs: STEP_TRACE_MS,
+      signal: this.abandon.signal,
       onEvent: (e) => {
         this.events.push(e);
         this.wake();
@@ -187,6 +189,12 @@ export class StepSession {
         });
       });
     }
+  }
+
+  /** Give the probe up (another trace starts: the agents follow one probe at a time); resolves once the trace is over. */
+  async abort(): Promise<void> {
+    this.abandon.abort();
+    await this.until(() => this.finished, SETTLE_MS);
   }
 
   /** The trace's own end (for shutdown): resolves once it is over. */

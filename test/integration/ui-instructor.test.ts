@@ -280,4 +280,13 @@ describe('podwire ui: trace, probe, break/fix/reset, step', () => {
       stop.abort();
     }
   }, 120_000);
+
+  it('a trace started while a step-mode probe waits gives that probe up (the agents follow one probe at a time)', async () => {
+    const step = await json<UiStepState>('POST', '/api/step', { from: 'client', to: remote.metadata.name, port: 8080 });
+    expect(step.body.layers.map((l) => l.state)).toEqual(['skipped', 'pending']);
+    const t = await json<UiTraceResult>('POST', '/api/trace', { from: 'client', to: remote.metadata.name, port: 8080 });
+    expect(t.body.verdict, JSON.stringify(t.body)).toBe('DELIVERED');
+    const n = await json<UiStepState>('POST', `/api/step/${step.body.id}/next`);
+    expect(n.body).toMatchObject({ done: true, verdict: 'LOST' });
+  }, 60_000);
 });
