@@ -84,6 +84,7 @@ export function TextLists(props: {
                   {flowTitle(f)}
                 </button>{' '}
                 ×{f.total}
+                {f.verdict === 'DROPPED' ? <strong class="reason"> {f.reason ?? 'dropped'}</strong> : null}
                 <div class="path">{describePath(f)}</div>
               </li>
             ))}
