@@ -5,6 +5,7 @@ import { Instructor } from './instructor.js';
 import { Layers, type TraceForm } from './layers.js';
 import { Policy } from './policy.js';
 import {
+  dropFiltered,
   dropMatches,
   dropText,
   flowMatches,
@@ -267,7 +268,7 @@ export function App() {
         <TextLists
           topology={t}
           flows={flows}
-          drops={live.current.drops /* the text of drops stays live while the picture is frozen */}
+          drops={live.current.drops.filter((d) => dropFiltered(d, filter)) /* live while the picture is frozen */}
           onSelectFlow={(f) => {
             selectFlow(f);
             setTab('layers');

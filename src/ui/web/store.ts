@@ -67,6 +67,16 @@ export function flowMatches(f: UiFlow, filter: FlowFilter): boolean {
   return true;
 }
 
+/** The drops list follows the namespace and pod filters too (a lab's own drops — not-ours on the API server's port — can be filtered away). */
+export function dropFiltered(d: UiDrop, filter: FlowFilter): boolean {
+  if (filter.namespace && ![nsOf(d.srcPod), nsOf(d.dstPod)].includes(filter.namespace)) return false;
+  if (filter.pod) {
+    const needle = filter.pod.toLowerCase();
+    if (![d.srcPod, d.dstPod, d.src, d.dst].some((n) => n && n.toLowerCase().includes(needle))) return false;
+  }
+  return true;
+}
+
 export function endpointName(e: { ip: string; pod?: string }): string {
   return e.pod ?? e.ip;
 }

@@ -44,6 +44,8 @@ export function Topology(props: {
   const l = layout.l;
   const box = (id: string) => l.boxes.get(id);
   const drawn = props.flows.slice(-DRAWN_FLOWS);
+  // drops at the same hop stack their reasons one above the other instead of over each other
+  const dropsAt = new Map<string, number>();
   return (
     <svg
       class="topology"
@@ -157,6 +159,12 @@ export function Topology(props: {
         const pts = perHop.flat();
         if (pts.length < 2) return null;
         const drop = f.dropAt ? perHop[f.dropAt.hop]?.[0] : undefined;
+        let stack = 0;
+        if (drop) {
+          const at = `${Math.round(drop.x)},${Math.round(drop.y)}`;
+          stack = dropsAt.get(at) ?? 0;
+          dropsAt.set(at, stack + 1);
+        }
         const title = flowTitle(f);
         return (
           <g
@@ -177,7 +185,7 @@ export function Topology(props: {
                 {/* the reason on the side with room for it */}
                 <text
                   x={drop.x > l.width * 0.6 ? drop.x - 12 : drop.x + 12}
-                  y={drop.y - 10}
+                  y={drop.y - 10 - 15 * stack}
                   text-anchor={drop.x > l.width * 0.6 ? 'end' : 'start'}
                 >
                   {`✖ ${f.reason ?? 'dropped'}`}

@@ -3,6 +3,7 @@ import type { UiFlow, UiFlowBatch } from '../../../src/ui/contract.js';
 import {
   FLOW_TTL_MS,
   describePath,
+  dropFiltered,
   dropMatches,
   flowMatches,
   flowTitle,
@@ -85,6 +86,23 @@ describe('filters and words', () => {
     expect(describePath(f)).toBe(
       'pod default/client → cbr0 on node1 → agent on node1 → VXLAN node1 → node2 over eth0 → ✖ agent on node2 (dropped: policy-denied) → cbr0 on node2 → pod default/web',
     );
+  });
+
+  it('the drops list follows the namespace and pod filters', () => {
+    const d = {
+      time: 't',
+      node: 'node1',
+      reason: 'not-ours',
+      proto: 'TCP',
+      src: '172.28.0.11:5',
+      dst: '172.28.0.2:6443',
+    };
+    const p = { ...d, reason: 'policy-denied-ingress', srcPod: 'default/client', dstPod: 'shop/db' };
+    expect(dropFiltered(d, NO_FILTER)).toBe(true);
+    expect(dropFiltered(d, { ...NO_FILTER, namespace: 'shop' })).toBe(false);
+    expect(dropFiltered(p, { ...NO_FILTER, namespace: 'shop' })).toBe(true);
+    expect(dropFiltered(p, { ...NO_FILTER, pod: 'DB' })).toBe(true);
+    expect(dropFiltered(d, { ...NO_FILTER, pod: 'db' })).toBe(false);
   });
 
   it('break-on-drop matches every word of its filter, any drop when empty', () => {
