@@ -112,7 +112,7 @@ export default tseslint.config(
         'error',
         {
           selector: "ThrowStatement > NewExpression[callee.name='Error']",
-          message: 'Throw one of the project\'s typed errors (a class with a stable `code`), not a bare Error.',
+          message: "Throw one of the project's typed errors (a class with a stable `code`), not a bare Error.",
         },
       ],
     },

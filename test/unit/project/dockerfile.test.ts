@@ -101,7 +101,8 @@ describe('Dockerfile', () => {
     );
     // kubernetes-client: the real kubectl that .ci/run fetches for the API server's interop tests, not a learner's tool;
     // clang and libclang-rt-dev: the workload's fuzz target and sanitizer builds (workload-fuzz.test.ts)
-    const testOnly = new Set(['kubernetes-client', 'clang', 'libclang-rt-dev']);
+    // chromium: the browser the web view's tests drive (ui-browser.test.ts)
+    const testOnly = new Set(['kubernetes-client', 'clang', 'libclang-rt-dev', 'chromium']);
     const missing = ci.filter((p) => !testOnly.has(p) && !image.has(p));
     expect(missing).toEqual([]);
     // what the workshop asks of nodes and pods beyond CI's list: dig
