@@ -16,7 +16,7 @@ import { STATE_ROOT, requireRoot, testPrefix, stopLab, inNs } from './helpers.js
 // exactly the nodes and pods the API server reports; a real curl from node1's client to a pod on
 // node2 appears as a flow through VXLAN, and one to the Service's VIP through the Service's hop;
 // under iperf3 the transfer stays one element and the page keeps drawing; a NetworkPolicy's drop
-// shows its reason; a lab break from the Instructor menu shows up as drops and break-on-drop
+// shows its reason; the Policy tab's grid has a cell per pair and explains one; a lab break from the Instructor menu shows up as drops and break-on-drop
 // freezes the view; step mode reveals one layer per click. Screenshots at 1280×720 go to
 // test-output/ui/ (docs/img/ui-topology.png is one of them, committed by hand).
 const CHROMIUM = '/usr/bin/chromium';
@@ -258,6 +258,27 @@ describe.skipIf(!haveChromium)('podwire ui in a browser', () => {
     } finally {
       await api.delete('networkpolicies', 'default', name);
     }
+  });
+
+  it('the Policy tab draws the probe matrix as a grid and explains a cell', async () => {
+    await page.click('#tab-policy');
+    await page.selectOption('select[aria-label="Probe namespace"]', 'default');
+    await page.getByRole('button', { name: 'Probe every pair' }).click();
+    await page.locator('table.matrix').waitFor({ timeout: 60_000 });
+    const cells = page.locator('table.matrix td.cell button');
+    const pods = (await api.list('pods', { namespace: 'default' })).items.length;
+    expect(await cells.count()).toBe(pods * pods);
+    // no policy left in default (the deny one was deleted): every probed cell allowed, in words
+    const words = new Set((await cells.allInnerTexts()).map((t) => t.trim()));
+    expect([...words].filter((w) => w !== '—')).toEqual(['✔ allowed']);
+    await cells.nth(1).click();
+    expect(await page.locator('.explain h3').textContent()).toMatch(/→ .*: allowed/);
+    expect(((await page.locator('.explain pre').textContent()) ?? '').length).toBeGreaterThan(0);
+    expect(await page.locator('figure.policy-graph figcaption').allTextContents()).toEqual([
+      expect.stringMatching(/^Without NetworkPolicy — \d+ allowed connections$/),
+      expect.stringMatching(/^With the namespace's NetworkPolicies — \d+ allowed connections$/),
+    ]);
+    await shot('policy');
   });
 
   it('step mode reveals one more layer per click of Next', async () => {

@@ -18,12 +18,17 @@ interface Pt {
  * line) and the places are the same in both graphs, so the eye compares edges, not positions. A
  * ring needs no layout engine.
  */
-function ring(pods: string[]): Map<string, Pt> {
-  const r = Math.max(90, (pods.length * 130) / (2 * Math.PI));
+/** a pod's name without its namespace when it is the matrix's own: the namespace is in the caption */
+const shortName = (p: string, ns: string) => (p.startsWith(`${ns}/`) ? p.slice(ns.length + 1) : p);
+/** the width of a pod's box in the graphs: its name at ~7 px a character */
+const boxWidth = (labels: string[]) => Math.max(80, ...labels.map((l) => l.length * 7 + 16));
+
+function ring(pods: string[], boxW: number): Map<string, Pt> {
+  const r = Math.max(90, (pods.length * Math.max(130, boxW * 0.7)) / (2 * Math.PI));
   return new Map(
     pods.map((p, i) => {
       const a = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, pods.length);
-      return [p, { x: r + 60 + r * Math.cos(a), y: r + 16 + r * Math.sin(a) }];
+      return [p, { x: r + boxW / 2 + 6 + r * Math.cos(a), y: r + 16 + r * Math.sin(a) }];
     }),
   );
 }
@@ -31,11 +36,13 @@ function ring(pods: string[]): Map<string, Pt> {
 function Graph(props: {
   title: string;
   pods: string[];
+  label(p: string): string;
+  boxW: number;
   allowed: (a: string, b: string) => boolean;
   pos: Map<string, Pt>;
 }) {
   const pts = [...props.pos.values()];
-  const w = Math.max(200, ...pts.map((p) => p.x + 60));
+  const w = Math.max(200, ...pts.map((p) => p.x + props.boxW / 2 + 6));
   const h = Math.max(120, ...pts.map((p) => p.y + 24));
   const edges: [string, string][] = [];
   for (const a of props.pods) for (const b of props.pods) if (a !== b && props.allowed(a, b)) edges.push([a, b]);
@@ -86,9 +93,9 @@ function Graph(props: {
           const at = props.pos.get(p);
           return at ? (
             <g class="graph-pod">
-              <rect x={at.x - 55} y={at.y - 13} width={110} height={26} rx={6} />
+              <rect x={at.x - props.boxW / 2} y={at.y - 13} width={props.boxW} height={26} rx={6} />
               <text x={at.x} y={at.y + 4} text-anchor="middle">
-                {p}
+                {props.label(p)}
               </text>
             </g>
           ) : null;
@@ -116,7 +123,9 @@ export function Policy(props: { namespaces: string[] }) {
       setBusy(false);
     }
   };
-  const pos = matrix ? ring(matrix.pods) : undefined;
+  const label = (p: string) => shortName(p, matrix?.namespace ?? '');
+  const boxW = boxWidth((matrix?.pods ?? []).map(label));
+  const pos = matrix ? ring(matrix.pods, boxW) : undefined;
   const verdictOf = (a: string, b: string) => {
     if (!matrix) return undefined;
     const i = matrix.pods.indexOf(a);
@@ -157,14 +166,14 @@ export function Policy(props: { namespaces: string[] }) {
               <tr>
                 <th scope="col">from \ to</th>
                 {matrix.pods.map((p) => (
-                  <th scope="col">{p}</th>
+                  <th scope="col">{shortName(p, matrix.namespace)}</th>
                 ))}
               </tr>
             </thead>
             <tbody>
               {matrix.cells.map((row, i) => (
                 <tr>
-                  <th scope="row">{matrix.pods[i]}</th>
+                  <th scope="row">{shortName(matrix.pods[i], matrix.namespace)}</th>
                   {row.map((c) => (
                     <td
                       class={`cell ${c.observed} ${c.observed !== 'not-probed' && c.observed !== c.expected ? 'unexpected' : ''}`}
@@ -197,10 +206,19 @@ export function Policy(props: { namespaces: string[] }) {
           </div>
           {pos ? (
             <div class="graphs">
-              <Graph title="Without NetworkPolicy" pods={matrix.pods} pos={pos} allowed={() => true} />
+              <Graph
+                title="Without NetworkPolicy"
+                pods={matrix.pods}
+                label={label}
+                boxW={boxW}
+                pos={pos}
+                allowed={() => true}
+              />
               <Graph
                 title="With the namespace's NetworkPolicies"
                 pods={matrix.pods}
+                label={label}
+                boxW={boxW}
                 pos={pos}
                 allowed={(a, b) => verdictOf(a, b)?.observed === 'allowed'}
               />
