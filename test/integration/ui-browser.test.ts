@@ -255,6 +255,11 @@ describe.skipIf(!haveChromium)('podwire ui in a browser', () => {
         '✖ policy-denied-ingress',
       );
       await shot('drop');
+      // the README's picture: the same, filtered to the client's flows and drops (the pod filter)
+      await page.fill('input[aria-label="Filter by pod"]', 'client');
+      await expect.poll(() => page.locator('[data-testid=drops] li.drop').count()).toBeGreaterThan(0);
+      await shot('topology-client');
+      await page.fill('input[aria-label="Filter by pod"]', '');
     } finally {
       await api.delete('networkpolicies', 'default', name);
     }
