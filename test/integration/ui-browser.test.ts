@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { labUp, waitFor, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
+import { labUp, waitFor, restartAgent, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
 import { applyDemo } from '../../src/lab/demo.js';
 import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
 import type { UiSession } from '../../src/ui/contract.js';
@@ -17,7 +17,8 @@ import { STATE_ROOT, requireRoot, testPrefix, stopLab, inNs } from './helpers.js
 // node2 appears as a flow through VXLAN, and one to the Service's VIP through the Service's hop;
 // under iperf3 the transfer stays one element and the page keeps drawing; a NetworkPolicy's drop
 // shows its reason; the Policy tab's grid has a cell per pair and explains one; a lab break from the Instructor menu shows up as drops and break-on-drop
-// freezes the view; step mode reveals one layer per click. Screenshots at 1280×720 go to
+// freezes the view; step mode reveals one layer per click; the status line says when node2's
+// agent is down and when it is back. Screenshots at 1280×720 go to
 // test-output/ui/ (docs/img/ui-topology.png is one of them, committed by hand).
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -356,5 +357,27 @@ describe.skipIf(!haveChromium)('podwire ui in a browser', () => {
       await page.getByRole('button', { name: 'Fix mtu-mismatch' }).click();
       await expect.poll(() => page.locator('.action-message').textContent(), { timeout: 30_000 }).toMatch(/^done/);
     }
+  });
+
+  it('the status line says when node2’s agent is down and when it is back', async () => {
+    await page.click('#tab-topology');
+    // every text the status line takes, recorded in the page as it changes (a short "down" is not missed)
+    await page.evaluate(() => {
+      const w = window as unknown as { statusLog: string[] };
+      const el = document.querySelector('[data-testid=status]')!;
+      w.statusLog = [el.textContent ?? ''];
+      new MutationObserver(() => w.statusLog.push(el.textContent ?? '')).observe(el, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
+    await restartAgent({ prefix, stateRoot: STATE_ROOT, node: 'node2' });
+    const log = () => page.evaluate(() => (window as unknown as { statusLog: string[] }).statusLog);
+    await waitFor('the status line: node2’s agent down, then back', 30_000, async () => {
+      const l = await log();
+      const down = l.findIndex((t) => t.includes('agent down on node2 — reconnecting…'));
+      return down >= 0 && l.slice(down + 1).some((t) => t.startsWith('live') && !t.includes('down'));
+    });
   });
 });

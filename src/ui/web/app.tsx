@@ -80,10 +80,27 @@ export function App() {
   };
 
   useEffect(() => {
-    startSession().then(setSession, (e: Error) => setSessionError(e.message));
+    const session = () =>
+      startSession().then(
+        (s) => {
+          setSession(s);
+          setSessionError('');
+        },
+        (e: Error) => setSessionError(e.message),
+      );
+    void session();
+    let lost = false;
     return connectEvents(EVENTS, {
-      onOpen: () => setStream('open'),
-      onLost: () => setStream('lost'),
+      onOpen: () => {
+        setStream('open');
+        // back after a loss: the server may have restarted with a new token, which every POST needs
+        if (lost) void session();
+        lost = false;
+      },
+      onLost: () => {
+        lost = true;
+        setStream('lost');
+      },
       onEvent(name, data) {
         const l = live.current;
         if (name === 'topology') l.topology = data as UiTopology;
