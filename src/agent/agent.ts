@@ -133,7 +133,8 @@ export async function runAgent(
     pipeline.setPeers(peerSpecs.map(toPeer));
     log(`peers: ${peerSpecs.map((p) => `${p.name}=${p.nodeIp}(${p.podCidr})`).join(' ') || 'none'}`);
   });
-  datapath.start();
+  // a successor taking the node over opens its receiving sockets only when its tables are filled (below)
+  if (!cfg.takeover) datapath.start();
   await services?.start();
   // NetworkPolicy (with an API server): every policy, pod and namespace, compiled into the dataplane
   const policyWatch = client && services ? new PolicyWatch({ client, pipeline, node: cfg.node, log }) : null;
@@ -149,6 +150,8 @@ export async function runAgent(
     };
     const tables = await predecessorNeighbors(sock);
     if (tables) learn(tables);
+    // ready: join the fanout groups (frames still go to the predecessor), then ask it to let go
+    datapath.start();
     const out = await requestHandover(sock, process.pid);
     if (out.kind === 'refused')
       throw new AgentError('ERR_HANDOVER_REFUSED', `cannot take ${cfg.node} over: ${out.why}; stop it first`);

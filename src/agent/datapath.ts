@@ -39,17 +39,29 @@ export const FANOUT_GROUPS = { pods: 0x7079, underlay: 0x7078 };
  *   (anti-spoofing: a pod forging another pod's IP *and* MAC is still caught;
  *   on cbr0 every frame looks alike, and PACKET_ORIGDEV names the bridge,
  *   not the port, as the bridge passes frames up in a second receive);
- * - pods, send: a socket on cbr0 that receives nothing (the bridge delivers
- *   to the pod whose MAC a frame is for);
- * - the underlay: eth0, both ways.
+ * - the underlay, receive: eth0, filtered to what is the agent's;
+ * - sending: a socket on cbr0 (the bridge delivers to the pod whose MAC a
+ *   frame is for) and one on eth0, both receiving nothing.
+ * The receiving sockets are opened by start(), when the agent's tables are
+ * filled: they join the fanout groups, and a successor taking the node over
+ * (handover.ts) must not be handed frames before it can forward them.
  */
 export class Datapath {
   readonly pipeline: Pipeline;
   private readonly podSock: PacketSocket;
-  private readonly podRxSock: PacketSocket;
   private readonly underlaySock: PacketSocket;
+  private podRxSock: PacketSocket | null = null;
+  private underlayRxSock: PacketSocket | null = null;
   private readonly podRx = new RxBatch(POD_SLOT, POD_SLOTS, false, false, true);
   private readonly underlayRx = new RxBatch(UNDERLAY_SLOT, UNDERLAY_SLOTS);
+  private readonly common = {
+    vnetHdr: true,
+    ignoreOutgoing: true,
+    rcvbufBytes: SOCKET_BUFFER_BYTES,
+    sndbufBytes: SOCKET_BUFFER_BYTES,
+  };
+  private readonly podRxFilter: Buffer;
+  private readonly underlayRxFilter: Buffer;
   private timers: NodeJS.Timeout[] = [];
   kernelDrops = { pods: 0, underlay: 0 };
   /** exceptions caught around a batch: a bug, never expected; counted, never fatal */
@@ -59,8 +71,8 @@ export class Datapath {
   /** `services`: the agent runs Services, so its underlay socket also takes NodePort, NAT-range and MAC-steered traffic. */
   constructor(
     identity: Omit<NodeIdentity, 'nodeMac' | 'gatewayMac'>,
-    bridge: string,
-    underlayIf: string,
+    private readonly bridge: string,
+    private readonly underlayIf: string,
     services?: UnderlayPorts,
     antiSpoofing = true,
     /** the node's own kernel port on cbr0 (pwh0), whose frames are the agent's own sends to the node */
@@ -68,39 +80,21 @@ export class Datapath {
   ) {
     // No PACKET_QDISC_BYPASS: it would skip the kernel's packet taps, and
     // tcpdump on eth0 or cbr0 would not see what the agent sends.
-    const common = {
-      vnetHdr: true,
-      ignoreOutgoing: true,
-      rcvbufBytes: SOCKET_BUFFER_BYTES,
-      sndbufBytes: SOCKET_BUFFER_BYTES,
-    };
-    this.podSock = PacketSocket.open(bridge, { ...common, filter: compileFilter(DROP_ALL_FILTER) });
+    const sendOnly = { ...this.common, filter: compileFilter(DROP_ALL_FILTER) };
+    this.podSock = PacketSocket.open(bridge, sendOnly);
+    try {
+      this.underlaySock = PacketSocket.open(underlayIf, sendOnly);
+    } catch (err) {
+      this.podSock.close();
+      throw err;
+    }
     const excluded = ['lo', underlayIf, bridge, ...(kernelPort ? [kernelPort] : [])]
       .map((n) => PacketSocket.ifIndex(n))
       .filter((i) => i > 0);
-    try {
-      this.podRxSock = PacketSocket.open('', {
-        ...common,
-        fanoutGroup: FANOUT_GROUPS.pods,
-        filter: compileFilter(exceptInterfacesFilter(excluded)),
-      });
-    } catch (err) {
-      this.podSock.close();
-      throw err;
-    }
-    try {
-      this.underlaySock = PacketSocket.open(underlayIf, {
-        ...common,
-        fanoutGroup: FANOUT_GROUPS.underlay,
-        filter: compileFilter(
-          services ? underlayServicesFilter(identity.vxlanPort, services) : underlayFilter(identity.vxlanPort),
-        ),
-      });
-    } catch (err) {
-      this.podSock.close();
-      this.podRxSock.close();
-      throw err;
-    }
+    this.podRxFilter = compileFilter(exceptInterfacesFilter(excluded));
+    this.underlayRxFilter = compileFilter(
+      services ? underlayServicesFilter(identity.vxlanPort, services) : underlayFilter(identity.vxlanPort),
+    );
     const full: NodeIdentity = { ...identity, nodeMac: this.underlaySock.mac, gatewayMac: this.podSock.mac };
     this.pipeline = new Pipeline(
       full,
@@ -112,16 +106,31 @@ export class Datapath {
     );
   }
 
+  /** Open the receiving sockets (joining the fanout groups) and forward what they take. */
   start(): void {
-    this.podRxSock.onReadable(() => {
+    const podRx = PacketSocket.open('', { ...this.common, fanoutGroup: FANOUT_GROUPS.pods, filter: this.podRxFilter });
+    let underlayRx: PacketSocket;
+    try {
+      underlayRx = PacketSocket.open(this.underlayIf, {
+        ...this.common,
+        fanoutGroup: FANOUT_GROUPS.underlay,
+        filter: this.underlayRxFilter,
+      });
+    } catch (err) {
+      podRx.close();
+      throw err;
+    }
+    this.podRxSock = podRx;
+    this.underlayRxSock = underlayRx;
+    podRx.onReadable(() => {
       for (let b = 0; b < BATCHES_PER_TURN; b++) {
-        if (this.podRxSock.recv(this.podRx) === 0) break;
+        if (podRx.recv(this.podRx) === 0) break;
         this.guard(() => this.pipeline.processFromPods(this.podRx));
       }
     });
-    this.underlaySock.onReadable(() => {
+    underlayRx.onReadable(() => {
       for (let b = 0; b < BATCHES_PER_TURN; b++) {
-        if (this.underlaySock.recv(this.underlayRx) === 0) break;
+        if (underlayRx.recv(this.underlayRx) === 0) break;
         this.guard(() => this.pipeline.processFromUnderlay(this.underlayRx));
       }
     });
@@ -140,8 +149,8 @@ export class Datapath {
     healthTimer.unref();
     this.timers.push(healthTimer);
     const statsTimer = setInterval(() => {
-      this.kernelDrops.pods += this.podRxSock.kernelStats().drops;
-      this.kernelDrops.underlay += this.underlaySock.kernelStats().drops;
+      this.kernelDrops.pods += podRx.kernelStats().drops;
+      this.kernelDrops.underlay += underlayRx.kernelStats().drops;
     }, 1000);
     statsTimer.unref();
     this.timers.push(arpTimer, statsTimer);
@@ -173,24 +182,31 @@ export class Datapath {
   }
 
   /**
-   * Let go of the node for a successor (handover.ts): forward what is queued
-   * on both sockets, then close them — the successor, in the same fanout
-   * groups, gets every frame from that instant.
+   * Let go of the node for a successor (handover.ts): take no new frame —
+   * the successor, in the same fanout groups, gets every one from that
+   * instant — forward what is queued, then close.
    */
   release(): void {
-    for (let b = 0; b < 64; b++) {
-      const pods = this.podRxSock.recv(this.podRx);
-      if (pods) this.guard(() => this.pipeline.processFromPods(this.podRx));
-      const underlay = this.underlaySock.recv(this.underlayRx);
-      if (underlay) this.guard(() => this.pipeline.processFromUnderlay(this.underlayRx));
-      if (!pods && !underlay) break;
+    const pods = this.podRxSock;
+    const underlay = this.underlayRxSock;
+    // new frames go to the successor from now on; what is queued here is forwarded before the close
+    // (a frame queued at the close would be lost: the kernel drops a closed socket's queue)
+    pods?.stopTaking();
+    underlay?.stopTaking();
+    for (let b = 0; b < 4096 && pods && underlay; b++) {
+      const p = pods.recv(this.podRx);
+      if (p) this.guard(() => this.pipeline.processFromPods(this.podRx));
+      const u = underlay.recv(this.underlayRx);
+      if (u) this.guard(() => this.pipeline.processFromUnderlay(this.underlayRx));
+      if (!p && !u) break;
     }
     this.stop();
   }
 
   stop(): void {
     for (const t of this.timers) clearInterval(t);
-    this.podRxSock.close();
+    this.podRxSock?.close();
+    this.underlayRxSock?.close();
     this.podSock.close();
     this.underlaySock.close();
   }

@@ -20,6 +20,7 @@ export interface NativeAddon {
   stats(fd: number): { packets: number; drops: number };
   close(fd: number): void;
   ifIndex(name: string): number;
+  stopTaking(fd: number): void;
   Poller: new (fd: number, onReadable: (status: number) => void) => { stop(): void };
 }
 

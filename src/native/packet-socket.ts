@@ -138,6 +138,15 @@ export class PacketSocket {
     return this.addon.stats(this.fd);
   }
 
+  /**
+   * In a fanout group: take no new frame (the smallest receive buffer, so
+   * rollover passes every new one to the next member); what is queued stays
+   * to be read. An agent handing its node over drains, then closes.
+   */
+  stopTaking(): void {
+    this.addon.stopTaking(this.fd);
+  }
+
   /** An interface's index in this network namespace (0: none), as frames' ifindexes name it. */
   static ifIndex(name: string): number {
     return loadAddon().ifIndex(name);

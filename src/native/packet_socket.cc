@@ -407,6 +407,19 @@ class Poller : public Napi::ObjectWrap<Poller> {
   uv_poll_t* handle_ = nullptr;
 };
 
+// stopTaking(fd): the smallest receive buffer (SO_RCVBUF 0, which the kernel raises to its minimum).
+// A fanout member whose buffer is full has no room: rollover gives every new frame to the next
+// member, and what this socket holds stays for it to read (an agent handing its node over).
+Napi::Value StopTaking(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (SetIntOpt(fd, SOL_SOCKET, SO_RCVBUF, 0) < 0) {
+    ErrnoError(env, "SO_RCVBUF", errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return env.Undefined();
+}
+
 // ifIndex(name) -> the interface's index in this network namespace, or 0 if there is none
 Napi::Value IfIndex(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -425,6 +438,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("ifIndex", Napi::Function::New(env, IfIndex));
+  exports.Set("stopTaking", Napi::Function::New(env, StopTaking));
   exports.Set("Poller", Poller::Define(env));
   return exports;
 }
