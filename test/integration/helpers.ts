@@ -10,6 +10,8 @@ import { listNetns, execaRunner } from '../../src/host/index.js';
 import { callAgent } from '../../src/agent/control-server.js';
 import { agentSocketPath } from '../../src/agent/agent.js';
 import type { PodRecord } from '../../src/agent/pods.js';
+import { applyDemo } from '../../src/lab/demo.js';
+import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 export const STATE_ROOT = '/run/podwire-test';
@@ -160,4 +162,24 @@ export async function dropsDuring(
     setTimeout(() => stop.abort(), 1000);
   }
   return seen;
+}
+
+/**
+ * A 2-node lab with its control plane and the demo app, for the web view's
+ * tests: the API client on the root socket, the demo's client pod (node1)
+ * and a backend pod on node2 — a cross-node flow to draw.
+ */
+export async function demoLabAcrossNodes(
+  prefix: string,
+): Promise<{ state: LabState; api: ApiClient; client: KubeObject; remote: KubeObject }> {
+  requireRoot();
+  const state = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT, controlPlane: true });
+  await applyDemo(state, () => {});
+  const api = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
+  const pods = (await api.list('pods', { namespace: 'default' })).items;
+  const client = pods.find((p) => p.metadata.name === 'client')!;
+  const remote = pods.find((p) => p.metadata.labels?.tier === 'backend' && p.spec.nodeName === 'node2')!;
+  if (client.spec.nodeName !== 'node1') throw new Error(`the demo's client is on ${client.spec.nodeName}, not node1`);
+  if (!remote) throw new Error('no backend pod on node2');
+  return { state, api, client, remote };
 }

@@ -5,11 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { labUp, waitFor, restartAgent, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
-import { applyDemo } from '../../src/lab/demo.js';
-import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
+import { waitFor, restartAgent, CLI_ENTRY, type LabState } from '../../src/lab/index.js';
+import type { ApiClient, KubeObject } from '../../src/control/client/index.js';
 import type { UiSession } from '../../src/ui/contract.js';
-import { STATE_ROOT, requireRoot, testPrefix, stopLab, inNs } from './helpers.js';
+import { STATE_ROOT, testPrefix, stopLab, inNs, demoLabAcrossNodes } from './helpers.js';
 
 // The page of `podwire ui` in a real browser (Debian's chromium driven by playwright-core) against
 // the real `podwire ui` process and a real 2-node lab with the demo app: the topology names
@@ -52,16 +51,8 @@ const curl = (to: string, extra: string[] = []) =>
 
 describe.skipIf(!haveChromium)('podwire ui in a browser', () => {
   beforeAll(async () => {
-    requireRoot();
     fs.mkdirSync(OUT, { recursive: true });
-    state = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT, controlPlane: true });
-    await applyDemo(state, () => {});
-    api = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
-    const pods = (await api.list('pods', { namespace: 'default' })).items;
-    client = pods.find((p) => p.metadata.name === 'client')!;
-    remote = pods.find((p) => p.metadata.labels?.tier === 'backend' && p.spec.nodeName === 'node2')!;
-    expect(client.spec.nodeName).toBe('node1');
-    expect(remote, 'a backend pod on node2').toBeTruthy();
+    ({ state, api, client, remote } = await demoLabAcrossNodes(prefix));
 
     // the real `podwire ui` on a port the kernel picks; it prints its URL
     ui = execa(process.execPath, [CLI_ENTRY, '--lab', prefix, 'ui', '--port', '0'], {

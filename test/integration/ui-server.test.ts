@@ -1,8 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import http from 'node:http';
-import { labUp, waitFor, restartAgent, restartApiServer, type LabState } from '../../src/lab/index.js';
-import { applyDemo } from '../../src/lab/demo.js';
-import { ApiClient, type KubeObject } from '../../src/control/client/index.js';
+import { waitFor, restartAgent, restartApiServer, type LabState } from '../../src/lab/index.js';
+import type { ApiClient, KubeObject } from '../../src/control/client/index.js';
 import {
   startUiServer,
   type UiServer,
@@ -11,7 +10,7 @@ import {
   type UiStatus,
   type UiTopology,
 } from '../../src/ui/index.js';
-import { STATE_ROOT, requireRoot, testPrefix, stopLab, inNs } from './helpers.js';
+import { STATE_ROOT, testPrefix, stopLab, inNs, demoLabAcrossNodes } from './helpers.js';
 
 // podwire ui's server against a real 2-node lab with the demo app: /api/topology names what the API
 // server holds, a real curl from node1's client to a backend on node2 arrives on /api/events as a
@@ -73,15 +72,7 @@ function followEvents(): Promise<void> {
 const seen = <T>(name: string, pred: (d: T) => boolean) => events.some((e) => e.event === name && pred(e.data as T));
 
 beforeAll(async () => {
-  requireRoot();
-  state = await labUp({ prefix, nodes: 2, stateRoot: STATE_ROOT, controlPlane: true });
-  await applyDemo(state, () => {});
-  api = new ApiClient(`unix:${state.plan.controlPlane.socket}`);
-  const pods = (await api.list('pods', { namespace: 'default' })).items;
-  client = pods.find((p) => p.metadata.name === 'client')!;
-  remote = pods.find((p) => p.metadata.labels?.tier === 'backend' && p.spec.nodeName === 'node2')!;
-  expect(client.spec.nodeName).toBe('node1');
-  expect(remote, 'a backend pod on node2').toBeTruthy();
+  ({ state, api, client, remote } = await demoLabAcrossNodes(prefix));
   ui = await startUiServer({ lab: state, server: `unix:${state.plan.controlPlane.socket}`, port: 0 });
   await followEvents();
 }, 240_000);

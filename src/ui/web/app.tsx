@@ -199,19 +199,13 @@ export function App() {
           {tab === 'topology' ? (
             <section class="topology-view" aria-label="Topology">
               <div class="toolbar filters" role="search" aria-label="Flow filters">
-                <label>
-                  Namespace
-                  <select
-                    value={filter.namespace}
-                    aria-label="Filter by namespace"
-                    onChange={(e) => setFilter({ ...filter, namespace: (e.target as HTMLSelectElement).value })}
-                  >
-                    <option value="">all</option>
-                    {namespaces.map((n) => (
-                      <option value={n}>{n}</option>
-                    ))}
-                  </select>
-                </label>
+                <FilterSelect
+                  label="Namespace"
+                  name="namespace"
+                  value={filter.namespace}
+                  options={namespaces}
+                  onChange={(namespace) => setFilter({ ...filter, namespace })}
+                />
                 <label>
                   Pod
                   <input
@@ -221,19 +215,13 @@ export function App() {
                     onInput={(e) => setFilter({ ...filter, pod: (e.target as HTMLInputElement).value })}
                   />
                 </label>
-                <label>
-                  Service
-                  <select
-                    value={filter.service}
-                    aria-label="Filter by Service"
-                    onChange={(e) => setFilter({ ...filter, service: (e.target as HTMLSelectElement).value })}
-                  >
-                    <option value="">all</option>
-                    {t.services.map((s) => (
-                      <option value={`${s.namespace}/${s.name}`}>{`${s.namespace}/${s.name}`}</option>
-                    ))}
-                  </select>
-                </label>
+                <FilterSelect
+                  label="Service"
+                  name="Service"
+                  value={filter.service}
+                  options={t.services.map((s) => `${s.namespace}/${s.name}`)}
+                  onChange={(service) => setFilter({ ...filter, service })}
+                />
                 <label>
                   Verdict
                   <select
@@ -293,5 +281,30 @@ export function App() {
         />
       </main>
     </div>
+  );
+}
+
+/** One of the Topology view's filters: a labelled select, "all" first. */
+function FilterSelect(p: {
+  label: string;
+  name: string;
+  value: string;
+  options: string[];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {p.label}
+      <select
+        value={p.value}
+        aria-label={`Filter by ${p.name}`}
+        onChange={(e) => p.onChange((e.target as HTMLSelectElement).value)}
+      >
+        <option value="">all</option>
+        {p.options.map((o) => (
+          <option value={o}>{o}</option>
+        ))}
+      </select>
+    </label>
   );
 }
