@@ -28,7 +28,13 @@ import { FlowLog, agentMetrics } from '../observe/index.js';
 import { podSearchLists } from './pod-search-lists.js';
 import http from 'node:http';
 import { AgentError } from './errors.js';
-import { predecessorNeighbors, requestHandover, type HandoverState, type NeighborTables } from './handover.js';
+import {
+  predecessorNeighbors,
+  predecessorConntrack,
+  requestHandover,
+  type HandoverState,
+  type NeighborTables,
+} from './handover.js';
 
 export type Log = (msg: string) => void;
 
@@ -150,6 +156,10 @@ export async function runAgent(
     };
     const tables = await predecessorNeighbors(sock);
     if (tables) learn(tables);
+    // its connections now, so none that lives on is new to us at the switch (a reply in that instant
+    // would find no entry); the handover's answer brings what changed since
+    const early = await predecessorConntrack(sock);
+    if (early && services) services.takeOverConntrack(early);
     // ready: join the fanout groups (frames still go to the predecessor), then ask it to let go
     datapath.start();
     const out = await requestHandover(sock, process.pid);
@@ -275,6 +285,8 @@ export async function runAgent(
   };
   let handedOver = false;
   const server = await startControlServer(agentSocketPath(cfg.stateDir), [
+    // a successor about to take the node over (handover.ts): our connections, before the switch
+    route('GET', '/handover/conntrack', async () => ({ status: 200, body: services?.conntrackSnapshot() ?? null })),
     // a successor taking the node over (handover.ts): let go of it, say what we knew, leave
     route('POST', '/handover', async (body) => {
       if (handedOver) return { status: 409, body: { error: 'already handed over' } };

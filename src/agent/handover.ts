@@ -53,6 +53,12 @@ export async function predecessorNeighbors(socketPath: string): Promise<Neighbor
   return { underlayNeighbors: b.underlayNeighbors ?? [], neighbors: b.neighbors ?? [] };
 }
 
+/** The predecessor's connections before the switch, or null (none answers, or it runs no Services). */
+export async function predecessorConntrack(socketPath: string): Promise<ConntrackSnapshot | null> {
+  const r = await callAgent(socketPath, 'GET', '/handover/conntrack', undefined, 5000).catch(() => null);
+  return r?.status === 200 ? (r.body as ConntrackSnapshot | null) : null;
+}
+
 /** Ask the running agent to let go of the node. */
 export async function requestHandover(socketPath: string, successorPid: number): Promise<HandoverOutcome> {
   const t0 = performance.now();
