@@ -95,7 +95,8 @@ describe('podwire ui’s server on a real lab', () => {
     await waitFor('the topology to hold the API’s pods with their IPs', 20_000, async () => {
       t = JSON.parse((await request('GET', '/api/topology')).body) as UiTopology;
       const have = t.pods.filter((p) => p.ip).map((p) => `${p.namespace}/${p.name}`);
-      return JSON.stringify(have.sort()) === JSON.stringify(pods);
+      // and every agent's stream followed (the server marks an agent up once its /observe answers)
+      return JSON.stringify(have.sort()) === JSON.stringify(pods) && t.nodes.every((n) => n.agent === 'up');
     });
     expect(t.nodes.map((n) => n.name)).toEqual(nodes);
     for (const n of state.plan.nodes)
